@@ -1,0 +1,59 @@
+#include "base/hex.hpp"
+
+namespace ikekit {
+
+namespace {
+constexpr char kDigits[] = "0123456789abcdef";
+
+int nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+std::string to_hex(ByteView data) {
+  std::string s(data.size() * 2, '0');
+  for (size_t i = 0; i < data.size(); ++i) {
+    s[2 * i] = kDigits[data[i] >> 4];
+    s[2 * i + 1] = kDigits[data[i] & 15];
+  }
+  return s;
+}
+
+std::string to_hex_u32(uint32_t v) {
+  uint8_t b[4];
+  store_be32(b, v);
+  return to_hex(b);
+}
+
+std::string to_hex_u64(uint64_t v) {
+  uint8_t b[8];
+  store_be64(b, v);
+  return to_hex(b);
+}
+
+Result<Bytes> from_hex(std::string_view text, std::string_view field) {
+  if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) text.remove_prefix(2);
+  Bytes out;
+  out.reserve(text.size() / 2);
+  int high = -1;
+  for (char c : text) {
+    if (c == ':' || c == ' ') continue;
+    int n = nibble(c);
+    if (n < 0)
+      return make_error(Errc::bad_value, std::string(field),
+                        std::string("\"") + c + "\" is not a hex digit");
+    if (high < 0) {
+      high = n;
+    } else {
+      out.push_back(uint8_t(high << 4 | n));
+      high = -1;
+    }
+  }
+  if (high >= 0) return make_error(Errc::bad_length, std::string(field), "odd number of hex digits");
+  return out;
+}
+
+}  // namespace ikekit

@@ -1,0 +1,10 @@
+#include "base/secret_bytes.hpp"
+
+#include <string.h>
+
+namespace ikekit {
+
+// explicit_bzero is not optimised away; base stays free of OpenSSL (crypto/ is its only user).
+void secure_zero(void* p, size_t n) { explicit_bzero(p, n); }
+
+}  // namespace ikekit

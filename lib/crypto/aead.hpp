@@ -1,0 +1,39 @@
+// AEAD (AES-GCM RFC 4106/5282, ChaCha20-Poly1305 RFC 7634) sealing and opening in place.
+// The EVP cipher is fetched and the key set once per instance; each call sets only
+// the nonce, so one Aead per SA direction is reused for every packet.
+#pragma once
+
+#include <memory>
+
+#include "base/bytes.hpp"
+#include "base/result.hpp"
+#include "crypto/suite.hpp"
+
+namespace ikekit::crypto {
+
+class Aead {
+ public:
+  // key_and_salt: the KEYMAT slice, key || salt (salt_len bytes), as `ip xfrm` takes it.
+  static Result<Aead> create(const TransformInfo& encr, ByteView key_and_salt);
+
+  Aead(Aead&&) noexcept;
+  Aead& operator=(Aead&&) noexcept;
+  ~Aead();
+
+  const TransformInfo& info() const { return *info_; }
+
+  // Nonce is salt || iv (iv is the explicit iv_len-byte IV from the wire).
+  // seal: encrypts `inout` in place and writes icv_len bytes into `icv`.
+  Result<void> seal(ByteView iv, ByteView aad, MutBytes inout, MutBytes icv);
+  // open: decrypts `inout` in place; Errc::integrity when the tag does not verify
+  // (then `inout` content is unspecified).
+  Result<void> open(ByteView iv, ByteView aad, MutBytes inout, ByteView icv);
+
+ private:
+  struct Impl;
+  explicit Aead(std::unique_ptr<Impl> impl, const TransformInfo* info);
+  std::unique_ptr<Impl> impl_;
+  const TransformInfo* info_;
+};
+
+}  // namespace ikekit::crypto

@@ -1,0 +1,55 @@
+// Non-AEAD protection: a block or stream cipher (AES-CBC, AES-CTR) plus a separate
+// integrity transform (HMAC-SHA1-96, HMAC-SHA2-*, AES-XCBC-96, AES-CMAC-96).
+// Contexts are created once per SA direction and reused.
+#pragma once
+
+#include <memory>
+
+#include "base/bytes.hpp"
+#include "base/result.hpp"
+#include "crypto/suite.hpp"
+
+namespace ikekit::crypto {
+
+class Cipher {
+ public:
+  // key: for AES-CTR the KEYMAT slice is key || 4-byte nonce (RFC 3686/5930).
+  static Result<Cipher> create(const TransformInfo& encr, ByteView key);
+  Cipher(Cipher&&) noexcept;
+  Cipher& operator=(Cipher&&) noexcept;
+  ~Cipher();
+  const TransformInfo& info() const { return *info_; }
+
+  // In place; for CBC `inout.size()` must be a multiple of block_size (Errc::bad_length otherwise).
+  Result<void> encrypt(ByteView iv, MutBytes inout);
+  Result<void> decrypt(ByteView iv, MutBytes inout);
+
+ private:
+  struct Impl;
+  Cipher(std::unique_ptr<Impl> impl, const TransformInfo* info);
+  std::unique_ptr<Impl> impl_;
+  const TransformInfo* info_;
+};
+
+class Integ {
+ public:
+  static Result<Integ> create(const TransformInfo& integ, ByteView key);
+  Integ(Integ&&) noexcept;
+  Integ& operator=(Integ&&) noexcept;
+  ~Integ();
+  const TransformInfo& info() const { return *info_; }
+
+  // MAC over a || b (b may be empty; ESP with ESN appends the high sequence bits),
+  // truncated to icv_len bytes into `icv`.
+  Result<void> compute(ByteView a, ByteView b, MutBytes icv);
+  // Constant-time comparison; Errc::integrity on mismatch.
+  Result<void> verify(ByteView a, ByteView b, ByteView icv);
+
+ private:
+  struct Impl;
+  Integ(std::unique_ptr<Impl> impl, const TransformInfo* info);
+  std::unique_ptr<Impl> impl_;
+  const TransformInfo* info_;
+};
+
+}  // namespace ikekit::crypto

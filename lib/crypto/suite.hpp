@@ -1,0 +1,40 @@
+// The one algorithm table (DESIGN 3, "Crypto"): every fact about a transform that
+// negotiation, key derivation, ESP, decode and JSON need lives in one row here.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace ikekit::crypto {
+
+// IANA IKEv2 transform types (RFC 7296 3.3.2).
+enum class TransformKind : uint8_t { encr = 1, prf = 2, integ = 3, ke = 4, esn = 5 };
+
+std::string_view transform_kind_name(TransformKind kind);  // "encr", "prf", ...
+
+struct TransformInfo {
+  TransformKind kind;
+  uint16_t id;                      // IANA transform id
+  uint16_t key_bits;                // Key Length attribute value; 0 when the transform has none
+  std::string_view keyword;         // strongSwan proposal keyword: "aes256gcm16", "prfsha256", "x25519"
+  std::string_view iana_name;       // "ENCR_AES_GCM_16", "PRF_HMAC_SHA2_256", "Curve25519"
+  std::string_view openssl_name;    // EVP name: "AES-256-GCM", "SHA256", "X25519", "ffdhe..."/group
+  std::string_view wireshark_name;  // algorithm string in Wireshark's key tables ("" if none)
+  uint16_t key_len;                 // bytes of key (encr: without salt; integ: key; prf: preferred)
+  uint16_t salt_len;                // AEAD salt taken from KEYMAT after the key (4 for GCM/ChaCha20)
+  uint16_t icv_len;                 // AEAD tag or truncated MAC length on the wire
+  uint16_t iv_len;                  // explicit IV on the wire (8 GCM/CTR/ChaCha20, 16 CBC)
+  uint16_t block_size;              // padding alignment of the plaintext (16 CBC, 1 AEAD/CTR)
+  uint16_t out_len;                 // prf output, full MAC output, or KE public value length
+  bool aead;
+  bool opt_in;                      // weak: used only when asked for explicitly (MODP-1024)
+};
+
+std::span<const TransformInfo> all_transforms();
+// By IANA numbers; key_bits 0 matches a row without Key Length.
+const TransformInfo* find_transform(TransformKind kind, uint16_t id, uint16_t key_bits = 0);
+// By strongSwan keyword within one kind ("sha256" is integ, "prfsha256" prf).
+const TransformInfo* find_keyword(TransformKind kind, std::string_view keyword);
+
+}  // namespace ikekit::crypto
