@@ -1,0 +1,25 @@
+#include "json/output.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace ikekit::json {
+
+void JsonOutput::write(const Json& value) {
+  // Invalid UTF-8 from the wire (an ID or vendor string) must not abort the output.
+  out_ << value.dump(pretty_ ? 2 : -1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  out_.flush();
+}
+
+std::string rfc3339_utc(int64_t seconds, int64_t micros) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(micros));
+  return buf;
+}
+
+}  // namespace ikekit::json

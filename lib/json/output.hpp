@@ -1,0 +1,31 @@
+// The one way tools write JSON to stdout (DESIGN 4): a document, or JSON Lines
+// flushed one object per line so a shell script can react to each event.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string_view>
+
+namespace ikekit::json {
+
+using Json = nlohmann::ordered_json;  // keys stay in the order we write them
+
+// "ikekit.<tool>.<kind>/<major>" or "ikekit.<tool>/<major>"; documented in ikekit-json(7).
+inline constexpr std::string_view kSchemaDecode = "ikekit.ike-decode/1";
+inline constexpr std::string_view kSchemaKeylog = "ikekit.keylog/1";
+
+class JsonOutput {
+ public:
+  JsonOutput(std::ostream& out, bool pretty) : out_(out), pretty_(pretty) {}
+  // One line (or an indented block with --pretty), flushed.
+  void write(const Json& value);
+
+ private:
+  std::ostream& out_;
+  bool pretty_;
+};
+
+// RFC 3339 UTC timestamp with microseconds from seconds + microseconds since the epoch.
+std::string rfc3339_utc(int64_t seconds, int64_t micros);
+
+}  // namespace ikekit::json
