@@ -51,3 +51,17 @@ TEST_CASE("SecretBytes empties on move") {
   CHECK(b.reveal()[2] == 3);
   CHECK(b.slice(1, 2).reveal()[0] == 2);
 }
+
+#include "base/ip_address.hpp"
+
+TEST_CASE("IpAddress parses and prints both families") {
+  auto a = IpAddress::parse("10.231.0.1");
+  REQUIRE(a);
+  CHECK(a->is_v4());
+  CHECK(a->to_string() == "10.231.0.1");
+  auto b = IpAddress::parse("fd00::1");
+  REQUIRE(b);
+  CHECK(b->to_string() == "fd00::1");
+  CHECK(b->bytes().size() == 16);
+  CHECK_FALSE(IpAddress::parse("10.1"));
+}
