@@ -1,0 +1,194 @@
+#include "decode/packet.hpp"
+
+#include <algorithm>
+#include <pcap/dlt.h>
+
+namespace ikekit::decode {
+
+namespace {
+
+constexpr uint16_t kEtherIpv4 = 0x0800;
+constexpr uint16_t kEtherIpv6 = 0x86dd;
+constexpr uint16_t kEtherVlan = 0x8100;
+constexpr uint16_t kEtherQinQ = 0x88a8;
+constexpr int kLinktypeIpv4 = 228;  // LINKTYPE_IPV4
+constexpr int kLinktypeIpv6 = 229;  // LINKTYPE_IPV6
+constexpr int kLinktypeSll2 = 276;  // LINKTYPE_LINUX_SLL2
+
+using MaybePacket = Result<std::optional<Packet>>;
+
+MaybePacket none() { return std::optional<Packet>(); }
+
+MaybePacket transport(Packet p, ByteView payload) {
+  if (p.ip_protocol == kIpProtoUdp) {
+    Reader r(payload);
+    auto sport = r.u16("udp.src_port");
+    if (!sport) return sport.error();
+    auto dport = r.u16("udp.dst_port");
+    if (!dport) return dport.error();
+    auto len = r.u16("udp.length");
+    if (!len) return len.error();
+    if (!r.u16("udp.checksum")) return make_error(Errc::truncated, "udp.checksum", "UDP header cut");
+    if (*len < 8 || *len > payload.size())
+      return make_error(Errc::bad_length, "udp.length",
+                        std::to_string(*len) + " does not fit the " + std::to_string(payload.size()) +
+                            "-byte IP payload");
+    p.src_port = *sport;
+    p.dst_port = *dport;
+    p.payload = payload.subspan(8, *len - 8);
+  } else {
+    p.payload = payload;
+  }
+  return std::optional<Packet>(p);
+}
+
+MaybePacket ipv4(ByteView data, IpReassembler& reasm) {
+  if (data.size() < 20) return make_error(Errc::truncated, "ipv4", "header needs 20 bytes");
+  if ((data[0] >> 4) != 4) return make_error(Errc::bad_value, "ipv4.version", "not 4");
+  size_t ihl = size_t(data[0] & 15) * 4;
+  uint16_t total = load_be16(&data[2]);
+  if (ihl < 20 || ihl > data.size()) return make_error(Errc::bad_length, "ipv4.ihl", "bad header length");
+  // A capture may carry Ethernet padding after the datagram, or less than it (snaplen).
+  if (total < ihl) return make_error(Errc::bad_length, "ipv4.total_length", "shorter than the header");
+  ByteView payload = data.subspan(ihl, std::min<size_t>(total, data.size()) - ihl);
+  Packet p;
+  p.src = IpAddress::v4(data.subspan(12, 4));
+  p.dst = IpAddress::v4(data.subspan(16, 4));
+  p.ip_protocol = data[9];
+  uint16_t frag = load_be16(&data[6]);
+  bool more = frag & 0x2000;
+  uint32_t offset = uint32_t(frag & 0x1fff) * 8;
+  if (more || offset) {
+    auto whole = reasm.add(p.src, p.dst, load_be16(&data[4]), p.ip_protocol, offset, more, payload);
+    if (!whole) return none();
+    p.reassembled = true;
+    payload = *whole;
+  }
+  return transport(p, payload);
+}
+
+MaybePacket ipv6(ByteView data, IpReassembler& reasm) {
+  if (data.size() < 40) return make_error(Errc::truncated, "ipv6", "header needs 40 bytes");
+  if ((data[0] >> 4) != 6) return make_error(Errc::bad_value, "ipv6.version", "not 6");
+  Packet p;
+  p.src = IpAddress::v6(data.subspan(8, 16));
+  p.dst = IpAddress::v6(data.subspan(24, 16));
+  size_t plen = std::min<size_t>(load_be16(&data[4]), data.size() - 40);
+  ByteView rest = data.subspan(40, plen);
+  uint8_t next = data[6];
+  std::optional<std::tuple<uint32_t, uint32_t, bool>> fragment;  // id, offset, more
+  // RFC 8200 4: walk hop-by-hop, routing, destination options and fragment headers.
+  for (int guard = 0; guard < 8; ++guard) {
+    if (next == 0 || next == 43 || next == 60) {
+      if (rest.size() < 8) return make_error(Errc::truncated, "ipv6.extension", "header cut");
+      size_t len = (size_t(rest[1]) + 1) * 8;
+      if (len > rest.size()) return make_error(Errc::bad_length, "ipv6.extension.length", "too long");
+      next = rest[0];
+      rest = rest.subspan(len);
+    } else if (next == 44) {
+      if (rest.size() < 8) return make_error(Errc::truncated, "ipv6.fragment", "header cut");
+      uint16_t off = load_be16(&rest[2]);
+      fragment = std::make_tuple(load_be32(&rest[4]), uint32_t(off & 0xfff8), bool(off & 1));
+      next = rest[0];
+      rest = rest.subspan(8);
+    } else {
+      break;
+    }
+  }
+  p.ip_protocol = next;
+  if (fragment) {
+    auto [id, offset, more] = *fragment;
+    auto whole = reasm.add(p.src, p.dst, id, next, offset, more, rest);
+    if (!whole) return none();
+    p.reassembled = true;
+    rest = *whole;
+  }
+  return transport(p, rest);
+}
+
+MaybePacket by_ethertype(uint16_t type, ByteView data, IpReassembler& reasm) {
+  if (type == kEtherIpv4) return ipv4(data, reasm);
+  if (type == kEtherIpv6) return ipv6(data, reasm);
+  return none();
+}
+
+MaybePacket by_version(ByteView data, IpReassembler& reasm) {
+  if (data.empty()) return make_error(Errc::truncated, "ip", "empty packet");
+  if ((data[0] >> 4) == 4) return ipv4(data, reasm);
+  if ((data[0] >> 4) == 6) return ipv6(data, reasm);
+  return make_error(Errc::bad_value, "ip.version", "neither 4 nor 6");
+}
+
+}  // namespace
+
+std::optional<ByteView> IpReassembler::add(const IpAddress& src, const IpAddress& dst, uint32_t id,
+                                           uint8_t protocol, uint32_t offset, bool more,
+                                           ByteView data) {
+  constexpr uint32_t kMax = 65535;
+  if (offset + data.size() > kMax) return std::nullopt;
+  Key key{src, dst, id, protocol};
+  auto it = pending_.find(key);
+  if (it == pending_.end()) {
+    if (pending_.size() >= kMaxDatagrams) {
+      auto oldest = std::min_element(pending_.begin(), pending_.end(), [](auto& a, auto& b) {
+        return a.second.order < b.second.order;
+      });
+      pending_.erase(oldest);
+    }
+    it = pending_.emplace(key, Pending{}).first;
+    it->second.order = ++counter_;
+  }
+  Pending& pd = it->second;
+  uint32_t end = offset + uint32_t(data.size());
+  if (pd.data.size() < end) pd.data.resize(end);
+  std::copy(data.begin(), data.end(), pd.data.begin() + offset);
+  pd.pieces.emplace_back(offset, end);
+  if (!more) pd.total = end;
+  if (pd.total == 0) return std::nullopt;
+  std::sort(pd.pieces.begin(), pd.pieces.end());
+  uint32_t covered = 0;
+  for (auto [b, e] : pd.pieces) {
+    if (b > covered) return std::nullopt;
+    covered = std::max(covered, e);
+  }
+  if (covered < pd.total) return std::nullopt;
+  done_.assign(pd.data.begin(), pd.data.begin() + pd.total);
+  pending_.erase(it);
+  return ByteView(done_);
+}
+
+Result<std::optional<Packet>> dissect_frame(int linktype, ByteView frame, IpReassembler& reasm) {
+  switch (linktype) {
+    case DLT_EN10MB: {
+      if (frame.size() < 14) return make_error(Errc::truncated, "ethernet", "header needs 14 bytes");
+      size_t off = 12;
+      uint16_t type = load_be16(&frame[off]);
+      while ((type == kEtherVlan || type == kEtherQinQ) && frame.size() >= off + 6) {
+        off += 4;
+        type = load_be16(&frame[off]);
+      }
+      return by_ethertype(type, frame.subspan(off + 2), reasm);
+    }
+    case DLT_LINUX_SLL:  // 16-byte header, protocol at 14
+      if (frame.size() < 16) return make_error(Errc::truncated, "sll", "header needs 16 bytes");
+      return by_ethertype(load_be16(&frame[14]), frame.subspan(16), reasm);
+    case kLinktypeSll2:  // 20-byte header, protocol at 0
+      if (frame.size() < 20) return make_error(Errc::truncated, "sll2", "header needs 20 bytes");
+      return by_ethertype(load_be16(&frame[0]), frame.subspan(20), reasm);
+    case DLT_NULL:
+    case DLT_LOOP:  // 4-byte address family, host or network order; the IP version says enough
+      if (frame.size() < 4) return make_error(Errc::truncated, "loopback", "header needs 4 bytes");
+      return by_version(frame.subspan(4), reasm);
+    case DLT_RAW:
+    case 14:  // DLT_RAW on OpenBSD
+    case kLinktypeIpv4:
+    case kLinktypeIpv6:
+      return by_version(frame, reasm);
+    default:
+      return make_error(Errc::unsupported, "linktype",
+                        "link type " + std::to_string(linktype) +
+                            " is not supported (Ethernet, Linux cooked, raw IP and loopback are)");
+  }
+}
+
+}  // namespace ikekit::decode

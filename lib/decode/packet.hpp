@@ -1,0 +1,59 @@
+// From a captured frame to the IP packet's transport payload: link layers
+// (Ethernet/VLAN, Linux cooked SLL and SLL2, raw IP, BSD loopback), IPv4 and IPv6
+// (extension headers skipped), UDP, and IP fragment reassembly.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <tuple>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
+
+namespace ikekit::decode {
+
+inline constexpr uint8_t kIpProtoUdp = 17;
+inline constexpr uint8_t kIpProtoEsp = 50;
+
+struct Packet {
+  IpAddress src;
+  IpAddress dst;
+  uint8_t ip_protocol = 0;
+  uint16_t src_port = 0;  // UDP only
+  uint16_t dst_port = 0;
+  ByteView payload;       // the UDP payload, or the IP payload for other protocols
+  bool reassembled = false;
+};
+
+// Collects IPv4/IPv6 fragments until a datagram is whole. Bounded: at most
+// kMaxDatagrams pending datagrams of at most 64 KiB each; the oldest is dropped.
+class IpReassembler {
+ public:
+  static constexpr size_t kMaxDatagrams = 64;
+
+  // Adds one fragment; returns the whole datagram's payload (valid until the next
+  // call) once every piece is there.
+  std::optional<ByteView> add(const IpAddress& src, const IpAddress& dst, uint32_t id,
+                              uint8_t protocol, uint32_t offset, bool more, ByteView data);
+
+ private:
+  struct Pending {
+    Bytes data;
+    std::vector<std::pair<uint32_t, uint32_t>> pieces;  // [offset, end)
+    uint32_t total = 0;                                 // known once the last piece arrived
+    uint64_t order = 0;
+  };
+  using Key = std::tuple<IpAddress, IpAddress, uint32_t, uint8_t>;
+  std::map<Key, Pending> pending_;
+  Bytes done_;
+  uint64_t counter_ = 0;
+};
+
+// Outcome of dissecting one frame: a packet, "not for us" (ARP, TCP, a fragment
+// still waiting) as std::nullopt, or an Error naming the malformed layer.
+Result<std::optional<Packet>> dissect_frame(int linktype, ByteView frame, IpReassembler& reassembler);
+
+}  // namespace ikekit::decode

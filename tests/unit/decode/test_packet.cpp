@@ -1,0 +1,114 @@
+#include <catch2/catch.hpp>
+#include <pcap/dlt.h>
+
+#include "decode/packet.hpp"
+
+using namespace ikekit;
+using namespace ikekit::decode;
+
+namespace {
+
+// IPv4 header (RFC 791) + UDP header (RFC 768) around `payload`, with optional
+// fragment fields; checksums are left zero (the decoder does not verify them).
+Bytes ipv4_udp(ByteView payload, uint16_t id = 1, uint16_t frag_field = 0) {
+  Bytes b(28 + payload.size());
+  b[0] = 0x45;
+  store_be16(&b[2], uint16_t(b.size()));
+  store_be16(&b[4], id);
+  store_be16(&b[6], frag_field);
+  b[8] = 64;
+  b[9] = 17;
+  const uint8_t src[] = {10, 0, 0, 1}, dst[] = {10, 0, 0, 2};
+  std::copy(src, src + 4, &b[12]);
+  std::copy(dst, dst + 4, &b[16]);
+  store_be16(&b[20], 500);
+  store_be16(&b[22], 4500);
+  store_be16(&b[24], uint16_t(8 + payload.size()));
+  std::copy(payload.begin(), payload.end(), &b[28]);
+  return b;
+}
+
+// `header` bytes of link header (zeroed) in front of `ip`, with `type_at` holding 0x0800.
+Bytes behind_link_header(const Bytes& ip, size_t header, size_t type_at) {
+  Bytes f(header + ip.size(), 0);
+  f[type_at] = 0x08;
+  std::copy(ip.begin(), ip.end(), f.begin() + long(header));
+  return f;
+}
+Bytes with_ethernet(const Bytes& ip) { return behind_link_header(ip, 14, 12); }
+
+}  // namespace
+
+TEST_CASE("Ethernet, SLL, SLL2 and raw frames all reach the UDP payload") {
+  const uint8_t payload[] = {1, 2, 3, 4, 5};
+  Bytes ip = ipv4_udp(payload);
+  IpReassembler reasm;
+
+  auto eth = with_ethernet(ip);
+  auto p = dissect_frame(DLT_EN10MB, eth, reasm);
+  REQUIRE(p);
+  REQUIRE(*p);
+  CHECK((*p)->src.to_string() == "10.0.0.1");
+  CHECK((*p)->dst_port == 4500);
+  CHECK((*p)->payload.size() == 5);
+
+  Bytes sll = behind_link_header(ip, 16, 14);
+  auto q = dissect_frame(DLT_LINUX_SLL, sll, reasm);
+  REQUIRE((q && *q));
+  CHECK((*q)->payload[4] == 5);
+
+  Bytes sll2 = behind_link_header(ip, 20, 0);
+  auto r = dissect_frame(276, sll2, reasm);
+  REQUIRE((r && *r));
+
+  auto raw = dissect_frame(DLT_RAW, ip, reasm);
+  REQUIRE((raw && *raw));
+  CHECK((*raw)->src_port == 500);
+}
+
+TEST_CASE("Truncated frames name the layer that was cut") {
+  const uint8_t payload[] = {1, 2, 3};
+  Bytes eth = with_ethernet(ipv4_udp(payload));
+  IpReassembler reasm;
+  for (size_t cut = 0; cut < 14 + 28; ++cut) {
+    auto p = dissect_frame(DLT_EN10MB, ByteView(eth).first(cut), reasm);
+    REQUIRE_FALSE(p);
+    CHECK_FALSE(p.error().field.empty());
+  }
+  auto p = dissect_frame(DLT_EN10MB, ByteView(eth).first(20), reasm);
+  CHECK(p.error().field == "ipv4");
+}
+
+TEST_CASE("IPv4 fragments reassemble in any order") {
+  Bytes payload(100);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = uint8_t(i);
+  Bytes whole = ipv4_udp(payload, 7);
+  // Split the 108-byte UDP datagram at offset 56 (a multiple of 8).
+  ByteView udp = ByteView(whole).subspan(20);
+  auto fragment = [&](uint32_t off, size_t len, bool more) {
+    Bytes f(20 + len);
+    std::copy(whole.begin(), whole.begin() + 20, f.begin());
+    store_be16(&f[2], uint16_t(f.size()));
+    store_be16(&f[6], uint16_t((more ? 0x2000 : 0) | off / 8));
+    std::copy(udp.begin() + off, udp.begin() + off + len, f.begin() + 20);
+    return f;
+  };
+  IpReassembler reasm;
+  auto second = dissect_frame(DLT_RAW, fragment(56, udp.size() - 56, false), reasm);
+  REQUIRE(second);
+  CHECK_FALSE(*second);  // waiting for the first piece
+  auto first = dissect_frame(DLT_RAW, fragment(0, 56, true), reasm);
+  REQUIRE((first && *first));
+  CHECK((*first)->reassembled);
+  REQUIRE((*first)->payload.size() == 100);
+  CHECK((*first)->payload[99] == 99);
+}
+
+TEST_CASE("Unknown link types are reported, not guessed") {
+  IpReassembler reasm;
+  const uint8_t junk[] = {0};
+  auto p = dissect_frame(147, junk, reasm);
+  REQUIRE_FALSE(p);
+  CHECK(p.error().code == Errc::unsupported);
+  CHECK(p.error().field == "linktype");
+}
