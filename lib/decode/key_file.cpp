@@ -1,0 +1,275 @@
+#include "decode/key_file.hpp"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <iterator>
+#include <vector>
+
+#include "base/hex.hpp"
+#include "decode/wireshark_names.hpp"
+
+namespace ikekit::decode {
+
+namespace {
+
+using crypto::TransformKind;
+
+Error line_error(std::string_view name, size_t line, std::string_view field, std::string msg) {
+  return make_error(Errc::usage, std::string(name) + ":" + std::to_string(line) + "." + std::string(field),
+                    std::move(msg));
+}
+
+// Splits one UAT line: comma-separated fields, each quoted ("...", with \xNN escapes)
+// or bare.
+std::vector<std::string> split_uat(std::string_view line) {
+  std::vector<std::string> fields;
+  size_t i = 0;
+  while (i <= line.size()) {
+    std::string f;
+    if (i < line.size() && line[i] == '"') {
+      ++i;
+      while (i < line.size() && line[i] != '"') {
+        if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x') {
+          f.push_back(char(std::stoi(std::string(line.substr(i + 2, 2)), nullptr, 16)));
+          i += 4;
+        } else {
+          f.push_back(line[i++]);
+        }
+      }
+      ++i;  // closing quote
+      while (i < line.size() && line[i] != ',') ++i;
+    } else {
+      while (i < line.size() && line[i] != ',') f.push_back(line[i++]);
+    }
+    fields.push_back(f);
+    ++i;  // the comma
+  }
+  return fields;
+}
+
+Result<SecretBytes> secret_hex(std::string_view text, std::string_view name, size_t line,
+                               std::string_view field) {
+  auto b = from_hex(text, field);
+  if (!b) return line_error(name, line, field, b.error().message);
+  SecretBytes s{ByteView(*b)};
+  secure_zero(b->data(), b->size());
+  return s;
+}
+
+Result<uint64_t> spi64(std::string_view text, std::string_view name, size_t line, std::string_view field) {
+  auto b = from_hex(text, field);
+  if (!b || b->size() != 8)
+    return line_error(name, line, field, "\"" + std::string(text) + "\": expected 16 hex digits");
+  return load_be64(b->data());
+}
+
+Result<uint32_t> spi32(std::string_view text, std::string_view name, size_t line, std::string_view field) {
+  auto b = from_hex(text, field);
+  if (!b || b->empty() || b->size() > 4)
+    return line_error(name, line, field, "\"" + std::string(text) + "\": expected up to 8 hex digits");
+  uint32_t v = 0;
+  for (uint8_t x : *b) v = v << 8 | x;
+  return v;
+}
+
+// ikev2_decryption_table: spi_i, spi_r, sk_ei, sk_er, encr, sk_ai, sk_ar, integ.
+Result<void> wireshark_ikev2_line(std::string_view text, std::string_view name, size_t line,
+                                  KeyStore& store) {
+  auto f = split_uat(text);
+  if (f.size() < 8)
+    return line_error(name, line, "columns", "expected 8 columns (spi_i, spi_r, sk_ei, sk_er, "
+                                             "encryption, sk_ai, sk_ar, integrity), found " +
+                                                 std::to_string(f.size()));
+  IkeSaKeys k;
+  auto si = spi64(f[0], name, line, "spi_i");
+  if (!si) return si.error();
+  auto sr = spi64(f[1], name, line, "spi_r");
+  if (!sr) return sr.error();
+  k.spi_i = *si;
+  k.spi_r = *sr;
+  struct { int col; SecretBytes* dst; const char* field; } keys[] = {
+      {2, &k.sk_ei, "sk_ei"}, {3, &k.sk_er, "sk_er"}, {5, &k.sk_ai, "sk_ai"}, {6, &k.sk_ar, "sk_ar"}};
+  for (auto& c : keys) {
+    auto s = secret_hex(f[size_t(c.col)], name, line, c.field);
+    if (!s) return s.error();
+    *c.dst = std::move(*s);
+  }
+  k.encr = ikev2_table_transform(TransformKind::encr, f[4]);
+  if (!k.encr && f[4] != "NULL [RFC2410]")
+    return line_error(name, line, "encryption", "\"" + f[4] + "\": unknown or unsupported algorithm");
+  k.integ = ikev2_table_transform(TransformKind::integ, f[7]);
+  if (!k.integ && f[7] != "NONE [RFC4306]")
+    return line_error(name, line, "integrity", "\"" + f[7] + "\": unknown or unsupported algorithm");
+  store.add(std::move(k));
+  return {};
+}
+
+// esp_sa: protocol, src, dst, spi, encryption, encryption key, authentication, key.
+Result<void> wireshark_esp_line(std::string_view text, std::string_view name, size_t line,
+                                KeyStore& store) {
+  auto f = split_uat(text);
+  if (f.size() < 8)
+    return line_error(name, line, "columns", "expected 8 columns (protocol, src, dst, spi, "
+                                             "encryption, key, authentication, key), found " +
+                                                 std::to_string(f.size()));
+  ChildSaKeys k;
+  if (f[1] != "*" && !f[1].empty()) k.src = IpAddress::parse(f[1]);
+  if (f[2] != "*" && !f[2].empty()) {
+    k.dst = IpAddress::parse(f[2]);
+    if (!k.dst) return line_error(name, line, "dst", "\"" + f[2] + "\": not an IP address");
+  }
+  auto spi = spi32(f[3], name, line, "spi");
+  if (!spi) return spi.error();
+  k.spi = *spi;
+  auto ek = secret_hex(f[5], name, line, "encryption_key");
+  if (!ek) return ek.error();
+  k.encr_key = std::move(*ek);
+  auto ik = secret_hex(f[7], name, line, "authentication_key");
+  if (!ik) return ik.error();
+  k.integ_key = std::move(*ik);
+  k.encr = esp_table_transform(TransformKind::encr, f[4], k.encr_key.size());
+  if (!k.encr)
+    return line_error(name, line, "encryption",
+                      "\"" + f[4] + "\" with a " + std::to_string(k.encr_key.size()) +
+                          "-byte key: unknown or unsupported algorithm");
+  if (f[6] != "NULL") {
+    k.integ = esp_table_transform(TransformKind::integ, f[6], k.integ_key.size());
+    if (!k.integ)
+      return line_error(name, line, "authentication", "\"" + f[6] + "\": unknown or unsupported algorithm");
+  }
+  store.add(std::move(k));
+  return {};
+}
+
+const crypto::TransformInfo* optional_keyword(const nlohmann::json& j, const char* key,
+                                              TransformKind kind, bool& bad) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return nullptr;
+  if (!it->is_string()) { bad = true; return nullptr; }
+  auto* t = crypto::find_keyword(kind, it->get<std::string>());
+  if (!t) bad = true;
+  return t;
+}
+
+Result<SecretBytes> json_key(const nlohmann::json& j, const char* key, bool required,
+                             std::string_view name, size_t line) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    if (required) return line_error(name, line, key, "missing");
+    return SecretBytes();
+  }
+  if (!it->is_string()) return line_error(name, line, key, "expected a hex string");
+  return secret_hex(it->get<std::string>(), name, line, key);
+}
+
+Result<void> keylog_line(std::string_view text, std::string_view name, size_t line, KeyStore& store) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return line_error(name, line, "json", "not a JSON object");
+  std::string type = j.value("type", "");
+  bool bad = false;
+  if (type == "ike_sa") {
+    IkeSaKeys k;
+    auto si = spi64(j.value("spi_i", ""), name, line, "spi_i");
+    if (!si) return si.error();
+    auto sr = spi64(j.value("spi_r", ""), name, line, "spi_r");
+    if (!sr) return sr.error();
+    k.spi_i = *si;
+    k.spi_r = *sr;
+    struct { const char* key; SecretBytes* dst; bool required; } keys[] = {
+        {"sk_d", &k.sk_d, false}, {"sk_ei", &k.sk_ei, true}, {"sk_er", &k.sk_er, true},
+        {"sk_ai", &k.sk_ai, false}, {"sk_ar", &k.sk_ar, false}};
+    for (auto& c : keys) {
+      auto s = json_key(j, c.key, c.required, name, line);
+      if (!s) return s.error();
+      *c.dst = std::move(*s);
+    }
+    k.encr = optional_keyword(j, "encr", TransformKind::encr, bad);
+    if (bad) return line_error(name, line, "encr", "unknown algorithm keyword");
+    k.integ = optional_keyword(j, "integ", TransformKind::integ, bad);
+    if (bad) return line_error(name, line, "integ", "unknown algorithm keyword");
+    k.prf = optional_keyword(j, "prf", TransformKind::prf, bad);
+    if (bad) return line_error(name, line, "prf", "unknown algorithm keyword");
+    store.add(std::move(k));
+    return {};
+  }
+  if (type == "child_sa") {
+    ChildSaKeys k;
+    auto spi = spi32(j.value("spi", ""), name, line, "spi");
+    if (!spi) return spi.error();
+    k.spi = *spi;
+    if (j.contains("dst") && j["dst"].is_string()) {
+      k.dst = IpAddress::parse(j["dst"].get<std::string>());
+      if (!k.dst) return line_error(name, line, "dst", "not an IP address");
+    }
+    if (j.contains("src") && j["src"].is_string()) k.src = IpAddress::parse(j["src"].get<std::string>());
+    auto ek = json_key(j, "encr_key", true, name, line);
+    if (!ek) return ek.error();
+    k.encr_key = std::move(*ek);
+    auto ik = json_key(j, "integ_key", false, name, line);
+    if (!ik) return ik.error();
+    k.integ_key = std::move(*ik);
+    k.encr = optional_keyword(j, "encr", TransformKind::encr, bad);
+    if (bad) return line_error(name, line, "encr", "unknown algorithm keyword");
+    k.integ = optional_keyword(j, "integ", TransformKind::integ, bad);
+    if (bad) return line_error(name, line, "integ", "unknown algorithm keyword");
+    store.add(std::move(k));
+    return {};
+  }
+  // Other line types (a header, future additions) are not keys: skip them.
+  return {};
+}
+
+}  // namespace
+
+std::string_view key_file_format_name(KeyFileFormat f) {
+  switch (f) {
+    case KeyFileFormat::ikekit_keylog: return "ikekit_keylog";
+    case KeyFileFormat::wireshark_ikev2: return "wireshark_ikev2_decryption_table";
+    case KeyFileFormat::wireshark_esp: return "wireshark_esp_sa";
+  }
+  return "";
+}
+
+Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view name, KeyStore& store) {
+  std::optional<KeyFileFormat> format;
+  size_t line_no = 0;
+  size_t entries = 0;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.empty() || line[0] == '#') continue;
+    if (!format) {
+      if (line[0] == '{') format = KeyFileFormat::ikekit_keylog;
+      else if (line.rfind("\"IPv4\"", 0) == 0 || line.rfind("\"IPv6\"", 0) == 0 ||
+               line.rfind("\"Any", 0) == 0)
+        format = KeyFileFormat::wireshark_esp;
+      else format = KeyFileFormat::wireshark_ikev2;
+    }
+    Result<void> r;
+    switch (*format) {
+      case KeyFileFormat::ikekit_keylog: r = keylog_line(line, name, line_no, store); break;
+      case KeyFileFormat::wireshark_ikev2: r = wireshark_ikev2_line(line, name, line_no, store); break;
+      case KeyFileFormat::wireshark_esp: r = wireshark_esp_line(line, name, line_no, store); break;
+    }
+    if (!r) return r.error();
+    ++entries;
+  }
+  if (!format || entries == 0)
+    return make_error(Errc::usage, std::string(name), "no keys found (expected an ikekit key log, "
+                                                      "ikev2_decryption_table or esp_sa file)");
+  return *format;
+}
+
+Result<KeyFileFormat> load_key_file(const std::string& path, KeyStore& store) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::usage, "--keys", path + ": cannot be read");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto r = parse_key_text(text, path, store);
+  secure_zero(text.data(), text.size());
+  return r;
+}
+
+}  // namespace ikekit::decode

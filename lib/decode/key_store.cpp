@@ -1,0 +1,41 @@
+#include "decode/key_store.hpp"
+
+namespace ikekit::decode {
+
+void KeyStore::add(IkeSaKeys keys) {
+  auto key = std::make_pair(keys.spi_i, keys.spi_r);
+  auto it = ike_.find(key);
+  // Keys from a file win over derived ones; never replace a file's keys silently.
+  if (it != ike_.end() && it->second.source == KeySource::key_file &&
+      keys.source == KeySource::derived)
+    return;
+  ike_.insert_or_assign(key, std::move(keys));
+}
+
+void KeyStore::add(ChildSaKeys keys) {
+  for (auto& c : child_) {
+    if (c.spi == keys.spi && c.dst == keys.dst) {
+      if (c.source == KeySource::key_file && keys.source == KeySource::derived) return;
+      c = std::move(keys);
+      return;
+    }
+  }
+  child_.push_back(std::move(keys));
+}
+
+IkeSaKeys* KeyStore::find_ike(uint64_t spi_i, uint64_t spi_r) {
+  auto it = ike_.find({spi_i, spi_r});
+  return it == ike_.end() ? nullptr : &it->second;
+}
+
+ChildSaKeys* KeyStore::find_child(uint32_t spi, const IpAddress& dst) {
+  ChildSaKeys* any = nullptr;
+  for (auto& c : child_) {
+    if (c.spi != spi) continue;
+    if (c.dst && *c.dst == dst) return &c;
+    if (!c.dst) any = &c;
+  }
+  return any;
+}
+
+}  // namespace ikekit::decode

@@ -1,0 +1,58 @@
+// Keys known to the decoder: IKE SA keys by SPI pair, Child SA (ESP) keys by SPI.
+// Filled from key files and from keys the decoder derives itself (Child SAs from SK_d).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "base/secret_bytes.hpp"
+#include "crypto/suite.hpp"
+
+namespace ikekit::decode {
+
+// Where a key came from, for the output and --emit-wireshark.
+enum class KeySource { key_file, derived };
+
+struct IkeSaKeys {
+  uint64_t spi_i = 0;
+  uint64_t spi_r = 0;
+  SecretBytes sk_d, sk_ai, sk_ar, sk_ei, sk_er;
+  // Algorithms when the key file names them; otherwise inferred from IKE_SA_INIT.
+  const crypto::TransformInfo* encr = nullptr;
+  const crypto::TransformInfo* integ = nullptr;
+  const crypto::TransformInfo* prf = nullptr;
+  KeySource source = KeySource::key_file;
+};
+
+struct ChildSaKeys {
+  uint32_t spi = 0;
+  std::optional<IpAddress> dst;  // absent: any destination
+  std::optional<IpAddress> src;
+  SecretBytes encr_key;          // AEAD: key || salt
+  SecretBytes integ_key;         // empty for AEAD
+  const crypto::TransformInfo* encr = nullptr;
+  const crypto::TransformInfo* integ = nullptr;
+  KeySource source = KeySource::key_file;
+};
+
+class KeyStore {
+ public:
+  void add(IkeSaKeys keys);
+  void add(ChildSaKeys keys);
+
+  IkeSaKeys* find_ike(uint64_t spi_i, uint64_t spi_r);
+  ChildSaKeys* find_child(uint32_t spi, const IpAddress& dst);
+
+  const std::map<std::pair<uint64_t, uint64_t>, IkeSaKeys>& ike_sas() const { return ike_; }
+  const std::vector<ChildSaKeys>& child_sas() const { return child_; }
+
+ private:
+  std::map<std::pair<uint64_t, uint64_t>, IkeSaKeys> ike_;
+  std::vector<ChildSaKeys> child_;  // few entries; a linear scan is cheapest
+};
+
+}  // namespace ikekit::decode
