@@ -29,6 +29,9 @@ struct TransformInfo {
   uint16_t out_len;                 // prf output, full MAC output, or KE public value length
   bool aead;
   bool opt_in;                      // weak: used only when asked for explicitly (MODP-1024)
+  // Wireshark's ESP SA table (esp_sa UAT) names the algorithms differently from its IKEv2
+  // table: "AES-GCM with 16 octet ICV [RFC4106]", "HMAC-SHA-256-128 [RFC4868]" ("" if none).
+  std::string_view esp_wireshark_name = {};
 };
 
 std::span<const TransformInfo> all_transforms();
@@ -36,5 +39,7 @@ std::span<const TransformInfo> all_transforms();
 const TransformInfo* find_transform(TransformKind kind, uint16_t id, uint16_t key_bits = 0);
 // By strongSwan keyword within one kind ("sha256" is integ, "prfsha256" prf).
 const TransformInfo* find_keyword(TransformKind kind, std::string_view keyword);
+// By strongSwan keyword in any kind (keywords are unique across kinds).
+const TransformInfo* find_keyword(std::string_view keyword);
 
 }  // namespace ikekit::crypto

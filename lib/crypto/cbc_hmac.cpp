@@ -1,0 +1,150 @@
+// AES-CBC (RFC 3602), AES-CTR (RFC 3686 for ESP, RFC 5930 for IKEv2) and the truncated
+// integrity transforms (RFC 2404, RFC 4868, RFC 3566, RFC 4494).
+#include "crypto/cbc_hmac.hpp"
+
+#include <array>
+#include <cstring>
+#include <string>
+
+#include "crypto/mac.hpp"
+#include "crypto/ossl.hpp"
+
+namespace ikekit::crypto {
+
+using detail::CipherCtxPtr;
+using detail::ossl_error;
+
+// ---------------------------------------------------------------- Cipher
+
+struct Cipher::Impl {
+  CipherCtxPtr enc;
+  CipherCtxPtr dec;
+  bool ctr = false;
+  std::array<uint8_t, 4> nonce{};  // AES-CTR nonce from KEYMAT (RFC 3686 5.1)
+  ~Impl() { OPENSSL_cleanse(nonce.data(), nonce.size()); }
+};
+
+Cipher::Cipher(std::unique_ptr<Impl> impl, const TransformInfo* info)
+    : impl_(std::move(impl)), info_(info) {}
+Cipher::Cipher(Cipher&&) noexcept = default;
+Cipher& Cipher::operator=(Cipher&&) noexcept = default;
+Cipher::~Cipher() = default;
+
+Result<Cipher> Cipher::create(const TransformInfo& encr, ByteView key) {
+  if (encr.kind != TransformKind::encr || encr.aead || (encr.id != 12 && encr.id != 13))
+    return make_error(Errc::unsupported, "encr",
+                      std::string(encr.keyword) + ": not a CBC or CTR cipher");
+  if (key.size() != size_t(encr.key_len) + encr.salt_len)
+    return make_error(Errc::bad_length, "encr.key",
+                      std::string(encr.keyword) + " needs " +
+                          std::to_string(encr.key_len + encr.salt_len) + " bytes of key, got " +
+                          std::to_string(key.size()));
+  std::string name(encr.openssl_name);
+  auto impl = std::make_unique<Impl>();
+  auto enc = detail::keyed_cipher_ctx(name.c_str(), key.data(), 1, true);
+  if (!enc) return enc.error();
+  auto dec = detail::keyed_cipher_ctx(name.c_str(), key.data(), 0, true);
+  if (!dec) return dec.error();
+  impl->enc = std::move(*enc);
+  impl->dec = std::move(*dec);
+  impl->ctr = encr.id == 13;
+  if (impl->ctr) std::memcpy(impl->nonce.data(), key.data() + encr.key_len, 4);
+  return Cipher(std::move(impl), &encr);
+}
+
+namespace {
+
+Result<void> run_cipher(EVP_CIPHER_CTX* c, const TransformInfo& t, bool ctr,
+                        const std::array<uint8_t, 4>& nonce, ByteView iv, MutBytes inout,
+                        int enc) {
+  if (iv.size() != t.iv_len)
+    return make_error(Errc::bad_length, "iv",
+                      "expected " + std::to_string(t.iv_len) + " bytes, got " +
+                          std::to_string(iv.size()));
+  if (t.block_size > 1 && inout.size() % t.block_size != 0)
+    return make_error(Errc::bad_length, "data",
+                      std::to_string(inout.size()) + " bytes is not a multiple of the " +
+                          std::to_string(t.block_size) + "-byte block");
+  if (inout.size() > size_t(INT32_MAX)) return make_error(Errc::bad_length, "data", "too long");
+  std::array<uint8_t, 16> block{};
+  if (ctr) {
+    // RFC 3686 4: counter block = nonce (4) || IV (8) || block counter (4) starting at 1.
+    std::memcpy(block.data(), nonce.data(), 4);
+    std::memcpy(block.data() + 4, iv.data(), 8);
+    store_be32(block.data() + 12, 1);
+  } else {
+    std::memcpy(block.data(), iv.data(), 16);
+  }
+  int outl = 0;
+  if (EVP_CipherInit_ex2(c, nullptr, nullptr, block.data(), enc, nullptr) != 1)
+    return ossl_error("cipher", "set iv");
+  if (!inout.empty() &&
+      EVP_CipherUpdate(c, inout.data(), &outl, inout.data(), int(inout.size())) != 1)
+    return ossl_error("cipher", enc ? "encrypt" : "decrypt");
+  uint8_t tail[16];
+  if (EVP_CipherFinal_ex(c, tail, &outl) != 1) return ossl_error("cipher", "final");
+  return {};
+}
+
+}  // namespace
+
+Result<void> Cipher::encrypt(ByteView iv, MutBytes inout) {
+  return run_cipher(impl_->enc.get(), *info_, impl_->ctr, impl_->nonce, iv, inout, 1);
+}
+
+Result<void> Cipher::decrypt(ByteView iv, MutBytes inout) {
+  return run_cipher(impl_->dec.get(), *info_, impl_->ctr, impl_->nonce, iv, inout, 0);
+}
+
+// ---------------------------------------------------------------- Integ
+
+struct Integ::Impl {
+  Mac mac;
+};
+
+Integ::Integ(std::unique_ptr<Impl> impl, const TransformInfo* info)
+    : impl_(std::move(impl)), info_(info) {}
+Integ::Integ(Integ&&) noexcept = default;
+Integ& Integ::operator=(Integ&&) noexcept = default;
+Integ::~Integ() = default;
+
+Result<Integ> Integ::create(const TransformInfo& integ, ByteView key) {
+  if (integ.kind != TransformKind::integ)
+    return make_error(Errc::unsupported, "integ",
+                      std::string(integ.keyword) + ": not an integrity transform");
+  // RFC 2404 / RFC 4868 2.1.1 / RFC 3566 / RFC 4494: the key is exactly key_len bytes.
+  if (key.size() != integ.key_len)
+    return make_error(Errc::bad_length, "integ.key",
+                      std::string(integ.keyword) + " needs " + std::to_string(integ.key_len) +
+                          " bytes of key, got " + std::to_string(key.size()));
+  auto mac = Mac::create(integ, key);
+  if (!mac) return mac.error();
+  return Integ(std::make_unique<Impl>(Impl{std::move(*mac)}), &integ);
+}
+
+Result<void> Integ::compute(ByteView a, ByteView b, MutBytes icv) {
+  if (icv.size() != info_->icv_len)
+    return make_error(Errc::bad_length, "icv",
+                      "expected " + std::to_string(info_->icv_len) + " bytes, got " +
+                          std::to_string(icv.size()));
+  std::array<uint8_t, 64> full{};
+  auto ok = impl_->mac.compute({a, b}, full);
+  if (!ok) return ok;
+  std::memcpy(icv.data(), full.data(), icv.size());
+  return {};
+}
+
+Result<void> Integ::verify(ByteView a, ByteView b, ByteView icv) {
+  if (icv.size() != info_->icv_len)
+    return make_error(Errc::bad_length, "icv",
+                      "expected " + std::to_string(info_->icv_len) + " bytes, got " +
+                          std::to_string(icv.size()));
+  std::array<uint8_t, 64> full{};
+  auto ok = impl_->mac.compute({a, b}, full);
+  if (!ok) return ok;
+  if (CRYPTO_memcmp(full.data(), icv.data(), icv.size()) != 0)
+    return make_error(Errc::integrity, "icv", "integrity check value does not verify");
+  return {};
+}
+
+}  // namespace ikekit::crypto

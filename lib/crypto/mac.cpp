@@ -1,0 +1,151 @@
+#include "crypto/mac.hpp"
+
+#include <array>
+#include <cstring>
+#include <string>
+
+#include "crypto/ossl.hpp"
+
+namespace ikekit::crypto {
+
+using detail::ossl_error;
+
+namespace {
+
+// Fetched once per process (DESIGN 3: no EVP_*_fetch per packet); never freed.
+EVP_MAC* fetched_mac(const char* name) {
+  if (std::strcmp(name, "HMAC") == 0) {
+    static EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    return hmac;
+  }
+  static EVP_MAC* cmac = EVP_MAC_fetch(nullptr, "CMAC", nullptr);
+  return cmac;
+}
+
+using Block = std::array<uint8_t, 16>;
+
+}  // namespace
+
+struct Mac::Impl {
+  // HMAC / CMAC
+  detail::MacCtxPtr mac;
+  // XCBC (RFC 3566 4): K1 drives the CBC-MAC, K2/K3 mask the last block.
+  detail::CipherCtxPtr k1;
+  Block k2{}, k3{};
+  ~Impl() {
+    OPENSSL_cleanse(k2.data(), k2.size());
+    OPENSSL_cleanse(k3.data(), k3.size());
+  }
+};
+
+Mac::Mac(std::unique_ptr<Impl> impl, Algo algo, size_t size)
+    : impl_(std::move(impl)), algo_(algo), size_(size) {}
+Mac::Mac(Mac&&) noexcept = default;
+Mac& Mac::operator=(Mac&&) noexcept = default;
+Mac::~Mac() = default;
+
+Result<Mac> Mac::create(const TransformInfo& t, ByteView key) {
+  Algo algo;
+  if ((t.kind == TransformKind::integ && t.id == 5) || (t.kind == TransformKind::prf && t.id == 4))
+    algo = Algo::xcbc;
+  else if ((t.kind == TransformKind::integ || t.kind == TransformKind::prf) && t.id == 8)
+    algo = Algo::cmac;
+  else if (t.kind == TransformKind::integ || t.kind == TransformKind::prf)
+    algo = Algo::hmac;
+  else
+    return make_error(Errc::unsupported, "mac", std::string(t.keyword) + ": not a MAC transform");
+
+  auto impl = std::make_unique<Impl>();
+  if (algo != Algo::hmac && key.size() != 16)
+    return make_error(Errc::bad_length, "key",
+                      std::string(t.keyword) + " needs a 16-byte key, got " +
+                          std::to_string(key.size()));
+
+  if (algo == Algo::xcbc) {
+    // RFC 3566 4 (1): K1 = E(K, 0x01^16), K2 = E(K, 0x02^16), K3 = E(K, 0x03^16).
+    auto k = detail::keyed_cipher_ctx("AES-128-ECB", key.data(), 1, true);
+    if (!k) return k.error();
+    Block k1{};
+    Block in{};
+    int outl = 0;
+    in.fill(0x01);
+    bool ok = EVP_EncryptUpdate(k->get(), k1.data(), &outl, in.data(), 16) == 1;
+    in.fill(0x02);
+    ok = ok && EVP_EncryptUpdate(k->get(), impl->k2.data(), &outl, in.data(), 16) == 1;
+    in.fill(0x03);
+    ok = ok && EVP_EncryptUpdate(k->get(), impl->k3.data(), &outl, in.data(), 16) == 1;
+    if (!ok) return ossl_error("mac", "AES-XCBC key derivation");
+    auto c1 = detail::keyed_cipher_ctx("AES-128-ECB", k1.data(), 1, true);
+    OPENSSL_cleanse(k1.data(), k1.size());
+    if (!c1) return c1.error();
+    impl->k1 = std::move(*c1);
+    return Mac(std::move(impl), algo, 16);
+  }
+
+  EVP_MAC* m = fetched_mac(algo == Algo::hmac ? "HMAC" : "CMAC");
+  if (!m) return ossl_error("mac", "EVP_MAC_fetch");
+  impl->mac.reset(EVP_MAC_CTX_new(m));
+  if (!impl->mac) return ossl_error("mac", "EVP_MAC_CTX_new");
+  std::string digest(t.openssl_name);
+  OSSL_PARAM params[2];
+  if (algo == Algo::hmac)
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest.data(), 0);
+  else
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
+                                                 const_cast<char*>("AES-128-CBC"), 0);
+  params[1] = OSSL_PARAM_construct_end();
+  // HMAC with an empty key is legal (RFC 2104); OpenSSL wants a non-null pointer.
+  static const uint8_t kEmpty[1] = {0};
+  if (EVP_MAC_init(impl->mac.get(), key.empty() ? kEmpty : key.data(), key.size(), params) != 1)
+    return ossl_error("mac", "EVP_MAC_init " + digest);
+  size_t size = EVP_MAC_CTX_get_mac_size(impl->mac.get());
+  return Mac(std::move(impl), algo, size);
+}
+
+Result<void> Mac::compute(std::initializer_list<ByteView> parts, MutBytes out) {
+  if (out.size() < size_) return make_error(Errc::bad_length, "mac", "output buffer too small");
+  if (algo_ != Algo::xcbc) {
+    EVP_MAC_CTX* c = impl_->mac.get();
+    // Re-init with a null key restarts with the key set at create() (OpenSSL 3 HMAC/CMAC).
+    if (EVP_MAC_init(c, nullptr, 0, nullptr) != 1) return ossl_error("mac", "EVP_MAC_init");
+    for (ByteView p : parts)
+      if (!p.empty() && EVP_MAC_update(c, p.data(), p.size()) != 1)
+        return ossl_error("mac", "EVP_MAC_update");
+    size_t outl = 0;
+    if (EVP_MAC_final(c, out.data(), &outl, out.size()) != 1 || outl != size_)
+      return ossl_error("mac", "EVP_MAC_final");
+    return {};
+  }
+
+  // AES-XCBC-MAC-128, RFC 3566 4 (2)-(3): CBC-MAC with K1 over all blocks; the last block
+  // is XORed with K2 when complete, or padded 10* and XORed with K3 when not (or empty).
+  EVP_CIPHER_CTX* c = impl_->k1.get();
+  Block e{};      // running CBC state E[i]
+  Block buf{};    // bytes of the block not yet processed
+  size_t fill = 0;
+  int outl = 0;
+  for (ByteView p : parts) {
+    for (uint8_t b : p) {
+      if (fill == 16) {  // a full block followed by more data: not the last one
+        for (size_t i = 0; i < 16; ++i) buf[i] ^= e[i];
+        if (EVP_EncryptUpdate(c, e.data(), &outl, buf.data(), 16) != 1)
+          return ossl_error("mac", "AES-XCBC block");
+        fill = 0;
+      }
+      buf[fill++] = b;
+    }
+  }
+  const Block* mask = &impl_->k2;
+  if (fill < 16) {
+    buf[fill] = 0x80;
+    for (size_t i = fill + 1; i < 16; ++i) buf[i] = 0;
+    mask = &impl_->k3;
+  }
+  for (size_t i = 0; i < 16; ++i) buf[i] ^= e[i] ^ (*mask)[i];
+  if (EVP_EncryptUpdate(c, out.data(), &outl, buf.data(), 16) != 1)
+    return ossl_error("mac", "AES-XCBC block");
+  OPENSSL_cleanse(buf.data(), buf.size());
+  return {};
+}
+
+}  // namespace ikekit::crypto

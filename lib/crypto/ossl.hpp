@@ -1,0 +1,63 @@
+// Internal to lib/crypto: owning handles for OpenSSL objects and error mapping.
+// Only lib/crypto/*.cpp include this (DESIGN 2: crypto is the only OpenSSL user).
+#pragma once
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include <memory>
+#include <string>
+
+#include "base/result.hpp"
+
+namespace ikekit::crypto::detail {
+
+struct CipherCtxFree {
+  void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
+};
+struct CipherFree {
+  void operator()(EVP_CIPHER* p) const { EVP_CIPHER_free(p); }
+};
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* p) const { EVP_MAC_CTX_free(p); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
+using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+using CipherPtr = std::unique_ptr<EVP_CIPHER, CipherFree>;
+using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+
+// Errc::crypto naming `field`; appends (and drains) OpenSSL's error queue.
+inline Error ossl_error(std::string field, std::string what) {
+  unsigned long e = ERR_get_error();
+  if (e != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    what += ": ";
+    what += buf;
+  }
+  ERR_clear_error();
+  return make_error(Errc::crypto, std::move(field), std::move(what));
+}
+
+// A cipher context keyed once for one direction (enc = 1 encrypt, 0 decrypt).
+inline Result<CipherCtxPtr> keyed_cipher_ctx(const char* name, const uint8_t* key, int enc,
+                                             bool no_padding) {
+  CipherPtr cipher(EVP_CIPHER_fetch(nullptr, name, nullptr));
+  if (!cipher) return ossl_error("cipher", std::string("EVP_CIPHER_fetch ") + name);
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx || EVP_CipherInit_ex2(ctx.get(), cipher.get(), key, nullptr, enc, nullptr) != 1)
+    return ossl_error("cipher", std::string("cipher init ") + name);
+  if (no_padding) EVP_CIPHER_CTX_set_padding(ctx.get(), 0);
+  return ctx;
+}
+
+}  // namespace ikekit::crypto::detail
