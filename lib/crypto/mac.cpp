@@ -44,16 +44,18 @@ Mac::Mac(Mac&&) noexcept = default;
 Mac& Mac::operator=(Mac&&) noexcept = default;
 Mac::~Mac() = default;
 
-Result<Mac> Mac::create(const TransformInfo& t, ByteView key) {
-  Algo algo;
+Mac::Algo Mac::algo_of(const TransformInfo& t) {
+  // IANA: AUTH_AES_XCBC_96 = 5, PRF_AES128_XCBC = 4, AUTH_AES_CMAC_96 = 8, PRF_AES128_CMAC = 8.
   if ((t.kind == TransformKind::integ && t.id == 5) || (t.kind == TransformKind::prf && t.id == 4))
-    algo = Algo::xcbc;
-  else if ((t.kind == TransformKind::integ || t.kind == TransformKind::prf) && t.id == 8)
-    algo = Algo::cmac;
-  else if (t.kind == TransformKind::integ || t.kind == TransformKind::prf)
-    algo = Algo::hmac;
-  else
+    return Algo::xcbc;
+  if (t.id == 8) return Algo::cmac;
+  return Algo::hmac;
+}
+
+Result<Mac> Mac::create(const TransformInfo& t, ByteView key) {
+  if (t.kind != TransformKind::integ && t.kind != TransformKind::prf)
     return make_error(Errc::unsupported, "mac", std::string(t.keyword) + ": not a MAC transform");
+  const Algo algo = algo_of(t);
 
   auto impl = std::make_unique<Impl>();
   if (algo != Algo::hmac && key.size() != 16)
@@ -102,7 +104,7 @@ Result<Mac> Mac::create(const TransformInfo& t, ByteView key) {
   return Mac(std::move(impl), algo, size);
 }
 
-Result<void> Mac::compute(std::initializer_list<ByteView> parts, MutBytes out) {
+Result<void> Mac::compute(std::span<const ByteView> parts, MutBytes out) {
   if (out.size() < size_) return make_error(Errc::bad_length, "mac", "output buffer too small");
   if (algo_ != Algo::xcbc) {
     EVP_MAC_CTX* c = impl_->mac.get();

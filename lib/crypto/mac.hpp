@@ -6,6 +6,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <span>
 
 #include "base/bytes.hpp"
 #include "base/result.hpp"
@@ -21,6 +22,8 @@ class Mac {
   // AES-XCBC for ids integ 5 / prf 4, AES-CMAC for integ 8 / prf 8). The key is used as
   // given: HMAC takes any length, XCBC and CMAC exactly 16 bytes (PRF key rules are in prf.cpp).
   static Result<Mac> create(const TransformInfo& t, ByteView key);
+  // The algorithm behind an integ or prf row.
+  static Algo algo_of(const TransformInfo& t);
 
   Mac(Mac&&) noexcept;
   Mac& operator=(Mac&&) noexcept;
@@ -30,7 +33,10 @@ class Mac {
   size_t size() const { return size_; }  // full output length
 
   // MAC over the concatenation of `parts`; writes size() bytes to out (out.size() >= size()).
-  Result<void> compute(std::initializer_list<ByteView> parts, MutBytes out);
+  Result<void> compute(std::span<const ByteView> parts, MutBytes out);
+  Result<void> compute(std::initializer_list<ByteView> parts, MutBytes out) {
+    return compute(std::span<const ByteView>(parts.begin(), parts.size()), out);
+  }
 
  private:
   struct Impl;

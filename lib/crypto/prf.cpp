@@ -1,0 +1,93 @@
+#include "crypto/prf.hpp"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <vector>
+
+#include "crypto/ossl.hpp"
+
+namespace ikekit::crypto {
+
+Result<Prf> Prf::create(const TransformInfo& prf, ByteView key) {
+  if (prf.kind != TransformKind::prf)
+    return make_error(Errc::unsupported, "prf", std::string(prf.keyword) + ": not a PRF");
+  const Mac::Algo algo = Mac::algo_of(prf);
+  if (algo == Mac::Algo::hmac || key.size() == 16) {
+    auto mac = Mac::create(prf, key);
+    if (!mac) return mac.error();
+    return Prf(std::move(*mac), &prf);
+  }
+
+  std::array<uint8_t, 16> k{};
+  if (algo == Mac::Algo::xcbc && key.size() < 16) {
+    // RFC 4434 2: "If the key has fewer than 128 bits, lengthen it to exactly 128 bits
+    // by padding it on the right with zero bits."
+    std::copy(key.begin(), key.end(), k.begin());
+  } else {
+    // RFC 4434 2 (longer keys) / RFC 4615 3 (any key not 128 bits): K = MAC(0^128, key).
+    std::array<uint8_t, 16> zero{};
+    auto zmac = Mac::create(prf, zero);
+    if (!zmac) return zmac.error();
+    auto ok = zmac->compute({key}, k);
+    if (!ok) return ok.error();
+  }
+  auto mac = Mac::create(prf, k);
+  OPENSSL_cleanse(k.data(), k.size());
+  if (!mac) return mac.error();
+  return Prf(std::move(*mac), &prf);
+}
+
+Result<void> Prf::compute(std::span<const ByteView> parts, MutBytes out) {
+  return mac_.compute(parts, out);
+}
+
+Result<SecretBytes> Prf::compute(std::initializer_list<ByteView> parts) {
+  SecretBytes out(out_len());
+  auto ok = compute(parts, out.reveal_mut());
+  if (!ok) return ok.error();
+  return out;
+}
+
+Result<SecretBytes> Prf::plus(std::span<const ByteView> seed, size_t len) {
+  const size_t n = out_len();
+  // RFC 7296 2.13: the counter is one octet, so at most 255 blocks.
+  if (len > 255 * n)
+    return make_error(Errc::bad_length, "prf_plus.length",
+                      std::to_string(len) + " bytes exceeds 255 * " + std::to_string(n));
+  SecretBytes out(len);
+  std::array<uint8_t, 64> t{};
+  std::vector<ByteView> parts;
+  parts.reserve(seed.size() + 2);
+  size_t done = 0;
+  for (uint8_t i = 1; done < len; ++i) {
+    parts.clear();
+    if (i > 1) parts.push_back(ByteView(t.data(), n));  // T(i-1)
+    parts.insert(parts.end(), seed.begin(), seed.end());
+    uint8_t counter = i;
+    parts.push_back(ByteView(&counter, 1));
+    auto ok = mac_.compute(parts, t);
+    if (!ok) return ok.error();
+    size_t take = std::min(n, len - done);
+    std::copy(t.begin(), t.begin() + take, out.reveal_mut().begin() + done);
+    done += take;
+  }
+  OPENSSL_cleanse(t.data(), t.size());
+  return out;
+}
+
+Result<SecretBytes> prf(const TransformInfo& info, ByteView key,
+                        std::initializer_list<ByteView> data) {
+  auto p = Prf::create(info, key);
+  if (!p) return p.error();
+  return p->compute(data);
+}
+
+Result<SecretBytes> prf_plus(const TransformInfo& info, ByteView key,
+                             std::initializer_list<ByteView> seed, size_t len) {
+  auto p = Prf::create(info, key);
+  if (!p) return p.error();
+  return p->plus(seed, len);
+}
+
+}  // namespace ikekit::crypto

@@ -1,0 +1,81 @@
+// prf and prf+ (RFC 7296 2.13). Known answers: RFC 4868 2.7.1 (PRF_HMAC_SHA2_*,
+// test case 1), RFC 4434 2.1 (AES-XCBC-PRF-128 with 16-, 10- and 18-byte keys),
+// RFC 4615 4 (AES-CMAC-PRF-128 with 18-, 16- and 10-byte keys).
+#include <catch2/catch.hpp>
+
+#include "crypto/prf.hpp"
+#include "test_helpers.hpp"
+
+using namespace ikekit;
+using namespace ikekit::crypto;
+using ikekit::test::hex;
+using ikekit::test::seq;
+
+namespace {
+const TransformInfo& kw(std::string_view k) {
+  const TransformInfo* t = find_keyword(TransformKind::prf, k);
+  REQUIRE(t != nullptr);
+  return *t;
+}
+Bytes prf_of(std::string_view keyword, const Bytes& key, const Bytes& msg) {
+  auto r = prf(kw(keyword), key, {msg});
+  REQUIRE(r);
+  return Bytes(r->reveal().begin(), r->reveal().end());
+}
+}  // namespace
+
+TEST_CASE("PRF_HMAC_SHA2_*, RFC 4868 2.7.1 test case 1", "[crypto][prf]") {
+  Bytes hi(as_bytes("Hi There").begin(), as_bytes("Hi There").end());
+  CHECK(prf_of("prfsha256", Bytes(32, 0x0b), hi) ==
+        hex("198a607eb44bfbc69903a0f1cf2bbdc5ba0aa3f3d9ae3c1c7a3b1696a0b68cf7"));
+  CHECK(prf_of("prfsha384", Bytes(48, 0x0b), hi) ==
+        hex("b6a8d5636f5c6a7224f9977dcf7ee6c7fb6d0c48cbdee9737a959796489bddbc"
+            "4c5df61d5b3297b4fb68dab9f1b582c2"));
+  CHECK(prf_of("prfsha512", Bytes(64, 0x0b), hi) ==
+        hex("637edc6e01dce7e6742a99451aae82df23da3e92439e590e43e761b33e910fb8"
+            "ac2878ebd5803f6f0b61dbce5e251ff8789a4722c1be65aea45fd464e89f8f5b"));
+}
+
+TEST_CASE("AES-XCBC-PRF-128, RFC 4434 2.1 test cases", "[crypto][prf]") {
+  Bytes msg = seq(20);
+  CHECK(prf_of("prfaesxcbc", seq(16), msg) == hex("47f51b4564966215b8985c63055ed308"));
+  CHECK(prf_of("prfaesxcbc", seq(10), msg) == hex("0fa087af7d866e7653434e602fdde835"));
+  Bytes key18 = seq(16);
+  key18.push_back(0xed);
+  key18.push_back(0xcb);
+  CHECK(prf_of("prfaesxcbc", key18, msg) == hex("8cd3c93ae598a9803006ffb67c40e9e4"));
+}
+
+TEST_CASE("AES-CMAC-PRF-128, RFC 4615 4 test cases", "[crypto][prf]") {
+  Bytes msg = seq(20);
+  Bytes key18 = seq(16);
+  key18.push_back(0xed);
+  key18.push_back(0xcb);
+  CHECK(prf_of("prfaescmac", key18, msg) == hex("84a348a4a45d235babfffc0d2b4da09a"));
+  CHECK(prf_of("prfaescmac", seq(16), msg) == hex("980ae87b5f4c9c5214f5b6a8455e4c2d"));
+  CHECK(prf_of("prfaescmac", seq(10), msg) == hex("290d9e112edb09ee141fcf64c0b72f3d"));
+}
+
+TEST_CASE("prf+ expands per RFC 7296 2.13", "[crypto][prf]") {
+  // Expected values computed independently with Python's hmac module and the
+  // `cryptography` package's CMAC, implementing T1 = prf(K, S | 0x01),
+  // Tn = prf(K, Tn-1 | S | n) literally.
+  Bytes s = seq(40, 0x40);
+  auto p = Prf::create(kw("prfsha256"), seq(32));
+  REQUIRE(p);
+  // The seed given in two parts, as keymat passes Ni | Nr | SPIi | SPIr.
+  auto out = p->plus({ByteView(s).first(13), ByteView(s).subspan(13)}, 100);
+  REQUIRE(out);
+  CHECK(Bytes(out->reveal().begin(), out->reveal().end()) ==
+        hex("299a3679852ac864d1fc23cec6dd9fe20f0133541f8f1f99530f7caba673e263"
+            "2655231c5e9d0476f873cf0291ecd8efea02c7dd86df6a17bb5cc6cc47c961d6"
+            "df49e473e8856943f4026791354ecfa853eed4e2d57272d4c469ac02ec8c55ce"
+            "c0754b0c"));
+  auto c = prf_plus(kw("prfaescmac"), seq(16), {s}, 40);
+  REQUIRE(c);
+  CHECK(Bytes(c->reveal().begin(), c->reveal().end()) ==
+        hex("45faabaac0cfcc7dc479d71267cd4e29db1ddb7471f882fcc8a43339577e85e890b42d02bb7188b4"));
+  // 255 blocks at most (the counter is one octet).
+  CHECK(p->plus({s}, 255 * 32));
+  CHECK(p->plus({s}, 255 * 32 + 1).error().code == Errc::bad_length);
+}
