@@ -4,7 +4,7 @@
 
 namespace ikekit::esp {
 
-Overhead overhead(const crypto::TransformInfo& encr, const crypto::TransformInfo* integ) {
+Overhead esp_overhead(const crypto::TransformInfo& encr, const crypto::TransformInfo* integ) {
   Overhead o;
   o.header = kEspHeaderLen + encr.iv_len;
   // RFC 4303 2.4: the plaintext fills whole cipher blocks and the trailer ends on a

@@ -60,7 +60,7 @@ struct Overhead {
   size_t sealed_len(size_t payload_len) const { return header + payload_len + trailer(payload_len); }
 };
 
-Overhead overhead(const crypto::TransformInfo& encr, const crypto::TransformInfo* integ);
+Overhead esp_overhead(const crypto::TransformInfo& encr, const crypto::TransformInfo* integ);
 
 // The two fields every ESP packet starts with, read without any SA (RFC 4303 2.1, 2.2).
 // Returns false when `packet` is shorter than the ESP header.
