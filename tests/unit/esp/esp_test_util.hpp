@@ -71,13 +71,6 @@ inline SaParams params(const Suite& s, const Keys& k, uint32_t spi, bool esn,
   return p;
 }
 
-// One outbound and one inbound SA sharing keys, as two peers would hold them.
-struct Pair {
-  SeededRng rng{42};
-  Keys keys;
-  EspSaOut out;
-  EspSaIn in;
-};
 inline EspSaOut make_out(const SaParams& p, Rng* rng) {
   auto r = EspSaOut::create(p, rng);
   if (!r) FAIL(r.error().field << ": " << r.error().message);
