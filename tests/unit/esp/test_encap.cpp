@@ -1,0 +1,140 @@
+// RFC 3948 UDP encapsulation, outer IP headers, and the inbound SA table.
+#include <catch2/catch.hpp>
+
+#include "esp/outer_ip.hpp"
+#include "esp/sa_db.hpp"
+#include "esp/udp_encap.hpp"
+#include "esp_test_util.hpp"
+
+using namespace esp_test;
+
+TEST_CASE("RFC 3948 2.1: UDP header in front of a sealed ESP packet, zero checksum") {
+  Suite s = suite("aes128gcm16");
+  Keys k = keys_for(s);
+  EspSaOut out = make_out(params(s, k, 0x11223344, false), nullptr);
+  Bytes inner = pattern(60, 1);
+  const size_t headroom = kUdpHeaderLen + out.overhead().header;
+  Packet pkt(inner, headroom, out.overhead().max_trailer);
+  auto sealed = out.seal_in_place(pkt.span(), pkt.offset, pkt.len, kNextHeaderIpv4);
+  REQUIRE(sealed);
+  const size_t esp_offset = size_t(sealed.packet.data() - pkt.buf.data());
+  MutBytes dgram = prepend_udp_header(pkt.span(), esp_offset, sealed.packet.size(), 4500, 4500);
+  REQUIRE(dgram.size() == sealed.packet.size() + 8);
+  CHECK(dgram.data() == pkt.buf.data());
+  CHECK(load_be16(dgram.data()) == 4500);
+  CHECK(load_be16(dgram.data() + 2) == 4500);
+  CHECK(load_be16(dgram.data() + 4) == dgram.size());
+  CHECK(load_be16(dgram.data() + 6) == 0);
+  CHECK(classify_udp_encap(dgram.subspan(8)) == UdpEncapKind::esp);
+  // No headroom for the header.
+  CHECK(prepend_udp_header(pkt.span(), 7, 10, 1, 2).empty());
+  CHECK(prepend_udp_header(pkt.span(), 8, pkt.buf.size(), 1, 2).empty());
+}
+
+TEST_CASE("RFC 3948 2.2/2.3: classifying what arrives on port 4500") {
+  const uint8_t keepalive[] = {0xff};
+  const uint8_t ike[] = {0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78};
+  const uint8_t esp[] = {0, 0, 0, 1, 0, 0, 0, 1};
+  const uint8_t short_esp[] = {0, 0, 0, 1, 0, 0};
+  const uint8_t one[] = {0x00};
+  CHECK(classify_udp_encap(keepalive) == UdpEncapKind::keepalive);
+  CHECK(classify_udp_encap(ike) == UdpEncapKind::ike);
+  CHECK(strip_non_esp_marker(ike).size() == 4);
+  CHECK(classify_udp_encap(esp) == UdpEncapKind::esp);
+  CHECK(classify_udp_encap(short_esp) == UdpEncapKind::malformed);
+  CHECK(classify_udp_encap(one) == UdpEncapKind::malformed);
+  CHECK(classify_udp_encap(ByteView()) == UdpEncapKind::malformed);
+  CHECK(udp_encap_kind_name(UdpEncapKind::keepalive) == "keepalive");
+}
+
+TEST_CASE("outer IPv4 / IPv6 headers: written into headroom, parsed back") {
+  Bytes payload = pattern(30, 2);
+  SECTION("IPv4, protocol 50") {
+    auto src = *IpAddress::parse("192.0.2.1");
+    auto dst = *IpAddress::parse("198.51.100.7");
+    Packet pkt(payload, kIpv4HeaderLen, 0);
+    MutBytes ip = prepend_ip_header(pkt.span(), pkt.offset, pkt.len, src, dst, kIpProtoEsp);
+    REQUIRE(ip.size() == 50);
+    // RFC 1071: the checksum over a correct header sums to 0xffff.
+    uint32_t sum = 0;
+    for (size_t i = 0; i < 20; i += 2) sum += load_be16(ip.data() + i);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    CHECK(sum == 0xffff);
+    auto info = parse_ip_header(ip);
+    REQUIRE(info);
+    CHECK(info->src == src);
+    CHECK(info->dst == dst);
+    CHECK(info->protocol == 50);
+    CHECK(info->payload_offset == 20);
+    CHECK(info->payload_len == 30);
+    CHECK(tunnel_next_header(ip) == std::optional<uint8_t>(4));
+  }
+  SECTION("IPv6, protocol 17") {
+    auto src = *IpAddress::parse("2001:db8::1");
+    auto dst = *IpAddress::parse("2001:db8::2");
+    Packet pkt(payload, kIpv6HeaderLen, 0);
+    MutBytes ip = prepend_ip_header(pkt.span(), pkt.offset, pkt.len, src, dst, kIpProtoUdp);
+    REQUIRE(ip.size() == 70);
+    auto info = parse_ip_header(ip);
+    REQUIRE(info);
+    CHECK(info->src == src);
+    CHECK(info->protocol == 17);
+    CHECK(info->payload_len == 30);
+    CHECK(tunnel_next_header(ip) == std::optional<uint8_t>(41));
+  }
+  SECTION("refusals") {
+    auto v4 = *IpAddress::parse("192.0.2.1");
+    auto v6 = *IpAddress::parse("2001:db8::1");
+    Packet pkt(payload, 10, 0);
+    CHECK(prepend_ip_header(pkt.span(), pkt.offset, pkt.len, v4, v4, 50).empty());
+    CHECK(prepend_ip_header(pkt.span(), pkt.offset, pkt.len, v4, v6, 50).empty());
+    CHECK_FALSE(tunnel_next_header(payload));
+  }
+  SECTION("truncated headers and fragments are refused at every length") {
+    auto src = *IpAddress::parse("192.0.2.1");
+    Packet pkt(payload, kIpv4HeaderLen, 0);
+    MutBytes ip = prepend_ip_header(pkt.span(), pkt.offset, pkt.len, src, src, 50);
+    for (size_t n = 0; n < ip.size(); ++n) CHECK_FALSE(parse_ip_header(ip.first(n)));
+    Bytes frag(ip.begin(), ip.end());
+    frag[6] = 0x20;  // MF
+    CHECK_FALSE(parse_ip_header(frag));
+  }
+}
+
+TEST_CASE("EspSaDb: dispatch by SPI, unknown SPIs and short packets counted") {
+  Suite s = suite("aes256gcm16");
+  Keys k1 = keys_for(s, 1);
+  Keys k2 = keys_for(s, 2);
+  EspSaDb db;
+  REQUIRE(db.add(make_in(params(s, k1, 0x100, false))));
+  REQUIRE(db.add(make_in(params(s, k2, 0x200, true))));
+  auto dup = db.add(make_in(params(s, k1, 0x100, false)));
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().field == "spi");
+  CHECK(db.size() == 2);
+
+  EspSaOut o1 = make_out(params(s, k1, 0x100, false), nullptr);
+  EspSaOut o2 = make_out(params(s, k2, 0x200, true), nullptr);
+  for (EspSaOut* o : {&o1, &o2}) {
+    Bytes inner = pattern(44, 4);
+    Packet pkt(inner, 64, 64);
+    auto r = o->seal_in_place(pkt.span(), pkt.offset, pkt.len, 41);
+    REQUIRE(r);
+    auto opened = db.open_in_place(r.packet);
+    REQUIRE(opened.status == OpenStatus::ok);
+    CHECK(to_bytes(opened.payload) == inner);
+    CHECK(opened.next_header == 41);
+  }
+  CHECK(db.find(0x100)->stats().packets == 1);
+  CHECK(db.find(0x200)->stats().packets == 1);
+
+  Bytes stray = {0, 0, 0x3, 0, 0, 0, 0, 1, 9, 9, 9, 9};
+  CHECK(db.open_in_place(stray).status == OpenStatus::unknown_spi);
+  CHECK(db.unknown_spi() == 1);
+  Bytes tiny = {1, 2, 3};
+  CHECK(db.open_in_place(tiny).status == OpenStatus::malformed);
+  CHECK(db.malformed() == 1);
+  CHECK(db.remove(0x100));
+  CHECK_FALSE(db.remove(0x100));
+  CHECK(db.find(0x100) == nullptr);
+}
