@@ -1,0 +1,279 @@
+#include "crypto/kex.hpp"
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
+
+#include <string>
+
+#include "crypto/ossl.hpp"
+
+namespace ikekit::crypto {
+
+using detail::ossl_error;
+
+namespace {
+
+struct BnFree {
+  void operator()(BIGNUM* p) const { BN_clear_free(p); }
+};
+struct BnCtxFree {
+  void operator()(BN_CTX* p) const { BN_CTX_free(p); }
+};
+struct GroupFree {
+  void operator()(EC_GROUP* p) const { EC_GROUP_free(p); }
+};
+struct PointFree {
+  void operator()(EC_POINT* p) const { EC_POINT_clear_free(p); }
+};
+using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
+using BnCtxPtr = std::unique_ptr<BN_CTX, BnCtxFree>;
+using GroupPtr = std::unique_ptr<EC_GROUP, GroupFree>;
+using PointPtr = std::unique_ptr<EC_POINT, PointFree>;
+
+enum class Family { modp, ecp, xdh };
+
+Result<Family> family_of(const TransformInfo& ke) {
+  if (ke.kind == TransformKind::ke) {
+    switch (ke.id) {
+      case 2: case 14: case 15: case 16: case 17: case 18: return Family::modp;
+      case 19: case 20: case 21: return Family::ecp;
+      case 31: case 32: return Family::xdh;
+      default: break;
+    }
+  }
+  return make_error(Errc::unsupported, "ke",
+                    std::string(ke.keyword) + ": not a supported key exchange method");
+}
+
+// RFC 2409 6.2 (group 2) and RFC 3526 2-7 primes; the generator is 2 for all of them.
+BIGNUM* modp_prime(uint16_t id) {
+  switch (id) {
+    case 2: return BN_get_rfc2409_prime_1024(nullptr);
+    case 14: return BN_get_rfc3526_prime_2048(nullptr);
+    case 15: return BN_get_rfc3526_prime_3072(nullptr);
+    case 16: return BN_get_rfc3526_prime_4096(nullptr);
+    case 17: return BN_get_rfc3526_prime_6144(nullptr);
+    case 18: return BN_get_rfc3526_prime_8192(nullptr);
+    default: return nullptr;
+  }
+}
+
+// Private exponent length for generate(): at least twice the group's strength estimate
+// (RFC 3526 8: 2048 ~110 bits ... 8192 ~190 bits).
+size_t modp_exponent_len(uint16_t id) {
+  switch (id) {
+    case 2: case 14: return 32;
+    case 15: case 16: return 48;
+    default: return 64;
+  }
+}
+
+int ecp_nid(uint16_t id) {
+  switch (id) {
+    case 19: return NID_X9_62_prime256v1;
+    case 20: return NID_secp384r1;
+    default: return NID_secp521r1;
+  }
+}
+
+Error peer_error(Errc code, std::string message) {
+  return make_error(code, "ke.data", std::move(message));
+}
+
+}  // namespace
+
+struct KeyExchange::Impl {
+  Family family = Family::modp;
+  // MODP
+  BnPtr p, g, x;
+  // ECP
+  GroupPtr group;
+  BnPtr d;
+  // X25519 / X448
+  detail::PkeyPtr pkey;
+};
+
+KeyExchange::KeyExchange(std::unique_ptr<Impl> impl, const TransformInfo* info, Bytes pub)
+    : impl_(std::move(impl)), info_(info), public_(std::move(pub)) {}
+KeyExchange::KeyExchange(KeyExchange&&) noexcept = default;
+KeyExchange& KeyExchange::operator=(KeyExchange&&) noexcept = default;
+KeyExchange::~KeyExchange() = default;
+
+Result<KeyExchange> KeyExchange::generate(const TransformInfo& ke, Rng& rng) {
+  auto fam = family_of(ke);
+  if (!fam) return fam.error();
+  if (*fam == Family::modp) {
+    SecretBytes x(modp_exponent_len(ke.id));
+    do rng.fill(x.reveal_mut());
+    while (x.reveal()[0] == 0);  // keeps the exponent non-zero and of full length
+    return from_private(ke, x.reveal());
+  }
+  if (*fam == Family::xdh) {
+    SecretBytes k(ke.id == 31 ? 32 : 56);
+    rng.fill(k.reveal_mut());  // RFC 7748 5: any 32/56 bytes; clamping is the function's job
+    return from_private(ke, k.reveal());
+  }
+  // ECP: rejection sampling of 1 <= d < n from field-length strings (RFC 5903 / FIPS 186-4 B.4.2).
+  GroupPtr group(EC_GROUP_new_by_curve_name(ecp_nid(ke.id)));
+  if (!group) return ossl_error("ke", "EC_GROUP_new_by_curve_name");
+  const int bits = EC_GROUP_get_degree(group.get());
+  const size_t flen = size_t(bits + 7) / 8;
+  const uint8_t top_mask = bits % 8 ? uint8_t((1u << (bits % 8)) - 1) : 0xff;
+  const BIGNUM* n = EC_GROUP_get0_order(group.get());
+  SecretBytes d(flen);
+  for (int tries = 0; tries < 256; ++tries) {
+    rng.fill(d.reveal_mut());
+    d.reveal_mut()[0] &= top_mask;
+    BnPtr v(BN_bin2bn(d.reveal().data(), int(flen), nullptr));
+    if (v && !BN_is_zero(v.get()) && BN_cmp(v.get(), n) < 0) return from_private(ke, d.reveal());
+  }
+  return make_error(Errc::crypto, "ke", "rng produced no valid ECP scalar in 256 tries");
+}
+
+Result<KeyExchange> KeyExchange::from_private(const TransformInfo& ke, ByteView priv) {
+  auto fam = family_of(ke);
+  if (!fam) return fam.error();
+  auto impl = std::make_unique<Impl>();
+  impl->family = *fam;
+  BnCtxPtr ctx(BN_CTX_new());
+  if (!ctx) return ossl_error("ke", "BN_CTX_new");
+
+  if (*fam == Family::modp) {
+    impl->p.reset(modp_prime(ke.id));
+    impl->g.reset(BN_new());
+    if (!impl->p || !impl->g || !BN_set_word(impl->g.get(), 2)) return ossl_error("ke", "MODP group");
+    const size_t plen = size_t(BN_num_bytes(impl->p.get()));
+    if (priv.empty() || priv.size() > plen)
+      return make_error(Errc::bad_length, "ke.private",
+                        "MODP exponent must be 1.." + std::to_string(plen) + " bytes");
+    impl->x.reset(BN_secure_new());
+    if (!impl->x || !BN_bin2bn(priv.data(), int(priv.size()), impl->x.get()))
+      return ossl_error("ke", "BN_bin2bn");
+    if (BN_is_zero(impl->x.get()))
+      return make_error(Errc::bad_value, "ke.private", "MODP exponent is zero");
+    BN_set_flags(impl->x.get(), BN_FLG_CONSTTIME);
+    BnPtr y(BN_new());
+    if (!y || !BN_mod_exp_mont_consttime(y.get(), impl->g.get(), impl->x.get(), impl->p.get(),
+                                         ctx.get(), nullptr))
+      return ossl_error("ke", "g^x mod p");
+    Bytes pub(plen);
+    if (BN_bn2binpad(y.get(), pub.data(), int(plen)) != int(plen)) return ossl_error("ke", "pad");
+    return KeyExchange(std::move(impl), &ke, std::move(pub));
+  }
+
+  if (*fam == Family::ecp) {
+    impl->group.reset(EC_GROUP_new_by_curve_name(ecp_nid(ke.id)));
+    if (!impl->group) return ossl_error("ke", "EC_GROUP_new_by_curve_name");
+    const size_t flen = size_t(EC_GROUP_get_degree(impl->group.get()) + 7) / 8;
+    if (priv.size() != flen)
+      return make_error(Errc::bad_length, "ke.private",
+                        "ECP scalar must be " + std::to_string(flen) + " bytes");
+    impl->d.reset(BN_secure_new());
+    if (!impl->d || !BN_bin2bn(priv.data(), int(priv.size()), impl->d.get()))
+      return ossl_error("ke", "BN_bin2bn");
+    if (BN_is_zero(impl->d.get()) || BN_cmp(impl->d.get(), EC_GROUP_get0_order(impl->group.get())) >= 0)
+      return make_error(Errc::bad_value, "ke.private", "ECP scalar must be in 1..n-1");
+    PointPtr q(EC_POINT_new(impl->group.get()));
+    BnPtr x(BN_new()), y(BN_new());
+    if (!q || !x || !y ||
+        !EC_POINT_mul(impl->group.get(), q.get(), impl->d.get(), nullptr, nullptr, ctx.get()) ||
+        !EC_POINT_get_affine_coordinates(impl->group.get(), q.get(), x.get(), y.get(), ctx.get()))
+      return ossl_error("ke", "ECP public value");
+    Bytes pub(2 * flen);
+    if (BN_bn2binpad(x.get(), pub.data(), int(flen)) != int(flen) ||
+        BN_bn2binpad(y.get(), pub.data() + flen, int(flen)) != int(flen))
+      return ossl_error("ke", "pad");
+    return KeyExchange(std::move(impl), &ke, std::move(pub));
+  }
+
+  const int type = ke.id == 31 ? EVP_PKEY_X25519 : EVP_PKEY_X448;
+  const size_t klen = ke.id == 31 ? 32 : 56;
+  if (priv.size() != klen)
+    return make_error(Errc::bad_length, "ke.private",
+                      std::string(ke.keyword) + " private key must be " + std::to_string(klen) +
+                          " bytes");
+  impl->pkey.reset(EVP_PKEY_new_raw_private_key(type, nullptr, priv.data(), priv.size()));
+  if (!impl->pkey) return ossl_error("ke", "EVP_PKEY_new_raw_private_key");
+  Bytes pub(klen);
+  size_t len = klen;
+  if (EVP_PKEY_get_raw_public_key(impl->pkey.get(), pub.data(), &len) != 1 || len != klen)
+    return ossl_error("ke", "EVP_PKEY_get_raw_public_key");
+  return KeyExchange(std::move(impl), &ke, std::move(pub));
+}
+
+Result<SecretBytes> KeyExchange::shared_secret(ByteView peer) const {
+  if (peer.size() != public_.size())
+    return peer_error(Errc::bad_length, std::string(info_->keyword) + " KE data must be " +
+                                            std::to_string(public_.size()) + " bytes, got " +
+                                            std::to_string(peer.size()));
+  BnCtxPtr ctx(BN_CTX_new());
+  if (!ctx) return ossl_error("ke", "BN_CTX_new");
+
+  if (impl_->family == Family::modp) {
+    const size_t plen = public_.size();
+    BnPtr y(BN_bin2bn(peer.data(), int(plen), nullptr));
+    BnPtr pm1(BN_dup(impl_->p.get()));
+    if (!y || !pm1 || !BN_sub_word(pm1.get(), 1)) return ossl_error("ke", "BN");
+    // 1 < y < p - 1 (RFC 8247 2.4 via NIST SP 800-56A 5.6.2.3.1).
+    if (BN_cmp(y.get(), BN_value_one()) <= 0 || BN_cmp(y.get(), pm1.get()) >= 0)
+      return peer_error(Errc::bad_value, "MODP public value must satisfy 1 < y < p-1");
+    BnPtr s(BN_secure_new());
+    if (!s || !BN_mod_exp_mont_consttime(s.get(), y.get(), impl_->x.get(), impl_->p.get(),
+                                         ctx.get(), nullptr))
+      return ossl_error("ke", "y^x mod p");
+    SecretBytes out(plen);  // RFC 7296 2.14: padded with zeros to the modulus length
+    if (BN_bn2binpad(s.get(), out.reveal_mut().data(), int(plen)) != int(plen))
+      return ossl_error("ke", "pad");
+    return out;
+  }
+
+  if (impl_->family == Family::ecp) {
+    EC_GROUP* g = impl_->group.get();
+    const size_t flen = public_.size() / 2;
+    BnPtr x(BN_bin2bn(peer.data(), int(flen), nullptr));
+    BnPtr y(BN_bin2bn(peer.data() + flen, int(flen), nullptr));
+    BnPtr p(BN_new());
+    PointPtr q(EC_POINT_new(g));
+    if (!x || !y || !p || !q || !EC_GROUP_get_curve(g, p.get(), nullptr, nullptr, ctx.get()))
+      return ossl_error("ke", "EC");
+    if (BN_cmp(x.get(), p.get()) >= 0 || BN_cmp(y.get(), p.get()) >= 0)
+      return peer_error(Errc::bad_value, "ECP coordinate is not below the field prime");
+    if (EC_POINT_set_affine_coordinates(g, q.get(), x.get(), y.get(), ctx.get()) != 1 ||
+        EC_POINT_is_on_curve(g, q.get(), ctx.get()) != 1) {
+      ERR_clear_error();
+      return peer_error(Errc::bad_value, "ECP public value is not a point on the curve");
+    }
+    PointPtr r(EC_POINT_new(g));
+    BnPtr rx(BN_secure_new());
+    if (!r || !rx || !EC_POINT_mul(g, r.get(), nullptr, q.get(), impl_->d.get(), ctx.get()))
+      return ossl_error("ke", "ECDH");
+    if (EC_POINT_is_at_infinity(g, r.get()))
+      return peer_error(Errc::bad_value, "ECDH result is the point at infinity");
+    if (!EC_POINT_get_affine_coordinates(g, r.get(), rx.get(), nullptr, ctx.get()))
+      return ossl_error("ke", "ECDH x");
+    SecretBytes out(flen);  // RFC 5903 7: the x coordinate only
+    if (BN_bn2binpad(rx.get(), out.reveal_mut().data(), int(flen)) != int(flen))
+      return ossl_error("ke", "pad");
+    return out;
+  }
+
+  const int type = info_->id == 31 ? EVP_PKEY_X25519 : EVP_PKEY_X448;
+  detail::PkeyPtr peer_key(EVP_PKEY_new_raw_public_key(type, nullptr, peer.data(), peer.size()));
+  if (!peer_key) return ossl_error("ke", "EVP_PKEY_new_raw_public_key");
+  detail::PkeyCtxPtr pctx(EVP_PKEY_CTX_new_from_pkey(nullptr, impl_->pkey.get(), nullptr));
+  if (!pctx || EVP_PKEY_derive_init(pctx.get()) != 1 ||
+      EVP_PKEY_derive_set_peer_ex(pctx.get(), peer_key.get(), 0) != 1)
+    return ossl_error("ke", "derive init");
+  SecretBytes out(public_.size());
+  size_t len = out.size();
+  if (EVP_PKEY_derive(pctx.get(), out.reveal_mut().data(), &len) != 1 || len != out.size()) {
+    // OpenSSL refuses an all-zero X25519/X448 output, which RFC 8031 2.3 requires rejecting.
+    ERR_clear_error();
+    return peer_error(Errc::bad_value,
+                      std::string(info_->keyword) + " shared secret is all zero (low-order point)");
+  }
+  return out;
+}
+
+}  // namespace ikekit::crypto
