@@ -157,7 +157,7 @@ write_swanctl() {
     } > "$f"
 }
 
-netns_up $([ $INNER = 1 ] && echo --inner) || die "namespace setup failed"
+if [ $INNER = 1 ]; then netns_up --inner; else netns_up; fi || die "namespace setup failed"
 NETNS_CREATED=1
 
 mkdir -p "$L/swanctl" "$R/swanctl"

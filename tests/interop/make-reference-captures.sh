@@ -2,8 +2,10 @@
 # make-reference-captures.sh - (re)generate the committed strongSwan reference
 # captures under tests/data/<scenario>/ and check that tshark decrypts them.
 #
-#   tests/interop/make-reference-captures.sh [--check-only] [SCENARIO...]
+#   tests/interop/make-reference-captures.sh [--check-only] [--out DIR] [SCENARIO...]
 #
+# --out DIR writes DIR/<scenario>/ instead of tests/data/<scenario>/ (a live
+# capture + tshark check, e.g. from ctest).
 # Default: all scenarios of capture-swan-pair.sh --list, one after the other.
 # For each: capture-swan-pair.sh SCENARIO tests/data/SCENARIO, then
 # tests/decode/tshark_summary.py writes tests/data/SCENARIO/tshark-summary.jsonl
@@ -15,13 +17,22 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CHECK_ONLY=0
-[ "${1:-}" = "--check-only" ] && { CHECK_ONLY=1; shift; }
+OUTROOT=tests/data
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --check-only) CHECK_ONLY=1 ;;
+        --out) OUTROOT=$(mkdir -p "$2" && cd "$2" && pwd) || exit 1; shift ;;
+        -*) echo "make-reference-captures: unknown option $1" >&2; exit 2 ;;
+        *) break ;;
+    esac
+    shift
+done
 SCENARIOS=("$@")
 [ ${#SCENARIOS[@]} = 0 ] && mapfile -t SCENARIOS < <("$HERE/capture-swan-pair.sh" --list)
 cd "$ROOT" || exit 1
 rc=0
 for s in "${SCENARIOS[@]}"; do
-    out=tests/data/$s
+    out=$OUTROOT/$s
     if [ $CHECK_ONLY = 0 ]; then
         rm -rf "$out"
         if ! tests/interop/capture-swan-pair.sh "$s" "$out"; then
