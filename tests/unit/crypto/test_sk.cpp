@@ -1,0 +1,128 @@
+// SK / SKF payload protection (RFC 7296 3.14, RFC 5282, RFC 7634, RFC 5930, RFC 7383 2.5):
+// seal -> open round trips for every ENCR x INTEG pair in the table, and tampering.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "crypto/sk.hpp"
+#include "test_helpers.hpp"
+
+using namespace ikekit;
+using namespace ikekit::crypto;
+using ikekit::test::seq;
+
+namespace {
+
+struct Sealed {
+  Bytes message;
+  size_t sk_offset;
+  size_t sk_len;
+};
+
+Sealed seal_one(SkCrypter& c, const Bytes& plain, bool fragment, Rng& rng) {
+  const size_t sk_offset = 28 + 8;  // IKE header + one 8-byte payload before SK (e.g. a VID)
+  Bytes m(sk_offset + c.sealed_size(plain.size(), fragment) + 5, 0xee);  // room to spare
+  for (size_t i = 0; i < sk_offset; ++i) m[i] = uint8_t(i);
+  m[sk_offset] = 35;  // Next Payload (IDi)
+  m[sk_offset + 1] = 0;
+  if (fragment) {
+    store_be16(m.data() + sk_offset + 4, 1);
+    store_be16(m.data() + sk_offset + 6, 2);
+  }
+  std::copy(plain.begin(), plain.end(), m.begin() + long(sk_offset + c.plaintext_offset(fragment)));
+  auto len = c.seal(m, sk_offset, plain.size(), fragment, rng);
+  REQUIRE(len);
+  REQUIRE(*len == sk_offset + c.sealed_size(plain.size(), fragment));
+  CHECK(load_be32(m.data() + 24) == *len);
+  CHECK(load_be16(m.data() + sk_offset + 2) == c.sealed_size(plain.size(), fragment));
+  m.resize(*len);
+  return {m, sk_offset, *len - sk_offset};
+}
+
+}  // namespace
+
+TEST_CASE("SK seal -> open for every ENCR x INTEG pair, SK and SKF", "[crypto][sk]") {
+  SeededRng rng(1);
+  int pairs = 0;
+  for (const auto& encr : all_transforms()) {
+    if (encr.kind != TransformKind::encr) continue;
+    std::vector<const TransformInfo*> integs;
+    if (encr.aead)
+      integs.push_back(nullptr);
+    else
+      for (const auto& t : all_transforms())
+        if (t.kind == TransformKind::integ) integs.push_back(&t);
+    for (const TransformInfo* integ : integs) {
+      for (bool fragment : {false, true}) {
+        for (size_t n : {size_t(0), size_t(1), size_t(15), size_t(16), size_t(37)}) {
+          INFO(std::string(encr.keyword) + "-" + (integ ? std::string(integ->keyword) : "") +
+               (fragment ? " SKF" : " SK") + " plaintext " + std::to_string(n));
+          Bytes sk_e = seq(size_t(encr.key_len) + encr.salt_len, 0x10);
+          Bytes sk_a = integ ? seq(integ->key_len, 0x70) : Bytes{};
+          auto tx = SkCrypter::create(encr, sk_e, integ, sk_a);
+          auto rx = SkCrypter::create(encr, sk_e, integ, sk_a);
+          REQUIRE(tx);
+          REQUIRE(rx);
+          Bytes plain = seq(n, 0xa0);
+          auto s = seal_one(*tx, plain, fragment, rng);
+          if (encr.block_size > 1) {
+            size_t enc = s.sk_len - rx->plaintext_offset(fragment) - rx->icv_len();
+            CHECK(enc % encr.block_size == 0);
+          }
+          // The plaintext is not visible in the sealed message.
+          if (n >= 15)
+            CHECK_FALSE(std::search(s.message.begin(), s.message.end(), plain.begin(),
+                                    plain.end()) != s.message.end());
+          Bytes copy = s.message;
+          auto inner = rx->open(copy, s.sk_offset, s.sk_len, fragment);
+          REQUIRE(inner);
+          CHECK(Bytes(inner->begin(), inner->end()) == plain);
+
+          // Any flipped bit -- in the IKE header, the SK header, IV, ciphertext or ICV --
+          // fails the integrity check.
+          for (size_t at : {size_t(3), s.sk_offset + 2, s.sk_offset + rx->plaintext_offset(fragment) - 1,
+                            s.message.size() - rx->icv_len() - 1, s.message.size() - 1}) {
+            Bytes bad = s.message;
+            bad[at] ^= 0x01;
+            auto r = rx->open(bad, s.sk_offset, s.sk_len, fragment);
+            REQUIRE_FALSE(r);
+            CHECK(r.error().code == Errc::integrity);
+            CHECK(r.error().field == "sk.icv");
+          }
+        }
+      }
+      ++pairs;
+    }
+  }
+  CHECK(pairs == 6 * 6 + 10);  // CBC/CTR x 6 integ, plus 9 GCM and ChaCha20-Poly1305
+}
+
+TEST_CASE("SK open reports size problems by field", "[crypto][sk]") {
+  const TransformInfo& cbc = *find_keyword("aes128");
+  const TransformInfo& sha = *find_keyword("sha256");
+  auto c = SkCrypter::create(cbc, Bytes(16, 1), &sha, Bytes(32, 2));
+  REQUIRE(c);
+  Bytes m(28 + 4 + 16 + 32 + 16, 0);
+  CHECK(c->open(m, 28, 4 + 10, false).error().field == "sk.iv");
+  CHECK(c->open(m, 28, 4 + 16 + 8, false).error().field == "sk.icv");
+  CHECK(c->open(m, 28, 4 + 16 + 16, false).error().field == "sk.pad_length");
+  CHECK(c->open(m, 28, 4 + 16 + 17 + 16, false).error().field == "sk.encrypted");
+  CHECK(c->open(m, 28, 200, false).error().code == Errc::truncated);
+
+  // A valid ICV over a Pad Length that claims more than was decrypted.
+  SeededRng rng(3);
+  Bytes plain(15, 0x41);
+  Bytes msg(28 + c->sealed_size(plain.size(), false), 0);
+  auto len = c->seal(msg, 28, plain.size(), false, rng);
+  REQUIRE(len);
+  Bytes copy = msg;
+  REQUIRE(c->open(copy, 28, *len - 28, false));
+  CHECK(copy[28 + 4 + 16 + 15] == 0);  // plaintext 15 + pad 0 + pad length 1 = one block
+
+  // Wrong combinations at creation.
+  CHECK_FALSE(SkCrypter::create(cbc, Bytes(16, 1), nullptr, {}));
+  CHECK_FALSE(SkCrypter::create(*find_keyword("aes128gcm16"), Bytes(20, 1), &sha, Bytes(32, 2)));
+  // Seal refuses a buffer without room.
+  Bytes small(40, 0);
+  CHECK(c->seal(small, 28, 1, false, rng).error().code == Errc::bad_length);
+}
