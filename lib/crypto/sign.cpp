@@ -2,6 +2,15 @@
 // (Digital Signature, method 14), RFC 8420 (Ed25519).
 #include "crypto/sign.hpp"
 
+#include "base/hex.hpp"
+#include "base/secret_bytes.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <openssl/bio.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -10,25 +19,27 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include <algorithm>
-#include <array>
-#include <cstring>
-#include <fstream>
-#include <iterator>
-#include <cassert>
-
-#include "base/hex.hpp"
-#include "base/secret_bytes.hpp"
-
 namespace ikekit::crypto {
 namespace {
 
-struct MdFree { void operator()(EVP_MD* p) const { EVP_MD_free(p); } };
-struct MdCtxFree { void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); } };
-struct PkeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
-struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
-struct EcdsaSigFree { void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); } };
-struct X509PubkeyFree { void operator()(X509_PUBKEY* p) const { X509_PUBKEY_free(p); } };
+struct MdFree {
+  void operator()(EVP_MD* p) const { EVP_MD_free(p); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+struct EcdsaSigFree {
+  void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
+};
+struct X509PubkeyFree {
+  void operator()(X509_PUBKEY* p) const { X509_PUBKEY_free(p); }
+};
 using MdPtr = std::unique_ptr<EVP_MD, MdFree>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
@@ -61,11 +72,16 @@ const Digests& digests() {
 }
 const EVP_MD* md_for(SigHash h) {
   switch (h) {
-    case SigHash::sha1: return digests().sha1.get();
-    case SigHash::sha2_256: return digests().sha256.get();
-    case SigHash::sha2_384: return digests().sha384.get();
-    case SigHash::sha2_512: return digests().sha512.get();
-    case SigHash::identity: return nullptr;
+  case SigHash::sha1:
+    return digests().sha1.get();
+  case SigHash::sha2_256:
+    return digests().sha256.get();
+  case SigHash::sha2_384:
+    return digests().sha384.get();
+  case SigHash::sha2_512:
+    return digests().sha512.get();
+  case SigHash::identity:
+    return nullptr;
   }
   return nullptr;
 }
@@ -83,32 +99,29 @@ Bytes sha1_of(ByteView data) {
 // DER AlgorithmIdentifiers (RFC 7427 Appendix A; RFC 4055 for RSASSA-PSS params,
 // RFC 8410 for id-Ed25519). Hash AlgorithmIdentifiers inside PSS params carry NULL
 // parameters and the default trailerField is omitted, as strongSwan encodes them.
-constexpr uint8_t kSha1WithRsa[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
-                                    0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00};
-constexpr uint8_t kSha256WithRsa[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
-                                      0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00};
-constexpr uint8_t kSha384WithRsa[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
-                                      0xf7, 0x0d, 0x01, 0x01, 0x0c, 0x05, 0x00};
-constexpr uint8_t kSha512WithRsa[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
-                                      0xf7, 0x0d, 0x01, 0x01, 0x0d, 0x05, 0x00};
-constexpr uint8_t kEcdsaSha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
-                                    0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
-constexpr uint8_t kEcdsaSha384[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
-                                    0x48, 0xce, 0x3d, 0x04, 0x03, 0x03};
-constexpr uint8_t kEcdsaSha512[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
-                                    0x48, 0xce, 0x3d, 0x04, 0x03, 0x04};
+// clang-format off
+constexpr uint8_t kSha1WithRsa[]   = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00};
+constexpr uint8_t kSha256WithRsa[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00};
+constexpr uint8_t kSha384WithRsa[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c, 0x05, 0x00};
+constexpr uint8_t kSha512WithRsa[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d, 0x05, 0x00};
+constexpr uint8_t kEcdsaSha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+constexpr uint8_t kEcdsaSha384[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03};
+constexpr uint8_t kEcdsaSha512[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04};
 constexpr uint8_t kEd25519[] = {0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70};
 // RSASSA-PSS: h = last octet of the hash OID (1 SHA-256, 2 SHA-384, 3 SHA-512), s = salt.
-#define IKEKIT_PSS_ALGID(h, s)                                                               \
-  {0x30, 0x41, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a, 0x30, 0x34, \
-   0xa0, 0x0f, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, h,    \
-   0x05, 0x00, 0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, \
-   0x01, 0x08, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, h,    \
-   0x05, 0x00, 0xa2, 0x03, 0x02, 0x01, s}
+#define IKEKIT_PSS_ALGID(h, s)                                                                 \
+  {0x30, 0x41, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a,               \
+   0x30, 0x34,                                                       /* RSASSA-PSS-params */   \
+   0xa0, 0x0f, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, h,      \
+   0x05, 0x00,                                                       /* [0] hashAlgorithm */   \
+   0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08,   \
+   0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, h, 0x05, 0x00,      \
+   0xa2, 0x03, 0x02, 0x01, s}                                        /* [2] saltLength */
 constexpr uint8_t kRsaPssSha256[] = IKEKIT_PSS_ALGID(0x01, 0x20);
 constexpr uint8_t kRsaPssSha384[] = IKEKIT_PSS_ALGID(0x02, 0x30);
 constexpr uint8_t kRsaPssSha512[] = IKEKIT_PSS_ALGID(0x03, 0x40);
 #undef IKEKIT_PSS_ALGID
+// clang-format on
 
 enum class Family : uint8_t { rsa_pkcs1, rsa_pss, ecdsa_raw, ecdsa_der, eddsa };
 
@@ -116,53 +129,53 @@ struct SchemeInfo {
   AuthScheme scheme;
   std::string_view name;
   uint8_t method;
-  SigHash hash;  // the digest used; identity for EdDSA
-  bool announced;  // method 14: the hash goes into SIGNATURE_HASH_ALGORITHMS
+  SigHash hash; // the digest used; identity for EdDSA
   Family family;
   ByteView algid;
-  KeyType classic_curve;  // ecdsa_raw only: the one curve the method allows
+  KeyType classic_curve; // ecdsa_raw only: the one curve the method allows
 };
 
 const std::array<SchemeInfo, 15>& schemes() {
   using A = AuthScheme;
   using F = Family;
+  using H = SigHash;
   using K = KeyType;
+  // clang-format off
   static const std::array<SchemeInfo, 15> t = {{
-      {A::rsa_sig, "rsa-sig", 1, SigHash::sha1, false, F::rsa_pkcs1, {}, K::rsa},
-      {A::ecdsa_sha256_p256, "ecdsa-sha256-p256", 9, SigHash::sha2_256, false, F::ecdsa_raw, {}, K::ecdsa_p256},
-      {A::ecdsa_sha384_p384, "ecdsa-sha384-p384", 10, SigHash::sha2_384, false, F::ecdsa_raw, {}, K::ecdsa_p384},
-      {A::ecdsa_sha512_p521, "ecdsa-sha512-p521", 11, SigHash::sha2_512, false, F::ecdsa_raw, {}, K::ecdsa_p521},
-      {A::sig_rsa_sha1, "rsa-sha1", 14, SigHash::sha1, true, F::rsa_pkcs1, kSha1WithRsa, K::rsa},
-      {A::sig_rsa_sha256, "rsa-sha256", 14, SigHash::sha2_256, true, F::rsa_pkcs1, kSha256WithRsa, K::rsa},
-      {A::sig_rsa_sha384, "rsa-sha384", 14, SigHash::sha2_384, true, F::rsa_pkcs1, kSha384WithRsa, K::rsa},
-      {A::sig_rsa_sha512, "rsa-sha512", 14, SigHash::sha2_512, true, F::rsa_pkcs1, kSha512WithRsa, K::rsa},
-      {A::sig_rsa_pss_sha256, "rsa-pss-sha256", 14, SigHash::sha2_256, true, F::rsa_pss, kRsaPssSha256, K::rsa},
-      {A::sig_rsa_pss_sha384, "rsa-pss-sha384", 14, SigHash::sha2_384, true, F::rsa_pss, kRsaPssSha384, K::rsa},
-      {A::sig_rsa_pss_sha512, "rsa-pss-sha512", 14, SigHash::sha2_512, true, F::rsa_pss, kRsaPssSha512, K::rsa},
-      {A::sig_ecdsa_sha256, "ecdsa-sha256", 14, SigHash::sha2_256, true, F::ecdsa_der, kEcdsaSha256, K::ecdsa_p256},
-      {A::sig_ecdsa_sha384, "ecdsa-sha384", 14, SigHash::sha2_384, true, F::ecdsa_der, kEcdsaSha384, K::ecdsa_p384},
-      {A::sig_ecdsa_sha512, "ecdsa-sha512", 14, SigHash::sha2_512, true, F::ecdsa_der, kEcdsaSha512, K::ecdsa_p521},
-      {A::sig_ed25519, "ed25519", 14, SigHash::identity, true, F::eddsa, kEd25519, K::ed25519},
+      {A::rsa_sig,            "rsa-sig",            1, H::sha1,     F::rsa_pkcs1, {}, K::rsa},
+      {A::ecdsa_sha256_p256,  "ecdsa-sha256-p256",  9, H::sha2_256, F::ecdsa_raw, {}, K::ecdsa_p256},
+      {A::ecdsa_sha384_p384,  "ecdsa-sha384-p384", 10, H::sha2_384, F::ecdsa_raw, {}, K::ecdsa_p384},
+      {A::ecdsa_sha512_p521,  "ecdsa-sha512-p521", 11, H::sha2_512, F::ecdsa_raw, {}, K::ecdsa_p521},
+      {A::sig_rsa_sha1,       "rsa-sha1",       14, H::sha1,     F::rsa_pkcs1, kSha1WithRsa,   K::rsa},
+      {A::sig_rsa_sha256,     "rsa-sha256",     14, H::sha2_256, F::rsa_pkcs1, kSha256WithRsa, K::rsa},
+      {A::sig_rsa_sha384,     "rsa-sha384",     14, H::sha2_384, F::rsa_pkcs1, kSha384WithRsa, K::rsa},
+      {A::sig_rsa_sha512,     "rsa-sha512",     14, H::sha2_512, F::rsa_pkcs1, kSha512WithRsa, K::rsa},
+      {A::sig_rsa_pss_sha256, "rsa-pss-sha256", 14, H::sha2_256, F::rsa_pss,   kRsaPssSha256,  K::rsa},
+      {A::sig_rsa_pss_sha384, "rsa-pss-sha384", 14, H::sha2_384, F::rsa_pss,   kRsaPssSha384,  K::rsa},
+      {A::sig_rsa_pss_sha512, "rsa-pss-sha512", 14, H::sha2_512, F::rsa_pss,   kRsaPssSha512,  K::rsa},
+      {A::sig_ecdsa_sha256,   "ecdsa-sha256",   14, H::sha2_256, F::ecdsa_der, kEcdsaSha256,   K::ecdsa_p256},
+      {A::sig_ecdsa_sha384,   "ecdsa-sha384",   14, H::sha2_384, F::ecdsa_der, kEcdsaSha384,   K::ecdsa_p384},
+      {A::sig_ecdsa_sha512,   "ecdsa-sha512",   14, H::sha2_512, F::ecdsa_der, kEcdsaSha512,   K::ecdsa_p521},
+      {A::sig_ed25519,        "ed25519",        14, H::identity, F::eddsa,     kEd25519,       K::ed25519},
   }};
+  // clang-format on
   return t;
 }
 
 const SchemeInfo& info(AuthScheme s) {
   const SchemeInfo& i = schemes()[static_cast<size_t>(s)];
-  assert(i.scheme == s);  // the table is in enum order
+  assert(i.scheme == s); // the table is in enum order
   return i;
 }
 
 bool is_ecdsa(KeyType t) {
   return t == KeyType::ecdsa_p256 || t == KeyType::ecdsa_p384 || t == KeyType::ecdsa_p521;
 }
-size_t ec_field_octets(KeyType t) {
-  switch (t) {
-    case KeyType::ecdsa_p256: return 32;
-    case KeyType::ecdsa_p384: return 48;
-    case KeyType::ecdsa_p521: return 66;
-    default: return 0;
-  }
+size_t ec_field_octets(KeyType t) { // octets of r and of s (RFC 4754 7)
+  return t == KeyType::ecdsa_p256   ? 32
+         : t == KeyType::ecdsa_p384 ? 48
+         : t == KeyType::ecdsa_p521 ? 66
+                                    : 0;
 }
 
 Result<KeyType> key_type_of(EVP_PKEY* pkey, std::string_view field) {
@@ -178,7 +191,8 @@ Result<KeyType> key_type_of(EVP_PKEY* pkey, std::string_view field) {
     if (g == "secp384r1" || g == "P-384") return KeyType::ecdsa_p384;
     if (g == "secp521r1" || g == "P-521") return KeyType::ecdsa_p521;
     return make_error(Errc::unsupported, std::string(field),
-                      "EC curve " + std::string(g) + " is not supported; allowed: P-256, P-384, P-521");
+                      "EC curve " + std::string(g) +
+                          " is not supported; allowed: P-256, P-384, P-521");
   }
   const char* tn = EVP_PKEY_get0_type_name(pkey);
   return make_error(Errc::unsupported, std::string(field),
@@ -186,15 +200,13 @@ Result<KeyType> key_type_of(EVP_PKEY* pkey, std::string_view field) {
                         " is not supported; allowed: RSA, ECDSA P-256/P-384/P-521, Ed25519");
 }
 
-std::string method_label(uint8_t method) {
-  return "method " + std::to_string(method);
-}
+std::string method_label(uint8_t method) { return "method " + std::to_string(method); }
 
 std::string not_allowed(const SchemeInfo& s, KeyType key) {
   std::string what = s.method == 14 ? "algorithm " + std::string(s.name)
                                     : method_label(s.method) + " (" + std::string(s.name) + ")";
   std::string_view kt = key_type_name(key);
-  bool vowel = !kt.empty() && (kt[0] == 'e' || kt[0] == 'r');  // "an ecdsa", "an rsa", "an ed25519"
+  bool vowel = !kt.empty() && (kt[0] == 'e' || kt[0] == 'r'); // "an ecdsa", "an rsa", "an ed25519"
   return what + " not allowed for " + (vowel ? "an " : "a ") + std::string(kt) + " key";
 }
 
@@ -258,30 +270,22 @@ Result<std::string> read_file(const std::string& path, std::string_view field) {
 
 int refuse_passphrase(char*, int, int, void*) { return 0; }
 
-}  // namespace
+} // namespace
 
 // --- names ----------------------------------------------------------------------
 
 std::string_view key_type_name(KeyType type) {
-  switch (type) {
-    case KeyType::rsa: return "rsa";
-    case KeyType::ecdsa_p256: return "ecdsa-p256";
-    case KeyType::ecdsa_p384: return "ecdsa-p384";
-    case KeyType::ecdsa_p521: return "ecdsa-p521";
-    case KeyType::ed25519: return "ed25519";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"rsa", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521",
+                                                "ed25519"};
+  auto i = static_cast<size_t>(type);
+  return i < std::size(kNames) ? kNames[i] : "?";
 }
 
 std::string_view sig_hash_name(SigHash hash) {
-  switch (hash) {
-    case SigHash::sha1: return "sha1";
-    case SigHash::sha2_256: return "sha2_256";
-    case SigHash::sha2_384: return "sha2_384";
-    case SigHash::sha2_512: return "sha2_512";
-    case SigHash::identity: return "identity";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"sha1", "sha2_256", "sha2_384", "sha2_512",
+                                                "identity"};
+  auto i = static_cast<size_t>(hash) - 1; // RFC 7427 4 numbers from 1
+  return i < std::size(kNames) ? kNames[i] : "?";
 }
 
 std::string_view auth_scheme_name(AuthScheme scheme) { return info(scheme).name; }
@@ -296,11 +300,15 @@ ByteView algorithm_identifier(AuthScheme scheme) { return info(scheme).algid; }
 bool scheme_allowed_for(AuthScheme scheme, KeyType type) {
   const SchemeInfo& s = info(scheme);
   switch (s.family) {
-    case Family::rsa_pkcs1:
-    case Family::rsa_pss: return type == KeyType::rsa;
-    case Family::ecdsa_raw: return type == s.classic_curve;  // RFC 4754: curve and hash fixed
-    case Family::ecdsa_der: return is_ecdsa(type);           // RFC 7427: any hash on any curve
-    case Family::eddsa: return type == KeyType::ed25519;
+  case Family::rsa_pkcs1:
+  case Family::rsa_pss:
+    return type == KeyType::rsa;
+  case Family::ecdsa_raw:
+    return type == s.classic_curve; // RFC 4754: curve and hash fixed
+  case Family::ecdsa_der:
+    return is_ecdsa(type); // RFC 7427: any hash on any curve
+  case Family::eddsa:
+    return type == KeyType::ed25519;
   }
   return false;
 }
@@ -385,7 +393,7 @@ bool PublicKey::equals(const PublicKey& other) const {
 // --- PrivateKey -----------------------------------------------------------------
 
 struct PrivateKey::Impl {
-  PkeyPtr pkey;  // EVP_PKEY_free clears private components (BN_clear_free / cleanse)
+  PkeyPtr pkey; // EVP_PKEY_free clears private components (BN_clear_free / cleanse)
   KeyType type;
 };
 
@@ -470,26 +478,34 @@ Result<AuthScheme> verify_auth(const PublicKey& key, uint8_t method, ByteView au
   AuthScheme scheme;
   ByteView sig = auth_data;
   switch (method) {
-    case auth_method::rsa_digital_signature: scheme = AuthScheme::rsa_sig; break;
-    case auth_method::ecdsa_sha256_p256: scheme = AuthScheme::ecdsa_sha256_p256; break;
-    case auth_method::ecdsa_sha384_p384: scheme = AuthScheme::ecdsa_sha384_p384; break;
-    case auth_method::ecdsa_sha512_p521: scheme = AuthScheme::ecdsa_sha512_p521; break;
-    case auth_method::digital_signature: {
-      Reader r(auth_data);
-      auto len = r.u8("auth.algorithm_identifier_length");
-      if (!len) return len.error();
-      auto algid = r.bytes(*len, "auth.algorithm_identifier");
-      if (!algid) return algid.error();
-      auto parsed = parse_algorithm_identifier(*algid);
-      if (!parsed) return parsed.error();
-      scheme = *parsed;
-      sig = r.rest();
-      break;
-    }
-    default:
-      return make_error(Errc::unsupported, "auth.method",
-                        "authentication method " + std::to_string(method) +
-                            " is not a signature method; allowed: 1, 9, 10, 11, 14");
+  case auth_method::rsa_digital_signature:
+    scheme = AuthScheme::rsa_sig;
+    break;
+  case auth_method::ecdsa_sha256_p256:
+    scheme = AuthScheme::ecdsa_sha256_p256;
+    break;
+  case auth_method::ecdsa_sha384_p384:
+    scheme = AuthScheme::ecdsa_sha384_p384;
+    break;
+  case auth_method::ecdsa_sha512_p521:
+    scheme = AuthScheme::ecdsa_sha512_p521;
+    break;
+  case auth_method::digital_signature: {
+    Reader r(auth_data);
+    auto len = r.u8("auth.algorithm_identifier_length");
+    if (!len) return len.error();
+    auto algid = r.bytes(*len, "auth.algorithm_identifier");
+    if (!algid) return algid.error();
+    auto parsed = parse_algorithm_identifier(*algid);
+    if (!parsed) return parsed.error();
+    scheme = *parsed;
+    sig = r.rest();
+    break;
+  }
+  default:
+    return make_error(Errc::unsupported, "auth.method",
+                      "authentication method " + std::to_string(method) +
+                          " is not a signature method; allowed: 1, 9, 10, 11, 14");
   }
   const SchemeInfo& s = info(scheme);
   if (!scheme_allowed_for(scheme, type))
@@ -507,8 +523,7 @@ Result<AuthScheme> verify_auth(const PublicKey& key, uint8_t method, ByteView au
     der_sig = std::move(*der);
     sig = der_sig;
   }
-  if (sig.empty())
-    return make_error(Errc::integrity, "auth.signature", "empty signature value");
+  if (sig.empty()) return make_error(Errc::integrity, "auth.signature", "empty signature value");
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || !init_digest_ctx(ctx.get(), key.impl().pkey.get(), s, false))
     return ossl_fail("auth.signature", "verify init for " + std::string(s.name));
@@ -525,14 +540,15 @@ Result<AuthScheme> verify_auth(const PublicKey& key, uint8_t method, ByteView au
 // --- SIGNATURE_HASH_ALGORITHMS --------------------------------------------------
 
 std::span<const SigHash> supported_sig_hashes() {
-  static constexpr SigHash kSupported[] = {SigHash::sha2_256, SigHash::sha2_384,
-                                           SigHash::sha2_512, SigHash::identity};
+  static constexpr SigHash kSupported[] = {SigHash::sha2_256, SigHash::sha2_384, SigHash::sha2_512,
+                                           SigHash::identity};
   return kSupported;
 }
 
 Bytes encode_sig_hash_list(std::span<const SigHash> hashes) {
   Bytes out(hashes.size() * 2);
-  for (size_t i = 0; i < hashes.size(); ++i) store_be16(out.data() + 2 * i, uint16_t(hashes[i]));
+  for (size_t i = 0; i < hashes.size(); ++i)
+    store_be16(out.data() + 2 * i, uint16_t(hashes[i]));
   return out;
 }
 
@@ -544,7 +560,8 @@ Result<std::vector<uint16_t>> parse_sig_hash_list(ByteView notify_data) {
                           " is not a multiple of 2 (16-bit hash algorithm identifiers)");
   std::vector<uint16_t> out;
   out.reserve(notify_data.size() / 2);
-  for (size_t i = 0; i < notify_data.size(); i += 2) out.push_back(load_be16(notify_data.data() + i));
+  for (size_t i = 0; i < notify_data.size(); i += 2)
+    out.push_back(load_be16(notify_data.data() + i));
   return out;
 }
 
@@ -553,11 +570,16 @@ Result<AuthScheme> default_auth_scheme(KeyType key,
                                        bool prefer_rsa_pss) {
   auto classic = [&]() -> Result<AuthScheme> {
     switch (key) {
-      case KeyType::rsa: return AuthScheme::rsa_sig;
-      case KeyType::ecdsa_p256: return AuthScheme::ecdsa_sha256_p256;
-      case KeyType::ecdsa_p384: return AuthScheme::ecdsa_sha384_p384;
-      case KeyType::ecdsa_p521: return AuthScheme::ecdsa_sha512_p521;
-      case KeyType::ed25519: break;
+    case KeyType::rsa:
+      return AuthScheme::rsa_sig;
+    case KeyType::ecdsa_p256:
+      return AuthScheme::ecdsa_sha256_p256;
+    case KeyType::ecdsa_p384:
+      return AuthScheme::ecdsa_sha384_p384;
+    case KeyType::ecdsa_p521:
+      return AuthScheme::ecdsa_sha512_p521;
+    case KeyType::ed25519:
+      break;
     }
     return make_error(Errc::unsupported, "auth.method",
                       peer_hashes ? "an Ed25519 key needs hash algorithm Identity (5) in the "
@@ -569,7 +591,8 @@ Result<AuthScheme> default_auth_scheme(KeyType key,
   auto has = [&](SigHash h) {
     return std::find(peer_hashes->begin(), peer_hashes->end(), uint16_t(h)) != peer_hashes->end();
   };
-  if (key == KeyType::ed25519) return has(SigHash::identity) ? Result<AuthScheme>(AuthScheme::sig_ed25519) : classic();
+  if (key == KeyType::ed25519)
+    return has(SigHash::identity) ? Result<AuthScheme>(AuthScheme::sig_ed25519) : classic();
   std::vector<SigHash> order = {SigHash::sha2_256, SigHash::sha2_384, SigHash::sha2_512};
   if (key == KeyType::ecdsa_p384) order = {SigHash::sha2_384, SigHash::sha2_512, SigHash::sha2_256};
   if (key == KeyType::ecdsa_p521) order = {SigHash::sha2_512, SigHash::sha2_384, SigHash::sha2_256};
@@ -588,4 +611,4 @@ Result<AuthScheme> default_auth_scheme(KeyType key,
   return classic();
 }
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

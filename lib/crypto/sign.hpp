@@ -7,6 +7,9 @@
 // layer that includes OpenSSL).
 #pragma once
 
+#include "base/bytes.hpp"
+#include "base/result.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,13 +18,10 @@
 #include <string_view>
 #include <vector>
 
-#include "base/bytes.hpp"
-#include "base/result.hpp"
-
 namespace ikekit::crypto {
 
 enum class KeyType : uint8_t { rsa, ecdsa_p256, ecdsa_p384, ecdsa_p521, ed25519 };
-std::string_view key_type_name(KeyType type);  // "rsa", "ecdsa-p256", ..., "ed25519"
+std::string_view key_type_name(KeyType type); // "rsa", "ecdsa-p256", ..., "ed25519"
 
 // IKEv2 Authentication Method values (RFC 7296 3.8, RFC 4754 8, RFC 7427 3).
 namespace auth_method {
@@ -30,37 +30,37 @@ inline constexpr uint8_t ecdsa_sha256_p256 = 9;
 inline constexpr uint8_t ecdsa_sha384_p384 = 10;
 inline constexpr uint8_t ecdsa_sha512_p521 = 11;
 inline constexpr uint8_t digital_signature = 14;
-}  // namespace auth_method
+} // namespace auth_method
 
 // Hash algorithm identifiers of the SIGNATURE_HASH_ALGORITHMS notify (RFC 7427 4,
 // RFC 8420 2 for identity).
 enum class SigHash : uint16_t { sha1 = 1, sha2_256 = 2, sha2_384 = 3, sha2_512 = 4, identity = 5 };
-std::string_view sig_hash_name(SigHash hash);  // "sha1", "sha2_256", ..., "identity"
+std::string_view sig_hash_name(SigHash hash); // "sha1", "sha2_256", ..., "identity"
 
 // One way of producing AUTH data: a classic method (1, 9, 10, 11) or method 14 with
 // one AlgorithmIdentifier (RFC 7427 3).
 enum class AuthScheme : uint8_t {
-  rsa_sig,            // method 1: RSASSA-PKCS1-v1_5 with SHA-1 (RFC 7296 3.8)
-  ecdsa_sha256_p256,  // method 9:  r||s, 64 octets  (RFC 4754 7)
-  ecdsa_sha384_p384,  // method 10: r||s, 96 octets
-  ecdsa_sha512_p521,  // method 11: r||s, 132 octets
+  rsa_sig,           // method 1: RSASSA-PKCS1-v1_5 with SHA-1 (RFC 7296 3.8)
+  ecdsa_sha256_p256, // method 9:  r||s, 64 octets  (RFC 4754 7)
+  ecdsa_sha384_p384, // method 10: r||s, 96 octets
+  ecdsa_sha512_p521, // method 11: r||s, 132 octets
   // method 14 (RFC 7427 3); the AlgorithmIdentifier names the scheme
-  sig_rsa_sha1,        // sha1WithRSAEncryption     (RFC 7427 A.1.1), verify only by default
-  sig_rsa_sha256,      // sha256WithRSAEncryption   (RFC 7427 A.1.2)
-  sig_rsa_sha384,      // sha384WithRSAEncryption
-  sig_rsa_sha512,      // sha512WithRSAEncryption
-  sig_rsa_pss_sha256,  // RSASSA-PSS, SHA-256, MGF1-SHA-256, salt 32 (RFC 7427 A.4.3, RFC 4055)
-  sig_rsa_pss_sha384,  // RSASSA-PSS, SHA-384, MGF1-SHA-384, salt 48
-  sig_rsa_pss_sha512,  // RSASSA-PSS, SHA-512, MGF1-SHA-512, salt 64
-  sig_ecdsa_sha256,    // ecdsa-with-SHA256 (RFC 7427 A.3.1), DER ECDSA-Sig-Value
-  sig_ecdsa_sha384,    // ecdsa-with-SHA384 (RFC 7427 A.3.2)
-  sig_ecdsa_sha512,    // ecdsa-with-SHA512 (RFC 7427 A.3.3)
-  sig_ed25519,         // id-Ed25519, PureEdDSA over the signed octets (RFC 8420 2)
+  sig_rsa_sha1,       // sha1WithRSAEncryption     (RFC 7427 A.1.1), verify only by default
+  sig_rsa_sha256,     // sha256WithRSAEncryption   (RFC 7427 A.1.2)
+  sig_rsa_sha384,     // sha384WithRSAEncryption
+  sig_rsa_sha512,     // sha512WithRSAEncryption
+  sig_rsa_pss_sha256, // RSASSA-PSS, SHA-256, MGF1-SHA-256, salt 32 (RFC 7427 A.4.3, RFC 4055)
+  sig_rsa_pss_sha384, // RSASSA-PSS, SHA-384, MGF1-SHA-384, salt 48
+  sig_rsa_pss_sha512, // RSASSA-PSS, SHA-512, MGF1-SHA-512, salt 64
+  sig_ecdsa_sha256,   // ecdsa-with-SHA256 (RFC 7427 A.3.1), DER ECDSA-Sig-Value
+  sig_ecdsa_sha384,   // ecdsa-with-SHA384 (RFC 7427 A.3.2)
+  sig_ecdsa_sha512,   // ecdsa-with-SHA512 (RFC 7427 A.3.3)
+  sig_ed25519,        // id-Ed25519, PureEdDSA over the signed octets (RFC 8420 2)
 };
 
 // "rsa-sig", "ecdsa-sha256-p256", ..., "rsa-pss-sha256", "ecdsa-sha384", "ed25519".
 std::string_view auth_scheme_name(AuthScheme scheme);
-uint8_t auth_method_of(AuthScheme scheme);  // 1, 9, 10, 11 or 14
+uint8_t auth_method_of(AuthScheme scheme); // 1, 9, 10, 11 or 14
 // The hash the scheme announces in SIGNATURE_HASH_ALGORITHMS; nullopt for classic methods.
 std::optional<SigHash> sig_hash_of(AuthScheme scheme);
 // DER AlgorithmIdentifier carried in method 14 AUTH data; empty for classic methods.
@@ -73,14 +73,14 @@ bool scheme_allowed_for(AuthScheme scheme, KeyType type);
 Result<AuthScheme> parse_algorithm_identifier(ByteView der);
 
 class PublicKey {
- public:
+public:
   // DER SubjectPublicKeyInfo (RFC 5280 4.1.2.7); RSA, EC P-256/384/521, Ed25519.
   static Result<PublicKey> from_spki_der(ByteView der);
-  static Result<PublicKey> from_pem(std::string_view pem);  // "-----BEGIN PUBLIC KEY-----"
+  static Result<PublicKey> from_pem(std::string_view pem); // "-----BEGIN PUBLIC KEY-----"
 
   KeyType type() const;
-  size_t bits() const;     // modulus or field size
-  Bytes spki_der() const;  // DER SubjectPublicKeyInfo
+  size_t bits() const;    // modulus or field size
+  Bytes spki_der() const; // DER SubjectPublicKeyInfo
   // SHA-1 of the DER SubjectPublicKeyInfo: one "Certification Authority" entry of a
   // CERTREQ payload when this is a trust anchor's key (RFC 7296 3.7).
   Bytes spki_sha1() const;
@@ -89,10 +89,10 @@ class PublicKey {
   Bytes public_key_sha1() const;
   bool equals(const PublicKey& other) const;
 
-  struct Impl;  // defined in sign.cpp
+  struct Impl; // defined in sign.cpp
   const Impl& impl() const { return *impl_; }
 
- private:
+private:
   friend class PrivateKey;
   explicit PublicKey(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
@@ -101,7 +101,7 @@ class PublicKey {
 // A private key. OpenSSL holds the key material and clears it when the key is freed;
 // PEM text read from a file is cleansed after parsing. Move-only.
 class PrivateKey {
- public:
+public:
   // PKCS#8 "PRIVATE KEY" or traditional "RSA PRIVATE KEY" / "EC PRIVATE KEY".
   // Encrypted keys are refused (no passphrase prompt, ever).
   static Result<PrivateKey> load_pem(std::string_view pem);
@@ -113,7 +113,7 @@ class PrivateKey {
 
   KeyType type() const;
   PublicKey public_key() const;
-  bool matches(const PublicKey& key) const;  // e.g. our key against our certificate
+  bool matches(const PublicKey& key) const; // e.g. our key against our certificate
 
   // The AUTH payload's Authentication Data for `scheme` over the signed octets
   // (RFC 7296 2.15: InitiatorSignedOctets / ResponderSignedOctets). For method 14 it is
@@ -123,7 +123,7 @@ class PrivateKey {
 
   struct Impl;
 
- private:
+private:
   explicit PrivateKey(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
@@ -153,7 +153,8 @@ Result<std::vector<uint16_t>> parse_sig_hash_list(ByteView notify_data);
 // With a list: method 14 with the first of SHA2-256/384/512 the peer supports (ECDSA
 // prefers the hash matching its curve), Ed25519 needs Identity; RSA uses PKCS#1 v1.5
 // unless prefer_rsa_pss. No common hash: the classic method (RFC 7427 4 allows it).
-Result<AuthScheme> default_auth_scheme(KeyType key, const std::optional<std::vector<uint16_t>>& peer_hashes,
+Result<AuthScheme> default_auth_scheme(KeyType key,
+                                       const std::optional<std::vector<uint16_t>>& peer_hashes,
                                        bool prefer_rsa_pss = false);
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

@@ -1,6 +1,13 @@
 // X.509 for IKEv2: RFC 7296 2.15/3.5/3.6/3.7, RFC 4945 (IKE PKI profile), RFC 5280.
 #include "crypto/x509.hpp"
 
+#include "base/hex.hpp"
+#include "base/ip_address.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <iterator>
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -12,27 +19,39 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include <algorithm>
-#include <cctype>
-#include <fstream>
-#include <iterator>
-
-#include "base/hex.hpp"
-#include "base/ip_address.hpp"
-
 namespace ikekit::crypto {
 namespace {
 
-struct X509Free { void operator()(X509* p) const { X509_free(p); } };
-struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
-struct MdFree { void operator()(EVP_MD* p) const { EVP_MD_free(p); } };
-struct StoreFree { void operator()(X509_STORE* p) const { X509_STORE_free(p); } };
-struct StoreCtxFree { void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); } };
-struct StackFree { void operator()(STACK_OF(X509)* p) const { sk_X509_free(p); } };
-struct ChainFree { void operator()(STACK_OF(X509)* p) const { sk_X509_pop_free(p, X509_free); } };
-struct NamesFree { void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); } };
-struct NameFree { void operator()(X509_NAME* p) const { X509_NAME_free(p); } };
-struct EkuFree { void operator()(EXTENDED_KEY_USAGE* p) const { EXTENDED_KEY_USAGE_free(p); } };
+struct X509Free {
+  void operator()(X509* p) const { X509_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+struct MdFree {
+  void operator()(EVP_MD* p) const { EVP_MD_free(p); }
+};
+struct StoreFree {
+  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
+};
+struct StoreCtxFree {
+  void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
+};
+struct StackFree {
+  void operator()(STACK_OF(X509) * p) const { sk_X509_free(p); }
+};
+struct ChainFree {
+  void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
+};
+struct NamesFree {
+  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
+};
+struct NameFree {
+  void operator()(X509_NAME* p) const { X509_NAME_free(p); }
+};
+struct EkuFree {
+  void operator()(EXTENDED_KEY_USAGE* p) const { EXTENDED_KEY_USAGE_free(p); }
+};
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 using MdPtr = std::unique_ptr<EVP_MD, MdFree>;
@@ -73,8 +92,8 @@ Bytes sha1_of(ByteView data) {
 // "C=CH, O=ikekit test, CN=moon" (one line, RFC 2253 escaping, UTF-8, X.500 order).
 std::string name_text(const X509_NAME* name) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  unsigned long flags = (XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ & ~ASN1_STRFLGS_ESC_MSB) |
-                        ASN1_STRFLGS_UTF8_CONVERT;
+  unsigned long flags =
+      (XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ & ~ASN1_STRFLGS_ESC_MSB) | ASN1_STRFLGS_UTF8_CONVERT;
   if (!bio || X509_NAME_print_ex(bio.get(), name, 0, flags) < 0) return {};
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
@@ -122,15 +141,20 @@ Result<std::string> read_file(const std::string& path) {
   return data;
 }
 
-}  // namespace
+} // namespace
 
 std::string_view san_kind_name(SubjectAltName::Kind kind) {
   switch (kind) {
-    case SubjectAltName::Kind::dns: return "dns";
-    case SubjectAltName::Kind::email: return "email";
-    case SubjectAltName::Kind::ip: return "ip";
-    case SubjectAltName::Kind::uri: return "uri";
-    case SubjectAltName::Kind::other: return "other";
+  case SubjectAltName::Kind::dns:
+    return "dns";
+  case SubjectAltName::Kind::email:
+    return "email";
+  case SubjectAltName::Kind::ip:
+    return "ip";
+  case SubjectAltName::Kind::uri:
+    return "uri";
+  case SubjectAltName::Kind::other:
+    return "other";
   }
   return "other";
 }
@@ -150,7 +174,8 @@ Result<Certificate> Certificate::from_der(ByteView der) {
     return make_error(Errc::bad_length, "cert",
                       std::to_string(der.data() + der.size() - p) +
                           " octets follow the DER certificate");
-  return Certificate(std::make_shared<const Impl>(Impl{std::move(x), Bytes(der.begin(), der.end())}));
+  return Certificate(
+      std::make_shared<const Impl>(Impl{std::move(x), Bytes(der.begin(), der.end())}));
 }
 
 Result<std::vector<Certificate>> Certificate::all_from_pem(std::string_view pem) {
@@ -167,9 +192,8 @@ Result<std::vector<Certificate>> Certificate::all_from_pem(std::string_view pem)
     OPENSSL_free(buf);
     out.push_back(Certificate(std::make_shared<const Impl>(Impl{std::move(x), std::move(der)})));
   }
-  ERR_clear_error();  // the loop ends on "no start line"
-  if (out.empty())
-    return make_error(Errc::not_found, "cert", "no PEM CERTIFICATE block found");
+  ERR_clear_error(); // the loop ends on "no start line"
+  if (out.empty()) return make_error(Errc::not_found, "cert", "no PEM CERTIFICATE block found");
   return out;
 }
 
@@ -193,9 +217,15 @@ Result<std::vector<Certificate>> Certificate::load_file(const std::string& path)
 }
 
 Bytes Certificate::der() const { return impl_->der; }
-std::string Certificate::subject() const { return name_text(X509_get_subject_name(impl_->x509.get())); }
-Bytes Certificate::subject_der() const { return name_der(X509_get_subject_name(impl_->x509.get())); }
-std::string Certificate::issuer() const { return name_text(X509_get_issuer_name(impl_->x509.get())); }
+std::string Certificate::subject() const {
+  return name_text(X509_get_subject_name(impl_->x509.get()));
+}
+Bytes Certificate::subject_der() const {
+  return name_der(X509_get_subject_name(impl_->x509.get()));
+}
+std::string Certificate::issuer() const {
+  return name_text(X509_get_issuer_name(impl_->x509.get()));
+}
 Bytes Certificate::issuer_der() const { return name_der(X509_get_issuer_name(impl_->x509.get())); }
 
 std::string Certificate::serial_hex() const {
@@ -207,12 +237,18 @@ std::string Certificate::serial_hex() const {
   return b.empty() ? "00" : to_hex(b);
 }
 
-std::time_t Certificate::not_before_time() const { return asn1_time_t(X509_get0_notBefore(impl_->x509.get())); }
-std::time_t Certificate::not_after_time() const { return asn1_time_t(X509_get0_notAfter(impl_->x509.get())); }
+std::time_t Certificate::not_before_time() const {
+  return asn1_time_t(X509_get0_notBefore(impl_->x509.get()));
+}
+std::time_t Certificate::not_after_time() const {
+  return asn1_time_t(X509_get0_notAfter(impl_->x509.get()));
+}
 std::string Certificate::not_before() const { return rfc3339(not_before_time()); }
 std::string Certificate::not_after() const { return rfc3339(not_after_time()); }
 
-bool Certificate::is_ca() const { return (X509_get_extension_flags(impl_->x509.get()) & EXFLAG_CA) != 0; }
+bool Certificate::is_ca() const {
+  return (X509_get_extension_flags(impl_->x509.get()) & EXFLAG_CA) != 0;
+}
 
 bool Certificate::has_san_extension() const {
   return X509_get_ext_by_NID(impl_->x509.get(), NID_subject_alt_name, -1) >= 0;
@@ -228,19 +264,35 @@ std::vector<SubjectAltName> Certificate::subject_alt_names() const {
     SubjectAltName san;
     const ASN1_STRING* s = nullptr;
     switch (gn->type) {
-      case GEN_DNS: san.kind = SubjectAltName::Kind::dns; s = gn->d.dNSName; break;
-      case GEN_EMAIL: san.kind = SubjectAltName::Kind::email; s = gn->d.rfc822Name; break;
-      case GEN_URI: san.kind = SubjectAltName::Kind::uri; s = gn->d.uniformResourceIdentifier; break;
-      case GEN_IPADD: san.kind = SubjectAltName::Kind::ip; s = gn->d.iPAddress; break;
-      default: break;
+    case GEN_DNS:
+      san.kind = SubjectAltName::Kind::dns;
+      s = gn->d.dNSName;
+      break;
+    case GEN_EMAIL:
+      san.kind = SubjectAltName::Kind::email;
+      s = gn->d.rfc822Name;
+      break;
+    case GEN_URI:
+      san.kind = SubjectAltName::Kind::uri;
+      s = gn->d.uniformResourceIdentifier;
+      break;
+    case GEN_IPADD:
+      san.kind = SubjectAltName::Kind::ip;
+      s = gn->d.iPAddress;
+      break;
+    default:
+      break;
     }
     if (s) {
       const uint8_t* d = ASN1_STRING_get0_data(s);
       san.raw.assign(d, d + ASN1_STRING_length(s));
       if (san.kind == SubjectAltName::Kind::ip) {
-        if (san.raw.size() == 4) san.text = IpAddress::v4(san.raw).to_string();
-        else if (san.raw.size() == 16) san.text = IpAddress::v6(san.raw).to_string();
-        else san.text = to_hex(san.raw);  // a name constraint style address/mask
+        if (san.raw.size() == 4)
+          san.text = IpAddress::v4(san.raw).to_string();
+        else if (san.raw.size() == 16)
+          san.text = IpAddress::v6(san.raw).to_string();
+        else
+          san.text = to_hex(san.raw); // a name constraint style address/mask
       } else {
         san.text = asn1_text(s);
       }
@@ -253,7 +305,8 @@ std::vector<SubjectAltName> Certificate::subject_alt_names() const {
 std::optional<std::string> Certificate::common_name() const {
   const X509_NAME* name = X509_get_subject_name(impl_->x509.get());
   int idx = -1, last = -1;
-  while ((idx = X509_NAME_get_index_by_NID(name, NID_commonName, idx)) >= 0) last = idx;
+  while ((idx = X509_NAME_get_index_by_NID(name, NID_commonName, idx)) >= 0)
+    last = idx;
   if (last < 0) return std::nullopt;
   const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last));
   unsigned char* utf8 = nullptr;
@@ -314,60 +367,62 @@ std::string list_sans(const std::vector<SubjectAltName>& sans, SubjectAltName::K
 
 Error id_mismatch(std::string what) { return make_error(Errc::integrity, "id", std::move(what)); }
 
-}  // namespace
+} // namespace
 
 Result<void> match_identity(const Certificate& cert, uint8_t type, ByteView id_data) {
   std::vector<SubjectAltName> sans = cert.subject_alt_names();
   switch (type) {
-    case id_type::fqdn:
-    case id_type::rfc822_addr: {
-      std::string_view id(reinterpret_cast<const char*>(id_data.data()), id_data.size());
-      auto kind = type == id_type::fqdn ? SubjectAltName::Kind::dns : SubjectAltName::Kind::email;
-      for (const auto& s : sans)
-        if (s.kind == kind && iequal(s.text, id)) return {};
-      std::string label = type == id_type::fqdn ? "ID_FQDN" : "ID_RFC822_ADDR";
-      std::string san_name = type == id_type::fqdn ? "dNSName" : "rfc822Name";
-      if (type == id_type::fqdn && !cert.has_san_extension()) {
-        // Legacy certificates without subjectAltName: accept the subject CN (documented).
-        auto cn = cert.common_name();
-        if (cn && iequal(*cn, id)) return {};
-        return id_mismatch(label + " '" + std::string(id) +
-                           "' does not match the certificate, which has no subjectAltName and "
-                           "subject CN '" + cn.value_or("") + "'");
-      }
-      return id_mismatch(label + " '" + std::string(id) + "' does not match the certificate's " +
-                         san_name + " SANs (" + list_sans(sans, kind) + ")");
+  case id_type::fqdn:
+  case id_type::rfc822_addr: {
+    std::string_view id(reinterpret_cast<const char*>(id_data.data()), id_data.size());
+    auto kind = type == id_type::fqdn ? SubjectAltName::Kind::dns : SubjectAltName::Kind::email;
+    for (const auto& s : sans)
+      if (s.kind == kind && iequal(s.text, id)) return {};
+    std::string label = type == id_type::fqdn ? "ID_FQDN" : "ID_RFC822_ADDR";
+    std::string san_name = type == id_type::fqdn ? "dNSName" : "rfc822Name";
+    if (type == id_type::fqdn && !cert.has_san_extension()) {
+      // Legacy certificates without subjectAltName: accept the subject CN (documented).
+      auto cn = cert.common_name();
+      if (cn && iequal(*cn, id)) return {};
+      return id_mismatch(label + " '" + std::string(id) +
+                         "' does not match the certificate, which has no subjectAltName and "
+                         "subject CN '" +
+                         cn.value_or("") + "'");
     }
-    case id_type::ipv4_addr:
-    case id_type::ipv6_addr: {
-      size_t want = type == id_type::ipv4_addr ? 4 : 16;
-      std::string label = type == id_type::ipv4_addr ? "ID_IPV4_ADDR" : "ID_IPV6_ADDR";
-      if (id_data.size() != want)
-        return make_error(Errc::bad_length, "id", label + " must be " + std::to_string(want) +
-                                                      " octets, got " + std::to_string(id_data.size()));
-      for (const auto& s : sans)
-        if (s.kind == SubjectAltName::Kind::ip && equal_bytes(s.raw, id_data)) return {};
-      std::string text = want == 4 ? IpAddress::v4(id_data).to_string() : IpAddress::v6(id_data).to_string();
-      return id_mismatch(label + " " + text + " does not match the certificate's iPAddress SANs (" +
-                         list_sans(sans, SubjectAltName::Kind::ip) + ")");
-    }
-    case id_type::der_asn1_dn: {
-      Bytes subject = cert.subject_der();
-      if (equal_bytes(subject, id_data)) return {};
-      const unsigned char* p = id_data.data();
-      NamePtr name(d2i_X509_NAME(nullptr, &p, long(id_data.size())));
-      if (!name)
-        return ossl_fail(Errc::bad_value, "id", "ID_DER_ASN1_DN is not a DER Name");
-      // X509_NAME_cmp compares the canonical encodings (case and space folded).
-      if (X509_NAME_cmp(name.get(), X509_get_subject_name(cert.impl().x509.get())) == 0) return {};
-      return id_mismatch("ID_DER_ASN1_DN '" + name_text(name.get()) +
-                         "' does not equal the certificate subject '" + cert.subject() + "'");
-    }
-    default:
-      return make_error(Errc::unsupported, "id",
-                        "ID type " + std::to_string(type) +
-                            " cannot be matched against a certificate; allowed: ID_IPV4_ADDR (1), "
-                            "ID_FQDN (2), ID_RFC822_ADDR (3), ID_IPV6_ADDR (5), ID_DER_ASN1_DN (9)");
+    return id_mismatch(label + " '" + std::string(id) + "' does not match the certificate's " +
+                       san_name + " SANs (" + list_sans(sans, kind) + ")");
+  }
+  case id_type::ipv4_addr:
+  case id_type::ipv6_addr: {
+    size_t want = type == id_type::ipv4_addr ? 4 : 16;
+    std::string label = type == id_type::ipv4_addr ? "ID_IPV4_ADDR" : "ID_IPV6_ADDR";
+    if (id_data.size() != want)
+      return make_error(Errc::bad_length, "id",
+                        label + " must be " + std::to_string(want) + " octets, got " +
+                            std::to_string(id_data.size()));
+    for (const auto& s : sans)
+      if (s.kind == SubjectAltName::Kind::ip && equal_bytes(s.raw, id_data)) return {};
+    std::string text =
+        want == 4 ? IpAddress::v4(id_data).to_string() : IpAddress::v6(id_data).to_string();
+    return id_mismatch(label + " " + text + " does not match the certificate's iPAddress SANs (" +
+                       list_sans(sans, SubjectAltName::Kind::ip) + ")");
+  }
+  case id_type::der_asn1_dn: {
+    Bytes subject = cert.subject_der();
+    if (equal_bytes(subject, id_data)) return {};
+    const unsigned char* p = id_data.data();
+    NamePtr name(d2i_X509_NAME(nullptr, &p, long(id_data.size())));
+    if (!name) return ossl_fail(Errc::bad_value, "id", "ID_DER_ASN1_DN is not a DER Name");
+    // X509_NAME_cmp compares the canonical encodings (case and space folded).
+    if (X509_NAME_cmp(name.get(), X509_get_subject_name(cert.impl().x509.get())) == 0) return {};
+    return id_mismatch("ID_DER_ASN1_DN '" + name_text(name.get()) +
+                       "' does not equal the certificate subject '" + cert.subject() + "'");
+  }
+  default:
+    return make_error(Errc::unsupported, "id",
+                      "ID type " + std::to_string(type) +
+                          " cannot be matched against a certificate; allowed: ID_IPV4_ADDR (1), "
+                          "ID_FQDN (2), ID_RFC822_ADDR (3), ID_IPV6_ADDR (5), ID_DER_ASN1_DN (9)");
   }
 }
 
@@ -425,31 +480,31 @@ Error chain_error(X509_STORE_CTX* ctx, std::time_t at) {
   std::string issuer = cur ? "'" + name_text(X509_get_issuer_name(cur)) + "'" : "(unknown)";
   std::string when = rfc3339(at);
   switch (err) {
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-      return make_error(Errc::integrity, field,
-                        "certificate " + subject + " expired: notAfter " +
-                            rfc3339(asn1_time_t(X509_get0_notAfter(cur))) +
-                            " is before the validation time " + when);
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-      return make_error(Errc::integrity, field,
-                        "certificate " + subject + " is not yet valid: notBefore " +
-                            rfc3339(asn1_time_t(X509_get0_notBefore(cur))) +
-                            " is after the validation time " + when);
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-      return make_error(Errc::integrity, field,
-                        "unknown CA: no trust anchor or intermediate for issuer " + issuer +
-                            " of certificate " + subject);
-    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-      return make_error(Errc::integrity, field,
-                        "bad signature on certificate " + subject + " (issuer " + issuer + ")");
-    default:
-      return make_error(Errc::integrity, field,
-                        "certificate " + subject + " rejected: " +
-                            X509_verify_cert_error_string(err));
+  case X509_V_ERR_CERT_HAS_EXPIRED:
+    return make_error(Errc::integrity, field,
+                      "certificate " + subject + " expired: notAfter " +
+                          rfc3339(asn1_time_t(X509_get0_notAfter(cur))) +
+                          " is before the validation time " + when);
+  case X509_V_ERR_CERT_NOT_YET_VALID:
+    return make_error(Errc::integrity, field,
+                      "certificate " + subject + " is not yet valid: notBefore " +
+                          rfc3339(asn1_time_t(X509_get0_notBefore(cur))) +
+                          " is after the validation time " + when);
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+  case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+  case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+  case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+  case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    return make_error(Errc::integrity, field,
+                      "unknown CA: no trust anchor or intermediate for issuer " + issuer +
+                          " of certificate " + subject);
+  case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    return make_error(Errc::integrity, field,
+                      "bad signature on certificate " + subject + " (issuer " + issuer + ")");
+  default:
+    return make_error(Errc::integrity, field,
+                      "certificate " + subject +
+                          " rejected: " + X509_verify_cert_error_string(err));
   }
 }
 
@@ -462,7 +517,8 @@ Result<void> check_usage(X509* ee) {
     return make_error(Errc::integrity, "cert[0].key_usage",
                       "certificate " + subject +
                           " keyUsage does not allow digitalSignature (nor nonRepudiation)");
-  EkuPtr eku(static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(ee, NID_ext_key_usage, nullptr, nullptr)));
+  EkuPtr eku(
+      static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(ee, NID_ext_key_usage, nullptr, nullptr)));
   if (!eku) return {};
   for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
     int nid = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku.get(), i));
@@ -476,7 +532,7 @@ Result<void> check_usage(X509* ee) {
                         "anyExtendedKeyUsage");
 }
 
-}  // namespace
+} // namespace
 
 Result<std::vector<Certificate>> CertStore::verify(const Certificate& end_entity,
                                                    std::span<const Certificate> intermediates,
@@ -484,7 +540,7 @@ Result<std::vector<Certificate>> CertStore::verify(const Certificate& end_entity
   StoreCtxPtr ctx(X509_STORE_CTX_new());
   StackPtr untrusted(sk_X509_new_null());
   if (!ctx || !untrusted) return ossl_fail(Errc::crypto, "cert", "X509_STORE_CTX_new");
-  for (const auto& c : intermediates)  // borrowed: `intermediates` outlives the call
+  for (const auto& c : intermediates) // borrowed: `intermediates` outlives the call
     if (sk_X509_push(untrusted.get(), c.impl().x509.get()) <= 0)
       return ossl_fail(Errc::crypto, "cert", "sk_X509_push");
   X509* ee = end_entity.impl().x509.get();
@@ -514,4 +570,4 @@ Result<std::vector<Certificate>> CertStore::verify(const Certificate& end_entity
   return path;
 }
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

@@ -4,6 +4,10 @@
 // peer's IKE identity against the certificate.
 #pragma once
 
+#include "base/bytes.hpp"
+#include "base/result.hpp"
+#include "crypto/sign.hpp"
+
 #include <cstdint>
 #include <ctime>
 #include <memory>
@@ -12,10 +16,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/bytes.hpp"
-#include "base/result.hpp"
-#include "crypto/sign.hpp"
 
 namespace ikekit::crypto {
 
@@ -27,41 +27,41 @@ inline constexpr uint8_t fqdn = 2;
 inline constexpr uint8_t rfc822_addr = 3;
 inline constexpr uint8_t ipv6_addr = 5;
 inline constexpr uint8_t der_asn1_dn = 9;
-}  // namespace id_type
+} // namespace id_type
 
 struct SubjectAltName {
   enum class Kind : uint8_t { dns, email, ip, uri, other };
   Kind kind = Kind::other;
-  std::string text;  // "moon.example.org", "moon@example.org", "192.0.2.1" / "2001:db8::1"
-  Bytes raw;         // IA5String octets, or the 4/16 address octets for ip
+  std::string text; // "moon.example.org", "moon@example.org", "192.0.2.1" / "2001:db8::1"
+  Bytes raw;        // IA5String octets, or the 4/16 address octets for ip
 };
-std::string_view san_kind_name(SubjectAltName::Kind kind);  // "dns", "email", "ip", "uri", "other"
+std::string_view san_kind_name(SubjectAltName::Kind kind); // "dns", "email", "ip", "uri", "other"
 
 // An immutable certificate; copies share the parsed object.
 class Certificate {
- public:
-  static Result<Certificate> from_der(ByteView der);        // CERT encoding 4 (RFC 7296 3.6)
-  static Result<Certificate> from_pem(std::string_view pem);  // the first certificate
+public:
+  static Result<Certificate> from_der(ByteView der);         // CERT encoding 4 (RFC 7296 3.6)
+  static Result<Certificate> from_pem(std::string_view pem); // the first certificate
   // Every certificate in a PEM text (a bundle); at least one.
   static Result<std::vector<Certificate>> all_from_pem(std::string_view pem);
   // A file holding PEM certificate(s) or one DER certificate.
   static Result<std::vector<Certificate>> load_file(const std::string& path);
 
   Bytes der() const;
-  std::string subject() const;  // "C=CH, O=ikekit test, CN=moon.ikekit.test"
-  Bytes subject_der() const;    // DER Name: what ID_DER_ASN1_DN carries (RFC 7296 3.5)
+  std::string subject() const; // "C=CH, O=ikekit test, CN=moon.ikekit.test"
+  Bytes subject_der() const;   // DER Name: what ID_DER_ASN1_DN carries (RFC 7296 3.5)
   std::string issuer() const;
   Bytes issuer_der() const;
-  std::string serial_hex() const;  // lowercase hex of the serial number's magnitude
-  std::string not_before() const;  // RFC 3339, "2026-11-22T22:02:11Z"
+  std::string serial_hex() const; // lowercase hex of the serial number's magnitude
+  std::string not_before() const; // RFC 3339, "2026-11-22T22:02:11Z"
   std::string not_after() const;
   std::time_t not_before_time() const;
   std::time_t not_after_time() const;
-  bool is_ca() const;                                  // basicConstraints cA
+  bool is_ca() const; // basicConstraints cA
   bool has_san_extension() const;
   std::vector<SubjectAltName> subject_alt_names() const;
-  std::optional<std::string> common_name() const;      // last CN in the subject
-  Result<PublicKey> public_key() const;  // Errc::unsupported for e.g. DSA keys
+  std::optional<std::string> common_name() const; // last CN in the subject
+  Result<PublicKey> public_key() const;           // Errc::unsupported for e.g. DSA keys
   // SHA-1 of the DER SubjectPublicKeyInfo: the CERTREQ "Certification Authority"
   // entry for this certificate as a trust anchor (RFC 7296 3.7).
   Bytes spki_sha1() const;
@@ -70,10 +70,10 @@ class Certificate {
   // The subjectKeyIdentifier extension value, if present.
   std::optional<Bytes> subject_key_id() const;
 
-  struct Impl;  // defined in x509.cpp
+  struct Impl; // defined in x509.cpp
   const Impl& impl() const { return *impl_; }
 
- private:
+private:
   explicit Certificate(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };
@@ -90,14 +90,14 @@ Result<void> match_identity(const Certificate& cert, uint8_t id_type, ByteView i
 
 // Trust anchors (CA certificates configured locally) and chain validation.
 class CertStore {
- public:
+public:
   CertStore();
   CertStore(CertStore&&) noexcept;
   CertStore& operator=(CertStore&&) noexcept;
   ~CertStore();
 
   Result<void> add_trust_anchor(const Certificate& ca);
-  Result<void> add_file(const std::string& path);  // every certificate in the file
+  Result<void> add_file(const std::string& path); // every certificate in the file
   const std::vector<Certificate>& anchors() const { return anchors_; }
 
   // CERTREQ Certification Authority data: the concatenated SHA-1 SPKI hashes of the
@@ -118,10 +118,10 @@ class CertStore {
                                           std::span<const Certificate> intermediates,
                                           std::time_t at) const;
 
- private:
+private:
   struct Store;
   std::unique_ptr<Store> store_;
   std::vector<Certificate> anchors_;
 };
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

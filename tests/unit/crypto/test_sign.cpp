@@ -3,15 +3,14 @@
 //
 //   AUTH payload (RFC 7296 3.8):  Auth Method (1 octet) | reserved | Authentication Data
 //   Method 14 data (RFC 7427 3):  ASN.1 Length (1) | AlgorithmIdentifier | Signature Value
-#include <catch2/catch.hpp>
-
-#include <fstream>
-#include <iterator>
-#include <string>
-
 #include "base/hex.hpp"
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
+#include <string>
 
 using namespace ikekit;
 using namespace ikekit::crypto;
@@ -47,7 +46,7 @@ const Bytes kSignedOctets = [] {
   return Bytes(s.begin(), s.end());
 }();
 
-}  // namespace
+} // namespace
 
 TEST_CASE("private keys load from PKCS#8 and traditional PEM", "[sign]") {
   CHECK(load_key("ee-rsa.key").type() == KeyType::rsa);
@@ -71,7 +70,8 @@ TEST_CASE("bad key input is an error, not a prompt", "[sign]") {
   auto none = PrivateKey::load_pem("not a key");
   REQUIRE_FALSE(none);
   CHECK(none.error().code == Errc::crypto);
-  auto enc = PrivateKey::load_pem("-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
+  auto enc = PrivateKey::load_pem(
+      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n");
   REQUIRE_FALSE(enc);
   CHECK(enc.error().code == Errc::unsupported);
   auto missing = PrivateKey::load_pem_file(pki("no-such.key"));
@@ -157,7 +157,7 @@ TEST_CASE("RFC 4754 7: classic ECDSA signatures are r||s of twice the field size
   CHECK(p256->size() == 64);
   CHECK(p384->size() == 96);
   CHECK(p521->size() == 132);
-  CHECK(p256->front() != 0x30);  // not DER, whatever r is: always exactly 64 octets
+  CHECK(p256->front() != 0x30); // not DER, whatever r is: always exactly 64 octets
 
   // A DER signature under method 9 is refused for its length.
   auto der = load_key("ee-p256.key").sign_auth(AuthScheme::sig_ecdsa_sha256, kSignedOctets);
@@ -174,8 +174,9 @@ TEST_CASE("RFC 7427 3: method 14 ECDSA carries a DER ECDSA-Sig-Value", "[sign]")
   REQUIRE(auth);
   size_t len = (*auth)[0];
   CHECK(len == 12);
-  CHECK(equal_bytes(ByteView(*auth).subspan(1, len), algorithm_identifier(AuthScheme::sig_ecdsa_sha256)));
-  CHECK((*auth)[1 + len] == 0x30);  // SEQUENCE { r INTEGER, s INTEGER }
+  CHECK(equal_bytes(ByteView(*auth).subspan(1, len),
+                    algorithm_identifier(AuthScheme::sig_ecdsa_sha256)));
+  CHECK((*auth)[1 + len] == 0x30); // SEQUENCE { r INTEGER, s INTEGER }
 }
 
 TEST_CASE("a scheme not allowed for the key type is refused", "[sign]") {
@@ -183,7 +184,8 @@ TEST_CASE("a scheme not allowed for the key type is refused", "[sign]") {
   auto s = p256.sign_auth(AuthScheme::sig_rsa_pss_sha256, kSignedOctets);
   REQUIRE_FALSE(s);
   CHECK(s.error().code == Errc::bad_value);
-  CHECK_FALSE(p256.sign_auth(AuthScheme::ecdsa_sha384_p384, kSignedOctets));  // RFC 4754: fixed curve
+  CHECK_FALSE(
+      p256.sign_auth(AuthScheme::ecdsa_sha384_p384, kSignedOctets)); // RFC 4754: fixed curve
 
   // The peer claims RSA-PSS but its certificate holds an ECDSA key.
   auto rsa_auth = load_key("ee-rsa.key").sign_auth(AuthScheme::sig_rsa_pss_sha256, kSignedOctets);
@@ -232,10 +234,13 @@ TEST_CASE("malformed method 14 AUTH data", "[sign]") {
 TEST_CASE("RFC 7427 Appendix A: AlgorithmIdentifier encodings", "[sign]") {
   // A.1.1 sha1WithRSAEncryption, A.1.2 sha256WithRSAEncryption
   CHECK(to_hex(algorithm_identifier(AuthScheme::sig_rsa_sha1)) == "300d06092a864886f70d0101050500");
-  CHECK(to_hex(algorithm_identifier(AuthScheme::sig_rsa_sha256)) == "300d06092a864886f70d01010b0500");
+  CHECK(to_hex(algorithm_identifier(AuthScheme::sig_rsa_sha256)) ==
+        "300d06092a864886f70d01010b0500");
   // sha384/sha512WithRSAEncryption (RFC 4055 5: OIDs 1.2.840.113549.1.1.12 / .13)
-  CHECK(to_hex(algorithm_identifier(AuthScheme::sig_rsa_sha384)) == "300d06092a864886f70d01010c0500");
-  CHECK(to_hex(algorithm_identifier(AuthScheme::sig_rsa_sha512)) == "300d06092a864886f70d01010d0500");
+  CHECK(to_hex(algorithm_identifier(AuthScheme::sig_rsa_sha384)) ==
+        "300d06092a864886f70d01010c0500");
+  CHECK(to_hex(algorithm_identifier(AuthScheme::sig_rsa_sha512)) ==
+        "300d06092a864886f70d01010d0500");
   // A.3.1 ecdsa-with-sha256, A.3.2 ecdsa-with-sha384, A.3.3 ecdsa-with-sha512
   CHECK(to_hex(algorithm_identifier(AuthScheme::sig_ecdsa_sha256)) == "300a06082a8648ce3d040302");
   CHECK(to_hex(algorithm_identifier(AuthScheme::sig_ecdsa_sha384)) == "300a06082a8648ce3d040303");
@@ -264,10 +269,10 @@ TEST_CASE("AlgorithmIdentifier parsing accepts the variants peers send", "[sign]
     CHECK(*p == s);
   }
   // RFC 7427 A.4.3 as printed: trailerField [3] INTEGER 1 spelled out (72 octets).
-  auto a43 = parse_algorithm_identifier(unhex(
-      "3046 0609 2a86 4886 f70d 0101 0a30 39a0 0f30 0d06 0960 8648 0165 0304 0201 0500"
-      "a11c 301a 0609 2a86 4886 f70d 0101 0830 0d06 0960 8648 0165 0304 0201 0500 a203"
-      "0201 20a3 0302 0101"));
+  auto a43 = parse_algorithm_identifier(
+      unhex("3046 0609 2a86 4886 f70d 0101 0a30 39a0 0f30 0d06 0960 8648 0165 0304 0201 0500"
+            "a11c 301a 0609 2a86 4886 f70d 0101 0830 0d06 0960 8648 0165 0304 0201 0500 a203"
+            "0201 20a3 0302 0101"));
   REQUIRE(a43);
   CHECK(*a43 == AuthScheme::sig_rsa_pss_sha256);
   // sha256WithRSAEncryption with absent parameters.
@@ -284,10 +289,10 @@ TEST_CASE("a method 14 AUTH verifies with the RFC 7427 A.4.3 PSS encoding", "[si
   auto auth = load_key("ee-rsa.key").sign_auth(AuthScheme::sig_rsa_pss_sha256, kSignedOctets);
   REQUIRE(auth);
   ByteView sig = ByteView(*auth).subspan(1 + (*auth)[0]);
-  Bytes a43 = unhex(
-      "48 3046 0609 2a86 4886 f70d 0101 0a30 39a0 0f30 0d06 0960 8648 0165 0304 0201 0500"
-      "a11c 301a 0609 2a86 4886 f70d 0101 0830 0d06 0960 8648 0165 0304 0201 0500 a203"
-      "0201 20a3 0302 0101");
+  Bytes a43 =
+      unhex("48 3046 0609 2a86 4886 f70d 0101 0a30 39a0 0f30 0d06 0960 8648 0165 0304 0201 0500"
+            "a11c 301a 0609 2a86 4886 f70d 0101 0830 0d06 0960 8648 0165 0304 0201 0500 a203"
+            "0201 20a3 0302 0101");
   a43.insert(a43.end(), sig.begin(), sig.end());
   auto r = verify_auth(cert_key("ee-rsa.crt"), 14, a43, kSignedOctets);
   REQUIRE(r);

@@ -8,16 +8,15 @@
 //
 // The receiver validates CERT (end entity + intermediates) up to its CA files, checks
 // that IDi is bound to the certificate, then verifies AUTH with its key.
-#include <catch2/catch.hpp>
+#include "base/hex.hpp"
+#include "base/ip_address.hpp"
+#include "crypto/x509.hpp"
 
+#include <catch2/catch.hpp>
 #include <ctime>
 #include <fstream>
 #include <iterator>
 #include <string>
-
-#include "base/hex.hpp"
-#include "base/ip_address.hpp"
-#include "crypto/x509.hpp"
 
 using namespace ikekit;
 using namespace ikekit::crypto;
@@ -38,7 +37,8 @@ Certificate load_cert(const std::string& name) {
 
 CertStore store_of(std::initializer_list<const char*> cas) {
   CertStore store;
-  for (const char* ca : cas) REQUIRE(store.add_file(pki_path(ca)));
+  for (const char* ca : cas)
+    REQUIRE(store.add_file(pki_path(ca)));
   return store;
 }
 
@@ -47,7 +47,7 @@ std::time_t inside(const Certificate& c) { return c.not_before_time() + 86400; }
 
 ByteView text_id(const std::string& s) { return as_bytes(s); }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("certificates load from PEM and DER and expose their fields", "[x509]") {
   Certificate ee = load_cert("ee-p256.crt");
@@ -103,7 +103,7 @@ TEST_CASE("RFC 7296 3.7: CERTREQ carries SHA-1 of the CA's SubjectPublicKeyInfo"
   Certificate ca = load_cert("ca-p256.crt");
   // SHA-1 over the DER SPKI, which is what spki_der() of the public key encodes.
   Bytes spki = ca.public_key()->spki_der();
-  REQUIRE(spki.size() == 91);  // P-256 SPKI: 26 octets of header + 65 octets of point
+  REQUIRE(spki.size() == 91); // P-256 SPKI: 26 octets of header + 65 octets of point
   CHECK(ca.spki_sha1().size() == 20);
   CHECK(ca.spki_sha1() == ca.public_key()->spki_sha1());
   // The subjectKeyIdentifier the script asked for ("hash") is SHA-1 of the key bits
@@ -193,7 +193,7 @@ TEST_CASE("a certificate from an unknown CA is refused with the issuer's name", 
 TEST_CASE("a certificate with a damaged signature is refused", "[x509]") {
   CertStore store = store_of({"ca-rsa.crt"});
   Bytes der = load_cert("ee-rsa.crt").der();
-  der.back() ^= 0x01;  // last octet of the RSA signature
+  der.back() ^= 0x01; // last octet of the RSA signature
   auto bad = Certificate::from_der(der);
   REQUIRE(bad);
   auto r = store.verify(*bad, {}, inside(*bad));
@@ -226,8 +226,9 @@ TEST_CASE("RFC 7296 3.5: the peer's ID must be in the certificate", "[x509]") {
   auto wrong = match_identity(rsa, id_type::fqdn, text_id("sun.ikekit.test"));
   REQUIRE_FALSE(wrong);
   CHECK(wrong.error().code == Errc::integrity);
-  CHECK(wrong.error().message ==
-        "ID_FQDN 'sun.ikekit.test' does not match the certificate's dNSName SANs (moon.ikekit.test)");
+  CHECK(
+      wrong.error().message ==
+      "ID_FQDN 'sun.ikekit.test' does not match the certificate's dNSName SANs (moon.ikekit.test)");
   // The CN is not consulted when there are SANs.
   CHECK_FALSE(match_identity(rsa, id_type::ipv4_addr, IpAddress::parse("192.0.2.9")->bytes()));
   CHECK_FALSE(match_identity(rsa, id_type::rfc822_addr, text_id("sun@ikekit.test")));
@@ -239,7 +240,7 @@ TEST_CASE("RFC 7296 3.5: the peer's ID must be in the certificate", "[x509]") {
   CHECK(match_identity(p256, id_type::ipv6_addr, IpAddress::parse("2001:db8::1")->bytes()));
   CHECK_FALSE(match_identity(p256, id_type::ipv6_addr, IpAddress::parse("2001:db8::2")->bytes()));
 
-  CHECK(match_identity(rsa, 11, Bytes(20)).error().code == Errc::unsupported);  // ID_KEY_ID
+  CHECK(match_identity(rsa, 11, Bytes(20)).error().code == Errc::unsupported); // ID_KEY_ID
 }
 
 TEST_CASE("ID_DER_ASN1_DN equals the subject", "[x509]") {
@@ -257,7 +258,8 @@ TEST_CASE("ID_DER_ASN1_DN equals the subject", "[x509]") {
   std::string cn = "sun.ikekit.test";
   auto it = std::search(dn.begin(), dn.end(), cn.begin(), cn.end());
   REQUIRE(it != dn.end());
-  for (size_t i = 0; i < cn.size(); ++i) it[long(i)] = uint8_t(std::toupper(it[long(i)]));
+  for (size_t i = 0; i < cn.size(); ++i)
+    it[long(i)] = uint8_t(std::toupper(it[long(i)]));
   CHECK(match_identity(ee, id_type::der_asn1_dn, dn));
   const uint8_t not_a_name[] = {0x04, 0x01, 0x00};
   CHECK(match_identity(ee, id_type::der_asn1_dn, not_a_name).error().code == Errc::bad_value);
