@@ -138,3 +138,73 @@ TEST_CASE("EspSaDb: dispatch by SPI, unknown SPIs and short packets counted") {
   CHECK_FALSE(db.remove(0x100));
   CHECK(db.find(0x100) == nullptr);
 }
+
+// RFC 4303 3.1.1 transport mode: ESP goes between the IP header and the upper
+// protocol, whose number moves into Next Header; the IP header's protocol becomes 50.
+TEST_CASE("transport mode: IPv4 + UDP protected in place, restored on receipt") {
+  Suite s = suite("aes128-sha256");
+  Keys k = keys_for(s);
+  SeededRng rng(3);
+  EspSaOut out = make_out(params(s, k, 0xabcd, false), &rng);
+  EspSaIn in = make_in(params(s, k, 0xabcd, false));
+  auto a = *IpAddress::parse("192.0.2.1");
+  auto b = *IpAddress::parse("192.0.2.2");
+  Bytes udp = pattern(28, 6);  // the transport header and data
+
+  // Sender: the upper-layer payload sits after room for IP header + ESP header/IV.
+  const size_t headroom = kIpv4HeaderLen + out.overhead().header;
+  Packet pkt(udp, headroom, out.overhead().max_trailer);
+  auto sealed = out.seal_in_place(pkt.span(), pkt.offset, pkt.len, kIpProtoUdp);
+  REQUIRE(sealed);
+  const size_t esp_offset = size_t(sealed.packet.data() - pkt.buf.data());
+  MutBytes ip = prepend_ip_header(pkt.span(), esp_offset, sealed.packet.size(), a, b, kIpProtoEsp);
+  REQUIRE(ip.data() == pkt.buf.data());
+
+  // Receiver: strip the outer header, open, and the protocol comes back from Next Header.
+  Bytes wire(ip.begin(), ip.end());
+  auto info = parse_ip_header(wire);
+  REQUIRE(info);
+  REQUIRE(info->protocol == kIpProtoEsp);
+  auto opened = in.open_in_place(MutBytes(wire).subspan(info->payload_offset, info->payload_len));
+  REQUIRE(opened.status == OpenStatus::ok);
+  CHECK(opened.next_header == kIpProtoUdp);
+  CHECK(to_bytes(opened.payload) == udp);
+}
+
+// RFC 4301 5.1.2 tunnel mode over RFC 3948 UDP encapsulation: outer IPv4 / UDP 4500 /
+// ESP / inner IPv6 packet, built front to back in one buffer without moving the inner packet.
+TEST_CASE("tunnel mode over UDP: outer IPv4 + UDP + ESP around an inner IPv6 packet") {
+  Suite s = suite("chacha20poly1305");
+  Keys k = keys_for(s);
+  EspSaOut out = make_out(params(s, k, 0x5151, true), nullptr);
+  EspSaDb db;
+  REQUIRE(db.add(make_in(params(s, k, 0x5151, true))));
+  Bytes inner = pattern(80, 7);
+  inner[0] = 0x60;
+  const auto nh = tunnel_next_header(inner);
+  REQUIRE(nh == std::optional<uint8_t>(kNextHeaderIpv6));
+
+  const size_t headroom = kIpv4HeaderLen + kUdpHeaderLen + out.overhead().header;
+  Packet pkt(inner, headroom, out.overhead().max_trailer);
+  auto sealed = out.seal_in_place(pkt.span(), pkt.offset, pkt.len, *nh);
+  REQUIRE(sealed);
+  size_t off = size_t(sealed.packet.data() - pkt.buf.data());
+  MutBytes udp = prepend_udp_header(pkt.span(), off, sealed.packet.size(), 4500, 4500);
+  REQUIRE_FALSE(udp.empty());
+  off = size_t(udp.data() - pkt.buf.data());
+  MutBytes ip = prepend_ip_header(pkt.span(), off, udp.size(), *IpAddress::parse("203.0.113.1"),
+                                  *IpAddress::parse("198.51.100.1"), kIpProtoUdp);
+  REQUIRE(ip.data() == pkt.buf.data());
+
+  Bytes wire(ip.begin(), ip.end());
+  auto info = parse_ip_header(wire);
+  REQUIRE(info);
+  REQUIRE(info->protocol == kIpProtoUdp);
+  MutBytes udp_payload = MutBytes(wire).subspan(info->payload_offset + kUdpHeaderLen,
+                                                info->payload_len - kUdpHeaderLen);
+  REQUIRE(classify_udp_encap(udp_payload) == UdpEncapKind::esp);
+  auto opened = db.open_in_place(udp_payload);
+  REQUIRE(opened.status == OpenStatus::ok);
+  CHECK(opened.next_header == kNextHeaderIpv6);
+  CHECK(to_bytes(opened.payload) == inner);
+}
