@@ -14,7 +14,6 @@
 #include "crypto/suite.hpp"
 #include "esp/outer_ip.hpp"
 #include "esp/sa.hpp"
-#include "esp/udp_encap.hpp"
 
 using namespace ikekit;
 using namespace ikekit::esp;
@@ -51,7 +50,6 @@ SaParams sa_params(uint8_t selector) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteView all(data, size);
-  (void)classify_udp_encap(all);
   (void)parse_ip_header(all);
   (void)tunnel_next_header(all);
   if (size < 1) return 0;

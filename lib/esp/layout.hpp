@@ -25,17 +25,18 @@
 
 #include "base/bytes.hpp"
 #include "crypto/suite.hpp"
+#include "wire/esp.hpp"
 
 namespace ikekit::esp {
 
-inline constexpr size_t kEspHeaderLen = 8;   // SPI + low 32 bits of the sequence number
-inline constexpr size_t kEspTrailerLen = 2;  // Pad Length + Next Header
+inline constexpr size_t kEspHeaderLen = wire::kEspHeaderSize;    // SPI + low 32 bits of seq
+inline constexpr size_t kEspTrailerLen = wire::kEspTrailerSize;  // Pad Length + Next Header
 inline constexpr size_t kMaxPadLen = 255;
 
 // Next Header values the ESP layer itself cares about (IANA protocol numbers).
-inline constexpr uint8_t kNextHeaderIpv4 = 4;      // tunnel mode, inner IPv4 (RFC 4303 2.6)
-inline constexpr uint8_t kNextHeaderIpv6 = 41;     // tunnel mode, inner IPv6
-inline constexpr uint8_t kNextHeaderNone = 59;     // dummy packet, discarded by the receiver
+inline constexpr uint8_t kNextHeaderIpv4 = wire::kEspNextHeaderIpv4;   // tunnel, inner IPv4
+inline constexpr uint8_t kNextHeaderIpv6 = wire::kEspNextHeaderIpv6;   // tunnel, inner IPv6
+inline constexpr uint8_t kNextHeaderNone = wire::kEspNextHeaderDummy;  // dummy (RFC 4303 2.6)
 inline constexpr uint8_t kIpProtoEsp = 50;         // raw ESP over IP
 inline constexpr uint8_t kIpProtoUdp = 17;         // ESP in UDP (RFC 3948)
 
@@ -63,7 +64,8 @@ struct Overhead {
 Overhead esp_overhead(const crypto::TransformInfo& encr, const crypto::TransformInfo* integ);
 
 // The two fields every ESP packet starts with, read without any SA (RFC 4303 2.1, 2.2).
-// Returns false when `packet` is shorter than the ESP header.
+// Returns false when `packet` is shorter than the ESP header. The per-packet path uses
+// this rather than wire::parse_esp_header, whose Error for a short packet allocates.
 struct EspHeader {
   uint32_t spi = 0;
   uint32_t seq_lo = 0;

@@ -1,7 +1,5 @@
 #include "esp/udp_encap.hpp"
 
-#include "esp/layout.hpp"
-
 namespace ikekit::esp {
 
 MutBytes prepend_udp_header(MutBytes buffer, size_t esp_offset, size_t esp_len,
@@ -15,25 +13,6 @@ MutBytes prepend_udp_header(MutBytes buffer, size_t esp_offset, size_t esp_len,
   store_be16(h + 4, uint16_t(kUdpHeaderLen + esp_len));  // RFC 768 length
   store_be16(h + 6, 0);                                  // RFC 3948 2.1: zero checksum
   return MutBytes(h, kUdpHeaderLen + esp_len);
-}
-
-std::string_view udp_encap_kind_name(UdpEncapKind k) {
-  switch (k) {
-    case UdpEncapKind::esp: return "esp";
-    case UdpEncapKind::ike: return "ike";
-    case UdpEncapKind::keepalive: return "keepalive";
-    case UdpEncapKind::malformed: return "malformed";
-  }
-  return "unknown";
-}
-
-UdpEncapKind classify_udp_encap(ByteView p) {
-  // RFC 3948 2.3: a single 0xFF octet is a NAT-keepalive.
-  if (p.size() == 1 && p[0] == kNatKeepalive) return UdpEncapKind::keepalive;
-  if (p.size() < kNonEspMarkerLen) return UdpEncapKind::malformed;
-  // RFC 3948 2.2: SPI 0 is reserved, so four zero octets mark a non-ESP (IKE) packet.
-  if (load_be32(p.data()) == 0) return UdpEncapKind::ike;
-  return p.size() >= kEspHeaderLen ? UdpEncapKind::esp : UdpEncapKind::malformed;
 }
 
 }  // namespace ikekit::esp

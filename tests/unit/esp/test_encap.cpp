@@ -5,6 +5,7 @@
 #include "esp/sa_db.hpp"
 #include "esp/udp_encap.hpp"
 #include "esp_test_util.hpp"
+#include "wire/udp_encap.hpp"
 
 using namespace esp_test;
 
@@ -25,26 +26,12 @@ TEST_CASE("RFC 3948 2.1: UDP header in front of a sealed ESP packet, zero checks
   CHECK(load_be16(dgram.data() + 2) == 4500);
   CHECK(load_be16(dgram.data() + 4) == dgram.size());
   CHECK(load_be16(dgram.data() + 6) == 0);
-  CHECK(classify_udp_encap(dgram.subspan(8)) == UdpEncapKind::esp);
+  auto kind = wire::classify_udp_encap(dgram.subspan(8));
+  REQUIRE(kind);
+  CHECK(kind->kind == wire::UdpKind::esp);
   // No headroom for the header.
   CHECK(prepend_udp_header(pkt.span(), 7, 10, 1, 2).empty());
   CHECK(prepend_udp_header(pkt.span(), 8, pkt.buf.size(), 1, 2).empty());
-}
-
-TEST_CASE("RFC 3948 2.2/2.3: classifying what arrives on port 4500") {
-  const uint8_t keepalive[] = {0xff};
-  const uint8_t ike[] = {0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78};
-  const uint8_t esp[] = {0, 0, 0, 1, 0, 0, 0, 1};
-  const uint8_t short_esp[] = {0, 0, 0, 1, 0, 0};
-  const uint8_t one[] = {0x00};
-  CHECK(classify_udp_encap(keepalive) == UdpEncapKind::keepalive);
-  CHECK(classify_udp_encap(ike) == UdpEncapKind::ike);
-  CHECK(strip_non_esp_marker(ike).size() == 4);
-  CHECK(classify_udp_encap(esp) == UdpEncapKind::esp);
-  CHECK(classify_udp_encap(short_esp) == UdpEncapKind::malformed);
-  CHECK(classify_udp_encap(one) == UdpEncapKind::malformed);
-  CHECK(classify_udp_encap(ByteView()) == UdpEncapKind::malformed);
-  CHECK(udp_encap_kind_name(UdpEncapKind::keepalive) == "keepalive");
 }
 
 TEST_CASE("outer IPv4 / IPv6 headers: written into headroom, parsed back") {
@@ -202,7 +189,9 @@ TEST_CASE("tunnel mode over UDP: outer IPv4 + UDP + ESP around an inner IPv6 pac
   REQUIRE(info->protocol == kIpProtoUdp);
   MutBytes udp_payload = MutBytes(wire).subspan(info->payload_offset + kUdpHeaderLen,
                                                 info->payload_len - kUdpHeaderLen);
-  REQUIRE(classify_udp_encap(udp_payload) == UdpEncapKind::esp);
+  auto kind = wire::classify_udp_encap(udp_payload);
+  REQUIRE(kind);
+  REQUIRE(kind->kind == wire::UdpKind::esp);
   auto opened = db.open_in_place(udp_payload);
   REQUIRE(opened.status == OpenStatus::ok);
   CHECK(opened.next_header == kNextHeaderIpv6);
