@@ -1,0 +1,141 @@
+#include "io/event_loop.hpp"
+
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <climits>
+
+#include "io/netlink_socket.hpp"  // errno_text
+
+namespace ikekit::io {
+
+namespace {
+Error loop_error(std::string_view op, int err) {
+  return make_error(Errc::io, "event_loop",
+                    "event loop: " + std::string(op) + ": " + errno_text(err));
+}
+}  // namespace
+
+Result<EventLoop> EventLoop::create() {
+  EventLoop l;
+  l.epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (l.epfd_ < 0) return loop_error("epoll_create1", errno);
+  return l;
+}
+
+EventLoop::EventLoop(EventLoop&& o) noexcept
+    : epfd_(o.epfd_), sigfd_(o.sigfd_), restore_mask_(o.restore_mask_), old_mask_(o.old_mask_),
+      stopped_(o.stopped_), readers_(std::move(o.readers_)), on_signal_(std::move(o.on_signal_)),
+      next_deadline_(std::move(o.next_deadline_)), on_deadline_(std::move(o.on_deadline_)) {
+  o.epfd_ = o.sigfd_ = -1;
+  o.restore_mask_ = false;
+}
+
+EventLoop::~EventLoop() {
+  if (sigfd_ >= 0) ::close(sigfd_);
+  if (epfd_ >= 0) ::close(epfd_);
+  if (restore_mask_) pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
+TimePoint EventLoop::now() {
+  return std::chrono::time_point_cast<Duration>(std::chrono::steady_clock::now());
+}
+
+Result<void> EventLoop::add_reader(int fd, ReadyFn fn) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0)
+    return loop_error("add fd " + std::to_string(fd), errno);
+  readers_[fd] = std::make_shared<ReadyFn>(std::move(fn));
+  return {};
+}
+
+Result<void> EventLoop::remove(int fd) {
+  if (readers_.erase(fd) == 0)
+    return make_error(Errc::not_found, "event_loop", "event loop: fd " + std::to_string(fd) +
+                                                         " is not registered");
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+  return {};
+}
+
+Result<void> EventLoop::on_signals(std::initializer_list<int> signals, SignalFn fn) {
+  if (sigfd_ >= 0)
+    return make_error(Errc::usage, "event_loop", "event loop: signals are already handled");
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : signals) sigaddset(&set, s);
+  if (int err = pthread_sigmask(SIG_BLOCK, &set, &old_mask_); err != 0)
+    return loop_error("pthread_sigmask", err);
+  restore_mask_ = true;
+  sigfd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sigfd_ < 0) return loop_error("signalfd", errno);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = sigfd_;
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, sigfd_, &ev) < 0) return loop_error("add signalfd", errno);
+  on_signal_ = std::move(fn);
+  return {};
+}
+
+void EventLoop::set_deadline(DeadlineFn next, ReadyFn fire) {
+  next_deadline_ = std::move(next);
+  on_deadline_ = std::move(fire);
+}
+
+Result<bool> EventLoop::run_once(std::optional<Duration> max_wait) {
+  if (stopped_) return false;
+  TimePoint start = now();
+  std::optional<TimePoint> deadline;
+  if (next_deadline_) deadline = next_deadline_();
+  std::optional<Duration> wait = max_wait;
+  if (deadline) {
+    Duration until = *deadline > start ? *deadline - start : Duration::zero();
+    if (!wait || until < *wait) wait = until;
+  }
+  int timeout_ms = -1;
+  if (wait) {
+    // Round up so a deadline 0.3 ms away does not spin with timeout 0.
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(*wait).count();
+    timeout_ms = ms > INT_MAX ? INT_MAX : int(ms);
+  }
+  std::array<epoll_event, 64> events;
+  int n = epoll_wait(epfd_, events.data(), int(events.size()), timeout_ms);
+  if (n < 0) {
+    if (errno == EINTR) return !stopped_;
+    return loop_error("epoll_wait", errno);
+  }
+  TimePoint t = now();
+  for (int i = 0; i < n && !stopped_; ++i) {
+    int fd = events[size_t(i)].data.fd;
+    if (fd == sigfd_) {
+      signalfd_siginfo si;
+      while (::read(sigfd_, &si, sizeof si) == ssize_t(sizeof si))
+        if (on_signal_) on_signal_(int(si.ssi_signo), t);
+      continue;
+    }
+    auto it = readers_.find(fd);
+    if (it == readers_.end()) continue;  // removed by an earlier callback
+    std::shared_ptr<ReadyFn> fn = it->second;  // keeps it alive if it removes itself
+    (*fn)(t);
+  }
+  if (!stopped_ && deadline && on_deadline_) {
+    t = now();
+    if (t >= *deadline) on_deadline_(t);
+  }
+  return !stopped_;
+}
+
+Result<void> EventLoop::run() {
+  for (;;) {
+    auto r = run_once();
+    if (!r) return r.error();
+    if (!*r) return {};
+  }
+}
+
+}  // namespace ikekit::io
