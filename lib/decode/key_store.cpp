@@ -13,6 +13,7 @@ void KeyStore::add(IkeSaKeys keys) {
 }
 
 void KeyStore::add(ChildSaKeys keys) {
+  keys.generation = ++generation_;
   for (auto& c : child_) {
     if (c.spi == keys.spi && c.dst == keys.dst) {
       if (c.source == KeySource::key_file && keys.source == KeySource::derived) return;

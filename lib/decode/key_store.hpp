@@ -6,7 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
+#include <deque>
 
 #include "base/ip_address.hpp"
 #include "base/secret_bytes.hpp"
@@ -37,6 +37,7 @@ struct ChildSaKeys {
   const crypto::TransformInfo* encr = nullptr;
   const crypto::TransformInfo* integ = nullptr;
   KeySource source = KeySource::key_file;
+  uint64_t generation = 0;  // set by KeyStore::add; changes whenever the entry is replaced
 };
 
 class KeyStore {
@@ -48,11 +49,14 @@ class KeyStore {
   ChildSaKeys* find_child(uint32_t spi, const IpAddress& dst);
 
   const std::map<std::pair<uint64_t, uint64_t>, IkeSaKeys>& ike_sas() const { return ike_; }
-  const std::vector<ChildSaKeys>& child_sas() const { return child_; }
+  const std::deque<ChildSaKeys>& child_sas() const { return child_; }
 
  private:
   std::map<std::pair<uint64_t, uint64_t>, IkeSaKeys> ike_;
-  std::vector<ChildSaKeys> child_;  // few entries; a linear scan is cheapest
+  // A deque keeps entries in place as more are added (the decoder caches per entry);
+  // few entries, so a linear scan is cheapest.
+  std::deque<ChildSaKeys> child_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace ikekit::decode

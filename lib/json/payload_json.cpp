@@ -179,7 +179,8 @@ Json payload_to_json(const RawPayload& raw) {
     j["error"] = error_to_json(parsed.error());
     return j;
   }
-  for (auto& [k, v] : std::visit(Fields{}, *parsed).items()) j[k] = v;
+  Json fields = std::visit(Fields{}, *parsed);
+  for (auto& [k, v] : fields.items()) j[k] = std::move(v);
   return j;
 }
 

@@ -1,0 +1,192 @@
+#include "decode/decoder.hpp"
+
+#include "base/hex.hpp"
+
+namespace ikekit::decode {
+
+namespace {
+
+constexpr uint32_t kNonEspMarker = 0;  // RFC 3948 2.2: four zero bytes before IKE on 4500
+
+// The inner packet of a tunnel-mode ESP payload (next header 4 or 41), or just the
+// protocol in transport mode.
+InnerPacket inner_packet(ByteView payload, uint8_t next_header) {
+  InnerPacket in;
+  in.length = payload.size();
+  in.protocol = next_header;
+  if (next_header == 4 && payload.size() >= 20 && (payload[0] >> 4) == 4) {
+    in.ip_version = 4;
+    in.protocol = payload[9];
+    in.src = IpAddress::v4(payload.subspan(12, 4));
+    in.dst = IpAddress::v4(payload.subspan(16, 4));
+  } else if (next_header == 41 && payload.size() >= 40 && (payload[0] >> 4) == 6) {
+    in.ip_version = 6;
+    in.protocol = payload[6];
+    in.src = IpAddress::v6(payload.subspan(8, 16));
+    in.dst = IpAddress::v6(payload.subspan(24, 16));
+  }
+  return in;
+}
+
+Error esp_drop_error(esp::OpenStatus s) {
+  switch (s) {
+    case esp::OpenStatus::bad_icv:
+      return make_error(Errc::integrity, "esp.icv", "integrity check failed: wrong key or algorithm, or a damaged packet");
+    case esp::OpenStatus::replay:
+      return make_error(Errc::protocol, "esp.sequence_number", "sequence number already seen: a duplicate in the capture");
+    case esp::OpenStatus::too_old:
+      return make_error(Errc::protocol, "esp.sequence_number", "sequence number left of the replay window");
+    case esp::OpenStatus::bad_padding:
+      return make_error(Errc::bad_value, "esp.padding", "padding is not 1, 2, 3, ... (RFC 4303 2.4)");
+    case esp::OpenStatus::malformed:
+      return make_error(Errc::bad_length, "esp", "too short for this SA's header, IV, trailer and ICV");
+    default:
+      return make_error(Errc::crypto, "esp", std::string(esp::open_status_name(s)));
+  }
+}
+
+}  // namespace
+
+Decoder::Decoder(KeyStore& keys, DecoderOptions options)
+    : keys_(keys), options_(std::move(options)), tracker_(keys) {}
+
+Decoder::~Decoder() = default;
+
+void Decoder::malformed(const PacketMeta& meta, std::string kind, Error e, RecordSink& sink) {
+  ++summary_.malformed;
+  sink.on_malformed(MalformedRecord{meta, std::move(kind), std::move(e)});
+}
+
+void Decoder::feed(const Frame& frame, RecordSink& sink) {
+  ++summary_.packets;
+  PacketMeta meta;
+  meta.frame = frame.number;
+  meta.ts_sec = frame.ts_sec;
+  meta.ts_usec = frame.ts_usec;
+  auto packet = dissect_frame(frame.linktype, frame.data, reassembler_);
+  if (!packet) {
+    // Only a damaged frame is malformed; one we cannot read at all (link type) is "other".
+    if (packet.error().code == Errc::unsupported) {
+      ++summary_.other;
+      return;
+    }
+    return malformed(meta, "frame", packet.error(), sink);
+  }
+  if (!*packet) {
+    ++summary_.other;
+    return;
+  }
+  const Packet& p = **packet;
+  meta.src = {p.src, p.src_port};
+  meta.dst = {p.dst, p.dst_port};
+  if (p.ip_protocol == kIpProtoEsp) return on_esp(meta, p.payload, false, sink);
+  if (p.ip_protocol != kIpProtoUdp) {
+    ++summary_.other;
+    return;
+  }
+  auto is = [&](const std::set<uint16_t>& ports) {
+    return ports.count(p.src_port) || ports.count(p.dst_port);
+  };
+  if (is(options_.natt_ports)) {
+    // RFC 3948 2.2/2.3: a lone 0xff is a NAT keepalive, four zero bytes mark IKE.
+    if (p.payload.size() == 1 && p.payload[0] == 0xff) {
+      ++summary_.nat_keepalives;
+      return;
+    }
+    if (p.payload.size() >= 4 && load_be32(p.payload.data()) == kNonEspMarker)
+      return on_ike(meta, p.payload.subspan(4), true, sink);
+    return on_esp(meta, p.payload, true, sink);
+  }
+  if (is(options_.ike_ports)) return on_ike(meta, p.payload, false, sink);
+  ++summary_.other;
+}
+
+void Decoder::on_ike(const PacketMeta& meta, ByteView datagram, bool marker, RecordSink& sink) {
+  auto msg = wire::parse_message(datagram, {.reject_unknown_critical = false});
+  if (!msg) return malformed(meta, "ike", msg.error(), sink);
+  ++summary_.ike_messages;
+  IkeRecord record;
+  record.meta = meta;
+  record.non_esp_marker = marker;
+  record.message = &*msg;
+  tracker_.process(meta, *msg, record);
+  if (record.encrypted) {
+    if (record.encrypted->decrypted && record.encrypted->integrity != Integrity::failed)
+      ++summary_.decrypted;
+    else
+      ++summary_.undecryptable;
+    if (record.encrypted->inner_error) ++summary_.malformed;
+  }
+  sink.on_ike(record);
+}
+
+esp::EspSaIn* Decoder::esp_sa_for(ChildSaKeys& keys, std::optional<Error>& problem) {
+  auto it = esp_sas_.find(&keys);
+  if (it != esp_sas_.end() && it->second.generation == keys.generation) return it->second.sa.get();
+  const crypto::TransformInfo* encr = keys.encr;
+  const crypto::TransformInfo* integ = keys.integ;
+  if (!encr) {
+    if (auto algos = tracker_.child_algorithms(keys.spi)) {
+      encr = algos->encr;
+      integ = algos->integ;
+    }
+  }
+  if (!encr) {
+    problem = make_error(Errc::not_found, "algorithms",
+                         "the key file names no algorithms for SPI " + to_hex_u32(keys.spi) +
+                             " and the capture does not show the exchange that created it");
+    return nullptr;
+  }
+  esp::SaParams params;
+  params.spi = keys.spi;
+  params.encr = encr;
+  params.encr_key = keys.encr_key.reveal();
+  params.integ = encr->aead ? nullptr : integ;
+  params.integ_key = params.integ ? keys.integ_key.reveal() : ByteView();
+  params.replay_window = 4096;
+  auto sa = esp::EspSaIn::create(params);
+  if (!sa) {
+    problem = sa.error();
+    return nullptr;
+  }
+  CachedSa& cached = esp_sas_[&keys];
+  cached.generation = keys.generation;
+  cached.sa = std::make_unique<esp::EspSaIn>(std::move(*sa));
+  return cached.sa.get();
+}
+
+void Decoder::on_esp(const PacketMeta& meta, ByteView esp, bool udp_encap, RecordSink& sink) {
+  if (esp.size() < 8) return malformed(meta, "esp", make_error(Errc::truncated, "esp", "shorter than the 8-byte ESP header"), sink);
+  ++summary_.esp_packets;
+  EspRecord r;
+  r.meta = meta;
+  r.udp_encap = udp_encap;
+  r.spi = load_be32(esp.data());
+  r.seq = load_be32(esp.data() + 4);
+  r.length = esp.size();
+  ChildSaKeys* keys = keys_.find_child(r.spi, meta.dst.ip);
+  if (!keys) {
+    std::string why = "no key for SPI " + to_hex_u32(r.spi);
+    if (auto note = tracker_.child_note(r.spi)) why += ": " + *note;
+    r.problem = make_error(Errc::not_found, "keys", why);
+  } else if (esp::EspSaIn* sa = esp_sa_for(*keys, r.problem)) {
+    scratch_.assign(esp.begin(), esp.end());
+    esp::Opened opened = sa->open_in_place(scratch_);
+    if (opened) {
+      r.decrypted = true;
+      r.integrity = Integrity::ok;
+      r.next_header = opened.next_header;
+      r.inner = inner_packet(opened.payload, opened.next_header);
+    } else {
+      r.integrity = opened.status == esp::OpenStatus::bad_icv ? Integrity::failed : Integrity::unchecked;
+      r.problem = esp_drop_error(opened.status);
+      // The ICV passed for a bad-padding packet: decrypted, but the trailer is wrong.
+      if (opened.status == esp::OpenStatus::bad_padding) r.integrity = Integrity::ok;
+    }
+  }
+  if (r.decrypted) ++summary_.decrypted;
+  else ++summary_.undecryptable;
+  sink.on_esp(r);
+}
+
+}  // namespace ikekit::decode

@@ -1,0 +1,98 @@
+// Follows IKE SAs through a capture: the IKE_SA_INIT nonces and chosen algorithms,
+// the Child SAs created in IKE_AUTH and CREATE_CHILD_SA (RFC 7296 1.2, 1.3, 2.17),
+// and IKE fragments (RFC 7383). Decrypts SK/SKF payloads with the KeyStore's keys
+// and adds derived ESP keys back to it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include "base/bytes.hpp"
+#include "decode/key_store.hpp"
+#include "decode/records.hpp"
+#include "wire/message.hpp"
+
+namespace ikekit::decode {
+
+class SkOpener;
+
+struct IkeSaInfo {
+  uint64_t spi_i = 0;
+  uint64_t spi_r = 0;
+  Bytes ni, nr;
+  const crypto::TransformInfo* encr = nullptr;  // from the chosen proposal
+  const crypto::TransformInfo* integ = nullptr;
+  const crypto::TransformInfo* prf = nullptr;
+  const crypto::TransformInfo* ke = nullptr;
+  std::optional<IpAddress> initiator;
+  std::optional<IpAddress> responder;
+  std::optional<uint32_t> auth_child_spi;  // SPI in the IKE_AUTH request's ESP proposal
+
+  // A CREATE_CHILD_SA request waiting for its response, by (message id, whether the
+  // exchange initiator is the IKE SA's original initiator).
+  struct PendingCreate {
+    Bytes nonce;
+    Bytes spi;
+    bool has_ke = false;
+    uint8_t protocol = 0;
+    IpAddress from;  // the exchange initiator
+    IpAddress to;
+  };
+  std::map<std::pair<uint32_t, bool>, PendingCreate> pending;
+
+  // RFC 7383: fragments of one message, by (message id, header flags).
+  struct Fragments {
+    uint16_t total = 0;
+    uint8_t first_inner = 0;
+    std::map<uint16_t, Bytes> parts;
+  };
+  std::map<std::pair<uint32_t, uint8_t>, Fragments> fragments;
+
+  std::unique_ptr<SkOpener> opener_i;  // messages sent by the original initiator
+  std::unique_ptr<SkOpener> opener_r;
+
+  IkeSaInfo();
+  IkeSaInfo(IkeSaInfo&&) noexcept;
+  IkeSaInfo& operator=(IkeSaInfo&&) noexcept;
+  ~IkeSaInfo();
+};
+
+class IkeTracker {
+ public:
+  explicit IkeTracker(KeyStore& keys) : keys_(keys) {}
+
+  // Tracks one parsed message and decrypts its SK/SKF payload when keys are known.
+  // The inner payload views point into storage owned here, valid until the next call.
+  void process(const PacketMeta& meta, const wire::Message& msg, IkeRecord& record);
+
+  const std::map<std::pair<uint64_t, uint64_t>, IkeSaInfo>& sas() const { return sas_; }
+  // Why a Child SA SPI has no derived key (e.g. created with PFS), if known.
+  std::optional<std::string> child_note(uint32_t spi) const;
+  // The algorithms negotiated for a Child SA SPI, for key files that name none.
+  struct ChildAlgorithms {
+    const crypto::TransformInfo* encr = nullptr;
+    const crypto::TransformInfo* integ = nullptr;
+  };
+  std::optional<ChildAlgorithms> child_algorithms(uint32_t spi) const;
+
+ private:
+  IkeSaInfo& sa_for(const wire::IkeHeader& h);
+  void on_ike_sa_init(const PacketMeta& meta, const wire::Message& msg);
+  EncryptedInfo open(IkeSaInfo& sa, const wire::Message& msg, const wire::RawPayload& enc);
+  void on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::IkeHeader& h,
+                const std::vector<wire::RawPayload>& inner);
+  void derive_children(IkeSaInfo& sa, ByteView ni, ByteView nr, uint32_t spi_from_initiator,
+                       uint32_t spi_from_responder, const IpAddress& initiator,
+                       const IpAddress& responder, const wire::RawPayload& chosen_sa);
+
+  KeyStore& keys_;
+  std::map<std::pair<uint64_t, uint64_t>, IkeSaInfo> sas_;
+  std::map<uint32_t, std::string> child_notes_;
+  std::map<uint32_t, ChildAlgorithms> child_algorithms_;
+  Bytes plain_;  // decrypted inner payloads of the current message
+};
+
+}  // namespace ikekit::decode

@@ -1,0 +1,19 @@
+#include "decode/records.hpp"
+
+namespace ikekit::decode {
+
+std::string_view integrity_name(Integrity i) {
+  switch (i) {
+    case Integrity::ok: return "ok";
+    case Integrity::failed: return "failed";
+    case Integrity::unchecked: return "unchecked";
+  }
+  return "unchecked";
+}
+
+std::string Endpoint::to_string() const {
+  std::string host = ip.is_v4() ? ip.to_string() : "[" + ip.to_string() + "]";
+  return port ? host + ":" + std::to_string(port) : host;
+}
+
+}  // namespace ikekit::decode

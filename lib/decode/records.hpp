@@ -1,0 +1,102 @@
+// What the decoder reports: one record per IKE message or ESP packet, plus counts.
+// Records hold views into the current frame (valid during the sink call) and the
+// decrypted bytes the decoder owns.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
+#include "wire/message.hpp"
+
+namespace ikekit::decode {
+
+enum class Integrity { ok, failed, unchecked };
+std::string_view integrity_name(Integrity i);
+
+struct Endpoint {
+  IpAddress ip;
+  uint16_t port = 0;  // 0 for raw ESP
+  std::string to_string() const;
+};
+
+struct PacketMeta {
+  uint64_t frame = 0;
+  int64_t ts_sec = 0;
+  int64_t ts_usec = 0;
+  Endpoint src;
+  Endpoint dst;
+};
+
+// The outcome for an SK or SKF payload.
+struct EncryptedInfo {
+  bool decrypted = false;
+  Integrity integrity = Integrity::unchecked;
+  std::optional<Error> problem;  // why it was not decrypted, or what failed
+  // Inner payloads (for SKF: only on the fragment that completed the message).
+  std::optional<std::vector<wire::RawPayload>> inner;
+  std::optional<Error> inner_error;  // the decrypted chain did not parse
+  // SKF only.
+  uint16_t fragment_number = 0;
+  uint16_t total_fragments = 0;
+  bool completes_message = false;
+};
+
+struct IkeRecord {
+  PacketMeta meta;
+  bool non_esp_marker = false;  // came on a NAT-T port behind the 4 zero bytes
+  const wire::Message* message = nullptr;
+  std::optional<EncryptedInfo> encrypted;
+};
+
+struct InnerPacket {
+  uint8_t ip_version = 0;  // 0: transport mode / not IP
+  std::optional<IpAddress> src;
+  std::optional<IpAddress> dst;
+  uint8_t protocol = 0;
+  size_t length = 0;
+};
+
+struct EspRecord {
+  PacketMeta meta;
+  bool udp_encap = false;
+  uint32_t spi = 0;
+  uint32_t seq = 0;
+  size_t length = 0;
+  bool decrypted = false;
+  Integrity integrity = Integrity::unchecked;
+  std::optional<Error> problem;
+  uint8_t next_header = 0;
+  std::optional<InnerPacket> inner;
+};
+
+struct MalformedRecord {
+  PacketMeta meta;
+  std::string kind;  // "ike", "esp", "frame"
+  Error error;
+};
+
+struct Summary {
+  uint64_t packets = 0;       // frames read
+  uint64_t ike_messages = 0;
+  uint64_t esp_packets = 0;
+  uint64_t decrypted = 0;     // SK/SKF payloads and ESP packets decrypted with a good ICV
+  uint64_t undecryptable = 0; // no key, unknown algorithm, or failed integrity
+  uint64_t malformed = 0;
+  uint64_t nat_keepalives = 0;
+  uint64_t other = 0;         // frames that were neither IKE nor ESP
+};
+
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual void on_ike(const IkeRecord& r) = 0;
+  virtual void on_esp(const EspRecord& r) = 0;
+  virtual void on_malformed(const MalformedRecord& r) = 0;
+};
+
+}  // namespace ikekit::decode

@@ -1,0 +1,107 @@
+#include "decode/wireshark_export.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include "base/hex.hpp"
+#include "decode/wireshark_names.hpp"
+
+namespace ikekit::decode {
+
+namespace {
+
+using crypto::TransformKind;
+
+Result<void> write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return make_error(Errc::io, "--emit-wireshark", path.string() + ": cannot be written");
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return {};
+}
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+}  // namespace
+
+Result<WiresharkExport> write_wireshark_tables(const std::string& dir, const KeyStore& keys,
+                                               const IkeTracker& tracker) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error(Errc::io, "--emit-wireshark", dir + ": " + ec.message());
+  WiresharkExport out;
+
+  // ikev2_decryption_table: spi_i, spi_r, sk_ei, sk_er, encryption, sk_ai, sk_ar, integrity.
+  std::string ike = "# ikev2_decryption_table written by ike-decode (contains keys)\n";
+  for (const auto& [spis, k] : keys.ike_sas()) {
+    const crypto::TransformInfo* encr = k.encr;
+    const crypto::TransformInfo* integ = k.integ;
+    if (!encr) {
+      auto it = tracker.sas().find(spis);
+      if (it != tracker.sas().end()) {
+        encr = it->second.encr;
+        integ = it->second.integ;
+      }
+    }
+    std::string sa = to_hex_u64(spis.first) + "_i/" + to_hex_u64(spis.second) + "_r";
+    if (!encr) {
+      out.skipped.push_back("IKE SA " + sa + ": algorithms unknown");
+      continue;
+    }
+    if (encr->wireshark_name.empty()) {
+      out.skipped.push_back("IKE SA " + sa + ": Wireshark cannot decrypt " + std::string(encr->keyword));
+      continue;
+    }
+    ike += to_hex_u64(spis.first) + "," + to_hex_u64(spis.second) + "," + to_hex(k.sk_ei.reveal()) +
+           "," + to_hex(k.sk_er.reveal()) + "," + in_quotes(ikev2_table_name(TransformKind::encr, encr)) +
+           "," + to_hex(k.sk_ai.reveal()) + "," + to_hex(k.sk_ar.reveal()) + "," +
+           in_quotes(ikev2_table_name(TransformKind::integ, encr->aead ? nullptr : integ)) + "\n";
+    ++out.ike_sas;
+  }
+
+  // esp_sa: protocol, src, dst, spi, encryption, key, authentication, key.
+  std::string esp = "# esp_sa written by ike-decode (contains keys)\n";
+  for (const auto& c : keys.child_sas()) {
+    const crypto::TransformInfo* encr = c.encr;
+    const crypto::TransformInfo* integ = c.integ;
+    if (!encr) {
+      if (auto a = tracker.child_algorithms(c.spi)) {
+        encr = a->encr;
+        integ = a->integ;
+      }
+    }
+    std::string sa = "ESP SA " + to_hex_u32(c.spi);
+    if (!encr) {
+      out.skipped.push_back(sa + ": algorithms unknown");
+      continue;
+    }
+    std::string_view ename = esp_table_name(encr);
+    if (ename.empty()) {
+      out.skipped.push_back(sa + ": Wireshark cannot decrypt " + std::string(encr->keyword));
+      continue;
+    }
+    const IpAddress* family_of = c.dst ? &*c.dst : (c.src ? &*c.src : nullptr);
+    std::string family = family_of && !family_of->is_v4() ? "IPv6" : "IPv4";
+    const std::string any = "*";  // Wireshark's wildcard address
+    esp += in_quotes(family) + "," + in_quotes(c.src ? c.src->to_string() : any) + "," +
+           in_quotes(c.dst ? c.dst->to_string() : any) + "," + in_quotes("0x" + to_hex_u32(c.spi)) + "," +
+           in_quotes(ename) + "," + in_quotes("0x" + to_hex(c.encr_key.reveal())) + "," +
+           in_quotes(esp_table_name(encr->aead ? nullptr : integ)) + "," +
+           in_quotes("0x" + to_hex(encr->aead ? ByteView() : c.integ_key.reveal())) + "\n";
+    ++out.esp_sas;
+  }
+
+  std::filesystem::path d(dir);
+  if (auto r = write_file(d / "ikev2_decryption_table", ike); !r) return r.error();
+  if (auto r = write_file(d / "esp_sa", esp); !r) return r.error();
+  if (auto r = write_file(d / "preferences",
+                          "# written by ike-decode: ESP decryption is off by default in Wireshark\n"
+                          "esp.enable_encryption_decode: TRUE\n"
+                          "esp.enable_authentication_check: TRUE\n");
+      !r)
+    return r.error();
+  return out;
+}
+
+}  // namespace ikekit::decode

@@ -1,0 +1,21 @@
+#include "json/decode_header.hpp"
+
+namespace ikekit::json {
+
+Json decode_header_json(const std::string& version, const std::string& capture,
+                        const std::vector<decode::KeyFileInfo>& key_files) {
+  Json files = Json::array();
+  for (const auto& f : key_files)
+    files.push_back({{"path", f.path},
+                     {"format", std::string(decode::key_file_format_name(f.format))},
+                     {"ike_sas", f.ike_sas},
+                     {"child_sas", f.child_sas}});
+  return {{"type", "header"},
+          {"schema", std::string(kSchemaDecode)},
+          {"tool", "ike-decode"},
+          {"version", version},
+          {"capture", capture},
+          {"key_files", std::move(files)}};
+}
+
+}  // namespace ikekit::json

@@ -1,0 +1,14 @@
+// The first line of ike-decode's output: schema, tool version, inputs.
+#pragma once
+
+#include <string>
+
+#include "decode/session.hpp"
+#include "json/output.hpp"
+
+namespace ikekit::json {
+
+Json decode_header_json(const std::string& version, const std::string& capture,
+                        const std::vector<decode::KeyFileInfo>& key_files);
+
+}  // namespace ikekit::json

@@ -1,0 +1,128 @@
+#include "json/decode_output.hpp"
+
+#include "base/hex.hpp"
+#include "json/payload_json.hpp"
+
+namespace ikekit::json {
+
+namespace {
+
+using decode::PacketMeta;
+
+Json meta_json(const char* type, const PacketMeta& m) {
+  return {{"type", type},
+          {"frame", m.frame},
+          {"time", rfc3339_utc(m.ts_sec, m.ts_usec)},
+          {"src", m.src.to_string()},
+          {"dst", m.dst.to_string()}};
+}
+
+Json problem_json(const std::optional<Error>& e) { return e ? error_to_json(*e) : Json(); }
+
+Json payloads_json(const std::vector<wire::RawPayload>& payloads) {
+  Json out = Json::array();
+  for (const auto& p : payloads) out.push_back(payload_to_json(p));
+  return out;
+}
+
+// The SK/SKF payload's JSON gains what decryption found, and the inner payloads.
+void add_encrypted(Json& payload, const decode::EncryptedInfo& info) {
+  payload["decrypted"] = info.decrypted;
+  payload["integrity"] = std::string(decode::integrity_name(info.integrity));
+  payload["problem"] = problem_json(info.problem);
+  if (info.total_fragments) payload["completes_message"] = info.completes_message;
+  if (info.inner) {
+    payload["payloads"] = payloads_json(*info.inner);
+  } else if (info.inner_error) {
+    payload["payloads"] = nullptr;
+    payload["problem"] = error_to_json(*info.inner_error);
+  } else {
+    payload["payloads"] = nullptr;
+  }
+}
+
+}  // namespace
+
+Json ip_protocol_name(uint8_t protocol) {
+  switch (protocol) {
+    case 1: return "ICMP";
+    case 4: return "IPv4";
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 41: return "IPv6";
+    case 47: return "GRE";
+    case 50: return "ESP";
+    case 58: return "ICMPv6";
+    case 132: return "SCTP";
+    default: return nullptr;
+  }
+}
+
+Json ike_record_to_json(const decode::IkeRecord& r) {
+  const wire::Message& m = *r.message;
+  const wire::IkeHeader& h = m.header;
+  Json j = meta_json("ike", r.meta);
+  j["non_esp_marker"] = r.non_esp_marker;
+  j["spi_i"] = to_hex_u64(h.spi_i);
+  j["spi_r"] = to_hex_u64(h.spi_r);
+  j["exchange_type"] = uint8_t(h.exchange_type);
+  j["exchange"] = name_or_null(wire::exchange_type_name(h.exchange_type));
+  j["initiator"] = h.initiator();
+  j["response"] = h.response();
+  j["message_id"] = h.message_id;
+  j["version"] = std::to_string(h.major_version) + "." + std::to_string(h.minor_version);
+  j["length"] = h.length;
+  Json payloads = payloads_json(m.payloads);
+  if (r.encrypted && !payloads.empty()) add_encrypted(payloads.back(), *r.encrypted);
+  j["payloads"] = std::move(payloads);
+  return j;
+}
+
+Json esp_record_to_json(const decode::EspRecord& r) {
+  Json j = meta_json("esp", r.meta);
+  j["spi"] = to_hex_u32(r.spi);
+  j["seq"] = r.seq;
+  j["udp_encap"] = r.udp_encap;
+  j["length"] = r.length;
+  j["decrypted"] = r.decrypted;
+  j["integrity"] = std::string(decode::integrity_name(r.integrity));
+  j["problem"] = problem_json(r.problem);
+  j["next_header"] = r.decrypted ? Json(r.next_header) : Json();
+  if (r.inner) {
+    Json in = {{"ip_version", r.inner->ip_version ? Json(r.inner->ip_version) : Json()},
+               {"src", r.inner->src ? Json(r.inner->src->to_string()) : Json()},
+               {"dst", r.inner->dst ? Json(r.inner->dst->to_string()) : Json()},
+               {"protocol", r.inner->protocol},
+               {"protocol_name", ip_protocol_name(r.inner->protocol)},
+               {"length", r.inner->length}};
+    j["inner"] = std::move(in);
+  } else {
+    j["inner"] = nullptr;
+  }
+  return j;
+}
+
+Json malformed_record_to_json(const decode::MalformedRecord& r) {
+  Json j = meta_json("malformed", r.meta);
+  if (r.meta.src.port == 0 && r.kind == "frame") {
+    j["src"] = nullptr;
+    j["dst"] = nullptr;
+  }
+  j["kind"] = r.kind;
+  j["error"] = error_to_json(r.error);
+  return j;
+}
+
+Json summary_to_json(const decode::Summary& s) {
+  return {{"type", "summary"},
+          {"packets", s.packets},
+          {"ike_messages", s.ike_messages},
+          {"esp_packets", s.esp_packets},
+          {"decrypted", s.decrypted},
+          {"undecryptable", s.undecryptable},
+          {"malformed", s.malformed},
+          {"nat_keepalives", s.nat_keepalives},
+          {"other", s.other}};
+}
+
+}  // namespace ikekit::json

@@ -1,0 +1,60 @@
+// ike-decode: decode captured IKEv2/ESP traffic and decrypt it given keys (ike-decode(1)).
+#include <iostream>
+
+#include "cli/app.hpp"
+#include "cli/report.hpp"
+#include "decode/session.hpp"
+#include "json/decode_header.hpp"
+#include "json/decode_output.hpp"
+
+using namespace ikekit;
+
+namespace {
+
+constexpr const char* kTool = "ike-decode";
+
+struct Options {
+  cli::CommonOptions common;
+  decode::SessionOptions session;
+  std::string emit_wireshark;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  CLI::App app{"Decode captured IKEv2 and ESP traffic and decrypt it given keys", kTool};
+  cli::add_common_flags(app, opt.common, kTool);
+  app.add_option("--keys", opt.session.key_files,
+                 "Key file (ikekit key log, Wireshark ikev2_decryption_table or esp_sa); repeatable");
+  app.add_option("--ike-port", opt.session.ike_ports, "Also decode this UDP port as IKE; repeatable")
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--emit-wireshark", opt.emit_wireshark,
+                 "Write Wireshark key tables for every known SA into DIR");
+  app.add_option("capture", opt.session.capture, "pcap or pcapng file")->required();
+  if (int rc = cli::parse_args(app, kTool, argc, argv); rc >= 0) return rc;
+
+  auto session = decode::DecodeSession::open(opt.session);
+  if (!session) return cli::report_error(kTool, session.error());
+
+  json::JsonOutput out(std::cout, opt.common.pretty);
+  out.write(json::decode_header_json(cli::version_line(kTool), opt.session.capture,
+                                     (*session)->key_files()));
+  json::DecodeJsonSink sink(out);
+  auto run = (*session)->run(sink);
+  const decode::Summary& summary = (*session)->summary();
+  out.write(json::summary_to_json(summary));
+  if (!run) return cli::report_error(kTool, run.error(), cli::kExitFailure);
+
+  if (!opt.emit_wireshark.empty()) {
+    auto exported = (*session)->emit_wireshark(opt.emit_wireshark);
+    if (!exported) return cli::report_error(kTool, exported.error());
+    for (const auto& why : exported->skipped)
+      std::cerr << kTool << ": --emit-wireshark: left out " << why << "\n";
+  }
+  // Exit 4 when something could not be decoded: malformed input, or (given keys)
+  // an encrypted payload or ESP packet that did not decrypt.
+  bool had_keys = !opt.session.key_files.empty();
+  if (summary.malformed > 0 || (had_keys && summary.undecryptable > 0)) return cli::kExitPartial;
+  return cli::kExitOk;
+}
