@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "base/bytes.hpp"
@@ -25,6 +26,9 @@
 #include "wire/ids.hpp"
 
 namespace ikekit::wire {
+
+struct SkPayload;
+struct SkfPayload;
 
 inline constexpr size_t kGenericHeaderSize = 4;
 inline constexpr uint8_t kCriticalBit = 0x80;
@@ -114,6 +118,8 @@ class PayloadWriter {
 
   template <typename P>
   size_t add(PayloadType type, const P& payload, bool critical = false) {
+    static_assert(!std::is_same_v<P, SkPayload> && !std::is_same_v<P, SkfPayload>,
+                  "SK/SKF name the first inner payload: use add(PayloadWriter&, const SkPayload&)");
     size_t at = begin(type, critical);
     write_body(w_, payload);
     end();
