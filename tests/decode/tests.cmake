@@ -1,0 +1,27 @@
+# ike-decode against tshark: the committed strongSwan captures (label decode) and live
+# strongSwan pairs in namespaces (label interop). Both need tshark; the live ones need
+# root and strongSwan. They skip with a reason (exit 77) where those are missing.
+set(decode_dir ${CMAKE_CURRENT_SOURCE_DIR}/decode)
+set(data_dir ${CMAKE_CURRENT_SOURCE_DIR}/data)
+set(scenarios psk-aes256gcm16-ecp256 psk-aes128-sha256-modp2048 psk-chacha20-x25519
+              ecdsa-aes256gcm16-ecp256 rsa-aes256gcm16-ecp256 ed25519-aes256gcm16-ecp256)
+set(index 0)
+foreach(s ${scenarios})
+  math(EXPR index "${index} + 1")
+  set(extra "")
+  if(s MATCHES chacha)
+    set(extra --all-decrypted)
+  endif()
+  add_test(NAME "decode: ${s} agrees with tshark"
+           COMMAND python3 ${decode_dir}/agree_with_tshark.py $<TARGET_FILE:ike-decode>
+                   ${data_dir}/${s}/capture.pcap ${data_dir}/${s}/wireshark
+                   --keys ${data_dir}/${s}/keys.jsonl ${extra})
+  add_test(NAME "decode: ${s} Wireshark tables from --emit-wireshark"
+           COMMAND ${decode_dir}/emit_wireshark_roundtrip.sh $<TARGET_FILE:ike-decode> ${data_dir}/${s})
+  add_test(NAME "interop: live strongSwan ${s} decodes like tshark"
+           COMMAND ${decode_dir}/live_strongswan_decode.sh $<TARGET_FILE:ike-decode> ${s} ${index})
+  set_tests_properties("decode: ${s} agrees with tshark" "decode: ${s} Wireshark tables from --emit-wireshark"
+                       PROPERTIES LABELS decode SKIP_RETURN_CODE 77)
+  set_tests_properties("interop: live strongSwan ${s} decodes like tshark"
+                       PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 120)
+endforeach()
