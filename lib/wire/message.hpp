@@ -12,6 +12,14 @@
 //   MessageWriter w(out, header);   // header.next_payload/length are filled in
 //   w.add(PayloadType::sa, sa); w.add(PayloadType::ke, ke); w.add(PayloadType::nonce, ni);
 //   auto n = w.finish();            // bytes written, header Length patched
+//
+// Sealing an SK payload (crypto layer): reserve the body, finish, then encrypt in place.
+//   MessageWriter w(out, header);
+//   size_t sk_at = w.begin_encrypted(PayloadType::sk, first_inner);   // SK generic header
+//   size_t body_at = w.writer().skip(iv_size + plaintext_size + icv_size);
+//   w.end();
+//   auto n = w.finish();   // lengths final: AAD = out[0 .. sk_at + 4)
+//   ... write IV | ciphertext | ICV at out[body_at ..) ...
 #pragma once
 
 #include <vector>
