@@ -2,6 +2,9 @@
 // payload in place into an ESP packet, EspSaIn opens one in place. Nothing here
 // allocates per packet, copies a payload, reads a clock or prints; the crypto
 // contexts (crypto::Aead, or crypto::Cipher + crypto::Integ) are created once per SA.
+// (One exception below this layer: crypto::Aead::open / Integ::verify return an Error,
+// which allocates its message, when a tag fails — i.e. only for forged or corrupt packets.)
+// Not thread-safe: one SA direction is driven by one thread at a time.
 //
 // RFC 4303 (ESP), RFC 4106 (AES-GCM), RFC 7634 (ChaCha20-Poly1305), RFC 3602
 // (AES-CBC), RFC 3686 (AES-CTR), RFC 4868 (HMAC-SHA2 truncated).
