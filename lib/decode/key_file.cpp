@@ -233,7 +233,6 @@ std::string_view key_file_format_name(KeyFileFormat f) {
 Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view name, KeyStore& store) {
   std::optional<KeyFileFormat> format;
   size_t line_no = 0;
-  size_t entries = 0;
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
@@ -255,11 +254,14 @@ Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view nam
       case KeyFileFormat::wireshark_esp: r = wireshark_esp_line(line, name, line_no, store); break;
     }
     if (!r) return r.error();
-    ++entries;
   }
-  if (!format || entries == 0)
-    return make_error(Errc::usage, std::string(name), "no keys found (expected an ikekit key log, "
-                                                      "ikev2_decryption_table or esp_sa file)");
+  if (!format) {
+    // Only comments: a legitimate empty table (e.g. Wireshark cannot use ChaCha20 keys,
+    // so --emit-wireshark writes header-only tables). The name says which table it is.
+    if (name.size() >= 6 && name.substr(name.size() - 6) == "esp_sa") return KeyFileFormat::wireshark_esp;
+    if (name.find("ikev2_decryption_table") != std::string_view::npos) return KeyFileFormat::wireshark_ikev2;
+    return KeyFileFormat::ikekit_keylog;
+  }
   return *format;
 }
 

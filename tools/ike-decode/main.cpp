@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
   auto session = decode::DecodeSession::open(opt.session);
   if (!session) return cli::report_error(kTool, session.error());
 
+  for (const auto& f : (*session)->key_files())
+    if (f.ike_sas == 0 && f.child_sas == 0)
+      std::cerr << kTool << ": --keys " << f.path << ": holds no keys\n";
+
   json::JsonOutput out(std::cout, opt.common.pretty);
   out.write(json::decode_header_json(cli::version_line(kTool), opt.session.capture,
                                      (*session)->key_files()));
