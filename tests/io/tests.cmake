@@ -1,7 +1,17 @@
 # I/O layer tests: unit_io finds its netlink vectors here; the privileged namespace
-# tests (label interop) run as root in fresh network namespaces and SKIP (exit 77)
-# elsewhere.
+# tests (label interop) run as root in fresh network namespaces (netns-run.sh) and
+# print "SKIP: <reason>" and exit 77 elsewhere.
 if(TARGET unit_io)
   target_compile_definitions(unit_io PRIVATE
-    IKEKIT_IO_VECTORS="${CMAKE_CURRENT_SOURCE_DIR}/unit/io/vectors")
+    IKEKIT_IO_VECTORS="${CMAKE_CURRENT_LIST_DIR}/../unit/io/vectors")
 endif()
+
+add_executable(io_netns_test ${CMAKE_CURRENT_LIST_DIR}/io_netns_test.cpp)
+target_link_libraries(io_netns_test PRIVATE ikekit_io)
+set_target_properties(io_netns_test PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+foreach(sub tun xfrm)
+  add_test(NAME "io: netns ${sub}"
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/netns-run.sh $<TARGET_FILE:io_netns_test> ${sub})
+  set_tests_properties("io: netns ${sub}" PROPERTIES LABELS interop SKIP_RETURN_CODE 77
+                       TIMEOUT 60)
+endforeach()

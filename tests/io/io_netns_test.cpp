@@ -1,0 +1,247 @@
+// Privileged I/O tests, run by netns-run.sh inside a fresh network namespace:
+//   io_netns_test tun   TUN device + rtnetlink config, a packet each way
+//   io_netns_test xfrm  XFRM policy pair installed/removed for real; an ESP state
+//                       is accepted (kernel with ESP) or refused with a clear
+//                       environment error (kernel without ESP)
+// Exit 0 pass, 1 fail, 77 skip (with "SKIP: <reason>").
+#include <poll.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "io/netlink_route.hpp"
+#include "io/tun_device.hpp"
+#include "io/udp_socket.hpp"
+#include "io/xfrm.hpp"
+
+using namespace ikekit;
+using namespace ikekit::io;
+
+namespace {
+
+int failures = 0;
+
+void check(bool ok, const std::string& what) {
+  std::printf("%s: %s\n", ok ? "ok" : "FAIL", what.c_str());
+  if (!ok) ++failures;
+}
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+IpAddress ip(const char* s) { return *IpAddress::parse(s); }
+Prefix pfx(const char* s) { return *Prefix::parse(s); }
+
+uint16_t ip_checksum(const uint8_t* p, size_t n) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) sum += load_be16(p + i);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return uint16_t(~sum);
+}
+
+bool wait_readable(int fd, int ms) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, ms) == 1;
+}
+
+int test_tun() {
+  auto tun = TunDevice::open(TunOptions{"iktun0", false, false});
+  if (!tun && tun.error().code == Errc::environment) {
+    std::printf("SKIP: %s\n", tun.error().message.c_str());
+    return 77;
+  }
+  if (!tun) {
+    std::printf("FAIL: %s\n", tun.error().message.c_str());
+    return 1;
+  }
+  check(tun->name() == "iktun0" && tun->ifindex() > 0, "TUN device iktun0 created");
+  TunConfig cfg;
+  cfg.mtu = 1400;
+  cfg.addresses = {pfx("10.77.0.1/24"), pfx("fd00:77::1/64")};
+  cfg.routes = {pfx("10.78.0.0/16"), pfx("fd00:78::/64")};
+  auto configured = tun->configure(cfg);
+  check(bool(configured), configured ? "configured mtu, addresses, up, routes"
+                                     : configured.error().message);
+  std::string addr = run("ip -j addr show dev iktun0");
+  check(contains(addr, "\"mtu\":1400"), "ip -j addr: mtu 1400");
+  check(contains(addr, "\"local\":\"10.77.0.1\",\"prefixlen\":24"), "ip -j addr: 10.77.0.1/24");
+  check(contains(addr, "\"local\":\"fd00:77::1\",\"prefixlen\":64"), "ip -j addr: fd00:77::1/64");
+  check(contains(addr, "UP"), "ip -j addr: link is up");
+  std::string route4 = run("ip -j route show dev iktun0");
+  std::string route6 = run("ip -j -6 route show dev iktun0");
+  check(contains(route4, "\"dst\":\"10.78.0.0/16\""), "ip -j route: 10.78.0.0/16 dev iktun0");
+  check(contains(route6, "\"dst\":\"fd00:78::/64\""), "ip -j -6 route: fd00:78::/64 dev iktun0");
+
+  // Kernel -> TUN: a datagram to the routed subnet comes out of the TUN fd.
+  UdpSocketOptions uo;
+  uo.local = Endpoint{ip("10.77.0.1"), 0};
+  auto sock = UdpSocket::open(uo);
+  check(bool(sock), sock ? "UDP socket on 10.77.0.1" : sock.error().message);
+  if (!sock) return 1;
+  const uint8_t hello[] = {'h', 'e', 'l', 'l', 'o'};
+  auto sent = sock->send(SendSlot{hello, Endpoint{ip("10.78.0.5"), 9}, std::nullopt, false, 0});
+  check(sent && *sent, "sent a datagram to 10.78.0.5:9");
+  std::array<uint8_t, 2048> buf{};
+  size_t n = 0;
+  for (int i = 0; i < 20 && n == 0; ++i) {  // skip IPv6 router solicitations etc.
+    if (!wait_readable(tun->fd(), 200)) continue;
+    auto r = tun->read(buf);
+    if (r && *r >= 20 && (buf[0] >> 4) == 4 && buf[9] == 17) n = *r;
+  }
+  check(n == 20 + 8 + sizeof hello, "read the IPv4/UDP packet from the TUN fd");
+  if (n) {
+    check(std::memcmp(buf.data() + 16, ip("10.78.0.5").bytes().data(), 4) == 0,
+          "its destination is 10.78.0.5");
+    check(std::memcmp(buf.data() + 28, hello, sizeof hello) == 0, "its payload is intact");
+  }
+
+  // TUN -> kernel: a datagram from 10.78.0.5 written into the TUN fd is delivered
+  // to the socket.
+  std::array<uint8_t, 28 + sizeof hello> pkt{};
+  pkt[0] = 0x45;
+  store_be16(&pkt[2], uint16_t(pkt.size()));
+  pkt[8] = 64;
+  pkt[9] = 17;
+  std::memcpy(&pkt[12], ip("10.78.0.5").bytes().data(), 4);
+  std::memcpy(&pkt[16], ip("10.77.0.1").bytes().data(), 4);
+  store_be16(&pkt[10], ip_checksum(pkt.data(), 20));
+  store_be16(&pkt[20], 9);
+  store_be16(&pkt[22], sock->local().port);
+  store_be16(&pkt[24], uint16_t(8 + sizeof hello));  // UDP checksum 0: none (RFC 768)
+  std::memcpy(&pkt[28], hello, sizeof hello);
+  auto wrote = tun->write(pkt);
+  check(wrote && *wrote, "wrote an IPv4/UDP packet into the TUN fd");
+  std::array<RecvSlot, 1> in;
+  in[0].buffer = buf;
+  size_t got = 0;
+  if (wait_readable(sock->fd(), 2000)) {
+    auto r = sock->recv_batch(in);
+    got = r ? *r : 0;
+  }
+  check(got == 1 && in[0].size == sizeof hello && in[0].remote == Endpoint{ip("10.78.0.5"), 9},
+        "the socket received it from 10.78.0.5:9");
+
+  std::string name = tun->name();
+  { TunDevice closing = std::move(*tun); }  // moving keeps the device, destroying closes it
+  check(!contains(run("ip link show " + name + " 2>&1"), "state"), "device gone after close");
+  return failures ? 1 : 0;
+}
+
+// Whether the running kernel has ESP and GCM, from its config: 1 yes, 0 no, -1 unknown.
+int kernel_has_esp_gcm() {
+  std::string cfg = run("cat /boot/config-$(uname -r) 2>/dev/null || zcat /proc/config.gz 2>/dev/null");
+  if (cfg.empty()) return -1;
+  bool esp = contains(cfg, "CONFIG_INET_ESP=y") || contains(cfg, "CONFIG_INET_ESP=m");
+  bool gcm = contains(cfg, "CONFIG_CRYPTO_GCM=y") || contains(cfg, "CONFIG_CRYPTO_GCM=m");
+  return esp && gcm ? 1 : 0;
+}
+
+int test_xfrm() {
+  auto nl = XfrmNetlink::open();
+  if (!nl) {
+    std::printf("SKIP: %s\n", nl.error().message.c_str());
+    return 77;
+  }
+  // RFC 4301 4.4.1: an outbound and an inbound policy for 10.1/16 <-> 10.2/16.
+  XfrmPolicy out;
+  out.sel.src = pfx("10.1.0.0/16");
+  out.sel.dst = pfx("10.2.0.0/16");
+  out.dir = XfrmDir::out;
+  out.priority = 1000;
+  out.tmpl = XfrmTemplate{ip("192.0.2.1"), ip("192.0.2.2"), 7, XfrmMode::tunnel};
+  XfrmPolicy in = out;
+  in.sel.src = out.sel.dst;
+  in.sel.dst = out.sel.src;
+  in.dir = XfrmDir::in;
+  in.tmpl = XfrmTemplate{ip("192.0.2.2"), ip("192.0.2.1"), 7, XfrmMode::tunnel};
+  auto a = nl->add_policy(out);
+  check(bool(a), a ? "added out policy" : a.error().message);
+  auto b = nl->add_policy(in);
+  check(bool(b), b ? "added in policy" : b.error().message);
+  auto dup = nl->add_policy(out);
+  check(!dup && contains(dup.error().message, "EEXIST"), "adding it twice names EEXIST");
+  std::string list = run("ip xfrm policy list");
+  check(contains(list, "src 10.1.0.0/16 dst 10.2.0.0/16") && contains(list, "dir out"),
+        "ip xfrm policy list shows the out policy");
+  check(contains(list, "src 10.2.0.0/16 dst 10.1.0.0/16") && contains(list, "dir in"),
+        "ip xfrm policy list shows the in policy");
+  check(contains(list, "reqid 7 mode tunnel"), "with its template");
+  auto d1 = nl->delete_policy(XfrmPolicyId{out.sel, out.dir, {}, {}});
+  auto d2 = nl->delete_policy(XfrmPolicyId{in.sel, in.dir, {}, {}});
+  check(d1 && d2, "deleted both policies");
+  check(run("ip xfrm policy list").empty(), "ip xfrm policy list is empty again");
+  auto d3 = nl->delete_policy(XfrmPolicyId{in.sel, in.dir, {}, {}});
+  check(!d3 && d3.error().code == Errc::not_found, "deleting again is not_found");
+
+  // An ESP state.
+  uint8_t key[20] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+  XfrmSa sa;
+  sa.src = ip("192.0.2.1");
+  sa.dst = ip("192.0.2.2");
+  sa.spi = 0xc0ffee01;
+  sa.reqid = 7;
+  sa.aead = XfrmAlgorithm{kXfrmAesGcm, key, 128};
+  auto added = nl->add_sa(sa);
+  auto probe = probe_xfrm_esp();
+  int expect = kernel_has_esp_gcm();
+  std::printf("kernel config: ESP+GCM %s\n", expect < 0 ? "unknown" : expect ? "yes" : "no");
+  if (added) {
+    check(expect != 0, "kernel accepted the ESP state");
+    check(run("ip xfrm state list").find("spi 0xc0ffee01") != std::string::npos,
+          "ip xfrm state list shows it");
+    auto c = nl->sa_counters(XfrmSaId{sa.src, sa.dst, sa.spi, {}});
+    check(c && c->packets == 0 && c->add_time > 0, "GETSA counters: 0 packets, add_time set");
+    auto del = nl->delete_sa(XfrmSaId{sa.src, sa.dst, sa.spi, {}});
+    check(bool(del), "deleted the ESP state");
+    check(bool(probe), "probe_xfrm_esp: ok");
+  } else {
+    std::printf("add_sa error: %s\n", added.error().message.c_str());
+    check(expect != 1, "kernel refused the ESP state");
+    check(added.error().code == Errc::environment, "refusal is Errc::environment");
+    check(contains(added.error().message, "kernel refused the XFRM ESP state") &&
+              contains(added.error().message, "use the TUN data plane"),
+          "message names the missing kernel support and the TUN data plane");
+    check(!probe && probe.error().code == Errc::environment,
+          "probe_xfrm_esp: environment error too");
+    if (!probe) std::printf("probe error: %s\n", probe.error().message.c_str());
+    // With algorithms the kernel has (cbc(aes), hmac(sha256)) the refusal is ESP itself.
+    uint8_t k16[16] = {}, k32[32] = {};
+    XfrmSa cbc = sa;
+    cbc.aead.reset();
+    cbc.crypt = XfrmAlgorithm{kXfrmAesCbc, k16, 0};
+    cbc.auth = XfrmAlgorithm{kXfrmHmacSha256, k32, 128};
+    auto r = nl->add_sa(cbc);
+    if (!r) std::printf("add_sa (cbc) error: %s\n", r.error().message.c_str());
+    check(!r && r.error().code == Errc::environment, "cbc(aes)+hmac(sha256) state refused too");
+  }
+  return failures ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: io_netns_test tun|xfrm\n");
+    return 2;
+  }
+  std::string sub = argv[1];
+  if (sub == "tun") return test_tun();
+  if (sub == "xfrm") return test_xfrm();
+  std::fprintf(stderr, "io_netns_test: unknown test \"%s\"\n", sub.c_str());
+  return 2;
+}
