@@ -274,3 +274,48 @@ TEST_CASE("truncated payload bodies fail in their own parser with a named field"
     CHECK(fields.count(f) == 1);
   }
 }
+
+// RFC 7296 3.14: HDR, SK {IDi, AUTH}: the inner chain is written on its own, then the SK
+// payload is reserved in the message and filled in place after finish().
+TEST_CASE("sealing flow: inner chain, reserved SK body, associated data", "[wire][message]") {
+  std::array<uint8_t, 128> inner{};
+  PayloadWriter pw(inner);
+  pw.add(PayloadType::idi, IdPayload{IdType::id_fqdn, as_bytes("moon")});
+  pw.add(PayloadType::auth, AuthPayload{AuthMethod::shared_key_message_integrity_code, kSha1});
+  auto inner_len = pw.finish();
+  REQUIRE(inner_len);
+  CHECK(pw.first_type() == PayloadType::idi);
+
+  const size_t iv = 8, icv = 16;
+  Bytes out(256);
+  IkeHeader h;
+  h.spi_i = 1;
+  h.spi_r = 2;
+  h.exchange_type = ExchangeType::ike_auth;
+  h.flags = kFlagInitiator;
+  h.message_id = 1;
+  MessageWriter w(out, h);
+  size_t sk_at = w.begin_encrypted(PayloadType::sk, pw.first_type());
+  size_t body_at = w.writer().skip(iv + *inner_len + icv);
+  w.end();
+  auto n = w.finish();
+  REQUIRE(n);
+  CHECK(sk_at == kIkeHeaderSize);
+  CHECK(body_at == kIkeHeaderSize + kGenericHeaderSize);
+  CHECK(*n == kIkeHeaderSize + kGenericHeaderSize + iv + *inner_len + icv);
+  std::copy(inner.begin(), inner.begin() + long(*inner_len), out.begin() + long(body_at + iv));
+  out.resize(*n);
+
+  auto msg = parse_message(out);
+  REQUIRE(msg);
+  const RawPayload* sk = msg->encrypted();
+  REQUIRE(sk);
+  CHECK(sk->offset == sk_at);
+  CHECK(sk->next_type == uint8_t(PayloadType::idi));
+  CHECK(encrypted_associated_data(msg->bytes, *sk).size() == sk_at + 4);
+  auto chain = parse_payload_chain(sk->body.subspan(iv, *inner_len), sk->next_type);
+  REQUIRE(chain);
+  CHECK(payload_types(*chain) == std::vector<PayloadType>{PayloadType::idi, PayloadType::auth});
+  CHECK(check_payload_rules(ExchangeType::ike_auth, false, payload_types(msg->payloads),
+                            payload_types(*chain)));
+}
