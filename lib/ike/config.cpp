@@ -1,0 +1,218 @@
+// Parsing and printing of the config's user-facing values (identities, traffic
+// selectors, proposals) in strongSwan's syntax.
+#include "ike/config.hpp"
+
+#include <charconv>
+
+#include "base/hex.hpp"
+#include "ike/stats.hpp"
+#include "wire/ids.hpp"
+
+namespace ikekit::ike {
+
+std::string Endpoint::to_string() const {
+  if (address.is_v4()) return address.to_string() + ":" + std::to_string(port);
+  return "[" + address.to_string() + "]:" + std::to_string(port);
+}
+
+Result<Identity> Identity::parse(std::string_view text) {
+  auto bad = [&](std::string why) {
+    return make_error(Errc::usage, "id", "\"" + std::string(text) + "\": " + why);
+  };
+  if (text.empty()) return bad("empty identity; expected an address, name, user@domain, dn:<hex> or keyid:<hex>");
+  if (text == "%null") return Identity{wire::IdType::id_null, {}};
+  if (text.starts_with("dn:") || text.starts_with("keyid:")) {
+    bool dn = text.starts_with("dn:");
+    auto hex = from_hex(text.substr(dn ? 3 : 6), "id");
+    if (!hex) return bad("expected hex bytes after the prefix");
+    if (hex->empty()) return bad("empty value");
+    return Identity{dn ? wire::IdType::id_der_asn1_dn : wire::IdType::id_key_id, std::move(*hex)};
+  }
+  if (auto ip = IpAddress::parse(text)) {
+    auto b = ip->bytes();
+    return Identity{ip->is_v4() ? wire::IdType::id_ipv4_addr : wire::IdType::id_ipv6_addr,
+                    Bytes(b.begin(), b.end())};
+  }
+  if (text.front() == '@') {
+    text.remove_prefix(1);
+    if (text.empty()) return bad("empty name after '@'");
+    return Identity{wire::IdType::id_fqdn, Bytes(text.begin(), text.end())};
+  }
+  if (text.find('@') != std::string_view::npos)
+    return Identity{wire::IdType::id_rfc822_addr, Bytes(text.begin(), text.end())};
+  return Identity{wire::IdType::id_fqdn, Bytes(text.begin(), text.end())};
+}
+
+std::string Identity::to_string() const {
+  switch (type) {
+    case wire::IdType::id_ipv4_addr:
+      if (data.size() == 4) return IpAddress::v4(data).to_string();
+      break;
+    case wire::IdType::id_ipv6_addr:
+      if (data.size() == 16) return IpAddress::v6(data).to_string();
+      break;
+    case wire::IdType::id_fqdn:
+    case wire::IdType::id_rfc822_addr: {
+      bool printable = true;
+      for (uint8_t c : data) printable = printable && c >= 0x20 && c < 0x7f;
+      if (printable) return std::string(data.begin(), data.end());
+      break;
+    }
+    case wire::IdType::id_null: return "%null";
+    case wire::IdType::id_der_asn1_dn: return "dn:" + to_hex(data);
+    case wire::IdType::id_key_id: return "keyid:" + to_hex(data);
+    default: break;
+  }
+  return std::string(wire::id_type_name(type)) + ":" + to_hex(data);
+}
+
+namespace {
+
+bool parse_uint(std::string_view s, unsigned max, unsigned& out) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size() && out <= max;
+}
+
+// The last address of a prefix: host bits set to 1; the first: host bits cleared.
+void apply_prefix(IpAddress& start, IpAddress& end, unsigned bits) {
+  auto b = start.bytes();
+  Bytes lo(b.begin(), b.end()), hi(b.begin(), b.end());
+  for (size_t i = 0; i < lo.size(); ++i) {
+    unsigned bit0 = unsigned(i * 8);
+    uint8_t mask = bits >= bit0 + 8 ? 0xff : bits <= bit0 ? 0 : uint8_t(0xff << (8 - (bits - bit0)));
+    lo[i] &= mask;
+    hi[i] |= uint8_t(~mask);
+  }
+  start = start.is_v4() ? IpAddress::v4(lo) : IpAddress::v6(lo);
+  end = start.is_v4() ? IpAddress::v4(hi) : IpAddress::v6(hi);
+}
+
+}  // namespace
+
+Result<TsSpec> TsSpec::parse(std::string_view text) {
+  auto bad = [&](std::string why) {
+    return make_error(Errc::usage, "ts", "\"" + std::string(text) + "\": " + why);
+  };
+  std::string_view addr = text, extra;
+  if (auto lb = text.find('['); lb != std::string_view::npos) {
+    if (text.back() != ']') return bad("expected ']' at the end");
+    addr = text.substr(0, lb);
+    extra = text.substr(lb + 1, text.size() - lb - 2);
+  }
+  TsSpec ts;
+  if (auto slash = addr.find('/'); slash != std::string_view::npos) {
+    auto ip = IpAddress::parse(addr.substr(0, slash));
+    unsigned bits = 0;
+    if (!ip) return bad("expected an address before '/'");
+    if (!parse_uint(addr.substr(slash + 1), ip->is_v4() ? 32 : 128, bits))
+      return bad("expected a prefix length of 0-" + std::to_string(ip->is_v4() ? 32 : 128));
+    ts.start = ts.end = *ip;
+    apply_prefix(ts.start, ts.end, bits);
+  } else if (auto dash = addr.find('-'); dash != std::string_view::npos) {
+    auto a = IpAddress::parse(addr.substr(0, dash));
+    auto b = IpAddress::parse(addr.substr(dash + 1));
+    if (!a || !b || a->family() != b->family() || *b < *a)
+      return bad("expected a range like 10.0.0.1-10.0.0.9 (same family, start <= end)");
+    ts.start = *a;
+    ts.end = *b;
+  } else {
+    auto ip = IpAddress::parse(addr);
+    if (!ip) return bad("expected an address, a prefix like 10.1.0.0/24 or a range");
+    ts.start = ts.end = *ip;
+  }
+  if (!extra.empty()) {
+    std::string_view proto = extra, ports;
+    if (auto s = extra.find('/'); s != std::string_view::npos) {
+      proto = extra.substr(0, s);
+      ports = extra.substr(s + 1);
+    }
+    unsigned p = 0;
+    if (proto == "tcp") ts.ip_protocol = 6;
+    else if (proto == "udp") ts.ip_protocol = 17;
+    else if (proto == "icmp") ts.ip_protocol = 1;
+    else if (proto == "ipv6-icmp") ts.ip_protocol = 58;
+    else if (proto == "%any" || proto.empty()) ts.ip_protocol = 0;
+    else if (parse_uint(proto, 255, p)) ts.ip_protocol = uint8_t(p);
+    else return bad("expected a protocol (tcp, udp, icmp or a number)");
+    if (!ports.empty() && ports != "%any") {
+      unsigned lo = 0, hi = 0;
+      auto dash = ports.find('-');
+      if (dash == std::string_view::npos) {
+        if (!parse_uint(ports, 65535, lo)) return bad("expected a port 0-65535");
+        hi = lo;
+      } else if (!parse_uint(ports.substr(0, dash), 65535, lo) ||
+                 !parse_uint(ports.substr(dash + 1), 65535, hi) || hi < lo) {
+        return bad("expected a port range like 1000-2000");
+      }
+      ts.start_port = uint16_t(lo);
+      ts.end_port = uint16_t(hi);
+    }
+  }
+  return ts;
+}
+
+std::string TsSpec::to_string() const {
+  std::string s;
+  // A prefix if the range is one.
+  auto a = start.bytes();
+  int bits = -1;
+  for (int n = 0; n <= int(a.size() * 8); ++n) {
+    IpAddress lo = start, hi = start;
+    apply_prefix(lo, hi, unsigned(n));
+    if (lo == start && hi == end) { bits = n; break; }
+  }
+  if (start == end) s = start.to_string();
+  else if (bits >= 0) s = start.to_string() + "/" + std::to_string(bits);
+  else s = start.to_string() + "-" + end.to_string();
+  if (ip_protocol != 0 || start_port != 0 || end_port != 65535) {
+    s += "[" + std::to_string(ip_protocol);
+    if (start_port != 0 || end_port != 65535) {
+      s += "/" + std::to_string(start_port);
+      if (end_port != start_port) s += "-" + std::to_string(end_port);
+    }
+    s += "]";
+  }
+  return s;
+}
+
+std::string_view auth_method_kind_name(AuthMethodKind k) {
+  return k == AuthMethodKind::psk ? "psk" : "pubkey";
+}
+std::string_view child_mode_name(ChildMode m) {
+  return m == ChildMode::tunnel ? "tunnel" : "transport";
+}
+
+Result<std::vector<crypto::ParsedProposal>> parse_ike_proposals(std::string_view text) {
+  return crypto::parse_proposals(text, crypto::ProposalKind::ike);
+}
+Result<std::vector<crypto::ParsedProposal>> parse_esp_proposals(std::string_view text) {
+  return crypto::parse_proposals(text, crypto::ProposalKind::esp);
+}
+
+std::string proposal_string(const crypto::ParsedProposal& p) {
+  std::string s;
+  auto add = [&](const std::vector<const crypto::TransformInfo*>& v) {
+    for (auto* t : v) {
+      if (!s.empty()) s += '-';
+      s += t->keyword;
+    }
+  };
+  add(p.encr);
+  add(p.integ);
+  add(p.prf);
+  add(p.ke);
+  add(p.esn);
+  return s;
+}
+
+std::string_view drop_reason_name(DropReason r) {
+  static constexpr std::string_view names[] = {
+      "malformed",  "unknown_sa", "bad_flags",          "out_of_window",  "duplicate",
+      "integrity",  "payload_rules", "unexpected_exchange", "invalid_cookie", "fragment",
+      "no_config",  "unsupported_critical", "buffer_too_small"};
+  static_assert(std::size(names) == size_t(DropReason::kCount));
+  return size_t(r) < std::size(names) ? names[size_t(r)] : "unknown";
+}
+
+}  // namespace ikekit::ike

@@ -1,0 +1,184 @@
+// What an Engine is configured with: connections (PeerConfig, each with a name and one
+// Child SA template) and engine-wide knobs (retransmission, cookies, key export).
+// Everything is a plain value; parsing of user text lives here too so the tool and the
+// tests build configs the same way (Identity::parse, TsSpec::parse, parse_proposals).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
+#include "base/secret_bytes.hpp"
+#include "base/time.hpp"
+#include "crypto/proposal_string.hpp"
+#include "crypto/sign.hpp"
+#include "crypto/x509.hpp"
+#include "wire/ids.hpp"
+
+namespace ikekit::ike {
+
+using namespace std::chrono_literals;
+
+// An IP address and UDP port.
+struct Endpoint {
+  IpAddress address;
+  uint16_t port = 500;
+
+  std::string to_string() const;  // "192.0.2.1:500", "[2001:db8::1]:4500"
+  friend bool operator==(const Endpoint& a, const Endpoint& b) {
+    return a.address == b.address && a.port == b.port;
+  }
+};
+
+// An IKE identity (RFC 7296 3.5): the ID payload's type and data.
+struct Identity {
+  wire::IdType type = wire::IdType::id_fqdn;
+  Bytes data;
+
+  // strongSwan-style text:
+  //   "192.0.2.1" / "2001:db8::1"  -> ID_IPV4_ADDR / ID_IPV6_ADDR
+  //   "left@ia.test"               -> ID_RFC822_ADDR (contains '@')
+  //   "@left.ia.test"              -> ID_FQDN without the leading '@' (strongSwan's form)
+  //   "left.ia.test"               -> ID_FQDN
+  //   "dn:<hex DER>"               -> ID_DER_ASN1_DN from DER bytes in hex
+  //   "keyid:<hex>"                -> ID_KEY_ID
+  //   "%null"                      -> ID_NULL (RFC 7619)
+  // Errors: Errc::usage, field "id".
+  static Result<Identity> parse(std::string_view text);
+  static Identity from_dn(ByteView der) { return {wire::IdType::id_der_asn1_dn, Bytes(der.begin(), der.end())}; }
+  std::string to_string() const;  // addresses and names as text, DN/KEY_ID as "dn:<hex>"/"keyid:<hex>"
+
+  friend bool operator==(const Identity& a, const Identity& b) {
+    return a.type == b.type && a.data == b.data;
+  }
+};
+
+// One traffic selector range (RFC 7296 3.13.1).
+struct TsSpec {
+  IpAddress start, end;
+  uint8_t ip_protocol = 0;  // 0 = any
+  uint16_t start_port = 0, end_port = 65535;
+
+  // "10.1.0.0/24", "10.1.0.5", "10.1.0.1-10.1.0.9", "2001:db8::/64", optionally followed by
+  // "[proto/port]" strongSwan-style: "10.1.0.0/24[udp/500]", "[17/1000-2000]".
+  // Errors: Errc::usage, field "ts".
+  static Result<TsSpec> parse(std::string_view text);
+  static TsSpec host(const IpAddress& a) { return TsSpec{a, a}; }
+  std::string to_string() const;  // "10.1.0.0/24", "10.1.0.1-10.1.0.9", "...[17/500]"
+
+  friend bool operator==(const TsSpec& a, const TsSpec& b) {
+    return a.start == b.start && a.end == b.end && a.ip_protocol == b.ip_protocol &&
+           a.start_port == b.start_port && a.end_port == b.end_port;
+  }
+};
+
+enum class AuthMethodKind : uint8_t { psk, pubkey };
+std::string_view auth_method_kind_name(AuthMethodKind k);  // "psk", "pubkey"
+
+enum class ChildMode : uint8_t { tunnel, transport };
+std::string_view child_mode_name(ChildMode m);  // "tunnel", "transport"
+
+// What to do when DPD finds the peer dead (strongSwan's dpd_action).
+enum class DpdAction : uint8_t { clear, restart };
+
+// Lifetimes (RFC 7296 2.8: lifetimes are local policy, never negotiated). Rekeying starts
+// at `rekey_time` minus a random part of `jitter`; the SA is deleted at `life_time`.
+// Zero durations disable the timer. Byte/packet limits are the data plane's job.
+struct Lifetimes {
+  Duration rekey_time{0};
+  Duration life_time{0};
+  Duration jitter{0};
+};
+
+struct ChildConfig {
+  std::string name = "child";
+  std::vector<crypto::ParsedProposal> esp_proposals;  // crypto::parse_proposals(.., esp)
+  std::vector<TsSpec> local_ts;                       // empty: the local address
+  std::vector<TsSpec> remote_ts;                      // empty: the remote address
+  ChildMode mode = ChildMode::tunnel;
+  Lifetimes lifetimes;
+};
+
+struct PeerConfig {
+  std::string name;  // the connection name (initiate by name, shown in events)
+
+  Endpoint local;                         // the address/port we send from (port 500 or 4500)
+  std::optional<IpAddress> remote_address;  // responder: nullopt accepts any address
+  uint16_t remote_port = 500;
+
+  std::vector<crypto::ParsedProposal> ike_proposals;  // crypto::parse_proposals(.., ike)
+
+  Identity local_id;
+  std::optional<Identity> remote_id;  // nullopt: accept any identity the peer proves
+
+  AuthMethodKind local_auth = AuthMethodKind::psk;
+  AuthMethodKind remote_auth = AuthMethodKind::psk;
+  SecretBytes psk;  // used for both directions when an auth method is psk
+  // Certificate authentication (RFC 7296 3.6-3.8, RFC 7427).
+  std::shared_ptr<const crypto::PrivateKey> private_key;
+  std::vector<crypto::Certificate> local_certs;   // end entity first, then intermediates
+  std::shared_ptr<const crypto::CertStore> cas;   // trust anchors for the peer's chain
+  bool send_certreq = true;
+  bool prefer_rsa_pss = false;
+
+  ChildConfig child;
+
+  Lifetimes ike_lifetimes;
+  Duration dpd_delay{0};  // 0: no DPD; else an empty INFORMATIONAL after this much silence
+  DpdAction dpd_action = DpdAction::clear;
+
+  bool send_initial_contact = true;
+  // RFC 7383: announce IKEV2_FRAGMENTATION_SUPPORTED and fragment encrypted messages
+  // larger than fragment_size bytes (the IKE message, without IP/UDP headers or marker).
+  bool fragmentation = true;
+  size_t fragment_size = 1280 - 40 - 8 - 4;
+  // strongSwan's encap=yes: send a fake NAT_DETECTION_SOURCE_IP so both sides float to
+  // 4500 and UDP-encapsulate ESP (RFC 7296 2.23).
+  bool force_encap = false;
+};
+
+struct Config {
+  std::vector<PeerConfig> peers;
+
+  // RFC 7296 2.1 retransmission: timeout * factor^n, `tries` retransmissions, then give up.
+  // (strongSwan: 4s, 1.8, 5.)
+  Duration retransmit_timeout = 4s;
+  double retransmit_factor = 1.8;
+  uint32_t retransmit_tries = 5;
+
+  // RFC 7296 2.6: answer IKE_SA_INIT with a COOKIE when this many responder IKE SAs are
+  // half-open (IKE_SA_INIT done, IKE_AUTH not yet), or always when force_cookies.
+  size_t cookie_threshold = 10;
+  bool force_cookies = false;
+  Duration half_open_timeout = 30s;  // a responder drops a half-open SA after this
+
+  // Engine time -> wall clock for certificate validity (engines never read the clock):
+  // wall time in seconds since the epoch = (now.time_since_epoch() + wall_clock_offset).
+  Duration wall_clock_offset{0};
+
+  // Key export. SaKeys events for the IKE SA and Child SAs are emitted only when
+  // emit_keys (a --keylog); Child SA SaKeys also when emit_child_keys (the data plane
+  // needs them). ChildSaUp itself never carries keys.
+  bool emit_keys = false;
+  bool emit_child_keys = false;
+  // An InputDropped event for each dropped datagram (Stats count them regardless).
+  bool debug_events = false;
+
+  uint16_t nat_t_port = 4500;
+};
+
+// Parses a config's proposal strings (strongSwan syntax) into the config's form.
+// Thin wrappers over crypto::parse_proposals (field "ike_proposal" / "esp_proposal").
+Result<std::vector<crypto::ParsedProposal>> parse_ike_proposals(std::string_view text);
+Result<std::vector<crypto::ParsedProposal>> parse_esp_proposals(std::string_view text);
+// The strongSwan string for one parsed proposal, e.g. "aes256gcm16-prfsha256-ecp256".
+std::string proposal_string(const crypto::ParsedProposal& p);
+
+}  // namespace ikekit::ike

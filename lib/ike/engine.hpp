@@ -1,0 +1,149 @@
+// The sans-I/O IKEv2 engine (DESIGN 1): a value that consumes datagrams and time and
+// produces datagrams, events and a deadline. It never blocks, reads no clock, draws
+// randomness only from the Rng it was handed, touches no file descriptor, prints nothing.
+//
+//   Engine engine(config, rng, now);
+//   auto sa = engine.initiate("home", now);            // or wait for a peer
+//   loop:
+//     engine.receive(Datagram{local, remote, nat_t, bytes}, now);   // from a socket
+//     if (now >= engine.next_timeout()) engine.on_timeout(now);
+//     while (auto t = engine.poll_transmit(buf)) send(buf[0 .. t->size) to t->remote from t->local);
+//     while (auto e = engine.poll_event()) handle(*e);  // IkeSaUp, ChildSaUp, Failure, ...
+//
+// NAT traversal (RFC 7296 2.23, RFC 3948 2.2): the I/O LAYER adds and strips the 4-byte
+// non-ESP marker. Datagram::data and the bytes poll_transmit writes are always the bare
+// IKE message; `nat_t` says the UDP payload is (or must be sent) on the NAT-T port with
+// the marker in front. The engine moves an IKE SA to port 4500 after IKE_SA_INIT when a
+// NAT is detected (or forced), and follows a peer that floats to 4500.
+//
+// One Engine serves every configured connection and any number of IKE SAs in both roles.
+// A responder picks the PeerConfig by the peer's address at IKE_SA_INIT and re-checks it
+// with IDi (and IDr, if sent) at IKE_AUTH.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/result.hpp"
+#include "base/rng.hpp"
+#include "base/time.hpp"
+#include "ike/config.hpp"
+#include "ike/events.hpp"
+#include "ike/stats.hpp"
+
+namespace ikekit::ike {
+
+// A received UDP datagram. `data` is the IKE message (non-ESP marker already stripped);
+// it is only read during receive().
+struct Datagram {
+  Endpoint local;   // where it arrived (our address and port)
+  Endpoint remote;  // where it came from
+  bool nat_t = false;  // arrived on the NAT-T port with a non-ESP marker (stripped)
+  ByteView data;
+};
+
+// A datagram to send: `size` bytes of IKE message were written to the poll_transmit buffer.
+struct Transmit {
+  Endpoint local;
+  Endpoint remote;
+  bool nat_t = false;  // send on the NAT-T port: the I/O layer prefixes the non-ESP marker
+  size_t size = 0;
+};
+
+enum class IkeSaState : uint8_t {
+  connecting,    // initiator: IKE_SA_INIT sent
+  half_open,     // responder: IKE_SA_INIT answered, IKE_AUTH not yet
+  authenticating,  // initiator: IKE_AUTH sent
+  established,
+  rekeying,      // an IKE SA rekey is in progress (still usable)
+  deleting,      // our Delete is outstanding
+  dead,          // kept briefly to answer retransmissions, then removed
+};
+std::string_view ike_sa_state_name(IkeSaState s);
+
+// For ikectl: a snapshot of one Child SA / IKE SA as plain values.
+struct ChildSaInfo {
+  std::string name;
+  uint32_t spi_in = 0, spi_out = 0;
+  ChildMode mode = ChildMode::tunnel;
+  bool udp_encap = false;
+  std::string encr, integ;
+  bool esn = false;
+  std::vector<TsSpec> local_ts, remote_ts;
+  TimePoint established_at{};
+  std::optional<TimePoint> rekey_at, expire_at;
+};
+
+struct IkeSaInfo {
+  SaId sa = 0;
+  std::string peer;
+  bool initiator = false;
+  IkeSaState state = IkeSaState::connecting;
+  uint64_t spi_i = 0, spi_r = 0;
+  Endpoint local, remote;
+  bool nat_t = false;
+  std::string encr, integ, prf, ke;
+  Identity local_id;
+  std::optional<Identity> remote_id;  // once authenticated
+  TimePoint established_at{};
+  std::optional<TimePoint> rekey_at, expire_at;
+  uint32_t next_message_id_out = 0;  // our next request's Message ID
+  uint32_t next_message_id_in = 0;   // the peer request Message ID we expect
+  std::vector<ChildSaInfo> children;
+};
+
+class Engine {
+ public:
+  // `rng` must outlive the engine (all nonces, SPIs, KE private keys, IVs come from it).
+  Engine(Config config, Rng& rng, TimePoint now);
+  ~Engine();
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Bad input is dropped and counted in stats(), never an error.
+  void receive(const Datagram& in, TimePoint now);
+  // Retransmissions, DPD, rekey and expiry timers; call when now >= next_timeout().
+  void on_timeout(TimePoint now);
+  std::optional<TimePoint> next_timeout() const;
+
+  // Starts IKE_SA_INIT for a configured connection (by PeerConfig::name). Errors:
+  // Errc::not_found (no such connection), Errc::usage (no remote address / proposals).
+  Result<SaId> initiate(std::string_view peer_name, TimePoint now);
+  // Adds `peer` to the configuration (replacing one with the same name) and initiates it.
+  Result<SaId> initiate(const PeerConfig& peer, TimePoint now);
+
+  // Deletes the IKE SA and its Child SAs (RFC 7296 1.4.1 INFORMATIONAL with D(IKE)).
+  Result<void> terminate(SaId sa, TimePoint now);
+  // Deletes one Child SA, named by its inbound SPI.
+  Result<void> terminate_child(SaId sa, uint32_t spi_in, TimePoint now);
+  // CREATE_CHILD_SA (RFC 7296 1.3.3): rekeys the Child SA with inbound SPI `spi_in`.
+  Result<void> rekey_child(SaId sa, uint32_t spi_in, TimePoint now);
+  // CREATE_CHILD_SA (RFC 7296 1.3.2): rekeys the IKE SA (its SaId stays the same).
+  Result<void> rekey_ike(SaId sa, TimePoint now);
+  // CREATE_CHILD_SA (RFC 7296 1.3.1): one more Child SA from `child` under the IKE SA.
+  Result<void> create_child(SaId sa, const ChildConfig& child, TimePoint now);
+  // Sends an empty INFORMATIONAL (liveness check, RFC 7296 1.4) now.
+  Result<void> send_dpd(SaId sa, TimePoint now);
+
+  // Writes one datagram into `out`. A datagram larger than `out` stays queued and is
+  // counted (DropReason::buffer_too_small); 65535 bytes always suffice.
+  std::optional<Transmit> poll_transmit(MutBytes out);
+  std::optional<Event> poll_event();
+
+  const Stats& stats() const;
+  const Config& config() const;
+  std::vector<IkeSaInfo> list_sas() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ikekit::ike

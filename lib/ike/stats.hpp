@@ -1,0 +1,49 @@
+// Counters of an Engine (DESIGN 3: a dropped input is a counter by reason).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace ikekit::ike {
+
+enum class DropReason : uint8_t {
+  malformed,            // header or payload chain does not parse
+  unknown_sa,           // no IKE SA for the SPIs (and not a new IKE_SA_INIT request)
+  bad_flags,            // Initiator/Response flags do not fit the SA or the role
+  out_of_window,        // a request or response outside the message ID window (RFC 7296 2.3)
+  duplicate,            // a response for a request no longer outstanding
+  integrity,            // SK/SKF did not verify or decrypt
+  payload_rules,        // the payloads do not fit the exchange's rule table
+  unexpected_exchange,  // an exchange not allowed in the SA's state
+  invalid_cookie,       // IKE_SA_INIT with a missing or wrong COOKIE while cookies are required
+  fragment,             // a bad SKF fragment (number, total, mismatching)
+  no_config,            // no PeerConfig for the peer's address
+  unsupported_critical, // a critical payload we do not know (UNSUPPORTED_CRITICAL_PAYLOAD sent)
+  buffer_too_small,     // poll_transmit's buffer could not hold a datagram (re-queued)
+  kCount
+};
+std::string_view drop_reason_name(DropReason r);  // "malformed", "unknown_sa", ...
+
+struct Stats {
+  uint64_t datagrams_received = 0;
+  uint64_t datagrams_sent = 0;
+  uint64_t retransmissions = 0;          // requests we sent again after a timeout
+  uint64_t retransmits_answered = 0;     // cached responses sent for a retransmitted request
+  uint64_t ike_sas_established = 0;
+  uint64_t child_sas_established = 0;
+  uint64_t failures = 0;
+  uint64_t cookies_sent = 0;
+  uint64_t fragments_sent = 0;
+  uint64_t fragments_received = 0;
+  std::array<uint64_t, size_t(DropReason::kCount)> dropped{};
+
+  uint64_t dropped_for(DropReason r) const { return dropped[size_t(r)]; }
+  uint64_t dropped_total() const {
+    uint64_t n = 0;
+    for (auto v : dropped) n += v;
+    return n;
+  }
+};
+
+}  // namespace ikekit::ike
