@@ -59,6 +59,8 @@ class EventLoop {
   // run_once until stop().
   Result<void> run();
   void stop() { stopped_ = true; }
+  // Lets run_once() wait again after stop() (e.g. to await answers while shutting down).
+  void resume() { stopped_ = false; }
   bool stopped() const { return stopped_; }
 
  private:

@@ -1,0 +1,231 @@
+#include "cli/ike_up_options.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "cli/app.hpp"
+#include "crypto/sign.hpp"
+#include "crypto/x509.hpp"
+
+namespace ikekit::cli {
+
+namespace {
+
+Error bad(std::string field, const std::string& value, const std::string& expected) {
+  return make_error(Errc::usage, std::move(field), "\"" + value + "\": " + expected);
+}
+
+// "--local" for the flag form, "connections[1].local" for a config file.
+struct Namer {
+  std::string prefix;  // "" (flags) or "connections[i]."
+  std::string operator()(const char* flag) const {
+    if (prefix.empty()) return std::string("--") + flag;
+    std::string f = flag;
+    for (auto& c : f) if (c == '-') c = '_';
+    return prefix + f;
+  }
+};
+
+Result<std::string> read_file(const std::string& path, const std::string& field) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::usage, field, "\"" + path + "\": cannot be read");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
+  ike::PeerConfig p;
+  p.name = c.name;
+  if (c.role != "initiator" && c.role != "responder")
+    return bad(n("role"), c.role, "expected initiator or responder");
+  auto local = IpAddress::parse(c.local);
+  if (!local) return bad(n("local"), c.local, "expected an IPv4 or IPv6 address");
+  p.local = ike::Endpoint{*local, c.port};
+  p.remote_port = c.port;
+  if (!c.remote.empty() && c.remote != "%any") {
+    auto remote = IpAddress::parse(c.remote);
+    if (!remote) return bad(n("remote"), c.remote, "expected an IPv4 or IPv6 address or %any");
+    if (remote->family() != local->family())
+      return bad(n("remote"), c.remote, "must be the same address family as " + n("local"));
+    p.remote_address = *remote;
+  } else if (c.role == "initiator") {
+    return make_error(Errc::usage, n("remote"), "an initiator needs the peer's address");
+  }
+
+  auto ike = ike::parse_ike_proposals(c.ike_proposal);
+  if (!ike) return make_error(Errc::usage, n("ike-proposal"), ike.error().message);
+  p.ike_proposals = std::move(*ike);
+  auto esp = ike::parse_esp_proposals(c.esp_proposal);
+  if (!esp) return make_error(Errc::usage, n("esp-proposal"), esp.error().message);
+  p.child.esp_proposals = std::move(*esp);
+
+  // Authentication: a PSK file, or a certificate with its key and the CAs to trust.
+  if (!c.psk_file.empty() && !c.cert.empty())
+    return make_error(Errc::usage, n("psk-file"), "give either a PSK or a certificate, not both");
+  if (!c.psk_file.empty()) {
+    auto text = read_file(c.psk_file, n("psk-file"));
+    if (!text) return text.error();
+    while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
+    if (text->empty()) return make_error(Errc::usage, n("psk-file"), "\"" + c.psk_file + "\" is empty");
+    p.psk = SecretBytes(as_bytes(*text));
+    secure_zero(text->data(), text->size());
+    p.local_auth = p.remote_auth = ike::AuthMethodKind::psk;
+  } else if (!c.cert.empty()) {
+    if (c.key.empty()) return make_error(Errc::usage, n("key"), "--cert needs its private key");
+    if (c.ca.empty()) return make_error(Errc::usage, n("ca"), "--cert needs at least one CA to verify the peer");
+    auto certs = crypto::Certificate::load_file(c.cert);
+    if (!certs) return make_error(Errc::usage, n("cert"), c.cert + ": " + certs.error().message);
+    auto key = crypto::PrivateKey::load_pem_file(c.key);
+    if (!key) return make_error(Errc::usage, n("key"), c.key + ": " + key.error().message);
+    auto pub = certs->front().public_key();
+    if (!pub || !key->matches(*pub))
+      return make_error(Errc::usage, n("key"), c.key + ": does not match the certificate " + c.cert);
+    auto store = std::make_shared<crypto::CertStore>();
+    for (const auto& ca : c.ca)
+      if (auto r = store->add_file(ca); !r) return make_error(Errc::usage, n("ca"), ca + ": " + r.error().message);
+    p.local_certs = std::move(*certs);
+    p.private_key = std::make_shared<crypto::PrivateKey>(std::move(*key));
+    p.cas = std::move(store);
+    p.local_auth = p.remote_auth = ike::AuthMethodKind::pubkey;
+  } else {
+    return make_error(Errc::usage, n("psk-file"), "no authentication: give --psk-file, or --cert with --key and --ca");
+  }
+
+  // IDs: the local address by default (strongSwan does the same), or the cert's subject.
+  if (!c.local_id.empty()) {
+    auto id = ike::Identity::parse(c.local_id);
+    if (!id) return bad(n("local-id"), c.local_id, id.error().message);
+    p.local_id = std::move(*id);
+  } else if (!p.local_certs.empty()) {
+    p.local_id = ike::Identity::from_dn(p.local_certs.front().subject_der());
+  } else {
+    p.local_id = *ike::Identity::parse(c.local);
+  }
+  if (!c.remote_id.empty() && c.remote_id != "%any") {
+    auto id = ike::Identity::parse(c.remote_id);
+    if (!id) return bad(n("remote-id"), c.remote_id, id.error().message);
+    p.remote_id = std::move(*id);
+  }
+
+  for (const auto& t : c.local_ts) {
+    auto ts = ike::TsSpec::parse(t);
+    if (!ts) return bad(n("local-ts"), t, ts.error().message);
+    p.child.local_ts.push_back(*ts);
+  }
+  for (const auto& t : c.remote_ts) {
+    auto ts = ike::TsSpec::parse(t);
+    if (!ts) return bad(n("remote-ts"), t, ts.error().message);
+    p.child.remote_ts.push_back(*ts);
+  }
+  if (c.mode == "tunnel") p.child.mode = ike::ChildMode::tunnel;
+  else if (c.mode == "transport") p.child.mode = ike::ChildMode::transport;
+  else return bad(n("mode"), c.mode, "expected tunnel or transport");
+
+  auto rekey = parse_duration(c.rekey_time, n("rekey-time"));
+  if (!rekey) return rekey.error();
+  // Like strongSwan: rekey at rekey_time minus up to 10% jitter, give up 10% later.
+  p.child.lifetimes = {*rekey, *rekey + *rekey / 10, *rekey / 10};
+  auto ike_rekey = parse_duration(c.ike_rekey_time, n("ike-rekey-time"));
+  if (!ike_rekey) return ike_rekey.error();
+  p.ike_lifetimes = {*ike_rekey, *ike_rekey + *ike_rekey / 10, *ike_rekey / 10};
+  auto dpd = parse_duration(c.dpd_delay, n("dpd-delay"));
+  if (!dpd) return dpd.error();
+  p.dpd_delay = *dpd;
+  if (c.dpd_action == "clear") p.dpd_action = ike::DpdAction::clear;
+  else if (c.dpd_action == "restart") p.dpd_action = ike::DpdAction::restart;
+  else return bad(n("dpd-action"), c.dpd_action, "expected clear or restart");
+  p.force_encap = c.force_encap;
+  p.fragmentation = c.fragmentation;
+  return p;
+}
+
+template <typename T>
+Result<void> take(const nlohmann::json& obj, const char* key, T& out, const std::string& field) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return {};
+  try {
+    out = it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    return make_error(Errc::usage, field, "has the wrong type: " + it->dump());
+  }
+  return {};
+}
+
+Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c, const std::string& prefix) {
+  static const char* kKnown[] = {"name", "role", "local", "remote", "port", "psk_file", "cert", "key", "ca",
+                                 "local_id", "remote_id", "ike_proposal", "esp_proposal", "local_ts",
+                                 "remote_ts", "mode", "rekey_time", "ike_rekey_time", "dpd_delay",
+                                 "dpd_action", "force_encap", "fragmentation"};
+  if (!j.is_object()) return make_error(Errc::usage, prefix, "expected an object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool known = false;
+    for (const char* k : kKnown) known = known || it.key() == k;
+    if (!known) return make_error(Errc::usage, prefix + "." + it.key(), "unknown field");
+  }
+#define IKEKIT_TAKE(k) \
+  if (auto r = take(j, #k, c.k, prefix + "." #k); !r) return r;
+  IKEKIT_TAKE(name) IKEKIT_TAKE(role) IKEKIT_TAKE(local) IKEKIT_TAKE(remote) IKEKIT_TAKE(port)
+  IKEKIT_TAKE(psk_file) IKEKIT_TAKE(cert) IKEKIT_TAKE(key) IKEKIT_TAKE(ca) IKEKIT_TAKE(local_id)
+  IKEKIT_TAKE(remote_id) IKEKIT_TAKE(ike_proposal) IKEKIT_TAKE(esp_proposal) IKEKIT_TAKE(local_ts)
+  IKEKIT_TAKE(remote_ts) IKEKIT_TAKE(mode) IKEKIT_TAKE(rekey_time) IKEKIT_TAKE(ike_rekey_time)
+  IKEKIT_TAKE(dpd_delay) IKEKIT_TAKE(dpd_action) IKEKIT_TAKE(force_encap) IKEKIT_TAKE(fragmentation)
+#undef IKEKIT_TAKE
+  return {};
+}
+
+}  // namespace
+
+Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
+  auto text = read_file(path, "--config");
+  if (!text) return text.error();
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return make_error(Errc::usage, "--config", "\"" + path + "\": not a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    if (k != "connections" && k != "natt_port" && k != "keylog" && k != "dataplane" &&
+        k != "retransmit_timeout" && k != "retransmit_tries")
+      return make_error(Errc::usage, path + ": " + k, "unknown field");
+  }
+  if (auto r = take(j, "natt_port", opts.natt_port, path + ": natt_port"); !r) return r;
+  if (auto r = take(j, "keylog", opts.keylog, path + ": keylog"); !r) return r;
+  if (auto r = take(j, "dataplane", opts.dataplane, path + ": dataplane"); !r) return r;
+  if (auto r = take(j, "retransmit_timeout", opts.retransmit_timeout, path + ": retransmit_timeout"); !r) return r;
+  if (auto r = take(j, "retransmit_tries", opts.retransmit_tries, path + ": retransmit_tries"); !r) return r;
+  auto conns = j.find("connections");
+  if (conns == j.end() || !conns->is_array() || conns->empty())
+    return make_error(Errc::usage, path + ": connections", "expected a non-empty array of connections");
+  opts.connections.clear();
+  for (size_t i = 0; i < conns->size(); ++i) {
+    ConnectionOptions c;
+    c.name = "conn" + std::to_string(i);
+    if (auto r = load_connection((*conns)[i], c, path + ": connections[" + std::to_string(i) + "]"); !r)
+      return r;
+    opts.connections.push_back(std::move(c));
+  }
+  return {};
+}
+
+Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
+  IkeUpSetup s;
+  bool from_file = opts.connections.size() > 1 || (!opts.connections.empty() && opts.connections[0].name != "ike-up");
+  for (size_t i = 0; i < opts.connections.size(); ++i) {
+    const auto& c = opts.connections[i];
+    Namer n{from_file ? "connections[" + std::to_string(i) + "]." : ""};
+    for (const auto& other : s.config.peers)
+      if (other.name == c.name) return make_error(Errc::usage, n("name"), "\"" + c.name + "\" is used twice");
+    auto p = build_peer(c, n);
+    if (!p) return p.error();
+    if (c.role == "initiator") s.initiate.push_back(c.name);
+    s.config.peers.push_back(std::move(*p));
+  }
+  s.config.nat_t_port = opts.natt_port;
+  auto rt = parse_duration(opts.retransmit_timeout, "--retransmit-timeout");
+  if (!rt) return rt.error();
+  s.config.retransmit_timeout = *rt;
+  s.config.retransmit_tries = opts.retransmit_tries;
+  s.config.emit_keys = !opts.keylog.empty();
+  return s;
+}
+
+}  // namespace ikekit::cli

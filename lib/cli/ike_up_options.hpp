@@ -1,0 +1,59 @@
+// ike-up's options, from flags or a JSON config file (ike-up(8)), turned into the
+// engine's Config. One connection from flags, or many from --config; the JSON field
+// names are the flag names with '_' for '-'. Every error names the flag or field and
+// echoes the value.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "ike/config.hpp"
+
+namespace ikekit::cli {
+
+// One connection as the user wrote it (text, before parsing).
+struct ConnectionOptions {
+  std::string name = "ike-up";
+  std::string role;  // "initiator" | "responder"
+  std::string local;
+  std::string remote;
+  uint16_t port = 500;
+  std::string psk_file;
+  std::string cert, key;
+  std::vector<std::string> ca;
+  std::string local_id, remote_id;
+  std::string ike_proposal = "aes256gcm16-prfsha256-x25519";
+  std::string esp_proposal = "aes256gcm16";
+  std::vector<std::string> local_ts, remote_ts;
+  std::string mode = "tunnel";
+  std::string rekey_time = "1h";      // Child SA
+  std::string ike_rekey_time = "8h";  // IKE SA
+  std::string dpd_delay = "30s";
+  std::string dpd_action = "clear";
+  bool force_encap = false;
+  bool fragmentation = true;
+};
+
+struct IkeUpOptions {
+  std::vector<ConnectionOptions> connections;
+  uint16_t natt_port = 4500;
+  std::string keylog;
+  std::string dataplane = "auto";  // auto | none | tun | xfrm
+  std::string retransmit_timeout = "4s";
+  uint32_t retransmit_tries = 5;
+};
+
+struct IkeUpSetup {
+  ike::Config config;
+  std::vector<std::string> initiate;  // connection names with role initiator
+};
+
+// Reads a JSON config ({"connections":[{...}], "natt_port":..., "keylog":..., ...}) into
+// `opts` (flags given on the command line are applied before, the file overrides them).
+Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts);
+
+Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts);
+
+}  // namespace ikekit::cli

@@ -1,0 +1,155 @@
+#include "io/ike_runner.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+
+namespace ikekit::io {
+
+namespace {
+
+constexpr size_t kMaxDatagram = 65536;
+constexpr size_t kBatch = 16;
+
+ike::Endpoint to_ike(const Endpoint& e) { return ike::Endpoint{e.addr, e.port}; }
+Endpoint from_ike(const ike::Endpoint& e) { return Endpoint{e.address, e.port}; }
+
+// Engine time is steady-clock time; certificates need the wall clock (DESIGN 1: the
+// engine never reads it, the runner tells it the offset once).
+Duration wall_clock_offset(TimePoint steady_now) {
+  auto wall = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration_cast<Duration>(wall) - steady_now.time_since_epoch();
+}
+
+}  // namespace
+
+IkeRunner::~IkeRunner() = default;
+
+Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, Rng& rng,
+                                                     EventFn on_event) {
+  std::unique_ptr<IkeRunner> r(new IkeRunner());
+  auto loop = EventLoop::create();
+  if (!loop) return loop.error();
+  r->loop_ = std::make_unique<EventLoop>(std::move(*loop));
+  TimePoint now = EventLoop::now();
+  options.config.wall_clock_offset = wall_clock_offset(now);
+
+  // One pair of sockets per local address the connections use.
+  for (const auto& peer : options.config.peers) {
+    const IpAddress& a = peer.local.address;
+    if (std::any_of(r->bound_.begin(), r->bound_.end(), [&](const Bound& b) { return b.address == a; }))
+      continue;
+    Bound b{a, nullptr, nullptr};
+    auto ike = UdpSocket::open({.local = {a, peer.local.port}});
+    if (!ike) return ike.error();
+    b.ike = std::make_unique<UdpSocket>(std::move(*ike));
+    auto natt = UdpSocket::open({.local = {a, options.config.nat_t_port}, .nat_t = true});
+    if (!natt) return natt.error();
+    b.nat_t = std::make_unique<UdpSocket>(std::move(*natt));
+    r->bound_.push_back(std::move(b));
+  }
+  r->engine_ = std::make_unique<ike::Engine>(options.config, rng, now);
+  r->options_ = std::move(options);
+  r->on_event_ = std::move(on_event);
+  r->rx_.resize(kBatch * kMaxDatagram);
+  r->tx_.resize(kMaxDatagram);
+
+  IkeRunner* self = r.get();
+  for (auto& b : r->bound_) {
+    for (UdpSocket* s : {b.ike.get(), b.nat_t.get()}) {
+      auto added = r->loop_->add_reader(s->fd(), [self, s](TimePoint t) { self->on_readable(*s, t); });
+      if (!added) return added.error();
+    }
+  }
+  r->loop_->set_deadline([self] { return self->engine_->next_timeout(); },
+                         [self](TimePoint t) {
+                           self->engine_->on_timeout(t);
+                           self->pump(t);
+                         });
+  auto sig = r->loop_->on_signals({SIGINT, SIGTERM}, [self](int, TimePoint) { self->loop_->stop(); });
+  if (!sig) return sig.error();
+  return r;
+}
+
+UdpSocket* IkeRunner::nat_t_socket(const IpAddress& local) {
+  for (auto& b : bound_)
+    if (b.address == local) return b.nat_t.get();
+  return nullptr;
+}
+
+void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
+  RecvSlot slots[kBatch];
+  for (size_t i = 0; i < kBatch; ++i) slots[i].buffer = MutBytes(rx_.data() + i * kMaxDatagram, kMaxDatagram);
+  auto n = s.recv_batch(slots);
+  if (!n) return;  // a transient socket error; the loop calls again when readable
+  for (size_t i = 0; i < *n; ++i) {
+    const RecvSlot& slot = slots[i];
+    if (slot.truncated) continue;
+    switch (slot.kind) {
+      case UdpPayloadKind::ike: {
+        ike::Datagram d;
+        d.local = ike::Endpoint{slot.local.value_or(s.local().addr), s.local().port};
+        d.remote = to_ike(slot.remote);
+        d.nat_t = s.nat_t();
+        d.data = slot.payload();
+        engine_->receive(d, now);
+        break;
+      }
+      case UdpPayloadKind::esp:
+        if (on_esp_) on_esp_(slot.payload(), slot.remote, now);
+        break;
+      default:  // NAT keepalives and runts carry nothing for us
+        break;
+    }
+  }
+  pump(now);
+}
+
+void IkeRunner::pump(TimePoint now) {
+  while (auto t = engine_->poll_transmit(tx_)) {
+    for (auto& b : bound_) {
+      if (!(b.address == t->local.address)) continue;
+      UdpSocket& s = t->nat_t ? *b.nat_t : *b.ike;
+      SendSlot slot{ByteView(tx_.data(), t->size), from_ike(t->remote), t->local.address, t->nat_t};
+      (void)s.send(slot);  // a full socket buffer drops it; the engine retransmits
+      break;
+    }
+  }
+  while (auto e = engine_->poll_event()) on_event_(*e, now);
+}
+
+Result<void> IkeRunner::run() {
+  TimePoint now = EventLoop::now();
+  for (const auto& name : options_.initiate) {
+    auto sa = engine_->initiate(name, now);
+    if (!sa) return sa.error();
+  }
+  pump(now);
+  if (auto r = loop_->run(); !r) return r;
+  return shutdown();
+}
+
+// RFC 7296 1.4.1: delete every IKE SA and give the peers a moment to answer.
+Result<void> IkeRunner::shutdown() {
+  TimePoint now = EventLoop::now();
+  for (const auto& sa : engine_->list_sas())
+    if (sa.state == ike::IkeSaState::established) (void)engine_->terminate(sa.sa, now);
+  pump(now);
+  TimePoint until = now + options_.shutdown_grace;
+  auto alive = [&] {
+    for (const auto& sa : engine_->list_sas())
+      if (sa.state == ike::IkeSaState::deleting) return true;
+    return false;
+  };
+  loop_->resume();  // a second SIGINT/SIGTERM stops again and ends the wait
+  while (alive()) {
+    now = EventLoop::now();
+    if (now >= until) break;
+    auto r = loop_->run_once(until - now);
+    if (!r) return r.error();
+    if (!*r) break;
+  }
+  return {};
+}
+
+}  // namespace ikekit::io

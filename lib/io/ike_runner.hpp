@@ -1,0 +1,73 @@
+// Runs an IKE engine on real UDP sockets: the one event loop (DESIGN 1, lib/io) waits for
+// the earliest of socket readiness and the engine's next_timeout(), feeds the engine,
+// and drains poll_transmit and poll_event. Ports 500 and 4500 (non-ESP marker, RFC 3948)
+// are bound on every local address the configuration uses; ESP arriving on 4500 goes to
+// an optional data-plane hook so IKE and ESP share the socket.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "base/rng.hpp"
+#include "ike/engine.hpp"
+#include "io/event_loop.hpp"
+#include "io/udp_socket.hpp"
+
+namespace ikekit::io {
+
+struct IkeRunnerOptions {
+  ike::Config config;
+  std::vector<std::string> initiate;  // connections to initiate at start
+  Duration shutdown_grace = std::chrono::seconds(3);  // wait for DELETE answers on exit
+};
+
+class IkeRunner {
+ public:
+  using EventFn = std::function<void(const ike::Event&, TimePoint now)>;
+  // UDP-encapsulated ESP received on a NAT-T socket (the data plane's input).
+  using EspFn = std::function<void(ByteView esp, const Endpoint& from, TimePoint now)>;
+
+  // Binds the sockets (Errc::environment when not permitted, naming address:port).
+  static Result<std::unique_ptr<IkeRunner>> create(IkeRunnerOptions options, Rng& rng,
+                                                   EventFn on_event);
+  ~IkeRunner();
+
+  void set_esp_handler(EspFn fn) { on_esp_ = std::move(fn); }
+  // The NAT-T socket bound to `local`, for a data plane that sends ESP from it.
+  UdpSocket* nat_t_socket(const IpAddress& local);
+  EventLoop& loop() { return *loop_; }
+  ike::Engine& engine() { return *engine_; }
+
+  // Initiates the configured connections, then runs until SIGINT/SIGTERM or stop().
+  // On a signal every IKE SA is deleted (INFORMATIONAL with D) and the answers are
+  // awaited for shutdown_grace. Errors: socket or initiate failures.
+  Result<void> run();
+  // Ends run() after the current iteration (from an event callback).
+  void stop() { loop_->stop(); }
+
+ private:
+  IkeRunner() = default;
+  void on_readable(UdpSocket& s, TimePoint now);
+  void pump(TimePoint now);
+  Result<void> shutdown();
+
+  struct Bound {
+    IpAddress address;
+    std::unique_ptr<UdpSocket> ike;    // port 500 (or the configured IKE port)
+    std::unique_ptr<UdpSocket> nat_t;  // port 4500
+  };
+
+  IkeRunnerOptions options_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<ike::Engine> engine_;
+  std::vector<Bound> bound_;
+  EventFn on_event_;
+  EspFn on_esp_;
+  std::vector<uint8_t> rx_, tx_;  // receive batch buffers and one transmit buffer
+  bool shutting_down_ = false;
+};
+
+}  // namespace ikekit::io

@@ -1,0 +1,174 @@
+#include "json/ike_events.hpp"
+
+#include "base/hex.hpp"
+#include "json/payload_json.hpp"
+
+namespace ikekit::json {
+
+namespace {
+
+Json keyword(const std::string& k) { return k.empty() ? Json() : Json(k); }
+
+Json secret_hex(const SecretBytes& s) { return s.empty() ? Json() : Json(to_hex(s.reveal())); }
+
+double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+Json lifetimes_json(const ike::Lifetimes& l) {
+  auto opt = [](Duration d) { return d.count() ? Json(seconds(d)) : Json(); };
+  return {{"rekey_time_s", opt(l.rekey_time)}, {"life_time_s", opt(l.life_time)}, {"jitter_s", opt(l.jitter)}};
+}
+
+Json head(const char* type, const std::string& time, ike::SaId sa) {
+  return {{"type", type}, {"time", time}, {"sa", sa}};
+}
+
+struct ToJson {
+  const std::string& time;
+
+  Json operator()(const ike::IkeSaUp& e) const {
+    Json j = head("ike_sa_up", time, e.sa);
+    j["conn"] = e.peer;
+    j["initiator"] = e.initiator;
+    j["spi_i"] = to_hex_u64(e.spi_i);
+    j["spi_r"] = to_hex_u64(e.spi_r);
+    j["local"] = endpoint_json(e.local);
+    j["remote"] = endpoint_json(e.remote);
+    j["nat_t"] = e.nat_t;
+    j["nat_local"] = e.nat_local;
+    j["nat_remote"] = e.nat_remote;
+    j["encr"] = keyword(e.encr);
+    j["integ"] = keyword(e.integ);
+    j["prf"] = keyword(e.prf);
+    j["ke"] = keyword(e.ke);
+    j["local_id"] = e.local_id.to_string();
+    j["remote_id"] = e.remote_id.to_string();
+    j["local_auth"] = e.local_auth;
+    j["remote_auth"] = e.remote_auth;
+    return j;
+  }
+  Json operator()(const ike::ChildSaUp& e) const {
+    Json j = head("child_sa_up", time, e.sa);
+    j["child"] = e.name;
+    j["spi_in"] = to_hex_u32(e.spi_in);
+    j["spi_out"] = to_hex_u32(e.spi_out);
+    j["mode"] = std::string(ike::child_mode_name(e.mode));
+    j["udp_encap"] = e.udp_encap;
+    j["local"] = endpoint_json(e.local);
+    j["remote"] = endpoint_json(e.remote);
+    j["encr"] = keyword(e.encr);
+    j["integ"] = keyword(e.integ);
+    j["esn"] = e.esn;
+    j["local_ts"] = ts_list_json(e.local_ts);
+    j["remote_ts"] = ts_list_json(e.remote_ts);
+    j["lifetimes"] = lifetimes_json(e.lifetimes);
+    j["rekeyed_spi_in"] = e.rekeyed_spi_in ? Json(to_hex_u32(*e.rekeyed_spi_in)) : Json();
+    return j;
+  }
+  Json operator()(const ike::ChildSaDown& e) const {
+    Json j = head("child_sa_down", time, e.sa);
+    j["child"] = e.name;
+    j["spi_in"] = to_hex_u32(e.spi_in);
+    j["spi_out"] = to_hex_u32(e.spi_out);
+    j["reason"] = e.reason;
+    return j;
+  }
+  Json operator()(const ike::IkeSaDown& e) const {
+    Json j = head("ike_sa_down", time, e.sa);
+    j["conn"] = e.peer;
+    j["spi_i"] = to_hex_u64(e.spi_i);
+    j["spi_r"] = to_hex_u64(e.spi_r);
+    j["reason"] = e.reason;
+    return j;
+  }
+  Json operator()(const ike::IkeSaRekeyed& e) const {
+    Json j = head("ike_sa_rekeyed", time, e.sa);
+    j["old_spi_i"] = to_hex_u64(e.old_spi_i);
+    j["old_spi_r"] = to_hex_u64(e.old_spi_r);
+    j["new_spi_i"] = to_hex_u64(e.new_spi_i);
+    j["new_spi_r"] = to_hex_u64(e.new_spi_r);
+    return j;
+  }
+  Json operator()(const ike::ChildSaRekeyed& e) const {
+    Json j = head("child_sa_rekeyed", time, e.sa);
+    j["child"] = e.name;
+    j["old_spi_in"] = to_hex_u32(e.old_spi_in);
+    j["old_spi_out"] = to_hex_u32(e.old_spi_out);
+    j["new_spi_in"] = to_hex_u32(e.new_spi_in);
+    j["new_spi_out"] = to_hex_u32(e.new_spi_out);
+    return j;
+  }
+  Json operator()(const ike::Failure& e) const {
+    Json j = head("failure", time, e.sa);
+    j["conn"] = e.peer.empty() ? Json() : Json(e.peer);
+    j["exchange"] = e.exchange;
+    j["step"] = e.step;
+    j["reason"] = e.reason;
+    j["from_peer"] = e.from_peer;
+    j["notify"] = e.notify ? name_or_null(wire::notify_type_name(*e.notify)) : Json();
+    j["notify_type"] = e.notify ? Json(uint16_t(*e.notify)) : Json();
+    j["offered"] = e.offered;
+    j["configured"] = e.configured;
+    j["retransmits"] = e.retransmits;
+    return j;
+  }
+  Json operator()(const ike::SaKeys&) const { return nullptr; }
+  Json operator()(const ike::InputDropped& e) const {
+    return {{"type", "input_dropped"},
+            {"time", time},
+            {"reason", std::string(ike::drop_reason_name(e.reason))},
+            {"detail", e.detail}};
+  }
+};
+
+}  // namespace
+
+Json endpoint_json(const ike::Endpoint& e) { return e.to_string(); }
+
+Json ts_list_json(const std::vector<ike::TsSpec>& ts) {
+  Json out = Json::array();
+  for (const auto& t : ts) out.push_back(t.to_string());
+  return out;
+}
+
+Json event_to_json(const ike::Event& event, const std::string& time) {
+  return std::visit(ToJson{time}, event);
+}
+
+std::vector<Json> keylog_lines(const ike::SaKeys& keys) {
+  std::vector<Json> out;
+  if (const auto* k = std::get_if<ike::IkeSaKeys>(&keys.keys)) {
+    out.push_back({{"type", "ike_sa"},
+                   {"spi_i", to_hex_u64(k->spi_i)},
+                   {"spi_r", to_hex_u64(k->spi_r)},
+                   {"sk_d", secret_hex(k->sk_d)},
+                   {"sk_ai", secret_hex(k->sk_ai)},
+                   {"sk_ar", secret_hex(k->sk_ar)},
+                   {"sk_ei", secret_hex(k->sk_ei)},
+                   {"sk_er", secret_hex(k->sk_er)},
+                   {"sk_pi", secret_hex(k->sk_pi)},
+                   {"sk_pr", secret_hex(k->sk_pr)},
+                   {"encr", keyword(k->encr)},
+                   {"integ", keyword(k->integ)},
+                   {"prf", keyword(k->prf)},
+                   {"ke", keyword(k->ke)}});
+    return out;
+  }
+  const auto& c = std::get<ike::ChildSaKeys>(keys.keys);
+  auto line = [&](uint32_t spi, const ike::Endpoint& src, const ike::Endpoint& dst,
+                  const SecretBytes& encr, const SecretBytes& integ) {
+    return Json{{"type", "child_sa"},
+                {"spi", to_hex_u32(spi)},
+                {"dst", dst.address.to_string()},
+                {"src", src.address.to_string()},
+                {"protocol", "esp"},
+                {"encr", keyword(c.encr)},
+                {"integ", keyword(c.integ)},
+                {"encr_key", secret_hex(encr)},
+                {"integ_key", secret_hex(integ)}};
+  };
+  out.push_back(line(c.spi_in, c.remote, c.local, c.encr_in, c.integ_in));
+  out.push_back(line(c.spi_out, c.local, c.remote, c.encr_out, c.integ_out));
+  return out;
+}
+
+}  // namespace ikekit::json

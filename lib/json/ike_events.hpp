@@ -1,0 +1,25 @@
+// ike-up's event stream (schema ikekit.ike-up/1, ikekit-json(7)) and the key log
+// (ikekit.keylog/1). Events never carry keys; only keylog_lines() renders SaKeys.
+#pragma once
+
+#include <vector>
+
+#include "ike/engine.hpp"
+#include "json/output.hpp"
+
+namespace ikekit::json {
+
+inline constexpr std::string_view kSchemaIkeUp = "ikekit.ike-up/1";
+
+// One line per event; `time` is RFC 3339 (wall clock, from the caller). SaKeys events
+// give null here: they belong in the key log only.
+Json event_to_json(const ike::Event& event, const std::string& time);
+
+// ikekit key-log lines for an SaKeys event: one ike_sa line, or one child_sa line per
+// direction (each SPI with its destination).
+std::vector<Json> keylog_lines(const ike::SaKeys& keys);
+
+Json endpoint_json(const ike::Endpoint& e);
+Json ts_list_json(const std::vector<ike::TsSpec>& ts);
+
+}  // namespace ikekit::json
