@@ -1,0 +1,16 @@
+# ike-bench: unit tests of bench/ (statistics, context, gate) and end-to-end runs of
+# the tool (JSON shape, the --baseline gate, exit codes). No timing assertions.
+set(bench_test_dir ${CMAKE_CURRENT_LIST_DIR})
+if(TARGET ikekit_bench)
+  file(GLOB bench_test_srcs CONFIGURE_DEPENDS ${bench_test_dir}/*.cpp)
+  add_executable(bench_tests ${bench_test_srcs} $<TARGET_OBJECTS:ikekit_catch_main>)
+  target_link_libraries(bench_tests PRIVATE ikekit_bench Catch2::Catch2)
+  set_target_properties(bench_tests PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  catch_discover_tests(bench_tests TEST_PREFIX "bench: " PROPERTIES LABELS unit)
+endif()
+if(TARGET ike-bench)
+  add_test(NAME "bench: ike-bench esp document, gate and exit codes"
+           COMMAND python3 ${bench_test_dir}/ike_bench_cli.py $<TARGET_FILE:ike-bench>)
+  set_tests_properties("bench: ike-bench esp document, gate and exit codes"
+                       PROPERTIES LABELS bench TIMEOUT 120)
+endif()
