@@ -1,0 +1,66 @@
+// What a data plane installs for one Child SA (RFC 7296 2.17, RFC 4301 4.4.2): the
+// inbound and outbound SA keys, the outer endpoints and encapsulation, the mode and
+// the traffic selectors. The same value drives the TUN and XFRM backends, so ike-up
+// can turn a ChildSaUp event into one ChildSaSpec whichever backend it runs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
+#include "base/secret_bytes.hpp"
+#include "crypto/suite.hpp"
+#include "esp/replay_window.hpp"
+#include "esp/sa.hpp"
+#include "io/prefix.hpp"
+
+namespace ikekit::io::dataplane {
+
+// One SA direction's keys, owned (copied out of KEYMAT or a key file).
+struct SaKeys {
+  uint32_t spi = 0;
+  const crypto::TransformInfo* encr = nullptr;   // ENCR (AEAD, AES-CBC, AES-CTR)
+  SecretBytes encr_key;                          // key || salt for AEAD (RFC 4106 8.1)
+  const crypto::TransformInfo* integ = nullptr;  // null for AEAD
+  SecretBytes integ_key;
+  bool esn = false;  // RFC 4303 2.2.1
+};
+
+enum class EspMode : uint8_t { tunnel, transport };  // RFC 4301 4.1
+std::string_view esp_mode_name(EspMode m);             // "tunnel", "transport"
+
+struct ChildSaSpec {
+  SaKeys in;   // remote -> local: SPI chosen by us
+  SaKeys out;  // local -> remote: SPI chosen by the peer
+  IpAddress local;
+  IpAddress remote;
+  EspMode mode = EspMode::tunnel;
+  // RFC 3948: ESP in UDP (port 4500 both sides unless NAT moved the peer's port);
+  // false: ESP directly over IP, protocol 50.
+  bool udp_encap = true;
+  uint16_t local_port = 4500;
+  uint16_t remote_port = 4500;
+  uint32_t replay_window = esp::ReplayWindow::kDefaultSize;  // inbound, packets
+  // Traffic selectors as prefixes (RFC 7296 3.13 narrowed to address ranges that are
+  // prefixes). Empty: the outer address (transport mode) or everything (tunnel mode).
+  std::vector<Prefix> local_ts;
+  std::vector<Prefix> remote_ts;
+  uint32_t reqid = 0;  // XFRM: ties policies to states; 0 picks one from spi_in
+};
+
+// Checks the spec the way the backends will use it: both SPIs non-zero and distinct
+// from reserved values (RFC 4303 2.1: 1..255 reserved), key lengths per transform,
+// integ present exactly when the cipher is not AEAD, addresses of one family, a
+// replay window the ESP layer accepts. Field paths: "in.encr_key", "out.integ", ...
+Result<void> validate_child_sa(const ChildSaSpec& spec);
+
+// The sans-I/O ESP layer's parameters for one direction (views into `keys`).
+esp::SaParams sa_params(const SaKeys& keys, uint32_t replay_window);
+
+// Whether `addr` lies within `p`.
+bool prefix_contains(const Prefix& p, const IpAddress& addr);
+
+}  // namespace ikekit::io::dataplane

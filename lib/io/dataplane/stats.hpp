@@ -1,0 +1,79 @@
+// Data plane counters: what each direction delivered and what it dropped, by reason
+// (DESIGN 3: a dropped input is a counter). The ESP layer's SealStats / OpenStats are
+// summed over every SA a direction has used (current and retired after a rekey),
+// plus the drops that happen around the SA (no SA for a packet, a full queue).
+//
+// Threading: each direction's thread owns its counters and publishes them after
+// every batch into a StatsCell (relaxed atomics); stats() reads the cells from any
+// thread. No lock on the hot path.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "esp/sa.hpp"
+
+namespace ikekit::io::dataplane {
+
+// local -> network.
+struct OutStats {
+  uint64_t packets = 0;       // ESP packets sent
+  uint64_t bytes = 0;         // inner (payload) bytes sealed
+  uint64_t wire_bytes = 0;    // ESP bytes handed to the socket
+  uint64_t no_sa = 0;         // no outbound SA covers the packet's destination
+  uint64_t not_ip = 0;        // not an IPv4/IPv6 packet
+  uint64_t sa_exhausted = 0;  // sequence space used up (RFC 4303 3.3.3): rekey needed
+  uint64_t no_room = 0;
+  uint64_t crypto_error = 0;
+  uint64_t send_dropped = 0;  // the socket refused the packet (buffer full, error)
+};
+
+// network -> local.
+struct InStats {
+  uint64_t packets = 0;  // inner packets delivered
+  uint64_t bytes = 0;    // inner bytes delivered
+  uint64_t malformed = 0;
+  uint64_t unknown_spi = 0;
+  uint64_t replay = 0;
+  uint64_t too_old = 0;
+  uint64_t bad_icv = 0;
+  uint64_t bad_padding = 0;
+  uint64_t dummy = 0;
+  uint64_t crypto_error = 0;
+  uint64_t not_esp = 0;          // IKE or keepalive on the ESP socket (not ours to handle)
+  uint64_t bad_inner = 0;        // opened, but the payload is not an IP packet for this mode
+  uint64_t deliver_dropped = 0;  // the TUN queue refused the packet
+};
+
+struct DataplaneStats {
+  OutStats out;
+  InStats in;
+};
+
+void add_seal_stats(OutStats& to, const esp::SealStats& s);
+void add_open_stats(InStats& to, const esp::OpenStats& s);
+
+// A published copy of one direction's counters. T is OutStats or InStats, read as
+// an array of uint64_t (both are nothing but uint64_t fields).
+template <typename T>
+class StatsCell {
+ public:
+  static constexpr size_t kFields = sizeof(T) / sizeof(uint64_t);
+  static_assert(sizeof(T) == kFields * sizeof(uint64_t));
+
+  void publish(const T& s) {
+    const uint64_t* src = reinterpret_cast<const uint64_t*>(&s);
+    for (size_t i = 0; i < kFields; ++i) cells_[i].store(src[i], std::memory_order_relaxed);
+  }
+  T load() const {
+    T s;
+    uint64_t* dst = reinterpret_cast<uint64_t*>(&s);
+    for (size_t i = 0; i < kFields; ++i) dst[i] = cells_[i].load(std::memory_order_relaxed);
+    return s;
+  }
+
+ private:
+  std::atomic<uint64_t> cells_[kFields] = {};
+};
+
+}  // namespace ikekit::io::dataplane

@@ -1,0 +1,152 @@
+// The user-space ESP data plane over a TUN device (RFC 4303 / RFC 3948):
+//
+//   TUN --read batch--> seal in place (EspSaOut) --sendmmsg--> UDP 4500 / raw ESP
+//   TUN <--write------- open in place (EspSaDb)  <--recvmmsg-- UDP 4500 / raw ESP
+//
+// Two threads, one per direction, each owning its SAs: the sending thread owns the
+// outbound EspSaOut table, the receiving thread the inbound EspSaDb, so the packet
+// path takes no lock and allocates nothing (packets are read straight into buffers
+// at the ESP headroom offset and sealed where they lie). Counters are published per
+// batch (StatsCell) and read from any thread with stats().
+//
+// Child SAs come and go from a control thread (esp-tunnel's main, ike-up's event
+// loop) with install_child_sa / remove_child_sa; the change is handed to the owning
+// thread and applied between two batches. Rekeying (RFC 7296 2.8): install the new
+// pair (its inbound SA is in place before its outbound SA takes over the traffic
+// selectors), then remove_child_sa(old spi_in) once the peer has moved over.
+//
+// Sharing ike-up's port-4500 socket: set TunDataplaneOptions::shared_udp_fd; the data
+// plane then sends on that fd but does not read it; the owner's event loop passes
+// every datagram UdpSocket classified as ESP to handle_esp() — from the same thread
+// that calls install/remove (in this mode inbound changes apply immediately).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/result.hpp"
+#include "io/dataplane/child_sa.hpp"
+#include "io/dataplane/esp_socket.hpp"
+#include "io/dataplane/stats.hpp"
+#include "io/tun_device.hpp"
+#include "io/udp_socket.hpp"
+
+namespace ikekit::io::dataplane {
+
+struct TunDataplaneOptions {
+  TunOptions tun;            // device name ("" lets the kernel pick)
+  TunConfig tun_config;      // addresses and routes; mtu defaults to kDefaultMtu
+  IpAddress local;           // outer address ESP is sent from
+  bool udp_encap = true;     // RFC 3948 UDP 4500, or raw IP protocol 50
+  uint16_t port = 4500;      // local UDP port with udp_encap
+  int shared_udp_fd = -1;    // >= 0: send on this socket, receive through handle_esp()
+};
+
+inline constexpr uint32_t kDefaultMtu = 1400;
+// Room before a packet read from TUN: ESP header + the largest IV (AES-CBC, 16).
+inline constexpr size_t kTxHeadroom = 64;
+// Room after it: worst-case padding (CBC: 15) + Pad Length + Next Header + ICV (<= 32),
+// rounded up generously.
+inline constexpr size_t kTxTailroom = 320;
+// Room before a received datagram, so transport mode can write the IP header in front
+// of the opened payload without moving it (RFC 4303 3.1.1).
+inline constexpr size_t kRxHeadroom = 64;
+// Outer overhead an MTU has to leave for: IPv6 header + UDP + ESP header + CBC IV +
+// padding + trailer + ICV.
+inline constexpr size_t kMaxOuterOverhead = 40 + 8 + 8 + 16 + 15 + 2 + 32;
+
+class TunDataplane {
+ public:
+  // Opens and configures the TUN device and (unless shared) the ESP socket.
+  // Environment errors: no /dev/net/tun, no CAP_NET_ADMIN, port 4500 taken.
+  static Result<std::unique_ptr<TunDataplane>> create(const TunDataplaneOptions& options);
+  ~TunDataplane();  // stops the threads; the TUN device disappears with its fd
+
+  TunDataplane(const TunDataplane&) = delete;
+  TunDataplane& operator=(const TunDataplane&) = delete;
+
+  const std::string& device() const { return tun_->name(); }
+  uint32_t mtu() const { return mtu_; }
+  int esp_fd() const { return esp_fd_; }
+
+  // Starts the sending thread and, unless the socket is shared, the receiving one.
+  Result<void> start();
+  // Stops and joins the threads (idempotent).
+  void stop();
+  // The first error a thread stopped on (the socket or TUN failed), if any.
+  std::optional<Error> failure() const;
+
+  // Adds the pair: the inbound SA first (RFC 7296 2.8: be ready to receive on the new
+  // SA before sending on it), then the outbound SA, which takes over the remote
+  // traffic selectors from any older outbound SA with the same selectors. Key or
+  // selector problems are Errc::bad_value with the spec's field path; an SPI that is
+  // already installed inbound is Errc::bad_value "in.spi".
+  Result<void> install_child_sa(const ChildSaSpec& spec);
+  // Removes the inbound SA `spi_in` and the outbound SA installed with it, if that is
+  // still the one in use. Errc::not_found when no SA has that SPI.
+  Result<void> remove_child_sa(uint32_t spi_in);
+
+  // Shared-socket mode: opens and delivers the ESP datagrams among `slots` (kind esp).
+  // Other kinds are ignored. The slots' buffers are decrypted in place.
+  void handle_esp(std::span<RecvSlot> slots);
+
+  DataplaneStats stats() const;
+
+ private:
+  struct OutEntry;
+  struct InEntry;
+  struct TxCommand;
+  struct RxCommand;
+  struct TxState;
+  struct RxState;
+
+  TunDataplane() = default;
+  void tx_loop();
+  void rx_loop();
+  void apply_tx(TxCommand& c);
+  void apply_rx(RxCommand& c);
+  void drain_tx_commands();
+  void drain_rx_commands();
+  // Delivers one opened packet to the TUN device; `buffer_start` bounds the headroom.
+  void deliver(uint8_t* buffer_start, const esp::Opened& o, uint32_t spi);
+  Result<void> post_tx(TxCommand c);
+  Result<void> post_rx(RxCommand c);
+  void fail(Error e);
+
+  std::optional<TunDevice> tun_;
+  Fd own_esp_fd_;
+  int esp_fd_ = -1;
+  bool udp_encap_ = true;
+  bool v6_ = false;
+  bool shared_ = false;
+  uint32_t mtu_ = kDefaultMtu;
+
+  std::unique_ptr<TxState> tx_;
+  std::unique_ptr<RxState> rx_;
+
+  std::thread tx_thread_, rx_thread_;
+  std::atomic<bool> stop_{false};
+  bool tx_running_ = false, rx_running_ = false;
+
+  mutable std::mutex mu_;  // guards the command queues, the acks and failure_
+  std::condition_variable cv_;
+  std::vector<TxCommand> tx_queue_;
+  std::vector<RxCommand> rx_queue_;
+  std::atomic<bool> tx_pending_{false}, rx_pending_{false};
+  uint64_t tx_posted_ = 0, tx_applied_ = 0, rx_posted_ = 0, rx_applied_ = 0;
+  std::optional<Error> failure_;
+  std::vector<uint32_t> installed_in_;  // inbound SPIs, as the control side sees them
+
+  StatsCell<OutStats> out_cell_;
+  StatsCell<InStats> in_cell_;
+};
+
+}  // namespace ikekit::io::dataplane
