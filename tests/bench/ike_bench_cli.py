@@ -82,14 +82,16 @@ with tempfile.TemporaryDirectory() as tmp:
     check(rc == 1, f"inflated gate exit {rc}")
     g = bad.get("gate", {})
     check(g.get("passed") is False, "inflated gate fails")
-    metrics = sorted((x["name"], x["metric"]) for x in g.get("regressions", []))
-    check(metrics == [("esp_open", "bytes_per_s"), ("esp_open", "packets_per_s"),
-                      ("esp_seal", "bytes_per_s"), ("esp_seal", "packets_per_s")],
-          f"regressions {metrics}")
+    # Every inflated rate regresses; the ratio may too, by run-to-run noise alone.
+    listed = {(x["name"], x["metric"]) for x in g.get("regressions", [])}
+    expected = {("esp_open", "bytes_per_s"), ("esp_open", "packets_per_s"),
+                ("esp_seal", "bytes_per_s"), ("esp_seal", "packets_per_s")}
+    check(expected <= listed, f"regressions {sorted(listed)}")
     for x in g.get("regressions", []):
-        check(x["change_pct"] < -99 and x["baseline"] > x["current"], f"regression values {x}")
+        if x["metric"].endswith("_per_s"):
+            check(x["change_pct"] < -99 and x["baseline"] > x["current"], f"regression values {x}")
         check(x["params"] == {"cipher": "aes256gcm16", "size_bytes": 256}, "regression params")
-    check(err.count("regression: esp_") == 4, f"stderr lists each regression: {err}")
+    check(err.count("regression: esp_") == len(listed), f"stderr lists each regression: {err}")
     check("results" in bad and len(bad["results"]) == 2, "document still printed with the gate")
 
     # A baseline that is not an ike-bench document: usage error naming the file.

@@ -61,7 +61,7 @@ TEST_CASE("gate: a drop of more than PCT in a rate or ratio is a regression") {
   CHECK(g["regressions"][0]["current"] == 850.0);
 }
 
-TEST_CASE("gate: costs regress when they rise; unknown metrics are not compared") {
+TEST_CASE("gate: costs regress when they rise, unknown metrics are not compared") {
   Json b = {{"name", "handshake"}, {"params", {{"mode", "inproc"}}}, {"latency_p99_ms", 2.0},
             {"rss_bytes", 1000}, {"handshakes", 10}, {"error", nullptr}};
   Json c = b;
@@ -75,7 +75,7 @@ TEST_CASE("gate: costs regress when they rise; unknown metrics are not compared"
   CHECK(r.compared == 2);
 }
 
-TEST_CASE("gate: results match by name and params; failed and unmatched results are skipped") {
+TEST_CASE("gate: results match by name and params, failed and unmatched ones are skipped") {
   Json base = doc({seal("aes256gcm16", 1000, 0.9)});
   Json cur = doc({seal("chacha20poly1305", 1, 0.1),
                   seal("aes256gcm16", 1, 0.1, Json{{"code", "crypto"}})});

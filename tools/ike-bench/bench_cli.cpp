@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdio>
 #include <iostream>
 
 #include "bench/context.hpp"
@@ -36,6 +38,12 @@ std::string params_text(const json::Json& params) {
       s += (s.empty() ? "" : " ") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
   return s;
 }
+// 1234567 for rates, 0.9188 for ratios: readable, never in exponent notation.
+std::string number_text(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, std::fabs(v) >= 1000 ? "%.0f" : "%.4g", v);
+  return buf;
+}
 }  // namespace
 
 int finish(const GlobalOptions& g, const std::optional<json::Json>& baseline,
@@ -53,8 +61,9 @@ int finish(const GlobalOptions& g, const std::optional<json::Json>& baseline,
                 << "; not compared\n";
     for (const auto& r : report.regressions)
       std::cerr << kTool << ": regression: " << r.name << " " << params_text(r.params) << " "
-                << r.metric << ": baseline " << r.baseline << ", now " << r.current << " ("
-                << (r.change_pct >= 0 ? "+" : "") << r.change_pct << "%, limit "
+                << r.metric << ": baseline " << number_text(r.baseline) << ", now "
+                << number_text(r.current) << " (" << (r.change_pct >= 0 ? "+" : "")
+                << number_text(r.change_pct) << "%, limit "
                 << g.max_regression << "%)\n";
     regressed = !report.passed();
     if (regressed)
