@@ -1,0 +1,39 @@
+// Authentication with a pre-shared key, RFC 7296 2.15.
+//
+//   InitiatorSignedOctets = RealMessage1 | NonceRData | MACedIDForI
+//   MACedIDForI           = prf(SK_pi, RestOfInitIDPayload)
+//   ResponderSignedOctets = RealMessage2 | NonceIData | MACedIDForR
+//   MACedIDForR           = prf(SK_pr, RestOfRespIDPayload)
+//
+//   AUTH = prf( prf(Shared Secret, "Key Pad for IKEv2"), <*SignedOctets>)
+//
+// RestOfXIDPayload is the ID payload body: ID Type, RESERVED and the identification data.
+#include "crypto/prf.hpp"
+#include "ike/engine_impl.hpp"
+
+namespace ikekit::ike {
+
+Result<Bytes> Engine::Impl::signed_octets(const IkeSa& sa, bool initiator_side, ByteView id_body) {
+  const SecretBytes& sk_p = initiator_side ? sa.keys.sk_pi : sa.keys.sk_pr;
+  auto maced = crypto::prf(*sa.alg.prf, sk_p.reveal(), {id_body});
+  if (!maced) return maced.error();
+  const Bytes& message = initiator_side ? sa.init_request : sa.init_response;
+  const Bytes& nonce = initiator_side ? sa.nr : sa.ni;
+  Bytes out(message);
+  out.insert(out.end(), nonce.begin(), nonce.end());
+  out.insert(out.end(), maced->reveal().begin(), maced->reveal().end());
+  return out;
+}
+
+Result<Bytes> Engine::Impl::psk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body) {
+  static constexpr std::string_view kKeyPad = "Key Pad for IKEv2";
+  auto octets = signed_octets(sa, initiator_side, id_body);
+  if (!octets) return octets.error();
+  auto pad = crypto::prf(*sa.alg.prf, sa.peer->psk.reveal(), {as_bytes(kKeyPad)});
+  if (!pad) return pad.error();
+  auto auth = crypto::prf(*sa.alg.prf, pad->reveal(), {ByteView(*octets)});
+  if (!auth) return auth.error();
+  return Bytes(auth->reveal().begin(), auth->reveal().end());
+}
+
+}  // namespace ikekit::ike

@@ -1,0 +1,230 @@
+// Child SA negotiation shared by IKE_AUTH (the first Child SA, RFC 7296 1.2) and
+// CREATE_CHILD_SA (RFC 7296 1.3): ESP proposals (with/without ESN), traffic selectors
+// with narrowing (2.9), transport mode (1.3.1 USE_TRANSPORT_MODE), KEYMAT (2.17).
+//
+//   Initiator                         Responder
+//   ..., [N(USE_TRANSPORT_MODE)], SAi2, TSi, TSr  -->
+//                                <--  ..., [N(USE_TRANSPORT_MODE)], SAr2, TSi', TSr'
+//                                     or N(NO_PROPOSAL_CHOSEN) / N(TS_UNACCEPTABLE)
+#include "ike/engine_impl.hpp"
+#include "ike/ts.hpp"
+
+namespace ikekit::ike {
+
+using wire::NotifyType;
+using wire::PayloadType;
+
+std::vector<TsSpec> Engine::Impl::default_ts(const std::vector<TsSpec>& cfg, const IpAddress& a) const {
+  if (!cfg.empty()) return cfg;
+  return {TsSpec::host(a)};  // strongSwan's "dynamic": our/their outer address
+}
+
+void Engine::Impl::write_child_request(wire::PayloadWriter& w, const ChildConfig& cfg, uint32_t spi_in,
+                                       const std::vector<TsSpec>& ts_i, const std::vector<TsSpec>& ts_r,
+                                       const crypto::TransformInfo* pfs_ke, std::vector<Bytes>& storage) {
+  if (cfg.mode == ChildMode::transport) add_notify(w, NotifyType::use_transport_mode);
+  storage.emplace_back(4);
+  store_be32(storage.back().data(), spi_in);
+  ByteView spi = storage.back();
+  w.add(PayloadType::sa, encode_proposals(cfg.esp_proposals, wire::ProtocolId::esp, spi, pfs_ke, pfs_ke != nullptr));
+  w.add(PayloadType::tsi, to_payload(ts_i, storage));
+  w.add(PayloadType::tsr, to_payload(ts_r, storage));
+}
+
+void Engine::Impl::write_child_answer(wire::PayloadWriter& w, const ChildSa& c, std::vector<Bytes>& storage) {
+  if (c.mode == ChildMode::transport) add_notify(w, NotifyType::use_transport_mode);
+  storage.emplace_back(4);
+  store_be32(storage.back().data(), c.spi_in);
+  w.add(PayloadType::sa, encode_chosen(c.alg, wire::ProtocolId::esp, storage.back()));
+  // The responder's TSi are the initiator's side: our remote.
+  w.add(PayloadType::tsi, to_payload(c.remote_ts, storage));
+  w.add(PayloadType::tsr, to_payload(c.local_ts, storage));
+}
+
+Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, const std::string& exchange,
+                                                     bool ignore_ke, const crypto::TransformInfo* ke_hint) {
+  ChildAnswer a;
+  const ChildConfig& cfg = sa.peer->child;
+  const wire::RawPayload* sa_raw = in.find(PayloadType::sa);
+  const wire::RawPayload* tsi_raw = in.find(PayloadType::tsi);
+  const wire::RawPayload* tsr_raw = in.find(PayloadType::tsr);
+  if (!sa_raw || !tsi_raw || !tsr_raw) {
+    a.error = NotifyType::invalid_syntax;
+    a.failure = failure(sa, exchange, "proposal", "Child SA request without SA, TSi and TSr");
+    return a;
+  }
+  auto offered = wire::parse_sa(sa_raw->body);
+  auto tsi = wire::parse_ts(tsi_raw->body);
+  auto tsr = wire::parse_ts(tsr_raw->body);
+  if (!offered || !tsi || !tsr) {
+    a.error = NotifyType::invalid_syntax;
+    a.failure = failure(sa, exchange, "proposal", "malformed SA or TS payload");
+    return a;
+  }
+  auto chosen = select_proposal(cfg.esp_proposals, *offered, wire::ProtocolId::esp, ke_hint, ignore_ke);
+  if (!chosen || chosen->spi.size() != 4) {
+    a.error = NotifyType::no_proposal_chosen;
+    a.failure = failure(sa, exchange, "proposal", "no ESP proposal in common");
+    a.failure->notify = a.error;
+    a.failure->offered = proposal_strings(*offered);
+    a.failure->configured = proposal_strings(cfg.esp_proposals);
+    return a;
+  }
+  std::vector<TsSpec> ts_i = from_payload(*tsi), ts_r = from_payload(*tsr);
+  // RFC 7296 2.9: narrow to our policy. With no remote_ts configured behind a NAT, the
+  // peer's inner address is unknown to us: take what it proposes for its side.
+  std::vector<TsSpec> allowed_remote = (cfg.remote_ts.empty() && sa.nat_remote)
+                                           ? ts_i
+                                           : default_ts(cfg.remote_ts, sa.remote.address);
+  std::vector<TsSpec> allowed_local = default_ts(cfg.local_ts, sa.local.address);
+  auto narrowed_i = narrow(ts_i, allowed_remote);
+  auto narrowed_r = narrow(ts_r, allowed_local);
+  if (narrowed_i.empty() || narrowed_r.empty()) {
+    a.error = NotifyType::ts_unacceptable;
+    a.failure = failure(sa, exchange, "ts", "traffic selectors do not intersect our policy");
+    a.failure->notify = a.error;
+    for (auto& s : ts_strings(ts_i)) a.failure->offered.push_back("TSi " + s);
+    for (auto& s : ts_strings(ts_r)) a.failure->offered.push_back("TSr " + s);
+    for (auto& s : ts_strings(allowed_remote)) a.failure->configured.push_back("remote " + s);
+    for (auto& s : ts_strings(allowed_local)) a.failure->configured.push_back("local " + s);
+    return a;
+  }
+  ChildSa c;
+  c.name = cfg.name;
+  c.cfg = cfg;
+  c.spi_in = new_child_spi();
+  c.spi_out = load_be32(chosen->spi.data());
+  c.alg = *chosen;
+  c.mode = (in.notify(NotifyType::use_transport_mode) && cfg.mode == ChildMode::transport)
+               ? ChildMode::transport
+               : ChildMode::tunnel;
+  c.local_ts = std::move(narrowed_r);
+  c.remote_ts = std::move(narrowed_i);
+  a.child = std::move(c);
+  return a;
+}
+
+std::variant<ChildSa, Failure> Engine::Impl::accept_child_answer(
+    IkeSa& sa, Inbound& in, const ChildConfig& cfg, uint32_t spi_in, const std::vector<TsSpec>& ts_i,
+    const std::vector<TsSpec>& ts_r, const std::string& exchange, bool ignore_ke) {
+  const wire::RawPayload* sa_raw = in.find(PayloadType::sa);
+  const wire::RawPayload* tsi_raw = in.find(PayloadType::tsi);
+  const wire::RawPayload* tsr_raw = in.find(PayloadType::tsr);
+  if (!sa_raw || !tsi_raw || !tsr_raw) {
+    const wire::NotifyPayload* e = in.error_notify();
+    Failure f = failure(sa, exchange, e && e->type == NotifyType::ts_unacceptable ? "ts" : "proposal",
+                        e ? "responder answered " + std::string(wire::notify_type_name(e->type))
+                          : "responder sent no Child SA");
+    f.from_peer = e != nullptr;
+    if (e) f.notify = e->type;
+    if (f.step == "ts") {
+      for (auto& s : ts_strings(ts_i)) f.offered.push_back("TSi " + s);
+      for (auto& s : ts_strings(ts_r)) f.offered.push_back("TSr " + s);
+    } else {
+      f.offered = proposal_strings(cfg.esp_proposals);
+    }
+    return f;
+  }
+  auto answer = wire::parse_sa(sa_raw->body);
+  auto tsi = wire::parse_ts(tsi_raw->body);
+  auto tsr = wire::parse_ts(tsr_raw->body);
+  std::optional<Chosen> chosen;
+  if (answer) chosen = check_chosen(cfg.esp_proposals, *answer, wire::ProtocolId::esp, ignore_ke);
+  if (!chosen || chosen->spi.size() != 4 || !tsi || !tsr) {
+    Failure f = failure(sa, exchange, "proposal", "responder chose an ESP proposal we did not offer");
+    f.offered = proposal_strings(cfg.esp_proposals);
+    if (answer) f.configured = proposal_strings(*answer);
+    return f;
+  }
+  auto got_i = from_payload(*tsi), got_r = from_payload(*tsr);
+  if (got_i.empty() || got_r.empty() || !is_subset(got_i, ts_i) || !is_subset(got_r, ts_r)) {
+    Failure f = failure(sa, exchange, "ts", "responder's traffic selectors are not a subset of ours");
+    for (auto& s : ts_strings(ts_i)) f.offered.push_back("TSi " + s);
+    for (auto& s : ts_strings(ts_r)) f.offered.push_back("TSr " + s);
+    for (auto& s : ts_strings(got_i)) f.configured.push_back("TSi " + s);
+    for (auto& s : ts_strings(got_r)) f.configured.push_back("TSr " + s);
+    return f;
+  }
+  ChildSa c;
+  c.name = cfg.name;
+  c.cfg = cfg;
+  c.spi_in = spi_in;
+  c.spi_out = load_be32(chosen->spi.data());
+  c.alg = *chosen;
+  c.mode = (in.notify(NotifyType::use_transport_mode) && cfg.mode == ChildMode::transport)
+               ? ChildMode::transport
+               : ChildMode::tunnel;
+  c.local_ts = std::move(got_i);
+  c.remote_ts = std::move(got_r);
+  return c;
+}
+
+bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, ByteView g_ir,
+                                 ByteView ni, ByteView nr, std::optional<uint32_t> rekeyed_spi) {
+  ChildTransforms t{c.alg.encr, c.alg.integ};
+  auto keys = derive_child_keys(*sa.alg.prf, sa.keys.sk_d, t, g_ir, ni, nr);
+  if (!keys) {
+    emit(failure(sa, "create_child_sa", "keys", keys.error().message));
+    return false;
+  }
+  c.established_at = now;
+  const Lifetimes& lt = c.cfg.lifetimes;
+  if (lt.rekey_time.count() > 0) {
+    Duration jitter{0};
+    if (lt.jitter.count() > 0) {
+      Bytes r = random_bytes(4);
+      jitter = Duration(int64_t(load_be32(r.data()) % uint64_t(lt.jitter.count())));
+    }
+    c.rekey_at = now + lt.rekey_time - jitter;
+  }
+  if (lt.life_time.count() > 0) c.expire_at = now + lt.life_time;
+
+  auto kw = [](const crypto::TransformInfo* x) { return x ? std::string(x->keyword) : std::string(); };
+  ChildSaUp up;
+  up.sa = sa.id;
+  up.name = c.name;
+  up.spi_in = c.spi_in;
+  up.spi_out = c.spi_out;
+  up.mode = c.mode;
+  up.udp_encap = sa.nat_t;
+  up.local = sa.local;
+  up.remote = sa.remote;
+  up.encr = kw(c.alg.encr);
+  up.integ = kw(c.alg.integ);
+  up.esn = c.alg.esn;
+  up.local_ts = c.local_ts;
+  up.remote_ts = c.remote_ts;
+  up.lifetimes = lt;
+  up.rekeyed_spi_in = rekeyed_spi;
+  emit(std::move(up));
+  if (config.emit_keys || config.emit_child_keys) {
+    ChildSaKeys k;
+    k.name = c.name;
+    k.spi_in = c.spi_in;
+    k.spi_out = c.spi_out;
+    k.local = sa.local;
+    k.remote = sa.remote;
+    k.udp_encap = sa.nat_t;
+    k.encr = kw(c.alg.encr);
+    k.integ = kw(c.alg.integ);
+    k.esn = c.alg.esn;
+    // RFC 7296 2.17: initiator->responder keys first.
+    if (exchange_initiator) {
+      k.encr_out = keys->encr_i;
+      k.integ_out = keys->integ_i;
+      k.encr_in = keys->encr_r;
+      k.integ_in = keys->integ_r;
+    } else {
+      k.encr_out = keys->encr_r;
+      k.integ_out = keys->integ_r;
+      k.encr_in = keys->encr_i;
+      k.integ_in = keys->integ_i;
+    }
+    emit(SaKeys{sa.id, std::move(k)});
+  }
+  ++stats.child_sas_established;
+  sa.children.push_back(std::move(c));
+  return true;
+}
+
+}  // namespace ikekit::ike

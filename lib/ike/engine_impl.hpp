@@ -1,0 +1,193 @@
+// Internal: Engine::Impl, shared by the exchange files (ike_sa_init.cpp, ike_auth.cpp,
+// create_child_sa.cpp, informational.cpp, ...). Not part of the public API.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ike/engine.hpp"
+#include "ike/sa.hpp"
+#include "wire/any_payload.hpp"
+#include "wire/message.hpp"
+
+namespace ikekit::ike {
+
+// One received message after decryption (or reassembly): views into Impl scratch buffers.
+struct Inbound {
+  wire::IkeHeader hdr;
+  const Datagram* dg = nullptr;
+  ByteView message;  // the whole first datagram's message (IKE_SA_INIT: for AUTH)
+  std::vector<wire::RawPayload> outer;
+  std::vector<wire::RawPayload> inner;  // the decrypted chain (encrypted exchanges)
+  std::vector<wire::NotifyPayload> notifies;
+
+  const std::vector<wire::RawPayload>& chain() const { return inner.empty() ? outer : inner; }
+  const wire::RawPayload* find(wire::PayloadType t) const {
+    for (const auto& p : chain())
+      if (p.type == uint8_t(t)) return &p;
+    return nullptr;
+  }
+  const wire::NotifyPayload* notify(wire::NotifyType t) const {
+    for (const auto& n : notifies)
+      if (n.type == t) return &n;
+    return nullptr;
+  }
+  // The first error notify, if any.
+  const wire::NotifyPayload* error_notify() const {
+    for (const auto& n : notifies)
+      if (n.is_error()) return &n;
+    return nullptr;
+  }
+};
+
+struct Engine::Impl {
+  Impl(Config c, Rng& r, TimePoint t);
+
+  Config config;
+  std::vector<std::shared_ptr<const PeerConfig>> peers;
+  Rng& rng;
+  TimePoint now;
+  Stats stats;
+  std::deque<Event> events;
+  struct OutDatagram {
+    Endpoint local, remote;
+    bool nat_t = false;
+    Bytes data;
+  };
+  std::deque<OutDatagram> tx;
+  std::map<SaId, std::unique_ptr<IkeSa>> sas;
+  SaId next_sa_id = 1;
+  Bytes cookie_secret;
+  Bytes rx;      // the received message, decrypted in place
+  Bytes joined;  // reassembled fragments
+
+  // --- engine.cpp: dispatch, lookup, events, timers
+  void receive(const Datagram& in);
+  void timeout();
+  std::optional<TimePoint> next_deadline() const;
+  IkeSa* find_sa(uint64_t local_spi);
+  IkeSa* find_half_open(uint64_t spi_i, const Endpoint& remote);
+  IkeSa& new_sa(std::shared_ptr<const PeerConfig> peer, bool initiator);
+  void drop(DropReason r, std::string detail = {});
+  void emit(Event e) { events.push_back(std::move(e)); }
+  // Failure event, then the IKE SA goes down (children first).
+  void fail(IkeSa& sa, Failure f);
+  Failure failure(const IkeSa& sa, std::string exchange, std::string step, std::string reason);
+  // Emits ChildSaDown for each child and IkeSaDown; the SA lingers as dead briefly.
+  void remove_sa(IkeSa& sa, const std::string& reason);
+  void dispatch(IkeSa& sa, Inbound& in);
+  void schedule_timers(IkeSa& sa);
+  uint64_t new_ike_spi();
+  uint32_t new_child_spi();
+  Bytes random_bytes(size_t n);
+  std::shared_ptr<const PeerConfig> find_peer(std::string_view name) const;
+
+  // --- retransmit.cpp: message IDs, the request in flight, the response cache
+  void send_request(IkeSa& sa, RequestKind kind, wire::ExchangeType ex, std::vector<Bytes> dgrams,
+                    uint32_t child_spi = 0);
+  void send_response(IkeSa& sa, std::vector<Bytes> dgrams);
+  void transmit(const IkeSa& sa, const Bytes& dgram);
+  void retransmit_due(IkeSa& sa);
+  void request_done(IkeSa& sa);
+  void queue_task(IkeSa& sa, Task t);
+  void run_tasks(IkeSa& sa);
+  // true: handle it; false: dropped or answered from the cache.
+  bool accept_request(IkeSa& sa, const wire::IkeHeader& h, bool first_fragment);
+  bool accept_response(IkeSa& sa, const wire::IkeHeader& h);
+
+  // --- protect.cpp / fragments.cpp: SK and SKF
+  Result<std::vector<Bytes>> seal(IkeSa& sa, wire::ExchangeType ex, bool response, uint32_t msg_id,
+                                  ByteView inner, wire::PayloadType first_inner);
+  enum class Opened : uint8_t { ok, pending, dropped };
+  Opened open(IkeSa& sa, Inbound& in, MutBytes message, const wire::Message& msg);
+  Opened add_fragment(IkeSa& sa, Inbound& in, MutBytes message, const wire::RawPayload& skf);
+  Result<std::vector<Bytes>> fragment(IkeSa& sa, const wire::IkeHeader& h, ByteView inner,
+                                      wire::PayloadType first_inner);
+  wire::IkeHeader header_for(const IkeSa& sa, wire::ExchangeType ex, bool response, uint32_t msg_id) const;
+
+  // --- ike_sa_init.cpp
+  Result<SaId> start(std::shared_ptr<const PeerConfig> peer);
+  void send_init_request(IkeSa& sa);
+  void on_init_request(const Datagram& dg, const wire::Message& msg);
+  void on_init_response(IkeSa& sa, Inbound& in);
+  bool derive_ike_sa_keys(IkeSa& sa, ByteView g_ir);
+  Bytes cookie_for(ByteView ni, const Endpoint& remote, uint64_t spi_i);
+  void float_to_nat_t(IkeSa& sa);
+  void emit_ike_keys(const IkeSa& sa);
+
+  // --- ike_auth.cpp
+  void send_auth_request(IkeSa& sa);
+  void on_auth_request(IkeSa& sa, Inbound& in);
+  void on_auth_response(IkeSa& sa, Inbound& in);
+  void ike_sa_up(IkeSa& sa);
+
+  // --- auth_psk.cpp / auth_cert.cpp (RFC 7296 2.15)
+  // The octets the `initiator_side` signs: its IKE_SA_INIT message | the peer's nonce |
+  // prf(SK_px, ID payload body).
+  Result<Bytes> signed_octets(const IkeSa& sa, bool initiator_side, ByteView id_body);
+  Result<Bytes> psk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body);
+  // Our AUTH (and CERT payloads, written by the caller from sa.peer->local_certs).
+  Result<std::pair<wire::AuthMethod, Bytes>> make_auth(IkeSa& sa, ByteView id_body);
+  // Verifies the peer's AUTH; on failure returns the Failure step/reason.
+  std::optional<Failure> verify_auth(IkeSa& sa, Inbound& in, const wire::IdPayload& id,
+                                     ByteView id_body, const std::string& exchange);
+
+  // --- child_sa.cpp: negotiation pieces shared by IKE_AUTH and CREATE_CHILD_SA
+  // Responder side of a Child SA request: writes SA/TS (and USE_TRANSPORT_MODE) or an
+  // error notify into `w`; returns the new child or a Failure.
+  struct ChildAnswer {
+    std::optional<ChildSa> child;
+    std::optional<Failure> failure;
+    wire::NotifyType error = wire::NotifyType(0);
+  };
+  ChildAnswer answer_child(IkeSa& sa, Inbound& in, const std::string& exchange,
+                           bool ignore_ke, const crypto::TransformInfo* ke_hint);
+  std::vector<TsSpec> default_ts(const std::vector<TsSpec>& cfg, const IpAddress& a) const;
+  // Derives keys, stores the child and emits ChildSaUp (+ SaKeys).
+  // `exchange_initiator`: we sent the request that created it (RFC 7296 2.17 key order).
+  bool install_child(IkeSa& sa, ChildSa child, bool exchange_initiator, ByteView g_ir, ByteView ni,
+                     ByteView nr, std::optional<uint32_t> rekeyed_spi);
+  // Initiator side of a Child SA request: [N(USE_TRANSPORT_MODE)], SA, TSi, TSr.
+  void write_child_request(wire::PayloadWriter& w, const ChildConfig& cfg, uint32_t spi_in,
+                           const std::vector<TsSpec>& ts_i, const std::vector<TsSpec>& ts_r,
+                           const crypto::TransformInfo* pfs_ke, std::vector<Bytes>& storage);
+  // Responder side: [N(USE_TRANSPORT_MODE)], SA, TSi, TSr for an accepted child.
+  void write_child_answer(wire::PayloadWriter& w, const ChildSa& c, std::vector<Bytes>& storage);
+  // Initiator: checks the responder's SA/TS answer; a Failure when unacceptable.
+  std::variant<ChildSa, Failure> accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg,
+                                                     uint32_t spi_in, const std::vector<TsSpec>& ts_i,
+                                                     const std::vector<TsSpec>& ts_r,
+                                                     const std::string& exchange, bool ignore_ke);
+
+  // --- create_child_sa.cpp
+  void start_create_child(IkeSa& sa, const Task& t);
+  void on_create_child_request(IkeSa& sa, Inbound& in);
+  void on_create_child_response(IkeSa& sa, Inbound& in);
+
+  // --- informational.cpp
+  void start_informational(IkeSa& sa, const Task& t);
+  void on_informational_request(IkeSa& sa, Inbound& in);
+  void on_informational_response(IkeSa& sa, Inbound& in);
+  void send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h, wire::NotifyType type);
+};
+
+// Writes one notify with no SPI and `data`.
+inline void add_notify(wire::PayloadWriter& w, wire::NotifyType t, ByteView data = {},
+                       wire::ProtocolId proto = wire::ProtocolId(0), ByteView spi = {}) {
+  w.add(wire::PayloadType::n, wire::NotifyPayload{proto, spi, t, data});
+}
+
+// Parses every Notify of a chain (malformed ones are skipped).
+std::vector<wire::NotifyPayload> parse_notifies(const std::vector<wire::RawPayload>& chain);
+
+// NAT_DETECTION_*_IP data, RFC 7296 2.23: SHA-1(SPIi | SPIr | IP | port).
+Bytes nat_detection_hash(uint64_t spi_i, uint64_t spi_r, const Endpoint& e);
+
+inline constexpr size_t kNonceSize = 32;
+
+}  // namespace ikekit::ike

@@ -1,0 +1,250 @@
+// IKE_AUTH, RFC 7296 1.2 and 2.15-2.16 (no EAP here).
+//
+//   Initiator                         Responder
+//   -------------------------------------------------------------------
+//   HDR, SK {IDi, [CERT,] [N(INITIAL_CONTACT),] [CERTREQ,] [IDr,]
+//            AUTH, [N(USE_TRANSPORT_MODE),] SAi2, TSi, TSr}  -->
+//                                <--  HDR, SK {IDr, [CERT,] AUTH,
+//                                              [N(USE_TRANSPORT_MODE),] SAr2, TSi, TSr}
+//
+// A failed AUTH: the responder answers HDR, SK {N(AUTHENTICATION_FAILED)} (2.21.2) and
+// both sides report a Failure. A failed Child SA (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE)
+// leaves the IKE SA up (1.2: "the IKE SA is still created").
+#include <algorithm>
+
+#include "ike/engine_impl.hpp"
+#include "ike/ts.hpp"
+
+namespace ikekit::ike {
+
+using wire::ExchangeType;
+using wire::NotifyType;
+using wire::PayloadType;
+
+namespace {
+
+// RestOfXIDPayload (RFC 7296 2.15): ID Type | RESERVED(3) | data.
+Bytes id_body(wire::IdType type, ByteView data) {
+  Bytes b(4 + data.size(), 0);
+  b[0] = uint8_t(type);
+  std::copy(data.begin(), data.end(), b.begin() + 4);
+  return b;
+}
+
+bool id_matches(const std::optional<Identity>& want, const wire::IdPayload& got) {
+  return !want || (want->type == got.type && equal_bytes(want->data, got.data));
+}
+
+void write_certs(wire::PayloadWriter& w, const PeerConfig& peer, std::vector<Bytes>& storage) {
+  if (peer.local_auth != AuthMethodKind::pubkey) return;
+  for (const auto& c : peer.local_certs) {
+    storage.push_back(c.der());
+    w.add(PayloadType::cert, wire::CertPayload{wire::CertEncoding::x509_signature, storage.back()});
+  }
+}
+
+}  // namespace
+
+void Engine::Impl::send_auth_request(IkeSa& sa) {
+  const PeerConfig& peer = *sa.peer;
+  std::vector<Bytes> storage;
+  storage.reserve(64);
+  Bytes inner(65535);
+  wire::PayloadWriter w(inner);
+  w.add(PayloadType::idi, wire::IdPayload{peer.local_id.type, peer.local_id.data});
+  write_certs(w, peer, storage);
+  if (peer.send_initial_contact) add_notify(w, NotifyType::initial_contact);
+  if (peer.remote_auth == AuthMethodKind::pubkey && peer.cas && peer.send_certreq) {
+    storage.push_back(peer.cas->certreq_authorities());
+    w.add(PayloadType::certreq, wire::CertReqPayload{wire::CertEncoding::x509_signature, storage.back()});
+  }
+  if (peer.remote_id) w.add(PayloadType::idr, wire::IdPayload{peer.remote_id->type, peer.remote_id->data});
+  auto auth = make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
+  if (!auth) return fail(sa, failure(sa, "ike_auth", "auth", auth.error().message));
+  w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
+  if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
+  if (!peer.child.esp_proposals.empty()) {
+    sa.first_child_spi = new_child_spi();
+    sa.first_ts_i = default_ts(peer.child.local_ts, sa.local.address);
+    sa.first_ts_r = default_ts(peer.child.remote_ts, sa.remote.address);
+    write_child_request(w, peer.child, sa.first_child_spi, sa.first_ts_i, sa.first_ts_r, nullptr, storage);
+  }
+  auto n = w.finish();
+  if (!n) return fail(sa, failure(sa, "ike_auth", "config", n.error().message));
+  auto d = seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n), w.first_type());
+  if (!d) return fail(sa, failure(sa, "ike_auth", "config", d.error().message));
+  send_request(sa, RequestKind::ike_auth, ExchangeType::ike_auth, std::move(*d));
+}
+
+void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
+  if (sa.state != IkeSaState::half_open) return drop(DropReason::unexpected_exchange, "IKE_AUTH in state " + std::string(ike_sa_state_name(sa.state)));
+  const wire::RawPayload* idi_raw = in.find(PayloadType::idi);
+  auto idi = wire::parse_id(idi_raw->body);
+  if (!idi) return drop(DropReason::malformed, idi.error().field);
+  std::optional<wire::IdPayload> idr;
+  if (const auto* r = in.find(PayloadType::idr))
+    if (auto p = wire::parse_id(r->body)) idr = *p;
+
+  auto reject = [&](Failure f, NotifyType t) {
+    Bytes inner(256);
+    wire::PayloadWriter w(inner);
+    add_notify(w, t);
+    auto n = w.finish();
+    if (n)
+      if (auto d = seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id, ByteView(inner).first(*n), w.first_type()))
+        send_response(sa, std::move(*d));
+    f.notify = t;
+    fail(sa, std::move(f));
+  };
+
+  // Re-pick the connection with IDi (and IDr): same address rule as IKE_SA_INIT, same
+  // IKE proposals accepted, remote_id matching.
+  if (!id_matches(sa.peer->remote_id, *idi) ||
+      (idr && !(idr->type == sa.peer->local_id.type && equal_bytes(idr->data, sa.peer->local_id.data)))) {
+    std::shared_ptr<const PeerConfig> better;
+    for (auto& p : peers) {
+      if (p->remote_address && !(*p->remote_address == sa.remote.address)) continue;
+      if (!id_matches(p->remote_id, *idi)) continue;
+      if (idr && !(idr->type == p->local_id.type && equal_bytes(idr->data, p->local_id.data))) continue;
+      better = p;
+      break;
+    }
+    if (!better && !id_matches(sa.peer->remote_id, *idi)) {
+      Failure f = failure(sa, "ike_auth", "id", "peer identity " + wire::id_to_text(*idi) + " is not configured");
+      if (sa.peer->remote_id) f.configured.push_back(sa.peer->remote_id->to_string());
+      f.offered.push_back(wire::id_to_text(*idi));
+      return reject(std::move(f), NotifyType::authentication_failed);
+    }
+    if (better) sa.peer = better;
+  }
+
+  Bytes peer_id_body = id_body(idi->type, idi->data);
+  if (auto f = verify_auth(sa, in, *idi, peer_id_body, "ike_auth"))
+    return reject(std::move(*f), NotifyType::authentication_failed);
+  sa.authenticated = true;
+  sa.remote_id = Identity{idi->type, Bytes(idi->data.begin(), idi->data.end())};
+  if (in.notify(NotifyType::initial_contact)) {
+    // RFC 7296 2.4: delete other IKE SAs with the same authenticated identity.
+    for (auto& [id, other] : sas)
+      if (other.get() != &sa && other->authenticated && other->peer == sa.peer &&
+          other->remote_id == sa.remote_id && other->state == IkeSaState::established)
+        remove_sa(*other, "initial_contact");
+  }
+
+  const PeerConfig& peer = *sa.peer;
+  std::vector<Bytes> storage;
+  storage.reserve(64);
+  Bytes inner(65535);
+  wire::PayloadWriter w(inner);
+  w.add(PayloadType::idr, wire::IdPayload{peer.local_id.type, peer.local_id.data});
+  write_certs(w, peer, storage);
+  auto auth = make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
+  if (!auth) return reject(failure(sa, "ike_auth", "auth", auth.error().message), NotifyType::authentication_failed);
+  if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
+  w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
+
+  ChildAnswer child;
+  if (in.find(PayloadType::sa)) {
+    child = answer_child(sa, in, "ike_auth", true, nullptr);
+    if (child.child) write_child_answer(w, *child.child, storage);
+    else add_notify(w, child.error);
+  }
+  auto n = w.finish();
+  if (!n) return;
+  auto d = seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id, ByteView(inner).first(*n), w.first_type());
+  if (!d) return;
+  send_response(sa, std::move(*d));
+  ike_sa_up(sa);
+  if (child.child) {
+    install_child(sa, std::move(*child.child), false, {}, sa.ni, sa.nr, std::nullopt);
+  } else if (child.failure) {
+    ++stats.failures;
+    emit(std::move(*child.failure));
+  }
+}
+
+void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
+  if (sa.state != IkeSaState::authenticating) return drop(DropReason::unexpected_exchange, "IKE_AUTH response");
+  const PeerConfig& peer = *sa.peer;
+  const wire::RawPayload* idr_raw = in.find(PayloadType::idr);
+  if (!idr_raw || !in.find(PayloadType::auth)) {
+    const wire::NotifyPayload* e = in.error_notify();
+    Failure f = failure(sa, "ike_auth", "auth",
+                        e ? "responder answered " + std::string(wire::notify_type_name(e->type))
+                          : "responder sent no AUTH");
+    f.from_peer = e != nullptr;
+    if (e) f.notify = e->type;
+    return fail(sa, std::move(f));
+  }
+  auto idr = wire::parse_id(idr_raw->body);
+  if (!idr) return drop(DropReason::malformed, idr.error().field);
+  if (!id_matches(peer.remote_id, *idr)) {
+    Failure f = failure(sa, "ike_auth", "id", "responder identity " + wire::id_to_text(*idr) + " is not the configured one");
+    f.offered.push_back(wire::id_to_text(*idr));
+    f.configured.push_back(peer.remote_id->to_string());
+    return fail(sa, std::move(f));
+  }
+  if (auto f = verify_auth(sa, in, *idr, id_body(idr->type, idr->data), "ike_auth")) return fail(sa, std::move(*f));
+  sa.authenticated = true;
+  sa.remote_id = Identity{idr->type, Bytes(idr->data.begin(), idr->data.end())};
+  sa.out.reset();
+  ++sa.msg_id_out;
+  ike_sa_up(sa);
+  if (sa.first_child_spi != 0) {
+    auto r = accept_child_answer(sa, in, peer.child, sa.first_child_spi, sa.first_ts_i, sa.first_ts_r,
+                                 "ike_auth", true);
+    if (auto* c = std::get_if<ChildSa>(&r)) {
+      install_child(sa, std::move(*c), true, {}, sa.ni, sa.nr, std::nullopt);
+    } else {
+      ++stats.failures;
+      emit(std::get<Failure>(std::move(r)));
+    }
+  }
+  run_tasks(sa);
+}
+
+void Engine::Impl::ike_sa_up(IkeSa& sa) {
+  sa.state = IkeSaState::established;
+  sa.established_at = now;
+  sa.half_open_deadline.reset();
+  schedule_timers(sa);
+  ++stats.ike_sas_established;
+  auto kw = [](const crypto::TransformInfo* x) { return x ? std::string(x->keyword) : std::string(); };
+  IkeSaUp up;
+  up.sa = sa.id;
+  up.peer = sa.peer->name;
+  up.initiator = sa.initiator;
+  up.spi_i = sa.spi_i;
+  up.spi_r = sa.spi_r;
+  up.local = sa.local;
+  up.remote = sa.remote;
+  up.nat_t = sa.nat_t;
+  up.nat_local = sa.nat_local;
+  up.nat_remote = sa.nat_remote;
+  up.encr = kw(sa.alg.encr);
+  up.integ = kw(sa.alg.integ);
+  up.prf = kw(sa.alg.prf);
+  up.ke = kw(sa.alg.ke);
+  up.local_id = sa.peer->local_id;
+  up.remote_id = sa.remote_id;
+  up.local_auth = sa.local_auth_desc;
+  up.remote_auth = sa.remote_auth_desc;
+  emit(std::move(up));
+}
+
+void Engine::Impl::schedule_timers(IkeSa& sa) {
+  const PeerConfig& p = *sa.peer;
+  if (p.dpd_delay.count() > 0) sa.dpd_at = now + p.dpd_delay;
+  const Lifetimes& lt = p.ike_lifetimes;
+  if (lt.rekey_time.count() > 0) {
+    Duration jitter{0};
+    if (lt.jitter.count() > 0) {
+      Bytes r = random_bytes(4);
+      jitter = Duration(int64_t(load_be32(r.data()) % uint64_t(lt.jitter.count())));
+    }
+    sa.rekey_at = now + lt.rekey_time - jitter;
+  }
+  if (lt.life_time.count() > 0) sa.expire_at = now + lt.life_time;
+}
+
+}  // namespace ikekit::ike

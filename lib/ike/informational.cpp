@@ -1,0 +1,112 @@
+// INFORMATIONAL, RFC 7296 1.4 and 1.4.1.
+//
+//   Initiator                         Responder
+//   HDR, SK {[N,] [D,] [CP,] ...}  -->
+//                                <--  HDR, SK {[N,] [D,] [CP], ...}
+//
+// Deleting a Child SA (1.4.1): the request carries D(ESP, our inbound SPI); "the
+// response ... will contain Delete payloads for the paired SAs going in the other
+// direction", except when both ends deleted at once (then no D in the response).
+// Deleting the IKE SA: D(IKE) in the request, an empty response; all Child SAs go too.
+// An empty INFORMATIONAL is a liveness check (DPD): answered with an empty response.
+#include "ike/engine_impl.hpp"
+
+namespace ikekit::ike {
+
+using wire::ExchangeType;
+using wire::PayloadType;
+
+void Engine::Impl::start_informational(IkeSa& sa, const Task& t) {
+  Bytes inner(256);
+  wire::PayloadWriter w(inner);
+  uint8_t spi[4];
+  switch (t.kind) {
+    case RequestKind::delete_ike:
+      w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::ike, 0, 0, {}});
+      sa.state = IkeSaState::deleting;
+      break;
+    case RequestKind::delete_child: {
+      ChildSa* c = sa.find_child(t.child_spi);
+      if (!c) return;  // gone meanwhile (deleted by the peer)
+      c->deleting = true;
+      store_be32(spi, c->spi_in);
+      w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::esp, 4, 1, ByteView(spi, 4)});
+      break;
+    }
+    default:  // dpd: empty
+      break;
+  }
+  auto n = w.finish();
+  if (!n) return;
+  auto d = seal(sa, ExchangeType::informational, false, sa.msg_id_out, ByteView(inner).first(*n), w.first_type());
+  if (!d) return;
+  send_request(sa, t.kind, ExchangeType::informational, std::move(*d), t.child_spi);
+}
+
+void Engine::Impl::send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h, wire::NotifyType type) {
+  Bytes inner(64);
+  wire::PayloadWriter w(inner);
+  add_notify(w, type);
+  auto n = w.finish();
+  if (!n) return;
+  auto d = seal(sa, h.exchange_type, true, h.message_id, ByteView(inner).first(*n), w.first_type());
+  if (d) send_response(sa, std::move(*d));
+}
+
+void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
+  bool delete_ike = false;
+  std::vector<uint32_t> answer_spis;
+  std::vector<ChildSaDown> downs;
+  for (const auto& p : in.inner) {
+    if (p.type != uint8_t(PayloadType::d)) continue;
+    auto del = wire::parse_delete(p.body);
+    if (!del) continue;
+    if (del->protocol == wire::ProtocolId::ike) {
+      delete_ike = true;
+      continue;
+    }
+    if (del->protocol != wire::ProtocolId::esp || del->spi_size != 4) continue;
+    for (size_t i = 0; i < del->count; ++i) {
+      uint32_t spi_out = del->spi_u32(i);  // the peer's inbound SPI is our outbound
+      ChildSa* c = sa.find_child_out(spi_out);
+      if (!c) continue;
+      if (!c->deleting) answer_spis.push_back(c->spi_in);  // 1.4.1: not if we delete too
+      downs.push_back(ChildSaDown{sa.id, c->name, c->spi_in, c->spi_out,
+                                  c->rekeyed ? "rekeyed" : "deleted by peer"});
+      std::erase_if(sa.children, [&](const ChildSa& x) { return x.spi_out == spi_out; });
+    }
+  }
+  Bytes inner(64 + 4 * answer_spis.size());
+  wire::PayloadWriter w(inner);
+  Bytes spis(4 * answer_spis.size());
+  for (size_t i = 0; i < answer_spis.size(); ++i) store_be32(spis.data() + 4 * i, answer_spis[i]);
+  if (!delete_ike && !answer_spis.empty())
+    w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::esp, 4, uint16_t(answer_spis.size()), spis});
+  auto n = w.finish();
+  if (!n) return;
+  auto d = seal(sa, ExchangeType::informational, true, in.hdr.message_id, ByteView(inner).first(*n), w.first_type());
+  if (!d) return;
+  send_response(sa, std::move(*d));
+  for (auto& e : downs) emit(std::move(e));
+  if (delete_ike) remove_sa(sa, "deleted by peer");
+}
+
+void Engine::Impl::on_informational_response(IkeSa& sa, Inbound& in) {
+  (void)in;
+  RequestKind kind = sa.out->kind;
+  uint32_t spi = sa.out->child_spi;
+  if (kind == RequestKind::delete_ike) {
+    sa.out.reset();
+    ++sa.msg_id_out;
+    return remove_sa(sa, "deleted locally");
+  }
+  if (kind == RequestKind::delete_child) {
+    if (ChildSa* c = sa.find_child(spi)) {
+      emit(ChildSaDown{sa.id, c->name, c->spi_in, c->spi_out, c->rekeyed ? "rekeyed" : "deleted locally"});
+      std::erase_if(sa.children, [&](const ChildSa& x) { return x.spi_in == spi; });
+    }
+  }
+  request_done(sa);
+}
+
+}  // namespace ikekit::ike

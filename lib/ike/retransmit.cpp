@@ -1,0 +1,120 @@
+// Message IDs, retransmission and the response cache, RFC 7296 2.1 and 2.3.
+//
+//   "a request MUST be retransmitted ... until a response is received or the IKE SA is
+//    deemed to have failed"; "retransmissions of the request ... MUST be answered with
+//    the same response" (the cached one) - "the responder MUST remember each response
+//    until it receives a request whose sequence number is larger than or equal to the
+//    sequence number in the response plus its window size" (window size 1 here).
+//
+// Back-off: timeout * factor^n for the n-th retransmission; after `tries` retransmissions
+// the exchange (and the IKE SA) fails with the count as evidence.
+#include <cmath>
+
+#include "ike/engine_impl.hpp"
+
+namespace ikekit::ike {
+
+void Engine::Impl::transmit(const IkeSa& sa, const Bytes& dgram) {
+  tx.push_back(OutDatagram{sa.local, sa.remote, sa.nat_t, dgram});
+}
+
+void Engine::Impl::send_request(IkeSa& sa, RequestKind kind, wire::ExchangeType ex,
+                                std::vector<Bytes> dgrams, uint32_t child_spi) {
+  OutRequest r;
+  r.kind = kind;
+  r.exchange = ex;
+  r.message_id = sa.msg_id_out;
+  r.datagrams = std::move(dgrams);
+  r.child_spi = child_spi;
+  r.deadline = now + config.retransmit_timeout;
+  for (auto& d : r.datagrams) transmit(sa, d);
+  sa.out = std::move(r);
+}
+
+void Engine::Impl::send_response(IkeSa& sa, std::vector<Bytes> dgrams) {
+  for (auto& d : dgrams) transmit(sa, d);
+  sa.last_response = std::move(dgrams);
+  sa.have_last_response = true;
+  ++sa.msg_id_in;
+}
+
+void Engine::Impl::retransmit_due(IkeSa& sa) {
+  OutRequest& r = *sa.out;
+  if (r.retransmits >= config.retransmit_tries) {
+    auto exchange = std::string(wire::exchange_type_name(r.exchange));
+    for (auto& c : exchange) c = char(std::tolower(static_cast<unsigned char>(c)));
+    Failure f = failure(sa, exchange, "retransmit",
+                        "no response after " + std::to_string(r.retransmits) + " retransmissions");
+    f.retransmits = r.retransmits;
+    bool dpd = r.kind == RequestKind::dpd;
+    bool restart = dpd && sa.initiator && sa.peer && sa.peer->dpd_action == DpdAction::restart;
+    auto peer = sa.peer;
+    ++stats.failures;
+    emit(std::move(f));
+    remove_sa(sa, dpd ? "dpd" : "retransmit");
+    if (restart) (void)start(peer);
+    return;
+  }
+  ++r.retransmits;
+  ++stats.retransmissions;
+  double factor = std::pow(config.retransmit_factor, double(r.retransmits));
+  r.deadline = now + std::chrono::duration_cast<Duration>(config.retransmit_timeout * factor);
+  for (auto& d : r.datagrams) transmit(sa, d);
+}
+
+void Engine::Impl::request_done(IkeSa& sa) {
+  sa.out.reset();
+  ++sa.msg_id_out;
+  run_tasks(sa);
+}
+
+void Engine::Impl::queue_task(IkeSa& sa, Task t) {
+  sa.tasks.push_back(std::move(t));
+  run_tasks(sa);
+}
+
+void Engine::Impl::run_tasks(IkeSa& sa) {
+  while (!sa.out && !sa.tasks.empty() && sa.state != IkeSaState::dead &&
+         (sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying)) {
+    Task t = std::move(sa.tasks.front());
+    sa.tasks.pop_front();
+    switch (t.kind) {
+      case RequestKind::create_child:
+      case RequestKind::rekey_child:
+      case RequestKind::rekey_ike:
+        start_create_child(sa, t);
+        break;
+      default:
+        start_informational(sa, t);
+        break;
+    }
+  }
+}
+
+bool Engine::Impl::accept_request(IkeSa& sa, const wire::IkeHeader& h, bool first_fragment) {
+  if (h.message_id == sa.msg_id_in) return true;
+  if (sa.have_last_response && h.message_id + 1 == sa.msg_id_in) {
+    // RFC 7383 2.6.2: answer a fragmented retransmission only on its first fragment.
+    if (first_fragment) {
+      ++stats.retransmits_answered;
+      for (auto& d : sa.last_response) transmit(sa, d);
+    } else {
+      drop(DropReason::duplicate, "retransmitted fragment");
+    }
+    return false;
+  }
+  drop(DropReason::out_of_window, "request message ID " + std::to_string(h.message_id) +
+                                      ", expected " + std::to_string(sa.msg_id_in));
+  return false;
+}
+
+bool Engine::Impl::accept_response(IkeSa& sa, const wire::IkeHeader& h) {
+  if (sa.out && h.message_id == sa.out->message_id && h.exchange_type == sa.out->exchange) return true;
+  if (h.message_id < sa.msg_id_out || (sa.out && h.message_id == sa.out->message_id))
+    drop(DropReason::duplicate, "response message ID " + std::to_string(h.message_id));
+  else
+    drop(DropReason::out_of_window, "response message ID " + std::to_string(h.message_id));
+  return false;
+}
+
+}  // namespace ikekit::ike

@@ -1,0 +1,139 @@
+// Internal: the state of one IKE SA and its Child SAs (not part of the public API).
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/bytes.hpp"
+#include "base/secret_bytes.hpp"
+#include "base/time.hpp"
+#include "crypto/kex.hpp"
+#include "crypto/sk.hpp"
+#include "ike/config.hpp"
+#include "ike/engine.hpp"
+#include "ike/keymat.hpp"
+#include "ike/proposal.hpp"
+
+namespace ikekit::ike {
+
+struct ChildSa {
+  std::string name;
+  ChildConfig cfg;
+  uint32_t spi_in = 0, spi_out = 0;
+  Chosen alg;
+  ChildMode mode = ChildMode::tunnel;
+  std::vector<TsSpec> local_ts, remote_ts;
+  TimePoint established_at{};
+  std::optional<TimePoint> rekey_at, expire_at;
+  bool rekeyed = false;   // replaced by a newer SA; deleted once the new one is up
+  bool deleting = false;  // our Delete is outstanding
+};
+
+// What one outstanding request of ours is for.
+enum class RequestKind : uint8_t {
+  ike_sa_init, ike_auth, delete_ike, delete_child, dpd, create_child, rekey_child, rekey_ike
+};
+
+struct OutRequest {
+  RequestKind kind = RequestKind::ike_sa_init;
+  wire::ExchangeType exchange = wire::ExchangeType::ike_sa_init;
+  uint32_t message_id = 0;
+  std::vector<Bytes> datagrams;  // the message, or its fragments
+  uint32_t retransmits = 0;
+  TimePoint deadline{};
+  uint32_t child_spi = 0;  // delete_child / rekey_child: our inbound SPI of the old SA
+};
+
+// A local task waiting for the message ID window (window size 1, RFC 7296 2.3).
+struct Task {
+  RequestKind kind = RequestKind::dpd;
+  uint32_t child_spi = 0;
+  std::optional<ChildConfig> child;  // create_child
+};
+
+// A CREATE_CHILD_SA we started (RFC 7296 1.3).
+struct PendingCreate {
+  RequestKind kind = RequestKind::create_child;
+  Bytes nonce;
+  std::optional<crypto::KeyExchange> kex;
+  ChildConfig cfg;
+  uint32_t spi_in = 0;          // new Child SA
+  uint64_t new_spi = 0;         // new IKE SA (our SPI)
+  uint32_t old_spi_in = 0;      // rekey_child
+  std::vector<TsSpec> ts_i, ts_r;
+};
+
+// RFC 7383 2.6: collecting the SKF fragments of one message (decrypted pieces).
+struct Reassembly {
+  uint32_t message_id = 0;
+  bool response = false;
+  uint16_t total = 0;
+  uint8_t first_inner = 0;
+  std::vector<std::optional<Bytes>> pieces;
+  size_t received = 0;
+};
+
+struct IkeSa {
+  SaId id = 0;
+  std::shared_ptr<const PeerConfig> peer;
+  bool initiator = false;
+  IkeSaState state = IkeSaState::connecting;
+  uint64_t spi_i = 0, spi_r = 0;
+  uint64_t local_spi() const { return initiator ? spi_i : spi_r; }
+
+  Endpoint local, remote;
+  bool nat_t = false;
+  bool nat_local = false, nat_remote = false;
+
+  Chosen alg;
+  IkeKeys keys;
+  std::optional<crypto::SkCrypter> crypt_out, crypt_in;
+
+  Bytes ni, nr;
+  std::optional<crypto::KeyExchange> kex;
+  const crypto::TransformInfo* ke_group = nullptr;  // initiator: group of our KE
+  Bytes init_request, init_response;  // the IKE_SA_INIT messages as sent (for AUTH)
+  Bytes cookie;
+  uint32_t ke_retries = 0, cookie_retries = 0;
+
+  bool peer_fragmentation = false;
+  std::optional<std::vector<uint16_t>> peer_sig_hashes;
+  std::vector<Bytes> peer_certreqs;  // CA SPKI SHA-1 hashes the peer asked for
+
+  uint32_t msg_id_out = 0;  // our next request
+  uint32_t msg_id_in = 0;   // the peer's next request
+  std::optional<OutRequest> out;
+  std::deque<Task> tasks;
+  std::vector<Bytes> last_response;  // the answer to request msg_id_in - 1
+  bool have_last_response = false;
+  std::optional<Reassembly> reassembly;
+  std::optional<PendingCreate> pending;
+
+  TimePoint created_at{}, established_at{}, last_received{};
+  std::optional<TimePoint> rekey_at, expire_at, dpd_at, half_open_deadline, dead_until;
+
+  Identity remote_id;
+  bool authenticated = false;
+  std::string local_auth_desc, remote_auth_desc;
+
+  // The first Child SA (IKE_AUTH).
+  uint32_t first_child_spi = 0;
+  std::vector<TsSpec> first_ts_i, first_ts_r;  // what the initiator proposed
+
+  std::vector<ChildSa> children;
+  ChildSa* find_child(uint32_t spi_in) {
+    for (auto& c : children)
+      if (c.spi_in == spi_in) return &c;
+    return nullptr;
+  }
+  ChildSa* find_child_out(uint32_t spi_out) {
+    for (auto& c : children)
+      if (c.spi_out == spi_out) return &c;
+    return nullptr;
+  }
+};
+
+}  // namespace ikekit::ike
