@@ -43,11 +43,14 @@ UP_IKE=$SWAN_IKE UP_ESP=$SWAN_ESP UP_PSK=$PSK
 
 W=$(mktemp -d /tmp/ikekit-ikeup.XXXXXX)
 UP_PID=
+DUMPCAP_PID=
+IKE_DECODE=$(dirname "$IKE_UP")/ike-decode
 fail() { echo "FAIL ($SCEN $DIR): $*" >&2; exit 1; }
 cleanup() {
   local rc=$?
   trap - EXIT
   [ -n "$UP_PID" ] && kill -TERM "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
+  [ -n "$DUMPCAP_PID" ] && kill -TERM "$DUMPCAP_PID" 2>/dev/null && wait "$DUMPCAP_PID" 2>/dev/null
   swan_stop "$W/right"
   netns_down
   if [ $rc -ne 0 ]; then
@@ -116,6 +119,14 @@ secrets {
 }
 EOC
 swan_start "$NS_RIGHT" "$W/right" "$W/right.conf" >/dev/null || fail "strongSwan did not start"
+
+# Capture the session: ike-decode must decrypt all of it with ike-up's key log.
+if command -v dumpcap >/dev/null; then
+  ip netns exec "$NS_LEFT" dumpcap -q -P -i "$NS_PREFIX-l0" -f 'udp port 500 or udp port 4500' \
+    -w "$W/capture.pcap" 2>"$W/dumpcap.log" &
+  DUMPCAP_PID=$!
+  for i in $(seq 1 50); do [ -s "$W/capture.pcap" ] && break; sleep 0.1; done
+fi
 
 role=responder
 [ "$DIR" = ike-up-initiates ] && role=initiator
@@ -208,5 +219,15 @@ else
   grep -q "ESTABLISHED" "$W/sas-after.txt" && fail "strongSwan still has the IKE SA after ike-up's DELETE"
 fi
 grep -q '"type":"ike_sa"' "$W/keylog.jsonl" || fail "no ike_sa line in the key log"
+if [ -n "$DUMPCAP_PID" ]; then
+  sleep 0.3
+  kill -TERM "$DUMPCAP_PID"; wait "$DUMPCAP_PID" 2>/dev/null; DUMPCAP_PID=
+  "$IKE_DECODE" --keys "$W/keylog.jsonl" "$W/capture.pcap" > "$W/decoded.jsonl"
+  rc=$?
+  summary=$(tail -1 "$W/decoded.jsonl")
+  [ $rc -eq 0 ] || fail "ike-decode with ike-up's key log exited $rc: $summary"
+  echo "$summary" | grep -q '"undecryptable":0' || fail "capture not fully decrypted: $summary"
+  echo "decoded: $summary"
+fi
 grep -q '"type":"child_sa"' "$W/keylog.jsonl" || fail "no child_sa line in the key log"
 echo "PASS ($SCEN $DIR)"
