@@ -1,0 +1,33 @@
+#!/bin/bash
+# usage_test.sh ESP_TUNNEL - bad flags exit 2 with an error document naming the flag
+# (and, for keys, the expected length); runs without privileges.
+set -u
+BIN=$1
+failed=0
+K36=$(printf '%072d' 0) K32=$(printf '%064d' 0)
+base=(--local 192.0.2.1 --remote 192.0.2.2 --spi-in c0000001 --spi-out c0000002)
+expect() {  # FLAG SNIPPET -- ARGS...
+  local flag=$1 snippet=$2; shift 3
+  local out rc
+  out=$("$BIN" "$@" 2>/dev/null); rc=$?
+  if [ "$rc" = 2 ] && echo "$out" | grep -q "\"field\":\"$flag\"" && echo "$out" | grep -qF -- "$snippet"; then
+    echo "ok: $flag: $snippet"
+  else
+    echo "FAIL: expected exit 2 naming $flag with \"$snippet\", got $rc: $out"; failed=1
+  fi
+}
+expect --key-in "aes256gcm16 takes 36 bytes" -- "${base[@]}" --cipher aes256gcm16 --key-in abcd --key-out "$K36"
+expect --key-in '\"abcd\"' -- "${base[@]}" --cipher aes256gcm16 --key-in abcd --key-out "$K36"
+expect --key-out "aes128gcm16 takes 20 bytes" -- "${base[@]}" --cipher aes128gcm16 --key-in "$(printf '%040d' 0)" --key-out "$K32"
+expect --cipher '\"aes999\": unknown cipher' -- "${base[@]}" --cipher aes999 --key-in "$K36" --key-out "$K36"
+expect --integ "is required with aes256" -- "${base[@]}" --cipher aes256 --key-in "$K32" --key-out "$K32"
+expect --integ-key-in "sha256 takes 32 bytes" -- "${base[@]}" --cipher aes256 --key-in "$K32" --key-out "$K32" --integ sha256 --integ-key-in 00 --integ-key-out "$K32"
+expect --spi-in "SPIs 0..255 are reserved" -- --local 192.0.2.1 --remote 192.0.2.2 --spi-in 0x10 --spi-out c0000002 --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"
+expect --spi-out "expected an SPI" -- --local 192.0.2.1 --remote 192.0.2.2 --spi-in c0000001 --spi-out xyz --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"
+expect --local '\"nope\"' -- --local nope --remote 192.0.2.2 --spi-in c0000001 --spi-out c0000002 --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"
+expect --backend '\"kernel\"' -- "${base[@]}" --backend kernel --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"
+expect --mode '\"bridge\"' -- "${base[@]}" --mode bridge --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"
+expect --route '\"10.0.0.0/99\"' -- "${base[@]}" --route 10.0.0.0/99 --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"
+expect --stats-interval '\"5x\"' -- "${base[@]}" --stats-interval 5x --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"
+expect --keys "no child_sa line" -- "${base[@]}" --keys /dev/null
+exit $failed

@@ -1,0 +1,154 @@
+#include "options.hpp"
+
+#include "key_material.hpp"
+
+using namespace ikekit;
+using ikekit::io::Prefix;
+using ikekit::io::dataplane::EspMode;
+
+namespace esp_tunnel {
+
+namespace {
+
+Error usage(const std::string& flag, std::string msg) {
+  return make_error(Errc::usage, flag, std::move(msg));
+}
+
+Result<IpAddress> parse_addr(const std::string& text, const std::string& flag) {
+  if (text.empty()) return usage(flag, "is required: an IPv4 or IPv6 address");
+  auto a = IpAddress::parse(text);
+  if (!a) return usage(flag, "\"" + text + "\": expected an IPv4 or IPv6 address");
+  return *a;
+}
+
+Result<std::vector<Prefix>> parse_prefixes(const std::vector<std::string>& texts,
+                                           const std::string& flag) {
+  std::vector<Prefix> out;
+  for (const auto& t : texts) {
+    auto p = Prefix::parse(t);
+    if (!p) return usage(flag, "\"" + t + "\": expected an address prefix like 10.1.0.0/16");
+    out.push_back(*p);
+  }
+  return out;
+}
+
+// The network an interface address like 10.32.1.1/24 belongs to: 10.32.1.0/24.
+Prefix network_of(const Prefix& p) {
+  Bytes b(p.addr.bytes().begin(), p.addr.bytes().end());
+  for (size_t i = 0; i < b.size(); ++i) {
+    size_t bit = i * 8;
+    if (bit >= p.len) b[i] = 0;
+    else if (p.len - bit < 8) b[i] &= uint8_t(0xff << (8 - (p.len - bit)));
+  }
+  return Prefix{p.addr.is_v4() ? IpAddress::v4(b) : IpAddress::v6(b), p.len};
+}
+
+}  // namespace
+
+std::string_view backend_name(Backend b) { return b == Backend::tun ? "tun" : "xfrm"; }
+
+void add_flags(CLI::App& app, Flags& f) {
+  app.add_option("--backend", f.backend, "Data plane: tun (user space, default) or xfrm (kernel)");
+  app.add_option("--local", f.local, "Local outer address (ESP is sent from it)");
+  app.add_option("--remote", f.remote, "Remote outer address (the peer)");
+  app.add_option("--spi-in", f.spi_in, "Inbound SPI (hex), the one the peer sends with");
+  app.add_option("--spi-out", f.spi_out, "Outbound SPI (hex)");
+  app.add_option("--cipher", f.cipher,
+                 "strongSwan keyword: aes128gcm16, aes256gcm16, chacha20poly1305, aes128, aes256");
+  app.add_option("--key-in", f.key_in, "Inbound encryption key, hex (AEAD: key || 4-byte salt)");
+  app.add_option("--key-out", f.key_out, "Outbound encryption key, hex");
+  app.add_option("--integ", f.integ, "Integrity algorithm for CBC: sha256, sha384, sha512");
+  app.add_option("--integ-key-in", f.integ_key_in, "Inbound integrity key, hex");
+  app.add_option("--integ-key-out", f.integ_key_out, "Outbound integrity key, hex");
+  app.add_option("--keys", f.keys, "ikekit key log (ike-up --keylog): take the keys of --spi-in/--spi-out from it");
+  app.add_flag("--udp-encap,!--no-udp-encap", f.udp_encap,
+               "ESP in UDP port 4500 (RFC 3948, default) or raw ESP, IP protocol 50");
+  app.add_option("--port", f.port, "UDP port for encapsulated ESP (default 4500)")->check(CLI::Range(1, 65535));
+  app.add_option("--mode", f.mode, "tunnel (default) or transport");
+  app.add_option("--tun-name", f.tun_name, "TUN device name (default: the kernel picks tunN)");
+  app.add_option("--tun-addr", f.tun_addr, "Address of the TUN device, CIDR; repeatable");
+  app.add_option("--route", f.routes, "Route this prefix through the tunnel; repeatable");
+  app.add_option("--mtu", f.mtu, "TUN device MTU (default 1400)")->check(CLI::Range(576, 9000));
+  app.add_option("--replay-window", f.replay_window, "Anti-replay window in packets (default 1024)")
+      ->check(CLI::Range(0, 65536));
+  app.add_option("--stats-interval", f.stats_interval, "Print a stats line this often (e.g. 10s)");
+}
+
+Result<Options> make_options(const Flags& f) {
+  Options o;
+  o.common = f.common;
+  if (f.backend == "tun") o.backend = Backend::tun;
+  else if (f.backend == "xfrm") o.backend = Backend::xfrm;
+  else return usage("--backend", "\"" + f.backend + "\": expected tun or xfrm");
+
+  auto local = parse_addr(f.local, "--local");
+  if (!local) return local.error();
+  auto remote = parse_addr(f.remote, "--remote");
+  if (!remote) return remote.error();
+  if (local->family() != remote->family())
+    return usage("--remote", "\"" + f.remote + "\": not the same address family as --local " + f.local);
+  o.sa.local = *local;
+  o.sa.remote = *remote;
+
+  if (f.spi_in.empty()) return usage("--spi-in", "is required: the inbound SPI in hex");
+  if (f.spi_out.empty()) return usage("--spi-out", "is required: the outbound SPI in hex");
+  auto spi_in = parse_spi(f.spi_in, "--spi-in");
+  if (!spi_in) return spi_in.error();
+  auto spi_out = parse_spi(f.spi_out, "--spi-out");
+  if (!spi_out) return spi_out.error();
+  o.sa.in.spi = *spi_in;
+  o.sa.out.spi = *spi_out;
+
+  if (f.mode == "tunnel") o.sa.mode = EspMode::tunnel;
+  else if (f.mode == "transport") o.sa.mode = EspMode::transport;
+  else return usage("--mode", "\"" + f.mode + "\": expected tunnel or transport");
+
+  o.sa.udp_encap = f.udp_encap;
+  o.sa.local_port = o.sa.remote_port = uint16_t(f.port);
+  o.sa.replay_window = uint32_t(f.replay_window);
+  o.mtu = uint32_t(f.mtu);
+
+  auto addrs = parse_prefixes(f.tun_addr, "--tun-addr");
+  if (!addrs) return addrs.error();
+  o.tun_addr = *addrs;
+  auto routes = parse_prefixes(f.routes, "--route");
+  if (!routes) return routes.error();
+  o.routes = *routes;
+  if (f.tun_name.size() > 15)
+    return usage("--tun-name", "\"" + f.tun_name + "\": at most 15 characters");
+  o.tun_name = f.tun_name;
+  if (o.backend == Backend::xfrm && !f.tun_name.empty())
+    return usage("--tun-name", "only with --backend tun");
+
+  // Traffic selectors (RFC 4301 4.4.1): ours are the TUN networks, the peer's the
+  // routes. Transport mode protects the two hosts themselves.
+  if (o.sa.mode == EspMode::tunnel) {
+    for (const Prefix& p : o.tun_addr) o.sa.local_ts.push_back(network_of(p));
+    o.sa.remote_ts = o.routes;
+  }
+
+  if (!f.stats_interval.empty()) {
+    auto d = cli::parse_duration(f.stats_interval, "--stats-interval");
+    if (!d) return d.error();
+    if (d->count() <= 0) return usage("--stats-interval", "\"" + f.stats_interval + "\": must be positive");
+    o.stats_interval = *d;
+  }
+
+  KeyFlags kf{f.cipher, f.key_in, f.key_out, f.integ, f.integ_key_in, f.integ_key_out};
+  if (!f.keys.empty()) {
+    o.keys_file = f.keys;
+    if (auto r = keys_from_file(f.keys, kf, o.sa); !r) return r.error();
+  } else if (auto r = keys_from_flags(kf, o.sa); !r) {
+    return r.error();
+  }
+  if (auto v = io::dataplane::validate_child_sa(o.sa); !v) {
+    Error e = v.error();
+    e.code = Errc::usage;
+    if (e.field.rfind("in.", 0) == 0) e.field = f.keys.empty() ? "--key-in" : "--keys";
+    else if (e.field.rfind("out.", 0) == 0) e.field = f.keys.empty() ? "--key-out" : "--keys";
+    return e;
+  }
+  return o;
+}
+
+}  // namespace esp_tunnel

@@ -1,0 +1,57 @@
+// esp-tunnel's command line: the flags (esp-tunnel(8)) and their conversion into a
+// data plane configuration. Every error is Errc::usage naming the flag.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "base/time.hpp"
+#include "cli/app.hpp"
+#include "io/dataplane/child_sa.hpp"
+
+namespace esp_tunnel {
+
+enum class Backend { tun, xfrm };
+
+// The flags as typed.
+struct Flags {
+  ikekit::cli::CommonOptions common;
+  std::string backend = "tun";
+  std::string local, remote;
+  std::string spi_in, spi_out;
+  std::string cipher, key_in, key_out;
+  std::string integ, integ_key_in, integ_key_out;
+  std::string keys;
+  bool udp_encap = true;
+  int port = 4500;
+  std::string mode = "tunnel";
+  std::string tun_name;
+  std::vector<std::string> tun_addr;
+  std::vector<std::string> routes;
+  int mtu = 1400;
+  long replay_window = 1024;
+  std::string stats_interval;
+};
+
+// What the tool runs with, checked.
+struct Options {
+  ikekit::cli::CommonOptions common;
+  Backend backend = Backend::tun;
+  ikekit::io::dataplane::ChildSaSpec sa;  // keys, endpoints, mode, selectors
+  std::string tun_name;
+  std::vector<ikekit::io::Prefix> tun_addr;
+  std::vector<ikekit::io::Prefix> routes;
+  uint32_t mtu = 1400;
+  std::optional<ikekit::Duration> stats_interval;
+  std::string keys_file;  // "" when keys came from flags
+};
+
+void add_flags(CLI::App& app, Flags& f);
+ikekit::Result<Options> make_options(const Flags& f);
+
+std::string_view backend_name(Backend b);
+
+}  // namespace esp_tunnel

@@ -1,0 +1,166 @@
+#include "run.hpp"
+
+#include <signal.h>
+
+#include <functional>
+#include <iostream>
+
+#include "cli/report.hpp"
+#include "io/dataplane/tun_dataplane.hpp"
+#include "io/dataplane/xfrm_dataplane.hpp"
+#include "io/event_loop.hpp"
+#include "report_json.hpp"
+
+using namespace ikekit;
+using namespace ikekit::io::dataplane;
+
+namespace esp_tunnel {
+
+namespace {
+
+constexpr const char* kTool = "esp-tunnel";
+// How often the loop looks whether a data plane thread stopped on an error.
+constexpr Duration kHealthCheck = std::chrono::milliseconds(250);
+
+struct Hooks {
+  std::function<Result<DataplaneStats>()> stats;
+  std::function<std::optional<Error>()> failure;
+};
+
+// The event loop of the main thread: signals, stats deadlines, health checks. The
+// signal mask is set up before the data plane threads start (they inherit it), so
+// SIGTERM/SIGINT/SIGUSR1 always reach the signalfd here.
+int loop(io::EventLoop& ev, const Options& o, json::JsonOutput& out, const Hooks& b) {
+  const TimePoint t0 = io::EventLoop::now();
+  auto uptime = [&](TimePoint now) { return std::chrono::duration<double>(now - t0).count(); };
+  auto print = [&](std::string_view reason, TimePoint now) -> bool {
+    auto s = b.stats();
+    if (!s) {
+      cli::report_error(kTool, s.error(), cli::kExitFailure);
+      return false;
+    }
+    out.write(stats_json(*s, reason, uptime(now)));
+    return true;
+  };
+  std::optional<TimePoint> next_stats;
+  if (o.stats_interval) next_stats = t0 + *o.stats_interval;
+  TimePoint next_check = t0 + kHealthCheck;
+  int rc = cli::kExitOk;
+  bool stopping = false;
+  auto sig = ev.on_signals({SIGINT, SIGTERM, SIGUSR1}, [&](int signo, TimePoint now) {
+    if (signo == SIGUSR1) {
+      if (!print("signal", now)) rc = cli::kExitFailure;
+      return;
+    }
+    stopping = true;
+    ev.stop();
+  });
+  if (!sig) return cli::report_error(kTool, sig.error());
+  ev.set_deadline(
+      [&]() -> std::optional<TimePoint> {
+        return next_stats && *next_stats < next_check ? *next_stats : next_check;
+      },
+      [&](TimePoint now) {
+        if (next_stats && now >= *next_stats) {
+          if (!print("interval", now)) rc = cli::kExitFailure;
+          while (*next_stats <= now) *next_stats += *o.stats_interval;
+        }
+        if (now >= next_check) {
+          next_check = now + kHealthCheck;
+          if (auto f = b.failure()) {
+            cli::report_error(kTool, *f, cli::kExitFailure);
+            rc = cli::kExitFailure;
+            ev.stop();
+          }
+        }
+      });
+  if (auto r = ev.run(); !r) {
+    cli::report_error(kTool, r.error(), cli::kExitFailure);
+    rc = cli::kExitFailure;
+  }
+  (void)stopping;
+  if (!print("exit", io::EventLoop::now()) && rc == cli::kExitOk) rc = cli::kExitFailure;
+  return rc;
+}
+
+}  // namespace
+
+int run_tun(const Options& o, json::JsonOutput& out) {
+  auto ev = io::EventLoop::create();
+  if (!ev) return cli::report_error(kTool, ev.error());
+  TunDataplaneOptions to;
+  to.tun.name = o.tun_name;
+  to.tun_config.mtu = o.mtu;
+  to.tun_config.addresses = o.tun_addr;
+  to.tun_config.routes = o.routes;
+  to.local = o.sa.local;
+  to.udp_encap = o.sa.udp_encap;
+  to.port = o.sa.local_port;
+  auto dp = TunDataplane::create(to);
+  if (!dp) return cli::report_error(kTool, dp.error());
+  if (auto r = (*dp)->install_child_sa(o.sa); !r)
+    return cli::report_error(kTool, r.error(), cli::kExitUsage);
+
+  Hooks b;
+  b.stats = [&]() -> Result<DataplaneStats> { return (*dp)->stats(); };
+  b.failure = [&] { return (*dp)->failure(); };
+  // Signals first (the threads inherit the blocked mask), then the threads.
+  io::EventLoop& loop_ref = *ev;
+  int rc = cli::kExitOk;
+  bool started = false;
+  auto wrapped = [&]() {
+    auto st = (*dp)->start();
+    if (!st) {
+      rc = cli::report_error(kTool, st.error());
+      return false;
+    }
+    started = true;
+    out.write(started_json(o, (*dp)->device(), cli::version_line(kTool)));
+    return true;
+  };
+  // on_signals is installed inside loop(); block the signals now so the data plane
+  // threads created by start() never take them.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  if (!wrapped()) return rc;
+  rc = loop(loop_ref, o, out, b);
+  (*dp)->stop();
+  return rc;
+}
+
+int run_xfrm(const Options& o, json::JsonOutput& out) {
+  auto ev = io::EventLoop::create();
+  if (!ev) return cli::report_error(kTool, ev.error());
+  XfrmDataplaneOptions xo;
+  xo.local = o.sa.local;
+  xo.udp_encap = o.sa.udp_encap;
+  xo.port = o.sa.local_port;
+  auto dp = XfrmDataplane::open(xo);
+  if (!dp) return cli::report_error(kTool, dp.error());
+  io::dataplane::ChildSaSpec spec = o.sa;
+  if (spec.mode == EspMode::tunnel) {
+    // The kernel needs selectors: our TUN-less side is the --tun-addr networks (or
+    // this host), the peer's the --route prefixes (or the peer).
+    spec.local_ts = o.sa.local_ts;
+    spec.remote_ts = o.sa.remote_ts;
+  }
+  if (auto r = dp->install_child_sa(spec); !r) {
+    Error e = r.error();
+    return cli::report_error(kTool, e, e.code == Errc::environment ? cli::kExitEnvironment
+                                                                   : cli::exit_code_for(e));
+  }
+  out.write(started_json(o, "", cli::version_line(kTool)));
+  Hooks b;
+  b.stats = [&]() { return dp->stats(); };
+  b.failure = []() -> std::optional<Error> { return std::nullopt; };
+  int rc = loop(*ev, o, out, b);
+  if (auto r = dp->remove_all(); !r) {
+    cli::report_error(kTool, r.error(), cli::kExitFailure);
+    rc = cli::kExitFailure;
+  }
+  return rc;
+}
+
+}  // namespace esp_tunnel
