@@ -1,0 +1,178 @@
+// RFC 7296 2.15, 3.6-3.8 and RFC 7427: certificate authentication with the test PKI
+// (tests/data/pki, see its README).
+//
+//   HDR, SAi1, KEi, Ni, N(SIGNATURE_HASH_ALGORITHMS)  -->
+//                     <--  HDR, SAr1, KEr, Nr, CERTREQ, N(SIGNATURE_HASH_ALGORITHMS)
+//   HDR, SK {IDi, CERT, CERTREQ, IDr, AUTH(14), SAi2, TSi, TSr}  -->
+//                     <--  HDR, SK {IDr, CERT, AUTH(14), SAr2, TSi, TSr}
+//
+// The RSA certificate makes IKE_AUTH big enough to need RFC 7383 fragments when the
+// fragment size is small.
+#include <catch2/catch.hpp>
+
+#include "sim.hpp"
+
+using namespace ikekit;
+using namespace ikekit::ike;
+using namespace ikekit::ike::test;
+
+namespace {
+
+std::string pki(const std::string& f) { return std::string(IKEKIT_TEST_DATA) + "/pki/" + f; }
+
+std::shared_ptr<const crypto::CertStore> store(const std::string& ca) {
+  auto s = std::make_shared<crypto::CertStore>();
+  REQUIRE(s->add_file(pki(ca)));
+  return s;
+}
+
+PeerConfig cert_peer(std::string name, std::string_view local, std::string_view remote,
+                     const std::string& id, const std::vector<std::string>& certs,
+                     const std::string& key, const std::string& ca) {
+  auto p = psk_peer(std::move(name), local, remote);
+  p.psk = SecretBytes();
+  p.local_auth = p.remote_auth = AuthMethodKind::pubkey;
+  p.local_id = *Identity::parse(id);
+  p.remote_id.reset();
+  for (auto& c : certs) {
+    auto loaded = crypto::Certificate::load_file(pki(c));
+    REQUIRE(loaded);
+    for (auto& x : *loaded) p.local_certs.push_back(x);
+  }
+  auto k = crypto::PrivateKey::load_pem_file(pki(key));
+  REQUIRE(k);
+  p.private_key = std::make_shared<const crypto::PrivateKey>(std::move(*k));
+  p.cas = store(ca);
+  return p;
+}
+
+// Engine time -> wall clock: 30 days after the end entity's notBefore.
+Duration offset_for(const Net& net, const std::string& cert, std::chrono::hours after = std::chrono::hours(24 * 30)) {
+  auto c = crypto::Certificate::load_file(pki(cert));
+  auto nb = std::chrono::seconds(c->at(0).not_before_time());
+  return std::chrono::duration_cast<Duration>(nb + after) - net.now.time_since_epoch();
+}
+
+struct CertPair {
+  PeerConfig l = cert_peer("home", "10.0.0.1", "10.0.0.2", "moon.ikekit.test", {"ee-rsa.crt"}, "ee-rsa.key", "ca-p256.crt");
+  PeerConfig r = cert_peer("gw", "10.0.0.2", "10.0.0.1", "sun.ikekit.test", {"ee-p256.crt"}, "ee-p256.key", "ca-rsa.crt");
+  Config lc, rc;
+  std::chrono::hours after{24 * 30};
+  Pair make() {
+    lc.peers = {l};
+    rc.peers = {r};
+    Net probe;
+    lc.wall_clock_offset = rc.wall_clock_offset = offset_for(probe, "ee-rsa.crt", after);
+    return Pair(lc, rc);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("certificates: RSA and ECDSA end entities with Digital Signature (method 14)", "[engine][cert]") {
+  CertPair cp;
+  Pair p = cp.make();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  auto lu = p.left->all<IkeSaUp>()[0], ru = p.right->all<IkeSaUp>()[0];
+  CHECK(lu.remote_id.to_string() == "sun.ikekit.test");
+  CHECK(ru.remote_id.to_string() == "moon.ikekit.test");
+  CHECK(lu.local_auth.find("rsa") != std::string::npos);
+  CHECK(lu.remote_auth.find("ecdsa") != std::string::npos);
+  CHECK(ru.remote_auth == lu.local_auth);
+}
+
+TEST_CASE("certificates: a chain with an intermediate CA", "[engine][cert]") {
+  CertPair cp;
+  cp.l = cert_peer("home", "10.0.0.1", "10.0.0.2", "carol.ikekit.test", {"ee-p384.crt", "int-p384.crt"},
+                   "ee-p384.key", "ca-p256.crt");
+  cp.r.cas = store("ca-p384.crt");
+  Pair p = cp.make();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  CHECK(p.right->all<IkeSaUp>()[0].remote_id.to_string() == "carol.ikekit.test");
+}
+
+TEST_CASE("certificates: Ed25519 (RFC 8420)", "[engine][cert]") {
+  CertPair cp;
+  cp.l = cert_peer("home", "10.0.0.1", "10.0.0.2", "dave.ikekit.test", {"ee-ed25519.crt"}, "ee-ed25519.key",
+                   "ca-p256.crt");
+  cp.r.cas = store("ca-ed25519.crt");
+  Pair p = cp.make();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  CHECK(p.right->all<IkeSaUp>()[0].remote_auth == "ed25519");
+}
+
+TEST_CASE("certificates: unknown CA -> Failure(cert) and AUTHENTICATION_FAILED", "[engine][cert]") {
+  CertPair cp;
+  cp.r.cas = store("ca-p384.crt");
+  Pair p = cp.make();
+  p.initiate();
+  p.net.run_for(30s);
+  auto rf = p.right->all<Failure>();
+  REQUIRE(rf.size() == 1);
+  CHECK(rf[0].step == "cert");
+  CHECK(rf[0].offered == std::vector<std::string>{"C=CH, O=ikekit test, CN=moon.ikekit.test"});
+  auto lf = p.left->all<Failure>();
+  REQUIRE(lf.size() == 1);
+  CHECK(lf[0].notify == wire::NotifyType::authentication_failed);
+}
+
+TEST_CASE("certificates: expired at the engine's wall time", "[engine][cert]") {
+  CertPair cp;
+  cp.after = std::chrono::hours(24 * 365 * 11);
+  Pair p = cp.make();
+  p.initiate();
+  p.net.run_for(30s);
+  auto rf = p.right->all<Failure>();
+  REQUIRE(rf.size() == 1);
+  CHECK(rf[0].step == "cert");
+  CHECK(rf[0].reason.find("expired") != std::string::npos);
+}
+
+TEST_CASE("certificates: the identity is not in the certificate", "[engine][cert][id]") {
+  CertPair cp;
+  cp.l.local_id = *Identity::parse("mars.ikekit.test");
+  Pair p = cp.make();
+  p.initiate();
+  p.net.run_for(30s);
+  auto rf = p.right->all<Failure>();
+  REQUIRE(rf.size() == 1);
+  CHECK(rf[0].step == "id");
+}
+
+TEST_CASE("RFC 7383: IKE_AUTH fragmented both ways and reassembled", "[engine][fragments][cert]") {
+  CertPair cp;
+  cp.l.fragment_size = 500;
+  cp.r.fragment_size = 500;
+  Pair p = cp.make();
+  size_t biggest = 0;
+  p.net.tap = [&](Bytes& d, const Transmit&) {
+    biggest = std::max(biggest, d.size());
+    return true;
+  };
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  CHECK(p.left->engine->stats().fragments_sent >= 3);
+  CHECK(p.right->engine->stats().fragments_sent >= 2);
+  CHECK(p.right->engine->stats().fragments_received == p.left->engine->stats().fragments_sent);
+  CHECK(biggest <= 500);
+}
+
+TEST_CASE("RFC 7383: fragments under loss, duplication and reordering", "[engine][fragments]") {
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    CertPair cp;
+    cp.l.fragment_size = cp.r.fragment_size = 400;
+    cp.lc.retransmit_timeout = cp.rc.retransmit_timeout = 1s;
+    cp.lc.retransmit_tries = cp.rc.retransmit_tries = 10;
+    Pair p = cp.make();
+    p.net.rng = SeededRng(seed);
+    p.net.loss = 0.2;
+    p.net.duplicate = 0.1;
+    p.net.reorder = 0.5;
+    p.initiate();
+    INFO("seed " << seed);
+    REQUIRE(p.net.run_until([&] { return p.both_up(); }, 600s));
+  }
+}
