@@ -173,6 +173,28 @@ PY
       ok "xfrm backend: exit 3, $(grep -o 'the kernel lacks[^"]*' "$WORK/xfrm.out" | head -1)"
     fi
     ;;
+  measure)
+    # Not a ctest entry: throughput and RTT through the tunnel and over the bare veth.
+    require_root_tools iperf3 ping
+    setup_namespaces
+    make_keys "${ARG:-aes256gcm16}"
+    # shellcheck disable=SC2046
+    start_tunnel left $(key_args left)
+    # shellcheck disable=SC2046
+    start_tunnel right $(key_args right)
+    ip netns exec "$RIGHT" iperf3 -s -D -I "$WORK/iperf.pid" >/dev/null 2>&1
+    sleep 0.5
+    PIDS+=("$(cat "$WORK/iperf.pid")")
+    for target in "$R_IN" "$R_OUT"; do
+      ip netns exec "$LEFT" iperf3 -c "$target" -t "${ARG2:-5}" -J >"$WORK/m.json" 2>&1
+      python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]; print(sys.argv[2], "%.2f Gbit/s" % (e["sum_received"]["bits_per_second"]/1e9), "retransmits", e["sum_sent"].get("retransmits"))' "$WORK/m.json" "iperf3 to $target:"
+      ip netns exec "$LEFT" ping -q -c 20 -i 0.05 "$target" | tail -1
+    done
+    stop_tunnel left
+    stop_tunnel right
+    tail -n 1 "$WORK/left.out"
+    tail -n 1 "$WORK/right.out"
+    ;;
   *) fail "unknown scenario $SCENARIO" ;;
 esac
 exit 0
