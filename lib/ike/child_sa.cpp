@@ -21,30 +21,40 @@ std::vector<TsSpec> Engine::Impl::default_ts(const std::vector<TsSpec>& cfg, con
 
 void Engine::Impl::write_child_request(wire::PayloadWriter& w, const ChildConfig& cfg, uint32_t spi_in,
                                        const std::vector<TsSpec>& ts_i, const std::vector<TsSpec>& ts_r,
-                                       const crypto::TransformInfo* pfs_ke, std::vector<Bytes>& storage) {
+                                       const crypto::KeyExchange* pfs, ByteView nonce,
+                                       std::vector<Bytes>& storage) {
   if (cfg.mode == ChildMode::transport) add_notify(w, NotifyType::use_transport_mode);
   storage.emplace_back(4);
   store_be32(storage.back().data(), spi_in);
   ByteView spi = storage.back();
-  w.add(PayloadType::sa, encode_proposals(cfg.esp_proposals, wire::ProtocolId::esp, spi, pfs_ke, pfs_ke != nullptr));
+  // The first Child SA (IKE_AUTH) never carries KE transforms (RFC 7296 1.2); with
+  // CREATE_CHILD_SA they are sent when PFS is configured.
+  bool with_ke = !nonce.empty();
+  w.add(PayloadType::sa, encode_proposals(cfg.esp_proposals, wire::ProtocolId::esp, spi,
+                                          pfs ? &pfs->info() : nullptr, with_ke));
+  if (!nonce.empty()) w.add(PayloadType::nonce, wire::NoncePayload{nonce});
+  if (pfs) w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(pfs->info().id), pfs->public_value()});
   w.add(PayloadType::tsi, to_payload(ts_i, storage));
   w.add(PayloadType::tsr, to_payload(ts_r, storage));
 }
 
-void Engine::Impl::write_child_answer(wire::PayloadWriter& w, const ChildSa& c, std::vector<Bytes>& storage) {
+void Engine::Impl::write_child_answer(wire::PayloadWriter& w, const ChildSa& c, const crypto::KeyExchange* pfs,
+                                      ByteView nonce, std::vector<Bytes>& storage) {
   if (c.mode == ChildMode::transport) add_notify(w, NotifyType::use_transport_mode);
   storage.emplace_back(4);
   store_be32(storage.back().data(), c.spi_in);
   w.add(PayloadType::sa, encode_chosen(c.alg, wire::ProtocolId::esp, storage.back()));
+  if (!nonce.empty()) w.add(PayloadType::nonce, wire::NoncePayload{nonce});
+  if (pfs) w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(pfs->info().id), pfs->public_value()});
   // The responder's TSi are the initiator's side: our remote.
   w.add(PayloadType::tsi, to_payload(c.remote_ts, storage));
   w.add(PayloadType::tsr, to_payload(c.local_ts, storage));
 }
 
-Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, const std::string& exchange,
-                                                     bool ignore_ke, const crypto::TransformInfo* ke_hint) {
+Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, const ChildConfig& cfg,
+                                                     const std::string& exchange, bool ignore_ke,
+                                                     const crypto::TransformInfo* ke_hint) {
   ChildAnswer a;
-  const ChildConfig& cfg = sa.peer->child;
   const wire::RawPayload* sa_raw = in.find(PayloadType::sa);
   const wire::RawPayload* tsi_raw = in.find(PayloadType::tsi);
   const wire::RawPayload* tsr_raw = in.find(PayloadType::tsr);

@@ -114,11 +114,12 @@ void Engine::Impl::fail(IkeSa& sa, Failure f) {
 
 void Engine::Impl::remove_sa(IkeSa& sa, const std::string& reason) {
   if (sa.state == IkeSaState::dead) return;
+  if (sa.silent) sa.children.clear();
   for (auto& c : sa.children)
     emit(ChildSaDown{sa.id, c.name, c.spi_in, c.spi_out, reason == "deleted by peer" || reason == "deleted locally" ? reason : "ike_sa_down"});
   sa.children.clear();
-  if (sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying ||
-      sa.state == IkeSaState::deleting || sa.authenticated)
+  if (!sa.silent && (sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying ||
+                     sa.state == IkeSaState::deleting || sa.authenticated))
     emit(IkeSaDown{sa.id, sa.peer ? sa.peer->name : "", sa.spi_i, sa.spi_r, reason});
   sa.state = IkeSaState::dead;
   sa.out.reset();
@@ -457,7 +458,7 @@ const Config& Engine::config() const { return impl_->config; }
 std::vector<IkeSaInfo> Engine::list_sas() const {
   std::vector<IkeSaInfo> v;
   for (auto& [id, sa] : impl_->sas) {
-    if (sa->state == IkeSaState::dead) continue;
+    if (sa->state == IkeSaState::dead || sa->silent) continue;
     IkeSaInfo i;
     i.sa = id;
     i.peer = sa->peer ? sa->peer->name : "";

@@ -145,7 +145,7 @@ struct Engine::Impl {
     std::optional<Failure> failure;
     wire::NotifyType error = wire::NotifyType(0);
   };
-  ChildAnswer answer_child(IkeSa& sa, Inbound& in, const std::string& exchange,
+  ChildAnswer answer_child(IkeSa& sa, Inbound& in, const ChildConfig& cfg, const std::string& exchange,
                            bool ignore_ke, const crypto::TransformInfo* ke_hint);
   std::vector<TsSpec> default_ts(const std::vector<TsSpec>& cfg, const IpAddress& a) const;
   // Derives keys, stores the child and emits ChildSaUp (+ SaKeys).
@@ -153,11 +153,13 @@ struct Engine::Impl {
   bool install_child(IkeSa& sa, ChildSa child, bool exchange_initiator, ByteView g_ir, ByteView ni,
                      ByteView nr, std::optional<uint32_t> rekeyed_spi);
   // Initiator side of a Child SA request: [N(USE_TRANSPORT_MODE)], SA, TSi, TSr.
+  // CREATE_CHILD_SA adds Ni and [KEi] after the SA payload.
   void write_child_request(wire::PayloadWriter& w, const ChildConfig& cfg, uint32_t spi_in,
                            const std::vector<TsSpec>& ts_i, const std::vector<TsSpec>& ts_r,
-                           const crypto::TransformInfo* pfs_ke, std::vector<Bytes>& storage);
+                           const crypto::KeyExchange* pfs, ByteView nonce, std::vector<Bytes>& storage);
   // Responder side: [N(USE_TRANSPORT_MODE)], SA, TSi, TSr for an accepted child.
-  void write_child_answer(wire::PayloadWriter& w, const ChildSa& c, std::vector<Bytes>& storage);
+  void write_child_answer(wire::PayloadWriter& w, const ChildSa& c, const crypto::KeyExchange* pfs,
+                          ByteView nonce, std::vector<Bytes>& storage);
   // Initiator: checks the responder's SA/TS answer; a Failure when unacceptable.
   std::variant<ChildSa, Failure> accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg,
                                                      uint32_t spi_in, const std::vector<TsSpec>& ts_i,
@@ -168,6 +170,10 @@ struct Engine::Impl {
   void start_create_child(IkeSa& sa, const Task& t);
   void on_create_child_request(IkeSa& sa, Inbound& in);
   void on_create_child_response(IkeSa& sa, Inbound& in);
+  // RFC 7296 2.18: the IKE SA `sa` continues with the new SPIs/keys (its SaId stays);
+  // the old one moves to a new silent entry that only finishes the Delete.
+  IkeSa& split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_t new_spi_r, bool we_initiated,
+                              const Chosen& alg, IkeKeys keys);
 
   // --- informational.cpp
   void start_informational(IkeSa& sa, const Task& t);

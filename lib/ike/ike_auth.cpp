@@ -67,7 +67,7 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
     sa.first_child_spi = new_child_spi();
     sa.first_ts_i = default_ts(peer.child.local_ts, sa.local.address);
     sa.first_ts_r = default_ts(peer.child.remote_ts, sa.remote.address);
-    write_child_request(w, peer.child, sa.first_child_spi, sa.first_ts_i, sa.first_ts_r, nullptr, storage);
+    write_child_request(w, peer.child, sa.first_child_spi, sa.first_ts_i, sa.first_ts_r, nullptr, {}, storage);
   }
   auto n = w.finish();
   if (!n) return fail(sa, failure(sa, "ike_auth", "config", n.error().message));
@@ -145,8 +145,8 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
 
   ChildAnswer child;
   if (in.find(PayloadType::sa)) {
-    child = answer_child(sa, in, "ike_auth", true, nullptr);
-    if (child.child) write_child_answer(w, *child.child, storage);
+    child = answer_child(sa, in, sa.peer->child, "ike_auth", true, nullptr);
+    if (child.child) write_child_answer(w, *child.child, nullptr, {}, storage);
     else add_notify(w, child.error);
   }
   auto n = w.finish();

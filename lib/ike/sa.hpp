@@ -19,6 +19,13 @@
 
 namespace ikekit::ike {
 
+// The nonces of a CREATE_CHILD_SA that rekeyed a Child SA, kept on the old SA to settle
+// a simultaneous rekey (RFC 7296 2.8.1).
+struct RekeyRecord {
+  Bytes ni, nr;
+  uint32_t new_spi_in = 0;
+};
+
 struct ChildSa {
   std::string name;
   ChildConfig cfg;
@@ -30,6 +37,7 @@ struct ChildSa {
   std::optional<TimePoint> rekey_at, expire_at;
   bool rekeyed = false;   // replaced by a newer SA; deleted once the new one is up
   bool deleting = false;  // our Delete is outstanding
+  std::optional<RekeyRecord> peer_rekey;  // the peer rekeyed it while our rekey was in flight
 };
 
 // What one outstanding request of ours is for.
@@ -117,6 +125,7 @@ struct IkeSa {
 
   Identity remote_id;
   bool authenticated = false;
+  bool silent = false;  // an old, rekeyed IKE SA: finishes its Delete without events
   std::string local_auth_desc, remote_auth_desc;
 
   // The first Child SA (IKE_AUTH).

@@ -1,0 +1,191 @@
+// RFC 7296 1.3, 2.8, 2.8.1, 2.17, 2.18: CREATE_CHILD_SA.
+//
+//   Rekey a Child SA:
+//   HDR, SK {N(REKEY_SA), SA, Ni, [KEi], TSi, TSr}  -->
+//                                 <--  HDR, SK {SA, Nr, [KEr], TSi, TSr}
+//   HDR, SK {D(ESP, old)}  -->
+//                                 <--  HDR, SK {D(ESP, old')}
+//
+//   Rekey the IKE SA:
+//   HDR, SK {SA, Ni, KEi}  -->
+//                                 <--  HDR, SK {SA, Nr, KEr}
+//   (old IKE SA) HDR, SK {D(IKE)}  -->
+//                                 <--  HDR, SK {}
+#include <catch2/catch.hpp>
+
+#include "sim.hpp"
+
+using namespace ikekit;
+using namespace ikekit::ike;
+using namespace ikekit::ike::test;
+
+namespace {
+SaId sa_of(Node* n) { return n->all<IkeSaUp>().at(0).sa; }
+
+const ChildSaKeys* child_keys(Node* n, uint32_t spi_in) {
+  for (auto& e : n->events)
+    if (auto* k = std::get_if<SaKeys>(&e))
+      if (auto* c = std::get_if<ChildSaKeys>(&k->keys); c && c->spi_in == spi_in) return c;
+  return nullptr;
+}
+
+Pair up_pair(std::string_view esp = "aes256gcm16", uint64_t seed = 1) {
+  auto l = config_with(psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256", esp));
+  auto r = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256", esp));
+  l.emit_keys = r.emit_keys = true;
+  l.retransmit_timeout = r.retransmit_timeout = 1s;
+  l.retransmit_tries = r.retransmit_tries = 10;
+  return Pair(l, r, seed);
+}
+
+void check_paired(Node* a, Node* b, uint32_t a_spi_in) {
+  const ChildSaKeys* ka = child_keys(a, a_spi_in);
+  REQUIRE(ka);
+  const ChildSaKeys* kb = child_keys(b, ka->spi_out);
+  REQUIRE(kb);
+  CHECK(kb->spi_out == a_spi_in);
+  CHECK(equal_bytes(ka->encr_in.reveal(), kb->encr_out.reveal()));
+  CHECK(equal_bytes(ka->encr_out.reveal(), kb->encr_in.reveal()));
+}
+}  // namespace
+
+TEST_CASE("rekey a Child SA without PFS: new SPIs, keys paired, old SA deleted", "[engine][create_child_sa][rekey]") {
+  Pair p = up_pair();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  uint32_t old_in = p.left->all<ChildSaUp>()[0].spi_in;
+  REQUIRE(p.left->engine->rekey_child(sa_of(p.left), old_in, p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }));
+  auto lu = p.left->all<ChildSaUp>();
+  REQUIRE(lu.size() == 2);
+  CHECK(lu[1].rekeyed_spi_in == old_in);
+  CHECK(lu[1].spi_in != old_in);
+  auto lr = p.left->all<ChildSaRekeyed>(), rr = p.right->all<ChildSaRekeyed>();
+  REQUIRE(lr.size() == 1);
+  REQUIRE(rr.size() == 1);
+  CHECK(lr[0].new_spi_in == rr[0].new_spi_out);
+  CHECK(p.left->all<ChildSaDown>()[0].reason == "rekeyed");
+  CHECK(p.right->all<ChildSaDown>()[0].reason == "rekeyed");
+  check_paired(p.left, p.right, lu[1].spi_in);
+  auto sas = p.left->engine->list_sas();
+  REQUIRE(sas[0].children.size() == 1);
+  CHECK(sas[0].children[0].spi_in == lu[1].spi_in);
+  CHECK(p.right->engine->list_sas()[0].children.size() == 1);
+}
+
+TEST_CASE("rekey a Child SA with PFS (KE in CREATE_CHILD_SA)", "[engine][create_child_sa][rekey]") {
+  Pair p = up_pair("aes128gcm16-ecp256");
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  // The first Child SA ignores the KE transform (RFC 7296 1.2).
+  uint32_t old_in = p.right->all<ChildSaUp>()[0].spi_in;
+  REQUIRE(p.right->engine->rekey_child(sa_of(p.right), old_in, p.net.now));  // from the responder
+  REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }));
+  auto ru = p.right->all<ChildSaUp>();
+  REQUIRE(ru.size() == 2);
+  check_paired(p.right, p.left, ru[1].spi_in);
+  CHECK(p.left->count<Failure>() == 0);
+}
+
+TEST_CASE("an additional Child SA with other traffic selectors", "[engine][create_child_sa]") {
+  Pair p = up_pair();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  ChildConfig c = p.left->engine->config().peers[0].child;
+  c.name = "second";
+  REQUIRE(p.left->engine->create_child(sa_of(p.left), c, p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaUp>() == 2 && p.right->count<ChildSaUp>() == 2; }));
+  auto lu = p.left->all<ChildSaUp>();
+  CHECK(lu[1].name == "second");
+  CHECK_FALSE(lu[1].rekeyed_spi_in);
+  check_paired(p.left, p.right, lu[1].spi_in);
+  CHECK(p.left->engine->list_sas()[0].children.size() == 2);
+}
+
+TEST_CASE("rekey the IKE SA: new SPIs and keys, same SaId, Child SAs kept, old IKE SA deleted", "[engine][create_child_sa][rekey]") {
+  Pair p = up_pair();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  SaId id = sa_of(p.left);
+  auto before = p.left->all<IkeSaUp>()[0];
+  REQUIRE(p.left->engine->rekey_ike(id, p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaRekeyed>() == 1 && p.right->count<IkeSaRekeyed>() == 1; }));
+  p.net.run_for(5s);
+  auto lr = p.left->all<IkeSaRekeyed>()[0], rr = p.right->all<IkeSaRekeyed>()[0];
+  CHECK(lr.sa == id);
+  CHECK(lr.old_spi_i == before.spi_i);
+  CHECK(lr.new_spi_i == rr.new_spi_i);
+  CHECK(lr.new_spi_r == rr.new_spi_r);
+  CHECK(lr.new_spi_i != before.spi_i);
+  CHECK(p.left->count<IkeSaDown>() == 0);
+  CHECK(p.right->count<IkeSaDown>() == 0);
+  CHECK(p.left->count<ChildSaDown>() == 0);
+  auto sas = p.left->engine->list_sas();
+  REQUIRE(sas.size() == 1);
+  CHECK(sas[0].spi_i == lr.new_spi_i);
+  CHECK(sas[0].children.size() == 1);
+  CHECK(p.right->engine->list_sas().size() == 1);
+  // The new IKE SA works: rekey a Child SA over it, then delete it.
+  uint32_t old_in = p.left->all<ChildSaUp>()[0].spi_in;
+  REQUIRE(p.left->engine->rekey_child(id, old_in, p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.right->count<ChildSaDown>() == 1; }));
+  REQUIRE(p.right->engine->terminate(sa_of(p.right), p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaDown>() == 1; }));
+  CHECK(p.left->count<Failure>() == 0);
+  CHECK(p.right->count<Failure>() == 0);
+}
+
+TEST_CASE("rekey the IKE SA from the responder: it becomes the initiator of the new SA", "[engine][create_child_sa][rekey]") {
+  Pair p = up_pair();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  REQUIRE(p.right->engine->rekey_ike(sa_of(p.right), p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaRekeyed>() == 1 && p.right->count<IkeSaRekeyed>() == 1; }));
+  p.net.run_for(5s);
+  CHECK(p.right->engine->list_sas()[0].initiator);
+  CHECK_FALSE(p.left->engine->list_sas()[0].initiator);
+  REQUIRE(p.left->engine->send_dpd(sa_of(p.left), p.net.now));
+  p.net.run_for(5s);
+  CHECK(p.left->engine->stats().retransmissions == 0);
+  CHECK(p.left->count<IkeSaDown>() == 0);
+}
+
+TEST_CASE("simultaneous Child SA rekey: one new SA survives on both sides (RFC 7296 2.8.1)", "[engine][create_child_sa][collision]") {
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    INFO("seed " << seed);
+    Pair p = up_pair("aes256gcm16", seed);
+    p.initiate();
+    REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+    uint32_t l_in = p.left->all<ChildSaUp>()[0].spi_in;
+    uint32_t r_in = p.right->all<ChildSaUp>()[0].spi_in;
+    REQUIRE(p.left->engine->rekey_child(sa_of(p.left), l_in, p.net.now));
+    REQUIRE(p.right->engine->rekey_child(sa_of(p.right), r_in, p.net.now));
+    p.net.run_for(30s);
+    auto ls = p.left->engine->list_sas(), rs = p.right->engine->list_sas();
+    REQUIRE(ls.size() == 1);
+    REQUIRE(rs.size() == 1);
+    REQUIRE(ls[0].children.size() == 1);
+    REQUIRE(rs[0].children.size() == 1);
+    CHECK(ls[0].children[0].spi_in == rs[0].children[0].spi_out);
+    CHECK(ls[0].children[0].spi_in != l_in);
+    check_paired(p.left, p.right, ls[0].children[0].spi_in);
+  }
+}
+
+TEST_CASE("lifetimes: Child SA and IKE SA rekeyed by their soft limits", "[engine][create_child_sa][lifetime]") {
+  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2");
+  l.child.lifetimes = Lifetimes{60s, 90s, 10s};
+  l.ike_lifetimes = Lifetimes{200s, 300s, 10s};
+  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1");
+  r.child.lifetimes = Lifetimes{0s, 0s, 0s};
+  Pair p(config_with(l), config_with(r));
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  p.net.run_for(250s);
+  CHECK(p.left->count<ChildSaRekeyed>() >= 4);
+  CHECK(p.left->count<IkeSaRekeyed>() == 1);
+  CHECK(p.left->count<IkeSaDown>() == 0);
+  CHECK(p.left->count<Failure>() == 0);
+  CHECK(p.left->engine->list_sas()[0].children.size() == 1);
+  CHECK(p.right->engine->list_sas()[0].children.size() == 1);
+}
