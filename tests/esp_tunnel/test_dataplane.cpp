@@ -1,0 +1,204 @@
+// Sans-I/O tests of the data plane helpers and esp-tunnel's option parsing: the
+// ChildSaSpec checks, selector matching, the XFRM states/policies a spec becomes,
+// the headroom/tailroom the TUN path leaves (RFC 4303 2: header + IV before the
+// payload, padding + trailer + ICV after), and flag errors that name the flag.
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "esp/sa.hpp"
+#include "io/dataplane/child_sa.hpp"
+#include "io/dataplane/stats.hpp"
+#include "io/dataplane/tun_dataplane.hpp"
+#include "io/dataplane/xfrm_dataplane.hpp"
+#include "key_material.hpp"
+#include "options.hpp"
+
+using namespace ikekit;
+using namespace ikekit::io;
+using namespace ikekit::io::dataplane;
+
+namespace {
+
+SaKeys keys(uint32_t spi, const char* cipher, const char* integ = nullptr) {
+  SaKeys k;
+  k.spi = spi;
+  k.encr = crypto::find_keyword(crypto::TransformKind::encr, cipher);
+  k.encr_key = SecretBytes(size_t(k.encr->key_len) + k.encr->salt_len);
+  if (integ) {
+    k.integ = crypto::find_keyword(crypto::TransformKind::integ, integ);
+    k.integ_key = SecretBytes(k.integ->key_len);
+  }
+  return k;
+}
+
+ChildSaSpec spec(const char* cipher, const char* integ = nullptr) {
+  ChildSaSpec s;
+  s.in = keys(0xc2000001, cipher, integ);
+  s.out = keys(0xc1000001, cipher, integ);
+  s.local = *IpAddress::parse("10.31.1.1");
+  s.remote = *IpAddress::parse("10.31.1.2");
+  return s;
+}
+
+Prefix pfx(const char* t) { return *Prefix::parse(t); }
+
+}  // namespace
+
+TEST_CASE("validate_child_sa accepts the suites esp-tunnel offers") {
+  for (const char* c : {"aes128gcm16", "aes256gcm16", "chacha20poly1305"})
+    CHECK(validate_child_sa(spec(c)));
+  CHECK(validate_child_sa(spec("aes128", "sha256")));
+  CHECK(validate_child_sa(spec("aes256", "sha512")));
+}
+
+TEST_CASE("validate_child_sa names the field that is wrong") {
+  auto s = spec("aes256gcm16");
+  s.out.encr_key = SecretBytes(32);  // RFC 4106 8.1: the salt is missing
+  auto r = validate_child_sa(s);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().field == "out.encr_key");
+  CHECK(r.error().message.find("36") != std::string::npos);
+
+  s = spec("aes128");  // CBC without integrity
+  CHECK(validate_child_sa(s).error().field == "in.integ");
+  s = spec("aes256gcm16", "sha256");  // AEAD with integrity
+  CHECK(validate_child_sa(s).error().field == "in.integ");
+  s = spec("aes256gcm16");
+  s.in.spi = 255;  // RFC 4303 2.1: reserved
+  CHECK(validate_child_sa(s).error().field == "in.spi");
+  s = spec("aes256gcm16");
+  s.remote = *IpAddress::parse("2001:db8::1");
+  CHECK(validate_child_sa(s).error().field == "remote");
+}
+
+TEST_CASE("prefix_contains matches selectors bit by bit") {
+  auto a = *IpAddress::parse("10.32.1.2");
+  CHECK(prefix_contains(pfx("10.32.1.2/32"), a));
+  CHECK(prefix_contains(pfx("10.32.0.0/16"), a));
+  CHECK(prefix_contains(pfx("10.32.1.0/31"), *IpAddress::parse("10.32.1.1")));
+  CHECK_FALSE(prefix_contains(pfx("10.32.1.0/31"), a));
+  CHECK(prefix_contains(pfx("0.0.0.0/0"), a));
+  CHECK_FALSE(prefix_contains(pfx("::/0"), a));
+  CHECK(prefix_contains(pfx("fd00::/8"), *IpAddress::parse("fd12::1")));
+}
+
+TEST_CASE("the TUN path's headroom and tailroom fit every suite at the largest MTU") {
+  // A packet read at kTxHeadroom into a buffer of kTxHeadroom + mtu + kTxTailroom
+  // bytes must seal in place, and the result must open again.
+  const size_t mtu = 9000;
+  std::vector<uint8_t> buf(kTxHeadroom + mtu + kTxTailroom);
+  struct Suite { const char* c; const char* i; };
+  for (Suite su : {Suite{"aes128gcm16", nullptr}, Suite{"aes256gcm16", nullptr},
+                   Suite{"chacha20poly1305", nullptr}, Suite{"aes128", "sha256"},
+                   Suite{"aes256", "sha512"}}) {
+    INFO(su.c);
+    auto s = spec(su.c, su.i);
+    SeededRng rng(1);
+    auto out = esp::EspSaOut::create(sa_params(s.out, 0), &rng);
+    REQUIRE(out);
+    CHECK(out->overhead().header <= kTxHeadroom);
+    for (size_t len : {size_t(1), size_t(20), size_t(1399), mtu}) {
+      CHECK(out->overhead().trailer(len) <= kTxTailroom);
+      std::fill(buf.begin(), buf.end(), 0);
+      buf[kTxHeadroom] = 0x45;
+      auto sealed = out->seal_in_place(buf, kTxHeadroom, len, esp::kNextHeaderIpv4);
+      REQUIRE(sealed);
+      CHECK(sealed.packet.size() <= len + kMaxOuterOverhead - 40 - 8);  // fits the MTU budget
+      auto in = esp::EspSaIn::create(sa_params(s.out, 64));
+      REQUIRE(in);
+      auto opened = in->open_in_place(sealed.packet);
+      REQUIRE(opened);
+      CHECK(opened.payload.size() == len);
+      CHECK(opened.payload[0] == 0x45);
+    }
+  }
+}
+
+TEST_CASE("XfrmDataplane::plan: inbound and outbound states, out/in/fwd policies") {
+  auto s = spec("aes256gcm16");
+  s.local_ts = {pfx("10.32.1.0/24")};
+  s.remote_ts = {pfx("10.33.0.0/16"), pfx("10.34.0.0/16")};
+  auto p = XfrmDataplane::plan(s, std::nullopt);
+  CHECK(p.sa_in.spi == 0xc2000001);
+  CHECK(p.sa_in.src == s.remote);
+  CHECK(p.sa_in.dst == s.local);
+  CHECK(p.sa_in.replay_window == s.replay_window);
+  CHECK(p.sa_out.spi == 0xc1000001);
+  CHECK(p.sa_out.src == s.local);
+  REQUIRE(p.sa_out.aead);
+  CHECK(p.sa_out.aead->name == kXfrmAesGcm);
+  CHECK(p.sa_out.aead->key.size() == 36);
+  CHECK(p.sa_out.aead->icv_bits == 128);
+  REQUIRE(p.sa_out.encap);
+  CHECK(p.sa_out.encap->sport == 4500);
+  CHECK(p.policies.size() == 6);  // 2 selector pairs x (out, in, fwd)
+  CHECK(p.policies[0].dir == XfrmDir::out);
+  CHECK(p.policies[0].sel.src == pfx("10.32.1.0/24"));
+  CHECK(p.policies[1].dir == XfrmDir::in);
+  CHECK(p.policies[1].sel.src == pfx("10.33.0.0/16"));
+  CHECK(p.policies[2].dir == XfrmDir::fwd);
+
+  auto t = spec("aes128", "sha256");
+  t.mode = EspMode::transport;
+  t.udp_encap = false;
+  auto q = XfrmDataplane::plan(t, std::nullopt);
+  CHECK_FALSE(q.sa_out.encap);
+  REQUIRE(q.sa_out.crypt);
+  REQUIRE(q.sa_out.auth);
+  CHECK(q.sa_out.auth->icv_bits == 128);  // HMAC-SHA-256-128 (RFC 4868)
+  CHECK(q.policies.size() == 2);          // transport: out + in, host to host
+  CHECK(q.policies[0].sel.dst == Prefix::host(t.remote));
+}
+
+TEST_CASE("StatsCell publishes a consistent copy") {
+  StatsCell<InStats> cell;
+  InStats s;
+  s.packets = 5;
+  s.replay = 3;
+  s.deliver_dropped = 7;
+  cell.publish(s);
+  InStats r = cell.load();
+  CHECK(r.packets == 5);
+  CHECK(r.replay == 3);
+  CHECK(r.deliver_dropped == 7);
+}
+
+TEST_CASE("esp-tunnel flags: errors name the flag and the expected length") {
+  esp_tunnel::Flags f;
+  f.local = "192.0.2.1";
+  f.remote = "192.0.2.2";
+  f.spi_in = "0xc0000001";
+  f.spi_out = "c0000002";
+  f.cipher = "aes256gcm16";
+  f.key_in = std::string(72, '1');
+  f.key_out = std::string(64, '1');
+  auto r = esp_tunnel::make_options(f);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::usage);
+  CHECK(r.error().field == "--key-out");
+  CHECK(r.error().message.find("takes 36 bytes") != std::string::npos);
+  CHECK(r.error().message.find(f.key_out) != std::string::npos);
+
+  f.key_out = f.key_in;
+  f.tun_addr = {"10.32.1.1/24"};
+  f.routes = {"10.33.0.0/16"};
+  auto ok = esp_tunnel::make_options(f);
+  REQUIRE(ok);
+  CHECK(ok->sa.in.spi == 0xc0000001);
+  CHECK(ok->sa.out.spi == 0xc0000002);
+  CHECK(ok->sa.in.encr_key.size() == 36);
+  // Tunnel-mode selectors: the TUN address's network and the routes.
+  REQUIRE(ok->sa.local_ts.size() == 1);
+  CHECK(ok->sa.local_ts[0] == pfx("10.32.1.0/24"));
+  CHECK(ok->sa.remote_ts == std::vector<Prefix>{pfx("10.33.0.0/16")});
+}
+
+TEST_CASE("parse_spi: hex, optional 0x, reserved values refused") {
+  CHECK(*esp_tunnel::parse_spi("0xC0FFEE01", "--spi-in") == 0xc0ffee01);
+  CHECK(*esp_tunnel::parse_spi("100", "--spi-in") == 0x100);
+  CHECK(esp_tunnel::parse_spi("ff", "--spi-in").error().field == "--spi-in");
+  CHECK_FALSE(esp_tunnel::parse_spi("123456789", "--spi-out"));
+  CHECK_FALSE(esp_tunnel::parse_spi("0x", "--spi-out"));
+  CHECK_FALSE(esp_tunnel::parse_spi("g1234", "--spi-out"));
+}
