@@ -375,7 +375,7 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   o.silent = true;
   o.created_at = o.last_received = now;
   // The old SA goes away by itself if the peer's Delete never comes.
-  o.expire_at = now + config.retransmit_timeout * 8;
+  o.expire_at = now + retransmit_span();
 
   IkeSaRekeyed ev{sa.id, sa.spi_i, sa.spi_r, new_spi_i, new_spi_r};
   // RFC 7296 2.18: the initiator of the rekey is the initiator of the new IKE SA.

@@ -131,7 +131,7 @@ void Engine::Impl::remove_sa(IkeSa& sa, const std::string& reason) {
   sa.dpd_at.reset();
   sa.half_open_deadline.reset();
   // Linger to answer a retransmitted last request (e.g. the Delete) from the cache.
-  sa.dead_until = now + config.retransmit_timeout * 2;
+  sa.dead_until = now + retransmit_span();
 }
 
 std::vector<wire::NotifyPayload> parse_notifies(const std::vector<wire::RawPayload>& chain) {
@@ -155,6 +155,8 @@ void Engine::Impl::receive(const Datagram& in) {
       if (find_sa(h.spi_r)) return drop(DropReason::duplicate, "IKE_SA_INIT request for an SA we have");
       return drop(DropReason::unknown_sa, "IKE_SA_INIT request with a responder SPI");
     }
+    if (IkeSa* gone = find_half_open(h.spi_i, in.remote); gone && gone->state == IkeSaState::dead)
+      sas.erase(gone->id);  // e.g. a half-open SA that timed out: start afresh
     if (IkeSa* sa = find_half_open(h.spi_i, in.remote)) {
       // RFC 7296 2.1: a retransmitted request is answered with the same response.
       if (sa->have_last_response && sa->msg_id_in == 1 && sa->state != IkeSaState::dead) {

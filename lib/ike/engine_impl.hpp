@@ -94,6 +94,8 @@ struct Engine::Impl {
   void transmit(const IkeSa& sa, const Bytes& dgram);
   void retransmit_due(IkeSa& sa);
   void request_done(IkeSa& sa);
+  // How long a peer may keep retransmitting one request (all back-off intervals).
+  Duration retransmit_span() const;
   void queue_task(IkeSa& sa, Task t);
   void run_tasks(IkeSa& sa);
   // true: handle it; false: dropped or answered from the cache.

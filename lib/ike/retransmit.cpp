@@ -49,8 +49,10 @@ void Engine::Impl::retransmit_due(IkeSa& sa) {
     bool dpd = r.kind == RequestKind::dpd;
     bool restart = dpd && sa.initiator && sa.peer && sa.peer->dpd_action == DpdAction::restart;
     auto peer = sa.peer;
-    ++stats.failures;
-    emit(std::move(f));
+    if (!sa.silent) {  // an old, rekeyed IKE SA whose Delete went unanswered: no news
+      ++stats.failures;
+      emit(std::move(f));
+    }
     remove_sa(sa, dpd ? "dpd" : "retransmit");
     if (restart) (void)start(peer);
     return;
@@ -60,6 +62,12 @@ void Engine::Impl::retransmit_due(IkeSa& sa) {
   double factor = std::pow(config.retransmit_factor, double(r.retransmits));
   r.deadline = now + std::chrono::duration_cast<Duration>(config.retransmit_timeout * factor);
   for (auto& d : r.datagrams) transmit(sa, d);
+}
+
+Duration Engine::Impl::retransmit_span() const {
+  double total = 0;
+  for (uint32_t k = 0; k <= config.retransmit_tries; ++k) total += std::pow(config.retransmit_factor, double(k));
+  return std::chrono::duration_cast<Duration>(config.retransmit_timeout * total);
 }
 
 void Engine::Impl::request_done(IkeSa& sa) {

@@ -42,3 +42,30 @@ TEST_CASE("handshake under 30% loss with duplication and reordering, 100 seeds",
   }
   CHECK(retransmitted > 50);
 }
+
+TEST_CASE("Child SA and IKE SA rekey under 30% loss with duplication and reordering, 100 seeds", "[engine][loss][rekey]") {
+  for (uint64_t seed = 1; seed <= 100; ++seed) {
+    INFO("seed " << seed);
+    Pair p = lossy_pair(seed);
+    p.initiate();
+    REQUIRE(p.net.run_until([&] { return p.both_up(); }, 600s));
+    SaId id = p.left->all<IkeSaUp>()[0].sa;
+    uint32_t old_in = p.left->all<ChildSaUp>()[0].spi_in;
+    REQUIRE(p.left->engine->rekey_child(id, old_in, p.net.now));
+    REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }, 600s));
+    REQUIRE(p.left->engine->rekey_ike(id, p.net.now));
+    REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaRekeyed>() == 1 && p.right->count<IkeSaRekeyed>() == 1; }, 600s));
+    p.net.run_for(120s);  // the old IKE SA's Delete completes (or it expires)
+    auto ls = p.left->engine->list_sas(), rs = p.right->engine->list_sas();
+    REQUIRE(ls.size() == 1);
+    REQUIRE(rs.size() == 1);
+    CHECK(ls[0].spi_i == rs[0].spi_i);
+    REQUIRE(ls[0].children.size() == 1);
+    REQUIRE(rs[0].children.size() == 1);
+    CHECK(ls[0].children[0].spi_in == rs[0].children[0].spi_out);
+    CHECK(p.left->count<Failure>() == 0);
+    CHECK(p.right->count<Failure>() == 0);
+    CHECK(p.left->count<IkeSaDown>() == 0);
+    CHECK(p.right->count<IkeSaDown>() == 0);
+  }
+}
