@@ -1,6 +1,10 @@
 #include "io/dataplane/tun_dataplane.hpp"
 
+#include <net/if.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -34,6 +38,19 @@ bool inner_dst(ByteView pkt, IpAddress& dst) {
     return true;
   }
   return false;
+}
+
+// The kernel queues packets for the TUN reader in the device's transmit queue
+// (default 500): a burst larger than that while the sending thread seals is dropped
+// before we see it, and TCP through the tunnel backs off. A longer queue absorbs it.
+void set_tx_queue_len(const std::string& dev, int len) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_qlen = len;
+  (void)::ioctl(fd, SIOCSIFTXQLEN, &ifr);  // best effort: only a performance knob
+  ::close(fd);
 }
 
 }  // namespace
@@ -153,6 +170,7 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
   TunConfig cfg = o.tun_config;
   cfg.mtu = dp->mtu_;
   if (auto r = dp->tun_->configure(cfg); !r) return r.error();
+  set_tx_queue_len(dp->tun_->name(), kTunTxQueueLen);
 
   if (dp->shared_) {
     dp->esp_fd_ = o.shared_udp_fd;

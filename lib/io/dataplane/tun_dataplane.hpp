@@ -51,6 +51,7 @@ struct TunDataplaneOptions {
 };
 
 inline constexpr uint32_t kDefaultMtu = 1400;
+inline constexpr int kTunTxQueueLen = 4096;  // packets the kernel may queue for the TUN reader
 // Room before a packet read from TUN: ESP header + the largest IV (AES-CBC, 16).
 inline constexpr size_t kTxHeadroom = 64;
 // Room after it: worst-case padding (CBC: 15) + Pad Length + Next Header + ICV (<= 32),
