@@ -388,7 +388,8 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   sa.have_last_response = false;
   sa.last_response.clear();
   sa.out.reset();
-  sa.reassembly.reset();
+  sa.reassembly[0].reset();
+  sa.reassembly[1].reset();
   sa.state = IkeSaState::established;
   auto ci = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_ei.reveal(), alg.integ, sa.keys.sk_ai.reveal());
   auto cr = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_er.reveal(), alg.integ, sa.keys.sk_ar.reveal());

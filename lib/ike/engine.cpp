@@ -125,7 +125,8 @@ void Engine::Impl::remove_sa(IkeSa& sa, const std::string& reason) {
   sa.out.reset();
   sa.tasks.clear();
   sa.pending.reset();
-  sa.reassembly.reset();
+  sa.reassembly[0].reset();
+  sa.reassembly[1].reset();
   sa.rekey_at.reset();
   sa.expire_at.reset();
   sa.dpd_at.reset();

@@ -71,7 +71,7 @@ Engine::Impl::Opened Engine::Impl::add_fragment(IkeSa& sa, Inbound& in, MutBytes
     return Opened::dropped;
   }
   ++stats.fragments_received;
-  auto& r = sa.reassembly;
+  auto& r = sa.reassembly[in.hdr.response() ? 1 : 0];
   if (!r || r->message_id != in.hdr.message_id || r->response != in.hdr.response() ||
       r->total != skf->total_fragments) {
     r = Reassembly{};

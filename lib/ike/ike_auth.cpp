@@ -178,13 +178,28 @@ void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
   }
   auto idr = wire::parse_id(idr_raw->body);
   if (!idr) return drop(DropReason::malformed, idr.error().field);
+  // RFC 7296 2.21.2: when the responder does not authenticate, the initiator tells it in
+  // an INFORMATIONAL with AUTHENTICATION_FAILED (sent once, not retransmitted) and
+  // deletes the IKE SA.
+  auto refuse = [&](Failure f) {
+    sa.out.reset();
+    ++sa.msg_id_out;
+    Bytes inner(64);
+    wire::PayloadWriter w(inner);
+    add_notify(w, NotifyType::authentication_failed);
+    if (auto n = w.finish())
+      if (auto d = seal(sa, ExchangeType::informational, false, sa.msg_id_out, ByteView(inner).first(*n), w.first_type()))
+        for (auto& x : *d) transmit(sa, x);
+    f.notify = NotifyType::authentication_failed;
+    fail(sa, std::move(f));
+  };
   if (!id_matches(peer.remote_id, *idr)) {
     Failure f = failure(sa, "ike_auth", "id", "responder identity " + wire::id_to_text(*idr) + " is not the configured one");
     f.offered.push_back(wire::id_to_text(*idr));
     f.configured.push_back(peer.remote_id->to_string());
-    return fail(sa, std::move(f));
+    return refuse(std::move(f));
   }
-  if (auto f = verify_auth(sa, in, *idr, id_body(idr->type, idr->data), "ike_auth")) return fail(sa, std::move(*f));
+  if (auto f = verify_auth(sa, in, *idr, id_body(idr->type, idr->data), "ike_auth")) return refuse(std::move(*f));
   sa.authenticated = true;
   sa.remote_id = Identity{idr->type, Bytes(idr->data.begin(), idr->data.end())};
   sa.out.reset();

@@ -54,6 +54,18 @@ void Engine::Impl::send_error_notify_response(IkeSa& sa, const wire::IkeHeader& 
 }
 
 void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
+  // RFC 7296 2.21: an error notify about the IKE SA, e.g. AUTHENTICATION_FAILED from an
+  // initiator that could not verify us (2.21.2): answer, report, and drop the SA.
+  if (const wire::NotifyPayload* e = in.error_notify(); e && e->protocol != wire::ProtocolId::esp &&
+                                                        (e->type == wire::NotifyType::authentication_failed ||
+                                                         e->type == wire::NotifyType::authorization_failed)) {
+    if (auto d = seal(sa, ExchangeType::informational, true, in.hdr.message_id, {}, PayloadType::none))
+      send_response(sa, std::move(*d));
+    Failure f = failure(sa, "ike_auth", "auth", "peer reported " + std::string(wire::notify_type_name(e->type)));
+    f.from_peer = true;
+    f.notify = e->type;
+    return fail(sa, std::move(f));
+  }
   bool delete_ike = false;
   std::vector<uint32_t> answer_spis;
   std::vector<ChildSaDown> downs;

@@ -117,7 +117,7 @@ struct IkeSa {
   std::deque<Task> tasks;
   std::vector<Bytes> last_response;  // the answer to request msg_id_in - 1
   bool have_last_response = false;
-  std::optional<Reassembly> reassembly;
+  std::optional<Reassembly> reassembly[2];  // [0] requests, [1] responses
   std::optional<PendingCreate> pending;
 
   TimePoint created_at{}, established_at{}, last_received{};

@@ -40,10 +40,20 @@ TEST_CASE("unexpected responder identity is a Failure at the initiator", "[engin
   Pair p(config_with(l), config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1")));
   p.initiate();
   p.net.run_for(30s);
+  // The responder does not hold "someone.else" but answers as itself (IDr is a hint);
+  // the initiator refuses the identity and tells the responder (RFC 7296 2.21.2).
   auto lf = p.left->all<Failure>();
-  REQUIRE_FALSE(lf.empty());
-  // The responder refuses IDr first (it is not its identity) ...
+  REQUIRE(lf.size() == 1);
   CHECK(lf[0].exchange == "ike_auth");
+  CHECK(lf[0].step == "id");
+  CHECK(lf[0].offered == std::vector<std::string>{"10.0.0.2"});
+  CHECK(lf[0].configured == std::vector<std::string>{"someone.else"});
+  auto rf = p.right->all<Failure>();
+  REQUIRE(rf.size() == 1);
+  CHECK(rf[0].from_peer);
+  CHECK(rf[0].notify == wire::NotifyType::authentication_failed);
+  CHECK(p.right->count<IkeSaDown>() == 1);
+  CHECK(p.right->engine->list_sas().empty());
 }
 
 TEST_CASE("TS narrowing: the responder answers with the intersection (RFC 7296 2.9)", "[engine][ts]") {

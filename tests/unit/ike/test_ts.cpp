@@ -1,0 +1,44 @@
+// RFC 7296 2.9: traffic selector narrowing.
+#include <catch2/catch.hpp>
+
+#include "ike/ts.hpp"
+
+using namespace ikekit;
+using namespace ikekit::ike;
+
+namespace {
+TsSpec ts(std::string_view s) { return *TsSpec::parse(s); }
+}  // namespace
+
+TEST_CASE("intersect: addresses, protocol and ports", "[ike][ts]") {
+  CHECK(intersect(ts("10.0.0.0/16"), ts("10.0.1.0/24")) == ts("10.0.1.0/24"));
+  CHECK_FALSE(intersect(ts("10.0.0.0/24"), ts("10.0.1.0/24")));
+  CHECK_FALSE(intersect(ts("10.0.0.0/8"), ts("2001:db8::/32")));
+  CHECK(intersect(ts("10.0.0.0/8"), ts("10.1.1.1[udp/500]")) == ts("10.1.1.1[udp/500]"));
+  CHECK_FALSE(intersect(ts("10.0.0.0/8[tcp]"), ts("10.1.1.1[udp]")));
+  CHECK(intersect(ts("10.0.0.0/8[tcp/1-100]"), ts("10.1.1.1[tcp/50-200]")) == ts("10.1.1.1[tcp/50-100]"));
+}
+
+TEST_CASE("narrow: every non-empty pairwise intersection, no duplicates", "[ike][ts]") {
+  auto n = narrow({ts("10.0.0.0/8"), ts("192.168.0.0/16")}, {ts("10.1.0.0/16"), ts("10.2.0.0/16")});
+  CHECK(n == std::vector<TsSpec>{ts("10.1.0.0/16"), ts("10.2.0.0/16")});
+  CHECK(narrow({ts("10.0.0.0/8")}, {ts("172.16.0.0/12")}).empty());
+}
+
+TEST_CASE("is_subset: the responder's answer must lie inside what was proposed", "[ike][ts]") {
+  CHECK(is_subset({ts("10.1.0.0/16")}, {ts("10.0.0.0/8")}));
+  CHECK_FALSE(is_subset({ts("10.0.0.0/8")}, {ts("10.1.0.0/16")}));
+  CHECK_FALSE(is_subset({ts("10.1.1.1")}, {ts("10.0.0.0/8[udp]")}));
+}
+
+TEST_CASE("payload round trip", "[ike][ts]") {
+  std::vector<TsSpec> in{ts("10.0.0.0/24"), ts("2001:db8::/64[tcp/22]")};
+  std::vector<Bytes> storage;
+  auto p = to_payload(in, storage);
+  Bytes out(256);
+  auto n = wire::serialize(p, out);
+  REQUIRE(n);
+  auto back = wire::parse_ts(ByteView(out).first(*n));
+  REQUIRE(back);
+  CHECK(from_payload(*back) == in);
+}
