@@ -1,0 +1,97 @@
+// ControlService: executes ikectl commands against a running ike::Engine (ikectl(8)).
+// Sans-I/O: a request and the time in, a result (or an Error naming the argument) out;
+// the engine's queued datagrams are sent by whoever owns the sockets (lib/io).
+//
+//   command     args                                   result
+//   status      {}                                     version, uptime, listening, counters, SAs by state
+//   list-conns  {}                                     {"connections":[...]}   (never a secret)
+//   list-sas    {"ike"?: NAME|SPI}                     {"ike_sas":[...]}
+//   initiate    {"name", "child"?, "wait"?}            {"sa": id}
+//   terminate   {"ike"|"child": NAME|SPI, "wait"?}     {"targets":[...]}
+//   rekey       {"ike"|"child": NAME|SPI, "wait"?}     {"targets":[...]}
+//   monitor     {}                                     {"subscribed":true}, then events
+//   load        {"config": PATH}                       {"loaded":[...]}
+//   unload      {"name"}                               Errc::unsupported (see below)
+//
+// An IKE SA is named by its connection name (every live SA of it) or by either IKE SPI
+// in hex; a Child SA by its name or by either ESP SPI in hex.
+//
+// load/unload: the Engine can add or replace a PeerConfig only by initiating it
+// (Engine::initiate(const PeerConfig&)); it has no call to add a responder-only
+// connection or to remove one. So load initiates the file's initiator connections
+// (adding or replacing them) and refuses responder connections; unload is refused.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "base/time.hpp"
+#include "ctl/protocol.hpp"
+#include "ctl/wait.hpp"
+#include "ike/engine.hpp"
+
+namespace ikekit::ctl {
+
+// What the daemon tells about itself in status and hello.
+struct ServiceInfo {
+  std::string version;             // "ike-up 0.1.0 (commit ...)"
+  std::string dataplane = "none";  // "none", "tun", "xfrm"
+  std::string started_time;        // RFC 3339 wall clock (from the caller)
+  TimePoint started{};             // engine time at start (uptime = now - started)
+  long pid = 0;
+};
+
+// What `load` gets from the daemon's config reader (ike-up: cli::load_ike_up_config).
+struct LoadedConnections {
+  std::vector<ike::PeerConfig> peers;
+  std::vector<std::string> initiate;  // names of peers with role initiator
+};
+using LoadFn = std::function<Result<LoadedConnections>(const std::string& path)>;
+
+struct Outcome {
+  Result<Json> result = Json::object();
+  bool subscribe = false;      // monitor: stream every event to this client from now on
+  std::optional<Wait> wait;    // "wait":true: stream the targets' events until done
+};
+
+class ControlService {
+ public:
+  ControlService(ike::Engine& engine, ServiceInfo info) : engine_(engine), info_(std::move(info)) {}
+
+  void set_loader(LoadFn fn) { load_ = std::move(fn); }
+  const ServiceInfo& info() const { return info_; }
+
+  // Errors name the argument: Errc::usage "command" (unknown), "args.ike" (missing or
+  // both), Errc::not_found "args.ike" (no such SA), the engine's own errors otherwise.
+  Outcome execute(const Request& request, TimePoint now);
+
+  // The commands execute() knows, in the order ikectl --help lists them.
+  static const std::vector<std::string>& commands();
+
+ private:
+  Outcome status(const Json& args, TimePoint now);
+  Outcome list_conns(const Json& args);
+  Outcome list_sas(const Json& args, TimePoint now);
+  Outcome initiate(const Json& args, TimePoint now);
+  Outcome terminate(const Json& args, TimePoint now);
+  Outcome rekey(const Json& args, TimePoint now);
+  Outcome monitor(const Json& args);
+  Outcome load(const Json& args, TimePoint now);
+  Outcome unload(const Json& args);
+
+  ike::Engine& engine_;
+  ServiceInfo info_;
+  LoadFn load_;
+};
+
+// Which SAs a selector names (ikectl --ike / --child), among the live ones.
+// Errors: Errc::not_found, field `field`.
+Result<std::vector<Target>> select_ike(const std::vector<ike::IkeSaInfo>& sas, std::string_view sel,
+                                       std::string_view field);
+Result<std::vector<Target>> select_child(const std::vector<ike::IkeSaInfo>& sas, std::string_view sel,
+                                         std::string_view field);
+
+}  // namespace ikekit::ctl

@@ -1,0 +1,11 @@
+# ikectl and the control protocol (ikekit.ctl/1). Unit tests (label unit): the sans-I/O
+# protocol in lib/ctl (framing, requests, errors, commands against two engines on the
+# simulated network of tests/engine) and the unix-socket server in lib/io (real socket
+# in a temporary directory, no root). Integration (label interop): two ike-up daemons
+# in network namespaces driven with ikectl; root only, exit 77 with a reason elsewhere.
+file(GLOB ctl_unit_srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/unit_*.cpp)
+add_executable(unit_ctl_protocol ${ctl_unit_srcs} $<TARGET_OBJECTS:ikekit_catch_main>)
+target_include_directories(unit_ctl_protocol PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../engine)
+target_link_libraries(unit_ctl_protocol PRIVATE ikekit_io Catch2::Catch2)
+set_target_properties(unit_ctl_protocol PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+catch_discover_tests(unit_ctl_protocol TEST_PREFIX "ctl: " PROPERTIES LABELS unit)
