@@ -1,0 +1,211 @@
+// The control socket server (lib/io/control_socket) on a real unix socket in a temporary
+// directory: no root needed. One thread: the client writes, the loop runs once, the
+// client reads.
+#include <catch2/catch.hpp>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "io/control_socket.hpp"
+#include "sim.hpp"
+
+using namespace ikekit;
+using namespace ikekit::ike::test;
+using ikekit::io::EventLoop;
+
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/ikekit-ctl-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+};
+
+std::unique_ptr<EventLoop> make_loop() {
+  auto l = EventLoop::create();
+  REQUIRE(l);
+  return std::make_unique<EventLoop>(std::move(*l));
+}
+
+struct Daemon {
+  TempDir dir;
+  std::string sock = dir.path + "/run/ike-up.sock";  // run/ does not exist yet: created 0700
+  SeededRng rng{7};
+  ike::Engine engine{config_with(psk_peer("home", "10.0.0.1", "10.0.0.2")), rng, TimePoint{}};
+  std::unique_ptr<EventLoop> loop_ptr = make_loop();
+  EventLoop& loop = *loop_ptr;
+  std::unique_ptr<io::ControlServer> server;
+  int flushes = 0;
+
+  explicit Daemon(size_t max_output = 1u << 20) {
+    io::ControlServerOptions o;
+    o.path = sock;
+    o.max_output_bytes = max_output;
+    o.flush = [this](TimePoint) { ++flushes; };
+    auto s = io::ControlServer::create(loop, engine, ctl::ServiceInfo{"ike-up test", "none", "", EventLoop::now(), 1}, o);
+    REQUIRE(s);
+    server = std::move(*s);
+  }
+  void spin(int times = 3) {
+    for (int i = 0; i < times; ++i) {
+      auto r = loop.run_once(std::chrono::milliseconds(20));
+      REQUIRE(r);
+    }
+  }
+};
+
+ctl::Json read_json(io::ControlClient& c) {
+  auto line = c.read_line(std::chrono::seconds(2));
+  REQUIRE(line);
+  return ctl::Json::parse(*line);
+}
+
+}  // namespace
+
+TEST_CASE("socket: hello, then a request is answered; the socket is 0600 in a 0700 directory", "[ctl][socket]") {
+  Daemon d;
+  struct stat st {};
+  REQUIRE(::stat(d.sock.c_str(), &st) == 0);
+  CHECK(S_ISSOCK(st.st_mode));
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat((d.dir.path + "/run").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+
+  auto c = io::ControlClient::connect(d.sock);
+  REQUIRE(c);
+  d.spin();
+  auto hello = read_json(*c);
+  CHECK(hello["type"] == "hello");
+  CHECK(hello["schema"] == "ikekit.ctl/1");
+  REQUIRE(c->send_line(R"({"id":1,"command":"list-conns"})"));
+  d.spin();
+  auto r = read_json(*c);
+  CHECK(r["id"] == 1);
+  CHECK(r["result"]["connections"][0]["name"] == "home");
+  CHECK(d.server->clients() == 1);
+}
+
+TEST_CASE("socket: partial lines, several requests in one write, bad lines, oversized lines", "[ctl][socket]") {
+  Daemon d;
+  auto c = io::ControlClient::connect(d.sock);
+  REQUIRE(c);
+  d.spin();
+  read_json(*c);
+  REQUIRE(::send(c->fd(), "{\"id\":1,\"comm", 13, 0) == 13);
+  d.spin();
+  REQUIRE(c->send_line(R"(and":"status"}
+{nope
+{"id":3,"command":"frobnicate"})"));
+  d.spin();
+  CHECK(read_json(*c)["result"]["version"] == "ike-up test");
+  CHECK(read_json(*c)["error"]["field"] == "line");
+  CHECK(read_json(*c)["error"]["field"] == "command");
+  std::string big(ctl::kMaxLineBytes * 3, 'x');
+  REQUIRE(c->send_line(big));  // fits the socket buffers together with the loop's reads
+  d.spin(10);
+  auto over = read_json(*c);
+  CHECK(over["error"]["code"] == "bad_length");
+  REQUIRE(c->send_line(R"({"id":4,"command":"status"})"));
+  d.spin();
+  CHECK(read_json(*c)["id"] == 4);
+  CHECK(d.flushes == 0);
+  REQUIRE(c->send_line(R"({"id":5,"command":"initiate","args":{"name":"home"}})"));
+  d.spin();
+  CHECK(read_json(*c)["ok"] == true);
+  CHECK(d.flushes == 1);  // the runner is asked to send the IKE_SA_INIT now
+}
+
+TEST_CASE("socket: a monitor that never reads is dropped; other clients are still answered", "[ctl][socket]") {
+  Daemon d(64 * 1024);
+  auto slow = io::ControlClient::connect(d.sock);
+  REQUIRE(slow);
+  REQUIRE(slow->send_line(R"({"id":1,"command":"monitor"})"));
+  d.spin();
+  CHECK(d.server->clients() == 1);
+  // Events of ~1 KiB: the kernel buffers fill, then the server's backlog passes 64 KiB.
+  ctl::Json ev = {{"type", "failure"}, {"reason", std::string(1000, 'r')}};
+  ike::Event e = ike::Failure{};
+  for (int i = 0; i < 5000 && d.server->clients() > 0; ++i) d.server->publish(e, ev);
+  CHECK(d.server->clients() == 0);
+  CHECK(d.server->stats().dropped_slow == 1);
+
+  auto fast = io::ControlClient::connect(d.sock);
+  REQUIRE(fast);
+  d.spin();
+  read_json(*fast);
+  REQUIRE(fast->send_line(R"({"id":2,"command":"status"})"));
+  d.spin();
+  CHECK(read_json(*fast)["ok"] == true);
+}
+
+TEST_CASE("socket: a client that connects and sends nothing does not hold up others", "[ctl][socket]") {
+  Daemon d;
+  auto idle = io::ControlClient::connect(d.sock);
+  REQUIRE(idle);
+  auto c = io::ControlClient::connect(d.sock);
+  REQUIRE(c);
+  d.spin();
+  read_json(*c);
+  REQUIRE(c->send_line(R"({"id":1,"command":"status"})"));
+  d.spin();
+  CHECK(read_json(*c)["ok"] == true);
+  CHECK(d.server->clients() == 2);
+}
+
+TEST_CASE("socket: the path is refused when it is not a socket or another process listens", "[ctl][socket]") {
+  TempDir dir;
+  SeededRng rng{1};
+  ike::Engine engine{ike::Config{}, rng, TimePoint{}};
+  auto loop = EventLoop::create();
+  REQUIRE(loop);
+  io::ControlServerOptions o;
+  o.path = dir.path + "/file";
+  std::ofstream(o.path) << "x";
+  auto not_sock = io::ControlServer::create(*loop, engine, {}, o);
+  REQUIRE_FALSE(not_sock);
+  CHECK(not_sock.error().code == Errc::usage);
+  CHECK(not_sock.error().message.find("not a socket") != std::string::npos);
+  CHECK(not_sock.error().message.find(o.path) != std::string::npos);
+
+  o.path = dir.path + "/live.sock";
+  auto first = io::ControlServer::create(*loop, engine, {}, o);
+  REQUIRE(first);
+  auto second = io::ControlServer::create(*loop, engine, {}, o);
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code == Errc::environment);
+  CHECK(second.error().message.find("another process is listening") != std::string::npos);
+  first->reset();  // removes its socket file
+  struct stat st {};
+  CHECK(::lstat(o.path.c_str(), &st) != 0);
+
+  // A stale socket file (nobody listening) is replaced.
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof(a.sun_path), "%s", o.path.c_str());
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  ::close(fd);
+  auto third = io::ControlServer::create(*loop, engine, {}, o);
+  CHECK(third);
+
+  o.path = std::string(200, 'p');
+  auto too_long = io::ControlServer::create(*loop, engine, {}, o);
+  REQUIRE_FALSE(too_long);
+  CHECK(too_long.error().code == Errc::usage);
+}
+
+TEST_CASE("client: a missing or refused socket is an environment error naming the path", "[ctl][socket]") {
+  TempDir dir;
+  auto missing = io::ControlClient::connect(dir.path + "/none.sock");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == Errc::environment);
+  CHECK(missing.error().message.find(dir.path + "/none.sock") != std::string::npos);
+  CHECK(missing.error().field == "--socket");
+}
