@@ -82,6 +82,7 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
   for (size_t i = 0; i < kBatch; ++i) slots[i].buffer = MutBytes(rx_.data() + i * kMaxDatagram, kMaxDatagram);
   auto n = s.recv_batch(slots);
   if (!n) return;  // a transient socket error; the loop calls again when readable
+  bool esp = false;
   for (size_t i = 0; i < *n; ++i) {
     const RecvSlot& slot = slots[i];
     if (slot.truncated) continue;
@@ -96,12 +97,14 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
         break;
       }
       case UdpPayloadKind::esp:
-        if (on_esp_) on_esp_(slot.payload(), slot.remote, now);
+        esp = true;
         break;
       default:  // NAT keepalives and runts carry nothing for us
         break;
     }
   }
+  // ESP is opened in place in the receive buffers; nothing is copied.
+  if (esp && on_esp_) on_esp_(std::span<RecvSlot>(slots, *n), now);
   pump(now);
 }
 

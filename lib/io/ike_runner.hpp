@@ -27,8 +27,9 @@ struct IkeRunnerOptions {
 class IkeRunner {
  public:
   using EventFn = std::function<void(const ike::Event&, TimePoint now)>;
-  // UDP-encapsulated ESP received on a NAT-T socket (the data plane's input).
-  using EspFn = std::function<void(ByteView esp, const Endpoint& from, TimePoint now)>;
+  // A batch received on a NAT-T socket that holds UDP-encapsulated ESP (slots of other
+  // kinds are in it too; the data plane takes those of kind esp).
+  using EspFn = std::function<void(std::span<RecvSlot> slots, TimePoint now)>;
 
   // Binds the sockets (Errc::environment when not permitted, naming address:port).
   static Result<std::unique_ptr<IkeRunner>> create(IkeRunnerOptions options, Rng& rng,

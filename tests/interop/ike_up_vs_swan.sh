@@ -1,5 +1,5 @@
 #!/bin/bash
-# ike_up_vs_swan.sh IKE_UP SCENARIO DIRECTION INDEX
+# ike_up_vs_swan.sh IKE_UP SCENARIO DIRECTION INDEX [REKEY]
 # ike-up against a real strongSwan (charon-systemd, userspace ESP) in two network
 # namespaces: ike-up on the left gateway (IA_NET.0.1), strongSwan on the right
 # (IA_NET.0.2). DIRECTION is ike-up-initiates or swan-initiates.
@@ -8,10 +8,13 @@
 #   side that did not initiate deletes the IKE SA and the other side sees it go.
 #   mismatch-proposal / wrong-psk: ike-up (initiator) prints a failure event with
 #   the evidence and exits 1.
+#   REKEY (optional): child-by-swan, child-by-ike-up, ike-by-swan or ike-by-ike-up:
+#   after the SAs are up, that side rekeys the Child SA or the IKE SA (CREATE_CHILD_SA);
+#   both sides must then agree on the new SPIs, and the capture still decodes fully.
 # INDEX picks the namespace prefix and /16 so tests run in parallel.
 # Exit 0 pass, 1 fail (reason on stderr, logs kept in $KEEP_DIR if set), 77 skip.
 set -u
-IKE_UP=$1 SCEN=$2 DIR=$3 IDX=$4
+IKE_UP=$1 SCEN=$2 DIR=$3 IDX=$4 REKEY=${5:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PSK="ikekit-interop-psk-0123456789abcdef"
 
@@ -130,10 +133,15 @@ fi
 
 role=responder
 [ "$DIR" = ike-up-initiates ] && role=initiator
+REKEY_FLAGS=()
+case $REKEY in
+  child-by-ike-up) REKEY_FLAGS=(--rekey-time 5s) ;;
+  ike-by-ike-up) REKEY_FLAGS=(--ike-rekey-time 5s) ;;
+esac
 ip netns exec "$NS_LEFT" "$IKE_UP" --role $role --local "$L" --remote "$R" "${UP_AUTH[@]}" \
   --ike-proposal "$UP_IKE" --esp-proposal "$UP_ESP" \
   --local-ts "$IA_NET.1.0/24" --remote-ts "$IA_NET.2.0/24" --dpd-delay 0 \
-  --retransmit-timeout 1s --retransmit-tries 3 --keylog "$W/keylog.jsonl" \
+  --retransmit-timeout 1s --retransmit-tries 3 --keylog "$W/keylog.jsonl" "${REKEY_FLAGS[@]}" \
   > "$W/events.jsonl" 2> "$W/ike-up.err" &
 UP_PID=$!
 sleep 0.3
@@ -203,6 +211,71 @@ print(f"agree: IKE {ike_up['spi_i']}_i {ike_up['spi_r']}_r {ike_up['encr']}/{ike
       f"(strongSwan {swan_encr} {ia.get('prf-alg')} {ia.get('dh-group')}), "
       f"ESP in {child['spi_in']} out {child['spi_out']} {child['encr']} udp_encap={child['udp_encap']}")
 EOP
+
+# Traffic through the tunnel: ike-up's TUN data plane <-> strongSwan's userspace ESP.
+ping_tunnel() { ip netns exec "$NS_LEFT" ping -q -n -c "$1" -i "$2" -W 2 -I "$IA_NET.1.1" "$IA_NET.2.1"; }
+if [ -z "${NO_TRAFFIC:-}" ]; then
+  ping_tunnel 5 0.2 > "$W/ping.txt" 2>&1 || { cat "$W/ping.txt"; fail "no ping through the tunnel"; }
+  echo "ping: $(grep -E 'packets transmitted' "$W/ping.txt")"
+  swan_ctl "$W/right" --list-sas --pretty > "$W/sas-traffic.txt" 2>&1
+  python3 - "$W/sas-traffic.txt" "$HERE/swan_sas.py" <<'EOP3' || fail "strongSwan's counters did not move"
+import json, subprocess, sys
+sas = json.loads(subprocess.run([sys.executable, sys.argv[2]], stdin=open(sys.argv[1]), capture_output=True, text=True).stdout)
+k = list(sas["ia"]["child-sas"].values())[0]
+assert int(k["packets-in"]) >= 5 and int(k["packets-out"]) >= 5, k
+print(f"strongSwan counters: packets-in {k['packets-in']} packets-out {k['packets-out']}")
+EOP3
+fi
+
+check_agreement() {  # SPIs of ike-up's latest SAs against strongSwan's list
+  swan_ctl "$W/right" --list-sas --pretty > "$W/sas2.txt" 2>&1
+  python3 "$HERE/swan_sas.py" < "$W/sas2.txt" > "$W/sas2.json"
+  python3 - "$W/events.jsonl" "$W/sas2.json" <<'EOP2'
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ia = json.load(open(sys.argv[2]))["ia"]
+spi_i, spi_r = None, None
+for e in events:
+    if e["type"] == "ike_sa_up": spi_i, spi_r = e["spi_i"], e["spi_r"]
+    if e["type"] == "ike_sa_rekeyed": spi_i, spi_r = e["new_spi_i"], e["new_spi_r"]
+child = [e for e in events if e["type"] == "child_sa_up"][-1]
+assert ia["state"] == "ESTABLISHED", ia["state"]
+assert (ia["initiator-spi"], ia["responder-spi"]) == (spi_i, spi_r), (ia["initiator-spi"], ia["responder-spi"], spi_i, spi_r)
+installed = [k for k in ia["child-sas"].values() if k["state"] == "INSTALLED"]
+assert any(k["spi-in"] == child["spi_out"] and k["spi-out"] == child["spi_in"] for k in installed), (installed, child)
+print(f"after rekey: IKE {spi_i}_i {spi_r}_r, ESP in {child['spi_in']} out {child['spi_out']}")
+EOP2
+}
+# A steady ping across the rekey: the switch-over must lose less than 1%.
+PING_PID=
+if [ -n "$REKEY" ] && [ -z "${NO_TRAFFIC:-}" ]; then
+  ping_tunnel 160 0.05 > "$W/ping-rekey.txt" 2>&1 &
+  PING_PID=$!
+  sleep 1
+fi
+case $REKEY in
+  child-by-swan) swan_ctl "$W/right" --rekey --child net >/dev/null 2>&1 || fail "swanctl --rekey --child" ;;
+  ike-by-swan) swan_ctl "$W/right" --rekey --ike ia >/dev/null 2>&1 || fail "swanctl --rekey --ike" ;;
+esac
+case $REKEY in
+  child-*) wait_for child_sa_rekeyed 12 || fail "no child_sa_rekeyed ($REKEY)"
+           sleep 1; check_agreement || fail "SPIs disagree after the Child SA rekey" ;;
+  ike-*) wait_for ike_sa_rekeyed 12 || fail "no ike_sa_rekeyed ($REKEY)"
+         sleep 1; check_agreement || fail "SPIs disagree after the IKE SA rekey" ;;
+esac
+
+if [ -n "$PING_PID" ]; then
+  wait "$PING_PID"
+  python3 - "$W/ping-rekey.txt" <<'EOP4' || { cat "$W/ping-rekey.txt"; fail "more than 1% loss across the rekey"; }
+import re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r"(\d+) packets transmitted, (\d+) received", text)
+sent, got = int(m.group(1)), int(m.group(2))
+loss = 100.0 * (sent - got) / sent
+print(f"ping across the rekey: {got}/{sent} received, {loss:.1f}% loss")
+assert loss < 1.0
+EOP4
+fi
 
 # DELETE from the side that did not initiate.
 if [ "$DIR" = ike-up-initiates ]; then

@@ -5,12 +5,15 @@
 #include <iostream>
 #include <set>
 
+#include "flags.hpp"
 #include "cli/app.hpp"
 #include "cli/ike_up_options.hpp"
 #include "cli/report.hpp"
 #include "crypto/system_rng.hpp"
+#include "io/ike_dataplane.hpp"
 #include "io/ike_runner.hpp"
 #include "json/ike_events.hpp"
+#include "json/payload_json.hpp"
 
 using namespace ikekit;
 
@@ -24,36 +27,6 @@ std::string now_rfc3339() {
   return json::rfc3339_utc(us / 1000000, us % 1000000);
 }
 
-void add_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOptions& c, std::string& config) {
-  app.add_option("--role", c.role, "initiator or responder");
-  app.add_option("--local", c.local, "Local address to bind and send from");
-  app.add_option("--remote", c.remote, "Peer address (initiator); responder: accept only this peer");
-  app.add_option("--port", c.port, "IKE port (default 500)");
-  app.add_option("--natt-port", o.natt_port, "NAT-T port (default 4500)");
-  app.add_option("--name", c.name, "Connection name shown in events");
-  app.add_option("--psk-file", c.psk_file, "File holding the pre-shared key");
-  app.add_option("--cert", c.cert, "Our certificate (PEM; intermediates may follow)");
-  app.add_option("--key", c.key, "Private key of --cert (PEM)");
-  app.add_option("--ca", c.ca, "CA certificate to verify the peer (repeatable)");
-  app.add_option("--local-id", c.local_id, "Our IKE identity (default: address, or certificate subject)");
-  app.add_option("--remote-id", c.remote_id, "Expected peer identity (default: any the peer proves)");
-  app.add_option("--ike-proposal", c.ike_proposal, "IKE proposals, strongSwan syntax");
-  app.add_option("--esp-proposal", c.esp_proposal, "ESP proposals, strongSwan syntax");
-  app.add_option("--local-ts", c.local_ts, "Local traffic selector CIDR (repeatable)");
-  app.add_option("--remote-ts", c.remote_ts, "Remote traffic selector CIDR (repeatable)");
-  app.add_option("--mode", c.mode, "tunnel or transport");
-  app.add_option("--rekey-time", c.rekey_time, "Child SA rekey time (default 1h)");
-  app.add_option("--ike-rekey-time", c.ike_rekey_time, "IKE SA rekey time (default 8h)");
-  app.add_option("--dpd-delay", c.dpd_delay, "Liveness check after this much silence (default 30s, 0 off)");
-  app.add_option("--dpd-action", c.dpd_action, "clear or restart");
-  app.add_flag("--force-encap", c.force_encap, "Always UDP-encapsulate (float to the NAT-T port)");
-  app.add_option("--keylog", o.keylog, "Append IKE and Child SA keys to FILE (ikekit key log)");
-  app.add_option("--config", config, "JSON file with one or more connections");
-  app.add_option("--dataplane", o.dataplane, "auto, none, tun or xfrm");
-  app.add_option("--retransmit-timeout", o.retransmit_timeout, "First retransmission timeout (default 4s)");
-  app.add_option("--retransmit-tries", o.retransmit_tries, "Retransmissions before giving up (default 5)");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,7 +36,7 @@ int main(int argc, char** argv) {
   std::string config_file;
   CLI::App app{"Bring IKEv2 tunnels up as initiator or responder", kTool};
   cli::add_common_flags(app, common, kTool);
-  add_flags(app, opts, conn, config_file);
+  add_ike_up_flags(app, opts, conn, config_file);
   if (int rc = cli::parse_args(app, kTool, argc, argv); rc >= 0) return rc;
 
   if (!config_file.empty()) {
@@ -73,12 +46,14 @@ int main(int argc, char** argv) {
   }
   auto setup = cli::build_ike_up_setup(opts);
   if (!setup) return cli::report_error(kTool, setup.error());
-  if (opts.dataplane == "tun" || opts.dataplane == "xfrm")
-    return cli::report_error(kTool, make_error(Errc::environment, "--dataplane",
-                                               "\"" + opts.dataplane + "\": not wired into ike-up in this version; use none"));
-  if (opts.dataplane != "auto" && opts.dataplane != "none")
-    return cli::report_error(kTool, make_error(Errc::usage, "--dataplane",
-                                               "\"" + opts.dataplane + "\": expected auto, none, tun or xfrm"));
+  auto dataplane_kind = io::choose_dataplane(opts.dataplane);
+  if (!dataplane_kind) return cli::report_error(kTool, dataplane_kind.error());
+  if (*dataplane_kind != io::DataplaneKind::none) {
+    // The data plane needs the Child SA keys, and shares the NAT-T socket with IKE, so
+    // ESP is always UDP-encapsulated (RFC 3948), as strongSwan's userspace ESP does.
+    setup->config.emit_child_keys = true;
+    for (auto& p : setup->config.peers) p.force_encap = true;
+  }
 
   std::ofstream keylog;
   if (!opts.keylog.empty()) {
@@ -93,10 +68,17 @@ int main(int argc, char** argv) {
   std::set<std::string> pending(setup->initiate.begin(), setup->initiate.end());
   bool initiator_failed = false;
   io::IkeRunner* runner_ptr = nullptr;
+  std::unique_ptr<io::EngineDataplane> dataplane;
   auto on_event = [&](const ike::Event& e, TimePoint) {
+    if (dataplane) {
+      if (auto r = dataplane->on_event(e); !r)
+        out.write({{"type", "dataplane_error"}, {"time", now_rfc3339()}, {"error", json::error_to_json(r.error())}});
+    }
     if (const auto* k = std::get_if<ike::SaKeys>(&e)) {
-      for (const auto& line : json::keylog_lines(*k)) keylog << line.dump() << '\n';
-      keylog.flush();
+      if (keylog.is_open()) {
+        for (const auto& line : json::keylog_lines(*k)) keylog << line.dump() << '\n';
+        keylog.flush();
+      }
       return;
     }
     json::Json j = json::event_to_json(e, now_rfc3339());
@@ -120,10 +102,15 @@ int main(int argc, char** argv) {
   auto runner = io::IkeRunner::create(std::move(ro), rng, on_event);
   if (!runner) return cli::report_error(kTool, runner.error());
   runner_ptr = runner->get();
+  auto dp = io::EngineDataplane::create(*dataplane_kind, **runner, "ike%d");
+  if (!dp) return cli::report_error(kTool, dp.error());
+  dataplane = std::move(*dp);
 
   json::Json started = {{"type", "started"}, {"schema", std::string(json::kSchemaIkeUp)},
                         {"time", now_rfc3339()}, {"version", cli::version_line(kTool)},
-                        {"dataplane", "none"}, {"connections", json::Json::array()}};
+                        {"dataplane", std::string(io::dataplane_kind_name(*dataplane_kind))},
+                        {"device", dataplane->device().empty() ? json::Json() : json::Json(dataplane->device())},
+                        {"connections", json::Json::array()}};
   for (const auto& c : opts.connections)
     started["connections"].push_back({{"name", c.name}, {"role", c.role}, {"local", c.local},
                                       {"remote", c.remote.empty() ? json::Json() : json::Json(c.remote)}});

@@ -1,0 +1,195 @@
+#include "io/ike_dataplane.hpp"
+
+#include <net/if.h>
+
+#include "io/netlink_route.hpp"
+#include "io/xfrm.hpp"
+
+namespace ikekit::io {
+
+namespace {
+
+using dataplane::ChildSaSpec;
+
+// A traffic selector range as the prefix the data plane routes; ranges that are not a
+// CIDR block are refused (the engine narrows to what we configured, which is CIDR).
+Result<Prefix> ts_prefix(const ike::TsSpec& ts, const char* field) {
+  ByteView a = ts.start.bytes(), b = ts.end.bytes();
+  size_t bits = a.size() * 8, len = 0;
+  while (len < bits) {
+    size_t byte = len / 8;
+    uint8_t mask = uint8_t(0x80 >> (len % 8));
+    if ((a[byte] & mask) != (b[byte] & mask)) break;
+    ++len;
+  }
+  for (size_t i = len; i < bits; ++i) {
+    uint8_t mask = uint8_t(0x80 >> (i % 8));
+    if ((a[i / 8] & mask) != 0 || (b[i / 8] & mask) == 0)
+      return make_error(Errc::unsupported, field, ts.to_string() + " is not a CIDR block");
+  }
+  return Prefix{ts.start, uint8_t(len)};
+}
+
+Result<dataplane::SaKeys> sa_keys(uint32_t spi, const std::string& encr, const std::string& integ,
+                                  bool esn, const SecretBytes& ekey, const SecretBytes& ikey,
+                                  const char* field) {
+  dataplane::SaKeys k;
+  k.spi = spi;
+  k.encr = crypto::find_keyword(crypto::TransformKind::encr, encr);
+  if (!k.encr) return make_error(Errc::unsupported, field, "encryption " + encr + " has no data-plane support");
+  if (!integ.empty()) {
+    k.integ = crypto::find_keyword(crypto::TransformKind::integ, integ);
+    if (!k.integ) return make_error(Errc::unsupported, field, "integrity " + integ + " has no data-plane support");
+  }
+  k.encr_key = ekey;
+  k.integ_key = ikey;
+  k.esn = esn;
+  return k;
+}
+
+Result<ChildSaSpec> make_spec(const ike::ChildSaUp& up, const ike::ChildSaKeys& keys) {
+  ChildSaSpec s;
+  auto in = sa_keys(up.spi_in, up.encr, up.integ, up.esn, keys.encr_in, keys.integ_in, "in");
+  if (!in) return in.error();
+  auto out = sa_keys(up.spi_out, up.encr, up.integ, up.esn, keys.encr_out, keys.integ_out, "out");
+  if (!out) return out.error();
+  s.in = std::move(*in);
+  s.out = std::move(*out);
+  s.local = up.local.address;
+  s.remote = up.remote.address;
+  s.mode = up.mode == ike::ChildMode::tunnel ? dataplane::EspMode::tunnel : dataplane::EspMode::transport;
+  s.udp_encap = up.udp_encap;
+  s.local_port = up.local.port;
+  s.remote_port = up.remote.port;
+  for (const auto& t : up.local_ts) {
+    auto p = ts_prefix(t, "local_ts");
+    if (!p) return p.error();
+    s.local_ts.push_back(*p);
+  }
+  for (const auto& t : up.remote_ts) {
+    auto p = ts_prefix(t, "remote_ts");
+    if (!p) return p.error();
+    s.remote_ts.push_back(*p);
+  }
+  s.reqid = up.spi_in;
+  return s;
+}
+
+}  // namespace
+
+Result<DataplaneKind> choose_dataplane(std::string_view name) {
+  if (name == "none") return DataplaneKind::none;
+  if (name == "tun") return DataplaneKind::tun;
+  if (name == "xfrm") return DataplaneKind::xfrm;
+  if (name == "auto") return probe_xfrm_esp() ? DataplaneKind::xfrm : DataplaneKind::tun;
+  return make_error(Errc::usage, "--dataplane", "\"" + std::string(name) + "\": expected auto, none, tun or xfrm");
+}
+
+std::string_view dataplane_kind_name(DataplaneKind k) {
+  switch (k) {
+    case DataplaneKind::none: return "none";
+    case DataplaneKind::tun: return "tun";
+    case DataplaneKind::xfrm: return "xfrm";
+  }
+  return "none";
+}
+
+EngineDataplane::~EngineDataplane() {
+  if (tun_) tun_->stop();
+}
+
+Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind kind, IkeRunner& runner,
+                                                                 const std::string& tun_name) {
+  std::unique_ptr<EngineDataplane> d(new EngineDataplane());
+  d->kind_ = kind;
+  if (kind == DataplaneKind::none) return d;
+  const auto& peers = runner.engine().config().peers;
+  if (peers.empty()) return make_error(Errc::usage, "connections", "no connection configured");
+  IpAddress local = peers.front().local.address;
+  UdpSocket* natt = runner.nat_t_socket(local);
+  if (kind == DataplaneKind::xfrm) {
+    if (auto p = probe_xfrm_esp(); !p) return p.error();
+    auto x = dataplane::XfrmDataplane::open({.local = local, .udp_encap = true, .port = natt->local().port});
+    if (!x) return x.error();
+    d->xfrm_.emplace(std::move(*x));
+    return d;
+  }
+  dataplane::TunDataplaneOptions o;
+  o.tun.name = tun_name;
+  o.local = local;
+  o.udp_encap = true;
+  o.port = natt->local().port;
+  o.shared_udp_fd = natt->fd();
+  auto tun = dataplane::TunDataplane::create(o);
+  if (!tun) return tun.error();
+  if (auto s = (*tun)->start(); !s) return s.error();
+  d->tun_ = std::move(*tun);
+  dataplane::TunDataplane* dp = d->tun_.get();
+  runner.set_esp_handler([dp](std::span<RecvSlot> slots, TimePoint) { dp->handle_esp(slots); });
+  return d;
+}
+
+std::string EngineDataplane::device() const { return tun_ ? tun_->device() : std::string(); }
+
+std::optional<dataplane::DataplaneStats> EngineDataplane::stats() {
+  if (tun_) return tun_->stats();
+  if (xfrm_) {
+    auto s = xfrm_->stats();
+    if (s) return *s;
+  }
+  return std::nullopt;
+}
+
+// The remote selectors are routed into the TUN device (the kernel then hands us what
+// must be sealed); the device takes its routes with it when it goes.
+Result<void> EngineDataplane::add_routes(const ChildSaSpec& spec) {
+  if (!tun_) return {};
+  int ifindex = int(if_nametoindex(tun_->device().c_str()));
+  auto nl = RouteNetlink::open();
+  if (!nl) return nl.error();
+  for (const auto& p : spec.remote_ts) {
+    auto r = nl->add_route({.dst = p, .ifindex = ifindex});
+    if (!r && r.error().code != Errc::io) return r;  // io: the route exists (another SA)
+  }
+  return {};
+}
+
+Result<void> EngineDataplane::try_install(uint32_t spi_in) {
+  auto u = ups_.find(spi_in);
+  auto k = keys_.find(spi_in);
+  if (u == ups_.end() || k == keys_.end()) return {};
+  auto spec = make_spec(u->second, k->second);
+  ups_.erase(u);
+  keys_.erase(k);
+  if (!spec) return spec.error();
+  if (tun_) {
+    if (auto r = tun_->install_child_sa(*spec); !r) return r;
+    return add_routes(*spec);
+  }
+  if (xfrm_) return xfrm_->install_child_sa(*spec);
+  return {};
+}
+
+Result<void> EngineDataplane::on_event(const ike::Event& e) {
+  if (kind_ == DataplaneKind::none) return {};
+  if (const auto* up = std::get_if<ike::ChildSaUp>(&e)) {
+    ups_[up->spi_in] = *up;
+    return try_install(up->spi_in);
+  }
+  if (const auto* k = std::get_if<ike::SaKeys>(&e)) {
+    if (const auto* c = std::get_if<ike::ChildSaKeys>(&k->keys)) {
+      keys_[c->spi_in] = *c;
+      return try_install(c->spi_in);
+    }
+    return {};
+  }
+  if (const auto* down = std::get_if<ike::ChildSaDown>(&e)) {
+    ups_.erase(down->spi_in);
+    keys_.erase(down->spi_in);
+    Result<void> r = tun_ ? tun_->remove_child_sa(down->spi_in) : xfrm_->remove_child_sa(down->spi_in);
+    if (!r && r.error().code != Errc::not_found) return r;
+  }
+  return {};
+}
+
+}  // namespace ikekit::io

@@ -1,0 +1,53 @@
+// Connects an IKE engine's Child SAs to a data plane (ike-up --dataplane): every
+// child_sa_up installs the SA pair (keys from the engine's SaKeys event, which only the
+// data plane and a --keylog ever see), a rekey installs the new pair before the old one
+// goes (TunDataplane keeps the old inbound SA until it is removed), child_sa_down
+// removes it. The TUN data plane shares the runner's NAT-T socket with IKE.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "ike/events.hpp"
+#include "io/dataplane/tun_dataplane.hpp"
+#include "io/dataplane/xfrm_dataplane.hpp"
+#include "io/ike_runner.hpp"
+
+namespace ikekit::io {
+
+enum class DataplaneKind { none, tun, xfrm };
+
+// "auto" picks xfrm when the kernel accepts an ESP state (probe), else tun.
+// Errors: Errc::usage for an unknown name.
+Result<DataplaneKind> choose_dataplane(std::string_view name);
+std::string_view dataplane_kind_name(DataplaneKind k);
+
+class EngineDataplane {
+ public:
+  // Creates the data plane for `runner` (its first local address) and hooks ESP from the
+  // runner's NAT-T socket into it. Errc::environment when TUN or XFRM ESP is missing.
+  static Result<std::unique_ptr<EngineDataplane>> create(DataplaneKind kind, IkeRunner& runner,
+                                                         const std::string& tun_name);
+  ~EngineDataplane();
+
+  // Feed every engine event; Child SA events change the data plane. Errors (a key the
+  // data plane refused) come back for the caller to report; the IKE side goes on.
+  Result<void> on_event(const ike::Event& e);
+  std::string device() const;
+  std::optional<dataplane::DataplaneStats> stats();
+
+ private:
+  EngineDataplane() = default;
+  Result<void> try_install(uint32_t spi_in);
+  Result<void> add_routes(const dataplane::ChildSaSpec& spec);
+
+  DataplaneKind kind_ = DataplaneKind::none;
+  std::unique_ptr<dataplane::TunDataplane> tun_;
+  std::optional<dataplane::XfrmDataplane> xfrm_;
+  std::map<uint32_t, ike::ChildSaUp> ups_;      // by spi_in, waiting for keys
+  std::map<uint32_t, ike::ChildSaKeys> keys_;   // by spi_in, waiting for child_sa_up
+};
+
+}  // namespace ikekit::io

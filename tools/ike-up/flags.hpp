@@ -1,0 +1,10 @@
+// ike-up's flags (ike-up(8)).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "cli/ike_up_options.hpp"
+
+void add_ike_up_flags(CLI::App& app, ikekit::cli::IkeUpOptions& o, ikekit::cli::ConnectionOptions& c,
+                      std::string& config);
