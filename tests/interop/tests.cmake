@@ -29,3 +29,10 @@ foreach(s mismatch-proposal wrong-psk)
   add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_vs_swan.sh $<TARGET_FILE:ike-up> ${s} ike-up-initiates ${ikeup_index})
   set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90)
 endforeach()
+
+# The README's main-job command: two ike-up instances, TUN data plane, ping through it.
+add_test(NAME "interop: README tunnel demo (ike-up <-> ike-up)"
+         COMMAND ${CMAKE_SOURCE_DIR}/scripts/demo.sh)
+set_tests_properties("interop: README tunnel demo (ike-up <-> ike-up)" PROPERTIES
+                     LABELS interop SKIP_RETURN_CODE 3 TIMEOUT 60
+                     ENVIRONMENT "IKE_UP=$<TARGET_FILE:ike-up>")
