@@ -271,6 +271,13 @@ void Engine::Impl::timeout() {
       }
     }
     if (sa.expire_at && now >= *sa.expire_at) {
+      // Hard lifetime: tell the peer with a Delete, and drop the SA regardless once
+      // that had its full retransmission span.
+      if (!sa.silent && sa.state == IkeSaState::established) {
+        sa.expire_at = now + retransmit_span();
+        queue_task(sa, Task{RequestKind::delete_ike});
+        continue;
+      }
       remove_sa(sa, "expired");
       continue;
     }

@@ -113,3 +113,37 @@ TEST_CASE("DPD failure with action restart initiates again", "[engine][dpd]") {
   REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaUp>() == 2; }, 60s));
   CHECK(p.left->count<IkeSaUp>() == 2);
 }
+
+TEST_CASE("hard lifetimes: the Child SA and then the IKE SA are deleted when they expire", "[engine][lifetime][delete]") {
+  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2");
+  l.child.lifetimes = Lifetimes{0s, 50s, 0s};
+  l.ike_lifetimes = Lifetimes{0s, 100s, 0s};
+  Pair p(config_with(l), config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1")));
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  p.net.run_for(60s);
+  CHECK(p.left->count<ChildSaDown>() == 1);
+  CHECK(p.right->count<ChildSaDown>() == 1);
+  CHECK(p.left->count<IkeSaDown>() == 0);
+  p.net.run_for(60s);
+  CHECK(p.left->count<IkeSaDown>() == 1);
+  REQUIRE(p.right->count<IkeSaDown>() == 1);
+  CHECK(p.right->all<IkeSaDown>()[0].reason == "deleted by peer");
+  CHECK(p.left->count<Failure>() == 0);
+}
+
+TEST_CASE("simultaneous Delete of the same Child SA: no Delete payloads in the responses", "[engine][informational][delete]") {
+  Pair p = Pair::psk();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  uint32_t l_in = p.left->all<ChildSaUp>()[0].spi_in;
+  uint32_t r_in = p.right->all<ChildSaUp>()[0].spi_in;
+  REQUIRE(p.left->engine->terminate_child(sa_of(p.left), l_in, p.net.now));
+  REQUIRE(p.right->engine->terminate_child(sa_of(p.right), r_in, p.net.now));
+  p.net.run_for(10s);
+  CHECK(p.left->count<ChildSaDown>() == 1);
+  CHECK(p.right->count<ChildSaDown>() == 1);
+  CHECK(p.left->engine->list_sas()[0].children.empty());
+  CHECK(p.right->engine->list_sas()[0].children.empty());
+  CHECK(p.left->engine->stats().retransmissions == 0);
+}
