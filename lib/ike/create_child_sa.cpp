@@ -87,7 +87,8 @@ void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
       pc.ts_i = default_ts(pc.cfg.local_ts, sa.local.address);
       pc.ts_r = default_ts(pc.cfg.remote_ts, sa.remote.address);
     }
-    if (const auto* g = pfs_group(pc.cfg)) {
+    pc.ke_retries = t.ke_retries;
+    if (const auto* g = t.ke ? t.ke : pfs_group(pc.cfg)) {
       auto kex = crypto::KeyExchange::generate(*g, rng);
       if (!kex) return;
       pc.kex = std::move(*kex);
@@ -314,6 +315,21 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
   if (c && !nr) r = failure(sa, "create_child_sa", "proposal", "no nonce in the answer");
   c = std::get_if<ChildSa>(&r);
   if (!c) {
+    // RFC 7296 1.3: with PFS the responder may ask for another group; retry once with it.
+    if (const auto* e = in.notify(NotifyType::invalid_ke_payload); e && pc.kex && pc.ke_retries == 0 &&
+                                                                   e->data.size() == 2) {
+      const auto* g = crypto::find_transform(TransformKind::ke, load_be16(e->data.data()));
+      bool allowed = false;
+      for (const auto& prop : pc.cfg.esp_proposals)
+        for (const auto* k : prop.ke) allowed = allowed || k == g;
+      if (g && allowed && g != &pc.kex->info()) {
+        Task retry{pc.kind, pc.old_spi_in, pc.cfg, g, 1};
+        sa.out.reset();
+        ++sa.msg_id_out;
+        sa.tasks.push_front(std::move(retry));
+        return run_tasks(sa);
+      }
+    }
     ++stats.failures;
     Failure f = std::get<Failure>(std::move(r));
     if (old) {

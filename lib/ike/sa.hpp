@@ -60,6 +60,8 @@ struct Task {
   RequestKind kind = RequestKind::dpd;
   uint32_t child_spi = 0;
   std::optional<ChildConfig> child;  // create_child
+  const crypto::TransformInfo* ke = nullptr;  // PFS group asked for by INVALID_KE_PAYLOAD
+  uint32_t ke_retries = 0;
 };
 
 // A CREATE_CHILD_SA we started (RFC 7296 1.3).
@@ -72,6 +74,7 @@ struct PendingCreate {
   uint64_t new_spi = 0;         // new IKE SA (our SPI)
   uint32_t old_spi_in = 0;      // rekey_child
   std::vector<TsSpec> ts_i, ts_r;
+  uint32_t ke_retries = 0;
 };
 
 // RFC 7383 2.6: collecting the SKF fragments of one message (decrypted pieces).

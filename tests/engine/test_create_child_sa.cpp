@@ -189,3 +189,19 @@ TEST_CASE("lifetimes: Child SA and IKE SA rekeyed by their soft limits", "[engin
   CHECK(p.left->engine->list_sas()[0].children.size() == 1);
   CHECK(p.right->engine->list_sas()[0].children.size() == 1);
 }
+
+TEST_CASE("PFS group mismatch: INVALID_KE_PAYLOAD in CREATE_CHILD_SA, retried with the asked group", "[engine][create_child_sa][rekey]") {
+  auto l = config_with(psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256", "aes128gcm16-x25519-ecp256"));
+  auto r = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256", "aes128gcm16-ecp256"));
+  l.emit_keys = r.emit_keys = true;
+  Pair p(l, r);
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  uint32_t old_in = p.left->all<ChildSaUp>()[0].spi_in;
+  REQUIRE(p.left->engine->rekey_child(sa_of(p.left), old_in, p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }));
+  CHECK(p.left->count<Failure>() == 0);
+  auto lu = p.left->all<ChildSaUp>();
+  REQUIRE(lu.size() == 2);
+  check_paired(p.left, p.right, lu[1].spi_in);
+}
