@@ -205,3 +205,28 @@ TEST_CASE("PFS group mismatch: INVALID_KE_PAYLOAD in CREATE_CHILD_SA, retried wi
   REQUIRE(lu.size() == 2);
   check_paired(p.left, p.right, lu[1].spi_in);
 }
+
+TEST_CASE("simultaneous IKE SA rekey: TEMPORARY_FAILURE both ways, then one rekey wins", "[engine][create_child_sa][collision]") {
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    INFO("seed " << seed);
+    Pair p = up_pair("aes256gcm16", seed);
+    p.initiate();
+    REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+    REQUIRE(p.left->engine->rekey_ike(sa_of(p.left), p.net.now));
+    REQUIRE(p.right->engine->rekey_ike(sa_of(p.right), p.net.now));
+    REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaRekeyed>() >= 1 && p.right->count<IkeSaRekeyed>() >= 1; }, 60s));
+    p.net.run_for(30s);
+    auto ls = p.left->engine->list_sas(), rs = p.right->engine->list_sas();
+    REQUIRE(ls.size() == 1);
+    REQUIRE(rs.size() == 1);
+    CHECK(ls[0].spi_i == rs[0].spi_i);
+    CHECK(ls[0].spi_r == rs[0].spi_r);
+    CHECK(ls[0].children.size() == 1);
+    CHECK(p.left->count<Failure>() == 0);
+    CHECK(p.right->count<Failure>() == 0);
+    // Still usable.
+    REQUIRE(p.left->engine->send_dpd(sa_of(p.left), p.net.now));
+    p.net.run_for(5s);
+    CHECK(p.left->engine->stats().retransmissions == 0);
+  }
+}
