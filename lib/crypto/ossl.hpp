@@ -5,6 +5,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 
 #include <memory>
@@ -29,14 +30,23 @@ struct PkeyFree {
 struct PkeyCtxFree {
   void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
 };
+struct MdFree {
+  void operator()(EVP_MD* p) const { EVP_MD_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+using MdPtr = std::unique_ptr<EVP_MD, MdFree>;
+using BioPtr = std::unique_ptr<BIO, BioFree>;
 using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
 using CipherPtr = std::unique_ptr<EVP_CIPHER, CipherFree>;
 using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 
-// Errc::crypto naming `field`; appends (and drains) OpenSSL's error queue.
-inline Error ossl_error(std::string field, std::string what) {
+// An error naming `field` (Errc::crypto unless `code` says otherwise); appends (and
+// drains) OpenSSL's error queue.
+inline Error ossl_error(Errc code, std::string field, std::string what) {
   unsigned long e = ERR_get_error();
   if (e != 0) {
     char buf[256];
@@ -45,7 +55,10 @@ inline Error ossl_error(std::string field, std::string what) {
     what += buf;
   }
   ERR_clear_error();
-  return make_error(Errc::crypto, std::move(field), std::move(what));
+  return make_error(code, std::move(field), std::move(what));
+}
+inline Error ossl_error(std::string field, std::string what) {
+  return ossl_error(Errc::crypto, std::move(field), std::move(what));
 }
 
 // A cipher context keyed once for one direction (enc = 1 encrypt, 0 decrypt).

@@ -4,6 +4,7 @@
 
 #include "base/hex.hpp"
 #include "base/secret_bytes.hpp"
+#include "crypto/ossl.hpp"
 
 #include <algorithm>
 #include <array>
@@ -22,17 +23,12 @@
 namespace ikekit::crypto {
 namespace {
 
-struct MdFree {
-  void operator()(EVP_MD* p) const { EVP_MD_free(p); }
-};
+using detail::BioPtr;
+using detail::MdPtr;
+using detail::PkeyPtr;
+
 struct MdCtxFree {
   void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free(p); }
 };
 struct EcdsaSigFree {
   void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
@@ -40,24 +36,10 @@ struct EcdsaSigFree {
 struct X509PubkeyFree {
   void operator()(X509_PUBKEY* p) const { X509_PUBKEY_free(p); }
 };
-using MdPtr = std::unique_ptr<EVP_MD, MdFree>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigFree>;
 using X509PubkeyPtr = std::unique_ptr<X509_PUBKEY, X509PubkeyFree>;
 
-Error ossl_fail(std::string field, std::string what) {
-  unsigned long e = ERR_get_error();
-  if (e != 0) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    what += ": ";
-    what += buf;
-  }
-  ERR_clear_error();
-  return make_error(Errc::crypto, std::move(field), std::move(what));
-}
 
 // Digests fetched once for the process (DESIGN 3, "fetch EVP objects once").
 struct Digests {
@@ -185,7 +167,7 @@ Result<KeyType> key_type_of(EVP_PKEY* pkey, std::string_view field) {
     char group[64] = {};
     size_t len = 0;
     if (EVP_PKEY_get_group_name(pkey, group, sizeof group, &len) != 1)
-      return ossl_fail(std::string(field), "EC key without a named curve");
+      return detail::ossl_error(std::string(field), "EC key without a named curve");
     std::string_view g(group, len);
     if (g == "prime256v1" || g == "P-256" || g == "secp256r1") return KeyType::ecdsa_p256;
     if (g == "secp384r1" || g == "P-384") return KeyType::ecdsa_p384;
@@ -233,13 +215,13 @@ bool init_digest_ctx(EVP_MD_CTX* ctx, EVP_PKEY* pkey, const SchemeInfo& s, bool 
 Result<Bytes> ecdsa_der_to_raw(ByteView der, size_t n) {
   const unsigned char* p = der.data();
   EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, long(der.size())));
-  if (!sig) return ossl_fail("auth.signature", "ECDSA signature is not DER");
+  if (!sig) return detail::ossl_error("auth.signature", "ECDSA signature is not DER");
   const BIGNUM* r = nullptr;
   const BIGNUM* s = nullptr;
   ECDSA_SIG_get0(sig.get(), &r, &s);
   Bytes out(2 * n);
   if (BN_bn2binpad(r, out.data(), int(n)) < 0 || BN_bn2binpad(s, out.data() + n, int(n)) < 0)
-    return ossl_fail("auth.signature", "ECDSA r or s does not fit the curve");
+    return detail::ossl_error("auth.signature", "ECDSA r or s does not fit the curve");
   return out;
 }
 
@@ -250,11 +232,11 @@ Result<Bytes> ecdsa_raw_to_der(ByteView raw, size_t n) {
   if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
     BN_free(r);
     BN_free(s);
-    return ossl_fail("auth.signature", "building ECDSA-Sig-Value");
+    return detail::ossl_error("auth.signature", "building ECDSA-Sig-Value");
   }
   unsigned char* buf = nullptr;
   int len = i2d_ECDSA_SIG(sig.get(), &buf);
-  if (len <= 0) return ossl_fail("auth.signature", "encoding ECDSA-Sig-Value");
+  if (len <= 0) return detail::ossl_error("auth.signature", "encoding ECDSA-Sig-Value");
   Bytes out(buf, buf + len);
   OPENSSL_free(buf);
   return out;
@@ -347,7 +329,7 @@ struct PublicKey::Impl {
 Result<PublicKey> PublicKey::from_spki_der(ByteView der) {
   const unsigned char* p = der.data();
   PkeyPtr pkey(d2i_PUBKEY(nullptr, &p, long(der.size())));
-  if (!pkey) return ossl_fail("public_key", "not a DER SubjectPublicKeyInfo");
+  if (!pkey) return detail::ossl_error("public_key", "not a DER SubjectPublicKeyInfo");
   auto type = key_type_of(pkey.get(), "public_key");
   if (!type) return type.error();
   return PublicKey(std::make_shared<const Impl>(Impl{std::move(pkey), *type}));
@@ -356,7 +338,7 @@ Result<PublicKey> PublicKey::from_spki_der(ByteView der) {
 Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), int(pem.size())));
   PkeyPtr pkey(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, refuse_passphrase, nullptr) : nullptr);
-  if (!pkey) return ossl_fail("public_key", "no PEM PUBLIC KEY found");
+  if (!pkey) return detail::ossl_error("public_key", "no PEM PUBLIC KEY found");
   auto type = key_type_of(pkey.get(), "public_key");
   if (!type) return type.error();
   return PublicKey(std::make_shared<const Impl>(Impl{std::move(pkey), *type}));
@@ -411,7 +393,7 @@ Result<PrivateKey> PrivateKey::load_pem(std::string_view pem) {
   PkeyPtr pkey(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse_passphrase, nullptr)
                    : nullptr);
   if (!pkey)
-    return ossl_fail("private_key",
+    return detail::ossl_error("private_key",
                      "no PEM private key found (PKCS#8 PRIVATE KEY, RSA or EC PRIVATE KEY)");
   auto type = key_type_of(pkey.get(), "private_key");
   if (!type) return type.error();
@@ -451,13 +433,13 @@ Result<Bytes> PrivateKey::sign_auth(AuthScheme scheme, ByteView signed_octets) c
     return make_error(Errc::bad_value, "auth.method", not_allowed(s, impl_->type));
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || !init_digest_ctx(ctx.get(), impl_->pkey.get(), s, true))
-    return ossl_fail("auth.signature", "signature init for " + std::string(s.name));
+    return detail::ossl_error("auth.signature", "signature init for " + std::string(s.name));
   size_t len = 0;
   if (EVP_DigestSign(ctx.get(), nullptr, &len, signed_octets.data(), signed_octets.size()) != 1)
-    return ossl_fail("auth.signature", "signature size for " + std::string(s.name));
+    return detail::ossl_error("auth.signature", "signature size for " + std::string(s.name));
   Bytes sig(len);
   if (EVP_DigestSign(ctx.get(), sig.data(), &len, signed_octets.data(), signed_octets.size()) != 1)
-    return ossl_fail("auth.signature", "signing with " + std::string(s.name));
+    return detail::ossl_error("auth.signature", "signing with " + std::string(s.name));
   sig.resize(len);
   if (s.family == Family::ecdsa_raw) return ecdsa_der_to_raw(sig, ec_field_octets(impl_->type));
   if (s.method != 14) return sig;
@@ -526,7 +508,7 @@ Result<AuthScheme> verify_auth(const PublicKey& key, uint8_t method, ByteView au
   if (sig.empty()) return make_error(Errc::integrity, "auth.signature", "empty signature value");
   MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx || !init_digest_ctx(ctx.get(), key.impl().pkey.get(), s, false))
-    return ossl_fail("auth.signature", "verify init for " + std::string(s.name));
+    return detail::ossl_error("auth.signature", "verify init for " + std::string(s.name));
   int ok = EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), signed_octets.data(),
                             signed_octets.size());
   ERR_clear_error();

@@ -3,6 +3,7 @@
 
 #include "base/hex.hpp"
 #include "base/ip_address.hpp"
+#include "crypto/ossl.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -22,14 +23,11 @@
 namespace ikekit::crypto {
 namespace {
 
+using detail::BioPtr;
+using detail::MdPtr;
+
 struct X509Free {
   void operator()(X509* p) const { X509_free(p); }
-};
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-struct MdFree {
-  void operator()(EVP_MD* p) const { EVP_MD_free(p); }
 };
 struct StoreFree {
   void operator()(X509_STORE* p) const { X509_STORE_free(p); }
@@ -53,8 +51,6 @@ struct EkuFree {
   void operator()(EXTENDED_KEY_USAGE* p) const { EXTENDED_KEY_USAGE_free(p); }
 };
 using X509Ptr = std::unique_ptr<X509, X509Free>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using MdPtr = std::unique_ptr<EVP_MD, MdFree>;
 using StorePtr = std::unique_ptr<X509_STORE, StoreFree>;
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, StoreCtxFree>;
 using StackPtr = std::unique_ptr<STACK_OF(X509), StackFree>;
@@ -63,17 +59,6 @@ using NamesPtr = std::unique_ptr<GENERAL_NAMES, NamesFree>;
 using NamePtr = std::unique_ptr<X509_NAME, NameFree>;
 using EkuPtr = std::unique_ptr<EXTENDED_KEY_USAGE, EkuFree>;
 
-Error ossl_fail(Errc code, std::string field, std::string what) {
-  unsigned long e = ERR_get_error();
-  if (e != 0) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    what += ": ";
-    what += buf;
-  }
-  ERR_clear_error();
-  return make_error(code, std::move(field), std::move(what));
-}
 
 // SHA-1 fetched once (CERTREQ hashes, key ids).
 const EVP_MD* sha1_md() {
@@ -169,7 +154,7 @@ struct Certificate::Impl {
 Result<Certificate> Certificate::from_der(ByteView der) {
   const unsigned char* p = der.data();
   X509Ptr x(d2i_X509(nullptr, &p, long(der.size())));
-  if (!x) return ossl_fail(Errc::bad_value, "cert", "not a DER X.509 certificate");
+  if (!x) return detail::ossl_error(Errc::bad_value, "cert", "not a DER X.509 certificate");
   if (p != der.data() + der.size())
     return make_error(Errc::bad_length, "cert",
                       std::to_string(der.data() + der.size() - p) +
@@ -180,14 +165,14 @@ Result<Certificate> Certificate::from_der(ByteView der) {
 
 Result<std::vector<Certificate>> Certificate::all_from_pem(std::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), int(pem.size())));
-  if (!bio) return ossl_fail(Errc::crypto, "cert", "BIO_new_mem_buf");
+  if (!bio) return detail::ossl_error(Errc::crypto, "cert", "BIO_new_mem_buf");
   std::vector<Certificate> out;
   for (;;) {
     X509Ptr x(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!x) break;
     unsigned char* buf = nullptr;
     int len = i2d_X509(x.get(), &buf);
-    if (len <= 0) return ossl_fail(Errc::crypto, "cert", "re-encoding certificate");
+    if (len <= 0) return detail::ossl_error(Errc::crypto, "cert", "re-encoding certificate");
     Bytes der(buf, buf + len);
     OPENSSL_free(buf);
     out.push_back(Certificate(std::make_shared<const Impl>(Impl{std::move(x), std::move(der)})));
@@ -320,7 +305,7 @@ std::optional<std::string> Certificate::common_name() const {
 Result<PublicKey> Certificate::public_key() const {
   unsigned char* buf = nullptr;
   int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(impl_->x509.get()), &buf);
-  if (len <= 0) return ossl_fail(Errc::crypto, "cert.public_key", "encoding SubjectPublicKeyInfo");
+  if (len <= 0) return detail::ossl_error(Errc::crypto, "cert.public_key", "encoding SubjectPublicKeyInfo");
   auto key = PublicKey::from_spki_der(ByteView(buf, size_t(len)));
   OPENSSL_free(buf);
   if (!key) return std::move(key).error().within("cert");
@@ -412,7 +397,7 @@ Result<void> match_identity(const Certificate& cert, uint8_t type, ByteView id_d
     if (equal_bytes(subject, id_data)) return {};
     const unsigned char* p = id_data.data();
     NamePtr name(d2i_X509_NAME(nullptr, &p, long(id_data.size())));
-    if (!name) return ossl_fail(Errc::bad_value, "id", "ID_DER_ASN1_DN is not a DER Name");
+    if (!name) return detail::ossl_error(Errc::bad_value, "id", "ID_DER_ASN1_DN is not a DER Name");
     // X509_NAME_cmp compares the canonical encodings (case and space folded).
     if (X509_NAME_cmp(name.get(), X509_get_subject_name(cert.impl().x509.get())) == 0) return {};
     return id_mismatch("ID_DER_ASN1_DN '" + name_text(name.get()) +
@@ -439,7 +424,7 @@ CertStore::~CertStore() = default;
 
 Result<void> CertStore::add_trust_anchor(const Certificate& ca) {
   if (!store_->store || X509_STORE_add_cert(store_->store.get(), ca.impl().x509.get()) != 1)
-    return ossl_fail(Errc::crypto, "ca", "adding trust anchor '" + ca.subject() + "'");
+    return detail::ossl_error(Errc::crypto, "ca", "adding trust anchor '" + ca.subject() + "'");
   anchors_.push_back(ca);
   return {};
 }
@@ -539,13 +524,13 @@ Result<std::vector<Certificate>> CertStore::verify(const Certificate& end_entity
                                                    std::time_t at) const {
   StoreCtxPtr ctx(X509_STORE_CTX_new());
   StackPtr untrusted(sk_X509_new_null());
-  if (!ctx || !untrusted) return ossl_fail(Errc::crypto, "cert", "X509_STORE_CTX_new");
+  if (!ctx || !untrusted) return detail::ossl_error(Errc::crypto, "cert", "X509_STORE_CTX_new");
   for (const auto& c : intermediates) // borrowed: `intermediates` outlives the call
     if (sk_X509_push(untrusted.get(), c.impl().x509.get()) <= 0)
-      return ossl_fail(Errc::crypto, "cert", "sk_X509_push");
+      return detail::ossl_error(Errc::crypto, "cert", "sk_X509_push");
   X509* ee = end_entity.impl().x509.get();
   if (X509_STORE_CTX_init(ctx.get(), store_->store.get(), ee, untrusted.get()) != 1)
-    return ossl_fail(Errc::crypto, "cert", "X509_STORE_CTX_init");
+    return detail::ossl_error(Errc::crypto, "cert", "X509_STORE_CTX_init");
   // The caller's time, never the clock (DESIGN 1); also sets X509_V_FLAG_USE_CHECK_TIME.
   X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx.get()), at);
   int ok = X509_verify_cert(ctx.get());
@@ -561,7 +546,7 @@ Result<std::vector<Certificate>> CertStore::verify(const Certificate& end_entity
   for (int i = 0; chain && i < sk_X509_num(chain.get()); ++i) {
     unsigned char* buf = nullptr;
     int len = i2d_X509(sk_X509_value(chain.get(), i), &buf);
-    if (len <= 0) return ossl_fail(Errc::crypto, "cert", "re-encoding chain");
+    if (len <= 0) return detail::ossl_error(Errc::crypto, "cert", "re-encoding chain");
     auto c = Certificate::from_der(ByteView(buf, size_t(len)));
     OPENSSL_free(buf);
     if (!c) return c.error();
