@@ -49,14 +49,19 @@ struct ChildSaDown {
   SaId sa = 0;
   std::string name;
   uint32_t spi_in = 0, spi_out = 0;
-  std::string reason;  // "deleted by peer", "deleted locally", "rekeyed", "ike_sa_down", "expired"
+  // "deleted by peer", "deleted locally" (also after its hard lifetime), "rekeyed" (the
+  // replaced SA), "ike_sa_down" (its IKE SA failed or went away otherwise)
+  std::string reason;
 };
 
 struct IkeSaDown {
   SaId sa = 0;
   std::string peer;
   uint64_t spi_i = 0, spi_r = 0;
-  std::string reason;  // "deleted by peer", "deleted locally", "dpd", "retransmit", "failure", "rekeyed", "expired"
+  // "deleted by peer", "deleted locally" (also after its hard lifetime), "dpd" (DPD got
+  // no answer), "retransmit" (another exchange got none), "failure" (a Failure event came
+  // first), "initial_contact" (the peer reconnected, RFC 7296 2.4), "expired"
+  std::string reason;
 };
 
 struct IkeSaRekeyed {
