@@ -337,6 +337,11 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
       if (!old->expire_at) old->rekey_at.reset();
     }
     emit(std::move(f));
+    if (in.find(PayloadType::sa)) {  // the responder installed what we refuse
+      Task del{RequestKind::delete_child, pc.spi_in};
+      del.orphan = true;
+      sa.tasks.push_back(std::move(del));
+    }
     return request_done(sa);
   }
   Bytes nr_bytes(nr->data.begin(), nr->data.end());

@@ -213,6 +213,12 @@ void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
     } else {
       ++stats.failures;
       emit(std::get<Failure>(std::move(r)));
+      // The responder installed a Child SA we refuse: have it deleted.
+      if (in.find(PayloadType::sa)) {
+        Task t{RequestKind::delete_child, sa.first_child_spi};
+        t.orphan = true;
+        sa.tasks.push_back(std::move(t));
+      }
     }
   }
   run_tasks(sa);

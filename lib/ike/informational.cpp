@@ -26,6 +26,11 @@ void Engine::Impl::start_informational(IkeSa& sa, const Task& t) {
       sa.state = IkeSaState::deleting;
       break;
     case RequestKind::delete_child: {
+      if (t.orphan) {
+        store_be32(spi, t.child_spi);
+        w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::esp, 4, 1, ByteView(spi, 4)});
+        break;
+      }
       ChildSa* c = sa.find_child(t.child_spi);
       if (!c) return;  // gone meanwhile (deleted by the peer)
       c->deleting = true;

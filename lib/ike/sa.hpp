@@ -62,6 +62,9 @@ struct Task {
   std::optional<ChildConfig> child;  // create_child
   const crypto::TransformInfo* ke = nullptr;  // PFS group asked for by INVALID_KE_PAYLOAD
   uint32_t ke_retries = 0;
+  // delete_child for an SA the responder created but we refused (never installed here):
+  // D(ESP, child_spi) is sent without a local Child SA (RFC 7296 1.2 / 2.9).
+  bool orphan = false;
 };
 
 // A CREATE_CHILD_SA we started (RFC 7296 1.3).
