@@ -217,8 +217,10 @@ void Engine::Impl::receive(const Datagram& in) {
     return drop(DropReason::payload_rules, ok.error().field + ": " + ok.error().message);
   if (auto crit = wire::first_unsupported_critical(ib.inner)) {
     drop(DropReason::unsupported_critical, "payload type " + std::to_string(*crit));
-    if (!h.response())
-      send_error_notify_response(*sa, h, wire::NotifyType::unsupported_critical_payload);
+    if (!h.response()) {  // RFC 7296 3.10.1: the data is the one-octet payload type
+      uint8_t type = *crit;
+      send_error_notify_response(*sa, h, wire::NotifyType::unsupported_critical_payload, ByteView(&type, 1));
+    }
     return;
   }
 

@@ -181,7 +181,8 @@ struct Engine::Impl {
   void start_informational(IkeSa& sa, const Task& t);
   void on_informational_request(IkeSa& sa, Inbound& in);
   void on_informational_response(IkeSa& sa, Inbound& in);
-  void send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h, wire::NotifyType type);
+  void send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h, wire::NotifyType type,
+                                  ByteView data = {});
 };
 
 // Writes one notify with no SPI and `data`.

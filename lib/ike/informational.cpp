@@ -48,10 +48,11 @@ void Engine::Impl::start_informational(IkeSa& sa, const Task& t) {
   send_request(sa, t.kind, ExchangeType::informational, std::move(*d), t.child_spi);
 }
 
-void Engine::Impl::send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h, wire::NotifyType type) {
-  Bytes inner(64);
+void Engine::Impl::send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h, wire::NotifyType type,
+                                              ByteView data) {
+  Bytes inner(64 + data.size());
   wire::PayloadWriter w(inner);
-  add_notify(w, type);
+  add_notify(w, type, data);
   auto n = w.finish();
   if (!n) return;
   auto d = seal(sa, h.exchange_type, true, h.message_id, ByteView(inner).first(*n), w.first_type());
