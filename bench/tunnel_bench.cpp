@@ -1,0 +1,299 @@
+#include "bench/tunnel_bench.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "bench/esp_bench.hpp"
+#include "bench/stats.hpp"
+#include "bench/tunnel_netns.hpp"
+#include "bench/tunnel_parse.hpp"
+#include "bench/tunnel_proc.hpp"
+
+namespace ikekit::bench {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr const char* kIperfPort = "5201";
+
+std::optional<std::string> peer_cipher(Peer p, const TunnelOptions& o) {
+  switch (p) {
+    case Peer::ikekit:
+    case Peer::strongswan: return o.cipher;
+    case Peer::wireguard_go: return std::string("chacha20poly1305");
+    case Peer::none: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> peer_backend(Peer p, const TunnelOptions& o) {
+  switch (p) {
+    case Peer::ikekit: return o.backend;
+    case Peer::strongswan: return std::string("kernel-libipsec");
+    case Peer::wireguard_go: return std::string("tun");
+    case Peer::none: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// A ping through the tunnel, once a second for up to 10 s: until one passes the
+// tunnel is not up (WireGuard handshakes on the first packet; routes may lag).
+Result<void> wait_for_path(const Topology& topo, const RunningTunnel& t) {
+  for (int i = 0; i < 10; ++i) {
+    auto p = run_command(Topology::in_ns(topo.left().ns, {"ping", "-n", "-q", "-c", "1", "-W", "1",
+                                                          "-I", t.src, t.dst}),
+                         milliseconds(3000));
+    if (!p) return p.error();
+    if (p->exit_code == 0) return {};
+    if (!sleep_unless_stopped(milliseconds(100))) return interrupted_error();
+  }
+  return make_error(Errc::timeout, "tunnel",
+                    "no ping from " + t.src + " to " + t.dst + " passed the tunnel in 10 s");
+}
+
+Result<IperfReport> iperf_client(const Topology& topo, const RunningTunnel& t,
+                                 const TunnelOptions& o, int streams) {
+  auto c = run_command(
+      Topology::in_ns(topo.left().ns, {"iperf3", "-c", t.dst, "-B", t.src, "-p", kIperfPort, "-t",
+                                       std::to_string(o.duration_s), "-P", std::to_string(streams),
+                                       "-J"}),
+      milliseconds((o.duration_s + 20) * 1000));
+  if (!c) return c.error();
+  auto r = parse_iperf3_json(c->out);
+  if (!r) {
+    Error e = r.error();
+    if (e.code != Errc::io && !c->err.empty()) e.message += ": " + first_line(c->err);
+    return e;
+  }
+  if (r->received_bits_per_s <= 0)
+    return make_error(Errc::io, "iperf3", "iperf3 carried no data through the tunnel");
+  return r;
+}
+
+Result<TunnelRound> measure_round(Peer peer, const TunnelOptions& o, const std::string& work_dir,
+                                  const std::function<void(const std::string&)>& step) {
+  step("namespaces");
+  auto topo = Topology::create(int(getpid()));
+  if (!topo) return topo.error();
+  PeerOptions po;
+  po.cipher = o.cipher;
+  po.esp_tunnel = o.esp_tunnel;
+  po.work_dir = work_dir;
+  po.pid = int(getpid());
+  step("starting the tunnel");
+  auto tunnel = start_peer(peer, *topo, po);
+  if (!tunnel) return tunnel.error();
+  auto path = wait_for_path(*topo, *tunnel);
+  if (!path) return path.error();
+
+  const std::string base = work_dir + "/iperf3-server";
+  auto server = Child::spawn(Topology::in_ns(topo->right().ns, {"iperf3", "-s", "-B", tunnel->dst,
+                                                                "-p", kIperfPort, "--forceflush"}),
+                             base + ".out", base + ".err");
+  if (!server) return server.error();
+  auto listening = wait_for_text(base + ".out", "Server listening", *server, milliseconds(5000),
+                                 "iperf3", base + ".err");
+  if (!listening) return listening.error();
+
+  TunnelRound round;
+  step("ping");
+  char interval[32];
+  std::snprintf(interval, sizeof interval, "%.3f", o.ping_interval_s);
+  auto ping = run_command(
+      Topology::in_ns(topo->left().ns, {"ping", "-n", "-c", std::to_string(o.pings), "-i", interval,
+                                        "-W", "2", "-I", tunnel->src, tunnel->dst}),
+      milliseconds(int(o.pings * o.ping_interval_s * 1000) + 10000));
+  if (!ping) return ping.error();
+  auto pr = parse_ping_output(ping->out);
+  if (!pr) return pr.error();
+  if (pr->rtt_ms.empty())
+    return make_error(Errc::io, "ping", "no ping reply through the tunnel (" +
+                                            std::to_string(pr->transmitted) + " sent)");
+  round.rtt_ms = pr->rtt_ms;
+  round.rtt_avg_ms = std::accumulate(pr->rtt_ms.begin(), pr->rtt_ms.end(), 0.0) / double(pr->rtt_ms.size());
+  round.ping_transmitted = pr->transmitted;
+  round.ping_received = pr->received;
+
+  step("iperf3 TCP, 1 stream");
+  auto single = iperf_client(*topo, *tunnel, o, 1);
+  if (!single) return single.error();
+  round.single_bits_per_s = single->received_bits_per_s;
+  round.single_retransmits = single->retransmits;
+  step("iperf3 TCP, " + std::to_string(o.streams) + " streams");
+  auto multi = iperf_client(*topo, *tunnel, o, o.streams);
+  if (!multi) return multi.error();
+  round.multi_bits_per_s = multi->received_bits_per_s;
+  step("stopping");
+  return round;  // server, tunnel and topology stop here, in that order
+}
+
+double median_of(std::vector<double> v) { return median(v).value_or(0); }
+
+std::string ratio_key(std::string_view prefix, Peer p) {
+  std::string name(peer_name(p));
+  std::replace(name.begin(), name.end(), '-', '_');
+  return std::string(prefix) + name;
+}
+
+void add_ratios(TunnelResult& first, const std::vector<TunnelResult>& all) {
+  if (first.error) return;
+  for (const auto& other : all) {
+    if (&other == &first || other.error) continue;
+    std::vector<double> single, multi, rtt;
+    size_t n = std::min(first.rounds.size(), other.rounds.size());
+    for (size_t i = 0; i < n; ++i) {
+      const auto& a = first.rounds[i];
+      const auto& b = other.rounds[i];
+      if (auto r = ratio(a.single_bits_per_s, b.single_bits_per_s)) single.push_back(*r);
+      if (auto r = ratio(a.multi_bits_per_s, b.multi_bits_per_s)) multi.push_back(*r);
+      if (auto r = ratio(b.rtt_avg_ms, a.rtt_avg_ms)) rtt.push_back(*r);  // higher is better
+    }
+    if (!single.empty()) first.ratios.emplace_back(ratio_key("vs_", other.peer), median_of(single));
+    if (!multi.empty()) first.ratios.emplace_back(ratio_key("tcp_multi_vs_", other.peer), median_of(multi));
+    if (!rtt.empty()) first.ratios.emplace_back(ratio_key("rtt_vs_", other.peer), median_of(rtt));
+  }
+}
+
+json::Json error_json(const Error& e) {
+  return {{"code", std::string(errc_name(e.code))},
+          {"field", e.field.empty() ? json::Json() : json::Json(e.field)},
+          {"message", e.message}};
+}
+
+json::Json opt_json(const std::optional<std::string>& s) { return s ? json::Json(*s) : json::Json(); }
+
+}  // namespace
+
+Result<void> check_tunnel_options(const TunnelOptions& o) {
+  if (o.peers.empty()) return make_error(Errc::usage, "--compare", "no peer given");
+  for (size_t i = 0; i < o.peers.size(); ++i)
+    for (size_t j = i + 1; j < o.peers.size(); ++j)
+      if (o.peers[i] == o.peers[j])
+        return make_error(Errc::usage, "--compare",
+                          std::string(peer_name(o.peers[i])) + " is listed twice");
+  auto suite = parse_esp_suite(o.cipher);
+  if (!suite) return suite.error();
+  if (o.backend != "tun")
+    return make_error(Errc::usage, "--backend",
+                      "\"" + o.backend + "\": only tun is measured (this kernel has no ESP for xfrm)");
+  if (o.duration_s < 1)
+    return make_error(Errc::usage, "--duration", "must be at least 1s (iperf3 -t takes whole seconds)");
+  if (o.streams < 2 || o.streams > 128)
+    return make_error(Errc::usage, "--streams", std::to_string(o.streams) + ": expected 2..128");
+  if (o.rounds < 1 || o.rounds > 100)
+    return make_error(Errc::usage, "--rounds", std::to_string(o.rounds) + ": expected 1..100");
+  return {};
+}
+
+Result<void> check_tunnel_environment() {
+  if (geteuid() != 0)
+    return make_error(Errc::environment, "tunnel",
+                      "needs root (CAP_NET_ADMIN) to create network namespaces and TUN devices");
+  if (access("/dev/net/tun", R_OK | W_OK) != 0)
+    return make_error(Errc::environment, "tunnel", "no /dev/net/tun (the tun kernel module)");
+  const std::pair<const char*, const char*> tools[] = {
+      {"ip", "iproute2"}, {"ping", "iputils-ping"}, {"iperf3", "iperf3"}, {"sysctl", "procps"}};
+  for (const auto& [prog, pkg] : tools)
+    if (!find_program(prog))
+      return make_error(Errc::environment, "tunnel",
+                        std::string(prog) + " is not installed (Debian package " + pkg + ")");
+  return {};
+}
+
+std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& o, const std::string& work_dir,
+                                           const TunnelProgressFn& progress) {
+  std::vector<TunnelResult> results;
+  for (Peer p : o.peers) {
+    TunnelResult r;
+    r.peer = p;
+    r.cipher = peer_cipher(p, o);
+    r.backend = peer_backend(p, o);
+    PeerOptions po;
+    po.esp_tunnel = o.esp_tunnel;
+    if (auto ok = check_peer_tools(p, po); !ok) r.error = ok.error();
+    results.push_back(std::move(r));
+  }
+  for (int round = 0; round < o.rounds; ++round) {
+    for (size_t k = 0; k < results.size(); ++k) {
+      // Forward in even rounds, backward in odd ones.
+      TunnelResult& r = results[round % 2 == 0 ? k : results.size() - 1 - k];
+      if (r.error) continue;
+      if (stop_requested()) {
+        r.error = interrupted_error();
+        continue;
+      }
+      auto step = [&](const std::string& s) {
+        if (progress) progress({round + 1, o.rounds, r.peer, s});
+      };
+      auto m = measure_round(r.peer, o, work_dir, step);
+      if (m) r.rounds.push_back(std::move(*m));
+      else r.error = m.error();
+    }
+  }
+  if (!results.empty()) add_ratios(results.front(), results);
+  return results;
+}
+
+double median_single_bits_per_s(const TunnelResult& r) {
+  std::vector<double> v;
+  for (const auto& x : r.rounds) v.push_back(x.single_bits_per_s);
+  return median_of(v);
+}
+
+json::Json tunnel_result_to_json(const TunnelResult& r, const TunnelOptions& o) {
+  json::Json j;
+  j["name"] = "tunnel";
+  j["params"] = {{"peer", std::string(peer_name(r.peer))},
+                 {"cipher", opt_json(r.cipher)},
+                 {"backend", opt_json(r.backend)},
+                 {"streams", o.streams},
+                 {"duration_s", o.duration_s}};
+  const bool ok = !r.error && !r.rounds.empty();
+  std::vector<double> single, multi, rtt;
+  uint64_t retransmits = 0;
+  bool have_retransmits = false;
+  int sent = 0, received = 0;
+  for (const auto& x : r.rounds) {
+    single.push_back(x.single_bits_per_s);
+    multi.push_back(x.multi_bits_per_s);
+    rtt.insert(rtt.end(), x.rtt_ms.begin(), x.rtt_ms.end());
+    if (x.single_retransmits) retransmits += *x.single_retransmits, have_retransmits = true;
+    sent += x.ping_transmitted;
+    received += x.ping_received;
+  }
+  auto num = [&](double v) { return ok ? json::Json(v) : json::Json(); };
+  const double s = median_of(single), m = median_of(multi);
+  j["tcp_single_bits_per_s"] = num(s);
+  j["tcp_single_bytes_per_s"] = num(s / 8);
+  j["tcp_multi_bits_per_s"] = num(m);
+  j["tcp_multi_bytes_per_s"] = num(m / 8);
+  j["tcp_single_retransmits"] = ok && have_retransmits ? json::Json(retransmits) : json::Json();
+  const double avg = rtt.empty() ? 0 : std::accumulate(rtt.begin(), rtt.end(), 0.0) / double(rtt.size());
+  j["ping_rtt_avg_ms"] = num(avg);
+  if (ok && !rtt.empty()) {
+    j["ping_rtt_ms"] = {{"p50", *percentile(rtt, 50)},
+                        {"p99", *percentile(rtt, 99)},
+                        {"avg", avg},
+                        {"min", *percentile(rtt, 0)},
+                        {"max", *percentile(rtt, 100)}};
+  } else {
+    j["ping_rtt_ms"] = nullptr;
+  }
+  j["ping_sent"] = ok ? json::Json(sent) : json::Json();
+  j["ping_received"] = ok ? json::Json(received) : json::Json();
+  j["rounds"] = r.rounds.size();
+  if (!r.ratios.empty()) {
+    json::Json ratio = json::Json::object();
+    for (const auto& [k, v] : r.ratios) ratio[k] = v;
+    j["ratio"] = std::move(ratio);
+  }
+  j["error"] = r.error ? error_json(*r.error) : json::Json();
+  return j;
+}
+
+}  // namespace ikekit::bench

@@ -1,0 +1,62 @@
+// The tunnels ike-bench tunnel compares, each brought up on both endpoints of a
+// Topology (tunnel_netns.hpp):
+//  * ikekit: two esp-tunnel --backend tun processes with random static keys (a 0600
+//    ikekit key log in the run's private directory, never on a command line or in
+//    output), ESP in UDP 4500 (RFC 3948).
+//  * strongswan: charon-systemd on both ends with kernel-libipsec (userspace ESP over
+//    its ipsec0 TUN device: this kernel has no ESP), PSK, the same ESP cipher; the
+//    inner addresses sit on lo and are the traffic selectors.
+//  * wireguard-go: wireguard-go on both ends, keys from `wg genkey`, set with `wg set`.
+//  * none: nothing; traffic uses the outer veth addresses (the baseline).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "bench/tunnel_netns.hpp"
+#include "bench/tunnel_proc.hpp"
+
+namespace ikekit::bench {
+
+enum class Peer { ikekit, strongswan, wireguard_go, none };
+
+// "ikekit", "strongswan", "wireguard-go", "none".
+std::string_view peer_name(Peer p);
+// Errc::usage naming `field` and the allowed names.
+Result<Peer> parse_peer(std::string_view name, const std::string& field);
+
+struct PeerOptions {
+  std::string cipher = "aes256gcm16";  // ESP suite (ikekit, strongswan)
+  std::string esp_tunnel;              // path of the esp-tunnel binary
+  std::string work_dir;                // private (0700) directory of this run
+  int pid = 0;                         // names: wireguard interfaces, TUN devices
+  uint16_t port = 4500;                // ikekit's UDP encapsulation port
+};
+
+// The tools a peer needs (besides ip, ping, iperf3), each with its Debian package.
+// Errc::environment, field "--peer", naming the missing program and its package.
+Result<void> check_peer_tools(Peer p, const PeerOptions& opts);
+
+// A tunnel that is up: traffic goes from src (in the left namespace) to dst (right).
+// The destructor stops its processes by PID, newest first, and removes its files.
+struct RunningTunnel {
+  RunningTunnel() = default;
+  RunningTunnel(RunningTunnel&&) = default;
+  RunningTunnel& operator=(RunningTunnel&&) = default;
+  ~RunningTunnel();
+  std::string src, dst;
+  std::optional<std::string> cipher;   // what protects the traffic (null for none)
+  std::optional<std::string> backend;  // "tun", "kernel-libipsec"; null for none
+  std::vector<Child> procs;
+  std::vector<std::string> remove_paths;  // stale sockets a killed daemon may leave
+};
+
+// Brings the tunnel up and returns once it is configured (the caller waits until it
+// passes traffic). On failure everything started so far is stopped; the error says
+// which step failed, with the tool's own message.
+Result<RunningTunnel> start_peer(Peer p, const Topology& topo, const PeerOptions& opts);
+
+}  // namespace ikekit::bench

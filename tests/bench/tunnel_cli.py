@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""ike-bench tunnel end to end (root; exit 77 "SKIP: ..." otherwise).
+
+tunnel_cli.py IKE_BENCH basic   usage errors (exit 2 naming the flag); a missing peer
+                                tool (exit 3 naming the Debian package); --peer none;
+                                --compare ikekit,none (ratios); SIGTERM mid-run (exit 1,
+                                "interrupted", everything removed)
+tunnel_cli.py IKE_BENCH peers   --compare ikekit,wireguard-go,strongswan (each 1 s)
+
+Every run checks the ikekit.ike-bench/1 document (positive rates, rtt > 0, p50 <= p99,
+error null) and that nothing is left behind: no ikb-<pid>-* namespace, no process
+(this script is the child subreaper, so an orphaned esp-tunnel, charon, wireguard-go
+or iperf3 would become its child), no /tmp/ike-bench-tunnel-* directory.
+No timing assertions."""
+import ctypes
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, file=sys.stderr)
+    return cond
+
+
+def namespaces():
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return {line.split()[0] for line in out.splitlines() if line.strip()}
+
+
+def leftover_children():
+    """Processes that are our children now: orphans of ike-bench (we are the subreaper)."""
+    kids = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if ppid != os.getpid():
+                continue
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                kids.append(f.read().replace(b"\0", b" ").decode().strip() or f"pid {p}")
+            os.kill(int(p), signal.SIGKILL)
+        except (OSError, IndexError, ValueError):
+            pass
+    while True:  # reap them
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0 and not kids:
+                break
+        except ChildProcessError:
+            break
+        if kids:
+            time.sleep(0.05)
+    return kids
+
+
+def check_clean(pid, what):
+    left = [n for n in namespaces() if n.startswith(f"ikb-{pid}-")]
+    check(not left, f"{what}: namespaces left behind: {left}")
+    kids = leftover_children()
+    check(not kids, f"{what}: processes left behind: {kids}")
+    dirs = set(glob.glob("/tmp/ike-bench-tunnel-*")) - DIRS_BEFORE
+    check(not dirs, f"{what}: work directories left behind: {dirs}")
+
+
+def run(args, env=None, timeout=100):
+    p = subprocess.Popen([BIN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+    out, err = p.communicate(timeout=timeout)
+    doc = None
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        check(False, f"{args}: stdout is not one JSON document: {out!r} (stderr {err})")
+    check_clean(p.pid, " ".join(args))
+    return p.returncode, doc, err
+
+
+def check_result(r, peer):
+    what = f"tunnel {peer}"
+    check(r["name"] == "tunnel", f"{what}: name")
+    check(r["error"] is None, f"{what}: error {r['error']}")
+    if r["error"] is not None:
+        return
+    p = r["params"]
+    check(p["peer"] == peer, f"{what}: params.peer {p['peer']}")
+    for k in ["cipher", "backend", "streams", "duration_s"]:
+        check(k in p, f"{what}: params.{k} missing")
+    for k in ["tcp_single_bits_per_s", "tcp_single_bytes_per_s", "tcp_multi_bits_per_s",
+              "tcp_multi_bytes_per_s", "ping_rtt_avg_ms"]:
+        v = r.get(k)
+        check(isinstance(v, (int, float)) and v > 0, f"{what}: {k} = {v!r}, expected > 0")
+    check(abs(r["tcp_single_bytes_per_s"] * 8 - r["tcp_single_bits_per_s"]) < 1,
+          f"{what}: bytes_per_s * 8 != bits_per_s")
+    rtt = r["ping_rtt_ms"]
+    check(isinstance(rtt, dict) and 0 < rtt["min"] <= rtt["p50"] <= rtt["p99"] <= rtt["max"],
+          f"{what}: ping_rtt_ms {rtt}")
+    check(r["ping_received"] > 0 and r["ping_sent"] >= r["ping_received"], f"{what}: ping counts")
+    check(r["rounds"] >= 1, f"{what}: rounds")
+
+
+def check_doc(doc, peers):
+    check(doc["schema"] == "ikekit.ike-bench/1", "schema")
+    check(isinstance(doc.get("context"), dict), "context")
+    got = [r["params"]["peer"] for r in doc["results"]]
+    check(got == peers, f"results for {got}, expected {peers}")
+    for r, peer in zip(doc["results"], peers):
+        check_result(r, peer)
+
+
+def usage():
+    for args, field in [(["--duration", "500ms"], "--duration"),
+                        (["--compare", "ikekit,openvpn"], "--compare"),
+                        (["--compare", "none,none"], "--compare"),
+                        (["--cipher", "rot13"], "--cipher"),
+                        (["--backend", "xfrm"], "--backend"),
+                        (["--streams", "1"], "--streams")]:
+        rc, doc, err = run(["tunnel"] + args)
+        check(rc == 2, f"tunnel {args}: exit {rc}, expected 2")
+        if doc:
+            check(doc.get("error", {}).get("field") == field, f"tunnel {args}: error {doc}")
+    # A peer whose tool is missing: its result names the Debian package; nothing ran: 3.
+    with tempfile.TemporaryDirectory() as bindir:
+        for tool in ["ip", "ping", "iperf3", "sysctl"]:
+            os.symlink(shutil.which(tool), os.path.join(bindir, tool))
+        env = dict(os.environ, PATH=bindir)
+        rc, doc, err = run(["tunnel", "--peer", "wireguard-go", "--duration", "1s"], env=env)
+        check(rc == 3, f"tunnel --peer wireguard-go without wireguard-go: exit {rc}, expected 3")
+        if doc:
+            e = doc["results"][0]["error"] or {}
+            check(e.get("code") == "environment" and "wireguard-go" in e.get("message", ""),
+                  f"missing wireguard-go: error {e}")
+
+
+def basic():
+    usage()
+    rc, doc, err = run(["tunnel", "--peer", "none", "--duration", "1s", "--streams", "2"])
+    check(rc == 0, f"--peer none: exit {rc}: {err}")
+    if doc:
+        check_doc(doc, ["none"])
+        check(doc["results"][0]["params"]["cipher"] is None, "none: cipher is not null")
+
+    rc, doc, err = run(["tunnel", "--compare", "ikekit,none", "--duration", "1s", "--streams", "2"])
+    check(rc == 0, f"--compare ikekit,none: exit {rc}: {err}")
+    if doc:
+        check_doc(doc, ["ikekit", "none"])
+        ik = doc["results"][0]
+        check(ik["params"]["cipher"] == "aes256gcm16", f"ikekit cipher {ik['params']['cipher']}")
+        ratio = ik.get("ratio", {})
+        for k in ["vs_none", "tcp_multi_vs_none", "rtt_vs_none"]:
+            check(isinstance(ratio.get(k), (int, float)) and ratio[k] > 0, f"ratio.{k} = {ratio.get(k)}")
+        check("ratio" not in doc["results"][1], "the second peer carries no ratio")
+
+    # SIGTERM in the middle of a measurement: exit 1, the document says interrupted,
+    # and the cleanup leaves nothing.
+    p = subprocess.Popen([BIN, "tunnel", "--compare", "ikekit,none", "--duration", "3s"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.set_blocking(p.stderr.fileno(), False)
+    seen, deadline = "", time.time() + 30
+    while time.time() < deadline and "iperf3" not in seen and p.poll() is None:
+        time.sleep(0.1)
+        chunk = p.stderr.read()
+        if chunk:
+            seen += chunk
+    check("iperf3" in seen, f"SIGTERM test: no iperf3 progress line: {seen!r}")
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=30)
+    check(p.returncode == 1, f"SIGTERM: exit {p.returncode}, expected 1")
+    try:
+        doc = json.loads(out)
+        errs = [r["error"] for r in doc["results"] if r["error"]]
+        check(any("interrupted" in e["message"] for e in errs), f"SIGTERM: results {errs}")
+    except ValueError:
+        check(False, f"SIGTERM: stdout is not JSON: {out!r}")
+    check_clean(p.pid, "SIGTERM")
+
+
+def peers():
+    rc, doc, err = run(["tunnel", "--compare", "ikekit,wireguard-go,strongswan", "--duration", "1s",
+                        "--streams", "2"])
+    check(rc == 0, f"--compare ikekit,wireguard-go,strongswan: exit {rc}: {err}")
+    if doc:
+        check_doc(doc, ["ikekit", "wireguard-go", "strongswan"])
+        ratio = doc["results"][0].get("ratio", {})
+        for k in ["vs_wireguard_go", "rtt_vs_wireguard_go", "vs_strongswan", "rtt_vs_strongswan"]:
+            check(isinstance(ratio.get(k), (int, float)) and ratio[k] > 0, f"ratio.{k} = {ratio.get(k)}")
+        check(doc["results"][1]["params"]["cipher"] == "chacha20poly1305", "wireguard-go cipher")
+        check(doc["results"][2]["params"]["backend"] == "kernel-libipsec", "strongswan backend")
+
+
+BIN, MODE = sys.argv[1], sys.argv[2]
+if os.geteuid() != 0:
+    print("SKIP: ike-bench tunnel needs root (network namespaces, TUN)")
+    sys.exit(77)
+for tool in ["ip", "ping", "iperf3"]:
+    if not shutil.which(tool):
+        print(f"SKIP: {tool} is not installed")
+        sys.exit(77)
+if MODE == "peers":
+    for tool, pkg in [("wireguard-go", "wireguard-go"), ("wg", "wireguard-tools"),
+                      ("/usr/sbin/charon-systemd", "charon-systemd"), ("/usr/sbin/swanctl", "strongswan-swanctl")]:
+        if not shutil.which(tool):
+            print(f"SKIP: {tool} is not installed (Debian package {pkg})")
+            sys.exit(77)
+PR_SET_CHILD_SUBREAPER = 36
+ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+DIRS_BEFORE = set(glob.glob("/tmp/ike-bench-tunnel-*"))
+{"basic": basic, "peers": peers}[MODE]()
+if failures:
+    print(f"{len(failures)} check(s) failed", file=sys.stderr)
+    sys.exit(1)
+print(f"ok: ike-bench tunnel {MODE}")

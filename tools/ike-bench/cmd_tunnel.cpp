@@ -1,0 +1,134 @@
+// ike-bench tunnel: TCP throughput and ping RTT through a tunnel between two network
+// namespaces, for ikekit (esp-tunnel) and strongSwan, wireguard-go or the bare veth.
+#include "cmd_tunnel.hpp"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <climits>
+#include <filesystem>
+#include <iostream>
+
+#include "bench/tunnel_bench.hpp"
+#include "bench/tunnel_proc.hpp"
+#include "cli/report.hpp"
+
+namespace ikekit::bench_tool {
+
+namespace {
+
+// esp-tunnel is built next to ike-bench (build/bin).
+std::string esp_tunnel_path() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "esp-tunnel";
+  std::filesystem::path exe(std::string(buf, size_t(n)));
+  return (exe.parent_path() / "esp-tunnel").string();
+}
+
+// The private directory of one run (keys, configs, logs), removed at the end.
+struct WorkDir {
+  std::string path;
+  ~WorkDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+CLI::App* add_tunnel_command(CLI::App& app, TunnelArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "tunnel", "TCP throughput (1 and N streams, iperf3) and ping RTT through a tunnel between "
+                "two network namespaces: ikekit's esp-tunnel, strongSwan, wireguard-go or none");
+  cmd->add_option("--backend", args.backend, "ikekit data plane: tun (default; the only one)");
+  cmd->add_option("--duration", args.duration,
+                  "Length of each iperf3 test, whole seconds, e.g. 5s (default 5s)");
+  cmd->add_option("--cipher", args.cipher,
+                  "ESP suite for ikekit and strongSwan (default aes256gcm16)");
+  auto* peer = cmd->add_option("--peer", args.peer,
+                               "ikekit (default), strongswan, wireguard-go or none");
+  auto* compare = cmd->add_option("--compare", args.compare,
+                                  "Several peers, alternating in one run, e.g. "
+                                  "ikekit,wireguard-go,strongswan,none; the first carries the ratios");
+  peer->excludes(compare);
+  cmd->add_option("--streams", args.streams, "Parallel TCP streams of the multi-stream test (default 4)");
+  cmd->add_option("--rounds", args.rounds, "Rounds per peer (default 1)");
+  return cmd;
+}
+
+int run_tunnel(const GlobalOptions& g, const TunnelArgs& args,
+               const std::optional<json::Json>& baseline) {
+  bench::TunnelOptions opts;
+  opts.cipher = args.cipher;
+  opts.backend = args.backend;
+  opts.streams = args.streams;
+  opts.rounds = args.rounds;
+  opts.peers.clear();
+  if (!args.compare.empty()) {
+    std::string list = args.compare;
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t c = list.find(',', start);
+      std::string name = list.substr(start, c == std::string::npos ? std::string::npos : c - start);
+      auto p = bench::parse_peer(name, "--compare");
+      if (!p) return cli::report_error(kTool, p.error());
+      opts.peers.push_back(*p);
+      if (c == std::string::npos) break;
+      start = c + 1;
+    }
+  } else {
+    auto p = bench::parse_peer(args.peer, "--peer");
+    if (!p) return cli::report_error(kTool, p.error());
+    opts.peers.push_back(*p);
+  }
+  auto d = cli::parse_duration(args.duration, "--duration");
+  if (!d) return cli::report_error(kTool, d.error());
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+  if (ms % 1000 != 0)
+    return cli::report_error(
+        kTool, make_error(Errc::usage, "--duration",
+                          "\"" + args.duration + "\": expected whole seconds (iperf3 -t), e.g. 5s"));
+  opts.duration_s = int(ms / 1000);
+  opts.esp_tunnel = esp_tunnel_path();
+  if (auto ok = bench::check_tunnel_options(opts); !ok) return cli::report_error(kTool, ok.error());
+  if (auto ok = bench::check_tunnel_environment(); !ok)
+    return cli::report_error(kTool, ok.error(), cli::kExitEnvironment);
+
+  WorkDir work;
+  {
+    std::string tmpl = "/tmp/ike-bench-tunnel-XXXXXX";
+    if (!mkdtemp(tmpl.data()))
+      return cli::report_error(kTool, make_error(Errc::io, "tunnel", "cannot create a directory in /tmp"),
+                               cli::kExitFailure);
+    work.path = tmpl;
+  }
+  bench::install_stop_signals();
+
+  json::Json results = json::Json::array();
+  bool failed = false, all_environment = true;
+  {
+    Progress progress;
+    auto on_step = [&](const bench::TunnelProgress& p) {
+      progress.update("tunnel round " + std::to_string(p.round) + "/" + std::to_string(p.rounds) +
+                      " " + std::string(bench::peer_name(p.peer)) + ": " + p.step);
+    };
+    for (const auto& r : bench::run_tunnel_bench(opts, work.path, on_step)) {
+      if (r.error) {
+        failed = true;
+        std::cerr << kTool << ": tunnel " << bench::peer_name(r.peer) << ": " << r.error->field
+                  << ": " << r.error->message << "\n";
+        if (r.error->code != Errc::environment) all_environment = false;
+      } else {
+        all_environment = false;
+      }
+      results.push_back(bench::tunnel_result_to_json(r, opts));
+    }
+  }
+  int rc = finish(g, baseline, std::move(results), failed);
+  // Nothing could run for want of tools: the environment is missing (exit 3).
+  if (failed && all_environment) return cli::kExitEnvironment;
+  return rc;
+}
+
+}  // namespace ikekit::bench_tool
