@@ -48,11 +48,13 @@ class IkeRunner {
   Result<void> run();
   // Ends run() after the current iteration (from an event callback).
   void stop() { loop_->stop(); }
+  // Sends what the engine queued and delivers its events now (after an engine call
+  // made outside the runner, e.g. a control-socket command).
+  void pump(TimePoint now);
 
  private:
   IkeRunner() = default;
   void on_readable(UdpSocket& s, TimePoint now);
-  void pump(TimePoint now);
   Result<void> shutdown();
 
   struct Bound {

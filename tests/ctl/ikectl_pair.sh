@@ -1,5 +1,5 @@
 #!/bin/bash
-# ikectl_pair.sh IKECTL IKE_UP CTL_TEST_DAEMON
+# ikectl_pair.sh IKECTL IKE_UP
 # Two ike-up daemons (PSK; left initiator IA_NET.0.1, right responder IA_NET.0.2) in two
 # network namespaces, each with a control socket, driven with ikectl:
 #   list-sas agrees with the events the daemons printed (IKE and ESP SPIs, both ends);
@@ -8,10 +8,9 @@
 #   daemon; bad and oversized request lines get error answers; monitor shows the events
 #   of terminate --wait (deleted on both ends) and initiate --wait; load adds a
 #   connection; unload is refused; a missing socket is exit 3 naming the path.
-# Uses `ike-up --control-socket` when ike-up has it, else CTL_TEST_DAEMON (the same
-# runner and server wired the same way). Exit 0 pass, 1 fail, 77 skip (not root).
+# Exit 0 pass, 1 fail, 77 skip (not root).
 set -u
-IKECTL=$1 IKE_UP=$2 DAEMON=$3
+IKECTL=$1 IKE_UP=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
 for t in ip python3; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
@@ -19,11 +18,7 @@ for t in ip python3; do command -v $t >/dev/null || { echo "SKIP: $t missing"; e
 export NS_PREFIX=ictl IA_NET=10.231
 . "$HERE/../interop/lib/netns.sh"
 
-if "$IKE_UP" --help 2>/dev/null | grep -q -- --control-socket; then
-  UP=$IKE_UP; echo "using ike-up --control-socket"
-else
-  UP=$DAEMON; echo "ike-up has no --control-socket yet: using $(basename "$DAEMON") (same runner and server)"
-fi
+UP=$IKE_UP
 
 W=$(mktemp -d /tmp/ikekit-ikectl.XXXXXX)
 PIDS=()

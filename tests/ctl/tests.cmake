@@ -10,15 +10,9 @@ target_link_libraries(unit_ctl_protocol PRIVATE ikekit_io Catch2::Catch2)
 set_target_properties(unit_ctl_protocol PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 catch_discover_tests(unit_ctl_protocol TEST_PREFIX "ctl: " PROPERTIES LABELS unit)
 
-# A private ike-up stand-in with the control socket wired in (ctl_daemon.cpp), for the
-# integration test until ike-up has --control-socket; the script prefers ike-up then.
-add_executable(ctl_test_daemon ${CMAKE_CURRENT_LIST_DIR}/ctl_daemon.cpp)
-target_link_libraries(ctl_test_daemon PRIVATE ikekit_cli)
-set_target_properties(ctl_test_daemon PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 if(TARGET ikectl AND TARGET ike-up)
   add_test(NAME "ctl: ikectl drives two ike-up daemons in namespaces (list-sas, rekey, terminate, monitor, slow client)"
-           COMMAND ${CMAKE_CURRENT_LIST_DIR}/ikectl_pair.sh $<TARGET_FILE:ikectl> $<TARGET_FILE:ike-up>
-                   $<TARGET_FILE:ctl_test_daemon>)
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/ikectl_pair.sh $<TARGET_FILE:ikectl> $<TARGET_FILE:ike-up>)
   set_tests_properties("ctl: ikectl drives two ike-up daemons in namespaces (list-sas, rekey, terminate, monitor, slow client)"
                        PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 120)
 endif()

@@ -7,4 +7,4 @@
 #include "cli/ike_up_options.hpp"
 
 void add_ike_up_flags(CLI::App& app, ikekit::cli::IkeUpOptions& o, ikekit::cli::ConnectionOptions& c,
-                      std::string& config);
+                      std::string& config, std::string& control_socket);

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <set>
 
+#include "control.hpp"
 #include "flags.hpp"
 #include "cli/app.hpp"
 #include "cli/ike_up_options.hpp"
@@ -33,10 +34,10 @@ int main(int argc, char** argv) {
   cli::CommonOptions common;
   cli::IkeUpOptions opts;
   cli::ConnectionOptions conn;
-  std::string config_file;
+  std::string config_file, control_socket;
   CLI::App app{"Bring IKEv2 tunnels up as initiator or responder", kTool};
   cli::add_common_flags(app, common, kTool);
-  add_ike_up_flags(app, opts, conn, config_file);
+  add_ike_up_flags(app, opts, conn, config_file, control_socket);
   if (int rc = cli::parse_args(app, kTool, argc, argv); rc >= 0) return rc;
 
   if (!config_file.empty()) {
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
   bool initiator_failed = false;
   io::IkeRunner* runner_ptr = nullptr;
   std::unique_ptr<io::EngineDataplane> dataplane;
+  std::unique_ptr<io::ControlServer> control;
   auto on_event = [&](const ike::Event& e, TimePoint) {
     if (dataplane) {
       if (auto r = dataplane->on_event(e); !r)
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
     }
     json::Json j = json::event_to_json(e, now_rfc3339());
     out.write(j);
+    if (control) control->publish(e, j);
     if (common.verbosity > 0) std::cerr << kTool << ": " << j["type"].get<std::string>() << "\n";
     // An initiator whose SA fails before it is up ends the run with exit 1.
     if (const auto* up = std::get_if<ike::IkeSaUp>(&e)) pending.erase(up->peer);
@@ -105,10 +108,15 @@ int main(int argc, char** argv) {
   auto dp = io::EngineDataplane::create(*dataplane_kind, **runner, "ike%d");
   if (!dp) return cli::report_error(kTool, dp.error());
   dataplane = std::move(*dp);
+  std::string dataplane_name(io::dataplane_kind_name(*dataplane_kind));
+  auto server = start_control_socket(**runner, control_socket, dataplane_name, cli::version_line(kTool), now_rfc3339());
+  if (!server) return cli::report_error(kTool, server.error());
+  control = std::move(*server);
 
   json::Json started = {{"type", "started"}, {"schema", std::string(json::kSchemaIkeUp)},
                         {"time", now_rfc3339()}, {"version", cli::version_line(kTool)},
-                        {"dataplane", std::string(io::dataplane_kind_name(*dataplane_kind))},
+                        {"dataplane", dataplane_name},
+                        {"control_socket", control ? json::Json(control->path()) : json::Json()},
                         {"device", dataplane->device().empty() ? json::Json() : json::Json(dataplane->device())},
                         {"connections", json::Json::array()}};
   for (const auto& c : opts.connections)

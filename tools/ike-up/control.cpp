@@ -1,0 +1,37 @@
+#include "control.hpp"
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "cli/ike_up_options.hpp"
+
+using namespace ikekit;
+
+Result<std::unique_ptr<io::ControlServer>> start_control_socket(io::IkeRunner& runner, const std::string& path,
+                                                                const std::string& dataplane,
+                                                                const std::string& version,
+                                                                const std::string& started_time) {
+  if (path == "none") return std::unique_ptr<io::ControlServer>();
+  bool is_default = path.empty();
+  ctl::ServiceInfo info{version, dataplane, started_time, io::EventLoop::now(), long(::getpid())};
+  io::ControlServerOptions options;
+  options.path = is_default ? std::string(ctl::kDefaultSocketPath) : path;
+  options.flush = [&runner](TimePoint now) { runner.pump(now); };
+  auto server = io::ControlServer::create(runner.loop(), runner.engine(), info, options);
+  if (!server) {
+    if (!is_default) return server.error();
+    std::cerr << "ike-up: warning: no control socket: " << server.error().message
+              << " (use --control-socket PATH)" << std::endl;
+    return std::unique_ptr<io::ControlServer>();
+  }
+  // `ikectl load` reads connections in ike-up's own JSON config format.
+  (*server)->service().set_loader([](const std::string& file) -> Result<ctl::LoadedConnections> {
+    cli::IkeUpOptions o;
+    if (auto l = cli::load_ike_up_config(file, o); !l) return l.error();
+    auto s = cli::build_ike_up_setup(o);
+    if (!s) return s.error();
+    return ctl::LoadedConnections{std::move(s->config.peers), std::move(s->initiate)};
+  });
+  return std::move(*server);
+}
