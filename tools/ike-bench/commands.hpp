@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "bench_cli.hpp"
+#include "cmd_handshake.hpp"
+#include "cmd_scale.hpp"
+#include "cmd_tunnel.hpp"
 
 namespace ikekit::bench_tool {
 
@@ -18,15 +21,5 @@ struct EspArgs {
 };
 CLI::App* add_esp_command(CLI::App& app, EspArgs& args);
 int run_esp(const GlobalOptions& g, const EspArgs& args, const std::optional<json::Json>& baseline);
-
-// ike-bench handshake | tunnel | scale (cmd_unavailable.cpp): the components they
-// measure are not in this build yet; they report so and exit 3.
-struct UnavailableArgs {
-  std::string mode = "inproc";  // handshake --mode inproc|udp
-};
-CLI::App* add_handshake_command(CLI::App& app, UnavailableArgs& args);
-CLI::App* add_tunnel_command(CLI::App& app, UnavailableArgs& args);
-CLI::App* add_scale_command(CLI::App& app, UnavailableArgs& args);
-int run_unavailable(const std::string& subcommand, const UnavailableArgs& args);
 
 }  // namespace ikekit::bench_tool

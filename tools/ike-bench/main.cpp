@@ -1,5 +1,5 @@
 // ike-bench: benchmarks with a machine-readable result and a CI regression gate
-// (ike-bench(1)). Subcommands: esp, and handshake / tunnel / scale (not yet available).
+// (ike-bench(1)). Subcommands: esp, handshake, tunnel, scale.
 #include <iostream>
 
 #include "bench/gate.hpp"
@@ -12,7 +12,9 @@ using namespace ikekit::bench_tool;
 int main(int argc, char** argv) {
   GlobalOptions g;
   EspArgs esp;
-  UnavailableArgs unavailable;
+  HandshakeArgs handshake;
+  TunnelArgs tunnel;
+  ScaleArgs scale;
   CLI::App app{"Benchmark ikekit and gate CI on regressions", kTool};
   app.fallthrough();  // global options may follow the subcommand
   app.require_subcommand(1);
@@ -25,9 +27,9 @@ int main(int argc, char** argv) {
       ->needs(baseline);
 
   CLI::App* cmd_esp = add_esp_command(app, esp);
-  CLI::App* cmd_handshake = add_handshake_command(app, unavailable);
-  CLI::App* cmd_tunnel = add_tunnel_command(app, unavailable);
-  CLI::App* cmd_scale = add_scale_command(app, unavailable);
+  CLI::App* cmd_handshake = add_handshake_command(app, handshake);
+  CLI::App* cmd_tunnel = add_tunnel_command(app, tunnel);
+  CLI::App* cmd_scale = add_scale_command(app, scale);
   if (int rc = cli::parse_args(app, kTool, argc, argv); rc >= 0) return rc;
 
   // A bad baseline is a usage error found before anything is measured.
@@ -39,8 +41,8 @@ int main(int argc, char** argv) {
   }
 
   if (cmd_esp->parsed()) return run_esp(g, esp, base);
-  if (cmd_handshake->parsed()) return run_unavailable("handshake", unavailable);
-  if (cmd_tunnel->parsed()) return run_unavailable("tunnel", unavailable);
-  if (cmd_scale->parsed()) return run_unavailable("scale", unavailable);
+  if (cmd_handshake->parsed()) return run_handshake(g, handshake, base);
+  if (cmd_tunnel->parsed()) return run_tunnel(g, tunnel, base);
+  if (cmd_scale->parsed()) return run_scale(g, scale, base);
   return cli::kExitUsage;  // unreachable: require_subcommand(1)
 }
