@@ -1,0 +1,275 @@
+#include "bench/handshake_udp_initiator.hpp"
+
+#include <signal.h>
+#include <time.h>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <unordered_map>
+
+#include "crypto/system_rng.hpp"
+#include "ike/engine.hpp"
+#include "io/event_loop.hpp"
+#include "io/udp_socket.hpp"
+
+namespace ikekit::bench {
+
+namespace {
+
+constexpr const char* kPeerName = "bench";
+// IKE messages here stay far below this: encrypted ones are fragmented at 1280 bytes
+// (RFC 7383) and IKE_SA_INIT carries at most one KE payload (MODP-8192: 1 KiB).
+constexpr size_t kSlotBytes = 8192;
+constexpr size_t kBatch = 32;
+constexpr auto kStallTimeout = std::chrono::seconds(20);
+constexpr auto kProgressEvery = std::chrono::milliseconds(100);
+
+double process_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+double ms_between(TimePoint a, TimePoint b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// Datagrams the engine produced for one socket, sent with one sendmmsg.
+struct TxQueue {
+  io::UdpSocket* socket = nullptr;
+  std::vector<uint8_t> storage = std::vector<uint8_t>(kBatch * kSlotBytes);
+  std::array<io::SendSlot, kBatch> slots{};
+  size_t n = 0;
+  MutBytes next() { return MutBytes(storage.data() + n * kSlotBytes, kSlotBytes); }
+};
+
+}  // namespace
+
+struct UdpInitiator::Impl {
+  crypto::SystemRng rng;
+  std::unique_ptr<io::EventLoop> loop;
+  std::unique_ptr<io::UdpSocket> ike_socket, nat_t_socket;
+  std::unique_ptr<ike::Engine> engine;
+  std::vector<uint8_t> rx = std::vector<uint8_t>(kBatch * kSlotBytes);
+  std::array<io::RecvSlot, kBatch> rx_slots{};
+  TxQueue tx_ike, tx_nat_t;
+  std::vector<uint8_t> overflow = std::vector<uint8_t>(65536);
+
+  // The current run.
+  std::unordered_map<ike::SaId, TimePoint> in_flight;
+  size_t target = 0, started = 0, concurrency = 1;
+  UdpLoadStats stats;
+  TimePoint last_done{};
+  std::optional<Error> error;
+
+  void flush(TxQueue& q) {
+    if (q.n == 0) return;
+    auto sent = q.socket->send_batch(std::span<const io::SendSlot>(q.slots.data(), q.n));
+    size_t took = sent ? *sent : 0;
+    for (size_t i = 0; i < took; ++i) stats.bytes_sent += q.slots[i].data.size();
+    stats.datagrams_sent += took;
+    stats.send_dropped += q.n - took;  // the engine retransmits what was lost
+    q.n = 0;
+  }
+
+  void drain_transmits() {
+    for (;;) {
+      // The destination queue is known only after poll_transmit: write into the IKE
+      // queue's next slot and move it when it belongs to the NAT-T socket.
+      MutBytes out = tx_ike.next();
+      auto t = engine->poll_transmit(out);
+      if (!t) break;
+      TxQueue& q = t->nat_t ? tx_nat_t : tx_ike;
+      MutBytes dst = q.next();
+      if (&q != &tx_ike) std::copy_n(out.data(), t->size, dst.data());
+      q.slots[q.n] = io::SendSlot{ByteView(dst.data(), t->size), io::Endpoint{t->remote.address, t->remote.port},
+                                  t->local.address, t->nat_t, 0};
+      if (++q.n == kBatch) flush(q);
+    }
+  }
+
+  void start_more(TimePoint now) {
+    while (in_flight.size() < concurrency && started < target && !error) {
+      auto sa = engine->initiate(kPeerName, now);
+      if (!sa) {
+        error = sa.error();
+        return;
+      }
+      in_flight.emplace(*sa, now);
+      ++started;
+    }
+  }
+
+  void finish(ike::SaId sa, bool ok) {
+    auto it = in_flight.find(sa);
+    if (it == in_flight.end()) return;
+    TimePoint now = io::EventLoop::now();
+    if (ok) {
+      stats.latency_ms.push_back(ms_between(it->second, now));
+      ++stats.completed;
+    } else {
+      ++stats.failed;
+    }
+    last_done = now;
+    in_flight.erase(it);
+    start_more(now);
+  }
+
+  void drain_events() {
+    while (auto e = engine->poll_event()) {
+      if (const auto* up = std::get_if<ike::ChildSaUp>(&*e)) {
+        finish(up->sa, true);
+      } else if (const auto* f = std::get_if<ike::Failure>(&*e)) {
+        if (stats.first_failure.empty() && in_flight.count(f->sa))
+          stats.first_failure = f->exchange + "/" + f->step + ": " + f->reason;
+        finish(f->sa, false);
+      } else if (const auto* d = std::get_if<ike::IkeSaDown>(&*e)) {
+        if (stats.first_failure.empty() && in_flight.count(d->sa)) stats.first_failure = "ike_sa_down: " + d->reason;
+        finish(d->sa, false);
+      }
+    }
+  }
+
+  void pump() {
+    drain_events();
+    drain_transmits();
+    flush(tx_ike);
+    flush(tx_nat_t);
+  }
+
+  void on_readable(io::UdpSocket& s, TimePoint now) {
+    auto n = s.recv_batch(rx_slots);
+    if (!n) return;  // transient; level-triggered epoll calls again
+    for (size_t i = 0; i < *n; ++i) {
+      const io::RecvSlot& slot = rx_slots[i];
+      if (slot.truncated || slot.kind != io::UdpPayloadKind::ike) continue;
+      ike::Datagram d;
+      d.local = ike::Endpoint{slot.local.value_or(s.local().addr), s.local().port};
+      d.remote = ike::Endpoint{slot.remote.addr, slot.remote.port};
+      d.nat_t = s.nat_t();
+      d.data = slot.payload();
+      stats.bytes_received += d.data.size();
+      ++stats.datagrams_received;
+      engine->receive(d, now);
+      // Events right after each datagram: their time stamps do not wait for the batch.
+      drain_events();
+    }
+    pump();
+  }
+};
+
+UdpInitiator::~UdpInitiator() = default;
+
+Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) {
+  std::unique_ptr<UdpInitiator> u(new UdpInitiator());
+  u->impl_ = std::make_unique<Impl>();
+  Impl& m = *u->impl_;
+  auto loop = io::EventLoop::create();
+  if (!loop) return loop.error();
+  m.loop = std::make_unique<io::EventLoop>(std::move(*loop));
+  auto ike = io::UdpSocket::open({.local = {o.local, io::kIkePort}, .rcvbuf_bytes = 1 << 21, .sndbuf_bytes = 1 << 21});
+  if (!ike) return ike.error();
+  m.ike_socket = std::make_unique<io::UdpSocket>(std::move(*ike));
+  auto nat_t = io::UdpSocket::open(
+      {.local = {o.local, io::kNatTPort}, .nat_t = true, .rcvbuf_bytes = 1 << 21, .sndbuf_bytes = 1 << 21});
+  if (!nat_t) return nat_t.error();
+  m.nat_t_socket = std::make_unique<io::UdpSocket>(std::move(*nat_t));
+  m.tx_ike.socket = m.ike_socket.get();
+  m.tx_nat_t.socket = m.nat_t_socket.get();
+  for (size_t i = 0; i < kBatch; ++i) m.rx_slots[i].buffer = MutBytes(m.rx.data() + i * kSlotBytes, kSlotBytes);
+
+  ike::PeerConfig p;
+  p.name = kPeerName;
+  p.local = ike::Endpoint{o.local, io::kIkePort};
+  p.remote_address = o.remote;
+  p.remote_port = o.remote_port;
+  p.ike_proposals = std::move(o.ike_proposals);
+  auto id = ike::Identity::parse(o.local.to_string());
+  if (!id) return id.error();
+  p.local_id = std::move(*id);
+  p.local_auth = p.remote_auth = ike::AuthMethodKind::psk;
+  p.psk = std::move(o.psk);
+  p.child.name = kPeerName;
+  p.child.esp_proposals = std::move(o.esp_proposals);
+  p.child.local_ts = std::move(o.local_ts);
+  p.child.remote_ts = std::move(o.remote_ts);
+  p.send_initial_contact = false;  // RFC 7296 2.4: else the responder drops our earlier SAs
+  p.dpd_delay = Duration{0};
+  ike::Config config;
+  config.peers.push_back(std::move(p));
+  m.engine = std::make_unique<ike::Engine>(std::move(config), m.rng, io::EventLoop::now());
+
+  Impl* self = &m;
+  for (io::UdpSocket* s : {m.ike_socket.get(), m.nat_t_socket.get()}) {
+    auto added = m.loop->add_reader(s->fd(), [self, s](TimePoint now) { self->on_readable(*s, now); });
+    if (!added) return added.error();
+  }
+  m.loop->set_deadline([self] { return self->engine->next_timeout(); },
+                       [self](TimePoint now) {
+                         self->engine->on_timeout(now);
+                         self->pump();
+                       });
+  auto sig = m.loop->on_signals({SIGINT, SIGTERM, SIGHUP}, [self](int, TimePoint) {
+    self->stats.interrupted = true;
+    self->loop->stop();
+  });
+  if (!sig) return sig.error();
+  return u;
+}
+
+Result<UdpLoadStats> UdpInitiator::run(size_t count, Duration duration, size_t concurrency,
+                                       const HandshakeProgressFn& progress) {
+  Impl& m = *impl_;
+  m.stats = UdpLoadStats{};
+  m.stats.latency_ms.reserve(count ? count : 1 << 16);
+  m.in_flight.clear();
+  m.in_flight.reserve(concurrency * 2);
+  m.target = count ? count : std::numeric_limits<size_t>::max();
+  m.started = 0;
+  m.concurrency = std::max<size_t>(concurrency, 1);
+  m.error.reset();
+  uint64_t retransmits0 = m.engine->stats().retransmissions;
+  uint64_t dropped0 = m.engine->stats().dropped_total();
+
+  TimePoint t0 = io::EventLoop::now();
+  double cpu0 = process_cpu_s();
+  TimePoint end = count ? TimePoint::max() : t0 + duration;
+  m.last_done = t0;
+  TimePoint last_progress = t0;
+  m.start_more(t0);
+  m.pump();
+  TimePoint stop_at = t0;
+  for (;;) {
+    if (m.error) return *m.error;
+    TimePoint now = io::EventLoop::now();
+    stop_at = now;
+    if (count && m.stats.completed + m.stats.failed >= count) break;
+    if (now >= end) break;
+    if (now - m.last_done > kStallTimeout)
+      return make_error(Errc::timeout, "responder",
+                        "no handshake finished for 20 s (" + std::to_string(m.in_flight.size()) +
+                            " in flight, " + std::to_string(m.stats.completed) + " completed" +
+                            (m.stats.first_failure.empty() ? "" : ", first failure " + m.stats.first_failure) + ")");
+    if (progress && now - last_progress >= kProgressEvery) {
+      progress(m.stats.completed, m.stats.failed);
+      last_progress = now;
+    }
+    Duration wait = std::min<Duration>(kProgressEvery, end - now);
+    auto r = m.loop->run_once(wait);
+    if (!r) return r.error();
+    if (!*r) break;  // a signal stopped the loop
+  }
+  m.stats.cpu_s = process_cpu_s() - cpu0;
+  // A count run ends with its last handshake; a duration run at its end (or the signal).
+  TimePoint last = count && !m.stats.interrupted ? m.last_done : std::min(stop_at, end);
+  m.stats.elapsed_s = std::chrono::duration<double>(last - t0).count();
+  m.stats.abandoned = m.in_flight.size();
+  m.in_flight.clear();
+  m.stats.retransmissions = m.engine->stats().retransmissions - retransmits0;
+  m.stats.input_dropped = m.engine->stats().dropped_total() - dropped0;
+  if (progress) progress(m.stats.completed, m.stats.failed);
+  return std::move(m.stats);
+}
+
+}  // namespace ikekit::bench

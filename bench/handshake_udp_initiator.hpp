@@ -1,0 +1,72 @@
+// The load generator of `ike-bench handshake --mode udp`: one ike::Engine as initiator
+// on real non-blocking UDP sockets (ports 500 and 4500 of one local address, lib/io),
+// driven by the one EventLoop. It keeps `concurrency` IKE SAs in flight and starts the
+// next one as soon as one is up (its first Child SA) or failed, until `count` are done
+// or `duration` has passed. All SAs go to the same responder from the same address, so
+// INITIAL_CONTACT is off (RFC 7296 2.4: it would make the responder delete the earlier
+// ones). Established SAs are kept, not deleted: a Delete exchange would add its cost to
+// both sides' figures.
+//
+// Latency of one handshake: from the moment initiate() queued the first IKE_SA_INIT
+// (sent in the same loop iteration) to the moment the ChildSaUp event was read.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
+#include "base/secret_bytes.hpp"
+#include "base/time.hpp"
+#include "bench/handshake.hpp"
+#include "crypto/proposal_string.hpp"
+#include "ike/config.hpp"
+
+namespace ikekit::bench {
+
+struct UdpInitiatorOptions {
+  IpAddress local;   // sockets bind local:500 and local:4500
+  IpAddress remote;
+  uint16_t remote_port = 500;
+  std::vector<crypto::ParsedProposal> ike_proposals, esp_proposals;
+  std::vector<ike::TsSpec> local_ts, remote_ts;  // empty: the IKE addresses
+  SecretBytes psk;
+};
+
+struct UdpLoadStats {
+  size_t completed = 0;
+  size_t failed = 0;
+  size_t abandoned = 0;        // still in flight when a --duration run ended
+  double elapsed_s = 0;        // first initiate to the last completion (count) or the end (duration)
+  double cpu_s = 0;            // this process, over the same interval
+  std::vector<double> latency_ms;
+  uint64_t datagrams_sent = 0, datagrams_received = 0;
+  uint64_t bytes_sent = 0, bytes_received = 0;  // IKE messages (no UDP/IP headers, no marker)
+  uint64_t send_dropped = 0;   // datagrams the kernel did not take (socket buffer full)
+  uint64_t retransmissions = 0;
+  uint64_t input_dropped = 0;  // datagrams the engine dropped (Stats::dropped_total)
+  std::string first_failure;   // the first Failure's exchange, step and reason
+  bool interrupted = false;    // SIGINT/SIGTERM/SIGHUP arrived
+};
+
+class UdpInitiator {
+ public:
+  // Opens the sockets (in the calling thread's network namespace) and the engine.
+  static Result<std::unique_ptr<UdpInitiator>> open(UdpInitiatorOptions options);
+  ~UdpInitiator();
+
+  // Errc::timeout when no handshake finished for 20 s (the responder is not answering);
+  // Errc::io for socket errors. `progress` is called at most every 100 ms.
+  Result<UdpLoadStats> run(size_t count, Duration duration, size_t concurrency,
+                           const HandshakeProgressFn& progress);
+
+  struct Impl;
+
+ private:
+  UdpInitiator() = default;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ikekit::bench
