@@ -1,0 +1,314 @@
+// ike-bench handshake --mode inproc: IKE_SA_INIT + IKE_AUTH (with the first Child SA)
+// between two engines in one process and one thread (EnginePair), next to the
+// key-exchange bound measured in the same run.
+//
+// Method:
+//  * C handshakes in flight (--concurrency, default 1 so the latency is the pure cost of
+//    one handshake); when one reaches the initiator's ChildSaUp the next starts.
+//  * Latency: steady_clock from initiate() to the end of the EnginePair::pump() that
+//    delivered the initiator's ChildSaUp.
+//  * CPU: CLOCK_THREAD_CPUTIME_ID around every engine call, summed per engine
+//    (initiator, responder); "total" is CLOCK_PROCESS_CPUTIME_ID over the run, so
+//    total - initiator - responder is what the driver itself costs.
+//  * Memory stays bounded in long runs: after kRecycleAfter established IKE SAs the
+//    driver stops starting handshakes, lets the in-flight ones finish and rebuilds both
+//    engines (no Delete exchanges are measured). The rebuild's wall and CPU time are
+//    left out of the figures. The bound is low on purpose: the engine finds an IKE SA
+//    by a linear scan (Engine::Impl::find_sa), so the per-handshake cost grows with the
+//    SAs held; this benchmark measures the handshake, `ike-bench scale` the growth.
+//  * Key-exchange bound: what the KE operations of one handshake cost through
+//    crypto::KeyExchange (both sides' key generation from the same SystemRng as the
+//    engines, and both shared secrets with the peer-value checks) for the first KE group
+//    of --ike-proposal. Measured in rounds before and after the handshakes (machine
+//    noise hits both alike); the median round gives kex_bound_handshakes_per_s =
+//    1 / (KE seconds per handshake), and ratio.vs_kex_bound = handshakes_per_s / bound.
+//  * Certificate auth: the cost of one sign_auth and one verify_auth with the built-in
+//    key is reported too ("signature"), and crypto_bound_handshakes_per_s =
+//    1 / (KE + 2 signatures + 2 verifications), the bound with the public-key work.
+#include <algorithm>
+#include <cmath>
+
+#include "bench/engine_pair.hpp"
+#include "bench/handshake.hpp"
+#include "bench/stats.hpp"
+#include "crypto/kex.hpp"
+#include "crypto/system_rng.hpp"
+
+namespace ikekit::bench {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr size_t kRecycleAfter = 1024;  // established IKE SAs per engine generation (see the method)
+constexpr int kKexRounds = 3;           // before the run, and as many after it
+constexpr Duration kKexRound = 50ms;
+constexpr Duration kSigBudget = 100ms;
+constexpr Duration kProgressEvery = 250ms;
+
+double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Seconds of KE work per handshake: both key pairs and both shared secrets.
+Result<double> kex_round(const crypto::TransformInfo& ke, Rng& rng, Duration budget) {
+  size_t n = 0;
+  TimePoint t0 = steady_now();
+  TimePoint t1 = t0;
+  do {
+    auto a = crypto::KeyExchange::generate(ke, rng);
+    if (!a) return a.error();
+    auto b = crypto::KeyExchange::generate(ke, rng);
+    if (!b) return b.error();
+    auto sb = b->shared_secret(a->public_value());
+    if (!sb) return sb.error();
+    auto sa = a->shared_secret(b->public_value());
+    if (!sa) return sa.error();
+    ++n;
+    t1 = steady_now();
+  } while (t1 - t0 < budget);
+  return seconds(t1 - t0) / double(n);
+}
+
+struct SigCost {
+  std::string scheme;
+  double sign_s = 0, verify_s = 0;
+};
+
+crypto::AuthScheme scheme_for(crypto::KeyType t) {
+  switch (t) {
+    case crypto::KeyType::rsa: return crypto::AuthScheme::sig_rsa_sha256;
+    case crypto::KeyType::ed25519: return crypto::AuthScheme::sig_ed25519;
+    case crypto::KeyType::ecdsa_p384: return crypto::AuthScheme::sig_ecdsa_sha384;
+    case crypto::KeyType::ecdsa_p521: return crypto::AuthScheme::sig_ecdsa_sha512;
+    case crypto::KeyType::ecdsa_p256: break;
+  }
+  return crypto::AuthScheme::sig_ecdsa_sha256;
+}
+
+// One AUTH signature and its verification with the initiator's key and certificate,
+// over signed octets of a typical size (RFC 7296 2.15: message 1 + Nr + prf output).
+Result<SigCost> sig_cost(const ike::PeerConfig& p) {
+  SigCost c;
+  if (!p.private_key || p.local_certs.empty()) return c;
+  auto pub = p.local_certs.front().public_key();
+  if (!pub) return pub.error();
+  auto scheme = scheme_for(p.private_key->type());
+  c.scheme = std::string(crypto::auth_scheme_name(scheme));
+  Bytes octets(300, 0x5a);
+  Bytes sig;
+  size_t n = 0;
+  TimePoint t0 = steady_now(), t1 = t0;
+  do {
+    auto s = p.private_key->sign_auth(scheme, octets);
+    if (!s) return s.error();
+    sig = std::move(*s);
+    ++n;
+    t1 = steady_now();
+  } while (t1 - t0 < kSigBudget);
+  c.sign_s = seconds(t1 - t0) / double(n);
+  n = 0;
+  t0 = t1 = steady_now();
+  do {
+    auto v = crypto::verify_auth(*pub, crypto::auth_method_of(scheme), sig, octets);
+    if (!v) return v.error();
+    ++n;
+    t1 = steady_now();
+  } while (t1 - t0 < kSigBudget);
+  c.verify_s = seconds(t1 - t0) / double(n);
+  return c;
+}
+
+std::string auth_name(HandshakeAuth a) {
+  switch (a) {
+    case HandshakeAuth::psk: return "psk";
+    case HandshakeAuth::ecdsa: return "ecdsa";
+    case HandshakeAuth::rsa: return "rsa";
+    case HandshakeAuth::ed25519: return "ed25519";
+  }
+  return "psk";
+}
+
+struct InFlight {
+  ike::SaId sa;
+  TimePoint started;
+};
+
+std::string engine_drops(ike::Engine& e) {
+  std::string s;
+  const auto& st = e.stats();
+  for (size_t k = 0; k < size_t(ike::DropReason::kCount); ++k)
+    if (st.dropped[k])
+      s += (s.empty() ? "" : ", ") + std::string(ike::drop_reason_name(ike::DropReason(k))) + " " +
+           std::to_string(st.dropped[k]);
+  return s.empty() ? "none" : s;
+}
+
+}  // namespace
+
+HandshakeResult run_handshake_inproc(const HandshakeOptions& opts, const HandshakeProgressFn& progress) {
+  HandshakeResult r;
+  r.name = "handshake_inproc";
+  const size_t concurrency = opts.concurrency ? opts.concurrency : 1;
+  r.params = {{"ike_proposal", opts.ike_proposal},
+              {"esp_proposal", opts.esp_proposal},
+              {"auth", auth_name(opts.auth)},
+              {"concurrency", concurrency}};
+  if (opts.count) r.params["count"] = opts.count;
+  else r.params["duration_s"] = seconds(opts.duration);
+  if (auto ok = check_handshake_options(opts); !ok) {
+    r.error = ok.error();
+    return r;
+  }
+  auto pc = make_pair_config(opts);
+  if (!pc) {
+    r.error = pc.error();
+    return r;
+  }
+
+  crypto::SystemRng rng;
+  std::vector<double> kex_s;
+  auto measure_kex = [&]() -> bool {
+    for (int k = 0; k < kKexRounds; ++k) {
+      auto s = kex_round(*pc->ke, rng, kKexRound);
+      if (!s) {
+        r.error = make_error(Errc::crypto, "--ike-proposal",
+                             std::string(pc->ke->keyword) + " key exchange: " + s.error().message);
+        return false;
+      }
+      kex_s.push_back(*s);
+    }
+    return true;
+  };
+  if (!measure_kex()) return r;
+  std::optional<SigCost> sig;
+  if (opts.auth != HandshakeAuth::psk) {
+    auto c = sig_cost(pc->initiator.peers.front());
+    if (!c) {
+      r.error = make_error(Errc::crypto, "--auth", "signature cost: " + c.error().message);
+      return r;
+    }
+    sig = std::move(*c);
+  }
+
+  EnginePair pair(*pc, rng, steady_now());
+  std::vector<InFlight> inflight;
+  inflight.reserve(concurrency);
+  r.latency_ms.reserve(opts.count ? opts.count : 1 << 16);
+  size_t started = 0, since_reset = 0, resets = 0;
+  Duration paused{0};
+  double paused_cpu = 0;
+
+  const TimePoint t_start = steady_now();
+  const double cpu_start = process_cpu_s();
+  TimePoint deadline = t_start + opts.duration;
+  TimePoint next_progress = t_start + kProgressEvery;
+  for (;;) {
+    TimePoint now = steady_now();
+    const bool stop_starting = opts.count ? started >= opts.count : now >= deadline;
+    const bool recycle_due = since_reset + inflight.size() >= kRecycleAfter;
+    if (inflight.empty() && stop_starting) break;
+    if (inflight.empty() && recycle_due) {
+      const double c0 = process_cpu_s();
+      pair.reset(now);
+      const TimePoint after = steady_now();
+      paused += after - now;
+      deadline += after - now;
+      paused_cpu += process_cpu_s() - c0;
+      since_reset = 0;
+      ++resets;
+      continue;
+    }
+    while (!stop_starting && !recycle_due && inflight.size() < concurrency &&
+           (!opts.count || started < opts.count) && since_reset + inflight.size() < kRecycleAfter) {
+      auto id = pair.initiate(now);
+      if (!id) {
+        r.error = id.error();
+        break;
+      }
+      inflight.push_back({*id, now});
+      ++started;
+    }
+    if (r.error) break;
+
+    const bool moved = pair.pump(now);
+    const TimePoint done_at = steady_now();
+    for (const PairEvent& e : pair.events()) {
+      auto it = std::find_if(inflight.begin(), inflight.end(), [&](const InFlight& f) { return f.sa == e.sa; });
+      if (it == inflight.end()) continue;  // e.g. IkeSaDown after the Failure already counted
+      if (e.kind == PairEventKind::child_sa_up) {
+        r.latency_ms.push_back(std::chrono::duration<double, std::milli>(done_at - it->started).count());
+        ++r.completed;
+        ++since_reset;
+      } else {
+        ++r.failed;
+      }
+      *it = inflight.back();
+      inflight.pop_back();
+    }
+    if (!moved && pair.events().empty() && !inflight.empty()) {
+      // Nothing in flight on the "wire" and no event: no timer can help in-process.
+      r.failed += inflight.size();
+      r.error = make_error(Errc::timeout, "handshake",
+                           std::to_string(inflight.size()) + " handshake(s) stalled; responder failures " +
+                               std::to_string(pair.counters().responder_failures) +
+                               "; dropped by initiator: " + engine_drops(pair.initiator()) +
+                               "; by responder: " + engine_drops(pair.responder()));
+      break;
+    }
+    if (progress && done_at >= next_progress) {
+      progress(r.completed, r.failed);
+      next_progress = done_at + kProgressEvery;
+    }
+  }
+  const TimePoint t_end = steady_now();
+  const double cpu_end = process_cpu_s();
+  if (progress) progress(r.completed, r.failed);
+  if (!r.error && !measure_kex()) return r;
+
+  r.elapsed_s = seconds(t_end - t_start - paused);
+  const PairCounters& c = pair.counters();
+  const double n = double(std::max<size_t>(r.completed, 1));
+  if (r.completed) {
+    r.cpu_ms_initiator = c.cpu_s_initiator / n * 1e3;
+    r.cpu_ms_responder = c.cpu_s_responder / n * 1e3;
+    r.cpu_ms_total = (cpu_end - cpu_start - paused_cpu) / n * 1e3;
+    r.messages_per_handshake = double(c.datagrams_i2r + c.datagrams_r2i) / n;
+    r.bytes_per_handshake = double(c.bytes_i2r + c.bytes_r2i) / n;
+  }
+  if (!r.error && r.failed)
+    r.error = make_error(Errc::protocol, "handshake",
+                         std::to_string(r.failed) + " handshake(s) failed; responder failures " +
+                             std::to_string(c.responder_failures));
+
+  auto kex_med = median(kex_s);
+  std::optional<double> bound;
+  if (kex_med && *kex_med > 0) bound = 1.0 / *kex_med;
+  std::optional<double> rate;
+  if (r.completed && r.elapsed_s > 0) rate = double(r.completed) / r.elapsed_s;
+  auto num = [](std::optional<double> v, double scale) -> json::Json {
+    if (!v) return nullptr;
+    return std::round(*v * scale) / scale;
+  };
+  r.extra["kex_bound_handshakes_per_s"] = num(bound, 10);
+  r.extra["kex"] = {{"group", std::string(pc->ke->keyword)},
+                    {"ms_per_handshake", num(kex_med ? std::optional<double>(*kex_med * 1e3) : std::nullopt, 1e4)},
+                    {"rounds", kex_s.size()},
+                    {"spread_pct", num(spread_pct(kex_s), 100)}};
+  json::Json ratios = {{"vs_kex_bound", rate && bound ? num(ratio(*rate, *bound), 1e4) : json::Json()}};
+  if (sig) {
+    r.extra["signature"] = {{"key", pc->auth},
+                            {"scheme", sig->scheme},
+                            {"sign_ms", num(sig->sign_s * 1e3, 1e4)},
+                            {"verify_ms", num(sig->verify_s * 1e3, 1e4)}};
+    std::optional<double> cbound;
+    if (kex_med) cbound = 1.0 / (*kex_med + 2 * sig->sign_s + 2 * sig->verify_s);
+    r.extra["crypto_bound_handshakes_per_s"] = num(cbound, 10);
+    ratios["vs_crypto_bound"] = rate && cbound ? num(ratio(*rate, *cbound), 1e4) : json::Json();
+  }
+  r.extra["ratio"] = ratios;
+  r.extra["wire"] = {{"datagrams_i2r", c.datagrams_i2r}, {"datagrams_r2i", c.datagrams_r2i},
+                     {"bytes_i2r", c.bytes_i2r}, {"bytes_r2i", c.bytes_r2i}};
+  r.extra["engine_generations"] = resets + 1;
+  return r;
+}
+
+}  // namespace ikekit::bench
