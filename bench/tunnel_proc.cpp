@@ -69,6 +69,7 @@ struct SpawnAttr {
     sigaddset(&def, SIGINT);
     sigaddset(&def, SIGTERM);
     sigaddset(&def, SIGPIPE);
+    sigaddset(&def, SIGHUP);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &def);
     posix_spawnattr_setpgroup(&attr, 0);
@@ -112,13 +113,18 @@ void install_stop_signals() {
   sa.sa_flags = 0;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  // A reader of stdout/stderr that went away (a CI runner killed, `| head`) must not
+  // kill ike-bench before it has stopped its children and removed its namespaces.
+  signal(SIGPIPE, SIG_IGN);
 }
 
 bool stop_requested() { return g_stop != 0; }
 
 Error interrupted_error() {
   return make_error(Errc::io, "signal",
-                    std::string("interrupted by ") + (g_stop == SIGINT ? "SIGINT" : "SIGTERM"));
+                    std::string("interrupted by ") +
+                        (g_stop == SIGINT ? "SIGINT" : g_stop == SIGHUP ? "SIGHUP" : "SIGTERM"));
 }
 
 std::optional<std::string> find_program(const std::string& name) {

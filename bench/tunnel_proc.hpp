@@ -19,7 +19,8 @@
 
 namespace ikekit::bench {
 
-// Installs SIGINT/SIGTERM handlers that only set the flag below (no SA_RESTART).
+// Installs SIGINT/SIGTERM/SIGHUP handlers that only set the flag below (no
+// SA_RESTART), and ignores SIGPIPE (a vanished reader must not skip the cleanup).
 void install_stop_signals();
 // Whether SIGINT or SIGTERM arrived since install_stop_signals().
 bool stop_requested();

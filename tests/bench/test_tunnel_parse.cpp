@@ -80,7 +80,7 @@ TEST_CASE("ping: every reply's time, the counts and the summary average") {
   CHECK(*r->avg_ms == Approx(4.212));
 }
 
-TEST_CASE("ping: all lost is a report with no samples; no statistics line is an error") {
+TEST_CASE("ping: all lost is a report with no samples, no statistics line is an error") {
   auto lost = parse_ping_output(
       "PING 10.253.1.2 (10.253.1.2) 56(84) bytes of data.\n\n"
       "--- 10.253.1.2 ping statistics ---\n"

@@ -17,6 +17,7 @@ import glob
 import json
 import os
 import shutil
+import select
 import signal
 import subprocess
 import sys
@@ -165,17 +166,16 @@ def basic():
     # SIGTERM in the middle of a measurement: exit 1, the document says interrupted,
     # and the cleanup leaves nothing.
     p = subprocess.Popen([BIN, "tunnel", "--compare", "ikekit,none", "--duration", "3s"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    os.set_blocking(p.stderr.fileno(), False)
-    seen, deadline = "", time.time() + 30
-    while time.time() < deadline and "iperf3" not in seen and p.poll() is None:
-        time.sleep(0.1)
-        chunk = p.stderr.read()
-        if chunk:
-            seen += chunk
-    check("iperf3" in seen, f"SIGTERM test: no iperf3 progress line: {seen!r}")
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen, deadline = b"", time.time() + 30
+    while time.time() < deadline and b"iperf3" not in seen and p.poll() is None:
+        ready, _, _ = select.select([p.stderr], [], [], 0.1)
+        if ready:
+            seen += os.read(p.stderr.fileno(), 4096)
+    check(b"iperf3" in seen, f"SIGTERM test: no iperf3 progress line: {seen!r}")
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=30)
+    out = out.decode()
     check(p.returncode == 1, f"SIGTERM: exit {p.returncode}, expected 1")
     try:
         doc = json.loads(out)
