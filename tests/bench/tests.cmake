@@ -14,3 +14,20 @@ if(TARGET ike-bench)
   set_tests_properties("bench: ike-bench esp document, gate and exit codes"
                        PROPERTIES LABELS bench TIMEOUT 120)
 endif()
+# ike-bench tunnel (root, else skip 77): namespaces, esp-tunnel, wireguard-go,
+# strongSwan, iperf3 and ping; the document, the ratios, SIGTERM and the cleanup.
+if(TARGET ike-bench AND TARGET esp-tunnel)
+  foreach(mode basic peers)
+    add_test(NAME "bench: ike-bench tunnel ${mode}"
+             COMMAND python3 ${bench_test_dir}/tunnel_cli.py $<TARGET_FILE:ike-bench> ${mode})
+    set_tests_properties("bench: ike-bench tunnel ${mode}"
+                         PROPERTIES LABELS bench TIMEOUT 90 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+  endforeach()
+endif()
+# handshake --mode inproc and scale: short runs, the document, the gate, usage errors.
+if(TARGET ike-bench)
+  add_test(NAME "bench: ike-bench handshake inproc and scale"
+           COMMAND python3 ${bench_test_dir}/handshake_scale_cli.py $<TARGET_FILE:ike-bench>)
+  set_tests_properties("bench: ike-bench handshake inproc and scale"
+                       PROPERTIES LABELS bench TIMEOUT 60)
+endif()
