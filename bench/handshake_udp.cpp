@@ -233,6 +233,7 @@ Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progre
       initiator = std::move(*u);
     }  // back in our own namespace; the sockets stay in the initiator's
     responder_json = {{"program", responder->program()},
+                      {"pid", responder->process().pid()},
                       {"namespaces", {netns->initiator_ns(), netns->responder_ns()}},
                       {"address", netns->responder_address().to_string()},
                       {"traffic_selectors", spec_ts},

@@ -31,3 +31,14 @@ if(TARGET ike-bench)
   set_tests_properties("bench: ike-bench handshake inproc and scale"
                        PROPERTIES LABELS bench TIMEOUT 60)
 endif()
+# handshake --mode udp (root, else skip 77): ike-bench's initiator against ike-up (and
+# strongSwan's charon) in a namespace pair it creates; the result, SIGINT cleanup, exit 3
+# without root. ike-bench starts the ike-up next to it.
+if(TARGET ike-bench AND TARGET ike-up)
+  foreach(peer ikekit strongswan)
+    add_test(NAME "bench: ike-bench handshake udp ${peer}"
+             COMMAND python3 ${bench_test_dir}/handshake_udp_test.py $<TARGET_FILE:ike-bench> ${peer})
+    set_tests_properties("bench: ike-bench handshake udp ${peer}"
+                         PROPERTIES LABELS bench TIMEOUT 60 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+  endforeach()
+endif()

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""ike-bench handshake --mode udp, briefly, against the responder it starts itself.
+
+usage: handshake_udp_test.py IKE_BENCH ikekit|strongswan
+
+  ikekit:     count 50, concurrency 8 against ike-up; then SIGINT during a --duration
+              run (namespaces and responder gone afterwards); then exit 3 without root.
+  strongswan: count 20, concurrency 8 against charon-systemd.
+
+Checks the result is complete and sane (completed == count, failed == 0, p50 <= p99,
+positive rate, responder CPU reported) and that the namespaces and the responder
+process are gone afterwards. No timing thresholds. Needs root (exit 77 otherwise).
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+SKIP = 77
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, file=sys.stderr)
+
+
+def netns_names():
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return {line.split()[0] for line in out.splitlines() if line.strip()}
+
+
+def pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def run_count(bench, peer, count, concurrency):
+    cmd = [bench, "handshake", "--mode", "udp", "--peer", peer, "--count", str(count),
+           "--concurrency", str(concurrency)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        print(p.stdout, p.stderr, file=sys.stderr)
+    check(p.returncode == 0, f"{peer}: exit {p.returncode}")
+    doc = json.loads(p.stdout)
+    check(doc.get("schema") == "ikekit.ike-bench/1", f"{peer}: schema")
+    (r,) = doc["results"]
+    print(json.dumps(r), file=sys.stderr)
+    check(r["name"] == "handshake_udp", f"{peer}: name")
+    check(r["error"] is None, f"{peer}: error {r['error']}")
+    check(r["params"].get("peer") == peer and r["params"].get("mode") == "udp", f"{peer}: params")
+    check(r["params"].get("concurrency") == concurrency, f"{peer}: params.concurrency")
+    check(r["completed"] == count, f"{peer}: completed {r['completed']} != {count}")
+    check(r["failed"] == 0, f"{peer}: failed {r['failed']}")
+    check((r["handshakes_per_s"] or 0) > 0, f"{peer}: handshakes_per_s {r['handshakes_per_s']}")
+    lat = r["latency_ms"]
+    check(all(isinstance(lat[k], (int, float)) for k in ("p50", "p90", "p99", "max")), f"{peer}: latency {lat}")
+    if all(isinstance(lat[k], (int, float)) for k in ("p50", "p90", "p99", "max")):
+        check(0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"], f"{peer}: percentiles out of order {lat}")
+    cpu = r["cpu_ms_per_handshake"]
+    check(isinstance(cpu["initiator"], (int, float)) and cpu["initiator"] > 0, f"{peer}: initiator cpu {cpu}")
+    # Clock-tick resolution (10 ms): a short run may round the responder down to 0.
+    check(isinstance(cpu["responder"], (int, float)) and cpu["responder"] >= 0, f"{peer}: responder cpu {cpu}")
+    check(r["messages_per_handshake"] >= 4, f"{peer}: messages_per_handshake {r['messages_per_handshake']}")
+    check(r["bytes_per_handshake"] > 0, f"{peer}: bytes_per_handshake")
+    resp = r.get("responder") or {}
+    expected = "ike-up" if peer == "ikekit" else "charon-systemd"
+    check(resp.get("program") == expected, f"{peer}: responder.program {resp.get('program')}")
+    left = netns_names() & set(resp.get("namespaces", []))
+    check(not left, f"{peer}: namespaces left behind: {left}")
+    check(len(resp.get("namespaces", [])) == 2, f"{peer}: responder.namespaces")
+    pid = resp.get("pid")
+    check(isinstance(pid, int) and not pid_alive(pid), f"{peer}: responder pid {pid} still running")
+
+
+def run_interrupted(bench):
+    """SIGINT in the middle of a --duration run: error result, everything cleaned up."""
+    p = subprocess.Popen([bench, "handshake", "--mode", "udp", "--duration", "20s", "--concurrency", "4"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mine = {f"ikb-{p.pid}-i", f"ikb-{p.pid}-r"}
+    deadline = time.time() + 10
+    while time.time() < deadline and not mine <= netns_names():
+        time.sleep(0.05)
+    check(mine <= netns_names(), "sigint: the namespaces never appeared")
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    try:
+        out, err = p.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        check(False, "sigint: ike-bench did not end within 15 s")
+    check(p.returncode != 0, f"sigint: exit {p.returncode}")
+    left = netns_names() & mine
+    check(not left, f"sigint: namespaces left behind: {left}")
+    try:
+        doc = json.loads(out)
+        r = doc["results"][0]
+        check(r["error"] is not None, "sigint: no error in the result")
+        pid = (r.get("responder") or {}).get("pid")
+        check(pid is None or not pid_alive(pid), f"sigint: responder {pid} still running")
+    except (json.JSONDecodeError, KeyError, IndexError):
+        pass  # killed by the re-raised signal before printing: the cleanup checks above still hold
+    ps = subprocess.run(["ps", "-eo", "ppid=,comm="], capture_output=True, text=True).stdout
+    check(not any(l.split()[0] == str(p.pid) for l in ps.splitlines() if l.strip()), "sigint: children left")
+
+
+def run_unprivileged(bench):
+    """Without root: exit 3 and an environment error naming --mode."""
+    if not shutil.which("setpriv"):
+        print("note: setpriv missing, unprivileged check skipped", file=sys.stderr)
+        return
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bench, "handshake",
+                        "--mode", "udp", "--count", "5"], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 3, f"unprivileged: exit {p.returncode} (want 3): {p.stderr.strip()}")
+    check("root" in (p.stdout + p.stderr), "unprivileged: the message does not mention root")
+
+
+def main():
+    bench, peer = sys.argv[1], sys.argv[2]
+    if os.geteuid() != 0:
+        print("SKIP: needs root (network namespaces)", file=sys.stderr)
+        return SKIP
+    if not shutil.which("ip"):
+        print("SKIP: iproute2 (ip) not installed", file=sys.stderr)
+        return SKIP
+    if peer == "strongswan":
+        if not (os.access("/usr/sbin/charon-systemd", os.X_OK) and os.access("/usr/sbin/swanctl", os.X_OK)):
+            print("SKIP: charon-systemd / strongswan-swanctl not installed", file=sys.stderr)
+            return SKIP
+        run_count(bench, "strongswan", 20, 8)
+    else:
+        run_count(bench, "ikekit", 50, 8)
+        run_interrupted(bench)
+        run_unprivileged(bench)
+    if failures:
+        print(f"{len(failures)} check(s) failed", file=sys.stderr)
+        return 1
+    print("ok", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
