@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """ike-bench tunnel end to end (root; exit 77 "SKIP: ..." otherwise).
 
-tunnel_cli.py IKE_BENCH basic   usage errors (exit 2 naming the flag); a missing peer
-                                tool (exit 3 naming the Debian package); --peer none;
-                                --compare ikekit,none (ratios); SIGTERM mid-run (exit 1,
-                                "interrupted", everything removed)
+tunnel_cli.py IKE_BENCH basic   usage errors (exit 2 naming the flag); not root (exit 3);
+                                a missing peer tool (exit 3 naming the Debian package);
+                                --peer none; --compare ikekit,none (ratios); SIGTERM
+                                mid-run (exit 1, "interrupted", everything removed)
 tunnel_cli.py IKE_BENCH peers   --compare ikekit,wireguard-go,strongswan (each 1 s)
 
 Every run checks the ikekit.ike-bench/1 document (positive rates, rtt > 0, p50 <= p99,
@@ -131,6 +131,13 @@ def usage():
         check(rc == 2, f"tunnel {args}: exit {rc}, expected 2")
         if doc:
             check(doc.get("error", {}).get("field") == field, f"tunnel {args}: error {doc}")
+    # Not root: exit 3 before anything runs, saying why.
+    if shutil.which("setpriv"):
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BIN,
+                            "tunnel", "--peer", "none", "--duration", "1s"],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 3, f"tunnel as nobody: exit {p.returncode}, expected 3 ({p.stderr})")
+        check('"environment"' in p.stdout and "root" in p.stdout, f"tunnel as nobody: {p.stdout}")
     # A peer whose tool is missing: its result names the Debian package; nothing ran: 3.
     with tempfile.TemporaryDirectory() as bindir:
         for tool in ["ip", "ping", "iperf3", "sysctl"]:
