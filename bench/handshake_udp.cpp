@@ -271,6 +271,8 @@ Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progre
   if (s->completed) {
     r.cpu_ms_initiator = s->cpu_s * 1000.0 / done;
     if (cpu_r) r.cpu_ms_responder = *cpu_r * 1000.0 / done;
+    // Both processes: what one handshake costs the machine.
+    if (r.cpu_ms_responder) r.cpu_ms_total = *r.cpu_ms_initiator + *r.cpu_ms_responder;
     r.messages_per_handshake = double(s->datagrams_sent + s->datagrams_received) / done;
     r.bytes_per_handshake = double(s->bytes_sent + s->bytes_received) / done;
   }

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -164,14 +165,30 @@ bool ChildProcess::running() {
 }
 
 Result<double> ChildProcess::cpu_seconds() const {
-  std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+  if (pid_ < 0) return make_error(Errc::io, "responder", "the responder is not running");
+  // Nanoseconds on the CPU per thread (/proc/<pid>/task/<tid>/schedstat, first field),
+  // summed over the threads; /proc/<pid>/stat's utime+stime count only whole clock
+  // ticks (10 ms), too coarse for a short run.
+  std::string base = "/proc/" + std::to_string(pid_);
+  std::error_code ec;
+  double ns = 0;
+  bool any = false;
+  for (const auto& task : std::filesystem::directory_iterator(base + "/task", ec)) {
+    std::ifstream in(task.path() / "schedstat");
+    unsigned long long run_ns = 0;
+    if (in >> run_ns) {
+      ns += double(run_ns);
+      any = true;
+    }
+  }
+  if (any) return ns * 1e-9;
+  std::ifstream in(base + "/stat");
   std::string line;
-  if (pid_ < 0 || !std::getline(in, line))
-    return make_error(Errc::io, "responder", "cannot read /proc/" + std::to_string(pid_) + "/stat");
+  if (!std::getline(in, line)) return make_error(Errc::io, "responder", "cannot read " + base + "/stat");
   // proc(5): field 2 (comm) is in parentheses and may hold spaces; utime and stime
-  // are fields 14 and 15, i.e. the 12th and 13th after the closing parenthesis.
+  // are fields 14 and 15.
   auto close = line.rfind(')');
-  if (close == std::string::npos) return make_error(Errc::io, "responder", "unexpected /proc/pid/stat format");
+  if (close == std::string::npos) return make_error(Errc::io, "responder", "unexpected " + base + "/stat format");
   std::istringstream fields(line.substr(close + 2));
   std::string f;
   unsigned long long utime = 0, stime = 0;

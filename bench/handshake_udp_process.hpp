@@ -1,6 +1,6 @@
 // Processes for `ike-bench handshake --mode udp`: short helper commands (ip, swanctl)
 // run to completion, and the long-running responder started inside a network namespace,
-// whose CPU time is read from /proc/<pid>/stat. No shell is involved anywhere: every
+// whose CPU time is read from /proc/<pid>/task/*/schedstat. No shell is involved anywhere: every
 // command is an argv vector, so addresses and paths need no quoting.
 #pragma once
 
@@ -44,7 +44,7 @@ class ChildProcess {
   // False once it exited (reaps it); `status` then tells how, for error messages.
   bool running();
   std::string exit_status() const { return exit_status_; }
-  // utime + stime of every thread, in seconds (clock-tick resolution, usually 10 ms).
+  // CPU time of all its threads in seconds (schedstat, ns resolution; else utime+stime).
   Result<double> cpu_seconds() const;
   // SIGTERM, then SIGKILL after `grace`; reaps. Idempotent.
   void stop(Duration grace = std::chrono::seconds(2));
