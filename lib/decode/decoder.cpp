@@ -63,7 +63,9 @@ void Decoder::feed(const Frame& frame, RecordSink& sink) {
   meta.frame = frame.number;
   meta.ts_sec = frame.ts_sec;
   meta.ts_usec = frame.ts_usec;
+  reassembler_.set_frame(frame.number);
   auto packet = dissect_frame(frame.linktype, frame.data, reassembler_);
+  for (const auto& lost : reassembler_.take_abandoned()) report_incomplete(lost, sink);
   if (!packet) {
     // Only a damaged frame is malformed; one we cannot read at all (link type) is "other".
     if (packet.error().code == Errc::unsupported) {
@@ -114,7 +116,7 @@ void Decoder::on_ike(const PacketMeta& meta, ByteView datagram, bool marker, Rec
     if (record.encrypted->decrypted && record.encrypted->integrity != Integrity::failed)
       ++summary_.decrypted;
     else
-      ++summary_.undecryptable;
+      count_undecrypted(record.encrypted->problem);
     if (record.encrypted->inner_error) ++summary_.malformed;
   }
   sink.on_ike(record);
@@ -185,8 +187,25 @@ void Decoder::on_esp(const PacketMeta& meta, ByteView esp, bool udp_encap, Recor
     }
   }
   if (r.decrypted) ++summary_.decrypted;
-  else ++summary_.undecryptable;
+  else count_undecrypted(r.problem);
   sink.on_esp(r);
+}
+
+void Decoder::count_undecrypted(const std::optional<Error>& problem) {
+  ++summary_.undecryptable;
+  if (problem && problem->code == Errc::not_found && problem->field == "keys") ++summary_.no_key;
+}
+
+void Decoder::finish(RecordSink& sink) {
+  for (const auto& i : reassembler_.pending()) report_incomplete(i, sink);
+}
+
+void Decoder::report_incomplete(const IpReassembler::Incomplete& i, RecordSink& sink) {
+  PacketMeta meta;
+  meta.frame = i.first_frame;
+  meta.src = {i.src, 0};
+  meta.dst = {i.dst, 0};
+  malformed(meta, "ip_fragments", make_error(Errc::truncated, "ip.fragments", i.describe()), sink);
 }
 
 }  // namespace ikekit::decode

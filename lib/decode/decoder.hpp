@@ -30,6 +30,9 @@ class Decoder {
   ~Decoder();
 
   void feed(const Frame& frame, RecordSink& sink);
+  // After the last frame: IP datagrams whose fragments never all arrived are reported
+  // as malformed records (kind "ip_fragments").
+  void finish(RecordSink& sink);
   const Summary& summary() const { return summary_; }
   // IKE SAs seen, with their algorithms (for --emit-wireshark).
   const IkeTracker& tracker() const { return tracker_; }
@@ -38,6 +41,8 @@ class Decoder {
   void on_ike(const PacketMeta& meta, ByteView datagram, bool marker, RecordSink& sink);
   void on_esp(const PacketMeta& meta, ByteView esp, bool udp_encap, RecordSink& sink);
   void malformed(const PacketMeta& meta, std::string kind, Error e, RecordSink& sink);
+  void report_incomplete(const IpReassembler::Incomplete& i, RecordSink& sink);
+  void count_undecrypted(const std::optional<Error>& problem);
   esp::EspSaIn* esp_sa_for(ChildSaKeys& keys, std::optional<Error>& problem);
 
   KeyStore& keys_;

@@ -133,10 +133,12 @@ std::optional<ByteView> IpReassembler::add(const IpAddress& src, const IpAddress
       auto oldest = std::min_element(pending_.begin(), pending_.end(), [](auto& a, auto& b) {
         return a.second.order < b.second.order;
       });
+      abandoned_.push_back(incomplete(oldest->first, oldest->second));
       pending_.erase(oldest);
     }
     it = pending_.emplace(key, Pending{}).first;
     it->second.order = ++counter_;
+    it->second.first_frame = frame_;
   }
   Pending& pd = it->second;
   uint32_t end = offset + uint32_t(data.size());
@@ -155,6 +157,35 @@ std::optional<ByteView> IpReassembler::add(const IpAddress& src, const IpAddress
   done_.assign(pd.data.begin(), pd.data.begin() + pd.total);
   pending_.erase(it);
   return ByteView(done_);
+}
+
+IpReassembler::Incomplete IpReassembler::incomplete(const Key& key, const Pending& pd) {
+  Incomplete i{std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key),
+               pd.pieces.size(), 0, pd.first_frame};
+  for (auto [b, e] : pd.pieces) i.bytes += e - b;
+  return i;
+}
+
+std::vector<IpReassembler::Incomplete> IpReassembler::take_abandoned() {
+  std::vector<Incomplete> out;
+  out.swap(abandoned_);
+  return out;
+}
+
+std::vector<IpReassembler::Incomplete> IpReassembler::pending() const {
+  std::vector<std::pair<uint64_t, Incomplete>> v;
+  for (const auto& [key, pd] : pending_) v.emplace_back(pd.order, incomplete(key, pd));
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<Incomplete> out;
+  for (auto& [order, i] : v) out.push_back(std::move(i));
+  return out;
+}
+
+std::string IpReassembler::Incomplete::describe() const {
+  return std::string(src.is_v4() ? "IPv4" : "IPv6") + " datagram " + src.to_string() + " -> " +
+         dst.to_string() + " id " + std::to_string(id) + " protocol " + std::to_string(protocol) +
+         ": " + std::to_string(fragments) + " fragment(s), " + std::to_string(bytes) +
+         " bytes received, never completed";
 }
 
 Result<std::optional<Packet>> dissect_frame(int linktype, ByteView frame, IpReassembler& reasm) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -30,26 +31,49 @@ struct Packet {
 
 // Collects IPv4/IPv6 fragments until a datagram is whole. Bounded: at most
 // kMaxDatagrams pending datagrams of at most 64 KiB each; the oldest is dropped.
+// A datagram that never completes (dropped as the oldest, or still pending when the
+// capture ends) is reported, not lost silently: take_abandoned() and pending().
 class IpReassembler {
  public:
   static constexpr size_t kMaxDatagrams = 64;
 
+  // A datagram whose fragments did not all arrive.
+  struct Incomplete {
+    IpAddress src, dst;
+    uint32_t id = 0;
+    uint8_t protocol = 0;
+    size_t fragments = 0;
+    uint32_t bytes = 0;        // payload bytes received
+    uint64_t first_frame = 0;  // the frame of its first fragment
+    std::string describe() const;
+  };
+
+  // The frame number the next add() comes from (for Incomplete::first_frame).
+  void set_frame(uint64_t frame) { frame_ = frame; }
   // Adds one fragment; returns the whole datagram's payload (valid until the next
   // call) once every piece is there.
   std::optional<ByteView> add(const IpAddress& src, const IpAddress& dst, uint32_t id,
                               uint8_t protocol, uint32_t offset, bool more, ByteView data);
+  // Datagrams dropped to make room since the last call.
+  std::vector<Incomplete> take_abandoned();
+  // Datagrams still waiting for fragments, oldest first.
+  std::vector<Incomplete> pending() const;
 
  private:
+  using Key = std::tuple<IpAddress, IpAddress, uint32_t, uint8_t>;
   struct Pending {
     Bytes data;
     std::vector<std::pair<uint32_t, uint32_t>> pieces;  // [offset, end)
     uint32_t total = 0;                                 // known once the last piece arrived
     uint64_t order = 0;
+    uint64_t first_frame = 0;
   };
-  using Key = std::tuple<IpAddress, IpAddress, uint32_t, uint8_t>;
+  static Incomplete incomplete(const Key& key, const Pending& pd);
   std::map<Key, Pending> pending_;
+  std::vector<Incomplete> abandoned_;
   Bytes done_;
   uint64_t counter_ = 0;
+  uint64_t frame_ = 0;
 };
 
 // Outcome of dissecting one frame: a packet, "not for us" (ARP, TCP, a fragment

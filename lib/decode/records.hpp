@@ -76,7 +76,7 @@ struct EspRecord {
 
 struct MalformedRecord {
   PacketMeta meta;
-  std::string kind;  // "ike", "esp", "frame"
+  std::string kind;  // "ike", "esp", "frame", "ip_fragments"
   Error error;
 };
 
@@ -86,6 +86,7 @@ struct Summary {
   uint64_t esp_packets = 0;
   uint64_t decrypted = 0;     // SK/SKF payloads and ESP packets decrypted with a good ICV
   uint64_t undecryptable = 0; // no key, unknown algorithm, or failed integrity
+  uint64_t no_key = 0;        // of those: no key was given for the SA
   uint64_t malformed = 0;
   uint64_t nat_keepalives = 0;
   uint64_t other = 0;         // frames that were neither IKE nor ESP

@@ -27,7 +27,10 @@ Result<void> DecodeSession::run(RecordSink& sink) {
   for (;;) {
     auto frame = capture_.next();
     if (!frame) return frame.error();
-    if (!*frame) return {};
+    if (!*frame) {
+      decoder_->finish(sink);
+      return {};
+    }
     decoder_->feed(**frame, sink);
   }
 }

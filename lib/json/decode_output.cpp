@@ -120,6 +120,7 @@ Json summary_to_json(const decode::Summary& s) {
           {"esp_packets", s.esp_packets},
           {"decrypted", s.decrypted},
           {"undecryptable", s.undecryptable},
+          {"no_key", s.no_key},
           {"malformed", s.malformed},
           {"nat_keepalives", s.nat_keepalives},
           {"other", s.other}};

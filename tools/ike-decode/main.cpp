@@ -56,9 +56,14 @@ int main(int argc, char** argv) {
     for (const auto& why : exported->skipped)
       std::cerr << kTool << ": --emit-wireshark: left out " << why << "\n";
   }
-  // Exit 4 when something could not be decoded: malformed input, or (given keys)
-  // an encrypted payload or ESP packet that did not decrypt.
+  // Exit 4 when something could not be decoded: malformed input, or an encrypted
+  // payload or ESP packet that had keys and still did not decrypt (wrong key, failed
+  // ICV, unknown algorithm). Packets of SAs without keys are reported and counted
+  // (summary.no_key) but do not make the run partial: everything that had keys decrypted.
   bool had_keys = !opt.session.key_files.empty();
-  if (summary.malformed > 0 || (had_keys && summary.undecryptable > 0)) return cli::kExitPartial;
+  if (had_keys && summary.no_key > 0)
+    std::cerr << kTool << ": " << summary.no_key
+              << " encrypted packet(s) had no key in the key files (see \"problem\" on their lines)\n";
+  if (summary.malformed > 0 || summary.undecryptable > summary.no_key) return cli::kExitPartial;
   return cli::kExitOk;
 }
