@@ -1,17 +1,16 @@
 #include "bench/tunnel_bench.hpp"
 
-#include <unistd.h>
-
-#include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <numeric>
-
 #include "bench/esp_bench.hpp"
 #include "bench/stats.hpp"
 #include "bench/tunnel_netns.hpp"
 #include "bench/tunnel_parse.hpp"
 #include "bench/tunnel_proc.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <unistd.h>
 
 namespace ikekit::bench {
 
@@ -23,20 +22,27 @@ constexpr const char* kIperfPort = "5201";
 
 std::optional<std::string> peer_cipher(Peer p, const TunnelOptions& o) {
   switch (p) {
-    case Peer::ikekit:
-    case Peer::strongswan: return o.cipher;
-    case Peer::wireguard_go: return std::string("chacha20poly1305");
-    case Peer::none: return std::nullopt;
+  case Peer::ikekit:
+  case Peer::strongswan:
+    return o.cipher;
+  case Peer::wireguard_go:
+    return std::string("chacha20poly1305");
+  case Peer::none:
+    return std::nullopt;
   }
   return std::nullopt;
 }
 
 std::optional<std::string> peer_backend(Peer p, const TunnelOptions& o) {
   switch (p) {
-    case Peer::ikekit: return o.backend;
-    case Peer::strongswan: return std::string("kernel-libipsec");
-    case Peer::wireguard_go: return std::string("tun");
-    case Peer::none: return std::nullopt;
+  case Peer::ikekit:
+    return o.backend;
+  case Peer::strongswan:
+    return std::string("kernel-libipsec");
+  case Peer::wireguard_go:
+    return std::string("tun");
+  case Peer::none:
+    return std::nullopt;
   }
   return std::nullopt;
 }
@@ -58,11 +64,11 @@ Result<void> wait_for_path(const Topology& topo, const RunningTunnel& t) {
 
 Result<IperfReport> iperf_client(const Topology& topo, const RunningTunnel& t,
                                  const TunnelOptions& o, int streams) {
-  auto c = run_command(
-      Topology::in_ns(topo.left().ns, {"iperf3", "-c", t.dst, "-B", t.src, "-p", kIperfPort, "-t",
-                                       std::to_string(o.duration_s), "-P", std::to_string(streams),
-                                       "-J"}),
-      milliseconds((o.duration_s + 20) * 1000));
+  auto c =
+      run_command(Topology::in_ns(topo.left().ns, {"iperf3", "-c", t.dst, "-B", t.src, "-p",
+                                                   kIperfPort, "-t", std::to_string(o.duration_s),
+                                                   "-P", std::to_string(streams), "-J"}),
+                  milliseconds((o.duration_s + 20) * 1000));
   if (!c) return c.error();
   auto r = parse_iperf3_json(c->out);
   if (!r) {
@@ -112,10 +118,12 @@ Result<TunnelRound> measure_round(Peer peer, const TunnelOptions& o, const std::
   auto pr = parse_ping_output(ping->out);
   if (!pr) return pr.error();
   if (pr->rtt_ms.empty())
-    return make_error(Errc::io, "ping", "no ping reply through the tunnel (" +
-                                            std::to_string(pr->transmitted) + " sent)");
+    return make_error(Errc::io, "ping",
+                      "no ping reply through the tunnel (" + std::to_string(pr->transmitted) +
+                          " sent)");
   round.rtt_ms = pr->rtt_ms;
-  round.rtt_avg_ms = std::accumulate(pr->rtt_ms.begin(), pr->rtt_ms.end(), 0.0) / double(pr->rtt_ms.size());
+  round.rtt_avg_ms =
+      std::accumulate(pr->rtt_ms.begin(), pr->rtt_ms.end(), 0.0) / double(pr->rtt_ms.size());
   round.ping_transmitted = pr->transmitted;
   round.ping_received = pr->received;
 
@@ -129,7 +137,7 @@ Result<TunnelRound> measure_round(Peer peer, const TunnelOptions& o, const std::
   if (!multi) return multi.error();
   round.multi_bits_per_s = multi->received_bits_per_s;
   step("stopping");
-  return round;  // server, tunnel and topology stop here, in that order
+  return round; // server, tunnel and topology stop here, in that order
 }
 
 double median_of(std::vector<double> v) { return median(v).value_or(0); }
@@ -151,10 +159,11 @@ void add_ratios(TunnelResult& first, const std::vector<TunnelResult>& all) {
       const auto& b = other.rounds[i];
       if (auto r = ratio(a.single_bits_per_s, b.single_bits_per_s)) single.push_back(*r);
       if (auto r = ratio(a.multi_bits_per_s, b.multi_bits_per_s)) multi.push_back(*r);
-      if (auto r = ratio(b.rtt_avg_ms, a.rtt_avg_ms)) rtt.push_back(*r);  // higher is better
+      if (auto r = ratio(b.rtt_avg_ms, a.rtt_avg_ms)) rtt.push_back(*r); // higher is better
     }
     if (!single.empty()) first.ratios.emplace_back(ratio_key("vs_", other.peer), median_of(single));
-    if (!multi.empty()) first.ratios.emplace_back(ratio_key("tcp_multi_vs_", other.peer), median_of(multi));
+    if (!multi.empty())
+      first.ratios.emplace_back(ratio_key("tcp_multi_vs_", other.peer), median_of(multi));
     if (!rtt.empty()) first.ratios.emplace_back(ratio_key("rtt_vs_", other.peer), median_of(rtt));
   }
 }
@@ -165,9 +174,11 @@ json::Json error_json(const Error& e) {
           {"message", e.message}};
 }
 
-json::Json opt_json(const std::optional<std::string>& s) { return s ? json::Json(*s) : json::Json(); }
+json::Json opt_json(const std::optional<std::string>& s) {
+  return s ? json::Json(*s) : json::Json();
+}
 
-}  // namespace
+} // namespace
 
 Result<void> check_tunnel_options(const TunnelOptions& o) {
   if (o.peers.empty()) return make_error(Errc::usage, "--compare", "no peer given");
@@ -180,9 +191,11 @@ Result<void> check_tunnel_options(const TunnelOptions& o) {
   if (!suite) return suite.error();
   if (o.backend != "tun")
     return make_error(Errc::usage, "--backend",
-                      "\"" + o.backend + "\": only tun is measured (this kernel has no ESP for xfrm)");
+                      "\"" + o.backend +
+                          "\": only tun is measured (this kernel has no ESP for xfrm)");
   if (o.duration_s < 1)
-    return make_error(Errc::usage, "--duration", "must be at least 1s (iperf3 -t takes whole seconds)");
+    return make_error(Errc::usage, "--duration",
+                      "must be at least 1s (iperf3 -t takes whole seconds)");
   if (o.streams < 2 || o.streams > 128)
     return make_error(Errc::usage, "--streams", std::to_string(o.streams) + ": expected 2..128");
   if (o.rounds < 1 || o.rounds > 100)
@@ -231,8 +244,10 @@ std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& o, const std::st
         if (progress) progress({round + 1, o.rounds, r.peer, s});
       };
       auto m = measure_round(r.peer, o, work_dir, step);
-      if (m) r.rounds.push_back(std::move(*m));
-      else r.error = m.error();
+      if (m)
+        r.rounds.push_back(std::move(*m));
+      else
+        r.error = m.error();
     }
   }
   if (!results.empty()) add_ratios(results.front(), results);
@@ -241,7 +256,8 @@ std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& o, const std::st
 
 double median_single_bits_per_s(const TunnelResult& r) {
   std::vector<double> v;
-  for (const auto& x : r.rounds) v.push_back(x.single_bits_per_s);
+  for (const auto& x : r.rounds)
+    v.push_back(x.single_bits_per_s);
   return median_of(v);
 }
 
@@ -273,7 +289,8 @@ json::Json tunnel_result_to_json(const TunnelResult& r, const TunnelOptions& o) 
   j["tcp_multi_bits_per_s"] = num(m);
   j["tcp_multi_bytes_per_s"] = num(m / 8);
   j["tcp_single_retransmits"] = ok && have_retransmits ? json::Json(retransmits) : json::Json();
-  const double avg = rtt.empty() ? 0 : std::accumulate(rtt.begin(), rtt.end(), 0.0) / double(rtt.size());
+  const double avg =
+      rtt.empty() ? 0 : std::accumulate(rtt.begin(), rtt.end(), 0.0) / double(rtt.size());
   j["ping_rtt_avg_ms"] = num(avg);
   if (ok && !rtt.empty()) {
     j["ping_rtt_ms"] = {{"p50", *percentile(rtt, 50)},
@@ -289,11 +306,12 @@ json::Json tunnel_result_to_json(const TunnelResult& r, const TunnelOptions& o) 
   j["rounds"] = r.rounds.size();
   if (!r.ratios.empty()) {
     json::Json ratio = json::Json::object();
-    for (const auto& [k, v] : r.ratios) ratio[k] = v;
+    for (const auto& [k, v] : r.ratios)
+      ratio[k] = v;
     j["ratio"] = std::move(ratio);
   }
   j["error"] = r.error ? error_json(*r.error) : json::Json();
   return j;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -15,27 +15,27 @@
 // one, the median of the per-round ratios.
 #pragma once
 
+#include "base/result.hpp"
+#include "bench/tunnel_peers.hpp"
+
+#include "json/output.hpp"
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "base/result.hpp"
-#include "bench/tunnel_peers.hpp"
-#include "json/output.hpp"
-
 namespace ikekit::bench {
 
 struct TunnelOptions {
-  std::vector<Peer> peers = {Peer::ikekit};  // --peer, or the --compare list
+  std::vector<Peer> peers = {Peer::ikekit}; // --peer, or the --compare list
   std::string cipher = "aes256gcm16";
   std::string backend = "tun";
-  int duration_s = 5;         // per iperf3 test; iperf3 -t takes whole seconds
-  int streams = 4;            // the multi-stream test
+  int duration_s = 5; // per iperf3 test; iperf3 -t takes whole seconds
+  int streams = 4;    // the multi-stream test
   int rounds = 1;
   int pings = 20;
   double ping_interval_s = 0.05;
-  std::string esp_tunnel;     // the esp-tunnel binary (ikekit)
+  std::string esp_tunnel; // the esp-tunnel binary (ikekit)
 };
 
 // Errc::usage naming the flag: known cipher, backend tun, duration >= 1 s, streams
@@ -50,7 +50,7 @@ struct TunnelRound {
   double single_bits_per_s = 0;
   double multi_bits_per_s = 0;
   std::optional<uint64_t> single_retransmits;
-  std::vector<double> rtt_ms;  // every reply
+  std::vector<double> rtt_ms; // every reply
   double rtt_avg_ms = 0;
   int ping_transmitted = 0;
   int ping_received = 0;
@@ -58,16 +58,16 @@ struct TunnelRound {
 
 struct TunnelResult {
   Peer peer = Peer::none;
-  std::optional<std::string> cipher;   // what protected the traffic
+  std::optional<std::string> cipher; // what protected the traffic
   std::optional<std::string> backend;
-  std::vector<TunnelRound> rounds;     // the rounds that completed
+  std::vector<TunnelRound> rounds; // the rounds that completed
   // "vs_<peer>" (single stream), "tcp_multi_vs_<peer>", "rtt_vs_<peer>" (their RTT / ours)
   std::vector<std::pair<std::string, double>> ratios;
-  std::optional<Error> error;          // the first failure; then the numbers are null
+  std::optional<Error> error; // the first failure; then the numbers are null
 };
 
 struct TunnelProgress {
-  int round = 0;  // 1-based
+  int round = 0; // 1-based
   int rounds = 0;
   Peer peer = Peer::none;
   std::string step;
@@ -92,4 +92,4 @@ json::Json tunnel_result_to_json(const TunnelResult& r, const TunnelOptions& opt
 // The medians over rounds (0 when there are none).
 double median_single_bits_per_s(const TunnelResult& r);
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -1,8 +1,8 @@
 #include "bench/tunnel_netns.hpp"
 
-#include <chrono>
-
 #include "bench/tunnel_proc.hpp"
+
+#include <chrono>
 
 namespace ikekit::bench {
 
@@ -30,8 +30,10 @@ Result<Topology> Topology::create(int pid) {
   Topology t;
   auto names = topology_namespaces(pid);
   std::string s = std::to_string(pid % 256);
-  t.left_ = {names[0], "ikb" + std::to_string(pid) + "l", "10.252." + s + ".1", "10.253." + s + ".1"};
-  t.right_ = {names[1], "ikb" + std::to_string(pid) + "r", "10.252." + s + ".2", "10.253." + s + ".2"};
+  t.left_ = {names[0], "ikb" + std::to_string(pid) + "l", "10.252." + s + ".1",
+             "10.253." + s + ".1"};
+  t.right_ = {names[1], "ikb" + std::to_string(pid) + "r", "10.252." + s + ".2",
+              "10.253." + s + ".2"};
 
   // A namespace of a previous run with the same PID (killed with SIGKILL) is stale.
   for (const auto& side : {t.left_, t.right_})
@@ -42,7 +44,7 @@ Result<Topology> Topology::create(int pid) {
     e.code = Errc::environment;
     return e;
   }
-  t.created_ = true;  // from here on the destructor removes what exists
+  t.created_ = true; // from here on the destructor removes what exists
   auto r = run_checked({"ip", "netns", "add", t.right_.ns}, "netns");
   if (!r) return r.error();
   const std::vector<std::vector<std::string>> steps = {
@@ -63,14 +65,16 @@ Result<Topology> Topology::create(int pid) {
   }
   // The veth may need a moment before it passes traffic.
   for (int i = 0; i < 20; ++i) {
-    auto p = run_command(in_ns(t.left_.ns, {"ping", "-n", "-q", "-c", "1", "-W", "1", t.right_.outer}),
-                         milliseconds(3000));
+    auto p =
+        run_command(in_ns(t.left_.ns, {"ping", "-n", "-q", "-c", "1", "-W", "1", t.right_.outer}),
+                    milliseconds(3000));
     if (!p) return p.error();
     if (p->exit_code == 0) return t;
     if (!sleep_unless_stopped(milliseconds(100))) return interrupted_error();
   }
-  return make_error(Errc::io, "netns", "the veth " + t.left_.outer + " -> " + t.right_.outer +
-                                           " does not pass a ping");
+  return make_error(Errc::io, "netns",
+                    "the veth " + t.left_.outer + " -> " + t.right_.outer +
+                        " does not pass a ping");
 }
 
 void Topology::destroy() {
@@ -80,4 +84,4 @@ void Topology::destroy() {
     (void)run_cleanup({"ip", "netns", "del", side.ns}, milliseconds(10000));
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

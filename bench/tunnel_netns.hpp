@@ -12,22 +12,22 @@
 // routes and sockets).
 #pragma once
 
+#include "base/result.hpp"
+
 #include <string>
 #include <vector>
-
-#include "base/result.hpp"
 
 namespace ikekit::bench {
 
 struct Side {
-  std::string ns;        // namespace name
-  std::string veth;      // its end of the veth pair
-  std::string outer;     // outer address (the veth), no prefix
-  std::string inner;     // inner address (what the tunnel carries), no prefix
+  std::string ns;    // namespace name
+  std::string veth;  // its end of the veth pair
+  std::string outer; // outer address (the veth), no prefix
+  std::string inner; // inner address (what the tunnel carries), no prefix
 };
 
 class Topology {
- public:
+public:
   Topology() = default;
   Topology(const Topology&) = delete;
   Topology& operator=(const Topology&) = delete;
@@ -47,7 +47,7 @@ class Topology {
   // Deletes the namespaces (idempotent).
   void destroy();
 
- private:
+private:
   Side left_, right_;
   bool created_ = false;
 };
@@ -55,4 +55,4 @@ class Topology {
 // The namespace names a run with this PID uses, to check none is left behind.
 std::vector<std::string> topology_namespaces(int pid);
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

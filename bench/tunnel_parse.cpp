@@ -1,10 +1,9 @@
 #include "bench/tunnel_parse.hpp"
 
+#include "json/output.hpp"
 #include <charconv>
 #include <cstdlib>
 #include <string>
-
-#include "json/output.hpp"
 
 namespace ikekit::bench {
 
@@ -25,8 +24,10 @@ std::optional<double> number_after(std::string_view line, std::string_view key) 
   std::string digits;
   for (size_t i = at + key.size(); i < line.size(); ++i) {
     char c = line[i];
-    if ((c >= '0' && c <= '9') || c == '.') digits += c;
-    else break;
+    if ((c >= '0' && c <= '9') || c == '.')
+      digits += c;
+    else
+      break;
   }
   if (digits.empty()) return std::nullopt;
   char* end = nullptr;
@@ -39,16 +40,18 @@ std::optional<int> int_before(std::string_view line, std::string_view key) {
   size_t at = line.find(key);
   if (at == std::string_view::npos || at == 0) return std::nullopt;
   size_t end = at;
-  while (end > 0 && line[end - 1] == ' ') --end;
+  while (end > 0 && line[end - 1] == ' ')
+    --end;
   size_t begin = end;
-  while (begin > 0 && line[begin - 1] >= '0' && line[begin - 1] <= '9') --begin;
+  while (begin > 0 && line[begin - 1] >= '0' && line[begin - 1] <= '9')
+    --begin;
   int v = 0;
   auto r = std::from_chars(line.data() + begin, line.data() + end, v);
   if (r.ec != std::errc() || begin == end) return std::nullopt;
   return v;
 }
 
-}  // namespace
+} // namespace
 
 Result<IperfReport> parse_iperf3_json(std::string_view text) {
   json::Json doc = json::Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
@@ -112,4 +115,4 @@ Result<PingReport> parse_ping_output(std::string_view text) {
   return r;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -3,22 +3,22 @@
 // tests can feed canned output.
 #pragma once
 
+#include "base/result.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
 
-#include "base/result.hpp"
-
 namespace ikekit::bench {
 
 struct IperfReport {
-  double received_bits_per_s = 0;  // end.sum_received: what crossed the path
-  double sent_bits_per_s = 0;      // end.sum_sent
+  double received_bits_per_s = 0; // end.sum_received: what crossed the path
+  double sent_bits_per_s = 0;     // end.sum_sent
   uint64_t received_bytes = 0;
-  double seconds = 0;              // end.sum_received.seconds
-  std::optional<uint64_t> retransmits;  // end.sum_sent.retransmits (TCP only)
-  int streams = 0;                 // entries of end.streams
+  double seconds = 0;                  // end.sum_received.seconds
+  std::optional<uint64_t> retransmits; // end.sum_sent.retransmits (TCP only)
+  int streams = 0;                     // entries of end.streams
 };
 
 // An iperf3 -J document of a finished TCP test. A document with a top-level "error"
@@ -39,4 +39,4 @@ struct PingReport {
 // are skipped. Errc::bad_value, field "ping", when there is no statistics line.
 Result<PingReport> parse_ping_output(std::string_view text);
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -10,14 +10,14 @@
 //  * none: nothing; traffic uses the outer veth addresses (the baseline).
 #pragma once
 
+#include "base/result.hpp"
+#include "bench/tunnel_netns.hpp"
+#include "bench/tunnel_proc.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/result.hpp"
-#include "bench/tunnel_netns.hpp"
-#include "bench/tunnel_proc.hpp"
 
 namespace ikekit::bench {
 
@@ -29,11 +29,11 @@ std::string_view peer_name(Peer p);
 Result<Peer> parse_peer(std::string_view name, const std::string& field);
 
 struct PeerOptions {
-  std::string cipher = "aes256gcm16";  // ESP suite (ikekit, strongswan)
-  std::string esp_tunnel;              // path of the esp-tunnel binary
-  std::string work_dir;                // private (0700) directory of this run
-  int pid = 0;                         // names: wireguard interfaces, TUN devices
-  uint16_t port = 4500;                // ikekit's UDP encapsulation port
+  std::string cipher = "aes256gcm16"; // ESP suite (ikekit, strongswan)
+  std::string esp_tunnel;             // path of the esp-tunnel binary
+  std::string work_dir;               // private (0700) directory of this run
+  int pid = 0;                        // names: wireguard interfaces, TUN devices
+  uint16_t port = 4500;               // ikekit's UDP encapsulation port
 };
 
 // The tools a peer needs (besides ip, ping, iperf3), each with its Debian package.
@@ -48,10 +48,10 @@ struct RunningTunnel {
   RunningTunnel& operator=(RunningTunnel&&) = default;
   ~RunningTunnel();
   std::string src, dst;
-  std::optional<std::string> cipher;   // what protects the traffic (null for none)
-  std::optional<std::string> backend;  // "tun", "kernel-libipsec"; null for none
+  std::optional<std::string> cipher;  // what protects the traffic (null for none)
+  std::optional<std::string> backend; // "tun", "kernel-libipsec"; null for none
   std::vector<Child> procs;
-  std::vector<std::string> remove_paths;  // stale sockets a killed daemon may leave
+  std::vector<std::string> remove_paths; // stale sockets a killed daemon may leave
 };
 
 // Brings the tunnel up and returns once it is configured (the caller waits until it
@@ -59,4 +59,4 @@ struct RunningTunnel {
 // which step failed, with the tool's own message.
 Result<RunningTunnel> start_peer(Peer p, const Topology& topo, const PeerOptions& opts);
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -1,16 +1,15 @@
 #include "bench/tunnel_proc.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <thread>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -19,7 +18,7 @@ namespace ikekit::bench {
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
-thread_local bool t_ignore_stop = false;  // run_cleanup()
+thread_local bool t_ignore_stop = false; // run_cleanup()
 bool stop_now() { return g_stop != 0 && !t_ignore_stop; }
 
 void on_stop_signal(int sig) { g_stop = sig; }
@@ -43,16 +42,19 @@ struct SpawnArgs {
 
 SpawnArgs make_spawn_args(const std::vector<std::string>& argv, const Env& env) {
   SpawnArgs a;
-  for (const auto& s : argv) a.argv.push_back(const_cast<char*>(s.c_str()));
+  for (const auto& s : argv)
+    a.argv.push_back(const_cast<char*>(s.c_str()));
   a.argv.push_back(nullptr);
-  for (const auto& [k, v] : env) a.env_storage.push_back(k + "=" + v);
+  for (const auto& [k, v] : env)
+    a.env_storage.push_back(k + "=" + v);
   for (char** e = environ; e && *e; ++e) {
     bool overridden = false;
     for (const auto& [k, v] : env)
       if (std::strncmp(*e, k.c_str(), k.size()) == 0 && (*e)[k.size()] == '=') overridden = true;
     if (!overridden) a.envp.push_back(*e);
   }
-  for (auto& s : a.env_storage) a.envp.push_back(s.data());
+  for (auto& s : a.env_storage)
+    a.envp.push_back(s.data());
   a.envp.push_back(nullptr);
   return a;
 }
@@ -104,7 +106,7 @@ void kill_and_reap(pid_t pid, std::chrono::milliseconds grace, std::optional<int
   if (waitpid(pid, &status, 0) == pid) code = status_to_code(status);
 }
 
-}  // namespace
+} // namespace
 
 void install_stop_signals() {
   struct sigaction sa {};
@@ -123,8 +125,9 @@ bool stop_requested() { return g_stop != 0; }
 
 Error interrupted_error() {
   return make_error(Errc::io, "signal",
-                    std::string("interrupted by ") +
-                        (g_stop == SIGINT ? "SIGINT" : g_stop == SIGHUP ? "SIGHUP" : "SIGTERM"));
+                    std::string("interrupted by ") + (g_stop == SIGINT   ? "SIGINT"
+                                                      : g_stop == SIGHUP ? "SIGHUP"
+                                                                         : "SIGTERM"));
 }
 
 std::optional<std::string> find_program(const std::string& name) {
@@ -194,9 +197,15 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
   bool out_open = true, err_open = true, timed_out = false, interrupted = false;
   char buf[16384];
   while (out_open || err_open) {
-    if (stop_now()) { interrupted = true; break; }
+    if (stop_now()) {
+      interrupted = true;
+      break;
+    }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) { timed_out = true; break; }
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
     pollfd fds[2] = {{out_open ? out_pipe[0] : -1, POLLIN, 0},
                      {err_open ? err_pipe[0] : -1, POLLIN, 0}};
     int n = poll(fds, 2, int(std::min<long>(left.count(), 50)));
@@ -221,7 +230,8 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
     waitpid(pid, &status, 0);
     if (interrupted) return interrupted_error();
     return make_error(Errc::timeout, argv[0],
-                      args[0] + " did not finish within " + std::to_string(timeout.count()) + " ms");
+                      args[0] + " did not finish within " + std::to_string(timeout.count()) +
+                          " ms");
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -245,7 +255,8 @@ Result<CommandOutput> run_checked(const std::vector<std::string>& argv, const st
   if (!r) return r;
   if (r->exit_code != 0) {
     std::string cmd;
-    for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+    for (const auto& a : argv)
+      cmd += (cmd.empty() ? "" : " ") + a;
     std::string why = first_line(r->err.empty() ? r->out : r->err);
     return make_error(Errc::io, what,
                       "\"" + cmd + "\" exited " + std::to_string(r->exit_code) +
@@ -283,7 +294,7 @@ Result<Child> Child::spawn(const std::vector<std::string>& argv, const std::stri
     return make_error(Errc::io, argv[0], "cannot start " + args[0] + ": " + std::strerror(rc));
   Child c;
   c.pid_ = pid;
-  c.name_ = argv.size() > 4 && argv[0] == "ip" ? argv[4] : argv[0];  // ip netns exec NS CMD
+  c.name_ = argv.size() > 4 && argv[0] == "ip" ? argv[4] : argv[0]; // ip netns exec NS CMD
   return c;
 }
 
@@ -311,14 +322,16 @@ std::string read_text_file(const std::string& path) {
   std::string s;
   char buf[8192];
   ssize_t r;
-  while ((r = read(fd, buf, sizeof buf)) > 0 && s.size() < kMaxCapture) s.append(buf, size_t(r));
+  while ((r = read(fd, buf, sizeof buf)) > 0 && s.size() < kMaxCapture)
+    s.append(buf, size_t(r));
   close(fd);
   return s;
 }
 
 Result<void> write_private_file(const std::string& path, const std::string& text) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return make_error(Errc::io, path, std::string("cannot create: ") + std::strerror(errno));
+  if (fd < 0)
+    return make_error(Errc::io, path, std::string("cannot create: ") + std::strerror(errno));
   size_t done = 0;
   while (done < text.size()) {
     ssize_t w = write(fd, text.data() + done, text.size() - done);
@@ -358,8 +371,9 @@ Result<void> wait_for_text(const std::string& path, const std::string& needle, C
     }
     if (!sleep_unless_stopped(std::chrono::milliseconds(20))) return interrupted_error();
   }
-  return make_error(Errc::timeout, what, child.name() + " did not come up within " +
-                                             std::to_string(timeout.count()) + " ms");
+  return make_error(Errc::timeout, what,
+                    child.name() + " did not come up within " + std::to_string(timeout.count()) +
+                        " ms");
 }
 
 std::string first_line(const std::string& text) {
@@ -371,4 +385,4 @@ std::string first_line(const std::string& text) {
   return line;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -7,15 +7,14 @@
 // normal cleanup.
 #pragma once
 
-#include <sys/types.h>
+#include "base/result.hpp"
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <utility>
 #include <vector>
-
-#include "base/result.hpp"
 
 namespace ikekit::bench {
 
@@ -30,10 +29,10 @@ Error interrupted_error();
 // The absolute path of `name` in $PATH, /usr/sbin or /sbin; nullopt when absent.
 std::optional<std::string> find_program(const std::string& name);
 
-using Env = std::vector<std::pair<std::string, std::string>>;  // added to the environment
+using Env = std::vector<std::pair<std::string, std::string>>; // added to the environment
 
 struct CommandOutput {
-  int exit_code = -1;  // 128 + signal when killed
+  int exit_code = -1; // 128 + signal when killed
   std::string out;
   std::string err;
 };
@@ -60,7 +59,7 @@ Result<CommandOutput> run_checked(const std::vector<std::string>& argv, const st
 // A long-running child with stdout and stderr in files. Stopped (SIGTERM, then SIGKILL
 // after the grace time) by stop() or the destructor; only ever its own PID.
 class Child {
- public:
+public:
   Child() = default;
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -81,7 +80,7 @@ class Child {
   std::optional<int> exit_code() const { return exit_code_; }
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(3000));
 
- private:
+private:
   pid_t pid_ = -1;
   std::string name_;
   std::optional<int> exit_code_;
@@ -104,4 +103,4 @@ Result<void> wait_for_text(const std::string& path, const std::string& needle, C
 // The first line of `text`, without the newline, at most 200 characters.
 std::string first_line(const std::string& text);
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -1,9 +1,9 @@
 // bench/tunnel_parse: iperf3 -J reports and iputils ping output, from canned text as
 // iperf 3.12 and iputils 20221126 (Debian 12) print them.
+#include "bench/tunnel_parse.hpp"
+
 #include <catch2/catch.hpp>
 #include <string>
-
-#include "bench/tunnel_parse.hpp"
 
 using namespace ikekit;
 using namespace ikekit::bench;
@@ -23,7 +23,7 @@ const char* kIperfTwoStreams = R"({
   }
 })";
 
-}  // namespace
+} // namespace
 
 TEST_CASE("iperf3 -J: the received sum, sent rate, retransmits and stream count") {
   auto r = parse_iperf3_json(kIperfTwoStreams);
@@ -70,7 +70,7 @@ TEST_CASE("ping: every reply's time, the counts and the summary average") {
       "rtt min/avg/max/mdev = 0.055/4.212/12.500/5.867 ms\n";
   auto r = parse_ping_output(out);
   REQUIRE(r);
-  REQUIRE(r->rtt_ms.size() == 3);  // the duplicate is not a sample
+  REQUIRE(r->rtt_ms.size() == 3); // the duplicate is not a sample
   CHECK(r->rtt_ms[0] == Approx(0.055));
   CHECK(r->rtt_ms[1] == Approx(0.082));
   CHECK(r->rtt_ms[2] == Approx(12.5));
@@ -81,10 +81,10 @@ TEST_CASE("ping: every reply's time, the counts and the summary average") {
 }
 
 TEST_CASE("ping: all lost is a report with no samples, no statistics line is an error") {
-  auto lost = parse_ping_output(
-      "PING 10.253.1.2 (10.253.1.2) 56(84) bytes of data.\n\n"
-      "--- 10.253.1.2 ping statistics ---\n"
-      "3 packets transmitted, 0 received, 100% packet loss, time 2030ms\n\n");
+  auto lost =
+      parse_ping_output("PING 10.253.1.2 (10.253.1.2) 56(84) bytes of data.\n\n"
+                        "--- 10.253.1.2 ping statistics ---\n"
+                        "3 packets transmitted, 0 received, 100% packet loss, time 2030ms\n\n");
   REQUIRE(lost);
   CHECK(lost->rtt_ms.empty());
   CHECK(lost->transmitted == 3);
@@ -97,10 +97,9 @@ TEST_CASE("ping: all lost is a report with no samples, no statistics line is an 
 }
 
 TEST_CASE("ping: a reply line without a time, or with a bad one, adds no sample") {
-  auto r = parse_ping_output(
-      "64 bytes from 10.0.0.2: icmp_seq=1 ttl=64\n"
-      "64 bytes from 10.0.0.2: icmp_seq=2 ttl=64 time=x ms\n"
-      "2 packets transmitted, 2 received, 0% packet loss, time 1ms\n");
+  auto r = parse_ping_output("64 bytes from 10.0.0.2: icmp_seq=1 ttl=64\n"
+                             "64 bytes from 10.0.0.2: icmp_seq=2 ttl=64 time=x ms\n"
+                             "2 packets transmitted, 2 received, 0% packet loss, time 1ms\n");
   REQUIRE(r);
   CHECK(r->rtt_ms.empty());
   CHECK(r->received == 2);

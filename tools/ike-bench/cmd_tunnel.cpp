@@ -2,16 +2,15 @@
 // namespaces, for ikekit (esp-tunnel) and strongSwan, wireguard-go or the bare veth.
 #include "cmd_tunnel.hpp"
 
-#include <stdlib.h>
-#include <unistd.h>
+#include "bench/tunnel_bench.hpp"
+#include "bench/tunnel_proc.hpp"
+#include "cli/report.hpp"
 
 #include <climits>
 #include <filesystem>
 #include <iostream>
-
-#include "bench/tunnel_bench.hpp"
-#include "bench/tunnel_proc.hpp"
-#include "cli/report.hpp"
+#include <stdlib.h>
+#include <unistd.h>
 
 namespace ikekit::bench_tool {
 
@@ -35,7 +34,7 @@ struct WorkDir {
   }
 };
 
-}  // namespace
+} // namespace
 
 CLI::App* add_tunnel_command(CLI::App& app, TunnelArgs& args) {
   CLI::App* cmd = app.add_subcommand(
@@ -46,13 +45,15 @@ CLI::App* add_tunnel_command(CLI::App& app, TunnelArgs& args) {
                   "Length of each iperf3 test, whole seconds, e.g. 5s (default 5s)");
   cmd->add_option("--cipher", args.cipher,
                   "ESP suite for ikekit and strongSwan (default aes256gcm16)");
-  auto* peer = cmd->add_option("--peer", args.peer,
-                               "ikekit (default), strongswan, wireguard-go or none");
-  auto* compare = cmd->add_option("--compare", args.compare,
-                                  "Several peers, alternating in one run, e.g. "
-                                  "ikekit,wireguard-go,strongswan,none; the first carries the ratios");
+  auto* peer =
+      cmd->add_option("--peer", args.peer, "ikekit (default), strongswan, wireguard-go or none");
+  auto* compare =
+      cmd->add_option("--compare", args.compare,
+                      "Several peers, alternating in one run, e.g. "
+                      "ikekit,wireguard-go,strongswan,none; the first carries the ratios");
   peer->excludes(compare);
-  cmd->add_option("--streams", args.streams, "Parallel TCP streams of the multi-stream test (default 4)");
+  cmd->add_option("--streams", args.streams,
+                  "Parallel TCP streams of the multi-stream test (default 4)");
   cmd->add_option("--rounds", args.rounds, "Rounds per peer (default 1)");
   return cmd;
 }
@@ -87,8 +88,9 @@ int run_tunnel(const GlobalOptions& g, const TunnelArgs& args,
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
   if (ms % 1000 != 0)
     return cli::report_error(
-        kTool, make_error(Errc::usage, "--duration",
-                          "\"" + args.duration + "\": expected whole seconds (iperf3 -t), e.g. 5s"));
+        kTool,
+        make_error(Errc::usage, "--duration",
+                   "\"" + args.duration + "\": expected whole seconds (iperf3 -t), e.g. 5s"));
   opts.duration_s = int(ms / 1000);
   opts.esp_tunnel = esp_tunnel_path();
   if (auto ok = bench::check_tunnel_options(opts); !ok) return cli::report_error(kTool, ok.error());
@@ -99,7 +101,8 @@ int run_tunnel(const GlobalOptions& g, const TunnelArgs& args,
   {
     std::string tmpl = "/tmp/ike-bench-tunnel-XXXXXX";
     if (!mkdtemp(tmpl.data()))
-      return cli::report_error(kTool, make_error(Errc::io, "tunnel", "cannot create a directory in /tmp"),
+      return cli::report_error(kTool,
+                               make_error(Errc::io, "tunnel", "cannot create a directory in /tmp"),
                                cli::kExitFailure);
     work.path = tmpl;
   }
@@ -131,4 +134,4 @@ int run_tunnel(const GlobalOptions& g, const TunnelArgs& args,
   return rc;
 }
 
-}  // namespace ikekit::bench_tool
+} // namespace ikekit::bench_tool

@@ -2,10 +2,10 @@
 // the peers it is compared with (bench/tunnel_bench.hpp).
 #pragma once
 
+#include "bench_cli.hpp"
+
 #include <optional>
 #include <string>
-
-#include "bench_cli.hpp"
 
 namespace ikekit::bench_tool {
 
@@ -14,11 +14,12 @@ struct TunnelArgs {
   std::string duration = "5s";
   std::string cipher = "aes256gcm16";
   std::string peer = "ikekit";
-  std::string compare;  // PEER,PEER,...
+  std::string compare; // PEER,PEER,...
   int streams = 4;
   int rounds = 1;
 };
 CLI::App* add_tunnel_command(CLI::App& app, TunnelArgs& args);
-int run_tunnel(const GlobalOptions& g, const TunnelArgs& args, const std::optional<json::Json>& baseline);
+int run_tunnel(const GlobalOptions& g, const TunnelArgs& args,
+               const std::optional<json::Json>& baseline);
 
-}  // namespace ikekit::bench_tool
+} // namespace ikekit::bench_tool
