@@ -3,7 +3,8 @@
 
 tunnel_cli.py IKE_BENCH basic   usage errors (exit 2 naming the flag); not root (exit 3);
                                 a missing peer tool (exit 3 naming the Debian package);
-                                --peer none; --compare ikekit,none (ratios); SIGTERM
+                                --peer none, and the gate on a doctored copy of it;
+                                --compare ikekit,none (ratios); SIGTERM
                                 mid-run (exit 1, "interrupted", everything removed)
 tunnel_cli.py IKE_BENCH peers   --compare ikekit,wireguard-go,strongswan (each 1 s)
 
@@ -158,6 +159,22 @@ def basic():
     if doc:
         check_doc(doc, ["none"])
         check(doc["results"][0]["params"]["cipher"] is None, "none: cipher is not null")
+
+        # The gate on a doctored baseline (the rate 100x higher): exit 1, the metric named.
+        base = json.loads(json.dumps(doc))
+        base["results"][0]["tcp_single_bits_per_s"] *= 100
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(base, f)
+        try:
+            rc, gdoc, err = run(["tunnel", "--peer", "none", "--duration", "1s", "--streams", "2",
+                                 "--baseline", f.name])
+        finally:
+            os.unlink(f.name)
+        check(rc == 1, f"gate on a doctored baseline: exit {rc}, expected 1")
+        if gdoc:
+            regs = [r["metric"] for r in gdoc.get("gate", {}).get("regressions", [])]
+            check("tcp_single_bits_per_s" in regs, f"gate regressions {regs}")
+            check("tcp_single_bits_per_s" in err, f"gate: stderr does not list the metric: {err}")
 
     rc, doc, err = run(["tunnel", "--compare", "ikekit,none", "--duration", "1s", "--streams", "2"])
     check(rc == 0, f"--compare ikekit,none: exit {rc}: {err}")
