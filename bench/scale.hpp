@@ -7,9 +7,10 @@
 //    (OpenSSL algorithm fetches, the allocator's first arenas) are not counted per SA.
 //  * RSS from /proc/self/statm after malloc_trim(0), before and after establishing N
 //    SAs with B handshakes in flight (--batch); memory_per_sa_pair_bytes = delta / N
-//    (both engines together: one IKE SA + one Child SA on each side). The split is
-//    measured by destroying the initiator engine, then the responder, with an RSS
-//    reading (after malloc_trim) after each.
+//    (both engines together: one IKE SA + one Child SA on each side). Next to it the
+//    allocator's own count (glibc mallinfo2: bytes handed out, without the holes RSS
+//    also holds), before and after, and the split between the engines: the drop of
+//    that count when the initiator engine is destroyed, then the responder.
 //  * setup_per_s: N / the wall time of establishing them (includes every lookup the
 //    engines do while they hold up to N SAs).
 //  * lookup_ns: the responder's receive() of a valid empty INFORMATIONAL request (a DPD
@@ -48,8 +49,8 @@ using ScaleProgressFn = std::function<void(const char* phase, size_t done, size_
 
 // One result, "scale": {"name","params":{"sas","batch","ike_proposal","esp_proposal"},
 //  "established","failed","setup_per_s","memory_per_sa_pair_bytes",
-//  "memory":{"initiator_per_sa_bytes","responder_per_sa_bytes","rss_before_bytes",
-//  "rss_established_bytes"},"lookup_ns","lookup_retransmit_ns","lookups",
+//  "memory":{"heap_per_sa_pair_bytes","initiator_heap_per_sa_bytes",
+//  "responder_heap_per_sa_bytes","rss_before_bytes","rss_established_bytes"},"lookup_ns","lookup_retransmit_ns","lookups",
 //  "ratio":{"vs_target_4kib"},"error"}
 struct ScaleResult {
   json::Json doc;

@@ -185,6 +185,8 @@ TEST_CASE("handshake inproc: a short run gives a complete, sane result") {
   CHECK(j["kex"]["group"] == "x25519");
   CHECK(j["kex"]["rounds"] == 6);
   CHECK(j["ratio"]["vs_kex_bound"].get<double>() > 0);
+  CHECK(j["ratio"]["vs_kex_bound_cpu"].get<double>() > 0);
+  CHECK(j["kex"]["cpu_ms_per_handshake"].get<double>() > 0);
   CHECK(j["wire"]["datagrams_i2r"] == 60);
   CHECK_FALSE(j.contains("signature"));
 }
