@@ -63,7 +63,7 @@ void Decoder::feed(const Frame& frame, RecordSink& sink) {
   meta.frame = frame.number;
   meta.ts_sec = frame.ts_sec;
   meta.ts_usec = frame.ts_usec;
-  reassembler_.set_frame(frame.number);
+  reassembler_.set_frame(frame.number, frame.ts_sec, frame.ts_usec);
   auto packet = dissect_frame(frame.linktype, frame.data, reassembler_);
   for (const auto& lost : reassembler_.take_abandoned()) report_incomplete(lost, sink);
   if (!packet) {
@@ -203,6 +203,8 @@ void Decoder::finish(RecordSink& sink) {
 void Decoder::report_incomplete(const IpReassembler::Incomplete& i, RecordSink& sink) {
   PacketMeta meta;
   meta.frame = i.first_frame;
+  meta.ts_sec = i.ts_sec;
+  meta.ts_usec = i.ts_usec;
   meta.src = {i.src, 0};
   meta.dst = {i.dst, 0};
   malformed(meta, "ip_fragments", make_error(Errc::truncated, "ip.fragments", i.describe()), sink);

@@ -139,6 +139,8 @@ std::optional<ByteView> IpReassembler::add(const IpAddress& src, const IpAddress
     it = pending_.emplace(key, Pending{}).first;
     it->second.order = ++counter_;
     it->second.first_frame = frame_;
+    it->second.ts_sec = ts_sec_;
+    it->second.ts_usec = ts_usec_;
   }
   Pending& pd = it->second;
   uint32_t end = offset + uint32_t(data.size());
@@ -161,7 +163,7 @@ std::optional<ByteView> IpReassembler::add(const IpAddress& src, const IpAddress
 
 IpReassembler::Incomplete IpReassembler::incomplete(const Key& key, const Pending& pd) {
   Incomplete i{std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key),
-               pd.pieces.size(), 0, pd.first_frame};
+               pd.pieces.size(), 0, pd.first_frame, pd.ts_sec, pd.ts_usec};
   for (auto [b, e] : pd.pieces) i.bytes += e - b;
   return i;
 }

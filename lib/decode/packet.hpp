@@ -44,12 +44,17 @@ class IpReassembler {
     uint8_t protocol = 0;
     size_t fragments = 0;
     uint32_t bytes = 0;        // payload bytes received
-    uint64_t first_frame = 0;  // the frame of its first fragment
+    uint64_t first_frame = 0;  // the frame of its first fragment, and its time
+    int64_t ts_sec = 0, ts_usec = 0;
     std::string describe() const;
   };
 
-  // The frame number the next add() comes from (for Incomplete::first_frame).
-  void set_frame(uint64_t frame) { frame_ = frame; }
+  // The frame the next add() comes from (for Incomplete::first_frame).
+  void set_frame(uint64_t frame, int64_t ts_sec, int64_t ts_usec) {
+    frame_ = frame;
+    ts_sec_ = ts_sec;
+    ts_usec_ = ts_usec;
+  }
   // Adds one fragment; returns the whole datagram's payload (valid until the next
   // call) once every piece is there.
   std::optional<ByteView> add(const IpAddress& src, const IpAddress& dst, uint32_t id,
@@ -67,6 +72,7 @@ class IpReassembler {
     uint32_t total = 0;                                 // known once the last piece arrived
     uint64_t order = 0;
     uint64_t first_frame = 0;
+    int64_t ts_sec = 0, ts_usec = 0;
   };
   static Incomplete incomplete(const Key& key, const Pending& pd);
   std::map<Key, Pending> pending_;
@@ -74,6 +80,7 @@ class IpReassembler {
   Bytes done_;
   uint64_t counter_ = 0;
   uint64_t frame_ = 0;
+  int64_t ts_sec_ = 0, ts_usec_ = 0;
 };
 
 // Outcome of dissecting one frame: a packet, "not for us" (ARP, TCP, a fragment

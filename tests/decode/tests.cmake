@@ -25,3 +25,12 @@ foreach(s ${scenarios})
   set_tests_properties("interop: live strongSwan ${s} decodes like tshark"
                        PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 120)
 endforeach()
+
+# The same sessions re-wrapped (pcapng, loopback, SLL, IPv6, raw ESP, IP fragments) must
+# decode like the originals; ike-decode's exit codes. Needs only python3.
+foreach(s psk-chacha20-x25519 psk-aes256gcm16-ecp256 rsa-aes256gcm16-ecp256)
+  add_test(NAME "decode: ${s} re-wrapped (pcapng, loopback, SLL, IPv6, raw ESP, fragments) and exit codes"
+           COMMAND python3 ${decode_dir}/capture_variants.py $<TARGET_FILE:ike-decode> ${data_dir}/${s})
+  set_tests_properties("decode: ${s} re-wrapped (pcapng, loopback, SLL, IPv6, raw ESP, fragments) and exit codes"
+                       PROPERTIES LABELS decode)
+endforeach()
