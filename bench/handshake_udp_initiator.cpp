@@ -46,22 +46,72 @@ struct TxQueue {
 
 }  // namespace
 
+// One initiator engine and the handshakes it has in flight. The engine finds its IKE
+// SAs by linear scans (lib/ike/engine.cpp), so a load generator that kept every SA in
+// one engine would spend most of its time scanning and become the bottleneck for any
+// responder: after kRotateEvery handshakes it starts a fresh engine, and the old one
+// is dropped once its last handshake finished. The responder keeps all its SAs.
+struct EngineGen {
+  std::unique_ptr<ike::Engine> engine;
+  uint64_t id = 0;       // key prefix in in_flight
+  size_t started = 0;
+  size_t in_flight = 0;
+};
+constexpr size_t kRotateEvery = 256;
+
 struct UdpInitiator::Impl {
   crypto::SystemRng rng;
+  ike::Config config;
   std::unique_ptr<io::EventLoop> loop;
   std::unique_ptr<io::UdpSocket> ike_socket, nat_t_socket;
-  std::unique_ptr<ike::Engine> engine;
+  EngineGen cur, old;  // old.engine: the previous engine, until its handshakes are done
+  uint64_t next_gen = 1;
   std::vector<uint8_t> rx = std::vector<uint8_t>(kBatch * kSlotBytes);
   std::array<io::RecvSlot, kBatch> rx_slots{};
   TxQueue tx_ike, tx_nat_t;
-  std::vector<uint8_t> overflow = std::vector<uint8_t>(65536);
+  // Counters of the engines already dropped, and datagrams offered to the wrong engine.
+  uint64_t retired_retransmissions = 0, retired_dropped = 0, misrouted = 0;
 
-  // The current run.
-  std::unordered_map<ike::SaId, TimePoint> in_flight;
+  // The current run. Keys: generation << 40 | SaId.
+  std::unordered_map<uint64_t, TimePoint> in_flight;
   size_t target = 0, started = 0, concurrency = 1;
   UdpLoadStats stats;
   TimePoint last_done{};
   std::optional<Error> error;
+
+  static uint64_t key(const EngineGen& g, ike::SaId sa) { return g.id << 40 | sa; }
+
+  void new_engine(TimePoint now) {
+    cur = EngineGen{std::make_unique<ike::Engine>(config, rng, now), next_gen++, 0, 0};
+  }
+  void retire(EngineGen& g) {
+    if (!g.engine) return;
+    retired_retransmissions += g.engine->stats().retransmissions;
+    retired_dropped += g.engine->stats().dropped_total();
+    g = EngineGen{};
+  }
+  uint64_t retransmissions() const {
+    uint64_t n = retired_retransmissions + cur.engine->stats().retransmissions;
+    return old.engine ? n + old.engine->stats().retransmissions : n;
+  }
+  uint64_t dropped() const {
+    uint64_t n = retired_dropped + cur.engine->stats().dropped_total();
+    return (old.engine ? n + old.engine->stats().dropped_total() : n) - misrouted;
+  }
+  std::optional<TimePoint> next_timeout() const {
+    auto t = cur.engine->next_timeout();
+    if (old.engine) {
+      auto o = old.engine->next_timeout();
+      if (o && (!t || *o < *t)) t = o;
+    }
+    return t;
+  }
+  void on_timeout(TimePoint now) {
+    if (auto t = cur.engine->next_timeout(); t && *t <= now) cur.engine->on_timeout(now);
+    if (old.engine)
+      if (auto t = old.engine->next_timeout(); t && *t <= now) old.engine->on_timeout(now);
+    pump();
+  }
 
   void flush(TxQueue& q) {
     if (q.n == 0) return;
@@ -73,12 +123,12 @@ struct UdpInitiator::Impl {
     q.n = 0;
   }
 
-  void drain_transmits() {
+  void drain_transmits(ike::Engine& engine) {
     for (;;) {
       // The destination queue is known only after poll_transmit: write into the IKE
       // queue's next slot and move it when it belongs to the NAT-T socket.
       MutBytes out = tx_ike.next();
-      auto t = engine->poll_transmit(out);
+      auto t = engine.poll_transmit(out);
       if (!t) break;
       TxQueue& q = t->nat_t ? tx_nat_t : tx_ike;
       MutBytes dst = q.next();
@@ -91,18 +141,24 @@ struct UdpInitiator::Impl {
 
   void start_more(TimePoint now) {
     while (in_flight.size() < concurrency && started < target && !error) {
-      auto sa = engine->initiate(kPeerName, now);
+      if (cur.started >= kRotateEvery && !old.engine) {
+        old = std::move(cur);
+        new_engine(now);
+      }
+      auto sa = cur.engine->initiate(kPeerName, now);
       if (!sa) {
         error = sa.error();
         return;
       }
-      in_flight.emplace(*sa, now);
+      in_flight.emplace(key(cur, *sa), now);
+      ++cur.started;
+      ++cur.in_flight;
       ++started;
     }
   }
 
-  void finish(ike::SaId sa, bool ok) {
-    auto it = in_flight.find(sa);
+  void finish(EngineGen& g, ike::SaId sa, bool ok) {
+    auto it = in_flight.find(key(g, sa));
     if (it == in_flight.end()) return;
     TimePoint now = io::EventLoop::now();
     if (ok) {
@@ -113,29 +169,36 @@ struct UdpInitiator::Impl {
     }
     last_done = now;
     in_flight.erase(it);
+    --g.in_flight;
     start_more(now);
   }
 
-  void drain_events() {
-    while (auto e = engine->poll_event()) {
+  void drain_events(EngineGen& g) {
+    while (auto e = g.engine->poll_event()) {
       if (const auto* up = std::get_if<ike::ChildSaUp>(&*e)) {
-        finish(up->sa, true);
+        finish(g, up->sa, true);
       } else if (const auto* f = std::get_if<ike::Failure>(&*e)) {
-        if (stats.first_failure.empty() && in_flight.count(f->sa))
+        if (stats.first_failure.empty() && in_flight.count(key(g, f->sa)))
           stats.first_failure = f->exchange + "/" + f->step + ": " + f->reason;
-        finish(f->sa, false);
+        finish(g, f->sa, false);
       } else if (const auto* d = std::get_if<ike::IkeSaDown>(&*e)) {
-        if (stats.first_failure.empty() && in_flight.count(d->sa)) stats.first_failure = "ike_sa_down: " + d->reason;
-        finish(d->sa, false);
+        if (stats.first_failure.empty() && in_flight.count(key(g, d->sa)))
+          stats.first_failure = "ike_sa_down: " + d->reason;
+        finish(g, d->sa, false);
       }
     }
   }
 
   void pump() {
-    drain_events();
-    drain_transmits();
+    if (old.engine) {
+      drain_events(old);
+      drain_transmits(*old.engine);
+    }
+    drain_events(cur);
+    drain_transmits(*cur.engine);
     flush(tx_ike);
     flush(tx_nat_t);
+    if (old.engine && old.in_flight == 0) retire(old);
   }
 
   void on_readable(io::UdpSocket& s, TimePoint now) {
@@ -151,9 +214,16 @@ struct UdpInitiator::Impl {
       d.data = slot.payload();
       stats.bytes_received += d.data.size();
       ++stats.datagrams_received;
-      engine->receive(d, now);
+      // The current engine first; one that does not know the SPIs belongs to the old.
+      uint64_t unknown = cur.engine->stats().dropped_for(ike::DropReason::unknown_sa);
+      cur.engine->receive(d, now);
+      if (old.engine && cur.engine->stats().dropped_for(ike::DropReason::unknown_sa) != unknown) {
+        ++misrouted;
+        old.engine->receive(d, now);
+        drain_events(old);
+      }
       // Events right after each datagram: their time stamps do not wait for the batch.
-      drain_events();
+      drain_events(cur);
     }
     pump();
   }
@@ -196,20 +266,15 @@ Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) 
   p.child.remote_ts = std::move(o.remote_ts);
   p.send_initial_contact = false;  // RFC 7296 2.4: else the responder drops our earlier SAs
   p.dpd_delay = Duration{0};
-  ike::Config config;
-  config.peers.push_back(std::move(p));
-  m.engine = std::make_unique<ike::Engine>(std::move(config), m.rng, io::EventLoop::now());
+  m.config.peers.push_back(std::move(p));
+  m.new_engine(io::EventLoop::now());
 
   Impl* self = &m;
   for (io::UdpSocket* s : {m.ike_socket.get(), m.nat_t_socket.get()}) {
     auto added = m.loop->add_reader(s->fd(), [self, s](TimePoint now) { self->on_readable(*s, now); });
     if (!added) return added.error();
   }
-  m.loop->set_deadline([self] { return self->engine->next_timeout(); },
-                       [self](TimePoint now) {
-                         self->engine->on_timeout(now);
-                         self->pump();
-                       });
+  m.loop->set_deadline([self] { return self->next_timeout(); }, [self](TimePoint now) { self->on_timeout(now); });
   auto sig = m.loop->on_signals({SIGINT, SIGTERM, SIGHUP}, [self](int, TimePoint) {
     self->stats.interrupted = true;
     self->loop->stop();
@@ -229,8 +294,8 @@ Result<UdpLoadStats> UdpInitiator::run(size_t count, Duration duration, size_t c
   m.started = 0;
   m.concurrency = std::max<size_t>(concurrency, 1);
   m.error.reset();
-  uint64_t retransmits0 = m.engine->stats().retransmissions;
-  uint64_t dropped0 = m.engine->stats().dropped_total();
+  uint64_t retransmits0 = m.retransmissions();
+  uint64_t dropped0 = m.dropped();
 
   TimePoint t0 = io::EventLoop::now();
   double cpu0 = process_cpu_s();
@@ -266,8 +331,10 @@ Result<UdpLoadStats> UdpInitiator::run(size_t count, Duration duration, size_t c
   m.stats.elapsed_s = std::chrono::duration<double>(last - t0).count();
   m.stats.abandoned = m.in_flight.size();
   m.in_flight.clear();
-  m.stats.retransmissions = m.engine->stats().retransmissions - retransmits0;
-  m.stats.input_dropped = m.engine->stats().dropped_total() - dropped0;
+  m.cur.in_flight = 0;
+  if (m.old.engine) m.retire(m.old);
+  m.stats.retransmissions = m.retransmissions() - retransmits0;
+  m.stats.input_dropped = m.dropped() - dropped0;
   if (progress) progress(m.stats.completed, m.stats.failed);
   return std::move(m.stats);
 }
