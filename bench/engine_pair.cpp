@@ -1,15 +1,14 @@
 // EnginePair (engine_pair.hpp): two engines, one thread, datagrams through reused buffers.
 #include "bench/engine_pair.hpp"
 
-#include <time.h>
-
 #include <limits>
+#include <time.h>
 
 namespace ikekit::bench {
 
 TimePoint steady_now() {
-  return TimePoint(std::chrono::duration_cast<Duration>(
-      std::chrono::steady_clock::now().time_since_epoch()));
+  return TimePoint(
+      std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch()));
 }
 
 namespace {
@@ -18,7 +17,7 @@ double cpu_s(clockid_t clock) {
   clock_gettime(clock, &ts);
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
-}  // namespace
+} // namespace
 
 double thread_cpu_s() { return cpu_s(CLOCK_THREAD_CPUTIME_ID); }
 double process_cpu_s() { return cpu_s(CLOCK_PROCESS_CPUTIME_ID); }
@@ -174,19 +173,19 @@ struct BenchPki {
   const char* ca;
   const char* cert;
   const char* key;
-  const char* id;  // a dNSName SAN of the end entity
+  const char* id; // a dNSName SAN of the end entity
   const char* label;
 };
 
 BenchPki pki_for(HandshakeAuth a) {
   switch (a) {
-    case HandshakeAuth::rsa:
-      return {k_ca_rsa_crt, k_ee_rsa_crt, k_ee_rsa_key, "moon.ikekit.test", "rsa-2048"};
-    case HandshakeAuth::ed25519:
-      return {k_ca_ed25519_crt, k_ee_ed25519_crt, k_ee_ed25519_key, "dave.ikekit.test", "ed25519"};
-    case HandshakeAuth::ecdsa:
-    case HandshakeAuth::psk:
-      break;
+  case HandshakeAuth::rsa:
+    return {k_ca_rsa_crt, k_ee_rsa_crt, k_ee_rsa_key, "moon.ikekit.test", "rsa-2048"};
+  case HandshakeAuth::ed25519:
+    return {k_ca_ed25519_crt, k_ee_ed25519_crt, k_ee_ed25519_key, "dave.ikekit.test", "ed25519"};
+  case HandshakeAuth::ecdsa:
+  case HandshakeAuth::psk:
+    break;
   }
   return {k_ca_p256_crt, k_ee_p256_crt, k_ee_p256_key, "sun.ikekit.test", "ecdsa-p256"};
 }
@@ -215,14 +214,14 @@ Result<void> add_cert_auth(ike::PeerConfig& p, const BenchPki& pki,
   auto id = ike::Identity::parse(pki.id);
   if (!id) return id.error();
   p.local_id = *id;
-  p.remote_id.reset();  // any identity the chain proves
+  p.remote_id.reset(); // any identity the chain proves
   p.private_key = key;
   p.local_certs = {ee};
   p.cas = cas;
   return {};
 }
 
-}  // namespace
+} // namespace
 
 Result<PairConfig> make_pair_config(const HandshakeOptions& opts) {
   auto ike = ike::parse_ike_proposals(opts.ike_proposal);
@@ -303,7 +302,7 @@ size_t EnginePair::drain(ike::Engine& from, std::vector<Packet>& out) {
     p.from = t->local;
     p.to = t->remote;
     p.nat_t = t->nat_t;
-    p.data.assign(scratch_.begin(), scratch_.begin() + std::ptrdiff_t(t->size));  // keeps capacity
+    p.data.assign(scratch_.begin(), scratch_.begin() + std::ptrdiff_t(t->size)); // keeps capacity
   }
   return n;
 }
@@ -328,8 +327,10 @@ void EnginePair::drain_initiator_events() {
 
 void EnginePair::drain_responder_events() {
   while (auto e = responder_->poll_event()) {
-    if (std::holds_alternative<ike::ChildSaUp>(*e)) ++counters_.responder_child_sas;
-    else if (std::holds_alternative<ike::Failure>(*e)) ++counters_.responder_failures;
+    if (std::holds_alternative<ike::ChildSaUp>(*e))
+      ++counters_.responder_child_sas;
+    else if (std::holds_alternative<ike::Failure>(*e))
+      ++counters_.responder_failures;
   }
 }
 
@@ -352,9 +353,11 @@ bool EnginePair::pump(TimePoint now) {
 
   counters_.datagrams_i2r += n_ir;
   counters_.datagrams_r2i += n_ri;
-  for (size_t k = 0; k < n_ir; ++k) counters_.bytes_i2r += to_responder_[k].data.size();
-  for (size_t k = 0; k < n_ri; ++k) counters_.bytes_r2i += to_initiator_[k].data.size();
+  for (size_t k = 0; k < n_ir; ++k)
+    counters_.bytes_i2r += to_responder_[k].data.size();
+  for (size_t k = 0; k < n_ri; ++k)
+    counters_.bytes_r2i += to_initiator_[k].data.size();
   return n_ir + n_ri > 0;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

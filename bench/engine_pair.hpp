@@ -15,17 +15,17 @@
 //    stall, reported by the caller as a failure instead of waited out.
 #pragma once
 
-#include <cstdint>
-#include <memory>
-#include <string>
-#include <vector>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "base/rng.hpp"
 #include "base/time.hpp"
 #include "bench/handshake.hpp"
 #include "ike/engine.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace ikekit::bench {
 
@@ -50,9 +50,9 @@ double process_cpu_s();
 struct PairConfig {
   ike::Config initiator;
   ike::Config responder;
-  std::string connection;  // the initiator's PeerConfig::name
-  const crypto::TransformInfo* ke = nullptr;  // the first IKE proposal's first KE group
-  std::string auth;  // "psk", "ecdsa-p256", "rsa-2048", "ed25519"
+  std::string connection;                    // the initiator's PeerConfig::name
+  const crypto::TransformInfo* ke = nullptr; // the first IKE proposal's first KE group
+  std::string auth;                          // "psk", "ecdsa-p256", "rsa-2048", "ed25519"
 };
 Result<PairConfig> make_pair_config(const HandshakeOptions& opts);
 
@@ -66,13 +66,13 @@ struct PairEvent {
 struct PairCounters {
   uint64_t datagrams_i2r = 0, datagrams_r2i = 0;
   uint64_t bytes_i2r = 0, bytes_r2i = 0;
-  double cpu_s_initiator = 0, cpu_s_responder = 0;  // thread CPU inside engine calls
-  uint64_t responder_failures = 0;                  // Failure events of the responder
-  uint64_t responder_child_sas = 0;                 // ChildSaUp events of the responder
+  double cpu_s_initiator = 0, cpu_s_responder = 0; // thread CPU inside engine calls
+  uint64_t responder_failures = 0;                 // Failure events of the responder
+  uint64_t responder_child_sas = 0;                // ChildSaUp events of the responder
 };
 
 class EnginePair {
- public:
+public:
   // Builds both engines at `now` (the Rng must outlive the pair).
   EnginePair(const PairConfig& cfg, Rng& rng, TimePoint now);
 
@@ -103,7 +103,7 @@ class EnginePair {
     Bytes data;
   };
 
- private:
+private:
   // Moves everything `from` has queued into `out[0..n)`; returns n.
   size_t drain(ike::Engine& from, std::vector<Packet>& out);
   void deliver(ike::Engine& to, std::vector<Packet>& q, size_t n, TimePoint now);
@@ -114,9 +114,9 @@ class EnginePair {
   Rng* rng_;
   std::unique_ptr<ike::Engine> initiator_, responder_;
   std::vector<Packet> to_responder_, to_initiator_;
-  Bytes scratch_;  // poll_transmit target (65535 bytes always suffice)
+  Bytes scratch_; // poll_transmit target (65535 bytes always suffice)
   std::vector<PairEvent> events_;
   PairCounters counters_;
 };
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

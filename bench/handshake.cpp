@@ -2,11 +2,11 @@
 // document. The modes themselves are handshake_inproc.cpp and handshake_udp.cpp.
 #include "bench/handshake.hpp"
 
-#include <cmath>
-
 #include "base/ip_address.hpp"
 #include "bench/stats.hpp"
 #include "ike/config.hpp"
+
+#include <cmath>
 
 namespace ikekit::bench {
 
@@ -25,7 +25,8 @@ json::Json rounded(std::optional<double> v, int decimals) {
 Result<void> check_target(const std::string& target) {
   auto bad = [&](const std::string& why) {
     return make_error(Errc::usage, "--target",
-                      "\"" + target + "\": " + why + "; expected ADDR or ADDR:PORT (IPv6 as [ADDR]:PORT)");
+                      "\"" + target + "\": " + why +
+                          "; expected ADDR or ADDR:PORT (IPv6 as [ADDR]:PORT)");
   };
   std::string addr = target;
   std::string port;
@@ -38,13 +39,15 @@ Result<void> check_target(const std::string& target) {
       if (rest.front() != ':') return bad("junk after ']'");
       port = rest.substr(1);
     }
-  } else if (auto colon = addr.find(':'); colon != std::string::npos && addr.find(':', colon + 1) == std::string::npos) {
+  } else if (auto colon = addr.find(':');
+             colon != std::string::npos && addr.find(':', colon + 1) == std::string::npos) {
     port = addr.substr(colon + 1);
     addr = addr.substr(0, colon);
   }
   if (!IpAddress::parse(addr)) return bad("not an IP address");
   if (!port.empty() || target.back() == ':') {
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos)
       return bad("bad port");
     unsigned long p = std::stoul(port);
     if (p == 0 || p > 65535) return bad("port out of range 1..65535");
@@ -52,7 +55,7 @@ Result<void> check_target(const std::string& target) {
   return {};
 }
 
-}  // namespace
+} // namespace
 
 Result<void> check_handshake_options(const HandshakeOptions& opts) {
   if (opts.mode != "inproc" && opts.mode != "udp")
@@ -64,24 +67,29 @@ Result<void> check_handshake_options(const HandshakeOptions& opts) {
     return make_error(Errc::usage, "--duration", "must be positive (or give --count)");
   if (opts.concurrency > kMaxConcurrency)
     return make_error(Errc::usage, "--concurrency",
-                      std::to_string(opts.concurrency) + ": expected 1.." + std::to_string(kMaxConcurrency));
+                      std::to_string(opts.concurrency) + ": expected 1.." +
+                          std::to_string(kMaxConcurrency));
   auto ike = ike::parse_ike_proposals(opts.ike_proposal);
   if (!ike) return make_error(Errc::usage, "--ike-proposal", ike.error().message);
   for (const auto& p : *ike)
     if (p.ke.empty())
       return make_error(Errc::usage, "--ike-proposal",
-                        "\"" + opts.ike_proposal + "\": every proposal needs a key exchange group, e.g. x25519");
+                        "\"" + opts.ike_proposal +
+                            "\": every proposal needs a key exchange group, e.g. x25519");
   auto esp = ike::parse_esp_proposals(opts.esp_proposal);
   if (!esp) return make_error(Errc::usage, "--esp-proposal", esp.error().message);
   if (opts.peer != "ikekit" && opts.peer != "strongswan")
-    return make_error(Errc::usage, "--peer", "\"" + opts.peer + "\": expected ikekit or strongswan");
+    return make_error(Errc::usage, "--peer",
+                      "\"" + opts.peer + "\": expected ikekit or strongswan");
   if (opts.mode == "inproc") {
     if (!opts.target.empty())
       return make_error(Errc::usage, "--target", "only with --mode udp (inproc has no sockets)");
     if (opts.peer != "ikekit")
-      return make_error(Errc::usage, "--peer", "only with --mode udp (inproc runs two ikekit engines)");
+      return make_error(Errc::usage, "--peer",
+                        "only with --mode udp (inproc runs two ikekit engines)");
     if (!opts.psk_file.empty())
-      return make_error(Errc::usage, "--psk-file", "only with --mode udp --target (inproc has its own key)");
+      return make_error(Errc::usage, "--psk-file",
+                        "only with --mode udp --target (inproc has its own key)");
   }
   if (!opts.target.empty()) return check_target(opts.target);
   return {};
@@ -109,7 +117,8 @@ json::Json handshake_result_to_json(const HandshakeResult& r) {
   j["completed"] = r.completed;
   j["failed"] = r.failed;
   if (r.extra.is_object())
-    for (const auto& [k, v] : r.extra.items()) j[k] = v;
+    for (const auto& [k, v] : r.extra.items())
+      j[k] = v;
   if (r.error)
     j["error"] = {{"code", errc_name(r.error->code)},
                   {"field", r.error->field.empty() ? json::Json() : json::Json(r.error->field)},
@@ -119,4 +128,4 @@ json::Json handshake_result_to_json(const HandshakeResult& r) {
   return j;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

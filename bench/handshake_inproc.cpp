@@ -27,14 +27,14 @@
 //  * Certificate auth: the cost of one sign_auth and one verify_auth with the built-in
 //    key is reported too ("signature"), and crypto_bound_handshakes_per_s =
 //    1 / (KE + 2 signatures + 2 verifications), the bound with the public-key work.
-#include <algorithm>
-#include <cmath>
-
 #include "bench/engine_pair.hpp"
 #include "bench/handshake.hpp"
 #include "bench/stats.hpp"
 #include "crypto/kex.hpp"
 #include "crypto/system_rng.hpp"
+
+#include <algorithm>
+#include <cmath>
 
 namespace ikekit::bench {
 
@@ -42,8 +42,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr size_t kRecycleAfter = 1024;  // established IKE SAs per engine generation (see the method)
-constexpr int kKexRounds = 3;           // before the run, and as many after it
+constexpr size_t kRecycleAfter = 1024; // established IKE SAs per engine generation (see the method)
+constexpr int kKexRounds = 3;          // before the run, and as many after it
 constexpr Duration kKexRound = 50ms;
 constexpr Duration kSigBudget = 100ms;
 constexpr Duration kProgressEvery = 250ms;
@@ -51,8 +51,8 @@ constexpr Duration kProgressEvery = 250ms;
 double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
 struct KexRound {
-  double wall_s = 0;  // per handshake
-  double cpu_s = 0;   // per handshake, this thread's CPU time
+  double wall_s = 0; // per handshake
+  double cpu_s = 0;  // per handshake, this thread's CPU time
 };
 
 // KE work per handshake: both key pairs and both shared secrets.
@@ -83,11 +83,16 @@ struct SigCost {
 
 crypto::AuthScheme scheme_for(crypto::KeyType t) {
   switch (t) {
-    case crypto::KeyType::rsa: return crypto::AuthScheme::sig_rsa_sha256;
-    case crypto::KeyType::ed25519: return crypto::AuthScheme::sig_ed25519;
-    case crypto::KeyType::ecdsa_p384: return crypto::AuthScheme::sig_ecdsa_sha384;
-    case crypto::KeyType::ecdsa_p521: return crypto::AuthScheme::sig_ecdsa_sha512;
-    case crypto::KeyType::ecdsa_p256: break;
+  case crypto::KeyType::rsa:
+    return crypto::AuthScheme::sig_rsa_sha256;
+  case crypto::KeyType::ed25519:
+    return crypto::AuthScheme::sig_ed25519;
+  case crypto::KeyType::ecdsa_p384:
+    return crypto::AuthScheme::sig_ecdsa_sha384;
+  case crypto::KeyType::ecdsa_p521:
+    return crypto::AuthScheme::sig_ecdsa_sha512;
+  case crypto::KeyType::ecdsa_p256:
+    break;
   }
   return crypto::AuthScheme::sig_ecdsa_sha256;
 }
@@ -127,10 +132,14 @@ Result<SigCost> sig_cost(const ike::PeerConfig& p) {
 
 std::string auth_name(HandshakeAuth a) {
   switch (a) {
-    case HandshakeAuth::psk: return "psk";
-    case HandshakeAuth::ecdsa: return "ecdsa";
-    case HandshakeAuth::rsa: return "rsa";
-    case HandshakeAuth::ed25519: return "ed25519";
+  case HandshakeAuth::psk:
+    return "psk";
+  case HandshakeAuth::ecdsa:
+    return "ecdsa";
+  case HandshakeAuth::rsa:
+    return "rsa";
+  case HandshakeAuth::ed25519:
+    return "ed25519";
   }
   return "psk";
 }
@@ -150,9 +159,10 @@ std::string engine_drops(ike::Engine& e) {
   return s.empty() ? "none" : s;
 }
 
-}  // namespace
+} // namespace
 
-HandshakeResult run_handshake_inproc(const HandshakeOptions& opts, const HandshakeProgressFn& progress) {
+HandshakeResult run_handshake_inproc(const HandshakeOptions& opts,
+                                     const HandshakeProgressFn& progress) {
   HandshakeResult r;
   r.name = "handshake_inproc";
   const size_t concurrency = opts.concurrency ? opts.concurrency : 1;
@@ -160,8 +170,10 @@ HandshakeResult run_handshake_inproc(const HandshakeOptions& opts, const Handsha
               {"esp_proposal", opts.esp_proposal},
               {"auth", auth_name(opts.auth)},
               {"concurrency", concurrency}};
-  if (opts.count) r.params["count"] = opts.count;
-  else r.params["duration_s"] = seconds(opts.duration);
+  if (opts.count)
+    r.params["count"] = opts.count;
+  else
+    r.params["duration_s"] = seconds(opts.duration);
   if (auto ok = check_handshake_options(opts); !ok) {
     r.error = ok.error();
     return r;
@@ -241,10 +253,12 @@ HandshakeResult run_handshake_inproc(const HandshakeOptions& opts, const Handsha
     const bool moved = pair.pump(now);
     const TimePoint done_at = steady_now();
     for (const PairEvent& e : pair.events()) {
-      auto it = std::find_if(inflight.begin(), inflight.end(), [&](const InFlight& f) { return f.sa == e.sa; });
-      if (it == inflight.end()) continue;  // e.g. IkeSaDown after the Failure already counted
+      auto it = std::find_if(inflight.begin(), inflight.end(),
+                             [&](const InFlight& f) { return f.sa == e.sa; });
+      if (it == inflight.end()) continue; // e.g. IkeSaDown after the Failure already counted
       if (e.kind == PairEventKind::child_sa_up) {
-        r.latency_ms.push_back(std::chrono::duration<double, std::milli>(done_at - it->started).count());
+        r.latency_ms.push_back(
+            std::chrono::duration<double, std::milli>(done_at - it->started).count());
         ++r.completed;
         ++since_reset;
       } else {
@@ -257,7 +271,8 @@ HandshakeResult run_handshake_inproc(const HandshakeOptions& opts, const Handsha
       // Nothing in flight on the "wire" and no event: no timer can help in-process.
       r.failed += inflight.size();
       r.error = make_error(Errc::timeout, "handshake",
-                           std::to_string(inflight.size()) + " handshake(s) stalled; responder failures " +
+                           std::to_string(inflight.size()) +
+                               " handshake(s) stalled; responder failures " +
                                std::to_string(pair.counters().responder_failures) +
                                "; dropped by initiator: " + engine_drops(pair.initiator()) +
                                "; by responder: " + engine_drops(pair.responder()));
@@ -299,13 +314,16 @@ HandshakeResult run_handshake_inproc(const HandshakeOptions& opts, const Handsha
   };
   r.extra["kex_bound_handshakes_per_s"] = num(bound, 10);
   auto kex_cpu_med = median(kex_cpu_s);
-  r.extra["kex"] = {{"group", std::string(pc->ke->keyword)},
-                    {"ms_per_handshake", num(kex_med ? std::optional<double>(*kex_med * 1e3) : std::nullopt, 1e4)},
-                    {"cpu_ms_per_handshake",
-                     num(kex_cpu_med ? std::optional<double>(*kex_cpu_med * 1e3) : std::nullopt, 1e4)},
-                    {"rounds", kex_s.size()},
-                    {"spread_pct", num(spread_pct(kex_s), 100)}};
-  json::Json ratios = {{"vs_kex_bound", rate && bound ? num(ratio(*rate, *bound), 1e4) : json::Json()}};
+  r.extra["kex"] = {
+      {"group", std::string(pc->ke->keyword)},
+      {"ms_per_handshake",
+       num(kex_med ? std::optional<double>(*kex_med * 1e3) : std::nullopt, 1e4)},
+      {"cpu_ms_per_handshake",
+       num(kex_cpu_med ? std::optional<double>(*kex_cpu_med * 1e3) : std::nullopt, 1e4)},
+      {"rounds", kex_s.size()},
+      {"spread_pct", num(spread_pct(kex_s), 100)}};
+  json::Json ratios = {
+      {"vs_kex_bound", rate && bound ? num(ratio(*rate, *bound), 1e4) : json::Json()}};
   // The same comparison in CPU time: KE CPU per handshake / all CPU per handshake. It
   // holds up on a loaded machine, where wall-clock rates move with the neighbours.
   ratios["vs_kex_bound_cpu"] = kex_cpu_med && r.cpu_ms_total
@@ -322,10 +340,12 @@ HandshakeResult run_handshake_inproc(const HandshakeOptions& opts, const Handsha
     ratios["vs_crypto_bound"] = rate && cbound ? num(ratio(*rate, *cbound), 1e4) : json::Json();
   }
   r.extra["ratio"] = ratios;
-  r.extra["wire"] = {{"datagrams_i2r", c.datagrams_i2r}, {"datagrams_r2i", c.datagrams_r2i},
-                     {"bytes_i2r", c.bytes_i2r}, {"bytes_r2i", c.bytes_r2i}};
+  r.extra["wire"] = {{"datagrams_i2r", c.datagrams_i2r},
+                     {"datagrams_r2i", c.datagrams_r2i},
+                     {"bytes_i2r", c.bytes_i2r},
+                     {"bytes_r2i", c.bytes_r2i}};
   r.extra["engine_generations"] = resets + 1;
   return r;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

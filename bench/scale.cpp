@@ -2,17 +2,16 @@
 // the cost of reaching one of them.
 #include "bench/scale.hpp"
 
-#include <malloc.h>
-#include <unistd.h>
+#include "base/rng.hpp"
+#include "bench/engine_pair.hpp"
+#include "crypto/system_rng.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <malloc.h>
+#include <unistd.h>
 #include <vector>
-
-#include "base/rng.hpp"
-#include "bench/engine_pair.hpp"
-#include "crypto/system_rng.hpp"
 
 namespace ikekit::bench {
 
@@ -22,7 +21,7 @@ using namespace std::chrono_literals;
 
 constexpr size_t kWarmup = 16;
 constexpr size_t kMaxBatch = 100'000;
-constexpr size_t kTargetBytes = 4096;  // issue 6: at most 4 KiB per pair at 1M SAs
+constexpr size_t kTargetBytes = 4096; // issue 6: at most 4 KiB per pair at 1M SAs
 
 // Resident set size after giving freed memory back to the kernel.
 std::optional<size_t> rss_bytes() {
@@ -78,9 +77,9 @@ Result<void> establish(EnginePair& pair, size_t n, size_t batch, std::vector<ike
       inflight.pop_back();
     }
     if (!moved && pair.events().empty() && !inflight.empty())
-      return make_error(Errc::timeout, "scale", std::to_string(inflight.size()) +
-                                                    " handshake(s) stalled after " + std::to_string(ok) +
-                                                    " established");
+      return make_error(Errc::timeout, "scale",
+                        std::to_string(inflight.size()) + " handshake(s) stalled after " +
+                            std::to_string(ok) + " established");
     if (progress && now >= next_progress) {
       progress("setup", ok + failed, n);
       next_progress = now + 250ms;
@@ -89,7 +88,7 @@ Result<void> establish(EnginePair& pair, size_t n, size_t batch, std::vector<ike
   return {};
 }
 
-}  // namespace
+} // namespace
 
 Result<void> check_scale_options(const ScaleOptions& opts) {
   if (opts.sas == 0 || opts.sas > kMaxScaleSas)
@@ -100,7 +99,8 @@ Result<void> check_scale_options(const ScaleOptions& opts) {
                       std::to_string(opts.batch) + ": expected 1.." + std::to_string(kMaxBatch));
   if (opts.lookups == 0 || opts.lookups > kMaxScaleSas)
     return make_error(Errc::usage, "--lookups",
-                      std::to_string(opts.lookups) + ": expected 1.." + std::to_string(kMaxScaleSas));
+                      std::to_string(opts.lookups) + ": expected 1.." +
+                          std::to_string(kMaxScaleSas));
   HandshakeOptions h;
   h.ike_proposal = opts.ike_proposal;
   h.esp_proposal = opts.esp_proposal;
@@ -136,7 +136,9 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
   crypto::SystemRng rng;
   EnginePair pair(*pc, rng, steady_now());
   size_t ok = 0, failed = 0;
-  if (auto w = establish(pair, kWarmup, std::min(opts.batch, kWarmup), nullptr, ok, failed, nullptr); !w)
+  if (auto w =
+          establish(pair, kWarmup, std::min(opts.batch, kWarmup), nullptr, ok, failed, nullptr);
+      !w)
     return fail(w.error());
   pair.reset(steady_now());
   ok = failed = 0;
@@ -150,15 +152,18 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
   const TimePoint t1 = steady_now();
   auto rss1 = rss_bytes();
   const size_t heap1 = heap_bytes();
-  if (!est) out.error = est.error();
+  if (!est)
+    out.error = est.error();
   else if (failed)
-    out.error = make_error(Errc::protocol, "scale", std::to_string(failed) + " of " +
-                                                        std::to_string(opts.sas) + " handshakes failed");
+    out.error = make_error(Errc::protocol, "scale",
+                           std::to_string(failed) + " of " + std::to_string(opts.sas) +
+                               " handshakes failed");
 
   j["established"] = ok;
   j["failed"] = failed;
   const double setup_s = std::chrono::duration<double>(t1 - t0).count();
-  j["setup_per_s"] = num(ok && setup_s > 0 ? std::optional<double>(double(ok) / setup_s) : std::nullopt, 10);
+  j["setup_per_s"] =
+      num(ok && setup_s > 0 ? std::optional<double>(double(ok) / setup_s) : std::nullopt, 10);
   std::optional<double> per_pair;
   if (ok && rss0 && rss1) per_pair = (double(*rss1) - double(*rss0)) / double(ok);
   j["memory_per_sa_pair_bytes"] = num(per_pair, 1);
@@ -195,7 +200,8 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
       const TimePoint b1 = steady_now();
       dpd_ns += std::chrono::duration<double, std::nano>(b1 - a).count();
       while (auto rt = res.poll_transmit(buf))
-        ini.receive(ike::Datagram{rt->remote, rt->local, rt->nat_t, ByteView(buf.data(), rt->size)}, now);
+        ini.receive(ike::Datagram{rt->remote, rt->local, rt->nat_t, ByteView(buf.data(), rt->size)},
+                    now);
       const TimePoint c = steady_now();
       res.receive(dg, now);
       const TimePoint d1 = steady_now();
@@ -242,4 +248,4 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
   return out;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

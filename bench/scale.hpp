@@ -21,13 +21,13 @@
 //    cryptography, so its growth with N is the lookup itself.
 #pragma once
 
+#include "base/result.hpp"
+
+#include "json/output.hpp"
 #include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
-
-#include "base/result.hpp"
-#include "json/output.hpp"
 
 namespace ikekit::bench {
 
@@ -35,8 +35,8 @@ inline constexpr size_t kMaxScaleSas = 10'000'000;
 
 struct ScaleOptions {
   size_t sas = 10000;
-  size_t batch = 64;     // handshakes in flight while establishing
-  size_t lookups = 10000;  // timed receives (at most one per SA per kind)
+  size_t batch = 64;      // handshakes in flight while establishing
+  size_t lookups = 10000; // timed receives (at most one per SA per kind)
   std::string ike_proposal = "aes256gcm16-prfsha256-x25519";
   std::string esp_proposal = "aes256gcm16";
 };
@@ -58,4 +58,4 @@ struct ScaleResult {
 };
 ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress);
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

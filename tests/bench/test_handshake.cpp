@@ -7,11 +7,11 @@
 //                               <--   HDR, SAr1, KEr, Nr
 //   HDR, SK {IDi, AUTH, SAi2, TSi, TSr}  -->
 //                               <--   HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
-#include <catch2/catch.hpp>
-
 #include "bench/engine_pair.hpp"
 #include "bench/handshake.hpp"
 #include "crypto/system_rng.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::bench;
@@ -37,7 +37,7 @@ std::string field_of(const HandshakeOptions& o) {
   return r.error().field;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("engine pair: a PSK handshake completes in four datagrams") {
   HandshakeOptions o;
@@ -111,7 +111,7 @@ TEST_CASE("handshake options: each bad value names its flag") {
   o = {};
   o.ike_proposal = "aes999-prfsha256-x25519";
   CHECK(field_of(o) == "--ike-proposal");
-  o.ike_proposal = "aes256gcm16-prfsha256";  // no KE group
+  o.ike_proposal = "aes256gcm16-prfsha256"; // no KE group
   CHECK(field_of(o) == "--ike-proposal");
   o = {};
   o.esp_proposal = "nope";
@@ -123,7 +123,7 @@ TEST_CASE("handshake options: each bad value names its flag") {
   CHECK(field_of(o) == "");
   o = {};
   o.target = "127.0.0.1";
-  CHECK(field_of(o) == "--target");  // inproc has no target
+  CHECK(field_of(o) == "--target"); // inproc has no target
   o.mode = "udp";
   CHECK(field_of(o) == "");
   for (const char* t : {"[::1]:500", "192.0.2.1:4500", "::1"}) {
@@ -139,13 +139,17 @@ TEST_CASE("handshake options: each bad value names its flag") {
   o.peer = "libreswan";
   CHECK(field_of(o) == "--peer");
   o.peer = "strongswan";
-  CHECK(field_of(o) == "--peer");  // inproc runs two ikekit engines
+  CHECK(field_of(o) == "--peer"); // inproc runs two ikekit engines
   o.mode = "udp";
   CHECK(field_of(o) == "");
   o = {};
   o.concurrency = 1'000'000;
   CHECK(field_of(o) == "--concurrency");
-  auto e = make_pair_config([] { HandshakeOptions h; h.esp_proposal = "x"; return h; }());
+  auto e = make_pair_config([] {
+    HandshakeOptions h;
+    h.esp_proposal = "x";
+    return h;
+  }());
   REQUIRE_FALSE(e);
   CHECK(e.error().field == "--esp-proposal");
 }
@@ -204,7 +208,8 @@ TEST_CASE("handshake inproc: ecdsa reports the signature cost and the crypto bou
   CHECK(j["signature"]["sign_ms"].get<double>() > 0);
   CHECK(j["signature"]["verify_ms"].get<double>() > 0);
   CHECK(j["crypto_bound_handshakes_per_s"].get<double>() > 0);
-  CHECK(j["crypto_bound_handshakes_per_s"].get<double>() < j["kex_bound_handshakes_per_s"].get<double>());
+  CHECK(j["crypto_bound_handshakes_per_s"].get<double>() <
+        j["kex_bound_handshakes_per_s"].get<double>());
   CHECK(j["ratio"]["vs_crypto_bound"].get<double>() > 0);
 }
 

@@ -1,9 +1,9 @@
 // bench/scale: a small `ike-bench scale` run establishes every SA, times lookups that
 // the responder really answers, and reports the memory figures. No timing or memory
 // thresholds: RSS deltas of a few SAs are noise, only their presence is checked.
-#include <catch2/catch.hpp>
-
 #include "bench/scale.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::bench;
@@ -50,7 +50,7 @@ TEST_CASE("scale: 60 SAs established, lookups answered, figures present") {
   CHECK(j["lookup_ns"].get<double>() > 0);
   CHECK(j["lookup_retransmit_ns"].get<double>() > 0);
   CHECK(j["lookups"] == 25);
-  CHECK(j["retransmits_answered"] == 25);  // every replayed request hit its SA
+  CHECK(j["retransmits_answered"] == 25); // every replayed request hit its SA
   CHECK(j["memory_per_sa_pair_bytes"].is_number());
   CHECK(j["memory"]["rss_before_bytes"].get<double>() > 0);
   CHECK(j["memory"]["rss_established_bytes"].get<double>() > 0);

@@ -2,10 +2,10 @@
 // wire cost, in-process or over UDP (bench/handshake.hpp).
 #include "cmd_handshake.hpp"
 
-#include <iostream>
-
 #include "bench/handshake.hpp"
 #include "cli/report.hpp"
+
+#include <iostream>
 
 namespace ikekit::bench_tool {
 
@@ -19,16 +19,18 @@ Result<bench::HandshakeAuth> parse_auth(const std::string& s) {
   return make_error(Errc::usage, "--auth", "\"" + s + "\": expected psk, ecdsa, rsa or ed25519");
 }
 
-}  // namespace
+} // namespace
 
 CLI::App* add_handshake_command(CLI::App& app, HandshakeArgs& args) {
   CLI::App* cmd = app.add_subcommand(
       "handshake", "IKE_SA_INIT + IKE_AUTH handshakes (with the first Child SA): rate, latency "
                    "percentiles, CPU, messages and bytes per handshake");
-  cmd->add_option("--mode", args.mode,
-                  "inproc: two engines in one process, no sockets; udp: over real UDP (default inproc)");
-  auto* count = cmd->add_option("--count", args.count, "Handshakes to complete (default: run for --duration)")
-                    ->check(CLI::Range(size_t(1), size_t(100'000'000)));
+  cmd->add_option(
+      "--mode", args.mode,
+      "inproc: two engines in one process, no sockets; udp: over real UDP (default inproc)");
+  auto* count =
+      cmd->add_option("--count", args.count, "Handshakes to complete (default: run for --duration)")
+          ->check(CLI::Range(size_t(1), size_t(100'000'000)));
   cmd->add_option("--duration", args.duration, "How long to start handshakes, e.g. 3s (default 2s)")
       ->excludes(count);
   cmd->add_option("--concurrency", args.concurrency,
@@ -37,18 +39,22 @@ CLI::App* add_handshake_command(CLI::App& app, HandshakeArgs& args) {
   cmd->add_option("--ike-proposal", args.ike_proposal,
                   "IKE proposal, strongSwan syntax (default aes256gcm16-prfsha256-x25519)");
   cmd->add_option("--esp-proposal", args.esp_proposal, "ESP proposal (default aes256gcm16)");
-  cmd->add_option("--auth", args.auth,
-                  "psk, or certificates with a built-in test chain: ecdsa (P-256), rsa (2048), ed25519");
+  cmd->add_option(
+      "--auth", args.auth,
+      "psk, or certificates with a built-in test chain: ecdsa (P-256), rsa (2048), ed25519");
   cmd->add_option("--target", args.target,
                   "udp: a running responder ADDR[:PORT] instead of one ike-bench starts");
-  cmd->add_option("--peer", args.peer,
-                  "udp without --target: the responder to start, ikekit or strongswan (default ikekit)");
-  cmd->add_option("--psk-file", args.psk_file,
-                  "udp --target: file holding the responder's pre-shared key (as ike-up --psk-file)");
+  cmd->add_option(
+      "--peer", args.peer,
+      "udp without --target: the responder to start, ikekit or strongswan (default ikekit)");
+  cmd->add_option(
+      "--psk-file", args.psk_file,
+      "udp --target: file holding the responder's pre-shared key (as ike-up --psk-file)");
   return cmd;
 }
 
-int run_handshake(const GlobalOptions& g, const HandshakeArgs& args, const std::optional<json::Json>& baseline) {
+int run_handshake(const GlobalOptions& g, const HandshakeArgs& args,
+                  const std::optional<json::Json>& baseline) {
   bench::HandshakeOptions opts;
   opts.mode = args.mode;
   opts.count = args.count;
@@ -66,7 +72,8 @@ int run_handshake(const GlobalOptions& g, const HandshakeArgs& args, const std::
   opts.target = args.target;
   opts.peer = args.peer;
   opts.psk_file = args.psk_file;
-  if (auto ok = bench::check_handshake_options(opts); !ok) return cli::report_error(kTool, ok.error());
+  if (auto ok = bench::check_handshake_options(opts); !ok)
+    return cli::report_error(kTool, ok.error());
 
   bench::HandshakeResult r;
   {
@@ -83,12 +90,14 @@ int run_handshake(const GlobalOptions& g, const HandshakeArgs& args, const std::
   if (r.error && r.completed == 0 &&
       (r.error->code == Errc::unsupported || r.error->code == Errc::environment ||
        r.error->code == Errc::usage))
-    return cli::report_error(kTool, *r.error,
-                             r.error->code == Errc::usage ? cli::kExitUsage : cli::kExitEnvironment);
-  if (r.error) std::cerr << kTool << ": " << r.name << ": " << r.error->field << ": " << r.error->message << "\n";
+    return cli::report_error(
+        kTool, *r.error, r.error->code == Errc::usage ? cli::kExitUsage : cli::kExitEnvironment);
+  if (r.error)
+    std::cerr << kTool << ": " << r.name << ": " << r.error->field << ": " << r.error->message
+              << "\n";
   json::Json results = json::Json::array();
   results.push_back(bench::handshake_result_to_json(r));
   return finish(g, baseline, std::move(results), r.error.has_value());
 }
 
-}  // namespace ikekit::bench_tool
+} // namespace ikekit::bench_tool

@@ -2,26 +2,27 @@
 // bench/handshake_inproc.cpp and bench/handshake_udp.cpp.
 #pragma once
 
+#include "bench_cli.hpp"
+
 #include <optional>
 #include <string>
-
-#include "bench_cli.hpp"
 
 namespace ikekit::bench_tool {
 
 struct HandshakeArgs {
-  std::string mode = "inproc";  // --mode inproc|udp
-  size_t count = 0;             // --count N (0: run for --duration)
-  std::string duration;         // --duration DUR (default 2s)
-  size_t concurrency = 0;       // --concurrency C (0: the mode's default)
+  std::string mode = "inproc"; // --mode inproc|udp
+  size_t count = 0;            // --count N (0: run for --duration)
+  std::string duration;        // --duration DUR (default 2s)
+  size_t concurrency = 0;      // --concurrency C (0: the mode's default)
   std::string ike_proposal = "aes256gcm16-prfsha256-x25519";
   std::string esp_proposal = "aes256gcm16";
-  std::string auth = "psk";     // --auth psk|ecdsa|rsa|ed25519
-  std::string target;           // --target ADDR[:PORT] (udp)
-  std::string peer = "ikekit";  // --peer ikekit|strongswan (udp)
-  std::string psk_file;         // --psk-file FILE (udp --target: the responder's PSK)
+  std::string auth = "psk";    // --auth psk|ecdsa|rsa|ed25519
+  std::string target;          // --target ADDR[:PORT] (udp)
+  std::string peer = "ikekit"; // --peer ikekit|strongswan (udp)
+  std::string psk_file;        // --psk-file FILE (udp --target: the responder's PSK)
 };
 CLI::App* add_handshake_command(CLI::App& app, HandshakeArgs& args);
-int run_handshake(const GlobalOptions& g, const HandshakeArgs& args, const std::optional<json::Json>& baseline);
+int run_handshake(const GlobalOptions& g, const HandshakeArgs& args,
+                  const std::optional<json::Json>& baseline);
 
-}  // namespace ikekit::bench_tool
+} // namespace ikekit::bench_tool

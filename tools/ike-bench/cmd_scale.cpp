@@ -2,10 +2,10 @@
 // setup rate and lookup cost (bench/scale.hpp).
 #include "cmd_scale.hpp"
 
-#include <iostream>
-
 #include "bench/scale.hpp"
 #include "cli/report.hpp"
+
+#include <iostream>
 
 namespace ikekit::bench_tool {
 
@@ -22,7 +22,8 @@ CLI::App* add_scale_command(CLI::App& app, ScaleArgs& args) {
   return cmd;
 }
 
-int run_scale(const GlobalOptions& g, const ScaleArgs& args, const std::optional<json::Json>& baseline) {
+int run_scale(const GlobalOptions& g, const ScaleArgs& args,
+              const std::optional<json::Json>& baseline) {
   bench::ScaleOptions opts;
   opts.sas = args.sas;
   opts.batch = args.batch;
@@ -39,10 +40,11 @@ int run_scale(const GlobalOptions& g, const ScaleArgs& args, const std::optional
                       std::to_string(total));
     });
   }
-  if (r.error) std::cerr << kTool << ": scale: " << r.error->field << ": " << r.error->message << "\n";
+  if (r.error)
+    std::cerr << kTool << ": scale: " << r.error->field << ": " << r.error->message << "\n";
   json::Json results = json::Json::array();
   results.push_back(std::move(r.doc));
   return finish(g, baseline, std::move(results), r.error.has_value());
 }
 
-}  // namespace ikekit::bench_tool
+} // namespace ikekit::bench_tool

@@ -1,10 +1,10 @@
 // ike-bench scale (cmd_scale.cpp): memory per SA pair and lookup cost (bench/scale.hpp).
 #pragma once
 
+#include "bench_cli.hpp"
+
 #include <optional>
 #include <string>
-
-#include "bench_cli.hpp"
 
 namespace ikekit::bench_tool {
 
@@ -16,6 +16,7 @@ struct ScaleArgs {
   std::string esp_proposal = "aes256gcm16";
 };
 CLI::App* add_scale_command(CLI::App& app, ScaleArgs& args);
-int run_scale(const GlobalOptions& g, const ScaleArgs& args, const std::optional<json::Json>& baseline);
+int run_scale(const GlobalOptions& g, const ScaleArgs& args,
+              const std::optional<json::Json>& baseline);
 
-}  // namespace ikekit::bench_tool
+} // namespace ikekit::bench_tool
