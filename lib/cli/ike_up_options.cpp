@@ -136,13 +136,14 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   else return bad(n("dpd-action"), c.dpd_action, "expected clear or restart");
   p.force_encap = c.force_encap;
   p.fragmentation = c.fragmentation;
+  p.prefer_rsa_pss = c.rsa_pss;
   return p;
 }
 
 template <typename T>
 Result<void> take(const nlohmann::json& obj, const char* key, T& out, const std::string& field) {
   auto it = obj.find(key);
-  if (it == obj.end()) return {};
+  if (it == obj.end() || it->is_null()) return {};  // null: not set, the default applies
   try {
     out = it->get<T>();
   } catch (const nlohmann::json::exception&) {
@@ -155,7 +156,7 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c, cons
   static const char* kKnown[] = {"name", "role", "local", "remote", "port", "psk_file", "cert", "key", "ca",
                                  "local_id", "remote_id", "ike_proposal", "esp_proposal", "local_ts",
                                  "remote_ts", "mode", "rekey_time", "ike_rekey_time", "dpd_delay",
-                                 "dpd_action", "force_encap", "fragmentation"};
+                                 "dpd_action", "force_encap", "fragmentation", "rsa_pss"};
   if (!j.is_object()) return make_error(Errc::usage, prefix, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
@@ -169,6 +170,7 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c, cons
   IKEKIT_TAKE(remote_id) IKEKIT_TAKE(ike_proposal) IKEKIT_TAKE(esp_proposal) IKEKIT_TAKE(local_ts)
   IKEKIT_TAKE(remote_ts) IKEKIT_TAKE(mode) IKEKIT_TAKE(rekey_time) IKEKIT_TAKE(ike_rekey_time)
   IKEKIT_TAKE(dpd_delay) IKEKIT_TAKE(dpd_action) IKEKIT_TAKE(force_encap) IKEKIT_TAKE(fragmentation)
+  IKEKIT_TAKE(rsa_pss)
 #undef IKEKIT_TAKE
   return {};
 }

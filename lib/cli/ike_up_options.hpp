@@ -34,6 +34,7 @@ struct ConnectionOptions {
   std::string dpd_action = "clear";
   bool force_encap = false;
   bool fragmentation = true;
+  bool rsa_pss = false;  // sign with RSASSA-PSS (RFC 7427) instead of PKCS#1 v1.5
 };
 
 struct IkeUpOptions {

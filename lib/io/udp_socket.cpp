@@ -83,6 +83,10 @@ Result<UdpSocket> UdpSocket::open(const UdpSocketOptions& o) {
       return make_error(Errc::environment, "local",
                         "udp: bind " + o.local.to_string() +
                             ": the address is not configured on any interface (EADDRNOTAVAIL)");
+    if (err == EADDRINUSE)
+      return make_error(Errc::environment, "local",
+                        "udp: bind " + o.local.to_string() +
+                            ": the port is in use (another ike-up, charon or pluto?) (EADDRINUSE)");
     return make_error(Errc::io, "local",
                       "udp: bind " + o.local.to_string() + ": " + errno_text(err) + " (" +
                           std::string(errno_name(err)) + ")");

@@ -29,6 +29,7 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--dpd-delay", c.dpd_delay, "Liveness check after this much silence (default 30s, 0 off)");
   app.add_option("--dpd-action", c.dpd_action, "clear or restart");
   app.add_flag("--force-encap", c.force_encap, "Always UDP-encapsulate (float to the NAT-T port)");
+  app.add_flag("--rsa-pss", c.rsa_pss, "Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA certificates)");
   app.add_option("--keylog", o.keylog, "Append IKE and Child SA keys to FILE (ikekit key log)");
   app.add_option("--config", config, "JSON file with one or more connections");
   app.add_option("--dataplane", o.dataplane, "auto, none, tun or xfrm");

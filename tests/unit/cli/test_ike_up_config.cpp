@@ -1,0 +1,79 @@
+// ike-up's JSON config (ike-up(8) --config): the man page's example loads, null means
+// "not set", and errors name the file and the field.
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "cli/ike_up_options.hpp"
+
+using namespace ikekit;
+
+namespace {
+
+struct TempFile {
+  std::string path;
+  explicit TempFile(const std::string& text) {
+    char name[] = "/tmp/ikekit-config-XXXXXX";
+    int fd = mkstemp(name);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    path = name;
+    std::ofstream(path) << text;
+  }
+  ~TempFile() { std::remove(path.c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("ike-up config: the man page example loads and builds") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  // ike-up(8) --config, with the PSK path pointed at the temporary file.
+  TempFile cfg(R"({"connections":[{"name":"site-b","role":"initiator","local":"192.0.2.1",
+  "remote":"198.51.100.7","psk_file":")" + psk.path + R"(",
+  "ike_proposal":"aes256gcm16-prfsha256-x25519","local_ts":["10.1.0.0/16"],
+  "remote_ts":["10.2.0.0/16"]}],
+ "keylog":null,"dataplane":"none"})");
+  cli::IkeUpOptions o;
+  auto loaded = cli::load_ike_up_config(cfg.path, o);
+  INFO((loaded ? "" : loaded.error().field + ": " + loaded.error().message));
+  REQUIRE(loaded);
+  CHECK(o.keylog.empty());  // null: no key log
+  CHECK(o.dataplane == "none");
+  REQUIRE(o.connections.size() == 1);
+  CHECK(o.connections[0].name == "site-b");
+  auto setup = cli::build_ike_up_setup(o);
+  INFO((setup ? "" : setup.error().field + ": " + setup.error().message));
+  REQUIRE(setup);
+  CHECK(setup->initiate == std::vector<std::string>{"site-b"});
+  CHECK_FALSE(setup->config.emit_keys);
+  CHECK_FALSE(setup->config.peers[0].prefer_rsa_pss);
+}
+
+TEST_CASE("ike-up config: rsa_pss reaches the PeerConfig") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  TempFile cfg(R"({"connections":[{"name":"a","role":"responder","local":"192.0.2.1","psk_file":")" +
+               psk.path + R"(","rsa_pss":true}]})");
+  cli::IkeUpOptions o;
+  REQUIRE(cli::load_ike_up_config(cfg.path, o));
+  auto setup = cli::build_ike_up_setup(o);
+  REQUIRE(setup);
+  CHECK(setup->config.peers[0].prefer_rsa_pss);
+}
+
+TEST_CASE("ike-up config: errors name the file and the field") {
+  TempFile unknown(R"({"connections":[{"name":"a","rsa-pss":true}]})");
+  cli::IkeUpOptions o;
+  auto r = cli::load_ike_up_config(unknown.path, o);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::usage);
+  CHECK(r.error().field == unknown.path + ": connections[0].rsa-pss");
+
+  TempFile wrong(R"({"connections":[{"name":"a","port":"five hundred"}]})");
+  r = cli::load_ike_up_config(wrong.path, o);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().field == wrong.path + ": connections[0].port");
+  CHECK_THAT(r.error().message, Catch::Contains("wrong type"));
+}
