@@ -197,7 +197,8 @@ TEST_CASE("KE peer values are validated", "[crypto][kex]") {
 }
 
 TEST_CASE("KE generation is deterministic under a seeded Rng and agrees", "[crypto][kex]") {
-  for (auto kw : {"modp2048", "ecp256", "ecp384", "ecp521", "x25519", "x448"}) {
+  for (auto kw : {"modp2048", "modp3072", "modp4096", "modp6144", "modp8192", "ecp256", "ecp384",
+                  "ecp521", "x25519", "x448"}) {
     INFO(kw);
     SeededRng r1(42), r2(42), r3(43);
     auto a = KeyExchange::generate(ke(kw), r1);
@@ -209,5 +210,8 @@ TEST_CASE("KE generation is deterministic under a seeded Rng and agrees", "[cryp
     CHECK(pub(*a) == pub(*a2));
     CHECK(pub(*a) != pub(*b));
     CHECK(secret(a->shared_secret(b->public_value())) == secret(b->shared_secret(a->public_value())));
+    // RFC 3526 / RFC 7296 3.4: a MODP public value is the group's size, zero-padded.
+    if (std::string_view(kw).substr(0, 4) == "modp")
+      CHECK(pub(*a).size() * 8 == std::stoul(std::string(kw).substr(4)));
   }
 }

@@ -1,5 +1,7 @@
 // prf and prf+ (RFC 7296 2.13). Known answers: RFC 4868 2.7.1 (PRF_HMAC_SHA2_*,
-// test case 1), RFC 4434 2.1 (AES-XCBC-PRF-128 with 16-, 10- and 18-byte keys),
+// test case 1), RFC 4231 4.3 and 4.7 (HMAC-SHA-256/384/512 test cases 2 and 6: a key
+// shorter than the output, and a 131-byte key hashed first, as SKEYSEED's Ni | Nr key
+// can be), RFC 2202 3 (HMAC-SHA-1 test cases 2 and 6), RFC 4434 2.1 (AES-XCBC-PRF-128 with 16-, 10- and 18-byte keys),
 // RFC 4615 4 (AES-CMAC-PRF-128 with 18-, 16- and 10-byte keys).
 #include <catch2/catch.hpp>
 
@@ -34,6 +36,30 @@ TEST_CASE("PRF_HMAC_SHA2_*, RFC 4868 2.7.1 test case 1", "[crypto][prf]") {
   CHECK(prf_of("prfsha512", Bytes(64, 0x0b), hi) ==
         hex("637edc6e01dce7e6742a99451aae82df23da3e92439e590e43e761b33e910fb8"
             "ac2878ebd5803f6f0b61dbce5e251ff8789a4722c1be65aea45fd464e89f8f5b"));
+}
+
+TEST_CASE("PRF_HMAC_SHA2_* and PRF_HMAC_SHA1, RFC 4231 / RFC 2202 test cases 2 and 6", "[crypto][prf]") {
+  auto text = [](std::string_view t) { return Bytes(t.begin(), t.end()); };
+  Bytes jefe = text("Jefe"), want = text("what do ya want for nothing?");
+  CHECK(prf_of("prfsha1", jefe, want) == hex("effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"));
+  CHECK(prf_of("prfsha256", jefe, want) ==
+        hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+  CHECK(prf_of("prfsha384", jefe, want) ==
+        hex("af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
+            "8e2240ca5e69e2c78b3239ecfab21649"));
+  CHECK(prf_of("prfsha512", jefe, want) ==
+        hex("164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
+            "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"));
+  Bytes large = text("Test Using Larger Than Block-Size Key - Hash Key First");
+  CHECK(prf_of("prfsha1", Bytes(80, 0xaa), large) == hex("aa4ae5e15272d00e95705637ce8a3b55ed402112"));
+  CHECK(prf_of("prfsha256", Bytes(131, 0xaa), large) ==
+        hex("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"));
+  CHECK(prf_of("prfsha384", Bytes(131, 0xaa), large) ==
+        hex("4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c6"
+            "0c2ef6ab4030fe8296248df163f44952"));
+  CHECK(prf_of("prfsha512", Bytes(131, 0xaa), large) ==
+        hex("80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f352"
+            "6b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598"));
 }
 
 TEST_CASE("AES-XCBC-PRF-128, RFC 4434 2.1 test cases", "[crypto][prf]") {
