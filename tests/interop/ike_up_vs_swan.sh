@@ -203,10 +203,30 @@ assert len(kids) == 1, kids
 k = kids[0]
 assert k["state"] == "INSTALLED", k["state"]
 assert k["spi-in"] == child["spi_out"] and k["spi-out"] == child["spi_in"], (k, child)
-# Algorithms: strongSwan names vs our keywords.
+# Algorithms: what strongSwan says it negotiated, in strongSwan's names, must be what
+# ike-up reports in our (strongSwan proposal) keywords, and what was configured.
 ike_prop, esp_prop = sys.argv[3], sys.argv[4]
 assert ike_up["encr"] in ike_prop and ike_up["ke"] in ike_prop, (ike_up, ike_prop)
 assert child["encr"] in esp_prop, (child, esp_prop)
+def keyword_encr(sa):
+    alg, bits = sa["encr-alg"], sa.get("encr-keysize", "")
+    if alg.startswith("AES_GCM_"): return f"aes{bits}gcm{alg[8:]}"
+    if alg == "AES_CBC": return f"aes{bits}"
+    if alg == "CHACHA20_POLY1305": return "chacha20poly1305"
+    return alg
+INTEG = {"HMAC_SHA2_256_128": "sha256", "HMAC_SHA2_384_192": "sha384", "HMAC_SHA2_512_256": "sha512",
+         "HMAC_SHA1_96": "sha1", "AES_XCBC_96": "aesxcbc"}
+PRF = {"PRF_HMAC_SHA2_256": "prfsha256", "PRF_HMAC_SHA2_384": "prfsha384",
+       "PRF_HMAC_SHA2_512": "prfsha512", "PRF_HMAC_SHA1": "prfsha1"}
+def keyword_ke(g):
+    if g.startswith("ECP_") or g.startswith("MODP_"): return g.replace("_", "").lower()
+    return {"CURVE_25519": "x25519", "CURVE_448": "x448"}.get(g, g)
+assert keyword_encr(ia) == ike_up["encr"], (ia["encr-alg"], ia.get("encr-keysize"), ike_up["encr"])
+assert INTEG.get(ia.get("integ-alg")) == ike_up["integ"], (ia.get("integ-alg"), ike_up["integ"])
+assert PRF.get(ia.get("prf-alg")) == ike_up["prf"], (ia.get("prf-alg"), ike_up["prf"])
+assert keyword_ke(ia["dh-group"]) == ike_up["ke"], (ia["dh-group"], ike_up["ke"])
+assert keyword_encr(k) == child["encr"], (k["encr-alg"], k.get("encr-keysize"), child["encr"])
+assert INTEG.get(k.get("integ-alg")) == child["integ"], (k.get("integ-alg"), child["integ"])
 swan_encr = ia["encr-alg"] + ia.get("encr-keysize", "")
 print(f"agree: IKE {ike_up['spi_i']}_i {ike_up['spi_r']}_r {ike_up['encr']}/{ike_up['prf']}/{ike_up['ke']} "
       f"(strongSwan {swan_encr} {ia.get('prf-alg')} {ia.get('dh-group')}), "
@@ -329,6 +349,17 @@ if [ -n "$DUMPCAP_PID" ]; then
   [ $rc -eq 0 ] || fail "ike-decode with ike-up's key log exited $rc: $summary"
   echo "$summary" | grep -q '"undecryptable":0' || fail "capture not fully decrypted: $summary"
   echo "decoded: $summary"
+  # RSA-2048 certificates make IKE_AUTH too large for one datagram at our 1280-byte
+  # fragment size: both IKE_AUTH messages must travel as SKF fragments (RFC 7383).
+  if [ "$AUTH" = rsa ]; then
+    python3 - "$W/decoded.jsonl" <<'EOP5' || fail "IKE_AUTH was not fragmented both ways"
+import json, sys
+auth = [l for l in map(json.loads, open(sys.argv[1])) if l.get("exchange") == "IKE_AUTH"]
+frag = {l["response"] for l in auth if any(p["payload_type"] == 53 for p in l["payloads"])}
+assert frag == {False, True}, [(l["response"], [p["payload_type"] for p in l["payloads"]]) for l in auth]
+print(f"IKE_AUTH fragmented both ways: {sum(1 for l in auth)} SKF datagrams")
+EOP5
+  fi
 fi
 grep -q '"type":"child_sa"' "$W/keylog.jsonl" || fail "no child_sa line in the key log"
 echo "PASS ($SCEN $DIR)"
