@@ -54,6 +54,7 @@ cleanup() {
   trap - EXIT
   [ -n "$UP_PID" ] && kill -TERM "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
   [ -n "$DUMPCAP_PID" ] && kill -TERM "$DUMPCAP_PID" 2>/dev/null && wait "$DUMPCAP_PID" 2>/dev/null
+  for p in ${IPERF_PID:-} ${IPERF_SERVER_PID:-}; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   swan_stop "$W/right"
   netns_down
   if [ $rc -ne 0 ]; then
@@ -68,7 +69,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-netns_up || fail "namespace setup"
+# A Child SA rekey runs with inner hosts behind both gateways (IA_NET.1.2, IA_NET.2.2):
+# ping and a TCP stream go host to host, forwarded by the gateways through the tunnel.
+INNER=
+case $REKEY in child-*) INNER=--inner ;; esac
+netns_up $INNER || fail "namespace setup"
 L=$IA_NET.0.1 R=$IA_NET.0.2
 
 # strongSwan, the right side.
@@ -234,7 +239,11 @@ print(f"agree: IKE {ike_up['spi_i']}_i {ike_up['spi_r']}_r {ike_up['encr']}/{ike
 EOP
 
 # Traffic through the tunnel: ike-up's TUN data plane <-> strongSwan's userspace ESP.
-ping_tunnel() { ip netns exec "$NS_LEFT" ping -q -n -c "$1" -i "$2" -W 2 -I "$IA_NET.1.1" "$IA_NET.2.1"; }
+if [ -n "$INNER" ]; then
+  ping_tunnel() { ip netns exec "$NS_LEFT_H" ping -q -n -c "$1" -i "$2" -W 2 "$IA_NET.2.2"; }
+else
+  ping_tunnel() { ip netns exec "$NS_LEFT" ping -q -n -c "$1" -i "$2" -W 2 -I "$IA_NET.1.1" "$IA_NET.2.1"; }
+fi
 if [ -z "${NO_TRAFFIC:-}" ]; then
   ping_tunnel 5 0.2 > "$W/ping.txt" 2>&1 || { cat "$W/ping.txt"; fail "no ping through the tunnel"; }
   echo "ping: $(grep -E 'packets transmitted' "$W/ping.txt")"
@@ -290,6 +299,14 @@ PING_PID=
 if [ -n "$REKEY" ] && [ -z "${NO_TRAFFIC:-}" ]; then
   ping_tunnel 160 0.05 > "$W/ping-rekey.txt" 2>&1 &
   PING_PID=$!
+  if [ -n "$INNER" ]; then  # and a TCP stream host to host across the rekey
+    command -v iperf3 >/dev/null || fail "iperf3 missing (scripts/install-deps.sh test)"
+    ip netns exec "$NS_RIGHT_H" iperf3 -s -1 -B "$IA_NET.2.2" > "$W/iperf3-server.txt" 2>&1 &
+    IPERF_SERVER_PID=$!
+    sleep 0.5
+    ip netns exec "$NS_LEFT_H" iperf3 -c "$IA_NET.2.2" -t 7 -J > "$W/iperf3.json" 2>&1 &
+    IPERF_PID=$!
+  fi
   sleep 1
 fi
 case $REKEY in
@@ -314,6 +331,17 @@ loss = 100.0 * (sent - got) / sent
 print(f"ping across the rekey: {got}/{sent} received, {loss:.1f}% loss")
 assert loss < 1.0
 EOP4
+fi
+if [ -n "${IPERF_PID:-}" ]; then
+  wait "$IPERF_PID"; wait "$IPERF_SERVER_PID" 2>/dev/null; IPERF_SERVER_PID=
+  python3 - "$W/iperf3.json" <<'EOP6' || { tail -20 "$W/iperf3.json"; fail "no TCP stream through the tunnel across the rekey"; }
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert "error" not in r, r.get("error")
+got = r["end"]["sum_received"]["bytes"]
+assert got > 0, got
+print(f"TCP across the rekey: {got} bytes, {r['end']['sum_received']['bits_per_second'] / 1e6:.0f} Mbit/s")
+EOP6
 fi
 
 # DELETE from the side that did not initiate. With a rekey, ike-up's side is
