@@ -7,9 +7,13 @@
 #include "bench/tunnel_proc.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <numeric>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ikekit::bench {
@@ -81,8 +85,26 @@ Result<IperfReport> iperf_client(const Topology& topo, const RunningTunnel& t,
   return r;
 }
 
-Result<TunnelRound> measure_round(Peer peer, const TunnelOptions& o, const std::string& work_dir,
+// A private directory per peer and round (keys, configs, logs), removed when the round
+// ends, so no round sees another's files.
+struct RoundDir {
+  std::string path;
+  ~RoundDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+};
+
+Result<TunnelRound> measure_round(Peer peer, const TunnelOptions& o, const std::string& parent_dir,
+                                  int round_no,
                                   const std::function<void(const std::string&)>& step) {
+  RoundDir dir;
+  const std::string work_dir =
+      parent_dir + "/" + std::string(peer_name(peer)) + "-" + std::to_string(round_no);
+  if (mkdir(work_dir.c_str(), 0700) != 0)
+    return make_error(Errc::io, "tunnel",
+                      "cannot create " + work_dir + ": " + std::strerror(errno));
+  dir.path = work_dir;
   step("namespaces");
   auto topo = Topology::create(int(getpid()));
   if (!topo) return topo.error();
@@ -243,7 +265,7 @@ std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& o, const std::st
       auto step = [&](const std::string& s) {
         if (progress) progress({round + 1, o.rounds, r.peer, s});
       };
-      auto m = measure_round(r.peer, o, work_dir, step);
+      auto m = measure_round(r.peer, o, work_dir, round + 1, step);
       if (m)
         r.rounds.push_back(std::move(*m));
       else
