@@ -164,22 +164,31 @@ wait_for() {  # wait_for TYPE SECONDS: an event of TYPE in ike-up's output
 }
 
 if [ "$SCEN" = mismatch-proposal ] || [ "$SCEN" = wrong-psk ]; then
-  for i in $(seq 1 100); do kill -0 "$UP_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$UP_PID" 2>/dev/null && fail "ike-up did not give up"
-  wait "$UP_PID"; rc=$?; UP_PID=
-  [ $rc -eq 1 ] || fail "ike-up exited $rc, expected 1"
-  python3 - "$W/events.jsonl" "$SCEN" "$UP_IKE" <<'EOP' || fail "failure event lacks the evidence"
+  if [ "$DIR" = ike-up-initiates ]; then  # the initiator gives up and exits 1
+    for i in $(seq 1 100); do kill -0 "$UP_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$UP_PID" 2>/dev/null && fail "ike-up did not give up"
+    wait "$UP_PID"; rc=$?; UP_PID=
+    [ $rc -eq 1 ] || fail "ike-up exited $rc, expected 1"
+  else  # the responder refuses strongSwan's attempt, reports it and keeps running
+    wait_for failure 15 || fail "ike-up (responder) printed no failure event"
+    kill -0 "$UP_PID" 2>/dev/null || fail "ike-up (responder) exited after refusing a peer"
+  fi
+  python3 - "$W/events.jsonl" "$SCEN" "$UP_IKE" "$SWAN_IKE" "$DIR" <<'EOP' || fail "failure event lacks the evidence"
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 f = [e for e in events if e["type"] == "failure"]
 assert f, "no failure event"
 f = f[0]
+ours, theirs, initiator = sys.argv[3], sys.argv[4], sys.argv[5] == "ike-up-initiates"
+# Proposals print in canonical form (prf spelled out): compare the algorithm sets.
+has = lambda props, p: any(set(p.split("-")) <= set(o.split("-")) for o in props)
 if sys.argv[2] == "mismatch-proposal":
     assert f["step"] == "proposal", f
-    # ike-up prints its offer in canonical form (prf spelled out): compare the algorithms.
-    want = set(sys.argv[3].split("-"))
-    assert any(want <= set(o.split("-")) for o in f["offered"]), f
     assert f["notify"] == "NO_PROPOSAL_CHOSEN", f
+    if initiator:
+        assert has(f["offered"], ours), f
+    else:  # what strongSwan offered and what we were configured with, side by side
+        assert has(f["offered"], theirs) and has(f["configured"], ours), f
 else:
     assert f["step"] == "auth", f
     assert f["exchange"] == "ike_auth", f
