@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <malloc.h>
+#include <memory>
 #include <unistd.h>
 #include <vector>
 
@@ -21,6 +22,7 @@ using namespace std::chrono_literals;
 
 constexpr size_t kWarmup = 16;
 constexpr size_t kMaxBatch = 100'000;
+constexpr size_t kMaxShards = 10'000;
 constexpr size_t kTargetBytes = 4096; // issue 6: at most 4 KiB per pair at 1M SAs
 
 // Resident set size after giving freed memory back to the kernel.
@@ -97,6 +99,10 @@ Result<void> check_scale_options(const ScaleOptions& opts) {
   if (opts.batch == 0 || opts.batch > kMaxBatch)
     return make_error(Errc::usage, "--batch",
                       std::to_string(opts.batch) + ": expected 1.." + std::to_string(kMaxBatch));
+  if (opts.shards == 0 || opts.shards > kMaxShards || opts.shards > opts.sas)
+    return make_error(Errc::usage, "--shards",
+                      std::to_string(opts.shards) + ": expected 1.." +
+                          std::to_string(std::min(kMaxShards, opts.sas)) + " (at most --sas)");
   if (opts.lookups == 0 || opts.lookups > kMaxScaleSas)
     return make_error(Errc::usage, "--lookups",
                       std::to_string(opts.lookups) + ": expected 1.." +
@@ -114,6 +120,7 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
   j["name"] = "scale";
   j["params"] = {{"sas", opts.sas},
                  {"batch", opts.batch},
+                 {"shards", opts.shards},
                  {"ike_proposal", opts.ike_proposal},
                  {"esp_proposal", opts.esp_proposal}};
   auto error_json = [](const Error& e) -> json::Json {
@@ -134,7 +141,11 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
   if (!pc) return fail(pc.error());
 
   crypto::SystemRng rng;
-  EnginePair pair(*pc, rng, steady_now());
+  // Every engine pair exists (empty) before the first reading; only the SAs count.
+  std::vector<std::unique_ptr<EnginePair>> pairs;
+  for (size_t k = 0; k < opts.shards; ++k)
+    pairs.push_back(std::make_unique<EnginePair>(*pc, rng, steady_now()));
+  EnginePair& pair = *pairs.front(); // the lookups run against this one
   size_t ok = 0, failed = 0;
   if (auto w =
           establish(pair, kWarmup, std::min(opts.batch, kWarmup), nullptr, ok, failed, nullptr);
@@ -142,13 +153,28 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
     return fail(w.error());
   pair.reset(steady_now());
   ok = failed = 0;
+  const size_t per_shard = opts.sas / opts.shards;
+  const size_t first_shard = per_shard + opts.sas % opts.shards;
   // Touched now, so the ids are in the "before" reading, not counted per SA.
-  std::vector<ike::SaId> ids(opts.sas, ike::SaId(1));
+  std::vector<ike::SaId> ids(first_shard, ike::SaId(1));
 
   auto rss0 = rss_bytes();
   const size_t heap0 = heap_bytes();
   const TimePoint t0 = steady_now();
-  auto est = establish(pair, opts.sas, opts.batch, &ids, ok, failed, progress);
+  Result<void> est;
+  size_t ok0 = 0;
+  for (size_t k = 0; k < opts.shards && est; ++k) {
+    size_t shard_ok = 0, shard_failed = 0;
+    const size_t done_before = ok + failed;
+    auto shard_progress = [&](const char* phase, size_t done, size_t) {
+      if (progress) progress(phase, done_before + done, opts.sas);
+    };
+    est = establish(*pairs[k], k == 0 ? first_shard : per_shard, opts.batch,
+                    k == 0 ? &ids : nullptr, shard_ok, shard_failed, shard_progress);
+    if (k == 0) ok0 = shard_ok;
+    ok += shard_ok;
+    failed += shard_failed;
+  }
   const TimePoint t1 = steady_now();
   auto rss1 = rss_bytes();
   const size_t heap1 = heap_bytes();
@@ -169,7 +195,7 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
   j["memory_per_sa_pair_bytes"] = num(per_pair, 1);
 
   // Lookups: a DPD request to a random established SA, then the same request again.
-  size_t lookups = std::min(opts.lookups, ok);
+  size_t lookups = std::min(opts.lookups, ok0);
   double dpd_ns = 0, retransmit_ns = 0;
   const uint64_t answered0 = pair.responder().stats().retransmits_answered;
   if (!out.error && lookups) {
@@ -182,7 +208,7 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
     for (size_t k = 0; k < lookups; ++k) {
       uint8_t b[8];
       pick.fill(b);
-      const ike::SaId sa = ids[load_be64(b) % ok];
+      const ike::SaId sa = ids[load_be64(b) % ok0];
       TimePoint now = steady_now();
       if (auto d = ini.send_dpd(sa, now); !d) {
         out.error = d.error();
@@ -224,13 +250,16 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
   j["lookup_retransmit_ns"] =
       num(looked ? std::optional<double>(retransmit_ns / double(lookups)) : std::nullopt, 1);
   j["lookups"] = looked ? lookups : 0;
+  j["lookup_sas"] = ok0; // SAs held by the engine pair the lookups ran against
   j["retransmits_answered"] = answered;
 
   // Who holds the memory: destroy one side at a time.
   const size_t heap2 = heap_bytes();
-  pair.destroy_initiator();
+  for (auto& p : pairs)
+    p->destroy_initiator();
   const size_t heap3 = heap_bytes();
-  pair.destroy_responder();
+  for (auto& p : pairs)
+    p->destroy_responder();
   const size_t heap4 = heap_bytes();
   auto per_sa = [&](size_t hi, size_t lo) -> json::Json {
     if (!ok) return nullptr;

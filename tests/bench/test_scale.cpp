@@ -18,6 +18,12 @@ TEST_CASE("scale: options name their flag") {
   o.batch = 0;
   CHECK(check_scale_options(o).error().field == "--batch");
   o = {};
+  o.shards = 0;
+  CHECK(check_scale_options(o).error().field == "--shards");
+  o.sas = 4;
+  o.shards = 5; // more engine pairs than SAs
+  CHECK(check_scale_options(o).error().field == "--shards");
+  o = {};
   o.lookups = 0;
   CHECK(check_scale_options(o).error().field == "--lookups");
   o = {};
@@ -58,4 +64,21 @@ TEST_CASE("scale: 60 SAs established, lookups answered, figures present") {
   CHECK(j["memory"]["heap_per_sa_pair_bytes"].get<double>() > 0);
   CHECK(j["memory"]["initiator_heap_per_sa_bytes"].get<double>() > 0);
   CHECK(j["memory"]["responder_heap_per_sa_bytes"].get<double>() > 0);
+}
+
+TEST_CASE("scale: SAs spread over engine pairs, lookups against the first") {
+  ScaleOptions o;
+  o.sas = 50;
+  o.shards = 3; // 18 + 16 + 16
+  o.batch = 4;
+  o.lookups = 100;
+  ScaleResult r = run_scale(o, nullptr);
+  CHECK_FALSE(r.error);
+  const Json& j = r.doc;
+  CHECK(j["params"]["shards"] == 3);
+  CHECK(j["established"] == 50);
+  CHECK(j["lookup_sas"] == 18);
+  CHECK(j["lookups"] == 18); // at most the SAs of the first pair
+  CHECK(j["retransmits_answered"] == 18);
+  CHECK(j["memory"]["heap_per_sa_pair_bytes"].get<double>() > 0);
 }

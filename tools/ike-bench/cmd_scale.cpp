@@ -15,6 +15,8 @@ CLI::App* add_scale_command(CLI::App& app, ScaleArgs& args) {
                "(RSS delta), setup rate and lookup cost");
   cmd->add_option("--sas", args.sas, "IKE SAs to establish (default 10000)");
   cmd->add_option("--batch", args.batch, "Handshakes in flight while establishing (default 64)");
+  cmd->add_option("--shards", args.shards,
+                  "Engine pairs to spread the SAs over (default 1; the lookups use the first)");
   cmd->add_option("--lookups", args.lookups, "Timed lookups, at random SAs (default 10000)");
   cmd->add_option("--ike-proposal", args.ike_proposal,
                   "IKE proposal, strongSwan syntax (default aes256gcm16-prfsha256-x25519)");
@@ -27,6 +29,7 @@ int run_scale(const GlobalOptions& g, const ScaleArgs& args,
   bench::ScaleOptions opts;
   opts.sas = args.sas;
   opts.batch = args.batch;
+  opts.shards = args.shards;
   opts.lookups = args.lookups;
   opts.ike_proposal = args.ike_proposal;
   opts.esp_proposal = args.esp_proposal;

@@ -11,6 +11,7 @@ namespace ikekit::bench_tool {
 struct ScaleArgs {
   size_t sas = 10000;     // --sas N
   size_t batch = 64;      // --batch B
+  size_t shards = 1;      // --shards S
   size_t lookups = 10000; // --lookups K
   std::string ike_proposal = "aes256gcm16-prfsha256-x25519";
   std::string esp_proposal = "aes256gcm16";
