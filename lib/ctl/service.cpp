@@ -142,7 +142,7 @@ Outcome ControlService::execute(const Request& r, TimePoint now) {
   if (r.command == "rekey") return rekey(a, now);
   if (r.command == "monitor") return monitor(a);
   if (r.command == "load") return load(a, now);
-  if (r.command == "unload") return unload(a);
+  if (r.command == "unload") return unload(a, now);
   std::string known;
   for (const auto& c : commands()) known += (known.empty() ? "" : ", ") + c;
   return fail(make_error(Errc::usage, "command", "\"" + r.command + "\": unknown command; expected one of " + known));
@@ -192,7 +192,7 @@ Outcome ControlService::list_sas(const Json& args, TimePoint now) {
   for (const auto& sa : sas) {
     if (!live(sa)) continue;
     if (*sel && std::none_of(only.begin(), only.end(), [&](const Target& t) { return t.sa == sa.sa; })) continue;
-    list.push_back(ike_sa_json(sa, now));
+    list.push_back(ike_sa_json(sa, now, counters_));
   }
   Outcome o;
   o.result = Json{{"ike_sas", std::move(list)}};
@@ -277,33 +277,58 @@ Outcome ControlService::load(const Json& args, TimePoint now) {
   if (!load_) return fail(make_error(Errc::unsupported, "command", "this daemon does not load connections"));
   auto loaded = load_(**path);
   if (!loaded) return fail(loaded.error());
-  // The engine adds a connection only by initiating it (see the header).
-  for (const auto& p : loaded->peers)
-    if (std::find(loaded->initiate.begin(), loaded->initiate.end(), p.name) == loaded->initiate.end())
-      return fail(make_error(Errc::unsupported, "args.config",
-                             "connection \"" + p.name + "\" has role responder: the engine can add a connection at run "
-                             "time only by initiating it (Engine::initiate(PeerConfig)); nothing was loaded"));
   Json done = Json::array();
   for (const auto& p : loaded->peers) {
     bool replaced = std::any_of(engine_.config().peers.begin(), engine_.config().peers.end(),
                                 [&](const ike::PeerConfig& x) { return x.name == p.name; });
-    auto sa = engine_.initiate(p, now);
-    if (!sa) {
-      Error e = sa.error();
+    bool start = std::find(loaded->initiate.begin(), loaded->initiate.end(), p.name) != loaded->initiate.end();
+    Json sa_id;
+    if (start) {
+      auto sa = engine_.initiate(p, now);
+      if (!sa) {
+        Error e = sa.error();
+        return fail(e.within("connections[" + p.name + "]"));
+      }
+      sa_id = *sa;
+    } else if (auto r = engine_.add_peer(p, now); !r) {
+      Error e = r.error();
       return fail(e.within("connections[" + p.name + "]"));
     }
-    done.push_back({{"name", p.name}, {"replaced", replaced}, {"sa", *sa}});
+    done.push_back({{"name", p.name}, {"replaced", replaced}, {"initiated", start}, {"sa", sa_id}});
   }
   Outcome o;
   o.result = Json{{"loaded", std::move(done)}};
   return o;
 }
 
-Outcome ControlService::unload(const Json& args) {
-  if (auto c = check_args(args, {"name"}); !c) return fail(c.error());
-  return fail(make_error(Errc::unsupported, "command",
-                         "unload: the engine has no call to remove a connection (ike::Engine has no remove_peer); "
-                         "terminate its SAs with terminate --ike NAME"));
+Outcome ControlService::unload(const Json& args, TimePoint now) {
+  if (auto c = check_args(args, {"name", "wait"}); !c) return fail(c.error());
+  auto name = opt_string(args, "name");
+  if (!name) return fail(name.error());
+  if (!*name) return fail(make_error(Errc::usage, "args.name", "missing: the connection to unload (see list-conns)"));
+  auto wait = opt_bool(args, "wait");
+  if (!wait) return fail(wait.error());
+  auto sas = engine_.list_sas();
+  std::vector<Target> targets;  // the IKE SAs remove_peer deletes (or drops)
+  for (const auto& sa : sas)
+    if (live(sa) && sa.peer == **name) targets.push_back({sa.sa, std::nullopt});
+  if (auto r = engine_.remove_peer(**name, now); !r) {
+    Error e = r.error();
+    if (e.code == Errc::not_found)
+      return fail(make_error(Errc::not_found, "args.name", "\"" + **name + "\": no connection with this name (see list-conns)"));
+    return fail(e.within("args.name"));
+  }
+  // Only a Delete exchange ends in an event to wait for; an SA still connecting is
+  // dropped without one.
+  Wait w{WaitKind::terminate, {}};
+  for (const auto& sa : sas)
+    if (sa.peer == **name && (sa.state == ike::IkeSaState::established || sa.state == ike::IkeSaState::rekeying ||
+                              sa.state == ike::IkeSaState::deleting))
+      w.pending.push_back({sa.sa, std::nullopt});
+  Outcome o;
+  o.result = Json{{"name", **name}, {"targets", targets_json(sas, targets)}};
+  if (*wait) o.wait = std::move(w);  // nothing pending: done at once
+  return o;
 }
 
 }  // namespace ikekit::ctl

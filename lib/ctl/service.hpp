@@ -11,15 +11,17 @@
 //   rekey       {"ike"|"child": NAME|SPI, "wait"?}     {"targets":[...]}
 //   monitor     {}                                     {"subscribed":true}, then events
 //   load        {"config": PATH}                       {"loaded":[...]}
-//   unload      {"name"}                               Errc::unsupported (see below)
+//   unload      {"name", "wait"?}                      {"name", "targets":[...]}
 //
 // An IKE SA is named by its connection name (every live SA of it) or by either IKE SPI
 // in hex; a Child SA by its name or by either ESP SPI in hex.
 //
-// load/unload: the Engine can add or replace a PeerConfig only by initiating it
-// (Engine::initiate(const PeerConfig&)); it has no call to add a responder-only
-// connection or to remove one. So load initiates the file's initiator connections
-// (adding or replacing them) and refuses responder connections; unload is refused.
+// load adds or replaces the file's connections: those ike-up would initiate
+// (role initiator) are initiated (Engine::initiate(PeerConfig)), the others only added
+// (Engine::add_peer), so a responder accepts them from the next IKE_SA_INIT. unload
+// removes one (Engine::remove_peer): its IKE SAs are deleted with D(IKE) and a
+// responder no longer accepts it; "targets" lists the IKE SAs being deleted, and
+// "wait" streams their deletion as terminate does.
 #pragma once
 
 #include <functional>
@@ -30,6 +32,7 @@
 #include "base/result.hpp"
 #include "base/time.hpp"
 #include "ctl/protocol.hpp"
+#include "ctl/views.hpp"
 #include "ctl/wait.hpp"
 #include "ike/engine.hpp"
 
@@ -62,6 +65,9 @@ class ControlService {
   ControlService(ike::Engine& engine, ServiceInfo info) : engine_(engine), info_(std::move(info)) {}
 
   void set_loader(LoadFn fn) { load_ = std::move(fn); }
+  // Where list-sas gets each Child SA's traffic (ike-up: its data plane); without it
+  // the traffic keys are null.
+  void set_counters(CountersFn fn) { counters_ = std::move(fn); }
   const ServiceInfo& info() const { return info_; }
 
   // Errors name the argument: Errc::usage "command" (unknown), "args.ike" (missing or
@@ -80,11 +86,12 @@ class ControlService {
   Outcome rekey(const Json& args, TimePoint now);
   Outcome monitor(const Json& args);
   Outcome load(const Json& args, TimePoint now);
-  Outcome unload(const Json& args);
+  Outcome unload(const Json& args, TimePoint now);
 
   ike::Engine& engine_;
   ServiceInfo info_;
   LoadFn load_;
+  CountersFn counters_;
 };
 
 // Which SAs a selector names (ikectl --ike / --child), among the live ones.

@@ -49,10 +49,15 @@ void Session::answer(const FramedLine& line, TimePoint now, bool& touched) {
     return;
   }
   const std::string& c = req->command;
-  touched = touched || c == "initiate" || c == "terminate" || c == "rekey" || c == "load";
+  touched = touched || c == "initiate" || c == "terminate" || c == "rekey" || c == "load" || c == "unload";
   push(ok_line(req->id, *o.result));
   if (o.subscribe) monitor_id_ = req->id;
-  if (o.wait) waits_.push_back({req->id, std::move(*o.wait)});
+  if (o.wait) {
+    if (o.wait->pending.empty())
+      push(done_line(req->id, true, Json(), nullptr));  // nothing to wait for (unload of an idle connection)
+    else
+      waits_.push_back({req->id, std::move(*o.wait)});
+  }
 }
 
 void Session::publish(const ike::Event& event, const Json& event_json) {

@@ -33,7 +33,7 @@ Json proposals(const std::vector<crypto::ParsedProposal>& ps) {
 
 }  // namespace
 
-Json child_sa_json(const ike::ChildSaInfo& c, TimePoint now) {
+Json child_sa_json(const ike::ChildSaInfo& c, TimePoint now, const std::optional<ChildCounters>& n) {
   Json j;
   j["child"] = c.name;
   j["spi_in"] = to_hex_u32(c.spi_in);
@@ -48,10 +48,15 @@ Json child_sa_json(const ike::ChildSaInfo& c, TimePoint now) {
   j["age_s"] = c.established_at == TimePoint{} ? Json() : Json(seconds(now - c.established_at));
   j["rekey_in_s"] = until(c.rekey_at, now);
   j["expire_in_s"] = until(c.expire_at, now);
+  j["bytes_in"] = n ? Json(n->bytes_in) : Json();
+  j["packets_in"] = n ? Json(n->packets_in) : Json();
+  j["bytes_out"] = n ? Json(n->bytes_out) : Json();
+  j["packets_out"] = n ? Json(n->packets_out) : Json();
+  j["last_used"] = n && n->last_used ? Json(*n->last_used) : Json();
   return j;
 }
 
-Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now) {
+Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& counters) {
   Json j;
   j["sa"] = sa.sa;
   j["conn"] = sa.peer;
@@ -62,19 +67,25 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now) {
   j["local"] = sa.local.to_string();
   j["remote"] = sa.remote.to_string();
   j["nat_t"] = sa.nat_t;
+  j["nat_local"] = sa.nat_local;
+  j["nat_remote"] = sa.nat_remote;
   j["encr"] = keyword(sa.encr);
   j["integ"] = keyword(sa.integ);
   j["prf"] = keyword(sa.prf);
   j["ke"] = keyword(sa.ke);
   j["local_id"] = sa.local_id.to_string();
   j["remote_id"] = sa.remote_id ? Json(sa.remote_id->to_string()) : Json();
+  j["local_auth"] = keyword(sa.local_auth);
+  j["remote_auth"] = keyword(sa.remote_auth);
   j["age_s"] = sa.established_at == TimePoint{} ? Json() : Json(seconds(now - sa.established_at));
   j["rekey_in_s"] = until(sa.rekey_at, now);
   j["expire_in_s"] = until(sa.expire_at, now);
+  j["reauth_in_s"] = until(sa.reauth_at, now);
   j["next_message_id_out"] = sa.next_message_id_out;
   j["next_message_id_in"] = sa.next_message_id_in;
   j["children"] = Json::array();
-  for (const auto& c : sa.children) j["children"].push_back(child_sa_json(c, now));
+  for (const auto& c : sa.children)
+    j["children"].push_back(child_sa_json(c, now, counters ? counters(c.spi_in) : std::nullopt));
   return j;
 }
 

@@ -356,20 +356,48 @@ Result<SaId> Engine::initiate(std::string_view peer_name, TimePoint now) {
   return impl_->start(p);
 }
 
-Result<SaId> Engine::initiate(const PeerConfig& peer, TimePoint now) {
-  impl_->now = now;
-  auto& ps = impl_->peers;
+std::shared_ptr<const PeerConfig> Engine::Impl::put_peer(const PeerConfig& peer) {
   auto p = std::make_shared<const PeerConfig>(peer);
   bool replaced = false;
-  for (auto& x : ps)
+  for (auto& x : peers)
     if (x->name == peer.name) { x = p; replaced = true; }
-  if (!replaced) ps.push_back(p);
-  auto& cs = impl_->config.peers;
+  if (!replaced) peers.push_back(p);
+  auto& cs = config.peers;
   replaced = false;
   for (auto& x : cs)
     if (x.name == peer.name) { x = peer; replaced = true; }
   if (!replaced) cs.push_back(peer);
-  return impl_->start(p);
+  return p;
+}
+
+Result<SaId> Engine::initiate(const PeerConfig& peer, TimePoint now) {
+  impl_->now = now;
+  return impl_->start(impl_->put_peer(peer));
+}
+
+Result<void> Engine::add_peer(PeerConfig peer, TimePoint now) {
+  impl_->now = now;
+  if (peer.name.empty()) return make_error(Errc::usage, "name", "a connection needs a name");
+  impl_->put_peer(peer);
+  return {};
+}
+
+Result<void> Engine::remove_peer(std::string_view name, TimePoint now) {
+  impl_->now = now;
+  if (!impl_->find_peer(name))
+    return make_error(Errc::not_found, "peer", "no connection named \"" + std::string(name) + "\"");
+  // The SAs keep their shared PeerConfig until they are gone, so a Delete in flight
+  // finishes with the settings it started with.
+  for (auto& [id, sa] : impl_->sas) {
+    if (!sa->peer || sa->peer->name != name || sa->state == IkeSaState::dead || sa->silent) continue;
+    if (sa->state == IkeSaState::established || sa->state == IkeSaState::rekeying)
+      impl_->queue_task(*sa, Task{RequestKind::delete_ike});
+    else if (sa->state != IkeSaState::deleting)
+      impl_->remove_sa(*sa, "deleted locally");  // nothing to tell the peer yet
+  }
+  std::erase_if(impl_->peers, [&](const std::shared_ptr<const PeerConfig>& p) { return p->name == name; });
+  std::erase_if(impl_->config.peers, [&](const PeerConfig& p) { return p.name == name; });
+  return {};
 }
 
 namespace {
@@ -481,6 +509,10 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.local = sa->local;
     i.remote = sa->remote;
     i.nat_t = sa->nat_t;
+    i.nat_local = sa->nat_local;
+    i.nat_remote = sa->nat_remote;
+    i.local_auth = sa->local_auth_desc;
+    i.remote_auth = sa->remote_auth_desc;
     auto kw = [](const crypto::TransformInfo* t) { return t ? std::string(t->keyword) : std::string(); };
     i.encr = kw(sa->alg.encr);
     i.integ = kw(sa->alg.integ);

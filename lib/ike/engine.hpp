@@ -86,11 +86,16 @@ struct IkeSaInfo {
   uint64_t spi_i = 0, spi_r = 0;
   Endpoint local, remote;
   bool nat_t = false;
+  bool nat_local = false, nat_remote = false;  // RFC 7296 2.23 NAT detection (local: forced too)
   std::string encr, integ, prf, ke;
   Identity local_id;
   std::optional<Identity> remote_id;  // once authenticated
+  // "psk" or the signature scheme ("ecdsa-sha256", ...), as in IkeSaUp; "" until known.
+  std::string local_auth, remote_auth;
   TimePoint established_at{};
   std::optional<TimePoint> rekey_at, expire_at;
+  // The engine rekeys IKE SAs (RFC 7296 2.8) and never reauthenticates: always unset.
+  std::optional<TimePoint> reauth_at;
   uint32_t next_message_id_out = 0;  // our next request's Message ID
   uint32_t next_message_id_in = 0;   // the peer request Message ID we expect
   std::vector<ChildSaInfo> children;
@@ -117,6 +122,15 @@ class Engine {
   Result<SaId> initiate(std::string_view peer_name, TimePoint now);
   // Adds `peer` to the configuration (replacing one with the same name) and initiates it.
   Result<SaId> initiate(const PeerConfig& peer, TimePoint now);
+  // Adds `peer` to the configuration, replacing one with the same name, without
+  // initiating: a responder accepts it from the next IKE_SA_INIT on. Live IKE SAs of a
+  // replaced connection keep the settings they were made with. Errc::usage "name" when
+  // the name is empty.
+  Result<void> add_peer(PeerConfig peer, TimePoint now);
+  // Removes the connection: its established IKE SAs are deleted (INFORMATIONAL with
+  // D(IKE), as terminate), the others dropped, and a responder no longer accepts it.
+  // Errc::not_found "peer" when no connection has this name.
+  Result<void> remove_peer(std::string_view peer_name, TimePoint now);
 
   // Deletes the IKE SA and its Child SAs (RFC 7296 1.4.1 INFORMATIONAL with D(IKE)).
   Result<void> terminate(SaId sa, TimePoint now);

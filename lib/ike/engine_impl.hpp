@@ -86,6 +86,8 @@ struct Engine::Impl {
   uint32_t new_child_spi();
   Bytes random_bytes(size_t n);
   std::shared_ptr<const PeerConfig> find_peer(std::string_view name) const;
+  // Adds or replaces (by name) a connection in `peers` and `config.peers`.
+  std::shared_ptr<const PeerConfig> put_peer(const PeerConfig& peer);
 
   // --- retransmit.cpp: message IDs, the request in flight, the response cache
   void send_request(IkeSa& sa, RequestKind kind, wire::ExchangeType ex, std::vector<Bytes> dgrams,

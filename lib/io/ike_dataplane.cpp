@@ -140,6 +140,15 @@ std::optional<dataplane::DataplaneStats> EngineDataplane::stats() {
   return std::nullopt;
 }
 
+std::optional<dataplane::ChildSaCounters> EngineDataplane::child_sa_counters(uint32_t spi_in) {
+  if (tun_) return tun_->child_sa_counters(spi_in);
+  if (xfrm_) {
+    auto c = xfrm_->child_sa_counters(spi_in);
+    if (c) return *c;
+  }
+  return std::nullopt;
+}
+
 // The remote selectors are routed into the TUN device (the kernel then hands us what
 // must be sealed); the device takes its routes with it when it goes.
 Result<void> EngineDataplane::add_routes(const ChildSaSpec& spec) {

@@ -37,6 +37,9 @@ class EngineDataplane {
   Result<void> on_event(const ike::Event& e);
   std::string device() const;
   std::optional<dataplane::DataplaneStats> stats();
+  // Per Child SA (by inbound SPI); nullopt without a data plane or for an SA it does
+  // not hold (not installed yet, or refused).
+  std::optional<dataplane::ChildSaCounters> child_sa_counters(uint32_t spi_in);
 
  private:
   EngineDataplane() = default;

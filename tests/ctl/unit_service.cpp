@@ -125,8 +125,9 @@ TEST_CASE("unknown commands, missing and unknown arguments are error responses",
       {R"({"id":8,"command":"rekey","args":{"child":"deadbeef"}})", "not_found", "args.child"},
       {R"({"id":9,"command":"status","args":{"verbose":true}})", "usage", "args.verbose"},
       {R"({"id":10,"command":"initiate","args":{"name":"home","wait":"yes"}})", "usage", "args.wait"},
-      {R"({"id":11,"command":"unload","args":{"name":"home"}})", "unsupported", "command"},
+      {R"({"id":11,"command":"unload","args":{"name":"nope"}})", "not_found", "args.name"},
       {R"({"id":12,"command":"load","args":{"config":"/x.json"}})", "unsupported", "command"},
+      {R"({"id":14,"command":"unload","args":{}})", "usage", "args.name"},
   };
   for (const auto& c : cases) {
     INFO(c.line);
@@ -259,7 +260,7 @@ TEST_CASE("rekey --child --wait ends when the engine reports the new SPIs", "[ct
   CHECK(f.p.left->count<ike::ChildSaRekeyed>() + f.p.left->count<ike::Failure>() >= 1);
 }
 
-TEST_CASE("load adds initiator connections through the loader, refuses responders", "[ctl][service]") {
+TEST_CASE("load initiates initiator connections and only adds the others", "[ctl][service]") {
   Fixture f;
   drain(f.s);
   f.svc.set_loader([&](const std::string& path) -> Result<LoadedConnections> {
@@ -271,12 +272,130 @@ TEST_CASE("load adds initiator connections through the loader, refuses responder
   });
   auto miss = f.ask(R"({"id":1,"command":"load","args":{"config":"/missing.json"}})");
   CHECK(miss["error"]["field"] == "--config");
-  auto resp = f.ask(R"({"id":2,"command":"load","args":{"config":"/responder.json"}})");
-  CHECK(resp["error"]["code"] == "unsupported");
   CHECK(f.svc.execute(Request{1, "list-conns", Json::object()}, f.p.net.now).result->at("connections").size() == 1);
-  auto ok = f.ask(R"({"id":3,"command":"load","args":{"config":"/initiator.json"}})");
+  auto resp = f.ask(R"({"id":2,"command":"load","args":{"config":"/responder.json"}})");
+  REQUIRE(resp["ok"] == true);
+  CHECK(resp["result"]["loaded"][0]["name"] == "office");
+  CHECK(resp["result"]["loaded"][0]["initiated"] == false);
+  CHECK(resp["result"]["loaded"][0]["sa"].is_null());
+  CHECK(f.p.left->engine->list_sas().empty());  // added, not started
+  CHECK(f.ask(R"({"id":3,"command":"list-conns"})")["result"]["connections"].size() == 2);
+  auto ok = f.ask(R"({"id":4,"command":"load","args":{"config":"/initiator.json"}})");
   REQUIRE(ok["ok"] == true);
-  CHECK(ok["result"]["loaded"][0]["name"] == "office");
-  CHECK(ok["result"]["loaded"][0]["replaced"] == false);
-  CHECK(f.ask(R"({"id":4,"command":"list-conns"})")["result"]["connections"].size() == 2);
+  CHECK(ok["result"]["loaded"][0]["replaced"] == true);
+  CHECK(ok["result"]["loaded"][0]["initiated"] == true);
+  CHECK(ok["result"]["loaded"][0]["sa"].is_number());
+  CHECK(f.ask(R"({"id":5,"command":"list-conns"})")["result"]["connections"].size() == 2);
+}
+
+TEST_CASE("a responder connection loaded at run time is accepted from then on", "[ctl][service]") {
+  // The right engine starts with no connection: it refuses the left's IKE_SA_INIT.
+  Pair p(config_with(psk_peer("home", "10.0.0.1", "10.0.0.2")), ike::Config{});
+  ControlService right{*p.right->engine, ServiceInfo{"ike-up test", "none", "", p.net.now, 1}};
+  right.set_loader([](const std::string&) -> Result<LoadedConnections> {
+    LoadedConnections l;
+    l.peers.push_back(psk_peer("gw", "10.0.0.2", "10.0.0.1"));  // role responder: not in `initiate`
+    return l;
+  });
+  p.initiate();
+  p.net.run_until([&] { return p.left->count<ike::Failure>() >= 1; });
+  REQUIRE(p.left->count<ike::Failure>() == 1);
+  CHECK(p.right->count<ike::IkeSaUp>() == 0);
+
+  auto r = right.execute(Request{1, "load", Json{{"config", "/gw.json"}}}, p.net.now);
+  REQUIRE(r.result);
+  CHECK(r.result->at("loaded")[0]["initiated"] == false);
+  CHECK(p.right->engine->config().peers.size() == 1);
+  p.initiate();
+  CHECK(p.net.run_until([&] { return p.both_up(); }));
+  auto sas = right.execute(Request{2, "list-sas", Json::object()}, p.net.now);
+  REQUIRE(sas.result);
+  CHECK(sas.result->at("ike_sas")[0]["conn"] == "gw");
+  CHECK(sas.result->at("ike_sas")[0]["initiator"] == false);
+}
+
+TEST_CASE("unload deletes the connection's IKE SAs on both ends and removes it", "[ctl][session]") {
+  Fixture f;
+  drain(f.s);
+  f.p.initiate();
+  f.p.net.run_until([&] { return f.p.both_up(); });
+  f.seen = f.p.left->events.size();
+  auto up = f.p.left->all<ike::IkeSaUp>().at(0);
+  auto r = f.ask(R"({"id":1,"command":"unload","args":{"name":"home","wait":true}})");
+  REQUIRE(r["ok"] == true);
+  CHECK(r["result"]["name"] == "home");
+  REQUIRE(r["result"]["targets"].size() == 1);
+  CHECK(r["result"]["targets"][0]["sa"] == up.sa);
+  // Gone from the configuration at once; the Delete runs with the settings it had.
+  CHECK(f.ask(R"({"id":2,"command":"list-conns"})")["result"]["connections"].empty());
+  auto lines = f.run_until([&] { return f.s.waits() == 0; });
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines.back()["type"] == "done");
+  CHECK(lines.back()["ok"] == true);
+  CHECK(f.p.right->count<ike::IkeSaDown>() == 1);  // the peer saw the Delete
+  CHECK(f.p.right->all<ike::IkeSaDown>().at(0).reason == "deleted by peer");
+  CHECK(f.ask(R"({"id":3,"command":"list-sas"})")["result"]["ike_sas"].empty());
+  auto again = f.ask(R"({"id":4,"command":"initiate","args":{"name":"home"}})");
+  CHECK(again["error"]["code"] == "not_found");
+  // Unloading what is gone is not_found; an idle connection's --wait is done at once.
+  CHECK(f.ask(R"({"id":5,"command":"unload","args":{"name":"home"}})")["error"]["code"] == "not_found");
+  REQUIRE(f.p.left->engine->add_peer(psk_peer("idle", "10.0.0.1", "10.0.0.2"), f.p.net.now));
+  f.s.receive(R"({"id":6,"command":"unload","args":{"name":"idle","wait":true}})" "\n", f.p.net.now);
+  auto idle = drain(f.s);
+  REQUIRE(idle.size() == 2);
+  CHECK(idle[0]["result"]["targets"].empty());
+  CHECK(idle[1]["type"] == "done");
+  CHECK(idle[1]["ok"] == true);
+}
+
+TEST_CASE("unload on the responder deletes its SA and refuses the next attempt", "[ctl][service]") {
+  Pair p = Pair::psk();
+  ControlService right{*p.right->engine, ServiceInfo{"ike-up test", "none", "", p.net.now, 1}};
+  p.initiate();
+  p.net.run_until([&] { return p.both_up(); });
+  auto r = right.execute(Request{1, "unload", Json{{"name", "gw"}}}, p.net.now);
+  REQUIRE(r.result);
+  CHECK(r.result->at("targets").size() == 1);
+  p.net.run_until([&] { return p.left->count<ike::IkeSaDown>() == 1; });
+  CHECK(p.left->count<ike::IkeSaDown>() == 1);
+  CHECK(p.right->engine->config().peers.empty());
+  p.initiate();
+  p.net.run_until([&] { return p.left->count<ike::Failure>() >= 1; });
+  CHECK(p.left->count<ike::Failure>() == 1);
+  CHECK(p.right->count<ike::IkeSaUp>() == 1);  // only the first one
+}
+
+TEST_CASE("list-sas shows auth methods, NAT flags, reauth and the data plane's counters", "[ctl][service]") {
+  Fixture f;
+  drain(f.s);
+  f.p.initiate();
+  f.p.net.run_until([&] { return f.p.both_up(); });
+  auto child = f.p.left->all<ike::ChildSaUp>().at(0);
+  auto sa = f.ask(R"({"id":1,"command":"list-sas"})")["result"]["ike_sas"][0];
+  CHECK(sa["local_auth"] == "psk");
+  CHECK(sa["remote_auth"] == "psk");
+  CHECK(sa["nat_local"] == false);
+  CHECK(sa["nat_remote"] == false);
+  CHECK(sa.contains("reauth_in_s"));
+  CHECK(sa["reauth_in_s"].is_null());
+  auto c = sa["children"][0];
+  for (const char* k : {"bytes_in", "packets_in", "bytes_out", "packets_out", "last_used"}) {
+    INFO(k);
+    CHECK(c.contains(k));
+    CHECK(c[k].is_null());  // no data plane
+  }
+  f.svc.set_counters([&](uint32_t spi_in) -> std::optional<ChildCounters> {
+    if (spi_in != child.spi_in) return std::nullopt;
+    return ChildCounters{1000, 10, 2000, 20, std::string("2026-01-01T00:00:01.000000Z")};
+  });
+  c = f.ask(R"({"id":2,"command":"list-sas"})")["result"]["ike_sas"][0]["children"][0];
+  CHECK(c["bytes_in"] == 1000);
+  CHECK(c["packets_in"] == 10);
+  CHECK(c["bytes_out"] == 2000);
+  CHECK(c["packets_out"] == 20);
+  CHECK(c["last_used"] == "2026-01-01T00:00:01.000000Z");
+  f.svc.set_counters([](uint32_t) -> std::optional<ChildCounters> { return ChildCounters{}; });
+  c = f.ask(R"({"id":3,"command":"list-sas"})")["result"]["ike_sas"][0]["children"][0];
+  CHECK(c["packets_in"] == 0);
+  CHECK(c["last_used"].is_null());  // never used
 }

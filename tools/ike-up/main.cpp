@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
   if (!dp) return cli::report_error(kTool, dp.error());
   dataplane = std::move(*dp);
   std::string dataplane_name(io::dataplane_kind_name(*dataplane_kind));
-  auto server = start_control_socket(**runner, control_socket, dataplane_name, cli::version_line(kTool), now_rfc3339());
+  auto server = start_control_socket(**runner, control_socket, dataplane_name, cli::version_line(kTool), now_rfc3339(),
+                                     dataplane.get());
   if (!server) return cli::report_error(kTool, server.error());
   control = std::move(*server);
 

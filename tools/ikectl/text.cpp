@@ -89,19 +89,40 @@ void list_conns_text(const Json& r, std::ostream& out) {
   table(out, rows);
 }
 
+namespace {
+
+// "psk/psk", plus " nat:local,remote" for the sides behind a NAT.
+std::string auth_nat(const Json& sa) {
+  std::string s = str(sa["local_auth"]) + "/" + str(sa["remote_auth"]);
+  std::string nat;
+  if (sa["nat_local"] == true) nat = "local";
+  if (sa["nat_remote"] == true) nat += (nat.empty() ? "" : ",") + std::string("remote");
+  return nat.empty() ? s : s + " nat:" + nat;
+}
+
+// "in 12p 1008B, out 12p 1008B" or "-" without a data plane.
+std::string traffic(const Json& c) {
+  if (!c["packets_in"].is_number()) return "-";
+  return "in " + str(c["packets_in"]) + "p " + str(c["bytes_in"]) + "B, out " + str(c["packets_out"]) + "p " +
+         str(c["bytes_out"]) + "B";
+}
+
+}  // namespace
+
 void list_sas_text(const Json& r, std::ostream& out) {
   std::vector<std::vector<std::string>> rows = {
-      {"SA", "CONN", "STATE", "ROLE", "LOCAL", "REMOTE", "SPI_I", "SPI_R", "ALGORITHMS", "AGE"}};
+      {"SA", "CONN", "STATE", "ROLE", "LOCAL", "REMOTE", "SPI_I", "SPI_R", "ALGORITHMS", "AGE", "AUTH/TRAFFIC"}};
   for (const auto& sa : r["ike_sas"]) {
     std::string algs = str(sa["encr"]) + (sa["integ"].is_null() ? "" : "-" + str(sa["integ"])) + "-" + str(sa["prf"]) +
                        "-" + str(sa["ke"]);
     rows.push_back({str(sa["sa"]), str(sa["conn"]), str(sa["state"]), sa["initiator"] == true ? "initiator" : "responder",
                     str(sa["local"]), str(sa["remote"]), str(sa["spi_i"]), str(sa["spi_r"]), algs,
-                    duration(sa["age_s"])});
+                    duration(sa["age_s"]), auth_nat(sa)});
     for (const auto& c : sa["children"])
       rows.push_back({"", "  " + str(c["child"]), str(c["mode"]), c["udp_encap"] == true ? "udp-encap" : "esp",
                       join(c["local_ts"]), join(c["remote_ts"]), "in " + str(c["spi_in"]), "out " + str(c["spi_out"]),
-                      str(c["encr"]) + (c["integ"].is_null() ? "" : "-" + str(c["integ"])), duration(c["age_s"])});
+                      str(c["encr"]) + (c["integ"].is_null() ? "" : "-" + str(c["integ"])), duration(c["age_s"]),
+                      traffic(c)});
   }
   table(out, rows);
 }

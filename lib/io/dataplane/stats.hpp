@@ -50,6 +50,31 @@ struct DataplaneStats {
   InStats in;
 };
 
+// One Child SA's traffic (ikectl list-sas): what its inbound SA opened and its
+// outbound SA sealed (inner bytes, as OutStats/InStats count them), and when either
+// last moved a packet. Frozen once the SA is retired (rekey) until it is removed.
+struct ChildSaCounters {
+  uint64_t bytes_in = 0, packets_in = 0;
+  uint64_t bytes_out = 0, packets_out = 0;
+  int64_t last_used_ns = 0;  // wall clock, ns since the Unix epoch; 0: never used (or unknown)
+};
+
+// One SA direction's published counters: written by the thread that owns the SA after
+// a batch in which they changed, read by the control side (relaxed atomics).
+struct SaCell {
+  std::atomic<uint64_t> bytes{0}, packets{0};
+  std::atomic<int64_t> last_used_ns{0};
+  // Stores `packets`/`bytes` when they moved; `now_ns()` is called at most once per
+  // change (the caller passes a lazily read clock).
+  template <typename Clock>
+  void update(uint64_t new_packets, uint64_t new_bytes, Clock&& now_ns) {
+    if (packets.load(std::memory_order_relaxed) == new_packets) return;
+    bytes.store(new_bytes, std::memory_order_relaxed);
+    packets.store(new_packets, std::memory_order_relaxed);
+    last_used_ns.store(now_ns(), std::memory_order_relaxed);
+  }
+};
+
 void add_seal_stats(OutStats& to, const esp::SealStats& s);
 void add_open_stats(InStats& to, const esp::OpenStats& s);
 

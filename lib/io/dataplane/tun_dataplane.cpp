@@ -53,6 +53,11 @@ void set_tx_queue_len(const std::string& dev, int len) {
   ::close(fd);
 }
 
+int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 struct TunDataplane::OutEntry {
@@ -62,6 +67,7 @@ struct TunDataplane::OutEntry {
   esp::EspSaOut sa;
   EspPeer peer;
   EspMode mode = EspMode::tunnel;
+  std::shared_ptr<SaCell> cell;  // per-SA counters for child_sa_counters()
 
   bool covers(const IpAddress& dst) const {
     if (remote_ts.empty()) return true;
@@ -76,6 +82,7 @@ struct TunDataplane::InEntry {
   EspMode mode = EspMode::tunnel;
   IpAddress local;
   IpAddress remote;
+  std::shared_ptr<SaCell> cell;
 };
 
 struct TunDataplane::TxCommand {
@@ -108,7 +115,12 @@ struct TunDataplane::TxState {
 
   void publish(StatsCell<OutStats>& cell) const {
     OutStats s = retired;
-    for (const auto& e : entries) add_seal_stats(s, e->sa.stats());
+    int64_t t = 0;
+    auto now = [&t] { return t ? t : (t = wall_ns()); };
+    for (const auto& e : entries) {
+      add_seal_stats(s, e->sa.stats());
+      if (e->cell) e->cell->update(e->sa.stats().packets, e->sa.stats().bytes, now);
+    }
     s.wire_bytes += local.wire_bytes;
     s.no_sa += local.no_sa;
     s.not_ip += local.not_ip;
@@ -136,8 +148,13 @@ struct TunDataplane::RxState {
   }
   void publish(StatsCell<InStats>& cell) const {
     InStats s = retired;
+    int64_t t = 0;
+    auto now = [&t] { return t ? t : (t = wall_ns()); };
     for (const auto& e : entries)
-      if (const esp::EspSaIn* sa = db.find(e.spi)) add_open_stats(s, sa->stats());
+      if (const esp::EspSaIn* sa = db.find(e.spi)) {
+        add_open_stats(s, sa->stats());
+        if (e.cell) e.cell->update(sa->stats().packets, sa->stats().bytes, now);
+      }
     s.unknown_spi += db.unknown_spi();
     s.malformed += db.malformed();
     s.not_esp += local.not_esp;
@@ -244,6 +261,22 @@ void TunDataplane::fail(Error e) {
 
 DataplaneStats TunDataplane::stats() const {
   return DataplaneStats{out_cell_.load(), in_cell_.load()};
+}
+
+std::optional<ChildSaCounters> TunDataplane::child_sa_counters(uint32_t spi_in) const {
+  std::lock_guard lock(mu_);
+  auto it = cells_.find(spi_in);
+  if (it == cells_.end()) return std::nullopt;
+  const SaCell& in = *it->second.first;
+  const SaCell& out = *it->second.second;
+  ChildSaCounters c;
+  c.bytes_in = in.bytes.load(std::memory_order_relaxed);
+  c.packets_in = in.packets.load(std::memory_order_relaxed);
+  c.bytes_out = out.bytes.load(std::memory_order_relaxed);
+  c.packets_out = out.packets.load(std::memory_order_relaxed);
+  c.last_used_ns = std::max(in.last_used_ns.load(std::memory_order_relaxed),
+                            out.last_used_ns.load(std::memory_order_relaxed));
+  return c;
 }
 
 // ------------------------------------------------------------------ control
@@ -370,20 +403,23 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
   RxCommand rc;
   rc.op = RxCommand::Op::add;
   rc.sa.emplace(std::move(*in));
-  rc.entry = InEntry{spec.in.spi, spec.mode, spec.local, spec.remote};
+  auto cell_in = std::make_shared<SaCell>();
+  auto cell_out = std::make_shared<SaCell>();
+  rc.entry = InEntry{spec.in.spi, spec.mode, spec.local, spec.remote, cell_in};
   {
     std::lock_guard lock(mu_);
     if (std::find(installed_in_.begin(), installed_in_.end(), spec.in.spi) != installed_in_.end())
       return make_error(Errc::bad_value, "in.spi",
                         "SPI " + to_hex_u32(spec.in.spi) + " is already installed inbound");
     installed_in_.push_back(spec.in.spi);
+    cells_[spec.in.spi] = {cell_in, cell_out};
   }
   if (auto r = post_rx(std::move(rc)); !r) return r;
 
   auto entry = std::make_unique<OutEntry>(OutEntry{spec.in.spi, spec.local_ts, spec.remote_ts,
                                                    std::move(*out),
                                                    make_esp_peer(spec.remote, spec.udp_encap ? spec.remote_port : 0),
-                                                   spec.mode});
+                                                   spec.mode, cell_out});
   TxCommand tc;
   tc.op = TxCommand::Op::add;
   tc.entry = std::move(entry);
@@ -397,6 +433,7 @@ Result<void> TunDataplane::remove_child_sa(uint32_t spi_in) {
     if (it == installed_in_.end())
       return make_error(Errc::not_found, "spi_in", "no Child SA with inbound SPI " + to_hex_u32(spi_in));
     installed_in_.erase(it);
+    cells_.erase(spi_in);
   }
   TxCommand tc;
   tc.op = TxCommand::Op::remove;

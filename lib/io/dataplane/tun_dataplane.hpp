@@ -24,6 +24,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -100,6 +101,9 @@ class TunDataplane {
   void handle_esp(std::span<RecvSlot> slots);
 
   DataplaneStats stats() const;
+  // The pair installed with inbound SPI `spi_in` (as of the last batch); nullopt when
+  // no such pair is installed. Any thread.
+  std::optional<ChildSaCounters> child_sa_counters(uint32_t spi_in) const;
 
  private:
   struct OutEntry;
@@ -145,6 +149,8 @@ class TunDataplane {
   uint64_t tx_posted_ = 0, tx_applied_ = 0, rx_posted_ = 0, rx_applied_ = 0;
   std::optional<Error> failure_;
   std::vector<uint32_t> installed_in_;  // inbound SPIs, as the control side sees them
+  // By inbound SPI: the {inbound, outbound} SAs' cells, shared with the entries.
+  std::map<uint32_t, std::pair<std::shared_ptr<SaCell>, std::shared_ptr<SaCell>>> cells_;
 
   StatsCell<OutStats> out_cell_;
   StatsCell<InStats> in_cell_;

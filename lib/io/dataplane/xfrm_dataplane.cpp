@@ -197,4 +197,18 @@ Result<DataplaneStats> XfrmDataplane::stats() {
   return s;
 }
 
+Result<ChildSaCounters> XfrmDataplane::child_sa_counters(uint32_t spi_in) {
+  for (const Installed& inst : installed_) {
+    if (inst.spi_in != spi_in) continue;
+    auto in = nl_->sa_counters(inst.in);
+    if (!in) return in.error();
+    auto out = nl_->sa_counters(inst.out);
+    if (!out) return out.error();
+    // The kernel keeps only a state's first-use time (curlft.use_time), not its last:
+    // last_used_ns stays 0 (unknown).
+    return ChildSaCounters{in->bytes, in->packets, out->bytes, out->packets, 0};
+  }
+  return make_error(Errc::not_found, "spi_in", "no Child SA with inbound SPI " + to_hex_u32(spi_in));
+}
+
 }  // namespace ikekit::io::dataplane

@@ -48,6 +48,9 @@ class XfrmDataplane {
   // Kernel counters summed over the installed SAs (packets/bytes and the drops the
   // kernel keeps: replay, replay-window, integrity).
   Result<DataplaneStats> stats();
+  // The kernel's counters of the pair installed with `spi_in` (last_used_ns 0: the
+  // kernel does not keep a last-use time). Errc::not_found when none is.
+  Result<ChildSaCounters> child_sa_counters(uint32_t spi_in);
 
   // The states and policies one spec becomes (pure; tested without a kernel).
   struct Plan {
