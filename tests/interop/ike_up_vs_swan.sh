@@ -353,6 +353,30 @@ print(f"TCP across the rekey: {got} bytes, {r['end']['sum_received']['bits_per_s
 EOP6
 fi
 
+# A Child SA DELETE alone (RFC 7296 1.4.1 with D(ESP)), once per direction in the base
+# PSK scenario: ike-up deletes it (ikectl terminate --child) when it initiated, strongSwan
+# (swanctl --terminate --child) when it did; the IKE SA stays up on both ends.
+if [ "$SCEN" = psk-aes256gcm16-ecp256 ] && [ -z "$REKEY" ]; then
+  spi_in=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if "child_sa_up" in l][-1]["spi_in"])' "$W/events.jsonl")
+  if [ "$DIR" = ike-up-initiates ]; then
+    "$(dirname "$IKE_UP")/ikectl" --socket "$W/ctl.sock" --timeout 10s terminate --child "$spi_in" --wait \
+      > "$W/terminate-child.jsonl" 2>&1 || { cat "$W/terminate-child.jsonl"; fail "ikectl terminate --child $spi_in"; }
+  else
+    swan_ctl "$W/right" --terminate --child net --timeout 5 >/dev/null 2>&1 || fail "swanctl --terminate --child"
+  fi
+  wait_for child_sa_down 5 || fail "ike-up printed no child_sa_down"
+  sleep 0.3
+  swan_ctl "$W/right" --list-sas --pretty > "$W/sas-child-down.txt" 2>&1
+  python3 "$HERE/swan_sas.py" < "$W/sas-child-down.txt" > "$W/sas-child-down.json"
+  python3 - "$W/sas-child-down.json" <<'EOP7' || fail "strongSwan does not agree the Child SA is gone"
+import json, sys
+ia = json.load(open(sys.argv[1]))["ia"]
+assert ia["state"] == "ESTABLISHED", ia["state"]
+assert not [k for k in ia.get("child-sas", {}).values() if k["state"] == "INSTALLED"], ia["child-sas"]
+print("Child SA deleted on both ends; the IKE SA stays ESTABLISHED")
+EOP7
+fi
+
 # DELETE from the side that did not initiate. With a rekey, ike-up's side is
 # `ikectl terminate --wait` over ike-up's control socket (ikectl(8)); without, SIGTERM.
 IKECTL=$(dirname "$IKE_UP")/ikectl
