@@ -252,7 +252,9 @@ Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progre
     auto c = responder->process().cpu_seconds();
     if (c) cpu_r0 = *c;
   }
-  auto s = initiator->run(opts.count, opts.duration, concurrency, progress);
+  std::function<Result<void>()> alive;
+  if (responder) alive = [&] { return responder->check_alive(); };
+  auto s = initiator->run(opts.count, opts.duration, concurrency, progress, alive);
   std::optional<double> cpu_r;
   if (responder && cpu_r0) {
     auto c = responder->process().cpu_seconds();

@@ -284,7 +284,8 @@ Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) 
 }
 
 Result<UdpLoadStats> UdpInitiator::run(size_t count, Duration duration, size_t concurrency,
-                                       const HandshakeProgressFn& progress) {
+                                       const HandshakeProgressFn& progress,
+                                       const std::function<Result<void>()>& check) {
   Impl& m = *impl_;
   m.stats = UdpLoadStats{};
   m.stats.latency_ms.reserve(count ? count : 1 << 16);
@@ -316,8 +317,10 @@ Result<UdpLoadStats> UdpInitiator::run(size_t count, Duration duration, size_t c
                         "no handshake finished for 20 s (" + std::to_string(m.in_flight.size()) +
                             " in flight, " + std::to_string(m.stats.completed) + " completed" +
                             (m.stats.first_failure.empty() ? "" : ", first failure " + m.stats.first_failure) + ")");
-    if (progress && now - last_progress >= kProgressEvery) {
-      progress(m.stats.completed, m.stats.failed);
+    if (now - last_progress >= kProgressEvery) {
+      if (progress) progress(m.stats.completed, m.stats.failed);
+      if (check)
+        if (auto ok = check(); !ok) return ok.error();
       last_progress = now;
     }
     Duration wait = std::min<Duration>(kProgressEvery, end - now);

@@ -13,6 +13,7 @@
 // (sent in the same loop iteration) to the moment the ChildSaUp event was read.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,9 +61,11 @@ class UdpInitiator {
   ~UdpInitiator();
 
   // Errc::timeout when no handshake finished for 20 s (the responder is not answering);
-  // Errc::io for socket errors. `progress` is called at most every 100 ms.
+  // Errc::io for socket errors. `progress` is called at most every 100 ms, and so is
+  // `check` (e.g. "is the responder still running"), whose error ends the run.
   Result<UdpLoadStats> run(size_t count, Duration duration, size_t concurrency,
-                           const HandshakeProgressFn& progress);
+                           const HandshakeProgressFn& progress,
+                           const std::function<Result<void>()>& check = nullptr);
 
   struct Impl;
 

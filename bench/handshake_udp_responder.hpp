@@ -42,6 +42,12 @@ class Responder {
   // Errc::environment when the program is missing or does not get ready (its log
   // included), Errc::timeout after 10 s.
   static Result<std::unique_ptr<Responder>> start(const ResponderSpec& spec);
+  // SIGKILL at once: a graceful stop would have it delete every IKE SA (thousands of
+  // INFORMATIONAL exchanges, then a wait for answers), and nothing of it outlives its
+  // namespace and our temporary directory.
+  ~Responder() {
+    if (process_) process_->stop(Duration{0});
+  }
 
   ChildProcess& process() { return *process_; }
   // What was configured beyond the defaults, for the result's "responder" field.
