@@ -108,8 +108,20 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
   IpAddress local = peers.front().local.address;
   UdpSocket* natt = runner.nat_t_socket(local);
   if (kind == DataplaneKind::xfrm) {
+    // A kernel without ESP fails here, naming CONFIG_INET_ESP (exit 3), before any
+    // socket is changed.
     if (auto p = probe_xfrm_esp(); !p) return p.error();
-    auto x = dataplane::XfrmDataplane::open({.local = local, .udp_encap = true, .port = natt->local().port});
+    // IKE must never be caught by our own policies (selectors covering the endpoints).
+    for (UdpSocket* s : runner.sockets())
+      if (auto b = dataplane::bypass_socket_policy(s->fd(), !s->local().addr.is_v4()); !b)
+        return b.error();
+    // The runner holds local:4500: mark that socket rather than binding a second one
+    // (EADDRINUSE). ESP on it then goes to the kernel, IKE still to the runner.
+    auto x = dataplane::XfrmDataplane::open({.local = local,
+                                             .udp_encap = true,
+                                             .port = natt->local().port,
+                                             .own_encap_socket = false,
+                                             .shared_encap_fd = natt->fd()});
     if (!x) return x.error();
     d->xfrm_.emplace(std::move(*x));
     return d;
@@ -126,7 +138,28 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
   d->tun_ = std::move(*tun);
   dataplane::TunDataplane* dp = d->tun_.get();
   runner.set_esp_handler([dp](std::span<RecvSlot> slots, TimePoint) { dp->handle_esp(slots); });
+  // The reader is dropped from epoll when the eventfd closes (the data plane goes);
+  // while it exists it runs only inside runner.run(), so both pointers are alive.
+  EngineDataplane* self = d.get();
+  IkeRunner* r = &runner;
+  auto on_rekey = [self, r](TimePoint now) { self->on_rekey_requests(*r, now); };
+  if (auto a = runner.loop().add_reader(dp->rekey_fd(), on_rekey); !a) return a.error();
   return d;
+}
+
+// RFC 4303 3.3.3 / RFC 7296 2.8: an outbound SA past its soft sequence limit is
+// rekeyed before it runs out. A request for an SA that is gone or already being
+// rekeyed is dropped: the engine refuses it (not established, not found) or skips it.
+void EngineDataplane::on_rekey_requests(IkeRunner& runner, TimePoint now) {
+  if (!tun_) return;
+  bool any = false;
+  for (uint32_t spi_in : tun_->take_rekey_requests()) {
+    auto it = installed_.find(spi_in);
+    if (it == installed_.end()) continue;
+    (void)runner.engine().rekey_child(it->second, spi_in, now);
+    any = true;
+  }
+  if (any) runner.pump(now);
 }
 
 std::string EngineDataplane::device() const { return tun_ ? tun_->device() : std::string(); }
@@ -168,11 +201,13 @@ Result<void> EngineDataplane::try_install(uint32_t spi_in) {
   auto k = keys_.find(spi_in);
   if (u == ups_.end() || k == keys_.end()) return {};
   auto spec = make_spec(u->second, k->second);
+  ike::SaId sa = u->second.sa;
   ups_.erase(u);
   keys_.erase(k);
   if (!spec) return spec.error();
   if (tun_) {
     if (auto r = tun_->install_child_sa(*spec); !r) return r;
+    installed_[spi_in] = sa;
     return add_routes(*spec);
   }
   if (xfrm_) return xfrm_->install_child_sa(*spec);
@@ -195,6 +230,7 @@ Result<void> EngineDataplane::on_event(const ike::Event& e) {
   if (const auto* down = std::get_if<ike::ChildSaDown>(&e)) {
     ups_.erase(down->spi_in);
     keys_.erase(down->spi_in);
+    installed_.erase(down->spi_in);
     Result<void> r = tun_ ? tun_->remove_child_sa(down->spi_in) : xfrm_->remove_child_sa(down->spi_in);
     if (!r && r.error().code != Errc::not_found) return r;
   }

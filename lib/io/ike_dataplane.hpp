@@ -2,7 +2,12 @@
 // child_sa_up installs the SA pair (keys from the engine's SaKeys event, which only the
 // data plane and a --keylog ever see), a rekey installs the new pair before the old one
 // goes (TunDataplane keeps the old inbound SA until it is removed), child_sa_down
-// removes it. The TUN data plane shares the runner's NAT-T socket with IKE.
+// removes it. The TUN data plane shares the runner's NAT-T socket with IKE; the XFRM
+// data plane marks that socket UDP_ENCAP_ESPINUDP so the kernel takes the ESP and IKE
+// (behind the non-ESP marker) still reaches the runner, and exempts the runner's
+// sockets from its policies, as strongSwan does. An outbound SA of the TUN data plane
+// that nears the end of its sequence space (RFC 4303 3.3.3) is rekeyed: the data
+// plane's eventfd wakes the runner's loop, which calls Engine::rekey_child once per SA.
 #pragma once
 
 #include <map>
@@ -28,6 +33,8 @@ class EngineDataplane {
  public:
   // Creates the data plane for `runner` (its first local address) and hooks ESP from the
   // runner's NAT-T socket into it. Errc::environment when TUN or XFRM ESP is missing.
+  // It registers a reader on runner.loop() (the rekey eventfd), which closes with the
+  // data plane, so either may be destroyed first.
   static Result<std::unique_ptr<EngineDataplane>> create(DataplaneKind kind, IkeRunner& runner,
                                                          const std::string& tun_name);
   ~EngineDataplane();
@@ -45,12 +52,14 @@ class EngineDataplane {
   EngineDataplane() = default;
   Result<void> try_install(uint32_t spi_in);
   Result<void> add_routes(const dataplane::ChildSaSpec& spec);
+  void on_rekey_requests(IkeRunner& runner, TimePoint now);
 
   DataplaneKind kind_ = DataplaneKind::none;
   std::unique_ptr<dataplane::TunDataplane> tun_;
   std::optional<dataplane::XfrmDataplane> xfrm_;
   std::map<uint32_t, ike::ChildSaUp> ups_;      // by spi_in, waiting for keys
   std::map<uint32_t, ike::ChildSaKeys> keys_;   // by spi_in, waiting for child_sa_up
+  std::map<uint32_t, ike::SaId> installed_;     // by spi_in: the IKE SA, for rekey_child
 };
 
 }  // namespace ikekit::io

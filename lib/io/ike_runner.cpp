@@ -77,6 +77,15 @@ UdpSocket* IkeRunner::nat_t_socket(const IpAddress& local) {
   return nullptr;
 }
 
+std::vector<UdpSocket*> IkeRunner::sockets() {
+  std::vector<UdpSocket*> v;
+  for (auto& b : bound_) {
+    v.push_back(b.ike.get());
+    v.push_back(b.nat_t.get());
+  }
+  return v;
+}
+
 void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
   RecvSlot slots[kBatch];
   for (size_t i = 0; i < kBatch; ++i) slots[i].buffer = MutBytes(rx_.data() + i * kMaxDatagram, kMaxDatagram);

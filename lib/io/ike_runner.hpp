@@ -39,6 +39,9 @@ class IkeRunner {
   void set_esp_handler(EspFn fn) { on_esp_ = std::move(fn); }
   // The NAT-T socket bound to `local`, for a data plane that sends ESP from it.
   UdpSocket* nat_t_socket(const IpAddress& local);
+  // Every socket bound (IKE and NAT-T, all local addresses): the XFRM data plane
+  // exempts them from its policies.
+  std::vector<UdpSocket*> sockets();
   EventLoop& loop() { return *loop_; }
   ike::Engine& engine() { return *engine_; }
 

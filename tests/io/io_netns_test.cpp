@@ -3,8 +3,16 @@
 //   io_netns_test xfrm  XFRM policy pair installed/removed for real; an ESP state
 //                       is accepted (kernel with ESP) or refused with a clear
 //                       environment error (kernel without ESP)
+//   io_netns_test xfrm-encap  the XFRM data plane on a caller's NAT-T socket (ike-up):
+//                       UDP_ENCAP set on it, IKE behind the non-ESP marker still
+//                       delivered, ESP taken by the kernel, the socket bypasses policies
+//   io_netns_test tun-rekey   a TUN data plane SA past its soft sequence limit asks
+//                       for a rekey once (rekey_fd readable, take_rekey_requests)
 // Exit 0 pass, 1 fail, 77 skip (with "SKIP: <reason>").
+#include <linux/udp.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
@@ -12,6 +20,8 @@
 #include <cstring>
 #include <string>
 
+#include "io/dataplane/tun_dataplane.hpp"
+#include "io/dataplane/xfrm_dataplane.hpp"
 #include "io/netlink_route.hpp"
 #include "io/tun_device.hpp"
 #include "io/udp_socket.hpp"
@@ -232,16 +242,202 @@ int test_xfrm() {
   return failures ? 1 : 0;
 }
 
+// A plain UDP socket bound to addr:port (0: any), for the peers of these tests.
+int plain_udp(const char* addr, uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage ss;
+  socklen_t len = to_sockaddr(Endpoint{ip(addr), port}, ss);
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool send_to(int fd, ByteView data, const char* addr, uint16_t port) {
+  sockaddr_storage ss;
+  socklen_t len = to_sockaddr(Endpoint{ip(addr), port}, ss);
+  return ::sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&ss), len) ==
+         ssize_t(data.size());
+}
+
+// ike-up --dataplane xfrm: the runner holds local:4500, so the XFRM data plane marks
+// that socket UDP_ENCAP_ESPINUDP instead of binding a second one (EADDRINUSE).
+int test_xfrm_encap() {
+  auto natt = UdpSocket::open({.local = {ip("127.0.0.1"), kNatTPort}, .nat_t = true});
+  if (!natt) {
+    std::printf("FAIL: %s\n", natt.error().message.c_str());
+    return 1;
+  }
+  using dataplane::XfrmDataplane;
+  auto own = XfrmDataplane::open({.local = ip("127.0.0.1"), .udp_encap = true, .port = kNatTPort});
+  if (!own && own.error().code == Errc::environment && contains(own.error().message, "XFRM")) {
+    std::printf("SKIP: %s\n", own.error().message.c_str());
+    return 77;
+  }
+  check(!own && contains(own.error().message, "in use"),
+        own ? "a second socket on 4500 was bound?" : "a second socket on 4500: " + own.error().message);
+  auto shared = XfrmDataplane::open({.local = ip("127.0.0.1"),
+                                     .udp_encap = true,
+                                     .port = kNatTPort,
+                                     .own_encap_socket = false,
+                                     .shared_encap_fd = natt->fd()});
+  check(bool(shared), shared ? "XfrmDataplane::open on the caller's NAT-T socket" : shared.error().message);
+  int type = 0;
+  socklen_t tlen = sizeof type;
+  check(::getsockopt(natt->fd(), IPPROTO_UDP, UDP_ENCAP, &type, &tlen) == 0 && type == UDP_ENCAP_ESPINUDP,
+        "the NAT-T socket is UDP_ENCAP_ESPINUDP");
+
+  // RFC 3948 2.2: IKE behind the non-ESP marker reaches user space; ESP (a non-zero
+  // SPI first) goes to the kernel's ESP input (dropped there: no state).
+  int peer = plain_udp("127.0.0.1", 0);
+  check(peer >= 0, "peer socket");
+  const uint8_t ike1[] = {0, 0, 0, 0, 'i', 'k', 'e', '1', 0, 0, 0, 0, 0, 0, 0, 0};
+  const uint8_t esp[] = {0xc0, 0xff, 0xee, 0x01, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8,
+                         9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24};
+  const uint8_t ike2[] = {0, 0, 0, 0, 'i', 'k', 'e', '2', 0, 0, 0, 0, 0, 0, 0, 0};
+  check(send_to(peer, ike1, "127.0.0.1", kNatTPort) && send_to(peer, esp, "127.0.0.1", kNatTPort) &&
+            send_to(peer, ike2, "127.0.0.1", kNatTPort),
+        "sent IKE, ESP, IKE to 4500");
+  std::array<uint8_t, 4 * 2048> storage{};
+  std::array<RecvSlot, 4> slots;
+  for (size_t i = 0; i < slots.size(); ++i) slots[i].buffer = MutBytes(storage.data() + i * 2048, 2048);
+  size_t got = 0, ike = 0, esp_seen = 0;
+  for (int i = 0; i < 10 && got < 3; ++i) {
+    if (!wait_readable(natt->fd(), 100)) continue;
+    auto n = natt->recv_batch(std::span(slots.data() + got, slots.size() - got));
+    if (!n) break;
+    for (size_t j = got; j < got + *n; ++j) {
+      if (slots[j].kind == UdpPayloadKind::ike) ++ike;
+      if (slots[j].kind == UdpPayloadKind::esp) ++esp_seen;
+    }
+    got += *n;
+  }
+  check(ike == 2, "both IKE messages reached the socket (" + std::to_string(ike) + ")");
+  check(esp_seen == 0, "the ESP datagram did not (the kernel took it)");
+
+  // Per-socket bypass (what EngineDataplane sets on every runner socket): an out
+  // policy for 10.83.0.1 -> 10.83.0.2 udp with no state blackholes what it catches;
+  // a bypassing socket's datagram still leaves through the veth (a static neighbour,
+  // no IPv6, so nothing else is sent). Loopback routes never see XFRM (disable_xfrm).
+  run("ip link add ikv0 type veth peer name ikv1 && sysctl -qw net.ipv6.conf.ikv0.disable_ipv6=1 && "
+      "ip addr add 10.83.0.1/24 dev ikv0 && ip link set ikv1 up && ip link set ikv0 up && "
+      "ip neigh add 10.83.0.2 lladdr 02:00:00:00:00:02 dev ikv0");
+  auto tx_packets = [] { return std::stoul("0" + run("cat /sys/class/net/ikv0/statistics/tx_packets")); };
+  int plain = plain_udp("10.83.0.1", 0), bypass = plain_udp("10.83.0.1", 0);
+  auto bp = dataplane::bypass_socket_policy(bypass, false);
+  check(bool(bp), bp ? "bypass policy on a socket" : bp.error().message);
+  auto nl = XfrmNetlink::open();
+  XfrmPolicy out;
+  out.sel.src = pfx("10.83.0.1/32");
+  out.sel.dst = pfx("10.83.0.2/32");
+  out.sel.proto = 17;
+  out.dir = XfrmDir::out;
+  out.tmpl = XfrmTemplate{ip("10.83.0.1"), ip("10.83.0.2"), 9, XfrmMode::transport};
+  auto added = nl->add_policy(out);
+  check(bool(added), added ? "out policy 10.83.0.1 -> 10.83.0.2 udp" : added.error().message);
+  unsigned long t0 = tx_packets();
+  bool sent_plain = send_to(plain, ike1, "10.83.0.2", 4500);
+  unsigned long t1 = tx_packets();
+  bool sent_bypass = send_to(bypass, ike2, "10.83.0.2", 4500);
+  unsigned long t2 = tx_packets();
+  check(sent_plain && t1 == t0, "the policy caught the plain socket's datagram");
+  check(sent_bypass && t2 == t1 + 1, "the bypassing socket's datagram left through ikv0");
+  if (added) (void)nl->delete_policy(XfrmPolicyId{out.sel, out.dir, {}, {}});
+  ::close(plain);
+  ::close(bypass);
+  ::close(peer);
+  return failures ? 1 : 0;
+}
+
+// RFC 4303 3.3.3 / RFC 7296 2.8: the TUN data plane asks once per SA for a rekey when
+// its outbound SA passes the soft sequence limit, and keeps sending meanwhile.
+int test_tun_rekey() {
+  using namespace dataplane;
+  TunDataplaneOptions o;
+  o.tun.name = "ikrk0";
+  o.tun_config.addresses = {pfx("10.81.0.1/24")};
+  o.tun_config.routes = {pfx("10.82.0.0/24")};
+  o.local = ip("127.0.0.1");
+  o.port = 4600;
+  auto dp = TunDataplane::create(o);
+  if (!dp && dp.error().code == Errc::environment) {
+    std::printf("SKIP: %s\n", dp.error().message.c_str());
+    return 77;
+  }
+  if (!dp) {
+    std::printf("FAIL: %s\n", dp.error().message.c_str());
+    return 1;
+  }
+  auto keys = [](uint32_t spi) {
+    SaKeys k;
+    k.spi = spi;
+    k.encr = crypto::find_keyword(crypto::TransformKind::encr, "aes256gcm16");
+    k.encr_key = SecretBytes(36);
+    return k;
+  };
+  ChildSaSpec spec;
+  spec.in = keys(0xc2000001);
+  spec.out = keys(0xc1000001);
+  spec.local = spec.remote = ip("127.0.0.1");
+  spec.local_port = 4600;
+  spec.remote_port = 4601;
+  spec.local_ts = {pfx("10.81.0.0/24")};
+  spec.remote_ts = {pfx("10.82.0.0/24")};
+  spec.soft_limit_seq = 3;
+  auto inst = (*dp)->install_child_sa(spec);
+  check(bool(inst), inst ? "installed the pair, soft limit at sequence number 3" : inst.error().message);
+  auto st = (*dp)->start();
+  check(bool(st), "started");
+  int esp_peer = plain_udp("127.0.0.1", 4601);  // where the sealed packets go
+  int inner = plain_udp("10.81.0.1", 0);
+  check(esp_peer >= 0 && inner >= 0, "sockets");
+  uint32_t next = 1;
+  // Sends `n` inner datagrams through the tunnel and reads their ESP packets,
+  // checking SPI and sequence numbers.
+  auto pass = [&](int n) {
+    const uint8_t payload[] = {'p', 'i', 'n', 'g'};
+    for (int i = 0; i < n; ++i) send_to(inner, payload, "10.82.0.5", 9);
+    int seen = 0;
+    uint8_t buf[256];
+    while (seen < n && wait_readable(esp_peer, 2000)) {
+      ssize_t r = ::recv(esp_peer, buf, sizeof buf, 0);
+      if (r < 8) break;
+      if (load_be32(buf) == 0xc1000001 && load_be32(buf + 4) == next) ++next;
+      ++seen;
+    }
+    return seen == n;
+  };
+  check(pass(2), "sequence numbers 1, 2 sealed and sent");
+  check(!wait_readable((*dp)->rekey_fd(), 200), "below the soft limit: rekey_fd not readable");
+  check((*dp)->take_rekey_requests().empty(), "no rekey requested yet");
+  check(pass(1), "sequence number 3 sealed and sent");
+  check(wait_readable((*dp)->rekey_fd(), 2000), "at the soft limit: rekey_fd readable");
+  auto req = (*dp)->take_rekey_requests();
+  check(req == std::vector<uint32_t>{0xc2000001}, "one request, for the pair's inbound SPI c2000001");
+  check(!wait_readable((*dp)->rekey_fd(), 0), "taking the requests reset rekey_fd");
+  check(pass(5), "sequence numbers 4..8 still sealed and sent (no wrap, no stop)");
+  check(next == 9, "ESP carried sequence numbers 1..8 in order (" + std::to_string(next - 1) + ")");
+  check(!wait_readable((*dp)->rekey_fd(), 200) && (*dp)->take_rekey_requests().empty(),
+        "past the limit: no second request for the same SA");
+  (*dp)->stop();
+  ::close(inner);
+  ::close(esp_peer);
+  return failures ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::fprintf(stderr, "usage: io_netns_test tun|xfrm\n");
+    std::fprintf(stderr, "usage: io_netns_test tun|xfrm|xfrm-encap|tun-rekey\n");
     return 2;
   }
   std::string sub = argv[1];
   if (sub == "tun") return test_tun();
   if (sub == "xfrm") return test_xfrm();
+  if (sub == "xfrm-encap") return test_xfrm_encap();
+  if (sub == "tun-rekey") return test_tun_rekey();
   std::fprintf(stderr, "io_netns_test: unknown test \"%s\"\n", sub.c_str());
   return 2;
 }

@@ -9,7 +9,7 @@ endif()
 add_executable(io_netns_test ${CMAKE_CURRENT_LIST_DIR}/io_netns_test.cpp)
 target_link_libraries(io_netns_test PRIVATE ikekit_io)
 set_target_properties(io_netns_test PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-foreach(sub tun xfrm)
+foreach(sub tun xfrm xfrm-encap tun-rekey)
   add_test(NAME "io: netns ${sub}"
            COMMAND ${CMAKE_CURRENT_LIST_DIR}/netns-run.sh $<TARGET_FILE:io_netns_test> ${sub})
   set_tests_properties("io: netns ${sub}" PROPERTIES LABELS interop SKIP_RETURN_CODE 77

@@ -49,6 +49,9 @@ struct ChildSaSpec {
   std::vector<Prefix> local_ts;
   std::vector<Prefix> remote_ts;
   uint32_t reqid = 0;  // XFRM: ties policies to states; 0 picks one from spi_in
+  // TUN data plane, outbound: the sequence number from which the SA asks for a rekey
+  // (esp::SaParams::soft_limit_seq; 0: 7/8 of the sequence space). Tests set it low.
+  uint64_t soft_limit_seq = 0;
 };
 
 // Checks the spec the way the backends will use it: both SPIs non-zero and distinct

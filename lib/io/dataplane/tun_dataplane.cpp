@@ -2,6 +2,7 @@
 
 #include <net/if.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -68,6 +69,7 @@ struct TunDataplane::OutEntry {
   EspPeer peer;
   EspMode mode = EspMode::tunnel;
   std::shared_ptr<SaCell> cell;  // per-SA counters for child_sa_counters()
+  bool rekey_requested = false;  // sending thread only
 
   bool covers(const IpAddress& dst) const {
     if (remote_ts.empty()) return true;
@@ -181,6 +183,11 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
   if (dp->shared_ && !o.udp_encap)
     return make_error(Errc::bad_value, "shared_udp_fd", "a shared socket implies UDP encapsulation");
 
+  int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (efd < 0)
+    return make_error(Errc::io, "rekey_fd", std::string("eventfd: ") + std::strerror(errno));
+  dp->rekey_fd_ = Fd(efd);
+
   auto tun = TunDevice::open(o.tun);
   if (!tun) return tun.error();
   dp->tun_.emplace(std::move(*tun));
@@ -280,6 +287,24 @@ std::optional<ChildSaCounters> TunDataplane::child_sa_counters(uint32_t spi_in) 
 }
 
 // ------------------------------------------------------------------ control
+
+void TunDataplane::request_rekey(uint32_t spi_in) {
+  {
+    std::lock_guard lock(mu_);
+    rekey_requests_.push_back(spi_in);
+  }
+  uint64_t one = 1;
+  (void)!::write(rekey_fd_.get(), &one, sizeof one);  // fails only if the counter is full
+}
+
+std::vector<uint32_t> TunDataplane::take_rekey_requests() {
+  uint64_t n;
+  (void)!::read(rekey_fd_.get(), &n, sizeof n);  // EAGAIN when nothing was signalled
+  std::vector<uint32_t> v;
+  std::lock_guard lock(mu_);
+  v.swap(rekey_requests_);
+  return v;
+}
 
 Result<void> TunDataplane::post_tx(TxCommand c) {
   std::unique_lock lock(mu_);
@@ -395,7 +420,9 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
   }
   auto in = esp::EspSaIn::create(sa_params(spec.in, spec.replay_window));
   if (!in) return Error(in.error()).within("in");
-  auto out = esp::EspSaOut::create(sa_params(spec.out, 0), &tx_->rng);
+  esp::SaParams out_params = sa_params(spec.out, 0);
+  out_params.soft_limit_seq = spec.soft_limit_seq;
+  auto out = esp::EspSaOut::create(out_params, &tx_->rng);
   if (!out) return Error(out.error()).within("out");
 
   // RFC 7296 2.8: the inbound SA first, so the peer's first packet on the new SA is
@@ -492,6 +519,13 @@ void TunDataplane::tx_loop() {
         len -= hlen;
       }
       esp::Sealed sealed = e->sa.seal_in_place(buf, off, len, nh);
+      // RFC 4303 3.3.3: never wrap; past the soft limit (or at the end, had the limit
+      // been set beyond it) the pair is rekeyed (RFC 7296 2.8).
+      if (!e->rekey_requested &&
+          (sealed ? sealed.soft_limit : sealed.status == esp::SealStatus::sa_exhausted)) {
+        e->rekey_requested = true;
+        request_rekey(e->spi_in);
+      }
       if (!sealed) continue;  // counted by the SA (exhausted, no room, crypto)
       s.packets[out] = sealed.packet;
       s.peers[out] = &e->peer;

@@ -15,6 +15,12 @@
 // pair (its inbound SA is in place before its outbound SA takes over the traffic
 // selectors), then remove_child_sa(old spi_in) once the peer has moved over.
 //
+// Sequence-number exhaustion (RFC 4303 3.3.3, RFC 7296 2.8): an outbound SA never
+// wraps; once it seals past its soft limit (ChildSaSpec::soft_limit_seq) the sending
+// thread asks once per SA for a rekey: the inbound SPI of its pair is queued and
+// rekey_fd() (an eventfd) becomes readable; the control side's event loop watches it
+// and collects the SPIs with take_rekey_requests().
+//
 // Sharing ike-up's port-4500 socket: set TunDataplaneOptions::shared_udp_fd; the data
 // plane then sends on that fd but does not read it; the owner's event loop passes
 // every datagram UdpSocket classified as ESP to handle_esp() — from the same thread
@@ -105,6 +111,12 @@ class TunDataplane {
   // no such pair is installed. Any thread.
   std::optional<ChildSaCounters> child_sa_counters(uint32_t spi_in) const;
 
+  // Readable while rekey requests wait (eventfd, non-blocking; valid after create).
+  int rekey_fd() const { return rekey_fd_.get(); }
+  // The inbound SPIs of the pairs whose outbound SA reached its soft limit since the
+  // last call (each SA at most once in its life); resets rekey_fd(). Any thread.
+  std::vector<uint32_t> take_rekey_requests();
+
  private:
   struct OutEntry;
   struct InEntry;
@@ -125,6 +137,7 @@ class TunDataplane {
   Result<void> post_tx(TxCommand c);
   Result<void> post_rx(RxCommand c);
   void fail(Error e);
+  void request_rekey(uint32_t spi_in);  // sending thread
 
   std::optional<TunDevice> tun_;
   Fd own_esp_fd_;
@@ -149,6 +162,8 @@ class TunDataplane {
   uint64_t tx_posted_ = 0, tx_applied_ = 0, rx_posted_ = 0, rx_applied_ = 0;
   std::optional<Error> failure_;
   std::vector<uint32_t> installed_in_;  // inbound SPIs, as the control side sees them
+  std::vector<uint32_t> rekey_requests_;  // inbound SPIs; guarded by mu_
+  Fd rekey_fd_;
   // By inbound SPI: the {inbound, outbound} SAs' cells, shared with the entries.
   std::map<uint32_t, std::pair<std::shared_ptr<SaCell>, std::shared_ptr<SaCell>>> cells_;
 

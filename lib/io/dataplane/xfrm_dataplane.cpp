@@ -1,6 +1,7 @@
 #include "io/dataplane/xfrm_dataplane.hpp"
 
 #include <linux/udp.h>
+#include <linux/xfrm.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -12,6 +13,12 @@
 
 #ifndef UDP_ENCAP_ESPINUDP
 #define UDP_ENCAP_ESPINUDP 2
+#endif
+#ifndef IP_XFRM_POLICY
+#define IP_XFRM_POLICY 17
+#endif
+#ifndef IPV6_XFRM_POLICY
+#define IPV6_XFRM_POLICY 35
 #endif
 
 namespace ikekit::io::dataplane {
@@ -25,7 +32,7 @@ std::optional<XfrmAlgorithm> alg(const crypto::TransformInfo* t, const SecretByt
 
 XfrmSa make_sa(const SaKeys& k, const IpAddress& src, const IpAddress& dst, const ChildSaSpec& spec,
                uint32_t reqid, uint16_t sport, uint16_t dport, bool inbound,
-               const std::optional<XfrmMark>& mark) {
+               const std::optional<XfrmMark>& mark, const std::optional<uint32_t>& if_id) {
   XfrmSa sa;
   sa.src = src;
   sa.dst = dst;
@@ -42,18 +49,46 @@ XfrmSa make_sa(const SaKeys& k, const IpAddress& src, const IpAddress& dst, cons
   }
   if (spec.udp_encap) sa.encap = XfrmEncap{sport, dport};  // RFC 3948
   sa.mark = mark;
+  sa.if_id = if_id;
   return sa;
 }
 
 }  // namespace
 
-XfrmDataplane::Plan XfrmDataplane::plan(const ChildSaSpec& spec, const std::optional<XfrmMark>& mark) {
+Result<void> set_udp_encap(int fd) {
+  // RFC 3948: hand ESP arriving on this port to the kernel's ESP input.
+  int type = UDP_ENCAP_ESPINUDP;
+  if (setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &type, sizeof type) != 0)
+    return make_error(Errc::environment, "udp_encap",
+                      std::string("setsockopt UDP_ENCAP: ") + errno_text(errno) +
+                          ": the kernel lacks ESP-in-UDP (CONFIG_INET_ESP)");
+  return {};
+}
+
+Result<void> bypass_socket_policy(int fd, bool v6) {
+  xfrm_userpolicy_info p{};
+  p.action = XFRM_POLICY_ALLOW;
+  p.sel.family = uint16_t(v6 ? AF_INET6 : AF_INET);
+  for (uint8_t dir : {uint8_t(XFRM_POLICY_OUT), uint8_t(XFRM_POLICY_IN)}) {
+    p.dir = dir;
+    int r = v6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_XFRM_POLICY, &p, sizeof p)
+               : setsockopt(fd, IPPROTO_IP, IP_XFRM_POLICY, &p, sizeof p);
+    if (r != 0)
+      return make_error(Errc::environment, "socket",
+                        std::string("setsockopt ") + (v6 ? "IPV6_XFRM_POLICY" : "IP_XFRM_POLICY") +
+                            ": " + errno_text(errno) + ": the kernel lacks XFRM (CONFIG_XFRM_USER)");
+  }
+  return {};
+}
+
+XfrmDataplane::Plan XfrmDataplane::plan(const ChildSaSpec& spec, const std::optional<XfrmMark>& mark,
+                                        const std::optional<uint32_t>& if_id) {
   Plan p;
   uint32_t reqid = spec.reqid ? spec.reqid : spec.in.spi;
   p.sa_in = make_sa(spec.in, spec.remote, spec.local, spec, reqid, spec.remote_port,
-                    spec.local_port, true, mark);
+                    spec.local_port, true, mark, if_id);
   p.sa_out = make_sa(spec.out, spec.local, spec.remote, spec, reqid, spec.local_port,
-                     spec.remote_port, false, mark);
+                     spec.remote_port, false, mark, if_id);
   // Without selectors the SA protects traffic between the endpoints themselves.
   std::vector<Prefix> lts = spec.local_ts, rts = spec.remote_ts;
   if (lts.empty()) lts.push_back(Prefix::host(spec.local));
@@ -69,6 +104,7 @@ XfrmDataplane::Plan XfrmDataplane::plan(const ChildSaSpec& spec, const std::opti
       out.dir = XfrmDir::out;
       out.tmpl = XfrmTemplate{spec.local, spec.remote, reqid, mode};
       out.mark = mark;
+      out.if_id = if_id;
       p.policies.push_back(out);
       XfrmPolicy in = out;
       in.sel = XfrmSelector{r, l, 0, 0, 0};
@@ -88,15 +124,13 @@ Result<XfrmDataplane> XfrmDataplane::open(const XfrmDataplaneOptions& o) {
   auto nl = XfrmNetlink::open();
   if (!nl) return nl.error();
   XfrmDataplane dp(std::move(*nl), o);
-  if (o.udp_encap && o.own_encap_socket) {
+  if (o.udp_encap && o.shared_encap_fd >= 0) {
+    // ike-up: its NAT-T socket holds the port; binding a second one would fail.
+    if (auto r = set_udp_encap(o.shared_encap_fd); !r) return r.error();
+  } else if (o.udp_encap && o.own_encap_socket) {
     auto fd = open_esp_socket(EspSocketOptions{o.local, true, o.port});
     if (!fd) return fd.error();
-    // RFC 3948: hand ESP arriving on this port to the kernel's ESP input.
-    int type = UDP_ENCAP_ESPINUDP;
-    if (setsockopt(fd->get(), IPPROTO_UDP, UDP_ENCAP, &type, sizeof type) != 0)
-      return make_error(Errc::environment, "udp_encap",
-                        std::string("setsockopt UDP_ENCAP: ") + errno_text(errno) +
-                            ": the kernel lacks ESP-in-UDP (CONFIG_INET_ESP)");
+    if (auto r = set_udp_encap(fd->get()); !r) return r.error();
     dp.encap_fd_ = std::move(*fd);
   }
   return dp;
@@ -113,7 +147,7 @@ Result<void> XfrmDataplane::install_child_sa(const ChildSaSpec& spec) {
       if (t && xfrm_algorithm_name(*t).empty())
         return make_error(Errc::unsupported, k == &spec.in ? "in.encr" : "out.encr",
                           std::string(t->keyword) + " has no kernel XFRM algorithm");
-  Plan p = plan(spec, options_.mark);
+  Plan p = plan(spec, options_.mark, options_.if_id);
   Installed inst;
   inst.spi_in = spec.in.spi;
   inst.in = XfrmSaId{p.sa_in.src, p.sa_in.dst, p.sa_in.spi, options_.mark};

@@ -4,8 +4,11 @@
 // destructor. Same shape as TunDataplane so ike-up drives either.
 //
 // With UDP encapsulation (RFC 3948) the kernel only decapsulates ESP that arrives on a
-// UDP socket marked UDP_ENCAP_ESPINUDP: the data plane opens one on the local port
-// unless the caller (ike-up, whose IKE socket is on 4500) marks its own and says so.
+// UDP socket marked UDP_ENCAP_ESPINUDP: the data plane opens one on the local port,
+// or (ike-up, whose IKE socket already holds 4500) marks the caller's socket
+// (shared_encap_fd). On a marked socket the kernel takes ESP (a non-zero SPI first)
+// and still delivers IKE behind the non-ESP marker and keepalives to user space,
+// which is how strongSwan and Libreswan share the port.
 //
 // A kernel without ESP refuses the first state with Errc::environment naming
 // CONFIG_INET_ESP (or the missing algorithm's option): nothing is left installed.
@@ -28,8 +31,19 @@ struct XfrmDataplaneOptions {
   bool udp_encap = true;
   uint16_t port = 4500;
   bool own_encap_socket = true;  // false: the caller's 4500 socket has UDP_ENCAP set
-  std::optional<XfrmMark> mark;
+  int shared_encap_fd = -1;      // >= 0: set UDP_ENCAP on this socket instead of opening one
+  std::optional<XfrmMark> mark;  // XFRMA_MARK on every state and policy
+  std::optional<uint32_t> if_id; // XFRMA_IF_ID on every state and policy (xfrm interfaces)
 };
+
+// Marks a bound UDP socket UDP_ENCAP_ESPINUDP (RFC 3948): the kernel decapsulates the
+// ESP arriving on it; IKE after the non-ESP marker still reaches the socket.
+// Errc::environment when the kernel refuses (no ESP-in-UDP support).
+Result<void> set_udp_encap(int fd);
+// Per-socket XFRM bypass (IP_XFRM_POLICY / IPV6_XFRM_POLICY, allow, in and out), as
+// strongSwan sets on its IKE sockets: IKE messages are never caught by a policy whose
+// selectors cover the IKE endpoints (transport mode, 0.0.0.0/0 tunnels).
+Result<void> bypass_socket_policy(int fd, bool v6);
 
 class XfrmDataplane {
  public:
@@ -58,7 +72,8 @@ class XfrmDataplane {
     XfrmSa sa_out;
     std::vector<XfrmPolicy> policies;
   };
-  static Plan plan(const ChildSaSpec& spec, const std::optional<XfrmMark>& mark);
+  static Plan plan(const ChildSaSpec& spec, const std::optional<XfrmMark>& mark,
+                   const std::optional<uint32_t>& if_id = std::nullopt);
 
  private:
   struct Installed {
