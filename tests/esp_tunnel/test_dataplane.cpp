@@ -202,3 +202,87 @@ TEST_CASE("parse_spi: hex, optional 0x, reserved values refused") {
   CHECK_FALSE(esp_tunnel::parse_spi("0x", "--spi-out"));
   CHECK_FALSE(esp_tunnel::parse_spi("g1234", "--spi-out"));
 }
+
+TEST_CASE("esp-tunnel --mark and --if-id: parsed for the XFRM backend, errors name the flag") {
+  esp_tunnel::Flags f;
+  f.local = "192.0.2.1";
+  f.remote = "192.0.2.2";
+  f.spi_in = "c0000001";
+  f.spi_out = "c0000002";
+  f.cipher = "aes256gcm16";
+  f.key_in = f.key_out = std::string(72, '1');
+  f.backend = "xfrm";
+  f.mark = "0x2a/0xff";
+  f.if_id = "7";
+  auto ok = esp_tunnel::make_options(f);
+  REQUIRE(ok);
+  REQUIRE(ok->mark);
+  CHECK(ok->mark->value == 0x2a);
+  CHECK(ok->mark->mask == 0xff);
+  CHECK(ok->if_id == 7u);
+
+  f.mark = "42";  // no mask: all 32 bits, as ip-xfrm(8)
+  f.if_id = "0x10";
+  ok = esp_tunnel::make_options(f);
+  REQUIRE(ok);
+  CHECK(ok->mark->value == 42);
+  CHECK(ok->mark->mask == 0xffffffff);
+  CHECK(ok->if_id == 16u);
+
+  f.mark.clear();
+  f.if_id.clear();
+  ok = esp_tunnel::make_options(f);
+  REQUIRE(ok);
+  CHECK_FALSE(ok->mark);
+  CHECK_FALSE(ok->if_id);
+
+  auto fails = [&](const char* mark, const char* if_id, const char* backend) {
+    esp_tunnel::Flags g = f;
+    g.mark = mark;
+    g.if_id = if_id;
+    g.backend = backend;
+    auto r = esp_tunnel::make_options(g);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::usage);
+    return r.error();
+  };
+  for (const char* bad : {"x", "0x", "1/", "/1", "4294967296", "-1", "1/0xfffffffff", "0x2a/ff"}) {
+    INFO(bad);
+    Error e = fails(bad, "", "xfrm");
+    CHECK(e.field == "--mark");
+    CHECK(e.message.find(std::string("\"") + bad + "\"") != std::string::npos);
+    CHECK(e.message.find("VALUE[/MASK]") != std::string::npos);
+  }
+  for (const char* bad : {"0", "abc", "4294967296", "0x"}) {
+    INFO(bad);
+    Error e = fails("", bad, "xfrm");
+    CHECK(e.field == "--if-id");
+    CHECK(e.message.find(std::string("\"") + bad + "\"") != std::string::npos);
+  }
+  // The TUN backend has no marks or interfaces.
+  CHECK(fails("1", "", "tun").message.find("only with --backend xfrm") != std::string::npos);
+  CHECK(fails("", "1", "tun").field == "--if-id");
+}
+
+TEST_CASE("XfrmDataplane::plan puts the mark and if_id on both states and every policy") {
+  auto s = spec("aes256gcm16");
+  s.local_ts = {pfx("10.32.1.0/24")};
+  s.remote_ts = {pfx("10.33.0.0/16")};
+  auto p = XfrmDataplane::plan(s, XfrmMark{0x2a, 0xff}, 7u);
+  for (const XfrmSa* sa : {&p.sa_in, &p.sa_out}) {
+    REQUIRE(sa->mark);
+    CHECK(sa->mark->value == 0x2a);
+    CHECK(sa->mark->mask == 0xff);
+    CHECK(sa->if_id == 7u);
+  }
+  REQUIRE(p.policies.size() == 3);
+  for (const XfrmPolicy& pol : p.policies) {
+    REQUIRE(pol.mark);
+    CHECK(pol.mark->value == 0x2a);
+    CHECK(pol.if_id == 7u);
+  }
+  auto q = XfrmDataplane::plan(s, std::nullopt);
+  CHECK_FALSE(q.sa_in.mark);
+  CHECK_FALSE(q.sa_in.if_id);
+  CHECK_FALSE(q.policies[0].if_id);
+}

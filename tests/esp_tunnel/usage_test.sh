@@ -30,4 +30,7 @@ expect --mode '\"bridge\"' -- "${base[@]}" --mode bridge --cipher aes256gcm16 --
 expect --route '\"10.0.0.0/99\"' -- "${base[@]}" --route 10.0.0.0/99 --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"
 expect --stats-interval '\"5x\"' -- "${base[@]}" --stats-interval 5x --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"
 expect --keys "no child_sa line" -- "${base[@]}" --keys /dev/null
+expect --mark '\"0x2a/zz\": expected VALUE[/MASK]' -- "${base[@]}" --backend xfrm --mark 0x2a/zz --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"
+expect --mark "only with --backend xfrm" -- "${base[@]}" --mark 1 --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"
+expect --if-id '\"0\": expected 1..4294967295' -- "${base[@]}" --backend xfrm --if-id 0 --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"
 exit $failed

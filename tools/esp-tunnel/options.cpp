@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <charconv>
+
 #include "key_material.hpp"
 
 using namespace ikekit;
@@ -47,6 +49,36 @@ Prefix network_of(const Prefix& p) {
 
 std::string_view backend_name(Backend b) { return b == Backend::tun ? "tun" : "xfrm"; }
 
+Result<uint32_t> parse_u32(const std::string& text, const std::string& flag) {
+  std::string_view t = text;
+  int base = 10;
+  if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
+    t.remove_prefix(2);
+    base = 16;
+  }
+  uint32_t v = 0;
+  auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v, base);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size())
+    return usage(flag, "\"" + text + "\": expected a 32-bit number like 42 or 0x2a");
+  return v;
+}
+
+Result<io::XfrmMark> parse_mark(const std::string& text, const std::string& flag) {
+  auto slash = text.find('/');
+  auto bad = [&] {
+    return usage(flag, "\"" + text + "\": expected VALUE[/MASK], 32-bit numbers like 42 or 0x2a/0xff");
+  };
+  auto value = parse_u32(text.substr(0, slash), flag);
+  if (!value) return bad();
+  io::XfrmMark m{*value, 0xffffffff};
+  if (slash != std::string::npos) {
+    auto mask = parse_u32(text.substr(slash + 1), flag);
+    if (!mask) return bad();
+    m.mask = *mask;
+  }
+  return m;
+}
+
 void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--backend", f.backend, "Data plane: tun (user space, default) or xfrm (kernel)");
   app.add_option("--local", f.local, "Local outer address (ESP is sent from it)");
@@ -72,6 +104,8 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--replay-window", f.replay_window, "Anti-replay window in packets (default 1024)")
       ->check(CLI::Range(0, 65536));
   app.add_option("--stats-interval", f.stats_interval, "Print a stats line this often (e.g. 10s)");
+  app.add_option("--mark", f.mark, "XFRM mark VALUE[/MASK] on the states and policies (xfrm backend)");
+  app.add_option("--if-id", f.if_id, "XFRM interface id on the states and policies (xfrm backend)");
 }
 
 Result<Options> make_options(const Flags& f) {
@@ -119,6 +153,20 @@ Result<Options> make_options(const Flags& f) {
   o.tun_name = f.tun_name;
   if (o.backend == Backend::xfrm && !f.tun_name.empty())
     return usage("--tun-name", "only with --backend tun");
+  if (!f.mark.empty()) {
+    if (o.backend != Backend::xfrm) return usage("--mark", "only with --backend xfrm");
+    auto m = parse_mark(f.mark, "--mark");
+    if (!m) return m.error();
+    o.mark = *m;
+  }
+  if (!f.if_id.empty()) {
+    if (o.backend != Backend::xfrm) return usage("--if-id", "only with --backend xfrm");
+    auto id = parse_u32(f.if_id, "--if-id");
+    if (!id) return id.error();
+    // The kernel reads if_id 0 as "no interface".
+    if (*id == 0) return usage("--if-id", "\"" + f.if_id + "\": expected 1..4294967295 (0 means none)");
+    o.if_id = *id;
+  }
 
   // Traffic selectors (RFC 4301 4.4.1): ours are the TUN networks, the peer's the
   // routes. Transport mode protects the two hosts themselves.

@@ -11,6 +11,7 @@
 #include "base/time.hpp"
 #include "cli/app.hpp"
 #include "io/dataplane/child_sa.hpp"
+#include "io/xfrm.hpp"
 
 namespace esp_tunnel {
 
@@ -34,6 +35,8 @@ struct Flags {
   int mtu = 1400;
   long replay_window = 1024;
   std::string stats_interval;
+  std::string mark;   // --mark VALUE[/MASK] (xfrm)
+  std::string if_id;  // --if-id N (xfrm)
 };
 
 // What the tool runs with, checked.
@@ -47,11 +50,19 @@ struct Options {
   uint32_t mtu = 1400;
   std::optional<ikekit::Duration> stats_interval;
   std::string keys_file;  // "" when keys came from flags
+  // XFRM only: XFRMA_MARK / XFRMA_IF_ID on both states and every policy.
+  std::optional<ikekit::io::XfrmMark> mark;
+  std::optional<uint32_t> if_id;
 };
 
 void add_flags(CLI::App& app, Flags& f);
 ikekit::Result<Options> make_options(const Flags& f);
 
 std::string_view backend_name(Backend b);
+
+// "42", "0x2a", "0x2a/0xff" (mask default 0xffffffff), as ip-xfrm(8) takes them.
+ikekit::Result<ikekit::io::XfrmMark> parse_mark(const std::string& text, const std::string& flag);
+// A 32-bit number, decimal or 0x hex.
+ikekit::Result<uint32_t> parse_u32(const std::string& text, const std::string& flag);
 
 }  // namespace esp_tunnel

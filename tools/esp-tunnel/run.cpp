@@ -137,6 +137,8 @@ int run_xfrm(const Options& o, json::JsonOutput& out) {
   xo.local = o.sa.local;
   xo.udp_encap = o.sa.udp_encap;
   xo.port = o.sa.local_port;
+  xo.mark = o.mark;
+  xo.if_id = o.if_id;
   auto dp = XfrmDataplane::open(xo);
   if (!dp) return cli::report_error(kTool, dp.error());
   io::dataplane::ChildSaSpec spec = o.sa;
