@@ -123,6 +123,24 @@ def run_unprivileged(bench):
     check("root" in (p.stdout + p.stderr), "unprivileged: the message does not mention root")
 
 
+def run_compare(bench):
+    """--compare (when the CLI has it): both peers in one document, ratios present."""
+    helptext = subprocess.run([bench, "handshake", "--help"], capture_output=True, text=True).stdout
+    if "--compare" not in helptext:
+        print("note: ike-bench handshake has no --compare yet, compare check skipped", file=sys.stderr)
+        return
+    p = subprocess.run([bench, "handshake", "--mode", "udp", "--compare", "--rounds", "1", "--count", "10",
+                        "--concurrency", "4"], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, f"compare: exit {p.returncode}: {p.stderr.strip()}")
+    results = json.loads(p.stdout)["results"]
+    peers = [r["params"].get("peer") for r in results]
+    check(peers == ["ikekit", "strongswan"], f"compare: peers {peers}")
+    check(all(r["error"] is None and r["completed"] == 10 for r in results), "compare: errors or counts")
+    ratio = results[0].get("ratio") or {}
+    check(isinstance(ratio.get("vs_strongswan"), (int, float)) and ratio["vs_strongswan"] > 0,
+          f"compare: ratio {ratio}")
+
+
 def main():
     bench, peer = sys.argv[1], sys.argv[2]
     if os.geteuid() != 0:
@@ -136,6 +154,7 @@ def main():
             print("SKIP: charon-systemd / strongswan-swanctl not installed", file=sys.stderr)
             return SKIP
         run_count(bench, "strongswan", 20, 8)
+        run_compare(bench)
     else:
         run_count(bench, "ikekit", 50, 8)
         run_interrupted(bench)
