@@ -10,17 +10,6 @@
 // Namespaces, the responder and the temporary directory are removed on every way out;
 // SIGINT/SIGTERM/SIGHUP are held while they exist and end the run early (error
 // "interrupted"), after which the signal takes its usual effect.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-
 #include "bench/handshake.hpp"
 #include "bench/handshake_udp_initiator.hpp"
 #include "bench/handshake_udp_netns.hpp"
@@ -28,6 +17,16 @@
 #include "crypto/system_rng.hpp"
 #include "ike/config.hpp"
 #include "io/endpoint.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace ikekit::bench {
 
@@ -38,10 +37,11 @@ constexpr size_t kDefaultConcurrency = 64;
 // Holds SIGINT/SIGTERM/SIGHUP pending while namespaces and the responder exist; the
 // initiator's event loop reads them through its signalfd.
 class SignalHold {
- public:
+public:
   SignalHold() {
     sigemptyset(&set_);
-    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set_, s);
+    for (int s : {SIGINT, SIGTERM, SIGHUP})
+      sigaddset(&set_, s);
     sigprocmask(SIG_BLOCK, &set_, &old_);
   }
   ~SignalHold() { sigprocmask(SIG_SETMASK, &old_, nullptr); }
@@ -53,7 +53,7 @@ class SignalHold {
     return false;
   }
 
- private:
+private:
   sigset_t set_{}, old_{};
 };
 
@@ -66,12 +66,15 @@ struct TempDir {
   }
 };
 
-Error interrupted() { return make_error(Errc::io, "signal", "interrupted before the run finished"); }
+Error interrupted() {
+  return make_error(Errc::io, "signal", "interrupted before the run finished");
+}
 
 // "ADDR", "ADDR:PORT", "[V6]:PORT" or a bare IPv6 address.
 Result<std::pair<IpAddress, uint16_t>> parse_target(const std::string& t) {
   auto bad = [&] {
-    return make_error(Errc::usage, "--target", "\"" + t + "\": expected ADDR or ADDR:PORT (IPv6 as [ADDR]:PORT)");
+    return make_error(Errc::usage, "--target",
+                      "\"" + t + "\": expected ADDR or ADDR:PORT (IPv6 as [ADDR]:PORT)");
   };
   std::string host = t, port;
   if (!t.empty() && t[0] == '[') {
@@ -110,18 +113,24 @@ Result<IpAddress> route_source(const IpAddress& remote, uint16_t port) {
   socklen_t llen = sizeof local;
   if (rc == 0) rc = getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen);
   close(fd);
-  if (rc != 0) return make_error(Errc::environment, "--target", "no route to " + remote.to_string() + ": " + strerror(err));
+  if (rc != 0)
+    return make_error(Errc::environment, "--target",
+                      "no route to " + remote.to_string() + ": " + strerror(err));
   auto e = io::from_sockaddr(local);
-  if (!e) return make_error(Errc::environment, "--target", "no local address for " + remote.to_string());
+  if (!e)
+    return make_error(Errc::environment, "--target", "no local address for " + remote.to_string());
   return e->addr;
 }
 
 Result<SecretBytes> read_psk(const std::string& path) {
-  if (path.empty()) return make_error(Errc::usage, "--psk-file", "--target needs --psk-file with the responder's PSK");
+  if (path.empty())
+    return make_error(Errc::usage, "--psk-file",
+                      "--target needs --psk-file with the responder's PSK");
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(Errc::usage, "--psk-file", "\"" + path + "\": cannot be read");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+    text.pop_back();
   if (text.empty()) return make_error(Errc::usage, "--psk-file", "\"" + path + "\" is empty");
   SecretBytes psk(as_bytes(text));
   std::fill(text.begin(), text.end(), '\0');
@@ -144,18 +153,24 @@ std::string random_psk() {
 
 const char* auth_name(HandshakeAuth a) {
   switch (a) {
-    case HandshakeAuth::psk: return "psk";
-    case HandshakeAuth::ecdsa: return "ecdsa";
-    case HandshakeAuth::rsa: return "rsa";
-    case HandshakeAuth::ed25519: return "ed25519";
+  case HandshakeAuth::psk:
+    return "psk";
+  case HandshakeAuth::ecdsa:
+    return "ecdsa";
+  case HandshakeAuth::rsa:
+    return "rsa";
+  case HandshakeAuth::ed25519:
+    return "ed25519";
   }
   return "psk";
 }
 
-Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progress, HandshakeResult& r) {
+Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progress,
+                 HandshakeResult& r) {
   if (opts.auth != HandshakeAuth::psk)
     return make_error(Errc::unsupported, "--auth",
-                      std::string("\"") + auth_name(opts.auth) + "\": --mode udp supports psk only so far");
+                      std::string("\"") + auth_name(opts.auth) +
+                          "\": --mode udp supports psk only so far");
   auto ike_p = ike::parse_ike_proposals(opts.ike_proposal);
   if (!ike_p) return make_error(Errc::usage, "--ike-proposal", ike_p.error().message);
   auto esp_p = ike::parse_esp_proposals(opts.esp_proposal);
@@ -192,12 +207,14 @@ Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progre
     responder_json = {{"program", nullptr}, {"address", opts.target}};
   } else {
     if (opts.peer != "ikekit" && opts.peer != "strongswan")
-      return make_error(Errc::usage, "--peer", "\"" + opts.peer + "\": expected ikekit or strongswan");
+      return make_error(Errc::usage, "--peer",
+                        "\"" + opts.peer + "\": expected ikekit or strongswan");
     auto ns = NetnsPair::create();
     if (!ns) return ns.error();
     netns = std::move(*ns);
     char tmpl[] = "/tmp/ike-bench-udp-XXXXXX";
-    if (!mkdtemp(tmpl)) return make_error(Errc::io, "responder", std::string("mkdtemp: ") + strerror(errno));
+    if (!mkdtemp(tmpl))
+      return make_error(Errc::io, "responder", std::string("mkdtemp: ") + strerror(errno));
     dir.path = tmpl;
     if (hold.pending()) return interrupted();
 
@@ -231,7 +248,7 @@ Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progre
       auto u = UdpInitiator::open(std::move(io_opts));
       if (!u) return u.error();
       initiator = std::move(*u);
-    }  // back in our own namespace; the sockets stay in the initiator's
+    } // back in our own namespace; the sockets stay in the initiator's
     responder_json = {{"program", responder->program()},
                       {"pid", responder->process().pid()},
                       {"namespaces", {netns->initiator_ns(), netns->responder_ns()}},
@@ -245,7 +262,8 @@ Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progre
   if (warm->interrupted) return interrupted();
   if (warm->completed != 1)
     return make_error(Errc::protocol, "responder",
-                      "the warm-up handshake failed: " + (warm->first_failure.empty() ? "no reason" : warm->first_failure));
+                      "the warm-up handshake failed: " +
+                          (warm->first_failure.empty() ? "no reason" : warm->first_failure));
 
   std::optional<double> cpu_r0;
   if (responder) {
@@ -278,20 +296,22 @@ Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progre
     r.messages_per_handshake = double(s->datagrams_sent + s->datagrams_received) / done;
     r.bytes_per_handshake = double(s->bytes_sent + s->bytes_received) / done;
   }
-  r.extra = {{"responder", responder_json},
-             {"abandoned", s->abandoned},
-             {"retransmissions", s->retransmissions},
-             {"send_dropped", s->send_dropped},
-             {"input_dropped", s->input_dropped},
-             {"responder_cpu_s", cpu_r ? json::Json(*cpu_r) : json::Json()},
-             {"initiator_cpu_s", s->cpu_s},
-             {"first_failure", s->first_failure.empty() ? json::Json() : json::Json(s->first_failure)}};
+  r.extra = {
+      {"responder", responder_json},
+      {"abandoned", s->abandoned},
+      {"retransmissions", s->retransmissions},
+      {"send_dropped", s->send_dropped},
+      {"input_dropped", s->input_dropped},
+      {"responder_cpu_s", cpu_r ? json::Json(*cpu_r) : json::Json()},
+      {"initiator_cpu_s", s->cpu_s},
+      {"first_failure", s->first_failure.empty() ? json::Json() : json::Json(s->first_failure)}};
   return {};
 }
 
-}  // namespace
+} // namespace
 
-HandshakeResult run_handshake_udp(const HandshakeOptions& opts, const HandshakeProgressFn& progress) {
+HandshakeResult run_handshake_udp(const HandshakeOptions& opts,
+                                  const HandshakeProgressFn& progress) {
   HandshakeResult r;
   r.name = "handshake_udp";
   size_t concurrency = opts.concurrency ? opts.concurrency : kDefaultConcurrency;
@@ -300,10 +320,12 @@ HandshakeResult run_handshake_udp(const HandshakeOptions& opts, const HandshakeP
               {"ike_proposal", opts.ike_proposal},
               {"esp_proposal", opts.esp_proposal},
               {"auth", auth_name(opts.auth)}};
-  if (opts.target.empty()) r.params["peer"] = opts.peer;
-  else r.params["target"] = opts.target;
+  if (opts.target.empty())
+    r.params["peer"] = opts.peer;
+  else
+    r.params["target"] = opts.target;
   if (auto ok = run(opts, progress, r); !ok) r.error = ok.error();
   return r;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -1,8 +1,8 @@
 #include "bench/handshake_udp_compare.hpp"
 
-#include <algorithm>
-
 #include "bench/stats.hpp"
+
+#include <algorithm>
 
 namespace ikekit::bench {
 
@@ -27,8 +27,10 @@ struct Totals {
     merged.elapsed_s += r.elapsed_s;
     merged.latency_ms.insert(merged.latency_ms.end(), r.latency_ms.begin(), r.latency_ms.end());
     cpu_i_s += r.cpu_ms_initiator.value_or(0) * n;
-    if (r.cpu_ms_responder) cpu_r_s += *r.cpu_ms_responder * n;
-    else cpu_r_known = false;
+    if (r.cpu_ms_responder)
+      cpu_r_s += *r.cpu_ms_responder * n;
+    else
+      cpu_r_known = false;
     messages += r.messages_per_handshake * n;
     bytes += r.bytes_per_handshake * n;
     round_rates.push_back(r.elapsed_s > 0 ? n / r.elapsed_s : 0);
@@ -49,7 +51,7 @@ struct Totals {
     m.params["rounds"] = rounds;
     if (!m.extra.is_object()) m.extra = json::Json::object();
     m.extra["round_handshakes_per_s"] = round_rates;
-    m.extra.erase("responder_cpu_s");  // per round; the sums are in cpu_ms_per_handshake
+    m.extra.erase("responder_cpu_s"); // per round; the sums are in cpu_ms_per_handshake
     m.extra.erase("initiator_cpu_s");
     return std::move(m);
   }
@@ -57,7 +59,7 @@ struct Totals {
 
 json::Json ratio_json(std::optional<double> v) { return v ? json::Json(*v) : json::Json(); }
 
-}  // namespace
+} // namespace
 
 std::vector<HandshakeResult> run_handshake_udp_compare(const HandshakeOptions& opts, int rounds,
                                                        const HandshakeProgressFn& progress) {
@@ -91,7 +93,8 @@ std::vector<HandshakeResult> run_handshake_udp_compare(const HandshakeOptions& o
       p50 = ratio(pb->p50, pa->p50);
       p99 = ratio(pb->p99, pa->p99);
     }
-    if (a.cpu_ms_responder && b.cpu_ms_responder) cpu = ratio(*b.cpu_ms_responder, *a.cpu_ms_responder);
+    if (a.cpu_ms_responder && b.cpu_ms_responder)
+      cpu = ratio(*b.cpu_ms_responder, *a.cpu_ms_responder);
   }
   a.extra["ratio"] = {{"vs_strongswan", ratio_json(rate)},
                       {"latency_p50_vs_strongswan", ratio_json(p50)},
@@ -100,4 +103,4 @@ std::vector<HandshakeResult> run_handshake_udp_compare(const HandshakeOptions& o
   return out;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -14,9 +14,9 @@
 // all "higher is better" as the gate reads ratio entries; null when either side failed.
 #pragma once
 
-#include <vector>
-
 #include "bench/handshake.hpp"
+
+#include <vector>
 
 namespace ikekit::bench {
 
@@ -27,4 +27,4 @@ inline constexpr int kDefaultCompareRounds = 3;
 std::vector<HandshakeResult> run_handshake_udp_compare(const HandshakeOptions& opts, int rounds,
                                                        const HandshakeProgressFn& progress);
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

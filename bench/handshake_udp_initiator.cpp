@@ -1,17 +1,16 @@
 #include "bench/handshake_udp_initiator.hpp"
 
-#include <signal.h>
-#include <time.h>
-
-#include <algorithm>
-#include <array>
-#include <limits>
-#include <unordered_map>
-
 #include "crypto/system_rng.hpp"
 #include "ike/engine.hpp"
 #include "io/event_loop.hpp"
 #include "io/udp_socket.hpp"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <signal.h>
+#include <time.h>
+#include <unordered_map>
 
 namespace ikekit::bench {
 
@@ -44,7 +43,7 @@ struct TxQueue {
   MutBytes next() { return MutBytes(storage.data() + n * kSlotBytes, kSlotBytes); }
 };
 
-}  // namespace
+} // namespace
 
 // One initiator engine and the handshakes it has in flight. The engine finds its IKE
 // SAs by linear scans (lib/ike/engine.cpp), so a load generator that kept every SA in
@@ -53,7 +52,7 @@ struct TxQueue {
 // is dropped once its last handshake finished. The responder keeps all its SAs.
 struct EngineGen {
   std::unique_ptr<ike::Engine> engine;
-  uint64_t id = 0;       // key prefix in in_flight
+  uint64_t id = 0; // key prefix in in_flight
   size_t started = 0;
   size_t in_flight = 0;
 };
@@ -64,7 +63,7 @@ struct UdpInitiator::Impl {
   ike::Config config;
   std::unique_ptr<io::EventLoop> loop;
   std::unique_ptr<io::UdpSocket> ike_socket, nat_t_socket;
-  EngineGen cur, old;  // old.engine: the previous engine, until its handshakes are done
+  EngineGen cur, old; // old.engine: the previous engine, until its handshakes are done
   uint64_t next_gen = 1;
   std::vector<uint8_t> rx = std::vector<uint8_t>(kBatch * kSlotBytes);
   std::array<io::RecvSlot, kBatch> rx_slots{};
@@ -117,9 +116,10 @@ struct UdpInitiator::Impl {
     if (q.n == 0) return;
     auto sent = q.socket->send_batch(std::span<const io::SendSlot>(q.slots.data(), q.n));
     size_t took = sent ? *sent : 0;
-    for (size_t i = 0; i < took; ++i) stats.bytes_sent += q.slots[i].data.size();
+    for (size_t i = 0; i < took; ++i)
+      stats.bytes_sent += q.slots[i].data.size();
     stats.datagrams_sent += took;
-    stats.send_dropped += q.n - took;  // the engine retransmits what was lost
+    stats.send_dropped += q.n - took; // the engine retransmits what was lost
     q.n = 0;
   }
 
@@ -133,8 +133,9 @@ struct UdpInitiator::Impl {
       TxQueue& q = t->nat_t ? tx_nat_t : tx_ike;
       MutBytes dst = q.next();
       if (&q != &tx_ike) std::copy_n(out.data(), t->size, dst.data());
-      q.slots[q.n] = io::SendSlot{ByteView(dst.data(), t->size), io::Endpoint{t->remote.address, t->remote.port},
-                                  t->local.address, t->nat_t, 0};
+      q.slots[q.n] = io::SendSlot{ByteView(dst.data(), t->size),
+                                  io::Endpoint{t->remote.address, t->remote.port}, t->local.address,
+                                  t->nat_t, 0};
       if (++q.n == kBatch) flush(q);
     }
   }
@@ -203,7 +204,7 @@ struct UdpInitiator::Impl {
 
   void on_readable(io::UdpSocket& s, TimePoint now) {
     auto n = s.recv_batch(rx_slots);
-    if (!n) return;  // transient; level-triggered epoll calls again
+    if (!n) return; // transient; level-triggered epoll calls again
     for (size_t i = 0; i < *n; ++i) {
       const io::RecvSlot& slot = rx_slots[i];
       if (slot.truncated || slot.kind != io::UdpPayloadKind::ike) continue;
@@ -238,16 +239,20 @@ Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) 
   auto loop = io::EventLoop::create();
   if (!loop) return loop.error();
   m.loop = std::make_unique<io::EventLoop>(std::move(*loop));
-  auto ike = io::UdpSocket::open({.local = {o.local, io::kIkePort}, .rcvbuf_bytes = 1 << 21, .sndbuf_bytes = 1 << 21});
+  auto ike = io::UdpSocket::open(
+      {.local = {o.local, io::kIkePort}, .rcvbuf_bytes = 1 << 21, .sndbuf_bytes = 1 << 21});
   if (!ike) return ike.error();
   m.ike_socket = std::make_unique<io::UdpSocket>(std::move(*ike));
-  auto nat_t = io::UdpSocket::open(
-      {.local = {o.local, io::kNatTPort}, .nat_t = true, .rcvbuf_bytes = 1 << 21, .sndbuf_bytes = 1 << 21});
+  auto nat_t = io::UdpSocket::open({.local = {o.local, io::kNatTPort},
+                                    .nat_t = true,
+                                    .rcvbuf_bytes = 1 << 21,
+                                    .sndbuf_bytes = 1 << 21});
   if (!nat_t) return nat_t.error();
   m.nat_t_socket = std::make_unique<io::UdpSocket>(std::move(*nat_t));
   m.tx_ike.socket = m.ike_socket.get();
   m.tx_nat_t.socket = m.nat_t_socket.get();
-  for (size_t i = 0; i < kBatch; ++i) m.rx_slots[i].buffer = MutBytes(m.rx.data() + i * kSlotBytes, kSlotBytes);
+  for (size_t i = 0; i < kBatch; ++i)
+    m.rx_slots[i].buffer = MutBytes(m.rx.data() + i * kSlotBytes, kSlotBytes);
 
   ike::PeerConfig p;
   p.name = kPeerName;
@@ -264,17 +269,19 @@ Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) 
   p.child.esp_proposals = std::move(o.esp_proposals);
   p.child.local_ts = std::move(o.local_ts);
   p.child.remote_ts = std::move(o.remote_ts);
-  p.send_initial_contact = false;  // RFC 7296 2.4: else the responder drops our earlier SAs
+  p.send_initial_contact = false; // RFC 7296 2.4: else the responder drops our earlier SAs
   p.dpd_delay = Duration{0};
   m.config.peers.push_back(std::move(p));
   m.new_engine(io::EventLoop::now());
 
   Impl* self = &m;
   for (io::UdpSocket* s : {m.ike_socket.get(), m.nat_t_socket.get()}) {
-    auto added = m.loop->add_reader(s->fd(), [self, s](TimePoint now) { self->on_readable(*s, now); });
+    auto added =
+        m.loop->add_reader(s->fd(), [self, s](TimePoint now) { self->on_readable(*s, now); });
     if (!added) return added.error();
   }
-  m.loop->set_deadline([self] { return self->next_timeout(); }, [self](TimePoint now) { self->on_timeout(now); });
+  m.loop->set_deadline([self] { return self->next_timeout(); },
+                       [self](TimePoint now) { self->on_timeout(now); });
   auto sig = m.loop->on_signals({SIGINT, SIGTERM, SIGHUP}, [self](int, TimePoint) {
     self->stats.interrupted = true;
     self->loop->stop();
@@ -313,10 +320,12 @@ Result<UdpLoadStats> UdpInitiator::run(size_t count, Duration duration, size_t c
     if (count && m.stats.completed + m.stats.failed >= count) break;
     if (now >= end) break;
     if (now - m.last_done > kStallTimeout)
-      return make_error(Errc::timeout, "responder",
-                        "no handshake finished for 20 s (" + std::to_string(m.in_flight.size()) +
-                            " in flight, " + std::to_string(m.stats.completed) + " completed" +
-                            (m.stats.first_failure.empty() ? "" : ", first failure " + m.stats.first_failure) + ")");
+      return make_error(
+          Errc::timeout, "responder",
+          "no handshake finished for 20 s (" + std::to_string(m.in_flight.size()) + " in flight, " +
+              std::to_string(m.stats.completed) + " completed" +
+              (m.stats.first_failure.empty() ? "" : ", first failure " + m.stats.first_failure) +
+              ")");
     if (now - last_progress >= kProgressEvery) {
       if (progress) progress(m.stats.completed, m.stats.failed);
       if (check)
@@ -326,7 +335,7 @@ Result<UdpLoadStats> UdpInitiator::run(size_t count, Duration duration, size_t c
     Duration wait = std::min<Duration>(kProgressEvery, end - now);
     auto r = m.loop->run_once(wait);
     if (!r) return r.error();
-    if (!*r) break;  // a signal stopped the loop
+    if (!*r) break; // a signal stopped the loop
   }
   m.stats.cpu_s = process_cpu_s() - cpu0;
   // A count run ends with its last handshake; a duration run at its end (or the signal).
@@ -342,4 +351,4 @@ Result<UdpLoadStats> UdpInitiator::run(size_t count, Duration duration, size_t c
   return std::move(m.stats);
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

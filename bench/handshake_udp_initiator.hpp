@@ -13,12 +13,6 @@
 // (sent in the same loop iteration) to the moment the ChildSaUp event was read.
 #pragma once
 
-#include <functional>
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
@@ -27,35 +21,41 @@
 #include "crypto/proposal_string.hpp"
 #include "ike/config.hpp"
 
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
 namespace ikekit::bench {
 
 struct UdpInitiatorOptions {
-  IpAddress local;   // sockets bind local:500 and local:4500
+  IpAddress local; // sockets bind local:500 and local:4500
   IpAddress remote;
   uint16_t remote_port = 500;
   std::vector<crypto::ParsedProposal> ike_proposals, esp_proposals;
-  std::vector<ike::TsSpec> local_ts, remote_ts;  // empty: the IKE addresses
+  std::vector<ike::TsSpec> local_ts, remote_ts; // empty: the IKE addresses
   SecretBytes psk;
 };
 
 struct UdpLoadStats {
   size_t completed = 0;
   size_t failed = 0;
-  size_t abandoned = 0;        // still in flight when a --duration run ended
-  double elapsed_s = 0;        // first initiate to the last completion (count) or the end (duration)
-  double cpu_s = 0;            // this process, over the same interval
+  size_t abandoned = 0; // still in flight when a --duration run ended
+  double elapsed_s = 0; // first initiate to the last completion (count) or the end (duration)
+  double cpu_s = 0;     // this process, over the same interval
   std::vector<double> latency_ms;
   uint64_t datagrams_sent = 0, datagrams_received = 0;
-  uint64_t bytes_sent = 0, bytes_received = 0;  // IKE messages (no UDP/IP headers, no marker)
-  uint64_t send_dropped = 0;   // datagrams the kernel did not take (socket buffer full)
+  uint64_t bytes_sent = 0, bytes_received = 0; // IKE messages (no UDP/IP headers, no marker)
+  uint64_t send_dropped = 0; // datagrams the kernel did not take (socket buffer full)
   uint64_t retransmissions = 0;
-  uint64_t input_dropped = 0;  // datagrams the engine dropped (Stats::dropped_total)
-  std::string first_failure;   // the first Failure's exchange, step and reason
-  bool interrupted = false;    // SIGINT/SIGTERM/SIGHUP arrived
+  uint64_t input_dropped = 0; // datagrams the engine dropped (Stats::dropped_total)
+  std::string first_failure;  // the first Failure's exchange, step and reason
+  bool interrupted = false;   // SIGINT/SIGTERM/SIGHUP arrived
 };
 
 class UdpInitiator {
- public:
+public:
   // Opens the sockets (in the calling thread's network namespace) and the engine.
   static Result<std::unique_ptr<UdpInitiator>> open(UdpInitiatorOptions options);
   ~UdpInitiator();
@@ -69,9 +69,9 @@ class UdpInitiator {
 
   struct Impl;
 
- private:
+private:
   UdpInitiator() = default;
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -1,13 +1,12 @@
 #include "bench/handshake_udp_netns.hpp"
 
-#include <fcntl.h>
-#include <sched.h>
-#include <unistd.h>
+#include "bench/handshake_udp_process.hpp"
 
 #include <cerrno>
 #include <cstring>
-
-#include "bench/handshake_udp_process.hpp"
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
 
 namespace ikekit::bench {
 
@@ -21,7 +20,7 @@ Result<std::unique_ptr<NetnsPair>> NetnsPair::create() {
   std::string id = std::to_string(pid);
   p->ns_i_ = "ikb-" + id + "-i";
   p->ns_r_ = "ikb-" + id + "-r";
-  std::string if_i = "ikb" + id + "i", if_r = "ikb" + id + "r";  // <= 15 bytes for any PID
+  std::string if_i = "ikb" + id + "i", if_r = "ikb" + id + "r"; // <= 15 bytes for any PID
   // One /30 of 10.251.0.0/16 per PID (modulo 16384).
   unsigned idx = unsigned(pid) % 16384;
   std::string net = "10.251." + std::to_string(idx >> 6) + ".";
@@ -39,7 +38,8 @@ Result<std::unique_ptr<NetnsPair>> NetnsPair::create() {
   if (auto r = run_command({"ip", "netns", "add", p->ns_r_}); !r) return r.error();
   p->created_r_ = true;
   const std::vector<std::vector<std::string>> steps = {
-      {"ip", "link", "add", if_i, "netns", p->ns_i_, "type", "veth", "peer", "name", if_r, "netns", p->ns_r_},
+      {"ip", "link", "add", if_i, "netns", p->ns_i_, "type", "veth", "peer", "name", if_r, "netns",
+       p->ns_r_},
       {"ip", "-n", p->ns_i_, "addr", "add", a_i + "/30", "dev", if_i},
       {"ip", "-n", p->ns_r_, "addr", "add", a_r + "/30", "dev", if_r},
       {"ip", "-n", p->ns_i_, "addr", "add", t_i + "/32", "dev", "lo"},
@@ -50,7 +50,7 @@ Result<std::unique_ptr<NetnsPair>> NetnsPair::create() {
       {"ip", "-n", p->ns_r_, "link", "set", if_r, "up"},
   };
   for (const auto& argv : steps)
-    if (auto r = run_command(argv); !r) return r.error();  // ~NetnsPair deletes what exists
+    if (auto r = run_command(argv); !r) return r.error(); // ~NetnsPair deletes what exists
   return p;
 }
 
@@ -63,14 +63,17 @@ NetnsPair::~NetnsPair() {
 Result<std::unique_ptr<NetnsEnter>> NetnsEnter::enter(const std::string& name) {
   std::unique_ptr<NetnsEnter> e(new NetnsEnter());
   e->home_fd_ = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (e->home_fd_ < 0) return make_error(Errc::environment, "netns", std::string("/proc/self/ns/net: ") + strerror(errno));
+  if (e->home_fd_ < 0)
+    return make_error(Errc::environment, "netns",
+                      std::string("/proc/self/ns/net: ") + strerror(errno));
   std::string path = "/run/netns/" + name;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return make_error(Errc::environment, "netns", path + ": " + strerror(errno));
   int rc = setns(fd, CLONE_NEWNET);
   int err = errno;
   close(fd);
-  if (rc != 0) return make_error(Errc::environment, "netns", "setns " + path + ": " + strerror(err));
+  if (rc != 0)
+    return make_error(Errc::environment, "netns", "setns " + path + ": " + strerror(err));
   return e;
 }
 
@@ -80,4 +83,4 @@ NetnsEnter::~NetnsEnter() {
   close(home_fd_);
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -14,16 +14,16 @@
 // them the veth) are deleted when the object goes away.
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
+
+#include <memory>
+#include <string>
 
 namespace ikekit::bench {
 
 class NetnsPair {
- public:
+public:
   // Errc::environment when not root or `ip` fails (its message included).
   static Result<std::unique_ptr<NetnsPair>> create();
   ~NetnsPair();
@@ -37,7 +37,7 @@ class NetnsPair {
   const IpAddress& initiator_inner() const { return inner_i_; }
   const IpAddress& responder_inner() const { return inner_r_; }
 
- private:
+private:
   NetnsPair() = default;
   std::string ns_i_, ns_r_;
   IpAddress addr_i_, addr_r_, inner_i_, inner_r_;
@@ -48,15 +48,15 @@ class NetnsPair {
 // away. Sockets opened meanwhile stay in that namespace (a socket keeps the namespace it
 // was created in), so ike-bench opens its initiator sockets inside and returns at once.
 class NetnsEnter {
- public:
+public:
   static Result<std::unique_ptr<NetnsEnter>> enter(const std::string& name);
   ~NetnsEnter();
   NetnsEnter(const NetnsEnter&) = delete;
   NetnsEnter& operator=(const NetnsEnter&) = delete;
 
- private:
+private:
   NetnsEnter() = default;
   int home_fd_ = -1;
 };
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -1,19 +1,18 @@
 #include "bench/handshake_udp_process.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
+#include <filesystem>
+#include <fstream>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sstream>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -24,7 +23,8 @@ namespace {
 std::vector<char*> c_strings(std::vector<std::string>& v) {
   std::vector<char*> out;
   out.reserve(v.size() + 1);
-  for (auto& s : v) out.push_back(s.data());
+  for (auto& s : v)
+    out.push_back(s.data());
   out.push_back(nullptr);
   return out;
 }
@@ -53,13 +53,15 @@ std::string describe_status(int status) {
 
 std::string join(const std::vector<std::string>& argv) {
   std::string s;
-  for (const auto& a : argv) s += (s.empty() ? "" : " ") + a;
+  for (const auto& a : argv)
+    s += (s.empty() ? "" : " ") + a;
   return s;
 }
 
-}  // namespace
+} // namespace
 
-Result<std::string> run_command(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+Result<std::string> run_command(const std::vector<std::string>& argv,
+                                const std::vector<std::string>& env) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return make_error(Errc::io, "pipe", strerror(errno));
   posix_spawn_file_actions_t fa;
@@ -90,17 +92,21 @@ Result<std::string> run_command(const std::vector<std::string>& argv, const std:
   char buf[4096];
   for (;;) {
     ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n > 0) out.append(buf, size_t(n));
-    else if (n == 0 || errno != EINTR) break;
+    if (n > 0)
+      out.append(buf, size_t(n));
+    else if (n == 0 || errno != EINTR)
+      break;
   }
   close(fds[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+      out.pop_back();
     return make_error(Errc::environment, argv[0],
-                      "\"" + join(argv) + "\" " + describe_status(status) + (out.empty() ? "" : ": " + out));
+                      "\"" + join(argv) + "\" " + describe_status(status) +
+                          (out.empty() ? "" : ": " + out));
   }
   return out;
 }
@@ -124,7 +130,8 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnSpec& spec) {
   };
   if (out_fd < 0 || err_fd < 0 || in_fd < 0) {
     close_all();
-    return make_error(Errc::io, "responder", "cannot open the responder's output files: " + std::string(strerror(errno)));
+    return make_error(Errc::io, "responder",
+                      "cannot open the responder's output files: " + std::string(strerror(errno)));
   }
   std::vector<std::string> args = spec.argv;
   std::vector<std::string> envs = merged_env(spec.env);
@@ -184,11 +191,13 @@ Result<double> ChildProcess::cpu_seconds() const {
   if (any) return ns * 1e-9;
   std::ifstream in(base + "/stat");
   std::string line;
-  if (!std::getline(in, line)) return make_error(Errc::io, "responder", "cannot read " + base + "/stat");
+  if (!std::getline(in, line))
+    return make_error(Errc::io, "responder", "cannot read " + base + "/stat");
   // proc(5): field 2 (comm) is in parentheses and may hold spaces; utime and stime
   // are fields 14 and 15.
   auto close = line.rfind(')');
-  if (close == std::string::npos) return make_error(Errc::io, "responder", "unexpected " + base + "/stat format");
+  if (close == std::string::npos)
+    return make_error(Errc::io, "responder", "unexpected " + base + "/stat format");
   std::istringstream fields(line.substr(close + 2));
   std::string f;
   unsigned long long utime = 0, stime = 0;
@@ -221,7 +230,8 @@ std::string file_tail(const std::string& path, size_t max_bytes) {
   if (!in) return "";
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (s.size() > max_bytes) s = s.substr(s.size() - max_bytes);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+    s.pop_back();
   return s;
 }
 
@@ -230,7 +240,7 @@ bool udp_ports_bound(pid_t pid, const std::vector<uint16_t>& ports) {
   for (const char* file : {"udp", "udp6"}) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/net/" + file);
     std::string line;
-    std::getline(in, line);  // header
+    std::getline(in, line); // header
     while (std::getline(in, line)) {
       // "  sl  local_address rem_address ...": local_address is HEXADDR:HEXPORT
       std::istringstream fields(line);
@@ -248,4 +258,4 @@ bool udp_ports_bound(pid_t pid, const std::vector<uint16_t>& ports) {
   return true;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -4,14 +4,13 @@
 // command is an argv vector, so addresses and paths need no quoting.
 #pragma once
 
-#include <sys/types.h>
+#include "base/result.hpp"
+#include "base/time.hpp"
 
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
-
-#include "base/result.hpp"
-#include "base/time.hpp"
 
 namespace ikekit::bench {
 
@@ -23,17 +22,17 @@ Result<std::string> run_command(const std::vector<std::string>& argv,
                                 const std::vector<std::string>& env = {});
 
 struct SpawnSpec {
-  std::vector<std::string> argv;  // argv[0]: an absolute path
-  std::vector<std::string> env;   // "NAME=value" added to ours
-  std::string netns;              // enter /run/netns/<netns> before exec ("" stays)
+  std::vector<std::string> argv; // argv[0]: an absolute path
+  std::vector<std::string> env;  // "NAME=value" added to ours
+  std::string netns;             // enter /run/netns/<netns> before exec ("" stays)
   std::string stdout_path = "/dev/null";
-  std::string stderr_path;        // "" -> /dev/null
+  std::string stderr_path; // "" -> /dev/null
 };
 
 // A child process ike-bench owns: it dies with ike-bench (PR_SET_PDEATHSIG) and is
 // stopped (SIGTERM, SIGKILL after a grace period) and reaped when this object goes away.
 class ChildProcess {
- public:
+public:
   static Result<ChildProcess> spawn(const SpawnSpec& spec);
   ChildProcess(ChildProcess&& o) noexcept : pid_(o.pid_), name_(std::move(o.name_)) { o.pid_ = -1; }
   ChildProcess& operator=(ChildProcess&&) = delete;
@@ -49,7 +48,7 @@ class ChildProcess {
   // SIGTERM, then SIGKILL after `grace`; reaps. Idempotent.
   void stop(Duration grace = std::chrono::seconds(2));
 
- private:
+private:
   ChildProcess(pid_t pid, std::string name) : pid_(pid), name_(std::move(name)) {}
   pid_t pid_ = -1;
   std::string name_;
@@ -63,4 +62,4 @@ std::string file_tail(const std::string& path, size_t max_bytes = 2000);
 // (from /proc/<pid>/net/udp and udp6, which show the namespace of that process).
 bool udp_ports_bound(pid_t pid, const std::vector<uint16_t>& ports);
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -1,10 +1,9 @@
 #include "bench/handshake_udp_responder.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fstream>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 namespace ikekit::bench {
 
@@ -27,7 +26,8 @@ bool executable(const std::string& path) { return access(path.c_str(), X_OK) == 
 Result<std::string> find_ike_up(const ResponderSpec& spec) {
   if (!spec.ike_up_binary.empty()) {
     if (executable(spec.ike_up_binary)) return spec.ike_up_binary;
-    return make_error(Errc::environment, "--peer", spec.ike_up_binary + ": not an executable ike-up");
+    return make_error(Errc::environment, "--peer",
+                      spec.ike_up_binary + ": not an executable ike-up");
   }
   // Installed side by side (bin/ike-bench, bin/ike-up); test binaries live in a sibling
   // directory of bin/.
@@ -67,12 +67,15 @@ std::vector<std::string> charon_settings() {
 
 std::string strongswan_conf(const std::string& dir) {
   std::string s = "# written by ike-bench handshake --mode udp --peer strongswan\ncharon {\n";
-  for (const auto& line : charon_settings()) s += "    " + line + "\n";
-  s += "    plugins {\n        vici {\n            socket = unix://" + dir + "/charon.vici\n        }\n    }\n";
+  for (const auto& line : charon_settings())
+    s += "    " + line + "\n";
+  s += "    plugins {\n        vici {\n            socket = unix://" + dir +
+       "/charon.vici\n        }\n    }\n";
   // Logging off (a benchmark measures the daemon, not its log); errors still reach stderr.
   s += "    syslog {\n        daemon {\n            default = -1\n        }\n        auth {\n"
        "            default = -1\n        }\n    }\n";
-  s += "    filelog {\n        main {\n            path = " + dir + "/charon.log\n"
+  s += "    filelog {\n        main {\n            path = " + dir +
+       "/charon.log\n"
        "            default = -1\n            append = no\n        }\n    }\n}\n";
   // charon-systemd reads charon-systemd.* and falls back to charon.*; its journal is off.
   s += "charon-systemd {\n    journal {\n        default = -1\n    }\n}\n";
@@ -85,9 +88,13 @@ std::string swanctl_conf(const ResponderSpec& spec) {
          "connections {\n"
          "    bench {\n"
          "        version = 2\n"
-         "        local_addrs = " + spec.address.to_string() + "\n"
+         "        local_addrs = " +
+         spec.address.to_string() +
+         "\n"
          "        remote_addrs = %any\n"
-         "        proposals = " + spec.ike_proposal + "\n"
+         "        proposals = " +
+         spec.ike_proposal +
+         "\n"
          // Every handshake comes from the same address and identity: keep them all.
          "        unique = never\n"
          "        dpd_delay = 0\n"
@@ -95,19 +102,26 @@ std::string swanctl_conf(const ResponderSpec& spec) {
          "        remote {\n            auth = psk\n        }\n"
          "        children {\n"
          "            bench {\n"
-         "                esp_proposals = " + spec.esp_proposal + "\n"
-         "                local_ts = " + spec.local_ts + "\n"
-         "                remote_ts = " + spec.remote_ts + "\n"
+         "                esp_proposals = " +
+         spec.esp_proposal +
+         "\n"
+         "                local_ts = " +
+         spec.local_ts +
+         "\n"
+         "                remote_ts = " +
+         spec.remote_ts +
+         "\n"
          "                mode = tunnel\n"
          "                start_action = none\n"
          "            }\n"
          "        }\n"
          "    }\n"
          "}\n"
-         "secrets {\n    ike-bench {\n        secret = \"" + spec.psk + "\"\n    }\n}\n";
+         "secrets {\n    ike-bench {\n        secret = \"" +
+         spec.psk + "\"\n    }\n}\n";
 }
 
-}  // namespace
+} // namespace
 
 std::string executable_dir() {
   char buf[4096];
@@ -135,31 +149,58 @@ Result<std::unique_ptr<Responder>> Responder::start(const ResponderSpec& spec) {
     if (!bin) return bin.error();
     std::string psk_path = spec.dir + "/psk";
     if (auto w = write_private_file(psk_path, spec.psk); !w) return w.error();
-    s.argv = {*bin, "--role", "responder", "--name", "bench", "--local", spec.address.to_string(),
-              "--psk-file", psk_path, "--ike-proposal", spec.ike_proposal, "--esp-proposal", spec.esp_proposal,
-              "--local-ts", spec.local_ts, "--remote-ts", spec.remote_ts,
-              "--dataplane", "none", "--control-socket", "none", "--dpd-delay", "0"};
+    s.argv = {*bin,
+              "--role",
+              "responder",
+              "--name",
+              "bench",
+              "--local",
+              spec.address.to_string(),
+              "--psk-file",
+              psk_path,
+              "--ike-proposal",
+              spec.ike_proposal,
+              "--esp-proposal",
+              spec.esp_proposal,
+              "--local-ts",
+              spec.local_ts,
+              "--remote-ts",
+              spec.remote_ts,
+              "--dataplane",
+              "none",
+              "--control-socket",
+              "none",
+              "--dpd-delay",
+              "0"};
     r->program_ = "ike-up";
-    r->settings_ = {"--dataplane none", "--control-socket none", "--dpd-delay 0", "events to /dev/null"};
+    r->settings_ = {"--dataplane none", "--control-socket none", "--dpd-delay 0",
+                    "events to /dev/null"};
   } else if (spec.peer == "strongswan") {
     for (const char* p : {kCharonPath, kSwanctlPath})
       if (!executable(p))
-        return make_error(Errc::environment, "--peer",
-                          std::string(p) + " not found: install the Debian packages charon-systemd and strongswan-swanctl");
-    if (auto w = write_private_file(spec.dir + "/strongswan.conf", strongswan_conf(spec.dir)); !w) return w.error();
+        return make_error(
+            Errc::environment, "--peer",
+            std::string(p) +
+                " not found: install the Debian packages charon-systemd and strongswan-swanctl");
+    if (auto w = write_private_file(spec.dir + "/strongswan.conf", strongswan_conf(spec.dir)); !w)
+      return w.error();
     if (mkdir((spec.dir + "/swanctl").c_str(), 0700) != 0 && errno != EEXIST)
       return make_error(Errc::io, "responder", spec.dir + "/swanctl: cannot be created");
     // swanctl.conf holds the PSK: owner-only like the directory.
-    if (auto w = write_private_file(spec.dir + "/swanctl/swanctl.conf", swanctl_conf(spec)); !w) return w.error();
-    swan_env = {"STRONGSWAN_CONF=" + spec.dir + "/strongswan.conf", "SWANCTL_DIR=" + spec.dir + "/swanctl"};
+    if (auto w = write_private_file(spec.dir + "/swanctl/swanctl.conf", swanctl_conf(spec)); !w)
+      return w.error();
+    swan_env = {"STRONGSWAN_CONF=" + spec.dir + "/strongswan.conf",
+                "SWANCTL_DIR=" + spec.dir + "/swanctl"};
     s.argv = {kCharonPath};
     s.env = swan_env;
     r->program_ = "charon-systemd";
-    for (const auto& line : charon_settings()) r->settings_.push_back("charon." + line);
+    for (const auto& line : charon_settings())
+      r->settings_.push_back("charon." + line);
     r->settings_.push_back("charon.filelog/syslog/journal default = -1");
     r->settings_.push_back("connections.bench.unique = never");
   } else {
-    return make_error(Errc::usage, "--peer", "\"" + spec.peer + "\": expected ikekit or strongswan");
+    return make_error(Errc::usage, "--peer",
+                      "\"" + spec.peer + "\": expected ikekit or strongswan");
   }
   r->log_path_ = spec.dir + "/responder.log";
   s.stdout_path = r->log_path_ + ".out";
@@ -179,17 +220,24 @@ Result<std::unique_ptr<Responder>> Responder::start(const ResponderSpec& spec) {
     return {};
   };
   pid_t pid = r->process_->pid();
-  if (auto w = wait_for([&] { return udp_ports_bound(pid, {500, 4500}); }, "UDP ports 500 and 4500 not bound");
+  if (auto w = wait_for(
+          [&] {
+            return udp_ports_bound(pid, {500, 4500});
+          },
+          "UDP ports 500 and 4500 not bound");
       !w)
     return w.error();
   if (spec.peer == "strongswan") {
     std::string vici = spec.dir + "/charon.vici";
-    if (auto w = wait_for([&] { return access(vici.c_str(), F_OK) == 0; }, "no vici socket " + vici); !w)
+    if (auto w =
+            wait_for([&] { return access(vici.c_str(), F_OK) == 0; }, "no vici socket " + vici);
+        !w)
       return w.error();
     // The socket file appears a moment before charon accepts on it: retry briefly.
     Result<std::string> loaded = std::string();
     for (int i = 0; i < 50; ++i) {
-      loaded = run_command({kSwanctlPath, "--load-all", "--noprompt", "--uri", "unix://" + vici}, swan_env);
+      loaded = run_command({kSwanctlPath, "--load-all", "--noprompt", "--uri", "unix://" + vici},
+                           swan_env);
       if (loaded) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -198,4 +246,4 @@ Result<std::unique_ptr<Responder>> Responder::start(const ResponderSpec& spec) {
   return r;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -11,13 +11,13 @@
 // is loaded).
 #pragma once
 
-#include <memory>
-#include <string>
-#include <vector>
-
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "bench/handshake_udp_process.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace ikekit::bench {
 
@@ -25,20 +25,20 @@ inline constexpr const char* kCharonPath = "/usr/sbin/charon-systemd";
 inline constexpr const char* kSwanctlPath = "/usr/sbin/swanctl";
 
 struct ResponderSpec {
-  std::string peer;           // "ikekit" | "strongswan"
-  std::string netns;          // where it runs
-  IpAddress address;          // its address there
-  std::string dir;            // private (0700) directory for configs, PSK and logs
-  std::string psk;            // the pre-shared key (printable text)
+  std::string peer;  // "ikekit" | "strongswan"
+  std::string netns; // where it runs
+  IpAddress address; // its address there
+  std::string dir;   // private (0700) directory for configs, PSK and logs
+  std::string psk;   // the pre-shared key (printable text)
   std::string ike_proposal, esp_proposal;
   // Child SA traffic selectors (CIDR; see handshake_udp_netns.hpp for why not the
   // IKE addresses).
   std::string local_ts, remote_ts;
-  std::string ike_up_binary;  // ikekit: "" -> ike-up next to this executable
+  std::string ike_up_binary; // ikekit: "" -> ike-up next to this executable
 };
 
 class Responder {
- public:
+public:
   // Errc::environment when the program is missing or does not get ready (its log
   // included), Errc::timeout after 10 s.
   static Result<std::unique_ptr<Responder>> start(const ResponderSpec& spec);
@@ -56,7 +56,7 @@ class Responder {
   // Errc::io with the log's tail when the process is gone.
   Result<void> check_alive();
 
- private:
+private:
   Responder() = default;
   std::unique_ptr<ChildProcess> process_;
   std::vector<std::string> settings_;
@@ -67,4 +67,4 @@ class Responder {
 // The directory of the running executable (from /proc/self/exe).
 std::string executable_dir();
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench
