@@ -35,12 +35,34 @@ bool id_matches(const std::optional<Identity>& want, const wire::IdPayload& got)
   return !want || (want->type == got.type && equal_bytes(want->data, got.data));
 }
 
-void write_certs(wire::PayloadWriter& w, const PeerConfig& peer, std::vector<Bytes>& storage) {
+bool requested(const std::vector<Bytes>& certreqs, const crypto::Certificate& c) {
+  Bytes h = c.spki_sha1();
+  for (const auto& r : certreqs)
+    if (equal_bytes(r, h)) return true;
+  return false;
+}
+
+// CERT payloads (RFC 7296 3.6) honouring the peer's CERTREQ (3.7): the end entity, then
+// our chain upwards, stopping before the first certificate the peer named as a CA it
+// trusts (it has that one and needs nothing above it). No CERTREQ: the whole chain.
+void write_certs(wire::PayloadWriter& w, const PeerConfig& peer, const std::vector<Bytes>& certreqs,
+                 std::vector<Bytes>& storage) {
   if (peer.local_auth != AuthMethodKind::pubkey) return;
-  for (const auto& c : peer.local_certs) {
+  for (size_t i = 0; i < peer.local_certs.size(); ++i) {
+    const crypto::Certificate& c = peer.local_certs[i];
+    if (i > 0 && requested(certreqs, c)) break;
     storage.push_back(c.der());
     w.add(PayloadType::cert, wire::CertPayload{wire::CertEncoding::x509_signature, storage.back()});
   }
+}
+
+// CERTREQ payloads in an IKE_AUTH request (the initiator's, RFC 7296 1.2 message 3).
+void read_certreqs(IkeSa& sa, std::span<const wire::RawPayload> chain) {
+  for (const auto& p : chain)
+    if (p.type == uint8_t(PayloadType::certreq))
+      if (auto cr = wire::parse_certreq(p.body))
+        for (size_t i = 0; i < cr->hash_count(); ++i)
+          sa.peer_certreqs.emplace_back(cr->hash(i).begin(), cr->hash(i).end());
 }
 
 }  // namespace
@@ -52,7 +74,7 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
   Bytes inner(65535);
   wire::PayloadWriter w(inner);
   w.add(PayloadType::idi, wire::IdPayload{peer.local_id.type, peer.local_id.data});
-  write_certs(w, peer, storage);
+  write_certs(w, peer, sa.peer_certreqs, storage);
   if (peer.send_initial_contact) add_notify(w, NotifyType::initial_contact);
   if (peer.remote_auth == AuthMethodKind::pubkey && peer.cas && peer.send_certreq) {
     storage.push_back(peer.cas->certreq_authorities());
@@ -118,6 +140,7 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
     if (better) sa.peer = better;
   }
 
+  read_certreqs(sa, in.chain());
   Bytes peer_id_body = id_body(idi->type, idi->data);
   if (auto f = verify_auth(sa, in, *idi, peer_id_body, "ike_auth"))
     return reject(std::move(*f), NotifyType::authentication_failed);
@@ -137,7 +160,7 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   Bytes inner(65535);
   wire::PayloadWriter w(inner);
   w.add(PayloadType::idr, wire::IdPayload{peer.local_id.type, peer.local_id.data});
-  write_certs(w, peer, storage);
+  write_certs(w, peer, sa.peer_certreqs, storage);
   auto auth = make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
   if (!auth) return reject(failure(sa, "ike_auth", "auth", auth.error().message), NotifyType::authentication_failed);
   if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";

@@ -93,6 +93,38 @@ TEST_CASE("certificates: a chain with an intermediate CA", "[engine][cert]") {
   CHECK(p.right->all<IkeSaUp>()[0].remote_id.to_string() == "carol.ikekit.test");
 }
 
+// RFC 7296 3.7: the responder's CERTREQ names the CAs it trusts (SHA-1 of their
+// SubjectPublicKeyInfo); an initiator whose chain holds that CA's certificate leaves it
+// (and anything above it) out. Measured as the bytes of the IKE_AUTH request.
+TEST_CASE("certificates: CERTREQ is honoured: a CA the peer asked for is not sent", "[engine][cert]") {
+  auto auth_request_bytes = [](bool responder_sends_certreq) {
+    CertPair cp;
+    cp.l = cert_peer("home", "10.0.0.1", "10.0.0.2", "carol.ikekit.test",
+                     {"ee-p384.crt", "int-p384.crt", "ca-p384.crt"}, "ee-p384.key", "ca-p256.crt");
+    cp.r.cas = store("ca-p384.crt");
+    cp.r.send_certreq = responder_sends_certreq;
+    Pair p = cp.make();
+    size_t bytes = 0;
+    p.net.tap = [&](Bytes& d, const Transmit& t) {
+      // IKE header: exchange type at octet 18, flags at 19 (0x20 = Response).
+      if (t.remote.address == ip("10.0.0.2") && d.size() > 19 && d[18] == 35 && !(d[19] & 0x20))
+        bytes += d.size();
+      return true;
+    };
+    p.initiate();
+    REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+    CHECK(p.right->all<IkeSaUp>()[0].remote_id.to_string() == "carol.ikekit.test");
+    return bytes;
+  };
+  size_t all = auth_request_bytes(false), honoured = auth_request_bytes(true);
+  auto root = crypto::Certificate::load_file(pki("ca-p384.crt"));
+  REQUIRE(root);
+  INFO("IKE_AUTH request: " << all << " bytes with the whole chain, " << honoured << " honouring CERTREQ");
+  // The root's DER plus its 5-byte CERT header is what goes; the CERTREQ itself (4 + 20
+  // bytes + its 5-byte header) comes in the other direction only.
+  CHECK(all - honoured >= root->at(0).der().size());
+}
+
 TEST_CASE("certificates: Ed25519 (RFC 8420)", "[engine][cert]") {
   CertPair cp;
   cp.l = cert_peer("home", "10.0.0.1", "10.0.0.2", "dave.ikekit.test", {"ee-ed25519.crt"}, "ee-ed25519.key",
