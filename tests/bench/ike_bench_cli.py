@@ -2,7 +2,7 @@
 """ike-bench end to end: a short `esp` run gives a complete, sane ikekit.ike-bench/1
 document; the gate passes against that document, fails (exit 1, regression listed)
 against a copy with inflated rates, refuses (exit 2) a baseline that is not an
-ike-bench document; `handshake` reports that it is not available (exit 3).
+ike-bench document; usage errors exit 2 naming the flag.
 No timing assertions: only that rates are positive and the shapes are right."""
 import json
 import os
