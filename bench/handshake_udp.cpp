@@ -6,10 +6,11 @@
 //   --target ADDR[:PORT]: an already running responder with the PSK of --psk-file; the
 //            initiator binds the local address that routes to it.
 // One untimed warm-up handshake first (ARP, the responder's first-use costs), then the
-// measured run. Responder CPU is utime+stime of its process over the measured run.
+// measured run. Responder CPU is its threads' CPU time over the measured run.
 // Namespaces, the responder and the temporary directory are removed on every way out;
-// SIGINT/SIGTERM/SIGHUP are held while they exist and end the run early (error
-// "interrupted"), after which the signal takes its usual effect.
+// SIGINT/SIGTERM/SIGHUP are held while they exist: one during the handshakes ends the
+// run with the error "interrupted"; one during setup aborts it, and once everything is
+// removed the signal takes its usual effect.
 #include "bench/handshake.hpp"
 #include "bench/handshake_udp_initiator.hpp"
 #include "bench/handshake_udp_netns.hpp"
