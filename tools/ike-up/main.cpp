@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "control.hpp"
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
 
   json::JsonOutput out(std::cout, common.pretty);
   std::set<std::string> pending(setup->initiate.begin(), setup->initiate.end());
+  std::map<ike::SaId, std::string> conn_of;  // IKE SA handle -> connection name
   bool initiator_failed = false;
   io::IkeRunner* runner_ptr = nullptr;
   std::unique_ptr<io::EngineDataplane> dataplane;
@@ -84,6 +86,14 @@ int main(int argc, char** argv) {
       return;
     }
     json::Json j = json::event_to_json(e, now_rfc3339());
+    // Every line names its connection: the engine's Child SA and rekey events carry only
+    // the IKE SA handle, so ike-up remembers each handle's connection from ike_sa_up.
+    if (const auto* up = std::get_if<ike::IkeSaUp>(&e)) conn_of[up->sa] = up->peer;
+    if (j.contains("sa") && !j.contains("conn")) {
+      auto it = conn_of.find(j["sa"].get<ike::SaId>());
+      j["conn"] = it != conn_of.end() ? json::Json(it->second) : json::Json();
+    }
+    if (std::holds_alternative<ike::IkeSaDown>(e)) conn_of.erase(j["sa"].get<ike::SaId>());
     out.write(j);
     if (control) control->publish(e, j);
     if (common.verbosity > 0) std::cerr << kTool << ": " << j["type"].get<std::string>() << "\n";
