@@ -10,10 +10,16 @@
 //   HDR, SK {SA, Ni, KEi}  -->
 //                                 <--  HDR, SK {SA, Nr, KEr}
 //
-// After a rekey the initiator deletes the old SA (2.8). Simultaneous Child SA rekeys
-// (2.8.1): "the SA created with the lowest of the four nonces ... SHOULD be deleted by
-// the endpoint that created it". Simultaneous IKE SA rekeys are refused with
-// TEMPORARY_FAILURE here and retried after a random delay (a simplification of 2.8.2).
+// After a rekey the initiator deletes the old SA (2.8). Simultaneous rekeys, of a Child
+// SA or of the IKE SA (2.8.1, 2.8.2): each end answers the other's request normally while
+// its own is outstanding, so both exchanges complete; "the SA created with the lowest of
+// the four nonces ... SHOULD be closed by the endpoint that created it", and "the node
+// that initiated the surviving rekeyed SA should delete the replaced SA". For the IKE SA
+// the peer's new SA is kept aside (IkeSa::peer_ike_rekey) until our own exchange ends;
+// the survivor then takes the SaId and the Child SAs, the redundant one becomes a silent
+// entry that only carries its Delete. An end that had already finished its own rekey
+// answers the peer's with TEMPORARY_FAILURE (2.8.2: it is closing that IKE SA); the peer
+// then keeps the SA the first end created.
 #include <algorithm>
 #include <cstring>
 
@@ -38,6 +44,41 @@ bool first_pair_has_lowest(ByteView a1, ByteView a2, ByteView b1, ByteView b2) {
   ByteView a = less_bytes(a1, a2) ? a1 : a2;
   ByteView b = less_bytes(b1, b2) ? b1 : b2;
   return less_bytes(a, b);
+}
+
+// A new IKE SA that lost a simultaneous rekey (2.8.1): silent, no Child SAs; it lives to
+// send or answer its Delete, or goes away by itself after one retransmission span.
+IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, uint64_t spi_r,
+                            bool initiator, const Chosen& alg, IkeKeys keys) {
+  auto r = std::make_unique<IkeSa>();
+  IkeSa& x = *r;
+  x.id = e.next_sa_id++;
+  x.peer = sa.peer;
+  x.initiator = initiator;
+  x.state = IkeSaState::established;
+  x.spi_i = spi_i;
+  x.spi_r = spi_r;
+  x.local = sa.local;
+  x.remote = sa.remote;
+  x.nat_t = sa.nat_t;
+  x.nat_local = sa.nat_local;
+  x.nat_remote = sa.nat_remote;
+  x.alg = alg;
+  x.keys = std::move(keys);
+  auto ci = crypto::SkCrypter::create(*alg.encr, x.keys.sk_ei.reveal(), alg.integ, x.keys.sk_ai.reveal());
+  auto cr = crypto::SkCrypter::create(*alg.encr, x.keys.sk_er.reveal(), alg.integ, x.keys.sk_ar.reveal());
+  if (ci && cr) {
+    x.crypt_out = std::move(initiator ? *ci : *cr);
+    x.crypt_in = std::move(initiator ? *cr : *ci);
+  }
+  x.peer_fragmentation = sa.peer_fragmentation;
+  x.authenticated = true;
+  x.silent = true;
+  x.created_at = x.last_received = e.now;
+  x.expire_at = e.now + e.retransmit_span();
+  e.emit_ike_keys(x);  // so that a key log decrypts its Delete
+  e.sas.emplace(x.id, std::move(r));
+  return x;
 }
 
 const crypto::TransformInfo* pfs_group(const ChildConfig& cfg) {
@@ -106,7 +147,9 @@ void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
 }
 
 void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
-  if (sa.state != IkeSaState::established && sa.state != IkeSaState::rekeying)
+  // RFC 7296 2.25 / 2.8.2: nothing new on an IKE SA we are closing (an old, rekeyed one
+  // included, whether or not its Delete went out yet).
+  if ((sa.state != IkeSaState::established && sa.state != IkeSaState::rekeying) || sa.silent)
     return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
   const wire::RawPayload* sa_raw = in.find(PayloadType::sa);
   const wire::RawPayload* n_raw = in.find(PayloadType::nonce);
@@ -126,7 +169,7 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
 
   // --- Rekey of the IKE SA (1.3.2)
   if (offered->proposals[0].protocol == wire::ProtocolId::ike) {
-    if (sa.pending && sa.pending->kind == RequestKind::rekey_ike)
+    if (sa.peer_ike_rekey)  // the peer rekeys it a second time: one at a time
       return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
     auto chosen = select_proposal(sa.peer->ike_proposals, *offered, wire::ProtocolId::ike, hint);
     if (!chosen || chosen->spi.size() != 8) {
@@ -169,6 +212,12 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
     auto d = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id, ByteView(inner).first(*n), w.first_type());
     if (!d) return;
     send_response(sa, std::move(*d));
+    if (sa.pending && sa.pending->kind == RequestKind::rekey_ike) {
+      // 2.8.2: our own rekey is in flight; which new IKE SA survives is known once it ends.
+      sa.peer_ike_rekey = IkeRekeyRecord{Bytes(ni->data.begin(), ni->data.end()), nr, new_spi_i, new_spi_r,
+                                         *chosen, std::move(*keys)};
+      return;
+    }
     split_rekeyed_ike_sa(sa, new_spi_i, new_spi_r, false, *chosen, std::move(*keys));
     return;
   }
@@ -256,6 +305,13 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
 
   if (pc.kind == RequestKind::rekey_ike) {
     sa.state = IkeSaState::established;
+    std::optional<IkeRekeyRecord> theirs = std::move(sa.peer_ike_rekey);
+    sa.peer_ike_rekey.reset();
+    // 2.8.2: our rekey did not produce an SA, but we answered the peer's: that one takes
+    // over, and its initiator deletes the old IKE SA.
+    auto adopt_theirs = [&] {
+      split_rekeyed_ike_sa(sa, theirs->spi_i, theirs->spi_r, false, theirs->alg, std::move(theirs->keys));
+    };
     const wire::NotifyPayload* e = in.error_notify();
     auto sa_raw = in.find(PayloadType::sa);
     auto answer = sa_raw ? wire::parse_sa(sa_raw->body) : Result<wire::SaPayload>(make_error(Errc::bad_value, "sa", ""));
@@ -263,8 +319,15 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
     if (answer) chosen = check_chosen(sa.peer->ike_proposals, *answer, wire::ProtocolId::ike);
     auto nr = n_raw ? wire::parse_nonce(n_raw->body) : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
     if (e || !chosen || chosen->spi.size() != 8 || !ke || !nr || chosen->ke != &pc.kex->info()) {
-      request_done(sa);
-      if (e && e->type == NotifyType::temporary_failure) {
+      if (theirs) {
+        sa.out.reset();
+        ++sa.msg_id_out;
+        adopt_theirs();
+        if (e && e->type == NotifyType::temporary_failure) return;
+      } else {
+        request_done(sa);
+      }
+      if (!theirs && e && e->type == NotifyType::temporary_failure) {
         // 2.8.2 (simplified): retry after a random 1-5 s.
         Bytes r = random_bytes(1);
         sa.rekey_at = now + std::chrono::milliseconds(1000 + 16 * r[0]);
@@ -290,9 +353,21 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
     ++sa.msg_id_out;
     if (!keys) {
       emit(failure(sa, "create_child_sa", "ke", keys.error().message));
+      if (theirs) return adopt_theirs();
       return run_tasks(sa);
     }
+    if (theirs && first_pair_has_lowest(pc.nonce, nr->data, theirs->ni, theirs->nr)) {
+      // 2.8.1: our new IKE SA holds the lowest nonce: we close it; the peer's survives and
+      // the peer, its initiator, deletes the old one.
+      split_rekeyed_ike_sa(sa, theirs->spi_i, theirs->spi_r, false, theirs->alg, std::move(theirs->keys));
+      IkeSa& ours = add_redundant_ike_sa(*this, sa, pc.new_spi, new_spi_r, true, *chosen, std::move(*keys));
+      queue_task(ours, Task{RequestKind::delete_ike});
+      return;
+    }
     IkeSa& old = split_rekeyed_ike_sa(sa, pc.new_spi, new_spi_r, true, *chosen, std::move(*keys));
+    // 2.8.1: the peer's new IKE SA, if any, is redundant: the peer deletes it; we answer.
+    if (theirs)
+      add_redundant_ike_sa(*this, sa, theirs->spi_i, theirs->spi_r, false, theirs->alg, std::move(theirs->keys));
     queue_task(old, Task{RequestKind::delete_ike});
     return;
   }
@@ -366,6 +441,14 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
     return;
   }
   request_done(sa);
+}
+
+void Engine::Impl::adopt_peer_ike_rekey(IkeSa& sa) {
+  IkeRekeyRecord theirs = std::move(*sa.peer_ike_rekey);
+  sa.peer_ike_rekey.reset();
+  sa.pending.reset();  // our own rekey request is forgotten with the old IKE SA
+  IkeSa& old = split_rekeyed_ike_sa(sa, theirs.spi_i, theirs.spi_r, false, theirs.alg, std::move(theirs.keys));
+  remove_sa(old, "deleted by peer");
 }
 
 IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_t new_spi_r, bool we_initiated,

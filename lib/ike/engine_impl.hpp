@@ -178,6 +178,9 @@ struct Engine::Impl {
   // the old one moves to a new silent entry that only finishes the Delete.
   IkeSa& split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_t new_spi_r, bool we_initiated,
                               const Chosen& alg, IkeKeys keys);
+  // RFC 7296 2.8.2: the peer deleted the IKE SA that we were rekeying after answering its
+  // rekey of it: it finished without noticing ours; its new IKE SA takes over.
+  void adopt_peer_ike_rekey(IkeSa& sa);
 
   // --- informational.cpp
   void start_informational(IkeSa& sa, const Task& t);

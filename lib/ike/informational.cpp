@@ -106,6 +106,7 @@ void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
   if (!d) return;
   send_response(sa, std::move(*d));
   for (auto& e : downs) emit(std::move(e));
+  if (delete_ike && sa.peer_ike_rekey) return adopt_peer_ike_rekey(sa);
   if (delete_ike) remove_sa(sa, "deleted by peer");
 }
 

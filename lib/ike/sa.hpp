@@ -26,6 +26,16 @@ struct RekeyRecord {
   uint32_t new_spi_in = 0;
 };
 
+// The IKE SA the peer created by rekeying this one while our own rekey of it was in
+// flight (RFC 7296 2.8.1, 2.8.2): kept, not yet used, until our exchange completes and
+// the four nonces settle which new IKE SA survives.
+struct IkeRekeyRecord {
+  Bytes ni, nr;
+  uint64_t spi_i = 0, spi_r = 0;
+  Chosen alg;
+  IkeKeys keys;
+};
+
 struct ChildSa {
   std::string name;
   ChildConfig cfg;
@@ -125,6 +135,7 @@ struct IkeSa {
   bool have_last_response = false;
   std::optional<Reassembly> reassembly[2];  // [0] requests, [1] responses
   std::optional<PendingCreate> pending;
+  std::optional<IkeRekeyRecord> peer_ike_rekey;  // the peer rekeyed it while our rekey was in flight
 
   TimePoint created_at{}, established_at{}, last_received{};
   std::optional<TimePoint> rekey_at, expire_at, dpd_at, half_open_deadline, dead_until;

@@ -206,27 +206,175 @@ TEST_CASE("PFS group mismatch: INVALID_KE_PAYLOAD in CREATE_CHILD_SA, retried wi
   check_paired(p.left, p.right, lu[1].spi_in);
 }
 
-TEST_CASE("simultaneous IKE SA rekey: TEMPORARY_FAILURE both ways, then one rekey wins", "[engine][create_child_sa][collision]") {
-  for (uint64_t seed = 1; seed <= 10; ++seed) {
+namespace {
+// The cleartext IKE header of one datagram as it left a node (RFC 7296 3.1).
+struct Seen {
+  IpAddress from;
+  uint64_t spi_i = 0, spi_r = 0;
+  uint8_t exchange = 0;
+  bool initiator_flag = false, response = false;
+};
+
+std::vector<IkeSaKeys> ike_keys(Node* n) {
+  std::vector<IkeSaKeys> v;
+  for (auto& e : n->events)
+    if (auto* k = std::get_if<SaKeys>(&e))
+      if (auto* i = std::get_if<IkeSaKeys>(&k->keys)) v.push_back(*i);
+  return v;
+}
+
+bool has_request_and_response(const std::vector<Seen>& seen, uint64_t spi_i, uint64_t spi_r, uint8_t exchange,
+                              const IpAddress& from) {
+  bool req = false, resp = false;
+  for (const auto& s : seen) {
+    if (s.spi_i != spi_i || s.spi_r != spi_r || s.exchange != exchange) continue;
+    if (!s.response && s.from == from) req = true;
+    if (s.response && s.from != from) resp = true;
+  }
+  return req && resp;
+}
+}  // namespace
+
+//   Simultaneous IKE SA rekey (RFC 7296 2.8.1, 2.8.2), both ends notice it:
+//   A: HDR, SK {SA, Ni1, KEi1}  -->  <--  B: HDR, SK {SA, Ni2, KEi2}
+//   A: HDR, SK {SA, Nr2, KEr2}  -->  <--  B: HDR, SK {SA, Nr1, KEr1}
+//   Two new IKE SAs; the one with the lowest of Ni1, Nr1, Ni2, Nr2 is deleted by the end
+//   that created it, the other inherits the Child SAs, and its initiator deletes the old
+//   IKE SA.
+TEST_CASE("simultaneous IKE SA rekey: both exchanges complete, the lowest-nonce SA is deleted by its creator (RFC 7296 2.8.1)", "[engine][create_child_sa][collision]") {
+  int left_won = 0, right_won = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
     INFO("seed " << seed);
     Pair p = up_pair("aes256gcm16", seed);
+    std::vector<Seen> seen;
+    p.net.tap = [&](Bytes& d, const Transmit& t) {
+      if (d.size() >= 28)
+        seen.push_back(Seen{t.local.address, load_be64(d.data()), load_be64(d.data() + 8), d[18],
+                            (d[19] & 0x08) != 0, (d[19] & 0x20) != 0});
+      return true;
+    };
     p.initiate();
     REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+    auto before = p.left->all<IkeSaUp>()[0];
+    size_t l_keys = ike_keys(p.left).size(), r_keys = ike_keys(p.right).size();
+    uint32_t l_child = p.left->all<ChildSaUp>()[0].spi_in;
+    TimePoint t0 = p.net.now;
     REQUIRE(p.left->engine->rekey_ike(sa_of(p.left), p.net.now));
     REQUIRE(p.right->engine->rekey_ike(sa_of(p.right), p.net.now));
     REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaRekeyed>() >= 1 && p.right->count<IkeSaRekeyed>() >= 1; }, 60s));
+    // No TEMPORARY_FAILURE and retry after 1-5 s: both exchanges completed in round trips.
+    CHECK(p.net.now - t0 < 500ms);
     p.net.run_for(30s);
+
+    // Both exchanges created an IKE SA, on both ends (the same two).
+    auto lk = ike_keys(p.left), rk = ike_keys(p.right);
+    REQUIRE(lk.size() == l_keys + 2);
+    REQUIRE(rk.size() == r_keys + 2);
+    std::vector<std::pair<uint64_t, uint64_t>> lnew, rnew;
+    for (size_t i = l_keys; i < lk.size(); ++i) lnew.emplace_back(lk[i].spi_i, lk[i].spi_r);
+    for (size_t i = r_keys; i < rk.size(); ++i) rnew.emplace_back(rk[i].spi_i, rk[i].spi_r);
+    std::sort(lnew.begin(), lnew.end());
+    std::sort(rnew.begin(), rnew.end());
+    CHECK(lnew == rnew);
+
+    // One ike_sa_rekeyed per end, same SaId, the surviving SPIs.
+    auto lr = p.left->all<IkeSaRekeyed>(), rr = p.right->all<IkeSaRekeyed>();
+    REQUIRE(lr.size() == 1);
+    REQUIRE(rr.size() == 1);
+    CHECK(lr[0].sa == sa_of(p.left));
+    CHECK(rr[0].sa == sa_of(p.right));
+    CHECK(lr[0].old_spi_i == before.spi_i);
+    CHECK(lr[0].old_spi_r == before.spi_r);
+    CHECK(lr[0].new_spi_i == rr[0].new_spi_i);
+    CHECK(lr[0].new_spi_r == rr[0].new_spi_r);
     auto ls = p.left->engine->list_sas(), rs = p.right->engine->list_sas();
-    REQUIRE(ls.size() == 1);
+    REQUIRE(ls.size() == 1);  // the old IKE SA and the redundant new one are gone
     REQUIRE(rs.size() == 1);
-    CHECK(ls[0].spi_i == rs[0].spi_i);
-    CHECK(ls[0].spi_r == rs[0].spi_r);
-    CHECK(ls[0].children.size() == 1);
+    CHECK(ls[0].spi_i == lr[0].new_spi_i);
+    CHECK(ls[0].spi_r == lr[0].new_spi_r);
+    CHECK(rs[0].spi_i == lr[0].new_spi_i);
+    CHECK(rs[0].spi_r == lr[0].new_spi_r);
+    CHECK(ls[0].initiator != rs[0].initiator);
+    std::pair<uint64_t, uint64_t> survivor{lr[0].new_spi_i, lr[0].new_spi_r};
+    REQUIRE(std::find(lnew.begin(), lnew.end(), survivor) != lnew.end());
+    std::pair<uint64_t, uint64_t> redundant = lnew[0] == survivor ? lnew[1] : lnew[0];
+
+    // The redundant SA is deleted by its initiator (the end that is not the initiator of
+    // the survivor); the old IKE SA by the initiator of the survivor.
+    Node* creator_of_survivor = ls[0].initiator ? p.left : p.right;
+    Node* creator_of_redundant = ls[0].initiator ? p.right : p.left;
+    (creator_of_survivor == p.left ? left_won : right_won)++;
+    CHECK(has_request_and_response(seen, redundant.first, redundant.second, 37, creator_of_redundant->address));
+    CHECK_FALSE(has_request_and_response(seen, redundant.first, redundant.second, 37, creator_of_survivor->address));
+    for (const auto& s : seen)
+      if (s.spi_i == redundant.first && s.spi_r == redundant.second && s.exchange == 37 && !s.response)
+        CHECK(s.initiator_flag);
+    CHECK(has_request_and_response(seen, before.spi_i, before.spi_r, 37, creator_of_survivor->address));
+    CHECK_FALSE(has_request_and_response(seen, before.spi_i, before.spi_r, 37, creator_of_redundant->address));
+
+    // Child SAs survive on the new IKE SA.
+    CHECK(p.left->count<IkeSaDown>() == 0);
+    CHECK(p.right->count<IkeSaDown>() == 0);
+    CHECK(p.left->count<ChildSaDown>() == 0);
+    CHECK(p.right->count<ChildSaDown>() == 0);
+    REQUIRE(ls[0].children.size() == 1);
+    REQUIRE(rs[0].children.size() == 1);
+    CHECK(ls[0].children[0].spi_in == l_child);
+    CHECK(ls[0].children[0].spi_in == rs[0].children[0].spi_out);
     CHECK(p.left->count<Failure>() == 0);
     CHECK(p.right->count<Failure>() == 0);
-    // Still usable.
+    // The survivor works: DPD answered, then a Child SA rekey over it.
     REQUIRE(p.left->engine->send_dpd(sa_of(p.left), p.net.now));
     p.net.run_for(5s);
     CHECK(p.left->engine->stats().retransmissions == 0);
+    REQUIRE(p.right->engine->rekey_child(sa_of(p.right), rs[0].children[0].spi_in, p.net.now));
+    REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }, 60s));
+    CHECK(p.left->count<Failure>() == 0);
+    CHECK(p.right->count<Failure>() == 0);
+  }
+  // Either end's SA survives, depending on the nonces.
+  CHECK(left_won > 0);
+  CHECK(right_won > 0);
+}
+
+// RFC 7296 2.8.2 under loss: an end may finish its own rekey before it sees the peer's;
+// it answers the peer's with TEMPORARY_FAILURE and deletes the old IKE SA, and the peer,
+// which had answered the first end's rekey, keeps that SA. Either way one new IKE SA.
+TEST_CASE("simultaneous IKE SA rekey under 30% loss with duplication and reordering, 100 seeds", "[engine][create_child_sa][collision][loss]") {
+  for (uint64_t seed = 1; seed <= 100; ++seed) {
+    INFO("seed " << seed);
+    Pair p = up_pair("aes256gcm16", seed);
+    p.net.loss = 0.3;
+    p.net.duplicate = 0.1;
+    p.net.reorder = 0.5;
+    p.initiate();
+    REQUIRE(p.net.run_until([&] { return p.both_up(); }, 600s));
+    uint32_t l_child = p.left->all<ChildSaUp>()[0].spi_in;
+    REQUIRE(p.left->engine->rekey_ike(sa_of(p.left), p.net.now));
+    REQUIRE(p.right->engine->rekey_ike(sa_of(p.right), p.net.now));
+    REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaRekeyed>() >= 1 && p.right->count<IkeSaRekeyed>() >= 1; }, 600s));
+    p.net.run_for(120s);  // the Deletes of the old and the redundant IKE SA complete (or they expire)
+    auto lr = p.left->all<IkeSaRekeyed>(), rr = p.right->all<IkeSaRekeyed>();
+    REQUIRE(lr.size() == 1);
+    REQUIRE(rr.size() == 1);
+    CHECK(lr[0].new_spi_i == rr[0].new_spi_i);
+    CHECK(lr[0].new_spi_r == rr[0].new_spi_r);
+    auto ls = p.left->engine->list_sas(), rs = p.right->engine->list_sas();
+    REQUIRE(ls.size() == 1);
+    REQUIRE(rs.size() == 1);
+    CHECK(ls[0].spi_i == lr[0].new_spi_i);
+    CHECK(ls[0].spi_r == lr[0].new_spi_r);
+    CHECK(rs[0].spi_i == lr[0].new_spi_i);
+    CHECK(rs[0].spi_r == lr[0].new_spi_r);
+    REQUIRE(ls[0].children.size() == 1);
+    REQUIRE(rs[0].children.size() == 1);
+    CHECK(ls[0].children[0].spi_in == l_child);
+    CHECK(ls[0].children[0].spi_in == rs[0].children[0].spi_out);
+    CHECK(p.left->count<IkeSaDown>() == 0);
+    CHECK(p.right->count<IkeSaDown>() == 0);
+    CHECK(p.left->count<ChildSaDown>() == 0);
+    CHECK(p.right->count<ChildSaDown>() == 0);
+    CHECK(p.left->count<Failure>() == 0);
+    CHECK(p.right->count<Failure>() == 0);
   }
 }
