@@ -186,7 +186,7 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     if (k != "connections" && k != "natt_port" && k != "keylog" && k != "dataplane" &&
-        k != "retransmit_timeout" && k != "retransmit_tries")
+        k != "retransmit_timeout" && k != "retransmit_tries" && k != "cookie_threshold")
       return make_error(Errc::usage, path + ": " + k, "unknown field");
   }
   if (auto r = take(j, "natt_port", opts.natt_port, path + ": natt_port"); !r) return r;
@@ -194,6 +194,7 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
   if (auto r = take(j, "dataplane", opts.dataplane, path + ": dataplane"); !r) return r;
   if (auto r = take(j, "retransmit_timeout", opts.retransmit_timeout, path + ": retransmit_timeout"); !r) return r;
   if (auto r = take(j, "retransmit_tries", opts.retransmit_tries, path + ": retransmit_tries"); !r) return r;
+  if (auto r = take(j, "cookie_threshold", opts.cookie_threshold, path + ": cookie_threshold"); !r) return r;
   auto conns = j.find("connections");
   if (conns == j.end() || !conns->is_array() || conns->empty())
     return make_error(Errc::usage, path + ": connections", "expected a non-empty array of connections");
@@ -226,6 +227,7 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   if (!rt) return rt.error();
   s.config.retransmit_timeout = *rt;
   s.config.retransmit_tries = opts.retransmit_tries;
+  s.config.cookie_threshold = opts.cookie_threshold;
   s.config.emit_keys = !opts.keylog.empty();
   return s;
 }

@@ -44,6 +44,7 @@ struct IkeUpOptions {
   std::string dataplane = "auto";  // auto | none | tun | xfrm
   std::string retransmit_timeout = "4s";
   uint32_t retransmit_tries = 5;
+  size_t cookie_threshold = 10;  // half-open IKE SAs before COOKIEs (strongSwan's default)
 };
 
 struct IkeUpSetup {

@@ -3,6 +3,7 @@
 #include "cmd_handshake.hpp"
 
 #include "bench/handshake.hpp"
+#include "bench/handshake_udp_compare.hpp"
 #include "cli/report.hpp"
 
 #include <iostream>
@@ -47,9 +48,16 @@ CLI::App* add_handshake_command(CLI::App& app, HandshakeArgs& args) {
   cmd->add_option(
       "--peer", args.peer,
       "udp without --target: the responder to start, ikekit or strongswan (default ikekit)");
-  cmd->add_option(
+  auto* psk = cmd->add_option(
       "--psk-file", args.psk_file,
       "udp --target: file holding the responder's pre-shared key (as ike-up --psk-file)");
+  auto* compare = cmd->add_flag("--compare", args.compare,
+                                "udp: ike-up and strongSwan as responders alternately in one run, "
+                                "with ratios (ikekit vs strongswan)");
+  compare->excludes(cmd->get_option("--target"))->excludes(cmd->get_option("--peer"))->excludes(psk);
+  cmd->add_option("--rounds", args.rounds, "With --compare: rounds per peer (default 3)")
+      ->check(CLI::Range(1, 100))
+      ->needs(compare);
   return cmd;
 }
 
@@ -74,6 +82,29 @@ int run_handshake(const GlobalOptions& g, const HandshakeArgs& args,
   opts.psk_file = args.psk_file;
   if (auto ok = bench::check_handshake_options(opts); !ok)
     return cli::report_error(kTool, ok.error());
+
+  if (args.compare) {
+    if (opts.mode != "udp")
+      return cli::report_error(kTool, make_error(Errc::usage, "--compare", "needs --mode udp"));
+    json::Json results = json::Json::array();
+    bool failed = false;
+    {
+      Progress progress;
+      auto on_progress = [&](size_t completed, size_t nfailed) {
+        progress.update("handshake udp --compare: " + std::to_string(completed) + " done" +
+                        (nfailed ? ", " + std::to_string(nfailed) + " failed" : ""));
+      };
+      int rounds = args.rounds > 0 ? args.rounds : bench::kDefaultCompareRounds;
+      for (const auto& r : bench::run_handshake_udp_compare(opts, rounds, on_progress)) {
+        if (r.error) {
+          failed = true;
+          std::cerr << kTool << ": " << r.name << ": " << r.error->field << ": " << r.error->message << "\n";
+        }
+        results.push_back(bench::handshake_result_to_json(r));
+      }
+    }
+    return finish(g, baseline, std::move(results), failed);
+  }
 
   bench::HandshakeResult r;
   {

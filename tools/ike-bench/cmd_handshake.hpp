@@ -20,6 +20,8 @@ struct HandshakeArgs {
   std::string target;          // --target ADDR[:PORT] (udp)
   std::string peer = "ikekit"; // --peer ikekit|strongswan (udp)
   std::string psk_file;        // --psk-file FILE (udp --target: the responder's PSK)
+  bool compare = false;        // --compare (udp): ike-up and strongSwan alternately
+  int rounds = 0;              // --rounds N with --compare (0: the default)
 };
 CLI::App* add_handshake_command(CLI::App& app, HandshakeArgs& args);
 int run_handshake(const GlobalOptions& g, const HandshakeArgs& args,

@@ -35,5 +35,7 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--dataplane", o.dataplane, "auto, none, tun or xfrm");
   app.add_option("--retransmit-timeout", o.retransmit_timeout, "First retransmission timeout (default 4s)");
   app.add_option("--retransmit-tries", o.retransmit_tries, "Retransmissions before giving up (default 5)");
+  app.add_option("--cookie-threshold", o.cookie_threshold,
+                 "Half-open IKE SAs before answering IKE_SA_INIT with a COOKIE (default 10, RFC 7296 2.6)");
 }
 
