@@ -11,6 +11,7 @@
 #include "crypto/proposal_string.hpp"
 #include "esp/layout.hpp"
 #include "esp/sa.hpp"
+#include "json/payload_json.hpp"
 
 namespace ikekit::bench {
 
@@ -329,12 +330,7 @@ json::Json esp_result_to_json(const EspCaseResult& r) {
        num_or_null(raw_pps ? std::optional<double>(*raw_pps * size) : std::nullopt, 0)},
       {"spread_pct", num_or_null(spread_pct(r.raw_pps), 2)}};
   j["ratio"] = {{"vs_openssl_raw", num_or_null(median(r.ratios), 4)}};
-  if (r.error)
-    j["error"] = {{"code", errc_name(r.error->code)},
-                  {"field", r.error->field.empty() ? json::Json() : json::Json(r.error->field)},
-                  {"message", r.error->message}};
-  else
-    j["error"] = nullptr;
+  j["error"] = r.error ? json::error_to_json(*r.error) : json::Json();
   return j;
 }
 

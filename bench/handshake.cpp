@@ -5,6 +5,7 @@
 #include "base/ip_address.hpp"
 #include "bench/stats.hpp"
 #include "ike/config.hpp"
+#include "json/payload_json.hpp"
 
 #include <cmath>
 
@@ -119,13 +120,22 @@ json::Json handshake_result_to_json(const HandshakeResult& r) {
   if (r.extra.is_object())
     for (const auto& [k, v] : r.extra.items())
       j[k] = v;
-  if (r.error)
-    j["error"] = {{"code", errc_name(r.error->code)},
-                  {"field", r.error->field.empty() ? json::Json() : json::Json(r.error->field)},
-                  {"message", r.error->message}};
-  else
-    j["error"] = nullptr;
+  j["error"] = r.error ? json::error_to_json(*r.error) : json::Json();
   return j;
+}
+
+std::string_view handshake_auth_name(HandshakeAuth a) {
+  switch (a) {
+  case HandshakeAuth::psk:
+    return "psk";
+  case HandshakeAuth::ecdsa:
+    return "ecdsa";
+  case HandshakeAuth::rsa:
+    return "rsa";
+  case HandshakeAuth::ed25519:
+    return "ed25519";
+  }
+  return "psk";
 }
 
 } // namespace ikekit::bench

@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -55,6 +56,9 @@ struct HandshakeResult {
 };
 
 using HandshakeProgressFn = std::function<void(size_t completed, size_t failed)>;
+
+// "psk", "ecdsa", "rsa", "ed25519": the --auth value and the params.auth key.
+std::string_view handshake_auth_name(HandshakeAuth a);
 
 // Errc::usage naming the flag for bad values (proposal strings, counts, auth).
 Result<void> check_handshake_options(const HandshakeOptions& opts);

@@ -130,20 +130,6 @@ Result<SigCost> sig_cost(const ike::PeerConfig& p) {
   return c;
 }
 
-std::string auth_name(HandshakeAuth a) {
-  switch (a) {
-  case HandshakeAuth::psk:
-    return "psk";
-  case HandshakeAuth::ecdsa:
-    return "ecdsa";
-  case HandshakeAuth::rsa:
-    return "rsa";
-  case HandshakeAuth::ed25519:
-    return "ed25519";
-  }
-  return "psk";
-}
-
 struct InFlight {
   ike::SaId sa;
   TimePoint started;
@@ -168,7 +154,7 @@ HandshakeResult run_handshake_inproc(const HandshakeOptions& opts,
   const size_t concurrency = opts.concurrency ? opts.concurrency : 1;
   r.params = {{"ike_proposal", opts.ike_proposal},
               {"esp_proposal", opts.esp_proposal},
-              {"auth", auth_name(opts.auth)},
+              {"auth", std::string(handshake_auth_name(opts.auth))},
               {"concurrency", concurrency}};
   if (opts.count)
     r.params["count"] = opts.count;

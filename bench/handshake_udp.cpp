@@ -12,6 +12,7 @@
 // run with the error "interrupted"; one during setup aborts it, and once everything is
 // removed the signal takes its usual effect.
 #include "bench/handshake.hpp"
+#include "base/hex.hpp"
 #include "bench/handshake_udp_initiator.hpp"
 #include "bench/handshake_udp_netns.hpp"
 #include "bench/handshake_udp_responder.hpp"
@@ -143,34 +144,14 @@ std::string random_psk() {
   crypto::SystemRng rng;
   uint8_t b[16];
   rng.fill(MutBytes(b, sizeof b));
-  static const char* kHex = "0123456789abcdef";
-  std::string s;
-  for (uint8_t x : b) {
-    s += kHex[x >> 4];
-    s += kHex[x & 15];
-  }
-  return s;
-}
-
-const char* auth_name(HandshakeAuth a) {
-  switch (a) {
-  case HandshakeAuth::psk:
-    return "psk";
-  case HandshakeAuth::ecdsa:
-    return "ecdsa";
-  case HandshakeAuth::rsa:
-    return "rsa";
-  case HandshakeAuth::ed25519:
-    return "ed25519";
-  }
-  return "psk";
+  return to_hex(ByteView(b, sizeof b));
 }
 
 Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progress,
                  HandshakeResult& r) {
   if (opts.auth != HandshakeAuth::psk)
     return make_error(Errc::unsupported, "--auth",
-                      std::string("\"") + auth_name(opts.auth) +
+                      std::string("\"") + std::string(handshake_auth_name(opts.auth)) +
                           "\": --mode udp supports psk only so far");
   auto ike_p = ike::parse_ike_proposals(opts.ike_proposal);
   if (!ike_p) return make_error(Errc::usage, "--ike-proposal", ike_p.error().message);
@@ -320,7 +301,7 @@ HandshakeResult run_handshake_udp(const HandshakeOptions& opts,
               {"concurrency", concurrency},
               {"ike_proposal", opts.ike_proposal},
               {"esp_proposal", opts.esp_proposal},
-              {"auth", auth_name(opts.auth)}};
+              {"auth", std::string(handshake_auth_name(opts.auth))}};
   if (opts.target.empty())
     r.params["peer"] = opts.peer;
   else

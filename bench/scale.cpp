@@ -5,6 +5,7 @@
 #include "base/rng.hpp"
 #include "bench/engine_pair.hpp"
 #include "crypto/system_rng.hpp"
+#include "json/payload_json.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -123,13 +124,8 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
                  {"shards", opts.shards},
                  {"ike_proposal", opts.ike_proposal},
                  {"esp_proposal", opts.esp_proposal}};
-  auto error_json = [](const Error& e) -> json::Json {
-    return {{"code", errc_name(e.code)},
-            {"field", e.field.empty() ? json::Json() : json::Json(e.field)},
-            {"message", e.message}};
-  };
   auto fail = [&](Error e) {
-    j["error"] = error_json(e);
+    j["error"] = json::error_to_json(e);
     out.error = std::move(e);
     return out;
   };
@@ -273,7 +269,7 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
   j["ratio"] = {{"vs_target_4kib", per_pair && *per_pair > 0
                                        ? num(double(kTargetBytes) / *per_pair, 1e4)
                                        : json::Json()}};
-  j["error"] = out.error ? error_json(*out.error) : json::Json();
+  j["error"] = out.error ? json::error_to_json(*out.error) : json::Json();
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "bench/tunnel_netns.hpp"
 #include "bench/tunnel_parse.hpp"
 #include "bench/tunnel_proc.hpp"
+#include "json/payload_json.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -190,12 +191,6 @@ void add_ratios(TunnelResult& first, const std::vector<TunnelResult>& all) {
   }
 }
 
-json::Json error_json(const Error& e) {
-  return {{"code", std::string(errc_name(e.code))},
-          {"field", e.field.empty() ? json::Json() : json::Json(e.field)},
-          {"message", e.message}};
-}
-
 json::Json opt_json(const std::optional<std::string>& s) {
   return s ? json::Json(*s) : json::Json();
 }
@@ -332,7 +327,7 @@ json::Json tunnel_result_to_json(const TunnelResult& r, const TunnelOptions& o) 
       ratio[k] = v;
     j["ratio"] = std::move(ratio);
   }
-  j["error"] = r.error ? error_json(*r.error) : json::Json();
+  j["error"] = r.error ? json::error_to_json(*r.error) : json::Json();
   return j;
 }
 
