@@ -102,7 +102,7 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
   ChildSa c;
   c.name = cfg.name;
   c.cfg = cfg;
-  c.spi_in = new_child_spi();
+  c.spi_in = new_child_spi(sa);
   c.spi_out = load_be32(chosen->spi.data());
   c.alg = *chosen;
   c.mode = (in.notify(NotifyType::use_transport_mode) && cfg.mode == ChildMode::transport)

@@ -78,6 +78,7 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
   x.expire_at = e.now + e.retransmit_span();
   e.emit_ike_keys(x);  // so that a key log decrypts its Delete
   e.sas.emplace(x.id, std::move(r));
+  e.index_sa(x);
   return x;
 }
 
@@ -134,7 +135,7 @@ void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
       if (!kex) return;
       pc.kex = std::move(*kex);
     }
-    pc.spi_in = new_child_spi();
+    pc.spi_in = new_child_spi(sa);
     write_child_request(w, pc.cfg, pc.spi_in, pc.ts_i, pc.ts_r, pc.kex ? &*pc.kex : nullptr, pc.nonce, storage);
   }
   auto n = w.finish();
@@ -505,6 +506,8 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   emit(ev);
   emit_ike_keys(sa);
   sas.emplace(o.id, std::move(old));
+  index_sa(o);  // the old SPIs now lead to the silent entry,
+  index_sa(sa);  // the new ones to the SA
   run_tasks(sa);
   return o;
 }

@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,14 @@ struct Engine::Impl {
   std::deque<OutDatagram> tx;
   std::map<SaId, std::unique_ptr<IkeSa>> sas;
   SaId next_sa_id = 1;
+  // Lookup indexes over `sas` (O(1) per datagram instead of a scan of every SA). Each
+  // entry is a hint, checked against the SA on use, so a stale one (the SA is gone or
+  // its SPIs moved on in a rekey) is harmless; index_sa() is called wherever an SA's
+  // local SPI is set, and find_sa() still falls back to a scan on a miss.
+  std::unordered_map<uint64_t, SaId> sa_by_local_spi;
+  std::unordered_map<uint64_t, SaId> half_open_by_spi_i;  // responder SAs by the peer's SPIi
+  std::unordered_map<uint32_t, SaId> sa_by_child_spi;     // inbound Child SPIs handed out
+  size_t index_sweep_at = 1024;  // sweep_indexes() drops stale hints past twice this
   Bytes cookie_secret;
   Bytes rx;      // the received message, decrypted in place
   Bytes joined;  // reassembled fragments
@@ -71,6 +80,8 @@ struct Engine::Impl {
   void timeout();
   std::optional<TimePoint> next_deadline() const;
   IkeSa* find_sa(uint64_t local_spi);
+  void index_sa(const IkeSa& sa);
+  void sweep_indexes();
   IkeSa* find_half_open(uint64_t spi_i, const Endpoint& remote);
   IkeSa& new_sa(std::shared_ptr<const PeerConfig> peer, bool initiator);
   void drop(DropReason r, std::string detail = {});
@@ -83,7 +94,7 @@ struct Engine::Impl {
   void dispatch(IkeSa& sa, Inbound& in);
   void schedule_timers(IkeSa& sa);
   uint64_t new_ike_spi();
-  uint32_t new_child_spi();
+  uint32_t new_child_spi(const IkeSa& sa);
   Bytes random_bytes(size_t n);
   std::shared_ptr<const PeerConfig> find_peer(std::string_view name) const;
   // Adds or replaces (by name) a connection in `peers` and `config.peers`.

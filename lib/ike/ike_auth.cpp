@@ -86,7 +86,7 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
   w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
   if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
   if (!peer.child.esp_proposals.empty()) {
-    sa.first_child_spi = new_child_spi();
+    sa.first_child_spi = new_child_spi(sa);
     sa.first_ts_i = default_ts(peer.child.local_ts, sa.local.address);
     sa.first_ts_r = default_ts(peer.child.remote_ts, sa.remote.address);
     write_child_request(w, peer.child, sa.first_child_spi, sa.first_ts_i, sa.first_ts_r, nullptr, {}, storage);
