@@ -258,7 +258,8 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
     p->destroy_responder();
   const size_t heap4 = heap_bytes();
   auto per_sa = [&](size_t hi, size_t lo) -> json::Json {
-    if (!ok) return nullptr;
+    // A replaced allocator (ASan's) does not keep mallinfo2: unknown, not 0.
+    if (!ok || heap0 == 0 || hi <= lo) return nullptr;
     return num((double(hi) - double(lo)) / double(ok), 1);
   };
   j["memory"] = {{"heap_per_sa_pair_bytes", per_sa(heap1, heap0)},
