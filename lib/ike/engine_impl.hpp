@@ -63,10 +63,10 @@ struct Engine::Impl {
   std::deque<OutDatagram> tx;
   std::map<SaId, std::unique_ptr<IkeSa>> sas;
   SaId next_sa_id = 1;
-  // Lookup indexes over `sas` (O(1) per datagram instead of a scan of every SA). Each
-  // entry is a hint, checked against the SA on use, so a stale one (the SA is gone or
-  // its SPIs moved on in a rekey) is harmless; index_sa() is called wherever an SA's
-  // local SPI is set, and find_sa() still falls back to a scan on a miss.
+  // Lookup indexes over `sas` (sa_lookup.cpp): O(1) per datagram instead of a scan of
+  // every SA. Each entry is a hint checked against the SA on use, so a stale one (the SA
+  // is gone or its SPIs moved on in a rekey) is harmless. index_sa() must be called
+  // wherever an SA's local SPI or role is set: find_sa() does not scan on a miss.
   std::unordered_map<uint64_t, SaId> sa_by_local_spi;
   std::unordered_map<uint64_t, SaId> half_open_by_spi_i;  // responder SAs by the peer's SPIi
   std::unordered_map<uint32_t, SaId> sa_by_child_spi;     // inbound Child SPIs handed out

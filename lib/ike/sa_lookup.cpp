@@ -1,0 +1,99 @@
+// IKE SA and Child SA lookup (RFC 7296 2.6: "the recipient's SPI" identifies the SA):
+// SPIs handed out unique, and the hash indexes that find an SA in O(1) per datagram.
+// Each index entry is a hint checked against the SA on use, so an entry left behind when
+// an SA goes away or its SPIs move on in a rekey is harmless; sweep_indexes() drops such
+// entries once the indexes have doubled.
+#include <algorithm>
+
+#include "ike/engine_impl.hpp"
+
+namespace ikekit::ike {
+
+// Unique against the index of local SPIs (every SPI handed out is indexed right after;
+// with 64 random bits anything else would be a 2^-64 event).
+uint64_t Engine::Impl::new_ike_spi() {
+  for (;;) {
+    uint8_t b[8];
+    rng.fill(b);
+    uint64_t v = load_be64(b);
+    if (v == 0) continue;
+    auto it = sa_by_local_spi.find(v);
+    if (it == sa_by_local_spi.end()) return v;
+    auto s = sas.find(it->second);
+    if (s == sas.end() || s->second->local_spi() != v) {
+      sa_by_local_spi.erase(it);  // stale: free again
+      return v;
+    }
+  }
+}
+
+// 32 random bits collide often enough at scale to check: an SPI is taken while the SA
+// it was handed to holds a Child SA (or its first Child SA request) with it.
+uint32_t Engine::Impl::new_child_spi(const IkeSa& owner) {
+  for (;;) {
+    uint8_t b[4];
+    rng.fill(b);
+    uint32_t v = load_be32(b);
+    if (v < 256) continue;  // RFC 4303 2.1: 1-255 are reserved
+    auto it = sa_by_child_spi.find(v);
+    if (it != sa_by_child_spi.end()) {
+      auto s = sas.find(it->second);
+      if (s != sas.end() && (s->second->find_child(v) || s->second->first_child_spi == v)) continue;
+    }
+    sa_by_child_spi[v] = owner.id;
+    sweep_indexes();
+    return v;
+  }
+}
+
+void Engine::Impl::index_sa(const IkeSa& sa) {
+  if (uint64_t spi = sa.local_spi()) sa_by_local_spi[spi] = sa.id;
+  if (!sa.initiator && sa.spi_i) half_open_by_spi_i[sa.spi_i] = sa.id;
+  sweep_indexes();
+}
+
+// Hints of SAs that are gone (or whose SPIs moved on) are dropped once the indexes have
+// doubled since the last sweep: O(1) amortized per insert, and the indexes stay
+// proportional to the live SAs and Child SAs however long the engine runs.
+void Engine::Impl::sweep_indexes() {
+  auto total = [&] { return sa_by_local_spi.size() + half_open_by_spi_i.size() + sa_by_child_spi.size(); };
+  if (total() < 2 * index_sweep_at) return;
+  auto live = [&](SaId id) -> IkeSa* {
+    auto s = sas.find(id);
+    return s == sas.end() ? nullptr : s->second.get();
+  };
+  std::erase_if(sa_by_local_spi, [&](const auto& kv) {
+    IkeSa* sa = live(kv.second);
+    return !sa || sa->local_spi() != kv.first;
+  });
+  std::erase_if(half_open_by_spi_i, [&](const auto& kv) {
+    IkeSa* sa = live(kv.second);
+    return !sa || sa->initiator || sa->spi_i != kv.first;
+  });
+  std::erase_if(sa_by_child_spi, [&](const auto& kv) {
+    IkeSa* sa = live(kv.second);
+    return !sa || !(sa->find_child(kv.first) || sa->first_child_spi == kv.first);
+  });
+  index_sweep_at = std::max<size_t>(1024, total());
+}
+
+IkeSa* Engine::Impl::find_sa(uint64_t local_spi) {
+  if (auto it = sa_by_local_spi.find(local_spi); it != sa_by_local_spi.end()) {
+    auto s = sas.find(it->second);
+    if (s != sas.end() && s->second->local_spi() == local_spi) return s->second.get();
+    sa_by_local_spi.erase(it);
+  }
+  return nullptr;
+}
+
+IkeSa* Engine::Impl::find_half_open(uint64_t spi_i, const Endpoint& remote) {
+  auto it = half_open_by_spi_i.find(spi_i);
+  if (it == half_open_by_spi_i.end()) return nullptr;
+  auto s = sas.find(it->second);
+  if (s != sas.end() && !s->second->initiator && s->second->spi_i == spi_i &&
+      s->second->remote.address == remote.address)
+    return s->second.get();
+  return nullptr;
+}
+
+}  // namespace ikekit::ike
