@@ -86,6 +86,21 @@ std::string resolve(const std::string& name) {
   return find_program(name).value_or(name);
 }
 
+// Starts argv (argv[0] looked up on PATH) with the caller's file actions, which it then
+// destroys; the child's signal mask and dispositions come from SpawnAttr.
+Result<pid_t> spawn_with(posix_spawn_file_actions_t& fa, const std::vector<std::string>& argv,
+                         const Env& env) {
+  SpawnAttr attr;
+  std::vector<std::string> args = argv;
+  args[0] = resolve(args[0]);
+  SpawnArgs sa = make_spawn_args(args, env);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, sa.argv[0], &fa, &attr.attr, sa.argv.data(), sa.envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return make_error(Errc::io, argv[0], "cannot start " + args[0] + ": " + std::strerror(rc));
+  return pid;
+}
+
 void kill_and_reap(pid_t pid, std::chrono::milliseconds grace, std::optional<int>& code) {
   if (pid <= 0) return;
   int status = 0;
@@ -171,20 +186,15 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
   posix_spawn_file_actions_adddup2(&fa, in_pipe[0], 0);
   posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-  SpawnAttr attr;
-  std::vector<std::string> args = argv;
-  args[0] = resolve(args[0]);
-  SpawnArgs sa = make_spawn_args(args, env);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, sa.argv[0], &fa, &attr.attr, sa.argv.data(), sa.envp.data());
-  posix_spawn_file_actions_destroy(&fa);
+  auto spawned = spawn_with(fa, argv, env);
   close(in_pipe[0]);
   close(out_pipe[1]);
   close(err_pipe[1]);
-  if (rc != 0) {
+  if (!spawned) {
     close(in_pipe[1]), close(out_pipe[0]), close(err_pipe[0]);
-    return make_error(Errc::io, argv[0], "cannot start " + args[0] + ": " + std::strerror(rc));
+    return spawned.error();
   }
+  pid_t pid = *spawned;
   // Small inputs (keys) fit the pipe buffer: write them all, then EOF.
   if (!input.empty()) {
     ssize_t w = write(in_pipe[1], input.data(), input.size());
@@ -230,7 +240,7 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
     waitpid(pid, &status, 0);
     if (interrupted) return interrupted_error();
     return make_error(Errc::timeout, argv[0],
-                      args[0] + " did not finish within " + std::to_string(timeout.count()) +
+                      resolve(argv[0]) + " did not finish within " + std::to_string(timeout.count()) +
                           " ms");
   }
   int status = 0;
@@ -283,17 +293,10 @@ Result<Child> Child::spawn(const std::vector<std::string>& argv, const std::stri
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  SpawnAttr attr;
-  std::vector<std::string> args = argv;
-  args[0] = resolve(args[0]);
-  SpawnArgs sa = make_spawn_args(args, env);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, sa.argv[0], &fa, &attr.attr, sa.argv.data(), sa.envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0)
-    return make_error(Errc::io, argv[0], "cannot start " + args[0] + ": " + std::strerror(rc));
+  auto spawned = spawn_with(fa, argv, env);
+  if (!spawned) return spawned.error();
   Child c;
-  c.pid_ = pid;
+  c.pid_ = *spawned;
   c.name_ = argv.size() > 4 && argv[0] == "ip" ? argv[4] : argv[0]; // ip netns exec NS CMD
   return c;
 }

@@ -61,6 +61,12 @@ CLI::App* add_handshake_command(CLI::App& app, HandshakeArgs& args) {
   return cmd;
 }
 
+namespace {
+void print_result_error(const bench::HandshakeResult& r) {
+  std::cerr << kTool << ": " << r.name << ": " << r.error->field << ": " << r.error->message << "\n";
+}
+}  // namespace
+
 int run_handshake(const GlobalOptions& g, const HandshakeArgs& args,
                   const std::optional<json::Json>& baseline) {
   bench::HandshakeOptions opts;
@@ -98,7 +104,7 @@ int run_handshake(const GlobalOptions& g, const HandshakeArgs& args,
       for (const auto& r : bench::run_handshake_udp_compare(opts, rounds, on_progress)) {
         if (r.error) {
           failed = true;
-          std::cerr << kTool << ": " << r.name << ": " << r.error->field << ": " << r.error->message << "\n";
+          print_result_error(r);
         }
         results.push_back(bench::handshake_result_to_json(r));
       }
@@ -123,9 +129,7 @@ int run_handshake(const GlobalOptions& g, const HandshakeArgs& args,
        r.error->code == Errc::usage))
     return cli::report_error(
         kTool, *r.error, r.error->code == Errc::usage ? cli::kExitUsage : cli::kExitEnvironment);
-  if (r.error)
-    std::cerr << kTool << ": " << r.name << ": " << r.error->field << ": " << r.error->message
-              << "\n";
+  if (r.error) print_result_error(r);
   json::Json results = json::Json::array();
   results.push_back(bench::handshake_result_to_json(r));
   return finish(g, baseline, std::move(results), r.error.has_value());
