@@ -15,7 +15,7 @@
 #include "base/bytes.hpp"
 #include "decode/decoder.hpp"
 #include "decode/key_file.hpp"
-#include "json/decode_output.hpp"
+#include "decode/json_output.hpp"
 
 using namespace ikekit;
 
@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   decode::Decoder decoder(keys, {});
   std::ostringstream sink_text;
   json::JsonOutput out(sink_text, false);
-  json::DecodeJsonSink sink(out);
+  decode::DecodeJsonSink sink(out);
   int linktype = kLinkTypes[data[0] % std::size(kLinkTypes)];
   ByteView rest(data + 1, size - 1);
   for (uint64_t number = 1; rest.size() >= 2; ++number) {
@@ -50,6 +50,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     decoder.feed(frame, sink);
     rest = rest.subspan(len);
   }
-  (void)json::summary_to_json(decoder.summary());
+  (void)decode::summary_to_json(decoder.summary());
   return 0;
 }

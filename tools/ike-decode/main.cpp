@@ -4,8 +4,8 @@
 #include "cli/app.hpp"
 #include "cli/report.hpp"
 #include "decode/session.hpp"
-#include "json/decode_header.hpp"
-#include "json/decode_output.hpp"
+#include "decode/json_header.hpp"
+#include "decode/json_output.hpp"
 
 using namespace ikekit;
 
@@ -42,12 +42,12 @@ int main(int argc, char** argv) {
       std::cerr << kTool << ": --keys " << f.path << ": holds no keys\n";
 
   json::JsonOutput out(std::cout, opt.common.pretty);
-  out.write(json::decode_header_json(cli::version_line(kTool), opt.session.capture,
+  out.write(decode::decode_header_json(cli::version_line(kTool), opt.session.capture,
                                      (*session)->key_files()));
-  json::DecodeJsonSink sink(out);
+  decode::DecodeJsonSink sink(out);
   auto run = (*session)->run(sink);
   const decode::Summary& summary = (*session)->summary();
-  out.write(json::summary_to_json(summary));
+  out.write(decode::summary_to_json(summary));
   if (!run) return cli::report_error(kTool, run.error(), cli::kExitFailure);
 
   if (!opt.emit_wireshark.empty()) {

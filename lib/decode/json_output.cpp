@@ -1,9 +1,9 @@
-#include "json/decode_output.hpp"
+#include "decode/json_output.hpp"
 
 #include "base/hex.hpp"
 #include "json/payload_json.hpp"
 
-namespace ikekit::json {
+namespace ikekit::decode {
 
 namespace {
 
@@ -12,16 +12,16 @@ using decode::PacketMeta;
 Json meta_json(const char* type, const PacketMeta& m) {
   return {{"type", type},
           {"frame", m.frame},
-          {"time", rfc3339_utc(m.ts_sec, m.ts_usec)},
+          {"time", json::rfc3339_utc(m.ts_sec, m.ts_usec)},
           {"src", m.src.to_string()},
           {"dst", m.dst.to_string()}};
 }
 
-Json problem_json(const std::optional<Error>& e) { return e ? error_to_json(*e) : Json(); }
+Json problem_json(const std::optional<Error>& e) { return e ? json::error_to_json(*e) : Json(); }
 
 Json payloads_json(const std::vector<wire::RawPayload>& payloads) {
   Json out = Json::array();
-  for (const auto& p : payloads) out.push_back(payload_to_json(p));
+  for (const auto& p : payloads) out.push_back(json::payload_to_json(p));
   return out;
 }
 
@@ -35,7 +35,7 @@ void add_encrypted(Json& payload, const decode::EncryptedInfo& info) {
     payload["payloads"] = payloads_json(*info.inner);
   } else if (info.inner_error) {
     payload["payloads"] = nullptr;
-    payload["problem"] = error_to_json(*info.inner_error);
+    payload["problem"] = json::error_to_json(*info.inner_error);
   } else {
     payload["payloads"] = nullptr;
   }
@@ -66,7 +66,7 @@ Json ike_record_to_json(const decode::IkeRecord& r) {
   j["spi_i"] = to_hex_u64(h.spi_i);
   j["spi_r"] = to_hex_u64(h.spi_r);
   j["exchange_type"] = uint8_t(h.exchange_type);
-  j["exchange"] = name_or_null(wire::exchange_type_name(h.exchange_type));
+  j["exchange"] = json::name_or_null(wire::exchange_type_name(h.exchange_type));
   j["initiator"] = h.initiator();
   j["response"] = h.response();
   j["message_id"] = h.message_id;
@@ -109,7 +109,7 @@ Json malformed_record_to_json(const decode::MalformedRecord& r) {
     j["dst"] = nullptr;
   }
   j["kind"] = r.kind;
-  j["error"] = error_to_json(r.error);
+  j["error"] = json::error_to_json(r.error);
   return j;
 }
 
@@ -126,4 +126,4 @@ Json summary_to_json(const decode::Summary& s) {
           {"other", s.other}};
 }
 
-}  // namespace ikekit::json
+}  // namespace ikekit::decode

@@ -5,7 +5,10 @@
 #include "decode/records.hpp"
 #include "json/output.hpp"
 
-namespace ikekit::json {
+namespace ikekit::decode {
+
+using json::Json;
+using json::JsonOutput;
 
 Json ike_record_to_json(const decode::IkeRecord& r);
 Json esp_record_to_json(const decode::EspRecord& r);
@@ -28,4 +31,4 @@ class DecodeJsonSink final : public decode::RecordSink {
   JsonOutput& out_;
 };
 
-}  // namespace ikekit::json
+}  // namespace ikekit::decode

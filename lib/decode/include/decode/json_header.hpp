@@ -6,9 +6,12 @@
 #include "decode/session.hpp"
 #include "json/output.hpp"
 
-namespace ikekit::json {
+namespace ikekit::decode {
+
+using json::Json;
+using json::JsonOutput;
 
 Json decode_header_json(const std::string& version, const std::string& capture,
                         const std::vector<decode::KeyFileInfo>& key_files);
 
-}  // namespace ikekit::json
+}  // namespace ikekit::decode

@@ -1,6 +1,6 @@
-#include "json/decode_header.hpp"
+#include "decode/json_header.hpp"
 
-namespace ikekit::json {
+namespace ikekit::decode {
 
 Json decode_header_json(const std::string& version, const std::string& capture,
                         const std::vector<decode::KeyFileInfo>& key_files) {
@@ -11,11 +11,11 @@ Json decode_header_json(const std::string& version, const std::string& capture,
                      {"ike_sas", f.ike_sas},
                      {"child_sas", f.child_sas}});
   return {{"type", "header"},
-          {"schema", std::string(kSchemaDecode)},
+          {"schema", std::string(json::kSchemaDecode)},
           {"tool", "ike-decode"},
           {"version", version},
           {"capture", capture},
           {"key_files", std::move(files)}};
 }
 
-}  // namespace ikekit::json
+}  // namespace ikekit::decode
