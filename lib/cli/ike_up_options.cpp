@@ -1,12 +1,12 @@
 #include "cli/ike_up_options.hpp"
 
-#include <fstream>
-#include <iterator>
-#include <nlohmann/json.hpp>
-
 #include "cli/app.hpp"
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 
 namespace ikekit::cli {
 
@@ -18,11 +18,12 @@ Error bad(std::string field, const std::string& value, const std::string& expect
 
 // "--local" for the flag form, "connections[1].local" for a config file.
 struct Namer {
-  std::string prefix;  // "" (flags) or "connections[i]."
+  std::string prefix; // "" (flags) or "connections[i]."
   std::string operator()(const char* flag) const {
     if (prefix.empty()) return std::string("--") + flag;
     std::string f = flag;
-    for (auto& c : f) if (c == '-') c = '_';
+    for (auto& c : f)
+      if (c == '-') c = '_';
     return prefix + f;
   }
 };
@@ -65,30 +66,36 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   if (!c.psk_file.empty()) {
     auto text = read_file(c.psk_file, n("psk-file"));
     if (!text) return text.error();
-    while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
-    if (text->empty()) return make_error(Errc::usage, n("psk-file"), "\"" + c.psk_file + "\" is empty");
+    while (!text->empty() && (text->back() == '\n' || text->back() == '\r'))
+      text->pop_back();
+    if (text->empty())
+      return make_error(Errc::usage, n("psk-file"), "\"" + c.psk_file + "\" is empty");
     p.psk = SecretBytes(as_bytes(*text));
     secure_zero(text->data(), text->size());
     p.local_auth = p.remote_auth = ike::AuthMethodKind::psk;
   } else if (!c.cert.empty()) {
     if (c.key.empty()) return make_error(Errc::usage, n("key"), "--cert needs its private key");
-    if (c.ca.empty()) return make_error(Errc::usage, n("ca"), "--cert needs at least one CA to verify the peer");
+    if (c.ca.empty())
+      return make_error(Errc::usage, n("ca"), "--cert needs at least one CA to verify the peer");
     auto certs = crypto::Certificate::load_file(c.cert);
     if (!certs) return make_error(Errc::usage, n("cert"), c.cert + ": " + certs.error().message);
     auto key = crypto::PrivateKey::load_pem_file(c.key);
     if (!key) return make_error(Errc::usage, n("key"), c.key + ": " + key.error().message);
     auto pub = certs->front().public_key();
     if (!pub || !key->matches(*pub))
-      return make_error(Errc::usage, n("key"), c.key + ": does not match the certificate " + c.cert);
+      return make_error(Errc::usage, n("key"),
+                        c.key + ": does not match the certificate " + c.cert);
     auto store = std::make_shared<crypto::CertStore>();
     for (const auto& ca : c.ca)
-      if (auto r = store->add_file(ca); !r) return make_error(Errc::usage, n("ca"), ca + ": " + r.error().message);
+      if (auto r = store->add_file(ca); !r)
+        return make_error(Errc::usage, n("ca"), ca + ": " + r.error().message);
     p.local_certs = std::move(*certs);
     p.private_key = std::make_shared<crypto::PrivateKey>(std::move(*key));
     p.cas = std::move(store);
     p.local_auth = p.remote_auth = ike::AuthMethodKind::pubkey;
   } else {
-    return make_error(Errc::usage, n("psk-file"), "no authentication: give --psk-file, or --cert with --key and --ca");
+    return make_error(Errc::usage, n("psk-file"),
+                      "no authentication: give --psk-file, or --cert with --key and --ca");
   }
 
   // IDs: the local address by default (strongSwan does the same), or the cert's subject.
@@ -117,9 +124,12 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     if (!ts) return bad(n("remote-ts"), t, ts.error().message);
     p.child.remote_ts.push_back(*ts);
   }
-  if (c.mode == "tunnel") p.child.mode = ike::ChildMode::tunnel;
-  else if (c.mode == "transport") p.child.mode = ike::ChildMode::transport;
-  else return bad(n("mode"), c.mode, "expected tunnel or transport");
+  if (c.mode == "tunnel")
+    p.child.mode = ike::ChildMode::tunnel;
+  else if (c.mode == "transport")
+    p.child.mode = ike::ChildMode::transport;
+  else
+    return bad(n("mode"), c.mode, "expected tunnel or transport");
 
   auto rekey = parse_duration(c.rekey_time, n("rekey-time"));
   if (!rekey) return rekey.error();
@@ -131,9 +141,12 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   auto dpd = parse_duration(c.dpd_delay, n("dpd-delay"));
   if (!dpd) return dpd.error();
   p.dpd_delay = *dpd;
-  if (c.dpd_action == "clear") p.dpd_action = ike::DpdAction::clear;
-  else if (c.dpd_action == "restart") p.dpd_action = ike::DpdAction::restart;
-  else return bad(n("dpd-action"), c.dpd_action, "expected clear or restart");
+  if (c.dpd_action == "clear")
+    p.dpd_action = ike::DpdAction::clear;
+  else if (c.dpd_action == "restart")
+    p.dpd_action = ike::DpdAction::restart;
+  else
+    return bad(n("dpd-action"), c.dpd_action, "expected clear or restart");
   p.force_encap = c.force_encap;
   p.fragmentation = c.fragmentation;
   p.prefer_rsa_pss = c.rsa_pss;
@@ -143,7 +156,7 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
 template <typename T>
 Result<void> take(const nlohmann::json& obj, const char* key, T& out, const std::string& field) {
   auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return {};  // null: not set, the default applies
+  if (it == obj.end() || it->is_null()) return {}; // null: not set, the default applies
   try {
     out = it->get<T>();
   } catch (const nlohmann::json::exception&) {
@@ -152,30 +165,50 @@ Result<void> take(const nlohmann::json& obj, const char* key, T& out, const std:
   return {};
 }
 
-Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c, const std::string& prefix) {
-  static const char* kKnown[] = {"name", "role", "local", "remote", "port", "psk_file", "cert", "key", "ca",
-                                 "local_id", "remote_id", "ike_proposal", "esp_proposal", "local_ts",
-                                 "remote_ts", "mode", "rekey_time", "ike_rekey_time", "dpd_delay",
-                                 "dpd_action", "force_encap", "fragmentation", "rsa_pss"};
+Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
+                             const std::string& prefix) {
+  static const char* kKnown[] = {
+      "name",         "role",       "local",       "remote",        "port",       "psk_file",
+      "cert",         "key",        "ca",          "local_id",      "remote_id",  "ike_proposal",
+      "esp_proposal", "local_ts",   "remote_ts",   "mode",          "rekey_time", "ike_rekey_time",
+      "dpd_delay",    "dpd_action", "force_encap", "fragmentation", "rsa_pss"};
   if (!j.is_object()) return make_error(Errc::usage, prefix, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
-    for (const char* k : kKnown) known = known || it.key() == k;
+    for (const char* k : kKnown)
+      known = known || it.key() == k;
     if (!known) return make_error(Errc::usage, prefix + "." + it.key(), "unknown field");
   }
-#define IKEKIT_TAKE(k) \
-  if (auto r = take(j, #k, c.k, prefix + "." #k); !r) return r;
-  IKEKIT_TAKE(name) IKEKIT_TAKE(role) IKEKIT_TAKE(local) IKEKIT_TAKE(remote) IKEKIT_TAKE(port)
-  IKEKIT_TAKE(psk_file) IKEKIT_TAKE(cert) IKEKIT_TAKE(key) IKEKIT_TAKE(ca) IKEKIT_TAKE(local_id)
-  IKEKIT_TAKE(remote_id) IKEKIT_TAKE(ike_proposal) IKEKIT_TAKE(esp_proposal) IKEKIT_TAKE(local_ts)
-  IKEKIT_TAKE(remote_ts) IKEKIT_TAKE(mode) IKEKIT_TAKE(rekey_time) IKEKIT_TAKE(ike_rekey_time)
-  IKEKIT_TAKE(dpd_delay) IKEKIT_TAKE(dpd_action) IKEKIT_TAKE(force_encap) IKEKIT_TAKE(fragmentation)
-  IKEKIT_TAKE(rsa_pss)
+#define IKEKIT_TAKE(k)                                                                             \
+  if (auto r = take(j, #k, c.k, prefix + "." #k); !r) return r
+  IKEKIT_TAKE(name);
+  IKEKIT_TAKE(role);
+  IKEKIT_TAKE(local);
+  IKEKIT_TAKE(remote);
+  IKEKIT_TAKE(port);
+  IKEKIT_TAKE(psk_file);
+  IKEKIT_TAKE(cert);
+  IKEKIT_TAKE(key);
+  IKEKIT_TAKE(ca);
+  IKEKIT_TAKE(local_id);
+  IKEKIT_TAKE(remote_id);
+  IKEKIT_TAKE(ike_proposal);
+  IKEKIT_TAKE(esp_proposal);
+  IKEKIT_TAKE(local_ts);
+  IKEKIT_TAKE(remote_ts);
+  IKEKIT_TAKE(mode);
+  IKEKIT_TAKE(rekey_time);
+  IKEKIT_TAKE(ike_rekey_time);
+  IKEKIT_TAKE(dpd_delay);
+  IKEKIT_TAKE(dpd_action);
+  IKEKIT_TAKE(force_encap);
+  IKEKIT_TAKE(fragmentation);
+  IKEKIT_TAKE(rsa_pss);
 #undef IKEKIT_TAKE
   return {};
 }
 
-}  // namespace
+} // namespace
 
 Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
   auto text = read_file(path, "--config");
@@ -192,17 +225,24 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
   if (auto r = take(j, "natt_port", opts.natt_port, path + ": natt_port"); !r) return r;
   if (auto r = take(j, "keylog", opts.keylog, path + ": keylog"); !r) return r;
   if (auto r = take(j, "dataplane", opts.dataplane, path + ": dataplane"); !r) return r;
-  if (auto r = take(j, "retransmit_timeout", opts.retransmit_timeout, path + ": retransmit_timeout"); !r) return r;
-  if (auto r = take(j, "retransmit_tries", opts.retransmit_tries, path + ": retransmit_tries"); !r) return r;
-  if (auto r = take(j, "cookie_threshold", opts.cookie_threshold, path + ": cookie_threshold"); !r) return r;
+  if (auto r =
+          take(j, "retransmit_timeout", opts.retransmit_timeout, path + ": retransmit_timeout");
+      !r)
+    return r;
+  if (auto r = take(j, "retransmit_tries", opts.retransmit_tries, path + ": retransmit_tries"); !r)
+    return r;
+  if (auto r = take(j, "cookie_threshold", opts.cookie_threshold, path + ": cookie_threshold"); !r)
+    return r;
   auto conns = j.find("connections");
   if (conns == j.end() || !conns->is_array() || conns->empty())
-    return make_error(Errc::usage, path + ": connections", "expected a non-empty array of connections");
+    return make_error(Errc::usage, path + ": connections",
+                      "expected a non-empty array of connections");
   opts.connections.clear();
   for (size_t i = 0; i < conns->size(); ++i) {
     ConnectionOptions c;
     c.name = "conn" + std::to_string(i);
-    if (auto r = load_connection((*conns)[i], c, path + ": connections[" + std::to_string(i) + "]"); !r)
+    if (auto r = load_connection((*conns)[i], c, path + ": connections[" + std::to_string(i) + "]");
+        !r)
       return r;
     opts.connections.push_back(std::move(c));
   }
@@ -211,12 +251,14 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
 
 Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   IkeUpSetup s;
-  bool from_file = opts.connections.size() > 1 || (!opts.connections.empty() && opts.connections[0].name != "ike-up");
+  bool from_file = opts.connections.size() > 1 ||
+                   (!opts.connections.empty() && opts.connections[0].name != "ike-up");
   for (size_t i = 0; i < opts.connections.size(); ++i) {
     const auto& c = opts.connections[i];
     Namer n{from_file ? "connections[" + std::to_string(i) + "]." : ""};
     for (const auto& other : s.config.peers)
-      if (other.name == c.name) return make_error(Errc::usage, n("name"), "\"" + c.name + "\" is used twice");
+      if (other.name == c.name)
+        return make_error(Errc::usage, n("name"), "\"" + c.name + "\" is used twice");
     auto p = build_peer(c, n);
     if (!p) return p.error();
     if (c.role == "initiator") s.initiate.push_back(c.name);
@@ -232,4 +274,4 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   return s;
 }
 
-}  // namespace ikekit::cli
+} // namespace ikekit::cli
