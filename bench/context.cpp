@@ -1,14 +1,13 @@
 #include "bench/context.hpp"
 
-#include <sys/utsname.h>
-#include <unistd.h>
+#include "cli/version.hpp"
 
 #include <chrono>
 #include <fstream>
 #include <optional>
 #include <set>
-
-#include "cli/version.hpp"
+#include <sys/utsname.h>
+#include <unistd.h>
 
 #ifndef IKEKIT_BUILD_TYPE
 #define IKEKIT_BUILD_TYPE ""
@@ -18,7 +17,8 @@ namespace ikekit::bench {
 
 namespace {
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
     s.remove_suffix(1);
   return s;
@@ -40,7 +40,7 @@ std::optional<std::string> cpuinfo_field(std::string_view key) {
 json::Json string_or_null(const std::optional<std::string>& s) {
   return s && !s->empty() ? json::Json(*s) : json::Json();
 }
-}  // namespace
+} // namespace
 
 std::vector<std::string> crypto_cpu_flags(std::string_view flags_line) {
   std::set<std::string_view> present;
@@ -68,7 +68,7 @@ json::Json collect_context() {
   c["cpu_model"] = string_or_null(cpuinfo_field("model name"));
   auto flags = cpuinfo_field("flags");
   c["cpu_flags"] = flags ? json::Json(crypto_cpu_flags(*flags)) : json::Json();
-  c["openssl_version"] = nullptr;  // see context.hpp
+  c["openssl_version"] = nullptr; // see context.hpp
   std::string build_type = IKEKIT_BUILD_TYPE;
   c["build_type"] = build_type.empty() ? json::Json() : json::Json(build_type);
   c["ikekit_version"] = IKEKIT_VERSION;
@@ -79,4 +79,4 @@ json::Json collect_context() {
   return c;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

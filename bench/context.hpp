@@ -2,11 +2,10 @@
 // measured, so two documents can be judged comparable (or not) before their numbers are.
 #pragma once
 
+#include "json/output.hpp"
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "json/output.hpp"
 
 namespace ikekit::bench {
 
@@ -26,4 +25,4 @@ std::vector<std::string> crypto_cpu_flags(std::string_view flags_line);
 // version query yet, and the `openssl` binary's version need not be the linked library's.
 json::Json collect_context();
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -1,9 +1,5 @@
 #include "bench/esp_bench.hpp"
 
-#include <algorithm>
-#include <chrono>
-#include <cmath>
-
 #include "base/rng.hpp"
 #include "bench/stats.hpp"
 #include "crypto/aead.hpp"
@@ -11,7 +7,11 @@
 #include "crypto/proposal_string.hpp"
 #include "esp/layout.hpp"
 #include "esp/sa.hpp"
+
 #include "json/payload_json.hpp"
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 
 namespace ikekit::bench {
 
@@ -67,7 +67,8 @@ struct Raw {
     const size_t text = ring.text_len();
     MutBytes inout = s.subspan(ring.o.header, text);
     ByteView icv = s.subspan(ring.o.header + text, ring.o.icv);
-    if (aead) return bool(aead->open(ByteView(iv, iv_len), s.first(esp::kEspHeaderLen), inout, icv));
+    if (aead)
+      return bool(aead->open(ByteView(iv, iv_len), s.first(esp::kEspHeaderLen), inout, icv));
     if (!integ->verify(s.first(ring.o.header + text), ByteView(), icv)) return false;
     return bool(cipher->decrypt(ByteView(iv, iv_len), inout));
   }
@@ -78,9 +79,9 @@ struct Case {
   EspSuite suite;
   Bytes encr_key, integ_key;
   SeededRng rng{0x5eed};
-  std::optional<esp::EspSaOut> out;     // measured seal
-  std::optional<esp::EspSaOut> feeder;  // fills the ring for open, untimed
-  std::optional<esp::EspSaIn> in;       // measured open
+  std::optional<esp::EspSaOut> out;    // measured seal
+  std::optional<esp::EspSaOut> feeder; // fills the ring for open, untimed
+  std::optional<esp::EspSaIn> in;      // measured open
   Raw raw;
   std::optional<Ring> ring;
 };
@@ -88,10 +89,12 @@ struct Case {
 Result<void> setup(Case& c, size_t size) {
   const auto& e = *c.suite.encr;
   c.encr_key.resize(size_t(e.key_len) + e.salt_len);
-  for (size_t i = 0; i < c.encr_key.size(); ++i) c.encr_key[i] = uint8_t(0x11 * (i + 1));
+  for (size_t i = 0; i < c.encr_key.size(); ++i)
+    c.encr_key[i] = uint8_t(0x11 * (i + 1));
   if (c.suite.integ) {
     c.integ_key.resize(c.suite.integ->key_len);
-    for (size_t i = 0; i < c.integ_key.size(); ++i) c.integ_key[i] = uint8_t(0x37 + i);
+    for (size_t i = 0; i < c.integ_key.size(); ++i)
+      c.integ_key[i] = uint8_t(0x37 + i);
   }
   esp::SaParams p;
   p.spi = kSpi;
@@ -146,30 +149,36 @@ bool pass(Case& c, Op op) {
   Ring& r = *c.ring;
   bool ok = true;
   switch (op) {
-    case Op::esp_seal:
-      for (size_t i = 0; i < r.count; ++i)
-        ok &= bool(c.out->seal_in_place(r.slot(i), r.o.header, r.payload_len,
-                                        esp::kNextHeaderIpv4));
-      break;
-    case Op::raw_seal:
-      for (size_t i = 0; i < r.count; ++i) ok &= c.raw.seal(r, i);
-      break;
-    case Op::esp_open:
-      for (size_t i = 0; i < r.count; ++i) ok &= bool(c.in->open_in_place(r.packet(i)));
-      break;
-    case Op::raw_open:
-      for (size_t i = 0; i < r.count; ++i) ok &= c.raw.open(r, i);
-      break;
+  case Op::esp_seal:
+    for (size_t i = 0; i < r.count; ++i)
+      ok &= bool(c.out->seal_in_place(r.slot(i), r.o.header, r.payload_len, esp::kNextHeaderIpv4));
+    break;
+  case Op::raw_seal:
+    for (size_t i = 0; i < r.count; ++i)
+      ok &= c.raw.seal(r, i);
+    break;
+  case Op::esp_open:
+    for (size_t i = 0; i < r.count; ++i)
+      ok &= bool(c.in->open_in_place(r.packet(i)));
+    break;
+  case Op::raw_open:
+    for (size_t i = 0; i < r.count; ++i)
+      ok &= c.raw.open(r, i);
+    break;
   }
   return ok;
 }
 
 std::string_view op_name(Op op) {
   switch (op) {
-    case Op::esp_seal: return "ESP seal";
-    case Op::raw_seal: return "raw seal";
-    case Op::esp_open: return "ESP open";
-    case Op::raw_open: return "raw open";
+  case Op::esp_seal:
+    return "ESP seal";
+  case Op::raw_seal:
+    return "raw seal";
+  case Op::esp_open:
+    return "ESP open";
+  case Op::raw_open:
+    return "raw open";
   }
   return "";
 }
@@ -180,8 +189,8 @@ Result<double> measure(Case& c, Op op, Duration slice) {
   uint64_t packets = 0;
   do {
     if (!prepare(c, op))
-      return make_error(Errc::crypto, "esp", "preparing packets for " + std::string(op_name(op)) +
-                                                 " failed");
+      return make_error(Errc::crypto, "esp",
+                        "preparing packets for " + std::string(op_name(op)) + " failed");
     auto t0 = Clock::now();
     bool ok = pass(c, op);
     timed += Clock::now() - t0;
@@ -202,7 +211,7 @@ json::Json num_or_null(std::optional<double> v, int decimals) {
   double scale = std::pow(10.0, decimals);
   return std::round(*v * scale) / scale;
 }
-}  // namespace
+} // namespace
 
 Result<EspSuite> parse_esp_suite(std::string_view name) {
   auto p = crypto::parse_proposal(name, crypto::ProposalKind::esp);
@@ -267,8 +276,10 @@ std::vector<EspCaseResult> run_esp_bench(const EspBenchOptions& opts,
       } else {
         c.suite = *suite;
         const bool aead = c.suite.encr->aead;
-        seal.raw_primitive = aead ? "crypto::Aead::seal" : "crypto::Cipher::encrypt+crypto::Integ::compute";
-        open.raw_primitive = aead ? "crypto::Aead::open" : "crypto::Integ::verify+crypto::Cipher::decrypt";
+        seal.raw_primitive =
+            aead ? "crypto::Aead::seal" : "crypto::Cipher::encrypt+crypto::Integ::compute";
+        open.raw_primitive =
+            aead ? "crypto::Aead::open" : "crypto::Integ::verify+crypto::Cipher::decrypt";
         if (auto ok = setup(c, size); !ok) {
           fail(ok.error());
         } else {
@@ -279,10 +290,9 @@ std::vector<EspCaseResult> run_esp_bench(const EspBenchOptions& opts,
           for (int r = 0; r < opts.rounds && !seal.error; ++r) {
             // A B in even rounds, B A in odd ones.
             const bool swap = r % 2 == 1;
-            const Op order[4] = {swap ? Op::raw_seal : Op::esp_seal,
-                                 swap ? Op::esp_seal : Op::raw_seal,
-                                 swap ? Op::raw_open : Op::esp_open,
-                                 swap ? Op::esp_open : Op::raw_open};
+            const Op order[4] = {
+                swap ? Op::raw_seal : Op::esp_seal, swap ? Op::esp_seal : Op::raw_seal,
+                swap ? Op::raw_open : Op::esp_open, swap ? Op::esp_open : Op::raw_open};
             double pps[4] = {};
             bool round_ok = true;
             for (Op op : order) {
@@ -297,10 +307,12 @@ std::vector<EspCaseResult> run_esp_bench(const EspBenchOptions& opts,
             if (!round_ok) break;
             seal.esp_pps.push_back(pps[int(Op::esp_seal)]);
             seal.raw_pps.push_back(pps[int(Op::raw_seal)]);
-            seal.ratios.push_back(ratio(pps[int(Op::esp_seal)], pps[int(Op::raw_seal)]).value_or(0));
+            seal.ratios.push_back(
+                ratio(pps[int(Op::esp_seal)], pps[int(Op::raw_seal)]).value_or(0));
             open.esp_pps.push_back(pps[int(Op::esp_open)]);
             open.raw_pps.push_back(pps[int(Op::raw_open)]);
-            open.ratios.push_back(ratio(pps[int(Op::esp_open)], pps[int(Op::raw_open)]).value_or(0));
+            open.ratios.push_back(
+                ratio(pps[int(Op::esp_open)], pps[int(Op::raw_open)]).value_or(0));
           }
         }
       }
@@ -322,16 +334,15 @@ json::Json esp_result_to_json(const EspCaseResult& r) {
   j["bytes_per_s"] = num_or_null(pps ? std::optional<double>(*pps * size) : std::nullopt, 0);
   j["spread_pct"] = num_or_null(spread_pct(r.esp_pps), 2);
   j["rounds"] = r.esp_pps.size();
-  j["raw"] = {
-      {"primitive", r.raw_primitive.empty() ? json::Json() : json::Json(r.raw_primitive)},
-      {"text_bytes", r.raw_text_bytes ? json::Json(r.raw_text_bytes) : json::Json()},
-      {"packets_per_s", num_or_null(raw_pps, 0)},
-      {"bytes_per_s",
-       num_or_null(raw_pps ? std::optional<double>(*raw_pps * size) : std::nullopt, 0)},
-      {"spread_pct", num_or_null(spread_pct(r.raw_pps), 2)}};
+  j["raw"] = {{"primitive", r.raw_primitive.empty() ? json::Json() : json::Json(r.raw_primitive)},
+              {"text_bytes", r.raw_text_bytes ? json::Json(r.raw_text_bytes) : json::Json()},
+              {"packets_per_s", num_or_null(raw_pps, 0)},
+              {"bytes_per_s",
+               num_or_null(raw_pps ? std::optional<double>(*raw_pps * size) : std::nullopt, 0)},
+              {"spread_pct", num_or_null(spread_pct(r.raw_pps), 2)}};
   j["ratio"] = {{"vs_openssl_raw", num_or_null(median(r.ratios), 4)}};
   j["error"] = r.error ? json::error_to_json(*r.error) : json::Json();
   return j;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

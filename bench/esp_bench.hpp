@@ -24,6 +24,11 @@
 //    here than in a real data plane. Keys are fixed test bytes.
 #pragma once
 
+#include "base/result.hpp"
+#include "base/time.hpp"
+#include "crypto/suite.hpp"
+
+#include "json/output.hpp"
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -31,22 +36,17 @@
 #include <string_view>
 #include <vector>
 
-#include "base/result.hpp"
-#include "base/time.hpp"
-#include "crypto/suite.hpp"
-#include "json/output.hpp"
-
 namespace ikekit::bench {
 
 inline const std::vector<std::string> kDefaultEspCiphers = {
     "aes128gcm16", "aes256gcm16", "chacha20poly1305", "aes128-sha256", "aes256-sha512"};
 inline const std::vector<size_t> kDefaultEspSizes = {64, 512, 1400, 8192};
-inline constexpr size_t kMaxEspSize = 65000;  // an IP packet and its ESP framing fit 64 KiB
+inline constexpr size_t kMaxEspSize = 65000; // an IP packet and its ESP framing fit 64 KiB
 
 struct EspBenchOptions {
-  std::vector<std::string> ciphers = kDefaultEspCiphers;  // ESP proposal strings
-  std::vector<size_t> sizes = kDefaultEspSizes;           // payload bytes
-  Duration duration{std::chrono::milliseconds(500)};      // timed per case (cipher x size)
+  std::vector<std::string> ciphers = kDefaultEspCiphers; // ESP proposal strings
+  std::vector<size_t> sizes = kDefaultEspSizes;          // payload bytes
+  Duration duration{std::chrono::milliseconds(500)};     // timed per case (cipher x size)
   int rounds = 7;
 };
 
@@ -54,7 +54,7 @@ struct EspBenchOptions {
 struct EspSuite {
   std::string name;
   const crypto::TransformInfo* encr = nullptr;
-  const crypto::TransformInfo* integ = nullptr;  // null for AEAD
+  const crypto::TransformInfo* integ = nullptr; // null for AEAD
 };
 // Errc::usage, field "--cipher", naming the value and what is allowed.
 Result<EspSuite> parse_esp_suite(std::string_view name);
@@ -66,17 +66,17 @@ struct EspCaseResult {
   std::string name;
   std::string cipher;
   size_t size_bytes = 0;
-  std::string raw_primitive;     // what the raw side called
-  size_t raw_text_bytes = 0;     // bytes the raw primitive encrypts per packet
-  std::vector<double> esp_pps;   // per round
-  std::vector<double> raw_pps;   // per round
-  std::vector<double> ratios;    // per round: esp_pps[i] / raw_pps[i]
-  std::optional<Error> error;    // the case could not run (then the vectors are empty)
+  std::string raw_primitive;   // what the raw side called
+  size_t raw_text_bytes = 0;   // bytes the raw primitive encrypts per packet
+  std::vector<double> esp_pps; // per round
+  std::vector<double> raw_pps; // per round
+  std::vector<double> ratios;  // per round: esp_pps[i] / raw_pps[i]
+  std::optional<Error> error;  // the case could not run (then the vectors are empty)
 };
 
 // Called before each case starts.
 struct EspProgress {
-  size_t index = 0;  // 0-based
+  size_t index = 0; // 0-based
   size_t total = 0;
   std::string_view cipher;
   size_t size_bytes = 0;
@@ -94,4 +94,4 @@ std::vector<EspCaseResult> run_esp_bench(const EspBenchOptions& opts,
 // the numbers are null and "error" is {"code","field","message"}.
 json::Json esp_result_to_json(const EspCaseResult& r);
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

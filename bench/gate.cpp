@@ -1,10 +1,10 @@
 #include "bench/gate.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include "bench/context.hpp"
 #include "bench/stats.hpp"
+
+#include <fstream>
+#include <sstream>
 
 namespace ikekit::bench {
 
@@ -28,10 +28,10 @@ void compare(const std::string& metric, const json::Json& base, const json::Json
   ++report.compared;
   if (!is_regression(*better, b, c, max_pct)) return;
   report.regressions.push_back(GateRegression{result.value("name", std::string()),
-                                              result.value("params", json::Json()), metric, b,
-                                              c, change_pct(b, c).value_or(0.0)});
+                                              result.value("params", json::Json()), metric, b, c,
+                                              change_pct(b, c).value_or(0.0)});
 }
-}  // namespace
+} // namespace
 
 Result<void> check_bench_document(const json::Json& doc, const std::string& file,
                                   const std::string& field) {
@@ -99,4 +99,4 @@ json::Json gate_to_json(const GateReport& report, const std::string& file, doubl
           {"passed", report.passed()}};
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

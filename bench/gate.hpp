@@ -3,11 +3,11 @@
 // baseline ike-bench/1 document.
 #pragma once
 
+#include "base/result.hpp"
+
+#include "json/output.hpp"
 #include <string>
 #include <vector>
-
-#include "base/result.hpp"
-#include "json/output.hpp"
 
 namespace ikekit::bench {
 
@@ -23,16 +23,16 @@ Result<json::Json> load_baseline(const std::string& path);
 struct GateRegression {
   std::string name;
   json::Json params;
-  std::string metric;  // "packets_per_s", "ratio.vs_openssl_raw", ...
+  std::string metric; // "packets_per_s", "ratio.vs_openssl_raw", ...
   double baseline = 0;
   double current = 0;
-  double change_pct = 0;  // (current - baseline) / baseline * 100
+  double change_pct = 0; // (current - baseline) / baseline * 100
 };
 
 struct GateReport {
   std::vector<GateRegression> regressions;
-  size_t compared = 0;                 // metrics compared
-  std::vector<std::string> unmatched;  // current results with no baseline counterpart
+  size_t compared = 0;                // metrics compared
+  std::vector<std::string> unmatched; // current results with no baseline counterpart
   bool passed() const { return regressions.empty(); }
 };
 
@@ -47,4 +47,4 @@ GateReport run_gate(const json::Json& baseline, const json::Json& current, doubl
 //  metric,baseline,current,change_pct}],"passed":bool}
 json::Json gate_to_json(const GateReport& report, const std::string& file, double max_pct);
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -5,8 +5,8 @@
 #include "base/ip_address.hpp"
 #include "bench/stats.hpp"
 #include "ike/config.hpp"
-#include "json/payload_json.hpp"
 
+#include "json/payload_json.hpp"
 #include <cmath>
 
 namespace ikekit::bench {

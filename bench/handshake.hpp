@@ -7,30 +7,30 @@
 //          real UDP (a responder process ike-bench starts in a namespace, or --target).
 #pragma once
 
+#include "base/result.hpp"
+#include "base/time.hpp"
+
+#include "json/output.hpp"
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "base/result.hpp"
-#include "base/time.hpp"
-#include "json/output.hpp"
-
 namespace ikekit::bench {
 
 enum class HandshakeAuth { psk, ecdsa, rsa, ed25519 };
 
 struct HandshakeOptions {
-  std::string mode = "inproc";  // inproc | udp
-  size_t count = 0;             // handshakes to complete; 0: run for `duration`
+  std::string mode = "inproc"; // inproc | udp
+  size_t count = 0;            // handshakes to complete; 0: run for `duration`
   Duration duration{std::chrono::seconds(2)};
-  size_t concurrency = 0;       // IKE SAs in flight at once; 0: the mode's default
+  size_t concurrency = 0; // IKE SAs in flight at once; 0: the mode's default
   std::string ike_proposal = "aes256gcm16-prfsha256-x25519";
   std::string esp_proposal = "aes256gcm16";
   HandshakeAuth auth = HandshakeAuth::psk;
-  std::string target;           // udp: "ADDR" or "ADDR:PORT" of a running responder
-  std::string peer = "ikekit";  // udp without target: the responder ike-bench starts
+  std::string target;          // udp: "ADDR" or "ADDR:PORT" of a running responder
+  std::string peer = "ikekit"; // udp without target: the responder ike-bench starts
   // udp --target: the responder's pre-shared key, read like ike-up --psk-file (the file's
   // bytes, trailing newlines dropped). CLI flag: --psk-file FILE.
   std::string psk_file;
@@ -51,7 +51,7 @@ struct HandshakeResult {
   std::optional<double> cpu_ms_total;      // per handshake, the whole process (driver included)
   double messages_per_handshake = 0;       // datagrams both ways
   double bytes_per_handshake = 0;          // IKE bytes both ways
-  json::Json extra = json::Json::object();  // mode-specific fields, merged into the result
+  json::Json extra = json::Json::object(); // mode-specific fields, merged into the result
   std::optional<Error> error;
 };
 
@@ -63,8 +63,10 @@ std::string_view handshake_auth_name(HandshakeAuth a);
 // Errc::usage naming the flag for bad values (proposal strings, counts, auth).
 Result<void> check_handshake_options(const HandshakeOptions& opts);
 
-HandshakeResult run_handshake_inproc(const HandshakeOptions& opts, const HandshakeProgressFn& progress);
-HandshakeResult run_handshake_udp(const HandshakeOptions& opts, const HandshakeProgressFn& progress);
+HandshakeResult run_handshake_inproc(const HandshakeOptions& opts,
+                                     const HandshakeProgressFn& progress);
+HandshakeResult run_handshake_udp(const HandshakeOptions& opts,
+                                  const HandshakeProgressFn& progress);
 
 // {"name","params","handshakes_per_s","latency_ms":{"p50","p90","p99","max"},
 //  "cpu_ms_per_handshake":{"initiator","responder","total"},"messages_per_handshake",
@@ -72,4 +74,4 @@ HandshakeResult run_handshake_udp(const HandshakeOptions& opts, const HandshakeP
 // Without a completed handshake (or with an error) the measured numbers are null.
 json::Json handshake_result_to_json(const HandshakeResult& r);
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -11,8 +11,8 @@
 // SIGINT/SIGTERM/SIGHUP are held while they exist: one during the handshakes ends the
 // run with the error "interrupted"; one during setup aborts it, and once everything is
 // removed the signal takes its usual effect.
-#include "bench/handshake.hpp"
 #include "base/hex.hpp"
+#include "bench/handshake.hpp"
 #include "bench/handshake_udp_initiator.hpp"
 #include "bench/handshake_udp_netns.hpp"
 #include "bench/handshake_udp_responder.hpp"

@@ -5,8 +5,8 @@
 #include "base/rng.hpp"
 #include "bench/engine_pair.hpp"
 #include "crypto/system_rng.hpp"
-#include "json/payload_json.hpp"
 
+#include "json/payload_json.hpp"
 #include <algorithm>
 #include <cmath>
 #include <cstdio>

@@ -29,7 +29,7 @@ double nearest_rank(const std::vector<double>& sorted, double p) {
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
-}  // namespace
+} // namespace
 
 std::optional<double> percentile(std::span<const double> samples, double p) {
   if (!(p >= 0.0 && p <= 100.0)) return std::nullopt;
@@ -76,8 +76,7 @@ std::optional<Better> metric_direction(std::string_view metric) {
 }
 
 std::optional<double> change_pct(double baseline, double current) {
-  if (!std::isfinite(baseline) || !std::isfinite(current) || baseline == 0.0)
-    return std::nullopt;
+  if (!std::isfinite(baseline) || !std::isfinite(current) || baseline == 0.0) return std::nullopt;
   return (current - baseline) / std::fabs(baseline) * 100.0;
 }
 
@@ -87,4 +86,4 @@ bool is_regression(Better better, double baseline, double current, double max_pc
   return better == Better::higher ? *c < -max_pct : *c > max_pct;
 }
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

@@ -23,7 +23,7 @@ std::optional<double> percentile(std::span<const double> samples, double p);
 std::optional<double> median(std::span<const double> samples);
 
 struct Percentiles {
-  double p50 = 0;  // nearest-rank (not the interpolated median above)
+  double p50 = 0; // nearest-rank (not the interpolated median above)
   double p90 = 0;
   double p99 = 0;
   double max = 0;
@@ -56,4 +56,4 @@ std::optional<double> change_pct(double baseline, double current);
 // value never counts as a regression (there is nothing to compare against).
 bool is_regression(Better better, double baseline, double current, double max_pct);
 
-}  // namespace ikekit::bench
+} // namespace ikekit::bench

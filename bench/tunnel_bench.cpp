@@ -5,8 +5,8 @@
 #include "bench/tunnel_netns.hpp"
 #include "bench/tunnel_parse.hpp"
 #include "bench/tunnel_proc.hpp"
-#include "json/payload_json.hpp"
 
+#include "json/payload_json.hpp"
 #include <algorithm>
 #include <cerrno>
 #include <chrono>

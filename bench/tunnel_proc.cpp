@@ -97,7 +97,8 @@ Result<pid_t> spawn_with(posix_spawn_file_actions_t& fa, const std::vector<std::
   pid_t pid = -1;
   int rc = posix_spawn(&pid, sa.argv[0], &fa, &attr.attr, sa.argv.data(), sa.envp.data());
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return make_error(Errc::io, argv[0], "cannot start " + args[0] + ": " + std::strerror(rc));
+  if (rc != 0)
+    return make_error(Errc::io, argv[0], "cannot start " + args[0] + ": " + std::strerror(rc));
   return pid;
 }
 
@@ -240,8 +241,8 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
     waitpid(pid, &status, 0);
     if (interrupted) return interrupted_error();
     return make_error(Errc::timeout, argv[0],
-                      resolve(argv[0]) + " did not finish within " + std::to_string(timeout.count()) +
-                          " ms");
+                      resolve(argv[0]) + " did not finish within " +
+                          std::to_string(timeout.count()) + " ms");
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -7,13 +7,13 @@
 // below are duplicated in tests/unit/esp/test_fuzz_seeds.cpp, which writes and
 // checks the seed corpus in fuzz/corpus/fuzz_esp_open/.
 // A fresh SA per input keeps runs deterministic (no window state across inputs).
-#include <cstdint>
-#include <cstdlib>
-#include <vector>
-
 #include "crypto/suite.hpp"
 #include "esp/outer_ip.hpp"
 #include "esp/sa.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
 
 using namespace ikekit;
 using namespace ikekit::esp;
@@ -23,12 +23,13 @@ constexpr uint32_t kSpi = 0x0f0e0d0c;
 
 std::vector<uint8_t> seq_bytes(size_t n, uint8_t first) {
   std::vector<uint8_t> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = uint8_t(first + i);
+  for (size_t i = 0; i < n; ++i)
+    v[i] = uint8_t(first + i);
   return v;
 }
 
 SaParams sa_params(uint8_t selector) {
-  static const std::vector<uint8_t> gcm_key = seq_bytes(20, 0x10);  // key || salt
+  static const std::vector<uint8_t> gcm_key = seq_bytes(20, 0x10); // key || salt
   static const std::vector<uint8_t> cbc_key = seq_bytes(16, 0x30);
   static const std::vector<uint8_t> hmac_key = seq_bytes(32, 0x50);
   SaParams p;
@@ -46,7 +47,7 @@ SaParams sa_params(uint8_t selector) {
   }
   return p;
 }
-}  // namespace
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteView all(data, size);
@@ -71,6 +72,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& st = sa->stats();
   uint64_t counted = st.packets + st.malformed + st.unknown_spi + st.replay + st.too_old +
                      st.bad_icv + st.bad_padding + st.dummy + st.crypto_error;
-  if (counted != (first ? 2u : 1u)) std::abort();  // every packet counted exactly once
+  if (counted != (first ? 2u : 1u)) std::abort(); // every packet counted exactly once
   return 0;
 }

@@ -6,17 +6,17 @@
 // Input: a sequence of ops, each one opcode byte followed by its operands:
 //   0 len:u8 data[len]      raw datagram to the responder (port 500)
 //   1 len:u8 data[len]      raw datagram to the initiator
-//   2 off:u8 len:u8 x[len]  next datagram the initiator sends, XORed with x at off, to the responder
-//   3 secs:u8               advance time and fire timers on both
-//   4                       deliver everything in flight both ways (the real exchanges)
-//   5 what:u8               a local action on the first IKE SA (rekey child/IKE, DPD, delete, new child)
-//   6 len:u8 data[len]      raw datagram to the responder on the NAT-T port (marker stripped)
+//   2 off:u8 len:u8 x[len]  next datagram the initiator sends, XORed with x at off, to the
+//   responder 3 secs:u8               advance time and fire timers on both 4 deliver everything in
+//   flight both ways (the real exchanges) 5 what:u8               a local action on the first IKE
+//   SA (rekey child/IKE, DPD, delete, new child) 6 len:u8 data[len]      raw datagram to the
+//   responder on the NAT-T port (marker stripped)
+#include "base/rng.hpp"
+#include "ike/engine.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
-
-#include "base/rng.hpp"
-#include "ike/engine.hpp"
 
 using namespace ikekit;
 using namespace ikekit::ike;
@@ -84,14 +84,19 @@ struct Harness {
       auto am = std::move(to_resp_meta);
       auto b = std::move(to_init);
       auto bm = std::move(to_init_meta);
-      to_resp.clear(); to_resp_meta.clear(); to_init.clear(); to_init_meta.clear();
-      for (size_t i = 0; i < a.size(); ++i) deliver(resp, am[i], a[i]);
-      for (size_t i = 0; i < b.size(); ++i) deliver(init, bm[i], b[i]);
+      to_resp.clear();
+      to_resp_meta.clear();
+      to_init.clear();
+      to_init_meta.clear();
+      for (size_t i = 0; i < a.size(); ++i)
+        deliver(resp, am[i], a[i]);
+      for (size_t i = 0; i < b.size(); ++i)
+        deliver(init, bm[i], b[i]);
     }
   }
 };
 
-}  // namespace
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Harness h;
@@ -105,61 +110,80 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return v;
   };
   const Endpoint r500{*IpAddress::parse("10.0.0.2"), 500}, i500{*IpAddress::parse("10.0.0.1"), 500};
-  const Endpoint r4500{*IpAddress::parse("10.0.0.2"), 4500}, i4500{*IpAddress::parse("10.0.0.1"), 4500};
+  const Endpoint r4500{*IpAddress::parse("10.0.0.2"), 4500},
+      i4500{*IpAddress::parse("10.0.0.1"), 4500};
   for (int ops = 0; ops < 256; ++ops) {
     int op = u8();
     if (op < 0) break;
     switch (op % 7) {
-      case 0: case 1: case 6: {
-        int len = u8();
-        if (len < 0) break;
-        ByteView v = take(size_t(len));
-        Bytes d(v.begin(), v.end());
-        if (op % 7 == 1) h.init.receive(Datagram{i500, r500, false, d}, h.now);
-        else if (op % 7 == 6) h.resp.receive(Datagram{r4500, i4500, true, d}, h.now);
-        else h.resp.receive(Datagram{r500, i500, false, d}, h.now);
+    case 0:
+    case 1:
+    case 6: {
+      int len = u8();
+      if (len < 0) break;
+      ByteView v = take(size_t(len));
+      Bytes d(v.begin(), v.end());
+      if (op % 7 == 1)
+        h.init.receive(Datagram{i500, r500, false, d}, h.now);
+      else if (op % 7 == 6)
+        h.resp.receive(Datagram{r4500, i4500, true, d}, h.now);
+      else
+        h.resp.receive(Datagram{r500, i500, false, d}, h.now);
+      break;
+    }
+    case 2: {
+      int off = u8(), len = u8();
+      if (off < 0 || len < 0) break;
+      ByteView x = take(size_t(len));
+      h.drain();
+      if (h.to_resp.empty()) break;
+      Bytes d = h.to_resp.front();
+      Transmit t = h.to_resp_meta.front();
+      for (size_t i = 0; i < x.size() && size_t(off) + i < d.size(); ++i)
+        d[size_t(off) + i] ^= x[i];
+      h.deliver(h.resp, t, d);
+      break;
+    }
+    case 3: {
+      int s = u8();
+      if (s < 0) break;
+      h.now += std::chrono::seconds(s);
+      h.init.on_timeout(h.now);
+      h.resp.on_timeout(h.now);
+      break;
+    }
+    case 4:
+      h.pump();
+      break;
+    case 5: {
+      int what = u8();
+      if (what < 0) break;
+      auto sas = h.init.list_sas();
+      if (sas.empty()) break;
+      SaId id = sas[0].sa;
+      uint32_t spi = sas[0].children.empty() ? 0 : sas[0].children[0].spi_in;
+      switch (what % 6) {
+      case 0:
+        (void)h.init.rekey_child(id, spi, h.now);
         break;
-      }
-      case 2: {
-        int off = u8(), len = u8();
-        if (off < 0 || len < 0) break;
-        ByteView x = take(size_t(len));
-        h.drain();
-        if (h.to_resp.empty()) break;
-        Bytes d = h.to_resp.front();
-        Transmit t = h.to_resp_meta.front();
-        for (size_t i = 0; i < x.size() && size_t(off) + i < d.size(); ++i) d[size_t(off) + i] ^= x[i];
-        h.deliver(h.resp, t, d);
+      case 1:
+        (void)h.init.rekey_ike(id, h.now);
         break;
-      }
-      case 3: {
-        int s = u8();
-        if (s < 0) break;
-        h.now += std::chrono::seconds(s);
-        h.init.on_timeout(h.now);
-        h.resp.on_timeout(h.now);
+      case 2:
+        (void)h.init.send_dpd(id, h.now);
         break;
-      }
+      case 3:
+        (void)h.init.terminate_child(id, spi, h.now);
+        break;
       case 4:
-        h.pump();
+        (void)h.init.create_child(id, h.init.config().peers[0].child, h.now);
         break;
-      case 5: {
-        int what = u8();
-        if (what < 0) break;
-        auto sas = h.init.list_sas();
-        if (sas.empty()) break;
-        SaId id = sas[0].sa;
-        uint32_t spi = sas[0].children.empty() ? 0 : sas[0].children[0].spi_in;
-        switch (what % 6) {
-          case 0: (void)h.init.rekey_child(id, spi, h.now); break;
-          case 1: (void)h.init.rekey_ike(id, h.now); break;
-          case 2: (void)h.init.send_dpd(id, h.now); break;
-          case 3: (void)h.init.terminate_child(id, spi, h.now); break;
-          case 4: (void)h.init.create_child(id, h.init.config().peers[0].child, h.now); break;
-          default: (void)h.init.terminate(id, h.now); break;
-        }
+      default:
+        (void)h.init.terminate(id, h.now);
         break;
       }
+      break;
+    }
     }
     h.drain();
   }

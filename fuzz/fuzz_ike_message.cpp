@@ -3,16 +3,16 @@
 // inner chain of an SK payload read as if it were plaintext, the UDP/4500 classifier,
 // and every parsed view written back out. Must never crash; allocations are bounded by
 // the input size (each vector element consumes at least 4 input bytes).
+#include "wire/any_payload.hpp"
+#include "wire/message.hpp"
+#include "wire/rules.hpp"
+#include "wire/udp_encap.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <variant>
-
-#include "wire/any_payload.hpp"
-#include "wire/message.hpp"
-#include "wire/rules.hpp"
-#include "wire/udp_encap.hpp"
 
 using namespace ikekit;
 using namespace ikekit::wire;
@@ -44,10 +44,11 @@ void touch_names(const AnyPayload& any) {
               (void)ts.end().to_string();
             }
         } else if constexpr (std::is_same_v<P, DeletePayload>) {
-          for (size_t i = 0; i < p.count && p.spi_size == 4; ++i) (void)p.spi_u32(i);
+          for (size_t i = 0; i < p.count && p.spi_size == 4; ++i)
+            (void)p.spi_u32(i);
         }
         if constexpr (!std::is_same_v<P, OpaquePayload>) {
-          (void)serialize(p, g_out);  // writers must stay inside the buffer
+          (void)serialize(p, g_out); // writers must stay inside the buffer
         }
       },
       any);
@@ -81,7 +82,8 @@ void fuzz_message(ByteView data) {
     MessageWriter w(g_out, msg->header);
     for (const auto& raw : msg->payloads) {
       if (raw.is_encrypted())
-        w.begin_encrypted(raw.payload_type(), PayloadType(raw.next_type)), w.writer().bytes(raw.body), w.end();
+        w.begin_encrypted(raw.payload_type(), PayloadType(raw.next_type)),
+            w.writer().bytes(raw.body), w.end();
       else
         w.add_raw(raw.payload_type(), raw.body, raw.critical);
     }
@@ -91,7 +93,7 @@ void fuzz_message(ByteView data) {
   if (lenient) (void)first_unsupported_critical(lenient->payloads);
 }
 
-}  // namespace
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteView in(data, size);

@@ -11,7 +11,7 @@ int nibble(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-}  // namespace
+} // namespace
 
 std::string to_hex(ByteView data) {
   std::string s(data.size() * 2, '0');
@@ -35,7 +35,8 @@ std::string to_hex_u64(uint64_t v) {
 }
 
 Result<Bytes> from_hex(std::string_view text, std::string_view field) {
-  if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) text.remove_prefix(2);
+  if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+    text.remove_prefix(2);
   Bytes out;
   out.reserve(text.size() / 2);
   int high = -1;
@@ -52,8 +53,9 @@ Result<Bytes> from_hex(std::string_view text, std::string_view field) {
       high = -1;
     }
   }
-  if (high >= 0) return make_error(Errc::bad_length, std::string(field), "odd number of hex digits");
+  if (high >= 0)
+    return make_error(Errc::bad_length, std::string(field), "odd number of hex digits");
   return out;
 }
 
-}  // namespace ikekit
+} // namespace ikekit

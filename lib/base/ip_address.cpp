@@ -1,8 +1,7 @@
 #include "base/ip_address.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
+#include <arpa/inet.h>
 
 namespace ikekit {
 
@@ -34,4 +33,4 @@ std::string IpAddress::to_string() const {
   return buf;
 }
 
-}  // namespace ikekit
+} // namespace ikekit

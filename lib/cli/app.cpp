@@ -1,8 +1,8 @@
 #include "cli/app.hpp"
 
-#include <iostream>
-
 #include "cli/report.hpp"
+
+#include <iostream>
 
 namespace ikekit::cli {
 
@@ -40,7 +40,8 @@ int parse_args(CLI::App& app, const std::string& tool, int argc, char** argv) {
 Result<Duration> parse_duration(std::string_view text, std::string_view field) {
   auto bad = [&] {
     return make_error(Errc::usage, std::string(field),
-                      "\"" + std::string(text) + "\": expected a duration like 30s, 2m, 1h or 500ms");
+                      "\"" + std::string(text) +
+                          "\": expected a duration like 30s, 2m, 1h or 500ms");
   };
   if (text.empty()) return bad();
   Duration total{0};
@@ -57,15 +58,21 @@ Result<Duration> parse_duration(std::string_view text, std::string_view field) {
     std::string_view unit = text.substr(i, text.find_first_of("0123456789", i) - i);
     i += unit.size();
     using namespace std::chrono;
-    if (unit == "ms") total += milliseconds(n);
-    else if (unit == "s" || unit.empty()) total += seconds(n);
-    else if (unit == "m") total += minutes(n);
-    else if (unit == "h") total += hours(n);
-    else if (unit == "d") total += hours(24 * n);
-    else return bad();
+    if (unit == "ms")
+      total += milliseconds(n);
+    else if (unit == "s" || unit.empty())
+      total += seconds(n);
+    else if (unit == "m")
+      total += minutes(n);
+    else if (unit == "h")
+      total += hours(n);
+    else if (unit == "d")
+      total += hours(24 * n);
+    else
+      return bad();
     if (unit.empty() && i < text.size()) return bad();
   }
   return total;
 }
 
-}  // namespace ikekit::cli
+} // namespace ikekit::cli

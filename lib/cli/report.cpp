@@ -1,21 +1,21 @@
 #include "cli/report.hpp"
 
+#include "cli/version.hpp"
+
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
-
-#include "cli/version.hpp"
 
 namespace ikekit::cli {
 
 ExitCode exit_code_for(const Error& e) {
   switch (e.code) {
-    case Errc::usage:
-      return kExitUsage;
-    case Errc::environment:
-      return kExitEnvironment;
-    default:
-      return kExitFailure;
+  case Errc::usage:
+    return kExitUsage;
+  case Errc::environment:
+    return kExitEnvironment;
+  default:
+    return kExitFailure;
   }
 }
 
@@ -39,4 +39,4 @@ std::string version_line(std::string_view tool) {
   return std::string(tool) + " " IKEKIT_VERSION " (commit " IKEKIT_GIT_COMMIT ")";
 }
 
-}  // namespace ikekit::cli
+} // namespace ikekit::cli

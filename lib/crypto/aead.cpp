@@ -3,11 +3,11 @@
 // RFC 4106 4, RFC 7634 2.
 #include "crypto/aead.hpp"
 
+#include "crypto/ossl.hpp"
+
 #include <array>
 #include <cstring>
 #include <string>
-
-#include "crypto/ossl.hpp"
 
 namespace ikekit::crypto {
 
@@ -71,7 +71,7 @@ std::array<uint8_t, 12> make_nonce(const std::array<uint8_t, 4>& salt, ByteView 
   return nonce;
 }
 
-}  // namespace
+} // namespace
 
 Result<void> Aead::seal(ByteView iv, ByteView aad, MutBytes inout, MutBytes icv) {
   auto ok = check_sizes(*info_, iv, icv.size(), inout.size() + aad.size());
@@ -119,4 +119,4 @@ Result<void> Aead::open(ByteView iv, ByteView aad, MutBytes inout, ByteView icv)
   return {};
 }
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

@@ -2,12 +2,12 @@
 // integrity transforms (RFC 2404, RFC 4868, RFC 3566, RFC 4494).
 #include "crypto/cbc_hmac.hpp"
 
+#include "crypto/mac.hpp"
+#include "crypto/ossl.hpp"
+
 #include <array>
 #include <cstring>
 #include <string>
-
-#include "crypto/mac.hpp"
-#include "crypto/ossl.hpp"
 
 namespace ikekit::crypto {
 
@@ -20,7 +20,7 @@ struct Cipher::Impl {
   CipherCtxPtr enc;
   CipherCtxPtr dec;
   bool ctr = false;
-  std::array<uint8_t, 4> nonce{};  // AES-CTR nonce from KEYMAT (RFC 3686 5.1)
+  std::array<uint8_t, 4> nonce{}; // AES-CTR nonce from KEYMAT (RFC 3686 5.1)
   ~Impl() { OPENSSL_cleanse(nonce.data(), nonce.size()); }
 };
 
@@ -55,8 +55,7 @@ Result<Cipher> Cipher::create(const TransformInfo& encr, ByteView key) {
 namespace {
 
 Result<void> run_cipher(EVP_CIPHER_CTX* c, const TransformInfo& t, bool ctr,
-                        const std::array<uint8_t, 4>& nonce, ByteView iv, MutBytes inout,
-                        int enc) {
+                        const std::array<uint8_t, 4>& nonce, ByteView iv, MutBytes inout, int enc) {
   if (iv.size() != t.iv_len)
     return make_error(Errc::bad_length, "iv",
                       "expected " + std::to_string(t.iv_len) + " bytes, got " +
@@ -86,7 +85,7 @@ Result<void> run_cipher(EVP_CIPHER_CTX* c, const TransformInfo& t, bool ctr,
   return {};
 }
 
-}  // namespace
+} // namespace
 
 Result<void> Cipher::encrypt(ByteView iv, MutBytes inout) {
   return run_cipher(impl_->enc.get(), *info_, impl_->ctr, impl_->nonce, iv, inout, 1);
@@ -147,4 +146,4 @@ Result<void> Integ::verify(ByteView a, ByteView b, ByteView icv) {
   return {};
 }
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

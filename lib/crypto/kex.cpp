@@ -1,12 +1,11 @@
 #include "crypto/kex.hpp"
 
+#include "crypto/ossl.hpp"
+
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/obj_mac.h>
-
 #include <string>
-
-#include "crypto/ossl.hpp"
 
 namespace ikekit::crypto {
 
@@ -36,10 +35,22 @@ enum class Family { modp, ecp, xdh };
 Result<Family> family_of(const TransformInfo& ke) {
   if (ke.kind == TransformKind::ke) {
     switch (ke.id) {
-      case 2: case 14: case 15: case 16: case 17: case 18: return Family::modp;
-      case 19: case 20: case 21: return Family::ecp;
-      case 31: case 32: return Family::xdh;
-      default: break;
+    case 2:
+    case 14:
+    case 15:
+    case 16:
+    case 17:
+    case 18:
+      return Family::modp;
+    case 19:
+    case 20:
+    case 21:
+      return Family::ecp;
+    case 31:
+    case 32:
+      return Family::xdh;
+    default:
+      break;
     }
   }
   return make_error(Errc::unsupported, "ke",
@@ -49,13 +60,20 @@ Result<Family> family_of(const TransformInfo& ke) {
 // RFC 2409 6.2 (group 2) and RFC 3526 2-7 primes; the generator is 2 for all of them.
 BIGNUM* modp_prime(uint16_t id) {
   switch (id) {
-    case 2: return BN_get_rfc2409_prime_1024(nullptr);
-    case 14: return BN_get_rfc3526_prime_2048(nullptr);
-    case 15: return BN_get_rfc3526_prime_3072(nullptr);
-    case 16: return BN_get_rfc3526_prime_4096(nullptr);
-    case 17: return BN_get_rfc3526_prime_6144(nullptr);
-    case 18: return BN_get_rfc3526_prime_8192(nullptr);
-    default: return nullptr;
+  case 2:
+    return BN_get_rfc2409_prime_1024(nullptr);
+  case 14:
+    return BN_get_rfc3526_prime_2048(nullptr);
+  case 15:
+    return BN_get_rfc3526_prime_3072(nullptr);
+  case 16:
+    return BN_get_rfc3526_prime_4096(nullptr);
+  case 17:
+    return BN_get_rfc3526_prime_6144(nullptr);
+  case 18:
+    return BN_get_rfc3526_prime_8192(nullptr);
+  default:
+    return nullptr;
   }
 }
 
@@ -63,17 +81,25 @@ BIGNUM* modp_prime(uint16_t id) {
 // (RFC 3526 8: 2048 ~110 bits ... 8192 ~190 bits).
 size_t modp_exponent_len(uint16_t id) {
   switch (id) {
-    case 2: case 14: return 32;
-    case 15: case 16: return 48;
-    default: return 64;
+  case 2:
+  case 14:
+    return 32;
+  case 15:
+  case 16:
+    return 48;
+  default:
+    return 64;
   }
 }
 
 int ecp_nid(uint16_t id) {
   switch (id) {
-    case 19: return NID_X9_62_prime256v1;
-    case 20: return NID_secp384r1;
-    default: return NID_secp521r1;
+  case 19:
+    return NID_X9_62_prime256v1;
+  case 20:
+    return NID_secp384r1;
+  default:
+    return NID_secp521r1;
   }
 }
 
@@ -81,7 +107,7 @@ Error peer_error(Errc code, std::string message) {
   return make_error(code, "ke.data", std::move(message));
 }
 
-}  // namespace
+} // namespace
 
 struct KeyExchange::Impl {
   Family family = Family::modp;
@@ -105,13 +131,14 @@ Result<KeyExchange> KeyExchange::generate(const TransformInfo& ke, Rng& rng) {
   if (!fam) return fam.error();
   if (*fam == Family::modp) {
     SecretBytes x(modp_exponent_len(ke.id));
-    do rng.fill(x.reveal_mut());
-    while (x.reveal()[0] == 0);  // keeps the exponent non-zero and of full length
+    do
+      rng.fill(x.reveal_mut());
+    while (x.reveal()[0] == 0); // keeps the exponent non-zero and of full length
     return from_private(ke, x.reveal());
   }
   if (*fam == Family::xdh) {
     SecretBytes k(ke.id == 31 ? 32 : 56);
-    rng.fill(k.reveal_mut());  // RFC 7748 5: any 32/56 bytes; clamping is the function's job
+    rng.fill(k.reveal_mut()); // RFC 7748 5: any 32/56 bytes; clamping is the function's job
     return from_private(ke, k.reveal());
   }
   // ECP: rejection sampling of 1 <= d < n from field-length strings (RFC 5903 / FIPS 186-4 B.4.2).
@@ -142,7 +169,8 @@ Result<KeyExchange> KeyExchange::from_private(const TransformInfo& ke, ByteView 
   if (*fam == Family::modp) {
     impl->p.reset(modp_prime(ke.id));
     impl->g.reset(BN_new());
-    if (!impl->p || !impl->g || !BN_set_word(impl->g.get(), 2)) return ossl_error("ke", "MODP group");
+    if (!impl->p || !impl->g || !BN_set_word(impl->g.get(), 2))
+      return ossl_error("ke", "MODP group");
     const size_t plen = size_t(BN_num_bytes(impl->p.get()));
     if (priv.empty() || priv.size() > plen)
       return make_error(Errc::bad_length, "ke.private",
@@ -172,7 +200,8 @@ Result<KeyExchange> KeyExchange::from_private(const TransformInfo& ke, ByteView 
     impl->d.reset(BN_secure_new());
     if (!impl->d || !BN_bin2bn(priv.data(), int(priv.size()), impl->d.get()))
       return ossl_error("ke", "BN_bin2bn");
-    if (BN_is_zero(impl->d.get()) || BN_cmp(impl->d.get(), EC_GROUP_get0_order(impl->group.get())) >= 0)
+    if (BN_is_zero(impl->d.get()) ||
+        BN_cmp(impl->d.get(), EC_GROUP_get0_order(impl->group.get())) >= 0)
       return make_error(Errc::bad_value, "ke.private", "ECP scalar must be in 1..n-1");
     PointPtr q(EC_POINT_new(impl->group.get()));
     BnPtr x(BN_new()), y(BN_new());
@@ -222,7 +251,7 @@ Result<SecretBytes> KeyExchange::shared_secret(ByteView peer) const {
     if (!s || !BN_mod_exp_mont_consttime(s.get(), y.get(), impl_->x.get(), impl_->p.get(),
                                          ctx.get(), nullptr))
       return ossl_error("ke", "y^x mod p");
-    SecretBytes out(plen);  // RFC 7296 2.14: padded with zeros to the modulus length
+    SecretBytes out(plen); // RFC 7296 2.14: padded with zeros to the modulus length
     if (BN_bn2binpad(s.get(), out.reveal_mut().data(), int(plen)) != int(plen))
       return ossl_error("ke", "pad");
     return out;
@@ -252,7 +281,7 @@ Result<SecretBytes> KeyExchange::shared_secret(ByteView peer) const {
       return peer_error(Errc::bad_value, "ECDH result is the point at infinity");
     if (!EC_POINT_get_affine_coordinates(g, r.get(), rx.get(), nullptr, ctx.get()))
       return ossl_error("ke", "ECDH x");
-    SecretBytes out(flen);  // RFC 5903 7: the x coordinate only
+    SecretBytes out(flen); // RFC 5903 7: the x coordinate only
     if (BN_bn2binpad(rx.get(), out.reveal_mut().data(), int(flen)) != int(flen))
       return ossl_error("ke", "pad");
     return out;
@@ -276,4 +305,4 @@ Result<SecretBytes> KeyExchange::shared_secret(ByteView peer) const {
   return out;
 }
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

@@ -1,10 +1,10 @@
 #include "crypto/mac.hpp"
 
+#include "crypto/ossl.hpp"
+
 #include <array>
 #include <cstring>
 #include <string>
-
-#include "crypto/ossl.hpp"
 
 namespace ikekit::crypto {
 
@@ -24,7 +24,7 @@ EVP_MAC* fetched_mac(const char* name) {
 
 using Block = std::array<uint8_t, 16>;
 
-}  // namespace
+} // namespace
 
 struct Mac::Impl {
   // HMAC / CMAC
@@ -122,14 +122,15 @@ Result<void> Mac::compute(std::span<const ByteView> parts, MutBytes out) {
   // AES-XCBC-MAC-128, RFC 3566 4 (2)-(3): CBC-MAC with K1 over all blocks; the last block
   // is XORed with K2 when complete, or padded 10* and XORed with K3 when not (or empty).
   EVP_CIPHER_CTX* c = impl_->k1.get();
-  Block e{};      // running CBC state E[i]
-  Block buf{};    // bytes of the block not yet processed
+  Block e{};   // running CBC state E[i]
+  Block buf{}; // bytes of the block not yet processed
   size_t fill = 0;
   int outl = 0;
   for (ByteView p : parts) {
     for (uint8_t b : p) {
-      if (fill == 16) {  // a full block followed by more data: not the last one
-        for (size_t i = 0; i < 16; ++i) buf[i] ^= e[i];
+      if (fill == 16) { // a full block followed by more data: not the last one
+        for (size_t i = 0; i < 16; ++i)
+          buf[i] ^= e[i];
         if (EVP_EncryptUpdate(c, e.data(), &outl, buf.data(), 16) != 1)
           return ossl_error("mac", "AES-XCBC block");
         fill = 0;
@@ -140,14 +141,16 @@ Result<void> Mac::compute(std::span<const ByteView> parts, MutBytes out) {
   const Block* mask = &impl_->k2;
   if (fill < 16) {
     buf[fill] = 0x80;
-    for (size_t i = fill + 1; i < 16; ++i) buf[i] = 0;
+    for (size_t i = fill + 1; i < 16; ++i)
+      buf[i] = 0;
     mask = &impl_->k3;
   }
-  for (size_t i = 0; i < 16; ++i) buf[i] ^= e[i] ^ (*mask)[i];
+  for (size_t i = 0; i < 16; ++i)
+    buf[i] ^= e[i] ^ (*mask)[i];
   if (EVP_EncryptUpdate(c, out.data(), &outl, buf.data(), 16) != 1)
     return ossl_error("mac", "AES-XCBC block");
   OPENSSL_cleanse(buf.data(), buf.size());
   return {};
 }
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

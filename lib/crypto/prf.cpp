@@ -1,11 +1,11 @@
 #include "crypto/prf.hpp"
 
+#include "crypto/ossl.hpp"
+
 #include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
-
-#include "crypto/ossl.hpp"
 
 namespace ikekit::crypto {
 
@@ -62,7 +62,7 @@ Result<SecretBytes> Prf::plus(std::span<const ByteView> seed, size_t len) {
   size_t done = 0;
   for (uint8_t i = 1; done < len; ++i) {
     parts.clear();
-    if (i > 1) parts.push_back(ByteView(t.data(), n));  // T(i-1)
+    if (i > 1) parts.push_back(ByteView(t.data(), n)); // T(i-1)
     parts.insert(parts.end(), seed.begin(), seed.end());
     uint8_t counter = i;
     parts.push_back(ByteView(&counter, 1));
@@ -90,4 +90,4 @@ Result<SecretBytes> prf_plus(const TransformInfo& info, ByteView key,
   return p->plus(seed, len);
 }
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

@@ -37,16 +37,26 @@ std::string canonical(std::string_view tok) {
     std::string_view from, to;
   };
   static constexpr Alias kAliases[] = {
-      {"aes128gcm", "aes128gcm16"},     {"aes192gcm", "aes192gcm16"},
-      {"aes256gcm", "aes256gcm16"},     {"aes128gcm64", "aes128gcm8"},
-      {"aes192gcm64", "aes192gcm8"},    {"aes256gcm64", "aes256gcm8"},
-      {"aes128gcm96", "aes128gcm12"},   {"aes192gcm96", "aes192gcm12"},
-      {"aes256gcm96", "aes256gcm12"},   {"aes128gcm128", "aes128gcm16"},
-      {"aes192gcm128", "aes192gcm16"},  {"aes256gcm128", "aes256gcm16"},
-      {"sha", "sha1"},                  {"sha2_256", "sha256"},
-      {"sha2_384", "sha384"},           {"sha2_512", "sha512"},
-      {"prfsha", "prfsha1"},            {"curve25519", "x25519"},
-      {"curve448", "x448"},             {"chacha20poly1305compat", "chacha20poly1305"},
+      {"aes128gcm", "aes128gcm16"},
+      {"aes192gcm", "aes192gcm16"},
+      {"aes256gcm", "aes256gcm16"},
+      {"aes128gcm64", "aes128gcm8"},
+      {"aes192gcm64", "aes192gcm8"},
+      {"aes256gcm64", "aes256gcm8"},
+      {"aes128gcm96", "aes128gcm12"},
+      {"aes192gcm96", "aes192gcm12"},
+      {"aes256gcm96", "aes256gcm12"},
+      {"aes128gcm128", "aes128gcm16"},
+      {"aes192gcm128", "aes192gcm16"},
+      {"aes256gcm128", "aes256gcm16"},
+      {"sha", "sha1"},
+      {"sha2_256", "sha256"},
+      {"sha2_384", "sha384"},
+      {"sha2_512", "sha512"},
+      {"prfsha", "prfsha1"},
+      {"curve25519", "x25519"},
+      {"curve448", "x448"},
+      {"chacha20poly1305compat", "chacha20poly1305"},
   };
   std::string lower(tok);
   std::transform(lower.begin(), lower.end(), lower.begin(),
@@ -59,13 +69,20 @@ std::string canonical(std::string_view tok) {
 // RFC 7296 2.13 / strongSwan: the prf that matches an integrity algorithm.
 const TransformInfo* prf_for_integ(const TransformInfo& integ) {
   switch (integ.id) {
-    case 2: return find_transform(TransformKind::prf, 2);    // sha1 -> prfsha1
-    case 5: return find_transform(TransformKind::prf, 4);    // aesxcbc -> prfaesxcbc
-    case 8: return find_transform(TransformKind::prf, 8);    // aescmac -> prfaescmac
-    case 12: return find_transform(TransformKind::prf, 5);   // sha256 -> prfsha256
-    case 13: return find_transform(TransformKind::prf, 6);   // sha384 -> prfsha384
-    case 14: return find_transform(TransformKind::prf, 7);   // sha512 -> prfsha512
-    default: return nullptr;
+  case 2:
+    return find_transform(TransformKind::prf, 2); // sha1 -> prfsha1
+  case 5:
+    return find_transform(TransformKind::prf, 4); // aesxcbc -> prfaesxcbc
+  case 8:
+    return find_transform(TransformKind::prf, 8); // aescmac -> prfaescmac
+  case 12:
+    return find_transform(TransformKind::prf, 5); // sha256 -> prfsha256
+  case 13:
+    return find_transform(TransformKind::prf, 6); // sha384 -> prfsha384
+  case 14:
+    return find_transform(TransformKind::prf, 7); // sha512 -> prfsha512
+  default:
+    return nullptr;
   }
 }
 
@@ -73,15 +90,15 @@ void add_unique(std::vector<const TransformInfo*>& v, const TransformInfo* t) {
   if (std::find(v.begin(), v.end(), t) == v.end()) v.push_back(t);
 }
 
-}  // namespace
+} // namespace
 
 Result<ParsedProposal> parse_proposal(std::string_view text, ProposalKind kind) {
   ParsedProposal p;
   if (text.empty())
-    return proposal_error(kind, "empty proposal; expected e.g. " +
-                                    std::string(kind == ProposalKind::ike
-                                                    ? "aes256gcm16-prfsha256-x25519"
-                                                    : "aes256gcm16"));
+    return proposal_error(kind,
+                          "empty proposal; expected e.g. " +
+                              std::string(kind == ProposalKind::ike ? "aes256gcm16-prfsha256-x25519"
+                                                                    : "aes256gcm16"));
   size_t start = 0;
   while (start <= text.size()) {
     size_t dash = text.find('-', start);
@@ -92,19 +109,29 @@ Result<ParsedProposal> parse_proposal(std::string_view text, ProposalKind kind) 
       return proposal_error(kind, "\"" + std::string(text) + "\": empty algorithm between '-'");
     const TransformInfo* t = find_keyword(canonical(tok));
     if (!t || !allowed(t->kind, kind))
-      return proposal_error(kind, "\"" + std::string(tok) + "\": " +
-                                      (t ? std::string(transform_kind_name(t->kind)) +
-                                               " algorithms are not allowed in " +
-                                               (kind == ProposalKind::ike ? "IKE" : "ESP") +
-                                               " proposals"
-                                         : std::string("unknown algorithm")) +
-                                      "; expected one of " + expected_list(kind));
+      return proposal_error(kind,
+                            "\"" + std::string(tok) + "\": " +
+                                (t ? std::string(transform_kind_name(t->kind)) +
+                                         " algorithms are not allowed in " +
+                                         (kind == ProposalKind::ike ? "IKE" : "ESP") + " proposals"
+                                   : std::string("unknown algorithm")) +
+                                "; expected one of " + expected_list(kind));
     switch (t->kind) {
-      case TransformKind::encr: add_unique(p.encr, t); break;
-      case TransformKind::integ: add_unique(p.integ, t); break;
-      case TransformKind::prf: add_unique(p.prf, t); break;
-      case TransformKind::ke: add_unique(p.ke, t); break;
-      case TransformKind::esn: add_unique(p.esn, t); break;
+    case TransformKind::encr:
+      add_unique(p.encr, t);
+      break;
+    case TransformKind::integ:
+      add_unique(p.integ, t);
+      break;
+    case TransformKind::prf:
+      add_unique(p.prf, t);
+      break;
+    case TransformKind::ke:
+      add_unique(p.ke, t);
+      break;
+    case TransformKind::esn:
+      add_unique(p.esn, t);
+      break;
     }
   }
 
@@ -113,9 +140,8 @@ Result<ParsedProposal> parse_proposal(std::string_view text, ProposalKind kind) 
   const bool aead = p.encr.front()->aead;
   for (const auto* e : p.encr)
     if (e->aead != aead)
-      return proposal_error(kind, quoted +
-                                      "AEAD and non-AEAD encryption cannot share a proposal; "
-                                      "separate them with ','");
+      return proposal_error(kind, quoted + "AEAD and non-AEAD encryption cannot share a proposal; "
+                                           "separate them with ','");
 
   if (kind == ProposalKind::esp) {
     if (aead && !p.integ.empty())
@@ -131,11 +157,10 @@ Result<ParsedProposal> parse_proposal(std::string_view text, ProposalKind kind) 
   if (p.prf.empty())
     for (const auto* i : p.integ)
       if (const auto* prf = prf_for_integ(*i)) add_unique(p.prf, prf);
-  if (aead) p.integ.clear();  // only used to derive the prf (strongSwan)
+  if (aead) p.integ.clear(); // only used to derive the prf (strongSwan)
   if (!aead && p.integ.empty())
     return proposal_error(kind, quoted + "needs an integrity algorithm (e.g. sha256)");
-  if (p.prf.empty())
-    return proposal_error(kind, quoted + "needs a prf (e.g. prfsha256)");
+  if (p.prf.empty()) return proposal_error(kind, quoted + "needs a prf (e.g. prfsha256)");
   if (p.ke.empty())
     return proposal_error(kind, quoted + "needs a key exchange method (e.g. x25519)");
   return p;
@@ -160,4 +185,4 @@ Result<std::vector<ParsedProposal>> parse_proposals(std::string_view text, Propo
   return out;
 }
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

@@ -40,7 +40,6 @@ using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, EcdsaSigFree>;
 using X509PubkeyPtr = std::unique_ptr<X509_PUBKEY, X509PubkeyFree>;
 
-
 // Digests fetched once for the process (DESIGN 3, "fetch EVP objects once").
 struct Digests {
   MdPtr sha1{EVP_MD_fetch(nullptr, "SHA1", nullptr)};
@@ -393,8 +392,8 @@ Result<PrivateKey> PrivateKey::load_pem(std::string_view pem) {
   PkeyPtr pkey(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse_passphrase, nullptr)
                    : nullptr);
   if (!pkey)
-    return detail::ossl_error("private_key",
-                     "no PEM private key found (PKCS#8 PRIVATE KEY, RSA or EC PRIVATE KEY)");
+    return detail::ossl_error(
+        "private_key", "no PEM private key found (PKCS#8 PRIVATE KEY, RSA or EC PRIVATE KEY)");
   auto type = key_type_of(pkey.get(), "private_key");
   if (!type) return type.error();
   auto impl = std::make_unique<Impl>(Impl{std::move(pkey), *type});

@@ -6,13 +6,13 @@
 namespace ikekit::crypto {
 
 namespace {
-constexpr size_t kIkeHeaderLen = 28;     // RFC 7296 3.1
-constexpr size_t kIkeLengthOffset = 24;  // RFC 7296 3.1: Length, last 4 octets of the header
+constexpr size_t kIkeHeaderLen = 28;    // RFC 7296 3.1
+constexpr size_t kIkeLengthOffset = 24; // RFC 7296 3.1: Length, last 4 octets of the header
 
 Error sk_error(Errc code, const char* field, std::string message) {
   return make_error(code, field, std::move(message));
 }
-}  // namespace
+} // namespace
 
 SkCrypter::SkCrypter(const TransformInfo* encr, const TransformInfo* integ,
                      std::optional<Aead> aead, std::optional<Cipher> cipher,
@@ -59,8 +59,9 @@ Result<size_t> SkCrypter::seal(MutBytes message, size_t sk_offset, size_t plaint
   const size_t total = sealed_size(plaintext_len, fragment);
   if (sk_offset < kIkeHeaderLen || message.size() < sk_offset || message.size() - sk_offset < total)
     return sk_error(Errc::bad_length, "sk",
-                    "buffer of " + std::to_string(message.size()) + " bytes cannot hold the SK payload at " +
-                        std::to_string(sk_offset) + " of " + std::to_string(total) + " bytes");
+                    "buffer of " + std::to_string(message.size()) +
+                        " bytes cannot hold the SK payload at " + std::to_string(sk_offset) +
+                        " of " + std::to_string(total) + " bytes");
   if (total > 0xffff || sk_offset + total > 0xffffffffu)
     return sk_error(Errc::bad_length, "sk", "SK payload longer than 65535 bytes");
   const size_t hdr = fragment ? 8 : 4;
@@ -79,7 +80,7 @@ Result<size_t> SkCrypter::seal(MutBytes message, size_t sk_offset, size_t plaint
   MutBytes icv(sk + total - icv_len_, icv_len_);
 
   if (aead_ || encr_->id == 13) {
-    store_be64(iv.data(), ++iv_counter_);  // unique per key (RFC 5282 3.1, RFC 5930 4)
+    store_be64(iv.data(), ++iv_counter_); // unique per key (RFC 5282 3.1, RFC 5930 4)
   } else {
     rng.fill(iv);
   }
@@ -96,8 +97,7 @@ Result<size_t> SkCrypter::seal(MutBytes message, size_t sk_offset, size_t plaint
   return msg_len;
 }
 
-Result<MutBytes> SkCrypter::open(MutBytes message, size_t sk_offset, size_t sk_len,
-                                 bool fragment) {
+Result<MutBytes> SkCrypter::open(MutBytes message, size_t sk_offset, size_t sk_len, bool fragment) {
   const size_t hdr = fragment ? 8 : 4;
   if (sk_offset > message.size() || message.size() - sk_offset < sk_len)
     return sk_error(Errc::truncated, "sk", "payload extends past the end of the message");
@@ -147,4 +147,4 @@ Result<MutBytes> SkCrypter::open(MutBytes message, size_t sk_offset, size_t sk_l
   return enc.first(enc_len - 1 - pad);
 }
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

@@ -68,15 +68,20 @@ constexpr TransformInfo kTable[] = {
 };
 // clang-format on
 
-}  // namespace
+} // namespace
 
 std::string_view transform_kind_name(TransformKind kind) {
   switch (kind) {
-    case TransformKind::encr: return "encr";
-    case TransformKind::prf: return "prf";
-    case TransformKind::integ: return "integ";
-    case TransformKind::ke: return "ke";
-    case TransformKind::esn: return "esn";
+  case TransformKind::encr:
+    return "encr";
+  case TransformKind::prf:
+    return "prf";
+  case TransformKind::integ:
+    return "integ";
+  case TransformKind::ke:
+    return "ke";
+  case TransformKind::esn:
+    return "esn";
   }
   return "unknown";
 }
@@ -101,4 +106,4 @@ const TransformInfo* find_keyword(std::string_view keyword) {
   return nullptr;
 }
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

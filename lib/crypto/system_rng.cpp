@@ -1,8 +1,7 @@
 #include "crypto/system_rng.hpp"
 
-#include <openssl/rand.h>
-
 #include <cstdlib>
+#include <openssl/rand.h>
 
 namespace ikekit::crypto {
 
@@ -11,4 +10,4 @@ void SystemRng::fill(MutBytes out) {
   if (RAND_bytes(out.data(), int(out.size())) != 1) std::abort();
 }
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

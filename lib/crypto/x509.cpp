@@ -59,7 +59,6 @@ using NamesPtr = std::unique_ptr<GENERAL_NAMES, NamesFree>;
 using NamePtr = std::unique_ptr<X509_NAME, NameFree>;
 using EkuPtr = std::unique_ptr<EXTENDED_KEY_USAGE, EkuFree>;
 
-
 // SHA-1 fetched once (CERTREQ hashes, key ids).
 const EVP_MD* sha1_md() {
   static const MdPtr md(EVP_MD_fetch(nullptr, "SHA1", nullptr));
@@ -305,7 +304,8 @@ std::optional<std::string> Certificate::common_name() const {
 Result<PublicKey> Certificate::public_key() const {
   unsigned char* buf = nullptr;
   int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(impl_->x509.get()), &buf);
-  if (len <= 0) return detail::ossl_error(Errc::crypto, "cert.public_key", "encoding SubjectPublicKeyInfo");
+  if (len <= 0)
+    return detail::ossl_error(Errc::crypto, "cert.public_key", "encoding SubjectPublicKeyInfo");
   auto key = PublicKey::from_spki_der(ByteView(buf, size_t(len)));
   OPENSSL_free(buf);
   if (!key) return std::move(key).error().within("cert");

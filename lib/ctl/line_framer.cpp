@@ -5,13 +5,13 @@ namespace ikekit::ctl {
 void LineFramer::feed(std::string_view bytes) {
   while (!bytes.empty()) {
     size_t nl = bytes.find('\n');
-    if (discarding_) {  // the tail of a line already reported as oversized
+    if (discarding_) { // the tail of a line already reported as oversized
       if (nl == std::string_view::npos) return;
       discarding_ = false;
       bytes.remove_prefix(nl + 1);
       continue;
     }
-    std::string_view part = bytes.substr(0, nl);  // npos: all of it
+    std::string_view part = bytes.substr(0, nl); // npos: all of it
     if (partial_.size() + part.size() > max_line_) {
       ready_.push_back(FramedLine{{}, true});
       partial_.clear();
@@ -39,4 +39,4 @@ std::optional<FramedLine> LineFramer::next() {
   return l;
 }
 
-}  // namespace ikekit::ctl
+} // namespace ikekit::ctl

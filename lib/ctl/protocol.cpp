@@ -13,12 +13,13 @@ Error bad(std::string field, std::string message) {
   return make_error(Errc::bad_value, std::move(field), std::move(message));
 }
 
-}  // namespace
+} // namespace
 
 Result<Request> parse_request(std::string_view line, Json* id_out) {
   Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return bad("line", "not valid JSON; expected one object per line");
-  if (!j.is_object()) return bad("line", "expected a JSON object like {\"id\":1,\"command\":\"status\"}");
+  if (!j.is_object())
+    return bad("line", "expected a JSON object like {\"id\":1,\"command\":\"status\"}");
   Request r;
   if (auto it = j.find("id"); it != j.end()) {
     if (!it->is_number_integer() && !it->is_number_unsigned() && !it->is_string() && !it->is_null())
@@ -27,7 +28,8 @@ Result<Request> parse_request(std::string_view line, Json* id_out) {
     if (id_out) *id_out = r.id;
   }
   auto cmd = j.find("command");
-  if (cmd == j.end()) return make_error(Errc::usage, "command", "missing; expected e.g. \"status\"");
+  if (cmd == j.end())
+    return make_error(Errc::usage, "command", "missing; expected e.g. \"status\"");
   if (!cmd->is_string()) return bad("command", "expected a string");
   r.command = cmd->get<std::string>();
   r.args = Json::object();
@@ -48,7 +50,9 @@ Json error_json(const Error& e) {
 }
 
 std::string hello_line(std::string_view version, long pid) {
-  return dump({{"type", "hello"}, {"schema", std::string(kSchemaCtl)}, {"version", std::string(version)},
+  return dump({{"type", "hello"},
+               {"schema", std::string(kSchemaCtl)},
+               {"version", std::string(version)},
                {"pid", pid}});
 }
 
@@ -65,7 +69,10 @@ std::string event_line(const Json& id, const Json& event) {
 }
 
 std::string done_line(const Json& id, bool ok, const Json& event, const Error* error) {
-  return dump({{"type", "done"}, {"id", id}, {"ok", ok}, {"event", event},
+  return dump({{"type", "done"},
+               {"id", id},
+               {"ok", ok},
+               {"event", event},
                {"error", error ? error_json(*error) : Json()}});
 }
 
@@ -81,7 +88,8 @@ Errc errc_from_name(std::string_view name) {
 
 Result<Reply> parse_reply(std::string_view line) {
   Json j = Json::parse(line.begin(), line.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return bad("reply", "the server sent a line that is not a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    return bad("reply", "the server sent a line that is not a JSON object");
   Reply r;
   auto type = j.find("type");
   if (type == j.end() || !type->is_string()) return bad("reply.type", "missing");
@@ -92,13 +100,16 @@ Result<Reply> parse_reply(std::string_view line) {
   if (auto it = j.find("event"); it != j.end()) r.event = *it;
   if (auto it = j.find("error"); it != j.end() && it->is_object()) {
     Error e;
-    if (auto c = it->find("code"); c != it->end() && c->is_string()) e.code = errc_from_name(c->get<std::string>());
-    if (auto f = it->find("field"); f != it->end() && f->is_string()) e.field = f->get<std::string>();
-    if (auto m = it->find("message"); m != it->end() && m->is_string()) e.message = m->get<std::string>();
+    if (auto c = it->find("code"); c != it->end() && c->is_string())
+      e.code = errc_from_name(c->get<std::string>());
+    if (auto f = it->find("field"); f != it->end() && f->is_string())
+      e.field = f->get<std::string>();
+    if (auto m = it->find("message"); m != it->end() && m->is_string())
+      e.message = m->get<std::string>();
     r.error = e;
   }
   r.raw = std::move(j);
   return r;
 }
 
-}  // namespace ikekit::ctl
+} // namespace ikekit::ctl

@@ -1,9 +1,9 @@
 #include "ctl/service.hpp"
 
-#include <algorithm>
-
 #include "base/hex.hpp"
 #include "ctl/views.hpp"
+
+#include <algorithm>
 
 namespace ikekit::ctl {
 
@@ -24,9 +24,11 @@ Result<void> check_args(const Json& args, std::initializer_list<const char*> kno
   for (auto it = args.begin(); it != args.end(); ++it) {
     if (std::none_of(known.begin(), known.end(), [&](const char* k) { return it.key() == k; })) {
       std::string allowed;
-      for (const char* k : known) allowed += std::string(allowed.empty() ? "" : ", ") + k;
+      for (const char* k : known)
+        allowed += std::string(allowed.empty() ? "" : ", ") + k;
       return make_error(Errc::usage, "args." + it.key(),
-                        "unknown argument; allowed: " + (allowed.empty() ? std::string("none") : allowed));
+                        "unknown argument; allowed: " +
+                            (allowed.empty() ? std::string("none") : allowed));
     }
   }
   return {};
@@ -43,7 +45,8 @@ Result<std::optional<std::string>> opt_string(const Json& args, const char* key)
 Result<bool> opt_bool(const Json& args, const char* key) {
   auto it = args.find(key);
   if (it == args.end() || it->is_null()) return false;
-  if (!it->is_boolean()) return make_error(Errc::usage, std::string("args.") + key, "expected true or false");
+  if (!it->is_boolean())
+    return make_error(Errc::usage, std::string("args.") + key, "expected true or false");
   return it->get<bool>();
 }
 
@@ -55,7 +58,10 @@ std::optional<uint64_t> parse_spi(std::string_view s, size_t digits) {
   if (s.empty() || s.size() > digits) return std::nullopt;
   uint64_t v = 0;
   for (char c : s) {
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
     if (d < 0) return std::nullopt;
     v = v << 4 | uint64_t(d);
   }
@@ -65,7 +71,8 @@ std::optional<uint64_t> parse_spi(std::string_view s, size_t digits) {
 Json targets_json(const std::vector<ike::IkeSaInfo>& sas, const std::vector<Target>& ts) {
   Json out = Json::array();
   for (const auto& t : ts) {
-    auto sa = std::find_if(sas.begin(), sas.end(), [&](const ike::IkeSaInfo& i) { return i.sa == t.sa; });
+    auto sa =
+        std::find_if(sas.begin(), sas.end(), [&](const ike::IkeSaInfo& i) { return i.sa == t.sa; });
     Json j{{"sa", t.sa}};
     if (sa != sas.end()) {
       j["conn"] = sa->peer;
@@ -85,12 +92,13 @@ Result<std::vector<Target>> select_one(const Json& args, const std::vector<ike::
   auto child_sel = opt_string(args, "child");
   if (!child_sel) return child_sel.error();
   if (ike_sel->has_value() == child_sel->has_value())
-    return make_error(Errc::usage, "args.ike", "give exactly one of ike (NAME|SPI) or child (NAME|SPI)");
+    return make_error(Errc::usage, "args.ike",
+                      "give exactly one of ike (NAME|SPI) or child (NAME|SPI)");
   if (*ike_sel) return select_ike(sas, **ike_sel, "args.ike");
   return select_child(sas, **child_sel, "args.child");
 }
 
-}  // namespace
+} // namespace
 
 Result<std::vector<Target>> select_ike(const std::vector<ike::IkeSaInfo>& sas, std::string_view sel,
                                        std::string_view field) {
@@ -100,15 +108,17 @@ Result<std::vector<Target>> select_ike(const std::vector<ike::IkeSaInfo>& sas, s
   if (out.empty())
     if (auto spi = parse_spi(sel, 16))
       for (const auto& sa : sas)
-        if (live(sa) && (sa.spi_i == *spi || sa.spi_r == *spi)) out.push_back({sa.sa, std::nullopt});
+        if (live(sa) && (sa.spi_i == *spi || sa.spi_r == *spi))
+          out.push_back({sa.sa, std::nullopt});
   if (out.empty())
     return make_error(Errc::not_found, std::string(field),
-                      "\"" + std::string(sel) + "\": no live IKE SA with this connection name or IKE SPI (see list-sas)");
+                      "\"" + std::string(sel) +
+                          "\": no live IKE SA with this connection name or IKE SPI (see list-sas)");
   return out;
 }
 
-Result<std::vector<Target>> select_child(const std::vector<ike::IkeSaInfo>& sas, std::string_view sel,
-                                         std::string_view field) {
+Result<std::vector<Target>> select_child(const std::vector<ike::IkeSaInfo>& sas,
+                                         std::string_view sel, std::string_view field) {
   std::vector<Target> out;
   for (const auto& sa : sas)
     if (live(sa))
@@ -122,13 +132,15 @@ Result<std::vector<Target>> select_child(const std::vector<ike::IkeSaInfo>& sas,
             if (c.spi_in == *spi || c.spi_out == *spi) out.push_back({sa.sa, c.spi_in});
   if (out.empty())
     return make_error(Errc::not_found, std::string(field),
-                      "\"" + std::string(sel) + "\": no Child SA with this name or ESP SPI (see list-sas)");
+                      "\"" + std::string(sel) +
+                          "\": no Child SA with this name or ESP SPI (see list-sas)");
   return out;
 }
 
 const std::vector<std::string>& ControlService::commands() {
-  static const std::vector<std::string> names = {"status",    "list-conns", "list-sas", "initiate", "terminate",
-                                                 "rekey",     "monitor",    "load",     "unload"};
+  static const std::vector<std::string> names = {"status",   "list-conns", "list-sas",
+                                                 "initiate", "terminate",  "rekey",
+                                                 "monitor",  "load",       "unload"};
   return names;
 }
 
@@ -144,8 +156,10 @@ Outcome ControlService::execute(const Request& r, TimePoint now) {
   if (r.command == "load") return load(a, now);
   if (r.command == "unload") return unload(a, now);
   std::string known;
-  for (const auto& c : commands()) known += (known.empty() ? "" : ", ") + c;
-  return fail(make_error(Errc::usage, "command", "\"" + r.command + "\": unknown command; expected one of " + known));
+  for (const auto& c : commands())
+    known += (known.empty() ? "" : ", ") + c;
+  return fail(make_error(Errc::usage, "command",
+                         "\"" + r.command + "\": unknown command; expected one of " + known));
 }
 
 Outcome ControlService::status(const Json& args, TimePoint now) {
@@ -162,7 +176,8 @@ Outcome ControlService::status(const Json& args, TimePoint now) {
   j["counters"] = stats_json(engine_.stats());
   j["ike_sas"] = sas_by_state_json(sas);
   size_t children = 0;
-  for (const auto& sa : sas) children += sa.children.size();
+  for (const auto& sa : sas)
+    children += sa.children.size();
   j["child_sas"] = children;
   Outcome o;
   o.result = std::move(j);
@@ -172,7 +187,8 @@ Outcome ControlService::status(const Json& args, TimePoint now) {
 Outcome ControlService::list_conns(const Json& args) {
   if (auto c = check_args(args, {}); !c) return fail(c.error());
   Json list = Json::array();
-  for (const auto& p : engine_.config().peers) list.push_back(connection_json(p));
+  for (const auto& p : engine_.config().peers)
+    list.push_back(connection_json(p));
   Outcome o;
   o.result = Json{{"connections", std::move(list)}};
   return o;
@@ -186,12 +202,14 @@ Outcome ControlService::list_sas(const Json& args, TimePoint now) {
   std::vector<Target> only;
   if (*sel) {
     auto t = select_ike(sas, **sel, "args.ike");
-    if (t) only = std::move(*t);  // nothing matching: an empty list, not an error
+    if (t) only = std::move(*t); // nothing matching: an empty list, not an error
   }
   Json list = Json::array();
   for (const auto& sa : sas) {
     if (!live(sa)) continue;
-    if (*sel && std::none_of(only.begin(), only.end(), [&](const Target& t) { return t.sa == sa.sa; })) continue;
+    if (*sel &&
+        std::none_of(only.begin(), only.end(), [&](const Target& t) { return t.sa == sa.sa; }))
+      continue;
     list.push_back(ike_sa_json(sa, now, counters_));
   }
   Outcome o;
@@ -203,19 +221,24 @@ Outcome ControlService::initiate(const Json& args, TimePoint now) {
   if (auto c = check_args(args, {"name", "child", "wait"}); !c) return fail(c.error());
   auto name = opt_string(args, "name");
   if (!name) return fail(name.error());
-  if (!*name) return fail(make_error(Errc::usage, "args.name", "missing: the connection to initiate (see list-conns)"));
+  if (!*name)
+    return fail(make_error(Errc::usage, "args.name",
+                           "missing: the connection to initiate (see list-conns)"));
   auto child = opt_string(args, "child");
   if (!child) return fail(child.error());
   auto wait = opt_bool(args, "wait");
   if (!wait) return fail(wait.error());
   const auto& peers = engine_.config().peers;
-  auto p = std::find_if(peers.begin(), peers.end(), [&](const ike::PeerConfig& x) { return x.name == **name; });
+  auto p = std::find_if(peers.begin(), peers.end(),
+                        [&](const ike::PeerConfig& x) { return x.name == **name; });
   if (p == peers.end())
-    return fail(make_error(Errc::not_found, "args.name", "\"" + **name + "\": no connection with this name (see list-conns)"));
+    return fail(make_error(Errc::not_found, "args.name",
+                           "\"" + **name + "\": no connection with this name (see list-conns)"));
   // One Child SA template per connection (PeerConfig::child): it comes up with the IKE SA.
   if (*child && **child != p->child.name)
     return fail(make_error(Errc::not_found, "args.child",
-                           "\"" + **child + "\": connection \"" + **name + "\" has the child \"" + p->child.name + "\" only"));
+                           "\"" + **child + "\": connection \"" + **name + "\" has the child \"" +
+                               p->child.name + "\" only"));
   auto sa = engine_.initiate(**name, now);
   if (!sa) {
     Error e = sa.error();
@@ -235,7 +258,8 @@ Outcome ControlService::terminate(const Json& args, TimePoint now) {
   auto targets = select_one(args, sas);
   if (!targets) return fail(targets.error());
   for (const auto& t : *targets) {
-    auto r = t.spi_in ? engine_.terminate_child(t.sa, *t.spi_in, now) : engine_.terminate(t.sa, now);
+    auto r =
+        t.spi_in ? engine_.terminate_child(t.sa, *t.spi_in, now) : engine_.terminate(t.sa, now);
     if (!r) return fail(r.error());
   }
   Outcome o;
@@ -273,15 +297,19 @@ Outcome ControlService::load(const Json& args, TimePoint now) {
   if (auto c = check_args(args, {"config"}); !c) return fail(c.error());
   auto path = opt_string(args, "config");
   if (!path) return fail(path.error());
-  if (!*path) return fail(make_error(Errc::usage, "args.config", "missing: the JSON connection file to load"));
-  if (!load_) return fail(make_error(Errc::unsupported, "command", "this daemon does not load connections"));
+  if (!*path)
+    return fail(
+        make_error(Errc::usage, "args.config", "missing: the JSON connection file to load"));
+  if (!load_)
+    return fail(make_error(Errc::unsupported, "command", "this daemon does not load connections"));
   auto loaded = load_(**path);
   if (!loaded) return fail(loaded.error());
   Json done = Json::array();
   for (const auto& p : loaded->peers) {
     bool replaced = std::any_of(engine_.config().peers.begin(), engine_.config().peers.end(),
                                 [&](const ike::PeerConfig& x) { return x.name == p.name; });
-    bool start = std::find(loaded->initiate.begin(), loaded->initiate.end(), p.name) != loaded->initiate.end();
+    bool start = std::find(loaded->initiate.begin(), loaded->initiate.end(), p.name) !=
+                 loaded->initiate.end();
     Json sa_id;
     if (start) {
       auto sa = engine_.initiate(p, now);
@@ -305,30 +333,34 @@ Outcome ControlService::unload(const Json& args, TimePoint now) {
   if (auto c = check_args(args, {"name", "wait"}); !c) return fail(c.error());
   auto name = opt_string(args, "name");
   if (!name) return fail(name.error());
-  if (!*name) return fail(make_error(Errc::usage, "args.name", "missing: the connection to unload (see list-conns)"));
+  if (!*name)
+    return fail(
+        make_error(Errc::usage, "args.name", "missing: the connection to unload (see list-conns)"));
   auto wait = opt_bool(args, "wait");
   if (!wait) return fail(wait.error());
   auto sas = engine_.list_sas();
-  std::vector<Target> targets;  // the IKE SAs remove_peer deletes (or drops)
+  std::vector<Target> targets; // the IKE SAs remove_peer deletes (or drops)
   for (const auto& sa : sas)
     if (live(sa) && sa.peer == **name) targets.push_back({sa.sa, std::nullopt});
   if (auto r = engine_.remove_peer(**name, now); !r) {
     Error e = r.error();
     if (e.code == Errc::not_found)
-      return fail(make_error(Errc::not_found, "args.name", "\"" + **name + "\": no connection with this name (see list-conns)"));
+      return fail(make_error(Errc::not_found, "args.name",
+                             "\"" + **name + "\": no connection with this name (see list-conns)"));
     return fail(e.within("args.name"));
   }
   // Only a Delete exchange ends in an event to wait for; an SA still connecting is
   // dropped without one.
   Wait w{WaitKind::terminate, {}};
   for (const auto& sa : sas)
-    if (sa.peer == **name && (sa.state == ike::IkeSaState::established || sa.state == ike::IkeSaState::rekeying ||
-                              sa.state == ike::IkeSaState::deleting))
+    if (sa.peer == **name &&
+        (sa.state == ike::IkeSaState::established || sa.state == ike::IkeSaState::rekeying ||
+         sa.state == ike::IkeSaState::deleting))
       w.pending.push_back({sa.sa, std::nullopt});
   Outcome o;
   o.result = Json{{"name", **name}, {"targets", targets_json(sas, targets)}};
-  if (*wait) o.wait = std::move(w);  // nothing pending: done at once
+  if (*wait) o.wait = std::move(w); // nothing pending: done at once
   return o;
 }
 
-}  // namespace ikekit::ctl
+} // namespace ikekit::ctl

@@ -25,7 +25,8 @@ void Session::consume(size_t n) {
 bool Session::receive(std::string_view bytes, TimePoint now) {
   framer_.feed(bytes);
   bool touched = false;
-  while (auto line = framer_.next()) answer(*line, now, touched);
+  while (auto line = framer_.next())
+    answer(*line, now, touched);
   return touched;
 }
 
@@ -49,19 +50,21 @@ void Session::answer(const FramedLine& line, TimePoint now, bool& touched) {
     return;
   }
   const std::string& c = req->command;
-  touched = touched || c == "initiate" || c == "terminate" || c == "rekey" || c == "load" || c == "unload";
+  touched = touched || c == "initiate" || c == "terminate" || c == "rekey" || c == "load" ||
+            c == "unload";
   push(ok_line(req->id, *o.result));
   if (o.subscribe) monitor_id_ = req->id;
   if (o.wait) {
     if (o.wait->pending.empty())
-      push(done_line(req->id, true, Json(), nullptr));  // nothing to wait for (unload of an idle connection)
+      push(done_line(req->id, true, Json(),
+                     nullptr)); // nothing to wait for (unload of an idle connection)
     else
       waits_.push_back({req->id, std::move(*o.wait)});
   }
 }
 
 void Session::publish(const ike::Event& event, const Json& event_json) {
-  if (event_json.is_null()) return;  // SaKeys: never leaves the key log
+  if (event_json.is_null()) return; // SaKeys: never leaves the key log
   if (monitor_id_) push(event_line(*monitor_id_, event_json));
   for (size_t i = 0; i < waits_.size();) {
     WaitStep step = wait_step(waits_[i].wait, event);
@@ -85,4 +88,4 @@ void Session::publish(const ike::Event& event, const Json& event_json) {
   }
 }
 
-}  // namespace ikekit::ctl
+} // namespace ikekit::ctl

@@ -1,8 +1,8 @@
 #include "ctl/views.hpp"
 
-#include <algorithm>
-
 #include "base/hex.hpp"
+
+#include <algorithm>
 
 namespace ikekit::ctl {
 
@@ -21,19 +21,22 @@ Json until(const std::optional<TimePoint>& t, TimePoint now) {
 
 Json ts_list(const std::vector<ike::TsSpec>& ts) {
   Json out = Json::array();
-  for (const auto& t : ts) out.push_back(t.to_string());
+  for (const auto& t : ts)
+    out.push_back(t.to_string());
   return out;
 }
 
 Json proposals(const std::vector<crypto::ParsedProposal>& ps) {
   Json out = Json::array();
-  for (const auto& p : ps) out.push_back(ike::proposal_string(p));
+  for (const auto& p : ps)
+    out.push_back(ike::proposal_string(p));
   return out;
 }
 
-}  // namespace
+} // namespace
 
-Json child_sa_json(const ike::ChildSaInfo& c, TimePoint now, const std::optional<ChildCounters>& n) {
+Json child_sa_json(const ike::ChildSaInfo& c, TimePoint now,
+                   const std::optional<ChildCounters>& n) {
   Json j;
   j["child"] = c.name;
   j["spi_in"] = to_hex_u32(c.spi_in);
@@ -93,7 +96,8 @@ Json connection_json(const ike::PeerConfig& p) {
   Json j;
   j["name"] = p.name;
   j["local"] = p.local.to_string();
-  j["remote"] = p.remote_address ? Json(ike::Endpoint{*p.remote_address, p.remote_port}.to_string()) : Json();
+  j["remote"] =
+      p.remote_address ? Json(ike::Endpoint{*p.remote_address, p.remote_port}.to_string()) : Json();
   j["ike_proposals"] = proposals(p.ike_proposals);
   j["local_id"] = p.local_id.to_string();
   j["remote_id"] = p.remote_id ? Json(p.remote_id->to_string()) : Json();
@@ -102,7 +106,8 @@ Json connection_json(const ike::PeerConfig& p) {
   // Never the PSK or the private key; only whether they are there.
   j["psk_set"] = !p.psk.empty();
   j["certs"] = Json::array();
-  for (const auto& c : p.local_certs) j["certs"].push_back(c.subject());
+  for (const auto& c : p.local_certs)
+    j["certs"].push_back(c.subject());
   j["ca_set"] = p.cas != nullptr;
   j["ike_rekey_time_s"] = seconds_or_null(p.ike_lifetimes.rekey_time);
   j["ike_life_time_s"] = seconds_or_null(p.ike_lifetimes.life_time);
@@ -147,8 +152,8 @@ Json sas_by_state_json(const std::vector<ike::IkeSaInfo>& sas) {
   Json j = Json::object();
   for (int s = 0; s <= int(ike::IkeSaState::dead); ++s) {
     auto st = ike::IkeSaState(s);
-    j[std::string(ike::ike_sa_state_name(st))] =
-        std::count_if(sas.begin(), sas.end(), [&](const ike::IkeSaInfo& i) { return i.state == st; });
+    j[std::string(ike::ike_sa_state_name(st))] = std::count_if(
+        sas.begin(), sas.end(), [&](const ike::IkeSaInfo& i) { return i.state == st; });
   }
   return j;
 }
@@ -165,4 +170,4 @@ Json listening_json(const ike::Config& config) {
   return out;
 }
 
-}  // namespace ikekit::ctl
+} // namespace ikekit::ctl

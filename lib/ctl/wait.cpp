@@ -10,13 +10,15 @@ namespace {
 ike::SaId sa_of(const ike::Event& e) {
   return std::visit(
       [](const auto& v) -> ike::SaId {
-        if constexpr (requires { v.sa; }) return v.sa;
-        else return 0;
+        if constexpr (requires { v.sa; })
+          return v.sa;
+        else
+          return 0;
       },
       e);
 }
 
-}  // namespace
+} // namespace
 
 WaitStep wait_step(Wait& w, const ike::Event& e) {
   if (std::holds_alternative<ike::SaKeys>(e) || std::holds_alternative<ike::InputDropped>(e))
@@ -35,22 +37,22 @@ WaitStep wait_step(Wait& w, const ike::Event& e) {
 
   if (std::holds_alternative<ike::Failure>(e)) return WaitStep::failed;
   switch (w.kind) {
-    case WaitKind::initiate:
-      if (std::holds_alternative<ike::IkeSaDown>(e)) return WaitStep::failed;
-      if (std::holds_alternative<ike::ChildSaUp>(e)) return finish(about);
-      return WaitStep::progress;
-    case WaitKind::terminate:
-      if (std::holds_alternative<ike::IkeSaDown>(e)) return finish(about);
-      if (const auto* d = std::get_if<ike::ChildSaDown>(&e))
-        return finish([&](const Target& t) { return t.sa == sa && t.spi_in == d->spi_in; });
-      return WaitStep::progress;
-    case WaitKind::rekey:
-      if (std::holds_alternative<ike::IkeSaDown>(e)) return WaitStep::failed;
-      if (std::holds_alternative<ike::IkeSaRekeyed>(e))
-        return finish([&](const Target& t) { return t.sa == sa && !t.spi_in; });
-      if (const auto* r = std::get_if<ike::ChildSaRekeyed>(&e))
-        return finish([&](const Target& t) { return t.sa == sa && t.spi_in == r->old_spi_in; });
-      return WaitStep::progress;
+  case WaitKind::initiate:
+    if (std::holds_alternative<ike::IkeSaDown>(e)) return WaitStep::failed;
+    if (std::holds_alternative<ike::ChildSaUp>(e)) return finish(about);
+    return WaitStep::progress;
+  case WaitKind::terminate:
+    if (std::holds_alternative<ike::IkeSaDown>(e)) return finish(about);
+    if (const auto* d = std::get_if<ike::ChildSaDown>(&e))
+      return finish([&](const Target& t) { return t.sa == sa && t.spi_in == d->spi_in; });
+    return WaitStep::progress;
+  case WaitKind::rekey:
+    if (std::holds_alternative<ike::IkeSaDown>(e)) return WaitStep::failed;
+    if (std::holds_alternative<ike::IkeSaRekeyed>(e))
+      return finish([&](const Target& t) { return t.sa == sa && !t.spi_in; });
+    if (const auto* r = std::get_if<ike::ChildSaRekeyed>(&e))
+      return finish([&](const Target& t) { return t.sa == sa && t.spi_in == r->old_spi_in; });
+    return WaitStep::progress;
   }
   return WaitStep::progress;
 }
@@ -66,4 +68,4 @@ Error wait_failure(const ike::Event& e) {
   return make_error(Errc::protocol, "", "the request failed");
 }
 
-}  // namespace ikekit::ctl
+} // namespace ikekit::ctl

@@ -6,7 +6,8 @@ namespace ikekit::decode {
 
 Result<Capture> Capture::open(const std::string& path) {
   char err[PCAP_ERRBUF_SIZE] = {0};
-  pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
+  pcap_t* p =
+      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
   if (!p) return make_error(Errc::io, "capture", path + ": " + err);
   return Capture(p);
 }
@@ -32,4 +33,4 @@ Result<std::optional<Frame>> Capture::next() {
   return std::optional<Frame>(f);
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

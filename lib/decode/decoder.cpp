@@ -6,7 +6,7 @@ namespace ikekit::decode {
 
 namespace {
 
-constexpr uint32_t kNonEspMarker = 0;  // RFC 3948 2.2: four zero bytes before IKE on 4500
+constexpr uint32_t kNonEspMarker = 0; // RFC 3948 2.2: four zero bytes before IKE on 4500
 
 // The inner packet of a tunnel-mode ESP payload (next header 4 or 41), or just the
 // protocol in transport mode.
@@ -30,22 +30,26 @@ InnerPacket inner_packet(ByteView payload, uint8_t next_header) {
 
 Error esp_drop_error(esp::OpenStatus s) {
   switch (s) {
-    case esp::OpenStatus::bad_icv:
-      return make_error(Errc::integrity, "esp.icv", "integrity check failed: wrong key or algorithm, or a damaged packet");
-    case esp::OpenStatus::replay:
-      return make_error(Errc::protocol, "esp.sequence_number", "sequence number already seen: a duplicate in the capture");
-    case esp::OpenStatus::too_old:
-      return make_error(Errc::protocol, "esp.sequence_number", "sequence number left of the replay window");
-    case esp::OpenStatus::bad_padding:
-      return make_error(Errc::bad_value, "esp.padding", "padding is not 1, 2, 3, ... (RFC 4303 2.4)");
-    case esp::OpenStatus::malformed:
-      return make_error(Errc::bad_length, "esp", "too short for this SA's header, IV, trailer and ICV");
-    default:
-      return make_error(Errc::crypto, "esp", std::string(esp::open_status_name(s)));
+  case esp::OpenStatus::bad_icv:
+    return make_error(Errc::integrity, "esp.icv",
+                      "integrity check failed: wrong key or algorithm, or a damaged packet");
+  case esp::OpenStatus::replay:
+    return make_error(Errc::protocol, "esp.sequence_number",
+                      "sequence number already seen: a duplicate in the capture");
+  case esp::OpenStatus::too_old:
+    return make_error(Errc::protocol, "esp.sequence_number",
+                      "sequence number left of the replay window");
+  case esp::OpenStatus::bad_padding:
+    return make_error(Errc::bad_value, "esp.padding", "padding is not 1, 2, 3, ... (RFC 4303 2.4)");
+  case esp::OpenStatus::malformed:
+    return make_error(Errc::bad_length, "esp",
+                      "too short for this SA's header, IV, trailer and ICV");
+  default:
+    return make_error(Errc::crypto, "esp", std::string(esp::open_status_name(s)));
   }
 }
 
-}  // namespace
+} // namespace
 
 Decoder::Decoder(KeyStore& keys, DecoderOptions options)
     : keys_(keys), options_(std::move(options)), tracker_(keys) {}
@@ -65,7 +69,8 @@ void Decoder::feed(const Frame& frame, RecordSink& sink) {
   meta.ts_usec = frame.ts_usec;
   reassembler_.set_frame(frame.number, frame.ts_sec, frame.ts_usec);
   auto packet = dissect_frame(frame.linktype, frame.data, reassembler_);
-  for (const auto& lost : reassembler_.take_abandoned()) report_incomplete(lost, sink);
+  for (const auto& lost : reassembler_.take_abandoned())
+    report_incomplete(lost, sink);
   if (!packet) {
     // Only a damaged frame is malformed; one we cannot read at all (link type) is "other".
     if (packet.error().code == Errc::unsupported) {
@@ -158,7 +163,10 @@ esp::EspSaIn* Decoder::esp_sa_for(ChildSaKeys& keys, std::optional<Error>& probl
 }
 
 void Decoder::on_esp(const PacketMeta& meta, ByteView esp, bool udp_encap, RecordSink& sink) {
-  if (esp.size() < 8) return malformed(meta, "esp", make_error(Errc::truncated, "esp", "shorter than the 8-byte ESP header"), sink);
+  if (esp.size() < 8)
+    return malformed(meta, "esp",
+                     make_error(Errc::truncated, "esp", "shorter than the 8-byte ESP header"),
+                     sink);
   ++summary_.esp_packets;
   EspRecord r;
   r.meta = meta;
@@ -180,14 +188,17 @@ void Decoder::on_esp(const PacketMeta& meta, ByteView esp, bool udp_encap, Recor
       r.next_header = opened.next_header;
       r.inner = inner_packet(opened.payload, opened.next_header);
     } else {
-      r.integrity = opened.status == esp::OpenStatus::bad_icv ? Integrity::failed : Integrity::unchecked;
+      r.integrity =
+          opened.status == esp::OpenStatus::bad_icv ? Integrity::failed : Integrity::unchecked;
       r.problem = esp_drop_error(opened.status);
       // The ICV passed for a bad-padding packet: decrypted, but the trailer is wrong.
       if (opened.status == esp::OpenStatus::bad_padding) r.integrity = Integrity::ok;
     }
   }
-  if (r.decrypted) ++summary_.decrypted;
-  else count_undecrypted(r.problem);
+  if (r.decrypted)
+    ++summary_.decrypted;
+  else
+    count_undecrypted(r.problem);
   sink.on_esp(r);
 }
 
@@ -197,7 +208,8 @@ void Decoder::count_undecrypted(const std::optional<Error>& problem) {
 }
 
 void Decoder::finish(RecordSink& sink) {
-  for (const auto& i : reassembler_.pending()) report_incomplete(i, sink);
+  for (const auto& i : reassembler_.pending())
+    report_incomplete(i, sink);
 }
 
 void Decoder::report_incomplete(const IpReassembler::Incomplete& i, RecordSink& sink) {
@@ -210,4 +222,4 @@ void Decoder::report_incomplete(const IpReassembler::Incomplete& i, RecordSink& 
   malformed(meta, "ip_fragments", make_error(Errc::truncated, "ip.fragments", i.describe()), sink);
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

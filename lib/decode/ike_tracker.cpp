@@ -35,20 +35,20 @@ std::optional<Chosen> first_proposal(const wire::RawPayload& raw) {
   for (const auto& t : p.transforms) {
     uint16_t bits = t.key_length().value_or(0);
     switch (t.type) {
-      case wire::TransformType::encr:
-        if (!c.encr) c.encr = crypto::find_transform(TransformKind::encr, t.id, bits);
-        break;
-      case wire::TransformType::integ:
-        if (!c.integ && t.id != 0) c.integ = crypto::find_transform(TransformKind::integ, t.id);
-        break;
-      case wire::TransformType::prf:
-        if (!c.prf) c.prf = crypto::find_transform(TransformKind::prf, t.id);
-        break;
-      case wire::TransformType::ke:
-        if (!c.ke) c.ke = crypto::find_transform(TransformKind::ke, t.id);
-        break;
-      default:
-        break;
+    case wire::TransformType::encr:
+      if (!c.encr) c.encr = crypto::find_transform(TransformKind::encr, t.id, bits);
+      break;
+    case wire::TransformType::integ:
+      if (!c.integ && t.id != 0) c.integ = crypto::find_transform(TransformKind::integ, t.id);
+      break;
+    case wire::TransformType::prf:
+      if (!c.prf) c.prf = crypto::find_transform(TransformKind::prf, t.id);
+      break;
+    case wire::TransformType::ke:
+      if (!c.ke) c.ke = crypto::find_transform(TransformKind::ke, t.id);
+      break;
+    default:
+      break;
     }
   }
   return c;
@@ -69,7 +69,7 @@ Bytes nonce_of(const wire::RawPayload* p) {
 
 uint32_t spi32(const Bytes& b) { return b.size() == 4 ? load_be32(b.data()) : 0; }
 
-}  // namespace
+} // namespace
 
 IkeSaInfo::IkeSaInfo() = default;
 IkeSaInfo::IkeSaInfo(IkeSaInfo&&) noexcept = default;
@@ -114,9 +114,9 @@ void IkeTracker::on_ike_sa_init(const PacketMeta& meta, const wire::Message& msg
     sa.responder = meta.dst.ip;
     return;
   }
-  if (h.spi_r == 0) return;  // an error response (e.g. NO_PROPOSAL_CHOSEN)
+  if (h.spi_r == 0) return; // an error response (e.g. NO_PROPOSAL_CHOSEN)
   const auto* sa_payload = msg.find(PayloadType::sa);
-  if (!sa_payload) return;  // COOKIE or INVALID_KE_PAYLOAD: the initiator starts again
+  if (!sa_payload) return; // COOKIE or INVALID_KE_PAYLOAD: the initiator starts again
   IkeSaInfo& sa = sa_for(h);
   sa.nr = nonce_of(msg.find(PayloadType::nonce));
   if (!sa.initiator) sa.initiator = meta.dst.ip;
@@ -138,7 +138,7 @@ void IkeTracker::process(const PacketMeta& meta, const wire::Message& msg, IkeRe
   const wire::RawPayload* enc = msg.encrypted();
   if (!enc) return;
   IkeSaInfo& sa = sa_for(h);
-  if (!sa.initiator) {  // capture started after IKE_SA_INIT
+  if (!sa.initiator) { // capture started after IKE_SA_INIT
     sa.initiator = h.initiator() ? meta.src.ip : meta.dst.ip;
     sa.responder = h.initiator() ? meta.dst.ip : meta.src.ip;
   }
@@ -204,16 +204,18 @@ EncryptedInfo IkeTracker::open(IkeSaInfo& sa, const wire::Message& msg,
     frags.total = info.total_fragments;
     if (info.fragment_number == 1) frags.first_inner = enc.next_type;
     frags.parts[info.fragment_number] = std::move(part);
-    if (frags.parts.size() != frags.total) return info;  // RFC 7383 2.6: wait for the rest
+    if (frags.parts.size() != frags.total) return info; // RFC 7383 2.6: wait for the rest
     plain_.clear();
-    for (auto& [n, bytes] : frags.parts) plain_.insert(plain_.end(), bytes.begin(), bytes.end());
+    for (auto& [n, bytes] : frags.parts)
+      plain_.insert(plain_.end(), bytes.begin(), bytes.end());
     first_inner = frags.first_inner;
     sa.fragments.erase({h.message_id, h.flags});
     info.completes_message = true;
   } else {
     plain_ = std::move(part);
   }
-  auto inner = wire::parse_payload_chain(plain_, first_inner, 0, {.reject_unknown_critical = false});
+  auto inner =
+      wire::parse_payload_chain(plain_, first_inner, 0, {.reject_unknown_critical = false});
   if (inner)
     info.inner = std::move(*inner);
   else
@@ -291,9 +293,10 @@ void IkeTracker::on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::Ike
 
 // RFC 7296 2.17: KEYMAT = prf+(SK_d, Ni | Nr); keys for the initiator-to-responder SA
 // (the SPI the responder chose) come first.
-void IkeTracker::derive_children(IkeSaInfo& sa, ByteView ni, ByteView nr, uint32_t spi_from_initiator,
-                                 uint32_t spi_from_responder, const IpAddress& initiator,
-                                 const IpAddress& responder, const wire::RawPayload& chosen_sa) {
+void IkeTracker::derive_children(IkeSaInfo& sa, ByteView ni, ByteView nr,
+                                 uint32_t spi_from_initiator, uint32_t spi_from_responder,
+                                 const IpAddress& initiator, const IpAddress& responder,
+                                 const wire::RawPayload& chosen_sa) {
   auto c = first_proposal(chosen_sa);
   if (c) {
     child_algorithms_[spi_from_initiator] = {c->encr, c->integ};
@@ -333,4 +336,4 @@ void IkeTracker::derive_children(IkeSaInfo& sa, ByteView ni, ByteView nr, uint32
   keys_.add(std::move(to_initiator));
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

@@ -10,12 +10,9 @@ Json decode_header_json(const std::string& version, const std::string& capture,
                      {"format", std::string(decode::key_file_format_name(f.format))},
                      {"ike_sas", f.ike_sas},
                      {"child_sas", f.child_sas}});
-  return {{"type", "header"},
-          {"schema", std::string(json::kSchemaDecode)},
-          {"tool", "ike-decode"},
-          {"version", version},
-          {"capture", capture},
-          {"key_files", std::move(files)}};
+  return {{"type", "header"},     {"schema", std::string(json::kSchemaDecode)},
+          {"tool", "ike-decode"}, {"version", version},
+          {"capture", capture},   {"key_files", std::move(files)}};
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

@@ -1,6 +1,7 @@
 #include "decode/json_output.hpp"
 
 #include "base/hex.hpp"
+
 #include "json/payload_json.hpp"
 
 namespace ikekit::decode {
@@ -21,7 +22,8 @@ Json problem_json(const std::optional<Error>& e) { return e ? json::error_to_jso
 
 Json payloads_json(const std::vector<wire::RawPayload>& payloads) {
   Json out = Json::array();
-  for (const auto& p : payloads) out.push_back(json::payload_to_json(p));
+  for (const auto& p : payloads)
+    out.push_back(json::payload_to_json(p));
   return out;
 }
 
@@ -41,20 +43,30 @@ void add_encrypted(Json& payload, const decode::EncryptedInfo& info) {
   }
 }
 
-}  // namespace
+} // namespace
 
 Json ip_protocol_name(uint8_t protocol) {
   switch (protocol) {
-    case 1: return "ICMP";
-    case 4: return "IPv4";
-    case 6: return "TCP";
-    case 17: return "UDP";
-    case 41: return "IPv6";
-    case 47: return "GRE";
-    case 50: return "ESP";
-    case 58: return "ICMPv6";
-    case 132: return "SCTP";
-    default: return nullptr;
+  case 1:
+    return "ICMP";
+  case 4:
+    return "IPv4";
+  case 6:
+    return "TCP";
+  case 17:
+    return "UDP";
+  case 41:
+    return "IPv6";
+  case 47:
+    return "GRE";
+  case 50:
+    return "ESP";
+  case 58:
+    return "ICMPv6";
+  case 132:
+    return "SCTP";
+  default:
+    return nullptr;
   }
 }
 
@@ -126,4 +138,4 @@ Json summary_to_json(const decode::Summary& s) {
           {"other", s.other}};
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

@@ -1,12 +1,12 @@
 #include "decode/key_file.hpp"
 
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <iterator>
-#include <vector>
-
 #include "base/hex.hpp"
 #include "decode/wireshark_names.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <vector>
 
 namespace ikekit::decode {
 
@@ -15,7 +15,8 @@ namespace {
 using crypto::TransformKind;
 
 Error line_error(std::string_view name, size_t line, std::string_view field, std::string msg) {
-  return make_error(Errc::usage, std::string(name) + ":" + std::to_string(line) + "." + std::string(field),
+  return make_error(Errc::usage,
+                    std::string(name) + ":" + std::to_string(line) + "." + std::string(field),
                     std::move(msg));
 }
 
@@ -36,13 +37,15 @@ std::vector<std::string> split_uat(std::string_view line) {
           f.push_back(line[i++]);
         }
       }
-      ++i;  // closing quote
-      while (i < line.size() && line[i] != ',') ++i;
+      ++i; // closing quote
+      while (i < line.size() && line[i] != ',')
+        ++i;
     } else {
-      while (i < line.size() && line[i] != ',') f.push_back(line[i++]);
+      while (i < line.size() && line[i] != ',')
+        f.push_back(line[i++]);
     }
     fields.push_back(f);
-    ++i;  // the comma
+    ++i; // the comma
   }
   return fields;
 }
@@ -56,19 +59,23 @@ Result<SecretBytes> secret_hex(std::string_view text, std::string_view name, siz
   return s;
 }
 
-Result<uint64_t> spi64(std::string_view text, std::string_view name, size_t line, std::string_view field) {
+Result<uint64_t> spi64(std::string_view text, std::string_view name, size_t line,
+                       std::string_view field) {
   auto b = from_hex(text, field);
   if (!b || b->size() != 8)
     return line_error(name, line, field, "\"" + std::string(text) + "\": expected 16 hex digits");
   return load_be64(b->data());
 }
 
-Result<uint32_t> spi32(std::string_view text, std::string_view name, size_t line, std::string_view field) {
+Result<uint32_t> spi32(std::string_view text, std::string_view name, size_t line,
+                       std::string_view field) {
   auto b = from_hex(text, field);
   if (!b || b->empty() || b->size() > 4)
-    return line_error(name, line, field, "\"" + std::string(text) + "\": expected up to 8 hex digits");
+    return line_error(name, line, field,
+                      "\"" + std::string(text) + "\": expected up to 8 hex digits");
   uint32_t v = 0;
-  for (uint8_t x : *b) v = v << 8 | x;
+  for (uint8_t x : *b)
+    v = v << 8 | x;
   return v;
 }
 
@@ -77,9 +84,10 @@ Result<void> wireshark_ikev2_line(std::string_view text, std::string_view name, 
                                   KeyStore& store) {
   auto f = split_uat(text);
   if (f.size() < 8)
-    return line_error(name, line, "columns", "expected 8 columns (spi_i, spi_r, sk_ei, sk_er, "
-                                             "encryption, sk_ai, sk_ar, integrity), found " +
-                                                 std::to_string(f.size()));
+    return line_error(name, line, "columns",
+                      "expected 8 columns (spi_i, spi_r, sk_ei, sk_er, "
+                      "encryption, sk_ai, sk_ar, integrity), found " +
+                          std::to_string(f.size()));
   IkeSaKeys k;
   auto si = spi64(f[0], name, line, "spi_i");
   if (!si) return si.error();
@@ -87,8 +95,14 @@ Result<void> wireshark_ikev2_line(std::string_view text, std::string_view name, 
   if (!sr) return sr.error();
   k.spi_i = *si;
   k.spi_r = *sr;
-  struct { int col; SecretBytes* dst; const char* field; } keys[] = {
-      {2, &k.sk_ei, "sk_ei"}, {3, &k.sk_er, "sk_er"}, {5, &k.sk_ai, "sk_ai"}, {6, &k.sk_ar, "sk_ar"}};
+  struct {
+    int col;
+    SecretBytes* dst;
+    const char* field;
+  } keys[] = {{2, &k.sk_ei, "sk_ei"},
+              {3, &k.sk_er, "sk_er"},
+              {5, &k.sk_ai, "sk_ai"},
+              {6, &k.sk_ar, "sk_ar"}};
   for (auto& c : keys) {
     auto s = secret_hex(f[size_t(c.col)], name, line, c.field);
     if (!s) return s.error();
@@ -96,10 +110,12 @@ Result<void> wireshark_ikev2_line(std::string_view text, std::string_view name, 
   }
   k.encr = ikev2_table_transform(TransformKind::encr, f[4]);
   if (!k.encr && f[4] != "NULL [RFC2410]")
-    return line_error(name, line, "encryption", "\"" + f[4] + "\": unknown or unsupported algorithm");
+    return line_error(name, line, "encryption",
+                      "\"" + f[4] + "\": unknown or unsupported algorithm");
   k.integ = ikev2_table_transform(TransformKind::integ, f[7]);
   if (!k.integ && f[7] != "NONE [RFC4306]")
-    return line_error(name, line, "integrity", "\"" + f[7] + "\": unknown or unsupported algorithm");
+    return line_error(name, line, "integrity",
+                      "\"" + f[7] + "\": unknown or unsupported algorithm");
   store.add(std::move(k));
   return {};
 }
@@ -109,9 +125,10 @@ Result<void> wireshark_esp_line(std::string_view text, std::string_view name, si
                                 KeyStore& store) {
   auto f = split_uat(text);
   if (f.size() < 8)
-    return line_error(name, line, "columns", "expected 8 columns (protocol, src, dst, spi, "
-                                             "encryption, key, authentication, key), found " +
-                                                 std::to_string(f.size()));
+    return line_error(name, line, "columns",
+                      "expected 8 columns (protocol, src, dst, spi, "
+                      "encryption, key, authentication, key), found " +
+                          std::to_string(f.size()));
   ChildSaKeys k;
   if (f[1] != "*" && !f[1].empty()) k.src = IpAddress::parse(f[1]);
   if (f[2] != "*" && !f[2].empty()) {
@@ -135,7 +152,8 @@ Result<void> wireshark_esp_line(std::string_view text, std::string_view name, si
   if (f[6] != "NULL") {
     k.integ = esp_table_transform(TransformKind::integ, f[6], k.integ_key.size());
     if (!k.integ)
-      return line_error(name, line, "authentication", "\"" + f[6] + "\": unknown or unsupported algorithm");
+      return line_error(name, line, "authentication",
+                        "\"" + f[6] + "\": unknown or unsupported algorithm");
   }
   store.add(std::move(k));
   return {};
@@ -145,7 +163,10 @@ const crypto::TransformInfo* optional_keyword(const nlohmann::json& j, const cha
                                               TransformKind kind, bool& bad) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return nullptr;
-  if (!it->is_string()) { bad = true; return nullptr; }
+  if (!it->is_string()) {
+    bad = true;
+    return nullptr;
+  }
   auto* t = crypto::find_keyword(kind, it->get<std::string>());
   if (!t) bad = true;
   return t;
@@ -162,9 +183,11 @@ Result<SecretBytes> json_key(const nlohmann::json& j, const char* key, bool requ
   return secret_hex(it->get<std::string>(), name, line, key);
 }
 
-Result<void> keylog_line(std::string_view text, std::string_view name, size_t line, KeyStore& store) {
+Result<void> keylog_line(std::string_view text, std::string_view name, size_t line,
+                         KeyStore& store) {
   auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return line_error(name, line, "json", "not a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    return line_error(name, line, "json", "not a JSON object");
   std::string type = j.value("type", "");
   bool bad = false;
   if (type == "ike_sa") {
@@ -175,9 +198,15 @@ Result<void> keylog_line(std::string_view text, std::string_view name, size_t li
     if (!sr) return sr.error();
     k.spi_i = *si;
     k.spi_r = *sr;
-    struct { const char* key; SecretBytes* dst; bool required; } keys[] = {
-        {"sk_d", &k.sk_d, false}, {"sk_ei", &k.sk_ei, true}, {"sk_er", &k.sk_er, true},
-        {"sk_ai", &k.sk_ai, false}, {"sk_ar", &k.sk_ar, false}};
+    struct {
+      const char* key;
+      SecretBytes* dst;
+      bool required;
+    } keys[] = {{"sk_d", &k.sk_d, false},
+                {"sk_ei", &k.sk_ei, true},
+                {"sk_er", &k.sk_er, true},
+                {"sk_ai", &k.sk_ai, false},
+                {"sk_ar", &k.sk_ar, false}};
     for (auto& c : keys) {
       auto s = json_key(j, c.key, c.required, name, line);
       if (!s) return s.error();
@@ -201,7 +230,8 @@ Result<void> keylog_line(std::string_view text, std::string_view name, size_t li
       k.dst = IpAddress::parse(j["dst"].get<std::string>());
       if (!k.dst) return line_error(name, line, "dst", "not an IP address");
     }
-    if (j.contains("src") && j["src"].is_string()) k.src = IpAddress::parse(j["src"].get<std::string>());
+    if (j.contains("src") && j["src"].is_string())
+      k.src = IpAddress::parse(j["src"].get<std::string>());
     auto ek = json_key(j, "encr_key", true, name, line);
     if (!ek) return ek.error();
     k.encr_key = std::move(*ek);
@@ -219,18 +249,22 @@ Result<void> keylog_line(std::string_view text, std::string_view name, size_t li
   return {};
 }
 
-}  // namespace
+} // namespace
 
 std::string_view key_file_format_name(KeyFileFormat f) {
   switch (f) {
-    case KeyFileFormat::ikekit_keylog: return "ikekit_keylog";
-    case KeyFileFormat::wireshark_ikev2: return "wireshark_ikev2_decryption_table";
-    case KeyFileFormat::wireshark_esp: return "wireshark_esp_sa";
+  case KeyFileFormat::ikekit_keylog:
+    return "ikekit_keylog";
+  case KeyFileFormat::wireshark_ikev2:
+    return "wireshark_ikev2_decryption_table";
+  case KeyFileFormat::wireshark_esp:
+    return "wireshark_esp_sa";
   }
   return "";
 }
 
-Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view name, KeyStore& store) {
+Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view name,
+                                     KeyStore& store) {
   std::optional<KeyFileFormat> format;
   size_t line_no = 0;
   while (!text.empty()) {
@@ -238,28 +272,39 @@ Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view nam
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     ++line_no;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+      line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
     if (!format) {
-      if (line[0] == '{') format = KeyFileFormat::ikekit_keylog;
+      if (line[0] == '{')
+        format = KeyFileFormat::ikekit_keylog;
       else if (line.rfind("\"IPv4\"", 0) == 0 || line.rfind("\"IPv6\"", 0) == 0 ||
                line.rfind("\"Any", 0) == 0)
         format = KeyFileFormat::wireshark_esp;
-      else format = KeyFileFormat::wireshark_ikev2;
+      else
+        format = KeyFileFormat::wireshark_ikev2;
     }
     Result<void> r;
     switch (*format) {
-      case KeyFileFormat::ikekit_keylog: r = keylog_line(line, name, line_no, store); break;
-      case KeyFileFormat::wireshark_ikev2: r = wireshark_ikev2_line(line, name, line_no, store); break;
-      case KeyFileFormat::wireshark_esp: r = wireshark_esp_line(line, name, line_no, store); break;
+    case KeyFileFormat::ikekit_keylog:
+      r = keylog_line(line, name, line_no, store);
+      break;
+    case KeyFileFormat::wireshark_ikev2:
+      r = wireshark_ikev2_line(line, name, line_no, store);
+      break;
+    case KeyFileFormat::wireshark_esp:
+      r = wireshark_esp_line(line, name, line_no, store);
+      break;
     }
     if (!r) return r.error();
   }
   if (!format) {
     // Only comments: a legitimate empty table (e.g. Wireshark cannot use ChaCha20 keys,
     // so --emit-wireshark writes header-only tables). The name says which table it is.
-    if (name.size() >= 6 && name.substr(name.size() - 6) == "esp_sa") return KeyFileFormat::wireshark_esp;
-    if (name.find("ikev2_decryption_table") != std::string_view::npos) return KeyFileFormat::wireshark_ikev2;
+    if (name.size() >= 6 && name.substr(name.size() - 6) == "esp_sa")
+      return KeyFileFormat::wireshark_esp;
+    if (name.find("ikev2_decryption_table") != std::string_view::npos)
+      return KeyFileFormat::wireshark_ikev2;
     return KeyFileFormat::ikekit_keylog;
   }
   return *format;
@@ -274,4 +319,4 @@ Result<KeyFileFormat> load_key_file(const std::string& path, KeyStore& store) {
   return r;
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

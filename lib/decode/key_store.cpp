@@ -39,4 +39,4 @@ ChildSaKeys* KeyStore::find_child(uint32_t spi, const IpAddress& dst) {
   return any;
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

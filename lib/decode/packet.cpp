@@ -11,9 +11,9 @@ constexpr uint16_t kEtherIpv4 = 0x0800;
 constexpr uint16_t kEtherIpv6 = 0x86dd;
 constexpr uint16_t kEtherVlan = 0x8100;
 constexpr uint16_t kEtherQinQ = 0x88a8;
-constexpr int kLinktypeIpv4 = 228;  // LINKTYPE_IPV4
-constexpr int kLinktypeIpv6 = 229;  // LINKTYPE_IPV6
-constexpr int kLinktypeSll2 = 276;  // LINKTYPE_LINUX_SLL2
+constexpr int kLinktypeIpv4 = 228; // LINKTYPE_IPV4
+constexpr int kLinktypeIpv6 = 229; // LINKTYPE_IPV6
+constexpr int kLinktypeSll2 = 276; // LINKTYPE_LINUX_SLL2
 
 using MaybePacket = Result<std::optional<Packet>>;
 
@@ -28,11 +28,12 @@ MaybePacket transport(Packet p, ByteView payload) {
     if (!dport) return dport.error();
     auto len = r.u16("udp.length");
     if (!len) return len.error();
-    if (!r.u16("udp.checksum")) return make_error(Errc::truncated, "udp.checksum", "UDP header cut");
+    if (!r.u16("udp.checksum"))
+      return make_error(Errc::truncated, "udp.checksum", "UDP header cut");
     if (*len < 8 || *len > payload.size())
       return make_error(Errc::bad_length, "udp.length",
-                        std::to_string(*len) + " does not fit the " + std::to_string(payload.size()) +
-                            "-byte IP payload");
+                        std::to_string(*len) + " does not fit the " +
+                            std::to_string(payload.size()) + "-byte IP payload");
     p.src_port = *sport;
     p.dst_port = *dport;
     p.payload = payload.subspan(8, *len - 8);
@@ -47,9 +48,11 @@ MaybePacket ipv4(ByteView data, IpReassembler& reasm) {
   if ((data[0] >> 4) != 4) return make_error(Errc::bad_value, "ipv4.version", "not 4");
   size_t ihl = size_t(data[0] & 15) * 4;
   uint16_t total = load_be16(&data[2]);
-  if (ihl < 20 || ihl > data.size()) return make_error(Errc::bad_length, "ipv4.ihl", "bad header length");
+  if (ihl < 20 || ihl > data.size())
+    return make_error(Errc::bad_length, "ipv4.ihl", "bad header length");
   // A capture may carry Ethernet padding after the datagram, or less than it (snaplen).
-  if (total < ihl) return make_error(Errc::bad_length, "ipv4.total_length", "shorter than the header");
+  if (total < ihl)
+    return make_error(Errc::bad_length, "ipv4.total_length", "shorter than the header");
   ByteView payload = data.subspan(ihl, std::min<size_t>(total, data.size()) - ihl);
   Packet p;
   p.src = IpAddress::v4(data.subspan(12, 4));
@@ -76,13 +79,14 @@ MaybePacket ipv6(ByteView data, IpReassembler& reasm) {
   size_t plen = std::min<size_t>(load_be16(&data[4]), data.size() - 40);
   ByteView rest = data.subspan(40, plen);
   uint8_t next = data[6];
-  std::optional<std::tuple<uint32_t, uint32_t, bool>> fragment;  // id, offset, more
+  std::optional<std::tuple<uint32_t, uint32_t, bool>> fragment; // id, offset, more
   // RFC 8200 4: walk hop-by-hop, routing, destination options and fragment headers.
   for (int guard = 0; guard < 8; ++guard) {
     if (next == 0 || next == 43 || next == 60) {
       if (rest.size() < 8) return make_error(Errc::truncated, "ipv6.extension", "header cut");
       size_t len = (size_t(rest[1]) + 1) * 8;
-      if (len > rest.size()) return make_error(Errc::bad_length, "ipv6.extension.length", "too long");
+      if (len > rest.size())
+        return make_error(Errc::bad_length, "ipv6.extension.length", "too long");
       next = rest[0];
       rest = rest.subspan(len);
     } else if (next == 44) {
@@ -119,7 +123,7 @@ MaybePacket by_version(ByteView data, IpReassembler& reasm) {
   return make_error(Errc::bad_value, "ip.version", "neither 4 nor 6");
 }
 
-}  // namespace
+} // namespace
 
 std::optional<ByteView> IpReassembler::add(const IpAddress& src, const IpAddress& dst, uint32_t id,
                                            uint8_t protocol, uint32_t offset, bool more,
@@ -162,9 +166,11 @@ std::optional<ByteView> IpReassembler::add(const IpAddress& src, const IpAddress
 }
 
 IpReassembler::Incomplete IpReassembler::incomplete(const Key& key, const Pending& pd) {
-  Incomplete i{std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key),
-               pd.pieces.size(), 0, pd.first_frame, pd.ts_sec, pd.ts_usec};
-  for (auto [b, e] : pd.pieces) i.bytes += e - b;
+  Incomplete i{std::get<0>(key), std::get<1>(key), std::get<2>(key),
+               std::get<3>(key), pd.pieces.size(), 0,
+               pd.first_frame,   pd.ts_sec,        pd.ts_usec};
+  for (auto [b, e] : pd.pieces)
+    i.bytes += e - b;
   return i;
 }
 
@@ -176,10 +182,12 @@ std::vector<IpReassembler::Incomplete> IpReassembler::take_abandoned() {
 
 std::vector<IpReassembler::Incomplete> IpReassembler::pending() const {
   std::vector<std::pair<uint64_t, Incomplete>> v;
-  for (const auto& [key, pd] : pending_) v.emplace_back(pd.order, incomplete(key, pd));
+  for (const auto& [key, pd] : pending_)
+    v.emplace_back(pd.order, incomplete(key, pd));
   std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<Incomplete> out;
-  for (auto& [order, i] : v) out.push_back(std::move(i));
+  for (auto& [order, i] : v)
+    out.push_back(std::move(i));
   return out;
 }
 
@@ -192,36 +200,36 @@ std::string IpReassembler::Incomplete::describe() const {
 
 Result<std::optional<Packet>> dissect_frame(int linktype, ByteView frame, IpReassembler& reasm) {
   switch (linktype) {
-    case DLT_EN10MB: {
-      if (frame.size() < 14) return make_error(Errc::truncated, "ethernet", "header needs 14 bytes");
-      size_t off = 12;
-      uint16_t type = load_be16(&frame[off]);
-      while ((type == kEtherVlan || type == kEtherQinQ) && frame.size() >= off + 6) {
-        off += 4;
-        type = load_be16(&frame[off]);
-      }
-      return by_ethertype(type, frame.subspan(off + 2), reasm);
+  case DLT_EN10MB: {
+    if (frame.size() < 14) return make_error(Errc::truncated, "ethernet", "header needs 14 bytes");
+    size_t off = 12;
+    uint16_t type = load_be16(&frame[off]);
+    while ((type == kEtherVlan || type == kEtherQinQ) && frame.size() >= off + 6) {
+      off += 4;
+      type = load_be16(&frame[off]);
     }
-    case DLT_LINUX_SLL:  // 16-byte header, protocol at 14
-      if (frame.size() < 16) return make_error(Errc::truncated, "sll", "header needs 16 bytes");
-      return by_ethertype(load_be16(&frame[14]), frame.subspan(16), reasm);
-    case kLinktypeSll2:  // 20-byte header, protocol at 0
-      if (frame.size() < 20) return make_error(Errc::truncated, "sll2", "header needs 20 bytes");
-      return by_ethertype(load_be16(&frame[0]), frame.subspan(20), reasm);
-    case DLT_NULL:
-    case DLT_LOOP:  // 4-byte address family, host or network order; the IP version says enough
-      if (frame.size() < 4) return make_error(Errc::truncated, "loopback", "header needs 4 bytes");
-      return by_version(frame.subspan(4), reasm);
-    case DLT_RAW:
-    case 14:  // DLT_RAW on OpenBSD
-    case kLinktypeIpv4:
-    case kLinktypeIpv6:
-      return by_version(frame, reasm);
-    default:
-      return make_error(Errc::unsupported, "linktype",
-                        "link type " + std::to_string(linktype) +
-                            " is not supported (Ethernet, Linux cooked, raw IP and loopback are)");
+    return by_ethertype(type, frame.subspan(off + 2), reasm);
+  }
+  case DLT_LINUX_SLL: // 16-byte header, protocol at 14
+    if (frame.size() < 16) return make_error(Errc::truncated, "sll", "header needs 16 bytes");
+    return by_ethertype(load_be16(&frame[14]), frame.subspan(16), reasm);
+  case kLinktypeSll2: // 20-byte header, protocol at 0
+    if (frame.size() < 20) return make_error(Errc::truncated, "sll2", "header needs 20 bytes");
+    return by_ethertype(load_be16(&frame[0]), frame.subspan(20), reasm);
+  case DLT_NULL:
+  case DLT_LOOP: // 4-byte address family, host or network order; the IP version says enough
+    if (frame.size() < 4) return make_error(Errc::truncated, "loopback", "header needs 4 bytes");
+    return by_version(frame.subspan(4), reasm);
+  case DLT_RAW:
+  case 14: // DLT_RAW on OpenBSD
+  case kLinktypeIpv4:
+  case kLinktypeIpv6:
+    return by_version(frame, reasm);
+  default:
+    return make_error(Errc::unsupported, "linktype",
+                      "link type " + std::to_string(linktype) +
+                          " is not supported (Ethernet, Linux cooked, raw IP and loopback are)");
   }
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

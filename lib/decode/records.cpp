@@ -4,9 +4,12 @@ namespace ikekit::decode {
 
 std::string_view integrity_name(Integrity i) {
   switch (i) {
-    case Integrity::ok: return "ok";
-    case Integrity::failed: return "failed";
-    case Integrity::unchecked: return "unchecked";
+  case Integrity::ok:
+    return "ok";
+  case Integrity::failed:
+    return "failed";
+  case Integrity::unchecked:
+    return "unchecked";
   }
   return "unchecked";
 }
@@ -16,4 +19,4 @@ std::string Endpoint::to_string() const {
   return port ? host + ":" + std::to_string(port) : host;
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

@@ -39,4 +39,4 @@ Result<WiresharkExport> DecodeSession::emit_wireshark(const std::string& dir) co
   return write_wireshark_tables(dir, keys_, decoder_->tracker());
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

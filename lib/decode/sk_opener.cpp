@@ -4,8 +4,9 @@ namespace ikekit::decode {
 
 Result<SkOpener> SkOpener::create(const crypto::TransformInfo* encr, const SecretBytes& sk_e,
                                   const crypto::TransformInfo* integ, const SecretBytes& sk_a) {
-  if (encr->aead) integ = nullptr;  // RFC 5282 8: no integrity transform with an AEAD
-  auto c = crypto::SkCrypter::create(*encr, sk_e.reveal(), integ, integ ? sk_a.reveal() : ByteView());
+  if (encr->aead) integ = nullptr; // RFC 5282 8: no integrity transform with an AEAD
+  auto c =
+      crypto::SkCrypter::create(*encr, sk_e.reveal(), integ, integ ? sk_a.reveal() : ByteView());
   if (!c) return c.error();
   return SkOpener(std::move(*c));
 }
@@ -14,8 +15,8 @@ SkOpener::Outcome SkOpener::open(ByteView message, const wire::RawPayload& enc, 
   // The crypter works in place; the capture's bytes stay untouched for the output.
   Bytes copy(message.begin(), message.end());
   Outcome out;
-  auto r = crypter_.open(copy, enc.offset, enc.whole.size(), enc.is_encrypted() &&
-                                                                 enc.payload_type() == wire::PayloadType::skf);
+  auto r = crypter_.open(copy, enc.offset, enc.whole.size(),
+                         enc.is_encrypted() && enc.payload_type() == wire::PayloadType::skf);
   if (!r) {
     out.integrity = r.error().code == Errc::integrity ? Integrity::failed : Integrity::unchecked;
     out.error = r.error();
@@ -26,4 +27,4 @@ SkOpener::Outcome SkOpener::open(ByteView message, const wire::RawPayload& enc, 
   return out;
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

@@ -1,10 +1,10 @@
 #include "decode/wireshark_export.hpp"
 
-#include <filesystem>
-#include <fstream>
-
 #include "base/hex.hpp"
 #include "decode/wireshark_names.hpp"
+
+#include <filesystem>
+#include <fstream>
 
 namespace ikekit::decode {
 
@@ -17,13 +17,14 @@ Result<void> write_file(const std::filesystem::path& path, const std::string& te
   out << text;
   out.close();
   if (!out) return make_error(Errc::io, "--emit-wireshark", path.string() + ": cannot be written");
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
   return {};
 }
 
 std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
-}  // namespace
+} // namespace
 
 Result<WiresharkExport> write_wireshark_tables(const std::string& dir, const KeyStore& keys,
                                                const IkeTracker& tracker) {
@@ -50,12 +51,14 @@ Result<WiresharkExport> write_wireshark_tables(const std::string& dir, const Key
       continue;
     }
     if (encr->wireshark_name.empty()) {
-      out.skipped.push_back("IKE SA " + sa + ": Wireshark cannot decrypt " + std::string(encr->keyword));
+      out.skipped.push_back("IKE SA " + sa + ": Wireshark cannot decrypt " +
+                            std::string(encr->keyword));
       continue;
     }
     ike += to_hex_u64(spis.first) + "," + to_hex_u64(spis.second) + "," + to_hex(k.sk_ei.reveal()) +
-           "," + to_hex(k.sk_er.reveal()) + "," + in_quotes(ikev2_table_name(TransformKind::encr, encr)) +
-           "," + to_hex(k.sk_ai.reveal()) + "," + to_hex(k.sk_ar.reveal()) + "," +
+           "," + to_hex(k.sk_er.reveal()) + "," +
+           in_quotes(ikev2_table_name(TransformKind::encr, encr)) + "," + to_hex(k.sk_ai.reveal()) +
+           "," + to_hex(k.sk_ar.reveal()) + "," +
            in_quotes(ikev2_table_name(TransformKind::integ, encr->aead ? nullptr : integ)) + "\n";
     ++out.ike_sas;
   }
@@ -83,10 +86,10 @@ Result<WiresharkExport> write_wireshark_tables(const std::string& dir, const Key
     }
     const IpAddress* family_of = c.dst ? &*c.dst : (c.src ? &*c.src : nullptr);
     std::string family = family_of && !family_of->is_v4() ? "IPv6" : "IPv4";
-    const std::string any = "*";  // Wireshark's wildcard address
+    const std::string any = "*"; // Wireshark's wildcard address
     esp += in_quotes(family) + "," + in_quotes(c.src ? c.src->to_string() : any) + "," +
-           in_quotes(c.dst ? c.dst->to_string() : any) + "," + in_quotes("0x" + to_hex_u32(c.spi)) + "," +
-           in_quotes(ename) + "," + in_quotes("0x" + to_hex(c.encr_key.reveal())) + "," +
+           in_quotes(c.dst ? c.dst->to_string() : any) + "," + in_quotes("0x" + to_hex_u32(c.spi)) +
+           "," + in_quotes(ename) + "," + in_quotes("0x" + to_hex(c.encr_key.reveal())) + "," +
            in_quotes(esp_table_name(encr->aead ? nullptr : integ)) + "," +
            in_quotes("0x" + to_hex(encr->aead ? ByteView() : c.integ_key.reveal())) + "\n";
     ++out.esp_sas;
@@ -104,4 +107,4 @@ Result<WiresharkExport> write_wireshark_tables(const std::string& dir, const Key
   return out;
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

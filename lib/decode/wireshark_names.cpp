@@ -10,7 +10,7 @@ using crypto::TransformKind;
 // packet-esp.c esp_encryption_type_vals / esp_authentication_type_vals (Wireshark 4.0).
 struct EspName {
   TransformKind kind;
-  uint16_t id;  // IANA transform id
+  uint16_t id; // IANA transform id
   std::string_view name;
 };
 constexpr EspName kEspNames[] = {
@@ -25,7 +25,7 @@ constexpr EspName kEspNames[] = {
     {TransformKind::integ, 14, "HMAC-SHA-512-256 [RFC4868]"},
 };
 
-}  // namespace
+} // namespace
 
 const TransformInfo* ikev2_table_transform(TransformKind kind, std::string_view name) {
   for (const auto& t : crypto::all_transforms())
@@ -33,7 +33,8 @@ const TransformInfo* ikev2_table_transform(TransformKind kind, std::string_view 
   return nullptr;
 }
 
-const TransformInfo* esp_table_transform(TransformKind kind, std::string_view name, size_t key_len) {
+const TransformInfo* esp_table_transform(TransformKind kind, std::string_view name,
+                                         size_t key_len) {
   for (const auto& e : kEspNames) {
     if (e.kind != kind || e.name != name) continue;
     // The ESP table has no key size: pick the row whose key (+ salt) length matches.
@@ -56,4 +57,4 @@ std::string_view ikev2_table_name(TransformKind kind, const TransformInfo* t) {
   return t->wireshark_name;
 }
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

@@ -16,4 +16,4 @@ Overhead esp_overhead(const crypto::TransformInfo& encr, const crypto::Transform
   return o;
 }
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

@@ -8,18 +8,23 @@ namespace {
 // RFC 1071 one's-complement sum over the header.
 uint16_t ipv4_checksum(const uint8_t* h, size_t len) {
   uint32_t sum = 0;
-  for (size_t i = 0; i + 1 < len; i += 2) sum += load_be16(h + i);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  for (size_t i = 0; i + 1 < len; i += 2)
+    sum += load_be16(h + i);
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
   return uint16_t(~sum);
 }
-}  // namespace
+} // namespace
 
 std::optional<uint8_t> tunnel_next_header(ByteView inner) {
   if (inner.empty()) return std::nullopt;
   switch (inner[0] >> 4) {
-    case 4: return uint8_t(4);
-    case 6: return uint8_t(41);
-    default: return std::nullopt;
+  case 4:
+    return uint8_t(4);
+  case 6:
+    return uint8_t(41);
+  default:
+    return std::nullopt;
   }
 }
 
@@ -34,11 +39,11 @@ MutBytes prepend_ip_header(MutBytes buffer, size_t payload_offset, size_t payloa
   uint8_t* h = buffer.data() + payload_offset - hlen;
   if (src.is_v4()) {
     if (payload_len + hlen > 0xffff) return {};
-    h[0] = 0x45;  // version 4, IHL 5
-    h[1] = 0;     // DSCP/ECN
+    h[0] = 0x45; // version 4, IHL 5
+    h[1] = 0;    // DSCP/ECN
     store_be16(h + 2, uint16_t(hlen + payload_len));
     store_be16(h + 4, ipv4_id);
-    store_be16(h + 6, 0);  // flags, fragment offset
+    store_be16(h + 6, 0); // flags, fragment offset
     h[8] = ttl;
     h[9] = protocol;
     store_be16(h + 10, 0);
@@ -47,7 +52,7 @@ MutBytes prepend_ip_header(MutBytes buffer, size_t payload_offset, size_t payloa
     store_be16(h + 10, ipv4_checksum(h, hlen));
   } else {
     if (payload_len > 0xffff) return {};
-    store_be32(h, uint32_t(6) << 28);  // version 6, traffic class 0, flow label 0
+    store_be32(h, uint32_t(6) << 28); // version 6, traffic class 0, flow label 0
     store_be16(h + 4, uint16_t(payload_len));
     h[6] = protocol;
     h[7] = ttl;
@@ -67,7 +72,7 @@ std::optional<IpHeaderInfo> parse_ip_header(ByteView p) {
     const size_t total = load_be16(p.data() + 2);
     if (ihl < kIpv4HeaderLen || total < ihl || total > p.size()) return std::nullopt;
     const uint16_t frag = load_be16(p.data() + 6);
-    if ((frag & 0x2000) || (frag & 0x1fff)) return std::nullopt;  // MF or offset: a fragment
+    if ((frag & 0x2000) || (frag & 0x1fff)) return std::nullopt; // MF or offset: a fragment
     info.src = IpAddress::v4(p.subspan(12, 4));
     info.dst = IpAddress::v4(p.subspan(16, 4));
     info.protocol = p[9];
@@ -89,4 +94,4 @@ std::optional<IpHeaderInfo> parse_ip_header(ByteView p) {
   return std::nullopt;
 }
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

@@ -9,10 +9,11 @@ constexpr unsigned kBlockBits = 64;
 
 size_t next_pow2(size_t n) {
   size_t p = 1;
-  while (p < n) p <<= 1;
+  while (p < n)
+    p <<= 1;
   return p;
 }
-}  // namespace
+} // namespace
 
 Result<ReplayWindow> ReplayWindow::create(uint32_t size) {
   if (size == 0 || size > kMaxSize)
@@ -42,10 +43,11 @@ void ReplayWindow::commit(uint64_t seq) {
     uint64_t target = seq / kBlockBits;
     uint64_t steps = target - current;
     if (steps > bits_.size()) steps = bits_.size();
-    for (uint64_t i = 1; i <= steps; ++i) bits_[(current + i) & mask_] = 0;
+    for (uint64_t i = 1; i <= steps; ++i)
+      bits_[(current + i) & mask_] = 0;
     top_ = seq;
   } else if (top_ - seq >= size_) {
-    return;  // left of the window: nothing to remember
+    return; // left of the window: nothing to remember
   }
   bits_[(seq / kBlockBits) & mask_] |= uint64_t(1) << (seq % kBlockBits);
 }
@@ -60,12 +62,12 @@ std::optional<uint64_t> ReplayWindow::infer_esn(uint32_t seq_lo) const {
   if (tl >= size_ - 1) {
     // Case A: the window lies within one 2^32 block.
     seq_hi = seq_lo >= bl ? th : th + 1;
-    if (seq_lo < bl && th == UINT32_MAX) return std::nullopt;  // past 2^64 - 1
+    if (seq_lo < bl && th == UINT32_MAX) return std::nullopt; // past 2^64 - 1
   } else {
     // Case B: the window spans the boundary below Tl; a Seql at or above Bl
     // belongs to the previous 2^32 block.
     if (seq_lo >= bl) {
-      if (th == 0) return std::nullopt;  // there is no block before the first
+      if (th == 0) return std::nullopt; // there is no block before the first
       seq_hi = th - 1;
     } else {
       seq_hi = th;
@@ -74,4 +76,4 @@ std::optional<uint64_t> ReplayWindow::infer_esn(uint32_t seq_lo) const {
   return uint64_t(seq_hi) << 32 | seq_lo;
 }
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

@@ -1,8 +1,8 @@
 #include "esp/sa_crypto.hpp"
 
-#include <string>
-
 #include "esp/layout.hpp"
+
+#include <string>
 
 namespace ikekit::esp {
 
@@ -19,13 +19,13 @@ Error key_size_error(std::string field, const TransformInfo& t, size_t want, siz
 // AAD for AEAD suites (RFC 4106 5, RFC 7634 2.1): SPI || seq_lo, or SPI || seq_hi ||
 // seq_lo with ESN. `aad` must hold 12 bytes.
 ByteView build_aad(ByteView packet, bool esn, uint32_t seq_hi, uint8_t* aad) {
-  if (!esn) return packet.first(kEspHeaderLen);  // SPI || seq already contiguous
+  if (!esn) return packet.first(kEspHeaderLen); // SPI || seq already contiguous
   std::memcpy(aad, packet.data(), 4);
   store_be32(aad + 4, seq_hi);
   std::memcpy(aad + 8, packet.data() + 4, 4);
   return ByteView(aad, 12);
 }
-}  // namespace
+} // namespace
 
 Result<SaCrypto> SaCrypto::create(const TransformInfo* encr, ByteView encr_key,
                                   const TransformInfo* integ, ByteView integ_key) {
@@ -38,7 +38,8 @@ Result<SaCrypto> SaCrypto::create(const TransformInfo* encr, ByteView encr_key,
     // RFC 4106 / RFC 7634: the AEAD provides integrity; no INTEG transform is negotiated.
     if (integ)
       return make_error(Errc::bad_value, "integ",
-                        std::string(encr->keyword) + " is combined-mode; no integ transform allowed");
+                        std::string(encr->keyword) +
+                            " is combined-mode; no integ transform allowed");
     auto a = crypto::Aead::create(*encr, encr_key);
     if (!a) return std::move(a).error().within("encr");
     c.aead_.emplace(std::move(a).value());
@@ -104,4 +105,4 @@ CryptoStatus SaCrypto::open(MutBytes packet, size_t iv_len, size_t icv_len, bool
   return cipher_->decrypt(iv, text) ? CryptoStatus::ok : CryptoStatus::error;
 }
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

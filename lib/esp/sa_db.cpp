@@ -9,8 +9,8 @@ Result<void> EspSaDb::add(EspSaIn sa) {
   auto [it, inserted] = sas_.try_emplace(spi, std::move(sa));
   (void)it;
   if (!inserted)
-    return make_error(Errc::bad_value, "spi", "an inbound SA with SPI " + to_hex_u32(spi) +
-                                                  " already exists");
+    return make_error(Errc::bad_value, "spi",
+                      "an inbound SA with SPI " + to_hex_u32(spi) + " already exists");
   return {};
 }
 
@@ -43,4 +43,4 @@ Opened EspSaDb::open_in_place(MutBytes esp_packet) {
   return sa->open_in_place(esp_packet);
 }
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

@@ -5,15 +5,24 @@ namespace ikekit::esp {
 
 std::string_view open_status_name(OpenStatus s) {
   switch (s) {
-    case OpenStatus::ok: return "ok";
-    case OpenStatus::malformed: return "malformed";
-    case OpenStatus::unknown_spi: return "unknown_spi";
-    case OpenStatus::replay: return "replay";
-    case OpenStatus::too_old: return "too_old";
-    case OpenStatus::bad_icv: return "bad_icv";
-    case OpenStatus::bad_padding: return "bad_padding";
-    case OpenStatus::dummy: return "dummy";
-    case OpenStatus::crypto_error: return "crypto_error";
+  case OpenStatus::ok:
+    return "ok";
+  case OpenStatus::malformed:
+    return "malformed";
+  case OpenStatus::unknown_spi:
+    return "unknown_spi";
+  case OpenStatus::replay:
+    return "replay";
+  case OpenStatus::too_old:
+    return "too_old";
+  case OpenStatus::bad_icv:
+    return "bad_icv";
+  case OpenStatus::bad_padding:
+    return "bad_padding";
+  case OpenStatus::dummy:
+    return "dummy";
+  case OpenStatus::crypto_error:
+    return "crypto_error";
   }
   return "unknown";
 }
@@ -33,15 +42,32 @@ Result<EspSaIn> EspSaIn::create(const SaParams& params) {
 
 Opened EspSaIn::drop(OpenStatus s) {
   switch (s) {
-    case OpenStatus::ok: break;
-    case OpenStatus::malformed: ++stats_.malformed; break;
-    case OpenStatus::unknown_spi: ++stats_.unknown_spi; break;
-    case OpenStatus::replay: ++stats_.replay; break;
-    case OpenStatus::too_old: ++stats_.too_old; break;
-    case OpenStatus::bad_icv: ++stats_.bad_icv; break;
-    case OpenStatus::bad_padding: ++stats_.bad_padding; break;
-    case OpenStatus::dummy: ++stats_.dummy; break;
-    case OpenStatus::crypto_error: ++stats_.crypto_error; break;
+  case OpenStatus::ok:
+    break;
+  case OpenStatus::malformed:
+    ++stats_.malformed;
+    break;
+  case OpenStatus::unknown_spi:
+    ++stats_.unknown_spi;
+    break;
+  case OpenStatus::replay:
+    ++stats_.replay;
+    break;
+  case OpenStatus::too_old:
+    ++stats_.too_old;
+    break;
+  case OpenStatus::bad_icv:
+    ++stats_.bad_icv;
+    break;
+  case OpenStatus::bad_padding:
+    ++stats_.bad_padding;
+    break;
+  case OpenStatus::dummy:
+    ++stats_.dummy;
+    break;
+  case OpenStatus::crypto_error:
+    ++stats_.crypto_error;
+    break;
   }
   Opened o;
   o.status = s;
@@ -71,15 +97,21 @@ Opened EspSaIn::open_in_place(MutBytes packet) {
     seq = *full;
   }
   switch (window_.check(seq)) {
-    case ReplayCheck::ok: break;
-    case ReplayCheck::replay: return drop(OpenStatus::replay);
-    case ReplayCheck::too_old: return drop(OpenStatus::too_old);
+  case ReplayCheck::ok:
+    break;
+  case ReplayCheck::replay:
+    return drop(OpenStatus::replay);
+  case ReplayCheck::too_old:
+    return drop(OpenStatus::too_old);
   }
 
   switch (crypto_.open(packet, iv_len, o.icv, esn_, uint32_t(seq >> 32))) {
-    case CryptoStatus::ok: break;
-    case CryptoStatus::bad_icv: return drop(OpenStatus::bad_icv);
-    case CryptoStatus::error: return drop(OpenStatus::crypto_error);
+  case CryptoStatus::ok:
+    break;
+  case CryptoStatus::bad_icv:
+    return drop(OpenStatus::bad_icv);
+  case CryptoStatus::error:
+    return drop(OpenStatus::crypto_error);
   }
   // Authentic: only now may the window move (RFC 4303 3.4.3).
   window_.commit(seq);
@@ -105,4 +137,4 @@ Opened EspSaIn::open_in_place(MutBytes packet) {
   return out;
 }
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

@@ -1,16 +1,20 @@
 // EspSaOut: outbound ESP processing (RFC 4303 3.3).
-#include <string>
-
 #include "esp/sa.hpp"
+
+#include <string>
 
 namespace ikekit::esp {
 
 std::string_view seal_status_name(SealStatus s) {
   switch (s) {
-    case SealStatus::ok: return "ok";
-    case SealStatus::sa_exhausted: return "sa_exhausted";
-    case SealStatus::no_room: return "no_room";
-    case SealStatus::crypto_error: return "crypto_error";
+  case SealStatus::ok:
+    return "ok";
+  case SealStatus::sa_exhausted:
+    return "sa_exhausted";
+  case SealStatus::no_room:
+    return "no_room";
+  case SealStatus::crypto_error:
+    return "crypto_error";
   }
   return "unknown";
 }
@@ -37,8 +41,8 @@ Result<EspSaOut> EspSaOut::create(const SaParams& params, Rng* rng) {
   // RFC 4303 3.3.3: the counter must not cycle; 2^32 - 1 (or 2^64 - 1 with ESN) is the
   // last number that may be sent.
   sa.max_seq_ = params.esn ? ~uint64_t(0) : uint64_t(UINT32_MAX);
-  sa.soft_limit_seq_ = params.soft_limit_seq ? params.soft_limit_seq
-                                             : sa.max_seq_ - (sa.max_seq_ >> 3);
+  sa.soft_limit_seq_ =
+      params.soft_limit_seq ? params.soft_limit_seq : sa.max_seq_ - (sa.max_seq_ >> 3);
   return sa;
 }
 
@@ -47,9 +51,8 @@ Sealed EspSaOut::seal_in_place(MutBytes buffer, size_t payload_offset, size_t pa
   return seal(buffer, payload_offset, payload_len, next_header, nullptr);
 }
 
-Sealed EspSaOut::seal_in_place_for_test(MutBytes buffer, size_t payload_offset,
-                                        size_t payload_len, uint8_t next_header,
-                                        const TestOverrides& overrides) {
+Sealed EspSaOut::seal_in_place_for_test(MutBytes buffer, size_t payload_offset, size_t payload_len,
+                                        uint8_t next_header, const TestOverrides& overrides) {
   return seal(buffer, payload_offset, payload_len, next_header, &overrides);
 }
 
@@ -102,7 +105,8 @@ Sealed EspSaOut::seal(MutBytes buffer, size_t payload_offset, size_t payload_len
   // RFC 4303 2.4: padding bytes 1, 2, 3, ..., then Pad Length and Next Header.
   uint8_t* t = p + o.header + payload_len;
   const uint8_t skew = overrides && overrides->bad_padding ? 1 : 0;
-  for (size_t i = 0; i < pad; ++i) t[i] = uint8_t(i + 1 + skew);
+  for (size_t i = 0; i < pad; ++i)
+    t[i] = uint8_t(i + 1 + skew);
   t[pad] = uint8_t(pad);
   t[pad + 1] = next_header;
 
@@ -119,4 +123,4 @@ Sealed EspSaOut::seal(MutBytes buffer, size_t payload_offset, size_t payload_len
   return out;
 }
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

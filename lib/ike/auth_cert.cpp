@@ -9,9 +9,9 @@
 // configured CAs at the engine's notion of wall time (now + Config::wall_clock_offset),
 // its identity bound to the end entity (match_identity), and the AUTH signature checked
 // over the signed octets with the end entity's key.
-#include <ctime>
-
 #include "ike/engine_impl.hpp"
+
+#include <ctime>
 
 namespace ikekit::ike {
 
@@ -24,8 +24,10 @@ Result<std::pair<wire::AuthMethod, Bytes>> Engine::Impl::make_auth(IkeSa& sa, By
     if (!d) return d.error();
     return std::pair{wire::AuthMethod::shared_key_message_integrity_code, std::move(*d)};
   }
-  if (!peer.private_key) return make_error(Errc::usage, "private_key", "pubkey authentication without a private key");
-  auto scheme = crypto::default_auth_scheme(peer.private_key->type(), sa.peer_sig_hashes, peer.prefer_rsa_pss);
+  if (!peer.private_key)
+    return make_error(Errc::usage, "private_key", "pubkey authentication without a private key");
+  auto scheme = crypto::default_auth_scheme(peer.private_key->type(), sa.peer_sig_hashes,
+                                            peer.prefer_rsa_pss);
   if (!scheme) return scheme.error();
   auto octets = signed_octets(sa, sa.initiator, id_body);
   if (!octets) return octets.error();
@@ -41,7 +43,8 @@ std::optional<Failure> Engine::Impl::verify_auth(IkeSa& sa, Inbound& in, const w
   const wire::RawPayload* raw = in.find(PayloadType::auth);
   if (!raw) return failure(sa, exchange, "auth", "no AUTH payload");
   auto auth = wire::parse_auth(raw->body);
-  if (!auth) return failure(sa, exchange, "auth", "malformed AUTH payload: " + auth.error().message);
+  if (!auth)
+    return failure(sa, exchange, "auth", "malformed AUTH payload: " + auth.error().message);
   const bool peer_is_initiator = !sa.initiator;
 
   if (peer.remote_auth == AuthMethodKind::psk) {
@@ -63,18 +66,22 @@ std::optional<Failure> Engine::Impl::verify_auth(IkeSa& sa, Inbound& in, const w
     auto c = wire::parse_cert(p.body);
     if (!c || c->encoding != wire::CertEncoding::x509_signature) continue;
     auto cert = crypto::Certificate::from_der(c->data);
-    if (!cert) return failure(sa, exchange, "cert", "unparsable certificate: " + cert.error().message);
+    if (!cert)
+      return failure(sa, exchange, "cert", "unparsable certificate: " + cert.error().message);
     certs.push_back(std::move(*cert));
   }
-  if (certs.empty()) return failure(sa, exchange, "cert", "peer sent no X.509 certificate (CERT payload)");
+  if (certs.empty())
+    return failure(sa, exchange, "cert", "peer sent no X.509 certificate (CERT payload)");
   if (!peer.cas || peer.cas->anchors().empty())
     return failure(sa, exchange, "cert", "no CA configured to validate the peer's certificate");
-  auto wall = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch() + config.wall_clock_offset);
+  auto wall = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch() +
+                                                               config.wall_clock_offset);
   auto path = peer.cas->verify(certs[0], std::span(certs).subspan(1), std::time_t(wall.count()));
   if (!path) {
     Failure f = failure(sa, exchange, "cert", path.error().message);
     f.offered.push_back(certs[0].subject());
-    for (const auto& a : peer.cas->anchors()) f.configured.push_back(a.subject());
+    for (const auto& a : peer.cas->anchors())
+      f.configured.push_back(a.subject());
     return f;
   }
   if (auto m = crypto::match_identity(certs[0], uint8_t(id.type), id.data); !m)
@@ -84,9 +91,11 @@ std::optional<Failure> Engine::Impl::verify_auth(IkeSa& sa, Inbound& in, const w
   auto octets = signed_octets(sa, peer_is_initiator, id_body);
   if (!octets) return failure(sa, exchange, "auth", octets.error().message);
   auto scheme = crypto::verify_auth(*key, uint8_t(auth->method), auth->data, *octets);
-  if (!scheme) return failure(sa, exchange, "auth", "AUTH signature did not verify: " + scheme.error().message);
+  if (!scheme)
+    return failure(sa, exchange, "auth",
+                   "AUTH signature did not verify: " + scheme.error().message);
   sa.remote_auth_desc = std::string(crypto::auth_scheme_name(*scheme));
   return std::nullopt;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -36,4 +36,4 @@ Result<Bytes> Engine::Impl::psk_auth_data(const IkeSa& sa, bool initiator_side, 
   return Bytes(auth->reveal().begin(), auth->reveal().end());
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -14,13 +14,15 @@ namespace ikekit::ike {
 using wire::NotifyType;
 using wire::PayloadType;
 
-std::vector<TsSpec> Engine::Impl::default_ts(const std::vector<TsSpec>& cfg, const IpAddress& a) const {
+std::vector<TsSpec> Engine::Impl::default_ts(const std::vector<TsSpec>& cfg,
+                                             const IpAddress& a) const {
   if (!cfg.empty()) return cfg;
-  return {TsSpec::host(a)};  // strongSwan's "dynamic": our/their outer address
+  return {TsSpec::host(a)}; // strongSwan's "dynamic": our/their outer address
 }
 
-void Engine::Impl::write_child_request(wire::PayloadWriter& w, const ChildConfig& cfg, uint32_t spi_in,
-                                       const std::vector<TsSpec>& ts_i, const std::vector<TsSpec>& ts_r,
+void Engine::Impl::write_child_request(wire::PayloadWriter& w, const ChildConfig& cfg,
+                                       uint32_t spi_in, const std::vector<TsSpec>& ts_i,
+                                       const std::vector<TsSpec>& ts_r,
                                        const crypto::KeyExchange* pfs, ByteView nonce,
                                        std::vector<Bytes>& storage) {
   if (cfg.mode == ChildMode::transport) add_notify(w, NotifyType::use_transport_mode);
@@ -33,19 +35,22 @@ void Engine::Impl::write_child_request(wire::PayloadWriter& w, const ChildConfig
   w.add(PayloadType::sa, encode_proposals(cfg.esp_proposals, wire::ProtocolId::esp, spi,
                                           pfs ? &pfs->info() : nullptr, with_ke));
   if (!nonce.empty()) w.add(PayloadType::nonce, wire::NoncePayload{nonce});
-  if (pfs) w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(pfs->info().id), pfs->public_value()});
+  if (pfs)
+    w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(pfs->info().id), pfs->public_value()});
   w.add(PayloadType::tsi, to_payload(ts_i, storage));
   w.add(PayloadType::tsr, to_payload(ts_r, storage));
 }
 
-void Engine::Impl::write_child_answer(wire::PayloadWriter& w, const ChildSa& c, const crypto::KeyExchange* pfs,
-                                      ByteView nonce, std::vector<Bytes>& storage) {
+void Engine::Impl::write_child_answer(wire::PayloadWriter& w, const ChildSa& c,
+                                      const crypto::KeyExchange* pfs, ByteView nonce,
+                                      std::vector<Bytes>& storage) {
   if (c.mode == ChildMode::transport) add_notify(w, NotifyType::use_transport_mode);
   storage.emplace_back(4);
   store_be32(storage.back().data(), c.spi_in);
   w.add(PayloadType::sa, encode_chosen(c.alg, wire::ProtocolId::esp, storage.back()));
   if (!nonce.empty()) w.add(PayloadType::nonce, wire::NoncePayload{nonce});
-  if (pfs) w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(pfs->info().id), pfs->public_value()});
+  if (pfs)
+    w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(pfs->info().id), pfs->public_value()});
   // The responder's TSi are the initiator's side: our remote.
   w.add(PayloadType::tsi, to_payload(c.remote_ts, storage));
   w.add(PayloadType::tsr, to_payload(c.local_ts, storage));
@@ -71,7 +76,8 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
     a.failure = failure(sa, exchange, "proposal", "malformed SA or TS payload");
     return a;
   }
-  auto chosen = select_proposal(cfg.esp_proposals, *offered, wire::ProtocolId::esp, ke_hint, ignore_ke);
+  auto chosen =
+      select_proposal(cfg.esp_proposals, *offered, wire::ProtocolId::esp, ke_hint, ignore_ke);
   if (!chosen || chosen->spi.size() != 4) {
     a.error = NotifyType::no_proposal_chosen;
     a.failure = failure(sa, exchange, "proposal", "no ESP proposal in common");
@@ -93,10 +99,14 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
     a.error = NotifyType::ts_unacceptable;
     a.failure = failure(sa, exchange, "ts", "traffic selectors do not intersect our policy");
     a.failure->notify = a.error;
-    for (auto& s : ts_strings(ts_i)) a.failure->offered.push_back("TSi " + s);
-    for (auto& s : ts_strings(ts_r)) a.failure->offered.push_back("TSr " + s);
-    for (auto& s : ts_strings(allowed_remote)) a.failure->configured.push_back("remote " + s);
-    for (auto& s : ts_strings(allowed_local)) a.failure->configured.push_back("local " + s);
+    for (auto& s : ts_strings(ts_i))
+      a.failure->offered.push_back("TSi " + s);
+    for (auto& s : ts_strings(ts_r))
+      a.failure->offered.push_back("TSr " + s);
+    for (auto& s : ts_strings(allowed_remote))
+      a.failure->configured.push_back("remote " + s);
+    for (auto& s : ts_strings(allowed_local))
+      a.failure->configured.push_back("local " + s);
     return a;
   }
   ChildSa c;
@@ -114,22 +124,26 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
   return a;
 }
 
-std::variant<ChildSa, Failure> Engine::Impl::accept_child_answer(
-    IkeSa& sa, Inbound& in, const ChildConfig& cfg, uint32_t spi_in, const std::vector<TsSpec>& ts_i,
-    const std::vector<TsSpec>& ts_r, const std::string& exchange, bool ignore_ke) {
+std::variant<ChildSa, Failure>
+Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg, uint32_t spi_in,
+                                  const std::vector<TsSpec>& ts_i, const std::vector<TsSpec>& ts_r,
+                                  const std::string& exchange, bool ignore_ke) {
   const wire::RawPayload* sa_raw = in.find(PayloadType::sa);
   const wire::RawPayload* tsi_raw = in.find(PayloadType::tsi);
   const wire::RawPayload* tsr_raw = in.find(PayloadType::tsr);
   if (!sa_raw || !tsi_raw || !tsr_raw) {
     const wire::NotifyPayload* e = in.error_notify();
-    Failure f = failure(sa, exchange, e && e->type == NotifyType::ts_unacceptable ? "ts" : "proposal",
-                        e ? "responder answered " + std::string(wire::notify_type_name(e->type))
-                          : "responder sent no Child SA");
+    Failure f =
+        failure(sa, exchange, e && e->type == NotifyType::ts_unacceptable ? "ts" : "proposal",
+                e ? "responder answered " + std::string(wire::notify_type_name(e->type))
+                  : "responder sent no Child SA");
     f.from_peer = e != nullptr;
     if (e) f.notify = e->type;
     if (f.step == "ts") {
-      for (auto& s : ts_strings(ts_i)) f.offered.push_back("TSi " + s);
-      for (auto& s : ts_strings(ts_r)) f.offered.push_back("TSr " + s);
+      for (auto& s : ts_strings(ts_i))
+        f.offered.push_back("TSi " + s);
+      for (auto& s : ts_strings(ts_r))
+        f.offered.push_back("TSr " + s);
     } else {
       f.offered = proposal_strings(cfg.esp_proposals);
     }
@@ -141,18 +155,24 @@ std::variant<ChildSa, Failure> Engine::Impl::accept_child_answer(
   std::optional<Chosen> chosen;
   if (answer) chosen = check_chosen(cfg.esp_proposals, *answer, wire::ProtocolId::esp, ignore_ke);
   if (!chosen || chosen->spi.size() != 4 || !tsi || !tsr) {
-    Failure f = failure(sa, exchange, "proposal", "responder chose an ESP proposal we did not offer");
+    Failure f =
+        failure(sa, exchange, "proposal", "responder chose an ESP proposal we did not offer");
     f.offered = proposal_strings(cfg.esp_proposals);
     if (answer) f.configured = proposal_strings(*answer);
     return f;
   }
   auto got_i = from_payload(*tsi), got_r = from_payload(*tsr);
   if (got_i.empty() || got_r.empty() || !is_subset(got_i, ts_i) || !is_subset(got_r, ts_r)) {
-    Failure f = failure(sa, exchange, "ts", "responder's traffic selectors are not a subset of ours");
-    for (auto& s : ts_strings(ts_i)) f.offered.push_back("TSi " + s);
-    for (auto& s : ts_strings(ts_r)) f.offered.push_back("TSr " + s);
-    for (auto& s : ts_strings(got_i)) f.configured.push_back("TSi " + s);
-    for (auto& s : ts_strings(got_r)) f.configured.push_back("TSr " + s);
+    Failure f =
+        failure(sa, exchange, "ts", "responder's traffic selectors are not a subset of ours");
+    for (auto& s : ts_strings(ts_i))
+      f.offered.push_back("TSi " + s);
+    for (auto& s : ts_strings(ts_r))
+      f.offered.push_back("TSr " + s);
+    for (auto& s : ts_strings(got_i))
+      f.configured.push_back("TSi " + s);
+    for (auto& s : ts_strings(got_r))
+      f.configured.push_back("TSr " + s);
     return f;
   }
   ChildSa c;
@@ -189,7 +209,9 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   }
   if (lt.life_time.count() > 0) c.expire_at = now + lt.life_time;
 
-  auto kw = [](const crypto::TransformInfo* x) { return x ? std::string(x->keyword) : std::string(); };
+  auto kw = [](const crypto::TransformInfo* x) {
+    return x ? std::string(x->keyword) : std::string();
+  };
   ChildSaUp up;
   up.sa = sa.id;
   up.name = c.name;
@@ -237,4 +259,4 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   return true;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -2,11 +2,11 @@
 // selectors, proposals) in strongSwan's syntax.
 #include "ike/config.hpp"
 
-#include <charconv>
-
 #include "base/hex.hpp"
 #include "ike/stats.hpp"
 #include "wire/ids.hpp"
+
+#include <charconv>
 
 namespace ikekit::ike {
 
@@ -19,7 +19,8 @@ Result<Identity> Identity::parse(std::string_view text) {
   auto bad = [&](std::string why) {
     return make_error(Errc::usage, "id", "\"" + std::string(text) + "\": " + why);
   };
-  if (text.empty()) return bad("empty identity; expected an address, name, user@domain, dn:<hex> or keyid:<hex>");
+  if (text.empty())
+    return bad("empty identity; expected an address, name, user@domain, dn:<hex> or keyid:<hex>");
   if (text == "%null") return Identity{wire::IdType::id_null, {}};
   if (text.starts_with("dn:") || text.starts_with("keyid:")) {
     bool dn = text.starts_with("dn:");
@@ -45,23 +46,28 @@ Result<Identity> Identity::parse(std::string_view text) {
 
 std::string Identity::to_string() const {
   switch (type) {
-    case wire::IdType::id_ipv4_addr:
-      if (data.size() == 4) return IpAddress::v4(data).to_string();
-      break;
-    case wire::IdType::id_ipv6_addr:
-      if (data.size() == 16) return IpAddress::v6(data).to_string();
-      break;
-    case wire::IdType::id_fqdn:
-    case wire::IdType::id_rfc822_addr: {
-      bool printable = true;
-      for (uint8_t c : data) printable = printable && c >= 0x20 && c < 0x7f;
-      if (printable) return std::string(data.begin(), data.end());
-      break;
-    }
-    case wire::IdType::id_null: return "%null";
-    case wire::IdType::id_der_asn1_dn: return "dn:" + to_hex(data);
-    case wire::IdType::id_key_id: return "keyid:" + to_hex(data);
-    default: break;
+  case wire::IdType::id_ipv4_addr:
+    if (data.size() == 4) return IpAddress::v4(data).to_string();
+    break;
+  case wire::IdType::id_ipv6_addr:
+    if (data.size() == 16) return IpAddress::v6(data).to_string();
+    break;
+  case wire::IdType::id_fqdn:
+  case wire::IdType::id_rfc822_addr: {
+    bool printable = true;
+    for (uint8_t c : data)
+      printable = printable && c >= 0x20 && c < 0x7f;
+    if (printable) return std::string(data.begin(), data.end());
+    break;
+  }
+  case wire::IdType::id_null:
+    return "%null";
+  case wire::IdType::id_der_asn1_dn:
+    return "dn:" + to_hex(data);
+  case wire::IdType::id_key_id:
+    return "keyid:" + to_hex(data);
+  default:
+    break;
   }
   return std::string(wire::id_type_name(type)) + ":" + to_hex(data);
 }
@@ -80,7 +86,9 @@ void apply_prefix(IpAddress& start, IpAddress& end, unsigned bits) {
   Bytes lo(b.begin(), b.end()), hi(b.begin(), b.end());
   for (size_t i = 0; i < lo.size(); ++i) {
     unsigned bit0 = unsigned(i * 8);
-    uint8_t mask = bits >= bit0 + 8 ? 0xff : bits <= bit0 ? 0 : uint8_t(0xff << (8 - (bits - bit0)));
+    uint8_t mask = bits >= bit0 + 8 ? 0xff
+                   : bits <= bit0   ? 0
+                                    : uint8_t(0xff << (8 - (bits - bit0)));
     lo[i] &= mask;
     hi[i] |= uint8_t(~mask);
   }
@@ -88,7 +96,7 @@ void apply_prefix(IpAddress& start, IpAddress& end, unsigned bits) {
   end = start.is_v4() ? IpAddress::v4(hi) : IpAddress::v6(hi);
 }
 
-}  // namespace
+} // namespace
 
 Result<TsSpec> TsSpec::parse(std::string_view text) {
   auto bad = [&](std::string why) {
@@ -128,13 +136,20 @@ Result<TsSpec> TsSpec::parse(std::string_view text) {
       ports = extra.substr(s + 1);
     }
     unsigned p = 0;
-    if (proto == "tcp") ts.ip_protocol = 6;
-    else if (proto == "udp") ts.ip_protocol = 17;
-    else if (proto == "icmp") ts.ip_protocol = 1;
-    else if (proto == "ipv6-icmp") ts.ip_protocol = 58;
-    else if (proto == "%any" || proto.empty()) ts.ip_protocol = 0;
-    else if (parse_uint(proto, 255, p)) ts.ip_protocol = uint8_t(p);
-    else return bad("expected a protocol (tcp, udp, icmp or a number)");
+    if (proto == "tcp")
+      ts.ip_protocol = 6;
+    else if (proto == "udp")
+      ts.ip_protocol = 17;
+    else if (proto == "icmp")
+      ts.ip_protocol = 1;
+    else if (proto == "ipv6-icmp")
+      ts.ip_protocol = 58;
+    else if (proto == "%any" || proto.empty())
+      ts.ip_protocol = 0;
+    else if (parse_uint(proto, 255, p))
+      ts.ip_protocol = uint8_t(p);
+    else
+      return bad("expected a protocol (tcp, udp, icmp or a number)");
     if (!ports.empty() && ports != "%any") {
       unsigned lo = 0, hi = 0;
       auto dash = ports.find('-');
@@ -160,11 +175,17 @@ std::string TsSpec::to_string() const {
   for (int n = 0; n <= int(a.size() * 8); ++n) {
     IpAddress lo = start, hi = start;
     apply_prefix(lo, hi, unsigned(n));
-    if (lo == start && hi == end) { bits = n; break; }
+    if (lo == start && hi == end) {
+      bits = n;
+      break;
+    }
   }
-  if (start == end) s = start.to_string();
-  else if (bits >= 0) s = start.to_string() + "/" + std::to_string(bits);
-  else s = start.to_string() + "-" + end.to_string();
+  if (start == end)
+    s = start.to_string();
+  else if (bits >= 0)
+    s = start.to_string() + "/" + std::to_string(bits);
+  else
+    s = start.to_string() + "-" + end.to_string();
   if (ip_protocol != 0 || start_port != 0 || end_port != 65535) {
     s += "[" + std::to_string(ip_protocol);
     if (start_port != 0 || end_port != 65535) {
@@ -208,11 +229,11 @@ std::string proposal_string(const crypto::ParsedProposal& p) {
 
 std::string_view drop_reason_name(DropReason r) {
   static constexpr std::string_view names[] = {
-      "malformed",  "unknown_sa", "bad_flags",          "out_of_window",  "duplicate",
-      "integrity",  "payload_rules", "unexpected_exchange", "invalid_cookie", "fragment",
-      "no_config",  "unsupported_critical", "buffer_too_small"};
+      "malformed", "unknown_sa",           "bad_flags",           "out_of_window",  "duplicate",
+      "integrity", "payload_rules",        "unexpected_exchange", "invalid_cookie", "fragment",
+      "no_config", "unsupported_critical", "buffer_too_small"};
   static_assert(std::size(names) == size_t(DropReason::kCount));
   return size_t(r) < std::size(names) ? names[size_t(r)] : "unknown";
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

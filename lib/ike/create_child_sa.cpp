@@ -20,11 +20,11 @@
 // entry that only carries its Delete. An end that had already finished its own rekey
 // answers the peer's with TEMPORARY_FAILURE (2.8.2: it is closing that IKE SA); the peer
 // then keeps the SA the first end created.
-#include <algorithm>
-#include <cstring>
-
 #include "ike/engine_impl.hpp"
 #include "ike/ts.hpp"
+
+#include <algorithm>
+#include <cstring>
 
 namespace ikekit::ike {
 
@@ -65,8 +65,10 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
   x.nat_remote = sa.nat_remote;
   x.alg = alg;
   x.keys = std::move(keys);
-  auto ci = crypto::SkCrypter::create(*alg.encr, x.keys.sk_ei.reveal(), alg.integ, x.keys.sk_ai.reveal());
-  auto cr = crypto::SkCrypter::create(*alg.encr, x.keys.sk_er.reveal(), alg.integ, x.keys.sk_ar.reveal());
+  auto ci =
+      crypto::SkCrypter::create(*alg.encr, x.keys.sk_ei.reveal(), alg.integ, x.keys.sk_ai.reveal());
+  auto cr =
+      crypto::SkCrypter::create(*alg.encr, x.keys.sk_er.reveal(), alg.integ, x.keys.sk_ar.reveal());
   if (ci && cr) {
     x.crypt_out = std::move(initiator ? *ci : *cr);
     x.crypt_in = std::move(initiator ? *cr : *ci);
@@ -76,7 +78,7 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
   x.silent = true;
   x.created_at = x.last_received = e.now;
   x.expire_at = e.now + e.retransmit_span();
-  e.emit_ike_keys(x);  // so that a key log decrypts its Delete
+  e.emit_ike_keys(x); // so that a key log decrypts its Delete
   e.sas.emplace(x.id, std::move(r));
   e.index_sa(x);
   return x;
@@ -88,7 +90,7 @@ const crypto::TransformInfo* pfs_group(const ChildConfig& cfg) {
   return nullptr;
 }
 
-}  // namespace
+} // namespace
 
 void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
   PendingCreate pc;
@@ -107,10 +109,11 @@ void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
     pc.kex = std::move(*kex);
     storage.emplace_back(8);
     store_be64(storage.back().data(), pc.new_spi);
-    w.add(PayloadType::sa, encode_proposals(sa.peer->ike_proposals, wire::ProtocolId::ike, storage.back(),
-                                            sa.alg.ke, true));
+    w.add(PayloadType::sa, encode_proposals(sa.peer->ike_proposals, wire::ProtocolId::ike,
+                                            storage.back(), sa.alg.ke, true));
     w.add(PayloadType::nonce, wire::NoncePayload{pc.nonce});
-    w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(pc.kex->info().id), pc.kex->public_value()});
+    w.add(PayloadType::ke,
+          wire::KePayload{wire::KeGroup(pc.kex->info().id), pc.kex->public_value()});
     sa.state = IkeSaState::rekeying;
   } else {
     if (t.kind == RequestKind::rekey_child) {
@@ -136,11 +139,13 @@ void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
       pc.kex = std::move(*kex);
     }
     pc.spi_in = new_child_spi(sa);
-    write_child_request(w, pc.cfg, pc.spi_in, pc.ts_i, pc.ts_r, pc.kex ? &*pc.kex : nullptr, pc.nonce, storage);
+    write_child_request(w, pc.cfg, pc.spi_in, pc.ts_i, pc.ts_r, pc.kex ? &*pc.kex : nullptr,
+                        pc.nonce, storage);
   }
   auto n = w.finish();
   if (!n) return;
-  auto d = seal(sa, ExchangeType::create_child_sa, false, sa.msg_id_out, ByteView(inner).first(*n), w.first_type());
+  auto d = seal(sa, ExchangeType::create_child_sa, false, sa.msg_id_out, ByteView(inner).first(*n),
+                w.first_type());
   if (!d) return;
   uint32_t child_spi = pc.old_spi_in;
   sa.pending = std::move(pc);
@@ -161,7 +166,8 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
   std::optional<wire::KePayload> ke;
   if (const auto* k = in.find(PayloadType::ke))
     if (auto p = wire::parse_ke(k->body)) ke = *p;
-  const crypto::TransformInfo* hint = ke ? crypto::find_transform(TransformKind::ke, uint16_t(ke->group)) : nullptr;
+  const crypto::TransformInfo* hint =
+      ke ? crypto::find_transform(TransformKind::ke, uint16_t(ke->group)) : nullptr;
   Bytes nr = random_bytes(kNonceSize);
   std::vector<Bytes> storage;
   storage.reserve(32);
@@ -170,11 +176,12 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
 
   // --- Rekey of the IKE SA (1.3.2)
   if (offered->proposals[0].protocol == wire::ProtocolId::ike) {
-    if (sa.peer_ike_rekey)  // the peer rekeys it a second time: one at a time
+    if (sa.peer_ike_rekey) // the peer rekeys it a second time: one at a time
       return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
     auto chosen = select_proposal(sa.peer->ike_proposals, *offered, wire::ProtocolId::ike, hint);
     if (!chosen || chosen->spi.size() != 8) {
-      Failure f = failure(sa, "create_child_sa", "proposal", "no IKE proposal in common for the IKE SA rekey");
+      Failure f = failure(sa, "create_child_sa", "proposal",
+                          "no IKE proposal in common for the IKE SA rekey");
       f.offered = proposal_strings(*offered);
       f.configured = proposal_strings(sa.peer->ike_proposals);
       ++stats.failures;
@@ -189,7 +196,8 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
       add_notify(ew, NotifyType::invalid_ke_payload, ByteView(g, 2));
       auto n = ew.finish();
       if (n)
-        if (auto s = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id, ByteView(d).first(*n), ew.first_type()))
+        if (auto s = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id,
+                          ByteView(d).first(*n), ew.first_type()))
           send_response(sa, std::move(*s));
       return;
     }
@@ -210,13 +218,18 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
     w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(kex->info().id), kex->public_value()});
     auto n = w.finish();
     if (!n) return;
-    auto d = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id, ByteView(inner).first(*n), w.first_type());
+    auto d = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id,
+                  ByteView(inner).first(*n), w.first_type());
     if (!d) return;
     send_response(sa, std::move(*d));
     if (sa.pending && sa.pending->kind == RequestKind::rekey_ike) {
       // 2.8.2: our own rekey is in flight; which new IKE SA survives is known once it ends.
-      sa.peer_ike_rekey = IkeRekeyRecord{Bytes(ni->data.begin(), ni->data.end()), nr, new_spi_i, new_spi_r,
-                                         *chosen, std::move(*keys)};
+      sa.peer_ike_rekey = IkeRekeyRecord{Bytes(ni->data.begin(), ni->data.end()),
+                                         nr,
+                                         new_spi_i,
+                                         new_spi_r,
+                                         *chosen,
+                                         std::move(*keys)};
       return;
     }
     split_rekeyed_ike_sa(sa, new_spi_i, new_spi_r, false, *chosen, std::move(*keys));
@@ -229,10 +242,12 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
     if (rk->spi.size() != 4 || !(old = sa.find_child_out(load_be32(rk->spi.data())))) {
       Bytes d(64);
       wire::PayloadWriter ew(d);
-      add_notify(ew, NotifyType::child_sa_not_found, {}, wire::ProtocolId::esp, rk->spi.size() == 4 ? rk->spi : ByteView{});
+      add_notify(ew, NotifyType::child_sa_not_found, {}, wire::ProtocolId::esp,
+                 rk->spi.size() == 4 ? rk->spi : ByteView{});
       auto n = ew.finish();
       if (n)
-        if (auto s = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id, ByteView(d).first(*n), ew.first_type()))
+        if (auto s = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id,
+                          ByteView(d).first(*n), ew.first_type()))
           send_response(sa, std::move(*s));
       return;
     }
@@ -258,7 +273,8 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
       add_notify(ew, NotifyType::invalid_ke_payload, ByteView(g, 2));
       auto n = ew.finish();
       if (n)
-        if (auto s = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id, ByteView(d).first(*n), ew.first_type()))
+        if (auto s = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id,
+                          ByteView(d).first(*n), ew.first_type()))
           send_response(sa, std::move(*s));
       return;
     }
@@ -272,7 +288,8 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
   write_child_answer(w, *a.child, kex ? &*kex : nullptr, nr, storage);
   auto n = w.finish();
   if (!n) return;
-  auto d = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id, ByteView(inner).first(*n), w.first_type());
+  auto d = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id,
+                ByteView(inner).first(*n), w.first_type());
   if (!d) return;
   send_response(sa, std::move(*d));
   uint32_t new_spi_in = a.child->spi_in;
@@ -285,10 +302,11 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
     if (!o) return;
     emit(ChildSaRekeyed{sa.id, o->name, o->spi_in, o->spi_out, new_spi_in, new_spi_out});
     // 2.8.1: our own rekey of the same SA is in flight: remember this exchange's nonces.
-    if (sa.pending && sa.pending->kind == RequestKind::rekey_child && sa.pending->old_spi_in == old_spi_in)
+    if (sa.pending && sa.pending->kind == RequestKind::rekey_child &&
+        sa.pending->old_spi_in == old_spi_in)
       o->peer_rekey = RekeyRecord{peer_ni, nr, new_spi_in};
     else
-      o->rekeyed = true;  // the peer (initiator of the rekey) deletes it
+      o->rekeyed = true; // the peer (initiator of the rekey) deletes it
   }
 }
 
@@ -311,14 +329,17 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
     // 2.8.2: our rekey did not produce an SA, but we answered the peer's: that one takes
     // over, and its initiator deletes the old IKE SA.
     auto adopt_theirs = [&] {
-      split_rekeyed_ike_sa(sa, theirs->spi_i, theirs->spi_r, false, theirs->alg, std::move(theirs->keys));
+      split_rekeyed_ike_sa(sa, theirs->spi_i, theirs->spi_r, false, theirs->alg,
+                           std::move(theirs->keys));
     };
     const wire::NotifyPayload* e = in.error_notify();
     auto sa_raw = in.find(PayloadType::sa);
-    auto answer = sa_raw ? wire::parse_sa(sa_raw->body) : Result<wire::SaPayload>(make_error(Errc::bad_value, "sa", ""));
+    auto answer = sa_raw ? wire::parse_sa(sa_raw->body)
+                         : Result<wire::SaPayload>(make_error(Errc::bad_value, "sa", ""));
     std::optional<Chosen> chosen;
     if (answer) chosen = check_chosen(sa.peer->ike_proposals, *answer, wire::ProtocolId::ike);
-    auto nr = n_raw ? wire::parse_nonce(n_raw->body) : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
+    auto nr = n_raw ? wire::parse_nonce(n_raw->body)
+                    : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
     if (e || !chosen || chosen->spi.size() != 8 || !ke || !nr || chosen->ke != &pc.kex->info()) {
       if (theirs) {
         sa.out.reset();
@@ -334,9 +355,10 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
         sa.rekey_at = now + std::chrono::milliseconds(1000 + 16 * r[0]);
         return;
       }
-      Failure f = failure(sa, "create_child_sa", "proposal",
-                          e ? "IKE SA rekey refused: " + std::string(wire::notify_type_name(e->type))
-                            : "IKE SA rekey answer unacceptable");
+      Failure f =
+          failure(sa, "create_child_sa", "proposal",
+                  e ? "IKE SA rekey refused: " + std::string(wire::notify_type_name(e->type))
+                    : "IKE SA rekey answer unacceptable");
       f.from_peer = e != nullptr;
       if (e) f.notify = e->type;
       f.offered = proposal_strings(sa.peer->ike_proposals);
@@ -347,9 +369,10 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
     auto g_ir = pc.kex->shared_secret(ke->data);
     uint64_t new_spi_r = load_be64(chosen->spi.data());
     IkeTransforms t{chosen->encr, chosen->integ, chosen->prf};
-    Result<IkeKeys> keys = g_ir ? derive_rekeyed_ike_keys(*sa.alg.prf, sa.keys.sk_d, t, g_ir->reveal(), pc.nonce,
-                                                          nr->data, pc.new_spi, new_spi_r)
-                                : Result<IkeKeys>(g_ir.error());
+    Result<IkeKeys> keys =
+        g_ir ? derive_rekeyed_ike_keys(*sa.alg.prf, sa.keys.sk_d, t, g_ir->reveal(), pc.nonce,
+                                       nr->data, pc.new_spi, new_spi_r)
+             : Result<IkeKeys>(g_ir.error());
     sa.out.reset();
     ++sa.msg_id_out;
     if (!keys) {
@@ -360,21 +383,25 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
     if (theirs && first_pair_has_lowest(pc.nonce, nr->data, theirs->ni, theirs->nr)) {
       // 2.8.1: our new IKE SA holds the lowest nonce: we close it; the peer's survives and
       // the peer, its initiator, deletes the old one.
-      split_rekeyed_ike_sa(sa, theirs->spi_i, theirs->spi_r, false, theirs->alg, std::move(theirs->keys));
-      IkeSa& ours = add_redundant_ike_sa(*this, sa, pc.new_spi, new_spi_r, true, *chosen, std::move(*keys));
+      split_rekeyed_ike_sa(sa, theirs->spi_i, theirs->spi_r, false, theirs->alg,
+                           std::move(theirs->keys));
+      IkeSa& ours =
+          add_redundant_ike_sa(*this, sa, pc.new_spi, new_spi_r, true, *chosen, std::move(*keys));
       queue_task(ours, Task{RequestKind::delete_ike});
       return;
     }
     IkeSa& old = split_rekeyed_ike_sa(sa, pc.new_spi, new_spi_r, true, *chosen, std::move(*keys));
     // 2.8.1: the peer's new IKE SA, if any, is redundant: the peer deletes it; we answer.
     if (theirs)
-      add_redundant_ike_sa(*this, sa, theirs->spi_i, theirs->spi_r, false, theirs->alg, std::move(theirs->keys));
+      add_redundant_ike_sa(*this, sa, theirs->spi_i, theirs->spi_r, false, theirs->alg,
+                           std::move(theirs->keys));
     queue_task(old, Task{RequestKind::delete_ike});
     return;
   }
 
   ChildSa* old = pc.old_spi_in ? sa.find_child(pc.old_spi_in) : nullptr;
-  auto r = accept_child_answer(sa, in, pc.cfg, pc.spi_in, pc.ts_i, pc.ts_r, "create_child_sa", false);
+  auto r =
+      accept_child_answer(sa, in, pc.cfg, pc.spi_in, pc.ts_i, pc.ts_r, "create_child_sa", false);
   auto* c = std::get_if<ChildSa>(&r);
   SecretBytes g_ir;
   if (c && pc.kex) {
@@ -386,18 +413,20 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
       r = failure(sa, "create_child_sa", "ke", s.error().message);
     }
   }
-  auto nr = n_raw ? wire::parse_nonce(n_raw->body) : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
+  auto nr = n_raw ? wire::parse_nonce(n_raw->body)
+                  : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
   c = std::get_if<ChildSa>(&r);
   if (c && !nr) r = failure(sa, "create_child_sa", "proposal", "no nonce in the answer");
   c = std::get_if<ChildSa>(&r);
   if (!c) {
     // RFC 7296 1.3: with PFS the responder may ask for another group; retry once with it.
-    if (const auto* e = in.notify(NotifyType::invalid_ke_payload); e && pc.kex && pc.ke_retries == 0 &&
-                                                                   e->data.size() == 2) {
+    if (const auto* e = in.notify(NotifyType::invalid_ke_payload);
+        e && pc.kex && pc.ke_retries == 0 && e->data.size() == 2) {
       const auto* g = crypto::find_transform(TransformKind::ke, load_be16(e->data.data()));
       bool allowed = false;
       for (const auto& prop : pc.cfg.esp_proposals)
-        for (const auto* k : prop.ke) allowed = allowed || k == g;
+        for (const auto* k : prop.ke)
+          allowed = allowed || k == g;
       if (g && allowed && g != &pc.kex->info()) {
         Task retry{pc.kind, pc.old_spi_in, pc.cfg, g, 1};
         sa.out.reset();
@@ -413,7 +442,7 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
       if (!old->expire_at) old->rekey_at.reset();
     }
     emit(std::move(f));
-    if (in.find(PayloadType::sa)) {  // the responder installed what we refuse
+    if (in.find(PayloadType::sa)) { // the responder installed what we refuse
       Task del{RequestKind::delete_child, pc.spi_in};
       del.orphan = true;
       sa.tasks.push_back(std::move(del));
@@ -428,7 +457,8 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
   if (old) {
     emit(ChildSaRekeyed{sa.id, old->name, old->spi_in, old->spi_out, new_in, new_out});
     old->rekeyed = true;
-    if (old->peer_rekey && first_pair_has_lowest(pc.nonce, nr_bytes, old->peer_rekey->ni, old->peer_rekey->nr)) {
+    if (old->peer_rekey &&
+        first_pair_has_lowest(pc.nonce, nr_bytes, old->peer_rekey->ni, old->peer_rekey->nr)) {
       // 2.8.1: our exchange has the lowest nonce: we lose and delete what we created;
       // the peer deletes the old SA.
       sa.out.reset();
@@ -447,13 +477,14 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
 void Engine::Impl::adopt_peer_ike_rekey(IkeSa& sa) {
   IkeRekeyRecord theirs = std::move(*sa.peer_ike_rekey);
   sa.peer_ike_rekey.reset();
-  sa.pending.reset();  // our own rekey request is forgotten with the old IKE SA
-  IkeSa& old = split_rekeyed_ike_sa(sa, theirs.spi_i, theirs.spi_r, false, theirs.alg, std::move(theirs.keys));
+  sa.pending.reset(); // our own rekey request is forgotten with the old IKE SA
+  IkeSa& old = split_rekeyed_ike_sa(sa, theirs.spi_i, theirs.spi_r, false, theirs.alg,
+                                    std::move(theirs.keys));
   remove_sa(old, "deleted by peer");
 }
 
-IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_t new_spi_r, bool we_initiated,
-                                          const Chosen& alg, IkeKeys keys) {
+IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_t new_spi_r,
+                                          bool we_initiated, const Chosen& alg, IkeKeys keys) {
   // The old SA keeps its SPIs, keys, message IDs and response cache under a new internal
   // id, silently; `sa` (same SaId) continues with the new ones.
   auto old = std::make_unique<IkeSa>();
@@ -496,8 +527,10 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   sa.reassembly[0].reset();
   sa.reassembly[1].reset();
   sa.state = IkeSaState::established;
-  auto ci = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_ei.reveal(), alg.integ, sa.keys.sk_ai.reveal());
-  auto cr = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_er.reveal(), alg.integ, sa.keys.sk_ar.reveal());
+  auto ci = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_ei.reveal(), alg.integ,
+                                      sa.keys.sk_ai.reveal());
+  auto cr = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_er.reveal(), alg.integ,
+                                      sa.keys.sk_ar.reveal());
   if (ci && cr) {
     sa.crypt_out = std::move(we_initiated ? *ci : *cr);
     sa.crypt_in = std::move(we_initiated ? *cr : *ci);
@@ -507,9 +540,9 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   emit_ike_keys(sa);
   sas.emplace(o.id, std::move(old));
   index_sa(o);  // the old SPIs now lead to the silent entry,
-  index_sa(sa);  // the new ones to the SA
+  index_sa(sa); // the new ones to the SA
   run_tasks(sa);
   return o;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

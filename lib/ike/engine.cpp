@@ -4,11 +4,11 @@
 // Timers (retransmission, DPD, rekey, expiry) are deadlines handed back by next_timeout().
 #include "ike/engine.hpp"
 
-#include <algorithm>
-
 #include "base/hex.hpp"
 #include "ike/engine_impl.hpp"
 #include "wire/rules.hpp"
+
+#include <algorithm>
 
 namespace ikekit::ike {
 
@@ -17,19 +17,27 @@ using wire::PayloadType;
 
 std::string_view ike_sa_state_name(IkeSaState s) {
   switch (s) {
-    case IkeSaState::connecting: return "connecting";
-    case IkeSaState::half_open: return "half_open";
-    case IkeSaState::authenticating: return "authenticating";
-    case IkeSaState::established: return "established";
-    case IkeSaState::rekeying: return "rekeying";
-    case IkeSaState::deleting: return "deleting";
-    case IkeSaState::dead: return "dead";
+  case IkeSaState::connecting:
+    return "connecting";
+  case IkeSaState::half_open:
+    return "half_open";
+  case IkeSaState::authenticating:
+    return "authenticating";
+  case IkeSaState::established:
+    return "established";
+  case IkeSaState::rekeying:
+    return "rekeying";
+  case IkeSaState::deleting:
+    return "deleting";
+  case IkeSaState::dead:
+    return "dead";
   }
   return "unknown";
 }
 
 Engine::Impl::Impl(Config c, Rng& r, TimePoint t) : config(std::move(c)), rng(r), now(t) {
-  for (auto& p : config.peers) peers.push_back(std::make_shared<const PeerConfig>(p));
+  for (auto& p : config.peers)
+    peers.push_back(std::make_shared<const PeerConfig>(p));
   cookie_secret = random_bytes(32);
 }
 
@@ -83,7 +91,9 @@ void Engine::Impl::remove_sa(IkeSa& sa, const std::string& reason) {
   if (sa.state == IkeSaState::dead) return;
   if (sa.silent) sa.children.clear();
   for (auto& c : sa.children)
-    emit(ChildSaDown{sa.id, c.name, c.spi_in, c.spi_out, reason == "deleted by peer" || reason == "deleted locally" ? reason : "ike_sa_down"});
+    emit(ChildSaDown{sa.id, c.name, c.spi_in, c.spi_out,
+                     reason == "deleted by peer" || reason == "deleted locally" ? reason
+                                                                                : "ike_sa_down"});
   sa.children.clear();
   if (!sa.silent && (sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying ||
                      sa.state == IkeSaState::deleting || sa.authenticated))
@@ -118,18 +128,21 @@ void Engine::Impl::receive(const Datagram& in) {
   const wire::IkeHeader& h = msg->header;
 
   if (h.exchange_type == ExchangeType::ike_sa_init && !h.response()) {
-    if (!h.initiator() || h.message_id != 0) return drop(DropReason::bad_flags, "IKE_SA_INIT request");
+    if (!h.initiator() || h.message_id != 0)
+      return drop(DropReason::bad_flags, "IKE_SA_INIT request");
     if (h.spi_r != 0) {
-      if (find_sa(h.spi_r)) return drop(DropReason::duplicate, "IKE_SA_INIT request for an SA we have");
+      if (find_sa(h.spi_r))
+        return drop(DropReason::duplicate, "IKE_SA_INIT request for an SA we have");
       return drop(DropReason::unknown_sa, "IKE_SA_INIT request with a responder SPI");
     }
     if (IkeSa* gone = find_half_open(h.spi_i, in.remote); gone && gone->state == IkeSaState::dead)
-      sas.erase(gone->id);  // e.g. a half-open SA that timed out: start afresh
+      sas.erase(gone->id); // e.g. a half-open SA that timed out: start afresh
     if (IkeSa* sa = find_half_open(h.spi_i, in.remote)) {
       // RFC 7296 2.1: a retransmitted request is answered with the same response.
       if (sa->have_last_response && sa->msg_id_in == 1 && sa->state != IkeSaState::dead) {
         ++stats.retransmits_answered;
-        for (auto& d : sa->last_response) transmit(*sa, d);
+        for (auto& d : sa->last_response)
+          transmit(*sa, d);
         return;
       }
       return drop(DropReason::duplicate, "IKE_SA_INIT request");
@@ -151,8 +164,9 @@ void Engine::Impl::receive(const Datagram& in) {
   ib.message = msg->bytes;
   ib.outer = msg->payloads;
 
-  if (h.exchange_type == ExchangeType::ike_sa_init) {  // a response
-    if (sa->state != IkeSaState::connecting) return drop(DropReason::duplicate, "IKE_SA_INIT response");
+  if (h.exchange_type == ExchangeType::ike_sa_init) { // a response
+    if (sa->state != IkeSaState::connecting)
+      return drop(DropReason::duplicate, "IKE_SA_INIT response");
     if (!accept_response(*sa, h)) return;
     ib.notifies = parse_notifies(ib.outer);
     return on_init_response(*sa, ib);
@@ -170,7 +184,8 @@ void Engine::Impl::receive(const Datagram& in) {
   if (h.response()) {
     if (!accept_response(*sa, h)) return;
   } else {
-    if (sa->state == IkeSaState::dead && !(sa->have_last_response && h.message_id + 1 == sa->msg_id_in))
+    if (sa->state == IkeSaState::dead &&
+        !(sa->have_last_response && h.message_id + 1 == sa->msg_id_in))
       return drop(DropReason::unknown_sa, "IKE SA is gone");
     if (!accept_request(*sa, h, first_fragment)) return;
   }
@@ -180,13 +195,15 @@ void Engine::Impl::receive(const Datagram& in) {
 
   auto outer_types = wire::payload_types(ib.outer);
   auto inner_types = wire::payload_types(ib.inner);
-  if (auto ok = wire::check_payload_rules(h.exchange_type, h.response(), outer_types, inner_types); !ok)
+  if (auto ok = wire::check_payload_rules(h.exchange_type, h.response(), outer_types, inner_types);
+      !ok)
     return drop(DropReason::payload_rules, ok.error().field + ": " + ok.error().message);
   if (auto crit = wire::first_unsupported_critical(ib.inner)) {
     drop(DropReason::unsupported_critical, "payload type " + std::to_string(*crit));
-    if (!h.response()) {  // RFC 7296 3.10.1: the data is the one-octet payload type
+    if (!h.response()) { // RFC 7296 3.10.1: the data is the one-octet payload type
       uint8_t type = *crit;
-      send_error_notify_response(*sa, h, wire::NotifyType::unsupported_critical_payload, ByteView(&type, 1));
+      send_error_notify_response(*sa, h, wire::NotifyType::unsupported_critical_payload,
+                                 ByteView(&type, 1));
     }
     return;
   }
@@ -206,20 +223,22 @@ void Engine::Impl::receive(const Datagram& in) {
 void Engine::Impl::dispatch(IkeSa& sa, Inbound& in) {
   const bool resp = in.hdr.response();
   switch (in.hdr.exchange_type) {
-    case ExchangeType::ike_auth:
-      return resp ? on_auth_response(sa, in) : on_auth_request(sa, in);
-    case ExchangeType::create_child_sa:
-      return resp ? on_create_child_response(sa, in) : on_create_child_request(sa, in);
-    case ExchangeType::informational:
-      return resp ? on_informational_response(sa, in) : on_informational_request(sa, in);
-    default:
-      return drop(DropReason::unexpected_exchange, std::string(wire::exchange_type_name(in.hdr.exchange_type)));
+  case ExchangeType::ike_auth:
+    return resp ? on_auth_response(sa, in) : on_auth_request(sa, in);
+  case ExchangeType::create_child_sa:
+    return resp ? on_create_child_response(sa, in) : on_create_child_request(sa, in);
+  case ExchangeType::informational:
+    return resp ? on_informational_response(sa, in) : on_informational_request(sa, in);
+  default:
+    return drop(DropReason::unexpected_exchange,
+                std::string(wire::exchange_type_name(in.hdr.exchange_type)));
   }
 }
 
 void Engine::Impl::timeout() {
   std::vector<SaId> ids;
-  for (auto& [id, sa] : sas) ids.push_back(id);
+  for (auto& [id, sa] : sas)
+    ids.push_back(id);
   for (SaId id : ids) {
     auto it = sas.find(id);
     if (it == sas.end()) continue;
@@ -319,7 +338,9 @@ std::optional<TimePoint> Engine::next_timeout() const { return impl_->next_deadl
 Result<SaId> Engine::initiate(std::string_view peer_name, TimePoint now) {
   impl_->now = now;
   auto p = impl_->find_peer(peer_name);
-  if (!p) return make_error(Errc::not_found, "peer", "no connection named \"" + std::string(peer_name) + "\"");
+  if (!p)
+    return make_error(Errc::not_found, "peer",
+                      "no connection named \"" + std::string(peer_name) + "\"");
   return impl_->start(p);
 }
 
@@ -327,12 +348,18 @@ std::shared_ptr<const PeerConfig> Engine::Impl::put_peer(const PeerConfig& peer)
   auto p = std::make_shared<const PeerConfig>(peer);
   bool replaced = false;
   for (auto& x : peers)
-    if (x->name == peer.name) { x = p; replaced = true; }
+    if (x->name == peer.name) {
+      x = p;
+      replaced = true;
+    }
   if (!replaced) peers.push_back(p);
   auto& cs = config.peers;
   replaced = false;
   for (auto& x : cs)
-    if (x.name == peer.name) { x = peer; replaced = true; }
+    if (x.name == peer.name) {
+      x = peer;
+      replaced = true;
+    }
   if (!replaced) cs.push_back(peer);
   return p;
 }
@@ -356,13 +383,15 @@ Result<void> Engine::remove_peer(std::string_view name, TimePoint now) {
   // The SAs keep their shared PeerConfig until they are gone, so a Delete in flight
   // finishes with the settings it started with.
   for (auto& [id, sa] : impl_->sas) {
-    if (!sa->peer || sa->peer->name != name || sa->state == IkeSaState::dead || sa->silent) continue;
+    if (!sa->peer || sa->peer->name != name || sa->state == IkeSaState::dead || sa->silent)
+      continue;
     if (sa->state == IkeSaState::established || sa->state == IkeSaState::rekeying)
       impl_->queue_task(*sa, Task{RequestKind::delete_ike});
     else if (sa->state != IkeSaState::deleting)
-      impl_->remove_sa(*sa, "deleted locally");  // nothing to tell the peer yet
+      impl_->remove_sa(*sa, "deleted locally"); // nothing to tell the peer yet
   }
-  std::erase_if(impl_->peers, [&](const std::shared_ptr<const PeerConfig>& p) { return p->name == name; });
+  std::erase_if(impl_->peers,
+                [&](const std::shared_ptr<const PeerConfig>& p) { return p->name == name; });
   std::erase_if(impl_->config.peers, [&](const PeerConfig& p) { return p.name == name; });
   return {};
 }
@@ -374,11 +403,12 @@ Result<IkeSa*> established_sa(Engine::Impl& impl, SaId id) {
     return make_error(Errc::not_found, "sa", "no IKE SA " + std::to_string(id));
   IkeSa* sa = it->second.get();
   if (sa->state != IkeSaState::established && sa->state != IkeSaState::rekeying)
-    return make_error(Errc::bad_value, "sa", "IKE SA " + std::to_string(id) + " is " +
-                                                 std::string(ike_sa_state_name(sa->state)));
+    return make_error(Errc::bad_value, "sa",
+                      "IKE SA " + std::to_string(id) + " is " +
+                          std::string(ike_sa_state_name(sa->state)));
   return sa;
 }
-}  // namespace
+} // namespace
 
 Result<void> Engine::terminate(SaId id, TimePoint now) {
   impl_->now = now;
@@ -387,7 +417,7 @@ Result<void> Engine::terminate(SaId id, TimePoint now) {
     return make_error(Errc::not_found, "sa", "no IKE SA " + std::to_string(id));
   IkeSa& sa = *it->second;
   if (sa.state != IkeSaState::established && sa.state != IkeSaState::rekeying) {
-    impl_->remove_sa(sa, "deleted locally");  // nothing to tell the peer yet
+    impl_->remove_sa(sa, "deleted locally"); // nothing to tell the peer yet
     return {};
   }
   impl_->queue_task(sa, Task{RequestKind::delete_ike});
@@ -398,7 +428,8 @@ Result<void> Engine::terminate_child(SaId id, uint32_t spi_in, TimePoint now) {
   impl_->now = now;
   auto sa = established_sa(*impl_, id);
   if (!sa) return sa.error();
-  if (!(*sa)->find_child(spi_in)) return make_error(Errc::not_found, "spi", "no Child SA " + to_hex_u32(spi_in));
+  if (!(*sa)->find_child(spi_in))
+    return make_error(Errc::not_found, "spi", "no Child SA " + to_hex_u32(spi_in));
   impl_->queue_task(**sa, Task{RequestKind::delete_child, spi_in});
   return {};
 }
@@ -407,7 +438,8 @@ Result<void> Engine::rekey_child(SaId id, uint32_t spi_in, TimePoint now) {
   impl_->now = now;
   auto sa = established_sa(*impl_, id);
   if (!sa) return sa.error();
-  if (!(*sa)->find_child(spi_in)) return make_error(Errc::not_found, "spi", "no Child SA " + to_hex_u32(spi_in));
+  if (!(*sa)->find_child(spi_in))
+    return make_error(Errc::not_found, "spi", "no Child SA " + to_hex_u32(spi_in));
   impl_->queue_task(**sa, Task{RequestKind::rekey_child, spi_in});
   return {};
 }
@@ -424,7 +456,8 @@ Result<void> Engine::create_child(SaId id, const ChildConfig& child, TimePoint n
   impl_->now = now;
   auto sa = established_sa(*impl_, id);
   if (!sa) return sa.error();
-  if (child.esp_proposals.empty()) return make_error(Errc::usage, "esp_proposal", "no ESP proposals");
+  if (child.esp_proposals.empty())
+    return make_error(Errc::usage, "esp_proposal", "no ESP proposals");
   impl_->queue_task(**sa, Task{RequestKind::create_child, 0, child});
   return {};
 }
@@ -480,7 +513,9 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.nat_remote = sa->nat_remote;
     i.local_auth = sa->local_auth_desc;
     i.remote_auth = sa->remote_auth_desc;
-    auto kw = [](const crypto::TransformInfo* t) { return t ? std::string(t->keyword) : std::string(); };
+    auto kw = [](const crypto::TransformInfo* t) {
+      return t ? std::string(t->keyword) : std::string();
+    };
     i.encr = kw(sa->alg.encr);
     i.integ = kw(sa->alg.integ);
     i.prf = kw(sa->alg.prf);
@@ -514,4 +549,4 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
   return v;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -12,9 +12,9 @@
 // encrypted content | ICV", protected on its own; only fragment 1 names the first inner
 // payload. 2.6: fragments are verified before they are stored; the message is processed
 // once all have arrived.
-#include <cstring>
-
 #include "ike/engine_impl.hpp"
+
+#include <cstring>
 
 namespace ikekit::ike {
 
@@ -24,17 +24,20 @@ namespace {
 constexpr uint16_t kMaxFragments = 128;
 }
 
-Result<std::vector<Bytes>> Engine::Impl::fragment(IkeSa& sa, const wire::IkeHeader& h, ByteView inner,
-                                                  PayloadType first_inner) {
+Result<std::vector<Bytes>> Engine::Impl::fragment(IkeSa& sa, const wire::IkeHeader& h,
+                                                  ByteView inner, PayloadType first_inner) {
   crypto::SkCrypter& c = *sa.crypt_out;
   size_t limit = sa.peer->fragment_size;
   // The largest plaintext chunk whose fragment fits the limit.
   size_t chunk = limit;
-  while (chunk > 0 && wire::kIkeHeaderSize + c.sealed_size(chunk, true) > limit) --chunk;
-  if (chunk == 0) return make_error(Errc::bad_length, "fragment_size", "too small for one fragment");
+  while (chunk > 0 && wire::kIkeHeaderSize + c.sealed_size(chunk, true) > limit)
+    --chunk;
+  if (chunk == 0)
+    return make_error(Errc::bad_length, "fragment_size", "too small for one fragment");
   size_t count = (inner.size() + chunk - 1) / chunk;
   if (count == 0) count = 1;
-  if (count > kMaxFragments) return make_error(Errc::bad_length, "fragment_size", "too many fragments");
+  if (count > kMaxFragments)
+    return make_error(Errc::bad_length, "fragment_size", "too many fragments");
   std::vector<Bytes> out;
   for (size_t i = 0; i < count; ++i) {
     ByteView piece = inner.subspan(i * chunk, std::min(chunk, inner.size() - i * chunk));
@@ -89,7 +92,8 @@ Engine::Impl::Opened Engine::Impl::add_fragment(IkeSa& sa, Inbound& in, MutBytes
   if (idx == 0) r->first_inner = raw.next_type;
   if (++r->received < r->total) return Opened::pending;
   joined.clear();
-  for (auto& p : r->pieces) joined.insert(joined.end(), p->begin(), p->end());
+  for (auto& p : r->pieces)
+    joined.insert(joined.end(), p->begin(), p->end());
   uint8_t first = r->first_inner;
   r.reset();
   auto chain = wire::parse_payload_chain(joined, first, 0, wire::ChainOptions{false});
@@ -101,4 +105,4 @@ Engine::Impl::Opened Engine::Impl::add_fragment(IkeSa& sa, Inbound& in, MutBytes
   return Opened::ok;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -10,10 +10,10 @@
 // A failed AUTH: the responder answers HDR, SK {N(AUTHENTICATION_FAILED)} (2.21.2) and
 // both sides report a Failure. A failed Child SA (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE)
 // leaves the IKE SA up (1.2: "the IKE SA is still created").
-#include <algorithm>
-
 #include "ike/engine_impl.hpp"
 #include "ike/ts.hpp"
+
+#include <algorithm>
 
 namespace ikekit::ike {
 
@@ -65,7 +65,7 @@ void read_certreqs(IkeSa& sa, std::span<const wire::RawPayload> chain) {
           sa.peer_certreqs.emplace_back(cr->hash(i).begin(), cr->hash(i).end());
 }
 
-}  // namespace
+} // namespace
 
 void Engine::Impl::send_auth_request(IkeSa& sa) {
   const PeerConfig& peer = *sa.peer;
@@ -78,9 +78,11 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
   if (peer.send_initial_contact) add_notify(w, NotifyType::initial_contact);
   if (peer.remote_auth == AuthMethodKind::pubkey && peer.cas && peer.send_certreq) {
     storage.push_back(peer.cas->certreq_authorities());
-    w.add(PayloadType::certreq, wire::CertReqPayload{wire::CertEncoding::x509_signature, storage.back()});
+    w.add(PayloadType::certreq,
+          wire::CertReqPayload{wire::CertEncoding::x509_signature, storage.back()});
   }
-  if (peer.remote_id) w.add(PayloadType::idr, wire::IdPayload{peer.remote_id->type, peer.remote_id->data});
+  if (peer.remote_id)
+    w.add(PayloadType::idr, wire::IdPayload{peer.remote_id->type, peer.remote_id->data});
   auto auth = make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
   if (!auth) return fail(sa, failure(sa, "ike_auth", "auth", auth.error().message));
   w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
@@ -89,17 +91,21 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
     sa.first_child_spi = new_child_spi(sa);
     sa.first_ts_i = default_ts(peer.child.local_ts, sa.local.address);
     sa.first_ts_r = default_ts(peer.child.remote_ts, sa.remote.address);
-    write_child_request(w, peer.child, sa.first_child_spi, sa.first_ts_i, sa.first_ts_r, nullptr, {}, storage);
+    write_child_request(w, peer.child, sa.first_child_spi, sa.first_ts_i, sa.first_ts_r, nullptr,
+                        {}, storage);
   }
   auto n = w.finish();
   if (!n) return fail(sa, failure(sa, "ike_auth", "config", n.error().message));
-  auto d = seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n), w.first_type());
+  auto d = seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n),
+                w.first_type());
   if (!d) return fail(sa, failure(sa, "ike_auth", "config", d.error().message));
   send_request(sa, RequestKind::ike_auth, ExchangeType::ike_auth, std::move(*d));
 }
 
 void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
-  if (sa.state != IkeSaState::half_open) return drop(DropReason::unexpected_exchange, "IKE_AUTH in state " + std::string(ike_sa_state_name(sa.state)));
+  if (sa.state != IkeSaState::half_open)
+    return drop(DropReason::unexpected_exchange,
+                "IKE_AUTH in state " + std::string(ike_sa_state_name(sa.state)));
   const wire::RawPayload* idi_raw = in.find(PayloadType::idi);
   auto idi = wire::parse_id(idi_raw->body);
   if (!idi) return drop(DropReason::malformed, idi.error().field);
@@ -113,7 +119,8 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
     add_notify(w, t);
     auto n = w.finish();
     if (n)
-      if (auto d = seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id, ByteView(inner).first(*n), w.first_type()))
+      if (auto d = seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id,
+                        ByteView(inner).first(*n), w.first_type()))
         send_response(sa, std::move(*d));
     f.notify = t;
     fail(sa, std::move(f));
@@ -122,17 +129,20 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   // Re-pick the connection with IDi (and IDr): same address rule as IKE_SA_INIT, same
   // IKE proposals accepted, remote_id matching.
   if (!id_matches(sa.peer->remote_id, *idi) ||
-      (idr && !(idr->type == sa.peer->local_id.type && equal_bytes(idr->data, sa.peer->local_id.data)))) {
+      (idr &&
+       !(idr->type == sa.peer->local_id.type && equal_bytes(idr->data, sa.peer->local_id.data)))) {
     std::shared_ptr<const PeerConfig> better;
     for (auto& p : peers) {
       if (p->remote_address && !(*p->remote_address == sa.remote.address)) continue;
       if (!id_matches(p->remote_id, *idi)) continue;
-      if (idr && !(idr->type == p->local_id.type && equal_bytes(idr->data, p->local_id.data))) continue;
+      if (idr && !(idr->type == p->local_id.type && equal_bytes(idr->data, p->local_id.data)))
+        continue;
       better = p;
       break;
     }
     if (!better && !id_matches(sa.peer->remote_id, *idi)) {
-      Failure f = failure(sa, "ike_auth", "id", "peer identity " + wire::id_to_text(*idi) + " is not configured");
+      Failure f = failure(sa, "ike_auth", "id",
+                          "peer identity " + wire::id_to_text(*idi) + " is not configured");
       if (sa.peer->remote_id) f.configured.push_back(sa.peer->remote_id->to_string());
       f.offered.push_back(wire::id_to_text(*idi));
       return reject(std::move(f), NotifyType::authentication_failed);
@@ -162,19 +172,24 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   w.add(PayloadType::idr, wire::IdPayload{peer.local_id.type, peer.local_id.data});
   write_certs(w, peer, sa.peer_certreqs, storage);
   auto auth = make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
-  if (!auth) return reject(failure(sa, "ike_auth", "auth", auth.error().message), NotifyType::authentication_failed);
+  if (!auth)
+    return reject(failure(sa, "ike_auth", "auth", auth.error().message),
+                  NotifyType::authentication_failed);
   if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
   w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
 
   ChildAnswer child;
   if (in.find(PayloadType::sa)) {
     child = answer_child(sa, in, sa.peer->child, "ike_auth", true, nullptr);
-    if (child.child) write_child_answer(w, *child.child, nullptr, {}, storage);
-    else add_notify(w, child.error);
+    if (child.child)
+      write_child_answer(w, *child.child, nullptr, {}, storage);
+    else
+      add_notify(w, child.error);
   }
   auto n = w.finish();
   if (!n) return;
-  auto d = seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id, ByteView(inner).first(*n), w.first_type());
+  auto d = seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id, ByteView(inner).first(*n),
+                w.first_type());
   if (!d) return;
   send_response(sa, std::move(*d));
   ike_sa_up(sa);
@@ -187,7 +202,8 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
 }
 
 void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
-  if (sa.state != IkeSaState::authenticating) return drop(DropReason::unexpected_exchange, "IKE_AUTH response");
+  if (sa.state != IkeSaState::authenticating)
+    return drop(DropReason::unexpected_exchange, "IKE_AUTH response");
   const PeerConfig& peer = *sa.peer;
   const wire::RawPayload* idr_raw = in.find(PayloadType::idr);
   if (!idr_raw || !in.find(PayloadType::auth)) {
@@ -211,26 +227,31 @@ void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
     wire::PayloadWriter w(inner);
     add_notify(w, NotifyType::authentication_failed);
     if (auto n = w.finish())
-      if (auto d = seal(sa, ExchangeType::informational, false, sa.msg_id_out, ByteView(inner).first(*n), w.first_type()))
-        for (auto& x : *d) transmit(sa, x);
+      if (auto d = seal(sa, ExchangeType::informational, false, sa.msg_id_out,
+                        ByteView(inner).first(*n), w.first_type()))
+        for (auto& x : *d)
+          transmit(sa, x);
     f.notify = NotifyType::authentication_failed;
     fail(sa, std::move(f));
   };
   if (!id_matches(peer.remote_id, *idr)) {
-    Failure f = failure(sa, "ike_auth", "id", "responder identity " + wire::id_to_text(*idr) + " is not the configured one");
+    Failure f =
+        failure(sa, "ike_auth", "id",
+                "responder identity " + wire::id_to_text(*idr) + " is not the configured one");
     f.offered.push_back(wire::id_to_text(*idr));
     f.configured.push_back(peer.remote_id->to_string());
     return refuse(std::move(f));
   }
-  if (auto f = verify_auth(sa, in, *idr, id_body(idr->type, idr->data), "ike_auth")) return refuse(std::move(*f));
+  if (auto f = verify_auth(sa, in, *idr, id_body(idr->type, idr->data), "ike_auth"))
+    return refuse(std::move(*f));
   sa.authenticated = true;
   sa.remote_id = Identity{idr->type, Bytes(idr->data.begin(), idr->data.end())};
   sa.out.reset();
   ++sa.msg_id_out;
   ike_sa_up(sa);
   if (sa.first_child_spi != 0) {
-    auto r = accept_child_answer(sa, in, peer.child, sa.first_child_spi, sa.first_ts_i, sa.first_ts_r,
-                                 "ike_auth", true);
+    auto r = accept_child_answer(sa, in, peer.child, sa.first_child_spi, sa.first_ts_i,
+                                 sa.first_ts_r, "ike_auth", true);
     if (auto* c = std::get_if<ChildSa>(&r)) {
       install_child(sa, std::move(*c), true, {}, sa.ni, sa.nr, std::nullopt);
     } else {
@@ -253,7 +274,9 @@ void Engine::Impl::ike_sa_up(IkeSa& sa) {
   sa.half_open_deadline.reset();
   schedule_timers(sa);
   ++stats.ike_sas_established;
-  auto kw = [](const crypto::TransformInfo* x) { return x ? std::string(x->keyword) : std::string(); };
+  auto kw = [](const crypto::TransformInfo* x) {
+    return x ? std::string(x->keyword) : std::string();
+  };
   IkeSaUp up;
   up.sa = sa.id;
   up.peer = sa.peer->name;
@@ -291,4 +314,4 @@ void Engine::Impl::schedule_timers(IkeSa& sa) {
   if (lt.life_time.count() > 0) sa.expire_at = now + lt.life_time;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

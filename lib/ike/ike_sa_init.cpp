@@ -18,12 +18,12 @@
 // The responder keeps no state for COOKIE / INVALID_KE_PAYLOAD / NO_PROPOSAL_CHOSEN
 // answers. After this exchange both sides derive SKEYSEED and SK_* (keymat.hpp) and, if
 // a NAT was detected (or encapsulation is forced), move to port 4500 (2.23).
-#include <algorithm>
-
 #include "crypto/prf.hpp"
 #include "crypto/sign.hpp"
 #include "ike/engine_impl.hpp"
 #include "wire/rules.hpp"
+
+#include <algorithm>
 
 namespace ikekit::ike {
 
@@ -85,7 +85,7 @@ bool peer_matches_address(const PeerConfig& p, const Datagram& dg) {
   return !p.remote_address || *p.remote_address == dg.remote.address;
 }
 
-}  // namespace
+} // namespace
 
 Bytes Engine::Impl::cookie_for(ByteView ni, const Endpoint& remote, uint64_t spi_i) {
   // RFC 7296 2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>)
@@ -100,9 +100,11 @@ Bytes Engine::Impl::cookie_for(ByteView ni, const Endpoint& remote, uint64_t spi
 
 Result<SaId> Engine::Impl::start(std::shared_ptr<const PeerConfig> peer) {
   if (!peer->remote_address)
-    return make_error(Errc::usage, "remote_address", "connection \"" + peer->name + "\" has no remote address to initiate to");
+    return make_error(Errc::usage, "remote_address",
+                      "connection \"" + peer->name + "\" has no remote address to initiate to");
   if (peer->ike_proposals.empty() || peer->ike_proposals[0].ke.empty())
-    return make_error(Errc::usage, "ike_proposal", "connection \"" + peer->name + "\" has no IKE proposal");
+    return make_error(Errc::usage, "ike_proposal",
+                      "connection \"" + peer->name + "\" has no IKE proposal");
   IkeSa& sa = new_sa(peer, true);
   sa.spi_i = new_ike_spi();
   index_sa(sa);
@@ -127,8 +129,9 @@ void Engine::Impl::send_init_request(IkeSa& sa) {
   const PeerConfig& peer = *sa.peer;
   Bytes out(8192);
   wire::MessageWriter w(out, header_for(sa, ExchangeType::ike_sa_init, false, 0));
-  if (!sa.cookie.empty()) add_notify(w, NotifyType::cookie, sa.cookie);  // first (2.6)
-  w.add(PayloadType::sa, encode_proposals(peer.ike_proposals, wire::ProtocolId::ike, {}, sa.ke_group, true));
+  if (!sa.cookie.empty()) add_notify(w, NotifyType::cookie, sa.cookie); // first (2.6)
+  w.add(PayloadType::sa,
+        encode_proposals(peer.ike_proposals, wire::ProtocolId::ike, {}, sa.ke_group, true));
   w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(sa.ke_group->id), sa.kex->public_value()});
   w.add(PayloadType::nonce, wire::NoncePayload{sa.ni});
   Bytes src = peer.force_encap ? fake_nat_hash(rng) : nat_detection_hash(sa.spi_i, 0, sa.local);
@@ -158,7 +161,8 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   std::vector<std::shared_ptr<const PeerConfig>> candidates;
   for (auto& p : peers)
     if (peer_matches_address(*p, dg) && !p->ike_proposals.empty()) candidates.push_back(p);
-  if (candidates.empty()) return drop(DropReason::no_config, "no connection for " + dg.remote.address.to_string());
+  if (candidates.empty())
+    return drop(DropReason::no_config, "no connection for " + dg.remote.address.to_string());
 
   auto stateless = [&](NotifyType t, ByteView data) {
     Bytes out(512);
@@ -191,7 +195,8 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   }
 
   // RFC 7296 2.7: choose a proposal; prefer the group of KEi.
-  const crypto::TransformInfo* hint = crypto::find_transform(TransformKind::ke, uint16_t(ke_p->group));
+  const crypto::TransformInfo* hint =
+      crypto::find_transform(TransformKind::ke, uint16_t(ke_p->group));
   std::shared_ptr<const PeerConfig> peer;
   std::optional<Chosen> chosen;
   for (auto& c : candidates) {
@@ -210,7 +215,8 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
     f.notify = NotifyType::no_proposal_chosen;
     f.offered = proposal_strings(*sa_p);
     for (auto& c : candidates)
-      for (auto& s : proposal_strings(c->ike_proposals)) f.configured.push_back(s);
+      for (auto& s : proposal_strings(c->ike_proposals))
+        f.configured.push_back(s);
     ++stats.failures;
     emit(std::move(f));
     return stateless(NotifyType::no_proposal_chosen, {});
@@ -259,7 +265,8 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   w.add(PayloadType::sa, encode_chosen(*chosen, wire::ProtocolId::ike, {}));
   w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(chosen->ke->id), sa.kex->public_value()});
   w.add(PayloadType::nonce, wire::NoncePayload{sa.nr});
-  Bytes src = peer->force_encap ? fake_nat_hash(rng) : nat_detection_hash(sa.spi_i, sa.spi_r, sa.local);
+  Bytes src =
+      peer->force_encap ? fake_nat_hash(rng) : nat_detection_hash(sa.spi_i, sa.spi_r, sa.local);
   if (peer->force_encap) sa.nat_local = true;
   add_common_notifies(w, *peer, src, nat_detection_hash(sa.spi_i, sa.spi_r, sa.remote),
                       crypto::encode_sig_hash_list(crypto::supported_sig_hashes()));
@@ -286,10 +293,11 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
   if (auto ok = wire::check_payload_rules(ExchangeType::ike_sa_init, true, outer_types, {}); !ok)
     return drop(DropReason::payload_rules, ok.error().field + ": " + ok.error().message);
 
-  if (!in.find(PayloadType::sa)) {  // notify-only answers
+  if (!in.find(PayloadType::sa)) { // notify-only answers
     if (auto* c = in.notify(NotifyType::cookie)) {
       if (sa.cookie_retries >= 3 || c->data.empty() || c->data.size() > 64)
-        return fail(sa, failure(sa, "ike_sa_init", "cookie", "responder keeps asking for a COOKIE"));
+        return fail(sa,
+                    failure(sa, "ike_sa_init", "cookie", "responder keeps asking for a COOKIE"));
       ++sa.cookie_retries;
       sa.cookie.assign(c->data.begin(), c->data.end());
       return send_init_request(sa);
@@ -297,9 +305,11 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
     if (auto* k = in.notify(NotifyType::invalid_ke_payload)) {
       uint16_t g = k->data.size() == 2 ? load_be16(k->data.data()) : 0;
       const crypto::TransformInfo* t = crypto::find_transform(TransformKind::ke, g);
-      if (!t || !proposals_allow_ke(peer.ike_proposals, g) || t == sa.ke_group || sa.ke_retries >= 2) {
-        Failure f = failure(sa, "ike_sa_init", "ke",
-                            "responder wants KE group " + std::to_string(g) + " which we do not propose");
+      if (!t || !proposals_allow_ke(peer.ike_proposals, g) || t == sa.ke_group ||
+          sa.ke_retries >= 2) {
+        Failure f =
+            failure(sa, "ike_sa_init", "ke",
+                    "responder wants KE group " + std::to_string(g) + " which we do not propose");
         f.from_peer = true;
         f.notify = NotifyType::invalid_ke_payload;
         f.configured = proposal_strings(peer.ike_proposals);
@@ -313,8 +323,10 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
       return send_init_request(sa);
     }
     const wire::NotifyPayload* e = in.error_notify();
-    Failure f = failure(sa, "ike_sa_init", e && e->type == NotifyType::no_proposal_chosen ? "proposal" : "notify",
-                        e ? "responder answered " + std::string(wire::notify_type_name(e->type)) : "responder sent no SA");
+    Failure f = failure(sa, "ike_sa_init",
+                        e && e->type == NotifyType::no_proposal_chosen ? "proposal" : "notify",
+                        e ? "responder answered " + std::string(wire::notify_type_name(e->type))
+                          : "responder sent no SA");
     f.from_peer = true;
     if (e) f.notify = e->type;
     f.offered = proposal_strings(peer.ike_proposals);
@@ -327,7 +339,8 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
   if (!sa_p || !ke_p || !nr_p) return drop(DropReason::malformed, "IKE_SA_INIT response payloads");
   auto chosen = check_chosen(peer.ike_proposals, *sa_p, wire::ProtocolId::ike);
   if (!chosen || chosen->ke != sa.ke_group || uint16_t(ke_p->group) != sa.ke_group->id) {
-    Failure f = failure(sa, "ike_sa_init", "proposal", "responder chose a proposal we did not offer");
+    Failure f =
+        failure(sa, "ike_sa_init", "proposal", "responder chose a proposal we did not offer");
     f.offered = proposal_strings(peer.ike_proposals);
     f.configured = proposal_strings(*sa_p);
     return fail(sa, std::move(f));
@@ -341,7 +354,8 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
   detect_nat(sa, in, sa.spi_i, sa.spi_r);
   if (peer.force_encap) sa.nat_local = true;
   read_features(sa, in);
-  if (!derive_ike_sa_keys(sa, g_ir->reveal())) return fail(sa, failure(sa, "ike_sa_init", "keys", "key derivation failed"));
+  if (!derive_ike_sa_keys(sa, g_ir->reveal()))
+    return fail(sa, failure(sa, "ike_sa_init", "keys", "key derivation failed"));
   request_done(sa);
   if (sa.nat_local || sa.nat_remote) float_to_nat_t(sa);
   sa.state = IkeSaState::authenticating;
@@ -353,8 +367,10 @@ bool Engine::Impl::derive_ike_sa_keys(IkeSa& sa, ByteView g_ir) {
   auto keys = derive_ike_keys(t, sa.ni, sa.nr, g_ir, sa.spi_i, sa.spi_r);
   if (!keys) return false;
   sa.keys = std::move(*keys);
-  auto ci = crypto::SkCrypter::create(*t.encr, sa.keys.sk_ei.reveal(), t.integ, sa.keys.sk_ai.reveal());
-  auto cr = crypto::SkCrypter::create(*t.encr, sa.keys.sk_er.reveal(), t.integ, sa.keys.sk_ar.reveal());
+  auto ci =
+      crypto::SkCrypter::create(*t.encr, sa.keys.sk_ei.reveal(), t.integ, sa.keys.sk_ai.reveal());
+  auto cr =
+      crypto::SkCrypter::create(*t.encr, sa.keys.sk_er.reveal(), t.integ, sa.keys.sk_ar.reveal());
   if (!ci || !cr) return false;
   if (sa.initiator) {
     sa.crypt_out = std::move(*ci);
@@ -395,4 +411,4 @@ void Engine::Impl::float_to_nat_t(IkeSa& sa) {
   if (sa.remote.port == 500) sa.remote.port = config.nat_t_port;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -21,35 +21,36 @@ void Engine::Impl::start_informational(IkeSa& sa, const Task& t) {
   wire::PayloadWriter w(inner);
   uint8_t spi[4];
   switch (t.kind) {
-    case RequestKind::delete_ike:
-      w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::ike, 0, 0, {}});
-      sa.state = IkeSaState::deleting;
-      break;
-    case RequestKind::delete_child: {
-      if (t.orphan) {
-        store_be32(spi, t.child_spi);
-        w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::esp, 4, 1, ByteView(spi, 4)});
-        break;
-      }
-      ChildSa* c = sa.find_child(t.child_spi);
-      if (!c) return;  // gone meanwhile (deleted by the peer)
-      c->deleting = true;
-      store_be32(spi, c->spi_in);
+  case RequestKind::delete_ike:
+    w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::ike, 0, 0, {}});
+    sa.state = IkeSaState::deleting;
+    break;
+  case RequestKind::delete_child: {
+    if (t.orphan) {
+      store_be32(spi, t.child_spi);
       w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::esp, 4, 1, ByteView(spi, 4)});
       break;
     }
-    default:  // dpd: empty
-      break;
+    ChildSa* c = sa.find_child(t.child_spi);
+    if (!c) return; // gone meanwhile (deleted by the peer)
+    c->deleting = true;
+    store_be32(spi, c->spi_in);
+    w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::esp, 4, 1, ByteView(spi, 4)});
+    break;
+  }
+  default: // dpd: empty
+    break;
   }
   auto n = w.finish();
   if (!n) return;
-  auto d = seal(sa, ExchangeType::informational, false, sa.msg_id_out, ByteView(inner).first(*n), w.first_type());
+  auto d = seal(sa, ExchangeType::informational, false, sa.msg_id_out, ByteView(inner).first(*n),
+                w.first_type());
   if (!d) return;
   send_request(sa, t.kind, ExchangeType::informational, std::move(*d), t.child_spi);
 }
 
-void Engine::Impl::send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h, wire::NotifyType type,
-                                              ByteView data) {
+void Engine::Impl::send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h,
+                                              wire::NotifyType type, ByteView data) {
   Bytes inner(64 + data.size());
   wire::PayloadWriter w(inner);
   add_notify(w, type, data);
@@ -62,12 +63,15 @@ void Engine::Impl::send_error_notify_response(IkeSa& sa, const wire::IkeHeader& 
 void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
   // RFC 7296 2.21: an error notify about the IKE SA, e.g. AUTHENTICATION_FAILED from an
   // initiator that could not verify us (2.21.2): answer, report, and drop the SA.
-  if (const wire::NotifyPayload* e = in.error_notify(); e && e->protocol != wire::ProtocolId::esp &&
-                                                        (e->type == wire::NotifyType::authentication_failed ||
-                                                         e->type == wire::NotifyType::authorization_failed)) {
-    if (auto d = seal(sa, ExchangeType::informational, true, in.hdr.message_id, {}, PayloadType::none))
+  if (const wire::NotifyPayload* e = in.error_notify();
+      e && e->protocol != wire::ProtocolId::esp &&
+      (e->type == wire::NotifyType::authentication_failed ||
+       e->type == wire::NotifyType::authorization_failed)) {
+    if (auto d =
+            seal(sa, ExchangeType::informational, true, in.hdr.message_id, {}, PayloadType::none))
       send_response(sa, std::move(*d));
-    Failure f = failure(sa, "ike_auth", "auth", "peer reported " + std::string(wire::notify_type_name(e->type)));
+    Failure f = failure(sa, "ike_auth", "auth",
+                        "peer reported " + std::string(wire::notify_type_name(e->type)));
     f.from_peer = true;
     f.notify = e->type;
     return fail(sa, std::move(f));
@@ -85,10 +89,10 @@ void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
     }
     if (del->protocol != wire::ProtocolId::esp || del->spi_size != 4) continue;
     for (size_t i = 0; i < del->count; ++i) {
-      uint32_t spi_out = del->spi_u32(i);  // the peer's inbound SPI is our outbound
+      uint32_t spi_out = del->spi_u32(i); // the peer's inbound SPI is our outbound
       ChildSa* c = sa.find_child_out(spi_out);
       if (!c) continue;
-      if (!c->deleting) answer_spis.push_back(c->spi_in);  // 1.4.1: not if we delete too
+      if (!c->deleting) answer_spis.push_back(c->spi_in); // 1.4.1: not if we delete too
       downs.push_back(ChildSaDown{sa.id, c->name, c->spi_in, c->spi_out,
                                   c->rekeyed ? "rekeyed" : "deleted by peer"});
       std::erase_if(sa.children, [&](const ChildSa& x) { return x.spi_out == spi_out; });
@@ -97,15 +101,19 @@ void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
   Bytes inner(64 + 4 * answer_spis.size());
   wire::PayloadWriter w(inner);
   Bytes spis(4 * answer_spis.size());
-  for (size_t i = 0; i < answer_spis.size(); ++i) store_be32(spis.data() + 4 * i, answer_spis[i]);
+  for (size_t i = 0; i < answer_spis.size(); ++i)
+    store_be32(spis.data() + 4 * i, answer_spis[i]);
   if (!delete_ike && !answer_spis.empty())
-    w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::esp, 4, uint16_t(answer_spis.size()), spis});
+    w.add(PayloadType::d,
+          wire::DeletePayload{wire::ProtocolId::esp, 4, uint16_t(answer_spis.size()), spis});
   auto n = w.finish();
   if (!n) return;
-  auto d = seal(sa, ExchangeType::informational, true, in.hdr.message_id, ByteView(inner).first(*n), w.first_type());
+  auto d = seal(sa, ExchangeType::informational, true, in.hdr.message_id, ByteView(inner).first(*n),
+                w.first_type());
   if (!d) return;
   send_response(sa, std::move(*d));
-  for (auto& e : downs) emit(std::move(e));
+  for (auto& e : downs)
+    emit(std::move(e));
   if (delete_ike && sa.peer_ike_rekey) return adopt_peer_ike_rekey(sa);
   if (delete_ike) remove_sa(sa, "deleted by peer");
 }
@@ -121,11 +129,12 @@ void Engine::Impl::on_informational_response(IkeSa& sa, Inbound& in) {
   }
   if (kind == RequestKind::delete_child) {
     if (ChildSa* c = sa.find_child(spi)) {
-      emit(ChildSaDown{sa.id, c->name, c->spi_in, c->spi_out, c->rekeyed ? "rekeyed" : "deleted locally"});
+      emit(ChildSaDown{sa.id, c->name, c->spi_in, c->spi_out,
+                       c->rekeyed ? "rekeyed" : "deleted locally"});
       std::erase_if(sa.children, [&](const ChildSa& x) { return x.spi_in == spi; });
     }
   }
   request_done(sa);
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -1,10 +1,10 @@
 #include "ike/keymat.hpp"
 
-#include <array>
-#include <string>
-
 #include "crypto/mac.hpp"
 #include "crypto/prf.hpp"
+
+#include <array>
+#include <string>
 
 namespace ikekit::ike {
 
@@ -30,7 +30,7 @@ Result<void> check_ike(const IkeTransforms& t) {
   return {};
 }
 
-}  // namespace
+} // namespace
 
 Result<IkeKeys> derive_ike_keys_from_skeyseed(const IkeTransforms& t, SecretBytes skeyseed,
                                               ByteView ni, ByteView nr, uint64_t spi_i,
@@ -120,8 +120,8 @@ Result<ChildKeys> derive_child_keys(const TransformInfo& prf, const SecretBytes&
   auto p = crypto::Prf::create(prf, sk_d.reveal());
   if (!p) return p.error();
   // RFC 7296 2.17: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr).
-  auto keymat = g_ir_new.empty() ? p->plus({ni, nr}, 2 * (e + a))
-                                 : p->plus({g_ir_new, ni, nr}, 2 * (e + a));
+  auto keymat =
+      g_ir_new.empty() ? p->plus({ni, nr}, 2 * (e + a)) : p->plus({g_ir_new, ni, nr}, 2 * (e + a));
   if (!keymat) return keymat.error();
   ChildKeys k;
   k.encr_i = keymat->slice(0, e);
@@ -131,4 +131,4 @@ Result<ChildKeys> derive_child_keys(const TransformInfo& prf, const SecretBytes&
   return k;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -7,10 +7,10 @@
 // SHA-1 here is a fingerprint of public values, not a security function; a small
 // FIPS 180-4 implementation keeps the engine free of direct OpenSSL use (the crypto
 // layer exposes no plain digest).
+#include "ike/engine_impl.hpp"
+
 #include <array>
 #include <cstring>
-
-#include "ike/engine_impl.hpp"
 
 namespace ikekit::ike {
 
@@ -23,30 +23,52 @@ std::array<uint8_t, 20> sha1(ByteView data) {
   Bytes m(data.begin(), data.end());
   uint64_t bits = uint64_t(data.size()) * 8;
   m.push_back(0x80);
-  while (m.size() % 64 != 56) m.push_back(0);
-  for (int i = 7; i >= 0; --i) m.push_back(uint8_t(bits >> (i * 8)));
+  while (m.size() % 64 != 56)
+    m.push_back(0);
+  for (int i = 7; i >= 0; --i)
+    m.push_back(uint8_t(bits >> (i * 8)));
   for (size_t off = 0; off < m.size(); off += 64) {
     uint32_t w[80];
-    for (int i = 0; i < 16; ++i) w[i] = load_be32(m.data() + off + size_t(i) * 4);
-    for (int i = 16; i < 80; ++i) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    for (int i = 0; i < 16; ++i)
+      w[i] = load_be32(m.data() + off + size_t(i) * 4);
+    for (int i = 16; i < 80; ++i)
+      w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
     for (int i = 0; i < 80; ++i) {
       uint32_t f, k;
-      if (i < 20) { f = (b & c) | (~b & d); k = 0x5A827999; }
-      else if (i < 40) { f = b ^ c ^ d; k = 0x6ED9EBA1; }
-      else if (i < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8F1BBCDC; }
-      else { f = b ^ c ^ d; k = 0xCA62C1D6; }
+      if (i < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5A827999;
+      } else if (i < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ED9EBA1;
+      } else if (i < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8F1BBCDC;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xCA62C1D6;
+      }
       uint32_t t = rol(a, 5) + f + e + k + w[i];
-      e = d; d = c; c = rol(b, 30); b = a; a = t;
+      e = d;
+      d = c;
+      c = rol(b, 30);
+      b = a;
+      a = t;
     }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
   }
   std::array<uint8_t, 20> out{};
-  for (int i = 0; i < 5; ++i) store_be32(out.data() + i * 4, h[i]);
+  for (int i = 0; i < 5; ++i)
+    store_be32(out.data() + i * 4, h[i]);
   return out;
 }
 
-}  // namespace
+} // namespace
 
 Bytes nat_detection_hash(uint64_t spi_i, uint64_t spi_r, const Endpoint& e) {
   Bytes in(16);
@@ -60,4 +82,4 @@ Bytes nat_detection_hash(uint64_t spi_i, uint64_t spi_r, const Endpoint& e) {
   return Bytes(d.begin(), d.end());
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

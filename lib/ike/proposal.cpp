@@ -48,13 +48,17 @@ const TransformInfo* from_wire(const wire::Transform& t) {
 std::vector<const TransformInfo*> list_of(const crypto::ParsedProposal& p, TransformKind k,
                                           ProtocolId proto) {
   switch (k) {
-    case TransformKind::encr: return p.encr;
-    case TransformKind::integ: return p.integ;
-    case TransformKind::prf: return p.prf;
-    case TransformKind::ke: return p.ke;
-    case TransformKind::esn:
-      if (proto == ProtocolId::esp && p.esn.empty()) return {noesn()};
-      return p.esn;
+  case TransformKind::encr:
+    return p.encr;
+  case TransformKind::integ:
+    return p.integ;
+  case TransformKind::prf:
+    return p.prf;
+  case TransformKind::ke:
+    return p.ke;
+  case TransformKind::esn:
+    if (proto == ProtocolId::esp && p.esn.empty()) return {noesn()};
+    return p.esn;
   }
   return {};
 }
@@ -120,7 +124,8 @@ std::optional<Chosen> match(const crypto::ParsedProposal& ours, const wire::Prop
     if (!esn) {
       // An offer without ESN transform: treat as NO_ESN.
       bool any = false;
-      for (const auto& t : offered.transforms) any = any || t.type == TransformType::esn;
+      for (const auto& t : offered.transforms)
+        any = any || t.type == TransformType::esn;
       if (any) return std::nullopt;
     } else {
       c.esn = *esn && (*esn)->id == 1;
@@ -129,7 +134,7 @@ std::optional<Chosen> match(const crypto::ParsedProposal& ours, const wire::Prop
   return c;
 }
 
-}  // namespace
+} // namespace
 
 std::string Chosen::to_string() const {
   std::string s;
@@ -164,7 +169,8 @@ wire::SaPayload encode_proposals(const std::vector<crypto::ParsedProposal>& ours
           if (t != first_ke) w.transforms.push_back(to_wire(t));
         continue;
       }
-      for (auto* t : list) w.transforms.push_back(to_wire(t));
+      for (auto* t : list)
+        w.transforms.push_back(to_wire(t));
     }
     sa.proposals.push_back(std::move(w));
   }
@@ -201,7 +207,8 @@ std::optional<Chosen> select_proposal(const std::vector<crypto::ParsedProposal>&
 }
 
 std::optional<Chosen> check_chosen(const std::vector<crypto::ParsedProposal>& ours,
-                                   const wire::SaPayload& answer, ProtocolId proto, bool ignore_ke) {
+                                   const wire::SaPayload& answer, ProtocolId proto,
+                                   bool ignore_ke) {
   if (answer.proposals.size() != 1) return std::nullopt;
   const auto& p = answer.proposals[0];
   // Exactly one transform per type.
@@ -216,7 +223,8 @@ std::optional<Chosen> check_chosen(const std::vector<crypto::ParsedProposal>& ou
 
 std::vector<std::string> proposal_strings(const std::vector<crypto::ParsedProposal>& ours) {
   std::vector<std::string> v;
-  for (const auto& p : ours) v.push_back(proposal_string(p));
+  for (const auto& p : ours)
+    v.push_back(proposal_string(p));
   return v;
 }
 
@@ -245,4 +253,4 @@ bool proposals_allow_ke(const std::vector<crypto::ParsedProposal>& ours, uint16_
   return false;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -4,9 +4,9 @@
 //
 // sealed with the sender's SK_e/SK_a (SkCrypter), and opened by the receiver before any
 // payload is trusted. Fragmented messages (SKF) are in fragments.cpp.
-#include <cstring>
-
 #include "ike/engine_impl.hpp"
+
+#include <cstring>
 
 namespace ikekit::ike {
 
@@ -18,7 +18,8 @@ wire::IkeHeader Engine::Impl::header_for(const IkeSa& sa, wire::ExchangeType ex,
   h.spi_i = sa.spi_i;
   h.spi_r = sa.spi_r;
   h.exchange_type = ex;
-  h.flags = uint8_t((sa.initiator ? wire::kFlagInitiator : 0) | (response ? wire::kFlagResponse : 0));
+  h.flags =
+      uint8_t((sa.initiator ? wire::kFlagInitiator : 0) | (response ? wire::kFlagResponse : 0));
   h.message_id = msg_id;
   return h;
 }
@@ -40,7 +41,8 @@ Result<std::vector<Bytes>> Engine::Impl::seal(IkeSa& sa, wire::ExchangeType ex, 
   w.end();
   auto n = w.finish();
   if (!n) return n.error();
-  if (!inner.empty()) std::memcpy(out.data() + sk_at + c.plaintext_offset(false), inner.data(), inner.size());
+  if (!inner.empty())
+    std::memcpy(out.data() + sk_at + c.plaintext_offset(false), inner.data(), inner.size());
   auto sealed = c.seal(out, sk_at, inner.size(), false, rng);
   if (!sealed) return sealed.error();
   out.resize(*sealed);
@@ -51,7 +53,8 @@ Engine::Impl::Opened Engine::Impl::open(IkeSa& sa, Inbound& in, MutBytes message
                                         const wire::Message& msg) {
   const wire::RawPayload* enc = msg.encrypted();
   if (enc->type == uint8_t(PayloadType::skf)) return add_fragment(sa, in, message, *enc);
-  auto pt = sa.crypt_in->open(message.first(msg.bytes.size()), enc->offset, enc->whole.size(), false);
+  auto pt =
+      sa.crypt_in->open(message.first(msg.bytes.size()), enc->offset, enc->whole.size(), false);
   if (!pt) {
     drop(DropReason::integrity, pt.error().field + ": " + pt.error().message);
     return Opened::dropped;
@@ -65,4 +68,4 @@ Engine::Impl::Opened Engine::Impl::open(IkeSa& sa, Inbound& in, MutBytes message
   return Opened::ok;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -8,9 +8,9 @@
 //
 // Back-off: timeout * factor^n for the n-th retransmission; after `tries` retransmissions
 // the exchange (and the IKE SA) fails with the count as evidence.
-#include <cmath>
-
 #include "ike/engine_impl.hpp"
+
+#include <cmath>
 
 namespace ikekit::ike {
 
@@ -27,12 +27,14 @@ void Engine::Impl::send_request(IkeSa& sa, RequestKind kind, wire::ExchangeType 
   r.datagrams = std::move(dgrams);
   r.child_spi = child_spi;
   r.deadline = now + config.retransmit_timeout;
-  for (auto& d : r.datagrams) transmit(sa, d);
+  for (auto& d : r.datagrams)
+    transmit(sa, d);
   sa.out = std::move(r);
 }
 
 void Engine::Impl::send_response(IkeSa& sa, std::vector<Bytes> dgrams) {
-  for (auto& d : dgrams) transmit(sa, d);
+  for (auto& d : dgrams)
+    transmit(sa, d);
   sa.last_response = std::move(dgrams);
   sa.have_last_response = true;
   ++sa.msg_id_in;
@@ -42,14 +44,15 @@ void Engine::Impl::retransmit_due(IkeSa& sa) {
   OutRequest& r = *sa.out;
   if (r.retransmits >= config.retransmit_tries) {
     auto exchange = std::string(wire::exchange_type_name(r.exchange));
-    for (auto& c : exchange) c = char(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : exchange)
+      c = char(std::tolower(static_cast<unsigned char>(c)));
     Failure f = failure(sa, exchange, "retransmit",
                         "no response after " + std::to_string(r.retransmits) + " retransmissions");
     f.retransmits = r.retransmits;
     bool dpd = r.kind == RequestKind::dpd;
     bool restart = dpd && sa.initiator && sa.peer && sa.peer->dpd_action == DpdAction::restart;
     auto peer = sa.peer;
-    if (!sa.silent) {  // an old, rekeyed IKE SA whose Delete went unanswered: no news
+    if (!sa.silent) { // an old, rekeyed IKE SA whose Delete went unanswered: no news
       ++stats.failures;
       emit(std::move(f));
     }
@@ -61,12 +64,14 @@ void Engine::Impl::retransmit_due(IkeSa& sa) {
   ++stats.retransmissions;
   double factor = std::pow(config.retransmit_factor, double(r.retransmits));
   r.deadline = now + std::chrono::duration_cast<Duration>(config.retransmit_timeout * factor);
-  for (auto& d : r.datagrams) transmit(sa, d);
+  for (auto& d : r.datagrams)
+    transmit(sa, d);
 }
 
 Duration Engine::Impl::retransmit_span() const {
   double total = 0;
-  for (uint32_t k = 0; k <= config.retransmit_tries; ++k) total += std::pow(config.retransmit_factor, double(k));
+  for (uint32_t k = 0; k <= config.retransmit_tries; ++k)
+    total += std::pow(config.retransmit_factor, double(k));
   return std::chrono::duration_cast<Duration>(config.retransmit_timeout * total);
 }
 
@@ -87,14 +92,14 @@ void Engine::Impl::run_tasks(IkeSa& sa) {
     Task t = std::move(sa.tasks.front());
     sa.tasks.pop_front();
     switch (t.kind) {
-      case RequestKind::create_child:
-      case RequestKind::rekey_child:
-      case RequestKind::rekey_ike:
-        start_create_child(sa, t);
-        break;
-      default:
-        start_informational(sa, t);
-        break;
+    case RequestKind::create_child:
+    case RequestKind::rekey_child:
+    case RequestKind::rekey_ike:
+      start_create_child(sa, t);
+      break;
+    default:
+      start_informational(sa, t);
+      break;
     }
   }
 }
@@ -105,7 +110,8 @@ bool Engine::Impl::accept_request(IkeSa& sa, const wire::IkeHeader& h, bool firs
     // RFC 7383 2.6.2: answer a fragmented retransmission only on its first fragment.
     if (first_fragment) {
       ++stats.retransmits_answered;
-      for (auto& d : sa.last_response) transmit(sa, d);
+      for (auto& d : sa.last_response)
+        transmit(sa, d);
     } else {
       drop(DropReason::duplicate, "retransmitted fragment");
     }
@@ -117,7 +123,8 @@ bool Engine::Impl::accept_request(IkeSa& sa, const wire::IkeHeader& h, bool firs
 }
 
 bool Engine::Impl::accept_response(IkeSa& sa, const wire::IkeHeader& h) {
-  if (sa.out && h.message_id == sa.out->message_id && h.exchange_type == sa.out->exchange) return true;
+  if (sa.out && h.message_id == sa.out->message_id && h.exchange_type == sa.out->exchange)
+    return true;
   if (h.message_id < sa.msg_id_out || (sa.out && h.message_id == sa.out->message_id))
     drop(DropReason::duplicate, "response message ID " + std::to_string(h.message_id));
   else
@@ -125,4 +132,4 @@ bool Engine::Impl::accept_response(IkeSa& sa, const wire::IkeHeader& h) {
   return false;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -3,9 +3,9 @@
 // Each index entry is a hint checked against the SA on use, so an entry left behind when
 // an SA goes away or its SPIs move on in a rekey is harmless; sweep_indexes() drops such
 // entries once the indexes have doubled.
-#include <algorithm>
-
 #include "ike/engine_impl.hpp"
+
+#include <algorithm>
 
 namespace ikekit::ike {
 
@@ -21,7 +21,7 @@ uint64_t Engine::Impl::new_ike_spi() {
     if (it == sa_by_local_spi.end()) return v;
     auto s = sas.find(it->second);
     if (s == sas.end() || s->second->local_spi() != v) {
-      sa_by_local_spi.erase(it);  // stale: free again
+      sa_by_local_spi.erase(it); // stale: free again
       return v;
     }
   }
@@ -34,7 +34,7 @@ uint32_t Engine::Impl::new_child_spi(const IkeSa& owner) {
     uint8_t b[4];
     rng.fill(b);
     uint32_t v = load_be32(b);
-    if (v < 256) continue;  // RFC 4303 2.1: 1-255 are reserved
+    if (v < 256) continue; // RFC 4303 2.1: 1-255 are reserved
     auto it = sa_by_child_spi.find(v);
     if (it != sa_by_child_spi.end()) {
       auto s = sas.find(it->second);
@@ -56,7 +56,9 @@ void Engine::Impl::index_sa(const IkeSa& sa) {
 // doubled since the last sweep: O(1) amortized per insert, and the indexes stay
 // proportional to the live SAs and Child SAs however long the engine runs.
 void Engine::Impl::sweep_indexes() {
-  auto total = [&] { return sa_by_local_spi.size() + half_open_by_spi_i.size() + sa_by_child_spi.size(); };
+  auto total = [&] {
+    return sa_by_local_spi.size() + half_open_by_spi_i.size() + sa_by_child_spi.size();
+  };
   if (total() < 2 * index_sweep_at) return;
   auto live = [&](SaId id) -> IkeSa* {
     auto s = sas.find(id);
@@ -96,4 +98,4 @@ IkeSa* Engine::Impl::find_half_open(uint64_t spi_i, const Endpoint& remote) {
   return nullptr;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -48,7 +48,8 @@ wire::TsPayload to_payload(const std::vector<TsSpec>& ts, std::vector<Bytes>& st
 
 std::optional<TsSpec> intersect(const TsSpec& a, const TsSpec& b) {
   if (a.start.family() != b.start.family()) return std::nullopt;
-  if (a.ip_protocol != 0 && b.ip_protocol != 0 && a.ip_protocol != b.ip_protocol) return std::nullopt;
+  if (a.ip_protocol != 0 && b.ip_protocol != 0 && a.ip_protocol != b.ip_protocol)
+    return std::nullopt;
   TsSpec r;
   r.start = a.start < b.start ? b.start : a.start;
   r.end = a.end < b.end ? a.end : b.end;
@@ -60,7 +61,8 @@ std::optional<TsSpec> intersect(const TsSpec& a, const TsSpec& b) {
   return r;
 }
 
-std::vector<TsSpec> narrow(const std::vector<TsSpec>& proposed, const std::vector<TsSpec>& allowed) {
+std::vector<TsSpec> narrow(const std::vector<TsSpec>& proposed,
+                           const std::vector<TsSpec>& allowed) {
   std::vector<TsSpec> out;
   for (const auto& p : proposed)
     for (const auto& a : allowed)
@@ -82,8 +84,9 @@ bool is_subset(const std::vector<TsSpec>& sub, const std::vector<TsSpec>& super)
 
 std::vector<std::string> ts_strings(const std::vector<TsSpec>& ts) {
   std::vector<std::string> v;
-  for (const auto& t : ts) v.push_back(t.to_string());
+  for (const auto& t : ts)
+    v.push_back(t.to_string());
   return v;
 }
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -1,5 +1,6 @@
 #include "io/control_socket.hpp"
 
+#include <cstring>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -9,14 +10,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <cstring>
-
 namespace ikekit::io {
 
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
-constexpr int kReadsPerWake = 4;  // fairness: at most 256 KiB from one client per wake-up
+constexpr int kReadsPerWake = 4; // fairness: at most 256 KiB from one client per wake-up
 
 Error env_error(const std::string& path, std::string what) {
   return make_error(Errc::environment, "--control-socket", path + ": " + std::move(what));
@@ -27,8 +26,8 @@ Result<sockaddr_un> unix_address(const std::string& path) {
   a.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(a.sun_path))
     return make_error(Errc::usage, "--control-socket",
-                      "\"" + path + "\": a unix socket path must have 1 to " + std::to_string(sizeof(a.sun_path) - 1) +
-                          " bytes");
+                      "\"" + path + "\": a unix socket path must have 1 to " +
+                          std::to_string(sizeof(a.sun_path) - 1) + " bytes");
   std::memcpy(a.sun_path, path.data(), path.size());
   return a;
 }
@@ -49,15 +48,17 @@ bool live_socket(const sockaddr_un& a) {
   return live;
 }
 
-}  // namespace
+} // namespace
 
 ControlServer::ControlServer(EventLoop& loop, ike::Engine& engine, ctl::ServiceInfo info,
                              ControlServerOptions options)
     : loop_(loop), service_(engine, std::move(info)), options_(std::move(options)) {}
 
 Result<std::unique_ptr<ControlServer>> ControlServer::create(EventLoop& loop, ike::Engine& engine,
-                                                             ctl::ServiceInfo info, ControlServerOptions options) {
-  std::unique_ptr<ControlServer> s(new ControlServer(loop, engine, std::move(info), std::move(options)));
+                                                             ctl::ServiceInfo info,
+                                                             ControlServerOptions options) {
+  std::unique_ptr<ControlServer> s(
+      new ControlServer(loop, engine, std::move(info), std::move(options)));
   const std::string& path = s->options_.path;
   auto addr = unix_address(path);
   if (!addr) return addr.error();
@@ -77,19 +78,20 @@ Result<std::unique_ptr<ControlServer>> ControlServer::create(EventLoop& loop, ik
     if (live_socket(*addr))
       return env_error(path, "another process is listening on this socket (another ike-up?); "
                              "stop it or choose another --control-socket");
-    ::unlink(path.c_str());  // stale: its process is gone
+    ::unlink(path.c_str()); // stale: its process is gone
   }
 
   s->listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s->listen_fd_ < 0) return env_error(path, std::string("socket: ") + std::strerror(errno));
-  mode_t old = ::umask(0177);  // 0600 from the start: no window where others may connect
+  mode_t old = ::umask(0177); // 0600 from the start: no window where others may connect
   int rc = ::bind(s->listen_fd_, reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr));
   int err = errno;
   ::umask(old);
   if (rc != 0) return env_error(path, std::string("bind: ") + std::strerror(err));
   ::chmod(path.c_str(), 0600);
   if (::lstat(path.c_str(), &st) == 0) s->socket_ino_ = st.st_ino;
-  if (::listen(s->listen_fd_, 16) != 0) return env_error(path, std::string("listen: ") + std::strerror(errno));
+  if (::listen(s->listen_fd_, 16) != 0)
+    return env_error(path, std::string("listen: ") + std::strerror(errno));
 
   s->epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (s->epfd_ < 0) return env_error(path, std::string("epoll_create1: ") + std::strerror(errno));
@@ -99,7 +101,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::create(EventLoop& loop, ik
   if (::epoll_ctl(s->epfd_, EPOLL_CTL_ADD, s->listen_fd_, &ev) != 0)
     return env_error(path, std::string("epoll_ctl: ") + std::strerror(errno));
   ControlServer* self = s.get();
-  if (auto r = loop.add_reader(s->epfd_, [self](TimePoint now) { self->on_ready(now); }); !r) return r.error();
+  if (auto r = loop.add_reader(s->epfd_, [self](TimePoint now) { self->on_ready(now); }); !r)
+    return r.error();
   return s;
 }
 
@@ -108,12 +111,14 @@ ControlServer::~ControlServer() {
     (void)loop_.remove(epfd_);
     ::close(epfd_);
   }
-  for (auto& [fd, c] : clients_) ::close(fd);
+  for (auto& [fd, c] : clients_)
+    ::close(fd);
   if (listen_fd_ >= 0) {
     ::close(listen_fd_);
     struct stat st {};
     // Remove the file only if it is still ours (not replaced by another daemon).
-    if (::lstat(options_.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == socket_ino_)
+    if (::lstat(options_.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
+        st.st_ino == socket_ino_)
       ::unlink(options_.path.c_str());
   }
 }
@@ -138,11 +143,14 @@ void ControlServer::on_ready(TimePoint now) {
 void ControlServer::accept_clients() {
   for (;;) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE): try at the next wake-up
+    if (fd < 0) return; // EAGAIN, or a transient error (EMFILE): try at the next wake-up
     if (clients_.size() >= options_.max_clients) {
       ++stats_.refused_full;
-      std::string line = ctl::error_line(ctl::Json(), make_error(Errc::environment, "",
-                                         "too many control clients (" + std::to_string(options_.max_clients) + ")")) + "\n";
+      std::string line =
+          ctl::error_line(ctl::Json(), make_error(Errc::environment, "",
+                                                  "too many control clients (" +
+                                                      std::to_string(options_.max_clients) + ")")) +
+          "\n";
       (void)!::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       ::close(fd);
       continue;
@@ -158,7 +166,7 @@ void ControlServer::accept_clients() {
     ++stats_.accepted;
     Client& ref = *c;
     clients_.emplace(fd, std::move(c));
-    flush_client(ref);  // the hello line
+    flush_client(ref); // the hello line
   }
 }
 
@@ -180,7 +188,7 @@ void ControlServer::on_client(Client& c, uint32_t events, TimePoint now) {
       c.dead = true;
     }
     if (!c.dead) flush_client(c);
-    if (touched && options_.flush) options_.flush(now);  // may publish() into this client
+    if (touched && options_.flush) options_.flush(now); // may publish() into this client
   }
 }
 
@@ -194,12 +202,12 @@ void ControlServer::flush_client(Client& c) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    ++stats_.closed;  // EPIPE, ECONNRESET
+    ++stats_.closed; // EPIPE, ECONNRESET
     c.dead = true;
   }
   if (c.dead) return;
   if (c.session.output_bytes() > options_.max_output_bytes) {
-    ++stats_.dropped_slow;  // it does not read: drop it rather than buffer without end
+    ++stats_.dropped_slow; // it does not read: drop it rather than buffer without end
     c.dead = true;
     return;
   }
@@ -246,24 +254,26 @@ Result<ControlClient> ControlClient::connect(const std::string& path) {
     e.field = "--socket";
     return e;
   }
-  auto env = [&](std::string what) { return make_error(Errc::environment, "--socket", path + ": " + what); };
+  auto env = [&](std::string what) {
+    return make_error(Errc::environment, "--socket", path + ": " + what);
+  };
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return env(std::string("socket: ") + std::strerror(errno));
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr)) != 0) {
     int err = errno;
     ::close(fd);
     switch (err) {
-      case ENOENT:
-        return env("no such socket; is ike-up running with --control-socket " + path + "?");
-      case EACCES:
-      case EPERM:
-        return env("permission denied; the control socket is root's (mode 0600): run as root");
-      case ECONNREFUSED:
-        return env("nobody is listening (a stale socket of an ike-up that has exited?)");
-      case ENOTSOCK:
-        return env("not a socket");
-      default:
-        return env(std::string("connect: ") + std::strerror(err));
+    case ENOENT:
+      return env("no such socket; is ike-up running with --control-socket " + path + "?");
+    case EACCES:
+    case EPERM:
+      return env("permission denied; the control socket is root's (mode 0600): run as root");
+    case ECONNREFUSED:
+      return env("nobody is listening (a stale socket of an ike-up that has exited?)");
+    case ENOTSOCK:
+      return env("not a socket");
+    default:
+      return env(std::string("connect: ") + std::strerror(err));
     }
   }
   return ControlClient(fd);
@@ -280,7 +290,8 @@ Result<void> ControlClient::send_line(std::string_view line) {
   while (off < data.size()) {
     ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return make_error(Errc::io, "--socket", std::string("send: ") + std::strerror(errno));
+    if (n <= 0)
+      return make_error(Errc::io, "--socket", std::string("send: ") + std::strerror(errno));
     off += size_t(n);
   }
   return {};
@@ -296,14 +307,15 @@ Result<std::string> ControlClient::read_line(std::optional<Duration> timeout) {
     }
     int wait_ms = -1;
     if (timeout) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - EventLoop::now()).count();
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - EventLoop::now())
+                      .count();
       if (left <= 0) return make_error(Errc::timeout, "--timeout", "no answer from ike-up in time");
       wait_ms = int(left);
     }
     pollfd p{fd_, POLLIN, 0};
     int r = ::poll(&p, 1, wait_ms);
     if (r < 0 && errno == EINTR) continue;
-    if (r == 0) continue;  // the deadline check above ends it
+    if (r == 0) continue; // the deadline check above ends it
     char buf[65536];
     ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
     if (n < 0 && errno == EINTR) continue;
@@ -312,4 +324,4 @@ Result<std::string> ControlClient::read_line(std::optional<Duration> timeout) {
   }
 }
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

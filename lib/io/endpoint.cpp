@@ -1,8 +1,7 @@
 #include "io/endpoint.hpp"
 
-#include <netinet/in.h>
-
 #include <cstring>
+#include <netinet/in.h>
 
 namespace ikekit::io {
 
@@ -45,4 +44,4 @@ std::optional<Endpoint> from_sockaddr(const sockaddr_storage& ss) {
   return std::nullopt;
 }
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -1,15 +1,14 @@
 #include "io/event_loop.hpp"
 
-#include <pthread.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
+#include "io/netlink_socket.hpp" // errno_text
 
 #include <array>
 #include <cerrno>
 #include <climits>
-
-#include "io/netlink_socket.hpp"  // errno_text
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 namespace ikekit::io {
 
@@ -18,7 +17,7 @@ Error loop_error(std::string_view op, int err) {
   return make_error(Errc::io, "event_loop",
                     "event loop: " + std::string(op) + ": " + errno_text(err));
 }
-}  // namespace
+} // namespace
 
 Result<EventLoop> EventLoop::create() {
   EventLoop l;
@@ -57,8 +56,8 @@ Result<void> EventLoop::add_reader(int fd, ReadyFn fn) {
 
 Result<void> EventLoop::remove(int fd) {
   if (readers_.erase(fd) == 0)
-    return make_error(Errc::not_found, "event_loop", "event loop: fd " + std::to_string(fd) +
-                                                         " is not registered");
+    return make_error(Errc::not_found, "event_loop",
+                      "event loop: fd " + std::to_string(fd) + " is not registered");
   epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
   return {};
 }
@@ -68,7 +67,8 @@ Result<void> EventLoop::on_signals(std::initializer_list<int> signals, SignalFn 
     return make_error(Errc::usage, "event_loop", "event loop: signals are already handled");
   sigset_t set;
   sigemptyset(&set);
-  for (int s : signals) sigaddset(&set, s);
+  for (int s : signals)
+    sigaddset(&set, s);
   if (int err = pthread_sigmask(SIG_BLOCK, &set, &old_mask_); err != 0)
     return loop_error("pthread_sigmask", err);
   restore_mask_ = true;
@@ -119,8 +119,8 @@ Result<bool> EventLoop::run_once(std::optional<Duration> max_wait) {
       continue;
     }
     auto it = readers_.find(fd);
-    if (it == readers_.end()) continue;  // removed by an earlier callback
-    std::shared_ptr<ReadyFn> fn = it->second;  // keeps it alive if it removes itself
+    if (it == readers_.end()) continue;       // removed by an earlier callback
+    std::shared_ptr<ReadyFn> fn = it->second; // keeps it alive if it removes itself
     (*fn)(t);
   }
   if (!stopped_ && deadline && on_deadline_) {
@@ -138,4 +138,4 @@ Result<void> EventLoop::run() {
   }
 }
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

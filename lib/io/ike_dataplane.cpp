@@ -1,9 +1,9 @@
 #include "io/ike_dataplane.hpp"
 
-#include <net/if.h>
-
 #include "io/netlink_route.hpp"
 #include "io/xfrm.hpp"
+
+#include <net/if.h>
 
 namespace ikekit::io {
 
@@ -36,10 +36,14 @@ Result<dataplane::SaKeys> sa_keys(uint32_t spi, const std::string& encr, const s
   dataplane::SaKeys k;
   k.spi = spi;
   k.encr = crypto::find_keyword(crypto::TransformKind::encr, encr);
-  if (!k.encr) return make_error(Errc::unsupported, field, "encryption " + encr + " has no data-plane support");
+  if (!k.encr)
+    return make_error(Errc::unsupported, field,
+                      "encryption " + encr + " has no data-plane support");
   if (!integ.empty()) {
     k.integ = crypto::find_keyword(crypto::TransformKind::integ, integ);
-    if (!k.integ) return make_error(Errc::unsupported, field, "integrity " + integ + " has no data-plane support");
+    if (!k.integ)
+      return make_error(Errc::unsupported, field,
+                        "integrity " + integ + " has no data-plane support");
   }
   k.encr_key = ekey;
   k.integ_key = ikey;
@@ -57,7 +61,8 @@ Result<ChildSaSpec> make_spec(const ike::ChildSaUp& up, const ike::ChildSaKeys& 
   s.out = std::move(*out);
   s.local = up.local.address;
   s.remote = up.remote.address;
-  s.mode = up.mode == ike::ChildMode::tunnel ? dataplane::EspMode::tunnel : dataplane::EspMode::transport;
+  s.mode = up.mode == ike::ChildMode::tunnel ? dataplane::EspMode::tunnel
+                                             : dataplane::EspMode::transport;
   s.udp_encap = up.udp_encap;
   s.local_port = up.local.port;
   s.remote_port = up.remote.port;
@@ -75,21 +80,25 @@ Result<ChildSaSpec> make_spec(const ike::ChildSaUp& up, const ike::ChildSaKeys& 
   return s;
 }
 
-}  // namespace
+} // namespace
 
 Result<DataplaneKind> choose_dataplane(std::string_view name) {
   if (name == "none") return DataplaneKind::none;
   if (name == "tun") return DataplaneKind::tun;
   if (name == "xfrm") return DataplaneKind::xfrm;
   if (name == "auto") return probe_xfrm_esp() ? DataplaneKind::xfrm : DataplaneKind::tun;
-  return make_error(Errc::usage, "--dataplane", "\"" + std::string(name) + "\": expected auto, none, tun or xfrm");
+  return make_error(Errc::usage, "--dataplane",
+                    "\"" + std::string(name) + "\": expected auto, none, tun or xfrm");
 }
 
 std::string_view dataplane_kind_name(DataplaneKind k) {
   switch (k) {
-    case DataplaneKind::none: return "none";
-    case DataplaneKind::tun: return "tun";
-    case DataplaneKind::xfrm: return "xfrm";
+  case DataplaneKind::none:
+    return "none";
+  case DataplaneKind::tun:
+    return "tun";
+  case DataplaneKind::xfrm:
+    return "xfrm";
   }
   return "none";
 }
@@ -98,8 +107,8 @@ EngineDataplane::~EngineDataplane() {
   if (tun_) tun_->stop();
 }
 
-Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind kind, IkeRunner& runner,
-                                                                 const std::string& tun_name) {
+Result<std::unique_ptr<EngineDataplane>>
+EngineDataplane::create(DataplaneKind kind, IkeRunner& runner, const std::string& tun_name) {
   std::unique_ptr<EngineDataplane> d(new EngineDataplane());
   d->kind_ = kind;
   if (kind == DataplaneKind::none) return d;
@@ -191,7 +200,7 @@ Result<void> EngineDataplane::add_routes(const ChildSaSpec& spec) {
   if (!nl) return nl.error();
   for (const auto& p : spec.remote_ts) {
     auto r = nl->add_route({.dst = p, .ifindex = ifindex});
-    if (!r && r.error().code != Errc::io) return r;  // io: the route exists (another SA)
+    if (!r && r.error().code != Errc::io) return r; // io: the route exists (another SA)
   }
   return {};
 }
@@ -231,10 +240,11 @@ Result<void> EngineDataplane::on_event(const ike::Event& e) {
     ups_.erase(down->spi_in);
     keys_.erase(down->spi_in);
     installed_.erase(down->spi_in);
-    Result<void> r = tun_ ? tun_->remove_child_sa(down->spi_in) : xfrm_->remove_child_sa(down->spi_in);
+    Result<void> r =
+        tun_ ? tun_->remove_child_sa(down->spi_in) : xfrm_->remove_child_sa(down->spi_in);
     if (!r && r.error().code != Errc::not_found) return r;
   }
   return {};
 }
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -1,8 +1,7 @@
 #include "io/ike_runner.hpp"
 
-#include <signal.h>
-
 #include <algorithm>
+#include <signal.h>
 
 namespace ikekit::io {
 
@@ -21,7 +20,7 @@ Duration wall_clock_offset(TimePoint steady_now) {
   return std::chrono::duration_cast<Duration>(wall) - steady_now.time_since_epoch();
 }
 
-}  // namespace
+} // namespace
 
 IkeRunner::~IkeRunner() = default;
 
@@ -37,7 +36,8 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
   // One pair of sockets per local address the connections use.
   for (const auto& peer : options.config.peers) {
     const IpAddress& a = peer.local.address;
-    if (std::any_of(r->bound_.begin(), r->bound_.end(), [&](const Bound& b) { return b.address == a; }))
+    if (std::any_of(r->bound_.begin(), r->bound_.end(),
+                    [&](const Bound& b) { return b.address == a; }))
       continue;
     Bound b{a, nullptr, nullptr};
     auto ike = UdpSocket::open({.local = {a, peer.local.port}});
@@ -57,7 +57,8 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
   IkeRunner* self = r.get();
   for (auto& b : r->bound_) {
     for (UdpSocket* s : {b.ike.get(), b.nat_t.get()}) {
-      auto added = r->loop_->add_reader(s->fd(), [self, s](TimePoint t) { self->on_readable(*s, t); });
+      auto added =
+          r->loop_->add_reader(s->fd(), [self, s](TimePoint t) { self->on_readable(*s, t); });
       if (!added) return added.error();
     }
   }
@@ -66,7 +67,8 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
                            self->engine_->on_timeout(t);
                            self->pump(t);
                          });
-  auto sig = r->loop_->on_signals({SIGINT, SIGTERM}, [self](int, TimePoint) { self->loop_->stop(); });
+  auto sig =
+      r->loop_->on_signals({SIGINT, SIGTERM}, [self](int, TimePoint) { self->loop_->stop(); });
   if (!sig) return sig.error();
   return r;
 }
@@ -88,28 +90,29 @@ std::vector<UdpSocket*> IkeRunner::sockets() {
 
 void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
   RecvSlot slots[kBatch];
-  for (size_t i = 0; i < kBatch; ++i) slots[i].buffer = MutBytes(rx_.data() + i * kMaxDatagram, kMaxDatagram);
+  for (size_t i = 0; i < kBatch; ++i)
+    slots[i].buffer = MutBytes(rx_.data() + i * kMaxDatagram, kMaxDatagram);
   auto n = s.recv_batch(slots);
-  if (!n) return;  // a transient socket error; the loop calls again when readable
+  if (!n) return; // a transient socket error; the loop calls again when readable
   bool esp = false;
   for (size_t i = 0; i < *n; ++i) {
     const RecvSlot& slot = slots[i];
     if (slot.truncated) continue;
     switch (slot.kind) {
-      case UdpPayloadKind::ike: {
-        ike::Datagram d;
-        d.local = ike::Endpoint{slot.local.value_or(s.local().addr), s.local().port};
-        d.remote = to_ike(slot.remote);
-        d.nat_t = s.nat_t();
-        d.data = slot.payload();
-        engine_->receive(d, now);
-        break;
-      }
-      case UdpPayloadKind::esp:
-        esp = true;
-        break;
-      default:  // NAT keepalives and runts carry nothing for us
-        break;
+    case UdpPayloadKind::ike: {
+      ike::Datagram d;
+      d.local = ike::Endpoint{slot.local.value_or(s.local().addr), s.local().port};
+      d.remote = to_ike(slot.remote);
+      d.nat_t = s.nat_t();
+      d.data = slot.payload();
+      engine_->receive(d, now);
+      break;
+    }
+    case UdpPayloadKind::esp:
+      esp = true;
+      break;
+    default: // NAT keepalives and runts carry nothing for us
+      break;
     }
   }
   // ESP is opened in place in the receive buffers; nothing is copied.
@@ -123,11 +126,12 @@ void IkeRunner::pump(TimePoint now) {
       if (!(b.address == t->local.address)) continue;
       UdpSocket& s = t->nat_t ? *b.nat_t : *b.ike;
       SendSlot slot{ByteView(tx_.data(), t->size), from_ike(t->remote), t->local.address, t->nat_t};
-      (void)s.send(slot);  // a full socket buffer drops it; the engine retransmits
+      (void)s.send(slot); // a full socket buffer drops it; the engine retransmits
       break;
     }
   }
-  while (auto e = engine_->poll_event()) on_event_(*e, now);
+  while (auto e = engine_->poll_event())
+    on_event_(*e, now);
 }
 
 Result<void> IkeRunner::run() {
@@ -153,7 +157,7 @@ Result<void> IkeRunner::shutdown() {
       if (sa.state == ike::IkeSaState::deleting) return true;
     return false;
   };
-  loop_->resume();  // a second SIGINT/SIGTERM stops again and ends the wait
+  loop_->resume(); // a second SIGINT/SIGTERM stops again and ends the wait
   while (alive()) {
     now = EventLoop::now();
     if (now >= until) break;
@@ -164,4 +168,4 @@ Result<void> IkeRunner::shutdown() {
   return {};
 }
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -1,14 +1,13 @@
 #include "io/netlink_route.hpp"
 
+#include <array>
+#include <cerrno>
+#include <cstring>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/socket.h>
-
-#include <array>
-#include <cerrno>
-#include <cstring>
 
 namespace ikekit::io {
 
@@ -63,7 +62,7 @@ std::string ifname(int ifindex) {
   return "ifindex " + std::to_string(ifindex);
 }
 
-}  // namespace
+} // namespace
 
 Result<size_t> build_rt_setlink(const LinkChange& c, uint32_t seq, MutBytes out) {
   constexpr std::string_view what = "rtnetlink.newlink";
@@ -189,4 +188,4 @@ Result<void> RouteNetlink::delete_route(const RouteSpec& r) {
               "route");
 }
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -1,11 +1,10 @@
 #include "io/netlink_socket.hpp"
 
-#include <libmnl/libmnl.h>
-#include <linux/netlink.h>
-
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
 
 namespace ikekit::io {
 
@@ -26,14 +25,14 @@ Result<NetlinkSocket> NetlinkSocket::open(int protocol, std::string_view what) {
   if (!s.nl_) {
     int err = errno;
     return make_error(err == EPERM || err == EACCES || err == EPROTONOSUPPORT ? Errc::environment
-                                                                                : Errc::io,
+                                                                              : Errc::io,
                       s.what_, s.what_ + ": netlink socket: " + errno_text(err));
   }
   if (mnl_socket_bind(s.nl_, 0, MNL_SOCKET_AUTOPID) < 0) {
     int err = errno;
     return make_error(Errc::io, s.what_, s.what_ + ": netlink bind: " + errno_text(err));
   }
-  int one = 1;  // ask for extended acks: the kernel then says which attribute it refused
+  int one = 1; // ask for extended acks: the kernel then says which attribute it refused
   mnl_socket_setsockopt(s.nl_, NETLINK_EXT_ACK, &one, sizeof one);
   mnl_socket_setsockopt(s.nl_, NETLINK_CAP_ACK, &one, sizeof one);
   s.port_id_ = mnl_socket_get_portid(s.nl_);
@@ -97,7 +96,7 @@ std::string extack_text(const nlmsghdr* nlh) {
   return {};
 }
 
-}  // namespace
+} // namespace
 
 Result<NetlinkAck> NetlinkSocket::query(ByteView message, std::vector<uint8_t>& reply) {
   reply.clear();
@@ -117,7 +116,7 @@ Result<NetlinkAck> NetlinkSocket::query(ByteView message, std::vector<uint8_t>& 
     int len = int(n);
     for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
       if (nlh->nlmsg_seq != req.nlmsg_seq || (nlh->nlmsg_pid != 0 && nlh->nlmsg_pid != port_id_))
-        continue;  // an answer to an older request
+        continue; // an answer to an older request
       if (nlh->nlmsg_type == NLMSG_ERROR) {
         if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr)))
           return make_error(Errc::io, what_, what_ + ": truncated netlink error message");
@@ -140,4 +139,4 @@ Result<NetlinkAck> NetlinkSocket::request(ByteView message) {
   return r;
 }
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

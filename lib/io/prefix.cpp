@@ -20,4 +20,4 @@ std::optional<Prefix> Prefix::parse(std::string_view text) {
 
 std::string Prefix::to_string() const { return addr.to_string() + "/" + std::to_string(len); }
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -1,15 +1,14 @@
 #include "io/tun_device.hpp"
 
+#include "io/netlink_route.hpp"
+
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
-#include "io/netlink_route.hpp"
 
 namespace ikekit::io {
 
@@ -18,9 +17,9 @@ constexpr const char* kTunPath = "/dev/net/tun";
 }
 
 Error TunDevice::io_error(std::string_view op, int err) const {
-  return make_error(Errc::io, "tun", "TUN " + name_ + ": " + std::string(op) + ": " +
-                                         errno_text(err) + " (" + std::string(errno_name(err)) +
-                                         ")");
+  return make_error(Errc::io, "tun",
+                    "TUN " + name_ + ": " + std::string(op) + ": " + errno_text(err) + " (" +
+                        std::string(errno_name(err)) + ")");
 }
 
 Result<TunDevice> TunDevice::open(const TunOptions& o) {
@@ -149,4 +148,4 @@ Result<size_t> TunDevice::write_batch(std::span<const ByteView> packets) {
   return done;
 }
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -1,24 +1,27 @@
 #include "io/udp_socket.hpp"
 
+#include "io/netlink_socket.hpp" // errno_text, errno_name
+
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
-#include "io/netlink_socket.hpp"  // errno_text, errno_name
-
 namespace ikekit::io {
 
 std::string_view udp_payload_kind_name(UdpPayloadKind kind) {
   switch (kind) {
-    case UdpPayloadKind::ike: return "ike";
-    case UdpPayloadKind::nat_keepalive: return "nat_keepalive";
-    case UdpPayloadKind::esp: return "esp";
-    case UdpPayloadKind::malformed: return "malformed";
+  case UdpPayloadKind::ike:
+    return "ike";
+  case UdpPayloadKind::nat_keepalive:
+    return "nat_keepalive";
+  case UdpPayloadKind::esp:
+    return "esp";
+  case UdpPayloadKind::malformed:
+    return "malformed";
   }
   return "?";
 }
@@ -38,7 +41,7 @@ namespace {
 constexpr size_t kCmsgSpace =
     CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint16_t));
 constexpr uint8_t kNonEspMarker[4] = {0, 0, 0, 0};
-}  // namespace
+} // namespace
 
 struct UdpSocket::Batch {
   std::array<mmsghdr, kMaxBatch> msgs;
@@ -48,9 +51,9 @@ struct UdpSocket::Batch {
 };
 
 Error UdpSocket::io_error(std::string_view op, int err) const {
-  return make_error(Errc::io, "udp", "udp " + local_.to_string() + ": " + std::string(op) + ": " +
-                                         errno_text(err) + " (" + std::string(errno_name(err)) +
-                                         ")");
+  return make_error(Errc::io, "udp",
+                    "udp " + local_.to_string() + ": " + std::string(op) + ": " + errno_text(err) +
+                        " (" + std::string(errno_name(err)) + ")");
 }
 
 Result<UdpSocket> UdpSocket::open(const UdpSocketOptions& o) {
@@ -199,7 +202,7 @@ Result<size_t> UdpSocket::send_batch(std::span<const SendSlot> slots) {
     msghdr& h = b.msgs[i].msg_hdr;
     h = msghdr{};
     size_t iov = 0;
-    if (s.non_esp_marker)  // RFC 3948 2.2
+    if (s.non_esp_marker) // RFC 3948 2.2
       b.iovs[i][iov++] = iovec{const_cast<uint8_t*>(kNonEspMarker), sizeof kNonEspMarker};
     b.iovs[i][iov++] = iovec{const_cast<uint8_t*>(s.data.data()), s.data.size()};
     h.msg_iov = b.iovs[i].data();
@@ -259,4 +262,4 @@ Result<bool> UdpSocket::send(const SendSlot& slot) {
   return *n == 1;
 }
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

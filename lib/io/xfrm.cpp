@@ -1,12 +1,11 @@
 // Sending XFRM requests and turning the kernel's verdict into a Result.
 #include "io/xfrm.hpp"
 
-#include <linux/netlink.h>
+#include "base/secret_bytes.hpp"
 
 #include <array>
 #include <cerrno>
-
-#include "base/secret_bytes.hpp"
+#include <linux/netlink.h>
 
 namespace ikekit::io {
 
@@ -81,7 +80,7 @@ Error sa_error(const XfrmSa& sa, const NetlinkAck& ack) {
   return generic_error(ack, "xfrm: add SA", "sa");
 }
 
-}  // namespace
+} // namespace
 
 Result<XfrmNetlink> XfrmNetlink::open() {
   auto nl = NetlinkSocket::open(NETLINK_XFRM, "xfrm");
@@ -94,7 +93,7 @@ Result<void> XfrmNetlink::add_sa(const XfrmSa& sa) {
   auto len = build_xfrm_newsa(sa, nl_.next_seq(), buf);
   if (!len) return len.error();
   auto ack = nl_.request(ByteView(buf.data(), *len));
-  secure_zero(buf.data(), *len);  // the message carried the keys
+  secure_zero(buf.data(), *len); // the message carried the keys
   if (!ack) return ack.error();
   if (ack->error) return sa_error(sa, *ack);
   return {};
@@ -127,7 +126,7 @@ Result<XfrmSaCounters> XfrmNetlink::sa_counters(const XfrmSaId& id) {
                           std::to_string(id.spi));
   if (ack->error) return generic_error(*ack, "xfrm: get SA", "sa");
   auto c = parse_xfrm_sa_counters(reply);
-  if (!reply.empty()) secure_zero(reply.data(), reply.size());  // the reply carries keys
+  if (!reply.empty()) secure_zero(reply.data(), reply.size()); // the reply carries keys
   return c;
 }
 
@@ -166,7 +165,7 @@ Result<void> probe_xfrm_esp(std::string_view aead_name) {
   if (!nl) return nl.error();
   static constexpr uint8_t kSrc[4] = {127, 0, 0, 253};
   static constexpr uint8_t kDst[4] = {127, 0, 0, 254};
-  uint8_t key[36] = {};  // 32-byte key + 4-byte salt: valid for GCM-256 and ChaCha20-Poly1305
+  uint8_t key[36] = {}; // 32-byte key + 4-byte salt: valid for GCM-256 and ChaCha20-Poly1305
   XfrmSa sa;
   sa.src = IpAddress::v4(kSrc);
   sa.dst = IpAddress::v4(kDst);
@@ -176,10 +175,10 @@ Result<void> probe_xfrm_esp(std::string_view aead_name) {
   sa.aead = XfrmAlgorithm{aead_name, ByteView(key, sizeof key), 128};
   auto added = nl->add_sa(sa);
   if (!added) {
-    if (added.error().message.find("EEXIST") != std::string::npos) return {};  // left by a crash
+    if (added.error().message.find("EEXIST") != std::string::npos) return {}; // left by a crash
     return added.error();
   }
   return nl->delete_sa(XfrmSaId{sa.src, sa.dst, sa.spi, std::nullopt});
 }
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -1,23 +1,22 @@
 // Pure builders for XFRM netlink requests (linux/xfrm.h). Each fills the kernel's
 // fixed header as a zeroed local value, copies it behind the nlmsghdr, and appends
 // attributes in the order iproute2 uses, so the bytes equal what `ip xfrm` sends.
+#include "base/secret_bytes.hpp"
+#include "io/xfrm.hpp"
+
 #include <arpa/inet.h>
+#include <array>
+#include <cstring>
 #include <libmnl/libmnl.h>
 #include <linux/xfrm.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <array>
-#include <cstring>
-
-#include "base/secret_bytes.hpp"
-#include "io/xfrm.hpp"
-
 namespace ikekit::io {
 
 namespace {
 
-constexpr uint64_t kInf = XFRM_INF;  // "no limit" in xfrm_lifetime_cfg
+constexpr uint64_t kInf = XFRM_INF; // "no limit" in xfrm_lifetime_cfg
 
 uint16_t af_of(const IpAddress& a) { return a.is_v4() ? AF_INET : AF_INET6; }
 
@@ -79,11 +78,11 @@ bool put_algorithm(nlmsghdr* nlh, MutBytes out, uint16_t type, const XfrmAlgorit
 
 Result<void> check_algorithm(const XfrmAlgorithm& alg, std::string_view field) {
   if (alg.name.empty() || alg.name.size() > 63)
-    return bad(std::string(field) + ".name", "kernel algorithm name \"" + std::string(alg.name) +
-                                                 "\" must be 1..63 characters");
+    return bad(std::string(field) + ".name",
+               "kernel algorithm name \"" + std::string(alg.name) + "\" must be 1..63 characters");
   if (alg.key.size() > 512)
-    return bad(std::string(field) + ".key", "key of " + std::to_string(alg.key.size()) +
-                                                " bytes is longer than 512");
+    return bad(std::string(field) + ".key",
+               "key of " + std::to_string(alg.key.size()) + " bytes is longer than 512");
   return {};
 }
 
@@ -105,8 +104,8 @@ xfrm_selector to_selector(const XfrmSelector& s) {
 
 Result<void> check_selector(const XfrmSelector& s, std::string_view field) {
   if (s.src.addr.family() != s.dst.addr.family())
-    return bad(std::string(field) + ".dst", "selector mixes IPv4 and IPv6: " + s.src.to_string() +
-                                                " -> " + s.dst.to_string());
+    return bad(std::string(field) + ".dst",
+               "selector mixes IPv4 and IPv6: " + s.src.to_string() + " -> " + s.dst.to_string());
   return {};
 }
 
@@ -119,8 +118,8 @@ Result<size_t> sa_id_message(const XfrmSaId& id, uint16_t type, uint16_t flags, 
                              MutBytes out) {
   const char* what = type == XFRM_MSG_DELSA ? "xfrm.delsa" : "xfrm.getsa";
   if (id.src.family() != id.dst.family())
-    return bad("sa.dst", "SA mixes IPv4 and IPv6: " + id.src.to_string() + " -> " +
-                             id.dst.to_string());
+    return bad("sa.dst",
+               "SA mixes IPv4 and IPv6: " + id.src.to_string() + " -> " + id.dst.to_string());
   auto nlh = start(out, type, flags, seq, sizeof(xfrm_usersa_id), what);
   if (!nlh) return nlh.error();
   xfrm_usersa_id x;
@@ -139,28 +138,42 @@ Result<size_t> sa_id_message(const XfrmSaId& id, uint16_t type, uint16_t flags, 
   return size_t((*nlh)->nlmsg_len);
 }
 
-}  // namespace
+} // namespace
 
 std::string_view xfrm_algorithm_name(const crypto::TransformInfo& t) {
   using crypto::TransformKind;
   if (t.kind == TransformKind::encr) {
     switch (t.id) {
-      case 12: return "cbc(aes)";                       // RFC 3602
-      case 13: return "rfc3686(ctr(aes))";              // RFC 3686
-      case 18: case 19: case 20: return kXfrmAesGcm;    // RFC 4106 (ICV 8/12/16)
-      case 28: return kXfrmChaCha20Poly1305;            // RFC 7634
-      default: return "";
+    case 12:
+      return "cbc(aes)"; // RFC 3602
+    case 13:
+      return "rfc3686(ctr(aes))"; // RFC 3686
+    case 18:
+    case 19:
+    case 20:
+      return kXfrmAesGcm; // RFC 4106 (ICV 8/12/16)
+    case 28:
+      return kXfrmChaCha20Poly1305; // RFC 7634
+    default:
+      return "";
     }
   }
   if (t.kind == TransformKind::integ) {
     switch (t.id) {
-      case 2: return "hmac(sha1)";     // RFC 2404
-      case 5: return "xcbc(aes)";      // RFC 3566
-      case 8: return "cmac(aes)";      // RFC 4494
-      case 12: return "hmac(sha256)";  // RFC 4868
-      case 13: return "hmac(sha384)";
-      case 14: return "hmac(sha512)";
-      default: return "";
+    case 2:
+      return "hmac(sha1)"; // RFC 2404
+    case 5:
+      return "xcbc(aes)"; // RFC 3566
+    case 8:
+      return "cmac(aes)"; // RFC 4494
+    case 12:
+      return "hmac(sha256)"; // RFC 4868
+    case 13:
+      return "hmac(sha384)";
+    case 14:
+      return "hmac(sha512)";
+    default:
+      return "";
     }
   }
   return "";
@@ -168,9 +181,12 @@ std::string_view xfrm_algorithm_name(const crypto::TransformInfo& t) {
 
 std::string_view xfrm_dir_name(XfrmDir dir) {
   switch (dir) {
-    case XfrmDir::in: return "in";
-    case XfrmDir::out: return "out";
-    case XfrmDir::fwd: return "fwd";
+  case XfrmDir::in:
+    return "in";
+  case XfrmDir::out:
+    return "out";
+  case XfrmDir::fwd:
+    return "fwd";
   }
   return "?";
 }
@@ -182,8 +198,8 @@ std::string_view xfrm_mode_name(XfrmMode mode) {
 Result<size_t> build_xfrm_newsa(const XfrmSa& sa, uint32_t seq, MutBytes out) {
   constexpr std::string_view what = "xfrm.newsa";
   if (sa.src.family() != sa.dst.family())
-    return bad("sa.dst", "SA mixes IPv4 and IPv6: " + sa.src.to_string() + " -> " +
-                             sa.dst.to_string());
+    return bad("sa.dst",
+               "SA mixes IPv4 and IPv6: " + sa.src.to_string() + " -> " + sa.dst.to_string());
   if (sa.aead && (sa.crypt || sa.auth))
     return bad("sa.aead", "an AEAD SA carries no separate encryption or integrity algorithm");
   if (!sa.aead && !sa.crypt) return bad("sa.crypt", "an ESP SA needs aead or crypt (+ auth)");
@@ -192,8 +208,8 @@ Result<size_t> build_xfrm_newsa(const XfrmSa& sa, uint32_t seq, MutBytes out) {
     if (*alg)
       if (auto c = check_algorithm(**alg, field); !c) return c.error();
 
-  auto nlh = start(out, XFRM_MSG_NEWSA, NLM_F_REQUEST | NLM_F_ACK, seq, sizeof(xfrm_usersa_info),
-                   what);
+  auto nlh =
+      start(out, XFRM_MSG_NEWSA, NLM_F_REQUEST | NLM_F_ACK, seq, sizeof(xfrm_usersa_info), what);
   if (!nlh) return nlh.error();
   xfrm_usersa_info x;
   std::memset(&x, 0, sizeof x);
@@ -218,10 +234,10 @@ Result<size_t> build_xfrm_newsa(const XfrmSa& sa, uint32_t seq, MutBytes out) {
     return too_small(out, what);
   if (sa.auth && !put_algorithm(*nlh, out, XFRMA_ALG_AUTH_TRUNC, *sa.auth, true))
     return too_small(out, what);
-  if (sa.encap) {  // RFC 3948: UDP-encapsulated ESP
+  if (sa.encap) { // RFC 3948: UDP-encapsulated ESP
     xfrm_encap_tmpl e;
     std::memset(&e, 0, sizeof e);
-    e.encap_type = 2;  // UDP_ENCAP_ESPINUDP (linux/udp.h)
+    e.encap_type = 2; // UDP_ENCAP_ESPINUDP (linux/udp.h)
     e.encap_sport = htons(sa.encap->sport);
     e.encap_dport = htons(sa.encap->dport);
     if (!put(*nlh, out, XFRMA_ENCAP, &e, sizeof e)) return too_small(out, what);
@@ -265,7 +281,7 @@ Result<size_t> build_xfrm_newpolicy(const XfrmPolicy& p, uint32_t seq, MutBytes 
   x.dir = uint8_t(p.dir);
   x.action = uint8_t(p.action);
   std::memcpy(mnl_nlmsg_get_payload(*nlh), &x, sizeof x);
-  if (p.tmpl) {  // RFC 4301 4.4.1.2: the SA bundle this policy needs, here one ESP SA
+  if (p.tmpl) { // RFC 4301 4.4.1.2: the SA bundle this policy needs, here one ESP SA
     xfrm_user_tmpl t;
     std::memset(&t, 0, sizeof t);
     t.id.daddr = to_xfrm(p.tmpl->dst);
@@ -306,8 +322,8 @@ Result<size_t> build_xfrm_delpolicy(const XfrmPolicyId& id, uint32_t seq, MutByt
 
 Result<XfrmSaCounters> parse_xfrm_sa_counters(ByteView m) {
   if (m.size() < mnl_nlmsg_size(sizeof(xfrm_usersa_info)))
-    return make_error(Errc::truncated, "xfrm.newsa", "reply of " + std::to_string(m.size()) +
-                                                         " bytes is shorter than an SA");
+    return make_error(Errc::truncated, "xfrm.newsa",
+                      "reply of " + std::to_string(m.size()) + " bytes is shorter than an SA");
   nlmsghdr h;
   std::memcpy(&h, m.data(), sizeof h);
   if (h.nlmsg_type != XFRM_MSG_NEWSA)
@@ -326,4 +342,4 @@ Result<XfrmSaCounters> parse_xfrm_sa_counters(ByteView m) {
   return c;
 }
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

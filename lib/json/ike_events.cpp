@@ -1,6 +1,7 @@
 #include "json/ike_events.hpp"
 
 #include "base/hex.hpp"
+
 #include "json/payload_json.hpp"
 
 namespace ikekit::json {
@@ -15,7 +16,9 @@ double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
 
 Json lifetimes_json(const ike::Lifetimes& l) {
   auto opt = [](Duration d) { return d.count() ? Json(seconds(d)) : Json(); };
-  return {{"rekey_time_s", opt(l.rekey_time)}, {"life_time_s", opt(l.life_time)}, {"jitter_s", opt(l.jitter)}};
+  return {{"rekey_time_s", opt(l.rekey_time)},
+          {"life_time_s", opt(l.life_time)},
+          {"jitter_s", opt(l.jitter)}};
 }
 
 Json head(const char* type, const std::string& time, ike::SaId sa) {
@@ -120,13 +123,14 @@ struct ToJson {
   }
 };
 
-}  // namespace
+} // namespace
 
 Json endpoint_json(const ike::Endpoint& e) { return e.to_string(); }
 
 Json ts_list_json(const std::vector<ike::TsSpec>& ts) {
   Json out = Json::array();
-  for (const auto& t : ts) out.push_back(t.to_string());
+  for (const auto& t : ts)
+    out.push_back(t.to_string());
   return out;
 }
 
@@ -171,4 +175,4 @@ std::vector<Json> keylog_lines(const ike::SaKeys& keys) {
   return out;
 }
 
-}  // namespace ikekit::json
+} // namespace ikekit::json

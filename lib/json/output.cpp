@@ -7,7 +7,8 @@ namespace ikekit::json {
 
 void JsonOutput::write(const Json& value) {
   // Invalid UTF-8 from the wire (an ID or vendor string) must not abort the output.
-  out_ << value.dump(pretty_ ? 2 : -1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  out_ << value.dump(pretty_ ? 2 : -1, ' ', false, nlohmann::json::error_handler_t::replace)
+       << '\n';
   out_.flush();
 }
 
@@ -22,4 +23,4 @@ std::string rfc3339_utc(int64_t seconds, int64_t micros) {
   return buf;
 }
 
-}  // namespace ikekit::json
+} // namespace ikekit::json

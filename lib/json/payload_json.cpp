@@ -52,18 +52,18 @@ Json ts_json(const TsPayload& ts) {
 
 bool is_address_attribute(CfgAttr a, size_t len) {
   switch (a) {
-    case CfgAttr::internal_ip4_address:
-    case CfgAttr::internal_ip4_netmask:
-    case CfgAttr::internal_ip4_dns:
-    case CfgAttr::internal_ip4_nbns:
-    case CfgAttr::internal_ip4_dhcp:
-      return len == 4;
-    case CfgAttr::internal_ip6_address:
-    case CfgAttr::internal_ip6_dns:
-    case CfgAttr::internal_ip6_dhcp:
-      return len == 16 || len == 17;  // IPv6 address attributes may carry a prefix length
-    default:
-      return false;
+  case CfgAttr::internal_ip4_address:
+  case CfgAttr::internal_ip4_netmask:
+  case CfgAttr::internal_ip4_dns:
+  case CfgAttr::internal_ip4_nbns:
+  case CfgAttr::internal_ip4_dhcp:
+    return len == 4;
+  case CfgAttr::internal_ip6_address:
+  case CfgAttr::internal_ip6_dns:
+  case CfgAttr::internal_ip6_dhcp:
+    return len == 16 || len == 17; // IPv6 address attributes may carry a prefix length
+  default:
+    return false;
   }
 }
 
@@ -107,7 +107,8 @@ struct Fields {
   }
   Json operator()(const CertReqPayload& p) const {
     Json hashes = Json::array();
-    for (size_t i = 0; i < p.hash_count(); ++i) hashes.push_back(to_hex(p.hash(i)));
+    for (size_t i = 0; i < p.hash_count(); ++i)
+      hashes.push_back(to_hex(p.hash(i)));
     return {{"encoding", uint8_t(p.encoding)},
             {"encoding_name", name_or_null(cert_encoding_name(p.encoding))},
             {"authorities", std::move(hashes)}};
@@ -159,7 +160,7 @@ struct Fields {
   }
 };
 
-}  // namespace
+} // namespace
 
 Json name_or_null(std::string_view name) { return name.empty() ? Json() : Json(std::string(name)); }
 
@@ -180,8 +181,9 @@ Json payload_to_json(const RawPayload& raw) {
     return j;
   }
   Json fields = std::visit(Fields{}, *parsed);
-  for (auto& [k, v] : fields.items()) j[k] = std::move(v);
+  for (auto& [k, v] : fields.items())
+    j[k] = std::move(v);
   return j;
 }
 
-}  // namespace ikekit::json
+} // namespace ikekit::json

@@ -51,9 +51,10 @@ size_t esp_padding_length(size_t payload_size, size_t block) {
 }
 
 void write_esp_trailer(Writer& w, size_t pad_length, uint8_t next_header) {
-  for (size_t i = 0; i < pad_length; ++i) w.u8(uint8_t(i + 1));
+  for (size_t i = 0; i < pad_length; ++i)
+    w.u8(uint8_t(i + 1));
   w.u8(uint8_t(pad_length));
   w.u8(next_header);
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

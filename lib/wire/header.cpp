@@ -42,10 +42,12 @@ Result<IkeHeader> parse_header(ByteView datagram) {
   // RFC 7296 2.5: a different major version is answered with INVALID_MAJOR_VERSION.
   if (h->major_version != 2)
     return make_error(Errc::unsupported, "header.major_version",
-                      "major version " + std::to_string(h->major_version) + ", only 2 is supported");
+                      "major version " + std::to_string(h->major_version) +
+                          ", only 2 is supported");
   if (h->length < kIkeHeaderSize)
     return make_error(Errc::bad_length, "header.length",
-                      "length " + std::to_string(h->length) + " is shorter than the 28-byte header");
+                      "length " + std::to_string(h->length) +
+                          " is shorter than the 28-byte header");
   if (h->length > datagram.size())
     return make_error(Errc::truncated, "header.length",
                       "length " + std::to_string(h->length) + " but the datagram has " +
@@ -74,4 +76,4 @@ Result<size_t> serialize_header(const IkeHeader& h, MutBytes out) {
   return w.finish("header");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -9,8 +9,7 @@ struct NameEntry {
   std::string_view name;
 };
 
-template <size_t N>
-std::string_view find_name(const NameEntry (&table)[N], uint32_t value) {
+template <size_t N> std::string_view find_name(const NameEntry (&table)[N], uint32_t value) {
   for (const auto& e : table)
     if (e.value == value) return e.name;
   return {};
@@ -23,21 +22,17 @@ std::optional<uint32_t> find_value(const NameEntry (&table)[N], std::string_view
   return std::nullopt;
 }
 
-}  // namespace
+} // namespace
 
 constexpr NameEntry kExchangeTypeNames[] = {
-    {34, "IKE_SA_INIT"},
-    {35, "IKE_AUTH"},
-    {36, "CREATE_CHILD_SA"},
-    {37, "INFORMATIONAL"},
-    {38, "IKE_SESSION_RESUME"},
-    {39, "GSA_AUTH"},
-    {40, "GSA_REGISTRATION"},
-    {41, "GSA_REKEY"},
-    {43, "IKE_INTERMEDIATE"},
+    {34, "IKE_SA_INIT"},      {35, "IKE_AUTH"},           {36, "CREATE_CHILD_SA"},
+    {37, "INFORMATIONAL"},    {38, "IKE_SESSION_RESUME"}, {39, "GSA_AUTH"},
+    {40, "GSA_REGISTRATION"}, {41, "GSA_REKEY"},          {43, "IKE_INTERMEDIATE"},
     {44, "IKE_FOLLOWUP_KE"},
 };
-std::string_view exchange_type_name(ExchangeType v) { return find_name(kExchangeTypeNames, uint32_t(v)); }
+std::string_view exchange_type_name(ExchangeType v) {
+  return find_name(kExchangeTypeNames, uint32_t(v));
+}
 std::optional<ExchangeType> exchange_type_from_name(std::string_view name) {
   auto v = find_value(kExchangeTypeNames, name);
   if (!v) return std::nullopt;
@@ -45,11 +40,7 @@ std::optional<ExchangeType> exchange_type_from_name(std::string_view name) {
 }
 
 constexpr NameEntry kProtocolIdNames[] = {
-    {1, "IKE"},
-    {2, "AH"},
-    {3, "ESP"},
-    {4, "FC_ESP_HEADER"},
-    {5, "FC_CT_AUTHENTICATION"},
+    {1, "IKE"},         {2, "AH"}, {3, "ESP"}, {4, "FC_ESP_HEADER"}, {5, "FC_CT_AUTHENTICATION"},
     {6, "GIKE_UPDATE"},
 };
 std::string_view protocol_id_name(ProtocolId v) { return find_name(kProtocolIdNames, uint32_t(v)); }
@@ -60,20 +51,12 @@ std::optional<ProtocolId> protocol_id_from_name(std::string_view name) {
 }
 
 constexpr NameEntry kTransformTypeNames[] = {
-    {1, "ENCR"},
-    {2, "PRF"},
-    {3, "INTEG"},
-    {4, "KE"},
-    {5, "ESN"},
-    {6, "ADDKE1"},
-    {7, "ADDKE2"},
-    {8, "ADDKE3"},
-    {9, "ADDKE4"},
-    {10, "ADDKE5"},
-    {11, "ADDKE6"},
-    {12, "ADDKE7"},
+    {1, "ENCR"},   {2, "PRF"},    {3, "INTEG"},  {4, "KE"},      {5, "ESN"},     {6, "ADDKE1"},
+    {7, "ADDKE2"}, {8, "ADDKE3"}, {9, "ADDKE4"}, {10, "ADDKE5"}, {11, "ADDKE6"}, {12, "ADDKE7"},
 };
-std::string_view transform_type_name(TransformType v) { return find_name(kTransformTypeNames, uint32_t(v)); }
+std::string_view transform_type_name(TransformType v) {
+  return find_name(kTransformTypeNames, uint32_t(v));
+}
 std::optional<TransformType> transform_type_from_name(std::string_view name) {
   auto v = find_value(kTransformTypeNames, name);
   if (!v) return std::nullopt;
@@ -122,15 +105,9 @@ std::optional<EncrId> encr_id_from_name(std::string_view name) {
 }
 
 constexpr NameEntry kPrfIdNames[] = {
-    {1, "PRF_HMAC_MD5"},
-    {2, "PRF_HMAC_SHA1"},
-    {3, "PRF_HMAC_TIGER"},
-    {4, "PRF_AES128_XCBC"},
-    {5, "PRF_HMAC_SHA2_256"},
-    {6, "PRF_HMAC_SHA2_384"},
-    {7, "PRF_HMAC_SHA2_512"},
-    {8, "PRF_AES128_CMAC"},
-    {9, "PRF_HMAC_STREEBOG_512"},
+    {1, "PRF_HMAC_MD5"},      {2, "PRF_HMAC_SHA1"},     {3, "PRF_HMAC_TIGER"},
+    {4, "PRF_AES128_XCBC"},   {5, "PRF_HMAC_SHA2_256"}, {6, "PRF_HMAC_SHA2_384"},
+    {7, "PRF_HMAC_SHA2_512"}, {8, "PRF_AES128_CMAC"},   {9, "PRF_HMAC_STREEBOG_512"},
 };
 std::string_view prf_id_name(PrfId v) { return find_name(kPrfIdNames, uint32_t(v)); }
 std::optional<PrfId> prf_id_from_name(std::string_view name) {
@@ -212,31 +189,14 @@ std::optional<EsnId> esn_id_from_name(std::string_view name) {
 }
 
 constexpr NameEntry kPayloadTypeNames[] = {
-    {0, "NONE"},
-    {33, "SA"},
-    {34, "KE"},
-    {35, "IDi"},
-    {36, "IDr"},
-    {37, "CERT"},
-    {38, "CERTREQ"},
-    {39, "AUTH"},
-    {40, "Nonce"},
-    {41, "N"},
-    {42, "D"},
-    {43, "V"},
-    {44, "TSi"},
-    {45, "TSr"},
-    {46, "SK"},
-    {47, "CP"},
-    {48, "EAP"},
-    {49, "GSPM"},
-    {50, "IDg"},
-    {51, "GSA"},
-    {52, "KD"},
-    {53, "SKF"},
-    {54, "PS"},
+    {0, "NONE"},     {33, "SA"},   {34, "KE"},    {35, "IDi"}, {36, "IDr"}, {37, "CERT"},
+    {38, "CERTREQ"}, {39, "AUTH"}, {40, "Nonce"}, {41, "N"},   {42, "D"},   {43, "V"},
+    {44, "TSi"},     {45, "TSr"},  {46, "SK"},    {47, "CP"},  {48, "EAP"}, {49, "GSPM"},
+    {50, "IDg"},     {51, "GSA"},  {52, "KD"},    {53, "SKF"}, {54, "PS"},
 };
-std::string_view payload_type_name(PayloadType v) { return find_name(kPayloadTypeNames, uint32_t(v)); }
+std::string_view payload_type_name(PayloadType v) {
+  return find_name(kPayloadTypeNames, uint32_t(v));
+}
 std::optional<PayloadType> payload_type_from_name(std::string_view name) {
   auto v = find_value(kPayloadTypeNames, name);
   if (!v) return std::nullopt;
@@ -342,15 +302,9 @@ std::optional<NotifyType> notify_type_from_name(std::string_view name) {
 }
 
 constexpr NameEntry kIdTypeNames[] = {
-    {1, "ID_IPV4_ADDR"},
-    {2, "ID_FQDN"},
-    {3, "ID_RFC822_ADDR"},
-    {5, "ID_IPV6_ADDR"},
-    {9, "ID_DER_ASN1_DN"},
-    {10, "ID_DER_ASN1_GN"},
-    {11, "ID_KEY_ID"},
-    {12, "ID_FC_NAME"},
-    {13, "ID_NULL"},
+    {1, "ID_IPV4_ADDR"}, {2, "ID_FQDN"},        {3, "ID_RFC822_ADDR"},
+    {5, "ID_IPV6_ADDR"}, {9, "ID_DER_ASN1_DN"}, {10, "ID_DER_ASN1_GN"},
+    {11, "ID_KEY_ID"},   {12, "ID_FC_NAME"},    {13, "ID_NULL"},
 };
 std::string_view id_type_name(IdType v) { return find_name(kIdTypeNames, uint32_t(v)); }
 std::optional<IdType> id_type_from_name(std::string_view name) {
@@ -393,7 +347,9 @@ constexpr NameEntry kCertEncodingNames[] = {
     {14, "OCSP_CONTENT"},
     {15, "RAW_PUBLIC_KEY"},
 };
-std::string_view cert_encoding_name(CertEncoding v) { return find_name(kCertEncodingNames, uint32_t(v)); }
+std::string_view cert_encoding_name(CertEncoding v) {
+  return find_name(kCertEncodingNames, uint32_t(v));
+}
 std::optional<CertEncoding> cert_encoding_from_name(std::string_view name) {
   auto v = find_value(kCertEncodingNames, name);
   if (!v) return std::nullopt;
@@ -464,7 +420,9 @@ std::optional<CfgAttr> cfg_attr_from_name(std::string_view name) {
 constexpr NameEntry kTransformAttrNames[] = {
     {14, "KEY_LENGTH"},
 };
-std::string_view transform_attr_name(TransformAttr v) { return find_name(kTransformAttrNames, uint32_t(v)); }
+std::string_view transform_attr_name(TransformAttr v) {
+  return find_name(kTransformAttrNames, uint32_t(v));
+}
 std::optional<TransformAttr> transform_attr_from_name(std::string_view name) {
   auto v = find_value(kTransformAttrNames, name);
   if (!v) return std::nullopt;
@@ -472,12 +430,7 @@ std::optional<TransformAttr> transform_attr_from_name(std::string_view name) {
 }
 
 constexpr NameEntry kEapCodeNames[] = {
-    {1, "REQUEST"},
-    {2, "RESPONSE"},
-    {3, "SUCCESS"},
-    {4, "FAILURE"},
-    {5, "INITIATE"},
-    {6, "FINISH"},
+    {1, "REQUEST"}, {2, "RESPONSE"}, {3, "SUCCESS"}, {4, "FAILURE"}, {5, "INITIATE"}, {6, "FINISH"},
 };
 std::string_view eap_code_name(EapCode v) { return find_name(kEapCodeNames, uint32_t(v)); }
 std::optional<EapCode> eap_code_from_name(std::string_view name) {
@@ -519,29 +472,52 @@ std::optional<EapType> eap_type_from_name(std::string_view name) {
 }
 std::string_view payload_type_long_name(PayloadType t) {
   switch (t) {
-    case PayloadType::none: return "No Next Payload";
-    case PayloadType::sa: return "Security Association";
-    case PayloadType::ke: return "Key Exchange";
-    case PayloadType::idi: return "Identification - Initiator";
-    case PayloadType::idr: return "Identification - Responder";
-    case PayloadType::cert: return "Certificate";
-    case PayloadType::certreq: return "Certificate Request";
-    case PayloadType::auth: return "Authentication";
-    case PayloadType::nonce: return "Nonce";
-    case PayloadType::n: return "Notify";
-    case PayloadType::d: return "Delete";
-    case PayloadType::v: return "Vendor ID";
-    case PayloadType::tsi: return "Traffic Selector - Initiator";
-    case PayloadType::tsr: return "Traffic Selector - Responder";
-    case PayloadType::sk: return "Encrypted and Authenticated";
-    case PayloadType::cp: return "Configuration";
-    case PayloadType::eap: return "Extensible Authentication";
-    case PayloadType::gspm: return "Generic Secure Password Method";
-    case PayloadType::idg: return "Group Identification";
-    case PayloadType::gsa: return "Group Security Association";
-    case PayloadType::kd: return "Key Download";
-    case PayloadType::skf: return "Encrypted and Authenticated Fragment";
-    case PayloadType::ps: return "Puzzle Solution";
+  case PayloadType::none:
+    return "No Next Payload";
+  case PayloadType::sa:
+    return "Security Association";
+  case PayloadType::ke:
+    return "Key Exchange";
+  case PayloadType::idi:
+    return "Identification - Initiator";
+  case PayloadType::idr:
+    return "Identification - Responder";
+  case PayloadType::cert:
+    return "Certificate";
+  case PayloadType::certreq:
+    return "Certificate Request";
+  case PayloadType::auth:
+    return "Authentication";
+  case PayloadType::nonce:
+    return "Nonce";
+  case PayloadType::n:
+    return "Notify";
+  case PayloadType::d:
+    return "Delete";
+  case PayloadType::v:
+    return "Vendor ID";
+  case PayloadType::tsi:
+    return "Traffic Selector - Initiator";
+  case PayloadType::tsr:
+    return "Traffic Selector - Responder";
+  case PayloadType::sk:
+    return "Encrypted and Authenticated";
+  case PayloadType::cp:
+    return "Configuration";
+  case PayloadType::eap:
+    return "Extensible Authentication";
+  case PayloadType::gspm:
+    return "Generic Secure Password Method";
+  case PayloadType::idg:
+    return "Group Identification";
+  case PayloadType::gsa:
+    return "Group Security Association";
+  case PayloadType::kd:
+    return "Key Download";
+  case PayloadType::skf:
+    return "Encrypted and Authenticated Fragment";
+  case PayloadType::ps:
+    return "Puzzle Solution";
   }
   return {};
 }
@@ -552,20 +528,25 @@ bool is_known_payload_type(uint8_t type) {
 
 std::string_view transform_id_name(TransformType type, uint16_t id) {
   switch (type) {
-    case TransformType::encr: return encr_id_name(EncrId(id));
-    case TransformType::prf: return prf_id_name(PrfId(id));
-    case TransformType::integ: return integ_id_name(IntegId(id));
-    case TransformType::esn: return esn_id_name(EsnId(id));
-    case TransformType::ke:
-    case TransformType::addke1:
-    case TransformType::addke2:
-    case TransformType::addke3:
-    case TransformType::addke4:
-    case TransformType::addke5:
-    case TransformType::addke6:
-    case TransformType::addke7: return ke_group_name(KeGroup(id));
+  case TransformType::encr:
+    return encr_id_name(EncrId(id));
+  case TransformType::prf:
+    return prf_id_name(PrfId(id));
+  case TransformType::integ:
+    return integ_id_name(IntegId(id));
+  case TransformType::esn:
+    return esn_id_name(EsnId(id));
+  case TransformType::ke:
+  case TransformType::addke1:
+  case TransformType::addke2:
+  case TransformType::addke3:
+  case TransformType::addke4:
+  case TransformType::addke5:
+  case TransformType::addke6:
+  case TransformType::addke7:
+    return ke_group_name(KeGroup(id));
   }
   return {};
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -17,7 +17,8 @@ const RawPayload* Message::find(PayloadType type) const {
 
 size_t Message::count(PayloadType type) const {
   size_t n = 0;
-  for (const auto& p : payloads) n += p.type == uint8_t(type);
+  for (const auto& p : payloads)
+    n += p.type == uint8_t(type);
   return n;
 }
 
@@ -56,4 +57,4 @@ Result<size_t> MessageWriter::finish() {
   return n;
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

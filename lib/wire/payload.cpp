@@ -15,7 +15,7 @@ std::string at(size_t index, std::string_view field) {
   return s;
 }
 
-}  // namespace
+} // namespace
 
 Result<bool> PayloadCursor::next(RawPayload& out) {
   if (done_) return false;
@@ -91,7 +91,8 @@ std::optional<uint8_t> first_unsupported_critical(std::span<const RawPayload> pa
 std::vector<PayloadType> payload_types(std::span<const RawPayload> payloads) {
   std::vector<PayloadType> out;
   out.reserve(payloads.size());
-  for (const auto& p : payloads) out.push_back(p.payload_type());
+  for (const auto& p : payloads)
+    out.push_back(p.payload_type());
   return out;
 }
 
@@ -147,4 +148,4 @@ Result<size_t> PayloadWriter::finish() {
   return w_.finish("payloads");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

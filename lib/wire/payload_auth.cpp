@@ -23,4 +23,4 @@ Result<size_t> serialize(const AuthPayload& p, MutBytes out) {
   return w.finish("auth");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -38,4 +38,4 @@ Result<size_t> serialize(const CertReqPayload& p, MutBytes out) {
   return w.finish("certreq");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

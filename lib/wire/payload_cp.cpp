@@ -43,4 +43,4 @@ Result<size_t> serialize(const CpPayload& p, MutBytes out) {
   return w.finish("cp");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -34,4 +34,4 @@ Result<size_t> serialize(const DeletePayload& p, MutBytes out) {
   return w.finish("delete");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -53,4 +53,4 @@ Result<size_t> serialize(const EapPayload& p, MutBytes out) {
   return w.finish("eap");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

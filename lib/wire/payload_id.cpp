@@ -35,23 +35,26 @@ Result<size_t> serialize(const IdPayload& p, MutBytes out) {
 
 std::string id_to_text(const IdPayload& id) {
   switch (id.type) {
-    case IdType::id_ipv4_addr:
-      if (id.data.size() == 4) return IpAddress::v4(id.data).to_string();
-      break;
-    case IdType::id_ipv6_addr:
-      if (id.data.size() == 16) return IpAddress::v6(id.data).to_string();
-      break;
-    case IdType::id_fqdn:
-    case IdType::id_rfc822_addr: {
-      bool printable = true;
-      for (uint8_t c : id.data) printable = printable && c >= 0x20 && c < 0x7f;
-      if (printable) return std::string(id.data.begin(), id.data.end());
-      break;
-    }
-    case IdType::id_null: return {};
-    default: break;
+  case IdType::id_ipv4_addr:
+    if (id.data.size() == 4) return IpAddress::v4(id.data).to_string();
+    break;
+  case IdType::id_ipv6_addr:
+    if (id.data.size() == 16) return IpAddress::v6(id.data).to_string();
+    break;
+  case IdType::id_fqdn:
+  case IdType::id_rfc822_addr: {
+    bool printable = true;
+    for (uint8_t c : id.data)
+      printable = printable && c >= 0x20 && c < 0x7f;
+    if (printable) return std::string(id.data.begin(), id.data.end());
+    break;
+  }
+  case IdType::id_null:
+    return {};
+  default:
+    break;
   }
   return to_hex(id.data);
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -23,4 +23,4 @@ Result<size_t> serialize(const KePayload& p, MutBytes out) {
   return w.finish("ke");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -22,4 +22,4 @@ Result<size_t> serialize(const NoncePayload& p, MutBytes out) {
   return w.finish("nonce");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

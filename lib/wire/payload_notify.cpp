@@ -29,4 +29,4 @@ Result<size_t> serialize(const NotifyPayload& p, MutBytes out) {
   return w.finish("notify");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

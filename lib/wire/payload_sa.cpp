@@ -104,7 +104,7 @@ Result<Proposal> parse_proposal(Reader& r, bool& last) {
   return out;
 }
 
-}  // namespace
+} // namespace
 
 std::optional<uint16_t> Transform::key_length() const {
   for (const auto& a : attributes)
@@ -174,4 +174,4 @@ Result<size_t> serialize(const SaPayload& sa, MutBytes out) {
   return w.finish("sa");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

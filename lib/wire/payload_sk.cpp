@@ -57,4 +57,4 @@ size_t add(PayloadWriter& w, const SkfPayload& p) {
   return at;
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -48,7 +48,7 @@ Result<TrafficSelector> parse_selector(Reader& r) {
 
 IpAddress to_ip(ByteView b) { return b.size() == 4 ? IpAddress::v4(b) : IpAddress::v6(b); }
 
-}  // namespace
+} // namespace
 
 IpAddress TrafficSelector::start() const { return to_ip(start_address); }
 IpAddress TrafficSelector::end() const { return to_ip(end_address); }
@@ -97,4 +97,4 @@ Result<size_t> serialize(const TsPayload& p, MutBytes out) {
   return w.finish("ts");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -12,4 +12,4 @@ Result<size_t> serialize(const VendorIdPayload& p, MutBytes out) {
   return w.finish("vendor_id");
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

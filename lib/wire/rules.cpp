@@ -45,7 +45,7 @@ Result<void> check_shape(const ExchangeRules& r, const PayloadShape& shape,
                          std::span<const PayloadType> types) {
   std::array<uint16_t, 256> count{};
   for (PayloadType t : types) {
-    if (!counts(t)) continue;  // RFC 7296 2.5: unknown non-critical payloads are ignored
+    if (!counts(t)) continue; // RFC 7296 2.5: unknown non-critical payloads are ignored
     if (!rule_for(shape, t))
       return make_error(Errc::bad_value, field_name(t),
                         display(t) + " is not allowed in " + role(r));
@@ -60,13 +60,13 @@ Result<void> check_shape(const ExchangeRules& r, const PayloadShape& shape,
     if (rule.max != kAny && n > rule.max)
       return make_error(Errc::bad_value, field_name(rule.type),
                         role(r) + " allows at most " + std::to_string(rule.max) + " " +
-                            display(rule.type) + " payload" + (rule.max > 1 ? "s" : "") +
-                            ", has " + std::to_string(n));
+                            display(rule.type) + " payload" + (rule.max > 1 ? "s" : "") + ", has " +
+                            std::to_string(n));
   }
   return {};
 }
 
-}  // namespace
+} // namespace
 
 const ExchangeRules* find_exchange_rules(ExchangeType exchange, bool response) {
   for (const auto& r : kExchangeRules)
@@ -120,4 +120,4 @@ Result<void> check_payload_rules(ExchangeType exchange, bool response,
   return first;
 }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

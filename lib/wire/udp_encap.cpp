@@ -1,9 +1,9 @@
 #include "wire/udp_encap.hpp"
 
-#include <string>
-
 #include "wire/esp.hpp"
 #include "wire/header.hpp"
+
+#include <string>
 
 namespace ikekit::wire {
 
@@ -30,4 +30,4 @@ Result<UdpPayload> classify_udp_encap(ByteView p) {
 void write_non_esp_marker(Writer& w) { w.u32(0); }
 void write_nat_keepalive(Writer& w) { w.u8(kNatKeepalive); }
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -62,7 +62,8 @@ TEST_CASE("scale: 60 SAs established, lookups answered, figures present") {
   CHECK(j["memory"]["rss_established_bytes"].get<double>() > 0);
   // The allocator's count is exact: every SA pair holds some memory on both sides. Under
   // ASan (its own allocator, mallinfo2 empty) the figures are null, never 0.
-  for (const char* k : {"heap_per_sa_pair_bytes", "initiator_heap_per_sa_bytes", "responder_heap_per_sa_bytes"}) {
+  for (const char* k :
+       {"heap_per_sa_pair_bytes", "initiator_heap_per_sa_bytes", "responder_heap_per_sa_bytes"}) {
     INFO(k);
     CHECK((j["memory"][k].is_null() || j["memory"][k].get<double>() > 0));
 #ifndef __SANITIZE_ADDRESS__
@@ -85,7 +86,8 @@ TEST_CASE("scale: SAs spread over engine pairs, lookups against the first") {
   CHECK(j["lookup_sas"] == 18);
   CHECK(j["lookups"] == 18); // at most the SAs of the first pair
   CHECK(j["retransmits_answered"] == 18);
-  CHECK((j["memory"]["heap_per_sa_pair_bytes"].is_null() || j["memory"]["heap_per_sa_pair_bytes"].get<double>() > 0));
+  CHECK((j["memory"]["heap_per_sa_pair_bytes"].is_null() ||
+         j["memory"]["heap_per_sa_pair_bytes"].get<double>() > 0));
 #ifndef __SANITIZE_ADDRESS__
   CHECK(j["memory"]["heap_per_sa_pair_bytes"].is_number());
 #endif

@@ -1,33 +1,34 @@
 // bench/stats: nearest-rank percentiles, median, spread, ratio and the gate's rule,
 // with exact expectations including the edge cases (no sample, one sample, ties).
+#include "bench/stats.hpp"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <vector>
 
-#include "bench/stats.hpp"
-
 using namespace ikekit::bench;
 
 TEST_CASE("percentile: nearest rank ceil(p/100 * n) of the sorted samples") {
-  const std::vector<double> ten = {10, 1, 9, 2, 8, 3, 7, 4, 6, 5};  // unsorted on purpose
-  CHECK(percentile(ten, 50) == 5.0);   // rank 5
-  CHECK(percentile(ten, 90) == 9.0);   // rank 9 (not 10: 0.9 * 10 is exact)
-  CHECK(percentile(ten, 91) == 10.0);  // rank ceil(9.1) = 10
+  const std::vector<double> ten = {10, 1, 9, 2, 8, 3, 7, 4, 6, 5}; // unsorted on purpose
+  CHECK(percentile(ten, 50) == 5.0);                               // rank 5
+  CHECK(percentile(ten, 90) == 9.0);  // rank 9 (not 10: 0.9 * 10 is exact)
+  CHECK(percentile(ten, 91) == 10.0); // rank ceil(9.1) = 10
   CHECK(percentile(ten, 99) == 10.0);
   CHECK(percentile(ten, 100) == 10.0);
-  CHECK(percentile(ten, 10) == 1.0);   // rank 1
-  CHECK(percentile(ten, 11) == 2.0);   // rank 2
-  CHECK(percentile(ten, 0) == 1.0);    // rank clamped to 1: the minimum
+  CHECK(percentile(ten, 10) == 1.0); // rank 1
+  CHECK(percentile(ten, 11) == 2.0); // rank 2
+  CHECK(percentile(ten, 0) == 1.0);  // rank clamped to 1: the minimum
   const std::vector<double> four = {1, 2, 3, 4};
-  CHECK(percentile(four, 50) == 2.0);  // rank 2, not the interpolated 2.5
+  CHECK(percentile(four, 50) == 2.0); // rank 2, not the interpolated 2.5
   CHECK(percentile(four, 75) == 3.0);
   CHECK(percentile(four, 76) == 4.0);
 }
 
 TEST_CASE("percentile: 100 samples hit p99 exactly") {
   std::vector<double> v;
-  for (int i = 100; i >= 1; --i) v.push_back(i);
+  for (int i = 100; i >= 1; --i)
+    v.push_back(i);
   CHECK(percentile(v, 99) == 99.0);
   CHECK(percentile(v, 90) == 90.0);
   CHECK(percentile(v, 50) == 50.0);
@@ -41,8 +42,8 @@ TEST_CASE("percentile edge cases: empty, one sample, ties, bad p, NaN") {
   CHECK(percentile(one, 99) == 7.5);
   const std::vector<double> ties = {3, 3, 3, 1, 3};
   CHECK(percentile(ties, 10) == 1.0);
-  CHECK(percentile(ties, 20) == 1.0);  // rank 1
-  CHECK(percentile(ties, 21) == 3.0);  // rank 2
+  CHECK(percentile(ties, 20) == 1.0); // rank 1
+  CHECK(percentile(ties, 21) == 3.0); // rank 2
   CHECK(percentile(ties, 100) == 3.0);
   CHECK_FALSE(percentile(ties, -1).has_value());
   CHECK_FALSE(percentile(ties, 100.5).has_value());
@@ -130,8 +131,8 @@ TEST_CASE("change_pct and is_regression: a drop of a rate, a rise of a cost, bey
   CHECK_FALSE(change_pct(5, std::nan("")).has_value());
 
   // Rates: higher is better.
-  CHECK(is_regression(Better::higher, 100, 89, 10));      // -11 %
-  CHECK_FALSE(is_regression(Better::higher, 100, 90, 10));  // exactly -10 %: passes
+  CHECK(is_regression(Better::higher, 100, 89, 10));       // -11 %
+  CHECK_FALSE(is_regression(Better::higher, 100, 90, 10)); // exactly -10 %: passes
   CHECK_FALSE(is_regression(Better::higher, 100, 95, 10));
   CHECK_FALSE(is_regression(Better::higher, 100, 500, 10)); // faster is never a regression
   // Costs: lower is better.

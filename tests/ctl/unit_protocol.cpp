@@ -1,9 +1,9 @@
 // ikectl protocol (ikekit.ctl/1): request lines, error responses, line framing with the
 // 64 KiB cap, client-side reply parsing.
-#include <catch2/catch.hpp>
-
 #include "ctl/line_framer.hpp"
 #include "ctl/protocol.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ctl;
@@ -58,7 +58,8 @@ TEST_CASE("the id of a bad request is kept for its error response", "[ctl][proto
   CHECK(reply->error->code == Errc::bad_value);
 }
 
-TEST_CASE("response, event, done and hello lines round-trip through parse_reply", "[ctl][protocol]") {
+TEST_CASE("response, event, done and hello lines round-trip through parse_reply",
+          "[ctl][protocol]") {
   auto ok = parse_reply(ok_line(1, Json{{"sa", 3}}));
   REQUIRE(ok);
   CHECK(ok->ok);
@@ -78,7 +79,8 @@ TEST_CASE("response, event, done and hello lines round-trip through parse_reply"
   REQUIRE(hello);
   CHECK(hello->raw["schema"] == "ikekit.ctl/1");
   CHECK(hello->raw["pid"] == 99);
-  for (const char* bad : {"", "{", "42", R"({"id":1})"}) CHECK_FALSE(parse_reply(bad));
+  for (const char* bad : {"", "{", "42", R"({"id":1})"})
+    CHECK_FALSE(parse_reply(bad));
 }
 
 TEST_CASE("error responses carry code, field and message; no field is null", "[ctl][protocol]") {
@@ -96,7 +98,8 @@ TEST_CASE("a request line survives invalid UTF-8 in an echoed id", "[ctl][protoc
   CHECK(line.find("\"ok\":true") != std::string::npos);
 }
 
-TEST_CASE("framer: lines split across reads are joined; several in one read are split", "[ctl][framer]") {
+TEST_CASE("framer: lines split across reads are joined; several in one read are split",
+          "[ctl][framer]") {
   LineFramer f;
   f.feed("{\"id\":1,");
   CHECK_FALSE(f.next());
@@ -107,7 +110,7 @@ TEST_CASE("framer: lines split across reads are joined; several in one read are 
   CHECK(a->text == R"({"id":1,"command":"status"})");
   auto b = f.next();
   REQUIRE(b);
-  CHECK(b->text == R"({"id":2})");  // '\r' dropped, the blank line skipped
+  CHECK(b->text == R"({"id":2})"); // '\r' dropped, the blank line skipped
   CHECK_FALSE(f.next());
   f.feed("\":3}\n");
   auto c = f.next();
@@ -122,24 +125,27 @@ TEST_CASE("framer: every cut of a two-line input gives the same lines", "[ctl][f
     f.feed(std::string_view(in).substr(0, cut));
     f.feed(std::string_view(in).substr(cut));
     std::vector<std::string> got;
-    while (auto l = f.next()) got.push_back(l->text);
+    while (auto l = f.next())
+      got.push_back(l->text);
     REQUIRE(got.size() == 2);
     CHECK(got[1] == "{\"id\":2,\"command\":\"monitor\"}");
   }
 }
 
-TEST_CASE("framer: a line over the cap is reported once and memory stays bounded", "[ctl][framer]") {
+TEST_CASE("framer: a line over the cap is reported once and memory stays bounded",
+          "[ctl][framer]") {
   LineFramer f(16);
   f.feed(std::string(10, 'a'));
-  f.feed(std::string(10, 'b'));  // 20 > 16: reported now, the rest discarded
+  f.feed(std::string(10, 'b')); // 20 > 16: reported now, the rest discarded
   auto o = f.next();
   REQUIRE(o);
   CHECK(o->oversized);
   CHECK(f.buffered() == 0);
-  for (int i = 0; i < 1000; ++i) f.feed(std::string(1000, 'c'));  // still the same line
+  for (int i = 0; i < 1000; ++i)
+    f.feed(std::string(1000, 'c')); // still the same line
   CHECK_FALSE(f.next());
   CHECK(f.buffered() == 0);
-  f.feed("ccc\nok\n");  // its end, then a good line
+  f.feed("ccc\nok\n"); // its end, then a good line
   auto g = f.next();
   REQUIRE(g);
   CHECK_FALSE(g->oversized);

@@ -1,10 +1,10 @@
 // ControlService and Session against two real engines on the simulated network of the
 // engine tests (tests/engine/sim.hpp): commands, their errors, monitor and --wait.
-#include <catch2/catch.hpp>
-
 #include "base/hex.hpp"
 #include "ctl/session.hpp"
 #include "sim.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ctl;
@@ -31,24 +31,34 @@ Json event_json(const ike::Event& e) {
   return std::visit(
       [](const auto& v) -> Json {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, ike::SaKeys>) return nullptr;
-        else if constexpr (std::is_same_v<T, ike::IkeSaUp>) return {{"type", "ike_sa_up"}, {"sa", v.sa}};
-        else if constexpr (std::is_same_v<T, ike::ChildSaUp>) return {{"type", "child_sa_up"}, {"sa", v.sa}};
-        else if constexpr (std::is_same_v<T, ike::ChildSaDown>) return {{"type", "child_sa_down"}, {"sa", v.sa}};
-        else if constexpr (std::is_same_v<T, ike::IkeSaDown>) return {{"type", "ike_sa_down"}, {"sa", v.sa}};
-        else if constexpr (std::is_same_v<T, ike::Failure>) return {{"type", "failure"}, {"sa", v.sa}};
-        else if constexpr (std::is_same_v<T, ike::ChildSaRekeyed>) return {{"type", "child_sa_rekeyed"}, {"sa", v.sa}};
-        else if constexpr (std::is_same_v<T, ike::IkeSaRekeyed>) return {{"type", "ike_sa_rekeyed"}, {"sa", v.sa}};
-        else return {{"type", "other"}};
+        if constexpr (std::is_same_v<T, ike::SaKeys>)
+          return nullptr;
+        else if constexpr (std::is_same_v<T, ike::IkeSaUp>)
+          return {{"type", "ike_sa_up"}, {"sa", v.sa}};
+        else if constexpr (std::is_same_v<T, ike::ChildSaUp>)
+          return {{"type", "child_sa_up"}, {"sa", v.sa}};
+        else if constexpr (std::is_same_v<T, ike::ChildSaDown>)
+          return {{"type", "child_sa_down"}, {"sa", v.sa}};
+        else if constexpr (std::is_same_v<T, ike::IkeSaDown>)
+          return {{"type", "ike_sa_down"}, {"sa", v.sa}};
+        else if constexpr (std::is_same_v<T, ike::Failure>)
+          return {{"type", "failure"}, {"sa", v.sa}};
+        else if constexpr (std::is_same_v<T, ike::ChildSaRekeyed>)
+          return {{"type", "child_sa_rekeyed"}, {"sa", v.sa}};
+        else if constexpr (std::is_same_v<T, ike::IkeSaRekeyed>)
+          return {{"type", "ike_sa_rekeyed"}, {"sa", v.sa}};
+        else
+          return {{"type", "other"}};
       },
       e);
 }
 
 struct Fixture {
   Pair p = Pair::psk();
-  ControlService svc{*p.left->engine, ServiceInfo{"ike-up test", "none", "2026-01-01T00:00:00Z", p.net.now, 1234}};
+  ControlService svc{*p.left->engine,
+                     ServiceInfo{"ike-up test", "none", "2026-01-01T00:00:00Z", p.net.now, 1234}};
   Session s{svc};
-  size_t seen = 0;  // left events already published
+  size_t seen = 0; // left events already published
 
   Json ask(const std::string& line) {
     s.receive(line + "\n", p.net.now);
@@ -58,16 +68,22 @@ struct Fixture {
   }
   // Runs the network and publishes left's new events to the session.
   std::vector<Json> run_until(const std::function<bool()>& done) {
-    p.net.run_until([&] { publish(); return done(); }, std::chrono::seconds(600));
+    p.net.run_until(
+        [&] {
+          publish();
+          return done();
+        },
+        std::chrono::seconds(600));
     publish();
     return drain(s);
   }
   void publish() {
-    for (; seen < p.left->events.size(); ++seen) s.publish(p.left->events[seen], event_json(p.left->events[seen]));
+    for (; seen < p.left->events.size(); ++seen)
+      s.publish(p.left->events[seen], event_json(p.left->events[seen]));
   }
 };
 
-}  // namespace
+} // namespace
 
 TEST_CASE("a new session starts with the hello line", "[ctl][session]") {
   Fixture f;
@@ -118,13 +134,15 @@ TEST_CASE("unknown commands, missing and unknown arguments are error responses",
       {R"({"id":1,"command":"explode"})", "usage", "command"},
       {R"({"id":2,"command":"initiate"})", "usage", "args.name"},
       {R"({"id":3,"command":"initiate","args":{"name":"nope"}})", "not_found", "args.name"},
-      {R"({"id":4,"command":"initiate","args":{"name":"home","child":"other"}})", "not_found", "args.child"},
+      {R"({"id":4,"command":"initiate","args":{"name":"home","child":"other"}})", "not_found",
+       "args.child"},
       {R"({"id":5,"command":"terminate","args":{}})", "usage", "args.ike"},
       {R"({"id":6,"command":"terminate","args":{"ike":"home","child":"x"}})", "usage", "args.ike"},
       {R"({"id":7,"command":"terminate","args":{"ike":"home"}})", "not_found", "args.ike"},
       {R"({"id":8,"command":"rekey","args":{"child":"deadbeef"}})", "not_found", "args.child"},
       {R"({"id":9,"command":"status","args":{"verbose":true}})", "usage", "args.verbose"},
-      {R"({"id":10,"command":"initiate","args":{"name":"home","wait":"yes"}})", "usage", "args.wait"},
+      {R"({"id":10,"command":"initiate","args":{"name":"home","wait":"yes"}})", "usage",
+       "args.wait"},
       {R"({"id":11,"command":"unload","args":{"name":"nope"}})", "not_found", "args.name"},
       {R"({"id":12,"command":"load","args":{"config":"/x.json"}})", "unsupported", "command"},
       {R"({"id":14,"command":"unload","args":{}})", "usage", "args.name"},
@@ -144,10 +162,13 @@ TEST_CASE("unknown commands, missing and unknown arguments are error responses",
   CHECK(f.ask(R"({"id":13,"command":"status"})")["ok"] == true);
 }
 
-TEST_CASE("initiate --wait streams the events and ends with done ok; list-sas matches", "[ctl][session]") {
+TEST_CASE("initiate --wait streams the events and ends with done ok; list-sas matches",
+          "[ctl][session]") {
   Fixture f;
   drain(f.s);
-  f.s.receive(R"({"id":1,"command":"initiate","args":{"name":"home","wait":true}})" "\n", f.p.net.now);
+  f.s.receive(R"({"id":1,"command":"initiate","args":{"name":"home","wait":true}})"
+              "\n",
+              f.p.net.now);
   auto resp = drain(f.s);
   REQUIRE(resp.size() == 1);
   CHECK(resp[0]["ok"] == true);
@@ -174,9 +195,14 @@ TEST_CASE("initiate --wait streams the events and ends with done ok; list-sas ma
   CHECK(sas[0]["children"][0]["spi_in"] == to_hex_u32(child.spi_in));
   CHECK(sas[0]["children"][0]["spi_out"] == to_hex_u32(child.spi_out));
   // Filtered by name, by either SPI, and nothing for an unknown name.
-  CHECK(f.ask(R"({"id":3,"command":"list-sas","args":{"ike":"home"}})")["result"]["ike_sas"].size() == 1);
-  CHECK(f.ask(R"({"id":4,"command":"list-sas","args":{"ike":")" + to_hex_u64(up.spi_r) + R"("}})")["result"]["ike_sas"].size() == 1);
-  CHECK(f.ask(R"({"id":5,"command":"list-sas","args":{"ike":"zzz"}})")["result"]["ike_sas"].empty());
+  CHECK(
+      f.ask(R"({"id":3,"command":"list-sas","args":{"ike":"home"}})")["result"]["ike_sas"].size() ==
+      1);
+  CHECK(f.ask(R"({"id":4,"command":"list-sas","args":{"ike":")" + to_hex_u64(up.spi_r) +
+              R"("}})")["result"]["ike_sas"]
+            .size() == 1);
+  CHECK(
+      f.ask(R"({"id":5,"command":"list-sas","args":{"ike":"zzz"}})")["result"]["ike_sas"].empty());
 
   auto st = f.ask(R"({"id":6,"command":"status"})");
   CHECK(st["result"]["ike_sas"]["established"] == 1);
@@ -184,28 +210,35 @@ TEST_CASE("initiate --wait streams the events and ends with done ok; list-sas ma
   CHECK(st["result"]["counters"]["ike_messages_out"] == 2);
 }
 
-TEST_CASE("monitor streams every event; terminate --ike by SPI deletes on both ends", "[ctl][session]") {
+TEST_CASE("monitor streams every event; terminate --ike by SPI deletes on both ends",
+          "[ctl][session]") {
   Fixture f;
   Session mon{f.svc};
   drain(f.s);
   drain(mon);
-  mon.receive(R"({"id":"m","command":"monitor"})" "\n", f.p.net.now);
+  mon.receive(R"({"id":"m","command":"monitor"})"
+              "\n",
+              f.p.net.now);
   CHECK(drain(mon)[0]["result"]["subscribed"] == true);
   CHECK(mon.monitoring());
   f.p.initiate();
   f.p.net.run_until([&] { return f.p.both_up(); });
-  for (auto& e : f.p.left->events) mon.publish(e, event_json(e));
+  for (auto& e : f.p.left->events)
+    mon.publish(e, event_json(e));
   f.seen = f.p.left->events.size();
   auto evs = drain(mon);
-  REQUIRE(evs.size() == 2);  // ike_sa_up, child_sa_up (no keys)
+  REQUIRE(evs.size() == 2); // ike_sa_up, child_sa_up (no keys)
   CHECK(evs[0]["id"] == "m");
   CHECK(evs[1]["event"]["type"] == "child_sa_up");
 
   auto up = f.p.left->all<ike::IkeSaUp>().at(0);
-  auto r = f.ask(R"({"id":1,"command":"terminate","args":{"ike":")" + to_hex_u64(up.spi_i) + R"(","wait":true}})");
+  auto r = f.ask(R"({"id":1,"command":"terminate","args":{"ike":")" + to_hex_u64(up.spi_i) +
+                 R"(","wait":true}})");
   CHECK(r["ok"] == true);
   CHECK(r["result"]["targets"][0]["sa"] == up.sa);
-  auto lines = f.run_until([&] { return f.p.right->count<ike::IkeSaDown>() == 1 && f.p.left->count<ike::IkeSaDown>() == 1; });
+  auto lines = f.run_until([&] {
+    return f.p.right->count<ike::IkeSaDown>() == 1 && f.p.left->count<ike::IkeSaDown>() == 1;
+  });
   REQUIRE_FALSE(lines.empty());
   CHECK(lines.back()["type"] == "done");
   CHECK(lines.back()["ok"] == true);
@@ -231,7 +264,8 @@ TEST_CASE("terminate --child by name deletes only the Child SA", "[ctl][session]
   CHECK(sas[0]["children"].empty());
 }
 
-TEST_CASE("initiate --wait against a silent peer ends with done false and the evidence", "[ctl][session]") {
+TEST_CASE("initiate --wait against a silent peer ends with done false and the evidence",
+          "[ctl][session]") {
   Fixture f;
   drain(f.s);
   f.p.right->silent = true;
@@ -256,7 +290,8 @@ TEST_CASE("rekey --child --wait ends when the engine reports the new SPIs", "[ct
   auto lines = f.run_until([&] { return f.s.waits() == 0; });
   REQUIRE_FALSE(lines.empty());
   CHECK(lines.back()["type"] == "done");
-  if (lines.back()["ok"] != true) WARN("child rekey failed in this engine version: " << lines.back().dump());
+  if (lines.back()["ok"] != true)
+    WARN("child rekey failed in this engine version: " << lines.back().dump());
   CHECK(f.p.left->count<ike::ChildSaRekeyed>() + f.p.left->count<ike::Failure>() >= 1);
 }
 
@@ -264,7 +299,8 @@ TEST_CASE("load initiates initiator connections and only adds the others", "[ctl
   Fixture f;
   drain(f.s);
   f.svc.set_loader([&](const std::string& path) -> Result<LoadedConnections> {
-    if (path == "/missing.json") return make_error(Errc::usage, "--config", "\"/missing.json\": cannot be read");
+    if (path == "/missing.json")
+      return make_error(Errc::usage, "--config", "\"/missing.json\": cannot be read");
     LoadedConnections l;
     l.peers.push_back(psk_peer("office", "10.0.0.1", "10.0.0.2"));
     if (path == "/initiator.json") l.initiate.push_back("office");
@@ -272,13 +308,15 @@ TEST_CASE("load initiates initiator connections and only adds the others", "[ctl
   });
   auto miss = f.ask(R"({"id":1,"command":"load","args":{"config":"/missing.json"}})");
   CHECK(miss["error"]["field"] == "--config");
-  CHECK(f.svc.execute(Request{1, "list-conns", Json::object()}, f.p.net.now).result->at("connections").size() == 1);
+  CHECK(f.svc.execute(Request{1, "list-conns", Json::object()}, f.p.net.now)
+            .result->at("connections")
+            .size() == 1);
   auto resp = f.ask(R"({"id":2,"command":"load","args":{"config":"/responder.json"}})");
   REQUIRE(resp["ok"] == true);
   CHECK(resp["result"]["loaded"][0]["name"] == "office");
   CHECK(resp["result"]["loaded"][0]["initiated"] == false);
   CHECK(resp["result"]["loaded"][0]["sa"].is_null());
-  CHECK(f.p.left->engine->list_sas().empty());  // added, not started
+  CHECK(f.p.left->engine->list_sas().empty()); // added, not started
   CHECK(f.ask(R"({"id":3,"command":"list-conns"})")["result"]["connections"].size() == 2);
   auto ok = f.ask(R"({"id":4,"command":"load","args":{"config":"/initiator.json"}})");
   REQUIRE(ok["ok"] == true);
@@ -294,7 +332,7 @@ TEST_CASE("a responder connection loaded at run time is accepted from then on", 
   ControlService right{*p.right->engine, ServiceInfo{"ike-up test", "none", "", p.net.now, 1}};
   right.set_loader([](const std::string&) -> Result<LoadedConnections> {
     LoadedConnections l;
-    l.peers.push_back(psk_peer("gw", "10.0.0.2", "10.0.0.1"));  // role responder: not in `initiate`
+    l.peers.push_back(psk_peer("gw", "10.0.0.2", "10.0.0.1")); // role responder: not in `initiate`
     return l;
   });
   p.initiate();
@@ -332,15 +370,18 @@ TEST_CASE("unload deletes the connection's IKE SAs on both ends and removes it",
   REQUIRE_FALSE(lines.empty());
   CHECK(lines.back()["type"] == "done");
   CHECK(lines.back()["ok"] == true);
-  CHECK(f.p.right->count<ike::IkeSaDown>() == 1);  // the peer saw the Delete
+  CHECK(f.p.right->count<ike::IkeSaDown>() == 1); // the peer saw the Delete
   CHECK(f.p.right->all<ike::IkeSaDown>().at(0).reason == "deleted by peer");
   CHECK(f.ask(R"({"id":3,"command":"list-sas"})")["result"]["ike_sas"].empty());
   auto again = f.ask(R"({"id":4,"command":"initiate","args":{"name":"home"}})");
   CHECK(again["error"]["code"] == "not_found");
   // Unloading what is gone is not_found; an idle connection's --wait is done at once.
-  CHECK(f.ask(R"({"id":5,"command":"unload","args":{"name":"home"}})")["error"]["code"] == "not_found");
+  CHECK(f.ask(R"({"id":5,"command":"unload","args":{"name":"home"}})")["error"]["code"] ==
+        "not_found");
   REQUIRE(f.p.left->engine->add_peer(psk_peer("idle", "10.0.0.1", "10.0.0.2"), f.p.net.now));
-  f.s.receive(R"({"id":6,"command":"unload","args":{"name":"idle","wait":true}})" "\n", f.p.net.now);
+  f.s.receive(R"({"id":6,"command":"unload","args":{"name":"idle","wait":true}})"
+              "\n",
+              f.p.net.now);
   auto idle = drain(f.s);
   REQUIRE(idle.size() == 2);
   CHECK(idle[0]["result"]["targets"].empty());
@@ -362,10 +403,11 @@ TEST_CASE("unload on the responder deletes its SA and refuses the next attempt",
   p.initiate();
   p.net.run_until([&] { return p.left->count<ike::Failure>() >= 1; });
   CHECK(p.left->count<ike::Failure>() == 1);
-  CHECK(p.right->count<ike::IkeSaUp>() == 1);  // only the first one
+  CHECK(p.right->count<ike::IkeSaUp>() == 1); // only the first one
 }
 
-TEST_CASE("list-sas shows auth methods, NAT flags, reauth and the data plane's counters", "[ctl][service]") {
+TEST_CASE("list-sas shows auth methods, NAT flags, reauth and the data plane's counters",
+          "[ctl][service]") {
   Fixture f;
   drain(f.s);
   f.p.initiate();
@@ -382,7 +424,7 @@ TEST_CASE("list-sas shows auth methods, NAT flags, reauth and the data plane's c
   for (const char* k : {"bytes_in", "packets_in", "bytes_out", "packets_out", "last_used"}) {
     INFO(k);
     CHECK(c.contains(k));
-    CHECK(c[k].is_null());  // no data plane
+    CHECK(c[k].is_null()); // no data plane
   }
   f.svc.set_counters([&](uint32_t spi_in) -> std::optional<ChildCounters> {
     if (spi_in != child.spi_in) return std::nullopt;
@@ -397,5 +439,5 @@ TEST_CASE("list-sas shows auth methods, NAT flags, reauth and the data plane's c
   f.svc.set_counters([](uint32_t) -> std::optional<ChildCounters> { return ChildCounters{}; });
   c = f.ask(R"({"id":3,"command":"list-sas"})")["result"]["ike_sas"][0]["children"][0];
   CHECK(c["packets_in"] == 0);
-  CHECK(c["last_used"].is_null());  // never used
+  CHECK(c["last_used"].is_null()); // never used
 }

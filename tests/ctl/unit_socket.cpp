@@ -1,17 +1,16 @@
 // The control socket server (lib/io/control_socket) on a real unix socket in a temporary
 // directory: no root needed. One thread: the client writes, the loop runs once, the
 // client reads.
+#include "io/control_socket.hpp"
+#include "sim.hpp"
+
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <cstdlib>
-#include <fstream>
-
-#include "io/control_socket.hpp"
-#include "sim.hpp"
 
 using namespace ikekit;
 using namespace ikekit::ike::test;
@@ -36,7 +35,7 @@ std::unique_ptr<EventLoop> make_loop() {
 
 struct Daemon {
   TempDir dir;
-  std::string sock = dir.path + "/run/ike-up.sock";  // run/ does not exist yet: created 0700
+  std::string sock = dir.path + "/run/ike-up.sock"; // run/ does not exist yet: created 0700
   SeededRng rng{7};
   ike::Engine engine{config_with(psk_peer("home", "10.0.0.1", "10.0.0.2")), rng, TimePoint{}};
   std::unique_ptr<EventLoop> loop_ptr = make_loop();
@@ -49,7 +48,8 @@ struct Daemon {
     o.path = sock;
     o.max_output_bytes = max_output;
     o.flush = [this](TimePoint) { ++flushes; };
-    auto s = io::ControlServer::create(loop, engine, ctl::ServiceInfo{"ike-up test", "none", "", EventLoop::now(), 1}, o);
+    auto s = io::ControlServer::create(
+        loop, engine, ctl::ServiceInfo{"ike-up test", "none", "", EventLoop::now(), 1}, o);
     REQUIRE(s);
     server = std::move(*s);
   }
@@ -67,9 +67,10 @@ ctl::Json read_json(io::ControlClient& c) {
   return ctl::Json::parse(*line);
 }
 
-}  // namespace
+} // namespace
 
-TEST_CASE("socket: hello, then a request is answered; the socket is 0600 in a 0700 directory", "[ctl][socket]") {
+TEST_CASE("socket: hello, then a request is answered; the socket is 0600 in a 0700 directory",
+          "[ctl][socket]") {
   Daemon d;
   struct stat st {};
   REQUIRE(::stat(d.sock.c_str(), &st) == 0);
@@ -92,7 +93,8 @@ TEST_CASE("socket: hello, then a request is answered; the socket is 0600 in a 07
   CHECK(d.server->clients() == 1);
 }
 
-TEST_CASE("socket: partial lines, several requests in one write, bad lines, oversized lines", "[ctl][socket]") {
+TEST_CASE("socket: partial lines, several requests in one write, bad lines, oversized lines",
+          "[ctl][socket]") {
   Daemon d;
   auto c = io::ControlClient::connect(d.sock);
   REQUIRE(c);
@@ -108,7 +110,7 @@ TEST_CASE("socket: partial lines, several requests in one write, bad lines, over
   CHECK(read_json(*c)["error"]["field"] == "line");
   CHECK(read_json(*c)["error"]["field"] == "command");
   std::string big(ctl::kMaxLineBytes * 3, 'x');
-  REQUIRE(c->send_line(big));  // fits the socket buffers together with the loop's reads
+  REQUIRE(c->send_line(big)); // fits the socket buffers together with the loop's reads
   d.spin(10);
   auto over = read_json(*c);
   CHECK(over["error"]["code"] == "bad_length");
@@ -119,10 +121,11 @@ TEST_CASE("socket: partial lines, several requests in one write, bad lines, over
   REQUIRE(c->send_line(R"({"id":5,"command":"initiate","args":{"name":"home"}})"));
   d.spin();
   CHECK(read_json(*c)["ok"] == true);
-  CHECK(d.flushes == 1);  // the runner is asked to send the IKE_SA_INIT now
+  CHECK(d.flushes == 1); // the runner is asked to send the IKE_SA_INIT now
 }
 
-TEST_CASE("socket: a monitor that never reads is dropped; other clients are still answered", "[ctl][socket]") {
+TEST_CASE("socket: a monitor that never reads is dropped; other clients are still answered",
+          "[ctl][socket]") {
   Daemon d(64 * 1024);
   auto slow = io::ControlClient::connect(d.sock);
   REQUIRE(slow);
@@ -132,7 +135,8 @@ TEST_CASE("socket: a monitor that never reads is dropped; other clients are stil
   // Events of ~1 KiB: the kernel buffers fill, then the server's backlog passes 64 KiB.
   ctl::Json ev = {{"type", "failure"}, {"reason", std::string(1000, 'r')}};
   ike::Event e = ike::Failure{};
-  for (int i = 0; i < 5000 && d.server->clients() > 0; ++i) d.server->publish(e, ev);
+  for (int i = 0; i < 5000 && d.server->clients() > 0; ++i)
+    d.server->publish(e, ev);
   CHECK(d.server->clients() == 0);
   CHECK(d.server->stats().dropped_slow == 1);
 
@@ -145,7 +149,8 @@ TEST_CASE("socket: a monitor that never reads is dropped; other clients are stil
   CHECK(read_json(*fast)["ok"] == true);
 }
 
-TEST_CASE("socket: a client that connects and sends nothing does not hold up others", "[ctl][socket]") {
+TEST_CASE("socket: a client that connects and sends nothing does not hold up others",
+          "[ctl][socket]") {
   Daemon d;
   auto idle = io::ControlClient::connect(d.sock);
   REQUIRE(idle);
@@ -159,7 +164,8 @@ TEST_CASE("socket: a client that connects and sends nothing does not hold up oth
   CHECK(d.server->clients() == 2);
 }
 
-TEST_CASE("socket: the path is refused when it is not a socket or another process listens", "[ctl][socket]") {
+TEST_CASE("socket: the path is refused when it is not a socket or another process listens",
+          "[ctl][socket]") {
   TempDir dir;
   SeededRng rng{1};
   ike::Engine engine{ike::Config{}, rng, TimePoint{}};
@@ -181,7 +187,7 @@ TEST_CASE("socket: the path is refused when it is not a socket or another proces
   REQUIRE_FALSE(second);
   CHECK(second.error().code == Errc::environment);
   CHECK(second.error().message.find("another process is listening") != std::string::npos);
-  first->reset();  // removes its socket file
+  first->reset(); // removes its socket file
   struct stat st {};
   CHECK(::lstat(o.path.c_str(), &st) != 0);
 
@@ -201,7 +207,8 @@ TEST_CASE("socket: the path is refused when it is not a socket or another proces
   CHECK(too_long.error().code == Errc::usage);
 }
 
-TEST_CASE("client: a missing or refused socket is an environment error naming the path", "[ctl][socket]") {
+TEST_CASE("client: a missing or refused socket is an environment error naming the path",
+          "[ctl][socket]") {
   TempDir dir;
   auto missing = io::ControlClient::connect(dir.path + "/none.sock");
   REQUIRE_FALSE(missing);

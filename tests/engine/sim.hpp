@@ -3,14 +3,14 @@
 // from a seeded generator. No sockets, no clock.
 #pragma once
 
+#include "base/rng.hpp"
+#include "ike/engine.hpp"
+
 #include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "base/rng.hpp"
-#include "ike/engine.hpp"
 
 namespace ikekit::ike::test {
 
@@ -24,17 +24,15 @@ struct Node {
   std::unique_ptr<SeededRng> rng;
   std::unique_ptr<Engine> engine;
   std::vector<Event> events;
-  bool silent = false;  // drops everything it would send or receive
+  bool silent = false; // drops everything it would send or receive
 
-  template <typename E>
-  std::vector<E> all() const {
+  template <typename E> std::vector<E> all() const {
     std::vector<E> v;
     for (const auto& e : events)
       if (auto* x = std::get_if<E>(&e)) v.push_back(*x);
     return v;
   }
-  template <typename E>
-  size_t count() const { return all<E>().size(); }
+  template <typename E> size_t count() const { return all<E>().size(); }
 };
 
 struct Net {
@@ -80,8 +78,10 @@ struct Net {
       Bytes data(buf.begin(), buf.begin() + long(t->size));
       if (tap && !tap(data, *t)) continue;
       int copies = 1;
-      if (uniform() < loss) copies = 0;
-      else if (uniform() < duplicate) copies = 2;
+      if (uniform() < loss)
+        copies = 0;
+      else if (uniform() < duplicate)
+        copies = 2;
       for (int i = 0; i < copies; ++i) {
         Duration d = latency;
         if (uniform() < reorder) d += std::chrono::duration_cast<Duration>(50ms * uniform());
@@ -89,11 +89,13 @@ struct Net {
         flight.push_back(std::move(f));
       }
     }
-    while (auto e = n.engine->poll_event()) n.events.push_back(std::move(*e));
+    while (auto e = n.engine->poll_event())
+      n.events.push_back(std::move(*e));
   }
 
   void collect_all() {
-    for (auto& n : nodes) collect(*n);
+    for (auto& n : nodes)
+      collect(*n);
   }
 
   Node* node_at(const IpAddress& a) {
@@ -107,10 +109,12 @@ struct Net {
     collect_all();
     std::optional<TimePoint> next_timer;
     for (auto& n : nodes)
-      if (auto t = n->engine->next_timeout(); t && (!next_timer || *t < *next_timer)) next_timer = t;
-    auto it = std::min_element(flight.begin(), flight.end(), [](const InFlight& a, const InFlight& b) {
-      return a.at != b.at ? a.at < b.at : a.seq < b.seq;
-    });
+      if (auto t = n->engine->next_timeout(); t && (!next_timer || *t < *next_timer))
+        next_timer = t;
+    auto it =
+        std::min_element(flight.begin(), flight.end(), [](const InFlight& a, const InFlight& b) {
+          return a.at != b.at ? a.at < b.at : a.seq < b.seq;
+        });
     bool have_dg = it != flight.end();
     if (!have_dg && !next_timer) return false;
     if (have_dg && (!next_timer || it->at <= *next_timer)) {
@@ -191,9 +195,7 @@ struct Pair {
     auto id = left->engine->initiate(left->engine->config().peers.front().name, net.now);
     return id ? *id : 0;
   }
-  bool both_up() {
-    return left->count<ChildSaUp>() >= 1 && right->count<ChildSaUp>() >= 1;
-  }
+  bool both_up() { return left->count<ChildSaUp>() >= 1 && right->count<ChildSaUp>() >= 1; }
 };
 
-}  // namespace ikekit::ike::test
+} // namespace ikekit::ike::test

@@ -8,9 +8,9 @@
 //
 // The RSA certificate makes IKE_AUTH big enough to need RFC 7383 fragments when the
 // fragment size is small.
-#include <catch2/catch.hpp>
-
 #include "sim.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ike;
@@ -37,7 +37,8 @@ PeerConfig cert_peer(std::string name, std::string_view local, std::string_view 
   for (auto& c : certs) {
     auto loaded = crypto::Certificate::load_file(pki(c));
     REQUIRE(loaded);
-    for (auto& x : *loaded) p.local_certs.push_back(x);
+    for (auto& x : *loaded)
+      p.local_certs.push_back(x);
   }
   auto k = crypto::PrivateKey::load_pem_file(pki(key));
   REQUIRE(k);
@@ -47,15 +48,18 @@ PeerConfig cert_peer(std::string name, std::string_view local, std::string_view 
 }
 
 // Engine time -> wall clock: 30 days after the end entity's notBefore.
-Duration offset_for(const Net& net, const std::string& cert, std::chrono::hours after = std::chrono::hours(24 * 30)) {
+Duration offset_for(const Net& net, const std::string& cert,
+                    std::chrono::hours after = std::chrono::hours(24 * 30)) {
   auto c = crypto::Certificate::load_file(pki(cert));
   auto nb = std::chrono::seconds(c->at(0).not_before_time());
   return std::chrono::duration_cast<Duration>(nb + after) - net.now.time_since_epoch();
 }
 
 struct CertPair {
-  PeerConfig l = cert_peer("home", "10.0.0.1", "10.0.0.2", "moon.ikekit.test", {"ee-rsa.crt"}, "ee-rsa.key", "ca-p256.crt");
-  PeerConfig r = cert_peer("gw", "10.0.0.2", "10.0.0.1", "sun.ikekit.test", {"ee-p256.crt"}, "ee-p256.key", "ca-rsa.crt");
+  PeerConfig l = cert_peer("home", "10.0.0.1", "10.0.0.2", "moon.ikekit.test", {"ee-rsa.crt"},
+                           "ee-rsa.key", "ca-p256.crt");
+  PeerConfig r = cert_peer("gw", "10.0.0.2", "10.0.0.1", "sun.ikekit.test", {"ee-p256.crt"},
+                           "ee-p256.key", "ca-rsa.crt");
   Config lc, rc;
   std::chrono::hours after{24 * 30};
   Pair make() {
@@ -67,9 +71,10 @@ struct CertPair {
   }
 };
 
-}  // namespace
+} // namespace
 
-TEST_CASE("certificates: RSA and ECDSA end entities with Digital Signature (method 14)", "[engine][cert]") {
+TEST_CASE("certificates: RSA and ECDSA end entities with Digital Signature (method 14)",
+          "[engine][cert]") {
   CertPair cp;
   Pair p = cp.make();
   p.initiate();
@@ -84,8 +89,8 @@ TEST_CASE("certificates: RSA and ECDSA end entities with Digital Signature (meth
 
 TEST_CASE("certificates: a chain with an intermediate CA", "[engine][cert]") {
   CertPair cp;
-  cp.l = cert_peer("home", "10.0.0.1", "10.0.0.2", "carol.ikekit.test", {"ee-p384.crt", "int-p384.crt"},
-                   "ee-p384.key", "ca-p256.crt");
+  cp.l = cert_peer("home", "10.0.0.1", "10.0.0.2", "carol.ikekit.test",
+                   {"ee-p384.crt", "int-p384.crt"}, "ee-p384.key", "ca-p256.crt");
   cp.r.cas = store("ca-p384.crt");
   Pair p = cp.make();
   p.initiate();
@@ -96,7 +101,8 @@ TEST_CASE("certificates: a chain with an intermediate CA", "[engine][cert]") {
 // RFC 7296 3.7: the responder's CERTREQ names the CAs it trusts (SHA-1 of their
 // SubjectPublicKeyInfo); an initiator whose chain holds that CA's certificate leaves it
 // (and anything above it) out. Measured as the bytes of the IKE_AUTH request.
-TEST_CASE("certificates: CERTREQ is honoured: a CA the peer asked for is not sent", "[engine][cert]") {
+TEST_CASE("certificates: CERTREQ is honoured: a CA the peer asked for is not sent",
+          "[engine][cert]") {
   auto auth_request_bytes = [](bool responder_sends_certreq) {
     CertPair cp;
     cp.l = cert_peer("home", "10.0.0.1", "10.0.0.2", "carol.ikekit.test",
@@ -119,7 +125,8 @@ TEST_CASE("certificates: CERTREQ is honoured: a CA the peer asked for is not sen
   size_t all = auth_request_bytes(false), honoured = auth_request_bytes(true);
   auto root = crypto::Certificate::load_file(pki("ca-p384.crt"));
   REQUIRE(root);
-  INFO("IKE_AUTH request: " << all << " bytes with the whole chain, " << honoured << " honouring CERTREQ");
+  INFO("IKE_AUTH request: " << all << " bytes with the whole chain, " << honoured
+                            << " honouring CERTREQ");
   // The root's DER plus its 5-byte CERT header is what goes; the CERTREQ itself (4 + 20
   // bytes + its 5-byte header) comes in the other direction only.
   CHECK(all - honoured >= root->at(0).der().size());
@@ -127,8 +134,8 @@ TEST_CASE("certificates: CERTREQ is honoured: a CA the peer asked for is not sen
 
 TEST_CASE("certificates: Ed25519 (RFC 8420)", "[engine][cert]") {
   CertPair cp;
-  cp.l = cert_peer("home", "10.0.0.1", "10.0.0.2", "dave.ikekit.test", {"ee-ed25519.crt"}, "ee-ed25519.key",
-                   "ca-p256.crt");
+  cp.l = cert_peer("home", "10.0.0.1", "10.0.0.2", "dave.ikekit.test", {"ee-ed25519.crt"},
+                   "ee-ed25519.key", "ca-p256.crt");
   cp.r.cas = store("ca-ed25519.crt");
   Pair p = cp.make();
   p.initiate();

@@ -11,9 +11,9 @@
 //                                 <--  HDR, SK {SA, Nr, KEr}
 //   (old IKE SA) HDR, SK {D(IKE)}  -->
 //                                 <--  HDR, SK {}
-#include <catch2/catch.hpp>
-
 #include "sim.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ike;
@@ -30,7 +30,8 @@ const ChildSaKeys* child_keys(Node* n, uint32_t spi_in) {
 }
 
 Pair up_pair(std::string_view esp = "aes256gcm16", uint64_t seed = 1) {
-  auto l = config_with(psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256", esp));
+  auto l =
+      config_with(psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256", esp));
   auto r = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256", esp));
   l.emit_keys = r.emit_keys = true;
   l.retransmit_timeout = r.retransmit_timeout = 1s;
@@ -47,15 +48,17 @@ void check_paired(Node* a, Node* b, uint32_t a_spi_in) {
   CHECK(equal_bytes(ka->encr_in.reveal(), kb->encr_out.reveal()));
   CHECK(equal_bytes(ka->encr_out.reveal(), kb->encr_in.reveal()));
 }
-}  // namespace
+} // namespace
 
-TEST_CASE("rekey a Child SA without PFS: new SPIs, keys paired, old SA deleted", "[engine][create_child_sa][rekey]") {
+TEST_CASE("rekey a Child SA without PFS: new SPIs, keys paired, old SA deleted",
+          "[engine][create_child_sa][rekey]") {
   Pair p = up_pair();
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
   uint32_t old_in = p.left->all<ChildSaUp>()[0].spi_in;
   REQUIRE(p.left->engine->rekey_child(sa_of(p.left), old_in, p.net.now));
-  REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }));
+  REQUIRE(p.net.run_until(
+      [&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }));
   auto lu = p.left->all<ChildSaUp>();
   REQUIRE(lu.size() == 2);
   CHECK(lu[1].rekeyed_spi_in == old_in);
@@ -79,8 +82,9 @@ TEST_CASE("rekey a Child SA with PFS (KE in CREATE_CHILD_SA)", "[engine][create_
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
   // The first Child SA ignores the KE transform (RFC 7296 1.2).
   uint32_t old_in = p.right->all<ChildSaUp>()[0].spi_in;
-  REQUIRE(p.right->engine->rekey_child(sa_of(p.right), old_in, p.net.now));  // from the responder
-  REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }));
+  REQUIRE(p.right->engine->rekey_child(sa_of(p.right), old_in, p.net.now)); // from the responder
+  REQUIRE(p.net.run_until(
+      [&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }));
   auto ru = p.right->all<ChildSaUp>();
   REQUIRE(ru.size() == 2);
   check_paired(p.right, p.left, ru[1].spi_in);
@@ -94,7 +98,8 @@ TEST_CASE("an additional Child SA with other traffic selectors", "[engine][creat
   ChildConfig c = p.left->engine->config().peers[0].child;
   c.name = "second";
   REQUIRE(p.left->engine->create_child(sa_of(p.left), c, p.net.now));
-  REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaUp>() == 2 && p.right->count<ChildSaUp>() == 2; }));
+  REQUIRE(p.net.run_until(
+      [&] { return p.left->count<ChildSaUp>() == 2 && p.right->count<ChildSaUp>() == 2; }));
   auto lu = p.left->all<ChildSaUp>();
   CHECK(lu[1].name == "second");
   CHECK_FALSE(lu[1].rekeyed_spi_in);
@@ -102,14 +107,16 @@ TEST_CASE("an additional Child SA with other traffic selectors", "[engine][creat
   CHECK(p.left->engine->list_sas()[0].children.size() == 2);
 }
 
-TEST_CASE("rekey the IKE SA: new SPIs and keys, same SaId, Child SAs kept, old IKE SA deleted", "[engine][create_child_sa][rekey]") {
+TEST_CASE("rekey the IKE SA: new SPIs and keys, same SaId, Child SAs kept, old IKE SA deleted",
+          "[engine][create_child_sa][rekey]") {
   Pair p = up_pair();
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
   SaId id = sa_of(p.left);
   auto before = p.left->all<IkeSaUp>()[0];
   REQUIRE(p.left->engine->rekey_ike(id, p.net.now));
-  REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaRekeyed>() == 1 && p.right->count<IkeSaRekeyed>() == 1; }));
+  REQUIRE(p.net.run_until(
+      [&] { return p.left->count<IkeSaRekeyed>() == 1 && p.right->count<IkeSaRekeyed>() == 1; }));
   p.net.run_for(5s);
   auto lr = p.left->all<IkeSaRekeyed>()[0], rr = p.right->all<IkeSaRekeyed>()[0];
   CHECK(lr.sa == id);
@@ -135,12 +142,14 @@ TEST_CASE("rekey the IKE SA: new SPIs and keys, same SaId, Child SAs kept, old I
   CHECK(p.right->count<Failure>() == 0);
 }
 
-TEST_CASE("rekey the IKE SA from the responder: it becomes the initiator of the new SA", "[engine][create_child_sa][rekey]") {
+TEST_CASE("rekey the IKE SA from the responder: it becomes the initiator of the new SA",
+          "[engine][create_child_sa][rekey]") {
   Pair p = up_pair();
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
   REQUIRE(p.right->engine->rekey_ike(sa_of(p.right), p.net.now));
-  REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaRekeyed>() == 1 && p.right->count<IkeSaRekeyed>() == 1; }));
+  REQUIRE(p.net.run_until(
+      [&] { return p.left->count<IkeSaRekeyed>() == 1 && p.right->count<IkeSaRekeyed>() == 1; }));
   p.net.run_for(5s);
   CHECK(p.right->engine->list_sas()[0].initiator);
   CHECK_FALSE(p.left->engine->list_sas()[0].initiator);
@@ -150,7 +159,8 @@ TEST_CASE("rekey the IKE SA from the responder: it becomes the initiator of the 
   CHECK(p.left->count<IkeSaDown>() == 0);
 }
 
-TEST_CASE("simultaneous Child SA rekey: one new SA survives on both sides (RFC 7296 2.8.1)", "[engine][create_child_sa][collision]") {
+TEST_CASE("simultaneous Child SA rekey: one new SA survives on both sides (RFC 7296 2.8.1)",
+          "[engine][create_child_sa][collision]") {
   for (uint64_t seed = 1; seed <= 10; ++seed) {
     INFO("seed " << seed);
     Pair p = up_pair("aes256gcm16", seed);
@@ -172,7 +182,8 @@ TEST_CASE("simultaneous Child SA rekey: one new SA survives on both sides (RFC 7
   }
 }
 
-TEST_CASE("lifetimes: Child SA and IKE SA rekeyed by their soft limits", "[engine][create_child_sa][lifetime]") {
+TEST_CASE("lifetimes: Child SA and IKE SA rekeyed by their soft limits",
+          "[engine][create_child_sa][lifetime]") {
   auto l = psk_peer("home", "10.0.0.1", "10.0.0.2");
   l.child.lifetimes = Lifetimes{60s, 90s, 10s};
   l.ike_lifetimes = Lifetimes{200s, 300s, 10s};
@@ -190,16 +201,20 @@ TEST_CASE("lifetimes: Child SA and IKE SA rekeyed by their soft limits", "[engin
   CHECK(p.right->engine->list_sas()[0].children.size() == 1);
 }
 
-TEST_CASE("PFS group mismatch: INVALID_KE_PAYLOAD in CREATE_CHILD_SA, retried with the asked group", "[engine][create_child_sa][rekey]") {
-  auto l = config_with(psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256", "aes128gcm16-x25519-ecp256"));
-  auto r = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256", "aes128gcm16-ecp256"));
+TEST_CASE("PFS group mismatch: INVALID_KE_PAYLOAD in CREATE_CHILD_SA, retried with the asked group",
+          "[engine][create_child_sa][rekey]") {
+  auto l = config_with(psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256",
+                                "aes128gcm16-x25519-ecp256"));
+  auto r = config_with(
+      psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256", "aes128gcm16-ecp256"));
   l.emit_keys = r.emit_keys = true;
   Pair p(l, r);
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
   uint32_t old_in = p.left->all<ChildSaUp>()[0].spi_in;
   REQUIRE(p.left->engine->rekey_child(sa_of(p.left), old_in, p.net.now));
-  REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }));
+  REQUIRE(p.net.run_until(
+      [&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }));
   CHECK(p.left->count<Failure>() == 0);
   auto lu = p.left->all<ChildSaUp>();
   REQUIRE(lu.size() == 2);
@@ -223,8 +238,8 @@ std::vector<IkeSaKeys> ike_keys(Node* n) {
   return v;
 }
 
-bool has_request_and_response(const std::vector<Seen>& seen, uint64_t spi_i, uint64_t spi_r, uint8_t exchange,
-                              const IpAddress& from) {
+bool has_request_and_response(const std::vector<Seen>& seen, uint64_t spi_i, uint64_t spi_r,
+                              uint8_t exchange, const IpAddress& from) {
   bool req = false, resp = false;
   for (const auto& s : seen) {
     if (s.spi_i != spi_i || s.spi_r != spi_r || s.exchange != exchange) continue;
@@ -233,7 +248,7 @@ bool has_request_and_response(const std::vector<Seen>& seen, uint64_t spi_i, uin
   }
   return req && resp;
 }
-}  // namespace
+} // namespace
 
 //   Simultaneous IKE SA rekey (RFC 7296 2.8.1, 2.8.2), both ends notice it:
 //   A: HDR, SK {SA, Ni1, KEi1}  -->  <--  B: HDR, SK {SA, Ni2, KEi2}
@@ -241,7 +256,9 @@ bool has_request_and_response(const std::vector<Seen>& seen, uint64_t spi_i, uin
 //   Two new IKE SAs; the one with the lowest of Ni1, Nr1, Ni2, Nr2 is deleted by the end
 //   that created it, the other inherits the Child SAs, and its initiator deletes the old
 //   IKE SA.
-TEST_CASE("simultaneous IKE SA rekey: both exchanges complete, the lowest-nonce SA is deleted by its creator (RFC 7296 2.8.1)", "[engine][create_child_sa][collision]") {
+TEST_CASE("simultaneous IKE SA rekey: both exchanges complete, the lowest-nonce SA is deleted by "
+          "its creator (RFC 7296 2.8.1)",
+          "[engine][create_child_sa][collision]") {
   int left_won = 0, right_won = 0;
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     INFO("seed " << seed);
@@ -261,7 +278,9 @@ TEST_CASE("simultaneous IKE SA rekey: both exchanges complete, the lowest-nonce 
     TimePoint t0 = p.net.now;
     REQUIRE(p.left->engine->rekey_ike(sa_of(p.left), p.net.now));
     REQUIRE(p.right->engine->rekey_ike(sa_of(p.right), p.net.now));
-    REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaRekeyed>() >= 1 && p.right->count<IkeSaRekeyed>() >= 1; }, 60s));
+    REQUIRE(p.net.run_until(
+        [&] { return p.left->count<IkeSaRekeyed>() >= 1 && p.right->count<IkeSaRekeyed>() >= 1; },
+        60s));
     // No TEMPORARY_FAILURE and retry after 1-5 s: both exchanges completed in round trips.
     CHECK(p.net.now - t0 < 500ms);
     p.net.run_for(30s);
@@ -271,8 +290,10 @@ TEST_CASE("simultaneous IKE SA rekey: both exchanges complete, the lowest-nonce 
     REQUIRE(lk.size() == l_keys + 2);
     REQUIRE(rk.size() == r_keys + 2);
     std::vector<std::pair<uint64_t, uint64_t>> lnew, rnew;
-    for (size_t i = l_keys; i < lk.size(); ++i) lnew.emplace_back(lk[i].spi_i, lk[i].spi_r);
-    for (size_t i = r_keys; i < rk.size(); ++i) rnew.emplace_back(rk[i].spi_i, rk[i].spi_r);
+    for (size_t i = l_keys; i < lk.size(); ++i)
+      lnew.emplace_back(lk[i].spi_i, lk[i].spi_r);
+    for (size_t i = r_keys; i < rk.size(); ++i)
+      rnew.emplace_back(rk[i].spi_i, rk[i].spi_r);
     std::sort(lnew.begin(), lnew.end());
     std::sort(rnew.begin(), rnew.end());
     CHECK(lnew == rnew);
@@ -288,7 +309,7 @@ TEST_CASE("simultaneous IKE SA rekey: both exchanges complete, the lowest-nonce 
     CHECK(lr[0].new_spi_i == rr[0].new_spi_i);
     CHECK(lr[0].new_spi_r == rr[0].new_spi_r);
     auto ls = p.left->engine->list_sas(), rs = p.right->engine->list_sas();
-    REQUIRE(ls.size() == 1);  // the old IKE SA and the redundant new one are gone
+    REQUIRE(ls.size() == 1); // the old IKE SA and the redundant new one are gone
     REQUIRE(rs.size() == 1);
     CHECK(ls[0].spi_i == lr[0].new_spi_i);
     CHECK(ls[0].spi_r == lr[0].new_spi_r);
@@ -304,13 +325,18 @@ TEST_CASE("simultaneous IKE SA rekey: both exchanges complete, the lowest-nonce 
     Node* creator_of_survivor = ls[0].initiator ? p.left : p.right;
     Node* creator_of_redundant = ls[0].initiator ? p.right : p.left;
     (creator_of_survivor == p.left ? left_won : right_won)++;
-    CHECK(has_request_and_response(seen, redundant.first, redundant.second, 37, creator_of_redundant->address));
-    CHECK_FALSE(has_request_and_response(seen, redundant.first, redundant.second, 37, creator_of_survivor->address));
+    CHECK(has_request_and_response(seen, redundant.first, redundant.second, 37,
+                                   creator_of_redundant->address));
+    CHECK_FALSE(has_request_and_response(seen, redundant.first, redundant.second, 37,
+                                         creator_of_survivor->address));
     for (const auto& s : seen)
-      if (s.spi_i == redundant.first && s.spi_r == redundant.second && s.exchange == 37 && !s.response)
+      if (s.spi_i == redundant.first && s.spi_r == redundant.second && s.exchange == 37 &&
+          !s.response)
         CHECK(s.initiator_flag);
-    CHECK(has_request_and_response(seen, before.spi_i, before.spi_r, 37, creator_of_survivor->address));
-    CHECK_FALSE(has_request_and_response(seen, before.spi_i, before.spi_r, 37, creator_of_redundant->address));
+    CHECK(has_request_and_response(seen, before.spi_i, before.spi_r, 37,
+                                   creator_of_survivor->address));
+    CHECK_FALSE(has_request_and_response(seen, before.spi_i, before.spi_r, 37,
+                                         creator_of_redundant->address));
 
     // Child SAs survive on the new IKE SA.
     CHECK(p.left->count<IkeSaDown>() == 0);
@@ -328,7 +354,9 @@ TEST_CASE("simultaneous IKE SA rekey: both exchanges complete, the lowest-nonce 
     p.net.run_for(5s);
     CHECK(p.left->engine->stats().retransmissions == 0);
     REQUIRE(p.right->engine->rekey_child(sa_of(p.right), rs[0].children[0].spi_in, p.net.now));
-    REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }, 60s));
+    REQUIRE(p.net.run_until(
+        [&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; },
+        60s));
     CHECK(p.left->count<Failure>() == 0);
     CHECK(p.right->count<Failure>() == 0);
   }
@@ -340,7 +368,8 @@ TEST_CASE("simultaneous IKE SA rekey: both exchanges complete, the lowest-nonce 
 // RFC 7296 2.8.2 under loss: an end may finish its own rekey before it sees the peer's;
 // it answers the peer's with TEMPORARY_FAILURE and deletes the old IKE SA, and the peer,
 // which had answered the first end's rekey, keeps that SA. Either way one new IKE SA.
-TEST_CASE("simultaneous IKE SA rekey under 30% loss with duplication and reordering, 100 seeds", "[engine][create_child_sa][collision][loss]") {
+TEST_CASE("simultaneous IKE SA rekey under 30% loss with duplication and reordering, 100 seeds",
+          "[engine][create_child_sa][collision][loss]") {
   for (uint64_t seed = 1; seed <= 100; ++seed) {
     INFO("seed " << seed);
     Pair p = up_pair("aes256gcm16", seed);
@@ -352,8 +381,11 @@ TEST_CASE("simultaneous IKE SA rekey under 30% loss with duplication and reorder
     uint32_t l_child = p.left->all<ChildSaUp>()[0].spi_in;
     REQUIRE(p.left->engine->rekey_ike(sa_of(p.left), p.net.now));
     REQUIRE(p.right->engine->rekey_ike(sa_of(p.right), p.net.now));
-    REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaRekeyed>() >= 1 && p.right->count<IkeSaRekeyed>() >= 1; }, 600s));
-    p.net.run_for(120s);  // the Deletes of the old and the redundant IKE SA complete (or they expire)
+    REQUIRE(p.net.run_until(
+        [&] { return p.left->count<IkeSaRekeyed>() >= 1 && p.right->count<IkeSaRekeyed>() >= 1; },
+        600s));
+    p.net.run_for(
+        120s); // the Deletes of the old and the redundant IKE SA complete (or they expire)
     auto lr = p.left->all<IkeSaRekeyed>(), rr = p.right->all<IkeSaRekeyed>();
     REQUIRE(lr.size() == 1);
     REQUIRE(rr.size() == 1);

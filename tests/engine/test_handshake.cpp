@@ -5,15 +5,16 @@
 //                                  <--  HDR, SAr1, KEr, Nr, N(NAT_D)x2, N(FRAG), N(SIG_HASH)
 //   HDR, SK {IDi, N(INITIAL_CONTACT), IDr, AUTH, SAi2, TSi, TSr}  -->
 //                                  <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
-#include <catch2/catch.hpp>
-
 #include "sim.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ike;
 using namespace ikekit::ike::test;
 
-TEST_CASE("PSK handshake: IKE SA and Child SA up on both sides with paired SPIs and keys", "[engine][ike_auth]") {
+TEST_CASE("PSK handshake: IKE SA and Child SA up on both sides with paired SPIs and keys",
+          "[engine][ike_auth]") {
   auto l = config_with(psk_peer("home", "10.0.0.1", "10.0.0.2"));
   auto r = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1"));
   l.emit_keys = r.emit_keys = true;
@@ -69,7 +70,7 @@ TEST_CASE("PSK handshake: IKE SA and Child SA up on both sides with paired SPIs 
   REQUIRE(rck);
   CHECK(equal_bytes(lk->sk_d.reveal(), rk->sk_d.reveal()));
   CHECK(equal_bytes(lk->sk_ei.reveal(), rk->sk_ei.reveal()));
-  CHECK(lk->sk_ei.size() == 36);  // AES-256 key || 4-byte salt
+  CHECK(lk->sk_ei.size() == 36); // AES-256 key || 4-byte salt
   CHECK(lck->spi_in == rck->spi_out);
   CHECK(equal_bytes(lck->encr_in.reveal(), rck->encr_out.reveal()));
   CHECK(equal_bytes(lck->encr_out.reveal(), rck->encr_in.reveal()));
@@ -105,9 +106,11 @@ TEST_CASE("emit_child_keys: Child SA keys for the data plane, no IKE SA keys", "
   CHECK(std::holds_alternative<ChildSaKeys>(keys[0].keys));
 }
 
-TEST_CASE("classic proposals: aes128-sha256-modp2048 with ESP aes128-sha256 and ESN", "[engine][proposal]") {
+TEST_CASE("classic proposals: aes128-sha256-modp2048 with ESP aes128-sha256 and ESN",
+          "[engine][proposal]") {
   auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "aes128-sha256-modp2048", "aes128-sha256-esn");
-  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes128-sha256-modp2048", "aes128-sha256-esn-noesn");
+  auto r =
+      psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes128-sha256-modp2048", "aes128-sha256-esn-noesn");
   Pair p(config_with(l), config_with(r));
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
@@ -121,8 +124,10 @@ TEST_CASE("classic proposals: aes128-sha256-modp2048 with ESP aes128-sha256 and 
 }
 
 TEST_CASE("chacha20poly1305 with x25519", "[engine][proposal]") {
-  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "chacha20poly1305-prfsha256-x25519", "chacha20poly1305");
-  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1", "chacha20poly1305-prfsha256-x25519", "chacha20poly1305");
+  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "chacha20poly1305-prfsha256-x25519",
+                    "chacha20poly1305");
+  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1", "chacha20poly1305-prfsha256-x25519",
+                    "chacha20poly1305");
   Pair p(config_with(l), config_with(r));
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
@@ -144,12 +149,15 @@ TEST_CASE("identities: RFC822, FQDN and key id", "[engine][id]") {
 }
 
 TEST_CASE("responder picks the connection by IDi", "[engine][id][config]") {
-  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256", "aes256gcm16", "second-psk");
+  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256", "aes256gcm16",
+                    "second-psk");
   l.local_id = *Identity::parse("carol@ia.test");
-  auto r1 = psk_peer("alice", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256", "aes256gcm16", "first-psk");
+  auto r1 = psk_peer("alice", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256", "aes256gcm16",
+                     "first-psk");
   r1.remote_id = *Identity::parse("alice@ia.test");
   r1.remote_address.reset();
-  auto r2 = psk_peer("carol", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256", "aes256gcm16", "second-psk");
+  auto r2 = psk_peer("carol", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256", "aes256gcm16",
+                     "second-psk");
   r2.remote_id = *Identity::parse("carol@ia.test");
   r2.remote_address.reset();
   Config rc;
@@ -171,7 +179,8 @@ TEST_CASE("transport mode via USE_TRANSPORT_MODE", "[engine][child]") {
   CHECK(p.right->all<ChildSaUp>()[0].mode == ChildMode::transport);
 }
 
-TEST_CASE("force_encap: both float to 4500 and UDP-encapsulate ESP (RFC 7296 2.23)", "[engine][nat]") {
+TEST_CASE("force_encap: both float to 4500 and UDP-encapsulate ESP (RFC 7296 2.23)",
+          "[engine][nat]") {
   auto l = psk_peer("home", "10.0.0.1", "10.0.0.2");
   l.force_encap = true;
   Pair p(config_with(l), config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1")));

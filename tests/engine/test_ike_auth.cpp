@@ -5,17 +5,20 @@
 //
 //   HDR, SK {IDi, AUTH, SAi2, TSi, TSr}  -->
 //                              <--  HDR, SK {IDr, AUTH, N(TS_UNACCEPTABLE)}   (IKE SA up)
-#include <catch2/catch.hpp>
-
 #include "sim.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ike;
 using namespace ikekit::ike::test;
 
-TEST_CASE("wrong PSK: AUTHENTICATION_FAILED and a Failure on both sides", "[engine][ike_auth][psk]") {
-  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256", "aes256gcm16", "one-psk");
-  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256", "aes256gcm16", "other-psk");
+TEST_CASE("wrong PSK: AUTHENTICATION_FAILED and a Failure on both sides",
+          "[engine][ike_auth][psk]") {
+  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256", "aes256gcm16",
+                    "one-psk");
+  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256", "aes256gcm16",
+                    "other-psk");
   Pair p(config_with(l), config_with(r));
   p.initiate();
   p.net.run_for(30s);
@@ -56,7 +59,8 @@ TEST_CASE("unexpected responder identity is a Failure at the initiator", "[engin
   CHECK(p.right->engine->list_sas().empty());
 }
 
-TEST_CASE("TS narrowing: the responder answers with the intersection (RFC 7296 2.9)", "[engine][ts]") {
+TEST_CASE("TS narrowing: the responder answers with the intersection (RFC 7296 2.9)",
+          "[engine][ts]") {
   auto l = psk_peer("home", "10.0.0.1", "10.0.0.2");
   auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1");
   l.child.local_ts = {*TsSpec::parse("10.1.0.0/16")};
@@ -74,7 +78,8 @@ TEST_CASE("TS narrowing: the responder answers with the intersection (RFC 7296 2
   CHECK(rc.remote_ts == std::vector<TsSpec>{*TsSpec::parse("10.1.0.0/16")});
 }
 
-TEST_CASE("TS_UNACCEPTABLE: IKE SA up, Child SA Failure with both sets as evidence", "[engine][ts]") {
+TEST_CASE("TS_UNACCEPTABLE: IKE SA up, Child SA Failure with both sets as evidence",
+          "[engine][ts]") {
   auto l = psk_peer("home", "10.0.0.1", "10.0.0.2");
   auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1");
   l.child.local_ts = {*TsSpec::parse("10.1.0.0/24")};
@@ -83,7 +88,8 @@ TEST_CASE("TS_UNACCEPTABLE: IKE SA up, Child SA Failure with both sets as eviden
   r.child.remote_ts = {*TsSpec::parse("10.1.0.0/24")};
   Pair p(config_with(l), config_with(r));
   p.initiate();
-  REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaUp>() == 1 && p.left->count<Failure>() == 1; }));
+  REQUIRE(p.net.run_until(
+      [&] { return p.left->count<IkeSaUp>() == 1 && p.left->count<Failure>() == 1; }));
   CHECK(p.right->count<IkeSaUp>() == 1);
   CHECK(p.left->count<ChildSaUp>() == 0);
   auto lf = p.left->all<Failure>()[0];
@@ -98,8 +104,10 @@ TEST_CASE("TS_UNACCEPTABLE: IKE SA up, Child SA Failure with both sets as eviden
   CHECK(rf[0].configured == std::vector<std::string>{"remote 10.1.0.0/24", "local 10.3.0.0/24"});
 }
 
-TEST_CASE("ESP proposal mismatch: NO_PROPOSAL_CHOSEN for the Child SA, IKE SA up", "[engine][proposal][child]") {
-  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256", "aes128-sha256");
+TEST_CASE("ESP proposal mismatch: NO_PROPOSAL_CHOSEN for the Child SA, IKE SA up",
+          "[engine][proposal][child]") {
+  auto l =
+      psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256", "aes128-sha256");
   auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256", "aes256gcm16");
   Pair p(config_with(l), config_with(r));
   p.initiate();

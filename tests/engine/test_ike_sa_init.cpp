@@ -15,11 +15,11 @@
 //   NO_PROPOSAL_CHOSEN (2.7):
 //   HDR, SAi1, KEi, Ni  -->
 //                          <--  HDR, N(NO_PROPOSAL_CHOSEN)
-#include <catch2/catch.hpp>
-
 #include "sim.hpp"
 #include "wire/message.hpp"
 #include "wire/payload_notify.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ike;
@@ -36,9 +36,10 @@ std::vector<wire::NotifyType> notifies_of(const Bytes& d) {
       if (auto n = wire::parse_notify(p.body)) v.push_back(n->type);
   return v;
 }
-}  // namespace
+} // namespace
 
-TEST_CASE("IKE_SA_INIT carries NAT_D, fragmentation and signature hash notifies", "[engine][ike_sa_init]") {
+TEST_CASE("IKE_SA_INIT carries NAT_D, fragmentation and signature hash notifies",
+          "[engine][ike_sa_init]") {
   Pair p = Pair::psk();
   std::vector<Bytes> sent;
   p.net.tap = [&](Bytes& d, const Transmit&) {
@@ -58,14 +59,16 @@ TEST_CASE("IKE_SA_INIT carries NAT_D, fragmentation and signature hash notifies"
   }
 }
 
-TEST_CASE("INVALID_KE_PAYLOAD: the initiator retries with the group the responder asks for", "[engine][ike_sa_init]") {
+TEST_CASE("INVALID_KE_PAYLOAD: the initiator retries with the group the responder asks for",
+          "[engine][ike_sa_init]") {
   auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-x25519-ecp256");
   auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256");
   Pair p(config_with(l), config_with(r));
   int init_requests = 0;
   p.net.tap = [&](Bytes& d, const Transmit&) {
     auto m = wire::parse_message(d);
-    if (m && m->header.exchange_type == wire::ExchangeType::ike_sa_init && !m->header.response()) ++init_requests;
+    if (m && m->header.exchange_type == wire::ExchangeType::ike_sa_init && !m->header.response())
+      ++init_requests;
     return true;
   };
   p.initiate();
@@ -75,7 +78,8 @@ TEST_CASE("INVALID_KE_PAYLOAD: the initiator retries with the group the responde
   CHECK(p.left->count<Failure>() == 0);
 }
 
-TEST_CASE("INVALID_KE_PAYLOAD for a group we do not propose is a Failure", "[engine][ike_sa_init]") {
+TEST_CASE("INVALID_KE_PAYLOAD for a group we do not propose is a Failure",
+          "[engine][ike_sa_init]") {
   auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-x25519");
   // Responder accepts both but prefers ecp256 only if offered: offer x25519 only -> it
   // selects x25519. Make it insist on ecp256 by configuring two proposals.
@@ -91,14 +95,16 @@ TEST_CASE("INVALID_KE_PAYLOAD for a group we do not propose is a Failure", "[eng
   CHECK(lf[0].notify == wire::NotifyType::no_proposal_chosen);
 }
 
-TEST_CASE("COOKIE: a responder under load asks for a cookie, the initiator repeats with it", "[engine][ike_sa_init][cookie]") {
+TEST_CASE("COOKIE: a responder under load asks for a cookie, the initiator repeats with it",
+          "[engine][ike_sa_init][cookie]") {
   auto r = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1"));
   r.force_cookies = true;
   Pair p(config_with(psk_peer("home", "10.0.0.1", "10.0.0.2")), r);
   std::vector<std::vector<wire::NotifyType>> init_msgs;
   p.net.tap = [&](Bytes& d, const Transmit&) {
     auto m = wire::parse_message(d);
-    if (m && m->header.exchange_type == wire::ExchangeType::ike_sa_init) init_msgs.push_back(notifies_of(d));
+    if (m && m->header.exchange_type == wire::ExchangeType::ike_sa_init)
+      init_msgs.push_back(notifies_of(d));
     return true;
   };
   p.initiate();
@@ -106,7 +112,7 @@ TEST_CASE("COOKIE: a responder under load asks for a cookie, the initiator repea
   REQUIRE(init_msgs.size() == 4);
   CHECK(init_msgs[1] == std::vector<wire::NotifyType>{wire::NotifyType::cookie});
   REQUIRE_FALSE(init_msgs[2].empty());
-  CHECK(init_msgs[2][0] == wire::NotifyType::cookie);  // first payload (2.6)
+  CHECK(init_msgs[2][0] == wire::NotifyType::cookie); // first payload (2.6)
   CHECK(p.right->engine->stats().cookies_sent == 1);
 }
 
@@ -122,7 +128,8 @@ TEST_CASE("COOKIE threshold: cookies once enough SAs are half-open", "[engine][c
   // a's IKE_AUTH never arrives: its SA stays half-open on the responder.
   net.tap = [&](Bytes& d, const Transmit& t) {
     auto m = wire::parse_message(d);
-    return !(t.local.address == ip("10.0.0.1") && m && m->header.exchange_type == wire::ExchangeType::ike_auth);
+    return !(t.local.address == ip("10.0.0.1") && m &&
+             m->header.exchange_type == wire::ExchangeType::ike_auth);
   };
   REQUIRE(a.engine->initiate("home", net.now));
   net.run_for(1s);
@@ -131,7 +138,8 @@ TEST_CASE("COOKIE threshold: cookies once enough SAs are half-open", "[engine][c
   CHECK(right.engine->stats().cookies_sent >= 1);
 }
 
-TEST_CASE("NO_PROPOSAL_CHOSEN: Failure with the offered and configured proposals on both sides", "[engine][ike_sa_init][proposal]") {
+TEST_CASE("NO_PROPOSAL_CHOSEN: Failure with the offered and configured proposals on both sides",
+          "[engine][ike_sa_init][proposal]") {
   auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "aes128-sha256-modp2048");
   auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256");
   Pair p(config_with(l), config_with(r));
@@ -154,8 +162,10 @@ TEST_CASE("NO_PROPOSAL_CHOSEN: Failure with the offered and configured proposals
 }
 
 TEST_CASE("responder prefers its own proposal order (RFC 7296 2.7)", "[engine][proposal]") {
-  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "aes128-sha256-ecp256,aes256gcm16-prfsha256-ecp256");
-  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256,aes128-sha256-ecp256");
+  auto l =
+      psk_peer("home", "10.0.0.1", "10.0.0.2", "aes128-sha256-ecp256,aes256gcm16-prfsha256-ecp256");
+  auto r =
+      psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-ecp256,aes128-sha256-ecp256");
   Pair p(config_with(l), config_with(r));
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));

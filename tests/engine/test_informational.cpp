@@ -8,9 +8,9 @@
 //
 //   HDR, SK {}  -->          (DPD after dpd_delay of silence)
 //                       <--  HDR, SK {}
-#include <catch2/catch.hpp>
-
 #include "sim.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ike;
@@ -18,14 +18,15 @@ using namespace ikekit::ike::test;
 
 namespace {
 SaId sa_of(Node* n) { return n->all<IkeSaUp>().at(0).sa; }
-}
+} // namespace
 
 TEST_CASE("Delete of the IKE SA from the initiator", "[engine][informational][delete]") {
   Pair p = Pair::psk();
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
   REQUIRE(p.left->engine->terminate(sa_of(p.left), p.net.now));
-  REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaDown>() == 1 && p.right->count<IkeSaDown>() == 1; }));
+  REQUIRE(p.net.run_until(
+      [&] { return p.left->count<IkeSaDown>() == 1 && p.right->count<IkeSaDown>() == 1; }));
   CHECK(p.left->all<IkeSaDown>()[0].reason == "deleted locally");
   CHECK(p.right->all<IkeSaDown>()[0].reason == "deleted by peer");
   CHECK(p.left->count<ChildSaDown>() == 1);
@@ -39,14 +40,16 @@ TEST_CASE("Delete of the IKE SA from the responder", "[engine][informational][de
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
   REQUIRE(p.right->engine->terminate(sa_of(p.right), p.net.now));
-  REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaDown>() == 1 && p.right->count<IkeSaDown>() == 1; }));
+  REQUIRE(p.net.run_until(
+      [&] { return p.left->count<IkeSaDown>() == 1 && p.right->count<IkeSaDown>() == 1; }));
   CHECK(p.left->all<IkeSaDown>()[0].reason == "deleted by peer");
   p.net.run_for(60s);
   CHECK(p.left->count<Failure>() == 0);
   CHECK(p.right->count<Failure>() == 0);
 }
 
-TEST_CASE("Delete of a Child SA from each side; the response deletes the paired SA", "[engine][informational][delete]") {
+TEST_CASE("Delete of a Child SA from each side; the response deletes the paired SA",
+          "[engine][informational][delete]") {
   for (int side = 0; side < 2; ++side) {
     Pair p = Pair::psk();
     p.initiate();
@@ -55,7 +58,8 @@ TEST_CASE("Delete of a Child SA from each side; the response deletes the paired 
     Node* to = side == 0 ? p.right : p.left;
     uint32_t spi = from->all<ChildSaUp>()[0].spi_in;
     REQUIRE(from->engine->terminate_child(sa_of(from), spi, p.net.now));
-    REQUIRE(p.net.run_until([&] { return from->count<ChildSaDown>() == 1 && to->count<ChildSaDown>() == 1; }));
+    REQUIRE(p.net.run_until(
+        [&] { return from->count<ChildSaDown>() == 1 && to->count<ChildSaDown>() == 1; }));
     CHECK(from->all<ChildSaDown>()[0].reason == "deleted locally");
     CHECK(to->all<ChildSaDown>()[0].reason == "deleted by peer");
     CHECK(to->all<ChildSaDown>()[0].spi_out == spi);
@@ -75,7 +79,7 @@ TEST_CASE("DPD: an empty INFORMATIONAL after dpd_delay, answered by a live peer"
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
   uint64_t before = p.left->engine->stats().datagrams_sent;
   p.net.run_for(100s);
-  CHECK(p.left->engine->stats().datagrams_sent - before == 3);  // at ~30, 60, 90 s
+  CHECK(p.left->engine->stats().datagrams_sent - before == 3); // at ~30, 60, 90 s
   CHECK(p.left->count<IkeSaDown>() == 0);
   CHECK(p.left->engine->list_sas()[0].next_message_id_out == 5);
 }
@@ -114,7 +118,8 @@ TEST_CASE("DPD failure with action restart initiates again", "[engine][dpd]") {
   CHECK(p.left->count<IkeSaUp>() == 2);
 }
 
-TEST_CASE("hard lifetimes: the Child SA and then the IKE SA are deleted when they expire", "[engine][lifetime][delete]") {
+TEST_CASE("hard lifetimes: the Child SA and then the IKE SA are deleted when they expire",
+          "[engine][lifetime][delete]") {
   auto l = psk_peer("home", "10.0.0.1", "10.0.0.2");
   l.child.lifetimes = Lifetimes{0s, 50s, 0s};
   l.ike_lifetimes = Lifetimes{0s, 100s, 0s};
@@ -132,7 +137,8 @@ TEST_CASE("hard lifetimes: the Child SA and then the IKE SA are deleted when the
   CHECK(p.left->count<Failure>() == 0);
 }
 
-TEST_CASE("simultaneous Delete of the same Child SA: no Delete payloads in the responses", "[engine][informational][delete]") {
+TEST_CASE("simultaneous Delete of the same Child SA: no Delete payloads in the responses",
+          "[engine][informational][delete]") {
   Pair p = Pair::psk();
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));

@@ -1,9 +1,9 @@
 // RFC 7296 2.1: the exchanges complete over a lossy network. 30% random loss, 10%
 // duplication and reordering (extra random delay up to 50 ms on half the datagrams),
 // 100 seeds. Retransmission timeout 1 s, 10 tries.
-#include <catch2/catch.hpp>
-
 #include "sim.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ike;
@@ -22,7 +22,7 @@ Pair lossy_pair(uint64_t seed) {
   p.net.reorder = 0.5;
   return p;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("handshake under 30% loss with duplication and reordering, 100 seeds", "[engine][loss]") {
   int retransmitted = 0;
@@ -43,7 +43,8 @@ TEST_CASE("handshake under 30% loss with duplication and reordering, 100 seeds",
   CHECK(retransmitted > 50);
 }
 
-TEST_CASE("Child SA and IKE SA rekey under 30% loss with duplication and reordering, 100 seeds", "[engine][loss][rekey]") {
+TEST_CASE("Child SA and IKE SA rekey under 30% loss with duplication and reordering, 100 seeds",
+          "[engine][loss][rekey]") {
   for (uint64_t seed = 1; seed <= 100; ++seed) {
     INFO("seed " << seed);
     Pair p = lossy_pair(seed);
@@ -52,10 +53,14 @@ TEST_CASE("Child SA and IKE SA rekey under 30% loss with duplication and reorder
     SaId id = p.left->all<IkeSaUp>()[0].sa;
     uint32_t old_in = p.left->all<ChildSaUp>()[0].spi_in;
     REQUIRE(p.left->engine->rekey_child(id, old_in, p.net.now));
-    REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; }, 600s));
+    REQUIRE(p.net.run_until(
+        [&] { return p.left->count<ChildSaDown>() == 1 && p.right->count<ChildSaDown>() == 1; },
+        600s));
     REQUIRE(p.left->engine->rekey_ike(id, p.net.now));
-    REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaRekeyed>() == 1 && p.right->count<IkeSaRekeyed>() == 1; }, 600s));
-    p.net.run_for(120s);  // the old IKE SA's Delete completes (or it expires)
+    REQUIRE(p.net.run_until(
+        [&] { return p.left->count<IkeSaRekeyed>() == 1 && p.right->count<IkeSaRekeyed>() == 1; },
+        600s));
+    p.net.run_for(120s); // the old IKE SA's Delete completes (or it expires)
     auto ls = p.left->engine->list_sas(), rs = p.right->engine->list_sas();
     REQUIRE(ls.size() == 1);
     REQUIRE(rs.size() == 1);

@@ -5,16 +5,17 @@
 //   ... timeout ...
 //   HDR, SAi1, KEi, Ni  -->  (retransmission, same bytes)
 //   ...                      after `tries` retransmissions: Failure(step retransmit)
-#include <catch2/catch.hpp>
-
 #include "sim.hpp"
 #include "wire/message.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ike;
 using namespace ikekit::ike::test;
 
-TEST_CASE("silent peer: exponential back-off, then give up with the retransmission count", "[engine][retransmit]") {
+TEST_CASE("silent peer: exponential back-off, then give up with the retransmission count",
+          "[engine][retransmit]") {
   auto l = config_with(psk_peer("home", "10.0.0.1", "10.0.0.2"));
   l.retransmit_timeout = 1s;
   l.retransmit_factor = 2.0;
@@ -32,10 +33,11 @@ TEST_CASE("silent peer: exponential back-off, then give up with the retransmissi
   p.initiate();
   p.net.run_for(60s);
   REQUIRE(sent.size() == 4);
-  for (auto& s : sent) CHECK(s == sent[0]);  // retransmissions are the same bytes
+  for (auto& s : sent)
+    CHECK(s == sent[0]); // retransmissions are the same bytes
   CHECK(sent_at[1] - start == 1s);
-  CHECK(sent_at[2] - start == 3s);   // + 2s
-  CHECK(sent_at[3] - start == 7s);   // + 4s
+  CHECK(sent_at[2] - start == 3s); // + 2s
+  CHECK(sent_at[3] - start == 7s); // + 4s
   auto f = p.left->all<Failure>();
   REQUIRE(f.size() == 1);
   CHECK(f[0].exchange == "ike_sa_init");
@@ -45,7 +47,8 @@ TEST_CASE("silent peer: exponential back-off, then give up with the retransmissi
   CHECK(p.left->engine->list_sas().empty());
 }
 
-TEST_CASE("a retransmitted request is answered from the cache; stale ones are dropped", "[engine][retransmit]") {
+TEST_CASE("a retransmitted request is answered from the cache; stale ones are dropped",
+          "[engine][retransmit]") {
   Pair p = Pair::psk();
   // Duplicate every datagram: the responder sees each request twice.
   p.net.duplicate = 1.0;
@@ -59,12 +62,14 @@ TEST_CASE("a retransmitted request is answered from the cache; stale ones are dr
   CHECK(p.left->engine->stats().dropped_for(DropReason::duplicate) >= 2);
 }
 
-TEST_CASE("IKE_AUTH response lost: the initiator retransmits, the responder answers from its cache", "[engine][retransmit]") {
+TEST_CASE("IKE_AUTH response lost: the initiator retransmits, the responder answers from its cache",
+          "[engine][retransmit]") {
   Pair p = Pair::psk();
   bool dropped = false;
   p.net.tap = [&](Bytes& d, const Transmit&) {
     auto m = wire::parse_message(d);
-    if (!dropped && m && m->header.exchange_type == wire::ExchangeType::ike_auth && m->header.response()) {
+    if (!dropped && m && m->header.exchange_type == wire::ExchangeType::ike_auth &&
+        m->header.response()) {
       dropped = true;
       return false;
     }
@@ -77,7 +82,8 @@ TEST_CASE("IKE_AUTH response lost: the initiator retransmits, the responder answ
   CHECK(p.right->count<IkeSaUp>() == 1);
 }
 
-TEST_CASE("garbage and tampered messages are dropped and counted, never fatal", "[engine][robustness]") {
+TEST_CASE("garbage and tampered messages are dropped and counted, never fatal",
+          "[engine][robustness]") {
   Pair p = Pair::psk();
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));

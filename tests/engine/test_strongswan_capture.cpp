@@ -9,13 +9,12 @@
 //
 // strongSwan's userspace ESP makes it claim a NAT, so its IKE_AUTH comes on 4500; that
 // one carries strongSwan's own responder SPI, which is not ours: dropped as unknown.
-#include <catch2/catch.hpp>
-
-#include <fstream>
-#include <iterator>
-
 #include "sim.hpp"
 #include "wire/message.hpp"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
 
 using namespace ikekit;
 using namespace ikekit::ike;
@@ -57,9 +56,10 @@ std::vector<CapturedUdp> read_udp(const std::string& path) {
   return out;
 }
 
-}  // namespace
+} // namespace
 
-TEST_CASE("strongSwan's IKE_SA_INIT request is answered with its proposal", "[engine][interop][ike_sa_init]") {
+TEST_CASE("strongSwan's IKE_SA_INIT request is answered with its proposal",
+          "[engine][interop][ike_sa_init]") {
   auto udp = read_udp(std::string(IKEKIT_TEST_DATA) + "/psk-aes256gcm16-ecp256/capture.pcap");
   REQUIRE_FALSE(udp.empty());
   const CapturedUdp& req = udp[0];
@@ -108,7 +108,7 @@ TEST_CASE("strongSwan's IKE_SA_INIT request is answered with its proposal", "[en
     }
   REQUIRE(auth);
   REQUIRE(auth->payload.size() > 4);
-  ByteView ike(auth->payload.data() + 4, auth->payload.size() - 4);  // non-ESP marker stripped
+  ByteView ike(auth->payload.data() + 4, auth->payload.size() - 4); // non-ESP marker stripped
   e.receive(Datagram{auth->dst, auth->src, true, ike}, now);
-  CHECK(e.stats().dropped_for(DropReason::unknown_sa) == 1);  // strongSwan's SPIr is not ours
+  CHECK(e.stats().dropped_for(DropReason::unknown_sa) == 1); // strongSwan's SPIr is not ours
 }

@@ -2,10 +2,6 @@
 // ChildSaSpec checks, selector matching, the XFRM states/policies a spec becomes,
 // the headroom/tailroom the TUN path leaves (RFC 4303 2: header + IV before the
 // payload, padding + trailer + ICV after), and flag errors that name the flag.
-#include <catch2/catch.hpp>
-
-#include <vector>
-
 #include "esp/sa.hpp"
 #include "io/dataplane/child_sa.hpp"
 #include "io/dataplane/stats.hpp"
@@ -13,6 +9,9 @@
 #include "io/dataplane/xfrm_dataplane.hpp"
 #include "key_material.hpp"
 #include "options.hpp"
+
+#include <catch2/catch.hpp>
+#include <vector>
 
 using namespace ikekit;
 using namespace ikekit::io;
@@ -43,7 +42,7 @@ ChildSaSpec spec(const char* cipher, const char* integ = nullptr) {
 
 Prefix pfx(const char* t) { return *Prefix::parse(t); }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("validate_child_sa accepts the suites esp-tunnel offers") {
   for (const char* c : {"aes128gcm16", "aes256gcm16", "chacha20poly1305"})
@@ -54,18 +53,18 @@ TEST_CASE("validate_child_sa accepts the suites esp-tunnel offers") {
 
 TEST_CASE("validate_child_sa names the field that is wrong") {
   auto s = spec("aes256gcm16");
-  s.out.encr_key = SecretBytes(32);  // RFC 4106 8.1: the salt is missing
+  s.out.encr_key = SecretBytes(32); // RFC 4106 8.1: the salt is missing
   auto r = validate_child_sa(s);
   REQUIRE_FALSE(r);
   CHECK(r.error().field == "out.encr_key");
   CHECK(r.error().message.find("36") != std::string::npos);
 
-  s = spec("aes128");  // CBC without integrity
+  s = spec("aes128"); // CBC without integrity
   CHECK(validate_child_sa(s).error().field == "in.integ");
-  s = spec("aes256gcm16", "sha256");  // AEAD with integrity
+  s = spec("aes256gcm16", "sha256"); // AEAD with integrity
   CHECK(validate_child_sa(s).error().field == "in.integ");
   s = spec("aes256gcm16");
-  s.in.spi = 255;  // RFC 4303 2.1: reserved
+  s.in.spi = 255; // RFC 4303 2.1: reserved
   CHECK(validate_child_sa(s).error().field == "in.spi");
   s = spec("aes256gcm16");
   s.remote = *IpAddress::parse("2001:db8::1");
@@ -88,10 +87,13 @@ TEST_CASE("the TUN path's headroom and tailroom fit every suite at the largest M
   // bytes must seal in place, and the result must open again.
   const size_t mtu = 9000;
   std::vector<uint8_t> buf(kTxHeadroom + mtu + kTxTailroom);
-  struct Suite { const char* c; const char* i; };
-  for (Suite su : {Suite{"aes128gcm16", nullptr}, Suite{"aes256gcm16", nullptr},
-                   Suite{"chacha20poly1305", nullptr}, Suite{"aes128", "sha256"},
-                   Suite{"aes256", "sha512"}}) {
+  struct Suite {
+    const char* c;
+    const char* i;
+  };
+  for (Suite su :
+       {Suite{"aes128gcm16", nullptr}, Suite{"aes256gcm16", nullptr},
+        Suite{"chacha20poly1305", nullptr}, Suite{"aes128", "sha256"}, Suite{"aes256", "sha512"}}) {
     INFO(su.c);
     auto s = spec(su.c, su.i);
     SeededRng rng(1);
@@ -104,7 +106,7 @@ TEST_CASE("the TUN path's headroom and tailroom fit every suite at the largest M
       buf[kTxHeadroom] = 0x45;
       auto sealed = out->seal_in_place(buf, kTxHeadroom, len, esp::kNextHeaderIpv4);
       REQUIRE(sealed);
-      CHECK(sealed.packet.size() <= len + kMaxOuterOverhead - 40 - 8);  // fits the MTU budget
+      CHECK(sealed.packet.size() <= len + kMaxOuterOverhead - 40 - 8); // fits the MTU budget
       auto in = esp::EspSaIn::create(sa_params(s.out, 64));
       REQUIRE(in);
       auto opened = in->open_in_place(sealed.packet);
@@ -132,7 +134,7 @@ TEST_CASE("XfrmDataplane::plan: inbound and outbound states, out/in/fwd policies
   CHECK(p.sa_out.aead->icv_bits == 128);
   REQUIRE(p.sa_out.encap);
   CHECK(p.sa_out.encap->sport == 4500);
-  CHECK(p.policies.size() == 6);  // 2 selector pairs x (out, in, fwd)
+  CHECK(p.policies.size() == 6); // 2 selector pairs x (out, in, fwd)
   CHECK(p.policies[0].dir == XfrmDir::out);
   CHECK(p.policies[0].sel.src == pfx("10.32.1.0/24"));
   CHECK(p.policies[1].dir == XfrmDir::in);
@@ -146,8 +148,8 @@ TEST_CASE("XfrmDataplane::plan: inbound and outbound states, out/in/fwd policies
   CHECK_FALSE(q.sa_out.encap);
   REQUIRE(q.sa_out.crypt);
   REQUIRE(q.sa_out.auth);
-  CHECK(q.sa_out.auth->icv_bits == 128);  // HMAC-SHA-256-128 (RFC 4868)
-  CHECK(q.policies.size() == 2);          // transport: out + in, host to host
+  CHECK(q.sa_out.auth->icv_bits == 128); // HMAC-SHA-256-128 (RFC 4868)
+  CHECK(q.policies.size() == 2);         // transport: out + in, host to host
   CHECK(q.policies[0].sel.dst == Prefix::host(t.remote));
 }
 
@@ -221,7 +223,7 @@ TEST_CASE("esp-tunnel --mark and --if-id: parsed for the XFRM backend, errors na
   CHECK(ok->mark->mask == 0xff);
   CHECK(ok->if_id == 7u);
 
-  f.mark = "42";  // no mask: all 32 bits, as ip-xfrm(8)
+  f.mark = "42"; // no mask: all 32 bits, as ip-xfrm(8)
   f.if_id = "0x10";
   ok = esp_tunnel::make_options(f);
   REQUIRE(ok);

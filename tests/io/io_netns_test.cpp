@@ -9,23 +9,22 @@
 //   io_netns_test tun-rekey   a TUN data plane SA past its soft sequence limit asks
 //                       for a rekey once (rekey_fd readable, take_rekey_requests)
 // Exit 0 pass, 1 fail, 77 skip (with "SKIP: <reason>").
-#include <linux/udp.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <array>
-#include <cstdio>
-#include <cstring>
-#include <string>
-
 #include "io/dataplane/tun_dataplane.hpp"
 #include "io/dataplane/xfrm_dataplane.hpp"
 #include "io/netlink_route.hpp"
 #include "io/tun_device.hpp"
 #include "io/udp_socket.hpp"
 #include "io/xfrm.hpp"
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <linux/udp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace ikekit;
 using namespace ikekit::io;
@@ -45,7 +44,8 @@ std::string run(const std::string& cmd) {
   if (!p) return out;
   char buf[4096];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
+    out.append(buf, n);
   ::pclose(p);
   return out;
 }
@@ -59,8 +59,10 @@ Prefix pfx(const char* s) { return *Prefix::parse(s); }
 
 uint16_t ip_checksum(const uint8_t* p, size_t n) {
   uint32_t sum = 0;
-  for (size_t i = 0; i + 1 < n; i += 2) sum += load_be16(p + i);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  for (size_t i = 0; i + 1 < n; i += 2)
+    sum += load_be16(p + i);
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
   return uint16_t(~sum);
 }
 
@@ -85,8 +87,8 @@ int test_tun() {
   cfg.addresses = {pfx("10.77.0.1/24"), pfx("fd00:77::1/64")};
   cfg.routes = {pfx("10.78.0.0/16"), pfx("fd00:78::/64")};
   auto configured = tun->configure(cfg);
-  check(bool(configured), configured ? "configured mtu, addresses, up, routes"
-                                     : configured.error().message);
+  check(bool(configured),
+        configured ? "configured mtu, addresses, up, routes" : configured.error().message);
   std::string addr = run("ip -j addr show dev iktun0");
   check(contains(addr, "\"mtu\":1400"), "ip -j addr: mtu 1400");
   check(contains(addr, "\"local\":\"10.77.0.1\",\"prefixlen\":24"), "ip -j addr: 10.77.0.1/24");
@@ -108,7 +110,7 @@ int test_tun() {
   check(sent && *sent, "sent a datagram to 10.78.0.5:9");
   std::array<uint8_t, 2048> buf{};
   size_t n = 0;
-  for (int i = 0; i < 20 && n == 0; ++i) {  // skip IPv6 router solicitations etc.
+  for (int i = 0; i < 20 && n == 0; ++i) { // skip IPv6 router solicitations etc.
     if (!wait_readable(tun->fd(), 200)) continue;
     auto r = tun->read(buf);
     if (r && *r >= 20 && (buf[0] >> 4) == 4 && buf[9] == 17) n = *r;
@@ -132,7 +134,7 @@ int test_tun() {
   store_be16(&pkt[10], ip_checksum(pkt.data(), 20));
   store_be16(&pkt[20], 9);
   store_be16(&pkt[22], sock->local().port);
-  store_be16(&pkt[24], uint16_t(8 + sizeof hello));  // UDP checksum 0: none (RFC 768)
+  store_be16(&pkt[24], uint16_t(8 + sizeof hello)); // UDP checksum 0: none (RFC 768)
   std::memcpy(&pkt[28], hello, sizeof hello);
   auto wrote = tun->write(pkt);
   check(wrote && *wrote, "wrote an IPv4/UDP packet into the TUN fd");
@@ -147,14 +149,15 @@ int test_tun() {
         "the socket received it from 10.78.0.5:9");
 
   std::string name = tun->name();
-  { TunDevice closing = std::move(*tun); }  // moving keeps the device, destroying closes it
+  { TunDevice closing = std::move(*tun); } // moving keeps the device, destroying closes it
   check(!contains(run("ip link show " + name + " 2>&1"), "state"), "device gone after close");
   return failures ? 1 : 0;
 }
 
 // Whether the running kernel has ESP and GCM, from its config: 1 yes, 0 no, -1 unknown.
 int kernel_has_esp_gcm() {
-  std::string cfg = run("cat /boot/config-$(uname -r) 2>/dev/null || zcat /proc/config.gz 2>/dev/null");
+  std::string cfg =
+      run("cat /boot/config-$(uname -r) 2>/dev/null || zcat /proc/config.gz 2>/dev/null");
   if (cfg.empty()) return -1;
   bool esp = contains(cfg, "CONFIG_INET_ESP=y") || contains(cfg, "CONFIG_INET_ESP=m");
   bool gcm = contains(cfg, "CONFIG_CRYPTO_GCM=y") || contains(cfg, "CONFIG_CRYPTO_GCM=m");
@@ -276,16 +279,19 @@ int test_xfrm_encap() {
     return 77;
   }
   check(!own && contains(own.error().message, "in use"),
-        own ? "a second socket on 4500 was bound?" : "a second socket on 4500: " + own.error().message);
+        own ? "a second socket on 4500 was bound?"
+            : "a second socket on 4500: " + own.error().message);
   auto shared = XfrmDataplane::open({.local = ip("127.0.0.1"),
                                      .udp_encap = true,
                                      .port = kNatTPort,
                                      .own_encap_socket = false,
                                      .shared_encap_fd = natt->fd()});
-  check(bool(shared), shared ? "XfrmDataplane::open on the caller's NAT-T socket" : shared.error().message);
+  check(bool(shared),
+        shared ? "XfrmDataplane::open on the caller's NAT-T socket" : shared.error().message);
   int type = 0;
   socklen_t tlen = sizeof type;
-  check(::getsockopt(natt->fd(), IPPROTO_UDP, UDP_ENCAP, &type, &tlen) == 0 && type == UDP_ENCAP_ESPINUDP,
+  check(::getsockopt(natt->fd(), IPPROTO_UDP, UDP_ENCAP, &type, &tlen) == 0 &&
+            type == UDP_ENCAP_ESPINUDP,
         "the NAT-T socket is UDP_ENCAP_ESPINUDP");
 
   // RFC 3948 2.2: IKE behind the non-ESP marker reaches user space; ESP (a non-zero
@@ -293,15 +299,16 @@ int test_xfrm_encap() {
   int peer = plain_udp("127.0.0.1", 0);
   check(peer >= 0, "peer socket");
   const uint8_t ike1[] = {0, 0, 0, 0, 'i', 'k', 'e', '1', 0, 0, 0, 0, 0, 0, 0, 0};
-  const uint8_t esp[] = {0xc0, 0xff, 0xee, 0x01, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8,
-                         9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24};
+  const uint8_t esp[] = {0xc0, 0xff, 0xee, 0x01, 0,  0,  0,  1,  1,  2,  3,  4,  5,  6,  7,  8,
+                         9,    10,   11,   12,   13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24};
   const uint8_t ike2[] = {0, 0, 0, 0, 'i', 'k', 'e', '2', 0, 0, 0, 0, 0, 0, 0, 0};
   check(send_to(peer, ike1, "127.0.0.1", kNatTPort) && send_to(peer, esp, "127.0.0.1", kNatTPort) &&
             send_to(peer, ike2, "127.0.0.1", kNatTPort),
         "sent IKE, ESP, IKE to 4500");
   std::array<uint8_t, 4 * 2048> storage{};
   std::array<RecvSlot, 4> slots;
-  for (size_t i = 0; i < slots.size(); ++i) slots[i].buffer = MutBytes(storage.data() + i * 2048, 2048);
+  for (size_t i = 0; i < slots.size(); ++i)
+    slots[i].buffer = MutBytes(storage.data() + i * 2048, 2048);
   size_t got = 0, ike = 0, esp_seen = 0;
   for (int i = 0; i < 10 && got < 3; ++i) {
     if (!wait_readable(natt->fd(), 100)) continue;
@@ -320,10 +327,13 @@ int test_xfrm_encap() {
   // policy for 10.83.0.1 -> 10.83.0.2 udp with no state blackholes what it catches;
   // a bypassing socket's datagram still leaves through the veth (a static neighbour,
   // no IPv6, so nothing else is sent). Loopback routes never see XFRM (disable_xfrm).
-  run("ip link add ikv0 type veth peer name ikv1 && sysctl -qw net.ipv6.conf.ikv0.disable_ipv6=1 && "
+  run("ip link add ikv0 type veth peer name ikv1 && sysctl -qw net.ipv6.conf.ikv0.disable_ipv6=1 "
+      "&& "
       "ip addr add 10.83.0.1/24 dev ikv0 && ip link set ikv1 up && ip link set ikv0 up && "
       "ip neigh add 10.83.0.2 lladdr 02:00:00:00:00:02 dev ikv0");
-  auto tx_packets = [] { return std::stoul("0" + run("cat /sys/class/net/ikv0/statistics/tx_packets")); };
+  auto tx_packets = [] {
+    return std::stoul("0" + run("cat /sys/class/net/ikv0/statistics/tx_packets"));
+  };
   int plain = plain_udp("10.83.0.1", 0), bypass = plain_udp("10.83.0.1", 0);
   auto bp = dataplane::bypass_socket_policy(bypass, false);
   check(bool(bp), bp ? "bypass policy on a socket" : bp.error().message);
@@ -386,10 +396,11 @@ int test_tun_rekey() {
   spec.remote_ts = {pfx("10.82.0.0/24")};
   spec.soft_limit_seq = 3;
   auto inst = (*dp)->install_child_sa(spec);
-  check(bool(inst), inst ? "installed the pair, soft limit at sequence number 3" : inst.error().message);
+  check(bool(inst),
+        inst ? "installed the pair, soft limit at sequence number 3" : inst.error().message);
   auto st = (*dp)->start();
   check(bool(st), "started");
-  int esp_peer = plain_udp("127.0.0.1", 4601);  // where the sealed packets go
+  int esp_peer = plain_udp("127.0.0.1", 4601); // where the sealed packets go
   int inner = plain_udp("10.81.0.1", 0);
   check(esp_peer >= 0 && inner >= 0, "sockets");
   uint32_t next = 1;
@@ -397,7 +408,8 @@ int test_tun_rekey() {
   // checking SPI and sequence numbers.
   auto pass = [&](int n) {
     const uint8_t payload[] = {'p', 'i', 'n', 'g'};
-    for (int i = 0; i < n; ++i) send_to(inner, payload, "10.82.0.5", 9);
+    for (int i = 0; i < n; ++i)
+      send_to(inner, payload, "10.82.0.5", 9);
     int seen = 0;
     uint8_t buf[256];
     while (seen < n && wait_readable(esp_peer, 2000)) {
@@ -414,7 +426,8 @@ int test_tun_rekey() {
   check(pass(1), "sequence number 3 sealed and sent");
   check(wait_readable((*dp)->rekey_fd(), 2000), "at the soft limit: rekey_fd readable");
   auto req = (*dp)->take_rekey_requests();
-  check(req == std::vector<uint32_t>{0xc2000001}, "one request, for the pair's inbound SPI c2000001");
+  check(req == std::vector<uint32_t>{0xc2000001},
+        "one request, for the pair's inbound SPI c2000001");
   check(!wait_readable((*dp)->rekey_fd(), 0), "taking the requests reset rekey_fd");
   check(pass(5), "sequence numbers 4..8 still sealed and sent (no wrap, no stop)");
   check(next == 9, "ESP carried sequence numbers 1..8 in order (" + std::to_string(next - 1) + ")");
@@ -426,7 +439,7 @@ int test_tun_rekey() {
   return failures ? 1 : 0;
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) {

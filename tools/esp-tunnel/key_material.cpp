@@ -36,7 +36,8 @@ Result<SecretBytes> parse_key(const std::string& text, const std::string& flag, 
   SecretBytes key{ByteView(*b)};
   secure_zero(b->data(), b->size());
   if (key.size() != want)
-    return usage(flag, "\"" + text + "\": " + std::to_string(key.size()) + " bytes, but " + expectation);
+    return usage(flag,
+                 "\"" + text + "\": " + std::to_string(key.size()) + " bytes, but " + expectation);
   return key;
 }
 
@@ -44,7 +45,7 @@ std::string cipher_choices() {
   return "aes128gcm16, aes256gcm16, chacha20poly1305, aes128, aes256 (with --integ), ...";
 }
 
-}  // namespace
+} // namespace
 
 Result<uint32_t> parse_spi(const std::string& text, const std::string& flag) {
   std::string_view t = text;
@@ -55,8 +56,10 @@ Result<uint32_t> parse_spi(const std::string& text, const std::string& flag) {
   if (t.empty() || t.size() > 8) return bad();
   uint32_t v = 0;
   for (char c : t) {
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
     if (d < 0) return bad();
     v = v << 4 | uint32_t(d);
   }
@@ -66,7 +69,8 @@ Result<uint32_t> parse_spi(const std::string& text, const std::string& flag) {
 }
 
 Result<void> keys_from_flags(const KeyFlags& f, ChildSaSpec& sa) {
-  if (f.cipher.empty()) return usage("--cipher", "is required (or --keys FILE): " + cipher_choices());
+  if (f.cipher.empty())
+    return usage("--cipher", "is required (or --keys FILE): " + cipher_choices());
   const crypto::TransformInfo* encr = crypto::find_keyword(crypto::TransformKind::encr, f.cipher);
   if (!encr || (!encr->aead && encr->block_size == 0))
     return usage("--cipher", "\"" + f.cipher + "\": unknown cipher; expected " + cipher_choices());
@@ -79,7 +83,8 @@ Result<void> keys_from_flags(const KeyFlags& f, ChildSaSpec& sa) {
       return usage("--integ", "is required with " + f.cipher + ": sha256, sha384 or sha512");
     integ = crypto::find_keyword(crypto::TransformKind::integ, f.integ);
     if (!integ)
-      return usage("--integ", "\"" + f.integ + "\": unknown; expected sha256, sha384, sha512 or sha1");
+      return usage("--integ",
+                   "\"" + f.integ + "\": unknown; expected sha256, sha384, sha512 or sha1");
   }
   size_t want = size_t(encr->key_len) + encr->salt_len;
   auto kin = parse_key(f.key_in, "--key-in", want, expected_len(*encr));
@@ -109,7 +114,8 @@ Result<void> keys_from_flags(const KeyFlags& f, ChildSaSpec& sa) {
 Result<void> keys_from_file(const std::string& path, const KeyFlags& f, ChildSaSpec& sa) {
   for (const auto* flag : {&f.key_in, &f.key_out, &f.integ_key_in, &f.integ_key_out})
     if (!flag->empty())
-      return usage("--keys", "takes the keys from " + path + ": leave out --key-in/--key-out/--integ-key-*");
+      return usage("--keys",
+                   "takes the keys from " + path + ": leave out --key-in/--key-out/--integ-key-*");
   decode::KeyStore store;
   auto fmt = decode::load_key_file(path, store);
   if (!fmt) return usage("--keys", fmt.error().field + ": " + fmt.error().message);
@@ -138,7 +144,8 @@ Result<void> keys_from_file(const std::string& path, const KeyFlags& f, ChildSaS
       return usage("--keys", path + ": child_sa " + to_hex_u32(d.keys.spi) + ": no cipher named");
     if (!f.cipher.empty() && f.cipher != k->encr->keyword)
       return usage("--cipher", "\"" + f.cipher + "\": " + path + " says " +
-                                   std::string(k->encr->keyword) + " for spi " + to_hex_u32(d.keys.spi));
+                                   std::string(k->encr->keyword) + " for spi " +
+                                   to_hex_u32(d.keys.spi));
     if (!f.integ.empty() && (!k->integ || f.integ != k->integ->keyword))
       return usage("--integ", "\"" + f.integ + "\": " + path + " says " +
                                   (k->integ ? std::string(k->integ->keyword) : "none (AEAD)"));
@@ -150,4 +157,4 @@ Result<void> keys_from_file(const std::string& path, const KeyFlags& f, ChildSaS
   return {};
 }
 
-}  // namespace esp_tunnel
+} // namespace esp_tunnel

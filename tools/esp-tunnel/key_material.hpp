@@ -3,11 +3,11 @@
 // ikekit-json(7) "key log"), chosen by --spi-in / --spi-out.
 #pragma once
 
-#include <string>
-
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "io/dataplane/child_sa.hpp"
+
+#include <string>
 
 namespace esp_tunnel {
 
@@ -27,4 +27,4 @@ ikekit::Result<void> keys_from_flags(const KeyFlags& f, ikekit::io::dataplane::C
 ikekit::Result<void> keys_from_file(const std::string& path, const KeyFlags& f,
                                     ikekit::io::dataplane::ChildSaSpec& sa);
 
-}  // namespace esp_tunnel
+} // namespace esp_tunnel

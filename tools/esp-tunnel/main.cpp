@@ -1,12 +1,12 @@
 // esp-tunnel: run an ESP tunnel from given keys, over a TUN device (user space,
 // RFC 4303 / RFC 3948) or the kernel's XFRM (esp-tunnel(8)).
-#include <iostream>
-
 #include "cli/app.hpp"
 #include "cli/report.hpp"
-#include "json/output.hpp"
 #include "options.hpp"
 #include "run.hpp"
+
+#include "json/output.hpp"
+#include <iostream>
 
 using namespace ikekit;
 

@@ -1,8 +1,8 @@
 #include "options.hpp"
 
-#include <charconv>
-
 #include "key_material.hpp"
+
+#include <charconv>
 
 using namespace ikekit;
 using ikekit::io::Prefix;
@@ -39,13 +39,15 @@ Prefix network_of(const Prefix& p) {
   Bytes b(p.addr.bytes().begin(), p.addr.bytes().end());
   for (size_t i = 0; i < b.size(); ++i) {
     size_t bit = i * 8;
-    if (bit >= p.len) b[i] = 0;
-    else if (p.len - bit < 8) b[i] &= uint8_t(0xff << (8 - (p.len - bit)));
+    if (bit >= p.len)
+      b[i] = 0;
+    else if (p.len - bit < 8)
+      b[i] &= uint8_t(0xff << (8 - (p.len - bit)));
   }
   return Prefix{p.addr.is_v4() ? IpAddress::v4(b) : IpAddress::v6(b), p.len};
 }
 
-}  // namespace
+} // namespace
 
 std::string_view backend_name(Backend b) { return b == Backend::tun ? "tun" : "xfrm"; }
 
@@ -66,7 +68,8 @@ Result<uint32_t> parse_u32(const std::string& text, const std::string& flag) {
 Result<io::XfrmMark> parse_mark(const std::string& text, const std::string& flag) {
   auto slash = text.find('/');
   auto bad = [&] {
-    return usage(flag, "\"" + text + "\": expected VALUE[/MASK], 32-bit numbers like 42 or 0x2a/0xff");
+    return usage(flag,
+                 "\"" + text + "\": expected VALUE[/MASK], 32-bit numbers like 42 or 0x2a/0xff");
   };
   auto value = parse_u32(text.substr(0, slash), flag);
   if (!value) return bad();
@@ -92,10 +95,12 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--integ", f.integ, "Integrity algorithm for CBC: sha256, sha384, sha512");
   app.add_option("--integ-key-in", f.integ_key_in, "Inbound integrity key, hex");
   app.add_option("--integ-key-out", f.integ_key_out, "Outbound integrity key, hex");
-  app.add_option("--keys", f.keys, "ikekit key log (ike-up --keylog): take the keys of --spi-in/--spi-out from it");
+  app.add_option("--keys", f.keys,
+                 "ikekit key log (ike-up --keylog): take the keys of --spi-in/--spi-out from it");
   app.add_flag("--udp-encap,!--no-udp-encap", f.udp_encap,
                "ESP in UDP port 4500 (RFC 3948, default) or raw ESP, IP protocol 50");
-  app.add_option("--port", f.port, "UDP port for encapsulated ESP (default 4500)")->check(CLI::Range(1, 65535));
+  app.add_option("--port", f.port, "UDP port for encapsulated ESP (default 4500)")
+      ->check(CLI::Range(1, 65535));
   app.add_option("--mode", f.mode, "tunnel (default) or transport");
   app.add_option("--tun-name", f.tun_name, "TUN device name (default: the kernel picks tunN)");
   app.add_option("--tun-addr", f.tun_addr, "Address of the TUN device, CIDR; repeatable");
@@ -104,23 +109,28 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--replay-window", f.replay_window, "Anti-replay window in packets (default 1024)")
       ->check(CLI::Range(0, 65536));
   app.add_option("--stats-interval", f.stats_interval, "Print a stats line this often (e.g. 10s)");
-  app.add_option("--mark", f.mark, "XFRM mark VALUE[/MASK] on the states and policies (xfrm backend)");
+  app.add_option("--mark", f.mark,
+                 "XFRM mark VALUE[/MASK] on the states and policies (xfrm backend)");
   app.add_option("--if-id", f.if_id, "XFRM interface id on the states and policies (xfrm backend)");
 }
 
 Result<Options> make_options(const Flags& f) {
   Options o;
   o.common = f.common;
-  if (f.backend == "tun") o.backend = Backend::tun;
-  else if (f.backend == "xfrm") o.backend = Backend::xfrm;
-  else return usage("--backend", "\"" + f.backend + "\": expected tun or xfrm");
+  if (f.backend == "tun")
+    o.backend = Backend::tun;
+  else if (f.backend == "xfrm")
+    o.backend = Backend::xfrm;
+  else
+    return usage("--backend", "\"" + f.backend + "\": expected tun or xfrm");
 
   auto local = parse_addr(f.local, "--local");
   if (!local) return local.error();
   auto remote = parse_addr(f.remote, "--remote");
   if (!remote) return remote.error();
   if (local->family() != remote->family())
-    return usage("--remote", "\"" + f.remote + "\": not the same address family as --local " + f.local);
+    return usage("--remote",
+                 "\"" + f.remote + "\": not the same address family as --local " + f.local);
   o.sa.local = *local;
   o.sa.remote = *remote;
 
@@ -133,9 +143,12 @@ Result<Options> make_options(const Flags& f) {
   o.sa.in.spi = *spi_in;
   o.sa.out.spi = *spi_out;
 
-  if (f.mode == "tunnel") o.sa.mode = EspMode::tunnel;
-  else if (f.mode == "transport") o.sa.mode = EspMode::transport;
-  else return usage("--mode", "\"" + f.mode + "\": expected tunnel or transport");
+  if (f.mode == "tunnel")
+    o.sa.mode = EspMode::tunnel;
+  else if (f.mode == "transport")
+    o.sa.mode = EspMode::transport;
+  else
+    return usage("--mode", "\"" + f.mode + "\": expected tunnel or transport");
 
   o.sa.udp_encap = f.udp_encap;
   o.sa.local_port = o.sa.remote_port = uint16_t(f.port);
@@ -164,21 +177,24 @@ Result<Options> make_options(const Flags& f) {
     auto id = parse_u32(f.if_id, "--if-id");
     if (!id) return id.error();
     // The kernel reads if_id 0 as "no interface".
-    if (*id == 0) return usage("--if-id", "\"" + f.if_id + "\": expected 1..4294967295 (0 means none)");
+    if (*id == 0)
+      return usage("--if-id", "\"" + f.if_id + "\": expected 1..4294967295 (0 means none)");
     o.if_id = *id;
   }
 
   // Traffic selectors (RFC 4301 4.4.1): ours are the TUN networks, the peer's the
   // routes. Transport mode protects the two hosts themselves.
   if (o.sa.mode == EspMode::tunnel) {
-    for (const Prefix& p : o.tun_addr) o.sa.local_ts.push_back(network_of(p));
+    for (const Prefix& p : o.tun_addr)
+      o.sa.local_ts.push_back(network_of(p));
     o.sa.remote_ts = o.routes;
   }
 
   if (!f.stats_interval.empty()) {
     auto d = cli::parse_duration(f.stats_interval, "--stats-interval");
     if (!d) return d.error();
-    if (d->count() <= 0) return usage("--stats-interval", "\"" + f.stats_interval + "\": must be positive");
+    if (d->count() <= 0)
+      return usage("--stats-interval", "\"" + f.stats_interval + "\": must be positive");
     o.stats_interval = *d;
   }
 
@@ -192,11 +208,13 @@ Result<Options> make_options(const Flags& f) {
   if (auto v = io::dataplane::validate_child_sa(o.sa); !v) {
     Error e = v.error();
     e.code = Errc::usage;
-    if (e.field.rfind("in.", 0) == 0) e.field = f.keys.empty() ? "--key-in" : "--keys";
-    else if (e.field.rfind("out.", 0) == 0) e.field = f.keys.empty() ? "--key-out" : "--keys";
+    if (e.field.rfind("in.", 0) == 0)
+      e.field = f.keys.empty() ? "--key-in" : "--keys";
+    else if (e.field.rfind("out.", 0) == 0)
+      e.field = f.keys.empty() ? "--key-out" : "--keys";
     return e;
   }
   return o;
 }
 
-}  // namespace esp_tunnel
+} // namespace esp_tunnel

@@ -2,16 +2,16 @@
 // data plane configuration. Every error is Errc::usage naming the flag.
 #pragma once
 
-#include <CLI/CLI.hpp>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "base/result.hpp"
 #include "base/time.hpp"
 #include "cli/app.hpp"
 #include "io/dataplane/child_sa.hpp"
 #include "io/xfrm.hpp"
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace esp_tunnel {
 
@@ -35,21 +35,21 @@ struct Flags {
   int mtu = 1400;
   long replay_window = 1024;
   std::string stats_interval;
-  std::string mark;   // --mark VALUE[/MASK] (xfrm)
-  std::string if_id;  // --if-id N (xfrm)
+  std::string mark;  // --mark VALUE[/MASK] (xfrm)
+  std::string if_id; // --if-id N (xfrm)
 };
 
 // What the tool runs with, checked.
 struct Options {
   ikekit::cli::CommonOptions common;
   Backend backend = Backend::tun;
-  ikekit::io::dataplane::ChildSaSpec sa;  // keys, endpoints, mode, selectors
+  ikekit::io::dataplane::ChildSaSpec sa; // keys, endpoints, mode, selectors
   std::string tun_name;
   std::vector<ikekit::io::Prefix> tun_addr;
   std::vector<ikekit::io::Prefix> routes;
   uint32_t mtu = 1400;
   std::optional<ikekit::Duration> stats_interval;
-  std::string keys_file;  // "" when keys came from flags
+  std::string keys_file; // "" when keys came from flags
   // XFRM only: XFRMA_MARK / XFRMA_IF_ID on both states and every policy.
   std::optional<ikekit::io::XfrmMark> mark;
   std::optional<uint32_t> if_id;
@@ -65,4 +65,4 @@ ikekit::Result<ikekit::io::XfrmMark> parse_mark(const std::string& text, const s
 // A 32-bit number, decimal or 0x hex.
 ikekit::Result<uint32_t> parse_u32(const std::string& text, const std::string& flag);
 
-}  // namespace esp_tunnel
+} // namespace esp_tunnel

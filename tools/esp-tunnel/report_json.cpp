@@ -1,8 +1,8 @@
 #include "report_json.hpp"
 
-#include <chrono>
-
 #include "base/hex.hpp"
+
+#include <chrono>
 
 using ikekit::json::Json;
 using namespace ikekit;
@@ -13,7 +13,8 @@ namespace {
 
 Json prefixes(const std::vector<io::Prefix>& v) {
   Json a = Json::array();
-  for (const auto& p : v) a.push_back(p.to_string());
+  for (const auto& p : v)
+    a.push_back(p.to_string());
   return a;
 }
 
@@ -24,7 +25,7 @@ std::string now_rfc3339() {
   return json::rfc3339_utc(us / 1000000, us % 1000000);
 }
 
-}  // namespace
+} // namespace
 
 Json started_json(const Options& o, std::string_view device, std::string_view version) {
   const auto& sa = o.sa;
@@ -42,7 +43,7 @@ Json started_json(const Options& o, std::string_view device, std::string_view ve
   j["encr"] = sa.out.encr->keyword;
   j["integ"] = sa.out.integ ? Json(sa.out.integ->keyword) : Json();
   j["mode"] = io::dataplane::esp_mode_name(sa.mode);
-  j["encapsulation"] = sa.udp_encap ? "udp" : "esp";  // RFC 3948 or IP protocol 50
+  j["encapsulation"] = sa.udp_encap ? "udp" : "esp"; // RFC 3948 or IP protocol 50
   j["port"] = sa.udp_encap ? Json(sa.local_port) : Json();
   j["replay_window"] = sa.replay_window;
   j["mtu"] = o.backend == Backend::tun ? Json(o.mtu) : Json();
@@ -87,4 +88,4 @@ Json stats_json(const io::dataplane::DataplaneStats& s, std::string_view reason,
   return j;
 }
 
-}  // namespace esp_tunnel
+} // namespace esp_tunnel

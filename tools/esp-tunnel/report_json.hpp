@@ -2,20 +2,21 @@
 // line (never keys) and `stats` lines.
 #pragma once
 
+#include "io/dataplane/stats.hpp"
+#include "options.hpp"
+
+#include "json/output.hpp"
 #include <string>
 #include <string_view>
-
-#include "io/dataplane/stats.hpp"
-#include "json/output.hpp"
-#include "options.hpp"
 
 namespace esp_tunnel {
 
 inline constexpr std::string_view kSchema = "ikekit.esp-tunnel/1";
 
-ikekit::json::Json started_json(const Options& o, std::string_view device, std::string_view version);
+ikekit::json::Json started_json(const Options& o, std::string_view device,
+                                std::string_view version);
 // reason: "interval", "signal" (SIGUSR1) or "exit" (the last line).
-ikekit::json::Json stats_json(const ikekit::io::dataplane::DataplaneStats& s, std::string_view reason,
-                              double uptime_s);
+ikekit::json::Json stats_json(const ikekit::io::dataplane::DataplaneStats& s,
+                              std::string_view reason, double uptime_s);
 
-}  // namespace esp_tunnel
+} // namespace esp_tunnel

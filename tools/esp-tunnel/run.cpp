@@ -1,15 +1,14 @@
 #include "run.hpp"
 
-#include <signal.h>
-
-#include <functional>
-#include <iostream>
-
 #include "cli/report.hpp"
 #include "io/dataplane/tun_dataplane.hpp"
 #include "io/dataplane/xfrm_dataplane.hpp"
 #include "io/event_loop.hpp"
 #include "report_json.hpp"
+
+#include <functional>
+#include <iostream>
+#include <signal.h>
 
 using namespace ikekit;
 using namespace ikekit::io::dataplane;
@@ -63,7 +62,8 @@ int loop(io::EventLoop& ev, const Options& o, json::JsonOutput& out, const Hooks
       [&](TimePoint now) {
         if (next_stats && now >= *next_stats) {
           if (!print("interval", now)) rc = cli::kExitFailure;
-          while (*next_stats <= now) *next_stats += *o.stats_interval;
+          while (*next_stats <= now)
+            *next_stats += *o.stats_interval;
         }
         if (now >= next_check) {
           next_check = now + kHealthCheck;
@@ -83,7 +83,7 @@ int loop(io::EventLoop& ev, const Options& o, json::JsonOutput& out, const Hooks
   return rc;
 }
 
-}  // namespace
+} // namespace
 
 int run_tun(const Options& o, json::JsonOutput& out) {
   auto ev = io::EventLoop::create();
@@ -122,7 +122,8 @@ int run_tun(const Options& o, json::JsonOutput& out) {
   // threads created by start() never take them.
   sigset_t set;
   sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&set, s);
+  for (int s : {SIGINT, SIGTERM, SIGUSR1})
+    sigaddset(&set, s);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   if (!wrapped()) return rc;
   rc = loop(loop_ref, o, out, b);
@@ -150,8 +151,8 @@ int run_xfrm(const Options& o, json::JsonOutput& out) {
   }
   if (auto r = dp->install_child_sa(spec); !r) {
     Error e = r.error();
-    return cli::report_error(kTool, e, e.code == Errc::environment ? cli::kExitEnvironment
-                                                                   : cli::exit_code_for(e));
+    return cli::report_error(
+        kTool, e, e.code == Errc::environment ? cli::kExitEnvironment : cli::exit_code_for(e));
   }
   out.write(started_json(o, "", cli::version_line(kTool)));
   Hooks b;
@@ -165,4 +166,4 @@ int run_xfrm(const Options& o, json::JsonOutput& out) {
   return rc;
 }
 
-}  // namespace esp_tunnel
+} // namespace esp_tunnel

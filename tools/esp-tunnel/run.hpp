@@ -2,12 +2,13 @@
 // lines (--stats-interval, SIGUSR1, and a last one on exit) and the exit code.
 #pragma once
 
-#include "json/output.hpp"
 #include "options.hpp"
+
+#include "json/output.hpp"
 
 namespace esp_tunnel {
 
 int run_tun(const Options& o, ikekit::json::JsonOutput& out);
 int run_xfrm(const Options& o, ikekit::json::JsonOutput& out);
 
-}  // namespace esp_tunnel
+} // namespace esp_tunnel

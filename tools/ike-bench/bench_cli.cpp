@@ -1,13 +1,12 @@
 #include "bench_cli.hpp"
 
-#include <unistd.h>
+#include "bench/context.hpp"
+#include "bench/gate.hpp"
 
 #include <cmath>
 #include <cstdio>
 #include <iostream>
-
-#include "bench/context.hpp"
-#include "bench/gate.hpp"
+#include <unistd.h>
 
 namespace ikekit::bench_tool {
 
@@ -44,10 +43,10 @@ std::string number_text(double v) {
   std::snprintf(buf, sizeof buf, std::fabs(v) >= 1000 ? "%.0f" : "%.4g", v);
   return buf;
 }
-}  // namespace
+} // namespace
 
-int finish(const GlobalOptions& g, const std::optional<json::Json>& baseline,
-           json::Json results, bool any_failed) {
+int finish(const GlobalOptions& g, const std::optional<json::Json>& baseline, json::Json results,
+           bool any_failed) {
   json::Json doc;
   doc["schema"] = bench::kSchemaBench;
   doc["context"] = bench::collect_context();
@@ -63,8 +62,7 @@ int finish(const GlobalOptions& g, const std::optional<json::Json>& baseline,
       std::cerr << kTool << ": regression: " << r.name << " " << params_text(r.params) << " "
                 << r.metric << ": baseline " << number_text(r.baseline) << ", now "
                 << number_text(r.current) << " (" << (r.change_pct >= 0 ? "+" : "")
-                << number_text(r.change_pct) << "%, limit "
-                << g.max_regression << "%)\n";
+                << number_text(r.change_pct) << "%, limit " << g.max_regression << "%)\n";
     regressed = !report.passed();
     if (regressed)
       std::cerr << kTool << ": gate failed: " << report.regressions.size() << " of "
@@ -75,4 +73,4 @@ int finish(const GlobalOptions& g, const std::optional<json::Json>& baseline,
   return regressed || any_failed ? cli::kExitFailure : cli::kExitOk;
 }
 
-}  // namespace ikekit::bench_tool
+} // namespace ikekit::bench_tool

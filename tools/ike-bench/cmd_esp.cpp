@@ -1,9 +1,9 @@
 // ike-bench esp: ESP seal/open throughput next to raw OpenSSL (bench/esp_bench.hpp).
-#include <iostream>
-
 #include "bench/esp_bench.hpp"
 #include "cli/report.hpp"
 #include "commands.hpp"
+
+#include <iostream>
 
 namespace ikekit::bench_tool {
 
@@ -22,7 +22,8 @@ CLI::App* add_esp_command(CLI::App& app, EspArgs& args) {
   return cmd;
 }
 
-int run_esp(const GlobalOptions& g, const EspArgs& args, const std::optional<json::Json>& baseline) {
+int run_esp(const GlobalOptions& g, const EspArgs& args,
+            const std::optional<json::Json>& baseline) {
   bench::EspBenchOptions opts;
   if (!args.ciphers.empty()) opts.ciphers = args.ciphers;
   if (!args.sizes.empty()) opts.sizes = args.sizes;
@@ -52,4 +53,4 @@ int run_esp(const GlobalOptions& g, const EspArgs& args, const std::optional<jso
   return finish(g, baseline, std::move(results), failed);
 }
 
-}  // namespace ikekit::bench_tool
+} // namespace ikekit::bench_tool

@@ -54,7 +54,9 @@ CLI::App* add_handshake_command(CLI::App& app, HandshakeArgs& args) {
   auto* compare = cmd->add_flag("--compare", args.compare,
                                 "udp: ike-up and strongSwan as responders alternately in one run, "
                                 "with ratios (ikekit vs strongswan)");
-  compare->excludes(cmd->get_option("--target"))->excludes(cmd->get_option("--peer"))->excludes(psk);
+  compare->excludes(cmd->get_option("--target"))
+      ->excludes(cmd->get_option("--peer"))
+      ->excludes(psk);
   cmd->add_option("--rounds", args.rounds, "With --compare: rounds per peer (default 3)")
       ->check(CLI::Range(1, 100))
       ->needs(compare);
@@ -63,9 +65,10 @@ CLI::App* add_handshake_command(CLI::App& app, HandshakeArgs& args) {
 
 namespace {
 void print_result_error(const bench::HandshakeResult& r) {
-  std::cerr << kTool << ": " << r.name << ": " << r.error->field << ": " << r.error->message << "\n";
+  std::cerr << kTool << ": " << r.name << ": " << r.error->field << ": " << r.error->message
+            << "\n";
 }
-}  // namespace
+} // namespace
 
 int run_handshake(const GlobalOptions& g, const HandshakeArgs& args,
                   const std::optional<json::Json>& baseline) {

@@ -1,14 +1,14 @@
 // The ike-bench subcommands, listed explicitly in main.cpp (DESIGN 4: no self-registration).
 #pragma once
 
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "bench_cli.hpp"
 #include "cmd_handshake.hpp"
 #include "cmd_scale.hpp"
 #include "cmd_tunnel.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace ikekit::bench_tool {
 
@@ -22,4 +22,4 @@ struct EspArgs {
 CLI::App* add_esp_command(CLI::App& app, EspArgs& args);
 int run_esp(const GlobalOptions& g, const EspArgs& args, const std::optional<json::Json>& baseline);
 
-}  // namespace ikekit::bench_tool
+} // namespace ikekit::bench_tool

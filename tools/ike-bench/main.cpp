@@ -1,10 +1,10 @@
 // ike-bench: benchmarks with a machine-readable result and a CI regression gate
 // (ike-bench(1)). Subcommands: esp, handshake, tunnel, scale.
-#include <iostream>
-
 #include "bench/gate.hpp"
 #include "cli/report.hpp"
 #include "commands.hpp"
+
+#include <iostream>
 
 using namespace ikekit;
 using namespace ikekit::bench_tool;
@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   TunnelArgs tunnel;
   ScaleArgs scale;
   CLI::App app{"Benchmark ikekit and gate CI on regressions", kTool};
-  app.fallthrough();  // global options may follow the subcommand
+  app.fallthrough(); // global options may follow the subcommand
   app.require_subcommand(1);
   cli::add_common_flags(app, g.common, kTool);
   auto* baseline = app.add_option("--baseline", g.baseline,
@@ -44,5 +44,5 @@ int main(int argc, char** argv) {
   if (cmd_handshake->parsed()) return run_handshake(g, handshake, base);
   if (cmd_tunnel->parsed()) return run_tunnel(g, tunnel, base);
   if (cmd_scale->parsed()) return run_scale(g, scale, base);
-  return cli::kExitUsage;  // unreachable: require_subcommand(1)
+  return cli::kExitUsage; // unreachable: require_subcommand(1)
 }

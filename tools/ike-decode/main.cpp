@@ -1,11 +1,11 @@
 // ike-decode: decode captured IKEv2/ESP traffic and decrypt it given keys (ike-decode(1)).
-#include <iostream>
-
 #include "cli/app.hpp"
 #include "cli/report.hpp"
-#include "decode/session.hpp"
 #include "decode/json_header.hpp"
 #include "decode/json_output.hpp"
+#include "decode/session.hpp"
+
+#include <iostream>
 
 using namespace ikekit;
 
@@ -19,15 +19,17 @@ struct Options {
   std::string emit_wireshark;
 };
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
   Options opt;
   CLI::App app{"Decode captured IKEv2 and ESP traffic and decrypt it given keys", kTool};
   cli::add_common_flags(app, opt.common, kTool);
-  app.add_option("--keys", opt.session.key_files,
-                 "Key file (ikekit key log, Wireshark ikev2_decryption_table or esp_sa); repeatable");
-  app.add_option("--ike-port", opt.session.ike_ports, "Also decode this UDP port as IKE; repeatable")
+  app.add_option(
+      "--keys", opt.session.key_files,
+      "Key file (ikekit key log, Wireshark ikev2_decryption_table or esp_sa); repeatable");
+  app.add_option("--ike-port", opt.session.ike_ports,
+                 "Also decode this UDP port as IKE; repeatable")
       ->check(CLI::Range(1, 65535));
   app.add_option("--emit-wireshark", opt.emit_wireshark,
                  "Write Wireshark key tables for every known SA into DIR");
@@ -43,7 +45,7 @@ int main(int argc, char** argv) {
 
   json::JsonOutput out(std::cout, opt.common.pretty);
   out.write(decode::decode_header_json(cli::version_line(kTool), opt.session.capture,
-                                     (*session)->key_files()));
+                                       (*session)->key_files()));
   decode::DecodeJsonSink sink(out);
   auto run = (*session)->run(sink);
   const decode::Summary& summary = (*session)->summary();
@@ -62,8 +64,9 @@ int main(int argc, char** argv) {
   // (summary.no_key) but do not make the run partial: everything that had keys decrypted.
   bool had_keys = !opt.session.key_files.empty();
   if (had_keys && summary.no_key > 0)
-    std::cerr << kTool << ": " << summary.no_key
-              << " encrypted packet(s) had no key in the key files (see \"problem\" on their lines)\n";
+    std::cerr
+        << kTool << ": " << summary.no_key
+        << " encrypted packet(s) had no key in the key files (see \"problem\" on their lines)\n";
   if (summary.malformed > 0 || summary.undecryptable > summary.no_key) return cli::kExitPartial;
   return cli::kExitOk;
 }

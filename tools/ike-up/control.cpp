@@ -1,19 +1,17 @@
 #include "control.hpp"
 
-#include <unistd.h>
-
-#include <iostream>
-
 #include "cli/ike_up_options.hpp"
+
 #include "json/output.hpp"
+#include <iostream>
+#include <unistd.h>
 
 using namespace ikekit;
 
-Result<std::unique_ptr<io::ControlServer>> start_control_socket(io::IkeRunner& runner, const std::string& path,
-                                                                const std::string& dataplane,
-                                                                const std::string& version,
-                                                                const std::string& started_time,
-                                                                io::EngineDataplane* plane) {
+Result<std::unique_ptr<io::ControlServer>>
+start_control_socket(io::IkeRunner& runner, const std::string& path, const std::string& dataplane,
+                     const std::string& version, const std::string& started_time,
+                     io::EngineDataplane* plane) {
   if (path == "none") return std::unique_ptr<io::ControlServer>();
   bool is_default = path.empty();
   ctl::ServiceInfo info{version, dataplane, started_time, io::EventLoop::now(), long(::getpid())};
@@ -37,12 +35,14 @@ Result<std::unique_ptr<io::ControlServer>> start_control_socket(io::IkeRunner& r
   });
   // list-sas: per-Child SA bytes, packets and last use from the data plane.
   if (plane)
-    (*server)->service().set_counters([plane](uint32_t spi_in) -> std::optional<ctl::ChildCounters> {
+    (*server)->service().set_counters([plane](
+                                          uint32_t spi_in) -> std::optional<ctl::ChildCounters> {
       auto c = plane->child_sa_counters(spi_in);
       if (!c) return std::nullopt;
       ctl::ChildCounters n{c->bytes_in, c->packets_in, c->bytes_out, c->packets_out, std::nullopt};
       if (c->last_used_ns > 0)
-        n.last_used = json::rfc3339_utc(c->last_used_ns / 1000000000, (c->last_used_ns / 1000) % 1000000);
+        n.last_used =
+            json::rfc3339_utc(c->last_used_ns / 1000000000, (c->last_used_ns / 1000) % 1000000);
       return n;
     });
   return std::move(*server);

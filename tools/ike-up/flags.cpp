@@ -3,13 +3,14 @@
 
 using namespace ikekit;
 
-void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOptions& c, std::string& config,
-                      std::string& control_socket) {
+void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOptions& c,
+                      std::string& config, std::string& control_socket) {
   app.add_option("--control-socket", control_socket,
                  "Unix socket for ikectl (default /run/ikekit/ike-up.sock; \"none\" disables)");
   app.add_option("--role", c.role, "initiator or responder");
   app.add_option("--local", c.local, "Local address to bind and send from");
-  app.add_option("--remote", c.remote, "Peer address (initiator); responder: accept only this peer");
+  app.add_option("--remote", c.remote,
+                 "Peer address (initiator); responder: accept only this peer");
   app.add_option("--port", c.port, "IKE port (default 500)");
   app.add_option("--natt-port", o.natt_port, "NAT-T port (default 4500)");
   app.add_option("--name", c.name, "Connection name shown in events");
@@ -17,8 +18,10 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--cert", c.cert, "Our certificate (PEM; intermediates may follow)");
   app.add_option("--key", c.key, "Private key of --cert (PEM)");
   app.add_option("--ca", c.ca, "CA certificate to verify the peer (repeatable)");
-  app.add_option("--local-id", c.local_id, "Our IKE identity (default: address, or certificate subject)");
-  app.add_option("--remote-id", c.remote_id, "Expected peer identity (default: any the peer proves)");
+  app.add_option("--local-id", c.local_id,
+                 "Our IKE identity (default: address, or certificate subject)");
+  app.add_option("--remote-id", c.remote_id,
+                 "Expected peer identity (default: any the peer proves)");
   app.add_option("--ike-proposal", c.ike_proposal, "IKE proposals, strongSwan syntax");
   app.add_option("--esp-proposal", c.esp_proposal, "ESP proposals, strongSwan syntax");
   app.add_option("--local-ts", c.local_ts, "Local traffic selector CIDR (repeatable)");
@@ -26,16 +29,20 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--mode", c.mode, "tunnel or transport");
   app.add_option("--rekey-time", c.rekey_time, "Child SA rekey time (default 1h)");
   app.add_option("--ike-rekey-time", c.ike_rekey_time, "IKE SA rekey time (default 8h)");
-  app.add_option("--dpd-delay", c.dpd_delay, "Liveness check after this much silence (default 30s, 0 off)");
+  app.add_option("--dpd-delay", c.dpd_delay,
+                 "Liveness check after this much silence (default 30s, 0 off)");
   app.add_option("--dpd-action", c.dpd_action, "clear or restart");
   app.add_flag("--force-encap", c.force_encap, "Always UDP-encapsulate (float to the NAT-T port)");
-  app.add_flag("--rsa-pss", c.rsa_pss, "Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA certificates)");
+  app.add_flag("--rsa-pss", c.rsa_pss,
+               "Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA certificates)");
   app.add_option("--keylog", o.keylog, "Append IKE and Child SA keys to FILE (ikekit key log)");
   app.add_option("--config", config, "JSON file with one or more connections");
   app.add_option("--dataplane", o.dataplane, "auto, none, tun or xfrm");
-  app.add_option("--retransmit-timeout", o.retransmit_timeout, "First retransmission timeout (default 4s)");
-  app.add_option("--retransmit-tries", o.retransmit_tries, "Retransmissions before giving up (default 5)");
-  app.add_option("--cookie-threshold", o.cookie_threshold,
-                 "Half-open IKE SAs before answering IKE_SA_INIT with a COOKIE (default 10, RFC 7296 2.6)");
+  app.add_option("--retransmit-timeout", o.retransmit_timeout,
+                 "First retransmission timeout (default 4s)");
+  app.add_option("--retransmit-tries", o.retransmit_tries,
+                 "Retransmissions before giving up (default 5)");
+  app.add_option(
+      "--cookie-threshold", o.cookie_threshold,
+      "Half-open IKE SAs before answering IKE_SA_INIT with a COOKIE (default 10, RFC 7296 2.6)");
 }
-

@@ -1,21 +1,20 @@
 // ike-up: bring IKEv2 tunnels up as initiator or responder (ike-up(8)).
-#include <sys/stat.h>
+#include "cli/app.hpp"
+#include "cli/ike_up_options.hpp"
+#include "cli/report.hpp"
+#include "control.hpp"
+#include "crypto/system_rng.hpp"
+#include "flags.hpp"
+#include "io/ike_dataplane.hpp"
+#include "io/ike_runner.hpp"
 
+#include "json/ike_events.hpp"
+#include "json/payload_json.hpp"
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
-
-#include "control.hpp"
-#include "flags.hpp"
-#include "cli/app.hpp"
-#include "cli/ike_up_options.hpp"
-#include "cli/report.hpp"
-#include "crypto/system_rng.hpp"
-#include "io/ike_dataplane.hpp"
-#include "io/ike_runner.hpp"
-#include "json/ike_events.hpp"
-#include "json/payload_json.hpp"
+#include <sys/stat.h>
 
 using namespace ikekit;
 
@@ -25,11 +24,12 @@ constexpr const char* kTool = "ike-up";
 
 std::string now_rfc3339() {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::system_clock::now().time_since_epoch()).count();
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
   return json::rfc3339_utc(us / 1000000, us % 1000000);
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
   cli::CommonOptions common;
@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   if (int rc = cli::parse_args(app, kTool, argc, argv); rc >= 0) return rc;
 
   if (!config_file.empty()) {
-    if (auto r = cli::load_ike_up_config(config_file, opts); !r) return cli::report_error(kTool, r.error());
+    if (auto r = cli::load_ike_up_config(config_file, opts); !r)
+      return cli::report_error(kTool, r.error());
   } else {
     opts.connections.push_back(conn);
   }
@@ -54,21 +55,23 @@ int main(int argc, char** argv) {
     // The data plane needs the Child SA keys, and shares the NAT-T socket with IKE, so
     // ESP is always UDP-encapsulated (RFC 3948), as strongSwan's userspace ESP does.
     setup->config.emit_child_keys = true;
-    for (auto& p : setup->config.peers) p.force_encap = true;
+    for (auto& p : setup->config.peers)
+      p.force_encap = true;
   }
 
   std::ofstream keylog;
   if (!opts.keylog.empty()) {
-    mode_t old = umask(077);  // the key log holds secrets: owner only
+    mode_t old = umask(077); // the key log holds secrets: owner only
     keylog.open(opts.keylog, std::ios::app);
     umask(old);
     if (!keylog)
-      return cli::report_error(kTool, make_error(Errc::usage, "--keylog", "\"" + opts.keylog + "\": cannot be written"));
+      return cli::report_error(
+          kTool, make_error(Errc::usage, "--keylog", "\"" + opts.keylog + "\": cannot be written"));
   }
 
   json::JsonOutput out(std::cout, common.pretty);
   std::set<std::string> pending(setup->initiate.begin(), setup->initiate.end());
-  std::map<ike::SaId, std::string> conn_of;  // IKE SA handle -> connection name
+  std::map<ike::SaId, std::string> conn_of; // IKE SA handle -> connection name
   bool initiator_failed = false;
   io::IkeRunner* runner_ptr = nullptr;
   std::unique_ptr<io::EngineDataplane> dataplane;
@@ -76,11 +79,14 @@ int main(int argc, char** argv) {
   auto on_event = [&](const ike::Event& e, TimePoint) {
     if (dataplane) {
       if (auto r = dataplane->on_event(e); !r)
-        out.write({{"type", "dataplane_error"}, {"time", now_rfc3339()}, {"error", json::error_to_json(r.error())}});
+        out.write({{"type", "dataplane_error"},
+                   {"time", now_rfc3339()},
+                   {"error", json::error_to_json(r.error())}});
     }
     if (const auto* k = std::get_if<ike::SaKeys>(&e)) {
       if (keylog.is_open()) {
-        for (const auto& line : json::keylog_lines(*k)) keylog << line.dump() << '\n';
+        for (const auto& line : json::keylog_lines(*k))
+          keylog << line.dump() << '\n';
         keylog.flush();
       }
       return;
@@ -119,20 +125,26 @@ int main(int argc, char** argv) {
   if (!dp) return cli::report_error(kTool, dp.error());
   dataplane = std::move(*dp);
   std::string dataplane_name(io::dataplane_kind_name(*dataplane_kind));
-  auto server = start_control_socket(**runner, control_socket, dataplane_name, cli::version_line(kTool), now_rfc3339(),
-                                     dataplane.get());
+  auto server = start_control_socket(**runner, control_socket, dataplane_name,
+                                     cli::version_line(kTool), now_rfc3339(), dataplane.get());
   if (!server) return cli::report_error(kTool, server.error());
   control = std::move(*server);
 
-  json::Json started = {{"type", "started"}, {"schema", std::string(json::kSchemaIkeUp)},
-                        {"time", now_rfc3339()}, {"version", cli::version_line(kTool)},
-                        {"dataplane", dataplane_name},
-                        {"control_socket", control ? json::Json(control->path()) : json::Json()},
-                        {"device", dataplane->device().empty() ? json::Json() : json::Json(dataplane->device())},
-                        {"connections", json::Json::array()}};
+  json::Json started = {
+      {"type", "started"},
+      {"schema", std::string(json::kSchemaIkeUp)},
+      {"time", now_rfc3339()},
+      {"version", cli::version_line(kTool)},
+      {"dataplane", dataplane_name},
+      {"control_socket", control ? json::Json(control->path()) : json::Json()},
+      {"device", dataplane->device().empty() ? json::Json() : json::Json(dataplane->device())},
+      {"connections", json::Json::array()}};
   for (const auto& c : opts.connections)
-    started["connections"].push_back({{"name", c.name}, {"role", c.role}, {"local", c.local},
-                                      {"remote", c.remote.empty() ? json::Json() : json::Json(c.remote)}});
+    started["connections"].push_back(
+        {{"name", c.name},
+         {"role", c.role},
+         {"local", c.local},
+         {"remote", c.remote.empty() ? json::Json() : json::Json(c.remote)}});
   out.write(started);
 
   if (auto r = (*runner)->run(); !r) return cli::report_error(kTool, r.error());

@@ -1,10 +1,10 @@
 #include "client.hpp"
 
-#include <iostream>
-
 #include "cli/report.hpp"
 #include "io/control_socket.hpp"
+
 #include "json/output.hpp"
+#include <iostream>
 
 using namespace ikekit;
 
@@ -24,11 +24,12 @@ Result<Connection> open(Context& ctx, std::optional<Duration> timeout) {
   if (!line) return line.error();
   auto hello = ctl::parse_reply(*line);
   if (!hello || hello->type != "hello")
-    return make_error(Errc::protocol, "--socket", ctx.socket + ": not an ike-up control socket (no hello line)");
+    return make_error(Errc::protocol, "--socket",
+                      ctx.socket + ": not an ike-up control socket (no hello line)");
   if (hello->raw.value("schema", "") != ctl::kSchemaCtl)
     return make_error(Errc::unsupported, "--socket",
-                      ctx.socket + ": speaks " + hello->raw.value("schema", "?") + ", ikectl speaks " +
-                          std::string(ctl::kSchemaCtl));
+                      ctx.socket + ": speaks " + hello->raw.value("schema", "?") +
+                          ", ikectl speaks " + std::string(ctl::kSchemaCtl));
   return Connection{std::move(*c), hello->raw};
 }
 
@@ -41,7 +42,7 @@ Result<std::optional<Duration>> timeout_of(Context& ctx) {
 
 std::string schema(const std::string& command) { return "ikekit.ikectl." + command + "/1"; }
 
-}  // namespace
+} // namespace
 
 int request(Context& ctx, const std::string& command, const Json& args, const TextFn& text) {
   auto timeout = timeout_of(ctx);
@@ -64,7 +65,8 @@ int request(Context& ctx, const std::string& command, const Json& args, const Te
       Json doc;
       if (waiting) doc["type"] = command;
       doc["schema"] = schema(command);
-      for (auto it = reply->result.begin(); it != reply->result.end(); ++it) doc[it.key()] = it.value();
+      for (auto it = reply->result.begin(); it != reply->result.end(); ++it)
+        doc[it.key()] = it.value();
       if (ctx.text && text && !waiting) {
         text(reply->result, std::cout);
         std::cout.flush();
@@ -79,12 +81,14 @@ int request(Context& ctx, const std::string& command, const Json& args, const Te
       continue;
     }
     if (reply->type == "done") {
-      Json done = {{"type", "done"}, {"ok", reply->ok},
+      Json done = {{"type", "done"},
+                   {"ok", reply->ok},
                    {"error", reply->error ? ctl::error_json(*reply->error) : Json()}};
       out.write(done);
       if (reply->ok) return cli::kExitOk;
       const Error& e = *reply->error;
-      std::cerr << kTool << ": " << (e.field.empty() ? "" : e.field + ": ") << e.message << std::endl;
+      std::cerr << kTool << ": " << (e.field.empty() ? "" : e.field + ": ") << e.message
+                << std::endl;
       return cli::kExitFailure;
     }
   }
@@ -104,7 +108,9 @@ int monitor(Context& ctx, long count) {
     if (!reply) return cli::report_error(kTool, reply.error());
     if (reply->type == "response") {
       if (!reply->ok) return cli::report_error(kTool, reply->error.value_or(Error{}));
-      out.write({{"type", "monitor"}, {"schema", schema("monitor")}, {"server", conn->hello.value("version", "")},
+      out.write({{"type", "monitor"},
+                 {"schema", schema("monitor")},
+                 {"server", conn->hello.value("version", "")},
                  {"pid", conn->hello.value("pid", 0L)}});
       if (count == 0) return cli::kExitOk;
     } else if (reply->type == "event") {
@@ -114,4 +120,4 @@ int monitor(Context& ctx, long count) {
   }
 }
 
-}  // namespace ikectl
+} // namespace ikectl

@@ -2,12 +2,12 @@
 // trip over the control socket, the output document, and the --wait stream.
 #pragma once
 
+#include "cli/app.hpp"
+#include "ctl/protocol.hpp"
+
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
-
-#include "cli/app.hpp"
-#include "ctl/protocol.hpp"
 
 namespace ikectl {
 
@@ -20,7 +20,7 @@ struct Context {
   std::string socket = std::string(ikekit::ctl::kDefaultSocketPath);
   bool text = false;
   std::string timeout = "30s";
-  std::function<int()> run;  // set by the chosen subcommand
+  std::function<int()> run; // set by the chosen subcommand
 };
 
 using TextFn = std::function<void(const Json& result, std::ostream& out)>;
@@ -29,7 +29,8 @@ using TextFn = std::function<void(const Json& result, std::ostream& out)>;
 // (or with `text` when --text and `text` is set). With args.wait true, streams the events
 // as JSON Lines and ends with the done line. Returns the exit code (3 when the socket is
 // missing or not permitted, 1 when a wait failed, 2 for a usage error from the server).
-int request(Context& ctx, const std::string& command, const Json& args, const TextFn& text = nullptr);
+int request(Context& ctx, const std::string& command, const Json& args,
+            const TextFn& text = nullptr);
 
 // monitor: a header line, then every event line until interrupted, or `count` events.
 int monitor(Context& ctx, long count);
@@ -50,4 +51,4 @@ void status_text(const Json& r, std::ostream& out);
 void list_conns_text(const Json& r, std::ostream& out);
 void list_sas_text(const Json& r, std::ostream& out);
 
-}  // namespace ikectl
+} // namespace ikectl

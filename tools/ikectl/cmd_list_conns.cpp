@@ -4,8 +4,11 @@
 namespace ikectl {
 
 void add_list_conns(CLI::App& app, Context& ctx) {
-  auto* sub = app.add_subcommand("list-conns", "Configured connections with their settings (no secrets)");
-  sub->callback([&ctx] { ctx.run = [&ctx] { return request(ctx, "list-conns", Json::object(), list_conns_text); }; });
+  auto* sub =
+      app.add_subcommand("list-conns", "Configured connections with their settings (no secrets)");
+  sub->callback([&ctx] {
+    ctx.run = [&ctx] { return request(ctx, "list-conns", Json::object(), list_conns_text); };
+  });
 }
 
-}  // namespace ikectl
+} // namespace ikectl

@@ -16,4 +16,4 @@ void add_list_sas(CLI::App& app, Context& ctx) {
   });
 }
 
-}  // namespace ikectl
+} // namespace ikectl

@@ -4,10 +4,11 @@
 namespace ikectl {
 
 void add_monitor(CLI::App& app, Context& ctx) {
-  auto* sub = app.add_subcommand("monitor", "Stream ike-up's events (JSON Lines) until interrupted");
+  auto* sub =
+      app.add_subcommand("monitor", "Stream ike-up's events (JSON Lines) until interrupted");
   auto count = std::make_shared<long>(-1);
   sub->add_option("--count", *count, "Stop after N events");
   sub->callback([&ctx, count] { ctx.run = [&ctx, count] { return monitor(ctx, *count); }; });
 }
 
-}  // namespace ikectl
+} // namespace ikectl

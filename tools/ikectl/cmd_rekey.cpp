@@ -13,7 +13,9 @@ void add_rekey(CLI::App& app, Context& ctx) {
   auto* ike = sub->add_option("--ike", a->ike, "IKE SA: connection name or IKE SPI (hex)");
   auto* child = sub->add_option("--child", a->child, "Child SA: name or ESP SPI (hex)");
   ike->excludes(child);
-  sub->add_flag("--wait", a->wait, "Stream the events until the new SA replaced the old one (exit 0) or it failed (exit 1)");
+  sub->add_flag(
+      "--wait", a->wait,
+      "Stream the events until the new SA replaced the old one (exit 0) or it failed (exit 1)");
   sub->callback([&ctx, a] {
     ctx.run = [&ctx, a] {
       Json args = Json::object();
@@ -25,4 +27,4 @@ void add_rekey(CLI::App& app, Context& ctx) {
   });
 }
 
-}  // namespace ikectl
+} // namespace ikectl

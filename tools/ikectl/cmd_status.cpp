@@ -4,8 +4,10 @@
 namespace ikectl {
 
 void add_status(CLI::App& app, Context& ctx) {
-  auto* sub = app.add_subcommand("status", "Daemon version, uptime, addresses, counters, SAs by state");
-  sub->callback([&ctx] { ctx.run = [&ctx] { return request(ctx, "status", Json::object(), status_text); }; });
+  auto* sub =
+      app.add_subcommand("status", "Daemon version, uptime, addresses, counters, SAs by state");
+  sub->callback(
+      [&ctx] { ctx.run = [&ctx] { return request(ctx, "status", Json::object(), status_text); }; });
 }
 
-}  // namespace ikectl
+} // namespace ikectl

@@ -4,7 +4,8 @@
 namespace ikectl {
 
 void add_terminate(CLI::App& app, Context& ctx) {
-  auto* sub = app.add_subcommand("terminate", "Delete an IKE SA (with its Child SAs) or one Child SA");
+  auto* sub =
+      app.add_subcommand("terminate", "Delete an IKE SA (with its Child SAs) or one Child SA");
   struct Args {
     std::string ike, child;
     bool wait = false;
@@ -13,7 +14,8 @@ void add_terminate(CLI::App& app, Context& ctx) {
   auto* ike = sub->add_option("--ike", a->ike, "IKE SA: connection name or IKE SPI (hex)");
   auto* child = sub->add_option("--child", a->child, "Child SA: name or ESP SPI (hex)");
   ike->excludes(child);
-  sub->add_flag("--wait", a->wait, "Stream the events until it is deleted (exit 0) or it failed (exit 1)");
+  sub->add_flag("--wait", a->wait,
+                "Stream the events until it is deleted (exit 0) or it failed (exit 1)");
   sub->callback([&ctx, a] {
     ctx.run = [&ctx, a] {
       Json args = Json::object();
@@ -25,4 +27,4 @@ void add_terminate(CLI::App& app, Context& ctx) {
   });
 }
 
-}  // namespace ikectl
+} // namespace ikectl

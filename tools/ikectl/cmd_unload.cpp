@@ -11,7 +11,8 @@ void add_unload(CLI::App& app, Context& ctx) {
   };
   auto a = std::make_shared<Args>();
   sub->add_option("name", a->name, "Connection name")->required();
-  sub->add_flag("--wait", a->wait, "Stream the events until its IKE SAs are deleted (exit 0) or it failed (exit 1)");
+  sub->add_flag("--wait", a->wait,
+                "Stream the events until its IKE SAs are deleted (exit 0) or it failed (exit 1)");
   sub->callback([&ctx, a] {
     ctx.run = [&ctx, a] {
       Json args = {{"name", a->name}};
@@ -21,4 +22,4 @@ void add_unload(CLI::App& app, Context& ctx) {
   });
 }
 
-}  // namespace ikectl
+} // namespace ikectl

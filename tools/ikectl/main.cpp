@@ -7,9 +7,12 @@ int main(int argc, char** argv) {
   ikectl::Context ctx;
   CLI::App app{"Query and control a running ike-up over its control socket", ikectl::kTool};
   cli::add_common_flags(app, ctx.common, ikectl::kTool);
-  app.add_option("--socket", ctx.socket, "ike-up's control socket (default /run/ikekit/ike-up.sock)");
-  app.add_flag("--text", ctx.text, "A compact table instead of JSON (status, list-conns, list-sas)");
-  app.add_option("--timeout", ctx.timeout, "How long to wait for answers and --wait (default 30s; 0: forever)");
+  app.add_option("--socket", ctx.socket,
+                 "ike-up's control socket (default /run/ikekit/ike-up.sock)");
+  app.add_flag("--text", ctx.text,
+               "A compact table instead of JSON (status, list-conns, list-sas)");
+  app.add_option("--timeout", ctx.timeout,
+                 "How long to wait for answers and --wait (default 30s; 0: forever)");
   app.require_subcommand(1);
   // Subcommands, one file each (DESIGN 4), in the order of ikectl(8).
   ikectl::add_status(app, ctx);

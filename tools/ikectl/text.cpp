@@ -1,9 +1,9 @@
 // --text: compact human tables for status, list-conns and list-sas (stdout; the JSON
 // documents stay the interface for scripts).
+#include "client.hpp"
+
 #include <iomanip>
 #include <sstream>
-
-#include "client.hpp"
 
 namespace ikectl {
 
@@ -18,7 +18,8 @@ std::string str(const Json& j) {
 std::string join(const Json& arr, const char* sep = ",") {
   std::string s;
   if (!arr.is_array()) return str(arr);
-  for (const auto& v : arr) s += (s.empty() ? "" : sep) + str(v);
+  for (const auto& v : arr)
+    s += (s.empty() ? "" : sep) + str(v);
   return s.empty() ? "-" : s;
 }
 
@@ -61,31 +62,34 @@ void table(std::ostream& out, const std::vector<std::vector<std::string>>& rows)
   }
 }
 
-}  // namespace
+} // namespace
 
 void status_text(const Json& r, std::ostream& out) {
   const Json& c = r["counters"];
-  out << str(r["version"]) << "  pid " << str(r["pid"]) << "  up " << duration(r["uptime_s"]) << "  dataplane "
-      << str(r["dataplane"]) << "\n";
+  out << str(r["version"]) << "  pid " << str(r["pid"]) << "  up " << duration(r["uptime_s"])
+      << "  dataplane " << str(r["dataplane"]) << "\n";
   out << "listening    " << join(r["listening"], " ") << "\n";
   out << "connections  " << str(r["connections"]) << "\n";
   out << "ike sas      " << counts(r["ike_sas"]) << "\n";
   out << "child sas    " << str(r["child_sas"]) << "\n";
   out << "messages     in " << str(c["ike_messages_in"]) << ", out " << str(c["ike_messages_out"])
-      << ", retransmissions " << str(c["retransmissions"]) << ", failures " << str(c["failures"]) << "\n";
+      << ", retransmissions " << str(c["retransmissions"]) << ", failures " << str(c["failures"])
+      << "\n";
   out << "dropped      " << str(c["dropped_total"]);
   if (c["dropped_total"] != 0) out << " (" << counts(c["dropped"]) << ")";
   out << "\n";
 }
 
 void list_conns_text(const Json& r, std::ostream& out) {
-  std::vector<std::vector<std::string>> rows = {
-      {"NAME", "LOCAL", "REMOTE", "AUTH", "LOCAL_ID", "REMOTE_ID", "IKE", "CHILD", "ESP", "LOCAL_TS", "REMOTE_TS"}};
+  std::vector<std::vector<std::string>> rows = {{"NAME", "LOCAL", "REMOTE", "AUTH", "LOCAL_ID",
+                                                 "REMOTE_ID", "IKE", "CHILD", "ESP", "LOCAL_TS",
+                                                 "REMOTE_TS"}};
   for (const auto& c : r["connections"])
     rows.push_back({str(c["name"]), str(c["local"]), str(c["remote"]),
-                    str(c["local_auth"]) + "/" + str(c["remote_auth"]), str(c["local_id"]), str(c["remote_id"]),
-                    join(c["ike_proposals"]), str(c["child"]["name"]), join(c["child"]["esp_proposals"]),
-                    join(c["child"]["local_ts"]), join(c["child"]["remote_ts"])});
+                    str(c["local_auth"]) + "/" + str(c["remote_auth"]), str(c["local_id"]),
+                    str(c["remote_id"]), join(c["ike_proposals"]), str(c["child"]["name"]),
+                    join(c["child"]["esp_proposals"]), join(c["child"]["local_ts"]),
+                    join(c["child"]["remote_ts"])});
   table(out, rows);
 }
 
@@ -103,28 +107,31 @@ std::string auth_nat(const Json& sa) {
 // "in 12p 1008B, out 12p 1008B" or "-" without a data plane.
 std::string traffic(const Json& c) {
   if (!c["packets_in"].is_number()) return "-";
-  return "in " + str(c["packets_in"]) + "p " + str(c["bytes_in"]) + "B, out " + str(c["packets_out"]) + "p " +
-         str(c["bytes_out"]) + "B";
+  return "in " + str(c["packets_in"]) + "p " + str(c["bytes_in"]) + "B, out " +
+         str(c["packets_out"]) + "p " + str(c["bytes_out"]) + "B";
 }
 
-}  // namespace
+} // namespace
 
 void list_sas_text(const Json& r, std::ostream& out) {
-  std::vector<std::vector<std::string>> rows = {
-      {"SA", "CONN", "STATE", "ROLE", "LOCAL", "REMOTE", "SPI_I", "SPI_R", "ALGORITHMS", "AGE", "AUTH/TRAFFIC"}};
+  std::vector<std::vector<std::string>> rows = {{"SA", "CONN", "STATE", "ROLE", "LOCAL", "REMOTE",
+                                                 "SPI_I", "SPI_R", "ALGORITHMS", "AGE",
+                                                 "AUTH/TRAFFIC"}};
   for (const auto& sa : r["ike_sas"]) {
-    std::string algs = str(sa["encr"]) + (sa["integ"].is_null() ? "" : "-" + str(sa["integ"])) + "-" + str(sa["prf"]) +
-                       "-" + str(sa["ke"]);
-    rows.push_back({str(sa["sa"]), str(sa["conn"]), str(sa["state"]), sa["initiator"] == true ? "initiator" : "responder",
-                    str(sa["local"]), str(sa["remote"]), str(sa["spi_i"]), str(sa["spi_r"]), algs,
+    std::string algs = str(sa["encr"]) + (sa["integ"].is_null() ? "" : "-" + str(sa["integ"])) +
+                       "-" + str(sa["prf"]) + "-" + str(sa["ke"]);
+    rows.push_back({str(sa["sa"]), str(sa["conn"]), str(sa["state"]),
+                    sa["initiator"] == true ? "initiator" : "responder", str(sa["local"]),
+                    str(sa["remote"]), str(sa["spi_i"]), str(sa["spi_r"]), algs,
                     duration(sa["age_s"]), auth_nat(sa)});
     for (const auto& c : sa["children"])
-      rows.push_back({"", "  " + str(c["child"]), str(c["mode"]), c["udp_encap"] == true ? "udp-encap" : "esp",
-                      join(c["local_ts"]), join(c["remote_ts"]), "in " + str(c["spi_in"]), "out " + str(c["spi_out"]),
-                      str(c["encr"]) + (c["integ"].is_null() ? "" : "-" + str(c["integ"])), duration(c["age_s"]),
-                      traffic(c)});
+      rows.push_back({"", "  " + str(c["child"]), str(c["mode"]),
+                      c["udp_encap"] == true ? "udp-encap" : "esp", join(c["local_ts"]),
+                      join(c["remote_ts"]), "in " + str(c["spi_in"]), "out " + str(c["spi_out"]),
+                      str(c["encr"]) + (c["integ"].is_null() ? "" : "-" + str(c["integ"])),
+                      duration(c["age_s"]), traffic(c)});
   }
   table(out, rows);
 }
 
-}  // namespace ikectl
+} // namespace ikectl

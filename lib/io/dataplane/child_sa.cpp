@@ -4,9 +4,7 @@
 
 namespace ikekit::io::dataplane {
 
-std::string_view esp_mode_name(EspMode m) {
-  return m == EspMode::tunnel ? "tunnel" : "transport";
-}
+std::string_view esp_mode_name(EspMode m) { return m == EspMode::tunnel ? "tunnel" : "transport"; }
 
 namespace {
 
@@ -15,7 +13,8 @@ Result<void> validate_keys(const SaKeys& k, std::string_view dir) {
     return make_error(Errc::bad_value, std::string(dir) + "." + field, std::move(msg));
   };
   // RFC 4303 2.1: SPI values 1..255 are reserved by IANA, 0 is for local use only.
-  if (k.spi < 256) return fail("spi", "SPI " + std::to_string(k.spi) + " is reserved (RFC 4303 2.1)");
+  if (k.spi < 256)
+    return fail("spi", "SPI " + std::to_string(k.spi) + " is reserved (RFC 4303 2.1)");
   if (!k.encr || k.encr->kind != crypto::TransformKind::encr)
     return fail("encr", "an ENCR transform is required");
   size_t want = size_t(k.encr->key_len) + k.encr->salt_len;
@@ -23,7 +22,8 @@ Result<void> validate_keys(const SaKeys& k, std::string_view dir) {
     return fail("encr_key", std::string(k.encr->keyword) + " takes " + std::to_string(want) +
                                 " key bytes, got " + std::to_string(k.encr_key.size()));
   if (k.encr->aead) {
-    if (k.integ) return fail("integ", std::string(k.encr->keyword) + " is AEAD: no integrity transform");
+    if (k.integ)
+      return fail("integ", std::string(k.encr->keyword) + " is AEAD: no integrity transform");
     return {};
   }
   if (!k.integ || k.integ->kind != crypto::TransformKind::integ)
@@ -35,7 +35,7 @@ Result<void> validate_keys(const SaKeys& k, std::string_view dir) {
   return {};
 }
 
-}  // namespace
+} // namespace
 
 Result<void> validate_child_sa(const ChildSaSpec& spec) {
   if (auto r = validate_keys(spec.in, "in"); !r) return r;
@@ -76,4 +76,4 @@ bool prefix_contains(const Prefix& p, const IpAddress& addr) {
   return (a[full] & mask) == (b[full] & mask);
 }
 
-}  // namespace ikekit::io::dataplane
+} // namespace ikekit::io::dataplane

@@ -1,17 +1,16 @@
 #include "io/dataplane/esp_socket.hpp"
 
-#include <netinet/in.h>
-#include <poll.h>
-#include <unistd.h>
+#include "esp/outer_ip.hpp"
+#include "io/endpoint.hpp"
+#include "io/netlink_socket.hpp" // errno_text
+#include "io/udp_socket.hpp"     // classify_nat_t
 
 #include <algorithm>
 #include <cerrno>
+#include <netinet/in.h>
+#include <poll.h>
 #include <string>
-
-#include "esp/outer_ip.hpp"
-#include "io/endpoint.hpp"
-#include "io/netlink_socket.hpp"  // errno_text
-#include "io/udp_socket.hpp"      // classify_nat_t
+#include <unistd.h>
 
 namespace ikekit::io::dataplane {
 
@@ -159,4 +158,4 @@ Result<size_t> EspReceiver::recv_batch(std::span<const MutBytes> bufs, std::span
   return size_t(r);
 }
 
-}  // namespace ikekit::io::dataplane
+} // namespace ikekit::io::dataplane

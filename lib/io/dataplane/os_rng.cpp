@@ -1,13 +1,12 @@
 #include "io/dataplane/os_rng.hpp"
 
-#include <sys/random.h>
+#include "base/secret_bytes.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-
-#include "base/secret_bytes.hpp"
+#include <sys/random.h>
 
 namespace ikekit::io::dataplane {
 
@@ -33,10 +32,10 @@ void OsRng::fill(MutBytes out) {
     if (used_ == pool_.size()) refill();
     size_t n = std::min(out.size() - done, pool_.size() - used_);
     std::memcpy(out.data() + done, pool_.data() + used_, n);
-    secure_zero(pool_.data() + used_, n);  // never hand out the same bytes twice
+    secure_zero(pool_.data() + used_, n); // never hand out the same bytes twice
     used_ += n;
     done += n;
   }
 }
 
-}  // namespace ikekit::io::dataplane
+} // namespace ikekit::io::dataplane

@@ -23,4 +23,4 @@ void add_open_stats(InStats& to, const esp::OpenStats& s) {
   to.crypto_error += s.crypto_error;
 }
 
-}  // namespace ikekit::io::dataplane
+} // namespace ikekit::io::dataplane

@@ -1,5 +1,14 @@
 #include "io/dataplane/tun_dataplane.hpp"
 
+#include "base/hex.hpp"
+#include "esp/outer_ip.hpp"
+#include "esp/sa_db.hpp"
+#include "io/dataplane/os_rng.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
 #include <net/if.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -7,22 +16,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
-#include <chrono>
-#include <cstring>
-
-#include "base/hex.hpp"
-#include "esp/outer_ip.hpp"
-#include "esp/sa_db.hpp"
-#include "io/dataplane/os_rng.hpp"
-
 namespace ikekit::io::dataplane {
 
 namespace {
 
 constexpr size_t kBatch = EspSender::kMaxBatch;
-constexpr int kPollMs = 100;  // how often an idle thread looks at stop_ and its commands
+constexpr int kPollMs = 100; // how often an idle thread looks at stop_ and its commands
 constexpr auto kAckTimeout = std::chrono::seconds(5);
 
 // The destination of an inner IPv4/IPv6 packet, for the outbound SA lookup; false
@@ -50,26 +49,27 @@ void set_tx_queue_len(const std::string& dev, int len) {
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
   ifr.ifr_qlen = len;
-  (void)::ioctl(fd, SIOCSIFTXQLEN, &ifr);  // best effort: only a performance knob
+  (void)::ioctl(fd, SIOCSIFTXQLEN, &ifr); // best effort: only a performance knob
   ::close(fd);
 }
 
 int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-}  // namespace
+} // namespace
 
 struct TunDataplane::OutEntry {
-  uint32_t spi_in = 0;  // the pair it was installed with
+  uint32_t spi_in = 0; // the pair it was installed with
   std::vector<Prefix> local_ts;
   std::vector<Prefix> remote_ts;
   esp::EspSaOut sa;
   EspPeer peer;
   EspMode mode = EspMode::tunnel;
-  std::shared_ptr<SaCell> cell;  // per-SA counters for child_sa_counters()
-  bool rekey_requested = false;  // sending thread only
+  std::shared_ptr<SaCell> cell; // per-SA counters for child_sa_counters()
+  bool rekey_requested = false; // sending thread only
 
   bool covers(const IpAddress& dst) const {
     if (remote_ts.empty()) return true;
@@ -105,11 +105,11 @@ struct TunDataplane::RxCommand {
 struct TunDataplane::TxState {
   OsRng rng;
   std::vector<std::unique_ptr<OutEntry>> entries;
-  OutStats retired;  // SAs removed or replaced
-  OutStats local;    // drops outside any SA, wire bytes
+  OutStats retired; // SAs removed or replaced
+  OutStats local;   // drops outside any SA, wire bytes
   std::unique_ptr<EspSender> sender;
   size_t stride = 0;
-  std::vector<uint8_t> storage;  // kBatch buffers of `stride` bytes, allocated once
+  std::vector<uint8_t> storage; // kBatch buffers of `stride` bytes, allocated once
   std::array<MutBytes, kBatch> reads{};
   std::array<size_t, kBatch> sizes{};
   std::array<ByteView, kBatch> packets{};
@@ -181,7 +181,8 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
                       std::to_string(dp->mtu_) + ": expected 576.." +
                           std::to_string(65535 - kMaxOuterOverhead));
   if (dp->shared_ && !o.udp_encap)
-    return make_error(Errc::bad_value, "shared_udp_fd", "a shared socket implies UDP encapsulation");
+    return make_error(Errc::bad_value, "shared_udp_fd",
+                      "a shared socket implies UDP encapsulation");
 
   int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0)
@@ -294,12 +295,12 @@ void TunDataplane::request_rekey(uint32_t spi_in) {
     rekey_requests_.push_back(spi_in);
   }
   uint64_t one = 1;
-  (void)!::write(rekey_fd_.get(), &one, sizeof one);  // fails only if the counter is full
+  (void)!::write(rekey_fd_.get(), &one, sizeof one); // fails only if the counter is full
 }
 
 std::vector<uint32_t> TunDataplane::take_rekey_requests() {
   uint64_t n;
-  (void)!::read(rekey_fd_.get(), &n, sizeof n);  // EAGAIN when nothing was signalled
+  (void)!::read(rekey_fd_.get(), &n, sizeof n); // EAGAIN when nothing was signalled
   std::vector<uint32_t> v;
   std::lock_guard lock(mu_);
   v.swap(rekey_requests_);
@@ -326,7 +327,7 @@ Result<void> TunDataplane::post_tx(TxCommand c) {
 
 Result<void> TunDataplane::post_rx(RxCommand c) {
   std::unique_lock lock(mu_);
-  if (!rx_running_) {  // not started, or shared socket: the caller's thread owns rx
+  if (!rx_running_) { // not started, or shared socket: the caller's thread owns rx
     lock.unlock();
     apply_rx(c);
     rx_->publish(in_cell_);
@@ -337,7 +338,8 @@ Result<void> TunDataplane::post_rx(RxCommand c) {
   rx_queue_.push_back(std::move(c));
   rx_pending_.store(true, std::memory_order_release);
   if (!cv_.wait_for(lock, kAckTimeout, [&] { return rx_applied_ >= seq || failure_; }))
-    return make_error(Errc::timeout, "dataplane", "the receiving thread did not take the SA change");
+    return make_error(Errc::timeout, "dataplane",
+                      "the receiving thread did not take the SA change");
   if (rx_applied_ < seq) return *failure_;
   return {};
 }
@@ -350,7 +352,8 @@ void TunDataplane::drain_tx_commands() {
     tx_pending_.store(false, std::memory_order_relaxed);
   }
   if (todo.empty()) return;
-  for (auto& c : todo) apply_tx(c);
+  for (auto& c : todo)
+    apply_tx(c);
   tx_->publish(out_cell_);
   {
     std::lock_guard lock(mu_);
@@ -367,7 +370,8 @@ void TunDataplane::drain_rx_commands() {
     rx_pending_.store(false, std::memory_order_relaxed);
   }
   if (todo.empty()) return;
-  for (auto& c : todo) apply_rx(c);
+  for (auto& c : todo)
+    apply_rx(c);
   rx_->publish(in_cell_);
   {
     std::lock_guard lock(mu_);
@@ -413,7 +417,8 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
                       udp_encap_ ? "this data plane sends ESP in UDP (RFC 3948)"
                                  : "this data plane sends ESP over IP (protocol 50)");
   if (spec.local.is_v4() == v6_)
-    return make_error(Errc::bad_value, "local", "address family differs from the data plane's socket");
+    return make_error(Errc::bad_value, "local",
+                      "address family differs from the data plane's socket");
   {
     std::lock_guard lock(mu_);
     if (failure_) return *failure_;
@@ -443,10 +448,9 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
   }
   if (auto r = post_rx(std::move(rc)); !r) return r;
 
-  auto entry = std::make_unique<OutEntry>(OutEntry{spec.in.spi, spec.local_ts, spec.remote_ts,
-                                                   std::move(*out),
-                                                   make_esp_peer(spec.remote, spec.udp_encap ? spec.remote_port : 0),
-                                                   spec.mode, cell_out});
+  auto entry = std::make_unique<OutEntry>(OutEntry{
+      spec.in.spi, spec.local_ts, spec.remote_ts, std::move(*out),
+      make_esp_peer(spec.remote, spec.udp_encap ? spec.remote_port : 0), spec.mode, cell_out});
   TxCommand tc;
   tc.op = TxCommand::Op::add;
   tc.entry = std::move(entry);
@@ -458,7 +462,8 @@ Result<void> TunDataplane::remove_child_sa(uint32_t spi_in) {
     std::lock_guard lock(mu_);
     auto it = std::find(installed_in_.begin(), installed_in_.end(), spi_in);
     if (it == installed_in_.end())
-      return make_error(Errc::not_found, "spi_in", "no Child SA with inbound SPI " + to_hex_u32(spi_in));
+      return make_error(Errc::not_found, "spi_in",
+                        "no Child SA with inbound SPI " + to_hex_u32(spi_in));
     installed_in_.erase(it);
     cells_.erase(spi_in);
   }
@@ -480,7 +485,7 @@ void TunDataplane::tx_loop() {
   while (!stop_.load(std::memory_order_relaxed)) {
     if (tx_pending_.load(std::memory_order_acquire)) drain_tx_commands();
     int pr = ::poll(&p, 1, kPollMs);
-    if (pr <= 0) continue;  // timeout or EINTR: look at stop_ and the commands again
+    if (pr <= 0) continue; // timeout or EINTR: look at stop_ and the commands again
     auto n = tun_->read_batch(s.reads, s.sizes);
     if (!n) return fail(n.error());
     size_t out = 0;
@@ -505,7 +510,7 @@ void TunDataplane::tx_loop() {
       size_t off = kTxHeadroom, len = pkt.size();
       uint8_t nh;
       if (e->mode == EspMode::tunnel) {
-        nh = pkt[0] >> 4 == 4 ? esp::kNextHeaderIpv4 : esp::kNextHeaderIpv6;  // RFC 4303 2.6
+        nh = pkt[0] >> 4 == 4 ? esp::kNextHeaderIpv4 : esp::kNextHeaderIpv6; // RFC 4303 2.6
       } else {
         // Transport mode (RFC 4303 3.1.1): ESP protects the upper-layer segment; the IP
         // header is rebuilt from the SA's endpoints by the kernel on send.
@@ -526,15 +531,15 @@ void TunDataplane::tx_loop() {
         e->rekey_requested = true;
         request_rekey(e->spi_in);
       }
-      if (!sealed) continue;  // counted by the SA (exhausted, no room, crypto)
+      if (!sealed) continue; // counted by the SA (exhausted, no room, crypto)
       s.packets[out] = sealed.packet;
       s.peers[out] = &e->peer;
       s.local.wire_bytes += sealed.packet.size();
       ++out;
     }
     if (out > 0) {
-      auto sent = s.sender->send_batch(std::span(s.packets.data(), out),
-                                       std::span(s.peers.data(), out));
+      auto sent =
+          s.sender->send_batch(std::span(s.packets.data(), out), std::span(s.peers.data(), out));
       if (!sent) return fail(sent.error());
       s.local.send_dropped += out - *sent;
     }
@@ -563,11 +568,12 @@ void TunDataplane::deliver(uint8_t* buffer_start, const esp::Opened& o, uint32_t
     size_t hlen = e->local.is_v4() ? esp::kIpv4HeaderLen : esp::kIpv6HeaderLen;
     size_t off = size_t(payload.data() - buffer_start);
     if (off < hlen) {
-      ++rx.local.bad_inner;  // no headroom (shared socket with a tight buffer)
+      ++rx.local.bad_inner; // no headroom (shared socket with a tight buffer)
       return;
     }
     MutBytes whole(buffer_start, off + payload.size());
-    payload = esp::prepend_ip_header(whole, off, payload.size(), e->remote, e->local, o.next_header);
+    payload =
+        esp::prepend_ip_header(whole, off, payload.size(), e->remote, e->local, o.next_header);
     if (payload.empty()) {
       ++rx.local.bad_inner;
       return;
@@ -614,4 +620,4 @@ void TunDataplane::handle_esp(std::span<RecvSlot> slots) {
   s.publish(in_cell_);
 }
 
-}  // namespace ikekit::io::dataplane
+} // namespace ikekit::io::dataplane

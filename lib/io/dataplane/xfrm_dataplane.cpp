@@ -1,15 +1,14 @@
 #include "io/dataplane/xfrm_dataplane.hpp"
 
+#include "base/hex.hpp"
+#include "io/netlink_socket.hpp" // errno_text
+
+#include <cerrno>
 #include <linux/udp.h>
 #include <linux/xfrm.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <string>
-
-#include "base/hex.hpp"
-#include "io/netlink_socket.hpp"  // errno_text
+#include <sys/socket.h>
 
 #ifndef UDP_ENCAP_ESPINUDP
 #define UDP_ENCAP_ESPINUDP 2
@@ -47,13 +46,13 @@ XfrmSa make_sa(const SaKeys& k, const IpAddress& src, const IpAddress& dst, cons
     sa.crypt = alg(k.encr, k.encr_key);
     sa.auth = alg(k.integ, k.integ_key);
   }
-  if (spec.udp_encap) sa.encap = XfrmEncap{sport, dport};  // RFC 3948
+  if (spec.udp_encap) sa.encap = XfrmEncap{sport, dport}; // RFC 3948
   sa.mark = mark;
   sa.if_id = if_id;
   return sa;
 }
 
-}  // namespace
+} // namespace
 
 Result<void> set_udp_encap(int fd) {
   // RFC 3948: hand ESP arriving on this port to the kernel's ESP input.
@@ -76,12 +75,14 @@ Result<void> bypass_socket_policy(int fd, bool v6) {
     if (r != 0)
       return make_error(Errc::environment, "socket",
                         std::string("setsockopt ") + (v6 ? "IPV6_XFRM_POLICY" : "IP_XFRM_POLICY") +
-                            ": " + errno_text(errno) + ": the kernel lacks XFRM (CONFIG_XFRM_USER)");
+                            ": " + errno_text(errno) +
+                            ": the kernel lacks XFRM (CONFIG_XFRM_USER)");
   }
   return {};
 }
 
-XfrmDataplane::Plan XfrmDataplane::plan(const ChildSaSpec& spec, const std::optional<XfrmMark>& mark,
+XfrmDataplane::Plan XfrmDataplane::plan(const ChildSaSpec& spec,
+                                        const std::optional<XfrmMark>& mark,
                                         const std::optional<uint32_t>& if_id) {
   Plan p;
   uint32_t reqid = spec.reqid ? spec.reqid : spec.in.spi;
@@ -200,7 +201,8 @@ Result<void> XfrmDataplane::remove_child_sa(uint32_t spi_in) {
       installed_.erase(installed_.begin() + long(i));
       return r;
     }
-  return make_error(Errc::not_found, "spi_in", "no Child SA with inbound SPI " + to_hex_u32(spi_in));
+  return make_error(Errc::not_found, "spi_in",
+                    "no Child SA with inbound SPI " + to_hex_u32(spi_in));
 }
 
 Result<void> XfrmDataplane::remove_all() {
@@ -242,7 +244,8 @@ Result<ChildSaCounters> XfrmDataplane::child_sa_counters(uint32_t spi_in) {
     // last_used_ns stays 0 (unknown).
     return ChildSaCounters{in->bytes, in->packets, out->bytes, out->packets, 0};
   }
-  return make_error(Errc::not_found, "spi_in", "no Child SA with inbound SPI " + to_hex_u32(spi_in));
+  return make_error(Errc::not_found, "spi_in",
+                    "no Child SA with inbound SPI " + to_hex_u32(spi_in));
 }
 
-}  // namespace ikekit::io::dataplane
+} // namespace ikekit::io::dataplane

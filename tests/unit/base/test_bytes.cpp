@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
-
 #include "base/bytes.hpp"
 #include "base/hex.hpp"
 #include "base/secret_bytes.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 
@@ -47,7 +47,7 @@ TEST_CASE("SecretBytes empties on move") {
   const uint8_t k[] = {1, 2, 3};
   SecretBytes a{ByteView(k)};
   SecretBytes b = std::move(a);
-  CHECK(a.empty());  // NOLINT(bugprone-use-after-move): the point of the test
+  CHECK(a.empty()); // NOLINT(bugprone-use-after-move): the point of the test
   CHECK(b.reveal()[2] == 3);
   CHECK(b.slice(1, 2).reveal()[0] == 2);
 }

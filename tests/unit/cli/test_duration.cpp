@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "cli/app.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace std::chrono;

@@ -1,13 +1,12 @@
 // ike-up's JSON config (ike-up(8) --config): the man page's example loads, null means
 // "not set", and errors name the file and the field.
-#include <catch2/catch.hpp>
-#include <unistd.h>
+#include "cli/ike_up_options.hpp"
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <string>
-
-#include "cli/ike_up_options.hpp"
+#include <unistd.h>
 
 using namespace ikekit;
 
@@ -26,13 +25,14 @@ struct TempFile {
   ~TempFile() { std::remove(path.c_str()); }
 };
 
-}  // namespace
+} // namespace
 
 TEST_CASE("ike-up config: the man page example loads and builds") {
   TempFile psk("an-example-psk-0123456789abcdef\n");
   // ike-up(8) --config, with the PSK path pointed at the temporary file.
   TempFile cfg(R"({"connections":[{"name":"site-b","role":"initiator","local":"192.0.2.1",
-  "remote":"198.51.100.7","psk_file":")" + psk.path + R"(",
+  "remote":"198.51.100.7","psk_file":")" +
+               psk.path + R"(",
   "ike_proposal":"aes256gcm16-prfsha256-x25519","local_ts":["10.1.0.0/16"],
   "remote_ts":["10.2.0.0/16"]}],
  "keylog":null,"dataplane":"none"})");
@@ -40,7 +40,7 @@ TEST_CASE("ike-up config: the man page example loads and builds") {
   auto loaded = cli::load_ike_up_config(cfg.path, o);
   INFO((loaded ? "" : loaded.error().field + ": " + loaded.error().message));
   REQUIRE(loaded);
-  CHECK(o.keylog.empty());  // null: no key log
+  CHECK(o.keylog.empty()); // null: no key log
   CHECK(o.dataplane == "none");
   REQUIRE(o.connections.size() == 1);
   CHECK(o.connections[0].name == "site-b");
@@ -54,8 +54,9 @@ TEST_CASE("ike-up config: the man page example loads and builds") {
 
 TEST_CASE("ike-up config: rsa_pss reaches the PeerConfig") {
   TempFile psk("an-example-psk-0123456789abcdef\n");
-  TempFile cfg(R"({"connections":[{"name":"a","role":"responder","local":"192.0.2.1","psk_file":")" +
-               psk.path + R"(","rsa_pss":true}]})");
+  TempFile cfg(
+      R"({"connections":[{"name":"a","role":"responder","local":"192.0.2.1","psk_file":")" +
+      psk.path + R"(","rsa_pss":true}]})");
   cli::IkeUpOptions o;
   REQUIRE(cli::load_ike_up_config(cfg.path, o));
   auto setup = cli::build_ike_up_setup(o);

@@ -3,11 +3,11 @@
 //   RFC 2202 3 test case 1 (HMAC-SHA1), RFC 4231 4.2 test case 1 (HMAC-SHA-256),
 //   RFC 4868 2.7.2.x test case 1 (AUTH_HMAC_SHA2_*: the truncated outputs),
 //   RFC 3566 4.6 (AES-XCBC-MAC-96), RFC 4493 4 (AES-CMAC).
-#include <catch2/catch.hpp>
-
 #include "crypto/cbc_hmac.hpp"
 #include "crypto/mac.hpp"
 #include "test_helpers.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::crypto;
@@ -27,7 +27,7 @@ Bytes mac_of(std::string_view keyword, const Bytes& key, const Bytes& msg) {
   REQUIRE(m->compute({msg}, out));
   return out;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("AES-128-CBC, RFC 3602 4 case #1", "[crypto][cipher]") {
   auto c = Cipher::create(kw("aes128"), hex("06a9214036b8a15b512e03d534120006"));
@@ -109,9 +109,8 @@ TEST_CASE("AES-XCBC-MAC, RFC 3566 4.6 test cases", "[crypto][mac]") {
 
 TEST_CASE("AES-CMAC, RFC 4493 4 examples", "[crypto][mac]") {
   Bytes key = hex("2b7e151628aed2a6abf7158809cf4f3c");
-  Bytes m = hex(
-      "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
-      "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+  Bytes m = hex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+                "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
   CHECK(mac_of("aescmac", key, {}) == hex("bb1d6929e95937287fa37d129b756746"));
   CHECK(mac_of("aescmac", key, Bytes(m.begin(), m.begin() + 16)) ==
         hex("070a16b46b4d4144f79bdd9dd04a287c"));

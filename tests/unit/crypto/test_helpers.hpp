@@ -1,11 +1,11 @@
 // Shared helpers for crypto known-answer tests.
 #pragma once
 
-#include <string>
-#include <string_view>
-
 #include "base/bytes.hpp"
 #include "base/hex.hpp"
+
+#include <string>
+#include <string_view>
 
 namespace ikekit::test {
 
@@ -16,8 +16,9 @@ inline Bytes hex(std::string_view h) {
 
 inline Bytes seq(size_t n, uint8_t start = 0) {
   Bytes b(n);
-  for (size_t i = 0; i < n; ++i) b[i] = uint8_t(start + i);
+  for (size_t i = 0; i < n; ++i)
+    b[i] = uint8_t(start + i);
   return b;
 }
 
-}  // namespace ikekit::test
+} // namespace ikekit::test

@@ -5,10 +5,10 @@
 //   Python's pow() over primes rebuilt from the RFC 2409 6.2 / RFC 3526 formula
 //   p = 2^n - 2^(n-64) - 1 + 2^64 * (floor(2^(n-130) * pi) + k) with mpmath's pi
 //   (independent of OpenSSL's BN_get_rfc*_prime tables). x = 01..20, y = 40..5f.
-#include <catch2/catch.hpp>
-
 #include "crypto/kex.hpp"
 #include "test_helpers.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::crypto;
@@ -18,57 +18,73 @@ using ikekit::test::seq;
 namespace {
 
 [[maybe_unused]] const char* k1024A =
-    "457120764f3a1e6fd58103e41a4093a6c8bc1d97cb8759de41c21afdd2d3048a5ef3d88ce24aa6ba4fe30bcfb0b0f75a"
-    "bf1a8aeaff3723f1bf53740c902005e1199fabad7c538e94a7034fd585339a02f3634893f748929d2a7257643e398130"
-    "541ae64124c17d4507a97f1cbebeb7b933642b8df479eb59e36cfeffbf1671dd"
-    ;
+    "457120764f3a1e6fd58103e41a4093a6c8bc1d97cb8759de41c21afdd2d3048a5ef3d88ce24aa6ba4fe30bcfb0b0f7"
+    "5a"
+    "bf1a8aeaff3723f1bf53740c902005e1199fabad7c538e94a7034fd585339a02f3634893f748929d2a7257643e3981"
+    "30"
+    "541ae64124c17d4507a97f1cbebeb7b933642b8df479eb59e36cfeffbf1671dd";
 [[maybe_unused]] const char* k1024B =
-    "a5a28c20c27ed26c4b0244f4f8fcd2a1ce89bfec768fcdb4e404cc7040f1d86644af268e691ad7d583cecddf2f860e19"
-    "0ef201f960532e0b50607e8bb98499af0077d7232178519aba72053921c51b7f69e25f81231c1e73e9622343d3c7b67b"
-    "aeeb7365c26bc24bf3a27532420280549774581cace753d89c4ad597fa8445ed"
-    ;
+    "a5a28c20c27ed26c4b0244f4f8fcd2a1ce89bfec768fcdb4e404cc7040f1d86644af268e691ad7d583cecddf2f860e"
+    "19"
+    "0ef201f960532e0b50607e8bb98499af0077d7232178519aba72053921c51b7f69e25f81231c1e73e9622343d3c7b6"
+    "7b"
+    "aeeb7365c26bc24bf3a27532420280549774581cace753d89c4ad597fa8445ed";
 [[maybe_unused]] const char* k1024S =
-    "1a5825e8861fc383cd0aac32a435ab070d0c031836d7ac801c495958d0dd88da294ca9a34d2aa22e1bb89eaf4832a6ce"
-    "ec18e918fa2f58cd9237d91a0e5871cee2bb1cc88e9e43cdc5a3428750301fefa9dc57f34d57f155062a2efe5fbeab77"
-    "008c023592faa988e52b1a1e2919821bc07ab071f64a40a9edaab24b2a2e6d30"
-    ;
+    "1a5825e8861fc383cd0aac32a435ab070d0c031836d7ac801c495958d0dd88da294ca9a34d2aa22e1bb89eaf4832a6"
+    "ce"
+    "ec18e918fa2f58cd9237d91a0e5871cee2bb1cc88e9e43cdc5a3428750301fefa9dc57f34d57f155062a2efe5fbeab"
+    "77"
+    "008c023592faa988e52b1a1e2919821bc07ab071f64a40a9edaab24b2a2e6d30";
 [[maybe_unused]] const char* k1024Pm1 =
-    "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74020bbea63b139b22514a08798e3404dd"
-    "ef9519b3cd3a431b302b0a6df25f14374fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed"
-    "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece65381fffffffffffffffe"
-    ;
-[[maybe_unused]] const char* k2048A =
-    "ce8736a3ad7c8260e0c5e5a457931ad19966d693e5c32414496b73d7f4e8bdaf51763d49d07a56b0a188048d61d52bd2"
-    "a06e706a7a46664113e794057474d04c96b5bb151a50b27818a513cd8d6ecf037fc638b3b2f1084c58d4419735ba12c9"
-    "a4391e2b3133bd660785e468569be85c7ad4f904d98a13f5e8695ff8cc5e22834228a8ea2c082ff49a07607e8e5c1278"
-    "ce8091725678fde112491091bf4cf3b1759ccb32c1de0b90a074b1e3ffe179d71a292ff29ce9580c3a978793598c0e00"
-    "8289e7ab7783b2b75caf9152267e8c981dbb28fde07f2e11ffe1e3984097d1602c61ffd0714d9523455377c177df3be6"
-    "b3c81e69f762c04be910a225f323882d"
-    ;
-[[maybe_unused]] const char* k2048B =
-    "eca848fde1b7e1fc889d39e931606c8d36ddbfaa2066246d871b9af0021c55afe7f0c3e33d6797e05f3525f18a0e94e4"
-    "03cb9e99bf6717741f10d56fbc1909ab35980e912cf5301a233f6d964da24c4b13a1975401bcc721582950fb9716174e"
-    "829e9e1c3fcf8d9a1b9c6de701e0c2aaea482c0cca06e012799cb7b4b3205e5c578b4b86acc144f0a0fce9e1e5337b1a"
-    "c0b5354ee997d8a193b2a7b2fe147d7ff1bba5d5eec2e10f0364793fccd6d621f10cfbb6e5b5f08ad6bc369efb074960"
-    "c7659882abe10ab3c97363a966af697366fcb2e6acb432aa9be97c5efee2d7984bbab535116ed0576e8413cb3534b01e"
-    "68b7a9b8e7b61c0ffcc67cb9fbffaf7f"
-    ;
-[[maybe_unused]] const char* k2048S =
-    "eadf639f0ef94f4c2738bf8d7e0abca2a56a9bfd44c686aa978fa1b448208ab756c90171dd139e2c7f85daae953c3d6d"
-    "ef60211b7edf9e6cd7e11d35b3725f95bf5bfed1f4d4de09f47249b43bad7e8cbecac20ffd5c1b966668b51bc20b8162"
-    "4f9caf02e998c0263f39565297f08c7d761cdd9c5a8b087a60cd2846586d8ddae1327002b331fad690180ed6541620b3"
-    "15bfb2e32686db555cfdd23e4e75246296ee3914d06f211bf64f82af02672fd4b4cb0ad3dd8dbb39047b499c1a2332b3"
-    "96354a0c4d129e21cf64e22ea15afa566dc7958d16932d49ec846e8a9fea5419490e1f2445ca9725cdd9b25ba7af3874"
-    "aa9bd90b3f48bdfcce9fec6cc254ceaa"
-    ;
-[[maybe_unused]] const char* k2048Pm1 =
-    "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74020bbea63b139b22514a08798e3404dd"
-    "ef9519b3cd3a431b302b0a6df25f14374fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed"
-    "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a163bf0598da48361c55d39a69163fa8fd24cf5f"
-    "83655d23dca3ad961c62f356208552bb9ed529077096966d670c354e4abc9804f1746c08ca18217c32905e462e36ce3b"
-    "e39e772c180e86039b2783a2ec07a28fb5c55df06f4c52c9de2bcbf6955817183995497cea956ae515d2261898fa0510"
-    "15728e5a8aacaa68fffffffffffffffe"
-    ;
+    "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74020bbea63b139b22514a08798e3404"
+    "dd"
+    "ef9519b3cd3a431b302b0a6df25f14374fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7"
+    "ed"
+    "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece65381fffffffffffffffe";
+[[maybe_unused]] const char* k2048A = "ce8736a3ad7c8260e0c5e5a457931ad19966d693e5c32414496b73d7f4e8"
+                                      "bdaf51763d49d07a56b0a188048d61d52bd2"
+                                      "a06e706a7a46664113e794057474d04c96b5bb151a50b27818a513cd8d6e"
+                                      "cf037fc638b3b2f1084c58d4419735ba12c9"
+                                      "a4391e2b3133bd660785e468569be85c7ad4f904d98a13f5e8695ff8cc5e"
+                                      "22834228a8ea2c082ff49a07607e8e5c1278"
+                                      "ce8091725678fde112491091bf4cf3b1759ccb32c1de0b90a074b1e3ffe1"
+                                      "79d71a292ff29ce9580c3a978793598c0e00"
+                                      "8289e7ab7783b2b75caf9152267e8c981dbb28fde07f2e11ffe1e3984097"
+                                      "d1602c61ffd0714d9523455377c177df3be6"
+                                      "b3c81e69f762c04be910a225f323882d";
+[[maybe_unused]] const char* k2048B = "eca848fde1b7e1fc889d39e931606c8d36ddbfaa2066246d871b9af0021c"
+                                      "55afe7f0c3e33d6797e05f3525f18a0e94e4"
+                                      "03cb9e99bf6717741f10d56fbc1909ab35980e912cf5301a233f6d964da2"
+                                      "4c4b13a1975401bcc721582950fb9716174e"
+                                      "829e9e1c3fcf8d9a1b9c6de701e0c2aaea482c0cca06e012799cb7b4b320"
+                                      "5e5c578b4b86acc144f0a0fce9e1e5337b1a"
+                                      "c0b5354ee997d8a193b2a7b2fe147d7ff1bba5d5eec2e10f0364793fccd6"
+                                      "d621f10cfbb6e5b5f08ad6bc369efb074960"
+                                      "c7659882abe10ab3c97363a966af697366fcb2e6acb432aa9be97c5efee2"
+                                      "d7984bbab535116ed0576e8413cb3534b01e"
+                                      "68b7a9b8e7b61c0ffcc67cb9fbffaf7f";
+[[maybe_unused]] const char* k2048S = "eadf639f0ef94f4c2738bf8d7e0abca2a56a9bfd44c686aa978fa1b44820"
+                                      "8ab756c90171dd139e2c7f85daae953c3d6d"
+                                      "ef60211b7edf9e6cd7e11d35b3725f95bf5bfed1f4d4de09f47249b43bad"
+                                      "7e8cbecac20ffd5c1b966668b51bc20b8162"
+                                      "4f9caf02e998c0263f39565297f08c7d761cdd9c5a8b087a60cd2846586d"
+                                      "8ddae1327002b331fad690180ed6541620b3"
+                                      "15bfb2e32686db555cfdd23e4e75246296ee3914d06f211bf64f82af0267"
+                                      "2fd4b4cb0ad3dd8dbb39047b499c1a2332b3"
+                                      "96354a0c4d129e21cf64e22ea15afa566dc7958d16932d49ec846e8a9fea"
+                                      "5419490e1f2445ca9725cdd9b25ba7af3874"
+                                      "aa9bd90b3f48bdfcce9fec6cc254ceaa";
+[[maybe_unused]] const char* k2048Pm1 = "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a"
+                                        "67cc74020bbea63b139b22514a08798e3404dd"
+                                        "ef9519b3cd3a431b302b0a6df25f14374fe1356d6d51c245e485b57662"
+                                        "5e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed"
+                                        "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a1"
+                                        "63bf0598da48361c55d39a69163fa8fd24cf5f"
+                                        "83655d23dca3ad961c62f356208552bb9ed529077096966d670c354e4a"
+                                        "bc9804f1746c08ca18217c32905e462e36ce3b"
+                                        "e39e772c180e86039b2783a2ec07a28fb5c55df06f4c52c9de2bcbf695"
+                                        "5817183995497cea956ae515d2261898fa0510"
+                                        "15728e5a8aacaa68fffffffffffffffe";
 
 const TransformInfo& ke(std::string_view k) {
   const TransformInfo* t = find_keyword(TransformKind::ke, k);
@@ -95,7 +111,7 @@ void check_pair(std::string_view keyword, const char* i, const char* gi, const c
   CHECK(secret(b->shared_secret(hex(gi))) == hex(gir));
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("ECP-256, RFC 5903 8.1", "[crypto][kex]") {
   check_pair("ecp256", "c88f01f510d9ac3f70a292daa2316de544e9aab8afe84049c62a9c57862d1433",
@@ -108,15 +124,21 @@ TEST_CASE("ECP-256, RFC 5903 8.1", "[crypto][kex]") {
 }
 
 TEST_CASE("ECP-384, RFC 5903 8.2", "[crypto][kex]") {
-  check_pair(
-      "ecp384",
-      "099f3c7034d4a2c699884d73a375a67f7624ef7c6b3c0f160647b67414dce655e35b538041e649ee3faef896783ab194",
-      "667842d7d180ac2cde6f74f37551f55755c7645c20ef73e31634fe72b4c55ee6de3ac808acb4bdb4c88732aee95f41aa"
-      "9482ed1fc0eeb9cafc4984625ccfc23f65032149e0e144ada024181535a0f38eeb9fcff3c2c947dae69b4c634573a81c",
-      "41cb0779b4bdb85d47846725fbec3c9430fab46cc8dc5060855cc9bda0aa2942e0308312916b8ed2960e4bd55a7448fc",
-      "e558dbef53eecde3d3fccfc1aea08a89a987475d12fd950d83cfa41732bc509d0d1ac43a0336def96fda41d0774a3571"
-      "dcfbec7aacf3196472169e838430367f66eebe3c6e70c416dd5f0c68759dd1fff83fa40142209dff5eaad96db9e6386c",
-      "11187331c279962d93d604243fd592cb9d0a926f422e47187521287e7156c5c4d603135569b9e9d09cf5d4a270f59746");
+  check_pair("ecp384",
+             "099f3c7034d4a2c699884d73a375a67f7624ef7c6b3c0f160647b67414dce655e35b538041e649ee3faef"
+             "896783ab194",
+             "667842d7d180ac2cde6f74f37551f55755c7645c20ef73e31634fe72b4c55ee6de3ac808acb4bdb4c8873"
+             "2aee95f41aa"
+             "9482ed1fc0eeb9cafc4984625ccfc23f65032149e0e144ada024181535a0f38eeb9fcff3c2c947dae69b4"
+             "c634573a81c",
+             "41cb0779b4bdb85d47846725fbec3c9430fab46cc8dc5060855cc9bda0aa2942e0308312916b8ed2960e4"
+             "bd55a7448fc",
+             "e558dbef53eecde3d3fccfc1aea08a89a987475d12fd950d83cfa41732bc509d0d1ac43a0336def96fda4"
+             "1d0774a3571"
+             "dcfbec7aacf3196472169e838430367f66eebe3c6e70c416dd5f0c68759dd1fff83fa40142209dff5eaad"
+             "96db9e6386c",
+             "11187331c279962d93d604243fd592cb9d0a926f422e47187521287e7156c5c4d603135569b9e9d09cf5d"
+             "4a270f59746");
 }
 
 TEST_CASE("ECP-521, RFC 5903 8.3", "[crypto][kex]") {
@@ -147,11 +169,16 @@ TEST_CASE("X25519, RFC 7748 6.1", "[crypto][kex]") {
 
 TEST_CASE("X448, RFC 7748 6.2", "[crypto][kex]") {
   check_pair("x448",
-             "9a8f4925d1519f5775cf46b04b5800d4ee9ee8bae8bc5565d498c28dd9c9baf574a9419744897391006382a6f127ab1d9ac2d8c0a598726b",
-             "9b08f7cc31b7e3e67d22d5aea121074a273bd2b83de09c63faa73d2c22c5d9bbc836647241d953d40c5b12da88120d53177f80e532c41fa0",
-             "1c306a7ac2a0e2e0990b294470cba339e6453772b075811d8fad0d1d6927c120bb5ee8972b0d3e21374c9c921b09d1b0366f10b65173992d",
-             "3eb7a829b0cd20f5bcfc0b599b6feccf6da4627107bdb0d4f345b43027d8b972fc3e34fb4232a13ca706dcb57aec3dae07bdc1c67bf33609",
-             "07fff4181ac6cc95ec1c16a94a0f74d12da232ce40a77552281d282bb60c0b56fd2464c335543936521c24403085d59a449a5037514a879d");
+             "9a8f4925d1519f5775cf46b04b5800d4ee9ee8bae8bc5565d498c28dd9c9baf574a941974489739100638"
+             "2a6f127ab1d9ac2d8c0a598726b",
+             "9b08f7cc31b7e3e67d22d5aea121074a273bd2b83de09c63faa73d2c22c5d9bbc836647241d953d40c5b1"
+             "2da88120d53177f80e532c41fa0",
+             "1c306a7ac2a0e2e0990b294470cba339e6453772b075811d8fad0d1d6927c120bb5ee8972b0d3e21374c9"
+             "c921b09d1b0366f10b65173992d",
+             "3eb7a829b0cd20f5bcfc0b599b6feccf6da4627107bdb0d4f345b43027d8b972fc3e34fb4232a13ca706d"
+             "cb57aec3dae07bdc1c67bf33609",
+             "07fff4181ac6cc95ec1c16a94a0f74d12da232ce40a77552281d282bb60c0b56fd2464c335543936521c2"
+             "4403085d59a449a5037514a879d");
 }
 
 TEST_CASE("MODP-1024 (RFC 2409 6.2) and MODP-2048 (RFC 3526 3)", "[crypto][kex]") {
@@ -209,7 +236,8 @@ TEST_CASE("KE generation is deterministic under a seeded Rng and agrees", "[cryp
     REQUIRE(b);
     CHECK(pub(*a) == pub(*a2));
     CHECK(pub(*a) != pub(*b));
-    CHECK(secret(a->shared_secret(b->public_value())) == secret(b->shared_secret(a->public_value())));
+    CHECK(secret(a->shared_secret(b->public_value())) ==
+          secret(b->shared_secret(a->public_value())));
     // RFC 3526 / RFC 7296 3.4: a MODP public value is the group's size, zero-padded.
     if (std::string_view(kw).substr(0, 4) == "modp")
       CHECK(pub(*a).size() * 8 == std::stoul(std::string(kw).substr(4)));

@@ -1,12 +1,12 @@
 // prf and prf+ (RFC 7296 2.13). Known answers: RFC 4868 2.7.1 (PRF_HMAC_SHA2_*,
 // test case 1), RFC 4231 4.3 and 4.7 (HMAC-SHA-256/384/512 test cases 2 and 6: a key
 // shorter than the output, and a 131-byte key hashed first, as SKEYSEED's Ni | Nr key
-// can be), RFC 2202 3 (HMAC-SHA-1 test cases 2 and 6), RFC 4434 2.1 (AES-XCBC-PRF-128 with 16-, 10- and 18-byte keys),
-// RFC 4615 4 (AES-CMAC-PRF-128 with 18-, 16- and 10-byte keys).
-#include <catch2/catch.hpp>
-
+// can be), RFC 2202 3 (HMAC-SHA-1 test cases 2 and 6), RFC 4434 2.1 (AES-XCBC-PRF-128 with 16-, 10-
+// and 18-byte keys), RFC 4615 4 (AES-CMAC-PRF-128 with 18-, 16- and 10-byte keys).
 #include "crypto/prf.hpp"
 #include "test_helpers.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::crypto;
@@ -24,7 +24,7 @@ Bytes prf_of(std::string_view keyword, const Bytes& key, const Bytes& msg) {
   REQUIRE(r);
   return Bytes(r->reveal().begin(), r->reveal().end());
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("PRF_HMAC_SHA2_*, RFC 4868 2.7.1 test case 1", "[crypto][prf]") {
   Bytes hi(as_bytes("Hi There").begin(), as_bytes("Hi There").end());
@@ -38,7 +38,8 @@ TEST_CASE("PRF_HMAC_SHA2_*, RFC 4868 2.7.1 test case 1", "[crypto][prf]") {
             "ac2878ebd5803f6f0b61dbce5e251ff8789a4722c1be65aea45fd464e89f8f5b"));
 }
 
-TEST_CASE("PRF_HMAC_SHA2_* and PRF_HMAC_SHA1, RFC 4231 / RFC 2202 test cases 2 and 6", "[crypto][prf]") {
+TEST_CASE("PRF_HMAC_SHA2_* and PRF_HMAC_SHA1, RFC 4231 / RFC 2202 test cases 2 and 6",
+          "[crypto][prf]") {
   auto text = [](std::string_view t) { return Bytes(t.begin(), t.end()); };
   Bytes jefe = text("Jefe"), want = text("what do ya want for nothing?");
   CHECK(prf_of("prfsha1", jefe, want) == hex("effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"));
@@ -51,7 +52,8 @@ TEST_CASE("PRF_HMAC_SHA2_* and PRF_HMAC_SHA1, RFC 4231 / RFC 2202 test cases 2 a
         hex("164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
             "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"));
   Bytes large = text("Test Using Larger Than Block-Size Key - Hash Key First");
-  CHECK(prf_of("prfsha1", Bytes(80, 0xaa), large) == hex("aa4ae5e15272d00e95705637ce8a3b55ed402112"));
+  CHECK(prf_of("prfsha1", Bytes(80, 0xaa), large) ==
+        hex("aa4ae5e15272d00e95705637ce8a3b55ed402112"));
   CHECK(prf_of("prfsha256", Bytes(131, 0xaa), large) ==
         hex("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"));
   CHECK(prf_of("prfsha384", Bytes(131, 0xaa), large) ==

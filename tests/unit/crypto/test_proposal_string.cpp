@@ -1,7 +1,7 @@
 // strongSwan-style proposal strings (see proposal_string.hpp for the semantics).
-#include <catch2/catch.hpp>
-
 #include "crypto/proposal_string.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::crypto;
@@ -9,11 +9,12 @@ using namespace ikekit::crypto;
 namespace {
 std::vector<std::string_view> kws(const std::vector<const TransformInfo*>& v) {
   std::vector<std::string_view> out;
-  for (const auto* t : v) out.push_back(t->keyword);
+  for (const auto* t : v)
+    out.push_back(t->keyword);
   return out;
 }
 using Kw = std::vector<std::string_view>;
-}  // namespace
+} // namespace
 
 TEST_CASE("proposal: IKE AEAD with explicit prf", "[crypto][proposal]") {
   auto p = parse_proposal("aes256gcm16-prfsha256-x25519", ProposalKind::ike);
@@ -60,10 +61,11 @@ TEST_CASE("proposal: ESP", "[crypto][proposal]") {
 }
 
 TEST_CASE("proposal: several proposals", "[crypto][proposal]") {
-  auto ps = parse_proposals("aes256gcm16-prfsha256-x25519,aes128-sha256-modp1024", ProposalKind::ike);
+  auto ps =
+      parse_proposals("aes256gcm16-prfsha256-x25519,aes128-sha256-modp1024", ProposalKind::ike);
   REQUIRE(ps);
   REQUIRE(ps->size() == 2);
-  CHECK(kws((*ps)[1].ke) == Kw{"modp1024"});  // opt-in: fine when written
+  CHECK(kws((*ps)[1].ke) == Kw{"modp1024"}); // opt-in: fine when written
   auto bad = parse_proposals("aes128-sha256-modp2048,aes999-sha1-x25519", ProposalKind::ike);
   REQUIRE_FALSE(bad);
   CHECK(bad.error().field == "ike_proposal[1]");
@@ -81,7 +83,7 @@ TEST_CASE("proposal: errors name the field, echo the token, say what is allowed"
   auto esp = parse_proposal("aes999", ProposalKind::esp);
   REQUIRE_FALSE(esp);
   CHECK(esp.error().field == "esp_proposal");
-  CHECK(esp.error().message.find("prfsha256") == std::string::npos);  // not allowed in ESP
+  CHECK(esp.error().message.find("prfsha256") == std::string::npos); // not allowed in ESP
 
   CHECK(parse_proposal("aes256gcm16-sha256", ProposalKind::esp).error().message.find("AEAD") !=
         std::string::npos);
@@ -89,8 +91,9 @@ TEST_CASE("proposal: errors name the field, echo the token, say what is allowed"
         std::string::npos);
   CHECK(parse_proposal("aes128-prfsha256", ProposalKind::esp).error().message.find("not allowed") !=
         std::string::npos);
-  CHECK(parse_proposal("aes128-sha256-esn-modp2048", ProposalKind::ike).error().message.find(
-            "not allowed") != std::string::npos);
+  CHECK(parse_proposal("aes128-sha256-esn-modp2048", ProposalKind::ike)
+            .error()
+            .message.find("not allowed") != std::string::npos);
   CHECK(parse_proposal("aes256gcm16-x25519", ProposalKind::ike).error().message.find("prf") !=
         std::string::npos);
   CHECK(parse_proposal("aes128-sha256", ProposalKind::ike).error().message.find("key exchange") !=

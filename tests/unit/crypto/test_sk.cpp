@@ -1,11 +1,10 @@
 // SK / SKF payload protection (RFC 7296 3.14, RFC 5282, RFC 7634, RFC 5930, RFC 7383 2.5):
 // seal -> open round trips for every ENCR x INTEG pair in the table, and tampering.
-#include <catch2/catch.hpp>
-
-#include <string>
-
 #include "crypto/sk.hpp"
 #include "test_helpers.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
 
 using namespace ikekit;
 using namespace ikekit::crypto;
@@ -20,10 +19,11 @@ struct Sealed {
 };
 
 Sealed seal_one(SkCrypter& c, const Bytes& plain, bool fragment, Rng& rng) {
-  const size_t sk_offset = 28 + 8;  // IKE header + one 8-byte payload before SK (e.g. a VID)
-  Bytes m(sk_offset + c.sealed_size(plain.size(), fragment) + 5, 0xee);  // room to spare
-  for (size_t i = 0; i < sk_offset; ++i) m[i] = uint8_t(i);
-  m[sk_offset] = 35;  // Next Payload (IDi)
+  const size_t sk_offset = 28 + 8; // IKE header + one 8-byte payload before SK (e.g. a VID)
+  Bytes m(sk_offset + c.sealed_size(plain.size(), fragment) + 5, 0xee); // room to spare
+  for (size_t i = 0; i < sk_offset; ++i)
+    m[i] = uint8_t(i);
+  m[sk_offset] = 35; // Next Payload (IDi)
   m[sk_offset + 1] = 0;
   if (fragment) {
     store_be16(m.data() + sk_offset + 4, 1);
@@ -39,7 +39,7 @@ Sealed seal_one(SkCrypter& c, const Bytes& plain, bool fragment, Rng& rng) {
   return {m, sk_offset, *len - sk_offset};
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("SK seal -> open for every ENCR x INTEG pair, SK and SKF", "[crypto][sk]") {
   SeededRng rng(1);
@@ -80,8 +80,9 @@ TEST_CASE("SK seal -> open for every ENCR x INTEG pair, SK and SKF", "[crypto][s
 
           // Any flipped bit -- in the IKE header, the SK header, IV, ciphertext or ICV --
           // fails the integrity check.
-          for (size_t at : {size_t(3), s.sk_offset + 2, s.sk_offset + rx->plaintext_offset(fragment) - 1,
-                            s.message.size() - rx->icv_len() - 1, s.message.size() - 1}) {
+          for (size_t at :
+               {size_t(3), s.sk_offset + 2, s.sk_offset + rx->plaintext_offset(fragment) - 1,
+                s.message.size() - rx->icv_len() - 1, s.message.size() - 1}) {
             Bytes bad = s.message;
             bad[at] ^= 0x01;
             auto r = rx->open(bad, s.sk_offset, s.sk_len, fragment);
@@ -94,7 +95,7 @@ TEST_CASE("SK seal -> open for every ENCR x INTEG pair, SK and SKF", "[crypto][s
       ++pairs;
     }
   }
-  CHECK(pairs == 6 * 6 + 10);  // CBC/CTR x 6 integ, plus 9 GCM and ChaCha20-Poly1305
+  CHECK(pairs == 6 * 6 + 10); // CBC/CTR x 6 integ, plus 9 GCM and ChaCha20-Poly1305
 }
 
 TEST_CASE("SK open reports size problems by field", "[crypto][sk]") {
@@ -117,7 +118,7 @@ TEST_CASE("SK open reports size problems by field", "[crypto][sk]") {
   REQUIRE(len);
   Bytes copy = msg;
   REQUIRE(c->open(copy, 28, *len - 28, false));
-  CHECK(copy[28 + 4 + 16 + 15] == 0);  // plaintext 15 + pad 0 + pad length 1 = one block
+  CHECK(copy[28 + 4 + 16 + 15] == 0); // plaintext 15 + pad 0 + pad length 1 = one block
 
   // Wrong combinations at creation.
   CHECK_FALSE(SkCrypter::create(cbc, Bytes(16, 1), nullptr, {}));

@@ -1,10 +1,9 @@
 // The transform table: IANA ids (RFC 7296 3.3.2 and the IANA IKEv2 registry) and lengths.
-#include <catch2/catch.hpp>
+#include "crypto/suite.hpp"
 
+#include <catch2/catch.hpp>
 #include <set>
 #include <string>
-
-#include "crypto/suite.hpp"
 
 using namespace ikekit::crypto;
 
@@ -29,7 +28,7 @@ TEST_CASE("suite: lookups by IANA id and keyword agree", "[crypto][suite]") {
   CHECK(find_transform(TransformKind::prf, 5)->keyword == "prfsha256");
   CHECK(find_transform(TransformKind::ke, 2)->opt_in);
   CHECK_FALSE(find_transform(TransformKind::ke, 14)->opt_in);
-  CHECK(find_transform(TransformKind::ke, 21)->out_len == 132);  // RFC 5903 7: 2 * 66
+  CHECK(find_transform(TransformKind::ke, 21)->out_len == 132); // RFC 5903 7: 2 * 66
   CHECK(find_transform(TransformKind::ke, 31)->keyword == "x25519");
   CHECK(find_transform(TransformKind::esn, 1)->keyword == "esn");
   CHECK(find_keyword(TransformKind::prf, "sha256") == nullptr);

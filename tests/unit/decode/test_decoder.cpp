@@ -6,22 +6,21 @@
 // Also the last step of the key-schedule cross-check (tests/unit/ike/test_strongswan_keys.cpp):
 // keys computed by ike/keymat from charon's logged g^ir and the capture's nonces open
 // every SK/SKF payload and ESP packet.
-#include <catch2/catch.hpp>
-#include <pcap/dlt.h>
-
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <set>
-#include <sstream>
-#include <string>
-#include <vector>
-
 #include "base/hex.hpp"
 #include "decode/decoder.hpp"
 #include "decode/key_file.hpp"
 #include "decode/session.hpp"
 #include "ike/keymat.hpp"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <pcap/dlt.h>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
 
 using namespace ikekit;
 using namespace ikekit::decode;
@@ -62,7 +61,7 @@ struct EspSeen {
 };
 
 class Collect : public RecordSink {
- public:
+public:
   std::vector<IkeSeen> ike;
   std::vector<EspSeen> esp;
   std::vector<MalformedRecord> malformed;
@@ -76,10 +75,11 @@ class Collect : public RecordSink {
     if (r.encrypted) {
       s.encrypted = true;
       const EncryptedInfo& e = *r.encrypted;
-      s.info = {e.decrypted,       e.integrity,         e.problem,         e.fragment_number,
+      s.info = {e.decrypted,       e.integrity,         e.problem,          e.fragment_number,
                 e.total_fragments, e.completes_message, e.inner.has_value()};
       if (e.inner)
-        for (const auto& p : *e.inner) s.inner_types.push_back(p.payload_type());
+        for (const auto& p : *e.inner)
+          s.inner_types.push_back(p.payload_type());
     }
     ike.push_back(std::move(s));
   }
@@ -90,7 +90,8 @@ class Collect : public RecordSink {
 
   size_t encrypted_ike() const {
     size_t n = 0;
-    for (const auto& s : ike) n += s.encrypted;
+    for (const auto& s : ike)
+      n += s.encrypted;
     return n;
   }
 };
@@ -112,13 +113,15 @@ std::vector<OwnedFrame> read_frames(const std::string& scenario) {
     OwnedFrame o{**f, Bytes((*f)->data.begin(), (*f)->data.end())};
     out.push_back(std::move(o));
   }
-  for (auto& o : out) o.frame.data = o.bytes;
+  for (auto& o : out)
+    o.frame.data = o.bytes;
   return out;
 }
 
 Summary decode_all(const std::vector<OwnedFrame>& frames, KeyStore& keys, Collect& sink) {
   Decoder d(keys, {});
-  for (const auto& f : frames) d.feed(f.frame, sink);
+  for (const auto& f : frames)
+    d.feed(f.frame, sink);
   return d.summary();
 }
 
@@ -149,7 +152,8 @@ KeyStore keylog_store(const std::string& scenario, Keep keep, Edit edit) {
 }
 
 KeyStore full_keys(const std::string& scenario) {
-  return keylog_store(scenario, [](const json&) { return true; }, [](json&) {});
+  return keylog_store(
+      scenario, [](const json&) { return true; }, [](json&) {});
 }
 
 struct Expected {
@@ -158,12 +162,9 @@ struct Expected {
 };
 // From tests/data/README.md (flows) and tshark-summary.jsonl.
 const Expected kScenarios[] = {
-    {"psk-aes256gcm16-ecp256", 20, 10, 10, 8},
-    {"psk-aes128-sha256-modp2048", 12, 6, 6, 4},
-    {"psk-chacha20-x25519", 12, 6, 6, 4},
-    {"ecdsa-aes256gcm16-ecp256", 12, 6, 6, 4},
-    {"rsa-aes256gcm16-ecp256", 14, 8, 6, 6},
-    {"ed25519-aes256gcm16-ecp256", 12, 6, 6, 4},
+    {"psk-aes256gcm16-ecp256", 20, 10, 10, 8}, {"psk-aes128-sha256-modp2048", 12, 6, 6, 4},
+    {"psk-chacha20-x25519", 12, 6, 6, 4},      {"ecdsa-aes256gcm16-ecp256", 12, 6, 6, 4},
+    {"rsa-aes256gcm16-ecp256", 14, 8, 6, 6},   {"ed25519-aes256gcm16-ecp256", 12, 6, 6, 4},
 };
 
 void check_all_decrypted(const Collect& sink) {
@@ -206,9 +207,10 @@ Frame frame_of(int linktype, ByteView data, uint64_t number = 1) {
   return f;
 }
 
-}  // namespace
+} // namespace
 
-TEST_CASE("decoder: counts per scenario, everything decrypts with keys.jsonl", "[decode][decoder]") {
+TEST_CASE("decoder: counts per scenario, everything decrypts with keys.jsonl",
+          "[decode][decoder]") {
   for (const auto& x : kScenarios) {
     SECTION(x.scenario) {
       auto frames = read_frames(x.scenario);
@@ -228,7 +230,8 @@ TEST_CASE("decoder: counts per scenario, everything decrypts with keys.jsonl", "
       CHECK(sink.malformed.empty());
       check_all_decrypted(sink);
       // IKE floats to 4500 after IKE_SA_INIT (RFC 7296 2.23): the marker is there.
-      for (const auto& i : sink.ike) CHECK(i.marker == (i.exchange != ExchangeType::ike_sa_init));
+      for (const auto& i : sink.ike)
+        CHECK(i.marker == (i.exchange != ExchangeType::ike_sa_init));
       // Tunnel mode, pings between X.Y.1.1 and X.Y.2.1: IPv4 / ICMP inside.
       for (const auto& e : sink.esp) {
         REQUIRE(e.inner);
@@ -263,12 +266,12 @@ TEST_CASE("decoder: an unreadable capture is Errc::io naming the path; a bad key
   REQUIRE_FALSE(s);
   CHECK(s.error().code == Errc::io);
   CHECK_THAT(s.error().field + " " + s.error().message, Catch::Contains("no-such/capture.pcap"));
-  o.capture = kData + "/README.md";  // not a capture
+  o.capture = kData + "/README.md"; // not a capture
   s = DecodeSession::open(o);
   REQUIRE_FALSE(s);
   CHECK(s.error().code == Errc::io);
   o.capture = kData + "/psk-aes256gcm16-ecp256/capture.pcap";
-  o.key_files = {kData + "/psk-aes256gcm16-ecp256/meta.json"};  // JSON, but not one object per line
+  o.key_files = {kData + "/psk-aes256gcm16-ecp256/meta.json"}; // JSON, but not one object per line
   s = DecodeSession::open(o);
   REQUIRE_FALSE(s);
   CHECK(s.error().code == Errc::usage);
@@ -309,7 +312,8 @@ TEST_CASE("decoder: with only the ike_sa line, ESP keys are derived from SK_d (R
 
 TEST_CASE("decoder: key files that name no algorithms: inferred from the capture",
           "[decode][decoder]") {
-  for (const char* scenario : {"psk-aes128-sha256-modp2048", "psk-chacha20-x25519", "psk-aes256gcm16-ecp256"}) {
+  for (const char* scenario :
+       {"psk-aes128-sha256-modp2048", "psk-chacha20-x25519", "psk-aes256gcm16-ecp256"}) {
     SECTION(scenario) {
       auto frames = read_frames(scenario);
       KeyStore keys = keylog_store(
@@ -319,7 +323,8 @@ TEST_CASE("decoder: key files that name no algorithms: inferred from the capture
             j.erase("integ");
             j.erase("prf");
           });
-      for (const auto& [spis, k] : keys.ike_sas()) CHECK(k.encr == nullptr);
+      for (const auto& [spis, k] : keys.ike_sas())
+        CHECK(k.encr == nullptr);
       Collect sink;
       Summary s = decode_all(frames, keys, sink);
       CHECK(s.undecryptable == 0);
@@ -346,7 +351,8 @@ TEST_CASE("decoder: Wireshark tables decrypt the same as the key log", "[decode]
 
 TEST_CASE("decoder: a wrong key fails integrity, is counted undecryptable, and decoding goes on",
           "[decode][decoder]") {
-  for (const char* scenario : {"psk-aes128-sha256-modp2048", "psk-aes256gcm16-ecp256", "psk-chacha20-x25519"}) {
+  for (const char* scenario :
+       {"psk-aes128-sha256-modp2048", "psk-aes256gcm16-ecp256", "psk-chacha20-x25519"}) {
     SECTION(scenario) {
       auto flip_first = [](json& j, const char* key) {
         if (!j.contains(key) || !j[key].is_string()) return;
@@ -418,8 +424,10 @@ TEST_CASE("decoder: ESP keys without algorithms and no IKE exchange in view: not
   // Only the ESP frames, and ESP keys that name no algorithms: nothing to infer them from.
   auto all = read_frames("psk-aes128-sha256-modp2048");
   std::vector<OwnedFrame> esp_only;
-  for (size_t i = 4; i < 10; ++i) esp_only.push_back(all[i]);
-  for (auto& f : esp_only) f.frame.data = f.bytes;
+  for (size_t i = 4; i < 10; ++i)
+    esp_only.push_back(all[i]);
+  for (auto& f : esp_only)
+    f.frame.data = f.bytes;
   KeyStore keys = keylog_store(
       "psk-aes128-sha256-modp2048", [](const json& j) { return j["type"] == "child_sa"; },
       [](json& j) {
@@ -447,7 +455,7 @@ TEST_CASE("decoder: SKF, the fragment that completes the message carries the inn
   std::vector<IkeSeen> frags;
   for (const auto& i : sink.ike)
     if (i.encrypted && i.info.total_fragments > 0) frags.push_back(i);
-  REQUIRE(frags.size() == 4);  // IKE_AUTH request and response, 2 SKF each
+  REQUIRE(frags.size() == 4); // IKE_AUTH request and response, 2 SKF each
   for (size_t n = 0; n < 4; ++n) {
     const auto& f = frags[n];
     INFO("frame " << f.frame);
@@ -493,7 +501,7 @@ TEST_CASE("decoder: an unfragmented IKE_AUTH carries its inner payloads", "[deco
 
 TEST_CASE("decoder: truncated frames are malformed records naming the field", "[decode][decoder]") {
   auto frames = read_frames("psk-aes256gcm16-ecp256");
-  for (size_t idx : {size_t(0), size_t(2), size_t(4)}) {  // IKE_SA_INIT, IKE_AUTH, ESP
+  for (size_t idx : {size_t(0), size_t(2), size_t(4)}) { // IKE_SA_INIT, IKE_AUTH, ESP
     const auto& whole = frames[idx];
     for (size_t cut = 0; cut < whole.bytes.size(); ++cut) {
       INFO("frame " << whole.frame.number << " cut at " << cut);
@@ -597,7 +605,8 @@ TEST_CASE("decoder: --ike-port style extra IKE ports", "[decode][decoder]") {
   CHECK(extra.summary().ike_messages == 1);
 }
 
-TEST_CASE("decoder: the IKE_SA_INIT nonces in the capture are those of meta.json", "[decode][decoder]") {
+TEST_CASE("decoder: the IKE_SA_INIT nonces in the capture are those of meta.json",
+          "[decode][decoder]") {
   for (const auto& x : kScenarios) {
     INFO(x.scenario);
     json meta = json::parse(read_text(kData + "/" + x.scenario + "/meta.json"));
@@ -605,7 +614,8 @@ TEST_CASE("decoder: the IKE_SA_INIT nonces in the capture are those of meta.json
     KeyStore keys;
     Decoder d(keys, {});
     Collect sink;
-    for (const auto& f : frames) d.feed(f.frame, sink);
+    for (const auto& f : frames)
+      d.feed(f.frame, sink);
     const json& sa = meta["ike_sas"][0];
     auto spi_i = from_hex(sa["spi_i"].get<std::string>(), "spi_i");
     auto spi_r = from_hex(sa["spi_r"].get<std::string>(), "spi_r");
@@ -634,9 +644,9 @@ TEST_CASE("decoder: keys computed from charon's g^ir open every SK/SKF payload a
       for (const json& sa : meta["ike_sas"]) {
         ike::IkeTransforms t{
             crypto::find_keyword(crypto::TransformKind::encr, sa["encr"].get<std::string>()),
-            sa["integ"].is_null()
-                ? nullptr
-                : crypto::find_keyword(crypto::TransformKind::integ, sa["integ"].get<std::string>()),
+            sa["integ"].is_null() ? nullptr
+                                  : crypto::find_keyword(crypto::TransformKind::integ,
+                                                         sa["integ"].get<std::string>()),
             crypto::find_keyword(crypto::TransformKind::prf, sa["prf"].get<std::string>())};
         auto hex = [](const json& j) {
           auto b = from_hex(j.get<std::string>(), "meta");
@@ -656,7 +666,7 @@ TEST_CASE("decoder: keys computed from charon's g^ir open every SK/SKF payload a
         ik.sk_ar = std::move(k->sk_ar);
         ik.sk_ei = std::move(k->sk_ei);
         ik.sk_er = std::move(k->sk_er);
-        keys.add(std::move(ik));  // no algorithm names: inferred from IKE_SA_INIT
+        keys.add(std::move(ik)); // no algorithm names: inferred from IKE_SA_INIT
       }
       auto frames = read_frames(x.scenario);
       Collect sink;

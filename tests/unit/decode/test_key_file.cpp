@@ -1,11 +1,11 @@
 // Key files for ike-decode (lib/decode/key_file.hpp): ikekit's key log (JSON Lines,
 // ikekit-json(7) "key log") and Wireshark's ikev2_decryption_table and esp_sa UAT
 // tables. Format detection, every column, and errors that name file:line.field.
-#include <catch2/catch.hpp>
-#include <string>
-
 #include "base/hex.hpp"
 #include "decode/key_file.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
 
 using namespace ikekit;
 using namespace ikekit::decode;
@@ -52,7 +52,7 @@ constexpr const char* kIkeLine =
     R"("sk_d":"0011","sk_ai":null,"sk_ar":null,"sk_ei":"aabbccdd","sk_er":"eeff0011",)"
     R"("sk_pi":"99","sk_pr":"98","encr":"aes256gcm16","integ":null,"prf":"prfsha256","ke":"ecp256"})";
 
-}  // namespace
+} // namespace
 
 // --- ikekit key log -------------------------------------------------------------------
 
@@ -78,9 +78,10 @@ TEST_CASE("key log: an ike_sa line with algorithm names", "[decode][key_file]") 
 
 TEST_CASE("key log: algorithm names are optional, sk_d and sk_a* too", "[decode][key_file]") {
   KeyStore store;
-  auto r = parse_key_text(R"({"type":"ike_sa","spi_i":"0000000000000001","spi_r":"0000000000000002",)"
-                          R"("sk_ei":"01","sk_er":"02"})",
-                          "k.jsonl", store);
+  auto r =
+      parse_key_text(R"({"type":"ike_sa","spi_i":"0000000000000001","spi_r":"0000000000000002",)"
+                     R"("sk_ei":"01","sk_er":"02"})",
+                     "k.jsonl", store);
   REQUIRE(r);
   IkeSaKeys* k = store.find_ike(1, 2);
   REQUIRE(k);
@@ -118,11 +119,15 @@ TEST_CASE("key log: child_sa lines, with and without addresses", "[decode][key_f
   CHECK(b->integ_key.empty());
 }
 
-TEST_CASE("key log: unknown line types, blank lines and comments are skipped", "[decode][key_file]") {
+TEST_CASE("key log: unknown line types, blank lines and comments are skipped",
+          "[decode][key_file]") {
   KeyStore store;
   std::string text = std::string("# a comment\n\n") +
-                     R"({"type":"header","schema":"ikekit.keylog/1"})" "\n" +
-                     R"({"type":"future_thing","spi":"zz"})" "\r\n" + kIkeLine + "\r\n   \n";
+                     R"({"type":"header","schema":"ikekit.keylog/1"})"
+                     "\n" +
+                     R"({"type":"future_thing","spi":"zz"})"
+                     "\r\n" +
+                     kIkeLine + "\r\n   \n";
   auto r = parse_key_text(text, "k.jsonl", store);
   REQUIRE(r);
   CHECK(*r == KeyFileFormat::ikekit_keylog);
@@ -132,23 +137,27 @@ TEST_CASE("key log: unknown line types, blank lines and comments are skipped", "
 
 TEST_CASE("key log: errors name file:line.field", "[decode][key_file]") {
   SECTION("bad hex in a key") {
-    Error e = parse_error(R"({"type":"ike_sa","spi_i":"0000000000000001","spi_r":"0000000000000002","sk_ei":"zz","sk_er":"02"})");
+    Error e = parse_error(
+        R"({"type":"ike_sa","spi_i":"0000000000000001","spi_r":"0000000000000002","sk_ei":"zz","sk_er":"02"})");
     CHECK(e.field == "k.jsonl:1.sk_ei");
     CHECK_THAT(e.message, Catch::Contains("hex"));
   }
   SECTION("odd number of hex digits") {
-    Error e = parse_error(R"({"type":"ike_sa","spi_i":"0000000000000001","spi_r":"0000000000000002","sk_ei":"01","sk_er":"023"})");
+    Error e = parse_error(
+        R"({"type":"ike_sa","spi_i":"0000000000000001","spi_r":"0000000000000002","sk_ei":"01","sk_er":"023"})");
     CHECK(e.field == "k.jsonl:1.sk_er");
   }
   SECTION("short IKE SPI, on the line it is on") {
-    std::string text = std::string("# header\n") + kIkeLine + "\n" +
-                       R"({"type":"ike_sa","spi_i":"2c4d","spi_r":"f01c0c11a7d62fb6","sk_ei":"01","sk_er":"02"})";
+    std::string text =
+        std::string("# header\n") + kIkeLine + "\n" +
+        R"({"type":"ike_sa","spi_i":"2c4d","spi_r":"f01c0c11a7d62fb6","sk_ei":"01","sk_er":"02"})";
     Error e = parse_error(text);
     CHECK(e.field == "k.jsonl:3.spi_i");
     CHECK_THAT(e.message, Catch::Contains("2c4d") && Catch::Contains("16 hex digits"));
   }
   SECTION("missing spi_r") {
-    Error e = parse_error(R"({"type":"ike_sa","spi_i":"0000000000000001","sk_ei":"01","sk_er":"02"})");
+    Error e =
+        parse_error(R"({"type":"ike_sa","spi_i":"0000000000000001","sk_ei":"01","sk_er":"02"})");
     CHECK(e.field == "k.jsonl:1.spi_r");
   }
   SECTION("ESP SPI longer than 4 bytes") {
@@ -156,7 +165,8 @@ TEST_CASE("key log: errors name file:line.field", "[decode][key_file]") {
     CHECK(e.field == "k.jsonl:1.spi");
   }
   SECTION("missing sk_ei") {
-    Error e = parse_error(R"({"type":"ike_sa","spi_i":"0000000000000001","spi_r":"0000000000000002","sk_er":"02"})");
+    Error e = parse_error(
+        R"({"type":"ike_sa","spi_i":"0000000000000001","spi_r":"0000000000000002","sk_er":"02"})");
     CHECK(e.field == "k.jsonl:1.sk_ei");
     CHECK_THAT(e.message, Catch::Contains("missing"));
   }
@@ -165,20 +175,24 @@ TEST_CASE("key log: errors name file:line.field", "[decode][key_file]") {
     CHECK(e.field == "k.jsonl:1.encr_key");
   }
   SECTION("a key that is not a string") {
-    Error e = parse_error(R"({"type":"ike_sa","spi_i":"0000000000000001","spi_r":"0000000000000002","sk_ei":1,"sk_er":"02"})");
+    Error e = parse_error(
+        R"({"type":"ike_sa","spi_i":"0000000000000001","spi_r":"0000000000000002","sk_ei":1,"sk_er":"02"})");
     CHECK(e.field == "k.jsonl:1.sk_ei");
   }
   SECTION("unknown algorithm keyword") {
-    Error e = parse_error(std::string(kIkeLine) + "\n" +
-                          R"({"type":"child_sa","spi":"01020304","encr":"aes999","encr_key":"01"})");
+    Error e =
+        parse_error(std::string(kIkeLine) + "\n" +
+                    R"({"type":"child_sa","spi":"01020304","encr":"aes999","encr_key":"01"})");
     CHECK(e.field == "k.jsonl:2.encr");
   }
   SECTION("an integrity keyword given as prf") {
-    Error e = parse_error(R"({"type":"ike_sa","spi_i":"0000000000000001","spi_r":"0000000000000002","sk_ei":"01","sk_er":"02","prf":"sha256"})");
+    Error e = parse_error(
+        R"({"type":"ike_sa","spi_i":"0000000000000001","spi_r":"0000000000000002","sk_ei":"01","sk_er":"02","prf":"sha256"})");
     CHECK(e.field == "k.jsonl:1.prf");
   }
   SECTION("a bad dst address") {
-    Error e = parse_error(R"({"type":"child_sa","spi":"01020304","dst":"10.0.0.300","encr_key":"01"})");
+    Error e =
+        parse_error(R"({"type":"child_sa","spi":"01020304","dst":"10.0.0.300","encr_key":"01"})");
     CHECK(e.field == "k.jsonl:1.dst");
   }
   SECTION("a line that is not JSON") {
@@ -189,7 +203,8 @@ TEST_CASE("key log: errors name file:line.field", "[decode][key_file]") {
 
 TEST_CASE("key log: a bad src address is an error too", "[decode][key_file][!mayfail]") {
   // dst is checked; src is silently dropped today, so a typo widens the key to any source.
-  Error e = parse_error(R"({"type":"child_sa","spi":"01020304","src":"10.0.0.300","encr_key":"01"})");
+  Error e =
+      parse_error(R"({"type":"child_sa","spi":"01020304","src":"10.0.0.300","encr_key":"01"})");
   CHECK(e.field == "k.jsonl:1.src");
 }
 
@@ -214,7 +229,7 @@ TEST_CASE("ikev2_decryption_table: unquoted hex, quoted algorithm names", "[deco
   CHECK(hx(cbc->sk_er) == "7b51fc8e");
   CHECK(hx(cbc->sk_ai) == "d156f872");
   CHECK(hx(cbc->sk_ar) == "9f83e7a7");
-  CHECK(cbc->sk_d.empty());  // Wireshark's table has no SK_d
+  CHECK(cbc->sk_d.empty()); // Wireshark's table has no SK_d
   IkeSaKeys* gcm = store.find_ike(0x9970d9a159a2f7b7, 0x8c1cc7ab02db9859);
   REQUIRE(gcm);
   CHECK(gcm->encr == find_keyword(TransformKind::encr, "aes256gcm16"));
@@ -238,14 +253,16 @@ TEST_CASE("ikev2_decryption_table: quoted SPIs and keys, \\xNN escapes", "[decod
 TEST_CASE("ikev2_decryption_table: errors name file:line.field", "[decode][key_file]") {
   const std::string name = "ws/ikev2_decryption_table";
   SECTION("wrong column count") {
-    Error e = parse_error("0000000000000001,0000000000000002,01,02,\"AES-CBC-128 [RFC3602]\",01,02\n", name);
+    Error e = parse_error(
+        "0000000000000001,0000000000000002,01,02,\"AES-CBC-128 [RFC3602]\",01,02\n", name);
     CHECK(e.field == name + ":1.columns");
     CHECK_THAT(e.message, Catch::Contains("found 7"));
   }
   SECTION("short SPI") {
-    Error e = parse_error("# c\n# c\n00000001,0000000000000002,01,02,\"AES-CBC-128 [RFC3602]\",01,02,"
-                          "\"HMAC_SHA2_256_128 [RFC4868]\"\n",
-                          name);
+    Error e =
+        parse_error("# c\n# c\n00000001,0000000000000002,01,02,\"AES-CBC-128 [RFC3602]\",01,02,"
+                    "\"HMAC_SHA2_256_128 [RFC4868]\"\n",
+                    name);
     CHECK(e.field == name + ":3.spi_i");
   }
   SECTION("bad hex") {
@@ -287,14 +304,15 @@ TEST_CASE("ikev2_decryption_table: a bad \\x escape is an error, not an exceptio
 
 TEST_CASE("esp_sa: quoted rows with 0x keys, any address, NULL integrity", "[decode][key_file]") {
   KeyStore store;
-  auto r = parse_key_text(
-      "# esp_sa\n"
-      "\"IPv4\",\"10.242.0.2\",\"10.242.0.1\",\"0xf4ce141c\",\"AES-CBC [RFC3602]\","
-      "\"0x7c7ec7b2f11ee05a80dc9627980371ee\",\"HMAC-SHA-256-128 [RFC4868]\","
-      "\"0xfe12d351ca80d1da076f97331fadcb03b71a9e46c2902030f3a2ecbc782eba17\"\n"
-      "\"IPv6\",\"*\",\"*\",\"0x61bbf390\",\"AES-GCM with 16 octet ICV [RFC4106]\","
-      "\"0x56201529f8007f72e7b1230955637b392daac33d308de4c6f3697518fb293349027c9319\",\"NULL\",\"0x\"\n",
-      "esp_sa", store);
+  auto r =
+      parse_key_text("# esp_sa\n"
+                     "\"IPv4\",\"10.242.0.2\",\"10.242.0.1\",\"0xf4ce141c\",\"AES-CBC [RFC3602]\","
+                     "\"0x7c7ec7b2f11ee05a80dc9627980371ee\",\"HMAC-SHA-256-128 [RFC4868]\","
+                     "\"0xfe12d351ca80d1da076f97331fadcb03b71a9e46c2902030f3a2ecbc782eba17\"\n"
+                     "\"IPv6\",\"*\",\"*\",\"0x61bbf390\",\"AES-GCM with 16 octet ICV [RFC4106]\","
+                     "\"0x56201529f8007f72e7b1230955637b392daac33d308de4c6f3697518fb293349027c9319"
+                     "\",\"NULL\",\"0x\"\n",
+                     "esp_sa", store);
   REQUIRE(r);
   CHECK(*r == KeyFileFormat::wireshark_esp);
   ChildSaKeys* cbc = store.find_child(0xf4ce141c, ip("10.242.0.1"));
@@ -319,26 +337,34 @@ TEST_CASE("esp_sa: errors name file:line.field", "[decode][key_file]") {
     CHECK(e.field == name + ":1.columns");
   }
   SECTION("bad SPI") {
-    Error e = parse_error("\"IPv4\",\"*\",\"*\",\"0x0102030405\",\"AES-CBC [RFC3602]\",\"0x00\",\"NULL\",\"\"\n", name);
+    Error e = parse_error(
+        "\"IPv4\",\"*\",\"*\",\"0x0102030405\",\"AES-CBC [RFC3602]\",\"0x00\",\"NULL\",\"\"\n",
+        name);
     CHECK(e.field == name + ":1.spi");
   }
   SECTION("bad dst") {
-    Error e = parse_error("\"IPv4\",\"*\",\"10.0.0\",\"0x01020304\",\"AES-CBC [RFC3602]\",\"0x00\",\"NULL\",\"\"\n", name);
+    Error e = parse_error(
+        "\"IPv4\",\"*\",\"10.0.0\",\"0x01020304\",\"AES-CBC [RFC3602]\",\"0x00\",\"NULL\",\"\"\n",
+        name);
     CHECK(e.field == name + ":1.dst");
   }
   SECTION("bad key hex") {
-    Error e = parse_error("\"IPv4\",\"*\",\"*\",\"0x01020304\",\"AES-CBC [RFC3602]\",\"0xqq\",\"NULL\",\"\"\n", name);
+    Error e = parse_error(
+        "\"IPv4\",\"*\",\"*\",\"0x01020304\",\"AES-CBC [RFC3602]\",\"0xqq\",\"NULL\",\"\"\n", name);
     CHECK(e.field == name + ":1.encryption_key");
   }
   SECTION("key length no algorithm has") {
-    Error e = parse_error("\"IPv4\",\"*\",\"*\",\"0x01020304\",\"AES-CBC [RFC3602]\",\"0x0102\",\"NULL\",\"\"\n", name);
+    Error e = parse_error(
+        "\"IPv4\",\"*\",\"*\",\"0x01020304\",\"AES-CBC [RFC3602]\",\"0x0102\",\"NULL\",\"\"\n",
+        name);
     CHECK(e.field == name + ":1.encryption");
     CHECK_THAT(e.message, Catch::Contains("2-byte key"));
   }
   SECTION("unknown authentication name") {
-    Error e = parse_error("\"IPv4\",\"*\",\"*\",\"0x01020304\",\"AES-CBC [RFC3602]\","
-                          "\"0x000102030405060708090a0b0c0d0e0f\",\"HMAC-MD5-96 [RFC2403]\",\"0x00\"\n",
-                          name);
+    Error e =
+        parse_error("\"IPv4\",\"*\",\"*\",\"0x01020304\",\"AES-CBC [RFC3602]\","
+                    "\"0x000102030405060708090a0b0c0d0e0f\",\"HMAC-MD5-96 [RFC2403]\",\"0x00\"\n",
+                    name);
     CHECK(e.field == name + ":1.authentication");
   }
 }
@@ -349,7 +375,7 @@ TEST_CASE("format detection from the first non-comment line", "[decode][key_file
   KeyStore store;
   CHECK(parse_ok(std::string("\n# x\n") + kIkeLine, "a", store) == KeyFileFormat::ikekit_keylog);
   CHECK(parse_ok("\"Any IP\",\"*\",\"*\",\"0x01020304\",\"AES-CBC [RFC3602]\","
-                       "\"0x000102030405060708090a0b0c0d0e0f\",\"NULL\",\"\"\n",
+                 "\"0x000102030405060708090a0b0c0d0e0f\",\"NULL\",\"\"\n",
                  "b", store) == KeyFileFormat::wireshark_esp);
   CHECK(key_file_format_name(KeyFileFormat::ikekit_keylog) == "ikekit_keylog");
   CHECK(key_file_format_name(KeyFileFormat::wireshark_ikev2) == "wireshark_ikev2_decryption_table");
@@ -357,7 +383,8 @@ TEST_CASE("format detection from the first non-comment line", "[decode][key_file
 }
 
 TEST_CASE("the committed key files load, in every format", "[decode][key_file]") {
-  for (const char* s : {"psk-aes256gcm16-ecp256", "psk-aes128-sha256-modp2048", "rsa-aes256gcm16-ecp256"}) {
+  for (const char* s :
+       {"psk-aes256gcm16-ecp256", "psk-aes128-sha256-modp2048", "rsa-aes256gcm16-ecp256"}) {
     INFO(s);
     const std::string dir = kData + "/" + s;
     KeyStore log, ws;

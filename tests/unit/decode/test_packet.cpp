@@ -1,7 +1,7 @@
+#include "decode/packet.hpp"
+
 #include <catch2/catch.hpp>
 #include <pcap/dlt.h>
-
-#include "decode/packet.hpp"
 
 using namespace ikekit;
 using namespace ikekit::decode;
@@ -37,7 +37,7 @@ Bytes behind_link_header(const Bytes& ip, size_t header, size_t type_at) {
 }
 Bytes with_ethernet(const Bytes& ip) { return behind_link_header(ip, 14, 12); }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("Ethernet, SLL, SLL2 and raw frames all reach the UDP payload") {
   const uint8_t payload[] = {1, 2, 3, 4, 5};
@@ -81,7 +81,8 @@ TEST_CASE("Truncated frames name the layer that was cut") {
 
 TEST_CASE("IPv4 fragments reassemble in any order") {
   Bytes payload(100);
-  for (size_t i = 0; i < payload.size(); ++i) payload[i] = uint8_t(i);
+  for (size_t i = 0; i < payload.size(); ++i)
+    payload[i] = uint8_t(i);
   Bytes whole = ipv4_udp(payload, 7);
   // Split the 108-byte UDP datagram at offset 56 (a multiple of 8).
   ByteView udp = ByteView(whole).subspan(20);
@@ -96,7 +97,7 @@ TEST_CASE("IPv4 fragments reassemble in any order") {
   IpReassembler reasm;
   auto second = dissect_frame(DLT_RAW, fragment(56, udp.size() - 56, false), reasm);
   REQUIRE(second);
-  CHECK_FALSE(*second);  // waiting for the first piece
+  CHECK_FALSE(*second); // waiting for the first piece
   auto first = dissect_frame(DLT_RAW, fragment(0, 56, true), reasm);
   REQUIRE((first && *first));
   CHECK((*first)->reassembled);

@@ -2,16 +2,15 @@
 // with deterministic keys, and a packet buffer with head- and tailroom.
 #pragma once
 
-#include <catch2/catch.hpp>
-
-#include <string>
-#include <string_view>
-#include <vector>
-
 #include "base/hex.hpp"
 #include "base/rng.hpp"
 #include "crypto/suite.hpp"
 #include "esp/sa.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace esp_test {
 
@@ -43,7 +42,8 @@ inline Suite suite(std::string_view proposal) {
 
 inline Bytes pattern(size_t n, uint8_t seed) {
   Bytes b(n);
-  for (size_t i = 0; i < n; ++i) b[i] = uint8_t(seed + i * 13);
+  for (size_t i = 0; i < n; ++i)
+    b[i] = uint8_t(seed + i * 13);
   return b;
 }
 
@@ -96,4 +96,4 @@ struct Packet {
 
 inline Bytes to_bytes(ByteView v) { return Bytes(v.begin(), v.end()); }
 
-}  // namespace esp_test
+} // namespace esp_test

@@ -1,11 +1,11 @@
 // RFC 3948 UDP encapsulation, outer IP headers, and the inbound SA table.
-#include <catch2/catch.hpp>
-
 #include "esp/outer_ip.hpp"
 #include "esp/sa_db.hpp"
 #include "esp/udp_encap.hpp"
 #include "esp_test_util.hpp"
 #include "wire/udp_encap.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace esp_test;
 
@@ -44,8 +44,10 @@ TEST_CASE("outer IPv4 / IPv6 headers: written into headroom, parsed back") {
     REQUIRE(ip.size() == 50);
     // RFC 1071: the checksum over a correct header sums to 0xffff.
     uint32_t sum = 0;
-    for (size_t i = 0; i < 20; i += 2) sum += load_be16(ip.data() + i);
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    for (size_t i = 0; i < 20; i += 2)
+      sum += load_be16(ip.data() + i);
+    while (sum >> 16)
+      sum = (sum & 0xffff) + (sum >> 16);
     CHECK(sum == 0xffff);
     auto info = parse_ip_header(ip);
     REQUIRE(info);
@@ -81,9 +83,10 @@ TEST_CASE("outer IPv4 / IPv6 headers: written into headroom, parsed back") {
     auto src = *IpAddress::parse("192.0.2.1");
     Packet pkt(payload, kIpv4HeaderLen, 0);
     MutBytes ip = prepend_ip_header(pkt.span(), pkt.offset, pkt.len, src, src, 50);
-    for (size_t n = 0; n < ip.size(); ++n) CHECK_FALSE(parse_ip_header(ip.first(n)));
+    for (size_t n = 0; n < ip.size(); ++n)
+      CHECK_FALSE(parse_ip_header(ip.first(n)));
     Bytes frag(ip.begin(), ip.end());
-    frag[6] = 0x20;  // MF
+    frag[6] = 0x20; // MF
     CHECK_FALSE(parse_ip_header(frag));
   }
 }
@@ -136,7 +139,7 @@ TEST_CASE("transport mode: IPv4 + UDP protected in place, restored on receipt") 
   EspSaIn in = make_in(params(s, k, 0xabcd, false));
   auto a = *IpAddress::parse("192.0.2.1");
   auto b = *IpAddress::parse("192.0.2.2");
-  Bytes udp = pattern(28, 6);  // the transport header and data
+  Bytes udp = pattern(28, 6); // the transport header and data
 
   // Sender: the upper-layer payload sits after room for IP header + ESP header/IV.
   const size_t headroom = kIpv4HeaderLen + out.overhead().header;

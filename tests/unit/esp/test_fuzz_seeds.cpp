@@ -3,14 +3,13 @@
 //   IKEKIT_FUZZ_SEED_DIR=fuzz/corpus/fuzz_esp_open unit_esp "[.write-fuzz-seeds]"
 // The visible test checks that the committed seeds still open with those SAs.
 // Keys and SPI duplicate those in fuzz/fuzz_esp_open.cpp.
-#include <catch2/catch.hpp>
+#include "esp_test_util.hpp"
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-
-#include "esp_test_util.hpp"
 
 using namespace esp_test;
 
@@ -19,7 +18,8 @@ constexpr uint32_t kSpi = 0x0f0e0d0c;
 
 Bytes seq_bytes(size_t n, uint8_t first) {
   Bytes v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = uint8_t(first + i);
+  for (size_t i = 0; i < n; ++i)
+    v[i] = uint8_t(first + i);
   return v;
 }
 
@@ -53,8 +53,8 @@ struct Seed {
   uint8_t next_header;
 };
 const Seed kSeeds[] = {
-    {"gcm_ipv4", 0, 84, 4},    {"gcm_esn_ipv6", 2, 60, 41}, {"gcm_empty", 0, 0, 4},
-    {"cbc_ipv4", 1, 84, 4},    {"cbc_esn_udp", 3, 33, 17},  {"cbc_large", 1, 300, 4},
+    {"gcm_ipv4", 0, 84, 4}, {"gcm_esn_ipv6", 2, 60, 41}, {"gcm_empty", 0, 0, 4},
+    {"cbc_ipv4", 1, 84, 4}, {"cbc_esn_udp", 3, 33, 17},  {"cbc_large", 1, 300, 4},
 };
 
 // Selector byte followed by the sealed packet (sequence number 1), as the target reads it.
@@ -72,7 +72,7 @@ Bytes make_seed(const FuzzKeys& k, const Seed& s) {
   std::copy(r.packet.begin(), r.packet.end(), seed.begin() + 1);
   return seed;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("fuzz seeds for fuzz_esp_open", "[.write-fuzz-seeds]") {
   const char* dir = std::getenv("IKEKIT_FUZZ_SEED_DIR");
@@ -97,7 +97,7 @@ TEST_CASE("the committed fuzz_esp_open seeds are valid packets for the target's 
     REQUIRE(f.good());
     Bytes seed((std::istreambuf_iterator<char>(f)), {});
     REQUIRE(seed.size() > 1);
-    CHECK(seed == make_seed(k, s));  // deterministic: same keys, same Rng seed
+    CHECK(seed == make_seed(k, s)); // deterministic: same keys, same Rng seed
     EspSaIn in = make_in(fuzz_params(k, seed[0]));
     Bytes packet(seed.begin() + 1, seed.end());
     auto r = in.open_in_place(packet);

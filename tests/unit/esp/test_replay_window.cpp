@@ -1,8 +1,8 @@
 // RFC 4303 3.4.3 receive window, kept as RFC 6479 blocks, and RFC 4303 Appendix A
 // (ESN high-half inference).
-#include <catch2/catch.hpp>
-
 #include "esp/replay_window.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::esp;
@@ -20,7 +20,7 @@ ReplayCheck receive(ReplayWindow& w, uint64_t seq) {
   if (c == ReplayCheck::ok) w.commit(seq);
   return c;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("replay window: sizes are rounded up to whole 64-bit blocks") {
   CHECK(make(1).size() == 64);
@@ -35,9 +35,11 @@ TEST_CASE("replay window: sizes are rounded up to whole 64-bit blocks") {
 
 TEST_CASE("replay window: in-order packets are accepted once, duplicates are replays") {
   auto w = make(64);
-  for (uint64_t s = 1; s <= 500; ++s) REQUIRE(receive(w, s) == ReplayCheck::ok);
+  for (uint64_t s = 1; s <= 500; ++s)
+    REQUIRE(receive(w, s) == ReplayCheck::ok);
   CHECK(w.highest() == 500);
-  for (uint64_t s = 500 - 63; s <= 500; ++s) CHECK(w.check(s) == ReplayCheck::replay);
+  for (uint64_t s = 500 - 63; s <= 500; ++s)
+    CHECK(w.check(s) == ReplayCheck::replay);
 }
 
 TEST_CASE("replay window: sequence number 0 is never valid (RFC 4303 3.3.3)") {
@@ -61,7 +63,7 @@ TEST_CASE("replay window: reordering within the window is accepted") {
 TEST_CASE("replay window: check without commit does not mark") {
   auto w = make(64);
   CHECK(w.check(5) == ReplayCheck::ok);
-  CHECK(w.check(5) == ReplayCheck::ok);  // e.g. the first copy failed its ICV
+  CHECK(w.check(5) == ReplayCheck::ok); // e.g. the first copy failed its ICV
   CHECK(w.highest() == 0);
   w.commit(5);
   CHECK(w.check(5) == ReplayCheck::replay);
@@ -89,7 +91,8 @@ TEST_CASE("replay window: a far-new jump slides the window and forgets old bits"
   for (uint32_t size : {64u, 1024u, 4096u}) {
     CAPTURE(size);
     auto w = make(size);
-    for (uint64_t s = 1; s <= size; ++s) w.commit(s);
+    for (uint64_t s = 1; s <= size; ++s)
+      w.commit(s);
     // Jump by less than the window: the overlap keeps its marks.
     const uint64_t mid = size + size / 2;
     CHECK(receive(w, mid) == ReplayCheck::ok);
@@ -98,7 +101,8 @@ TEST_CASE("replay window: a far-new jump slides the window and forgets old bits"
     // Jump far past the ring: every bit of the new window is clear.
     const uint64_t far = 10 * uint64_t(size) + 37;
     CHECK(receive(w, far) == ReplayCheck::ok);
-    for (uint64_t s = far - size + 1; s < far; ++s) REQUIRE(w.check(s) == ReplayCheck::ok);
+    for (uint64_t s = far - size + 1; s < far; ++s)
+      REQUIRE(w.check(s) == ReplayCheck::ok);
     CHECK(w.check(far - size) == ReplayCheck::too_old);
     CHECK(w.check(mid) == ReplayCheck::too_old);
     CHECK(w.check(far) == ReplayCheck::replay);
@@ -108,9 +112,11 @@ TEST_CASE("replay window: a far-new jump slides the window and forgets old bits"
 TEST_CASE("replay window: stale ring blocks do not leak into a slid window") {
   // A jump of exactly one block boundary reuses a ring slot; its old bits must be gone.
   auto w = make(64);
-  for (uint64_t s = 1; s <= 64; ++s) w.commit(s);
-  w.commit(64 + 64 * 2 + 5);  // the 2-block ring wraps: both slots must be cleared
-  for (uint64_t s = 64 * 2 + 6; s < 64 * 3 + 5; ++s) REQUIRE(w.check(s) == ReplayCheck::ok);
+  for (uint64_t s = 1; s <= 64; ++s)
+    w.commit(s);
+  w.commit(64 + 64 * 2 + 5); // the 2-block ring wraps: both slots must be cleared
+  for (uint64_t s = 64 * 2 + 6; s < 64 * 3 + 5; ++s)
+    REQUIRE(w.check(s) == ReplayCheck::ok);
 }
 
 TEST_CASE("replay window: random reordering agrees with a reference set") {
@@ -122,8 +128,8 @@ TEST_CASE("replay window: random reordering agrees with a reference set") {
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;
     uint64_t seq = 1 + (x >> 33) % 4999;
     ReplayCheck expect = seq + 128 <= top ? ReplayCheck::too_old
-                         : seen[seq]     ? ReplayCheck::replay
-                                         : ReplayCheck::ok;
+                         : seen[seq]      ? ReplayCheck::replay
+                                          : ReplayCheck::ok;
     REQUIRE(receive(w, seq) == expect);
     if (expect == ReplayCheck::ok) {
       seen[seq] = true;
@@ -165,6 +171,6 @@ TEST_CASE("replay window: ESN high half inference") {
   SECTION("at the end of the 64-bit space") {
     w.commit(~uint64_t(0) - 10);
     CHECK(w.infer_esn(0xfffffffeu) == std::optional<uint64_t>(~uint64_t(0) - 1));
-    CHECK(w.infer_esn(5) == std::nullopt);  // would need Seqh = 2^32
+    CHECK(w.infer_esn(5) == std::nullopt); // would need Seqh = 2^32
   }
 }

@@ -1,15 +1,15 @@
 // EspSaOut / EspSaIn behaviour for every suite we ship: round trips, padding,
 // tampering, replay, truncation, bad padding, sequence number exhaustion
 // (RFC 4303 3.3, 3.4).
-#include <catch2/catch.hpp>
-
 #include "esp_test_util.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace esp_test;
 
 namespace {
-const char* const kSuites[] = {"aes128gcm16",   "aes256gcm16",   "chacha20poly1305",
-                               "aes128-sha256", "aes256-sha384", "aes256-sha512",
+const char* const kSuites[] = {"aes128gcm16",     "aes256gcm16",   "chacha20poly1305",
+                               "aes128-sha256",   "aes256-sha384", "aes256-sha512",
                                "aes128ctr-sha256"};
 
 struct Sas {
@@ -19,8 +19,7 @@ struct Sas {
   EspSaOut out;
   EspSaIn in;
   Sas(std::string_view proposal, bool esn, uint32_t window = 1024)
-      : s(suite(proposal)),
-        keys(keys_for(s)),
+      : s(suite(proposal)), keys(keys_for(s)),
         out(make_out(params(s, keys, 0xc0ffee01, esn, window), &rng)),
         in(make_in(params(s, keys, 0xc0ffee01, esn, window))) {}
 
@@ -46,7 +45,7 @@ Bytes inner_ipv6(size_t len) {
   store_be16(b.data() + 4, uint16_t(b.size() - 40));
   return b;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("ESP round trip for every suite, tunnel IPv4 and IPv6, with and without ESN") {
   for (const char* name : kSuites) {
@@ -59,8 +58,8 @@ TEST_CASE("ESP round trip for every suite, tunnel IPv4 and IPv6, with and withou
           const uint8_t nh = v6 ? kNextHeaderIpv6 : kNextHeaderIpv4;
           Bytes wire = sa.seal(inner, nh);
           CHECK(load_be32(wire.data()) == 0xc0ffee01);
-          CHECK(load_be32(wire.data() + 4) == uint32_t(i + 1));  // RFC 4303 3.3.3: starts at 1
-          CHECK(wire.size() % 4 == 0);                            // RFC 4303 2.4 alignment
+          CHECK(load_be32(wire.data() + 4) == uint32_t(i + 1)); // RFC 4303 3.3.3: starts at 1
+          CHECK(wire.size() % 4 == 0);                          // RFC 4303 2.4 alignment
           auto r = sa.in.open_in_place(wire);
           REQUIRE(r.status == OpenStatus::ok);
           CHECK(r.next_header == nh);
@@ -117,9 +116,9 @@ TEST_CASE("ESP: tampering with any byte is a bad ICV and delivers nothing") {
         CHECK(r.status != OpenStatus::ok);
         CHECK(r.payload.empty());
         if (i < 4) {
-          CHECK(r.status == OpenStatus::unknown_spi);  // SPI bytes
+          CHECK(r.status == OpenStatus::unknown_spi); // SPI bytes
         } else if (i == 7) {
-          CHECK(r.status == OpenStatus::too_old);  // sequence number 1 became 0: never valid
+          CHECK(r.status == OpenStatus::too_old); // sequence number 1 became 0: never valid
         } else {
           CHECK(r.status == OpenStatus::bad_icv);
           ++bad;
@@ -162,7 +161,8 @@ TEST_CASE("ESP: a replayed packet is counted as replay; an old one as too_old") 
 TEST_CASE("ESP: reordered packets within the window are all delivered") {
   Sas sa("aes128gcm16", false, 64);
   std::vector<Bytes> wires;
-  for (int i = 0; i < 50; ++i) wires.push_back(sa.seal(pattern(size_t(10 + i), uint8_t(i))));
+  for (int i = 0; i < 50; ++i)
+    wires.push_back(sa.seal(pattern(size_t(10 + i), uint8_t(i))));
   for (int i = 49; i >= 0; --i) {
     auto r = sa.in.open_in_place(wires[size_t(i)]);
     REQUIRE(r.status == OpenStatus::ok);
@@ -177,8 +177,9 @@ TEST_CASE("ESP with ESN across the 2^32 boundary: high half inferred, ICV covers
       sa.out.set_next_seq_for_test(0xfffffff0u);
       sa.in.replay_window_for_test().commit(0xffffffefu);
       std::vector<Bytes> wires;
-      for (int i = 0; i < 40; ++i) wires.push_back(sa.seal(pattern(33, uint8_t(i))));
-      CHECK(load_be32(wires[16].data() + 4) == 0);  // low half wrapped on the wire
+      for (int i = 0; i < 40; ++i)
+        wires.push_back(sa.seal(pattern(33, uint8_t(i))));
+      CHECK(load_be32(wires[16].data() + 4) == 0); // low half wrapped on the wire
       // Deliver out of order around the wrap.
       for (size_t i : {20u, 3u, 16u, 15u, 39u, 0u}) {
         auto r = sa.in.open_in_place(wires[i]);
@@ -211,7 +212,7 @@ TEST_CASE("ESP without ESN: the SA refuses to seal after 2^32 - 1 (RFC 4303 3.3.
       CHECK(r3.status == SealStatus::sa_exhausted);
       CHECK(seal_status_name(r3.status) == "sa_exhausted");
       CHECK(r3.packet.empty());
-      CHECK(c.buf == Packet(payload, 64, 64).buf);  // nothing written
+      CHECK(c.buf == Packet(payload, 64, 64).buf); // nothing written
       CHECK(sa.out.stats().sa_exhausted == 1);
       CHECK(sa.out.stats().packets == 2);
       // The receiver accepts the last one.
@@ -261,7 +262,7 @@ TEST_CASE("ESP: too little headroom or tailroom is refused without writing") {
     CHECK(sa.out.seal_in_place(pkt.span(), pkt.offset, pkt.len, 4).status == SealStatus::no_room);
   }
   {
-    Packet pkt(payload, o.header, o.trailer(payload.size()));  // exactly enough
+    Packet pkt(payload, o.header, o.trailer(payload.size())); // exactly enough
     CHECK(sa.out.seal_in_place(pkt.span(), pkt.offset, pkt.len, 4));
   }
   Packet pkt(payload, o.header, o.max_trailer);

@@ -1,9 +1,9 @@
 // Config values in strongSwan's syntax: identities (RFC 7296 3.5), traffic selectors
 // (RFC 7296 3.13.1) and proposal strings.
-#include <catch2/catch.hpp>
-
 #include "base/hex.hpp"
 #include "ike/config.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ike;
@@ -68,7 +68,8 @@ TEST_CASE("TsSpec::parse: prefixes, ranges, hosts and protocol/ports", "[ike][co
   auto e = TsSpec::parse("192.0.2.7[tcp/1000-2000]");
   REQUIRE(e);
   CHECK(e->to_string() == "192.0.2.7[6/1000-2000]");
-  for (const char* bad : {"10.0.0.0/33", "10.0.0.9-10.0.0.1", "x", "10.0.0.0/8[tcp/9-1]", "10.0.0.1[", "10.0.0.1-::1"}) {
+  for (const char* bad : {"10.0.0.0/33", "10.0.0.9-10.0.0.1", "x", "10.0.0.0/8[tcp/9-1]",
+                          "10.0.0.1[", "10.0.0.1-::1"}) {
     INFO(bad);
     auto r = TsSpec::parse(bad);
     REQUIRE_FALSE(r);

@@ -5,10 +5,10 @@
 // this code: SKEYSEED = prf(Ni | Nr, g^ir); prf+(K, S) = T1 | T2 | ... with
 // Tn = prf(K, Tn-1 | S | n). Inputs: Ni = 00..1f, Nr = 80..9f, g^ir = 80..bf (64 bytes),
 // SPIi = 0102030405060708, SPIr = 1112131415161718.
-#include <catch2/catch.hpp>
-
 #include "base/hex.hpp"
 #include "ike/keymat.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ike;
@@ -23,7 +23,8 @@ Bytes hexb(std::string_view h) {
 }
 Bytes seq(size_t n, uint8_t start) {
   Bytes b(n);
-  for (size_t i = 0; i < n; ++i) b[i] = uint8_t(start + i);
+  for (size_t i = 0; i < n; ++i)
+    b[i] = uint8_t(start + i);
   return b;
 }
 std::string hx(const SecretBytes& s) { return to_hex(s.reveal()); }
@@ -34,7 +35,7 @@ const Bytes kGir = seq(64, 0x80);
 constexpr uint64_t kSpiI = 0x0102030405060708;
 constexpr uint64_t kSpiR = 0x1112131415161718;
 
-}  // namespace
+} // namespace
 
 TEST_CASE("keymat: IKE SA keys, aes128-sha256-prfsha256 (RFC 7296 2.14)", "[ike][keymat]") {
   IkeTransforms t{find_keyword("aes128"), find_keyword("sha256"), find_keyword("prfsha256")};
@@ -83,15 +84,17 @@ TEST_CASE("keymat: Child SA KEYMAT with and without PFS (RFC 7296 2.17)", "[ike]
   // No PFS, AEAD: KEYMAT = prf+(SK_d, Ni | Nr); encr_i = key || salt, then encr_r.
   auto c = derive_child_keys(prf, sk_d, {find_keyword("aes256gcm16"), nullptr}, {}, kNi, kNr);
   REQUIRE(c);
-  CHECK(hx(c->encr_i) == "48daf0d6c949ec327501e326dfc58505d1f49b73e109673771216fdb513151e426c00152");
-  CHECK(hx(c->encr_r) == "1232c338865788e69ab32533f204e29e6beb08e0b05a5ae8a5025edcfc1120fe8f4c38a4");
+  CHECK(hx(c->encr_i) ==
+        "48daf0d6c949ec327501e326dfc58505d1f49b73e109673771216fdb513151e426c00152");
+  CHECK(hx(c->encr_r) ==
+        "1232c338865788e69ab32533f204e29e6beb08e0b05a5ae8a5025edcfc1120fe8f4c38a4");
   CHECK(c->integ_i.empty());
   CHECK(c->integ_r.empty());
 
   // PFS: KEYMAT = prf+(SK_d, g^ir (new) | Ni | Nr); order encr_i, integ_i, encr_r, integ_r.
   Bytes g2(32, 0x55);
-  auto p = derive_child_keys(prf, sk_d, {find_keyword("aes128"), find_keyword("sha1")}, g2, kNi,
-                             kNr);
+  auto p =
+      derive_child_keys(prf, sk_d, {find_keyword("aes128"), find_keyword("sha1")}, g2, kNi, kNr);
   REQUIRE(p);
   CHECK(hx(p->encr_i) == "9921c31653c152dc638134def1e84060");
   CHECK(hx(p->integ_i) == "9e9efe29a7880be8b4d6c3220c8bc07055281d8a");
@@ -103,8 +106,8 @@ TEST_CASE("keymat: rekeyed IKE SA uses the old prf and SK_d (RFC 7296 2.18)", "[
   SecretBytes old_sk_d(hexb("355ba55641de51911bca30eeede052383b93fb01e58d0e2e3fd6da145ab8fc86"));
   IkeTransforms t{find_keyword("aes256gcm16"), nullptr, find_keyword("prfaescmac")};
   Bytes g2(32, 0x55);
-  auto k = derive_rekeyed_ike_keys(*find_keyword("prfsha256"), old_sk_d, t, g2, kNi, kNr, kSpiI,
-                                   kSpiR);
+  auto k =
+      derive_rekeyed_ike_keys(*find_keyword("prfsha256"), old_sk_d, t, g2, kNi, kNr, kSpiI, kSpiR);
   REQUIRE(k);
   CHECK(hx(k->skeyseed) == "1291f8eff78d6819111726318a8eb2df991274b25059d4a3f03a72dd8f0ee177");
   const std::string stream =

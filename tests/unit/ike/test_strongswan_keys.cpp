@@ -15,17 +15,17 @@
 // and asserts byte equality with what charon used. That the same keys open every SK
 // payload and ESP packet of the captures is checked in tests/unit/decode/test_decoder.cpp
 // (unit_ike links ikekit_ike only).
-#include <catch2/catch.hpp>
+#include "base/hex.hpp"
+#include "ike/keymat.hpp"
+
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include "base/hex.hpp"
-#include "ike/keymat.hpp"
 
 using namespace ikekit;
 using namespace ikekit::ike;
@@ -96,7 +96,7 @@ KeyLog read_keylog(const std::filesystem::path& p) {
   return log;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("strongSwan captures: the scenarios are all there", "[ike][keymat][strongswan]") {
   // tests/data/README.md lists six scenarios; a lost meta.json must not pass silently.
@@ -112,7 +112,7 @@ TEST_CASE("strongSwan captures: SKEYSEED, SK_* and Child SA KEYMAT match charon'
       json meta = read_json(dir / "meta.json");
       KeyLog log = read_keylog(dir / "keys.jsonl");
       REQUIRE(meta["ike_sas"].size() >= 1);
-      std::map<std::string, SecretBytes> sk_d_by_spi;  // for the Child SAs
+      std::map<std::string, SecretBytes> sk_d_by_spi; // for the Child SAs
       const crypto::TransformInfo* prf = nullptr;
 
       for (const json& sa : meta["ike_sas"]) {
@@ -121,7 +121,8 @@ TEST_CASE("strongSwan captures: SKEYSEED, SK_* and Child SA KEYMAT match charon'
                         keyword(TransformKind::integ, sa["integ"]),
                         keyword(TransformKind::prf, sa["prf"])};
         prf = t.prf;
-        Bytes ni = hexb(sa["nonce_i"]), nr = hexb(sa["nonce_r"]), g_ir = hexb(sa["dh_shared_secret"]);
+        Bytes ni = hexb(sa["nonce_i"]), nr = hexb(sa["nonce_r"]),
+              g_ir = hexb(sa["dh_shared_secret"]);
         auto k = derive_ike_keys(t, ni, nr, g_ir, spi64(sa["spi_i"]), spi64(sa["spi_r"]));
         REQUIRE(k);
         CHECK(hx(k->skeyseed) == sa["skeyseed"].get<std::string>());
@@ -142,8 +143,8 @@ TEST_CASE("strongSwan captures: SKEYSEED, SK_* and Child SA KEYMAT match charon'
         CHECK(hx(k->sk_pr) == logged["sk_pr"].get<std::string>());
 
         // The same keys from charon's logged SKEYSEED.
-        auto k2 = derive_ike_keys_from_skeyseed(t, SecretBytes(ByteView(hexb(sa["skeyseed"]))),
-                                                ni, nr, spi64(sa["spi_i"]), spi64(sa["spi_r"]));
+        auto k2 = derive_ike_keys_from_skeyseed(t, SecretBytes(ByteView(hexb(sa["skeyseed"]))), ni,
+                                                nr, spi64(sa["spi_i"]), spi64(sa["spi_r"]));
         REQUIRE(k2);
         CHECK(hx(k2->sk_pr) == logged["sk_pr"].get<std::string>());
         sk_d_by_spi.emplace(sa["spi_i"].get<std::string>(), std::move(k->sk_d));
@@ -188,11 +189,13 @@ TEST_CASE("strongSwan captures: SKEYSEED, SK_* and Child SA KEYMAT match charon'
   }
 }
 
-TEST_CASE("strongSwan captures: a wrong nonce or g^ir changes every key", "[ike][keymat][strongswan]") {
+TEST_CASE("strongSwan captures: a wrong nonce or g^ir changes every key",
+          "[ike][keymat][strongswan]") {
   // A negative control: the checks above are not vacuous.
   json meta = read_json(kData / "psk-aes128-sha256-modp2048" / "meta.json");
   const json& sa = meta["ike_sas"][0];
-  IkeTransforms t{keyword(TransformKind::encr, sa["encr"]), keyword(TransformKind::integ, sa["integ"]),
+  IkeTransforms t{keyword(TransformKind::encr, sa["encr"]),
+                  keyword(TransformKind::integ, sa["integ"]),
                   keyword(TransformKind::prf, sa["prf"])};
   Bytes ni = hexb(sa["nonce_i"]), nr = hexb(sa["nonce_r"]), g_ir = hexb(sa["dh_shared_secret"]);
   g_ir.back() ^= 1;
@@ -200,7 +203,7 @@ TEST_CASE("strongSwan captures: a wrong nonce or g^ir changes every key", "[ike]
   REQUIRE(k);
   CHECK(hx(k->skeyseed) != sa["skeyseed"].get<std::string>());
   g_ir.back() ^= 1;
-  std::swap(ni, nr);  // nonces in the wrong order
+  std::swap(ni, nr); // nonces in the wrong order
   auto k2 = derive_ike_keys(t, ni, nr, g_ir, spi64(sa["spi_i"]), spi64(sa["spi_r"]));
   REQUIRE(k2);
   CHECK(hx(k2->skeyseed) != sa["skeyseed"].get<std::string>());

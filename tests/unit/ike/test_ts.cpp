@@ -1,14 +1,14 @@
 // RFC 7296 2.9: traffic selector narrowing.
-#include <catch2/catch.hpp>
-
 #include "ike/ts.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::ike;
 
 namespace {
 TsSpec ts(std::string_view s) { return *TsSpec::parse(s); }
-}  // namespace
+} // namespace
 
 TEST_CASE("intersect: addresses, protocol and ports", "[ike][ts]") {
   CHECK(intersect(ts("10.0.0.0/16"), ts("10.0.1.0/24")) == ts("10.0.1.0/24"));
@@ -16,7 +16,8 @@ TEST_CASE("intersect: addresses, protocol and ports", "[ike][ts]") {
   CHECK_FALSE(intersect(ts("10.0.0.0/8"), ts("2001:db8::/32")));
   CHECK(intersect(ts("10.0.0.0/8"), ts("10.1.1.1[udp/500]")) == ts("10.1.1.1[udp/500]"));
   CHECK_FALSE(intersect(ts("10.0.0.0/8[tcp]"), ts("10.1.1.1[udp]")));
-  CHECK(intersect(ts("10.0.0.0/8[tcp/1-100]"), ts("10.1.1.1[tcp/50-200]")) == ts("10.1.1.1[tcp/50-100]"));
+  CHECK(intersect(ts("10.0.0.0/8[tcp/1-100]"), ts("10.1.1.1[tcp/50-200]")) ==
+        ts("10.1.1.1[tcp/50-100]"));
 }
 
 TEST_CASE("narrow: every non-empty pairwise intersection, no duplicates", "[ike][ts]") {

@@ -1,10 +1,9 @@
 // The event loop: readiness callbacks, the caller's deadline, signals via signalfd.
-#include <catch2/catch.hpp>
+#include "io/event_loop.hpp"
 
+#include <catch2/catch.hpp>
 #include <signal.h>
 #include <unistd.h>
-
-#include "io/event_loop.hpp"
 
 using namespace ikekit;
 using namespace ikekit::io;
@@ -73,13 +72,13 @@ TEST_CASE("signals arrive through signalfd", "[loop]") {
       got = signo;
       loop->stop();
     }));
-    REQUIRE(::raise(SIGUSR1) == 0);  // blocked: stays pending for the signalfd
+    REQUIRE(::raise(SIGUSR1) == 0); // blocked: stays pending for the signalfd
     REQUIRE(loop->run());
     CHECK(got == SIGUSR1);
   }
   sigset_t after;
   pthread_sigmask(SIG_SETMASK, nullptr, &after);
-  CHECK(sigismember(&after, SIGUSR1) == sigismember(&before, SIGUSR1));  // mask restored
+  CHECK(sigismember(&after, SIGUSR1) == sigismember(&before, SIGUSR1)); // mask restored
 }
 
 TEST_CASE("a callback may remove its own fd", "[loop]") {

@@ -1,15 +1,13 @@
 // rtnetlink requests for the TUN data plane: structure of what we send.
-#include <catch2/catch.hpp>
+#include "io/endpoint.hpp"
+#include "io/netlink_route.hpp"
 
+#include <array>
+#include <catch2/catch.hpp>
+#include <cstring>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-
-#include <array>
-#include <cstring>
-
-#include "io/endpoint.hpp"
-#include "io/netlink_route.hpp"
 
 using namespace ikekit;
 using namespace ikekit::io;
@@ -28,14 +26,14 @@ ByteView attr(ByteView msg, size_t extra, uint16_t type) {
   }
   return {};
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("RTM_NEWROUTE clears host bits and routes via the device", "[route]") {
   alignas(8) std::array<uint8_t, 512> buf{};
   RouteSpec r;
   r.dst = *Prefix::parse("10.78.1.2/16");
   r.ifindex = 7;
-  r.table = 1000;  // > 255: needs RTA_TABLE
+  r.table = 1000; // > 255: needs RTA_TABLE
   auto n = build_rt_route(true, r, 5, buf);
   REQUIRE(n);
   ByteView m(buf.data(), *n);

@@ -1,15 +1,12 @@
 // UDP sockets on loopback: batched send and receive, the local address from
 // IP_PKTINFO, and the RFC 3948 2.2 demultiplexing of port-4500 traffic.
-#include <catch2/catch.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <poll.h>
-#include <unistd.h>
+#include "io/udp_socket.hpp"
 
 #include <array>
-
-#include "io/udp_socket.hpp"
+#include <catch2/catch.hpp>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace ikekit;
 using namespace ikekit::io;
@@ -44,7 +41,7 @@ size_t recv_all(UdpSocket& s, std::span<RecvSlot> slots, size_t want) {
   return got;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("RFC 3948 2.2: port-4500 payloads are told apart by their first bytes", "[udp]") {
   const uint8_t keepalive[] = {0xff};
@@ -78,14 +75,15 @@ TEST_CASE("a batch of datagrams goes out with sendmmsg and comes back with recvm
 
   std::array<std::array<uint8_t, 2048>, 8> bufs;
   std::array<RecvSlot, 8> in;
-  for (size_t i = 0; i < in.size(); ++i) in[i].buffer = bufs[i];
+  for (size_t i = 0; i < in.size(); ++i)
+    in[i].buffer = bufs[i];
   REQUIRE(recv_all(b, in, 8) == 8);
   for (size_t i = 0; i < in.size(); ++i) {
     CHECK(in[i].size == 10 + i);
     CHECK(in[i].data()[0] == uint8_t(i));
     CHECK(in[i].remote == a.local());
     REQUIRE(in[i].local.has_value());
-    CHECK(*in[i].local == loopback());  // IP_PKTINFO
+    CHECK(*in[i].local == loopback()); // IP_PKTINFO
     CHECK(in[i].ifindex > 0);
     CHECK(in[i].kind == UdpPayloadKind::ike);
     CHECK(in[i].payload().size() == in[i].size);
@@ -101,23 +99,24 @@ TEST_CASE("on a NAT-T socket IKE carries the non-ESP marker, keepalives and ESP 
   UdpSocket a = open_socket(true);
   UdpSocket b = open_socket(true);
   const uint8_t ike_msg[] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99};
-  const uint8_t keepalive[] = {0xff};                          // RFC 3948 2.3
-  const uint8_t esp_pkt[] = {0xc0, 0xff, 0xee, 0x01, 0, 0, 0, 1, 0xaa, 0xbb};  // SPI, seq, ...
+  const uint8_t keepalive[] = {0xff};                                         // RFC 3948 2.3
+  const uint8_t esp_pkt[] = {0xc0, 0xff, 0xee, 0x01, 0, 0, 0, 1, 0xaa, 0xbb}; // SPI, seq, ...
   std::array<SendSlot, 3> out;
   out[0] = SendSlot{ike_msg, b.local(), std::nullopt, true, 0};
   out[1] = SendSlot{keepalive, b.local(), std::nullopt, false, 0};
-  out[2] = SendSlot{esp_pkt, b.local(), loopback(), false, 0};  // explicit source via PKTINFO
+  out[2] = SendSlot{esp_pkt, b.local(), loopback(), false, 0}; // explicit source via PKTINFO
   auto sent = a.send_batch(out);
   REQUIRE(sent.has_value());
   REQUIRE(*sent == 3);
 
   std::array<std::array<uint8_t, 256>, 3> bufs;
   std::array<RecvSlot, 3> in;
-  for (size_t i = 0; i < in.size(); ++i) in[i].buffer = bufs[i];
+  for (size_t i = 0; i < in.size(); ++i)
+    in[i].buffer = bufs[i];
   REQUIRE(recv_all(b, in, 3) == 3);
   CHECK(in[0].kind == UdpPayloadKind::ike);
   CHECK(in[0].size == sizeof ike_msg + 4);
-  CHECK(equal_bytes(in[0].payload(), ike_msg));  // marker stripped
+  CHECK(equal_bytes(in[0].payload(), ike_msg)); // marker stripped
   CHECK(in[1].kind == UdpPayloadKind::nat_keepalive);
   CHECK(in[2].kind == UdpPayloadKind::esp);
   CHECK(equal_bytes(in[2].payload(), esp_pkt));
@@ -150,12 +149,14 @@ TEST_CASE("UDP GSO sends one buffer as several datagrams when the kernel support
     return;
   }
   std::array<uint8_t, 300> buf{};
-  for (size_t i = 0; i < buf.size(); ++i) buf[i] = uint8_t(i / 100);
+  for (size_t i = 0; i < buf.size(); ++i)
+    buf[i] = uint8_t(i / 100);
   auto ok = a->send(SendSlot{buf, b.local(), std::nullopt, false, 100});
   REQUIRE(ok.has_value());
   std::array<std::array<uint8_t, 2048>, 3> bufs;
   std::array<RecvSlot, 3> in;
-  for (size_t i = 0; i < in.size(); ++i) in[i].buffer = bufs[i];
+  for (size_t i = 0; i < in.size(); ++i)
+    in[i].buffer = bufs[i];
   REQUIRE(recv_all(b, in, 3) == 3);
   for (size_t i = 0; i < 3; ++i) {
     CHECK(in[i].size == 100);
@@ -163,20 +164,21 @@ TEST_CASE("UDP GSO sends one buffer as several datagrams when the kernel support
   }
 }
 
-TEST_CASE("binding a port that is in use is an environment error naming the address and port", "[udp]") {
+TEST_CASE("binding a port that is in use is an environment error naming the address and port",
+          "[udp]") {
   UdpSocket a = open_socket(false);
   UdpSocketOptions o;
   o.local = a.local();
   auto b = UdpSocket::open(o);
   REQUIRE_FALSE(b);
-  CHECK(b.error().code == Errc::environment);  // ike-up exits 3: it cannot bind
+  CHECK(b.error().code == Errc::environment); // ike-up exits 3: it cannot bind
   CHECK(b.error().message.find(a.local().to_string()) != std::string::npos);
   CHECK(b.error().message.find("EADDRINUSE") != std::string::npos);
 }
 
 TEST_CASE("binding port 500 without privilege is an environment error", "[udp]") {
   // As root (CI), the bind is tried in a child that dropped to nobody (uid 65534).
-  auto attempt = []() -> int {  // 0: environment error naming the endpoint
+  auto attempt = []() -> int { // 0: environment error naming the endpoint
     UdpSocketOptions o;
     o.local = Endpoint{loopback(), kIkePort};
     auto s = UdpSocket::open(o);

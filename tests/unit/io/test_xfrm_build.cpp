@@ -2,15 +2,14 @@
 // the same SA or policy (vectors captured by tests/unit/io/vectors/capture.sh; each
 // file starts with the exact command). nlmsg_seq and nlmsg_pid (bytes 8..15) differ
 // per run and are compared after zeroing.
-#include <catch2/catch.hpp>
+#include "base/hex.hpp"
+#include "io/xfrm.hpp"
 
 #include <array>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include "base/hex.hpp"
-#include "io/xfrm.hpp"
 
 using namespace ikekit;
 using namespace ikekit::io;
@@ -32,26 +31,28 @@ Bytes load_vector(const std::string& name) {
   while (std::getline(in, line))
     if (!line.empty() && line[0] != '#') hex += line;
   Bytes out(hex.size() / 2);
-  for (size_t i = 0; i < out.size(); ++i) out[i] = uint8_t(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = uint8_t(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
   return out;
 }
 
 Bytes normalized(Bytes b) {
-  for (size_t i = 8; i < 16 && i < b.size(); ++i) b[i] = 0;
+  for (size_t i = 8; i < 16 && i < b.size(); ++i)
+    b[i] = 0;
   return b;
 }
 
 Bytes seq_key(size_t n, uint8_t first) {
   Bytes k(n);
-  for (size_t i = 0; i < n; ++i) k[i] = uint8_t(first + i);
+  for (size_t i = 0; i < n; ++i)
+    k[i] = uint8_t(first + i);
   return k;
 }
 
 IpAddress ip(const char* s) { return *IpAddress::parse(s); }
 Prefix pfx(const char* s) { return *Prefix::parse(s); }
 
-template <typename Build>
-Bytes build(Build&& f) {
+template <typename Build> Bytes build(Build&& f) {
   alignas(8) std::array<uint8_t, 2048> buf{};
   auto n = f(MutBytes(buf));
   REQUIRE(n.has_value());
@@ -65,10 +66,10 @@ void require_same(const Bytes& ours, const std::string& vector) {
   REQUIRE(ours == theirs);
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("NEWSA AES-GCM tunnel IPv4 equals ip xfrm state add", "[xfrm]") {
-  Bytes key = seq_key(20, 0x00);  // 16-byte AES-128 key || 4-byte salt (RFC 4106 8.1)
+  Bytes key = seq_key(20, 0x00); // 16-byte AES-128 key || 4-byte salt (RFC 4106 8.1)
   XfrmSa sa;
   sa.src = ip("192.0.2.1");
   sa.dst = ip("192.0.2.2");
@@ -88,10 +89,10 @@ TEST_CASE("NEWSA AES-CBC + HMAC-SHA-256-128, UDP encap, mark, if_id, 64-packet w
   sa.dst = ip("203.0.113.9");
   sa.spi = 0x1234;
   sa.reqid = 42;
-  sa.replay_window = 64;  // > 32: sent as XFRMA_REPLAY_ESN_VAL
+  sa.replay_window = 64; // > 32: sent as XFRMA_REPLAY_ESN_VAL
   sa.crypt = XfrmAlgorithm{kXfrmAesCbc, enc, 0};
-  sa.auth = XfrmAlgorithm{kXfrmHmacSha256, auth, 128};  // RFC 4868: truncated to 128 bits
-  sa.encap = XfrmEncap{4500, 4501};                      // RFC 3948
+  sa.auth = XfrmAlgorithm{kXfrmHmacSha256, auth, 128}; // RFC 4868: truncated to 128 bits
+  sa.encap = XfrmEncap{4500, 4501};                    // RFC 3948
   sa.mark = XfrmMark{0x10, 0xff};
   sa.if_id = 5;
   require_same(build([&](MutBytes b) { return build_xfrm_newsa(sa, 1, b); }),
@@ -99,7 +100,7 @@ TEST_CASE("NEWSA AES-CBC + HMAC-SHA-256-128, UDP encap, mark, if_id, 64-packet w
 }
 
 TEST_CASE("NEWSA ChaCha20-Poly1305 transport IPv6 with ESN and a 1024-packet window", "[xfrm]") {
-  Bytes key = seq_key(36, 0x00);  // 32-byte key || 4-byte salt (RFC 7634 2)
+  Bytes key = seq_key(36, 0x00); // 32-byte key || 4-byte salt (RFC 7634 2)
   XfrmSa sa;
   sa.src = ip("2001:db8::1");
   sa.dst = ip("2001:db8::2");
@@ -107,7 +108,7 @@ TEST_CASE("NEWSA ChaCha20-Poly1305 transport IPv6 with ESN and a 1024-packet win
   sa.reqid = 3;
   sa.mode = XfrmMode::transport;
   sa.replay_window = 1024;
-  sa.esn = true;  // RFC 4303 2.2.1
+  sa.esn = true; // RFC 4303 2.2.1
   sa.aead = XfrmAlgorithm{kXfrmChaCha20Poly1305, key, 128};
   require_same(build([&](MutBytes b) { return build_xfrm_newsa(sa, 1, b); }),
                "newsa_chacha_esn_transport_v6");
@@ -134,7 +135,7 @@ TEST_CASE("NEWPOLICY fwd IPv6 UDP ports, mark and if_id", "[xfrm]") {
   XfrmPolicy p;
   p.sel.src = pfx("2001:db8:1::/48");
   p.sel.dst = pfx("2001:db8:2::/48");
-  p.sel.proto = 17;  // RFC 4301 4.4.1.1: Next Layer Protocol and ports
+  p.sel.proto = 17; // RFC 4301 4.4.1.1: Next Layer Protocol and ports
   p.sel.sport = 53;
   p.sel.dport = 1053;
   p.dir = XfrmDir::fwd;
@@ -183,7 +184,7 @@ TEST_CASE("builders refuse what the kernel cannot take, naming the field", "[xfr
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::bad_length);
 
-  r = build_xfrm_newsa(sa, 1, MutBytes(buf).subspan(1, 1000));  // misaligned
+  r = build_xfrm_newsa(sa, 1, MutBytes(buf).subspan(1, 1000)); // misaligned
   REQUIRE_FALSE(r);
 }
 

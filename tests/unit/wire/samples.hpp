@@ -1,13 +1,13 @@
 // Sample IKE messages shared by the wire tests and the fuzz corpus writer.
 #pragma once
 
-#include <array>
-#include <cstdint>
-
 #include "base/bytes.hpp"
 #include "base/hex.hpp"
 #include "wire/any_payload.hpp"
 #include "wire/message.hpp"
+
+#include <array>
+#include <cstdint>
 
 namespace wire_samples {
 
@@ -21,7 +21,8 @@ using namespace ikekit::wire;
 // and strongSwan's Vendor ID (MD5 of "strongSwan").
 inline Bytes strongswan_ike_sa_init() {
   const char* hex =
-      // IKE header: SPIi, SPIr=0, next SA(33), version 2.0, IKE_SA_INIT(34), flags I, msgid 0, length 260
+      // IKE header: SPIi, SPIr=0, next SA(33), version 2.0, IKE_SA_INIT(34), flags I, msgid 0,
+      // length 260
       "6a1f3c4b5d6e7f80 0000000000000000 21 20 22 08 00000000 00000104"
       // SA: next KE(34), length 48
       "22 00 0030"
@@ -56,19 +57,20 @@ inline Bytes strongswan_ike_sa_init() {
   return from_hex(hex, "sample").value();
 }
 
-inline constexpr std::array<uint8_t, 32> kKeData = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                                    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
-inline constexpr std::array<uint8_t, 20> kSha1 = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6,
-                                                  7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+inline constexpr std::array<uint8_t, 32> kKeData = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                                    12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                                                    23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+inline constexpr std::array<uint8_t, 20> kSha1 = {0xde, 0xad, 0xbe, 0xef, 1,  2,  3,  4,  5,  6,
+                                                  7,    8,    9,    10,   11, 12, 13, 14, 15, 16};
 inline constexpr std::array<uint8_t, 4> kSpi4 = {0xc0, 0x01, 0xd0, 0x0d};
 inline constexpr std::array<uint8_t, 8> kSpis = {0xc0, 0x01, 0xd0, 0x0d, 0xc0, 0x01, 0xd0, 0x0e};
 inline constexpr std::array<uint8_t, 4> kV4Start = {10, 0, 0, 0};
 inline constexpr std::array<uint8_t, 4> kV4End = {10, 0, 0, 255};
 inline constexpr std::array<uint8_t, 16> kV6Start = {0x20, 0x01, 0x0d, 0xb8};
-inline constexpr std::array<uint8_t, 16> kV6End = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+inline constexpr std::array<uint8_t, 16> kV6End = {0x20, 0x01, 0x0d, 0xb8, 0,    0,    0,    0,
                                                    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-inline constexpr std::array<uint8_t, 24> kSkBody = {0xaa, 0xbb, 0xcc, 0xdd, 1, 2, 3, 4, 5, 6, 7, 8,
-                                                    9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
+inline constexpr std::array<uint8_t, 24> kSkBody = {
+    0xaa, 0xbb, 0xcc, 0xdd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20};
 
 inline SaPayload sample_sa() {
   SaPayload sa;
@@ -85,7 +87,8 @@ inline SaPayload sample_sa() {
   p2.spi = kSpi4;
   p2.transforms.push_back(
       Transform{TransformType::encr, uint16_t(EncrId::encr_aes_cbc), {{14, true, 128, {}}}});
-  p2.transforms.push_back(Transform{TransformType::integ, uint16_t(IntegId::auth_hmac_sha2_256_128), {}});
+  p2.transforms.push_back(
+      Transform{TransformType::integ, uint16_t(IntegId::auth_hmac_sha2_256_128), {}});
   p2.transforms.push_back(Transform{TransformType::ke, uint16_t(KeGroup::ecp_256), {}});
   p2.transforms.push_back(Transform{TransformType::esn, uint16_t(EsnId::esn), {}});
   sa.proposals = {p1, p2};
@@ -94,8 +97,10 @@ inline SaPayload sample_sa() {
 
 inline TsPayload sample_ts() {
   TsPayload ts;
-  ts.selectors.push_back(TrafficSelector{TsType::ts_ipv4_addr_range, 6, 0, 65535, kV4Start, kV4End, {}});
-  ts.selectors.push_back(TrafficSelector{TsType::ts_ipv6_addr_range, 0, 500, 500, kV6Start, kV6End, {}});
+  ts.selectors.push_back(
+      TrafficSelector{TsType::ts_ipv4_addr_range, 6, 0, 65535, kV4Start, kV4End, {}});
+  ts.selectors.push_back(
+      TrafficSelector{TsType::ts_ipv6_addr_range, 0, 500, 500, kV6Start, kV6End, {}});
   return ts;
 }
 
@@ -171,4 +176,4 @@ inline Bytes ike_auth_skf_message() {
   return out;
 }
 
-}  // namespace wire_samples
+} // namespace wire_samples

@@ -1,11 +1,10 @@
 // Writes the seed corpus of fuzz/fuzz_ike_message from the samples; hidden, run with
 //   unit_wire "[.write_corpus]"
-#include <catch2/catch.hpp>
+#include "samples.hpp"
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <string>
-
-#include "samples.hpp"
 
 using namespace wire_samples;
 
@@ -38,7 +37,7 @@ Bytes message_with(ExchangeType x, uint8_t flags, void (*fill)(MessageWriter&)) 
   return out;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("write the fuzz_ike_message seed corpus", "[.write_corpus]") {
   write_seed("strongswan_ike_sa_init.bin", strongswan_ike_sa_init());
@@ -53,7 +52,8 @@ TEST_CASE("write the fuzz_ike_message seed corpus", "[.write_corpus]") {
   write_seed("ike_sa_init_invalid_ke.bin",
              message_with(ExchangeType::ike_sa_init, kFlagResponse, [](MessageWriter& w) {
                static constexpr std::array<uint8_t, 2> group = {0, 19};
-               w.add(PayloadType::n, NotifyPayload{ProtocolId(0), {}, NotifyType::invalid_ke_payload, group});
+               w.add(PayloadType::n,
+                     NotifyPayload{ProtocolId(0), {}, NotifyType::invalid_ke_payload, group});
              }));
   write_seed("create_child_sa_plain.bin",
              message_with(ExchangeType::create_child_sa, kFlagInitiator, [](MessageWriter& w) {
@@ -63,16 +63,18 @@ TEST_CASE("write the fuzz_ike_message seed corpus", "[.write_corpus]") {
                w.add(PayloadType::tsi, sample_ts());
                w.add(PayloadType::tsr, sample_ts());
              }));
-  write_seed("informational_delete_cp_eap.bin",
-             message_with(ExchangeType::informational, kFlagInitiator, [](MessageWriter& w) {
-               w.add(PayloadType::d, DeletePayload{ProtocolId::esp, 4, 2, kSpis});
-               w.add(PayloadType::cp, sample_cp());
-               w.add(PayloadType::eap, EapPayload{EapCode::request, 1, EapType::eap_mschap_v2, kSha1});
-               w.add_raw(PayloadType(99), kSha1, true);  // unknown critical
-             }));
+  write_seed(
+      "informational_delete_cp_eap.bin",
+      message_with(ExchangeType::informational, kFlagInitiator, [](MessageWriter& w) {
+        w.add(PayloadType::d, DeletePayload{ProtocolId::esp, 4, 2, kSpis});
+        w.add(PayloadType::cp, sample_cp());
+        w.add(PayloadType::eap, EapPayload{EapCode::request, 1, EapType::eap_mschap_v2, kSha1});
+        w.add_raw(PayloadType(99), kSha1, true); // unknown critical
+      }));
   write_seed("ids_certs_auth.bin",
              message_with(ExchangeType::ike_auth, kFlagInitiator, [](MessageWriter& w) {
-               w.add(PayloadType::idi, IdPayload{IdType::id_rfc822_addr, as_bytes("carol@strongswan.org")});
+               w.add(PayloadType::idi,
+                     IdPayload{IdType::id_rfc822_addr, as_bytes("carol@strongswan.org")});
                w.add(PayloadType::idr, IdPayload{IdType::id_ipv6_addr, kV6End});
                w.add(PayloadType::cert, CertPayload{CertEncoding::x509_signature, kKeData});
                w.add(PayloadType::certreq, CertReqPayload{CertEncoding::x509_signature, kSha1});

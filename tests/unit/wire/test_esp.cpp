@@ -1,12 +1,11 @@
 // ESP (RFC 4303 2) and UDP encapsulation on port 4500 (RFC 3948 2).
 //
 //   | SPI | Sequence Number | IV | Payload Data | Padding | Pad Length | Next Header | ICV |
-#include <catch2/catch.hpp>
-
-#include <array>
-
 #include "wire/esp.hpp"
 #include "wire/udp_encap.hpp"
+
+#include <array>
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::wire;
@@ -34,7 +33,7 @@ TEST_CASE("ESP trailer: padding 1, 2, 3 ... (RFC 4303 2.4)", "[wire][esp]") {
   std::array<uint8_t, 5> payload{0x45, 0, 0, 5, 9};
   w.bytes(payload);
   size_t pad = esp_padding_length(payload.size(), 16);
-  CHECK(pad == 9);  // 5 + 9 + 2 = 16
+  CHECK(pad == 9); // 5 + 9 + 2 = 16
   write_esp_trailer(w, pad, kEspNextHeaderIpv4);
   auto n = w.finish("esp");
   REQUIRE(n);
@@ -58,14 +57,14 @@ TEST_CASE("ESP trailer: padding 1, 2, 3 ... (RFC 4303 2.4)", "[wire][esp]") {
   }
   CHECK(parse_esp_trailer(ByteView(buf.data(), 1)).error().code == Errc::truncated);
   CHECK(esp_padding_length(2, 4) == 0);
-  CHECK(esp_padding_length(3, 1) == 3);  // at least 4-byte alignment
+  CHECK(esp_padding_length(3, 1) == 3); // at least 4-byte alignment
 }
 
 TEST_CASE("UDP 4500: non-ESP marker, NAT keepalive, ESP (RFC 3948 2.2-2.3)", "[wire][udp]") {
   std::array<uint8_t, 40> ike{};
   Writer w(ike);
   write_non_esp_marker(w);
-  w.u64(0x1122334455667788);  // IKE SPIi
+  w.u64(0x1122334455667788); // IKE SPIi
   auto c = classify_udp_encap(ike);
   REQUIRE(c);
   CHECK(c->kind == UdpKind::ike);

@@ -1,13 +1,14 @@
 // Name lookups: the IANA names every JSON document uses come from wire/ids.
-#include <catch2/catch.hpp>
-
 #include "wire/ids.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ikekit::wire;
 
 TEST_CASE("notify type names follow the IANA registry", "[wire][ids]") {
   CHECK(notify_type_name(NotifyType(16388)) == "NAT_DETECTION_SOURCE_IP");
-  CHECK(notify_type_name(NotifyType::nat_detection_destination_ip) == "NAT_DETECTION_DESTINATION_IP");
+  CHECK(notify_type_name(NotifyType::nat_detection_destination_ip) ==
+        "NAT_DETECTION_DESTINATION_IP");
   CHECK(notify_type_name(NotifyType(1)) == "UNSUPPORTED_CRITICAL_PAYLOAD");
   CHECK(notify_type_name(NotifyType(14)) == "NO_PROPOSAL_CHOSEN");
   CHECK(notify_type_name(NotifyType(17)) == "INVALID_KE_PAYLOAD");
@@ -26,14 +27,14 @@ TEST_CASE("notify type names follow the IANA registry", "[wire][ids]") {
   CHECK(notify_type_name(NotifyType(16406)) == "REDIRECT_SUPPORTED");
   CHECK(notify_type_name(NotifyType(16407)) == "REDIRECT");
   CHECK(notify_type_name(NotifyType(16408)) == "REDIRECTED_FROM");
-  CHECK(notify_type_name(NotifyType(16430)) == "IKEV2_FRAGMENTATION_SUPPORTED");  // RFC 7383
-  CHECK(notify_type_name(NotifyType(16431)) == "SIGNATURE_HASH_ALGORITHMS");      // RFC 7427
-  CHECK(notify_type_name(NotifyType(16435)) == "USE_PPK");                        // RFC 8784
-  CHECK(notify_type_name(NotifyType(16438)) == "INTERMEDIATE_EXCHANGE_SUPPORTED");  // RFC 9242
-  CHECK(notify_type_name(NotifyType(16441)) == "ADDITIONAL_KEY_EXCHANGE");          // RFC 9370
+  CHECK(notify_type_name(NotifyType(16430)) == "IKEV2_FRAGMENTATION_SUPPORTED");   // RFC 7383
+  CHECK(notify_type_name(NotifyType(16431)) == "SIGNATURE_HASH_ALGORITHMS");       // RFC 7427
+  CHECK(notify_type_name(NotifyType(16435)) == "USE_PPK");                         // RFC 8784
+  CHECK(notify_type_name(NotifyType(16438)) == "INTERMEDIATE_EXCHANGE_SUPPORTED"); // RFC 9242
+  CHECK(notify_type_name(NotifyType(16441)) == "ADDITIONAL_KEY_EXCHANGE");         // RFC 9370
   CHECK(notify_type_name(NotifyType(47)) == "STATE_NOT_FOUND");
-  CHECK(notify_type_name(NotifyType(2)).empty());      // reserved: no name
-  CHECK(notify_type_name(NotifyType(60000)).empty());  // unassigned: no name
+  CHECK(notify_type_name(NotifyType(2)).empty());     // reserved: no name
+  CHECK(notify_type_name(NotifyType(60000)).empty()); // unassigned: no name
   CHECK(notify_type_from_name("COOKIE2") == NotifyType::cookie2);
   CHECK_FALSE(notify_type_from_name("cookie2").has_value());
   CHECK(is_error_notify(NotifyType::authentication_failed));

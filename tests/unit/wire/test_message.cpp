@@ -2,13 +2,12 @@
 //
 //   HDR(IKE_SA_INIT), SAi1, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP),
 //   N(IKEV2_FRAGMENTATION_SUPPORTED), N(SIGNATURE_HASH_ALGORITHMS), N(REDIRECT_SUPPORTED), V
-#include <catch2/catch.hpp>
-
-#include <set>
-#include <string>
-
 #include "samples.hpp"
 #include "wire/rules.hpp"
+
+#include <catch2/catch.hpp>
+#include <set>
+#include <string>
 
 using namespace ikekit;
 using namespace ikekit::wire;
@@ -59,10 +58,12 @@ TEST_CASE("a strongSwan-style IKE_SA_INIT request parses field by field", "[wire
 
   std::vector<std::string_view> notifies;
   for (const auto& raw : msg->payloads)
-    if (raw.payload_type() == PayloadType::n) notifies.push_back(notify_type_name(parse_notify(raw.body)->type));
-  CHECK(notifies == std::vector<std::string_view>{"NAT_DETECTION_SOURCE_IP", "NAT_DETECTION_DESTINATION_IP",
-                                                  "IKEV2_FRAGMENTATION_SUPPORTED",
-                                                  "SIGNATURE_HASH_ALGORITHMS", "REDIRECT_SUPPORTED"});
+    if (raw.payload_type() == PayloadType::n)
+      notifies.push_back(notify_type_name(parse_notify(raw.body)->type));
+  CHECK(notifies ==
+        std::vector<std::string_view>{"NAT_DETECTION_SOURCE_IP", "NAT_DETECTION_DESTINATION_IP",
+                                      "IKEV2_FRAGMENTATION_SUPPORTED", "SIGNATURE_HASH_ALGORITHMS",
+                                      "REDIRECT_SUPPORTED"});
   CHECK(to_hex(parse_vendor_id(msg->find(PayloadType::v)->body)->id) ==
         "882fe56d6fd20dbc2251613b2ebe5beb");
   CHECK(check_payload_rules(h.exchange_type, h.response(), payload_types(msg->payloads), {}));
@@ -91,7 +92,7 @@ TEST_CASE("MessageWriter links Next Payload fields and lengths", "[wire][message
   const RawPayload* sk = msg->encrypted();
   REQUIRE(sk);
   CHECK(sk->type == uint8_t(PayloadType::sk));
-  CHECK(sk->next_type == uint8_t(PayloadType::idi));  // first inner payload
+  CHECK(sk->next_type == uint8_t(PayloadType::idi)); // first inner payload
   CHECK(sk->offset + sk->whole.size() == bytes.size());
   // Every payload parses with its own parser, and writes back to the same body.
   for (const auto& raw : msg->payloads) {
@@ -137,7 +138,7 @@ TEST_CASE("SK and SKF messages", "[wire][message]") {
     Bytes bad = sk;
     bad.insert(bad.end(), {0, 0, 0, 4});
     store_be32(bad.data() + kIkeHeaderLengthOffset, uint32_t(bad.size()));
-    store_be16(bad.data() + 30, uint16_t(load_be16(bad.data() + 30)));  // SK length unchanged
+    store_be16(bad.data() + 30, uint16_t(load_be16(bad.data() + 30))); // SK length unchanged
     auto r = parse_message(bad);
     REQUIRE_FALSE(r);
     CHECK(r.error().code == Errc::bad_length);
@@ -174,14 +175,15 @@ TEST_CASE("header checks: version and length", "[wire][header]") {
   }
 }
 
-TEST_CASE("critical bit: unknown critical payloads fail, unknown non-critical are kept", "[wire][message]") {
+TEST_CASE("critical bit: unknown critical payloads fail, unknown non-critical are kept",
+          "[wire][message]") {
   Bytes out(256);
   IkeHeader h;
   h.exchange_type = ExchangeType::informational;
   MessageWriter w(out, h);
   w.add(PayloadType::n, NotifyPayload{ProtocolId(0), {}, NotifyType::initial_contact, {}});
-  w.add_raw(PayloadType(99), kSha1, false);  // unknown, not critical
-  w.add_raw(PayloadType(100), kSha1, true);  // unknown, critical
+  w.add_raw(PayloadType(99), kSha1, false); // unknown, not critical
+  w.add_raw(PayloadType(100), kSha1, true); // unknown, critical
   out.resize(w.finish().value());
 
   auto r = parse_message(out);
@@ -240,13 +242,14 @@ TEST_CASE("truncation at every byte fails with a named field", "[wire][message][
   CHECK(cut_at(27) == "header.length");
   CHECK(cut_at(28) == "payload[0].next_payload");
   CHECK(cut_at(30) == "payload[0].length");
-  CHECK(cut_at(40) == "payload[0].length");      // inside the SA body
+  CHECK(cut_at(40) == "payload[0].length"); // inside the SA body
   CHECK(cut_at(28 + 48) == "payload[1].next_payload");
-  CHECK(cut_at(28 + 48 + 40 + 10) == "payload[2].length");  // inside Nonce
-  CHECK(cut_at(260 - 20) == "payload[8].next_payload");  // V missing
+  CHECK(cut_at(28 + 48 + 40 + 10) == "payload[2].length"); // inside Nonce
+  CHECK(cut_at(260 - 20) == "payload[8].next_payload");    // V missing
 }
 
-TEST_CASE("truncated payload bodies fail in their own parser with a named field", "[wire][truncation]") {
+TEST_CASE("truncated payload bodies fail in their own parser with a named field",
+          "[wire][truncation]") {
   Bytes full = every_payload_message();
   auto msg = parse_message(full);
   REQUIRE(msg);
@@ -256,8 +259,9 @@ TEST_CASE("truncated payload bodies fail in their own parser with a named field"
       RawPayload r = raw;
       r.body = raw.body.first(cut);
       auto any = parse_any(r);
-      if (any) continue;  // e.g. a shorter KE value or Vendor ID is still well-formed
-      INFO(payload_type_name(raw.payload_type()) << " cut " << cut << " field " << any.error().field);
+      if (any) continue; // e.g. a shorter KE value or Vendor ID is still well-formed
+      INFO(payload_type_name(raw.payload_type())
+           << " cut " << cut << " field " << any.error().field);
       CHECK((any.error().code == Errc::truncated || any.error().code == Errc::bad_length));
       CHECK_FALSE(any.error().field.empty());
       fields.insert(any.error().field);
@@ -265,11 +269,9 @@ TEST_CASE("truncated payload bodies fail in their own parser with a named field"
   }
   // A few chosen cut points, as named by the parsers.
   for (const char* f : {"sa.proposal[0]", "sa.proposal[0].length", "sa.proposal[1].length",
-                        "sa.proposal[1]", "ke.group",
-                        "ke.reserved", "id.type", "id.data", "cert.encoding", "auth.reserved",
-                        "nonce.data", "notify.spi", "delete.spis", "ts.selector[1].end_address",
-                        "cp.attribute[2].length", "eap.length"})
-  {
+                        "sa.proposal[1]", "ke.group", "ke.reserved", "id.type", "id.data",
+                        "cert.encoding", "auth.reserved", "nonce.data", "notify.spi", "delete.spis",
+                        "ts.selector[1].end_address", "cp.attribute[2].length", "eap.length"}) {
     INFO(f);
     CHECK(fields.count(f) == 1);
   }

@@ -1,10 +1,9 @@
 // Round trip for every payload type: serialize -> parse -> fields equal -> re-serialize
 // gives the same bytes. Each case quotes the RFC layout of the payload body.
-#include <catch2/catch.hpp>
+#include "samples.hpp"
 
 #include <array>
-
-#include "samples.hpp"
+#include <catch2/catch.hpp>
 
 using namespace ikekit;
 using namespace ikekit::wire;
@@ -40,7 +39,7 @@ void round_trip(const P& p, PayloadType type, Parse parse, Check check) {
   std::array<uint8_t, 2100> chain{};
   PayloadWriter w(chain);
   if constexpr (std::is_same_v<P, SkPayload> || std::is_same_v<P, SkfPayload>)
-    add(w, p);  // SK/SKF: Next Payload names the first inner payload
+    add(w, p); // SK/SKF: Next Payload names the first inner payload
   else
     w.add(type, p);
   auto len = w.finish();
@@ -57,7 +56,7 @@ void round_trip(const P& p, PayloadType type, Parse parse, Check check) {
   CHECK(std::holds_alternative<P>(*any));
 }
 
-}  // namespace
+} // namespace
 
 // RFC 7296 3.3: Proposal (Last Substruc, Proposal Length, Proposal Num, Protocol ID,
 // SPI Size, Num Transforms, SPI, Transforms), Transform (Last Substruc, Transform
@@ -108,7 +107,7 @@ TEST_CASE("SA payload errors name proposal and transform", "[wire][sa]") {
     CHECK(sa.error().field == "sa.proposal[1].transform[0].length");
   }
   SECTION("transform running past its proposal") {
-    store_be16(buf.data() + 32 + 12 + 12 + 2, 200);  // proposal[1].transform[1].length
+    store_be16(buf.data() + 32 + 12 + 12 + 2, 200); // proposal[1].transform[1].length
     auto sa = parse_sa(ByteView(buf.data(), *n));
     REQUIRE_FALSE(sa);
     CHECK(sa.error().code == Errc::truncated);
@@ -158,7 +157,7 @@ TEST_CASE("ID payload round trip and text form", "[wire][id]") {
   CHECK(id_to_text(IdPayload{IdType::id_key_id, kSpi4}) == "c001d00d");
   CHECK(id_to_text(IdPayload{IdType::id_der_asn1_dn, kSpi4}) == "c001d00d");
   CHECK(id_to_text(IdPayload{IdType::id_null, {}}).empty());
-  static constexpr std::array<uint8_t, 5> three = {1, 0, 0, 0, 9};  // ID_IPV4_ADDR with 1 byte
+  static constexpr std::array<uint8_t, 5> three = {1, 0, 0, 0, 9}; // ID_IPV4_ADDR with 1 byte
   auto bad = parse_id(three);
   REQUIRE_FALSE(bad);
   CHECK(bad.error().field == "id.data");
@@ -267,7 +266,7 @@ TEST_CASE("TS payload round trip: IPv4 and IPv6 ranges", "[wire][ts]") {
   std::array<uint8_t, 256> buf{};
   auto n = serialize(sample_ts(), buf);
   REQUIRE(n);
-  store_be16(buf.data() + 4 + 2, 20);  // selector[0] length must be 16 for IPv4
+  store_be16(buf.data() + 4 + 2, 20); // selector[0] length must be 16 for IPv4
   auto bad = parse_ts(ByteView(buf.data(), *n));
   REQUIRE_FALSE(bad);
   CHECK(bad.error().field == "ts.selector[0].length");
@@ -276,19 +275,21 @@ TEST_CASE("TS payload round trip: IPv4 and IPv6 ranges", "[wire][ts]") {
 // RFC 7296 3.14: SK body is IV | encrypted payloads | padding | pad length | ICV;
 // RFC 7383 2.5: SKF adds Fragment Number | Total Fragments.
 TEST_CASE("SK and SKF payload round trip", "[wire][sk]") {
-  round_trip(SkPayload{PayloadType::idi, kSkBody}, PayloadType::sk,
-             [](ByteView body) { return parse_sk(uint8_t(PayloadType::idi), body); },
-             [](const SkPayload& sk) {
-               CHECK(sk.first_inner == PayloadType::idi);
-               CHECK(same(sk.body, kSkBody));
-             });
-  round_trip(SkfPayload{1, 2, PayloadType::idr, kSkBody}, PayloadType::skf,
-             [](ByteView body) { return parse_skf(uint8_t(PayloadType::idr), body); },
-             [](const SkfPayload& f) {
-               CHECK(f.fragment_number == 1);
-               CHECK(f.total_fragments == 2);
-               CHECK(same(f.body, kSkBody));
-             });
+  round_trip(
+      SkPayload{PayloadType::idi, kSkBody}, PayloadType::sk,
+      [](ByteView body) { return parse_sk(uint8_t(PayloadType::idi), body); },
+      [](const SkPayload& sk) {
+        CHECK(sk.first_inner == PayloadType::idi);
+        CHECK(same(sk.body, kSkBody));
+      });
+  round_trip(
+      SkfPayload{1, 2, PayloadType::idr, kSkBody}, PayloadType::skf,
+      [](ByteView body) { return parse_skf(uint8_t(PayloadType::idr), body); },
+      [](const SkfPayload& f) {
+        CHECK(f.fragment_number == 1);
+        CHECK(f.total_fragments == 2);
+        CHECK(same(f.body, kSkBody));
+      });
   static constexpr std::array<uint8_t, 4> zero = {0, 0, 0, 2};
   CHECK(parse_skf(0, zero).error().field == "skf.fragment_number");
   static constexpr std::array<uint8_t, 4> over = {0, 3, 0, 2};
@@ -332,7 +333,7 @@ TEST_CASE("EAP payload round trip", "[wire][eap]") {
 
 TEST_CASE("unknown payload types parse as opaque", "[wire][any]") {
   RawPayload raw;
-  raw.type = 49;  // GSPM: recognised, no view
+  raw.type = 49; // GSPM: recognised, no view
   raw.body = kSha1;
   auto any = parse_any(raw);
   REQUIRE(any);

@@ -5,11 +5,10 @@
 //                <-- HDR, SK {IDr, [CERT,] AUTH, SAr2, TSi, TSr}
 //   CREATE_CHILD_SA  HDR, SK {SA, Ni, [KEi], TSi, TSr}  -->  <-- HDR, SK {SA, Nr, [KEr], TSi, TSr}
 //   INFORMATIONAL    HDR, SK {[N,] [D,] [CP,] ...}      -->  <-- HDR, SK {[N,] [D,] [CP], ...}
-#include <catch2/catch.hpp>
-
-#include <vector>
-
 #include "wire/rules.hpp"
+
+#include <catch2/catch.hpp>
+#include <vector>
 
 using namespace ikekit;
 using namespace ikekit::wire;
@@ -21,15 +20,15 @@ Result<void> check(ExchangeType x, bool response, Types outer, Types inner = {})
   return check_payload_rules(x, response, outer, inner);
 }
 const Types kSk = {T::sk};
-}  // namespace
+} // namespace
 
 TEST_CASE("IKE_SA_INIT payload rules", "[wire][rules]") {
   auto x = ExchangeType::ike_sa_init;
   CHECK(check(x, false, {T::sa, T::ke, T::nonce}));
-  CHECK(check(x, false, {T::n, T::sa, T::ke, T::nonce, T::n, T::n, T::v}));  // N(COOKIE) first
+  CHECK(check(x, false, {T::n, T::sa, T::ke, T::nonce, T::n, T::n, T::v})); // N(COOKIE) first
   CHECK(check(x, true, {T::sa, T::ke, T::nonce, T::certreq, T::n, T::v}));
-  CHECK(check(x, true, {T::n}));  // INVALID_KE_PAYLOAD / COOKIE / NO_PROPOSAL_CHOSEN
-  CHECK(check(x, false, {T::sa, T::ke, T::nonce, PayloadType(99)}));  // unknown: ignored
+  CHECK(check(x, true, {T::n})); // INVALID_KE_PAYLOAD / COOKIE / NO_PROPOSAL_CHOSEN
+  CHECK(check(x, false, {T::sa, T::ke, T::nonce, PayloadType(99)})); // unknown: ignored
 
   auto missing_sa = check(x, false, {T::ke, T::nonce, T::n});
   REQUIRE_FALSE(missing_sa);
@@ -48,24 +47,25 @@ TEST_CASE("IKE_SA_INIT payload rules", "[wire][rules]") {
   REQUIRE_FALSE(sk);
   CHECK(sk.error().field == "sk");
 
-  auto partial = check(x, true, {T::sa, T::nonce});  // neither full answer nor notify only
+  auto partial = check(x, true, {T::sa, T::nonce}); // neither full answer nor notify only
   REQUIRE_FALSE(partial);
   CHECK(partial.error().field == "ke");
 }
 
 TEST_CASE("IKE_AUTH payload rules", "[wire][rules]") {
   auto x = ExchangeType::ike_auth;
-  CHECK(check(x, false, kSk, {T::idi, T::cert, T::certreq, T::idr, T::auth, T::sa, T::tsi, T::tsr, T::n}));
+  CHECK(check(x, false, kSk,
+              {T::idi, T::cert, T::certreq, T::idr, T::auth, T::sa, T::tsi, T::tsr, T::n}));
   CHECK(check(x, false, kSk, {T::idi, T::auth, T::cp, T::sa, T::tsi, T::tsr}));
-  CHECK(check(x, false, {T::skf}, {T::idi, T::auth, T::sa, T::tsi, T::tsr}));  // RFC 7383
-  CHECK(check(x, false, kSk, {T::idi, T::sa, T::tsi, T::tsr}));  // EAP: no AUTH
-  CHECK(check(x, false, kSk, {T::eap}));                          // EAP round trip
-  CHECK(check(x, false, kSk, {T::auth}));                         // after EAP
+  CHECK(check(x, false, {T::skf}, {T::idi, T::auth, T::sa, T::tsi, T::tsr})); // RFC 7383
+  CHECK(check(x, false, kSk, {T::idi, T::sa, T::tsi, T::tsr}));               // EAP: no AUTH
+  CHECK(check(x, false, kSk, {T::eap}));                                      // EAP round trip
+  CHECK(check(x, false, kSk, {T::auth}));                                     // after EAP
   CHECK(check(x, true, kSk, {T::idr, T::cert, T::auth, T::sa, T::tsi, T::tsr, T::n}));
   CHECK(check(x, true, kSk, {T::idr, T::auth, T::eap}));
   CHECK(check(x, true, kSk, {T::eap}));
   CHECK(check(x, true, kSk, {T::auth, T::sa, T::tsi, T::tsr}));
-  CHECK(check(x, true, kSk, {T::n}));  // AUTHENTICATION_FAILED
+  CHECK(check(x, true, kSk, {T::n})); // AUTHENTICATION_FAILED
 
   auto clear = check(x, false, {T::idi, T::sk}, {T::auth});
   REQUIRE_FALSE(clear);
@@ -87,10 +87,10 @@ TEST_CASE("IKE_AUTH payload rules", "[wire][rules]") {
 
 TEST_CASE("CREATE_CHILD_SA payload rules", "[wire][rules]") {
   auto x = ExchangeType::create_child_sa;
-  CHECK(check(x, false, kSk, {T::n, T::sa, T::nonce, T::ke, T::tsi, T::tsr}));  // rekey Child
+  CHECK(check(x, false, kSk, {T::n, T::sa, T::nonce, T::ke, T::tsi, T::tsr})); // rekey Child
   CHECK(check(x, false, kSk, {T::sa, T::nonce, T::ke}));                       // rekey IKE SA
   CHECK(check(x, true, kSk, {T::sa, T::nonce, T::tsi, T::tsr}));
-  CHECK(check(x, true, kSk, {T::n}));  // NO_PROPOSAL_CHOSEN, TEMPORARY_FAILURE
+  CHECK(check(x, true, kSk, {T::n})); // NO_PROPOSAL_CHOSEN, TEMPORARY_FAILURE
   auto no_nonce = check(x, false, kSk, {T::sa, T::tsi, T::tsr});
   REQUIRE_FALSE(no_nonce);
   CHECK(no_nonce.error().field == "nonce");
@@ -101,10 +101,10 @@ TEST_CASE("CREATE_CHILD_SA payload rules", "[wire][rules]") {
 
 TEST_CASE("INFORMATIONAL and other exchanges", "[wire][rules]") {
   auto x = ExchangeType::informational;
-  CHECK(check(x, false, kSk, {}));  // liveness check
+  CHECK(check(x, false, kSk, {})); // liveness check
   CHECK(check(x, false, kSk, {T::d, T::d, T::n}));
   CHECK(check(x, true, kSk, {}));
-  CHECK(check(x, false, kSk, {T::n, T::n}));  // MOBIKE UPDATE_SA_ADDRESSES + NAT_D
+  CHECK(check(x, false, kSk, {T::n, T::n})); // MOBIKE UPDATE_SA_ADDRESSES + NAT_D
   auto sa = check(x, false, kSk, {T::sa});
   REQUIRE_FALSE(sa);
   CHECK(sa.error().field == "sa");

@@ -2,6 +2,8 @@
 // Nothing here allocates; parsers return views into the caller's buffer.
 #pragma once
 
+#include "base/result.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -9,8 +11,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "base/result.hpp"
 
 namespace ikekit {
 
@@ -25,9 +25,15 @@ inline uint32_t load_be32(const uint8_t* p) {
 inline uint64_t load_be64(const uint8_t* p) {
   return uint64_t(load_be32(p)) << 32 | load_be32(p + 4);
 }
-inline void store_be16(uint8_t* p, uint16_t v) { p[0] = uint8_t(v >> 8); p[1] = uint8_t(v); }
+inline void store_be16(uint8_t* p, uint16_t v) {
+  p[0] = uint8_t(v >> 8);
+  p[1] = uint8_t(v);
+}
 inline void store_be32(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 24); p[1] = uint8_t(v >> 16); p[2] = uint8_t(v >> 8); p[3] = uint8_t(v);
+  p[0] = uint8_t(v >> 24);
+  p[1] = uint8_t(v >> 16);
+  p[2] = uint8_t(v >> 8);
+  p[3] = uint8_t(v);
 }
 inline void store_be64(uint8_t* p, uint64_t v) {
   store_be32(p, uint32_t(v >> 32));
@@ -44,7 +50,7 @@ inline bool equal_bytes(ByteView a, ByteView b) {
 // Reads fields from a bounded view; every read names the field it wanted so a
 // truncated input reports exactly what was missing.
 class Reader {
- public:
+public:
   explicit Reader(ByteView data) : data_(data) {}
 
   size_t remaining() const { return data_.size() - pos_; }
@@ -81,7 +87,7 @@ class Reader {
     return v;
   }
 
- private:
+private:
   Error short_read(std::string_view field, size_t need) const {
     return make_error(Errc::truncated, std::string(field),
                       "needs " + std::to_string(need) + " bytes at offset " + std::to_string(pos_) +
@@ -95,7 +101,7 @@ class Reader {
 // Writes into caller space. Writes past the end are refused and remembered, so an
 // encoder can write everything and check ok() once (size, check, write, assert).
 class Writer {
- public:
+public:
   explicit Writer(MutBytes out) : out_(out) {}
 
   size_t size() const { return pos_; }
@@ -104,10 +110,27 @@ class Writer {
   MutBytes written() const { return out_.first(pos_); }
   uint8_t* at(size_t offset) { return out_.data() + offset; }
 
-  void u8(uint8_t v) { if (reserve(1)) out_[pos_++] = v; }
-  void u16(uint16_t v) { if (reserve(2)) { store_be16(out_.data() + pos_, v); pos_ += 2; } }
-  void u32(uint32_t v) { if (reserve(4)) { store_be32(out_.data() + pos_, v); pos_ += 4; } }
-  void u64(uint64_t v) { if (reserve(8)) { store_be64(out_.data() + pos_, v); pos_ += 8; } }
+  void u8(uint8_t v) {
+    if (reserve(1)) out_[pos_++] = v;
+  }
+  void u16(uint16_t v) {
+    if (reserve(2)) {
+      store_be16(out_.data() + pos_, v);
+      pos_ += 2;
+    }
+  }
+  void u32(uint32_t v) {
+    if (reserve(4)) {
+      store_be32(out_.data() + pos_, v);
+      pos_ += 4;
+    }
+  }
+  void u64(uint64_t v) {
+    if (reserve(8)) {
+      store_be64(out_.data() + pos_, v);
+      pos_ += 8;
+    }
+  }
   void bytes(ByteView b) {
     if (!reserve(b.size())) return;
     if (!b.empty()) std::memcpy(out_.data() + pos_, b.data(), b.size());
@@ -139,9 +162,12 @@ class Writer {
     return pos_;
   }
 
- private:
+private:
   bool reserve(size_t n) {
-    if (!ok_ || out_.size() - pos_ < n) { ok_ = false; return false; }
+    if (!ok_ || out_.size() - pos_ < n) {
+      ok_ = false;
+      return false;
+    }
     return true;
   }
 
@@ -150,4 +176,4 @@ class Writer {
   bool ok_ = true;
 };
 
-}  // namespace ikekit
+} // namespace ikekit

@@ -1,18 +1,18 @@
 // Lowercase hex, the form every byte string takes in our JSON and key files.
 #pragma once
 
+#include "base/bytes.hpp"
+
 #include <string>
 #include <string_view>
-
-#include "base/bytes.hpp"
 
 namespace ikekit {
 
 std::string to_hex(ByteView data);
-std::string to_hex_u32(uint32_t v);  // 8 digits, e.g. an ESP SPI
-std::string to_hex_u64(uint64_t v);  // 16 digits, e.g. an IKE SPI
+std::string to_hex_u32(uint32_t v); // 8 digits, e.g. an ESP SPI
+std::string to_hex_u64(uint64_t v); // 16 digits, e.g. an IKE SPI
 
 // Accepts an optional "0x" prefix and ':' or ' ' separators; `field` names the input in errors.
 Result<Bytes> from_hex(std::string_view text, std::string_view field);
 
-}  // namespace ikekit
+} // namespace ikekit

@@ -1,18 +1,18 @@
 // An IPv4 or IPv6 address as a value (no sockets here; io/ converts to sockaddr).
 #pragma once
 
+#include "base/bytes.hpp"
+
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "base/bytes.hpp"
-
 namespace ikekit {
 
 class IpAddress {
- public:
+public:
   enum class Family : uint8_t { v4 = 4, v6 = 6 };
 
   IpAddress() = default;
@@ -32,9 +32,9 @@ class IpAddress {
     return a.family_ != b.family_ ? a.family_ < b.family_ : a.bytes_ < b.bytes_;
   }
 
- private:
+private:
   Family family_ = Family::v4;
   std::array<uint8_t, 16> bytes_{};
 };
 
-}  // namespace ikekit
+} // namespace ikekit

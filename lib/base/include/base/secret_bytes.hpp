@@ -2,29 +2,36 @@
 // reading it is an explicit, greppable reveal().
 #pragma once
 
+#include "base/bytes.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
-
-#include "base/bytes.hpp"
 
 namespace ikekit {
 
 void secure_zero(void* p, size_t n);
 
 class SecretBytes {
- public:
+public:
   SecretBytes() = default;
   explicit SecretBytes(size_t n) : data_(n) {}
   explicit SecretBytes(ByteView b) : data_(b.begin(), b.end()) {}
   SecretBytes(const SecretBytes& o) : data_(o.data_) {}
   SecretBytes& operator=(const SecretBytes& o) {
-    if (this != &o) { wipe(); data_ = o.data_; }
+    if (this != &o) {
+      wipe();
+      data_ = o.data_;
+    }
     return *this;
   }
   SecretBytes(SecretBytes&& o) noexcept : data_(std::move(o.data_)) { o.wipe(); }
   SecretBytes& operator=(SecretBytes&& o) noexcept {
-    if (this != &o) { wipe(); data_ = std::move(o.data_); o.wipe(); }
+    if (this != &o) {
+      wipe();
+      data_ = std::move(o.data_);
+      o.wipe();
+    }
     return *this;
   }
   ~SecretBytes() { wipe(); }
@@ -38,7 +45,7 @@ class SecretBytes {
     return SecretBytes(ByteView(data_).subspan(offset, n));
   }
 
- private:
+private:
   void wipe() {
     if (!data_.empty()) secure_zero(data_.data(), data_.size());
     data_.clear();
@@ -46,4 +53,4 @@ class SecretBytes {
   std::vector<uint8_t> data_;
 };
 
-}  // namespace ikekit
+} // namespace ikekit

@@ -8,4 +8,4 @@ namespace ikekit {
 using Duration = std::chrono::nanoseconds;
 using TimePoint = std::chrono::time_point<std::chrono::steady_clock, Duration>;
 
-}  // namespace ikekit
+} // namespace ikekit

@@ -2,12 +2,12 @@
 // document and exit codes, plus the common flags.
 #pragma once
 
-#include <CLI/CLI.hpp>
-#include <string>
-
 #include "base/result.hpp"
 #include "base/time.hpp"
 #include "cli/exit_code.hpp"
+
+#include <CLI/CLI.hpp>
+#include <string>
 
 namespace ikekit::cli {
 
@@ -26,4 +26,4 @@ int parse_args(CLI::App& app, const std::string& tool, int argc, char** argv);
 // "30s", "2m", "1h", "500ms", "1h30m"; `field` names the flag in the error.
 Result<Duration> parse_duration(std::string_view text, std::string_view field);
 
-}  // namespace ikekit::cli
+} // namespace ikekit::cli

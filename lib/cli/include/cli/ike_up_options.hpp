@@ -4,19 +4,19 @@
 // echoes the value.
 #pragma once
 
+#include "base/result.hpp"
+#include "ike/config.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "base/result.hpp"
-#include "ike/config.hpp"
 
 namespace ikekit::cli {
 
 // One connection as the user wrote it (text, before parsing).
 struct ConnectionOptions {
   std::string name = "ike-up";
-  std::string role;  // "initiator" | "responder"
+  std::string role; // "initiator" | "responder"
   std::string local;
   std::string remote;
   uint16_t port = 500;
@@ -28,28 +28,28 @@ struct ConnectionOptions {
   std::string esp_proposal = "aes256gcm16";
   std::vector<std::string> local_ts, remote_ts;
   std::string mode = "tunnel";
-  std::string rekey_time = "1h";      // Child SA
-  std::string ike_rekey_time = "8h";  // IKE SA
+  std::string rekey_time = "1h";     // Child SA
+  std::string ike_rekey_time = "8h"; // IKE SA
   std::string dpd_delay = "30s";
   std::string dpd_action = "clear";
   bool force_encap = false;
   bool fragmentation = true;
-  bool rsa_pss = false;  // sign with RSASSA-PSS (RFC 7427) instead of PKCS#1 v1.5
+  bool rsa_pss = false; // sign with RSASSA-PSS (RFC 7427) instead of PKCS#1 v1.5
 };
 
 struct IkeUpOptions {
   std::vector<ConnectionOptions> connections;
   uint16_t natt_port = 4500;
   std::string keylog;
-  std::string dataplane = "auto";  // auto | none | tun | xfrm
+  std::string dataplane = "auto"; // auto | none | tun | xfrm
   std::string retransmit_timeout = "4s";
   uint32_t retransmit_tries = 5;
-  size_t cookie_threshold = 10;  // half-open IKE SAs before COOKIEs (strongSwan's default)
+  size_t cookie_threshold = 10; // half-open IKE SAs before COOKIEs (strongSwan's default)
 };
 
 struct IkeUpSetup {
   ike::Config config;
-  std::vector<std::string> initiate;  // connection names with role initiator
+  std::vector<std::string> initiate; // connection names with role initiator
 };
 
 // Reads a JSON config ({"connections":[{...}], "natt_port":..., "keylog":..., ...}) into
@@ -58,4 +58,4 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts);
 
 Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts);
 
-}  // namespace ikekit::cli
+} // namespace ikekit::cli

@@ -1,10 +1,10 @@
 // How a tool ends on an error: one JSON document on stdout, one human line on stderr.
 #pragma once
 
-#include <string_view>
-
 #include "base/result.hpp"
 #include "cli/exit_code.hpp"
+
+#include <string_view>
 
 namespace ikekit::cli {
 
@@ -16,4 +16,4 @@ int report_error(std::string_view tool, const Error& e, ExitCode code);
 // "ike-decode 0.1.0 (commit abc123)".
 std::string version_line(std::string_view tool);
 
-}  // namespace ikekit::cli
+} // namespace ikekit::cli

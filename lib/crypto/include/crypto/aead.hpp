@@ -3,16 +3,16 @@
 // the nonce, so one Aead per SA direction is reused for every packet.
 #pragma once
 
-#include <memory>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "crypto/suite.hpp"
 
+#include <memory>
+
 namespace ikekit::crypto {
 
 class Aead {
- public:
+public:
   // key_and_salt: the KEYMAT slice, key || salt (salt_len bytes), as `ip xfrm` takes it.
   static Result<Aead> create(const TransformInfo& encr, ByteView key_and_salt);
 
@@ -29,11 +29,11 @@ class Aead {
   // (then `inout` content is unspecified).
   Result<void> open(ByteView iv, ByteView aad, MutBytes inout, ByteView icv);
 
- private:
+private:
   struct Impl;
   explicit Aead(std::unique_ptr<Impl> impl, const TransformInfo* info);
   std::unique_ptr<Impl> impl_;
   const TransformInfo* info_;
 };
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

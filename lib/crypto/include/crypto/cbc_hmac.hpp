@@ -3,16 +3,16 @@
 // Contexts are created once per SA direction and reused.
 #pragma once
 
-#include <memory>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "crypto/suite.hpp"
 
+#include <memory>
+
 namespace ikekit::crypto {
 
 class Cipher {
- public:
+public:
   // key: for AES-CTR the KEYMAT slice is key || 4-byte nonce (RFC 3686/5930).
   static Result<Cipher> create(const TransformInfo& encr, ByteView key);
   Cipher(Cipher&&) noexcept;
@@ -24,7 +24,7 @@ class Cipher {
   Result<void> encrypt(ByteView iv, MutBytes inout);
   Result<void> decrypt(ByteView iv, MutBytes inout);
 
- private:
+private:
   struct Impl;
   Cipher(std::unique_ptr<Impl> impl, const TransformInfo* info);
   std::unique_ptr<Impl> impl_;
@@ -32,7 +32,7 @@ class Cipher {
 };
 
 class Integ {
- public:
+public:
   static Result<Integ> create(const TransformInfo& integ, ByteView key);
   Integ(Integ&&) noexcept;
   Integ& operator=(Integ&&) noexcept;
@@ -45,11 +45,11 @@ class Integ {
   // Constant-time comparison; Errc::integrity on mismatch.
   Result<void> verify(ByteView a, ByteView b, ByteView icv);
 
- private:
+private:
   struct Impl;
   Integ(std::unique_ptr<Impl> impl, const TransformInfo* info);
   std::unique_ptr<Impl> impl_;
   const TransformInfo* info_;
 };
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

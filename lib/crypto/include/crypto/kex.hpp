@@ -12,18 +12,18 @@
 // coordinate only (RFC 5903 7); X25519/X448 the raw output (RFC 8031 2).
 #pragma once
 
-#include <memory>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "base/rng.hpp"
 #include "base/secret_bytes.hpp"
 #include "crypto/suite.hpp"
 
+#include <memory>
+
 namespace ikekit::crypto {
 
 class KeyExchange {
- public:
+public:
   // A fresh key pair whose private key is drawn from `rng`.
   static Result<KeyExchange> generate(const TransformInfo& ke, Rng& rng);
   // From a raw private key: MODP the exponent (big-endian, 1..modulus length bytes, not
@@ -44,7 +44,7 @@ class KeyExchange {
   // Errc::bad_length / Errc::bad_value with field "ke.data".
   Result<SecretBytes> shared_secret(ByteView peer_public) const;
 
- private:
+private:
   struct Impl;
   KeyExchange(std::unique_ptr<Impl> impl, const TransformInfo* info, Bytes pub);
   std::unique_ptr<Impl> impl_;
@@ -52,4 +52,4 @@ class KeyExchange {
   Bytes public_;
 };
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

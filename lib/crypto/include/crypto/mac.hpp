@@ -4,18 +4,18 @@
 // once and reuses it for every computation.
 #pragma once
 
-#include <initializer_list>
-#include <memory>
-#include <span>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "crypto/suite.hpp"
 
+#include <initializer_list>
+#include <memory>
+#include <span>
+
 namespace ikekit::crypto {
 
 class Mac {
- public:
+public:
   enum class Algo : uint8_t { hmac, cmac, xcbc };
 
   // `t` is an integ or prf row; it selects the algorithm (HMAC digest from openssl_name,
@@ -30,7 +30,7 @@ class Mac {
   ~Mac();
 
   Algo algo() const { return algo_; }
-  size_t size() const { return size_; }  // full output length
+  size_t size() const { return size_; } // full output length
 
   // MAC over the concatenation of `parts`; writes size() bytes to out (out.size() >= size()).
   Result<void> compute(std::span<const ByteView> parts, MutBytes out);
@@ -38,7 +38,7 @@ class Mac {
     return compute(std::span<const ByteView>(parts.begin(), parts.size()), out);
   }
 
- private:
+private:
   struct Impl;
   Mac(std::unique_ptr<Impl> impl, Algo algo, size_t size);
   std::unique_ptr<Impl> impl_;
@@ -46,4 +46,4 @@ class Mac {
   size_t size_;
 };
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

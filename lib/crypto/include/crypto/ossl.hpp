@@ -2,16 +2,15 @@
 // Only lib/crypto/*.cpp include this (DESIGN 2: crypto is the only OpenSSL user).
 #pragma once
 
+#include "base/result.hpp"
+
+#include <memory>
+#include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/bio.h>
 #include <openssl/evp.h>
-
-#include <memory>
 #include <string>
-
-#include "base/result.hpp"
 
 namespace ikekit::crypto::detail {
 
@@ -73,4 +72,4 @@ inline Result<CipherCtxPtr> keyed_cipher_ctx(const char* name, const uint8_t* ke
   return ctx;
 }
 
-}  // namespace ikekit::crypto::detail
+} // namespace ikekit::crypto::detail

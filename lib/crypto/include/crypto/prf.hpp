@@ -2,19 +2,19 @@
 // RFC 4868), AES-XCBC-PRF-128 (RFC 4434) and AES-CMAC-PRF-128 (RFC 4615).
 #pragma once
 
-#include <initializer_list>
-#include <span>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
 #include "crypto/mac.hpp"
 #include "crypto/suite.hpp"
 
+#include <initializer_list>
+#include <span>
+
 namespace ikekit::crypto {
 
 class Prf {
- public:
+public:
   // Keys the prf once. HMAC takes any key length. AES-XCBC-PRF-128 (RFC 4434 2) zero-pads
   // a shorter key and replaces a longer one by AES-XCBC-MAC(0^128, key); AES-CMAC-PRF-128
   // (RFC 4615 3) replaces any key that is not 16 bytes by AES-CMAC(0^128, key).
@@ -37,15 +37,16 @@ class Prf {
     return plus(std::span<const ByteView>(seed.begin(), seed.size()), len);
   }
 
- private:
+private:
   Prf(Mac mac, const TransformInfo* info) : mac_(std::move(mac)), info_(info) {}
   Mac mac_;
   const TransformInfo* info_;
 };
 
 // One-shot conveniences.
-Result<SecretBytes> prf(const TransformInfo& prf, ByteView key, std::initializer_list<ByteView> data);
+Result<SecretBytes> prf(const TransformInfo& prf, ByteView key,
+                        std::initializer_list<ByteView> data);
 Result<SecretBytes> prf_plus(const TransformInfo& prf, ByteView key,
                              std::initializer_list<ByteView> seed, size_t len);
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

@@ -12,11 +12,11 @@
 //  * AEAD and non-AEAD encryption cannot share one proposal; separate them with ','.
 #pragma once
 
-#include <string_view>
-#include <vector>
-
 #include "base/result.hpp"
 #include "crypto/suite.hpp"
+
+#include <string_view>
+#include <vector>
 
 namespace ikekit::crypto {
 
@@ -32,4 +32,4 @@ Result<ParsedProposal> parse_proposal(std::string_view text, ProposalKind kind);
 // Several proposals separated by ','; field "ike_proposal[1]" names the failing one.
 Result<std::vector<ParsedProposal>> parse_proposals(std::string_view text, ProposalKind kind);
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

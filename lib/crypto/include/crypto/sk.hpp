@@ -16,10 +16,6 @@
 // generic header and for SKF the fragment fields (RFC 5282 5.1, RFC 7383 2.5.3).
 #pragma once
 
-#include <cstdint>
-#include <memory>
-#include <optional>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "base/rng.hpp"
@@ -27,10 +23,14 @@
 #include "crypto/cbc_hmac.hpp"
 #include "crypto/suite.hpp"
 
+#include <cstdint>
+#include <memory>
+#include <optional>
+
 namespace ikekit::crypto {
 
 class SkCrypter {
- public:
+public:
   // One per IKE SA direction: (SK_ei, SK_ai) for messages the initiator sends,
   // (SK_er, SK_ar) for the responder's. integ is null (and sk_a empty) for an AEAD.
   static Result<SkCrypter> create(const TransformInfo& encr, ByteView sk_e,
@@ -67,7 +67,7 @@ class SkCrypter {
   // fields "sk.iv", "sk.icv", "sk.encrypted", "sk.pad_length".
   Result<MutBytes> open(MutBytes message, size_t sk_offset, size_t sk_len, bool fragment);
 
- private:
+private:
   SkCrypter(const TransformInfo* encr, const TransformInfo* integ, std::optional<Aead> aead,
             std::optional<Cipher> cipher, std::optional<Integ> mac);
   const TransformInfo* encr_;
@@ -75,8 +75,8 @@ class SkCrypter {
   std::optional<Aead> aead_;
   std::optional<Cipher> cipher_;
   std::optional<Integ> mac_;
-  size_t icv_len_;  // the AEAD tag, or the integ transform's truncated MAC
+  size_t icv_len_; // the AEAD tag, or the integ transform's truncated MAC
   uint64_t iv_counter_ = 0;
 };
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

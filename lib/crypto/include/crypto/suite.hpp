@@ -11,24 +11,24 @@ namespace ikekit::crypto {
 // IANA IKEv2 transform types (RFC 7296 3.3.2).
 enum class TransformKind : uint8_t { encr = 1, prf = 2, integ = 3, ke = 4, esn = 5 };
 
-std::string_view transform_kind_name(TransformKind kind);  // "encr", "prf", ...
+std::string_view transform_kind_name(TransformKind kind); // "encr", "prf", ...
 
 struct TransformInfo {
   TransformKind kind;
-  uint16_t id;                      // IANA transform id
-  uint16_t key_bits;                // Key Length attribute value; 0 when the transform has none
-  std::string_view keyword;         // strongSwan proposal keyword: "aes256gcm16", "prfsha256", "x25519"
-  std::string_view iana_name;       // "ENCR_AES_GCM_16", "PRF_HMAC_SHA2_256", "Curve25519"
-  std::string_view openssl_name;    // EVP name: "AES-256-GCM", "SHA256", "X25519", "ffdhe..."/group
-  std::string_view wireshark_name;  // algorithm string in Wireshark's key tables ("" if none)
-  uint16_t key_len;                 // bytes of key (encr: without salt; integ: key; prf: preferred)
-  uint16_t salt_len;                // AEAD salt taken from KEYMAT after the key (4 for GCM/ChaCha20)
-  uint16_t icv_len;                 // AEAD tag or truncated MAC length on the wire
-  uint16_t iv_len;                  // explicit IV on the wire (8 GCM/CTR/ChaCha20, 16 CBC)
-  uint16_t block_size;              // padding alignment of the plaintext (16 CBC, 1 AEAD/CTR)
-  uint16_t out_len;                 // prf output, full MAC output, or KE public value length
+  uint16_t id;                // IANA transform id
+  uint16_t key_bits;          // Key Length attribute value; 0 when the transform has none
+  std::string_view keyword;   // strongSwan proposal keyword: "aes256gcm16", "prfsha256", "x25519"
+  std::string_view iana_name; // "ENCR_AES_GCM_16", "PRF_HMAC_SHA2_256", "Curve25519"
+  std::string_view openssl_name;   // EVP name: "AES-256-GCM", "SHA256", "X25519", "ffdhe..."/group
+  std::string_view wireshark_name; // algorithm string in Wireshark's key tables ("" if none)
+  uint16_t key_len;                // bytes of key (encr: without salt; integ: key; prf: preferred)
+  uint16_t salt_len;               // AEAD salt taken from KEYMAT after the key (4 for GCM/ChaCha20)
+  uint16_t icv_len;                // AEAD tag or truncated MAC length on the wire
+  uint16_t iv_len;                 // explicit IV on the wire (8 GCM/CTR/ChaCha20, 16 CBC)
+  uint16_t block_size;             // padding alignment of the plaintext (16 CBC, 1 AEAD/CTR)
+  uint16_t out_len;                // prf output, full MAC output, or KE public value length
   bool aead;
-  bool opt_in;                      // weak: used only when asked for explicitly (MODP-1024)
+  bool opt_in; // weak: used only when asked for explicitly (MODP-1024)
   // Wireshark's ESP SA table (esp_sa UAT) names the algorithms differently from its IKEv2
   // table: "AES-GCM with 16 octet ICV [RFC4106]", "HMAC-SHA-256-128 [RFC4868]" ("" if none).
   std::string_view esp_wireshark_name = {};
@@ -42,4 +42,4 @@ const TransformInfo* find_keyword(TransformKind kind, std::string_view keyword);
 // By strongSwan keyword in any kind (keywords are unique across kinds).
 const TransformInfo* find_keyword(std::string_view keyword);
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

@@ -7,9 +7,9 @@
 namespace ikekit::crypto {
 
 class SystemRng final : public Rng {
- public:
+public:
   // Aborts if the CSPRNG fails: there is no safe way to go on without randomness.
   void fill(MutBytes out) override;
 };
 
-}  // namespace ikekit::crypto
+} // namespace ikekit::crypto

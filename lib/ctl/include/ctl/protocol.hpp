@@ -7,10 +7,12 @@
 //                        {"type":"response","id":1,"ok":false,"error":{"code","field","message"}}
 //   streamed (monitor, or a request with "wait":true):
 //                        {"type":"event","id":1,"event":{...an ike-up event line...}}
-//   end of a wait:       {"type":"done","id":1,"ok":true|false,"event":{...}|null,"error":{...}|null}
+//   end of a wait: {"type":"done","id":1,"ok":true|false,"event":{...}|null,"error":{...}|null}
 //
 // Sans-I/O: this layer parses and builds lines; lib/io moves the bytes.
 #pragma once
+
+#include "base/result.hpp"
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
@@ -18,11 +20,9 @@
 #include <string>
 #include <string_view>
 
-#include "base/result.hpp"
-
 namespace ikekit::ctl {
 
-using Json = nlohmann::ordered_json;  // the same type as json::Json
+using Json = nlohmann::ordered_json; // the same type as json::Json
 
 inline constexpr std::string_view kSchemaCtl = "ikekit.ctl/1";
 // A request line longer than this (without its '\n') is refused (field "line").
@@ -30,9 +30,9 @@ inline constexpr size_t kMaxLineBytes = 64 * 1024;
 inline constexpr std::string_view kDefaultSocketPath = "/run/ikekit/ike-up.sock";
 
 struct Request {
-  Json id;              // a number, a string or null (echoed in the response)
-  std::string command;  // "status", "list-sas", ...
-  Json args;            // always an object (empty when the request had none)
+  Json id;             // a number, a string or null (echoed in the response)
+  std::string command; // "status", "list-sas", ...
+  Json args;           // always an object (empty when the request had none)
 };
 
 // Parses one line (without its '\n'). Errors (Errc::bad_value, Errc::usage) name the
@@ -53,13 +53,13 @@ std::string done_line(const Json& id, bool ok, const Json& event, const Error* e
 
 // Client side: one line from the server.
 struct Reply {
-  std::string type;  // "hello", "response", "event", "done"
+  std::string type; // "hello", "response", "event", "done"
   Json id;
   bool ok = false;
-  Json result;  // response ok
-  Json event;   // event, done
-  std::optional<Error> error;  // response or done with ok false
-  Json raw;     // the whole line
+  Json result;                // response ok
+  Json event;                 // event, done
+  std::optional<Error> error; // response or done with ok false
+  Json raw;                   // the whole line
 };
 Result<Reply> parse_reply(std::string_view line);
 
@@ -69,4 +69,4 @@ std::string request_line(const Json& id, std::string_view command, const Json& a
 // Errc from its snake_case name ("not_found"); Errc::bad_value when unknown.
 Errc errc_from_name(std::string_view name);
 
-}  // namespace ikekit::ctl
+} // namespace ikekit::ctl

@@ -3,15 +3,14 @@
 // the engine's queued datagrams are sent by whoever owns the sockets (lib/io).
 //
 //   command     args                                   result
-//   status      {}                                     version, uptime, listening, counters, SAs by state
-//   list-conns  {}                                     {"connections":[...]}   (never a secret)
-//   list-sas    {"ike"?: NAME|SPI}                     {"ike_sas":[...]}
-//   initiate    {"name", "child"?, "wait"?}            {"sa": id}
-//   terminate   {"ike"|"child": NAME|SPI, "wait"?}     {"targets":[...]}
-//   rekey       {"ike"|"child": NAME|SPI, "wait"?}     {"targets":[...]}
-//   monitor     {}                                     {"subscribed":true}, then events
-//   load        {"config": PATH}                       {"loaded":[...]}
-//   unload      {"name", "wait"?}                      {"name", "targets":[...]}
+//   status      {}                                     version, uptime, listening, counters, SAs by
+//   state list-conns  {}                                     {"connections":[...]}   (never a
+//   secret) list-sas    {"ike"?: NAME|SPI}                     {"ike_sas":[...]} initiate {"name",
+//   "child"?, "wait"?}            {"sa": id} terminate   {"ike"|"child": NAME|SPI, "wait"?}
+//   {"targets":[...]} rekey       {"ike"|"child": NAME|SPI, "wait"?}     {"targets":[...]} monitor
+//   {}                                     {"subscribed":true}, then events load        {"config":
+//   PATH}                       {"loaded":[...]} unload      {"name", "wait"?} {"name",
+//   "targets":[...]}
 //
 // An IKE SA is named by its connection name (every live SA of it) or by either IKE SPI
 // in hex; a Child SA by its name or by either ESP SPI in hex.
@@ -24,11 +23,6 @@
 // "wait" streams their deletion as terminate does.
 #pragma once
 
-#include <functional>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "base/result.hpp"
 #include "base/time.hpp"
 #include "ctl/protocol.hpp"
@@ -36,32 +30,37 @@
 #include "ctl/wait.hpp"
 #include "ike/engine.hpp"
 
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
 namespace ikekit::ctl {
 
 // What the daemon tells about itself in status and hello.
 struct ServiceInfo {
-  std::string version;             // "ike-up 0.1.0 (commit ...)"
-  std::string dataplane = "none";  // "none", "tun", "xfrm"
-  std::string started_time;        // RFC 3339 wall clock (from the caller)
-  TimePoint started{};             // engine time at start (uptime = now - started)
+  std::string version;            // "ike-up 0.1.0 (commit ...)"
+  std::string dataplane = "none"; // "none", "tun", "xfrm"
+  std::string started_time;       // RFC 3339 wall clock (from the caller)
+  TimePoint started{};            // engine time at start (uptime = now - started)
   long pid = 0;
 };
 
 // What `load` gets from the daemon's config reader (ike-up: cli::load_ike_up_config).
 struct LoadedConnections {
   std::vector<ike::PeerConfig> peers;
-  std::vector<std::string> initiate;  // names of peers with role initiator
+  std::vector<std::string> initiate; // names of peers with role initiator
 };
 using LoadFn = std::function<Result<LoadedConnections>(const std::string& path)>;
 
 struct Outcome {
   Result<Json> result = Json::object();
-  bool subscribe = false;      // monitor: stream every event to this client from now on
-  std::optional<Wait> wait;    // "wait":true: stream the targets' events until done
+  bool subscribe = false;   // monitor: stream every event to this client from now on
+  std::optional<Wait> wait; // "wait":true: stream the targets' events until done
 };
 
 class ControlService {
- public:
+public:
   ControlService(ike::Engine& engine, ServiceInfo info) : engine_(engine), info_(std::move(info)) {}
 
   void set_loader(LoadFn fn) { load_ = std::move(fn); }
@@ -77,7 +76,7 @@ class ControlService {
   // The commands execute() knows, in the order ikectl --help lists them.
   static const std::vector<std::string>& commands();
 
- private:
+private:
   Outcome status(const Json& args, TimePoint now);
   Outcome list_conns(const Json& args);
   Outcome list_sas(const Json& args, TimePoint now);
@@ -98,7 +97,7 @@ class ControlService {
 // Errors: Errc::not_found, field `field`.
 Result<std::vector<Target>> select_ike(const std::vector<ike::IkeSaInfo>& sas, std::string_view sel,
                                        std::string_view field);
-Result<std::vector<Target>> select_child(const std::vector<ike::IkeSaInfo>& sas, std::string_view sel,
-                                         std::string_view field);
+Result<std::vector<Target>> select_child(const std::vector<ike::IkeSaInfo>& sas,
+                                         std::string_view sel, std::string_view field);
 
-}  // namespace ikekit::ctl
+} // namespace ikekit::ctl

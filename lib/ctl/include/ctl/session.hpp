@@ -9,18 +9,18 @@
 //   write(fd, s.output()); s.consume(n);
 #pragma once
 
+#include "ctl/line_framer.hpp"
+#include "ctl/service.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "ctl/line_framer.hpp"
-#include "ctl/service.hpp"
-
 namespace ikekit::ctl {
 
 class Session {
- public:
+public:
   explicit Session(ControlService& service);
 
   // Bytes from the client; every complete line is answered (one response per line,
@@ -40,7 +40,7 @@ class Session {
   size_t waits() const { return waits_.size(); }
   uint64_t requests() const { return requests_; }
 
- private:
+private:
   void answer(const FramedLine& line, TimePoint now, bool& touched);
   void push(const std::string& line);
 
@@ -53,9 +53,9 @@ class Session {
   LineFramer framer_;
   std::string out_;
   size_t out_pos_ = 0;
-  std::optional<Json> monitor_id_;  // the monitor request's id, once subscribed
+  std::optional<Json> monitor_id_; // the monitor request's id, once subscribed
   std::vector<PendingWait> waits_;
   uint64_t requests_ = 0;
 };
 
-}  // namespace ikekit::ctl
+} // namespace ikekit::ctl

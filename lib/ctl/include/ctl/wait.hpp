@@ -3,12 +3,12 @@
 // what each one means for the request.
 #pragma once
 
+#include "ike/events.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "ike/events.hpp"
 
 namespace ikekit::ctl {
 
@@ -22,14 +22,14 @@ enum class WaitKind { initiate, terminate, rekey };
 
 struct Wait {
   WaitKind kind = WaitKind::initiate;
-  std::vector<Target> pending;  // done when empty
+  std::vector<Target> pending; // done when empty
 };
 
 enum class WaitStep {
-  unrelated,  // not about the targets
-  progress,   // about a target (shown to the waiting client), not the end
-  done_ok,    // the last target finished
-  failed,     // a target failed (the event is the evidence)
+  unrelated, // not about the targets
+  progress,  // about a target (shown to the waiting client), not the end
+  done_ok,   // the last target finished
+  failed,    // a target failed (the event is the evidence)
 };
 
 // Updates `w` (removes finished targets) and classifies `e`.
@@ -41,4 +41,4 @@ WaitStep wait_step(Wait& w, const ike::Event& e);
 // The error a failed wait reports, from the event's own words.
 Error wait_failure(const ike::Event& e);
 
-}  // namespace ikekit::ctl
+} // namespace ikekit::ctl

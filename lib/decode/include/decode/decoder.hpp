@@ -4,12 +4,6 @@
 // where no PFS was used (RFC 7296 2.17), and decrypts ESP.
 #pragma once
 
-#include <map>
-#include <memory>
-#include <set>
-#include <string>
-#include <vector>
-
 #include "decode/capture.hpp"
 #include "decode/ike_tracker.hpp"
 #include "decode/key_store.hpp"
@@ -17,15 +11,21 @@
 #include "decode/records.hpp"
 #include "esp/sa.hpp"
 
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
 namespace ikekit::decode {
 
 struct DecoderOptions {
-  std::set<uint16_t> ike_ports = {500};      // plain IKE
-  std::set<uint16_t> natt_ports = {4500};    // non-ESP marker: IKE; else ESP (RFC 3948)
+  std::set<uint16_t> ike_ports = {500};   // plain IKE
+  std::set<uint16_t> natt_ports = {4500}; // non-ESP marker: IKE; else ESP (RFC 3948)
 };
 
 class Decoder {
- public:
+public:
   Decoder(KeyStore& keys, DecoderOptions options);
   ~Decoder();
 
@@ -37,7 +37,7 @@ class Decoder {
   // IKE SAs seen, with their algorithms (for --emit-wireshark).
   const IkeTracker& tracker() const { return tracker_; }
 
- private:
+private:
   void on_ike(const PacketMeta& meta, ByteView datagram, bool marker, RecordSink& sink);
   void on_esp(const PacketMeta& meta, ByteView esp, bool udp_encap, RecordSink& sink);
   void malformed(const PacketMeta& meta, std::string kind, Error e, RecordSink& sink);
@@ -50,12 +50,12 @@ class Decoder {
   IkeTracker tracker_;
   IpReassembler reassembler_;
   Summary summary_;
-  Bytes scratch_;  // the current ESP packet, decrypted in place
+  Bytes scratch_; // the current ESP packet, decrypted in place
   struct CachedSa {
     uint64_t generation = 0;
     std::unique_ptr<esp::EspSaIn> sa;
   };
-  std::map<const ChildSaKeys*, CachedSa> esp_sas_;  // crypto contexts, made once per SA
+  std::map<const ChildSaKeys*, CachedSa> esp_sas_; // crypto contexts, made once per SA
 };
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

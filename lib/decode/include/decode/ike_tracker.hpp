@@ -4,16 +4,16 @@
 // and adds derived ESP keys back to it.
 #pragma once
 
+#include "base/bytes.hpp"
+#include "decode/key_store.hpp"
+#include "decode/records.hpp"
+#include "wire/message.hpp"
+
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
-
-#include "base/bytes.hpp"
-#include "decode/key_store.hpp"
-#include "decode/records.hpp"
-#include "wire/message.hpp"
 
 namespace ikekit::decode {
 
@@ -23,13 +23,13 @@ struct IkeSaInfo {
   uint64_t spi_i = 0;
   uint64_t spi_r = 0;
   Bytes ni, nr;
-  const crypto::TransformInfo* encr = nullptr;  // from the chosen proposal
+  const crypto::TransformInfo* encr = nullptr; // from the chosen proposal
   const crypto::TransformInfo* integ = nullptr;
   const crypto::TransformInfo* prf = nullptr;
   const crypto::TransformInfo* ke = nullptr;
   std::optional<IpAddress> initiator;
   std::optional<IpAddress> responder;
-  std::optional<uint32_t> auth_child_spi;  // SPI in the IKE_AUTH request's ESP proposal
+  std::optional<uint32_t> auth_child_spi; // SPI in the IKE_AUTH request's ESP proposal
 
   // A CREATE_CHILD_SA request waiting for its response, by (message id, whether the
   // exchange initiator is the IKE SA's original initiator).
@@ -38,7 +38,7 @@ struct IkeSaInfo {
     Bytes spi;
     bool has_ke = false;
     uint8_t protocol = 0;
-    IpAddress from;  // the exchange initiator
+    IpAddress from; // the exchange initiator
     IpAddress to;
   };
   std::map<std::pair<uint32_t, bool>, PendingCreate> pending;
@@ -51,7 +51,7 @@ struct IkeSaInfo {
   };
   std::map<std::pair<uint32_t, uint8_t>, Fragments> fragments;
 
-  std::unique_ptr<SkOpener> opener_i;  // messages sent by the original initiator
+  std::unique_ptr<SkOpener> opener_i; // messages sent by the original initiator
   std::unique_ptr<SkOpener> opener_r;
 
   IkeSaInfo();
@@ -61,7 +61,7 @@ struct IkeSaInfo {
 };
 
 class IkeTracker {
- public:
+public:
   explicit IkeTracker(KeyStore& keys) : keys_(keys) {}
 
   // Tracks one parsed message and decrypts its SK/SKF payload when keys are known.
@@ -78,7 +78,7 @@ class IkeTracker {
   };
   std::optional<ChildAlgorithms> child_algorithms(uint32_t spi) const;
 
- private:
+private:
   IkeSaInfo& sa_for(const wire::IkeHeader& h);
   void on_ike_sa_init(const PacketMeta& meta, const wire::Message& msg);
   EncryptedInfo open(IkeSaInfo& sa, const wire::Message& msg, const wire::RawPayload& enc);
@@ -92,7 +92,7 @@ class IkeTracker {
   std::map<std::pair<uint64_t, uint64_t>, IkeSaInfo> sas_;
   std::map<uint32_t, std::string> child_notes_;
   std::map<uint32_t, ChildAlgorithms> child_algorithms_;
-  Bytes plain_;  // decrypted inner payloads of the current message
+  Bytes plain_; // decrypted inner payloads of the current message
 };
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

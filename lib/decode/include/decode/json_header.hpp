@@ -1,10 +1,10 @@
 // The first line of ike-decode's output: schema, tool version, inputs.
 #pragma once
 
-#include <string>
-
 #include "decode/session.hpp"
+
 #include "json/output.hpp"
+#include <string>
 
 namespace ikekit::decode {
 
@@ -14,4 +14,4 @@ using json::JsonOutput;
 Json decode_header_json(const std::string& version, const std::string& capture,
                         const std::vector<decode::KeyFileInfo>& key_files);
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "decode/records.hpp"
+
 #include "json/output.hpp"
 
 namespace ikekit::decode {
@@ -19,7 +20,7 @@ Json summary_to_json(const decode::Summary& s);
 Json ip_protocol_name(uint8_t protocol);
 
 class DecodeJsonSink final : public decode::RecordSink {
- public:
+public:
   explicit DecodeJsonSink(JsonOutput& out) : out_(out) {}
   void on_ike(const decode::IkeRecord& r) override { out_.write(ike_record_to_json(r)); }
   void on_esp(const decode::EspRecord& r) override { out_.write(esp_record_to_json(r)); }
@@ -27,8 +28,8 @@ class DecodeJsonSink final : public decode::RecordSink {
     out_.write(malformed_record_to_json(r));
   }
 
- private:
+private:
   JsonOutput& out_;
 };
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

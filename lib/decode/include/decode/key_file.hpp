@@ -4,11 +4,11 @@
 // Errors name the file, the line and the field (exit 2 in the tool).
 #pragma once
 
-#include <string>
-#include <string_view>
-
 #include "base/result.hpp"
 #include "decode/key_store.hpp"
+
+#include <string>
+#include <string_view>
 
 namespace ikekit::decode {
 
@@ -21,4 +21,4 @@ Result<KeyFileFormat> load_key_file(const std::string& path, KeyStore& store);
 // The same for text already in memory; `name` is used in error fields.
 Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view name, KeyStore& store);
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

@@ -2,15 +2,15 @@
 // Filled from key files and from keys the decoder derives itself (Child SAs from SK_d).
 #pragma once
 
-#include <cstdint>
-#include <map>
-#include <optional>
-#include <string>
-#include <deque>
-
 #include "base/ip_address.hpp"
 #include "base/secret_bytes.hpp"
 #include "crypto/suite.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
 
 namespace ikekit::decode {
 
@@ -30,18 +30,18 @@ struct IkeSaKeys {
 
 struct ChildSaKeys {
   uint32_t spi = 0;
-  std::optional<IpAddress> dst;  // absent: any destination
+  std::optional<IpAddress> dst; // absent: any destination
   std::optional<IpAddress> src;
-  SecretBytes encr_key;          // AEAD: key || salt
-  SecretBytes integ_key;         // empty for AEAD
+  SecretBytes encr_key;  // AEAD: key || salt
+  SecretBytes integ_key; // empty for AEAD
   const crypto::TransformInfo* encr = nullptr;
   const crypto::TransformInfo* integ = nullptr;
   KeySource source = KeySource::key_file;
-  uint64_t generation = 0;  // set by KeyStore::add; changes whenever the entry is replaced
+  uint64_t generation = 0; // set by KeyStore::add; changes whenever the entry is replaced
 };
 
 class KeyStore {
- public:
+public:
   void add(IkeSaKeys keys);
   void add(ChildSaKeys keys);
 
@@ -51,7 +51,7 @@ class KeyStore {
   const std::map<std::pair<uint64_t, uint64_t>, IkeSaKeys>& ike_sas() const { return ike_; }
   const std::deque<ChildSaKeys>& child_sas() const { return child_; }
 
- private:
+private:
   std::map<std::pair<uint64_t, uint64_t>, IkeSaKeys> ike_;
   // A deque keeps entries in place as more are added (the decoder caches per entry);
   // few entries, so a linear scan is cheapest.
@@ -59,4 +59,4 @@ class KeyStore {
   uint64_t generation_ = 0;
 };
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

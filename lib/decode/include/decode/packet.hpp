@@ -3,16 +3,16 @@
 // (extension headers skipped), UDP, and IP fragment reassembly.
 #pragma once
 
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
+
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
-
-#include "base/bytes.hpp"
-#include "base/ip_address.hpp"
-#include "base/result.hpp"
 
 namespace ikekit::decode {
 
@@ -23,9 +23,9 @@ struct Packet {
   IpAddress src;
   IpAddress dst;
   uint8_t ip_protocol = 0;
-  uint16_t src_port = 0;  // UDP only
+  uint16_t src_port = 0; // UDP only
   uint16_t dst_port = 0;
-  ByteView payload;       // the UDP payload, or the IP payload for other protocols
+  ByteView payload; // the UDP payload, or the IP payload for other protocols
   bool reassembled = false;
 };
 
@@ -34,7 +34,7 @@ struct Packet {
 // A datagram that never completes (dropped as the oldest, or still pending when the
 // capture ends) is reported, not lost silently: take_abandoned() and pending().
 class IpReassembler {
- public:
+public:
   static constexpr size_t kMaxDatagrams = 64;
 
   // A datagram whose fragments did not all arrive.
@@ -43,8 +43,8 @@ class IpReassembler {
     uint32_t id = 0;
     uint8_t protocol = 0;
     size_t fragments = 0;
-    uint32_t bytes = 0;        // payload bytes received
-    uint64_t first_frame = 0;  // the frame of its first fragment, and its time
+    uint32_t bytes = 0;       // payload bytes received
+    uint64_t first_frame = 0; // the frame of its first fragment, and its time
     int64_t ts_sec = 0, ts_usec = 0;
     std::string describe() const;
   };
@@ -64,12 +64,12 @@ class IpReassembler {
   // Datagrams still waiting for fragments, oldest first.
   std::vector<Incomplete> pending() const;
 
- private:
+private:
   using Key = std::tuple<IpAddress, IpAddress, uint32_t, uint8_t>;
   struct Pending {
     Bytes data;
-    std::vector<std::pair<uint32_t, uint32_t>> pieces;  // [offset, end)
-    uint32_t total = 0;                                 // known once the last piece arrived
+    std::vector<std::pair<uint32_t, uint32_t>> pieces; // [offset, end)
+    uint32_t total = 0;                                // known once the last piece arrived
     uint64_t order = 0;
     uint64_t first_frame = 0;
     int64_t ts_sec = 0, ts_usec = 0;
@@ -85,6 +85,7 @@ class IpReassembler {
 
 // Outcome of dissecting one frame: a packet, "not for us" (ARP, TCP, a fragment
 // still waiting) as std::nullopt, or an Error naming the malformed layer.
-Result<std::optional<Packet>> dissect_frame(int linktype, ByteView frame, IpReassembler& reassembler);
+Result<std::optional<Packet>> dissect_frame(int linktype, ByteView frame,
+                                            IpReassembler& reassembler);
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

@@ -3,15 +3,15 @@
 // decrypted bytes the decoder owns.
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "wire/message.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace ikekit::decode {
 
@@ -20,7 +20,7 @@ std::string_view integrity_name(Integrity i);
 
 struct Endpoint {
   IpAddress ip;
-  uint16_t port = 0;  // 0 for raw ESP
+  uint16_t port = 0; // 0 for raw ESP
   std::string to_string() const;
 };
 
@@ -36,10 +36,10 @@ struct PacketMeta {
 struct EncryptedInfo {
   bool decrypted = false;
   Integrity integrity = Integrity::unchecked;
-  std::optional<Error> problem;  // why it was not decrypted, or what failed
+  std::optional<Error> problem; // why it was not decrypted, or what failed
   // Inner payloads (for SKF: only on the fragment that completed the message).
   std::optional<std::vector<wire::RawPayload>> inner;
-  std::optional<Error> inner_error;  // the decrypted chain did not parse
+  std::optional<Error> inner_error; // the decrypted chain did not parse
   // SKF only.
   uint16_t fragment_number = 0;
   uint16_t total_fragments = 0;
@@ -48,13 +48,13 @@ struct EncryptedInfo {
 
 struct IkeRecord {
   PacketMeta meta;
-  bool non_esp_marker = false;  // came on a NAT-T port behind the 4 zero bytes
+  bool non_esp_marker = false; // came on a NAT-T port behind the 4 zero bytes
   const wire::Message* message = nullptr;
   std::optional<EncryptedInfo> encrypted;
 };
 
 struct InnerPacket {
-  uint8_t ip_version = 0;  // 0: transport mode / not IP
+  uint8_t ip_version = 0; // 0: transport mode / not IP
   std::optional<IpAddress> src;
   std::optional<IpAddress> dst;
   uint8_t protocol = 0;
@@ -76,12 +76,12 @@ struct EspRecord {
 
 struct MalformedRecord {
   PacketMeta meta;
-  std::string kind;  // "ike", "esp", "frame", "ip_fragments"
+  std::string kind; // "ike", "esp", "frame", "ip_fragments"
   Error error;
 };
 
 struct Summary {
-  uint64_t packets = 0;       // frames read
+  uint64_t packets = 0; // frames read
   uint64_t ike_messages = 0;
   uint64_t esp_packets = 0;
   uint64_t decrypted = 0;     // SK/SKF payloads and ESP packets decrypted with a good ICV
@@ -89,15 +89,15 @@ struct Summary {
   uint64_t no_key = 0;        // of those: no key was given for the SA
   uint64_t malformed = 0;
   uint64_t nat_keepalives = 0;
-  uint64_t other = 0;         // frames that were neither IKE nor ESP
+  uint64_t other = 0; // frames that were neither IKE nor ESP
 };
 
 class RecordSink {
- public:
+public:
   virtual ~RecordSink() = default;
   virtual void on_ike(const IkeRecord& r) = 0;
   virtual void on_esp(const EspRecord& r) = 0;
   virtual void on_malformed(const MalformedRecord& r) = 0;
 };
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

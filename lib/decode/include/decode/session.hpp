@@ -1,32 +1,32 @@
 // One ike-decode run: key files loaded, then the capture decoded frame by frame.
 #pragma once
 
-#include <memory>
-#include <string>
-#include <vector>
-
 #include "decode/capture.hpp"
 #include "decode/decoder.hpp"
 #include "decode/key_file.hpp"
 #include "decode/wireshark_export.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace ikekit::decode {
 
 struct SessionOptions {
   std::string capture;
   std::vector<std::string> key_files;
-  std::vector<uint16_t> ike_ports;  // in addition to 500 (and 4500 with the marker)
+  std::vector<uint16_t> ike_ports; // in addition to 500 (and 4500 with the marker)
 };
 
 struct KeyFileInfo {
   std::string path;
   KeyFileFormat format;
-  size_t ike_sas = 0;    // entries the file added
+  size_t ike_sas = 0; // entries the file added
   size_t child_sas = 0;
 };
 
 class DecodeSession {
- public:
+public:
   // Key file problems are Errc::usage (exit 2), an unreadable capture Errc::io (exit 1).
   static Result<std::unique_ptr<DecodeSession>> open(const SessionOptions& options);
 
@@ -36,7 +36,7 @@ class DecodeSession {
   const Summary& summary() const { return decoder_->summary(); }
   Result<WiresharkExport> emit_wireshark(const std::string& dir) const;
 
- private:
+private:
   DecodeSession(Capture capture) : capture_(std::move(capture)) {}
   Capture capture_;
   KeyStore keys_;
@@ -44,4 +44,4 @@ class DecodeSession {
   std::unique_ptr<Decoder> decoder_;
 };
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

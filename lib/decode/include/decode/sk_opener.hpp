@@ -4,31 +4,31 @@
 // decryption separately, so this keeps both outcomes apart.
 #pragma once
 
-#include <optional>
-
 #include "base/secret_bytes.hpp"
 #include "crypto/sk.hpp"
 #include "decode/records.hpp"
 #include "wire/payload.hpp"
 
+#include <optional>
+
 namespace ikekit::decode {
 
 class SkOpener {
- public:
+public:
   static Result<SkOpener> create(const crypto::TransformInfo* encr, const SecretBytes& sk_e,
                                  const crypto::TransformInfo* integ, const SecretBytes& sk_a);
 
   struct Outcome {
     Integrity integrity = Integrity::unchecked;
-    std::optional<Error> error;  // set when nothing was decrypted
+    std::optional<Error> error; // set when nothing was decrypted
   };
   // Decrypts `enc` (an SK or SKF payload of `message`) into `plain`: the inner payload
   // bytes (padding and Pad Length removed).
   Outcome open(ByteView message, const wire::RawPayload& enc, Bytes& plain);
 
- private:
+private:
   explicit SkOpener(crypto::SkCrypter c) : crypter_(std::move(c)) {}
   crypto::SkCrypter crypter_;
 };
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

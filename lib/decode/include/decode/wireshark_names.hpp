@@ -3,14 +3,15 @@
 // table (packet-esp.c) uses its own, key-length-free names, mapped here.
 #pragma once
 
-#include <string_view>
-
 #include "crypto/suite.hpp"
+
+#include <string_view>
 
 namespace ikekit::decode {
 
 // IKEv2 table: by name, e.g. "AES-GCM-256 with 16 octet ICV [RFC5282]".
-const crypto::TransformInfo* ikev2_table_transform(crypto::TransformKind kind, std::string_view name);
+const crypto::TransformInfo* ikev2_table_transform(crypto::TransformKind kind,
+                                                   std::string_view name);
 // esp_sa table: by name and key size in bytes (AEAD keys include the salt).
 const crypto::TransformInfo* esp_table_transform(crypto::TransformKind kind, std::string_view name,
                                                  size_t key_len);
@@ -19,4 +20,4 @@ std::string_view esp_table_name(const crypto::TransformInfo* t);
 // The IKEv2 table name, with the "no integrity" and "NULL" spellings for absent transforms.
 std::string_view ikev2_table_name(crypto::TransformKind kind, const crypto::TransformInfo* t);
 
-}  // namespace ikekit::decode
+} // namespace ikekit::decode

@@ -20,32 +20,32 @@
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+ -------
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-
 #include "base/bytes.hpp"
 #include "crypto/suite.hpp"
 #include "wire/esp.hpp"
 
+#include <cstddef>
+#include <cstdint>
+
 namespace ikekit::esp {
 
-inline constexpr size_t kEspHeaderLen = wire::kEspHeaderSize;    // SPI + low 32 bits of seq
-inline constexpr size_t kEspTrailerLen = wire::kEspTrailerSize;  // Pad Length + Next Header
+inline constexpr size_t kEspHeaderLen = wire::kEspHeaderSize;   // SPI + low 32 bits of seq
+inline constexpr size_t kEspTrailerLen = wire::kEspTrailerSize; // Pad Length + Next Header
 inline constexpr size_t kMaxPadLen = 255;
 
 // Next Header values the ESP layer itself cares about (IANA protocol numbers).
-inline constexpr uint8_t kNextHeaderIpv4 = wire::kEspNextHeaderIpv4;   // tunnel, inner IPv4
-inline constexpr uint8_t kNextHeaderIpv6 = wire::kEspNextHeaderIpv6;   // tunnel, inner IPv6
-inline constexpr uint8_t kNextHeaderNone = wire::kEspNextHeaderDummy;  // dummy (RFC 4303 2.6)
-inline constexpr uint8_t kIpProtoEsp = 50;         // raw ESP over IP
-inline constexpr uint8_t kIpProtoUdp = 17;         // ESP in UDP (RFC 3948)
+inline constexpr uint8_t kNextHeaderIpv4 = wire::kEspNextHeaderIpv4;  // tunnel, inner IPv4
+inline constexpr uint8_t kNextHeaderIpv6 = wire::kEspNextHeaderIpv6;  // tunnel, inner IPv6
+inline constexpr uint8_t kNextHeaderNone = wire::kEspNextHeaderDummy; // dummy (RFC 4303 2.6)
+inline constexpr uint8_t kIpProtoEsp = 50;                            // raw ESP over IP
+inline constexpr uint8_t kIpProtoUdp = 17;                            // ESP in UDP (RFC 3948)
 
 // Sizes of one suite's framing. `integ` is null for AEAD suites.
 struct Overhead {
-  size_t header = 0;       // ESP header + IV: headroom needed before the payload
-  size_t align = 4;        // the ciphertext (payload..next header) is a multiple of this
-  size_t icv = 0;          // ICV bytes after the ciphertext
-  size_t max_trailer = 0;  // worst-case padding + 2 + ICV: tailroom needed after the payload
+  size_t header = 0;      // ESP header + IV: headroom needed before the payload
+  size_t align = 4;       // the ciphertext (payload..next header) is a multiple of this
+  size_t icv = 0;         // ICV bytes after the ciphertext
+  size_t max_trailer = 0; // worst-case padding + 2 + ICV: tailroom needed after the payload
 
   // Padding the sender adds (RFC 4303 2.4): the least that makes payload + padding + 2
   // a multiple of `align` (the cipher block size, at least 4 for the 32-bit alignment).
@@ -54,11 +54,11 @@ struct Overhead {
     return r == 0 ? 0 : align - r;
   }
   // Bytes after the payload once sealed: padding + trailer + ICV.
-  size_t trailer(size_t payload_len) const {
-    return padding(payload_len) + kEspTrailerLen + icv;
-  }
+  size_t trailer(size_t payload_len) const { return padding(payload_len) + kEspTrailerLen + icv; }
   // Total ESP packet length (header through ICV) for a payload.
-  size_t sealed_len(size_t payload_len) const { return header + payload_len + trailer(payload_len); }
+  size_t sealed_len(size_t payload_len) const {
+    return header + payload_len + trailer(payload_len);
+  }
 };
 
 Overhead esp_overhead(const crypto::TransformInfo& encr, const crypto::TransformInfo* integ);
@@ -77,4 +77,4 @@ inline bool read_esp_header(ByteView packet, EspHeader& out) {
   return true;
 }
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

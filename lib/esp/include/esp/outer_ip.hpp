@@ -4,17 +4,17 @@
 // The ESP layer itself only produces and consumes the ESP bytes.
 #pragma once
 
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 
-#include "base/bytes.hpp"
-#include "base/ip_address.hpp"
-
 namespace ikekit::esp {
 
-inline constexpr size_t kIpv4HeaderLen = 20;  // without options
-inline constexpr size_t kIpv6HeaderLen = 40;  // without extension headers
+inline constexpr size_t kIpv4HeaderLen = 20; // without options
+inline constexpr size_t kIpv6HeaderLen = 40; // without extension headers
 
 // Next Header for a tunnel-mode payload (RFC 4303 2.6): 4 for an inner IPv4 packet,
 // 41 for IPv6, by the version nibble; nullopt for anything else.
@@ -42,4 +42,4 @@ struct IpHeaderInfo {
 };
 std::optional<IpHeaderInfo> parse_ip_header(ByteView packet);
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

@@ -8,23 +8,23 @@
 // Sequence numbers are 64-bit; without ESN the high half is simply always 0.
 #pragma once
 
+#include "base/result.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
-#include "base/result.hpp"
-
 namespace ikekit::esp {
 
 enum class ReplayCheck : uint8_t {
-  ok,       // new, or inside the window and not yet seen
-  replay,   // inside the window and already seen
-  too_old,  // left of the window (RFC 4303 3.4.3: "falls to the left of the window")
+  ok,      // new, or inside the window and not yet seen
+  replay,  // inside the window and already seen
+  too_old, // left of the window (RFC 4303 3.4.3: "falls to the left of the window")
 };
 
 class ReplayWindow {
- public:
+public:
   static constexpr uint32_t kDefaultSize = 1024;
   static constexpr uint32_t kMaxSize = 65536;
 
@@ -48,13 +48,13 @@ class ReplayWindow {
   // candidate would lie before sequence number 1 (nothing valid to try).
   std::optional<uint64_t> infer_esn(uint32_t seq_lo) const;
 
- private:
+private:
   ReplayWindow(uint32_t size, size_t blocks) : size_(size), mask_(blocks - 1), bits_(blocks, 0) {}
 
   uint32_t size_;
-  size_t mask_;                 // blocks - 1; blocks is a power of two >= size/64 + 1
+  size_t mask_; // blocks - 1; blocks is a power of two >= size/64 + 1
   uint64_t top_ = 0;
-  std::vector<uint64_t> bits_;  // sized once at creation, never per packet
+  std::vector<uint64_t> bits_; // sized once at creation, never per packet
 };
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

@@ -14,10 +14,6 @@
 // counter by reason), and building an Error would cost an allocation per packet.
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <string_view>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "base/rng.hpp"
@@ -26,6 +22,10 @@
 #include "esp/replay_window.hpp"
 #include "esp/sa_crypto.hpp"
 
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
 namespace ikekit::esp {
 
 // Everything an SA direction is created from (the CHILD_SA's negotiated transforms
@@ -33,13 +33,13 @@ namespace ikekit::esp {
 // the views need not outlive create().
 struct SaParams {
   uint32_t spi = 0;
-  const crypto::TransformInfo* encr = nullptr;   // ENCR transform (AEAD, AES-CBC or AES-CTR)
-  ByteView encr_key;                             // encr->key_len + encr->salt_len bytes:
-                                                 // key || salt (AEAD), key || nonce (CTR)
-  const crypto::TransformInfo* integ = nullptr;  // INTEG transform; must be null for AEAD
-  ByteView integ_key;                            // integ->key_len bytes
-  bool esn = false;                              // RFC 4303 2.2.1 extended sequence numbers
-  uint32_t replay_window = ReplayWindow::kDefaultSize;  // inbound only
+  const crypto::TransformInfo* encr = nullptr;         // ENCR transform (AEAD, AES-CBC or AES-CTR)
+  ByteView encr_key;                                   // encr->key_len + encr->salt_len bytes:
+                                                       // key || salt (AEAD), key || nonce (CTR)
+  const crypto::TransformInfo* integ = nullptr;        // INTEG transform; must be null for AEAD
+  ByteView integ_key;                                  // integ->key_len bytes
+  bool esn = false;                                    // RFC 4303 2.2.1 extended sequence numbers
+  uint32_t replay_window = ReplayWindow::kDefaultSize; // inbound only
   // Outbound only: once a packet with this sequence number or higher is sealed,
   // Sealed::soft_limit is set so the caller starts a rekey (RFC 7296 2.8) before
   // the hard end of the sequence space. 0 picks 7/8 of the space.
@@ -50,30 +50,30 @@ struct SaParams {
 
 enum class SealStatus : uint8_t {
   ok,
-  sa_exhausted,  // the sequence number would cycle (RFC 4303 3.3.3): rekey, never wrap
-  no_room,       // headroom or tailroom too small for this suite's framing
-  crypto_error,  // the crypto library refused the operation
+  sa_exhausted, // the sequence number would cycle (RFC 4303 3.3.3): rekey, never wrap
+  no_room,      // headroom or tailroom too small for this suite's framing
+  crypto_error, // the crypto library refused the operation
 };
 std::string_view seal_status_name(SealStatus s);
 
 struct Sealed {
   SealStatus status = SealStatus::ok;
-  MutBytes packet;          // ESP header .. ICV, inside the caller's buffer
-  uint64_t seq = 0;         // the full 64-bit sequence number the packet carries
-  bool soft_limit = false;  // at or past SaParams::soft_limit_seq: time to rekey
+  MutBytes packet;         // ESP header .. ICV, inside the caller's buffer
+  uint64_t seq = 0;        // the full 64-bit sequence number the packet carries
+  bool soft_limit = false; // at or past SaParams::soft_limit_seq: time to rekey
   explicit operator bool() const { return status == SealStatus::ok; }
 };
 
 struct SealStats {
-  uint64_t packets = 0;  // sealed
-  uint64_t bytes = 0;    // payload bytes sealed (RFC 4301 4.4.2.1 byte lifetime)
+  uint64_t packets = 0; // sealed
+  uint64_t bytes = 0;   // payload bytes sealed (RFC 4301 4.4.2.1 byte lifetime)
   uint64_t sa_exhausted = 0;
   uint64_t no_room = 0;
   uint64_t crypto_error = 0;
 };
 
 class EspSaOut {
- public:
+public:
   // rng: draws the random IVs AES-CBC needs (RFC 3602 2.1: unpredictable IVs); it must
   // outlive the SA. AEAD and AES-CTR suites use the sequence number as IV (RFC 4106
   // 3.1, RFC 7634 2, RFC 3686 3: unique per key is all that is required) and may pass null.
@@ -101,14 +101,17 @@ class EspSaOut {
 
   // ---- testing hooks: known-answer tests and fault injection, never production ----
   struct TestOverrides {
-    ByteView iv;               // use this explicit IV instead of the SA's choice
-    bool bad_padding = false;  // write padding 2, 3, 4, ... instead of 1, 2, 3, ...
+    ByteView iv;              // use this explicit IV instead of the SA's choice
+    bool bad_padding = false; // write padding 2, 3, 4, ... instead of 1, 2, 3, ...
   };
-  void set_next_seq_for_test(uint64_t seq) { next_seq_ = seq; exhausted_ = seq > max_seq_ || seq == 0; }
+  void set_next_seq_for_test(uint64_t seq) {
+    next_seq_ = seq;
+    exhausted_ = seq > max_seq_ || seq == 0;
+  }
   Sealed seal_in_place_for_test(MutBytes buffer, size_t payload_offset, size_t payload_len,
                                 uint8_t next_header, const TestOverrides& overrides);
 
- private:
+private:
   EspSaOut() = default;
   Sealed seal(MutBytes buffer, size_t payload_offset, size_t payload_len, uint8_t next_header,
               const TestOverrides* overrides);
@@ -130,29 +133,29 @@ class EspSaOut {
 
 enum class OpenStatus : uint8_t {
   ok,
-  malformed,     // shorter than header + trailer + ICV, or not whole cipher blocks
-  unknown_spi,   // no SA for this SPI (EspSaDb), or not this SA's SPI
-  replay,        // inside the window and already received (RFC 4303 3.4.3)
-  too_old,       // left of the window
-  bad_icv,       // integrity check failed (RFC 4303 3.4.4)
-  bad_padding,   // Pad Length too large or padding not 1, 2, 3, ... (RFC 4303 2.4)
-  dummy,         // Next Header 59: a dummy packet, discarded (RFC 4303 2.6)
-  crypto_error,  // the crypto library refused the operation
+  malformed,    // shorter than header + trailer + ICV, or not whole cipher blocks
+  unknown_spi,  // no SA for this SPI (EspSaDb), or not this SA's SPI
+  replay,       // inside the window and already received (RFC 4303 3.4.3)
+  too_old,      // left of the window
+  bad_icv,      // integrity check failed (RFC 4303 3.4.4)
+  bad_padding,  // Pad Length too large or padding not 1, 2, 3, ... (RFC 4303 2.4)
+  dummy,        // Next Header 59: a dummy packet, discarded (RFC 4303 2.6)
+  crypto_error, // the crypto library refused the operation
 };
 std::string_view open_status_name(OpenStatus s);
 
 struct Opened {
   OpenStatus status = OpenStatus::ok;
-  MutBytes payload;         // the inner packet (tunnel) or transport payload, in place
-  uint8_t next_header = 0;  // 4 / 41 in tunnel mode, the upper protocol in transport mode
-  uint64_t seq = 0;         // full 64-bit sequence number (inferred high half with ESN)
+  MutBytes payload;        // the inner packet (tunnel) or transport payload, in place
+  uint8_t next_header = 0; // 4 / 41 in tunnel mode, the upper protocol in transport mode
+  uint64_t seq = 0;        // full 64-bit sequence number (inferred high half with ESN)
   explicit operator bool() const { return status == OpenStatus::ok; }
 };
 
 // Drops by reason (DESIGN 3) and what was delivered.
 struct OpenStats {
-  uint64_t packets = 0;  // delivered
-  uint64_t bytes = 0;    // payload bytes delivered
+  uint64_t packets = 0; // delivered
+  uint64_t bytes = 0;   // payload bytes delivered
   uint64_t malformed = 0;
   uint64_t unknown_spi = 0;
   uint64_t replay = 0;
@@ -164,7 +167,7 @@ struct OpenStats {
 };
 
 class EspSaIn {
- public:
+public:
   static Result<EspSaIn> create(const SaParams& params);
 
   uint32_t spi() const { return spi_; }
@@ -183,7 +186,7 @@ class EspSaIn {
   // ---- testing hook: place the window (e.g. just before a known-answer packet) ----
   ReplayWindow& replay_window_for_test() { return window_; }
 
- private:
+private:
   explicit EspSaIn(ReplayWindow window) : window_(std::move(window)) {}
   Opened drop(OpenStatus s);
 
@@ -195,4 +198,4 @@ class EspSaIn {
   OpenStats stats_;
 };
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

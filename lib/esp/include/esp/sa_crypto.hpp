@@ -4,21 +4,21 @@
 // (header, IV, ciphertext, ICV); EspSaOut and EspSaIn own the framing.
 #pragma once
 
-#include <cstdint>
-#include <optional>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "crypto/aead.hpp"
 #include "crypto/cbc_hmac.hpp"
 #include "crypto/suite.hpp"
 
+#include <cstdint>
+#include <optional>
+
 namespace ikekit::esp {
 
 enum class CryptoStatus : uint8_t { ok, bad_icv, error };
 
 class SaCrypto {
- public:
+public:
   SaCrypto() = default;
   // Checks the transforms and key sizes; error fields are "encr", "encr_key", "integ", ...
   static Result<SaCrypto> create(const crypto::TransformInfo* encr, ByteView encr_key,
@@ -34,10 +34,10 @@ class SaCrypto {
   // checked before anything is decrypted, RFC 4303 3.4.4.1).
   CryptoStatus open(MutBytes packet, size_t iv_len, size_t icv_len, bool esn, uint32_t seq_hi);
 
- private:
+private:
   std::optional<crypto::Aead> aead_;
   std::optional<crypto::Cipher> cipher_;
   std::optional<crypto::Integ> integ_;
 };
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

@@ -2,17 +2,17 @@
 // ESP). Adding and removing SAs allocates; looking a packet up does not.
 #pragma once
 
-#include <cstdint>
-#include <unordered_map>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "esp/sa.hpp"
 
+#include <cstdint>
+#include <unordered_map>
+
 namespace ikekit::esp {
 
 class EspSaDb {
- public:
+public:
   // Errc::bad_value when an SA with the same SPI is already present.
   Result<void> add(EspSaIn sa);
   // True when an SA was removed.
@@ -29,10 +29,10 @@ class EspSaDb {
   uint64_t unknown_spi() const { return unknown_spi_; }
   uint64_t malformed() const { return malformed_; }
 
- private:
+private:
   std::unordered_map<uint32_t, EspSaIn> sas_;
   uint64_t unknown_spi_ = 0;
   uint64_t malformed_ = 0;
 };
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

@@ -4,22 +4,22 @@
 // wire::classify_udp_encap (wire/udp_encap.hpp).
 #pragma once
 
+#include "base/bytes.hpp"
+
 #include <cstddef>
 #include <cstdint>
-
-#include "base/bytes.hpp"
 
 namespace ikekit::esp {
 
 inline constexpr size_t kUdpHeaderLen = 8;
-inline constexpr uint16_t kNatTraversalPort = 4500;  // RFC 3948 / RFC 7296 2.23
+inline constexpr uint16_t kNatTraversalPort = 4500; // RFC 3948 / RFC 7296 2.23
 
 // Writes a UDP header in the 8 bytes before buffer[esp_offset] for the
 // esp_len-byte ESP packet there, and returns the UDP datagram (header + ESP); an
 // empty span when there is no headroom or the datagram would exceed 65535 bytes.
 // RFC 3948 2.1: the checksum SHOULD be sent as zero over IPv4; callers sending over
 // IPv6 must fill it in (RFC 8200 8.1) unless RFC 6936 zero-checksum rules apply.
-MutBytes prepend_udp_header(MutBytes buffer, size_t esp_offset, size_t esp_len,
-                            uint16_t src_port, uint16_t dst_port);
+MutBytes prepend_udp_header(MutBytes buffer, size_t esp_offset, size_t esp_len, uint16_t src_port,
+                            uint16_t dst_port);
 
-}  // namespace ikekit::esp
+} // namespace ikekit::esp

@@ -4,14 +4,6 @@
 // tests build configs the same way (Identity::parse, TsSpec::parse, parse_proposals).
 #pragma once
 
-#include <chrono>
-#include <cstdint>
-#include <memory>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
@@ -22,6 +14,14 @@
 #include "crypto/x509.hpp"
 #include "wire/ids.hpp"
 
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
 namespace ikekit::ike {
 
 using namespace std::chrono_literals;
@@ -31,7 +31,7 @@ struct Endpoint {
   IpAddress address;
   uint16_t port = 500;
 
-  std::string to_string() const;  // "192.0.2.1:500", "[2001:db8::1]:4500"
+  std::string to_string() const; // "192.0.2.1:500", "[2001:db8::1]:4500"
   friend bool operator==(const Endpoint& a, const Endpoint& b) {
     return a.address == b.address && a.port == b.port;
   }
@@ -52,8 +52,11 @@ struct Identity {
   //   "%null"                      -> ID_NULL (RFC 7619)
   // Errors: Errc::usage, field "id".
   static Result<Identity> parse(std::string_view text);
-  static Identity from_dn(ByteView der) { return {wire::IdType::id_der_asn1_dn, Bytes(der.begin(), der.end())}; }
-  std::string to_string() const;  // addresses and names as text, DN/KEY_ID as "dn:<hex>"/"keyid:<hex>"
+  static Identity from_dn(ByteView der) {
+    return {wire::IdType::id_der_asn1_dn, Bytes(der.begin(), der.end())};
+  }
+  std::string
+  to_string() const; // addresses and names as text, DN/KEY_ID as "dn:<hex>"/"keyid:<hex>"
 
   friend bool operator==(const Identity& a, const Identity& b) {
     return a.type == b.type && a.data == b.data;
@@ -63,7 +66,7 @@ struct Identity {
 // One traffic selector range (RFC 7296 3.13.1).
 struct TsSpec {
   IpAddress start, end;
-  uint8_t ip_protocol = 0;  // 0 = any
+  uint8_t ip_protocol = 0; // 0 = any
   uint16_t start_port = 0, end_port = 65535;
 
   // "10.1.0.0/24", "10.1.0.5", "10.1.0.1-10.1.0.9", "2001:db8::/64", optionally followed by
@@ -71,7 +74,7 @@ struct TsSpec {
   // Errors: Errc::usage, field "ts".
   static Result<TsSpec> parse(std::string_view text);
   static TsSpec host(const IpAddress& a) { return TsSpec{a, a}; }
-  std::string to_string() const;  // "10.1.0.0/24", "10.1.0.1-10.1.0.9", "...[17/500]"
+  std::string to_string() const; // "10.1.0.0/24", "10.1.0.1-10.1.0.9", "...[17/500]"
 
   friend bool operator==(const TsSpec& a, const TsSpec& b) {
     return a.start == b.start && a.end == b.end && a.ip_protocol == b.ip_protocol &&
@@ -80,10 +83,10 @@ struct TsSpec {
 };
 
 enum class AuthMethodKind : uint8_t { psk, pubkey };
-std::string_view auth_method_kind_name(AuthMethodKind k);  // "psk", "pubkey"
+std::string_view auth_method_kind_name(AuthMethodKind k); // "psk", "pubkey"
 
 enum class ChildMode : uint8_t { tunnel, transport };
-std::string_view child_mode_name(ChildMode m);  // "tunnel", "transport"
+std::string_view child_mode_name(ChildMode m); // "tunnel", "transport"
 
 // What to do when DPD finds the peer dead (strongSwan's dpd_action).
 enum class DpdAction : uint8_t { clear, restart };
@@ -99,39 +102,39 @@ struct Lifetimes {
 
 struct ChildConfig {
   std::string name = "child";
-  std::vector<crypto::ParsedProposal> esp_proposals;  // crypto::parse_proposals(.., esp)
-  std::vector<TsSpec> local_ts;                       // empty: the local address
-  std::vector<TsSpec> remote_ts;                      // empty: the remote address
+  std::vector<crypto::ParsedProposal> esp_proposals; // crypto::parse_proposals(.., esp)
+  std::vector<TsSpec> local_ts;                      // empty: the local address
+  std::vector<TsSpec> remote_ts;                     // empty: the remote address
   ChildMode mode = ChildMode::tunnel;
   Lifetimes lifetimes;
 };
 
 struct PeerConfig {
-  std::string name;  // the connection name (initiate by name, shown in events)
+  std::string name; // the connection name (initiate by name, shown in events)
 
-  Endpoint local;                         // the address/port we send from (port 500 or 4500)
-  std::optional<IpAddress> remote_address;  // responder: nullopt accepts any address
+  Endpoint local;                          // the address/port we send from (port 500 or 4500)
+  std::optional<IpAddress> remote_address; // responder: nullopt accepts any address
   uint16_t remote_port = 500;
 
-  std::vector<crypto::ParsedProposal> ike_proposals;  // crypto::parse_proposals(.., ike)
+  std::vector<crypto::ParsedProposal> ike_proposals; // crypto::parse_proposals(.., ike)
 
   Identity local_id;
-  std::optional<Identity> remote_id;  // nullopt: accept any identity the peer proves
+  std::optional<Identity> remote_id; // nullopt: accept any identity the peer proves
 
   AuthMethodKind local_auth = AuthMethodKind::psk;
   AuthMethodKind remote_auth = AuthMethodKind::psk;
-  SecretBytes psk;  // used for both directions when an auth method is psk
+  SecretBytes psk; // used for both directions when an auth method is psk
   // Certificate authentication (RFC 7296 3.6-3.8, RFC 7427).
   std::shared_ptr<const crypto::PrivateKey> private_key;
-  std::vector<crypto::Certificate> local_certs;   // end entity first, then intermediates
-  std::shared_ptr<const crypto::CertStore> cas;   // trust anchors for the peer's chain
+  std::vector<crypto::Certificate> local_certs; // end entity first, then intermediates
+  std::shared_ptr<const crypto::CertStore> cas; // trust anchors for the peer's chain
   bool send_certreq = true;
   bool prefer_rsa_pss = false;
 
   ChildConfig child;
 
   Lifetimes ike_lifetimes;
-  Duration dpd_delay{0};  // 0: no DPD; else an empty INFORMATIONAL after this much silence
+  Duration dpd_delay{0}; // 0: no DPD; else an empty INFORMATIONAL after this much silence
   DpdAction dpd_action = DpdAction::clear;
 
   bool send_initial_contact = true;
@@ -157,7 +160,7 @@ struct Config {
   // half-open (IKE_SA_INIT done, IKE_AUTH not yet), or always when force_cookies.
   size_t cookie_threshold = 10;
   bool force_cookies = false;
-  Duration half_open_timeout = 30s;  // a responder drops a half-open SA after this
+  Duration half_open_timeout = 30s; // a responder drops a half-open SA after this
 
   // Engine time -> wall clock for certificate validity (engines never read the clock):
   // wall time in seconds since the epoch = (now.time_since_epoch() + wall_clock_offset).
@@ -181,4 +184,4 @@ Result<std::vector<crypto::ParsedProposal>> parse_esp_proposals(std::string_view
 // The strongSwan string for one parsed proposal, e.g. "aes256gcm16-prfsha256-ecp256".
 std::string proposal_string(const crypto::ParsedProposal& p);
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -7,8 +7,9 @@
 //   loop:
 //     engine.receive(Datagram{local, remote, nat_t, bytes}, now);   // from a socket
 //     if (now >= engine.next_timeout()) engine.on_timeout(now);
-//     while (auto t = engine.poll_transmit(buf)) send(buf[0 .. t->size) to t->remote from t->local);
-//     while (auto e = engine.poll_event()) handle(*e);  // IkeSaUp, ChildSaUp, Failure, ...
+//     while (auto t = engine.poll_transmit(buf)) send(buf[0 .. t->size) to t->remote from
+//     t->local); while (auto e = engine.poll_event()) handle(*e);  // IkeSaUp, ChildSaUp, Failure,
+//     ...
 //
 // NAT traversal (RFC 7296 2.23, RFC 3948 2.2): the I/O LAYER adds and strips the 4-byte
 // non-ESP marker. Datagram::data and the bytes poll_transmit writes are always the bare
@@ -21,12 +22,6 @@
 // with IDi (and IDr, if sent) at IKE_AUTH.
 #pragma once
 
-#include <memory>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "base/rng.hpp"
@@ -35,14 +30,20 @@
 #include "ike/events.hpp"
 #include "ike/stats.hpp"
 
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
 namespace ikekit::ike {
 
 // A received UDP datagram. `data` is the IKE message (non-ESP marker already stripped);
 // it is only read during receive().
 struct Datagram {
-  Endpoint local;   // where it arrived (our address and port)
-  Endpoint remote;  // where it came from
-  bool nat_t = false;  // arrived on the NAT-T port with a non-ESP marker (stripped)
+  Endpoint local;     // where it arrived (our address and port)
+  Endpoint remote;    // where it came from
+  bool nat_t = false; // arrived on the NAT-T port with a non-ESP marker (stripped)
   ByteView data;
 };
 
@@ -50,18 +51,18 @@ struct Datagram {
 struct Transmit {
   Endpoint local;
   Endpoint remote;
-  bool nat_t = false;  // send on the NAT-T port: the I/O layer prefixes the non-ESP marker
+  bool nat_t = false; // send on the NAT-T port: the I/O layer prefixes the non-ESP marker
   size_t size = 0;
 };
 
 enum class IkeSaState : uint8_t {
-  connecting,    // initiator: IKE_SA_INIT sent
-  half_open,     // responder: IKE_SA_INIT answered, IKE_AUTH not yet
-  authenticating,  // initiator: IKE_AUTH sent
+  connecting,     // initiator: IKE_SA_INIT sent
+  half_open,      // responder: IKE_SA_INIT answered, IKE_AUTH not yet
+  authenticating, // initiator: IKE_AUTH sent
   established,
-  rekeying,      // an IKE SA rekey is in progress (still usable)
-  deleting,      // our Delete is outstanding
-  dead,          // kept briefly to answer retransmissions, then removed
+  rekeying, // an IKE SA rekey is in progress (still usable)
+  deleting, // our Delete is outstanding
+  dead,     // kept briefly to answer retransmissions, then removed
 };
 std::string_view ike_sa_state_name(IkeSaState s);
 
@@ -86,23 +87,23 @@ struct IkeSaInfo {
   uint64_t spi_i = 0, spi_r = 0;
   Endpoint local, remote;
   bool nat_t = false;
-  bool nat_local = false, nat_remote = false;  // RFC 7296 2.23 NAT detection (local: forced too)
+  bool nat_local = false, nat_remote = false; // RFC 7296 2.23 NAT detection (local: forced too)
   std::string encr, integ, prf, ke;
   Identity local_id;
-  std::optional<Identity> remote_id;  // once authenticated
+  std::optional<Identity> remote_id; // once authenticated
   // "psk" or the signature scheme ("ecdsa-sha256", ...), as in IkeSaUp; "" until known.
   std::string local_auth, remote_auth;
   TimePoint established_at{};
   std::optional<TimePoint> rekey_at, expire_at;
   // The engine rekeys IKE SAs (RFC 7296 2.8) and never reauthenticates: always unset.
   std::optional<TimePoint> reauth_at;
-  uint32_t next_message_id_out = 0;  // our next request's Message ID
-  uint32_t next_message_id_in = 0;   // the peer request Message ID we expect
+  uint32_t next_message_id_out = 0; // our next request's Message ID
+  uint32_t next_message_id_in = 0;  // the peer request Message ID we expect
   std::vector<ChildSaInfo> children;
 };
 
 class Engine {
- public:
+public:
   // `rng` must outlive the engine (all nonces, SPIs, KE private keys, IVs come from it).
   Engine(Config config, Rng& rng, TimePoint now);
   ~Engine();
@@ -156,8 +157,8 @@ class Engine {
 
   struct Impl;
 
- private:
+private:
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

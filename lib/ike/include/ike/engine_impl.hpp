@@ -2,19 +2,19 @@
 // create_child_sa.cpp, informational.cpp, ...). Not part of the public API.
 #pragma once
 
-#include <deque>
-#include <map>
-#include <unordered_map>
-#include <memory>
-#include <optional>
-#include <string>
-#include <variant>
-#include <vector>
-
 #include "ike/engine.hpp"
 #include "ike/sa.hpp"
 #include "wire/any_payload.hpp"
 #include "wire/message.hpp"
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
 
 namespace ikekit::ike {
 
@@ -22,9 +22,9 @@ namespace ikekit::ike {
 struct Inbound {
   wire::IkeHeader hdr;
   const Datagram* dg = nullptr;
-  ByteView message;  // the whole first datagram's message (IKE_SA_INIT: for AUTH)
+  ByteView message; // the whole first datagram's message (IKE_SA_INIT: for AUTH)
   std::vector<wire::RawPayload> outer;
-  std::vector<wire::RawPayload> inner;  // the decrypted chain (encrypted exchanges)
+  std::vector<wire::RawPayload> inner; // the decrypted chain (encrypted exchanges)
   std::vector<wire::NotifyPayload> notifies;
 
   const std::vector<wire::RawPayload>& chain() const { return inner.empty() ? outer : inner; }
@@ -68,12 +68,12 @@ struct Engine::Impl {
   // is gone or its SPIs moved on in a rekey) is harmless. index_sa() must be called
   // wherever an SA's local SPI or role is set: find_sa() does not scan on a miss.
   std::unordered_map<uint64_t, SaId> sa_by_local_spi;
-  std::unordered_map<uint64_t, SaId> half_open_by_spi_i;  // responder SAs by the peer's SPIi
-  std::unordered_map<uint32_t, SaId> sa_by_child_spi;     // inbound Child SPIs handed out
-  size_t index_sweep_at = 1024;  // sweep_indexes() drops stale hints past twice this
+  std::unordered_map<uint64_t, SaId> half_open_by_spi_i; // responder SAs by the peer's SPIi
+  std::unordered_map<uint32_t, SaId> sa_by_child_spi;    // inbound Child SPIs handed out
+  size_t index_sweep_at = 1024; // sweep_indexes() drops stale hints past twice this
   Bytes cookie_secret;
-  Bytes rx;      // the received message, decrypted in place
-  Bytes joined;  // reassembled fragments
+  Bytes rx;     // the received message, decrypted in place
+  Bytes joined; // reassembled fragments
 
   // --- engine.cpp: dispatch, lookup, events, timers
   void receive(const Datagram& in);
@@ -123,7 +123,8 @@ struct Engine::Impl {
   Opened add_fragment(IkeSa& sa, Inbound& in, MutBytes message, const wire::RawPayload& skf);
   Result<std::vector<Bytes>> fragment(IkeSa& sa, const wire::IkeHeader& h, ByteView inner,
                                       wire::PayloadType first_inner);
-  wire::IkeHeader header_for(const IkeSa& sa, wire::ExchangeType ex, bool response, uint32_t msg_id) const;
+  wire::IkeHeader header_for(const IkeSa& sa, wire::ExchangeType ex, bool response,
+                             uint32_t msg_id) const;
 
   // --- ike_sa_init.cpp
   Result<SaId> start(std::shared_ptr<const PeerConfig> peer);
@@ -160,8 +161,9 @@ struct Engine::Impl {
     std::optional<Failure> failure;
     wire::NotifyType error = wire::NotifyType(0);
   };
-  ChildAnswer answer_child(IkeSa& sa, Inbound& in, const ChildConfig& cfg, const std::string& exchange,
-                           bool ignore_ke, const crypto::TransformInfo* ke_hint);
+  ChildAnswer answer_child(IkeSa& sa, Inbound& in, const ChildConfig& cfg,
+                           const std::string& exchange, bool ignore_ke,
+                           const crypto::TransformInfo* ke_hint);
   std::vector<TsSpec> default_ts(const std::vector<TsSpec>& cfg, const IpAddress& a) const;
   // Derives keys, stores the child and emits ChildSaUp (+ SaKeys).
   // `exchange_initiator`: we sent the request that created it (RFC 7296 2.17 key order).
@@ -171,13 +173,15 @@ struct Engine::Impl {
   // CREATE_CHILD_SA adds Ni and [KEi] after the SA payload.
   void write_child_request(wire::PayloadWriter& w, const ChildConfig& cfg, uint32_t spi_in,
                            const std::vector<TsSpec>& ts_i, const std::vector<TsSpec>& ts_r,
-                           const crypto::KeyExchange* pfs, ByteView nonce, std::vector<Bytes>& storage);
+                           const crypto::KeyExchange* pfs, ByteView nonce,
+                           std::vector<Bytes>& storage);
   // Responder side: [N(USE_TRANSPORT_MODE)], SA, TSi, TSr for an accepted child.
   void write_child_answer(wire::PayloadWriter& w, const ChildSa& c, const crypto::KeyExchange* pfs,
                           ByteView nonce, std::vector<Bytes>& storage);
   // Initiator: checks the responder's SA/TS answer; a Failure when unacceptable.
   std::variant<ChildSa, Failure> accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg,
-                                                     uint32_t spi_in, const std::vector<TsSpec>& ts_i,
+                                                     uint32_t spi_in,
+                                                     const std::vector<TsSpec>& ts_i,
                                                      const std::vector<TsSpec>& ts_r,
                                                      const std::string& exchange, bool ignore_ke);
 
@@ -215,4 +219,4 @@ Bytes nat_detection_hash(uint64_t spi_i, uint64_t spi_r, const Endpoint& e);
 
 inline constexpr size_t kNonceSize = 32;
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -2,16 +2,16 @@
 // which is emitted only when Config::emit_keys / emit_child_keys asks for it.
 #pragma once
 
+#include "base/result.hpp"
+#include "base/secret_bytes.hpp"
+#include "ike/config.hpp"
+#include "ike/stats.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include "base/result.hpp"
-#include "base/secret_bytes.hpp"
-#include "ike/config.hpp"
-#include "ike/stats.hpp"
 
 namespace ikekit::ike {
 
@@ -20,29 +20,29 @@ using SaId = uint64_t;
 
 struct IkeSaUp {
   SaId sa = 0;
-  std::string peer;  // PeerConfig::name
+  std::string peer; // PeerConfig::name
   bool initiator = false;
   uint64_t spi_i = 0, spi_r = 0;
-  Endpoint local, remote;  // after any float to 4500
-  bool nat_t = false;      // IKE now runs on the NAT-T port with the non-ESP marker
-  bool nat_local = false, nat_remote = false;  // RFC 7296 2.23 NAT detection result
-  std::string encr, integ, prf, ke;            // strongSwan keywords; integ "" with AEAD
+  Endpoint local, remote; // after any float to 4500
+  bool nat_t = false;     // IKE now runs on the NAT-T port with the non-ESP marker
+  bool nat_local = false, nat_remote = false; // RFC 7296 2.23 NAT detection result
+  std::string encr, integ, prf, ke;           // strongSwan keywords; integ "" with AEAD
   Identity local_id, remote_id;
-  std::string local_auth, remote_auth;  // "psk", or the signature scheme ("ecdsa-sha256", ...)
+  std::string local_auth, remote_auth; // "psk", or the signature scheme ("ecdsa-sha256", ...)
 };
 
 struct ChildSaUp {
-  SaId sa = 0;  // the IKE SA
-  std::string name;  // ChildConfig::name
-  uint32_t spi_in = 0, spi_out = 0;  // ESP SPIs: we receive with spi_in, send with spi_out
+  SaId sa = 0;                      // the IKE SA
+  std::string name;                 // ChildConfig::name
+  uint32_t spi_in = 0, spi_out = 0; // ESP SPIs: we receive with spi_in, send with spi_out
   ChildMode mode = ChildMode::tunnel;
   bool udp_encap = false;  // ESP in UDP/4500 (RFC 3948): NAT detected or forced
   Endpoint local, remote;  // outer addresses (ports matter with udp_encap)
-  std::string encr, integ;  // strongSwan keywords; integ "" with AEAD
+  std::string encr, integ; // strongSwan keywords; integ "" with AEAD
   bool esn = false;
-  std::vector<TsSpec> local_ts, remote_ts;  // negotiated (narrowed)
+  std::vector<TsSpec> local_ts, remote_ts; // negotiated (narrowed)
   Lifetimes lifetimes;
-  std::optional<uint32_t> rekeyed_spi_in;  // set when this SA replaces one (CREATE_CHILD_SA rekey)
+  std::optional<uint32_t> rekeyed_spi_in; // set when this SA replaces one (CREATE_CHILD_SA rekey)
 };
 
 struct ChildSaDown {
@@ -80,21 +80,22 @@ struct ChildSaRekeyed {
 // A handshake or exchange that failed, with its evidence (DESIGN 4).
 struct Failure {
   SaId sa = 0;
-  std::string peer;        // PeerConfig::name ("" when none matched)
-  std::string exchange;    // "ike_sa_init", "ike_auth", "create_child_sa", "informational"
-  std::string step;        // "proposal", "ke", "auth", "cert", "id", "ts", "retransmit", "notify", "cookie", "config"
-  std::string reason;      // human text, e.g. "AUTH payload did not verify with the configured PSK"
-  bool from_peer = false;  // true: the peer reported it with an error Notify
-  std::optional<wire::NotifyType> notify;  // the error Notify sent or received
+  std::string peer;       // PeerConfig::name ("" when none matched)
+  std::string exchange;   // "ike_sa_init", "ike_auth", "create_child_sa", "informational"
+  std::string step;       // "proposal", "ke", "auth", "cert", "id", "ts", "retransmit", "notify",
+                          // "cookie", "config"
+  std::string reason;     // human text, e.g. "AUTH payload did not verify with the configured PSK"
+  bool from_peer = false; // true: the peer reported it with an error Notify
+  std::optional<wire::NotifyType> notify; // the error Notify sent or received
   // Evidence: proposals as strongSwan strings or traffic selectors as text.
-  std::vector<std::string> offered;     // what the initiator offered
-  std::vector<std::string> configured;  // what we have configured (or the peer returned)
-  uint32_t retransmits = 0;             // step "retransmit": how many were sent
+  std::vector<std::string> offered;    // what the initiator offered
+  std::vector<std::string> configured; // what we have configured (or the peer returned)
+  uint32_t retransmits = 0;            // step "retransmit": how many were sent
 };
 
 struct IkeSaKeys {
   uint64_t spi_i = 0, spi_r = 0;
-  std::string encr, integ, prf, ke;  // keywords
+  std::string encr, integ, prf, ke; // keywords
   SecretBytes sk_d, sk_ai, sk_ar, sk_ei, sk_er, sk_pi, sk_pr;
 };
 
@@ -103,10 +104,10 @@ struct ChildSaKeys {
   uint32_t spi_in = 0, spi_out = 0;
   Endpoint local, remote;
   bool udp_encap = false;
-  std::string encr, integ;  // keywords; integ "" with AEAD
+  std::string encr, integ; // keywords; integ "" with AEAD
   bool esn = false;
-  SecretBytes encr_in, integ_in;    // for spi_in (AEAD: key || salt)
-  SecretBytes encr_out, integ_out;  // for spi_out
+  SecretBytes encr_in, integ_in;   // for spi_in (AEAD: key || salt)
+  SecretBytes encr_out, integ_out; // for spi_out
 };
 
 // Key material, only when Config::emit_keys (both kinds) or emit_child_keys (Child SA).
@@ -124,4 +125,4 @@ struct InputDropped {
 using Event = std::variant<IkeSaUp, ChildSaUp, ChildSaDown, IkeSaDown, IkeSaRekeyed, ChildSaRekeyed,
                            Failure, SaKeys, InputDropped>;
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

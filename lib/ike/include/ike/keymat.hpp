@@ -10,12 +10,12 @@
 // (AES-CTR, RFC 5930 / RFC 3686 5.1); with an AEAD there are no SK_a / integ keys.
 #pragma once
 
-#include <cstdint>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
 #include "crypto/suite.hpp"
+
+#include <cstdint>
 
 namespace ikekit::ike {
 
@@ -29,16 +29,16 @@ struct IkeTransforms {
 struct IkeKeys {
   SecretBytes skeyseed;
   SecretBytes sk_d;
-  SecretBytes sk_ai, sk_ar;  // empty with an AEAD
-  SecretBytes sk_ei, sk_er;  // key || salt for AEAD, key || nonce for AES-CTR
+  SecretBytes sk_ai, sk_ar; // empty with an AEAD
+  SecretBytes sk_ei, sk_er; // key || salt for AEAD, key || nonce for AES-CTR
   SecretBytes sk_pi, sk_pr;
 };
 
 // SPIs as the 8 header bytes, in network order (SPIi | SPIr of RFC 7296 2.14).
 // `g_ir` is the shared secret as the KE transform produces it (MODP: padded to the
 // modulus length; ECP: the x coordinate, RFC 5903 7; X25519/X448: the 32/56 bytes).
-Result<IkeKeys> derive_ike_keys(const IkeTransforms& t, ByteView ni, ByteView nr,
-                                ByteView g_ir, uint64_t spi_i, uint64_t spi_r);
+Result<IkeKeys> derive_ike_keys(const IkeTransforms& t, ByteView ni, ByteView nr, ByteView g_ir,
+                                uint64_t spi_i, uint64_t spi_r);
 
 // Same as above from a known SKEYSEED (e.g. charon's logged SKEYSEED in a capture test).
 Result<IkeKeys> derive_ike_keys_from_skeyseed(const IkeTransforms& t, SecretBytes skeyseed,
@@ -50,8 +50,8 @@ Result<IkeKeys> derive_ike_keys_from_skeyseed(const IkeTransforms& t, SecretByte
 // SA's prf. ni/nr are the CREATE_CHILD_SA nonces, spi_i/spi_r the new SA's SPIs.
 Result<IkeKeys> derive_rekeyed_ike_keys(const crypto::TransformInfo& old_prf,
                                         const SecretBytes& old_sk_d, const IkeTransforms& t,
-                                        ByteView g_ir_new, ByteView ni, ByteView nr,
-                                        uint64_t spi_i, uint64_t spi_r);
+                                        ByteView g_ir_new, ByteView ni, ByteView nr, uint64_t spi_i,
+                                        uint64_t spi_r);
 
 // The negotiated Child SA (ESP) transforms; integ is null for an AEAD encr.
 struct ChildTransforms {
@@ -63,8 +63,8 @@ struct ChildTransforms {
 // carrying data from the initiator to the responder are taken before SAs going from the
 // responder to the initiator"; within one direction encryption before integrity.
 struct ChildKeys {
-  SecretBytes encr_i, integ_i;  // initiator -> responder
-  SecretBytes encr_r, integ_r;  // responder -> initiator
+  SecretBytes encr_i, integ_i; // initiator -> responder
+  SecretBytes encr_r, integ_r; // responder -> initiator
 };
 
 // `g_ir_new` empty: no PFS. ni/nr: the nonces of the IKE_SA_INIT exchange for the first
@@ -77,4 +77,4 @@ Result<ChildKeys> derive_child_keys(const crypto::TransformInfo& prf, const Secr
 size_t encr_keymat_len(const crypto::TransformInfo& encr);
 size_t integ_keymat_len(const crypto::TransformInfo* integ);
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

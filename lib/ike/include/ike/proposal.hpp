@@ -3,38 +3,38 @@
 // initiator, and printing proposals as strongSwan strings for Failure evidence.
 #pragma once
 
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "base/bytes.hpp"
 #include "crypto/proposal_string.hpp"
 #include "crypto/suite.hpp"
 #include "wire/payload_sa.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace ikekit::ike {
 
 // One transform of each type, as negotiated. integ null with AEAD; ke null for a Child
 // SA without PFS; esn only for ESP.
 struct Chosen {
-  uint8_t number = 1;  // proposal number in the offer
+  uint8_t number = 1; // proposal number in the offer
   const crypto::TransformInfo* encr = nullptr;
   const crypto::TransformInfo* integ = nullptr;
   const crypto::TransformInfo* prf = nullptr;
   const crypto::TransformInfo* ke = nullptr;
   bool esn = false;
-  Bytes spi;  // the proposer's SPI from the chosen proposal (4 for ESP, 8 for an IKE rekey)
+  Bytes spi; // the proposer's SPI from the chosen proposal (4 for ESP, 8 for an IKE rekey)
 
-  std::string to_string() const;  // "aes256gcm16-prfsha256-ecp256"
+  std::string to_string() const; // "aes256gcm16-prfsha256-ecp256"
 };
 
 // Our proposals as an SA payload body. `spi` goes into every proposal (empty in
 // IKE_SA_INIT). ESP proposals without an ESN transform get NO_ESN (RFC 7296 3.3.2).
 // `first_ke`: the KE group to list first (the one our KE payload uses; RFC 7296 1.2).
 // The wire::SaPayload holds views into `storage`.
-wire::SaPayload encode_proposals(const std::vector<crypto::ParsedProposal>& ours, wire::ProtocolId proto,
-                                 ByteView spi, const crypto::TransformInfo* first_ke,
-                                 bool with_ke);
+wire::SaPayload encode_proposals(const std::vector<crypto::ParsedProposal>& ours,
+                                 wire::ProtocolId proto, ByteView spi,
+                                 const crypto::TransformInfo* first_ke, bool with_ke);
 
 // The answer: one proposal with one transform of each type (RFC 7296 3.3).
 wire::SaPayload encode_chosen(const Chosen& c, wire::ProtocolId proto, ByteView spi);
@@ -60,4 +60,4 @@ std::vector<std::string> proposal_strings(const wire::SaPayload& offered);
 // Does any of our proposals allow this KE group?
 bool proposals_allow_ke(const std::vector<crypto::ParsedProposal>& ours, uint16_t group);
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -1,12 +1,6 @@
 // Internal: the state of one IKE SA and its Child SAs (not part of the public API).
 #pragma once
 
-#include <deque>
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include "base/bytes.hpp"
 #include "base/secret_bytes.hpp"
 #include "base/time.hpp"
@@ -16,6 +10,12 @@
 #include "ike/engine.hpp"
 #include "ike/keymat.hpp"
 #include "ike/proposal.hpp"
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace ikekit::ike {
 
@@ -45,32 +45,39 @@ struct ChildSa {
   std::vector<TsSpec> local_ts, remote_ts;
   TimePoint established_at{};
   std::optional<TimePoint> rekey_at, expire_at;
-  bool rekeyed = false;   // replaced by a newer SA; deleted once the new one is up
-  bool deleting = false;  // our Delete is outstanding
-  std::optional<RekeyRecord> peer_rekey;  // the peer rekeyed it while our rekey was in flight
+  bool rekeyed = false;                  // replaced by a newer SA; deleted once the new one is up
+  bool deleting = false;                 // our Delete is outstanding
+  std::optional<RekeyRecord> peer_rekey; // the peer rekeyed it while our rekey was in flight
 };
 
 // What one outstanding request of ours is for.
 enum class RequestKind : uint8_t {
-  ike_sa_init, ike_auth, delete_ike, delete_child, dpd, create_child, rekey_child, rekey_ike
+  ike_sa_init,
+  ike_auth,
+  delete_ike,
+  delete_child,
+  dpd,
+  create_child,
+  rekey_child,
+  rekey_ike
 };
 
 struct OutRequest {
   RequestKind kind = RequestKind::ike_sa_init;
   wire::ExchangeType exchange = wire::ExchangeType::ike_sa_init;
   uint32_t message_id = 0;
-  std::vector<Bytes> datagrams;  // the message, or its fragments
+  std::vector<Bytes> datagrams; // the message, or its fragments
   uint32_t retransmits = 0;
   TimePoint deadline{};
-  uint32_t child_spi = 0;  // delete_child / rekey_child: our inbound SPI of the old SA
+  uint32_t child_spi = 0; // delete_child / rekey_child: our inbound SPI of the old SA
 };
 
 // A local task waiting for the message ID window (window size 1, RFC 7296 2.3).
 struct Task {
   RequestKind kind = RequestKind::dpd;
   uint32_t child_spi = 0;
-  std::optional<ChildConfig> child;  // create_child
-  const crypto::TransformInfo* ke = nullptr;  // PFS group asked for by INVALID_KE_PAYLOAD
+  std::optional<ChildConfig> child;          // create_child
+  const crypto::TransformInfo* ke = nullptr; // PFS group asked for by INVALID_KE_PAYLOAD
   uint32_t ke_retries = 0;
   // delete_child for an SA the responder created but we refused (never installed here):
   // D(ESP, child_spi) is sent without a local Child SA (RFC 7296 1.2 / 2.9).
@@ -83,9 +90,9 @@ struct PendingCreate {
   Bytes nonce;
   std::optional<crypto::KeyExchange> kex;
   ChildConfig cfg;
-  uint32_t spi_in = 0;          // new Child SA
-  uint64_t new_spi = 0;         // new IKE SA (our SPI)
-  uint32_t old_spi_in = 0;      // rekey_child
+  uint32_t spi_in = 0;     // new Child SA
+  uint64_t new_spi = 0;    // new IKE SA (our SPI)
+  uint32_t old_spi_in = 0; // rekey_child
   std::vector<TsSpec> ts_i, ts_r;
   uint32_t ke_retries = 0;
 };
@@ -118,36 +125,36 @@ struct IkeSa {
 
   Bytes ni, nr;
   std::optional<crypto::KeyExchange> kex;
-  const crypto::TransformInfo* ke_group = nullptr;  // initiator: group of our KE
-  Bytes init_request, init_response;  // the IKE_SA_INIT messages as sent (for AUTH)
+  const crypto::TransformInfo* ke_group = nullptr; // initiator: group of our KE
+  Bytes init_request, init_response;               // the IKE_SA_INIT messages as sent (for AUTH)
   Bytes cookie;
   uint32_t ke_retries = 0, cookie_retries = 0;
 
   bool peer_fragmentation = false;
   std::optional<std::vector<uint16_t>> peer_sig_hashes;
-  std::vector<Bytes> peer_certreqs;  // CA SPKI SHA-1 hashes the peer asked for
+  std::vector<Bytes> peer_certreqs; // CA SPKI SHA-1 hashes the peer asked for
 
-  uint32_t msg_id_out = 0;  // our next request
-  uint32_t msg_id_in = 0;   // the peer's next request
+  uint32_t msg_id_out = 0; // our next request
+  uint32_t msg_id_in = 0;  // the peer's next request
   std::optional<OutRequest> out;
   std::deque<Task> tasks;
-  std::vector<Bytes> last_response;  // the answer to request msg_id_in - 1
+  std::vector<Bytes> last_response; // the answer to request msg_id_in - 1
   bool have_last_response = false;
-  std::optional<Reassembly> reassembly[2];  // [0] requests, [1] responses
+  std::optional<Reassembly> reassembly[2]; // [0] requests, [1] responses
   std::optional<PendingCreate> pending;
-  std::optional<IkeRekeyRecord> peer_ike_rekey;  // the peer rekeyed it while our rekey was in flight
+  std::optional<IkeRekeyRecord> peer_ike_rekey; // the peer rekeyed it while our rekey was in flight
 
   TimePoint created_at{}, established_at{}, last_received{};
   std::optional<TimePoint> rekey_at, expire_at, dpd_at, half_open_deadline, dead_until;
 
   Identity remote_id;
   bool authenticated = false;
-  bool silent = false;  // an old, rekeyed IKE SA: finishes its Delete without events
+  bool silent = false; // an old, rekeyed IKE SA: finishes its Delete without events
   std::string local_auth_desc, remote_auth_desc;
 
   // The first Child SA (IKE_AUTH).
   uint32_t first_child_spi = 0;
-  std::vector<TsSpec> first_ts_i, first_ts_r;  // what the initiator proposed
+  std::vector<TsSpec> first_ts_i, first_ts_r; // what the initiator proposed
 
   std::vector<ChildSa> children;
   ChildSa* find_child(uint32_t spi_in) {
@@ -162,4 +169,4 @@ struct IkeSa {
   }
 };
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -23,13 +23,13 @@ enum class DropReason : uint8_t {
   buffer_too_small,     // poll_transmit's buffer could not hold a datagram (re-queued)
   kCount
 };
-std::string_view drop_reason_name(DropReason r);  // "malformed", "unknown_sa", ...
+std::string_view drop_reason_name(DropReason r); // "malformed", "unknown_sa", ...
 
 struct Stats {
   uint64_t datagrams_received = 0;
   uint64_t datagrams_sent = 0;
-  uint64_t retransmissions = 0;          // requests we sent again after a timeout
-  uint64_t retransmits_answered = 0;     // cached responses sent for a retransmitted request
+  uint64_t retransmissions = 0;      // requests we sent again after a timeout
+  uint64_t retransmits_answered = 0; // cached responses sent for a retransmitted request
   uint64_t ike_sas_established = 0;
   uint64_t child_sas_established = 0;
   uint64_t failures = 0;
@@ -41,9 +41,10 @@ struct Stats {
   uint64_t dropped_for(DropReason r) const { return dropped[size_t(r)]; }
   uint64_t dropped_total() const {
     uint64_t n = 0;
-    for (auto v : dropped) n += v;
+    for (auto v : dropped)
+      n += v;
     return n;
   }
 };
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

@@ -3,11 +3,11 @@
 // its policy allows; an empty intersection is TS_UNACCEPTABLE.
 #pragma once
 
-#include <vector>
-
 #include "base/bytes.hpp"
 #include "ike/config.hpp"
 #include "wire/payload_ts.hpp"
+
+#include <vector>
 
 namespace ikekit::ike {
 
@@ -25,4 +25,4 @@ bool is_subset(const std::vector<TsSpec>& sub, const std::vector<TsSpec>& super)
 
 std::vector<std::string> ts_strings(const std::vector<TsSpec>& ts);
 
-}  // namespace ikekit::ike
+} // namespace ikekit::ike

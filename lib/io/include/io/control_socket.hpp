@@ -13,6 +13,12 @@
 //   ... in the runner's event callback:  (*ctl)->publish(event, event_json);
 #pragma once
 
+#include "base/result.hpp"
+#include "base/time.hpp"
+#include "ctl/service.hpp"
+#include "ctl/session.hpp"
+#include "io/event_loop.hpp"
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -20,18 +26,12 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "base/result.hpp"
-#include "base/time.hpp"
-#include "ctl/service.hpp"
-#include "ctl/session.hpp"
-#include "io/event_loop.hpp"
-
 namespace ikekit::io {
 
 struct ControlServerOptions {
   std::string path = std::string(ctl::kDefaultSocketPath);
-  size_t max_clients = 32;             // more are answered with an error line and closed
-  size_t max_output_bytes = 1u << 20;  // per client: unread output beyond this drops it
+  size_t max_clients = 32;            // more are answered with an error line and closed
+  size_t max_output_bytes = 1u << 20; // per client: unread output beyond this drops it
   // Runs after a command that may have queued engine datagrams (initiate, terminate,
   // rekey, load): the runner sends them now instead of at its next wake-up.
   std::function<void(TimePoint now)> flush;
@@ -39,19 +39,19 @@ struct ControlServerOptions {
 
 struct ControlServerStats {
   uint64_t accepted = 0;
-  uint64_t refused_full = 0;  // over max_clients
-  uint64_t dropped_slow = 0;  // output backlog over max_output_bytes
-  uint64_t closed = 0;        // ended by the client or an error
+  uint64_t refused_full = 0; // over max_clients
+  uint64_t dropped_slow = 0; // output backlog over max_output_bytes
+  uint64_t closed = 0;       // ended by the client or an error
 };
 
 class ControlServer {
- public:
+public:
   // Creates the socket (mode 0600; its directory 0700 if missing). Refuses a path that
   // exists and is not a socket (Errc::usage) or that a live process listens on
   // (Errc::environment); a stale socket file is replaced. The message names the path.
-  static Result<std::unique_ptr<ControlServer>> create(EventLoop& loop, ike::Engine& engine,
-                                                       ctl::ServiceInfo info, ControlServerOptions options);
-  ~ControlServer();  // closes the clients, leaves the loop, removes the socket file
+  static Result<std::unique_ptr<ControlServer>>
+  create(EventLoop& loop, ike::Engine& engine, ctl::ServiceInfo info, ControlServerOptions options);
+  ~ControlServer(); // closes the clients, leaves the loop, removes the socket file
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
@@ -63,15 +63,16 @@ class ControlServer {
   size_t clients() const { return clients_.size(); }
   const ControlServerStats& stats() const { return stats_; }
 
- private:
+private:
   struct Client {
     int fd = -1;
     ctl::Session session;
-    bool want_write = false;  // EPOLLOUT registered
+    bool want_write = false; // EPOLLOUT registered
     bool dead = false;
   };
 
-  ControlServer(EventLoop& loop, ike::Engine& engine, ctl::ServiceInfo info, ControlServerOptions options);
+  ControlServer(EventLoop& loop, ike::Engine& engine, ctl::ServiceInfo info,
+                ControlServerOptions options);
   void on_ready(TimePoint now);
   void accept_clients();
   void on_client(Client& c, uint32_t events, TimePoint now);
@@ -82,16 +83,16 @@ class ControlServer {
   ctl::ControlService service_;
   ControlServerOptions options_;
   int listen_fd_ = -1;
-  int epfd_ = -1;  // the inner epoll set
+  int epfd_ = -1; // the inner epoll set
   unsigned long socket_ino_ = 0;
-  int depth_ = 0;  // > 0 while inside on_ready: closing is deferred to sweep()
+  int depth_ = 0; // > 0 while inside on_ready: closing is deferred to sweep()
   std::unordered_map<int, std::unique_ptr<Client>> clients_;
   ControlServerStats stats_;
 };
 
 // ikectl's side: one blocking connection.
 class ControlClient {
- public:
+public:
   // Errc::environment with the path when it is missing, not a socket, not permitted or
   // nobody listens.
   static Result<ControlClient> connect(const std::string& path);
@@ -105,10 +106,10 @@ class ControlClient {
   Result<std::string> read_line(std::optional<Duration> timeout = std::nullopt);
   int fd() const { return fd_; }
 
- private:
+private:
   explicit ControlClient(int fd) : fd_(fd) {}
   int fd_ = -1;
   std::string buf_;
 };
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -11,21 +11,20 @@
 //   loop->run();
 #pragma once
 
-#include <signal.h>
-
-#include <functional>
-#include <memory>
-#include <initializer_list>
-#include <optional>
-#include <unordered_map>
-
 #include "base/result.hpp"
 #include "base/time.hpp"
+
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <signal.h>
+#include <unordered_map>
 
 namespace ikekit::io {
 
 class EventLoop {
- public:
+public:
   using ReadyFn = std::function<void(TimePoint now)>;
   using SignalFn = std::function<void(int signo, TimePoint now)>;
   using DeadlineFn = std::function<std::optional<TimePoint>()>;
@@ -38,7 +37,7 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
   ~EventLoop();
 
-  static TimePoint now();  // steady_clock
+  static TimePoint now(); // steady_clock
 
   // Calls `fn` whenever `fd` is readable (level-triggered: drain or be called again).
   Result<void> add_reader(int fd, ReadyFn fn);
@@ -63,7 +62,7 @@ class EventLoop {
   void resume() { stopped_ = false; }
   bool stopped() const { return stopped_; }
 
- private:
+private:
   EventLoop() = default;
 
   int epfd_ = -1;
@@ -71,10 +70,11 @@ class EventLoop {
   bool restore_mask_ = false;
   sigset_t old_mask_{};
   bool stopped_ = false;
-  std::unordered_map<int, std::shared_ptr<ReadyFn>> readers_;  // shared: a callback may remove itself
+  std::unordered_map<int, std::shared_ptr<ReadyFn>>
+      readers_; // shared: a callback may remove itself
   SignalFn on_signal_;
   DeadlineFn next_deadline_;
   ReadyFn on_deadline_;
 };
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

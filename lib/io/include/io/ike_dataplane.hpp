@@ -10,15 +10,15 @@
 // plane's eventfd wakes the runner's loop, which calls Engine::rekey_child once per SA.
 #pragma once
 
-#include <map>
-#include <memory>
-#include <optional>
-#include <string>
-
 #include "ike/events.hpp"
 #include "io/dataplane/tun_dataplane.hpp"
 #include "io/dataplane/xfrm_dataplane.hpp"
 #include "io/ike_runner.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
 
 namespace ikekit::io {
 
@@ -30,7 +30,7 @@ Result<DataplaneKind> choose_dataplane(std::string_view name);
 std::string_view dataplane_kind_name(DataplaneKind k);
 
 class EngineDataplane {
- public:
+public:
   // Creates the data plane for `runner` (its first local address) and hooks ESP from the
   // runner's NAT-T socket into it. Errc::environment when TUN or XFRM ESP is missing.
   // It registers a reader on runner.loop() (the rekey eventfd), which closes with the
@@ -48,7 +48,7 @@ class EngineDataplane {
   // not hold (not installed yet, or refused).
   std::optional<dataplane::ChildSaCounters> child_sa_counters(uint32_t spi_in);
 
- private:
+private:
   EngineDataplane() = default;
   Result<void> try_install(uint32_t spi_in);
   Result<void> add_routes(const dataplane::ChildSaSpec& spec);
@@ -57,9 +57,9 @@ class EngineDataplane {
   DataplaneKind kind_ = DataplaneKind::none;
   std::unique_ptr<dataplane::TunDataplane> tun_;
   std::optional<dataplane::XfrmDataplane> xfrm_;
-  std::map<uint32_t, ike::ChildSaUp> ups_;      // by spi_in, waiting for keys
-  std::map<uint32_t, ike::ChildSaKeys> keys_;   // by spi_in, waiting for child_sa_up
-  std::map<uint32_t, ike::SaId> installed_;     // by spi_in: the IKE SA, for rekey_child
+  std::map<uint32_t, ike::ChildSaUp> ups_;    // by spi_in, waiting for keys
+  std::map<uint32_t, ike::ChildSaKeys> keys_; // by spi_in, waiting for child_sa_up
+  std::map<uint32_t, ike::SaId> installed_;   // by spi_in: the IKE SA, for rekey_child
 };
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

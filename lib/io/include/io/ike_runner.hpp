@@ -5,27 +5,27 @@
 // an optional data-plane hook so IKE and ESP share the socket.
 #pragma once
 
-#include <functional>
-#include <memory>
-#include <string>
-#include <vector>
-
 #include "base/result.hpp"
 #include "base/rng.hpp"
 #include "ike/engine.hpp"
 #include "io/event_loop.hpp"
 #include "io/udp_socket.hpp"
 
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
 namespace ikekit::io {
 
 struct IkeRunnerOptions {
   ike::Config config;
-  std::vector<std::string> initiate;  // connections to initiate at start
-  Duration shutdown_grace = std::chrono::seconds(3);  // wait for DELETE answers on exit
+  std::vector<std::string> initiate;                 // connections to initiate at start
+  Duration shutdown_grace = std::chrono::seconds(3); // wait for DELETE answers on exit
 };
 
 class IkeRunner {
- public:
+public:
   using EventFn = std::function<void(const ike::Event&, TimePoint now)>;
   // A batch received on a NAT-T socket that holds UDP-encapsulated ESP (slots of other
   // kinds are in it too; the data plane takes those of kind esp).
@@ -55,15 +55,15 @@ class IkeRunner {
   // made outside the runner, e.g. a control-socket command).
   void pump(TimePoint now);
 
- private:
+private:
   IkeRunner() = default;
   void on_readable(UdpSocket& s, TimePoint now);
   Result<void> shutdown();
 
   struct Bound {
     IpAddress address;
-    std::unique_ptr<UdpSocket> ike;    // port 500 (or the configured IKE port)
-    std::unique_ptr<UdpSocket> nat_t;  // port 4500
+    std::unique_ptr<UdpSocket> ike;   // port 500 (or the configured IKE port)
+    std::unique_ptr<UdpSocket> nat_t; // port 4500
   };
 
   IkeRunnerOptions options_;
@@ -72,8 +72,8 @@ class IkeRunner {
   std::vector<Bound> bound_;
   EventFn on_event_;
   EspFn on_esp_;
-  std::vector<uint8_t> rx_, tx_;  // receive batch buffers and one transmit buffer
+  std::vector<uint8_t> rx_, tx_; // receive batch buffers and one transmit buffer
   bool shutting_down_ = false;
 };
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -4,14 +4,14 @@
 // away with the device when its fd is closed.
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <string>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "io/netlink_socket.hpp"
 #include "io/prefix.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
 
 namespace ikekit::io {
 
@@ -22,12 +22,12 @@ struct LinkChange {
 };
 
 struct RouteSpec {
-  Prefix dst;                      // host bits are cleared when sent
-  int ifindex = 0;                 // out via this device
+  Prefix dst;      // host bits are cleared when sent
+  int ifindex = 0; // out via this device
   std::optional<IpAddress> gateway;
-  std::optional<IpAddress> src;    // preferred source (RTA_PREFSRC)
-  std::optional<uint32_t> table;   // default: main
-  std::optional<uint32_t> metric;  // RTA_PRIORITY
+  std::optional<IpAddress> src;   // preferred source (RTA_PREFSRC)
+  std::optional<uint32_t> table;  // default: main
+  std::optional<uint32_t> metric; // RTA_PRIORITY
 };
 
 // ---- building (pure; `out` must be 4-byte aligned) ----
@@ -40,7 +40,7 @@ Result<size_t> build_rt_route(bool add, const RouteSpec& route, uint32_t seq, Mu
 
 // ---- sending ----
 class RouteNetlink {
- public:
+public:
   static Result<RouteNetlink> open();
 
   Result<void> set_link(const LinkChange& change);
@@ -51,10 +51,10 @@ class RouteNetlink {
   Result<void> add_route(const RouteSpec& route);
   Result<void> delete_route(const RouteSpec& route);
 
- private:
+private:
   explicit RouteNetlink(NetlinkSocket nl) : nl_(std::move(nl)) {}
   Result<void> send(ByteView message, std::string_view what, std::string_view field);
   NetlinkSocket nl_;
 };
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -3,12 +3,12 @@
 // with each backend; this file only sends it and reads the kernel's answer.
 #pragma once
 
+#include "base/bytes.hpp"
+#include "base/result.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "base/bytes.hpp"
-#include "base/result.hpp"
 
 struct mnl_socket;
 
@@ -23,7 +23,7 @@ struct NetlinkAck {
 };
 
 class NetlinkSocket {
- public:
+public:
   // protocol: NETLINK_ROUTE or NETLINK_XFRM. `what` names the socket in errors ("xfrm").
   static Result<NetlinkSocket> open(int protocol, std::string_view what);
 
@@ -45,7 +45,7 @@ class NetlinkSocket {
   // in NetlinkAck.error with `reply` left empty.
   Result<NetlinkAck> query(ByteView message, std::vector<uint8_t>& reply);
 
- private:
+private:
   NetlinkSocket() = default;
   Result<void> send(ByteView message);
 
@@ -53,11 +53,11 @@ class NetlinkSocket {
   uint32_t port_id_ = 0;
   uint32_t seq_ = 0;
   std::string what_;
-  std::vector<uint8_t> rx_;  // receive buffer, allocated once
+  std::vector<uint8_t> rx_; // receive buffer, allocated once
 };
 
 // "No such file or directory" for an errno, and its symbolic name "ENOENT".
 std::string errno_text(int err);
 std::string_view errno_name(int err);
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -2,18 +2,18 @@
 // addresses and XFRM selectors.
 #pragma once
 
+#include "base/ip_address.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "base/ip_address.hpp"
-
 namespace ikekit::io {
 
 struct Prefix {
   IpAddress addr;
-  uint8_t len = 0;  // 0..32 (IPv4) or 0..128 (IPv6)
+  uint8_t len = 0; // 0..32 (IPv4) or 0..128 (IPv6)
 
   static Prefix host(const IpAddress& a) { return Prefix{a, uint8_t(a.is_v4() ? 32 : 128)}; }
   // "addr/len" or a bare address (a host prefix); nullopt if malformed.
@@ -25,4 +25,4 @@ struct Prefix {
   }
 };
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -4,34 +4,34 @@
 // Configure it with RouteNetlink (MTU, addresses, up, routes) or configure().
 #pragma once
 
+#include "base/bytes.hpp"
+#include "base/result.hpp"
+#include "io/prefix.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "base/bytes.hpp"
-#include "base/result.hpp"
-#include "io/prefix.hpp"
-
 namespace ikekit::io {
 
 struct TunOptions {
-  std::string name;          // "" lets the kernel pick tunN; at most 15 characters
-  bool vnet_hdr = false;     // IFF_VNET_HDR: packets carry a virtio_net_hdr (for TSO/GSO)
-  bool multi_queue = false;  // IFF_MULTI_QUEUE: open again with the same name for more queues
+  std::string name;         // "" lets the kernel pick tunN; at most 15 characters
+  bool vnet_hdr = false;    // IFF_VNET_HDR: packets carry a virtio_net_hdr (for TSO/GSO)
+  bool multi_queue = false; // IFF_MULTI_QUEUE: open again with the same name for more queues
 };
 
 // Everything to bring a TUN device into service in one call.
 struct TunConfig {
   std::optional<uint32_t> mtu;
-  std::vector<Prefix> addresses;  // e.g. 10.9.0.1/24, fd00::1/64
-  std::vector<Prefix> routes;     // routed via the device
-  std::optional<uint32_t> table;  // for the routes; default main
+  std::vector<Prefix> addresses; // e.g. 10.9.0.1/24, fd00::1/64
+  std::vector<Prefix> routes;    // routed via the device
+  std::optional<uint32_t> table; // for the routes; default main
 };
 
 class TunDevice {
- public:
+public:
   // Errors: no /dev/net/tun => Errc::environment ("kernel lacks CONFIG_TUN?"),
   // EPERM => Errc::environment (needs CAP_NET_ADMIN).
   static Result<TunDevice> open(const TunOptions& options);
@@ -40,7 +40,7 @@ class TunDevice {
   TunDevice& operator=(TunDevice&& o) noexcept;
   TunDevice(const TunDevice&) = delete;
   TunDevice& operator=(const TunDevice&) = delete;
-  ~TunDevice();  // closes the fd: the kernel deletes the device
+  ~TunDevice(); // closes the fd: the kernel deletes the device
 
   int fd() const { return fd_; }
   const std::string& name() const { return name_; }
@@ -62,7 +62,7 @@ class TunDevice {
   // Returns how many were written before the queue filled up.
   Result<size_t> write_batch(std::span<const ByteView> packets);
 
- private:
+private:
   TunDevice() = default;
   Error io_error(std::string_view op, int err) const;
 
@@ -72,4 +72,4 @@ class TunDevice {
   std::string name_;
 };
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -9,17 +9,16 @@
 // and an IKE message sent on it gets the marker prepended (SendSlot::non_esp_marker).
 #pragma once
 
-#include <array>
-#include <memory>
-#include <cstdint>
-#include <optional>
-#include <span>
-#include <vector>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "io/endpoint.hpp"
 
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
 
 namespace ikekit::io {
 
@@ -27,10 +26,10 @@ inline constexpr uint16_t kIkePort = 500;
 inline constexpr uint16_t kNatTPort = 4500;
 
 enum class UdpPayloadKind : uint8_t {
-  ike,            // an IKE message (on port 500 always; on 4500 after the non-ESP marker)
-  nat_keepalive,  // RFC 3948 2.3: one 0xFF byte
-  esp,            // RFC 3948 2.1: UDP-encapsulated ESP, SPI first
-  malformed,      // too short to be any of them
+  ike,           // an IKE message (on port 500 always; on 4500 after the non-ESP marker)
+  nat_keepalive, // RFC 3948 2.3: one 0xFF byte
+  esp,           // RFC 3948 2.1: UDP-encapsulated ESP, SPI first
+  malformed,     // too short to be any of them
 };
 std::string_view udp_payload_kind_name(UdpPayloadKind kind);
 
@@ -48,19 +47,19 @@ struct UdpSocketOptions {
 
 // What the kernel supports on this socket (detected at open).
 struct UdpFeatures {
-  bool gso = false;  // UDP_SEGMENT: send one large buffer as many datagrams
-  bool gro = false;  // UDP_GRO enabled: one receive may carry several datagrams
+  bool gso = false; // UDP_SEGMENT: send one large buffer as many datagrams
+  bool gro = false; // UDP_GRO enabled: one receive may carry several datagrams
 };
 
 // One received datagram. `buffer` is the caller's storage, set before recv_batch.
 struct RecvSlot {
   MutBytes buffer;
-  size_t size = 0;                  // bytes received
-  bool truncated = false;           // the datagram was larger than buffer
-  Endpoint remote;                  // sender
-  std::optional<IpAddress> local;   // address it was sent to (IP_PKTINFO / IPV6_PKTINFO)
-  int ifindex = 0;                  // interface it arrived on
-  uint16_t gro_segment = 0;         // with GRO: size of each coalesced datagram, 0 if one
+  size_t size = 0;                // bytes received
+  bool truncated = false;         // the datagram was larger than buffer
+  Endpoint remote;                // sender
+  std::optional<IpAddress> local; // address it was sent to (IP_PKTINFO / IPV6_PKTINFO)
+  int ifindex = 0;                // interface it arrived on
+  uint16_t gro_segment = 0;       // with GRO: size of each coalesced datagram, 0 if one
   UdpPayloadKind kind = UdpPayloadKind::ike;
 
   ByteView data() const { return ByteView(buffer.data(), size); }
@@ -69,7 +68,7 @@ struct RecvSlot {
     return kind == UdpPayloadKind::ike && marker_ ? data().subspan(4) : data();
   }
 
- private:
+private:
   friend class UdpSocket;
   bool marker_ = false;
 };
@@ -77,13 +76,13 @@ struct RecvSlot {
 struct SendSlot {
   ByteView data;
   Endpoint remote;
-  std::optional<IpAddress> local;  // source address (IP_PKTINFO); nullopt: the bound one
-  bool non_esp_marker = false;     // prepend 4 zero bytes: an IKE message on port 4500
-  uint16_t gso_segment = 0;        // UDP_SEGMENT size when features().gso; 0 = one datagram
+  std::optional<IpAddress> local; // source address (IP_PKTINFO); nullopt: the bound one
+  bool non_esp_marker = false;    // prepend 4 zero bytes: an IKE message on port 4500
+  uint16_t gso_segment = 0;       // UDP_SEGMENT size when features().gso; 0 = one datagram
 };
 
 class UdpSocket {
- public:
+public:
   static constexpr size_t kMaxBatch = 64;
 
   // Errors: binding port 500/4500 without privilege is Errc::environment naming
@@ -97,7 +96,7 @@ class UdpSocket {
   ~UdpSocket();
 
   int fd() const { return fd_; }
-  const Endpoint& local() const { return local_; }  // with the port the kernel chose
+  const Endpoint& local() const { return local_; } // with the port the kernel chose
   bool nat_t() const { return nat_t_; }
   UdpFeatures features() const { return features_; }
 
@@ -110,7 +109,7 @@ class UdpSocket {
   // One datagram; false when the kernel buffer is full (EAGAIN).
   Result<bool> send(const SendSlot& slot);
 
- private:
+private:
   UdpSocket() = default;
   Error io_error(std::string_view op, int err) const;
 
@@ -123,4 +122,4 @@ class UdpSocket {
   std::unique_ptr<Batch> batch_;
 };
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

@@ -9,12 +9,6 @@
 //   NEWPOLICY: xfrm_userpolicy_info, TMPL, MARK, IF_ID
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
@@ -22,11 +16,17 @@
 #include "io/netlink_socket.hpp"
 #include "io/prefix.hpp"
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
 namespace ikekit::io {
 
-enum class XfrmMode : uint8_t { transport = 0, tunnel = 1 };   // XFRM_MODE_*
-enum class XfrmDir : uint8_t { in = 0, out = 1, fwd = 2 };     // XFRM_POLICY_*
-enum class XfrmAction : uint8_t { allow = 0, block = 1 };      // XFRM_POLICY_ALLOW/BLOCK
+enum class XfrmMode : uint8_t { transport = 0, tunnel = 1 }; // XFRM_MODE_*
+enum class XfrmDir : uint8_t { in = 0, out = 1, fwd = 2 };   // XFRM_POLICY_*
+enum class XfrmAction : uint8_t { allow = 0, block = 1 };    // XFRM_POLICY_ALLOW/BLOCK
 
 inline constexpr std::string_view kXfrmAesGcm = "rfc4106(gcm(aes))";
 inline constexpr std::string_view kXfrmChaCha20Poly1305 = "rfc7539esp(chacha20,poly1305)";
@@ -38,9 +38,9 @@ inline constexpr std::string_view kXfrmHmacSha256 = "hmac(sha256)";
 std::string_view xfrm_algorithm_name(const crypto::TransformInfo& t);
 
 struct XfrmAlgorithm {
-  std::string_view name;  // kernel name, e.g. kXfrmAesGcm; at most 63 characters
-  ByteView key;           // AEAD: key || salt (RFC 4106 8.1: 4 salt bytes at the end)
-  uint32_t icv_bits = 0;  // AEAD ICV length / AUTH truncation length in bits; unused for CRYPT
+  std::string_view name; // kernel name, e.g. kXfrmAesGcm; at most 63 characters
+  ByteView key;          // AEAD: key || salt (RFC 4106 8.1: 4 salt bytes at the end)
+  uint32_t icv_bits = 0; // AEAD ICV length / AUTH truncation length in bits; unused for CRYPT
 };
 
 struct XfrmMark {
@@ -59,19 +59,19 @@ struct XfrmEncap {
 struct XfrmSa {
   IpAddress src;
   IpAddress dst;
-  uint32_t spi = 0;  // host order
+  uint32_t spi = 0; // host order
   XfrmMode mode = XfrmMode::tunnel;
   uint32_t reqid = 0;
   // Inbound anti-replay window in packets (RFC 4303 3.4.3). Windows above 32 or
   // esn=true are sent as XFRMA_REPLAY_ESN_VAL, like iproute2 does.
   uint32_t replay_window = 32;
-  bool esn = false;                        // RFC 4303 2.2.1 extended sequence numbers
-  std::optional<XfrmAlgorithm> aead;       // XFRMA_ALG_AEAD, or:
-  std::optional<XfrmAlgorithm> crypt;      // XFRMA_ALG_CRYPT
-  std::optional<XfrmAlgorithm> auth;       // XFRMA_ALG_AUTH_TRUNC
-  std::optional<XfrmEncap> encap;          // XFRMA_ENCAP
-  std::optional<XfrmMark> mark;            // XFRMA_MARK
-  std::optional<uint32_t> if_id;           // XFRMA_IF_ID (xfrm interfaces)
+  bool esn = false;                   // RFC 4303 2.2.1 extended sequence numbers
+  std::optional<XfrmAlgorithm> aead;  // XFRMA_ALG_AEAD, or:
+  std::optional<XfrmAlgorithm> crypt; // XFRMA_ALG_CRYPT
+  std::optional<XfrmAlgorithm> auth;  // XFRMA_ALG_AUTH_TRUNC
+  std::optional<XfrmEncap> encap;     // XFRMA_ENCAP
+  std::optional<XfrmMark> mark;       // XFRMA_MARK
+  std::optional<uint32_t> if_id;      // XFRMA_IF_ID (xfrm interfaces)
 };
 
 // What names an SA in the kernel's SAD: (dst, spi, proto) plus src and mark.
@@ -93,7 +93,7 @@ struct XfrmSelector {
 };
 
 struct XfrmTemplate {
-  IpAddress src;  // tunnel endpoints (tunnel mode); ignored by the kernel in transport mode
+  IpAddress src; // tunnel endpoints (tunnel mode); ignored by the kernel in transport mode
   IpAddress dst;
   uint32_t reqid = 0;
   XfrmMode mode = XfrmMode::tunnel;
@@ -104,7 +104,7 @@ struct XfrmPolicy {
   XfrmDir dir = XfrmDir::out;
   uint32_t priority = 0;
   XfrmAction action = XfrmAction::allow;
-  std::optional<XfrmTemplate> tmpl;  // ESP template; none for a bypass/block policy
+  std::optional<XfrmTemplate> tmpl; // ESP template; none for a bypass/block policy
   std::optional<XfrmMark> mark;
   std::optional<uint32_t> if_id;
 };
@@ -120,8 +120,8 @@ struct XfrmPolicyId {
 struct XfrmSaCounters {
   uint64_t bytes = 0;
   uint64_t packets = 0;
-  uint64_t add_time = 0;  // seconds since the epoch the SA was added
-  uint64_t use_time = 0;  // first use, 0 if never
+  uint64_t add_time = 0; // seconds since the epoch the SA was added
+  uint64_t use_time = 0; // first use, 0 if never
   uint32_t replay_window_drops = 0;
   uint32_t replay_drops = 0;
   uint32_t integrity_failed = 0;
@@ -138,7 +138,7 @@ Result<XfrmSaCounters> parse_xfrm_sa_counters(ByteView message);
 
 // ---- sending ----
 class XfrmNetlink {
- public:
+public:
   static Result<XfrmNetlink> open();
 
   // A refused ESP state is Errc::environment when the kernel lacks ESP or the
@@ -149,7 +149,7 @@ class XfrmNetlink {
   Result<void> add_policy(const XfrmPolicy& policy);
   Result<void> delete_policy(const XfrmPolicyId& id);
 
- private:
+private:
   explicit XfrmNetlink(NetlinkSocket nl) : nl_(std::move(nl)) {}
   Result<void> send(MutBytes msg_buf, size_t len, std::string_view what, std::string_view field);
   NetlinkSocket nl_;
@@ -162,6 +162,6 @@ class XfrmNetlink {
 Result<void> probe_xfrm_esp(std::string_view aead_name = kXfrmAesGcm);
 
 std::string_view xfrm_dir_name(XfrmDir dir);    // "in", "out", "fwd"
-std::string_view xfrm_mode_name(XfrmMode mode);  // "transport", "tunnel"
+std::string_view xfrm_mode_name(XfrmMode mode); // "transport", "tunnel"
 
-}  // namespace ikekit::io
+} // namespace ikekit::io

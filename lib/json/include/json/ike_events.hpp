@@ -2,10 +2,10 @@
 // (ikekit.keylog/1). Events never carry keys; only keylog_lines() renders SaKeys.
 #pragma once
 
-#include <vector>
-
 #include "ike/engine.hpp"
+
 #include "json/output.hpp"
+#include <vector>
 
 namespace ikekit::json {
 
@@ -22,4 +22,4 @@ std::vector<Json> keylog_lines(const ike::SaKeys& keys);
 Json endpoint_json(const ike::Endpoint& e);
 Json ts_list_json(const std::vector<ike::TsSpec>& ts);
 
-}  // namespace ikekit::json
+} // namespace ikekit::json

@@ -8,19 +8,19 @@
 
 namespace ikekit::json {
 
-using Json = nlohmann::ordered_json;  // keys stay in the order we write them
+using Json = nlohmann::ordered_json; // keys stay in the order we write them
 
 // "ikekit.<tool>.<kind>/<major>" or "ikekit.<tool>/<major>"; documented in ikekit-json(7).
 inline constexpr std::string_view kSchemaDecode = "ikekit.ike-decode/1";
 inline constexpr std::string_view kSchemaKeylog = "ikekit.keylog/1";
 
 class JsonOutput {
- public:
+public:
   JsonOutput(std::ostream& out, bool pretty) : out_(out), pretty_(pretty) {}
   // One line (or an indented block with --pretty), flushed.
   void write(const Json& value);
 
- private:
+private:
   std::ostream& out_;
   bool pretty_;
 };
@@ -28,4 +28,4 @@ class JsonOutput {
 // RFC 3339 UTC timestamp with microseconds from seconds + microseconds since the epoch.
 std::string rfc3339_utc(int64_t seconds, int64_t micros);
 
-}  // namespace ikekit::json
+} // namespace ikekit::json

@@ -3,8 +3,9 @@
 // carries an "error" object instead, and the rest of the message is still shown.
 #pragma once
 
-#include "json/output.hpp"
 #include "wire/payload.hpp"
+
+#include "json/output.hpp"
 
 namespace ikekit::json {
 
@@ -16,4 +17,4 @@ Json error_to_json(const Error& e);
 // A name from the wire tables, or null when the number is unassigned.
 Json name_or_null(std::string_view name);
 
-}  // namespace ikekit::json
+} // namespace ikekit::json

@@ -6,8 +6,6 @@
 //   }
 #pragma once
 
-#include <variant>
-
 #include "wire/payload.hpp"
 #include "wire/payload_auth.hpp"
 #include "wire/payload_cert.hpp"
@@ -23,6 +21,8 @@
 #include "wire/payload_ts.hpp"
 #include "wire/payload_vendor.hpp"
 
+#include <variant>
+
 namespace ikekit::wire {
 
 // A payload type this codec has no view for (GSPM, PS, unknown non-critical ...): the
@@ -31,12 +31,12 @@ struct OpaquePayload {
   ByteView body;
 };
 
-using AnyPayload = std::variant<OpaquePayload, SaPayload, KePayload, IdPayload, CertPayload,
-                                CertReqPayload, AuthPayload, NoncePayload, NotifyPayload,
-                                DeletePayload, VendorIdPayload, TsPayload, SkPayload, SkfPayload,
-                                CpPayload, EapPayload>;
+using AnyPayload =
+    std::variant<OpaquePayload, SaPayload, KePayload, IdPayload, CertPayload, CertReqPayload,
+                 AuthPayload, NoncePayload, NotifyPayload, DeletePayload, VendorIdPayload,
+                 TsPayload, SkPayload, SkfPayload, CpPayload, EapPayload>;
 
 // Dispatches on raw.type: IDi/IDr -> IdPayload, TSi/TSr -> TsPayload, and so on.
 Result<AnyPayload> parse_any(const RawPayload& raw);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -19,12 +19,12 @@
 // Flags: |X|X|R|V|I|X|X|X|  R = Response (0x20), V = Version (0x10), I = Initiator (0x08).
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "wire/ids.hpp"
+
+#include <cstddef>
+#include <cstdint>
 
 namespace ikekit::wire {
 
@@ -39,13 +39,13 @@ inline constexpr uint8_t kFlagResponse = 0x20;
 struct IkeHeader {
   uint64_t spi_i = 0;
   uint64_t spi_r = 0;
-  uint8_t next_payload = 0;  // type of the first payload (PayloadType value)
+  uint8_t next_payload = 0; // type of the first payload (PayloadType value)
   uint8_t major_version = 2;
   uint8_t minor_version = 0;
   ExchangeType exchange_type = ExchangeType::ike_sa_init;
   uint8_t flags = 0;
   uint32_t message_id = 0;
-  uint32_t length = 0;  // whole message including this header
+  uint32_t length = 0; // whole message including this header
 
   bool initiator() const { return flags & kFlagInitiator; }
   bool response() const { return flags & kFlagResponse; }
@@ -69,4 +69,4 @@ Result<IkeHeader> parse_header_fields(ByteView data);
 void write_header(Writer& w, const IkeHeader& h);
 Result<size_t> serialize_header(const IkeHeader& h, MutBytes out);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

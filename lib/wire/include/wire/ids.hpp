@@ -29,8 +29,8 @@ enum class ExchangeType : uint8_t {
   ike_intermediate = 43,
   ike_followup_ke = 44,
 };
-std::string_view exchange_type_name(ExchangeType v);  // "" if unassigned
-std::optional<ExchangeType> exchange_type_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view exchange_type_name(ExchangeType v);                        // "" if unassigned
+std::optional<ExchangeType> exchange_type_from_name(std::string_view name); // exact, case-sensitive
 
 // IKEv2 Security Protocol Identifiers (RFC 7296 3.3.1).
 enum class ProtocolId : uint8_t {
@@ -41,8 +41,8 @@ enum class ProtocolId : uint8_t {
   fc_ct_authentication = 5,
   gike_update = 6,
 };
-std::string_view protocol_id_name(ProtocolId v);  // "" if unassigned
-std::optional<ProtocolId> protocol_id_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view protocol_id_name(ProtocolId v);                        // "" if unassigned
+std::optional<ProtocolId> protocol_id_from_name(std::string_view name); // exact, case-sensitive
 
 // IKEv2 Transform Types (RFC 7296 3.3.2, RFC 9370 additional key exchanges).
 enum class TransformType : uint8_t {
@@ -59,8 +59,9 @@ enum class TransformType : uint8_t {
   addke6 = 11,
   addke7 = 12,
 };
-std::string_view transform_type_name(TransformType v);  // "" if unassigned
-std::optional<TransformType> transform_type_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view transform_type_name(TransformType v); // "" if unassigned
+std::optional<TransformType>
+transform_type_from_name(std::string_view name); // exact, case-sensitive
 
 // Transform Type 1 - Encryption Algorithm Transform IDs.
 enum class EncrId : uint16_t {
@@ -97,8 +98,8 @@ enum class EncrId : uint16_t {
   encr_kuznyechik_mgm_mac_ktree = 34,
   encr_magma_mgm_mac_ktree = 35,
 };
-std::string_view encr_id_name(EncrId v);  // "" if unassigned
-std::optional<EncrId> encr_id_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view encr_id_name(EncrId v);                        // "" if unassigned
+std::optional<EncrId> encr_id_from_name(std::string_view name); // exact, case-sensitive
 
 // Transform Type 2 - Pseudorandom Function Transform IDs.
 enum class PrfId : uint16_t {
@@ -112,8 +113,8 @@ enum class PrfId : uint16_t {
   prf_aes128_cmac = 8,
   prf_hmac_streebog_512 = 9,
 };
-std::string_view prf_id_name(PrfId v);  // "" if unassigned
-std::optional<PrfId> prf_id_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view prf_id_name(PrfId v);                        // "" if unassigned
+std::optional<PrfId> prf_id_from_name(std::string_view name); // exact, case-sensitive
 
 // Transform Type 3 - Integrity Algorithm Transform IDs.
 enum class IntegId : uint16_t {
@@ -133,10 +134,11 @@ enum class IntegId : uint16_t {
   auth_hmac_sha2_384_192 = 13,
   auth_hmac_sha2_512_256 = 14,
 };
-std::string_view integ_id_name(IntegId v);  // "" if unassigned
-std::optional<IntegId> integ_id_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view integ_id_name(IntegId v);                        // "" if unassigned
+std::optional<IntegId> integ_id_from_name(std::string_view name); // exact, case-sensitive
 
-// Transform Type 4 - Key Exchange Method Transform IDs (RFC 7296 3.3.2, RFC 9370; names as strongSwan/Wireshark spell them).
+// Transform Type 4 - Key Exchange Method Transform IDs (RFC 7296 3.3.2, RFC 9370; names as
+// strongSwan/Wireshark spell them).
 enum class KeGroup : uint16_t {
   none = 0,
   modp_768 = 1,
@@ -167,16 +169,16 @@ enum class KeGroup : uint16_t {
   ml_kem_768 = 36,
   ml_kem_1024 = 37,
 };
-std::string_view ke_group_name(KeGroup v);  // "" if unassigned
-std::optional<KeGroup> ke_group_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view ke_group_name(KeGroup v);                        // "" if unassigned
+std::optional<KeGroup> ke_group_from_name(std::string_view name); // exact, case-sensitive
 
 // Transform Type 5 - Extended Sequence Numbers Transform IDs.
 enum class EsnId : uint16_t {
   no_esn = 0,
   esn = 1,
 };
-std::string_view esn_id_name(EsnId v);  // "" if unassigned
-std::optional<EsnId> esn_id_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view esn_id_name(EsnId v);                        // "" if unassigned
+std::optional<EsnId> esn_id_from_name(std::string_view name); // exact, case-sensitive
 
 // IKEv2 Payload Types (RFC 7296 3.2); names are the RFC/Wireshark abbreviations.
 enum class PayloadType : uint8_t {
@@ -204,10 +206,11 @@ enum class PayloadType : uint8_t {
   skf = 53,
   ps = 54,
 };
-std::string_view payload_type_name(PayloadType v);  // "" if unassigned
-std::optional<PayloadType> payload_type_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view payload_type_name(PayloadType v);                        // "" if unassigned
+std::optional<PayloadType> payload_type_from_name(std::string_view name); // exact, case-sensitive
 
-// IKEv2 Notify Message Types (RFC 7296 3.10.1 and the IANA registry): errors 1..16383, status 16384...
+// IKEv2 Notify Message Types (RFC 7296 3.10.1 and the IANA registry): errors 1..16383, status
+// 16384...
 enum class NotifyType : uint16_t {
   unsupported_critical_payload = 1,
   invalid_ike_spi = 4,
@@ -299,8 +302,8 @@ enum class NotifyType : uint16_t {
   ppk_identity_key = 16446,
   ike_sa_init_full_transcript_auth = 16447,
 };
-std::string_view notify_type_name(NotifyType v);  // "" if unassigned
-std::optional<NotifyType> notify_type_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view notify_type_name(NotifyType v);                        // "" if unassigned
+std::optional<NotifyType> notify_type_from_name(std::string_view name); // exact, case-sensitive
 
 // IKEv2 Identification Payload ID Types (RFC 7296 3.5).
 enum class IdType : uint8_t {
@@ -314,8 +317,8 @@ enum class IdType : uint8_t {
   id_fc_name = 12,
   id_null = 13,
 };
-std::string_view id_type_name(IdType v);  // "" if unassigned
-std::optional<IdType> id_type_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view id_type_name(IdType v);                        // "" if unassigned
+std::optional<IdType> id_type_from_name(std::string_view name); // exact, case-sensitive
 
 // IKEv2 Authentication Method (RFC 7296 3.8, RFC 4754, RFC 6467, RFC 7619, RFC 7427).
 enum class AuthMethod : uint8_t {
@@ -329,8 +332,8 @@ enum class AuthMethod : uint8_t {
   null_authentication = 13,
   digital_signature = 14,
 };
-std::string_view auth_method_name(AuthMethod v);  // "" if unassigned
-std::optional<AuthMethod> auth_method_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view auth_method_name(AuthMethod v);                        // "" if unassigned
+std::optional<AuthMethod> auth_method_from_name(std::string_view name); // exact, case-sensitive
 
 // IKEv2 Certificate Encodings (RFC 7296 3.6, RFC 4806, RFC 7670).
 enum class CertEncoding : uint8_t {
@@ -349,8 +352,8 @@ enum class CertEncoding : uint8_t {
   ocsp_content = 14,
   raw_public_key = 15,
 };
-std::string_view cert_encoding_name(CertEncoding v);  // "" if unassigned
-std::optional<CertEncoding> cert_encoding_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view cert_encoding_name(CertEncoding v);                        // "" if unassigned
+std::optional<CertEncoding> cert_encoding_from_name(std::string_view name); // exact, case-sensitive
 
 // IKEv2 Traffic Selector Types (RFC 7296 3.13.1, RFC 4595, RFC 9478).
 enum class TsType : uint8_t {
@@ -359,8 +362,8 @@ enum class TsType : uint8_t {
   ts_fc_addr_range = 9,
   ts_seclabel = 10,
 };
-std::string_view ts_type_name(TsType v);  // "" if unassigned
-std::optional<TsType> ts_type_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view ts_type_name(TsType v);                        // "" if unassigned
+std::optional<TsType> ts_type_from_name(std::string_view name); // exact, case-sensitive
 
 // IKEv2 Configuration Payload CFG Types (RFC 7296 3.15).
 enum class CfgType : uint8_t {
@@ -369,8 +372,8 @@ enum class CfgType : uint8_t {
   cfg_set = 3,
   cfg_ack = 4,
 };
-std::string_view cfg_type_name(CfgType v);  // "" if unassigned
-std::optional<CfgType> cfg_type_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view cfg_type_name(CfgType v);                        // "" if unassigned
+std::optional<CfgType> cfg_type_from_name(std::string_view name); // exact, case-sensitive
 
 // IKEv2 Configuration Payload Attribute Types (RFC 7296 3.15.1 and the IANA registry).
 enum class CfgAttr : uint16_t {
@@ -401,15 +404,16 @@ enum class CfgAttr : uint16_t {
   encdns_ip6 = 28,
   encdns_digest_info = 29,
 };
-std::string_view cfg_attr_name(CfgAttr v);  // "" if unassigned
-std::optional<CfgAttr> cfg_attr_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view cfg_attr_name(CfgAttr v);                        // "" if unassigned
+std::optional<CfgAttr> cfg_attr_from_name(std::string_view name); // exact, case-sensitive
 
 // IKEv2 Transform Attribute Types (RFC 7296 3.3.5).
 enum class TransformAttr : uint16_t {
   key_length = 14,
 };
-std::string_view transform_attr_name(TransformAttr v);  // "" if unassigned
-std::optional<TransformAttr> transform_attr_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view transform_attr_name(TransformAttr v); // "" if unassigned
+std::optional<TransformAttr>
+transform_attr_from_name(std::string_view name); // exact, case-sensitive
 
 // EAP Codes (RFC 3748 4, RFC 6696).
 enum class EapCode : uint8_t {
@@ -420,8 +424,8 @@ enum class EapCode : uint8_t {
   initiate = 5,
   finish = 6,
 };
-std::string_view eap_code_name(EapCode v);  // "" if unassigned
-std::optional<EapCode> eap_code_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view eap_code_name(EapCode v);                        // "" if unassigned
+std::optional<EapCode> eap_code_from_name(std::string_view name); // exact, case-sensitive
 
 // EAP Method Types (RFC 3748 5 and the IANA registry; short upper-case names).
 enum class EapType : uint8_t {
@@ -449,8 +453,8 @@ enum class EapType : uint8_t {
   expanded = 254,
   experimental = 255,
 };
-std::string_view eap_type_name(EapType v);  // "" if unassigned
-std::optional<EapType> eap_type_from_name(std::string_view name);  // exact, case-sensitive
+std::string_view eap_type_name(EapType v);                        // "" if unassigned
+std::optional<EapType> eap_type_from_name(std::string_view name); // exact, case-sensitive
 // Long, human-readable payload names ("Security Association", "Notify"); "" if unknown.
 std::string_view payload_type_long_name(PayloadType t);
 
@@ -467,4 +471,4 @@ constexpr bool is_error_notify(NotifyType t) { return uint16_t(t) > 0 && uint16_
 // RFC 9370) use the KE names. "" if unknown.
 std::string_view transform_id_name(TransformType type, uint16_t id);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -22,19 +22,19 @@
 //   ... write IV | ciphertext | ICV at out[body_at ..) ...
 #pragma once
 
-#include <vector>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "wire/header.hpp"
 #include "wire/payload.hpp"
 
+#include <vector>
+
 namespace ikekit::wire {
 
 struct Message {
   IkeHeader header;
-  ByteView bytes;                    // the whole message, header.length bytes
-  std::vector<RawPayload> payloads;  // unencrypted chain; offsets from the message start
+  ByteView bytes;                   // the whole message, header.length bytes
+  std::vector<RawPayload> payloads; // unencrypted chain; offsets from the message start
 
   // The SK or SKF payload (always the last one), or nullptr.
   const RawPayload* encrypted() const;
@@ -54,7 +54,7 @@ ByteView encrypted_associated_data(ByteView message, const RawPayload& sk_or_skf
 
 // Writes a header and a payload chain; see PayloadWriter for adding payloads.
 class MessageWriter : public PayloadWriter {
- public:
+public:
   // Writes `header`; its next_payload is set by the first payload added and its length
   // by finish().
   MessageWriter(MutBytes out, const IkeHeader& header);
@@ -62,4 +62,4 @@ class MessageWriter : public PayloadWriter {
   Result<size_t> finish();
 };
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

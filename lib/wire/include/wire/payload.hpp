@@ -13,17 +13,17 @@
 // RFC 7383 2.5).
 #pragma once
 
+#include "base/bytes.hpp"
+#include "base/result.hpp"
+#include "wire/header.hpp"
+#include "wire/ids.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <type_traits>
 #include <vector>
-
-#include "base/bytes.hpp"
-#include "base/result.hpp"
-#include "wire/header.hpp"
-#include "wire/ids.hpp"
 
 namespace ikekit::wire {
 
@@ -35,17 +35,19 @@ inline constexpr uint8_t kCriticalBit = 0x80;
 
 // One payload as it sits in the datagram; body/whole are views into the input.
 struct RawPayload {
-  uint8_t type = 0;       // PayloadType value, possibly unknown
-  uint8_t next_type = 0;  // the Next Payload field; for SK/SKF: first inner payload type
-  bool critical = false;  // the C bit
-  ByteView body;          // after the generic header
-  ByteView whole;         // generic header + body
-  size_t offset = 0;      // of the generic header, from the start of the message (or chain base)
+  uint8_t type = 0;      // PayloadType value, possibly unknown
+  uint8_t next_type = 0; // the Next Payload field; for SK/SKF: first inner payload type
+  bool critical = false; // the C bit
+  ByteView body;         // after the generic header
+  ByteView whole;        // generic header + body
+  size_t offset = 0;     // of the generic header, from the start of the message (or chain base)
 
   PayloadType payload_type() const { return PayloadType(type); }
   bool is_known() const { return is_known_payload_type(type); }
   // SK or SKF: the body is encrypted and this payload is the last of its chain.
-  bool is_encrypted() const { return type == uint8_t(PayloadType::sk) || type == uint8_t(PayloadType::skf); }
+  bool is_encrypted() const {
+    return type == uint8_t(PayloadType::sk) || type == uint8_t(PayloadType::skf);
+  }
 };
 
 struct ChainOptions {
@@ -64,15 +66,16 @@ struct ChainOptions {
 //   bad_length "payload[i]": bytes left after the last payload (Next Payload 0 or SK/SKF);
 //   unsupported "payload[i].critical": see ChainOptions.
 class PayloadCursor {
- public:
-  PayloadCursor(ByteView chain, uint8_t first_type, size_t base_offset = 0, ChainOptions options = {})
+public:
+  PayloadCursor(ByteView chain, uint8_t first_type, size_t base_offset = 0,
+                ChainOptions options = {})
       : data_(chain), next_type_(first_type), base_(base_offset), options_(options) {}
 
   // true: `out` holds the next payload; false: the chain ended cleanly.
   Result<bool> next(RawPayload& out);
   size_t index() const { return index_; }
 
- private:
+private:
   ByteView data_;
   size_t pos_ = 0;
   uint8_t next_type_;
@@ -84,7 +87,8 @@ class PayloadCursor {
 
 // The whole chain as a vector (at most chain.size()/4 entries).
 Result<std::vector<RawPayload>> parse_payload_chain(ByteView chain, uint8_t first_type,
-                                                    size_t base_offset = 0, ChainOptions options = {});
+                                                    size_t base_offset = 0,
+                                                    ChainOptions options = {});
 
 // The type of the first payload that is critical but not recognised, if any.
 std::optional<uint8_t> first_unsupported_critical(std::span<const RawPayload> payloads);
@@ -101,7 +105,7 @@ std::vector<PayloadType> payload_types(std::span<const RawPayload> payloads);
 //   auto n = w.finish();               // bytes written
 //   PayloadType first = w.first_type(); // what the SK payload's Next Payload must say
 class PayloadWriter {
- public:
+public:
   static constexpr size_t npos = std::numeric_limits<size_t>::max();
 
   explicit PayloadWriter(MutBytes out) : w_(out) {}
@@ -116,8 +120,7 @@ class PayloadWriter {
   // Closes the current payload (patches its Payload Length).
   void end();
 
-  template <typename P>
-  size_t add(PayloadType type, const P& payload, bool critical = false) {
+  template <typename P> size_t add(PayloadType type, const P& payload, bool critical = false) {
     static_assert(!std::is_same_v<P, SkPayload> && !std::is_same_v<P, SkfPayload>,
                   "SK/SKF name the first inner payload: use add(PayloadWriter&, const SkPayload&)");
     size_t at = begin(type, critical);
@@ -134,17 +137,17 @@ class PayloadWriter {
   // "payload[i].length", payload after SK "payload[i]").
   Result<size_t> finish();
 
- protected:
+protected:
   PayloadWriter(MutBytes out, size_t link_offset) : w_(out), link_(link_offset) {}
 
   Writer w_;
-  size_t link_ = npos;  // offset of the Next Payload byte the next payload type goes to
-  size_t open_ = npos;  // offset of the open payload's generic header
+  size_t link_ = npos; // offset of the Next Payload byte the next payload type goes to
+  size_t open_ = npos; // offset of the open payload's generic header
   size_t count_ = 0;
-  bool sealed_ = false;  // an SK/SKF payload was begun; nothing may follow
+  bool sealed_ = false; // an SK/SKF payload was begun; nothing may follow
   PayloadType first_type_ = PayloadType::none;
   Error error_;
   bool failed_ = false;
 };
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -14,8 +14,8 @@ struct AuthPayload {
   ByteView data;
 };
 
-Result<AuthPayload> parse_auth(ByteView body);  // errors: "auth.method", "auth.reserved"
+Result<AuthPayload> parse_auth(ByteView body); // errors: "auth.method", "auth.reserved"
 void write_body(Writer& w, const AuthPayload& p);
 Result<size_t> serialize(const AuthPayload& p, MutBytes out);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

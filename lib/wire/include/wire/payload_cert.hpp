@@ -19,17 +19,17 @@ struct CertPayload {
 
 struct CertReqPayload {
   CertEncoding encoding = CertEncoding::x509_signature;
-  ByteView authorities;  // concatenated 20-byte SHA-1 hashes for X.509 encodings
+  ByteView authorities; // concatenated 20-byte SHA-1 hashes for X.509 encodings
 
   size_t hash_count() const { return authorities.size() / 20; }
   ByteView hash(size_t i) const { return authorities.subspan(i * 20, 20); }
 };
 
-Result<CertPayload> parse_cert(ByteView body);        // errors: "cert.encoding"
-Result<CertReqPayload> parse_certreq(ByteView body);  // errors: "certreq.encoding"
+Result<CertPayload> parse_cert(ByteView body);       // errors: "cert.encoding"
+Result<CertReqPayload> parse_certreq(ByteView body); // errors: "certreq.encoding"
 void write_body(Writer& w, const CertPayload& p);
 void write_body(Writer& w, const CertReqPayload& p);
 Result<size_t> serialize(const CertPayload& p, MutBytes out);
 Result<size_t> serialize(const CertReqPayload& p, MutBytes out);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

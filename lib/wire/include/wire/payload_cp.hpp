@@ -8,17 +8,17 @@
 // The R bit is reserved (sent 0, ignored).
 #pragma once
 
-#include <vector>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "wire/ids.hpp"
+
+#include <vector>
 
 namespace ikekit::wire {
 
 struct CfgAttribute {
   CfgAttr type = CfgAttr::internal_ip4_address;
-  ByteView value;  // may be empty (a request for any value)
+  ByteView value; // may be empty (a request for any value)
 };
 
 struct CpPayload {
@@ -31,4 +31,4 @@ Result<CpPayload> parse_cp(ByteView body);
 void write_body(Writer& w, const CpPayload& p);
 Result<size_t> serialize(const CpPayload& p, MutBytes out);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -6,19 +6,19 @@
 // covers the whole message and must equal the payload body size.
 #pragma once
 
-#include <optional>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "wire/ids.hpp"
+
+#include <optional>
 
 namespace ikekit::wire {
 
 struct EapPayload {
   EapCode code = EapCode::request;
   uint8_t identifier = 0;
-  std::optional<EapType> type;  // absent for Success/Failure
-  ByteView data;                // Type-Data
+  std::optional<EapType> type; // absent for Success/Failure
+  ByteView data;               // Type-Data
 
   bool has_type() const { return code != EapCode::success && code != EapCode::failure; }
 };
@@ -30,4 +30,4 @@ Result<EapPayload> parse_eap(ByteView body);
 void write_body(Writer& w, const EapPayload& p);
 Result<size_t> serialize(const EapPayload& p, MutBytes out);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -3,11 +3,11 @@
 // ~                   Identification Data                         ~
 #pragma once
 
-#include <string>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "wire/ids.hpp"
+
+#include <string>
 
 namespace ikekit::wire {
 
@@ -27,4 +27,4 @@ Result<size_t> serialize(const IdPayload& p, MutBytes out);
 // (ID_DER_ASN1_DN, ID_DER_ASN1_GN, ID_KEY_ID, ID_FC_NAME, unknown) as lowercase hex.
 std::string id_to_text(const IdPayload& id);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -14,8 +14,8 @@ struct KePayload {
   ByteView data;
 };
 
-Result<KePayload> parse_ke(ByteView body);  // errors: "ke.group", "ke.reserved"
+Result<KePayload> parse_ke(ByteView body); // errors: "ke.group", "ke.reserved"
 void write_body(Writer& w, const KePayload& p);
 Result<size_t> serialize(const KePayload& p, MutBytes out);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

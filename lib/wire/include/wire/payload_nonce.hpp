@@ -20,4 +20,4 @@ Result<NoncePayload> parse_nonce(ByteView body);
 void write_body(Writer& w, const NoncePayload& p);
 Result<size_t> serialize(const NoncePayload& p, MutBytes out);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

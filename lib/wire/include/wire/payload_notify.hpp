@@ -25,4 +25,4 @@ Result<NotifyPayload> parse_notify(ByteView body);
 void write_body(Writer& w, const NotifyPayload& p);
 Result<size_t> serialize(const NotifyPayload& p, MutBytes out);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

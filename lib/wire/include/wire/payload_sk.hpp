@@ -30,20 +30,20 @@ namespace ikekit::wire {
 
 struct SkPayload {
   PayloadType first_inner = PayloadType::none;
-  ByteView body;  // IV | ciphertext | padding | pad length | ICV
+  ByteView body; // IV | ciphertext | padding | pad length | ICV
 };
 
 struct SkfPayload {
-  uint16_t fragment_number = 1;  // 1-based
+  uint16_t fragment_number = 1; // 1-based
   uint16_t total_fragments = 1;
   PayloadType first_inner = PayloadType::none;
-  ByteView body;  // after the 4 fragment bytes: IV | ciphertext ... | ICV
+  ByteView body; // after the 4 fragment bytes: IV | ciphertext ... | ICV
 };
 
-inline constexpr size_t kSkfHeaderSize = 4;  // Fragment Number + Total Fragments
+inline constexpr size_t kSkfHeaderSize = 4; // Fragment Number + Total Fragments
 
 // `next_payload` is the SK/SKF payload's Next Payload field (RawPayload::next_type).
-Result<SkPayload> parse_sk(uint8_t next_payload, ByteView body);  // never fails
+Result<SkPayload> parse_sk(uint8_t next_payload, ByteView body); // never fails
 // Errors: "skf.fragment_number", "skf.total_fragments" (truncated), bad_value
 // "skf.fragment_number" if 0 or above Total Fragments, "skf.total_fragments" if 0
 // (RFC 7383 2.6: such fragments are discarded).
@@ -62,4 +62,4 @@ Result<size_t> serialize(const SkfPayload& p, MutBytes out);
 size_t add(PayloadWriter& w, const SkPayload& p);
 size_t add(PayloadWriter& w, const SkfPayload& p);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -11,26 +11,28 @@
 // (TS_FC_ADDR_RANGE, TS_SECLABEL, unknown) are kept as raw bytes after Selector Length.
 #pragma once
 
-#include <vector>
-
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "wire/ids.hpp"
 
+#include <vector>
+
 namespace ikekit::wire {
 
 struct TrafficSelector {
   TsType type = TsType::ts_ipv4_addr_range;
-  uint8_t ip_protocol = 0;  // 0 = any
+  uint8_t ip_protocol = 0; // 0 = any
   uint16_t start_port = 0;
   uint16_t end_port = 65535;
-  ByteView start_address;  // 4 or 16 bytes for IP ranges
+  ByteView start_address; // 4 or 16 bytes for IP ranges
   ByteView end_address;
-  ByteView data;           // non-IP selector types: the bytes after Selector Length
+  ByteView data; // non-IP selector types: the bytes after Selector Length
 
-  bool is_ip() const { return type == TsType::ts_ipv4_addr_range || type == TsType::ts_ipv6_addr_range; }
-  IpAddress start() const;  // is_ip() only
+  bool is_ip() const {
+    return type == TsType::ts_ipv4_addr_range || type == TsType::ts_ipv6_addr_range;
+  }
+  IpAddress start() const; // is_ip() only
   IpAddress end() const;
 };
 
@@ -45,4 +47,4 @@ Result<TsPayload> parse_ts(ByteView body);
 void write_body(Writer& w, const TsPayload& p);
 Result<size_t> serialize(const TsPayload& p, MutBytes out);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

@@ -11,8 +11,8 @@ struct VendorIdPayload {
   ByteView id;
 };
 
-Result<VendorIdPayload> parse_vendor_id(ByteView body);  // never fails (any length, even 0)
+Result<VendorIdPayload> parse_vendor_id(ByteView body); // never fails (any length, even 0)
 void write_body(Writer& w, const VendorIdPayload& p);
 Result<size_t> serialize(const VendorIdPayload& p, MutBytes out);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

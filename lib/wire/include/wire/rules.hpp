@@ -9,26 +9,26 @@
 // number. Unrecognised non-critical payload types are ignored (RFC 7296 2.5).
 #pragma once
 
+#include "base/result.hpp"
+#include "wire/ids.hpp"
+
 #include <cstdint>
 #include <span>
 #include <string_view>
 
-#include "base/result.hpp"
-#include "wire/ids.hpp"
-
 namespace ikekit::wire {
 
-inline constexpr uint8_t kAny = 255;  // max: no upper bound
+inline constexpr uint8_t kAny = 255; // max: no upper bound
 
 struct PayloadRule {
   PayloadType type;
   uint8_t min;
-  uint8_t max;     // kAny = unbounded
-  bool encrypted;  // must be inside SK (or SKF after reassembly)
+  uint8_t max;    // kAny = unbounded
+  bool encrypted; // must be inside SK (or SKF after reassembly)
 };
 
 struct PayloadShape {
-  std::string_view name;  // e.g. "error", "eap"
+  std::string_view name; // e.g. "error", "eap"
   std::span<const PayloadRule> rules;
 };
 
@@ -38,7 +38,7 @@ struct ExchangeRules {
   // RFC 7296 3.14: everything after IKE_SA_INIT travels in one SK (or, RFC 7383, SKF)
   // payload, which is then the only unencrypted payload.
   bool encrypted;
-  std::span<const PayloadShape> shapes;  // the message must match one of them
+  std::span<const PayloadShape> shapes; // the message must match one of them
 };
 
 namespace rules {
@@ -46,39 +46,42 @@ using T = PayloadType;
 constexpr bool kIn = true, kOut = false;
 
 // RFC 7296 1.2: HDR, SAi1, KEi, Ni  [N(COOKIE)], [N(NAT_DETECTION_*)], [V+]
-inline constexpr PayloadRule kIkeSaInitRequest[] = {
-    {T::sa, 1, 1, kOut}, {T::ke, 1, 1, kOut}, {T::nonce, 1, 1, kOut},
-    {T::n, 0, kAny, kOut}, {T::v, 0, kAny, kOut}};
+inline constexpr PayloadRule kIkeSaInitRequest[] = {{T::sa, 1, 1, kOut},
+                                                    {T::ke, 1, 1, kOut},
+                                                    {T::nonce, 1, 1, kOut},
+                                                    {T::n, 0, kAny, kOut},
+                                                    {T::v, 0, kAny, kOut}};
 // RFC 7296 1.2: HDR, SAr1, KEr, Nr, [CERTREQ+], [N+], [V+]
 inline constexpr PayloadRule kIkeSaInitResponse[] = {
-    {T::sa, 1, 1, kOut}, {T::ke, 1, 1, kOut}, {T::nonce, 1, 1, kOut},
+    {T::sa, 1, 1, kOut},         {T::ke, 1, 1, kOut},   {T::nonce, 1, 1, kOut},
     {T::certreq, 0, kAny, kOut}, {T::n, 0, kAny, kOut}, {T::v, 0, kAny, kOut}};
 // RFC 7296 1.2, 2.6, 1.3: HDR, N(COOKIE) | N(INVALID_KE_PAYLOAD) | N(NO_PROPOSAL_CHOSEN)
-inline constexpr PayloadRule kIkeSaInitNotifyOnly[] = {{T::n, 1, kAny, kOut}, {T::v, 0, kAny, kOut}};
+inline constexpr PayloadRule kIkeSaInitNotifyOnly[] = {{T::n, 1, kAny, kOut},
+                                                       {T::v, 0, kAny, kOut}};
 
 // RFC 7296 1.2: HDR, SK {IDi, [CERT+], [CERTREQ+], [IDr], AUTH, [CP], SAi2, TSi, TSr, [N+]}
 // AUTH is left out when the initiator wants EAP (2.16); SA/TSi/TSr are left out for a
 // childless IKE SA (RFC 6023).
 inline constexpr PayloadRule kIkeAuthRequest[] = {
-    {T::idi, 1, 1, kIn},  {T::cert, 0, kAny, kIn}, {T::certreq, 0, kAny, kIn},
-    {T::idr, 0, 1, kIn},  {T::auth, 0, 1, kIn},    {T::cp, 0, 1, kIn},
-    {T::sa, 0, 1, kIn},   {T::tsi, 0, 1, kIn},     {T::tsr, 0, 1, kIn},
-    {T::n, 0, kAny, kIn}, {T::v, 0, kAny, kIn}};
+    {T::idi, 1, 1, kIn},  {T::cert, 0, kAny, kIn}, {T::certreq, 0, kAny, kIn}, {T::idr, 0, 1, kIn},
+    {T::auth, 0, 1, kIn}, {T::cp, 0, 1, kIn},      {T::sa, 0, 1, kIn},         {T::tsi, 0, 1, kIn},
+    {T::tsr, 0, 1, kIn},  {T::n, 0, kAny, kIn},    {T::v, 0, kAny, kIn}};
 // RFC 7296 2.16: HDR, SK {EAP} while EAP runs; HDR, SK {AUTH} at the end of it.
-inline constexpr PayloadRule kEapOnly[] = {{T::eap, 1, 1, kIn}, {T::n, 0, kAny, kIn}, {T::v, 0, kAny, kIn}};
+inline constexpr PayloadRule kEapOnly[] = {
+    {T::eap, 1, 1, kIn}, {T::n, 0, kAny, kIn}, {T::v, 0, kAny, kIn}};
 inline constexpr PayloadRule kIkeAuthRequestFinal[] = {
     {T::auth, 1, 1, kIn}, {T::n, 0, kAny, kIn}, {T::v, 0, kAny, kIn}};
 // RFC 7296 1.2: HDR, SK {IDr, [CERT+], AUTH, [CP], SAr2, TSi, TSr, [N+]}; with EAP (2.16)
 // the first response adds EAP; RFC 5998 EAP-only: no AUTH. SA/TS absent when the
 // Child SA failed (N(NO_PROPOSAL_CHOSEN) ...) or is not wanted (RFC 6023).
 inline constexpr PayloadRule kIkeAuthResponse[] = {
-    {T::idr, 1, 1, kIn}, {T::cert, 0, kAny, kIn}, {T::auth, 0, 1, kIn}, {T::eap, 0, 1, kIn},
-    {T::cp, 0, 1, kIn},  {T::sa, 0, 1, kIn},      {T::tsi, 0, 1, kIn},  {T::tsr, 0, 1, kIn},
+    {T::idr, 1, 1, kIn},  {T::cert, 0, kAny, kIn}, {T::auth, 0, 1, kIn}, {T::eap, 0, 1, kIn},
+    {T::cp, 0, 1, kIn},   {T::sa, 0, 1, kIn},      {T::tsi, 0, 1, kIn},  {T::tsr, 0, 1, kIn},
     {T::n, 0, kAny, kIn}, {T::v, 0, kAny, kIn}};
 // RFC 7296 2.16: the last response of an EAP run: HDR, SK {AUTH, [CP], SAr2, TSi, TSr}
 inline constexpr PayloadRule kIkeAuthResponseFinal[] = {
-    {T::auth, 1, 1, kIn}, {T::cp, 0, 1, kIn},     {T::sa, 0, 1, kIn}, {T::tsi, 0, 1, kIn},
-    {T::tsr, 0, 1, kIn},  {T::n, 0, kAny, kIn},  {T::v, 0, kAny, kIn}};
+    {T::auth, 1, 1, kIn}, {T::cp, 0, 1, kIn},   {T::sa, 0, 1, kIn},  {T::tsi, 0, 1, kIn},
+    {T::tsr, 0, 1, kIn},  {T::n, 0, kAny, kIn}, {T::v, 0, kAny, kIn}};
 // An error answer inside SK: HDR, SK {N(AUTHENTICATION_FAILED)} etc. (RFC 7296 2.21)
 inline constexpr PayloadRule kNotifyOnlyInside[] = {{T::n, 1, kAny, kIn}, {T::v, 0, kAny, kIn}};
 
@@ -127,7 +130,7 @@ inline constexpr PayloadShape kIkeIntermediateShapes[] = {{"", kIkeIntermediate}
 inline constexpr PayloadShape kFollowupKeRequestShapes[] = {{"", kFollowupKeRequest}};
 inline constexpr PayloadShape kFollowupKeResponseShapes[] = {{"", kFollowupKeResponse},
                                                              {"error", kNotifyOnlyInside}};
-}  // namespace rules
+} // namespace rules
 
 inline constexpr ExchangeRules kExchangeRules[] = {
     {ExchangeType::ike_sa_init, false, false, rules::kIkeSaInitRequestShapes},
@@ -164,4 +167,4 @@ Result<void> check_payload_rules(ExchangeType exchange, bool response,
                                  std::span<const PayloadType> outer,
                                  std::span<const PayloadType> inner);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

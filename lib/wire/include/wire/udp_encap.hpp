@@ -5,10 +5,10 @@
 //  keepalive: | 0xFF |                     (NAT-keepalive, one byte)
 #pragma once
 
-#include <cstdint>
-
 #include "base/bytes.hpp"
 #include "base/result.hpp"
+
+#include <cstdint>
 
 namespace ikekit::wire {
 
@@ -19,7 +19,7 @@ enum class UdpKind : uint8_t { ike, esp, keepalive };
 
 struct UdpPayload {
   UdpKind kind = UdpKind::ike;
-  ByteView data;  // ike: the IKE message after the marker; esp: the ESP packet; keepalive: empty
+  ByteView data; // ike: the IKE message after the marker; esp: the ESP packet; keepalive: empty
 };
 
 // Classifies a UDP/4500 payload. Errors: truncated "udp" for 0 bytes, 1-3 bytes that are
@@ -30,4 +30,4 @@ Result<UdpPayload> classify_udp_encap(ByteView udp_payload);
 void write_non_esp_marker(Writer& w);
 void write_nat_keepalive(Writer& w);
 
-}  // namespace ikekit::wire
+} // namespace ikekit::wire

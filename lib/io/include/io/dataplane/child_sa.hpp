@@ -4,11 +4,6 @@
 // can turn a ChildSaUp event into one ChildSaSpec whichever backend it runs.
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <string_view>
-#include <vector>
-
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
@@ -17,24 +12,29 @@
 #include "esp/sa.hpp"
 #include "io/prefix.hpp"
 
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
 namespace ikekit::io::dataplane {
 
 // One SA direction's keys, owned (copied out of KEYMAT or a key file).
 struct SaKeys {
   uint32_t spi = 0;
-  const crypto::TransformInfo* encr = nullptr;   // ENCR (AEAD, AES-CBC, AES-CTR)
-  SecretBytes encr_key;                          // key || salt for AEAD (RFC 4106 8.1)
-  const crypto::TransformInfo* integ = nullptr;  // null for AEAD
+  const crypto::TransformInfo* encr = nullptr;  // ENCR (AEAD, AES-CBC, AES-CTR)
+  SecretBytes encr_key;                         // key || salt for AEAD (RFC 4106 8.1)
+  const crypto::TransformInfo* integ = nullptr; // null for AEAD
   SecretBytes integ_key;
-  bool esn = false;  // RFC 4303 2.2.1
+  bool esn = false; // RFC 4303 2.2.1
 };
 
-enum class EspMode : uint8_t { tunnel, transport };  // RFC 4301 4.1
-std::string_view esp_mode_name(EspMode m);             // "tunnel", "transport"
+enum class EspMode : uint8_t { tunnel, transport }; // RFC 4301 4.1
+std::string_view esp_mode_name(EspMode m);          // "tunnel", "transport"
 
 struct ChildSaSpec {
-  SaKeys in;   // remote -> local: SPI chosen by us
-  SaKeys out;  // local -> remote: SPI chosen by the peer
+  SaKeys in;  // remote -> local: SPI chosen by us
+  SaKeys out; // local -> remote: SPI chosen by the peer
   IpAddress local;
   IpAddress remote;
   EspMode mode = EspMode::tunnel;
@@ -43,12 +43,12 @@ struct ChildSaSpec {
   bool udp_encap = true;
   uint16_t local_port = 4500;
   uint16_t remote_port = 4500;
-  uint32_t replay_window = esp::ReplayWindow::kDefaultSize;  // inbound, packets
+  uint32_t replay_window = esp::ReplayWindow::kDefaultSize; // inbound, packets
   // Traffic selectors as prefixes (RFC 7296 3.13 narrowed to address ranges that are
   // prefixes). Empty: the outer address (transport mode) or everything (tunnel mode).
   std::vector<Prefix> local_ts;
   std::vector<Prefix> remote_ts;
-  uint32_t reqid = 0;  // XFRM: ties policies to states; 0 picks one from spi_in
+  uint32_t reqid = 0; // XFRM: ties policies to states; 0 picks one from spi_in
   // TUN data plane, outbound: the sequence number from which the SA asks for a rekey
   // (esp::SaParams::soft_limit_seq; 0: 7/8 of the sequence space). Tests set it low.
   uint64_t soft_limit_seq = 0;
@@ -66,4 +66,4 @@ esp::SaParams sa_params(const SaKeys& keys, uint32_t replay_window);
 // Whether `addr` lies within `p`.
 bool prefix_contains(const Prefix& p, const IpAddress& addr);
 
-}  // namespace ikekit::io::dataplane
+} // namespace ikekit::io::dataplane

@@ -10,22 +10,21 @@
 // only sends on its fd through an EspSender.
 #pragma once
 
-#include <sys/socket.h>
+#include "base/bytes.hpp"
+#include "base/ip_address.hpp"
+#include "base/result.hpp"
 
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
-
-#include "base/bytes.hpp"
-#include "base/ip_address.hpp"
-#include "base/result.hpp"
+#include <sys/socket.h>
 
 namespace ikekit::io::dataplane {
 
 // An owned file descriptor.
 class Fd {
- public:
+public:
   Fd() = default;
   explicit Fd(int fd) : fd_(fd) {}
   Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
@@ -36,7 +35,7 @@ class Fd {
   int get() const { return fd_; }
   explicit operator bool() const { return fd_ >= 0; }
 
- private:
+private:
   int fd_ = -1;
 };
 
@@ -49,9 +48,9 @@ EspPeer make_esp_peer(const IpAddress& addr, uint16_t port);
 
 struct EspSocketOptions {
   IpAddress local;
-  bool udp_encap = true;  // false: raw socket, IPPROTO_ESP
-  uint16_t port = 4500;   // local UDP port with udp_encap
-  int buffer_bytes = 4 << 20;  // SO_RCVBUF / SO_SNDBUF (SO_*BUFFORCE when privileged)
+  bool udp_encap = true;      // false: raw socket, IPPROTO_ESP
+  uint16_t port = 4500;       // local UDP port with udp_encap
+  int buffer_bytes = 4 << 20; // SO_RCVBUF / SO_SNDBUF (SO_*BUFFORCE when privileged)
 };
 
 // Opens the non-blocking socket: UDP bound to local:port, or raw ESP bound to local.
@@ -60,16 +59,17 @@ struct EspSocketOptions {
 Result<Fd> open_esp_socket(const EspSocketOptions& options);
 
 class EspSender {
- public:
+public:
   static constexpr size_t kMaxBatch = 64;
   explicit EspSender(int fd) : fd_(fd) {}
 
   // Sends packets[i] to *peers[i]; waits briefly for room when the socket buffer is
   // full (back-pressure towards the TUN queue instead of a drop). Returns how many
   // were sent; the rest were dropped. An Error only for a failure of the socket itself.
-  Result<size_t> send_batch(std::span<const ByteView> packets, std::span<const EspPeer* const> peers);
+  Result<size_t> send_batch(std::span<const ByteView> packets,
+                            std::span<const EspPeer* const> peers);
 
- private:
+private:
   int fd_;
   std::array<mmsghdr, kMaxBatch> msgs_{};
   std::array<iovec, kMaxBatch> iovs_{};
@@ -78,11 +78,11 @@ class EspSender {
 // One received ESP packet: the ESP bytes (SPI .. ICV) inside the caller's buffer.
 struct EspDatagram {
   MutBytes esp;
-  bool esp_ok = false;  // false: not ESP (IKE with the non-ESP marker, keepalive, runt)
+  bool esp_ok = false; // false: not ESP (IKE with the non-ESP marker, keepalive, runt)
 };
 
 class EspReceiver {
- public:
+public:
   static constexpr size_t kMaxBatch = 64;
   EspReceiver(int fd, bool udp, bool v6) : fd_(fd), udp_(udp), v6_(v6) {}
 
@@ -91,7 +91,7 @@ class EspReceiver {
   // socket delivers is skipped). Returns how many (0 when none was waiting).
   Result<size_t> recv_batch(std::span<const MutBytes> bufs, std::span<EspDatagram> out);
 
- private:
+private:
   int fd_;
   bool udp_;
   bool v6_;
@@ -99,4 +99,4 @@ class EspReceiver {
   std::array<iovec, kMaxBatch> iovs_{};
 };
 
-}  // namespace ikekit::io::dataplane
+} // namespace ikekit::io::dataplane

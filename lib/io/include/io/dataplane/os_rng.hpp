@@ -3,23 +3,23 @@
 // packet costs no system call. One instance per thread: not thread-safe.
 #pragma once
 
+#include "base/rng.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
 
-#include "base/rng.hpp"
-
 namespace ikekit::io::dataplane {
 
 class OsRng final : public Rng {
- public:
+public:
   void fill(MutBytes out) override;
   ~OsRng() override;
 
- private:
+private:
   void refill();
   std::array<uint8_t, 4096> pool_{};
   size_t used_ = 4096;
 };
 
-}  // namespace ikekit::io::dataplane
+} // namespace ikekit::io::dataplane

@@ -8,30 +8,30 @@
 // thread. No lock on the hot path.
 #pragma once
 
+#include "esp/sa.hpp"
+
 #include <atomic>
 #include <cstdint>
-
-#include "esp/sa.hpp"
 
 namespace ikekit::io::dataplane {
 
 // local -> network.
 struct OutStats {
-  uint64_t packets = 0;       // ESP packets sent
-  uint64_t bytes = 0;         // inner (payload) bytes sealed
-  uint64_t wire_bytes = 0;    // ESP bytes handed to the socket
-  uint64_t no_sa = 0;         // no outbound SA covers the packet's destination
-  uint64_t not_ip = 0;        // not an IPv4/IPv6 packet
-  uint64_t sa_exhausted = 0;  // sequence space used up (RFC 4303 3.3.3): rekey needed
+  uint64_t packets = 0;      // ESP packets sent
+  uint64_t bytes = 0;        // inner (payload) bytes sealed
+  uint64_t wire_bytes = 0;   // ESP bytes handed to the socket
+  uint64_t no_sa = 0;        // no outbound SA covers the packet's destination
+  uint64_t not_ip = 0;       // not an IPv4/IPv6 packet
+  uint64_t sa_exhausted = 0; // sequence space used up (RFC 4303 3.3.3): rekey needed
   uint64_t no_room = 0;
   uint64_t crypto_error = 0;
-  uint64_t send_dropped = 0;  // the socket refused the packet (buffer full, error)
+  uint64_t send_dropped = 0; // the socket refused the packet (buffer full, error)
 };
 
 // network -> local.
 struct InStats {
-  uint64_t packets = 0;  // inner packets delivered
-  uint64_t bytes = 0;    // inner bytes delivered
+  uint64_t packets = 0; // inner packets delivered
+  uint64_t bytes = 0;   // inner bytes delivered
   uint64_t malformed = 0;
   uint64_t unknown_spi = 0;
   uint64_t replay = 0;
@@ -40,9 +40,9 @@ struct InStats {
   uint64_t bad_padding = 0;
   uint64_t dummy = 0;
   uint64_t crypto_error = 0;
-  uint64_t not_esp = 0;          // IKE or keepalive on the ESP socket (not ours to handle)
-  uint64_t bad_inner = 0;        // opened, but the payload is not an IP packet for this mode
-  uint64_t deliver_dropped = 0;  // the TUN queue refused the packet
+  uint64_t not_esp = 0;         // IKE or keepalive on the ESP socket (not ours to handle)
+  uint64_t bad_inner = 0;       // opened, but the payload is not an IP packet for this mode
+  uint64_t deliver_dropped = 0; // the TUN queue refused the packet
 };
 
 struct DataplaneStats {
@@ -56,7 +56,7 @@ struct DataplaneStats {
 struct ChildSaCounters {
   uint64_t bytes_in = 0, packets_in = 0;
   uint64_t bytes_out = 0, packets_out = 0;
-  int64_t last_used_ns = 0;  // wall clock, ns since the Unix epoch; 0: never used (or unknown)
+  int64_t last_used_ns = 0; // wall clock, ns since the Unix epoch; 0: never used (or unknown)
 };
 
 // One SA direction's published counters: written by the thread that owns the SA after
@@ -66,8 +66,7 @@ struct SaCell {
   std::atomic<int64_t> last_used_ns{0};
   // Stores `packets`/`bytes` when they moved; `now_ns()` is called at most once per
   // change (the caller passes a lazily read clock).
-  template <typename Clock>
-  void update(uint64_t new_packets, uint64_t new_bytes, Clock&& now_ns) {
+  template <typename Clock> void update(uint64_t new_packets, uint64_t new_bytes, Clock&& now_ns) {
     if (packets.load(std::memory_order_relaxed) == new_packets) return;
     bytes.store(new_bytes, std::memory_order_relaxed);
     packets.store(new_packets, std::memory_order_relaxed);
@@ -80,25 +79,26 @@ void add_open_stats(InStats& to, const esp::OpenStats& s);
 
 // A published copy of one direction's counters. T is OutStats or InStats, read as
 // an array of uint64_t (both are nothing but uint64_t fields).
-template <typename T>
-class StatsCell {
- public:
+template <typename T> class StatsCell {
+public:
   static constexpr size_t kFields = sizeof(T) / sizeof(uint64_t);
   static_assert(sizeof(T) == kFields * sizeof(uint64_t));
 
   void publish(const T& s) {
     const uint64_t* src = reinterpret_cast<const uint64_t*>(&s);
-    for (size_t i = 0; i < kFields; ++i) cells_[i].store(src[i], std::memory_order_relaxed);
+    for (size_t i = 0; i < kFields; ++i)
+      cells_[i].store(src[i], std::memory_order_relaxed);
   }
   T load() const {
     T s;
     uint64_t* dst = reinterpret_cast<uint64_t*>(&s);
-    for (size_t i = 0; i < kFields; ++i) dst[i] = cells_[i].load(std::memory_order_relaxed);
+    for (size_t i = 0; i < kFields; ++i)
+      dst[i] = cells_[i].load(std::memory_order_relaxed);
     return s;
   }
 
- private:
+private:
   std::atomic<uint64_t> cells_[kFields] = {};
 };
 
-}  // namespace ikekit::io::dataplane
+} // namespace ikekit::io::dataplane

@@ -27,6 +27,13 @@
 // that calls install/remove (in this mode inbound changes apply immediately).
 #pragma once
 
+#include "base/result.hpp"
+#include "io/dataplane/child_sa.hpp"
+#include "io/dataplane/esp_socket.hpp"
+#include "io/dataplane/stats.hpp"
+#include "io/tun_device.hpp"
+#include "io/udp_socket.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -39,26 +46,19 @@
 #include <thread>
 #include <vector>
 
-#include "base/result.hpp"
-#include "io/dataplane/child_sa.hpp"
-#include "io/dataplane/esp_socket.hpp"
-#include "io/dataplane/stats.hpp"
-#include "io/tun_device.hpp"
-#include "io/udp_socket.hpp"
-
 namespace ikekit::io::dataplane {
 
 struct TunDataplaneOptions {
-  TunOptions tun;            // device name ("" lets the kernel pick)
-  TunConfig tun_config;      // addresses and routes; mtu defaults to kDefaultMtu
-  IpAddress local;           // outer address ESP is sent from
-  bool udp_encap = true;     // RFC 3948 UDP 4500, or raw IP protocol 50
-  uint16_t port = 4500;      // local UDP port with udp_encap
-  int shared_udp_fd = -1;    // >= 0: send on this socket, receive through handle_esp()
+  TunOptions tun;         // device name ("" lets the kernel pick)
+  TunConfig tun_config;   // addresses and routes; mtu defaults to kDefaultMtu
+  IpAddress local;        // outer address ESP is sent from
+  bool udp_encap = true;  // RFC 3948 UDP 4500, or raw IP protocol 50
+  uint16_t port = 4500;   // local UDP port with udp_encap
+  int shared_udp_fd = -1; // >= 0: send on this socket, receive through handle_esp()
 };
 
 inline constexpr uint32_t kDefaultMtu = 1400;
-inline constexpr int kTunTxQueueLen = 4096;  // packets the kernel may queue for the TUN reader
+inline constexpr int kTunTxQueueLen = 4096; // packets the kernel may queue for the TUN reader
 // Room before a packet read from TUN: ESP header + the largest IV (AES-CBC, 16).
 inline constexpr size_t kTxHeadroom = 64;
 // Room after it: worst-case padding (CBC: 15) + Pad Length + Next Header + ICV (<= 32),
@@ -72,11 +72,11 @@ inline constexpr size_t kRxHeadroom = 64;
 inline constexpr size_t kMaxOuterOverhead = 40 + 8 + 8 + 16 + 15 + 2 + 32;
 
 class TunDataplane {
- public:
+public:
   // Opens and configures the TUN device and (unless shared) the ESP socket.
   // Environment errors: no /dev/net/tun, no CAP_NET_ADMIN, port 4500 taken.
   static Result<std::unique_ptr<TunDataplane>> create(const TunDataplaneOptions& options);
-  ~TunDataplane();  // stops the threads; the TUN device disappears with its fd
+  ~TunDataplane(); // stops the threads; the TUN device disappears with its fd
 
   TunDataplane(const TunDataplane&) = delete;
   TunDataplane& operator=(const TunDataplane&) = delete;
@@ -117,7 +117,7 @@ class TunDataplane {
   // last call (each SA at most once in its life); resets rekey_fd(). Any thread.
   std::vector<uint32_t> take_rekey_requests();
 
- private:
+private:
   struct OutEntry;
   struct InEntry;
   struct TxCommand;
@@ -137,7 +137,7 @@ class TunDataplane {
   Result<void> post_tx(TxCommand c);
   Result<void> post_rx(RxCommand c);
   void fail(Error e);
-  void request_rekey(uint32_t spi_in);  // sending thread
+  void request_rekey(uint32_t spi_in); // sending thread
 
   std::optional<TunDevice> tun_;
   Fd own_esp_fd_;
@@ -154,15 +154,15 @@ class TunDataplane {
   std::atomic<bool> stop_{false};
   bool tx_running_ = false, rx_running_ = false;
 
-  mutable std::mutex mu_;  // guards the command queues, the acks and failure_
+  mutable std::mutex mu_; // guards the command queues, the acks and failure_
   std::condition_variable cv_;
   std::vector<TxCommand> tx_queue_;
   std::vector<RxCommand> rx_queue_;
   std::atomic<bool> tx_pending_{false}, rx_pending_{false};
   uint64_t tx_posted_ = 0, tx_applied_ = 0, rx_posted_ = 0, rx_applied_ = 0;
   std::optional<Error> failure_;
-  std::vector<uint32_t> installed_in_;  // inbound SPIs, as the control side sees them
-  std::vector<uint32_t> rekey_requests_;  // inbound SPIs; guarded by mu_
+  std::vector<uint32_t> installed_in_;   // inbound SPIs, as the control side sees them
+  std::vector<uint32_t> rekey_requests_; // inbound SPIs; guarded by mu_
   Fd rekey_fd_;
   // By inbound SPI: the {inbound, outbound} SAs' cells, shared with the entries.
   std::map<uint32_t, std::pair<std::shared_ptr<SaCell>, std::shared_ptr<SaCell>>> cells_;
@@ -171,4 +171,4 @@ class TunDataplane {
   StatsCell<InStats> in_cell_;
 };
 
-}  // namespace ikekit::io::dataplane
+} // namespace ikekit::io::dataplane

@@ -14,15 +14,15 @@
 // CONFIG_INET_ESP (or the missing algorithm's option): nothing is left installed.
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <vector>
-
 #include "base/result.hpp"
 #include "io/dataplane/child_sa.hpp"
 #include "io/dataplane/esp_socket.hpp"
 #include "io/dataplane/stats.hpp"
 #include "io/xfrm.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
 
 namespace ikekit::io::dataplane {
 
@@ -46,11 +46,11 @@ Result<void> set_udp_encap(int fd);
 Result<void> bypass_socket_policy(int fd, bool v6);
 
 class XfrmDataplane {
- public:
+public:
   static Result<XfrmDataplane> open(const XfrmDataplaneOptions& options);
   XfrmDataplane(XfrmDataplane&&) noexcept = default;
   XfrmDataplane& operator=(XfrmDataplane&&) noexcept = default;
-  ~XfrmDataplane();  // removes every state and policy still installed
+  ~XfrmDataplane(); // removes every state and policy still installed
 
   // Inbound state, outbound state, then the policies: out (local_ts -> remote_ts),
   // in and fwd (remote_ts -> local_ts). On failure what was added is removed again.
@@ -75,7 +75,7 @@ class XfrmDataplane {
   static Plan plan(const ChildSaSpec& spec, const std::optional<XfrmMark>& mark,
                    const std::optional<uint32_t>& if_id = std::nullopt);
 
- private:
+private:
   struct Installed {
     uint32_t spi_in = 0;
     XfrmSaId in;
@@ -93,4 +93,4 @@ class XfrmDataplane {
   DataplaneStats retired_;
 };
 
-}  // namespace ikekit::io::dataplane
+} // namespace ikekit::io::dataplane
