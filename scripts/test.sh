@@ -7,6 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh all
+scripts/check-format.sh
 
 build=build
 opts=(-DIKEKIT_WERROR=ON)
