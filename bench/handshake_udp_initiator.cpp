@@ -1,5 +1,6 @@
 #include "bench/handshake_udp_initiator.hpp"
 
+#include "bench/process.hpp"
 #include "crypto/system_rng.hpp"
 #include "ike/engine.hpp"
 #include "io/event_loop.hpp"
@@ -282,7 +283,8 @@ Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) 
   }
   m.loop->set_deadline([self] { return self->next_timeout(); },
                        [self](TimePoint now) { self->on_timeout(now); });
-  auto sig = m.loop->on_signals({SIGINT, SIGTERM, SIGHUP}, [self](int, TimePoint) {
+  auto sig = m.loop->on_signals({SIGINT, SIGTERM, SIGHUP}, [self](int signo, TimePoint) {
+    note_stop_signal(signo); // read here through the loop's signalfd, not the handler
     self->stats.interrupted = true;
     self->loop->stop();
   });
