@@ -62,6 +62,24 @@ std::optional<ProcessMemory> process_memory(pid_t pid) {
   return m;
 }
 
+std::optional<UdpCounters> udp_counters(pid_t pid) {
+  // Two lines per protocol: "Udp: InDatagrams NoPorts ..." then "Udp: 123 4 ...".
+  std::ifstream in("/proc/" + std::to_string(pid) + "/net/snmp");
+  std::string names, values;
+  while (std::getline(in, names))
+    if (names.rfind("Udp: ", 0) == 0 && std::getline(in, values)) break;
+  if (values.rfind("Udp: ", 0) != 0) return std::nullopt;
+  std::istringstream n(names), v(values);
+  std::string name, value;
+  UdpCounters c;
+  while (n >> name && v >> value) {
+    if (name == "InDatagrams") c.in_datagrams = std::stoull(value);
+    if (name == "InErrors") c.in_errors = std::stoull(value);
+    if (name == "RcvbufErrors") c.rcvbuf_errors = std::stoull(value);
+  }
+  return c;
+}
+
 bool udp_ports_bound(pid_t pid, const std::vector<uint16_t>& ports) {
   std::vector<bool> seen(ports.size(), false);
   for (const char* file : {"udp", "udp6"}) {

@@ -22,6 +22,16 @@ struct ProcessMemory {
 // From /proc/<pid>/status; nullopt when the process is gone.
 std::optional<ProcessMemory> process_memory(pid_t pid);
 
+// The UDP counters of the network namespace of `pid` (/proc/<pid>/net/snmp, "Udp:"):
+// datagrams delivered to sockets, and those dropped because a socket's receive buffer
+// was full (RcvbufErrors, also counted in InErrors).
+struct UdpCounters {
+  uint64_t in_datagrams = 0;
+  uint64_t in_errors = 0;
+  uint64_t rcvbuf_errors = 0;
+};
+std::optional<UdpCounters> udp_counters(pid_t pid);
+
 // Whether the network namespace of `pid` has UDP sockets bound to every one of `ports`
 // (from /proc/<pid>/net/udp and udp6, which show the namespace of that process).
 bool udp_ports_bound(pid_t pid, const std::vector<uint16_t>& ports);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "bench_cli.hpp"
+#include "cmd_flood.hpp"
 #include "cmd_handshake.hpp"
 #include "cmd_scale.hpp"
 #include "cmd_strongswan_conf.hpp"
