@@ -14,33 +14,10 @@ usage: flood_test.py IKE_BENCH
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
-SKIP = 77
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-    return cond
-
-
-def namespaces():
-    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    return {line.split()[0] for line in out.splitlines() if line.strip()}
-
-
-def pid_alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(") ", 1)[1][0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
+from benchtest import SKIP, check, finish, interrupt, namespaces, pid_alive
 
 
 def run(bench, args, timeout=60):
@@ -144,29 +121,7 @@ def threshold_raised(bench):
 
 
 def interrupted(bench):
-    p = subprocess.Popen([bench, "flood", "--duration", "30s"], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    mine = {f"ikb-{p.pid}-l", f"ikb-{p.pid}-r"}
-    deadline = time.time() + 10
-    while time.time() < deadline and not mine <= namespaces():
-        time.sleep(0.05)
-    time.sleep(1.5)
-    p.send_signal(signal.SIGINT)
-    try:
-        out, err = p.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        check(False, "sigint: ike-bench did not end within 20 s")
-    check(p.returncode == 1, f"sigint: exit {p.returncode}, expected 1")
-    check(not (namespaces() & mine), "sigint: namespaces left behind")
-    try:
-        r = json.loads(out)["results"][0]
-        check("interrupted" in (r["error"] or {}).get("message", ""), f"sigint: error {r['error']}")
-    except (ValueError, KeyError, IndexError):
-        check(False, f"sigint: stdout is not a document: {out!r}")
-    ps = subprocess.run(["ps", "-eo", "ppid=,comm="], capture_output=True, text=True).stdout
-    check(not any(l.split()[0] == str(p.pid) for l in ps.splitlines() if l.strip()), "sigint: children left")
+    interrupt([bench, "flood", "--duration", "30s"], "flood sigint", settle_s=1.5)
 
 
 def main():
@@ -181,11 +136,7 @@ def main():
     measured(bench)
     threshold_raised(bench)
     interrupted(bench)
-    if failures:
-        print(f"{len(failures)} check(s) failed", file=sys.stderr)
-        return 1
-    print("ok", file=sys.stderr)
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":
