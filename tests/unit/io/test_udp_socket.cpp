@@ -5,8 +5,8 @@
 #include <array>
 #include <catch2/catch.hpp>
 #include <cstdlib>
-#include <string_view>
 #include <poll.h>
+#include <string_view>
 #include <sys/wait.h>
 #include <unistd.h>
 
