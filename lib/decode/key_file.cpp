@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 #include <vector>
 
 namespace ikekit::decode {
@@ -20,10 +22,14 @@ Error line_error(std::string_view name, size_t line, std::string_view field, std
                     std::move(msg));
 }
 
-// Splits one UAT line: comma-separated fields, each quoted ("...", with \xNN escapes)
-// or bare.
-std::vector<std::string> split_uat(std::string_view line) {
+// One UAT line: comma-separated fields, each quoted ("...", with \xNN escapes) or bare.
+struct UatRow {
   std::vector<std::string> fields;
+  std::optional<size_t> bad_escape; // the first field with a \x not followed by 2 hex digits
+};
+
+UatRow split_uat(std::string_view line) {
+  UatRow row;
   size_t i = 0;
   while (i <= line.size()) {
     std::string f;
@@ -31,7 +37,10 @@ std::vector<std::string> split_uat(std::string_view line) {
       ++i;
       while (i < line.size() && line[i] != '"') {
         if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x') {
-          f.push_back(char(std::stoi(std::string(line.substr(i + 2, 2)), nullptr, 16)));
+          auto octet = from_hex(line.substr(i + 2, 2), "escape");
+          bool ok = octet && octet->size() == 1;
+          if (!ok && !row.bad_escape) row.bad_escape = row.fields.size();
+          f.push_back(ok ? char((*octet)[0]) : '\0');
           i += 4;
         } else {
           f.push_back(line[i++]);
@@ -44,10 +53,30 @@ std::vector<std::string> split_uat(std::string_view line) {
       while (i < line.size() && line[i] != ',')
         f.push_back(line[i++]);
     }
-    fields.push_back(f);
+    row.fields.push_back(f);
     ++i; // the comma
   }
-  return fields;
+  return row;
+}
+
+// The columns of each table, as error fields name them.
+constexpr std::string_view kIkev2Columns[] = {"spi_i",      "spi_r", "sk_ei", "sk_er",
+                                              "encryption", "sk_ai", "sk_ar", "integrity"};
+constexpr std::string_view kEspColumns[] = {
+    "protocol",          "src", "dst", "spi", "encryption", "encryption_key", "authentication",
+    "authentication_key"};
+
+// The row's fields, or an error naming the column of a bad \x escape.
+Result<std::vector<std::string>> uat_fields(std::string_view text,
+                                            std::span<const std::string_view> columns,
+                                            std::string_view name, size_t line) {
+  UatRow row = split_uat(text);
+  if (row.bad_escape) {
+    std::string_view column =
+        *row.bad_escape < columns.size() ? columns[*row.bad_escape] : "columns";
+    return line_error(name, line, column, "a \\x escape needs two hex digits (\\xNN)");
+  }
+  return std::move(row.fields);
 }
 
 Result<SecretBytes> secret_hex(std::string_view text, std::string_view name, size_t line,
@@ -82,7 +111,9 @@ Result<uint32_t> spi32(std::string_view text, std::string_view name, size_t line
 // ikev2_decryption_table: spi_i, spi_r, sk_ei, sk_er, encr, sk_ai, sk_ar, integ.
 Result<void> wireshark_ikev2_line(std::string_view text, std::string_view name, size_t line,
                                   KeyStore& store) {
-  auto f = split_uat(text);
+  auto row = uat_fields(text, kIkev2Columns, name, line);
+  if (!row) return row.error();
+  const std::vector<std::string>& f = *row;
   if (f.size() < 8)
     return line_error(name, line, "columns",
                       "expected 8 columns (spi_i, spi_r, sk_ei, sk_er, "
@@ -123,7 +154,9 @@ Result<void> wireshark_ikev2_line(std::string_view text, std::string_view name, 
 // esp_sa: protocol, src, dst, spi, encryption, encryption key, authentication, key.
 Result<void> wireshark_esp_line(std::string_view text, std::string_view name, size_t line,
                                 KeyStore& store) {
-  auto f = split_uat(text);
+  auto row = uat_fields(text, kEspColumns, name, line);
+  if (!row) return row.error();
+  const std::vector<std::string>& f = *row;
   if (f.size() < 8)
     return line_error(name, line, "columns",
                       "expected 8 columns (protocol, src, dst, spi, "
@@ -172,6 +205,27 @@ const crypto::TransformInfo* optional_keyword(const nlohmann::json& j, const cha
   return t;
 }
 
+// A string member; nullopt when absent or null. Another JSON type is an error naming the
+// key (nlohmann's value(key, "") would throw).
+Result<std::optional<std::string>> json_string(const nlohmann::json& j, const char* key,
+                                               std::string_view name, size_t line) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return line_error(name, line, key, "expected a string");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+// An address member (dst, src); absent or null: any address.
+Result<std::optional<IpAddress>> json_address(const nlohmann::json& j, const char* key,
+                                              std::string_view name, size_t line) {
+  auto text = json_string(j, key, name, line);
+  if (!text) return text.error();
+  if (!*text) return std::optional<IpAddress>();
+  auto a = IpAddress::parse(**text);
+  if (!a) return line_error(name, line, key, "\"" + **text + "\": not an IP address");
+  return std::optional<IpAddress>(*a);
+}
+
 Result<SecretBytes> json_key(const nlohmann::json& j, const char* key, bool required,
                              std::string_view name, size_t line) {
   auto it = j.find(key);
@@ -188,13 +242,18 @@ Result<void> keylog_line(std::string_view text, std::string_view name, size_t li
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return line_error(name, line, "json", "not a JSON object");
-  std::string type = j.value("type", "");
+  auto type = json_string(j, "type", name, line);
+  if (!type) return type.error();
   bool bad = false;
-  if (type == "ike_sa") {
+  if (*type == "ike_sa") {
     IkeSaKeys k;
-    auto si = spi64(j.value("spi_i", ""), name, line, "spi_i");
+    auto spi_i = json_string(j, "spi_i", name, line);
+    if (!spi_i) return spi_i.error();
+    auto si = spi64(spi_i->value_or(""), name, line, "spi_i");
     if (!si) return si.error();
-    auto sr = spi64(j.value("spi_r", ""), name, line, "spi_r");
+    auto spi_r = json_string(j, "spi_r", name, line);
+    if (!spi_r) return spi_r.error();
+    auto sr = spi64(spi_r->value_or(""), name, line, "spi_r");
     if (!sr) return sr.error();
     k.spi_i = *si;
     k.spi_r = *sr;
@@ -221,17 +280,19 @@ Result<void> keylog_line(std::string_view text, std::string_view name, size_t li
     store.add(std::move(k));
     return {};
   }
-  if (type == "child_sa") {
+  if (*type == "child_sa") {
     ChildSaKeys k;
-    auto spi = spi32(j.value("spi", ""), name, line, "spi");
+    auto spi_text = json_string(j, "spi", name, line);
+    if (!spi_text) return spi_text.error();
+    auto spi = spi32(spi_text->value_or(""), name, line, "spi");
     if (!spi) return spi.error();
     k.spi = *spi;
-    if (j.contains("dst") && j["dst"].is_string()) {
-      k.dst = IpAddress::parse(j["dst"].get<std::string>());
-      if (!k.dst) return line_error(name, line, "dst", "not an IP address");
-    }
-    if (j.contains("src") && j["src"].is_string())
-      k.src = IpAddress::parse(j["src"].get<std::string>());
+    auto dst = json_address(j, "dst", name, line);
+    if (!dst) return dst.error();
+    k.dst = *dst;
+    auto src = json_address(j, "src", name, line); // a typo must not widen the key to any source
+    if (!src) return src.error();
+    k.src = *src;
     auto ek = json_key(j, "encr_key", true, name, line);
     if (!ek) return ek.error();
     k.encr_key = std::move(*ek);
