@@ -88,8 +88,8 @@ struct Model {
   // value would be below 1 or above 2^64 - 1.
   std::optional<uint64_t> infer(uint32_t lo) const {
     if (!esn) return lo;
-    if (t + 1 >= w) {
-      uint64_t bottom = t + 1 - w;
+    if (t >= w - 1) {
+      uint64_t bottom = t - (w - 1);
       uint64_t v = bottom + uint32_t(lo - uint32_t(bottom));
       if (v < bottom) return std::nullopt; // past 2^64 - 1
       return v;
