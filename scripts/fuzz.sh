@@ -49,7 +49,7 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$
   -DIKEKIT_FUZZ=ON -DIKEKIT_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >&2
 cmake --build "$build" -j"$cores" --target "${targets[@]}" >&2
 
-results=$build/fuzz-results
+results=$(realpath -m "$build/fuzz-results")
 rm -rf "$results"
 mkdir -p "$results"
 status=0
