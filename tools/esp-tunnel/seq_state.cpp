@@ -71,7 +71,7 @@ Result<uint64_t> read_next_seq(const std::string& path, uint32_t spi, const std:
   std::optional<uint64_t> next;
   auto damaged = [&](const std::string& what) {
     return usage(path, what + "; the state is damaged, so which sequence numbers were sent is "
-                              "unknown: use new keys (or restore the file from the last run)");
+                              "unknown: use new keys");
   };
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
