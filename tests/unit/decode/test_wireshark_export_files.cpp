@@ -32,7 +32,7 @@ mode_t lmode(const std::string& p) {
 
 } // namespace
 
-TEST_CASE("--emit-wireshark: tables 0600 in a 0700 directory; planted links are replaced",
+TEST_CASE("emit-wireshark: tables 0600 in a 0700 directory; planted links are replaced",
           "[decode][wireshark]") {
   TempDir d;
   KeyStore keys;
