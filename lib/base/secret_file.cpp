@@ -15,12 +15,6 @@ namespace {
 
 std::string quoted(const std::string& path) { return "\"" + path + "\""; }
 
-std::string octal_mode(mode_t m) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", unsigned(m & 07777));
-  return buf;
-}
-
 Error refuse(std::string_view field, const std::string& path, std::string why) {
   return make_error(Errc::usage, std::string(field), quoted(path) + ": " + std::move(why));
 }
@@ -87,6 +81,12 @@ std::string parent_dir(const std::string& path) {
 }
 
 } // namespace
+
+std::string octal_mode(unsigned mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+  return buf;
+}
 
 Result<SecretBytes> read_secret_file(const std::string& path, std::string_view field,
                                      size_t max_bytes, SecretAccess access) {

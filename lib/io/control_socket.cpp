@@ -1,5 +1,7 @@
 #include "io/control_socket.hpp"
 
+#include "base/secret_file.hpp"
+
 #include <cstdio>
 #include <cstring>
 #include <errno.h>
@@ -38,12 +40,6 @@ std::string parent_dir(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
-}
-
-std::string octal_mode(mode_t m) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", unsigned(m & 07777));
-  return buf;
 }
 
 // The socket's directory: created 0700 when missing; an existing one must be a real

@@ -50,12 +50,9 @@ Result<void> ensure_dir(const std::string& dir) {
   if (!S_ISDIR(st.st_mode)) return usage(dir, "is not a directory (a symbolic link?)");
   if (st.st_uid != ::geteuid())
     return usage(dir, "is owned by uid " + std::to_string(st.st_uid) + ", not by this user");
-  if (st.st_mode & 022) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
-    return usage(dir, std::string("has mode ") + mode +
+  if (st.st_mode & 022)
+    return usage(dir, "has mode " + octal_mode(st.st_mode) +
                           ": others could replace the sequence state; expected 0700");
-  }
   return {};
 }
 

@@ -33,6 +33,9 @@ enum class SecretAccess : uint8_t {
   shared_ok,
 };
 
+// A file mode as ls and chmod write it: "0644", "1777".
+std::string octal_mode(unsigned mode);
+
 // Reads the whole file. `field` names the flag or config field in errors
 // (Errc::usage for what the user can fix, Errc::io for read errors).
 Result<SecretBytes> read_secret_file(const std::string& path, std::string_view field,
