@@ -3,6 +3,8 @@
 #include "base/hex.hpp"
 #include "esp/outer_ip.hpp"
 #include "esp/sa_db.hpp"
+#include "esp/selector.hpp"
+#include "esp/selector_table.hpp"
 #include "io/dataplane/os_rng.hpp"
 
 #include <algorithm>
@@ -24,20 +26,34 @@ constexpr size_t kBatch = EspSender::kMaxBatch;
 constexpr int kPollMs = 100; // how often an idle thread looks at stop_ and its commands
 constexpr auto kAckTimeout = std::chrono::seconds(5);
 
-// The destination of an inner IPv4/IPv6 packet, for the outbound SA lookup; false
-// when the packet is not IP or too short.
-bool inner_dst(ByteView pkt, IpAddress& dst) {
-  if (pkt.empty()) return false;
-  uint8_t version = pkt[0] >> 4;
-  if (version == 4 && pkt.size() >= esp::kIpv4HeaderLen) {
-    dst = IpAddress::v4(pkt.subspan(16, 4));
-    return true;
+// The selectors the TUN data plane enforces: the spec's, an empty side meaning any
+// address of either family (esp-tunnel without --tun-addr or --route).
+esp::SaSelectors tun_selectors(const ChildSaSpec& spec) {
+  esp::SaSelectors s{spec.local_ts, spec.remote_ts};
+  for (auto* side : {&s.local, &s.remote})
+    if (side->empty())
+      *side = {esp::TrafficSelector{Prefix::any(IpAddress::Family::v4)},
+               esp::TrafficSelector{Prefix::any(IpAddress::Family::v6)}};
+  return s;
+}
+
+void count_selector_drop(InStats& s, esp::SelectorVerdict v) {
+  switch (v) {
+  case esp::SelectorVerdict::src_outside:
+    ++s.selector_src;
+    break;
+  case esp::SelectorVerdict::dst_outside:
+    ++s.selector_dst;
+    break;
+  case esp::SelectorVerdict::protocol_outside:
+    ++s.selector_protocol;
+    break;
+  case esp::SelectorVerdict::port_outside:
+    ++s.selector_port;
+    break;
+  case esp::SelectorVerdict::match:
+    break;
   }
-  if (version == 6 && pkt.size() >= esp::kIpv6HeaderLen) {
-    dst = IpAddress::v6(pkt.subspan(24, 16));
-    return true;
-  }
-  return false;
 }
 
 // The kernel queues packets for the TUN reader in the device's transmit queue
@@ -63,20 +79,11 @@ int64_t wall_ns() {
 
 struct TunDataplane::OutEntry {
   uint32_t spi_in = 0; // the pair it was installed with
-  std::vector<Prefix> local_ts;
-  std::vector<Prefix> remote_ts;
   esp::EspSaOut sa;
   EspPeer peer;
   EspMode mode = EspMode::tunnel;
   std::shared_ptr<SaCell> cell; // per-SA counters for child_sa_counters()
   bool rekey_requested = false; // sending thread only
-
-  bool covers(const IpAddress& dst) const {
-    if (remote_ts.empty()) return true;
-    for (const Prefix& p : remote_ts)
-      if (prefix_contains(p, dst)) return true;
-    return false;
-  }
 };
 
 struct TunDataplane::InEntry {
@@ -85,12 +92,16 @@ struct TunDataplane::InEntry {
   IpAddress local;
   IpAddress remote;
   std::shared_ptr<SaCell> cell;
+  std::vector<esp::SelectorPair> selectors; // RFC 4301 5.2: what may come in on it
 };
 
 struct TunDataplane::TxCommand {
   enum class Op { add, remove } op = Op::add;
+  uint32_t slot = 0; // the SA's id in the selector tables and TxState::slots
   std::unique_ptr<OutEntry> entry;
-  uint32_t spi_in = 0;
+  uint64_t ike_sa = 0;
+  esp::SaSelectors selectors;
+  std::optional<uint32_t> replaces; // slot of the SA this one rekeys
   uint64_t seq = 0;
 };
 
@@ -104,9 +115,10 @@ struct TunDataplane::RxCommand {
 // Everything the sending thread owns.
 struct TunDataplane::TxState {
   OsRng rng;
-  std::vector<std::unique_ptr<OutEntry>> entries;
-  OutStats retired; // SAs removed or replaced
-  OutStats local;   // drops outside any SA, wire bytes
+  esp::SelectorTable spd;                       // outbound packet -> slot
+  std::vector<std::unique_ptr<OutEntry>> slots; // by slot; null when free
+  OutStats retired;                             // SAs removed or replaced
+  OutStats local;                               // drops outside any SA, wire bytes
   std::unique_ptr<EspSender> sender;
   size_t stride = 0;
   std::vector<uint8_t> storage; // kBatch buffers of `stride` bytes, allocated once
@@ -119,7 +131,8 @@ struct TunDataplane::TxState {
     OutStats s = retired;
     int64_t t = 0;
     auto now = [&t] { return t ? t : (t = wall_ns()); };
-    for (const auto& e : entries) {
+    for (const auto& e : slots) {
+      if (!e) continue;
       add_seal_stats(s, e->sa.stats());
       if (e->cell) e->cell->update(e->sa.stats().packets, e->sa.stats().bytes, now);
     }
@@ -134,7 +147,7 @@ struct TunDataplane::TxState {
 // Everything the receiving thread (or, shared, the caller of handle_esp) owns.
 struct TunDataplane::RxState {
   esp::EspSaDb db;
-  std::vector<InEntry> entries;
+  std::unordered_map<uint32_t, InEntry> entries; // by inbound SPI
   InStats retired;
   InStats local;
   std::unique_ptr<EspReceiver> receiver;
@@ -144,16 +157,15 @@ struct TunDataplane::RxState {
   std::array<EspDatagram, kBatch> datagrams{};
 
   const InEntry* find(uint32_t spi) const {
-    for (const auto& e : entries)
-      if (e.spi == spi) return &e;
-    return nullptr;
+    auto it = entries.find(spi);
+    return it == entries.end() ? nullptr : &it->second;
   }
   void publish(StatsCell<InStats>& cell) const {
     InStats s = retired;
     int64_t t = 0;
     auto now = [&t] { return t ? t : (t = wall_ns()); };
-    for (const auto& e : entries)
-      if (const esp::EspSaIn* sa = db.find(e.spi)) {
+    for (const auto& [spi, e] : entries)
+      if (const esp::EspSaIn* sa = db.find(spi)) {
         add_open_stats(s, sa->stats());
         if (e.cell) e.cell->update(sa->stats().packets, sa->stats().bytes, now);
       }
@@ -162,8 +174,15 @@ struct TunDataplane::RxState {
     s.not_esp += local.not_esp;
     s.bad_inner += local.bad_inner;
     s.deliver_dropped += local.deliver_dropped;
-    // A delivered packet the TUN refused or that was not IP still counted as opened.
-    s.packets -= std::min(s.packets, local.bad_inner + local.deliver_dropped);
+    s.selector_src += local.selector_src;
+    s.selector_dst += local.selector_dst;
+    s.selector_protocol += local.selector_protocol;
+    s.selector_port += local.selector_port;
+    // A packet the TUN refused, that was not IP or lay outside the SA's selectors
+    // still counted as opened.
+    uint64_t undelivered = local.bad_inner + local.deliver_dropped + local.selector_src +
+                           local.selector_dst + local.selector_protocol + local.selector_port;
+    s.packets -= std::min(s.packets, undelivered);
     cell.publish(s);
   }
 };
@@ -268,7 +287,10 @@ void TunDataplane::fail(Error e) {
 }
 
 DataplaneStats TunDataplane::stats() const {
-  return DataplaneStats{out_cell_.load(), in_cell_.load()};
+  DataplaneStats s{out_cell_.load(), in_cell_.load()};
+  std::lock_guard lock(mu_);
+  s.sa_refused = sa_refused_;
+  return s;
 }
 
 std::optional<ChildSaCounters> TunDataplane::child_sa_counters(uint32_t spi_in) const {
@@ -381,33 +403,32 @@ void TunDataplane::drain_rx_commands() {
 }
 
 void TunDataplane::apply_tx(TxCommand& c) {
-  auto& entries = tx_->entries;
-  auto retire = [&](size_t i) {
-    add_seal_stats(tx_->retired, entries[i]->sa.stats());
-    entries.erase(entries.begin() + long(i));
-  };
+  TxState& tx = *tx_;
   if (c.op == TxCommand::Op::add) {
-    // The new outbound SA takes over the selectors of an older one (rekey, RFC 7296
-    // 2.8); the old inbound SA stays until removed.
-    for (size_t i = entries.size(); i-- > 0;)
-      if (entries[i]->remote_ts == c.entry->remote_ts && entries[i]->local_ts == c.entry->local_ts)
-        retire(i);
-    entries.push_back(std::move(c.entry));
-  } else {
-    for (size_t i = entries.size(); i-- > 0;)
-      if (entries[i]->spi_in == c.spi_in) retire(i);
+    // The control side's table took the same change: no conflict here. A rekey (RFC
+    // 7296 2.8) takes over the selectors of the SA it replaces; that one stays until
+    // removed, the old inbound SA too.
+    tx.spd.add(c.slot, c.ike_sa, c.selectors, c.replaces);
+    if (tx.slots.size() <= c.slot) tx.slots.resize(c.slot + 1);
+    tx.slots[c.slot] = std::move(c.entry);
+    return;
+  }
+  tx.spd.remove(c.slot);
+  if (c.slot < tx.slots.size() && tx.slots[c.slot]) {
+    add_seal_stats(tx.retired, tx.slots[c.slot]->sa.stats());
+    tx.slots[c.slot].reset();
   }
 }
 
 void TunDataplane::apply_rx(RxCommand& c) {
   RxState& rx = *rx_;
   if (c.op == RxCommand::Op::add) {
-    if (rx.db.add(std::move(*c.sa))) rx.entries.push_back(c.entry);
+    if (rx.db.add(std::move(*c.sa))) rx.entries[c.entry.spi] = std::move(c.entry);
     return;
   }
   if (const esp::EspSaIn* sa = rx.db.find(c.entry.spi)) add_open_stats(rx.retired, sa->stats());
   rx.db.remove(c.entry.spi);
-  std::erase_if(rx.entries, [&](const InEntry& e) { return e.spi == c.entry.spi; });
+  rx.entries.erase(c.entry.spi);
 }
 
 Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
@@ -419,10 +440,6 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
   if (spec.local.is_v4() == v6_)
     return make_error(Errc::bad_value, "local",
                       "address family differs from the data plane's socket");
-  {
-    std::lock_guard lock(mu_);
-    if (failure_) return *failure_;
-  }
   auto in = esp::EspSaIn::create(sa_params(spec.in, spec.replay_window));
   if (!in) return Error(in.error()).within("in");
   esp::SaParams out_params = sa_params(spec.out, 0);
@@ -430,46 +447,82 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
   auto out = esp::EspSaOut::create(out_params, &tx_->rng);
   if (!out) return Error(out.error()).within("out");
 
+  esp::SaSelectors selectors = tun_selectors(spec);
+  auto cell_in = std::make_shared<SaCell>();
+  auto cell_out = std::make_shared<SaCell>();
+  TxCommand tc;
+  tc.op = TxCommand::Op::add;
+  tc.ike_sa = spec.ike_sa;
+  tc.selectors = selectors;
+  if (auto r = reserve_slot(spec, selectors, tc); !r) return r;
+  {
+    std::lock_guard lock(mu_);
+    cells_[spec.in.spi] = {cell_in, cell_out};
+  }
+
   // RFC 7296 2.8: the inbound SA first, so the peer's first packet on the new SA is
   // accepted even if it starts sending before we do.
   RxCommand rc;
   rc.op = RxCommand::Op::add;
   rc.sa.emplace(std::move(*in));
-  auto cell_in = std::make_shared<SaCell>();
-  auto cell_out = std::make_shared<SaCell>();
-  rc.entry = InEntry{spec.in.spi, spec.mode, spec.local, spec.remote, cell_in};
-  {
-    std::lock_guard lock(mu_);
-    if (std::find(installed_in_.begin(), installed_in_.end(), spec.in.spi) != installed_in_.end())
-      return make_error(Errc::bad_value, "in.spi",
-                        "SPI " + to_hex_u32(spec.in.spi) + " is already installed inbound");
-    installed_in_.push_back(spec.in.spi);
-    cells_[spec.in.spi] = {cell_in, cell_out};
-  }
+  rc.entry = InEntry{spec.in.spi, spec.mode, spec.local,
+                     spec.remote, cell_in,   esp::selector_pairs(selectors)};
   if (auto r = post_rx(std::move(rc)); !r) return r;
 
-  auto entry = std::make_unique<OutEntry>(OutEntry{
-      spec.in.spi, spec.local_ts, spec.remote_ts, std::move(*out),
+  tc.entry = std::make_unique<OutEntry>(OutEntry{
+      spec.in.spi, std::move(*out),
       make_esp_peer(spec.remote, spec.udp_encap ? spec.remote_port : 0), spec.mode, cell_out});
-  TxCommand tc;
-  tc.op = TxCommand::Op::add;
-  tc.entry = std::move(entry);
   return post_tx(std::move(tc));
 }
 
-Result<void> TunDataplane::remove_child_sa(uint32_t spi_in) {
-  {
-    std::lock_guard lock(mu_);
-    auto it = std::find(installed_in_.begin(), installed_in_.end(), spi_in);
-    if (it == installed_in_.end())
-      return make_error(Errc::not_found, "spi_in",
-                        "no Child SA with inbound SPI " + to_hex_u32(spi_in));
-    installed_in_.erase(it);
-    cells_.erase(spi_in);
+// The control side's half of an install: the SPI is new, the selectors conflict with
+// no other IKE SA's, and the SA gets a slot in the control side's selector table (the
+// sending thread's table takes the same change from the TxCommand).
+Result<void> TunDataplane::reserve_slot(const ChildSaSpec& spec, const esp::SaSelectors& selectors,
+                                        TxCommand& tc) {
+  std::lock_guard lock(mu_);
+  if (failure_) return *failure_;
+  if (slot_of_.count(spec.in.spi))
+    return make_error(Errc::bad_value, "in.spi",
+                      "SPI " + to_hex_u32(spec.in.spi) + " is already installed inbound");
+  if (auto c = spd_.conflict(spec.ike_sa, selectors)) {
+    ++sa_refused_;
+    return make_error(Errc::bad_value, "remote_ts",
+                      "selectors " + esp::to_string(selectors) +
+                          " overlap those of the Child SA with inbound SPI " +
+                          to_hex_u32(spi_of_slot_[*c]) +
+                          " of another IKE SA: refused, one peer never takes another's traffic");
   }
+  if (spec.replaces_spi_in)
+    if (auto it = slot_of_.find(*spec.replaces_spi_in); it != slot_of_.end())
+      tc.replaces = it->second;
+  if (free_slots_.empty()) {
+    free_slots_.push_back(uint32_t(spi_of_slot_.size()));
+    spi_of_slot_.push_back(0);
+  }
+  tc.slot = free_slots_.back();
+  free_slots_.pop_back();
+  spi_of_slot_[tc.slot] = spec.in.spi;
+  slot_of_[spec.in.spi] = tc.slot;
+  spd_.add(tc.slot, spec.ike_sa, selectors, tc.replaces);
+  return {};
+}
+
+Result<void> TunDataplane::remove_child_sa(uint32_t spi_in) {
   TxCommand tc;
   tc.op = TxCommand::Op::remove;
-  tc.spi_in = spi_in;
+  {
+    std::lock_guard lock(mu_);
+    auto it = slot_of_.find(spi_in);
+    if (it == slot_of_.end())
+      return make_error(Errc::not_found, "spi_in",
+                        "no Child SA with inbound SPI " + to_hex_u32(spi_in));
+    tc.slot = it->second;
+    spd_.remove(tc.slot);
+    free_slots_.push_back(tc.slot);
+    slot_of_.erase(it);
+    cells_.erase(spi_in);
+  }
   if (auto r = post_tx(std::move(tc)); !r) return r;
   RxCommand rc;
   rc.op = RxCommand::Op::remove;
@@ -489,24 +542,21 @@ void TunDataplane::tx_loop() {
     auto n = tun_->read_batch(s.reads, s.sizes);
     if (!n) return fail(n.error());
     size_t out = 0;
-    IpAddress dst;
+    esp::PacketSelector sel;
     for (size_t i = 0; i < *n; ++i) {
       MutBytes buf(s.storage.data() + i * s.stride, s.stride);
       ByteView pkt(buf.data() + kTxHeadroom, s.sizes[i]);
-      if (!inner_dst(pkt, dst)) {
+      if (!esp::read_packet_selector(pkt, sel)) {
         ++s.local.not_ip;
         continue;
       }
-      OutEntry* e = nullptr;
-      for (auto& cand : s.entries)
-        if (cand->covers(dst)) {
-          e = cand.get();
-          break;
-        }
-      if (!e) {
+      // RFC 4301 5.1: the SA whose selectors take the packet, or discard.
+      std::optional<uint32_t> slot = s.spd.lookup(sel);
+      if (!slot) {
         ++s.local.no_sa;
         continue;
       }
+      OutEntry* e = s.slots[*slot].get();
       size_t off = kTxHeadroom, len = pkt.size();
       uint8_t nh;
       if (e->mode == EspMode::tunnel) {
@@ -578,6 +628,16 @@ void TunDataplane::deliver(uint8_t* buffer_start, const esp::Opened& o, uint32_t
       ++rx.local.bad_inner;
       return;
     }
+  }
+  // RFC 4301 5.2 step 4: what an SA brings in must lie within its selectors.
+  esp::PacketSelector sel;
+  if (!esp::read_packet_selector(payload, sel)) {
+    ++rx.local.bad_inner;
+    return;
+  }
+  if (auto v = esp::check_inbound(e->selectors, sel); v != esp::SelectorVerdict::match) {
+    count_selector_drop(rx.local, v);
+    return;
   }
   auto w = tun_->write(payload);
   if (!w || !*w) ++rx.local.deliver_dropped;
