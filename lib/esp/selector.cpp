@@ -12,9 +12,7 @@ constexpr uint8_t kIpv6HopByHop = 0, kIpv6Routing = 43, kIpv6Fragment = 44, kIpv
 constexpr uint8_t kProtoAh = 51;
 constexpr int kMaxExtensionHeaders = 8; // more is no packet we forward (RFC 8200 4.1 order)
 
-bool is_icmp(uint8_t protocol, const IpAddress& a) {
-  return protocol == (a.is_v4() ? kProtoIcmp : kProtoIcmpv6);
-}
+bool is_icmp(uint8_t protocol, bool v6) { return protocol == (v6 ? kProtoIcmpv6 : kProtoIcmp); }
 
 // Protocols whose header starts with a source and a destination port.
 bool has_ports(uint8_t protocol) {
@@ -40,7 +38,7 @@ void read_ports(ByteView l4, PacketSelector& out) {
     out.src_port = load_be16(l4.data());
     out.dst_port = load_be16(l4.data() + 2);
     out.ports_known = true;
-  } else if (is_icmp(out.protocol, out.src) && l4.size() >= 2) {
+  } else if (is_icmp(out.protocol, out.src.v6) && l4.size() >= 2) {
     out.src_port = out.dst_port = load_be16(l4.data()); // Type, Code
     out.ports_known = true;
   }
@@ -49,8 +47,8 @@ void read_ports(ByteView l4, PacketSelector& out) {
 bool read_ipv4(ByteView p, PacketSelector& out) {
   size_t ihl = size_t(p[0] & 0x0f) * 4;
   if (p.size() < 20 || ihl < 20 || ihl > p.size()) return false;
-  out.src = IpAddress::v4(p.subspan(12, 4));
-  out.dst = IpAddress::v4(p.subspan(16, 4));
+  out.src = AddressBits::read(p.data() + 12, false);
+  out.dst = AddressBits::read(p.data() + 16, false);
   out.protocol = p[9];
   // RFC 791: Fragment Offset is the low 13 bits; a non-initial fragment has no ports.
   out.fragment = (load_be16(p.data() + 6) & 0x1fff) != 0;
@@ -60,8 +58,8 @@ bool read_ipv4(ByteView p, PacketSelector& out) {
 
 bool read_ipv6(ByteView p, PacketSelector& out) {
   if (p.size() < 40) return false;
-  out.src = IpAddress::v6(p.subspan(8, 16));
-  out.dst = IpAddress::v6(p.subspan(24, 16));
+  out.src = AddressBits::read(p.data() + 8, true);
+  out.dst = AddressBits::read(p.data() + 24, true);
   uint8_t nh = p[6];
   size_t off = 40;
   for (int i = 0; i < kMaxExtensionHeaders; ++i) {
@@ -93,8 +91,9 @@ bool read_ipv6(ByteView p, PacketSelector& out) {
   return false; // an extension header chain this long is not traffic we carry
 }
 
-bool addresses_match(const SelectorPair& pair, const IpAddress& local, const IpAddress& remote) {
-  return pair.local.addr.contains(local) && pair.remote.addr.contains(remote);
+bool addresses_match(const SelectorPair& pair, const AddressBits& local,
+                     const AddressBits& remote) {
+  return pair.local_bits.contains(local) && pair.remote_bits.contains(remote);
 }
 
 bool protocol_matches(const SelectorPair& pair, uint8_t protocol) {
@@ -146,6 +145,21 @@ template <typename Emit> void split_range(Num a, const Num& b, size_t bits, Emit
 
 } // namespace
 
+IpAddress AddressBits::address() const {
+  uint8_t b[16];
+  store_be64(b, hi);
+  store_be64(b + 8, lo);
+  return v6 ? IpAddress::v6(ByteView(b, 16)) : IpAddress::v4(ByteView(b, 4));
+}
+
+PrefixBits PrefixBits::of(const Prefix& p) {
+  PrefixBits b;
+  b.value = masked(AddressBits::of(p.addr), p.len);
+  b.mask_hi = top_bits(p.len);
+  b.mask_lo = top_bits(p.len - 64);
+  return b;
+}
+
 std::string TrafficSelector::to_string() const {
   std::string s = addr.to_string();
   if (protocol == 0 && any_port()) return s;
@@ -173,7 +187,8 @@ std::vector<SelectorPair> selector_pairs(const SaSelectors& s) {
     for (const TrafficSelector& r : s.remote) {
       if (l.addr.addr.family() != r.addr.addr.family()) continue;
       if (l.protocol && r.protocol && l.protocol != r.protocol) continue;
-      out.push_back(SelectorPair{l, r, l.protocol ? l.protocol : r.protocol});
+      out.push_back(SelectorPair{l, r, l.protocol ? l.protocol : r.protocol, PrefixBits::of(l.addr),
+                                 PrefixBits::of(r.addr)});
     }
   return out;
 }
@@ -186,7 +201,7 @@ bool pairs_overlap(const SelectorPair& a, const SelectorPair& b) {
       accepts_opaque(b.remote))
     return true;
   uint8_t protocol = a.protocol ? a.protocol : b.protocol;
-  if (is_icmp(protocol, a.local.addr.addr)) { // one value in all four ranges
+  if (is_icmp(protocol, !a.local.addr.addr.is_v4())) { // one value in all four ranges
     Range r = intersect(intersect(range_of(a.local), range_of(a.remote)),
                         intersect(range_of(b.local), range_of(b.remote)));
     return !r.empty();
@@ -217,9 +232,9 @@ SelectorVerdict check_inbound(std::span<const SelectorPair> pairs, const PacketS
   SelectorVerdict best = SelectorVerdict::src_outside;
   for (const SelectorPair& pair : pairs) {
     SelectorVerdict v = SelectorVerdict::src_outside;
-    if (pair.remote.addr.contains(p.src)) {
+    if (pair.remote_bits.contains(p.src)) {
       v = SelectorVerdict::dst_outside;
-      if (pair.local.addr.contains(p.dst)) {
+      if (pair.local_bits.contains(p.dst)) {
         v = SelectorVerdict::protocol_outside;
         if (protocol_matches(pair, p.protocol)) {
           v = SelectorVerdict::port_outside;

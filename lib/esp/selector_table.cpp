@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cstring>
+#include <utility>
 
 namespace ikekit::esp {
 
@@ -23,31 +23,6 @@ bool more_specific(const SelectorPair& a, uint64_t seq_a, const SelectorPair& b,
 }
 
 } // namespace
-
-size_t SelectorTable::KeyHash::operator()(const Key& k) const {
-  uint64_t a, b;
-  std::memcpy(&a, k.addr.data(), 8);
-  std::memcpy(&b, k.addr.data() + 8, 8);
-  uint64_t h = a * 0x9e3779b97f4a7c15ull;
-  h ^= (b + 0x632be59bd9b4e019ull + (h << 6) + (h >> 2)) * 0xbf58476d1ce4e5b9ull;
-  h ^= uint64_t(k.len) << 1 | uint64_t(k.v6);
-  return size_t(h ^ (h >> 31));
-}
-
-SelectorTable::Key SelectorTable::key_of(const IpAddress& a, uint8_t len) {
-  Key k;
-  ByteView b = a.bytes();
-  std::memcpy(k.addr.data(), b.data(), b.size());
-  size_t full = len / 8, rest = len % 8;
-  if (full < b.size()) {
-    if (rest) k.addr[full] = uint8_t(k.addr[full] & (0xff << (8 - rest)));
-    for (size_t i = full + (rest ? 1 : 0); i < b.size(); ++i)
-      k.addr[i] = 0;
-  }
-  k.len = len;
-  k.v6 = !a.is_v4();
-  return k;
-}
 
 std::optional<uint32_t> SelectorTable::conflict(uint64_t owner, const SaSelectors& s) const {
   std::vector<SelectorPair> pairs = selector_pairs(s);
@@ -113,13 +88,13 @@ std::optional<uint32_t> SelectorTable::replaced_by(uint32_t id) const {
 
 void SelectorTable::index(uint32_t id, Record& r) {
   for (const SelectorPair& pair : r.pairs) {
-    auto& bucket = buckets_[key_of(pair.remote.addr.addr, pair.remote.addr.len)];
+    auto& rules = find_or_insert(Key{pair.remote_bits.value, pair.remote.addr.len}).rules;
     Rule rule{id, pair, r.seq};
-    auto pos = std::find_if(bucket.begin(), bucket.end(), [&](const Rule& x) {
+    auto pos = std::find_if(rules.begin(), rules.end(), [&](const Rule& x) {
       return more_specific(rule.pair, rule.seq, x.pair, x.seq);
     });
-    bucket.insert(pos, rule);
-    auto& lens = lengths_[pair.remote.addr.addr.is_v4() ? 0 : 1];
+    rules.insert(pos, rule);
+    auto& lens = lengths_[pair.remote_bits.value.v6 ? 1 : 0];
     auto l = std::find_if(lens.begin(), lens.end(),
                           [&](const auto& e) { return e.first <= pair.remote.addr.len; });
     if (l != lens.end() && l->first == pair.remote.addr.len)
@@ -133,14 +108,15 @@ void SelectorTable::index(uint32_t id, Record& r) {
 
 void SelectorTable::unindex(uint32_t id, Record& r) {
   for (const SelectorPair& pair : r.pairs) {
-    auto b = buckets_.find(key_of(pair.remote.addr.addr, pair.remote.addr.len));
-    if (b == buckets_.end()) continue;
-    auto rule =
-        std::find_if(b->second.begin(), b->second.end(), [&](const Rule& x) { return x.id == id; });
-    if (rule == b->second.end()) continue;
-    b->second.erase(rule);
-    if (b->second.empty()) buckets_.erase(b);
-    auto& lens = lengths_[pair.remote.addr.addr.is_v4() ? 0 : 1];
+    Key key{pair.remote_bits.value, pair.remote.addr.len};
+    Slot* slot = find(key);
+    if (!slot) continue;
+    auto& rules = slot->rules;
+    auto rule = std::find_if(rules.begin(), rules.end(), [&](const Rule& x) { return x.id == id; });
+    if (rule == rules.end()) continue;
+    rules.erase(rule);
+    if (rules.empty()) erase(key);
+    auto& lens = lengths_[pair.remote_bits.value.v6 ? 1 : 0];
     auto l = std::find_if(lens.begin(), lens.end(),
                           [&](const auto& e) { return e.first == pair.remote.addr.len; });
     if (l != lens.end() && --l->second == 0) lens.erase(l);
@@ -150,13 +126,78 @@ void SelectorTable::unindex(uint32_t id, Record& r) {
 }
 
 std::optional<uint32_t> SelectorTable::lookup(const PacketSelector& p) const {
-  for (const auto& length : lengths_[p.dst.is_v4() ? 0 : 1]) {
-    auto b = buckets_.find(key_of(p.dst, length.first));
-    if (b == buckets_.end()) continue;
-    for (const Rule& r : b->second)
+  for (const auto& length : lengths_[p.dst.v6 ? 1 : 0]) {
+    const Slot* slot = find(Key{PrefixBits::masked(p.dst, length.first), length.first});
+    if (!slot) continue;
+    for (const Rule& r : slot->rules)
       if (pair_matches_outbound(r.pair, p)) return r.id;
   }
   return std::nullopt;
+}
+
+// ---------------------------------------------------------------- the hash table
+
+size_t SelectorTable::hash(const Key& k) {
+  uint64_t h = k.addr.hi * 0x9e3779b97f4a7c15ull;
+  h ^= (k.addr.lo + k.len + (uint64_t(k.addr.v6) << 8)) * 0xc2b2ae3d27d4eb4full;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  return size_t(h ^ (h >> 32));
+}
+
+const SelectorTable::Slot* SelectorTable::find(const Key& k) const {
+  if (slots_.empty()) return nullptr;
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash(k) & mask;; i = (i + 1) & mask) {
+    if (!slots_[i].used) return nullptr;
+    if (slots_[i].key == k) return &slots_[i];
+  }
+}
+
+SelectorTable::Slot* SelectorTable::find(const Key& k) {
+  return const_cast<Slot*>(std::as_const(*this).find(k));
+}
+
+SelectorTable::Slot& SelectorTable::find_or_insert(const Key& k) {
+  if ((used_slots_ + 1) * 2 > slots_.size()) grow();
+  size_t mask = slots_.size() - 1;
+  size_t i = hash(k) & mask;
+  while (slots_[i].used && !(slots_[i].key == k))
+    i = (i + 1) & mask;
+  if (!slots_[i].used) {
+    slots_[i].used = true;
+    slots_[i].key = k;
+    ++used_slots_;
+  }
+  return slots_[i];
+}
+
+// Linear probing without tombstones: the later slots of the run move back into the
+// gap unless their home slot lies between the gap and themselves.
+void SelectorTable::erase(const Key& k) {
+  if (slots_.empty()) return;
+  size_t mask = slots_.size() - 1;
+  size_t gap = hash(k) & mask;
+  while (slots_[gap].used && !(slots_[gap].key == k))
+    gap = (gap + 1) & mask;
+  if (!slots_[gap].used) return;
+  for (size_t j = (gap + 1) & mask; slots_[j].used; j = (j + 1) & mask) {
+    size_t home = hash(slots_[j].key) & mask;
+    bool stays = gap <= j ? (gap < home && home <= j) : (gap < home || home <= j);
+    if (stays) continue;
+    slots_[gap] = std::move(slots_[j]);
+    gap = j;
+  }
+  slots_[gap] = Slot{};
+  --used_slots_;
+}
+
+void SelectorTable::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_ = std::vector<Slot>(std::max<size_t>(16, old.size() * 2));
+  used_slots_ = 0;
+  for (Slot& s : old)
+    if (s.used) find_or_insert(s.key).rules = std::move(s.rules);
 }
 
 } // namespace ikekit::esp

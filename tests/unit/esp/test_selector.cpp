@@ -7,8 +7,8 @@ using namespace selector_test;
 
 TEST_CASE("IPv4: addresses, protocol and ports of TCP and UDP") {
   auto p = read(v4("10.1.0.5", "10.2.0.7", 6, ports(40000, 443)));
-  CHECK(p.src == ip("10.1.0.5"));
-  CHECK(p.dst == ip("10.2.0.7"));
+  CHECK(p.src.address() == ip("10.1.0.5"));
+  CHECK(p.dst.address() == ip("10.2.0.7"));
   CHECK(p.protocol == 6);
   CHECK(p.ports_known);
   CHECK(p.src_port == 40000);

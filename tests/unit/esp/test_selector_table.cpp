@@ -145,3 +145,34 @@ TEST_CASE("thousands of road-warrior /32s, each its own owner") {
   CHECK(out(t, v4("192.0.2.1", "10.201.0.0", 6, ports(1, 2))) == 9999u);
   CHECK(t.rules() == 4001);
 }
+
+TEST_CASE("removing thousands of SAs leaves every other one found (hash table deletion)") {
+  SelectorTable t;
+  auto host = [](uint32_t i) {
+    uint8_t b[4] = {10, 200, uint8_t(i >> 8), uint8_t(i)};
+    return IpAddress::v4(ByteView(b, 4));
+  };
+  auto packet_to = [&](uint32_t i) {
+    PacketSelector p;
+    p.src = AddressBits::of(ip("192.0.2.1"));
+    p.dst = AddressBits::of(host(i));
+    p.protocol = 17;
+    return p;
+  };
+  for (uint32_t i = 0; i < 3000; ++i) {
+    SaSelectors s;
+    s.local.push_back(TrafficSelector{Prefix::any(IpAddress::Family::v4)});
+    s.remote.push_back(TrafficSelector{Prefix::host(host(i))});
+    t.add(i, 1000 + i, s);
+  }
+  for (uint32_t i = 0; i < 3000; i += 2)
+    REQUIRE(t.remove(i));
+  CHECK(t.rules() == 1500);
+  for (uint32_t i = 0; i < 3000; ++i)
+    REQUIRE(t.lookup(packet_to(i)) == (i % 2 ? std::optional<uint32_t>(i) : std::nullopt));
+  for (uint32_t i = 1; i < 3000; i += 2)
+    REQUIRE(t.remove(i));
+  CHECK(t.rules() == 0);
+  CHECK(t.size() == 0);
+  CHECK_FALSE(t.lookup(packet_to(7)));
+}

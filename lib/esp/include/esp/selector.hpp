@@ -51,12 +51,53 @@ struct SaSelectors {
   friend bool operator==(const SaSelectors&, const SaSelectors&) = default;
 };
 
+// An address as 128 bits in two big-endian halves, IPv4 in the top 32 bits of `hi`:
+// the packet path's form, where a prefix test is two masked compares.
+struct AddressBits {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  bool v6 = false;
+
+  // From 4 (IPv4) or 16 (IPv6) bytes in network order. Inline: it is on the packet
+  // path, and a call returns the struct through memory.
+  static AddressBits read(const uint8_t* b, bool v6) {
+    if (v6) return AddressBits{load_be64(b), load_be64(b + 8), true};
+    return AddressBits{uint64_t(load_be32(b)) << 32, 0, false};
+  }
+  static AddressBits of(const IpAddress& a) { return read(a.bytes().data(), !a.is_v4()); }
+  IpAddress address() const;
+  friend bool operator==(const AddressBits&, const AddressBits&) = default;
+};
+
+// A prefix as the value and mask of its first `len` bits.
+struct PrefixBits {
+  AddressBits value; // host bits cleared
+  uint64_t mask_hi = 0;
+  uint64_t mask_lo = 0;
+
+  static PrefixBits of(const Prefix& p);
+  // The first `len` bits of a 64-bit half (len may be <= 0 or >= 64).
+  static uint64_t top_bits(int len) {
+    return len <= 0 ? 0 : len >= 64 ? ~uint64_t(0) : ~uint64_t(0) << (64 - len);
+  }
+  // The same prefix length applied to `a` (what a longest-prefix match looks up).
+  static AddressBits masked(const AddressBits& a, uint8_t len) {
+    return AddressBits{a.hi & top_bits(len), a.lo & top_bits(len - 64), a.v6};
+  }
+  bool contains(const AddressBits& a) const {
+    return a.v6 == value.v6 && (a.hi & mask_hi) == value.hi && (a.lo & mask_lo) == value.lo;
+  }
+};
+
 // One local x remote combination the SA covers: same address family, and the
-// protocol both allow (0: any).
+// protocol both allow (0: any). Built by selector_pairs(), which also fills the
+// prefixes' bit form.
 struct SelectorPair {
   TrafficSelector local;
   TrafficSelector remote;
   uint8_t protocol = 0;
+  PrefixBits local_bits;
+  PrefixBits remote_bits;
 };
 
 // "10.1.0.0/24 10.1.1.0/24 === 10.2.0.0/16[6/80]" (strongSwan's notation).
@@ -75,8 +116,8 @@ bool pairs_overlap(const SelectorPair& a, const SelectorPair& b);
 // find the upper-layer protocol; in a non-initial IPv6 fragment `protocol` is the
 // fragment header's Next Header.
 struct PacketSelector {
-  IpAddress src;
-  IpAddress dst;
+  AddressBits src;
+  AddressBits dst;
   uint8_t protocol = 0;
   bool ports_known = false; // false: OPAQUE ports (see above)
   uint16_t src_port = 0;    // ICMP: both Type * 256 + Code

@@ -2,12 +2,13 @@
 // 5.1): which SA an outbound packet goes out on, by its selectors. Sans-I/O, owned by
 // one thread; adding and removing SAs allocates, lookup() does not.
 //
-// Lookup is a longest-prefix match on the remote selector (one hash probe per
-// distinct remote prefix length present, longest first, so thousands of road-warrior
-// SAs with a /32 each cost one probe), then the local address, protocol and ports of
-// the rules under that prefix; a packet no rule under the longest prefix takes falls
-// back to shorter prefixes. Among the rules of one prefix the most specific wins
-// (longer local prefix, a named protocol, narrower ports), then the newest.
+// Lookup is a longest-prefix match on the remote selector (one probe of an
+// open-addressing hash table per distinct remote prefix length present, longest first,
+// so thousands of road-warrior SAs with a /32 each cost one probe), then the local
+// address, protocol and ports of the rules under that prefix; a packet no rule under
+// the longest prefix takes falls back to shorter prefixes. Among the rules of one
+// prefix the most specific wins (longer local prefix, a named protocol, narrower
+// ports), then the newest.
 //
 // Ownership (issue 11): every SA belongs to an owner, its IKE SA. SAs of one owner may
 // overlap (the more specific wins); an SA whose selectors overlap those of another
@@ -67,23 +68,31 @@ private:
     SelectorPair pair;
     uint64_t seq = 0;
   };
-  // A remote prefix: its family, length and address with the host bits cleared.
+  // A remote prefix: its address with the host bits cleared, and its length.
   struct Key {
-    std::array<uint8_t, 16> addr{};
+    AddressBits addr;
     uint8_t len = 0;
-    bool v6 = false;
     friend bool operator==(const Key&, const Key&) = default;
   };
-  struct KeyHash {
-    size_t operator()(const Key& k) const;
+  // One slot of the open-addressing table (linear probing, power-of-two size).
+  struct Slot {
+    bool used = false;
+    Key key;
+    std::vector<Rule> rules; // most specific first
   };
-  static Key key_of(const IpAddress& a, uint8_t len);
+  static size_t hash(const Key& k);
+  const Slot* find(const Key& k) const;
+  Slot* find(const Key& k);
+  Slot& find_or_insert(const Key& k);
+  void erase(const Key& k);
+  void grow();
 
   void index(uint32_t id, Record& r);
   void unindex(uint32_t id, Record& r);
 
   std::unordered_map<uint32_t, Record> records_;
-  std::unordered_map<Key, std::vector<Rule>, KeyHash> buckets_;
+  std::vector<Slot> slots_; // size a power of two, at most half used
+  size_t used_slots_ = 0;
   // Per family (IPv4, IPv6): the remote prefix lengths in the index, longest first,
   // with how many rules have each.
   std::array<std::vector<std::pair<uint8_t, size_t>>, 2> lengths_;
