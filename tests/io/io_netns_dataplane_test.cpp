@@ -78,85 +78,89 @@ template <typename Pred> bool eventually(TunDataplane& dp, Pred pred) {
   return false;
 }
 
-int test_tun_owners() {
-  int rc = 0;
-  auto dp = tun_dataplane("ikow0", {pfx("10.81.0.1/24")}, 4610, rc);
-  if (!dp) return rc;
-  int esp_peer = plain_udp("127.0.0.1", 4611); // where the sealed packets go
-  int inner = plain_udp("10.81.0.1", 0);
-  check(esp_peer >= 0 && inner >= 0, "sockets");
+// The TUN data plane ikow0 with its sockets: an inner sender on 10.81.0.1 and the
+// peer's ESP socket where the sealed packets go.
+struct OwnersRig {
+  std::unique_ptr<TunDataplane> dp;
+  int esp_peer = -1, inner = -1;
+
   // The SPI of the ESP packet a datagram to dst:port leaves in (0: none left).
-  auto spi_for = [&](const char* dst, uint16_t port) -> uint32_t {
+  uint32_t spi_for(const char* dst, uint16_t port = 9) {
     const uint8_t payload[] = {'s', 'e', 'l'};
     send_to(inner, payload, dst, port);
     uint8_t buf[256];
     if (!wait_readable(esp_peer, 500)) return 0;
     ssize_t r = ::recv(esp_peer, buf, sizeof buf, 0);
     return r >= 8 ? load_be32(buf) : 0;
-  };
-  auto hex = [](uint32_t v) { return to_hex_u32(v); };
+  }
+  ChildSaSpec spec(uint32_t n, uint64_t ike_sa, esp::TrafficSelector remote) {
+    ChildSaSpec s = pair(0xc2000000 + n, 0xc1000000 + n, ike_sa, 4610);
+    s.local_ts = {ts("10.81.0.0/24")};
+    s.remote_ts = {remote};
+    return s;
+  }
+};
 
-  ChildSaSpec a = pair(0xc2000001, 0xc1000001, 1, 4610);
-  a.local_ts = {ts("10.81.0.0/24")};
-  a.remote_ts = {ts("10.82.0.0/24")};
-  check(bool(dp->install_child_sa(a)), "IKE SA 1: 10.81.0.0/24 === 10.82.0.0/24 installed");
-  check(bool(dp->start()), "started");
-  check(spi_for("10.82.0.5", 9) == 0xc1000001, "10.82.0.5 goes out on c1000001");
-
-  // Another IKE SA with the same selectors: refused, counted, the traffic stays.
-  ChildSaSpec b = pair(0xc2000002, 0xc1000002, 2, 4610);
-  b.local_ts = a.local_ts;
-  b.remote_ts = a.remote_ts;
-  auto rb = dp->install_child_sa(b);
+// IKE SA 2 claiming IKE SA 1's selectors (or everything) is refused and counted, and
+// the traffic stays on IKE SA 1's pair; disjoint selectors are fine.
+void owners_refuse_overlap(OwnersRig& r) {
+  auto rb = r.dp->install_child_sa(r.spec(2, 2, ts("10.82.0.0/24")));
   check(!rb && rb.error().code == Errc::bad_value && rb.error().field == "remote_ts" &&
             contains(rb.error().message, "c2000001"),
         rb ? "IKE SA 2 with the same selectors was installed"
            : "IKE SA 2 with the same selectors refused: " + rb.error().message);
-  check(dp->stats().sa_refused == 1, "sa_refused 1");
-  uint32_t spi = spi_for("10.82.0.5", 9);
-  check(spi == 0xc1000001, "10.82.0.5 still goes out on c1000001 (" + hex(spi) + ")");
+  check(r.dp->stats().sa_refused == 1, "sa_refused 1");
+  uint32_t spi = r.spi_for("10.82.0.5");
+  check(spi == 0xc1000001, "10.82.0.5 still goes out on c1000001 (" + to_hex_u32(spi) + ")");
   // The probe of issue 11: 0.0.0.0/1 and 128.0.0.0/1 claim everything.
-  b.local_ts = {ts("0.0.0.0/0")};
-  b.remote_ts = {ts("0.0.0.0/1"), ts("128.0.0.0/1")};
-  check(!dp->install_child_sa(b), "IKE SA 2 claiming 0.0.0.0/1 + 128.0.0.0/1 refused");
-  check(dp->stats().sa_refused == 2, "sa_refused 2");
-  check(!dp->remove_child_sa(0xc2000002), "nothing of the refused pair is installed");
+  ChildSaSpec all = r.spec(2, 2, ts("0.0.0.0/1"));
+  all.local_ts = {ts("0.0.0.0/0")};
+  all.remote_ts.push_back(ts("128.0.0.0/1"));
+  check(!r.dp->install_child_sa(all), "IKE SA 2 claiming 0.0.0.0/1 + 128.0.0.0/1 refused");
+  check(r.dp->stats().sa_refused == 2, "sa_refused 2");
+  check(!r.dp->remove_child_sa(0xc2000002), "nothing of the refused pair is installed");
+  check(bool(r.dp->install_child_sa(r.spec(3, 2, ts("10.82.1.0/24")))),
+        "IKE SA 2: 10.81.0.0/24 === 10.82.1.0/24 installed");
+  check(r.spi_for("10.82.1.5") == 0xc1000003, "10.82.1.5 goes out on c1000003");
+  check(r.spi_for("10.82.0.5") == 0xc1000001, "10.82.0.5 still on c1000001");
+}
 
-  // Disjoint selectors of IKE SA 2: both carry their own traffic.
-  ChildSaSpec c = pair(0xc2000003, 0xc1000003, 2, 4610);
-  c.local_ts = a.local_ts;
-  c.remote_ts = {ts("10.82.1.0/24")};
-  check(bool(dp->install_child_sa(c)), "IKE SA 2: 10.81.0.0/24 === 10.82.1.0/24 installed");
-  check(spi_for("10.82.1.5", 9) == 0xc1000003, "10.82.1.5 goes out on c1000003");
-  check(spi_for("10.82.0.5", 9) == 0xc1000001, "10.82.0.5 still on c1000001");
-
-  // RFC 7296 2.8: a rekey of IKE SA 1's pair takes over at once; the old pair's removal
-  // changes nothing for the traffic.
-  ChildSaSpec a2 = pair(0xc2000004, 0xc1000004, 1, 4610);
-  a2.local_ts = a.local_ts;
-  a2.remote_ts = a.remote_ts;
+// RFC 7296 2.8: a rekey of IKE SA 1's pair takes over at once, the old pair's removal
+// changes nothing; ports select (RFC 4301 4.4.1.1); no selector: no_sa.
+void owners_rekey_and_ports(OwnersRig& r) {
+  ChildSaSpec a2 = r.spec(4, 1, ts("10.82.0.0/24"));
   a2.replaces_spi_in = 0xc2000001;
-  check(bool(dp->install_child_sa(a2)), "rekey of c2000001 installed (c2000004)");
-  check(spi_for("10.82.0.5", 9) == 0xc1000004, "10.82.0.5 goes out on the new c1000004");
-  check(bool(dp->remove_child_sa(0xc2000001)), "old pair removed");
-  check(spi_for("10.82.0.5", 9) == 0xc1000004, "10.82.0.5 still on c1000004");
-
-  // Protocol and ports (RFC 4301 4.4.1.1): UDP port 53 through its own SA of IKE SA 1.
-  ChildSaSpec d = pair(0xc2000005, 0xc1000005, 1, 4610);
-  d.local_ts = a.local_ts;
-  d.remote_ts = {ts("10.82.0.0/24", 17, 53, 53)};
-  check(bool(dp->install_child_sa(d)), "IKE SA 1: ... === 10.82.0.0/24[17/53] installed");
-  check(spi_for("10.82.0.5", 53) == 0xc1000005, "UDP to port 53 goes out on c1000005");
-  check(spi_for("10.82.0.5", 54) == 0xc1000004, "UDP to port 54 on c1000004");
-
-  // No SA's selectors: dropped and counted.
-  uint64_t no_sa = dp->stats().out.no_sa;
-  check(spi_for("10.82.7.5", 9) == 0, "10.82.7.5 (no selector) is not sent");
-  check(eventually(*dp, [&](const DataplaneStats& s) { return s.out.no_sa == no_sa + 1; }),
+  check(bool(r.dp->install_child_sa(a2)), "rekey of c2000001 installed (c2000004)");
+  check(r.spi_for("10.82.0.5") == 0xc1000004, "10.82.0.5 goes out on the new c1000004");
+  check(bool(r.dp->remove_child_sa(0xc2000001)), "old pair removed");
+  check(r.spi_for("10.82.0.5") == 0xc1000004, "10.82.0.5 still on c1000004");
+  check(bool(r.dp->install_child_sa(r.spec(5, 1, ts("10.82.0.0/24", 17, 53, 53)))),
+        "IKE SA 1: ... === 10.82.0.0/24[17/53] installed");
+  check(r.spi_for("10.82.0.5", 53) == 0xc1000005, "UDP to port 53 goes out on c1000005");
+  check(r.spi_for("10.82.0.5", 54) == 0xc1000004, "UDP to port 54 on c1000004");
+  uint64_t no_sa = r.dp->stats().out.no_sa;
+  check(r.spi_for("10.82.7.5") == 0, "10.82.7.5 (no selector) is not sent");
+  check(eventually(*r.dp, [&](const DataplaneStats& s) { return s.out.no_sa == no_sa + 1; }),
         "counted no_sa");
-  dp->stop();
-  ::close(inner);
-  ::close(esp_peer);
+}
+
+int test_tun_owners() {
+  int rc = 0;
+  OwnersRig r;
+  r.dp = tun_dataplane("ikow0", {pfx("10.81.0.1/24")}, 4610, rc);
+  if (!r.dp) return rc;
+  r.esp_peer = plain_udp("127.0.0.1", 4611);
+  r.inner = plain_udp("10.81.0.1", 0);
+  check(r.esp_peer >= 0 && r.inner >= 0, "sockets");
+  check(bool(r.dp->install_child_sa(r.spec(1, 1, ts("10.82.0.0/24")))),
+        "IKE SA 1: 10.81.0.0/24 === 10.82.0.0/24 installed");
+  check(bool(r.dp->start()), "started");
+  check(r.spi_for("10.82.0.5") == 0xc1000001, "10.82.0.5 goes out on c1000001");
+  owners_refuse_overlap(r);
+  owners_rekey_and_ports(r);
+  r.dp->stop();
+  ::close(r.inner);
+  ::close(r.esp_peer);
   return failures ? 1 : 0;
 }
 
@@ -301,6 +305,47 @@ struct HybridKernel {
   }
 };
 
+// A pair 192.0.2.1 <-> 192.0.2.2 protecting 10.1.0.0/16 === 10.2.0.0/16 and
+// 10.3.0.0/16[tcp/80] (tunnel mode: out, in, fwd policies for each: six).
+ChildSaSpec xfrm_spec(uint32_t spi_in, uint32_t spi_out, uint64_t ike_sa) {
+  ChildSaSpec s;
+  s.in = gcm_keys(spi_in);
+  s.out = gcm_keys(spi_out);
+  s.local = ip("192.0.2.1");
+  s.remote = ip("192.0.2.2");
+  s.udp_encap = false;
+  s.local_ts = {ts("10.1.0.0/16")};
+  s.remote_ts = {ts("10.2.0.0/16"), ts("10.3.0.0/16", 6, 80, 80)};
+  s.ike_sa = ike_sa;
+  return s;
+}
+
+// Whether the kernel holds exactly the six policies, each naming `reqid`.
+bool six_policies_with(const std::string& reqid) {
+  auto ps = list_policies();
+  size_t right = 0;
+  for (const auto& p : ps)
+    right += p.reqid == reqid;
+  return ps.size() == 6 && right == 6;
+}
+
+// The kernel alone: without ESP the install fails naming CONFIG_INET_ESP and leaves
+// nothing behind; with ESP it works.
+void xfrm_kernel_alone(const XfrmDataplaneOptions& o, const ChildSaSpec& spec) {
+  auto direct = XfrmDataplane::open(o);
+  check(bool(direct), "XFRM data plane on the kernel alone");
+  if (!direct) return;
+  auto r = direct->install_child_sa(spec);
+  if (r) {
+    std::printf("the kernel has ESP: states installed for real\n");
+    check(bool(direct->remove_all()), "removed");
+    return;
+  }
+  check(r.error().code == Errc::environment && contains(r.error().message, "CONFIG_INET_ESP"),
+        "refused: " + r.error().message);
+  check(list_policies().empty() && run("ip xfrm state list").empty(), "nothing left behind");
+}
+
 int test_xfrm_rekey() {
   auto sock = NetlinkSocket::open(NETLINK_XFRM, "xfrm");
   if (!sock) {
@@ -314,44 +359,21 @@ int test_xfrm_rekey() {
   check(bool(dp), "XFRM data plane over the namespace's kernel");
   if (!dp) return 1;
 
-  auto spec = [](uint32_t spi_in, uint32_t spi_out, uint64_t ike_sa) {
-    ChildSaSpec s;
-    s.in = gcm_keys(spi_in);
-    s.out = gcm_keys(spi_out);
-    s.local = ip("192.0.2.1");
-    s.remote = ip("192.0.2.2");
-    s.udp_encap = false;
-    s.local_ts = {ts("10.1.0.0/16")};
-    s.remote_ts = {ts("10.2.0.0/16"), ts("10.3.0.0/16", 6, 80, 80)};
-    s.ike_sa = ike_sa;
-    return s;
-  };
   const std::string reqid = std::to_string(0xc2000001u);
-  // The six policies (out/in/fwd for each pair), all naming `reqid`.
   auto policies_ok = [&](const std::string& when) {
-    auto ps = list_policies();
-    size_t right = 0;
-    for (const auto& p : ps)
-      right += p.reqid == reqid;
-    bool ok = ps.size() == 6 && right == 6;
+    bool ok = six_policies_with(reqid);
     if (!ok) std::printf("%s", run("ip xfrm policy list").c_str());
-    check(ok, when + ": 6 policies, reqid " + reqid + " (" + std::to_string(ps.size()) + ", " +
-                  std::to_string(right) + ")");
-    return ok;
+    check(ok, when + ": the 6 policies, all with reqid " + reqid);
   };
   bool watching = false;
   size_t gaps = 0, messages = 0;
   kernel.after_each = [&](uint16_t) {
     if (!watching) return;
     ++messages;
-    auto ps = list_policies();
-    size_t right = 0;
-    for (const auto& p : ps)
-      right += p.reqid == reqid;
-    if (ps.size() != 6 || right != 6) ++gaps;
+    gaps += !six_policies_with(reqid);
   };
 
-  auto a = spec(0xc2000001, 0xc1000001, 1);
+  auto a = xfrm_spec(0xc2000001, 0xc1000001, 1);
   auto ra = dp->install_child_sa(a);
   check(bool(ra), ra ? "pair c2000001 installed" : ra.error().message);
   policies_ok("after install");
@@ -364,12 +386,12 @@ int test_xfrm_rekey() {
   check(ports, "the 10.3.0.0/16[tcp/80] pair's policies carry protocol and port");
 
   // Another IKE SA with overlapping selectors: refused before the kernel sees it.
-  auto other = spec(0xc2000009, 0xc1000009, 2);
+  auto other = xfrm_spec(0xc2000009, 0xc1000009, 2);
   other.remote_ts = {ts("10.2.5.0/24")};
   check(!dp->install_child_sa(other), "IKE SA 2 with 10.2.5.0/24 refused");
 
   watching = true;
-  auto b = spec(0xc2000002, 0xc1000002, 1);
+  auto b = xfrm_spec(0xc2000002, 0xc1000002, 1);
   b.replaces_spi_in = 0xc2000001;
   auto rb = dp->install_child_sa(b);
   check(bool(rb), rb ? "rekey: pair c2000002 installed" : rb.error().message);
@@ -387,21 +409,7 @@ int test_xfrm_rekey() {
   check(kernel.simulated.empty(), "every stood-in state deleted");
   std::printf("ESP states: %s\n", kernel.stood_in ? "stood in (the kernel has no ESP)" : "real");
 
-  // The kernel alone: without ESP the install fails naming CONFIG_INET_ESP and leaves
-  // nothing behind.
-  auto direct = XfrmDataplane::open(o);
-  check(bool(direct), "XFRM data plane on the kernel alone");
-  if (direct) {
-    auto r = direct->install_child_sa(spec(0xc2000021, 0xc1000021, 1));
-    if (r) {
-      std::printf("the kernel has ESP: states installed for real\n");
-      check(bool(direct->remove_all()), "removed");
-    } else {
-      check(r.error().code == Errc::environment && contains(r.error().message, "CONFIG_INET_ESP"),
-            "refused: " + r.error().message);
-      check(list_policies().empty() && run("ip xfrm state list").empty(), "nothing left behind");
-    }
-  }
+  xfrm_kernel_alone(o, xfrm_spec(0xc2000021, 0xc1000021, 1));
   return failures ? 1 : 0;
 }
 
