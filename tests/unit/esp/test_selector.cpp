@@ -207,3 +207,24 @@ TEST_CASE("port_range_blocks: value/mask blocks cover exactly the range") {
     CHECK(n == (p >= 1000 && p <= 2000 ? 1 : 0));
   }
 }
+
+TEST_CASE("a packet cut at every byte: refused, or read without ports it does not hold") {
+  Bytes rest{0, 0, 1, 4, 0, 0, 0, 0, 44, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 1, 0, 0, 0, 7};
+  Bytes l4 = ports(22, 80);
+  rest.insert(rest.end(), l4.begin(), l4.end());
+  rest[0] = 60; // hop-by-hop -> destination options (8) -> fragment (offset 0) -> TCP
+  for (const Bytes& whole :
+       {v4("10.0.0.1", "10.0.0.2", 6, ports(22, 80)), v6("fd00::1", "fd00::2", 0, rest)}) {
+    PacketSelector full = read(whole);
+    REQUIRE(full.ports_known);
+    CHECK(full.protocol == 6);
+    for (size_t n = 0; n < whole.size(); ++n) {
+      INFO("cut at " << n);
+      PacketSelector p;
+      bool ok = read_packet_selector(ByteView(whole.data(), n), p);
+      size_t l4_at = whole.size() - 8;
+      CHECK(ok == (n >= (whole[0] >> 4 == 4 ? 20 : l4_at)));
+      if (ok) CHECK(p.ports_known == (n >= l4_at + 4));
+    }
+  }
+}
