@@ -167,6 +167,24 @@ TEST_CASE("StatsCell publishes a consistent copy") {
   CHECK(r.deliver_dropped == 7);
 }
 
+TEST_CASE("add_delivery_drops: opened but undelivered packets are not counted delivered") {
+  InStats to;
+  to.packets = 10;
+  InStats local;
+  local.not_esp = 5; // never opened: does not change packets
+  local.bad_inner = 1;
+  local.selector_src = 2;
+  local.selector_port = 1;
+  add_delivery_drops(to, local);
+  CHECK(to.packets == 6);
+  CHECK(to.not_esp == 5);
+  CHECK(to.selector_src == 2);
+  CHECK(to.selector_port == 1);
+  local.deliver_dropped = 100; // never below zero
+  add_delivery_drops(to, local);
+  CHECK(to.packets == 0);
+}
+
 TEST_CASE("esp-tunnel flags: errors name the flag and the expected length") {
   esp_tunnel::Flags f;
   f.local = "192.0.2.1";

@@ -120,18 +120,7 @@ struct TunDataplane::RxState {
       }
     s.unknown_spi += db.unknown_spi();
     s.malformed += db.malformed();
-    s.not_esp += local.not_esp;
-    s.bad_inner += local.bad_inner;
-    s.deliver_dropped += local.deliver_dropped;
-    s.selector_src += local.selector_src;
-    s.selector_dst += local.selector_dst;
-    s.selector_protocol += local.selector_protocol;
-    s.selector_port += local.selector_port;
-    // A packet the TUN refused, that was not IP or lay outside the SA's selectors
-    // still counted as opened.
-    uint64_t undelivered = local.bad_inner + local.deliver_dropped + local.selector_src +
-                           local.selector_dst + local.selector_protocol + local.selector_port;
-    s.packets -= std::min(s.packets, undelivered);
+    add_delivery_drops(s, local);
     cell.publish(s);
   }
 };

@@ -85,6 +85,10 @@ struct SaCell {
 
 void add_seal_stats(OutStats& to, const esp::SealStats& s);
 void add_open_stats(InStats& to, const esp::OpenStats& s);
+// Adds the drops counted around the SAs after opening (`local`: not_esp, bad_inner,
+// deliver_dropped, selector_*) and takes the packets the SAs opened but that were
+// not delivered (all of those but not_esp) off `to.packets`.
+void add_delivery_drops(InStats& to, const InStats& local);
 
 // A published copy of one direction's counters. T is OutStats or InStats, read as
 // an array of uint64_t (both are nothing but uint64_t fields).
