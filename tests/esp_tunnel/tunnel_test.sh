@@ -115,6 +115,14 @@ case "$SCENARIO" in
     stop_tunnel left
     stop_tunnel right
     [ "$(last_stats right in.packets)" -gt 1000 ] || fail "right delivered too few packets"
+    # The TCP stream lies within the selectors (RFC 4301 5.2): no inbound selector drop.
+    for side in left right; do
+      for why in src dst protocol port; do
+        [ "$(last_stats $side in.drops.selector_$why)" = 0 ] ||
+          fail "$side dropped the stream's packets as outside its selectors ($why)"
+      done
+    done
+    ok "no inbound selector drops on either side"
     ;;
   replay)
     require_root_tools ping dumpcap tshark python3

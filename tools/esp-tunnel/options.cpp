@@ -193,8 +193,9 @@ Result<Options> make_options(const Flags& f) {
   // routes. Transport mode protects the two hosts themselves.
   if (o.sa.mode == EspMode::tunnel) {
     for (const Prefix& p : o.tun_addr)
-      o.sa.local_ts.push_back(network_of(p));
-    o.sa.remote_ts = o.routes;
+      o.sa.local_ts.push_back(esp::TrafficSelector{network_of(p)});
+    for (const Prefix& p : o.routes)
+      o.sa.remote_ts.push_back(esp::TrafficSelector{p});
   }
 
   if (!f.stats_interval.empty()) {

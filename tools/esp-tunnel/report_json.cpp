@@ -89,7 +89,11 @@ Json stats_json(const io::dataplane::DataplaneStats& s, std::string_view reason,
                {"crypto_error", i.crypto_error},
                {"not_esp", i.not_esp},
                {"bad_inner", i.bad_inner},
-               {"deliver_dropped", i.deliver_dropped}}}};
+               {"deliver_dropped", i.deliver_dropped},
+               {"selector_src", i.selector_src},
+               {"selector_dst", i.selector_dst},
+               {"selector_protocol", i.selector_protocol},
+               {"selector_port", i.selector_port}}}};
   return j;
 }
 

@@ -10,6 +10,7 @@
 #include "crypto/suite.hpp"
 #include "esp/replay_window.hpp"
 #include "esp/sa.hpp"
+#include "esp/selector.hpp"
 #include "io/prefix.hpp"
 
 #include <atomic>
@@ -57,11 +58,19 @@ struct ChildSaSpec {
   uint16_t local_port = 4500;
   uint16_t remote_port = 4500;
   uint32_t replay_window = esp::ReplayWindow::kDefaultSize; // inbound, packets
-  // Traffic selectors as prefixes (RFC 7296 3.13 narrowed to address ranges that are
-  // prefixes). Empty: the outer address (transport mode) or everything (tunnel mode).
-  std::vector<Prefix> local_ts;
-  std::vector<Prefix> remote_ts;
-  uint32_t reqid = 0; // XFRM: ties policies to states; 0 picks one from spi_in
+  // Traffic selectors (RFC 7296 3.13, RFC 4301 4.4.1.1): prefixes (an address range
+  // is split into prefixes), protocol and ports. Empty: the TUN data plane takes any
+  // address; XFRM protects the outer addresses themselves.
+  std::vector<esp::TrafficSelector> local_ts;
+  std::vector<esp::TrafficSelector> remote_ts;
+  // The IKE SA this Child SA belongs to (0: none, e.g. static keys). Child SAs of
+  // different IKE SAs must not overlap in their selectors: the second is refused, so
+  // one peer never takes traffic meant for another.
+  uint64_t ike_sa = 0;
+  // RFC 7296 2.8: the inbound SPI of the Child SA this one rekeys (same IKE SA). The
+  // new SA takes over its selectors (TUN) or its policies and reqid (XFRM).
+  std::optional<uint32_t> replaces_spi_in;
+  uint32_t reqid = 0; // XFRM: ties policies to states; 0 picks one (see XfrmDataplane)
   // TUN data plane, outbound: the sequence number from which the SA asks for a rekey
   // (esp::SaParams::soft_limit_seq; 0: 7/8 of the sequence space). Tests set it low.
   uint64_t soft_limit_seq = 0;
@@ -79,8 +88,5 @@ Result<void> validate_child_sa(const ChildSaSpec& spec);
 
 // The sans-I/O ESP layer's parameters for one direction (views into `keys`).
 esp::SaParams sa_params(const SaKeys& keys, uint32_t replay_window);
-
-// Whether `addr` lies within `p`.
-bool prefix_contains(const Prefix& p, const IpAddress& addr);
 
 } // namespace ikekit::io::dataplane
