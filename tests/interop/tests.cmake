@@ -49,3 +49,10 @@ add_test(NAME "interop: ike-up --dataplane xfrm and auto pick what the kernel ha
          COMMAND ${interop_dir}/ike_up_dataplane.sh $<TARGET_FILE:ike-up>)
 set_tests_properties("interop: ike-up --dataplane xfrm and auto pick what the kernel has" PROPERTIES
                      LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 30)
+
+# Two peers whose Child SAs overlap in their selectors at one TUN responder: the second
+# is refused and deleted, the first keeps its traffic (issue 11).
+add_test(NAME "interop: ike-up refuses another peer's overlapping Child SA (TUN)"
+         COMMAND ${interop_dir}/ike_up_overlap.sh $<TARGET_FILE:ike-up>)
+set_tests_properties("interop: ike-up refuses another peer's overlapping Child SA (TUN)"
+                     PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60)
