@@ -10,6 +10,7 @@
 #include "crypto/x509.hpp"
 #include "fuzz_input.hpp"
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -398,6 +399,82 @@ void esp_seeds() {
             .b);
 }
 
+// --- fuzz_esp_selector: ops on a SelectorTable ----------------------------------------
+
+enum SelOp : uint8_t { add_sa, remove_sa, packet, values };
+enum Proto : uint8_t { any_proto, icmp, tcp, udp, icmpv6, sctp }; // kProtocols' order
+
+Out& sel4(Out& o, std::array<uint8_t, 4> a, uint8_t len, Proto proto) {
+  return o.u8(0).bytes(a).u8(len).u8(proto);
+}
+Out& sel4_ports(Out& o, std::array<uint8_t, 4> a, uint8_t len, Proto proto, uint16_t lo,
+                uint16_t hi) {
+  return o.u8(4).bytes(a).u8(len).u8(proto).u16(lo).u16(hi);
+}
+
+// A 20-byte IPv4 header (RFC 791) and `l4` after it.
+Bytes ipv4(uint8_t proto, std::array<uint8_t, 4> src, std::array<uint8_t, 4> dst, Bytes l4,
+           uint16_t fragment = 0) {
+  Bytes p = {
+      0x45, 0,    0, uint8_t(20 + l4.size()), 0, 1, uint8_t(fragment >> 8), uint8_t(fragment),
+      64,   proto};
+  p.resize(12);
+  p.insert(p.end(), src.begin(), src.end());
+  p.insert(p.end(), dst.begin(), dst.end());
+  p.insert(p.end(), l4.begin(), l4.end());
+  return p;
+}
+
+void esp_selector_seeds() {
+  const std::array<uint8_t, 4> a1{10, 1, 2, 3}, a2{10, 2, 0, 9}, a3{10, 3, 0, 5};
+  Out o; // two owners, IPv4; a conflicting SA refused; a rekey and its removal
+  o.u8(add_sa).u8(0).u8(0).u8(0x80).u8(0);
+  sel4(o, {10, 1, 0, 0}, 16, any_proto);
+  sel4(o, {10, 2, 0, 0}, 16, any_proto);
+  o.u8(add_sa).u8(1).u8(1).u8(0x80).u8(0);
+  sel4(o, {10, 1, 0, 0}, 16, any_proto);
+  sel4_ports(o, {10, 3, 0, 0}, 24, tcp, 80, 80);
+  o.u8(add_sa).u8(2).u8(1).u8(0x80).u8(0);
+  sel4(o, {10, 1, 0, 0}, 16, any_proto);
+  sel4(o, {10, 2, 5, 0}, 24, any_proto);
+  o.u8(values).u8(2).bytes(a1).bytes(a2).u8(tcp).u16(40000).u16(443);
+  o.u8(values).u8(2).bytes(a1).bytes(a3).u8(tcp).u16(40000).u16(80);
+  o.u8(values).u8(0).bytes(a1).bytes(a3).u8(udp).u16(0).u16(0);
+  o.u8(add_sa).u8(3).u8(0).u8(0).u8(0);
+  sel4(o, {10, 1, 0, 0}, 16, any_proto);
+  sel4(o, {10, 2, 0, 0}, 16, any_proto);
+  o.u8(values).u8(2).bytes(a3).bytes(a2).u8(udp).u16(53).u16(53);
+  o.u8(remove_sa).u8(3).u8(values).u8(2).bytes(a1).bytes(a2).u8(udp).u16(53).u16(53);
+  // Parsed packets: TCP, UDP, ICMP echo, a non-initial fragment.
+  Bytes tcp_syn = {0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0};
+  Bytes udp_dns = {0xc0, 0x00, 0, 53, 0, 8, 0, 0};
+  Bytes echo = {8, 0, 0, 0, 0, 1, 0, 1};
+  for (const Bytes& p : {ipv4(6, a1, a3, tcp_syn), ipv4(17, a1, a2, udp_dns), ipv4(1, a1, a2, echo),
+                         ipv4(17, a1, a2, udp_dns, 0x0010)})
+    o.u8(packet).u16(uint16_t(p.size())).bytes(p);
+  write("fuzz_esp_selector", "two-owners-ipv4", o.b);
+
+  Out v6; // IPv6: ICMPv6 by type and code, OPAQUE ports, a hop-by-hop header
+  const Bytes any16(16, 0);
+  Bytes host(16, 0);
+  host[0] = 0x20, host[1] = 0x01, host[2] = 0x0d, host[3] = 0xb8, host[15] = 1;
+  v6.u8(add_sa).u8(4).u8(2).u8(0x80).u8(0);
+  v6.u8(1).bytes(host).u8(64).u8(any_proto);
+  v6.u8(5).bytes(any16).u8(0).u8(icmpv6).u16(128 << 8).u16(129 << 8 | 0xff);
+  v6.u8(add_sa).u8(5).u8(3).u8(0x80).u8(0);
+  v6.u8(1).bytes(host).u8(128).u8(udp);
+  v6.u8(3).bytes(any16).u8(0).u8(udp);
+  Bytes icmp6 = {0x60, 0, 0, 0, 0, 16, 0, 64}; // next header 0: hop-by-hop
+  icmp6.insert(icmp6.end(), host.begin(), host.end());
+  icmp6.insert(icmp6.end(), host.begin(), host.end());
+  for (uint8_t b : {58, 0, 1, 4, 0, 0, 0, 0, 128, 0, 0, 0, 0, 1, 0, 1})
+    icmp6.push_back(b);
+  v6.u8(packet).u16(uint16_t(icmp6.size())).bytes(icmp6);
+  v6.u8(values).u8(1 | 2).bytes(host).bytes(host).u8(icmpv6).u16(128 << 8).u16(128 << 8);
+  v6.u8(values).u8(1 | 4).bytes(host).bytes(host).u8(udp).u16(0).u16(0);
+  write("fuzz_esp_selector", "ipv6-icmp-opaque", v6.b);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -407,6 +484,7 @@ int main(int argc, char** argv) {
   key_file_seeds();
   ctl_seeds();
   esp_seeds();
+  esp_selector_seeds();
   std::printf("seeds written under %s\n", g_corpus.c_str());
   return 0;
 }
