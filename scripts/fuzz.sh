@@ -104,9 +104,10 @@ for t in targets:
     name, run_status, added, files, crash, binary = open(os.path.join(work, "facts")).read().split("\n")[:6]
     logs = "".join(open(f, errors="replace").read() for f in glob.glob(os.path.join(work, "fuzz-*.log")))
     execs = int(sum(final_stat(logs, "number_of_executed_units")))
-    if execs == 0:  # a job killed by a crash prints no final stats: its last status line
-        execs = sum(int(n) for n in re.findall(r"^#(\d+)\s+(?:NEW|REDUCE|pulse|DONE)", logs, re.M)[-1:])
     rate = sum(final_stat(logs, "average_exec_per_sec"))
+    if execs == 0:  # a job killed by a crash prints no final stats: its last status line
+        last = re.findall(r"^#(\d+)\s+(?:NEW|REDUCE|pulse|DONE).*exec/s: (\d+)", logs, re.M)[-1:]
+        execs, rate = (int(last[0][0]), float(last[0][1])) if last else (0, 0)
     rss = max(final_stat(logs, "peak_rss_mb") or [0])
     cov = re.findall(r"INITED cov: (\d+) ft: (\d+)", open(os.path.join(work, "coverage.log"), errors="replace").read())
     entry = {
