@@ -71,6 +71,7 @@ void Decoder::feed(const Frame& frame, RecordSink& sink) {
   auto packet = dissect_frame(frame.linktype, frame.data, reassembler_);
   for (const auto& lost : reassembler_.take_abandoned())
     report_incomplete(lost, sink);
+  summary_.fragments_dropped = reassembler_.dropped_fragments() + tracker_.dropped_fragments();
   if (!packet) {
     // Only a damaged frame is malformed; one we cannot read at all (link type) is "other".
     if (packet.error().code == Errc::unsupported) {
@@ -117,6 +118,7 @@ void Decoder::on_ike(const PacketMeta& meta, ByteView datagram, bool marker, Rec
   record.non_esp_marker = marker;
   record.message = &*msg;
   tracker_.process(meta, *msg, record);
+  summary_.fragments_dropped = reassembler_.dropped_fragments() + tracker_.dropped_fragments();
   if (record.encrypted) {
     if (record.encrypted->decrypted && record.encrypted->integrity != Integrity::failed)
       ++summary_.decrypted;

@@ -160,6 +160,14 @@ EncryptedInfo IkeTracker::open(IkeSaInfo& sa, const wire::Message& msg,
     }
     info.fragment_number = skf->fragment_number;
     info.total_fragments = skf->total_fragments;
+    if (skf->total_fragments > kMaxIkeFragments) {
+      ++dropped_fragments_;
+      info.problem =
+          make_error(Errc::unsupported, "skf.total_fragments",
+                     std::to_string(skf->total_fragments) + " fragments: over the limit of " +
+                         std::to_string(kMaxIkeFragments) + ", not reassembled");
+      return info;
+    }
   }
 
   IkeSaKeys* keys = keys_.find_ike(h.spi_i, h.spi_r);
@@ -200,17 +208,9 @@ EncryptedInfo IkeTracker::open(IkeSaInfo& sa, const wire::Message& msg,
 
   uint8_t first_inner = enc.next_type;
   if (fragment) {
-    auto& frags = sa.fragments[{h.message_id, h.flags}];
-    frags.total = info.total_fragments;
-    if (info.fragment_number == 1) frags.first_inner = enc.next_type;
-    frags.parts[info.fragment_number] = std::move(part);
-    if (frags.parts.size() != frags.total) return info; // RFC 7383 2.6: wait for the rest
-    plain_.clear();
-    for (auto& [n, bytes] : frags.parts)
-      plain_.insert(plain_.end(), bytes.begin(), bytes.end());
-    first_inner = frags.first_inner;
-    sa.fragments.erase({h.message_id, h.flags});
-    info.completes_message = true;
+    auto whole = reassemble(sa, h, enc.next_type, std::move(part), info);
+    if (!whole) return info;
+    first_inner = *whole;
   } else {
     plain_ = std::move(part);
   }
@@ -221,6 +221,54 @@ EncryptedInfo IkeTracker::open(IkeSaInfo& sa, const wire::Message& msg,
   else
     info.inner_error = inner.error();
   return info;
+}
+
+// RFC 7383 2.6: the fragments of one message are kept until all Total Fragments are
+// there; each costs O(log n) (a map by fragment number), the whole is joined once.
+std::optional<uint8_t> IkeTracker::reassemble(IkeSaInfo& sa, const wire::IkeHeader& h,
+                                              uint8_t next_type, Bytes part, EncryptedInfo& info) {
+  const auto key = std::make_pair(h.message_id, h.flags);
+  auto it = sa.fragments.find(key);
+  if (it == sa.fragments.end()) {
+    // Full: the kMaxReassemblies highest message ids stay (lower ones are older).
+    if (sa.fragments.size() >= kMaxReassemblies) {
+      if (key < sa.fragments.begin()->first) {
+        ++dropped_fragments_;
+        info.problem =
+            make_error(Errc::unsupported, "skf",
+                       "message " + std::to_string(h.message_id) + " is older than the " +
+                           std::to_string(kMaxReassemblies) + " messages in reassembly: dropped");
+        return std::nullopt;
+      }
+      dropped_fragments_ += sa.fragments.begin()->second.parts.size();
+      sa.fragments.erase(sa.fragments.begin());
+    }
+    it = sa.fragments.emplace(key, IkeSaInfo::Fragments{}).first;
+  }
+  auto& frags = it->second;
+  frags.total = info.total_fragments;
+  if (info.fragment_number == 1) frags.first_inner = next_type;
+  auto& slot = frags.parts[info.fragment_number];
+  frags.bytes += part.size() - slot.size();
+  slot = std::move(part);
+  if (frags.bytes > kMaxIkeMessageBytes) {
+    dropped_fragments_ += frags.parts.size();
+    sa.fragments.erase(it);
+    info.problem =
+        make_error(Errc::bad_length, "skf",
+                   "fragments of message " + std::to_string(h.message_id) + " exceed " +
+                       std::to_string(kMaxIkeMessageBytes) + " bytes: dropped, not reassembled");
+    return std::nullopt;
+  }
+  if (frags.parts.size() != frags.total) return std::nullopt; // RFC 7383 2.6: wait for the rest
+  plain_.clear();
+  plain_.reserve(frags.bytes);
+  for (auto& [n, bytes] : frags.parts)
+    plain_.insert(plain_.end(), bytes.begin(), bytes.end());
+  const uint8_t first_inner = frags.first_inner;
+  sa.fragments.erase(it);
+  info.completes_message = true;
+  return first_inner;
 }
 
 void IkeTracker::on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::IkeHeader& h,

@@ -135,7 +135,8 @@ Json summary_to_json(const decode::Summary& s) {
           {"no_key", s.no_key},
           {"malformed", s.malformed},
           {"nat_keepalives", s.nat_keepalives},
-          {"other", s.other}};
+          {"other", s.other},
+          {"fragments_dropped", s.fragments_dropped}};
 }
 
 } // namespace ikekit::decode

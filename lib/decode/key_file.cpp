@@ -3,6 +3,7 @@
 #include "base/hex.hpp"
 #include "decode/wireshark_names.hpp"
 
+#include <cctype>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -30,7 +31,11 @@ std::vector<std::string> split_uat(std::string_view line) {
     if (i < line.size() && line[i] == '"') {
       ++i;
       while (i < line.size() && line[i] != '"') {
-        if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x') {
+        // \xNN with two hex digits; anything else is kept as written (then it names
+        // no known algorithm and the column's error says so).
+        if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x' &&
+            std::isxdigit(static_cast<unsigned char>(line[i + 2])) &&
+            std::isxdigit(static_cast<unsigned char>(line[i + 3]))) {
           f.push_back(char(std::stoi(std::string(line.substr(i + 2, 2)), nullptr, 16)));
           i += 4;
         } else {
@@ -130,7 +135,10 @@ Result<void> wireshark_esp_line(std::string_view text, std::string_view name, si
                       "encryption, key, authentication, key), found " +
                           std::to_string(f.size()));
   ChildSaKeys k;
-  if (f[1] != "*" && !f[1].empty()) k.src = IpAddress::parse(f[1]);
+  if (f[1] != "*" && !f[1].empty()) {
+    k.src = IpAddress::parse(f[1]);
+    if (!k.src) return line_error(name, line, "src", "\"" + f[1] + "\": not an IP address");
+  }
   if (f[2] != "*" && !f[2].empty()) {
     k.dst = IpAddress::parse(f[2]);
     if (!k.dst) return line_error(name, line, "dst", "\"" + f[2] + "\": not an IP address");
@@ -230,8 +238,10 @@ Result<void> keylog_line(std::string_view text, std::string_view name, size_t li
       k.dst = IpAddress::parse(j["dst"].get<std::string>());
       if (!k.dst) return line_error(name, line, "dst", "not an IP address");
     }
-    if (j.contains("src") && j["src"].is_string())
+    if (j.contains("src") && j["src"].is_string()) {
       k.src = IpAddress::parse(j["src"].get<std::string>());
+      if (!k.src) return line_error(name, line, "src", "not an IP address");
+    }
     auto ek = json_key(j, "encr_key", true, name, line);
     if (!ek) return ek.error();
     k.encr_key = std::move(*ek);

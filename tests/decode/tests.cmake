@@ -34,3 +34,8 @@ foreach(s psk-chacha20-x25519 psk-aes256gcm16-ecp256 rsa-aes256gcm16-ecp256)
   set_tests_properties("decode: ${s} re-wrapped (pcapng, loopback, SLL, IPv6, raw ESP, fragments) and exit codes"
                        PROPERTIES LABELS decode)
 endforeach()
+
+# Issue 11: 40,000 fragments of one datagram are capped and counted, not re-sorted each time.
+add_test(NAME "decode: a flood of IP fragments is capped and counted"
+         COMMAND python3 ${decode_dir}/fragment_flood.py $<TARGET_FILE:ike-decode>)
+set_tests_properties("decode: a flood of IP fragments is capped and counted" PROPERTIES LABELS decode)

@@ -90,6 +90,8 @@ struct Summary {
   uint64_t malformed = 0;
   uint64_t nat_keepalives = 0;
   uint64_t other = 0; // frames that were neither IKE nor ESP
+  // IP and IKE fragments thrown away at the reassembly limits (ike-decode(1) LIMITS).
+  uint64_t fragments_dropped = 0;
 };
 
 class RecordSink {
