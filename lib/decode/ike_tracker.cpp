@@ -171,6 +171,7 @@ EncryptedInfo IkeTracker::open(IkeSaInfo& sa, const wire::Message& msg,
   }
 
   IkeSaKeys* keys = keys_.find_ike(h.spi_i, h.spi_r);
+  if (!keys) keys = keys_from_log(sa);
   if (!keys) {
     info.problem = make_error(Errc::not_found, "keys",
                               "no keys for IKE SA " + to_hex_u64(h.spi_i) + "_i " +
@@ -325,6 +326,13 @@ void IkeTracker::on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::Ike
     fresh.ke = c->ke;
     fresh.initiator = req.from;
     fresh.responder = req.to;
+    fresh.rekeyed_from = std::make_pair(sa.spi_i, sa.spi_r);
+    return;
+  }
+  if (children_from_log(sa, req.nonce, nr, spi32(req.spi), spi32(c->spi), req.from, req.to, c->encr,
+                        c->integ)) {
+    child_algorithms_[spi32(req.spi)] = {c->encr, c->integ};
+    child_algorithms_[spi32(c->spi)] = {c->encr, c->integ};
     return;
   }
   if (req.has_ke || find(inner, PayloadType::ke)) {
@@ -339,6 +347,39 @@ void IkeTracker::on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::Ike
   derive_children(sa, req.nonce, nr, spi32(req.spi), spi32(c->spi), req.from, req.to, *sa_payload);
 }
 
+IkeSaKeys* IkeTracker::keys_from_log(const IkeSaInfo& sa) {
+  if (keys_.logs().empty()) return nullptr;
+  IkeSaEvidence ev;
+  ev.spi_i = sa.spi_i;
+  ev.spi_r = sa.spi_r;
+  ev.ni = sa.ni;
+  ev.nr = sa.nr;
+  ev.encr = sa.encr;
+  ev.integ = sa.integ;
+  ev.prf = sa.prf;
+  if (sa.rekeyed_from) {
+    const IkeSaKeys* old = keys_.find_ike(sa.rekeyed_from->first, sa.rekeyed_from->second);
+    auto old_sa = sas_.find(*sa.rekeyed_from);
+    if (old) ev.old_sk_d = &old->sk_d;
+    ev.old_prf = old && old->prf ? old->prf : old_sa != sas_.end() ? old_sa->second.prf : nullptr;
+  }
+  return keys_.resolve_ike(ev);
+}
+
+bool IkeTracker::children_from_log(const IkeSaInfo& sa, ByteView ni, ByteView nr,
+                                   uint32_t spi_from_initiator, uint32_t spi_from_responder,
+                                   const IpAddress& initiator, const IpAddress& responder,
+                                   const crypto::TransformInfo* encr,
+                                   const crypto::TransformInfo* integ) {
+  if (keys_.logs().empty()) return false;
+  const IkeSaKeys* keys = keys_.find_ike(sa.spi_i, sa.spi_r);
+  ChildSaEvidence ev{ni,   nr,   spi_from_initiator, spi_from_responder, initiator, responder,
+                     encr, integ};
+  ev.prf = keys && keys->prf ? keys->prf : sa.prf;
+  ev.sk_d = keys ? &keys->sk_d : nullptr;
+  return keys_.resolve_child(ev);
+}
+
 // RFC 7296 2.17: KEYMAT = prf+(SK_d, Ni | Nr); keys for the initiator-to-responder SA
 // (the SPI the responder chose) come first.
 void IkeTracker::derive_children(IkeSaInfo& sa, ByteView ni, ByteView nr,
@@ -349,6 +390,9 @@ void IkeTracker::derive_children(IkeSaInfo& sa, ByteView ni, ByteView nr,
   if (c) {
     child_algorithms_[spi_from_initiator] = {c->encr, c->integ};
     child_algorithms_[spi_from_responder] = {c->encr, c->integ};
+    if (children_from_log(sa, ni, nr, spi_from_initiator, spi_from_responder, initiator, responder,
+                          c->encr, c->integ))
+      return;
   }
   IkeSaKeys* keys = keys_.find_ike(sa.spi_i, sa.spi_r);
   const crypto::TransformInfo* prf = keys && keys->prf ? keys->prf : sa.prf;

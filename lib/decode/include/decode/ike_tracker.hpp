@@ -30,6 +30,8 @@ struct IkeSaInfo {
   std::optional<IpAddress> initiator;
   std::optional<IpAddress> responder;
   std::optional<uint32_t> auth_child_spi; // SPI in the IKE_AUTH request's ESP proposal
+  // The IKE SA this one rekeyed (RFC 7296 2.18), for keys from a daemon log.
+  std::optional<std::pair<uint64_t, uint64_t>> rekeyed_from;
 
   // A CREATE_CHILD_SA request waiting for its response, by (message id, whether the
   // exchange initiator is the IKE SA's original initiator).
@@ -101,6 +103,13 @@ private:
   void derive_children(IkeSaInfo& sa, ByteView ni, ByteView nr, uint32_t spi_from_initiator,
                        uint32_t spi_from_responder, const IpAddress& initiator,
                        const IpAddress& responder, const wire::RawPayload& chosen_sa);
+  // The keys of an IKE SA without any yet, from a daemon log, by what the capture shows.
+  IkeSaKeys* keys_from_log(const IkeSaInfo& sa);
+  // A Child SA's keys from a daemon log (its KEYMAT seed ends with these nonces).
+  bool children_from_log(const IkeSaInfo& sa, ByteView ni, ByteView nr, uint32_t spi_from_initiator,
+                         uint32_t spi_from_responder, const IpAddress& initiator,
+                         const IpAddress& responder, const crypto::TransformInfo* encr,
+                         const crypto::TransformInfo* integ);
 
   KeyStore& keys_;
   std::map<std::pair<uint64_t, uint64_t>, IkeSaInfo> sas_;
