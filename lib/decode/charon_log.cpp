@@ -401,12 +401,17 @@ LogKeys parse_charon_log(std::string_view text, std::string_view name) {
 }
 
 bool looks_like_charon_log(std::string_view text) {
-  // Key dumps by name, in any of the line formats.
-  return text.find("SKEYSEED => ") != std::string_view::npos ||
-         text.find("Sk_d secret => ") != std::string_view::npos ||
-         text.find("encryption initiator key => ") != std::string_view::npos ||
-         text.find("[IKE] ") != std::string_view::npos ||
-         text.find("[CHD] ") != std::string_view::npos;
+  // Key dumps by name (any line format), or charon's "NN[GRP] " prefix on an early line.
+  if (text.find("SKEYSEED => ") != std::string_view::npos ||
+      text.find("Sk_d secret => ") != std::string_view::npos ||
+      text.find("encryption initiator key => ") != std::string_view::npos)
+    return true;
+  for (int n = 0; n < 20 && !text.empty(); ++n) {
+    size_t nl = text.find('\n');
+    if (split_thread(text.substr(0, nl))) return true;
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  }
+  return false;
 }
 
 } // namespace ikekit::decode
