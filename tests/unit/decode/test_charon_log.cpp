@@ -302,7 +302,7 @@ TEST_CASE("pluto log: ikev2 I/R lines (plutodebug=private) decrypt the IKE SA",
   CHECK(bad.problems()[0].field == "pluto.log:1.ikev2");
 }
 
-TEST_CASE("--keys-format names", "[decode][key_file]") {
+TEST_CASE("key files: the --keys-format names", "[decode][key_file]") {
   CHECK_FALSE(parse_key_format("auto").value());
   CHECK(parse_key_format("charon").value() == KeyFileFormat::charon_log);
   CHECK(parse_key_format("pluto").value() == KeyFileFormat::pluto_log);
