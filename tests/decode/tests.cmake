@@ -23,7 +23,8 @@ foreach(s ${scenarios})
   set_tests_properties("decode: ${s} agrees with tshark" "decode: ${s} Wireshark tables from --emit-wireshark"
                        PROPERTIES LABELS decode SKIP_RETURN_CODE 77)
   set_tests_properties("interop: live strongSwan ${s} decodes like tshark"
-                       PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 120)
+                       PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 120
+                       ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
 endforeach()
 
 # The same sessions re-wrapped (pcapng, loopback, SLL, IPv6, raw ESP, IP fragments) must
