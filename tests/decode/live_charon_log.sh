@@ -61,23 +61,30 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 die() { echo "FAIL: $*" >&2; exit 1; }
 
-export SWAN_PLUGINS="random nonce openssl aes sha1 sha2 hmac gcm ccm ctr chapoly curve25519 kdf gmp \
+# The harness's plugins plus CCM, CTR and EAP-MSCHAPv2 (gcrypt: its MD4 and DES).
+PLUGINS="random nonce openssl aes sha1 sha2 hmac gcm ccm ctr chapoly curve25519 kdf gmp \
 gcrypt pem pkcs1 pkcs8 x509 pubkey constraints eap-identity eap-mschapv2 \
 kernel-libipsec kernel-netlink socket-default vici"
 
-# The user's way: a filelog with time stamps and the default level for every group,
-# ike and chd at 4 (charondebug="ike 4, chd 4" in ipsec.conf terms). No ike_name.
-user_log() {
+# The harness's strongswan.conf with those plugins; with DEBUG_LOG, also the user's way
+# of logging: a filelog with time stamps and the default level for every group, ike and
+# chd at 4 (charondebug="ike 4, chd 4" in ipsec.conf terms), no IKE SA names.
+our_conf() { # our_conf DIR [DEBUG_LOG]
   local d=$1
   swan_conf "$d" || return 1
-  python3 - "$d/strongswan.conf" "$d/charon-debug.log" <<'EOF'
-import sys
-conf, path = sys.argv[1], sys.argv[2]
+  python3 - "$d/strongswan.conf" "$PLUGINS" "${2:-}" <<'EOF'
+import re, sys
+conf, plugins, path = sys.argv[1], sys.argv[2], sys.argv[3]
 text = open(conf).read()
-section = ("    filelog {\n        debug {\n            path = %s\n            time_format = %%b %%e %%T\n"
-           "            append = no\n            flush_line = yes\n            default = 1\n"
-           "            ike = 4\n            chd = 4\n        }\n" % path)
-open(conf, "w").write(text.replace("    filelog {\n", section, 1))
+# charon's plugin list is the first "load =" line (swanctl's comes later)
+text = re.sub(r"(?m)^(\s*)load = .*$", lambda m: m.group(1) + "load = " + plugins, text, count=1)
+if path:
+    section = ("    filelog {\n        debug {\n            path = %s\n            time_format = %%b %%e %%T\n"
+               "            append = no\n            flush_line = yes\n            default = 1\n"
+               "            ike = 4\n            chd = 4\n        }\n" % path)
+    assert "    filelog {\n" in text, "no filelog section in the harness's strongswan.conf"
+    text = text.replace("    filelog {\n", section, 1)
+open(conf, "w").write(text)
 EOF
 }
 
@@ -273,7 +280,8 @@ else
   psk_conf left >"$WORK/left.conf"
   psk_conf right >"$WORK/right.conf"
 fi
-user_log "$L" || die "strongswan.conf"
+our_conf "$L" "$L/charon-debug.log" || die "strongswan.conf (left)"
+our_conf "$R" || die "strongswan.conf (right)"
 swan_start "$NS_RIGHT" "$R" "$WORK/right.conf" || die "right charon failed to start"
 swan_start "$NS_LEFT" "$L" "$WORK/left.conf" || die "left charon failed to start"
 

@@ -186,7 +186,7 @@ TEST_CASE("charon log: dumps of interleaved threads are kept apart", "[decode][c
   check_all_decrypted(decode_with(scenario, join(mixed)));
 }
 
-TEST_CASE("charon log: a truncated dump is reported by line; SKEYSEED still gives the keys",
+TEST_CASE("charon log: a truncated dump is reported by line, SKEYSEED still gives the keys",
           "[decode][charon_log]") {
   const std::string scenario = "psk-aes256gcm16-ecp256";
   auto lines = lines_of(log_of(scenario));

@@ -259,7 +259,7 @@ TEST_CASE("decoder: DecodeSession gives the same summary from the key file", "[d
   CHECK((*session)->summary().undecryptable == 0);
 }
 
-TEST_CASE("decoder: an unreadable capture is Errc::io naming the path; a bad key file Errc::usage",
+TEST_CASE("decoder: an unreadable capture is Errc::io naming the path, a bad key file Errc::usage",
           "[decode][decoder]") {
   SessionOptions o;
   o.capture = kData + "/no-such/capture.pcap";
