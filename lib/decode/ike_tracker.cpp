@@ -347,8 +347,9 @@ void IkeTracker::on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::Ike
   derive_children(sa, req.nonce, nr, spi32(req.spi), spi32(c->spi), req.from, req.to, *sa_payload);
 }
 
-IkeSaKeys* IkeTracker::keys_from_log(const IkeSaInfo& sa) {
-  if (keys_.logs().empty()) return nullptr;
+IkeSaKeys* IkeTracker::keys_from_log(IkeSaInfo& sa) {
+  if (keys_.logs().empty() || sa.log_keys_tried) return nullptr;
+  sa.log_keys_tried = true;
   IkeSaEvidence ev;
   ev.spi_i = sa.spi_i;
   ev.spi_r = sa.spi_r;

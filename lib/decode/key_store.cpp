@@ -59,6 +59,7 @@ bool KeyStore::resolve_child(const ChildSaEvidence& ev) {
 }
 
 ChildSaKeys* KeyStore::resolve_installed(uint32_t spi, const IpAddress& dst) {
+  if (logs_.empty() || !installed_misses_.insert({spi, dst}).second) return nullptr;
   for (auto& log : logs_)
     if (auto k = log.match_installed(spi, dst)) {
       add(std::move(*k));

@@ -32,6 +32,7 @@ struct IkeSaInfo {
   std::optional<uint32_t> auth_child_spi; // SPI in the IKE_AUTH request's ESP proposal
   // The IKE SA this one rekeyed (RFC 7296 2.18), for keys from a daemon log.
   std::optional<std::pair<uint64_t, uint64_t>> rekeyed_from;
+  bool log_keys_tried = false; // what the capture shows of an SA does not change: ask once
 
   // A CREATE_CHILD_SA request waiting for its response, by (message id, whether the
   // exchange initiator is the IKE SA's original initiator).
@@ -104,7 +105,7 @@ private:
                        uint32_t spi_from_responder, const IpAddress& initiator,
                        const IpAddress& responder, const wire::RawPayload& chosen_sa);
   // The keys of an IKE SA without any yet, from a daemon log, by what the capture shows.
-  IkeSaKeys* keys_from_log(const IkeSaInfo& sa);
+  IkeSaKeys* keys_from_log(IkeSaInfo& sa);
   // A Child SA's keys from a daemon log (its KEYMAT seed ends with these nonces).
   bool children_from_log(const IkeSaInfo& sa, ByteView ni, ByteView nr, uint32_t spi_from_initiator,
                          uint32_t spi_from_responder, const IpAddress& initiator,

@@ -11,6 +11,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace ikekit::decode {
@@ -66,6 +67,7 @@ private:
   // few entries, so a linear scan is cheapest.
   std::deque<ChildSaKeys> child_;
   std::deque<LogKeys> logs_;
+  std::set<std::pair<uint32_t, IpAddress>> installed_misses_; // asked once per SA
   uint64_t generation_ = 0;
 };
 
