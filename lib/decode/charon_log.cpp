@@ -60,8 +60,13 @@ std::optional<Split> split_thread(std::string_view line) {
   return std::nullopt;
 }
 
-// A line without a thread token: journal text after "charon...: ", else the line.
+std::string_view trim_left(std::string_view s);
+
+// A line without a thread token: journal text after "charon...: ", else the line (an
+// indented dump line, whose ASCII column may hold anything, stays whole).
 std::string_view journal_text(std::string_view line) {
+  std::string_view t = trim_left(line);
+  if (!t.empty() && is_digit(t[0])) return line;
   size_t c = line.find("charon");
   if (c != std::string_view::npos) {
     size_t colon = line.find(": ", c);
