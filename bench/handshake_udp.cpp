@@ -12,6 +12,7 @@
 #include "bench/files.hpp"
 #include "bench/handshake.hpp"
 #include "bench/udp_pair.hpp"
+#include "cli/ike_up_options.hpp"
 #include "ike/config.hpp"
 #include "io/endpoint.hpp"
 
@@ -84,15 +85,7 @@ Result<SecretBytes> read_psk(const std::string& path) {
   if (path.empty())
     return make_error(Errc::usage, "--psk-file",
                       "--target needs --psk-file with the responder's PSK");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Errc::usage, "--psk-file", "\"" + path + "\": cannot be read");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
-    text.pop_back();
-  if (text.empty()) return make_error(Errc::usage, "--psk-file", "\"" + path + "\" is empty");
-  SecretBytes psk(as_bytes(text));
-  std::fill(text.begin(), text.end(), '\0');
-  return psk;
+  return cli::read_psk_file(path, "--psk-file"); // as ike-up reads it
 }
 
 // The responder at --target: the initiator binds the local address that routes to it.

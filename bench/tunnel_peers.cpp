@@ -98,6 +98,7 @@ Result<RunningTunnel> start_ikekit(const NetnsPair& topo, const PeerOptions& o) 
                                            to_hex_u32(spi_out),
                                            "--keys",
                                            keys,
+                                           "--keys-are-fresh", // random keys, one run
                                            "--udp-encap",
                                            "--port",
                                            std::to_string(o.port),

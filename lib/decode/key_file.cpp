@@ -4,7 +4,6 @@
 #include "decode/wireshark_names.hpp"
 
 #include <cctype>
-#include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -383,14 +382,13 @@ Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view nam
   return *format;
 }
 
-Result<KeyFileFormat> load_key_file(const std::string& path, KeyStore& store,
+Result<KeyFileFormat> load_key_file(const std::string& path, KeyStore& store, SecretAccess access,
                                     std::optional<KeyFileFormat> format) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Errc::usage, "--keys", path + ": cannot be read");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto r = parse_key_text(text, path, store, format);
-  secure_zero(text.data(), text.size());
-  return r;
+  auto bytes = read_secret_file(path, "--keys", kMaxKeyFileBytes, access);
+  if (!bytes) return bytes.error();
+  ByteView b = bytes->reveal();
+  return parse_key_text(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), path,
+                        store, format);
 }
 
 } // namespace ikekit::decode

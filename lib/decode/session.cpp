@@ -8,7 +8,7 @@ Result<std::unique_ptr<DecodeSession>> DecodeSession::open(const SessionOptions&
   for (const auto& path : options.key_files) {
     size_t ike_before = keys.ike_sas().size(), child_before = keys.child_sas().size();
     size_t logs_before = keys.logs().size();
-    auto format = load_key_file(path, keys, options.key_format);
+    auto format = load_key_file(path, keys, SecretAccess::shared_ok, options.key_format);
     if (!format) return format.error();
     KeyFileInfo info{path,
                      *format,

@@ -61,6 +61,10 @@ int main(int argc, char** argv) {
   const decode::Summary& summary = (*session)->summary();
   out.write(decode::summary_to_json(summary));
   if (!run) return cli::report_error(kTool, run.error(), cli::kExitFailure);
+  if (!out.ok()) {
+    std::cerr << kTool << ": stdout: write failed (the reader closed the pipe); output lost\n";
+    return cli::kExitFailure;
+  }
 
   if (!opt.emit_wireshark.empty()) {
     auto exported = (*session)->emit_wireshark(opt.emit_wireshark);

@@ -70,6 +70,17 @@ struct TunDataplane::OutEntry {
   EspMode mode = EspMode::tunnel;
   std::shared_ptr<SaCell> cell; // per-SA counters for child_sa_counters()
   bool rekey_requested = false; // sending thread only
+  // Durable sequence numbers (SeqReservation); seq_limit caches reservation->limit.
+  std::shared_ptr<SeqReservation> reservation;
+  uint64_t seq_limit = 0;
+
+  // Whether the next packet's sequence number is reserved, reloading the limit only
+  // when the cached one is used up.
+  bool seq_reserved() {
+    if (!reservation || sa.next_seq() <= seq_limit) return true;
+    seq_limit = reservation->limit.load(std::memory_order_acquire);
+    return sa.next_seq() <= seq_limit;
+  }
 
   bool covers(const IpAddress& dst) const {
     if (remote_ts.empty()) return true;
@@ -122,8 +133,10 @@ struct TunDataplane::TxState {
     for (const auto& e : entries) {
       add_seal_stats(s, e->sa.stats());
       if (e->cell) e->cell->update(e->sa.stats().packets, e->sa.stats().bytes, now);
+      if (e->reservation) e->reservation->next.store(e->sa.next_seq(), std::memory_order_release);
     }
     s.wire_bytes += local.wire_bytes;
+    s.seq_unreserved += local.seq_unreserved;
     s.no_sa += local.no_sa;
     s.not_ip += local.not_ip;
     s.send_dropped += local.send_dropped;
@@ -427,6 +440,7 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
   if (!in) return Error(in.error()).within("in");
   esp::SaParams out_params = sa_params(spec.out, 0);
   out_params.soft_limit_seq = spec.soft_limit_seq;
+  out_params.first_seq = spec.first_seq_out;
   auto out = esp::EspSaOut::create(out_params, &tx_->rng);
   if (!out) return Error(out.error()).within("out");
 
@@ -451,6 +465,7 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
   auto entry = std::make_unique<OutEntry>(OutEntry{
       spec.in.spi, spec.local_ts, spec.remote_ts, std::move(*out),
       make_esp_peer(spec.remote, spec.udp_encap ? spec.remote_port : 0), spec.mode, cell_out});
+  entry->reservation = spec.seq_reservation;
   TxCommand tc;
   tc.op = TxCommand::Op::add;
   tc.entry = std::move(entry);
@@ -505,6 +520,10 @@ void TunDataplane::tx_loop() {
         }
       if (!e) {
         ++s.local.no_sa;
+        continue;
+      }
+      if (!e->seq_reserved()) {
+        ++s.local.seq_unreserved; // its owner has not made the number durable yet
         continue;
       }
       size_t off = kTxHeadroom, len = pkt.size();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "base/result.hpp"
+#include "base/secret_file.hpp"
 #include "decode/key_store.hpp"
 
 #include <optional>
@@ -23,9 +24,13 @@ std::string_view key_file_format_name(KeyFileFormat f);
 // std::nullopt for "auto". Errc::usage naming --keys-format otherwise.
 Result<std::optional<KeyFileFormat>> parse_key_format(std::string_view text);
 
-// Reads `path` and adds every SA it holds to `store`; returns the format (detected
-// unless `format` is given).
+// Reads `path` (read_secret_file: no symlink, a regular file, at most kMaxKeyFileBytes)
+// and adds every SA it holds to `store`; returns the format (detected unless `format` is
+// given). ike-decode reads the keys of finished sessions whatever the file's mode
+// (shared_ok); esp-tunnel, whose keys protect live traffic, asks for owner_only.
+inline constexpr size_t kMaxKeyFileBytes = 64u << 20;
 Result<KeyFileFormat> load_key_file(const std::string& path, KeyStore& store,
+                                    SecretAccess access = SecretAccess::shared_ok,
                                     std::optional<KeyFileFormat> format = std::nullopt);
 // The same for text already in memory; `name` is used in error fields.
 Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view name, KeyStore& store,

@@ -12,12 +12,25 @@
 #include "esp/sa.hpp"
 #include "io/prefix.hpp"
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
 
 namespace ikekit::io::dataplane {
+
+// Outbound sequence numbers made durable by the data plane's owner (esp-tunnel's state
+// file, esp-tunnel(8)): with counter IVs (AEAD, CTR) a number sent twice under one key
+// repeats a nonce, so a restarted esp-tunnel must never send a number its previous run
+// may have sent. The owner raises `limit` only after recording it on disk; the sending
+// thread never seals past it (such packets are dropped and counted seq_unreserved) and
+// publishes how far it got in `next` after every batch. Lock-free, no allocation.
+struct SeqReservation {
+  std::atomic<uint64_t> limit{0}; // the last sequence number that may be sent
+  std::atomic<uint64_t> next{1};  // the number the next sealed packet will carry
+};
 
 // One SA direction's keys, owned (copied out of KEYMAT or a key file).
 struct SaKeys {
@@ -52,6 +65,10 @@ struct ChildSaSpec {
   // TUN data plane, outbound: the sequence number from which the SA asks for a rekey
   // (esp::SaParams::soft_limit_seq; 0: 7/8 of the sequence space). Tests set it low.
   uint64_t soft_limit_seq = 0;
+  // TUN data plane, outbound: the first sequence number sent (1 for a new SA; esp-tunnel
+  // resumes after a restart) and, when set, the reservation it never sends past.
+  uint64_t first_seq_out = 1;
+  std::shared_ptr<SeqReservation> seq_reservation;
 };
 
 // Checks the spec the way the backends will use it: both SPIs non-zero and distinct

@@ -25,7 +25,9 @@ struct OutStats {
   uint64_t sa_exhausted = 0; // sequence space used up (RFC 4303 3.3.3): rekey needed
   uint64_t no_room = 0;
   uint64_t crypto_error = 0;
-  uint64_t send_dropped = 0; // the socket refused the packet (buffer full, error)
+  uint64_t send_dropped = 0;   // the socket refused the packet (buffer full, error)
+  uint64_t seq_unreserved = 0; // held back: its sequence number is not yet reserved on
+                               // disk (SeqReservation, esp-tunnel's state file)
 };
 
 // network -> local.
