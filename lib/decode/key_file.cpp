@@ -3,10 +3,10 @@
 #include "base/hex.hpp"
 #include "decode/wireshark_names.hpp"
 
+#include <cctype>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <span>
 #include <vector>
 
 namespace ikekit::decode {
@@ -21,25 +21,22 @@ Error line_error(std::string_view name, size_t line, std::string_view field, std
                     std::move(msg));
 }
 
-// One UAT line: comma-separated fields, each quoted ("...", with \xNN escapes) or bare.
-struct UatRow {
+// Splits one UAT line: comma-separated fields, each quoted ("...", with \xNN escapes)
+// or bare.
+std::vector<std::string> split_uat(std::string_view line) {
   std::vector<std::string> fields;
-  std::optional<size_t> bad_escape; // the first field with a \x not followed by 2 hex digits
-};
-
-UatRow split_uat(std::string_view line) {
-  UatRow row;
   size_t i = 0;
   while (i <= line.size()) {
     std::string f;
     if (i < line.size() && line[i] == '"') {
       ++i;
       while (i < line.size() && line[i] != '"') {
-        if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x') {
-          auto octet = from_hex(line.substr(i + 2, 2), "escape");
-          bool ok = octet && octet->size() == 1;
-          if (!ok && !row.bad_escape) row.bad_escape = row.fields.size();
-          f.push_back(ok ? char((*octet)[0]) : '\0');
+        // \xNN with two hex digits; anything else is kept as written (then it names
+        // no known algorithm and the column's error says so).
+        if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x' &&
+            std::isxdigit(static_cast<unsigned char>(line[i + 2])) &&
+            std::isxdigit(static_cast<unsigned char>(line[i + 3]))) {
+          f.push_back(char(std::stoi(std::string(line.substr(i + 2, 2)), nullptr, 16)));
           i += 4;
         } else {
           f.push_back(line[i++]);
@@ -52,30 +49,10 @@ UatRow split_uat(std::string_view line) {
       while (i < line.size() && line[i] != ',')
         f.push_back(line[i++]);
     }
-    row.fields.push_back(f);
+    fields.push_back(f);
     ++i; // the comma
   }
-  return row;
-}
-
-// The columns of each table, as error fields name them.
-constexpr std::string_view kIkev2Columns[] = {"spi_i",      "spi_r", "sk_ei", "sk_er",
-                                              "encryption", "sk_ai", "sk_ar", "integrity"};
-constexpr std::string_view kEspColumns[] = {
-    "protocol",          "src", "dst", "spi", "encryption", "encryption_key", "authentication",
-    "authentication_key"};
-
-// The row's fields, or an error naming the column of a bad \x escape.
-Result<std::vector<std::string>> uat_fields(std::string_view text,
-                                            std::span<const std::string_view> columns,
-                                            std::string_view name, size_t line) {
-  UatRow row = split_uat(text);
-  if (row.bad_escape) {
-    std::string_view column =
-        *row.bad_escape < columns.size() ? columns[*row.bad_escape] : "columns";
-    return line_error(name, line, column, "a \\x escape needs two hex digits (\\xNN)");
-  }
-  return std::move(row.fields);
+  return fields;
 }
 
 Result<SecretBytes> secret_hex(std::string_view text, std::string_view name, size_t line,
@@ -110,9 +87,7 @@ Result<uint32_t> spi32(std::string_view text, std::string_view name, size_t line
 // ikev2_decryption_table: spi_i, spi_r, sk_ei, sk_er, encr, sk_ai, sk_ar, integ.
 Result<void> wireshark_ikev2_line(std::string_view text, std::string_view name, size_t line,
                                   KeyStore& store) {
-  auto row = uat_fields(text, kIkev2Columns, name, line);
-  if (!row) return row.error();
-  const std::vector<std::string>& f = *row;
+  auto f = split_uat(text);
   if (f.size() < 8)
     return line_error(name, line, "columns",
                       "expected 8 columns (spi_i, spi_r, sk_ei, sk_er, "
@@ -153,16 +128,17 @@ Result<void> wireshark_ikev2_line(std::string_view text, std::string_view name, 
 // esp_sa: protocol, src, dst, spi, encryption, encryption key, authentication, key.
 Result<void> wireshark_esp_line(std::string_view text, std::string_view name, size_t line,
                                 KeyStore& store) {
-  auto row = uat_fields(text, kEspColumns, name, line);
-  if (!row) return row.error();
-  const std::vector<std::string>& f = *row;
+  auto f = split_uat(text);
   if (f.size() < 8)
     return line_error(name, line, "columns",
                       "expected 8 columns (protocol, src, dst, spi, "
                       "encryption, key, authentication, key), found " +
                           std::to_string(f.size()));
   ChildSaKeys k;
-  if (f[1] != "*" && !f[1].empty()) k.src = IpAddress::parse(f[1]);
+  if (f[1] != "*" && !f[1].empty()) {
+    k.src = IpAddress::parse(f[1]);
+    if (!k.src) return line_error(name, line, "src", "\"" + f[1] + "\": not an IP address");
+  }
   if (f[2] != "*" && !f[2].empty()) {
     k.dst = IpAddress::parse(f[2]);
     if (!k.dst) return line_error(name, line, "dst", "\"" + f[2] + "\": not an IP address");
@@ -214,7 +190,8 @@ Result<std::optional<std::string>> json_string(const nlohmann::json& j, const ch
   return std::optional<std::string>(it->get<std::string>());
 }
 
-// An address member (dst, src); absent or null: any address.
+// An address member (dst, src); absent or null: any address. Dropping a bad one
+// silently would widen the key to any address.
 Result<std::optional<IpAddress>> json_address(const nlohmann::json& j, const char* key,
                                               std::string_view name, size_t line) {
   auto text = json_string(j, key, name, line);
@@ -289,7 +266,7 @@ Result<void> keylog_line(std::string_view text, std::string_view name, size_t li
     auto dst = json_address(j, "dst", name, line);
     if (!dst) return dst.error();
     k.dst = *dst;
-    auto src = json_address(j, "src", name, line); // a typo must not widen the key to any source
+    auto src = json_address(j, "src", name, line);
     if (!src) return src.error();
     k.src = *src;
     auto ek = json_key(j, "encr_key", true, name, line);
@@ -319,13 +296,77 @@ std::string_view key_file_format_name(KeyFileFormat f) {
     return "wireshark_ikev2_decryption_table";
   case KeyFileFormat::wireshark_esp:
     return "wireshark_esp_sa";
+  case KeyFileFormat::charon_log:
+    return "strongswan_charon_log";
+  case KeyFileFormat::pluto_log:
+    return "libreswan_pluto_log";
   }
   return "";
 }
 
-Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view name,
-                                     KeyStore& store) {
-  std::optional<KeyFileFormat> format;
+Result<std::optional<KeyFileFormat>> parse_key_format(std::string_view text) {
+  struct Name {
+    std::string_view cli;
+    KeyFileFormat format;
+  };
+  static constexpr Name kNames[] = {{"ikekit", KeyFileFormat::ikekit_keylog},
+                                    {"wireshark-ikev2", KeyFileFormat::wireshark_ikev2},
+                                    {"wireshark-esp", KeyFileFormat::wireshark_esp},
+                                    {"charon", KeyFileFormat::charon_log},
+                                    {"pluto", KeyFileFormat::pluto_log}};
+  if (text == "auto") return std::optional<KeyFileFormat>();
+  for (const auto& n : kNames)
+    if (n.cli == text) return std::optional<KeyFileFormat>(n.format);
+  return make_error(
+      Errc::usage, "--keys-format",
+      "\"" + std::string(text) +
+          "\": expected auto, ikekit, wireshark-ikev2, wireshark-esp, charon or pluto");
+}
+
+namespace {
+
+// A daemon log: its key blocks go to the store to be matched as the capture shows SAs.
+Result<KeyFileFormat> parse_log(std::string_view text, std::string_view name, KeyStore& store,
+                                KeyFileFormat format) {
+  LogKeys log = format == KeyFileFormat::charon_log ? parse_charon_log(text, name)
+                                                    : parse_pluto_log(text, name);
+  if (log.ike().empty() && log.child().empty()) {
+    std::string why = format == KeyFileFormat::charon_log
+                          ? "no key dumps: charon logs keys at level 4 of the ike and chd groups "
+                            "(charondebug=\"ike 4, chd 4\")"
+                          : "no \"ikev2 I/R\" key lines: pluto logs keys with plutodebug=private";
+    if (!log.problems().empty())
+      why += "; first problem: " + log.problems().front().field + ": " +
+             log.problems().front().message;
+    return make_error(Errc::usage, std::string(name), why);
+  }
+  store.add(std::move(log));
+  return format;
+}
+
+// The format of a file whose first line is `line` (no --keys-format).
+KeyFileFormat detect(std::string_view line, std::string_view text) {
+  if (line[0] == '{') return KeyFileFormat::ikekit_keylog;
+  if (line.rfind("\"IPv4\"", 0) == 0 || line.rfind("\"IPv6\"", 0) == 0 ||
+      line.rfind("\"Any", 0) == 0)
+    return KeyFileFormat::wireshark_esp;
+  // A Wireshark IKEv2 row starts with the 16 hex digits of SPIi and a comma.
+  size_t hex = 0;
+  while (hex < line.size() && std::isxdigit(static_cast<unsigned char>(line[hex])))
+    ++hex;
+  if (hex == 16 && hex < line.size() && line[hex] == ',') return KeyFileFormat::wireshark_ikev2;
+  if (looks_like_charon_log(text)) return KeyFileFormat::charon_log;
+  if (looks_like_pluto_log(text)) return KeyFileFormat::pluto_log;
+  return KeyFileFormat::wireshark_ikev2; // its errors name the line
+}
+
+} // namespace
+
+Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view name, KeyStore& store,
+                                     std::optional<KeyFileFormat> format) {
+  const std::string_view all = text;
+  if (format == KeyFileFormat::charon_log || format == KeyFileFormat::pluto_log)
+    return parse_log(text, name, store, *format);
   size_t line_no = 0;
   while (!text.empty()) {
     size_t nl = text.find('\n');
@@ -336,13 +377,9 @@ Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view nam
       line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
     if (!format) {
-      if (line[0] == '{')
-        format = KeyFileFormat::ikekit_keylog;
-      else if (line.rfind("\"IPv4\"", 0) == 0 || line.rfind("\"IPv6\"", 0) == 0 ||
-               line.rfind("\"Any", 0) == 0)
-        format = KeyFileFormat::wireshark_esp;
-      else
-        format = KeyFileFormat::wireshark_ikev2;
+      format = detect(line, all);
+      if (*format == KeyFileFormat::charon_log || *format == KeyFileFormat::pluto_log)
+        return parse_log(all, name, store, *format);
     }
     Result<void> r;
     switch (*format) {
@@ -355,6 +392,9 @@ Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view nam
     case KeyFileFormat::wireshark_esp:
       r = wireshark_esp_line(line, name, line_no, store);
       break;
+    case KeyFileFormat::charon_log:
+    case KeyFileFormat::pluto_log:
+      break; // handled above
     }
     if (!r) return r.error();
   }
@@ -370,12 +410,13 @@ Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view nam
   return *format;
 }
 
-Result<KeyFileFormat> load_key_file(const std::string& path, KeyStore& store, SecretAccess access) {
+Result<KeyFileFormat> load_key_file(const std::string& path, KeyStore& store, SecretAccess access,
+                                    std::optional<KeyFileFormat> format) {
   auto bytes = read_secret_file(path, "--keys", kMaxKeyFileBytes, access);
   if (!bytes) return bytes.error();
   ByteView b = bytes->reveal();
   return parse_key_text(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), path,
-                        store);
+                        store, format);
 }
 
 } // namespace ikekit::decode

@@ -233,7 +233,7 @@ TEST_CASE("key log: a member of the wrong JSON type is an error naming it, not a
 }
 
 TEST_CASE("key log: a bad src address is an error too", "[decode][key_file]") {
-  // dst was checked and src silently dropped, so a typo widened the key to any source.
+  // Dropping it silently would widen the key to any source.
   Error e =
       parse_error(R"({"type":"child_sa","spi":"01020304","src":"10.0.0.300","encr_key":"01"})");
   CHECK(e.field == "k.jsonl:1.src");
@@ -319,9 +319,8 @@ TEST_CASE("ikev2_decryption_table: errors name file:line.field", "[decode][key_f
 
 TEST_CASE("ikev2_decryption_table: a bad \\x escape is an error, not an exception",
           "[decode][key_file]") {
-  // split_uat decoded \xNN with std::stoi, which throws on non-hex digits: an exception
-  // out of a library call (DESIGN 3) that ended ike-decode with std::terminate (found by
-  // fuzz_key_file; fuzz/corpus/fuzz_key_file/regress-bad-uat-escape).
+  // std::stoi on non-hex digits threw out of a library call (DESIGN 3) and ended
+  // ike-decode with std::terminate.
   KeyStore store;
   Result<KeyFileFormat> r = KeyFileFormat::ikekit_keylog;
   CHECK_NOTHROW(r = parse_key_text("0000000000000001,0000000000000002,01,02,\"AES\\xzz\",01,02,"
