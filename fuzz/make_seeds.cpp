@@ -174,7 +174,22 @@ void key_file_seeds() {
           Out().u8(1).text(read(dir / "wireshark/esp_sa")).b);
     write("fuzz_key_file", std::string(scenario) + "-ikev2_decryption_table",
           Out().u8(2).text(read(dir / "wireshark/ikev2_decryption_table")).b);
+    write("fuzz_key_file", std::string(scenario) + "-charon-log",
+          Out().u8(0).text(read(dir / "charon-keys.log")).b);
   }
+  // A pluto log (Libreswan ikev2_log_parentSA, plutodebug=private), given as --keys-format
+  // pluto, with the keys of the CBC/HMAC session, as tests/unit/decode builds it.
+  write("fuzz_key_file", "pluto-log",
+        Out()
+            .u8(5 << 2)
+            .text("Nov 22 10:11:12.123456: | ikev2 parent SA details\n"
+                  "Nov 22 10:11:12.123456: | ikev2 I 0x8b2bd2b1e9d3a1f2 0x37a1ec6a8b8c9d0e "
+                  "sha256:0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff "
+                  "aes128:0x00112233445566778899aabbccddeeff\n"
+                  "Nov 22 10:11:12.123456: | ikev2 R 0x8b2bd2b1e9d3a1f2 0x37a1ec6a8b8c9d0e "
+                  "sha256:0xffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100 "
+                  "aes128:0xffeeddccbbaa99887766554433221100\n")
+            .b);
 }
 
 // --- fuzz_ctl: the client's bytes, NUL t = a pause of t seconds ----------------------
