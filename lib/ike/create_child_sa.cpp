@@ -114,7 +114,7 @@ void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
     w.add(PayloadType::nonce, wire::NoncePayload{pc.nonce});
     w.add(PayloadType::ke,
           wire::KePayload{wire::KeGroup(pc.kex->info().id), pc.kex->public_value()});
-    sa.state = IkeSaState::rekeying;
+    set_state(sa, IkeSaState::rekeying);
   } else {
     if (t.kind == RequestKind::rekey_child) {
       ChildSa* old = sa.find_child(t.child_spi);
@@ -323,7 +323,7 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
     if (auto p = wire::parse_ke(k->body)) ke = *p;
 
   if (pc.kind == RequestKind::rekey_ike) {
-    sa.state = IkeSaState::established;
+    set_state(sa, IkeSaState::established);
     std::optional<IkeRekeyRecord> theirs = std::move(sa.peer_ike_rekey);
     sa.peer_ike_rekey.reset();
     // 2.8.2: our rekey did not produce an SA, but we answered the peer's: that one takes
@@ -507,6 +507,7 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   o.msg_id_out = sa.msg_id_out;
   o.last_response = std::move(sa.last_response);
   o.have_last_response = sa.have_last_response;
+  o.answered = sa.answered;
   o.authenticated = true;
   o.silent = true;
   o.created_at = o.last_received = now;
@@ -526,7 +527,7 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   sa.out.reset();
   sa.reassembly[0].reset();
   sa.reassembly[1].reset();
-  sa.state = IkeSaState::established;
+  set_state(sa, IkeSaState::established);
   auto ci = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_ei.reveal(), alg.integ,
                                       sa.keys.sk_ai.reveal());
   auto cr = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_er.reveal(), alg.integ,

@@ -269,7 +269,8 @@ void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
 }
 
 void Engine::Impl::ike_sa_up(IkeSa& sa) {
-  sa.state = IkeSaState::established;
+  set_state(sa, IkeSaState::established);
+  release_after_auth(sa);
   sa.established_at = now;
   sa.half_open_deadline.reset();
   schedule_timers(sa);
