@@ -170,6 +170,10 @@ struct Engine::Impl {
   void on_auth_request(IkeSa& sa, Inbound& in);
   void on_auth_response(IkeSa& sa, Inbound& in);
   void ike_sa_up(IkeSa& sa);
+  // Responder: IDi/IDr may select another connection; a Failure (AUTHENTICATION_FAILED)
+  // when none fits, or when those that do disallow the IKE SA's algorithms.
+  std::optional<Failure> switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
+                                                 const std::optional<wire::IdPayload>& idr);
 
   // --- auth_psk.cpp / auth_cert.cpp (RFC 7296 2.15)
   // The octets the `initiator_side` signs: its IKE_SA_INIT message | the peer's nonce |
