@@ -130,6 +130,15 @@ struct PeerConfig {
   std::shared_ptr<const crypto::CertStore> cas; // trust anchors for the peer's chain
   bool send_certreq = true;
   bool prefer_rsa_pss = false;
+  // When we initiate with certificates, the responder is a gateway: its end-entity
+  // certificate must carry `remote_cert_identity` as a subjectAltName (strongSwan's
+  // default remote identity is the peer's address; ike-up sets it when no remote ID is
+  // given), and with require_server_eku an extendedKeyUsage that lists serverAuth or the
+  // IKE intermediate (1.3.6.1.5.5.8.2.2), as Windows and macOS clients require, so that a
+  // client certificate of the same CA cannot pose as the gateway (a certificate without
+  // extendedKeyUsage is refused too).
+  std::optional<Identity> remote_cert_identity;
+  bool require_server_eku = true;
 
   ChildConfig child;
 

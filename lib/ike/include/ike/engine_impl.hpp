@@ -185,6 +185,9 @@ struct Engine::Impl {
   // Verifies the peer's AUTH; on failure returns the Failure step/reason.
   std::optional<Failure> verify_auth(IkeSa& sa, Inbound& in, const wire::IdPayload& id,
                                      ByteView id_body, const std::string& exchange);
+  // Initiator: the responder's certificate names remote_cert_identity and is a server's.
+  std::optional<Failure> check_gateway_certificate(const IkeSa& sa, const crypto::Certificate& cert,
+                                                   const std::string& exchange);
 
   // --- child_sa.cpp: negotiation pieces shared by IKE_AUTH and CREATE_CHILD_SA
   // Responder side of a Child SA request: writes SA/TS (and USE_TRANSPORT_MODE) or an
