@@ -163,6 +163,10 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
   auto ni = wire::parse_nonce(n_raw->body);
   if (!offered || !ni || offered->proposals.empty())
     return send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
+  if (auto why = nonce_too_short(ni->data, *sa.alg.prf)) { // the PRF of KEYMAT and SKEYSEED
+    drop(DropReason::malformed, "CREATE_CHILD_SA request: " + *why);
+    return send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
+  }
   std::optional<wire::KePayload> ke;
   if (const auto* k = in.find(PayloadType::ke))
     if (auto p = wire::parse_ke(k->body)) ke = *p;
@@ -188,6 +192,8 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
       emit(std::move(f));
       return send_error_notify_response(sa, in.hdr, NotifyType::no_proposal_chosen);
     }
+    if (nonce_too_short(ni->data, *chosen->prf))
+      return send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
     if (!ke || chosen->ke != hint) {
       uint8_t g[2];
       store_be16(g, chosen->ke->id);
@@ -340,7 +346,8 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
     if (answer) chosen = check_chosen(sa.peer->ike_proposals, *answer, wire::ProtocolId::ike);
     auto nr = n_raw ? wire::parse_nonce(n_raw->body)
                     : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
-    if (e || !chosen || chosen->spi.size() != 8 || !ke || !nr || chosen->ke != &pc.kex->info()) {
+    if (e || !chosen || chosen->spi.size() != 8 || !ke || !nr || chosen->ke != &pc.kex->info() ||
+        nonce_too_short(nr->data, *sa.alg.prf) || nonce_too_short(nr->data, *chosen->prf)) {
       if (theirs) {
         sa.out.reset();
         ++sa.msg_id_out;
@@ -417,6 +424,9 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
                   : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
   c = std::get_if<ChildSa>(&r);
   if (c && !nr) r = failure(sa, "create_child_sa", "proposal", "no nonce in the answer");
+  if (c && nr)
+    if (auto why = nonce_too_short(nr->data, *sa.alg.prf))
+      r = failure(sa, "create_child_sa", "proposal", "responder's " + *why);
   c = std::get_if<ChildSa>(&r);
   if (!c) {
     // RFC 7296 1.3: with PFS the responder may ask for another group; retry once with it.

@@ -201,6 +201,8 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
     emit(std::move(f));
     return stateless(NotifyType::no_proposal_chosen, {});
   }
+  if (auto why = nonce_too_short(ni_p->data, *chosen->prf))
+    return drop(DropReason::malformed, "IKE_SA_INIT request: " + *why);
   if (chosen->ke != hint) {
     uint8_t g[2];
     store_be16(g, chosen->ke->id);
@@ -326,6 +328,8 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
     f.configured = proposal_strings(*sa_p);
     return fail(sa, std::move(f));
   }
+  if (auto why = nonce_too_short(nr_p->data, *chosen->prf))
+    return fail(sa, failure(sa, "ike_sa_init", "proposal", "responder's " + *why));
   auto g_ir = sa.kex->shared_secret(ke_p->data);
   if (!g_ir) return fail(sa, failure(sa, "ike_sa_init", "ke", g_ir.error().message));
   sa.spi_r = in.hdr.spi_r;

@@ -216,3 +216,25 @@ TEST_CASE("COOKIE secret rotates on engine time (RFC 7296 2.6): new version, old
   CHECK_FALSE(cookie_of(request(3, c3)).empty());
   CHECK(right.engine->stats().dropped_for(DropReason::invalid_cookie) == 1);
 }
+
+TEST_CASE("RFC 7296 2.10: a nonce shorter than half the PRF key is refused",
+          "[engine][ike_sa_init][nonce]") {
+  auto rc = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha512-ecp256"));
+  Net net;
+  Node& right = net.add("right", "10.0.0.2", rc, 2);
+  SeededRng rng(9);
+  auto answered = [&](uint64_t spi, size_t nonce_size) {
+    InitRequest q;
+    q.spi_i = spi;
+    q.proposal = "aes256gcm16-prfsha512-ecp256";
+    q.nonce_size = nonce_size;
+    auto out = exchange(net, right, "10.0.0.1", craft_init_request(q, rng));
+    return out.size() == 1 && notify_data(out[0], wire::NotifyType::cookie).empty() &&
+           wire::parse_message(out[0])->find(wire::PayloadType::sa);
+  };
+  // prfsha512 has a 64-byte key: at least 32 bytes of nonce (16 are enough for the wire).
+  CHECK_FALSE(answered(1, 16));
+  CHECK_FALSE(answered(2, 31));
+  CHECK(answered(3, 32));
+  CHECK(right.engine->stats().dropped_for(DropReason::malformed) == 2);
+}
