@@ -183,6 +183,11 @@ Result<std::unique_ptr<Responder>> Responder::start(const ResponderSpec& spec) {
       s.argv.insert(s.argv.end(), {"--cookie-threshold", "1000000"});
       r->settings_.push_back("--cookie-threshold 1000000");
     }
+    // Like charon's block_threshold and init_limit_half_open below.
+    if (help && help->find("--half-open-limit") != std::string::npos) {
+      s.argv.insert(s.argv.end(), {"--half-open-limit", "0", "--half-open-limit-per-ip", "0"});
+      r->settings_.push_back("--half-open-limit 0 --half-open-limit-per-ip 0");
+    }
   } else if (spec.peer == "strongswan") {
     for (const char* p : {kCharonPath, kSwanctlPath})
       if (!executable(p))
