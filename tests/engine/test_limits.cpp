@@ -130,12 +130,7 @@ struct HalfOpen {
     p.net.run_for(1s);
     const IkeSaKeys* k = ike_keys(*p.left);
     REQUIRE(k);
-    keys.spi_i = k->spi_i;
-    keys.spi_r = k->spi_r;
-    keys.encr = k->encr;
-    keys.integ = k->integ;
-    keys.sk_ei = k->sk_ei;
-    keys.sk_ai = k->sk_ai;
+    keys = *k;
   }
   HalfOpen(const HalfOpen&) = delete;
   static Pair make() {
