@@ -99,6 +99,9 @@ void Engine::Impl::remove_sa(IkeSa& sa, const std::string& reason) {
   if (!sa.silent && (sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying ||
                      sa.state == IkeSaState::deleting || sa.authenticated))
     emit(IkeSaDown{sa.id, sa.peer ? sa.peer->name : "", sa.spi_i, sa.spi_r, reason});
+  // A half-open SA that answered only IKE_SA_INIT has nothing left to answer: a
+  // retransmitted IKE_SA_INIT starts afresh once the SA is dead (receive()).
+  if (sa.state == IkeSaState::half_open && sa.msg_id_in == 1) sa.have_last_response = false;
   set_state(sa, IkeSaState::dead);
   release_after_death(sa);
   sa.rekey_at.reset();

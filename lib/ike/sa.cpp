@@ -24,6 +24,7 @@ void release_after_auth(IkeSa& sa) {
 
 void release_after_death(IkeSa& sa) {
   release_after_auth(sa);
+  if (!sa.have_last_response) release(sa.last_response);
   sa.keys = IkeKeys{};
   sa.crypt_in.reset();
   sa.crypt_out.reset();

@@ -187,7 +187,8 @@ struct IkeSa {
 
 // A dead IKE SA lingers only to answer a retransmission of the last request it answered
 // (RFC 7296 2.1): everything else goes at once (keys, crypto contexts, key exchange,
-// IKE_SA_INIT messages, fragments, tasks, Child SAs); last_response and answered stay.
+// IKE_SA_INIT messages, fragments, tasks, Child SAs); last_response and answered stay
+// while have_last_response.
 void release_after_death(IkeSa& sa);
 // Once IKE_AUTH is done: the IKE_SA_INIT messages, the key exchange and SK_pi/SK_pr
 // served only the AUTH payloads (RFC 7296 2.15) and go.
