@@ -145,6 +145,192 @@ std::string engine_drops(ike::Engine& e) {
   return s.empty() ? "none" : s;
 }
 
+// The key-exchange rounds measured before and after the handshakes.
+struct KexSamples {
+  std::vector<double> wall_s, cpu_s;
+};
+
+Result<void> measure_kex(const crypto::TransformInfo& ke, Rng& rng, KexSamples& k) {
+  for (int i = 0; i < kKexRounds; ++i) {
+    auto s = kex_round(ke, rng, kKexRound);
+    if (!s)
+      return make_error(Errc::crypto, "--ike-proposal",
+                        std::string(ke.keyword) + " key exchange: " + s.error().message);
+    k.wall_s.push_back(s->wall_s);
+    k.cpu_s.push_back(s->cpu_s);
+  }
+  return {};
+}
+
+// The measured loop (see the method): C handshakes in flight, engines rebuilt every
+// kRecycleAfter established SAs with the rebuild left out of the figures.
+class InprocLoop {
+public:
+  InprocLoop(EnginePair& pair, const HandshakeOptions& opts, size_t concurrency, HandshakeResult& r)
+      : pair_(pair), opts_(opts), concurrency_(concurrency), r_(r) {
+    inflight_.reserve(concurrency);
+    r_.latency_ms.reserve(opts.count ? opts.count : 1 << 16);
+  }
+
+  void run(const HandshakeProgressFn& progress) {
+    const TimePoint t_start = steady_now();
+    const double cpu_start = process_cpu_s();
+    deadline_ = t_start + opts_.duration;
+    TimePoint next_progress = t_start + kProgressEvery;
+    for (;;) {
+      TimePoint now = steady_now();
+      const bool stop_starting = opts_.count ? started_ >= opts_.count : now >= deadline_;
+      const bool recycle_due = since_reset_ + inflight_.size() >= kRecycleAfter;
+      if (inflight_.empty() && stop_starting) break;
+      if (inflight_.empty() && recycle_due) {
+        recycle(now);
+        continue;
+      }
+      if (!stop_starting && !recycle_due) start_more(now);
+      if (r_.error) break;
+      const bool moved = pair_.pump(now);
+      const TimePoint done_at = steady_now();
+      collect(done_at);
+      if (!moved && pair_.events().empty() && !inflight_.empty()) {
+        stalled(); // nothing in flight on the "wire" and no event: no timer can help in-process
+        break;
+      }
+      if (progress && done_at >= next_progress) {
+        progress(r_.completed, r_.failed);
+        next_progress = done_at + kProgressEvery;
+      }
+    }
+    r_.elapsed_s = seconds(steady_now() - t_start - paused_);
+    cpu_s = process_cpu_s() - cpu_start - paused_cpu_;
+    if (progress) progress(r_.completed, r_.failed);
+  }
+
+  double cpu_s = 0; // process CPU over the run, rebuilds left out
+  size_t resets = 0;
+
+private:
+  void recycle(TimePoint now) {
+    const double c0 = process_cpu_s();
+    pair_.reset(now);
+    const TimePoint after = steady_now();
+    paused_ += after - now;
+    deadline_ += after - now;
+    paused_cpu_ += process_cpu_s() - c0;
+    since_reset_ = 0;
+    ++resets;
+  }
+
+  void start_more(TimePoint now) {
+    while (inflight_.size() < concurrency_ && (!opts_.count || started_ < opts_.count) &&
+           since_reset_ + inflight_.size() < kRecycleAfter) {
+      auto id = pair_.initiate(now);
+      if (!id) {
+        r_.error = id.error();
+        return;
+      }
+      inflight_.push_back({*id, now});
+      ++started_;
+    }
+  }
+
+  void collect(TimePoint done_at) {
+    for (const PairEvent& e : pair_.events()) {
+      auto it = std::find_if(inflight_.begin(), inflight_.end(),
+                             [&](const InFlight& f) { return f.sa == e.sa; });
+      if (it == inflight_.end()) continue; // e.g. IkeSaDown after the Failure already counted
+      if (e.kind == PairEventKind::child_sa_up) {
+        r_.latency_ms.push_back(
+            std::chrono::duration<double, std::milli>(done_at - it->started).count());
+        ++r_.completed;
+        ++since_reset_;
+      } else {
+        ++r_.failed;
+      }
+      *it = inflight_.back();
+      inflight_.pop_back();
+    }
+  }
+
+  void stalled() {
+    r_.failed += inflight_.size();
+    r_.error =
+        make_error(Errc::timeout, "handshake",
+                   std::to_string(inflight_.size()) + " handshake(s) stalled; responder failures " +
+                       std::to_string(pair_.counters().responder_failures) +
+                       "; dropped by initiator: " + engine_drops(pair_.initiator()) +
+                       "; by responder: " + engine_drops(pair_.responder()));
+  }
+
+  EnginePair& pair_;
+  const HandshakeOptions& opts_;
+  const size_t concurrency_;
+  HandshakeResult& r_;
+  std::vector<InFlight> inflight_;
+  size_t started_ = 0, since_reset_ = 0;
+  TimePoint deadline_{};
+  Duration paused_{0};
+  double paused_cpu_ = 0;
+};
+
+json::Json num(std::optional<double> v, double scale) {
+  if (!v) return nullptr;
+  return std::round(*v * scale) / scale;
+}
+
+// The bounds and ratios of the method: kex, signature, wire and generations.
+void add_bounds(HandshakeResult& r, const PairConfig& pc, const KexSamples& kex,
+                const std::optional<SigCost>& sig) {
+  auto kex_med = median(kex.wall_s);
+  std::optional<double> bound;
+  if (kex_med && *kex_med > 0) bound = 1.0 / *kex_med;
+  std::optional<double> rate;
+  if (r.completed && r.elapsed_s > 0) rate = double(r.completed) / r.elapsed_s;
+  r.extra["kex_bound_handshakes_per_s"] = num(bound, 10);
+  auto kex_cpu_med = median(kex.cpu_s);
+  r.extra["kex"] = {
+      {"group", std::string(pc.ke->keyword)},
+      {"ms_per_handshake",
+       num(kex_med ? std::optional<double>(*kex_med * 1e3) : std::nullopt, 1e4)},
+      {"cpu_ms_per_handshake",
+       num(kex_cpu_med ? std::optional<double>(*kex_cpu_med * 1e3) : std::nullopt, 1e4)},
+      {"rounds", kex.wall_s.size()},
+      {"spread_pct", num(spread_pct(kex.wall_s), 100)}};
+  json::Json ratios = {
+      {"vs_kex_bound", rate && bound ? num(ratio(*rate, *bound), 1e4) : json::Json()}};
+  // The same comparison in CPU time: KE CPU per handshake / all CPU per handshake. It
+  // holds up on a loaded machine, where wall-clock rates move with the neighbours.
+  ratios["vs_kex_bound_cpu"] = kex_cpu_med && r.cpu_ms_total
+                                   ? num(ratio(*kex_cpu_med * 1e3, *r.cpu_ms_total), 1e4)
+                                   : json::Json();
+  if (sig) {
+    r.extra["signature"] = {{"key", pc.auth},
+                            {"scheme", sig->scheme},
+                            {"sign_ms", num(sig->sign_s * 1e3, 1e4)},
+                            {"verify_ms", num(sig->verify_s * 1e3, 1e4)}};
+    std::optional<double> cbound;
+    if (kex_med) cbound = 1.0 / (*kex_med + 2 * sig->sign_s + 2 * sig->verify_s);
+    r.extra["crypto_bound_handshakes_per_s"] = num(cbound, 10);
+    ratios["vs_crypto_bound"] = rate && cbound ? num(ratio(*rate, *cbound), 1e4) : json::Json();
+  }
+  r.extra["ratio"] = ratios;
+}
+
+// Per-handshake CPU and wire cost, and the failure summary.
+void add_costs(HandshakeResult& r, const PairCounters& c, double process_cpu_s) {
+  const double n = double(std::max<size_t>(r.completed, 1));
+  if (r.completed) {
+    r.cpu_ms_initiator = c.cpu_s_initiator / n * 1e3;
+    r.cpu_ms_responder = c.cpu_s_responder / n * 1e3;
+    r.cpu_ms_total = process_cpu_s / n * 1e3;
+    r.messages_per_handshake = double(c.datagrams_i2r + c.datagrams_r2i) / n;
+    r.bytes_per_handshake = double(c.bytes_i2r + c.bytes_r2i) / n;
+  }
+  if (!r.error && r.failed)
+    r.error = make_error(Errc::protocol, "handshake",
+                         std::to_string(r.failed) + " handshake(s) failed; responder failures " +
+                             std::to_string(c.responder_failures));
+}
+
 } // namespace
 
 HandshakeResult run_handshake_inproc(const HandshakeOptions& opts,
@@ -169,23 +355,12 @@ HandshakeResult run_handshake_inproc(const HandshakeOptions& opts,
     r.error = pc.error();
     return r;
   }
-
   crypto::SystemRng rng;
-  std::vector<double> kex_s, kex_cpu_s;
-  auto measure_kex = [&]() -> bool {
-    for (int k = 0; k < kKexRounds; ++k) {
-      auto s = kex_round(*pc->ke, rng, kKexRound);
-      if (!s) {
-        r.error = make_error(Errc::crypto, "--ike-proposal",
-                             std::string(pc->ke->keyword) + " key exchange: " + s.error().message);
-        return false;
-      }
-      kex_s.push_back(s->wall_s);
-      kex_cpu_s.push_back(s->cpu_s);
-    }
-    return true;
-  };
-  if (!measure_kex()) return r;
+  KexSamples kex;
+  if (auto k = measure_kex(*pc->ke, rng, kex); !k) {
+    r.error = k.error();
+    return r;
+  }
   std::optional<SigCost> sig;
   if (opts.auth != HandshakeAuth::psk) {
     auto c = sig_cost(pc->initiator.peers.front());
@@ -195,142 +370,22 @@ HandshakeResult run_handshake_inproc(const HandshakeOptions& opts,
     }
     sig = std::move(*c);
   }
-
   EnginePair pair(*pc, rng, steady_now());
-  std::vector<InFlight> inflight;
-  inflight.reserve(concurrency);
-  r.latency_ms.reserve(opts.count ? opts.count : 1 << 16);
-  size_t started = 0, since_reset = 0, resets = 0;
-  Duration paused{0};
-  double paused_cpu = 0;
-
-  const TimePoint t_start = steady_now();
-  const double cpu_start = process_cpu_s();
-  TimePoint deadline = t_start + opts.duration;
-  TimePoint next_progress = t_start + kProgressEvery;
-  for (;;) {
-    TimePoint now = steady_now();
-    const bool stop_starting = opts.count ? started >= opts.count : now >= deadline;
-    const bool recycle_due = since_reset + inflight.size() >= kRecycleAfter;
-    if (inflight.empty() && stop_starting) break;
-    if (inflight.empty() && recycle_due) {
-      const double c0 = process_cpu_s();
-      pair.reset(now);
-      const TimePoint after = steady_now();
-      paused += after - now;
-      deadline += after - now;
-      paused_cpu += process_cpu_s() - c0;
-      since_reset = 0;
-      ++resets;
-      continue;
+  InprocLoop loop(pair, opts, concurrency, r);
+  loop.run(progress);
+  if (!r.error)
+    if (auto k = measure_kex(*pc->ke, rng, kex); !k) {
+      r.error = k.error();
+      return r;
     }
-    while (!stop_starting && !recycle_due && inflight.size() < concurrency &&
-           (!opts.count || started < opts.count) && since_reset + inflight.size() < kRecycleAfter) {
-      auto id = pair.initiate(now);
-      if (!id) {
-        r.error = id.error();
-        break;
-      }
-      inflight.push_back({*id, now});
-      ++started;
-    }
-    if (r.error) break;
-
-    const bool moved = pair.pump(now);
-    const TimePoint done_at = steady_now();
-    for (const PairEvent& e : pair.events()) {
-      auto it = std::find_if(inflight.begin(), inflight.end(),
-                             [&](const InFlight& f) { return f.sa == e.sa; });
-      if (it == inflight.end()) continue; // e.g. IkeSaDown after the Failure already counted
-      if (e.kind == PairEventKind::child_sa_up) {
-        r.latency_ms.push_back(
-            std::chrono::duration<double, std::milli>(done_at - it->started).count());
-        ++r.completed;
-        ++since_reset;
-      } else {
-        ++r.failed;
-      }
-      *it = inflight.back();
-      inflight.pop_back();
-    }
-    if (!moved && pair.events().empty() && !inflight.empty()) {
-      // Nothing in flight on the "wire" and no event: no timer can help in-process.
-      r.failed += inflight.size();
-      r.error = make_error(Errc::timeout, "handshake",
-                           std::to_string(inflight.size()) +
-                               " handshake(s) stalled; responder failures " +
-                               std::to_string(pair.counters().responder_failures) +
-                               "; dropped by initiator: " + engine_drops(pair.initiator()) +
-                               "; by responder: " + engine_drops(pair.responder()));
-      break;
-    }
-    if (progress && done_at >= next_progress) {
-      progress(r.completed, r.failed);
-      next_progress = done_at + kProgressEvery;
-    }
-  }
-  const TimePoint t_end = steady_now();
-  const double cpu_end = process_cpu_s();
-  if (progress) progress(r.completed, r.failed);
-  if (!r.error && !measure_kex()) return r;
-
-  r.elapsed_s = seconds(t_end - t_start - paused);
+  add_costs(r, pair.counters(), loop.cpu_s);
+  add_bounds(r, *pc, kex, sig);
   const PairCounters& c = pair.counters();
-  const double n = double(std::max<size_t>(r.completed, 1));
-  if (r.completed) {
-    r.cpu_ms_initiator = c.cpu_s_initiator / n * 1e3;
-    r.cpu_ms_responder = c.cpu_s_responder / n * 1e3;
-    r.cpu_ms_total = (cpu_end - cpu_start - paused_cpu) / n * 1e3;
-    r.messages_per_handshake = double(c.datagrams_i2r + c.datagrams_r2i) / n;
-    r.bytes_per_handshake = double(c.bytes_i2r + c.bytes_r2i) / n;
-  }
-  if (!r.error && r.failed)
-    r.error = make_error(Errc::protocol, "handshake",
-                         std::to_string(r.failed) + " handshake(s) failed; responder failures " +
-                             std::to_string(c.responder_failures));
-
-  auto kex_med = median(kex_s);
-  std::optional<double> bound;
-  if (kex_med && *kex_med > 0) bound = 1.0 / *kex_med;
-  std::optional<double> rate;
-  if (r.completed && r.elapsed_s > 0) rate = double(r.completed) / r.elapsed_s;
-  auto num = [](std::optional<double> v, double scale) -> json::Json {
-    if (!v) return nullptr;
-    return std::round(*v * scale) / scale;
-  };
-  r.extra["kex_bound_handshakes_per_s"] = num(bound, 10);
-  auto kex_cpu_med = median(kex_cpu_s);
-  r.extra["kex"] = {
-      {"group", std::string(pc->ke->keyword)},
-      {"ms_per_handshake",
-       num(kex_med ? std::optional<double>(*kex_med * 1e3) : std::nullopt, 1e4)},
-      {"cpu_ms_per_handshake",
-       num(kex_cpu_med ? std::optional<double>(*kex_cpu_med * 1e3) : std::nullopt, 1e4)},
-      {"rounds", kex_s.size()},
-      {"spread_pct", num(spread_pct(kex_s), 100)}};
-  json::Json ratios = {
-      {"vs_kex_bound", rate && bound ? num(ratio(*rate, *bound), 1e4) : json::Json()}};
-  // The same comparison in CPU time: KE CPU per handshake / all CPU per handshake. It
-  // holds up on a loaded machine, where wall-clock rates move with the neighbours.
-  ratios["vs_kex_bound_cpu"] = kex_cpu_med && r.cpu_ms_total
-                                   ? num(ratio(*kex_cpu_med * 1e3, *r.cpu_ms_total), 1e4)
-                                   : json::Json();
-  if (sig) {
-    r.extra["signature"] = {{"key", pc->auth},
-                            {"scheme", sig->scheme},
-                            {"sign_ms", num(sig->sign_s * 1e3, 1e4)},
-                            {"verify_ms", num(sig->verify_s * 1e3, 1e4)}};
-    std::optional<double> cbound;
-    if (kex_med) cbound = 1.0 / (*kex_med + 2 * sig->sign_s + 2 * sig->verify_s);
-    r.extra["crypto_bound_handshakes_per_s"] = num(cbound, 10);
-    ratios["vs_crypto_bound"] = rate && cbound ? num(ratio(*rate, *cbound), 1e4) : json::Json();
-  }
-  r.extra["ratio"] = ratios;
   r.extra["wire"] = {{"datagrams_i2r", c.datagrams_i2r},
                      {"datagrams_r2i", c.datagrams_r2i},
                      {"bytes_i2r", c.bytes_i2r},
                      {"bytes_r2i", c.bytes_r2i}};
-  r.extra["engine_generations"] = resets + 1;
+  r.extra["engine_generations"] = loop.resets + 1;
   return r;
 }
 

@@ -1,5 +1,6 @@
 #include "bench/handshake_udp_compare.hpp"
 
+#include "bench/process.hpp"
 #include "bench/stats.hpp"
 
 #include <algorithm>
@@ -76,7 +77,7 @@ std::vector<HandshakeResult> run_handshake_udp_compare(const HandshakeOptions& o
       (ikekit_turn ? ikekit : swan).add(r);
     }
     // Stop early on errors: the remaining rounds would fail the same way.
-    if (ikekit.merged.error && swan.merged.error) break;
+    if ((ikekit.merged.error && swan.merged.error) || stop_requested()) break;
   }
   std::vector<HandshakeResult> out;
   out.push_back(ikekit.finish(rounds));

@@ -1,9 +1,13 @@
 #include "bench/handshake_udp_initiator.hpp"
 
+#include "bench/process.hpp"
 #include "crypto/system_rng.hpp"
 #include "ike/engine.hpp"
 #include "io/event_loop.hpp"
 #include "io/udp_socket.hpp"
+#include "wire/header.hpp"
+#include "wire/message.hpp"
+#include "wire/payload_notify.hpp"
 
 #include <algorithm>
 #include <array>
@@ -21,7 +25,6 @@ constexpr const char* kPeerName = "bench";
 // (RFC 7383) and IKE_SA_INIT carries at most one KE payload (MODP-8192: 1 KiB).
 constexpr size_t kSlotBytes = 8192;
 constexpr size_t kBatch = 32;
-constexpr auto kStallTimeout = std::chrono::seconds(20);
 constexpr auto kProgressEvery = std::chrono::milliseconds(100);
 
 double process_cpu_s() {
@@ -42,6 +45,43 @@ struct TxQueue {
   size_t n = 0;
   MutBytes next() { return MutBytes(storage.data() + n * kSlotBytes, kSlotBytes); }
 };
+
+// The one connection of the load generator, to the responder.
+Result<ike::PeerConfig> peer_config(const UdpInitiatorOptions& o) {
+  ike::PeerConfig p;
+  p.name = kPeerName;
+  p.local = ike::Endpoint{o.local, io::kIkePort};
+  p.remote_address = o.remote;
+  p.remote_port = o.remote_port;
+  p.ike_proposals = o.ike_proposals;
+  auto id = ike::Identity::parse(o.local.to_string());
+  if (!id) return id.error();
+  p.local_id = std::move(*id);
+  p.local_auth = p.remote_auth = ike::AuthMethodKind::psk;
+  p.psk = o.psk;
+  p.child.name = kPeerName;
+  p.child.esp_proposals = o.esp_proposals;
+  p.child.local_ts = o.local_ts;
+  p.child.remote_ts = o.remote_ts;
+  p.send_initial_contact = false; // RFC 7296 2.4: else the responder drops our earlier SAs
+  p.dpd_delay = Duration{0};
+  return p;
+}
+
+// Whether `d` is an IKE_SA_INIT response asking for a COOKIE (RFC 7296 2.6: HDR, N(COOKIE)).
+// The header is checked first, so other messages cost no parse.
+bool is_cookie_request(ByteView d) {
+  auto h = wire::parse_header(d);
+  if (!h || h->exchange_type != wire::ExchangeType::ike_sa_init || !h->response()) return false;
+  auto msg = wire::parse_message(d);
+  if (!msg) return false;
+  for (const auto& p : msg->payloads) {
+    if (p.payload_type() != wire::PayloadType::n) continue;
+    auto n = wire::parse_notify(p.body);
+    if (n && n->type == wire::NotifyType::cookie) return true;
+  }
+  return false;
+}
 
 } // namespace
 
@@ -74,6 +114,7 @@ struct UdpInitiator::Impl {
   // The current run. Keys: generation << 40 | SaId.
   std::unordered_map<uint64_t, TimePoint> in_flight;
   size_t target = 0, started = 0, concurrency = 1;
+  Duration stall_timeout{0};
   UdpLoadStats stats;
   TimePoint last_done{};
   std::optional<Error> error;
@@ -215,6 +256,7 @@ struct UdpInitiator::Impl {
       d.data = slot.payload();
       stats.bytes_received += d.data.size();
       ++stats.datagrams_received;
+      if (is_cookie_request(d.data)) ++stats.cookie_requests;
       // The current engine first; one that does not know the SPIs belongs to the old.
       uint64_t unknown = cur.engine->stats().dropped_for(ike::DropReason::unknown_sa);
       cur.engine->receive(d, now);
@@ -231,6 +273,22 @@ struct UdpInitiator::Impl {
 };
 
 UdpInitiator::~UdpInitiator() = default;
+
+Result<Bytes> first_ike_sa_init(const UdpInitiatorOptions& o) {
+  auto p = peer_config(o);
+  if (!p) return p.error();
+  ike::Config config;
+  config.peers.push_back(std::move(*p));
+  crypto::SystemRng rng;
+  TimePoint now = io::EventLoop::now();
+  ike::Engine engine(config, rng, now);
+  if (auto sa = engine.initiate(kPeerName, now); !sa) return sa.error();
+  Bytes out(kSlotBytes);
+  auto t = engine.poll_transmit(out);
+  if (!t) return make_error(Errc::protocol, "flood", "the engine queued no IKE_SA_INIT request");
+  out.resize(t->size);
+  return out;
+}
 
 Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) {
   std::unique_ptr<UdpInitiator> u(new UdpInitiator());
@@ -254,24 +312,10 @@ Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) 
   for (size_t i = 0; i < kBatch; ++i)
     m.rx_slots[i].buffer = MutBytes(m.rx.data() + i * kSlotBytes, kSlotBytes);
 
-  ike::PeerConfig p;
-  p.name = kPeerName;
-  p.local = ike::Endpoint{o.local, io::kIkePort};
-  p.remote_address = o.remote;
-  p.remote_port = o.remote_port;
-  p.ike_proposals = std::move(o.ike_proposals);
-  auto id = ike::Identity::parse(o.local.to_string());
-  if (!id) return id.error();
-  p.local_id = std::move(*id);
-  p.local_auth = p.remote_auth = ike::AuthMethodKind::psk;
-  p.psk = std::move(o.psk);
-  p.child.name = kPeerName;
-  p.child.esp_proposals = std::move(o.esp_proposals);
-  p.child.local_ts = std::move(o.local_ts);
-  p.child.remote_ts = std::move(o.remote_ts);
-  p.send_initial_contact = false; // RFC 7296 2.4: else the responder drops our earlier SAs
-  p.dpd_delay = Duration{0};
-  m.config.peers.push_back(std::move(p));
+  auto p = peer_config(o);
+  if (!p) return p.error();
+  m.stall_timeout = o.stall_timeout;
+  m.config.peers.push_back(std::move(*p));
   m.new_engine(io::EventLoop::now());
 
   Impl* self = &m;
@@ -282,7 +326,8 @@ Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) 
   }
   m.loop->set_deadline([self] { return self->next_timeout(); },
                        [self](TimePoint now) { self->on_timeout(now); });
-  auto sig = m.loop->on_signals({SIGINT, SIGTERM, SIGHUP}, [self](int, TimePoint) {
+  auto sig = m.loop->on_signals({SIGINT, SIGTERM, SIGHUP}, [self](int signo, TimePoint) {
+    note_stop_signal(signo); // read here through the loop's signalfd, not the handler
     self->stats.interrupted = true;
     self->loop->stop();
   });
@@ -319,10 +364,13 @@ Result<UdpLoadStats> UdpInitiator::run(size_t count, Duration duration, size_t c
     stop_at = now;
     if (count && m.stats.completed + m.stats.failed >= count) break;
     if (now >= end) break;
-    if (now - m.last_done > kStallTimeout)
+    if (m.stall_timeout.count() > 0 && now - m.last_done > m.stall_timeout)
       return make_error(
           Errc::timeout, "responder",
-          "no handshake finished for 20 s (" + std::to_string(m.in_flight.size()) + " in flight, " +
+          "no handshake finished for " +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::seconds>(m.stall_timeout).count()) +
+              " s (" + std::to_string(m.in_flight.size()) + " in flight, " +
               std::to_string(m.stats.completed) + " completed" +
               (m.stats.first_failure.empty() ? "" : ", first failure " + m.stats.first_failure) +
               ")");

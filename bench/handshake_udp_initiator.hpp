@@ -36,6 +36,9 @@ struct UdpInitiatorOptions {
   std::vector<crypto::ParsedProposal> ike_proposals, esp_proposals;
   std::vector<ike::TsSpec> local_ts, remote_ts; // empty: the IKE addresses
   SecretBytes psk;
+  // run() fails with Errc::timeout when no handshake finished for this long; 0: never
+  // (a flood may lock the client out, which is then a result, not an error).
+  Duration stall_timeout{std::chrono::seconds(20)};
 };
 
 struct UdpLoadStats {
@@ -49,10 +52,15 @@ struct UdpLoadStats {
   uint64_t bytes_sent = 0, bytes_received = 0; // IKE messages (no UDP/IP headers, no marker)
   uint64_t send_dropped = 0; // datagrams the kernel did not take (socket buffer full)
   uint64_t retransmissions = 0;
-  uint64_t input_dropped = 0; // datagrams the engine dropped (Stats::dropped_total)
-  std::string first_failure;  // the first Failure's exchange, step and reason
-  bool interrupted = false;   // SIGINT/SIGTERM/SIGHUP arrived
+  uint64_t input_dropped = 0;   // datagrams the engine dropped (Stats::dropped_total)
+  uint64_t cookie_requests = 0; // IKE_SA_INIT responses asking for a COOKIE (RFC 7296 2.6)
+  std::string first_failure;    // the first Failure's exchange, step and reason
+  bool interrupted = false;     // SIGINT/SIGTERM/SIGHUP arrived
 };
+
+// The first IKE_SA_INIT request the initiator engine sends with these options (to
+// local:500 from remote:500): a template for `ike-bench flood`.
+Result<Bytes> first_ike_sa_init(const UdpInitiatorOptions& options);
 
 class UdpInitiator {
 public:
@@ -60,7 +68,8 @@ public:
   static Result<std::unique_ptr<UdpInitiator>> open(UdpInitiatorOptions options);
   ~UdpInitiator();
 
-  // Errc::timeout when no handshake finished for 20 s (the responder is not answering);
+  // Errc::timeout when no handshake finished for options.stall_timeout (the responder is
+  // not answering);
   // Errc::io for socket errors. `progress` is called at most every 100 ms, and so is
   // `check` (e.g. "is the responder still running"), whose error ends the run.
   Result<UdpLoadStats> run(size_t count, Duration duration, size_t concurrency,

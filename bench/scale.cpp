@@ -115,6 +115,134 @@ Result<void> check_scale_options(const ScaleOptions& opts) {
   return check_handshake_options(h);
 }
 
+namespace {
+
+// The establishing phase: counts, time and memory readings around it.
+struct Established {
+  size_t ok = 0, failed = 0;
+  size_t ok0 = 0;             // SAs of the first pair, where the lookups run
+  std::vector<ike::SaId> ids; // the first pair's initiator SaIds
+  std::optional<size_t> rss0, rss1;
+  size_t heap0 = 0, heap1 = 0;
+  double setup_s = 0;
+};
+
+// Establishes opts.sas IKE SAs over the shards (the first one holding the remainder).
+Result<void> establish_shards(std::vector<std::unique_ptr<EnginePair>>& pairs,
+                              const ScaleOptions& opts, const ScaleProgressFn& progress,
+                              Established& e) {
+  const size_t per_shard = opts.sas / opts.shards;
+  const size_t first_shard = per_shard + opts.sas % opts.shards;
+  // Touched now, so the ids are in the "before" reading, not counted per SA.
+  e.ids.assign(first_shard, ike::SaId(1));
+  e.rss0 = rss_bytes();
+  e.heap0 = heap_bytes();
+  const TimePoint t0 = steady_now();
+  Result<void> est;
+  for (size_t k = 0; k < opts.shards && est; ++k) {
+    size_t shard_ok = 0, shard_failed = 0;
+    const size_t done_before = e.ok + e.failed;
+    auto shard_progress = [&](const char* phase, size_t done, size_t) {
+      if (progress) progress(phase, done_before + done, opts.sas);
+    };
+    est = establish(*pairs[k], k == 0 ? first_shard : per_shard, opts.batch,
+                    k == 0 ? &e.ids : nullptr, shard_ok, shard_failed, shard_progress);
+    if (k == 0) e.ok0 = shard_ok;
+    e.ok += shard_ok;
+    e.failed += shard_failed;
+  }
+  e.setup_s = std::chrono::duration<double>(steady_now() - t0).count();
+  e.rss1 = rss_bytes();
+  e.heap1 = heap_bytes();
+  if (!est) return est;
+  if (e.failed)
+    return make_error(Errc::protocol, "scale",
+                      std::to_string(e.failed) + " of " + std::to_string(opts.sas) +
+                          " handshakes failed");
+  return {};
+}
+
+struct LookupCost {
+  size_t lookups = 0;
+  double dpd_ns = 0, retransmit_ns = 0; // sums
+};
+
+// Delivers `dg` to the responder, timing the receive alone.
+double timed_receive(ike::Engine& res, const ike::Datagram& dg, TimePoint now) {
+  const TimePoint a = steady_now();
+  res.receive(dg, now);
+  return std::chrono::duration<double, std::nano>(steady_now() - a).count();
+}
+
+// One lookup: a DPD request to SA `sa`, then the same request again (a retransmission,
+// answered from the cache).
+Result<void> lookup_once(EnginePair& pair, ike::SaId sa, Bytes& buf, Bytes& req, LookupCost& c) {
+  ike::Engine& ini = pair.initiator();
+  ike::Engine& res = pair.responder();
+  TimePoint now = steady_now();
+  if (auto d = ini.send_dpd(sa, now); !d) return d.error();
+  auto t = ini.poll_transmit(buf);
+  if (!t) return make_error(Errc::protocol, "scale", "send_dpd queued no datagram");
+  req.assign(buf.begin(), buf.begin() + std::ptrdiff_t(t->size));
+  const ike::Datagram dg{t->remote, t->local, t->nat_t, req};
+  c.dpd_ns += timed_receive(res, dg, now);
+  while (auto rt = res.poll_transmit(buf))
+    ini.receive(ike::Datagram{rt->remote, rt->local, rt->nat_t, ByteView(buf.data(), rt->size)},
+                now);
+  c.retransmit_ns += timed_receive(res, dg, now);
+  while (res.poll_transmit(buf)) {
+  }
+  while (ini.poll_event()) {
+  }
+  while (res.poll_event()) {
+  }
+  return {};
+}
+
+// Lookups: a DPD request to a random established SA, then the same request again.
+Result<LookupCost> measure_lookups(EnginePair& pair, const Established& e, size_t lookups,
+                                   const ScaleProgressFn& progress) {
+  LookupCost c;
+  SeededRng pick(0x5ca1e);
+  Bytes buf(65535), req;
+  req.reserve(2048);
+  TimePoint next_progress = steady_now() + 250ms;
+  for (size_t k = 0; k < lookups; ++k) {
+    uint8_t b[8];
+    pick.fill(b);
+    if (auto l = lookup_once(pair, e.ids[load_be64(b) % e.ok0], buf, req, c); !l) return l.error();
+    ++c.lookups;
+    if (progress && steady_now() >= next_progress) {
+      progress("lookup", k + 1, lookups);
+      next_progress = steady_now() + 250ms;
+    }
+  }
+  return c;
+}
+
+// Who holds the memory: destroy one side at a time.
+json::Json memory_json(std::vector<std::unique_ptr<EnginePair>>& pairs, const Established& e) {
+  const size_t heap2 = heap_bytes();
+  for (auto& p : pairs)
+    p->destroy_initiator();
+  const size_t heap3 = heap_bytes();
+  for (auto& p : pairs)
+    p->destroy_responder();
+  const size_t heap4 = heap_bytes();
+  auto per_sa = [&](size_t hi, size_t lo) -> json::Json {
+    // A replaced allocator (ASan's) does not keep mallinfo2: unknown, not 0.
+    if (!e.ok || e.heap0 == 0 || hi <= lo) return nullptr;
+    return num((double(hi) - double(lo)) / double(e.ok), 1);
+  };
+  return {{"heap_per_sa_pair_bytes", per_sa(e.heap1, e.heap0)},
+          {"initiator_heap_per_sa_bytes", per_sa(heap2, heap3)},
+          {"responder_heap_per_sa_bytes", per_sa(heap3, heap4)},
+          {"rss_before_bytes", e.rss0 ? json::Json(*e.rss0) : json::Json()},
+          {"rss_established_bytes", e.rss1 ? json::Json(*e.rss1) : json::Json()}};
+}
+
+} // namespace
+
 ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress) {
   ScaleResult out;
   json::Json& j = out.doc;
@@ -142,131 +270,41 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
   for (size_t k = 0; k < opts.shards; ++k)
     pairs.push_back(std::make_unique<EnginePair>(*pc, rng, steady_now()));
   EnginePair& pair = *pairs.front(); // the lookups run against this one
-  size_t ok = 0, failed = 0;
-  if (auto w =
-          establish(pair, kWarmup, std::min(opts.batch, kWarmup), nullptr, ok, failed, nullptr);
+  size_t warm_ok = 0, warm_failed = 0;
+  if (auto w = establish(pair, kWarmup, std::min(opts.batch, kWarmup), nullptr, warm_ok,
+                         warm_failed, nullptr);
       !w)
     return fail(w.error());
   pair.reset(steady_now());
-  ok = failed = 0;
-  const size_t per_shard = opts.sas / opts.shards;
-  const size_t first_shard = per_shard + opts.sas % opts.shards;
-  // Touched now, so the ids are in the "before" reading, not counted per SA.
-  std::vector<ike::SaId> ids(first_shard, ike::SaId(1));
 
-  auto rss0 = rss_bytes();
-  const size_t heap0 = heap_bytes();
-  const TimePoint t0 = steady_now();
-  Result<void> est;
-  size_t ok0 = 0;
-  for (size_t k = 0; k < opts.shards && est; ++k) {
-    size_t shard_ok = 0, shard_failed = 0;
-    const size_t done_before = ok + failed;
-    auto shard_progress = [&](const char* phase, size_t done, size_t) {
-      if (progress) progress(phase, done_before + done, opts.sas);
-    };
-    est = establish(*pairs[k], k == 0 ? first_shard : per_shard, opts.batch,
-                    k == 0 ? &ids : nullptr, shard_ok, shard_failed, shard_progress);
-    if (k == 0) ok0 = shard_ok;
-    ok += shard_ok;
-    failed += shard_failed;
-  }
-  const TimePoint t1 = steady_now();
-  auto rss1 = rss_bytes();
-  const size_t heap1 = heap_bytes();
-  if (!est)
-    out.error = est.error();
-  else if (failed)
-    out.error = make_error(Errc::protocol, "scale",
-                           std::to_string(failed) + " of " + std::to_string(opts.sas) +
-                               " handshakes failed");
-
-  j["established"] = ok;
-  j["failed"] = failed;
-  const double setup_s = std::chrono::duration<double>(t1 - t0).count();
-  j["setup_per_s"] =
-      num(ok && setup_s > 0 ? std::optional<double>(double(ok) / setup_s) : std::nullopt, 10);
+  Established e;
+  if (auto est = establish_shards(pairs, opts, progress, e); !est) out.error = est.error();
+  j["established"] = e.ok;
+  j["failed"] = e.failed;
+  j["setup_per_s"] = num(
+      e.ok && e.setup_s > 0 ? std::optional<double>(double(e.ok) / e.setup_s) : std::nullopt, 10);
   std::optional<double> per_pair;
-  if (ok && rss0 && rss1) per_pair = (double(*rss1) - double(*rss0)) / double(ok);
+  if (e.ok && e.rss0 && e.rss1) per_pair = (double(*e.rss1) - double(*e.rss0)) / double(e.ok);
   j["memory_per_sa_pair_bytes"] = num(per_pair, 1);
 
-  // Lookups: a DPD request to a random established SA, then the same request again.
-  size_t lookups = std::min(opts.lookups, ok0);
-  double dpd_ns = 0, retransmit_ns = 0;
   const uint64_t answered0 = pair.responder().stats().retransmits_answered;
-  if (!out.error && lookups) {
-    SeededRng pick(0x5ca1e);
-    Bytes buf(65535), req;
-    req.reserve(2048);
-    ike::Engine& ini = pair.initiator();
-    ike::Engine& res = pair.responder();
-    TimePoint next_progress = steady_now() + 250ms;
-    for (size_t k = 0; k < lookups; ++k) {
-      uint8_t b[8];
-      pick.fill(b);
-      const ike::SaId sa = ids[load_be64(b) % ok0];
-      TimePoint now = steady_now();
-      if (auto d = ini.send_dpd(sa, now); !d) {
-        out.error = d.error();
-        break;
-      }
-      auto t = ini.poll_transmit(buf);
-      if (!t) {
-        out.error = make_error(Errc::protocol, "scale", "send_dpd queued no datagram");
-        break;
-      }
-      req.assign(buf.begin(), buf.begin() + std::ptrdiff_t(t->size));
-      const ike::Datagram dg{t->remote, t->local, t->nat_t, req};
-      const TimePoint a = steady_now();
-      res.receive(dg, now);
-      const TimePoint b1 = steady_now();
-      dpd_ns += std::chrono::duration<double, std::nano>(b1 - a).count();
-      while (auto rt = res.poll_transmit(buf))
-        ini.receive(ike::Datagram{rt->remote, rt->local, rt->nat_t, ByteView(buf.data(), rt->size)},
-                    now);
-      const TimePoint c = steady_now();
-      res.receive(dg, now);
-      const TimePoint d1 = steady_now();
-      retransmit_ns += std::chrono::duration<double, std::nano>(d1 - c).count();
-      while (res.poll_transmit(buf)) {
-      }
-      while (ini.poll_event()) {
-      }
-      while (res.poll_event()) {
-      }
-      if (progress && d1 >= next_progress) {
-        progress("lookup", k + 1, lookups);
-        next_progress = d1 + 250ms;
-      }
-    }
+  std::optional<LookupCost> cost;
+  if (!out.error && std::min(opts.lookups, e.ok0)) {
+    auto c = measure_lookups(pair, e, std::min(opts.lookups, e.ok0), progress);
+    if (c)
+      cost = *c;
+    else
+      out.error = c.error();
   }
-  const uint64_t answered = pair.responder().stats().retransmits_answered - answered0;
-  const bool looked = !out.error && lookups;
-  j["lookup_ns"] = num(looked ? std::optional<double>(dpd_ns / double(lookups)) : std::nullopt, 1);
+  const bool looked = cost && cost->lookups;
+  const double n = looked ? double(cost->lookups) : 1;
+  j["lookup_ns"] = num(looked ? std::optional<double>(cost->dpd_ns / n) : std::nullopt, 1);
   j["lookup_retransmit_ns"] =
-      num(looked ? std::optional<double>(retransmit_ns / double(lookups)) : std::nullopt, 1);
-  j["lookups"] = looked ? lookups : 0;
-  j["lookup_sas"] = ok0; // SAs held by the engine pair the lookups ran against
-  j["retransmits_answered"] = answered;
-
-  // Who holds the memory: destroy one side at a time.
-  const size_t heap2 = heap_bytes();
-  for (auto& p : pairs)
-    p->destroy_initiator();
-  const size_t heap3 = heap_bytes();
-  for (auto& p : pairs)
-    p->destroy_responder();
-  const size_t heap4 = heap_bytes();
-  auto per_sa = [&](size_t hi, size_t lo) -> json::Json {
-    // A replaced allocator (ASan's) does not keep mallinfo2: unknown, not 0.
-    if (!ok || heap0 == 0 || hi <= lo) return nullptr;
-    return num((double(hi) - double(lo)) / double(ok), 1);
-  };
-  j["memory"] = {{"heap_per_sa_pair_bytes", per_sa(heap1, heap0)},
-                 {"initiator_heap_per_sa_bytes", per_sa(heap2, heap3)},
-                 {"responder_heap_per_sa_bytes", per_sa(heap3, heap4)},
-                 {"rss_before_bytes", rss0 ? json::Json(*rss0) : json::Json()},
-                 {"rss_established_bytes", rss1 ? json::Json(*rss1) : json::Json()}};
+      num(looked ? std::optional<double>(cost->retransmit_ns / n) : std::nullopt, 1);
+  j["lookups"] = looked ? cost->lookups : 0;
+  j["lookup_sas"] = e.ok0; // SAs held by the engine pair the lookups ran against
+  j["retransmits_answered"] = pair.responder().stats().retransmits_answered - answered0;
+  j["memory"] = memory_json(pairs, e);
   j["ratio"] = {{"vs_target_4kib", per_pair && *per_pair > 0
                                        ? num(double(kTargetBytes) / *per_pair, 1e4)
                                        : json::Json()}};

@@ -1,10 +1,10 @@
 #include "bench/tunnel_bench.hpp"
 
 #include "bench/esp_bench.hpp"
+#include "bench/files.hpp"
+#include "bench/netns.hpp"
 #include "bench/stats.hpp"
-#include "bench/tunnel_netns.hpp"
 #include "bench/tunnel_parse.hpp"
-#include "bench/tunnel_proc.hpp"
 
 #include "json/payload_json.hpp"
 #include <algorithm>
@@ -54,11 +54,11 @@ std::optional<std::string> peer_backend(Peer p, const TunnelOptions& o) {
 
 // A ping through the tunnel, once a second for up to 10 s: until one passes the
 // tunnel is not up (WireGuard handshakes on the first packet; routes may lag).
-Result<void> wait_for_path(const Topology& topo, const RunningTunnel& t) {
+Result<void> wait_for_path(const NetnsPair& topo, const RunningTunnel& t) {
   for (int i = 0; i < 10; ++i) {
-    auto p = run_command(Topology::in_ns(topo.left().ns, {"ping", "-n", "-q", "-c", "1", "-W", "1",
-                                                          "-I", t.src, t.dst}),
-                         milliseconds(3000));
+    auto p = run_command(
+        in_netns(topo.left().ns, {"ping", "-n", "-q", "-c", "1", "-W", "1", "-I", t.src, t.dst}),
+        milliseconds(3000));
     if (!p) return p.error();
     if (p->exit_code == 0) return {};
     if (!sleep_unless_stopped(milliseconds(100))) return interrupted_error();
@@ -67,13 +67,12 @@ Result<void> wait_for_path(const Topology& topo, const RunningTunnel& t) {
                     "no ping from " + t.src + " to " + t.dst + " passed the tunnel in 10 s");
 }
 
-Result<IperfReport> iperf_client(const Topology& topo, const RunningTunnel& t,
+Result<IperfReport> iperf_client(const NetnsPair& topo, const RunningTunnel& t,
                                  const TunnelOptions& o, int streams) {
-  auto c =
-      run_command(Topology::in_ns(topo.left().ns, {"iperf3", "-c", t.dst, "-B", t.src, "-p",
-                                                   kIperfPort, "-t", std::to_string(o.duration_s),
-                                                   "-P", std::to_string(streams), "-J"}),
-                  milliseconds((o.duration_s + 20) * 1000));
+  auto c = run_command(
+      in_netns(topo.left().ns, {"iperf3", "-c", t.dst, "-B", t.src, "-p", kIperfPort, "-t",
+                                std::to_string(o.duration_s), "-P", std::to_string(streams), "-J"}),
+      milliseconds((o.duration_s + 20) * 1000));
   if (!c) return c.error();
   auto r = parse_iperf3_json(c->out);
   if (!r) {
@@ -88,31 +87,17 @@ Result<IperfReport> iperf_client(const Topology& topo, const RunningTunnel& t,
 
 // A private directory per peer and round (keys, configs, logs), removed when the round
 // ends, so no round sees another's files.
-struct RoundDir {
-  std::string path;
-  ~RoundDir() {
-    std::error_code ec;
-    if (!path.empty()) std::filesystem::remove_all(path, ec);
-  }
-};
-
-Result<TunnelRound> measure_round(Peer peer, const TunnelOptions& o, const std::string& parent_dir,
-                                  int round_no,
+Result<TunnelRound> measure_round(Peer peer, const TunnelOptions& o,
                                   const std::function<void(const std::string&)>& step) {
-  RoundDir dir;
-  const std::string work_dir =
-      parent_dir + "/" + std::string(peer_name(peer)) + "-" + std::to_string(round_no);
-  if (mkdir(work_dir.c_str(), 0700) != 0)
-    return make_error(Errc::io, "tunnel",
-                      "cannot create " + work_dir + ": " + std::strerror(errno));
-  dir.path = work_dir;
+  auto dir = PrivateDir::create("ike-bench-tunnel-" + std::string(peer_name(peer)), "tunnel");
+  if (!dir) return dir.error();
   step("namespaces");
-  auto topo = Topology::create(int(getpid()));
+  auto topo = NetnsPair::create(false);
   if (!topo) return topo.error();
   PeerOptions po;
   po.cipher = o.cipher;
   po.esp_tunnel = o.esp_tunnel;
-  po.work_dir = work_dir;
+  po.work_dir = dir->path();
   po.pid = int(getpid());
   step("starting the tunnel");
   auto tunnel = start_peer(peer, *topo, po);
@@ -120,9 +105,9 @@ Result<TunnelRound> measure_round(Peer peer, const TunnelOptions& o, const std::
   auto path = wait_for_path(*topo, *tunnel);
   if (!path) return path.error();
 
-  const std::string base = work_dir + "/iperf3-server";
-  auto server = Child::spawn(Topology::in_ns(topo->right().ns, {"iperf3", "-s", "-B", tunnel->dst,
-                                                                "-p", kIperfPort, "--forceflush"}),
+  const std::string base = dir->path() + "/iperf3-server";
+  auto server = Child::spawn(in_netns(topo->right().ns, {"iperf3", "-s", "-B", tunnel->dst, "-p",
+                                                         kIperfPort, "--forceflush"}),
                              base + ".out", base + ".err");
   if (!server) return server.error();
   auto listening = wait_for_text(base + ".out", "Server listening", *server, milliseconds(5000),
@@ -133,10 +118,10 @@ Result<TunnelRound> measure_round(Peer peer, const TunnelOptions& o, const std::
   step("ping");
   char interval[32];
   std::snprintf(interval, sizeof interval, "%.3f", o.ping_interval_s);
-  auto ping = run_command(
-      Topology::in_ns(topo->left().ns, {"ping", "-n", "-c", std::to_string(o.pings), "-i", interval,
-                                        "-W", "2", "-I", tunnel->src, tunnel->dst}),
-      milliseconds(int(o.pings * o.ping_interval_s * 1000) + 10000));
+  auto ping =
+      run_command(in_netns(topo->left().ns, {"ping", "-n", "-c", std::to_string(o.pings), "-i",
+                                             interval, "-W", "2", "-I", tunnel->src, tunnel->dst}),
+                  milliseconds(int(o.pings * o.ping_interval_s * 1000) + 10000));
   if (!ping) return ping.error();
   auto pr = parse_ping_output(ping->out);
   if (!pr) return pr.error();
@@ -235,7 +220,7 @@ Result<void> check_tunnel_environment() {
   return {};
 }
 
-std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& o, const std::string& work_dir,
+std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& o,
                                            const TunnelProgressFn& progress) {
   std::vector<TunnelResult> results;
   for (Peer p : o.peers) {
@@ -260,7 +245,7 @@ std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& o, const std::st
       auto step = [&](const std::string& s) {
         if (progress) progress({round + 1, o.rounds, r.peer, s});
       };
-      auto m = measure_round(r.peer, o, work_dir, round + 1, step);
+      auto m = measure_round(r.peer, o, step);
       if (m)
         r.rounds.push_back(std::move(*m));
       else

@@ -1,5 +1,5 @@
 // `ike-bench tunnel`: TCP throughput (single stream and N streams, iperf3) and ping RTT
-// through a tunnel between two network namespaces (tunnel_netns.hpp), for ikekit's
+// through a tunnel between two network namespaces (netns.hpp), for ikekit's
 // esp-tunnel and for the peers it is compared with (tunnel_peers.hpp).
 //
 // Method, per peer and round: a fresh topology, the tunnel brought up, a ping through it
@@ -74,11 +74,11 @@ struct TunnelProgress {
 };
 using TunnelProgressFn = std::function<void(const TunnelProgress&)>;
 
-// Runs the method above. `work_dir` is a private (0700) directory for keys, configs
-// and logs. A peer whose tools are missing reports Errc::environment without running;
-// a stop signal (install_stop_signals) ends the run with interrupted_error() in the
-// results not yet complete.
-std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& opts, const std::string& work_dir,
+// Runs the method above, each round with its own private directory for keys, configs
+// and logs (/tmp/ike-bench-tunnel-<peer>-XXXXXX, removed with the round). A peer whose tools are
+// missing reports Errc::environment without running; a stop signal (install_stop_signals) ends the
+// run with interrupted_error() in the results not yet complete.
+std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& opts,
                                            const TunnelProgressFn& progress);
 
 // {"name":"tunnel","params":{"peer","cipher","backend","streams","duration_s"},

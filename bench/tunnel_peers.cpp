@@ -3,6 +3,7 @@
 #include "base/hex.hpp"
 #include "base/secret_bytes.hpp"
 #include "bench/esp_bench.hpp"
+#include "bench/files.hpp"
 #include "crypto/suite.hpp"
 #include "crypto/system_rng.hpp"
 
@@ -16,9 +17,6 @@ namespace ikekit::bench {
 namespace {
 
 using std::chrono::milliseconds;
-
-const char* kCharon = "/usr/sbin/charon-systemd";
-const char* kSwanctl = "/usr/sbin/swanctl";
 
 Error env_missing(const std::string& program, const std::string& package, std::string_view peer) {
   return make_error(Errc::environment, "--peer",
@@ -51,7 +49,7 @@ uint32_t random_spi(uint8_t top) {
 
 // ---- ikekit: esp-tunnel on both ends ------------------------------------------------
 
-Result<RunningTunnel> start_ikekit(const Topology& topo, const PeerOptions& o) {
+Result<RunningTunnel> start_ikekit(const NetnsPair& topo, const PeerOptions& o) {
   auto suite = parse_esp_suite(o.cipher);
   if (!suite) return suite.error();
   const auto& encr = *suite->encr;
@@ -60,13 +58,14 @@ Result<RunningTunnel> start_ikekit(const Topology& topo, const PeerOptions& o) {
   const uint32_t spi_lr = random_spi(0xc1), spi_rl = random_spi(0xc2);
   // An ikekit key log (ikekit-json(7)), as ike-up --keylog writes it: one child_sa line
   // per direction; esp-tunnel --keys picks its inbound and outbound SA by SPI.
-  auto line = [&](uint32_t spi, const Side& src, const Side& dst) {
+  auto line = [&](uint32_t spi, const NetnsSide& src, const NetnsSide& dst) {
     std::string integ = suite->integ ? "\"" + std::string(suite->integ->keyword) + "\"" : "null";
     std::string integ_key = ikey ? "\"" + random_hex(ikey) + "\"" : "null";
-    return "{\"type\":\"child_sa\",\"spi\":\"" + to_hex_u32(spi) + "\",\"src\":\"" + src.outer +
-           "\",\"dst\":\"" + dst.outer + "\",\"protocol\":\"esp\",\"encr\":\"" +
-           std::string(encr.keyword) + "\",\"integ\":" + integ + ",\"encr_key\":\"" +
-           random_hex(ekey) + "\",\"integ_key\":" + integ_key + "}\n";
+    return "{\"type\":\"child_sa\",\"spi\":\"" + to_hex_u32(spi) + "\",\"src\":\"" +
+           src.outer.to_string() + "\",\"dst\":\"" + dst.outer.to_string() +
+           "\",\"protocol\":\"esp\",\"encr\":\"" + std::string(encr.keyword) +
+           "\",\"integ\":" + integ + ",\"encr_key\":\"" + random_hex(ekey) +
+           "\",\"integ_key\":" + integ_key + "}\n";
   };
   const std::string keys = o.work_dir + "/ikekit-keys.jsonl";
   std::string text =
@@ -76,38 +75,39 @@ Result<RunningTunnel> start_ikekit(const Topology& topo, const PeerOptions& o) {
   if (!w) return w.error();
 
   RunningTunnel t;
-  t.src = topo.left().inner;
-  t.dst = topo.right().inner;
+  t.src = topo.left().inner.to_string();
+  t.dst = topo.right().inner.to_string();
   t.cipher = o.cipher;
   t.backend = "tun";
   const std::string tun = "ikbt" + std::to_string(o.pid);
   for (int i = 0; i < 2; ++i) {
-    const Side& me = i == 0 ? topo.left() : topo.right();
-    const Side& peer = i == 0 ? topo.right() : topo.left();
+    const NetnsSide& me = i == 0 ? topo.left() : topo.right();
+    const NetnsSide& peer = i == 0 ? topo.right() : topo.left();
     uint32_t spi_in = i == 0 ? spi_rl : spi_lr, spi_out = i == 0 ? spi_lr : spi_rl;
     std::string base = o.work_dir + "/esp-tunnel-" + (i == 0 ? "l" : "r");
-    auto c = Child::spawn(Topology::in_ns(me.ns, {o.esp_tunnel,
-                                                  "--backend",
-                                                  "tun",
-                                                  "--local",
-                                                  me.outer,
-                                                  "--remote",
-                                                  peer.outer,
-                                                  "--spi-in",
-                                                  to_hex_u32(spi_in),
-                                                  "--spi-out",
-                                                  to_hex_u32(spi_out),
-                                                  "--keys",
-                                                  keys,
-                                                  "--udp-encap",
-                                                  "--port",
-                                                  std::to_string(o.port),
-                                                  "--tun-name",
-                                                  tun,
-                                                  "--tun-addr",
-                                                  me.inner + "/32",
-                                                  "--route",
-                                                  peer.inner + "/32"}),
+    auto c = Child::spawn(in_netns(me.ns, {o.esp_tunnel,
+                                           "--backend",
+                                           "tun",
+                                           "--local",
+                                           me.outer.to_string(),
+                                           "--remote",
+                                           peer.outer.to_string(),
+                                           "--spi-in",
+                                           to_hex_u32(spi_in),
+                                           "--spi-out",
+                                           to_hex_u32(spi_out),
+                                           "--keys",
+                                           keys,
+                                           "--keys-are-fresh", // random keys, one run
+                                           "--udp-encap",
+                                           "--port",
+                                           std::to_string(o.port),
+                                           "--tun-name",
+                                           tun,
+                                           "--tun-addr",
+                                           me.inner.to_string() + "/32",
+                                           "--route",
+                                           peer.inner.to_string() + "/32"}),
                           base + ".out", base + ".err");
     if (!c) return c.error();
     t.procs.push_back(std::move(*c));
@@ -122,182 +122,60 @@ Result<RunningTunnel> start_ikekit(const Topology& topo, const PeerOptions& o) {
 
 // ---- strongswan: charon-systemd with kernel-libipsec on both ends ---------------------
 
-// One isolated charon per directory, as tests/interop/lib/swan.sh runs it: its own
-// strongswan.conf, vici socket and log; nothing global (no /etc/swanctl, /run/charon.*,
-// journal). kernel-libipsec must load before kernel-netlink (the first kernel-ipsec
-// backend wins; kernel-netlink still does addresses and routes); "kdf" is needed for
-// key derivation. kernel-libipsec (5.9) always UDP-encapsulates ESP on 4500.
-// Replaces every "@KEY@" in `text`.
-std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>>& vars) {
-  for (const auto& [k, v] : vars) {
-    const std::string key = "@" + k + "@";
-    for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + v.size()))
-      text.replace(at, key.size(), v);
-  }
-  return text;
+// One charon per side (bench/strongswan.hpp), PSK; the inner addresses sit on lo and are
+// the traffic selectors. kernel-libipsec (5.9) always UDP-encapsulates ESP on 4500.
+SwanConnection swan_connection(const NetnsSide& me, const NetnsSide& peer, bool left,
+                               const PeerOptions& o, const std::string& psk) {
+  SwanConnection c;
+  c.name = "ikb";
+  c.local_addrs = me.outer.to_string();
+  c.remote_addrs = peer.outer.to_string();
+  c.proposals = "aes256gcm16-prfsha256-x25519";
+  c.esp_proposals = o.cipher;
+  c.local_id = left ? "left@ikb.test" : "right@ikb.test";
+  c.remote_id = left ? "right@ikb.test" : "left@ikb.test";
+  c.local_ts = me.inner.to_string() + "/32";
+  c.remote_ts = peer.inner.to_string() + "/32";
+  c.psk = psk;
+  return c;
 }
 
-constexpr const char* kSwanConf = R"(charon {
-  load_modular = no
-  load = random nonce openssl aes sha1 sha2 hmac gcm chapoly curve25519 kdf kernel-libipsec kernel-netlink socket-default vici
-  port = 500
-  port_nat_t = 4500
-  retransmit_tries = 3
-  install_routes = yes
-  plugins {
-    vici {
-      socket = unix://@DIR@/charon.vici
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-    auth {
-      default = -1
-    }
-  }
-  filelog {
-    main {
-      path = @DIR@/charon.log
-      append = no
-      flush_line = yes
-      default = 1
-    }
-  }
-}
-swanctl {
-  load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey constraints
-}
-charon-systemd {
-  journal {
-    default = -1
-  }
-}
-)";
-
-constexpr const char* kSwanctlConf = R"(connections {
-  ikb {
-    version = 2
-    local_addrs = @ME@
-    remote_addrs = @PEER@
-    proposals = aes256gcm16-prfsha256-x25519
-    mobike = no
-    local {
-      auth = psk
-      id = @ME_ID@
-    }
-    remote {
-      auth = psk
-      id = @PEER_ID@
-    }
-    children {
-      net {
-        local_ts = @ME_TS@
-        remote_ts = @PEER_TS@
-        esp_proposals = @ESP@
-      }
-    }
-  }
-}
-secrets {
-  ike-ikb {
-    id-1 = @ME_ID@
-    id-2 = @PEER_ID@
-    secret = 0x@PSK@
-  }
-}
-)";
-
-Env swan_env(const std::string& dir) {
-  return {{"STRONGSWAN_CONF", dir + "/strongswan.conf"}, {"SWANCTL_DIR", dir + "/swanctl"}};
-}
-
-Result<CommandOutput> swanctl(const std::string& dir, std::vector<std::string> args,
-                              const std::string& what, milliseconds timeout = milliseconds(10000)) {
-  // swanctl's --uri is a per-command option: it must follow the command.
-  std::vector<std::string> argv = {kSwanctl, args.front(), "--uri",
-                                   "unix://" + dir + "/charon.vici"};
-  argv.insert(argv.end(), args.begin() + 1, args.end());
-  return run_checked(argv, what, timeout, swan_env(dir));
-}
-
-Result<RunningTunnel> start_strongswan(const Topology& topo, const PeerOptions& o) {
-  auto suite = parse_esp_suite(o.cipher);
-  if (!suite) return suite.error();
+Result<RunningTunnel> start_strongswan(const NetnsPair& topo, const PeerOptions& o) {
   RunningTunnel t;
-  t.src = topo.left().inner;
-  t.dst = topo.right().inner;
+  t.src = topo.left().inner.to_string();
+  t.dst = topo.right().inner.to_string();
   t.cipher = o.cipher;
   t.backend = "kernel-libipsec";
   std::string psk = random_hex(32);
-  std::string dirs[2];
   for (int i = 0; i < 2; ++i) {
-    const Side& me = i == 0 ? topo.left() : topo.right();
-    const Side& peer = i == 0 ? topo.right() : topo.left();
-    std::string dir = o.work_dir + "/swan-" + (i == 0 ? "l" : "r");
-    dirs[i] = dir;
-    if (mkdir(dir.c_str(), 0700) != 0 || mkdir((dir + "/swanctl").c_str(), 0700) != 0)
-      return make_error(Errc::io, "strongswan", "cannot create " + dir);
-    // The inner addresses are the traffic selectors; they live on lo.
-    auto a = run_checked({"ip", "-n", me.ns, "addr", "add", me.inner + "/32", "dev", "lo"},
-                         "strongswan");
+    const NetnsSide& me = i == 0 ? topo.left() : topo.right();
+    const NetnsSide& peer = i == 0 ? topo.right() : topo.left();
+    CharonSettings s;
+    s.dir = o.work_dir + "/swan-" + (i == 0 ? "l" : "r");
+    if (auto d = make_private_dir(s.dir, "strongswan"); !d) return d.error();
+    auto a =
+        run_checked({"ip", "-n", me.ns, "addr", "add", me.inner.to_string() + "/32", "dev", "lo"},
+                    "strongswan");
     if (!a) return a.error();
-    std::string me_id = i == 0 ? "left@ikb.test" : "right@ikb.test";
-    std::string peer_id = i == 0 ? "right@ikb.test" : "left@ikb.test";
-    auto w1 = write_private_file(dir + "/strongswan.conf", fill(kSwanConf, {{"DIR", dir}}));
-    if (!w1) return w1.error();
-    std::string conf = fill(kSwanctlConf, {{"ME", me.outer},
-                                           {"PEER", peer.outer},
-                                           {"ME_ID", me_id},
-                                           {"PEER_ID", peer_id},
-                                           {"ME_TS", me.inner + "/32"},
-                                           {"PEER_TS", peer.inner + "/32"},
-                                           {"ESP", o.cipher},
-                                           {"PSK", psk}});
-    auto w2 = write_private_file(dir + "/swanctl/swanctl.conf", conf);
+    std::string conf = swanctl_conf(swan_connection(me, peer, i == 0, o, psk));
+    auto c = Charon::start(me.ns, s, conf);
     secure_zero(conf.data(), conf.size());
-    if (!w2) return w2.error();
-    // "ip netns exec" exec()s charon, so the child's PID is charon's own.
-    auto c = Child::spawn(Topology::in_ns(me.ns, {kCharon}), dir + "/stdout.log",
-                          dir + "/stderr.log", swan_env(dir));
     if (!c) return c.error();
-    t.procs.push_back(std::move(*c));
-    t.remove_paths.push_back(dir + "/charon.vici");
-    bool up = false;
-    for (int k = 0; k < 200 && !up; ++k) {
-      if (access((dir + "/charon.vici").c_str(), F_OK) == 0) {
-        auto s = run_command({kSwanctl, "--stats", "--uri", "unix://" + dir + "/charon.vici"},
-                             milliseconds(3000), swan_env(dir));
-        if (!s) return s.error();
-        up = s->exit_code == 0;
-      }
-      if (up) break;
-      if (!t.procs.back().running())
-        return make_error(Errc::io, "strongswan",
-                          "charon exited while starting: " +
-                              first_line(read_text_file(dir + "/charon.log") +
-                                         read_text_file(dir + "/stdout.log")));
-      if (!sleep_unless_stopped(milliseconds(50))) return interrupted_error();
-    }
-    if (!up)
-      return make_error(Errc::timeout, "strongswan", "charon's vici socket did not appear in 10 s");
-    auto l = swanctl(dir, {"--load-all", "--noprompt"}, "strongswan");
-    if (!l) return l.error();
+    t.charons.push_back(std::move(*c));
   }
   secure_zero(psk.data(), psk.size());
-  auto init = swanctl(dirs[0], {"--initiate", "--child", "net", "--timeout", "10"}, "strongswan",
-                      milliseconds(15000));
+  auto init = t.charons.front().swanctl({"--initiate", "--child", "ikb", "--timeout", "10"},
+                                        "strongswan", milliseconds(15000));
   if (!init) return init.error();
   return t;
 }
 
 // ---- wireguard-go on both ends --------------------------------------------------------
 
-Result<RunningTunnel> start_wireguard(const Topology& topo, const PeerOptions& o) {
+Result<RunningTunnel> start_wireguard(const NetnsPair& topo, const PeerOptions& o) {
   RunningTunnel t;
-  t.src = topo.left().inner;
-  t.dst = topo.right().inner;
+  t.src = topo.left().inner.to_string();
+  t.dst = topo.right().inner.to_string();
   t.cipher = "chacha20poly1305"; // WireGuard's only AEAD
   t.backend = "tun";
   std::string priv[2], pub[2];
@@ -306,7 +184,7 @@ Result<RunningTunnel> start_wireguard(const Topology& topo, const PeerOptions& o
     if (!k) return k.error();
     priv[i] = first_line(k->out);
     secure_zero(k->out.data(), k->out.size());
-    auto p = run_checked({"wg", "pubkey"}, "wireguard-go", milliseconds(5000), {}, priv[i] + "\n");
+    auto p = run_checked({"wg", "pubkey"}, "wireguard-go", milliseconds(5000), priv[i] + "\n");
     if (!p) return p.error();
     pub[i] = first_line(p->out);
   }
@@ -316,42 +194,40 @@ Result<RunningTunnel> start_wireguard(const Topology& topo, const PeerOptions& o
                               "ikbw" + std::to_string(o.pid) + "r"};
   const char* kPort = "51820";
   for (int i = 0; i < 2; ++i) {
-    const Side& me = i == 0 ? topo.left() : topo.right();
-    const Side& peer = i == 0 ? topo.right() : topo.left();
+    const NetnsSide& me = i == 0 ? topo.left() : topo.right();
+    const NetnsSide& peer = i == 0 ? topo.right() : topo.left();
     std::string base = o.work_dir + "/wg-" + (i == 0 ? "l" : "r");
     std::string sock = "/var/run/wireguard/" + ifs[i] + ".sock";
     unlink(sock.c_str());
     // This kernel has a WireGuard module; wireguard-go refuses to run then unless told.
     auto c = Child::spawn(
-        Topology::in_ns(me.ns, {"wireguard-go", "-f", ifs[i]}), base + ".out", base + ".err",
-        {{"WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD", "1"}, {"LOG_LEVEL", "error"}});
+        Command({"wireguard-go", "-f", ifs[i]},
+                {{"WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD", "1"}, {"LOG_LEVEL", "error"}},
+                me.ns),
+        base + ".out", base + ".err");
     if (!c) return c.error();
     t.procs.push_back(std::move(*c));
     t.remove_paths.push_back(sock);
-    bool up = false;
-    for (int k = 0; k < 250 && !up; ++k) {
-      up = access(sock.c_str(), F_OK) == 0;
-      if (up) break;
-      if (!t.procs.back().running())
-        return make_error(
-            Errc::io, "wireguard-go",
-            "wireguard-go exited while starting: " +
-                first_line(read_text_file(base + ".err") + read_text_file(base + ".out")));
-      if (!sleep_unless_stopped(milliseconds(20))) return interrupted_error();
-    }
-    if (!up) return make_error(Errc::timeout, "wireguard-go", "no UAPI socket " + sock + " in 5 s");
+    auto up = wait_until(
+        [&] { return access(sock.c_str(), F_OK) == 0; },
+        [&] {
+          return check_running(t.procs.back(), "wireguard-go", {base + ".err", base + ".out"});
+        },
+        milliseconds(5000), "wireguard-go");
+    if (!up) return up.error();
     std::string key_file = base + ".key";
     auto w = write_private_file(key_file, priv[i] + "\n");
     if (!w) return w.error();
     auto s = run_checked(
-        Topology::in_ns(me.ns, {"wg", "set", ifs[i], "private-key", key_file, "listen-port", kPort,
-                                "peer", pub[1 - i], "allowed-ips", peer.inner + "/32", "endpoint",
-                                peer.outer + ":" + kPort}),
+        in_netns(me.ns, {"wg", "set", ifs[i], "private-key", key_file, "listen-port", kPort, "peer",
+                         pub[1 - i], "allowed-ips", peer.inner.to_string() + "/32", "endpoint",
+                         peer.outer.to_string() + ":" + kPort}),
         "wireguard-go");
     unlink(key_file.c_str());
     if (!s) return s.error();
-    auto a = run_checked({"ip", "-n", me.ns, "addr", "add", me.inner + "/24", "dev", ifs[i]},
-                         "wireguard-go");
+    auto a =
+        run_checked({"ip", "-n", me.ns, "addr", "add", me.inner.to_string() + "/24", "dev", ifs[i]},
+                    "wireguard-go");
     if (!a) return a.error();
     auto u = run_checked({"ip", "-n", me.ns, "link", "set", ifs[i], "mtu", "1420", "up"},
                          "wireguard-go");
@@ -368,6 +244,9 @@ RunningTunnel::~RunningTunnel() {
   for (auto it = procs.rbegin(); it != procs.rend(); ++it)
     it->stop();
   procs.clear();
+  for (auto it = charons.rbegin(); it != charons.rend(); ++it)
+    it->process().stop();
+  charons.clear();
   for (const auto& p : remove_paths)
     unlink(p.c_str());
 }
@@ -404,8 +283,8 @@ Result<void> check_peer_tools(Peer p, const PeerOptions& o) {
                             "); build the esp-tunnel target");
     return {};
   case Peer::strongswan: {
-    if (auto r = need(kCharon, "charon-systemd", name); !r) return r;
-    if (auto r = need(kSwanctl, "strongswan-swanctl", name); !r) return r;
+    if (auto r = need(kCharonPath, "charon-systemd", name); !r) return r;
+    if (auto r = need(kSwanctlPath, "strongswan-swanctl", name); !r) return r;
     if (access("/usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so", F_OK) != 0)
       return env_missing("the kernel-libipsec plugin", "libcharon-extra-plugins", name);
     return {};
@@ -419,7 +298,7 @@ Result<void> check_peer_tools(Peer p, const PeerOptions& o) {
   return {};
 }
 
-Result<RunningTunnel> start_peer(Peer p, const Topology& topo, const PeerOptions& opts) {
+Result<RunningTunnel> start_peer(Peer p, const NetnsPair& topo, const PeerOptions& opts) {
   switch (p) {
   case Peer::ikekit:
     return start_ikekit(topo, opts);
@@ -429,8 +308,8 @@ Result<RunningTunnel> start_peer(Peer p, const Topology& topo, const PeerOptions
     return start_wireguard(topo, opts);
   case Peer::none: {
     RunningTunnel t;
-    t.src = topo.left().outer;
-    t.dst = topo.right().outer;
+    t.src = topo.left().outer.to_string();
+    t.dst = topo.right().outer.to_string();
     return t;
   }
   }

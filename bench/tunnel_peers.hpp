@@ -1,5 +1,5 @@
 // The tunnels ike-bench tunnel compares, each brought up on both endpoints of a
-// Topology (tunnel_netns.hpp):
+// NetnsPair (netns.hpp; inner addresses not on lo):
 //  * ikekit: two esp-tunnel --backend tun processes with random static keys (a 0600
 //    ikekit key log in the run's private directory, never on a command line or in
 //    output), ESP in UDP 4500 (RFC 3948).
@@ -11,8 +11,9 @@
 #pragma once
 
 #include "base/result.hpp"
-#include "bench/tunnel_netns.hpp"
-#include "bench/tunnel_proc.hpp"
+#include "bench/netns.hpp"
+#include "bench/process.hpp"
+#include "bench/strongswan.hpp"
 
 #include <optional>
 #include <string>
@@ -51,12 +52,13 @@ struct RunningTunnel {
   std::optional<std::string> cipher;  // what protects the traffic (null for none)
   std::optional<std::string> backend; // "tun", "kernel-libipsec"; null for none
   std::vector<Child> procs;
+  std::vector<Charon> charons;
   std::vector<std::string> remove_paths; // stale sockets a killed daemon may leave
 };
 
 // Brings the tunnel up and returns once it is configured (the caller waits until it
 // passes traffic). On failure everything started so far is stopped; the error says
 // which step failed, with the tool's own message.
-Result<RunningTunnel> start_peer(Peer p, const Topology& topo, const PeerOptions& opts);
+Result<RunningTunnel> start_peer(Peer p, const NetnsPair& topo, const PeerOptions& opts);
 
 } // namespace ikekit::bench

@@ -53,6 +53,7 @@ ip -n $L link set lo up && ip -n $R link set lo up
 # The "inner" networks behind each gateway: one address each, on lo.
 ip -n $L addr add $NET.1.1/32 dev lo && ip -n $R addr add $NET.2.1/32 dev lo
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/psk"
+chmod 600 "$WORK/psk" # ike-up refuses a PSK file others may read
 
 common=(--psk-file "$WORK/psk" --dataplane tun --dpd-delay 0)
 ip netns exec $R "$IKE_UP" --name demo --role responder --local $NET.0.2 --remote $NET.0.1 \

@@ -2,6 +2,7 @@
 
 #include "cli/report.hpp"
 
+#include <csignal>
 #include <iostream>
 
 namespace ikekit::cli {
@@ -13,6 +14,10 @@ void add_common_flags(CLI::App& app, CommonOptions& opts, const std::string& too
 }
 
 int parse_args(CLI::App& app, const std::string& tool, int argc, char** argv) {
+  // A closed stdout pipe (`| head`) or control client must make writes fail with EPIPE,
+  // not kill the tool before it cleans up (ike-up deletes its SAs, esp-tunnel records
+  // its sequence state).
+  ::signal(SIGPIPE, SIG_IGN);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

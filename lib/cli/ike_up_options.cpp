@@ -1,5 +1,6 @@
 #include "cli/ike_up_options.hpp"
 
+#include "base/secret_file.hpp"
 #include "cli/app.hpp"
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
@@ -34,6 +35,31 @@ Result<std::string> read_file(const std::string& path, const std::string& field)
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+// A PEM private key is a few KB (RSA-4096: about 3.3 KB).
+constexpr size_t kMaxKeyFileBytes = 64 * 1024;
+
+} // namespace
+
+Result<SecretBytes> read_psk_file(const std::string& path, const std::string& field) {
+  auto text = read_secret_file(path, field, kMaxPskBytes);
+  if (!text) return text.error();
+  // One trailing line end (or several) is not part of the key: `echo KEY > file`.
+  ByteView b = text->reveal();
+  size_t len = b.size();
+  while (len > 0 && (b[len - 1] == '\n' || b[len - 1] == '\r'))
+    --len;
+  // RFC 7296 2.15: the PSK must be as unpredictable as the keys it protects; a short
+  // one falls to an offline dictionary attack on a captured IKE_AUTH.
+  if (len < kMinPskBytes)
+    return make_error(Errc::usage, field,
+                      "\"" + path + "\": the key has " + std::to_string(len) + " bytes; at least " +
+                          std::to_string(kMinPskBytes) +
+                          " are required (e.g. head -c 32 /dev/urandom | base64 > FILE)");
+  return text->slice(0, len);
+}
+
+namespace {
+
 Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   ike::PeerConfig p;
   p.name = c.name;
@@ -64,14 +90,9 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   if (!c.psk_file.empty() && !c.cert.empty())
     return make_error(Errc::usage, n("psk-file"), "give either a PSK or a certificate, not both");
   if (!c.psk_file.empty()) {
-    auto text = read_file(c.psk_file, n("psk-file"));
-    if (!text) return text.error();
-    while (!text->empty() && (text->back() == '\n' || text->back() == '\r'))
-      text->pop_back();
-    if (text->empty())
-      return make_error(Errc::usage, n("psk-file"), "\"" + c.psk_file + "\" is empty");
-    p.psk = SecretBytes(as_bytes(*text));
-    secure_zero(text->data(), text->size());
+    auto psk = read_psk_file(c.psk_file, n("psk-file"));
+    if (!psk) return psk.error();
+    p.psk = std::move(*psk);
     p.local_auth = p.remote_auth = ike::AuthMethodKind::psk;
   } else if (!c.cert.empty()) {
     if (c.key.empty()) return make_error(Errc::usage, n("key"), "--cert needs its private key");
@@ -79,7 +100,11 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
       return make_error(Errc::usage, n("ca"), "--cert needs at least one CA to verify the peer");
     auto certs = crypto::Certificate::load_file(c.cert);
     if (!certs) return make_error(Errc::usage, n("cert"), c.cert + ": " + certs.error().message);
-    auto key = crypto::PrivateKey::load_pem_file(c.key);
+    auto key_text = read_secret_file(c.key, n("key"), kMaxKeyFileBytes);
+    if (!key_text) return key_text.error();
+    ByteView kb = key_text->reveal();
+    auto key = crypto::PrivateKey::load_pem(
+        std::string_view(reinterpret_cast<const char*>(kb.data()), kb.size()));
     if (!key) return make_error(Errc::usage, n("key"), c.key + ": " + key.error().message);
     auto pub = certs->front().public_key();
     if (!pub || !key->matches(*pub))

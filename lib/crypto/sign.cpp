@@ -10,7 +10,6 @@
 #include <array>
 #include <cassert>
 #include <cstring>
-#include <fstream>
 #include <iterator>
 #include <openssl/bio.h>
 #include <openssl/ec.h>
@@ -241,13 +240,8 @@ Result<Bytes> ecdsa_raw_to_der(ByteView raw, size_t n) {
   return out;
 }
 
-Result<std::string> read_file(const std::string& path, std::string_view field) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Errc::io, std::string(field), "cannot open " + path);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return make_error(Errc::io, std::string(field), "cannot read " + path);
-  return data;
-}
+// A PEM private key: RSA-4096 is about 3.3 KB; anything past this is not one key.
+constexpr size_t kMaxPrivateKeyFileBytes = 64 * 1024;
 
 int refuse_passphrase(char*, int, int, void*) { return 0; }
 
@@ -402,11 +396,11 @@ Result<PrivateKey> PrivateKey::load_pem(std::string_view pem) {
   return PrivateKey(std::move(impl));
 }
 
-Result<PrivateKey> PrivateKey::load_pem_file(const std::string& path) {
-  auto text = read_file(path, "private_key");
+Result<PrivateKey> PrivateKey::load_pem_file(const std::string& path, SecretAccess access) {
+  auto text = read_secret_file(path, "private_key", kMaxPrivateKeyFileBytes, access);
   if (!text) return text.error();
-  auto key = load_pem(*text);
-  if (!text->empty()) secure_zero(text->data(), text->size());
+  ByteView b = text->reveal();
+  auto key = load_pem(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
   if (!key) return std::move(key).error().within(path);
   return key;
 }

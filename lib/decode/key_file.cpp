@@ -3,7 +3,7 @@
 #include "base/hex.hpp"
 #include "decode/wireshark_names.hpp"
 
-#include <fstream>
+#include <cctype>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -30,7 +30,11 @@ std::vector<std::string> split_uat(std::string_view line) {
     if (i < line.size() && line[i] == '"') {
       ++i;
       while (i < line.size() && line[i] != '"') {
-        if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x') {
+        // \xNN with two hex digits; anything else is kept as written (then it names
+        // no known algorithm and the column's error says so).
+        if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x' &&
+            std::isxdigit(static_cast<unsigned char>(line[i + 2])) &&
+            std::isxdigit(static_cast<unsigned char>(line[i + 3]))) {
           f.push_back(char(std::stoi(std::string(line.substr(i + 2, 2)), nullptr, 16)));
           i += 4;
         } else {
@@ -130,7 +134,10 @@ Result<void> wireshark_esp_line(std::string_view text, std::string_view name, si
                       "encryption, key, authentication, key), found " +
                           std::to_string(f.size()));
   ChildSaKeys k;
-  if (f[1] != "*" && !f[1].empty()) k.src = IpAddress::parse(f[1]);
+  if (f[1] != "*" && !f[1].empty()) {
+    k.src = IpAddress::parse(f[1]);
+    if (!k.src) return line_error(name, line, "src", "\"" + f[1] + "\": not an IP address");
+  }
   if (f[2] != "*" && !f[2].empty()) {
     k.dst = IpAddress::parse(f[2]);
     if (!k.dst) return line_error(name, line, "dst", "\"" + f[2] + "\": not an IP address");
@@ -230,8 +237,10 @@ Result<void> keylog_line(std::string_view text, std::string_view name, size_t li
       k.dst = IpAddress::parse(j["dst"].get<std::string>());
       if (!k.dst) return line_error(name, line, "dst", "not an IP address");
     }
-    if (j.contains("src") && j["src"].is_string())
+    if (j.contains("src") && j["src"].is_string()) {
       k.src = IpAddress::parse(j["src"].get<std::string>());
+      if (!k.src) return line_error(name, line, "src", "not an IP address");
+    }
     auto ek = json_key(j, "encr_key", true, name, line);
     if (!ek) return ek.error();
     k.encr_key = std::move(*ek);
@@ -259,13 +268,77 @@ std::string_view key_file_format_name(KeyFileFormat f) {
     return "wireshark_ikev2_decryption_table";
   case KeyFileFormat::wireshark_esp:
     return "wireshark_esp_sa";
+  case KeyFileFormat::charon_log:
+    return "strongswan_charon_log";
+  case KeyFileFormat::pluto_log:
+    return "libreswan_pluto_log";
   }
   return "";
 }
 
-Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view name,
-                                     KeyStore& store) {
-  std::optional<KeyFileFormat> format;
+Result<std::optional<KeyFileFormat>> parse_key_format(std::string_view text) {
+  struct Name {
+    std::string_view cli;
+    KeyFileFormat format;
+  };
+  static constexpr Name kNames[] = {{"ikekit", KeyFileFormat::ikekit_keylog},
+                                    {"wireshark-ikev2", KeyFileFormat::wireshark_ikev2},
+                                    {"wireshark-esp", KeyFileFormat::wireshark_esp},
+                                    {"charon", KeyFileFormat::charon_log},
+                                    {"pluto", KeyFileFormat::pluto_log}};
+  if (text == "auto") return std::optional<KeyFileFormat>();
+  for (const auto& n : kNames)
+    if (n.cli == text) return std::optional<KeyFileFormat>(n.format);
+  return make_error(
+      Errc::usage, "--keys-format",
+      "\"" + std::string(text) +
+          "\": expected auto, ikekit, wireshark-ikev2, wireshark-esp, charon or pluto");
+}
+
+namespace {
+
+// A daemon log: its key blocks go to the store to be matched as the capture shows SAs.
+Result<KeyFileFormat> parse_log(std::string_view text, std::string_view name, KeyStore& store,
+                                KeyFileFormat format) {
+  LogKeys log = format == KeyFileFormat::charon_log ? parse_charon_log(text, name)
+                                                    : parse_pluto_log(text, name);
+  if (log.ike().empty() && log.child().empty()) {
+    std::string why = format == KeyFileFormat::charon_log
+                          ? "no key dumps: charon logs keys at level 4 of the ike and chd groups "
+                            "(charondebug=\"ike 4, chd 4\")"
+                          : "no \"ikev2 I/R\" key lines: pluto logs keys with plutodebug=private";
+    if (!log.problems().empty())
+      why += "; first problem: " + log.problems().front().field + ": " +
+             log.problems().front().message;
+    return make_error(Errc::usage, std::string(name), why);
+  }
+  store.add(std::move(log));
+  return format;
+}
+
+// The format of a file whose first line is `line` (no --keys-format).
+KeyFileFormat detect(std::string_view line, std::string_view text) {
+  if (line[0] == '{') return KeyFileFormat::ikekit_keylog;
+  if (line.rfind("\"IPv4\"", 0) == 0 || line.rfind("\"IPv6\"", 0) == 0 ||
+      line.rfind("\"Any", 0) == 0)
+    return KeyFileFormat::wireshark_esp;
+  // A Wireshark IKEv2 row starts with the 16 hex digits of SPIi and a comma.
+  size_t hex = 0;
+  while (hex < line.size() && std::isxdigit(static_cast<unsigned char>(line[hex])))
+    ++hex;
+  if (hex == 16 && hex < line.size() && line[hex] == ',') return KeyFileFormat::wireshark_ikev2;
+  if (looks_like_charon_log(text)) return KeyFileFormat::charon_log;
+  if (looks_like_pluto_log(text)) return KeyFileFormat::pluto_log;
+  return KeyFileFormat::wireshark_ikev2; // its errors name the line
+}
+
+} // namespace
+
+Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view name, KeyStore& store,
+                                     std::optional<KeyFileFormat> format) {
+  const std::string_view all = text;
+  if (format == KeyFileFormat::charon_log || format == KeyFileFormat::pluto_log)
+    return parse_log(text, name, store, *format);
   size_t line_no = 0;
   while (!text.empty()) {
     size_t nl = text.find('\n');
@@ -276,13 +349,9 @@ Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view nam
       line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
     if (!format) {
-      if (line[0] == '{')
-        format = KeyFileFormat::ikekit_keylog;
-      else if (line.rfind("\"IPv4\"", 0) == 0 || line.rfind("\"IPv6\"", 0) == 0 ||
-               line.rfind("\"Any", 0) == 0)
-        format = KeyFileFormat::wireshark_esp;
-      else
-        format = KeyFileFormat::wireshark_ikev2;
+      format = detect(line, all);
+      if (*format == KeyFileFormat::charon_log || *format == KeyFileFormat::pluto_log)
+        return parse_log(all, name, store, *format);
     }
     Result<void> r;
     switch (*format) {
@@ -295,6 +364,9 @@ Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view nam
     case KeyFileFormat::wireshark_esp:
       r = wireshark_esp_line(line, name, line_no, store);
       break;
+    case KeyFileFormat::charon_log:
+    case KeyFileFormat::pluto_log:
+      break; // handled above
     }
     if (!r) return r.error();
   }
@@ -310,13 +382,13 @@ Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view nam
   return *format;
 }
 
-Result<KeyFileFormat> load_key_file(const std::string& path, KeyStore& store) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(Errc::usage, "--keys", path + ": cannot be read");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto r = parse_key_text(text, path, store);
-  secure_zero(text.data(), text.size());
-  return r;
+Result<KeyFileFormat> load_key_file(const std::string& path, KeyStore& store, SecretAccess access,
+                                    std::optional<KeyFileFormat> format) {
+  auto bytes = read_secret_file(path, "--keys", kMaxKeyFileBytes, access);
+  if (!bytes) return bytes.error();
+  ByteView b = bytes->reveal();
+  return parse_key_text(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), path,
+                        store, format);
 }
 
 } // namespace ikekit::decode

@@ -1,10 +1,10 @@
 #include "decode/wireshark_export.hpp"
 
 #include "base/hex.hpp"
+#include "base/secret_file.hpp"
 #include "decode/wireshark_names.hpp"
 
 #include <filesystem>
-#include <fstream>
 
 namespace ikekit::decode {
 
@@ -12,14 +12,10 @@ namespace {
 
 using crypto::TransformKind;
 
+// The tables hold keys: each is written 0600 from the start and renamed into place
+// (base/secret_file), so a symlink planted at its name is replaced, never followed.
 Result<void> write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return make_error(Errc::io, "--emit-wireshark", path.string() + ": cannot be written");
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
-  return {};
+  return replace_secret_file(path.string(), text, "--emit-wireshark");
 }
 
 std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
@@ -29,8 +25,10 @@ std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\"";
 Result<WiresharkExport> write_wireshark_tables(const std::string& dir, const KeyStore& keys,
                                                const IkeTracker& tracker) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  bool created = std::filesystem::create_directories(dir, ec);
   if (ec) return make_error(Errc::io, "--emit-wireshark", dir + ": " + ec.message());
+  if (created) // ours alone (still empty: no key was written yet)
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
   WiresharkExport out;
 
   // ikev2_decryption_table: spi_i, spi_r, sk_ei, sk_er, encryption, sk_ai, sk_ar, integrity.

@@ -4,7 +4,6 @@
 
 namespace ikekit::esp {
 
-namespace {
 // RFC 1071 one's-complement sum over the header.
 uint16_t ipv4_checksum(const uint8_t* h, size_t len) {
   uint32_t sum = 0;
@@ -14,7 +13,6 @@ uint16_t ipv4_checksum(const uint8_t* h, size_t len) {
     sum = (sum & 0xffff) + (sum >> 16);
   return uint16_t(~sum);
 }
-} // namespace
 
 std::optional<uint8_t> tunnel_next_header(ByteView inner) {
   if (inner.empty()) return std::nullopt;

@@ -41,6 +41,11 @@ Result<EspSaOut> EspSaOut::create(const SaParams& params, Rng* rng) {
   // RFC 4303 3.3.3: the counter must not cycle; 2^32 - 1 (or 2^64 - 1 with ESN) is the
   // last number that may be sent.
   sa.max_seq_ = params.esn ? ~uint64_t(0) : uint64_t(UINT32_MAX);
+  if (params.first_seq == 0 || params.first_seq > sa.max_seq_)
+    return make_error(Errc::bad_value, "esp.first_seq",
+                      std::to_string(params.first_seq) + ": expected 1.." +
+                          std::to_string(sa.max_seq_) + " (RFC 4303 3.3.3: never cycle)");
+  sa.next_seq_ = params.first_seq;
   sa.soft_limit_seq_ =
       params.soft_limit_seq ? params.soft_limit_seq : sa.max_seq_ - (sa.max_seq_ >> 3);
   return sa;

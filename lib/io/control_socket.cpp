@@ -1,5 +1,8 @@
 #include "io/control_socket.hpp"
 
+#include "base/secret_file.hpp"
+
+#include <cstdio>
 #include <cstring>
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +42,32 @@ std::string parent_dir(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// The socket's directory: created 0700 when missing; an existing one must be a real
+// directory (not a symlink) owned by us or root that nobody else may write, or another
+// user could replace the socket between our bind and a client's connect.
+Result<void> check_socket_dir(const std::string& path, const std::string& dir) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT || ::mkdir(dir.c_str(), 0700) != 0)
+      return env_error(path, "cannot create its directory " + dir + ": " + std::strerror(errno));
+    if (::lstat(dir.c_str(), &st) != 0)
+      return env_error(path, "cannot stat its directory " + dir + ": " + std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode))
+    return make_error(Errc::usage, "--control-socket",
+                      path + ": " + dir + " is not a directory (a symbolic link?)");
+  if (st.st_uid != ::geteuid() && st.st_uid != 0)
+    return make_error(Errc::usage, "--control-socket",
+                      path + ": its directory " + dir + " is owned by uid " +
+                          std::to_string(st.st_uid) + ", not by this user or root");
+  if (st.st_mode & 022)
+    return make_error(Errc::usage, "--control-socket",
+                      path + ": its directory " + dir + " has mode " + octal_mode(st.st_mode) +
+                          ", so others could replace the socket; choose a directory only its "
+                          "owner may write (the default /run/ikekit is 0700)");
+  return {};
+}
+
 // Is something listening on the socket file? (connect succeeds)
 bool live_socket(const sockaddr_un& a) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -63,14 +92,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::create(EventLoop& loop, ik
   auto addr = unix_address(path);
   if (!addr) return addr.error();
 
-  std::string dir = parent_dir(path);
+  if (auto d = check_socket_dir(path, parent_dir(path)); !d) return d.error();
   struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
-    if (errno != ENOENT || ::mkdir(dir.c_str(), 0700) != 0)
-      return env_error(path, "cannot create its directory " + dir + ": " + std::strerror(errno));
-  } else if (!S_ISDIR(st.st_mode)) {
-    return make_error(Errc::usage, "--control-socket", path + ": " + dir + " is not a directory");
-  }
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
       return make_error(Errc::usage, "--control-socket",
@@ -83,12 +106,13 @@ Result<std::unique_ptr<ControlServer>> ControlServer::create(EventLoop& loop, ik
 
   s->listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s->listen_fd_ < 0) return env_error(path, std::string("socket: ") + std::strerror(errno));
-  mode_t old = ::umask(0177); // 0600 from the start: no window where others may connect
+  // 0600 from the start: no window where others may connect, and no chmod by path
+  // afterwards (it would follow a symlink swapped in for the socket).
+  mode_t old = ::umask(0177);
   int rc = ::bind(s->listen_fd_, reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr));
   int err = errno;
   ::umask(old);
   if (rc != 0) return env_error(path, std::string("bind: ") + std::strerror(err));
-  ::chmod(path.c_str(), 0600);
   if (::lstat(path.c_str(), &st) == 0) s->socket_ino_ = st.st_ino;
   if (::listen(s->listen_fd_, 16) != 0)
     return env_error(path, std::string("listen: ") + std::strerror(errno));
@@ -144,6 +168,25 @@ void ControlServer::accept_clients() {
   for (;;) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return; // EAGAIN, or a transient error (EMFILE): try at the next wake-up
+    // The socket's mode is the first gate; the peer's credentials the second, so a
+    // socket made reachable by mistake (chmod, a bind mount) still serves only root
+    // and the user ike-up runs as.
+    ucred peer{};
+    socklen_t len = sizeof peer;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 ||
+        (peer.uid != 0 && peer.uid != ::geteuid())) {
+      ++stats_.refused_peer;
+      std::string line =
+          ctl::error_line(ctl::Json(),
+                          make_error(Errc::environment, "",
+                                     "permission denied: only root and uid " +
+                                         std::to_string(::geteuid()) +
+                                         " (ike-up's user) may use this control socket")) +
+          "\n";
+      (void)!::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ::close(fd);
+      continue;
+    }
     if (clients_.size() >= options_.max_clients) {
       ++stats_.refused_full;
       std::string line =

@@ -11,23 +11,11 @@ namespace {
 
 using dataplane::ChildSaSpec;
 
-// A traffic selector range as the prefix the data plane routes; ranges that are not a
-// CIDR block are refused (the engine narrows to what we configured, which is CIDR).
-Result<Prefix> ts_prefix(const ike::TsSpec& ts, const char* field) {
-  ByteView a = ts.start.bytes(), b = ts.end.bytes();
-  size_t bits = a.size() * 8, len = 0;
-  while (len < bits) {
-    size_t byte = len / 8;
-    uint8_t mask = uint8_t(0x80 >> (len % 8));
-    if ((a[byte] & mask) != (b[byte] & mask)) break;
-    ++len;
-  }
-  for (size_t i = len; i < bits; ++i) {
-    uint8_t mask = uint8_t(0x80 >> (i % 8));
-    if ((a[i / 8] & mask) != 0 || (b[i / 8] & mask) == 0)
-      return make_error(Errc::unsupported, field, ts.to_string() + " is not a CIDR block");
-  }
-  return Prefix{ts.start, uint8_t(len)};
+// An IKE traffic selector (RFC 7296 3.13.1) as the data plane's selectors: its address
+// range split into prefixes, each with the selector's protocol and ports.
+void add_selectors(const ike::TsSpec& ts, std::vector<esp::TrafficSelector>& out) {
+  for (const Prefix& p : esp::range_to_prefixes(ts.start, ts.end))
+    out.push_back(esp::TrafficSelector{p, ts.ip_protocol, ts.start_port, ts.end_port});
 }
 
 Result<dataplane::SaKeys> sa_keys(uint32_t spi, const std::string& encr, const std::string& integ,
@@ -66,17 +54,12 @@ Result<ChildSaSpec> make_spec(const ike::ChildSaUp& up, const ike::ChildSaKeys& 
   s.udp_encap = up.udp_encap;
   s.local_port = up.local.port;
   s.remote_port = up.remote.port;
-  for (const auto& t : up.local_ts) {
-    auto p = ts_prefix(t, "local_ts");
-    if (!p) return p.error();
-    s.local_ts.push_back(*p);
-  }
-  for (const auto& t : up.remote_ts) {
-    auto p = ts_prefix(t, "remote_ts");
-    if (!p) return p.error();
-    s.remote_ts.push_back(*p);
-  }
-  s.reqid = up.spi_in;
+  for (const auto& t : up.local_ts)
+    add_selectors(t, s.local_ts);
+  for (const auto& t : up.remote_ts)
+    add_selectors(t, s.remote_ts);
+  s.ike_sa = up.sa;
+  s.replaces_spi_in = up.rekeyed_spi_in;
   return s;
 }
 
@@ -111,6 +94,7 @@ Result<std::unique_ptr<EngineDataplane>>
 EngineDataplane::create(DataplaneKind kind, IkeRunner& runner, const std::string& tun_name) {
   std::unique_ptr<EngineDataplane> d(new EngineDataplane());
   d->kind_ = kind;
+  d->runner_ = &runner;
   if (kind == DataplaneKind::none) return d;
   const auto& peers = runner.engine().config().peers;
   if (peers.empty()) return make_error(Errc::usage, "connections", "no connection configured");
@@ -198,8 +182,8 @@ Result<void> EngineDataplane::add_routes(const ChildSaSpec& spec) {
   int ifindex = int(if_nametoindex(tun_->device().c_str()));
   auto nl = RouteNetlink::open();
   if (!nl) return nl.error();
-  for (const auto& p : spec.remote_ts) {
-    auto r = nl->add_route({.dst = p, .ifindex = ifindex});
+  for (const auto& t : spec.remote_ts) {
+    auto r = nl->add_route({.dst = t.addr, .ifindex = ifindex});
     if (!r && r.error().code != Errc::io) return r; // io: the route exists (another SA)
   }
   return {};
@@ -213,14 +197,23 @@ Result<void> EngineDataplane::try_install(uint32_t spi_in) {
   ike::SaId sa = u->second.sa;
   ups_.erase(u);
   keys_.erase(k);
-  if (!spec) return spec.error();
+  if (!spec) return refuse(sa, spi_in, spec.error());
   if (tun_) {
-    if (auto r = tun_->install_child_sa(*spec); !r) return r;
+    if (auto r = tun_->install_child_sa(*spec); !r) return refuse(sa, spi_in, r.error());
     installed_[spi_in] = sa;
     return add_routes(*spec);
   }
-  if (xfrm_) return xfrm_->install_child_sa(*spec);
+  if (xfrm_)
+    if (auto r = xfrm_->install_child_sa(*spec); !r) return refuse(sa, spi_in, r.error());
   return {};
+}
+
+// A Child SA the data plane refused (its selectors overlap another IKE SA's, a key it
+// cannot use) carries nothing: delete it (RFC 7296 1.4.1) so the peer does not send
+// into it. The runner sends the Delete when it drains the engine after this event.
+Result<void> EngineDataplane::refuse(ike::SaId sa, uint32_t spi_in, Error e) {
+  if (runner_) (void)runner_->engine().terminate_child(sa, spi_in, EventLoop::now());
+  return e;
 }
 
 Result<void> EngineDataplane::on_event(const ike::Event& e) {

@@ -121,17 +121,25 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
 }
 
 void IkeRunner::pump(TimePoint now) {
-  while (auto t = engine_->poll_transmit(tx_)) {
-    for (auto& b : bound_) {
-      if (!(b.address == t->local.address)) continue;
-      UdpSocket& s = t->nat_t ? *b.nat_t : *b.ike;
-      SendSlot slot{ByteView(tx_.data(), t->size), from_ike(t->remote), t->local.address, t->nat_t};
-      (void)s.send(slot); // a full socket buffer drops it; the engine retransmits
-      break;
+  // An event handler may call the engine (the data plane deletes a Child SA it
+  // refused): drain again until the engine has nothing more.
+  for (bool again = true; again;) {
+    while (auto t = engine_->poll_transmit(tx_)) {
+      for (auto& b : bound_) {
+        if (!(b.address == t->local.address)) continue;
+        UdpSocket& s = t->nat_t ? *b.nat_t : *b.ike;
+        SendSlot slot{ByteView(tx_.data(), t->size), from_ike(t->remote), t->local.address,
+                      t->nat_t};
+        (void)s.send(slot); // a full socket buffer drops it; the engine retransmits
+        break;
+      }
+    }
+    again = false;
+    while (auto e = engine_->poll_event()) {
+      on_event_(*e, now);
+      again = true;
     }
   }
-  while (auto e = engine_->poll_event())
-    on_event_(*e, now);
 }
 
 Result<void> IkeRunner::run() {

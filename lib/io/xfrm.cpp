@@ -85,14 +85,31 @@ Error sa_error(const XfrmSa& sa, const NetlinkAck& ack) {
 Result<XfrmNetlink> XfrmNetlink::open() {
   auto nl = NetlinkSocket::open(NETLINK_XFRM, "xfrm");
   if (!nl) return nl.error();
-  return XfrmNetlink(std::move(*nl));
+  XfrmNetlink x;
+  x.nl_.emplace(std::move(*nl));
+  return x;
+}
+
+XfrmNetlink XfrmNetlink::with_transport(Transport transport) {
+  XfrmNetlink x;
+  x.transport_ = std::move(transport);
+  return x;
+}
+
+Result<NetlinkAck> XfrmNetlink::request(ByteView message) {
+  return transport_ ? transport_(message) : nl_->request(message);
+}
+
+Result<NetlinkAck> XfrmNetlink::query(ByteView message, std::vector<uint8_t>& reply) {
+  reply.clear();
+  return transport_ ? transport_(message) : nl_->query(message, reply);
 }
 
 Result<void> XfrmNetlink::add_sa(const XfrmSa& sa) {
   alignas(8) std::array<uint8_t, kMsgBuf> buf;
-  auto len = build_xfrm_newsa(sa, nl_.next_seq(), buf);
+  auto len = build_xfrm_newsa(sa, next_seq(), buf);
   if (!len) return len.error();
-  auto ack = nl_.request(ByteView(buf.data(), *len));
+  auto ack = request(ByteView(buf.data(), *len));
   secure_zero(buf.data(), *len); // the message carried the keys
   if (!ack) return ack.error();
   if (ack->error) return sa_error(sa, *ack);
@@ -101,9 +118,9 @@ Result<void> XfrmNetlink::add_sa(const XfrmSa& sa) {
 
 Result<void> XfrmNetlink::delete_sa(const XfrmSaId& id) {
   alignas(8) std::array<uint8_t, kMsgBuf> buf;
-  auto len = build_xfrm_delsa(id, nl_.next_seq(), buf);
+  auto len = build_xfrm_delsa(id, next_seq(), buf);
   if (!len) return len.error();
-  auto ack = nl_.request(ByteView(buf.data(), *len));
+  auto ack = request(ByteView(buf.data(), *len));
   if (!ack) return ack.error();
   if (ack->error == ESRCH)
     return make_error(Errc::not_found, "sa.spi",
@@ -115,10 +132,10 @@ Result<void> XfrmNetlink::delete_sa(const XfrmSaId& id) {
 
 Result<XfrmSaCounters> XfrmNetlink::sa_counters(const XfrmSaId& id) {
   alignas(8) std::array<uint8_t, kMsgBuf> buf;
-  auto len = build_xfrm_getsa(id, nl_.next_seq(), buf);
+  auto len = build_xfrm_getsa(id, next_seq(), buf);
   if (!len) return len.error();
   std::vector<uint8_t> reply;
-  auto ack = nl_.query(ByteView(buf.data(), *len), reply);
+  auto ack = query(ByteView(buf.data(), *len), reply);
   if (!ack) return ack.error();
   if (ack->error == ESRCH)
     return make_error(Errc::not_found, "sa.spi",
@@ -130,26 +147,32 @@ Result<XfrmSaCounters> XfrmNetlink::sa_counters(const XfrmSaId& id) {
   return c;
 }
 
-Result<void> XfrmNetlink::add_policy(const XfrmPolicy& p) {
+Result<void> XfrmNetlink::add_policy(const XfrmPolicy& p) { return send_policy(p, false); }
+
+Result<void> XfrmNetlink::update_policy(const XfrmPolicy& p) { return send_policy(p, true); }
+
+Result<void> XfrmNetlink::send_policy(const XfrmPolicy& p, bool update) {
   alignas(8) std::array<uint8_t, kMsgBuf> buf;
-  auto len = build_xfrm_newpolicy(p, nl_.next_seq(), buf);
+  auto len =
+      update ? build_xfrm_updpolicy(p, next_seq(), buf) : build_xfrm_newpolicy(p, next_seq(), buf);
   if (!len) return len.error();
-  auto ack = nl_.request(ByteView(buf.data(), *len));
+  auto ack = request(ByteView(buf.data(), *len));
   if (!ack) return ack.error();
   if (ack->error == EEXIST)
     return make_error(Errc::io, "policy.sel",
                       "xfrm: add policy: a " + std::string(xfrm_dir_name(p.dir)) + " policy for " +
                           p.sel.src.to_string() + " -> " + p.sel.dst.to_string() +
                           " exists (EEXIST)");
-  if (ack->error) return generic_error(*ack, "xfrm: add policy", "policy");
+  if (ack->error)
+    return generic_error(*ack, update ? "xfrm: update policy" : "xfrm: add policy", "policy");
   return {};
 }
 
 Result<void> XfrmNetlink::delete_policy(const XfrmPolicyId& id) {
   alignas(8) std::array<uint8_t, kMsgBuf> buf;
-  auto len = build_xfrm_delpolicy(id, nl_.next_seq(), buf);
+  auto len = build_xfrm_delpolicy(id, next_seq(), buf);
   if (!len) return len.error();
-  auto ack = nl_.request(ByteView(buf.data(), *len));
+  auto ack = request(ByteView(buf.data(), *len));
   if (!ack) return ack.error();
   if (ack->error == ENOENT)
     return make_error(Errc::not_found, "policy.sel",

@@ -92,9 +92,9 @@ xfrm_selector to_selector(const XfrmSelector& s) {
   x.daddr = to_xfrm(s.dst.addr);
   x.saddr = to_xfrm(s.src.addr);
   x.dport = htons(s.dport);
-  x.dport_mask = s.dport ? 0xffff : 0;
+  x.dport_mask = htons(s.dport_mask ? s.dport_mask : s.dport ? 0xffff : 0);
   x.sport = htons(s.sport);
-  x.sport_mask = s.sport ? 0xffff : 0;
+  x.sport_mask = htons(s.sport_mask ? s.sport_mask : s.sport ? 0xffff : 0);
   x.family = af_of(s.src.addr);
   x.prefixlen_d = s.dst.len;
   x.prefixlen_s = s.src.len;
@@ -135,6 +135,42 @@ Result<size_t> sa_id_message(const XfrmSaId& id, uint16_t type, uint16_t flags, 
     xfrm_mark m{id.mark->value, id.mark->mask};
     if (!put(*nlh, out, XFRMA_MARK, &m, sizeof m)) return too_small(out, what);
   }
+  return size_t((*nlh)->nlmsg_len);
+}
+
+// NEWPOLICY and UPDPOLICY share their body (xfrm_userpolicy_info + attributes).
+Result<size_t> policy_message(const XfrmPolicy& p, uint16_t type, uint32_t seq, MutBytes out) {
+  const std::string_view what = type == XFRM_MSG_NEWPOLICY ? "xfrm.newpolicy" : "xfrm.updpolicy";
+  if (auto c = check_selector(p.sel, "policy.sel"); !c) return c.error();
+  if (p.tmpl && p.tmpl->src.family() != p.tmpl->dst.family())
+    return bad("policy.tmpl.dst", "template mixes IPv4 and IPv6");
+  auto nlh = start(out, type, NLM_F_REQUEST | NLM_F_ACK, seq, sizeof(xfrm_userpolicy_info), what);
+  if (!nlh) return nlh.error();
+  xfrm_userpolicy_info x;
+  std::memset(&x, 0, sizeof x);
+  x.sel = to_selector(p.sel);
+  set_infinite(x.lft);
+  x.priority = p.priority;
+  x.dir = uint8_t(p.dir);
+  x.action = uint8_t(p.action);
+  std::memcpy(mnl_nlmsg_get_payload(*nlh), &x, sizeof x);
+  if (p.tmpl) { // RFC 4301 4.4.1.2: the SA bundle this policy needs, here one ESP SA
+    xfrm_user_tmpl t;
+    std::memset(&t, 0, sizeof t);
+    t.id.daddr = to_xfrm(p.tmpl->dst);
+    t.id.proto = IPPROTO_ESP;
+    t.family = af_of(p.tmpl->dst);
+    t.saddr = to_xfrm(p.tmpl->src);
+    t.reqid = p.tmpl->reqid;
+    t.mode = uint8_t(p.tmpl->mode);
+    t.aalgos = t.ealgos = t.calgos = ~0u;
+    if (!put(*nlh, out, XFRMA_TMPL, &t, sizeof t)) return too_small(out, what);
+  }
+  if (p.mark) {
+    xfrm_mark m{p.mark->value, p.mark->mask};
+    if (!put(*nlh, out, XFRMA_MARK, &m, sizeof m)) return too_small(out, what);
+  }
+  if (p.if_id && !put(*nlh, out, XFRMA_IF_ID, &*p.if_id, 4)) return too_small(out, what);
   return size_t((*nlh)->nlmsg_len);
 }
 
@@ -266,39 +302,11 @@ Result<size_t> build_xfrm_getsa(const XfrmSaId& id, uint32_t seq, MutBytes out) 
 }
 
 Result<size_t> build_xfrm_newpolicy(const XfrmPolicy& p, uint32_t seq, MutBytes out) {
-  constexpr std::string_view what = "xfrm.newpolicy";
-  if (auto c = check_selector(p.sel, "policy.sel"); !c) return c.error();
-  if (p.tmpl && p.tmpl->src.family() != p.tmpl->dst.family())
-    return bad("policy.tmpl.dst", "template mixes IPv4 and IPv6");
-  auto nlh = start(out, XFRM_MSG_NEWPOLICY, NLM_F_REQUEST | NLM_F_ACK, seq,
-                   sizeof(xfrm_userpolicy_info), what);
-  if (!nlh) return nlh.error();
-  xfrm_userpolicy_info x;
-  std::memset(&x, 0, sizeof x);
-  x.sel = to_selector(p.sel);
-  set_infinite(x.lft);
-  x.priority = p.priority;
-  x.dir = uint8_t(p.dir);
-  x.action = uint8_t(p.action);
-  std::memcpy(mnl_nlmsg_get_payload(*nlh), &x, sizeof x);
-  if (p.tmpl) { // RFC 4301 4.4.1.2: the SA bundle this policy needs, here one ESP SA
-    xfrm_user_tmpl t;
-    std::memset(&t, 0, sizeof t);
-    t.id.daddr = to_xfrm(p.tmpl->dst);
-    t.id.proto = IPPROTO_ESP;
-    t.family = af_of(p.tmpl->dst);
-    t.saddr = to_xfrm(p.tmpl->src);
-    t.reqid = p.tmpl->reqid;
-    t.mode = uint8_t(p.tmpl->mode);
-    t.aalgos = t.ealgos = t.calgos = ~0u;
-    if (!put(*nlh, out, XFRMA_TMPL, &t, sizeof t)) return too_small(out, what);
-  }
-  if (p.mark) {
-    xfrm_mark m{p.mark->value, p.mark->mask};
-    if (!put(*nlh, out, XFRMA_MARK, &m, sizeof m)) return too_small(out, what);
-  }
-  if (p.if_id && !put(*nlh, out, XFRMA_IF_ID, &*p.if_id, 4)) return too_small(out, what);
-  return size_t((*nlh)->nlmsg_len);
+  return policy_message(p, XFRM_MSG_NEWPOLICY, seq, out);
+}
+
+Result<size_t> build_xfrm_updpolicy(const XfrmPolicy& p, uint32_t seq, MutBytes out) {
+  return policy_message(p, XFRM_MSG_UPDPOLICY, seq, out);
 }
 
 Result<size_t> build_xfrm_delpolicy(const XfrmPolicyId& id, uint32_t seq, MutBytes out) {

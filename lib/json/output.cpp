@@ -6,6 +6,7 @@
 namespace ikekit::json {
 
 void JsonOutput::write(const Json& value) {
+  if (!out_) return; // the reader went away (EPIPE): nothing more can be written
   // Invalid UTF-8 from the wire (an ID or vendor string) must not abort the output.
   out_ << value.dump(pretty_ ? 2 : -1, ' ', false, nlohmann::json::error_handler_t::replace)
        << '\n';

@@ -14,32 +14,10 @@ process are gone afterwards. No timing thresholds. Needs root (exit 77 otherwise
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
-SKIP = 77
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def netns_names():
-    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    return {line.split()[0] for line in out.splitlines() if line.strip()}
-
-
-def pid_alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[1][0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
+from benchtest import SKIP, check, finish, interrupt, namespaces as netns_names, pid_alive
 
 
 def run_count(bench, peer, count, concurrency):
@@ -82,34 +60,7 @@ def run_count(bench, peer, count, concurrency):
 
 def run_interrupted(bench):
     """SIGINT in the middle of a --duration run: error result, everything cleaned up."""
-    p = subprocess.Popen([bench, "handshake", "--mode", "udp", "--duration", "20s", "--concurrency", "4"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    mine = {f"ikb-{p.pid}-i", f"ikb-{p.pid}-r"}
-    deadline = time.time() + 10
-    while time.time() < deadline and not mine <= netns_names():
-        time.sleep(0.05)
-    check(mine <= netns_names(), "sigint: the namespaces never appeared")
-    time.sleep(1.0)
-    p.send_signal(signal.SIGINT)
-    try:
-        out, err = p.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        check(False, "sigint: ike-bench did not end within 15 s")
-    check(p.returncode != 0, f"sigint: exit {p.returncode}")
-    left = netns_names() & mine
-    check(not left, f"sigint: namespaces left behind: {left}")
-    try:
-        doc = json.loads(out)
-        r = doc["results"][0]
-        check(r["error"] is not None, "sigint: no error in the result")
-        pid = (r.get("responder") or {}).get("pid")
-        check(pid is None or not pid_alive(pid), f"sigint: responder {pid} still running")
-    except (json.JSONDecodeError, KeyError, IndexError):
-        pass  # killed by the re-raised signal before printing: the cleanup checks above still hold
-    ps = subprocess.run(["ps", "-eo", "ppid=,comm="], capture_output=True, text=True).stdout
-    check(not any(l.split()[0] == str(p.pid) for l in ps.splitlines() if l.strip()), "sigint: children left")
+    interrupt([bench, "handshake", "--mode", "udp", "--duration", "20s", "--concurrency", "4"], "sigint")
 
 
 def run_unprivileged(bench):
@@ -124,11 +75,7 @@ def run_unprivileged(bench):
 
 
 def run_compare(bench):
-    """--compare (when the CLI has it): both peers in one document, ratios present."""
-    helptext = subprocess.run([bench, "handshake", "--help"], capture_output=True, text=True).stdout
-    if "--compare" not in helptext:
-        print("note: ike-bench handshake has no --compare yet, compare check skipped", file=sys.stderr)
-        return
+    """--compare: both peers in one document, ratios present."""
     p = subprocess.run([bench, "handshake", "--mode", "udp", "--compare", "--rounds", "1", "--count", "10",
                         "--concurrency", "4"], capture_output=True, text=True, timeout=60)
     check(p.returncode == 0, f"compare: exit {p.returncode}: {p.stderr.strip()}")
@@ -159,11 +106,7 @@ def main():
         run_count(bench, "ikekit", 50, 8)
         run_interrupted(bench)
         run_unprivileged(bench)
-    if failures:
-        print(f"{len(failures)} check(s) failed", file=sys.stderr)
-        return 1
-    print("ok", file=sys.stderr)
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -42,3 +42,12 @@ if(TARGET ike-bench AND TARGET ike-up)
                          PROPERTIES LABELS bench TIMEOUT 60 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
   endforeach()
 endif()
+# flood (root, else skip 77): a 2 s flood from spoofed sources against ike-up in a
+# namespace pair, with and without its cookie threshold raised; usage errors, the gate,
+# SIGINT cleanup, exit 3 without root.
+if(TARGET ike-bench AND TARGET ike-up)
+  add_test(NAME "bench: ike-bench flood"
+           COMMAND python3 ${bench_test_dir}/flood_test.py $<TARGET_FILE:ike-bench>)
+  set_tests_properties("bench: ike-bench flood"
+                       PROPERTIES LABELS bench TIMEOUT 120 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+endif()

@@ -46,6 +46,7 @@ LS=$W/left.sock RS=$W/right.sock
 ctl() { local s=$1; shift; "$IKECTL" --socket "$s" --timeout 20s "$@"; }
 
 printf 'ikekit-ikectl-test-psk-0123456789\n' > "$W/psk"
+chmod 600 "$W/psk" # ike-up refuses a PSK others may read
 conn() {  # conn NAME ROLE LOCAL REMOTE LTS RTS
   cat <<EOC
 {"name":"$1","role":"$2","local":"$3","remote":"$4","psk_file":"$W/psk",

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace ikekit;
@@ -215,4 +216,82 @@ TEST_CASE("client: a missing or refused socket is an environment error naming th
   CHECK(missing.error().code == Errc::environment);
   CHECK(missing.error().message.find(dir.path + "/none.sock") != std::string::npos);
   CHECK(missing.error().field == "--socket");
+}
+
+TEST_CASE("socket: a directory others may write, a symlinked or foreign one is refused",
+          "[ctl][socket]") {
+  TempDir dir;
+  SeededRng rng{1};
+  ike::Engine engine{ike::Config{}, rng, TimePoint{}};
+  auto loop = EventLoop::create();
+  REQUIRE(loop);
+  io::ControlServerOptions o;
+  auto refused = [&](const std::string& snippet) {
+    auto s = io::ControlServer::create(*loop, engine, {}, o);
+    REQUIRE_FALSE(s);
+    CHECK(s.error().code == Errc::usage);
+    CHECK(s.error().field == "--control-socket");
+    CHECK(s.error().message.find(snippet) != std::string::npos);
+  };
+  const std::string open_dir = dir.path + "/open";
+  REQUIRE(::mkdir(open_dir.c_str(), 0700) == 0);
+  ::chmod(open_dir.c_str(), 01777); // like /tmp
+  o.path = open_dir + "/ike-up.sock";
+  refused("has mode 1777");
+  ::chmod(open_dir.c_str(), 0770);
+  refused("has mode 0770");
+
+  const std::string link = dir.path + "/link";
+  REQUIRE(::symlink(open_dir.c_str(), link.c_str()) == 0);
+  ::chmod(open_dir.c_str(), 0700);
+  o.path = link + "/ike-up.sock";
+  refused("is not a directory");
+  o.path = open_dir + "/ike-up.sock";
+  CHECK(io::ControlServer::create(*loop, engine, {}, o)); // 0700 and ours: fine
+
+  if (::geteuid() == 0) { // a directory of another user (root can make one)
+    const std::string foreign = dir.path + "/foreign";
+    REQUIRE(::mkdir(foreign.c_str(), 0700) == 0);
+    REQUIRE(::chown(foreign.c_str(), 65534, 65534) == 0);
+    o.path = foreign + "/ike-up.sock";
+    refused("owned by uid 65534");
+  }
+}
+
+TEST_CASE("socket: a client that is neither root nor ike-up's user is refused (SO_PEERCRED)",
+          "[ctl][socket]") {
+  if (::geteuid() != 0) {
+    WARN("SKIP: needs root to run a client as uid 65534 (CI runs as root)");
+    return;
+  }
+  Daemon d;
+  // Open every gate the file system has (a mistaken chmod): only SO_PEERCRED is left.
+  ::chmod(d.dir.path.c_str(), 0755);
+  ::chmod((d.dir.path + "/run").c_str(), 0755);
+  ::chmod(d.sock.c_str(), 0666);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) { // nobody: connects (the file allows it), must get the refusal
+    if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) ::_exit(9);
+    auto c = io::ControlClient::connect(d.sock);
+    if (!c) ::_exit(2);
+    auto line = c->read_line(std::chrono::seconds(3));
+    if (!line) ::_exit(3);
+    if (line->find("permission denied") == std::string::npos) ::_exit(4);
+    auto next = c->read_line(std::chrono::seconds(3)); // then the connection is closed
+    ::_exit(next ? 5 : 0);
+  }
+  int status = 0;
+  for (int i = 0; i < 300 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
+    d.spin(1);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(d.server->stats().refused_peer == 1);
+  CHECK(d.server->stats().accepted == 0);
+  // Root (us) is still served.
+  auto c = io::ControlClient::connect(d.sock);
+  REQUIRE(c);
+  d.spin();
+  CHECK(read_json(*c)["type"] == "hello");
+  CHECK(d.server->stats().accepted == 1);
 }

@@ -23,7 +23,8 @@ foreach(s ${scenarios})
   set_tests_properties("decode: ${s} agrees with tshark" "decode: ${s} Wireshark tables from --emit-wireshark"
                        PROPERTIES LABELS decode SKIP_RETURN_CODE 77)
   set_tests_properties("interop: live strongSwan ${s} decodes like tshark"
-                       PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 120)
+                       PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 120
+                       ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
 endforeach()
 
 # The same sessions re-wrapped (pcapng, loopback, SLL, IPv6, raw ESP, IP fragments) must
@@ -33,4 +34,22 @@ foreach(s psk-chacha20-x25519 psk-aes256gcm16-ecp256 rsa-aes256gcm16-ecp256)
            COMMAND python3 ${decode_dir}/capture_variants.py $<TARGET_FILE:ike-decode> ${data_dir}/${s})
   set_tests_properties("decode: ${s} re-wrapped (pcapng, loopback, SLL, IPv6, raw ESP, fragments) and exit codes"
                        PROPERTIES LABELS decode)
+endforeach()
+
+# Issue 11: 40,000 fragments of one datagram are capped and counted, not re-sorted each time.
+add_test(NAME "decode: a flood of IP fragments is capped and counted"
+         COMMAND python3 ${decode_dir}/fragment_flood.py $<TARGET_FILE:ike-decode>)
+set_tests_properties("decode: a flood of IP fragments is capped and counted" PROPERTIES LABELS decode)
+
+# Issue 19: keys straight from charon's debug log, live strongSwan pairs (one per group,
+# several scenarios each): PSK with Child and IKE SA rekeys and the decode-only transforms
+# (AES-CCM, AES-CTR, 3DES); RSA certificates with IKE fragments and EAP-MSCHAPv2 with a
+# virtual IP. Root, strongSwan and tshark, else skipped with the reason.
+set(index 20)
+foreach(group psk cert)
+  math(EXPR index "${index} + 1")
+  add_test(NAME "interop: ike-decode --keys charon.log (${group}) decrypts all, agrees with tshark"
+           COMMAND ${decode_dir}/live_charon_log.sh $<TARGET_FILE:ike-decode> ${group} ${index})
+  set_tests_properties("interop: ike-decode --keys charon.log (${group}) decrypts all, agrees with tshark"
+                       PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 180)
 endforeach()

@@ -42,7 +42,7 @@ PeerConfig cert_peer(std::string name, std::string_view local, std::string_view 
     for (auto& x : *loaded)
       p.local_certs.push_back(x);
   }
-  auto k = crypto::PrivateKey::load_pem_file(pki(key));
+  auto k = crypto::PrivateKey::load_pem_file(pki(key), SecretAccess::shared_ok); // committed 0644
   REQUIRE(k);
   p.private_key = std::make_shared<const crypto::PrivateKey>(std::move(*k));
   p.cas = store(ca);

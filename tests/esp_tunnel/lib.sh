@@ -103,9 +103,10 @@ start_tunnel() {
   else
     ns=$RIGHT local=$R_OUT remote=$L_OUT spi_in=$SPI_LR spi_out=$SPI_RL tun_in=$R_IN route=$L_IN
   fi
+  # Each side keeps its sequence state in the test's directory, never in /var/lib.
   ip netns exec "$ns" "$BIN" --local "$local" --remote "$remote" --spi-in "$spi_in" \
     --spi-out "$spi_out" --tun-name "ikt$N" --tun-addr "$tun_in/32" --route "$route/32" \
-    "$@" >"$WORK/$side.out" 2>"$WORK/$side.err" &
+    --state-dir "$WORK/state-$side" "$@" >"$WORK/$side.out" 2>"$WORK/$side.err" &
   local pid=$!
   PIDS+=("$pid")
   eval "${side^^}_PID=$pid"

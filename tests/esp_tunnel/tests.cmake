@@ -22,13 +22,16 @@ if(TARGET esp-tunnel)
            COMMAND ${esp_tunnel_dir}/tunnel_test.sh $<TARGET_FILE:esp-tunnel> replay)
   add_test(NAME "esp-tunnel: xfrm backend (exit 3 without kernel ESP)"
            COMMAND ${esp_tunnel_dir}/tunnel_test.sh $<TARGET_FILE:esp-tunnel> xfrm)
+  add_test(NAME "esp-tunnel: restarts never reuse a sequence number (nonce)"
+           COMMAND ${esp_tunnel_dir}/tunnel_test.sh $<TARGET_FILE:esp-tunnel> restart)
   list(APPEND esp_tunnel_tests
        "esp-tunnel: ping aes256gcm16 over raw ESP (protocol 50), tshark decrypts"
        "esp-tunnel: keys from an ikekit key log (chacha20poly1305)"
        "esp-tunnel: keys from an ikekit key log (aes128-sha256)"
        "esp-tunnel: iperf3 TCP stream through aes256gcm16"
        "esp-tunnel: replayed ESP is dropped and counted"
-       "esp-tunnel: xfrm backend (exit 3 without kernel ESP)")
+       "esp-tunnel: xfrm backend (exit 3 without kernel ESP)"
+       "esp-tunnel: restarts never reuse a sequence number (nonce)")
   # The namespaces are named per run (ikesp<N>-*), so these may run in parallel, but
   # the iperf3 one measures throughput: keep it alone.
   set_tests_properties(${esp_tunnel_tests} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90)
@@ -46,6 +49,7 @@ if(esp_tunnel_unit_srcs)
   add_executable(unit_esp_tunnel ${esp_tunnel_unit_srcs}
                  ${CMAKE_SOURCE_DIR}/tools/esp-tunnel/options.cpp
                  ${CMAKE_SOURCE_DIR}/tools/esp-tunnel/key_material.cpp
+                 ${CMAKE_SOURCE_DIR}/tools/esp-tunnel/seq_state.cpp
                  $<TARGET_OBJECTS:ikekit_catch_main>)
   target_include_directories(unit_esp_tunnel PRIVATE ${CMAKE_SOURCE_DIR}/tools/esp-tunnel)
   target_link_libraries(unit_esp_tunnel PRIVATE ikekit_cli ikekit_decode Catch2::Catch2)

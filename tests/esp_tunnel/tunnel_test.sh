@@ -7,6 +7,11 @@
 #   keys SUITE            the same, with both sides reading an ikekit key log (--keys)
 #   iperf SUITE           an iperf3 TCP stream through the tunnel carries data
 #   replay                captured ESP re-sent to the receiver is dropped as replay
+#   restart               left restarts (clean exit, then kill -9) while right runs on:
+#                         its sequence numbers go on from the state file, so right's
+#                         replay window accepts them and no (SPI, sequence number), i.e.
+#                         no GCM nonce, is ever sent twice; --keys-are-fresh is refused
+#                         for keys with a state and keeps none for new ones
 #   xfrm                  --backend xfrm: exit 3 naming CONFIG_INET_ESP on a kernel
 #                         without ESP, or runs and cleans up on one with it
 # Exit 0 pass, 1 fail, 77 skip ("SKIP: reason").
@@ -82,6 +87,7 @@ case "$SCENARIO" in
       line "$SPI_LR" "$L_OUT" "$R_OUT" "$EK_LR" "$IK_LR"
       line "$SPI_RL" "$R_OUT" "$L_OUT" "$EK_RL" "$IK_RL"
     } >"$WORK/keys.jsonl"
+    chmod 600 "$WORK/keys.jsonl" # esp-tunnel refuses a key file others may read
     start_tunnel left --keys "$WORK/keys.jsonl"
     start_tunnel right --keys "$WORK/keys.jsonl"
     grep -q "\"encr\":\"$CIPHER\"" "$WORK/left.out" || fail "started line does not name $CIPHER"
@@ -109,6 +115,14 @@ case "$SCENARIO" in
     stop_tunnel left
     stop_tunnel right
     [ "$(last_stats right in.packets)" -gt 1000 ] || fail "right delivered too few packets"
+    # The TCP stream lies within the selectors (RFC 4301 5.2): no inbound selector drop.
+    for side in left right; do
+      for why in src dst protocol port; do
+        [ "$(last_stats $side in.drops.selector_$why)" = 0 ] ||
+          fail "$side dropped the stream's packets as outside its selectors ($why)"
+      done
+    done
+    ok "no inbound selector drops on either side"
     ;;
   replay)
     require_root_tools ping dumpcap tshark python3
@@ -145,6 +159,77 @@ PY
     ping_and_check "after the replay"
     stop_tunnel left
     stop_tunnel right
+    ;;
+  restart)
+    require_root_tools ping dumpcap tshark python3
+    setup_namespaces
+    make_keys aes256gcm16
+    json_field() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())[sys.argv[2]])' "$1" "$2"; }
+    # shellcheck disable=SC2046
+    start_tunnel right $(key_args right)
+    start_capture
+    # Run 1: a new SA starts at 1 and records the exact next number on a clean exit.
+    # shellcheck disable=SC2046
+    start_tunnel left $(key_args left)
+    [ "$(json_field "$WORK/left.out" first_seq_out)" = 1 ] || fail "run 1 does not start at 1"
+    state=$(json_field "$WORK/left.out" seq_state)
+    case "$state" in "$WORK/state-left/$SPI_LR-"*.seq) ;; *) fail "unexpected seq_state $state" ;; esac
+    ping_and_check "run 1"
+    stop_tunnel left
+    sent1=$(last_stats left out.packets)
+    next1=$(sed -n 's/^next_seq //p' "$state")
+    [ "$next1" = $((sent1 + 1)) ] || fail "after a clean exit next_seq is $next1, expected $((sent1 + 1))"
+    ok "run 1 sent $sent1 packets; the state says next_seq $next1"
+    # Run 2 goes on at next1; right (still running) accepts it: no replay drops.
+    # shellcheck disable=SC2046
+    start_tunnel left $(key_args left)
+    [ "$(json_field "$WORK/left.out" first_seq_out)" = "$next1" ] || fail "run 2 does not start at $next1"
+    stats_now right
+    r0=$(last_stats right in.drops.replay)
+    ping_and_check "run 2, after a clean restart"
+    # A crash (SIGKILL): no clean exit, the file keeps the whole reserved block.
+    kill -KILL "$LEFT_PID"; wait "$LEFT_PID" 2>/dev/null
+    # shellcheck disable=SC2046
+    start_tunnel left $(key_args left)
+    first3=$(json_field "$WORK/left.out" first_seq_out)
+    [ "$first3" = $((next1 + 1048576)) ] || fail "after kill -9 run 3 starts at $first3, expected $((next1 + 1048576)) (one block on)"
+    ping_and_check "run 3, after kill -9"
+    stats_now right
+    [ "$(last_stats right in.drops.replay)" = "$r0" ] || fail "right dropped restarted packets as replays"
+    stop_tunnel left
+    stop_capture
+    # The wire: every (SPI, sequence number) left sent is unique, across the three runs.
+    tshark -r "$WORK/cap.pcap" -Y "ip.src == $L_OUT && esp" -T fields -e esp.spi -e esp.sequence \
+      2>/dev/null >"$WORK/seqs.txt"
+    total=$(wc -l <"$WORK/seqs.txt") unique=$(sort -u "$WORK/seqs.txt" | wc -l)
+    [ "$total" -ge 9 ] || fail "captured only $total ESP packets from left"
+    [ "$total" = "$unique" ] || fail "left sent $((total - unique)) sequence numbers twice (nonce reuse)"
+    ok "three runs (clean exit, kill -9): $total ESP packets, no sequence number (nonce) twice; run 3 started at $first3"
+    # Consent: --keys-are-fresh for keys with a state is refused (exit 2, naming the file).
+    # shellcheck disable=SC2046
+    ip netns exec "$LEFT" "$BIN" --local "$L_OUT" --remote "$R_OUT" --spi-in "$SPI_RL" \
+      --spi-out "$SPI_LR" --tun-name "ikt$N" --state-dir "$WORK/state-left" --keys-are-fresh \
+      $(key_args left) >"$WORK/fresh.out" 2>/dev/null
+    rc=$?
+    [ "$rc" = 2 ] || fail "--keys-are-fresh with used keys: expected exit 2, got $rc"
+    grep -q '"field":"--keys-are-fresh"' "$WORK/fresh.out" && grep -qF "$state" "$WORK/fresh.out" ||
+      fail "the refusal does not name --keys-are-fresh and the state file: $(cat "$WORK/fresh.out")"
+    ok "--keys-are-fresh refused for keys used before"
+    stop_tunnel right
+    # New keys with --keys-are-fresh: no state is kept, the sequence starts at 1.
+    make_keys aes256gcm16
+    before=$(find "$WORK/state-left" "$WORK/state-right" -type f | wc -l)
+    # shellcheck disable=SC2046
+    start_tunnel left $(key_args left) --keys-are-fresh
+    # shellcheck disable=SC2046
+    start_tunnel right $(key_args right) --keys-are-fresh
+    [ "$(json_field "$WORK/left.out" seq_state)" = None ] || fail "seq_state is not null with --keys-are-fresh"
+    ping_and_check "fresh keys"
+    stop_tunnel left
+    stop_tunnel right
+    [ "$(find "$WORK/state-left" "$WORK/state-right" -type f | wc -l)" = "$before" ] ||
+      fail "--keys-are-fresh wrote a state file"
+    ok "--keys-are-fresh: no state kept for new keys"
     ;;
   xfrm)
     require_root_tools

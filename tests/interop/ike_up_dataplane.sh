@@ -24,6 +24,7 @@ trap 'exit 130' INT TERM
 if ! ip netns add "$ns" 2>/dev/null; then echo "SKIP: cannot create a network namespace"; exit 77; fi
 ip -n "$ns" link set lo up
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/psk"
+chmod 600 "$work/psk" # ike-up refuses a PSK others may read
 failed=0
 ok() { echo "ok: $*"; }
 fail() { echo "FAIL: $*"; failed=1; }

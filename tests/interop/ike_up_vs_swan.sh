@@ -80,6 +80,7 @@ L=$IA_NET.0.1 R=$IA_NET.0.2
 mkdir -p "$W/right/swanctl/x509" "$W/right/swanctl/x509ca" "$W/right/swanctl/private"
 UP_AUTH=(--psk-file "$W/psk" --local-id left@ia.test --remote-id right@ia.test)
 printf '%s\n' "$UP_PSK" > "$W/psk"
+chmod 600 "$W/psk" # ike-up refuses a PSK others may read
 if [ $AUTH = psk ]; then
   swan_local="local { auth = psk
       id = right@ia.test }"

@@ -15,6 +15,8 @@
 #include "io/tun_device.hpp"
 #include "io/udp_socket.hpp"
 #include "io/xfrm.hpp"
+#include "netns_util.hpp"
+#include "test_keys.hpp"
 
 #include <array>
 #include <cstdio>
@@ -28,48 +30,9 @@
 
 using namespace ikekit;
 using namespace ikekit::io;
+using namespace netns_test;
 
 namespace {
-
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  std::printf("%s: %s\n", ok ? "ok" : "FAIL", what.c_str());
-  if (!ok) ++failures;
-}
-
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-    out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
-
-bool contains(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
-IpAddress ip(const char* s) { return *IpAddress::parse(s); }
-Prefix pfx(const char* s) { return *Prefix::parse(s); }
-
-uint16_t ip_checksum(const uint8_t* p, size_t n) {
-  uint32_t sum = 0;
-  for (size_t i = 0; i + 1 < n; i += 2)
-    sum += load_be16(p + i);
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return uint16_t(~sum);
-}
-
-bool wait_readable(int fd, int ms) {
-  pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, ms) == 1;
-}
 
 int test_tun() {
   auto tun = TunDevice::open(TunOptions{"iktun0", false, false});
@@ -124,18 +87,7 @@ int test_tun() {
 
   // TUN -> kernel: a datagram from 10.78.0.5 written into the TUN fd is delivered
   // to the socket.
-  std::array<uint8_t, 28 + sizeof hello> pkt{};
-  pkt[0] = 0x45;
-  store_be16(&pkt[2], uint16_t(pkt.size()));
-  pkt[8] = 64;
-  pkt[9] = 17;
-  std::memcpy(&pkt[12], ip("10.78.0.5").bytes().data(), 4);
-  std::memcpy(&pkt[16], ip("10.77.0.1").bytes().data(), 4);
-  store_be16(&pkt[10], ip_checksum(pkt.data(), 20));
-  store_be16(&pkt[20], 9);
-  store_be16(&pkt[22], sock->local().port);
-  store_be16(&pkt[24], uint16_t(8 + sizeof hello)); // UDP checksum 0: none (RFC 768)
-  std::memcpy(&pkt[28], hello, sizeof hello);
+  Bytes pkt = ipv4_packet("10.78.0.5", "10.77.0.1", 17, 9, sock->local().port, hello);
   auto wrote = tun->write(pkt);
   check(wrote && *wrote, "wrote an IPv4/UDP packet into the TUN fd");
   std::array<RecvSlot, 1> in;
@@ -243,25 +195,6 @@ int test_xfrm() {
     check(!r && r.error().code == Errc::environment, "cbc(aes)+hmac(sha256) state refused too");
   }
   return failures ? 1 : 0;
-}
-
-// A plain UDP socket bound to addr:port (0: any), for the peers of these tests.
-int plain_udp(const char* addr, uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_storage ss;
-  socklen_t len = to_sockaddr(Endpoint{ip(addr), port}, ss);
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool send_to(int fd, ByteView data, const char* addr, uint16_t port) {
-  sockaddr_storage ss;
-  socklen_t len = to_sockaddr(Endpoint{ip(addr), port}, ss);
-  return ::sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&ss), len) ==
-         ssize_t(data.size());
 }
 
 // ike-up --dataplane xfrm: the runner holds local:4500, so the XFRM data plane marks
@@ -379,21 +312,14 @@ int test_tun_rekey() {
     std::printf("FAIL: %s\n", dp.error().message.c_str());
     return 1;
   }
-  auto keys = [](uint32_t spi) {
-    SaKeys k;
-    k.spi = spi;
-    k.encr = crypto::find_keyword(crypto::TransformKind::encr, "aes256gcm16");
-    k.encr_key = SecretBytes(36);
-    return k;
-  };
   ChildSaSpec spec;
-  spec.in = keys(0xc2000001);
-  spec.out = keys(0xc1000001);
+  spec.in = gcm_keys(0xc2000001);
+  spec.out = gcm_keys(0xc1000001);
   spec.local = spec.remote = ip("127.0.0.1");
   spec.local_port = 4600;
   spec.remote_port = 4601;
-  spec.local_ts = {pfx("10.81.0.0/24")};
-  spec.remote_ts = {pfx("10.82.0.0/24")};
+  spec.local_ts = {esp::TrafficSelector{pfx("10.81.0.0/24")}};
+  spec.remote_ts = {esp::TrafficSelector{pfx("10.82.0.0/24")}};
   spec.soft_limit_seq = 3;
   auto inst = (*dp)->install_child_sa(spec);
   check(bool(inst),

@@ -30,14 +30,17 @@ std::string expected_len(const crypto::TransformInfo& t) {
 
 Result<SecretBytes> parse_key(const std::string& text, const std::string& flag, size_t want,
                               const std::string& expectation) {
+  // A key is never echoed, not even a malformed one (it may be a real key with a typo).
   if (text.empty()) return usage(flag, "is required: " + expectation);
   auto b = from_hex(text, flag);
-  if (!b) return usage(flag, "\"" + text + "\": not hex; " + expectation);
+  if (!b)
+    return usage(flag, "the " + std::to_string(text.size()) +
+                           " characters given are not all hex digits; " + expectation);
   SecretBytes key{ByteView(*b)};
   secure_zero(b->data(), b->size());
   if (key.size() != want)
     return usage(flag,
-                 "\"" + text + "\": " + std::to_string(key.size()) + " bytes, but " + expectation);
+                 "the key given has " + std::to_string(key.size()) + " bytes, but " + expectation);
   return key;
 }
 
@@ -117,7 +120,9 @@ Result<void> keys_from_file(const std::string& path, const KeyFlags& f, ChildSaS
       return usage("--keys",
                    "takes the keys from " + path + ": leave out --key-in/--key-out/--integ-key-*");
   decode::KeyStore store;
-  auto fmt = decode::load_key_file(path, store);
+  // These keys protect live traffic: the file must be ours alone (base/secret_file).
+  auto fmt = decode::load_key_file(path, store, SecretAccess::owner_only);
+  if (!fmt && fmt.error().field == "--keys") return fmt.error(); // the file itself was refused
   if (!fmt) return usage("--keys", fmt.error().field + ": " + fmt.error().message);
   // The inbound SA is addressed to us, the outbound one to the peer; a line without
   // dst matches either.

@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
 
   auto opt = esp_tunnel::make_options(flags);
   if (!opt) return cli::report_error(kTool, opt.error(), cli::kExitUsage);
+  if (opt->keys_on_command_line)
+    std::cerr << kTool
+              << ": WARNING: keys given on the command line can be read by every local user "
+                 "(/proc/PID/cmdline, ps) and stay in shell history; put them in a key file "
+                 "(--keys FILE, mode 0600) instead\n";
 
   json::JsonOutput out(std::cout, opt->common.pretty);
   return opt->backend == esp_tunnel::Backend::tun ? esp_tunnel::run_tun(*opt, out)

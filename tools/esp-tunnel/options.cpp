@@ -112,6 +112,13 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--mark", f.mark,
                  "XFRM mark VALUE[/MASK] on the states and policies (xfrm backend)");
   app.add_option("--if-id", f.if_id, "XFRM interface id on the states and policies (xfrm backend)");
+  app.add_option("--state-dir", f.state_dir,
+                 std::string("Outbound sequence numbers are kept here across runs (tun backend; "
+                             "default ") +
+                     kDefaultStateDir + ")");
+  app.add_flag("--keys-are-fresh", f.keys_are_fresh,
+               "Keep no sequence state: these keys were never used and this run is their only "
+               "one (refused when a state says otherwise)");
 }
 
 Result<Options> make_options(const Flags& f) {
@@ -186,8 +193,9 @@ Result<Options> make_options(const Flags& f) {
   // routes. Transport mode protects the two hosts themselves.
   if (o.sa.mode == EspMode::tunnel) {
     for (const Prefix& p : o.tun_addr)
-      o.sa.local_ts.push_back(network_of(p));
-    o.sa.remote_ts = o.routes;
+      o.sa.local_ts.push_back(esp::TrafficSelector{network_of(p)});
+    for (const Prefix& p : o.routes)
+      o.sa.remote_ts.push_back(esp::TrafficSelector{p});
   }
 
   if (!f.stats_interval.empty()) {
@@ -198,12 +206,21 @@ Result<Options> make_options(const Flags& f) {
     o.stats_interval = *d;
   }
 
+  if (f.state_dir.empty() || f.state_dir[0] != '/')
+    return usage("--state-dir", "\"" + f.state_dir + "\": expected an absolute directory path");
+  o.state_dir = f.state_dir;
+  while (o.state_dir.size() > 1 && o.state_dir.back() == '/')
+    o.state_dir.pop_back();
+  o.keys_are_fresh = f.keys_are_fresh;
+
   KeyFlags kf{f.cipher, f.key_in, f.key_out, f.integ, f.integ_key_in, f.integ_key_out};
   if (!f.keys.empty()) {
     o.keys_file = f.keys;
     if (auto r = keys_from_file(f.keys, kf, o.sa); !r) return r.error();
   } else if (auto r = keys_from_flags(kf, o.sa); !r) {
     return r.error();
+  } else {
+    o.keys_on_command_line = true;
   }
   if (auto v = io::dataplane::validate_child_sa(o.sa); !v) {
     Error e = v.error();

@@ -7,6 +7,7 @@
 #include "cli/app.hpp"
 #include "io/dataplane/child_sa.hpp"
 #include "io/xfrm.hpp"
+#include "seq_state.hpp"
 
 #include <CLI/CLI.hpp>
 #include <optional>
@@ -35,8 +36,10 @@ struct Flags {
   int mtu = 1400;
   long replay_window = 1024;
   std::string stats_interval;
-  std::string mark;  // --mark VALUE[/MASK] (xfrm)
-  std::string if_id; // --if-id N (xfrm)
+  std::string mark;                         // --mark VALUE[/MASK] (xfrm)
+  std::string if_id;                        // --if-id N (xfrm)
+  std::string state_dir = kDefaultStateDir; // outbound sequence state (tun)
+  bool keys_are_fresh = false;              // consent: no state, start at 1
 };
 
 // What the tool runs with, checked.
@@ -53,6 +56,11 @@ struct Options {
   // XFRM only: XFRMA_MARK / XFRMA_IF_ID on both states and every policy.
   std::optional<ikekit::io::XfrmMark> mark;
   std::optional<uint32_t> if_id;
+  // TUN only (esp-tunnel(8) SEQUENCE NUMBERS): where the outbound sequence number is
+  // kept across runs, or keys_are_fresh: none is kept and the sequence starts at 1.
+  std::string state_dir = kDefaultStateDir;
+  bool keys_are_fresh = false;
+  bool keys_on_command_line = false; // hex keys in argv: main() warns
 };
 
 void add_flags(CLI::App& app, Flags& f);

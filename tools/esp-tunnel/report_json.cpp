@@ -27,7 +27,8 @@ std::string now_rfc3339() {
 
 } // namespace
 
-Json started_json(const Options& o, std::string_view device, std::string_view version) {
+Json started_json(const Options& o, std::string_view device, std::string_view version,
+                  const SeqState* seq) {
   const auto& sa = o.sa;
   Json j;
   j["type"] = "started";
@@ -50,6 +51,9 @@ Json started_json(const Options& o, std::string_view device, std::string_view ve
   j["tun_addr"] = prefixes(o.tun_addr);
   j["routes"] = prefixes(o.routes);
   j["keys_file"] = o.keys_file.empty() ? Json() : Json(o.keys_file);
+  j["seq_state"] = seq ? Json(seq->path()) : Json();
+  // The kernel (xfrm) numbers its packets itself: null there.
+  j["first_seq_out"] = seq ? Json(seq->first_seq()) : o.backend == Backend::tun ? Json(1) : Json();
   return j;
 }
 
@@ -69,7 +73,8 @@ Json stats_json(const io::dataplane::DataplaneStats& s, std::string_view reason,
                 {"sa_exhausted", o.sa_exhausted},
                 {"no_room", o.no_room},
                 {"crypto_error", o.crypto_error},
-                {"send_dropped", o.send_dropped}}}};
+                {"send_dropped", o.send_dropped},
+                {"seq_unreserved", o.seq_unreserved}}}};
   const auto& i = s.in;
   j["in"] = {{"packets", i.packets},
              {"bytes", i.bytes},
@@ -84,7 +89,11 @@ Json stats_json(const io::dataplane::DataplaneStats& s, std::string_view reason,
                {"crypto_error", i.crypto_error},
                {"not_esp", i.not_esp},
                {"bad_inner", i.bad_inner},
-               {"deliver_dropped", i.deliver_dropped}}}};
+               {"deliver_dropped", i.deliver_dropped},
+               {"selector_src", i.selector_src},
+               {"selector_dst", i.selector_dst},
+               {"selector_protocol", i.selector_protocol},
+               {"selector_port", i.selector_port}}}};
   return j;
 }
 

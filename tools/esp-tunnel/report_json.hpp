@@ -13,8 +13,9 @@ namespace esp_tunnel {
 
 inline constexpr std::string_view kSchema = "ikekit.esp-tunnel/1";
 
-ikekit::json::Json started_json(const Options& o, std::string_view device,
-                                std::string_view version);
+// seq: the outbound sequence state (tun backend without --keys-are-fresh), or null.
+ikekit::json::Json started_json(const Options& o, std::string_view device, std::string_view version,
+                                const SeqState* seq = nullptr);
 // reason: "interval", "signal" (SIGUSR1) or "exit" (the last line).
 ikekit::json::Json stats_json(const ikekit::io::dataplane::DataplaneStats& s,
                               std::string_view reason, double uptime_s);

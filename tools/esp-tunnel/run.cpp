@@ -18,8 +18,9 @@ namespace esp_tunnel {
 namespace {
 
 constexpr const char* kTool = "esp-tunnel";
-// How often the loop looks whether a data plane thread stopped on an error.
-constexpr Duration kHealthCheck = std::chrono::milliseconds(250);
+// How often the loop looks whether a data plane thread stopped on an error, and
+// extends the sequence-number reservation (SeqState, kSeqBlock).
+constexpr Duration kHealthCheck = std::chrono::milliseconds(100);
 
 struct Hooks {
   std::function<Result<DataplaneStats>()> stats;
@@ -83,11 +84,24 @@ int loop(io::EventLoop& ev, const Options& o, json::JsonOutput& out, const Hooks
   return rc;
 }
 
+// The outbound SA's sequence state (SeqState), unless the user vouched the keys fresh.
+Result<std::optional<SeqState>> open_seq_state(const Options& o) {
+  if (o.keys_are_fresh) {
+    if (auto r = SeqState::check_fresh(o.state_dir, o.sa.out); !r) return r.error();
+    return std::optional<SeqState>();
+  }
+  auto s = SeqState::open(o.state_dir, o.sa.out);
+  if (!s) return s.error();
+  return std::optional<SeqState>(std::move(*s));
+}
+
 } // namespace
 
 int run_tun(const Options& o, json::JsonOutput& out) {
   auto ev = io::EventLoop::create();
   if (!ev) return cli::report_error(kTool, ev.error());
+  auto seq = open_seq_state(o);
+  if (!seq) return cli::report_error(kTool, seq.error());
   TunDataplaneOptions to;
   to.tun.name = o.tun_name;
   to.tun_config.mtu = o.mtu;
@@ -98,12 +112,22 @@ int run_tun(const Options& o, json::JsonOutput& out) {
   to.port = o.sa.local_port;
   auto dp = TunDataplane::create(to);
   if (!dp) return cli::report_error(kTool, dp.error());
-  if (auto r = (*dp)->install_child_sa(o.sa); !r)
+  ChildSaSpec spec = o.sa;
+  if (*seq) {
+    spec.first_seq_out = (*seq)->first_seq();
+    spec.seq_reservation = (*seq)->reservation();
+  }
+  if (auto r = (*dp)->install_child_sa(spec); !r)
     return cli::report_error(kTool, r.error(), cli::kExitUsage);
 
   Hooks b;
   b.stats = [&]() -> Result<DataplaneStats> { return (*dp)->stats(); };
-  b.failure = [&] { return (*dp)->failure(); };
+  b.failure = [&]() -> std::optional<Error> {
+    if (auto f = (*dp)->failure()) return f;
+    if (*seq)
+      if (auto r = (*seq)->extend(); !r) return r.error(); // fail closed: stop sending
+    return std::nullopt;
+  };
   // Signals first (the threads inherit the blocked mask), then the threads.
   io::EventLoop& loop_ref = *ev;
   int rc = cli::kExitOk;
@@ -115,7 +139,7 @@ int run_tun(const Options& o, json::JsonOutput& out) {
       return false;
     }
     started = true;
-    out.write(started_json(o, (*dp)->device(), cli::version_line(kTool)));
+    out.write(started_json(o, (*dp)->device(), cli::version_line(kTool), *seq ? &**seq : nullptr));
     return true;
   };
   // on_signals is installed inside loop(); block the signals now so the data plane
@@ -128,6 +152,10 @@ int run_tun(const Options& o, json::JsonOutput& out) {
   if (!wrapped()) return rc;
   rc = loop(loop_ref, o, out, b);
   (*dp)->stop();
+  // Threads joined: the reservation's `next` is exact unless a thread died mid-batch,
+  // in which case the file keeps the whole reservation.
+  if (*seq && !(*dp)->failure())
+    if (auto r = (*seq)->close(); !r) rc = cli::report_error(kTool, r.error(), cli::kExitFailure);
   return rc;
 }
 

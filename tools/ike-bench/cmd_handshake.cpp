@@ -4,6 +4,7 @@
 
 #include "bench/handshake.hpp"
 #include "bench/handshake_udp_compare.hpp"
+#include "bench/process.hpp"
 #include "cli/report.hpp"
 
 #include <iostream>
@@ -91,6 +92,8 @@ int run_handshake(const GlobalOptions& g, const HandshakeArgs& args,
   opts.psk_file = args.psk_file;
   if (auto ok = bench::check_handshake_options(opts); !ok)
     return cli::report_error(kTool, ok.error());
+  // udp: namespaces and a responder exist; a stop signal ends the run through its cleanup.
+  if (opts.mode == "udp") bench::install_stop_signals();
 
   if (args.compare) {
     if (opts.mode != "udp")

@@ -2,39 +2,14 @@
 // namespaces, for ikekit (esp-tunnel) and strongSwan, wireguard-go or the bare veth.
 #include "cmd_tunnel.hpp"
 
+#include "bench/files.hpp"
+#include "bench/process.hpp"
 #include "bench/tunnel_bench.hpp"
-#include "bench/tunnel_proc.hpp"
 #include "cli/report.hpp"
 
-#include <climits>
-#include <filesystem>
 #include <iostream>
-#include <stdlib.h>
-#include <unistd.h>
 
 namespace ikekit::bench_tool {
-
-namespace {
-
-// esp-tunnel is built next to ike-bench (build/bin).
-std::string esp_tunnel_path() {
-  char buf[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "esp-tunnel";
-  std::filesystem::path exe(std::string(buf, size_t(n)));
-  return (exe.parent_path() / "esp-tunnel").string();
-}
-
-// The private directory of one run (keys, configs, logs), removed at the end.
-struct WorkDir {
-  std::string path;
-  ~WorkDir() {
-    std::error_code ec;
-    if (!path.empty()) std::filesystem::remove_all(path, ec);
-  }
-};
-
-} // namespace
 
 CLI::App* add_tunnel_command(CLI::App& app, TunnelArgs& args) {
   CLI::App* cmd = app.add_subcommand(
@@ -92,20 +67,11 @@ int run_tunnel(const GlobalOptions& g, const TunnelArgs& args,
         make_error(Errc::usage, "--duration",
                    "\"" + args.duration + "\": expected whole seconds (iperf3 -t), e.g. 5s"));
   opts.duration_s = int(ms / 1000);
-  opts.esp_tunnel = esp_tunnel_path();
+  opts.esp_tunnel = bench::executable_dir() + "/esp-tunnel"; // built side by side
   if (auto ok = bench::check_tunnel_options(opts); !ok) return cli::report_error(kTool, ok.error());
   if (auto ok = bench::check_tunnel_environment(); !ok)
     return cli::report_error(kTool, ok.error(), cli::kExitEnvironment);
 
-  WorkDir work;
-  {
-    std::string tmpl = "/tmp/ike-bench-tunnel-XXXXXX";
-    if (!mkdtemp(tmpl.data()))
-      return cli::report_error(kTool,
-                               make_error(Errc::io, "tunnel", "cannot create a directory in /tmp"),
-                               cli::kExitFailure);
-    work.path = tmpl;
-  }
   bench::install_stop_signals();
 
   json::Json results = json::Json::array();
@@ -116,7 +82,7 @@ int run_tunnel(const GlobalOptions& g, const TunnelArgs& args,
       progress.update("tunnel round " + std::to_string(p.round) + "/" + std::to_string(p.rounds) +
                       " " + std::string(bench::peer_name(p.peer)) + ": " + p.step);
     };
-    for (const auto& r : bench::run_tunnel_bench(opts, work.path, on_step)) {
+    for (const auto& r : bench::run_tunnel_bench(opts, on_step)) {
       if (r.error) {
         failed = true;
         std::cerr << kTool << ": tunnel " << bench::peer_name(r.peer) << ": " << r.error->field

@@ -2,8 +2,10 @@
 #pragma once
 
 #include "bench_cli.hpp"
+#include "cmd_flood.hpp"
 #include "cmd_handshake.hpp"
 #include "cmd_scale.hpp"
+#include "cmd_strongswan_conf.hpp"
 #include "cmd_tunnel.hpp"
 
 #include <optional>

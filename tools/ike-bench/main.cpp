@@ -1,5 +1,6 @@
 // ike-bench: benchmarks with a machine-readable result and a CI regression gate
-// (ike-bench(1)). Subcommands: esp, handshake, tunnel, scale.
+// (ike-bench(1)). Subcommands: esp, handshake, tunnel, scale, flood; strongswan-conf (hidden,
+// for the interop tests' shell harness).
 #include "bench/gate.hpp"
 #include "cli/report.hpp"
 #include "commands.hpp"
@@ -15,6 +16,8 @@ int main(int argc, char** argv) {
   HandshakeArgs handshake;
   TunnelArgs tunnel;
   ScaleArgs scale;
+  FloodArgs flood;
+  StrongswanConfArgs swan_conf;
   CLI::App app{"Benchmark ikekit and gate CI on regressions", kTool};
   app.fallthrough(); // global options may follow the subcommand
   app.require_subcommand(1);
@@ -30,6 +33,8 @@ int main(int argc, char** argv) {
   CLI::App* cmd_handshake = add_handshake_command(app, handshake);
   CLI::App* cmd_tunnel = add_tunnel_command(app, tunnel);
   CLI::App* cmd_scale = add_scale_command(app, scale);
+  CLI::App* cmd_flood = add_flood_command(app, flood);
+  CLI::App* cmd_swan_conf = add_strongswan_conf_command(app, swan_conf);
   if (int rc = cli::parse_args(app, kTool, argc, argv); rc >= 0) return rc;
 
   // A bad baseline is a usage error found before anything is measured.
@@ -44,5 +49,7 @@ int main(int argc, char** argv) {
   if (cmd_handshake->parsed()) return run_handshake(g, handshake, base);
   if (cmd_tunnel->parsed()) return run_tunnel(g, tunnel, base);
   if (cmd_scale->parsed()) return run_scale(g, scale, base);
+  if (cmd_flood->parsed()) return run_flood(g, flood, base);
+  if (cmd_swan_conf->parsed()) return run_strongswan_conf(g, swan_conf);
   return cli::kExitUsage; // unreachable: require_subcommand(1)
 }

@@ -1,4 +1,5 @@
 // ike-up: bring IKEv2 tunnels up as initiator or responder (ike-up(8)).
+#include "base/secret_file.hpp"
 #include "cli/app.hpp"
 #include "cli/ike_up_options.hpp"
 #include "cli/report.hpp"
@@ -10,11 +11,10 @@
 
 #include "json/ike_events.hpp"
 #include "json/payload_json.hpp"
-#include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
-#include <sys/stat.h>
 
 using namespace ikekit;
 
@@ -59,14 +59,12 @@ int main(int argc, char** argv) {
       p.force_encap = true;
   }
 
-  std::ofstream keylog;
+  // The key log holds secrets: created 0600, appended to only if it is ours alone.
+  std::optional<SecretFileWriter> keylog;
   if (!opts.keylog.empty()) {
-    mode_t old = umask(077); // the key log holds secrets: owner only
-    keylog.open(opts.keylog, std::ios::app);
-    umask(old);
-    if (!keylog)
-      return cli::report_error(
-          kTool, make_error(Errc::usage, "--keylog", "\"" + opts.keylog + "\": cannot be written"));
+    auto w = SecretFileWriter::open_append(opts.keylog, "--keylog");
+    if (!w) return cli::report_error(kTool, w.error());
+    keylog.emplace(std::move(*w));
   }
 
   json::JsonOutput out(std::cout, common.pretty);
@@ -84,10 +82,15 @@ int main(int argc, char** argv) {
                    {"error", json::error_to_json(r.error())}});
     }
     if (const auto* k = std::get_if<ike::SaKeys>(&e)) {
-      if (keylog.is_open()) {
+      if (keylog) {
+        std::string text;
         for (const auto& line : json::keylog_lines(*k))
-          keylog << line.dump() << '\n';
-        keylog.flush();
+          text += line.dump() + '\n';
+        if (auto w = keylog->write(text); !w)
+          out.write({{"type", "keylog_error"},
+                     {"time", now_rfc3339()},
+                     {"error", json::error_to_json(w.error())}});
+        secure_zero(text.data(), text.size());
       }
       return;
     }

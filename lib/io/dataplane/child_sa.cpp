@@ -65,15 +65,4 @@ esp::SaParams sa_params(const SaKeys& keys, uint32_t replay_window) {
   return p;
 }
 
-bool prefix_contains(const Prefix& p, const IpAddress& addr) {
-  if (p.addr.family() != addr.family()) return false;
-  ByteView a = p.addr.bytes(), b = addr.bytes();
-  size_t full = p.len / 8, rest = p.len % 8;
-  for (size_t i = 0; i < full; ++i)
-    if (a[i] != b[i]) return false;
-  if (rest == 0) return true;
-  uint8_t mask = uint8_t(0xff << (8 - rest));
-  return (a[full] & mask) == (b[full] & mask);
-}
-
 } // namespace ikekit::io::dataplane

@@ -1,5 +1,7 @@
 #include "io/dataplane/stats.hpp"
 
+#include <algorithm>
+
 namespace ikekit::io::dataplane {
 
 void add_seal_stats(OutStats& to, const esp::SealStats& s) {
@@ -21,6 +23,21 @@ void add_open_stats(InStats& to, const esp::OpenStats& s) {
   to.bad_padding += s.bad_padding;
   to.dummy += s.dummy;
   to.crypto_error += s.crypto_error;
+}
+
+void add_delivery_drops(InStats& to, const InStats& local) {
+  to.not_esp += local.not_esp;
+  to.bad_inner += local.bad_inner;
+  to.deliver_dropped += local.deliver_dropped;
+  to.selector_src += local.selector_src;
+  to.selector_dst += local.selector_dst;
+  to.selector_protocol += local.selector_protocol;
+  to.selector_port += local.selector_port;
+  // Opened (counted by the SA), then refused by the TUN, not IP, or outside the
+  // SA's selectors (RFC 4301 5.2).
+  uint64_t undelivered = local.bad_inner + local.deliver_dropped + local.selector_src +
+                         local.selector_dst + local.selector_protocol + local.selector_port;
+  to.packets -= std::min(to.packets, undelivered);
 }
 
 } // namespace ikekit::io::dataplane

@@ -1,16 +1,12 @@
 #include "io/dataplane/tun_dataplane.hpp"
 
 #include "base/hex.hpp"
-#include "esp/outer_ip.hpp"
-#include "esp/sa_db.hpp"
-#include "io/dataplane/os_rng.hpp"
+#include "tun_state.hpp"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstring>
 #include <net/if.h>
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -20,24 +16,17 @@ namespace ikekit::io::dataplane {
 
 namespace {
 
-constexpr size_t kBatch = EspSender::kMaxBatch;
-constexpr int kPollMs = 100; // how often an idle thread looks at stop_ and its commands
 constexpr auto kAckTimeout = std::chrono::seconds(5);
 
-// The destination of an inner IPv4/IPv6 packet, for the outbound SA lookup; false
-// when the packet is not IP or too short.
-bool inner_dst(ByteView pkt, IpAddress& dst) {
-  if (pkt.empty()) return false;
-  uint8_t version = pkt[0] >> 4;
-  if (version == 4 && pkt.size() >= esp::kIpv4HeaderLen) {
-    dst = IpAddress::v4(pkt.subspan(16, 4));
-    return true;
-  }
-  if (version == 6 && pkt.size() >= esp::kIpv6HeaderLen) {
-    dst = IpAddress::v6(pkt.subspan(24, 16));
-    return true;
-  }
-  return false;
+// The selectors the TUN data plane enforces: the spec's, an empty side meaning any
+// address of either family (esp-tunnel without --tun-addr or --route).
+esp::SaSelectors tun_selectors(const ChildSaSpec& spec) {
+  esp::SaSelectors s{spec.local_ts, spec.remote_ts};
+  for (auto* side : {&s.local, &s.remote})
+    if (side->empty())
+      *side = {esp::TrafficSelector{Prefix::any(IpAddress::Family::v4)},
+               esp::TrafficSelector{Prefix::any(IpAddress::Family::v6)}};
+  return s;
 }
 
 // The kernel queues packets for the TUN reader in the device's transmit queue
@@ -53,120 +42,7 @@ void set_tx_queue_len(const std::string& dev, int len) {
   ::close(fd);
 }
 
-int64_t wall_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 } // namespace
-
-struct TunDataplane::OutEntry {
-  uint32_t spi_in = 0; // the pair it was installed with
-  std::vector<Prefix> local_ts;
-  std::vector<Prefix> remote_ts;
-  esp::EspSaOut sa;
-  EspPeer peer;
-  EspMode mode = EspMode::tunnel;
-  std::shared_ptr<SaCell> cell; // per-SA counters for child_sa_counters()
-  bool rekey_requested = false; // sending thread only
-
-  bool covers(const IpAddress& dst) const {
-    if (remote_ts.empty()) return true;
-    for (const Prefix& p : remote_ts)
-      if (prefix_contains(p, dst)) return true;
-    return false;
-  }
-};
-
-struct TunDataplane::InEntry {
-  uint32_t spi = 0;
-  EspMode mode = EspMode::tunnel;
-  IpAddress local;
-  IpAddress remote;
-  std::shared_ptr<SaCell> cell;
-};
-
-struct TunDataplane::TxCommand {
-  enum class Op { add, remove } op = Op::add;
-  std::unique_ptr<OutEntry> entry;
-  uint32_t spi_in = 0;
-  uint64_t seq = 0;
-};
-
-struct TunDataplane::RxCommand {
-  enum class Op { add, remove } op = Op::add;
-  std::optional<esp::EspSaIn> sa;
-  InEntry entry;
-  uint64_t seq = 0;
-};
-
-// Everything the sending thread owns.
-struct TunDataplane::TxState {
-  OsRng rng;
-  std::vector<std::unique_ptr<OutEntry>> entries;
-  OutStats retired; // SAs removed or replaced
-  OutStats local;   // drops outside any SA, wire bytes
-  std::unique_ptr<EspSender> sender;
-  size_t stride = 0;
-  std::vector<uint8_t> storage; // kBatch buffers of `stride` bytes, allocated once
-  std::array<MutBytes, kBatch> reads{};
-  std::array<size_t, kBatch> sizes{};
-  std::array<ByteView, kBatch> packets{};
-  std::array<const EspPeer*, kBatch> peers{};
-
-  void publish(StatsCell<OutStats>& cell) const {
-    OutStats s = retired;
-    int64_t t = 0;
-    auto now = [&t] { return t ? t : (t = wall_ns()); };
-    for (const auto& e : entries) {
-      add_seal_stats(s, e->sa.stats());
-      if (e->cell) e->cell->update(e->sa.stats().packets, e->sa.stats().bytes, now);
-    }
-    s.wire_bytes += local.wire_bytes;
-    s.no_sa += local.no_sa;
-    s.not_ip += local.not_ip;
-    s.send_dropped += local.send_dropped;
-    cell.publish(s);
-  }
-};
-
-// Everything the receiving thread (or, shared, the caller of handle_esp) owns.
-struct TunDataplane::RxState {
-  esp::EspSaDb db;
-  std::vector<InEntry> entries;
-  InStats retired;
-  InStats local;
-  std::unique_ptr<EspReceiver> receiver;
-  size_t stride = 0;
-  std::vector<uint8_t> storage;
-  std::array<MutBytes, kBatch> bufs{};
-  std::array<EspDatagram, kBatch> datagrams{};
-
-  const InEntry* find(uint32_t spi) const {
-    for (const auto& e : entries)
-      if (e.spi == spi) return &e;
-    return nullptr;
-  }
-  void publish(StatsCell<InStats>& cell) const {
-    InStats s = retired;
-    int64_t t = 0;
-    auto now = [&t] { return t ? t : (t = wall_ns()); };
-    for (const auto& e : entries)
-      if (const esp::EspSaIn* sa = db.find(e.spi)) {
-        add_open_stats(s, sa->stats());
-        if (e.cell) e.cell->update(sa->stats().packets, sa->stats().bytes, now);
-      }
-    s.unknown_spi += db.unknown_spi();
-    s.malformed += db.malformed();
-    s.not_esp += local.not_esp;
-    s.bad_inner += local.bad_inner;
-    s.deliver_dropped += local.deliver_dropped;
-    // A delivered packet the TUN refused or that was not IP still counted as opened.
-    s.packets -= std::min(s.packets, local.bad_inner + local.deliver_dropped);
-    cell.publish(s);
-  }
-};
 
 // ------------------------------------------------------------------ setup
 
@@ -268,7 +144,10 @@ void TunDataplane::fail(Error e) {
 }
 
 DataplaneStats TunDataplane::stats() const {
-  return DataplaneStats{out_cell_.load(), in_cell_.load()};
+  DataplaneStats s{out_cell_.load(), in_cell_.load()};
+  std::lock_guard lock(mu_);
+  s.sa_refused = sa_refused_;
+  return s;
 }
 
 std::optional<ChildSaCounters> TunDataplane::child_sa_counters(uint32_t spi_in) const {
@@ -381,33 +260,32 @@ void TunDataplane::drain_rx_commands() {
 }
 
 void TunDataplane::apply_tx(TxCommand& c) {
-  auto& entries = tx_->entries;
-  auto retire = [&](size_t i) {
-    add_seal_stats(tx_->retired, entries[i]->sa.stats());
-    entries.erase(entries.begin() + long(i));
-  };
+  TxState& tx = *tx_;
   if (c.op == TxCommand::Op::add) {
-    // The new outbound SA takes over the selectors of an older one (rekey, RFC 7296
-    // 2.8); the old inbound SA stays until removed.
-    for (size_t i = entries.size(); i-- > 0;)
-      if (entries[i]->remote_ts == c.entry->remote_ts && entries[i]->local_ts == c.entry->local_ts)
-        retire(i);
-    entries.push_back(std::move(c.entry));
-  } else {
-    for (size_t i = entries.size(); i-- > 0;)
-      if (entries[i]->spi_in == c.spi_in) retire(i);
+    // The control side's table took the same change: no conflict here. A rekey (RFC
+    // 7296 2.8) takes over the selectors of the SA it replaces; that one stays until
+    // removed, the old inbound SA too.
+    tx.spd.add(c.slot, c.ike_sa, c.selectors, c.replaces);
+    if (tx.slots.size() <= c.slot) tx.slots.resize(c.slot + 1);
+    tx.slots[c.slot] = std::move(c.entry);
+    return;
+  }
+  tx.spd.remove(c.slot);
+  if (c.slot < tx.slots.size() && tx.slots[c.slot]) {
+    add_seal_stats(tx.retired, tx.slots[c.slot]->sa.stats());
+    tx.slots[c.slot].reset();
   }
 }
 
 void TunDataplane::apply_rx(RxCommand& c) {
   RxState& rx = *rx_;
   if (c.op == RxCommand::Op::add) {
-    if (rx.db.add(std::move(*c.sa))) rx.entries.push_back(c.entry);
+    if (rx.db.add(std::move(*c.sa))) rx.entries[c.entry.spi] = std::move(c.entry);
     return;
   }
   if (const esp::EspSaIn* sa = rx.db.find(c.entry.spi)) add_open_stats(rx.retired, sa->stats());
   rx.db.remove(c.entry.spi);
-  std::erase_if(rx.entries, [&](const InEntry& e) { return e.spi == c.entry.spi; });
+  rx.entries.erase(c.entry.spi);
 }
 
 Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
@@ -419,205 +297,96 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
   if (spec.local.is_v4() == v6_)
     return make_error(Errc::bad_value, "local",
                       "address family differs from the data plane's socket");
-  {
-    std::lock_guard lock(mu_);
-    if (failure_) return *failure_;
-  }
   auto in = esp::EspSaIn::create(sa_params(spec.in, spec.replay_window));
   if (!in) return Error(in.error()).within("in");
   esp::SaParams out_params = sa_params(spec.out, 0);
   out_params.soft_limit_seq = spec.soft_limit_seq;
+  out_params.first_seq = spec.first_seq_out;
   auto out = esp::EspSaOut::create(out_params, &tx_->rng);
   if (!out) return Error(out.error()).within("out");
+
+  esp::SaSelectors selectors = tun_selectors(spec);
+  auto cell_in = std::make_shared<SaCell>();
+  auto cell_out = std::make_shared<SaCell>();
+  TxCommand tc;
+  tc.op = TxCommand::Op::add;
+  tc.ike_sa = spec.ike_sa;
+  tc.selectors = selectors;
+  if (auto r = reserve_slot(spec, selectors, tc); !r) return r;
+  {
+    std::lock_guard lock(mu_);
+    cells_[spec.in.spi] = {cell_in, cell_out};
+  }
 
   // RFC 7296 2.8: the inbound SA first, so the peer's first packet on the new SA is
   // accepted even if it starts sending before we do.
   RxCommand rc;
   rc.op = RxCommand::Op::add;
   rc.sa.emplace(std::move(*in));
-  auto cell_in = std::make_shared<SaCell>();
-  auto cell_out = std::make_shared<SaCell>();
-  rc.entry = InEntry{spec.in.spi, spec.mode, spec.local, spec.remote, cell_in};
-  {
-    std::lock_guard lock(mu_);
-    if (std::find(installed_in_.begin(), installed_in_.end(), spec.in.spi) != installed_in_.end())
-      return make_error(Errc::bad_value, "in.spi",
-                        "SPI " + to_hex_u32(spec.in.spi) + " is already installed inbound");
-    installed_in_.push_back(spec.in.spi);
-    cells_[spec.in.spi] = {cell_in, cell_out};
-  }
+  rc.entry = InEntry{spec.in.spi, spec.mode, spec.local,
+                     spec.remote, cell_in,   esp::selector_pairs(selectors)};
   if (auto r = post_rx(std::move(rc)); !r) return r;
 
-  auto entry = std::make_unique<OutEntry>(OutEntry{
-      spec.in.spi, spec.local_ts, spec.remote_ts, std::move(*out),
+  tc.entry = std::make_unique<OutEntry>(OutEntry{
+      spec.in.spi, std::move(*out),
       make_esp_peer(spec.remote, spec.udp_encap ? spec.remote_port : 0), spec.mode, cell_out});
-  TxCommand tc;
-  tc.op = TxCommand::Op::add;
-  tc.entry = std::move(entry);
+  tc.entry->reservation = spec.seq_reservation;
   return post_tx(std::move(tc));
 }
 
-Result<void> TunDataplane::remove_child_sa(uint32_t spi_in) {
-  {
-    std::lock_guard lock(mu_);
-    auto it = std::find(installed_in_.begin(), installed_in_.end(), spi_in);
-    if (it == installed_in_.end())
-      return make_error(Errc::not_found, "spi_in",
-                        "no Child SA with inbound SPI " + to_hex_u32(spi_in));
-    installed_in_.erase(it);
-    cells_.erase(spi_in);
+// The control side's half of an install: the SPI is new, the selectors conflict with
+// no other IKE SA's, and the SA gets a slot in the control side's selector table (the
+// sending thread's table takes the same change from the TxCommand).
+Result<void> TunDataplane::reserve_slot(const ChildSaSpec& spec, const esp::SaSelectors& selectors,
+                                        TxCommand& tc) {
+  std::lock_guard lock(mu_);
+  if (failure_) return *failure_;
+  if (slot_of_.count(spec.in.spi))
+    return make_error(Errc::bad_value, "in.spi",
+                      "SPI " + to_hex_u32(spec.in.spi) + " is already installed inbound");
+  if (auto c = spd_.conflict(spec.ike_sa, selectors)) {
+    ++sa_refused_;
+    return make_error(Errc::bad_value, "remote_ts",
+                      "selectors " + esp::to_string(selectors) +
+                          " overlap those of the Child SA with inbound SPI " +
+                          to_hex_u32(spi_of_slot_[*c]) +
+                          " of another IKE SA: refused, one peer never takes another's traffic");
   }
+  if (spec.replaces_spi_in)
+    if (auto it = slot_of_.find(*spec.replaces_spi_in); it != slot_of_.end())
+      tc.replaces = it->second;
+  if (free_slots_.empty()) {
+    free_slots_.push_back(uint32_t(spi_of_slot_.size()));
+    spi_of_slot_.push_back(0);
+  }
+  tc.slot = free_slots_.back();
+  free_slots_.pop_back();
+  spi_of_slot_[tc.slot] = spec.in.spi;
+  slot_of_[spec.in.spi] = tc.slot;
+  spd_.add(tc.slot, spec.ike_sa, selectors, tc.replaces);
+  return {};
+}
+
+Result<void> TunDataplane::remove_child_sa(uint32_t spi_in) {
   TxCommand tc;
   tc.op = TxCommand::Op::remove;
-  tc.spi_in = spi_in;
+  {
+    std::lock_guard lock(mu_);
+    auto it = slot_of_.find(spi_in);
+    if (it == slot_of_.end())
+      return make_error(Errc::not_found, "spi_in",
+                        "no Child SA with inbound SPI " + to_hex_u32(spi_in));
+    tc.slot = it->second;
+    spd_.remove(tc.slot);
+    free_slots_.push_back(tc.slot);
+    slot_of_.erase(it);
+    cells_.erase(spi_in);
+  }
   if (auto r = post_tx(std::move(tc)); !r) return r;
   RxCommand rc;
   rc.op = RxCommand::Op::remove;
   rc.entry.spi = spi_in;
   return post_rx(std::move(rc));
-}
-
-// ------------------------------------------------------------------ packet paths
-
-void TunDataplane::tx_loop() {
-  TxState& s = *tx_;
-  pollfd p{tun_->fd(), POLLIN, 0};
-  while (!stop_.load(std::memory_order_relaxed)) {
-    if (tx_pending_.load(std::memory_order_acquire)) drain_tx_commands();
-    int pr = ::poll(&p, 1, kPollMs);
-    if (pr <= 0) continue; // timeout or EINTR: look at stop_ and the commands again
-    auto n = tun_->read_batch(s.reads, s.sizes);
-    if (!n) return fail(n.error());
-    size_t out = 0;
-    IpAddress dst;
-    for (size_t i = 0; i < *n; ++i) {
-      MutBytes buf(s.storage.data() + i * s.stride, s.stride);
-      ByteView pkt(buf.data() + kTxHeadroom, s.sizes[i]);
-      if (!inner_dst(pkt, dst)) {
-        ++s.local.not_ip;
-        continue;
-      }
-      OutEntry* e = nullptr;
-      for (auto& cand : s.entries)
-        if (cand->covers(dst)) {
-          e = cand.get();
-          break;
-        }
-      if (!e) {
-        ++s.local.no_sa;
-        continue;
-      }
-      size_t off = kTxHeadroom, len = pkt.size();
-      uint8_t nh;
-      if (e->mode == EspMode::tunnel) {
-        nh = pkt[0] >> 4 == 4 ? esp::kNextHeaderIpv4 : esp::kNextHeaderIpv6; // RFC 4303 2.6
-      } else {
-        // Transport mode (RFC 4303 3.1.1): ESP protects the upper-layer segment; the IP
-        // header is rebuilt from the SA's endpoints by the kernel on send.
-        size_t hlen = pkt[0] >> 4 == 4 ? size_t(pkt[0] & 0x0f) * 4 : esp::kIpv6HeaderLen;
-        if (hlen < esp::kIpv4HeaderLen || hlen > len) {
-          ++s.local.not_ip;
-          continue;
-        }
-        nh = pkt[0] >> 4 == 4 ? pkt[9] : pkt[6];
-        off += hlen;
-        len -= hlen;
-      }
-      esp::Sealed sealed = e->sa.seal_in_place(buf, off, len, nh);
-      // RFC 4303 3.3.3: never wrap; past the soft limit (or at the end, had the limit
-      // been set beyond it) the pair is rekeyed (RFC 7296 2.8).
-      if (!e->rekey_requested &&
-          (sealed ? sealed.soft_limit : sealed.status == esp::SealStatus::sa_exhausted)) {
-        e->rekey_requested = true;
-        request_rekey(e->spi_in);
-      }
-      if (!sealed) continue; // counted by the SA (exhausted, no room, crypto)
-      s.packets[out] = sealed.packet;
-      s.peers[out] = &e->peer;
-      s.local.wire_bytes += sealed.packet.size();
-      ++out;
-    }
-    if (out > 0) {
-      auto sent =
-          s.sender->send_batch(std::span(s.packets.data(), out), std::span(s.peers.data(), out));
-      if (!sent) return fail(sent.error());
-      s.local.send_dropped += out - *sent;
-    }
-    s.publish(out_cell_);
-  }
-}
-
-void TunDataplane::deliver(uint8_t* buffer_start, const esp::Opened& o, uint32_t spi) {
-  RxState& rx = *rx_;
-  MutBytes payload = o.payload;
-  const InEntry* e = rx.find(spi);
-  if (!e || payload.empty()) {
-    ++rx.local.bad_inner;
-    return;
-  }
-  if (e->mode == EspMode::tunnel) {
-    // RFC 4303 2.6: Next Header 4 or 41 says what the inner packet is.
-    uint8_t v = payload[0] >> 4;
-    if (!((o.next_header == esp::kNextHeaderIpv4 && v == 4) ||
-          (o.next_header == esp::kNextHeaderIpv6 && v == 6))) {
-      ++rx.local.bad_inner;
-      return;
-    }
-  } else {
-    // Transport mode: give the segment back its IP header, from the SA's endpoints.
-    size_t hlen = e->local.is_v4() ? esp::kIpv4HeaderLen : esp::kIpv6HeaderLen;
-    size_t off = size_t(payload.data() - buffer_start);
-    if (off < hlen) {
-      ++rx.local.bad_inner; // no headroom (shared socket with a tight buffer)
-      return;
-    }
-    MutBytes whole(buffer_start, off + payload.size());
-    payload =
-        esp::prepend_ip_header(whole, off, payload.size(), e->remote, e->local, o.next_header);
-    if (payload.empty()) {
-      ++rx.local.bad_inner;
-      return;
-    }
-  }
-  auto w = tun_->write(payload);
-  if (!w || !*w) ++rx.local.deliver_dropped;
-}
-
-void TunDataplane::rx_loop() {
-  RxState& s = *rx_;
-  pollfd p{esp_fd_, POLLIN, 0};
-  while (!stop_.load(std::memory_order_relaxed)) {
-    if (rx_pending_.load(std::memory_order_acquire)) drain_rx_commands();
-    int pr = ::poll(&p, 1, kPollMs);
-    if (pr <= 0) continue;
-    auto n = s.receiver->recv_batch(s.bufs, s.datagrams);
-    if (!n) return fail(n.error());
-    for (size_t i = 0; i < *n; ++i) {
-      EspDatagram& d = s.datagrams[i];
-      if (!d.esp_ok) {
-        ++s.local.not_esp;
-        continue;
-      }
-      esp::EspHeader h;
-      if (!esp::read_esp_header(d.esp, h)) h.spi = 0;
-      esp::Opened o = s.db.open_in_place(d.esp);
-      if (o) deliver(s.bufs[i].data() - kRxHeadroom, o, h.spi);
-    }
-    s.publish(in_cell_);
-  }
-}
-
-void TunDataplane::handle_esp(std::span<RecvSlot> slots) {
-  RxState& s = *rx_;
-  for (RecvSlot& slot : slots) {
-    if (slot.kind != UdpPayloadKind::esp) continue;
-    MutBytes esp = slot.buffer.subspan(0, std::min(slot.size, slot.buffer.size()));
-    esp::EspHeader h;
-    if (!esp::read_esp_header(esp, h)) h.spi = 0;
-    esp::Opened o = s.db.open_in_place(esp);
-    if (o) deliver(slot.buffer.data(), o, h.spi);
-  }
-  s.publish(in_cell_);
 }
 
 } // namespace ikekit::io::dataplane

@@ -3,6 +3,7 @@
 #include "base/hex.hpp"
 #include "io/netlink_socket.hpp" // errno_text
 
+#include <algorithm>
 #include <cerrno>
 #include <linux/udp.h>
 #include <linux/xfrm.h>
@@ -52,6 +53,39 @@ XfrmSa make_sa(const SaKeys& k, const IpAddress& src, const IpAddress& dst, cons
   return sa;
 }
 
+// The kernel's port fields of one selector pair, outbound (local -> remote): value/mask
+// blocks, several when a range is no single block. ICMP: Type in sport, Code in dport
+// (as the kernel's flow keys hold them), from Type * 256 + Code in both selectors'
+// ranges (RFC 7296 3.13.1).
+struct PortMatch {
+  uint16_t sport = 0, dport = 0, sport_mask = 0, dport_mask = 0;
+  bool icmp = false;
+};
+
+std::vector<esp::PortBlock> blocks_of(const esp::TrafficSelector& t) {
+  if (t.opaque_port()) return {esp::PortBlock{0, 0}}; // the kernel has no OPAQUE: ANY
+  return esp::port_range_blocks(t.port_start, t.port_end);
+}
+
+std::vector<PortMatch> port_matches(const esp::SelectorPair& pair) {
+  std::vector<PortMatch> out;
+  bool v4 = pair.local.addr.addr.is_v4();
+  if (pair.protocol == (v4 ? esp::kProtoIcmp : esp::kProtoIcmpv6)) {
+    auto lo = [](const esp::TrafficSelector& t) { return t.opaque_port() ? 0 : t.port_start; };
+    auto hi = [](const esp::TrafficSelector& t) { return t.opaque_port() ? 65535 : t.port_end; };
+    uint16_t start = uint16_t(std::max(lo(pair.local), lo(pair.remote)));
+    uint16_t end = uint16_t(std::min(hi(pair.local), hi(pair.remote)));
+    for (const esp::PortBlock& b : esp::port_range_blocks(start, end))
+      out.push_back(PortMatch{uint16_t(b.value >> 8), uint16_t(b.value & 0xff),
+                              uint16_t(b.mask >> 8), uint16_t(b.mask & 0xff), true});
+    return out;
+  }
+  for (const esp::PortBlock& l : blocks_of(pair.local))
+    for (const esp::PortBlock& r : blocks_of(pair.remote))
+      out.push_back(PortMatch{l.value, r.value, l.mask, r.mask, false});
+  return out;
+}
+
 } // namespace
 
 Result<void> set_udp_encap(int fd) {
@@ -81,34 +115,39 @@ Result<void> bypass_socket_policy(int fd, bool v6) {
   return {};
 }
 
-XfrmDataplane::Plan XfrmDataplane::plan(const ChildSaSpec& spec,
-                                        const std::optional<XfrmMark>& mark,
-                                        const std::optional<uint32_t>& if_id) {
+esp::SaSelectors XfrmDataplane::selectors(const ChildSaSpec& spec) {
+  esp::SaSelectors s{spec.local_ts, spec.remote_ts};
+  if (s.local.empty()) s.local.push_back(esp::TrafficSelector{Prefix::host(spec.local)});
+  if (s.remote.empty()) s.remote.push_back(esp::TrafficSelector{Prefix::host(spec.remote)});
+  return s;
+}
+
+Result<XfrmDataplane::Plan> XfrmDataplane::plan(const ChildSaSpec& spec, uint32_t reqid,
+                                                const std::optional<XfrmMark>& mark,
+                                                const std::optional<uint32_t>& if_id) {
   Plan p;
-  uint32_t reqid = spec.reqid ? spec.reqid : spec.in.spi;
   p.sa_in = make_sa(spec.in, spec.remote, spec.local, spec, reqid, spec.remote_port,
                     spec.local_port, true, mark, if_id);
   p.sa_out = make_sa(spec.out, spec.local, spec.remote, spec, reqid, spec.local_port,
                      spec.remote_port, false, mark, if_id);
-  // Without selectors the SA protects traffic between the endpoints themselves.
-  std::vector<Prefix> lts = spec.local_ts, rts = spec.remote_ts;
-  if (lts.empty()) lts.push_back(Prefix::host(spec.local));
-  if (rts.empty()) rts.push_back(Prefix::host(spec.remote));
   XfrmMode mode = p.sa_in.mode;
-  for (const Prefix& l : lts)
-    for (const Prefix& r : rts) {
-      if (l.addr.family() != r.addr.family()) continue;
+  for (const esp::SelectorPair& pair : esp::selector_pairs(selectors(spec)))
+    for (const PortMatch& m : port_matches(pair)) {
       // RFC 4301 4.4.1: outbound local -> remote; inbound (and forwarded, tunnel mode)
       // remote -> local, each requiring this SA's template.
       XfrmPolicy out;
-      out.sel = XfrmSelector{l, r, 0, 0, 0};
+      out.sel = XfrmSelector{pair.local.addr, pair.remote.addr, pair.protocol, m.sport,
+                             m.dport,         m.sport_mask,     m.dport_mask};
       out.dir = XfrmDir::out;
       out.tmpl = XfrmTemplate{spec.local, spec.remote, reqid, mode};
       out.mark = mark;
       out.if_id = if_id;
       p.policies.push_back(out);
       XfrmPolicy in = out;
-      in.sel = XfrmSelector{r, l, 0, 0, 0};
+      in.sel = m.icmp ? XfrmSelector{pair.remote.addr, pair.local.addr, pair.protocol, m.sport,
+                                     m.dport,          m.sport_mask,    m.dport_mask}
+                      : XfrmSelector{pair.remote.addr, pair.local.addr, pair.protocol, m.dport,
+                                     m.sport,          m.dport_mask,    m.sport_mask};
       in.dir = XfrmDir::in;
       in.tmpl = XfrmTemplate{spec.remote, spec.local, reqid, mode};
       p.policies.push_back(in);
@@ -118,13 +157,22 @@ XfrmDataplane::Plan XfrmDataplane::plan(const ChildSaSpec& spec,
         p.policies.push_back(fwd);
       }
     }
+  if (p.policies.size() > kMaxPolicies)
+    return make_error(Errc::unsupported, "remote_ts",
+                      "the selectors " + esp::to_string(selectors(spec)) + " need " +
+                          std::to_string(p.policies.size()) + " kernel policies; at most " +
+                          std::to_string(kMaxPolicies));
   return p;
 }
 
 Result<XfrmDataplane> XfrmDataplane::open(const XfrmDataplaneOptions& o) {
   auto nl = XfrmNetlink::open();
   if (!nl) return nl.error();
-  XfrmDataplane dp(std::move(*nl), o);
+  return open(o, std::move(*nl));
+}
+
+Result<XfrmDataplane> XfrmDataplane::open(const XfrmDataplaneOptions& o, XfrmNetlink nl) {
+  XfrmDataplane dp(std::move(nl), o);
   if (o.udp_encap && o.shared_encap_fd >= 0) {
     // ike-up: its NAT-T socket holds the port; binding a second one would fail.
     if (auto r = set_udp_encap(o.shared_encap_fd); !r) return r.error();
@@ -141,6 +189,25 @@ XfrmDataplane::~XfrmDataplane() {
   if (nl_) (void)remove_all();
 }
 
+// RFC 7296 2.8: a rekeyed pair keeps the reqid of the pair it replaces, so the
+// policies (which name the reqid) stay as they are and the kernel moves outbound
+// traffic to the newer state of that reqid.
+uint32_t XfrmDataplane::choose_reqid(const ChildSaSpec& spec) const {
+  if (spec.replaces_spi_in)
+    for (const Installed& inst : installed_)
+      if (inst.spi_in == *spec.replaces_spi_in && inst.ike_sa == spec.ike_sa) return inst.reqid;
+  return spec.reqid ? spec.reqid : spec.in.spi;
+}
+
+const XfrmPolicy* XfrmDataplane::policy_in_use(const XfrmPolicy& p, const Installed* except) const {
+  for (auto it = installed_.rbegin(); it != installed_.rend(); ++it) { // newest first
+    if (&*it == except) continue;
+    for (const XfrmPolicy& q : it->policies)
+      if (q.sel == p.sel && q.dir == p.dir && q.mark == p.mark && q.if_id == p.if_id) return &q;
+  }
+  return nullptr;
+}
+
 Result<void> XfrmDataplane::install_child_sa(const ChildSaSpec& spec) {
   if (auto v = validate_child_sa(spec); !v) return v.error();
   for (const auto* k : {&spec.in, &spec.out})
@@ -148,27 +215,53 @@ Result<void> XfrmDataplane::install_child_sa(const ChildSaSpec& spec) {
       if (t && xfrm_algorithm_name(*t).empty())
         return make_error(Errc::unsupported, k == &spec.in ? "in.encr" : "out.encr",
                           std::string(t->keyword) + " has no kernel XFRM algorithm");
-  Plan p = plan(spec, options_.mark, options_.if_id);
+  if (spd_.contains(spec.in.spi))
+    return make_error(Errc::bad_value, "in.spi",
+                      "SPI " + to_hex_u32(spec.in.spi) + " is already installed inbound");
+  esp::SaSelectors sel = selectors(spec);
+  if (auto c = spd_.conflict(spec.ike_sa, sel)) {
+    ++retired_.sa_refused;
+    return make_error(Errc::bad_value, "remote_ts",
+                      "selectors " + esp::to_string(sel) +
+                          " overlap those of the Child SA with inbound SPI " + to_hex_u32(*c) +
+                          " of another IKE SA: refused, one peer never takes another's traffic");
+  }
+  auto p = plan(spec, choose_reqid(spec), options_.mark, options_.if_id);
+  if (!p) return p.error();
   Installed inst;
   inst.spi_in = spec.in.spi;
-  inst.in = XfrmSaId{p.sa_in.src, p.sa_in.dst, p.sa_in.spi, options_.mark};
-  inst.out = XfrmSaId{p.sa_out.src, p.sa_out.dst, p.sa_out.spi, options_.mark};
+  inst.ike_sa = spec.ike_sa;
+  inst.reqid = p->sa_in.reqid;
+  inst.in = XfrmSaId{p->sa_in.src, p->sa_in.dst, p->sa_in.spi, options_.mark};
+  inst.out = XfrmSaId{p->sa_out.src, p->sa_out.dst, p->sa_out.spi, options_.mark};
   // Inbound first (RFC 7296 2.8), then outbound, then the policies that use them.
-  if (auto r = nl_->add_sa(p.sa_in); !r) return Error(r.error()).within("in");
+  if (auto r = nl_->add_sa(p->sa_in); !r) return Error(r.error()).within("in");
   inst.in_added = true;
-  if (auto r = nl_->add_sa(p.sa_out); !r) {
+  if (auto r = nl_->add_sa(p->sa_out); !r) {
     (void)remove(inst);
     return Error(r.error()).within("out");
   }
   inst.out_added = true;
-  for (const XfrmPolicy& pol : p.policies) {
-    if (auto r = nl_->add_policy(pol); !r) {
-      (void)remove(inst);
-      return r.error();
-    }
-    inst.policies.push_back(XfrmPolicyId{pol.sel, pol.dir, pol.mark, pol.if_id});
+  if (auto r = install_policies(inst, p->policies); !r) {
+    (void)remove(inst);
+    return r;
   }
+  spd_.add(spec.in.spi, spec.ike_sa, sel, spec.replaces_spi_in);
   installed_.push_back(std::move(inst));
+  return {};
+}
+
+// A policy no installed pair has yet is added; one another pair uses (the pair this
+// one rekeys, or another Child SA of the same IKE SA with the same selectors) is
+// taken over with XFRM_MSG_UPDPOLICY: it exists at every moment.
+Result<void> XfrmDataplane::install_policies(Installed& inst,
+                                             const std::vector<XfrmPolicy>& policies) {
+  for (const XfrmPolicy& pol : policies) {
+    bool shared = policy_in_use(pol, &inst) != nullptr;
+    auto r = shared ? nl_->update_policy(pol) : nl_->add_policy(pol);
+    if (!r) return r;
+    inst.policies.push_back(pol);
+  }
   return {};
 }
 
@@ -177,15 +270,15 @@ Result<void> XfrmDataplane::remove(Installed& inst) {
   auto keep = [&](Result<void> r) {
     if (!r && first) first = r;
   };
-  // Policies may be shared with a newer SA pair (rekey): only the last pair's removal
-  // deletes them, which is what deleting twice would do anyway (ENOENT ignored).
-  for (const XfrmPolicyId& id : inst.policies) {
-    bool shared = false;
-    for (const Installed& other : installed_)
-      if (&other != &inst && other.spi_in != inst.spi_in)
-        for (const XfrmPolicyId& o : other.policies)
-          if (o.sel.src == id.sel.src && o.sel.dst == id.sel.dst && o.dir == id.dir) shared = true;
-    if (!shared) keep(nl_->delete_policy(id));
+  // A policy another pair still uses stays (pointed back at that pair if it names
+  // another template); the others go before the states, so no policy ever names a
+  // state that is gone.
+  for (const XfrmPolicy& pol : inst.policies) {
+    const XfrmPolicy* other = policy_in_use(pol, &inst);
+    if (!other)
+      keep(nl_->delete_policy(XfrmPolicyId{pol.sel, pol.dir, pol.mark, pol.if_id}));
+    else if (other->tmpl != pol.tmpl)
+      keep(nl_->update_policy(*other));
   }
   inst.policies.clear();
   if (inst.out_added) keep(nl_->delete_sa(inst.out));
@@ -199,6 +292,7 @@ Result<void> XfrmDataplane::remove_child_sa(uint32_t spi_in) {
     if (installed_[i].spi_in == spi_in) {
       auto r = remove(installed_[i]);
       installed_.erase(installed_.begin() + long(i));
+      spd_.remove(spi_in);
       return r;
     }
   return make_error(Errc::not_found, "spi_in",
@@ -210,6 +304,7 @@ Result<void> XfrmDataplane::remove_all() {
   while (!installed_.empty()) {
     auto r = remove(installed_.back());
     if (!r && first) first = r;
+    spd_.remove(installed_.back().spi_in);
     installed_.pop_back();
   }
   return first;

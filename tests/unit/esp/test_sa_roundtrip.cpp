@@ -398,3 +398,36 @@ TEST_CASE("ESP overhead per suite") {
   CHECK(c.max_trailer == 15 + 2 + 32);
   CHECK(c.sealed_len(1400) == 24 + 1408 + 32);
 }
+
+TEST_CASE("ESP: an SA resumed at first_seq sends from there; 0 and past the end are refused") {
+  // esp-tunnel resumes an SA after a restart past every number its last run may have
+  // sent: the counter IV (RFC 4106 3.1) must never repeat under the key.
+  Suite s = suite("aes256gcm16");
+  Keys keys = keys_for(s);
+  SeededRng rng{7};
+  SaParams p = params(s, keys, 0xc0ffee01, false, 1024);
+  p.first_seq = 1000;
+  EspSaOut out = make_out(p, &rng);
+  EspSaIn in = make_in(params(s, keys, 0xc0ffee01, false, 1024));
+  CHECK(out.next_seq() == 1000);
+  Bytes payload = inner_ipv4(60);
+  Packet pkt(payload, out.overhead().header, out.overhead().max_trailer);
+  auto r = out.seal_in_place(pkt.span(), pkt.offset, pkt.len, kNextHeaderIpv4);
+  REQUIRE(r);
+  CHECK(r.seq == 1000);
+  CHECK(load_be64(r.packet.data() + 8) == 1000); // the IV is the sequence number
+  CHECK(in.open_in_place(r.packet).seq == 1000);
+
+  for (uint64_t bad : {uint64_t(0), uint64_t(UINT32_MAX) + 1}) {
+    p.first_seq = bad;
+    auto refused = EspSaOut::create(p, &rng);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().field == "esp.first_seq");
+  }
+  p.first_seq = UINT32_MAX; // the last number may still be sent, once
+  auto last = EspSaOut::create(p, &rng);
+  REQUIRE(last);
+  Packet pkt2(payload, last->overhead().header, last->overhead().max_trailer);
+  CHECK(last->seal_in_place(pkt2.span(), pkt2.offset, pkt2.len, kNextHeaderIpv4).seq == UINT32_MAX);
+  CHECK(last->exhausted());
+}

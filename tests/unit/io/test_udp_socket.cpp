@@ -4,7 +4,9 @@
 
 #include <array>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <poll.h>
+#include <string_view>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -145,6 +147,10 @@ TEST_CASE("UDP GSO sends one buffer as several datagrams when the kernel support
   REQUIRE(a);
   UdpSocket b = open_socket(false);
   if (!a->features().gso) {
+    // Catch2 v2 has no skip that ctest sees: where every test must run (CI sets
+    // IKEKIT_REQUIRE_ALL), a missing feature fails instead of passing silently.
+    const char* require_all = std::getenv("IKEKIT_REQUIRE_ALL");
+    if (require_all && std::string_view(require_all) == "1") FAIL("kernel lacks UDP_SEGMENT");
     WARN("SKIP: kernel lacks UDP_SEGMENT");
     return;
   }

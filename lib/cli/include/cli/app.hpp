@@ -21,6 +21,8 @@ void add_common_flags(CLI::App& app, CommonOptions& opts, const std::string& too
 
 // Parses argv. Returns -1 when the tool should go on, otherwise the exit code to
 // return (0 after --help/--version, 2 after a usage error, already reported).
+// Every tool calls it first, so it also sets SIGPIPE to ignored: a closed pipe gives
+// EPIPE to the write, never a silent death.
 int parse_args(CLI::App& app, const std::string& tool, int argc, char** argv);
 
 // "30s", "2m", "1h", "500ms", "1h30m"; `field` names the flag in the error.

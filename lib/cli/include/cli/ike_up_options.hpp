@@ -5,6 +5,7 @@
 #pragma once
 
 #include "base/result.hpp"
+#include "base/secret_bytes.hpp"
 #include "ike/config.hpp"
 
 #include <optional>
@@ -65,5 +66,11 @@ struct IkeUpSetup {
 Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts);
 
 Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts);
+
+// PSK files (--psk-file, ike-bench --psk-file): read with read_secret_file (mode 0600 or
+// 0400, ours or root's, no symlink), trailing line ends dropped, kMinPskBytes..kMaxPskBytes.
+inline constexpr size_t kMinPskBytes = 16;
+inline constexpr size_t kMaxPskBytes = 4096;
+Result<SecretBytes> read_psk_file(const std::string& path, const std::string& field);
 
 } // namespace ikekit::cli

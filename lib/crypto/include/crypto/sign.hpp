@@ -9,6 +9,7 @@
 
 #include "base/bytes.hpp"
 #include "base/result.hpp"
+#include "base/secret_file.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -108,7 +109,10 @@ public:
   // PKCS#8 "PRIVATE KEY" or traditional "RSA PRIVATE KEY" / "EC PRIVATE KEY".
   // Encrypted keys are refused (no passphrase prompt, ever).
   static Result<PrivateKey> load_pem(std::string_view pem);
-  static Result<PrivateKey> load_pem_file(const std::string& path);
+  // Reads the file with read_secret_file (base/secret_file.hpp): by default a symlink,
+  // a file others may read or a foreign owner is refused (Errc::usage, naming the path).
+  static Result<PrivateKey> load_pem_file(const std::string& path,
+                                          SecretAccess access = SecretAccess::owner_only);
 
   PrivateKey(PrivateKey&&) noexcept;
   PrivateKey& operator=(PrivateKey&&) noexcept;

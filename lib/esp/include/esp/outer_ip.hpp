@@ -16,6 +16,10 @@ namespace ikekit::esp {
 inline constexpr size_t kIpv4HeaderLen = 20; // without options
 inline constexpr size_t kIpv6HeaderLen = 40; // without extension headers
 
+// The IPv4 header checksum (RFC 791, RFC 1071) over `len` bytes of header whose
+// checksum field is zero.
+uint16_t ipv4_checksum(const uint8_t* header, size_t len);
+
 // Next Header for a tunnel-mode payload (RFC 4303 2.6): 4 for an inner IPv4 packet,
 // 41 for IPv6, by the version nibble; nullopt for anything else.
 std::optional<uint8_t> tunnel_next_header(ByteView inner_packet);

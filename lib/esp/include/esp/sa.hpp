@@ -44,6 +44,10 @@ struct SaParams {
   // Sealed::soft_limit is set so the caller starts a rekey (RFC 7296 2.8) before
   // the hard end of the sequence space. 0 picks 7/8 of the space.
   uint64_t soft_limit_seq = 0;
+  // Outbound only: the sequence number of the first packet (RFC 4303 3.3.2: 1 for a new
+  // SA). A caller that resumes an SA whose earlier numbers may have been sent (esp-tunnel
+  // after a restart) starts past them, so no counter IV repeats under the key.
+  uint64_t first_seq = 1;
 };
 
 // ---------------------------------------------------------------- outbound

@@ -40,6 +40,7 @@ struct ControlServerOptions {
 struct ControlServerStats {
   uint64_t accepted = 0;
   uint64_t refused_full = 0; // over max_clients
+  uint64_t refused_peer = 0; // SO_PEERCRED: neither root nor ike-up's user
   uint64_t dropped_slow = 0; // output backlog over max_output_bytes
   uint64_t closed = 0;       // ended by the client or an error
 };
@@ -47,8 +48,11 @@ struct ControlServerStats {
 class ControlServer {
 public:
   // Creates the socket (mode 0600; its directory 0700 if missing). Refuses a path that
-  // exists and is not a socket (Errc::usage) or that a live process listens on
-  // (Errc::environment); a stale socket file is replaced. The message names the path.
+  // exists and is not a socket (Errc::usage), a directory that is a symlink, foreign
+  // (not ours or root's) or writable by group or others (Errc::usage), or a path a live
+  // process listens on (Errc::environment); a stale socket file is replaced. The
+  // message names the path. Clients other than root and our own user are refused
+  // (SO_PEERCRED) with an error line.
   static Result<std::unique_ptr<ControlServer>>
   create(EventLoop& loop, ike::Engine& engine, ctl::ServiceInfo info, ControlServerOptions options);
   ~ControlServer(); // closes the clients, leaves the loop, removes the socket file

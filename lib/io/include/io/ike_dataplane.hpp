@@ -2,7 +2,9 @@
 // child_sa_up installs the SA pair (keys from the engine's SaKeys event, which only the
 // data plane and a --keylog ever see), a rekey installs the new pair before the old one
 // goes (TunDataplane keeps the old inbound SA until it is removed), child_sa_down
-// removes it. The TUN data plane shares the runner's NAT-T socket with IKE; the XFRM
+// removes it. A Child SA the data plane refuses is deleted. Each spec carries its IKE
+// SA (Child SAs of different IKE SAs never overlap) and, for a rekey, the SA it
+// replaces. The TUN data plane shares the runner's NAT-T socket with IKE; the XFRM
 // data plane marks that socket UDP_ENCAP_ESPINUDP so the kernel takes the ESP and IKE
 // (behind the non-ESP marker) still reaches the runner, and exempts the runner's
 // sockets from its policies, as strongSwan does. An outbound SA of the TUN data plane
@@ -40,7 +42,9 @@ public:
   ~EngineDataplane();
 
   // Feed every engine event; Child SA events change the data plane. Errors (a key the
-  // data plane refused) come back for the caller to report; the IKE side goes on.
+  // data plane refused, selectors that overlap another IKE SA's Child SA) come back
+  // for the caller to report, and the refused Child SA is deleted (INFORMATIONAL with
+  // D); the IKE SA goes on.
   Result<void> on_event(const ike::Event& e);
   std::string device() const;
   std::optional<dataplane::DataplaneStats> stats();
@@ -51,10 +55,12 @@ public:
 private:
   EngineDataplane() = default;
   Result<void> try_install(uint32_t spi_in);
+  Result<void> refuse(ike::SaId sa, uint32_t spi_in, Error e);
   Result<void> add_routes(const dataplane::ChildSaSpec& spec);
   void on_rekey_requests(IkeRunner& runner, TimePoint now);
 
   DataplaneKind kind_ = DataplaneKind::none;
+  IkeRunner* runner_ = nullptr; // outlives the data plane's use of it (see create)
   std::unique_ptr<dataplane::TunDataplane> tun_;
   std::optional<dataplane::XfrmDataplane> xfrm_;
   std::map<uint32_t, ike::ChildSaUp> ups_;    // by spi_in, waiting for keys

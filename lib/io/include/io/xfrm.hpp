@@ -6,7 +6,9 @@
 // kernel's answer into a Result. The attribute layout and its order follow iproute2:
 //   NEWSA: xfrm_usersa_info, ALG_AEAD | ALG_CRYPT + ALG_AUTH_TRUNC, ENCAP,
 //          REPLAY_ESN_VAL, MARK, IF_ID
-//   NEWPOLICY: xfrm_userpolicy_info, TMPL, MARK, IF_ID
+//   NEWPOLICY / UPDPOLICY: xfrm_userpolicy_info, TMPL, MARK, IF_ID
+// XfrmNetlink normally talks to the kernel; tests hand it a transport that stands in
+// for the kernel (with_transport) to see every request the data plane sends.
 #pragma once
 
 #include "base/bytes.hpp"
@@ -17,6 +19,7 @@
 #include "io/prefix.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +49,7 @@ struct XfrmAlgorithm {
 struct XfrmMark {
   uint32_t value = 0;
   uint32_t mask = 0xffffffff;
+  friend bool operator==(const XfrmMark&, const XfrmMark&) = default;
 };
 
 // RFC 3948 UDP encapsulation of ESP (UDP_ENCAP_ESPINUDP), ports in host order.
@@ -83,13 +87,17 @@ struct XfrmSaId {
 };
 
 // RFC 4301 4.4.1.1 selector: addresses as prefixes, an upper-layer protocol and ports
-// (0 = any).
+// as value/mask (a mask of 0 with a non-zero port: that port exactly; both 0: any).
+// For ICMP/ICMPv6 the kernel reads sport as the Type and dport as the Code.
 struct XfrmSelector {
   Prefix src;
   Prefix dst;
   uint8_t proto = 0;
   uint16_t sport = 0;
   uint16_t dport = 0;
+  uint16_t sport_mask = 0;
+  uint16_t dport_mask = 0;
+  friend bool operator==(const XfrmSelector&, const XfrmSelector&) = default;
 };
 
 struct XfrmTemplate {
@@ -97,6 +105,7 @@ struct XfrmTemplate {
   IpAddress dst;
   uint32_t reqid = 0;
   XfrmMode mode = XfrmMode::tunnel;
+  friend bool operator==(const XfrmTemplate&, const XfrmTemplate&) = default;
 };
 
 struct XfrmPolicy {
@@ -132,6 +141,9 @@ Result<size_t> build_xfrm_newsa(const XfrmSa& sa, uint32_t seq, MutBytes out);
 Result<size_t> build_xfrm_delsa(const XfrmSaId& id, uint32_t seq, MutBytes out);
 Result<size_t> build_xfrm_getsa(const XfrmSaId& id, uint32_t seq, MutBytes out);
 Result<size_t> build_xfrm_newpolicy(const XfrmPolicy& policy, uint32_t seq, MutBytes out);
+// XFRM_MSG_UPDPOLICY: the same body; the kernel replaces the policy with these
+// selectors and direction (or adds it).
+Result<size_t> build_xfrm_updpolicy(const XfrmPolicy& policy, uint32_t seq, MutBytes out);
 Result<size_t> build_xfrm_delpolicy(const XfrmPolicyId& id, uint32_t seq, MutBytes out);
 // Parses the XFRM_MSG_NEWSA the kernel answers a GETSA with.
 Result<XfrmSaCounters> parse_xfrm_sa_counters(ByteView message);
@@ -140,6 +152,11 @@ Result<XfrmSaCounters> parse_xfrm_sa_counters(ByteView message);
 class XfrmNetlink {
 public:
   static Result<XfrmNetlink> open();
+  // Requests go to `transport` instead of the kernel; its NetlinkAck is the kernel's
+  // verdict (queries get no reply message). For tests of what is sent, and in which
+  // order.
+  using Transport = std::function<Result<NetlinkAck>(ByteView request)>;
+  static XfrmNetlink with_transport(Transport transport);
 
   // A refused ESP state is Errc::environment when the kernel lacks ESP or the
   // algorithm (EPROTONOSUPPORT / ENOSYS), with a message naming the kernel option.
@@ -147,12 +164,19 @@ public:
   Result<void> delete_sa(const XfrmSaId& id);
   Result<XfrmSaCounters> sa_counters(const XfrmSaId& id);
   Result<void> add_policy(const XfrmPolicy& policy);
+  // XFRM_MSG_UPDPOLICY: points an existing policy at another template (rekey).
+  Result<void> update_policy(const XfrmPolicy& policy);
   Result<void> delete_policy(const XfrmPolicyId& id);
 
 private:
-  explicit XfrmNetlink(NetlinkSocket nl) : nl_(std::move(nl)) {}
-  Result<void> send(MutBytes msg_buf, size_t len, std::string_view what, std::string_view field);
-  NetlinkSocket nl_;
+  XfrmNetlink() = default;
+  uint32_t next_seq() { return nl_ ? nl_->next_seq() : ++seq_; }
+  Result<NetlinkAck> request(ByteView message);
+  Result<NetlinkAck> query(ByteView message, std::vector<uint8_t>& reply);
+  Result<void> send_policy(const XfrmPolicy& p, bool update);
+  std::optional<NetlinkSocket> nl_;
+  Transport transport_;
+  uint32_t seq_ = 0;
 };
 
 // Whether this network namespace's kernel accepts an ESP state with the given AEAD

@@ -19,6 +19,8 @@ public:
   JsonOutput(std::ostream& out, bool pretty) : out_(out), pretty_(pretty) {}
   // One line (or an indented block with --pretty), flushed.
   void write(const Json& value);
+  // False once a write failed (stdout closed: EPIPE with SIGPIPE ignored).
+  bool ok() const { return bool(out_); }
 
 private:
   std::ostream& out_;

@@ -20,12 +20,14 @@ struct OutStats {
   uint64_t packets = 0;      // ESP packets sent
   uint64_t bytes = 0;        // inner (payload) bytes sealed
   uint64_t wire_bytes = 0;   // ESP bytes handed to the socket
-  uint64_t no_sa = 0;        // no outbound SA covers the packet's destination
-  uint64_t not_ip = 0;       // not an IPv4/IPv6 packet
+  uint64_t no_sa = 0;        // no outbound SA's selectors take the packet (RFC 4301 5.1)
+  uint64_t not_ip = 0;       // not an IPv4/IPv6 packet, or its IP header is cut short
   uint64_t sa_exhausted = 0; // sequence space used up (RFC 4303 3.3.3): rekey needed
   uint64_t no_room = 0;
   uint64_t crypto_error = 0;
-  uint64_t send_dropped = 0; // the socket refused the packet (buffer full, error)
+  uint64_t send_dropped = 0;   // the socket refused the packet (buffer full, error)
+  uint64_t seq_unreserved = 0; // held back: its sequence number is not yet reserved on
+                               // disk (SeqReservation, esp-tunnel's state file)
 };
 
 // network -> local.
@@ -43,11 +45,20 @@ struct InStats {
   uint64_t not_esp = 0;         // IKE or keepalive on the ESP socket (not ours to handle)
   uint64_t bad_inner = 0;       // opened, but the payload is not an IP packet for this mode
   uint64_t deliver_dropped = 0; // the TUN queue refused the packet
+  // Opened, but outside the SA's traffic selectors (RFC 4301 5.2): by the first
+  // selector no pair of the SA matched (source, destination, protocol, ports).
+  uint64_t selector_src = 0;
+  uint64_t selector_dst = 0;
+  uint64_t selector_protocol = 0;
+  uint64_t selector_port = 0;
 };
 
 struct DataplaneStats {
   OutStats out;
   InStats in;
+  // Child SAs refused because their selectors overlap those of another IKE SA's
+  // Child SA (one peer never takes another peer's traffic).
+  uint64_t sa_refused = 0;
 };
 
 // One Child SA's traffic (ikectl list-sas): what its inbound SA opened and its
@@ -76,6 +87,10 @@ struct SaCell {
 
 void add_seal_stats(OutStats& to, const esp::SealStats& s);
 void add_open_stats(InStats& to, const esp::OpenStats& s);
+// Adds the drops counted around the SAs after opening (`local`: not_esp, bad_inner,
+// deliver_dropped, selector_*) and takes the packets the SAs opened but that were
+// not delivered (all of those but not_esp) off `to.packets`.
+void add_delivery_drops(InStats& to, const InStats& local);
 
 // A published copy of one direction's counters. T is OutStats or InStats, read as
 // an array of uint64_t (both are nothing but uint64_t fields).

@@ -12,8 +12,15 @@
 // Child SAs come and go from a control thread (esp-tunnel's main, ike-up's event
 // loop) with install_child_sa / remove_child_sa; the change is handed to the owning
 // thread and applied between two batches. Rekeying (RFC 7296 2.8): install the new
-// pair (its inbound SA is in place before its outbound SA takes over the traffic
-// selectors), then remove_child_sa(old spi_in) once the peer has moved over.
+// pair naming the old one (ChildSaSpec::replaces_spi_in; its inbound SA is in place
+// before its outbound SA takes over the old one's selectors), then
+// remove_child_sa(old spi_in) once the peer has moved over.
+//
+// Traffic selectors (RFC 4301 5.1, 5.2; esp/selector_table.hpp): an outbound packet
+// goes out on the SA whose selectors take it (longest remote prefix, then local
+// address, protocol, ports), else it is dropped (no_sa); a decrypted packet outside
+// its SA's selectors is dropped by reason (selector_src/dst/protocol/port). A pair
+// whose selectors overlap those of another IKE SA's pair is refused (sa_refused).
 //
 // Sequence-number exhaustion (RFC 4303 3.3.3, RFC 7296 2.8): an outbound SA never
 // wraps; once it seals past its soft limit (ChildSaSpec::soft_limit_seq) the sending
@@ -28,6 +35,7 @@
 #pragma once
 
 #include "base/result.hpp"
+#include "esp/selector_table.hpp"
 #include "io/dataplane/child_sa.hpp"
 #include "io/dataplane/esp_socket.hpp"
 #include "io/dataplane/stats.hpp"
@@ -44,6 +52,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace ikekit::io::dataplane {
@@ -93,13 +102,16 @@ public:
   std::optional<Error> failure() const;
 
   // Adds the pair: the inbound SA first (RFC 7296 2.8: be ready to receive on the new
-  // SA before sending on it), then the outbound SA, which takes over the remote
-  // traffic selectors from any older outbound SA with the same selectors. Key or
-  // selector problems are Errc::bad_value with the spec's field path; an SPI that is
-  // already installed inbound is Errc::bad_value "in.spi".
+  // SA before sending on it), then the outbound SA, which takes over the selectors of
+  // the pair it replaces (spec.replaces_spi_in, same IKE SA). Key problems are
+  // Errc::bad_value with the spec's field path; an SPI that is already installed
+  // inbound is Errc::bad_value "in.spi"; selectors that overlap those of a pair of
+  // another IKE SA (spec.ike_sa) are Errc::bad_value "remote_ts", counted in
+  // DataplaneStats::sa_refused, and nothing is installed.
   Result<void> install_child_sa(const ChildSaSpec& spec);
-  // Removes the inbound SA `spi_in` and the outbound SA installed with it, if that is
-  // still the one in use. Errc::not_found when no SA has that SPI.
+  // Removes the inbound SA `spi_in` and the outbound SA installed with it (if a newer
+  // pair replaced it and is already gone, the pair it replaced is selected again).
+  // Errc::not_found when no SA has that SPI.
   Result<void> remove_child_sa(uint32_t spi_in);
 
   // Shared-socket mode: opens and delivers the ESP datagrams among `slots` (kind esp).
@@ -134,6 +146,8 @@ private:
   void drain_rx_commands();
   // Delivers one opened packet to the TUN device; `buffer_start` bounds the headroom.
   void deliver(uint8_t* buffer_start, const esp::Opened& o, uint32_t spi);
+  Result<void> reserve_slot(const ChildSaSpec& spec, const esp::SaSelectors& selectors,
+                            TxCommand& tc);
   Result<void> post_tx(TxCommand c);
   Result<void> post_rx(RxCommand c);
   void fail(Error e);
@@ -161,7 +175,13 @@ private:
   std::atomic<bool> tx_pending_{false}, rx_pending_{false};
   uint64_t tx_posted_ = 0, tx_applied_ = 0, rx_posted_ = 0, rx_applied_ = 0;
   std::optional<Error> failure_;
-  std::vector<uint32_t> installed_in_;   // inbound SPIs, as the control side sees them
+  // The control side's view of the installed pairs (guarded by mu_): each pair has a
+  // slot, its id in both selector tables; this table decides conflicts and rekeys.
+  esp::SelectorTable spd_;
+  std::map<uint32_t, uint32_t> slot_of_; // inbound SPI -> slot
+  std::vector<uint32_t> spi_of_slot_;    // slot -> inbound SPI
+  std::vector<uint32_t> free_slots_;
+  uint64_t sa_refused_ = 0;              // installs refused: selectors overlap another IKE SA's
   std::vector<uint32_t> rekey_requests_; // inbound SPIs; guarded by mu_
   Fd rekey_fd_;
   // By inbound SPI: the {inbound, outbound} SAs' cells, shared with the entries.

@@ -12,9 +12,19 @@
 //
 // A kernel without ESP refuses the first state with Errc::environment naming
 // CONFIG_INET_ESP (or the missing algorithm's option): nothing is left installed.
+//
+// Rekeying (RFC 7296 2.8) never leaves traffic without a policy, as strongSwan's
+// kernel-netlink does it: the new pair (ChildSaSpec::replaces_spi_in) gets the reqid
+// of the pair it replaces, its states are added first (inbound, outbound; the kernel
+// then prefers the newer outbound state of that reqid), and the policies it shares
+// with the old pair are updated in place (XFRM_MSG_UPDPOLICY), never added twice
+// (EEXIST) nor deleted. Each policy is counted by the installed pairs that use it:
+// removing a pair deletes only the policies no other pair uses, then its states.
+// Selectors of another IKE SA's pair never overlap (Errc::bad_value, sa_refused).
 #pragma once
 
 #include "base/result.hpp"
+#include "esp/selector_table.hpp"
 #include "io/dataplane/child_sa.hpp"
 #include "io/dataplane/esp_socket.hpp"
 #include "io/dataplane/stats.hpp"
@@ -48,13 +58,20 @@ Result<void> bypass_socket_policy(int fd, bool v6);
 class XfrmDataplane {
 public:
   static Result<XfrmDataplane> open(const XfrmDataplaneOptions& options);
+  // The same over `nl` (tests: XfrmNetlink::with_transport sees every request).
+  static Result<XfrmDataplane> open(const XfrmDataplaneOptions& options, XfrmNetlink nl);
   XfrmDataplane(XfrmDataplane&&) noexcept = default;
   XfrmDataplane& operator=(XfrmDataplane&&) noexcept = default;
   ~XfrmDataplane(); // removes every state and policy still installed
 
   // Inbound state, outbound state, then the policies: out (local_ts -> remote_ts),
-  // in and fwd (remote_ts -> local_ts). On failure what was added is removed again.
+  // in and fwd (remote_ts -> local_ts), with protocol and ports. A policy another
+  // installed pair already uses (a rekey) is updated, not added. On failure what was
+  // added is removed again. Selectors overlapping another IKE SA's pair:
+  // Errc::bad_value "remote_ts", nothing sent to the kernel.
   Result<void> install_child_sa(const ChildSaSpec& spec);
+  // Deletes the policies no other pair uses (those it shares are pointed at a pair
+  // that stays, if its reqid differs), then the outbound and inbound states.
   Result<void> remove_child_sa(uint32_t spi_in);
   // Removes everything (idempotent); the first error, if any.
   Result<void> remove_all();
@@ -66,30 +83,45 @@ public:
   // kernel does not keep a last-use time). Errc::not_found when none is.
   Result<ChildSaCounters> child_sa_counters(uint32_t spi_in);
 
-  // The states and policies one spec becomes (pure; tested without a kernel).
+  // The states and policies one spec becomes with `reqid` (pure; tested without a
+  // kernel). A port range the kernel cannot take as one value/mask becomes several
+  // policies; ICMP Type/Code go into sport/dport. Errc::unsupported "remote_ts" when
+  // the selectors need more than kMaxPolicies policies.
   struct Plan {
     XfrmSa sa_in;
     XfrmSa sa_out;
     std::vector<XfrmPolicy> policies;
   };
-  static Plan plan(const ChildSaSpec& spec, const std::optional<XfrmMark>& mark,
-                   const std::optional<uint32_t>& if_id = std::nullopt);
+  static constexpr size_t kMaxPolicies = 256;
+  static Result<Plan> plan(const ChildSaSpec& spec, uint32_t reqid,
+                           const std::optional<XfrmMark>& mark,
+                           const std::optional<uint32_t>& if_id = std::nullopt);
+  // The selectors the kernel enforces for `spec`: its own, an empty side standing for
+  // the outer address.
+  static esp::SaSelectors selectors(const ChildSaSpec& spec);
 
 private:
   struct Installed {
     uint32_t spi_in = 0;
+    uint64_t ike_sa = 0;
+    uint32_t reqid = 0;
     XfrmSaId in;
     XfrmSaId out;
-    std::vector<XfrmPolicyId> policies;
+    std::vector<XfrmPolicy> policies; // in the kernel, possibly shared with other pairs
     bool in_added = false, out_added = false;
   };
   XfrmDataplane(XfrmNetlink nl, XfrmDataplaneOptions o) : nl_(std::move(nl)), options_(o) {}
   Result<void> remove(Installed& inst);
+  Result<void> install_policies(Installed& inst, const std::vector<XfrmPolicy>& policies);
+  // Another installed pair's policy with the same selectors and direction, if any.
+  const XfrmPolicy* policy_in_use(const XfrmPolicy& p, const Installed* except) const;
+  uint32_t choose_reqid(const ChildSaSpec& spec) const;
 
   std::optional<XfrmNetlink> nl_;
   XfrmDataplaneOptions options_;
   Fd encap_fd_;
   std::vector<Installed> installed_;
+  esp::SelectorTable spd_; // by inbound SPI: conflicts between IKE SAs, rekeys
   DataplaneStats retired_;
 };
 

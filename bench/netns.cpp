@@ -1,0 +1,119 @@
+#include "bench/netns.hpp"
+
+#include "bench/process.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+namespace ikekit::bench {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+// The names and addresses of a run with this PID (see the header).
+void plan(NetnsSide& left, NetnsSide& right) {
+  pid_t pid = getpid();
+  std::string id = std::to_string(pid);
+  unsigned idx = unsigned(pid) % 16384; // one /30 of 10.251.0.0/16 per PID
+  std::string x = std::to_string(idx >> 6) + ".";
+  unsigned base = (idx & 63) * 4;
+  left = {"ikb-" + id + "-l", "ikb" + id + "l",
+          *IpAddress::parse("10.251." + x + std::to_string(base + 1)),
+          *IpAddress::parse("10.252." + x + std::to_string(base + 1))};
+  right = {"ikb-" + id + "-r", "ikb" + id + "r",
+           *IpAddress::parse("10.251." + x + std::to_string(base + 2)),
+           *IpAddress::parse("10.252." + x + std::to_string(base + 2))};
+}
+
+std::vector<Command> setup_steps(const NetnsSide& l, const NetnsSide& r, bool inner_on_lo) {
+  std::vector<Command> steps = {{"ip", "link", "add", l.veth, "netns", l.ns, "type", "veth", "peer",
+                                 "name", r.veth, "netns", r.ns}};
+  for (const NetnsSide* s : {&l, &r}) {
+    steps.push_back({"ip", "-n", s->ns, "link", "set", "lo", "up"});
+    steps.push_back(in_netns(s->ns, {"sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"}));
+    steps.push_back(
+        {"ip", "-n", s->ns, "addr", "add", s->outer.to_string() + "/30", "dev", s->veth});
+    if (inner_on_lo)
+      steps.push_back(
+          {"ip", "-n", s->ns, "addr", "add", s->inner.to_string() + "/32", "dev", "lo"});
+    steps.push_back({"ip", "-n", s->ns, "link", "set", s->veth, "up"});
+  }
+  return steps;
+}
+
+// Until the kernel's link watcher has marked a veth end up (and attached its queueing
+// discipline), what it is given is dropped: wait for "state UP" on both ends.
+Result<void> wait_link_up(const NetnsSide& l, const NetnsSide& r) {
+  auto up = [](const NetnsSide& s) {
+    auto o =
+        run_command({"ip", "-n", s.ns, "-o", "link", "show", "dev", s.veth}, milliseconds(3000));
+    return o && o->exit_code == 0 && o->out.find("state UP") != std::string::npos;
+  };
+  return wait_until([&] { return up(l) && up(r); }, [] { return Result<void>(); },
+                    milliseconds(5000), "netns");
+}
+
+} // namespace
+
+NetnsPair::NetnsPair(NetnsPair&& o) noexcept
+    : left_(std::move(o.left_)), right_(std::move(o.right_)), created_(o.created_) {
+  o.created_ = false;
+}
+
+Result<NetnsPair> NetnsPair::create(bool inner_on_lo) {
+  if (geteuid() != 0)
+    return make_error(Errc::environment, "netns",
+                      "needs root (CAP_NET_ADMIN) to create network namespaces");
+  NetnsPair p;
+  plan(p.left_, p.right_);
+  for (const auto& ns : p.names())
+    (void)run_cleanup({"ip", "netns", "del", ns}, milliseconds(5000));
+  auto add = run_checked({"ip", "netns", "add", p.left_.ns}, "netns");
+  if (!add) {
+    Error e = add.error();
+    if (e.code == Errc::io) e.code = Errc::environment;
+    return e;
+  }
+  p.created_ = true; // from here on the destructor removes what exists
+  if (auto r = run_checked({"ip", "netns", "add", p.right_.ns}, "netns"); !r) return r.error();
+  for (const auto& step : setup_steps(p.left_, p.right_, inner_on_lo))
+    if (auto r = run_checked(step, "netns"); !r) return r.error();
+  if (auto w = wait_link_up(p.left_, p.right_); !w) return w.error();
+  return p;
+}
+
+void NetnsPair::destroy() {
+  if (!created_) return;
+  created_ = false;
+  for (const auto& ns : names())
+    (void)run_cleanup({"ip", "netns", "del", ns}, milliseconds(10000));
+}
+
+Result<std::unique_ptr<NetnsEnter>> NetnsEnter::enter(const std::string& name) {
+  std::unique_ptr<NetnsEnter> e(new NetnsEnter());
+  e->home_fd_ = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (e->home_fd_ < 0)
+    return make_error(Errc::environment, "netns",
+                      std::string("/proc/self/ns/net: ") + strerror(errno));
+  std::string path = "/run/netns/" + name;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error(Errc::environment, "netns", path + ": " + strerror(errno));
+  int rc = setns(fd, CLONE_NEWNET);
+  int err = errno;
+  close(fd);
+  if (rc != 0)
+    return make_error(Errc::environment, "netns", "setns " + path + ": " + strerror(err));
+  return e;
+}
+
+NetnsEnter::~NetnsEnter() {
+  if (home_fd_ < 0) return;
+  (void)setns(home_fd_, CLONE_NEWNET);
+  close(home_fd_);
+}
+
+} // namespace ikekit::bench
