@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <unistd.h>
 
@@ -114,13 +115,15 @@ TEST_CASE("ike-up config: limits and signature policy reach the engine's Config"
 TEST_CASE("ike-up config: a certificate initiator without remote_id wants the gateway's address "
           "in its certificate") {
   std::string pki = std::string(IKEKIT_TEST_DATA) + "/pki/";
+  std::ifstream key_in(pki + "ee-p256.key");
+  TempFile key(std::string(std::istreambuf_iterator<char>(key_in), {})); // mode 0600
   cli::ConnectionOptions c;
   c.name = "gw";
   c.role = "initiator";
   c.local = "10.0.0.1";
   c.remote = "192.0.2.6";
   c.cert = pki + "ee-p256.crt";
-  c.key = pki + "ee-p256.key";
+  c.key = key.path;
   c.ca = {pki + "ca-p256.crt"};
   cli::IkeUpOptions o;
   o.connections = {c};
