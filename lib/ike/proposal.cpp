@@ -222,6 +222,14 @@ std::optional<Chosen> check_chosen(const std::vector<crypto::ParsedProposal>& ou
   return match(ours[p.number - 1], p, proto, nullptr, ignore_ke);
 }
 
+bool proposals_allow(const std::vector<crypto::ParsedProposal>& ours, const Chosen& chosen,
+                     ProtocolId proto) {
+  wire::SaPayload one = encode_chosen(chosen, proto, {});
+  for (const auto& o : ours)
+    if (match(o, one.proposals[0], proto, nullptr, false)) return true;
+  return false;
+}
+
 std::vector<std::string> proposal_strings(const std::vector<crypto::ParsedProposal>& ours) {
   std::vector<std::string> v;
   for (const auto& p : ours)

@@ -45,4 +45,19 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option(
       "--cookie-threshold", o.cookie_threshold,
       "Half-open IKE SAs before answering IKE_SA_INIT with a COOKIE (default 10, RFC 7296 2.6)");
+  app.add_option("--half-open-limit", o.half_open_limit,
+                 "Half-open IKE SAs in total before IKE_SA_INIT is dropped (default 1000, 0 none)");
+  app.add_option("--half-open-limit-per-ip", o.half_open_limit_per_ip,
+                 "Half-open IKE SAs from one address before it is dropped (default 5, 0 none)");
+  app.add_option("--max-message-size", o.max_message_size,
+                 "Largest IKE message accepted, bytes (default 10000, 0 none)");
+  app.add_option("--max-fragments", o.max_fragments,
+                 "Most IKE fragments of one message accepted (default 64, 0 none)");
+  app.add_option("--max-reassembly-bytes", o.max_reassembly_bytes,
+                 "Fragment data one IKE SA may hold, bytes (default 10000, 0 none)");
+  app.add_flag("--allow-sha1-signatures", o.allow_sha1_signatures,
+               "Accept AUTH signatures over SHA-1 (RSA method 1, sha1WithRSAEncryption)");
+  app.add_flag("--server-eku,!--no-server-eku", c.server_eku,
+               "Initiator: require serverAuth or the IKE intermediate EKU on the gateway's "
+               "certificate (default; --no-server-eku waives it)");
 }
