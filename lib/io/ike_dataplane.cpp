@@ -130,7 +130,9 @@ EngineDataplane::create(DataplaneKind kind, IkeRunner& runner, const std::string
   if (auto s = (*tun)->start(); !s) return s.error();
   d->tun_ = std::move(*tun);
   dataplane::TunDataplane* dp = d->tun_.get();
-  runner.set_esp_handler([dp](std::span<RecvSlot> slots, TimePoint) { dp->handle_esp(slots); });
+  runner.set_esp_handler([dp](std::span<RecvSlot> slots, TimePoint) {
+    dp->handle_esp(slots, IkeRunner::kRecvHeadroom);
+  });
   // The reader is dropped from epoll when the eventfd closes (the data plane goes);
   // while it exists it runs only inside runner.run(), so both pointers are alive.
   EngineDataplane* self = d.get();
