@@ -51,7 +51,9 @@ void TcpCoalescer::start_group(uint16_t i, bool tcp, const TcpHeaders& h) {
     const uint8_t* t = tcp_of(packets_[i], h);
     g.seg_size = uint16_t(payload_len(packets_[i], h));
     g.next_seq = load_be32(t + 4) + g.seg_size;
-    g.open = g.seg_size > 0 && !(t[13] & kTcpPsh);
+    // Only a plain ACK segment takes followers (FIN, SYN, RST, URG, CWR, ECE and PSH
+    // end a super-packet where they stand).
+    g.open = g.seg_size > 0 && t[13] == kTcpAck;
     g.gso.type = h.v6 ? GsoInfo::Type::tcp6 : GsoInfo::Type::tcp4;
   }
   ++ngroups_;

@@ -90,8 +90,10 @@ EngineDataplane::~EngineDataplane() {
   if (tun_) tun_->stop();
 }
 
-Result<std::unique_ptr<EngineDataplane>>
-EngineDataplane::create(DataplaneKind kind, IkeRunner& runner, const std::string& tun_name) {
+Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind kind,
+                                                                 IkeRunner& runner,
+                                                                 const std::string& tun_name,
+                                                                 bool offload) {
   std::unique_ptr<EngineDataplane> d(new EngineDataplane());
   d->kind_ = kind;
   d->runner_ = &runner;
@@ -125,6 +127,7 @@ EngineDataplane::create(DataplaneKind kind, IkeRunner& runner, const std::string
   o.udp_encap = true;
   o.port = natt->local().port;
   o.shared_udp_fd = natt->fd();
+  o.offload = offload;
   auto tun = dataplane::TunDataplane::create(o);
   if (!tun) return tun.error();
   if (auto s = (*tun)->start(); !s) return s.error();

@@ -37,8 +37,9 @@ public:
   // runner's NAT-T socket into it. Errc::environment when TUN or XFRM ESP is missing.
   // It registers a reader on runner.loop() (the rekey eventfd), which closes with the
   // data plane, so either may be destroyed first.
-  static Result<std::unique_ptr<EngineDataplane>> create(DataplaneKind kind, IkeRunner& runner,
-                                                         const std::string& tun_name);
+  // `offload`: the TUN data plane's offloads (TunDataplaneOptions::offload).
+  static Result<std::unique_ptr<EngineDataplane>>
+  create(DataplaneKind kind, IkeRunner& runner, const std::string& tun_name, bool offload = true);
   ~EngineDataplane();
 
   // Feed every engine event; Child SA events change the data plane. Errors (a key the
