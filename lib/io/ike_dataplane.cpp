@@ -1,6 +1,7 @@
 #include "io/ike_dataplane.hpp"
 
 #include "io/netlink_route.hpp"
+#include "io/outer_device.hpp"
 #include "io/xfrm.hpp"
 
 #include <net/if.h>
@@ -181,16 +182,36 @@ std::optional<dataplane::ChildSaCounters> EngineDataplane::child_sa_counters(uin
 }
 
 // The remote selectors are routed into the TUN device (the kernel then hands us what
-// must be sealed); the device takes its routes with it when it goes.
+// must be sealed); the device takes its routes with it when it goes. In transport mode
+// what we send on them comes from our outer address (RTA_PREFSRC: the selectors are
+// the outer addresses). A route that covers the peer's outer address (transport
+// mode always) must not catch our own IKE and ESP: the runner's sockets are pinned to
+// their device first (io/outer_device.hpp).
 Result<void> EngineDataplane::add_routes(const ChildSaSpec& spec) {
   if (!tun_) return {};
   int ifindex = int(if_nametoindex(tun_->device().c_str()));
   auto nl = RouteNetlink::open();
   if (!nl) return nl.error();
+  for (const auto& t : spec.remote_ts)
+    if (t.addr.contains(spec.remote))
+      if (auto p = pin_sockets(spec.local); !p) return p;
   for (const auto& t : spec.remote_ts) {
-    auto r = nl->add_route({.dst = t.addr, .ifindex = ifindex});
+    RouteSpec route{.dst = t.addr, .ifindex = ifindex};
+    if (spec.mode == dataplane::EspMode::transport) route.src = spec.local;
+    auto r = nl->add_route(route);
     if (!r && r.error().code != Errc::io) return r; // io: the route exists (another SA)
   }
+  return {};
+}
+
+Result<void> EngineDataplane::pin_sockets(const IpAddress& local) {
+  if (pinned_.count(local.to_string())) return {};
+  auto dev = device_holding(local);
+  if (!dev) return dev.error();
+  for (UdpSocket* s : runner_->sockets())
+    if (s->local().addr == local)
+      if (auto b = bind_to_device(s->fd(), *dev); !b) return b;
+  pinned_.insert(local.to_string());
   return {};
 }
 

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace ikekit::io {
@@ -58,6 +59,8 @@ private:
   Result<void> try_install(uint32_t spi_in);
   Result<void> refuse(ike::SaId sa, uint32_t spi_in, Error e);
   Result<void> add_routes(const dataplane::ChildSaSpec& spec);
+  // Pins the runner's sockets on `local` to the device holding it (once).
+  Result<void> pin_sockets(const IpAddress& local);
   void on_rekey_requests(IkeRunner& runner, TimePoint now);
 
   DataplaneKind kind_ = DataplaneKind::none;
@@ -67,6 +70,7 @@ private:
   std::map<uint32_t, ike::ChildSaUp> ups_;    // by spi_in, waiting for keys
   std::map<uint32_t, ike::ChildSaKeys> keys_; // by spi_in, waiting for child_sa_up
   std::map<uint32_t, ike::SaId> installed_;   // by spi_in: the IKE SA, for rekey_child
+  std::set<std::string> pinned_;              // local addresses whose sockets are pinned
 };
 
 } // namespace ikekit::io
