@@ -52,6 +52,27 @@ add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_vs_swan.sh $<TARGET_FILE:ike
 set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90
                      ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>;IKE_UP_EXTRA=--no-offload")
 
+# IKE and ESP over IPv6 outer addresses against strongSwan (inner traffic IPv4), and a
+# Child SA rekey with a TCP stream across it.
+foreach(combo "psk-aes256gcm16-ecp256 ike-up-initiates" "psk-aes256gcm16-ecp256 swan-initiates"
+              "psk-chacha20-x25519 ike-up-initiates" "psk-aes128-sha256-modp2048 swan-initiates"
+              "psk-aes256gcm16-ecp256 ike-up-initiates child-by-swan")
+  math(EXPR ikeup_index "${ikeup_index} + 1")
+  separate_arguments(args UNIX_COMMAND "${combo}")
+  list(GET args 0 scenario)
+  list(GET args 1 direction)
+  set(rekey "") # or the rekey, after the index
+  list(LENGTH args nargs)
+  if(nargs GREATER 2)
+    list(GET args 2 rekey)
+  endif()
+  set(name "interop: ike-up over IPv6 ${combo}")
+  add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_vs_swan.sh $<TARGET_FILE:ike-up>
+           ${scenario} ${direction} ${ikeup_index} ${rekey})
+  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90
+                       ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>;OUTER=6")
+endforeach()
+
 # Two ike-up instances with the TUN data plane (issue 16): transport mode (the peer's
 # own address routed into the device must not catch IKE and ESP) and tunnel mode with
 # IPv4 and IPv6 inner traffic, over IPv4 and IPv6 outer addresses, offloads on and off.
