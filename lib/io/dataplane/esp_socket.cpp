@@ -35,6 +35,14 @@ EspPeer make_esp_peer(const IpAddress& addr, uint16_t port) {
   return p;
 }
 
+void set_socket_buffers(int fd, int bytes) {
+  // Large buffers: a burst of GSO messages (64 packets each) must not overflow them.
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+}
+
 Result<Fd> open_esp_socket(const EspSocketOptions& o) {
   const bool v4 = o.local.is_v4();
   const int family = v4 ? AF_INET : AF_INET6;
@@ -53,12 +61,7 @@ Result<Fd> open_esp_socket(const EspSocketOptions& o) {
   Fd fd(raw);
   int one = 1;
   if (!v4) setsockopt(raw, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  // Large buffers: a burst of 64 sealed packets per wakeup must not overflow them.
-  int bytes = o.buffer_bytes;
-  if (setsockopt(raw, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
-    setsockopt(raw, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
-  if (setsockopt(raw, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0)
-    setsockopt(raw, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+  set_socket_buffers(raw, o.buffer_bytes);
   sockaddr_storage ss;
   socklen_t len = to_sockaddr(Endpoint{o.local, o.udp_encap ? o.port : uint16_t(0)}, ss);
   if (::bind(raw, reinterpret_cast<sockaddr*>(&ss), len) < 0) {

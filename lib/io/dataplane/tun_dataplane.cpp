@@ -16,8 +16,6 @@ namespace ikekit::io::dataplane {
 
 namespace {
 
-constexpr auto kAckTimeout = std::chrono::seconds(5);
-
 // The selectors the TUN data plane enforces: the spec's, an empty side meaning any
 // address of either family (esp-tunnel without --tun-addr or --route).
 esp::SaSelectors tun_selectors(const ChildSaSpec& spec) {
@@ -60,7 +58,9 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
   if (dp->shared_ && !o.udp_encap)
     return make_error(Errc::bad_value, "shared_udp_fd",
                       "a shared socket implies UDP encapsulation");
-  for (Fd* f : {&dp->rekey_fd_, &dp->tx_wake_, &dp->rx_wake_}) {
+  dp->tx_ch_ = std::make_unique<Channel<TxCommand>>("sending");
+  dp->rx_ch_ = std::make_unique<Channel<RxCommand>>("receiving");
+  for (Fd* f : {&dp->rekey_fd_, &dp->tx_ch_->wake, &dp->rx_ch_->wake}) {
     int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (efd < 0)
       return make_error(Errc::io, "eventfd", std::string("eventfd: ") + std::strerror(errno));
@@ -82,6 +82,7 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
 
   if (dp->shared_) {
     dp->esp_fd_ = o.shared_udp_fd;
+    set_socket_buffers(dp->esp_fd_, EspSocketOptions{}.buffer_bytes); // ESP bursts, not IKE
   } else {
     auto fd = open_esp_socket(EspSocketOptions{o.local, o.udp_encap, o.port});
     if (!fd) return fd.error();
@@ -118,32 +119,29 @@ Result<void> TunDataplane::setup_buffers() {
 
 TunDataplane::~TunDataplane() { stop(); }
 
-void TunDataplane::wake(const Fd& fd) {
-  uint64_t one = 1;
-  (void)!::write(fd.get(), &one, sizeof one); // fails only if the counter is full
-}
-
 Result<void> TunDataplane::start() {
-  if (tx_running_ || rx_running_) return {};
+  std::lock_guard lock(mu_);
+  if (tx_ch_->running || rx_ch_->running) return {};
   stop_ = false;
   tx_thread_ = std::thread([this] { tx_loop(); });
-  tx_running_ = true;
-  if (!shared_) {
+  tx_ch_->running = true;
+  if (!shared_) { // shared: the caller's thread receives (handle_esp)
     rx_thread_ = std::thread([this] { rx_loop(); });
-    rx_running_ = true;
+    rx_ch_->running = true;
   }
   return {};
 }
 
 void TunDataplane::stop() {
+  if (!tx_ch_ || !rx_ch_) return; // create() failed before the channels existed
   stop_ = true;
-  wake(tx_wake_);
-  wake(rx_wake_);
+  Channel<TxCommand>::signal(tx_ch_->wake);
+  Channel<RxCommand>::signal(rx_ch_->wake);
   if (tx_thread_.joinable()) tx_thread_.join();
   if (rx_thread_.joinable()) rx_thread_.join();
   {
     std::lock_guard lock(mu_);
-    tx_running_ = rx_running_ = false;
+    tx_ch_->running = rx_ch_->running = false;
   }
   // Apply what was posted but never picked up, so the state stays consistent.
   drain_tx_commands();
@@ -162,8 +160,8 @@ void TunDataplane::fail(Error e) {
     if (!failure_) failure_ = std::move(e);
   }
   stop_ = true;
-  wake(tx_wake_);
-  wake(rx_wake_);
+  Channel<TxCommand>::signal(tx_ch_->wake);
+  Channel<RxCommand>::signal(rx_ch_->wake);
   cv_.notify_all();
 }
 
@@ -197,7 +195,7 @@ void TunDataplane::request_rekey(uint32_t spi_in) {
     std::lock_guard lock(mu_);
     rekey_requests_.push_back(spi_in);
   }
-  wake(rekey_fd_);
+  Channel<TxCommand>::signal(rekey_fd_);
 }
 
 std::vector<uint32_t> TunDataplane::take_rekey_requests() {
@@ -211,77 +209,47 @@ std::vector<uint32_t> TunDataplane::take_rekey_requests() {
 
 Result<void> TunDataplane::post_tx(TxCommand c) {
   std::unique_lock lock(mu_);
-  if (!tx_running_) {
+  if (!tx_ch_->running) {
     lock.unlock();
     apply_tx(c);
     tx_->publish(out_cell_);
     return {};
   }
-  c.seq = ++tx_posted_;
-  uint64_t seq = c.seq;
-  tx_queue_.push_back(std::move(c));
-  tx_pending_.store(true, std::memory_order_release);
-  wake(tx_wake_);
-  if (!cv_.wait_for(lock, kAckTimeout, [&] { return tx_applied_ >= seq || failure_; }))
-    return make_error(Errc::timeout, "dataplane", "the sending thread did not take the SA change");
-  if (tx_applied_ < seq) return *failure_;
-  return {};
+  return tx_ch_->post(std::move(c), lock, cv_, failure_);
 }
 
 Result<void> TunDataplane::post_rx(RxCommand c) {
   std::unique_lock lock(mu_);
-  if (!rx_running_) { // not started, or shared socket: the caller's thread owns rx
+  if (!rx_ch_->running) { // not started, or shared socket: the caller's thread owns rx
     lock.unlock();
     apply_rx(c);
     rx_->publish(in_cell_);
     return {};
   }
-  c.seq = ++rx_posted_;
-  uint64_t seq = c.seq;
-  rx_queue_.push_back(std::move(c));
-  rx_pending_.store(true, std::memory_order_release);
-  wake(rx_wake_);
-  if (!cv_.wait_for(lock, kAckTimeout, [&] { return rx_applied_ >= seq || failure_; }))
-    return make_error(Errc::timeout, "dataplane",
-                      "the receiving thread did not take the SA change");
-  if (rx_applied_ < seq) return *failure_;
-  return {};
+  return rx_ch_->post(std::move(c), lock, cv_, failure_);
 }
 
+bool TunDataplane::tx_pending() const { return tx_ch_->pending.load(std::memory_order_acquire); }
+bool TunDataplane::rx_pending() const { return rx_ch_->pending.load(std::memory_order_acquire); }
+int TunDataplane::tx_wake_fd() const { return tx_ch_->wake.get(); }
+int TunDataplane::rx_wake_fd() const { return rx_ch_->wake.get(); }
+
 void TunDataplane::drain_tx_commands() {
-  std::vector<TxCommand> todo;
-  {
-    std::lock_guard lock(mu_);
-    todo.swap(tx_queue_);
-    tx_pending_.store(false, std::memory_order_relaxed);
-  }
+  auto todo = tx_ch_->take(mu_);
   if (todo.empty()) return;
   for (auto& c : todo)
     apply_tx(c);
   tx_->publish(out_cell_);
-  {
-    std::lock_guard lock(mu_);
-    tx_applied_ = std::max(tx_applied_, todo.back().seq);
-  }
-  cv_.notify_all();
+  tx_ch_->done(mu_, cv_, todo.back().seq);
 }
 
 void TunDataplane::drain_rx_commands() {
-  std::vector<RxCommand> todo;
-  {
-    std::lock_guard lock(mu_);
-    todo.swap(rx_queue_);
-    rx_pending_.store(false, std::memory_order_relaxed);
-  }
+  auto todo = rx_ch_->take(mu_);
   if (todo.empty()) return;
   for (auto& c : todo)
     apply_rx(c);
   rx_->publish(in_cell_);
-  {
-    std::lock_guard lock(mu_);
-    rx_applied_ = std::max(rx_applied_, todo.back().seq);
-  }
-  cv_.notify_all();
+  rx_ch_->done(mu_, cv_, todo.back().seq);
 }
 
 void TunDataplane::apply_tx(TxCommand& c) {

@@ -11,11 +11,11 @@ namespace ikekit::io::dataplane {
 void TunDataplane::rx_loop() {
   RxState& s = *rx_;
   while (!stop_.load(std::memory_order_relaxed)) {
-    if (rx_pending_.load(std::memory_order_acquire)) drain_rx_commands();
+    if (rx_pending()) drain_rx_commands();
     auto n = s.receiver->recv_batch(std::span(s.bufs.data(), s.messages), s.received);
     if (!n) return fail(n.error());
     if (*n == 0) { // nothing waiting: sleep until there is, or until woken
-      if (!stop_.load(std::memory_order_relaxed)) wait_readable(esp_fd_, rx_wake_.get());
+      if (!stop_.load(std::memory_order_relaxed)) wait_readable(esp_fd_, rx_wake_fd());
       continue;
     }
     size_t k = 0;

@@ -11,8 +11,12 @@
 
 #include <array>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
+#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
@@ -32,6 +36,57 @@ inline int64_t wall_ns() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// SA changes handed from the control thread to one packet thread, applied by that
+// thread between two batches; the control side waits until they are (or the thread
+// failed). `mu`, `cv` and `failure` are the data plane's.
+template <typename Command> class TunDataplane::Channel {
+public:
+  static constexpr auto kAckTimeout = std::chrono::seconds(5);
+  explicit Channel(std::string_view thread) : thread_(thread) {}
+  Fd wake;              // eventfd the thread sleeps on besides its device or socket
+  bool running = false; // guarded by mu: false applies changes on the caller's thread
+  std::atomic<bool> pending{false};
+
+  // Control side, `lock` held on mu.
+  Result<void> post(Command c, std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                    const std::optional<Error>& failure) {
+    c.seq = ++posted_;
+    const uint64_t seq = c.seq;
+    queue_.push_back(std::move(c));
+    pending.store(true, std::memory_order_release);
+    signal(wake);
+    if (!cv.wait_for(lock, kAckTimeout, [&] { return applied_ >= seq || failure; }))
+      return make_error(Errc::timeout, "dataplane",
+                        "the " + thread_ + " thread did not take the SA change");
+    if (applied_ < seq) return *failure;
+    return {};
+  }
+  // Thread side: what was posted, then done() with the last one applied.
+  std::vector<Command> take(std::mutex& mu) {
+    std::vector<Command> todo;
+    std::lock_guard lock(mu);
+    todo.swap(queue_);
+    pending.store(false, std::memory_order_relaxed);
+    return todo;
+  }
+  void done(std::mutex& mu, std::condition_variable& cv, uint64_t seq) {
+    {
+      std::lock_guard lock(mu);
+      applied_ = std::max(applied_, seq);
+    }
+    cv.notify_all();
+  }
+  static void signal(const Fd& fd) {
+    uint64_t one = 1;
+    (void)!::write(fd.get(), &one, sizeof one); // fails only if the counter is full
+  }
+
+private:
+  std::string thread_;
+  std::vector<Command> queue_; // guarded by mu
+  uint64_t posted_ = 0, applied_ = 0;
+};
 
 struct TunDataplane::TxCommand {
   enum class Op { add, remove } op = Op::add;

@@ -22,11 +22,11 @@ void TunDataplane::wait_readable(int fd, int wake_fd) {
 void TunDataplane::tx_loop() {
   TxState& s = *tx_;
   while (!stop_.load(std::memory_order_relaxed)) {
-    if (tx_pending_.load(std::memory_order_acquire)) drain_tx_commands();
+    if (tx_pending()) drain_tx_commands();
     bool more = tx_fill();
     if (s.count > 0) tx_flush();
     // Only once the device had nothing more: sleep until it has, or until woken.
-    if (!more && !stop_.load(std::memory_order_relaxed)) wait_readable(tun_->fd(), tx_wake_.get());
+    if (!more && !stop_.load(std::memory_order_relaxed)) wait_readable(tun_->fd(), tx_wake_fd());
   }
 }
 

@@ -58,6 +58,9 @@ struct EspSocketOptions {
   int buffer_bytes = 4 << 20; // SO_RCVBUF / SO_SNDBUF (SO_*BUFFORCE when privileged)
 };
 
+// SO_RCVBUF / SO_SNDBUF of `bytes` (the FORCE variants when privileged); best effort.
+void set_socket_buffers(int fd, int bytes);
+
 // Opens the non-blocking socket: UDP bound to local:port, or raw ESP bound to local.
 // Binding port 4500 or opening a raw socket without CAP_NET_RAW/bind privilege is
 // Errc::environment naming the address.

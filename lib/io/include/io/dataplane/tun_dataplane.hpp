@@ -151,6 +151,7 @@ private:
   struct RxCommand;
   struct TxState;
   struct RxState;
+  template <typename Command> class Channel;
 
   TunDataplane() = default;
   Result<void> setup_buffers();
@@ -165,6 +166,10 @@ private:
   void apply_rx(RxCommand& c);
   void drain_tx_commands();
   void drain_rx_commands();
+  bool tx_pending() const; // an SA change waits for the thread
+  bool rx_pending() const;
+  int tx_wake_fd() const;
+  int rx_wake_fd() const;
   Result<void> reserve_slot(const ChildSaSpec& spec, const esp::SaSelectors& selectors,
                             TxCommand& tc);
   Result<void> post_tx(TxCommand c);
@@ -180,22 +185,17 @@ private:
   bool shared_ = false;
   bool offload_ = true;
   uint32_t mtu_ = kDefaultMtu;
-  Fd tx_wake_, rx_wake_; // eventfds: an SA change or stop() for the thread
 
   std::unique_ptr<TxState> tx_;
   std::unique_ptr<RxState> rx_;
 
   std::thread tx_thread_, rx_thread_;
   std::atomic<bool> stop_{false};
-  bool tx_running_ = false, rx_running_ = false;
 
-  mutable std::mutex mu_; // guards the command queues, the acks and failure_
+  mutable std::mutex mu_; // guards the channels' queues and acks, and failure_
   std::condition_variable cv_;
-  std::vector<TxCommand> tx_queue_;
-  std::vector<RxCommand> rx_queue_;
-  std::atomic<bool> tx_pending_{false}, rx_pending_{false};
-  void wake(const Fd& fd); // writes an eventfd
-  uint64_t tx_posted_ = 0, tx_applied_ = 0, rx_posted_ = 0, rx_applied_ = 0;
+  std::unique_ptr<Channel<TxCommand>> tx_ch_;
+  std::unique_ptr<Channel<RxCommand>> rx_ch_;
   std::optional<Error> failure_;
   // The control side's view of the installed pairs (guarded by mu_): each pair has a
   // slot, its id in both selector tables; this table decides conflicts and rekeys.
