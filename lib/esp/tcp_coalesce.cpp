@@ -77,8 +77,8 @@ bool TcpCoalescer::continues(const Group& g, uint16_t i, const TcpHeaders& h) co
          && len > 0 && len <= g.seg_size && g.total + len <= kMaxTotal; // fits
 }
 
-void TcpCoalescer::add(MutBytes packet) {
-  if (npackets_ >= kMaxPackets) return;
+bool TcpCoalescer::add(MutBytes packet) {
+  if (npackets_ >= kMaxPackets) return false;
   uint16_t i = uint16_t(npackets_++);
   packets_[i] = packet;
   next_[i] = kNone;
@@ -104,10 +104,11 @@ void TcpCoalescer::add(MutBytes packet) {
       g.next_seq += uint32_t(len);
       const uint8_t t13 = tcp_of(packet, h)[13];
       g.open = len == g.seg_size && !(t13 & kTcpPsh) && g.total + g.seg_size <= kMaxTotal;
-      return;
+      return true;
     }
   }
   start_group(i, tcp, h);
+  return true;
 }
 
 void TcpCoalescer::finish() {

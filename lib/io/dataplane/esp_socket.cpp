@@ -190,13 +190,12 @@ Result<size_t> EspReceiver::recv_batch(std::span<const MutBytes> bufs, std::span
   return size_t(r);
 }
 
-size_t EspReceiver::split(const EspMessage& m, uint8_t* floor, std::span<esp::InPacket> out,
-                          size_t n, uint64_t& not_esp) const {
+size_t EspReceiver::split(const EspMessage& m, size_t& offset, uint8_t* floor,
+                          std::span<esp::InPacket> out, size_t n, uint64_t& not_esp) const {
   MutBytes d = m.data;
-  if (d.empty()) return n;
-  size_t step = m.segment_size ? m.segment_size : d.size();
-  for (size_t off = 0; off < d.size() && n < out.size(); off += step) {
-    MutBytes dg = d.subspan(off, std::min(step, d.size() - off));
+  const size_t step = m.segment_size ? m.segment_size : d.size();
+  for (; offset < d.size() && n < out.size(); offset += step) {
+    MutBytes dg = d.subspan(offset, std::min(step, d.size() - offset));
     MutBytes esp;
     if (udp_) {
       // RFC 3948 2.2: only a datagram whose first four bytes are a non-zero SPI is ESP.

@@ -19,10 +19,8 @@ void TunDataplane::rx_loop() {
       continue;
     }
     size_t k = 0;
-    uint64_t not_esp = 0;
     for (size_t i = 0; i < *n; ++i)
-      k = s.receiver->split(s.received[i], s.bufs[i].data() - kRxHeadroom, s.in, k, not_esp);
-    s.pipeline.count_not_esp(not_esp);
+      k = take_message(s.received[i], s.bufs[i].data() - kRxHeadroom, k);
     deliver(k);
     s.publish(in_cell_);
   }
@@ -31,19 +29,30 @@ void TunDataplane::rx_loop() {
 void TunDataplane::handle_esp(std::span<RecvSlot> slots, size_t headroom) {
   RxState& s = *rx_;
   size_t k = 0;
-  uint64_t not_esp = 0;
   for (RecvSlot& slot : slots) {
     if (slot.kind != UdpPayloadKind::esp || slot.truncated) continue;
-    if (k + esp::TcpCoalescer::kMaxPackets / 8 > kRxPackets) {
-      deliver(k);
-      k = 0;
-    }
     EspMessage m{slot.buffer.subspan(0, std::min(slot.size, slot.buffer.size())), slot.gro_segment};
-    k = s.receiver->split(m, slot.buffer.data() - headroom, s.in, k, not_esp);
+    k = take_message(m, slot.buffer.data() - headroom, k);
   }
-  s.pipeline.count_not_esp(not_esp);
   deliver(k);
   s.publish(in_cell_);
+}
+
+// Appends the ESP packets of `m` to rx_->in after the first `k`, delivering the batch
+// whenever it fills (a GRO message may hold more datagrams than the batch has room
+// for); returns how many wait in the batch.
+size_t TunDataplane::take_message(const EspMessage& m, uint8_t* floor, size_t k) {
+  RxState& s = *rx_;
+  uint64_t not_esp = 0;
+  size_t offset = 0;
+  for (;;) {
+    k = s.receiver->split(m, offset, floor, s.in, k, not_esp);
+    if (offset >= m.data.size()) break;
+    deliver(k); // full: what came before in this buffer is written out, its room free
+    k = 0;
+  }
+  s.pipeline.count_not_esp(not_esp);
+  return k;
 }
 
 // Opens the first `npackets` of rx_->in and writes the inner packets to the device.
@@ -61,7 +70,7 @@ void TunDataplane::deliver(size_t npackets) {
   }
   s.coalescer.reset();
   for (size_t i = 0; i < n; ++i)
-    s.coalescer.add(s.delivered[i]);
+    (void)s.coalescer.add(s.delivered[i]); // fits: kRxPackets <= kMaxPackets
   s.coalescer.finish();
   for (size_t g = 0; g < s.coalescer.groups(); ++g) {
     const esp::TcpCoalescer::Group& grp = s.coalescer.group(g);

@@ -30,6 +30,7 @@ inline constexpr size_t kRxGroMessages = 16;
 inline constexpr size_t kMaxMessage = 65535;
 // ESP packets per receive batch (16 GRO messages of up to 64 datagrams).
 inline constexpr size_t kRxPackets = esp::TcpCoalescer::kMaxPackets;
+static_assert(kRxPackets <= esp::TcpCoalescer::kMaxPackets, "a batch must fit the coalescer");
 
 inline int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(

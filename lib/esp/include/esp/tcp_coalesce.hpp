@@ -46,8 +46,9 @@ public:
   // Forgets the previous batch.
   void reset();
   // Offers the next packet of the batch (a whole IP packet, kept in place until the
-  // batch is written). Packets beyond kMaxPackets go alone.
-  void add(MutBytes packet);
+  // batch is written). False, and the packet is not taken, past kMaxPackets: batches
+  // are sized not to exceed it.
+  bool add(MutBytes packet);
   // Rewrites the head of every group of two or more (lengths, IPv4 header checksum,
   // PSH, the TCP checksum field set to the pseudo-header sum for the kernel to finish)
   // and fills its GsoInfo. Call once after the last add().

@@ -116,12 +116,14 @@ public:
   // Receives up to min(bufs.size(), kMaxBatch) messages without blocking into bufs[i].
   // Returns how many (0 when none was waiting).
   Result<size_t> recv_batch(std::span<const MutBytes> bufs, std::span<EspMessage> out);
-  // The ESP packets of a message, appended to `out` from index `n` on (returns the new
-  // count): each datagram that is ESP (RFC 3948 2.2: a non-zero SPI, not IKE or a
-  // keepalive; a raw IPv4 socket's IP header skipped), with `floor` as the lowest byte
-  // the pipeline may use. `not_esp` counts the others.
-  size_t split(const EspMessage& m, uint8_t* floor, std::span<esp::InPacket> out, size_t n,
-               uint64_t& not_esp) const;
+  // The ESP packets of a message from byte `offset` on, appended to `out` from index
+  // `n` on until `out` is full (returns the new count; `offset` moves past what was
+  // taken: call again with an emptied `out` while offset < m.data.size()). Each
+  // datagram that is ESP (RFC 3948 2.2: a non-zero SPI, not IKE or a keepalive; a raw
+  // IPv4 socket's IP header skipped) gets `floor` as the lowest byte the pipeline may
+  // use; `not_esp` counts the others.
+  size_t split(const EspMessage& m, size_t& offset, uint8_t* floor, std::span<esp::InPacket> out,
+               size_t n, uint64_t& not_esp) const;
 
 private:
   int fd_;

@@ -157,10 +157,11 @@ private:
   Result<void> setup_buffers();
   void tx_loop();
   void rx_loop();
-  bool tx_fill();                          // reads TUN into the batch; false: idle
-  bool tx_read_offload();                  // one super-packet, cut into the batch
-  void tx_flush();                         // seals and sends the batch
-  void deliver(size_t npackets);           // opens rx_'s packets, writes them to TUN
+  bool tx_fill();                // reads TUN into the batch; false: idle
+  bool tx_read_offload();        // one super-packet, cut into the batch
+  void tx_flush();               // seals and sends the batch
+  void deliver(size_t npackets); // opens rx_'s packets, writes them to TUN
+  size_t take_message(const EspMessage& m, uint8_t* floor, size_t k); // splits, delivers when full
   void wait_readable(int fd, int wake_fd); // sleeps until fd or the eventfd is readable
   void apply_tx(TxCommand& c);
   void apply_rx(RxCommand& c);
