@@ -12,9 +12,11 @@ using std::chrono::milliseconds;
 
 // Enough for PSK and certificates (ECDSA, RSA, Ed25519) with AES-GCM, AES-CBC/HMAC,
 // ChaCha20-Poly1305, MODP, ECP and Curve25519.
+// One list for every test and bench: ccm and ctr for the legacy transforms ike-decode
+// reads, gcrypt for EAP-MSCHAPv2's MD4 and DES, the EAP methods for remote access.
 constexpr std::string_view kPlugins =
-    "random nonce openssl aes sha1 sha2 hmac gcm chapoly curve25519 kdf gmp "
-    "pem pkcs1 pkcs8 x509 pubkey constraints "
+    "random nonce openssl aes sha1 sha2 hmac gcm ccm ctr chapoly curve25519 kdf gmp gcrypt "
+    "pem pkcs1 pkcs8 x509 pubkey constraints eap-identity eap-mschapv2 eap-radius "
     "kernel-libipsec kernel-netlink socket-default vici";
 // swanctl's own list: its default list costs ~30 ms per call.
 constexpr std::string_view kSwanctlPlugins =

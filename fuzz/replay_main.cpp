@@ -1,5 +1,6 @@
 // Replays a libFuzzer corpus through a fuzz target without libFuzzer, so the
-// normal build checks every stored input still parses without crashing.
+// normal build checks every stored input still parses without crashing. Arguments are
+// corpus directories or single input files (a crash to reproduce).
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -17,9 +18,15 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "replay: corpus %s does not exist\n", argv[i]);
       return 1;
     }
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
-      if (!entry.is_regular_file()) continue;
-      std::ifstream in(entry.path(), std::ios::binary);
+    std::vector<std::filesystem::path> inputs;
+    if (std::filesystem::is_directory(root)) {
+      for (const auto& entry : std::filesystem::recursive_directory_iterator(root))
+        if (entry.is_regular_file()) inputs.push_back(entry.path());
+    } else {
+      inputs.push_back(root);
+    }
+    for (const auto& path : inputs) {
+      std::ifstream in(path, std::ios::binary);
       std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), {});
       LLVMFuzzerTestOneInput(data.data(), data.size());
       ++count;

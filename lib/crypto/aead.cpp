@@ -1,6 +1,7 @@
-// AES-GCM (RFC 4106 ESP, RFC 5282 IKEv2) and ChaCha20-Poly1305 (RFC 7634).
-// Both build the 12-byte nonce as salt (4 bytes from KEYMAT) || IV (8 bytes on the wire):
-// RFC 4106 4, RFC 7634 2.
+// AES-GCM (RFC 4106 ESP, RFC 5282 IKEv2), ChaCha20-Poly1305 (RFC 7634) and AES-CCM
+// (RFC 4309 ESP, RFC 5282 IKEv2). The nonce is salt (from KEYMAT) || IV (8 bytes on the
+// wire): 4 + 8 = 12 bytes for GCM and ChaCha20 (RFC 4106 4, RFC 7634 2), 3 + 8 = 11 for CCM
+// (RFC 4309 4, so the CCM length field is L = 4 octets).
 #include "crypto/aead.hpp"
 
 #include "crypto/ossl.hpp"
@@ -18,6 +19,8 @@ struct Aead::Impl {
   CipherCtxPtr enc;
   CipherCtxPtr dec;
   std::array<uint8_t, 4> salt{};
+  size_t salt_len = 4;
+  bool ccm = false;
   ~Impl() { OPENSSL_cleanse(salt.data(), salt.size()); }
 };
 
@@ -27,10 +30,34 @@ Aead::Aead(Aead&&) noexcept = default;
 Aead& Aead::operator=(Aead&&) noexcept = default;
 Aead::~Aead() = default;
 
+namespace {
+
+bool is_ccm(const TransformInfo& t) { return t.id >= 14 && t.id <= 16; } // ENCR_AES_CCM_8/12/16
+
+// CCM fixes the nonce and tag lengths before the key (OpenSSL sets up CCM's M and L
+// with the key schedule), so its contexts are keyed in three steps.
+Result<CipherCtxPtr> ccm_ctx(const TransformInfo& t, const uint8_t* key, int enc) {
+  std::string name(t.openssl_name);
+  detail::CipherPtr cipher(EVP_CIPHER_fetch(nullptr, name.c_str(), nullptr));
+  if (!cipher) return ossl_error("cipher", "EVP_CIPHER_fetch " + name);
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx || EVP_CipherInit_ex2(ctx.get(), cipher.get(), nullptr, nullptr, enc, nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_IVLEN, int(t.salt_len + t.iv_len),
+                          nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, t.icv_len, nullptr) != 1 ||
+      EVP_CipherInit_ex2(ctx.get(), nullptr, key, nullptr, enc, nullptr) != 1)
+    return ossl_error("cipher", "cipher init " + name);
+  return ctx;
+}
+
+} // namespace
+
 Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt) {
-  if (encr.kind != TransformKind::encr || !encr.aead || encr.salt_len != 4 || encr.iv_len != 8)
+  const bool salt_ok = encr.salt_len == (is_ccm(encr) ? 3 : 4);
+  if (encr.kind != TransformKind::encr || !encr.aead || !salt_ok || encr.iv_len != 8)
     return make_error(Errc::unsupported, "encr",
-                      std::string(encr.keyword) + ": not an AEAD transform with a 4-byte salt");
+                      std::string(encr.keyword) +
+                          ": not an AEAD transform with a 4-byte salt (3 for CCM)");
   if (key_and_salt.size() != size_t(encr.key_len) + encr.salt_len)
     return make_error(Errc::bad_length, "encr.key",
                       std::string(encr.keyword) + " needs " +
@@ -38,13 +65,17 @@ Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt) {
                           " bytes of key || salt, got " + std::to_string(key_and_salt.size()));
   std::string name(encr.openssl_name);
   auto impl = std::make_unique<Impl>();
-  auto enc = detail::keyed_cipher_ctx(name.c_str(), key_and_salt.data(), 1, false);
+  impl->ccm = is_ccm(encr);
+  impl->salt_len = encr.salt_len;
+  auto enc = impl->ccm ? ccm_ctx(encr, key_and_salt.data(), 1)
+                       : detail::keyed_cipher_ctx(name.c_str(), key_and_salt.data(), 1, false);
   if (!enc) return enc.error();
-  auto dec = detail::keyed_cipher_ctx(name.c_str(), key_and_salt.data(), 0, false);
+  auto dec = impl->ccm ? ccm_ctx(encr, key_and_salt.data(), 0)
+                       : detail::keyed_cipher_ctx(name.c_str(), key_and_salt.data(), 0, false);
   if (!dec) return dec.error();
   impl->enc = std::move(*enc);
   impl->dec = std::move(*dec);
-  std::memcpy(impl->salt.data(), key_and_salt.data() + encr.key_len, 4);
+  std::memcpy(impl->salt.data(), key_and_salt.data() + encr.key_len, encr.salt_len);
   return Aead(std::move(impl), &encr);
 }
 
@@ -63,12 +94,36 @@ Result<void> check_sizes(const TransformInfo& t, ByteView iv, size_t icv_size, s
   return {};
 }
 
-// salt || iv, RFC 4106 4 / RFC 7634 2.
-std::array<uint8_t, 12> make_nonce(const std::array<uint8_t, 4>& salt, ByteView iv) {
+// salt || iv, RFC 4106 4 / RFC 7634 2 / RFC 4309 4 (12 or 11 bytes used).
+std::array<uint8_t, 12> make_nonce(const std::array<uint8_t, 4>& salt, size_t salt_len,
+                                   ByteView iv) {
   std::array<uint8_t, 12> nonce{};
-  std::memcpy(nonce.data(), salt.data(), 4);
-  std::memcpy(nonce.data() + 4, iv.data(), 8);
+  std::memcpy(nonce.data(), salt.data(), salt_len);
+  std::memcpy(nonce.data() + salt_len, iv.data(), 8);
   return nonce;
+}
+
+// CCM needs the total text length before the AAD (RFC 3610 2.2: it is in block B_0).
+bool ccm_length(EVP_CIPHER_CTX* c, bool ccm, size_t len) {
+  int outl = 0;
+  return !ccm || EVP_CipherUpdate(c, nullptr, &outl, nullptr, int(len)) == 1;
+}
+
+// CCM verifies the tag inside the one update that decrypts (RFC 3610 2.5): the tag is
+// set first, and a failing update is the integrity failure.
+Result<void> open_ccm(EVP_CIPHER_CTX* c, uint8_t* tag, size_t tag_len, ByteView aad,
+                      MutBytes inout) {
+  int outl = 0;
+  if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, int(tag_len), tag) != 1)
+    return ossl_error("aead", "set tag");
+  if (!ccm_length(c, true, inout.size())) return ossl_error("aead", "ccm length");
+  if (!aad.empty() && EVP_DecryptUpdate(c, nullptr, &outl, aad.data(), int(aad.size())) != 1)
+    return ossl_error("aead", "aad");
+  if (EVP_DecryptUpdate(c, inout.data(), &outl, inout.data(), int(inout.size())) != 1) {
+    ERR_clear_error();
+    return make_error(Errc::integrity, "icv", "AEAD tag does not verify");
+  }
+  return {};
 }
 
 } // namespace
@@ -77,10 +132,11 @@ Result<void> Aead::seal(ByteView iv, ByteView aad, MutBytes inout, MutBytes icv)
   auto ok = check_sizes(*info_, iv, icv.size(), inout.size() + aad.size());
   if (!ok) return ok;
   EVP_CIPHER_CTX* c = impl_->enc.get();
-  auto nonce = make_nonce(impl_->salt, iv);
+  auto nonce = make_nonce(impl_->salt, impl_->salt_len, iv);
   int outl = 0;
   if (EVP_EncryptInit_ex2(c, nullptr, nullptr, nonce.data(), nullptr) != 1)
     return ossl_error("aead", "set nonce");
+  if (!ccm_length(c, impl_->ccm, inout.size())) return ossl_error("aead", "ccm length");
   if (!aad.empty() && EVP_EncryptUpdate(c, nullptr, &outl, aad.data(), int(aad.size())) != 1)
     return ossl_error("aead", "aad");
   if (!inout.empty() &&
@@ -97,18 +153,19 @@ Result<void> Aead::open(ByteView iv, ByteView aad, MutBytes inout, ByteView icv)
   auto ok = check_sizes(*info_, iv, icv.size(), inout.size() + aad.size());
   if (!ok) return ok;
   EVP_CIPHER_CTX* c = impl_->dec.get();
-  auto nonce = make_nonce(impl_->salt, iv);
+  auto nonce = make_nonce(impl_->salt, impl_->salt_len, iv);
   int outl = 0;
+  // The tag buffer is only read by OpenSSL; the ctrl API takes a non-const pointer.
+  uint8_t tag[16];
+  std::memcpy(tag, icv.data(), icv.size());
   if (EVP_DecryptInit_ex2(c, nullptr, nullptr, nonce.data(), nullptr) != 1)
     return ossl_error("aead", "set nonce");
+  if (impl_->ccm) return open_ccm(c, tag, icv.size(), aad, inout);
   if (!aad.empty() && EVP_DecryptUpdate(c, nullptr, &outl, aad.data(), int(aad.size())) != 1)
     return ossl_error("aead", "aad");
   if (!inout.empty() &&
       EVP_DecryptUpdate(c, inout.data(), &outl, inout.data(), int(inout.size())) != 1)
     return ossl_error("aead", "decrypt");
-  // The tag buffer is only read by OpenSSL; the ctrl API takes a non-const pointer.
-  uint8_t tag[16];
-  std::memcpy(tag, icv.data(), icv.size());
   if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, int(icv.size()), tag) != 1)
     return ossl_error("aead", "set tag");
   uint8_t tail[16];

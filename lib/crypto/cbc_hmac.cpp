@@ -1,5 +1,5 @@
-// AES-CBC (RFC 3602), AES-CTR (RFC 3686 for ESP, RFC 5930 for IKEv2) and the truncated
-// integrity transforms (RFC 2404, RFC 4868, RFC 3566, RFC 4494).
+// 3DES-CBC (RFC 2451), AES-CBC (RFC 3602), AES-CTR (RFC 3686 for ESP, RFC 5930 for IKEv2) and the
+// truncated integrity transforms (RFC 2404, RFC 4868, RFC 3566, RFC 4494).
 #include "crypto/cbc_hmac.hpp"
 
 #include "crypto/mac.hpp"
@@ -31,7 +31,9 @@ Cipher& Cipher::operator=(Cipher&&) noexcept = default;
 Cipher::~Cipher() = default;
 
 Result<Cipher> Cipher::create(const TransformInfo& encr, ByteView key) {
-  if (encr.kind != TransformKind::encr || encr.aead || (encr.id != 12 && encr.id != 13))
+  // ENCR_3DES (3), ENCR_AES_CBC (12), ENCR_AES_CTR (13).
+  if (encr.kind != TransformKind::encr || encr.aead ||
+      (encr.id != 3 && encr.id != 12 && encr.id != 13))
     return make_error(Errc::unsupported, "encr",
                       std::string(encr.keyword) + ": not a CBC or CTR cipher");
   if (key.size() != size_t(encr.key_len) + encr.salt_len)
@@ -72,7 +74,7 @@ Result<void> run_cipher(EVP_CIPHER_CTX* c, const TransformInfo& t, bool ctr,
     std::memcpy(block.data() + 4, iv.data(), 8);
     store_be32(block.data() + 12, 1);
   } else {
-    std::memcpy(block.data(), iv.data(), 16);
+    std::memcpy(block.data(), iv.data(), iv.size()); // the block size: 16 AES, 8 3DES
   }
   int outl = 0;
   if (EVP_CipherInit_ex2(c, nullptr, nullptr, block.data(), enc, nullptr) != 1)

@@ -24,7 +24,7 @@ bool allowed(TransformKind t, ProposalKind kind) {
 std::string expected_list(ProposalKind kind) {
   std::string s;
   for (const auto& t : all_transforms()) {
-    if (!allowed(t.kind, kind)) continue;
+    if (!allowed(t.kind, kind) || t.decode_only) continue;
     if (!s.empty()) s += ", ";
     s += t.keyword;
   }
@@ -116,6 +116,11 @@ Result<ParsedProposal> parse_proposal(std::string_view text, ProposalKind kind) 
                                          (kind == ProposalKind::ike ? "IKE" : "ESP") + " proposals"
                                    : std::string("unknown algorithm")) +
                                 "; expected one of " + expected_list(kind));
+    if (t->decode_only)
+      return proposal_error(kind, "\"" + std::string(tok) +
+                                      "\": ike-decode reads it, but ikekit does not negotiate it;"
+                                      " expected one of " +
+                                      expected_list(kind));
     switch (t->kind) {
     case TransformKind::encr:
       add_unique(p.encr, t);

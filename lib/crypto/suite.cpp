@@ -1,10 +1,11 @@
 // The transform table. Sources: IANA "IKEv2 Parameters" registry (ids and names),
-// RFC 3602 (AES-CBC), RFC 3686/5930 (AES-CTR: 4-byte nonce after the key), RFC 4106/5282
-// (AES-GCM: 4-byte salt after the key, 8-byte IV), RFC 7634 (ChaCha20-Poly1305), RFC 2404 /
-// RFC 4868 (HMAC integrity and PRFs), RFC 3566/4434 (AES-XCBC), RFC 4494/4615 (AES-CMAC),
-// RFC 2409/3526 (MODP), RFC 5903 (ECP), RFC 8031 (Curve25519/448), RFC 7296 3.3.2 (ESN).
-// Wireshark names: epan/dissectors/packet-isakmp.c (IKEv2 decryption table) and
-// packet-esp.c (esp_sa table), as also written by strongSwan's save-keys plugin.
+// RFC 2451 (3DES-CBC), RFC 3602 (AES-CBC), RFC 4309/5282 (AES-CCM: 3-byte salt after the
+// key, 8-byte IV, 11-byte nonce), RFC 3686/5930 (AES-CTR: 4-byte nonce after the key), RFC
+// 4106/5282 (AES-GCM: 4-byte salt after the key, 8-byte IV), RFC 7634 (ChaCha20-Poly1305), RFC 2404
+// / RFC 4868 (HMAC integrity and PRFs), RFC 3566/4434 (AES-XCBC), RFC 4494/4615 (AES-CMAC), RFC
+// 2409/3526 (MODP), RFC 5903 (ECP), RFC 8031 (Curve25519/448), RFC 7296 3.3.2 (ESN). Wireshark
+// names: epan/dissectors/packet-isakmp.c (IKEv2 decryption table) and packet-esp.c (esp_sa table),
+// as also written by strongSwan's save-keys plugin.
 #include "crypto/suite.hpp"
 
 namespace ikekit::crypto {
@@ -17,6 +18,8 @@ using K = TransformKind;
 constexpr TransformInfo kTable[] = {
   // kind     id  bits keyword         iana_name                    openssl_name          wireshark_name (IKEv2)                       key salt icv iv blk out  aead   opt_in esp_wireshark_name
   // --- ENCR (RFC 7296 3.3.2 type 1) ---
+  // 3DES: 192-bit key, 64-bit block and IV (RFC 2451 2.2, 2.3); decode only.
+  {K::encr,    3,   0, "3des",         "ENCR_3DES",                 "DES-EDE3-CBC",       "3DES [RFC2451]",                            24, 0,  0,  8,  8, 0, false, false, "TripleDES-CBC [RFC2451]", true},
   {K::encr,   12, 128, "aes128",       "ENCR_AES_CBC",              "AES-128-CBC",        "AES-CBC-128 [RFC3602]",                     16, 0,  0, 16, 16, 0, false, false, "AES-CBC [RFC3602]"},
   {K::encr,   12, 192, "aes192",       "ENCR_AES_CBC",              "AES-192-CBC",        "AES-CBC-192 [RFC3602]",                     24, 0,  0, 16, 16, 0, false, false, "AES-CBC [RFC3602]"},
   {K::encr,   12, 256, "aes256",       "ENCR_AES_CBC",              "AES-256-CBC",        "AES-CBC-256 [RFC3602]",                     32, 0,  0, 16, 16, 0, false, false, "AES-CBC [RFC3602]"},
@@ -32,6 +35,17 @@ constexpr TransformInfo kTable[] = {
   {K::encr,   20, 128, "aes128gcm16",  "ENCR_AES_GCM_16",           "AES-128-GCM",        "AES-GCM-128 with 16 octet ICV [RFC5282]",   16, 4, 16,  8,  1, 0, true,  false, "AES-GCM with 16 octet ICV [RFC4106]"},
   {K::encr,   20, 192, "aes192gcm16",  "ENCR_AES_GCM_16",           "AES-192-GCM",        "AES-GCM-192 with 16 octet ICV [RFC5282]",   24, 4, 16,  8,  1, 0, true,  false, "AES-GCM with 16 octet ICV [RFC4106]"},
   {K::encr,   20, 256, "aes256gcm16",  "ENCR_AES_GCM_16",           "AES-256-GCM",        "AES-GCM-256 with 16 octet ICV [RFC5282]",   32, 4, 16,  8,  1, 0, true,  false, "AES-GCM with 16 octet ICV [RFC4106]"},
+  // AES-CCM (RFC 4309 ESP, RFC 5282 IKEv2): key || 3-byte salt; Wireshark's esp_sa table has
+  // no CCM. Decode only.
+  {K::encr,   14, 128, "aes128ccm8",   "ENCR_AES_CCM_8",            "AES-128-CCM",        "AES-CCM-128 with 8 octet ICV [RFC5282]",    16, 3,  8,  8,  1, 0, true,  false, "",  true},
+  {K::encr,   14, 192, "aes192ccm8",   "ENCR_AES_CCM_8",            "AES-192-CCM",        "AES-CCM-192 with 8 octet ICV [RFC5282]",    24, 3,  8,  8,  1, 0, true,  false, "",  true},
+  {K::encr,   14, 256, "aes256ccm8",   "ENCR_AES_CCM_8",            "AES-256-CCM",        "AES-CCM-256 with 8 octet ICV [RFC5282]",    32, 3,  8,  8,  1, 0, true,  false, "",  true},
+  {K::encr,   15, 128, "aes128ccm12",  "ENCR_AES_CCM_12",           "AES-128-CCM",        "AES-CCM-128 with 12 octet ICV [RFC5282]",   16, 3, 12,  8,  1, 0, true,  false, "",  true},
+  {K::encr,   15, 192, "aes192ccm12",  "ENCR_AES_CCM_12",           "AES-192-CCM",        "AES-CCM-192 with 12 octet ICV [RFC5282]",   24, 3, 12,  8,  1, 0, true,  false, "",  true},
+  {K::encr,   15, 256, "aes256ccm12",  "ENCR_AES_CCM_12",           "AES-256-CCM",        "AES-CCM-256 with 12 octet ICV [RFC5282]",   32, 3, 12,  8,  1, 0, true,  false, "",  true},
+  {K::encr,   16, 128, "aes128ccm16",  "ENCR_AES_CCM_16",           "AES-128-CCM",        "AES-CCM-128 with 16 octet ICV [RFC5282]",   16, 3, 16,  8,  1, 0, true,  false, "",  true},
+  {K::encr,   16, 192, "aes192ccm16",  "ENCR_AES_CCM_16",           "AES-192-CCM",        "AES-CCM-192 with 16 octet ICV [RFC5282]",   24, 3, 16,  8,  1, 0, true,  false, "",  true},
+  {K::encr,   16, 256, "aes256ccm16",  "ENCR_AES_CCM_16",           "AES-256-CCM",        "AES-CCM-256 with 16 octet ICV [RFC5282]",   32, 3, 16,  8,  1, 0, true,  false, "",  true},
   // RFC 7634: no Key Length attribute; Wireshark's IKEv2 table has no ChaCha20 row.
   {K::encr,   28,   0, "chacha20poly1305", "ENCR_CHACHA20_POLY1305", "ChaCha20-Poly1305", "",                                          32, 4, 16,  8,  1, 0, true,  false, "ChaCha20 with Poly1305 [RFC7634]"},
   // --- INTEG (type 3); key_len per RFC 2404/4868/3566/4494, icv_len the truncation ---

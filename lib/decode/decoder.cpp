@@ -71,6 +71,7 @@ void Decoder::feed(const Frame& frame, RecordSink& sink) {
   auto packet = dissect_frame(frame.linktype, frame.data, reassembler_);
   for (const auto& lost : reassembler_.take_abandoned())
     report_incomplete(lost, sink);
+  summary_.fragments_dropped = reassembler_.dropped_fragments() + tracker_.dropped_fragments();
   if (!packet) {
     // Only a damaged frame is malformed; one we cannot read at all (link type) is "other".
     if (packet.error().code == Errc::unsupported) {
@@ -117,6 +118,7 @@ void Decoder::on_ike(const PacketMeta& meta, ByteView datagram, bool marker, Rec
   record.non_esp_marker = marker;
   record.message = &*msg;
   tracker_.process(meta, *msg, record);
+  summary_.fragments_dropped = reassembler_.dropped_fragments() + tracker_.dropped_fragments();
   if (record.encrypted) {
     if (record.encrypted->decrypted && record.encrypted->integrity != Integrity::failed)
       ++summary_.decrypted;
@@ -175,6 +177,7 @@ void Decoder::on_esp(const PacketMeta& meta, ByteView esp, bool udp_encap, Recor
   r.seq = load_be32(esp.data() + 4);
   r.length = esp.size();
   ChildSaKeys* keys = keys_.find_child(r.spi, meta.dst.ip);
+  if (!keys) keys = keys_.resolve_installed(r.spi, meta.dst.ip);
   if (!keys) {
     std::string why = "no key for SPI " + to_hex_u32(r.spi);
     if (auto note = tracker_.child_note(r.spi)) why += ": " + *note;
@@ -210,6 +213,12 @@ void Decoder::count_undecrypted(const std::optional<Error>& problem) {
 void Decoder::finish(RecordSink& sink) {
   for (const auto& i : reassembler_.pending())
     report_incomplete(i, sink);
+  // Log keys no SA in the capture matched: reported, never used by guess.
+  for (const auto& log : keys_.logs())
+    for (const auto& u : log.unmatched()) {
+      ++summary_.unmatched_keys;
+      sink.on_unmatched_keys(u);
+    }
 }
 
 void Decoder::report_incomplete(const IpReassembler::Incomplete& i, RecordSink& sink) {

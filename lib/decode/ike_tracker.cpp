@@ -160,9 +160,18 @@ EncryptedInfo IkeTracker::open(IkeSaInfo& sa, const wire::Message& msg,
     }
     info.fragment_number = skf->fragment_number;
     info.total_fragments = skf->total_fragments;
+    if (skf->total_fragments > kMaxIkeFragments) {
+      ++dropped_fragments_;
+      info.problem =
+          make_error(Errc::unsupported, "skf.total_fragments",
+                     std::to_string(skf->total_fragments) + " fragments: over the limit of " +
+                         std::to_string(kMaxIkeFragments) + ", not reassembled");
+      return info;
+    }
   }
 
   IkeSaKeys* keys = keys_.find_ike(h.spi_i, h.spi_r);
+  if (!keys) keys = keys_from_log(sa);
   if (!keys) {
     info.problem = make_error(Errc::not_found, "keys",
                               "no keys for IKE SA " + to_hex_u64(h.spi_i) + "_i " +
@@ -200,17 +209,9 @@ EncryptedInfo IkeTracker::open(IkeSaInfo& sa, const wire::Message& msg,
 
   uint8_t first_inner = enc.next_type;
   if (fragment) {
-    auto& frags = sa.fragments[{h.message_id, h.flags}];
-    frags.total = info.total_fragments;
-    if (info.fragment_number == 1) frags.first_inner = enc.next_type;
-    frags.parts[info.fragment_number] = std::move(part);
-    if (frags.parts.size() != frags.total) return info; // RFC 7383 2.6: wait for the rest
-    plain_.clear();
-    for (auto& [n, bytes] : frags.parts)
-      plain_.insert(plain_.end(), bytes.begin(), bytes.end());
-    first_inner = frags.first_inner;
-    sa.fragments.erase({h.message_id, h.flags});
-    info.completes_message = true;
+    auto whole = reassemble(sa, h, enc.next_type, std::move(part), info);
+    if (!whole) return info;
+    first_inner = *whole;
   } else {
     plain_ = std::move(part);
   }
@@ -221,6 +222,54 @@ EncryptedInfo IkeTracker::open(IkeSaInfo& sa, const wire::Message& msg,
   else
     info.inner_error = inner.error();
   return info;
+}
+
+// RFC 7383 2.6: the fragments of one message are kept until all Total Fragments are
+// there; each costs O(log n) (a map by fragment number), the whole is joined once.
+std::optional<uint8_t> IkeTracker::reassemble(IkeSaInfo& sa, const wire::IkeHeader& h,
+                                              uint8_t next_type, Bytes part, EncryptedInfo& info) {
+  const auto key = std::make_pair(h.message_id, h.flags);
+  auto it = sa.fragments.find(key);
+  if (it == sa.fragments.end()) {
+    // Full: the kMaxReassemblies highest message ids stay (lower ones are older).
+    if (sa.fragments.size() >= kMaxReassemblies) {
+      if (key < sa.fragments.begin()->first) {
+        ++dropped_fragments_;
+        info.problem =
+            make_error(Errc::unsupported, "skf",
+                       "message " + std::to_string(h.message_id) + " is older than the " +
+                           std::to_string(kMaxReassemblies) + " messages in reassembly: dropped");
+        return std::nullopt;
+      }
+      dropped_fragments_ += sa.fragments.begin()->second.parts.size();
+      sa.fragments.erase(sa.fragments.begin());
+    }
+    it = sa.fragments.emplace(key, IkeSaInfo::Fragments{}).first;
+  }
+  auto& frags = it->second;
+  frags.total = info.total_fragments;
+  if (info.fragment_number == 1) frags.first_inner = next_type;
+  auto& slot = frags.parts[info.fragment_number];
+  frags.bytes += part.size() - slot.size();
+  slot = std::move(part);
+  if (frags.bytes > kMaxIkeMessageBytes) {
+    dropped_fragments_ += frags.parts.size();
+    sa.fragments.erase(it);
+    info.problem =
+        make_error(Errc::bad_length, "skf",
+                   "fragments of message " + std::to_string(h.message_id) + " exceed " +
+                       std::to_string(kMaxIkeMessageBytes) + " bytes: dropped, not reassembled");
+    return std::nullopt;
+  }
+  if (frags.parts.size() != frags.total) return std::nullopt; // RFC 7383 2.6: wait for the rest
+  plain_.clear();
+  plain_.reserve(frags.bytes);
+  for (auto& [n, bytes] : frags.parts)
+    plain_.insert(plain_.end(), bytes.begin(), bytes.end());
+  const uint8_t first_inner = frags.first_inner;
+  sa.fragments.erase(it);
+  info.completes_message = true;
+  return first_inner;
 }
 
 void IkeTracker::on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::IkeHeader& h,
@@ -277,6 +326,13 @@ void IkeTracker::on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::Ike
     fresh.ke = c->ke;
     fresh.initiator = req.from;
     fresh.responder = req.to;
+    fresh.rekeyed_from = std::make_pair(sa.spi_i, sa.spi_r);
+    return;
+  }
+  if (children_from_log(sa, req.nonce, nr, spi32(req.spi), spi32(c->spi), req.from, req.to, c->encr,
+                        c->integ)) {
+    child_algorithms_[spi32(req.spi)] = {c->encr, c->integ};
+    child_algorithms_[spi32(c->spi)] = {c->encr, c->integ};
     return;
   }
   if (req.has_ke || find(inner, PayloadType::ke)) {
@@ -291,6 +347,40 @@ void IkeTracker::on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::Ike
   derive_children(sa, req.nonce, nr, spi32(req.spi), spi32(c->spi), req.from, req.to, *sa_payload);
 }
 
+IkeSaKeys* IkeTracker::keys_from_log(IkeSaInfo& sa) {
+  if (keys_.logs().empty() || sa.log_keys_tried) return nullptr;
+  sa.log_keys_tried = true;
+  IkeSaEvidence ev;
+  ev.spi_i = sa.spi_i;
+  ev.spi_r = sa.spi_r;
+  ev.ni = sa.ni;
+  ev.nr = sa.nr;
+  ev.encr = sa.encr;
+  ev.integ = sa.integ;
+  ev.prf = sa.prf;
+  if (sa.rekeyed_from) {
+    const IkeSaKeys* old = keys_.find_ike(sa.rekeyed_from->first, sa.rekeyed_from->second);
+    auto old_sa = sas_.find(*sa.rekeyed_from);
+    if (old) ev.old_sk_d = &old->sk_d;
+    ev.old_prf = old && old->prf ? old->prf : old_sa != sas_.end() ? old_sa->second.prf : nullptr;
+  }
+  return keys_.resolve_ike(ev);
+}
+
+bool IkeTracker::children_from_log(const IkeSaInfo& sa, ByteView ni, ByteView nr,
+                                   uint32_t spi_from_initiator, uint32_t spi_from_responder,
+                                   const IpAddress& initiator, const IpAddress& responder,
+                                   const crypto::TransformInfo* encr,
+                                   const crypto::TransformInfo* integ) {
+  if (keys_.logs().empty()) return false;
+  const IkeSaKeys* keys = keys_.find_ike(sa.spi_i, sa.spi_r);
+  ChildSaEvidence ev{ni,   nr,   spi_from_initiator, spi_from_responder, initiator, responder,
+                     encr, integ};
+  ev.prf = keys && keys->prf ? keys->prf : sa.prf;
+  ev.sk_d = keys ? &keys->sk_d : nullptr;
+  return keys_.resolve_child(ev);
+}
+
 // RFC 7296 2.17: KEYMAT = prf+(SK_d, Ni | Nr); keys for the initiator-to-responder SA
 // (the SPI the responder chose) come first.
 void IkeTracker::derive_children(IkeSaInfo& sa, ByteView ni, ByteView nr,
@@ -301,6 +391,9 @@ void IkeTracker::derive_children(IkeSaInfo& sa, ByteView ni, ByteView nr,
   if (c) {
     child_algorithms_[spi_from_initiator] = {c->encr, c->integ};
     child_algorithms_[spi_from_responder] = {c->encr, c->integ};
+    if (children_from_log(sa, ni, nr, spi_from_initiator, spi_from_responder, initiator, responder,
+                          c->encr, c->integ))
+      return;
   }
   IkeSaKeys* keys = keys_.find_ike(sa.spi_i, sa.spi_r);
   const crypto::TransformInfo* prf = keys && keys->prf ? keys->prf : sa.prf;

@@ -135,7 +135,22 @@ Json summary_to_json(const decode::Summary& s) {
           {"no_key", s.no_key},
           {"malformed", s.malformed},
           {"nat_keepalives", s.nat_keepalives},
-          {"other", s.other}};
+          {"other", s.other},
+          {"fragments_dropped", s.fragments_dropped},
+          {"unmatched_keys", s.unmatched_keys}};
+}
+
+Json unmatched_keys_to_json(const decode::UnmatchedKeys& u) {
+  auto opt32 = [](const std::optional<uint32_t>& v) { return v ? Json(to_hex_u32(*v)) : Json(); };
+  return {{"type", "unmatched_keys"},
+          {"file", u.file},
+          {"line", u.line},
+          {"kind", u.kind},
+          {"spi_i", u.spis ? Json(to_hex_u64(u.spis->first)) : Json()},
+          {"spi_r", u.spis ? Json(to_hex_u64(u.spis->second)) : Json()},
+          {"spi_in", opt32(u.spi_in)},
+          {"spi_out", opt32(u.spi_out)},
+          {"reason", u.reason}};
 }
 
 } // namespace ikekit::decode

@@ -3,8 +3,10 @@
 #include "base/hex.hpp"
 #include "decode/wireshark_names.hpp"
 
+#include <cctype>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
 namespace ikekit::decode {
@@ -29,7 +31,11 @@ std::vector<std::string> split_uat(std::string_view line) {
     if (i < line.size() && line[i] == '"') {
       ++i;
       while (i < line.size() && line[i] != '"') {
-        if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x') {
+        // \xNN with two hex digits; anything else is kept as written (then it names
+        // no known algorithm and the column's error says so).
+        if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x' &&
+            std::isxdigit(static_cast<unsigned char>(line[i + 2])) &&
+            std::isxdigit(static_cast<unsigned char>(line[i + 3]))) {
           f.push_back(char(std::stoi(std::string(line.substr(i + 2, 2)), nullptr, 16)));
           i += 4;
         } else {
@@ -129,7 +135,10 @@ Result<void> wireshark_esp_line(std::string_view text, std::string_view name, si
                       "encryption, key, authentication, key), found " +
                           std::to_string(f.size()));
   ChildSaKeys k;
-  if (f[1] != "*" && !f[1].empty()) k.src = IpAddress::parse(f[1]);
+  if (f[1] != "*" && !f[1].empty()) {
+    k.src = IpAddress::parse(f[1]);
+    if (!k.src) return line_error(name, line, "src", "\"" + f[1] + "\": not an IP address");
+  }
   if (f[2] != "*" && !f[2].empty()) {
     k.dst = IpAddress::parse(f[2]);
     if (!k.dst) return line_error(name, line, "dst", "\"" + f[2] + "\": not an IP address");
@@ -171,6 +180,28 @@ const crypto::TransformInfo* optional_keyword(const nlohmann::json& j, const cha
   return t;
 }
 
+// A string member; nullopt when absent or null. Another JSON type is an error naming the
+// key (nlohmann's value(key, "") would throw).
+Result<std::optional<std::string>> json_string(const nlohmann::json& j, const char* key,
+                                               std::string_view name, size_t line) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return line_error(name, line, key, "expected a string");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+// An address member (dst, src); absent or null: any address. Dropping a bad one
+// silently would widen the key to any address.
+Result<std::optional<IpAddress>> json_address(const nlohmann::json& j, const char* key,
+                                              std::string_view name, size_t line) {
+  auto text = json_string(j, key, name, line);
+  if (!text) return text.error();
+  if (!*text) return std::optional<IpAddress>();
+  auto a = IpAddress::parse(**text);
+  if (!a) return line_error(name, line, key, "\"" + **text + "\": not an IP address");
+  return std::optional<IpAddress>(*a);
+}
+
 Result<SecretBytes> json_key(const nlohmann::json& j, const char* key, bool required,
                              std::string_view name, size_t line) {
   auto it = j.find(key);
@@ -187,13 +218,18 @@ Result<void> keylog_line(std::string_view text, std::string_view name, size_t li
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return line_error(name, line, "json", "not a JSON object");
-  std::string type = j.value("type", "");
+  auto type = json_string(j, "type", name, line);
+  if (!type) return type.error();
   bool bad = false;
-  if (type == "ike_sa") {
+  if (*type == "ike_sa") {
     IkeSaKeys k;
-    auto si = spi64(j.value("spi_i", ""), name, line, "spi_i");
+    auto spi_i = json_string(j, "spi_i", name, line);
+    if (!spi_i) return spi_i.error();
+    auto si = spi64(spi_i->value_or(""), name, line, "spi_i");
     if (!si) return si.error();
-    auto sr = spi64(j.value("spi_r", ""), name, line, "spi_r");
+    auto spi_r = json_string(j, "spi_r", name, line);
+    if (!spi_r) return spi_r.error();
+    auto sr = spi64(spi_r->value_or(""), name, line, "spi_r");
     if (!sr) return sr.error();
     k.spi_i = *si;
     k.spi_r = *sr;
@@ -220,17 +256,19 @@ Result<void> keylog_line(std::string_view text, std::string_view name, size_t li
     store.add(std::move(k));
     return {};
   }
-  if (type == "child_sa") {
+  if (*type == "child_sa") {
     ChildSaKeys k;
-    auto spi = spi32(j.value("spi", ""), name, line, "spi");
+    auto spi_text = json_string(j, "spi", name, line);
+    if (!spi_text) return spi_text.error();
+    auto spi = spi32(spi_text->value_or(""), name, line, "spi");
     if (!spi) return spi.error();
     k.spi = *spi;
-    if (j.contains("dst") && j["dst"].is_string()) {
-      k.dst = IpAddress::parse(j["dst"].get<std::string>());
-      if (!k.dst) return line_error(name, line, "dst", "not an IP address");
-    }
-    if (j.contains("src") && j["src"].is_string())
-      k.src = IpAddress::parse(j["src"].get<std::string>());
+    auto dst = json_address(j, "dst", name, line);
+    if (!dst) return dst.error();
+    k.dst = *dst;
+    auto src = json_address(j, "src", name, line);
+    if (!src) return src.error();
+    k.src = *src;
     auto ek = json_key(j, "encr_key", true, name, line);
     if (!ek) return ek.error();
     k.encr_key = std::move(*ek);
@@ -258,13 +296,77 @@ std::string_view key_file_format_name(KeyFileFormat f) {
     return "wireshark_ikev2_decryption_table";
   case KeyFileFormat::wireshark_esp:
     return "wireshark_esp_sa";
+  case KeyFileFormat::charon_log:
+    return "strongswan_charon_log";
+  case KeyFileFormat::pluto_log:
+    return "libreswan_pluto_log";
   }
   return "";
 }
 
-Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view name,
-                                     KeyStore& store) {
-  std::optional<KeyFileFormat> format;
+Result<std::optional<KeyFileFormat>> parse_key_format(std::string_view text) {
+  struct Name {
+    std::string_view cli;
+    KeyFileFormat format;
+  };
+  static constexpr Name kNames[] = {{"ikekit", KeyFileFormat::ikekit_keylog},
+                                    {"wireshark-ikev2", KeyFileFormat::wireshark_ikev2},
+                                    {"wireshark-esp", KeyFileFormat::wireshark_esp},
+                                    {"charon", KeyFileFormat::charon_log},
+                                    {"pluto", KeyFileFormat::pluto_log}};
+  if (text == "auto") return std::optional<KeyFileFormat>();
+  for (const auto& n : kNames)
+    if (n.cli == text) return std::optional<KeyFileFormat>(n.format);
+  return make_error(
+      Errc::usage, "--keys-format",
+      "\"" + std::string(text) +
+          "\": expected auto, ikekit, wireshark-ikev2, wireshark-esp, charon or pluto");
+}
+
+namespace {
+
+// A daemon log: its key blocks go to the store to be matched as the capture shows SAs.
+Result<KeyFileFormat> parse_log(std::string_view text, std::string_view name, KeyStore& store,
+                                KeyFileFormat format) {
+  LogKeys log = format == KeyFileFormat::charon_log ? parse_charon_log(text, name)
+                                                    : parse_pluto_log(text, name);
+  if (log.ike().empty() && log.child().empty()) {
+    std::string why = format == KeyFileFormat::charon_log
+                          ? "no key dumps: charon logs keys at level 4 of the ike and chd groups "
+                            "(charondebug=\"ike 4, chd 4\")"
+                          : "no \"ikev2 I/R\" key lines: pluto logs keys with plutodebug=private";
+    if (!log.problems().empty())
+      why += "; first problem: " + log.problems().front().field + ": " +
+             log.problems().front().message;
+    return make_error(Errc::usage, std::string(name), why);
+  }
+  store.add(std::move(log));
+  return format;
+}
+
+// The format of a file whose first line is `line` (no --keys-format).
+KeyFileFormat detect(std::string_view line, std::string_view text) {
+  if (line[0] == '{') return KeyFileFormat::ikekit_keylog;
+  if (line.rfind("\"IPv4\"", 0) == 0 || line.rfind("\"IPv6\"", 0) == 0 ||
+      line.rfind("\"Any", 0) == 0)
+    return KeyFileFormat::wireshark_esp;
+  // A Wireshark IKEv2 row starts with the 16 hex digits of SPIi and a comma.
+  size_t hex = 0;
+  while (hex < line.size() && std::isxdigit(static_cast<unsigned char>(line[hex])))
+    ++hex;
+  if (hex == 16 && hex < line.size() && line[hex] == ',') return KeyFileFormat::wireshark_ikev2;
+  if (looks_like_charon_log(text)) return KeyFileFormat::charon_log;
+  if (looks_like_pluto_log(text)) return KeyFileFormat::pluto_log;
+  return KeyFileFormat::wireshark_ikev2; // its errors name the line
+}
+
+} // namespace
+
+Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view name, KeyStore& store,
+                                     std::optional<KeyFileFormat> format) {
+  const std::string_view all = text;
+  if (format == KeyFileFormat::charon_log || format == KeyFileFormat::pluto_log)
+    return parse_log(text, name, store, *format);
   size_t line_no = 0;
   while (!text.empty()) {
     size_t nl = text.find('\n');
@@ -275,13 +377,9 @@ Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view nam
       line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
     if (!format) {
-      if (line[0] == '{')
-        format = KeyFileFormat::ikekit_keylog;
-      else if (line.rfind("\"IPv4\"", 0) == 0 || line.rfind("\"IPv6\"", 0) == 0 ||
-               line.rfind("\"Any", 0) == 0)
-        format = KeyFileFormat::wireshark_esp;
-      else
-        format = KeyFileFormat::wireshark_ikev2;
+      format = detect(line, all);
+      if (*format == KeyFileFormat::charon_log || *format == KeyFileFormat::pluto_log)
+        return parse_log(all, name, store, *format);
     }
     Result<void> r;
     switch (*format) {
@@ -294,6 +392,9 @@ Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view nam
     case KeyFileFormat::wireshark_esp:
       r = wireshark_esp_line(line, name, line_no, store);
       break;
+    case KeyFileFormat::charon_log:
+    case KeyFileFormat::pluto_log:
+      break; // handled above
     }
     if (!r) return r.error();
   }
@@ -309,12 +410,13 @@ Result<KeyFileFormat> parse_key_text(std::string_view text, std::string_view nam
   return *format;
 }
 
-Result<KeyFileFormat> load_key_file(const std::string& path, KeyStore& store, SecretAccess access) {
+Result<KeyFileFormat> load_key_file(const std::string& path, KeyStore& store, SecretAccess access,
+                                    std::optional<KeyFileFormat> format) {
   auto bytes = read_secret_file(path, "--keys", kMaxKeyFileBytes, access);
   if (!bytes) return bytes.error();
   ByteView b = bytes->reveal();
   return parse_key_text(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), path,
-                        store);
+                        store, format);
 }
 
 } // namespace ikekit::decode

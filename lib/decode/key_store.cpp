@@ -39,4 +39,33 @@ ChildSaKeys* KeyStore::find_child(uint32_t spi, const IpAddress& dst) {
   return any;
 }
 
+IkeSaKeys* KeyStore::resolve_ike(const IkeSaEvidence& ev) {
+  for (auto& log : logs_)
+    if (auto k = log.match_ike(ev)) {
+      add(std::move(*k));
+      return find_ike(ev.spi_i, ev.spi_r);
+    }
+  return nullptr;
+}
+
+bool KeyStore::resolve_child(const ChildSaEvidence& ev) {
+  for (auto& log : logs_)
+    if (auto k = log.match_child(ev)) {
+      add(std::move(k->first));
+      add(std::move(k->second));
+      return true;
+    }
+  return false;
+}
+
+ChildSaKeys* KeyStore::resolve_installed(uint32_t spi, const IpAddress& dst) {
+  if (logs_.empty() || !installed_misses_.insert({spi, dst}).second) return nullptr;
+  for (auto& log : logs_)
+    if (auto k = log.match_installed(spi, dst)) {
+      add(std::move(*k));
+      return find_child(spi, dst);
+    }
+  return nullptr;
+}
+
 } // namespace ikekit::decode

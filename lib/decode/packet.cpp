@@ -125,21 +125,65 @@ MaybePacket by_version(ByteView data, IpReassembler& reasm) {
 
 } // namespace
 
+namespace {
+
+// Adds [b, e) to merged ranges; amortized O(log n): each range is erased at most once.
+void add_range(std::map<uint32_t, uint32_t>& ranges, uint32_t b, uint32_t e) {
+  auto it = ranges.upper_bound(b);
+  if (it != ranges.begin()) {
+    auto prev = std::prev(it);
+    if (prev->second >= b) {
+      b = prev->first;
+      e = std::max(e, prev->second);
+      it = ranges.erase(prev);
+    }
+  }
+  while (it != ranges.end() && it->first <= e) {
+    e = std::max(e, it->second);
+    it = ranges.erase(it);
+  }
+  ranges.emplace(b, e);
+}
+
+} // namespace
+
+void IpReassembler::drop(std::map<Key, Pending>::iterator it, bool over_limit) {
+  Incomplete lost = incomplete(it->first, it->second);
+  lost.over_limit = over_limit;
+  dropped_fragments_ += lost.fragments;
+  pending_bytes_ -= it->second.data.size();
+  abandoned_.push_back(std::move(lost));
+  pending_.erase(it);
+}
+
+// Drops the oldest datagrams until `datagrams` more entries and `bytes` more data fit.
+void IpReassembler::make_room(size_t datagrams, size_t bytes) {
+  while (!pending_.empty() && (pending_.size() + datagrams > kMaxDatagrams ||
+                               pending_bytes_ + bytes > kMaxPendingBytes)) {
+    auto oldest = std::min_element(pending_.begin(), pending_.end(), [](auto& a, auto& b) {
+      return a.second.order < b.second.order;
+    });
+    drop(oldest, false);
+  }
+}
+
 std::optional<ByteView> IpReassembler::add(const IpAddress& src, const IpAddress& dst, uint32_t id,
                                            uint8_t protocol, uint32_t offset, bool more,
                                            ByteView data) {
   constexpr uint32_t kMax = 65535;
-  if (offset + data.size() > kMax) return std::nullopt;
+  if (offset + data.size() > kMax) {
+    ++dropped_fragments_;
+    return std::nullopt;
+  }
   Key key{src, dst, id, protocol};
   auto it = pending_.find(key);
   if (it == pending_.end()) {
-    if (pending_.size() >= kMaxDatagrams) {
-      auto oldest = std::min_element(pending_.begin(), pending_.end(), [](auto& a, auto& b) {
-        return a.second.order < b.second.order;
-      });
-      abandoned_.push_back(incomplete(oldest->first, oldest->second));
-      pending_.erase(oldest);
+    // The rest of a datagram dropped at the fragment limit is dropped too.
+    if (std::find(over_limit_.begin(), over_limit_.end(), key) != over_limit_.end()) {
+      ++dropped_fragments_;
+      return std::nullopt;
     }
+    make_room(1, 0);
     it = pending_.emplace(key, Pending{}).first;
     it->second.order = ++counter_;
     it->second.first_frame = frame_;
@@ -147,30 +191,43 @@ std::optional<ByteView> IpReassembler::add(const IpAddress& src, const IpAddress
     it->second.ts_usec = ts_usec_;
   }
   Pending& pd = it->second;
-  uint32_t end = offset + uint32_t(data.size());
-  if (pd.data.size() < end) pd.data.resize(end);
-  std::copy(data.begin(), data.end(), pd.data.begin() + offset);
-  pd.pieces.emplace_back(offset, end);
-  if (!more) pd.total = end;
-  if (pd.total == 0) return std::nullopt;
-  std::sort(pd.pieces.begin(), pd.pieces.end());
-  uint32_t covered = 0;
-  for (auto [b, e] : pd.pieces) {
-    if (b > covered) return std::nullopt;
-    covered = std::max(covered, e);
+  ++pd.fragments;
+  pd.bytes += uint32_t(data.size());
+  if (pd.fragments > kMaxFragments) {
+    if (over_limit_.size() == kMaxDatagrams) over_limit_.pop_front();
+    over_limit_.push_back(key);
+    drop(it, true);
+    return std::nullopt;
   }
-  if (covered < pd.total) return std::nullopt;
-  done_.assign(pd.data.begin(), pd.data.begin() + pd.total);
+  uint32_t end = offset + uint32_t(data.size());
+  if (pd.data.size() < end) {
+    const size_t grow = end - pd.data.size();
+    if (pending_bytes_ + grow > kMaxPendingBytes) {
+      pd.order = ++counter_; // keep this one: make room among the others
+      make_room(0, grow);
+      it = pending_.find(key);
+      if (it == pending_.end()) return std::nullopt;
+    }
+    it->second.data.resize(end);
+    pending_bytes_ += grow;
+  }
+  Pending& p = it->second;
+  std::copy(data.begin(), data.end(), p.data.begin() + offset);
+  add_range(p.covered, offset, end);
+  if (!more) p.total = end;
+  // Whole when one range covers [0, total).
+  if (p.total == 0 || p.covered.size() != 1 || p.covered.begin()->first != 0 ||
+      p.covered.begin()->second < p.total)
+    return std::nullopt;
+  done_.assign(p.data.begin(), p.data.begin() + p.total);
+  pending_bytes_ -= p.data.size();
   pending_.erase(it);
   return ByteView(done_);
 }
 
 IpReassembler::Incomplete IpReassembler::incomplete(const Key& key, const Pending& pd) {
-  Incomplete i{std::get<0>(key), std::get<1>(key), std::get<2>(key),
-               std::get<3>(key), pd.pieces.size(), 0,
-               pd.first_frame,   pd.ts_sec,        pd.ts_usec};
-  for (auto [b, e] : pd.pieces)
-    i.bytes += e - b;
+  Incomplete i{std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key), pd.fragments,
+               pd.bytes,         pd.first_frame,   pd.ts_sec,        pd.ts_usec};
   return i;
 }
 
@@ -195,7 +252,9 @@ std::string IpReassembler::Incomplete::describe() const {
   return std::string(src.is_v4() ? "IPv4" : "IPv6") + " datagram " + src.to_string() + " -> " +
          dst.to_string() + " id " + std::to_string(id) + " protocol " + std::to_string(protocol) +
          ": " + std::to_string(fragments) + " fragment(s), " + std::to_string(bytes) +
-         " bytes received, never completed";
+         (over_limit ? " bytes received, dropped at the limit of " +
+                           std::to_string(IpReassembler::kMaxFragments) + " fragments per datagram"
+                     : " bytes received, never completed");
 }
 
 Result<std::optional<Packet>> dissect_frame(int linktype, ByteView frame, IpReassembler& reasm) {

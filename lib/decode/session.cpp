@@ -7,10 +7,21 @@ Result<std::unique_ptr<DecodeSession>> DecodeSession::open(const SessionOptions&
   std::vector<KeyFileInfo> infos;
   for (const auto& path : options.key_files) {
     size_t ike_before = keys.ike_sas().size(), child_before = keys.child_sas().size();
-    auto format = load_key_file(path, keys);
+    size_t logs_before = keys.logs().size();
+    auto format = load_key_file(path, keys, SecretAccess::shared_ok, options.key_format);
     if (!format) return format.error();
-    infos.push_back({path, *format, keys.ike_sas().size() - ike_before,
-                     keys.child_sas().size() - child_before});
+    KeyFileInfo info{path,
+                     *format,
+                     keys.ike_sas().size() - ike_before,
+                     keys.child_sas().size() - child_before,
+                     {}};
+    if (keys.logs().size() > logs_before) {
+      const LogKeys& log = keys.logs().back();
+      info.ike_sas = log.ike().size();
+      info.child_sas = log.child().size();
+      info.problems = log.problems();
+    }
+    infos.push_back(std::move(info));
   }
   auto capture = Capture::open(options.capture);
   if (!capture) return capture.error();

@@ -1,5 +1,7 @@
 #include "decode/wireshark_names.hpp"
 
+#include <cctype>
+
 namespace ikekit::decode {
 
 namespace {
@@ -14,6 +16,7 @@ struct EspName {
   std::string_view name;
 };
 constexpr EspName kEspNames[] = {
+    {TransformKind::encr, 3, "TripleDES-CBC [RFC2451]"},
     {TransformKind::encr, 12, "AES-CBC [RFC3602]"},
     {TransformKind::encr, 13, "AES-CTR [RFC3686]"},
     {TransformKind::encr, 18, "AES-GCM with 8 octet ICV [RFC4106]"},
@@ -25,6 +28,22 @@ constexpr EspName kEspNames[] = {
     {TransformKind::integ, 14, "HMAC-SHA-512-256 [RFC4868]"},
 };
 
+// Names older Wireshark versions and strongSwan's save-keys plugin write: "TripleDes-CBC"
+// (a different case), and "AES-GCM [RFC4106]" for the 16-octet ICV.
+bool same_name(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+std::string_view current_esp_name(std::string_view name) {
+  if (same_name(name, "AES-GCM [RFC4106]")) return "AES-GCM with 16 octet ICV [RFC4106]";
+  return name;
+}
+
 } // namespace
 
 const TransformInfo* ikev2_table_transform(TransformKind kind, std::string_view name) {
@@ -35,8 +54,9 @@ const TransformInfo* ikev2_table_transform(TransformKind kind, std::string_view 
 
 const TransformInfo* esp_table_transform(TransformKind kind, std::string_view name,
                                          size_t key_len) {
+  name = current_esp_name(name);
   for (const auto& e : kEspNames) {
-    if (e.kind != kind || e.name != name) continue;
+    if (e.kind != kind || !same_name(e.name, name)) continue;
     // The ESP table has no key size: pick the row whose key (+ salt) length matches.
     for (const auto& t : crypto::all_transforms())
       if (t.kind == kind && t.id == e.id && size_t(t.key_len) + t.salt_len == key_len) return &t;

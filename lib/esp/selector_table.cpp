@@ -42,7 +42,7 @@ void SelectorTable::add(uint32_t id, uint64_t owner, const SaSelectors& s,
   r.owner = owner;
   r.pairs = selector_pairs(s);
   r.seq = ++next_seq_;
-  if (replaces) {
+  if (replaces && *replaces != id) { // `id` was not present: it replaces nothing
     auto old = records_.find(*replaces);
     if (old != records_.end() && old->second.owner == owner) {
       // RFC 7296 2.8: the new SA carries the traffic from now on.

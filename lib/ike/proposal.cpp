@@ -73,7 +73,8 @@ std::optional<const TransformInfo*> pick(const std::vector<const TransformInfo*>
     if (uint8_t(t.type) != uint8_t(k)) continue;
     any = true;
     if (t.id != 0) only_none = false;
-    if (auto* info = from_wire(t)) theirs.push_back(info);
+    // A decode-only transform (3DES, AES-CCM) is never accepted, whatever is configured.
+    if (auto* info = from_wire(t); info && !info->decode_only) theirs.push_back(info);
   }
   if (ours.empty()) {
     // Integrity NONE with an AEAD, or KE NONE: as if absent (RFC 7296 3.3.3).

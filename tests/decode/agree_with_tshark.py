@@ -2,6 +2,7 @@
 """agree_with_tshark.py - ike-decode and tshark must agree frame by frame.
 
 usage: agree_with_tshark.py IKE_DECODE CAPTURE WIRESHARK_DIR [--keys FILE]... [--all-decrypted]
+                           [--tshark-decrypted [--tshark-skip-spi SPI]...]
 
 Runs `IKE_DECODE --keys ... CAPTURE` and tests/decode/tshark_summary.py CAPTURE
 WIRESHARK_DIR, turns ike-decode's JSON Lines into tshark_summary's form and
@@ -10,7 +11,9 @@ id, flags, outer payload types, fragment numbers and notify types always; the
 decrypted inner payload types and ESP inner protocol wherever tshark decrypted
 too. With --all-decrypted, every SK/SKF payload and ESP packet must have been
 decrypted by ike-decode with a good ICV (tshark 4.0 cannot do ChaCha20, so this
-is how those captures are checked).
+is how those captures are checked). With --tshark-decrypted, tshark must have decrypted
+everything ike-decode decrypted, except ESP packets of the --tshark-skip-spi SPIs (SAs
+whose algorithm Wireshark lacks): then the tables hold working keys for every SA.
 
 Exit 0 when they agree, 1 with each difference on stderr, 2 usage, 77 when
 tshark is not installed (ctest SKIP_RETURN_CODE).
@@ -76,7 +79,7 @@ def tshark_summary(capture, keydir):
     return {r["frame"]: r for r in (json.loads(l) for l in run.stdout.splitlines() if l.strip())}
 
 
-def compare(ours, theirs, all_decrypted):
+def compare(ours, theirs, all_decrypted, tshark_decrypted=False, skip_spis=()):
     problems = []
     for frame in sorted(set(ours) | set(theirs)):
         a, b = ours.get(frame), theirs.get(frame)
@@ -101,6 +104,9 @@ def compare(ours, theirs, all_decrypted):
                 fields += ["decrypted", "next_header", "inner_protocol"]
             if all_decrypted and not a["decrypted"]:
                 problems.append(f"frame {frame}: ike-decode did not decrypt the ESP packet")
+        if tshark_decrypted and a.get("decrypted") and not b.get("decrypted") and \
+                not (a["kind"] == "esp" and a["spi"] in skip_spis):
+            problems.append(f"frame {frame} ({a['kind']}): tshark did not decrypt it with the tables")
         for f in fields:
             if a.get(f) != b.get(f):
                 problems.append(f"frame {frame} ({a['kind']}): {f}: ike-decode {a.get(f)!r}, tshark {b.get(f)!r}")
@@ -108,13 +114,17 @@ def compare(ours, theirs, all_decrypted):
 
 
 def main(argv):
-    args, keys, all_decrypted = [], [], False
+    args, keys, all_decrypted, tshark_decrypted, skip_spis = [], [], False, False, set()
     it = iter(argv)
     for a in it:
         if a == "--keys":
             keys.append(next(it))
         elif a == "--all-decrypted":
             all_decrypted = True
+        elif a == "--tshark-decrypted":
+            tshark_decrypted = True
+        elif a == "--tshark-skip-spi":
+            skip_spis.add(next(it))
         else:
             args.append(a)
     if len(args) != 3:
@@ -126,7 +136,7 @@ def main(argv):
     binary, capture, keydir = args
     ours, summary = ike_decode_summary(binary, capture, keys)
     theirs = tshark_summary(capture, keydir)
-    problems = compare(ours, theirs, all_decrypted)
+    problems = compare(ours, theirs, all_decrypted, tshark_decrypted, skip_spis)
     if summary["malformed"]:
         problems.append(f"ike-decode counted {summary['malformed']} malformed packets")
     for p in problems:

@@ -35,3 +35,21 @@ foreach(s psk-chacha20-x25519 psk-aes256gcm16-ecp256 rsa-aes256gcm16-ecp256)
   set_tests_properties("decode: ${s} re-wrapped (pcapng, loopback, SLL, IPv6, raw ESP, fragments) and exit codes"
                        PROPERTIES LABELS decode)
 endforeach()
+
+# Issue 11: 40,000 fragments of one datagram are capped and counted, not re-sorted each time.
+add_test(NAME "decode: a flood of IP fragments is capped and counted"
+         COMMAND python3 ${decode_dir}/fragment_flood.py $<TARGET_FILE:ike-decode>)
+set_tests_properties("decode: a flood of IP fragments is capped and counted" PROPERTIES LABELS decode)
+
+# Issue 19: keys straight from charon's debug log, live strongSwan pairs (one per group,
+# several scenarios each): PSK with Child and IKE SA rekeys and the decode-only transforms
+# (AES-CCM, AES-CTR, 3DES); RSA certificates with IKE fragments and EAP-MSCHAPv2 with a
+# virtual IP. Root, strongSwan and tshark, else skipped with the reason.
+set(index 20)
+foreach(group psk cert)
+  math(EXPR index "${index} + 1")
+  add_test(NAME "interop: ike-decode --keys charon.log (${group}) decrypts all, agrees with tshark"
+           COMMAND ${decode_dir}/live_charon_log.sh $<TARGET_FILE:ike-decode> ${group} ${index})
+  set_tests_properties("interop: ike-decode --keys charon.log (${group}) decrypts all, agrees with tshark"
+                       PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 180)
+endforeach()

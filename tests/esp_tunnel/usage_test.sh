@@ -27,6 +27,7 @@ err=$("$BIN" "${base[@]}" --cipher aes256gcm16 --key-in "$K36" --key-out "$K36" 
 echo "$err" | grep -q "WARNING" && { echo "FAIL: warned before the flags were valid: $err"; failed=1; }
 expect --key-out "aes128gcm16 takes 20 bytes" -- "${base[@]}" --cipher aes128gcm16 --key-in "$(printf '%040d' 0)" --key-out "$K32"
 expect --cipher '\"aes999\": unknown cipher' -- "${base[@]}" --cipher aes999 --key-in "$K36" --key-out "$K36"
+expect --cipher "never runs it in a tunnel" -- "${base[@]}" --cipher 3des --key-in "$K36" --key-out "$K36" --integ sha1
 expect --integ "is required with aes256" -- "${base[@]}" --cipher aes256 --key-in "$K32" --key-out "$K32"
 expect --integ-key-in "sha256 takes 32 bytes" -- "${base[@]}" --cipher aes256 --key-in "$K32" --key-out "$K32" --integ sha256 --integ-key-in 00 --integ-key-out "$K32"
 expect --spi-in "SPIs 0..255 are reserved" -- --local 192.0.2.1 --remote 192.0.2.2 --spi-in 0x10 --spi-out c0000002 --cipher aes256gcm16 --key-in "$K36" --key-out "$K36"

@@ -44,6 +44,16 @@ Result<SecretBytes> parse_key(const std::string& text, const std::string& flag, 
   return key;
 }
 
+// 3DES and AES-CCM are in the algorithm table for ike-decode only (old peers' captures);
+// a tunnel never runs them.
+Result<void> refuse_decode_only(const crypto::TransformInfo& encr, const std::string& flag,
+                                const std::string& where) {
+  if (!encr.decode_only) return {};
+  return usage(flag, where + std::string(encr.keyword) +
+                         ": ikekit decodes this cipher in captures but never runs it in a "
+                         "tunnel; use aes256gcm16, chacha20poly1305 or aes256 with --integ");
+}
+
 std::string cipher_choices() {
   return "aes128gcm16, aes256gcm16, chacha20poly1305, aes128, aes256 (with --integ), ...";
 }
@@ -77,6 +87,7 @@ Result<void> keys_from_flags(const KeyFlags& f, ChildSaSpec& sa) {
   const crypto::TransformInfo* encr = crypto::find_keyword(crypto::TransformKind::encr, f.cipher);
   if (!encr || (!encr->aead && encr->block_size == 0))
     return usage("--cipher", "\"" + f.cipher + "\": unknown cipher; expected " + cipher_choices());
+  if (auto r = refuse_decode_only(*encr, "--cipher", ""); !r) return r.error();
   const crypto::TransformInfo* integ = nullptr;
   if (encr->aead) {
     if (!f.integ.empty())
@@ -147,6 +158,10 @@ Result<void> keys_from_file(const std::string& path, const KeyFlags& f, ChildSaS
                                  " and dst " + d.dst.to_string() + " (" + d.flag + ")");
     if (!k->encr)
       return usage("--keys", path + ": child_sa " + to_hex_u32(d.keys.spi) + ": no cipher named");
+    if (auto r = refuse_decode_only(*k->encr, "--keys",
+                                    path + ": child_sa " + to_hex_u32(d.keys.spi) + ": ");
+        !r)
+      return r.error();
     if (!f.cipher.empty() && f.cipher != k->encr->keyword)
       return usage("--cipher", "\"" + f.cipher + "\": " + path + " says " +
                                    std::string(k->encr->keyword) + " for spi " +

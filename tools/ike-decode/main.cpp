@@ -17,6 +17,7 @@ struct Options {
   cli::CommonOptions common;
   decode::SessionOptions session;
   std::string emit_wireshark;
+  std::string keys_format = "auto";
 };
 
 } // namespace
@@ -25,9 +26,12 @@ int main(int argc, char** argv) {
   Options opt;
   CLI::App app{"Decode captured IKEv2 and ESP traffic and decrypt it given keys", kTool};
   cli::add_common_flags(app, opt.common, kTool);
-  app.add_option(
-      "--keys", opt.session.key_files,
-      "Key file (ikekit key log, Wireshark ikev2_decryption_table or esp_sa); repeatable");
+  app.add_option("--keys", opt.session.key_files,
+                 "Key file (ikekit key log, Wireshark ikev2_decryption_table or esp_sa, "
+                 "strongSwan charon log at ike 4/chd 4, Libreswan pluto log); repeatable");
+  app.add_option("--keys-format", opt.keys_format,
+                 "Format of every --keys file: auto (detected from the content), ikekit, "
+                 "wireshark-ikev2, wireshark-esp, charon, pluto");
   app.add_option("--ike-port", opt.session.ike_ports,
                  "Also decode this UDP port as IKE; repeatable")
       ->check(CLI::Range(1, 65535));
@@ -36,12 +40,18 @@ int main(int argc, char** argv) {
   app.add_option("capture", opt.session.capture, "pcap or pcapng file")->required();
   if (int rc = cli::parse_args(app, kTool, argc, argv); rc >= 0) return rc;
 
+  auto key_format = decode::parse_key_format(opt.keys_format);
+  if (!key_format) return cli::report_error(kTool, key_format.error());
+  opt.session.key_format = *key_format;
   auto session = decode::DecodeSession::open(opt.session);
   if (!session) return cli::report_error(kTool, session.error());
 
-  for (const auto& f : (*session)->key_files())
+  for (const auto& f : (*session)->key_files()) {
     if (f.ike_sas == 0 && f.child_sas == 0)
       std::cerr << kTool << ": --keys " << f.path << ": holds no keys\n";
+    for (const auto& e : f.problems)
+      std::cerr << kTool << ": --keys " << e.field << ": " << e.message << "\n";
+  }
 
   json::JsonOutput out(std::cout, opt.common.pretty);
   out.write(decode::decode_header_json(cli::version_line(kTool), opt.session.capture,
@@ -71,6 +81,10 @@ int main(int argc, char** argv) {
     std::cerr
         << kTool << ": " << summary.no_key
         << " encrypted packet(s) had no key in the key files (see \"problem\" on their lines)\n";
+  if (summary.unmatched_keys > 0)
+    std::cerr
+        << kTool << ": " << summary.unmatched_keys
+        << " key block(s) of the logs matched no SA in the capture (\"unmatched_keys\" lines)\n";
   if (summary.malformed > 0 || summary.undecryptable > summary.no_key) return cli::kExitPartial;
   return cli::kExitOk;
 }

@@ -7,6 +7,7 @@
 // keys computed by ike/keymat from charon's logged g^ir and the capture's nonces open
 // every SK/SKF payload and ESP packet.
 #include "base/hex.hpp"
+#include "crypto/sk.hpp"
 #include "decode/decoder.hpp"
 #include "decode/key_file.hpp"
 #include "decode/session.hpp"
@@ -258,7 +259,7 @@ TEST_CASE("decoder: DecodeSession gives the same summary from the key file", "[d
   CHECK((*session)->summary().undecryptable == 0);
 }
 
-TEST_CASE("decoder: an unreadable capture is Errc::io naming the path; a bad key file Errc::usage",
+TEST_CASE("decoder: an unreadable capture is Errc::io naming the path, a bad key file Errc::usage",
           "[decode][decoder]") {
   SessionOptions o;
   o.capture = kData + "/no-such/capture.pcap";
@@ -680,4 +681,62 @@ TEST_CASE("decoder: keys computed from charon's g^ir open every SK/SKF payload a
           CHECK(i.info.has_inner);
     }
   }
+}
+
+// Issue 11: IKE fragment reassembly is bounded. Fragments are sealed with the rsa
+// scenario's SK_ei so they decrypt; what is kept is capped by fragment count, bytes and
+// messages in reassembly per IKE SA, and each fragment thrown away is counted.
+TEST_CASE("decoder: IKE fragment reassembly is bounded and drops are counted",
+          "[decode][decoder]") {
+  KeyStore keys = full_keys("rsa-aes256gcm16-ecp256");
+  REQUIRE_FALSE(keys.ike_sas().empty());
+  const auto& [spis, k] = *keys.ike_sas().begin();
+  auto crypter = crypto::SkCrypter::create(*crypto::find_keyword("aes256gcm16"), k.sk_ei.reveal(),
+                                           nullptr, {});
+  REQUIRE(crypter);
+  SeededRng rng(7);
+  auto skf = [&](uint32_t mid, uint16_t number, uint16_t total, size_t len) {
+    Bytes m(28 + crypter->sealed_size(len, true), 0);
+    store_be64(&m[0], spis.first);
+    store_be64(&m[8], spis.second);
+    m[16] = 53;   // SKF (RFC 7383 2.5)
+    m[17] = 0x20; // IKEv2
+    m[18] = uint8_t(ExchangeType::ike_auth);
+    m[19] = 0x08; // initiator
+    store_be32(&m[20], mid);
+    m[28] = number == 1 ? uint8_t(PayloadType::n) : 0;
+    store_be16(&m[32], number);
+    store_be16(&m[34], total);
+    auto n = crypter->seal(m, 28, len, true, rng);
+    REQUIRE(n);
+    m.resize(*n);
+    return raw_udp(500, 500, m);
+  };
+  Decoder d(keys, {});
+  Collect sink;
+  uint64_t frame = 0;
+  auto feed = [&](const Bytes& b) { d.feed(frame_of(DLT_RAW, b, ++frame), sink); };
+
+  feed(skf(100, 1, IkeTracker::kMaxIkeFragments + 1, 16)); // announces too many: not kept
+  REQUIRE(sink.ike.back().info.problem);
+  CHECK(sink.ike.back().info.problem->field == "skf.total_fragments");
+  CHECK(d.summary().fragments_dropped == 1);
+
+  for (uint32_t mid = 10; mid < 10 + IkeTracker::kMaxReassemblies + 1; ++mid)
+    feed(skf(mid, 1, 2, 16));                // one more message than the SA keeps in reassembly
+  CHECK(d.summary().fragments_dropped == 2); // the oldest (message 10) went
+  feed(skf(10, 2, 2, 16));                   // its second half is dropped too
+  CHECK_FALSE(sink.ike.back().info.completes_message);
+  CHECK(d.summary().fragments_dropped == 3);
+  feed(skf(11, 2, 2, 16)); // message 11 is still there
+  CHECK(sink.ike.back().info.completes_message);
+
+  const size_t big = 30000; // three of these exceed kMaxIkeMessageBytes
+  feed(skf(50, 1, 3, big));
+  feed(skf(50, 2, 3, big));
+  feed(skf(50, 3, 3, big));
+  REQUIRE(sink.ike.back().info.problem);
+  CHECK(sink.ike.back().info.problem->field == "skf");
+  CHECK_FALSE(sink.ike.back().info.completes_message);
+  CHECK(d.summary().fragments_dropped == 3 + 3);
 }

@@ -119,6 +119,23 @@ TEST_CASE("a rekey takes over its SA's selectors; removing either keeps traffic 
   CHECK(t.conflict(200, s) == 11u);
 }
 
+TEST_CASE("an SA that names itself as the one it rekeys replaces nothing") {
+  // add() made the record first and then found it as the SA it replaces: the SA was
+  // marked replaced by itself, and its removal re-indexed it, so lookup() kept
+  // returning a removed SA (found by fuzz_esp_selector;
+  // fuzz/corpus/fuzz_esp_selector/regress-self-rekey).
+  SelectorTable t;
+  auto s = sel({"10.0.0.0/24"}, {"10.9.0.0/16"});
+  auto pkt = v4("10.0.0.1", "10.9.0.1", 17, ports(1, 2));
+  t.add(7, 100, s, 7);
+  CHECK(out(t, pkt) == 7u);
+  CHECK(t.selectable(7));
+  CHECK(t.replaced_by(7) == std::nullopt);
+  CHECK(t.remove(7));
+  CHECK(out(t, pkt) == std::nullopt);
+  CHECK(t.rules() == 0);
+}
+
 TEST_CASE("one owner's duplicate selectors: the newest wins, the older remains") {
   SelectorTable t;
   auto s = sel({"10.0.0.0/24"}, {"10.9.0.0/16"});

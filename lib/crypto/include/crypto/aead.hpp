@@ -1,4 +1,5 @@
-// AEAD (AES-GCM RFC 4106/5282, ChaCha20-Poly1305 RFC 7634) sealing and opening in place.
+// AEAD (AES-GCM RFC 4106/5282, ChaCha20-Poly1305 RFC 7634, AES-CCM RFC 4309/5282) sealing
+// and opening in place.
 // The EVP cipher is fetched and the key set once per instance; each call sets only
 // the nonce, so one Aead per SA direction is reused for every packet.
 #pragma once
@@ -22,7 +23,7 @@ public:
 
   const TransformInfo& info() const { return *info_; }
 
-  // Nonce is salt || iv (iv is the explicit iv_len-byte IV from the wire).
+  // Nonce is salt || iv (iv is the explicit iv_len-byte IV from the wire; salt 4 bytes, 3 CCM).
   // seal: encrypts `inout` in place and writes icv_len bytes into `icv`.
   Result<void> seal(ByteView iv, ByteView aad, MutBytes inout, MutBytes icv);
   // open: decrypts `inout` in place; Errc::integrity when the tag does not verify

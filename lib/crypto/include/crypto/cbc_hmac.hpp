@@ -1,4 +1,4 @@
-// Non-AEAD protection: a block or stream cipher (AES-CBC, AES-CTR) plus a separate
+// Non-AEAD protection: a block or stream cipher (AES-CBC, AES-CTR, 3DES-CBC) plus a separate
 // integrity transform (HMAC-SHA1-96, HMAC-SHA2-*, AES-XCBC-96, AES-CMAC-96).
 // Contexts are created once per SA direction and reused.
 #pragma once

@@ -10,6 +10,8 @@
 //  * ESP: encr mandatory; integ mandatory for non-AEAD and an error with AEAD; prf not
 //    allowed; ke optional (PFS); no esn keyword means noesn.
 //  * AEAD and non-AEAD encryption cannot share one proposal; separate them with ','.
+//  * Decode-only transforms (TransformInfo::decode_only: 3DES, AES-CCM) are refused, so
+//    negotiation never offers or accepts them.
 #pragma once
 
 #include "base/result.hpp"

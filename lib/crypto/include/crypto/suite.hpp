@@ -24,14 +24,18 @@ struct TransformInfo {
   uint16_t key_len;                // bytes of key (encr: without salt; integ: key; prf: preferred)
   uint16_t salt_len;               // AEAD salt taken from KEYMAT after the key (4 for GCM/ChaCha20)
   uint16_t icv_len;                // AEAD tag or truncated MAC length on the wire
-  uint16_t iv_len;                 // explicit IV on the wire (8 GCM/CTR/ChaCha20, 16 CBC)
-  uint16_t block_size;             // padding alignment of the plaintext (16 CBC, 1 AEAD/CTR)
-  uint16_t out_len;                // prf output, full MAC output, or KE public value length
+  uint16_t iv_len;     // explicit IV on the wire (8 GCM/CCM/CTR/ChaCha20/3DES, 16 AES-CBC)
+  uint16_t block_size; // padding alignment of the plaintext (16 AES-CBC, 8 3DES, 1 AEAD/CTR)
+  uint16_t out_len;    // prf output, full MAC output, or KE public value length
   bool aead;
   bool opt_in; // weak: used only when asked for explicitly (MODP-1024)
   // Wireshark's ESP SA table (esp_sa UAT) names the algorithms differently from its IKEv2
   // table: "AES-GCM with 16 octet ICV [RFC4106]", "HMAC-SHA-256-128 [RFC4868]" ("" if none).
   std::string_view esp_wireshark_name = {};
+  // Read by ike-decode and by key files, never offered or accepted in negotiation:
+  // transforms people still meet on old peers (3DES, RFC 2451) or that the engine does
+  // not implement for negotiation (AES-CCM, RFC 4309/5282). parse_proposal refuses them.
+  bool decode_only = false;
 };
 
 std::span<const TransformInfo> all_transforms();

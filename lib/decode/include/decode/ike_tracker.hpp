@@ -30,6 +30,9 @@ struct IkeSaInfo {
   std::optional<IpAddress> initiator;
   std::optional<IpAddress> responder;
   std::optional<uint32_t> auth_child_spi; // SPI in the IKE_AUTH request's ESP proposal
+  // The IKE SA this one rekeyed (RFC 7296 2.18), for keys from a daemon log.
+  std::optional<std::pair<uint64_t, uint64_t>> rekeyed_from;
+  bool log_keys_tried = false; // what the capture shows of an SA does not change: ask once
 
   // A CREATE_CHILD_SA request waiting for its response, by (message id, whether the
   // exchange initiator is the IKE SA's original initiator).
@@ -47,6 +50,7 @@ struct IkeSaInfo {
   struct Fragments {
     uint16_t total = 0;
     uint8_t first_inner = 0;
+    size_t bytes = 0; // decrypted bytes held in parts
     std::map<uint16_t, Bytes> parts;
   };
   std::map<std::pair<uint32_t, uint8_t>, Fragments> fragments;
@@ -62,6 +66,14 @@ struct IkeSaInfo {
 
 class IkeTracker {
 public:
+  // Bounds on IKE fragment reassembly (issue 11): a message announcing more fragments
+  // is not reassembled, one whose fragments exceed the byte budget is dropped, and an
+  // IKE SA holds at most kMaxReassemblies messages in reassembly (the oldest message id
+  // goes first). Every fragment thrown away is counted in dropped_fragments().
+  static constexpr uint16_t kMaxIkeFragments = 256;
+  static constexpr size_t kMaxIkeMessageBytes = 64 * 1024;
+  static constexpr size_t kMaxReassemblies = 8;
+
   explicit IkeTracker(KeyStore& keys) : keys_(keys) {}
 
   // Tracks one parsed message and decrypts its SK/SKF payload when keys are known.
@@ -77,22 +89,35 @@ public:
     const crypto::TransformInfo* integ = nullptr;
   };
   std::optional<ChildAlgorithms> child_algorithms(uint32_t spi) const;
+  uint64_t dropped_fragments() const { return dropped_fragments_; }
 
 private:
   IkeSaInfo& sa_for(const wire::IkeHeader& h);
   void on_ike_sa_init(const PacketMeta& meta, const wire::Message& msg);
   EncryptedInfo open(IkeSaInfo& sa, const wire::Message& msg, const wire::RawPayload& enc);
+  // Keeps one decrypted fragment; once the message is whole (then in plain_), the type
+  // of its first inner payload.
+  std::optional<uint8_t> reassemble(IkeSaInfo& sa, const wire::IkeHeader& h, uint8_t next_type,
+                                    Bytes part, EncryptedInfo& info);
   void on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::IkeHeader& h,
                 const std::vector<wire::RawPayload>& inner);
   void derive_children(IkeSaInfo& sa, ByteView ni, ByteView nr, uint32_t spi_from_initiator,
                        uint32_t spi_from_responder, const IpAddress& initiator,
                        const IpAddress& responder, const wire::RawPayload& chosen_sa);
+  // The keys of an IKE SA without any yet, from a daemon log, by what the capture shows.
+  IkeSaKeys* keys_from_log(IkeSaInfo& sa);
+  // A Child SA's keys from a daemon log (its KEYMAT seed ends with these nonces).
+  bool children_from_log(const IkeSaInfo& sa, ByteView ni, ByteView nr, uint32_t spi_from_initiator,
+                         uint32_t spi_from_responder, const IpAddress& initiator,
+                         const IpAddress& responder, const crypto::TransformInfo* encr,
+                         const crypto::TransformInfo* integ);
 
   KeyStore& keys_;
   std::map<std::pair<uint64_t, uint64_t>, IkeSaInfo> sas_;
   std::map<uint32_t, std::string> child_notes_;
   std::map<uint32_t, ChildAlgorithms> child_algorithms_;
   Bytes plain_; // decrypted inner payloads of the current message
+  uint64_t dropped_fragments_ = 0;
 };
 
 } // namespace ikekit::decode

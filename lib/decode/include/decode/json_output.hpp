@@ -15,6 +15,7 @@ Json ike_record_to_json(const decode::IkeRecord& r);
 Json esp_record_to_json(const decode::EspRecord& r);
 Json malformed_record_to_json(const decode::MalformedRecord& r);
 Json summary_to_json(const decode::Summary& s);
+Json unmatched_keys_to_json(const decode::UnmatchedKeys& u);
 
 // "ICMP", "TCP", ... for the protocols tunnels carry; null otherwise.
 Json ip_protocol_name(uint8_t protocol);
@@ -26,6 +27,9 @@ public:
   void on_esp(const decode::EspRecord& r) override { out_.write(esp_record_to_json(r)); }
   void on_malformed(const decode::MalformedRecord& r) override {
     out_.write(malformed_record_to_json(r));
+  }
+  void on_unmatched_keys(const decode::UnmatchedKeys& u) override {
+    out_.write(unmatched_keys_to_json(u));
   }
 
 private:

@@ -5,11 +5,13 @@
 #include "base/ip_address.hpp"
 #include "base/secret_bytes.hpp"
 #include "crypto/suite.hpp"
+#include "decode/log_keys.hpp"
 
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace ikekit::decode {
@@ -44,9 +46,17 @@ class KeyStore {
 public:
   void add(IkeSaKeys keys);
   void add(ChildSaKeys keys);
+  // Keys of a daemon log, matched to SAs as the capture shows them (log_keys.hpp).
+  void add(LogKeys log) { logs_.push_back(std::move(log)); }
 
   IkeSaKeys* find_ike(uint64_t spi_i, uint64_t spi_r);
   ChildSaKeys* find_child(uint32_t spi, const IpAddress& dst);
+
+  // The log keys the evidence proves, added to the store (nullptr / false: none).
+  IkeSaKeys* resolve_ike(const IkeSaEvidence& ev);
+  bool resolve_child(const ChildSaEvidence& ev);
+  ChildSaKeys* resolve_installed(uint32_t spi, const IpAddress& dst);
+  const std::deque<LogKeys>& logs() const { return logs_; }
 
   const std::map<std::pair<uint64_t, uint64_t>, IkeSaKeys>& ike_sas() const { return ike_; }
   const std::deque<ChildSaKeys>& child_sas() const { return child_; }
@@ -56,6 +66,8 @@ private:
   // A deque keeps entries in place as more are added (the decoder caches per entry);
   // few entries, so a linear scan is cheapest.
   std::deque<ChildSaKeys> child_;
+  std::deque<LogKeys> logs_;
+  std::set<std::pair<uint32_t, IpAddress>> installed_misses_; // asked once per SA
   uint64_t generation_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
+#include "decode/log_keys.hpp"
 #include "wire/message.hpp"
 
 #include <cstdint>
@@ -90,6 +91,9 @@ struct Summary {
   uint64_t malformed = 0;
   uint64_t nat_keepalives = 0;
   uint64_t other = 0; // frames that were neither IKE nor ESP
+  // IP and IKE fragments thrown away at the reassembly limits (ike-decode(1) LIMITS).
+  uint64_t fragments_dropped = 0;
+  uint64_t unmatched_keys = 0; // key blocks of a daemon log that no SA matched
 };
 
 class RecordSink {
@@ -98,6 +102,7 @@ public:
   virtual void on_ike(const IkeRecord& r) = 0;
   virtual void on_esp(const EspRecord& r) = 0;
   virtual void on_malformed(const MalformedRecord& r) = 0;
+  virtual void on_unmatched_keys(const UnmatchedKeys&) {}
 };
 
 } // namespace ikekit::decode

@@ -15,14 +15,16 @@ namespace ikekit::decode {
 struct SessionOptions {
   std::string capture;
   std::vector<std::string> key_files;
-  std::vector<uint16_t> ike_ports; // in addition to 500 (and 4500 with the marker)
+  std::optional<KeyFileFormat> key_format; // --keys-format; detected per file when absent
+  std::vector<uint16_t> ike_ports;         // in addition to 500 (and 4500 with the marker)
 };
 
 struct KeyFileInfo {
   std::string path;
   KeyFileFormat format;
-  size_t ike_sas = 0; // entries the file added
+  size_t ike_sas = 0; // entries the file added (for a daemon log: its key blocks)
   size_t child_sas = 0;
+  std::vector<Error> problems; // a daemon log's unusable parts, each naming file:line
 };
 
 class DecodeSession {
