@@ -38,6 +38,9 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--keylog", o.keylog, "Append IKE and Child SA keys to FILE (ikekit key log)");
   app.add_option("--config", config, "JSON file with one or more connections");
   app.add_option("--dataplane", o.dataplane, "auto, none, tun or xfrm");
+  app.add_flag("--offload,!--no-offload", o.offload,
+               "TUN data plane: TSO/checksum offload with user-space segmentation and "
+               "coalescing, UDP GSO (default on)");
   app.add_option("--retransmit-timeout", o.retransmit_timeout,
                  "First retransmission timeout (default 4s)");
   app.add_option("--retransmit-tries", o.retransmit_tries,

@@ -44,6 +44,7 @@ struct IkeUpOptions {
   uint16_t natt_port = 4500;
   std::string keylog;
   std::string dataplane = "auto"; // auto | none | tun | xfrm
+  bool offload = true;            // TUN data plane: TSO/GRO on the device, UDP GSO
   std::string retransmit_timeout = "4s";
   uint32_t retransmit_tries = 5;
   size_t cookie_threshold = 10; // half-open IKE SAs before COOKIEs (strongSwan's default)
