@@ -9,6 +9,7 @@
 #include "wire/message.hpp"
 #include "wire/payload_notify.hpp"
 
+#include "json/ike_events.hpp"
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -221,11 +222,12 @@ struct UdpInitiator::Impl {
         finish(g, up->sa, true);
       } else if (const auto* f = std::get_if<ike::Failure>(&*e)) {
         if (stats.first_failure.empty() && in_flight.count(key(g, f->sa)))
-          stats.first_failure = f->exchange + "/" + f->step + ": " + f->reason;
+          stats.first_failure = json::exchange_name(f->exchange) + "/" +
+                                std::string(json::failure_step_name(f->step)) + ": " + f->reason;
         finish(g, f->sa, false);
       } else if (const auto* d = std::get_if<ike::IkeSaDown>(&*e)) {
         if (stats.first_failure.empty() && in_flight.count(key(g, d->sa)))
-          stats.first_failure = "ike_sa_down: " + d->reason;
+          stats.first_failure = "ike_sa_down: " + std::string(json::down_reason_name(d->reason));
         finish(g, d->sa, false);
       }
     }

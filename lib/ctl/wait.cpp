@@ -1,5 +1,6 @@
 #include "ctl/wait.hpp"
 
+#include "json/ike_events.hpp"
 #include <algorithm>
 #include <variant>
 
@@ -59,12 +60,14 @@ WaitStep wait_step(Wait& w, const ike::Event& e) {
 
 Error wait_failure(const ike::Event& e) {
   if (const auto* f = std::get_if<ike::Failure>(&e)) {
-    std::string field = f->exchange;
-    if (!f->step.empty()) field += (field.empty() ? "" : ".") + f->step;
-    return make_error(f->step == "retransmit" ? Errc::timeout : Errc::protocol, field, f->reason);
+    std::string field = json::exchange_name(f->exchange);
+    field += (field.empty() ? "" : ".") + std::string(json::failure_step_name(f->step));
+    return make_error(f->step == ike::FailureStep::retransmit ? Errc::timeout : Errc::protocol,
+                      field, f->reason);
   }
   if (const auto* d = std::get_if<ike::IkeSaDown>(&e))
-    return make_error(Errc::protocol, "ike_sa", "the IKE SA went down: " + d->reason);
+    return make_error(Errc::protocol, "ike_sa",
+                      "the IKE SA went down: " + std::string(json::down_reason_name(d->reason)));
   return make_error(Errc::protocol, "", "the request failed");
 }
 

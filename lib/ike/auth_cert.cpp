@@ -45,11 +45,11 @@ Result<std::pair<wire::AuthMethod, Bytes>> Engine::Impl::make_auth(IkeSa& sa, By
 // the configured identity (by default its address) and be made for a server.
 std::optional<Failure> Engine::Impl::check_gateway_certificate(const IkeSa& sa,
                                                                const crypto::Certificate& cert,
-                                                               const std::string& exchange) {
+                                                               wire::ExchangeType exchange) {
   const PeerConfig& peer = *sa.peer;
   if (const auto& want = peer.remote_cert_identity) {
     if (auto m = crypto::match_identity(cert, uint8_t(want->type), want->data); !m) {
-      Failure f = failure(sa, exchange, "id",
+      Failure f = failure(sa, exchange, FailureStep::id,
                           "the gateway's certificate does not name " + want->to_string() +
                               " (no remote identity configured: its address must be a "
                               "subjectAltName): " +
@@ -65,7 +65,7 @@ std::optional<Failure> Engine::Impl::check_gateway_certificate(const IkeSa& sa,
     for (const auto& oid : *ekus)
       if (oid == crypto::eku::server_auth || oid == crypto::eku::ike_intermediate)
         return std::nullopt;
-  Failure f = failure(sa, exchange, "cert",
+  Failure f = failure(sa, exchange, FailureStep::cert,
                       "the gateway's certificate " + cert.subject() +
                           " is not a server's: its extendedKeyUsage lists neither serverAuth "
                           "nor the IKE intermediate (1.3.6.1.5.5.8.2.2)");
@@ -76,23 +76,25 @@ std::optional<Failure> Engine::Impl::check_gateway_certificate(const IkeSa& sa,
 }
 
 std::optional<Failure> Engine::Impl::verify_auth(IkeSa& sa, Inbound& in, const wire::IdPayload& id,
-                                                 ByteView id_body, const std::string& exchange) {
+                                                 ByteView id_body, wire::ExchangeType exchange) {
   const PeerConfig& peer = *sa.peer;
   const wire::RawPayload* raw = in.find(PayloadType::auth);
-  if (!raw) return failure(sa, exchange, "auth", "no AUTH payload");
+  if (!raw) return failure(sa, exchange, FailureStep::auth, "no AUTH payload");
   auto auth = wire::parse_auth(raw->body);
   if (!auth)
-    return failure(sa, exchange, "auth", "malformed AUTH payload: " + auth.error().message);
+    return failure(sa, exchange, FailureStep::auth,
+                   "malformed AUTH payload: " + auth.error().message);
   const bool peer_is_initiator = !sa.initiator;
 
   if (peer.remote_auth == AuthMethodKind::psk) {
     if (auth->method != wire::AuthMethod::shared_key_message_integrity_code)
-      return failure(sa, exchange, "auth",
+      return failure(sa, exchange, FailureStep::auth,
                      "peer used " + std::string(wire::auth_method_name(auth->method)) +
                          ", configured: psk");
     auto expected = psk_auth_data(sa, peer_is_initiator, id_body);
     if (!expected || !crypto::constant_time_equal(*expected, auth->data))
-      return failure(sa, exchange, "auth", "AUTH payload did not verify with the configured PSK");
+      return failure(sa, exchange, FailureStep::auth,
+                     "AUTH payload did not verify with the configured PSK");
     sa.remote_auth_desc = "psk";
     return std::nullopt;
   }
@@ -105,38 +107,41 @@ std::optional<Failure> Engine::Impl::verify_auth(IkeSa& sa, Inbound& in, const w
     if (!c || c->encoding != wire::CertEncoding::x509_signature) continue;
     auto cert = crypto::Certificate::from_der(c->data);
     if (!cert)
-      return failure(sa, exchange, "cert", "unparsable certificate: " + cert.error().message);
+      return failure(sa, exchange, FailureStep::cert,
+                     "unparsable certificate: " + cert.error().message);
     certs.push_back(std::move(*cert));
   }
   if (certs.empty())
-    return failure(sa, exchange, "cert", "peer sent no X.509 certificate (CERT payload)");
+    return failure(sa, exchange, FailureStep::cert,
+                   "peer sent no X.509 certificate (CERT payload)");
   if (!peer.cas || peer.cas->anchors().empty())
-    return failure(sa, exchange, "cert", "no CA configured to validate the peer's certificate");
+    return failure(sa, exchange, FailureStep::cert,
+                   "no CA configured to validate the peer's certificate");
   auto wall = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch() +
                                                                config.wall_clock_offset);
   auto path = peer.cas->verify(certs[0], std::span(certs).subspan(1), std::time_t(wall.count()));
   if (!path) {
-    Failure f = failure(sa, exchange, "cert", path.error().message);
+    Failure f = failure(sa, exchange, FailureStep::cert, path.error().message);
     f.offered.push_back(certs[0].subject());
     for (const auto& a : peer.cas->anchors())
       f.configured.push_back(a.subject());
     return f;
   }
   if (auto m = crypto::match_identity(certs[0], uint8_t(id.type), id.data); !m)
-    return failure(sa, exchange, "id", m.error().message);
+    return failure(sa, exchange, FailureStep::id, m.error().message);
   if (sa.initiator)
     if (auto f = check_gateway_certificate(sa, certs[0], exchange)) return f;
   auto key = certs[0].public_key();
-  if (!key) return failure(sa, exchange, "cert", key.error().message);
+  if (!key) return failure(sa, exchange, FailureStep::cert, key.error().message);
   auto octets = signed_octets(sa, peer_is_initiator, id_body);
-  if (!octets) return failure(sa, exchange, "auth", octets.error().message);
+  if (!octets) return failure(sa, exchange, FailureStep::auth, octets.error().message);
   auto scheme = crypto::verify_auth(*key, uint8_t(auth->method), auth->data, *octets);
   if (!scheme)
-    return failure(sa, exchange, "auth",
+    return failure(sa, exchange, FailureStep::auth,
                    "AUTH signature did not verify: " + scheme.error().message);
   // RFC 7427 4 / RFC 8247 3.2: we announce SHA-2 only; SHA-1 is refused unless allowed.
   if (crypto::digest_of(*scheme) == crypto::SigHash::sha1 && !config.allow_sha1_signatures)
-    return failure(sa, exchange, "auth",
+    return failure(sa, exchange, FailureStep::auth,
                    "AUTH is signed with " + std::string(crypto::auth_scheme_name(*scheme)) +
                        " over SHA-1, which is not allowed (allow_sha1_signatures)");
   sa.remote_auth_desc = std::string(crypto::auth_scheme_name(*scheme));

@@ -57,7 +57,7 @@ void Engine::Impl::write_child_answer(wire::PayloadWriter& w, const ChildSa& c,
 }
 
 Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, const ChildConfig& cfg,
-                                                     const std::string& exchange, bool ignore_ke,
+                                                     wire::ExchangeType exchange, bool ignore_ke,
                                                      const crypto::TransformInfo* ke_hint) {
   ChildAnswer a;
   const wire::RawPayload* sa_raw = in.find(PayloadType::sa);
@@ -65,7 +65,8 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
   const wire::RawPayload* tsr_raw = in.find(PayloadType::tsr);
   if (!sa_raw || !tsi_raw || !tsr_raw) {
     a.error = NotifyType::invalid_syntax;
-    a.failure = failure(sa, exchange, "proposal", "Child SA request without SA, TSi and TSr");
+    a.failure =
+        failure(sa, exchange, FailureStep::proposal, "Child SA request without SA, TSi and TSr");
     return a;
   }
   auto offered = wire::parse_sa(sa_raw->body);
@@ -73,14 +74,14 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
   auto tsr = wire::parse_ts(tsr_raw->body);
   if (!offered || !tsi || !tsr) {
     a.error = NotifyType::invalid_syntax;
-    a.failure = failure(sa, exchange, "proposal", "malformed SA or TS payload");
+    a.failure = failure(sa, exchange, FailureStep::proposal, "malformed SA or TS payload");
     return a;
   }
   auto chosen =
       select_proposal(cfg.esp_proposals, *offered, wire::ProtocolId::esp, ke_hint, ignore_ke);
   if (!chosen || chosen->spi.size() != 4) {
     a.error = NotifyType::no_proposal_chosen;
-    a.failure = failure(sa, exchange, "proposal", "no ESP proposal in common");
+    a.failure = failure(sa, exchange, FailureStep::proposal, "no ESP proposal in common");
     a.failure->notify = a.error;
     a.failure->offered = proposal_strings(*offered);
     a.failure->configured = proposal_strings(cfg.esp_proposals);
@@ -95,7 +96,8 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
   auto narrowed_r = narrow(ts_r, allowed_local);
   if (narrowed_i.empty() || narrowed_r.empty()) {
     a.error = NotifyType::ts_unacceptable;
-    a.failure = failure(sa, exchange, "ts", "traffic selectors do not intersect our policy");
+    a.failure =
+        failure(sa, exchange, FailureStep::ts, "traffic selectors do not intersect our policy");
     a.failure->notify = a.error;
     for (auto& s : ts_strings(ts_i))
       a.failure->offered.push_back("TSi " + s);
@@ -125,19 +127,20 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
 std::variant<ChildSa, Failure>
 Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg, uint32_t spi_in,
                                   const std::vector<TsSpec>& ts_i, const std::vector<TsSpec>& ts_r,
-                                  const std::string& exchange, bool ignore_ke) {
+                                  wire::ExchangeType exchange, bool ignore_ke) {
   const wire::RawPayload* sa_raw = in.find(PayloadType::sa);
   const wire::RawPayload* tsi_raw = in.find(PayloadType::tsi);
   const wire::RawPayload* tsr_raw = in.find(PayloadType::tsr);
   if (!sa_raw || !tsi_raw || !tsr_raw) {
     const wire::NotifyPayload* e = in.error_notify();
-    Failure f =
-        failure(sa, exchange, e && e->type == NotifyType::ts_unacceptable ? "ts" : "proposal",
-                e ? "responder answered " + std::string(wire::notify_type_name(e->type))
-                  : "responder sent no Child SA");
+    Failure f = failure(sa, exchange,
+                        e && e->type == NotifyType::ts_unacceptable ? FailureStep::ts
+                                                                    : FailureStep::proposal,
+                        e ? "responder answered " + std::string(wire::notify_type_name(e->type))
+                          : "responder sent no Child SA");
     f.from_peer = e != nullptr;
     if (e) f.notify = e->type;
-    if (f.step == "ts") {
+    if (f.step == FailureStep::ts) {
       for (auto& s : ts_strings(ts_i))
         f.offered.push_back("TSi " + s);
       for (auto& s : ts_strings(ts_r))
@@ -153,16 +156,16 @@ Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg
   std::optional<Chosen> chosen;
   if (answer) chosen = check_chosen(cfg.esp_proposals, *answer, wire::ProtocolId::esp, ignore_ke);
   if (!chosen || chosen->spi.size() != 4 || !tsi || !tsr) {
-    Failure f =
-        failure(sa, exchange, "proposal", "responder chose an ESP proposal we did not offer");
+    Failure f = failure(sa, exchange, FailureStep::proposal,
+                        "responder chose an ESP proposal we did not offer");
     f.offered = proposal_strings(cfg.esp_proposals);
     if (answer) f.configured = proposal_strings(*answer);
     return f;
   }
   auto got_i = from_payload(*tsi), got_r = from_payload(*tsr);
   if (got_i.empty() || got_r.empty() || !is_subset(got_i, ts_i) || !is_subset(got_r, ts_r)) {
-    Failure f =
-        failure(sa, exchange, "ts", "responder's traffic selectors are not a subset of ours");
+    Failure f = failure(sa, exchange, FailureStep::ts,
+                        "responder's traffic selectors are not a subset of ours");
     for (auto& s : ts_strings(ts_i))
       f.offered.push_back("TSi " + s);
     for (auto& s : ts_strings(ts_r))
@@ -192,7 +195,7 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   ChildTransforms t{c.alg.encr, c.alg.integ};
   auto keys = derive_child_keys(*sa.alg.prf, sa.keys.sk_d, t, g_ir, ni, nr);
   if (!keys) {
-    emit(failure(sa, "create_child_sa", "keys", keys.error().message));
+    emit(failure(sa, wire::ExchangeType::create_child_sa, FailureStep::keys, keys.error().message));
     return false;
   }
   c.established_at = now;

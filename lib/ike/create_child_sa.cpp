@@ -184,7 +184,7 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
       return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
     auto chosen = select_proposal(sa.peer->ike_proposals, *offered, wire::ProtocolId::ike, hint);
     if (!chosen || chosen->spi.size() != 8) {
-      Failure f = failure(sa, "create_child_sa", "proposal",
+      Failure f = failure(sa, wire::ExchangeType::create_child_sa, FailureStep::proposal,
                           "no IKE proposal in common for the IKE SA rekey");
       f.offered = proposal_strings(*offered);
       f.configured = proposal_strings(sa.peer->ike_proposals);
@@ -260,7 +260,7 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
   }
   const ChildConfig cfg = old ? old->cfg : sa.peer->child;
   uint32_t old_spi_in = old ? old->spi_in : 0;
-  ChildAnswer a = answer_child(sa, in, cfg, "create_child_sa", false, hint);
+  ChildAnswer a = answer_child(sa, in, cfg, wire::ExchangeType::create_child_sa, false, hint);
   if (!a.child) {
     if (a.failure) {
       ++stats.failures;
@@ -363,7 +363,7 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
         return;
       }
       Failure f =
-          failure(sa, "create_child_sa", "proposal",
+          failure(sa, wire::ExchangeType::create_child_sa, FailureStep::proposal,
                   e ? "IKE SA rekey refused: " + std::string(wire::notify_type_name(e->type))
                     : "IKE SA rekey answer unacceptable");
       f.from_peer = e != nullptr;
@@ -383,7 +383,7 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
     sa.out.reset();
     ++sa.msg_id_out;
     if (!keys) {
-      emit(failure(sa, "create_child_sa", "ke", keys.error().message));
+      emit(failure(sa, wire::ExchangeType::create_child_sa, FailureStep::ke, keys.error().message));
       if (theirs) return adopt_theirs();
       return run_tasks(sa);
     }
@@ -407,26 +407,30 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
   }
 
   ChildSa* old = pc.old_spi_in ? sa.find_child(pc.old_spi_in) : nullptr;
-  auto r =
-      accept_child_answer(sa, in, pc.cfg, pc.spi_in, pc.ts_i, pc.ts_r, "create_child_sa", false);
+  auto r = accept_child_answer(sa, in, pc.cfg, pc.spi_in, pc.ts_i, pc.ts_r,
+                               wire::ExchangeType::create_child_sa, false);
   auto* c = std::get_if<ChildSa>(&r);
   SecretBytes g_ir;
   if (c && pc.kex) {
     if (!ke || uint16_t(ke->group) != pc.kex->info().id) {
-      r = failure(sa, "create_child_sa", "ke", "responder sent no matching KE payload for PFS");
+      r = failure(sa, wire::ExchangeType::create_child_sa, FailureStep::ke,
+                  "responder sent no matching KE payload for PFS");
     } else if (auto s = pc.kex->shared_secret(ke->data)) {
       g_ir = std::move(*s);
     } else {
-      r = failure(sa, "create_child_sa", "ke", s.error().message);
+      r = failure(sa, wire::ExchangeType::create_child_sa, FailureStep::ke, s.error().message);
     }
   }
   auto nr = n_raw ? wire::parse_nonce(n_raw->body)
                   : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
   c = std::get_if<ChildSa>(&r);
-  if (c && !nr) r = failure(sa, "create_child_sa", "proposal", "no nonce in the answer");
+  if (c && !nr)
+    r = failure(sa, wire::ExchangeType::create_child_sa, FailureStep::proposal,
+                "no nonce in the answer");
   if (c && nr)
     if (auto why = nonce_too_short(nr->data, *sa.alg.prf))
-      r = failure(sa, "create_child_sa", "proposal", "responder's " + *why);
+      r = failure(sa, wire::ExchangeType::create_child_sa, FailureStep::proposal,
+                  "responder's " + *why);
   c = std::get_if<ChildSa>(&r);
   if (!c) {
     // RFC 7296 1.3: with PFS the responder may ask for another group; retry once with it.
@@ -490,7 +494,7 @@ void Engine::Impl::adopt_peer_ike_rekey(IkeSa& sa) {
   sa.pending.reset(); // our own rekey request is forgotten with the old IKE SA
   IkeSa& old = split_rekeyed_ike_sa(sa, theirs.spi_i, theirs.spi_r, false, theirs.alg,
                                     std::move(theirs.keys));
-  remove_sa(old, "deleted by peer");
+  remove_sa(old, DownReason::deleted_by_peer);
 }
 
 IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_t new_spi_r,

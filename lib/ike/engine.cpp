@@ -70,31 +70,32 @@ void Engine::Impl::drop(DropReason r, std::string detail) {
   if (config.debug_events) emit(InputDropped{r, std::move(detail)});
 }
 
-Failure Engine::Impl::failure(const IkeSa& sa, std::string exchange, std::string step,
+Failure Engine::Impl::failure(const IkeSa& sa, wire::ExchangeType exchange, FailureStep step,
                               std::string reason) {
   Failure f;
   f.sa = sa.id;
   f.peer = sa.peer ? sa.peer->name : "";
-  f.exchange = std::move(exchange);
-  f.step = std::move(step);
+  f.exchange = exchange;
+  f.step = step;
   f.reason = std::move(reason);
   return f;
 }
 
 void Engine::Impl::fail(IkeSa& sa, Failure f) {
   ++stats.failures;
-  std::string why = f.step == "retransmit" ? "retransmit" : "failure";
+  DownReason why = f.step == FailureStep::retransmit ? DownReason::retransmit : DownReason::failure;
   emit(std::move(f));
   remove_sa(sa, why);
 }
 
-void Engine::Impl::remove_sa(IkeSa& sa, const std::string& reason) {
+void Engine::Impl::remove_sa(IkeSa& sa, DownReason reason) {
   if (sa.state == IkeSaState::dead) return;
   if (sa.silent) sa.children.clear();
   for (auto& c : sa.children)
     emit(ChildSaDown{sa.id, c.name, c.spi_in, c.spi_out,
-                     reason == "deleted by peer" || reason == "deleted locally" ? reason
-                                                                                : "ike_sa_down"});
+                     reason == DownReason::deleted_by_peer || reason == DownReason::deleted_locally
+                         ? reason
+                         : DownReason::ike_sa_down});
   sa.children.clear();
   if (!sa.silent && (sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying ||
                      sa.state == IkeSaState::deleting || sa.authenticated))
@@ -251,7 +252,7 @@ void Engine::Impl::timeout() {
          sa.state == IkeSaState::authenticating)) {
       sa.half_open_deadline.reset();
       if (sa.state == IkeSaState::half_open) {
-        remove_sa(sa, "half-open timeout");
+        remove_sa(sa, DownReason::half_open_timeout);
         continue;
       }
     }
@@ -263,7 +264,7 @@ void Engine::Impl::timeout() {
         queue_task(sa, Task{RequestKind::delete_ike});
         continue;
       }
-      remove_sa(sa, "expired");
+      remove_sa(sa, DownReason::expired);
       continue;
     }
     if (sa.state != IkeSaState::established) continue;
@@ -385,7 +386,7 @@ Result<void> Engine::remove_peer(std::string_view name, TimePoint now) {
     if (sa->state == IkeSaState::established || sa->state == IkeSaState::rekeying)
       impl_->queue_task(*sa, Task{RequestKind::delete_ike});
     else if (sa->state != IkeSaState::deleting)
-      impl_->remove_sa(*sa, "deleted locally"); // nothing to tell the peer yet
+      impl_->remove_sa(*sa, DownReason::deleted_locally); // nothing to tell the peer yet
   }
   std::erase_if(impl_->peers,
                 [&](const std::shared_ptr<const PeerConfig>& p) { return p->name == name; });
@@ -414,7 +415,7 @@ Result<void> Engine::terminate(SaId id, TimePoint now) {
     return make_error(Errc::not_found, "sa", "no IKE SA " + std::to_string(id));
   IkeSa& sa = *it->second;
   if (sa.state != IkeSaState::established && sa.state != IkeSaState::rekeying) {
-    impl_->remove_sa(sa, "deleted locally"); // nothing to tell the peer yet
+    impl_->remove_sa(sa, DownReason::deleted_locally); // nothing to tell the peer yet
     return {};
   }
   impl_->queue_task(sa, Task{RequestKind::delete_ike});

@@ -84,7 +84,9 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
   if (peer.remote_id)
     w.add(PayloadType::idr, wire::IdPayload{peer.remote_id->type, peer.remote_id->data});
   auto auth = make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
-  if (!auth) return fail(sa, failure(sa, "ike_auth", "auth", auth.error().message));
+  if (!auth)
+    return fail(sa,
+                failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth, auth.error().message));
   w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
   if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
   if (!peer.child.esp_proposals.empty()) {
@@ -95,10 +97,14 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
                         {}, storage);
   }
   auto n = w.finish();
-  if (!n) return fail(sa, failure(sa, "ike_auth", "config", n.error().message));
+  if (!n)
+    return fail(sa,
+                failure(sa, wire::ExchangeType::ike_auth, FailureStep::config, n.error().message));
   auto d = seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n),
                 w.first_type());
-  if (!d) return fail(sa, failure(sa, "ike_auth", "config", d.error().message));
+  if (!d)
+    return fail(sa,
+                failure(sa, wire::ExchangeType::ike_auth, FailureStep::config, d.error().message));
   send_request(sa, RequestKind::ike_auth, ExchangeType::ike_auth, std::move(*d));
 }
 
@@ -126,7 +132,7 @@ Engine::Impl::switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
   }
   if (id_matches(sa.peer->remote_id, idi)) return std::nullopt; // IDr is only a hint
   if (unfit) {
-    Failure f = failure(sa, "ike_auth", "proposal",
+    Failure f = failure(sa, wire::ExchangeType::ike_auth, FailureStep::proposal,
                         "the IKE SA's algorithms are not allowed by connection \"" + unfit->name +
                             "\", which peer identity " + wire::id_to_text(idi) + " selects");
     f.peer = unfit->name;
@@ -134,7 +140,7 @@ Engine::Impl::switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
     f.configured = proposal_strings(unfit->ike_proposals);
     return f;
   }
-  Failure f = failure(sa, "ike_auth", "id",
+  Failure f = failure(sa, wire::ExchangeType::ike_auth, FailureStep::id,
                       "peer identity " + wire::id_to_text(idi) + " is not configured");
   if (sa.peer->remote_id) f.configured.push_back(sa.peer->remote_id->to_string());
   f.offered.push_back(wire::id_to_text(idi));
@@ -170,7 +176,7 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
 
   read_certreqs(sa, in.chain());
   Bytes peer_id_body = id_body(idi->type, idi->data);
-  if (auto f = verify_auth(sa, in, *idi, peer_id_body, "ike_auth"))
+  if (auto f = verify_auth(sa, in, *idi, peer_id_body, wire::ExchangeType::ike_auth))
     return reject(std::move(*f), NotifyType::authentication_failed);
   sa.authenticated = true;
   sa.remote_id = Identity{idi->type, Bytes(idi->data.begin(), idi->data.end())};
@@ -179,7 +185,7 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
     for (auto& [id, other] : sas)
       if (other.get() != &sa && other->authenticated && other->peer == sa.peer &&
           other->remote_id == sa.remote_id && other->state == IkeSaState::established)
-        remove_sa(*other, "initial_contact");
+        remove_sa(*other, DownReason::initial_contact);
   }
 
   const PeerConfig& peer = *sa.peer;
@@ -191,14 +197,15 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   write_certs(w, peer, sa.peer_certreqs, storage);
   auto auth = make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
   if (!auth)
-    return reject(failure(sa, "ike_auth", "auth", auth.error().message),
-                  NotifyType::authentication_failed);
+    return reject(
+        failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth, auth.error().message),
+        NotifyType::authentication_failed);
   if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
   w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
 
   ChildAnswer child;
   if (in.find(PayloadType::sa)) {
-    child = answer_child(sa, in, sa.peer->child, "ike_auth", true, nullptr);
+    child = answer_child(sa, in, sa.peer->child, wire::ExchangeType::ike_auth, true, nullptr);
     if (child.child)
       write_child_answer(w, *child.child, nullptr, {}, storage);
     else
@@ -226,7 +233,7 @@ void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
   const wire::RawPayload* idr_raw = in.find(PayloadType::idr);
   if (!idr_raw || !in.find(PayloadType::auth)) {
     const wire::NotifyPayload* e = in.error_notify();
-    Failure f = failure(sa, "ike_auth", "auth",
+    Failure f = failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth,
                         e ? "responder answered " + std::string(wire::notify_type_name(e->type))
                           : "responder sent no AUTH");
     f.from_peer = e != nullptr;
@@ -254,13 +261,14 @@ void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
   };
   if (!id_matches(peer.remote_id, *idr)) {
     Failure f =
-        failure(sa, "ike_auth", "id",
+        failure(sa, wire::ExchangeType::ike_auth, FailureStep::id,
                 "responder identity " + wire::id_to_text(*idr) + " is not the configured one");
     f.offered.push_back(wire::id_to_text(*idr));
     f.configured.push_back(peer.remote_id->to_string());
     return refuse(std::move(f));
   }
-  if (auto f = verify_auth(sa, in, *idr, id_body(idr->type, idr->data), "ike_auth"))
+  if (auto f =
+          verify_auth(sa, in, *idr, id_body(idr->type, idr->data), wire::ExchangeType::ike_auth))
     return refuse(std::move(*f));
   sa.authenticated = true;
   sa.remote_id = Identity{idr->type, Bytes(idr->data.begin(), idr->data.end())};
@@ -269,7 +277,7 @@ void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
   ike_sa_up(sa);
   if (sa.first_child_spi != 0) {
     auto r = accept_child_answer(sa, in, peer.child, sa.first_child_spi, sa.first_ts_i,
-                                 sa.first_ts_r, "ike_auth", true);
+                                 sa.first_ts_r, wire::ExchangeType::ike_auth, true);
     if (auto* c = std::get_if<ChildSa>(&r)) {
       install_child(sa, std::move(*c), true, {}, sa.ni, sa.nr, std::nullopt);
     } else {

@@ -127,7 +127,9 @@ void Engine::Impl::send_init_request(IkeSa& sa) {
   add_common_notifies(w, peer, src, nat_detection_hash(sa.spi_i, 0, sa.remote),
                       crypto::encode_sig_hash_list(crypto::supported_sig_hashes()));
   auto n = w.finish();
-  if (!n) return fail(sa, failure(sa, "ike_sa_init", "config", n.error().message));
+  if (!n)
+    return fail(
+        sa, failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::config, n.error().message));
   out.resize(*n);
   sa.init_request = out;
   sa.out.reset();
@@ -189,8 +191,8 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   if (!chosen) {
     Failure f;
     f.peer = candidates.front()->name;
-    f.exchange = "ike_sa_init";
-    f.step = "proposal";
+    f.exchange = wire::ExchangeType::ike_sa_init;
+    f.step = FailureStep::proposal;
     f.reason = "no proposal in common";
     f.notify = NotifyType::no_proposal_chosen;
     f.offered = proposal_strings(*sa_p);
@@ -223,12 +225,12 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   sa.half_open_deadline = now + config.half_open_timeout;
   auto kex = crypto::KeyExchange::generate(*chosen->ke, rng);
   if (!kex) {
-    remove_sa(sa, "failure");
+    remove_sa(sa, DownReason::failure);
     return drop(DropReason::malformed, "key exchange");
   }
   auto g_ir = kex->shared_secret(ke_p->data);
   if (!g_ir) {
-    remove_sa(sa, "failure");
+    remove_sa(sa, DownReason::failure);
     return drop(DropReason::malformed, g_ir.error().field + ": " + g_ir.error().message);
   }
   sa.kex = std::move(*kex);
@@ -258,13 +260,13 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
                                                      peer->cas->certreq_authorities()});
   auto n = w.finish();
   if (!n) {
-    remove_sa(sa, "failure");
+    remove_sa(sa, DownReason::failure);
     return;
   }
   out.resize(*n);
   sa.init_response = out;
   if (!derive_ike_sa_keys(sa, g_ir->reveal())) {
-    remove_sa(sa, "failure");
+    remove_sa(sa, DownReason::failure);
     return;
   }
   send_response(sa, {std::move(out)});
@@ -279,8 +281,8 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
   if (!in.find(PayloadType::sa)) { // notify-only answers
     if (auto* c = in.notify(NotifyType::cookie)) {
       if (sa.cookie_retries >= 3 || c->data.empty() || c->data.size() > 64)
-        return fail(sa,
-                    failure(sa, "ike_sa_init", "cookie", "responder keeps asking for a COOKIE"));
+        return fail(sa, failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::cookie,
+                                "responder keeps asking for a COOKIE"));
       ++sa.cookie_retries;
       sa.cookie.assign(c->data.begin(), c->data.end());
       return send_init_request(sa);
@@ -291,7 +293,7 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
       if (!t || !proposals_allow_ke(peer.ike_proposals, g) || t == sa.ke_group ||
           sa.ke_retries >= 2) {
         Failure f =
-            failure(sa, "ike_sa_init", "ke",
+            failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::ke,
                     "responder wants KE group " + std::to_string(g) + " which we do not propose");
         f.from_peer = true;
         f.notify = NotifyType::invalid_ke_payload;
@@ -301,13 +303,16 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
       ++sa.ke_retries;
       sa.ke_group = t;
       auto kex = crypto::KeyExchange::generate(*t, rng);
-      if (!kex) return fail(sa, failure(sa, "ike_sa_init", "ke", kex.error().message));
+      if (!kex)
+        return fail(
+            sa, failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::ke, kex.error().message));
       sa.kex = std::move(*kex);
       return send_init_request(sa);
     }
     const wire::NotifyPayload* e = in.error_notify();
-    Failure f = failure(sa, "ike_sa_init",
-                        e && e->type == NotifyType::no_proposal_chosen ? "proposal" : "notify",
+    Failure f = failure(sa, wire::ExchangeType::ike_sa_init,
+                        e && e->type == NotifyType::no_proposal_chosen ? FailureStep::proposal
+                                                                       : FailureStep::notify,
                         e ? "responder answered " + std::string(wire::notify_type_name(e->type))
                           : "responder sent no SA");
     f.from_peer = true;
@@ -322,16 +327,19 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
   if (!sa_p || !ke_p || !nr_p) return drop(DropReason::malformed, "IKE_SA_INIT response payloads");
   auto chosen = check_chosen(peer.ike_proposals, *sa_p, wire::ProtocolId::ike);
   if (!chosen || chosen->ke != sa.ke_group || uint16_t(ke_p->group) != sa.ke_group->id) {
-    Failure f =
-        failure(sa, "ike_sa_init", "proposal", "responder chose a proposal we did not offer");
+    Failure f = failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::proposal,
+                        "responder chose a proposal we did not offer");
     f.offered = proposal_strings(peer.ike_proposals);
     f.configured = proposal_strings(*sa_p);
     return fail(sa, std::move(f));
   }
   if (auto why = nonce_too_short(nr_p->data, *chosen->prf))
-    return fail(sa, failure(sa, "ike_sa_init", "proposal", "responder's " + *why));
+    return fail(sa, failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::proposal,
+                            "responder's " + *why));
   auto g_ir = sa.kex->shared_secret(ke_p->data);
-  if (!g_ir) return fail(sa, failure(sa, "ike_sa_init", "ke", g_ir.error().message));
+  if (!g_ir)
+    return fail(
+        sa, failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::ke, g_ir.error().message));
   sa.spi_r = in.hdr.spi_r;
   sa.alg = *chosen;
   sa.nr.assign(nr_p->data.begin(), nr_p->data.end());
@@ -340,7 +348,8 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
   if (peer.force_encap) sa.nat_local = true;
   read_features(sa, in);
   if (!derive_ike_sa_keys(sa, g_ir->reveal()))
-    return fail(sa, failure(sa, "ike_sa_init", "keys", "key derivation failed"));
+    return fail(sa, failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::keys,
+                            "key derivation failed"));
   request_done(sa);
   if (sa.nat_local || sa.nat_remote) float_to_nat_t(sa);
   set_state(sa, IkeSaState::authenticating);

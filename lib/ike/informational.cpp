@@ -70,7 +70,7 @@ void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
     if (auto d =
             seal(sa, ExchangeType::informational, true, in.hdr.message_id, {}, PayloadType::none))
       send_response(sa, std::move(*d));
-    Failure f = failure(sa, "ike_auth", "auth",
+    Failure f = failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth,
                         "peer reported " + std::string(wire::notify_type_name(e->type)));
     f.from_peer = true;
     f.notify = e->type;
@@ -94,7 +94,7 @@ void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
       if (!c) continue;
       if (!c->deleting) answer_spis.push_back(c->spi_in); // 1.4.1: not if we delete too
       downs.push_back(ChildSaDown{sa.id, c->name, c->spi_in, c->spi_out,
-                                  c->rekeyed ? "rekeyed" : "deleted by peer"});
+                                  c->rekeyed ? DownReason::rekeyed : DownReason::deleted_by_peer});
       std::erase_if(sa.children, [&](const ChildSa& x) { return x.spi_out == spi_out; });
     }
   }
@@ -115,7 +115,7 @@ void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
   for (auto& e : downs)
     emit(std::move(e));
   if (delete_ike && sa.peer_ike_rekey) return adopt_peer_ike_rekey(sa);
-  if (delete_ike) remove_sa(sa, "deleted by peer");
+  if (delete_ike) remove_sa(sa, DownReason::deleted_by_peer);
 }
 
 void Engine::Impl::on_informational_response(IkeSa& sa, Inbound& in) {
@@ -125,12 +125,12 @@ void Engine::Impl::on_informational_response(IkeSa& sa, Inbound& in) {
   if (kind == RequestKind::delete_ike) {
     sa.out.reset();
     ++sa.msg_id_out;
-    return remove_sa(sa, "deleted locally");
+    return remove_sa(sa, DownReason::deleted_locally);
   }
   if (kind == RequestKind::delete_child) {
     if (ChildSa* c = sa.find_child(spi)) {
       emit(ChildSaDown{sa.id, c->name, c->spi_in, c->spi_out,
-                       c->rekeyed ? "rekeyed" : "deleted locally"});
+                       c->rekeyed ? DownReason::rekeyed : DownReason::deleted_locally});
       std::erase_if(sa.children, [&](const ChildSa& x) { return x.spi_in == spi; });
     }
   }

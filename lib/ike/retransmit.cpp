@@ -75,10 +75,7 @@ void Engine::Impl::send_response(IkeSa& sa, std::vector<Bytes> dgrams) {
 void Engine::Impl::retransmit_due(IkeSa& sa) {
   OutRequest& r = *sa.out;
   if (r.retransmits >= config.retransmit_tries) {
-    auto exchange = std::string(wire::exchange_type_name(r.exchange));
-    for (auto& c : exchange)
-      c = char(std::tolower(static_cast<unsigned char>(c)));
-    Failure f = failure(sa, exchange, "retransmit",
+    Failure f = failure(sa, r.exchange, FailureStep::retransmit,
                         "no response after " + std::to_string(r.retransmits) + " retransmissions");
     f.retransmits = r.retransmits;
     bool dpd = r.kind == RequestKind::dpd;
@@ -88,7 +85,7 @@ void Engine::Impl::retransmit_due(IkeSa& sa) {
       ++stats.failures;
       emit(std::move(f));
     }
-    remove_sa(sa, dpd ? "dpd" : "retransmit");
+    remove_sa(sa, dpd ? DownReason::dpd : DownReason::retransmit);
     if (restart) (void)start(peer);
     return;
   }

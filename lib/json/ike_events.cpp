@@ -3,6 +3,7 @@
 #include "base/hex.hpp"
 
 #include "json/payload_json.hpp"
+#include <cctype>
 
 namespace ikekit::json {
 
@@ -72,7 +73,7 @@ struct ToJson {
     j["child"] = e.name;
     j["spi_in"] = to_hex_u32(e.spi_in);
     j["spi_out"] = to_hex_u32(e.spi_out);
-    j["reason"] = e.reason;
+    j["reason"] = std::string(down_reason_name(e.reason));
     return j;
   }
   Json operator()(const ike::IkeSaDown& e) const {
@@ -80,7 +81,7 @@ struct ToJson {
     j["conn"] = e.peer;
     j["spi_i"] = to_hex_u64(e.spi_i);
     j["spi_r"] = to_hex_u64(e.spi_r);
-    j["reason"] = e.reason;
+    j["reason"] = std::string(down_reason_name(e.reason));
     return j;
   }
   Json operator()(const ike::IkeSaRekeyed& e) const {
@@ -103,8 +104,8 @@ struct ToJson {
   Json operator()(const ike::Failure& e) const {
     Json j = head("failure", time, e.sa);
     j["conn"] = e.peer.empty() ? Json() : Json(e.peer);
-    j["exchange"] = e.exchange;
-    j["step"] = e.step;
+    j["exchange"] = exchange_name(e.exchange);
+    j["step"] = std::string(failure_step_name(e.step));
     j["reason"] = e.reason;
     j["from_peer"] = e.from_peer;
     j["notify"] = e.notify ? name_or_null(wire::notify_type_name(*e.notify)) : Json();
@@ -124,6 +125,69 @@ struct ToJson {
 };
 
 } // namespace
+
+std::string_view down_reason_name(ike::DownReason r) {
+  using R = ike::DownReason;
+  switch (r) {
+  case R::deleted_by_peer:
+    return "deleted by peer";
+  case R::deleted_locally:
+    return "deleted locally";
+  case R::dpd:
+    return "dpd";
+  case R::retransmit:
+    return "retransmit";
+  case R::failure:
+    return "failure";
+  case R::initial_contact:
+    return "initial_contact";
+  case R::expired:
+    return "expired";
+  case R::rekeyed:
+    return "rekeyed";
+  case R::ike_sa_down:
+    return "ike_sa_down";
+  case R::half_open_timeout:
+    return "half-open timeout";
+  }
+  return "";
+}
+
+std::string_view failure_step_name(ike::FailureStep s) {
+  using S = ike::FailureStep;
+  switch (s) {
+  case S::proposal:
+    return "proposal";
+  case S::ke:
+    return "ke";
+  case S::keys:
+    return "keys";
+  case S::auth:
+    return "auth";
+  case S::cert:
+    return "cert";
+  case S::id:
+    return "id";
+  case S::ts:
+    return "ts";
+  case S::retransmit:
+    return "retransmit";
+  case S::notify:
+    return "notify";
+  case S::cookie:
+    return "cookie";
+  case S::config:
+    return "config";
+  }
+  return "";
+}
+
+std::string exchange_name(wire::ExchangeType e) {
+  std::string name(wire::exchange_type_name(e));
+  for (auto& c : name)
+    c = char(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
 
 Json endpoint_json(const ike::Endpoint& e) { return e.to_string(); }
 

@@ -377,7 +377,7 @@ TEST_CASE("unload deletes the connection's IKE SAs on both ends and removes it",
   CHECK(lines.back()["type"] == "done");
   CHECK(lines.back()["ok"] == true);
   CHECK(f.p.right->count<ike::IkeSaDown>() == 1); // the peer saw the Delete
-  CHECK(f.p.right->all<ike::IkeSaDown>().at(0).reason == "deleted by peer");
+  CHECK(f.p.right->all<ike::IkeSaDown>().at(0).reason == ike::DownReason::deleted_by_peer);
   CHECK(f.ask(R"({"id":3,"command":"list-sas"})")["result"]["ike_sas"].empty());
   auto again = f.ask(R"({"id":4,"command":"initiate","args":{"name":"home"}})");
   CHECK(again["error"]["code"] == "not_found");

@@ -153,7 +153,7 @@ TEST_CASE("certificates: unknown CA -> Failure(cert) and AUTHENTICATION_FAILED",
   p.net.run_for(30s);
   auto rf = p.right->all<Failure>();
   REQUIRE(rf.size() == 1);
-  CHECK(rf[0].step == "cert");
+  CHECK(rf[0].step == FailureStep::cert);
   CHECK(rf[0].offered == std::vector<std::string>{"C=CH, O=ikekit test, CN=moon.ikekit.test"});
   auto lf = p.left->all<Failure>();
   REQUIRE(lf.size() == 1);
@@ -168,7 +168,7 @@ TEST_CASE("certificates: expired at the engine's wall time", "[engine][cert]") {
   p.net.run_for(30s);
   auto rf = p.right->all<Failure>();
   REQUIRE(rf.size() == 1);
-  CHECK(rf[0].step == "cert");
+  CHECK(rf[0].step == FailureStep::cert);
   CHECK(rf[0].reason.find("expired") != std::string::npos);
 }
 
@@ -180,7 +180,7 @@ TEST_CASE("certificates: the identity is not in the certificate", "[engine][cert
   p.net.run_for(30s);
   auto rf = p.right->all<Failure>();
   REQUIRE(rf.size() == 1);
-  CHECK(rf[0].step == "id");
+  CHECK(rf[0].step == FailureStep::id);
 }
 
 TEST_CASE("RFC 7383: IKE_AUTH fragmented both ways and reassembled", "[engine][fragments][cert]") {
@@ -255,7 +255,7 @@ TEST_CASE("certificates: a client-only certificate of the CA does not pass as th
   CHECK(g.left->count<IkeSaUp>() == 0);
   auto f = g.left->all<Failure>();
   REQUIRE(f.size() == 1);
-  CHECK(f[0].step == "cert");
+  CHECK(f[0].step == FailureStep::cert);
   CHECK(f[0].notify == wire::NotifyType::authentication_failed);
   CHECK(f[0].offered == std::vector<std::string>{"1.3.6.1.5.5.7.3.2"});
   CHECK(g.right->all<Failure>().at(0).from_peer);
@@ -297,7 +297,7 @@ TEST_CASE("certificates: with no remote ID the gateway's certificate must name i
   CHECK(other_address.left->count<IkeSaUp>() == 0);
   auto f = other_address.left->all<Failure>();
   REQUIRE(f.size() == 1);
-  CHECK(f[0].step == "id");
+  CHECK(f[0].step == FailureStep::id);
   CHECK(f[0].configured == std::vector<std::string>{"10.0.0.2"});
 }
 
@@ -339,7 +339,7 @@ TEST_CASE("certificates: SHA-1 signatures (AUTH method 1) are refused unless all
     CHECK(p.right->count<IkeSaUp>() == 0);
     auto f = p.right->all<Failure>();
     REQUIRE(f.size() == 1);
-    CHECK(f[0].step == "auth");
+    CHECK(f[0].step == FailureStep::auth);
     CHECK(f[0].reason.find("SHA-1") != std::string::npos);
     CHECK(f[0].notify == wire::NotifyType::authentication_failed);
   }

@@ -67,8 +67,8 @@ TEST_CASE("rekey a Child SA without PFS: new SPIs, keys paired, old SA deleted",
   REQUIRE(lr.size() == 1);
   REQUIRE(rr.size() == 1);
   CHECK(lr[0].new_spi_in == rr[0].new_spi_out);
-  CHECK(p.left->all<ChildSaDown>()[0].reason == "rekeyed");
-  CHECK(p.right->all<ChildSaDown>()[0].reason == "rekeyed");
+  CHECK(p.left->all<ChildSaDown>()[0].reason == DownReason::rekeyed);
+  CHECK(p.right->all<ChildSaDown>()[0].reason == DownReason::rekeyed);
   check_paired(p.left, p.right, lu[1].spi_in);
   auto sas = p.left->engine->list_sas();
   REQUIRE(sas[0].children.size() == 1);

@@ -24,12 +24,12 @@ TEST_CASE("wrong PSK: AUTHENTICATION_FAILED and a Failure on both sides",
   p.net.run_for(30s);
   auto lf = p.left->all<Failure>(), rf = p.right->all<Failure>();
   REQUIRE(rf.size() == 1);
-  CHECK(rf[0].exchange == "ike_auth");
-  CHECK(rf[0].step == "auth");
+  CHECK(rf[0].exchange == wire::ExchangeType::ike_auth);
+  CHECK(rf[0].step == FailureStep::auth);
   CHECK(rf[0].reason == "AUTH payload did not verify with the configured PSK");
   CHECK(rf[0].notify == wire::NotifyType::authentication_failed);
   REQUIRE(lf.size() == 1);
-  CHECK(lf[0].step == "auth");
+  CHECK(lf[0].step == FailureStep::auth);
   CHECK(lf[0].from_peer);
   CHECK(lf[0].notify == wire::NotifyType::authentication_failed);
   CHECK(p.left->count<IkeSaUp>() == 0);
@@ -47,8 +47,8 @@ TEST_CASE("unexpected responder identity is a Failure at the initiator", "[engin
   // the initiator refuses the identity and tells the responder (RFC 7296 2.21.2).
   auto lf = p.left->all<Failure>();
   REQUIRE(lf.size() == 1);
-  CHECK(lf[0].exchange == "ike_auth");
-  CHECK(lf[0].step == "id");
+  CHECK(lf[0].exchange == wire::ExchangeType::ike_auth);
+  CHECK(lf[0].step == FailureStep::id);
   CHECK(lf[0].offered == std::vector<std::string>{"10.0.0.2"});
   CHECK(lf[0].configured == std::vector<std::string>{"someone.else"});
   auto rf = p.right->all<Failure>();
@@ -93,13 +93,13 @@ TEST_CASE("TS_UNACCEPTABLE: IKE SA up, Child SA Failure with both sets as eviden
   CHECK(p.right->count<IkeSaUp>() == 1);
   CHECK(p.left->count<ChildSaUp>() == 0);
   auto lf = p.left->all<Failure>()[0];
-  CHECK(lf.step == "ts");
+  CHECK(lf.step == FailureStep::ts);
   CHECK(lf.from_peer);
   CHECK(lf.notify == wire::NotifyType::ts_unacceptable);
   CHECK(lf.offered == std::vector<std::string>{"TSi 10.1.0.0/24", "TSr 10.2.0.0/24"});
   auto rf = p.right->all<Failure>();
   REQUIRE(rf.size() == 1);
-  CHECK(rf[0].step == "ts");
+  CHECK(rf[0].step == FailureStep::ts);
   CHECK(rf[0].offered == std::vector<std::string>{"TSi 10.1.0.0/24", "TSr 10.2.0.0/24"});
   CHECK(rf[0].configured == std::vector<std::string>{"remote 10.1.0.0/24", "local 10.3.0.0/24"});
 }
@@ -113,7 +113,7 @@ TEST_CASE("ESP proposal mismatch: NO_PROPOSAL_CHOSEN for the Child SA, IKE SA up
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.left->count<Failure>() == 1; }));
   auto lf = p.left->all<Failure>()[0];
-  CHECK(lf.step == "proposal");
+  CHECK(lf.step == FailureStep::proposal);
   CHECK(lf.notify == wire::NotifyType::no_proposal_chosen);
   auto rf = p.right->all<Failure>()[0];
   CHECK(rf.offered == std::vector<std::string>{"aes128-sha256-noesn"});
@@ -149,8 +149,8 @@ TEST_CASE("IKE_AUTH connection switch: the IKE SA's algorithms must suit the con
   CHECK(p.left->count<IkeSaUp>() == 0);
   auto rf = p.right->all<Failure>();
   REQUIRE(rf.size() == 1);
-  CHECK(rf[0].exchange == "ike_auth");
-  CHECK(rf[0].step == "proposal");
+  CHECK(rf[0].exchange == wire::ExchangeType::ike_auth);
+  CHECK(rf[0].step == FailureStep::proposal);
   CHECK(rf[0].peer == "strong");
   CHECK(rf[0].notify == wire::NotifyType::authentication_failed);
   CHECK(rf[0].offered == std::vector<std::string>{"aes128-sha1-prfsha1-modp1024"});

@@ -91,7 +91,7 @@ TEST_CASE("INVALID_KE_PAYLOAD for a group we do not propose is a Failure",
   auto lf = p.left->all<Failure>();
   REQUIRE(lf.size() == 1);
   // The responder found no proposal with a common group at all.
-  CHECK(lf[0].step == "proposal");
+  CHECK(lf[0].step == FailureStep::proposal);
   CHECK(lf[0].from_peer);
   CHECK(lf[0].notify == wire::NotifyType::no_proposal_chosen);
 }
@@ -149,11 +149,11 @@ TEST_CASE("NO_PROPOSAL_CHOSEN: Failure with the offered and configured proposals
   auto lf = p.left->all<Failure>(), rf = p.right->all<Failure>();
   REQUIRE(lf.size() == 1);
   REQUIRE(rf.size() == 1);
-  CHECK(lf[0].exchange == "ike_sa_init");
-  CHECK(lf[0].step == "proposal");
+  CHECK(lf[0].exchange == wire::ExchangeType::ike_sa_init);
+  CHECK(lf[0].step == FailureStep::proposal);
   CHECK(lf[0].from_peer);
   CHECK(lf[0].offered == std::vector<std::string>{"aes128-sha256-prfsha256-modp2048"});
-  CHECK(rf[0].step == "proposal");
+  CHECK(rf[0].step == FailureStep::proposal);
   CHECK_FALSE(rf[0].from_peer);
   CHECK(rf[0].peer == "gw");
   CHECK(rf[0].offered == std::vector<std::string>{"aes128-sha256-prfsha256-modp2048"});

@@ -27,8 +27,8 @@ TEST_CASE("Delete of the IKE SA from the initiator", "[engine][informational][de
   REQUIRE(p.left->engine->terminate(sa_of(p.left), p.net.now));
   REQUIRE(p.net.run_until(
       [&] { return p.left->count<IkeSaDown>() == 1 && p.right->count<IkeSaDown>() == 1; }));
-  CHECK(p.left->all<IkeSaDown>()[0].reason == "deleted locally");
-  CHECK(p.right->all<IkeSaDown>()[0].reason == "deleted by peer");
+  CHECK(p.left->all<IkeSaDown>()[0].reason == DownReason::deleted_locally);
+  CHECK(p.right->all<IkeSaDown>()[0].reason == DownReason::deleted_by_peer);
   CHECK(p.left->count<ChildSaDown>() == 1);
   CHECK(p.right->count<ChildSaDown>() == 1);
   CHECK(p.left->engine->list_sas().empty());
@@ -42,7 +42,7 @@ TEST_CASE("Delete of the IKE SA from the responder", "[engine][informational][de
   REQUIRE(p.right->engine->terminate(sa_of(p.right), p.net.now));
   REQUIRE(p.net.run_until(
       [&] { return p.left->count<IkeSaDown>() == 1 && p.right->count<IkeSaDown>() == 1; }));
-  CHECK(p.left->all<IkeSaDown>()[0].reason == "deleted by peer");
+  CHECK(p.left->all<IkeSaDown>()[0].reason == DownReason::deleted_by_peer);
   p.net.run_for(60s);
   CHECK(p.left->count<Failure>() == 0);
   CHECK(p.right->count<Failure>() == 0);
@@ -60,8 +60,8 @@ TEST_CASE("Delete of a Child SA from each side; the response deletes the paired 
     REQUIRE(from->engine->terminate_child(sa_of(from), spi, p.net.now));
     REQUIRE(p.net.run_until(
         [&] { return from->count<ChildSaDown>() == 1 && to->count<ChildSaDown>() == 1; }));
-    CHECK(from->all<ChildSaDown>()[0].reason == "deleted locally");
-    CHECK(to->all<ChildSaDown>()[0].reason == "deleted by peer");
+    CHECK(from->all<ChildSaDown>()[0].reason == DownReason::deleted_locally);
+    CHECK(to->all<ChildSaDown>()[0].reason == DownReason::deleted_by_peer);
     CHECK(to->all<ChildSaDown>()[0].spi_out == spi);
     auto sas = from->engine->list_sas();
     REQUIRE(sas.size() == 1);
@@ -94,10 +94,10 @@ TEST_CASE("DPD failure: the silent peer is declared dead (action clear)", "[engi
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
   p.right->silent = true;
   REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaDown>() == 1; }, 120s));
-  CHECK(p.left->all<IkeSaDown>()[0].reason == "dpd");
+  CHECK(p.left->all<IkeSaDown>()[0].reason == DownReason::dpd);
   auto f = p.left->all<Failure>();
   REQUIRE(f.size() == 1);
-  CHECK(f[0].exchange == "informational");
+  CHECK(f[0].exchange == wire::ExchangeType::informational);
   CHECK(f[0].retransmits == 2);
   CHECK(p.left->count<ChildSaDown>() == 1);
 }
@@ -133,7 +133,7 @@ TEST_CASE("hard lifetimes: the Child SA and then the IKE SA are deleted when the
   p.net.run_for(60s);
   CHECK(p.left->count<IkeSaDown>() == 1);
   REQUIRE(p.right->count<IkeSaDown>() == 1);
-  CHECK(p.right->all<IkeSaDown>()[0].reason == "deleted by peer");
+  CHECK(p.right->all<IkeSaDown>()[0].reason == DownReason::deleted_by_peer);
   CHECK(p.left->count<Failure>() == 0);
 }
 

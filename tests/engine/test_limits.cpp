@@ -194,7 +194,7 @@ TEST_CASE("a dead IKE SA keeps only what answering a retransmission needs", "[en
   fill(answered);
   answered.last_response = {Bytes(300, 7)};
   answered.have_last_response = true;
-  impl.remove_sa(answered, "failure");
+  impl.remove_sa(answered, DownReason::failure);
   CHECK(answered.state == IkeSaState::dead);
   CHECK(answered.init_request.capacity() == 0);
   CHECK(answered.init_response.capacity() == 0);
@@ -208,7 +208,7 @@ TEST_CASE("a dead IKE SA keeps only what answering a retransmission needs", "[en
 
   IkeSa& silent = impl.new_sa(nullptr, true);
   fill(silent);
-  impl.remove_sa(silent, "failure");
+  impl.remove_sa(silent, DownReason::failure);
   CHECK(silent.dead_until == impl.now); // nothing to answer: gone at the next timeout
   impl.timeout();
   CHECK(impl.sas.size() == 1);

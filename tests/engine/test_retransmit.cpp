@@ -40,8 +40,8 @@ TEST_CASE("silent peer: exponential back-off, then give up with the retransmissi
   CHECK(sent_at[3] - start == 7s); // + 4s
   auto f = p.left->all<Failure>();
   REQUIRE(f.size() == 1);
-  CHECK(f[0].exchange == "ike_sa_init");
-  CHECK(f[0].step == "retransmit");
+  CHECK(f[0].exchange == wire::ExchangeType::ike_sa_init);
+  CHECK(f[0].step == FailureStep::retransmit);
   CHECK(f[0].retransmits == 3);
   CHECK(p.left->engine->stats().retransmissions == 3);
   CHECK(p.left->engine->list_sas().empty());
@@ -201,7 +201,7 @@ TEST_CASE("a deleted IKE SA still answers the retransmitted Delete, without its 
   };
   REQUIRE(p.left->engine->terminate(p.left->all<IkeSaUp>()[0].sa, p.net.now));
   REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaDown>() == 1; }));
-  CHECK(p.left->all<IkeSaDown>()[0].reason == "deleted locally");
-  CHECK(p.right->all<IkeSaDown>()[0].reason == "deleted by peer");
+  CHECK(p.left->all<IkeSaDown>()[0].reason == DownReason::deleted_locally);
+  CHECK(p.right->all<IkeSaDown>()[0].reason == DownReason::deleted_by_peer);
   CHECK(p.right->engine->stats().retransmits_answered == 1);
 }

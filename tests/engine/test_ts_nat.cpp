@@ -79,7 +79,7 @@ TEST_CASE("TS with NAT: an 'inner address' on our own side is refused", "[engine
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.right->count<Failure>() == 1; }));
   auto f = p.right->all<Failure>()[0];
-  CHECK(f.step == "ts");
+  CHECK(f.step == FailureStep::ts);
   CHECK(f.notify == wire::NotifyType::ts_unacceptable);
   CHECK(f.configured == std::vector<std::string>{"remote 10.0.0.1", "local 10.2.0.0/16"});
   CHECK(p.right->count<ChildSaUp>() == 0);

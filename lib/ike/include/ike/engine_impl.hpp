@@ -101,9 +101,10 @@ struct Engine::Impl {
   void emit(Event e) { events.push_back(std::move(e)); }
   // Failure event, then the IKE SA goes down (children first).
   void fail(IkeSa& sa, Failure f);
-  Failure failure(const IkeSa& sa, std::string exchange, std::string step, std::string reason);
+  Failure failure(const IkeSa& sa, wire::ExchangeType exchange, FailureStep step,
+                  std::string reason);
   // Emits ChildSaDown for each child and IkeSaDown; the SA lingers as dead briefly.
-  void remove_sa(IkeSa& sa, const std::string& reason);
+  void remove_sa(IkeSa& sa, DownReason reason);
   void dispatch(IkeSa& sa, Inbound& in);
   void schedule_timers(IkeSa& sa);
   uint64_t new_ike_spi();
@@ -184,10 +185,10 @@ struct Engine::Impl {
   Result<std::pair<wire::AuthMethod, Bytes>> make_auth(IkeSa& sa, ByteView id_body);
   // Verifies the peer's AUTH; on failure returns the Failure step/reason.
   std::optional<Failure> verify_auth(IkeSa& sa, Inbound& in, const wire::IdPayload& id,
-                                     ByteView id_body, const std::string& exchange);
+                                     ByteView id_body, wire::ExchangeType exchange);
   // Initiator: the responder's certificate names remote_cert_identity and is a server's.
   std::optional<Failure> check_gateway_certificate(const IkeSa& sa, const crypto::Certificate& cert,
-                                                   const std::string& exchange);
+                                                   wire::ExchangeType exchange);
 
   // --- child_sa.cpp: negotiation pieces shared by IKE_AUTH and CREATE_CHILD_SA
   // Responder side of a Child SA request: writes SA/TS (and USE_TRANSPORT_MODE) or an
@@ -198,7 +199,7 @@ struct Engine::Impl {
     wire::NotifyType error = wire::NotifyType(0);
   };
   ChildAnswer answer_child(IkeSa& sa, Inbound& in, const ChildConfig& cfg,
-                           const std::string& exchange, bool ignore_ke,
+                           wire::ExchangeType exchange, bool ignore_ke,
                            const crypto::TransformInfo* ke_hint);
   std::vector<TsSpec> default_ts(const std::vector<TsSpec>& cfg, const IpAddress& a) const;
   // Derives keys, stores the child and emits ChildSaUp (+ SaKeys).
@@ -219,7 +220,7 @@ struct Engine::Impl {
                                                      uint32_t spi_in,
                                                      const std::vector<TsSpec>& ts_i,
                                                      const std::vector<TsSpec>& ts_r,
-                                                     const std::string& exchange, bool ignore_ke);
+                                                     wire::ExchangeType exchange, bool ignore_ke);
 
   // --- create_child_sa.cpp
   void start_create_child(IkeSa& sa, const Task& t);

@@ -6,6 +6,7 @@
 #include "base/secret_bytes.hpp"
 #include "ike/config.hpp"
 #include "ike/stats.hpp"
+#include "wire/ids.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -17,6 +18,38 @@ namespace ikekit::ike {
 
 // An engine-local handle for one IKE SA (stable across an IKE SA rekey).
 using SaId = uint64_t;
+
+// Why an IKE SA or Child SA went down. lib/json renders each as the string in the
+// comment (ikekit-json(7)).
+enum class DownReason : uint8_t {
+  deleted_by_peer, // "deleted by peer": the peer sent a Delete
+  deleted_locally, // "deleted locally": we deleted it (also after its hard lifetime)
+  dpd,             // "dpd": DPD got no answer
+  retransmit,      // "retransmit": another exchange got no answer
+  failure,         // "failure": a Failure event came first
+  initial_contact, // "initial_contact": the peer reconnected (RFC 7296 2.4)
+  expired,         // "expired": its hard lifetime passed and no Delete could be (or was) answered
+  rekeyed,         // "rekeyed": a Child SA replaced by a CREATE_CHILD_SA rekey
+  ike_sa_down,     // "ike_sa_down": a Child SA whose IKE SA failed or went away otherwise
+  // "half-open timeout": a responder's IKE SA that got no IKE_AUTH in time (never
+  // reported: it was not up)
+  half_open_timeout,
+};
+
+// The step of an exchange that failed; rendered as the enumerator's name ("proposal").
+enum class FailureStep : uint8_t {
+  proposal,   // no proposal in common, or an answer we did not offer
+  ke,         // key exchange (KE payload, group, public value)
+  keys,       // key derivation
+  auth,       // AUTH payload
+  cert,       // certificate missing, unparsable or not trusted
+  id,         // identities that do not match the configuration
+  ts,         // traffic selectors
+  retransmit, // no response after every retransmission
+  notify,     // an error Notify from the peer that no other step covers
+  cookie,     // the responder keeps asking for a COOKIE
+  config,     // our configuration cannot be used
+};
 
 struct IkeSaUp {
   SaId sa = 0;
@@ -49,19 +82,16 @@ struct ChildSaDown {
   SaId sa = 0;
   std::string name;
   uint32_t spi_in = 0, spi_out = 0;
-  // "deleted by peer", "deleted locally" (also after its hard lifetime), "rekeyed" (the
-  // replaced SA), "ike_sa_down" (its IKE SA failed or went away otherwise)
-  std::string reason;
+  // deleted_by_peer, deleted_locally, rekeyed (the replaced SA) or ike_sa_down
+  DownReason reason = DownReason::ike_sa_down;
 };
 
 struct IkeSaDown {
   SaId sa = 0;
   std::string peer;
   uint64_t spi_i = 0, spi_r = 0;
-  // "deleted by peer", "deleted locally" (also after its hard lifetime), "dpd" (DPD got
-  // no answer), "retransmit" (another exchange got none), "failure" (a Failure event came
-  // first), "initial_contact" (the peer reconnected, RFC 7296 2.4), "expired"
-  std::string reason;
+  // deleted_by_peer, deleted_locally, dpd, retransmit, failure, initial_contact, expired
+  DownReason reason = DownReason::failure;
 };
 
 struct IkeSaRekeyed {
@@ -80,17 +110,16 @@ struct ChildSaRekeyed {
 // A handshake or exchange that failed, with its evidence (DESIGN 4).
 struct Failure {
   SaId sa = 0;
-  std::string peer;       // PeerConfig::name ("" when none matched)
-  std::string exchange;   // "ike_sa_init", "ike_auth", "create_child_sa", "informational"
-  std::string step;       // "proposal", "ke", "auth", "cert", "id", "ts", "retransmit", "notify",
-                          // "cookie", "config"
+  std::string peer;              // PeerConfig::name ("" when none matched)
+  wire::ExchangeType exchange{}; // IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA, INFORMATIONAL
+  FailureStep step = FailureStep::proposal;
   std::string reason;     // human text, e.g. "AUTH payload did not verify with the configured PSK"
   bool from_peer = false; // true: the peer reported it with an error Notify
   std::optional<wire::NotifyType> notify; // the error Notify sent or received
   // Evidence: proposals as strongSwan strings or traffic selectors as text.
   std::vector<std::string> offered;    // what the initiator offered
   std::vector<std::string> configured; // what we have configured (or the peer returned)
-  uint32_t retransmits = 0;            // step "retransmit": how many were sent
+  uint32_t retransmits = 0;            // step retransmit: how many were sent
 };
 
 struct IkeSaKeys {

@@ -5,6 +5,8 @@
 #include "ike/engine.hpp"
 
 #include "json/output.hpp"
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace ikekit::json {
@@ -18,6 +20,12 @@ Json event_to_json(const ike::Event& event, const std::string& time);
 // ikekit key-log lines for an SaKeys event: one ike_sa line, or one child_sa line per
 // direction (each SPI with its destination).
 std::vector<Json> keylog_lines(const ike::SaKeys& keys);
+
+// The JSON strings of the engine's enums (ikekit-json(7)): "deleted by peer", "proposal",
+// "ike_sa_init" (the IANA name in lower case; "" when unassigned).
+std::string_view down_reason_name(ike::DownReason r);
+std::string_view failure_step_name(ike::FailureStep s);
+std::string exchange_name(wire::ExchangeType e);
 
 Json endpoint_json(const ike::Endpoint& e);
 Json ts_list_json(const std::vector<ike::TsSpec>& ts);
