@@ -215,6 +215,7 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   };
   ChildSaUp up;
   up.sa = sa.id;
+  up.peer = sa.peer ? sa.peer->name : "";
   up.name = c.name;
   up.spi_in = c.spi_in;
   up.spi_out = c.spi_out;
@@ -229,32 +230,19 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   up.remote_ts = c.remote_ts;
   up.lifetimes = lt;
   up.rekeyed_spi_in = rekeyed_spi;
-  emit(std::move(up));
-  if (config.emit_keys || config.emit_child_keys) {
-    ChildSaKeys k;
-    k.name = c.name;
-    k.spi_in = c.spi_in;
-    k.spi_out = c.spi_out;
-    k.local = sa.local;
-    k.remote = sa.remote;
-    k.udp_encap = sa.nat_t;
-    k.encr = kw(c.alg.encr);
-    k.integ = kw(c.alg.integ);
-    k.esn = c.alg.esn;
-    // RFC 7296 2.17: initiator->responder keys first.
-    if (exchange_initiator) {
-      k.encr_out = keys->encr_i;
-      k.integ_out = keys->integ_i;
-      k.encr_in = keys->encr_r;
-      k.integ_in = keys->integ_r;
-    } else {
-      k.encr_out = keys->encr_r;
-      k.integ_out = keys->integ_r;
-      k.encr_in = keys->encr_i;
-      k.integ_in = keys->integ_i;
-    }
-    emit(SaKeys{sa.id, std::move(k)});
+  // RFC 7296 2.17: initiator->responder keys first.
+  if (exchange_initiator) {
+    up.encr_out = std::move(keys->encr_i);
+    up.integ_out = std::move(keys->integ_i);
+    up.encr_in = std::move(keys->encr_r);
+    up.integ_in = std::move(keys->integ_r);
+  } else {
+    up.encr_out = std::move(keys->encr_r);
+    up.integ_out = std::move(keys->integ_r);
+    up.encr_in = std::move(keys->encr_i);
+    up.integ_in = std::move(keys->integ_i);
   }
+  emit(std::move(up));
   ++stats.child_sas_established;
   sa.children.push_back(std::move(c));
   return true;

@@ -306,7 +306,8 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
   if (old_spi_in) {
     ChildSa* o = sa.find_child(old_spi_in);
     if (!o) return;
-    emit(ChildSaRekeyed{sa.id, o->name, o->spi_in, o->spi_out, new_spi_in, new_spi_out});
+    emit(ChildSaRekeyed{sa.id, sa.peer_name(), o->name, o->spi_in, o->spi_out, new_spi_in,
+                        new_spi_out});
     // 2.8.1: our own rekey of the same SA is in flight: remember this exchange's nonces.
     if (sa.pending && sa.pending->kind == RequestKind::rekey_child &&
         sa.pending->old_spi_in == old_spi_in)
@@ -469,7 +470,8 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
                 pc.old_spi_in ? std::optional<uint32_t>(pc.old_spi_in) : std::nullopt);
   old = pc.old_spi_in ? sa.find_child(pc.old_spi_in) : nullptr;
   if (old) {
-    emit(ChildSaRekeyed{sa.id, old->name, old->spi_in, old->spi_out, new_in, new_out});
+    emit(ChildSaRekeyed{sa.id, sa.peer_name(), old->name, old->spi_in, old->spi_out, new_in,
+                        new_out});
     old->rekeyed = true;
     if (old->peer_rekey &&
         first_pair_has_lowest(pc.nonce, nr_bytes, old->peer_rekey->ni, old->peer_rekey->nr)) {
@@ -528,7 +530,7 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   // The old SA goes away by itself if the peer's Delete never comes.
   o.expire_at = now + retransmit_span();
 
-  IkeSaRekeyed ev{sa.id, sa.spi_i, sa.spi_r, new_spi_i, new_spi_r};
+  IkeSaRekeyed ev{sa.id, sa.peer_name(), sa.spi_i, sa.spi_r, new_spi_i, new_spi_r};
   // RFC 7296 2.18: the initiator of the rekey is the initiator of the new IKE SA.
   sa.initiator = we_initiated;
   sa.spi_i = new_spi_i;

@@ -74,7 +74,7 @@ Failure Engine::Impl::failure(const IkeSa& sa, wire::ExchangeType exchange, Fail
                               std::string reason) {
   Failure f;
   f.sa = sa.id;
-  f.peer = sa.peer ? sa.peer->name : "";
+  f.peer = sa.peer_name();
   f.exchange = exchange;
   f.step = step;
   f.reason = std::move(reason);
@@ -92,14 +92,14 @@ void Engine::Impl::remove_sa(IkeSa& sa, DownReason reason) {
   if (sa.state == IkeSaState::dead) return;
   if (sa.silent) sa.children.clear();
   for (auto& c : sa.children)
-    emit(ChildSaDown{sa.id, c.name, c.spi_in, c.spi_out,
+    emit(ChildSaDown{sa.id, sa.peer_name(), c.name, c.spi_in, c.spi_out,
                      reason == DownReason::deleted_by_peer || reason == DownReason::deleted_locally
                          ? reason
                          : DownReason::ike_sa_down});
   sa.children.clear();
   if (!sa.silent && (sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying ||
                      sa.state == IkeSaState::deleting || sa.authenticated))
-    emit(IkeSaDown{sa.id, sa.peer ? sa.peer->name : "", sa.spi_i, sa.spi_r, reason});
+    emit(IkeSaDown{sa.id, sa.peer_name(), sa.spi_i, sa.spi_r, reason});
   // A half-open SA that answered only IKE_SA_INIT has nothing left to answer: a
   // retransmitted IKE_SA_INIT starts afresh once the SA is dead (receive()).
   if (sa.state == IkeSaState::half_open && sa.msg_id_in == 1) sa.have_last_response = false;
@@ -499,7 +499,7 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     if (sa->state == IkeSaState::dead || sa->silent) continue;
     IkeSaInfo i;
     i.sa = id;
-    i.peer = sa->peer ? sa->peer->name : "";
+    i.peer = sa->peer_name();
     i.initiator = sa->initiator;
     i.state = sa->state;
     i.spi_i = sa->spi_i;

@@ -40,11 +40,11 @@ Result<dataplane::SaKeys> sa_keys(uint32_t spi, const std::string& encr, const s
   return k;
 }
 
-Result<ChildSaSpec> make_spec(const ike::ChildSaUp& up, const ike::ChildSaKeys& keys) {
+Result<ChildSaSpec> make_spec(const ike::ChildSaUp& up) {
   ChildSaSpec s;
-  auto in = sa_keys(up.spi_in, up.encr, up.integ, up.esn, keys.encr_in, keys.integ_in, "in");
+  auto in = sa_keys(up.spi_in, up.encr, up.integ, up.esn, up.encr_in, up.integ_in, "in");
   if (!in) return in.error();
-  auto out = sa_keys(up.spi_out, up.encr, up.integ, up.esn, keys.encr_out, keys.integ_out, "out");
+  auto out = sa_keys(up.spi_out, up.encr, up.integ, up.esn, up.encr_out, up.integ_out, "out");
   if (!out) return out.error();
   s.in = std::move(*in);
   s.out = std::move(*out);
@@ -215,14 +215,10 @@ Result<void> EngineDataplane::pin_sockets(const IpAddress& local) {
   return {};
 }
 
-Result<void> EngineDataplane::try_install(uint32_t spi_in) {
-  auto u = ups_.find(spi_in);
-  auto k = keys_.find(spi_in);
-  if (u == ups_.end() || k == keys_.end()) return {};
-  auto spec = make_spec(u->second, k->second);
-  ike::SaId sa = u->second.sa;
-  ups_.erase(u);
-  keys_.erase(k);
+Result<void> EngineDataplane::install(const ike::ChildSaUp& up) {
+  auto spec = make_spec(up);
+  ike::SaId sa = up.sa;
+  uint32_t spi_in = up.spi_in;
   if (!spec) return refuse(sa, spi_in, spec.error());
   if (tun_) {
     if (auto r = tun_->install_child_sa(*spec); !r) return refuse(sa, spi_in, r.error());
@@ -244,20 +240,8 @@ Result<void> EngineDataplane::refuse(ike::SaId sa, uint32_t spi_in, Error e) {
 
 Result<void> EngineDataplane::on_event(const ike::Event& e) {
   if (kind_ == DataplaneKind::none) return {};
-  if (const auto* up = std::get_if<ike::ChildSaUp>(&e)) {
-    ups_[up->spi_in] = *up;
-    return try_install(up->spi_in);
-  }
-  if (const auto* k = std::get_if<ike::SaKeys>(&e)) {
-    if (const auto* c = std::get_if<ike::ChildSaKeys>(&k->keys)) {
-      keys_[c->spi_in] = *c;
-      return try_install(c->spi_in);
-    }
-    return {};
-  }
+  if (const auto* up = std::get_if<ike::ChildSaUp>(&e)) return install(*up);
   if (const auto* down = std::get_if<ike::ChildSaDown>(&e)) {
-    ups_.erase(down->spi_in);
-    keys_.erase(down->spi_in);
     installed_.erase(down->spi_in);
     Result<void> r =
         tun_ ? tun_->remove_child_sa(down->spi_in) : xfrm_->remove_child_sa(down->spi_in);

@@ -22,16 +22,16 @@ Json lifetimes_json(const ike::Lifetimes& l) {
           {"jitter_s", opt(l.jitter)}};
 }
 
-Json head(const char* type, const std::string& time, ike::SaId sa) {
-  return {{"type", type}, {"time", time}, {"sa", sa}};
+// Every event line names its SA and connection (null when the SA matched none).
+Json head(const char* type, const std::string& time, ike::SaId sa, const std::string& conn) {
+  return {{"type", type}, {"time", time}, {"sa", sa}, {"conn", conn.empty() ? Json() : Json(conn)}};
 }
 
 struct ToJson {
   const std::string& time;
 
   Json operator()(const ike::IkeSaUp& e) const {
-    Json j = head("ike_sa_up", time, e.sa);
-    j["conn"] = e.peer;
+    Json j = head("ike_sa_up", time, e.sa, e.peer);
     j["initiator"] = e.initiator;
     j["spi_i"] = to_hex_u64(e.spi_i);
     j["spi_r"] = to_hex_u64(e.spi_r);
@@ -51,7 +51,7 @@ struct ToJson {
     return j;
   }
   Json operator()(const ike::ChildSaUp& e) const {
-    Json j = head("child_sa_up", time, e.sa);
+    Json j = head("child_sa_up", time, e.sa, e.peer);
     j["child"] = e.name;
     j["spi_in"] = to_hex_u32(e.spi_in);
     j["spi_out"] = to_hex_u32(e.spi_out);
@@ -69,7 +69,7 @@ struct ToJson {
     return j;
   }
   Json operator()(const ike::ChildSaDown& e) const {
-    Json j = head("child_sa_down", time, e.sa);
+    Json j = head("child_sa_down", time, e.sa, e.peer);
     j["child"] = e.name;
     j["spi_in"] = to_hex_u32(e.spi_in);
     j["spi_out"] = to_hex_u32(e.spi_out);
@@ -77,15 +77,14 @@ struct ToJson {
     return j;
   }
   Json operator()(const ike::IkeSaDown& e) const {
-    Json j = head("ike_sa_down", time, e.sa);
-    j["conn"] = e.peer;
+    Json j = head("ike_sa_down", time, e.sa, e.peer);
     j["spi_i"] = to_hex_u64(e.spi_i);
     j["spi_r"] = to_hex_u64(e.spi_r);
     j["reason"] = std::string(down_reason_name(e.reason));
     return j;
   }
   Json operator()(const ike::IkeSaRekeyed& e) const {
-    Json j = head("ike_sa_rekeyed", time, e.sa);
+    Json j = head("ike_sa_rekeyed", time, e.sa, e.peer);
     j["old_spi_i"] = to_hex_u64(e.old_spi_i);
     j["old_spi_r"] = to_hex_u64(e.old_spi_r);
     j["new_spi_i"] = to_hex_u64(e.new_spi_i);
@@ -93,7 +92,7 @@ struct ToJson {
     return j;
   }
   Json operator()(const ike::ChildSaRekeyed& e) const {
-    Json j = head("child_sa_rekeyed", time, e.sa);
+    Json j = head("child_sa_rekeyed", time, e.sa, e.peer);
     j["child"] = e.name;
     j["old_spi_in"] = to_hex_u32(e.old_spi_in);
     j["old_spi_out"] = to_hex_u32(e.old_spi_out);
@@ -102,8 +101,7 @@ struct ToJson {
     return j;
   }
   Json operator()(const ike::Failure& e) const {
-    Json j = head("failure", time, e.sa);
-    j["conn"] = e.peer.empty() ? Json() : Json(e.peer);
+    Json j = head("failure", time, e.sa, e.peer);
     j["exchange"] = exchange_name(e.exchange);
     j["step"] = std::string(failure_step_name(e.step));
     j["reason"] = e.reason;
@@ -203,25 +201,25 @@ Json event_to_json(const ike::Event& event, const std::string& time) {
 }
 
 std::vector<Json> keylog_lines(const ike::SaKeys& keys) {
+  const ike::IkeSaKeys& k = keys.keys;
+  return {Json{{"type", "ike_sa"},
+               {"spi_i", to_hex_u64(k.spi_i)},
+               {"spi_r", to_hex_u64(k.spi_r)},
+               {"sk_d", secret_hex(k.sk_d)},
+               {"sk_ai", secret_hex(k.sk_ai)},
+               {"sk_ar", secret_hex(k.sk_ar)},
+               {"sk_ei", secret_hex(k.sk_ei)},
+               {"sk_er", secret_hex(k.sk_er)},
+               {"sk_pi", secret_hex(k.sk_pi)},
+               {"sk_pr", secret_hex(k.sk_pr)},
+               {"encr", keyword(k.encr)},
+               {"integ", keyword(k.integ)},
+               {"prf", keyword(k.prf)},
+               {"ke", keyword(k.ke)}}};
+}
+
+std::vector<Json> keylog_lines(const ike::ChildSaUp& c) {
   std::vector<Json> out;
-  if (const auto* k = std::get_if<ike::IkeSaKeys>(&keys.keys)) {
-    out.push_back({{"type", "ike_sa"},
-                   {"spi_i", to_hex_u64(k->spi_i)},
-                   {"spi_r", to_hex_u64(k->spi_r)},
-                   {"sk_d", secret_hex(k->sk_d)},
-                   {"sk_ai", secret_hex(k->sk_ai)},
-                   {"sk_ar", secret_hex(k->sk_ar)},
-                   {"sk_ei", secret_hex(k->sk_ei)},
-                   {"sk_er", secret_hex(k->sk_er)},
-                   {"sk_pi", secret_hex(k->sk_pi)},
-                   {"sk_pr", secret_hex(k->sk_pr)},
-                   {"encr", keyword(k->encr)},
-                   {"integ", keyword(k->integ)},
-                   {"prf", keyword(k->prf)},
-                   {"ke", keyword(k->ke)}});
-    return out;
-  }
-  const auto& c = std::get<ike::ChildSaKeys>(keys.keys);
   auto line = [&](uint32_t spi, const ike::Endpoint& src, const ike::Endpoint& dst,
                   const SecretBytes& encr, const SecretBytes& integ) {
     return Json{{"type", "child_sa"},

@@ -97,8 +97,7 @@ inline Bytes craft_fragment(const IkeSaKeys& keys, wire::ExchangeType ex, uint32
 // The first IkeSaKeys a node reported (Config::emit_keys).
 inline const IkeSaKeys* ike_keys(const Node& n) {
   for (const auto& e : n.events)
-    if (const auto* k = std::get_if<SaKeys>(&e))
-      if (const auto* i = std::get_if<IkeSaKeys>(&k->keys)) return i;
+    if (const auto* k = std::get_if<SaKeys>(&e)) return &k->keys;
   return nullptr;
 }
 

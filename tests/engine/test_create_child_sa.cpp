@@ -22,10 +22,9 @@ using namespace ikekit::ike::test;
 namespace {
 SaId sa_of(Node* n) { return n->all<IkeSaUp>().at(0).sa; }
 
-const ChildSaKeys* child_keys(Node* n, uint32_t spi_in) {
+const ChildSaUp* child_up(Node* n, uint32_t spi_in) {
   for (auto& e : n->events)
-    if (auto* k = std::get_if<SaKeys>(&e))
-      if (auto* c = std::get_if<ChildSaKeys>(&k->keys); c && c->spi_in == spi_in) return c;
+    if (auto* c = std::get_if<ChildSaUp>(&e); c && c->spi_in == spi_in) return c;
   return nullptr;
 }
 
@@ -40,9 +39,9 @@ Pair up_pair(std::string_view esp = "aes256gcm16", uint64_t seed = 1) {
 }
 
 void check_paired(Node* a, Node* b, uint32_t a_spi_in) {
-  const ChildSaKeys* ka = child_keys(a, a_spi_in);
+  const ChildSaUp* ka = child_up(a, a_spi_in);
   REQUIRE(ka);
-  const ChildSaKeys* kb = child_keys(b, ka->spi_out);
+  const ChildSaUp* kb = child_up(b, ka->spi_out);
   REQUIRE(kb);
   CHECK(kb->spi_out == a_spi_in);
   CHECK(equal_bytes(ka->encr_in.reveal(), kb->encr_out.reveal()));
@@ -233,8 +232,7 @@ struct Seen {
 std::vector<IkeSaKeys> ike_keys(Node* n) {
   std::vector<IkeSaKeys> v;
   for (auto& e : n->events)
-    if (auto* k = std::get_if<SaKeys>(&e))
-      if (auto* i = std::get_if<IkeSaKeys>(&k->keys)) v.push_back(*i);
+    if (auto* k = std::get_if<SaKeys>(&e)) v.push_back(k->keys);
   return v;
 }
 

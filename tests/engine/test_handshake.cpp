@@ -52,29 +52,23 @@ TEST_CASE("PSK handshake: IKE SA and Child SA up on both sides with paired SPIs 
   // Keys: the IKE SA's are the same on both sides, a Child SA's in == the peer's out.
   const IkeSaKeys* lk = nullptr;
   const IkeSaKeys* rk = nullptr;
-  const ChildSaKeys* lck = nullptr;
-  const ChildSaKeys* rck = nullptr;
   for (auto& e : p.left->events)
-    if (auto* k = std::get_if<SaKeys>(&e)) {
-      if (auto* x = std::get_if<IkeSaKeys>(&k->keys)) lk = x;
-      if (auto* x = std::get_if<ChildSaKeys>(&k->keys)) lck = x;
-    }
+    if (auto* k = std::get_if<SaKeys>(&e)) lk = &k->keys;
   for (auto& e : p.right->events)
-    if (auto* k = std::get_if<SaKeys>(&e)) {
-      if (auto* x = std::get_if<IkeSaKeys>(&k->keys)) rk = x;
-      if (auto* x = std::get_if<ChildSaKeys>(&k->keys)) rck = x;
-    }
+    if (auto* k = std::get_if<SaKeys>(&e)) rk = &k->keys;
   REQUIRE(lk);
   REQUIRE(rk);
-  REQUIRE(lck);
-  REQUIRE(rck);
+  // ChildSaUp carries its connection and the Child SA's keys.
+  CHECK(lc[0].peer == "home");
+  CHECK(rc[0].peer == "gw");
+  CHECK(lc[0].integ_in.empty());
   CHECK(equal_bytes(lk->sk_d.reveal(), rk->sk_d.reveal()));
   CHECK(equal_bytes(lk->sk_ei.reveal(), rk->sk_ei.reveal()));
   CHECK(lk->sk_ei.size() == 36); // AES-256 key || 4-byte salt
-  CHECK(lck->spi_in == rck->spi_out);
-  CHECK(equal_bytes(lck->encr_in.reveal(), rck->encr_out.reveal()));
-  CHECK(equal_bytes(lck->encr_out.reveal(), rck->encr_in.reveal()));
-  CHECK_FALSE(equal_bytes(lck->encr_in.reveal(), lck->encr_out.reveal()));
+  CHECK(lc[0].spi_in == rc[0].spi_out);
+  CHECK(equal_bytes(lc[0].encr_in.reveal(), rc[0].encr_out.reveal()));
+  CHECK(equal_bytes(lc[0].encr_out.reveal(), rc[0].encr_in.reveal()));
+  CHECK_FALSE(equal_bytes(lc[0].encr_in.reveal(), lc[0].encr_out.reveal()));
 
   // Nothing dropped, no retransmissions, nothing left in flight.
   CHECK(p.left->engine->stats().dropped_total() == 0);
@@ -95,15 +89,17 @@ TEST_CASE("no SaKeys events unless asked for", "[engine][keys]") {
   CHECK(p.right->count<SaKeys>() == 0);
 }
 
-TEST_CASE("emit_child_keys: Child SA keys for the data plane, no IKE SA keys", "[engine][keys]") {
-  auto l = config_with(psk_peer("home", "10.0.0.1", "10.0.0.2"));
-  l.emit_child_keys = true;
-  Pair p(l, config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1")));
+TEST_CASE("without emit_keys: no SaKeys, and ChildSaUp still has the Child SA's keys",
+          "[engine][keys]") {
+  Pair p(config_with(psk_peer("home", "10.0.0.1", "10.0.0.2")),
+         config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1")));
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
-  auto keys = p.left->all<SaKeys>();
-  REQUIRE(keys.size() == 1);
-  CHECK(std::holds_alternative<ChildSaKeys>(keys[0].keys));
+  CHECK(p.left->count<SaKeys>() == 0);
+  auto up = p.left->all<ChildSaUp>();
+  REQUIRE(up.size() == 1);
+  CHECK_FALSE(up[0].encr_in.empty());
+  CHECK_FALSE(up[0].encr_out.empty());
 }
 
 TEST_CASE("classic proposals: aes128-sha256-modp2048 with ESP aes128-sha256 and ESN",

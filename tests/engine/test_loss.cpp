@@ -15,7 +15,6 @@ Pair lossy_pair(uint64_t seed) {
   auto r = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1"));
   l.retransmit_timeout = r.retransmit_timeout = 1s;
   l.retransmit_tries = r.retransmit_tries = 10;
-  l.emit_child_keys = r.emit_child_keys = true;
   Pair p(l, r, seed);
   p.net.loss = 0.3;
   p.net.duplicate = 0.1;

@@ -12,7 +12,6 @@
 #include "json/ike_events.hpp"
 #include "json/payload_json.hpp"
 #include <iostream>
-#include <map>
 #include <optional>
 #include <set>
 
@@ -52,9 +51,8 @@ int main(int argc, char** argv) {
   auto dataplane_kind = io::choose_dataplane(opts.dataplane);
   if (!dataplane_kind) return cli::report_error(kTool, dataplane_kind.error());
   if (*dataplane_kind != io::DataplaneKind::none) {
-    // The data plane needs the Child SA keys, and shares the NAT-T socket with IKE, so
-    // ESP is always UDP-encapsulated (RFC 3948), as strongSwan's userspace ESP does.
-    setup->config.emit_child_keys = true;
+    // The data plane shares the NAT-T socket with IKE, so ESP is always
+    // UDP-encapsulated (RFC 3948), as strongSwan's userspace ESP does.
     for (auto& p : setup->config.peers)
       p.force_encap = true;
   }
@@ -69,7 +67,6 @@ int main(int argc, char** argv) {
 
   json::JsonOutput out(std::cout, common.pretty);
   std::set<std::string> pending(setup->initiate.begin(), setup->initiate.end());
-  std::map<ike::SaId, std::string> conn_of; // IKE SA handle -> connection name
   bool initiator_failed = false;
   io::IkeRunner* runner_ptr = nullptr;
   std::unique_ptr<io::EngineDataplane> dataplane;
@@ -81,28 +78,23 @@ int main(int argc, char** argv) {
                    {"time", now_rfc3339()},
                    {"error", json::error_to_json(r.error())}});
     }
+    auto log_keys = [&](const std::vector<json::Json>& lines) {
+      std::string text;
+      for (const auto& line : lines)
+        text += line.dump() + '\n';
+      if (auto w = keylog->write(text); !w)
+        out.write({{"type", "keylog_error"},
+                   {"time", now_rfc3339()},
+                   {"error", json::error_to_json(w.error())}});
+      secure_zero(text.data(), text.size());
+    };
     if (const auto* k = std::get_if<ike::SaKeys>(&e)) {
-      if (keylog) {
-        std::string text;
-        for (const auto& line : json::keylog_lines(*k))
-          text += line.dump() + '\n';
-        if (auto w = keylog->write(text); !w)
-          out.write({{"type", "keylog_error"},
-                     {"time", now_rfc3339()},
-                     {"error", json::error_to_json(w.error())}});
-        secure_zero(text.data(), text.size());
-      }
+      if (keylog) log_keys(json::keylog_lines(*k));
       return;
     }
+    if (const auto* up = std::get_if<ike::ChildSaUp>(&e); up && keylog)
+      log_keys(json::keylog_lines(*up));
     json::Json j = json::event_to_json(e, now_rfc3339());
-    // Every line names its connection: the engine's Child SA and rekey events carry only
-    // the IKE SA handle, so ike-up remembers each handle's connection from ike_sa_up.
-    if (const auto* up = std::get_if<ike::IkeSaUp>(&e)) conn_of[up->sa] = up->peer;
-    if (j.contains("sa") && !j.contains("conn")) {
-      auto it = conn_of.find(j["sa"].get<ike::SaId>());
-      j["conn"] = it != conn_of.end() ? json::Json(it->second) : json::Json();
-    }
-    if (std::holds_alternative<ike::IkeSaDown>(e)) conn_of.erase(j["sa"].get<ike::SaId>());
     out.write(j);
     if (control) control->publish(e, j);
     if (common.verbosity > 0) std::cerr << kTool << ": " << j["type"].get<std::string>() << "\n";

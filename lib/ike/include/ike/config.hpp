@@ -191,11 +191,9 @@ struct Config {
   // wall time in seconds since the epoch = (now.time_since_epoch() + wall_clock_offset).
   Duration wall_clock_offset{0};
 
-  // Key export. SaKeys events for the IKE SA and Child SAs are emitted only when
-  // emit_keys (a --keylog); Child SA SaKeys also when emit_child_keys (the data plane
-  // needs them). ChildSaUp itself never carries keys.
+  // Key export: SaKeys events (the IKE SA's keys) only when emit_keys (a --keylog).
+  // ChildSaUp always carries the Child SA's keys (for the data plane).
   bool emit_keys = false;
-  bool emit_child_keys = false;
   // An InputDropped event for each dropped datagram (Stats count them regardless).
   bool debug_events = false;
 

@@ -1,5 +1,6 @@
-// What an Engine reports through poll_event(). Plain values; no keys except in SaKeys,
-// which is emitted only when Config::emit_keys / emit_child_keys asks for it.
+// What an Engine reports through poll_event(). Plain values. Keys: a ChildSaUp carries
+// its Child SA's keys (the data plane needs them; JSON never renders them); the IKE SA's
+// keys come only in SaKeys, emitted only when Config::emit_keys asks for it.
 #pragma once
 
 #include "base/result.hpp"
@@ -64,8 +65,10 @@ struct IkeSaUp {
   std::string local_auth, remote_auth; // "psk", or the signature scheme ("ecdsa-sha256", ...)
 };
 
+// Everything a data plane needs to install the Child SA (RFC 4301 SAD and SPD entries).
 struct ChildSaUp {
   SaId sa = 0;                      // the IKE SA
+  std::string peer;                 // PeerConfig::name (the connection)
   std::string name;                 // ChildConfig::name
   uint32_t spi_in = 0, spi_out = 0; // ESP SPIs: we receive with spi_in, send with spi_out
   ChildMode mode = ChildMode::tunnel;
@@ -76,10 +79,14 @@ struct ChildSaUp {
   std::vector<TsSpec> local_ts, remote_ts; // negotiated (narrowed)
   Lifetimes lifetimes;
   std::optional<uint32_t> rekeyed_spi_in; // set when this SA replaces one (CREATE_CHILD_SA rekey)
+  // RFC 7296 2.17 KEYMAT, per direction (AEAD: key || salt; integ empty with AEAD).
+  SecretBytes encr_in, integ_in;   // for spi_in
+  SecretBytes encr_out, integ_out; // for spi_out
 };
 
 struct ChildSaDown {
   SaId sa = 0;
+  std::string peer; // PeerConfig::name
   std::string name;
   uint32_t spi_in = 0, spi_out = 0;
   // deleted_by_peer, deleted_locally, rekeyed (the replaced SA) or ike_sa_down
@@ -96,12 +103,14 @@ struct IkeSaDown {
 
 struct IkeSaRekeyed {
   SaId sa = 0;
+  std::string peer; // PeerConfig::name
   uint64_t old_spi_i = 0, old_spi_r = 0;
   uint64_t new_spi_i = 0, new_spi_r = 0;
 };
 
 struct ChildSaRekeyed {
   SaId sa = 0;
+  std::string peer; // PeerConfig::name
   std::string name;
   uint32_t old_spi_in = 0, old_spi_out = 0;
   uint32_t new_spi_in = 0, new_spi_out = 0;
@@ -128,21 +137,11 @@ struct IkeSaKeys {
   SecretBytes sk_d, sk_ai, sk_ar, sk_ei, sk_er, sk_pi, sk_pr;
 };
 
-struct ChildSaKeys {
-  std::string name;
-  uint32_t spi_in = 0, spi_out = 0;
-  Endpoint local, remote;
-  bool udp_encap = false;
-  std::string encr, integ; // keywords; integ "" with AEAD
-  bool esn = false;
-  SecretBytes encr_in, integ_in;   // for spi_in (AEAD: key || salt)
-  SecretBytes encr_out, integ_out; // for spi_out
-};
-
-// Key material, only when Config::emit_keys (both kinds) or emit_child_keys (Child SA).
+// The IKE SA's key material, only when Config::emit_keys (a key log). Child SA keys
+// are in ChildSaUp.
 struct SaKeys {
   SaId sa = 0;
-  std::variant<IkeSaKeys, ChildSaKeys> keys;
+  IkeSaKeys keys;
 };
 
 // A datagram that was dropped (only with Config::debug_events; Stats counts all).

@@ -122,6 +122,7 @@ struct AnsweredRequest {
 struct IkeSa {
   SaId id = 0;
   std::shared_ptr<const PeerConfig> peer;
+  std::string peer_name() const { return peer ? peer->name : std::string(); }
   bool initiator = false;
   IkeSaState state = IkeSaState::connecting;
   uint64_t spi_i = 0, spi_r = 0;

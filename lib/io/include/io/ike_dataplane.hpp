@@ -56,7 +56,7 @@ public:
 
 private:
   EngineDataplane() = default;
-  Result<void> try_install(uint32_t spi_in);
+  Result<void> install(const ike::ChildSaUp& up);
   Result<void> refuse(ike::SaId sa, uint32_t spi_in, Error e);
   Result<void> add_routes(const dataplane::ChildSaSpec& spec);
   // Pins the runner's sockets on `local` to the device holding it (once).
@@ -67,10 +67,8 @@ private:
   IkeRunner* runner_ = nullptr; // outlives the data plane's use of it (see create)
   std::unique_ptr<dataplane::TunDataplane> tun_;
   std::optional<dataplane::XfrmDataplane> xfrm_;
-  std::map<uint32_t, ike::ChildSaUp> ups_;    // by spi_in, waiting for keys
-  std::map<uint32_t, ike::ChildSaKeys> keys_; // by spi_in, waiting for child_sa_up
-  std::map<uint32_t, ike::SaId> installed_;   // by spi_in: the IKE SA, for rekey_child
-  std::set<std::string> pinned_;              // local addresses whose sockets are pinned
+  std::map<uint32_t, ike::SaId> installed_; // by spi_in: the IKE SA, for rekey_child
+  std::set<std::string> pinned_;            // local addresses whose sockets are pinned
 };
 
 } // namespace ikekit::io

@@ -14,12 +14,13 @@ namespace ikekit::json {
 inline constexpr std::string_view kSchemaIkeUp = "ikekit.ike-up/1";
 
 // One line per event; `time` is RFC 3339 (wall clock, from the caller). SaKeys events
-// give null here: they belong in the key log only.
+// give null here: they belong in the key log only; child_sa_up never has keys.
 Json event_to_json(const ike::Event& event, const std::string& time);
 
-// ikekit key-log lines for an SaKeys event: one ike_sa line, or one child_sa line per
-// direction (each SPI with its destination).
+// ikekit key-log lines: one ike_sa line for an SaKeys event; one child_sa line per
+// direction (each SPI with its destination) for a ChildSaUp.
 std::vector<Json> keylog_lines(const ike::SaKeys& keys);
+std::vector<Json> keylog_lines(const ike::ChildSaUp& up);
 
 // The JSON strings of the engine's enums (ikekit-json(7)): "deleted by peer", "proposal",
 // "ike_sa_init" (the IANA name in lower case; "" when unassigned).

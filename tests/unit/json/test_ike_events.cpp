@@ -1,0 +1,70 @@
+// ike-up's event lines (ikekit-json(7)): the engine's enums render to the documented
+// strings, and child_sa_up names its connection but never prints keys.
+#include "base/hex.hpp"
+
+#include "json/ike_events.hpp"
+#include <catch2/catch.hpp>
+
+using namespace ikekit;
+
+TEST_CASE("event JSON: reasons, steps and exchanges are today's strings", "[json][events]") {
+  using R = ike::DownReason;
+  CHECK(json::down_reason_name(R::deleted_by_peer) == "deleted by peer");
+  CHECK(json::down_reason_name(R::deleted_locally) == "deleted locally");
+  CHECK(json::down_reason_name(R::dpd) == "dpd");
+  CHECK(json::down_reason_name(R::retransmit) == "retransmit");
+  CHECK(json::down_reason_name(R::failure) == "failure");
+  CHECK(json::down_reason_name(R::initial_contact) == "initial_contact");
+  CHECK(json::down_reason_name(R::expired) == "expired");
+  CHECK(json::down_reason_name(R::rekeyed) == "rekeyed");
+  CHECK(json::down_reason_name(R::ike_sa_down) == "ike_sa_down");
+  CHECK(json::failure_step_name(ike::FailureStep::ts) == "ts");
+  CHECK(json::failure_step_name(ike::FailureStep::retransmit) == "retransmit");
+  CHECK(json::exchange_name(wire::ExchangeType::create_child_sa) == "create_child_sa");
+  CHECK(json::exchange_name(wire::ExchangeType(0)).empty());
+
+  ike::Failure f;
+  f.sa = 3;
+  f.peer = "home";
+  f.exchange = wire::ExchangeType::ike_auth;
+  f.step = ike::FailureStep::auth;
+  auto j = json::event_to_json(f, "t");
+  CHECK(j["exchange"] == "ike_auth");
+  CHECK(j["step"] == "auth");
+  CHECK(j["conn"] == "home");
+  ike::IkeSaDown d{7, "", 1, 2, R::deleted_by_peer};
+  auto dj = json::event_to_json(d, "t");
+  CHECK(dj["reason"] == "deleted by peer");
+  CHECK(dj["conn"].is_null()); // an SA that matched no connection
+}
+
+TEST_CASE("event JSON: child_sa_up names its connection and never prints keys",
+          "[json][events][keys]") {
+  ike::ChildSaUp up;
+  up.sa = 1;
+  up.peer = "home";
+  up.name = "net";
+  up.spi_in = 0xc0000001;
+  up.spi_out = 0xc0000002;
+  up.local = {IpAddress::parse("10.0.0.1").value(), 4500};
+  up.remote = {IpAddress::parse("10.0.0.2").value(), 4500};
+  up.encr = "aes128gcm16";
+  up.encr_in = SecretBytes(Bytes(20, 0xab));
+  up.encr_out = SecretBytes(Bytes(20, 0xcd));
+  auto j = json::event_to_json(up, "t");
+  CHECK(j["conn"] == "home");
+  CHECK(j["child"] == "net");
+  std::string text = j.dump();
+  CHECK(text.find("abababab") == std::string::npos);
+  CHECK(text.find("cdcdcdcd") == std::string::npos);
+
+  // The key log takes them from the event: one line per direction, in before out.
+  auto lines = json::keylog_lines(up);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["spi"] == "c0000001");
+  CHECK(lines[0]["dst"] == "10.0.0.1");
+  CHECK(lines[0]["encr_key"] == to_hex(Bytes(20, 0xab)));
+  CHECK(lines[1]["spi"] == "c0000002");
+  CHECK(lines[1]["encr_key"] == to_hex(Bytes(20, 0xcd)));
+  CHECK(lines[1]["integ_key"].is_null());
+}
