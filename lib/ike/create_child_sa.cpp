@@ -194,19 +194,7 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
     }
     if (nonce_too_short(ni->data, *chosen->prf))
       return send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
-    if (!ke || chosen->ke != hint) {
-      uint8_t g[2];
-      store_be16(g, chosen->ke->id);
-      Bytes d(64);
-      wire::PayloadWriter ew(d);
-      add_notify(ew, NotifyType::invalid_ke_payload, ByteView(g, 2));
-      auto n = ew.finish();
-      if (n)
-        if (auto s = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id,
-                          ByteView(d).first(*n), ew.first_type()))
-          send_response(sa, std::move(*s));
-      return;
-    }
+    if (!ke || chosen->ke != hint) return send_invalid_ke_response(sa, in.hdr, *chosen->ke);
     auto kex = crypto::KeyExchange::generate(*chosen->ke, rng);
     if (!kex) return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
     auto g_ir = kex->shared_secret(ke->data);
@@ -245,18 +233,10 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
   // --- New or rekeyed Child SA (1.3.1, 1.3.3)
   ChildSa* old = nullptr;
   if (const auto* rk = in.notify(NotifyType::rekey_sa)) {
-    if (rk->spi.size() != 4 || !(old = sa.find_child_out(load_be32(rk->spi.data())))) {
-      Bytes d(64);
-      wire::PayloadWriter ew(d);
-      add_notify(ew, NotifyType::child_sa_not_found, {}, wire::ProtocolId::esp,
-                 rk->spi.size() == 4 ? rk->spi : ByteView{});
-      auto n = ew.finish();
-      if (n)
-        if (auto s = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id,
-                          ByteView(d).first(*n), ew.first_type()))
-          send_response(sa, std::move(*s));
-      return;
-    }
+    if (rk->spi.size() != 4 || !(old = sa.find_child_out(load_be32(rk->spi.data()))))
+      return send_error_notify_response(sa, in.hdr, NotifyType::child_sa_not_found, {},
+                                        wire::ProtocolId::esp,
+                                        rk->spi.size() == 4 ? rk->spi : ByteView{});
   }
   const ChildConfig cfg = old ? old->cfg : sa.peer->child;
   uint32_t old_spi_in = old ? old->spi_in : 0;
@@ -271,19 +251,8 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
   std::optional<crypto::KeyExchange> kex;
   SecretBytes g_ir;
   if (a.child->alg.ke) {
-    if (!ke || a.child->alg.ke != hint) {
-      uint8_t g[2];
-      store_be16(g, a.child->alg.ke->id);
-      Bytes d(64);
-      wire::PayloadWriter ew(d);
-      add_notify(ew, NotifyType::invalid_ke_payload, ByteView(g, 2));
-      auto n = ew.finish();
-      if (n)
-        if (auto s = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id,
-                          ByteView(d).first(*n), ew.first_type()))
-          send_response(sa, std::move(*s));
-      return;
-    }
+    if (!ke || a.child->alg.ke != hint)
+      return send_invalid_ke_response(sa, in.hdr, *a.child->alg.ke);
     auto k = crypto::KeyExchange::generate(*a.child->alg.ke, rng);
     if (!k) return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
     auto s = k->shared_secret(ke->data);

@@ -238,8 +238,13 @@ struct Engine::Impl {
   void start_informational(IkeSa& sa, const Task& t);
   void on_informational_request(IkeSa& sa, Inbound& in);
   void on_informational_response(IkeSa& sa, Inbound& in);
+  // The response to request `h` that is one error Notify (RFC 7296 2.21); `proto` and
+  // `spi` when it names a Child SA (CHILD_SA_NOT_FOUND).
   void send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h, wire::NotifyType type,
-                                  ByteView data = {});
+                                  ByteView data = {}, wire::ProtocolId proto = wire::ProtocolId(0),
+                                  ByteView spi = {});
+  void send_invalid_ke_response(IkeSa& sa, const wire::IkeHeader& h,
+                                const crypto::TransformInfo& group);
 };
 
 // Writes one notify with no SPI and `data`.
