@@ -12,7 +12,7 @@
 // The COOKIE check comes first, so spoofed source addresses never reach the limits.
 // Half-open SAs are counted when they enter and leave the state (set_state), never by a
 // walk over the SAs. Message size and fragment limits are checked where messages arrive
-// (engine.cpp, fragments.cpp).
+// (receive.cpp, fragments.cpp).
 #include "crypto/digest.hpp"
 #include "crypto/prf.hpp"
 #include "ike/engine_impl.hpp"
@@ -28,15 +28,6 @@ constexpr Duration kCookieSecretLifetime = std::chrono::minutes(2);
 constexpr Duration kCookieGrace = std::chrono::seconds(10);
 constexpr size_t kCookieSecretSize = 32;
 } // namespace
-
-void Engine::Impl::set_state(IkeSa& sa, IkeSaState s) {
-  if (sa.state == s) return;
-  if (s == IkeSaState::half_open && !sa.initiator)
-    count_half_open(sa);
-  else if (sa.half_open_from)
-    uncount_half_open(sa);
-  sa.state = s;
-}
 
 void Engine::Impl::count_half_open(IkeSa& sa) {
   sa.half_open_from = sa.remote.address;

@@ -153,10 +153,10 @@ void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
 }
 
 void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
-  // RFC 7296 2.25 / 2.8.2: nothing new on an IKE SA we are closing (an old, rekeyed one
-  // included, whether or not its Delete went out yet).
-  if ((sa.state != IkeSaState::established && sa.state != IkeSaState::rekeying) || sa.silent)
-    return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
+  // RFC 7296 2.25 / 2.8.2: nothing new on an IKE SA we are closing (sa_state.cpp lets
+  // this run only when established or rekeying), an old, rekeyed one included, whether or
+  // not its Delete went out yet.
+  if (sa.silent) return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
   const wire::RawPayload* sa_raw = in.find(PayloadType::sa);
   const wire::RawPayload* n_raw = in.find(PayloadType::nonce);
   auto offered = wire::parse_sa(sa_raw->body);

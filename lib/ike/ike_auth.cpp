@@ -147,10 +147,8 @@ Engine::Impl::switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
   return f;
 }
 
+// Only in state half_open (sa_state.cpp).
 void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
-  if (sa.state != IkeSaState::half_open)
-    return drop(DropReason::unexpected_exchange,
-                "IKE_AUTH in state " + std::string(ike_sa_state_name(sa.state)));
   const wire::RawPayload* idi_raw = in.find(PayloadType::idi);
   auto idi = wire::parse_id(idi_raw->body);
   if (!idi) return drop(DropReason::malformed, idi.error().field);
@@ -226,9 +224,8 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   }
 }
 
+// Only in state authenticating (sa_state.cpp).
 void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
-  if (sa.state != IkeSaState::authenticating)
-    return drop(DropReason::unexpected_exchange, "IKE_AUTH response");
   const PeerConfig& peer = *sa.peer;
   const wire::RawPayload* idr_raw = in.find(PayloadType::idr);
   if (!idr_raw || !in.find(PayloadType::auth)) {

@@ -86,17 +86,22 @@ struct Engine::Impl {
   Bytes rx;     // the received message, decrypted in place
   Bytes joined; // reassembled fragments
 
-  // --- engine.cpp: dispatch, lookup, events, timers
+  // --- receive.cpp: header checks, SA lookup, message-ID window, decrypt, payload rules
   void receive(const Datagram& in);
+  // --- sa_state.cpp: states, which exchange arrives in which state, tasks, timers
+  // Every state change goes through here (it keeps the half-open counts).
+  void set_state(IkeSa& sa, IkeSaState s);
+  void dispatch(IkeSa& sa, Inbound& in);
+  void queue_task(IkeSa& sa, Task t);
+  void run_tasks(IkeSa& sa);
   void timeout();
   std::optional<TimePoint> next_deadline() const;
+  // --- engine.cpp: SAs, events, drops and failures; sa_lookup.cpp: the indexes
   IkeSa* find_sa(uint64_t local_spi);
   void index_sa(const IkeSa& sa);
   void sweep_indexes();
   IkeSa* find_half_open(uint64_t spi_i, const Endpoint& remote);
   IkeSa& new_sa(std::shared_ptr<const PeerConfig> peer, bool initiator);
-  // Every state change goes through here (it keeps the half-open counts).
-  void set_state(IkeSa& sa, IkeSaState s);
   void drop(DropReason r, std::string detail = {});
   void emit(Event e) { events.push_back(std::move(e)); }
   // Failure event, then the IKE SA goes down (children first).
@@ -105,7 +110,6 @@ struct Engine::Impl {
                   std::string reason);
   // Emits ChildSaDown for each child and IkeSaDown; the SA lingers as dead briefly.
   void remove_sa(IkeSa& sa, DownReason reason);
-  void dispatch(IkeSa& sa, Inbound& in);
   void schedule_timers(IkeSa& sa);
   uint64_t new_ike_spi();
   uint32_t new_child_spi(const IkeSa& sa);
@@ -114,7 +118,7 @@ struct Engine::Impl {
   // Adds or replaces (by name) a connection in `peers` and `config.peers`.
   std::shared_ptr<const PeerConfig> put_peer(const PeerConfig& peer);
 
-  // --- retransmit.cpp: message IDs, the request in flight, the response cache
+  // --- transport.cpp: message IDs, the request in flight, the response cache
   void send_request(IkeSa& sa, RequestKind kind, wire::ExchangeType ex, std::vector<Bytes> dgrams,
                     uint32_t child_spi = 0);
   void send_response(IkeSa& sa, std::vector<Bytes> dgrams);
@@ -123,8 +127,6 @@ struct Engine::Impl {
   void request_done(IkeSa& sa);
   // How long a peer may keep retransmitting one request (all back-off intervals).
   Duration retransmit_span() const;
-  void queue_task(IkeSa& sa, Task t);
-  void run_tasks(IkeSa& sa);
   // true: handle it; false: dropped or answered from the cache. `datagram`: as received.
   bool accept_request(IkeSa& sa, const wire::IkeHeader& h, bool first_fragment, ByteView datagram);
   // RFC 7296 2.1: sends the cached response again if `datagram` is exactly the request it

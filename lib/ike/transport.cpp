@@ -110,29 +110,6 @@ void Engine::Impl::request_done(IkeSa& sa) {
   run_tasks(sa);
 }
 
-void Engine::Impl::queue_task(IkeSa& sa, Task t) {
-  sa.tasks.push_back(std::move(t));
-  run_tasks(sa);
-}
-
-void Engine::Impl::run_tasks(IkeSa& sa) {
-  while (!sa.out && !sa.tasks.empty() && sa.state != IkeSaState::dead &&
-         (sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying)) {
-    Task t = std::move(sa.tasks.front());
-    sa.tasks.pop_front();
-    switch (t.kind) {
-    case RequestKind::create_child:
-    case RequestKind::rekey_child:
-    case RequestKind::rekey_ike:
-      start_create_child(sa, t);
-      break;
-    default:
-      start_informational(sa, t);
-      break;
-    }
-  }
-}
-
 bool Engine::Impl::accept_request(IkeSa& sa, const wire::IkeHeader& h, bool first_fragment,
                                   ByteView datagram) {
   if (h.message_id == sa.msg_id_in) return true;

@@ -1,0 +1,117 @@
+// The receive path: parse the header, find the IKE SA by our SPI (RFC 7296 2.6: "the
+// recipient's SPI" identifies the SA), check the message ID window (RFC 7296 2.3), open
+// SK/SKF, check the payload rules, then hand the message to the SA's state machine
+// (sa_state.cpp).
+#include "ike/engine_impl.hpp"
+#include "wire/rules.hpp"
+
+namespace ikekit::ike {
+
+using wire::ExchangeType;
+using wire::PayloadType;
+
+std::vector<wire::NotifyPayload> parse_notifies(const std::vector<wire::RawPayload>& chain) {
+  std::vector<wire::NotifyPayload> v;
+  for (const auto& p : chain)
+    if (p.type == uint8_t(PayloadType::n))
+      if (auto n = wire::parse_notify(p.body)) v.push_back(*n);
+  return v;
+}
+
+void Engine::Impl::receive(const Datagram& in) {
+  ++stats.datagrams_received;
+  if (config.max_message_size != 0 && in.data.size() > config.max_message_size)
+    return drop(DropReason::too_large, std::to_string(in.data.size()) + " bytes");
+  rx.assign(in.data.begin(), in.data.end());
+  auto msg = wire::parse_message(rx, wire::ChainOptions{false});
+  if (!msg) return drop(DropReason::malformed, msg.error().field + ": " + msg.error().message);
+  const wire::IkeHeader& h = msg->header;
+
+  if (h.exchange_type == ExchangeType::ike_sa_init && !h.response()) {
+    if (!h.initiator() || h.message_id != 0)
+      return drop(DropReason::bad_flags, "IKE_SA_INIT request");
+    if (h.spi_r != 0) {
+      if (find_sa(h.spi_r))
+        return drop(DropReason::duplicate, "IKE_SA_INIT request for an SA we have");
+      return drop(DropReason::unknown_sa, "IKE_SA_INIT request with a responder SPI");
+    }
+    if (IkeSa* gone = find_half_open(h.spi_i, in.remote); gone && gone->state == IkeSaState::dead)
+      sas.erase(gone->id); // e.g. a half-open SA that timed out: start afresh
+    if (IkeSa* sa = find_half_open(h.spi_i, in.remote)) {
+      // RFC 7296 2.1: a retransmitted request is answered with the same response.
+      if (sa->have_last_response && sa->msg_id_in == 1) return answer_retransmission(*sa, in.data);
+      return drop(DropReason::duplicate, "IKE_SA_INIT request");
+    }
+    return on_init_request(in, *msg);
+  }
+
+  const bool from_initiator = h.initiator();
+  IkeSa* sa = find_sa(from_initiator ? h.spi_r : h.spi_i);
+  if (!sa) return drop(DropReason::unknown_sa, "no IKE SA for the SPIs");
+  if (sa->initiator == from_initiator) return drop(DropReason::bad_flags, "Initiator flag");
+  uint64_t their_spi = from_initiator ? h.spi_i : h.spi_r;
+  uint64_t known = sa->initiator ? sa->spi_r : sa->spi_i;
+  if (known != 0 && known != their_spi) return drop(DropReason::unknown_sa, "peer SPI mismatch");
+
+  Inbound ib;
+  ib.hdr = h;
+  ib.dg = &in;
+  ib.message = msg->bytes;
+  ib.outer = msg->payloads;
+
+  if (h.exchange_type == ExchangeType::ike_sa_init) { // a response
+    if (sa->state != IkeSaState::connecting)
+      return drop(DropReason::duplicate, "IKE_SA_INIT response");
+    if (!accept_response(*sa, h)) return;
+    ib.notifies = parse_notifies(ib.outer);
+    return on_init_response(*sa, ib);
+  }
+
+  const wire::RawPayload* enc = msg->encrypted();
+  if (!enc) return drop(DropReason::payload_rules, "no SK payload");
+  bool first_fragment = true;
+  if (enc->type == uint8_t(PayloadType::skf)) {
+    auto skf = wire::parse_skf(*enc);
+    if (!skf) return drop(DropReason::fragment, skf.error().field);
+    first_fragment = skf->fragment_number == 1;
+  }
+  // The message ID window first: a dead SA (no keys left) still answers a retransmission.
+  if (h.response()) {
+    if (!accept_response(*sa, h)) return;
+  } else {
+    if (!accept_request(*sa, h, first_fragment, in.data)) return;
+    if (sa->state == IkeSaState::dead) return drop(DropReason::unknown_sa, "IKE SA is gone");
+  }
+  if (!sa->crypt_in) return drop(DropReason::unexpected_exchange, "encrypted exchange before keys");
+  Opened r = open(*sa, ib, rx, *msg);
+  if (r != Opened::ok) return;
+  ib.notifies = parse_notifies(ib.inner);
+
+  auto outer_types = wire::payload_types(ib.outer);
+  auto inner_types = wire::payload_types(ib.inner);
+  if (auto ok = wire::check_payload_rules(h.exchange_type, h.response(), outer_types, inner_types);
+      !ok)
+    return drop(DropReason::payload_rules, ok.error().field + ": " + ok.error().message);
+  if (auto crit = wire::first_unsupported_critical(ib.inner)) {
+    drop(DropReason::unsupported_critical, "payload type " + std::to_string(*crit));
+    if (!h.response()) { // RFC 7296 3.10.1: the data is the one-octet payload type
+      uint8_t type = *crit;
+      send_error_notify_response(*sa, h, wire::NotifyType::unsupported_critical_payload,
+                                 ByteView(&type, 1));
+    }
+    return;
+  }
+
+  sa->last_received = now;
+  // RFC 7296 2.23: follow the peer to the address/port of the latest authenticated
+  // message (it floated to 4500, or a NAT mapping changed).
+  if (in.nat_t && !sa->nat_t) {
+    sa->nat_t = true;
+    sa->local.port = in.local.port;
+  }
+  if (!(sa->remote == in.remote) && (sa->nat_t || in.nat_t)) sa->remote = in.remote;
+  if (sa->peer && sa->peer->dpd_delay.count() > 0) sa->dpd_at = now + sa->peer->dpd_delay;
+  dispatch(*sa, ib);
+}
+
+} // namespace ikekit::ike

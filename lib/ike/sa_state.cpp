@@ -1,0 +1,199 @@
+// THE state machine of an IKE SA, in one place: the states' names, every state change
+// (set_state keeps the half-open counts), which exchange may arrive in which state
+// (kArrivals, then dispatch to the exchange), the task queue (which local request runs
+// next) and the per-SA timers (what each deadline does).
+#include "ike/engine_impl.hpp"
+
+namespace ikekit::ike {
+
+using wire::ExchangeType;
+
+std::string_view ike_sa_state_name(IkeSaState s) {
+  switch (s) {
+  case IkeSaState::connecting:
+    return "connecting";
+  case IkeSaState::half_open:
+    return "half_open";
+  case IkeSaState::authenticating:
+    return "authenticating";
+  case IkeSaState::established:
+    return "established";
+  case IkeSaState::rekeying:
+    return "rekeying";
+  case IkeSaState::deleting:
+    return "deleting";
+  case IkeSaState::dead:
+    return "dead";
+  }
+  return "unknown";
+}
+
+void Engine::Impl::set_state(IkeSa& sa, IkeSaState s) {
+  if (sa.state == s) return;
+  if (s == IkeSaState::half_open && !sa.initiator)
+    count_half_open(sa);
+  else if (sa.half_open_from)
+    uncount_half_open(sa);
+  sa.state = s;
+}
+
+namespace {
+
+constexpr uint8_t bit(IkeSaState s) { return uint8_t(1u << unsigned(s)); }
+constexpr uint8_t kAnyState = 0xff;
+
+// What a message gets when it arrives in a state its exchange is not handled in.
+enum class Otherwise : uint8_t { drop, temporary_failure };
+
+// An encrypted exchange (IKE_SA_INIT is answered before there is an SA: receive.cpp),
+// the states of its IKE SA it is handled in, and by which function.
+struct Arrival {
+  ExchangeType exchange;
+  bool response;
+  uint8_t states;
+  Otherwise otherwise;
+  void (Engine::Impl::*handle)(IkeSa&, Inbound&);
+};
+
+// RFC 7296 1.2: IKE_AUTH follows IKE_SA_INIT (a responder is half-open until then, an
+// initiator authenticating); 1.3, 2.25: CREATE_CHILD_SA only on an established IKE SA,
+// one being closed answers TEMPORARY_FAILURE; 1.4: INFORMATIONAL in any state (DPD,
+// Delete, error notifies). Responses are matched to the request in flight first
+// (transport.cpp: accept_response).
+constexpr Arrival kArrivals[] = {
+    {ExchangeType::ike_auth, false, bit(IkeSaState::half_open), Otherwise::drop,
+     &Engine::Impl::on_auth_request},
+    {ExchangeType::ike_auth, true, bit(IkeSaState::authenticating), Otherwise::drop,
+     &Engine::Impl::on_auth_response},
+    {ExchangeType::create_child_sa, false,
+     uint8_t(bit(IkeSaState::established) | bit(IkeSaState::rekeying)),
+     Otherwise::temporary_failure, &Engine::Impl::on_create_child_request},
+    {ExchangeType::create_child_sa, true, kAnyState, Otherwise::drop,
+     &Engine::Impl::on_create_child_response},
+    {ExchangeType::informational, false, kAnyState, Otherwise::drop,
+     &Engine::Impl::on_informational_request},
+    {ExchangeType::informational, true, kAnyState, Otherwise::drop,
+     &Engine::Impl::on_informational_response},
+};
+
+} // namespace
+
+void Engine::Impl::dispatch(IkeSa& sa, Inbound& in) {
+  const bool resp = in.hdr.response();
+  const std::string exchange(wire::exchange_type_name(in.hdr.exchange_type));
+  for (const Arrival& a : kArrivals) {
+    if (a.exchange != in.hdr.exchange_type || a.response != resp) continue;
+    if (a.states & bit(sa.state)) return (this->*a.handle)(sa, in);
+    if (a.otherwise == Otherwise::temporary_failure)
+      return send_error_notify_response(sa, in.hdr, wire::NotifyType::temporary_failure);
+    return drop(DropReason::unexpected_exchange, exchange + (resp ? " response" : " request") +
+                                                     " in state " +
+                                                     std::string(ike_sa_state_name(sa.state)));
+  }
+  return drop(DropReason::unexpected_exchange, exchange);
+}
+
+void Engine::Impl::queue_task(IkeSa& sa, Task t) {
+  sa.tasks.push_back(std::move(t));
+  run_tasks(sa);
+}
+
+void Engine::Impl::run_tasks(IkeSa& sa) {
+  while (!sa.out && !sa.tasks.empty() && sa.state != IkeSaState::dead &&
+         (sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying)) {
+    Task t = std::move(sa.tasks.front());
+    sa.tasks.pop_front();
+    switch (t.kind) {
+    case RequestKind::create_child:
+    case RequestKind::rekey_child:
+    case RequestKind::rekey_ike:
+      start_create_child(sa, t);
+      break;
+    default:
+      start_informational(sa, t);
+      break;
+    }
+  }
+}
+
+void Engine::Impl::timeout() {
+  std::vector<SaId> ids;
+  for (auto& [id, sa] : sas)
+    ids.push_back(id);
+  for (SaId id : ids) {
+    auto it = sas.find(id);
+    if (it == sas.end()) continue;
+    IkeSa& sa = *it->second;
+    if (sa.state == IkeSaState::dead) {
+      if (sa.dead_until && now >= *sa.dead_until) sas.erase(it);
+      continue;
+    }
+    if (sa.out && now >= sa.out->deadline) retransmit_due(sa);
+    if (sa.state == IkeSaState::dead) continue;
+    if (sa.half_open_deadline && now >= *sa.half_open_deadline &&
+        (sa.state == IkeSaState::half_open || sa.state == IkeSaState::connecting ||
+         sa.state == IkeSaState::authenticating)) {
+      sa.half_open_deadline.reset();
+      if (sa.state == IkeSaState::half_open) {
+        remove_sa(sa, DownReason::half_open_timeout);
+        continue;
+      }
+    }
+    if (sa.expire_at && now >= *sa.expire_at) {
+      // Hard lifetime: tell the peer with a Delete, and drop the SA regardless once
+      // that had its full retransmission span.
+      if (!sa.silent && sa.state == IkeSaState::established) {
+        sa.expire_at = now + retransmit_span();
+        queue_task(sa, Task{RequestKind::delete_ike});
+        continue;
+      }
+      remove_sa(sa, DownReason::expired);
+      continue;
+    }
+    if (sa.state != IkeSaState::established) continue;
+    if (sa.dpd_at && now >= *sa.dpd_at) {
+      sa.dpd_at.reset();
+      if (!sa.out && sa.tasks.empty()) queue_task(sa, Task{RequestKind::dpd});
+    }
+    if (sa.rekey_at && now >= *sa.rekey_at) {
+      sa.rekey_at.reset();
+      queue_task(sa, Task{RequestKind::rekey_ike});
+    }
+    for (size_t i = 0; i < sa.children.size(); ++i) {
+      ChildSa& c = sa.children[i];
+      if (c.expire_at && now >= *c.expire_at) {
+        c.expire_at.reset();
+        queue_task(sa, Task{RequestKind::delete_child, c.spi_in});
+        continue;
+      }
+      if (c.rekey_at && now >= *c.rekey_at && !c.rekeyed) {
+        c.rekey_at.reset();
+        queue_task(sa, Task{RequestKind::rekey_child, c.spi_in});
+      }
+    }
+  }
+}
+
+std::optional<TimePoint> Engine::Impl::next_deadline() const {
+  std::optional<TimePoint> t;
+  auto take = [&](const std::optional<TimePoint>& x) {
+    if (x && (!t || *x < *t)) t = x;
+  };
+  for (auto& [id, sa] : sas) {
+    take(sa->dead_until);
+    if (sa->state == IkeSaState::dead) continue;
+    if (sa->out) take(sa->out->deadline);
+    take(sa->half_open_deadline);
+    take(sa->expire_at);
+    if (sa->state != IkeSaState::established) continue;
+    take(sa->dpd_at);
+    take(sa->rekey_at);
+    for (auto& c : sa->children) {
+      take(c.expire_at);
+      if (!c.rekeyed) take(c.rekey_at);
+    }
+  }
+  return t;
+}
+
+} // namespace ikekit::ike

@@ -1,0 +1,39 @@
+// The IKE SA state machine (sa_state.cpp): an exchange that arrives in a state it is not
+// handled in is refused by the state table, before any exchange code runs.
+#include "craft.hpp"
+#include "sim.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace ikekit;
+using namespace ikekit::ike;
+using namespace ikekit::ike::test;
+
+TEST_CASE("state table: an IKE_AUTH request on an established IKE SA is dropped (RFC 7296 1.2)",
+          "[engine][sa_state]") {
+  auto l = config_with(psk_peer("home", "10.0.0.1", "10.0.0.2"));
+  auto r = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1"));
+  l.emit_keys = true;
+  r.debug_events = true;
+  Pair p(l, r);
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  const IkeSaKeys* keys = ike_keys(*p.left);
+  REQUIRE(keys);
+
+  // A well-formed, authentic IKE_AUTH request (message ID 2, the next one): IDi only.
+  // RFC 7296 3.5: generic header, ID Type 1 (ID_IPV4_ADDR), 3 reserved octets, address.
+  const Bytes idi = {0, 0, 0, 12, 1, 0, 0, 0, 10, 0, 0, 1};
+  SeededRng rng(9);
+  Bytes d = craft_fragment(*keys, wire::ExchangeType::ike_auth, 2, 1, 1, idi, rng);
+  auto out = exchange(p.net, *p.right, "10.0.0.1", d);
+  CHECK(out.empty());
+  const Stats& s = p.right->engine->stats();
+  CHECK(s.fragments_received == 1); // it decrypted: the state table refused it
+  CHECK(s.dropped_for(DropReason::unexpected_exchange) == 1);
+  auto drops = p.right->all<InputDropped>();
+  REQUIRE(drops.size() == 1);
+  CHECK(drops[0].detail == "IKE_AUTH request in state established");
+  CHECK(p.right->count<Failure>() == 0);
+  CHECK(p.right->engine->list_sas().at(0).state == IkeSaState::established);
+}
