@@ -228,6 +228,15 @@ struct Engine::Impl {
   void start_create_child(IkeSa& sa, const Task& t);
   void on_create_child_request(IkeSa& sa, Inbound& in);
   void on_create_child_response(IkeSa& sa, Inbound& in);
+  // --- ike_rekey.cpp
+  // Responder: answers a rekey of the IKE SA (SA with protocol IKE).
+  void answer_ike_rekey(IkeSa& sa, Inbound& in, const wire::SaPayload* offered,
+                        const wire::NoncePayload* ni, const std::optional<wire::KePayload>& ke,
+                        const crypto::TransformInfo* hint);
+  // Initiator: the answer to our rekey of the IKE SA (`pc` is the request).
+  void on_ike_rekey_response(IkeSa& sa, Inbound& in, PendingCreate& pc,
+                             const wire::RawPayload* n_raw,
+                             const std::optional<wire::KePayload>& ke);
   // RFC 7296 2.18: the IKE SA `sa` continues with the new SPIs/keys (its SaId stays);
   // the old one moves to a new silent entry that only finishes the Delete.
   IkeSa& split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_t new_spi_r, bool we_initiated,
@@ -262,5 +271,8 @@ std::vector<wire::NotifyPayload> parse_notifies(const std::vector<wire::RawPaylo
 Bytes nat_detection_hash(uint64_t spi_i, uint64_t spi_r, const Endpoint& e);
 
 inline constexpr size_t kNonceSize = 32;
+
+// RFC 7296 2.8.1: is the lowest of the four nonces one of the first pair (a1, a2)?
+bool first_pair_has_lowest(ByteView a1, ByteView a2, ByteView b1, ByteView b2);
 
 } // namespace ikekit::ike

@@ -1,0 +1,286 @@
+// Rekey of the IKE SA with CREATE_CHILD_SA, RFC 7296 1.3.2, 2.8, 2.18:
+//
+//   HDR, SK {SA, Ni, KEi}  -->
+//                                 <--  HDR, SK {SA, Nr, KEr}
+//
+// The new IKE SA inherits the Child SAs and the SaId (split_rekeyed_ike_sa); the
+// initiator of the rekey deletes the old one. Simultaneous rekeys (2.8.1, 2.8.2): see
+// create_child_sa.cpp.
+#include "ike/engine_impl.hpp"
+
+#include <algorithm>
+
+namespace ikekit::ike {
+
+using crypto::TransformKind;
+using wire::ExchangeType;
+using wire::NotifyType;
+using wire::PayloadType;
+
+namespace {
+
+bool less_bytes(ByteView a, ByteView b) {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+}
+
+} // namespace
+
+bool first_pair_has_lowest(ByteView a1, ByteView a2, ByteView b1, ByteView b2) {
+  ByteView a = less_bytes(a1, a2) ? a1 : a2;
+  ByteView b = less_bytes(b1, b2) ? b1 : b2;
+  return less_bytes(a, b);
+}
+
+namespace {
+
+// A new IKE SA that lost a simultaneous rekey (2.8.1): silent, no Child SAs; it lives to
+// send or answer its Delete, or goes away by itself after one retransmission span.
+IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, uint64_t spi_r,
+                            bool initiator, const Chosen& alg, IkeKeys keys) {
+  auto r = std::make_unique<IkeSa>();
+  IkeSa& x = *r;
+  x.id = e.next_sa_id++;
+  x.peer = sa.peer;
+  x.initiator = initiator;
+  x.state = IkeSaState::established;
+  x.spi_i = spi_i;
+  x.spi_r = spi_r;
+  x.local = sa.local;
+  x.remote = sa.remote;
+  x.nat_t = sa.nat_t;
+  x.nat_local = sa.nat_local;
+  x.nat_remote = sa.nat_remote;
+  x.alg = alg;
+  x.keys = std::move(keys);
+  auto ci =
+      crypto::SkCrypter::create(*alg.encr, x.keys.sk_ei.reveal(), alg.integ, x.keys.sk_ai.reveal());
+  auto cr =
+      crypto::SkCrypter::create(*alg.encr, x.keys.sk_er.reveal(), alg.integ, x.keys.sk_ar.reveal());
+  if (ci && cr) {
+    x.crypt_out = std::move(initiator ? *ci : *cr);
+    x.crypt_in = std::move(initiator ? *cr : *ci);
+  }
+  x.peer_fragmentation = sa.peer_fragmentation;
+  x.authenticated = true;
+  x.silent = true;
+  x.created_at = x.last_received = e.now;
+  x.expire_at = e.now + e.retransmit_span();
+  e.emit_ike_keys(x); // so that a key log decrypts its Delete
+  e.sas.emplace(x.id, std::move(r));
+  e.index_sa(x);
+  return x;
+}
+
+} // namespace
+
+void Engine::Impl::answer_ike_rekey(IkeSa& sa, Inbound& in, const wire::SaPayload* offered,
+                                    const wire::NoncePayload* ni,
+                                    const std::optional<wire::KePayload>& ke,
+                                    const crypto::TransformInfo* hint) {
+  Bytes nr = random_bytes(kNonceSize);
+  std::vector<Bytes> storage;
+  storage.reserve(32);
+  Bytes inner(8192);
+  wire::PayloadWriter w(inner);
+  if (sa.peer_ike_rekey) // the peer rekeys it a second time: one at a time
+    return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
+  auto chosen = select_proposal(sa.peer->ike_proposals, *offered, wire::ProtocolId::ike, hint);
+  if (!chosen || chosen->spi.size() != 8) {
+    Failure f = failure(sa, wire::ExchangeType::create_child_sa, FailureStep::proposal,
+                        "no IKE proposal in common for the IKE SA rekey");
+    f.offered = proposal_strings(*offered);
+    f.configured = proposal_strings(sa.peer->ike_proposals);
+    ++stats.failures;
+    emit(std::move(f));
+    return send_error_notify_response(sa, in.hdr, NotifyType::no_proposal_chosen);
+  }
+  if (nonce_too_short(ni->data, *chosen->prf))
+    return send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
+  if (!ke || chosen->ke != hint) return send_invalid_ke_response(sa, in.hdr, *chosen->ke);
+  auto kex = crypto::KeyExchange::generate(*chosen->ke, rng);
+  if (!kex) return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
+  auto g_ir = kex->shared_secret(ke->data);
+  if (!g_ir) return send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
+  uint64_t new_spi_i = load_be64(chosen->spi.data());
+  uint64_t new_spi_r = new_ike_spi();
+  IkeTransforms t{chosen->encr, chosen->integ, chosen->prf};
+  auto keys = derive_rekeyed_ike_keys(*sa.alg.prf, sa.keys.sk_d, t, g_ir->reveal(), ni->data, nr,
+                                      new_spi_i, new_spi_r);
+  if (!keys) return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
+  storage.emplace_back(8);
+  store_be64(storage.back().data(), new_spi_r);
+  w.add(PayloadType::sa, encode_chosen(*chosen, wire::ProtocolId::ike, storage.back()));
+  w.add(PayloadType::nonce, wire::NoncePayload{nr});
+  w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(kex->info().id), kex->public_value()});
+  auto n = w.finish();
+  if (!n) return;
+  auto d = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id,
+                ByteView(inner).first(*n), w.first_type());
+  if (!d) return;
+  send_response(sa, std::move(*d));
+  if (sa.pending && sa.pending->kind == RequestKind::rekey_ike) {
+    // 2.8.2: our own rekey is in flight; which new IKE SA survives is known once it ends.
+    sa.peer_ike_rekey = IkeRekeyRecord{Bytes(ni->data.begin(), ni->data.end()),
+                                       nr,
+                                       new_spi_i,
+                                       new_spi_r,
+                                       *chosen,
+                                       std::move(*keys)};
+    return;
+  }
+  split_rekeyed_ike_sa(sa, new_spi_i, new_spi_r, false, *chosen, std::move(*keys));
+  return;
+}
+
+void Engine::Impl::on_ike_rekey_response(IkeSa& sa, Inbound& in, PendingCreate& pc,
+                                         const wire::RawPayload* n_raw,
+                                         const std::optional<wire::KePayload>& ke) {
+  set_state(sa, IkeSaState::established);
+  std::optional<IkeRekeyRecord> theirs = std::move(sa.peer_ike_rekey);
+  sa.peer_ike_rekey.reset();
+  // 2.8.2: our rekey did not produce an SA, but we answered the peer's: that one takes
+  // over, and its initiator deletes the old IKE SA.
+  auto adopt_theirs = [&] {
+    split_rekeyed_ike_sa(sa, theirs->spi_i, theirs->spi_r, false, theirs->alg,
+                         std::move(theirs->keys));
+  };
+  const wire::NotifyPayload* e = in.error_notify();
+  auto sa_raw = in.find(PayloadType::sa);
+  auto answer = sa_raw ? wire::parse_sa(sa_raw->body)
+                       : Result<wire::SaPayload>(make_error(Errc::bad_value, "sa", ""));
+  std::optional<Chosen> chosen;
+  if (answer) chosen = check_chosen(sa.peer->ike_proposals, *answer, wire::ProtocolId::ike);
+  auto nr = n_raw ? wire::parse_nonce(n_raw->body)
+                  : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
+  if (e || !chosen || chosen->spi.size() != 8 || !ke || !nr || chosen->ke != &pc.kex->info() ||
+      nonce_too_short(nr->data, *sa.alg.prf) || nonce_too_short(nr->data, *chosen->prf)) {
+    if (theirs) {
+      sa.out.reset();
+      ++sa.msg_id_out;
+      adopt_theirs();
+      if (e && e->type == NotifyType::temporary_failure) return;
+    } else {
+      request_done(sa);
+    }
+    if (!theirs && e && e->type == NotifyType::temporary_failure) {
+      // 2.8.2 (simplified): retry after a random 1-5 s.
+      Bytes r = random_bytes(1);
+      sa.rekey_at = now + std::chrono::milliseconds(1000 + 16 * r[0]);
+      return;
+    }
+    Failure f = failure(sa, wire::ExchangeType::create_child_sa, FailureStep::proposal,
+                        e ? "IKE SA rekey refused: " + std::string(wire::notify_type_name(e->type))
+                          : "IKE SA rekey answer unacceptable");
+    f.from_peer = e != nullptr;
+    if (e) f.notify = e->type;
+    f.offered = proposal_strings(sa.peer->ike_proposals);
+    ++stats.failures;
+    emit(std::move(f));
+    return;
+  }
+  auto g_ir = pc.kex->shared_secret(ke->data);
+  uint64_t new_spi_r = load_be64(chosen->spi.data());
+  IkeTransforms t{chosen->encr, chosen->integ, chosen->prf};
+  Result<IkeKeys> keys = g_ir
+                             ? derive_rekeyed_ike_keys(*sa.alg.prf, sa.keys.sk_d, t, g_ir->reveal(),
+                                                       pc.nonce, nr->data, pc.new_spi, new_spi_r)
+                             : Result<IkeKeys>(g_ir.error());
+  sa.out.reset();
+  ++sa.msg_id_out;
+  if (!keys) {
+    emit(failure(sa, wire::ExchangeType::create_child_sa, FailureStep::ke, keys.error().message));
+    if (theirs) return adopt_theirs();
+    return run_tasks(sa);
+  }
+  if (theirs && first_pair_has_lowest(pc.nonce, nr->data, theirs->ni, theirs->nr)) {
+    // 2.8.1: our new IKE SA holds the lowest nonce: we close it; the peer's survives and
+    // the peer, its initiator, deletes the old one.
+    split_rekeyed_ike_sa(sa, theirs->spi_i, theirs->spi_r, false, theirs->alg,
+                         std::move(theirs->keys));
+    IkeSa& ours =
+        add_redundant_ike_sa(*this, sa, pc.new_spi, new_spi_r, true, *chosen, std::move(*keys));
+    queue_task(ours, Task{RequestKind::delete_ike});
+    return;
+  }
+  IkeSa& old = split_rekeyed_ike_sa(sa, pc.new_spi, new_spi_r, true, *chosen, std::move(*keys));
+  // 2.8.1: the peer's new IKE SA, if any, is redundant: the peer deletes it; we answer.
+  if (theirs)
+    add_redundant_ike_sa(*this, sa, theirs->spi_i, theirs->spi_r, false, theirs->alg,
+                         std::move(theirs->keys));
+  queue_task(old, Task{RequestKind::delete_ike});
+  return;
+}
+
+void Engine::Impl::adopt_peer_ike_rekey(IkeSa& sa) {
+  IkeRekeyRecord theirs = std::move(*sa.peer_ike_rekey);
+  sa.peer_ike_rekey.reset();
+  sa.pending.reset(); // our own rekey request is forgotten with the old IKE SA
+  IkeSa& old = split_rekeyed_ike_sa(sa, theirs.spi_i, theirs.spi_r, false, theirs.alg,
+                                    std::move(theirs.keys));
+  remove_sa(old, DownReason::deleted_by_peer);
+}
+
+IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_t new_spi_r,
+                                          bool we_initiated, const Chosen& alg, IkeKeys keys) {
+  // The old SA keeps its SPIs, keys, message IDs and response cache under a new internal
+  // id, silently; `sa` (same SaId) continues with the new ones.
+  auto old = std::make_unique<IkeSa>();
+  IkeSa& o = *old;
+  o.id = next_sa_id++;
+  o.peer = sa.peer;
+  o.initiator = sa.initiator;
+  o.state = IkeSaState::established;
+  o.spi_i = sa.spi_i;
+  o.spi_r = sa.spi_r;
+  o.local = sa.local;
+  o.remote = sa.remote;
+  o.nat_t = sa.nat_t;
+  o.alg = sa.alg;
+  o.keys = std::move(sa.keys);
+  o.crypt_in = std::move(sa.crypt_in);
+  o.crypt_out = std::move(sa.crypt_out);
+  o.peer_fragmentation = sa.peer_fragmentation;
+  o.msg_id_in = sa.msg_id_in;
+  o.msg_id_out = sa.msg_id_out;
+  o.last_response = std::move(sa.last_response);
+  o.have_last_response = sa.have_last_response;
+  o.answered = sa.answered;
+  o.authenticated = true;
+  o.silent = true;
+  o.created_at = o.last_received = now;
+  // The old SA goes away by itself if the peer's Delete never comes.
+  o.expire_at = now + retransmit_span();
+
+  IkeSaRekeyed ev{sa.id, sa.peer_name(), sa.spi_i, sa.spi_r, new_spi_i, new_spi_r};
+  // RFC 7296 2.18: the initiator of the rekey is the initiator of the new IKE SA.
+  sa.initiator = we_initiated;
+  sa.spi_i = new_spi_i;
+  sa.spi_r = new_spi_r;
+  sa.alg = alg;
+  sa.keys = std::move(keys);
+  sa.msg_id_in = sa.msg_id_out = 0;
+  sa.have_last_response = false;
+  sa.last_response.clear();
+  sa.out.reset();
+  sa.reassembly[0].reset();
+  sa.reassembly[1].reset();
+  set_state(sa, IkeSaState::established);
+  auto ci = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_ei.reveal(), alg.integ,
+                                      sa.keys.sk_ai.reveal());
+  auto cr = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_er.reveal(), alg.integ,
+                                      sa.keys.sk_ar.reveal());
+  if (ci && cr) {
+    sa.crypt_out = std::move(we_initiated ? *ci : *cr);
+    sa.crypt_in = std::move(we_initiated ? *cr : *ci);
+  }
+  schedule_timers(sa);
+  emit(ev);
+  emit_ike_keys(sa);
+  sas.emplace(o.id, std::move(old));
+  index_sa(o);  // the old SPIs now lead to the silent entry,
+  index_sa(sa); // the new ones to the SA
+  run_tasks(sa);
+  return o;
+}
+
+} // namespace ikekit::ike
