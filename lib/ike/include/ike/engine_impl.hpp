@@ -1,5 +1,6 @@
-// Internal: Engine::Impl, shared by the exchange files (ike_sa_init.cpp, ike_auth.cpp,
-// create_child_sa.cpp, informational.cpp, ...). Not part of the public API.
+// Internal: Engine::Impl, shared by the exchange files (lib/ike/exchange/: ike_sa_init,
+// ike_auth, create_child_sa, ike_rekey, informational) and the engine's services
+// (receive, sa_state, transport, ...). Not part of the public API.
 #pragma once
 
 #include "ike/engine.hpp"
@@ -145,7 +146,7 @@ struct Engine::Impl {
   wire::IkeHeader header_for(const IkeSa& sa, wire::ExchangeType ex, bool response,
                              uint32_t msg_id) const;
 
-  // --- ike_sa_init.cpp
+  // --- exchange/ike_sa_init.cpp
   Result<SaId> start(std::shared_ptr<const PeerConfig> peer);
   void send_init_request(IkeSa& sa);
   void on_init_request(const Datagram& dg, const wire::Message& msg);
@@ -168,7 +169,7 @@ struct Engine::Impl {
   void float_to_nat_t(IkeSa& sa);
   void emit_ike_keys(const IkeSa& sa);
 
-  // --- ike_auth.cpp
+  // --- exchange/ike_auth.cpp
   void send_auth_request(IkeSa& sa);
   void on_auth_request(IkeSa& sa, Inbound& in);
   void on_auth_response(IkeSa& sa, Inbound& in);
@@ -178,7 +179,7 @@ struct Engine::Impl {
   std::optional<Failure> switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
                                                  const std::optional<wire::IdPayload>& idr);
 
-  // --- auth_psk.cpp / auth_cert.cpp (RFC 7296 2.15)
+  // --- auth/psk.cpp / auth/cert.cpp (RFC 7296 2.15)
   // The octets the `initiator_side` signs: its IKE_SA_INIT message | the peer's nonce |
   // prf(SK_px, ID payload body).
   Result<Bytes> signed_octets(const IkeSa& sa, bool initiator_side, ByteView id_body);
@@ -192,7 +193,7 @@ struct Engine::Impl {
   std::optional<Failure> check_gateway_certificate(const IkeSa& sa, const crypto::Certificate& cert,
                                                    wire::ExchangeType exchange);
 
-  // --- child_sa.cpp: negotiation pieces shared by IKE_AUTH and CREATE_CHILD_SA
+  // --- child_negotiation.cpp: negotiation pieces shared by IKE_AUTH and CREATE_CHILD_SA
   // Responder side of a Child SA request: writes SA/TS (and USE_TRANSPORT_MODE) or an
   // error notify into `w`; returns the new child or a Failure.
   struct ChildAnswer {
@@ -224,11 +225,11 @@ struct Engine::Impl {
                                                      const std::vector<TsSpec>& ts_r,
                                                      wire::ExchangeType exchange, bool ignore_ke);
 
-  // --- create_child_sa.cpp
+  // --- exchange/create_child_sa.cpp
   void start_create_child(IkeSa& sa, const Task& t);
   void on_create_child_request(IkeSa& sa, Inbound& in);
   void on_create_child_response(IkeSa& sa, Inbound& in);
-  // --- ike_rekey.cpp
+  // --- exchange/ike_rekey.cpp
   // Responder: answers a rekey of the IKE SA (SA with protocol IKE).
   void answer_ike_rekey(IkeSa& sa, Inbound& in, const wire::SaPayload* offered,
                         const wire::NoncePayload* ni, const std::optional<wire::KePayload>& ke,
@@ -245,7 +246,7 @@ struct Engine::Impl {
   // rekey of it: it finished without noticing ours; its new IKE SA takes over.
   void adopt_peer_ike_rekey(IkeSa& sa);
 
-  // --- informational.cpp
+  // --- exchange/informational.cpp
   void start_informational(IkeSa& sa, const Task& t);
   void on_informational_request(IkeSa& sa, Inbound& in);
   void on_informational_response(IkeSa& sa, Inbound& in);
