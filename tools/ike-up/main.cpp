@@ -8,25 +8,18 @@
 #include "flags.hpp"
 #include "io/ike_dataplane.hpp"
 #include "io/ike_runner.hpp"
+#include "io/ike_up_events.hpp"
 
 #include "json/ike_events.hpp"
-#include "json/payload_json.hpp"
 #include <iostream>
+#include <memory>
 #include <optional>
-#include <set>
 
 using namespace ikekit;
 
 namespace {
 
 constexpr const char* kTool = "ike-up";
-
-std::string now_rfc3339() {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count();
-  return json::rfc3339_utc(us / 1000000, us % 1000000);
-}
 
 } // namespace
 
@@ -66,48 +59,11 @@ int main(int argc, char** argv) {
   }
 
   json::JsonOutput out(std::cout, common.pretty);
-  std::set<std::string> pending(setup->initiate.begin(), setup->initiate.end());
-  bool initiator_failed = false;
-  io::IkeRunner* runner_ptr = nullptr;
+  io::IkeUpEvents events(out, std::move(keylog), setup->initiate, common.verbosity, kTool);
+  auto on_event = [&events](const ike::Event& e, TimePoint) { events.on_event(e); };
+  // Outlive the runner, whose events reach them through `events`.
   std::unique_ptr<io::EngineDataplane> dataplane;
   std::unique_ptr<io::ControlServer> control;
-  auto on_event = [&](const ike::Event& e, TimePoint) {
-    if (dataplane) {
-      if (auto r = dataplane->on_event(e); !r)
-        out.write({{"type", "dataplane_error"},
-                   {"time", now_rfc3339()},
-                   {"error", json::error_to_json(r.error())}});
-    }
-    auto log_keys = [&](const std::vector<json::Json>& lines) {
-      std::string text;
-      for (const auto& line : lines)
-        text += line.dump() + '\n';
-      if (auto w = keylog->write(text); !w)
-        out.write({{"type", "keylog_error"},
-                   {"time", now_rfc3339()},
-                   {"error", json::error_to_json(w.error())}});
-      secure_zero(text.data(), text.size());
-    };
-    if (const auto* k = std::get_if<ike::SaKeys>(&e)) {
-      if (keylog) log_keys(json::keylog_lines(*k));
-      return;
-    }
-    if (const auto* up = std::get_if<ike::ChildSaUp>(&e); up && keylog)
-      log_keys(json::keylog_lines(*up));
-    json::Json j = json::event_to_json(e, now_rfc3339());
-    out.write(j);
-    if (control) control->publish(e, j);
-    if (common.verbosity > 0) std::cerr << kTool << ": " << j["type"].get<std::string>() << "\n";
-    // An initiator whose SA fails before it is up ends the run with exit 1.
-    if (const auto* up = std::get_if<ike::IkeSaUp>(&e)) pending.erase(up->peer);
-    std::string failed;
-    if (const auto* f = std::get_if<ike::Failure>(&e)) failed = f->peer;
-    if (const auto* d = std::get_if<ike::IkeSaDown>(&e)) failed = d->peer;
-    if (!failed.empty() && pending.erase(failed)) {
-      initiator_failed = true;
-      if (pending.empty() && runner_ptr) runner_ptr->stop();
-    }
-  };
 
   crypto::SystemRng rng;
   io::IkeRunnerOptions ro;
@@ -115,20 +71,20 @@ int main(int argc, char** argv) {
   ro.initiate = setup->initiate;
   auto runner = io::IkeRunner::create(std::move(ro), rng, on_event);
   if (!runner) return cli::report_error(kTool, runner.error());
-  runner_ptr = runner->get();
   auto dp = io::EngineDataplane::create(*dataplane_kind, **runner, "ike%d", opts.offload);
   if (!dp) return cli::report_error(kTool, dp.error());
   dataplane = std::move(*dp);
   std::string dataplane_name(io::dataplane_kind_name(*dataplane_kind));
   auto server = start_control_socket(**runner, control_socket, dataplane_name,
-                                     cli::version_line(kTool), now_rfc3339(), dataplane.get());
+                                     cli::version_line(kTool), io::now_rfc3339(), dataplane.get());
   if (!server) return cli::report_error(kTool, server.error());
   control = std::move(*server);
+  events.attach(runner->get(), dataplane.get(), control.get());
 
   json::Json started = {
       {"type", "started"},
       {"schema", std::string(json::kSchemaIkeUp)},
-      {"time", now_rfc3339()},
+      {"time", io::now_rfc3339()},
       {"version", cli::version_line(kTool)},
       {"dataplane", dataplane_name},
       {"control_socket", control ? json::Json(control->path()) : json::Json()},
@@ -143,5 +99,5 @@ int main(int argc, char** argv) {
   out.write(started);
 
   if (auto r = (*runner)->run(); !r) return cli::report_error(kTool, r.error());
-  return initiator_failed ? cli::kExitFailure : cli::kExitOk;
+  return events.initiator_failed() ? cli::kExitFailure : cli::kExitOk;
 }

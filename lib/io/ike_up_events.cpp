@@ -1,0 +1,73 @@
+#include "io/ike_up_events.hpp"
+
+#include "json/ike_events.hpp"
+#include "json/payload_json.hpp"
+#include <chrono>
+#include <iostream>
+
+namespace ikekit::io {
+
+std::string now_rfc3339() {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  return json::rfc3339_utc(us / 1000000, us % 1000000);
+}
+
+IkeUpEvents::IkeUpEvents(json::JsonOutput& out, std::optional<SecretFileWriter> keylog,
+                         const std::vector<std::string>& initiate, int verbosity, std::string tool)
+    : out_(out), keylog_(std::move(keylog)), pending_(initiate.begin(), initiate.end()),
+      verbosity_(verbosity), tool_(std::move(tool)) {}
+
+void IkeUpEvents::attach(IkeRunner* runner, EngineDataplane* dataplane, ControlServer* control) {
+  runner_ = runner;
+  dataplane_ = dataplane;
+  control_ = control;
+}
+
+// The key log holds secrets: the text is wiped once written.
+void IkeUpEvents::log_keys(const std::vector<json::Json>& lines) {
+  std::string text;
+  for (const auto& line : lines)
+    text += line.dump() + '\n';
+  if (auto w = keylog_->write(text); !w)
+    out_.write({{"type", "keylog_error"},
+                {"time", now_rfc3339()},
+                {"error", json::error_to_json(w.error())}});
+  secure_zero(text.data(), text.size());
+}
+
+void IkeUpEvents::on_event(const ike::Event& e) {
+  if (dataplane_) {
+    if (auto r = dataplane_->on_event(e); !r)
+      out_.write({{"type", "dataplane_error"},
+                  {"time", now_rfc3339()},
+                  {"error", json::error_to_json(r.error())}});
+  }
+  if (const auto* k = std::get_if<ike::SaKeys>(&e)) {
+    if (keylog_) log_keys(json::keylog_lines(*k));
+    return;
+  }
+  if (const auto* up = std::get_if<ike::ChildSaUp>(&e); up && keylog_)
+    log_keys(json::keylog_lines(*up));
+  json::Json j = json::event_to_json(e, now_rfc3339());
+  out_.write(j);
+  if (control_) control_->publish(e, j);
+  if (verbosity_ > 0) std::cerr << tool_ << ": " << j["type"].get<std::string>() << "\n";
+  track_initiators(e);
+}
+
+// An initiator whose SA fails before it is up ends the run (exit 1) once no initiated
+// connection is pending.
+void IkeUpEvents::track_initiators(const ike::Event& e) {
+  if (const auto* up = std::get_if<ike::IkeSaUp>(&e)) pending_.erase(up->peer);
+  std::string failed;
+  if (const auto* f = std::get_if<ike::Failure>(&e)) failed = f->peer;
+  if (const auto* d = std::get_if<ike::IkeSaDown>(&e)) failed = d->peer;
+  if (!failed.empty() && pending_.erase(failed)) {
+    initiator_failed_ = true;
+    if (pending_.empty() && runner_) runner_->stop();
+  }
+}
+
+} // namespace ikekit::io

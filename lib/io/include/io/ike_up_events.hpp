@@ -1,0 +1,53 @@
+// What ike-up does with each engine event (ike-up(8), ikekit-json(7)): feeds the data
+// plane, writes the key log (IKE SA keys from SaKeys, Child SA keys from ChildSaUp),
+// prints one JSON line, publishes it on the control socket, and tracks the connections
+// it initiates: one that fails before it is up ends the run with exit 1.
+#pragma once
+
+#include "base/secret_file.hpp"
+#include "ike/events.hpp"
+#include "io/control_socket.hpp"
+#include "io/ike_dataplane.hpp"
+#include "io/ike_runner.hpp"
+
+#include "json/output.hpp"
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ikekit::io {
+
+// Wall-clock time as RFC 3339 UTC with microseconds, for event lines.
+std::string now_rfc3339();
+
+class IkeUpEvents {
+public:
+  // `initiate`: the connections this run initiates. `verbosity` > 0: each event's type
+  // also goes to stderr, prefixed with `tool`.
+  IkeUpEvents(json::JsonOutput& out, std::optional<SecretFileWriter> keylog,
+              const std::vector<std::string>& initiate, int verbosity, std::string tool);
+
+  // The parts that exist once the runner does; each may stay null.
+  void attach(IkeRunner* runner, EngineDataplane* dataplane, ControlServer* control);
+
+  void on_event(const ike::Event& e);
+  // An initiated connection failed (Failure or IkeSaDown) before its IKE SA was up.
+  bool initiator_failed() const { return initiator_failed_; }
+
+private:
+  void log_keys(const std::vector<json::Json>& lines);
+  void track_initiators(const ike::Event& e);
+
+  json::JsonOutput& out_;
+  std::optional<SecretFileWriter> keylog_;
+  std::set<std::string> pending_; // initiated connections not up yet
+  int verbosity_;
+  std::string tool_;
+  bool initiator_failed_ = false;
+  IkeRunner* runner_ = nullptr;
+  EngineDataplane* dataplane_ = nullptr;
+  ControlServer* control_ = nullptr;
+};
+
+} // namespace ikekit::io
