@@ -31,28 +31,29 @@ constexpr size_t kCookieSecretSize = 32;
 
 void Engine::Impl::count_half_open(IkeSa& sa) {
   sa.half_open_from = sa.remote.address;
-  ++half_open_total;
-  ++half_open_by_address[sa.remote.address];
+  ++table.half_open_total;
+  ++table.half_open_by_address[sa.remote.address];
 }
 
 void Engine::Impl::uncount_half_open(IkeSa& sa) {
-  --half_open_total;
-  auto it = half_open_by_address.find(*sa.half_open_from);
-  if (it != half_open_by_address.end() && --it->second == 0) half_open_by_address.erase(it);
+  --table.half_open_total;
+  auto it = table.half_open_by_address.find(*sa.half_open_from);
+  if (it != table.half_open_by_address.end() && --it->second == 0)
+    table.half_open_by_address.erase(it);
   sa.half_open_from.reset();
 }
 
 bool Engine::Impl::half_open_admits(const IpAddress& from) {
   if (config.half_open_limit_per_ip != 0) {
-    auto it = half_open_by_address.find(from);
-    if (it != half_open_by_address.end() && it->second >= config.half_open_limit_per_ip) {
+    auto it = table.half_open_by_address.find(from);
+    if (it != table.half_open_by_address.end() && it->second >= config.half_open_limit_per_ip) {
       drop(DropReason::half_open_per_ip,
            std::to_string(it->second) + " half-open IKE SAs from " + from.to_string());
       return false;
     }
   }
-  if (config.half_open_limit != 0 && half_open_total >= config.half_open_limit) {
-    drop(DropReason::half_open_limit, std::to_string(half_open_total) + " half-open IKE SAs");
+  if (config.half_open_limit != 0 && table.half_open_total >= config.half_open_limit) {
+    drop(DropReason::half_open_limit, std::to_string(table.half_open_total) + " half-open IKE SAs");
     return false;
   }
   return true;
@@ -86,7 +87,7 @@ Bytes Engine::Impl::cookie_for(ByteView ni, const Endpoint& remote, uint64_t spi
 std::optional<Bytes>
 Engine::Impl::cookie_demanded(const Datagram& dg, uint64_t spi_i, ByteView ni,
                               const std::vector<wire::NotifyPayload>& notifies) {
-  if (!config.force_cookies && half_open_total < config.cookie_threshold) return std::nullopt;
+  if (!config.force_cookies && table.half_open_total < config.cookie_threshold) return std::nullopt;
   rotate_cookie_secret_if_due();
   const CookieSecret& c = cookie_secret;
   const wire::NotifyPayload* got = nullptr;

@@ -35,12 +35,12 @@ std::shared_ptr<const PeerConfig> Engine::Impl::find_peer(std::string_view name)
 
 IkeSa& Engine::Impl::new_sa(std::shared_ptr<const PeerConfig> peer, bool initiator) {
   auto sa = std::make_unique<IkeSa>();
-  sa->id = next_sa_id++;
+  sa->id = table.next_sa_id++;
   sa->peer = std::move(peer);
   sa->initiator = initiator;
   sa->created_at = sa->last_received = now;
   IkeSa& ref = *sa;
-  sas.emplace(ref.id, std::move(sa));
+  table.sas.emplace(ref.id, std::move(sa));
   return ref;
 }
 
@@ -160,7 +160,7 @@ Result<void> Engine::remove_peer(std::string_view name, TimePoint now) {
     return make_error(Errc::not_found, "peer", "no connection named \"" + std::string(name) + "\"");
   // The SAs keep their shared PeerConfig until they are gone, so a Delete in flight
   // finishes with the settings it started with.
-  for (auto& [id, sa] : impl_->sas) {
+  for (auto& [id, sa] : impl_->table.sas) {
     if (!sa->peer || sa->peer->name != name || sa->state == IkeSaState::dead || sa->silent)
       continue;
     if (sa->state == IkeSaState::established || sa->state == IkeSaState::rekeying)
@@ -176,8 +176,8 @@ Result<void> Engine::remove_peer(std::string_view name, TimePoint now) {
 
 namespace {
 Result<IkeSa*> established_sa(Engine::Impl& impl, SaId id) {
-  auto it = impl.sas.find(id);
-  if (it == impl.sas.end() || it->second->state == IkeSaState::dead)
+  auto it = impl.table.sas.find(id);
+  if (it == impl.table.sas.end() || it->second->state == IkeSaState::dead)
     return make_error(Errc::not_found, "sa", "no IKE SA " + std::to_string(id));
   IkeSa* sa = it->second.get();
   if (sa->state != IkeSaState::established && sa->state != IkeSaState::rekeying)
@@ -190,8 +190,8 @@ Result<IkeSa*> established_sa(Engine::Impl& impl, SaId id) {
 
 Result<void> Engine::terminate(SaId id, TimePoint now) {
   impl_->now = now;
-  auto it = impl_->sas.find(id);
-  if (it == impl_->sas.end() || it->second->state == IkeSaState::dead)
+  auto it = impl_->table.sas.find(id);
+  if (it == impl_->table.sas.end() || it->second->state == IkeSaState::dead)
     return make_error(Errc::not_found, "sa", "no IKE SA " + std::to_string(id));
   IkeSa& sa = *it->second;
   if (sa.state != IkeSaState::established && sa.state != IkeSaState::rekeying) {
@@ -275,7 +275,7 @@ const Config& Engine::config() const { return impl_->config; }
 
 std::vector<IkeSaInfo> Engine::list_sas() const {
   std::vector<IkeSaInfo> v;
-  for (auto& [id, sa] : impl_->sas) {
+  for (auto& [id, sa] : impl_->table.sas) {
     if (sa->state == IkeSaState::dead || sa->silent) continue;
     IkeSaInfo i;
     i.sa = id;

@@ -31,13 +31,14 @@ void Engine::Impl::receive(const Datagram& in) {
     if (!h.initiator() || h.message_id != 0)
       return drop(DropReason::bad_flags, "IKE_SA_INIT request");
     if (h.spi_r != 0) {
-      if (find_sa(h.spi_r))
+      if (table.find_sa(h.spi_r))
         return drop(DropReason::duplicate, "IKE_SA_INIT request for an SA we have");
       return drop(DropReason::unknown_sa, "IKE_SA_INIT request with a responder SPI");
     }
-    if (IkeSa* gone = find_half_open(h.spi_i, in.remote); gone && gone->state == IkeSaState::dead)
-      sas.erase(gone->id); // e.g. a half-open SA that timed out: start afresh
-    if (IkeSa* sa = find_half_open(h.spi_i, in.remote)) {
+    if (IkeSa* gone = table.find_half_open(h.spi_i, in.remote);
+        gone && gone->state == IkeSaState::dead)
+      table.sas.erase(gone->id); // e.g. a half-open SA that timed out: start afresh
+    if (IkeSa* sa = table.find_half_open(h.spi_i, in.remote)) {
       // RFC 7296 2.1: a retransmitted request is answered with the same response.
       if (sa->have_last_response && sa->msg_id_in == 1) return answer_retransmission(*sa, in.data);
       return drop(DropReason::duplicate, "IKE_SA_INIT request");
@@ -46,7 +47,7 @@ void Engine::Impl::receive(const Datagram& in) {
   }
 
   const bool from_initiator = h.initiator();
-  IkeSa* sa = find_sa(from_initiator ? h.spi_r : h.spi_i);
+  IkeSa* sa = table.find_sa(from_initiator ? h.spi_r : h.spi_i);
   if (!sa) return drop(DropReason::unknown_sa, "no IKE SA for the SPIs");
   if (sa->initiator == from_initiator) return drop(DropReason::bad_flags, "Initiator flag");
   uint64_t their_spi = from_initiator ? h.spi_i : h.spi_r;

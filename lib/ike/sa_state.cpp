@@ -118,14 +118,14 @@ void Engine::Impl::run_tasks(IkeSa& sa) {
 
 void Engine::Impl::timeout() {
   std::vector<SaId> ids;
-  for (auto& [id, sa] : sas)
+  for (auto& [id, sa] : table.sas)
     ids.push_back(id);
   for (SaId id : ids) {
-    auto it = sas.find(id);
-    if (it == sas.end()) continue;
+    auto it = table.sas.find(id);
+    if (it == table.sas.end()) continue;
     IkeSa& sa = *it->second;
     if (sa.state == IkeSaState::dead) {
-      if (sa.dead_until && now >= *sa.dead_until) sas.erase(it);
+      if (sa.dead_until && now >= *sa.dead_until) table.sas.erase(it);
       continue;
     }
     if (sa.out && now >= sa.out->deadline) retransmit_due(sa);
@@ -179,7 +179,7 @@ std::optional<TimePoint> Engine::Impl::next_deadline() const {
   auto take = [&](const std::optional<TimePoint>& x) {
     if (x && (!t || *x < *t)) t = x;
   };
-  for (auto& [id, sa] : sas) {
+  for (auto& [id, sa] : table.sas) {
     take(sa->dead_until);
     if (sa->state == IkeSaState::dead) continue;
     if (sa->out) take(sa->out->deadline);

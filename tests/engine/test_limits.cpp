@@ -211,5 +211,5 @@ TEST_CASE("a dead IKE SA keeps only what answering a retransmission needs", "[en
   impl.remove_sa(silent, DownReason::failure);
   CHECK(silent.dead_until == impl.now); // nothing to answer: gone at the next timeout
   impl.timeout();
-  CHECK(impl.sas.size() == 1);
+  CHECK(impl.table.sas.size() == 1);
 }

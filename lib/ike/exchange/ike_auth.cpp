@@ -180,7 +180,7 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   sa.remote_id = Identity{idi->type, Bytes(idi->data.begin(), idi->data.end())};
   if (in.notify(NotifyType::initial_contact)) {
     // RFC 7296 2.4: delete other IKE SAs with the same authenticated identity.
-    for (auto& [id, other] : sas)
+    for (auto& [id, other] : table.sas)
       if (other.get() != &sa && other->authenticated && other->peer == sa.peer &&
           other->remote_id == sa.remote_id && other->state == IkeSaState::established)
         remove_sa(*other, DownReason::initial_contact);

@@ -39,7 +39,7 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
                             bool initiator, const Chosen& alg, IkeKeys keys) {
   auto r = std::make_unique<IkeSa>();
   IkeSa& x = *r;
-  x.id = e.next_sa_id++;
+  x.id = e.table.next_sa_id++;
   x.peer = sa.peer;
   x.initiator = initiator;
   x.state = IkeSaState::established;
@@ -66,8 +66,8 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
   x.created_at = x.last_received = e.now;
   x.expire_at = e.now + e.retransmit_span();
   e.emit_ike_keys(x); // so that a key log decrypts its Delete
-  e.sas.emplace(x.id, std::move(r));
-  e.index_sa(x);
+  e.table.sas.emplace(x.id, std::move(r));
+  e.table.index_sa(x);
   return x;
 }
 
@@ -226,7 +226,7 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   // id, silently; `sa` (same SaId) continues with the new ones.
   auto old = std::make_unique<IkeSa>();
   IkeSa& o = *old;
-  o.id = next_sa_id++;
+  o.id = table.next_sa_id++;
   o.peer = sa.peer;
   o.initiator = sa.initiator;
   o.state = IkeSaState::established;
@@ -276,9 +276,9 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   schedule_timers(sa);
   emit(ev);
   emit_ike_keys(sa);
-  sas.emplace(o.id, std::move(old));
-  index_sa(o);  // the old SPIs now lead to the silent entry,
-  index_sa(sa); // the new ones to the SA
+  table.sas.emplace(o.id, std::move(old));
+  table.index_sa(o);  // the old SPIs now lead to the silent entry,
+  table.index_sa(sa); // the new ones to the SA
   run_tasks(sa);
   return o;
 }

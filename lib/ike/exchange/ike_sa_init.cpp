@@ -96,7 +96,7 @@ Result<SaId> Engine::Impl::start(std::shared_ptr<const PeerConfig> peer) {
                       "connection \"" + peer->name + "\" has no IKE proposal");
   IkeSa& sa = new_sa(peer, true);
   sa.spi_i = new_ike_spi();
-  index_sa(sa);
+  table.index_sa(sa);
   sa.local = peer->local;
   sa.remote = Endpoint{*peer->remote_address, peer->remote_port};
   sa.nat_t = sa.local.port == config.nat_t_port;
@@ -214,7 +214,7 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   IkeSa& sa = new_sa(peer, false);
   sa.spi_i = h.spi_i;
   sa.spi_r = new_ike_spi();
-  index_sa(sa);
+  table.index_sa(sa);
   sa.local = dg.local;
   sa.remote = dg.remote;
   sa.nat_t = dg.nat_t;

@@ -5,6 +5,7 @@
 
 #include "ike/engine.hpp"
 #include "ike/sa.hpp"
+#include "ike/sa_table.hpp"
 #include "wire/any_payload.hpp"
 #include "wire/message.hpp"
 
@@ -62,16 +63,7 @@ struct Engine::Impl {
     Bytes data;
   };
   std::deque<OutDatagram> tx;
-  std::map<SaId, std::unique_ptr<IkeSa>> sas;
-  SaId next_sa_id = 1;
-  // Lookup indexes over `sas` (sa_lookup.cpp): O(1) per datagram instead of a scan of
-  // every SA. Each entry is a hint checked against the SA on use, so a stale one (the SA
-  // is gone or its SPIs moved on in a rekey) is harmless. index_sa() must be called
-  // wherever an SA's local SPI or role is set: find_sa() does not scan on a miss.
-  std::unordered_map<uint64_t, SaId> sa_by_local_spi;
-  std::unordered_map<uint64_t, SaId> half_open_by_spi_i; // responder SAs by the peer's SPIi
-  std::unordered_map<uint32_t, SaId> sa_by_child_spi;    // inbound Child SPIs handed out
-  size_t index_sweep_at = 1024; // sweep_indexes() drops stale hints past twice this
+  SaTable table; // the IKE SAs, their indexes, SPI allocation, half-open counts
   // RFC 7296 2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>); the
   // secret changes every kCookieSecretLifetime of engine time, the previous one is
   // still accepted for kCookieGrace after the change (admission.cpp).
@@ -80,10 +72,6 @@ struct Engine::Impl {
     uint8_t version = 0;
     TimePoint changed_at{};
   } cookie_secret;
-  // Responder IKE SAs between IKE_SA_INIT and IKE_AUTH, in total and per source address,
-  // kept by set_state() (never counted by a walk over the SAs).
-  size_t half_open_total = 0;
-  std::map<IpAddress, size_t> half_open_by_address;
   Bytes rx;     // the received message, decrypted in place
   Bytes joined; // reassembled fragments
 
@@ -97,11 +85,7 @@ struct Engine::Impl {
   void run_tasks(IkeSa& sa);
   void timeout();
   std::optional<TimePoint> next_deadline() const;
-  // --- engine.cpp: SAs, events, drops and failures; sa_lookup.cpp: the indexes
-  IkeSa* find_sa(uint64_t local_spi);
-  void index_sa(const IkeSa& sa);
-  void sweep_indexes();
-  IkeSa* find_half_open(uint64_t spi_i, const Endpoint& remote);
+  // --- engine.cpp: SAs, events, drops and failures (the SAs themselves: SaTable)
   IkeSa& new_sa(std::shared_ptr<const PeerConfig> peer, bool initiator);
   void drop(DropReason r, std::string detail = {});
   void emit(Event e) { events.push_back(std::move(e)); }
@@ -112,9 +96,9 @@ struct Engine::Impl {
   // Emits ChildSaDown for each child and IkeSaDown; the SA lingers as dead briefly.
   void remove_sa(IkeSa& sa, DownReason reason);
   void schedule_timers(IkeSa& sa);
-  uint64_t new_ike_spi();
-  uint32_t new_child_spi(const IkeSa& sa);
   Bytes random_bytes(size_t n);
+  uint64_t new_ike_spi() { return table.new_ike_spi(rng); }
+  uint32_t new_child_spi(const IkeSa& sa) { return table.new_child_spi(rng, sa); }
   std::shared_ptr<const PeerConfig> find_peer(std::string_view name) const;
   // Adds or replaces (by name) a connection in `peers` and `config.peers`.
   std::shared_ptr<const PeerConfig> put_peer(const PeerConfig& peer);

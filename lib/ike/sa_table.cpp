@@ -3,7 +3,7 @@
 // Each index entry is a hint checked against the SA on use, so an entry left behind when
 // an SA goes away or its SPIs move on in a rekey is harmless; sweep_indexes() drops such
 // entries once the indexes have doubled.
-#include "ike/engine_impl.hpp"
+#include "ike/sa_table.hpp"
 
 #include <algorithm>
 
@@ -11,7 +11,7 @@ namespace ikekit::ike {
 
 // Unique against the index of local SPIs (every SPI handed out is indexed right after;
 // with 64 random bits anything else would be a 2^-64 event).
-uint64_t Engine::Impl::new_ike_spi() {
+uint64_t SaTable::new_ike_spi(Rng& rng) {
   for (;;) {
     uint8_t b[8];
     rng.fill(b);
@@ -29,7 +29,7 @@ uint64_t Engine::Impl::new_ike_spi() {
 
 // 32 random bits collide often enough at scale to check: an SPI is taken while the SA
 // it was handed to holds a Child SA (or its first Child SA request) with it.
-uint32_t Engine::Impl::new_child_spi(const IkeSa& owner) {
+uint32_t SaTable::new_child_spi(Rng& rng, const IkeSa& owner) {
   for (;;) {
     uint8_t b[4];
     rng.fill(b);
@@ -46,7 +46,7 @@ uint32_t Engine::Impl::new_child_spi(const IkeSa& owner) {
   }
 }
 
-void Engine::Impl::index_sa(const IkeSa& sa) {
+void SaTable::index_sa(const IkeSa& sa) {
   if (uint64_t spi = sa.local_spi()) sa_by_local_spi[spi] = sa.id;
   if (!sa.initiator && sa.spi_i) half_open_by_spi_i[sa.spi_i] = sa.id;
   sweep_indexes();
@@ -55,7 +55,7 @@ void Engine::Impl::index_sa(const IkeSa& sa) {
 // Hints of SAs that are gone (or whose SPIs moved on) are dropped once the indexes have
 // doubled since the last sweep: O(1) amortized per insert, and the indexes stay
 // proportional to the live SAs and Child SAs however long the engine runs.
-void Engine::Impl::sweep_indexes() {
+void SaTable::sweep_indexes() {
   auto total = [&] {
     return sa_by_local_spi.size() + half_open_by_spi_i.size() + sa_by_child_spi.size();
   };
@@ -79,7 +79,7 @@ void Engine::Impl::sweep_indexes() {
   index_sweep_at = std::max<size_t>(1024, total());
 }
 
-IkeSa* Engine::Impl::find_sa(uint64_t local_spi) {
+IkeSa* SaTable::find_sa(uint64_t local_spi) {
   if (auto it = sa_by_local_spi.find(local_spi); it != sa_by_local_spi.end()) {
     auto s = sas.find(it->second);
     if (s != sas.end() && s->second->local_spi() == local_spi) return s->second.get();
@@ -88,7 +88,7 @@ IkeSa* Engine::Impl::find_sa(uint64_t local_spi) {
   return nullptr;
 }
 
-IkeSa* Engine::Impl::find_half_open(uint64_t spi_i, const Endpoint& remote) {
+IkeSa* SaTable::find_half_open(uint64_t spi_i, const Endpoint& remote) {
   auto it = half_open_by_spi_i.find(spi_i);
   if (it == half_open_by_spi_i.end()) return nullptr;
   auto s = sas.find(it->second);
