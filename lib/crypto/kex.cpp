@@ -69,17 +69,17 @@ Error peer_error(Errc code, std::string message) {
   return make_error(code, "ke.data", std::move(message));
 }
 
-// An X25519/X448 key from raw bytes through this thread's FROMDATA context (no fetch):
-// the private key (`param` OSSL_PKEY_PARAM_PRIV_KEY, selection EVP_PKEY_KEYPAIR, OpenSSL
-// computes the public key) or a peer's public key (OSSL_PKEY_PARAM_PUB_KEY).
-Result<detail::PkeyPtr> xdh_key(uint16_t id, const char* param, int selection, ByteView raw) {
+// An X25519/X448 private key through this thread's FROMDATA context (no fetch); OpenSSL
+// computes the public key from it (RFC 7748 6).
+Result<detail::PkeyPtr> xdh_private_key(uint16_t id, ByteView priv) {
   EVP_PKEY_CTX* ctx = detail::xdh_fromdata_ctx(id == 32);
   if (!ctx) return ossl_error("ke", "EVP_PKEY_fromdata_init");
-  OSSL_PARAM params[2] = {
-      OSSL_PARAM_construct_octet_string(param, const_cast<uint8_t*>(raw.data()), raw.size()),
-      OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[2] = {OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
+                                                            const_cast<uint8_t*>(priv.data()),
+                                                            priv.size()),
+                          OSSL_PARAM_construct_end()};
   EVP_PKEY* key = nullptr;
-  if (EVP_PKEY_fromdata(ctx, &key, selection, params) != 1)
+  if (EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1)
     return ossl_error("ke", "EVP_PKEY_fromdata");
   return detail::PkeyPtr(key);
 }
@@ -196,7 +196,7 @@ Result<KeyExchange> KeyExchange::from_private(const TransformInfo& ke, ByteView 
     return make_error(Errc::bad_length, "ke.private",
                       std::string(ke.keyword) + " private key must be " + std::to_string(klen) +
                           " bytes");
-  auto key = xdh_key(ke.id, OSSL_PKEY_PARAM_PRIV_KEY, EVP_PKEY_KEYPAIR, priv);
+  auto key = xdh_private_key(ke.id, priv);
   if (!key) return key.error();
   impl->pkey = std::move(*key);
   Bytes pub(klen);
@@ -262,11 +262,11 @@ Result<SecretBytes> KeyExchange::shared_secret(ByteView peer) const {
     return out;
   }
 
-  auto peer_key = xdh_key(info_->id, OSSL_PKEY_PARAM_PUB_KEY, EVP_PKEY_PUBLIC_KEY, peer);
-  if (!peer_key) return peer_key.error();
+  EVP_PKEY* peer_key = detail::xdh_peer_key(info_->id == 32, peer);
+  if (!peer_key) return ossl_error("ke", "X25519/X448 peer key");
   detail::PkeyCtxPtr pctx(EVP_PKEY_CTX_new_from_pkey(nullptr, impl_->pkey.get(), nullptr));
   if (!pctx || EVP_PKEY_derive_init(pctx.get()) != 1 ||
-      EVP_PKEY_derive_set_peer_ex(pctx.get(), peer_key->get(), 0) != 1)
+      EVP_PKEY_derive_set_peer_ex(pctx.get(), peer_key, 0) != 1)
     return ossl_error("ke", "derive init");
   SecretBytes out(public_.size());
   size_t len = out.size();

@@ -90,4 +90,23 @@ EVP_PKEY_CTX* xdh_fromdata_ctx(bool x448) {
   return c.get();
 }
 
+EVP_PKEY* xdh_peer_key(bool x448, ByteView pub) {
+  thread_local std::array<PkeyPtr, 2> keys;
+  PkeyPtr& k = keys[x448 ? 1 : 0];
+  uint8_t* data = const_cast<uint8_t*>(pub.data()); // OSSL_PARAM wants non-const; only read
+  if (k) {
+    if (EVP_PKEY_set1_encoded_public_key(k.get(), data, pub.size()) == 1) return k.get();
+    k.reset();
+    return nullptr;
+  }
+  EVP_PKEY_CTX* ctx = xdh_fromdata_ctx(x448);
+  OSSL_PARAM params[2] = {
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, data, pub.size()),
+      OSSL_PARAM_construct_end()};
+  EVP_PKEY* key = nullptr;
+  if (!ctx || EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) return nullptr;
+  k.reset(key);
+  return key;
+}
+
 } // namespace ikekit::crypto::detail

@@ -6,6 +6,7 @@
 // or read-only). XDH keys are made through one FROMDATA context per thread and type.
 #pragma once
 
+#include "base/bytes.hpp"
 #include "crypto/ossl.hpp"
 
 #include <cstdint>
@@ -35,5 +36,11 @@ const EC_GROUP* ecp_group(uint16_t id);
 // put in FROMDATA state once (EVP_PKEY_CTX_new_from_name fetches the key management each
 // call), then reused for every key of the thread. Null when OpenSSL failed.
 EVP_PKEY_CTX* xdh_fromdata_ctx(bool x448);
+
+// This thread's peer key for X25519 or X448, set to `pub` (32/56 bytes, checked by the
+// caller). Every new EVP_PKEY costs OpenSSL 3.0 a walk over its whole name map
+// (EVP_PKEY_set_type_by_keymgmt); setting the public value of one reused key does not.
+// Valid until the thread's next call; it holds no secret. Null when OpenSSL failed.
+EVP_PKEY* xdh_peer_key(bool x448, ByteView pub);
 
 } // namespace ikekit::crypto::detail
