@@ -58,7 +58,9 @@ Result<SecretBytes> get_asymmetric_start_key(ByteView master_key, bool is_send, 
 //   MasterReceiveKey | MasterSendKey | 32 zero bytes
 // where the keys are the server's (RFC 3079 3.4 with IsServer = TRUE: receive uses
 // Magic2, send Magic3); strongSwan's eap_mschapv2 builds it so, and a RADIUS server's
-// MS-MPPE-Recv-Key | MS-MPPE-Send-Key (RFC 2548 2.4.2, 2.4.3) is the same 32 bytes.
+// MS-MPPE-Recv-Key | MS-MPPE-Send-Key (RFC 2548 2.4.2, 2.4.3) is the same 32 bytes
+// (tests/interop/freeradius_eap.sh checks it against FreeRADIUS). Under an HMAC PRF the
+// zero padding changes nothing (HMAC pads short keys with zeros); under AES-XCBC it does.
 Result<SecretBytes> mschapv2_msk(ByteView password_hash_hash, ByteView nt_response);
 
 } // namespace ikekit::eap
