@@ -1,6 +1,7 @@
 #include "eap/server.hpp"
 
 #include "base/hex.hpp"
+#include "crypto/constant_time.hpp"
 #include "eap/mschapv2_crypto.hpp"
 #include "eap/packet.hpp"
 
@@ -12,15 +13,6 @@ namespace {
 
 // RFC 3748 5.1: an identity is at most what fits; we keep a sane cap for lookups.
 constexpr size_t kMaxIdentity = 253;
-
-// Constant-time comparison of the NT-Response.
-bool same_secret(ByteView a, ByteView b) {
-  if (a.size() != b.size()) return false;
-  uint8_t diff = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    diff |= uint8_t(a[i] ^ b[i]);
-  return diff == 0;
-}
 
 Step written(Result<size_t> n) {
   Step s;
@@ -104,7 +96,7 @@ Step Server::on_response(ByteView type_data, uint8_t identifier, MutBytes out) {
   const std::string_view user = user_name_for_hash(name);
   auto expected = generate_nt_response(challenge_, value->peer_challenge, user, unicode->reveal());
   if (!expected) return fail(FailureReason::internal, out, identifier);
-  if (!same_secret(*expected, value->nt_response))
+  if (!crypto::constant_time_equal(*expected, value->nt_response))
     return send_failure_request(FailureReason::authentication_failure, out);
   auto hash = nt_password_hash(unicode->reveal());
   if (!hash) return fail(FailureReason::internal, out, identifier);

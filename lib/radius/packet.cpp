@@ -1,5 +1,6 @@
 #include "radius/packet.hpp"
 
+#include "crypto/constant_time.hpp"
 #include "crypto/legacy_hash.hpp"
 
 #include <array>
@@ -10,14 +11,6 @@ namespace ikekit::radius {
 namespace {
 
 constexpr std::array<uint8_t, 16> kZero16{};
-
-bool same(ByteView a, ByteView b) { // constant time for equal sizes
-  if (a.size() != b.size()) return false;
-  uint8_t diff = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    diff |= uint8_t(a[i] ^ b[i]);
-  return diff == 0;
-}
 
 void put_attribute(Writer& w, uint8_t type, ByteView value) {
   w.u8(type);
@@ -175,7 +168,7 @@ Result<void> verify_response(const Packet& p, ByteView request_authenticator, By
   auto d = crypto::legacy_digest(crypto::LegacyDigest::md5,
                                  {head, request_authenticator, p.attributes, secret}, expected);
   if (!d) return d.error();
-  if (!same(expected, p.authenticator))
+  if (!crypto::constant_time_equal(expected, p.authenticator))
     return make_error(Errc::integrity, "radius.authenticator",
                       "the Response Authenticator does not match (wrong shared secret?)");
   auto ma = p.find(attr::message_authenticator);
@@ -197,7 +190,7 @@ Result<void> verify_response(const Packet& p, ByteView request_authenticator, By
                              p.bytes.subspan(value_at + 16)},
                             mac);
   if (!h) return h.error();
-  if (!same(mac, ma->value))
+  if (!crypto::constant_time_equal(mac, ma->value))
     return make_error(Errc::integrity, "radius.message_authenticator", "does not match");
   return {};
 }
