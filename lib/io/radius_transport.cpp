@@ -75,6 +75,8 @@ Result<radius::Response> RadiusTransport::wait_for(radius::Client& client,
       early_.erase(found);
       return r;
     }
+    if (!client.outstanding(handle))
+      return make_error(Errc::not_found, "radius.request", "no such outstanding request");
     auto f = flush(client);
     if (!f) return f.error();
     const TimePoint now = EventLoop::now();
@@ -88,12 +90,6 @@ Result<radius::Response> RadiusTransport::wait_for(radius::Client& client,
     auto r = on_readable(client, EventLoop::now());
     if (!r) return r.error();
     client.on_timeout(EventLoop::now());
-    if (client.outstanding() == 0 && early_.empty()) {
-      auto again = client.poll_response();
-      if (!again)
-        return make_error(Errc::not_found, "radius.request", "no such outstanding request");
-      early_.push_back(std::move(*again));
-    }
   }
 }
 

@@ -227,6 +227,11 @@ void Client::receive(size_t server, ByteView datagram, TimePoint now) {
   finish(it, std::move(*r));
 }
 
+bool Client::outstanding(RequestHandle handle) const {
+  return std::any_of(pending_.begin(), pending_.end(),
+                     [&](const Pending& p) { return p.handle == handle; });
+}
+
 std::optional<Response> Client::poll_response() {
   if (responses_.empty()) return std::nullopt;
   Response r = std::move(responses_.front());

@@ -74,6 +74,7 @@ TEST_CASE("RADIUS client: request, challenge with State, accept with the MPPE ke
   const Bytes eap = hex("0201000a01616c696365");
   auto h = client.send(request(eap), now);
   REQUIRE(h);
+  CHECK(client.outstanding(*h));
   uint8_t buf[4096];
   auto tx = client.poll_transmit(buf);
   REQUIRE(tx);
@@ -84,6 +85,7 @@ TEST_CASE("RADIUS client: request, challenge with State, accept with the MPPE ke
   auto r = client.poll_response();
   REQUIRE(r);
   CHECK(r->handle == *h);
+  CHECK_FALSE(client.outstanding(*h));
   CHECK(r->outcome == Outcome::challenge);
   CHECK(r->eap_message == hex("0105000501"));
   CHECK(r->state == Bytes{'s', 't', '-', '1'});
@@ -150,7 +152,7 @@ TEST_CASE("RADIUS client: retransmits the same datagram, then fails over and sta
   CHECK(tx->server == 1);
 }
 
-TEST_CASE("RADIUS client: all servers silent ends in a timeout; State is not failed over") {
+TEST_CASE("RADIUS client: all servers silent ends in a timeout, and State is not failed over") {
   SeededRng rng(3);
   Client client(two_servers(), rng);
   TimePoint now{};

@@ -93,6 +93,7 @@ public:
 
   size_t current_server() const { return current_server_; }
   size_t outstanding() const { return pending_.size(); }
+  bool outstanding(RequestHandle handle) const;
   const ClientStats& stats() const { return stats_; }
 
 private:
