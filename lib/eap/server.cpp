@@ -1,7 +1,7 @@
 #include "eap/server.hpp"
 
 #include "base/hex.hpp"
-#include "crypto/constant_time.hpp"
+#include "crypto/digest.hpp"
 #include "eap/mschapv2_crypto.hpp"
 #include "eap/packet.hpp"
 

@@ -1,6 +1,6 @@
 #include "radius/packet.hpp"
 
-#include "crypto/constant_time.hpp"
+#include "crypto/digest.hpp"
 #include "crypto/legacy_hash.hpp"
 
 #include <array>
