@@ -2,13 +2,18 @@
 // are our own, from real material: the committed test PKI (tests/data/pki) and the
 // strongSwan captures' certificates, AUTH data signed with the PKI's keys, the captures'
 // key logs and Wireshark tables, control requests from tests/ctl, and ESP programs that
-// walk the replay window across 2^32. Inputs libFuzzer found (named by their hash) are
-// kept. Run after changing a target's input format:
+// walk the replay window across 2^32, EAP-MSCHAPv2 exchanges and RADIUS responses. Inputs libFuzzer
+// found (named by their hash) are kept. Run after changing a target's input format:
 //   cmake --build build --target make-fuzz-seeds && build/fuzz/make-fuzz-seeds
 // ECDSA and RSA-PSS signatures are randomised, so those seeds change on every run.
+#include "base/hex.hpp"
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
+#include "eap/peer.hpp"
+#include "eap/server.hpp"
 #include "fuzz_input.hpp"
+#include "radius/client.hpp"
+#include "radius/mppe.hpp"
 
 #include <array>
 #include <filesystem>
@@ -490,6 +495,83 @@ void esp_selector_seeds() {
   write("fuzz_esp_selector", "ipv6-icmp-opaque", v6.b);
 }
 
+// --- fuzz_eap_packet: chunk16 packets, fed to a server (rng 1) and a peer (rng 2) ----
+void eap_seeds() {
+  using namespace ikekit::eap;
+  auto lookup = [](std::string_view id) -> std::optional<SecretBytes> {
+    if (id == "alice") return SecretBytes(as_bytes("s3cret-pw"));
+    return std::nullopt;
+  };
+  for (std::string password : {"s3cret-pw", "wrong"}) {
+    SeededRng rng_s(1), rng_p(2);
+    Server server(ServerConfig{}, rng_s, lookup);
+    Peer peer(PeerConfig{"alice", {}, SecretBytes(as_bytes(password))}, rng_p);
+    std::array<uint8_t, 1024> buf;
+    auto n = server.start(buf);
+    IKEKIT_FUZZ_CHECK(n.has_value());
+    Bytes pkt(buf.begin(), buf.begin() + long(*n));
+    Out stream;
+    for (int i = 0; i < 8 && !pkt.empty(); ++i) {
+      stream.u16(uint16_t(pkt.size())).bytes(pkt);
+      write("fuzz_eap_packet", password + "-" + std::to_string(i), pkt);
+      Step s = peer.receive(pkt, buf);
+      if (s.written == 0) break;
+      Bytes resp(buf.begin(), buf.begin() + long(s.written));
+      stream.u16(uint16_t(resp.size())).bytes(resp);
+      write("fuzz_eap_packet", password + "-" + std::to_string(i) + "-response", resp);
+      s = server.receive(resp, buf);
+      pkt.assign(buf.begin(), buf.begin() + long(s.written));
+    }
+    write("fuzz_eap_packet", password + "-exchange", stream.b);
+  }
+}
+
+// --- fuzz_radius_packet: a response to the target's request (first byte odd: signed) --
+void radius_seeds() {
+  using namespace ikekit::radius;
+  SeededRng rng(7); // as the target's client
+  ClientConfig config;
+  config.secrets.emplace_back(as_bytes("fuzz-secret"));
+  Client client(std::move(config), rng);
+  const uint8_t eap[] = {2, 0, 0, 10, 1, 'a', 'l', 'i', 'c', 'e'};
+  IKEKIT_FUZZ_CHECK(
+      client.send(AccessRequest{"alice", eap, {}, "fuzz", std::nullopt, "", 1400}, TimePoint{}));
+  std::array<uint8_t, kMaxPacketSize> sent;
+  auto tx = client.poll_transmit(sent);
+  IKEKIT_FUZZ_CHECK(tx.has_value());
+  const ByteView request_auth(sent.data() + 4, kAuthenticatorSize);
+  auto attribute = [](Out& o, uint8_t type, ByteView v) {
+    o.u8(type).u8(uint8_t(v.size() + 2)).bytes(v);
+  };
+  const uint8_t challenge_eap[] = {1, 1, 0, 5, 26};
+  Out challenge;
+  challenge.u8(1).u8(uint8_t(Code::access_challenge)); // mode byte, then the body
+  attribute(challenge, attr::eap_message, challenge_eap);
+  attribute(challenge, attr::state, as_bytes("state-1"));
+  attribute(challenge, attr::message_authenticator, Bytes(16, 0));
+  write("fuzz_radius_packet", "signed-challenge", challenge.b);
+  Out accept;
+  accept.u8(1).u8(uint8_t(Code::access_accept));
+  const uint8_t success_eap[] = {3, 1, 0, 4};
+  attribute(accept, attr::eap_message, success_eap);
+  for (uint8_t type : {kMsMppeRecvKey, kMsMppeSendKey}) {
+    uint8_t enc[64];
+    auto n = encrypt_mppe_key(Bytes(16, type), 0x1234, as_bytes("fuzz-secret"), request_auth, enc);
+    IKEKIT_FUZZ_CHECK(n.has_value());
+    Out vsa;
+    vsa.u32(kMicrosoftVendorId).u8(type).u8(uint8_t(*n + 2)).bytes(ByteView(enc, *n));
+    attribute(accept, attr::vendor_specific, vsa.b);
+  }
+  attribute(accept, attr::message_authenticator, Bytes(16, 0));
+  write("fuzz_radius_packet", "signed-accept-mppe", accept.b);
+  // RFC 2865 7.1's Access-Accept, unsigned (code 2: the raw mode).
+  auto rfc = from_hex("0200002686fe220e7624ba2a1005f6bf9b55e0b2060600000001"
+                      "0f06000000000e06c0a80103",
+                      "seed");
+  IKEKIT_FUZZ_CHECK(rfc.has_value());
+  write("fuzz_radius_packet", "rfc2865-accept", *rfc);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -500,6 +582,8 @@ int main(int argc, char** argv) {
   ctl_seeds();
   esp_seeds();
   esp_selector_seeds();
+  eap_seeds();
+  radius_seeds();
   std::printf("seeds written under %s\n", g_corpus.c_str());
   return 0;
 }
