@@ -563,7 +563,7 @@ TEST_CASE("decoder: ESP shorter than its header is malformed", "[decode][decoder
   d.feed(frame_of(DLT_RAW, ip), sink);
   REQUIRE(sink.malformed.size() == 1);
   CHECK(sink.malformed[0].kind == "esp");
-  CHECK(sink.malformed[0].error.field == "esp");
+  CHECK(sink.malformed[0].error.field == "udp.esp");
   CHECK(d.summary().esp_packets == 0);
 }
 
