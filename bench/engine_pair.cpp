@@ -271,6 +271,7 @@ Result<PairConfig> make_pair_config(const HandshakeOptions& opts) {
   pc.initiator.peers.push_back(std::move(i));
   pc.responder.peers.push_back(std::move(r));
   pc.responder.cookie_threshold = std::numeric_limits<size_t>::max();
+  pc.responder.half_open_limit = pc.responder.half_open_limit_per_ip = 0; // no limit
   return pc;
 }
 

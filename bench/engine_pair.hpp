@@ -45,7 +45,8 @@ double process_cpu_s();
 //    the date.
 // The initiator does not send INITIAL_CONTACT (RFC 7296 2.4), or the responder would
 // delete every older IKE SA from the same identity; the responder never asks for
-// cookies (cookie_threshold at its maximum): concurrency is the benchmark's own knob.
+// cookies (cookie_threshold at its maximum) and has no half-open limits: concurrency is
+// the benchmark's own knob.
 // Errors: Errc::usage naming --ike-proposal / --esp-proposal / --auth.
 struct PairConfig {
   ike::Config initiator;

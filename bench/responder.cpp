@@ -60,10 +60,13 @@ Result<void> Responder::start_ike_up(const ResponderSpec& spec) {
   program_ = "ike-up";
   settings_ = {"--dataplane none", "--control-socket " + control, "--dpd-delay 0",
                "events to /dev/null"};
-  // Like charon's cookie_threshold: no COOKIE round trips under the benchmark's load.
+  // Like charon's cookie_threshold, block_threshold and init_limit_half_open: no COOKIE
+  // round trips and no half-open limits under the benchmark's load from one address.
   if (spec.unthrottled) {
-    argv.insert(argv.end(), {"--cookie-threshold", "1000000"});
+    argv.insert(argv.end(), {"--cookie-threshold", "1000000", "--half-open-limit", "0",
+                             "--half-open-limit-per-ip", "0"});
     settings_.push_back("--cookie-threshold 1000000");
+    settings_.push_back("--half-open-limit 0 --half-open-limit-per-ip 0");
   }
   for (const auto& a : spec.extra_args) {
     argv.push_back(a);

@@ -3,6 +3,7 @@
 #include "bench/esp_bench.hpp"
 #include "bench/files.hpp"
 #include "bench/netns.hpp"
+#include "bench/procfs.hpp"
 #include "bench/stats.hpp"
 #include "bench/tunnel_parse.hpp"
 
@@ -85,6 +86,24 @@ Result<IperfReport> iperf_client(const NetnsPair& topo, const RunningTunnel& t,
   return r;
 }
 
+// CPU seconds of the tunnel's own processes (esp-tunnel, wireguard-go, charon) so far;
+// nullopt when there are none (the bare veth) or one is gone.
+std::optional<double> tunnel_cpu_seconds(RunningTunnel& t) {
+  std::vector<pid_t> pids;
+  for (auto& p : t.procs)
+    pids.push_back(p.pid());
+  for (auto& c : t.charons)
+    pids.push_back(c.process().pid());
+  if (pids.empty()) return std::nullopt;
+  double sum = 0;
+  for (pid_t pid : pids) {
+    auto s = process_cpu_seconds(pid);
+    if (!s) return std::nullopt;
+    sum += *s;
+  }
+  return sum;
+}
+
 // A private directory per peer and round (keys, configs, logs), removed when the round
 // ends, so no round sees another's files.
 Result<TunnelRound> measure_round(Peer peer, const TunnelOptions& o,
@@ -136,9 +155,14 @@ Result<TunnelRound> measure_round(Peer peer, const TunnelOptions& o,
   round.ping_received = pr->received;
 
   step("iperf3 TCP, 1 stream");
+  auto cpu0 = tunnel_cpu_seconds(*tunnel);
   auto single = iperf_client(*topo, *tunnel, o, 1);
   if (!single) return single.error();
+  auto cpu1 = tunnel_cpu_seconds(*tunnel);
   round.single_bits_per_s = single->received_bits_per_s;
+  if (cpu0 && cpu1)
+    round.single_cpu_s_per_gbit =
+        (*cpu1 - *cpu0) / (single->received_bits_per_s * o.duration_s / 1e9);
   round.single_retransmits = single->retransmits;
   step("iperf3 TCP, " + std::to_string(o.streams) + " streams");
   auto multi = iperf_client(*topo, *tunnel, o, o.streams);
@@ -160,7 +184,7 @@ void add_ratios(TunnelResult& first, const std::vector<TunnelResult>& all) {
   if (first.error) return;
   for (const auto& other : all) {
     if (&other == &first || other.error) continue;
-    std::vector<double> single, multi, rtt;
+    std::vector<double> single, multi, rtt, cpu;
     size_t n = std::min(first.rounds.size(), other.rounds.size());
     for (size_t i = 0; i < n; ++i) {
       const auto& a = first.rounds[i];
@@ -168,11 +192,15 @@ void add_ratios(TunnelResult& first, const std::vector<TunnelResult>& all) {
       if (auto r = ratio(a.single_bits_per_s, b.single_bits_per_s)) single.push_back(*r);
       if (auto r = ratio(a.multi_bits_per_s, b.multi_bits_per_s)) multi.push_back(*r);
       if (auto r = ratio(b.rtt_avg_ms, a.rtt_avg_ms)) rtt.push_back(*r); // higher is better
+      if (a.single_cpu_s_per_gbit && b.single_cpu_s_per_gbit)
+        if (auto r = ratio(*b.single_cpu_s_per_gbit, *a.single_cpu_s_per_gbit)) cpu.push_back(*r);
     }
     if (!single.empty()) first.ratios.emplace_back(ratio_key("vs_", other.peer), median_of(single));
     if (!multi.empty())
       first.ratios.emplace_back(ratio_key("tcp_multi_vs_", other.peer), median_of(multi));
     if (!rtt.empty()) first.ratios.emplace_back(ratio_key("rtt_vs_", other.peer), median_of(rtt));
+    if (!cpu.empty())
+      first.ratios.emplace_back(ratio_key("cpu_per_gbit_vs_", other.peer), median_of(cpu));
   }
 }
 
@@ -272,7 +300,7 @@ json::Json tunnel_result_to_json(const TunnelResult& r, const TunnelOptions& o) 
                  {"streams", o.streams},
                  {"duration_s", o.duration_s}};
   const bool ok = !r.error && !r.rounds.empty();
-  std::vector<double> single, multi, rtt;
+  std::vector<double> single, multi, rtt, cpu;
   uint64_t retransmits = 0;
   bool have_retransmits = false;
   int sent = 0, received = 0;
@@ -281,6 +309,7 @@ json::Json tunnel_result_to_json(const TunnelResult& r, const TunnelOptions& o) 
     multi.push_back(x.multi_bits_per_s);
     rtt.insert(rtt.end(), x.rtt_ms.begin(), x.rtt_ms.end());
     if (x.single_retransmits) retransmits += *x.single_retransmits, have_retransmits = true;
+    if (x.single_cpu_s_per_gbit) cpu.push_back(*x.single_cpu_s_per_gbit);
     sent += x.ping_transmitted;
     received += x.ping_received;
   }
@@ -291,6 +320,7 @@ json::Json tunnel_result_to_json(const TunnelResult& r, const TunnelOptions& o) 
   j["tcp_multi_bits_per_s"] = num(m);
   j["tcp_multi_bytes_per_s"] = num(m / 8);
   j["tcp_single_retransmits"] = ok && have_retransmits ? json::Json(retransmits) : json::Json();
+  j["tcp_single_cpu_s_per_gbit"] = ok && !cpu.empty() ? json::Json(median_of(cpu)) : json::Json();
   const double avg =
       rtt.empty() ? 0 : std::accumulate(rtt.begin(), rtt.end(), 0.0) / double(rtt.size());
   j["ping_rtt_avg_ms"] = num(avg);

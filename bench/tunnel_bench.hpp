@@ -50,6 +50,9 @@ struct TunnelRound {
   double single_bits_per_s = 0;
   double multi_bits_per_s = 0;
   std::optional<uint64_t> single_retransmits;
+  // CPU seconds (user + system, all threads) the tunnel's own processes spent per Gbit
+  // the single stream carried; nullopt for the bare veth (no such process).
+  std::optional<double> single_cpu_s_per_gbit;
   std::vector<double> rtt_ms; // every reply
   double rtt_avg_ms = 0;
   int ping_transmitted = 0;

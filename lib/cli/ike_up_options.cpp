@@ -137,7 +137,12 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     auto id = ike::Identity::parse(c.remote_id);
     if (!id) return bad(n("remote-id"), c.remote_id, id.error().message);
     p.remote_id = std::move(*id);
+  } else if (c.remote_id.empty() && !c.cert.empty() && p.remote_address && c.role == "initiator") {
+    // strongSwan's default remote identity: the gateway's certificate must name the
+    // address we connect to (--remote-id %any waives it).
+    p.remote_cert_identity = *ike::Identity::parse(p.remote_address->to_string());
   }
+  p.require_server_eku = c.server_eku;
 
   for (const auto& t : c.local_ts) {
     auto ts = ike::TsSpec::parse(t);
@@ -196,7 +201,7 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
       "name",         "role",       "local",       "remote",        "port",       "psk_file",
       "cert",         "key",        "ca",          "local_id",      "remote_id",  "ike_proposal",
       "esp_proposal", "local_ts",   "remote_ts",   "mode",          "rekey_time", "ike_rekey_time",
-      "dpd_delay",    "dpd_action", "force_encap", "fragmentation", "rsa_pss"};
+      "dpd_delay",    "dpd_action", "force_encap", "fragmentation", "rsa_pss",    "server_eku"};
   if (!j.is_object()) return make_error(Errc::usage, prefix, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
@@ -229,7 +234,25 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
   IKEKIT_TAKE(force_encap);
   IKEKIT_TAKE(fragmentation);
   IKEKIT_TAKE(rsa_pss);
+  IKEKIT_TAKE(server_eku);
 #undef IKEKIT_TAKE
+  return {};
+}
+
+// What an unauthenticated peer can make us hold (ike-up(8) "LIMITS"). A message or a
+// reassembly below RFC 7296 2's 1280 octets would refuse ordinary exchanges.
+Result<void> apply_limits(const IkeUpOptions& o, ike::Config& c) {
+  for (auto [flag, value] : {std::pair{"--max-message-size", o.max_message_size},
+                             std::pair{"--max-reassembly-bytes", o.max_reassembly_bytes}})
+    if (value != 0 && value < 1280)
+      return bad(flag, std::to_string(value),
+                 "expected 0 (no limit) or at least 1280 bytes (RFC 7296 2)");
+  c.half_open_limit = o.half_open_limit;
+  c.half_open_limit_per_ip = o.half_open_limit_per_ip;
+  c.max_message_size = o.max_message_size;
+  c.max_fragments = o.max_fragments;
+  c.max_reassembly_bytes = o.max_reassembly_bytes;
+  c.allow_sha1_signatures = o.allow_sha1_signatures;
   return {};
 }
 
@@ -241,23 +264,40 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return make_error(Errc::usage, "--config", "\"" + path + "\": not a JSON object");
+  static const char* kKnown[] = {"connections",
+                                 "natt_port",
+                                 "keylog",
+                                 "dataplane",
+                                 "retransmit_timeout",
+                                 "retransmit_tries",
+                                 "cookie_threshold",
+                                 "half_open_limit",
+                                 "half_open_limit_per_ip",
+                                 "max_message_size",
+                                 "max_fragments",
+                                 "max_reassembly_bytes",
+                                 "allow_sha1_signatures"};
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    if (k != "connections" && k != "natt_port" && k != "keylog" && k != "dataplane" &&
-        k != "retransmit_timeout" && k != "retransmit_tries" && k != "cookie_threshold")
-      return make_error(Errc::usage, path + ": " + k, "unknown field");
+    bool known = false;
+    for (const char* k : kKnown)
+      known = known || it.key() == k;
+    if (!known) return make_error(Errc::usage, path + ": " + it.key(), "unknown field");
   }
-  if (auto r = take(j, "natt_port", opts.natt_port, path + ": natt_port"); !r) return r;
-  if (auto r = take(j, "keylog", opts.keylog, path + ": keylog"); !r) return r;
-  if (auto r = take(j, "dataplane", opts.dataplane, path + ": dataplane"); !r) return r;
-  if (auto r =
-          take(j, "retransmit_timeout", opts.retransmit_timeout, path + ": retransmit_timeout");
-      !r)
-    return r;
-  if (auto r = take(j, "retransmit_tries", opts.retransmit_tries, path + ": retransmit_tries"); !r)
-    return r;
-  if (auto r = take(j, "cookie_threshold", opts.cookie_threshold, path + ": cookie_threshold"); !r)
-    return r;
+#define IKEKIT_TAKE(k)                                                                             \
+  if (auto r = take(j, #k, opts.k, path + ": " #k); !r) return r
+  IKEKIT_TAKE(natt_port);
+  IKEKIT_TAKE(keylog);
+  IKEKIT_TAKE(dataplane);
+  IKEKIT_TAKE(retransmit_timeout);
+  IKEKIT_TAKE(retransmit_tries);
+  IKEKIT_TAKE(cookie_threshold);
+  IKEKIT_TAKE(half_open_limit);
+  IKEKIT_TAKE(half_open_limit_per_ip);
+  IKEKIT_TAKE(max_message_size);
+  IKEKIT_TAKE(max_fragments);
+  IKEKIT_TAKE(max_reassembly_bytes);
+  IKEKIT_TAKE(allow_sha1_signatures);
+#undef IKEKIT_TAKE
   auto conns = j.find("connections");
   if (conns == j.end() || !conns->is_array() || conns->empty())
     return make_error(Errc::usage, path + ": connections",
@@ -295,6 +335,7 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   s.config.retransmit_timeout = *rt;
   s.config.retransmit_tries = opts.retransmit_tries;
   s.config.cookie_threshold = opts.cookie_threshold;
+  if (auto r = apply_limits(opts, s.config); !r) return r.error();
   s.config.emit_keys = !opts.keylog.empty();
   return s;
 }

@@ -270,6 +270,8 @@ std::optional<SigHash> sig_hash_of(AuthScheme scheme) {
   if (s.method != 14) return std::nullopt;
   return s.hash;
 }
+SigHash digest_of(AuthScheme scheme) { return info(scheme).hash; }
+
 ByteView algorithm_identifier(AuthScheme scheme) { return info(scheme).algid; }
 
 bool scheme_allowed_for(AuthScheme scheme, KeyType type) {

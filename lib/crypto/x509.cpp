@@ -336,6 +336,19 @@ std::optional<Bytes> Certificate::subject_key_id() const {
   return Bytes(d, d + ASN1_STRING_length(ski));
 }
 
+std::optional<std::vector<std::string>> Certificate::extended_key_usage() const {
+  EkuPtr eku(static_cast<EXTENDED_KEY_USAGE*>(
+      X509_get_ext_d2i(impl_->x509.get(), NID_ext_key_usage, nullptr, nullptr)));
+  if (!eku) return std::nullopt;
+  std::vector<std::string> oids;
+  for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+    char buf[128];
+    int n = OBJ_obj2txt(buf, sizeof buf, sk_ASN1_OBJECT_value(eku.get(), i), 1);
+    if (n > 0 && size_t(n) < sizeof buf) oids.emplace_back(buf, size_t(n));
+  }
+  return oids;
+}
+
 // --- identity -------------------------------------------------------------------
 
 namespace {
@@ -506,15 +519,19 @@ Result<void> check_usage(X509* ee) {
       static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(ee, NID_ext_key_usage, nullptr, nullptr)));
   if (!eku) return {};
   for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
-    int nid = OBJ_obj2nid(sk_ASN1_OBJECT_value(eku.get(), i));
+    const ASN1_OBJECT* o = sk_ASN1_OBJECT_value(eku.get(), i);
+    int nid = OBJ_obj2nid(o);
+    char oid[64];
+    bool ike_intermediate =
+        OBJ_obj2txt(oid, sizeof oid, o, 1) > 0 && std::string_view(oid) == eku::ike_intermediate;
     if (nid == NID_ipsec_IKE || nid == NID_server_auth || nid == NID_client_auth ||
-        nid == NID_anyExtendedKeyUsage)
+        nid == NID_anyExtendedKeyUsage || ike_intermediate)
       return {};
   }
   return make_error(Errc::integrity, "cert[0].extended_key_usage",
                     "certificate " + subject +
                         " extendedKeyUsage lists none of ipsecIKE, serverAuth, clientAuth, "
-                        "anyExtendedKeyUsage");
+                        "IKE intermediate, anyExtendedKeyUsage");
 }
 
 } // namespace

@@ -1,17 +1,16 @@
 #include "esp/outer_ip.hpp"
 
+#include "esp/inet_checksum.hpp"
+
 #include <cstring>
 
 namespace ikekit::esp {
 
 // RFC 1071 one's-complement sum over the header.
 uint16_t ipv4_checksum(const uint8_t* h, size_t len) {
-  uint32_t sum = 0;
-  for (size_t i = 0; i + 1 < len; i += 2)
-    sum += load_be16(h + i);
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return uint16_t(~sum);
+  InetChecksum c;
+  c.add(ByteView(h, len & ~size_t(1)));
+  return c.checksum();
 }
 
 std::optional<uint8_t> tunnel_next_header(ByteView inner) {

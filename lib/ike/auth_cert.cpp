@@ -8,7 +8,11 @@
 // The peer's chain (end entity first, then intermediates) is validated against the
 // configured CAs at the engine's notion of wall time (now + Config::wall_clock_offset),
 // its identity bound to the end entity (match_identity), and the AUTH signature checked
-// over the signed octets with the end entity's key.
+// over the signed octets with the end entity's key (not over SHA-1 unless allowed).
+// An initiator also checks that the responder is the gateway it meant: the certificate
+// names PeerConfig::remote_cert_identity and is a server's (extendedKeyUsage).
+// PSK AUTH data is compared in constant time.
+#include "crypto/digest.hpp"
 #include "ike/engine_impl.hpp"
 
 #include <ctime>
@@ -37,6 +41,40 @@ Result<std::pair<wire::AuthMethod, Bytes>> Engine::Impl::make_auth(IkeSa& sa, By
   return std::pair{wire::AuthMethod(crypto::auth_method_of(*scheme)), std::move(*sig)};
 }
 
+// We initiated, so the peer is the gateway we meant to reach: its certificate must name
+// the configured identity (by default its address) and be made for a server.
+std::optional<Failure> Engine::Impl::check_gateway_certificate(const IkeSa& sa,
+                                                               const crypto::Certificate& cert,
+                                                               const std::string& exchange) {
+  const PeerConfig& peer = *sa.peer;
+  if (const auto& want = peer.remote_cert_identity) {
+    if (auto m = crypto::match_identity(cert, uint8_t(want->type), want->data); !m) {
+      Failure f = failure(sa, exchange, "id",
+                          "the gateway's certificate does not name " + want->to_string() +
+                              " (no remote identity configured: its address must be a "
+                              "subjectAltName): " +
+                              m.error().message);
+      f.offered.push_back(cert.subject());
+      f.configured.push_back(want->to_string());
+      return f;
+    }
+  }
+  if (!peer.require_server_eku) return std::nullopt;
+  auto ekus = cert.extended_key_usage();
+  if (ekus)
+    for (const auto& oid : *ekus)
+      if (oid == crypto::eku::server_auth || oid == crypto::eku::ike_intermediate)
+        return std::nullopt;
+  Failure f = failure(sa, exchange, "cert",
+                      "the gateway's certificate " + cert.subject() +
+                          " is not a server's: its extendedKeyUsage lists neither serverAuth "
+                          "nor the IKE intermediate (1.3.6.1.5.5.8.2.2)");
+  f.offered = ekus ? *ekus : std::vector<std::string>{};
+  f.configured = {std::string(crypto::eku::server_auth),
+                  std::string(crypto::eku::ike_intermediate)};
+  return f;
+}
+
 std::optional<Failure> Engine::Impl::verify_auth(IkeSa& sa, Inbound& in, const wire::IdPayload& id,
                                                  ByteView id_body, const std::string& exchange) {
   const PeerConfig& peer = *sa.peer;
@@ -53,7 +91,7 @@ std::optional<Failure> Engine::Impl::verify_auth(IkeSa& sa, Inbound& in, const w
                      "peer used " + std::string(wire::auth_method_name(auth->method)) +
                          ", configured: psk");
     auto expected = psk_auth_data(sa, peer_is_initiator, id_body);
-    if (!expected || !equal_bytes(*expected, auth->data))
+    if (!expected || !crypto::constant_time_equal(*expected, auth->data))
       return failure(sa, exchange, "auth", "AUTH payload did not verify with the configured PSK");
     sa.remote_auth_desc = "psk";
     return std::nullopt;
@@ -86,6 +124,8 @@ std::optional<Failure> Engine::Impl::verify_auth(IkeSa& sa, Inbound& in, const w
   }
   if (auto m = crypto::match_identity(certs[0], uint8_t(id.type), id.data); !m)
     return failure(sa, exchange, "id", m.error().message);
+  if (sa.initiator)
+    if (auto f = check_gateway_certificate(sa, certs[0], exchange)) return f;
   auto key = certs[0].public_key();
   if (!key) return failure(sa, exchange, "cert", key.error().message);
   auto octets = signed_octets(sa, peer_is_initiator, id_body);
@@ -94,6 +134,11 @@ std::optional<Failure> Engine::Impl::verify_auth(IkeSa& sa, Inbound& in, const w
   if (!scheme)
     return failure(sa, exchange, "auth",
                    "AUTH signature did not verify: " + scheme.error().message);
+  // RFC 7427 4 / RFC 8247 3.2: we announce SHA-2 only; SHA-1 is refused unless allowed.
+  if (crypto::digest_of(*scheme) == crypto::SigHash::sha1 && !config.allow_sha1_signatures)
+    return failure(sa, exchange, "auth",
+                   "AUTH is signed with " + std::string(crypto::auth_scheme_name(*scheme)) +
+                       " over SHA-1, which is not allowed (allow_sha1_signatures)");
   sa.remote_auth_desc = std::string(crypto::auth_scheme_name(*scheme));
   return std::nullopt;
 }

@@ -87,12 +87,10 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
     return a;
   }
   std::vector<TsSpec> ts_i = from_payload(*tsi), ts_r = from_payload(*tsr);
-  // RFC 7296 2.9: narrow to our policy. With no remote_ts configured behind a NAT, the
-  // peer's inner address is unknown to us: take what it proposes for its side.
-  std::vector<TsSpec> allowed_remote = (cfg.remote_ts.empty() && sa.nat_remote)
-                                           ? ts_i
-                                           : default_ts(cfg.remote_ts, sa.remote.address);
+  // RFC 7296 2.9: narrow to our policy, always (remote_ts_policy for the NAT case).
   std::vector<TsSpec> allowed_local = default_ts(cfg.local_ts, sa.local.address);
+  std::vector<TsSpec> allowed_remote =
+      remote_ts_policy(cfg.remote_ts, sa.remote.address, sa.nat_remote, ts_i, allowed_local);
   auto narrowed_i = narrow(ts_i, allowed_remote);
   auto narrowed_r = narrow(ts_r, allowed_local);
   if (narrowed_i.empty() || narrowed_r.empty()) {

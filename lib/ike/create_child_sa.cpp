@@ -114,7 +114,7 @@ void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
     w.add(PayloadType::nonce, wire::NoncePayload{pc.nonce});
     w.add(PayloadType::ke,
           wire::KePayload{wire::KeGroup(pc.kex->info().id), pc.kex->public_value()});
-    sa.state = IkeSaState::rekeying;
+    set_state(sa, IkeSaState::rekeying);
   } else {
     if (t.kind == RequestKind::rekey_child) {
       ChildSa* old = sa.find_child(t.child_spi);
@@ -163,6 +163,10 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
   auto ni = wire::parse_nonce(n_raw->body);
   if (!offered || !ni || offered->proposals.empty())
     return send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
+  if (auto why = nonce_too_short(ni->data, *sa.alg.prf)) { // the PRF of KEYMAT and SKEYSEED
+    drop(DropReason::malformed, "CREATE_CHILD_SA request: " + *why);
+    return send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
+  }
   std::optional<wire::KePayload> ke;
   if (const auto* k = in.find(PayloadType::ke))
     if (auto p = wire::parse_ke(k->body)) ke = *p;
@@ -188,6 +192,8 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
       emit(std::move(f));
       return send_error_notify_response(sa, in.hdr, NotifyType::no_proposal_chosen);
     }
+    if (nonce_too_short(ni->data, *chosen->prf))
+      return send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
     if (!ke || chosen->ke != hint) {
       uint8_t g[2];
       store_be16(g, chosen->ke->id);
@@ -323,7 +329,7 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
     if (auto p = wire::parse_ke(k->body)) ke = *p;
 
   if (pc.kind == RequestKind::rekey_ike) {
-    sa.state = IkeSaState::established;
+    set_state(sa, IkeSaState::established);
     std::optional<IkeRekeyRecord> theirs = std::move(sa.peer_ike_rekey);
     sa.peer_ike_rekey.reset();
     // 2.8.2: our rekey did not produce an SA, but we answered the peer's: that one takes
@@ -340,7 +346,8 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
     if (answer) chosen = check_chosen(sa.peer->ike_proposals, *answer, wire::ProtocolId::ike);
     auto nr = n_raw ? wire::parse_nonce(n_raw->body)
                     : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
-    if (e || !chosen || chosen->spi.size() != 8 || !ke || !nr || chosen->ke != &pc.kex->info()) {
+    if (e || !chosen || chosen->spi.size() != 8 || !ke || !nr || chosen->ke != &pc.kex->info() ||
+        nonce_too_short(nr->data, *sa.alg.prf) || nonce_too_short(nr->data, *chosen->prf)) {
       if (theirs) {
         sa.out.reset();
         ++sa.msg_id_out;
@@ -417,6 +424,9 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
                   : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
   c = std::get_if<ChildSa>(&r);
   if (c && !nr) r = failure(sa, "create_child_sa", "proposal", "no nonce in the answer");
+  if (c && nr)
+    if (auto why = nonce_too_short(nr->data, *sa.alg.prf))
+      r = failure(sa, "create_child_sa", "proposal", "responder's " + *why);
   c = std::get_if<ChildSa>(&r);
   if (!c) {
     // RFC 7296 1.3: with PFS the responder may ask for another group; retry once with it.
@@ -507,6 +517,7 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   o.msg_id_out = sa.msg_id_out;
   o.last_response = std::move(sa.last_response);
   o.have_last_response = sa.have_last_response;
+  o.answered = sa.answered;
   o.authenticated = true;
   o.silent = true;
   o.created_at = o.last_received = now;
@@ -526,7 +537,7 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   sa.out.reset();
   sa.reassembly[0].reset();
   sa.reassembly[1].reset();
-  sa.state = IkeSaState::established;
+  set_state(sa, IkeSaState::established);
   auto ci = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_ei.reveal(), alg.integ,
                                       sa.keys.sk_ai.reveal());
   auto cr = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_er.reveal(), alg.integ,

@@ -38,7 +38,8 @@ std::string_view ike_sa_state_name(IkeSaState s) {
 Engine::Impl::Impl(Config c, Rng& r, TimePoint t) : config(std::move(c)), rng(r), now(t) {
   for (auto& p : config.peers)
     peers.push_back(std::make_shared<const PeerConfig>(p));
-  cookie_secret = random_bytes(32);
+  cookie_secret.current = random_bytes(32);
+  cookie_secret.changed_at = now;
 }
 
 Bytes Engine::Impl::random_bytes(size_t n) {
@@ -98,18 +99,18 @@ void Engine::Impl::remove_sa(IkeSa& sa, const std::string& reason) {
   if (!sa.silent && (sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying ||
                      sa.state == IkeSaState::deleting || sa.authenticated))
     emit(IkeSaDown{sa.id, sa.peer ? sa.peer->name : "", sa.spi_i, sa.spi_r, reason});
-  sa.state = IkeSaState::dead;
-  sa.out.reset();
-  sa.tasks.clear();
-  sa.pending.reset();
-  sa.reassembly[0].reset();
-  sa.reassembly[1].reset();
+  // A half-open SA that answered only IKE_SA_INIT has nothing left to answer: a
+  // retransmitted IKE_SA_INIT starts afresh once the SA is dead (receive()).
+  if (sa.state == IkeSaState::half_open && sa.msg_id_in == 1) sa.have_last_response = false;
+  set_state(sa, IkeSaState::dead);
+  release_after_death(sa);
   sa.rekey_at.reset();
   sa.expire_at.reset();
   sa.dpd_at.reset();
   sa.half_open_deadline.reset();
-  // Linger to answer a retransmitted last request (e.g. the Delete) from the cache.
-  sa.dead_until = now + retransmit_span();
+  // Linger to answer a retransmitted last request (e.g. the Delete) from the cache; with
+  // nothing to answer, go at the next timeout.
+  sa.dead_until = sa.have_last_response ? now + retransmit_span() : now;
 }
 
 std::vector<wire::NotifyPayload> parse_notifies(const std::vector<wire::RawPayload>& chain) {
@@ -122,6 +123,8 @@ std::vector<wire::NotifyPayload> parse_notifies(const std::vector<wire::RawPaylo
 
 void Engine::Impl::receive(const Datagram& in) {
   ++stats.datagrams_received;
+  if (config.max_message_size != 0 && in.data.size() > config.max_message_size)
+    return drop(DropReason::too_large, std::to_string(in.data.size()) + " bytes");
   rx.assign(in.data.begin(), in.data.end());
   auto msg = wire::parse_message(rx, wire::ChainOptions{false});
   if (!msg) return drop(DropReason::malformed, msg.error().field + ": " + msg.error().message);
@@ -139,12 +142,7 @@ void Engine::Impl::receive(const Datagram& in) {
       sas.erase(gone->id); // e.g. a half-open SA that timed out: start afresh
     if (IkeSa* sa = find_half_open(h.spi_i, in.remote)) {
       // RFC 7296 2.1: a retransmitted request is answered with the same response.
-      if (sa->have_last_response && sa->msg_id_in == 1 && sa->state != IkeSaState::dead) {
-        ++stats.retransmits_answered;
-        for (auto& d : sa->last_response)
-          transmit(*sa, d);
-        return;
-      }
+      if (sa->have_last_response && sa->msg_id_in == 1) return answer_retransmission(*sa, in.data);
       return drop(DropReason::duplicate, "IKE_SA_INIT request");
     }
     return on_init_request(in, *msg);
@@ -172,7 +170,6 @@ void Engine::Impl::receive(const Datagram& in) {
     return on_init_response(*sa, ib);
   }
 
-  if (!sa->crypt_in) return drop(DropReason::unexpected_exchange, "encrypted exchange before keys");
   const wire::RawPayload* enc = msg->encrypted();
   if (!enc) return drop(DropReason::payload_rules, "no SK payload");
   bool first_fragment = true;
@@ -181,14 +178,14 @@ void Engine::Impl::receive(const Datagram& in) {
     if (!skf) return drop(DropReason::fragment, skf.error().field);
     first_fragment = skf->fragment_number == 1;
   }
+  // The message ID window first: a dead SA (no keys left) still answers a retransmission.
   if (h.response()) {
     if (!accept_response(*sa, h)) return;
   } else {
-    if (sa->state == IkeSaState::dead &&
-        !(sa->have_last_response && h.message_id + 1 == sa->msg_id_in))
-      return drop(DropReason::unknown_sa, "IKE SA is gone");
-    if (!accept_request(*sa, h, first_fragment)) return;
+    if (!accept_request(*sa, h, first_fragment, in.data)) return;
+    if (sa->state == IkeSaState::dead) return drop(DropReason::unknown_sa, "IKE SA is gone");
   }
+  if (!sa->crypt_in) return drop(DropReason::unexpected_exchange, "encrypted exchange before keys");
   Opened r = open(*sa, ib, rx, *msg);
   if (r != Opened::ok) return;
   ib.notifies = parse_notifies(ib.inner);

@@ -12,6 +12,7 @@
 // encrypted content | ICV", protected on its own; only fragment 1 names the first inner
 // payload. 2.6: fragments are verified before they are stored; the message is processed
 // once all have arrived.
+#include "crypto/digest.hpp"
 #include "ike/engine_impl.hpp"
 
 #include <cstring>
@@ -21,8 +22,15 @@ namespace ikekit::ike {
 using wire::PayloadType;
 
 namespace {
-constexpr uint16_t kMaxFragments = 128;
+constexpr uint16_t kMaxFragments = 128; // of a message we send
+
+size_t fragment_bytes_held(const IkeSa& sa) {
+  size_t n = 0;
+  for (const auto& r : sa.reassembly)
+    if (r) n += r->bytes;
+  return n;
 }
+} // namespace
 
 Result<std::vector<Bytes>> Engine::Impl::fragment(IkeSa& sa, const wire::IkeHeader& h,
                                                   ByteView inner, PayloadType first_inner) {
@@ -64,8 +72,12 @@ Result<std::vector<Bytes>> Engine::Impl::fragment(IkeSa& sa, const wire::IkeHead
 Engine::Impl::Opened Engine::Impl::add_fragment(IkeSa& sa, Inbound& in, MutBytes message,
                                                 const wire::RawPayload& raw) {
   auto skf = wire::parse_skf(raw);
-  if (!skf || skf->total_fragments > kMaxFragments) {
+  if (!skf) {
     drop(DropReason::fragment, "skf.total_fragments");
+    return Opened::dropped;
+  }
+  if (config.max_fragments != 0 && skf->total_fragments > config.max_fragments) {
+    drop(DropReason::too_many_fragments, std::to_string(skf->total_fragments) + " fragments");
     return Opened::dropped;
   }
   auto pt = sa.crypt_in->open(message.first(in.message.size()), raw.offset, raw.whole.size(), true);
@@ -88,13 +100,26 @@ Engine::Impl::Opened Engine::Impl::add_fragment(IkeSa& sa, Inbound& in, MutBytes
     drop(DropReason::duplicate, "fragment " + std::to_string(skf->fragment_number));
     return Opened::pending;
   }
+  // strongSwan's rule: a message that grows past the limit is abandoned, not truncated.
+  if (config.max_reassembly_bytes != 0 &&
+      fragment_bytes_held(sa) + pt->size() > config.max_reassembly_bytes) {
+    drop(DropReason::reassembly_limit,
+         std::to_string(fragment_bytes_held(sa) + pt->size()) + " bytes of fragments");
+    r.reset();
+    return Opened::dropped;
+  }
   r->pieces[idx] = Bytes(pt->begin(), pt->end());
-  if (idx == 0) r->first_inner = raw.next_type;
+  r->bytes += pt->size();
+  if (idx == 0) {
+    r->first_inner = raw.next_type;
+    r->first_digest = crypto::sha256(in.dg->data); // the request's fingerprint (RFC 7296 2.1)
+  }
   if (++r->received < r->total) return Opened::pending;
   joined.clear();
   for (auto& p : r->pieces)
     joined.insert(joined.end(), p->begin(), p->end());
   uint8_t first = r->first_inner;
+  if (!in.hdr.response()) sa.request_digest = r->first_digest;
   r.reset();
   auto chain = wire::parse_payload_chain(joined, first, 0, wire::ChainOptions{false});
   if (!chain) {

@@ -102,6 +102,45 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
   send_request(sa, RequestKind::ike_auth, ExchangeType::ike_auth, std::move(*d));
 }
 
+// The connection picked by address at IKE_SA_INIT may not be the one IDi (and IDr) name:
+// re-pick with the same address rule, the peer's identity and ours, and only among the
+// connections whose IKE proposals allow the algorithms the IKE SA already uses (as
+// strongSwan; otherwise a connection configured only for strong algorithms would come up
+// with whatever another connection negotiated).
+std::optional<Failure>
+Engine::Impl::switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
+                                      const std::optional<wire::IdPayload>& idr) {
+  auto names_us = [&](const PeerConfig& p) {
+    return !idr || (idr->type == p.local_id.type && equal_bytes(idr->data, p.local_id.data));
+  };
+  if (id_matches(sa.peer->remote_id, idi) && names_us(*sa.peer)) return std::nullopt;
+  std::shared_ptr<const PeerConfig> unfit; // right identities, wrong algorithms
+  for (auto& p : peers) {
+    if (p->remote_address && !(*p->remote_address == sa.remote.address)) continue;
+    if (!id_matches(p->remote_id, idi) || !names_us(*p)) continue;
+    if (proposals_allow(p->ike_proposals, sa.alg, wire::ProtocolId::ike)) {
+      sa.peer = p;
+      return std::nullopt;
+    }
+    if (!unfit) unfit = p;
+  }
+  if (id_matches(sa.peer->remote_id, idi)) return std::nullopt; // IDr is only a hint
+  if (unfit) {
+    Failure f = failure(sa, "ike_auth", "proposal",
+                        "the IKE SA's algorithms are not allowed by connection \"" + unfit->name +
+                            "\", which peer identity " + wire::id_to_text(idi) + " selects");
+    f.peer = unfit->name;
+    f.offered.push_back(sa.alg.to_string());
+    f.configured = proposal_strings(unfit->ike_proposals);
+    return f;
+  }
+  Failure f = failure(sa, "ike_auth", "id",
+                      "peer identity " + wire::id_to_text(idi) + " is not configured");
+  if (sa.peer->remote_id) f.configured.push_back(sa.peer->remote_id->to_string());
+  f.offered.push_back(wire::id_to_text(idi));
+  return f;
+}
+
 void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   if (sa.state != IkeSaState::half_open)
     return drop(DropReason::unexpected_exchange,
@@ -126,29 +165,8 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
     fail(sa, std::move(f));
   };
 
-  // Re-pick the connection with IDi (and IDr): same address rule as IKE_SA_INIT, same
-  // IKE proposals accepted, remote_id matching.
-  if (!id_matches(sa.peer->remote_id, *idi) ||
-      (idr &&
-       !(idr->type == sa.peer->local_id.type && equal_bytes(idr->data, sa.peer->local_id.data)))) {
-    std::shared_ptr<const PeerConfig> better;
-    for (auto& p : peers) {
-      if (p->remote_address && !(*p->remote_address == sa.remote.address)) continue;
-      if (!id_matches(p->remote_id, *idi)) continue;
-      if (idr && !(idr->type == p->local_id.type && equal_bytes(idr->data, p->local_id.data)))
-        continue;
-      better = p;
-      break;
-    }
-    if (!better && !id_matches(sa.peer->remote_id, *idi)) {
-      Failure f = failure(sa, "ike_auth", "id",
-                          "peer identity " + wire::id_to_text(*idi) + " is not configured");
-      if (sa.peer->remote_id) f.configured.push_back(sa.peer->remote_id->to_string());
-      f.offered.push_back(wire::id_to_text(*idi));
-      return reject(std::move(f), NotifyType::authentication_failed);
-    }
-    if (better) sa.peer = better;
-  }
+  if (auto f = switch_connection_by_id(sa, *idi, idr))
+    return reject(std::move(*f), NotifyType::authentication_failed);
 
   read_certreqs(sa, in.chain());
   Bytes peer_id_body = id_body(idi->type, idi->data);
@@ -269,7 +287,8 @@ void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
 }
 
 void Engine::Impl::ike_sa_up(IkeSa& sa) {
-  sa.state = IkeSaState::established;
+  set_state(sa, IkeSaState::established);
+  release_after_auth(sa);
   sa.established_at = now;
   sa.half_open_deadline.reset();
   schedule_timers(sa);

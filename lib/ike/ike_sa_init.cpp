@@ -18,7 +18,7 @@
 // The responder keeps no state for COOKIE / INVALID_KE_PAYLOAD / NO_PROPOSAL_CHOSEN
 // answers. After this exchange both sides derive SKEYSEED and SK_* (keymat.hpp) and, if
 // a NAT was detected (or encapsulation is forced), move to port 4500 (2.23).
-#include "crypto/prf.hpp"
+#include "crypto/digest.hpp"
 #include "crypto/sign.hpp"
 #include "ike/engine_impl.hpp"
 #include "wire/rules.hpp"
@@ -87,17 +87,6 @@ bool peer_matches_address(const PeerConfig& p, const Datagram& dg) {
 
 } // namespace
 
-Bytes Engine::Impl::cookie_for(ByteView ni, const Endpoint& remote, uint64_t spi_i) {
-  // RFC 7296 2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>)
-  static const crypto::TransformInfo* prf = crypto::find_keyword(TransformKind::prf, "prfsha256");
-  uint8_t spi[8];
-  store_be64(spi, spi_i);
-  Bytes c{0};
-  auto h = crypto::prf(*prf, cookie_secret, {ni, remote.address.bytes(), ByteView(spi, 8)});
-  if (h) c.insert(c.end(), h->reveal().begin(), h->reveal().end());
-  return c;
-}
-
 Result<SaId> Engine::Impl::start(std::shared_ptr<const PeerConfig> peer) {
   if (!peer->remote_address)
     return make_error(Errc::usage, "remote_address",
@@ -114,13 +103,13 @@ Result<SaId> Engine::Impl::start(std::shared_ptr<const PeerConfig> peer) {
   sa.ke_group = peer->ike_proposals[0].ke[0];
   auto kex = crypto::KeyExchange::generate(*sa.ke_group, rng);
   if (!kex) {
-    sa.state = IkeSaState::dead;
+    set_state(sa, IkeSaState::dead);
     sa.dead_until = now;
     return kex.error();
   }
   sa.kex = std::move(*kex);
   sa.ni = random_bytes(kNonceSize);
-  sa.state = IkeSaState::connecting;
+  set_state(sa, IkeSaState::connecting);
   send_init_request(sa);
   return sa.id;
 }
@@ -178,21 +167,12 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
     tx.push_back(OutDatagram{dg.local, dg.remote, dg.nat_t, std::move(out)});
   };
 
-  // RFC 7296 2.6: cookies when too many SAs are half-open.
-  size_t half_open = 0;
-  for (auto& [id, s] : sas)
-    if (s->state == IkeSaState::half_open) ++half_open;
-  if (config.force_cookies || half_open >= config.cookie_threshold) {
-    Bytes expected = cookie_for(ni_p->data, dg.remote, h.spi_i);
-    const wire::NotifyPayload* got = nullptr;
-    for (auto& n : notifies)
-      if (n.type == NotifyType::cookie) got = &n;
-    if (!got || !equal_bytes(got->data, expected)) {
-      if (got) drop(DropReason::invalid_cookie, "wrong COOKIE");
-      ++stats.cookies_sent;
-      return stateless(NotifyType::cookie, expected);
-    }
+  // RFC 7296 2.6 and the half-open limits (admission.cpp), before any state is kept.
+  if (auto cookie = cookie_demanded(dg, h.spi_i, ni_p->data, notifies)) {
+    ++stats.cookies_sent;
+    return stateless(NotifyType::cookie, *cookie);
   }
+  if (!half_open_admits(dg.remote.address)) return;
 
   // RFC 7296 2.7: choose a proposal; prefer the group of KEi.
   const crypto::TransformInfo* hint =
@@ -221,6 +201,8 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
     emit(std::move(f));
     return stateless(NotifyType::no_proposal_chosen, {});
   }
+  if (auto why = nonce_too_short(ni_p->data, *chosen->prf))
+    return drop(DropReason::malformed, "IKE_SA_INIT request: " + *why);
   if (chosen->ke != hint) {
     uint8_t g[2];
     store_be16(g, chosen->ke->id);
@@ -237,7 +219,7 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   sa.alg = *chosen;
   sa.ni.assign(ni_p->data.begin(), ni_p->data.end());
   sa.nr = random_bytes(kNonceSize);
-  sa.state = IkeSaState::half_open;
+  set_state(sa, IkeSaState::half_open);
   sa.half_open_deadline = now + config.half_open_timeout;
   auto kex = crypto::KeyExchange::generate(*chosen->ke, rng);
   if (!kex) {
@@ -259,6 +241,7 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   detect_nat(sa, in, h.spi_i, 0);
   read_features(sa, in);
   sa.init_request.assign(msg.bytes.begin(), msg.bytes.end());
+  sa.request_digest = crypto::sha256(dg.data); // retransmissions are answered (RFC 7296 2.1)
 
   Bytes out(8192);
   wire::MessageWriter w(out, header_for(sa, ExchangeType::ike_sa_init, true, 0));
@@ -345,6 +328,8 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
     f.configured = proposal_strings(*sa_p);
     return fail(sa, std::move(f));
   }
+  if (auto why = nonce_too_short(nr_p->data, *chosen->prf))
+    return fail(sa, failure(sa, "ike_sa_init", "proposal", "responder's " + *why));
   auto g_ir = sa.kex->shared_secret(ke_p->data);
   if (!g_ir) return fail(sa, failure(sa, "ike_sa_init", "ke", g_ir.error().message));
   sa.spi_r = in.hdr.spi_r;
@@ -358,7 +343,7 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
     return fail(sa, failure(sa, "ike_sa_init", "keys", "key derivation failed"));
   request_done(sa);
   if (sa.nat_local || sa.nat_remote) float_to_nat_t(sa);
-  sa.state = IkeSaState::authenticating;
+  set_state(sa, IkeSaState::authenticating);
   send_auth_request(sa);
 }
 
@@ -372,6 +357,7 @@ bool Engine::Impl::derive_ike_sa_keys(IkeSa& sa, ByteView g_ir) {
   auto cr =
       crypto::SkCrypter::create(*t.encr, sa.keys.sk_er.reveal(), t.integ, sa.keys.sk_ar.reveal());
   if (!ci || !cr) return false;
+  sa.kex.reset(); // g^ir is in SKEYSEED now
   if (sa.initiator) {
     sa.crypt_out = std::move(*ci);
     sa.crypt_in = std::move(*cr);

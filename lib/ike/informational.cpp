@@ -23,7 +23,7 @@ void Engine::Impl::start_informational(IkeSa& sa, const Task& t) {
   switch (t.kind) {
   case RequestKind::delete_ike:
     w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::ike, 0, 0, {}});
-    sa.state = IkeSaState::deleting;
+    set_state(sa, IkeSaState::deleting);
     break;
   case RequestKind::delete_child: {
     if (t.orphan) {

@@ -3,6 +3,7 @@
 #include "crypto/mac.hpp"
 #include "crypto/prf.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -129,6 +130,16 @@ Result<ChildKeys> derive_child_keys(const TransformInfo& prf, const SecretBytes&
   k.encr_r = keymat->slice(e + a, e);
   k.integ_r = keymat->slice(2 * e + a, a);
   return k;
+}
+
+size_t min_nonce_size(const crypto::TransformInfo& prf) {
+  return std::max<size_t>(16, (size_t(prf.key_len) + 1) / 2);
+}
+
+std::optional<std::string> nonce_too_short(ByteView nonce, const crypto::TransformInfo& prf) {
+  if (nonce.size() >= min_nonce_size(prf)) return std::nullopt;
+  return "nonce of " + std::to_string(nonce.size()) + " bytes; RFC 7296 2.10 needs at least " +
+         std::to_string(min_nonce_size(prf)) + " with " + std::string(prf.keyword);
 }
 
 } // namespace ikekit::ike

@@ -11,6 +11,7 @@
 
 #include "ike/config.hpp"
 #include "wire/ids.hpp"
+#include "wire/transform_keyword.hpp"
 
 namespace ikekit::ike {
 
@@ -222,6 +223,14 @@ std::optional<Chosen> check_chosen(const std::vector<crypto::ParsedProposal>& ou
   return match(ours[p.number - 1], p, proto, nullptr, ignore_ke);
 }
 
+bool proposals_allow(const std::vector<crypto::ParsedProposal>& ours, const Chosen& chosen,
+                     ProtocolId proto) {
+  wire::SaPayload one = encode_chosen(chosen, proto, {});
+  for (const auto& o : ours)
+    if (match(o, one.proposals[0], proto, nullptr, false)) return true;
+  return false;
+}
+
 std::vector<std::string> proposal_strings(const std::vector<crypto::ParsedProposal>& ours) {
   std::vector<std::string> v;
   for (const auto& p : ours)
@@ -235,12 +244,8 @@ std::vector<std::string> proposal_strings(const wire::SaPayload& offered) {
     std::string s;
     for (const auto& t : p.transforms) {
       if (!s.empty()) s += '-';
-      if (const auto* info = from_wire(t)) {
-        s += info->keyword;
-      } else {
-        s += std::string(wire::transform_type_name(t.type)) + ":" + std::to_string(t.id);
-        if (auto kl = t.key_length()) s += "/" + std::to_string(*kl);
-      }
+      const auto* info = from_wire(t);
+      s += info ? std::string(info->keyword) : wire::transform_keyword_or_number(t);
     }
     v.push_back(s);
   }

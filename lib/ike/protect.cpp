@@ -4,6 +4,7 @@
 //
 // sealed with the sender's SK_e/SK_a (SkCrypter), and opened by the receiver before any
 // payload is trusted. Fragmented messages (SKF) are in fragments.cpp.
+#include "crypto/digest.hpp"
 #include "ike/engine_impl.hpp"
 
 #include <cstring>
@@ -65,6 +66,7 @@ Engine::Impl::Opened Engine::Impl::open(IkeSa& sa, Inbound& in, MutBytes message
     return Opened::dropped;
   }
   in.inner = std::move(*chain);
+  if (!in.hdr.response()) sa.request_digest = crypto::sha256(in.dg->data); // RFC 7296 2.1
   return Opened::ok;
 }
 

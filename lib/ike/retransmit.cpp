@@ -8,11 +8,42 @@
 //
 // Back-off: timeout * factor^n for the n-th retransmission; after `tries` retransmissions
 // the exchange (and the IKE SA) fails with the count as evidence.
+//
+// A retransmitted request is recognised by its bytes (a SHA-256 of the datagram, of
+// fragment 1 when fragmented), not by its message ID alone, and answered at a bounded
+// rate per IKE SA; everything else is dropped and counted (retransmit_mismatch,
+// retransmit_rate).
+#include "crypto/digest.hpp"
 #include "ike/engine_impl.hpp"
 
 #include <cmath>
 
 namespace ikekit::ike {
+
+namespace {
+constexpr uint32_t kAnswerBurst = 3;
+constexpr Duration kAnswerInterval = std::chrono::seconds(1);
+
+// The answer budget refills by one token per kAnswerInterval up to kAnswerBurst: a
+// peer retransmitting on RFC 7296 2.1 back-off (seconds apart), plus duplicates on the
+// way, is always answered; replayed copies of its request are not multiplied.
+bool take_answer_token(AnsweredRequest& a, TimePoint now) {
+  if (now > a.refilled_at) {
+    int64_t refill = (now - a.refilled_at) / kAnswerInterval;
+    if (a.tokens + refill >= int64_t(kAnswerBurst)) {
+      a.tokens = kAnswerBurst;
+      a.refilled_at = now;
+    } else {
+      a.tokens += uint32_t(refill);
+      a.refilled_at += refill * kAnswerInterval;
+    }
+  }
+  if (a.tokens == 0) return false;
+  --a.tokens;
+  return true;
+}
+
+} // namespace
 
 void Engine::Impl::transmit(const IkeSa& sa, const Bytes& dgram) {
   tx.push_back(OutDatagram{sa.local, sa.remote, sa.nat_t, dgram});
@@ -37,6 +68,7 @@ void Engine::Impl::send_response(IkeSa& sa, std::vector<Bytes> dgrams) {
     transmit(sa, d);
   sa.last_response = std::move(dgrams);
   sa.have_last_response = true;
+  sa.answered = AnsweredRequest{sa.request_digest, kAnswerBurst, now};
   ++sa.msg_id_in;
 }
 
@@ -104,22 +136,34 @@ void Engine::Impl::run_tasks(IkeSa& sa) {
   }
 }
 
-bool Engine::Impl::accept_request(IkeSa& sa, const wire::IkeHeader& h, bool first_fragment) {
+bool Engine::Impl::accept_request(IkeSa& sa, const wire::IkeHeader& h, bool first_fragment,
+                                  ByteView datagram) {
   if (h.message_id == sa.msg_id_in) return true;
   if (sa.have_last_response && h.message_id + 1 == sa.msg_id_in) {
     // RFC 7383 2.6.2: answer a fragmented retransmission only on its first fragment.
-    if (first_fragment) {
-      ++stats.retransmits_answered;
-      for (auto& d : sa.last_response)
-        transmit(sa, d);
-    } else {
+    if (first_fragment)
+      answer_retransmission(sa, datagram);
+    else
       drop(DropReason::duplicate, "retransmitted fragment");
-    }
     return false;
   }
   drop(DropReason::out_of_window, "request message ID " + std::to_string(h.message_id) +
                                       ", expected " + std::to_string(sa.msg_id_in));
   return false;
+}
+
+void Engine::Impl::answer_retransmission(IkeSa& sa, ByteView datagram) {
+  // Only the same bytes are the same request (strongSwan compares a hash too): anything
+  // else with that message ID is forged or broken, and answering it needs no keys.
+  if (crypto::sha256(datagram) != sa.answered.digest)
+    return drop(DropReason::retransmit_mismatch,
+                "message ID " + std::to_string(sa.msg_id_in - 1) + ": not the request answered");
+  if (!take_answer_token(sa.answered, now))
+    return drop(DropReason::retransmit_rate,
+                "message ID " + std::to_string(sa.msg_id_in - 1) + ": answered enough");
+  ++stats.retransmits_answered;
+  for (auto& d : sa.last_response)
+    transmit(sa, d);
 }
 
 bool Engine::Impl::accept_response(IkeSa& sa, const wire::IkeHeader& h) {

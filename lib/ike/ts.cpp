@@ -82,6 +82,42 @@ bool is_subset(const std::vector<TsSpec>& sub, const std::vector<TsSpec>& super)
   return true;
 }
 
+namespace {
+
+bool covers(const std::vector<TsSpec>& ranges, const IpAddress& a) {
+  for (const auto& r : ranges)
+    if (r.start.family() == a.family() && !(a < r.start) && !(r.end < a)) return true;
+  return false;
+}
+
+// The peer's inner address behind a NAT: the first single-address selector of its
+// proposal, if it is of the outer address's family and not one of ours.
+std::optional<IpAddress> nat_inner_host(const std::vector<TsSpec>& proposed,
+                                        const IpAddress& peer_address,
+                                        const std::vector<TsSpec>& local_allowed) {
+  for (const auto& t : proposed) {
+    if (!(t.start == t.end) || t.start.family() != peer_address.family()) continue;
+    if (covers(local_allowed, t.start)) return std::nullopt;
+    return t.start;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::vector<TsSpec> remote_ts_policy(const std::vector<TsSpec>& configured,
+                                     const IpAddress& peer_address, bool peer_behind_nat,
+                                     const std::vector<TsSpec>& proposed,
+                                     const std::vector<TsSpec>& local_allowed) {
+  if (!configured.empty()) return configured;
+  std::vector<TsSpec> allowed{TsSpec::host(peer_address)};
+  if (!peer_behind_nat) return allowed;
+  if (auto inner = nat_inner_host(proposed, peer_address, local_allowed);
+      inner && !(*inner == peer_address))
+    allowed.push_back(TsSpec::host(*inner));
+  return allowed;
+}
+
 std::vector<std::string> ts_strings(const std::vector<TsSpec>& ts) {
   std::vector<std::string> v;
   for (const auto& t : ts)

@@ -1,6 +1,7 @@
 #include "io/ike_dataplane.hpp"
 
 #include "io/netlink_route.hpp"
+#include "io/outer_device.hpp"
 #include "io/xfrm.hpp"
 
 #include <net/if.h>
@@ -90,8 +91,10 @@ EngineDataplane::~EngineDataplane() {
   if (tun_) tun_->stop();
 }
 
-Result<std::unique_ptr<EngineDataplane>>
-EngineDataplane::create(DataplaneKind kind, IkeRunner& runner, const std::string& tun_name) {
+Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind kind,
+                                                                 IkeRunner& runner,
+                                                                 const std::string& tun_name,
+                                                                 bool offload) {
   std::unique_ptr<EngineDataplane> d(new EngineDataplane());
   d->kind_ = kind;
   d->runner_ = &runner;
@@ -125,12 +128,15 @@ EngineDataplane::create(DataplaneKind kind, IkeRunner& runner, const std::string
   o.udp_encap = true;
   o.port = natt->local().port;
   o.shared_udp_fd = natt->fd();
+  o.offload = offload;
   auto tun = dataplane::TunDataplane::create(o);
   if (!tun) return tun.error();
   if (auto s = (*tun)->start(); !s) return s.error();
   d->tun_ = std::move(*tun);
   dataplane::TunDataplane* dp = d->tun_.get();
-  runner.set_esp_handler([dp](std::span<RecvSlot> slots, TimePoint) { dp->handle_esp(slots); });
+  runner.set_esp_handler([dp](std::span<RecvSlot> slots, TimePoint) {
+    dp->handle_esp(slots, IkeRunner::kRecvHeadroom);
+  });
   // The reader is dropped from epoll when the eventfd closes (the data plane goes);
   // while it exists it runs only inside runner.run(), so both pointers are alive.
   EngineDataplane* self = d.get();
@@ -176,16 +182,36 @@ std::optional<dataplane::ChildSaCounters> EngineDataplane::child_sa_counters(uin
 }
 
 // The remote selectors are routed into the TUN device (the kernel then hands us what
-// must be sealed); the device takes its routes with it when it goes.
+// must be sealed); the device takes its routes with it when it goes. In transport mode
+// what we send on them comes from our outer address (RTA_PREFSRC: the selectors are
+// the outer addresses). A route that covers the peer's outer address (transport
+// mode always) must not catch our own IKE and ESP: the runner's sockets are pinned to
+// their device first (io/outer_device.hpp).
 Result<void> EngineDataplane::add_routes(const ChildSaSpec& spec) {
   if (!tun_) return {};
   int ifindex = int(if_nametoindex(tun_->device().c_str()));
   auto nl = RouteNetlink::open();
   if (!nl) return nl.error();
+  for (const auto& t : spec.remote_ts)
+    if (t.addr.contains(spec.remote))
+      if (auto p = pin_sockets(spec.local); !p) return p;
   for (const auto& t : spec.remote_ts) {
-    auto r = nl->add_route({.dst = t.addr, .ifindex = ifindex});
+    RouteSpec route{.dst = t.addr, .ifindex = ifindex};
+    if (spec.mode == dataplane::EspMode::transport) route.src = spec.local;
+    auto r = nl->add_route(route);
     if (!r && r.error().code != Errc::io) return r; // io: the route exists (another SA)
   }
+  return {};
+}
+
+Result<void> EngineDataplane::pin_sockets(const IpAddress& local) {
+  if (pinned_.count(local.to_string())) return {};
+  auto dev = device_holding(local);
+  if (!dev) return dev.error();
+  for (UdpSocket* s : runner_->sockets())
+    if (s->local().addr == local)
+      if (auto b = bind_to_device(s->fd(), *dev); !b) return b;
+  pinned_.insert(local.to_string());
   return {};
 }
 

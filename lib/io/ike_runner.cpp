@@ -9,6 +9,7 @@ namespace {
 
 constexpr size_t kMaxDatagram = 65536;
 constexpr size_t kBatch = 16;
+constexpr size_t kHeadroom = IkeRunner::kRecvHeadroom;
 
 ike::Endpoint to_ike(const Endpoint& e) { return ike::Endpoint{e.addr, e.port}; }
 Endpoint from_ike(const ike::Endpoint& e) { return Endpoint{e.address, e.port}; }
@@ -51,7 +52,7 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
   r->engine_ = std::make_unique<ike::Engine>(options.config, rng, now);
   r->options_ = std::move(options);
   r->on_event_ = std::move(on_event);
-  r->rx_.resize(kBatch * kMaxDatagram);
+  r->rx_.resize(kBatch * (kHeadroom + kMaxDatagram));
   r->tx_.resize(kMaxDatagram);
 
   IkeRunner* self = r.get();
@@ -91,7 +92,8 @@ std::vector<UdpSocket*> IkeRunner::sockets() {
 void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
   RecvSlot slots[kBatch];
   for (size_t i = 0; i < kBatch; ++i)
-    slots[i].buffer = MutBytes(rx_.data() + i * kMaxDatagram, kMaxDatagram);
+    slots[i].buffer =
+        MutBytes(rx_.data() + i * (kHeadroom + kMaxDatagram) + kHeadroom, kMaxDatagram);
   auto n = s.recv_batch(slots);
   if (!n) return; // a transient socket error; the loop calls again when readable
   bool esp = false;

@@ -2,19 +2,73 @@
 
 #include "io/netlink_route.hpp"
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace ikekit::io {
 
 namespace {
 constexpr const char* kTunPath = "/dev/net/tun";
+constexpr size_t kMaxWriteParts = 1024; // UIO_MAXIOV
+
+// struct virtio_net_hdr (virtio 1.x 5.1.6; <linux/virtio_net.h> does not compile as
+// C++) in the device's byte order, which for TUN without TUNSETVNETLE/BE is the host's.
+struct virtio_net_hdr {
+  uint8_t flags;
+  uint8_t gso_type;
+  uint16_t hdr_len;
+  uint16_t gso_size;
+  uint16_t csum_start;
+  uint16_t csum_offset;
+};
+static_assert(sizeof(virtio_net_hdr) == 10);
+constexpr uint8_t VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+constexpr uint8_t VIRTIO_NET_HDR_GSO_TCPV4 = 1;
+constexpr uint8_t VIRTIO_NET_HDR_GSO_TCPV6 = 4;
+constexpr uint8_t VIRTIO_NET_HDR_GSO_ECN = 0x80;
+
+esp::GsoInfo gso_of(const virtio_net_hdr& h) {
+  esp::GsoInfo g;
+  switch (h.gso_type & uint8_t(~VIRTIO_NET_HDR_GSO_ECN)) {
+  case VIRTIO_NET_HDR_GSO_TCPV4:
+    g.type = esp::GsoInfo::Type::tcp4;
+    break;
+  case VIRTIO_NET_HDR_GSO_TCPV6:
+    g.type = esp::GsoInfo::Type::tcp6;
+    break;
+  default:
+    g.type = esp::GsoInfo::Type::none;
+  }
+  g.segment_size = h.gso_size;
+  g.needs_csum = (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
+  g.csum_start = h.csum_start;
+  g.csum_offset = h.csum_offset;
+  return g;
 }
+
+virtio_net_hdr hdr_of(const esp::GsoInfo& g, size_t header_len) {
+  virtio_net_hdr h{};
+  if (g.needs_csum) {
+    h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    h.csum_start = g.csum_start;
+    h.csum_offset = g.csum_offset;
+  }
+  if (g.type != esp::GsoInfo::Type::none) {
+    h.gso_type =
+        g.type == esp::GsoInfo::Type::tcp4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+    h.gso_size = g.segment_size;
+    h.hdr_len = uint16_t(header_len);
+  }
+  return h;
+}
+} // namespace
 
 Error TunDevice::io_error(std::string_view op, int err) const {
   return make_error(Errc::io, "tun",
@@ -103,6 +157,49 @@ Result<void> TunDevice::configure(const TunConfig& c) {
 Result<void> TunDevice::set_offload(unsigned flags) {
   if (::ioctl(fd_, TUNSETOFFLOAD, flags) < 0) return io_error("TUNSETOFFLOAD", errno);
   return {};
+}
+
+Result<void> TunDevice::enable_tcp_offloads() {
+  return set_offload(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
+}
+
+Result<size_t> TunDevice::read_offload(MutBytes buf, esp::GsoInfo& gso) {
+  virtio_net_hdr h;
+  iovec iov[2] = {{&h, sizeof h}, {buf.data(), buf.size()}};
+  for (;;) {
+    ssize_t n = ::readv(fd_, iov, 2);
+    if (n >= ssize_t(sizeof h)) {
+      gso = gso_of(h);
+      return size_t(n) - sizeof h;
+    }
+    if (n >= 0) return io_error("read", EBADMSG); // shorter than its virtio_net_hdr
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return size_t(0);
+    return io_error("read", errno);
+  }
+}
+
+Result<bool> TunDevice::write_offload(const esp::GsoInfo& gso, std::span<const ByteView> parts) {
+  if (parts.empty() || parts.size() + 1 > kMaxWriteParts) return io_error("write", EINVAL);
+  size_t header_len = 0;
+  if (gso.type != esp::GsoInfo::Type::none) {
+    esp::TcpHeaders th;
+    if (esp::read_tcp_headers(parts[0], th)) header_len = th.headers();
+  }
+  virtio_net_hdr h = hdr_of(gso, header_len);
+  std::array<iovec, kMaxWriteParts> iov;
+  iov[0] = {&h, sizeof h};
+  for (size_t i = 0; i < parts.size(); ++i)
+    iov[i + 1] = {const_cast<uint8_t*>(parts[i].data()), parts[i].size()};
+  for (;;) {
+    ssize_t n = ::writev(fd_, iov.data(), int(parts.size() + 1));
+    if (n >= 0) return true;
+    if (errno == EINTR) continue;
+    // A full queue, or a packet the kernel refuses (EINVAL: its offload description):
+    // that packet is dropped, the device goes on.
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINVAL || errno == EIO) return false;
+    return io_error("write", errno);
+  }
 }
 
 Result<size_t> TunDevice::read(MutBytes buf) {

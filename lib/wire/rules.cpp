@@ -43,7 +43,7 @@ bool counts(PayloadType t) {
 
 Result<void> check_shape(const ExchangeRules& r, const PayloadShape& shape,
                          std::span<const PayloadType> types) {
-  std::array<uint16_t, 256> count{};
+  std::array<size_t, 256> count{}; // a reassembled message can hold more than 65535
   for (PayloadType t : types) {
     if (!counts(t)) continue; // RFC 7296 2.5: unknown non-critical payloads are ignored
     if (!rule_for(shape, t))
@@ -52,7 +52,7 @@ Result<void> check_shape(const ExchangeRules& r, const PayloadShape& shape,
     ++count[uint8_t(t)];
   }
   for (const auto& rule : shape.rules) {
-    uint16_t n = count[uint8_t(rule.type)];
+    size_t n = count[uint8_t(rule.type)];
     if (n < rule.min)
       return make_error(Errc::bad_value, field_name(rule.type),
                         role(r) + " needs " + std::to_string(rule.min) + " " + display(rule.type) +

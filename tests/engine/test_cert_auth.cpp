@@ -9,6 +9,8 @@
 // The RSA certificate makes IKE_AUTH big enough to need RFC 7383 fragments when the
 // fragment size is small.
 #include "sim.hpp"
+#include "wire/message.hpp"
+#include "wire/payload_notify.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -213,5 +215,132 @@ TEST_CASE("RFC 7383: fragments under loss, duplication and reordering", "[engine
     p.initiate();
     INFO("seed " << seed);
     REQUIRE(p.net.run_until([&] { return p.both_up(); }, 600s));
+  }
+}
+
+namespace {
+
+// An initiator at 10.0.0.1 with ee-p256 ("sun"), trusting ca-p256 and ca-rsa, against a
+// gateway at `gw_address` with certificate `gw` (below ca-p256).
+struct Gateway {
+  PeerConfig l, r;
+  Net net;
+  Node *left = nullptr, *right = nullptr;
+  Gateway(const std::string& gw_address, const std::string& gw, const std::string& gw_key,
+          const std::string& gw_id) {
+    l = cert_peer("home", "10.0.0.1", gw_address, "sun.ikekit.test", {"ee-p256.crt"}, "ee-p256.key",
+                  "ca-p256.crt");
+    auto both = std::make_shared<crypto::CertStore>();
+    REQUIRE(both->add_file(pki("ca-p256.crt")));
+    REQUIRE(both->add_file(pki("ca-rsa.crt")));
+    l.cas = both;
+    r = cert_peer("gw", gw_address, "10.0.0.1", gw_id, {gw}, gw_key, "ca-p256.crt");
+  }
+  void run() {
+    Config lc = config_with(l), rc = config_with(r);
+    lc.wall_clock_offset = rc.wall_clock_offset = offset_for(net, "ee-p256.crt");
+    right = &net.add("right", r.local.address.to_string(), rc, 2);
+    left = &net.add("left", "10.0.0.1", lc, 3);
+    REQUIRE(left->engine->initiate("home", net.now));
+    net.run_for(30s);
+  }
+};
+
+} // namespace
+
+TEST_CASE("certificates: a client-only certificate of the CA does not pass as the gateway's",
+          "[engine][cert][eku]") {
+  Gateway g("10.0.0.2", "ee-client-p256.crt", "ee-client-p256.key", "client.ikekit.test");
+  g.run();
+  CHECK(g.left->count<IkeSaUp>() == 0);
+  auto f = g.left->all<Failure>();
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].step == "cert");
+  CHECK(f[0].notify == wire::NotifyType::authentication_failed);
+  CHECK(f[0].offered == std::vector<std::string>{"1.3.6.1.5.5.7.3.2"});
+  CHECK(g.right->all<Failure>().at(0).from_peer);
+}
+
+TEST_CASE("certificates: the gateway EKU check can be relaxed; IKE intermediate suffices",
+          "[engine][cert][eku]") {
+  Gateway relaxed("10.0.0.2", "ee-client-p256.crt", "ee-client-p256.key", "client.ikekit.test");
+  relaxed.l.require_server_eku = false;
+  relaxed.run();
+  CHECK(relaxed.left->count<IkeSaUp>() == 1);
+
+  Gateway ikeint("10.0.0.2", "ee-ikeint-p256.crt", "ee-ikeint-p256.key", "ikeint.ikekit.test");
+  ikeint.run();
+  CHECK(ikeint.left->count<IkeSaUp>() == 1);
+
+  // The check is the initiator's: a responder accepts a client certificate from a client.
+  Gateway client("10.0.0.2", "ee-p256.crt", "ee-p256.key", "sun.ikekit.test");
+  client.l = cert_peer("home", "10.0.0.1", "10.0.0.2", "client.ikekit.test", {"ee-client-p256.crt"},
+                       "ee-client-p256.key", "ca-p256.crt");
+  client.r.cas = client.l.cas;
+  client.run();
+  CHECK(client.right->count<IkeSaUp>() == 1);
+}
+
+TEST_CASE("certificates: with no remote ID the gateway's certificate must name its address",
+          "[engine][cert][id]") {
+  // ee-ikeint-p256 carries IP:192.0.2.6 (and DNS:ikeint.ikekit.test, the ID it sends).
+  Gateway right_address("192.0.2.6", "ee-ikeint-p256.crt", "ee-ikeint-p256.key",
+                        "ikeint.ikekit.test");
+  right_address.l.remote_cert_identity = *Identity::parse("192.0.2.6");
+  right_address.run();
+  CHECK(right_address.left->count<IkeSaUp>() == 1);
+
+  Gateway other_address("10.0.0.2", "ee-ikeint-p256.crt", "ee-ikeint-p256.key",
+                        "ikeint.ikekit.test");
+  other_address.l.remote_cert_identity = *Identity::parse("10.0.0.2");
+  other_address.run();
+  CHECK(other_address.left->count<IkeSaUp>() == 0);
+  auto f = other_address.left->all<Failure>();
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].step == "id");
+  CHECK(f[0].configured == std::vector<std::string>{"10.0.0.2"});
+}
+
+namespace {
+// Renames the responder's SIGNATURE_HASH_ALGORITHMS in its IKE_SA_INIT answer to an
+// unknown status type: the initiator then believes the responder has no RFC 7427 and
+// signs with the classic method, RSA with SHA-1 (method 1) for an RSA key.
+bool hide_sig_hashes(Bytes& d, const Transmit& t) {
+  auto m = wire::parse_message(d);
+  if (!m || m->header.exchange_type != wire::ExchangeType::ike_sa_init || !m->header.response() ||
+      !(t.remote.address == ip("10.0.0.1")))
+    return true;
+  for (const auto& p : m->payloads)
+    if (p.type == uint8_t(wire::PayloadType::n))
+      if (auto n = wire::parse_notify(p.body);
+          n && n->type == wire::NotifyType::signature_hash_algorithms) {
+        size_t at = size_t(p.body.data() - d.data()) + 2; // Protocol ID, SPI Size, type
+        store_be16(d.data() + at, 0x4fff);
+      }
+  return true;
+}
+} // namespace
+
+TEST_CASE("certificates: SHA-1 signatures (AUTH method 1) are refused unless allowed",
+          "[engine][cert][sha1]") {
+  for (bool allowed : {false, true}) {
+    INFO("allow_sha1_signatures " << allowed);
+    CertPair cp; // left signs with its RSA key
+    cp.rc.allow_sha1_signatures = allowed;
+    Pair p = cp.make();
+    p.net.tap = hide_sig_hashes;
+    p.initiate();
+    p.net.run_for(30s);
+    if (allowed) {
+      CHECK(p.right->count<IkeSaUp>() == 1);
+      CHECK(p.right->all<IkeSaUp>()[0].remote_auth == "rsa-sig");
+      continue;
+    }
+    CHECK(p.right->count<IkeSaUp>() == 0);
+    auto f = p.right->all<Failure>();
+    REQUIRE(f.size() == 1);
+    CHECK(f[0].step == "auth");
+    CHECK(f[0].reason.find("SHA-1") != std::string::npos);
+    CHECK(f[0].notify == wire::NotifyType::authentication_failed);
   }
 }

@@ -120,3 +120,50 @@ TEST_CASE("ESP proposal mismatch: NO_PROPOSAL_CHOSEN for the Child SA, IKE SA up
   CHECK(rf.configured == std::vector<std::string>{"aes256gcm16-noesn"});
   CHECK(p.left->count<IkeSaUp>() == 1);
 }
+
+namespace {
+// Two responder connections for the initiator's address: IKE_SA_INIT picks "weak" by its
+// proposal, IKE_AUTH's IDi "strong.client" then selects "strong" (proposals `strong`).
+Pair switch_pair(std::string_view strong_proposals) {
+  auto weak = psk_peer("weak", "10.0.0.2", "10.0.0.1", "aes128-sha1-modp1024");
+  weak.remote_id = *Identity::parse("weak.client");
+  auto strong = psk_peer("strong", "10.0.0.2", "10.0.0.1", strong_proposals);
+  strong.remote_id = *Identity::parse("strong.client");
+  Config rc;
+  rc.peers = {weak, strong};
+  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2", "aes128-sha1-modp1024");
+  l.local_id = *Identity::parse("strong.client");
+  return Pair(config_with(l), rc);
+}
+} // namespace
+
+TEST_CASE("IKE_AUTH connection switch: the IKE SA's algorithms must suit the connection picked "
+          "by identity",
+          "[engine][ike_auth][proposal]") {
+  // "strong" allows only Suite-B-like algorithms: the IKE SA negotiated for "weak" must
+  // not come up under it.
+  Pair p = switch_pair("aes256gcm16-prfsha384-ecp384");
+  p.initiate();
+  p.net.run_for(30s);
+  CHECK(p.right->count<IkeSaUp>() == 0);
+  CHECK(p.left->count<IkeSaUp>() == 0);
+  auto rf = p.right->all<Failure>();
+  REQUIRE(rf.size() == 1);
+  CHECK(rf[0].exchange == "ike_auth");
+  CHECK(rf[0].step == "proposal");
+  CHECK(rf[0].peer == "strong");
+  CHECK(rf[0].notify == wire::NotifyType::authentication_failed);
+  CHECK(rf[0].offered == std::vector<std::string>{"aes128-sha1-prfsha1-modp1024"});
+  CHECK(rf[0].configured == std::vector<std::string>{"aes256gcm16-prfsha384-ecp384"});
+  auto lf = p.left->all<Failure>();
+  REQUIRE(lf.size() == 1);
+  CHECK(lf[0].notify == wire::NotifyType::authentication_failed);
+}
+
+TEST_CASE("IKE_AUTH connection switch: a connection that allows the IKE SA's algorithms is used",
+          "[engine][ike_auth][proposal]") {
+  Pair p = switch_pair("aes256gcm16-prfsha384-ecp384,aes128-sha1-modp1024");
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  CHECK(p.right->all<IkeSaUp>()[0].peer == "strong");
+}

@@ -15,6 +15,7 @@
 //   NO_PROPOSAL_CHOSEN (2.7):
 //   HDR, SAi1, KEi, Ni  -->
 //                          <--  HDR, N(NO_PROPOSAL_CHOSEN)
+#include "craft.hpp"
 #include "sim.hpp"
 #include "wire/message.hpp"
 #include "wire/payload_notify.hpp"
@@ -178,4 +179,62 @@ TEST_CASE("no connection for the peer's address: dropped and counted", "[engine]
   p.initiate();
   p.net.run_for(5s);
   CHECK(p.right->engine->stats().dropped_for(DropReason::no_config) >= 1);
+}
+
+TEST_CASE("COOKIE secret rotates on engine time (RFC 7296 2.6): new version, old one briefly",
+          "[engine][ike_sa_init][cookie]") {
+  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1");
+  auto rc = config_with(r);
+  rc.force_cookies = true;
+  Net net;
+  Node& right = net.add("right", "10.0.0.2", rc, 2);
+  SeededRng rng(9);
+  auto request = [&](uint64_t spi, const Bytes& cookie = {}) {
+    InitRequest q;
+    q.spi_i = spi;
+    q.nonce = Bytes(32, uint8_t(spi));
+    q.cookie = cookie;
+    auto out = exchange(net, right, "10.0.0.1", craft_init_request(q, rng));
+    REQUIRE(out.size() == 1);
+    return out[0];
+  };
+  auto cookie_of = [](const Bytes& m) { return notify_data(m, wire::NotifyType::cookie); };
+  TimePoint t0 = net.now;
+  Bytes c1 = cookie_of(request(1)), c3 = cookie_of(request(3));
+  REQUIRE_FALSE(c1.empty());
+  CHECK(cookie_of(request(1)) == c1); // stateless, and the same while the secret holds
+
+  net.now = t0 + 125s; // the secret changed at t0 + 2 min
+  Bytes c2 = cookie_of(request(2));
+  REQUIRE_FALSE(c2.empty());
+  CHECK(c2[0] == uint8_t(c1[0] + 1)); // <VersionIDofSecret>
+  CHECK(cookie_of(request(1)) != c1);
+  // Within the grace period a cookie of the previous secret still opens the door...
+  CHECK(cookie_of(request(1, c1)).empty());
+  // ...after it, no more.
+  net.now = t0 + 131s;
+  CHECK_FALSE(cookie_of(request(3, c3)).empty());
+  CHECK(right.engine->stats().dropped_for(DropReason::invalid_cookie) == 1);
+}
+
+TEST_CASE("RFC 7296 2.10: a nonce shorter than half the PRF key is refused",
+          "[engine][ike_sa_init][nonce]") {
+  auto rc = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha512-ecp256"));
+  Net net;
+  Node& right = net.add("right", "10.0.0.2", rc, 2);
+  SeededRng rng(9);
+  auto answered = [&](uint64_t spi, size_t nonce_size) {
+    InitRequest q;
+    q.spi_i = spi;
+    q.proposal = "aes256gcm16-prfsha512-ecp256";
+    q.nonce_size = nonce_size;
+    auto out = exchange(net, right, "10.0.0.1", craft_init_request(q, rng));
+    return out.size() == 1 && notify_data(out[0], wire::NotifyType::cookie).empty() &&
+           wire::parse_message(out[0])->find(wire::PayloadType::sa);
+  };
+  // prfsha512 has a 64-byte key: at least 32 bytes of nonce (16 are enough for the wire).
+  CHECK_FALSE(answered(1, 16));
+  CHECK_FALSE(answered(2, 31));
+  CHECK(answered(3, 32));
+  CHECK(right.engine->stats().dropped_for(DropReason::malformed) == 2);
 }

@@ -117,3 +117,91 @@ TEST_CASE("garbage and tampered messages are dropped and counted, never fatal",
   CHECK(e.stats().dropped_for(DropReason::integrity) == 1);
   CHECK(p.right->engine->list_sas().size() == 1);
 }
+
+namespace {
+// The IKE_AUTH request as the responder received it (captured on the way).
+struct AuthRequestCapture {
+  Pair p = Pair::psk();
+  Bytes request;
+  AuthRequestCapture() {
+    p.net.tap = [this](Bytes& d, const Transmit& t) {
+      auto m = wire::parse_message(d);
+      if (m && m->header.exchange_type == wire::ExchangeType::ike_auth && !m->header.response() &&
+          t.remote.address == ip("10.0.0.2"))
+        request = d;
+      return true;
+    };
+    p.initiate();
+    REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+    REQUIRE_FALSE(request.empty());
+  }
+  // Hands `d` to the responder; returns how many datagrams it sent back.
+  size_t deliver(const Bytes& d) {
+    Engine& e = *p.right->engine;
+    e.receive(Datagram{Endpoint{ip("10.0.0.2"), 500}, Endpoint{ip("10.0.0.1"), 500}, false, d},
+              p.net.now);
+    size_t n = 0;
+    Bytes buf(65535);
+    while (e.poll_transmit(buf))
+      ++n;
+    return n;
+  }
+};
+} // namespace
+
+TEST_CASE("forged requests with the answered message ID get no cached response (RFC 7296 2.1)",
+          "[engine][retransmit]") {
+  AuthRequestCapture c;
+  // The probe's 72-byte datagrams: the SPIs and message ID of the answered IKE_AUTH, an
+  // SK payload of junk. Before the fix each one made the responder send its response.
+  Bytes forged(c.request.begin(), c.request.begin() + 28);
+  forged.resize(72, 0xee);
+  store_be32(forged.data() + 24, 72);
+  forged[28] = 35; // SK: Next Payload IDi, then its generic header
+  forged[29] = 0;
+  store_be16(forged.data() + 30, 72 - 28);
+  size_t sent = 0;
+  for (int i = 0; i < 100; ++i)
+    sent += c.deliver(forged);
+  CHECK(sent == 0);
+  // One byte changed in the real request is not the same request either.
+  Bytes changed = c.request;
+  changed.back() ^= 1;
+  CHECK(c.deliver(changed) == 0);
+  const Stats& s = c.p.right->engine->stats();
+  CHECK(s.retransmits_answered == 0);
+  CHECK(s.dropped_for(DropReason::retransmit_mismatch) == 101);
+}
+
+TEST_CASE("exact retransmissions are answered at a bounded rate per IKE SA",
+          "[engine][retransmit]") {
+  AuthRequestCapture c;
+  size_t sent = 0;
+  for (int i = 0; i < 10; ++i)
+    sent += c.deliver(c.request);
+  CHECK(sent == 3); // the burst
+  CHECK(c.p.right->engine->stats().dropped_for(DropReason::retransmit_rate) == 7);
+  c.p.net.now += 1s; // one more answer per second
+  CHECK(c.deliver(c.request) == 1);
+  CHECK(c.deliver(c.request) == 0);
+  CHECK(c.p.right->engine->stats().retransmits_answered == 4);
+}
+
+TEST_CASE("a deleted IKE SA still answers the retransmitted Delete, without its keys",
+          "[engine][retransmit][informational]") {
+  Pair p = Pair::psk();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  int dropped = 0;
+  p.net.tap = [&](Bytes& d, const Transmit& t) {
+    auto m = wire::parse_message(d);
+    bool answer = m && m->header.exchange_type == wire::ExchangeType::informational &&
+                  m->header.response() && t.remote.address == ip("10.0.0.1");
+    return !(answer && dropped++ == 0);
+  };
+  REQUIRE(p.left->engine->terminate(p.left->all<IkeSaUp>()[0].sa, p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaDown>() == 1; }));
+  CHECK(p.left->all<IkeSaDown>()[0].reason == "deleted locally");
+  CHECK(p.right->all<IkeSaDown>()[0].reason == "deleted by peer");
+  CHECK(p.right->engine->stats().retransmits_answered == 1);
+}

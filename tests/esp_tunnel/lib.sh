@@ -93,7 +93,8 @@ key_args() {
   [ -n "$INTEG" ] && echo "--integ $INTEG --integ-key-in $iin --integ-key-out $iout"
 }
 
-# start_tunnel SIDE EXTRA...: runs esp-tunnel in that side's namespace; sets
+# start_tunnel SIDE EXTRA...: runs esp-tunnel in that side's namespace (with the flags
+# in ESP_TUNNEL_EXTRA, e.g. --no-offload, before EXTRA); sets
 # LEFT_PID/RIGHT_PID; waits for its `started` line.
 start_tunnel() {
   local side=$1; shift
@@ -106,7 +107,7 @@ start_tunnel() {
   # Each side keeps its sequence state in the test's directory, never in /var/lib.
   ip netns exec "$ns" "$BIN" --local "$local" --remote "$remote" --spi-in "$spi_in" \
     --spi-out "$spi_out" --tun-name "ikt$N" --tun-addr "$tun_in/32" --route "$route/32" \
-    --state-dir "$WORK/state-$side" "$@" >"$WORK/$side.out" 2>"$WORK/$side.err" &
+    --state-dir "$WORK/state-$side" ${ESP_TUNNEL_EXTRA:-} "$@" >"$WORK/$side.out" 2>"$WORK/$side.err" &
   local pid=$!
   PIDS+=("$pid")
   eval "${side^^}_PID=$pid"

@@ -32,6 +32,29 @@ if(TARGET esp-tunnel)
        "esp-tunnel: replayed ESP is dropped and counted"
        "esp-tunnel: xfrm backend (exit 3 without kernel ESP)"
        "esp-tunnel: restarts never reuse a sequence number (nonce)")
+  # The same without offloads (esp-tunnel --no-offload: no TSO/GRO on the TUN device,
+  # no UDP GSO/GRO), for comparison: both paths must carry the traffic.
+  foreach(suite aes256gcm16 chacha20poly1305 aes128-sha256)
+    set(name "esp-tunnel --no-offload: ping ${suite} over UDP 4500, tshark decrypts")
+    add_test(NAME ${name} COMMAND ${esp_tunnel_dir}/tunnel_test.sh $<TARGET_FILE:esp-tunnel> ping ${suite} udp)
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT "ESP_TUNNEL_EXTRA=--no-offload")
+    list(APPEND esp_tunnel_tests ${name})
+  endforeach()
+  foreach(suite aes256gcm16 chacha20poly1305 aes128-sha256)
+    set(name "esp-tunnel: iperf3 TCP stream through ${suite}")
+    if(NOT suite STREQUAL aes256gcm16)
+      add_test(NAME ${name} COMMAND ${esp_tunnel_dir}/tunnel_test.sh $<TARGET_FILE:esp-tunnel> iperf ${suite})
+      list(APPEND esp_tunnel_tests ${name})
+      set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)
+    endif()
+    set(name "esp-tunnel --no-offload: iperf3 TCP stream through ${suite}")
+    add_test(NAME ${name} COMMAND ${esp_tunnel_dir}/tunnel_test.sh $<TARGET_FILE:esp-tunnel> iperf ${suite})
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT "ESP_TUNNEL_EXTRA=--no-offload" RUN_SERIAL TRUE)
+    list(APPEND esp_tunnel_tests ${name})
+  endforeach()
+  add_test(NAME "esp-tunnel: IPv6 outer and inner, iperf3 and ping (aes256gcm16)"
+           COMMAND ${esp_tunnel_dir}/tunnel_test.sh $<TARGET_FILE:esp-tunnel> ipv6 aes256gcm16)
+  list(APPEND esp_tunnel_tests "esp-tunnel: IPv6 outer and inner, iperf3 and ping (aes256gcm16)")
   # The namespaces are named per run (ikesp<N>-*), so these may run in parallel, but
   # the iperf3 one measures throughput: keep it alone.
   set_tests_properties(${esp_tunnel_tests} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90)

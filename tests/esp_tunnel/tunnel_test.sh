@@ -12,6 +12,7 @@
 #                         replay window accepts them and no (SPI, sequence number), i.e.
 #                         no GCM nonce, is ever sent twice; --keys-are-fresh is refused
 #                         for keys with a state and keeps none for new ones
+#   ipv6 SUITE            IPv6 outer addresses, IPv4 and IPv6 inner: ping and iperf3
 #   xfrm                  --backend xfrm: exit 3 naming CONFIG_INET_ESP on a kernel
 #                         without ESP, or runs and cleans up on one with it
 # Exit 0 pass, 1 fail, 77 skip ("SKIP: reason").
@@ -257,6 +258,35 @@ PY
       [ -z "$(ip -n "$LEFT" xfrm state)$(ip -n "$LEFT" xfrm policy)" ] || fail "XFRM state/policy left behind"
       ok "xfrm backend: exit 3, $(grep -o 'the kernel lacks[^"]*' "$WORK/xfrm.out" | head -1)"
     fi
+    ;;
+  ipv6)
+    # IPv6 outer addresses (ESP in UDP over IPv6, RFC 3948 with the UDP checksum the
+    # kernel fills in) carrying IPv4 and IPv6 inner traffic: ping and a TCP stream each.
+    require_root_tools ping iperf3 python3
+    setup_namespaces
+    for ns in "$LEFT" "$RIGHT"; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0; done
+    L_OUT=fd00:$N::1 R_OUT=fd00:$N::2 L6=fd01:$N::1 R6=fd01:$N::2
+    ip -n "$LEFT" addr add "$L_OUT/64" dev "$VETH_L" nodad
+    ip -n "$RIGHT" addr add "$R_OUT/64" dev "$VETH_R" nodad
+    make_keys "$ARG"
+    # shellcheck disable=SC2046
+    start_tunnel left $(key_args left) --tun-addr "$L6/128" --route "$R6/128"
+    # shellcheck disable=SC2046
+    start_tunnel right $(key_args right) --tun-addr "$R6/128" --route "$L6/128"
+    ip netns exec "$RIGHT" iperf3 -s -D -I "$WORK/iperf.pid" >/dev/null 2>&1
+    sleep 0.5
+    PIDS+=("$(cat "$WORK/iperf.pid")")
+    for dst in "$R_IN" "$R6"; do
+      ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 "$dst" >"$WORK/ping.out" 2>&1 ||
+        fail "ping $dst through the tunnel over IPv6: $(cat "$WORK/ping.out")"
+      ip netns exec "$LEFT" iperf3 -c "$dst" -t 2 -J >"$WORK/iperf.json" 2>&1 ||
+        fail "iperf3 to $dst: $(tail -5 "$WORK/iperf.json")"
+      bytes=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"]))' "$WORK/iperf.json")
+      [ "$bytes" -gt 1000000 ] || fail "iperf3 to $dst carried only $bytes bytes"
+      ok "IPv6 outer: ping and TCP to $dst ($bytes bytes)"
+    done
+    stop_tunnel left
+    stop_tunnel right
     ;;
   measure)
     # Not a ctest entry: throughput and RTT through the tunnel and over the bare veth.

@@ -12,6 +12,8 @@
 #   after the SAs are up, that side rekeys the Child SA or the IKE SA (CREATE_CHILD_SA);
 #   both sides must then agree on the new SPIs, and the capture still decodes fully.
 # INDEX picks the namespace prefix and /16 so tests run in parallel.
+# IKE_UP_EXTRA (environment): more ike-up flags, e.g. --no-offload. OUTER=6: IKE and
+# ESP over IPv6 outer addresses.
 # Exit 0 pass, 1 fail (reason on stderr, logs kept in $KEEP_DIR if set), 77 skip.
 set -u
 IKE_UP=$1 SCEN=$2 DIR=$3 IDX=$4 REKEY=${5:-}
@@ -75,6 +77,18 @@ INNER=
 case $REKEY in child-*) INNER=--inner ;; esac
 netns_up $INNER || fail "namespace setup"
 L=$IA_NET.0.1 R=$IA_NET.0.2
+if [ "${OUTER:-4}" = 6 ]; then
+  # IKE and ESP over IPv6 (the inner traffic stays IPv4): the gateways' veth gets
+  # fd00:<INDEX>::1 and ::2 instead.
+  L=fd00:$IDX::1 R=fd00:$IDX::2
+  for side in "$NS_LEFT l0 $L" "$NS_RIGHT r0 $R"; do
+    set -- $side
+    ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=0
+    ip netns exec "$1" sysctl -qw "net.ipv6.conf.$NS_PREFIX-$2.disable_ipv6=0"
+    ip -n "$1" addr add "$3/64" dev "$NS_PREFIX-$2" nodad || fail "IPv6 address $3"
+  done
+  for _ in $(seq 20); do ip netns exec "$NS_LEFT" ping -c1 -W1 "$R" >/dev/null 2>&1 && break; sleep 0.2; done
+fi
 
 # strongSwan, the right side.
 mkdir -p "$W/right/swanctl/x509" "$W/right/swanctl/x509ca" "$W/right/swanctl/private"
@@ -129,7 +143,12 @@ secrets {
 EOC
 swan_start "$NS_RIGHT" "$W/right" "$W/right.conf" >/dev/null || fail "strongSwan did not start"
 
-# Capture the session: ike-decode must decrypt all of it with ike-up's key log.
+# Capture the session: ike-decode must decrypt all of it with ike-up's key log. A UDP
+# GSO message (ike-up sends a run of ESP packets of one SA as one) crosses a veth whole
+# and is cut into datagrams only at the receiving socket, so a capture on the veth
+# would see super-datagrams no decoder can split, as tcpdump on a TSO NIC sees
+# super-packets: with gso_max_segs 1 the kernel segments before the capture point.
+ip -n "$NS_LEFT" link set "$NS_PREFIX-l0" gso_max_segs 1 2>/dev/null
 if command -v dumpcap >/dev/null; then
   ip netns exec "$NS_LEFT" dumpcap -q -P -i "$NS_PREFIX-l0" -f 'udp port 500 or udp port 4500' \
     -w "$W/capture.pcap" 2>"$W/dumpcap.log" &
@@ -148,7 +167,7 @@ ip netns exec "$NS_LEFT" "$IKE_UP" --role $role --local "$L" --remote "$R" "${UP
   --ike-proposal "$UP_IKE" --esp-proposal "$UP_ESP" \
   --local-ts "$IA_NET.1.0/24" --remote-ts "$IA_NET.2.0/24" --dpd-delay 0 \
   --retransmit-timeout 1s --retransmit-tries 3 --keylog "$W/keylog.jsonl" "${REKEY_FLAGS[@]}" \
-  --control-socket "$W/ctl.sock" \
+  --control-socket "$W/ctl.sock" ${IKE_UP_EXTRA:-} \
   > "$W/events.jsonl" 2> "$W/ike-up.err" &
 UP_PID=$!
 sleep 0.3

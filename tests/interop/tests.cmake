@@ -36,6 +36,63 @@ foreach(s mismatch-proposal wrong-psk)
   endforeach()
 endforeach()
 
+# The same against strongSwan with ike-up --no-offload (no TSO/GRO on the TUN device, no
+# UDP GSO): strongSwan's peer does no offload either way (issue 16).
+foreach(s psk-aes256gcm16-ecp256 psk-aes128-sha256-modp2048 psk-chacha20-x25519)
+  math(EXPR ikeup_index "${ikeup_index} + 1")
+  set(name "interop: ike-up --no-offload ${s} ike-up-initiates")
+  add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_vs_swan.sh $<TARGET_FILE:ike-up> ${s} ike-up-initiates ${ikeup_index})
+  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90
+                       ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>;IKE_UP_EXTRA=--no-offload")
+endforeach()
+math(EXPR ikeup_index "${ikeup_index} + 1")
+set(name "interop: ike-up --no-offload rekey child-by-swan (ike-up-initiates)")
+add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_vs_swan.sh $<TARGET_FILE:ike-up>
+         psk-aes256gcm16-ecp256 ike-up-initiates ${ikeup_index} child-by-swan)
+set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90
+                     ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>;IKE_UP_EXTRA=--no-offload")
+
+# IKE and ESP over IPv6 outer addresses against strongSwan (inner traffic IPv4), and a
+# Child SA rekey with a TCP stream across it.
+foreach(combo "psk-aes256gcm16-ecp256 ike-up-initiates" "psk-aes256gcm16-ecp256 swan-initiates"
+              "psk-chacha20-x25519 ike-up-initiates" "psk-aes128-sha256-modp2048 swan-initiates"
+              "psk-aes256gcm16-ecp256 ike-up-initiates child-by-swan")
+  math(EXPR ikeup_index "${ikeup_index} + 1")
+  separate_arguments(args UNIX_COMMAND "${combo}")
+  list(GET args 0 scenario)
+  list(GET args 1 direction)
+  set(rekey "") # or the rekey, after the index
+  list(LENGTH args nargs)
+  if(nargs GREATER 2)
+    list(GET args 2 rekey)
+  endif()
+  set(name "interop: ike-up over IPv6 ${combo}")
+  add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_vs_swan.sh $<TARGET_FILE:ike-up>
+           ${scenario} ${direction} ${ikeup_index} ${rekey})
+  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90
+                       ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>;OUTER=6")
+endforeach()
+
+# Two ike-up instances with the TUN data plane (issue 16): transport mode (the peer's
+# own address routed into the device must not catch IKE and ESP) and tunnel mode with
+# IPv4 and IPv6 inner traffic, over IPv4 and IPv6 outer addresses, offloads on and off.
+# (strongSwan's userspace ESP has no transport mode, so these are ike-up to ike-up.)
+set(pair_index 0)
+foreach(combo "transport 4 aes256gcm16 on" "transport 4 aes256gcm16 off"
+              "transport 6 aes256gcm16 on" "transport 6 chacha20poly1305 off"
+              "tunnel 4 aes256gcm16 on" "tunnel 4 chacha20poly1305 on" "tunnel 4 aes128-sha256 on"
+              "tunnel 6 aes256gcm16 on" "tunnel 6 aes128-sha256 off" "tunnel 4 aes256gcm16 off")
+  math(EXPR pair_index "${pair_index} + 1")
+  separate_arguments(args UNIX_COMMAND "${combo}")
+  list(GET args 0 mode)
+  list(GET args 1 family)
+  list(GET args 2 suite)
+  list(GET args 3 offload)
+  set(name "interop: ike-up pair ${mode} IPv${family} ${suite} offload ${offload}")
+  add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_pair.sh $<TARGET_FILE:ike-up> ${args} ${pair_index})
+  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90 RUN_SERIAL TRUE)
+endforeach()
+
 # The README's main-job command: two ike-up instances, TUN data plane, ping through it.
 add_test(NAME "interop: README tunnel demo (ike-up <-> ike-up)"
          COMMAND ${CMAKE_SOURCE_DIR}/scripts/demo.sh)

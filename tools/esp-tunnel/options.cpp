@@ -106,6 +106,9 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_option("--tun-addr", f.tun_addr, "Address of the TUN device, CIDR; repeatable");
   app.add_option("--route", f.routes, "Route this prefix through the tunnel; repeatable");
   app.add_option("--mtu", f.mtu, "TUN device MTU (default 1400)")->check(CLI::Range(576, 9000));
+  app.add_flag("--offload,!--no-offload", f.offload,
+               "TUN TSO/checksum offload with user-space segmentation and coalescing, UDP "
+               "GSO/GRO (default on; tun backend)");
   app.add_option("--replay-window", f.replay_window, "Anti-replay window in packets (default 1024)")
       ->check(CLI::Range(0, 65536));
   app.add_option("--stats-interval", f.stats_interval, "Print a stats line this often (e.g. 10s)");
@@ -161,6 +164,7 @@ Result<Options> make_options(const Flags& f) {
   o.sa.local_port = o.sa.remote_port = uint16_t(f.port);
   o.sa.replay_window = uint32_t(f.replay_window);
   o.mtu = uint32_t(f.mtu);
+  o.offload = f.offload;
 
   auto addrs = parse_prefixes(f.tun_addr, "--tun-addr");
   if (!addrs) return addrs.error();

@@ -34,6 +34,7 @@ struct Flags {
   std::vector<std::string> tun_addr;
   std::vector<std::string> routes;
   int mtu = 1400;
+  bool offload = true; // --no-offload
   long replay_window = 1024;
   std::string stats_interval;
   std::string mark;                         // --mark VALUE[/MASK] (xfrm)
@@ -51,6 +52,7 @@ struct Options {
   std::vector<ikekit::io::Prefix> tun_addr;
   std::vector<ikekit::io::Prefix> routes;
   uint32_t mtu = 1400;
+  bool offload = true; // TUN TSO/GRO and UDP GSO/GRO (esp-tunnel(8) OFFLOADS)
   std::optional<ikekit::Duration> stats_interval;
   std::string keys_file; // "" when keys came from flags
   // XFRM only: XFRMA_MARK / XFRMA_IF_ID on both states and every policy.

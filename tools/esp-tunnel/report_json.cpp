@@ -48,6 +48,7 @@ Json started_json(const Options& o, std::string_view device, std::string_view ve
   j["port"] = sa.udp_encap ? Json(sa.local_port) : Json();
   j["replay_window"] = sa.replay_window;
   j["mtu"] = o.backend == Backend::tun ? Json(o.mtu) : Json();
+  j["offload"] = o.backend == Backend::tun ? Json(o.offload) : Json();
   j["tun_addr"] = prefixes(o.tun_addr);
   j["routes"] = prefixes(o.routes);
   j["keys_file"] = o.keys_file.empty() ? Json() : Json(o.keys_file);

@@ -110,6 +110,7 @@ int run_tun(const Options& o, json::JsonOutput& out) {
   to.local = o.sa.local;
   to.udp_encap = o.sa.udp_encap;
   to.port = o.sa.local_port;
+  to.offload = o.offload;
   auto dp = TunDataplane::create(to);
   if (!dp) return cli::report_error(kTool, dp.error());
   ChildSaSpec spec = o.sa;

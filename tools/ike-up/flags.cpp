@@ -38,6 +38,9 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--keylog", o.keylog, "Append IKE and Child SA keys to FILE (ikekit key log)");
   app.add_option("--config", config, "JSON file with one or more connections");
   app.add_option("--dataplane", o.dataplane, "auto, none, tun or xfrm");
+  app.add_flag("--offload,!--no-offload", o.offload,
+               "TUN data plane: TSO/checksum offload with user-space segmentation and "
+               "coalescing, UDP GSO (default on)");
   app.add_option("--retransmit-timeout", o.retransmit_timeout,
                  "First retransmission timeout (default 4s)");
   app.add_option("--retransmit-tries", o.retransmit_tries,
@@ -45,4 +48,19 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option(
       "--cookie-threshold", o.cookie_threshold,
       "Half-open IKE SAs before answering IKE_SA_INIT with a COOKIE (default 10, RFC 7296 2.6)");
+  app.add_option("--half-open-limit", o.half_open_limit,
+                 "Half-open IKE SAs in total before IKE_SA_INIT is dropped (default 1000, 0 none)");
+  app.add_option("--half-open-limit-per-ip", o.half_open_limit_per_ip,
+                 "Half-open IKE SAs from one address before it is dropped (default 5, 0 none)");
+  app.add_option("--max-message-size", o.max_message_size,
+                 "Largest IKE message accepted, bytes (default 10000, 0 none)");
+  app.add_option("--max-fragments", o.max_fragments,
+                 "Most IKE fragments of one message accepted (default 64, 0 none)");
+  app.add_option("--max-reassembly-bytes", o.max_reassembly_bytes,
+                 "Fragment data one IKE SA may hold, bytes (default 10000, 0 none)");
+  app.add_flag("--allow-sha1-signatures", o.allow_sha1_signatures,
+               "Accept AUTH signatures over SHA-1 (RSA method 1, sha1WithRSAEncryption)");
+  app.add_flag("--server-eku,!--no-server-eku", c.server_eku,
+               "Initiator: require serverAuth or the IKE intermediate EKU on the gateway's "
+               "certificate (default; --no-server-eku waives it)");
 }

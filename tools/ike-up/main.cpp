@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
   auto runner = io::IkeRunner::create(std::move(ro), rng, on_event);
   if (!runner) return cli::report_error(kTool, runner.error());
   runner_ptr = runner->get();
-  auto dp = io::EngineDataplane::create(*dataplane_kind, **runner, "ike%d");
+  auto dp = io::EngineDataplane::create(*dataplane_kind, **runner, "ike%d", opts.offload);
   if (!dp) return cli::report_error(kTool, dp.error());
   dataplane = std::move(*dp);
   std::string dataplane_name(io::dataplane_kind_name(*dataplane_kind));

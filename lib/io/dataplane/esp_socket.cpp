@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <string>
 #include <unistd.h>
@@ -33,6 +35,14 @@ EspPeer make_esp_peer(const IpAddress& addr, uint16_t port) {
   return p;
 }
 
+void set_socket_buffers(int fd, int bytes) {
+  // Large buffers: a burst of GSO messages (64 packets each) must not overflow them.
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+}
+
 Result<Fd> open_esp_socket(const EspSocketOptions& o) {
   const bool v4 = o.local.is_v4();
   const int family = v4 ? AF_INET : AF_INET6;
@@ -51,12 +61,7 @@ Result<Fd> open_esp_socket(const EspSocketOptions& o) {
   Fd fd(raw);
   int one = 1;
   if (!v4) setsockopt(raw, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  // Large buffers: a burst of 64 sealed packets per wakeup must not overflow them.
-  int bytes = o.buffer_bytes;
-  if (setsockopt(raw, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
-    setsockopt(raw, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
-  if (setsockopt(raw, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0)
-    setsockopt(raw, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+  set_socket_buffers(raw, o.buffer_bytes);
   sockaddr_storage ss;
   socklen_t len = to_sockaddr(Endpoint{o.local, o.udp_encap ? o.port : uint16_t(0)}, ss);
   if (::bind(raw, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
@@ -68,26 +73,59 @@ Result<Fd> open_esp_socket(const EspSocketOptions& o) {
   return fd;
 }
 
-Result<size_t> EspSender::send_batch(std::span<const ByteView> packets,
-                                     std::span<const EspPeer* const> peers) {
-  size_t n = std::min({packets.size(), peers.size(), kMaxBatch});
+bool enable_udp_gro(int fd) {
+  int one = 1;
+  return ::setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
+}
+
+// One message per GSO run (or per packet without GSO), one iovec per packet: the
+// packets stay where they were sealed.
+size_t EspSender::prepare(std::span<const esp::SealedPacket> packets,
+                          std::span<const EspPeer> peers) {
+  size_t n = std::min(packets.size(), kMaxBatch);
+  size_t nruns = esp::gso_runs(packets.first(n), gso_ ? kMaxGsoSegments : 1, kMaxGsoBytes, runs_);
   for (size_t i = 0; i < n; ++i) {
-    iovs_[i].iov_base = const_cast<uint8_t*>(packets[i].data());
-    iovs_[i].iov_len = packets[i].size();
-    msghdr& h = msgs_[i].msg_hdr;
-    h = msghdr{};
-    h.msg_name = const_cast<sockaddr_storage*>(&peers[i]->addr);
-    h.msg_namelen = peers[i]->len;
-    h.msg_iov = &iovs_[i];
-    h.msg_iovlen = 1;
+    iovs_[i].iov_base = packets[i].esp.data();
+    iovs_[i].iov_len = packets[i].esp.size();
   }
+  for (size_t r = 0; r < nruns; ++r) {
+    const esp::GsoRun& run = runs_[r];
+    const EspPeer& peer = peers[packets[run.first].sa];
+    msghdr& h = msgs_[r].msg_hdr;
+    h = msghdr{};
+    h.msg_name = const_cast<sockaddr_storage*>(&peer.addr);
+    h.msg_namelen = peer.len;
+    h.msg_iov = &iovs_[run.first];
+    h.msg_iovlen = run.count;
+    if (run.count > 1) { // UDP_SEGMENT: the kernel cuts the message every segment_size
+      h.msg_control = cmsgs_[r].bytes;
+      h.msg_controllen = sizeof cmsgs_[r].bytes;
+      cmsghdr* c = CMSG_FIRSTHDR(&h);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t size = uint16_t(run.segment_size);
+      std::memcpy(CMSG_DATA(c), &size, sizeof size);
+    }
+  }
+  return nruns;
+}
+
+Result<size_t> EspSender::send_batch(std::span<const esp::SealedPacket> packets,
+                                     std::span<const EspPeer> peers) {
+  size_t nmsgs = prepare(packets, peers);
+  return send_messages(nmsgs);
+}
+
+Result<size_t> EspSender::send_messages(size_t nmsgs) {
   size_t pos = 0, accepted = 0;
   int waits = 0;
-  while (pos < n) {
-    int r = ::sendmmsg(fd_, msgs_.data() + pos, unsigned(n - pos), 0);
+  while (pos < nmsgs) {
+    int r = ::sendmmsg(fd_, msgs_.data() + pos, unsigned(nmsgs - pos), 0);
     if (r > 0) {
+      for (int k = 0; k < r; ++k)
+        accepted += runs_[pos + size_t(k)].count;
       pos += size_t(r);
-      accepted += size_t(r);
       continue;
     }
     int err = r < 0 ? errno : EAGAIN;
@@ -99,9 +137,9 @@ Result<size_t> EspSender::send_batch(std::span<const ByteView> packets,
       continue;
     }
     // A per-destination failure (an ICMP error came back, no route, too big): drop
-    // this packet and go on with the next.
+    // this message and go on with the next.
     if (err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH || err == EMSGSIZE ||
-        err == EPERM || err == ENETDOWN) {
+        err == EPERM || err == ENETDOWN || err == EINVAL || err == EIO) {
       ++pos;
       continue;
     }
@@ -110,7 +148,7 @@ Result<size_t> EspSender::send_batch(std::span<const ByteView> packets,
   return accepted;
 }
 
-Result<size_t> EspReceiver::recv_batch(std::span<const MutBytes> bufs, std::span<EspDatagram> out) {
+Result<size_t> EspReceiver::recv_batch(std::span<const MutBytes> bufs, std::span<EspMessage> out) {
   size_t n = std::min({bufs.size(), out.size(), kMaxBatch});
   if (n == 0) return size_t(0);
   for (size_t i = 0; i < n; ++i) {
@@ -120,6 +158,10 @@ Result<size_t> EspReceiver::recv_batch(std::span<const MutBytes> bufs, std::span
     h = msghdr{};
     h.msg_iov = &iovs_[i];
     h.msg_iovlen = 1;
+    if (udp_) {
+      h.msg_control = cmsgs_[i].bytes;
+      h.msg_controllen = sizeof cmsgs_[i].bytes;
+    }
     msgs_[i].msg_len = 0;
   }
   int r;
@@ -133,29 +175,46 @@ Result<size_t> EspReceiver::recv_batch(std::span<const MutBytes> bufs, std::span
     return make_error(Errc::io, "socket", std::string("recvmmsg: ") + errno_text(errno));
   }
   for (size_t i = 0; i < size_t(r); ++i) {
+    msghdr& h = msgs_[i].msg_hdr;
     size_t len = std::min<size_t>(msgs_[i].msg_len, bufs[i].size());
-    bool truncated = (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-    MutBytes d = bufs[i].subspan(0, len);
-    EspDatagram& e = out[i];
-    e = EspDatagram{};
-    if (truncated) continue;
-    if (udp_) {
-      // RFC 3948 2.2: only a datagram whose first four bytes are a non-zero SPI is ESP.
-      if (classify_nat_t(d) != UdpPayloadKind::esp) continue;
-      e.esp = d;
-      e.esp_ok = true;
-    } else if (!v6_) {
-      // A raw IPv4 socket delivers the IP header too (raw(7)); IPv6 does not.
-      auto ip = esp::parse_ip_header(d);
-      if (!ip || ip->protocol != 50) continue;
-      e.esp = d.subspan(ip->payload_offset, ip->payload_len);
-      e.esp_ok = e.esp.size() >= 8;
-    } else {
-      e.esp = d;
-      e.esp_ok = d.size() >= 8;
-    }
+    out[i] = EspMessage{};
+    if (h.msg_flags & MSG_TRUNC) continue; // empty: nothing to open
+    out[i].data = bufs[i].subspan(0, len);
+    for (cmsghdr* c = udp_ ? CMSG_FIRSTHDR(&h) : nullptr; c; c = CMSG_NXTHDR(&h, c))
+      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+        int size = 0;
+        std::memcpy(&size, CMSG_DATA(c), sizeof size);
+        if (size > 0 && size_t(size) < len) out[i].segment_size = size_t(size);
+      }
   }
   return size_t(r);
+}
+
+size_t EspReceiver::split(const EspMessage& m, size_t& offset, uint8_t* floor,
+                          std::span<esp::InPacket> out, size_t n, uint64_t& not_esp) const {
+  MutBytes d = m.data;
+  const size_t step = m.segment_size ? m.segment_size : d.size();
+  for (; offset < d.size() && n < out.size(); offset += step) {
+    MutBytes dg = d.subspan(offset, std::min(step, d.size() - offset));
+    MutBytes esp;
+    if (udp_) {
+      // RFC 3948 2.2: only a datagram whose first four bytes are a non-zero SPI is ESP.
+      if (classify_nat_t(dg) == UdpPayloadKind::esp) esp = dg;
+    } else if (!v6_) {
+      // A raw IPv4 socket delivers the IP header too (raw(7)); IPv6 does not.
+      auto ip = esp::parse_ip_header(dg);
+      if (ip && ip->protocol == 50 && ip->payload_len >= 8)
+        esp = dg.subspan(ip->payload_offset, ip->payload_len);
+    } else if (dg.size() >= 8) {
+      esp = dg;
+    }
+    if (esp.empty()) {
+      ++not_esp;
+      continue;
+    }
+    out[n++] = esp::InPacket{esp, floor};
+  }
+  return n;
 }
 
 } // namespace ikekit::io::dataplane

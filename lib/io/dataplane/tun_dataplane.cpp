@@ -16,8 +16,6 @@ namespace ikekit::io::dataplane {
 
 namespace {
 
-constexpr auto kAckTimeout = std::chrono::seconds(5);
-
 // The selectors the TUN data plane enforces: the spec's, an empty side meaning any
 // address of either family (esp-tunnel without --tun-addr or --route).
 esp::SaSelectors tun_selectors(const ChildSaSpec& spec) {
@@ -51,6 +49,7 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
   dp->udp_encap_ = o.udp_encap;
   dp->v6_ = !o.local.is_v4();
   dp->shared_ = o.shared_udp_fd >= 0;
+  dp->offload_ = o.offload;
   dp->mtu_ = o.tun_config.mtu.value_or(kDefaultMtu);
   if (dp->mtu_ < 576 || dp->mtu_ > 65535 - kMaxOuterOverhead)
     return make_error(Errc::bad_value, "mtu",
@@ -59,15 +58,23 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
   if (dp->shared_ && !o.udp_encap)
     return make_error(Errc::bad_value, "shared_udp_fd",
                       "a shared socket implies UDP encapsulation");
+  dp->tx_ch_ = std::make_unique<Channel<TxCommand>>("sending");
+  dp->rx_ch_ = std::make_unique<Channel<RxCommand>>("receiving");
+  for (Fd* f : {&dp->rekey_fd_, &dp->tx_ch_->wake, &dp->rx_ch_->wake}) {
+    int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (efd < 0)
+      return make_error(Errc::io, "eventfd", std::string("eventfd: ") + std::strerror(errno));
+    *f = Fd(efd);
+  }
 
-  int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (efd < 0)
-    return make_error(Errc::io, "rekey_fd", std::string("eventfd: ") + std::strerror(errno));
-  dp->rekey_fd_ = Fd(efd);
-
-  auto tun = TunDevice::open(o.tun);
+  TunOptions tun_options = o.tun;
+  tun_options.vnet_hdr = o.offload;
+  auto tun = TunDevice::open(tun_options);
   if (!tun) return tun.error();
   dp->tun_.emplace(std::move(*tun));
+  // TSO4/TSO6 with checksum offload: the kernel then sends 64 KiB TCP super-packets.
+  if (o.offload)
+    if (auto r = dp->tun_->enable_tcp_offloads(); !r) return r.error();
   TunConfig cfg = o.tun_config;
   cfg.mtu = dp->mtu_;
   if (auto r = dp->tun_->configure(cfg); !r) return r.error();
@@ -75,53 +82,66 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
 
   if (dp->shared_) {
     dp->esp_fd_ = o.shared_udp_fd;
+    set_socket_buffers(dp->esp_fd_, EspSocketOptions{}.buffer_bytes); // ESP bursts, not IKE
   } else {
     auto fd = open_esp_socket(EspSocketOptions{o.local, o.udp_encap, o.port});
     if (!fd) return fd.error();
     dp->own_esp_fd_ = std::move(*fd);
     dp->esp_fd_ = dp->own_esp_fd_.get();
   }
-
-  // Per-direction buffers, allocated once (DESIGN 3: no allocation per packet).
-  dp->tx_ = std::make_unique<TxState>();
-  TxState& tx = *dp->tx_;
-  tx.sender = std::make_unique<EspSender>(dp->esp_fd_);
-  tx.stride = kTxHeadroom + dp->mtu_ + kTxTailroom;
-  tx.storage.assign(tx.stride * kBatch, 0);
-  for (size_t i = 0; i < kBatch; ++i)
-    tx.reads[i] = MutBytes(tx.storage.data() + i * tx.stride + kTxHeadroom, dp->mtu_);
-
-  dp->rx_ = std::make_unique<RxState>();
-  RxState& rx = *dp->rx_;
-  rx.receiver = std::make_unique<EspReceiver>(dp->esp_fd_, o.udp_encap, dp->v6_);
-  rx.stride = kRxHeadroom + dp->mtu_ + kMaxOuterOverhead + 512;
-  rx.storage.assign(rx.stride * kBatch, 0);
-  for (size_t i = 0; i < kBatch; ++i)
-    rx.bufs[i] = MutBytes(rx.storage.data() + i * rx.stride + kRxHeadroom, rx.stride - kRxHeadroom);
+  if (auto r = dp->setup_buffers(); !r) return r.error();
   return dp;
+}
+
+// Per-direction buffers, allocated once (DESIGN 3: no allocation per packet).
+Result<void> TunDataplane::setup_buffers() {
+  const bool udp_offload = offload_ && udp_encap_;
+  tx_ = std::make_unique<TxState>();
+  TxState& tx = *tx_;
+  tx.sender = std::make_unique<EspSender>(esp_fd_, udp_offload);
+  tx.stride = kTxHeadroom + mtu_ + kTxTailroom;
+  tx.storage.assign(tx.stride * kTxSlots, 0);
+  if (offload_) tx.super.assign(kMaxMessage, 0);
+
+  rx_ = std::make_unique<RxState>();
+  RxState& rx = *rx_;
+  // UDP GRO on our own socket: one receive brings up to 64 KiB of one sender's ESP.
+  const bool gro = udp_offload && !shared_ && enable_udp_gro(esp_fd_);
+  rx.receiver = std::make_unique<EspReceiver>(esp_fd_, udp_encap_, v6_);
+  rx.message_size = gro ? kMaxMessage : mtu_ + kMaxOuterOverhead + 512;
+  rx.messages = gro ? kRxGroMessages : kRxMessages;
+  const size_t stride = kRxHeadroom + rx.message_size;
+  rx.storage.assign(stride * rx.messages, 0);
+  for (size_t i = 0; i < rx.messages; ++i)
+    rx.bufs[i] = MutBytes(rx.storage.data() + i * stride + kRxHeadroom, rx.message_size);
+  return {};
 }
 
 TunDataplane::~TunDataplane() { stop(); }
 
 Result<void> TunDataplane::start() {
-  if (tx_running_ || rx_running_) return {};
+  std::lock_guard lock(mu_);
+  if (tx_ch_->running || rx_ch_->running) return {};
   stop_ = false;
   tx_thread_ = std::thread([this] { tx_loop(); });
-  tx_running_ = true;
-  if (!shared_) {
+  tx_ch_->running = true;
+  if (!shared_) { // shared: the caller's thread receives (handle_esp)
     rx_thread_ = std::thread([this] { rx_loop(); });
-    rx_running_ = true;
+    rx_ch_->running = true;
   }
   return {};
 }
 
 void TunDataplane::stop() {
+  if (!tx_ch_ || !rx_ch_) return; // create() failed before the channels existed
   stop_ = true;
+  Channel<TxCommand>::signal(tx_ch_->wake);
+  Channel<RxCommand>::signal(rx_ch_->wake);
   if (tx_thread_.joinable()) tx_thread_.join();
   if (rx_thread_.joinable()) rx_thread_.join();
   {
     std::lock_guard lock(mu_);
-    tx_running_ = rx_running_ = false;
+    tx_ch_->running = rx_ch_->running = false;
   }
   // Apply what was posted but never picked up, so the state stays consistent.
   drain_tx_commands();
@@ -140,6 +160,8 @@ void TunDataplane::fail(Error e) {
     if (!failure_) failure_ = std::move(e);
   }
   stop_ = true;
+  Channel<TxCommand>::signal(tx_ch_->wake);
+  Channel<RxCommand>::signal(rx_ch_->wake);
   cv_.notify_all();
 }
 
@@ -173,8 +195,7 @@ void TunDataplane::request_rekey(uint32_t spi_in) {
     std::lock_guard lock(mu_);
     rekey_requests_.push_back(spi_in);
   }
-  uint64_t one = 1;
-  (void)!::write(rekey_fd_.get(), &one, sizeof one); // fails only if the counter is full
+  Channel<TxCommand>::signal(rekey_fd_);
 }
 
 std::vector<uint32_t> TunDataplane::take_rekey_requests() {
@@ -188,104 +209,74 @@ std::vector<uint32_t> TunDataplane::take_rekey_requests() {
 
 Result<void> TunDataplane::post_tx(TxCommand c) {
   std::unique_lock lock(mu_);
-  if (!tx_running_) {
+  if (!tx_ch_->running) {
     lock.unlock();
     apply_tx(c);
     tx_->publish(out_cell_);
     return {};
   }
-  c.seq = ++tx_posted_;
-  uint64_t seq = c.seq;
-  tx_queue_.push_back(std::move(c));
-  tx_pending_.store(true, std::memory_order_release);
-  if (!cv_.wait_for(lock, kAckTimeout, [&] { return tx_applied_ >= seq || failure_; }))
-    return make_error(Errc::timeout, "dataplane", "the sending thread did not take the SA change");
-  if (tx_applied_ < seq) return *failure_;
-  return {};
+  return tx_ch_->post(std::move(c), lock, cv_, failure_);
 }
 
 Result<void> TunDataplane::post_rx(RxCommand c) {
   std::unique_lock lock(mu_);
-  if (!rx_running_) { // not started, or shared socket: the caller's thread owns rx
+  if (!rx_ch_->running) { // not started, or shared socket: the caller's thread owns rx
     lock.unlock();
     apply_rx(c);
     rx_->publish(in_cell_);
     return {};
   }
-  c.seq = ++rx_posted_;
-  uint64_t seq = c.seq;
-  rx_queue_.push_back(std::move(c));
-  rx_pending_.store(true, std::memory_order_release);
-  if (!cv_.wait_for(lock, kAckTimeout, [&] { return rx_applied_ >= seq || failure_; }))
-    return make_error(Errc::timeout, "dataplane",
-                      "the receiving thread did not take the SA change");
-  if (rx_applied_ < seq) return *failure_;
-  return {};
+  return rx_ch_->post(std::move(c), lock, cv_, failure_);
 }
 
+bool TunDataplane::tx_pending() const { return tx_ch_->pending.load(std::memory_order_acquire); }
+bool TunDataplane::rx_pending() const { return rx_ch_->pending.load(std::memory_order_acquire); }
+int TunDataplane::tx_wake_fd() const { return tx_ch_->wake.get(); }
+int TunDataplane::rx_wake_fd() const { return rx_ch_->wake.get(); }
+
 void TunDataplane::drain_tx_commands() {
-  std::vector<TxCommand> todo;
-  {
-    std::lock_guard lock(mu_);
-    todo.swap(tx_queue_);
-    tx_pending_.store(false, std::memory_order_relaxed);
-  }
+  auto todo = tx_ch_->take(mu_);
   if (todo.empty()) return;
   for (auto& c : todo)
     apply_tx(c);
   tx_->publish(out_cell_);
-  {
-    std::lock_guard lock(mu_);
-    tx_applied_ = std::max(tx_applied_, todo.back().seq);
-  }
-  cv_.notify_all();
+  tx_ch_->done(mu_, cv_, todo.back().seq);
 }
 
 void TunDataplane::drain_rx_commands() {
-  std::vector<RxCommand> todo;
-  {
-    std::lock_guard lock(mu_);
-    todo.swap(rx_queue_);
-    rx_pending_.store(false, std::memory_order_relaxed);
-  }
+  auto todo = rx_ch_->take(mu_);
   if (todo.empty()) return;
   for (auto& c : todo)
     apply_rx(c);
   rx_->publish(in_cell_);
-  {
-    std::lock_guard lock(mu_);
-    rx_applied_ = std::max(rx_applied_, todo.back().seq);
-  }
-  cv_.notify_all();
+  rx_ch_->done(mu_, cv_, todo.back().seq);
 }
 
 void TunDataplane::apply_tx(TxCommand& c) {
   TxState& tx = *tx_;
   if (c.op == TxCommand::Op::add) {
-    // The control side's table took the same change: no conflict here. A rekey (RFC
-    // 7296 2.8) takes over the selectors of the SA it replaces; that one stays until
-    // removed, the old inbound SA too.
-    tx.spd.add(c.slot, c.ike_sa, c.selectors, c.replaces);
-    if (tx.slots.size() <= c.slot) tx.slots.resize(c.slot + 1);
-    tx.slots[c.slot] = std::move(c.entry);
+    // The control side's table took the same change: no conflict here.
+    tx.pipeline.add(c.slot, c.ike_sa, c.selectors, c.replaces, std::move(*c.sa));
+    if (tx.peers.size() <= c.slot) {
+      tx.peers.resize(c.slot + 1);
+      tx.cells.resize(c.slot + 1);
+    }
+    tx.peers[c.slot] = c.peer;
+    tx.cells[c.slot] = std::move(c.cell);
     return;
   }
-  tx.spd.remove(c.slot);
-  if (c.slot < tx.slots.size() && tx.slots[c.slot]) {
-    add_seal_stats(tx.retired, tx.slots[c.slot]->sa.stats());
-    tx.slots[c.slot].reset();
-  }
+  tx.pipeline.remove(c.slot);
+  if (c.slot < tx.cells.size()) tx.cells[c.slot].reset();
 }
 
 void TunDataplane::apply_rx(RxCommand& c) {
   RxState& rx = *rx_;
   if (c.op == RxCommand::Op::add) {
-    if (rx.db.add(std::move(*c.sa))) rx.entries[c.entry.spi] = std::move(c.entry);
+    if (rx.pipeline.add(std::move(*c.sa), std::move(c.info))) rx.cells[c.spi] = std::move(c.cell);
     return;
   }
-  if (const esp::EspSaIn* sa = rx.db.find(c.entry.spi)) add_open_stats(rx.retired, sa->stats());
-  rx.db.remove(c.entry.spi);
-  rx.entries.erase(c.entry.spi);
+  rx.pipeline.remove(c.spi);
+  rx.cells.erase(c.spi);
 }
 
 Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
@@ -322,15 +313,15 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
   // accepted even if it starts sending before we do.
   RxCommand rc;
   rc.op = RxCommand::Op::add;
+  rc.spi = spec.in.spi;
   rc.sa.emplace(std::move(*in));
-  rc.entry = InEntry{spec.in.spi, spec.mode, spec.local,
-                     spec.remote, cell_in,   esp::selector_pairs(selectors)};
+  rc.info = esp::InboundSaInfo{spec.mode, spec.local, spec.remote, esp::selector_pairs(selectors)};
+  rc.cell = cell_in;
   if (auto r = post_rx(std::move(rc)); !r) return r;
 
-  tc.entry = std::make_unique<OutEntry>(OutEntry{
-      spec.in.spi, std::move(*out),
-      make_esp_peer(spec.remote, spec.udp_encap ? spec.remote_port : 0), spec.mode, cell_out});
-  tc.entry->reservation = spec.seq_reservation;
+  tc.sa.emplace(esp::OutboundSa{spec.in.spi, std::move(*out), spec.mode, spec.seq_reservation});
+  tc.peer = make_esp_peer(spec.remote, spec.udp_encap ? spec.remote_port : 0);
+  tc.cell = cell_out;
   return post_tx(std::move(tc));
 }
 
@@ -385,7 +376,7 @@ Result<void> TunDataplane::remove_child_sa(uint32_t spi_in) {
   if (auto r = post_tx(std::move(tc)); !r) return r;
   RxCommand rc;
   rc.op = RxCommand::Op::remove;
-  rc.entry.spi = spi_in;
+  rc.spi = spi_in;
   return post_rx(std::move(rc));
 }
 

@@ -1,24 +1,36 @@
 // The TUN data plane's per-thread state (tun_dataplane.cpp: setup and control;
-// tun_packets.cpp: the packet paths). Private to those two files.
+// tun_tx.cpp and tun_rx.cpp: the two directions). Private to those files.
 #pragma once
 
-#include "esp/sa_db.hpp"
-#include "esp/selector.hpp"
-#include "esp/selector_table.hpp"
+#include "esp/inbound_pipeline.hpp"
+#include "esp/outbound_pipeline.hpp"
+#include "esp/tcp_coalesce.hpp"
+#include "esp/tcp_segment.hpp"
 #include "io/dataplane/os_rng.hpp"
 #include "io/dataplane/tun_dataplane.hpp"
 
-#include <algorithm>
 #include <array>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
+#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
 namespace ikekit::io::dataplane {
 
-inline constexpr size_t kBatch = EspSender::kMaxBatch;
+// Packets the sending thread seals and sends per batch: several TSO super-packets.
+inline constexpr size_t kTxSlots = EspSender::kMaxBatch;
+// Messages per receive call: with UDP GRO each holds up to 64 KiB of datagrams.
+inline constexpr size_t kRxMessages = EspReceiver::kMaxBatch;
+inline constexpr size_t kRxGroMessages = 16;
+inline constexpr size_t kMaxMessage = 65535;
+// ESP packets per receive batch (16 GRO messages of up to 64 datagrams).
+inline constexpr size_t kRxPackets = esp::TcpCoalescer::kMaxPackets;
+static_assert(kRxPackets <= esp::TcpCoalescer::kMaxPackets, "a batch must fit the coalescer");
 
 inline int64_t wall_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -26,39 +38,63 @@ inline int64_t wall_ns() {
       .count();
 }
 
-struct TunDataplane::OutEntry {
-  uint32_t spi_in = 0; // the pair it was installed with
-  esp::EspSaOut sa;
-  EspPeer peer;
-  EspMode mode = EspMode::tunnel;
-  std::shared_ptr<SaCell> cell; // per-SA counters for child_sa_counters()
-  bool rekey_requested = false; // sending thread only
-  // Durable sequence numbers (SeqReservation); seq_limit caches reservation->limit.
-  std::shared_ptr<SeqReservation> reservation;
-  uint64_t seq_limit = 0;
+// SA changes handed from the control thread to one packet thread, applied by that
+// thread between two batches; the control side waits until they are (or the thread
+// failed). `mu`, `cv` and `failure` are the data plane's.
+template <typename Command> class TunDataplane::Channel {
+public:
+  static constexpr auto kAckTimeout = std::chrono::seconds(5);
+  explicit Channel(std::string_view thread) : thread_(thread) {}
+  Fd wake;              // eventfd the thread sleeps on besides its device or socket
+  bool running = false; // guarded by mu: false applies changes on the caller's thread
+  std::atomic<bool> pending{false};
 
-  // Whether the next packet's sequence number is reserved, reloading the limit only
-  // when the cached one is used up.
-  bool seq_reserved() {
-    if (!reservation || sa.next_seq() <= seq_limit) return true;
-    seq_limit = reservation->limit.load(std::memory_order_acquire);
-    return sa.next_seq() <= seq_limit;
+  // Control side, `lock` held on mu.
+  Result<void> post(Command c, std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                    const std::optional<Error>& failure) {
+    c.seq = ++posted_;
+    const uint64_t seq = c.seq;
+    queue_.push_back(std::move(c));
+    pending.store(true, std::memory_order_release);
+    signal(wake);
+    if (!cv.wait_for(lock, kAckTimeout, [&] { return applied_ >= seq || failure; }))
+      return make_error(Errc::timeout, "dataplane",
+                        "the " + thread_ + " thread did not take the SA change");
+    if (applied_ < seq) return *failure;
+    return {};
   }
-};
+  // Thread side: what was posted, then done() with the last one applied.
+  std::vector<Command> take(std::mutex& mu) {
+    std::vector<Command> todo;
+    std::lock_guard lock(mu);
+    todo.swap(queue_);
+    pending.store(false, std::memory_order_relaxed);
+    return todo;
+  }
+  void done(std::mutex& mu, std::condition_variable& cv, uint64_t seq) {
+    {
+      std::lock_guard lock(mu);
+      applied_ = std::max(applied_, seq);
+    }
+    cv.notify_all();
+  }
+  static void signal(const Fd& fd) {
+    uint64_t one = 1;
+    (void)!::write(fd.get(), &one, sizeof one); // fails only if the counter is full
+  }
 
-struct TunDataplane::InEntry {
-  uint32_t spi = 0;
-  EspMode mode = EspMode::tunnel;
-  IpAddress local;
-  IpAddress remote;
-  std::shared_ptr<SaCell> cell;
-  std::vector<esp::SelectorPair> selectors; // RFC 4301 5.2: what may come in on it
+private:
+  std::string thread_;
+  std::vector<Command> queue_; // guarded by mu
+  uint64_t posted_ = 0, applied_ = 0;
 };
 
 struct TunDataplane::TxCommand {
   enum class Op { add, remove } op = Op::add;
-  uint32_t slot = 0; // the SA's id in the selector tables and TxState::slots
-  std::unique_ptr<OutEntry> entry;
+  uint32_t slot = 0; // the SA's id in the selector tables and the pipeline
+  std::optional<esp::OutboundSa> sa;
+  EspPeer peer;
+  std::shared_ptr<SaCell> cell;
   uint64_t ike_sa = 0;
   esp::SaSelectors selectors;
   std::optional<uint32_t> replaces; // slot of the SA this one rekeys
@@ -67,73 +103,69 @@ struct TunDataplane::TxCommand {
 
 struct TunDataplane::RxCommand {
   enum class Op { add, remove } op = Op::add;
+  uint32_t spi = 0;
   std::optional<esp::EspSaIn> sa;
-  InEntry entry;
+  esp::InboundSaInfo info;
+  std::shared_ptr<SaCell> cell;
   uint64_t seq = 0;
 };
 
 // Everything the sending thread owns.
 struct TunDataplane::TxState {
   OsRng rng;
-  esp::SelectorTable spd;                       // outbound packet -> slot
-  std::vector<std::unique_ptr<OutEntry>> slots; // by slot; null when free
-  OutStats retired;                             // SAs removed or replaced
-  OutStats local;                               // drops outside any SA, wire bytes
+  esp::OutboundPipeline pipeline;
+  std::vector<EspPeer> peers;                 // by SA id
+  std::vector<std::shared_ptr<SaCell>> cells; // by SA id
+  OutStats io; // drops at the device or socket: not_ip, no_room, send_dropped
   std::unique_ptr<EspSender> sender;
-  size_t stride = 0;
-  std::vector<uint8_t> storage; // kBatch buffers of `stride` bytes, allocated once
-  std::array<MutBytes, kBatch> reads{};
-  std::array<size_t, kBatch> sizes{};
-  std::array<ByteView, kBatch> packets{};
-  std::array<const EspPeer*, kBatch> peers{};
+  size_t stride = 0;            // one slot: headroom + MTU + tailroom
+  std::vector<uint8_t> storage; // kTxSlots slots, allocated once
+  std::vector<uint8_t> super;   // one TSO super-packet (offload)
+  esp::TcpSegmenter segmenter;
+  std::array<esp::OutPacket, kTxSlots> packets{};
+  std::array<esp::SealedPacket, kTxSlots> sealed{};
+  size_t count = 0; // packets in the batch
 
+  MutBytes slot(size_t i) { return MutBytes(storage.data() + i * stride, stride); }
   void publish(StatsCell<OutStats>& cell) const {
-    OutStats s = retired;
+    OutStats s = pipeline.stats();
+    s.not_ip += io.not_ip;
+    s.no_room += io.no_room;
+    s.send_dropped += io.send_dropped;
     int64_t t = 0;
     auto now = [&t] { return t ? t : (t = wall_ns()); };
-    for (const auto& e : slots) {
-      if (!e) continue;
-      add_seal_stats(s, e->sa.stats());
-      if (e->cell) e->cell->update(e->sa.stats().packets, e->sa.stats().bytes, now);
-      if (e->reservation) e->reservation->next.store(e->sa.next_seq(), std::memory_order_release);
-    }
-    s.wire_bytes += local.wire_bytes;
-    s.seq_unreserved += local.seq_unreserved;
-    s.no_sa += local.no_sa;
-    s.not_ip += local.not_ip;
-    s.send_dropped += local.send_dropped;
+    pipeline.for_each_sa([&](uint32_t id, const esp::OutboundSa& o) {
+      if (id < cells.size() && cells[id])
+        cells[id]->update(o.sa.stats().packets, o.sa.stats().bytes, now);
+      if (o.reservation) o.reservation->next.store(o.sa.next_seq(), std::memory_order_release);
+    });
     cell.publish(s);
   }
 };
 
 // Everything the receiving thread (or, shared, the caller of handle_esp) owns.
 struct TunDataplane::RxState {
-  esp::EspSaDb db;
-  std::unordered_map<uint32_t, InEntry> entries; // by inbound SPI
-  InStats retired;
-  InStats local;
+  esp::InboundPipeline pipeline;
+  std::unordered_map<uint32_t, std::shared_ptr<SaCell>> cells; // by inbound SPI
   std::unique_ptr<EspReceiver> receiver;
-  size_t stride = 0;
+  size_t message_size = 0; // bytes per receive buffer (after the headroom)
+  size_t messages = 0;     // receive buffers
   std::vector<uint8_t> storage;
-  std::array<MutBytes, kBatch> bufs{};
-  std::array<EspDatagram, kBatch> datagrams{};
+  std::array<MutBytes, kRxMessages> bufs{};
+  std::array<EspMessage, kRxMessages> received{};
+  std::array<esp::InPacket, kRxPackets> in{};
+  std::array<MutBytes, kRxPackets> delivered{};
+  std::array<ByteView, kRxPackets> parts{};
+  esp::TcpCoalescer coalescer;
 
-  const InEntry* find(uint32_t spi) const {
-    auto it = entries.find(spi);
-    return it == entries.end() ? nullptr : &it->second;
-  }
   void publish(StatsCell<InStats>& cell) const {
-    InStats s = retired;
+    InStats s = pipeline.stats();
     int64_t t = 0;
     auto now = [&t] { return t ? t : (t = wall_ns()); };
-    for (const auto& [spi, e] : entries)
-      if (const esp::EspSaIn* sa = db.find(spi)) {
-        add_open_stats(s, sa->stats());
-        if (e.cell) e.cell->update(sa->stats().packets, sa->stats().bytes, now);
-      }
-    s.unknown_spi += db.unknown_spi();
-    s.malformed += db.malformed();
-    add_delivery_drops(s, local);
+    pipeline.for_each_sa([&](uint32_t spi, const esp::OpenStats& o) {
+      if (auto it = cells.find(spi); it != cells.end() && it->second)
+        it->second->update(o.packets, o.bytes, now);
+    });
     cell.publish(s);
   }
 };

@@ -85,6 +85,12 @@ issue ee-noku-p256 p256 ca-p256 p256 noku.ikekit.test 3650 "$EE_BC" \
   "keyUsage=critical,keyEncipherment" "subjectAltName=DNS:noku.ikekit.test"
 issue ee-codesign-p256 p256 ca-p256 p256 codesign.ikekit.test 3650 "$EE_BC" "$EE_KU" \
   "extendedKeyUsage=codeSigning" "subjectAltName=DNS:codesign.ikekit.test"
+# A client-only certificate (must not pass as a gateway's) and one with only the IKE
+# intermediate EKU (accepted for a gateway, as Windows and macOS clients do).
+issue ee-client-p256 p256 ca-p256 p256 client.ikekit.test 3650 "$EE_BC" "$EE_KU" \
+  "extendedKeyUsage=clientAuth" "subjectAltName=DNS:client.ikekit.test,IP:192.0.2.5"
+issue ee-ikeint-p256 p256 ca-p256 p256 ikeint.ikekit.test 3650 "$EE_BC" "$EE_KU" \
+  "extendedKeyUsage=1.3.6.1.5.5.8.2.2" "subjectAltName=DNS:ikeint.ikekit.test,IP:192.0.2.6"
 
 # The same keys in the traditional (non-PKCS#8) PEM forms, for the loader tests.
 openssl rsa -in ee-rsa.key -traditional -out ee-rsa.pkcs1.key

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <unistd.h>
 
@@ -77,4 +78,68 @@ TEST_CASE("ike-up config: errors name the file and the field") {
   REQUIRE_FALSE(r);
   CHECK(r.error().field == wrong.path + ": connections[0].port");
   CHECK_THAT(r.error().message, Catch::Contains("wrong type"));
+}
+
+TEST_CASE("ike-up config: limits and signature policy reach the engine's Config") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  TempFile cfg(
+      R"({"connections":[{"name":"a","role":"responder","local":"192.0.2.1","psk_file":")" +
+      psk.path +
+      R"("}],"half_open_limit":7,"half_open_limit_per_ip":2,"max_message_size":2000,
+ "max_fragments":9,"max_reassembly_bytes":3000,"allow_sha1_signatures":true})");
+  cli::IkeUpOptions o;
+  REQUIRE(cli::load_ike_up_config(cfg.path, o));
+  auto setup = cli::build_ike_up_setup(o);
+  REQUIRE(setup);
+  const ike::Config& c = setup->config;
+  CHECK(c.half_open_limit == 7);
+  CHECK(c.half_open_limit_per_ip == 2);
+  CHECK(c.max_message_size == 2000);
+  CHECK(c.max_fragments == 9);
+  CHECK(c.max_reassembly_bytes == 3000);
+  CHECK(c.allow_sha1_signatures);
+  // Defaults: strongSwan's where it has them.
+  cli::IkeUpOptions d;
+  d.connections = o.connections;
+  auto def = cli::build_ike_up_setup(d);
+  REQUIRE(def);
+  CHECK(def->config.half_open_limit_per_ip == 5);
+  CHECK(def->config.max_message_size == 10000);
+  CHECK_FALSE(def->config.allow_sha1_signatures);
+  d.max_message_size = 500;
+  auto small = cli::build_ike_up_setup(d);
+  REQUIRE_FALSE(small);
+  CHECK(small.error().field == "--max-message-size");
+}
+
+TEST_CASE("ike-up config: a certificate initiator without remote_id wants the gateway's address "
+          "in its certificate") {
+  std::string pki = std::string(IKEKIT_TEST_DATA) + "/pki/";
+  std::ifstream key_in(pki + "ee-p256.key");
+  TempFile key(std::string(std::istreambuf_iterator<char>(key_in), {})); // mode 0600
+  cli::ConnectionOptions c;
+  c.name = "gw";
+  c.role = "initiator";
+  c.local = "10.0.0.1";
+  c.remote = "192.0.2.6";
+  c.cert = pki + "ee-p256.crt";
+  c.key = key.path;
+  c.ca = {pki + "ca-p256.crt"};
+  cli::IkeUpOptions o;
+  o.connections = {c};
+  auto s = cli::build_ike_up_setup(o);
+  INFO((s ? "" : s.error().field + ": " + s.error().message));
+  REQUIRE(s);
+  const ike::PeerConfig& p = s->config.peers[0];
+  CHECK_FALSE(p.remote_id);
+  REQUIRE(p.remote_cert_identity);
+  CHECK(p.remote_cert_identity->to_string() == "192.0.2.6");
+  CHECK(p.require_server_eku);
+  // --remote-id %any waives it; server_eku false waives the EKU check.
+  o.connections[0].remote_id = "%any";
+  o.connections[0].server_eku = false;
+  s = cli::build_ike_up_setup(o);
+  REQUIRE(s);
+  CHECK_FALSE(s->config.peers[0].remote_cert_identity);
+  CHECK_FALSE(s->config.peers[0].require_server_eku);
 }

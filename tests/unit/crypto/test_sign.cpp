@@ -315,6 +315,11 @@ TEST_CASE("RFC 7427 4: SIGNATURE_HASH_ALGORITHMS", "[sign]") {
   CHECK(sig_hash_of(AuthScheme::sig_rsa_pss_sha384) == SigHash::sha2_384);
   CHECK(sig_hash_of(AuthScheme::sig_ed25519) == SigHash::identity);
   CHECK_FALSE(sig_hash_of(AuthScheme::ecdsa_sha256_p256).has_value());
+  // The digest under the signature, classic methods included: SHA-1 for method 1.
+  CHECK(digest_of(AuthScheme::rsa_sig) == SigHash::sha1);
+  CHECK(digest_of(AuthScheme::sig_rsa_sha1) == SigHash::sha1);
+  CHECK(digest_of(AuthScheme::ecdsa_sha256_p256) == SigHash::sha2_256);
+  CHECK(digest_of(AuthScheme::sig_rsa_pss_sha512) == SigHash::sha2_512);
 }
 
 TEST_CASE("default_auth_scheme: method 14 when the peer announced hashes, else classic", "[sign]") {

@@ -214,6 +214,21 @@ TEST_CASE("RFC 4945 5.1.3.2/5.1.3.12: keyUsage and extendedKeyUsage", "[x509]") 
   auto r2 = store.verify(codesign, {}, inside(codesign));
   REQUIRE_FALSE(r2);
   CHECK(r2.error().field == "cert[0].extended_key_usage");
+
+  // The IKE intermediate purpose alone is an IKE certificate too (Windows, macOS).
+  Certificate ikeint = load_cert("ee-ikeint-p256.crt");
+  CHECK(store.verify(ikeint, {}, inside(ikeint)));
+}
+
+TEST_CASE("extendedKeyUsage as dotted OIDs; none without the extension", "[x509]") {
+  CHECK(load_cert("ee-client-p256.crt").extended_key_usage() ==
+        std::vector<std::string>{std::string(eku::client_auth)});
+  CHECK(load_cert("ee-ikeint-p256.crt").extended_key_usage() ==
+        std::vector<std::string>{std::string(eku::ike_intermediate)});
+  CHECK(load_cert("ee-p256.crt").extended_key_usage() ==
+        std::vector<std::string>{std::string(eku::server_auth), std::string(eku::client_auth),
+                                 std::string(eku::ipsec_ike)});
+  CHECK_FALSE(load_cert("ee-p521.crt").extended_key_usage());
 }
 
 TEST_CASE("RFC 7296 3.5: the peer's ID must be in the certificate", "[x509]") {

@@ -129,3 +129,16 @@ TEST_CASE("keymat: transform combinations are checked", "[ike][keymat]") {
   IkeTransforms no_prf{find_keyword("aes128gcm16"), nullptr, nullptr};
   CHECK(derive_ike_keys(no_prf, kNi, kNr, kGir, 1, 2).error().field == "transforms.prf");
 }
+
+TEST_CASE("RFC 7296 2.10: nonces of at least 128 bits and half the PRF key", "[ike][keymat]") {
+  auto prf = [](const char* k) { return *find_keyword(crypto::TransformKind::prf, k); };
+  CHECK(min_nonce_size(prf("prfsha1")) == 16);
+  CHECK(min_nonce_size(prf("prfsha256")) == 16);
+  CHECK(min_nonce_size(prf("prfsha384")) == 24);
+  CHECK(min_nonce_size(prf("prfsha512")) == 32);
+  CHECK(min_nonce_size(prf("prfaesxcbc")) == 16);
+  Bytes n24(24);
+  CHECK_FALSE(nonce_too_short(n24, prf("prfsha384")));
+  CHECK(*nonce_too_short(n24, prf("prfsha512")) ==
+        "nonce of 24 bytes; RFC 7296 2.10 needs at least 32 with prfsha512");
+}

@@ -43,3 +43,28 @@ TEST_CASE("payload round trip", "[ike][ts]") {
   REQUIRE(back);
   CHECK(from_payload(*back) == in);
 }
+
+TEST_CASE("remote_ts_policy: configured, dynamic, and the NAT inner host (RFC 7296 2.9, 2.23)",
+          "[ike][ts]") {
+  auto peer = *IpAddress::parse("198.51.100.7");
+  std::vector<TsSpec> ours{ts("10.2.0.0/16")};
+  // Configured remote selectors win whatever is proposed.
+  CHECK(remote_ts_policy({ts("10.1.0.0/16")}, peer, true, {ts("0.0.0.0/0")}, ours) ==
+        std::vector<TsSpec>{ts("10.1.0.0/16")});
+  // Nothing configured: the peer's address only, NAT or not, for a wide proposal.
+  CHECK(remote_ts_policy({}, peer, false, {ts("0.0.0.0/1"), ts("128.0.0.0/1")}, ours) ==
+        std::vector<TsSpec>{ts("198.51.100.7")});
+  CHECK(remote_ts_policy({}, peer, true, {ts("0.0.0.0/1"), ts("128.0.0.0/1")}, ours) ==
+        std::vector<TsSpec>{ts("198.51.100.7")});
+  // Behind a NAT: one single-address selector (its inner address) too.
+  CHECK(remote_ts_policy({}, peer, true, {ts("192.168.1.5[tcp/22]"), ts("192.168.1.6")}, ours) ==
+        std::vector<TsSpec>{ts("198.51.100.7"), ts("192.168.1.5")});
+  // Without NAT a single host is not an inner address.
+  CHECK(remote_ts_policy({}, peer, false, {ts("192.168.1.5")}, ours) ==
+        std::vector<TsSpec>{ts("198.51.100.7")});
+  // Never an address on our side, never another family.
+  CHECK(remote_ts_policy({}, peer, true, {ts("10.2.3.4")}, ours) ==
+        std::vector<TsSpec>{ts("198.51.100.7")});
+  CHECK(remote_ts_policy({}, peer, true, {ts("2001:db8::1")}, ours) ==
+        std::vector<TsSpec>{ts("198.51.100.7")});
+}

@@ -139,3 +139,14 @@ TEST_CASE("every table role exists and notify/vendor are always allowed", "[wire
       }
     }
 }
+
+TEST_CASE("payload counts do not wrap: 65537 SA payloads are not one", "[wire][rules]") {
+  // A reassembled message can hold more payloads than a uint16_t counts.
+  Types many(65537, T::sa);
+  many.push_back(T::ke);
+  many.push_back(T::nonce);
+  auto r = check(ExchangeType::ike_sa_init, false, many);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().field == "sa");
+  CHECK(r.error().message == "IKE_SA_INIT request allows at most 1 SA payload, has 65537");
+}

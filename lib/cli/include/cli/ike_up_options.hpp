@@ -35,7 +35,8 @@ struct ConnectionOptions {
   std::string dpd_action = "clear";
   bool force_encap = false;
   bool fragmentation = true;
-  bool rsa_pss = false; // sign with RSASSA-PSS (RFC 7427) instead of PKCS#1 v1.5
+  bool rsa_pss = false;   // sign with RSASSA-PSS (RFC 7427) instead of PKCS#1 v1.5
+  bool server_eku = true; // initiator: the gateway's certificate must be a server's
 };
 
 struct IkeUpOptions {
@@ -43,9 +44,17 @@ struct IkeUpOptions {
   uint16_t natt_port = 4500;
   std::string keylog;
   std::string dataplane = "auto"; // auto | none | tun | xfrm
+  bool offload = true;            // TUN data plane: TSO/GRO on the device, UDP GSO
   std::string retransmit_timeout = "4s";
   uint32_t retransmit_tries = 5;
   size_t cookie_threshold = 10; // half-open IKE SAs before COOKIEs (strongSwan's default)
+  // Limits on what an unauthenticated peer can make us hold (ike::Config); 0: none.
+  size_t half_open_limit = 1000;
+  size_t half_open_limit_per_ip = 5;
+  size_t max_message_size = 10000;
+  size_t max_fragments = 64;
+  size_t max_reassembly_bytes = 10000;
+  bool allow_sha1_signatures = false;
 };
 
 struct IkeUpSetup {

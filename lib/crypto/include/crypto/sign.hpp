@@ -64,6 +64,9 @@ std::string_view auth_scheme_name(AuthScheme scheme);
 uint8_t auth_method_of(AuthScheme scheme); // 1, 9, 10, 11 or 14
 // The hash the scheme announces in SIGNATURE_HASH_ALGORITHMS; nullopt for classic methods.
 std::optional<SigHash> sig_hash_of(AuthScheme scheme);
+// The digest the signature is computed over: sha1 for rsa-sig (method 1) and rsa-sha1,
+// identity for Ed25519 (PureEdDSA).
+SigHash digest_of(AuthScheme scheme);
 // DER AlgorithmIdentifier carried in method 14 AUTH data; empty for classic methods.
 ByteView algorithm_identifier(AuthScheme scheme);
 // Whether a key of `type` may produce/verify `scheme` (e.g. no RSA-PSS for an ECDSA key).

@@ -29,6 +29,16 @@ inline constexpr uint8_t ipv6_addr = 5;
 inline constexpr uint8_t der_asn1_dn = 9;
 } // namespace id_type
 
+// extendedKeyUsage purposes (RFC 5280 4.2.1.12) that IKE cares about, as dotted OIDs.
+namespace eku {
+inline constexpr std::string_view server_auth = "1.3.6.1.5.5.7.3.1";
+inline constexpr std::string_view client_auth = "1.3.6.1.5.5.7.3.2";
+inline constexpr std::string_view ipsec_ike = "1.3.6.1.5.5.7.3.17"; // RFC 4945 5.1.3.12
+// "IP security IKE intermediate": what Windows and macOS IKEv2 clients accept on a
+// gateway's certificate besides serverAuth.
+inline constexpr std::string_view ike_intermediate = "1.3.6.1.5.5.8.2.2";
+} // namespace eku
+
 struct SubjectAltName {
   enum class Kind : uint8_t { dns, email, ip, uri, other };
   Kind kind = Kind::other;
@@ -69,6 +79,9 @@ public:
   Bytes public_key_sha1() const;
   // The subjectKeyIdentifier extension value, if present.
   std::optional<Bytes> subject_key_id() const;
+  // The extendedKeyUsage purposes as dotted OIDs (see eku::), nullopt without the
+  // extension (then the certificate is not restricted, RFC 5280 4.2.1.12).
+  std::optional<std::vector<std::string>> extended_key_usage() const;
 
   struct Impl; // defined in x509.cpp
   const Impl& impl() const { return *impl_; }
@@ -110,10 +123,10 @@ public:
   // one of our anchors, at time `at` (engines pass their notion of now; nothing here
   // reads a clock). On success returns the path: end entity, intermediates, anchor.
   // The end entity must allow digitalSignature (keyUsage, if present) and, if it has
-  // an extendedKeyUsage, list ipsecIKE, serverAuth, clientAuth or anyExtendedKeyUsage
-  // (RFC 4945 5.1.3.2, 5.1.3.12). Errors (Errc::integrity, field "cert[<depth>]"): expired
-  // / not yet valid with the dates, unknown CA with the issuer name, bad signature,
-  // key usage. No revocation checking (CRL/OCSP) is done.
+  // an extendedKeyUsage, list ipsecIKE, serverAuth, clientAuth, IKE intermediate or
+  // anyExtendedKeyUsage (RFC 4945 5.1.3.2, 5.1.3.12). Errors (Errc::integrity, field
+  // "cert[<depth>]"): expired / not yet valid with the dates, unknown CA with the issuer name, bad
+  // signature, key usage. No revocation checking (CRL/OCSP) is done.
   Result<std::vector<Certificate>> verify(const Certificate& end_entity,
                                           std::span<const Certificate> intermediates,
                                           std::time_t at) const;

@@ -130,6 +130,15 @@ struct PeerConfig {
   std::shared_ptr<const crypto::CertStore> cas; // trust anchors for the peer's chain
   bool send_certreq = true;
   bool prefer_rsa_pss = false;
+  // When we initiate with certificates, the responder is a gateway: its end-entity
+  // certificate must carry `remote_cert_identity` as a subjectAltName (strongSwan's
+  // default remote identity is the peer's address; ike-up sets it when no remote ID is
+  // given), and with require_server_eku an extendedKeyUsage that lists serverAuth or the
+  // IKE intermediate (1.3.6.1.5.5.8.2.2), as Windows and macOS clients require, so that a
+  // client certificate of the same CA cannot pose as the gateway (a certificate without
+  // extendedKeyUsage is refused too).
+  std::optional<Identity> remote_cert_identity;
+  bool require_server_eku = true;
 
   ChildConfig child;
 
@@ -161,6 +170,22 @@ struct Config {
   size_t cookie_threshold = 10;
   bool force_cookies = false;
   Duration half_open_timeout = 30s; // a responder drops a half-open SA after this
+
+  // What a peer that has not authenticated can make us hold, limited as strongSwan does
+  // (its charon.* setting in parentheses); 0 disables a limit. The half-open limits apply
+  // to IKE_SA_INIT requests that passed the COOKIE check, so spoofed sources never count;
+  // a request beyond them is dropped (the peer retransmits or gives up). Each drop is
+  // counted by its DropReason.
+  size_t half_open_limit = 1000;       // responder SAs half-open (init_limit_half_open)
+  size_t half_open_limit_per_ip = 5;   // ... from one source address (block_threshold)
+  size_t max_message_size = 10000;     // bytes of a received IKE message (max_packet)
+  size_t max_fragments = 64;           // RFC 7383 Total Fragments of a message
+  size_t max_reassembly_bytes = 10000; // decrypted fragment data one IKE SA holds
+
+  // RFC 7427: signatures over SHA-1 (AUTH method 1, which is RSA with SHA-1, and method
+  // 14 with sha1WithRSAEncryption) are refused unless allowed. Only SHA-2 and Identity
+  // are announced in SIGNATURE_HASH_ALGORITHMS either way.
+  bool allow_sha1_signatures = false;
 
   // Engine time -> wall clock for certificate validity (engines never read the clock):
   // wall time in seconds since the epoch = (now.time_since_epoch() + wall_clock_offset).

@@ -71,7 +71,18 @@ struct Engine::Impl {
   std::unordered_map<uint64_t, SaId> half_open_by_spi_i; // responder SAs by the peer's SPIi
   std::unordered_map<uint32_t, SaId> sa_by_child_spi;    // inbound Child SPIs handed out
   size_t index_sweep_at = 1024; // sweep_indexes() drops stale hints past twice this
-  Bytes cookie_secret;
+  // RFC 7296 2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>); the
+  // secret changes every kCookieSecretLifetime of engine time, the previous one is
+  // still accepted for kCookieGrace after the change (admission.cpp).
+  struct CookieSecret {
+    Bytes current, previous;
+    uint8_t version = 0;
+    TimePoint changed_at{};
+  } cookie_secret;
+  // Responder IKE SAs between IKE_SA_INIT and IKE_AUTH, in total and per source address,
+  // kept by set_state() (never counted by a walk over the SAs).
+  size_t half_open_total = 0;
+  std::map<IpAddress, size_t> half_open_by_address;
   Bytes rx;     // the received message, decrypted in place
   Bytes joined; // reassembled fragments
 
@@ -84,6 +95,8 @@ struct Engine::Impl {
   void sweep_indexes();
   IkeSa* find_half_open(uint64_t spi_i, const Endpoint& remote);
   IkeSa& new_sa(std::shared_ptr<const PeerConfig> peer, bool initiator);
+  // Every state change goes through here (it keeps the half-open counts).
+  void set_state(IkeSa& sa, IkeSaState s);
   void drop(DropReason r, std::string detail = {});
   void emit(Event e) { events.push_back(std::move(e)); }
   // Failure event, then the IKE SA goes down (children first).
@@ -111,8 +124,11 @@ struct Engine::Impl {
   Duration retransmit_span() const;
   void queue_task(IkeSa& sa, Task t);
   void run_tasks(IkeSa& sa);
-  // true: handle it; false: dropped or answered from the cache.
-  bool accept_request(IkeSa& sa, const wire::IkeHeader& h, bool first_fragment);
+  // true: handle it; false: dropped or answered from the cache. `datagram`: as received.
+  bool accept_request(IkeSa& sa, const wire::IkeHeader& h, bool first_fragment, ByteView datagram);
+  // RFC 7296 2.1: sends the cached response again if `datagram` is exactly the request it
+  // answered and the SA's answer budget allows; else drops and counts it.
+  void answer_retransmission(IkeSa& sa, ByteView datagram);
   bool accept_response(IkeSa& sa, const wire::IkeHeader& h);
 
   // --- protect.cpp / fragments.cpp: SK and SKF
@@ -132,7 +148,20 @@ struct Engine::Impl {
   void on_init_request(const Datagram& dg, const wire::Message& msg);
   void on_init_response(IkeSa& sa, Inbound& in);
   bool derive_ike_sa_keys(IkeSa& sa, ByteView g_ir);
-  Bytes cookie_for(ByteView ni, const Endpoint& remote, uint64_t spi_i);
+
+  // --- admission.cpp: what a peer that has not authenticated can make us hold
+  // RFC 7296 2.6: the COOKIE to send when one is required and the request lacks a valid
+  // one; nullopt when the request may go on.
+  std::optional<Bytes> cookie_demanded(const Datagram& dg, uint64_t spi_i, ByteView ni,
+                                       const std::vector<wire::NotifyPayload>& notifies);
+  Bytes cookie_for(ByteView ni, const Endpoint& remote, uint64_t spi_i, uint8_t version,
+                   const Bytes& secret);
+  void rotate_cookie_secret_if_due();
+  // strongSwan's block_threshold and init_limit_half_open: false (dropped, counted)
+  // when a new half-open SA from `from` would exceed them.
+  bool half_open_admits(const IpAddress& from);
+  void count_half_open(IkeSa& sa);
+  void uncount_half_open(IkeSa& sa);
   void float_to_nat_t(IkeSa& sa);
   void emit_ike_keys(const IkeSa& sa);
 
@@ -141,6 +170,10 @@ struct Engine::Impl {
   void on_auth_request(IkeSa& sa, Inbound& in);
   void on_auth_response(IkeSa& sa, Inbound& in);
   void ike_sa_up(IkeSa& sa);
+  // Responder: IDi/IDr may select another connection; a Failure (AUTHENTICATION_FAILED)
+  // when none fits, or when those that do disallow the IKE SA's algorithms.
+  std::optional<Failure> switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
+                                                 const std::optional<wire::IdPayload>& idr);
 
   // --- auth_psk.cpp / auth_cert.cpp (RFC 7296 2.15)
   // The octets the `initiator_side` signs: its IKE_SA_INIT message | the peer's nonce |
@@ -152,6 +185,9 @@ struct Engine::Impl {
   // Verifies the peer's AUTH; on failure returns the Failure step/reason.
   std::optional<Failure> verify_auth(IkeSa& sa, Inbound& in, const wire::IdPayload& id,
                                      ByteView id_body, const std::string& exchange);
+  // Initiator: the responder's certificate names remote_cert_identity and is a server's.
+  std::optional<Failure> check_gateway_certificate(const IkeSa& sa, const crypto::Certificate& cert,
+                                                   const std::string& exchange);
 
   // --- child_sa.cpp: negotiation pieces shared by IKE_AUTH and CREATE_CHILD_SA
   // Responder side of a Child SA request: writes SA/TS (and USE_TRANSPORT_MODE) or an

@@ -16,6 +16,8 @@
 #include "crypto/suite.hpp"
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace ikekit::ike {
 
@@ -33,6 +35,13 @@ struct IkeKeys {
   SecretBytes sk_ei, sk_er; // key || salt for AEAD, key || nonce for AES-CTR
   SecretBytes sk_pi, sk_pr;
 };
+
+// RFC 7296 2.10: "Nonces ... MUST be at least 128 bits in size, and MUST be at least half
+// the key size of the negotiated pseudorandom function (PRF)."
+size_t min_nonce_size(const crypto::TransformInfo& prf);
+// Why `nonce` is too short for `prf` ("nonce of 16 bytes; RFC 7296 2.10 needs at least 32
+// with prfsha512"), or nullopt when it is long enough.
+std::optional<std::string> nonce_too_short(ByteView nonce, const crypto::TransformInfo& prf);
 
 // SPIs as the 8 header bytes, in network order (SPIi | SPIr of RFC 7296 2.14).
 // `g_ir` is the shared secret as the KE transform produces it (MODP: padded to the

@@ -53,6 +53,11 @@ std::optional<Chosen> check_chosen(const std::vector<crypto::ParsedProposal>& ou
                                    const wire::SaPayload& answer, wire::ProtocolId proto,
                                    bool ignore_ke = false);
 
+// Does one of our proposals contain every transform of `chosen`? (RFC 7296 2.7: an SA
+// negotiated under one connection, checked against another one.)
+bool proposals_allow(const std::vector<crypto::ParsedProposal>& ours, const Chosen& chosen,
+                     wire::ProtocolId proto);
+
 // Evidence strings.
 std::vector<std::string> proposal_strings(const std::vector<crypto::ParsedProposal>& ours);
 std::vector<std::string> proposal_strings(const wire::SaPayload& offered);

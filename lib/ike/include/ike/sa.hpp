@@ -4,6 +4,7 @@
 #include "base/bytes.hpp"
 #include "base/secret_bytes.hpp"
 #include "base/time.hpp"
+#include "crypto/digest.hpp"
 #include "crypto/kex.hpp"
 #include "crypto/sk.hpp"
 #include "ike/config.hpp"
@@ -105,6 +106,17 @@ struct Reassembly {
   uint8_t first_inner = 0;
   std::vector<std::optional<Bytes>> pieces;
   size_t received = 0;
+  size_t bytes = 0;              // decrypted data held (Config::max_reassembly_bytes)
+  crypto::Sha256 first_digest{}; // of the datagram with fragment 1 (a request's fingerprint)
+};
+
+// RFC 7296 2.1: the responder answers retransmissions of the request it answered last,
+// the exact bytes only (compared by digest, so no keys are needed) and at a bounded rate
+// (a token bucket per IKE SA), so replayed datagrams cannot make it a traffic amplifier.
+struct AnsweredRequest {
+  crypto::Sha256 digest{}; // the request datagram (its fragment 1 when fragmented)
+  uint32_t tokens = 0;     // answers that may go out now
+  TimePoint refilled_at{}; // tokens were last topped up
 };
 
 struct IkeSa {
@@ -118,6 +130,8 @@ struct IkeSa {
   Endpoint local, remote;
   bool nat_t = false;
   bool nat_local = false, nat_remote = false;
+  // Set while the SA counts as half-open from this address (Engine::Impl::set_state).
+  std::optional<IpAddress> half_open_from;
 
   Chosen alg;
   IkeKeys keys;
@@ -140,6 +154,8 @@ struct IkeSa {
   std::deque<Task> tasks;
   std::vector<Bytes> last_response; // the answer to request msg_id_in - 1
   bool have_last_response = false;
+  AnsweredRequest answered;                // which request last_response answers
+  crypto::Sha256 request_digest{};         // of the request being handled (set on receipt)
   std::optional<Reassembly> reassembly[2]; // [0] requests, [1] responses
   std::optional<PendingCreate> pending;
   std::optional<IkeRekeyRecord> peer_ike_rekey; // the peer rekeyed it while our rekey was in flight
@@ -168,5 +184,14 @@ struct IkeSa {
     return nullptr;
   }
 };
+
+// A dead IKE SA lingers only to answer a retransmission of the last request it answered
+// (RFC 7296 2.1): everything else goes at once (keys, crypto contexts, key exchange,
+// IKE_SA_INIT messages, fragments, tasks, Child SAs); last_response and answered stay
+// while have_last_response.
+void release_after_death(IkeSa& sa);
+// Once IKE_AUTH is done: the IKE_SA_INIT messages, the key exchange and SK_pi/SK_pr
+// served only the AUTH payloads (RFC 7296 2.15) and go.
+void release_after_auth(IkeSa& sa);
 
 } // namespace ikekit::ike

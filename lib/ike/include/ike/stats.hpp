@@ -21,6 +21,13 @@ enum class DropReason : uint8_t {
   no_config,            // no PeerConfig for the peer's address
   unsupported_critical, // a critical payload we do not know (UNSUPPORTED_CRITICAL_PAYLOAD sent)
   buffer_too_small,     // poll_transmit's buffer could not hold a datagram (re-queued)
+  half_open_limit,      // IKE_SA_INIT while Config::half_open_limit SAs are half-open
+  half_open_per_ip,     // IKE_SA_INIT from an address with half_open_limit_per_ip half-open
+  too_large,            // a message above Config::max_message_size
+  too_many_fragments,   // Total Fragments above Config::max_fragments (RFC 7383)
+  reassembly_limit,     // fragment data above Config::max_reassembly_bytes for one IKE SA
+  retransmit_mismatch,  // the answered request's message ID, but not its bytes (RFC 7296 2.1)
+  retransmit_rate,      // an exact retransmission beyond the answers allowed per IKE SA
   kCount
 };
 std::string_view drop_reason_name(DropReason r); // "malformed", "unknown_sa", ...

@@ -23,6 +23,17 @@ std::vector<TsSpec> narrow(const std::vector<TsSpec>& proposed, const std::vecto
 // Is every selector of `sub` inside one of `super`? (The initiator's check of the answer.)
 bool is_subset(const std::vector<TsSpec>& sub, const std::vector<TsSpec>& super);
 
+// RFC 7296 2.9: the selectors a responder allows for the peer's side (the TSi of a
+// request), given its configured remote selectors. Nothing configured: the peer's
+// address (strongSwan's "dynamic"). Behind a NAT (RFC 7296 2.23) the peer proposes its
+// inner address, which IKEv2 never tells us: as strongSwan, one single-address selector
+// of the proposal is also allowed, never a range and never an address on our own side
+// (`local_allowed`). NAT detection is the peer's word, so this is all it can gain.
+std::vector<TsSpec> remote_ts_policy(const std::vector<TsSpec>& configured,
+                                     const IpAddress& peer_address, bool peer_behind_nat,
+                                     const std::vector<TsSpec>& proposed,
+                                     const std::vector<TsSpec>& local_allowed);
+
 std::vector<std::string> ts_strings(const std::vector<TsSpec>& ts);
 
 } // namespace ikekit::ike

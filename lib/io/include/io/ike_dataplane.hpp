@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace ikekit::io {
@@ -37,8 +38,9 @@ public:
   // runner's NAT-T socket into it. Errc::environment when TUN or XFRM ESP is missing.
   // It registers a reader on runner.loop() (the rekey eventfd), which closes with the
   // data plane, so either may be destroyed first.
-  static Result<std::unique_ptr<EngineDataplane>> create(DataplaneKind kind, IkeRunner& runner,
-                                                         const std::string& tun_name);
+  // `offload`: the TUN data plane's offloads (TunDataplaneOptions::offload).
+  static Result<std::unique_ptr<EngineDataplane>>
+  create(DataplaneKind kind, IkeRunner& runner, const std::string& tun_name, bool offload = true);
   ~EngineDataplane();
 
   // Feed every engine event; Child SA events change the data plane. Errors (a key the
@@ -57,6 +59,8 @@ private:
   Result<void> try_install(uint32_t spi_in);
   Result<void> refuse(ike::SaId sa, uint32_t spi_in, Error e);
   Result<void> add_routes(const dataplane::ChildSaSpec& spec);
+  // Pins the runner's sockets on `local` to the device holding it (once).
+  Result<void> pin_sockets(const IpAddress& local);
   void on_rekey_requests(IkeRunner& runner, TimePoint now);
 
   DataplaneKind kind_ = DataplaneKind::none;
@@ -66,6 +70,7 @@ private:
   std::map<uint32_t, ike::ChildSaUp> ups_;    // by spi_in, waiting for keys
   std::map<uint32_t, ike::ChildSaKeys> keys_; // by spi_in, waiting for child_sa_up
   std::map<uint32_t, ike::SaId> installed_;   // by spi_in: the IKE SA, for rekey_child
+  std::set<std::string> pinned_;              // local addresses whose sockets are pinned
 };
 
 } // namespace ikekit::io

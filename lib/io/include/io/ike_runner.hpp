@@ -26,6 +26,10 @@ struct IkeRunnerOptions {
 
 class IkeRunner {
 public:
+  // Bytes left free before every received datagram's buffer: the TUN data plane opens
+  // ESP in place and, in transport mode, writes the inner IP header in front of the
+  // payload (RFC 4303 3.1.1).
+  static constexpr size_t kRecvHeadroom = 64;
   using EventFn = std::function<void(const ike::Event&, TimePoint now)>;
   // A batch received on a NAT-T socket that holds UDP-encapsulated ESP (slots of other
   // kinds are in it too; the data plane takes those of kind esp).

@@ -6,6 +6,7 @@
 
 #include "base/bytes.hpp"
 #include "base/result.hpp"
+#include "esp/tcp_segment.hpp"
 #include "io/prefix.hpp"
 
 #include <cstdint>
@@ -59,6 +60,15 @@ public:
   Result<size_t> read_batch(std::span<const MutBytes> bufs, std::span<size_t> sizes);
   // One packet; false when the queue is full (EAGAIN).
   Result<bool> write(ByteView packet);
+
+  // With vnet_hdr (the offloads of esp/tcp_segment.hpp and esp/tcp_coalesce.hpp): one
+  // packet into `buf`, its virtio_net_hdr read into `gso`; 0 when none is waiting.
+  Result<size_t> read_offload(MutBytes buf, esp::GsoInfo& gso);
+  // With vnet_hdr: one packet made of `parts` (a super-packet's head and the payloads
+  // after it), described by `gso`, in one writev. False when the queue is full.
+  Result<bool> write_offload(const esp::GsoInfo& gso, std::span<const ByteView> parts);
+  // TUNSETOFFLOAD with checksum offload and TSO for IPv4 and IPv6 (needs vnet_hdr).
+  Result<void> enable_tcp_offloads();
   // Returns how many were written before the queue filled up.
   Result<size_t> write_batch(std::span<const ByteView> packets);
 

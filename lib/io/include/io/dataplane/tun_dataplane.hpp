@@ -1,13 +1,24 @@
-// The user-space ESP data plane over a TUN device (RFC 4303 / RFC 3948):
+// The user-space ESP data plane over a TUN device (RFC 4303 / RFC 3948). The ESP
+// pipeline is sans-I/O (esp/outbound_pipeline.hpp, esp/inbound_pipeline.hpp: SA
+// selection by traffic selector, sequence numbers, transport/tunnel handling, replay,
+// the inbound selector check, rekey requests); this class keeps the device, the socket
+// and the threads:
 //
-//   TUN --read batch--> seal in place (EspSaOut) --sendmmsg--> UDP 4500 / raw ESP
-//   TUN <--write------- open in place (EspSaDb)  <--recvmmsg-- UDP 4500 / raw ESP
+//   TUN --read (TSO super-packet, cut into segments)--> OutboundPipeline --UDP GSO-->
+//   TUN <--writev (GRO: one super-packet per flow)---- InboundPipeline <--UDP GRO---
 //
-// Two threads, one per direction, each owning its SAs: the sending thread owns the
-// outbound EspSaOut table, the receiving thread the inbound EspSaDb, so the packet
-// path takes no lock and allocates nothing (packets are read straight into buffers
-// at the ESP headroom offset and sealed where they lie). Counters are published per
-// batch (StatsCell) and read from any thread with stats().
+// Offloads (TunDataplaneOptions::offload, on by default): the TUN device runs with
+// IFF_VNET_HDR and TSO4/TSO6 + checksum offload, so the kernel hands over TCP
+// super-packets of up to 64 KiB, cut here into segments straight into ESP payloads;
+// received segments of one TCP flow are coalesced into one super-packet per TUN write;
+// ESP goes out as UDP GSO messages (one sendmsg per run of one SA) and comes in with
+// UDP GRO. Without offloads: one TUN read/write per packet, sendmmsg/recvmmsg.
+//
+// Two threads, one per direction, each owning its pipeline, so the packet path takes
+// no lock and allocates nothing. A thread reads until the device or socket has nothing
+// more, then sleeps in poll() on it and its wake-up eventfd (no timeout): a change of
+// SAs or stop() writes the eventfd. Counters are published per batch (StatsCell) and
+// read from any thread with stats().
 //
 // Child SAs come and go from a control thread (esp-tunnel's main, ike-up's event
 // loop) with install_child_sa / remove_child_sa; the change is handed to the owning
@@ -17,16 +28,14 @@
 // remove_child_sa(old spi_in) once the peer has moved over.
 //
 // Traffic selectors (RFC 4301 5.1, 5.2; esp/selector_table.hpp): an outbound packet
-// goes out on the SA whose selectors take it (longest remote prefix, then local
-// address, protocol, ports), else it is dropped (no_sa); a decrypted packet outside
-// its SA's selectors is dropped by reason (selector_src/dst/protocol/port). A pair
-// whose selectors overlap those of another IKE SA's pair is refused (sa_refused).
+// goes out on the SA whose selectors take it, else it is dropped (no_sa); a decrypted
+// packet outside its SA's selectors is dropped by reason (selector_src/dst/protocol/
+// port). A pair whose selectors overlap those of another IKE SA's pair is refused
+// (sa_refused).
 //
-// Sequence-number exhaustion (RFC 4303 3.3.3, RFC 7296 2.8): an outbound SA never
-// wraps; once it seals past its soft limit (ChildSaSpec::soft_limit_seq) the sending
-// thread asks once per SA for a rekey: the inbound SPI of its pair is queued and
-// rekey_fd() (an eventfd) becomes readable; the control side's event loop watches it
-// and collects the SPIs with take_rekey_requests().
+// Sequence-number exhaustion (RFC 4303 3.3.3, RFC 7296 2.8): past its soft limit
+// (ChildSaSpec::soft_limit_seq) the inbound SPI of the pair is queued once and
+// rekey_fd() (an eventfd) becomes readable; take_rekey_requests() collects them.
 //
 // Sharing ike-up's port-4500 socket: set TunDataplaneOptions::shared_udp_fd; the data
 // plane then sends on that fd but does not read it; the owner's event loop passes
@@ -52,7 +61,6 @@
 #include <span>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 namespace ikekit::io::dataplane {
@@ -64,11 +72,15 @@ struct TunDataplaneOptions {
   bool udp_encap = true;  // RFC 3948 UDP 4500, or raw IP protocol 50
   uint16_t port = 4500;   // local UDP port with udp_encap
   int shared_udp_fd = -1; // >= 0: send on this socket, receive through handle_esp()
+  // TUN TSO/checksum offload with user-space segmentation and coalescing, UDP GSO on
+  // send and UDP GRO on receive (UDP only). Off: one packet per read, write and datagram.
+  bool offload = true;
 };
 
 inline constexpr uint32_t kDefaultMtu = 1400;
 inline constexpr int kTunTxQueueLen = 4096; // packets the kernel may queue for the TUN reader
-// Room before a packet read from TUN: ESP header + the largest IV (AES-CBC, 16).
+// Room before a packet read from TUN: ESP header + the largest IV (AES-CBC, 16), and
+// in front of it the UDP and IP headers a GSO send never needs but a raw socket might.
 inline constexpr size_t kTxHeadroom = 64;
 // Room after it: worst-case padding (CBC: 15) + Pad Length + Next Header + ICV (<= 32),
 // rounded up generously.
@@ -115,8 +127,11 @@ public:
   Result<void> remove_child_sa(uint32_t spi_in);
 
   // Shared-socket mode: opens and delivers the ESP datagrams among `slots` (kind esp).
-  // Other kinds are ignored. The slots' buffers are decrypted in place.
-  void handle_esp(std::span<RecvSlot> slots);
+  // Other kinds are ignored. The slots' buffers are decrypted in place; `headroom`
+  // bytes before each buffer may be written (transport mode's IP header).
+  void handle_esp(std::span<RecvSlot> slots, size_t headroom);
+  // Whether the offloads are on (TUN vnet header, UDP GSO; GRO when it reads).
+  bool offload() const { return offload_; }
 
   DataplaneStats stats() const;
   // The pair installed with inbound SPI `spi_in` (as of the last batch); nullopt when
@@ -136,16 +151,26 @@ private:
   struct RxCommand;
   struct TxState;
   struct RxState;
+  template <typename Command> class Channel;
 
   TunDataplane() = default;
+  Result<void> setup_buffers();
   void tx_loop();
   void rx_loop();
+  bool tx_fill();                // reads TUN into the batch; false: idle
+  bool tx_read_offload();        // one super-packet, cut into the batch
+  void tx_flush();               // seals and sends the batch
+  void deliver(size_t npackets); // opens rx_'s packets, writes them to TUN
+  size_t take_message(const EspMessage& m, uint8_t* floor, size_t k); // splits, delivers when full
+  void wait_readable(int fd, int wake_fd); // sleeps until fd or the eventfd is readable
   void apply_tx(TxCommand& c);
   void apply_rx(RxCommand& c);
   void drain_tx_commands();
   void drain_rx_commands();
-  // Delivers one opened packet to the TUN device; `buffer_start` bounds the headroom.
-  void deliver(uint8_t* buffer_start, const esp::Opened& o, uint32_t spi);
+  bool tx_pending() const; // an SA change waits for the thread
+  bool rx_pending() const;
+  int tx_wake_fd() const;
+  int rx_wake_fd() const;
   Result<void> reserve_slot(const ChildSaSpec& spec, const esp::SaSelectors& selectors,
                             TxCommand& tc);
   Result<void> post_tx(TxCommand c);
@@ -159,6 +184,7 @@ private:
   bool udp_encap_ = true;
   bool v6_ = false;
   bool shared_ = false;
+  bool offload_ = true;
   uint32_t mtu_ = kDefaultMtu;
 
   std::unique_ptr<TxState> tx_;
@@ -166,14 +192,11 @@ private:
 
   std::thread tx_thread_, rx_thread_;
   std::atomic<bool> stop_{false};
-  bool tx_running_ = false, rx_running_ = false;
 
-  mutable std::mutex mu_; // guards the command queues, the acks and failure_
+  mutable std::mutex mu_; // guards the channels' queues and acks, and failure_
   std::condition_variable cv_;
-  std::vector<TxCommand> tx_queue_;
-  std::vector<RxCommand> rx_queue_;
-  std::atomic<bool> tx_pending_{false}, rx_pending_{false};
-  uint64_t tx_posted_ = 0, tx_applied_ = 0, rx_posted_ = 0, rx_applied_ = 0;
+  std::unique_ptr<Channel<TxCommand>> tx_ch_;
+  std::unique_ptr<Channel<RxCommand>> rx_ch_;
   std::optional<Error> failure_;
   // The control side's view of the installed pairs (guarded by mu_): each pair has a
   // slot, its id in both selector tables; this table decides conflicts and rekeys.

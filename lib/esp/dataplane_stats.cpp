@@ -1,10 +1,10 @@
-#include "io/dataplane/stats.hpp"
+#include "esp/dataplane_stats.hpp"
 
 #include <algorithm>
 
-namespace ikekit::io::dataplane {
+namespace ikekit::esp {
 
-void add_seal_stats(OutStats& to, const esp::SealStats& s) {
+void add_seal_stats(OutStats& to, const SealStats& s) {
   to.packets += s.packets;
   to.bytes += s.bytes;
   to.sa_exhausted += s.sa_exhausted;
@@ -12,7 +12,7 @@ void add_seal_stats(OutStats& to, const esp::SealStats& s) {
   to.crypto_error += s.crypto_error;
 }
 
-void add_open_stats(InStats& to, const esp::OpenStats& s) {
+void add_open_stats(InStats& to, const OpenStats& s) {
   to.packets += s.packets;
   to.bytes += s.bytes;
   to.malformed += s.malformed;
@@ -40,4 +40,4 @@ void add_delivery_drops(InStats& to, const InStats& local) {
   to.packets -= std::min(to.packets, undelivered);
 }
 
-} // namespace ikekit::io::dataplane
+} // namespace ikekit::esp

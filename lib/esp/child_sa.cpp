@@ -1,8 +1,8 @@
-#include "io/dataplane/child_sa.hpp"
+#include "esp/child_sa.hpp"
 
 #include <string>
 
-namespace ikekit::io::dataplane {
+namespace ikekit::esp {
 
 std::string_view esp_mode_name(EspMode m) { return m == EspMode::tunnel ? "tunnel" : "transport"; }
 
@@ -42,17 +42,17 @@ Result<void> validate_child_sa(const ChildSaSpec& spec) {
   if (auto r = validate_keys(spec.out, "out"); !r) return r;
   if (spec.local.family() != spec.remote.family())
     return make_error(Errc::bad_value, "remote", "local and remote addresses differ in family");
-  if (spec.replay_window > esp::ReplayWindow::kMaxSize)
+  if (spec.replay_window > ReplayWindow::kMaxSize)
     return make_error(Errc::bad_value, "replay_window",
                       std::to_string(spec.replay_window) + ": at most " +
-                          std::to_string(esp::ReplayWindow::kMaxSize) + " packets");
+                          std::to_string(ReplayWindow::kMaxSize) + " packets");
   if (spec.udp_encap && (spec.local_port == 0 || spec.remote_port == 0))
     return make_error(Errc::bad_value, "port", "UDP encapsulation needs non-zero ports");
   return {};
 }
 
-esp::SaParams sa_params(const SaKeys& keys, uint32_t replay_window) {
-  esp::SaParams p;
+SaParams sa_params(const SaKeys& keys, uint32_t replay_window) {
+  SaParams p;
   p.spi = keys.spi;
   p.encr = keys.encr;
   p.encr_key = keys.encr_key.reveal();
@@ -65,4 +65,4 @@ esp::SaParams sa_params(const SaKeys& keys, uint32_t replay_window) {
   return p;
 }
 
-} // namespace ikekit::io::dataplane
+} // namespace ikekit::esp

@@ -1,0 +1,25 @@
+#include "crypto/digest.hpp"
+
+#include "crypto/ossl.hpp"
+
+#include <cstdlib>
+
+namespace ikekit::crypto {
+
+Sha256 sha256(ByteView data) {
+  static const detail::MdPtr md{EVP_MD_fetch(nullptr, "SHA256", nullptr)};
+  Sha256 out{};
+  unsigned int len = 0;
+  // Only fails when the provider is missing, which makes every IKE SA fail anyway.
+  if (!md || EVP_Digest(data.data(), data.size(), out.data(), &len, md.get(), nullptr) != 1 ||
+      len != out.size())
+    std::abort();
+  return out;
+}
+
+bool constant_time_equal(ByteView a, ByteView b) {
+  if (a.size() != b.size()) return false;
+  return a.empty() || CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+} // namespace ikekit::crypto

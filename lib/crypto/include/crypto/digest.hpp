@@ -1,0 +1,23 @@
+// A plain digest and a constant-time comparison for the layers above crypto, which never
+// include OpenSSL (DESIGN 2): the IKE engine fingerprints a request it answered (to
+// recognise exact retransmissions, RFC 7296 2.1) and compares COOKIE and PSK AUTH data
+// without leaking where they differ.
+#pragma once
+
+#include "base/bytes.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace ikekit::crypto {
+
+using Sha256 = std::array<uint8_t, 32>;
+
+// SHA-256 (FIPS 180-4) of `data`; the EVP_MD is fetched once per process.
+Sha256 sha256(ByteView data);
+
+// Equal length and equal bytes, in time that depends on the length only (CRYPTO_memcmp).
+// Lengths are not secret: different lengths compare unequal at once.
+bool constant_time_equal(ByteView a, ByteView b);
+
+} // namespace ikekit::crypto

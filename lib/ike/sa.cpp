@@ -1,0 +1,45 @@
+// What an IKE SA keeps, and when it lets go of it: the IKE_SA_INIT messages and SK_p
+// keys serve only AUTH (RFC 7296 2.15); a dead SA serves only retransmissions of the last
+// request it answered (RFC 7296 2.1). Memory an unauthenticated or departed peer caused
+// us to hold is given back at once, not after the retransmission span.
+#include "ike/sa.hpp"
+
+namespace ikekit::ike {
+
+namespace {
+// clear() keeps the capacity; swapping with an empty value gives it back.
+template <typename T> void release(T& v) { T().swap(v); }
+} // namespace
+
+void release_after_auth(IkeSa& sa) {
+  release(sa.init_request);
+  release(sa.init_response);
+  release(sa.cookie);
+  release(sa.peer_certreqs);
+  sa.kex.reset();
+  sa.keys.skeyseed = SecretBytes();
+  sa.keys.sk_pi = SecretBytes();
+  sa.keys.sk_pr = SecretBytes();
+}
+
+void release_after_death(IkeSa& sa) {
+  release_after_auth(sa);
+  if (!sa.have_last_response) release(sa.last_response);
+  sa.keys = IkeKeys{};
+  sa.crypt_in.reset();
+  sa.crypt_out.reset();
+  release(sa.ni);
+  release(sa.nr);
+  sa.peer_sig_hashes.reset();
+  sa.out.reset();
+  release(sa.tasks);
+  sa.pending.reset();
+  sa.peer_ike_rekey.reset();
+  sa.reassembly[0].reset();
+  sa.reassembly[1].reset();
+  release(sa.first_ts_i);
+  release(sa.first_ts_r);
+  release(sa.children);
+}
+
+} // namespace ikekit::ike

@@ -1,0 +1,114 @@
+// The TUN data plane's sending thread: reads the TUN device (with offloads, a TCP
+// super-packet at a time, cut into segments: esp/tcp_segment.hpp), hands the batch to
+// the sans-I/O OutboundPipeline (SA selection, sequence numbers, mode, seal in place)
+// and sends the sealed packets (UDP GSO runs per SA, or sendmmsg).
+#include "io/dataplane/tun_dataplane.hpp"
+#include "tun_state.hpp"
+
+#include <cstring>
+#include <poll.h>
+#include <unistd.h>
+
+namespace ikekit::io::dataplane {
+
+void TunDataplane::wait_readable(int fd, int wake_fd) {
+  pollfd p[2] = {{fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
+  if (::poll(p, 2, -1) > 0 && (p[1].revents & POLLIN)) {
+    uint64_t n;
+    (void)!::read(wake_fd, &n, sizeof n); // reset: the loop looks at stop_ and its commands
+  }
+}
+
+void TunDataplane::tx_loop() {
+  TxState& s = *tx_;
+  while (!stop_.load(std::memory_order_relaxed)) {
+    if (tx_pending()) drain_tx_commands();
+    bool more = tx_fill();
+    if (s.count > 0) tx_flush();
+    // Only once the device had nothing more: sleep until it has, or until woken.
+    if (!more && !stop_.load(std::memory_order_relaxed)) wait_readable(tun_->fd(), tx_wake_fd());
+  }
+}
+
+// Reads packets until the device has none waiting (false) or the batch is full (true).
+bool TunDataplane::tx_fill() {
+  TxState& s = *tx_;
+  while (s.count < kTxSlots) {
+    if (offload_) {
+      if (!tx_read_offload()) return false;
+      continue;
+    }
+    MutBytes slot = s.slot(s.count);
+    auto n = tun_->read(slot.subspan(kTxHeadroom, mtu_));
+    if (!n) {
+      fail(n.error());
+      return false;
+    }
+    if (*n == 0) return false;
+    s.packets[s.count++] = esp::OutPacket{slot, kTxHeadroom, *n};
+  }
+  return true;
+}
+
+// One packet with its virtio_net_hdr: a TSO super-packet is cut into segments, one per
+// slot (flushing the batch when it fills); a partial checksum is completed. False
+// when none was waiting.
+bool TunDataplane::tx_read_offload() {
+  TxState& s = *tx_;
+  esp::GsoInfo gso;
+  auto n = tun_->read_offload(s.super, gso);
+  if (!n) {
+    fail(n.error());
+    return false;
+  }
+  if (*n == 0) return false;
+  MutBytes pkt(s.super.data(), *n);
+  if (gso.type == esp::GsoInfo::Type::none) {
+    if (gso.needs_csum && !esp::complete_checksum(pkt, gso.csum_start, gso.csum_offset)) {
+      ++s.io.not_ip; // offsets outside the packet
+      return true;
+    }
+    if (pkt.size() > mtu_) {
+      ++s.io.no_room;
+      return true;
+    }
+    MutBytes slot = s.slot(s.count);
+    std::memcpy(slot.data() + kTxHeadroom, pkt.data(), pkt.size());
+    s.packets[s.count++] = esp::OutPacket{slot, kTxHeadroom, pkt.size()};
+    return true;
+  }
+  if (!s.segmenter.start(pkt, gso, kMaxMessage)) {
+    ++s.io.not_ip; // not the TCP packet its header announced
+    return true;
+  }
+  for (size_t i = 0; i < s.segmenter.count(); ++i) {
+    if (s.count == kTxSlots) tx_flush();
+    size_t len = s.segmenter.segment_len(i);
+    if (len > mtu_) {
+      ++s.io.no_room;
+      continue;
+    }
+    MutBytes slot = s.slot(s.count);
+    s.segmenter.write(i, slot.data() + kTxHeadroom);
+    s.packets[s.count++] = esp::OutPacket{slot, kTxHeadroom, len};
+  }
+  return true;
+}
+
+// Seals the batch and sends it; rekey requests the pipeline raised go to the control side.
+void TunDataplane::tx_flush() {
+  TxState& s = *tx_;
+  size_t n = s.pipeline.seal_batch(std::span(s.packets.data(), s.count), s.sealed);
+  s.count = 0;
+  for (uint32_t spi_in : s.pipeline.rekey_requests())
+    request_rekey(spi_in);
+  s.pipeline.clear_rekey_requests();
+  if (n > 0) {
+    auto sent = s.sender->send_batch(std::span(s.sealed.data(), n), s.peers);
+    if (!sent) return fail(sent.error());
+    s.io.send_dropped += n - *sent;
+  }
+  s.publish(out_cell_);
+}
+
+} // namespace ikekit::io::dataplane
