@@ -87,6 +87,7 @@ std::optional<Result<TcpFrame>> TcpEncapReader::complete(ByteView body) {
 // `out` holds the error that dropped an oversize frame or closed the stream.
 bool TcpEncapReader::read_length(std::optional<Result<TcpFrame>>& out) {
   ByteView got = take(kTcpLengthSize - length_seen_);
+  if (got.empty()) return false; // (memcpy from an empty view's null pointer is undefined)
   std::memcpy(length_bytes_ + length_seen_, got.data(), got.size());
   length_seen_ += got.size();
   if (length_seen_ < kTcpLengthSize) return false;
