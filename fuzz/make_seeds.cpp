@@ -15,6 +15,7 @@
 #include "radius/client.hpp"
 #include "radius/mppe.hpp"
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -574,6 +575,33 @@ void radius_seeds() {
 
 } // namespace
 
+// --- fuzz_tcp_encap: flags, limit, then cut:u8 + bytes chunks ------------------------
+void tcp_encap_seeds() {
+  // An IKE header (28 bytes: SPIs, next payload none, 2.0, IKE_SA_INIT, I, msgid 0).
+  Out ike;
+  ike.u64(0x1122334455667788).u64(0).u8(0).u8(0x20).u8(34).u8(0x08).u32(0).u32(28);
+  Out esp;
+  esp.u32(0xc0ffee01).u32(1).bytes(Bytes(40, 0x5a));
+  Out stream;
+  stream.text("IKETCP");
+  stream.u16(uint16_t(2 + 4 + ike.b.size())).u32(0).bytes(ike.b);
+  stream.u16(uint16_t(2 + esp.b.size())).bytes(esp.b);
+  stream.u16(3).u8(0xff); // a NAT keepalive frame: dropped silently
+  stream.u16(uint16_t(2 + esp.b.size())).bytes(esp.b);
+  write("fuzz_tcp_encap", "originator-one-chunk", Out().u8(1).u8(0).u8(0).bytes(stream.b).b);
+  Out cut;
+  cut.u8(1).u8(0);
+  for (size_t at = 0; at < stream.b.size(); at += 5) {
+    size_t n = std::min<size_t>(5, stream.b.size() - at);
+    cut.u8(uint8_t(n)).bytes(ByteView(stream.b).subspan(at, n));
+  }
+  write("fuzz_tcp_encap", "originator-cut-every-5", cut.b);
+  // The responder's direction: no prefix; one frame over a 34-byte limit.
+  ByteView frames = ByteView(stream.b).subspan(6);
+  write("fuzz_tcp_encap", "responder-limit-34", Out().u8(0).u8(2).u8(0).bytes(frames).b);
+  write("fuzz_tcp_encap", "bad-length", Out().u8(0).u8(0).u8(0).u16(1).bytes(esp.b).b);
+}
+
 int main(int argc, char** argv) {
   if (argc > 1) g_corpus = argv[1];
   x509_seeds();
@@ -584,6 +612,7 @@ int main(int argc, char** argv) {
   esp_selector_seeds();
   eap_seeds();
   radius_seeds();
+  tcp_encap_seeds();
   std::printf("seeds written under %s\n", g_corpus.c_str());
   return 0;
 }
