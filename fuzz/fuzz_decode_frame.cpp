@@ -3,7 +3,8 @@
 // and that many bytes. A fresh Decoder per input holds the keys of the committed
 // psk-chacha20-x25519 reference capture (tests/data, test keys), so the seeds made from
 // that capture's frames reach SK decryption, Child SA key derivation from SK_d, ESP
-// decryption and IP reassembly; mutations reach every malformed-frame path. Every
+// decryption and IP reassembly; seed-tcp-encap-session (tests/decode/tcp_encap_capture.cpp)
+// reaches TCP reassembly and RFC 9329 framing; mutations reach every malformed-frame path. Every
 // record also goes through the JSON writer. Must never crash; nothing may grow beyond
 // what the input bytes pay for.
 #include "base/bytes.hpp"
@@ -50,6 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     decoder.feed(frame, sink);
     rest = rest.subspan(len);
   }
+  decoder.finish(sink); // streams and datagrams left incomplete are reported here
   (void)decode::summary_to_json(decoder.summary());
   return 0;
 }

@@ -2,14 +2,20 @@
 // are our own, from real material: the committed test PKI (tests/data/pki) and the
 // strongSwan captures' certificates, AUTH data signed with the PKI's keys, the captures'
 // key logs and Wireshark tables, control requests from tests/ctl, and ESP programs that
-// walk the replay window across 2^32. Inputs libFuzzer found (named by their hash) are
-// kept. Run after changing a target's input format:
+// walk the replay window across 2^32, EAP-MSCHAPv2 exchanges and RADIUS responses. Inputs libFuzzer
+// found (named by their hash) are kept. Run after changing a target's input format:
 //   cmake --build build --target make-fuzz-seeds && build/fuzz/make-fuzz-seeds
 // ECDSA and RSA-PSS signatures are randomised, so those seeds change on every run.
+#include "base/hex.hpp"
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
+#include "eap/peer.hpp"
+#include "eap/server.hpp"
 #include "fuzz_input.hpp"
+#include "radius/client.hpp"
+#include "radius/mppe.hpp"
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -490,7 +496,111 @@ void esp_selector_seeds() {
   write("fuzz_esp_selector", "ipv6-icmp-opaque", v6.b);
 }
 
+// --- fuzz_eap_packet: chunk16 packets, fed to a server (rng 1) and a peer (rng 2) ----
+void eap_seeds() {
+  using namespace ikekit::eap;
+  auto lookup = [](std::string_view id) -> std::optional<SecretBytes> {
+    if (id == "alice") return SecretBytes(as_bytes("s3cret-pw"));
+    return std::nullopt;
+  };
+  for (std::string password : {"s3cret-pw", "wrong"}) {
+    SeededRng rng_s(1), rng_p(2);
+    Server server(ServerConfig{}, rng_s, lookup);
+    Peer peer(PeerConfig{"alice", {}, SecretBytes(as_bytes(password))}, rng_p);
+    std::array<uint8_t, 1024> buf;
+    auto n = server.start(buf);
+    IKEKIT_FUZZ_CHECK(n.has_value());
+    Bytes pkt(buf.begin(), buf.begin() + long(*n));
+    Out stream;
+    for (int i = 0; i < 8 && !pkt.empty(); ++i) {
+      stream.u16(uint16_t(pkt.size())).bytes(pkt);
+      write("fuzz_eap_packet", password + "-" + std::to_string(i), pkt);
+      Step s = peer.receive(pkt, buf);
+      if (s.written == 0) break;
+      Bytes resp(buf.begin(), buf.begin() + long(s.written));
+      stream.u16(uint16_t(resp.size())).bytes(resp);
+      write("fuzz_eap_packet", password + "-" + std::to_string(i) + "-response", resp);
+      s = server.receive(resp, buf);
+      pkt.assign(buf.begin(), buf.begin() + long(s.written));
+    }
+    write("fuzz_eap_packet", password + "-exchange", stream.b);
+  }
+}
+
+// --- fuzz_radius_packet: a response to the target's request (first byte odd: signed) --
+void radius_seeds() {
+  using namespace ikekit::radius;
+  SeededRng rng(7); // as the target's client
+  ClientConfig config;
+  config.secrets.emplace_back(as_bytes("fuzz-secret"));
+  Client client(std::move(config), rng);
+  const uint8_t eap[] = {2, 0, 0, 10, 1, 'a', 'l', 'i', 'c', 'e'};
+  IKEKIT_FUZZ_CHECK(
+      client.send(AccessRequest{"alice", eap, {}, "fuzz", std::nullopt, "", 1400}, TimePoint{}));
+  std::array<uint8_t, kMaxPacketSize> sent;
+  auto tx = client.poll_transmit(sent);
+  IKEKIT_FUZZ_CHECK(tx.has_value());
+  const ByteView request_auth(sent.data() + 4, kAuthenticatorSize);
+  auto attribute = [](Out& o, uint8_t type, ByteView v) {
+    o.u8(type).u8(uint8_t(v.size() + 2)).bytes(v);
+  };
+  const uint8_t challenge_eap[] = {1, 1, 0, 5, 26};
+  Out challenge;
+  challenge.u8(1).u8(uint8_t(Code::access_challenge)); // mode byte, then the body
+  attribute(challenge, attr::eap_message, challenge_eap);
+  attribute(challenge, attr::state, as_bytes("state-1"));
+  attribute(challenge, attr::message_authenticator, Bytes(16, 0));
+  write("fuzz_radius_packet", "signed-challenge", challenge.b);
+  Out accept;
+  accept.u8(1).u8(uint8_t(Code::access_accept));
+  const uint8_t success_eap[] = {3, 1, 0, 4};
+  attribute(accept, attr::eap_message, success_eap);
+  for (uint8_t type : {kMsMppeRecvKey, kMsMppeSendKey}) {
+    uint8_t enc[64];
+    auto n = encrypt_mppe_key(Bytes(16, type), 0x1234, as_bytes("fuzz-secret"), request_auth, enc);
+    IKEKIT_FUZZ_CHECK(n.has_value());
+    Out vsa;
+    vsa.u32(kMicrosoftVendorId).u8(type).u8(uint8_t(*n + 2)).bytes(ByteView(enc, *n));
+    attribute(accept, attr::vendor_specific, vsa.b);
+  }
+  attribute(accept, attr::message_authenticator, Bytes(16, 0));
+  write("fuzz_radius_packet", "signed-accept-mppe", accept.b);
+  // RFC 2865 7.1's Access-Accept, unsigned (code 2: the raw mode).
+  auto rfc = from_hex("0200002686fe220e7624ba2a1005f6bf9b55e0b2060600000001"
+                      "0f06000000000e06c0a80103",
+                      "seed");
+  IKEKIT_FUZZ_CHECK(rfc.has_value());
+  write("fuzz_radius_packet", "rfc2865-accept", *rfc);
+}
+
 } // namespace
+
+// --- fuzz_tcp_encap: flags, limit, then cut:u8 + bytes chunks ------------------------
+void tcp_encap_seeds() {
+  // An IKE header (28 bytes: SPIs, next payload none, 2.0, IKE_SA_INIT, I, msgid 0).
+  Out ike;
+  ike.u64(0x1122334455667788).u64(0).u8(0).u8(0x20).u8(34).u8(0x08).u32(0).u32(28);
+  Out esp;
+  esp.u32(0xc0ffee01).u32(1).bytes(Bytes(40, 0x5a));
+  Out stream;
+  stream.text("IKETCP");
+  stream.u16(uint16_t(2 + 4 + ike.b.size())).u32(0).bytes(ike.b);
+  stream.u16(uint16_t(2 + esp.b.size())).bytes(esp.b);
+  stream.u16(3).u8(0xff); // a NAT keepalive frame: dropped silently
+  stream.u16(uint16_t(2 + esp.b.size())).bytes(esp.b);
+  write("fuzz_tcp_encap", "originator-one-chunk", Out().u8(1).u8(0).u8(0).bytes(stream.b).b);
+  Out cut;
+  cut.u8(1).u8(0);
+  for (size_t at = 0; at < stream.b.size(); at += 5) {
+    size_t n = std::min<size_t>(5, stream.b.size() - at);
+    cut.u8(uint8_t(n)).bytes(ByteView(stream.b).subspan(at, n));
+  }
+  write("fuzz_tcp_encap", "originator-cut-every-5", cut.b);
+  // The responder's direction: no prefix; one frame over a 34-byte limit.
+  ByteView frames = ByteView(stream.b).subspan(6);
+  write("fuzz_tcp_encap", "responder-limit-34", Out().u8(0).u8(2).u8(0).bytes(frames).b);
+  write("fuzz_tcp_encap", "bad-length", Out().u8(0).u8(0).u8(0).u16(1).bytes(esp.b).b);
+}
 
 int main(int argc, char** argv) {
   if (argc > 1) g_corpus = argv[1];
@@ -500,6 +610,9 @@ int main(int argc, char** argv) {
   ctl_seeds();
   esp_seeds();
   esp_selector_seeds();
+  eap_seeds();
+  radius_seeds();
+  tcp_encap_seeds();
   std::printf("seeds written under %s\n", g_corpus.c_str());
   return 0;
 }

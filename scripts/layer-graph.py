@@ -9,7 +9,7 @@ Two graphs are read from the build and compared with the order of DESIGN 2:
   includes  lib/<layer>/**.cpp|hpp -> the layer of each #include "<layer>/...", for every
             file of lib/ (compile_commands.json names the sources the build compiles)
 An edge is upward when it goes from a layer to one of a higher rank than itself or to
-one of the same rank that is not itself (ike and esp, decode and ctl are siblings).
+one of the same rank that is not itself (eap and radius, ike and esp, decode and ctl are siblings).
 Exit 0: no upward edge; 1: upward edges (listed); 2: the build directory is unusable.
 """
 import json
@@ -19,9 +19,11 @@ import subprocess
 import sys
 import tempfile
 
-# DESIGN 2: base <- wire <- crypto <- ike, esp <- json <- decode, ctl <- io <- cli
-RANK = {"base": 0, "wire": 1, "crypto": 2, "ike": 3, "esp": 3, "json": 4,
-        "decode": 5, "ctl": 5, "io": 6, "cli": 7}
+# DESIGN 2: base <- wire <- crypto <- eap, radius <- ike, esp <- json <- decode, ctl <- io
+# <- cli. eap and radius are sans-I/O building blocks under the engine (ike will run EAP
+# inside IKE_AUTH) and under io (which drives the RADIUS client over a socket).
+RANK = {"base": 0, "wire": 1, "crypto": 2, "eap": 3, "radius": 3, "ike": 4, "esp": 4,
+        "json": 5, "decode": 6, "ctl": 6, "io": 7, "cli": 8}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/', re.M)
 
 

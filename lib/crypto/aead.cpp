@@ -4,7 +4,7 @@
 // (RFC 4309 4, so the CCM length field is L = 4 octets).
 #include "crypto/aead.hpp"
 
-#include "crypto/ossl.hpp"
+#include "crypto/fetched.hpp"
 
 #include <array>
 #include <cstring>
@@ -38,10 +38,10 @@ bool is_ccm(const TransformInfo& t) { return t.id >= 14 && t.id <= 16; } // ENCR
 // with the key schedule), so its contexts are keyed in three steps.
 Result<CipherCtxPtr> ccm_ctx(const TransformInfo& t, const uint8_t* key, int enc) {
   std::string name(t.openssl_name);
-  detail::CipherPtr cipher(EVP_CIPHER_fetch(nullptr, name.c_str(), nullptr));
+  const EVP_CIPHER* cipher = detail::fetched_cipher(t.openssl_name);
   if (!cipher) return ossl_error("cipher", "EVP_CIPHER_fetch " + name);
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || EVP_CipherInit_ex2(ctx.get(), cipher.get(), nullptr, nullptr, enc, nullptr) != 1 ||
+  if (!ctx || EVP_CipherInit_ex2(ctx.get(), cipher, nullptr, nullptr, enc, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_IVLEN, int(t.salt_len + t.iv_len),
                           nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, t.icv_len, nullptr) != 1 ||
@@ -63,15 +63,14 @@ Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt) {
                       std::string(encr.keyword) + " needs " +
                           std::to_string(encr.key_len + encr.salt_len) +
                           " bytes of key || salt, got " + std::to_string(key_and_salt.size()));
-  std::string name(encr.openssl_name);
   auto impl = std::make_unique<Impl>();
   impl->ccm = is_ccm(encr);
   impl->salt_len = encr.salt_len;
   auto enc = impl->ccm ? ccm_ctx(encr, key_and_salt.data(), 1)
-                       : detail::keyed_cipher_ctx(name.c_str(), key_and_salt.data(), 1, false);
+                       : detail::keyed_cipher_ctx(encr.openssl_name, key_and_salt.data(), 1, false);
   if (!enc) return enc.error();
   auto dec = impl->ccm ? ccm_ctx(encr, key_and_salt.data(), 0)
-                       : detail::keyed_cipher_ctx(name.c_str(), key_and_salt.data(), 0, false);
+                       : detail::keyed_cipher_ctx(encr.openssl_name, key_and_salt.data(), 0, false);
   if (!dec) return dec.error();
   impl->enc = std::move(*enc);
   impl->dec = std::move(*dec);

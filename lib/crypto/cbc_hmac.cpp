@@ -41,11 +41,10 @@ Result<Cipher> Cipher::create(const TransformInfo& encr, ByteView key) {
                       std::string(encr.keyword) + " needs " +
                           std::to_string(encr.key_len + encr.salt_len) + " bytes of key, got " +
                           std::to_string(key.size()));
-  std::string name(encr.openssl_name);
   auto impl = std::make_unique<Impl>();
-  auto enc = detail::keyed_cipher_ctx(name.c_str(), key.data(), 1, true);
+  auto enc = detail::keyed_cipher_ctx(encr.openssl_name, key.data(), 1, true);
   if (!enc) return enc.error();
-  auto dec = detail::keyed_cipher_ctx(name.c_str(), key.data(), 0, true);
+  auto dec = detail::keyed_cipher_ctx(encr.openssl_name, key.data(), 0, true);
   if (!dec) return dec.error();
   impl->enc = std::move(*enc);
   impl->dec = std::move(*dec);

@@ -1,10 +1,7 @@
 #include "crypto/kex.hpp"
 
-#include "crypto/ossl.hpp"
+#include "crypto/kex_groups.hpp"
 
-#include <openssl/bn.h>
-#include <openssl/ec.h>
-#include <openssl/obj_mac.h>
 #include <string>
 
 namespace ikekit::crypto {
@@ -19,15 +16,11 @@ struct BnFree {
 struct BnCtxFree {
   void operator()(BN_CTX* p) const { BN_CTX_free(p); }
 };
-struct GroupFree {
-  void operator()(EC_GROUP* p) const { EC_GROUP_free(p); }
-};
 struct PointFree {
   void operator()(EC_POINT* p) const { EC_POINT_clear_free(p); }
 };
 using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
 using BnCtxPtr = std::unique_ptr<BN_CTX, BnCtxFree>;
-using GroupPtr = std::unique_ptr<EC_GROUP, GroupFree>;
 using PointPtr = std::unique_ptr<EC_POINT, PointFree>;
 
 enum class Family { modp, ecp, xdh };
@@ -57,26 +50,6 @@ Result<Family> family_of(const TransformInfo& ke) {
                     std::string(ke.keyword) + ": not a supported key exchange method");
 }
 
-// RFC 2409 6.2 (group 2) and RFC 3526 2-7 primes; the generator is 2 for all of them.
-BIGNUM* modp_prime(uint16_t id) {
-  switch (id) {
-  case 2:
-    return BN_get_rfc2409_prime_1024(nullptr);
-  case 14:
-    return BN_get_rfc3526_prime_2048(nullptr);
-  case 15:
-    return BN_get_rfc3526_prime_3072(nullptr);
-  case 16:
-    return BN_get_rfc3526_prime_4096(nullptr);
-  case 17:
-    return BN_get_rfc3526_prime_6144(nullptr);
-  case 18:
-    return BN_get_rfc3526_prime_8192(nullptr);
-  default:
-    return nullptr;
-  }
-}
-
 // Private exponent length for generate(): at least twice the group's strength estimate
 // (RFC 3526 8: 2048 ~110 bits ... 8192 ~190 bits).
 size_t modp_exponent_len(uint16_t id) {
@@ -92,29 +65,34 @@ size_t modp_exponent_len(uint16_t id) {
   }
 }
 
-int ecp_nid(uint16_t id) {
-  switch (id) {
-  case 19:
-    return NID_X9_62_prime256v1;
-  case 20:
-    return NID_secp384r1;
-  default:
-    return NID_secp521r1;
-  }
-}
-
 Error peer_error(Errc code, std::string message) {
   return make_error(code, "ke.data", std::move(message));
+}
+
+// An X25519/X448 private key through this thread's FROMDATA context (no fetch); OpenSSL
+// computes the public key from it (RFC 7748 6).
+Result<detail::PkeyPtr> xdh_private_key(uint16_t id, ByteView priv) {
+  EVP_PKEY_CTX* ctx = detail::xdh_fromdata_ctx(id == 32);
+  if (!ctx) return ossl_error("ke", "EVP_PKEY_fromdata_init");
+  OSSL_PARAM params[2] = {OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
+                                                            const_cast<uint8_t*>(priv.data()),
+                                                            priv.size()),
+                          OSSL_PARAM_construct_end()};
+  EVP_PKEY* key = nullptr;
+  if (EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1)
+    return ossl_error("ke", "EVP_PKEY_fromdata");
+  return detail::PkeyPtr(key);
 }
 
 } // namespace
 
 struct KeyExchange::Impl {
   Family family = Family::modp;
-  // MODP
-  BnPtr p, g, x;
-  // ECP
-  GroupPtr group;
+  // MODP: the shared group and the private exponent
+  const detail::ModpGroup* modp = nullptr;
+  BnPtr x;
+  // ECP: the shared curve and the private scalar
+  const EC_GROUP* group = nullptr;
   BnPtr d;
   // X25519 / X448
   detail::PkeyPtr pkey;
@@ -142,12 +120,12 @@ Result<KeyExchange> KeyExchange::generate(const TransformInfo& ke, Rng& rng) {
     return from_private(ke, k.reveal());
   }
   // ECP: rejection sampling of 1 <= d < n from field-length strings (RFC 5903 / FIPS 186-4 B.4.2).
-  GroupPtr group(EC_GROUP_new_by_curve_name(ecp_nid(ke.id)));
+  const EC_GROUP* group = detail::ecp_group(ke.id);
   if (!group) return ossl_error("ke", "EC_GROUP_new_by_curve_name");
-  const int bits = EC_GROUP_get_degree(group.get());
+  const int bits = EC_GROUP_get_degree(group);
   const size_t flen = size_t(bits + 7) / 8;
   const uint8_t top_mask = bits % 8 ? uint8_t((1u << (bits % 8)) - 1) : 0xff;
-  const BIGNUM* n = EC_GROUP_get0_order(group.get());
+  const BIGNUM* n = EC_GROUP_get0_order(group);
   SecretBytes d(flen);
   for (int tries = 0; tries < 256; ++tries) {
     rng.fill(d.reveal_mut());
@@ -167,11 +145,9 @@ Result<KeyExchange> KeyExchange::from_private(const TransformInfo& ke, ByteView 
   if (!ctx) return ossl_error("ke", "BN_CTX_new");
 
   if (*fam == Family::modp) {
-    impl->p.reset(modp_prime(ke.id));
-    impl->g.reset(BN_new());
-    if (!impl->p || !impl->g || !BN_set_word(impl->g.get(), 2))
-      return ossl_error("ke", "MODP group");
-    const size_t plen = size_t(BN_num_bytes(impl->p.get()));
+    impl->modp = detail::modp_group(ke.id);
+    if (!impl->modp) return ossl_error("ke", "MODP group");
+    const size_t plen = impl->modp->len;
     if (priv.empty() || priv.size() > plen)
       return make_error(Errc::bad_length, "ke.private",
                         "MODP exponent must be 1.." + std::to_string(plen) + " bytes");
@@ -182,8 +158,8 @@ Result<KeyExchange> KeyExchange::from_private(const TransformInfo& ke, ByteView 
       return make_error(Errc::bad_value, "ke.private", "MODP exponent is zero");
     BN_set_flags(impl->x.get(), BN_FLG_CONSTTIME);
     BnPtr y(BN_new());
-    if (!y || !BN_mod_exp_mont_consttime(y.get(), impl->g.get(), impl->x.get(), impl->p.get(),
-                                         ctx.get(), nullptr))
+    if (!y || !BN_mod_exp_mont_consttime(y.get(), impl->modp->g, impl->x.get(), impl->modp->p,
+                                         ctx.get(), impl->modp->mont))
       return ossl_error("ke", "g^x mod p");
     Bytes pub(plen);
     if (BN_bn2binpad(y.get(), pub.data(), int(plen)) != int(plen)) return ossl_error("ke", "pad");
@@ -191,23 +167,22 @@ Result<KeyExchange> KeyExchange::from_private(const TransformInfo& ke, ByteView 
   }
 
   if (*fam == Family::ecp) {
-    impl->group.reset(EC_GROUP_new_by_curve_name(ecp_nid(ke.id)));
+    impl->group = detail::ecp_group(ke.id);
     if (!impl->group) return ossl_error("ke", "EC_GROUP_new_by_curve_name");
-    const size_t flen = size_t(EC_GROUP_get_degree(impl->group.get()) + 7) / 8;
+    const size_t flen = size_t(EC_GROUP_get_degree(impl->group) + 7) / 8;
     if (priv.size() != flen)
       return make_error(Errc::bad_length, "ke.private",
                         "ECP scalar must be " + std::to_string(flen) + " bytes");
     impl->d.reset(BN_secure_new());
     if (!impl->d || !BN_bin2bn(priv.data(), int(priv.size()), impl->d.get()))
       return ossl_error("ke", "BN_bin2bn");
-    if (BN_is_zero(impl->d.get()) ||
-        BN_cmp(impl->d.get(), EC_GROUP_get0_order(impl->group.get())) >= 0)
+    if (BN_is_zero(impl->d.get()) || BN_cmp(impl->d.get(), EC_GROUP_get0_order(impl->group)) >= 0)
       return make_error(Errc::bad_value, "ke.private", "ECP scalar must be in 1..n-1");
-    PointPtr q(EC_POINT_new(impl->group.get()));
+    PointPtr q(EC_POINT_new(impl->group));
     BnPtr x(BN_new()), y(BN_new());
     if (!q || !x || !y ||
-        !EC_POINT_mul(impl->group.get(), q.get(), impl->d.get(), nullptr, nullptr, ctx.get()) ||
-        !EC_POINT_get_affine_coordinates(impl->group.get(), q.get(), x.get(), y.get(), ctx.get()))
+        !EC_POINT_mul(impl->group, q.get(), impl->d.get(), nullptr, nullptr, ctx.get()) ||
+        !EC_POINT_get_affine_coordinates(impl->group, q.get(), x.get(), y.get(), ctx.get()))
       return ossl_error("ke", "ECP public value");
     Bytes pub(2 * flen);
     if (BN_bn2binpad(x.get(), pub.data(), int(flen)) != int(flen) ||
@@ -216,14 +191,14 @@ Result<KeyExchange> KeyExchange::from_private(const TransformInfo& ke, ByteView 
     return KeyExchange(std::move(impl), &ke, std::move(pub));
   }
 
-  const int type = ke.id == 31 ? EVP_PKEY_X25519 : EVP_PKEY_X448;
   const size_t klen = ke.id == 31 ? 32 : 56;
   if (priv.size() != klen)
     return make_error(Errc::bad_length, "ke.private",
                       std::string(ke.keyword) + " private key must be " + std::to_string(klen) +
                           " bytes");
-  impl->pkey.reset(EVP_PKEY_new_raw_private_key(type, nullptr, priv.data(), priv.size()));
-  if (!impl->pkey) return ossl_error("ke", "EVP_PKEY_new_raw_private_key");
+  auto key = xdh_private_key(ke.id, priv);
+  if (!key) return key.error();
+  impl->pkey = std::move(*key);
   Bytes pub(klen);
   size_t len = klen;
   if (EVP_PKEY_get_raw_public_key(impl->pkey.get(), pub.data(), &len) != 1 || len != klen)
@@ -241,15 +216,15 @@ Result<SecretBytes> KeyExchange::shared_secret(ByteView peer) const {
 
   if (impl_->family == Family::modp) {
     const size_t plen = public_.size();
+    const detail::ModpGroup& grp = *impl_->modp;
     BnPtr y(BN_bin2bn(peer.data(), int(plen), nullptr));
-    BnPtr pm1(BN_dup(impl_->p.get()));
-    if (!y || !pm1 || !BN_sub_word(pm1.get(), 1)) return ossl_error("ke", "BN");
+    if (!y) return ossl_error("ke", "BN");
     // 1 < y < p - 1 (RFC 8247 2.4 via NIST SP 800-56A 5.6.2.3.1).
-    if (BN_cmp(y.get(), BN_value_one()) <= 0 || BN_cmp(y.get(), pm1.get()) >= 0)
+    if (BN_cmp(y.get(), BN_value_one()) <= 0 || BN_cmp(y.get(), grp.p_minus_1) >= 0)
       return peer_error(Errc::bad_value, "MODP public value must satisfy 1 < y < p-1");
     BnPtr s(BN_secure_new());
-    if (!s || !BN_mod_exp_mont_consttime(s.get(), y.get(), impl_->x.get(), impl_->p.get(),
-                                         ctx.get(), nullptr))
+    if (!s ||
+        !BN_mod_exp_mont_consttime(s.get(), y.get(), impl_->x.get(), grp.p, ctx.get(), grp.mont))
       return ossl_error("ke", "y^x mod p");
     SecretBytes out(plen); // RFC 7296 2.14: padded with zeros to the modulus length
     if (BN_bn2binpad(s.get(), out.reveal_mut().data(), int(plen)) != int(plen))
@@ -258,7 +233,7 @@ Result<SecretBytes> KeyExchange::shared_secret(ByteView peer) const {
   }
 
   if (impl_->family == Family::ecp) {
-    EC_GROUP* g = impl_->group.get();
+    const EC_GROUP* g = impl_->group;
     const size_t flen = public_.size() / 2;
     BnPtr x(BN_bin2bn(peer.data(), int(flen), nullptr));
     BnPtr y(BN_bin2bn(peer.data() + flen, int(flen), nullptr));
@@ -287,12 +262,11 @@ Result<SecretBytes> KeyExchange::shared_secret(ByteView peer) const {
     return out;
   }
 
-  const int type = info_->id == 31 ? EVP_PKEY_X25519 : EVP_PKEY_X448;
-  detail::PkeyPtr peer_key(EVP_PKEY_new_raw_public_key(type, nullptr, peer.data(), peer.size()));
-  if (!peer_key) return ossl_error("ke", "EVP_PKEY_new_raw_public_key");
+  EVP_PKEY* peer_key = detail::xdh_peer_key(info_->id == 32, peer);
+  if (!peer_key) return ossl_error("ke", "X25519/X448 peer key");
   detail::PkeyCtxPtr pctx(EVP_PKEY_CTX_new_from_pkey(nullptr, impl_->pkey.get(), nullptr));
   if (!pctx || EVP_PKEY_derive_init(pctx.get()) != 1 ||
-      EVP_PKEY_derive_set_peer_ex(pctx.get(), peer_key.get(), 0) != 1)
+      EVP_PKEY_derive_set_peer_ex(pctx.get(), peer_key, 0) != 1)
     return ossl_error("ke", "derive init");
   SecretBytes out(public_.size());
   size_t len = out.size();

@@ -1,6 +1,6 @@
 #include "crypto/mac.hpp"
 
-#include "crypto/ossl.hpp"
+#include "crypto/fetched.hpp"
 
 #include <array>
 #include <cstring>
@@ -11,16 +11,6 @@ namespace ikekit::crypto {
 using detail::ossl_error;
 
 namespace {
-
-// Fetched once per process (DESIGN 3: no EVP_*_fetch per packet); never freed.
-EVP_MAC* fetched_mac(const char* name) {
-  if (std::strcmp(name, "HMAC") == 0) {
-    static EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    return hmac;
-  }
-  static EVP_MAC* cmac = EVP_MAC_fetch(nullptr, "CMAC", nullptr);
-  return cmac;
-}
 
 using Block = std::array<uint8_t, 16>;
 
@@ -84,22 +74,13 @@ Result<Mac> Mac::create(const TransformInfo& t, ByteView key) {
     return Mac(std::move(impl), algo, 16);
   }
 
-  EVP_MAC* m = fetched_mac(algo == Algo::hmac ? "HMAC" : "CMAC");
-  if (!m) return ossl_error("mac", "EVP_MAC_fetch");
-  impl->mac.reset(EVP_MAC_CTX_new(m));
-  if (!impl->mac) return ossl_error("mac", "EVP_MAC_CTX_new");
-  std::string digest(t.openssl_name);
-  OSSL_PARAM params[2];
-  if (algo == Algo::hmac)
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest.data(), 0);
-  else
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
-                                                 const_cast<char*>("AES-128-CBC"), 0);
-  params[1] = OSSL_PARAM_construct_end();
+  // The digest (or CMAC's cipher) is already set on the context: only the key is new.
+  impl->mac = algo == Algo::hmac ? detail::new_hmac_ctx(t.openssl_name) : detail::new_cmac_ctx();
+  if (!impl->mac) return ossl_error("mac", "MAC context for " + std::string(t.openssl_name));
   // HMAC with an empty key is legal (RFC 2104); OpenSSL wants a non-null pointer.
   static const uint8_t kEmpty[1] = {0};
-  if (EVP_MAC_init(impl->mac.get(), key.empty() ? kEmpty : key.data(), key.size(), params) != 1)
-    return ossl_error("mac", "EVP_MAC_init " + digest);
+  if (EVP_MAC_init(impl->mac.get(), key.empty() ? kEmpty : key.data(), key.size(), nullptr) != 1)
+    return ossl_error("mac", "EVP_MAC_init " + std::string(t.openssl_name));
   size_t size = EVP_MAC_CTX_get_mac_size(impl->mac.get());
   return Mac(std::move(impl), algo, size);
 }

@@ -1,12 +1,11 @@
 #include "decode/decoder.hpp"
 
 #include "base/hex.hpp"
+#include "wire/udp_encap.hpp"
 
 namespace ikekit::decode {
 
 namespace {
-
-constexpr uint32_t kNonEspMarker = 0; // RFC 3948 2.2: four zero bytes before IKE on 4500
 
 // The inner packet of a tunnel-mode ESP payload (next header 4 or 41), or just the
 // protocol in transport mode.
@@ -67,6 +66,7 @@ void Decoder::feed(const Frame& frame, RecordSink& sink) {
   meta.frame = frame.number;
   meta.ts_sec = frame.ts_sec;
   meta.ts_usec = frame.ts_usec;
+  last_frame_ = meta;
   reassembler_.set_frame(frame.number, frame.ts_sec, frame.ts_usec);
   auto packet = dissect_frame(frame.linktype, frame.data, reassembler_);
   for (const auto& lost : reassembler_.take_abandoned())
@@ -87,34 +87,75 @@ void Decoder::feed(const Frame& frame, RecordSink& sink) {
   const Packet& p = **packet;
   meta.src = {p.src, p.src_port};
   meta.dst = {p.dst, p.dst_port};
-  if (p.ip_protocol == kIpProtoEsp) return on_esp(meta, p.payload, false, sink);
+  if (p.ip_protocol == kIpProtoEsp) return on_esp(meta, p.payload, Transport::ip, sink);
+  auto is = [&](const std::set<uint16_t>& ports) {
+    return ports.count(p.src_port) || ports.count(p.dst_port);
+  };
+  if (p.ip_protocol == kIpProtoTcp && is(options_.tcp_ports)) return on_tcp(meta, p, sink);
   if (p.ip_protocol != kIpProtoUdp) {
     ++summary_.other;
     return;
   }
-  auto is = [&](const std::set<uint16_t>& ports) {
-    return ports.count(p.src_port) || ports.count(p.dst_port);
-  };
-  if (is(options_.natt_ports)) {
-    // RFC 3948 2.2/2.3: a lone 0xff is a NAT keepalive, four zero bytes mark IKE.
-    if (p.payload.size() == 1 && p.payload[0] == 0xff) {
-      ++summary_.nat_keepalives;
-      return;
-    }
-    if (p.payload.size() >= 4 && load_be32(p.payload.data()) == kNonEspMarker)
-      return on_ike(meta, p.payload.subspan(4), true, sink);
-    return on_esp(meta, p.payload, true, sink);
-  }
-  if (is(options_.ike_ports)) return on_ike(meta, p.payload, false, sink);
+  if (is(options_.natt_ports)) return on_encapsulated(meta, p, sink);
+  if (is(options_.ike_ports)) return on_ike(meta, p.payload, Transport::udp, false, sink);
   ++summary_.other;
 }
 
-void Decoder::on_ike(const PacketMeta& meta, ByteView datagram, bool marker, RecordSink& sink) {
+// RFC 3948 2.2/2.3 on a NAT-T port: a lone 0xff is a NAT keepalive, four zero bytes mark
+// IKE, anything else is ESP (wire::classify_udp_encap, which also frames RFC 9329 TCP).
+void Decoder::on_encapsulated(const PacketMeta& meta, const Packet& p, RecordSink& sink) {
+  auto payload = wire::classify_udp_encap(p.payload);
+  if (!payload) {
+    const bool ike = payload.error().field == "udp.ike";
+    return malformed(meta, ike ? "ike" : "esp", payload.error(), sink);
+  }
+  switch (payload->kind) {
+  case wire::UdpKind::keepalive:
+    ++udp_keepalives_;
+    summary_.nat_keepalives = udp_keepalives_ + tcp_.keepalives();
+    return;
+  case wire::UdpKind::ike:
+    return on_ike(meta, payload->data, Transport::udp, true, sink);
+  case wire::UdpKind::esp:
+    return on_esp(meta, payload->data, Transport::udp, sink);
+  }
+}
+
+// RFC 9329: a segment of a TCP-encapsulation connection, put in order with the rest of
+// its direction; each IKE message or ESP packet it completes is reported at this frame
+// (as tshark reports a reassembled PDU at the frame that completes it).
+void Decoder::on_tcp(PacketMeta meta, const Packet& p, RecordSink& sink) {
+  ++summary_.tcp_segments;
+  if (p.tcp_error) return malformed(meta, "frame", *p.tcp_error, sink);
+  tcp_.add(TcpSegment{meta.src, meta.dst, p.tcp_seq, p.tcp_flags, p.payload});
+  drain_tcp(meta, sink);
+}
+
+void Decoder::drain_tcp(PacketMeta meta, RecordSink& sink) {
+  while (auto item = tcp_.next()) {
+    meta.src = item->src;
+    meta.dst = item->dst;
+    if (!item->frame) {
+      malformed(meta, "tcp", item->frame.error(), sink);
+      continue;
+    }
+    if (item->frame->kind == wire::UdpKind::ike)
+      on_ike(meta, item->frame->data, Transport::tcp, true, sink);
+    else
+      on_esp(meta, item->frame->data, Transport::tcp, sink);
+  }
+  summary_.tcp_retransmitted = tcp_.retransmitted_segments();
+  summary_.nat_keepalives = udp_keepalives_ + tcp_.keepalives();
+}
+
+void Decoder::on_ike(const PacketMeta& meta, ByteView datagram, Transport transport, bool marker,
+                     RecordSink& sink) {
   auto msg = wire::parse_message(datagram, {.reject_unknown_critical = false});
   if (!msg) return malformed(meta, "ike", msg.error(), sink);
   ++summary_.ike_messages;
   IkeRecord record;
   record.meta = meta;
+  record.transport = transport;
   record.non_esp_marker = marker;
   record.message = &*msg;
   tracker_.process(meta, *msg, record);
@@ -164,7 +205,7 @@ esp::EspSaIn* Decoder::esp_sa_for(ChildSaKeys& keys, std::optional<Error>& probl
   return cached.sa.get();
 }
 
-void Decoder::on_esp(const PacketMeta& meta, ByteView esp, bool udp_encap, RecordSink& sink) {
+void Decoder::on_esp(const PacketMeta& meta, ByteView esp, Transport transport, RecordSink& sink) {
   if (esp.size() < 8)
     return malformed(meta, "esp",
                      make_error(Errc::truncated, "esp", "shorter than the 8-byte ESP header"),
@@ -172,7 +213,8 @@ void Decoder::on_esp(const PacketMeta& meta, ByteView esp, bool udp_encap, Recor
   ++summary_.esp_packets;
   EspRecord r;
   r.meta = meta;
-  r.udp_encap = udp_encap;
+  r.transport = transport;
+  r.udp_encap = transport == Transport::udp;
   r.spi = load_be32(esp.data());
   r.seq = load_be32(esp.data() + 4);
   r.length = esp.size();
@@ -211,6 +253,8 @@ void Decoder::count_undecrypted(const std::optional<Error>& problem) {
 }
 
 void Decoder::finish(RecordSink& sink) {
+  tcp_.finish();
+  drain_tcp(last_frame_, sink); // reported at the last frame
   for (const auto& i : reassembler_.pending())
     report_incomplete(i, sink);
   // Log keys no SA in the capture matched: reported, never used by guess.

@@ -74,6 +74,7 @@ Json ike_record_to_json(const decode::IkeRecord& r) {
   const wire::Message& m = *r.message;
   const wire::IkeHeader& h = m.header;
   Json j = meta_json("ike", r.meta);
+  j["transport"] = std::string(decode::transport_name(r.transport));
   j["non_esp_marker"] = r.non_esp_marker;
   j["spi_i"] = to_hex_u64(h.spi_i);
   j["spi_r"] = to_hex_u64(h.spi_r);
@@ -94,6 +95,7 @@ Json esp_record_to_json(const decode::EspRecord& r) {
   Json j = meta_json("esp", r.meta);
   j["spi"] = to_hex_u32(r.spi);
   j["seq"] = r.seq;
+  j["transport"] = std::string(decode::transport_name(r.transport));
   j["udp_encap"] = r.udp_encap;
   j["length"] = r.length;
   j["decrypted"] = r.decrypted;
@@ -135,6 +137,8 @@ Json summary_to_json(const decode::Summary& s) {
           {"no_key", s.no_key},
           {"malformed", s.malformed},
           {"nat_keepalives", s.nat_keepalives},
+          {"tcp_segments", s.tcp_segments},
+          {"tcp_retransmitted", s.tcp_retransmitted},
           {"other", s.other},
           {"fragments_dropped", s.fragments_dropped},
           {"unmatched_keys", s.unmatched_keys}};

@@ -19,7 +19,30 @@ using MaybePacket = Result<std::optional<Packet>>;
 
 MaybePacket none() { return std::optional<Packet>(); }
 
+// RFC 9293 3.1: ports, sequence number, data offset (header length in 32-bit words), flags.
+MaybePacket tcp(Packet p, ByteView segment) {
+  if (segment.size() < 4) return none(); // not even the ports: not ours to judge
+  p.src_port = load_be16(&segment[0]);
+  p.dst_port = load_be16(&segment[2]);
+  if (segment.size() < 20) {
+    p.tcp_error = make_error(Errc::truncated, "tcp", "header needs 20 bytes");
+    return std::optional<Packet>(p);
+  }
+  const size_t header = size_t(segment[12] >> 4) * 4;
+  if (header < 20 || header > segment.size()) {
+    p.tcp_error = make_error(Errc::bad_length, "tcp.data_offset",
+                             std::to_string(header) + "-byte header does not fit the " +
+                                 std::to_string(segment.size()) + "-byte segment (at least 20)");
+    return std::optional<Packet>(p);
+  }
+  p.tcp_seq = load_be32(&segment[4]);
+  p.tcp_flags = segment[13];
+  p.payload = segment.subspan(header);
+  return std::optional<Packet>(p);
+}
+
 MaybePacket transport(Packet p, ByteView payload) {
+  if (p.ip_protocol == kIpProtoTcp) return tcp(p, payload);
   if (p.ip_protocol == kIpProtoUdp) {
     Reader r(payload);
     auto sport = r.u16("udp.src_port");

@@ -14,6 +14,18 @@ std::string_view integrity_name(Integrity i) {
   return "unchecked";
 }
 
+std::string_view transport_name(Transport t) {
+  switch (t) {
+  case Transport::udp:
+    return "udp";
+  case Transport::tcp:
+    return "tcp";
+  case Transport::ip:
+    return "ip";
+  }
+  return "ip";
+}
+
 std::string Endpoint::to_string() const {
   std::string host = ip.is_v4() ? ip.to_string() : "[" + ip.to_string() + "]";
   return port ? host + ":" + std::to_string(port) : host;

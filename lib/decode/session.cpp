@@ -30,6 +30,7 @@ Result<std::unique_ptr<DecodeSession>> DecodeSession::open(const SessionOptions&
   s->key_files_ = std::move(infos);
   DecoderOptions d;
   d.ike_ports.insert(options.ike_ports.begin(), options.ike_ports.end());
+  d.tcp_ports.insert(options.tcp_ports.begin(), options.tcp_ports.end());
   s->decoder_ = std::make_unique<Decoder>(s->keys_, d);
   return s;
 }

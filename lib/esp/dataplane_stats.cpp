@@ -4,27 +4,6 @@
 
 namespace ikekit::esp {
 
-void add_seal_stats(OutStats& to, const SealStats& s) {
-  to.packets += s.packets;
-  to.bytes += s.bytes;
-  to.sa_exhausted += s.sa_exhausted;
-  to.no_room += s.no_room;
-  to.crypto_error += s.crypto_error;
-}
-
-void add_open_stats(InStats& to, const OpenStats& s) {
-  to.packets += s.packets;
-  to.bytes += s.bytes;
-  to.malformed += s.malformed;
-  to.unknown_spi += s.unknown_spi;
-  to.replay += s.replay;
-  to.too_old += s.too_old;
-  to.bad_icv += s.bad_icv;
-  to.bad_padding += s.bad_padding;
-  to.dummy += s.dummy;
-  to.crypto_error += s.crypto_error;
-}
-
 void add_delivery_drops(InStats& to, const InStats& local) {
   to.not_esp += local.not_esp;
   to.bad_inner += local.bad_inner;

@@ -62,7 +62,7 @@ Result<void> InboundPipeline::add(EspSaIn sa, InboundSaInfo info) {
 bool InboundPipeline::remove(uint32_t spi) {
   auto it = sas_.find(spi);
   if (it == sas_.end()) return false;
-  add_open_stats(retired_, it->second.sa.stats());
+  retired_ += it->second.sa.stats();
   sas_.erase(it);
   return true;
 }
@@ -136,7 +136,7 @@ size_t InboundPipeline::open_batch(std::span<const InPacket> in, std::span<MutBy
 InStats InboundPipeline::stats() const {
   InStats s = retired_;
   for (const auto& [spi, e] : sas_)
-    add_open_stats(s, e.sa.stats());
+    s += e.sa.stats();
   s.unknown_spi += local_.unknown_spi;
   s.malformed += local_.malformed;
   add_delivery_drops(s, local_);

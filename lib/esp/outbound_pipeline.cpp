@@ -25,7 +25,7 @@ void OutboundPipeline::add(uint32_t id, uint64_t owner, const SaSelectors& selec
 void OutboundPipeline::remove(uint32_t id) {
   spd_.remove(id);
   if (id < slots_.size() && slots_[id]) {
-    add_seal_stats(retired_, slots_[id]->out.sa.stats());
+    retired_ += slots_[id]->out.sa.stats();
     slots_[id].reset();
   }
 }
@@ -102,7 +102,7 @@ size_t OutboundPipeline::seal_batch(std::span<const OutPacket> in, std::span<Sea
 OutStats OutboundPipeline::stats() const {
   OutStats s = retired_;
   for (const auto& slot : slots_)
-    if (slot) add_seal_stats(s, slot->out.sa.stats());
+    if (slot) s += slot->out.sa.stats();
   s.wire_bytes += local_.wire_bytes;
   s.seq_unreserved += local_.seq_unreserved;
   s.no_sa += local_.no_sa;

@@ -11,6 +11,7 @@
 
 #include "ike/config.hpp"
 #include "wire/ids.hpp"
+#include "wire/transform_keyword.hpp"
 
 namespace ikekit::ike {
 
@@ -243,12 +244,8 @@ std::vector<std::string> proposal_strings(const wire::SaPayload& offered) {
     std::string s;
     for (const auto& t : p.transforms) {
       if (!s.empty()) s += '-';
-      if (const auto* info = from_wire(t)) {
-        s += info->keyword;
-      } else {
-        s += std::string(wire::transform_type_name(t.type)) + ":" + std::to_string(t.id);
-        if (auto kl = t.key_length()) s += "/" + std::to_string(*kl);
-      }
+      const auto* info = from_wire(t);
+      s += info ? std::string(info->keyword) : wire::transform_keyword_or_number(t);
     }
     v.push_back(s);
   }

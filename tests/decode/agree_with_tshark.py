@@ -28,6 +28,39 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SK, SKF, NOTIFY = 46, 53, 41
 
 
+def record_summary(r):
+    """One ike-decode record in tshark_summary.py's form; None for other line types."""
+    if r["type"] == "ike":
+        payloads = r["payloads"]
+        outer = [p["payload_type"] for p in payloads]
+        notifies = [p["notify_type"] for p in payloads if p["payload_type"] == NOTIFY]
+        enc = payloads[-1] if payloads and payloads[-1]["payload_type"] in (SK, SKF) else None
+        inner = None
+        fragment = None
+        decrypted = None
+        if enc is not None:
+            decrypted = enc["decrypted"] and enc["integrity"] == "ok"
+            if enc["payload_type"] == SKF:
+                fragment = {"number": enc["fragment_number"], "total": enc["total_fragments"]}
+            if decrypted:
+                inner_list = enc.get("payloads") or []
+                inner = [p["payload_type"] for p in inner_list]
+                notifies += [p["notify_type"] for p in inner_list if p["payload_type"] == NOTIFY]
+        return {"frame": r["frame"], "kind": "ike", "spi_i": r["spi_i"], "spi_r": r["spi_r"],
+                "exchange_type": r["exchange_type"], "message_id": r["message_id"],
+                "initiator": r["initiator"], "response": r["response"], "payloads": outer,
+                "decrypted": decrypted, "fragment": fragment, "inner_payloads": inner,
+                "notify_types": notifies}
+    if r["type"] == "esp":
+        ok = r["decrypted"] and r["integrity"] == "ok"
+        return {"frame": r["frame"], "kind": "esp", "spi": r["spi"], "seq": r["seq"],
+                "decrypted": ok, "next_header": r["next_header"] if ok else None,
+                "inner_protocol": (r["inner"] or {}).get("protocol") if ok else None}
+    if r["type"] == "malformed":
+        return {"frame": r["frame"], "kind": "malformed", "error": r["error"]}
+    return None
+
+
 def ike_decode_summary(binary, capture, keys):
     cmd = [binary]
     for k in keys:
@@ -40,34 +73,9 @@ def ike_decode_summary(binary, capture, keys):
     assert lines[0]["type"] == "header" and lines[-1]["type"] == "summary", "header/summary missing"
     out = {}
     for r in lines:
-        if r["type"] == "ike":
-            payloads = r["payloads"]
-            outer = [p["payload_type"] for p in payloads]
-            notifies = [p["notify_type"] for p in payloads if p["payload_type"] == NOTIFY]
-            enc = payloads[-1] if payloads and payloads[-1]["payload_type"] in (SK, SKF) else None
-            inner = None
-            fragment = None
-            decrypted = None
-            if enc is not None:
-                decrypted = enc["decrypted"] and enc["integrity"] == "ok"
-                if enc["payload_type"] == SKF:
-                    fragment = {"number": enc["fragment_number"], "total": enc["total_fragments"]}
-                if decrypted:
-                    inner_list = enc.get("payloads") or []
-                    inner = [p["payload_type"] for p in inner_list]
-                    notifies += [p["notify_type"] for p in inner_list if p["payload_type"] == NOTIFY]
-            out[r["frame"]] = {"frame": r["frame"], "kind": "ike", "spi_i": r["spi_i"], "spi_r": r["spi_r"],
-                               "exchange_type": r["exchange_type"], "message_id": r["message_id"],
-                               "initiator": r["initiator"], "response": r["response"], "payloads": outer,
-                               "decrypted": decrypted, "fragment": fragment, "inner_payloads": inner,
-                               "notify_types": notifies}
-        elif r["type"] == "esp":
-            ok = r["decrypted"] and r["integrity"] == "ok"
-            out[r["frame"]] = {"frame": r["frame"], "kind": "esp", "spi": r["spi"], "seq": r["seq"],
-                               "decrypted": ok, "next_header": r["next_header"] if ok else None,
-                               "inner_protocol": (r["inner"] or {}).get("protocol") if ok else None}
-        elif r["type"] == "malformed":
-            out[r["frame"]] = {"frame": r["frame"], "kind": "malformed", "error": r["error"]}
+        rec = record_summary(r)
+        if rec is not None:
+            out[r["frame"]] = rec
     return out, lines[-1]
 
 

@@ -132,10 +132,10 @@ def summarize_esp(frame, protos, i):
     return rec
 
 
-def run_tshark(capture, confdir):
+def run_tshark(capture, confdir, extra_args=()):
     env = dict(os.environ)
     env['WIRESHARK_CONFIG_DIR'] = confdir
-    cmd = ['tshark', '-n', '-r', capture, '-T', 'pdml']
+    cmd = ['tshark', '-n', '-r', capture, '-T', 'pdml'] + list(extra_args)
     try:
         p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     except FileNotFoundError:
@@ -152,8 +152,10 @@ def run_tshark(capture, confdir):
     return p.stdout
 
 
-def summarize(capture, keydir=None):
-    """List of summary dicts; None on error (message on stderr)."""
+def summarize(capture, keydir=None, extra_args=(), every_message=False):
+    """List of summary dicts; None on error (message on stderr).  extra_args go to
+    tshark; every_message lists each IKE message and ESP packet of a frame (a TCP
+    segment may complete several), not only the first."""
     if not os.path.isfile(capture):
         print('tshark_summary: %s: no such file' % capture, file=sys.stderr)
         return None
@@ -170,7 +172,7 @@ def summarize(capture, keydir=None):
         print('tshark_summary: %s: not a directory' % keydir, file=sys.stderr)
         return None
     try:
-        xml = run_tshark(capture, os.path.abspath(confdir))
+        xml = run_tshark(capture, os.path.abspath(confdir), extra_args)
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -191,9 +193,11 @@ def summarize(capture, keydir=None):
         for i, p in enumerate(protos):
             if p.get('name') == 'isakmp':
                 out.append(summarize_ike(frame, p))
-                break
-            if p.get('name') == 'esp':
+            elif p.get('name') == 'esp':
                 out.append(summarize_esp(frame, protos, i))
+            else:
+                continue
+            if not every_message:
                 break
     return out
 

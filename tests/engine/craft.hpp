@@ -65,33 +65,66 @@ inline Bytes notify_data(const Bytes& message, wire::NotifyType type) {
   return {};
 }
 
+// An SK or SKF message (RFC 7296 3.14, RFC 7383 2.5) sealed with the keys of one side
+// of the IKE SA in `keys`: `content` is the inner data (payload chain or, in a fragment,
+// part of one), `first_inner` the Next Payload of the SK/SKF header.
+struct Sealed {
+  wire::ExchangeType exchange = wire::ExchangeType::ike_auth;
+  uint32_t message_id = 1;
+  bool from_initiator = true; // SK_ei/SK_ai, else SK_er/SK_ar
+  bool response = false;
+  uint8_t first_inner = uint8_t(wire::PayloadType::none);
+  uint16_t fragment_number = 0; // 0: an SK payload; otherwise SKF number/total
+  uint16_t fragment_total = 0;
+};
+
+inline Bytes craft_sealed(const IkeSaKeys& keys, const Sealed& m, ByteView content, Rng& rng) {
+  const auto* encr = crypto::find_keyword(crypto::TransformKind::encr, keys.encr);
+  const auto* integ =
+      keys.integ.empty() ? nullptr : crypto::find_keyword(crypto::TransformKind::integ, keys.integ);
+  const SecretBytes& sk_e = m.from_initiator ? keys.sk_ei : keys.sk_er;
+  const SecretBytes& sk_a = m.from_initiator ? keys.sk_ai : keys.sk_ar;
+  auto c = crypto::SkCrypter::create(*encr, sk_e.reveal(), integ, sk_a.reveal());
+  if (!c) return {};
+  bool fragment = m.fragment_number != 0;
+  wire::IkeHeader h;
+  h.spi_i = keys.spi_i;
+  h.spi_r = keys.spi_r;
+  h.exchange_type = m.exchange;
+  h.flags = uint8_t((m.from_initiator ? wire::kFlagInitiator : 0) |
+                    (m.response ? wire::kFlagResponse : 0));
+  h.message_id = m.message_id;
+  size_t sk_len = c->sealed_size(content.size(), fragment);
+  Bytes d(wire::kIkeHeaderSize + sk_len);
+  wire::MessageWriter w(d, h);
+  size_t at = w.begin_encrypted(fragment ? wire::PayloadType::skf : wire::PayloadType::sk,
+                                wire::PayloadType(m.first_inner));
+  if (fragment) {
+    w.writer().u16(m.fragment_number);
+    w.writer().u16(m.fragment_total);
+  }
+  w.writer().skip(sk_len - wire::kGenericHeaderSize - (fragment ? wire::kSkfHeaderSize : 0));
+  w.end();
+  (void)w.finish();
+  if (!content.empty())
+    std::memcpy(d.data() + at + c->plaintext_offset(fragment), content.data(), content.size());
+  auto n = c->seal(d, at, content.size(), fragment, rng);
+  if (!n) return {};
+  d.resize(*n);
+  return d;
+}
+
 // One SKF fragment of an initiator's request (RFC 7383 2.5), sealed with the initiator's
 // SK_ei/SK_ai from `keys`; `content` is the inner data this fragment carries.
 inline Bytes craft_fragment(const IkeSaKeys& keys, wire::ExchangeType ex, uint32_t message_id,
                             uint16_t number, uint16_t total, ByteView content, Rng& rng) {
-  const auto* encr = crypto::find_keyword(crypto::TransformKind::encr, keys.encr);
-  const auto* integ =
-      keys.integ.empty() ? nullptr : crypto::find_keyword(crypto::TransformKind::integ, keys.integ);
-  auto c = crypto::SkCrypter::create(*encr, keys.sk_ei.reveal(), integ, keys.sk_ai.reveal());
-  wire::IkeHeader h;
-  h.spi_i = keys.spi_i;
-  h.spi_r = keys.spi_r;
-  h.exchange_type = ex;
-  h.flags = wire::kFlagInitiator;
-  h.message_id = message_id;
-  size_t skf_len = c->sealed_size(content.size(), true);
-  Bytes d(wire::kIkeHeaderSize + skf_len);
-  wire::MessageWriter w(d, h);
-  size_t at = w.begin_encrypted(wire::PayloadType::skf,
-                                number == 1 ? wire::PayloadType::idi : wire::PayloadType::none);
-  w.writer().u16(number);
-  w.writer().u16(total);
-  w.writer().skip(skf_len - wire::kGenericHeaderSize - wire::kSkfHeaderSize);
-  w.end();
-  (void)w.finish();
-  std::memcpy(d.data() + at + c->plaintext_offset(true), content.data(), content.size());
-  d.resize(*c->seal(d, at, content.size(), true, rng));
-  return d;
+  Sealed m;
+  m.exchange = ex;
+  m.message_id = message_id;
+  m.first_inner = uint8_t(number == 1 ? wire::PayloadType::idi : wire::PayloadType::none);
+  m.fragment_number = number;
+  m.fragment_total = total;
+  return craft_sealed(keys, m, content, rng);
 }
 
 // The first IkeSaKeys a node reported (Config::emit_keys).

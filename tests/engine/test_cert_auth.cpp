@@ -8,7 +8,7 @@
 //
 // The RSA certificate makes IKE_AUTH big enough to need RFC 7383 fragments when the
 // fragment size is small.
-#include "sim.hpp"
+#include "pki.hpp"
 #include "wire/message.hpp"
 #include "wire/payload_notify.hpp"
 
@@ -19,43 +19,6 @@ using namespace ikekit::ike;
 using namespace ikekit::ike::test;
 
 namespace {
-
-std::string pki(const std::string& f) { return std::string(IKEKIT_TEST_DATA) + "/pki/" + f; }
-
-std::shared_ptr<const crypto::CertStore> store(const std::string& ca) {
-  auto s = std::make_shared<crypto::CertStore>();
-  REQUIRE(s->add_file(pki(ca)));
-  return s;
-}
-
-PeerConfig cert_peer(std::string name, std::string_view local, std::string_view remote,
-                     const std::string& id, const std::vector<std::string>& certs,
-                     const std::string& key, const std::string& ca) {
-  auto p = psk_peer(std::move(name), local, remote);
-  p.psk = SecretBytes();
-  p.local_auth = p.remote_auth = AuthMethodKind::pubkey;
-  p.local_id = *Identity::parse(id);
-  p.remote_id.reset();
-  for (auto& c : certs) {
-    auto loaded = crypto::Certificate::load_file(pki(c));
-    REQUIRE(loaded);
-    for (auto& x : *loaded)
-      p.local_certs.push_back(x);
-  }
-  auto k = crypto::PrivateKey::load_pem_file(pki(key), SecretAccess::shared_ok); // committed 0644
-  REQUIRE(k);
-  p.private_key = std::make_shared<const crypto::PrivateKey>(std::move(*k));
-  p.cas = store(ca);
-  return p;
-}
-
-// Engine time -> wall clock: 30 days after the end entity's notBefore.
-Duration offset_for(const Net& net, const std::string& cert,
-                    std::chrono::hours after = std::chrono::hours(24 * 30)) {
-  auto c = crypto::Certificate::load_file(pki(cert));
-  auto nb = std::chrono::seconds(c->at(0).not_before_time());
-  return std::chrono::duration_cast<Duration>(nb + after) - net.now.time_since_epoch();
-}
 
 struct CertPair {
   PeerConfig l = cert_peer("home", "10.0.0.1", "10.0.0.2", "moon.ikekit.test", {"ee-rsa.crt"},
@@ -68,7 +31,7 @@ struct CertPair {
     lc.peers = {l};
     rc.peers = {r};
     Net probe;
-    lc.wall_clock_offset = rc.wall_clock_offset = offset_for(probe, "ee-rsa.crt", after);
+    lc.wall_clock_offset = rc.wall_clock_offset = offset_for(probe.now, "ee-rsa.crt", after);
     return Pair(lc, rc);
   }
 };
@@ -238,7 +201,7 @@ struct Gateway {
   }
   void run() {
     Config lc = config_with(l), rc = config_with(r);
-    lc.wall_clock_offset = rc.wall_clock_offset = offset_for(net, "ee-p256.crt");
+    lc.wall_clock_offset = rc.wall_clock_offset = offset_for(net.now, "ee-p256.crt");
     right = &net.add("right", r.local.address.to_string(), rc, 2);
     left = &net.add("left", "10.0.0.1", lc, 3);
     REQUIRE(left->engine->initiate("home", net.now));

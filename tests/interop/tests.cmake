@@ -113,3 +113,13 @@ add_test(NAME "interop: ike-up refuses another peer's overlapping Child SA (TUN)
          COMMAND ${interop_dir}/ike_up_overlap.sh $<TARGET_FILE:ike-up>)
 set_tests_properties("interop: ike-up refuses another peer's overlapping Child SA (TUN)"
                      PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60)
+
+# Issue 13 building blocks: our EAP-MSCHAPv2 peer (lib/eap) through our RADIUS client
+# (lib/radius, lib/io) against a real FreeRADIUS on loopback; skip 77 only without it.
+add_executable(radius_eap_peer ${interop_dir}/radius_eap_peer.cpp)
+target_link_libraries(radius_eap_peer PRIVATE ikekit_io ikekit_eap)
+set_target_properties(radius_eap_peer PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+add_test(NAME "interop: EAP-MSCHAPv2 over RADIUS against FreeRADIUS"
+         COMMAND ${interop_dir}/freeradius_eap.sh $<TARGET_FILE:radius_eap_peer>)
+set_tests_properties("interop: EAP-MSCHAPv2 over RADIUS against FreeRADIUS" PROPERTIES
+                     LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60)

@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
   app.add_option("--ike-port", opt.session.ike_ports,
                  "Also decode this UDP port as IKE; repeatable")
       ->check(CLI::Range(1, 65535));
+  app.add_option("--tcp-port", opt.session.tcp_ports,
+                 "Also decode TCP streams on this port as RFC 9329 IKE/ESP; repeatable")
+      ->check(CLI::Range(1, 65535));
   app.add_option("--emit-wireshark", opt.emit_wireshark,
                  "Write Wireshark key tables for every known SA into DIR");
   app.add_option("capture", opt.session.capture, "pcap or pcapng file")->required();

@@ -61,6 +61,25 @@ TEST_CASE("HMAC-SHA1 and HMAC-SHA-256, RFC 2202 / RFC 4231 test case 1", "[crypt
         hex("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"));
 }
 
+// Every HMAC-SHA-256 context is a copy of one per-process template (fetched.cpp): two
+// live contexts with different keys must not share a key, before or after other uses.
+TEST_CASE("HMAC contexts from the shared template keep their own keys", "[crypto][mac]") {
+  Bytes hi(as_bytes("Hi There").begin(), as_bytes("Hi There").end());
+  Bytes what(as_bytes("what do ya want for nothing?").begin(),
+             as_bytes("what do ya want for nothing?").end());
+  auto a = Mac::create(kw("prfsha256"), Bytes(20, 0x0b));  // RFC 4231 4.2 test case 1
+  auto b = Mac::create(kw("prfsha256"), as_bytes("Jefe")); // RFC 4231 4.3 test case 2
+  REQUIRE(a);
+  REQUIRE(b);
+  Bytes out(32);
+  for (int round = 0; round < 2; ++round) {
+    REQUIRE(b->compute({what}, out));
+    CHECK(out == hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+    REQUIRE(a->compute({hi}, out));
+    CHECK(out == hex("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"));
+  }
+}
+
 TEST_CASE("AUTH_HMAC_SHA2_*, RFC 4868 2.7.2 test case 1", "[crypto][integ]") {
   Bytes hi(as_bytes("Hi There").begin(), as_bytes("Hi There").end());
   struct Case {

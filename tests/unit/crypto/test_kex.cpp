@@ -9,6 +9,8 @@
 #include "test_helpers.hpp"
 
 #include <catch2/catch.hpp>
+#include <thread>
+#include <vector>
 
 using namespace ikekit;
 using namespace ikekit::crypto;
@@ -242,4 +244,55 @@ TEST_CASE("KE generation is deterministic under a seeded Rng and agrees", "[cryp
     if (std::string_view(kw).substr(0, 4) == "modp")
       CHECK(pub(*a).size() * 8 == std::stoul(std::string(kw).substr(4)));
   }
+}
+
+// The groups and the XDH FROMDATA contexts are made once and shared (per process, or per
+// thread for XDH): a key must not carry anything over from the key made before it, a
+// rejected key must leave the shared context usable, and threads must get the same answers.
+TEST_CASE("KE through the shared groups and contexts: interleaved, after errors, on threads",
+          "[crypto][kex]") {
+  const std::vector<const char*> kws = {"modp2048", "ecp256", "ecp384", "x25519", "x448"};
+  struct Expected {
+    Bytes pub_a, pub_b, shared;
+  };
+  auto run = [&](const char* kw) {
+    SeededRng ra(5), rb(6);
+    auto a = KeyExchange::generate(ke(kw), ra);
+    auto b = KeyExchange::generate(ke(kw), rb);
+    if (!a || !b) return Expected{};
+    return Expected{pub(*a), pub(*b), secret(a->shared_secret(b->public_value()))};
+  };
+  std::vector<Expected> want;
+  for (auto kw : kws) {
+    want.push_back(run(kw));
+    REQUIRE(want.back().shared.size() > 0);
+  }
+  // A rejected private key and a rejected peer value, then the same keys again.
+  CHECK(KeyExchange::from_private(ke("x25519"), Bytes(31, 1)).error().code == Errc::bad_length);
+  SeededRng r(9);
+  auto x = KeyExchange::generate(ke("x25519"), r);
+  REQUIRE(x);
+  CHECK(x->shared_secret(Bytes(32, 0)).error().code == Errc::bad_value);
+  for (size_t i = 0; i < kws.size(); ++i) {
+    INFO(kws[i]);
+    auto again = run(kws[i]);
+    CHECK(again.pub_a == want[i].pub_a);
+    CHECK(again.shared == want[i].shared);
+  }
+  // Four threads, each through every group several times (each makes its own XDH contexts).
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < mismatches.size(); ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 5; ++round)
+        for (size_t i = 0; i < kws.size(); ++i) {
+          auto got = run(kws[i]);
+          if (got.pub_a != want[i].pub_a || got.pub_b != want[i].pub_b ||
+              got.shared != want[i].shared)
+            ++mismatches[t];
+        }
+    });
+  for (auto& th : threads)
+    th.join();
+  CHECK(mismatches == std::vector<int>(4, 0));
 }

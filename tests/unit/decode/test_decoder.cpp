@@ -12,6 +12,7 @@
 #include "decode/key_file.hpp"
 #include "decode/session.hpp"
 #include "ike/keymat.hpp"
+#include "wire/tcp_encap.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -563,7 +564,7 @@ TEST_CASE("decoder: ESP shorter than its header is malformed", "[decode][decoder
   d.feed(frame_of(DLT_RAW, ip), sink);
   REQUIRE(sink.malformed.size() == 1);
   CHECK(sink.malformed[0].kind == "esp");
-  CHECK(sink.malformed[0].error.field == "esp");
+  CHECK(sink.malformed[0].error.field == "udp.esp");
   CHECK(d.summary().esp_packets == 0);
 }
 
@@ -739,4 +740,67 @@ TEST_CASE("decoder: IKE fragment reassembly is bounded and drops are counted",
   CHECK(sink.ike.back().info.problem->field == "skf");
   CHECK_FALSE(sink.ike.back().info.completes_message);
   CHECK(d.summary().fragments_dropped == 3 + 3);
+}
+
+TEST_CASE("decoder: TCP on an RFC 9329 port is reassembled and framed; other TCP is other",
+          "[decode][decoder][tcp]") {
+  auto frames = read_frames("psk-aes256gcm16-ecp256");
+  ByteView ike = ByteView(frames[0].bytes).subspan(42); // the IKE_SA_INIT request
+  Bytes stream(ike.size() + 16);
+  wire::TcpEncapWriter w(stream);
+  REQUIRE(w.prefix());
+  REQUIRE(w.ike(ike));
+  stream.resize(w.size());
+  // A TCP segment: the UDP helper's IPv4 header, then a 20-byte TCP header.
+  auto segment = [](uint16_t sport, uint16_t dport, uint32_t seq, uint8_t flags, ByteView data,
+                    size_t header = 20) {
+    Bytes b = raw_udp(sport, dport, {});
+    b.resize(20);
+    b[9] = 6;
+    Bytes t(header, 0);
+    store_be16(&t[0], sport);
+    store_be16(&t[2], dport);
+    if (t.size() >= 20) {
+      store_be32(&t[4], seq);
+      t[12] = 5 << 4;
+      t[13] = flags;
+    }
+    b.insert(b.end(), t.begin(), t.end());
+    b.insert(b.end(), data.begin(), data.end());
+    store_be16(&b[2], uint16_t(b.size()));
+    return b;
+  };
+  KeyStore keys;
+  Decoder d(keys, {});
+  Collect sink;
+  Bytes syn = segment(40000, 4500, 99, 0x02, {});
+  Bytes one = segment(40000, 4500, 100, 0x10, ByteView(stream).first(100));
+  Bytes two = segment(40000, 4500, 200, 0x10, ByteView(stream).subspan(100));
+  d.feed(frame_of(DLT_RAW, syn, 1), sink);
+  d.feed(frame_of(DLT_RAW, two, 2), sink); // ahead of the first: waits
+  CHECK(sink.ike.empty());
+  d.feed(frame_of(DLT_RAW, one, 3), sink);
+  REQUIRE(sink.ike.size() == 1);
+  CHECK(sink.ike[0].frame == 3);
+  CHECK(sink.ike[0].marker);
+  CHECK(d.summary().tcp_segments == 3);
+  CHECK(d.summary().other == 0);
+  // A cut TCP header on the port is a malformed frame; TCP elsewhere is not our business.
+  Bytes cut = segment(40000, 4500, 0, 0, {}, 12);
+  d.feed(frame_of(DLT_RAW, cut, 4), sink);
+  REQUIRE(sink.malformed.size() == 1);
+  CHECK(sink.malformed[0].error.field == "tcp");
+  Bytes web = segment(40000, 443, 0, 0, {}, 12);
+  d.feed(frame_of(DLT_RAW, web, 5), sink);
+  Bytes web_ok = segment(40000, 443, 0, 0x10, stream);
+  d.feed(frame_of(DLT_RAW, web_ok, 6), sink);
+  CHECK(d.summary().other == 2);
+  CHECK(sink.ike.size() == 1);
+  // --tcp-port adds a port.
+  DecoderOptions opts;
+  opts.tcp_ports.insert(443);
+  Decoder d443(keys, opts);
+  Collect sink443;
+  d443.feed(frame_of(DLT_RAW, web_ok, 1), sink443);
+  CHECK(sink443.ike.size() == 1);
 }

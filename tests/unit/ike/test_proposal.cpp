@@ -106,3 +106,23 @@ TEST_CASE("ESP with PFS: KE must be common; ignored for the first Child SA",
   REQUIRE(c);
   CHECK(c->ke == nullptr);
 }
+
+TEST_CASE("an ike-scan style offer of legacy transforms is named transform by transform",
+          "[ike][proposal]") {
+  // ike-scan's IKEv2 default proposal: ENCR 3DES, PRF HMAC-MD5, INTEG HMAC-MD5-96, MODP 1536.
+  wire::SaPayload offer;
+  wire::Proposal p;
+  for (auto [type, id] : {std::pair{wire::TransformType::encr, 3},
+                          {wire::TransformType::prf, 1},
+                          {wire::TransformType::integ, 1},
+                          {wire::TransformType::ke, 5}}) {
+    wire::Transform t;
+    t.type = type;
+    t.id = uint16_t(id);
+    p.transforms.push_back(t);
+  }
+  offer.proposals.push_back(p);
+  CHECK(proposal_strings(offer) == std::vector<std::string>{"3des-prfmd5-md5-modp1536"});
+  CHECK_FALSE(
+      select_proposal(ike_props("aes128-sha256-modp2048"), offer, wire::ProtocolId::ike, nullptr));
+}

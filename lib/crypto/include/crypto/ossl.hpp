@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <string>
+#include <string_view>
 
 namespace ikekit::crypto::detail {
 
@@ -60,16 +61,9 @@ inline Error ossl_error(std::string field, std::string what) {
   return ossl_error(Errc::crypto, std::move(field), std::move(what));
 }
 
-// A cipher context keyed once for one direction (enc = 1 encrypt, 0 decrypt).
-inline Result<CipherCtxPtr> keyed_cipher_ctx(const char* name, const uint8_t* key, int enc,
-                                             bool no_padding) {
-  CipherPtr cipher(EVP_CIPHER_fetch(nullptr, name, nullptr));
-  if (!cipher) return ossl_error("cipher", std::string("EVP_CIPHER_fetch ") + name);
-  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || EVP_CipherInit_ex2(ctx.get(), cipher.get(), key, nullptr, enc, nullptr) != 1)
-    return ossl_error("cipher", std::string("cipher init ") + name);
-  if (no_padding) EVP_CIPHER_CTX_set_padding(ctx.get(), 0);
-  return ctx;
-}
+// A cipher context keyed once for one direction (enc = 1 encrypt, 0 decrypt); the cipher
+// comes from the per-process table (fetched.hpp), `name` an openssl_name of the suite table.
+Result<CipherCtxPtr> keyed_cipher_ctx(std::string_view name, const uint8_t* key, int enc,
+                                      bool no_padding);
 
 } // namespace ikekit::crypto::detail

@@ -1,5 +1,7 @@
-// The randomness real runs hand to engines: OpenSSL's CSPRNG (RAND_bytes). Tests and
-// fuzzers use SeededRng instead; nothing else changes.
+// The randomness real runs hand to engines: OpenSSL's CSPRNG (RAND_bytes), drawn 256
+// bytes at a time into a per-thread pool that hands each byte out once (wiped as it goes,
+// discarded in a forked child). Safe to share between threads. Tests and fuzzers use
+// SeededRng instead; nothing else changes.
 #pragma once
 
 #include "base/rng.hpp"

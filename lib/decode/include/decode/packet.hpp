@@ -1,6 +1,6 @@
 // From a captured frame to the IP packet's transport payload: link layers
 // (Ethernet/VLAN, Linux cooked SLL and SLL2, raw IP, BSD loopback), IPv4 and IPv6
-// (extension headers skipped), UDP, and IP fragment reassembly.
+// (extension headers skipped), UDP and TCP headers, and IP fragment reassembly.
 #pragma once
 
 #include "base/bytes.hpp"
@@ -17,6 +17,7 @@
 
 namespace ikekit::decode {
 
+inline constexpr uint8_t kIpProtoTcp = 6;
 inline constexpr uint8_t kIpProtoUdp = 17;
 inline constexpr uint8_t kIpProtoEsp = 50;
 
@@ -24,9 +25,15 @@ struct Packet {
   IpAddress src;
   IpAddress dst;
   uint8_t ip_protocol = 0;
-  uint16_t src_port = 0; // UDP only
+  uint16_t src_port = 0; // UDP and TCP only
   uint16_t dst_port = 0;
-  ByteView payload; // the UDP payload, or the IP payload for other protocols
+  uint32_t tcp_seq = 0;  // TCP only
+  uint8_t tcp_flags = 0; // TCP only: FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10
+  ByteView payload;      // the UDP or TCP payload, or the IP payload for other protocols
+  // TCP only: the header is cut or its data offset is wrong; the ports are set (so the
+  // decoder can tell whether the segment was one of a TCP-encapsulation connection,
+  // since other TCP traffic is not its business), the payload is empty.
+  std::optional<Error> tcp_error;
   bool reassembled = false;
 };
 
@@ -103,7 +110,7 @@ private:
   int64_t ts_sec_ = 0, ts_usec_ = 0;
 };
 
-// Outcome of dissecting one frame: a packet, "not for us" (ARP, TCP, a fragment
+// Outcome of dissecting one frame: a packet, "not for us" (ARP, a fragment
 // still waiting) as std::nullopt, or an Error naming the malformed layer.
 Result<std::optional<Packet>> dissect_frame(int linktype, ByteView frame,
                                             IpReassembler& reassembler);

@@ -19,6 +19,11 @@ namespace ikekit::decode {
 enum class Integrity { ok, failed, unchecked };
 std::string_view integrity_name(Integrity i);
 
+// What carried a message: UDP (500, 4500 or an --ike-port), a TCP stream (RFC 9329),
+// or, for ESP only, IP itself (protocol 50).
+enum class Transport { udp, tcp, ip };
+std::string_view transport_name(Transport t);
+
 struct Endpoint {
   IpAddress ip;
   uint16_t port = 0; // 0 for raw ESP
@@ -49,7 +54,8 @@ struct EncryptedInfo {
 
 struct IkeRecord {
   PacketMeta meta;
-  bool non_esp_marker = false; // came on a NAT-T port behind the 4 zero bytes
+  Transport transport = Transport::udp;
+  bool non_esp_marker = false; // behind the 4 zero bytes: UDP/4500 (RFC 3948) or TCP (RFC 9329)
   const wire::Message* message = nullptr;
   std::optional<EncryptedInfo> encrypted;
 };
@@ -64,7 +70,8 @@ struct InnerPacket {
 
 struct EspRecord {
   PacketMeta meta;
-  bool udp_encap = false;
+  Transport transport = Transport::ip;
+  bool udp_encap = false; // transport == udp (RFC 3948)
   uint32_t spi = 0;
   uint32_t seq = 0;
   size_t length = 0;
@@ -77,7 +84,7 @@ struct EspRecord {
 
 struct MalformedRecord {
   PacketMeta meta;
-  std::string kind; // "ike", "esp", "frame", "ip_fragments"
+  std::string kind; // "ike", "esp", "frame", "ip_fragments", "tcp"
   Error error;
 };
 
@@ -89,8 +96,10 @@ struct Summary {
   uint64_t undecryptable = 0; // no key, unknown algorithm, or failed integrity
   uint64_t no_key = 0;        // of those: no key was given for the SA
   uint64_t malformed = 0;
-  uint64_t nat_keepalives = 0;
-  uint64_t other = 0; // frames that were neither IKE nor ESP
+  uint64_t nat_keepalives = 0;    // on UDP/4500, and the framed ones in TCP streams
+  uint64_t tcp_segments = 0;      // segments of TCP-encapsulation connections taken in
+  uint64_t tcp_retransmitted = 0; // of those: retransmissions and overlaps (bytes seen before)
+  uint64_t other = 0;             // frames that were neither IKE nor ESP
   // IP and IKE fragments thrown away at the reassembly limits (ike-decode(1) LIMITS).
   uint64_t fragments_dropped = 0;
   uint64_t unmatched_keys = 0; // key blocks of a daemon log that no SA matched

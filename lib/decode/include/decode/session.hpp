@@ -17,6 +17,7 @@ struct SessionOptions {
   std::vector<std::string> key_files;
   std::optional<KeyFileFormat> key_format; // --keys-format; detected per file when absent
   std::vector<uint16_t> ike_ports;         // in addition to 500 (and 4500 with the marker)
+  std::vector<uint16_t> tcp_ports;         // RFC 9329 streams, in addition to TCP 4500
 };
 
 struct KeyFileInfo {

@@ -12,33 +12,20 @@
 
 namespace ikekit::esp {
 
-// local -> network.
-struct OutStats {
-  uint64_t packets = 0;      // ESP packets sent
-  uint64_t bytes = 0;        // inner (payload) bytes sealed
-  uint64_t wire_bytes = 0;   // ESP bytes handed to the socket
-  uint64_t no_sa = 0;        // no outbound SA's selectors take the packet (RFC 4301 5.1)
-  uint64_t not_ip = 0;       // not an IPv4/IPv6 packet, or its IP header is cut short
-  uint64_t sa_exhausted = 0; // sequence space used up (RFC 4303 3.3.3): rekey needed
-  uint64_t no_room = 0;
-  uint64_t crypto_error = 0;
+// local -> network: the SAs' SealStats (packets: ESP packets sent; bytes: inner bytes
+// sealed), plus what happened around them.
+struct OutStats : SealStats {
+  uint64_t wire_bytes = 0;     // ESP bytes handed to the socket
+  uint64_t no_sa = 0;          // no outbound SA's selectors take the packet (RFC 4301 5.1)
+  uint64_t not_ip = 0;         // not an IPv4/IPv6 packet, or its IP header is cut short
   uint64_t send_dropped = 0;   // the socket refused the packet (buffer full, error)
   uint64_t seq_unreserved = 0; // held back: its sequence number is not yet reserved on
                                // disk (SeqReservation, esp-tunnel's state file)
 };
 
-// network -> local.
-struct InStats {
-  uint64_t packets = 0; // inner packets delivered
-  uint64_t bytes = 0;   // inner bytes delivered
-  uint64_t malformed = 0;
-  uint64_t unknown_spi = 0;
-  uint64_t replay = 0;
-  uint64_t too_old = 0;
-  uint64_t bad_icv = 0;
-  uint64_t bad_padding = 0;
-  uint64_t dummy = 0;
-  uint64_t crypto_error = 0;
+// network -> local: the SAs' OpenStats (packets, bytes: inner packets and bytes
+// delivered), plus what happened around them.
+struct InStats : OpenStats {
   uint64_t not_esp = 0;         // IKE or keepalive on the ESP socket (not ours to handle)
   uint64_t bad_inner = 0;       // opened, but the payload is not an IP packet for this mode
   uint64_t deliver_dropped = 0; // the TUN queue refused the packet
@@ -67,8 +54,6 @@ struct ChildSaCounters {
   int64_t last_used_ns = 0; // wall clock, ns since the Unix epoch; 0: never used (or unknown)
 };
 
-void add_seal_stats(OutStats& to, const esp::SealStats& s);
-void add_open_stats(InStats& to, const esp::OpenStats& s);
 // Adds the drops counted around the SAs after opening (`local`: not_esp, bad_inner,
 // deliver_dropped, selector_*) and takes the packets the SAs opened but that were
 // not delivered (all of those but not_esp) off `to.packets`.

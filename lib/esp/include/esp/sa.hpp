@@ -74,6 +74,15 @@ struct SealStats {
   uint64_t sa_exhausted = 0;
   uint64_t no_room = 0;
   uint64_t crypto_error = 0;
+
+  SealStats& operator+=(const SealStats& o) {
+    packets += o.packets;
+    bytes += o.bytes;
+    sa_exhausted += o.sa_exhausted;
+    no_room += o.no_room;
+    crypto_error += o.crypto_error;
+    return *this;
+  }
 };
 
 class EspSaOut {
@@ -168,6 +177,20 @@ struct OpenStats {
   uint64_t bad_padding = 0;
   uint64_t dummy = 0;
   uint64_t crypto_error = 0;
+
+  OpenStats& operator+=(const OpenStats& o) {
+    packets += o.packets;
+    bytes += o.bytes;
+    malformed += o.malformed;
+    unknown_spi += o.unknown_spi;
+    replay += o.replay;
+    too_old += o.too_old;
+    bad_icv += o.bad_icv;
+    bad_padding += o.bad_padding;
+    dummy += o.dummy;
+    crypto_error += o.crypto_error;
+    return *this;
+  }
 };
 
 class EspSaIn {

@@ -22,10 +22,11 @@ struct UdpPayload {
   ByteView data; // ike: the IKE message after the marker; esp: the ESP packet; keepalive: empty
 };
 
-// Classifies a UDP/4500 payload. Errors: truncated "udp" for 0 bytes, 1-3 bytes that are
-// not a keepalive, an IKE message shorter than the 28-byte header after the marker
-// ("udp.ike"), or an ESP packet shorter than its 8-byte header ("udp.esp").
-Result<UdpPayload> classify_udp_encap(ByteView udp_payload);
+// Classifies a UDP/4500 payload (or the body of an RFC 9329 TCP frame, which has the same
+// form). Errors: truncated `field` for 0 bytes, 1-3 bytes that are not a keepalive, an
+// IKE message shorter than the 28-byte header after the marker (`field`.ike), or an ESP
+// packet shorter than its 8-byte header (`field`.esp).
+Result<UdpPayload> classify_udp_encap(ByteView udp_payload, std::string_view field = "udp");
 
 void write_non_esp_marker(Writer& w);
 void write_nat_keepalive(Writer& w);

@@ -15,8 +15,6 @@
 namespace ikekit::io::dataplane {
 
 using esp::add_delivery_drops;
-using esp::add_open_stats;
-using esp::add_seal_stats;
 using esp::ChildSaCounters;
 using esp::DataplaneStats;
 using esp::InStats;

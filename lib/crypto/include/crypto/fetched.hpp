@@ -1,0 +1,30 @@
+// Internal to lib/crypto: the OpenSSL algorithms behind the suite table, fetched once per
+// process (DESIGN 3: "Fetch EVP objects once"). An EVP_*_fetch walks OpenSSL's method
+// store under a lock and EVP_MAC_init with a digest name fetches that digest again, so
+// creating a cipher or MAC context per SA or per prf() call paid for a lookup each time.
+//
+// The table is built on first use inside a function-local static (thread-safe), holds
+// every cipher, HMAC digest and CMAC an encr/integ/prf row names, and is never freed:
+// it is read-only afterwards, so engines on several threads share it.
+#pragma once
+
+#include "crypto/ossl.hpp"
+
+#include <string_view>
+
+namespace ikekit::crypto::detail {
+
+// The cipher an encr/integ/prf row names in openssl_name ("AES-256-GCM", and
+// "AES-128-ECB" for AES-XCBC); nullptr when OpenSSL lacks it or the name is not in the
+// table.
+const EVP_CIPHER* fetched_cipher(std::string_view name);
+
+// A MAC context with its algorithm set and no key, ready for EVP_MAC_init(ctx, key, len,
+// nullptr): HMAC over `digest` ("SHA256", an integ/prf row's openssl_name), or AES-CMAC
+// (RFC 4493) over AES-128-CBC. HMAC contexts are duplicated from a per-process template,
+// so the digest is not fetched again (CMAC, which OpenSSL cannot copy unkeyed, still
+// names its cipher per context). Null when the digest is not in the table or OpenSSL failed.
+MacCtxPtr new_hmac_ctx(std::string_view digest);
+MacCtxPtr new_cmac_ctx();
+
+} // namespace ikekit::crypto::detail
