@@ -98,8 +98,7 @@ const Setup& setup_for(int setup, TimePoint now) {
 const IkeSaKeys* newest_keys(const Node& n) {
   const IkeSaKeys* k = nullptr;
   for (const auto& e : n.events)
-    if (const auto* s = std::get_if<SaKeys>(&e))
-      if (const auto* i = std::get_if<IkeSaKeys>(&s->keys)) k = i;
+    if (const auto* s = std::get_if<SaKeys>(&e)) k = &s->keys;
   return k;
 }
 

@@ -58,10 +58,10 @@ struct Message {
   std::exit(1);
 }
 
-const ChildSaKeys& child_keys(const Node& n, uint32_t spi_in) {
+// ChildSaUp carries the Child SA's keys.
+const ChildSaUp& child_keys(const Node& n, uint32_t spi_in) {
   for (const auto& e : n.events)
-    if (const auto* k = std::get_if<SaKeys>(&e))
-      if (const auto* c = std::get_if<ChildSaKeys>(&k->keys); c && c->spi_in == spi_in) return *c;
+    if (const auto* c = std::get_if<ChildSaUp>(&e); c && c->spi_in == spi_in) return *c;
   fail("no keys for Child SA " + to_hex_u32(spi_in));
 }
 
@@ -83,7 +83,7 @@ Bytes inner_ping(const IpAddress& src, const IpAddress& dst, uint16_t seq) {
 
 // Two ESP packets from `from` on its Child SA (spi_in), sealed with its outbound keys.
 void seal_pings(const Node& from, const Node& to, uint32_t spi_in, std::vector<Message>& out) {
-  const ChildSaKeys& k = child_keys(from, spi_in);
+  const ChildSaUp& k = child_keys(from, spi_in);
   esp::SaParams params;
   params.spi = k.spi_out;
   params.encr = crypto::find_keyword(crypto::TransformKind::encr, k.encr);
@@ -155,7 +155,7 @@ std::vector<Message> run_session(std::vector<nlohmann::json>& keylog) {
   seal_pings(*p.left, *p.right, p.left->all<ChildSaUp>()[1].spi_in, out);
   seal_pings(*p.right, *p.left, p.right->all<ChildSaUp>()[1].spi_in, out);
   for (const auto& e : p.left->events)
-    if (const auto* k = std::get_if<SaKeys>(&e); k && std::holds_alternative<IkeSaKeys>(k->keys))
+    if (const auto* k = std::get_if<SaKeys>(&e))
       for (auto& line : json::keylog_lines(*k))
         keylog.push_back(line);
   return out;
