@@ -72,6 +72,7 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& coun
   j["nat_t"] = sa.nat_t;
   j["nat_local"] = sa.nat_local;
   j["nat_remote"] = sa.nat_remote;
+  j["encap_forced"] = sa.encap_forced;
   j["encr"] = keyword(sa.encr);
   j["integ"] = keyword(sa.integ);
   j["prf"] = keyword(sa.prf);

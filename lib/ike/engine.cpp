@@ -289,6 +289,7 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.nat_t = sa->nat_t;
     i.nat_local = sa->nat_local;
     i.nat_remote = sa->nat_remote;
+    i.encap_forced = sa->encap_forced;
     i.local_auth = sa->local_auth_desc;
     i.remote_auth = sa->remote_auth_desc;
     auto kw = [](const crypto::TransformInfo* t) {

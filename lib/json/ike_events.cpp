@@ -40,6 +40,7 @@ struct ToJson {
     j["nat_t"] = e.nat_t;
     j["nat_local"] = e.nat_local;
     j["nat_remote"] = e.nat_remote;
+    j["encap_forced"] = e.encap_forced;
     j["encr"] = keyword(e.encr);
     j["integ"] = keyword(e.integ);
     j["prf"] = keyword(e.prf);

@@ -50,6 +50,7 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
   x.nat_t = sa.nat_t;
   x.nat_local = sa.nat_local;
   x.nat_remote = sa.nat_remote;
+  x.encap_forced = sa.encap_forced;
   x.alg = alg;
   x.keys = std::move(keys);
   auto ci =

@@ -252,7 +252,7 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   w.add(PayloadType::nonce, wire::NoncePayload{sa.nr});
   Bytes src =
       peer->force_encap ? fake_nat_hash(rng) : nat_detection_hash(sa.spi_i, sa.spi_r, sa.local);
-  if (peer->force_encap) sa.nat_local = true;
+  sa.encap_forced = peer->force_encap;
   add_common_notifies(w, *peer, src, nat_detection_hash(sa.spi_i, sa.spi_r, sa.remote),
                       crypto::encode_sig_hash_list(crypto::supported_sig_hashes()));
   if (peer->remote_auth == AuthMethodKind::pubkey && peer->cas && peer->send_certreq)
@@ -345,13 +345,13 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
   sa.nr.assign(nr_p->data.begin(), nr_p->data.end());
   sa.init_response.assign(in.message.begin(), in.message.end());
   detect_nat(sa, in, sa.spi_i, sa.spi_r);
-  if (peer.force_encap) sa.nat_local = true;
+  sa.encap_forced = peer.force_encap;
   read_features(sa, in);
   if (!derive_ike_sa_keys(sa, g_ir->reveal()))
     return fail(sa, failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::keys,
                             "key derivation failed"));
   request_done(sa);
-  if (sa.nat_local || sa.nat_remote) float_to_nat_t(sa);
+  if (sa.nat_local || sa.nat_remote || sa.encap_forced) float_to_nat_t(sa);
   set_state(sa, IkeSaState::authenticating);
   send_auth_request(sa);
 }

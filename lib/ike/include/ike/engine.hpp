@@ -87,7 +87,8 @@ struct IkeSaInfo {
   uint64_t spi_i = 0, spi_r = 0;
   Endpoint local, remote;
   bool nat_t = false;
-  bool nat_local = false, nat_remote = false; // RFC 7296 2.23 NAT detection (local: forced too)
+  bool nat_local = false, nat_remote = false; // RFC 7296 2.23 NAT detection results
+  bool encap_forced = false;                  // UDP encapsulation forced by us (fake NATD)
   std::string encr, integ, prf, ke;
   Identity local_id;
   std::optional<Identity> remote_id; // once authenticated

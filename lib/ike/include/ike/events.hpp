@@ -60,7 +60,8 @@ struct IkeSaUp {
   Endpoint local, remote; // after any float to 4500
   bool nat_t = false;     // IKE now runs on the NAT-T port with the non-ESP marker
   bool nat_local = false, nat_remote = false; // RFC 7296 2.23 NAT detection result
-  std::string encr, integ, prf, ke;           // strongSwan keywords; integ "" with AEAD
+  bool encap_forced = false; // UDP encapsulation forced by us (fake NATD), not a detected NAT
+  std::string encr, integ, prf, ke; // strongSwan keywords; integ "" with AEAD
   Identity local_id, remote_id;
   std::string local_auth, remote_auth; // "psk", or the signature scheme ("ecdsa-sha256", ...)
 };

@@ -130,7 +130,10 @@ struct IkeSa {
 
   Endpoint local, remote;
   bool nat_t = false;
-  bool nat_local = false, nat_remote = false;
+  bool nat_local = false, nat_remote = false; // what NAT detection found (RFC 7296 2.23)
+  // We faked our NAT_DETECTION_SOURCE_IP (PeerConfig::force_encap) so that ESP runs in
+  // UDP: we behave as if behind a NAT, but nat_local stays what detection found.
+  bool encap_forced = false;
   // Set while the SA counts as half-open from this address (Engine::Impl::set_state).
   std::optional<IpAddress> half_open_from;
 
