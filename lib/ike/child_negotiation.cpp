@@ -199,16 +199,7 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
     return false;
   }
   c.established_at = now;
-  const Lifetimes& lt = c.cfg.lifetimes;
-  if (lt.rekey_time.count() > 0) {
-    Duration jitter{0};
-    if (lt.jitter.count() > 0) {
-      Bytes r = random_bytes(4);
-      jitter = Duration(int64_t(load_be32(r.data()) % uint64_t(lt.jitter.count())));
-    }
-    c.rekey_at = now + lt.rekey_time - jitter;
-  }
-  if (lt.life_time.count() > 0) c.expire_at = now + lt.life_time;
+  lifetime_deadlines(c.cfg.lifetimes, c.rekey_at, c.expire_at);
 
   auto kw = [](const crypto::TransformInfo* x) {
     return x ? std::string(x->keyword) : std::string();
@@ -228,7 +219,7 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   up.esn = c.alg.esn;
   up.local_ts = c.local_ts;
   up.remote_ts = c.remote_ts;
-  up.lifetimes = lt;
+  up.lifetimes = c.cfg.lifetimes;
   up.rekeyed_spi_in = rekeyed_spi;
   // RFC 7296 2.17: initiator->responder keys first.
   if (exchange_initiator) {

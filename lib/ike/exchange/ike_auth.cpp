@@ -327,16 +327,20 @@ void Engine::Impl::ike_sa_up(IkeSa& sa) {
 void Engine::Impl::schedule_timers(IkeSa& sa) {
   const PeerConfig& p = *sa.peer;
   if (p.dpd_delay.count() > 0) sa.dpd_at = now + p.dpd_delay;
-  const Lifetimes& lt = p.ike_lifetimes;
+  lifetime_deadlines(p.ike_lifetimes, sa.rekey_at, sa.expire_at);
+}
+
+void Engine::Impl::lifetime_deadlines(const Lifetimes& lt, std::optional<TimePoint>& rekey_at,
+                                      std::optional<TimePoint>& expire_at) {
   if (lt.rekey_time.count() > 0) {
     Duration jitter{0};
     if (lt.jitter.count() > 0) {
       Bytes r = random_bytes(4);
       jitter = Duration(int64_t(load_be32(r.data()) % uint64_t(lt.jitter.count())));
     }
-    sa.rekey_at = now + lt.rekey_time - jitter;
+    rekey_at = now + lt.rekey_time - jitter;
   }
-  if (lt.life_time.count() > 0) sa.expire_at = now + lt.life_time;
+  if (lt.life_time.count() > 0) expire_at = now + lt.life_time;
 }
 
 } // namespace ikekit::ike

@@ -96,6 +96,10 @@ struct Engine::Impl {
   // Emits ChildSaDown for each child and IkeSaDown; the SA lingers as dead briefly.
   void remove_sa(IkeSa& sa, DownReason reason);
   void schedule_timers(IkeSa& sa);
+  // rekey_at / expire_at of an SA established now with lifetimes `lt` (unset when the
+  // lifetime is 0); the rekey is drawn up to lt.jitter early, as strongSwan does.
+  void lifetime_deadlines(const Lifetimes& lt, std::optional<TimePoint>& rekey_at,
+                          std::optional<TimePoint>& expire_at);
   Bytes random_bytes(size_t n);
   uint64_t new_ike_spi() { return table.new_ike_spi(rng); }
   uint32_t new_child_spi(const IkeSa& sa) { return table.new_child_spi(rng, sa); }
