@@ -25,6 +25,9 @@ constexpr Duration kHealthCheck = std::chrono::milliseconds(100);
 struct Hooks {
   std::function<Result<DataplaneStats>()> stats;
   std::function<std::optional<Error>()> failure;
+  // Stops the data plane threads, so the exit stats count every packet they sent: a
+  // thread may be preempted between sending a batch and publishing its counters.
+  std::function<void()> quiesce = [] {};
 };
 
 // The event loop of the main thread: signals, stats deadlines, health checks. The
@@ -80,6 +83,7 @@ int loop(io::EventLoop& ev, const Options& o, json::JsonOutput& out, const Hooks
     rc = cli::kExitFailure;
   }
   (void)stopping;
+  b.quiesce();
   if (!print("exit", io::EventLoop::now()) && rc == cli::kExitOk) rc = cli::kExitFailure;
   return rc;
 }
@@ -123,6 +127,7 @@ int run_tun(const Options& o, json::JsonOutput& out) {
 
   Hooks b;
   b.stats = [&]() -> Result<DataplaneStats> { return (*dp)->stats(); };
+  b.quiesce = [&]() { (*dp)->stop(); };
   b.failure = [&]() -> std::optional<Error> {
     if (auto f = (*dp)->failure()) return f;
     if (*seq)
@@ -151,8 +156,7 @@ int run_tun(const Options& o, json::JsonOutput& out) {
     sigaddset(&set, s);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   if (!wrapped()) return rc;
-  rc = loop(loop_ref, o, out, b);
-  (*dp)->stop();
+  rc = loop(loop_ref, o, out, b); // stops the data plane (quiesce)
   // Threads joined: the reservation's `next` is exact unless a thread died mid-batch,
   // in which case the file keeps the whole reservation.
   if (*seq && !(*dp)->failure())
