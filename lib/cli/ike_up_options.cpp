@@ -177,6 +177,10 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     p.dpd_action = ike::DpdAction::restart;
   else
     return bad(n("dpd-action"), c.dpd_action, "expected clear or restart");
+  if (auto u = ike::parse_unique_policy(c.unique))
+    p.unique = *u;
+  else
+    return bad(n("unique"), c.unique, "expected no, never, keep or replace");
   p.force_encap = c.force_encap;
   p.fragmentation = c.fragmentation;
   p.prefer_rsa_pss = c.rsa_pss;
@@ -201,7 +205,8 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
       "name",         "role",       "local",       "remote",        "port",       "psk_file",
       "cert",         "key",        "ca",          "local_id",      "remote_id",  "ike_proposal",
       "esp_proposal", "local_ts",   "remote_ts",   "mode",          "rekey_time", "ike_rekey_time",
-      "dpd_delay",    "dpd_action", "force_encap", "fragmentation", "rsa_pss",    "server_eku"};
+      "dpd_delay",    "dpd_action", "force_encap", "fragmentation", "rsa_pss",    "server_eku",
+      "unique"};
   if (!j.is_object()) return make_error(Errc::usage, prefix, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
@@ -235,6 +240,7 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
   IKEKIT_TAKE(fragmentation);
   IKEKIT_TAKE(rsa_pss);
   IKEKIT_TAKE(server_eku);
+  IKEKIT_TAKE(unique);
 #undef IKEKIT_TAKE
   return {};
 }

@@ -143,3 +143,34 @@ TEST_CASE("ike-up config: a certificate initiator without remote_id wants the ga
   CHECK_FALSE(s->config.peers[0].remote_cert_identity);
   CHECK_FALSE(s->config.peers[0].require_server_eku);
 }
+
+TEST_CASE("ike-up config: unique reaches the PeerConfig (default no); a bad value names the "
+          "field") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  auto conn = [&](const std::string& extra) {
+    return R"({"connections":[{"name":"a","role":"responder","local":"192.0.2.1","psk_file":")" +
+           psk.path + "\"" + extra + "}]}";
+  };
+  TempFile plain(conn(""));
+  cli::IkeUpOptions o;
+  REQUIRE(cli::load_ike_up_config(plain.path, o));
+  auto setup = cli::build_ike_up_setup(o);
+  REQUIRE(setup);
+  CHECK(setup->config.peers[0].unique == ike::UniquePolicy::no);
+
+  TempFile replace(conn(R"(,"unique":"replace")"));
+  cli::IkeUpOptions o2;
+  REQUIRE(cli::load_ike_up_config(replace.path, o2));
+  setup = cli::build_ike_up_setup(o2);
+  REQUIRE(setup);
+  CHECK(setup->config.peers[0].unique == ike::UniquePolicy::replace);
+
+  TempFile bad(conn(R"(,"unique":"yes")"));
+  cli::IkeUpOptions o3;
+  REQUIRE(cli::load_ike_up_config(bad.path, o3));
+  setup = cli::build_ike_up_setup(o3);
+  REQUIRE_FALSE(setup);
+  CHECK(setup.error().code == Errc::usage);
+  CHECK_THAT(setup.error().field, Catch::EndsWith("connections[0].unique"));
+  CHECK(setup.error().message == "\"yes\": expected no, never, keep or replace");
+}

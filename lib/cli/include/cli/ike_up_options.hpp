@@ -33,6 +33,7 @@ struct ConnectionOptions {
   std::string ike_rekey_time = "8h"; // IKE SA
   std::string dpd_delay = "30s";
   std::string dpd_action = "clear";
+  std::string unique = "no"; // no | never | keep | replace (strongSwan's uniqueness policy)
   bool force_encap = false;
   bool fragmentation = true;
   bool rsa_pss = false;   // sign with RSASSA-PSS (RFC 7427) instead of PKCS#1 v1.5
