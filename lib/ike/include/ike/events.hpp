@@ -95,7 +95,8 @@ struct ChildSaDown {
   std::string peer; // PeerConfig::name
   std::string name;
   uint32_t spi_in = 0, spi_out = 0;
-  // deleted_by_peer, deleted_locally, rekeyed (the replaced SA) or ike_sa_down
+  // deleted_by_peer, deleted_locally, rekeyed (the replaced SA), ike_sa_down, or replaced
+  // (its IKE SA was replaced under the uniqueness policy)
   DownReason reason = DownReason::ike_sa_down;
 };
 
