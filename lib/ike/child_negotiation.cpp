@@ -16,19 +16,22 @@ using wire::PayloadType;
 
 namespace {
 
+// Evidence lines "<label> <selector>" ("TSi 10.1.0.0/24").
+void add_ts_lines(std::vector<std::string>& out, std::string_view label,
+                  const std::vector<TsSpec>& ts) {
+  for (auto& s : ts_strings(ts))
+    out.push_back(std::string(label) + " " + s);
+}
+
 // A TS failure's evidence in one shape on both sides: the selectors a Child SA offered
 // ("TSi ...", "TSr ...") and our policy ("remote ...", "local ...").
 void add_ts_evidence(Failure& f, const std::vector<TsSpec>& ts_i, const std::vector<TsSpec>& ts_r,
                      const std::vector<TsSpec>& policy_remote,
                      const std::vector<TsSpec>& policy_local) {
-  for (auto& s : ts_strings(ts_i))
-    f.offered.push_back("TSi " + s);
-  for (auto& s : ts_strings(ts_r))
-    f.offered.push_back("TSr " + s);
-  for (auto& s : ts_strings(policy_remote))
-    f.configured.push_back("remote " + s);
-  for (auto& s : ts_strings(policy_local))
-    f.configured.push_back("local " + s);
+  add_ts_lines(f.offered, "TSi", ts_i);
+  add_ts_lines(f.offered, "TSr", ts_r);
+  add_ts_lines(f.configured, "remote", policy_remote);
+  add_ts_lines(f.configured, "local", policy_local);
 }
 
 } // namespace
@@ -177,14 +180,10 @@ Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg
   if (got_i.empty() || got_r.empty() || !is_subset(got_i, ts_i) || !is_subset(got_r, ts_r)) {
     Failure f = failure(sa, exchange, FailureStep::ts,
                         "responder's traffic selectors are not a subset of ours");
-    for (auto& s : ts_strings(ts_i))
-      f.offered.push_back("TSi " + s);
-    for (auto& s : ts_strings(ts_r))
-      f.offered.push_back("TSr " + s);
-    for (auto& s : ts_strings(got_i))
-      f.configured.push_back("TSi " + s);
-    for (auto& s : ts_strings(got_r))
-      f.configured.push_back("TSr " + s);
+    add_ts_lines(f.offered, "TSi", ts_i);
+    add_ts_lines(f.offered, "TSr", ts_r);
+    add_ts_lines(f.configured, "TSi", got_i); // the responder's answer
+    add_ts_lines(f.configured, "TSr", got_r);
     return f;
   }
   ChildSa c;

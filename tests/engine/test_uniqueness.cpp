@@ -39,6 +39,21 @@ void restart_left(Pair& p, bool initial_contact) {
   p.initiate();
 }
 
+// The responder (policy `unique`) accepts identity 10.0.0.1 from any address; node
+// "other" at 10.0.0.3 is a second device with that identity (no INITIAL_CONTACT).
+Pair other_address_pair(UniquePolicy unique) {
+  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1");
+  r.remote_address.reset();
+  r.unique = unique;
+  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2");
+  Pair p(config_with(l), config_with(r));
+  auto o = psk_peer("home", "10.0.0.3", "10.0.0.2");
+  o.local_id = l.local_id;
+  o.send_initial_contact = false;
+  p.net.add("other", "10.0.0.3", config_with(o), 77);
+  return p;
+}
+
 size_t up_count(Node* n) { return n->engine->list_sas().size(); }
 
 // Both ends' IKE SAs up and a second initiation from the left, as strongSwan's
@@ -196,16 +211,8 @@ TEST_CASE("unique=keep: a second IKE SA from the same address is a reauthenticat
 TEST_CASE("unique=keep: the same identity from another address is refused with "
           "AUTHENTICATION_FAILED, the first IKE SA kept",
           "[engine][unique]") {
-  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1");
-  r.remote_address.reset(); // any address, identity 10.0.0.1
-  r.unique = UniquePolicy::keep;
-  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2");
-  Pair p(config_with(l), config_with(r));
-  // A second device with the same identity.
-  auto o = psk_peer("home", "10.0.0.3", "10.0.0.2");
-  o.local_id = l.local_id;
-  o.send_initial_contact = false;
-  Node& other = p.net.add("other", "10.0.0.3", config_with(o), 77);
+  Pair p = other_address_pair(UniquePolicy::keep);
+  Node& other = *p.net.nodes.back();
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
   SaId first = p.right->all<IkeSaUp>()[0].sa;
@@ -230,15 +237,8 @@ TEST_CASE("unique=keep: the same identity from another address is refused with "
 
 TEST_CASE("unique=replace: the same identity from another address replaces the first",
           "[engine][unique]") {
-  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1");
-  r.remote_address.reset();
-  r.unique = UniquePolicy::replace;
-  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2");
-  Pair p(config_with(l), config_with(r));
-  auto o = psk_peer("home", "10.0.0.3", "10.0.0.2");
-  o.local_id = l.local_id;
-  o.send_initial_contact = false;
-  Node& other = p.net.add("other", "10.0.0.3", config_with(o), 77);
+  Pair p = other_address_pair(UniquePolicy::replace);
+  Node& other = *p.net.nodes.back();
   p.initiate();
   REQUIRE(p.net.run_until([&] { return p.both_up(); }));
   REQUIRE(other.engine->initiate("home", p.net.now));
