@@ -47,7 +47,7 @@ size_t recv_all(UdpSocket& s, std::span<RecvSlot> slots, size_t want) {
 
 TEST_CASE("RFC 3948 2.2: port-4500 payloads are told apart by their first bytes", "[udp]") {
   const uint8_t keepalive[] = {0xff};
-  const uint8_t ike[] = {0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+  const uint8_t ike[] = {0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}; // the engine judges the length
   const uint8_t esp[] = {0, 0, 0x12, 0x34, 0, 0, 0, 1};
   const uint8_t short_esp[] = {0, 0, 0x12, 0x34, 0, 0};
   const uint8_t two_ff[] = {0xff, 0xff};
