@@ -135,3 +135,10 @@ foreach(policy replace keep no)
   set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60
                        ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
 endforeach()
+
+# ike-up --kill-switch (issue 15): nothing but IKE/ESP to the server leaves the client
+# while the tunnel is up or down; a clean exit or ikectl kill-switch off removes it.
+add_test(NAME "interop: ike-up --kill-switch leaks nothing while the server is gone"
+         COMMAND ${interop_dir}/kill_switch.sh $<TARGET_FILE:ike-up> 0)
+set_tests_properties("interop: ike-up --kill-switch leaks nothing while the server is gone"
+                     PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90)

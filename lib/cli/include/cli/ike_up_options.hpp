@@ -7,6 +7,7 @@
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
 #include "ike/config.hpp"
+#include "io/kill_switch.hpp"
 
 #include <optional>
 #include <string>
@@ -56,11 +57,15 @@ struct IkeUpOptions {
   size_t max_fragments = 64;
   size_t max_reassembly_bytes = 10000;
   bool allow_sha1_signatures = false;
+  bool kill_switch = false; // io/kill_switch.hpp: drop everything but IKE, ESP and the tunnel
+  bool allow_lan = false;   // with kill_switch: the local networks pass too
 };
 
 struct IkeUpSetup {
   ike::Config config;
   std::vector<std::string> initiate; // connection names with role initiator
+  // With --kill-switch: the servers and ports (the tunnel device is known later).
+  std::optional<io::KillSwitchConfig> kill_switch;
 };
 
 // Reads a JSON config ({"connections":[{...}], "natt_port":..., "keylog":..., ...}) into
