@@ -174,6 +174,7 @@ TEST_CASE("ike-up config: unique reaches the PeerConfig (default no); a bad valu
   CHECK(setup.error().code == Errc::usage);
   CHECK_THAT(setup.error().field, Catch::EndsWith("connections[0].unique"));
   CHECK(setup.error().message == "\"yes\": expected no, never, keep or replace");
+}
 
 TEST_CASE("ike-up config: the kill switch lets IKE through to each connection's peer only") {
   TempFile psk("an-example-psk-0123456789abcdef\n");
