@@ -47,12 +47,13 @@ struct Napt {
 struct NatPair {
   Napt nat;
   Pair p;
-  explicit NatPair(Duration keepalive = 20s, uint64_t seed = 1)
+  explicit NatPair(Duration keepalive = 20s, bool right_forces_encap = false)
       : p(config(psk_peer("home", "10.0.0.1", "10.0.0.2"), keepalive),
-          config(psk_peer("gw", "10.0.0.2", "192.0.2.1"), keepalive), seed) {
+          config(psk_peer("gw", "10.0.0.2", "192.0.2.1"), keepalive, right_forces_encap)) {
     p.net.route = [this](Datagram& d) { nat(d); };
   }
-  static Config config(PeerConfig peer, Duration keepalive) {
+  static Config config(PeerConfig peer, Duration keepalive, bool force_encap = false) {
+    peer.force_encap = force_encap;
     peer.remote_id = *Identity::parse(peer.name == "gw" ? "10.0.0.1" : "10.0.0.2");
     Config c = config_with(std::move(peer));
     c.nat_keepalive = keepalive;
@@ -82,6 +83,18 @@ TEST_CASE("NAT detected on the initiator's side: nat_local there, nat_remote at 
   CHECK(n.p.right->all<ChildSaUp>().at(0).encap == Encap::nat);
   CHECK(n.p.right->all<ChildSaUp>().at(0).udp_encap);
   CHECK(n.p.right->engine->list_sas().at(0).encap == Encap::nat);
+}
+
+TEST_CASE("A responder that forces encapsulation sends its true NAT_DETECTION_SOURCE_IP "
+          "when the request already shows a NAT",
+          "[engine][nat]") {
+  NatPair n(20s, true);
+  n.up();
+  auto lu = n.p.left->all<IkeSaUp>().at(0), ru = n.p.right->all<IkeSaUp>().at(0);
+  CHECK(lu.nat_local);
+  CHECK_FALSE(lu.nat_remote); // no fake hash from right: it is not behind a NAT
+  CHECK(ru.encap == Encap::nat);
+  CHECK(ru.nat_remote);
 }
 
 TEST_CASE("No NAT and nothing forced: encap none, no keepalives", "[engine][nat]") {
