@@ -268,6 +268,13 @@ void Engine::esp_sent(SaId id, TimePoint at) {
   if (it != impl_->table.sas.end()) it->second->last_sent = std::max(it->second->last_sent, at);
 }
 
+void Engine::keepalive_skipped(SaId id, TimePoint esp_at) {
+  esp_sent(id, esp_at);
+  Stats& s = impl_->stats;
+  if (s.nat_keepalives_sent > 0) --s.nat_keepalives_sent;
+  if (s.datagrams_sent > 0) --s.datagrams_sent;
+}
+
 std::optional<Event> Engine::poll_event() {
   if (impl_->events.empty()) return std::nullopt;
   Event e = std::move(impl_->events.front());

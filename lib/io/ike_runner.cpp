@@ -156,7 +156,7 @@ bool IkeRunner::keepalive_needless(const ike::Transmit& t, TimePoint now) {
   TimePoint at = now - std::chrono::duration_cast<Duration>(
                            std::chrono::nanoseconds(std::max<int64_t>(wall - *ns, 0)));
   if (now - at >= engine_->config().nat_keepalive) return false;
-  engine_->esp_sent(t.sa, at);
+  engine_->keepalive_skipped(t.sa, at);
   return true;
 }
 

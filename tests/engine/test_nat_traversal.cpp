@@ -149,6 +149,10 @@ TEST_CASE("NAT keepalives: every interval from the side behind the NAT, only whi
   n.p.net.run_for(2s);
   REQUIRE(keepalives.size() == 4);
   CHECK(sent.back().first == k3 + 35s);
+  // A keepalive the I/O layer skipped (ESP went out) is not counted as sent.
+  const uint64_t counted = n.p.left->engine->stats().nat_keepalives_sent;
+  n.p.left->engine->keepalive_skipped(sa, n.p.net.now);
+  CHECK(n.p.left->engine->stats().nat_keepalives_sent == counted - 1);
 
   // An IKE message defers it too: a DPD restarts the interval.
   n.p.net.run_for(5s);

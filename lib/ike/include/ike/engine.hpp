@@ -57,7 +57,7 @@ struct Transmit {
   size_t size = 0;
   // RFC 3948 2.3 NAT keepalive (the one byte 0xFF, sent as is: no non-ESP marker) for
   // the IKE SA `sa`. The I/O layer may skip it when its data plane sent ESP to the peer
-  // since; it then tells the engine with esp_sent().
+  // since; it then tells the engine with keepalive_skipped().
   bool keepalive = false;
   SaId sa = 0;
 };
@@ -158,6 +158,10 @@ public:
   // mapping alive as well as a keepalive would: the next keepalive is due one
   // Config::nat_keepalive after it. Unknown SAs are ignored.
   void esp_sent(SaId sa, TimePoint at);
+  // The I/O layer did not send the keepalive poll_transmit gave it for `sa`, because
+  // ESP went to the peer at `esp_at` (within the interval): esp_sent(sa, esp_at), and the
+  // keepalive is not counted as sent (Stats::nat_keepalives_sent, datagrams_sent).
+  void keepalive_skipped(SaId sa, TimePoint esp_at);
 
   // Writes one datagram into `out`. A datagram larger than `out` stays queued and is
   // counted (DropReason::buffer_too_small); 65535 bytes always suffice.
