@@ -123,3 +123,15 @@ add_test(NAME "interop: EAP-MSCHAPv2 over RADIUS against FreeRADIUS"
          COMMAND ${interop_dir}/freeradius_eap.sh $<TARGET_FILE:radius_eap_peer>)
 set_tests_properties("interop: EAP-MSCHAPv2 over RADIUS against FreeRADIUS" PROPERTIES
                      LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60)
+
+# NAT traversal through a real NAT (nftables masquerade in a router namespace, RFC 7296
+# 2.23, RFC 3948): strongSwan behind the NAT with ike-up responding, and ike-up behind
+# the NAT against strongSwan; keepalives in a capture, a changed NAT mapping followed.
+set(nat_index 0) # namespaces iknat<N>, addresses 10.(200+N)
+foreach(behind swan ike-up)
+  math(EXPR nat_index "${nat_index} + 1")
+  set(name "interop: NAT traversal, ${behind} behind the NAT")
+  add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_nat.sh $<TARGET_FILE:ike-up> ${behind} ${nat_index})
+  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90
+                       ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+endforeach()
