@@ -276,6 +276,7 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
                                  "dataplane",
                                  "retransmit_timeout",
                                  "retransmit_tries",
+                                 "nat_keepalive",
                                  "cookie_threshold",
                                  "half_open_limit",
                                  "half_open_limit_per_ip",
@@ -298,6 +299,7 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
   IKEKIT_TAKE(dataplane);
   IKEKIT_TAKE(retransmit_timeout);
   IKEKIT_TAKE(retransmit_tries);
+  IKEKIT_TAKE(nat_keepalive);
   IKEKIT_TAKE(cookie_threshold);
   IKEKIT_TAKE(half_open_limit);
   IKEKIT_TAKE(half_open_limit_per_ip);
@@ -367,6 +369,9 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   if (!rt) return rt.error();
   s.config.retransmit_timeout = *rt;
   s.config.retransmit_tries = opts.retransmit_tries;
+  auto keepalive = parse_duration(opts.nat_keepalive, "--nat-keepalive");
+  if (!keepalive) return keepalive.error();
+  s.config.nat_keepalive = *keepalive;
   s.config.cookie_threshold = opts.cookie_threshold;
   if (auto r = apply_limits(opts, s.config); !r) return r.error();
   s.config.emit_keys = !opts.keylog.empty();

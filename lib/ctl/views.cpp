@@ -72,7 +72,7 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& coun
   j["nat_t"] = sa.nat_t;
   j["nat_local"] = sa.nat_local;
   j["nat_remote"] = sa.nat_remote;
-  j["encap_forced"] = sa.encap_forced;
+  j["encap"] = std::string(ike::encap_name(sa.encap));
   j["encr"] = keyword(sa.encr);
   j["integ"] = keyword(sa.integ);
   j["prf"] = keyword(sa.prf);
@@ -142,6 +142,9 @@ Json stats_json(const ike::Stats& s) {
   j["cookies_sent"] = s.cookies_sent;
   j["fragments_sent"] = s.fragments_sent;
   j["fragments_received"] = s.fragments_received;
+  j["nat_keepalives_sent"] = s.nat_keepalives_sent;
+  j["nat_keepalives_received"] = s.nat_keepalives_received;
+  j["peer_moves"] = s.peer_moves;
   j["dropped_total"] = s.dropped_total();
   Json d = Json::object();
   for (size_t r = 0; r < size_t(ike::DropReason::kCount); ++r)

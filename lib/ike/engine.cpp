@@ -257,10 +257,22 @@ std::optional<Transmit> Engine::poll_transmit(MutBytes out) {
     return std::nullopt;
   }
   std::copy(d.data.begin(), d.data.end(), out.begin());
-  Transmit t{d.local, d.remote, d.nat_t, d.data.size()};
+  Transmit t{d.local, d.remote, d.nat_t, d.data.size(), d.keepalive, d.sa};
   tx.pop_front();
   ++impl_->stats.datagrams_sent;
   return t;
+}
+
+void Engine::esp_sent(SaId id, TimePoint at) {
+  auto it = impl_->table.sas.find(id);
+  if (it != impl_->table.sas.end()) it->second->last_sent = std::max(it->second->last_sent, at);
+}
+
+void Engine::keepalive_skipped(SaId id, TimePoint esp_at) {
+  esp_sent(id, esp_at);
+  Stats& s = impl_->stats;
+  if (s.nat_keepalives_sent > 0) --s.nat_keepalives_sent;
+  if (s.datagrams_sent > 0) --s.datagrams_sent;
 }
 
 std::optional<Event> Engine::poll_event() {
@@ -289,7 +301,7 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.nat_t = sa->nat_t;
     i.nat_local = sa->nat_local;
     i.nat_remote = sa->nat_remote;
-    i.encap_forced = sa->encap_forced;
+    i.encap = encap_of(*sa);
     i.local_auth = sa->local_auth_desc;
     i.remote_auth = sa->remote_auth_desc;
     auto kw = [](const crypto::TransformInfo* t) {

@@ -20,6 +20,7 @@ std::vector<wire::NotifyPayload> parse_notifies(const std::vector<wire::RawPaylo
 
 void Engine::Impl::receive(const Datagram& in) {
   ++stats.datagrams_received;
+  if (take_keepalive(in)) return;
   if (config.max_message_size != 0 && in.data.size() > config.max_message_size)
     return drop(DropReason::too_large, std::to_string(in.data.size()) + " bytes");
   rx.assign(in.data.begin(), in.data.end());
@@ -104,13 +105,7 @@ void Engine::Impl::receive(const Datagram& in) {
   }
 
   sa->last_received = now;
-  // RFC 7296 2.23: follow the peer to the address/port of the latest authenticated
-  // message (it floated to 4500, or a NAT mapping changed).
-  if (in.nat_t && !sa->nat_t) {
-    sa->nat_t = true;
-    sa->local.port = in.local.port;
-  }
-  if (!(sa->remote == in.remote) && (sa->nat_t || in.nat_t)) sa->remote = in.remote;
+  follow_peer(*sa, in); // only now: the message is authenticated and in the window
   if (sa->peer && sa->peer->dpd_delay.count() > 0) sa->dpd_at = now + sa->peer->dpd_delay;
   dispatch(*sa, ib);
 }

@@ -150,6 +150,7 @@ void Engine::Impl::timeout() {
       remove_sa(sa, DownReason::expired);
       continue;
     }
+    if (auto k = keepalive_at(sa); k && now >= *k) send_keepalive(sa);
     if (sa.state != IkeSaState::established) continue;
     if (sa.dpd_at && now >= *sa.dpd_at) {
       sa.dpd_at.reset();
@@ -185,6 +186,7 @@ std::optional<TimePoint> Engine::Impl::next_deadline() const {
     if (sa->out) take(sa->out->deadline);
     take(sa->half_open_deadline);
     take(sa->expire_at);
+    take(keepalive_at(*sa));
     if (sa->state != IkeSaState::established) continue;
     take(sa->dpd_at);
     take(sa->rekey_at);

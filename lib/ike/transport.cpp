@@ -45,8 +45,9 @@ bool take_answer_token(AnsweredRequest& a, TimePoint now) {
 
 } // namespace
 
-void Engine::Impl::transmit(const IkeSa& sa, const Bytes& dgram) {
+void Engine::Impl::transmit(IkeSa& sa, const Bytes& dgram) {
   tx.push_back(OutDatagram{sa.local, sa.remote, sa.nat_t, dgram});
+  sa.last_sent = now;
 }
 
 void Engine::Impl::send_request(IkeSa& sa, RequestKind kind, wire::ExchangeType ex,

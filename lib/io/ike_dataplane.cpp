@@ -140,6 +140,7 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
   // The reader is dropped from epoll when the eventfd closes (the data plane goes);
   // while it exists it runs only inside runner.run(), so both pointers are alive.
   EngineDataplane* self = d.get();
+  runner.set_esp_sent_probe([self](ike::SaId sa) { return self->last_esp_sent_ns(sa); });
   IkeRunner* r = &runner;
   auto on_rekey = [self, r](TimePoint now) { self->on_rekey_requests(*r, now); };
   if (auto a = runner.loop().add_reader(dp->rekey_fd(), on_rekey); !a) return a.error();
@@ -238,9 +239,35 @@ Result<void> EngineDataplane::refuse(ike::SaId sa, uint32_t spi_in, Error e) {
   return e;
 }
 
+// The TUN data plane's outbound SAs change their peer between two batches. The XFRM
+// data plane cannot follow yet: the kernel keys an SA by its destination address, so
+// a move needs each SA and policy replaced (strongSwan: XFRM_MSG_UPDSA / a new SA);
+// reported, the Child SAs keep sending to the old mapping.
+Result<void> EngineDataplane::move_peer(const ike::IkeSaMoved& m) {
+  if (xfrm_)
+    return make_error(Errc::unsupported, "dataplane",
+                      "xfrm: the Child SAs of IKE SA " + std::to_string(m.sa) +
+                          " cannot follow the peer to " + m.remote.to_string());
+  if (!tun_) return {};
+  for (const auto& [spi_in, sa] : installed_)
+    if (sa == m.sa)
+      if (auto r = tun_->set_peer(spi_in, m.remote.address, m.remote.port); !r) return r;
+  return {};
+}
+
+std::optional<int64_t> EngineDataplane::last_esp_sent_ns(ike::SaId sa) const {
+  if (!tun_) return std::nullopt;
+  std::optional<int64_t> latest;
+  for (const auto& [spi_in, owner] : installed_)
+    if (owner == sa)
+      if (auto t = tun_->last_sent_ns(spi_in); t && (!latest || *t > *latest)) latest = t;
+  return latest;
+}
+
 Result<void> EngineDataplane::on_event(const ike::Event& e) {
   if (kind_ == DataplaneKind::none) return {};
   if (const auto* up = std::get_if<ike::ChildSaUp>(&e)) return install(*up);
+  if (const auto* moved = std::get_if<ike::IkeSaMoved>(&e)) return move_peer(*moved);
   if (const auto* down = std::get_if<ike::ChildSaDown>(&e)) {
     installed_.erase(down->spi_in);
     Result<void> r =

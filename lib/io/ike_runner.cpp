@@ -101,6 +101,7 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
     const RecvSlot& slot = slots[i];
     if (slot.truncated) continue;
     switch (slot.kind) {
+    case UdpPayloadKind::nat_keepalive: // RFC 3948 2.3: the engine counts it
     case UdpPayloadKind::ike: {
       ike::Datagram d;
       d.local = ike::Endpoint{slot.local.value_or(s.local().addr), s.local().port};
@@ -113,7 +114,7 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
     case UdpPayloadKind::esp:
       esp = true;
       break;
-    default: // NAT keepalives and runts carry nothing for us
+    default: // runts carry nothing for us
       break;
     }
   }
@@ -127,11 +128,12 @@ void IkeRunner::pump(TimePoint now) {
   // refused): drain again until the engine has nothing more.
   for (bool again = true; again;) {
     while (auto t = engine_->poll_transmit(tx_)) {
+      if (t->keepalive && keepalive_needless(*t, now)) continue;
       for (auto& b : bound_) {
         if (!(b.address == t->local.address)) continue;
         UdpSocket& s = t->nat_t ? *b.nat_t : *b.ike;
         SendSlot slot{ByteView(tx_.data(), t->size), from_ike(t->remote), t->local.address,
-                      t->nat_t};
+                      t->nat_t && !t->keepalive}; // RFC 3948 2.3: the keepalive has no marker
         (void)s.send(slot); // a full socket buffer drops it; the engine retransmits
         break;
       }
@@ -142,6 +144,20 @@ void IkeRunner::pump(TimePoint now) {
       again = true;
     }
   }
+}
+
+bool IkeRunner::keepalive_needless(const ike::Transmit& t, TimePoint now) {
+  if (!esp_sent_) return false;
+  auto ns = esp_sent_(t.sa);
+  if (!ns || *ns <= 0) return false;
+  auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  TimePoint at = now - std::chrono::duration_cast<Duration>(
+                           std::chrono::nanoseconds(std::max<int64_t>(wall - *ns, 0)));
+  if (now - at >= engine_->config().nat_keepalive) return false;
+  engine_->keepalive_skipped(t.sa, at);
+  return true;
 }
 
 Result<void> IkeRunner::run() {

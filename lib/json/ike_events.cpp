@@ -40,7 +40,7 @@ struct ToJson {
     j["nat_t"] = e.nat_t;
     j["nat_local"] = e.nat_local;
     j["nat_remote"] = e.nat_remote;
-    j["encap_forced"] = e.encap_forced;
+    j["encap"] = std::string(ike::encap_name(e.encap));
     j["encr"] = keyword(e.encr);
     j["integ"] = keyword(e.integ);
     j["prf"] = keyword(e.prf);
@@ -59,6 +59,7 @@ struct ToJson {
     j["spi_out"] = to_hex_u32(e.spi_out);
     j["mode"] = std::string(ike::child_mode_name(e.mode));
     j["udp_encap"] = e.udp_encap;
+    j["encap"] = std::string(ike::encap_name(e.encap));
     j["local"] = endpoint_json(e.local);
     j["remote"] = endpoint_json(e.remote);
     j["encr"] = keyword(e.encr);
@@ -84,6 +85,15 @@ struct ToJson {
     j["spi_r"] = to_hex_u64(e.spi_r);
     j["reason"] = std::string(down_reason_name(e.reason));
     j["replaced_by"] = e.replaced_by ? Json(e.replaced_by) : Json();
+    return j;
+  }
+  Json operator()(const ike::IkeSaMoved& e) const {
+    Json j = head("ike_sa_moved", time, e.sa, e.peer);
+    j["old_local"] = endpoint_json(e.old_local);
+    j["old_remote"] = endpoint_json(e.old_remote);
+    j["local"] = endpoint_json(e.local);
+    j["remote"] = endpoint_json(e.remote);
+    j["reason"] = std::string(ike::move_reason_name(e.reason));
     return j;
   }
   Json operator()(const ike::IkeSaRekeyed& e) const {

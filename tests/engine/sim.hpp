@@ -52,6 +52,9 @@ struct Net {
   uint64_t delivered = 0;
   // Optional tap: may modify or drop (return false) a datagram before it is queued.
   std::function<bool(Bytes&, const Transmit&)> tap;
+  // Optional middlebox (a NAT): may rewrite a datagram's addresses on its way; `local`
+  // is the destination, `remote` the source.
+  std::function<void(Datagram&)> route;
 
   explicit Net(uint64_t seed = 1) : rng(seed) {}
 
@@ -86,6 +89,7 @@ struct Net {
         Duration d = latency;
         if (uniform() < reorder) d += std::chrono::duration_cast<Duration>(50ms * uniform());
         InFlight f{now + d, seq++, Datagram{t->remote, t->local, t->nat_t, {}}, data};
+        if (route) route(f.dg);
         flight.push_back(std::move(f));
       }
     }

@@ -196,15 +196,15 @@ TEST_CASE("force_encap: both float to 4500 and UDP-encapsulate ESP (RFC 7296 2.2
   CHECK(lu.nat_t);
   // Forced is not detected: no NAT between them, so our side reports none; the peer
   // sees our fake NATD hash and so reports us behind one (it cannot tell).
-  CHECK(lu.encap_forced);
+  CHECK(lu.encap == Encap::forced);
   CHECK_FALSE(lu.nat_local);
   CHECK_FALSE(lu.nat_remote);
   CHECK(ru.nat_t);
   CHECK(ru.nat_remote);
-  CHECK_FALSE(ru.encap_forced);
+  CHECK(ru.encap == Encap::nat); // what right detected
   auto li = p.left->engine->list_sas();
   REQUIRE(li.size() == 1);
-  CHECK(li[0].encap_forced);
+  CHECK(li[0].encap == Encap::forced);
   CHECK_FALSE(li[0].nat_local);
   CHECK(ru.local.port == 4500);
   CHECK(p.left->all<ChildSaUp>()[0].udp_encap);

@@ -142,3 +142,15 @@ add_test(NAME "interop: ike-up --kill-switch leaks nothing while the server is g
          COMMAND ${interop_dir}/kill_switch.sh $<TARGET_FILE:ike-up> 0)
 set_tests_properties("interop: ike-up --kill-switch leaks nothing while the server is gone"
                      PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90)
+
+# NAT traversal through a real NAT (nftables masquerade in a router namespace, RFC 7296
+# 2.23, RFC 3948): strongSwan behind the NAT with ike-up responding, and ike-up behind
+# the NAT against strongSwan; keepalives in a capture, a changed NAT mapping followed.
+set(nat_index 0) # namespaces iknat<N>, addresses 10.(200+N)
+foreach(behind swan ike-up)
+  math(EXPR nat_index "${nat_index} + 1")
+  set(name "interop: NAT traversal, ${behind} behind the NAT")
+  add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_nat.sh $<TARGET_FILE:ike-up> ${behind} ${nat_index})
+  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90
+                       ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+endforeach()

@@ -54,6 +54,8 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
                  "First retransmission timeout (default 4s)");
   app.add_option("--retransmit-tries", o.retransmit_tries,
                  "Retransmissions before giving up (default 5)");
+  app.add_option("--nat-keepalive", o.nat_keepalive,
+                 "NAT keepalive interval behind a NAT (default 20s, 0 none; RFC 3948 4)");
   app.add_option(
       "--cookie-threshold", o.cookie_threshold,
       "Half-open IKE SAs before answering IKE_SA_INIT with a COOKIE (default 10, RFC 7296 2.6)");

@@ -95,15 +95,16 @@ void list_conns_text(const Json& r, std::ostream& out) {
 
 namespace {
 
-// "psk/psk", plus " nat:local,remote" for the sides behind a NAT (",forced": UDP
-// encapsulation we forced, not a NAT).
+// "psk/psk", plus " nat:local,remote" for the sides behind a NAT, or " encap:forced"
+// for UDP encapsulation we forced without a NAT.
 std::string auth_nat(const Json& sa) {
   std::string s = str(sa["local_auth"]) + "/" + str(sa["remote_auth"]);
   std::string nat;
   if (sa["nat_local"] == true) nat = "local";
   if (sa["nat_remote"] == true) nat += (nat.empty() ? "" : ",") + std::string("remote");
-  if (sa["encap_forced"] == true) nat += (nat.empty() ? "" : ",") + std::string("forced");
-  return nat.empty() ? s : s + " nat:" + nat;
+  if (!nat.empty()) s += " nat:" + nat;
+  if (sa["encap"] == "forced") s += " encap:forced";
+  return s;
 }
 
 // "in 12p 1008B, out 12p 1008B" or "-" without a data plane.

@@ -308,7 +308,7 @@ void Engine::Impl::ike_sa_up(IkeSa& sa) {
   up.nat_t = sa.nat_t;
   up.nat_local = sa.nat_local;
   up.nat_remote = sa.nat_remote;
-  up.encap_forced = sa.encap_forced;
+  up.encap = encap_of(sa);
   up.encr = kw(sa.alg.encr);
   up.integ = kw(sa.alg.integ);
   up.prf = kw(sa.alg.prf);

@@ -250,9 +250,11 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   w.add(PayloadType::sa, encode_chosen(*chosen, wire::ProtocolId::ike, {}));
   w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(chosen->ke->id), sa.kex->public_value()});
   w.add(PayloadType::nonce, wire::NoncePayload{sa.nr});
+  // Forcing UDP encapsulation needs no fake when the request already showed a NAT (it
+  // happens anyway): the peer then learns the truth about our side.
+  sa.encap_forced = peer->force_encap && !sa.nat_local && !sa.nat_remote;
   Bytes src =
-      peer->force_encap ? fake_nat_hash(rng) : nat_detection_hash(sa.spi_i, sa.spi_r, sa.local);
-  sa.encap_forced = peer->force_encap;
+      sa.encap_forced ? fake_nat_hash(rng) : nat_detection_hash(sa.spi_i, sa.spi_r, sa.local);
   add_common_notifies(w, *peer, src, nat_detection_hash(sa.spi_i, sa.spi_r, sa.remote),
                       crypto::encode_sig_hash_list(crypto::supported_sig_hashes()));
   if (peer->remote_auth == AuthMethodKind::pubkey && peer->cas && peer->send_certreq)

@@ -265,6 +265,10 @@ void TunDataplane::apply_tx(TxCommand& c) {
     tx.cells[c.slot] = std::move(c.cell);
     return;
   }
+  if (c.op == TxCommand::Op::peer) {
+    if (c.slot < tx.peers.size()) tx.peers[c.slot] = c.peer;
+    return;
+  }
   tx.pipeline.remove(c.slot);
   if (c.slot < tx.cells.size()) tx.cells[c.slot].reset();
 }
@@ -356,6 +360,31 @@ Result<void> TunDataplane::reserve_slot(const ChildSaSpec& spec, const esp::SaSe
   slot_of_[spec.in.spi] = tc.slot;
   spd_.add(tc.slot, spec.ike_sa, selectors, tc.replaces);
   return {};
+}
+
+Result<void> TunDataplane::set_peer(uint32_t spi_in, const IpAddress& remote, uint16_t port) {
+  TxCommand tc;
+  tc.op = TxCommand::Op::peer;
+  {
+    std::lock_guard lock(mu_);
+    auto it = slot_of_.find(spi_in);
+    if (it == slot_of_.end())
+      return make_error(Errc::not_found, "spi_in",
+                        "no Child SA with inbound SPI " + to_hex_u32(spi_in));
+    tc.slot = it->second;
+  }
+  if (remote.is_v4() == v6_)
+    return make_error(Errc::bad_value, "remote",
+                      "address family differs from the data plane's socket");
+  tc.peer = make_esp_peer(remote, udp_encap_ ? port : 0);
+  return post_tx(std::move(tc));
+}
+
+std::optional<int64_t> TunDataplane::last_sent_ns(uint32_t spi_in) const {
+  std::lock_guard lock(mu_);
+  auto it = cells_.find(spi_in);
+  if (it == cells_.end()) return std::nullopt;
+  return it->second.second->last_used_ns.load(std::memory_order_relaxed);
 }
 
 Result<void> TunDataplane::remove_child_sa(uint32_t spi_in) {

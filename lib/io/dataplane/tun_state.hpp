@@ -90,7 +90,7 @@ private:
 };
 
 struct TunDataplane::TxCommand {
-  enum class Op { add, remove } op = Op::add;
+  enum class Op { add, remove, peer } op = Op::add; // peer: only `peer` changes
   uint32_t slot = 0; // the SA's id in the selector tables and the pipeline
   std::optional<esp::OutboundSa> sa;
   EspPeer peer;

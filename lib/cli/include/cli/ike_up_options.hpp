@@ -49,7 +49,8 @@ struct IkeUpOptions {
   bool offload = true;            // TUN data plane: TSO/GRO on the device, UDP GSO
   std::string retransmit_timeout = "4s";
   uint32_t retransmit_tries = 5;
-  size_t cookie_threshold = 10; // half-open IKE SAs before COOKIEs (strongSwan's default)
+  std::string nat_keepalive = "20s"; // RFC 3948 4 keepalive interval behind a NAT; 0: none
+  size_t cookie_threshold = 10;      // half-open IKE SAs before COOKIEs (strongSwan's default)
   // Limits on what an unauthenticated peer can make us hold (ike::Config); 0: none.
   size_t half_open_limit = 1000;
   size_t half_open_limit_per_ip = 5;

@@ -210,6 +210,10 @@ struct Config {
   bool debug_events = false;
 
   uint16_t nat_t_port = 4500;
+  // RFC 3948 4: the side behind a NAT sends a NAT keepalive (one 0xFF byte on the NAT-T
+  // port) when nothing else went to the peer for this long (strongSwan: keep_alive,
+  // 20 s). 0 disables them.
+  Duration nat_keepalive = 20s;
 };
 
 // Parses a config's proposal strings (strongSwan syntax) into the config's form.

@@ -39,7 +39,9 @@
 namespace ikekit::ike {
 
 // A received UDP datagram. `data` is the IKE message (non-ESP marker already stripped);
-// it is only read during receive().
+// it is only read during receive(). A NAT keepalive (RFC 3948 2.3: the one byte 0xFF on
+// the NAT-T port, nat_t set) may be handed over as it is: it is counted
+// (Stats::nat_keepalives_received), never a drop.
 struct Datagram {
   Endpoint local;     // where it arrived (our address and port)
   Endpoint remote;    // where it came from
@@ -53,6 +55,11 @@ struct Transmit {
   Endpoint remote;
   bool nat_t = false; // send on the NAT-T port: the I/O layer prefixes the non-ESP marker
   size_t size = 0;
+  // RFC 3948 2.3 NAT keepalive (the one byte 0xFF, sent as is: no non-ESP marker) for
+  // the IKE SA `sa`. The I/O layer may skip it when its data plane sent ESP to the peer
+  // since; it then tells the engine with keepalive_skipped().
+  bool keepalive = false;
+  SaId sa = 0;
 };
 
 enum class IkeSaState : uint8_t {
@@ -88,7 +95,7 @@ struct IkeSaInfo {
   Endpoint local, remote;
   bool nat_t = false;
   bool nat_local = false, nat_remote = false; // RFC 7296 2.23 NAT detection results
-  bool encap_forced = false;                  // UDP encapsulation forced by us (fake NATD)
+  Encap encap = Encap::none;                  // nat, forced (fake NATD by us) or none
   std::string encr, integ, prf, ke;
   Identity local_id;
   std::optional<Identity> remote_id; // once authenticated
@@ -146,6 +153,15 @@ public:
   Result<void> create_child(SaId sa, const ChildConfig& child, TimePoint now);
   // Sends an empty INFORMATIONAL (liveness check, RFC 7296 1.4) now.
   Result<void> send_dpd(SaId sa, TimePoint now);
+
+  // RFC 3948 4: ESP of the IKE SA `sa` went to the peer at `at`, which keeps the NAT
+  // mapping alive as well as a keepalive would: the next keepalive is due one
+  // Config::nat_keepalive after it. Unknown SAs are ignored.
+  void esp_sent(SaId sa, TimePoint at);
+  // The I/O layer did not send the keepalive poll_transmit gave it for `sa`, because
+  // ESP went to the peer at `esp_at` (within the interval): esp_sent(sa, esp_at), and the
+  // keepalive is not counted as sent (Stats::nat_keepalives_sent, datagrams_sent).
+  void keepalive_skipped(SaId sa, TimePoint esp_at);
 
   // Writes one datagram into `out`. A datagram larger than `out` stays queued and is
   // counted (DropReason::buffer_too_small); 65535 bytes always suffice.

@@ -61,6 +61,8 @@ struct Engine::Impl {
     Endpoint local, remote;
     bool nat_t = false;
     Bytes data;
+    bool keepalive = false; // RFC 3948 2.3: `data` is the 0xFF byte, sent without marker
+    SaId sa = 0;
   };
   std::deque<OutDatagram> tx;
   SaTable table; // the IKE SAs, their indexes, SPI allocation, half-open counts
@@ -111,7 +113,7 @@ struct Engine::Impl {
   void send_request(IkeSa& sa, RequestKind kind, wire::ExchangeType ex, std::vector<Bytes> dgrams,
                     uint32_t child_spi = 0);
   void send_response(IkeSa& sa, std::vector<Bytes> dgrams);
-  void transmit(const IkeSa& sa, const Bytes& dgram);
+  void transmit(IkeSa& sa, const Bytes& dgram);
   void retransmit_due(IkeSa& sa);
   void request_done(IkeSa& sa);
   // How long a peer may keep retransmitting one request (all back-off intervals).
@@ -155,6 +157,16 @@ struct Engine::Impl {
   void count_half_open(IkeSa& sa);
   void uncount_half_open(IkeSa& sa);
   void float_to_nat_t(IkeSa& sa);
+
+  // --- nat_traversal.cpp: after IKE_SA_INIT (RFC 7296 2.23, RFC 3948)
+  // When the SA's next NAT keepalive is due (nullopt: none, we are not behind a NAT).
+  std::optional<TimePoint> keepalive_at(const IkeSa& sa) const;
+  void send_keepalive(IkeSa& sa);
+  // A NAT keepalive handed to receive(): counted, true; anything else false.
+  bool take_keepalive(const Datagram& in);
+  // An authenticated message of `sa` arrived on `in`: float to the NAT-T port, follow a
+  // changed NAT mapping of the peer (IkeSaMoved).
+  void follow_peer(IkeSa& sa, const Datagram& in);
   void emit_ike_keys(const IkeSa& sa);
 
   // --- exchange/ike_auth.cpp

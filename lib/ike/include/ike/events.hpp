@@ -54,6 +54,13 @@ enum class FailureStep : uint8_t {
   unique,     // the uniqueness policy (unique=keep) refused a duplicate IKE SA
 };
 
+// How the Child SAs' ESP travels (RFC 3948), rendered as the enumerator's name: in UDP
+// because NAT detection found a NAT on either side ("nat"), in UDP only because we
+// forced it with a fake NAT_DETECTION_SOURCE_IP ("forced", strongSwan's encap = yes),
+// or plain ESP ("none").
+enum class Encap : uint8_t { none, nat, forced };
+std::string_view encap_name(Encap e);
+
 struct IkeSaUp {
   SaId sa = 0;
   std::string peer; // PeerConfig::name
@@ -62,8 +69,8 @@ struct IkeSaUp {
   Endpoint local, remote; // after any float to 4500
   bool nat_t = false;     // IKE now runs on the NAT-T port with the non-ESP marker
   bool nat_local = false, nat_remote = false; // RFC 7296 2.23 NAT detection result
-  bool encap_forced = false; // UDP encapsulation forced by us (fake NATD), not a detected NAT
-  std::string encr, integ, prf, ke; // strongSwan keywords; integ "" with AEAD
+  Encap encap = Encap::none;                  // why ESP is (not) in UDP
+  std::string encr, integ, prf, ke;           // strongSwan keywords; integ "" with AEAD
   Identity local_id, remote_id;
   std::string local_auth, remote_auth; // "psk", or the signature scheme ("ecdsa-sha256", ...)
   // The IKE SAs this one replaces: removed on the peer's INITIAL_CONTACT (they go down
@@ -78,9 +85,10 @@ struct ChildSaUp {
   std::string name;                 // ChildConfig::name
   uint32_t spi_in = 0, spi_out = 0; // ESP SPIs: we receive with spi_in, send with spi_out
   ChildMode mode = ChildMode::tunnel;
-  bool udp_encap = false;  // ESP in UDP/4500 (RFC 3948): NAT detected or forced
-  Endpoint local, remote;  // outer addresses (ports matter with udp_encap)
-  std::string encr, integ; // strongSwan keywords; integ "" with AEAD
+  bool udp_encap = false;    // ESP in UDP/4500 (RFC 3948): NAT detected or forced
+  Encap encap = Encap::none; // why (nat, forced) or none
+  Endpoint local, remote;    // outer addresses (ports matter with udp_encap)
+  std::string encr, integ;   // strongSwan keywords; integ "" with AEAD
   bool esn = false;
   std::vector<TsSpec> local_ts, remote_ts; // negotiated (narrowed)
   Lifetimes lifetimes;
@@ -108,6 +116,22 @@ struct IkeSaDown {
   // replaced
   DownReason reason = DownReason::failure;
   SaId replaced_by = 0; // the IKE SA that replaced it (reasons initial_contact, replaced)
+};
+
+// Why an IKE SA's endpoints changed; rendered as the enumerator's name.
+enum class MoveReason : uint8_t {
+  nat_mapping, // RFC 7296 2.23: an authenticated message came from the peer's new NAT mapping
+};
+std::string_view move_reason_name(MoveReason r);
+
+// The IKE SA and its Child SAs now use other endpoints (ESP goes where IKE goes: a data
+// plane moves the outbound SAs of every Child SA of `sa` to `remote`).
+struct IkeSaMoved {
+  SaId sa = 0;
+  std::string peer; // PeerConfig::name
+  Endpoint old_local, old_remote;
+  Endpoint local, remote;
+  MoveReason reason = MoveReason::nat_mapping;
 };
 
 struct IkeSaRekeyed {
@@ -160,6 +184,6 @@ struct InputDropped {
 };
 
 using Event = std::variant<IkeSaUp, ChildSaUp, ChildSaDown, IkeSaDown, IkeSaRekeyed, ChildSaRekeyed,
-                           Failure, SaKeys, InputDropped>;
+                           Failure, SaKeys, InputDropped, IkeSaMoved>;
 
 } // namespace ikekit::ike

@@ -165,6 +165,7 @@ struct IkeSa {
   std::optional<IkeRekeyRecord> peer_ike_rekey; // the peer rekeyed it while our rekey was in flight
 
   TimePoint created_at{}, established_at{}, last_received{};
+  TimePoint last_sent{}; // anything to the peer (IKE, keepalive, ESP as told): RFC 3948 4
   std::optional<TimePoint> rekey_at, expire_at, dpd_at, half_open_deadline, dead_until;
 
   Identity remote_id;
@@ -192,6 +193,13 @@ struct IkeSa {
     return nullptr;
   }
 };
+
+// What ESP encapsulation the IKE SA's Child SAs use and why (events.hpp Encap): a
+// detected NAT wins over our forcing it.
+inline Encap encap_of(const IkeSa& sa) {
+  if (sa.nat_local || sa.nat_remote) return Encap::nat;
+  return sa.encap_forced ? Encap::forced : Encap::none;
+}
 
 // A dead IKE SA lingers only to answer a retransmission of the last request it answered
 // (RFC 7296 2.1): everything else goes at once (keys, crypto contexts, key exchange,

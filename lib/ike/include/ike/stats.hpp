@@ -43,6 +43,9 @@ struct Stats {
   uint64_t cookies_sent = 0;
   uint64_t fragments_sent = 0;
   uint64_t fragments_received = 0;
+  uint64_t nat_keepalives_sent = 0;     // RFC 3948 4, from the side behind a NAT
+  uint64_t nat_keepalives_received = 0; // one 0xFF byte on the NAT-T port (not a drop)
+  uint64_t peer_moves = 0;              // RFC 7296 2.23 NAT mapping changes followed
   std::array<uint64_t, size_t(DropReason::kCount)> dropped{};
 
   uint64_t dropped_for(DropReason r) const { return dropped[size_t(r)]; }

@@ -62,6 +62,10 @@ private:
   // Pins the runner's sockets on `local` to the device holding it (once).
   Result<void> pin_sockets(const IpAddress& local);
   void on_rekey_requests(IkeRunner& runner, TimePoint now);
+  // RFC 7296 2.23: the IKE SA followed the peer's new NAT mapping; its Child SAs follow.
+  Result<void> move_peer(const ike::IkeSaMoved& m);
+  // The latest ESP sent on any Child SA of `sa` (wall ns), for the runner's keepalives.
+  std::optional<int64_t> last_esp_sent_ns(ike::SaId sa) const;
 
   DataplaneKind kind_ = DataplaneKind::none;
   IkeRunner* runner_ = nullptr; // outlives the data plane's use of it (see create)

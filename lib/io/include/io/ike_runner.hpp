@@ -34,6 +34,9 @@ public:
   // A batch received on a NAT-T socket that holds UDP-encapsulated ESP (slots of other
   // kinds are in it too; the data plane takes those of kind esp).
   using EspFn = std::function<void(std::span<RecvSlot> slots, TimePoint now)>;
+  // When the data plane last sent ESP for the IKE SA (wall clock, ns since the epoch);
+  // nullopt or 0: never. RFC 3948 4: a keepalive is skipped when ESP went out since.
+  using EspSentFn = std::function<std::optional<int64_t>(ike::SaId sa)>;
 
   // Binds the sockets (Errc::environment when not permitted, naming address:port).
   static Result<std::unique_ptr<IkeRunner>> create(IkeRunnerOptions options, Rng& rng,
@@ -41,6 +44,7 @@ public:
   ~IkeRunner();
 
   void set_esp_handler(EspFn fn) { on_esp_ = std::move(fn); }
+  void set_esp_sent_probe(EspSentFn fn) { esp_sent_ = std::move(fn); }
   // The NAT-T socket bound to `local`, for a data plane that sends ESP from it.
   UdpSocket* nat_t_socket(const IpAddress& local);
   // Every socket bound (IKE and NAT-T, all local addresses): the XFRM data plane
@@ -62,6 +66,9 @@ public:
 private:
   IkeRunner() = default;
   void on_readable(UdpSocket& s, TimePoint now);
+  // A NAT keepalive the engine asked for is not needed: ESP went to the peer within the
+  // keepalive interval (the engine is told, and waits a full interval after it).
+  bool keepalive_needless(const ike::Transmit& t, TimePoint now);
   Result<void> shutdown();
 
   struct Bound {
@@ -76,6 +83,7 @@ private:
   std::vector<Bound> bound_;
   EventFn on_event_;
   EspFn on_esp_;
+  EspSentFn esp_sent_;
   std::vector<uint8_t> rx_, tx_; // receive batch buffers and one transmit buffer
   bool shutting_down_ = false;
 };

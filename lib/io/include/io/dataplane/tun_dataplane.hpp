@@ -126,6 +126,15 @@ public:
   // Errc::not_found when no SA has that SPI.
   Result<void> remove_child_sa(uint32_t spi_in);
 
+  // RFC 7296 2.23 / RFC 3948: the peer's NAT mapping changed; the outbound SA of the
+  // pair `spi_in` sends to `remote`:`port` (port: with UDP encapsulation) from the next
+  // batch on. Handed to the sending thread like an install: no lock on the packet path.
+  // Errc::not_found when no pair has that SPI.
+  Result<void> set_peer(uint32_t spi_in, const IpAddress& remote, uint16_t port);
+  // When the outbound SA of the pair `spi_in` last sent a packet (wall clock, ns since
+  // the epoch, as of the last batch; 0: never); nullopt when no such pair. Any thread.
+  std::optional<int64_t> last_sent_ns(uint32_t spi_in) const;
+
   // Shared-socket mode: opens and delivers the ESP datagrams among `slots` (kind esp).
   // Other kinds are ignored. The slots' buffers are decrypted in place; `headroom`
   // bytes before each buffer may be written (transport mode's IP header).

@@ -1,0 +1,91 @@
+// NAT traversal once NAT detection is done (RFC 7296 2.23, RFC 3948): the float to the
+// NAT-T port, NAT keepalives from the side behind a NAT, and following the peer's NAT
+// mapping when it changes. NAT detection itself is in nat_detection.cpp and
+// exchange/ike_sa_init.cpp.
+#include "ike/engine_impl.hpp"
+
+namespace ikekit::ike {
+
+std::string_view encap_name(Encap e) {
+  switch (e) {
+  case Encap::nat:
+    return "nat";
+  case Encap::forced:
+    return "forced";
+  case Encap::none:
+    break;
+  }
+  return "none";
+}
+
+std::string_view move_reason_name(MoveReason r) {
+  switch (r) {
+  case MoveReason::nat_mapping:
+    break;
+  }
+  return "nat_mapping";
+}
+
+namespace {
+
+// The IKE SA was reported up (ike_sa_up): from now on a move is news for the data plane.
+bool reported_up(const IkeSa& sa) {
+  return sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying ||
+         sa.state == IkeSaState::deleting;
+}
+
+} // namespace
+
+// RFC 3948 4: "the NAT keepalive ... MUST be sent ... if no other packet to the peer
+// was sent in the interval", by the side behind a NAT, which the NAT's mapping serves.
+// Forcing encapsulation without a NAT (encap forced) needs none: no mapping to keep.
+std::optional<TimePoint> Engine::Impl::keepalive_at(const IkeSa& sa) const {
+  if (!sa.nat_local || !sa.nat_t || config.nat_keepalive.count() <= 0 || !reported_up(sa))
+    return std::nullopt;
+  return sa.last_sent + config.nat_keepalive;
+}
+
+void Engine::Impl::send_keepalive(IkeSa& sa) {
+  OutDatagram d{sa.local, sa.remote, true, Bytes{0xff}};
+  d.keepalive = true;
+  d.sa = sa.id;
+  tx.push_back(std::move(d));
+  sa.last_sent = now;
+  ++stats.nat_keepalives_sent;
+}
+
+// RFC 3948 2.3: "A NAT-keepalive packet is a UDP packet with a single octet payload
+// with the value 0xFF"; "the receiver SHOULD ignore" it.
+bool Engine::Impl::take_keepalive(const Datagram& in) {
+  if (!in.nat_t || in.data.size() != 1 || in.data[0] != 0xff) return false;
+  ++stats.nat_keepalives_received;
+  return true;
+}
+
+// RFC 7296 2.23: "a host that ... is not behind a NAT, SHOULD send all packets
+// (including retransmission packets) to the IP address and port in the validated
+// packet, and SHOULD store this as the new address and port combination for the SA";
+// "A host behind a NAT SHOULD NOT do this type of dynamic address update" (a spoofed
+// source would redirect its traffic). strongSwan follows the same rule (update_hosts:
+// the other's address changes only without COND_NAT_HERE). Called only for messages
+// whose ICV verified and whose message ID was in the window: nothing unauthenticated
+// moves an SA. Without NAT-T (no NAT, nothing forced) the peer has no mapping to lose;
+// moving it is MOBIKE's job (RFC 4555).
+void Engine::Impl::follow_peer(IkeSa& sa, const Datagram& in) {
+  if (in.nat_t && !sa.nat_t) { // the peer floated to the NAT-T port (IKE_AUTH)
+    sa.nat_t = true;
+    sa.local.port = in.local.port;
+  }
+  if (sa.remote == in.remote || !sa.nat_t) return;
+  if (!reported_up(sa)) { // still setting up: ike_sa_up will report where the peer is
+    sa.remote = in.remote;
+    return;
+  }
+  if (sa.nat_local) return;
+  IkeSaMoved m{sa.id, sa.peer_name(), sa.local, sa.remote, sa.local, in.remote};
+  sa.remote = in.remote;
+  ++stats.peer_moves;
+  if (!sa.silent) emit(std::move(m));
+}
+
+} // namespace ikekit::ike

@@ -1,0 +1,282 @@
+// NAT traversal through a simulated NAT (RFC 7296 2.23, RFC 3948): left (10.0.0.1) sits
+// behind a NAPT that shows it as 192.0.2.1 with a port of its own choosing; right
+// (10.0.0.2) is not behind one.
+//
+//   left 10.0.0.1:500  --NAT--> 192.0.2.1:20500  -->  right 10.0.0.2:500
+//   HDR, SAi1, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP) -->
+//                      <-- HDR, SAr1, KEr, Nr, N(NAT_DETECTION_*)
+//   (both float to 4500; left is behind the NAT and sends the keepalives)
+#include "sim.hpp"
+
+#include <catch2/catch.hpp>
+#include <map>
+
+using namespace ikekit;
+using namespace ikekit::ike;
+using namespace ikekit::ike::test;
+
+namespace {
+
+// A NAPT: inside -> outside with a fresh port per inside port; rebind() forgets every
+// mapping (a NAT reboot or a timed-out mapping) and hands out new ports.
+struct Napt {
+  IpAddress inside = ip("10.0.0.1"), outside = ip("192.0.2.1");
+  uint16_t next_port = 20000;
+  std::map<uint16_t, uint16_t> out; // inside port -> outside port
+
+  void operator()(Datagram& d) {
+    if (d.remote.address == inside) { // leaving: rewrite the source
+      auto [it, fresh] = out.try_emplace(d.remote.port, next_port);
+      if (fresh) next_port = uint16_t(next_port + 1);
+      d.remote = Endpoint{outside, it->second};
+    } else if (d.local.address == outside) { // coming back: the mapping, or nowhere
+      for (auto& [in, o] : out)
+        if (o == d.local.port) {
+          d.local = Endpoint{inside, in};
+          return;
+        }
+      d.local = Endpoint{ip("203.0.113.99"), d.local.port}; // no mapping: dropped
+    }
+  }
+  void rebind() {
+    out.clear();
+    next_port = uint16_t(next_port + 1000);
+  }
+};
+
+struct NatPair {
+  Napt nat;
+  Pair p;
+  explicit NatPair(Duration keepalive = 20s, bool right_forces_encap = false)
+      : p(config(psk_peer("home", "10.0.0.1", "10.0.0.2"), keepalive),
+          config(psk_peer("gw", "10.0.0.2", "192.0.2.1"), keepalive, right_forces_encap)) {
+    p.net.route = [this](Datagram& d) { nat(d); };
+  }
+  static Config config(PeerConfig peer, Duration keepalive, bool force_encap = false) {
+    peer.force_encap = force_encap;
+    peer.remote_id = *Identity::parse(peer.name == "gw" ? "10.0.0.1" : "10.0.0.2");
+    Config c = config_with(std::move(peer));
+    c.nat_keepalive = keepalive;
+    return c;
+  }
+  void up() {
+    p.initiate();
+    REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  }
+};
+
+} // namespace
+
+TEST_CASE("NAT detected on the initiator's side: nat_local there, nat_remote at the peer, "
+          "encap nat on both (RFC 7296 2.23)",
+          "[engine][nat]") {
+  NatPair n;
+  n.up();
+  auto lu = n.p.left->all<IkeSaUp>().at(0), ru = n.p.right->all<IkeSaUp>().at(0);
+  CHECK(lu.nat_local);
+  CHECK_FALSE(lu.nat_remote);
+  CHECK(lu.encap == Encap::nat);
+  CHECK_FALSE(ru.nat_local);
+  CHECK(ru.nat_remote);
+  CHECK(ru.encap == Encap::nat);
+  CHECK(ru.remote == Endpoint{ip("192.0.2.1"), 20001}); // the mapping of left's 4500
+  CHECK(n.p.right->all<ChildSaUp>().at(0).encap == Encap::nat);
+  CHECK(n.p.right->all<ChildSaUp>().at(0).udp_encap);
+  CHECK(n.p.right->engine->list_sas().at(0).encap == Encap::nat);
+}
+
+TEST_CASE("A responder that forces encapsulation sends its true NAT_DETECTION_SOURCE_IP "
+          "when the request already shows a NAT",
+          "[engine][nat]") {
+  NatPair n(20s, true);
+  n.up();
+  auto lu = n.p.left->all<IkeSaUp>().at(0), ru = n.p.right->all<IkeSaUp>().at(0);
+  CHECK(lu.nat_local);
+  CHECK_FALSE(lu.nat_remote); // no fake hash from right: it is not behind a NAT
+  CHECK(ru.encap == Encap::nat);
+  CHECK(ru.nat_remote);
+}
+
+TEST_CASE("No NAT and nothing forced: encap none, no keepalives", "[engine][nat]") {
+  Pair p = Pair::psk();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  CHECK(p.left->all<IkeSaUp>()[0].encap == Encap::none);
+  CHECK(p.right->all<IkeSaUp>()[0].encap == Encap::none);
+  CHECK_FALSE(p.left->all<ChildSaUp>()[0].udp_encap);
+  p.net.run_for(120s);
+  CHECK(p.left->engine->stats().nat_keepalives_sent == 0);
+}
+
+TEST_CASE("NAT keepalives: every interval from the side behind the NAT, only while nothing "
+          "else went out (RFC 3948 4)",
+          "[engine][nat][keepalive]") {
+  NatPair n(20s);
+  std::vector<std::pair<TimePoint, bool>> sent; // left's datagrams: when, keepalive
+  std::vector<Transmit> keepalives;
+  n.p.net.tap = [&](Bytes& data, const Transmit& t) {
+    if (t.local.address == ip("10.0.0.1")) sent.emplace_back(n.p.net.now, t.keepalive);
+    if (t.keepalive) {
+      keepalives.push_back(t);
+      CHECK(data == Bytes{0xff}); // RFC 3948 2.3: one octet 0xFF
+    }
+    return true;
+  };
+  n.up();
+  SaId sa = n.p.left->all<IkeSaUp>().at(0).sa;
+  TimePoint last_ike = sent.back().first;
+  n.p.net.run_for(65s);
+  // Three keepalives, 20 s apart, the first 20 s after the last IKE message.
+  REQUIRE(keepalives.size() == 3);
+  CHECK(sent[sent.size() - 3].first == last_ike + 20s);
+  CHECK(sent[sent.size() - 2].first == last_ike + 40s);
+  CHECK(sent[sent.size() - 1].first == last_ike + 60s);
+  for (const auto& k : keepalives) {
+    CHECK(k.nat_t);
+    CHECK(k.sa == sa);
+    CHECK(k.remote == Endpoint{ip("10.0.0.2"), 4500});
+  }
+  // The receiver counts them and drops nothing; right (not behind a NAT) sends none.
+  CHECK(n.p.right->engine->stats().nat_keepalives_received == 3);
+  CHECK(n.p.right->engine->stats().dropped_total() == 0);
+  CHECK(n.p.right->engine->stats().nat_keepalives_sent == 0);
+
+  // ESP sent by the data plane counts as traffic: the next keepalive waits for it.
+  TimePoint k3 = last_ike + 60s;
+  n.p.left->engine->esp_sent(sa, k3 + 15s);
+  n.p.net.run_for(k3 + 34s - n.p.net.now);
+  CHECK(keepalives.size() == 3);
+  n.p.net.run_for(2s);
+  REQUIRE(keepalives.size() == 4);
+  CHECK(sent.back().first == k3 + 35s);
+  // A keepalive the I/O layer skipped (ESP went out) is not counted as sent.
+  const uint64_t counted = n.p.left->engine->stats().nat_keepalives_sent;
+  n.p.left->engine->keepalive_skipped(sa, n.p.net.now);
+  CHECK(n.p.left->engine->stats().nat_keepalives_sent == counted - 1);
+
+  // An IKE message defers it too: a DPD restarts the interval.
+  n.p.net.run_for(5s);
+  TimePoint dpd_at = n.p.net.now;
+  REQUIRE(n.p.left->engine->send_dpd(sa, dpd_at));
+  n.p.net.run_for(19s);
+  CHECK(keepalives.size() == 4);
+  n.p.net.run_for(2s);
+  CHECK(keepalives.size() == 5);
+  CHECK(sent.back().first == dpd_at + 20s);
+}
+
+TEST_CASE("NAT keepalives: 0 disables them", "[engine][nat][keepalive]") {
+  NatPair n(0s);
+  n.up();
+  n.p.net.run_for(120s);
+  CHECK(n.p.left->engine->stats().nat_keepalives_sent == 0);
+  CHECK_FALSE(n.p.left->engine->next_timeout()); // no timer at all (no DPD, no lifetimes)
+}
+
+TEST_CASE("A NAT keepalive is counted, not dropped as malformed, on either port",
+          "[engine][nat][keepalive]") {
+  Pair p = Pair::psk();
+  const uint8_t ka = 0xff;
+  p.right->engine->receive(
+      Datagram{{ip("10.0.0.2"), 4500}, {ip("10.0.0.1"), 4500}, true, ByteView(&ka, 1)}, p.net.now);
+  CHECK(p.right->engine->stats().nat_keepalives_received == 1);
+  CHECK(p.right->engine->stats().dropped_total() == 0);
+  // On port 500 a lone 0xFF is no keepalive (RFC 3948 2.3 is about the NAT-T port).
+  p.right->engine->receive(
+      Datagram{{ip("10.0.0.2"), 500}, {ip("10.0.0.1"), 500}, false, ByteView(&ka, 1)}, p.net.now);
+  CHECK(p.right->engine->stats().nat_keepalives_received == 1);
+  CHECK(p.right->engine->stats().dropped_for(DropReason::malformed) == 1);
+}
+
+TEST_CASE("NAT mapping change: an authenticated message from the new mapping moves the IKE "
+          "SA (RFC 7296 2.23)",
+          "[engine][nat][mapping]") {
+  NatPair n;
+  n.up();
+  SaId lsa = n.p.left->all<IkeSaUp>().at(0).sa;
+  Endpoint before = n.p.right->all<IkeSaUp>().at(0).remote;
+  n.nat.rebind(); // the NAT forgot left's mapping
+  REQUIRE(n.p.left->engine->send_dpd(lsa, n.p.net.now));
+  n.p.net.run_for(2s);
+  // Right followed to the new port and answered there: left got the answer at once.
+  REQUIRE(n.p.right->count<IkeSaMoved>() == 1);
+  auto m = n.p.right->all<IkeSaMoved>()[0];
+  CHECK(m.old_remote == before);
+  CHECK(m.remote.address == ip("192.0.2.1"));
+  CHECK(m.remote.port != before.port);
+  CHECK(m.local == m.old_local);
+  CHECK(m.reason == MoveReason::nat_mapping);
+  CHECK(n.p.right->engine->list_sas().at(0).remote == m.remote);
+  CHECK(n.p.right->engine->stats().peer_moves == 1);
+  CHECK(n.p.left->engine->stats().retransmissions == 0);
+  // Left, behind the NAT, sees no change of right's address and reports no move.
+  CHECK(n.p.left->count<IkeSaMoved>() == 0);
+  // Child SAs created later use the new endpoint.
+  auto lsas = n.p.left->engine->list_sas();
+  REQUIRE(n.p.left->engine->rekey_child(lsa, lsas.at(0).children.at(0).spi_in, n.p.net.now));
+  REQUIRE(n.p.net.run_until([&] { return n.p.right->count<ChildSaUp>() == 2; }));
+  CHECK(n.p.right->all<ChildSaUp>()[1].remote == m.remote);
+}
+
+TEST_CASE("NAT mapping change: a forged or replayed message from a new address moves nothing",
+          "[engine][nat][mapping]") {
+  NatPair n;
+  std::vector<Bytes> from_left; // IKE messages left sent (after the NAT)
+  n.p.net.tap = [&](Bytes& data, const Transmit& t) {
+    if (t.local.address == ip("10.0.0.1") && !t.keepalive) from_left.push_back(data);
+    return true;
+  };
+  n.up();
+  SaId lsa = n.p.left->all<IkeSaUp>().at(0).sa;
+  REQUIRE(n.p.left->engine->send_dpd(lsa, n.p.net.now));
+  n.p.net.run_for(2s);
+  Bytes dpd = from_left.back();
+  Endpoint where = n.p.right->engine->list_sas().at(0).remote;
+  const Endpoint attacker{ip("198.51.100.7"), 4500}, right_nat_t{ip("10.0.0.2"), 4500};
+  auto stats_before = n.p.right->engine->stats();
+
+  auto& st = n.p.right->engine->stats();
+  // 1. A new message ID (the header is covered by the ICV, which no longer verifies).
+  Bytes next = dpd;
+  store_be32(next.data() + 20, load_be32(next.data() + 20) + 1);
+  n.p.right->engine->receive(Datagram{right_nat_t, attacker, true, next}, n.p.net.now);
+  CHECK(st.dropped_for(DropReason::integrity) ==
+        stats_before.dropped_for(DropReason::integrity) + 1);
+  // 2. The answered message ID with one ciphertext bit flipped: not the request answered.
+  Bytes forged = dpd;
+  forged[forged.size() - 20] ^= 0x01;
+  n.p.right->engine->receive(Datagram{right_nat_t, attacker, true, forged}, n.p.net.now);
+  CHECK(st.dropped_for(DropReason::retransmit_mismatch) ==
+        stats_before.dropped_for(DropReason::retransmit_mismatch) + 1);
+  // 3. The real DPD replayed from elsewhere: answered from the cache (RFC 7296 2.1), never
+  //    decrypted, so no proof it came from the peer.
+  n.p.right->engine->receive(Datagram{right_nat_t, attacker, true, dpd}, n.p.net.now);
+  CHECK(st.retransmits_answered == stats_before.retransmits_answered + 1);
+
+  CHECK(n.p.right->count<IkeSaMoved>() == 0);
+  CHECK(n.p.right->engine->list_sas().at(0).remote == where);
+  CHECK(n.p.right->engine->stats().peer_moves == 0);
+  n.p.right->engine->on_timeout(n.p.net.now); // nothing due; the SA still answers left
+  REQUIRE(n.p.left->engine->send_dpd(lsa, n.p.net.now));
+  n.p.net.run_for(2s);
+  CHECK(n.p.left->engine->stats().retransmissions == 0);
+}
+
+TEST_CASE("NAT mapping change: the side behind the NAT does not follow the peer "
+          "(RFC 7296 2.23 SHOULD NOT)",
+          "[engine][nat][mapping]") {
+  NatPair n;
+  n.up();
+  SaId rsa = n.p.right->all<IkeSaUp>().at(0).sa;
+  // Right's messages suddenly arrive from another address: left is behind a NAT and
+  // keeps its configured peer.
+  n.p.net.route = [&](Datagram& d) {
+    n.nat(d);
+    if (d.remote.address == ip("10.0.0.2")) d.remote = Endpoint{ip("10.0.0.9"), 4500};
+  };
+  REQUIRE(n.p.right->engine->send_dpd(rsa, n.p.net.now));
+  n.p.net.run_for(2s);
+  CHECK(n.p.left->count<IkeSaMoved>() == 0);
+  CHECK(n.p.left->engine->list_sas().at(0).remote == Endpoint{ip("10.0.0.2"), 4500});
+  CHECK(n.p.right->engine->stats().retransmissions == 0); // the DPD was answered
+}

@@ -1,0 +1,271 @@
+#!/bin/bash
+# ike_up_nat.sh IKE_UP BEHIND INDEX
+# NAT traversal through a real NAT (RFC 7296 2.23, RFC 3948): three namespaces,
+#
+#   [client IA_NET.1.2]--[IA_NET.1.1  router (nftables masquerade)  IA_NET.0.1]--[IA_NET.0.2 server]
+#    inner IA_NET.3.1 (lo)                                                       inner IA_NET.2.1 (lo)
+#
+# BEHIND = swan: strongSwan is the client behind the NAT and initiates, ike-up (TUN data
+#          plane) the responder on the server;
+#          ike-up: ike-up is the client behind the NAT and initiates, strongSwan responds.
+# Checks: the SA comes up with the NAT reported on the right side (ike-up's ike_sa_up
+# nat_local/nat_remote and encap "nat", strongSwan's list-sas nat-local/nat-remote);
+# ping through the tunnel; NAT keepalives (one 0xFF byte, UDP length 9) from the client
+# reach the server's link while the tunnel is idle (tshark); then the router changes the
+# mapping (snat to another port range, conntrack flushed) and ping through the tunnel
+# goes on; the server side shows the client's new outer port (ike-up: ike_sa_moved and
+# ikectl list-sas; strongSwan: list-sas remote-port).
+# Exit 0 pass, 1 fail (logs kept in $KEEP_DIR if set), 77 skip.
+set -u
+IKE_UP=$1 BEHIND=$2 IDX=$3
+HERE=$(cd "$(dirname "$0")" && pwd)
+IKECTL=$(dirname "$IKE_UP")/ikectl
+PSK="ikekit-interop-psk-0123456789abcdef"
+
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
+for t in swanctl python3 ip nft conntrack tshark dumpcap; do
+  command -v $t >/dev/null || { echo "SKIP: $t missing (scripts/install-deps.sh test)"; exit 77; }
+done
+[ -x /usr/sbin/charon-systemd ] || { echo "SKIP: charon-systemd missing (scripts/install-deps.sh test)"; exit 77; }
+case $BEHIND in swan|ike-up) ;; *) echo "BEHIND: swan or ike-up" >&2; exit 2 ;; esac
+
+P="iknat$IDX" NET="10.$((200 + IDX))"
+NS_C=$P-cli NS_N=$P-nat NS_S=$P-srv
+CLIENT=$NET.1.2 ROUTER_IN=$NET.1.1 ROUTER_OUT=$NET.0.1 SERVER=$NET.0.2
+INNER_C=$NET.3.1 INNER_S=$NET.2.1
+. "$HERE/lib/swan.sh"
+
+W=$(mktemp -d /tmp/ikekit-nat.XXXXXX)
+UP_PID= DUMPCAP_PID=
+SWAN_DIR=$W/swan
+fail() { echo "FAIL (nat $BEHIND): $*" >&2; exit 1; }
+ns_down() { for ns in $NS_C $NS_N $NS_S; do ip netns del "$ns" 2>/dev/null; done; return 0; }
+cleanup() {
+  local rc=$?
+  trap - EXIT
+  [ -n "$UP_PID" ] && kill -TERM "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
+  [ -n "$DUMPCAP_PID" ] && kill -TERM "$DUMPCAP_PID" 2>/dev/null && wait "$DUMPCAP_PID" 2>/dev/null
+  swan_stop "$SWAN_DIR"
+  ns_down
+  if [ $rc -ne 0 ]; then
+    echo "--- ike-up events"; cat "$W/events.jsonl" 2>/dev/null
+    echo "--- ike-up stderr"; tail -20 "$W/ike-up.err" 2>/dev/null
+    echo "--- charon log"; tail -40 "$SWAN_DIR/charon.log" 2>/dev/null
+    [ -n "${KEEP_DIR:-}" ] && cp -a "$W" "$KEEP_DIR"
+  fi
+  rm -rf "$W"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+for ns in $NS_C $NS_N $NS_S; do
+  ip netns list | awk '{print $1}' | grep -qx "$ns" && fail "namespace $ns exists (another run?)"
+done
+(
+  set -e
+  for ns in $NS_C $NS_N $NS_S; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  done
+  ip link add "$P-c" netns "$NS_C" type veth peer name "$P-i" netns "$NS_N"
+  ip link add "$P-o" netns "$NS_N" type veth peer name "$P-s" netns "$NS_S"
+  ip -n "$NS_C" addr add "$CLIENT/24" dev "$P-c"
+  ip -n "$NS_N" addr add "$ROUTER_IN/24" dev "$P-i"
+  ip -n "$NS_N" addr add "$ROUTER_OUT/24" dev "$P-o"
+  ip -n "$NS_S" addr add "$SERVER/24" dev "$P-s"
+  ip -n "$NS_C" addr add "$INNER_C/32" dev lo
+  ip -n "$NS_S" addr add "$INNER_S/32" dev lo
+  for l in "$NS_C $P-c" "$NS_N $P-i" "$NS_N $P-o" "$NS_S $P-s"; do set -- $l; ip -n "$1" link set "$2" up; done
+  ip -n "$NS_C" route add default via "$ROUTER_IN"
+  ip netns exec "$NS_N" sysctl -qw net.ipv4.ip_forward=1
+  # The server has no route to the client's network: only the NAT's address reaches it.
+  ip netns exec "$NS_N" nft -f - <<EON
+table ip ikekit_nat {
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "$P-o" masquerade
+  }
+}
+EON
+) || fail "namespace setup"
+for _ in $(seq 20); do ip netns exec "$NS_C" ping -c1 -W1 "$SERVER" >/dev/null 2>&1 && break; sleep 0.2; done
+# One datagram per GSO message on the captured link (see ike_up_vs_swan.sh).
+for l in "$NS_S $P-s" "$NS_N $P-o" "$NS_C $P-c"; do set -- $l; ip -n "$1" link set "$2" gso_max_segs 1 2>/dev/null; done
+
+# The capture on the server's link: what arrives from the NAT's outside address.
+ip netns exec "$NS_S" dumpcap -q -P -i "$P-s" -f 'udp port 500 or udp port 4500 or udp portrange 40000-40999' \
+  -w "$W/capture.pcap" 2>"$W/dumpcap.log" &
+DUMPCAP_PID=$!
+for _ in $(seq 50); do [ -s "$W/capture.pcap" ] && break; sleep 0.1; done
+
+printf '%s\n' "$PSK" > "$W/psk"
+chmod 600 "$W/psk"
+if [ "$BEHIND" = swan ]; then
+  SWAN_NS=$NS_C UP_NS=$NS_S
+  swan_local_addrs=$CLIENT swan_remote_addrs=$SERVER swan_ts_l=$INNER_C/32 swan_ts_r=$INNER_S/32
+  swan_id=client@ia.test up_id=server@ia.test
+  # The client's DPD is the authenticated IKE message from its new mapping that moves
+  # ike-up (RFC 7296 2.23).
+  swan_dpd=2s
+  UP_ARGS=(--role responder --local "$SERVER" --remote "$ROUTER_OUT" --local-ts "$INNER_S/32"
+           --remote-ts "$INNER_C/32")
+else
+  SWAN_NS=$NS_S UP_NS=$NS_C
+  swan_local_addrs=$SERVER swan_remote_addrs=%any swan_ts_l=$INNER_S/32 swan_ts_r=$INNER_C/32
+  swan_id=server@ia.test up_id=client@ia.test
+  # ike-up's DPD (5 s) tells strongSwan the new mapping; strongSwan's own DPD would
+  # keep the path busy and leave no idle time for keepalives.
+  swan_dpd=0s
+  UP_ARGS=(--role initiator --local "$CLIENT" --remote "$SERVER" --local-ts "$INNER_C/32"
+           --remote-ts "$INNER_S/32" --nat-keepalive 2s --dpd-delay 5s)
+fi
+mkdir -p "$SWAN_DIR"
+swan_conf "$SWAN_DIR" || fail "strongswan.conf"
+# NAT keepalives every 2 s (strongSwan's charon.keep_alive, 20 s by default).
+printf 'charon {\n  keep_alive = 2s\n}\n' >> "$SWAN_DIR/strongswan.conf"
+cat > "$W/swan.conf" <<EOC
+connections {
+  nat {
+    version = 2
+    local_addrs = $swan_local_addrs
+    remote_addrs = $swan_remote_addrs
+    proposals = aes256gcm16-prfsha256-ecp256
+    mobike = no
+    dpd_delay = $swan_dpd
+    local { auth = psk
+      id = $swan_id }
+    remote { auth = psk
+      id = $up_id }
+    children {
+      net {
+        local_ts = $swan_ts_l
+        remote_ts = $swan_ts_r
+        esp_proposals = aes256gcm16
+      }
+    }
+  }
+}
+secrets {
+  ike-nat {
+    id-1 = client@ia.test
+    id-2 = server@ia.test
+    secret = "$PSK"
+  }
+}
+EOC
+swan_start "$SWAN_NS" "$SWAN_DIR" "$W/swan.conf" >/dev/null || fail "strongSwan did not start"
+
+ip netns exec "$UP_NS" "$IKE_UP" "${UP_ARGS[@]}" --psk-file "$W/psk" --local-id "$up_id" \
+  --remote-id "$swan_id" --ike-proposal aes256gcm16-prfsha256-ecp256 --esp-proposal aes256gcm16 \
+  --dataplane tun --retransmit-timeout 1s --retransmit-tries 3 --control-socket "$W/ctl.sock" \
+  ${UP_DPD:-} > "$W/events.jsonl" 2> "$W/ike-up.err" &
+UP_PID=$!
+sleep 0.3
+[ "$BEHIND" = swan ] && { swan_ctl "$SWAN_DIR" --initiate --child net --timeout 10 >"$W/initiate.log" 2>&1 & }
+
+wait_for() {  # wait_for TYPE SECONDS: an event of TYPE in ike-up's output
+  local i
+  for i in $(seq 1 $(($2 * 10))); do
+    grep -q "\"type\":\"$1\"" "$W/events.jsonl" 2>/dev/null && return 0
+    kill -0 "$UP_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+ping_tunnel() {  # ping_tunnel COUNT INTERVAL: from the client's inner address to the server's
+  ip netns exec "$NS_C" ping -q -n -c "$1" -i "$2" -W 1 -I "$INNER_C" "$INNER_S"
+}
+swan_sas() { swan_ctl "$SWAN_DIR" --list-sas --pretty 2>&1 | python3 "$HERE/swan_sas.py"; }
+
+wait_for child_sa_up 15 || fail "no child_sa_up from ike-up"
+sleep 0.5
+swan_sas > "$W/sas1.json" || fail "swanctl --list-sas"
+python3 - "$W/events.jsonl" "$W/sas1.json" "$BEHIND" "$ROUTER_OUT" <<'EOP' || fail "NAT not reported as it is"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sas, behind, router = json.load(open(sys.argv[2])), sys.argv[3], sys.argv[4]
+up = next(e for e in events if e["type"] == "ike_sa_up")
+child = next(e for e in events if e["type"] == "child_sa_up")
+swan = sas["nat"]
+assert swan["state"] == "ESTABLISHED", swan
+assert up["encap"] == "nat" and child["encap"] == "nat" and child["udp_encap"], (up, child)
+if behind == "swan":   # ike-up sees the client's NAT; strongSwan sees its own
+    assert up["nat_remote"] and not up["nat_local"], up
+    assert up["remote"] == f"{router}:4500", up
+    assert swan.get("nat-local") == "yes" and swan.get("nat-remote") != "yes", swan
+else:
+    # strongSwan with kernel-libipsec fakes its NAT_DETECTION_SOURCE_IP (the backend
+    # requires UDP encapsulation, KERNEL_REQUIRE_UDP_ENCAPSULATION): ike-up cannot tell
+    # that from a NAT, so nat_remote is what the hash says.
+    assert up["nat_local"] and up["nat_remote"], up
+    assert swan.get("nat-remote") == "yes" and swan.get("nat-local") != "yes", swan
+    assert swan["remote-host"] == router, swan
+print(f"up: ike-up nat_local={up['nat_local']} nat_remote={up['nat_remote']} encap={up['encap']} "
+      f"remote={up['remote']}; strongSwan nat-local="
+      f"{swan.get('nat-local', 'no')} nat-remote={swan.get('nat-remote', 'no')}")
+EOP
+ping_tunnel 3 0.2 > "$W/ping1.txt" 2>&1 || { cat "$W/ping1.txt"; fail "no ping through the tunnel"; }
+echo "ping before: $(grep -E 'packets transmitted' "$W/ping1.txt")"
+
+# Idle: the client behind the NAT keeps its mapping with keepalives (2 s here).
+t0=$(date +%s.%N)
+sleep 7
+t1=$(date +%s.%N)
+
+# The mapping changes: the router now maps to ports 40000-40999 and forgets every
+# existing mapping, as a NAT that reboots or times the mapping out does.
+ip netns exec "$NS_N" nft flush chain ip ikekit_nat post
+ip netns exec "$NS_N" nft add rule ip ikekit_nat post oifname "$P-o" meta l4proto udp snat to "$ROUTER_OUT:40000-40999"
+ip netns exec "$NS_N" conntrack -F >/dev/null 2>&1 || fail "conntrack -F"
+ping_tunnel 30 0.2 > "$W/ping2.txt" 2>&1
+echo "ping across the change: $(grep -E 'packets transmitted' "$W/ping2.txt")"
+received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$W/ping2.txt")
+[ "${received:-0}" -ge 15 ] || fail "the tunnel did not survive the new NAT mapping (${received:-0}/30 replies)"
+# Replies arrive again at the end (the last 5 pings).
+ping_tunnel 5 0.2 > "$W/ping3.txt" 2>&1 || { cat "$W/ping3.txt"; fail "no ping after the mapping change"; }
+
+sleep 1
+kill -TERM "$DUMPCAP_PID" 2>/dev/null; wait "$DUMPCAP_PID" 2>/dev/null; DUMPCAP_PID=
+"$IKECTL" --socket "$W/ctl.sock" list-sas > "$W/list.json" 2>&1 || fail "ikectl list-sas"
+"$IKECTL" --socket "$W/ctl.sock" status > "$W/stats.json" 2>&1 || fail "ikectl status"
+swan_sas > "$W/sas2.json" || fail "swanctl --list-sas"
+# Keepalives seen on the server's link during the idle time: UDP payload one 0xFF byte.
+tshark -r "$W/capture.pcap" -Y "udp.length == 9 && frame[-1] == 0xff && ip.src == $ROUTER_OUT" \
+  -T fields -e frame.time_epoch -e udp.srcport -e udp.dstport > "$W/keepalives.txt" 2>"$W/tshark.err" ||
+  { cat "$W/tshark.err"; fail "tshark"; }
+python3 - "$W/events.jsonl" "$W/list.json" "$W/stats.json" "$W/sas2.json" "$W/keepalives.txt" \
+  "$BEHIND" "$t0" "$t1" <<'EOP' || fail "after the mapping change"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+listed, stats, sas = json.load(open(sys.argv[2])), json.load(open(sys.argv[3])), json.load(open(sys.argv[4]))
+kas = [l.split("\t") for l in open(sys.argv[5]).read().splitlines() if l.strip()]
+behind, t0, t1 = sys.argv[6], float(sys.argv[7]), float(sys.argv[8])
+idle = [k for k in kas if t0 <= float(k[0]) <= t1]
+assert len(idle) >= 2, f"keepalives in the idle {t1 - t0:.1f} s: {kas}"
+assert all(k[2] == "4500" for k in kas), kas
+print(f"keepalives: {len(idle)} in {t1 - t0:.1f} s idle ({len(kas)} in all), to port 4500, payload ff")
+listed, stats = listed.get("result", listed), stats.get("result", stats)
+sa = listed["ike_sas"][0]
+counters = stats["counters"]
+swan = sas["nat"]
+if behind == "swan":
+    moved = [e for e in events if e["type"] == "ike_sa_moved"]
+    assert moved, "no ike_sa_moved event"
+    m = moved[-1]
+    port = int(m["remote"].rsplit(":", 1)[1])
+    assert m["reason"] == "nat_mapping" and 40000 <= port <= 40999, m
+    assert sa["remote"] == m["remote"], (sa["remote"], m)
+    assert counters["nat_keepalives_received"] >= 2, counters
+    assert counters["peer_moves"] >= 1, counters
+    assert counters["dropped"]["malformed"] == 0, counters
+    print(f"ike-up moved: {m['old_remote']} -> {m['remote']}; list-sas remote {sa['remote']}")
+else:
+    port = int(swan["remote-port"])
+    assert 40000 <= port <= 40999, swan
+    assert counters["nat_keepalives_sent"] >= 2, counters
+    print(f"strongSwan follows ike-up to port {port}; ike-up list-sas remote {sa['remote']}; "
+          f"keepalives sent {counters['nat_keepalives_sent']}")
+EOP
+echo "PASS (nat $BEHIND)"
