@@ -41,6 +41,7 @@ IkeSa& Engine::Impl::new_sa(std::shared_ptr<const PeerConfig> peer, bool initiat
   sa->created_at = sa->last_received = now;
   IkeSa& ref = *sa;
   table.sas.emplace(ref.id, std::move(sa));
+  table.touch(ref);
   return ref;
 }
 
@@ -69,6 +70,7 @@ void Engine::Impl::fail(IkeSa& sa, Failure f) {
 
 void Engine::Impl::remove_sa(IkeSa& sa, DownReason reason) {
   if (sa.state == IkeSaState::dead) return;
+  table.touch(sa);
   if (sa.silent) sa.children.clear();
   for (auto& c : sa.children)
     emit(ChildSaDown{sa.id, sa.peer_name(), c.name, c.spi_in, c.spi_out,

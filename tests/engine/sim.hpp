@@ -5,6 +5,7 @@
 
 #include "base/rng.hpp"
 #include "ike/engine.hpp"
+#include "ike/sa_table.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -53,7 +54,8 @@ struct Net {
   // Optional tap: may modify or drop (return false) a datagram before it is queued.
   std::function<bool(Bytes&, const Transmit&)> tap;
 
-  explicit Net(uint64_t seed = 1) : rng(seed) {}
+  // Every engine test also checks the engine's timer index against its SAs' deadlines.
+  explicit Net(uint64_t seed = 1) : rng(seed) { timer_self_check = true; }
 
   Node& add(std::string name, std::string_view addr, Config cfg, uint64_t seed) {
     auto n = std::make_unique<Node>();

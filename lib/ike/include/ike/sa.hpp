@@ -11,6 +11,7 @@
 #include "ike/engine.hpp"
 #include "ike/keymat.hpp"
 #include "ike/proposal.hpp"
+#include "ike/timer_queue.hpp"
 
 #include <deque>
 #include <memory>
@@ -166,6 +167,8 @@ struct IkeSa {
 
   TimePoint created_at{}, established_at{}, last_received{};
   std::optional<TimePoint> rekey_at, expire_at, dpd_at, half_open_deadline, dead_until;
+  TimerSlot timer;            // its entry in SaTable::timers: sa_deadline()
+  bool timer_touched = false; // listed for SaTable::flush_timers()
 
   Identity remote_id;
   bool authenticated = false;
@@ -188,6 +191,10 @@ struct IkeSa {
     return nullptr;
   }
 };
+
+// The earliest deadline of `sa` (sa_state.cpp): what Engine::Impl::sa_timeout() acts on.
+// Adding a kind of per-SA deadline: one take() line there, its action in sa_timeout().
+std::optional<TimePoint> sa_deadline(const IkeSa& sa);
 
 // A dead IKE SA lingers only to answer a retransmission of the last request it answered
 // (RFC 7296 2.1): everything else goes at once (keys, crypto contexts, key exchange,
