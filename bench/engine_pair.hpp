@@ -10,9 +10,11 @@
 //  * each engine call (receive, and the poll_transmit / poll_event drain after it) is
 //    timed with CLOCK_THREAD_CPUTIME_ID, so the CPU cost splits into initiator and
 //    responder; the driver's own work is what the process CPU time has on top;
-//  * next_timeout() is never polled while datagrams flow: with no loss no timer is due
-//    during a handshake, so a pass that moves nothing with handshakes in flight is a
-//    stall, reported by the caller as a failure instead of waited out.
+//  * each pass asks each engine for next_timeout() once and calls on_timeout() when it is
+//    due, as ike-up's event loop does once per wake-up, so a timer structure that costs
+//    O(SAs) per call shows in the rates; with no loss no timer is due during a
+//    handshake, so a pass that moves nothing with handshakes in flight is a stall,
+//    reported by the caller as a failure instead of waited out.
 #pragma once
 
 #include "base/bytes.hpp"
@@ -80,7 +82,9 @@ public:
   // The initiator starts one IKE SA of cfg.connection.
   Result<ike::SaId> initiate(TimePoint now);
   // One pass: the initiator's queued datagrams to the responder, the responder's answers
-  // back to the initiator, their events drained. Returns whether any datagram moved.
+  // back to the initiator, their events drained, then each engine's due timers (one
+  // next_timeout() per engine per pass). Returns whether any datagram moved or a timer
+  // fired.
   bool pump(TimePoint now);
   // Initiator events since the last call (cleared on each call of pump()).
   const std::vector<PairEvent>& events() const { return events_; }
@@ -110,6 +114,8 @@ private:
   void deliver(ike::Engine& to, std::vector<Packet>& q, size_t n, TimePoint now);
   void drain_initiator_events();
   void drain_responder_events();
+  // on_timeout() when next_timeout() is due; returns whether it was.
+  bool fire_timers(ike::Engine& e, TimePoint now);
 
   const PairConfig* cfg_;
   Rng* rng_;

@@ -50,10 +50,42 @@ json::Json num(std::optional<double> v, double scale) {
   return std::round(*v * scale) / scale;
 }
 
+// The setup rate over each tenth of the run, per second of this thread's CPU time
+// (setup_per_cpu_s_by_tenth; CPU time, so other loads on the machine hardly move it):
+// flat when the cost of a handshake does not grow with the SAs the engines hold.
+struct SetupTenths {
+  size_t total = 0;
+  size_t done_at_mark = 0;
+  double cpu_at_start = 0, cpu_at_mark = 0;
+  std::vector<double> rates;
+
+  void start(size_t n) {
+    total = n;
+    cpu_at_start = cpu_at_mark = thread_cpu_s();
+  }
+  void update(size_t done) {
+    while (total && rates.size() < 10 && done >= total * (rates.size() + 1) / 10) {
+      const size_t mark = total * (rates.size() + 1) / 10;
+      const double cpu = thread_cpu_s();
+      rates.push_back(cpu > cpu_at_mark ? double(mark - done_at_mark) / (cpu - cpu_at_mark) : 0);
+      done_at_mark = mark;
+      cpu_at_mark = cpu;
+    }
+  }
+  // Over the whole run so far.
+  std::optional<double> overall(size_t done) const {
+    const double cpu = thread_cpu_s() - cpu_at_start;
+    if (!done || cpu <= 0) return std::nullopt;
+    return double(done) / cpu;
+  }
+};
+
 // Establishes `n` IKE SAs with `batch` in flight; their initiator SaIds go to `ids`
-// (when given). Failures are counted; a stall is an error.
+// (when given). Failures are counted; a stall is an error. `tenths` sees done counts
+// from `done_before` on (the shards before this one).
 Result<void> establish(EnginePair& pair, size_t n, size_t batch, std::vector<ike::SaId>* ids,
-                       size_t& ok, size_t& failed, const ScaleProgressFn& progress) {
+                       size_t& ok, size_t& failed, const ScaleProgressFn& progress,
+                       SetupTenths* tenths = nullptr, size_t done_before = 0) {
   std::vector<ike::SaId> inflight;
   inflight.reserve(batch);
   size_t started = 0;
@@ -79,6 +111,7 @@ Result<void> establish(EnginePair& pair, size_t n, size_t batch, std::vector<ike
       *it = inflight.back();
       inflight.pop_back();
     }
+    if (tenths) tenths->update(done_before + ok + failed);
     if (!moved && pair.events().empty() && !inflight.empty())
       return make_error(Errc::timeout, "scale",
                         std::to_string(inflight.size()) + " handshake(s) stalled after " +
@@ -125,6 +158,8 @@ struct Established {
   std::optional<size_t> rss0, rss1;
   size_t heap0 = 0, heap1 = 0;
   double setup_s = 0;
+  std::optional<double> setup_per_cpu_s; // over this thread's CPU time
+  SetupTenths tenths;
 };
 
 // Establishes opts.sas IKE SAs over the shards (the first one holding the remainder).
@@ -138,6 +173,7 @@ Result<void> establish_shards(std::vector<std::unique_ptr<EnginePair>>& pairs,
   e.rss0 = rss_bytes();
   e.heap0 = heap_bytes();
   const TimePoint t0 = steady_now();
+  e.tenths.start(opts.sas);
   Result<void> est;
   for (size_t k = 0; k < opts.shards && est; ++k) {
     size_t shard_ok = 0, shard_failed = 0;
@@ -146,12 +182,14 @@ Result<void> establish_shards(std::vector<std::unique_ptr<EnginePair>>& pairs,
       if (progress) progress(phase, done_before + done, opts.sas);
     };
     est = establish(*pairs[k], k == 0 ? first_shard : per_shard, opts.batch,
-                    k == 0 ? &e.ids : nullptr, shard_ok, shard_failed, shard_progress);
+                    k == 0 ? &e.ids : nullptr, shard_ok, shard_failed, shard_progress, &e.tenths,
+                    done_before);
     if (k == 0) e.ok0 = shard_ok;
     e.ok += shard_ok;
     e.failed += shard_failed;
   }
   e.setup_s = std::chrono::duration<double>(steady_now() - t0).count();
+  e.setup_per_cpu_s = e.tenths.overall(e.ok);
   e.rss1 = rss_bytes();
   e.heap1 = heap_bytes();
   if (!est) return est;
@@ -283,6 +321,11 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
   j["failed"] = e.failed;
   j["setup_per_s"] = num(
       e.ok && e.setup_s > 0 ? std::optional<double>(double(e.ok) / e.setup_s) : std::nullopt, 10);
+  j["setup_per_cpu_s"] = num(e.setup_per_cpu_s, 10);
+  json::Json tenths = json::Json::array();
+  for (double r : e.tenths.rates)
+    tenths.push_back(num(r, 10));
+  j["setup_per_cpu_s_by_tenth"] = std::move(tenths);
   std::optional<double> per_pair;
   if (e.ok && e.rss0 && e.rss1) per_pair = (double(*e.rss1) - double(*e.rss0)) / double(e.ok);
   j["memory_per_sa_pair_bytes"] = num(per_pair, 1);

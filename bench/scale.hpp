@@ -11,8 +11,9 @@
 //    allocator's own count (glibc mallinfo2: bytes handed out, without the holes RSS
 //    also holds), before and after, and the split between the engines: the drop of
 //    that count when the initiator engine is destroyed, then the responder.
-//  * setup_per_s: N / the wall time of establishing them (includes every lookup the
-//    engines do while they hold up to N SAs).
+//  * setup_per_s: N / the wall time of establishing them (includes every lookup and
+//    timer poll the engines do while they hold up to N SAs); setup_per_cpu_s: N / the
+//    thread's CPU time, and setup_per_cpu_s_by_tenth the same per tenth of the N.
 //  * lookup_ns: the responder's receive() of a valid empty INFORMATIONAL request (a DPD
 //    the initiator built with send_dpd) addressed to an SA drawn at random among the N:
 //    header parse, SA lookup by SPI, decryption, and the encrypted empty response.
@@ -36,9 +37,8 @@ inline constexpr size_t kMaxScaleSas = 10'000'000;
 struct ScaleOptions {
   size_t sas = 10000;
   size_t batch = 64;
-  // Engine pairs the SAs are spread over (N / shards each, one after the other). The
-  // engine finds an SA by a linear scan, so setting up N SAs in one engine costs O(N^2);
-  // shards keep large N within minutes. Memory per SA is unaffected (the empty engines
+  // Engine pairs the SAs are spread over (N / shards each, one after the other).
+  // Memory per SA is unaffected (the empty engines
   // exist before the first reading); the lookups run against the first pair only
   // ("lookup_sas" says how many SAs it holds).
   size_t shards = 1;      // handshakes in flight while establishing
@@ -55,7 +55,8 @@ Result<void> check_scale_options(const ScaleOptions& opts);
 using ScaleProgressFn = std::function<void(const char* phase, size_t done, size_t total)>;
 
 // One result, "scale": {"name","params":{"sas","batch","shards","ike_proposal",
-//  "esp_proposal"},"established","failed","setup_per_s","memory_per_sa_pair_bytes",
+//  "esp_proposal"},"established","failed","setup_per_s","setup_per_cpu_s",
+//  "setup_per_cpu_s_by_tenth","memory_per_sa_pair_bytes",
 //  "lookup_ns","lookup_retransmit_ns","lookups","lookup_sas","retransmits_answered",
 //  "memory":{"heap_per_sa_pair_bytes","initiator_heap_per_sa_bytes",
 //  "responder_heap_per_sa_bytes","rss_before_bytes","rss_established_bytes"},

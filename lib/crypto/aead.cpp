@@ -52,7 +52,7 @@ Result<CipherCtxPtr> ccm_ctx(const TransformInfo& t, const uint8_t* key, int enc
 
 } // namespace
 
-Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt) {
+Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt, CipherUse use) {
   const bool salt_ok = encr.salt_len == (is_ccm(encr) ? 3 : 4);
   if (encr.kind != TransformKind::encr || !encr.aead || !salt_ok || encr.iv_len != 8)
     return make_error(Errc::unsupported, "encr",
@@ -66,14 +66,20 @@ Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt) {
   auto impl = std::make_unique<Impl>();
   impl->ccm = is_ccm(encr);
   impl->salt_len = encr.salt_len;
-  auto enc = impl->ccm ? ccm_ctx(encr, key_and_salt.data(), 1)
-                       : detail::keyed_cipher_ctx(encr.openssl_name, key_and_salt.data(), 1, false);
-  if (!enc) return enc.error();
-  auto dec = impl->ccm ? ccm_ctx(encr, key_and_salt.data(), 0)
-                       : detail::keyed_cipher_ctx(encr.openssl_name, key_and_salt.data(), 0, false);
-  if (!dec) return dec.error();
-  impl->enc = std::move(*enc);
-  impl->dec = std::move(*dec);
+  auto keyed = [&](int enc) {
+    return impl->ccm ? ccm_ctx(encr, key_and_salt.data(), enc)
+                     : detail::keyed_cipher_ctx(encr.openssl_name, key_and_salt.data(), enc, false);
+  };
+  if (use != CipherUse::decrypt) {
+    auto enc = keyed(1);
+    if (!enc) return enc.error();
+    impl->enc = std::move(*enc);
+  }
+  if (use != CipherUse::encrypt) {
+    auto dec = keyed(0);
+    if (!dec) return dec.error();
+    impl->dec = std::move(*dec);
+  }
   std::memcpy(impl->salt.data(), key_and_salt.data() + encr.key_len, encr.salt_len);
   return Aead(std::move(impl), &encr);
 }
@@ -131,6 +137,7 @@ Result<void> Aead::seal(ByteView iv, ByteView aad, MutBytes inout, MutBytes icv)
   auto ok = check_sizes(*info_, iv, icv.size(), inout.size() + aad.size());
   if (!ok) return ok;
   EVP_CIPHER_CTX* c = impl_->enc.get();
+  if (!c) return make_error(Errc::unsupported, "aead", "keyed for opening only");
   auto nonce = make_nonce(impl_->salt, impl_->salt_len, iv);
   int outl = 0;
   if (EVP_EncryptInit_ex2(c, nullptr, nullptr, nonce.data(), nullptr) != 1)
@@ -152,6 +159,7 @@ Result<void> Aead::open(ByteView iv, ByteView aad, MutBytes inout, ByteView icv)
   auto ok = check_sizes(*info_, iv, icv.size(), inout.size() + aad.size());
   if (!ok) return ok;
   EVP_CIPHER_CTX* c = impl_->dec.get();
+  if (!c) return make_error(Errc::unsupported, "aead", "keyed for sealing only");
   auto nonce = make_nonce(impl_->salt, impl_->salt_len, iv);
   int outl = 0;
   // The tag buffer is only read by OpenSSL; the ctrl API takes a non-const pointer.

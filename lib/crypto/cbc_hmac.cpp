@@ -30,7 +30,7 @@ Cipher::Cipher(Cipher&&) noexcept = default;
 Cipher& Cipher::operator=(Cipher&&) noexcept = default;
 Cipher::~Cipher() = default;
 
-Result<Cipher> Cipher::create(const TransformInfo& encr, ByteView key) {
+Result<Cipher> Cipher::create(const TransformInfo& encr, ByteView key, CipherUse use) {
   // ENCR_3DES (3), ENCR_AES_CBC (12), ENCR_AES_CTR (13).
   if (encr.kind != TransformKind::encr || encr.aead ||
       (encr.id != 3 && encr.id != 12 && encr.id != 13))
@@ -42,12 +42,16 @@ Result<Cipher> Cipher::create(const TransformInfo& encr, ByteView key) {
                           std::to_string(encr.key_len + encr.salt_len) + " bytes of key, got " +
                           std::to_string(key.size()));
   auto impl = std::make_unique<Impl>();
-  auto enc = detail::keyed_cipher_ctx(encr.openssl_name, key.data(), 1, true);
-  if (!enc) return enc.error();
-  auto dec = detail::keyed_cipher_ctx(encr.openssl_name, key.data(), 0, true);
-  if (!dec) return dec.error();
-  impl->enc = std::move(*enc);
-  impl->dec = std::move(*dec);
+  if (use != CipherUse::decrypt) {
+    auto enc = detail::keyed_cipher_ctx(encr.openssl_name, key.data(), 1, true);
+    if (!enc) return enc.error();
+    impl->enc = std::move(*enc);
+  }
+  if (use != CipherUse::encrypt) {
+    auto dec = detail::keyed_cipher_ctx(encr.openssl_name, key.data(), 0, true);
+    if (!dec) return dec.error();
+    impl->dec = std::move(*dec);
+  }
   impl->ctr = encr.id == 13;
   if (impl->ctr) std::memcpy(impl->nonce.data(), key.data() + encr.key_len, 4);
   return Cipher(std::move(impl), &encr);
@@ -89,10 +93,12 @@ Result<void> run_cipher(EVP_CIPHER_CTX* c, const TransformInfo& t, bool ctr,
 } // namespace
 
 Result<void> Cipher::encrypt(ByteView iv, MutBytes inout) {
+  if (!impl_->enc) return make_error(Errc::unsupported, "cipher", "keyed for decryption only");
   return run_cipher(impl_->enc.get(), *info_, impl_->ctr, impl_->nonce, iv, inout, 1);
 }
 
 Result<void> Cipher::decrypt(ByteView iv, MutBytes inout) {
+  if (!impl_->dec) return make_error(Errc::unsupported, "cipher", "keyed for encryption only");
   return run_cipher(impl_->dec.get(), *info_, impl_->ctr, impl_->nonce, iv, inout, 0);
 }
 

@@ -24,19 +24,19 @@ SkCrypter& SkCrypter::operator=(SkCrypter&&) noexcept = default;
 SkCrypter::~SkCrypter() = default;
 
 Result<SkCrypter> SkCrypter::create(const TransformInfo& encr, ByteView sk_e,
-                                    const TransformInfo* integ, ByteView sk_a) {
+                                    const TransformInfo* integ, ByteView sk_a, CipherUse use) {
   if (encr.aead) {
     if (integ)
       return make_error(Errc::bad_value, "integ",
                         std::string(encr.keyword) + " is an AEAD: no integrity transform");
-    auto a = Aead::create(encr, sk_e);
+    auto a = Aead::create(encr, sk_e, use);
     if (!a) return a.error();
     return SkCrypter(&encr, nullptr, std::move(*a), std::nullopt, std::nullopt);
   }
   if (!integ)
     return make_error(Errc::bad_value, "integ",
                       std::string(encr.keyword) + " needs an integrity transform");
-  auto c = Cipher::create(encr, sk_e);
+  auto c = Cipher::create(encr, sk_e, use);
   if (!c) return c.error();
   auto m = Integ::create(*integ, sk_a);
   if (!m) return m.error();

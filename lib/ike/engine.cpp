@@ -19,6 +19,7 @@ Engine::Impl::Impl(Config c, Rng& r, TimePoint t) : config(std::move(c)), rng(r)
     peers.push_back(std::make_shared<const PeerConfig>(p));
   cookie_secret.current = random_bytes(32);
   cookie_secret.changed_at = now;
+  table.nat_keepalive = config.nat_keepalive;
 }
 
 Bytes Engine::Impl::random_bytes(size_t n) {
@@ -41,6 +42,7 @@ IkeSa& Engine::Impl::new_sa(std::shared_ptr<const PeerConfig> peer, bool initiat
   sa->created_at = sa->last_received = now;
   IkeSa& ref = *sa;
   table.sas.emplace(ref.id, std::move(sa));
+  table.touch(ref);
   return ref;
 }
 
@@ -69,6 +71,7 @@ void Engine::Impl::fail(IkeSa& sa, Failure f) {
 
 void Engine::Impl::remove_sa(IkeSa& sa, DownReason reason) {
   if (sa.state == IkeSaState::dead) return;
+  table.touch(sa);
   if (sa.silent) sa.children.clear();
   for (auto& c : sa.children)
     emit(ChildSaDown{sa.id, sa.peer_name(), c.name, c.spi_in, c.spi_out,
@@ -265,7 +268,9 @@ std::optional<Transmit> Engine::poll_transmit(MutBytes out) {
 
 void Engine::esp_sent(SaId id, TimePoint at) {
   auto it = impl_->table.sas.find(id);
-  if (it != impl_->table.sas.end()) it->second->last_sent = std::max(it->second->last_sent, at);
+  if (it == impl_->table.sas.end()) return;
+  it->second->last_sent = std::max(it->second->last_sent, at);
+  impl_->table.touch(*it->second); // its keepalive deadline moved
 }
 
 void Engine::keepalive_skipped(SaId id, TimePoint esp_at) {

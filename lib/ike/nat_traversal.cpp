@@ -39,10 +39,14 @@ bool reported_up(const IkeSa& sa) {
 // RFC 3948 4: "the NAT keepalive ... MUST be sent ... if no other packet to the peer
 // was sent in the interval", by the side behind a NAT, which the NAT's mapping serves.
 // Forcing encapsulation without a NAT (encap forced) needs none: no mapping to keep.
-std::optional<TimePoint> Engine::Impl::keepalive_at(const IkeSa& sa) const {
-  if (!sa.nat_local || !sa.nat_t || config.nat_keepalive.count() <= 0 || !reported_up(sa))
+std::optional<TimePoint> nat_keepalive_at(const IkeSa& sa, Duration interval) {
+  if (!sa.nat_local || !sa.nat_t || interval.count() <= 0 || !reported_up(sa))
     return std::nullopt;
-  return sa.last_sent + config.nat_keepalive;
+  return sa.last_sent + interval;
+}
+
+std::optional<TimePoint> Engine::Impl::keepalive_at(const IkeSa& sa) const {
+  return nat_keepalive_at(sa, config.nat_keepalive);
 }
 
 void Engine::Impl::send_keepalive(IkeSa& sa) {

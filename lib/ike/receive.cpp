@@ -54,6 +54,7 @@ void Engine::Impl::receive(const Datagram& in) {
   uint64_t their_spi = from_initiator ? h.spi_i : h.spi_r;
   uint64_t known = sa->initiator ? sa->spi_r : sa->spi_i;
   if (known != 0 && known != their_spi) return drop(DropReason::unknown_sa, "peer SPI mismatch");
+  table.touch(*sa); // its deadlines may move (SaTable::flush_timers())
 
   Inbound ib;
   ib.hdr = h;

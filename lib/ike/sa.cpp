@@ -11,6 +11,23 @@ namespace {
 template <typename T> void release(T& v) { T().swap(v); }
 } // namespace
 
+bool key_sk_crypters(IkeSa& sa, const crypto::TransformInfo& encr,
+                     const crypto::TransformInfo* integ) {
+  const IkeKeys& k = sa.keys;
+  const SecretBytes& e_out = sa.initiator ? k.sk_ei : k.sk_er;
+  const SecretBytes& a_out = sa.initiator ? k.sk_ai : k.sk_ar;
+  const SecretBytes& e_in = sa.initiator ? k.sk_er : k.sk_ei;
+  const SecretBytes& a_in = sa.initiator ? k.sk_ar : k.sk_ai;
+  auto out = crypto::SkCrypter::create(encr, e_out.reveal(), integ, a_out.reveal(),
+                                       crypto::CipherUse::encrypt);
+  auto in = crypto::SkCrypter::create(encr, e_in.reveal(), integ, a_in.reveal(),
+                                      crypto::CipherUse::decrypt);
+  if (!out || !in) return false;
+  sa.crypt_out = std::move(*out);
+  sa.crypt_in = std::move(*in);
+  return true;
+}
+
 void release_after_auth(IkeSa& sa) {
   release(sa.init_request);
   release(sa.init_response);

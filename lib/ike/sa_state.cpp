@@ -1,7 +1,8 @@
 // THE state machine of an IKE SA, in one place: the states' names, every state change
 // (set_state keeps the half-open counts), which exchange may arrive in which state
 // (kArrivals, then dispatch to the exchange), the task queue (which local request runs
-// next) and the per-SA timers (what each deadline does).
+// next) and the per-SA timers (what each deadline does; SaTable keeps each SA's earliest
+// deadline in a TimerQueue, so a timeout visits only the SAs that are due).
 #include "ike/engine_impl.hpp"
 
 namespace ikekit::ike {
@@ -35,6 +36,7 @@ void Engine::Impl::set_state(IkeSa& sa, IkeSaState s) {
   else if (sa.half_open_from)
     uncount_half_open(sa);
   sa.state = s;
+  table.touch(sa);
 }
 
 namespace {
@@ -94,6 +96,7 @@ void Engine::Impl::dispatch(IkeSa& sa, Inbound& in) {
 }
 
 void Engine::Impl::queue_task(IkeSa& sa, Task t) {
+  table.touch(sa);
   sa.tasks.push_back(std::move(t));
   run_tasks(sa);
 }
@@ -116,86 +119,92 @@ void Engine::Impl::run_tasks(IkeSa& sa) {
   }
 }
 
+// Only the SAs whose earliest deadline has come (SaTable::timers), in SaId order.
 void Engine::Impl::timeout() {
-  std::vector<SaId> ids;
-  for (auto& [id, sa] : table.sas)
-    ids.push_back(id);
-  for (SaId id : ids) {
+  table.flush_timers();
+  for (uint64_t id : table.timers.due(now)) {
     auto it = table.sas.find(id);
-    if (it == table.sas.end()) continue;
-    IkeSa& sa = *it->second;
-    if (sa.state == IkeSaState::dead) {
-      if (sa.dead_until && now >= *sa.dead_until) table.sas.erase(it);
+    if (it == table.sas.end()) continue; // removed by an earlier SA's timer
+    table.touch(*it->second);
+    sa_timeout(*it->second);
+  }
+  table.flush_timers();
+}
+
+// What each deadline of sa_deadline() does when it has come.
+void Engine::Impl::sa_timeout(IkeSa& sa) {
+  if (sa.state == IkeSaState::dead) {
+    if (sa.dead_until && now >= *sa.dead_until) table.sas.erase(sa.id);
+    return;
+  }
+  if (sa.out && now >= sa.out->deadline) retransmit_due(sa);
+  if (sa.state == IkeSaState::dead) return;
+  if (sa.half_open_deadline && now >= *sa.half_open_deadline &&
+      (sa.state == IkeSaState::half_open || sa.state == IkeSaState::connecting ||
+       sa.state == IkeSaState::authenticating)) {
+    sa.half_open_deadline.reset();
+    if (sa.state == IkeSaState::half_open) return remove_sa(sa, DownReason::half_open_timeout);
+  }
+  if (sa.expire_at && now >= *sa.expire_at) {
+    // Hard lifetime: tell the peer with a Delete, and drop the SA regardless once
+    // that had its full retransmission span.
+    if (!sa.silent && sa.state == IkeSaState::established) {
+      sa.expire_at = now + retransmit_span();
+      return queue_task(sa, Task{RequestKind::delete_ike});
+    }
+    return remove_sa(sa, DownReason::expired);
+  }
+  if (auto k = keepalive_at(sa); k && now >= *k) send_keepalive(sa);
+  if (sa.state != IkeSaState::established) return;
+  if (sa.dpd_at && now >= *sa.dpd_at) {
+    sa.dpd_at.reset();
+    if (!sa.out && sa.tasks.empty()) queue_task(sa, Task{RequestKind::dpd});
+  }
+  if (sa.rekey_at && now >= *sa.rekey_at) {
+    sa.rekey_at.reset();
+    queue_task(sa, Task{RequestKind::rekey_ike});
+  }
+  for (size_t i = 0; i < sa.children.size(); ++i) {
+    ChildSa& c = sa.children[i];
+    if (c.expire_at && now >= *c.expire_at) {
+      c.expire_at.reset();
+      queue_task(sa, Task{RequestKind::delete_child, c.spi_in});
       continue;
     }
-    if (sa.out && now >= sa.out->deadline) retransmit_due(sa);
-    if (sa.state == IkeSaState::dead) continue;
-    if (sa.half_open_deadline && now >= *sa.half_open_deadline &&
-        (sa.state == IkeSaState::half_open || sa.state == IkeSaState::connecting ||
-         sa.state == IkeSaState::authenticating)) {
-      sa.half_open_deadline.reset();
-      if (sa.state == IkeSaState::half_open) {
-        remove_sa(sa, DownReason::half_open_timeout);
-        continue;
-      }
-    }
-    if (sa.expire_at && now >= *sa.expire_at) {
-      // Hard lifetime: tell the peer with a Delete, and drop the SA regardless once
-      // that had its full retransmission span.
-      if (!sa.silent && sa.state == IkeSaState::established) {
-        sa.expire_at = now + retransmit_span();
-        queue_task(sa, Task{RequestKind::delete_ike});
-        continue;
-      }
-      remove_sa(sa, DownReason::expired);
-      continue;
-    }
-    if (auto k = keepalive_at(sa); k && now >= *k) send_keepalive(sa);
-    if (sa.state != IkeSaState::established) continue;
-    if (sa.dpd_at && now >= *sa.dpd_at) {
-      sa.dpd_at.reset();
-      if (!sa.out && sa.tasks.empty()) queue_task(sa, Task{RequestKind::dpd});
-    }
-    if (sa.rekey_at && now >= *sa.rekey_at) {
-      sa.rekey_at.reset();
-      queue_task(sa, Task{RequestKind::rekey_ike});
-    }
-    for (size_t i = 0; i < sa.children.size(); ++i) {
-      ChildSa& c = sa.children[i];
-      if (c.expire_at && now >= *c.expire_at) {
-        c.expire_at.reset();
-        queue_task(sa, Task{RequestKind::delete_child, c.spi_in});
-        continue;
-      }
-      if (c.rekey_at && now >= *c.rekey_at && !c.rekeyed) {
-        c.rekey_at.reset();
-        queue_task(sa, Task{RequestKind::rekey_child, c.spi_in});
-      }
+    if (c.rekey_at && now >= *c.rekey_at && !c.rekeyed) {
+      c.rekey_at.reset();
+      queue_task(sa, Task{RequestKind::rekey_child, c.spi_in});
     }
   }
 }
 
-std::optional<TimePoint> Engine::Impl::next_deadline() const {
+// Every deadline sa_timeout() acts on, in the states it acts in. A new kind of per-SA
+// deadline is one take() line here (plus its action in sa_timeout()): the SaTable's
+// TimerQueue picks it up when the SA is next touched (SaTable::touch()).
+std::optional<TimePoint> sa_deadline(const IkeSa& sa, Duration nat_keepalive) {
   std::optional<TimePoint> t;
   auto take = [&](const std::optional<TimePoint>& x) {
     if (x && (!t || *x < *t)) t = x;
   };
-  for (auto& [id, sa] : table.sas) {
-    take(sa->dead_until);
-    if (sa->state == IkeSaState::dead) continue;
-    if (sa->out) take(sa->out->deadline);
-    take(sa->half_open_deadline);
-    take(sa->expire_at);
-    take(keepalive_at(*sa));
-    if (sa->state != IkeSaState::established) continue;
-    take(sa->dpd_at);
-    take(sa->rekey_at);
-    for (auto& c : sa->children) {
-      take(c.expire_at);
-      if (!c.rekeyed) take(c.rekey_at);
-    }
+  take(sa.dead_until);
+  if (sa.state == IkeSaState::dead) return t;
+  if (sa.out) take(sa.out->deadline);
+  take(sa.half_open_deadline);
+  take(sa.expire_at);
+  take(nat_keepalive_at(sa, nat_keepalive));
+  if (sa.state != IkeSaState::established) return t;
+  take(sa.dpd_at);
+  take(sa.rekey_at);
+  for (auto& c : sa.children) {
+    take(c.expire_at);
+    if (!c.rekeyed) take(c.rekey_at);
   }
   return t;
+}
+
+std::optional<TimePoint> Engine::Impl::next_deadline() {
+  table.flush_timers();
+  return table.timers.next();
 }
 
 } // namespace ikekit::ike

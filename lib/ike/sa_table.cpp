@@ -6,6 +6,9 @@
 #include "ike/sa_table.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 
 namespace ikekit::ike {
 
@@ -46,7 +49,8 @@ uint32_t SaTable::new_child_spi(Rng& rng, const IkeSa& owner) {
   }
 }
 
-void SaTable::index_sa(const IkeSa& sa) {
+void SaTable::index_sa(IkeSa& sa) {
+  touch(sa);
   if (uint64_t spi = sa.local_spi()) sa_by_local_spi[spi] = sa.id;
   if (!sa.initiator && sa.spi_i) half_open_by_spi_i[sa.spi_i] = sa.id;
   sweep_indexes();
@@ -77,6 +81,41 @@ void SaTable::sweep_indexes() {
     return !sa || !(sa->find_child(kv.first) || sa->first_child_spi == kv.first);
   });
   index_sweep_at = std::max<size_t>(1024, total());
+}
+
+void SaTable::touch(IkeSa& sa) {
+  if (sa.timer_touched) return;
+  sa.timer_touched = true;
+  touched_.push_back(sa.id);
+}
+
+void SaTable::flush_timers() {
+  for (SaId id : touched_) {
+    auto it = sas.find(id);
+    if (it == sas.end()) continue; // gone: its TimerSlot took the entry along
+    IkeSa& sa = *it->second;
+    sa.timer_touched = false;
+    timers.set(sa.timer, id, sa_deadline(sa, nat_keepalive));
+  }
+  touched_.clear();
+  if (timer_self_check) check_timers();
+}
+
+void SaTable::check_timers() const {
+  for (const auto& [id, sa] : sas) {
+    auto want = sa_deadline(*sa, nat_keepalive);
+    auto have = sa->timer.at();
+    if (want == have) continue;
+    auto ms = [](std::optional<TimePoint> t) {
+      return t ? std::to_string(
+                     std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch())
+                         .count())
+               : std::string("none");
+    };
+    std::fprintf(stderr, "timer_self_check: IKE SA %llu deadline %s, its timer entry %s\n",
+                 static_cast<unsigned long long>(id), ms(want).c_str(), ms(have).c_str());
+    std::abort();
+  }
 }
 
 IkeSa* SaTable::find_sa(uint64_t local_spi) {

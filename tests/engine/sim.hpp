@@ -5,6 +5,7 @@
 
 #include "base/rng.hpp"
 #include "ike/engine.hpp"
+#include "ike/sa_table.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -56,7 +57,8 @@ struct Net {
   // is the destination, `remote` the source.
   std::function<void(Datagram&)> route;
 
-  explicit Net(uint64_t seed = 1) : rng(seed) {}
+  // Every engine test also checks the engine's timer index against its SAs' deadlines.
+  explicit Net(uint64_t seed = 1) : rng(seed) { timer_self_check = true; }
 
   Node& add(std::string name, std::string_view addr, Config cfg, uint64_t seed) {
     auto n = std::make_unique<Node>();

@@ -53,14 +53,7 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
   x.encap_forced = sa.encap_forced;
   x.alg = alg;
   x.keys = std::move(keys);
-  auto ci =
-      crypto::SkCrypter::create(*alg.encr, x.keys.sk_ei.reveal(), alg.integ, x.keys.sk_ai.reveal());
-  auto cr =
-      crypto::SkCrypter::create(*alg.encr, x.keys.sk_er.reveal(), alg.integ, x.keys.sk_ar.reveal());
-  if (ci && cr) {
-    x.crypt_out = std::move(initiator ? *ci : *cr);
-    x.crypt_in = std::move(initiator ? *cr : *ci);
-  }
+  key_sk_crypters(x, *alg.encr, alg.integ);
   x.peer_fragmentation = sa.peer_fragmentation;
   x.authenticated = true;
   x.silent = true;
@@ -266,14 +259,7 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   sa.reassembly[0].reset();
   sa.reassembly[1].reset();
   set_state(sa, IkeSaState::established);
-  auto ci = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_ei.reveal(), alg.integ,
-                                      sa.keys.sk_ai.reveal());
-  auto cr = crypto::SkCrypter::create(*alg.encr, sa.keys.sk_er.reveal(), alg.integ,
-                                      sa.keys.sk_ar.reveal());
-  if (ci && cr) {
-    sa.crypt_out = std::move(we_initiated ? *ci : *cr);
-    sa.crypt_in = std::move(we_initiated ? *cr : *ci);
-  }
+  key_sk_crypters(sa, *alg.encr, alg.integ); // sa.initiator is we_initiated now
   schedule_timers(sa);
   emit(ev);
   emit_ike_keys(sa);

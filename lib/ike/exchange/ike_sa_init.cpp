@@ -363,19 +363,8 @@ bool Engine::Impl::derive_ike_sa_keys(IkeSa& sa, ByteView g_ir) {
   auto keys = derive_ike_keys(t, sa.ni, sa.nr, g_ir, sa.spi_i, sa.spi_r);
   if (!keys) return false;
   sa.keys = std::move(*keys);
-  auto ci =
-      crypto::SkCrypter::create(*t.encr, sa.keys.sk_ei.reveal(), t.integ, sa.keys.sk_ai.reveal());
-  auto cr =
-      crypto::SkCrypter::create(*t.encr, sa.keys.sk_er.reveal(), t.integ, sa.keys.sk_ar.reveal());
-  if (!ci || !cr) return false;
+  if (!key_sk_crypters(sa, *t.encr, t.integ)) return false;
   sa.kex.reset(); // g^ir is in SKEYSEED now
-  if (sa.initiator) {
-    sa.crypt_out = std::move(*ci);
-    sa.crypt_in = std::move(*cr);
-  } else {
-    sa.crypt_out = std::move(*cr);
-    sa.crypt_in = std::move(*ci);
-  }
   emit_ike_keys(sa);
   return true;
 }

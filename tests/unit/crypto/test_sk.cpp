@@ -59,8 +59,9 @@ TEST_CASE("SK seal -> open for every ENCR x INTEG pair, SK and SKF", "[crypto][s
                (fragment ? " SKF" : " SK") + " plaintext " + std::to_string(n));
           Bytes sk_e = seq(size_t(encr.key_len) + encr.salt_len, 0x10);
           Bytes sk_a = integ ? seq(integ->key_len, 0x70) : Bytes{};
-          auto tx = SkCrypter::create(encr, sk_e, integ, sk_a);
-          auto rx = SkCrypter::create(encr, sk_e, integ, sk_a);
+          // One direction each, as an IKE SA keys them (one cipher context each).
+          auto tx = SkCrypter::create(encr, sk_e, integ, sk_a, CipherUse::encrypt);
+          auto rx = SkCrypter::create(encr, sk_e, integ, sk_a, CipherUse::decrypt);
           REQUIRE(tx);
           REQUIRE(rx);
           Bytes plain = seq(n, 0xa0);
@@ -77,6 +78,10 @@ TEST_CASE("SK seal -> open for every ENCR x INTEG pair, SK and SKF", "[crypto][s
           auto inner = rx->open(copy, s.sk_offset, s.sk_len, fragment);
           REQUIRE(inner);
           CHECK(Bytes(inner->begin(), inner->end()) == plain);
+          Bytes again = s.message;
+          auto wrong_way = tx->open(again, s.sk_offset, s.sk_len, fragment);
+          REQUIRE_FALSE(wrong_way); // keyed for sealing only
+          CHECK(wrong_way.error().code == Errc::unsupported);
 
           // Any flipped bit -- in the IKE header, the SK header, IV, ciphertext or ICV --
           // fails the integrity check.

@@ -15,7 +15,9 @@ namespace ikekit::crypto {
 class Aead {
 public:
   // key_and_salt: the KEYMAT slice, key || salt (salt_len bytes), as `ip xfrm` takes it.
-  static Result<Aead> create(const TransformInfo& encr, ByteView key_and_salt);
+  // `use`: encrypt only keys no context for open() (it fails), decrypt only none for seal().
+  static Result<Aead> create(const TransformInfo& encr, ByteView key_and_salt,
+                             CipherUse use = CipherUse::both);
 
   Aead(Aead&&) noexcept;
   Aead& operator=(Aead&&) noexcept;

@@ -14,7 +14,9 @@ namespace ikekit::crypto {
 class Cipher {
 public:
   // key: for AES-CTR the KEYMAT slice is key || 4-byte nonce (RFC 3686/5930).
-  static Result<Cipher> create(const TransformInfo& encr, ByteView key);
+  // `use`: encrypt only keys no context for decrypt() (it fails), and the reverse.
+  static Result<Cipher> create(const TransformInfo& encr, ByteView key,
+                               CipherUse use = CipherUse::both);
   Cipher(Cipher&&) noexcept;
   Cipher& operator=(Cipher&&) noexcept;
   ~Cipher();

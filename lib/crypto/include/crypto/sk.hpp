@@ -33,8 +33,11 @@ class SkCrypter {
 public:
   // One per IKE SA direction: (SK_ei, SK_ai) for messages the initiator sends,
   // (SK_er, SK_ar) for the responder's. integ is null (and sk_a empty) for an AEAD.
+  // `use`: CipherUse::encrypt for a crypter that only seals (open() fails), decrypt for
+  // one that only opens: one OpenSSL cipher context instead of two.
   static Result<SkCrypter> create(const TransformInfo& encr, ByteView sk_e,
-                                  const TransformInfo* integ, ByteView sk_a);
+                                  const TransformInfo* integ, ByteView sk_a,
+                                  CipherUse use = CipherUse::both);
 
   SkCrypter(SkCrypter&&) noexcept;
   SkCrypter& operator=(SkCrypter&&) noexcept;

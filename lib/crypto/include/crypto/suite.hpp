@@ -13,6 +13,11 @@ enum class TransformKind : uint8_t { encr = 1, prf = 2, integ = 3, ke = 4, esn =
 
 std::string_view transform_kind_name(TransformKind kind); // "encr", "prf", ...
 
+// Which way a cipher instance works. Each direction costs one OpenSSL context (about
+// 1 KiB for AES-GCM): an IKE SA's outbound crypter only seals and its inbound one only
+// opens, so each keys one context, not two.
+enum class CipherUse : uint8_t { both, encrypt, decrypt };
+
 struct TransformInfo {
   TransformKind kind;
   uint16_t id;                // IANA transform id

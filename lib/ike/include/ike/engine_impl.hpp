@@ -86,7 +86,8 @@ struct Engine::Impl {
   void queue_task(IkeSa& sa, Task t);
   void run_tasks(IkeSa& sa);
   void timeout();
-  std::optional<TimePoint> next_deadline() const;
+  void sa_timeout(IkeSa& sa); // its due deadlines; may erase it
+  std::optional<TimePoint> next_deadline();
   // --- engine.cpp: SAs, events, drops and failures (the SAs themselves: SaTable)
   IkeSa& new_sa(std::shared_ptr<const PeerConfig> peer, bool initiator);
   void drop(DropReason r, std::string detail = {});

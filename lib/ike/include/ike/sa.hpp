@@ -7,10 +7,12 @@
 #include "crypto/digest.hpp"
 #include "crypto/kex.hpp"
 #include "crypto/sk.hpp"
+#include "ike/boxed.hpp"
 #include "ike/config.hpp"
 #include "ike/engine.hpp"
 #include "ike/keymat.hpp"
 #include "ike/proposal.hpp"
+#include "ike/timer_queue.hpp"
 
 #include <deque>
 #include <memory>
@@ -85,6 +87,31 @@ struct Task {
   bool orphan = false;
 };
 
+// The local tasks of an IKE SA in order, waiting for the message ID window. Holds no
+// memory while empty, as nearly every SA's is (a std::deque allocates about 600 bytes
+// per SA when constructed): the memory goes back when the last task leaves.
+class TaskQueue {
+public:
+  bool empty() const { return v_.empty(); }
+  size_t size() const { return v_.size(); }
+  Task& front() { return v_.front(); }
+  void push_back(Task t) { v_.push_back(std::move(t)); }
+  void push_front(Task t) { v_.insert(v_.begin(), std::move(t)); }
+  void pop_front() {
+    v_.erase(v_.begin());
+    if (v_.empty()) clear();
+  }
+  void clear() { std::vector<Task>().swap(v_); }
+  void swap(TaskQueue& o) noexcept { v_.swap(o.v_); }
+  auto begin() { return v_.begin(); }
+  auto end() { return v_.end(); }
+  auto begin() const { return v_.begin(); }
+  auto end() const { return v_.end(); }
+
+private:
+  std::vector<Task> v_;
+};
+
 // A CREATE_CHILD_SA we started (RFC 7296 1.3).
 struct PendingCreate {
   RequestKind kind = RequestKind::create_child;
@@ -155,18 +182,21 @@ struct IkeSa {
   uint32_t msg_id_out = 0; // our next request
   uint32_t msg_id_in = 0;  // the peer's next request
   std::optional<OutRequest> out;
-  std::deque<Task> tasks;
+  TaskQueue tasks;
   std::vector<Bytes> last_response; // the answer to request msg_id_in - 1
   bool have_last_response = false;
-  AnsweredRequest answered;                // which request last_response answers
-  crypto::Sha256 request_digest{};         // of the request being handled (set on receipt)
-  std::optional<Reassembly> reassembly[2]; // [0] requests, [1] responses
-  std::optional<PendingCreate> pending;
-  std::optional<IkeRekeyRecord> peer_ike_rekey; // the peer rekeyed it while our rekey was in flight
+  AnsweredRequest answered;        // which request last_response answers
+  crypto::Sha256 request_digest{}; // of the request being handled (set on receipt)
+  // Boxed: on the heap while engaged, one pointer in the record otherwise.
+  Boxed<Reassembly> reassembly[2]; // [0] requests, [1] responses
+  Boxed<PendingCreate> pending;
+  Boxed<IkeRekeyRecord> peer_ike_rekey; // the peer rekeyed it while our rekey was in flight
 
   TimePoint created_at{}, established_at{}, last_received{};
   TimePoint last_sent{}; // anything to the peer (IKE, keepalive, ESP as told): RFC 3948 4
   std::optional<TimePoint> rekey_at, expire_at, dpd_at, half_open_deadline, dead_until;
+  TimerSlot timer;            // its entry in SaTable::timers: sa_deadline()
+  bool timer_touched = false; // listed for SaTable::flush_timers()
 
   Identity remote_id;
   bool authenticated = false;
@@ -200,6 +230,21 @@ inline Encap encap_of(const IkeSa& sa) {
   if (sa.nat_local || sa.nat_remote) return Encap::nat;
   return sa.encap_forced ? Encap::forced : Encap::none;
 }
+
+// RFC 7296 2.14: SK_ei/SK_ai protect what the initiator sends, SK_er/SK_ar what the
+// responder sends. Sets crypt_out (sealing only) and crypt_in (opening only) from
+// sa.keys for the SA's role (sa.initiator); false when a crypter cannot be keyed.
+bool key_sk_crypters(IkeSa& sa, const crypto::TransformInfo& encr,
+                     const crypto::TransformInfo* integ);
+
+// The earliest deadline of `sa` (sa_state.cpp): what Engine::Impl::sa_timeout() acts on.
+// Adding a kind of per-SA deadline: one take() line there, its action in sa_timeout().
+// `nat_keepalive`: Config::nat_keepalive (SaTable::nat_keepalive).
+std::optional<TimePoint> sa_deadline(const IkeSa& sa, Duration nat_keepalive);
+
+// RFC 3948 4: when the side behind a NAT sends its next keepalive (nat_traversal.cpp);
+// nullopt when it sends none.
+std::optional<TimePoint> nat_keepalive_at(const IkeSa& sa, Duration interval);
 
 // A dead IKE SA lingers only to answer a retransmission of the last request it answered
 // (RFC 7296 2.1): everything else goes at once (keys, crypto contexts, key exchange,

@@ -1,17 +1,25 @@
 // Internal: the engine's IKE SAs (storage, SaId allocation), the indexes that find one
 // in O(1) per datagram (by our SPI, a responder's by the peer's SPIi, by an inbound
-// Child SPI), SPI allocation, and the half-open counts. Not part of the public API.
+// Child SPI), SPI allocation, the half-open counts, and the SAs' deadlines (a TimerQueue
+// holding each SA's earliest deadline, sa_deadline()). Not part of the public API.
 #pragma once
 
 #include "base/ip_address.hpp"
 #include "base/rng.hpp"
 #include "ike/sa.hpp"
+#include "ike/timer_queue.hpp"
 
 #include <map>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 namespace ikekit::ike {
+
+// Tests: each SaTable::flush_timers() compares every SA's entry in the TimerQueue with
+// sa_deadline() computed afresh, and aborts on a difference (a place that changes a
+// deadline without touch()). O(SAs) per flush: never on outside tests.
+inline bool timer_self_check = false;
 
 class SaTable {
 public:
@@ -29,12 +37,29 @@ public:
   IkeSa* find_half_open(uint64_t spi_i, const Endpoint& remote);
   // Must be called wherever an SA's local SPI or role is set: find_sa() does not scan
   // on a miss.
-  void index_sa(const IkeSa& sa);
+  // Touches the SA too (new SAs come through here).
+  void index_sa(IkeSa& sa);
   uint64_t new_ike_spi(Rng& rng);
+
+  // Every SA's earliest deadline (sa_deadline()), keyed by SaId: next_timeout() is
+  // timers.next(), on_timeout() acts on timers.due(now) only.
+  TimerQueue timers;
+  Duration nat_keepalive{0}; // Config::nat_keepalive, for sa_deadline()
+  // Marks `sa` for flush_timers(): wherever the engine handles an SA (a datagram reached
+  // it, a task or an API call queued on it, its state changed, it was created or its
+  // timers fired) its deadlines may have moved. Code that sets a deadline of an SA it
+  // reached another way calls this.
+  void touch(IkeSa& sa);
+  // Sets the TimerQueue entry of every touched SA from sa_deadline(); O(log n) each.
+  // Called before timers is read.
+  void flush_timers();
   uint32_t new_child_spi(Rng& rng, const IkeSa& owner);
 
 private:
   void sweep_indexes();
+  void check_timers() const; // timer_self_check
+
+  std::vector<SaId> touched_; // for flush_timers(); IkeSa::timer_touched marks members
 
   // Each entry is a hint checked against the SA on use, so a stale one (the SA is gone
   // or its SPIs moved on in a rekey) is harmless.
