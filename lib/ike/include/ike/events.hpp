@@ -50,6 +50,7 @@ enum class FailureStep : uint8_t {
   notify,     // an error Notify from the peer that no other step covers
   cookie,     // the responder keeps asking for a COOKIE
   config,     // our configuration cannot be used
+  eap,        // the EAP method inside IKE_AUTH (RFC 7296 2.16) failed
 };
 
 struct IkeSaUp {
@@ -64,6 +65,9 @@ struct IkeSaUp {
   std::string encr, integ, prf, ke; // strongSwan keywords; integ "" with AEAD
   Identity local_id, remote_id;
   std::string local_auth, remote_auth; // "psk", or the signature scheme ("ecdsa-sha256", ...)
+  // EAP (RFC 7296 2.16): the method ("eap-mschapv2") and the client's EAP identity; empty
+  // when the IKE SA was authenticated without EAP.
+  std::string eap_method, eap_identity;
 };
 
 // Everything a data plane needs to install the Child SA (RFC 4301 SAD and SPD entries).
