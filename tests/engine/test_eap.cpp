@@ -250,3 +250,29 @@ TEST_CASE("EAP-MSCHAPv2 under 30% loss with duplication and reordering, 100 seed
     CHECK(p.right->count<Failure>() == 0);
   }
 }
+
+// The payload rules admit HDR, SK {EAP} as an IKE_AUTH request (2.16); one that arrives
+// where the first IKE_AUTH request is due has no IDi and must be dropped, not read.
+TEST_CASE("EAP: an EAP-only IKE_AUTH request to a half-open responder is dropped",
+          "[engine][eap]") {
+  auto l = config_with(psk_peer("home", "10.0.0.1", "10.0.0.2"));
+  l.emit_keys = true;
+  Pair p(l, config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1")));
+  p.net.tap = [](Bytes& d, const Transmit&) { return d.size() < 19 || d[18] != 35; };
+  p.initiate();
+  p.net.run_for(500ms); // IKE_SA_INIT done; the real IKE_AUTH request never arrives
+  const IkeSaKeys* keys = ike_keys(*p.left);
+  REQUIRE(keys);
+  // EAP payload: generic header, then Response/Identity "abcd" (RFC 3748 5.1).
+  const Bytes eap = {0, 0, 0, 13, 2, 0, 0, 9, 1, 'a', 'b', 'c', 'd'};
+  Sealed m;
+  m.first_inner = uint8_t(wire::PayloadType::eap);
+  SeededRng rng(7);
+  Bytes request = craft_sealed(*keys, m, eap, rng);
+  REQUIRE(!request.empty());
+  uint64_t before = p.right->engine->stats().dropped_total();
+  auto out = exchange(p.net, *p.right, "10.0.0.1", request);
+  CHECK(out.empty());
+  CHECK(p.right->engine->stats().dropped_total() == before + 1);
+  CHECK(p.right->count<IkeSaUp>() == 0);
+}

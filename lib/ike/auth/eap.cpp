@@ -42,7 +42,9 @@ public:
   Result<size_t> start(MutBytes out) override { return server_.start(out); }
   eap::Step receive(ByteView in, MutBytes out) override { return server_.receive(in, out); }
   eap::Status status() const override { return server_.status(); }
-  eap::FailureReason failure() const override { return server_.failure(); }
+  eap::FailureReason failure() const override {
+    return server_.status() == eap::Status::failure ? server_.failure() : server_.pending_failure();
+  }
   std::string identity() const override { return server_.identity(); }
   const SecretBytes& msk() const override { return server_.msk(); }
 

@@ -194,6 +194,16 @@ void Engine::Impl::on_eap_auth_request(IkeSa& sa, Inbound& in) {
   establish_as_responder(sa, first, msg_id, w, inner, storage);
 }
 
+void Engine::Impl::eap_refused_by_peer(const IkeSa& sa, Failure& f) {
+  const EapExchange& eap = *sa.eap;
+  if (!eap.server || eap.server->failure() == eap::FailureReason::none) return;
+  f.step = FailureStep::eap;
+  f.reason = eap.method + " " + std::string(eap::failure_reason_name(eap.server->failure())) +
+             ": " + std::string(explain(eap.server->failure())) + "; the client gave up (" +
+             f.reason + ")";
+  f.offered.push_back(eap.server->identity());
+}
+
 // ---------------------------------------------------------------------- initiator
 
 void Engine::Impl::begin_eap_as_initiator(IkeSa& sa) {
@@ -240,8 +250,11 @@ void Engine::Impl::on_eap_auth_response(IkeSa& sa, Inbound& in) {
     f.from_peer = true;
     return fail(sa, with_notify(std::move(f), e->type));
   }
-  if (eap.local_failure != eap::FailureReason::none) // the responder ended it without a notify
-    return fail(sa, eap_failure(eap.local_failure));
+  if (eap.local_failure != eap::FailureReason::none) { // EAP-Failure alone (strongSwan)
+    Failure f = eap_failure(eap.local_failure);
+    f.from_peer = true;
+    return fail(sa, std::move(f));
+  }
 
   if (eap.phase == Phase::final_auth) {
     const wire::RawPayload* raw = in.find(PayloadType::auth);

@@ -28,6 +28,7 @@ public:
   // One packet from the peer; the next packet (Request, Success or Failure) into `out`.
   virtual eap::Step receive(ByteView in, MutBytes out) = 0;
   virtual eap::Status status() const = 0;
+  // Why it failed, or is failing (a failure message is out, the peer's answer due).
   virtual eap::FailureReason failure() const = 0;
   virtual std::string identity() const = 0;   // the peer's EAP identity, once known
   virtual const SecretBytes& msk() const = 0; // the MSK (RFC 3748 7.10) after success

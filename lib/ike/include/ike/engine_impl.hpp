@@ -183,6 +183,9 @@ struct Engine::Impl {
   void continue_eap_as_initiator(IkeSa& sa, Inbound& in, const wire::IdPayload& idr);
   void on_eap_auth_request(IkeSa& sa, Inbound& in);
   void on_eap_auth_response(IkeSa& sa, Inbound& in);
+  // Responder: the client answered EAP with AUTHENTICATION_FAILED (strongSwan does so
+  // after an MS-CHAPv2 Failure): `f` becomes step eap when our method was failing.
+  void eap_refused_by_peer(const IkeSa& sa, Failure& f);
   // --- auth/eap.cpp: AUTH keyed with the EAP MSK (RFC 7296 2.16, 2.15)
   Result<Bytes> msk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body);
 
