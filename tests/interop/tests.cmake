@@ -123,3 +123,14 @@ add_test(NAME "interop: EAP-MSCHAPv2 over RADIUS against FreeRADIUS"
          COMMAND ${interop_dir}/freeradius_eap.sh $<TARGET_FILE:radius_eap_peer>)
 set_tests_properties("interop: EAP-MSCHAPv2 over RADIUS against FreeRADIUS" PROPERTIES
                      LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60)
+
+# Issue 13: EAP-MSCHAPv2 inside IKE_AUTH against strongSwan, ike-up as server and as
+# client, and a wrong password on each side.
+set(eap_index 0)
+foreach(s swan-client ike-up-client swan-client-wrong-password ike-up-client-wrong-password)
+  math(EXPR eap_index "${eap_index} + 1")
+  set(name "interop: ike-up EAP-MSCHAPv2 ${s}")
+  add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_eap_swan.sh $<TARGET_FILE:ike-up> ${s} ${eap_index})
+  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90
+                       ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+endforeach()
