@@ -134,8 +134,7 @@ case $SCEN in
 esac
 
 wait_for() {  # wait_for TYPE SECONDS: an event of TYPE in ike-up's output
-  local i
-  for i in $(seq 1 $(($2 * 10))); do
+  for _ in $(seq 1 $(($2 * 10))); do
     grep -q "\"type\":\"$1\"" "$W/events.jsonl" 2>/dev/null && return 0
     kill -0 "$UP_PID" 2>/dev/null || return 1
     sleep 0.1
