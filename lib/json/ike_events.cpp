@@ -51,6 +51,7 @@ struct ToJson {
     j["remote_auth"] = e.remote_auth;
     j["eap_method"] = e.eap_method.empty() ? Json() : Json(e.eap_method);
     j["eap_identity"] = e.eap_method.empty() ? Json() : Json(e.eap_identity);
+    j["replaces"] = e.replaces;
     return j;
   }
   Json operator()(const ike::ChildSaUp& e) const {
@@ -84,6 +85,7 @@ struct ToJson {
     j["spi_i"] = to_hex_u64(e.spi_i);
     j["spi_r"] = to_hex_u64(e.spi_r);
     j["reason"] = std::string(down_reason_name(e.reason));
+    j["replaced_by"] = e.replaced_by ? Json(e.replaced_by) : Json();
     return j;
   }
   Json operator()(const ike::IkeSaRekeyed& e) const {
@@ -150,6 +152,8 @@ std::string_view down_reason_name(ike::DownReason r) {
     return "ike_sa_down";
   case R::half_open_timeout:
     return "half-open timeout";
+  case R::replaced:
+    return "replaced";
   }
   return "";
 }
@@ -181,6 +185,8 @@ std::string_view failure_step_name(ike::FailureStep s) {
     return "config";
   case S::eap:
     return "eap";
+  case S::unique:
+    return "unique";
   }
   return "";
 }

@@ -26,7 +26,7 @@ for t in swanctl python3 ip; do command -v $t >/dev/null || { echo "SKIP: $t mis
 ls /usr/lib/ipsec/plugins/libstrongswan-eap-mschapv2.so >/dev/null 2>&1 ||
   { echo "SKIP: strongSwan's eap-mschapv2 plugin missing (libcharon-extauth-plugins)"; exit 77; }
 
-export NS_PREFIX="ikeap$IDX" IA_NET="10.$((230 + IDX))"
+export NS_PREFIX="ikeap$IDX" IA_NET="10.$((235 + IDX))"
 . "$HERE/lib/netns.sh"
 . "$HERE/lib/swan.sh"
 . "$HERE/lib/pki.sh"

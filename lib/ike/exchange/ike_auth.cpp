@@ -195,9 +195,10 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   Bytes peer_id_body = id_body(idi->type, idi->data);
   if (auto f = verify_auth(sa, in, *idi, peer_id_body, wire::ExchangeType::ike_auth))
     return reject(std::move(*f), NotifyType::authentication_failed);
-  sa.authenticated = true;
   sa.remote_id = Identity{idi->type, Bytes(idi->data.begin(), idi->data.end())};
-  if (in.notify(NotifyType::initial_contact)) replace_older_sas(sa);
+  if (auto f = check_uniqueness(sa, in.notify(NotifyType::initial_contact) != nullptr))
+    return reject(std::move(*f), NotifyType::authentication_failed);
+  sa.authenticated = true;
 
   const PeerConfig& peer = *sa.peer;
   std::vector<Bytes> storage;
@@ -214,15 +215,6 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
   w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
   establish_as_responder(sa, in, in.hdr.message_id, w, inner, storage);
-}
-
-// RFC 7296 2.4: INITIAL_CONTACT deletes the other IKE SAs with the same authenticated
-// identity.
-void Engine::Impl::replace_older_sas(IkeSa& sa) {
-  for (auto& [id, other] : table.sas)
-    if (other.get() != &sa && other->authenticated && other->peer == sa.peer &&
-        other->remote_id == sa.remote_id && other->state == IkeSaState::established)
-      remove_sa(*other, DownReason::initial_contact);
 }
 
 // The end of the responder's IKE_AUTH: the first Child SA's answer to `child_request`
@@ -284,6 +276,7 @@ void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
     return refuse(std::move(*f));
   sa.remote_id = Identity{idr->type, Bytes(idr->data.begin(), idr->data.end())};
   if (sa.eap) return continue_eap_as_initiator(sa, in, *idr);
+  if (auto f = check_uniqueness(sa, false)) return refuse(std::move(*f));
   establish_as_initiator(sa, in);
 }
 
@@ -364,6 +357,7 @@ void Engine::Impl::ike_sa_up(IkeSa& sa) {
   up.remote_auth = sa.remote_auth_desc;
   up.eap_method = sa.eap_method;
   up.eap_identity = sa.eap_identity;
+  up.replaces = sa.replaces;
   emit(std::move(up));
 }
 

@@ -173,10 +173,10 @@ void Engine::Impl::on_eap_auth_request(IkeSa& sa, Inbound& in) {
       !crypto::constant_time_equal(*expected, auth->data))
     return reject(failure(sa, ExchangeType::ike_auth, FailureStep::auth,
                           "AUTH after " + eap.method + " did not verify with the EAP MSK"));
-  sa.authenticated = true;
   sa.remote_id = identity_of(eap.id_body_i);
+  if (auto f = check_uniqueness(sa, eap.initial_contact)) return reject(std::move(*f));
+  sa.authenticated = true;
   sa.remote_auth_desc = eap.method;
-  if (eap.initial_contact) replace_older_sas(sa);
 
   auto mine = msk_auth_data(sa, false, eap.id_body_r);
   if (!mine)
@@ -267,6 +267,7 @@ void Engine::Impl::on_eap_auth_response(IkeSa& sa, Inbound& in) {
       return refuse_responder(sa, failure(sa, ExchangeType::ike_auth, FailureStep::auth,
                                           "the responder's AUTH after " + eap.method +
                                               " did not verify with the EAP MSK"));
+    if (auto f = check_uniqueness(sa, false)) return refuse_responder(sa, std::move(*f));
     return establish_as_initiator(sa, in);
   }
 

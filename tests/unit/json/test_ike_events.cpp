@@ -68,3 +68,21 @@ TEST_CASE("event JSON: child_sa_up names its connection and never prints keys",
   CHECK(lines[1]["encr_key"] == to_hex(Bytes(20, 0xcd)));
   CHECK(lines[1]["integ_key"].is_null());
 }
+
+TEST_CASE("event JSON: a replaced IKE SA names its successor, the successor what it replaces",
+          "[json][events][unique]") {
+  ike::IkeSaDown d{4, "gw", 1, 2, ike::DownReason::replaced, 9};
+  auto dj = json::event_to_json(d, "t");
+  CHECK(dj["reason"] == "replaced");
+  CHECK(dj["replaced_by"] == 9);
+  ike::IkeSaDown plain{4, "gw", 1, 2, ike::DownReason::deleted_locally};
+  CHECK(json::event_to_json(plain, "t")["replaced_by"].is_null());
+  ike::IkeSaUp up;
+  up.sa = 9;
+  up.replaces = {4};
+  auto uj = json::event_to_json(up, "t");
+  CHECK(uj["replaces"] == nlohmann::json::array({4}));
+  up.replaces.clear();
+  CHECK(json::event_to_json(up, "t")["replaces"] == nlohmann::json::array());
+  CHECK(json::failure_step_name(ike::FailureStep::unique) == "unique");
+}

@@ -171,7 +171,6 @@ struct Engine::Impl {
                            ByteView eap = {});
   // Initiator: the responder did not authenticate (INFORMATIONAL AUTHENTICATION_FAILED).
   void refuse_responder(IkeSa& sa, Failure f);
-  void replace_older_sas(IkeSa& sa);
   void establish_as_responder(IkeSa& sa, Inbound& child_request, uint32_t msg_id,
                               wire::PayloadWriter& w, Bytes& inner, std::vector<Bytes>& storage);
   void establish_as_initiator(IkeSa& sa, Inbound& in);
@@ -188,6 +187,14 @@ struct Engine::Impl {
   void eap_refused_by_peer(const IkeSa& sa, Failure& f);
   // --- auth/eap.cpp: AUTH keyed with the EAP MSK (RFC 7296 2.16, 2.15)
   Result<Bytes> msk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body);
+
+  // --- uniqueness.cpp: once the peer of a new IKE SA is authenticated (both roles),
+  // the connection's UniquePolicy and RFC 7296 2.4 INITIAL_CONTACT (`initial_contact`:
+  // the peer sent it) act on the other IKE SAs with the same identities. A Failure
+  // (step unique): refuse the new IKE SA with AUTHENTICATION_FAILED.
+  std::optional<Failure> check_uniqueness(IkeSa& sa, bool initial_contact);
+  // Reports `old` down (reason replaced) with its Child SAs now, then deletes it silently.
+  void replace_sa(IkeSa& old, SaId by);
 
   // --- auth/psk.cpp / auth/cert.cpp (RFC 7296 2.15)
   // The octets the `initiator_side` signs: its IKE_SA_INIT message | the peer's nonce |
