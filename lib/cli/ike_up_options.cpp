@@ -2,6 +2,7 @@
 
 #include "base/secret_file.hpp"
 #include "cli/app.hpp"
+#include "cli/eap_options.hpp"
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
 
@@ -38,6 +39,15 @@ Result<std::string> read_file(const std::string& path, const std::string& field)
 // A PEM private key is a few KB (RSA-4096: about 3.3 KB).
 constexpr size_t kMaxKeyFileBytes = 64 * 1024;
 
+Result<std::shared_ptr<const crypto::CertStore>> load_cas(const std::vector<std::string>& files,
+                                                          const std::string& field) {
+  auto store = std::make_shared<crypto::CertStore>();
+  for (const auto& ca : files)
+    if (auto r = store->add_file(ca); !r)
+      return make_error(Errc::usage, field, ca + ": " + r.error().message);
+  return std::shared_ptr<const crypto::CertStore>(std::move(store));
+}
+
 } // namespace
 
 Result<SecretBytes> read_psk_file(const std::string& path, const std::string& field) {
@@ -59,6 +69,46 @@ Result<SecretBytes> read_psk_file(const std::string& path, const std::string& fi
 }
 
 namespace {
+
+// EAP client (RFC 7296 2.16): no certificate of ours; the gateway's is checked.
+Result<void> apply_eap_client(const ConnectionOptions& c, const Namer& n, ike::PeerConfig& p) {
+  if (!c.psk_file.empty() || !c.cert.empty())
+    return make_error(Errc::usage, n("local-auth"),
+                      "an EAP client has no --psk-file or --cert of its own");
+  if (c.eap_identity.empty())
+    return make_error(Errc::usage, n("eap-identity"), "--local-auth eap-mschapv2 needs it");
+  if (c.eap_password_file.empty())
+    return make_error(Errc::usage, n("eap-password-file"), "--local-auth eap-mschapv2 needs it");
+  if (c.ca.empty())
+    return make_error(Errc::usage, n("ca"),
+                      "an EAP client needs the CA of the gateway's certificate");
+  if (!ike::Identity::parse(c.eap_identity))
+    return bad(n("eap-identity"), c.eap_identity, "expected a user name");
+  auto pw = read_eap_password_file(c.eap_password_file, n("eap-password-file"));
+  if (!pw) return pw.error();
+  auto store = load_cas(c.ca, n("ca"));
+  if (!store) return store.error();
+  p.eap_identity = c.eap_identity;
+  p.eap_password = std::move(*pw);
+  p.cas = std::move(*store);
+  p.local_auth = ike::AuthMethodKind::eap_mschapv2;
+  p.remote_auth = ike::AuthMethodKind::pubkey;
+  return {};
+}
+
+// EAP server: we prove ourselves with --cert; clients by EAP against --eap-users.
+Result<void> apply_eap_server(const ConnectionOptions& c, const Namer& n, ike::PeerConfig& p) {
+  if (p.local_auth != ike::AuthMethodKind::pubkey)
+    return make_error(Errc::usage, n("cert"),
+                      "--remote-auth eap-mschapv2 needs our --cert and --key (RFC 7296 2.16)");
+  if (c.eap_users.empty())
+    return make_error(Errc::usage, n("eap-users"), "--remote-auth eap-mschapv2 needs it");
+  auto users = read_eap_users(c.eap_users, n("eap-users"));
+  if (!users) return users.error();
+  p.eap_backend = eap_users_backend(std::move(*users));
+  p.remote_auth = ike::AuthMethodKind::eap_mschapv2;
+  return {};
+}
 
 Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   ike::PeerConfig p;
@@ -86,17 +136,28 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   if (!esp) return make_error(Errc::usage, n("esp-proposal"), esp.error().message);
   p.child.esp_proposals = std::move(*esp);
 
+  for (auto [flag, value] :
+       {std::pair{"local-auth", &c.local_auth}, std::pair{"remote-auth", &c.remote_auth}})
+    if (!value->empty() && *value != "eap-mschapv2")
+      return bad(n(flag), *value, "expected eap-mschapv2 (or leave it out)");
+  const bool eap_client = c.local_auth == "eap-mschapv2";
+  const bool eap_server = c.remote_auth == "eap-mschapv2";
+  if (eap_client && eap_server)
+    return make_error(Errc::usage, n("remote-auth"),
+                      "EAP runs one way: the client --local-auth, the server --remote-auth");
   // Authentication: a PSK file, or a certificate with its key and the CAs to trust.
   if (!c.psk_file.empty() && !c.cert.empty())
     return make_error(Errc::usage, n("psk-file"), "give either a PSK or a certificate, not both");
-  if (!c.psk_file.empty()) {
+  if (eap_client) {
+    if (auto r = apply_eap_client(c, n, p); !r) return r.error();
+  } else if (!c.psk_file.empty()) {
     auto psk = read_psk_file(c.psk_file, n("psk-file"));
     if (!psk) return psk.error();
     p.psk = std::move(*psk);
     p.local_auth = p.remote_auth = ike::AuthMethodKind::psk;
   } else if (!c.cert.empty()) {
     if (c.key.empty()) return make_error(Errc::usage, n("key"), "--cert needs its private key");
-    if (c.ca.empty())
+    if (c.ca.empty() && !eap_server)
       return make_error(Errc::usage, n("ca"), "--cert needs at least one CA to verify the peer");
     auto certs = crypto::Certificate::load_file(c.cert);
     if (!certs) return make_error(Errc::usage, n("cert"), c.cert + ": " + certs.error().message);
@@ -110,17 +171,20 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     if (!pub || !key->matches(*pub))
       return make_error(Errc::usage, n("key"),
                         c.key + ": does not match the certificate " + c.cert);
-    auto store = std::make_shared<crypto::CertStore>();
-    for (const auto& ca : c.ca)
-      if (auto r = store->add_file(ca); !r)
-        return make_error(Errc::usage, n("ca"), ca + ": " + r.error().message);
+    auto store = load_cas(c.ca, n("ca"));
+    if (!store) return store.error();
     p.local_certs = std::move(*certs);
     p.private_key = std::make_shared<crypto::PrivateKey>(std::move(*key));
-    p.cas = std::move(store);
+    p.cas = std::move(*store);
     p.local_auth = p.remote_auth = ike::AuthMethodKind::pubkey;
   } else {
     return make_error(Errc::usage, n("psk-file"),
                       "no authentication: give --psk-file, or --cert with --key and --ca");
+  }
+  if (eap_server) {
+    if (auto r = apply_eap_server(c, n, p); !r) return r.error();
+  } else if (!c.eap_users.empty()) {
+    return make_error(Errc::usage, n("eap-users"), "needs --remote-auth eap-mschapv2");
   }
 
   // IDs: the local address by default (strongSwan does the same), or the cert's subject.
@@ -130,6 +194,8 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     p.local_id = std::move(*id);
   } else if (!p.local_certs.empty()) {
     p.local_id = ike::Identity::from_dn(p.local_certs.front().subject_der());
+  } else if (eap_client) {
+    p.local_id = *ike::Identity::parse(p.eap_identity); // the server's default eap_id
   } else {
     p.local_id = *ike::Identity::parse(c.local);
   }
@@ -137,7 +203,8 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     auto id = ike::Identity::parse(c.remote_id);
     if (!id) return bad(n("remote-id"), c.remote_id, id.error().message);
     p.remote_id = std::move(*id);
-  } else if (c.remote_id.empty() && !c.cert.empty() && p.remote_address && c.role == "initiator") {
+  } else if (c.remote_id.empty() && p.remote_auth == ike::AuthMethodKind::pubkey &&
+             p.remote_address && c.role == "initiator") {
     // strongSwan's default remote identity: the gateway's certificate must name the
     // address we connect to (--remote-id %any waives it).
     p.remote_cert_identity = *ike::Identity::parse(p.remote_address->to_string());
@@ -201,12 +268,36 @@ Result<void> take(const nlohmann::json& obj, const char* key, T& out, const std:
 
 Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
                              const std::string& prefix) {
-  static const char* kKnown[] = {
-      "name",         "role",       "local",       "remote",        "port",       "psk_file",
-      "cert",         "key",        "ca",          "local_id",      "remote_id",  "ike_proposal",
-      "esp_proposal", "local_ts",   "remote_ts",   "mode",          "rekey_time", "ike_rekey_time",
-      "dpd_delay",    "dpd_action", "force_encap", "fragmentation", "rsa_pss",    "server_eku",
-      "unique"};
+  static const char* kKnown[] = {"name",
+                                 "role",
+                                 "local",
+                                 "remote",
+                                 "port",
+                                 "psk_file",
+                                 "cert",
+                                 "key",
+                                 "ca",
+                                 "local_id",
+                                 "remote_id",
+                                 "ike_proposal",
+                                 "esp_proposal",
+                                 "local_ts",
+                                 "remote_ts",
+                                 "mode",
+                                 "rekey_time",
+                                 "ike_rekey_time",
+                                 "dpd_delay",
+                                 "dpd_action",
+                                 "force_encap",
+                                 "fragmentation",
+                                 "rsa_pss",
+                                 "server_eku",
+                                 "local_auth",
+                                 "remote_auth",
+                                 "eap_users",
+                                 "eap_identity",
+                                 "eap_password_file",
+                                 "unique"};
   if (!j.is_object()) return make_error(Errc::usage, prefix, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
@@ -240,6 +331,11 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
   IKEKIT_TAKE(fragmentation);
   IKEKIT_TAKE(rsa_pss);
   IKEKIT_TAKE(server_eku);
+  IKEKIT_TAKE(local_auth);
+  IKEKIT_TAKE(remote_auth);
+  IKEKIT_TAKE(eap_users);
+  IKEKIT_TAKE(eap_identity);
+  IKEKIT_TAKE(eap_password_file);
   IKEKIT_TAKE(unique);
 #undef IKEKIT_TAKE
   return {};

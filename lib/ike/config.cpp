@@ -198,7 +198,15 @@ std::string TsSpec::to_string() const {
 }
 
 std::string_view auth_method_kind_name(AuthMethodKind k) {
-  return k == AuthMethodKind::psk ? "psk" : "pubkey";
+  switch (k) {
+  case AuthMethodKind::psk:
+    return "psk";
+  case AuthMethodKind::pubkey:
+    return "pubkey";
+  case AuthMethodKind::eap_mschapv2:
+    return "eap-mschapv2";
+  }
+  return "";
 }
 std::string_view child_mode_name(ChildMode m) {
   return m == ChildMode::tunnel ? "tunnel" : "transport";

@@ -37,6 +37,7 @@ void release_after_auth(IkeSa& sa) {
   sa.keys.skeyseed = SecretBytes();
   sa.keys.sk_pi = SecretBytes();
   sa.keys.sk_pr = SecretBytes();
+  sa.eap.reset(); // the EAP run and its MSK (RFC 7296 2.16: used for AUTH only)
 }
 
 void release_after_death(IkeSa& sa) {

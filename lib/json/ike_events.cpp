@@ -49,6 +49,8 @@ struct ToJson {
     j["remote_id"] = e.remote_id.to_string();
     j["local_auth"] = e.local_auth;
     j["remote_auth"] = e.remote_auth;
+    j["eap_method"] = e.eap_method.empty() ? Json() : Json(e.eap_method);
+    j["eap_identity"] = e.eap_method.empty() ? Json() : Json(e.eap_identity);
     j["replaces"] = e.replaces;
     return j;
   }
@@ -191,6 +193,8 @@ std::string_view failure_step_name(ike::FailureStep s) {
     return "cookie";
   case S::config:
     return "config";
+  case S::eap:
+    return "eap";
   case S::unique:
     return "unique";
   }

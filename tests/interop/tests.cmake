@@ -151,6 +151,14 @@ foreach(behind swan ike-up)
   math(EXPR nat_index "${nat_index} + 1")
   set(name "interop: NAT traversal, ${behind} behind the NAT")
   add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_nat.sh $<TARGET_FILE:ike-up> ${behind} ${nat_index})
+
+# Issue 13: EAP-MSCHAPv2 inside IKE_AUTH against strongSwan, ike-up as server and as
+# client, and a wrong password on each side.
+set(eap_index 0)
+foreach(s swan-client ike-up-client swan-client-wrong-password ike-up-client-wrong-password)
+  math(EXPR eap_index "${eap_index} + 1")
+  set(name "interop: ike-up EAP-MSCHAPv2 ${s}")
+  add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_eap_swan.sh $<TARGET_FILE:ike-up> ${s} ${eap_index})
   set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90
                        ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
 endforeach()

@@ -18,6 +18,13 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--cert", c.cert, "Our certificate (PEM; intermediates may follow)");
   app.add_option("--key", c.key, "Private key of --cert (PEM)");
   app.add_option("--ca", c.ca, "CA certificate to verify the peer (repeatable)");
+  app.add_option("--local-auth", c.local_auth,
+                 "eap-mschapv2: authenticate as an EAP client (RFC 7296 2.16)");
+  app.add_option("--remote-auth", c.remote_auth,
+                 "eap-mschapv2: authenticate clients by EAP against --eap-users");
+  app.add_option("--eap-users", c.eap_users, "Server: file of identity:password lines");
+  app.add_option("--eap-identity", c.eap_identity, "Client: our EAP identity (user name)");
+  app.add_option("--eap-password-file", c.eap_password_file, "Client: file holding our password");
   app.add_option("--local-id", c.local_id,
                  "Our IKE identity (default: address, or certificate subject)");
   app.add_option("--remote-id", c.remote_id,

@@ -86,6 +86,11 @@ std::optional<Failure> Engine::Impl::verify_auth(IkeSa& sa, Inbound& in, const w
                    "malformed AUTH payload: " + auth.error().message);
   const bool peer_is_initiator = !sa.initiator;
 
+  if (peer.remote_auth == AuthMethodKind::eap_mschapv2)
+    return failure(sa, exchange, FailureStep::auth,
+                   "peer sent AUTH (" + std::string(wire::auth_method_name(auth->method)) +
+                       "), configured: eap-mschapv2 (RFC 7296 2.16: it leaves AUTH out)");
+
   if (peer.remote_auth == AuthMethodKind::psk) {
     if (auth->method != wire::AuthMethod::shared_key_message_integrity_code)
       return failure(sa, exchange, FailureStep::auth,

@@ -26,10 +26,15 @@ Result<Bytes> Engine::Impl::signed_octets(const IkeSa& sa, bool initiator_side, 
 }
 
 Result<Bytes> Engine::Impl::psk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body) {
+  return shared_key_auth_data(sa, initiator_side, id_body, sa.peer->psk.reveal());
+}
+
+Result<Bytes> Engine::Impl::shared_key_auth_data(const IkeSa& sa, bool initiator_side,
+                                                 ByteView id_body, ByteView key) {
   static constexpr std::string_view kKeyPad = "Key Pad for IKEv2";
   auto octets = signed_octets(sa, initiator_side, id_body);
   if (!octets) return octets.error();
-  auto pad = crypto::prf(*sa.alg.prf, sa.peer->psk.reveal(), {as_bytes(kKeyPad)});
+  auto pad = crypto::prf(*sa.alg.prf, key, {as_bytes(kKeyPad)});
   if (!pad) return pad.error();
   auto auth = crypto::prf(*sa.alg.prf, pad->reveal(), {ByteView(*octets)});
   if (!auth) return auth.error();

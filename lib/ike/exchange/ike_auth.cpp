@@ -1,4 +1,4 @@
-// IKE_AUTH, RFC 7296 1.2 and 2.15-2.16 (no EAP here).
+// IKE_AUTH, RFC 7296 1.2 and 2.15-2.16 (EAP: exchange/ike_auth_eap.cpp).
 //
 //   Initiator                         Responder
 //   -------------------------------------------------------------------
@@ -10,6 +10,7 @@
 // A failed AUTH: the responder answers HDR, SK {N(AUTHENTICATION_FAILED)} (2.21.2) and
 // both sides report a Failure. A failed Child SA (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE)
 // leaves the IKE SA up (1.2: "the IKE SA is still created").
+#include "ike/eap_exchange.hpp"
 #include "ike/engine_impl.hpp"
 #include "ike/ts.hpp"
 
@@ -21,15 +22,14 @@ using wire::ExchangeType;
 using wire::NotifyType;
 using wire::PayloadType;
 
-namespace {
-
-// RestOfXIDPayload (RFC 7296 2.15): ID Type | RESERVED(3) | data.
 Bytes id_body(wire::IdType type, ByteView data) {
   Bytes b(4 + data.size(), 0);
   b[0] = uint8_t(type);
   std::copy(data.begin(), data.end(), b.begin() + 4);
   return b;
 }
+
+namespace {
 
 bool id_matches(const std::optional<Identity>& want, const wire::IdPayload& got) {
   return !want || (want->type == got.type && equal_bytes(want->data, got.data));
@@ -41,6 +41,8 @@ bool requested(const std::vector<Bytes>& certreqs, const crypto::Certificate& c)
     if (equal_bytes(r, h)) return true;
   return false;
 }
+
+} // namespace
 
 // CERT payloads (RFC 7296 3.6) honouring the peer's CERTREQ (3.7): the end entity, then
 // our chain upwards, stopping before the first certificate the peer named as a CA it
@@ -55,6 +57,8 @@ void write_certs(wire::PayloadWriter& w, const PeerConfig& peer, const std::vect
     w.add(PayloadType::cert, wire::CertPayload{wire::CertEncoding::x509_signature, storage.back()});
   }
 }
+
+namespace {
 
 // CERTREQ payloads in an IKE_AUTH request (the initiator's, RFC 7296 1.2 message 3).
 void read_certreqs(IkeSa& sa, std::span<const wire::RawPayload> chain) {
@@ -83,12 +87,16 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
   }
   if (peer.remote_id)
     w.add(PayloadType::idr, wire::IdPayload{peer.remote_id->type, peer.remote_id->data});
-  auto auth = make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
-  if (!auth)
-    return fail(sa,
-                failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth, auth.error().message));
-  w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
-  if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
+  if (peer.local_auth == AuthMethodKind::eap_mschapv2) {
+    begin_eap_as_initiator(sa); // RFC 7296 2.16: no AUTH asks for EAP
+  } else {
+    auto auth = make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
+    if (!auth)
+      return fail(
+          sa, failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth, auth.error().message));
+    w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
+    if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
+  }
   if (!peer.child.esp_proposals.empty()) {
     sa.first_child_spi = new_child_spi(sa);
     sa.first_ts_i = default_ts(peer.child.local_ts, sa.local.address);
@@ -147,9 +155,26 @@ Engine::Impl::switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
   return f;
 }
 
+void Engine::Impl::reject_auth_request(IkeSa& sa, uint32_t msg_id, Failure f, NotifyType t,
+                                       ByteView eap) {
+  Bytes inner(256 + eap.size());
+  wire::PayloadWriter w(inner);
+  if (!eap.empty()) w.add_raw(PayloadType::eap, eap);
+  add_notify(w, t);
+  auto n = w.finish();
+  if (n)
+    if (auto d = seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n),
+                      w.first_type()))
+      send_response(sa, std::move(*d));
+  f.notify = t;
+  fail(sa, std::move(f));
+}
+
 // Only in state half_open (sa_state.cpp).
 void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
+  if (sa.eap) return on_eap_auth_request(sa, in);
   const wire::RawPayload* idi_raw = in.find(PayloadType::idi);
+  if (!idi_raw) return drop(DropReason::payload_rules, "IKE_AUTH request without IDi");
   auto idi = wire::parse_id(idi_raw->body);
   if (!idi) return drop(DropReason::malformed, idi.error().field);
   std::optional<wire::IdPayload> idr;
@@ -157,22 +182,16 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
     if (auto p = wire::parse_id(r->body)) idr = *p;
 
   auto reject = [&](Failure f, NotifyType t) {
-    Bytes inner(256);
-    wire::PayloadWriter w(inner);
-    add_notify(w, t);
-    auto n = w.finish();
-    if (n)
-      if (auto d = seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id,
-                        ByteView(inner).first(*n), w.first_type()))
-        send_response(sa, std::move(*d));
-    f.notify = t;
-    fail(sa, std::move(f));
+    reject_auth_request(sa, in.hdr.message_id, std::move(f), t);
   };
 
   if (auto f = switch_connection_by_id(sa, *idi, idr))
     return reject(std::move(*f), NotifyType::authentication_failed);
 
   read_certreqs(sa, in.chain());
+  // RFC 7296 2.16: an initiator that leaves AUTH out asks for EAP.
+  if (!in.find(PayloadType::auth) && sa.peer->remote_auth == AuthMethodKind::eap_mschapv2)
+    return begin_eap_as_responder(sa, in, *idi);
   Bytes peer_id_body = id_body(idi->type, idi->data);
   if (auto f = verify_auth(sa, in, *idi, peer_id_body, wire::ExchangeType::ike_auth))
     return reject(std::move(*f), NotifyType::authentication_failed);
@@ -195,7 +214,15 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
         NotifyType::authentication_failed);
   if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
   w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
+  establish_as_responder(sa, in, in.hdr.message_id, w, inner, storage);
+}
 
+// The end of the responder's IKE_AUTH: the first Child SA's answer to `child_request`
+// after what `w` holds (IDr, CERT, AUTH), the response, the IKE SA up, the child installed.
+void Engine::Impl::establish_as_responder(IkeSa& sa, Inbound& child_request, uint32_t msg_id,
+                                          wire::PayloadWriter& w, Bytes& inner,
+                                          std::vector<Bytes>& storage) {
+  Inbound& in = child_request;
   ChildAnswer child;
   if (in.find(PayloadType::sa)) {
     child = answer_child(sa, in, sa.peer->child, wire::ExchangeType::ike_auth, true, nullptr);
@@ -206,8 +233,8 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   }
   auto n = w.finish();
   if (!n) return;
-  auto d = seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id, ByteView(inner).first(*n),
-                w.first_type());
+  auto d =
+      seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n), w.first_type());
   if (!d) return;
   send_response(sa, std::move(*d));
   ike_sa_up(sa);
@@ -221,6 +248,7 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
 
 // Only in state authenticating (sa_state.cpp).
 void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
+  if (sa.eap && sa.eap->phase != EapExchange::Phase::first) return on_eap_auth_response(sa, in);
   const PeerConfig& peer = *sa.peer;
   const wire::RawPayload* idr_raw = in.find(PayloadType::idr);
   if (!idr_raw || !in.find(PayloadType::auth)) {
@@ -234,23 +262,7 @@ void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
   }
   auto idr = wire::parse_id(idr_raw->body);
   if (!idr) return drop(DropReason::malformed, idr.error().field);
-  // RFC 7296 2.21.2: when the responder does not authenticate, the initiator tells it in
-  // an INFORMATIONAL with AUTHENTICATION_FAILED (sent once, not retransmitted) and
-  // deletes the IKE SA.
-  auto refuse = [&](Failure f) {
-    sa.out.reset();
-    ++sa.msg_id_out;
-    Bytes inner(64);
-    wire::PayloadWriter w(inner);
-    add_notify(w, NotifyType::authentication_failed);
-    if (auto n = w.finish())
-      if (auto d = seal(sa, ExchangeType::informational, false, sa.msg_id_out,
-                        ByteView(inner).first(*n), w.first_type()))
-        for (auto& x : *d)
-          transmit(sa, x);
-    f.notify = NotifyType::authentication_failed;
-    fail(sa, std::move(f));
-  };
+  auto refuse = [&](Failure f) { refuse_responder(sa, std::move(f)); };
   if (!id_matches(peer.remote_id, *idr)) {
     Failure f =
         failure(sa, wire::ExchangeType::ike_auth, FailureStep::id,
@@ -263,7 +275,33 @@ void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
           verify_auth(sa, in, *idr, id_body(idr->type, idr->data), wire::ExchangeType::ike_auth))
     return refuse(std::move(*f));
   sa.remote_id = Identity{idr->type, Bytes(idr->data.begin(), idr->data.end())};
+  if (sa.eap) return continue_eap_as_initiator(sa, in, *idr);
   if (auto f = check_uniqueness(sa, false)) return refuse(std::move(*f));
+  establish_as_initiator(sa, in);
+}
+
+// RFC 7296 2.21.2: when the responder does not authenticate, the initiator tells it in
+// an INFORMATIONAL with AUTHENTICATION_FAILED (sent once, not retransmitted) and deletes
+// the IKE SA.
+void Engine::Impl::refuse_responder(IkeSa& sa, Failure f) {
+  sa.out.reset();
+  ++sa.msg_id_out;
+  Bytes inner(64);
+  wire::PayloadWriter w(inner);
+  add_notify(w, NotifyType::authentication_failed);
+  if (auto n = w.finish())
+    if (auto d = seal(sa, ExchangeType::informational, false, sa.msg_id_out,
+                      ByteView(inner).first(*n), w.first_type()))
+      for (auto& x : *d)
+        transmit(sa, x);
+  f.notify = NotifyType::authentication_failed;
+  fail(sa, std::move(f));
+}
+
+// The end of the initiator's IKE_AUTH: the responder is authenticated; the IKE SA comes up
+// and the first Child SA is taken from the response.
+void Engine::Impl::establish_as_initiator(IkeSa& sa, Inbound& in) {
+  const PeerConfig& peer = *sa.peer;
   sa.authenticated = true;
   sa.out.reset();
   ++sa.msg_id_out;
@@ -317,6 +355,8 @@ void Engine::Impl::ike_sa_up(IkeSa& sa) {
   up.remote_id = sa.remote_id;
   up.local_auth = sa.local_auth_desc;
   up.remote_auth = sa.remote_auth_desc;
+  up.eap_method = sa.eap_method;
+  up.eap_identity = sa.eap_identity;
   up.replaces = sa.replaces;
   emit(std::move(up));
 }

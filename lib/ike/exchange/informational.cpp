@@ -81,6 +81,7 @@ void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
       send_response(sa, std::move(*d));
     Failure f = failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth,
                         "peer reported " + std::string(wire::notify_type_name(e->type)));
+    if (sa.eap) eap_refused_by_peer(sa, f); // an EAP client gave up on our EAP method
     f.from_peer = true;
     f.notify = e->type;
     return fail(sa, std::move(f));

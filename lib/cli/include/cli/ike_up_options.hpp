@@ -25,6 +25,10 @@ struct ConnectionOptions {
   std::string psk_file;
   std::string cert, key;
   std::vector<std::string> ca;
+  // EAP (RFC 7296 2.16): "" or "eap-mschapv2". Server: --remote-auth with --eap-users and
+  // --cert/--key; client: --local-auth with --eap-identity, --eap-password-file and --ca.
+  std::string local_auth, remote_auth;
+  std::string eap_users, eap_identity, eap_password_file;
   std::string local_id, remote_id;
   std::string ike_proposal = "aes256gcm16-prfsha256-x25519";
   std::string esp_proposal = "aes256gcm16";

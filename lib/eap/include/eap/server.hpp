@@ -47,6 +47,8 @@ public:
 
   Status status() const { return status_; }
   FailureReason failure() const { return failure_; }
+  // Why the method is failing while its Failure Request waits for the peer's answer.
+  FailureReason pending_failure() const { return pending_failure_; }
   const std::string& identity() const { return identity_; } // the peer's EAP identity
   const SecretBytes& msk() const { return msk_; }           // 64 bytes after success
   const Stats& stats() const { return stats_; }

@@ -12,6 +12,7 @@
 #include "crypto/proposal_string.hpp"
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
+#include "ike/eap_backend.hpp"
 #include "wire/ids.hpp"
 
 #include <chrono>
@@ -82,8 +83,11 @@ struct TsSpec {
   }
 };
 
-enum class AuthMethodKind : uint8_t { psk, pubkey };
-std::string_view auth_method_kind_name(AuthMethodKind k); // "psk", "pubkey"
+// eap_mschapv2 (RFC 7296 2.16): as local_auth, we are an EAP client (no AUTH in our
+// first IKE_AUTH request, the MSK keys the final AUTH); as remote_auth, the peer is one and
+// PeerConfig::eap_backend checks it, while we authenticate with our certificate first.
+enum class AuthMethodKind : uint8_t { psk, pubkey, eap_mschapv2 };
+std::string_view auth_method_kind_name(AuthMethodKind k); // "psk", "pubkey", "eap-mschapv2"
 
 enum class ChildMode : uint8_t { tunnel, transport };
 std::string_view child_mode_name(ChildMode m); // "tunnel", "transport"
@@ -150,6 +154,11 @@ struct PeerConfig {
   // extendedKeyUsage is refused too).
   std::optional<Identity> remote_cert_identity;
   bool require_server_eku = true;
+  // EAP (RFC 7296 2.16). remote_auth eap_mschapv2: the EAP server for each peer.
+  // local_auth eap_mschapv2: our EAP identity (empty: local_id as text) and password.
+  std::shared_ptr<const EapServerBackend> eap_backend;
+  std::string eap_identity;
+  SecretBytes eap_password;
 
   ChildConfig child;
 

@@ -179,6 +179,27 @@ struct Engine::Impl {
   // when none fits, or when those that do disallow the IKE SA's algorithms.
   std::optional<Failure> switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
                                                  const std::optional<wire::IdPayload>& idr);
+  // Responder: answers request `msg_id` with [EAP,] N(t) and fails the SA with `f`.
+  void reject_auth_request(IkeSa& sa, uint32_t msg_id, Failure f, wire::NotifyType t,
+                           ByteView eap = {});
+  // Initiator: the responder did not authenticate (INFORMATIONAL AUTHENTICATION_FAILED).
+  void refuse_responder(IkeSa& sa, Failure f);
+  void establish_as_responder(IkeSa& sa, Inbound& child_request, uint32_t msg_id,
+                              wire::PayloadWriter& w, Bytes& inner, std::vector<Bytes>& storage);
+  void establish_as_initiator(IkeSa& sa, Inbound& in);
+
+  // --- exchange/ike_auth_eap.cpp: EAP inside IKE_AUTH (RFC 7296 2.16)
+  void begin_eap_as_initiator(IkeSa& sa);
+  void begin_eap_as_responder(IkeSa& sa, Inbound& in, const wire::IdPayload& idi);
+  // Initiator: the responder's first IKE_AUTH response authenticated it; EAP goes on.
+  void continue_eap_as_initiator(IkeSa& sa, Inbound& in, const wire::IdPayload& idr);
+  void on_eap_auth_request(IkeSa& sa, Inbound& in);
+  void on_eap_auth_response(IkeSa& sa, Inbound& in);
+  // Responder: the client answered EAP with AUTHENTICATION_FAILED (strongSwan does so
+  // after an MS-CHAPv2 Failure): `f` becomes step eap when our method was failing.
+  void eap_refused_by_peer(const IkeSa& sa, Failure& f);
+  // --- auth/eap.cpp: AUTH keyed with the EAP MSK (RFC 7296 2.16, 2.15)
+  Result<Bytes> msk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body);
 
   // --- uniqueness.cpp: once the peer of a new IKE SA is authenticated (both roles),
   // the connection's UniquePolicy and RFC 7296 2.4 INITIAL_CONTACT (`initial_contact`:
@@ -193,6 +214,9 @@ struct Engine::Impl {
   // prf(SK_px, ID payload body).
   Result<Bytes> signed_octets(const IkeSa& sa, bool initiator_side, ByteView id_body);
   Result<Bytes> psk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body);
+  // prf(prf(key, "Key Pad for IKEv2"), <signed octets>): PSK and EAP MSK alike.
+  Result<Bytes> shared_key_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body,
+                                     ByteView key);
   // Our AUTH (and CERT payloads, written by the caller from sa.peer->local_certs).
   Result<std::pair<wire::AuthMethod, Bytes>> make_auth(IkeSa& sa, ByteView id_body);
   // Verifies the peer's AUTH; on failure returns the Failure step/reason.
@@ -267,6 +291,12 @@ struct Engine::Impl {
   void send_invalid_ke_response(IkeSa& sa, const wire::IkeHeader& h,
                                 const crypto::TransformInfo& group);
 };
+
+// RestOfXIDPayload (RFC 7296 2.15): ID Type | RESERVED(3) | data.
+Bytes id_body(wire::IdType type, ByteView data);
+// Our CERT payloads for `peer` (pubkey only), honouring the peer's CERTREQ (3.7).
+void write_certs(wire::PayloadWriter& w, const PeerConfig& peer, const std::vector<Bytes>& certreqs,
+                 std::vector<Bytes>& storage);
 
 // Writes one notify with no SPI and `data`.
 inline void add_notify(wire::PayloadWriter& w, wire::NotifyType t, ByteView data = {},

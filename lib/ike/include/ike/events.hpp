@@ -51,6 +51,7 @@ enum class FailureStep : uint8_t {
   notify,     // an error Notify from the peer that no other step covers
   cookie,     // the responder keeps asking for a COOKIE
   config,     // our configuration cannot be used
+  eap,        // the EAP method inside IKE_AUTH (RFC 7296 2.16) failed
   unique,     // the uniqueness policy (unique=keep) refused a duplicate IKE SA
 };
 
@@ -73,6 +74,9 @@ struct IkeSaUp {
   std::string encr, integ, prf, ke;           // strongSwan keywords; integ "" with AEAD
   Identity local_id, remote_id;
   std::string local_auth, remote_auth; // "psk", or the signature scheme ("ecdsa-sha256", ...)
+  // EAP (RFC 7296 2.16): the method ("eap-mschapv2") and the client's EAP identity; empty
+  // when the IKE SA was authenticated without EAP.
+  std::string eap_method, eap_identity;
   // The IKE SAs this one replaces: removed on the peer's INITIAL_CONTACT (they go down
   // with reason initial_contact), or being deleted by the uniqueness policy (replaced).
   std::vector<SaId> replaces;

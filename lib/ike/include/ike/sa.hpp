@@ -146,6 +146,8 @@ struct AnsweredRequest {
   TimePoint refilled_at{}; // tokens were last topped up
 };
 
+struct EapExchange; // ike/eap_exchange.hpp
+
 struct IkeSa {
   SaId id = 0;
   std::shared_ptr<const PeerConfig> peer;
@@ -206,10 +208,14 @@ struct IkeSa {
   std::vector<SaId> replaces;
   SaId replaced_by = 0;
   std::string local_auth_desc, remote_auth_desc;
+  std::string eap_method, eap_identity; // the client's EAP identity (RFC 7296 2.16), if EAP ran
 
   // The first Child SA (IKE_AUTH).
   uint32_t first_child_spi = 0;
   std::vector<TsSpec> first_ts_i, first_ts_r; // what the initiator proposed
+  // EAP inside IKE_AUTH (RFC 7296 2.16), while it runs; shared_ptr: the type is
+  // incomplete here.
+  std::shared_ptr<EapExchange> eap;
 
   std::vector<ChildSa> children;
   ChildSa* find_child(uint32_t spi_in) {

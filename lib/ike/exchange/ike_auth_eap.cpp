@@ -1,0 +1,318 @@
+// EAP inside IKE_AUTH, RFC 7296 2.16 (the flow: ike/eap_exchange.hpp).
+//
+// The responder proves itself with its certificate in the first response, then carries
+// the EAP server's packets (its backend: ike/eap_backend.hpp) one IKE_AUTH pair at a
+// time; the initiator answers with its eap::Peer, which checks the MS-CHAPv2
+// authenticator response (RFC 2759 8.8) before it accepts EAP-Success. After EAP-Success
+// both sides send AUTH keyed with the MSK (auth/eap.cpp) and the first Child SA, asked
+// for in the first request, is answered in the last response.
+//
+// Failures: an EAP method failure makes the responder answer EAP-Failure with
+// N(AUTHENTICATION_FAILED) (2.21.2) and both sides report step "eap"; a final AUTH that
+// does not verify with the MSK is step "auth".
+#include "crypto/digest.hpp"
+#include "eap/outcome.hpp"
+#include "ike/eap_exchange.hpp"
+#include "ike/engine_impl.hpp"
+
+namespace ikekit::ike {
+
+using wire::ExchangeType;
+using wire::NotifyType;
+using wire::PayloadType;
+using Phase = EapExchange::Phase;
+
+namespace {
+
+constexpr size_t kEapPacketMax = 4096; // one EAP packet (MS-CHAPv2 needs < 100 bytes)
+
+std::string_view explain(eap::FailureReason r) {
+  switch (r) {
+  case eap::FailureReason::unknown_user:
+    return "no password for this identity (the peer was told E=691)";
+  case eap::FailureReason::authentication_failure:
+    return "wrong password (MS-CHAPv2 E=691)";
+  case eap::FailureReason::authenticator_mismatch:
+    return "the server's authenticator response did not verify (RFC 2759 8.8)";
+  case eap::FailureReason::premature_success:
+    return "EAP-Success before the server proved it knows the password";
+  case eap::FailureReason::rejected:
+    return "the other side refused the method (Nak, Failure or EAP-Failure)";
+  case eap::FailureReason::server_failure:
+    return "MS-CHAPv2 failure other than E=691";
+  case eap::FailureReason::internal:
+    return "local crypto or encoding failure";
+  case eap::FailureReason::none:
+    break;
+  }
+  return "failed";
+}
+
+// RestOfXIDPayload back to an Identity (ID Type | RESERVED(3) | data).
+Identity identity_of(const Bytes& id_body) {
+  return Identity{wire::IdType(id_body[0]), Bytes(id_body.begin() + 4, id_body.end())};
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------- responder
+
+namespace {
+
+// The first request's payloads, copied: its Child SA is answered in the last response.
+void keep_first_request(EapExchange& eap, const Inbound& in) {
+  eap.first_request_bodies.reserve(in.chain().size());
+  for (const auto& p : in.chain()) {
+    eap.first_request_bodies.emplace_back(p.body.begin(), p.body.end());
+    wire::RawPayload copy = p;
+    copy.body = eap.first_request_bodies.back();
+    copy.whole = {};
+    eap.first_request.push_back(copy);
+  }
+}
+
+} // namespace
+
+void Engine::Impl::begin_eap_as_responder(IkeSa& sa, Inbound& in, const wire::IdPayload& idi) {
+  const PeerConfig& peer = *sa.peer;
+  auto reject = [&](FailureStep step, std::string why) {
+    reject_auth_request(sa, in.hdr.message_id,
+                        failure(sa, ExchangeType::ike_auth, step, std::move(why)),
+                        NotifyType::authentication_failed);
+  };
+  if (!peer.eap_backend) return reject(FailureStep::config, "no EAP backend configured");
+  if (peer.local_auth != AuthMethodKind::pubkey)
+    return reject(FailureStep::config,
+                  "EAP needs the responder to authenticate with a certificate (RFC 7296 2.16)");
+  auto eap = std::make_shared<EapExchange>();
+  eap->phase = Phase::running;
+  eap->method = std::string(peer.eap_backend->method());
+  eap->id_body_i = id_body(idi.type, idi.data);
+  eap->id_body_r = id_body(peer.local_id.type, peer.local_id.data);
+  eap->initial_contact = in.notify(NotifyType::initial_contact) != nullptr;
+  keep_first_request(*eap, in);
+  eap->server = peer.eap_backend->open(rng);
+  Bytes packet(kEapPacketMax);
+  auto n = eap->server->start(packet);
+  if (!n) return reject(FailureStep::eap, "EAP server start: " + n.error().message);
+
+  std::vector<Bytes> storage;
+  Bytes inner(65535);
+  wire::PayloadWriter w(inner);
+  w.add(PayloadType::idr, wire::IdPayload{peer.local_id.type, peer.local_id.data});
+  write_certs(w, peer, sa.peer_certreqs, storage);
+  auto auth = make_auth(sa, eap->id_body_r);
+  if (!auth) return reject(FailureStep::auth, auth.error().message);
+  w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
+  w.add_raw(PayloadType::eap, ByteView(packet).first(*n));
+  auto m = w.finish();
+  if (!m) return reject(FailureStep::config, m.error().message);
+  auto d = seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id, ByteView(inner).first(*m),
+                w.first_type());
+  if (!d) return reject(FailureStep::config, d.error().message);
+  sa.eap = std::move(eap);
+  send_response(sa, std::move(*d));
+}
+
+// A request while EAP runs (phase running: EAP; final_auth: AUTH keyed with the MSK).
+void Engine::Impl::on_eap_auth_request(IkeSa& sa, Inbound& in) {
+  std::shared_ptr<EapExchange> keep = sa.eap; // ike_sa_up releases sa.eap
+  EapExchange& eap = *keep;
+  const uint32_t msg_id = in.hdr.message_id;
+  auto reject = [&](Failure f, ByteView eap_packet = {}) {
+    reject_auth_request(sa, msg_id, std::move(f), NotifyType::authentication_failed, eap_packet);
+  };
+
+  if (eap.phase == Phase::running) {
+    const wire::RawPayload* p = in.find(PayloadType::eap);
+    if (!p)
+      return reject(failure(sa, ExchangeType::ike_auth, FailureStep::eap,
+                            "IKE_AUTH request without EAP while " + eap.method + " runs"));
+    Bytes packet(kEapPacketMax);
+    eap::Step st = eap.server->receive(p->body, packet);
+    if (st.dropped)
+      return drop(DropReason::malformed,
+                  "EAP response: " + std::string(eap::drop_reason_name(*st.dropped)));
+    ByteView out = ByteView(packet).first(st.written);
+    if (eap.server->status() == eap::Status::failure) {
+      Failure f =
+          failure(sa, ExchangeType::ike_auth, FailureStep::eap,
+                  eap.method + " " + std::string(eap::failure_reason_name(eap.server->failure())) +
+                      ": " + std::string(explain(eap.server->failure())));
+      f.offered.push_back(eap.server->identity());
+      return reject(std::move(f), out);
+    }
+    if (eap.server->status() == eap::Status::success) {
+      eap.msk = eap.server->msk();
+      eap.phase = Phase::final_auth;
+      sa.eap_method = eap.method;
+      sa.eap_identity = eap.server->identity();
+    }
+    // Each step of the method renews the half-open deadline: the method has a fixed
+    // number of steps, so the SA cannot be held longer than that many timeouts, and an
+    // EAP run over a lossy path is not cut short by a deadline meant for IKE_SA_INIT.
+    sa.half_open_deadline = now + config.half_open_timeout;
+    Bytes inner(st.written + 64);
+    wire::PayloadWriter w(inner);
+    w.add_raw(PayloadType::eap, out);
+    auto n = w.finish();
+    if (!n) return;
+    if (auto d = seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n),
+                      w.first_type()))
+      send_response(sa, std::move(*d));
+    return;
+  }
+
+  // RFC 7296 2.16: the initiator's AUTH keyed with the MSK, over its first IDi.
+  const wire::RawPayload* raw = in.find(PayloadType::auth);
+  auto auth =
+      raw ? wire::parse_auth(raw->body)
+          : Result<wire::AuthPayload>(make_error(Errc::bad_value, "auth", "no AUTH payload"));
+  auto expected = msk_auth_data(sa, true, eap.id_body_i);
+  if (!auth || !expected || auth->method != wire::AuthMethod::shared_key_message_integrity_code ||
+      !crypto::constant_time_equal(*expected, auth->data))
+    return reject(failure(sa, ExchangeType::ike_auth, FailureStep::auth,
+                          "AUTH after " + eap.method + " did not verify with the EAP MSK"));
+  sa.remote_id = identity_of(eap.id_body_i);
+  if (auto f = check_uniqueness(sa, eap.initial_contact)) return reject(std::move(*f));
+  sa.authenticated = true;
+  sa.remote_auth_desc = eap.method;
+
+  auto mine = msk_auth_data(sa, false, eap.id_body_r);
+  if (!mine)
+    return reject(failure(sa, ExchangeType::ike_auth, FailureStep::auth, mine.error().message));
+  std::vector<Bytes> storage;
+  Bytes inner(65535);
+  wire::PayloadWriter w(inner);
+  w.add(PayloadType::auth,
+        wire::AuthPayload{wire::AuthMethod::shared_key_message_integrity_code, *mine});
+  Inbound first;
+  first.hdr = in.hdr;
+  first.dg = in.dg;
+  first.inner = eap.first_request;
+  first.notifies = parse_notifies(first.inner);
+  establish_as_responder(sa, first, msg_id, w, inner, storage);
+}
+
+void Engine::Impl::eap_refused_by_peer(const IkeSa& sa, Failure& f) {
+  const EapExchange& eap = *sa.eap;
+  if (!eap.server || eap.server->failure() == eap::FailureReason::none) return;
+  f.step = FailureStep::eap;
+  f.reason = eap.method + " " + std::string(eap::failure_reason_name(eap.server->failure())) +
+             ": " + std::string(explain(eap.server->failure())) + "; the client gave up (" +
+             f.reason + ")";
+  f.offered.push_back(eap.server->identity());
+}
+
+// ---------------------------------------------------------------------- initiator
+
+void Engine::Impl::begin_eap_as_initiator(IkeSa& sa) {
+  const PeerConfig& peer = *sa.peer;
+  auto eap = std::make_shared<EapExchange>();
+  eap->id_body_i = id_body(peer.local_id.type, peer.local_id.data);
+  std::string identity = peer.eap_identity.empty() ? peer.local_id.to_string() : peer.eap_identity;
+  eap->peer.emplace(eap::PeerConfig{identity, {}, peer.eap_password}, rng);
+  sa.eap_method = eap->method;
+  sa.eap_identity = std::move(identity);
+  sa.local_auth_desc = eap->method;
+  sa.eap = std::move(eap);
+}
+
+namespace {
+
+Failure with_notify(Failure f, NotifyType t) {
+  f.notify = t;
+  return f;
+}
+
+} // namespace
+
+// The responder's certificate and AUTH verified (on_auth_response): EAP begins.
+void Engine::Impl::continue_eap_as_initiator(IkeSa& sa, Inbound& in, const wire::IdPayload& idr) {
+  sa.eap->id_body_r = id_body(idr.type, idr.data);
+  sa.eap->phase = Phase::running;
+  on_eap_auth_response(sa, in);
+}
+
+void Engine::Impl::on_eap_auth_response(IkeSa& sa, Inbound& in) {
+  EapExchange& eap = *sa.eap;
+  auto eap_failure = [&](eap::FailureReason r) {
+    return failure(sa, ExchangeType::ike_auth, FailureStep::eap,
+                   eap.method + " " + std::string(eap::failure_reason_name(r)) + ": " +
+                       std::string(explain(r)));
+  };
+  if (const wire::NotifyPayload* e = in.error_notify()) {
+    Failure f = eap.local_failure != eap::FailureReason::none
+                    ? eap_failure(eap.local_failure)
+                    : failure(sa, ExchangeType::ike_auth,
+                              eap.phase == Phase::final_auth ? FailureStep::auth : FailureStep::eap,
+                              "responder answered " + std::string(wire::notify_type_name(e->type)));
+    f.from_peer = true;
+    return fail(sa, with_notify(std::move(f), e->type));
+  }
+  if (eap.local_failure != eap::FailureReason::none) { // EAP-Failure alone (strongSwan)
+    Failure f = eap_failure(eap.local_failure);
+    f.from_peer = true;
+    return fail(sa, std::move(f));
+  }
+
+  if (eap.phase == Phase::final_auth) {
+    const wire::RawPayload* raw = in.find(PayloadType::auth);
+    auto auth =
+        raw ? wire::parse_auth(raw->body)
+            : Result<wire::AuthPayload>(make_error(Errc::bad_value, "auth", "no AUTH payload"));
+    auto expected = msk_auth_data(sa, false, eap.id_body_r);
+    if (!auth || !expected || auth->method != wire::AuthMethod::shared_key_message_integrity_code ||
+        !crypto::constant_time_equal(*expected, auth->data))
+      return refuse_responder(sa, failure(sa, ExchangeType::ike_auth, FailureStep::auth,
+                                          "the responder's AUTH after " + eap.method +
+                                              " did not verify with the EAP MSK"));
+    if (auto f = check_uniqueness(sa, false)) return refuse_responder(sa, std::move(*f));
+    return establish_as_initiator(sa, in);
+  }
+
+  const wire::RawPayload* p = in.find(PayloadType::eap);
+  if (!p)
+    return refuse_responder(sa, failure(sa, ExchangeType::ike_auth, FailureStep::eap,
+                                        "the responder sent no EAP payload"));
+  Bytes packet(kEapPacketMax);
+  eap::Step st = eap.peer->receive(p->body, packet);
+  if (st.dropped)
+    return drop(DropReason::malformed,
+                "EAP request: " + std::string(eap::drop_reason_name(*st.dropped)));
+  Bytes inner(st.written + 512);
+  wire::PayloadWriter w(inner);
+  switch (eap.peer->status()) {
+  case eap::Status::failure:
+    // An MS-CHAPv2 Failure is answered (the server then ends with EAP-Failure); a server
+    // that failed to prove itself is refused at once.
+    if (st.written == 0) return refuse_responder(sa, eap_failure(eap.peer->failure()));
+    eap.local_failure = eap.peer->failure();
+    [[fallthrough]];
+  case eap::Status::running:
+    w.add_raw(PayloadType::eap, ByteView(packet).first(st.written));
+    break;
+  case eap::Status::success: {
+    eap.msk = eap.peer->msk();
+    eap.phase = Phase::final_auth;
+    auto mine = msk_auth_data(sa, true, eap.id_body_i);
+    if (!mine)
+      return fail(sa, failure(sa, ExchangeType::ike_auth, FailureStep::auth, mine.error().message));
+    w.add(PayloadType::auth,
+          wire::AuthPayload{wire::AuthMethod::shared_key_message_integrity_code, *mine});
+    break;
+  }
+  }
+  auto n = w.finish();
+  if (!n)
+    return fail(sa, failure(sa, ExchangeType::ike_auth, FailureStep::config, n.error().message));
+  sa.out.reset();
+  ++sa.msg_id_out;
+  auto d = seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n),
+                w.first_type());
+  if (!d)
+    return fail(sa, failure(sa, ExchangeType::ike_auth, FailureStep::config, d.error().message));
+  send_request(sa, RequestKind::ike_auth, ExchangeType::ike_auth, std::move(*d));
+}
+
+} // namespace ikekit::ike

@@ -1,0 +1,278 @@
+// RFC 7296 2.16: EAP-MSCHAPv2 inside IKE_AUTH. The responder (gw, sun.ikekit.test)
+// authenticates with its certificate and checks the client (home) by EAP against local
+// users; the client checks the gateway's certificate and the MS-CHAPv2 authenticator
+// response. AUTH in the last pair is keyed with the MSK.
+//
+//   HDR, SK {IDi, [N(INITIAL_CONTACT)], CERTREQ, IDr, SAi2, TSi, TSr}  -->
+//                              <--  HDR, SK {IDr, CERT, AUTH, EAP(Request/Identity)}
+//   HDR, SK {EAP(Response/Identity)}  -->   <--  HDR, SK {EAP(Request/MSCHAPv2 Challenge)}
+//   HDR, SK {EAP(Response/Response)}  -->   <--  HDR, SK {EAP(Request/MSCHAPv2 Success)}
+//   HDR, SK {EAP(Response/Success)}   -->   <--  HDR, SK {EAP(Success)}
+//   HDR, SK {AUTH}  -->                     <--  HDR, SK {AUTH, SAr2, TSi, TSr}
+#include "craft.hpp"
+#include "flow.hpp"
+#include "pki.hpp"
+
+#include <catch2/catch.hpp>
+#include <map>
+
+using namespace ikekit;
+using namespace ikekit::ike;
+using namespace ikekit::ike::test;
+
+namespace {
+
+std::shared_ptr<EapServerBackend> users(std::map<std::string, std::string> table) {
+  return local_mschapv2_backend([table](std::string_view id) -> std::optional<SecretBytes> {
+    auto it = table.find(std::string(id));
+    if (it == table.end()) return std::nullopt;
+    return SecretBytes(as_bytes(it->second));
+  });
+}
+
+struct EapPair {
+  PeerConfig l = cert_peer("home", "10.0.0.1", "10.0.0.2", "moon.ikekit.test", {"ee-rsa.crt"},
+                           "ee-rsa.key", "ca-p256.crt");
+  PeerConfig r = cert_peer("gw", "10.0.0.2", "10.0.0.1", "sun.ikekit.test", {"ee-p256.crt"},
+                           "ee-p256.key", "ca-rsa.crt");
+  Config lc, rc;
+  EapPair(std::string identity = "alice", std::string password = "clientPass") {
+    l.local_auth = AuthMethodKind::eap_mschapv2;
+    l.local_id = *Identity::parse(identity);
+    l.private_key.reset();
+    l.local_certs.clear();
+    l.remote_id = *Identity::parse("sun.ikekit.test");
+    l.eap_identity = identity;
+    l.eap_password = SecretBytes(as_bytes(password));
+    r.remote_auth = AuthMethodKind::eap_mschapv2;
+    r.cas.reset();
+    r.eap_backend = users({{"alice", "clientPass"}, {"bob", "other"}});
+  }
+  Pair make(uint64_t seed = 1) {
+    lc.peers = {l};
+    rc.peers = {r};
+    Net probe;
+    lc.wall_clock_offset = rc.wall_clock_offset = offset_for(probe.now, "ee-p256.crt");
+    return Pair(lc, rc, seed);
+  }
+};
+
+// A server that gets the password right but lies in its authenticator response (a
+// gateway that does not know the password; RFC 2759 8.8): one hex digit of "S=" flipped.
+class ForgingSession final : public EapServerSession {
+public:
+  explicit ForgingSession(std::unique_ptr<EapServerSession> s) : s_(std::move(s)) {}
+  Result<size_t> start(MutBytes out) override { return s_->start(out); }
+  eap::Step receive(ByteView in, MutBytes out) override {
+    eap::Step st = s_->receive(in, out);
+    for (size_t i = 0; i + 2 < st.written; ++i)
+      if (out[i] == 'S' && out[i + 1] == '=') {
+        out[i + 2] = out[i + 2] == '0' ? '1' : '0';
+        ++forged;
+        break;
+      }
+    return st;
+  }
+  eap::Status status() const override { return s_->status(); }
+  eap::FailureReason failure() const override { return s_->failure(); }
+  std::string identity() const override { return s_->identity(); }
+  const SecretBytes& msk() const override { return s_->msk(); }
+  static inline int forged = 0;
+
+private:
+  std::unique_ptr<EapServerSession> s_;
+};
+
+class ForgingBackend final : public EapServerBackend {
+public:
+  explicit ForgingBackend(std::shared_ptr<const EapServerBackend> b) : b_(std::move(b)) {}
+  std::string_view method() const override { return b_->method(); }
+  std::unique_ptr<EapServerSession> open(Rng& rng) const override {
+    return std::make_unique<ForgingSession>(b_->open(rng));
+  }
+
+private:
+  std::shared_ptr<const EapServerBackend> b_;
+};
+
+} // namespace
+
+TEST_CASE("EAP-MSCHAPv2: the message flow of RFC 7296 2.16, both sides up", "[engine][eap]") {
+  EapPair ep;
+  ep.lc.emit_keys = true;
+  Pair p = ep.make();
+  std::vector<Captured> seen;
+  capture(p.net, seen);
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  auto lu = p.left->all<IkeSaUp>().at(0), ru = p.right->all<IkeSaUp>().at(0);
+  CHECK(lu.local_auth == "eap-mschapv2");
+  CHECK(lu.remote_auth.find("ecdsa") != std::string::npos);
+  CHECK(lu.eap_method == "eap-mschapv2");
+  CHECK(lu.eap_identity == "alice");
+  CHECK(ru.remote_auth == "eap-mschapv2");
+  CHECK(ru.eap_method == "eap-mschapv2");
+  CHECK(ru.eap_identity == "alice");
+  CHECK(ru.remote_id.to_string() == "alice");
+  CHECK(lu.remote_id.to_string() == "sun.ikekit.test");
+  auto lc = p.left->all<ChildSaUp>(), rc = p.right->all<ChildSaUp>();
+  REQUIRE(lc.size() == 1);
+  CHECK(lc[0].spi_in == rc[0].spi_out);
+  CHECK(equal_bytes(lc[0].encr_out.reveal(), rc[0].encr_in.reveal()));
+  CHECK(p.left->count<Failure>() == 0);
+  CHECK(p.right->count<Failure>() == 0);
+
+  const IkeSaKeys* keys = ike_keys(*p.left);
+  REQUIRE(keys);
+  std::vector<std::string> flow;
+  for (const auto& c : seen)
+    if (describe(c, keys).find("IKE_AUTH") != std::string::npos) flow.push_back(describe(c, keys));
+  const std::vector<std::string> rfc = {
+      "10.0.0.1 IKE_AUTH request I=1 mid=1: SK{ IDi N(INITIAL_CONTACT) CERTREQ IDr SA TSi TSr }",
+      "10.0.0.2 IKE_AUTH response I=0 mid=1: SK{ IDr CERT AUTH EAP }",
+      "10.0.0.1 IKE_AUTH request I=1 mid=2: SK{ EAP }",
+      "10.0.0.2 IKE_AUTH response I=0 mid=2: SK{ EAP }",
+      "10.0.0.1 IKE_AUTH request I=1 mid=3: SK{ EAP }",
+      "10.0.0.2 IKE_AUTH response I=0 mid=3: SK{ EAP }",
+      "10.0.0.1 IKE_AUTH request I=1 mid=4: SK{ EAP }",
+      "10.0.0.2 IKE_AUTH response I=0 mid=4: SK{ EAP }",
+      "10.0.0.1 IKE_AUTH request I=1 mid=5: SK{ AUTH }",
+      "10.0.0.2 IKE_AUTH response I=0 mid=5: SK{ AUTH SA TSi TSr }",
+  };
+  CHECK(flow == rfc);
+}
+
+TEST_CASE("EAP-MSCHAPv2: a wrong password fails on both sides at step eap", "[engine][eap]") {
+  EapPair ep("alice", "wrong");
+  Pair p = ep.make();
+  p.initiate();
+  p.net.run_for(60s);
+  CHECK(p.left->count<IkeSaUp>() == 0);
+  CHECK(p.right->count<IkeSaUp>() == 0);
+  auto rf = p.right->all<Failure>(), lf = p.left->all<Failure>();
+  REQUIRE(rf.size() == 1);
+  REQUIRE(lf.size() == 1);
+  CHECK(rf[0].step == FailureStep::eap);
+  CHECK(rf[0].reason.find("authentication_failure") != std::string::npos);
+  CHECK(rf[0].notify == wire::NotifyType::authentication_failed);
+  CHECK(lf[0].step == FailureStep::eap);
+  CHECK(lf[0].from_peer);
+  CHECK(lf[0].notify == wire::NotifyType::authentication_failed);
+  CHECK(lf[0].reason.find("wrong password") != std::string::npos);
+}
+
+TEST_CASE("EAP-MSCHAPv2: an unknown user is refused like a wrong password", "[engine][eap]") {
+  EapPair ep("mallory", "clientPass");
+  Pair p = ep.make();
+  p.initiate();
+  p.net.run_for(60s);
+  CHECK(p.left->count<IkeSaUp>() == 0);
+  CHECK(p.right->count<IkeSaUp>() == 0);
+  auto rf = p.right->all<Failure>(), lf = p.left->all<Failure>();
+  REQUIRE(rf.size() == 1);
+  REQUIRE(lf.size() == 1);
+  CHECK(rf[0].step == FailureStep::eap);
+  CHECK(rf[0].reason.find("unknown_user") != std::string::npos);
+  CHECK(rf[0].offered == std::vector<std::string>{"mallory"});
+  // The client learns only E=691, as for a wrong password.
+  CHECK(lf[0].step == FailureStep::eap);
+  CHECK(lf[0].reason.find("authentication_failure") != std::string::npos);
+}
+
+TEST_CASE("EAP-MSCHAPv2: the client refuses a forged authenticator response", "[engine][eap]") {
+  EapPair ep;
+  ep.r.eap_backend = std::make_shared<ForgingBackend>(ep.r.eap_backend);
+  Pair p = ep.make();
+  ForgingSession::forged = 0;
+  p.initiate();
+  p.net.run_for(60s);
+  REQUIRE(ForgingSession::forged == 1);
+  CHECK(p.left->count<IkeSaUp>() == 0);
+  CHECK(p.right->count<IkeSaUp>() == 0);
+  auto lf = p.left->all<Failure>();
+  REQUIRE(lf.size() == 1);
+  CHECK(lf[0].step == FailureStep::eap);
+  CHECK(lf[0].reason.find("authenticator_mismatch") != std::string::npos);
+  CHECK(lf[0].notify == wire::NotifyType::authentication_failed);
+  CHECK_FALSE(lf[0].from_peer);
+}
+
+TEST_CASE("EAP-MSCHAPv2: a responder without the client's CA is refused before EAP",
+          "[engine][eap]") {
+  EapPair ep;
+  ep.l.cas = store("ca-rsa.crt"); // not the gateway's CA
+  Pair p = ep.make();
+  p.initiate();
+  p.net.run_for(60s);
+  auto lf = p.left->all<Failure>();
+  REQUIRE(lf.size() == 1);
+  CHECK(lf[0].step == FailureStep::cert);
+  CHECK(p.right->count<IkeSaUp>() == 0);
+}
+
+TEST_CASE("EAP-MSCHAPv2 under 30% loss with duplication and reordering, 100 seeds",
+          "[engine][eap][loss]") {
+  for (uint64_t seed = 1; seed <= 100; ++seed) {
+    INFO("seed " << seed);
+    EapPair ep;
+    ep.lc.retransmit_timeout = ep.rc.retransmit_timeout = 1s;
+    ep.lc.retransmit_tries = ep.rc.retransmit_tries = 10;
+    // Five IKE_AUTH round trips at 30% loss each way: a round trip lost six times in a
+    // row takes 1+1.8+...+1.8^5 = 42 s of back-off, beyond the default 30 s half-open
+    // timeout (which each EAP step renews; seed 42 loses one seven times, 135 s). The
+    // responder waits as long as the initiator keeps retransmitting one request.
+    ep.rc.half_open_timeout = 600s;
+    ep.lc.debug_events = ep.rc.debug_events = true;
+    Pair p = ep.make(seed);
+    p.net.loss = 0.3;
+    p.net.duplicate = 0.1;
+    p.net.reorder = 0.5;
+    p.initiate();
+    bool up = p.net.run_until([&] { return p.both_up(); }, 600s);
+    for (auto* n : {p.left, p.right})
+      for (const auto& f : n->all<Failure>())
+        UNSCOPED_INFO(n->name << " failure: " << f.reason);
+    if (!p.both_up())
+      for (auto* n : {p.left, p.right})
+        for (const auto& e : n->events) {
+          if (auto* d = std::get_if<InputDropped>(&e))
+            UNSCOPED_INFO(n->name << " drop: " << drop_reason_name(d->reason) << " " << d->detail);
+          else
+            UNSCOPED_INFO(n->name << " event " << e.index());
+        }
+    INFO("left stats: retransmissions " << p.left->engine->stats().retransmissions);
+    REQUIRE(up);
+    auto lc = p.left->all<ChildSaUp>(), rc = p.right->all<ChildSaUp>();
+    REQUIRE(lc.size() == 1);
+    REQUIRE(rc.size() == 1);
+    CHECK(lc[0].spi_in == rc[0].spi_out);
+    CHECK(p.left->count<Failure>() == 0);
+    CHECK(p.right->count<Failure>() == 0);
+  }
+}
+
+// The payload rules admit HDR, SK {EAP} as an IKE_AUTH request (2.16); one that arrives
+// where the first IKE_AUTH request is due has no IDi and must be dropped, not read.
+TEST_CASE("EAP: an EAP-only IKE_AUTH request to a half-open responder is dropped",
+          "[engine][eap]") {
+  auto l = config_with(psk_peer("home", "10.0.0.1", "10.0.0.2"));
+  l.emit_keys = true;
+  Pair p(l, config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1")));
+  p.net.tap = [](Bytes& d, const Transmit&) { return d.size() < 19 || d[18] != 35; };
+  p.initiate();
+  p.net.run_for(500ms); // IKE_SA_INIT done; the real IKE_AUTH request never arrives
+  const IkeSaKeys* keys = ike_keys(*p.left);
+  REQUIRE(keys);
+  // EAP payload: generic header, then Response/Identity "abcd" (RFC 3748 5.1).
+  const Bytes eap = {0, 0, 0, 13, 2, 0, 0, 9, 1, 'a', 'b', 'c', 'd'};
+  Sealed m;
+  m.first_inner = uint8_t(wire::PayloadType::eap);
+  SeededRng rng(7);
+  Bytes request = craft_sealed(*keys, m, eap, rng);
+  REQUIRE(!request.empty());
+  uint64_t before = p.right->engine->stats().dropped_total();
+  auto out = exchange(p.net, *p.right, "10.0.0.1", request);
+  CHECK(out.empty());
+  CHECK(p.right->engine->stats().dropped_total() == before + 1);
+  CHECK(p.right->count<IkeSaUp>() == 0);
+}

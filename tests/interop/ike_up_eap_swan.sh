@@ -1,0 +1,210 @@
+#!/bin/bash
+# ike_up_eap_swan.sh IKE_UP SCENARIO INDEX
+# EAP-MSCHAPv2 inside IKE_AUTH (RFC 7296 2.16) between ike-up (left gateway,
+# IA_NET.0.1) and a real strongSwan (right, IA_NET.0.2) in two network namespaces.
+# The server authenticates with an ECDSA certificate, the client with EAP-MSCHAPv2.
+#   swan-client:    strongSwan (local auth = eap-mschapv2) initiates to the ike-up
+#                   server (--remote-auth eap-mschapv2 --eap-users).
+#   ike-up-client:  ike-up (--local-auth eap-mschapv2) initiates to the strongSwan
+#                   server (remote auth = eap-mschapv2, an eap secret).
+#   Both: the IKE SA and the Child SA come up on both sides with the same SPIs,
+#   ike-up reports the EAP method and identity, and a ping crosses the tunnel
+#   (ike-up's userspace data plane, strongSwan's kernel-libipsec).
+#   swan-client-wrong-password / ike-up-client-wrong-password: the client's password
+#   is wrong: ike-up reports a failure at step eap (and as client exits 1), strongSwan
+#   gets no SA.
+# INDEX picks the namespace prefix and /16 so tests run in parallel.
+# Exit 0 pass, 1 fail (reason on stderr, logs kept in $KEEP_DIR if set), 77 skip.
+set -u
+IKE_UP=$1 SCEN=$2 IDX=$3
+HERE=$(cd "$(dirname "$0")" && pwd)
+PASSWORD="correct horse battery"
+
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
+for t in swanctl python3 ip; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
+[ -x /usr/sbin/charon-systemd ] || { echo "SKIP: charon-systemd missing (scripts/install-deps.sh test)"; exit 77; }
+ls /usr/lib/ipsec/plugins/libstrongswan-eap-mschapv2.so >/dev/null 2>&1 ||
+  { echo "SKIP: strongSwan's eap-mschapv2 plugin missing (libcharon-extauth-plugins)"; exit 77; }
+
+export NS_PREFIX="ikeap$IDX" IA_NET="10.$((235 + IDX))"
+. "$HERE/lib/netns.sh"
+. "$HERE/lib/swan.sh"
+. "$HERE/lib/pki.sh"
+
+case $SCEN in
+  swan-client|ike-up-client) CLIENT_PASSWORD=$PASSWORD ;;
+  swan-client-wrong-password|ike-up-client-wrong-password) CLIENT_PASSWORD="not the password" ;;
+  *) echo "unknown scenario $SCEN" >&2; exit 2 ;;
+esac
+
+W=$(mktemp -d /tmp/ikekit-eap.XXXXXX)
+UP_PID=
+fail() { echo "FAIL ($SCEN): $*" >&2; exit 1; }
+cleanup() {
+  local rc=$?
+  trap - EXIT
+  [ -n "$UP_PID" ] && kill -TERM "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
+  swan_stop "$W/right"
+  netns_down
+  if [ $rc -ne 0 ]; then
+    echo "--- ike-up events"; cat "$W/events.jsonl" 2>/dev/null
+    echo "--- ike-up stderr"; tail -20 "$W/ike-up.err" 2>/dev/null
+    echo "--- swanctl --initiate"; cat "$W/initiate.log" 2>/dev/null
+    echo "--- charon log"; tail -40 "$W/right/charon.log" 2>/dev/null
+    [ -n "${KEEP_DIR:-}" ] && cp -a "$W" "$KEEP_DIR"
+  fi
+  rm -rf "$W"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+netns_up || fail "namespace setup"
+L=$IA_NET.0.1 R=$IA_NET.0.2
+pki_make "$W/pki" ecdsa >/dev/null || fail "PKI"
+mkdir -p "$W/right/swanctl/x509" "$W/right/swanctl/x509ca" "$W/right/swanctl/private"
+cp "$W/pki/ca-ecdsa.crt" "$W/right/swanctl/x509ca/"
+UP_COMMON=(--local "$L" --remote "$R" --ike-proposal aes256gcm16-prfsha256-ecp256
+           --esp-proposal aes256gcm16 --local-ts "$IA_NET.1.0/24" --remote-ts "$IA_NET.2.0/24"
+           --dpd-delay 0 --retransmit-timeout 1s --retransmit-tries 3
+           --control-socket "$W/ctl.sock")
+
+case $SCEN in
+  swan-client*)
+    # ike-up is the EAP server; strongSwan the road warrior that initiates.
+    printf 'alice:other password\ncarol:%s\n' "$PASSWORD" > "$W/users.txt"
+    chmod 600 "$W/users.txt"
+    UP_ARGS=(--role responder --cert "$W/pki/left-ecdsa.crt" --key "$W/pki/left-ecdsa.key"
+             --local-id left.ia.test --remote-auth eap-mschapv2 --eap-users "$W/users.txt")
+    swan_auth="local { auth = eap-mschapv2
+      id = carol }
+    remote { auth = pubkey
+      id = left.ia.test }"
+    swan_secret="eap-carol { id = carol
+      secret = \"$CLIENT_PASSWORD\" }"
+    ;;
+  ike-up-client*)
+    # strongSwan is the EAP server (its eap_id: the client's IKE identity, alice).
+    cp "$W/pki/right-ecdsa.crt" "$W/right/swanctl/x509/"
+    cp "$W/pki/right-ecdsa.key" "$W/right/swanctl/private/"
+    printf '%s\n' "$CLIENT_PASSWORD" > "$W/pw.txt"
+    chmod 600 "$W/pw.txt"
+    UP_ARGS=(--role initiator --ca "$W/pki/ca-ecdsa.crt" --remote-id right.ia.test
+             --local-auth eap-mschapv2 --eap-identity alice --eap-password-file "$W/pw.txt")
+    swan_auth="local { auth = pubkey
+      certs = right-ecdsa.crt
+      id = right.ia.test }
+    remote { auth = eap-mschapv2
+      id = alice }"
+    swan_secret="eap-alice { id = alice
+      secret = \"$PASSWORD\" }"
+    ;;
+esac
+cat > "$W/right.conf" <<EOC
+connections {
+  ia {
+    version = 2
+    local_addrs = $R
+    remote_addrs = $L
+    proposals = aes256gcm16-prfsha256-ecp256
+    mobike = no
+    $swan_auth
+    children {
+      net {
+        local_ts = $IA_NET.2.0/24
+        remote_ts = $IA_NET.1.0/24
+        esp_proposals = aes256gcm16
+      }
+    }
+  }
+}
+secrets {
+  $swan_secret
+}
+EOC
+swan_start "$NS_RIGHT" "$W/right" "$W/right.conf" >/dev/null || fail "strongSwan did not start"
+
+ip netns exec "$NS_LEFT" "$IKE_UP" "${UP_COMMON[@]}" "${UP_ARGS[@]}" \
+  > "$W/events.jsonl" 2> "$W/ike-up.err" &
+UP_PID=$!
+sleep 0.3
+case $SCEN in
+  swan-client*) swan_ctl "$W/right" --initiate --child net --timeout 10 > "$W/initiate.log" 2>&1 &
+                SWAN_INIT_PID=$! ;;
+esac
+
+wait_for() {  # wait_for TYPE SECONDS: an event of TYPE in ike-up's output
+  for _ in $(seq 1 $(($2 * 10))); do
+    grep -q "\"type\":\"$1\"" "$W/events.jsonl" 2>/dev/null && return 0
+    kill -0 "$UP_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+case $SCEN in
+  *-wrong-password)
+    if [ "$SCEN" = ike-up-client-wrong-password ]; then  # the client gives up and exits 1
+      for _ in $(seq 1 100); do kill -0 "$UP_PID" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$UP_PID" 2>/dev/null && fail "ike-up did not give up"
+      wait "$UP_PID"; rc=$?; UP_PID=
+      [ $rc -eq 1 ] || fail "ike-up exited $rc, expected 1"
+    else
+      wait_for failure 15 || fail "ike-up (server) printed no failure event"
+      wait "$SWAN_INIT_PID" && fail "swanctl --initiate succeeded with a wrong password"
+    fi
+    swan_ctl "$W/right" --list-sas --pretty > "$W/sas.txt" 2>&1
+    python3 "$HERE/swan_sas.py" < "$W/sas.txt" > "$W/sas.json"
+    python3 - "$W/events.jsonl" "$W/sas.json" "$SCEN" <<'EOP' || fail "the failure is not reported as expected"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sas = json.load(open(sys.argv[2]))
+assert not any(e["type"] == "ike_sa_up" for e in events), "an IKE SA came up"
+assert "ia" not in sas or sas["ia"]["state"] != "ESTABLISHED", sas
+f = [e for e in events if e["type"] == "failure"]
+assert f, "no failure event"
+f = f[0]
+assert f["exchange"] == "ike_auth" and f["step"] == "eap", f
+assert "authentication_failure" in f["reason"], f
+if sys.argv[3] == "swan-client-wrong-password":
+    # strongSwan answers our MS-CHAPv2 Failure with INFORMATIONAL AUTHENTICATION_FAILED
+    assert f["offered"] == ["carol"] and f["notify"] == "AUTHENTICATION_FAILED", f
+else:
+    # strongSwan ends with EAP-Failure alone (no notify): the peer's verdict all the same
+    assert f["from_peer"], f
+print("failure:", json.dumps(f))
+EOP
+    echo "PASS ($SCEN)"
+    exit 0 ;;
+esac
+
+wait_for child_sa_up 15 || fail "no child_sa_up from ike-up"
+sleep 0.5
+swan_ctl "$W/right" --list-sas --pretty > "$W/sas.txt" 2>&1
+python3 "$HERE/swan_sas.py" < "$W/sas.txt" > "$W/sas.json"
+python3 - "$W/events.jsonl" "$W/sas.json" "$SCEN" <<'EOP' || fail "ike-up and strongSwan disagree"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sas = json.load(open(sys.argv[2]))
+up = next(e for e in events if e["type"] == "ike_sa_up")
+child = next(e for e in events if e["type"] == "child_sa_up")
+ia = sas["ia"]
+assert ia["state"] == "ESTABLISHED", ia["state"]
+assert (ia["initiator-spi"], ia["responder-spi"]) == (up["spi_i"], up["spi_r"]), (ia, up)
+kids = list(ia["child-sas"].values())
+assert len(kids) == 1 and kids[0]["state"] == "INSTALLED", kids
+assert kids[0]["spi-in"] == child["spi_out"] and kids[0]["spi-out"] == child["spi_in"], (kids, child)
+assert up["eap_method"] == "eap-mschapv2", up
+if sys.argv[3] == "swan-client":
+    assert up["remote_auth"] == "eap-mschapv2" and up["eap_identity"] == "carol", up
+    assert up["remote_id"] == "carol" and up["local_auth"].startswith("ecdsa"), up
+else:
+    assert up["local_auth"] == "eap-mschapv2" and up["eap_identity"] == "alice", up
+    assert up["remote_id"] == "right.ia.test" and up["remote_auth"].startswith("ecdsa"), up
+print(f"agree: IKE {up['spi_i']}_i {up['spi_r']}_r, ESP in {child['spi_in']} out {child['spi_out']}, "
+      f"EAP {up['eap_method']} identity {up['eap_identity']}")
+EOP
+ip netns exec "$NS_LEFT" ping -q -n -c 5 -i 0.2 -W 2 -I "$IA_NET.1.1" "$IA_NET.2.1" > "$W/ping.txt" 2>&1 ||
+  { cat "$W/ping.txt"; fail "no ping through the tunnel"; }
+echo "ping: $(grep -E 'packets transmitted' "$W/ping.txt")"
+echo "PASS ($SCEN)"
