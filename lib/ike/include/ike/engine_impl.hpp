@@ -3,6 +3,7 @@
 // (receive, sa_state, transport, ...). Not part of the public API.
 #pragma once
 
+#include "ike/address_pool.hpp"
 #include "ike/engine.hpp"
 #include "ike/sa.hpp"
 #include "ike/sa_table.hpp"
@@ -72,6 +73,9 @@ struct Engine::Impl {
     uint8_t version = 0;
     TimePoint changed_at{};
   } cookie_secret;
+  // Responder address pools (exchange/config_payload.cpp), one per prefix, made when a
+  // connection first leases from it.
+  std::vector<AddressPool> pools;
   Bytes rx;     // the received message, decrypted in place
   Bytes joined; // reassembled fragments
 
@@ -167,6 +171,23 @@ struct Engine::Impl {
   std::optional<Failure> switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
                                                  const std::optional<wire::IdPayload>& idr);
 
+  // --- exchange/config_payload.cpp: CFG_REQUEST / CFG_REPLY (RFC 7296 2.19, 3.15)
+  // Initiator: the CP(CFG_REQUEST) of the first IKE_AUTH request, when the connection
+  // asks for virtual IPs; and the TSi to propose (0.0.0.0/0, ::/0 for them).
+  void write_cfg_request(const IkeSa& sa, wire::PayloadWriter& w, std::vector<Bytes>& storage);
+  std::vector<TsSpec> initiator_local_ts(const IkeSa& sa) const;
+  // Initiator: reads the CFG_REPLY of the final IKE_AUTH response into sa.cp.
+  void read_cfg_reply(IkeSa& sa, const Inbound& in);
+  // Responder: notes the peer's CFG_REQUEST (the first IKE_AUTH request carries it).
+  void read_cfg_request(IkeSa& sa, const Inbound& in);
+  // Responder, in the IKE_AUTH response that carries the Child SA: leases addresses for
+  // a noted request, writes the CP(CFG_REPLY) and narrows `child`'s remote TS to them.
+  // A Failure (step cp) when an address was asked for and none could be leased: the
+  // caller sends N(INTERNAL_ADDRESS_FAILURE) and creates no Child SA (RFC 7296 3.10.1).
+  std::optional<Failure> answer_cfg_request(IkeSa& sa, wire::PayloadWriter& w,
+                                            std::vector<Bytes>& storage, ChildConfig& child);
+  // Responder: gives back the IKE SA's leases (Lease events); called when it goes down.
+  void release_leases(IkeSa& sa);
   // --- auth/psk.cpp / auth/cert.cpp (RFC 7296 2.15)
   // The octets the `initiator_side` signs: its IKE_SA_INIT message | the peer's nonce |
   // prf(SK_px, ID payload body).

@@ -119,6 +119,20 @@ struct AnsweredRequest {
   TimePoint refilled_at{}; // tokens were last topped up
 };
 
+// Configuration payload state of an IKE SA (RFC 7296 2.19; exchange/config_payload.cpp).
+struct CpState {
+  // Responder: the peer's CFG_REQUEST (first IKE_AUTH request), noted until the final
+  // IKE_AUTH response answers it with a CFG_REPLY.
+  bool requested = false;
+  bool want_v4 = false, want_v6 = false; // INTERNAL_IP4_ADDRESS / INTERNAL_IP6_ADDRESS asked for
+  bool ours = false;                     // initiator: we asked; vips and dns are ours
+  // The initiator's internal addresses (ours, or the peer's that we leased).
+  std::vector<IpAddress> vips;
+  std::vector<IpAddress> dns; // initiator: from the CFG_REPLY
+  std::vector<Prefix> leased; // responder: the pools we hold a lease of for remote_id
+  std::string lease_identity; // responder: the identity the leases are keyed by
+};
+
 struct IkeSa {
   SaId id = 0;
   std::shared_ptr<const PeerConfig> peer;
@@ -175,6 +189,7 @@ struct IkeSa {
   // The first Child SA (IKE_AUTH).
   uint32_t first_child_spi = 0;
   std::vector<TsSpec> first_ts_i, first_ts_r; // what the initiator proposed
+  CpState cp;
 
   std::vector<ChildSa> children;
   ChildSa* find_child(uint32_t spi_in) {
