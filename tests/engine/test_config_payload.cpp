@@ -99,6 +99,16 @@ TEST_CASE("CP: an IPv4 virtual IP and DNS server from the responder's pool", "[e
   auto mine = p.left->engine->list_sas();
   REQUIRE(mine.size() == 1);
   CHECK(texts(mine[0].dns) == Strings{"10.99.0.53"});
+  // A further Child SA (CREATE_CHILD_SA) covers the virtual IP on both sides too.
+  ChildConfig more = p.left->engine->config().peers.front().child;
+  more.name = "more";
+  REQUIRE(p.left->engine->create_child(lc.sa, more, p.net.now));
+  REQUIRE(p.net.run_until(
+      [&] { return p.right->count<ChildSaUp>() == 2 && p.left->count<ChildSaUp>() == 2; }));
+  REQUIRE(p.left->count<ChildSaUp>() == 2);
+  CHECK(texts(p.left->all<ChildSaUp>()[1].local_ts) == Strings{"10.99.0.1"});
+  CHECK(texts(p.right->all<ChildSaUp>()[1].remote_ts) == Strings{"10.99.0.1"});
+  CHECK(texts(p.left->all<ChildSaUp>()[1].virtual_ips) == Strings{"10.99.0.1"});
 }
 
 TEST_CASE("CP: IPv4 and IPv6 virtual IPs with DNS servers of both families", "[engine][cp]") {

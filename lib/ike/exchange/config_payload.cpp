@@ -147,12 +147,17 @@ std::optional<Failure> Engine::Impl::answer_cfg_request(IkeSa& sa, wire::Payload
     reply.attributes.push_back({t, storage.back()});
   }
   w.add(PayloadType::cp, std::move(reply));
-  if (!sa.cp.vips.empty()) {
-    child.remote_ts.clear();
-    for (const auto& vip : sa.cp.vips)
-      child.remote_ts.push_back(TsSpec::host(vip));
-  }
+  apply_virtual_ips(sa, child);
   return std::nullopt;
+}
+
+void Engine::Impl::apply_virtual_ips(const IkeSa& sa, ChildConfig& child) const {
+  if (sa.cp.vips.empty()) return;
+  if (sa.cp.ours && !child.local_ts.empty()) return;
+  std::vector<TsSpec>& side = sa.cp.ours ? child.local_ts : child.remote_ts;
+  side.clear();
+  for (const auto& vip : sa.cp.vips)
+    side.push_back(TsSpec::host(vip));
 }
 
 void Engine::Impl::release_leases(IkeSa& sa) {

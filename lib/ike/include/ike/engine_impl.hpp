@@ -186,6 +186,10 @@ struct Engine::Impl {
   // caller sends N(INTERNAL_ADDRESS_FAILURE) and creates no Child SA (RFC 7296 3.10.1).
   std::optional<Failure> answer_cfg_request(IkeSa& sa, wire::PayloadWriter& w,
                                             std::vector<Bytes>& storage, ChildConfig& child);
+  // A Child SA of an IKE SA with virtual IPs (IKE_AUTH or CREATE_CHILD_SA) covers them:
+  // the initiator's side of `child` becomes the virtual IPs (our local TS when we asked
+  // for them and configured none; the remote TS when we leased them).
+  void apply_virtual_ips(const IkeSa& sa, ChildConfig& child) const;
   // Responder: gives back the IKE SA's leases (Lease events); called when it goes down.
   void release_leases(IkeSa& sa);
   // --- auth/psk.cpp / auth/cert.cpp (RFC 7296 2.15)
