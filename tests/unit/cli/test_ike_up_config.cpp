@@ -143,3 +143,53 @@ TEST_CASE("ike-up config: a certificate initiator without remote_id wants the ga
   CHECK_FALSE(s->config.peers[0].remote_cert_identity);
   CHECK_FALSE(s->config.peers[0].require_server_eku);
 }
+
+TEST_CASE("ike-up config: pools, DNS servers and virtual IP requests reach the PeerConfig") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  TempFile cfg(
+      R"({"connections":[{"name":"rw","role":"responder","local":"192.0.2.1","psk_file":")" +
+      psk.path +
+      R"(","pool":["10.99.0.0/24","fd99::/112"],"dns":["10.99.0.53"]},
+      {"name":"c","role":"initiator","local":"192.0.2.1","remote":"192.0.2.2","psk_file":")" +
+      psk.path + R"(","request_vip":true,"request_vip6":true}]})");
+  cli::IkeUpOptions o;
+  REQUIRE(cli::load_ike_up_config(cfg.path, o));
+  auto setup = cli::build_ike_up_setup(o);
+  REQUIRE(setup);
+  const auto& rw = setup->config.peers[0];
+  REQUIRE(rw.pools.size() == 2);
+  CHECK(rw.pools[0].to_string() == "10.99.0.0/24");
+  CHECK(rw.pools[1].to_string() == "fd99::/112");
+  REQUIRE(rw.dns.size() == 1);
+  CHECK(rw.dns[0].to_string() == "10.99.0.53");
+  const auto& c = setup->config.peers[1];
+  REQUIRE(c.request_vips.size() == 2);
+  CHECK(c.request_vips[0].to_string() == "0.0.0.0");
+  CHECK(c.request_vips[1].to_string() == "::");
+}
+
+TEST_CASE("ike-up config: bad pools and DNS servers name the field") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  auto error_for = [&](const std::string& role, const std::string& extra) {
+    TempFile cfg(R"({"connections":[{"name":"a","role":")" + role +
+                 R"(","local":"192.0.2.1","remote":"192.0.2.2","psk_file":")" + psk.path + "\"," +
+                 extra + "}]}");
+    cli::IkeUpOptions o;
+    REQUIRE(cli::load_ike_up_config(cfg.path, o));
+    auto setup = cli::build_ike_up_setup(o);
+    REQUIRE_FALSE(setup);
+    CHECK(setup.error().code == Errc::usage);
+    return setup.error();
+  };
+  auto e = error_for("responder", R"("pool":["10.99.0.1/24"])");
+  CHECK_THAT(e.field, Catch::EndsWith("connections[0].pool"));
+  CHECK_THAT(e.message, Catch::Contains("host bits zero"));
+  e = error_for("responder", R"("pool":["10.99.0.0/24","10.99.0.0/25"])");
+  CHECK_THAT(e.message, Catch::Contains("overlaps"));
+  e = error_for("responder", R"("dns":["ten"])");
+  CHECK_THAT(e.field, Catch::EndsWith("connections[0].dns"));
+  e = error_for("initiator", R"("pool":["10.99.0.0/24"])");
+  CHECK_THAT(e.message, Catch::Contains("only a responder"));
+  e = error_for("responder", R"("request_vip":true)");
+  CHECK_THAT(e.field, Catch::EndsWith("connections[0].request_vip"));
+}
