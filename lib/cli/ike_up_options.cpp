@@ -205,6 +205,10 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     p.dpd_action = ike::DpdAction::restart;
   else
     return bad(n("dpd-action"), c.dpd_action, "expected clear or restart");
+  if (auto u = ike::parse_unique_policy(c.unique))
+    p.unique = *u;
+  else
+    return bad(n("unique"), c.unique, "expected no, never, keep or replace");
   p.force_encap = c.force_encap;
   p.fragmentation = c.fragmentation;
   p.prefer_rsa_pss = c.rsa_pss;
@@ -226,11 +230,11 @@ Result<void> take(const nlohmann::json& obj, const char* key, T& out, const std:
 Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
                              const std::string& prefix) {
   static const char* kKnown[] = {
-      "name",         "role",       "local",       "remote",        "port",       "psk_file",
-      "cert",         "key",        "ca",          "local_id",      "remote_id",  "ike_proposal",
-      "esp_proposal", "local_ts",   "remote_ts",   "mode",          "rekey_time", "ike_rekey_time",
-      "dpd_delay",    "dpd_action", "force_encap", "fragmentation", "rsa_pss",    "server_eku",
-      "pool",         "dns",        "request_vip", "request_vip6"};
+      "name",         "role",       "local",       "remote",        "port",        "psk_file",
+      "cert",         "key",        "ca",          "local_id",      "remote_id",   "ike_proposal",
+      "esp_proposal", "local_ts",   "remote_ts",   "mode",          "rekey_time",  "ike_rekey_time",
+      "dpd_delay",    "dpd_action", "force_encap", "fragmentation", "rsa_pss",     "server_eku",
+      "unique",       "pool",       "dns",         "request_vip",   "request_vip6"};
   if (!j.is_object()) return make_error(Errc::usage, prefix, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
@@ -264,6 +268,7 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
   IKEKIT_TAKE(fragmentation);
   IKEKIT_TAKE(rsa_pss);
   IKEKIT_TAKE(server_eku);
+  IKEKIT_TAKE(unique);
   IKEKIT_TAKE(pool);
   IKEKIT_TAKE(dns);
   IKEKIT_TAKE(request_vip);
@@ -309,7 +314,9 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
                                  "max_message_size",
                                  "max_fragments",
                                  "max_reassembly_bytes",
-                                 "allow_sha1_signatures"};
+                                 "allow_sha1_signatures",
+                                 "kill_switch",
+                                 "allow_lan"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
     for (const char* k : kKnown)
@@ -330,6 +337,8 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
   IKEKIT_TAKE(max_fragments);
   IKEKIT_TAKE(max_reassembly_bytes);
   IKEKIT_TAKE(allow_sha1_signatures);
+  IKEKIT_TAKE(kill_switch);
+  IKEKIT_TAKE(allow_lan);
 #undef IKEKIT_TAKE
   auto conns = j.find("connections");
   if (conns == j.end() || !conns->is_array() || conns->empty())
@@ -345,6 +354,29 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
     opts.connections.push_back(std::move(c));
   }
   return {};
+}
+
+// --kill-switch lets IKE and ESP through to the servers only: every connection needs
+// a fixed peer address (a responder that accepts any address cannot have one).
+static Result<std::optional<io::KillSwitchConfig>> kill_switch_config(const IkeUpOptions& opts,
+                                                                      const ike::Config& config) {
+  if (!opts.kill_switch) {
+    if (opts.allow_lan)
+      return make_error(Errc::usage, "--allow-lan", "only means something with --kill-switch");
+    return std::optional<io::KillSwitchConfig>();
+  }
+  io::KillSwitchConfig k;
+  k.allow_lan = opts.allow_lan;
+  k.ike_ports = {4500, opts.natt_port};
+  for (const auto& p : config.peers) {
+    if (!p.remote_address)
+      return make_error(Errc::usage, "--kill-switch",
+                        "connection \"" + p.name +
+                            "\" has no --remote address to let IKE and ESP through to");
+    k.servers.push_back(*p.remote_address);
+    k.ike_ports.push_back(p.remote_port);
+  }
+  return std::optional<io::KillSwitchConfig>(std::move(k));
 }
 
 Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
@@ -370,6 +402,9 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   s.config.cookie_threshold = opts.cookie_threshold;
   if (auto r = apply_limits(opts, s.config); !r) return r.error();
   s.config.emit_keys = !opts.keylog.empty();
+  auto ks = kill_switch_config(opts, s.config);
+  if (!ks) return ks.error();
+  s.kill_switch = std::move(*ks);
   return s;
 }
 

@@ -139,8 +139,8 @@ Result<std::vector<Target>> select_child(const std::vector<ike::IkeSaInfo>& sas,
 
 const std::vector<std::string>& ControlService::commands() {
   static const std::vector<std::string> names = {
-      "status",    "list-conns", "list-sas", "list-leases", "initiate",
-      "terminate", "rekey",      "monitor",  "load",        "unload"};
+      "status", "list-conns", "list-sas", "list-leases", "initiate",   "terminate",
+      "rekey",  "monitor",    "load",     "unload",      "kill-switch"};
   return names;
 }
 
@@ -156,6 +156,7 @@ Outcome ControlService::execute(const Request& r, TimePoint now) {
   if (r.command == "monitor") return monitor(a);
   if (r.command == "load") return load(a, now);
   if (r.command == "unload") return unload(a, now);
+  if (r.command == "kill-switch") return kill_switch(a);
   std::string known;
   for (const auto& c : commands())
     known += (known.empty() ? "" : ", ") + c;
@@ -338,6 +339,22 @@ Outcome ControlService::load(const Json& args, TimePoint now) {
   Outcome o;
   o.result = Json{{"loaded", std::move(done)}};
   return o;
+}
+
+// Only "off": turning it on again belongs to ike-up's start (the rules go in before the
+// first packet), not to a running daemon.
+Outcome ControlService::kill_switch(const Json& args) {
+  if (auto c = check_args(args, {"state"}); !c) return fail(c.error());
+  auto state = opt_string(args, "state");
+  if (!state) return fail(state.error());
+  if (!*state || **state != "off")
+    return fail(make_error(Errc::usage, "args.state", "expected \"off\""));
+  if (!kill_switch_off_)
+    return fail(
+        make_error(Errc::not_found, "kill_switch", "this ike-up runs without --kill-switch"));
+  auto r = kill_switch_off_();
+  if (!r) return fail(r.error());
+  return Outcome{std::move(*r)};
 }
 
 Outcome ControlService::unload(const Json& args, TimePoint now) {

@@ -134,6 +134,7 @@ Json connection_json(const ike::PeerConfig& p) {
   j["dpd_delay_s"] = seconds_or_null(p.dpd_delay);
   j["dpd_action"] = p.dpd_action == ike::DpdAction::restart ? "restart" : "clear";
   j["force_encap"] = p.force_encap;
+  j["unique"] = std::string(ike::unique_policy_name(p.unique));
   j["fragmentation"] = p.fragmentation;
   j["fragment_size_bytes"] = p.fragment_size;
   Json pools = Json::array();

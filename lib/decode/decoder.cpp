@@ -1,6 +1,7 @@
 #include "decode/decoder.hpp"
 
 #include "base/hex.hpp"
+#include "wire/rules.hpp"
 #include "wire/udp_encap.hpp"
 
 namespace ikekit::decode {
@@ -159,6 +160,7 @@ void Decoder::on_ike(const PacketMeta& meta, ByteView datagram, Transport transp
   record.non_esp_marker = marker;
   record.message = &*msg;
   tracker_.process(meta, *msg, record);
+  check_payload_rules(record);
   summary_.fragments_dropped = reassembler_.dropped_fragments() + tracker_.dropped_fragments();
   if (record.encrypted) {
     if (record.encrypted->decrypted && record.encrypted->integrity != Integrity::failed)
@@ -168,6 +170,27 @@ void Decoder::on_ike(const PacketMeta& meta, ByteView datagram, Transport transp
     if (record.encrypted->inner_error) ++summary_.malformed;
   }
   sink.on_ike(record);
+}
+
+// The same check the engine makes before it acts on a message (lib/ike/receive.cpp), so
+// a capture shows why a peer dropped what it was sent.
+void Decoder::check_payload_rules(IkeRecord& record) {
+  const wire::Message& m = *record.message;
+  const auto outer = wire::payload_types(m.payloads);
+  std::vector<wire::PayloadType> inner;
+  if (m.header.exchange_type != wire::ExchangeType::ike_sa_init) {
+    if (!record.encrypted || !record.encrypted->inner) return; // inner payloads unknown
+    inner = wire::payload_types(*record.encrypted->inner);
+  }
+  auto ok = wire::check_payload_rules(m.header.exchange_type, m.header.response(), outer, inner);
+  if (ok) {
+    record.payload_rules = RulesCheck::ok;
+    return;
+  }
+  if (ok.error().code == Errc::unsupported) return; // an exchange type with no table
+  record.payload_rules = RulesCheck::violated;
+  record.payload_rules_error = ok.error();
+  ++summary_.payload_rule_violations;
 }
 
 esp::EspSaIn* Decoder::esp_sa_for(ChildSaKeys& keys, std::optional<Error>& problem) {

@@ -88,6 +88,8 @@ Json ike_record_to_json(const decode::IkeRecord& r) {
   Json payloads = payloads_json(m.payloads);
   if (r.encrypted && !payloads.empty()) add_encrypted(payloads.back(), *r.encrypted);
   j["payloads"] = std::move(payloads);
+  j["payload_rules"] = std::string(decode::rules_check_name(r.payload_rules));
+  j["payload_rules_error"] = problem_json(r.payload_rules_error);
   return j;
 }
 
@@ -136,6 +138,7 @@ Json summary_to_json(const decode::Summary& s) {
           {"undecryptable", s.undecryptable},
           {"no_key", s.no_key},
           {"malformed", s.malformed},
+          {"payload_rule_violations", s.payload_rule_violations},
           {"nat_keepalives", s.nat_keepalives},
           {"tcp_segments", s.tcp_segments},
           {"tcp_retransmitted", s.tcp_retransmitted},

@@ -14,6 +14,18 @@ std::string_view integrity_name(Integrity i) {
   return "unchecked";
 }
 
+std::string_view rules_check_name(RulesCheck r) {
+  switch (r) {
+  case RulesCheck::ok:
+    return "ok";
+  case RulesCheck::violated:
+    return "violated";
+  case RulesCheck::unchecked:
+    return "unchecked";
+  }
+  return "unchecked";
+}
+
 std::string_view transport_name(Transport t) {
   switch (t) {
   case Transport::udp:

@@ -14,6 +14,28 @@ namespace ikekit::ike {
 using wire::NotifyType;
 using wire::PayloadType;
 
+namespace {
+
+// Evidence lines "<label> <selector>" ("TSi 10.1.0.0/24").
+void add_ts_lines(std::vector<std::string>& out, std::string_view label,
+                  const std::vector<TsSpec>& ts) {
+  for (auto& s : ts_strings(ts))
+    out.push_back(std::string(label) + " " + s);
+}
+
+// A TS failure's evidence in one shape on both sides: the selectors a Child SA offered
+// ("TSi ...", "TSr ...") and our policy ("remote ...", "local ...").
+void add_ts_evidence(Failure& f, const std::vector<TsSpec>& ts_i, const std::vector<TsSpec>& ts_r,
+                     const std::vector<TsSpec>& policy_remote,
+                     const std::vector<TsSpec>& policy_local) {
+  add_ts_lines(f.offered, "TSi", ts_i);
+  add_ts_lines(f.offered, "TSr", ts_r);
+  add_ts_lines(f.configured, "remote", policy_remote);
+  add_ts_lines(f.configured, "local", policy_local);
+}
+
+} // namespace
+
 std::vector<TsSpec> Engine::Impl::default_ts(const std::vector<TsSpec>& cfg,
                                              const IpAddress& a) const {
   if (!cfg.empty()) return cfg;
@@ -99,14 +121,7 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
     a.failure =
         failure(sa, exchange, FailureStep::ts, "traffic selectors do not intersect our policy");
     a.failure->notify = a.error;
-    for (auto& s : ts_strings(ts_i))
-      a.failure->offered.push_back("TSi " + s);
-    for (auto& s : ts_strings(ts_r))
-      a.failure->offered.push_back("TSr " + s);
-    for (auto& s : ts_strings(allowed_remote))
-      a.failure->configured.push_back("remote " + s);
-    for (auto& s : ts_strings(allowed_local))
-      a.failure->configured.push_back("local " + s);
+    add_ts_evidence(*a.failure, ts_i, ts_r, allowed_remote, allowed_local);
     return a;
   }
   ChildSa c;
@@ -143,10 +158,9 @@ Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg
     f.from_peer = e != nullptr;
     if (e) f.notify = e->type;
     if (f.step == FailureStep::ts) {
-      for (auto& s : ts_strings(ts_i))
-        f.offered.push_back("TSi " + s);
-      for (auto& s : ts_strings(ts_r))
-        f.offered.push_back("TSr " + s);
+      // What we proposed, and our policy (the responder's answer names none).
+      add_ts_evidence(f, ts_i, ts_r, default_ts(cfg.remote_ts, sa.remote.address),
+                      default_ts(cfg.local_ts, sa.local.address));
     } else if (f.step == FailureStep::proposal) {
       f.offered = proposal_strings(cfg.esp_proposals);
     }
@@ -168,14 +182,10 @@ Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg
   if (got_i.empty() || got_r.empty() || !is_subset(got_i, ts_i) || !is_subset(got_r, ts_r)) {
     Failure f = failure(sa, exchange, FailureStep::ts,
                         "responder's traffic selectors are not a subset of ours");
-    for (auto& s : ts_strings(ts_i))
-      f.offered.push_back("TSi " + s);
-    for (auto& s : ts_strings(ts_r))
-      f.offered.push_back("TSr " + s);
-    for (auto& s : ts_strings(got_i))
-      f.configured.push_back("TSi " + s);
-    for (auto& s : ts_strings(got_r))
-      f.configured.push_back("TSr " + s);
+    add_ts_lines(f.offered, "TSi", ts_i);
+    add_ts_lines(f.offered, "TSr", ts_r);
+    add_ts_lines(f.configured, "TSi", got_i); // the responder's answer
+    add_ts_lines(f.configured, "TSr", got_r);
     return f;
   }
   ChildSa c;

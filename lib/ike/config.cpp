@@ -203,6 +203,25 @@ std::string_view auth_method_kind_name(AuthMethodKind k) {
 std::string_view child_mode_name(ChildMode m) {
   return m == ChildMode::tunnel ? "tunnel" : "transport";
 }
+std::string_view unique_policy_name(UniquePolicy u) {
+  switch (u) {
+  case UniquePolicy::no:
+    return "no";
+  case UniquePolicy::never:
+    return "never";
+  case UniquePolicy::keep:
+    return "keep";
+  case UniquePolicy::replace:
+    return "replace";
+  }
+  return "no";
+}
+std::optional<UniquePolicy> parse_unique_policy(std::string_view name) {
+  for (UniquePolicy u :
+       {UniquePolicy::no, UniquePolicy::never, UniquePolicy::keep, UniquePolicy::replace})
+    if (unique_policy_name(u) == name) return u;
+  return std::nullopt;
+}
 
 Result<std::vector<crypto::ParsedProposal>> parse_ike_proposals(std::string_view text) {
   return crypto::parse_proposals(text, crypto::ProposalKind::ike);

@@ -79,7 +79,7 @@ void Engine::Impl::remove_sa(IkeSa& sa, DownReason reason) {
   sa.children.clear();
   if (!sa.silent && (sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying ||
                      sa.state == IkeSaState::deleting || sa.authenticated))
-    emit(IkeSaDown{sa.id, sa.peer_name(), sa.spi_i, sa.spi_r, reason});
+    emit(IkeSaDown{sa.id, sa.peer_name(), sa.spi_i, sa.spi_r, reason, sa.replaced_by});
   // A half-open SA that answered only IKE_SA_INIT has nothing left to answer: a
   // retransmitted IKE_SA_INIT starts afresh once the SA is dead (receive()).
   if (sa.state == IkeSaState::half_open && sa.msg_id_in == 1) sa.have_last_response = false;

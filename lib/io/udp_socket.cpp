@@ -1,6 +1,7 @@
 #include "io/udp_socket.hpp"
 
 #include "io/netlink_socket.hpp" // errno_text, errno_name
+#include "wire/udp_encap.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -27,13 +28,17 @@ std::string_view udp_payload_kind_name(UdpPayloadKind kind) {
 }
 
 UdpPayloadKind classify_nat_t(ByteView p) {
-  // RFC 3948 2.3: a NAT-keepalive is a single octet 0xFF.
-  if (p.size() == 1 && p[0] == 0xff) return UdpPayloadKind::nat_keepalive;
-  if (p.size() < 4) return UdpPayloadKind::malformed;
-  // RFC 3948 2.2: a zero SPI field is the non-ESP marker in front of an IKE header.
-  if (load_be32(p.data()) == 0) return UdpPayloadKind::ike;
-  // RFC 3948 2.1 / RFC 4303 2: SPI and sequence number at least.
-  return p.size() >= 8 ? UdpPayloadKind::esp : UdpPayloadKind::malformed;
+  auto kind = wire::udp_encap_kind(p);
+  if (!kind) return UdpPayloadKind::malformed;
+  switch (*kind) {
+  case wire::UdpKind::keepalive:
+    return UdpPayloadKind::nat_keepalive;
+  case wire::UdpKind::ike:
+    return UdpPayloadKind::ike;
+  case wire::UdpKind::esp:
+    return UdpPayloadKind::esp;
+  }
+  return UdpPayloadKind::malformed;
 }
 
 namespace {

@@ -49,6 +49,7 @@ struct ToJson {
     j["remote_id"] = e.remote_id.to_string();
     j["local_auth"] = e.local_auth;
     j["remote_auth"] = e.remote_auth;
+    j["replaces"] = e.replaces;
     return j;
   }
   Json operator()(const ike::ChildSaUp& e) const {
@@ -84,6 +85,7 @@ struct ToJson {
     j["spi_i"] = to_hex_u64(e.spi_i);
     j["spi_r"] = to_hex_u64(e.spi_r);
     j["reason"] = std::string(down_reason_name(e.reason));
+    j["replaced_by"] = e.replaced_by ? Json(e.replaced_by) : Json();
     return j;
   }
   Json operator()(const ike::IkeSaRekeyed& e) const {
@@ -159,6 +161,8 @@ std::string_view down_reason_name(ike::DownReason r) {
     return "ike_sa_down";
   case R::half_open_timeout:
     return "half-open timeout";
+  case R::replaced:
+    return "replaced";
   }
   return "";
 }
@@ -188,6 +192,8 @@ std::string_view failure_step_name(ike::FailureStep s) {
     return "cookie";
   case S::config:
     return "config";
+  case S::unique:
+    return "unique";
   case S::cp:
     return "cp";
   }

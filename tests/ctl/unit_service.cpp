@@ -146,6 +146,8 @@ TEST_CASE("unknown commands, missing and unknown arguments are error responses",
       {R"({"id":11,"command":"unload","args":{"name":"nope"}})", "not_found", "args.name"},
       {R"({"id":12,"command":"load","args":{"config":"/x.json"}})", "unsupported", "command"},
       {R"({"id":14,"command":"unload","args":{}})", "usage", "args.name"},
+      {R"({"id":15,"command":"kill-switch","args":{"state":"on"}})", "usage", "args.state"},
+      {R"({"id":16,"command":"kill-switch","args":{"state":"off"}})", "not_found", "kill_switch"},
   };
   for (const auto& c : cases) {
     INFO(c.line);

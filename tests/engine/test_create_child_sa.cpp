@@ -408,3 +408,23 @@ TEST_CASE("simultaneous IKE SA rekey under 30% loss with duplication and reorder
     CHECK(p.right->count<Failure>() == 0);
   }
 }
+
+TEST_CASE("an additional Child SA refused with TS_UNACCEPTABLE: the Failure names our policy",
+          "[engine][create_child_sa][ts]") {
+  Pair p = up_pair();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  ChildConfig c = p.left->engine->config().peers[0].child;
+  c.name = "second";
+  c.local_ts = {*TsSpec::parse("10.7.0.0/16")};
+  c.remote_ts = {*TsSpec::parse("10.8.0.0/16")};
+  REQUIRE(p.left->engine->create_child(sa_of(p.left), c, p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.left->count<Failure>() == 1; }));
+  auto f = p.left->all<Failure>()[0];
+  CHECK(f.exchange == wire::ExchangeType::create_child_sa);
+  CHECK(f.step == FailureStep::ts);
+  CHECK(f.notify == wire::NotifyType::ts_unacceptable);
+  CHECK(f.offered == std::vector<std::string>{"TSi 10.7.0.0/16", "TSr 10.8.0.0/16"});
+  CHECK(f.configured == std::vector<std::string>{"remote 10.8.0.0/16", "local 10.7.0.0/16"});
+  CHECK(p.left->count<IkeSaDown>() == 0);
+}

@@ -97,6 +97,8 @@ TEST_CASE("TS_UNACCEPTABLE: IKE SA up, Child SA Failure with both sets as eviden
   CHECK(lf.from_peer);
   CHECK(lf.notify == wire::NotifyType::ts_unacceptable);
   CHECK(lf.offered == std::vector<std::string>{"TSi 10.1.0.0/24", "TSr 10.2.0.0/24"});
+  // Our own policy, in the responder's shape (issue 20: it was empty).
+  CHECK(lf.configured == std::vector<std::string>{"remote 10.2.0.0/24", "local 10.1.0.0/24"});
   auto rf = p.right->all<Failure>();
   REQUIRE(rf.size() == 1);
   CHECK(rf[0].step == FailureStep::ts);

@@ -133,3 +133,22 @@ foreach(direction swan-client ike-up-client)
   set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60
                        ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
 endforeach()
+
+# Uniqueness policy (issue 20): strongSwan initiates a second IKE SA with the same
+# identities and no INITIAL_CONTACT; ike-up --unique replace ends with one IKE SA on both
+# ends, keep refuses one from another address, no keeps both.
+set(unique_index 0)
+foreach(policy replace keep no)
+  math(EXPR unique_index "${unique_index} + 1")
+  set(name "interop: ike-up --unique ${policy} against a strongSwan re-initiating")
+  add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_unique.sh $<TARGET_FILE:ike-up> ${policy} ${unique_index})
+  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60
+                       ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+endforeach()
+
+# ike-up --kill-switch (issue 15): nothing but IKE/ESP to the server leaves the client
+# while the tunnel is up or down; a clean exit or ikectl kill-switch off removes it.
+add_test(NAME "interop: ike-up --kill-switch leaks nothing while the server is gone"
+         COMMAND ${interop_dir}/kill_switch.sh $<TARGET_FILE:ike-up> 0)
+set_tests_properties("interop: ike-up --kill-switch leaks nothing while the server is gone"
+                     PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90)

@@ -88,6 +88,12 @@ int main(int argc, char** argv) {
     std::cerr
         << kTool << ": " << summary.unmatched_keys
         << " key block(s) of the logs matched no SA in the capture (\"unmatched_keys\" lines)\n";
+  // A rule violation decodes fine, so it does not change the exit code; but a peer
+  // drops such a message, which is what the person reading the capture wants to know.
+  if (summary.payload_rule_violations > 0)
+    std::cerr << kTool << ": " << summary.payload_rule_violations
+              << " message(s) break RFC 7296's payload rules and would be dropped by the "
+                 "engine (\"payload_rules_error\" on their lines)\n";
   if (summary.malformed > 0 || summary.undecryptable > summary.no_key) return cli::kExitPartial;
   return cli::kExitOk;
 }

@@ -39,6 +39,9 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--dpd-delay", c.dpd_delay,
                  "Liveness check after this much silence (default 30s, 0 off)");
   app.add_option("--dpd-action", c.dpd_action, "clear or restart");
+  app.add_option("--unique", c.unique,
+                 "Uniqueness policy for IKE SAs with the same identities: no, never, keep or "
+                 "replace (default no, as strongSwan)");
   app.add_flag("--force-encap", c.force_encap, "Always UDP-encapsulate (float to the NAT-T port)");
   app.add_flag("--rsa-pss", c.rsa_pss,
                "Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA certificates)");
@@ -48,6 +51,12 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_flag("--offload,!--no-offload", o.offload,
                "TUN data plane: TSO/checksum offload with user-space segmentation and "
                "coalescing, UDP GSO (default on)");
+  app.add_flag("--kill-switch", o.kill_switch,
+               "Drop every packet except IKE/ESP to the servers and the tunnel until a clean "
+               "exit (nftables table inet ikekit_kill_switch)");
+  app.add_flag("--allow-lan", o.allow_lan,
+               "With --kill-switch: let the local networks (RFC 1918, link-local, ULA, "
+               "multicast) through");
   app.add_option("--retransmit-timeout", o.retransmit_timeout,
                  "First retransmission timeout (default 4s)");
   app.add_option("--retransmit-tries", o.retransmit_tries,

@@ -9,6 +9,7 @@
 #include "io/ike_dataplane.hpp"
 #include "io/ike_runner.hpp"
 #include "io/ike_up_events.hpp"
+#include "io/kill_switch.hpp"
 
 #include "json/ike_events.hpp"
 #include <iostream>
@@ -20,6 +21,26 @@ using namespace ikekit;
 namespace {
 
 constexpr const char* kTool = "ike-up";
+
+// The kill_switch event: on (with what passes) or off (and why).
+json::Json kill_switch_event(const io::KillSwitch& k, const char* reason) {
+  json::Json j = {{"type", "kill_switch"},
+                  {"time", io::now_rfc3339()},
+                  {"state", k.active() ? "on" : "off"},
+                  {"table", std::string("inet ") + io::kKillSwitchTable}};
+  if (!k.active()) {
+    j["reason"] = reason;
+    return j;
+  }
+  const io::KillSwitchConfig& c = k.config();
+  j["servers"] = json::Json::array();
+  for (const auto& a : c.servers)
+    j["servers"].push_back(a.to_string());
+  j["tunnel_device"] = c.tunnel_device.empty() ? json::Json() : json::Json(c.tunnel_device);
+  j["allow_lan"] = c.allow_lan;
+  j["replaced_stale"] = k.replaced_stale();
+  return j;
+}
 
 } // namespace
 
@@ -64,6 +85,9 @@ int main(int argc, char** argv) {
   // Outlive the runner, whose events reach them through `events`.
   std::unique_ptr<io::EngineDataplane> dataplane;
   std::unique_ptr<io::ControlServer> control;
+  // Declared before the runner so it goes last: a clean exit removes the rules, a crash
+  // leaves them (fail closed).
+  std::optional<io::KillSwitch> kill_switch;
 
   crypto::SystemRng rng;
   io::IkeRunnerOptions ro;
@@ -74,11 +98,25 @@ int main(int argc, char** argv) {
   auto dp = io::EngineDataplane::create(*dataplane_kind, **runner, "ike%d", opts.offload);
   if (!dp) return cli::report_error(kTool, dp.error());
   dataplane = std::move(*dp);
+  // Before the first IKE packet (the runner sends from run()).
+  if (setup->kill_switch) {
+    setup->kill_switch->tunnel_device = dataplane->device();
+    auto k = io::KillSwitch::install(*setup->kill_switch);
+    if (!k) return cli::report_error(kTool, k.error(), cli::kExitEnvironment);
+    kill_switch.emplace(std::move(*k));
+  }
   std::string dataplane_name(io::dataplane_kind_name(*dataplane_kind));
   auto server = start_control_socket(**runner, control_socket, dataplane_name,
                                      cli::version_line(kTool), io::now_rfc3339(), dataplane.get());
   if (!server) return cli::report_error(kTool, server.error());
   control = std::move(*server);
+  if (control && kill_switch)
+    control->service().set_kill_switch_off([&]() -> Result<json::Json> {
+      if (auto r = kill_switch->remove(); !r) return r.error();
+      json::Json e = kill_switch_event(*kill_switch, "ikectl");
+      out.write(e);
+      return e;
+    });
   events.attach(runner->get(), dataplane.get(), control.get());
 
   json::Json started = {
@@ -96,8 +134,15 @@ int main(int argc, char** argv) {
          {"role", c.role},
          {"local", c.local},
          {"remote", c.remote.empty() ? json::Json() : json::Json(c.remote)}});
+  started["kill_switch"] = kill_switch.has_value();
   out.write(started);
+  if (kill_switch) out.write(kill_switch_event(*kill_switch, ""));
 
-  if (auto r = (*runner)->run(); !r) return cli::report_error(kTool, r.error());
+  auto ran = (*runner)->run();
+  if (kill_switch && kill_switch->active()) {
+    if (auto r = kill_switch->remove(); !r) cli::report_error(kTool, r.error());
+    out.write(kill_switch_event(*kill_switch, "exit"));
+  }
+  if (!ran) return cli::report_error(kTool, ran.error());
   return events.initiator_failed() ? cli::kExitFailure : cli::kExitOk;
 }

@@ -46,6 +46,7 @@ void add_rekey(CLI::App& app, Context& ctx);
 void add_monitor(CLI::App& app, Context& ctx);
 void add_load(CLI::App& app, Context& ctx);
 void add_unload(CLI::App& app, Context& ctx);
+void add_kill_switch(CLI::App& app, Context& ctx);
 
 // --text renderings (text.cpp).
 void status_text(const Json& r, std::ostream& out);

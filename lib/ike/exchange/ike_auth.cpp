@@ -177,16 +177,11 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   Bytes peer_id_body = id_body(idi->type, idi->data);
   if (auto f = verify_auth(sa, in, *idi, peer_id_body, wire::ExchangeType::ike_auth))
     return reject(std::move(*f), NotifyType::authentication_failed);
-  sa.authenticated = true;
   sa.remote_id = Identity{idi->type, Bytes(idi->data.begin(), idi->data.end())};
+  if (auto f = check_uniqueness(sa, in.notify(NotifyType::initial_contact) != nullptr))
+    return reject(std::move(*f), NotifyType::authentication_failed);
+  sa.authenticated = true;
   read_cfg_request(sa, in); // config_payload.cpp
-  if (in.notify(NotifyType::initial_contact)) {
-    // RFC 7296 2.4: delete other IKE SAs with the same authenticated identity.
-    for (auto& [id, other] : table.sas)
-      if (other.get() != &sa && other->authenticated && other->peer == sa.peer &&
-          other->remote_id == sa.remote_id && other->state == IkeSaState::established)
-        remove_sa(*other, DownReason::initial_contact);
-  }
 
   const PeerConfig& peer = *sa.peer;
   std::vector<Bytes> storage;
@@ -275,8 +270,9 @@ void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
   if (auto f =
           verify_auth(sa, in, *idr, id_body(idr->type, idr->data), wire::ExchangeType::ike_auth))
     return refuse(std::move(*f));
-  sa.authenticated = true;
   sa.remote_id = Identity{idr->type, Bytes(idr->data.begin(), idr->data.end())};
+  if (auto f = check_uniqueness(sa, false)) return refuse(std::move(*f));
+  sa.authenticated = true;
   sa.out.reset();
   ++sa.msg_id_out;
   read_cfg_reply(sa, in); // config_payload.cpp
@@ -330,6 +326,7 @@ void Engine::Impl::ike_sa_up(IkeSa& sa) {
   up.remote_id = sa.remote_id;
   up.local_auth = sa.local_auth_desc;
   up.remote_auth = sa.remote_auth_desc;
+  up.replaces = sa.replaces;
   emit(std::move(up));
 }
 

@@ -2,6 +2,7 @@
 // real files, links, FIFOs and modes in a temporary directory. The foreign-owner cases
 // need root (to chown); without it they are skipped with a message (CI runs as root).
 #include "base/secret_file.hpp"
+#include "require_all.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -107,10 +108,7 @@ TEST_CASE("read_secret_file refuses links, FIFOs, directories and large files", 
 }
 
 TEST_CASE("secret files of another user are refused", "[secret_file]") {
-  if (::geteuid() != 0) {
-    WARN("SKIP: chown needs root");
-    return;
-  }
+  if (::geteuid() != 0) SKIP_OR_FAIL("chown needs root");
   TempDir d;
   auto p = d.file("psk", kSecret, 0600);
   REQUIRE(::chown(p.c_str(), 65534, 65534) == 0);

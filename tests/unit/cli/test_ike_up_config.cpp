@@ -2,6 +2,7 @@
 // "not set", and errors name the file and the field.
 #include "cli/ike_up_options.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
@@ -193,3 +194,76 @@ TEST_CASE("ike-up config: bad pools and DNS servers name the field") {
   e = error_for("responder", R"("request_vip":true)");
   CHECK_THAT(e.field, Catch::EndsWith("connections[0].request_vip"));
 }
+
+TEST_CASE("ike-up config: unique reaches the PeerConfig (default no); a bad value names the "
+          "field") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  auto conn = [&](const std::string& extra) {
+    return R"({"connections":[{"name":"a","role":"responder","local":"192.0.2.1","psk_file":")" +
+           psk.path + "\"" + extra + "}]}";
+  };
+  TempFile plain(conn(""));
+  cli::IkeUpOptions o;
+  REQUIRE(cli::load_ike_up_config(plain.path, o));
+  auto setup = cli::build_ike_up_setup(o);
+  REQUIRE(setup);
+  CHECK(setup->config.peers[0].unique == ike::UniquePolicy::no);
+
+  TempFile replace(conn(R"(,"unique":"replace")"));
+  cli::IkeUpOptions o2;
+  REQUIRE(cli::load_ike_up_config(replace.path, o2));
+  setup = cli::build_ike_up_setup(o2);
+  REQUIRE(setup);
+  CHECK(setup->config.peers[0].unique == ike::UniquePolicy::replace);
+
+  TempFile bad(conn(R"(,"unique":"yes")"));
+  cli::IkeUpOptions o3;
+  REQUIRE(cli::load_ike_up_config(bad.path, o3));
+  setup = cli::build_ike_up_setup(o3);
+  REQUIRE_FALSE(setup);
+  CHECK(setup.error().code == Errc::usage);
+  CHECK_THAT(setup.error().field, Catch::EndsWith("connections[0].unique"));
+  CHECK(setup.error().message == "\"yes\": expected no, never, keep or replace");
+
+  TEST_CASE("ike-up config: the kill switch lets IKE through to each connection's peer only") {
+    TempFile psk("an-example-psk-0123456789abcdef\n");
+    auto config = [&](const std::string& conn, const std::string& extra) {
+      return R"({"connections":[)" + conn + R"(],"natt_port":4501)" + extra + "}";
+    };
+    const std::string initiator = R"({"name":"a","role":"initiator","local":"192.0.2.1",
+    "remote":"192.0.2.2","psk_file":")" +
+                                  psk.path + R"("})";
+    const std::string any_peer =
+        R"({"name":"b","role":"responder","local":"192.0.2.1","psk_file":")" + psk.path + R"("})";
+    TempFile on(config(initiator, R"(,"kill_switch":true,"allow_lan":true)"));
+    cli::IkeUpOptions o;
+    REQUIRE(cli::load_ike_up_config(on.path, o));
+    auto setup = cli::build_ike_up_setup(o);
+    REQUIRE(setup);
+    REQUIRE(setup->kill_switch);
+    CHECK(setup->kill_switch->servers == std::vector{*IpAddress::parse("192.0.2.2")});
+    CHECK(setup->kill_switch->allow_lan);
+    const auto& ports = setup->kill_switch->ike_ports;
+    for (uint16_t p : {500, 4500, 4501})
+      CHECK(std::find(ports.begin(), ports.end(), p) != ports.end());
+    // A responder that accepts any address has no server to let through.
+    TempFile any(config(any_peer, R"(,"kill_switch":true)"));
+    cli::IkeUpOptions a;
+    REQUIRE(cli::load_ike_up_config(any.path, a));
+    auto refused = cli::build_ike_up_setup(a);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().field == "--kill-switch");
+    // --allow-lan alone means nothing: refused rather than ignored.
+    TempFile lan(config(initiator, R"(,"allow_lan":true)"));
+    cli::IkeUpOptions l;
+    REQUIRE(cli::load_ike_up_config(lan.path, l));
+    auto alone = cli::build_ike_up_setup(l);
+    REQUIRE_FALSE(alone);
+    CHECK(alone.error().field == "--allow-lan");
+    TempFile off(config(initiator, ""));
+    cli::IkeUpOptions f;
+    REQUIRE(cli::load_ike_up_config(off.path, f));
+    auto none = cli::build_ike_up_setup(f);
+    REQUIRE(none);
+    CHECK_FALSE(none->kill_switch);
+  }

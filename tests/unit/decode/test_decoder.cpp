@@ -52,6 +52,8 @@ struct IkeSeen {
     bool has_inner = false;
   } info;
   std::vector<PayloadType> inner_types;
+  RulesCheck rules = RulesCheck::unchecked;
+  std::optional<Error> rules_error;
 };
 struct EspSeen {
   uint64_t frame = 0;
@@ -74,6 +76,8 @@ public:
     s.exchange = r.message->header.exchange_type;
     s.response = r.message->header.response();
     s.marker = r.non_esp_marker;
+    s.rules = r.payload_rules;
+    s.rules_error = r.payload_rules_error;
     if (r.encrypted) {
       s.encrypted = true;
       const EncryptedInfo& e = *r.encrypted;
@@ -231,6 +235,13 @@ TEST_CASE("decoder: counts per scenario, everything decrypts with keys.jsonl",
       CHECK(sink.esp.size() == x.esp);
       CHECK(sink.malformed.empty());
       check_all_decrypted(sink);
+      // strongSwan's messages keep the payload rules; each one whose inner payloads
+      // are known (all but SKF fragments that do not complete a message) was checked.
+      CHECK(s.payload_rule_violations == 0);
+      for (const auto& i : sink.ike) {
+        bool known = !i.encrypted || i.info.has_inner;
+        CHECK(i.rules == (known ? RulesCheck::ok : RulesCheck::unchecked));
+      }
       // IKE floats to 4500 after IKE_SA_INIT (RFC 7296 2.23): the marker is there.
       for (const auto& i : sink.ike)
         CHECK(i.marker == (i.exchange != ExchangeType::ike_sa_init));
@@ -803,4 +814,29 @@ TEST_CASE("decoder: TCP on an RFC 9329 port is reassembled and framed; other TCP
   Collect sink443;
   d443.feed(frame_of(DLT_RAW, web_ok, 1), sink443);
   CHECK(sink443.ike.size() == 1);
+}
+
+TEST_CASE("decoder: a message that breaks the payload rules is reported as the engine would "
+          "drop it (RFC 7296 1.2), and still decoded",
+          "[decode][decoder]") {
+  // IKE_SA_INIT request with a Nonce but no SA and no KE payload.
+  Bytes ike(28 + 20, 0);
+  ike[7] = 1;     // SPIi
+  ike[16] = 40;   // next payload: Nonce
+  ike[17] = 0x20; // version 2.0
+  ike[18] = 34;   // IKE_SA_INIT
+  ike[19] = 0x08; // initiator, request
+  store_be32(&ike[24], uint32_t(ike.size()));
+  store_be16(&ike[30], 20); // Nonce payload length: 4 + 16
+  Bytes frame = raw_udp(500, 500, ike);
+  KeyStore keys;
+  Decoder d(keys, {});
+  Collect sink;
+  d.feed(frame_of(DLT_RAW, frame), sink);
+  REQUIRE(sink.ike.size() == 1);
+  CHECK(sink.ike[0].rules == RulesCheck::violated);
+  REQUIRE(sink.ike[0].rules_error);
+  CHECK(sink.ike[0].rules_error->field == "sa");
+  CHECK(d.summary().payload_rule_violations == 1);
+  CHECK(d.summary().malformed == 0);
 }

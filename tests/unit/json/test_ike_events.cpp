@@ -93,3 +93,21 @@ TEST_CASE("event JSON: lease events and child_sa_up virtual IPs", "[json][events
   CHECK(c["dns"] == json::Json::array({"10.99.0.53"}));
   CHECK(json::failure_step_name(ike::FailureStep::cp) == "cp");
 }
+
+TEST_CASE("event JSON: a replaced IKE SA names its successor, the successor what it replaces",
+          "[json][events][unique]") {
+  ike::IkeSaDown d{4, "gw", 1, 2, ike::DownReason::replaced, 9};
+  auto dj = json::event_to_json(d, "t");
+  CHECK(dj["reason"] == "replaced");
+  CHECK(dj["replaced_by"] == 9);
+  ike::IkeSaDown plain{4, "gw", 1, 2, ike::DownReason::deleted_locally};
+  CHECK(json::event_to_json(plain, "t")["replaced_by"].is_null());
+  ike::IkeSaUp up;
+  up.sa = 9;
+  up.replaces = {4};
+  auto uj = json::event_to_json(up, "t");
+  CHECK(uj["replaces"] == nlohmann::json::array({4}));
+  up.replaces.clear();
+  CHECK(json::event_to_json(up, "t")["replaces"] == nlohmann::json::array());
+  CHECK(json::failure_step_name(ike::FailureStep::unique) == "unique");
+}

@@ -7,6 +7,7 @@
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
 #include "ike/config.hpp"
+#include "io/kill_switch.hpp"
 
 #include <optional>
 #include <string>
@@ -33,6 +34,7 @@ struct ConnectionOptions {
   std::string ike_rekey_time = "8h"; // IKE SA
   std::string dpd_delay = "30s";
   std::string dpd_action = "clear";
+  std::string unique = "no"; // no | never | keep | replace (strongSwan's uniqueness policy)
   bool force_encap = false;
   bool fragmentation = true;
   bool rsa_pss = false;   // sign with RSASSA-PSS (RFC 7427) instead of PKCS#1 v1.5
@@ -59,11 +61,15 @@ struct IkeUpOptions {
   size_t max_fragments = 64;
   size_t max_reassembly_bytes = 10000;
   bool allow_sha1_signatures = false;
+  bool kill_switch = false; // io/kill_switch.hpp: drop everything but IKE, ESP and the tunnel
+  bool allow_lan = false;   // with kill_switch: the local networks pass too
 };
 
 struct IkeUpSetup {
   ike::Config config;
   std::vector<std::string> initiate; // connection names with role initiator
+  // With --kill-switch: the servers and ports (the tunnel device is known later).
+  std::optional<io::KillSwitchConfig> kill_switch;
 };
 
 // Reads a JSON config ({"connections":[{...}], "natt_port":..., "keylog":..., ...}) into

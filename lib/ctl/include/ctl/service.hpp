@@ -68,6 +68,9 @@ public:
   // Where list-sas gets each Child SA's traffic (ike-up: its data plane); without it
   // the traffic keys are null.
   void set_counters(CountersFn fn) { counters_ = std::move(fn); }
+  // kill-switch {"state":"off"}: ends the daemon's kill switch (ike-up --kill-switch)
+  // and returns what it did; without it the command says the daemon has none.
+  void set_kill_switch_off(std::function<Result<Json>()> fn) { kill_switch_off_ = std::move(fn); }
   const ServiceInfo& info() const { return info_; }
 
   // Errors name the argument: Errc::usage "command" (unknown), "args.ike" (missing or
@@ -88,11 +91,13 @@ private:
   Outcome monitor(const Json& args);
   Outcome load(const Json& args, TimePoint now);
   Outcome unload(const Json& args, TimePoint now);
+  Outcome kill_switch(const Json& args);
 
   ike::Engine& engine_;
   ServiceInfo info_;
   LoadFn load_;
   CountersFn counters_;
+  std::function<Result<Json>()> kill_switch_off_;
 };
 
 // Which SAs a selector names (ikectl --ike / --child), among the live ones.

@@ -51,6 +51,7 @@ private:
   void malformed(const PacketMeta& meta, std::string kind, Error e, RecordSink& sink);
   void report_incomplete(const IpReassembler::Incomplete& i, RecordSink& sink);
   void count_undecrypted(const std::optional<Error>& problem);
+  void check_payload_rules(IkeRecord& record);
   esp::EspSaIn* esp_sa_for(ChildSaKeys& keys, std::optional<Error>& problem);
 
   KeyStore& keys_;

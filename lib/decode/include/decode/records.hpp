@@ -52,12 +52,20 @@ struct EncryptedInfo {
   bool completes_message = false;
 };
 
+// The engine's payload rules (wire/rules.hpp, RFC 7296 1.2-1.5) applied to a
+// captured message: unchecked while its inner payloads are unknown (not decrypted,
+// or an SKF fragment that does not complete its message).
+enum class RulesCheck { ok, violated, unchecked };
+std::string_view rules_check_name(RulesCheck r);
+
 struct IkeRecord {
   PacketMeta meta;
   Transport transport = Transport::udp;
   bool non_esp_marker = false; // behind the 4 zero bytes: UDP/4500 (RFC 3948) or TCP (RFC 9329)
   const wire::Message* message = nullptr;
   std::optional<EncryptedInfo> encrypted;
+  RulesCheck payload_rules = RulesCheck::unchecked;
+  std::optional<Error> payload_rules_error; // which rule, when violated
 };
 
 struct InnerPacket {
@@ -96,8 +104,9 @@ struct Summary {
   uint64_t undecryptable = 0; // no key, unknown algorithm, or failed integrity
   uint64_t no_key = 0;        // of those: no key was given for the SA
   uint64_t malformed = 0;
-  uint64_t nat_keepalives = 0;    // on UDP/4500, and the framed ones in TCP streams
-  uint64_t tcp_segments = 0;      // segments of TCP-encapsulation connections taken in
+  uint64_t payload_rule_violations = 0; // messages the engine would drop (RulesCheck)
+  uint64_t nat_keepalives = 0;          // on UDP/4500, and the framed ones in TCP streams
+  uint64_t tcp_segments = 0;            // segments of TCP-encapsulation connections taken in
   uint64_t tcp_retransmitted = 0; // of those: retransmissions and overlaps (bytes seen before)
   uint64_t other = 0;             // frames that were neither IKE nor ESP
   // IP and IKE fragments thrown away at the reassembly limits (ike-decode(1) LIMITS).

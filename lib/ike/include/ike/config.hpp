@@ -92,6 +92,17 @@ std::string_view child_mode_name(ChildMode m); // "tunnel", "transport"
 // What to do when DPD finds the peer dead (strongSwan's dpd_action).
 enum class DpdAction : uint8_t { clear, restart };
 
+// strongSwan's uniqueness policy (swanctl.conf connections.<conn>.unique): what a new IKE
+// SA does to the established IKE SAs of the same connection with the same identity pair
+// (lib/ike/uniqueness.cpp, ike-up(8) "UNIQUENESS").
+//   no:      only a peer's INITIAL_CONTACT (RFC 7296 2.4) removes them
+//   never:   nothing removes them, INITIAL_CONTACT is ignored too
+//   keep:    a new IKE SA from another address is refused (AUTHENTICATION_FAILED)
+//   replace: the new IKE SA replaces them (a Delete is sent for each)
+enum class UniquePolicy : uint8_t { no, never, keep, replace };
+std::string_view unique_policy_name(UniquePolicy u); // "no", "never", "keep", "replace"
+std::optional<UniquePolicy> parse_unique_policy(std::string_view name);
+
 // Lifetimes (RFC 7296 2.8: lifetimes are local policy, never negotiated). Rekeying starts
 // at `rekey_time` minus a random part of `jitter`; the SA is deleted at `life_time`.
 // Zero durations disable the timer. Byte/packet limits are the data plane's job.
@@ -160,6 +171,7 @@ struct PeerConfig {
   DpdAction dpd_action = DpdAction::clear;
 
   bool send_initial_contact = true;
+  UniquePolicy unique = UniquePolicy::no; // strongSwan's default
   // RFC 7383: announce IKEV2_FRAGMENTATION_SUPPORTED and fragment encrypted messages
   // larger than fragment_size bytes (the IKE message, without IP/UDP headers or marker).
   bool fragmentation = true;

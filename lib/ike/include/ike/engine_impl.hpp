@@ -192,6 +192,15 @@ struct Engine::Impl {
   void apply_virtual_ips(const IkeSa& sa, ChildConfig& child) const;
   // Responder: gives back the IKE SA's leases (Lease events); called when it goes down.
   void release_leases(IkeSa& sa);
+
+  // --- uniqueness.cpp: once the peer of a new IKE SA is authenticated (both roles),
+  // the connection's UniquePolicy and RFC 7296 2.4 INITIAL_CONTACT (`initial_contact`:
+  // the peer sent it) act on the other IKE SAs with the same identities. A Failure
+  // (step unique): refuse the new IKE SA with AUTHENTICATION_FAILED.
+  std::optional<Failure> check_uniqueness(IkeSa& sa, bool initial_contact);
+  // Reports `old` down (reason replaced) with its Child SAs now, then deletes it silently.
+  void replace_sa(IkeSa& old, SaId by);
+
   // --- auth/psk.cpp / auth/cert.cpp (RFC 7296 2.15)
   // The octets the `initiator_side` signs: its IKE_SA_INIT message | the peer's nonce |
   // prf(SK_px, ID payload body).

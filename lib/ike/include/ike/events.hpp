@@ -35,6 +35,7 @@ enum class DownReason : uint8_t {
   // "half-open timeout": a responder's IKE SA that got no IKE_AUTH in time (never
   // reported: it was not up)
   half_open_timeout,
+  replaced, // "replaced": a newer IKE SA with the same identities replaced it (unique=replace)
 };
 
 // The step of an exchange that failed; rendered as the enumerator's name ("proposal").
@@ -50,6 +51,7 @@ enum class FailureStep : uint8_t {
   notify,     // an error Notify from the peer that no other step covers
   cookie,     // the responder keeps asking for a COOKIE
   config,     // our configuration cannot be used
+  unique,     // the uniqueness policy (unique=keep) refused a duplicate IKE SA
   cp,         // configuration payload: no internal address could be assigned (RFC 7296 3.15)
 };
 
@@ -65,6 +67,9 @@ struct IkeSaUp {
   std::string encr, integ, prf, ke; // strongSwan keywords; integ "" with AEAD
   Identity local_id, remote_id;
   std::string local_auth, remote_auth; // "psk", or the signature scheme ("ecdsa-sha256", ...)
+  // The IKE SAs this one replaces: removed on the peer's INITIAL_CONTACT (they go down
+  // with reason initial_contact), or being deleted by the uniqueness policy (replaced).
+  std::vector<SaId> replaces;
 };
 
 // Everything a data plane needs to install the Child SA (RFC 4301 SAD and SPD entries).
@@ -94,7 +99,8 @@ struct ChildSaDown {
   std::string peer; // PeerConfig::name
   std::string name;
   uint32_t spi_in = 0, spi_out = 0;
-  // deleted_by_peer, deleted_locally, rekeyed (the replaced SA) or ike_sa_down
+  // deleted_by_peer, deleted_locally, rekeyed (the replaced SA), ike_sa_down, or replaced
+  // (its IKE SA was replaced under the uniqueness policy)
   DownReason reason = DownReason::ike_sa_down;
 };
 
@@ -102,8 +108,10 @@ struct IkeSaDown {
   SaId sa = 0;
   std::string peer;
   uint64_t spi_i = 0, spi_r = 0;
-  // deleted_by_peer, deleted_locally, dpd, retransmit, failure, initial_contact, expired
+  // deleted_by_peer, deleted_locally, dpd, retransmit, failure, initial_contact, expired,
+  // replaced
   DownReason reason = DownReason::failure;
+  SaId replaced_by = 0; // the IKE SA that replaced it (reasons initial_contact, replaced)
 };
 
 struct IkeSaRekeyed {

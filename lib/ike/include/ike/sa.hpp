@@ -184,6 +184,10 @@ struct IkeSa {
   Identity remote_id;
   bool authenticated = false;
   bool silent = false; // an old, rekeyed IKE SA: finishes its Delete without events
+  // The uniqueness policy (uniqueness.cpp): the IKE SAs this one replaced, and the one
+  // that replaced this one.
+  std::vector<SaId> replaces;
+  SaId replaced_by = 0;
   std::string local_auth_desc, remote_auth_desc;
 
   // The first Child SA (IKE_AUTH).

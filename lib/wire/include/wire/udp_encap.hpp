@@ -9,6 +9,7 @@
 #include "base/result.hpp"
 
 #include <cstdint>
+#include <optional>
 
 namespace ikekit::wire {
 
@@ -21,6 +22,11 @@ struct UdpPayload {
   UdpKind kind = UdpKind::ike;
   ByteView data; // ike: the IKE message after the marker; esp: the ESP packet; keepalive: empty
 };
+
+// The one RFC 3948 2.1-2.3 demultiplexing rule, for per-packet paths: no error text
+// is built; nullopt for 0-3 bytes that are not a keepalive and ESP shorter than its
+// header. An IKE message of any length behind the marker is `ike` (its parser judges).
+std::optional<UdpKind> udp_encap_kind(ByteView udp_payload);
 
 // Classifies a UDP/4500 payload (or the body of an RFC 9329 TCP frame, which has the same
 // form). Errors: truncated `field` for 0 bytes, 1-3 bytes that are not a keepalive, an
