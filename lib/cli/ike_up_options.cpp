@@ -5,6 +5,7 @@
 #include "cli/eap_options.hpp"
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
+#include "ike/address_pool.hpp"
 
 #include <fstream>
 #include <iterator>
@@ -107,6 +108,32 @@ Result<void> apply_eap_server(const ConnectionOptions& c, const Namer& n, ike::P
   if (!users) return users.error();
   p.eap_backend = eap_users_backend(std::move(*users));
   p.remote_auth = ike::AuthMethodKind::eap_mschapv2;
+  return {};
+}
+
+// --pool / --dns (responder) and --request-vip / --request-vip6 (initiator).
+Result<void> apply_config_payload(const ConnectionOptions& c, const Namer& n, ike::PeerConfig& p) {
+  bool responder = c.role == "responder";
+  for (const auto& text : c.pool) {
+    auto pool = ike::AddressPool::parse(text);
+    if (!pool) return make_error(Errc::usage, n("pool"), pool.error().message);
+    if (!responder) return bad(n("pool"), text, "only a responder leases addresses");
+    for (const auto& other : p.pools)
+      if (other.overlaps(pool->prefix()))
+        return bad(n("pool"), text, "overlaps the pool " + other.to_string());
+    p.pools.push_back(pool->prefix());
+  }
+  for (const auto& text : c.dns) {
+    auto a = IpAddress::parse(text);
+    if (!a) return bad(n("dns"), text, "expected an IPv4 or IPv6 address");
+    if (!responder) return bad(n("dns"), text, "only a responder sends DNS servers");
+    p.dns.push_back(*a);
+  }
+  if ((c.request_vip || c.request_vip6) && responder)
+    return make_error(Errc::usage, n(c.request_vip ? "request-vip" : "request-vip6"),
+                      "only an initiator asks for a virtual IP (a responder uses --pool)");
+  if (c.request_vip) p.request_vips.push_back(*IpAddress::parse("0.0.0.0"));
+  if (c.request_vip6) p.request_vips.push_back(*IpAddress::parse("::"));
   return {};
 }
 
@@ -221,6 +248,7 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     if (!ts) return bad(n("remote-ts"), t, ts.error().message);
     p.child.remote_ts.push_back(*ts);
   }
+  if (auto r = apply_config_payload(c, n, p); !r) return r.error();
   if (c.mode == "tunnel")
     p.child.mode = ike::ChildMode::tunnel;
   else if (c.mode == "transport")
@@ -268,36 +296,7 @@ Result<void> take(const nlohmann::json& obj, const char* key, T& out, const std:
 
 Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
                              const std::string& prefix) {
-  static const char* kKnown[] = {"name",
-                                 "role",
-                                 "local",
-                                 "remote",
-                                 "port",
-                                 "psk_file",
-                                 "cert",
-                                 "key",
-                                 "ca",
-                                 "local_id",
-                                 "remote_id",
-                                 "ike_proposal",
-                                 "esp_proposal",
-                                 "local_ts",
-                                 "remote_ts",
-                                 "mode",
-                                 "rekey_time",
-                                 "ike_rekey_time",
-                                 "dpd_delay",
-                                 "dpd_action",
-                                 "force_encap",
-                                 "fragmentation",
-                                 "rsa_pss",
-                                 "server_eku",
-                                 "local_auth",
-                                 "remote_auth",
-                                 "eap_users",
-                                 "eap_identity",
-                                 "eap_password_file",
-                                 "unique"};
+  static const char* kKnown[] = {"name", "role", "local", "remote", "port", "psk_file", "cert", "key", "ca", "local_id", "remote_id", "ike_proposal", "esp_proposal", "local_ts", "remote_ts", "mode", "rekey_time", "ike_rekey_time", "dpd_delay", "dpd_action", "force_encap", "fragmentation", "rsa_pss", "server_eku", "local_auth", "remote_auth", "eap_users", "eap_identity", "eap_password_file", "unique", "pool", "dns", "request_vip", "request_vip6"};
   if (!j.is_object()) return make_error(Errc::usage, prefix, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
@@ -337,6 +336,10 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
   IKEKIT_TAKE(eap_identity);
   IKEKIT_TAKE(eap_password_file);
   IKEKIT_TAKE(unique);
+  IKEKIT_TAKE(pool);
+  IKEKIT_TAKE(dns);
+  IKEKIT_TAKE(request_vip);
+  IKEKIT_TAKE(request_vip6);
 #undef IKEKIT_TAKE
   return {};
 }

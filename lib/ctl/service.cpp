@@ -138,9 +138,9 @@ Result<std::vector<Target>> select_child(const std::vector<ike::IkeSaInfo>& sas,
 }
 
 const std::vector<std::string>& ControlService::commands() {
-  static const std::vector<std::string> names = {"status",    "list-conns", "list-sas", "initiate",
-                                                 "terminate", "rekey",      "monitor",  "load",
-                                                 "unload",    "kill-switch"};
+  static const std::vector<std::string> names = {
+      "status", "list-conns", "list-sas", "list-leases", "initiate",   "terminate",
+      "rekey",  "monitor",    "load",     "unload",      "kill-switch"};
   return names;
 }
 
@@ -149,6 +149,7 @@ Outcome ControlService::execute(const Request& r, TimePoint now) {
   if (r.command == "status") return status(a, now);
   if (r.command == "list-conns") return list_conns(a);
   if (r.command == "list-sas") return list_sas(a, now);
+  if (r.command == "list-leases") return list_leases(a);
   if (r.command == "initiate") return initiate(a, now);
   if (r.command == "terminate") return terminate(a, now);
   if (r.command == "rekey") return rekey(a, now);
@@ -192,6 +193,16 @@ Outcome ControlService::list_conns(const Json& args) {
     list.push_back(connection_json(p));
   Outcome o;
   o.result = Json{{"connections", std::move(list)}};
+  return o;
+}
+
+Outcome ControlService::list_leases(const Json& args) {
+  if (auto c = check_args(args, {}); !c) return fail(c.error());
+  Json list = Json::array();
+  for (const auto& p : engine_.list_pools())
+    list.push_back(pool_json(p));
+  Outcome o;
+  o.result = Json{{"pools", std::move(list)}};
   return o;
 }
 

@@ -19,6 +19,13 @@ Json until(const std::optional<TimePoint>& t, TimePoint now) {
   return t ? Json(seconds(*t - now)) : Json();
 }
 
+Json addresses(const std::vector<IpAddress>& v) {
+  Json out = Json::array();
+  for (const auto& a : v)
+    out.push_back(a.to_string());
+  return out;
+}
+
 Json ts_list(const std::vector<ike::TsSpec>& ts) {
   Json out = Json::array();
   for (const auto& t : ts)
@@ -87,10 +94,22 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& coun
   j["reauth_in_s"] = until(sa.reauth_at, now);
   j["next_message_id_out"] = sa.next_message_id_out;
   j["next_message_id_in"] = sa.next_message_id_in;
+  j["virtual_ips"] = addresses(sa.virtual_ips);
+  j["dns"] = addresses(sa.dns);
   j["children"] = Json::array();
   for (const auto& c : sa.children)
     j["children"].push_back(child_sa_json(c, now, counters ? counters(c.spi_in) : std::nullopt));
   return j;
+}
+
+Json pool_json(const ike::PoolInfo& p) {
+  Json leases = Json::array();
+  for (const auto& l : p.leases)
+    leases.push_back(
+        Json{{"address", l.address.to_string()}, {"identity", l.identity}, {"online", l.online}});
+  return Json{{"pool", p.pool.to_string()}, {"size", p.size},
+              {"online", p.online},         {"offline", p.offline},
+              {"never_used", p.never_used}, {"leases", std::move(leases)}};
 }
 
 Json connection_json(const ike::PeerConfig& p) {
@@ -118,6 +137,12 @@ Json connection_json(const ike::PeerConfig& p) {
   j["unique"] = std::string(ike::unique_policy_name(p.unique));
   j["fragmentation"] = p.fragmentation;
   j["fragment_size_bytes"] = p.fragment_size;
+  Json pools = Json::array();
+  for (const auto& pool : p.pools)
+    pools.push_back(pool.to_string());
+  j["pools"] = std::move(pools);
+  j["dns"] = addresses(p.dns);
+  j["request_vips"] = addresses(p.request_vips);
   Json c;
   c["name"] = p.child.name;
   c["esp_proposals"] = proposals(p.child.esp_proposals);

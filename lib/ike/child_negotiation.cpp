@@ -148,9 +148,11 @@ Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg
   const wire::RawPayload* tsr_raw = in.find(PayloadType::tsr);
   if (!sa_raw || !tsi_raw || !tsr_raw) {
     const wire::NotifyPayload* e = in.error_notify();
-    Failure f = failure(sa, exchange,
-                        e && e->type == NotifyType::ts_unacceptable ? FailureStep::ts
-                                                                    : FailureStep::proposal,
+    FailureStep step = FailureStep::proposal;
+    if (e && e->type == NotifyType::ts_unacceptable) step = FailureStep::ts;
+    // RFC 7296 3.10.1: no internal address for our CFG_REQUEST, so no Child SA.
+    if (e && e->type == NotifyType::internal_address_failure) step = FailureStep::cp;
+    Failure f = failure(sa, exchange, step,
                         e ? "responder answered " + std::string(wire::notify_type_name(e->type))
                           : "responder sent no Child SA");
     f.from_peer = e != nullptr;
@@ -159,7 +161,7 @@ Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg
       // What we proposed, and our policy (the responder's answer names none).
       add_ts_evidence(f, ts_i, ts_r, default_ts(cfg.remote_ts, sa.remote.address),
                       default_ts(cfg.local_ts, sa.local.address));
-    } else {
+    } else if (f.step == FailureStep::proposal) {
       f.offered = proposal_strings(cfg.esp_proposals);
     }
     return f;
@@ -232,6 +234,10 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   up.remote_ts = c.remote_ts;
   up.lifetimes = c.cfg.lifetimes;
   up.rekeyed_spi_in = rekeyed_spi;
+  if (sa.cp.ours) {
+    up.virtual_ips = sa.cp.vips;
+    up.dns = sa.cp.dns;
+  }
   // RFC 7296 2.17: initiator->responder keys first.
   if (exchange_initiator) {
     up.encr_out = std::move(keys->encr_i);

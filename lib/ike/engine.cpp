@@ -71,6 +71,7 @@ void Engine::Impl::fail(IkeSa& sa, Failure f) {
 
 void Engine::Impl::remove_sa(IkeSa& sa, DownReason reason) {
   if (sa.state == IkeSaState::dead) return;
+  release_leases(sa);
   table.touch(sa);
   if (sa.silent) sa.children.clear();
   for (auto& c : sa.children)
@@ -323,6 +324,8 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.expire_at = sa->expire_at;
     i.next_message_id_out = sa->msg_id_out;
     i.next_message_id_in = sa->msg_id_in;
+    i.virtual_ips = sa->cp.vips;
+    i.dns = sa->cp.dns;
     for (auto& c : sa->children) {
       ChildSaInfo ci;
       ci.name = c.name;
@@ -340,6 +343,17 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
       ci.expire_at = c.expire_at;
       i.children.push_back(std::move(ci));
     }
+    v.push_back(std::move(i));
+  }
+  return v;
+}
+
+std::vector<PoolInfo> Engine::list_pools() const {
+  std::vector<PoolInfo> v;
+  for (const auto& p : impl_->pools) {
+    PoolInfo i{p.prefix(), p.size(), p.online(), p.offline(), p.never_used(), {}};
+    for (auto& l : p.leases())
+      i.leases.push_back(PoolInfo::LeaseInfo{l.address, std::move(l.identity), l.online});
     v.push_back(std::move(i));
   }
   return v;

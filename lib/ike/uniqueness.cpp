@@ -79,6 +79,7 @@ void Engine::Impl::replace_sa(IkeSa& old, SaId by) {
   old.children.clear();
   old.replaced_by = by;
   emit(IkeSaDown{old.id, old.peer_name(), old.spi_i, old.spi_r, DownReason::replaced, by});
+  release_leases(old); // config_payload.cpp: before it goes silent
   old.silent = true;
   old.rekey_at.reset();
   old.dpd_at.reset();

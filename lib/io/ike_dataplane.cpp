@@ -187,18 +187,27 @@ std::optional<dataplane::ChildSaCounters> EngineDataplane::child_sa_counters(uin
 // what we send on them comes from our outer address (RTA_PREFSRC: the selectors are
 // the outer addresses). A route that covers the peer's outer address (transport
 // mode always) must not catch our own IKE and ESP: the runner's sockets are pinned to
-// their device first (io/outer_device.hpp).
-Result<void> EngineDataplane::add_routes(const ChildSaSpec& spec) {
+// their device first (io/outer_device.hpp). A virtual IP the responder assigned us
+// (RFC 7296 2.19) goes on the device and is the routes' preferred source, so what we
+// send into the tunnel leaves from it (our TSi was narrowed to it).
+Result<void> EngineDataplane::add_routes(const ChildSaSpec& spec,
+                                         const std::vector<IpAddress>& virtual_ips) {
   if (!tun_) return {};
   int ifindex = int(if_nametoindex(tun_->device().c_str()));
   auto nl = RouteNetlink::open();
   if (!nl) return nl.error();
+  for (const auto& vip : virtual_ips) {
+    auto a = nl->add_address(ifindex, Prefix::host(vip));
+    if (!a && a.error().code != Errc::io) return a; // io: already there (a rekey)
+  }
   for (const auto& t : spec.remote_ts)
     if (t.addr.contains(spec.remote))
       if (auto p = pin_sockets(spec.local); !p) return p;
   for (const auto& t : spec.remote_ts) {
     RouteSpec route{.dst = t.addr, .ifindex = ifindex};
     if (spec.mode == dataplane::EspMode::transport) route.src = spec.local;
+    for (const auto& vip : virtual_ips)
+      if (vip.family() == t.addr.addr.family()) route.src = vip;
     auto r = nl->add_route(route);
     if (!r && r.error().code != Errc::io) return r; // io: the route exists (another SA)
   }
@@ -224,7 +233,7 @@ Result<void> EngineDataplane::install(const ike::ChildSaUp& up) {
   if (tun_) {
     if (auto r = tun_->install_child_sa(*spec); !r) return refuse(sa, spi_in, r.error());
     installed_[spi_in] = sa;
-    return add_routes(*spec);
+    return add_routes(*spec, up.virtual_ips);
   }
   if (xfrm_)
     if (auto r = xfrm_->install_child_sa(*spec); !r) return refuse(sa, spi_in, r.error());

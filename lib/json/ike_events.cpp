@@ -71,6 +71,8 @@ struct ToJson {
     j["remote_ts"] = ts_list_json(e.remote_ts);
     j["lifetimes"] = lifetimes_json(e.lifetimes);
     j["rekeyed_spi_in"] = e.rekeyed_spi_in ? Json(to_hex_u32(*e.rekeyed_spi_in)) : Json();
+    j["virtual_ips"] = address_list_json(e.virtual_ips);
+    j["dns"] = address_list_json(e.dns);
     return j;
   }
   Json operator()(const ike::ChildSaDown& e) const {
@@ -126,6 +128,15 @@ struct ToJson {
     j["offered"] = e.offered;
     j["configured"] = e.configured;
     j["retransmits"] = e.retransmits;
+    return j;
+  }
+  Json operator()(const ike::Lease& e) const {
+    Json j = head("lease", time, e.sa, e.peer);
+    j["action"] = e.action == ike::LeaseAction::assigned ? "assigned" : "released";
+    j["pool"] = e.pool.to_string();
+    j["address"] = e.address.to_string();
+    j["identity"] = e.identity;
+    j["reused"] = e.reused;
     return j;
   }
   Json operator()(const ike::SaKeys&) const { return nullptr; }
@@ -197,6 +208,8 @@ std::string_view failure_step_name(ike::FailureStep s) {
     return "eap";
   case S::unique:
     return "unique";
+  case S::cp:
+    return "cp";
   }
   return "";
 }
@@ -214,6 +227,13 @@ Json ts_list_json(const std::vector<ike::TsSpec>& ts) {
   Json out = Json::array();
   for (const auto& t : ts)
     out.push_back(t.to_string());
+  return out;
+}
+
+Json address_list_json(const std::vector<IpAddress>& addresses) {
+  Json out = Json::array();
+  for (const auto& a : addresses)
+    out.push_back(a.to_string());
   return out;
 }
 

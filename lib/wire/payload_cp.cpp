@@ -43,4 +43,57 @@ Result<size_t> serialize(const CpPayload& p, MutBytes out) {
   return w.finish("cp");
 }
 
+namespace {
+
+// The value length of a non-empty address attribute; 0 for other attributes.
+size_t address_value_size(CfgAttr t) {
+  switch (t) {
+  case CfgAttr::internal_ip4_address:
+  case CfgAttr::internal_ip4_netmask:
+  case CfgAttr::internal_ip4_dns:
+    return 4;
+  case CfgAttr::internal_ip6_dns:
+    return 16;
+  case CfgAttr::internal_ip6_address:
+    return 17;
+  default:
+    return 0;
+  }
+}
+
+} // namespace
+
+bool is_address_attribute(CfgAttr t) { return address_value_size(t) != 0; }
+
+Result<std::optional<CfgAddress>> parse_cfg_address(const CfgAttribute& a) {
+  size_t want = address_value_size(a.type);
+  if (want == 0)
+    return make_error(Errc::bad_value, "type",
+                      "attribute " + std::to_string(unsigned(a.type)) + " is not an address");
+  if (a.value.empty()) return std::optional<CfgAddress>();
+  if (a.value.size() != want)
+    return make_error(Errc::bad_length, "value",
+                      "expected " + std::to_string(want) + " octets, got " +
+                          std::to_string(a.value.size()));
+  CfgAddress out;
+  if (want == 4) {
+    out.address = IpAddress::v4(a.value);
+  } else {
+    out.address = IpAddress::v6(a.value.first(16));
+    if (want == 17) {
+      out.prefix_len = a.value[16];
+      if (out.prefix_len > 128)
+        return make_error(Errc::bad_value, "value", "prefix length over 128");
+    }
+  }
+  return std::optional<CfgAddress>(out);
+}
+
+Bytes cfg_address_value(CfgAttr t, const IpAddress& a, uint8_t prefix_len) {
+  ByteView b = a.bytes();
+  Bytes v(b.begin(), b.end());
+  if (t == CfgAttr::internal_ip6_address) v.push_back(prefix_len);
+  return v;
+}
+
 } // namespace ikekit::wire

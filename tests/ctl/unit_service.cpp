@@ -449,3 +449,31 @@ TEST_CASE("list-sas shows auth methods, NAT flags, reauth and the data plane's c
   CHECK(c["packets_in"] == 0);
   CHECK(c["last_used"].is_null()); // never used
 }
+
+TEST_CASE("list-leases shows a responder's pools; list-sas the virtual IP", "[ctl][service]") {
+  ike::Config l = config_with(psk_peer("home", "10.0.0.1", "10.0.0.2"));
+  l.peers[0].request_vips = {ip("0.0.0.0")};
+  ike::Config r = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1"));
+  r.peers[0].pools = {*Prefix::parse("10.99.0.0/30")};
+  Pair p(l, r);
+  ControlService gw{*p.right->engine, ServiceInfo{"ike-up test", "none", "", p.net.now, 1}};
+  auto empty = gw.execute(Request{1, "list-leases", Json::object()}, p.net.now);
+  REQUIRE(empty.result);
+  CHECK((*empty.result)["pools"] == Json::array());
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  auto o = gw.execute(Request{2, "list-leases", Json::object()}, p.net.now);
+  REQUIRE(o.result);
+  auto& pool = (*o.result)["pools"][0];
+  CHECK(pool["pool"] == "10.99.0.0/30");
+  CHECK(pool["size"] == 2);
+  CHECK(pool["online"] == 1);
+  CHECK(pool["never_used"] == 1);
+  CHECK(pool["leases"] ==
+        Json::parse(R"([{"address":"10.99.0.1","identity":"10.0.0.1","online":true}])"));
+  auto sas = gw.execute(Request{3, "list-sas", Json::object()}, p.net.now);
+  REQUIRE(sas.result);
+  CHECK((*sas.result)["ike_sas"][0]["virtual_ips"] == Json::array({"10.99.0.1"}));
+  auto bad = gw.execute(Request{4, "list-leases", Json{{"x", 1}}}, p.net.now);
+  CHECK_FALSE(bad.result);
+}

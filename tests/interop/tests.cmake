@@ -124,6 +124,16 @@ add_test(NAME "interop: EAP-MSCHAPv2 over RADIUS against FreeRADIUS"
 set_tests_properties("interop: EAP-MSCHAPv2 over RADIUS against FreeRADIUS" PROPERTIES
                      LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60)
 
+# Issue 13, configuration payload: virtual IPs and DNS (RFC 7296 2.19) against strongSwan
+# in both roles, TUN data plane, ping from the virtual IP through the tunnel.
+foreach(direction swan-client ike-up-client)
+  set(name "interop: virtual IP and DNS from the configuration payload (${direction})")
+  add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_vip_swan.sh $<TARGET_FILE:ike-up>
+           $<TARGET_FILE:ikectl> ${direction})
+  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60
+                       ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+endforeach()
+
 # Uniqueness policy (issue 20): strongSwan initiates a second IKE SA with the same
 # identities and no INITIAL_CONTACT; ike-up --unique replace ends with one IKE SA on both
 # ends, keep refuses one from another address, no keeps both.

@@ -33,6 +33,13 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--esp-proposal", c.esp_proposal, "ESP proposals, strongSwan syntax");
   app.add_option("--local-ts", c.local_ts, "Local traffic selector CIDR (repeatable)");
   app.add_option("--remote-ts", c.remote_ts, "Remote traffic selector CIDR (repeatable)");
+  app.add_option("--pool", c.pool,
+                 "Responder: lease virtual IPs from this prefix (repeatable, IPv4 and IPv6)");
+  app.add_option("--dns", c.dns, "Responder: DNS server sent to clients (repeatable)");
+  app.add_flag("--request-vip", c.request_vip,
+               "Initiator: ask the responder for an IPv4 virtual IP and DNS servers");
+  app.add_flag("--request-vip6", c.request_vip6,
+               "Initiator: ask the responder for an IPv6 virtual IP and DNS servers");
   app.add_option("--mode", c.mode, "tunnel or transport");
   app.add_option("--rekey-time", c.rekey_time, "Child SA rekey time (default 1h)");
   app.add_option("--ike-rekey-time", c.ike_rekey_time, "IKE SA rekey time (default 8h)");

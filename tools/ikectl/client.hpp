@@ -39,6 +39,7 @@ int monitor(Context& ctx, long count);
 void add_status(CLI::App& app, Context& ctx);
 void add_list_conns(CLI::App& app, Context& ctx);
 void add_list_sas(CLI::App& app, Context& ctx);
+void add_list_leases(CLI::App& app, Context& ctx);
 void add_initiate(CLI::App& app, Context& ctx);
 void add_terminate(CLI::App& app, Context& ctx);
 void add_rekey(CLI::App& app, Context& ctx);
@@ -51,5 +52,6 @@ void add_kill_switch(CLI::App& app, Context& ctx);
 void status_text(const Json& r, std::ostream& out);
 void list_conns_text(const Json& r, std::ostream& out);
 void list_sas_text(const Json& r, std::ostream& out);
+void list_leases_text(const Json& r, std::ostream& out);
 
 } // namespace ikectl

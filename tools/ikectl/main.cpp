@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
   app.add_option("--socket", ctx.socket,
                  "ike-up's control socket (default /run/ikekit/ike-up.sock)");
   app.add_flag("--text", ctx.text,
-               "A compact table instead of JSON (status, list-conns, list-sas)");
+               "A compact table instead of JSON (status, list-conns, list-sas, list-leases)");
   app.add_option("--timeout", ctx.timeout,
                  "How long to wait for answers and --wait (default 30s; 0: forever)");
   app.require_subcommand(1);
@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   ikectl::add_status(app, ctx);
   ikectl::add_list_conns(app, ctx);
   ikectl::add_list_sas(app, ctx);
+  ikectl::add_list_leases(app, ctx);
   ikectl::add_initiate(app, ctx);
   ikectl::add_terminate(app, ctx);
   ikectl::add_rekey(app, ctx);

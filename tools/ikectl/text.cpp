@@ -119,20 +119,34 @@ std::string traffic(const Json& c) {
 void list_sas_text(const Json& r, std::ostream& out) {
   std::vector<std::vector<std::string>> rows = {{"SA", "CONN", "STATE", "ROLE", "LOCAL", "REMOTE",
                                                  "SPI_I", "SPI_R", "ALGORITHMS", "AGE",
-                                                 "AUTH/TRAFFIC"}};
+                                                 "AUTH/TRAFFIC", "VIP"}};
   for (const auto& sa : r["ike_sas"]) {
     std::string algs = str(sa["encr"]) + (sa["integ"].is_null() ? "" : "-" + str(sa["integ"])) +
                        "-" + str(sa["prf"]) + "-" + str(sa["ke"]);
     rows.push_back({str(sa["sa"]), str(sa["conn"]), str(sa["state"]),
                     sa["initiator"] == true ? "initiator" : "responder", str(sa["local"]),
                     str(sa["remote"]), str(sa["spi_i"]), str(sa["spi_r"]), algs,
-                    duration(sa["age_s"]), auth_nat(sa)});
+                    duration(sa["age_s"]), auth_nat(sa),
+                    sa["virtual_ips"].empty() ? "-" : join(sa["virtual_ips"])});
     for (const auto& c : sa["children"])
       rows.push_back({"", "  " + str(c["child"]), str(c["mode"]),
                       c["udp_encap"] == true ? "udp-encap" : "esp", join(c["local_ts"]),
                       join(c["remote_ts"]), "in " + str(c["spi_in"]), "out " + str(c["spi_out"]),
                       str(c["encr"]) + (c["integ"].is_null() ? "" : "-" + str(c["integ"])),
-                      duration(c["age_s"]), traffic(c)});
+                      duration(c["age_s"]), traffic(c), ""});
+  }
+  table(out, rows);
+}
+
+void list_leases_text(const Json& r, std::ostream& out) {
+  std::vector<std::vector<std::string>> rows = {{"POOL", "ADDRESS", "IDENTITY", "STATE"}};
+  for (const auto& p : r["pools"]) {
+    rows.push_back({str(p["pool"]), "", "",
+                    str(p["online"]) + " online, " + str(p["offline"]) + " offline, " +
+                        str(p["never_used"]) + " never used of " + str(p["size"])});
+    for (const auto& l : p["leases"])
+      rows.push_back(
+          {"", str(l["address"]), str(l["identity"]), l["online"] == true ? "online" : "offline"});
   }
   table(out, rows);
 }

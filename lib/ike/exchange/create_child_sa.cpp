@@ -77,6 +77,7 @@ void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
       add_notify(w, NotifyType::rekey_sa, {}, wire::ProtocolId::esp, storage.back());
     } else {
       pc.cfg = *t.child;
+      apply_virtual_ips(sa, pc.cfg); // config_payload.cpp
       pc.ts_i = default_ts(pc.cfg.local_ts, sa.local.address);
       pc.ts_r = default_ts(pc.cfg.remote_ts, sa.remote.address);
     }
@@ -138,7 +139,8 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
                                         wire::ProtocolId::esp,
                                         rk->spi.size() == 4 ? rk->spi : ByteView{});
   }
-  const ChildConfig cfg = old ? old->cfg : sa.peer->child;
+  ChildConfig cfg = old ? old->cfg : sa.peer->child;
+  if (!old) apply_virtual_ips(sa, cfg); // config_payload.cpp
   uint32_t old_spi_in = old ? old->spi_in : 0;
   ChildAnswer a = answer_child(sa, in, cfg, wire::ExchangeType::create_child_sa, false, hint);
   if (!a.child) {

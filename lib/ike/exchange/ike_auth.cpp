@@ -97,9 +97,10 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
     w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
     if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
   }
+  write_cfg_request(sa, w, storage); // config_payload.cpp
   if (!peer.child.esp_proposals.empty()) {
     sa.first_child_spi = new_child_spi(sa);
-    sa.first_ts_i = default_ts(peer.child.local_ts, sa.local.address);
+    sa.first_ts_i = initiator_local_ts(sa);
     sa.first_ts_r = default_ts(peer.child.remote_ts, sa.remote.address);
     write_child_request(w, peer.child, sa.first_child_spi, sa.first_ts_i, sa.first_ts_r, nullptr,
                         {}, storage);
@@ -223,9 +224,16 @@ void Engine::Impl::establish_as_responder(IkeSa& sa, Inbound& child_request, uin
                                           wire::PayloadWriter& w, Bytes& inner,
                                           std::vector<Bytes>& storage) {
   Inbound& in = child_request;
+  read_cfg_request(sa, in); // config_payload.cpp; with EAP, the first request's CP
+  // The response that carries the Child SA answers the CFG_REQUEST (config_payload.cpp);
+  // no internal address: no Child SA (RFC 7296 3.10.1 INTERNAL_ADDRESS_FAILURE).
+  ChildConfig child_cfg = sa.peer->child;
   ChildAnswer child;
-  if (in.find(PayloadType::sa)) {
-    child = answer_child(sa, in, sa.peer->child, wire::ExchangeType::ike_auth, true, nullptr);
+  if (auto f = answer_cfg_request(sa, w, storage, child_cfg)) {
+    add_notify(w, NotifyType::internal_address_failure);
+    child.failure = std::move(f);
+  } else if (in.find(PayloadType::sa)) {
+    child = answer_child(sa, in, child_cfg, wire::ExchangeType::ike_auth, true, nullptr);
     if (child.child)
       write_child_answer(w, *child.child, nullptr, {}, storage);
     else
@@ -305,6 +313,7 @@ void Engine::Impl::establish_as_initiator(IkeSa& sa, Inbound& in) {
   sa.authenticated = true;
   sa.out.reset();
   ++sa.msg_id_out;
+  read_cfg_reply(sa, in); // config_payload.cpp
   ike_sa_up(sa);
   if (sa.first_child_spi != 0) {
     auto r = accept_child_answer(sa, in, peer.child, sa.first_child_spi, sa.first_ts_i,

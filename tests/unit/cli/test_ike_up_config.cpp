@@ -145,6 +145,56 @@ TEST_CASE("ike-up config: a certificate initiator without remote_id wants the ga
   CHECK_FALSE(s->config.peers[0].require_server_eku);
 }
 
+TEST_CASE("ike-up config: pools, DNS servers and virtual IP requests reach the PeerConfig") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  TempFile cfg(
+      R"({"connections":[{"name":"rw","role":"responder","local":"192.0.2.1","psk_file":")" +
+      psk.path +
+      R"(","pool":["10.99.0.0/24","fd99::/112"],"dns":["10.99.0.53"]},
+      {"name":"c","role":"initiator","local":"192.0.2.1","remote":"192.0.2.2","psk_file":")" +
+      psk.path + R"(","request_vip":true,"request_vip6":true}]})");
+  cli::IkeUpOptions o;
+  REQUIRE(cli::load_ike_up_config(cfg.path, o));
+  auto setup = cli::build_ike_up_setup(o);
+  REQUIRE(setup);
+  const auto& rw = setup->config.peers[0];
+  REQUIRE(rw.pools.size() == 2);
+  CHECK(rw.pools[0].to_string() == "10.99.0.0/24");
+  CHECK(rw.pools[1].to_string() == "fd99::/112");
+  REQUIRE(rw.dns.size() == 1);
+  CHECK(rw.dns[0].to_string() == "10.99.0.53");
+  const auto& c = setup->config.peers[1];
+  REQUIRE(c.request_vips.size() == 2);
+  CHECK(c.request_vips[0].to_string() == "0.0.0.0");
+  CHECK(c.request_vips[1].to_string() == "::");
+}
+
+TEST_CASE("ike-up config: bad pools and DNS servers name the field") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  auto error_for = [&](const std::string& role, const std::string& extra) {
+    TempFile cfg(R"({"connections":[{"name":"a","role":")" + role +
+                 R"(","local":"192.0.2.1","remote":"192.0.2.2","psk_file":")" + psk.path + "\"," +
+                 extra + "}]}");
+    cli::IkeUpOptions o;
+    REQUIRE(cli::load_ike_up_config(cfg.path, o));
+    auto setup = cli::build_ike_up_setup(o);
+    REQUIRE_FALSE(setup);
+    CHECK(setup.error().code == Errc::usage);
+    return setup.error();
+  };
+  auto e = error_for("responder", R"("pool":["10.99.0.1/24"])");
+  CHECK_THAT(e.field, Catch::EndsWith("connections[0].pool"));
+  CHECK_THAT(e.message, Catch::Contains("host bits zero"));
+  e = error_for("responder", R"("pool":["10.99.0.0/24","10.99.0.0/25"])");
+  CHECK_THAT(e.message, Catch::Contains("overlaps"));
+  e = error_for("responder", R"("dns":["ten"])");
+  CHECK_THAT(e.field, Catch::EndsWith("connections[0].dns"));
+  e = error_for("initiator", R"("pool":["10.99.0.0/24"])");
+  CHECK_THAT(e.message, Catch::Contains("only a responder"));
+  e = error_for("responder", R"("request_vip":true)");
+  CHECK_THAT(e.field, Catch::EndsWith("connections[0].request_vip"));
+}
+
 TEST_CASE("ike-up config: unique reaches the PeerConfig (default no); a bad value names the "
           "field") {
   TempFile psk("an-example-psk-0123456789abcdef\n");
@@ -176,45 +226,45 @@ TEST_CASE("ike-up config: unique reaches the PeerConfig (default no); a bad valu
   CHECK(setup.error().message == "\"yes\": expected no, never, keep or replace");
 }
 
-TEST_CASE("ike-up config: the kill switch lets IKE through to each connection's peer only") {
-  TempFile psk("an-example-psk-0123456789abcdef\n");
-  auto config = [&](const std::string& conn, const std::string& extra) {
-    return R"({"connections":[)" + conn + R"(],"natt_port":4501)" + extra + "}";
-  };
-  const std::string initiator = R"({"name":"a","role":"initiator","local":"192.0.2.1",
+  TEST_CASE("ike-up config: the kill switch lets IKE through to each connection's peer only") {
+    TempFile psk("an-example-psk-0123456789abcdef\n");
+    auto config = [&](const std::string& conn, const std::string& extra) {
+      return R"({"connections":[)" + conn + R"(],"natt_port":4501)" + extra + "}";
+    };
+    const std::string initiator = R"({"name":"a","role":"initiator","local":"192.0.2.1",
     "remote":"192.0.2.2","psk_file":")" +
-                                psk.path + R"("})";
-  const std::string any_peer =
-      R"({"name":"b","role":"responder","local":"192.0.2.1","psk_file":")" + psk.path + R"("})";
-  TempFile on(config(initiator, R"(,"kill_switch":true,"allow_lan":true)"));
-  cli::IkeUpOptions o;
-  REQUIRE(cli::load_ike_up_config(on.path, o));
-  auto setup = cli::build_ike_up_setup(o);
-  REQUIRE(setup);
-  REQUIRE(setup->kill_switch);
-  CHECK(setup->kill_switch->servers == std::vector{*IpAddress::parse("192.0.2.2")});
-  CHECK(setup->kill_switch->allow_lan);
-  const auto& ports = setup->kill_switch->ike_ports;
-  for (uint16_t p : {500, 4500, 4501})
-    CHECK(std::find(ports.begin(), ports.end(), p) != ports.end());
-  // A responder that accepts any address has no server to let through.
-  TempFile any(config(any_peer, R"(,"kill_switch":true)"));
-  cli::IkeUpOptions a;
-  REQUIRE(cli::load_ike_up_config(any.path, a));
-  auto refused = cli::build_ike_up_setup(a);
-  REQUIRE_FALSE(refused);
-  CHECK(refused.error().field == "--kill-switch");
-  // --allow-lan alone means nothing: refused rather than ignored.
-  TempFile lan(config(initiator, R"(,"allow_lan":true)"));
-  cli::IkeUpOptions l;
-  REQUIRE(cli::load_ike_up_config(lan.path, l));
-  auto alone = cli::build_ike_up_setup(l);
-  REQUIRE_FALSE(alone);
-  CHECK(alone.error().field == "--allow-lan");
-  TempFile off(config(initiator, ""));
-  cli::IkeUpOptions f;
-  REQUIRE(cli::load_ike_up_config(off.path, f));
-  auto none = cli::build_ike_up_setup(f);
-  REQUIRE(none);
-  CHECK_FALSE(none->kill_switch);
-}
+                                  psk.path + R"("})";
+    const std::string any_peer =
+        R"({"name":"b","role":"responder","local":"192.0.2.1","psk_file":")" + psk.path + R"("})";
+    TempFile on(config(initiator, R"(,"kill_switch":true,"allow_lan":true)"));
+    cli::IkeUpOptions o;
+    REQUIRE(cli::load_ike_up_config(on.path, o));
+    auto setup = cli::build_ike_up_setup(o);
+    REQUIRE(setup);
+    REQUIRE(setup->kill_switch);
+    CHECK(setup->kill_switch->servers == std::vector{*IpAddress::parse("192.0.2.2")});
+    CHECK(setup->kill_switch->allow_lan);
+    const auto& ports = setup->kill_switch->ike_ports;
+    for (uint16_t p : {500, 4500, 4501})
+      CHECK(std::find(ports.begin(), ports.end(), p) != ports.end());
+    // A responder that accepts any address has no server to let through.
+    TempFile any(config(any_peer, R"(,"kill_switch":true)"));
+    cli::IkeUpOptions a;
+    REQUIRE(cli::load_ike_up_config(any.path, a));
+    auto refused = cli::build_ike_up_setup(a);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().field == "--kill-switch");
+    // --allow-lan alone means nothing: refused rather than ignored.
+    TempFile lan(config(initiator, R"(,"allow_lan":true)"));
+    cli::IkeUpOptions l;
+    REQUIRE(cli::load_ike_up_config(lan.path, l));
+    auto alone = cli::build_ike_up_setup(l);
+    REQUIRE_FALSE(alone);
+    CHECK(alone.error().field == "--allow-lan");
+    TempFile off(config(initiator, ""));
+    cli::IkeUpOptions f;
+    REQUIRE(cli::load_ike_up_config(off.path, f));
+    auto none = cli::build_ike_up_setup(f);
+    REQUIRE(none);
+    CHECK_FALSE(none->kill_switch);
+  }

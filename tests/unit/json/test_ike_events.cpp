@@ -69,6 +69,31 @@ TEST_CASE("event JSON: child_sa_up names its connection and never prints keys",
   CHECK(lines[1]["integ_key"].is_null());
 }
 
+TEST_CASE("event JSON: lease events and child_sa_up virtual IPs", "[json][events]") {
+  ike::Lease l;
+  l.sa = 3;
+  l.peer = "rw";
+  l.action = ike::LeaseAction::released;
+  l.pool = *Prefix::parse("10.99.0.0/24");
+  l.address = *IpAddress::parse("10.99.0.7");
+  l.identity = "alice@vpn.test";
+  auto j = json::event_to_json(l, "t");
+  CHECK(j["type"] == "lease");
+  CHECK(j["action"] == "released");
+  CHECK(j["pool"] == "10.99.0.0/24");
+  CHECK(j["address"] == "10.99.0.7");
+  CHECK(j["identity"] == "alice@vpn.test");
+  CHECK(j["reused"] == false);
+  CHECK(j["conn"] == "rw");
+  ike::ChildSaUp up;
+  up.virtual_ips = {*IpAddress::parse("10.99.0.7"), *IpAddress::parse("fd99::7")};
+  up.dns = {*IpAddress::parse("10.99.0.53")};
+  auto c = json::event_to_json(up, "t");
+  CHECK(c["virtual_ips"] == json::Json::array({"10.99.0.7", "fd99::7"}));
+  CHECK(c["dns"] == json::Json::array({"10.99.0.53"}));
+  CHECK(json::failure_step_name(ike::FailureStep::cp) == "cp");
+}
+
 TEST_CASE("event JSON: a replaced IKE SA names its successor, the successor what it replaces",
           "[json][events][unique]") {
   ike::IkeSaDown d{4, "gw", 1, 2, ike::DownReason::replaced, 9};

@@ -312,6 +312,48 @@ TEST_CASE("CP payload round trip", "[wire][cp]") {
   CHECK(parse_cp(cut).error().field == "cp.attribute[0].value");
 }
 
+// RFC 7296 3.15.1: the address attributes' values (empty in a request).
+TEST_CASE("CP address attributes", "[wire][cp]") {
+  auto v4 = *IpAddress::parse("10.99.0.7");
+  auto v6 = *IpAddress::parse("fd99::7");
+  Bytes a4 = cfg_address_value(CfgAttr::internal_ip4_address, v4);
+  CHECK(a4.size() == 4);
+  auto p4 = parse_cfg_address(CfgAttribute{CfgAttr::internal_ip4_address, a4});
+  REQUIRE(p4);
+  REQUIRE(*p4);
+  CHECK((*p4)->address == v4);
+  Bytes a6 = cfg_address_value(CfgAttr::internal_ip6_address, v6, 112);
+  CHECK(a6.size() == 17);
+  auto p6 = parse_cfg_address(CfgAttribute{CfgAttr::internal_ip6_address, a6});
+  REQUIRE(p6);
+  REQUIRE(*p6);
+  CHECK((*p6)->address == v6);
+  CHECK((*p6)->prefix_len == 112);
+  Bytes d6 = cfg_address_value(CfgAttr::internal_ip6_dns, v6);
+  CHECK(d6.size() == 16);
+  auto pd6 = parse_cfg_address(CfgAttribute{CfgAttr::internal_ip6_dns, d6});
+  REQUIRE(pd6);
+  CHECK((*pd6)->address == v6);
+  auto mask = parse_cfg_address(CfgAttribute{
+      CfgAttr::internal_ip4_netmask,
+      cfg_address_value(CfgAttr::internal_ip4_netmask, *IpAddress::parse("255.255.255.0"))});
+  REQUIRE(mask);
+  CHECK((*mask)->address.to_string() == "255.255.255.0");
+  auto empty = parse_cfg_address(CfgAttribute{CfgAttr::internal_ip4_dns, {}});
+  REQUIRE(empty);
+  CHECK_FALSE(*empty);
+  // An IPv6 address without its prefix-length octet, or a v4 value of 16 octets.
+  CHECK(parse_cfg_address(CfgAttribute{CfgAttr::internal_ip6_address, d6}).error().field ==
+        "value");
+  CHECK(parse_cfg_address(CfgAttribute{CfgAttr::internal_ip4_dns, d6}).error().code ==
+        Errc::bad_length);
+  a6[16] = 129;
+  CHECK(parse_cfg_address(CfgAttribute{CfgAttr::internal_ip6_address, a6}).error().code ==
+        Errc::bad_value);
+  CHECK_FALSE(is_address_attribute(CfgAttr::application_version));
+  CHECK(parse_cfg_address(CfgAttribute{CfgAttr::application_version, a4}).error().field == "type");
+}
+
 // RFC 7296 3.16 / RFC 3748 4: Code | Identifier | Length | Type | Type-Data
 TEST_CASE("EAP payload round trip", "[wire][eap]") {
   round_trip(EapPayload{EapCode::response, 3, EapType::identity, as_bytes("carol")},

@@ -43,6 +43,10 @@ struct ConnectionOptions {
   bool fragmentation = true;
   bool rsa_pss = false;   // sign with RSASSA-PSS (RFC 7427) instead of PKCS#1 v1.5
   bool server_eku = true; // initiator: the gateway's certificate must be a server's
+  // Configuration payload (RFC 7296 2.19): a responder's address pools and DNS servers;
+  // an initiator asks for an IPv4 and/or IPv6 virtual IP and DNS servers.
+  std::vector<std::string> pool, dns;
+  bool request_vip = false, request_vip6 = false;
 };
 
 struct IkeUpOptions {

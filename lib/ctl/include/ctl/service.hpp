@@ -11,6 +11,7 @@
 //   {}                                     {"subscribed":true}, then events load        {"config":
 //   PATH}                       {"loaded":[...]} unload      {"name", "wait"?} {"name",
 //   "targets":[...]}
+//   list-leases {}                                     {"pools":[...]} (address pools, leases)
 //
 // An IKE SA is named by its connection name (every live SA of it) or by either IKE SPI
 // in hex; a Child SA by its name or by either ESP SPI in hex.
@@ -83,6 +84,7 @@ private:
   Outcome status(const Json& args, TimePoint now);
   Outcome list_conns(const Json& args);
   Outcome list_sas(const Json& args, TimePoint now);
+  Outcome list_leases(const Json& args);
   Outcome initiate(const Json& args, TimePoint now);
   Outcome terminate(const Json& args, TimePoint now);
   Outcome rekey(const Json& args, TimePoint now);

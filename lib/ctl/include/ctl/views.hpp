@@ -30,6 +30,8 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& coun
 Json child_sa_json(const ike::ChildSaInfo& child, TimePoint now,
                    const std::optional<ChildCounters>& counters);
 Json connection_json(const ike::PeerConfig& peer);
+// list-leases: one address pool, its counts and its leases in address order.
+Json pool_json(const ike::PoolInfo& pool);
 Json stats_json(const ike::Stats& stats);
 // {"connecting":0, ..., "established":2, ...}: every state, zero included.
 Json sas_by_state_json(const std::vector<ike::IkeSaInfo>& sas);

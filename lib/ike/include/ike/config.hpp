@@ -6,6 +6,7 @@
 
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
+#include "base/prefix.hpp"
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
 #include "base/time.hpp"
@@ -161,6 +162,18 @@ struct PeerConfig {
   SecretBytes eap_password;
 
   ChildConfig child;
+
+  // Configuration payload (RFC 7296 2.19, 3.15). Initiator: a CFG_REQUEST in IKE_AUTH
+  // for an internal address of each family listed (0.0.0.0 / :: for any, as strongSwan's
+  // vips) and for DNS servers; our TSi then defaults to 0.0.0.0/0 (::/0), which the
+  // responder narrows to the address it assigns.
+  std::vector<IpAddress> request_vips;
+  // Responder: a CFG_REQUEST gets an address from the first of these pools of the
+  // family asked for that has one free (a lease by the peer's identity), and `dns`; the
+  // Child SA's remote TS is narrowed to the leased addresses. Pools of the same prefix
+  // are one pool, shared by every connection that names it.
+  std::vector<Prefix> pools;
+  std::vector<IpAddress> dns;
 
   Lifetimes ike_lifetimes;
   Duration dpd_delay{0}; // 0: no DPD; else an empty INFORMATIONAL after this much silence

@@ -108,6 +108,21 @@ struct IkeSaInfo {
   uint32_t next_message_id_out = 0; // our next request's Message ID
   uint32_t next_message_id_in = 0;  // the peer request Message ID we expect
   std::vector<ChildSaInfo> children;
+  // Configuration payload (RFC 7296 2.19): the initiator's internal addresses, ours when
+  // we initiated (with the DNS servers we were sent), the peer's when we leased them.
+  std::vector<IpAddress> virtual_ips, dns;
+};
+
+// For ikectl list-leases: one address pool of the responder and its leases.
+struct PoolInfo {
+  Prefix pool;
+  uint64_t size = 0, online = 0, offline = 0, never_used = 0;
+  struct LeaseInfo {
+    IpAddress address;
+    std::string identity;
+    bool online = false; // false: released, remembered for the identity
+  };
+  std::vector<LeaseInfo> leases; // in address order
 };
 
 class Engine {
@@ -171,6 +186,8 @@ public:
   const Stats& stats() const;
   const Config& config() const;
   std::vector<IkeSaInfo> list_sas() const;
+  // Address pools in use so far (a pool appears when a connection first leases from it).
+  std::vector<PoolInfo> list_pools() const;
 
   struct Impl;
 

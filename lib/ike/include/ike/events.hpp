@@ -53,6 +53,7 @@ enum class FailureStep : uint8_t {
   config,     // our configuration cannot be used
   eap,        // the EAP method inside IKE_AUTH (RFC 7296 2.16) failed
   unique,     // the uniqueness policy (unique=keep) refused a duplicate IKE SA
+  cp,         // configuration payload: no internal address could be assigned (RFC 7296 3.15)
 };
 
 // How the Child SAs' ESP travels (RFC 3948), rendered as the enumerator's name: in UDP
@@ -97,6 +98,9 @@ struct ChildSaUp {
   std::vector<TsSpec> local_ts, remote_ts; // negotiated (narrowed)
   Lifetimes lifetimes;
   std::optional<uint32_t> rekeyed_spi_in; // set when this SA replaces one (CREATE_CHILD_SA rekey)
+  // Configuration payload (RFC 7296 2.19), initiator only: the internal addresses the
+  // responder assigned to us (our side of the tunnel) and the DNS servers it sent.
+  std::vector<IpAddress> virtual_ips, dns;
   // RFC 7296 2.17 KEYMAT, per direction (AEAD: key || salt; integ empty with AEAD).
   SecretBytes encr_in, integ_in;   // for spi_in
   SecretBytes encr_out, integ_out; // for spi_out
@@ -168,6 +172,19 @@ struct Failure {
   uint32_t retransmits = 0;            // step retransmit: how many were sent
 };
 
+// A responder's address pool lease (RFC 7296 2.19): assigned to the peer's identity in
+// IKE_AUTH, released when its IKE SA goes (the pool remembers it for that identity).
+enum class LeaseAction : uint8_t { assigned, released };
+struct Lease {
+  SaId sa = 0;
+  std::string peer; // PeerConfig::name
+  LeaseAction action = LeaseAction::assigned;
+  Prefix pool;
+  IpAddress address;
+  std::string identity; // the peer's IKE identity (Identity::to_string)
+  bool reused = false;  // assigned: the identity held this address before
+};
+
 struct IkeSaKeys {
   uint64_t spi_i = 0, spi_r = 0;
   std::string encr, integ, prf, ke; // keywords
@@ -188,6 +205,6 @@ struct InputDropped {
 };
 
 using Event = std::variant<IkeSaUp, ChildSaUp, ChildSaDown, IkeSaDown, IkeSaRekeyed, ChildSaRekeyed,
-                           Failure, SaKeys, InputDropped, IkeSaMoved>;
+                           Failure, SaKeys, InputDropped, IkeSaMoved, Lease>;
 
 } // namespace ikekit::ike

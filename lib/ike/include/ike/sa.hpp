@@ -147,6 +147,19 @@ struct AnsweredRequest {
 };
 
 struct EapExchange; // ike/eap_exchange.hpp
+// Configuration payload state of an IKE SA (RFC 7296 2.19; exchange/config_payload.cpp).
+struct CpState {
+  // Responder: the peer's CFG_REQUEST (first IKE_AUTH request), noted until the final
+  // IKE_AUTH response answers it with a CFG_REPLY.
+  bool requested = false;
+  bool want_v4 = false, want_v6 = false; // INTERNAL_IP4_ADDRESS / INTERNAL_IP6_ADDRESS asked for
+  bool ours = false;                     // initiator: we asked; vips and dns are ours
+  // The initiator's internal addresses (ours, or the peer's that we leased).
+  std::vector<IpAddress> vips;
+  std::vector<IpAddress> dns; // initiator: from the CFG_REPLY
+  std::vector<Prefix> leased; // responder: the pools we hold a lease of for remote_id
+  std::string lease_identity; // responder: the identity the leases are keyed by
+};
 
 struct IkeSa {
   SaId id = 0;
@@ -216,6 +229,7 @@ struct IkeSa {
   // EAP inside IKE_AUTH (RFC 7296 2.16), while it runs; shared_ptr: the type is
   // incomplete here.
   std::shared_ptr<EapExchange> eap;
+  CpState cp;
 
   std::vector<ChildSa> children;
   ChildSa* find_child(uint32_t spi_in) {

@@ -58,7 +58,8 @@ private:
   EngineDataplane() = default;
   Result<void> install(const ike::ChildSaUp& up);
   Result<void> refuse(ike::SaId sa, uint32_t spi_in, Error e);
-  Result<void> add_routes(const dataplane::ChildSaSpec& spec);
+  Result<void> add_routes(const dataplane::ChildSaSpec& spec,
+                          const std::vector<IpAddress>& virtual_ips);
   // Pins the runner's sockets on `local` to the device holding it (once).
   Result<void> pin_sockets(const IpAddress& local);
   void on_rekey_requests(IkeRunner& runner, TimePoint now);

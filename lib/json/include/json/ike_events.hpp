@@ -30,5 +30,6 @@ std::string exchange_name(wire::ExchangeType e);
 
 Json endpoint_json(const ike::Endpoint& e);
 Json ts_list_json(const std::vector<ike::TsSpec>& ts);
+Json address_list_json(const std::vector<IpAddress>& addresses); // ["10.99.0.1", ...]
 
 } // namespace ikekit::json

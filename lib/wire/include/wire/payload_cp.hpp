@@ -9,6 +9,7 @@
 #pragma once
 
 #include "base/bytes.hpp"
+#include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "wire/ids.hpp"
 
@@ -30,5 +31,20 @@ struct CpPayload {
 Result<CpPayload> parse_cp(ByteView body);
 void write_body(Writer& w, const CpPayload& p);
 Result<size_t> serialize(const CpPayload& p, MutBytes out);
+
+// The address-valued attributes (RFC 7296 3.15.1), whose value is empty in a request for
+// any value or else: INTERNAL_IP4_ADDRESS, INTERNAL_IP4_NETMASK, INTERNAL_IP4_DNS (4
+// octets); INTERNAL_IP6_DNS (16); INTERNAL_IP6_ADDRESS (16 + a prefix-length octet).
+bool is_address_attribute(CfgAttr t);
+struct CfgAddress {
+  IpAddress address;
+  uint8_t prefix_len = 0; // INTERNAL_IP6_ADDRESS only (0-128); else 0
+};
+// nullopt for an empty value. Errors: "value" (wrong length for the type, or a prefix
+// length over 128), or "type" when `a` is not an address attribute.
+Result<std::optional<CfgAddress>> parse_cfg_address(const CfgAttribute& a);
+// The value octets of an address attribute of type `t` (for INTERNAL_IP6_ADDRESS with
+// `prefix_len`); `a`'s family must be the type's.
+Bytes cfg_address_value(CfgAttr t, const IpAddress& a, uint8_t prefix_len = 128);
 
 } // namespace ikekit::wire

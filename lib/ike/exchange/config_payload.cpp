@@ -1,0 +1,179 @@
+// The configuration payload in IKE_AUTH (RFC 7296 2.19, 3.15): virtual IPs and DNS.
+//
+//   Initiator                         Responder
+//   -------------------------------------------------------------------
+//   HDR, SK {IDi, [CERT,] AUTH, CP(CFG_REQUEST), SAi2, TSi, TSr}  -->
+//                   <--  HDR, SK {IDr, [CERT,] AUTH, CP(CFG_REPLY), SAr2, TSi, TSr}
+//
+// The request asks for INTERNAL_IP4_ADDRESS / INTERNAL_IP6_ADDRESS (empty: any address,
+// as strongSwan sends for 0.0.0.0 / ::) and INTERNAL_IP4_DNS / INTERNAL_IP6_DNS, and
+// proposes TSi 0.0.0.0/0 (::/0). The responder leases addresses from its pools by the
+// peer's identity (address_pool.hpp) and narrows TSi to them, as strongSwan does: the
+// client's traffic leaves from its virtual IP. With EAP (2.16) the request rides in the
+// first IKE_AUTH request and the reply in the last response, the one with the Child SA.
+#include "ike/engine_impl.hpp"
+
+#include <algorithm>
+
+namespace ikekit::ike {
+
+using wire::CfgAttr;
+using wire::CfgType;
+using wire::PayloadType;
+
+namespace {
+
+bool is_unspecified(const IpAddress& a) {
+  ByteView b = a.bytes();
+  return std::all_of(b.begin(), b.end(), [](uint8_t x) { return x == 0; });
+}
+
+// With EAP the user is the EAP identity (many clients may share one IKE identity).
+std::string lease_identity(const IkeSa& sa) {
+  return sa.eap_identity.empty() ? sa.remote_id.to_string() : sa.eap_identity;
+}
+
+} // namespace
+
+void Engine::Impl::write_cfg_request(const IkeSa& sa, wire::PayloadWriter& w,
+                                     std::vector<Bytes>& storage) {
+  const PeerConfig& peer = *sa.peer;
+  if (peer.request_vips.empty()) return;
+  wire::CpPayload cp{CfgType::cfg_request, {}};
+  for (const auto& vip : peer.request_vips) {
+    CfgAttr address = vip.is_v4() ? CfgAttr::internal_ip4_address : CfgAttr::internal_ip6_address;
+    CfgAttr dns = vip.is_v4() ? CfgAttr::internal_ip4_dns : CfgAttr::internal_ip6_dns;
+    ByteView hint;
+    if (!is_unspecified(vip)) {
+      storage.push_back(wire::cfg_address_value(address, vip));
+      hint = storage.back();
+    }
+    cp.attributes.push_back({address, hint});
+    cp.attributes.push_back({dns, {}});
+  }
+  w.add(PayloadType::cp, std::move(cp));
+}
+
+std::vector<TsSpec> Engine::Impl::initiator_local_ts(const IkeSa& sa) const {
+  const PeerConfig& peer = *sa.peer;
+  if (!peer.child.local_ts.empty() || peer.request_vips.empty())
+    return default_ts(peer.child.local_ts, sa.local.address);
+  // strongSwan's local_ts = dynamic with a virtual IP: the responder narrows it.
+  std::vector<TsSpec> ts;
+  for (const auto& vip : peer.request_vips) {
+    Prefix any = Prefix::any(vip.family());
+    IpAddress last = vip.is_v4() ? *IpAddress::parse("255.255.255.255")
+                                 : *IpAddress::parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+    ts.push_back(TsSpec{any.addr, last});
+  }
+  return ts;
+}
+
+void Engine::Impl::read_cfg_reply(IkeSa& sa, const Inbound& in) {
+  if (sa.peer->request_vips.empty()) return;
+  sa.cp.ours = true;
+  const wire::RawPayload* raw = in.find(PayloadType::cp);
+  if (!raw) return;
+  auto cp = wire::parse_cp(raw->body);
+  if (!cp || cp->type != CfgType::cfg_reply) return;
+  for (const auto& a : cp->attributes) {
+    if (!wire::is_address_attribute(a.type)) continue; // other attributes: not used
+    auto v = wire::parse_cfg_address(a);
+    if (!v || !*v) continue;
+    if (a.type == CfgAttr::internal_ip4_address || a.type == CfgAttr::internal_ip6_address)
+      sa.cp.vips.push_back((*v)->address);
+    else if (a.type == CfgAttr::internal_ip4_dns || a.type == CfgAttr::internal_ip6_dns)
+      sa.cp.dns.push_back((*v)->address);
+  }
+}
+
+void Engine::Impl::read_cfg_request(IkeSa& sa, const Inbound& in) {
+  const wire::RawPayload* raw = in.find(PayloadType::cp);
+  if (!raw) return;
+  auto cp = wire::parse_cp(raw->body);
+  if (!cp || cp->type != CfgType::cfg_request) return;
+  sa.cp.requested = true;
+  for (const auto& a : cp->attributes) {
+    if (a.type == CfgAttr::internal_ip4_address) sa.cp.want_v4 = true;
+    if (a.type == CfgAttr::internal_ip6_address) sa.cp.want_v6 = true;
+  }
+}
+
+std::optional<Failure> Engine::Impl::answer_cfg_request(IkeSa& sa, wire::PayloadWriter& w,
+                                                        std::vector<Bytes>& storage,
+                                                        ChildConfig& child) {
+  if (!sa.cp.requested) return std::nullopt;
+  const PeerConfig& peer = *sa.peer;
+  sa.cp.lease_identity = lease_identity(sa);
+  wire::CpPayload reply{CfgType::cfg_reply, {}};
+  std::vector<std::string> exhausted;
+  for (bool v4 : {true, false}) {
+    if (v4 ? !sa.cp.want_v4 : !sa.cp.want_v6) continue;
+    for (const Prefix& prefix : peer.pools) {
+      if (prefix.addr.is_v4() != v4) continue;
+      auto it = std::find_if(pools.begin(), pools.end(),
+                             [&](const AddressPool& p) { return p.prefix() == prefix; });
+      if (it == pools.end()) {
+        auto made = AddressPool::create(prefix);
+        if (!made) continue; // ike-up checks pools; an engine user's bad prefix leases nothing
+        it = pools.insert(pools.end(), std::move(*made));
+      }
+      auto got = it->acquire(sa.cp.lease_identity);
+      if (!got) {
+        exhausted.push_back(prefix.to_string());
+        continue;
+      }
+      sa.cp.vips.push_back(got->address);
+      sa.cp.leased.push_back(prefix);
+      emit(Lease{sa.id, peer.name, LeaseAction::assigned, prefix, got->address,
+                 sa.cp.lease_identity, got->reused});
+      CfgAttr t = v4 ? CfgAttr::internal_ip4_address : CfgAttr::internal_ip6_address;
+      storage.push_back(wire::cfg_address_value(t, got->address, 128));
+      reply.attributes.push_back({t, storage.back()});
+      break;
+    }
+  }
+  if ((sa.cp.want_v4 || sa.cp.want_v6) && sa.cp.vips.empty()) {
+    Failure f = failure(sa, wire::ExchangeType::ike_auth, FailureStep::cp,
+                        exhausted.empty() ? "no address pool of the family the peer asked for"
+                                          : "address pool exhausted");
+    f.notify = wire::NotifyType::internal_address_failure;
+    if (sa.cp.want_v4) f.offered.push_back("INTERNAL_IP4_ADDRESS");
+    if (sa.cp.want_v6) f.offered.push_back("INTERNAL_IP6_ADDRESS");
+    for (const auto& p : peer.pools)
+      f.configured.push_back(p.to_string());
+    return f;
+  }
+  for (const auto& d : peer.dns) {
+    CfgAttr t = d.is_v4() ? CfgAttr::internal_ip4_dns : CfgAttr::internal_ip6_dns;
+    storage.push_back(wire::cfg_address_value(t, d));
+    reply.attributes.push_back({t, storage.back()});
+  }
+  w.add(PayloadType::cp, std::move(reply));
+  apply_virtual_ips(sa, child);
+  return std::nullopt;
+}
+
+void Engine::Impl::apply_virtual_ips(const IkeSa& sa, ChildConfig& child) const {
+  if (sa.cp.vips.empty()) return;
+  if (sa.cp.ours && !child.local_ts.empty()) return;
+  std::vector<TsSpec>& side = sa.cp.ours ? child.local_ts : child.remote_ts;
+  side.clear();
+  for (const auto& vip : sa.cp.vips)
+    side.push_back(TsSpec::host(vip));
+}
+
+void Engine::Impl::release_leases(IkeSa& sa) {
+  if (sa.silent) return; // an old, rekeyed IKE SA: its leases went to the new one
+  for (size_t i = 0; i < sa.cp.leased.size(); ++i) {
+    const Prefix& prefix = sa.cp.leased[i];
+    auto it = std::find_if(pools.begin(), pools.end(),
+                           [&](const AddressPool& p) { return p.prefix() == prefix; });
+    if (it == pools.end() || !it->release(sa.cp.lease_identity)) continue;
+    emit(Lease{sa.id, sa.peer_name(), LeaseAction::released, prefix, sa.cp.vips[i],
+               sa.cp.lease_identity, false});
+  }
+  sa.cp.leased.clear();
+}
+
+} // namespace ikekit::ike
