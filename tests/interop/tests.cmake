@@ -161,6 +161,9 @@ foreach(behind swan ike-up)
   math(EXPR nat_index "${nat_index} + 1")
   set(name "interop: NAT traversal, ${behind} behind the NAT")
   add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_nat.sh $<TARGET_FILE:ike-up> ${behind} ${nat_index})
+  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90
+                       ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+endforeach()
 
 # Issue 13: EAP-MSCHAPv2 inside IKE_AUTH against strongSwan, ike-up as server and as
 # client, and a wrong password on each side.
