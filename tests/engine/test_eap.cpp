@@ -11,6 +11,7 @@
 //   HDR, SK {AUTH}  -->                     <--  HDR, SK {AUTH, SAr2, TSi, TSr}
 #include "craft.hpp"
 #include "flow.hpp"
+#include "ike/ts.hpp"
 #include "pki.hpp"
 
 #include <catch2/catch.hpp>
@@ -275,4 +276,39 @@ TEST_CASE("EAP: an EAP-only IKE_AUTH request to a half-open responder is dropped
   CHECK(out.empty());
   CHECK(p.right->engine->stats().dropped_total() == before + 1);
   CHECK(p.right->count<IkeSaUp>() == 0);
+}
+
+TEST_CASE("EAP-MSCHAPv2 with a virtual IP: CFG_REQUEST in the first IKE_AUTH request, "
+          "CFG_REPLY with the Child SA in the last response, the lease keyed by the EAP user",
+          "[engine][eap][cp]") {
+  EapPair ep("phone-1"); // the IKE identity; the EAP user is alice
+  ep.l.eap_identity = "alice";
+  ep.l.request_vips.push_back(*IpAddress::parse("0.0.0.0"));
+  ep.r.pools.push_back(*Prefix::parse("10.99.0.0/24"));
+  ep.r.dns.push_back(*IpAddress::parse("10.99.0.53"));
+  ep.lc.emit_keys = true;
+  Pair p = ep.make();
+  std::vector<Captured> seen;
+  capture(p.net, seen);
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  auto lc = p.left->all<ChildSaUp>(), rc = p.right->all<ChildSaUp>();
+  REQUIRE(lc.size() == 1);
+  REQUIRE(lc[0].virtual_ips.size() == 1);
+  CHECK(lc[0].virtual_ips[0].to_string() == "10.99.0.1");
+  REQUIRE(lc[0].dns.size() == 1);
+  CHECK(lc[0].dns[0].to_string() == "10.99.0.53");
+  CHECK(ts_strings(rc[0].remote_ts) == std::vector<std::string>{"10.99.0.1"});
+  auto leases = p.right->all<Lease>();
+  REQUIRE(leases.size() == 1);
+  CHECK(leases[0].identity == "alice");
+  const IkeSaKeys* keys = ike_keys(*p.left);
+  REQUIRE(keys);
+  std::vector<std::string> flow;
+  for (const auto& c : seen)
+    if (describe(c, keys).find("IKE_AUTH") != std::string::npos) flow.push_back(describe(c, keys));
+  REQUIRE(flow.size() == 10);
+  CHECK(flow.front().find(" CP SA TSi TSr }") != std::string::npos);
+  CHECK(flow[1].find("CP") == std::string::npos);
+  CHECK(flow.back() == "10.0.0.2 IKE_AUTH response I=0 mid=5: SK{ AUTH CP SA TSi TSr }");
 }

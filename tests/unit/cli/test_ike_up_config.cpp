@@ -226,45 +226,45 @@ TEST_CASE("ike-up config: unique reaches the PeerConfig (default no); a bad valu
   CHECK(setup.error().message == "\"yes\": expected no, never, keep or replace");
 }
 
-  TEST_CASE("ike-up config: the kill switch lets IKE through to each connection's peer only") {
-    TempFile psk("an-example-psk-0123456789abcdef\n");
-    auto config = [&](const std::string& conn, const std::string& extra) {
-      return R"({"connections":[)" + conn + R"(],"natt_port":4501)" + extra + "}";
-    };
-    const std::string initiator = R"({"name":"a","role":"initiator","local":"192.0.2.1",
+TEST_CASE("ike-up config: the kill switch lets IKE through to each connection's peer only") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  auto config = [&](const std::string& conn, const std::string& extra) {
+    return R"({"connections":[)" + conn + R"(],"natt_port":4501)" + extra + "}";
+  };
+  const std::string initiator = R"({"name":"a","role":"initiator","local":"192.0.2.1",
     "remote":"192.0.2.2","psk_file":")" +
-                                  psk.path + R"("})";
-    const std::string any_peer =
-        R"({"name":"b","role":"responder","local":"192.0.2.1","psk_file":")" + psk.path + R"("})";
-    TempFile on(config(initiator, R"(,"kill_switch":true,"allow_lan":true)"));
-    cli::IkeUpOptions o;
-    REQUIRE(cli::load_ike_up_config(on.path, o));
-    auto setup = cli::build_ike_up_setup(o);
-    REQUIRE(setup);
-    REQUIRE(setup->kill_switch);
-    CHECK(setup->kill_switch->servers == std::vector{*IpAddress::parse("192.0.2.2")});
-    CHECK(setup->kill_switch->allow_lan);
-    const auto& ports = setup->kill_switch->ike_ports;
-    for (uint16_t p : {500, 4500, 4501})
-      CHECK(std::find(ports.begin(), ports.end(), p) != ports.end());
-    // A responder that accepts any address has no server to let through.
-    TempFile any(config(any_peer, R"(,"kill_switch":true)"));
-    cli::IkeUpOptions a;
-    REQUIRE(cli::load_ike_up_config(any.path, a));
-    auto refused = cli::build_ike_up_setup(a);
-    REQUIRE_FALSE(refused);
-    CHECK(refused.error().field == "--kill-switch");
-    // --allow-lan alone means nothing: refused rather than ignored.
-    TempFile lan(config(initiator, R"(,"allow_lan":true)"));
-    cli::IkeUpOptions l;
-    REQUIRE(cli::load_ike_up_config(lan.path, l));
-    auto alone = cli::build_ike_up_setup(l);
-    REQUIRE_FALSE(alone);
-    CHECK(alone.error().field == "--allow-lan");
-    TempFile off(config(initiator, ""));
-    cli::IkeUpOptions f;
-    REQUIRE(cli::load_ike_up_config(off.path, f));
-    auto none = cli::build_ike_up_setup(f);
-    REQUIRE(none);
-    CHECK_FALSE(none->kill_switch);
-  }
+                                psk.path + R"("})";
+  const std::string any_peer =
+      R"({"name":"b","role":"responder","local":"192.0.2.1","psk_file":")" + psk.path + R"("})";
+  TempFile on(config(initiator, R"(,"kill_switch":true,"allow_lan":true)"));
+  cli::IkeUpOptions o;
+  REQUIRE(cli::load_ike_up_config(on.path, o));
+  auto setup = cli::build_ike_up_setup(o);
+  REQUIRE(setup);
+  REQUIRE(setup->kill_switch);
+  CHECK(setup->kill_switch->servers == std::vector{*IpAddress::parse("192.0.2.2")});
+  CHECK(setup->kill_switch->allow_lan);
+  const auto& ports = setup->kill_switch->ike_ports;
+  for (uint16_t p : {500, 4500, 4501})
+    CHECK(std::find(ports.begin(), ports.end(), p) != ports.end());
+  // A responder that accepts any address has no server to let through.
+  TempFile any(config(any_peer, R"(,"kill_switch":true)"));
+  cli::IkeUpOptions a;
+  REQUIRE(cli::load_ike_up_config(any.path, a));
+  auto refused = cli::build_ike_up_setup(a);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().field == "--kill-switch");
+  // --allow-lan alone means nothing: refused rather than ignored.
+  TempFile lan(config(initiator, R"(,"allow_lan":true)"));
+  cli::IkeUpOptions l;
+  REQUIRE(cli::load_ike_up_config(lan.path, l));
+  auto alone = cli::build_ike_up_setup(l);
+  REQUIRE_FALSE(alone);
+  CHECK(alone.error().field == "--allow-lan");
+  TempFile off(config(initiator, ""));
+  cli::IkeUpOptions f;
+  REQUIRE(cli::load_ike_up_config(off.path, f));
+  auto none = cli::build_ike_up_setup(f);
+  REQUIRE(none);
+  CHECK_FALSE(none->kill_switch);
+}
