@@ -80,6 +80,9 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& coun
   j["nat_local"] = sa.nat_local;
   j["nat_remote"] = sa.nat_remote;
   j["encap"] = std::string(ike::encap_name(sa.encap));
+  j["mobike"] = sa.mobike;
+  j["moves"] = sa.moves;
+  j["peer_additional_addresses"] = addresses(sa.peer_addresses);
   j["encr"] = keyword(sa.encr);
   j["integ"] = keyword(sa.integ);
   j["prf"] = keyword(sa.prf);
@@ -134,6 +137,7 @@ Json connection_json(const ike::PeerConfig& p) {
   j["dpd_delay_s"] = seconds_or_null(p.dpd_delay);
   j["dpd_action"] = p.dpd_action == ike::DpdAction::restart ? "restart" : "clear";
   j["force_encap"] = p.force_encap;
+  j["mobike"] = p.mobike;
   j["unique"] = std::string(ike::unique_policy_name(p.unique));
   j["fragmentation"] = p.fragmentation;
   j["fragment_size_bytes"] = p.fragment_size;
@@ -170,6 +174,8 @@ Json stats_json(const ike::Stats& s) {
   j["nat_keepalives_sent"] = s.nat_keepalives_sent;
   j["nat_keepalives_received"] = s.nat_keepalives_received;
   j["peer_moves"] = s.peer_moves;
+  j["mobike_updates_sent"] = s.mobike_updates_sent;
+  j["mobike_updates_received"] = s.mobike_updates_received;
   j["dropped_total"] = s.dropped_total();
   Json d = Json::object();
   for (size_t r = 0; r < size_t(ike::DropReason::kCount); ++r)

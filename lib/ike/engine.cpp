@@ -107,7 +107,9 @@ Engine& Engine::operator=(Engine&&) noexcept = default;
 
 void Engine::receive(const Datagram& in, TimePoint now) {
   impl_->now = now;
+  impl_->reply_to = &in;
   impl_->receive(in);
+  impl_->reply_to = nullptr;
 }
 
 void Engine::on_timeout(TimePoint now) {
@@ -184,7 +186,7 @@ Result<IkeSa*> established_sa(Engine::Impl& impl, SaId id) {
   if (it == impl.table.sas.end() || it->second->state == IkeSaState::dead)
     return make_error(Errc::not_found, "sa", "no IKE SA " + std::to_string(id));
   IkeSa* sa = it->second.get();
-  if (sa->state != IkeSaState::established && sa->state != IkeSaState::rekeying)
+  if (!usable(*sa))
     return make_error(Errc::bad_value, "sa",
                       "IKE SA " + std::to_string(id) + " is " +
                           std::string(ike_sa_state_name(sa->state)));
@@ -252,6 +254,13 @@ Result<void> Engine::send_dpd(SaId id, TimePoint now) {
   return {};
 }
 
+Result<void> Engine::move_local(SaId id, const IpAddress& local, TimePoint now) {
+  impl_->now = now;
+  auto sa = established_sa(*impl_, id);
+  if (!sa) return sa.error();
+  return impl_->move_local(**sa, local);
+}
+
 std::optional<Transmit> Engine::poll_transmit(MutBytes out) {
   auto& tx = impl_->tx;
   if (tx.empty()) return std::nullopt;
@@ -308,6 +317,9 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.nat_local = sa->nat_local;
     i.nat_remote = sa->nat_remote;
     i.encap = encap_of(*sa);
+    i.mobike = sa->mobike;
+    i.moves = sa->moves;
+    i.peer_addresses = sa->peer_addresses;
     i.local_auth = sa->local_auth_desc;
     i.remote_auth = sa->remote_auth_desc;
     auto kw = [](const crypto::TransformInfo* t) {

@@ -3,6 +3,7 @@
 // mapping when it changes. NAT detection itself is in nat_detection.cpp and
 // exchange/ike_sa_init.cpp.
 #include "ike/engine_impl.hpp"
+#include "wire/udp_encap.hpp"
 
 namespace ikekit::ike {
 
@@ -20,21 +21,13 @@ std::string_view encap_name(Encap e) {
 
 std::string_view move_reason_name(MoveReason r) {
   switch (r) {
+  case MoveReason::mobike:
+    return "mobike";
   case MoveReason::nat_mapping:
     break;
   }
   return "nat_mapping";
 }
-
-namespace {
-
-// The IKE SA was reported up (ike_sa_up): from now on a move is news for the data plane.
-bool reported_up(const IkeSa& sa) {
-  return sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying ||
-         sa.state == IkeSaState::deleting;
-}
-
-} // namespace
 
 // RFC 3948 4: "the NAT keepalive ... MUST be sent ... if no other packet to the peer
 // was sent in the interval", by the side behind a NAT, which the NAT's mapping serves.
@@ -60,7 +53,7 @@ void Engine::Impl::send_keepalive(IkeSa& sa) {
 // RFC 3948 2.3: "A NAT-keepalive packet is a UDP packet with a single octet payload
 // with the value 0xFF"; "the receiver SHOULD ignore" it.
 bool Engine::Impl::take_keepalive(const Datagram& in) {
-  if (!in.nat_t || in.data.size() != 1 || in.data[0] != 0xff) return false;
+  if (!in.nat_t || wire::udp_encap_kind(in.data) != wire::UdpKind::keepalive) return false;
   ++stats.nat_keepalives_received;
   return true;
 }
@@ -85,10 +78,8 @@ void Engine::Impl::follow_peer(IkeSa& sa, const Datagram& in) {
     return;
   }
   if (sa.nat_local) return;
-  IkeSaMoved m{sa.id, sa.peer_name(), sa.local, sa.remote, sa.local, in.remote};
-  sa.remote = in.remote;
   ++stats.peer_moves;
-  if (!sa.silent) emit(std::move(m));
+  move_sa(sa, sa.local, in.remote, MoveReason::nat_mapping);
 }
 
 } // namespace ikekit::ike

@@ -106,7 +106,9 @@ void Engine::Impl::receive(const Datagram& in) {
   }
 
   sa->last_received = now;
-  follow_peer(*sa, in); // only now: the message is authenticated and in the window
+  // Only now: the message is authenticated and in the window. A MOBIKE address update
+  // moves the SA itself (exchange/mobike.cpp).
+  if (!is_address_update(*sa, ib)) follow_peer(*sa, in);
   if (sa->peer && sa->peer->dpd_delay.count() > 0) sa->dpd_at = now + sa->peer->dpd_delay;
   dispatch(*sa, ib);
 }

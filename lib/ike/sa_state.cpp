@@ -102,8 +102,7 @@ void Engine::Impl::queue_task(IkeSa& sa, Task t) {
 }
 
 void Engine::Impl::run_tasks(IkeSa& sa) {
-  while (!sa.out && !sa.tasks.empty() && sa.state != IkeSaState::dead &&
-         (sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying)) {
+  while (!sa.out && !sa.tasks.empty() && usable(sa)) {
     Task t = std::move(sa.tasks.front());
     sa.tasks.pop_front();
     switch (t.kind) {

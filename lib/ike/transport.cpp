@@ -50,6 +50,12 @@ void Engine::Impl::transmit(IkeSa& sa, const Bytes& dgram) {
   sa.last_sent = now;
 }
 
+void Engine::Impl::transmit_response(IkeSa& sa, const Bytes& dgram) {
+  if (!reply_to) return transmit(sa, dgram);
+  tx.push_back(OutDatagram{reply_to->local, reply_to->remote, reply_to->nat_t, dgram});
+  sa.last_sent = now;
+}
+
 void Engine::Impl::send_request(IkeSa& sa, RequestKind kind, wire::ExchangeType ex,
                                 std::vector<Bytes> dgrams, uint32_t child_spi) {
   OutRequest r;
@@ -66,7 +72,7 @@ void Engine::Impl::send_request(IkeSa& sa, RequestKind kind, wire::ExchangeType 
 
 void Engine::Impl::send_response(IkeSa& sa, std::vector<Bytes> dgrams) {
   for (auto& d : dgrams)
-    transmit(sa, d);
+    transmit_response(sa, d);
   sa.last_response = std::move(dgrams);
   sa.have_last_response = true;
   sa.answered = AnsweredRequest{sa.request_digest, kAnswerBurst, now};
@@ -138,7 +144,7 @@ void Engine::Impl::answer_retransmission(IkeSa& sa, ByteView datagram) {
                 "message ID " + std::to_string(sa.msg_id_in - 1) + ": answered enough");
   ++stats.retransmits_answered;
   for (auto& d : sa.last_response)
-    transmit(sa, d);
+    transmit_response(sa, d);
 }
 
 bool Engine::Impl::accept_response(IkeSa& sa, const wire::IkeHeader& h) {

@@ -87,7 +87,7 @@ TEST_CASE("CP: an IPv4 virtual IP and DNS server from the responder's pool", "[e
       auth.push_back(d);
   REQUIRE(auth.size() == 2);
   CHECK(auth[0].find(" AUTH CP SA TSi TSr }") != std::string::npos);
-  CHECK(auth[1].find(" AUTH CP SA TSi TSr }") != std::string::npos);
+  CHECK(auth[1].find(" AUTH N(MOBIKE_SUPPORTED) CP SA TSi TSr }") != std::string::npos);
   // ikectl's views.
   auto sas = p.right->engine->list_sas();
   REQUIRE(sas.size() == 1);

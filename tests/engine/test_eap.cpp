@@ -129,7 +129,8 @@ TEST_CASE("EAP-MSCHAPv2: the message flow of RFC 7296 2.16, both sides up", "[en
   for (const auto& c : seen)
     if (describe(c, keys).find("IKE_AUTH") != std::string::npos) flow.push_back(describe(c, keys));
   const std::vector<std::string> rfc = {
-      "10.0.0.1 IKE_AUTH request I=1 mid=1: SK{ IDi N(INITIAL_CONTACT) CERTREQ IDr SA TSi TSr }",
+      "10.0.0.1 IKE_AUTH request I=1 mid=1: SK{ IDi N(INITIAL_CONTACT) N(MOBIKE_SUPPORTED) CERTREQ "
+      "IDr SA TSi TSr }",
       "10.0.0.2 IKE_AUTH response I=0 mid=1: SK{ IDr CERT AUTH EAP }",
       "10.0.0.1 IKE_AUTH request I=1 mid=2: SK{ EAP }",
       "10.0.0.2 IKE_AUTH response I=0 mid=2: SK{ EAP }",
@@ -138,7 +139,8 @@ TEST_CASE("EAP-MSCHAPv2: the message flow of RFC 7296 2.16, both sides up", "[en
       "10.0.0.1 IKE_AUTH request I=1 mid=4: SK{ EAP }",
       "10.0.0.2 IKE_AUTH response I=0 mid=4: SK{ EAP }",
       "10.0.0.1 IKE_AUTH request I=1 mid=5: SK{ AUTH }",
-      "10.0.0.2 IKE_AUTH response I=0 mid=5: SK{ AUTH SA TSi TSr }",
+      // RFC 4555 3.3: MOBIKE_SUPPORTED in the final response, as strongSwan sends it.
+      "10.0.0.2 IKE_AUTH response I=0 mid=5: SK{ AUTH N(MOBIKE_SUPPORTED) SA TSi TSr }",
   };
   CHECK(flow == rfc);
 }
@@ -310,5 +312,6 @@ TEST_CASE("EAP-MSCHAPv2 with a virtual IP: CFG_REQUEST in the first IKE_AUTH req
   REQUIRE(flow.size() == 10);
   CHECK(flow.front().find(" CP SA TSi TSr }") != std::string::npos);
   CHECK(flow[1].find("CP") == std::string::npos);
-  CHECK(flow.back() == "10.0.0.2 IKE_AUTH response I=0 mid=5: SK{ AUTH CP SA TSi TSr }");
+  CHECK(flow.back() == "10.0.0.2 IKE_AUTH response I=0 mid=5: SK{ AUTH N(MOBIKE_SUPPORTED) CP SA "
+                       "TSi TSr }");
 }

@@ -46,8 +46,10 @@ TEST_CASE("message flow: IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA, INFORMATIONAL (
       "N(SIGNATURE_HASH_ALGORITHMS)",
       // 1.2: HDR, SK {IDi, [N(INITIAL_CONTACT)], [IDr], AUTH, SAi2, TSi, TSr} -->
       //      <-- HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
-      "10.0.0.1 IKE_AUTH request I=1 mid=1: SK{ IDi N(INITIAL_CONTACT) IDr AUTH SA TSi TSr }",
-      "10.0.0.2 IKE_AUTH response I=0 mid=1: SK{ IDr AUTH SA TSi TSr }",
+      // RFC 4555 3.3: N(MOBIKE_SUPPORTED) both ways.
+      "10.0.0.1 IKE_AUTH request I=1 mid=1: SK{ IDi N(INITIAL_CONTACT) N(MOBIKE_SUPPORTED) IDr "
+      "AUTH SA TSi TSr }",
+      "10.0.0.2 IKE_AUTH response I=0 mid=1: SK{ IDr AUTH N(MOBIKE_SUPPORTED) SA TSi TSr }",
       // 1.3.3: HDR, SK {N(REKEY_SA), SA, Ni, TSi, TSr} -->  <-- HDR, SK {SA, Nr, TSi, TSr}
       "10.0.0.1 CREATE_CHILD_SA request I=1 mid=2: SK{ N(REKEY_SA) SA Nonce TSi TSr }",
       "10.0.0.2 CREATE_CHILD_SA response I=0 mid=2: SK{ SA Nonce TSi TSr }",

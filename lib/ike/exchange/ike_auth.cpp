@@ -80,6 +80,7 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
   w.add(PayloadType::idi, wire::IdPayload{peer.local_id.type, peer.local_id.data});
   write_certs(w, peer, sa.peer_certreqs, storage);
   if (peer.send_initial_contact) add_notify(w, NotifyType::initial_contact);
+  offer_mobike(sa, w); // exchange/mobike.cpp
   if (peer.remote_auth == AuthMethodKind::pubkey && peer.cas && peer.send_certreq) {
     storage.push_back(peer.cas->certreq_authorities());
     w.add(PayloadType::certreq,
@@ -225,6 +226,7 @@ void Engine::Impl::establish_as_responder(IkeSa& sa, Inbound& child_request, uin
                                           std::vector<Bytes>& storage) {
   Inbound& in = child_request;
   read_cfg_request(sa, in); // config_payload.cpp; with EAP, the first request's CP
+  answer_mobike(sa, in, w); // mobike.cpp: MOBIKE_SUPPORTED, from the first request too
   // The response that carries the Child SA answers the CFG_REQUEST (config_payload.cpp);
   // no internal address: no Child SA (RFC 7296 3.10.1 INTERNAL_ADDRESS_FAILURE).
   ChildConfig child_cfg = sa.peer->child;
@@ -314,6 +316,7 @@ void Engine::Impl::establish_as_initiator(IkeSa& sa, Inbound& in) {
   sa.out.reset();
   ++sa.msg_id_out;
   read_cfg_reply(sa, in); // config_payload.cpp
+  accept_mobike(sa, in);  // mobike.cpp
   ike_sa_up(sa);
   if (sa.first_child_spi != 0) {
     auto r = accept_child_answer(sa, in, peer.child, sa.first_child_spi, sa.first_ts_i,

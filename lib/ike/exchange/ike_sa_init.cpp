@@ -48,26 +48,6 @@ void add_common_notifies(wire::PayloadWriter& w, const PeerConfig& peer, const B
   add_notify(w, NotifyType::signature_hash_algorithms, sig_hashes);
 }
 
-// Reads the NAT_D notifies: RFC 7296 2.23 "If none of the NAT_DETECTION_SOURCE_IP
-// payload(s) received match the expected value ..., the other end is behind a NAT";
-// a mismatching NAT_DETECTION_DESTINATION_IP means we are behind one.
-void detect_nat(IkeSa& sa, const Inbound& in, uint64_t spi_i, uint64_t spi_r) {
-  Bytes src = nat_detection_hash(spi_i, spi_r, in.dg->remote);
-  Bytes dst = nat_detection_hash(spi_i, spi_r, in.dg->local);
-  bool have_src = false, src_ok = false, have_dst = false, dst_ok = false;
-  for (const auto& n : in.notifies) {
-    if (n.type == NotifyType::nat_detection_source_ip) {
-      have_src = true;
-      src_ok = src_ok || equal_bytes(n.data, src);
-    } else if (n.type == NotifyType::nat_detection_destination_ip) {
-      have_dst = true;
-      dst_ok = dst_ok || equal_bytes(n.data, dst);
-    }
-  }
-  sa.nat_remote = have_src && !src_ok;
-  sa.nat_local = have_dst && !dst_ok;
-}
-
 void read_features(IkeSa& sa, const Inbound& in) {
   for (const auto& n : in.notifies) {
     if (n.type == NotifyType::ikev2_fragmentation_supported) sa.peer_fragmentation = true;

@@ -19,8 +19,12 @@ using wire::PayloadType;
 void Engine::Impl::start_informational(IkeSa& sa, const Task& t) {
   Bytes inner(256);
   wire::PayloadWriter w(inner);
+  std::vector<Bytes> storage;
   uint8_t spi[4];
   switch (t.kind) {
+  case RequestKind::update_sa_addresses:
+    write_update_sa_addresses(sa, w, storage); // mobike.cpp
+    break;
   case RequestKind::delete_ike:
     w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::ike, 0, 0, {}});
     set_state(sa, IkeSaState::deleting);
@@ -108,7 +112,7 @@ void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
       std::erase_if(sa.children, [&](const ChildSa& x) { return x.spi_out == spi_out; });
     }
   }
-  Bytes inner(64 + 4 * answer_spis.size());
+  Bytes inner(256 + 4 * answer_spis.size());
   wire::PayloadWriter w(inner);
   Bytes spis(4 * answer_spis.size());
   for (size_t i = 0; i < answer_spis.size(); ++i)
@@ -116,6 +120,8 @@ void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
   if (!delete_ike && !answer_spis.empty())
     w.add(PayloadType::d,
           wire::DeletePayload{wire::ProtocolId::esp, 4, uint16_t(answer_spis.size()), spis});
+  std::vector<Bytes> storage;
+  if (!delete_ike) answer_informational_mobike(sa, in, w, storage); // mobike.cpp
   auto n = w.finish();
   if (!n) return;
   auto d = seal(sa, ExchangeType::informational, true, in.hdr.message_id, ByteView(inner).first(*n),
@@ -129,8 +135,8 @@ void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
 }
 
 void Engine::Impl::on_informational_response(IkeSa& sa, Inbound& in) {
-  (void)in;
   RequestKind kind = sa.out->kind;
+  if (kind == RequestKind::update_sa_addresses) return on_update_sa_addresses_response(sa, in);
   uint32_t spi = sa.out->child_spi;
   if (kind == RequestKind::delete_ike) {
     sa.out.reset();

@@ -188,6 +188,9 @@ struct PeerConfig {
   // strongSwan's encap=yes: send a fake NAT_DETECTION_SOURCE_IP so both sides float to
   // 4500 and UDP-encapsulate ESP (RFC 7296 2.23).
   bool force_encap = false;
+  // RFC 4555: announce MOBIKE_SUPPORTED in IKE_AUTH; when both ends do, the initiator
+  // may move the IKE SA and its Child SAs to other addresses (UPDATE_SA_ADDRESSES).
+  bool mobike = true;
 };
 
 struct Config {

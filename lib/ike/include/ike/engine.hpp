@@ -96,6 +96,9 @@ struct IkeSaInfo {
   bool nat_t = false;
   bool nat_local = false, nat_remote = false; // RFC 7296 2.23 NAT detection results
   Encap encap = Encap::none;                  // nat, forced (fake NATD by us) or none
+  bool mobike = false;                        // RFC 4555: both ends announced MOBIKE_SUPPORTED
+  uint32_t moves = 0;                         // times it moved (ike_sa_moved events)
+  std::vector<IpAddress> peer_addresses;      // the peer's ADDITIONAL_IP4/6_ADDRESS (RFC 4555 3.6)
   std::string encr, integ, prf, ke;
   Identity local_id;
   std::optional<Identity> remote_id; // once authenticated
@@ -168,6 +171,15 @@ public:
   Result<void> create_child(SaId sa, const ChildConfig& child, TimePoint now);
   // Sends an empty INFORMATIONAL (liveness check, RFC 7296 1.4) now.
   Result<void> send_dpd(SaId sa, TimePoint now);
+  // MOBIKE (RFC 4555 3.5), for the I/O layer of the initiator: our address changed or the
+  // path to the peer broke, and the route to the peer now leaves from `local`. The IKE
+  // SA moves there at once (its port stays; IkeSaMoved with reason mobike: the data plane
+  // moves the Child SAs), a request in flight is retransmitted from there, and the peer
+  // is told with UPDATE_SA_ADDRESSES carrying fresh NAT detection and a COOKIE2 (3.8).
+  // Errors: Errc::not_found (no such SA), Errc::bad_value (not established), Errc::
+  // unsupported "mobike" (not negotiated, or we are the responder: 3.3, the initiator
+  // decides), Errc::bad_value "local" (another address family).
+  Result<void> move_local(SaId sa, const IpAddress& local, TimePoint now);
 
   // RFC 3948 4: ESP of the IKE SA `sa` went to the peer at `at`, which keeps the NAT
   // mapping alive as well as a keepalive would: the next keepalive is due one

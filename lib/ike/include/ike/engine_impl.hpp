@@ -78,6 +78,8 @@ struct Engine::Impl {
   // Responder address pools (exchange/config_payload.cpp), one per prefix, made when a
   // connection first leases from it.
   std::vector<AddressPool> pools;
+  // The datagram being received: responses go back to where it came from (RFC 7296 2.11).
+  const Datagram* reply_to = nullptr;
   Bytes rx;     // the received message, decrypted in place
   Bytes joined; // reassembled fragments
 
@@ -119,6 +121,9 @@ struct Engine::Impl {
                     uint32_t child_spi = 0);
   void send_response(IkeSa& sa, std::vector<Bytes> dgrams);
   void transmit(IkeSa& sa, const Bytes& dgram);
+  // A response: to the address and port the request came from, from where it arrived
+  // (RFC 7296 2.11; with MOBIKE the two may differ from the IKE SA's).
+  void transmit_response(IkeSa& sa, const Bytes& dgram);
   void retransmit_due(IkeSa& sa);
   void request_done(IkeSa& sa);
   // How long a peer may keep retransmitting one request (all back-off intervals).
@@ -173,6 +178,27 @@ struct Engine::Impl {
   // changed NAT mapping of the peer (IkeSaMoved).
   void follow_peer(IkeSa& sa, const Datagram& in);
   void emit_ike_keys(const IkeSa& sa);
+
+  // --- exchange/mobike.cpp: MOBIKE, RFC 4555
+  // IKE_AUTH: N(MOBIKE_SUPPORTED) in the initiator's first request, and in the
+  // responder's final response when the request had it (3.3).
+  void offer_mobike(const IkeSa& sa, wire::PayloadWriter& w) const;
+  void answer_mobike(IkeSa& sa, const Inbound& request, wire::PayloadWriter& w);
+  void accept_mobike(IkeSa& sa, const Inbound& response); // initiator, final response
+  // Initiator: moves the IKE SA to `local` and queues UPDATE_SA_ADDRESSES.
+  Result<void> move_local(IkeSa& sa, const IpAddress& local);
+  void write_update_sa_addresses(IkeSa& sa, wire::PayloadWriter& w, std::vector<Bytes>& storage);
+  void on_update_sa_addresses_response(IkeSa& sa, const Inbound& in);
+  // Responder side of any INFORMATIONAL request: the address list (3.6), COOKIE2 echoed
+  // (3.8) and, for UPDATE_SA_ADDRESSES, the move to the request's addresses with NAT
+  // detection in the response (3.5). Called before the response is sealed.
+  void answer_informational_mobike(IkeSa& sa, const Inbound& in, wire::PayloadWriter& w,
+                                   std::vector<Bytes>& storage);
+  // The message is an UPDATE_SA_ADDRESSES of a MOBIKE SA: its addresses are handled by
+  // answer_informational_mobike, not by follow_peer.
+  bool is_address_update(const IkeSa& sa, const Inbound& in) const;
+  // Both: the IKE SA now runs between `local` and `remote` (IkeSaMoved unless silent).
+  void move_sa(IkeSa& sa, const Endpoint& local, const Endpoint& remote, MoveReason why);
 
   // --- exchange/ike_auth.cpp
   void send_auth_request(IkeSa& sa);
@@ -335,6 +361,9 @@ std::vector<wire::NotifyPayload> parse_notifies(const std::vector<wire::RawPaylo
 
 // NAT_DETECTION_*_IP data, RFC 7296 2.23: SHA-1(SPIi | SPIr | IP | port).
 Bytes nat_detection_hash(uint64_t spi_i, uint64_t spi_r, const Endpoint& e);
+// Reads the NAT_DETECTION_* notifies of `in` (IKE_SA_INIT, or INFORMATIONAL with
+// MOBIKE) into sa.nat_local / sa.nat_remote (RFC 7296 2.23).
+void detect_nat(IkeSa& sa, const Inbound& in, uint64_t spi_i, uint64_t spi_r);
 
 inline constexpr size_t kNonceSize = 32;
 

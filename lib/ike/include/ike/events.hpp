@@ -129,6 +129,7 @@ struct IkeSaDown {
 // Why an IKE SA's endpoints changed; rendered as the enumerator's name.
 enum class MoveReason : uint8_t {
   nat_mapping, // RFC 7296 2.23: an authenticated message came from the peer's new NAT mapping
+  mobike,      // RFC 4555 3.5: UPDATE_SA_ADDRESSES (sent by us as initiator, or received)
 };
 std::string_view move_reason_name(MoveReason r);
 

@@ -62,7 +62,8 @@ enum class RequestKind : uint8_t {
   dpd,
   create_child,
   rekey_child,
-  rekey_ike
+  rekey_ike,
+  update_sa_addresses // RFC 4555 3.5 (exchange/mobike.cpp)
 };
 
 struct OutRequest {
@@ -230,6 +231,14 @@ struct IkeSa {
   // incomplete here.
   std::shared_ptr<EapExchange> eap;
   CpState cp;
+  // MOBIKE (RFC 4555; exchange/mobike.cpp).
+  bool mobike = false; // both ends sent MOBIKE_SUPPORTED in IKE_AUTH
+  // Initiator: the path changed again while our UPDATE_SA_ADDRESSES was in flight; one
+  // more goes when it is answered (its NAT detection data named the older path).
+  bool mobike_again = false;
+  uint32_t moves = 0;                    // IkeSaMoved events of this IKE SA (both reasons)
+  Bytes cookie2;                         // the COOKIE2 of our update in flight (3.8)
+  std::vector<IpAddress> peer_addresses; // the peer's ADDITIONAL_IP4/6_ADDRESS list (3.6)
 
   std::vector<ChildSa> children;
   ChildSa* find_child(uint32_t spi_in) {
@@ -250,6 +259,14 @@ inline Encap encap_of(const IkeSa& sa) {
   if (sa.nat_local || sa.nat_remote) return Encap::nat;
   return sa.encap_forced ? Encap::forced : Encap::none;
 }
+
+// An established IKE SA (also while it is being rekeyed): local requests may run on it.
+inline bool usable(const IkeSa& sa) {
+  return sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying;
+}
+// The IKE SA was reported up (ike_sa_up) and not yet down: a move is news for the data
+// plane.
+inline bool reported_up(const IkeSa& sa) { return usable(sa) || sa.state == IkeSaState::deleting; }
 
 // RFC 7296 2.14: SK_ei/SK_ai protect what the initiator sends, SK_er/SK_ar what the
 // responder sends. Sets crypt_out (sealing only) and crypt_in (opening only) from

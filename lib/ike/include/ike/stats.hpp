@@ -28,6 +28,7 @@ enum class DropReason : uint8_t {
   reassembly_limit,     // fragment data above Config::max_reassembly_bytes for one IKE SA
   retransmit_mismatch,  // the answered request's message ID, but not its bytes (RFC 7296 2.1)
   retransmit_rate,      // an exact retransmission beyond the answers allowed per IKE SA
+  bad_cookie2,          // a MOBIKE response that did not echo our COOKIE2 (RFC 4555 3.8)
   kCount
 };
 std::string_view drop_reason_name(DropReason r); // "malformed", "unknown_sa", ...
@@ -46,6 +47,8 @@ struct Stats {
   uint64_t nat_keepalives_sent = 0;     // RFC 3948 4, from the side behind a NAT
   uint64_t nat_keepalives_received = 0; // one 0xFF byte on the NAT-T port (not a drop)
   uint64_t peer_moves = 0;              // RFC 7296 2.23 NAT mapping changes followed
+  uint64_t mobike_updates_sent = 0;     // RFC 4555 3.5 UPDATE_SA_ADDRESSES requests (initiator)
+  uint64_t mobike_updates_received = 0; // authenticated UPDATE_SA_ADDRESSES requests answered
   std::array<uint64_t, size_t(DropReason::kCount)> dropped{};
 
   uint64_t dropped_for(DropReason r) const { return dropped[size_t(r)]; }
