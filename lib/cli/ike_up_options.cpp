@@ -277,6 +277,7 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   else
     return bad(n("unique"), c.unique, "expected no, never, keep or replace");
   p.force_encap = c.force_encap;
+  p.mobike = c.mobike;
   p.fragmentation = c.fragmentation;
   p.prefer_rsa_pss = c.rsa_pss;
   return p;
@@ -296,40 +297,18 @@ Result<void> take(const nlohmann::json& obj, const char* key, T& out, const std:
 
 Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
                              const std::string& prefix) {
-  static const char* kKnown[] = {"name",
-                                 "role",
-                                 "local",
-                                 "remote",
-                                 "port",
-                                 "psk_file",
-                                 "cert",
-                                 "key",
-                                 "ca",
-                                 "local_id",
-                                 "remote_id",
-                                 "ike_proposal",
-                                 "esp_proposal",
-                                 "local_ts",
-                                 "remote_ts",
-                                 "mode",
-                                 "rekey_time",
-                                 "ike_rekey_time",
-                                 "dpd_delay",
-                                 "dpd_action",
-                                 "force_encap",
-                                 "fragmentation",
-                                 "rsa_pss",
-                                 "server_eku",
-                                 "local_auth",
-                                 "remote_auth",
-                                 "eap_users",
-                                 "eap_identity",
-                                 "eap_password_file",
-                                 "unique",
-                                 "pool",
-                                 "dns",
-                                 "request_vip",
-                                 "request_vip6"};
+  static const char* kKnown[] = {"name",         "role",          "local",
+                                 "remote",       "port",          "psk_file",
+                                 "cert",         "key",           "ca",
+                                 "local_id",     "remote_id",     "ike_proposal",
+                                 "esp_proposal", "local_ts",      "remote_ts",
+                                 "mode",         "rekey_time",    "ike_rekey_time",
+                                 "dpd_delay",    "dpd_action",    "force_encap",
+                                 "mobike",       "fragmentation", "rsa_pss",
+                                 "server_eku",   "local_auth",    "remote_auth",
+                                 "eap_users",    "eap_identity",  "eap_password_file",
+                                 "unique",       "pool",          "dns",
+                                 "request_vip",  "request_vip6"};
   if (!j.is_object()) return make_error(Errc::usage, prefix, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
@@ -360,6 +339,7 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
   IKEKIT_TAKE(dpd_delay);
   IKEKIT_TAKE(dpd_action);
   IKEKIT_TAKE(force_encap);
+  IKEKIT_TAKE(mobike);
   IKEKIT_TAKE(fragmentation);
   IKEKIT_TAKE(rsa_pss);
   IKEKIT_TAKE(server_eku);

@@ -165,6 +165,15 @@ foreach(behind swan ike-up)
                        ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
 endforeach()
 
+# MOBIKE (RFC 4555, issue 14): a strongSwan client moves from one access network to
+# another; ike-up (responder) follows its UPDATE_SA_ADDRESSES, the IKE SA keeps its SPIs.
+# Namespaces ikmob<N>, addresses 10.(215+N).
+add_test(NAME "interop: MOBIKE, a strongSwan client roams with an ike-up server"
+         COMMAND ${interop_dir}/ike_up_mobike.sh $<TARGET_FILE:ike-up> swan 1)
+set_tests_properties("interop: MOBIKE, a strongSwan client roams with an ike-up server"
+                     PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 40
+                     ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+
 # Issue 13: EAP-MSCHAPv2 inside IKE_AUTH against strongSwan, ike-up as server and as
 # client, and a wrong password on each side.
 set(eap_index 0)

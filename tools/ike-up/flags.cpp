@@ -50,6 +50,8 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
                  "Uniqueness policy for IKE SAs with the same identities: no, never, keep or "
                  "replace (default no, as strongSwan)");
   app.add_flag("--force-encap", c.force_encap, "Always UDP-encapsulate (float to the NAT-T port)");
+  app.add_flag("!--no-mobike", c.mobike,
+               "Do not announce MOBIKE (RFC 4555): the IKE SA cannot move to other addresses");
   app.add_flag("--rsa-pss", c.rsa_pss,
                "Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA certificates)");
   app.add_option("--keylog", o.keylog, "Append IKE and Child SA keys to FILE (ikekit key log)");

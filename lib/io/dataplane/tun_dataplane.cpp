@@ -362,16 +362,22 @@ Result<void> TunDataplane::reserve_slot(const ChildSaSpec& spec, const esp::SaSe
   return {};
 }
 
+Result<std::map<uint32_t, uint32_t>::iterator> TunDataplane::find_slot(uint32_t spi_in) {
+  auto it = slot_of_.find(spi_in);
+  if (it == slot_of_.end())
+    return make_error(Errc::not_found, "spi_in",
+                      "no Child SA with inbound SPI " + to_hex_u32(spi_in));
+  return it;
+}
+
 Result<void> TunDataplane::set_peer(uint32_t spi_in, const IpAddress& remote, uint16_t port) {
   TxCommand tc;
   tc.op = TxCommand::Op::peer;
   {
     std::lock_guard lock(mu_);
-    auto it = slot_of_.find(spi_in);
-    if (it == slot_of_.end())
-      return make_error(Errc::not_found, "spi_in",
-                        "no Child SA with inbound SPI " + to_hex_u32(spi_in));
-    tc.slot = it->second;
+    auto it = find_slot(spi_in);
+    if (!it) return it.error();
+    tc.slot = (*it)->second;
   }
   if (remote.is_v4() == v6_)
     return make_error(Errc::bad_value, "remote",
@@ -392,14 +398,12 @@ Result<void> TunDataplane::remove_child_sa(uint32_t spi_in) {
   tc.op = TxCommand::Op::remove;
   {
     std::lock_guard lock(mu_);
-    auto it = slot_of_.find(spi_in);
-    if (it == slot_of_.end())
-      return make_error(Errc::not_found, "spi_in",
-                        "no Child SA with inbound SPI " + to_hex_u32(spi_in));
-    tc.slot = it->second;
+    auto it = find_slot(spi_in);
+    if (!it) return it.error();
+    tc.slot = (*it)->second;
     spd_.remove(tc.slot);
     free_slots_.push_back(tc.slot);
-    slot_of_.erase(it);
+    slot_of_.erase(*it);
     cells_.erase(spi_in);
   }
   if (auto r = post_tx(std::move(tc)); !r) return r;

@@ -40,6 +40,7 @@ struct ConnectionOptions {
   std::string dpd_action = "clear";
   std::string unique = "no"; // no | never | keep | replace (strongSwan's uniqueness policy)
   bool force_encap = false;
+  bool mobike = true; // RFC 4555: announce MOBIKE_SUPPORTED (--no-mobike)
   bool fragmentation = true;
   bool rsa_pss = false;   // sign with RSASSA-PSS (RFC 7427) instead of PKCS#1 v1.5
   bool server_eku = true; // initiator: the gateway's certificate must be a server's

@@ -183,6 +183,8 @@ private:
   Result<void> reserve_slot(const ChildSaSpec& spec, const esp::SaSelectors& selectors,
                             TxCommand& tc);
   Result<void> post_tx(TxCommand c);
+  // The slot of the Child SA with inbound SPI `spi_in` (mu_ held); Errc::not_found.
+  Result<std::map<uint32_t, uint32_t>::iterator> find_slot(uint32_t spi_in);
   Result<void> post_rx(RxCommand c);
   void fail(Error e);
   void request_rekey(uint32_t spi_in); // sending thread
