@@ -78,6 +78,11 @@ void Engine::Impl::follow_peer(IkeSa& sa, const Datagram& in) {
     return;
   }
   if (sa.nat_local) return;
+  // With MOBIKE the initiator moves the SA explicitly (UPDATE_SA_ADDRESSES, mobike.cpp):
+  // no implicit updates, as strongSwan. Its path probes (an empty INFORMATIONAL from a
+  // candidate address before the update, RFC 4555 3.5) must move nothing; they are
+  // answered where they came from (RFC 7296 2.11).
+  if (sa.mobike) return;
   ++stats.peer_moves;
   move_sa(sa, sa.local, in.remote, MoveReason::nat_mapping);
 }

@@ -54,6 +54,7 @@ struct NatPair {
   }
   static Config config(PeerConfig peer, Duration keepalive, bool force_encap = false) {
     peer.force_encap = force_encap;
+    peer.mobike = false; // the RFC 7296 2.23 NAT mapping updates are for SAs without MOBIKE
     peer.remote_id = *Identity::parse(peer.name == "gw" ? "10.0.0.1" : "10.0.0.2");
     Config c = config_with(std::move(peer));
     c.nat_keepalive = keepalive;
