@@ -182,6 +182,11 @@ public:
   // counted (DropReason::buffer_too_small); 65535 bytes always suffice.
   std::optional<Transmit> poll_transmit(MutBytes out);
   std::optional<Event> poll_event();
+  // EAP servers elsewhere (RFC 3579, ike/eap_relay.hpp): the next EAP packet a responder
+  // parked an IKE_AUTH request for, and the backend's answer to one (unknown or stale
+  // tokens are ignored: the IKE SA may be gone).
+  std::optional<EapBackendRequest> poll_backend_request();
+  void backend_answer(const EapBackendAnswer& answer, TimePoint now);
 
   const Stats& stats() const;
   const Config& config() const;
