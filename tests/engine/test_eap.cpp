@@ -496,3 +496,48 @@ TEST_CASE("EAP relayed: a backend that times out or never answers", "[engine][ea
     CHECK_FALSE(p.right->engine->poll_transmit(buf));
   }
 }
+
+// Uniqueness (uniqueness.cpp) with EAP: the client is its EAP identity, as charon's
+// get_other_eap_id. Two devices with one IKE identity ("phone") but different EAP users
+// both stay up, though each sends INITIAL_CONTACT; the same EAP user again replaces.
+TEST_CASE("EAP and uniqueness: the EAP identity, not the shared IKE identity, names the "
+          "client",
+          "[engine][eap][unique]") {
+  EapPair ep("phone");
+  ep.l.eap_identity = "alice";
+  ep.r.remote_address.reset(); // clients from any address
+  ep.r.unique = UniquePolicy::replace;
+  Pair p = ep.make();
+  auto device = [&](const char* addr, const char* user, const char* password, uint64_t seed) {
+    PeerConfig c = ep.l;
+    c.local = Endpoint{ip(addr), 500};
+    c.eap_identity = user;
+    c.eap_password = SecretBytes(as_bytes(std::string_view(password)));
+    Config cfg = ep.lc;
+    cfg.peers = {c};
+    return &p.net.add(addr, addr, cfg, seed);
+  };
+  Node* bob = device("10.0.0.3", "bob", "other", 31);
+  Node* alice2 = device("10.0.0.4", "alice", "clientPass", 32);
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.right->count<IkeSaUp>() == 1; }));
+  REQUIRE(bob->engine->initiate("home", p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.right->count<IkeSaUp>() == 2; }));
+  p.net.run_for(5s);
+  auto up = p.right->all<IkeSaUp>();
+  CHECK(up[0].remote_id.to_string() == "phone");
+  CHECK(up[1].remote_id.to_string() == "phone");
+  CHECK(up[1].eap_identity == "bob");
+  CHECK(up[1].replaces.empty());
+  CHECK(p.right->count<IkeSaDown>() == 0);
+  CHECK(p.right->engine->list_sas().size() == 2);
+
+  REQUIRE(alice2->engine->initiate("home", p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.right->count<IkeSaUp>() == 3; }));
+  up = p.right->all<IkeSaUp>();
+  CHECK(up[2].eap_identity == "alice");
+  CHECK(up[2].replaces == std::vector<SaId>{up[0].sa});
+  auto down = p.right->all<IkeSaDown>();
+  REQUIRE(down.size() == 1);
+  CHECK(down[0].sa == up[0].sa);
+}
