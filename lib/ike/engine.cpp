@@ -322,6 +322,8 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.encap = encap_of(*sa);
     i.local_auth = sa->local_auth_desc;
     i.remote_auth = sa->remote_auth_desc;
+    i.eap_method = sa->eap_method;
+    i.eap_identity = sa->eap_identity;
     auto kw = [](const crypto::TransformInfo* t) {
       return t ? std::string(t->keyword) : std::string();
     };

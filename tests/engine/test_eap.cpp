@@ -530,7 +530,11 @@ TEST_CASE("EAP and uniqueness: the EAP identity, not the shared IKE identity, na
   CHECK(up[1].eap_identity == "bob");
   CHECK(up[1].replaces.empty());
   CHECK(p.right->count<IkeSaDown>() == 0);
-  CHECK(p.right->engine->list_sas().size() == 2);
+  auto listed = p.right->engine->list_sas();
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0].eap_method == "eap-mschapv2");
+  CHECK(listed[0].eap_identity == "alice");
+  CHECK(listed[1].eap_identity == "bob");
 
   REQUIRE(alice2->engine->initiate("home", p.net.now));
   REQUIRE(p.net.run_until([&] { return p.right->count<IkeSaUp>() == 3; }));

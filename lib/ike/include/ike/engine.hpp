@@ -101,6 +101,9 @@ struct IkeSaInfo {
   std::optional<Identity> remote_id; // once authenticated
   // "psk" or the signature scheme ("ecdsa-sha256", ...), as in IkeSaUp; "" until known.
   std::string local_auth, remote_auth;
+  // EAP (RFC 7296 2.16), as in IkeSaUp: the method and the client's EAP identity; empty
+  // when the IKE SA was authenticated without EAP.
+  std::string eap_method, eap_identity;
   TimePoint established_at{};
   std::optional<TimePoint> rekey_at, expire_at;
   // The engine rekeys IKE SAs (RFC 7296 2.8) and never reauthenticates: always unset.
