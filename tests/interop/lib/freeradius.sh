@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # freeradius.sh - a private FreeRADIUS (Debian freeradius) for tests: its configuration in
 # a directory of its own (nothing under /etc is read but the dictionaries and modules),
 # EAP-MSCHAPv2 for the users of DIR/raddb/users, run in the foreground (-X) with its
@@ -24,6 +25,7 @@ freeradius_start() {
   bin=$(freeradius_bin) || return 1
   mkdir -p "$dir/raddb" "$dir/run" "$dir/log"
   touch "$dir/raddb/users"
+  # shellcheck disable=SC2016 # $INCLUDE is FreeRADIUS syntax, not a shell expansion
   echo '$INCLUDE /usr/share/freeradius/dictionary' >"$dir/raddb/dictionary"
   cat >"$dir/raddb/radiusd.conf" <<CONF
 prefix = /usr
