@@ -3,6 +3,7 @@
 #include "base/secret_file.hpp"
 #include "cli/app.hpp"
 #include "cli/eap_options.hpp"
+#include "cli/radius_options.hpp"
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
 #include "ike/address_pool.hpp"
@@ -97,11 +98,21 @@ Result<void> apply_eap_client(const ConnectionOptions& c, const Namer& n, ike::P
   return {};
 }
 
-// EAP server: we prove ourselves with --cert; clients by EAP against --eap-users.
+// EAP server: we prove ourselves with --cert; clients by EAP against --eap-users, or
+// by the RADIUS servers EAP is relayed to (eap-radius: radius_relay_config).
 Result<void> apply_eap_server(const ConnectionOptions& c, const Namer& n, ike::PeerConfig& p) {
   if (p.local_auth != ike::AuthMethodKind::pubkey)
     return make_error(Errc::usage, n("cert"),
-                      "--remote-auth eap-mschapv2 needs our --cert and --key (RFC 7296 2.16)");
+                      "--remote-auth " + c.remote_auth +
+                          " needs our --cert and --key (RFC 7296 2.16)");
+  p.remote_auth = ike::AuthMethodKind::eap_mschapv2; // EAP, whichever method the server runs
+  if (c.remote_auth == "eap-radius") {
+    if (!c.eap_users.empty())
+      return make_error(Errc::usage, n("eap-users"),
+                        "not with --remote-auth eap-radius (the RADIUS server has the users)");
+    p.eap_backend = ike::relay_backend();
+    return {};
+  }
   if (c.eap_users.empty())
     return make_error(Errc::usage, n("eap-users"), "--remote-auth eap-mschapv2 needs it");
   auto users = read_eap_users(c.eap_users, n("eap-users"));
@@ -163,12 +174,13 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   if (!esp) return make_error(Errc::usage, n("esp-proposal"), esp.error().message);
   p.child.esp_proposals = std::move(*esp);
 
-  for (auto [flag, value] :
-       {std::pair{"local-auth", &c.local_auth}, std::pair{"remote-auth", &c.remote_auth}})
-    if (!value->empty() && *value != "eap-mschapv2")
-      return bad(n(flag), *value, "expected eap-mschapv2 (or leave it out)");
+  if (!c.local_auth.empty() && c.local_auth != "eap-mschapv2")
+    return bad(n("local-auth"), c.local_auth, "expected eap-mschapv2 (or leave it out)");
+  if (!c.remote_auth.empty() && c.remote_auth != "eap-mschapv2" && c.remote_auth != "eap-radius")
+    return bad(n("remote-auth"), c.remote_auth,
+               "expected eap-mschapv2 or eap-radius (or leave it out)");
   const bool eap_client = c.local_auth == "eap-mschapv2";
-  const bool eap_server = c.remote_auth == "eap-mschapv2";
+  const bool eap_server = !c.remote_auth.empty();
   if (eap_client && eap_server)
     return make_error(Errc::usage, n("remote-auth"),
                       "EAP runs one way: the client --local-auth, the server --remote-auth");
@@ -213,6 +225,10 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   } else if (!c.eap_users.empty()) {
     return make_error(Errc::usage, n("eap-users"), "needs --remote-auth eap-mschapv2");
   }
+  if (c.remote_auth != "eap-radius" && (!c.radius_server.empty() || !c.radius_secret_file.empty()))
+    return make_error(Errc::usage,
+                      n(c.radius_server.empty() ? "radius-secret-file" : "radius-server"),
+                      "needs --remote-auth eap-radius");
 
   // IDs: the local address by default (strongSwan does the same), or the cert's subject.
   if (!c.local_id.empty()) {
@@ -325,6 +341,10 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
                                  "eap_users",
                                  "eap_identity",
                                  "eap_password_file",
+                                 "radius_server",
+                                 "radius_secret_file",
+                                 "radius_timeout",
+                                 "radius_retries",
                                  "unique",
                                  "pool",
                                  "dns",
@@ -368,6 +388,10 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
   IKEKIT_TAKE(eap_users);
   IKEKIT_TAKE(eap_identity);
   IKEKIT_TAKE(eap_password_file);
+  IKEKIT_TAKE(radius_server);
+  IKEKIT_TAKE(radius_secret_file);
+  IKEKIT_TAKE(radius_timeout);
+  IKEKIT_TAKE(radius_retries);
   IKEKIT_TAKE(unique);
   IKEKIT_TAKE(pool);
   IKEKIT_TAKE(dns);
@@ -494,6 +518,11 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
     auto p = build_peer(c, n);
     if (!p) return p.error();
     if (c.role == "initiator") s.initiate.push_back(c.name);
+    if (c.remote_auth == "eap-radius") {
+      auto radius = radius_relay_config(c, n);
+      if (!radius) return radius.error();
+      s.radius.emplace(c.name, std::move(*radius));
+    }
     s.config.peers.push_back(std::move(*p));
   }
   s.config.nat_t_port = opts.natt_port;

@@ -288,6 +288,18 @@ std::optional<Event> Engine::poll_event() {
   return e;
 }
 
+std::optional<EapBackendRequest> Engine::poll_backend_request() {
+  if (impl_->backend_requests.empty()) return std::nullopt;
+  EapBackendRequest r = std::move(impl_->backend_requests.front());
+  impl_->backend_requests.pop_front();
+  return r;
+}
+
+void Engine::backend_answer(const EapBackendAnswer& answer, TimePoint now) {
+  impl_->now = now;
+  impl_->on_backend_answer(answer);
+}
+
 const Stats& Engine::stats() const { return impl_->stats; }
 const Config& Engine::config() const { return impl_->config; }
 
@@ -310,6 +322,8 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.encap = encap_of(*sa);
     i.local_auth = sa->local_auth_desc;
     i.remote_auth = sa->remote_auth_desc;
+    i.eap_method = sa->eap_method;
+    i.eap_identity = sa->eap_identity;
     auto kw = [](const crypto::TransformInfo* t) {
       return t ? std::string(t->keyword) : std::string();
     };

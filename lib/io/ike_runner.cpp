@@ -56,6 +56,17 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
   r->tx_.resize(kMaxDatagram);
 
   IkeRunner* self = r.get();
+  for (auto& [name, rc] : r->options_.radius) {
+    auto relay = EapRadiusRelay::open(rc, rng);
+    if (!relay) return relay.error();
+    EapRadiusRelay* x = relay->get();
+    auto added = r->loop_->add_reader(x->fd(), [self, x](TimePoint t) {
+      x->on_readable(t);
+      self->pump(t);
+    });
+    if (!added) return added.error();
+    r->relays_.emplace(name, std::move(*relay));
+  }
   for (auto& b : r->bound_) {
     for (UdpSocket* s : {b.ike.get(), b.nat_t.get()}) {
       auto added =
@@ -63,9 +74,12 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
       if (!added) return added.error();
     }
   }
-  r->loop_->set_deadline([self] { return self->engine_->next_timeout(); },
+  r->loop_->set_deadline([self] { return self->next_deadline(); },
                          [self](TimePoint t) {
-                           self->engine_->on_timeout(t);
+                           if (auto e = self->engine_->next_timeout(); e && *e <= t)
+                             self->engine_->on_timeout(t);
+                           for (auto& [name, relay] : self->relays_)
+                             if (auto d = relay->next_timeout(); d && *d <= t) relay->on_timeout(t);
                            self->pump(t);
                          });
   auto sig =
@@ -143,7 +157,40 @@ void IkeRunner::pump(TimePoint now) {
       on_event_(*e, now);
       again = true;
     }
+    if (relay_eap(now)) again = true;
   }
+}
+
+bool IkeRunner::relay_eap(TimePoint now) {
+  bool answered = false;
+  while (auto r = engine_->poll_backend_request()) {
+    auto it = relays_.find(r->peer);
+    if (it != relays_.end()) {
+      it->second->send(*r, now);
+      continue;
+    }
+    ike::EapBackendAnswer a; // a connection without RADIUS servers: no backend answers
+    a.token = r->token;
+    a.sa = r->sa;
+    a.detail = "no RADIUS server configured for connection " + r->peer;
+    engine_->backend_answer(a, now);
+    answered = true;
+  }
+  for (auto& [name, relay] : relays_) {
+    relay->flush();
+    while (auto a = relay->poll_answer()) {
+      engine_->backend_answer(*a, now);
+      answered = true;
+    }
+  }
+  return answered;
+}
+
+std::optional<TimePoint> IkeRunner::next_deadline() const {
+  std::optional<TimePoint> t = engine_->next_timeout();
+  for (const auto& [name, relay] : relays_)
+    if (auto d = relay->next_timeout(); d && (!t || *d < *t)) t = d;
+  return t;
 }
 
 bool IkeRunner::keepalive_needless(const ike::Transmit& t, TimePoint now) {

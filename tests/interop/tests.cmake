@@ -175,3 +175,11 @@ foreach(s swan-client ike-up-client swan-client-wrong-password ike-up-client-wro
   set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90
                        ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
 endforeach()
+
+# Issue 13: an ike-up server relays EAP to a real FreeRADIUS (RFC 3579), a strongSwan
+# client connects: right password (tunnel, ping) and wrong password (AUTHENTICATION_FAILED)
+# with one FreeRADIUS and one ike-up.
+set(name "interop: ike-up EAP-RADIUS with FreeRADIUS, strongSwan client")
+add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_eap_radius_swan.sh $<TARGET_FILE:ike-up> 0)
+set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60
+                     ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")

@@ -21,8 +21,17 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--local-auth", c.local_auth,
                  "eap-mschapv2: authenticate as an EAP client (RFC 7296 2.16)");
   app.add_option("--remote-auth", c.remote_auth,
-                 "eap-mschapv2: authenticate clients by EAP against --eap-users");
+                 "eap-mschapv2: authenticate clients by EAP against --eap-users; eap-radius: "
+                 "relay their EAP to --radius-server (RFC 3579)");
   app.add_option("--eap-users", c.eap_users, "Server: file of identity:password lines");
+  app.add_option("--radius-server", c.radius_server,
+                 "Server: RADIUS server ADDR[:PORT] (default port 1812; repeatable, fail-over)");
+  app.add_option("--radius-secret-file", c.radius_secret_file,
+                 "Server: file holding the RADIUS shared secret");
+  app.add_option("--radius-timeout", c.radius_timeout,
+                 "Server: wait this long for a RADIUS answer before resending (default 2s)");
+  app.add_option("--radius-retries", c.radius_retries,
+                 "Server: RADIUS retransmissions per server before failing over (default 2)");
   app.add_option("--eap-identity", c.eap_identity, "Client: our EAP identity (user name)");
   app.add_option("--eap-password-file", c.eap_password_file, "Client: file holding our password");
   app.add_option("--local-id", c.local_id,

@@ -7,8 +7,10 @@
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
 #include "ike/config.hpp"
+#include "io/eap_radius_relay.hpp"
 #include "io/kill_switch.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +31,11 @@ struct ConnectionOptions {
   // --cert/--key; client: --local-auth with --eap-identity, --eap-password-file and --ca.
   std::string local_auth, remote_auth;
   std::string eap_users, eap_identity, eap_password_file;
+  // --remote-auth eap-radius: EAP relayed to RADIUS (RFC 3579; cli/radius_options.hpp).
+  std::vector<std::string> radius_server;
+  std::string radius_secret_file;
+  std::string radius_timeout = "2s";
+  unsigned radius_retries = 2;
   std::string local_id, remote_id;
   std::string ike_proposal = "aes256gcm16-prfsha256-x25519";
   std::string esp_proposal = "aes256gcm16";
@@ -75,6 +82,8 @@ struct IkeUpSetup {
   std::vector<std::string> initiate; // connection names with role initiator
   // With --kill-switch: the servers and ports (the tunnel device is known later).
   std::optional<io::KillSwitchConfig> kill_switch;
+  // --remote-auth eap-radius: the RADIUS servers, by connection name.
+  std::map<std::string, io::RadiusRelayConfig> radius;
 };
 
 // Reads a JSON config ({"connections":[{...}], "natt_port":..., "keylog":..., ...}) into

@@ -101,6 +101,9 @@ struct IkeSaInfo {
   std::optional<Identity> remote_id; // once authenticated
   // "psk" or the signature scheme ("ecdsa-sha256", ...), as in IkeSaUp; "" until known.
   std::string local_auth, remote_auth;
+  // EAP (RFC 7296 2.16), as in IkeSaUp: the method and the client's EAP identity; empty
+  // when the IKE SA was authenticated without EAP.
+  std::string eap_method, eap_identity;
   TimePoint established_at{};
   std::optional<TimePoint> rekey_at, expire_at;
   // The engine rekeys IKE SAs (RFC 7296 2.8) and never reauthenticates: always unset.
@@ -182,6 +185,11 @@ public:
   // counted (DropReason::buffer_too_small); 65535 bytes always suffice.
   std::optional<Transmit> poll_transmit(MutBytes out);
   std::optional<Event> poll_event();
+  // EAP servers elsewhere (RFC 3579, ike/eap_relay.hpp): the next EAP packet a responder
+  // parked an IKE_AUTH request for, and the backend's answer to one (unknown or stale
+  // tokens are ignored: the IKE SA may be gone).
+  std::optional<EapBackendRequest> poll_backend_request();
+  void backend_answer(const EapBackendAnswer& answer, TimePoint now);
 
   const Stats& stats() const;
   const Config& config() const;

@@ -78,6 +78,9 @@ struct Engine::Impl {
   // Responder address pools (exchange/config_payload.cpp), one per prefix, made when a
   // connection first leases from it.
   std::vector<AddressPool> pools;
+  // EAP packets for servers elsewhere, waiting for poll_backend_request (ike/eap_relay.hpp).
+  std::deque<EapBackendRequest> backend_requests;
+  BackendToken next_backend_token = 1;
   Bytes rx;     // the received message, decrypted in place
   Bytes joined; // reassembled fragments
 
@@ -199,6 +202,14 @@ struct Engine::Impl {
   void continue_eap_as_initiator(IkeSa& sa, Inbound& in, const wire::IdPayload& idr);
   void on_eap_auth_request(IkeSa& sa, Inbound& in);
   void on_eap_auth_response(IkeSa& sa, Inbound& in);
+  // Responder: the EAP server's next packet (`out`) for request `msg_id`, or the failure.
+  void answer_eap_step(IkeSa& sa, uint32_t msg_id, ByteView out);
+  // Responder: the session waits for its backend; request `msg_id` stays unanswered.
+  void park_for_backend(IkeSa& sa, uint32_t msg_id);
+  void on_backend_answer(const EapBackendAnswer& a);
+  // The half-open deadline came while the EAP server had the request: it is answered as
+  // if the backend had timed out (EAP-Failure, AUTHENTICATION_FAILED); false if none.
+  bool give_up_on_backend(IkeSa& sa);
   // Responder: the client answered EAP with AUTHENTICATION_FAILED (strongSwan does so
   // after an MS-CHAPv2 Failure): `f` becomes step eap when our method was failing.
   void eap_refused_by_peer(const IkeSa& sa, Failure& f);

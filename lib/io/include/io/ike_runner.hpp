@@ -8,10 +8,12 @@
 #include "base/result.hpp"
 #include "base/rng.hpp"
 #include "ike/engine.hpp"
+#include "io/eap_radius_relay.hpp"
 #include "io/event_loop.hpp"
 #include "io/udp_socket.hpp"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +24,9 @@ struct IkeRunnerOptions {
   ike::Config config;
   std::vector<std::string> initiate;                 // connections to initiate at start
   Duration shutdown_grace = std::chrono::seconds(3); // wait for DELETE answers on exit
+  // The RADIUS servers of connections whose EAP is relayed (ike::relay_backend), by
+  // connection name (RFC 3579; io/eap_radius_relay.hpp).
+  std::map<std::string, RadiusRelayConfig> radius;
 };
 
 class IkeRunner {
@@ -70,6 +75,10 @@ private:
   // keepalive interval (the engine is told, and waits a full interval after it).
   bool keepalive_needless(const ike::Transmit& t, TimePoint now);
   Result<void> shutdown();
+  // Backend requests of the engine to the RADIUS relays, their answers back; true when
+  // the engine was handed an answer (it may have more to send).
+  bool relay_eap(TimePoint now);
+  std::optional<TimePoint> next_deadline() const;
 
   struct Bound {
     IpAddress address;
@@ -81,6 +90,7 @@ private:
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<ike::Engine> engine_;
   std::vector<Bound> bound_;
+  std::map<std::string, std::unique_ptr<EapRadiusRelay>> relays_; // by connection name
   EventFn on_event_;
   EspFn on_esp_;
   EspSentFn esp_sent_;
