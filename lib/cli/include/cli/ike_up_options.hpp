@@ -68,6 +68,8 @@ struct IkeUpOptions {
   bool allow_sha1_signatures = false;
   bool kill_switch = false; // io/kill_switch.hpp: drop everything but IKE, ESP and the tunnel
   bool allow_lan = false;   // with kill_switch: the local networks pass too
+  // io/dns_apply.hpp: auto | resolved | resolvconf | file | none, for --request-vip
+  std::string dns_apply = "auto";
 };
 
 struct IkeUpSetup {
@@ -75,6 +77,8 @@ struct IkeUpSetup {
   std::vector<std::string> initiate; // connection names with role initiator
   // With --kill-switch: the servers and ports (the tunnel device is known later).
   std::optional<io::KillSwitchConfig> kill_switch;
+  // --dns-apply as given, or "none" when no connection asks for DNS servers.
+  std::string dns_apply = "none";
 };
 
 // Reads a JSON config ({"connections":[{...}], "natt_port":..., "keylog":..., ...}) into
