@@ -289,6 +289,22 @@ json::Json dns_change_json(const DnsChange& c, bool applied, const std::string& 
   return j;
 }
 
+std::vector<IpAddress> dns_outside_tunnel(const std::vector<IpAddress>& servers,
+                                          const std::vector<ike::TsSpec>& remote_ts) {
+  constexpr uint8_t kUdp = 17;
+  constexpr uint16_t kDnsPort = 53;
+  std::vector<IpAddress> outside;
+  for (const auto& s : servers) {
+    bool covered = false;
+    for (const auto& ts : remote_ts)
+      covered = covered || (ts.start.family() == s.family() && !(s < ts.start) && !(ts.end < s) &&
+                            (ts.ip_protocol == 0 || ts.ip_protocol == kUdp) &&
+                            ts.start_port <= kDnsPort && kDnsPort <= ts.end_port);
+    if (!covered) outside.push_back(s);
+  }
+  return outside;
+}
+
 Result<DnsMethod> choose_dns_method(const std::string& requested, const DnsPaths& p) {
   if (requested == "file") return DnsMethod::file;
   if (requested == "resolved") {

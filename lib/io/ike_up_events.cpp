@@ -72,6 +72,9 @@ void IkeUpEvents::track_dns(const ike::Event& e) {
     if (!c) return dns_failed(c.error());
     json::Json j = dns_change_json(*c, true, now_rfc3339());
     j["conn"] = up->peer;
+    j["outside_tunnel"] = json::Json::array();
+    for (const auto& a : dns_outside_tunnel(up->dns, up->remote_ts))
+      j["outside_tunnel"].push_back(a.to_string());
     out_.write(j);
   } else if (const auto* down = std::get_if<ike::ChildSaDown>(&e)) {
     if (!dns_children_.erase(down->spi_in) || !dns_children_.empty()) return;

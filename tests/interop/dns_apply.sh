@@ -128,6 +128,7 @@ assert lines[0]["type"] == "started" and lines[0]["dns_apply"] == "file", lines[
 a = next(l for l in lines if l["type"] == "dns_applied")
 assert a["method"] == "file" and a["file"] == "/etc/resolv.conf", a
 assert a["servers"] == [sys.argv[2]] and a["link"] is None and a["conn"] == "dns", a
+assert a["outside_tunnel"] == [], a # 172.19.2.53 is inside --remote-ts 172.19.2.0/24
 up = next(l for l in lines if l["type"] == "child_sa_up")
 assert up["dns"] == [sys.argv[2]] and up["virtual_ips"] == ["172.19.99.1"], up
 assert not any(l["type"] in ("dns_restored", "dns_error") for l in lines), lines

@@ -194,6 +194,23 @@ TEST_CASE("choose_dns_method: auto, a namespace's file, unavailable methods", "[
   setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
 }
 
+TEST_CASE("dns_outside_tunnel: servers the remote selectors do not carry DNS to", "[io][dns]") {
+  auto ts = [](std::initializer_list<const char*> texts) {
+    std::vector<ike::TsSpec> v;
+    for (const char* t : texts)
+      v.push_back(*ike::TsSpec::parse(t));
+    return v;
+  };
+  auto servers = ips({"10.1.0.53", "10.99.0.53", "fd00::53"});
+  CHECK(io::dns_outside_tunnel(servers, ts({"10.1.0.0/24"})) == ips({"10.99.0.53", "fd00::53"}));
+  CHECK(io::dns_outside_tunnel(servers, ts({"0.0.0.0/0", "::/0"})).empty());
+  // a selector for TCP only, or for other ports, carries no DNS over UDP
+  CHECK(io::dns_outside_tunnel(ips({"10.1.0.53"}), ts({"10.1.0.0/24[tcp]"})) == ips({"10.1.0.53"}));
+  CHECK(io::dns_outside_tunnel(ips({"10.1.0.53"}), ts({"10.1.0.0/24[udp/53]"})).empty());
+  CHECK(io::dns_outside_tunnel(ips({"10.1.0.53"}), ts({"10.1.0.0/24[udp/1000-2000]"})) ==
+        ips({"10.1.0.53"}));
+}
+
 TEST_CASE("IkeUpEvents: DNS applied with the Child SA, kept over a rekey, restored after",
           "[io][dns][ike_up]") {
   TempDns t;
@@ -207,9 +224,11 @@ TEST_CASE("IkeUpEvents: DNS applied with the Child SA, kept over a rekey, restor
   up.peer = "home";
   up.spi_in = 1;
   up.dns = ips({"10.99.0.53"});
+  up.remote_ts = {*ike::TsSpec::parse("10.99.0.0/24")};
   events.on_event(up);
   CHECK(dns.applied());
   CHECK(text.str().find("\"type\":\"dns_applied\"") != std::string::npos);
+  CHECK(text.str().find("\"outside_tunnel\":[]") != std::string::npos);
   ike::ChildSaUp rekeyed = up;
   rekeyed.spi_in = 2;
   rekeyed.rekeyed_spi_in = 1;

@@ -20,6 +20,7 @@
 
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
+#include "ike/config.hpp"
 
 #include "json/output.hpp"
 #include <optional>
@@ -53,6 +54,11 @@ struct DnsChange {
                              // so it was left as it is (only the state was dropped)
 };
 json::Json dns_change_json(const DnsChange& c, bool applied, const std::string& time);
+
+// The servers a Child SA's remote traffic selectors do not cover for DNS (UDP port 53):
+// queries to them would not go through the tunnel (dns_applied's outside_tunnel).
+std::vector<IpAddress> dns_outside_tunnel(const std::vector<IpAddress>& servers,
+                                          const std::vector<ike::TsSpec>& remote_ts);
 
 // "auto", "file", "resolved" or "resolvconf" (not "none": the caller does nothing then).
 // Errc::environment, field --dns-apply, when the method asked for is not available;
