@@ -163,6 +163,7 @@ TEST_CASE("DnsApplier file: a file changed since is left as it is", "[io][dns]")
 
 TEST_CASE("choose_dns_method: auto, a namespace's file, unavailable methods", "[io][dns]") {
   TempDns t;
+  std::string old_path = getenv("PATH");
   setenv("PATH", t.dir.c_str(), 1); // no resolvectl, no resolvconf
   auto m = io::choose_dns_method("auto", t.paths);
   REQUIRE(m);
@@ -191,7 +192,7 @@ TEST_CASE("choose_dns_method: auto, a namespace's file, unavailable methods", "[
   r = io::choose_dns_method("bind", t.paths);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::usage);
-  setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+  setenv("PATH", old_path.c_str(), 1);
 }
 
 TEST_CASE("dns_outside_tunnel: servers the remote selectors do not carry DNS to", "[io][dns]") {
@@ -248,4 +249,67 @@ TEST_CASE("IkeUpEvents: DNS applied with the Child SA, kept over a rekey, restor
   CHECK(t.read() == t.original);
   CHECK(text.str().find("\"type\":\"dns_restored\"") != std::string::npos);
   CHECK(text.str().find("\"reason\":\"child_sa_down\"") != std::string::npos);
+}
+
+// systemd-resolved and resolvconf do not run here: stand-in programs on PATH record the
+// command lines (and stdin) the applier runs, so the commands, the state file and the
+// stale repair are checked; the real daemons are not.
+TEST_CASE("DnsApplier resolved and resolvconf: commands, state, stale repair", "[io][dns]") {
+  TempDns t;
+  std::string log = (t.dir / "commands.log").string();
+  for (const char* name : {"resolvectl", "resolvconf"}) {
+    std::ofstream(t.dir / name) << "#!/bin/sh\necho \"" << name << " $*\" >> " << log
+                                << "\ncat | sed 's/^/  /' >> " << log
+                                << "\n[ \"$2\" = fail0 ] && { echo 'no such link' >&2; exit 1; }"
+                                   "\nexit 0\n";
+    fs::permissions(t.dir / name, fs::perms::owner_all);
+  }
+  std::string old_path = getenv("PATH");
+  setenv("PATH", (t.dir.string() + ":" + old_path).c_str(), 1);
+  auto commands = [&] {
+    std::ifstream in(log);
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    fs::remove(log);
+    return s;
+  };
+
+  REQUIRE(io::choose_dns_method("resolvconf", t.paths));
+  io::DnsApplier rc(io::DnsMethod::resolvconf, t.paths);
+  auto c = rc.apply(ips({"10.99.0.53", "fd00::53"}), "ike0");
+  REQUIRE(c);
+  CHECK(c->link == "tun.ike0");
+  CHECK(commands() == "resolvconf -a tun.ike0\n  nameserver 10.99.0.53\n  nameserver fd00::53\n");
+  REQUIRE(t.states().size() == 1);
+  CHECK(t.states()[0].filename() == "dns-resolvconf-tun.ike0.state");
+  REQUIRE(rc.restore("exit"));
+  CHECK(commands() == "resolvconf -d tun.ike0\n");
+  CHECK(t.states().empty());
+  CHECK(t.read() == t.original); // never touched by these methods
+
+  io::DnsApplier rd(io::DnsMethod::resolved, t.paths);
+  REQUIRE_FALSE(rd.apply(ips({"10.99.0.53"}), "")); // no link (XFRM data plane)
+  auto failed = rd.apply(ips({"10.99.0.53"}), "fail0");
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().message.find("resolvectl dns fail0 10.99.0.53 failed: no such link") !=
+        std::string::npos);
+  CHECK(t.states().empty()); // nothing left behind by a failed apply
+  commands();
+  pid_t child = ::fork();
+  if (child == 0) { // applies and dies without restoring, as SIGKILL would end ike-up
+    io::DnsApplier crashed(io::DnsMethod::resolved, t.paths);
+    ::_exit(crashed.apply(ips({"10.99.0.53"}), "ike0") ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  REQUIRE(WEXITSTATUS(status) == 0);
+  CHECK(commands() == "resolvectl dns ike0 10.99.0.53\nresolvectl domain ike0 ~.\n"
+                      "resolvectl default-route ike0 yes\n");
+  auto repaired = rd.repair_stale();
+  REQUIRE(repaired);
+  REQUIRE(repaired->size() == 1);
+  CHECK((*repaired)[0].link == "ike0");
+  CHECK((*repaired)[0].stale_pid == child);
+  CHECK(commands() == "resolvectl revert ike0\n");
+  CHECK(t.states().empty());
+  setenv("PATH", old_path.c_str(), 1);
 }
