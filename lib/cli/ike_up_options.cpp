@@ -441,7 +441,8 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
                                  "max_reassembly_bytes",
                                  "allow_sha1_signatures",
                                  "kill_switch",
-                                 "allow_lan"};
+                                 "allow_lan",
+                                 "dns_apply"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
     for (const char* k : kKnown)
@@ -465,6 +466,7 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
   IKEKIT_TAKE(allow_sha1_signatures);
   IKEKIT_TAKE(kill_switch);
   IKEKIT_TAKE(allow_lan);
+  IKEKIT_TAKE(dns_apply);
 #undef IKEKIT_TAKE
   auto conns = j.find("connections");
   if (conns == j.end() || !conns->is_array() || conns->empty())
@@ -505,6 +507,20 @@ static Result<std::optional<io::KillSwitchConfig>> kill_switch_config(const IkeU
   return std::optional<io::KillSwitchConfig>(std::move(k));
 }
 
+// --dns-apply: DNS servers come only to a connection that asks for them (--request-vip).
+static Result<std::string> dns_apply_mode(const IkeUpOptions& opts) {
+  const std::string& m = opts.dns_apply;
+  if (m != "auto" && m != "resolved" && m != "resolvconf" && m != "file" && m != "none")
+    return bad("--dns-apply", m, "expected auto, resolved, resolvconf, file or none");
+  bool asks = false;
+  for (const auto& c : opts.connections)
+    asks = asks || c.request_vip || c.request_vip6;
+  if (!asks && m != "auto" && m != "none")
+    return make_error(Errc::usage, "--dns-apply",
+                      "only means something with --request-vip or --request-vip6");
+  return asks ? m : std::string("none");
+}
+
 Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   IkeUpSetup s;
   bool from_file = opts.connections.size() > 1 ||
@@ -539,6 +555,9 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   auto ks = kill_switch_config(opts, s.config);
   if (!ks) return ks.error();
   s.kill_switch = std::move(*ks);
+  auto dns = dns_apply_mode(opts);
+  if (!dns) return dns.error();
+  s.dns_apply = *dns;
   return s;
 }
 

@@ -153,6 +153,15 @@ add_test(NAME "interop: ike-up --kill-switch leaks nothing while the server is g
 set_tests_properties("interop: ike-up --kill-switch leaks nothing while the server is gone"
                      PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90)
 
+# ike-up --request-vip --dns-apply (issue 15): the DNS server pushed by an ike-up server
+# (a dnsmasq behind it) is put into the client namespace's resolv.conf while the tunnel
+# is up: the client gets the inside answer, no DNS in clear on its outer link; restored
+# byte for byte when the Child SA goes, on SIGTERM, and at the next start after SIGKILL.
+add_test(NAME "interop: ike-up --dns-apply uses the tunnel's resolver and restores resolv.conf"
+         COMMAND ${interop_dir}/dns_apply.sh $<TARGET_FILE:ike-up> $<TARGET_FILE:ikectl>)
+set_tests_properties("interop: ike-up --dns-apply uses the tunnel's resolver and restores resolv.conf"
+                     PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 40)
+
 # NAT traversal through a real NAT (nftables masquerade in a router namespace, RFC 7296
 # 2.23, RFC 3948): strongSwan behind the NAT with ike-up responding, and ike-up behind
 # the NAT against strongSwan; keepalives in a capture, a changed NAT mapping followed.

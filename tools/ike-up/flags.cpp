@@ -73,6 +73,9 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_flag("--allow-lan", o.allow_lan,
                "With --kill-switch: let the local networks (RFC 1918, link-local, ULA, "
                "multicast) through");
+  app.add_option("--dns-apply", o.dns_apply,
+                 "With --request-vip: put the DNS servers received into the resolver while the "
+                 "tunnel is up: auto, resolved, resolvconf, file or none (default auto)");
   app.add_option("--retransmit-timeout", o.retransmit_timeout,
                  "First retransmission timeout (default 4s)");
   app.add_option("--retransmit-tries", o.retransmit_tries,

@@ -268,3 +268,31 @@ TEST_CASE("ike-up config: the kill switch lets IKE through to each connection's 
   REQUIRE(none);
   CHECK_FALSE(none->kill_switch);
 }
+
+TEST_CASE("ike-up config: dns_apply only for a connection that requests a virtual IP") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  auto setup_of = [&](const std::string& request, const std::string& extra) {
+    TempFile f(R"({"connections":[{"name":"a","role":"initiator","local":"192.0.2.1",
+      "remote":"192.0.2.2","psk_file":")" +
+               psk.path + "\"" + request + "}]" + extra + "}");
+    cli::IkeUpOptions o;
+    REQUIRE(cli::load_ike_up_config(f.path, o));
+    return cli::build_ike_up_setup(o);
+  };
+  auto vip = setup_of(R"(,"request_vip":true)", "");
+  REQUIRE(vip);
+  CHECK(vip->dns_apply == "auto"); // the default
+  auto file = setup_of(R"(,"request_vip6":true)", R"(,"dns_apply":"file")");
+  REQUIRE(file);
+  CHECK(file->dns_apply == "file");
+  auto no_vip = setup_of("", "");
+  REQUIRE(no_vip);
+  CHECK(no_vip->dns_apply == "none"); // nothing to apply
+  auto alone = setup_of("", R"(,"dns_apply":"resolved")");
+  REQUIRE_FALSE(alone);
+  CHECK(alone.error().field == "--dns-apply");
+  auto bad = setup_of(R"(,"request_vip":true)", R"(,"dns_apply":"dnsmasq")");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == Errc::usage);
+  CHECK(bad.error().message.find("\"dnsmasq\"") != std::string::npos);
+}

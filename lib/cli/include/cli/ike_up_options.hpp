@@ -75,6 +75,8 @@ struct IkeUpOptions {
   bool allow_sha1_signatures = false;
   bool kill_switch = false; // io/kill_switch.hpp: drop everything but IKE, ESP and the tunnel
   bool allow_lan = false;   // with kill_switch: the local networks pass too
+  // io/dns_apply.hpp: auto | resolved | resolvconf | file | none, for --request-vip
+  std::string dns_apply = "auto";
 };
 
 struct IkeUpSetup {
@@ -84,6 +86,8 @@ struct IkeUpSetup {
   std::optional<io::KillSwitchConfig> kill_switch;
   // --remote-auth eap-radius: the RADIUS servers, by connection name.
   std::map<std::string, io::RadiusRelayConfig> radius;
+  // --dns-apply as given, or "none" when no connection asks for DNS servers.
+  std::string dns_apply = "none";
 };
 
 // Reads a JSON config ({"connections":[{...}], "natt_port":..., "keylog":..., ...}) into
