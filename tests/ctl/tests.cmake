@@ -17,3 +17,12 @@ if(TARGET ikectl AND TARGET ike-up)
   set_tests_properties("ctl: ikectl drives two ike-up daemons in namespaces (list-sas, rekey, terminate, monitor, slow client)"
                        PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 120)
 endif()
+
+# Issue 15: ikectl profile against one ike-up EAP server; every format parsed back and
+# connected with (strongSwan, ike-up); refused proposals exit 2. Root only.
+if(TARGET ikectl AND TARGET ike-up)
+  set(name "ctl: ikectl profile: mobileconfig, sswan, powershell, swanctl and ike-up profiles connect to ike-up")
+  add_test(NAME ${name} COMMAND ${CMAKE_CURRENT_LIST_DIR}/profiles_swan.sh $<TARGET_FILE:ikectl> $<TARGET_FILE:ike-up>)
+  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60
+                       ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+endif()
