@@ -92,6 +92,7 @@ struct ChildSaUp {
   uint32_t spi_in = 0, spi_out = 0; // ESP SPIs: we receive with spi_in, send with spi_out
   ChildMode mode = ChildMode::tunnel;
   bool udp_encap = false;    // ESP in UDP/4500 (RFC 3948): NAT detected or forced
+  bool stream = false;       // RFC 9329: ESP belongs in the IKE SA's TCP stream
   Encap encap = Encap::none; // why (nat, forced) or none
   Endpoint local, remote;    // outer addresses (ports matter with udp_encap)
   std::string encr, integ;   // strongSwan keywords; integ "" with AEAD

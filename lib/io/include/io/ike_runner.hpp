@@ -9,6 +9,7 @@
 #include "base/rng.hpp"
 #include "ike/engine.hpp"
 #include "io/event_loop.hpp"
+#include "io/tcp_streams.hpp"
 #include "io/udp_socket.hpp"
 
 #include <functional>
@@ -22,6 +23,10 @@ struct IkeRunnerOptions {
   ike::Config config;
   std::vector<std::string> initiate;                 // connections to initiate at start
   Duration shutdown_grace = std::chrono::seconds(3); // wait for DELETE answers on exit
+  // RFC 9329: accept IKE in TCP streams on config.tcp_port of every local address.
+  // Streams to peers are opened when a connection's transport asks for them.
+  bool tcp_listen = false;
+  TcpStreamsOptions tcp; // port and listen are filled in from config and tcp_listen
 };
 
 class IkeRunner {
@@ -51,6 +56,8 @@ public:
   // exempts them from its policies.
   std::vector<UdpSocket*> sockets();
   EventLoop& loop() { return *loop_; }
+  // The TCP streams (RFC 9329), when a connection may use them or tcp_listen; else null.
+  TcpStreams* tcp() { return tcp_.get(); }
   ike::Engine& engine() { return *engine_; }
 
   // Initiates the configured connections, then runs until SIGINT/SIGTERM or stop().
@@ -70,6 +77,8 @@ private:
   // keepalive interval (the engine is told, and waits a full interval after it).
   bool keepalive_needless(const ike::Transmit& t, TimePoint now);
   Result<void> shutdown();
+  Result<void> open_tcp();
+  std::optional<TimePoint> next_timeout() const;
 
   struct Bound {
     IpAddress address;
@@ -81,6 +90,7 @@ private:
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<ike::Engine> engine_;
   std::vector<Bound> bound_;
+  std::unique_ptr<TcpStreams> tcp_;
   EventFn on_event_;
   EspFn on_esp_;
   EspSentFn esp_sent_;
