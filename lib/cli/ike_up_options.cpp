@@ -293,6 +293,19 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   else
     return bad(n("unique"), c.unique, "expected no, never, keep or replace");
   p.force_encap = c.force_encap;
+  if (c.transport == "udp")
+    p.transport = ike::IkeTransport::udp;
+  else if (c.transport == "tcp")
+    p.transport = ike::IkeTransport::tcp;
+  else if (c.transport == "auto")
+    p.transport = ike::IkeTransport::auto_fallback;
+  else
+    return bad(n("transport"), c.transport, "expected udp, tcp or auto");
+  auto fallback = parse_duration(c.tcp_fallback_after, n("tcp-fallback-after"));
+  if (!fallback) return fallback.error();
+  if (fallback->count() <= 0)
+    return bad(n("tcp-fallback-after"), c.tcp_fallback_after, "expected a duration above 0");
+  p.tcp_fallback_after = *fallback;
   p.fragmentation = c.fragmentation;
   p.prefer_rsa_pss = c.rsa_pss;
   return p;
@@ -349,7 +362,9 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
                                  "pool",
                                  "dns",
                                  "request_vip",
-                                 "request_vip6"};
+                                 "request_vip6",
+                                 "transport",
+                                 "tcp_fallback_after"};
   if (!j.is_object()) return make_error(Errc::usage, prefix, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
@@ -380,6 +395,8 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
   IKEKIT_TAKE(dpd_delay);
   IKEKIT_TAKE(dpd_action);
   IKEKIT_TAKE(force_encap);
+  IKEKIT_TAKE(transport);
+  IKEKIT_TAKE(tcp_fallback_after);
   IKEKIT_TAKE(fragmentation);
   IKEKIT_TAKE(rsa_pss);
   IKEKIT_TAKE(server_eku);
@@ -428,6 +445,9 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
     return make_error(Errc::usage, "--config", "\"" + path + "\": not a JSON object");
   static const char* kKnown[] = {"connections",
                                  "natt_port",
+                                 "tcp_port",
+                                 "tcp_max_connections",
+                                 "tcp_idle_timeout",
                                  "keylog",
                                  "dataplane",
                                  "retransmit_timeout",
@@ -452,6 +472,9 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
 #define IKEKIT_TAKE(k)                                                                             \
   if (auto r = take(j, #k, opts.k, path + ": " #k); !r) return r
   IKEKIT_TAKE(natt_port);
+  IKEKIT_TAKE(tcp_port);
+  IKEKIT_TAKE(tcp_max_connections);
+  IKEKIT_TAKE(tcp_idle_timeout);
   IKEKIT_TAKE(keylog);
   IKEKIT_TAKE(dataplane);
   IKEKIT_TAKE(retransmit_timeout);
@@ -521,6 +544,22 @@ static Result<std::string> dns_apply_mode(const IkeUpOptions& opts) {
   return asks ? m : std::string("none");
 }
 
+// RFC 9329: the TCP port and the limits on TCP connections; listening when some
+// connection's transport is tcp or auto (a UDP-only ike-up opens no TCP port).
+static Result<void> apply_tcp(const IkeUpOptions& opts, IkeUpSetup& s) {
+  if (opts.tcp_port == 0) return bad("--tcp-port", "0", "expected a port from 1 to 65535");
+  s.config.tcp_port = opts.tcp_port;
+  if (opts.tcp_max_connections == 0)
+    return bad("--tcp-max-connections", "0", "expected at least 1");
+  s.tcp.max_connections = opts.tcp_max_connections;
+  auto idle = parse_duration(opts.tcp_idle_timeout, "--tcp-idle-timeout");
+  if (!idle) return idle.error();
+  s.tcp.idle_timeout = *idle;
+  s.tcp_listen = std::any_of(s.config.peers.begin(), s.config.peers.end(),
+                             [](const auto& p) { return p.transport != ike::IkeTransport::udp; });
+  return {};
+}
+
 Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   IkeUpSetup s;
   bool from_file = opts.connections.size() > 1 ||
@@ -542,6 +581,7 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
     s.config.peers.push_back(std::move(*p));
   }
   s.config.nat_t_port = opts.natt_port;
+  if (auto r = apply_tcp(opts, s); !r) return r.error();
   auto rt = parse_duration(opts.retransmit_timeout, "--retransmit-timeout");
   if (!rt) return rt.error();
   s.config.retransmit_timeout = *rt;

@@ -77,6 +77,7 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& coun
   j["local"] = sa.local.to_string();
   j["remote"] = sa.remote.to_string();
   j["nat_t"] = sa.nat_t;
+  j["transport"] = sa.stream ? "tcp" : "udp"; // RFC 9329
   j["nat_local"] = sa.nat_local;
   j["nat_remote"] = sa.nat_remote;
   j["encap"] = std::string(ike::encap_name(sa.encap));

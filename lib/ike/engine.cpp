@@ -261,7 +261,8 @@ std::optional<Transmit> Engine::poll_transmit(MutBytes out) {
     return std::nullopt;
   }
   std::copy(d.data.begin(), d.data.end(), out.begin());
-  Transmit t{d.local, d.remote, d.nat_t, d.data.size(), d.keepalive, d.sa};
+  Transmit t{d.local,     d.remote, d.nat_t,  d.data.size(),
+             d.keepalive, d.sa,     d.stream, d.tcp_originator};
   tx.pop_front();
   ++impl_->stats.datagrams_sent;
   return t;
@@ -317,6 +318,7 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.local = sa->local;
     i.remote = sa->remote;
     i.nat_t = sa->nat_t;
+    i.stream = sa->stream;
     i.nat_local = sa->nat_local;
     i.nat_remote = sa->nat_remote;
     i.encap = encap_of(*sa);

@@ -103,7 +103,7 @@ struct Net {
       for (int i = 0; i < copies; ++i) {
         Duration d = latency;
         if (uniform() < reorder) d += std::chrono::duration_cast<Duration>(50ms * uniform());
-        InFlight f{now + d, seq++, Datagram{t->remote, t->local, t->nat_t, {}}, data};
+        InFlight f{now + d, seq++, Datagram{t->remote, t->local, t->nat_t, {}, t->stream}, data};
         if (route) route(f.dg);
         flight.push_back(std::move(f));
       }

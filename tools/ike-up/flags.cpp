@@ -59,6 +59,16 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
                  "Uniqueness policy for IKE SAs with the same identities: no, never, keep or "
                  "replace (default no, as strongSwan)");
   app.add_flag("--force-encap", c.force_encap, "Always UDP-encapsulate (float to the NAT-T port)");
+  app.add_option("--transport", c.transport,
+                 "udp, tcp or auto: IKE and ESP over UDP, in a TCP stream (RFC 9329), or UDP "
+                 "with a fallback to TCP; tcp/auto also accept TCP (default udp)");
+  app.add_option("--tcp-port", o.tcp_port, "TCP port for RFC 9329 streams (default 4500)");
+  app.add_option("--tcp-fallback-after", c.tcp_fallback_after,
+                 "auto: try TCP when IKE_SA_INIT is unanswered this long (default 2s)");
+  app.add_option("--tcp-max-connections", o.tcp_max_connections,
+                 "TCP connections open at once (default 100)");
+  app.add_option("--tcp-idle-timeout", o.tcp_idle_timeout,
+                 "Close a TCP connection no IKE SA answered on after this (default 10s)");
   app.add_flag("--rsa-pss", c.rsa_pss,
                "Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA certificates)");
   app.add_option("--keylog", o.keylog, "Append IKE and Child SA keys to FILE (ikekit key log)");

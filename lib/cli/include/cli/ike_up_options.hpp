@@ -9,6 +9,7 @@
 #include "ike/config.hpp"
 #include "io/eap_radius_relay.hpp"
 #include "io/kill_switch.hpp"
+#include "io/tcp_streams.hpp"
 
 #include <map>
 #include <optional>
@@ -47,6 +48,10 @@ struct ConnectionOptions {
   std::string dpd_action = "clear";
   std::string unique = "no"; // no | never | keep | replace (strongSwan's uniqueness policy)
   bool force_encap = false;
+  // RFC 9329: udp | tcp | auto (UDP, TCP when IKE_SA_INIT is unanswered for
+  // tcp_fallback_after). tcp or auto also accept IKE in TCP streams (listen on tcp_port).
+  std::string transport = "udp";
+  std::string tcp_fallback_after = "2s";
   bool fragmentation = true;
   bool rsa_pss = false;   // sign with RSASSA-PSS (RFC 7427) instead of PKCS#1 v1.5
   bool server_eku = true; // initiator: the gateway's certificate must be a server's
@@ -59,6 +64,9 @@ struct ConnectionOptions {
 struct IkeUpOptions {
   std::vector<ConnectionOptions> connections;
   uint16_t natt_port = 4500;
+  uint16_t tcp_port = 4500;             // RFC 9329: the TCP port connected to and listened on
+  size_t tcp_max_connections = 100;     // TCP connections open at once (DoS limit)
+  std::string tcp_idle_timeout = "10s"; // a TCP connection no IKE SA answered on is closed
   std::string keylog;
   std::string dataplane = "auto"; // auto | none | tun | xfrm
   bool offload = true;            // TUN data plane: TSO/GRO on the device, UDP GSO
@@ -88,6 +96,9 @@ struct IkeUpSetup {
   std::map<std::string, io::RadiusRelayConfig> radius;
   // --dns-apply as given, or "none" when no connection asks for DNS servers.
   std::string dns_apply = "none";
+  // RFC 9329: accept IKE in TCP streams (some connection's transport is tcp or auto).
+  bool tcp_listen = false;
+  io::TcpStreamsOptions tcp;
 };
 
 // Reads a JSON config ({"connections":[{...}], "natt_port":..., "keylog":..., ...}) into

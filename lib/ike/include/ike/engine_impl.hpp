@@ -64,6 +64,7 @@ struct Engine::Impl {
     Bytes data;
     bool keepalive = false; // RFC 3948 2.3: `data` is the 0xFF byte, sent without marker
     SaId sa = 0;
+    bool stream = false, tcp_originator = false; // RFC 9329 (Transmit)
   };
   std::deque<OutDatagram> tx;
   SaTable table; // the IKE SAs, their indexes, SPI allocation, half-open counts
@@ -176,6 +177,22 @@ struct Engine::Impl {
   // changed NAT mapping of the peer (IkeSaMoved).
   void follow_peer(IkeSa& sa, const Datagram& in);
   void emit_ike_keys(const IkeSa& sa);
+
+  // --- tcp_transport.cpp: IKE in a TCP stream (RFC 9329)
+  // The SA's first transport: TCP for transport tcp (initiator), else UDP.
+  void choose_transport(IkeSa& sa);
+  // When a request sent now is next due: over TCP once, after the whole retransmission
+  // span (RFC 9329 6.1: no retransmissions, an overall timeout); IKE_SA_INIT of an auto
+  // connection on UDP after tcp_fallback_after.
+  TimePoint request_deadline(const IkeSa& sa) const;
+  // IKE_SA_INIT's deadline came: true when it went over to TCP (transport auto).
+  bool fall_back_to_tcp(IkeSa& sa);
+  // Why a request over TCP failed (its one deadline passed).
+  std::string stream_timeout_reason() const;
+  void stream_broken(IkeSa& sa);
+  // An authenticated message of a stream IKE SA arrived on `in`: answer on that
+  // connection from now on (the originator re-established it, RFC 9329 6.1).
+  void follow_stream(IkeSa& sa, const Datagram& in);
 
   // --- exchange/ike_auth.cpp
   void send_auth_request(IkeSa& sa);

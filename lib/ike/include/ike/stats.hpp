@@ -28,6 +28,7 @@ enum class DropReason : uint8_t {
   reassembly_limit,     // fragment data above Config::max_reassembly_bytes for one IKE SA
   retransmit_mismatch,  // the answered request's message ID, but not its bytes (RFC 7296 2.1)
   retransmit_rate,      // an exact retransmission beyond the answers allowed per IKE SA
+  wrong_transport,      // UDP for an IKE SA that runs in a TCP stream, or TCP for one on UDP
   kCount
 };
 std::string_view drop_reason_name(DropReason r); // "malformed", "unknown_sa", ...
