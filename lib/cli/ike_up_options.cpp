@@ -3,6 +3,7 @@
 #include "base/secret_file.hpp"
 #include "cli/app.hpp"
 #include "cli/eap_options.hpp"
+#include "cli/radius_options.hpp"
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
 #include "ike/address_pool.hpp"
@@ -97,11 +98,21 @@ Result<void> apply_eap_client(const ConnectionOptions& c, const Namer& n, ike::P
   return {};
 }
 
-// EAP server: we prove ourselves with --cert; clients by EAP against --eap-users.
+// EAP server: we prove ourselves with --cert; clients by EAP against --eap-users, or
+// by the RADIUS servers EAP is relayed to (eap-radius: radius_relay_config).
 Result<void> apply_eap_server(const ConnectionOptions& c, const Namer& n, ike::PeerConfig& p) {
   if (p.local_auth != ike::AuthMethodKind::pubkey)
     return make_error(Errc::usage, n("cert"),
-                      "--remote-auth eap-mschapv2 needs our --cert and --key (RFC 7296 2.16)");
+                      "--remote-auth " + c.remote_auth +
+                          " needs our --cert and --key (RFC 7296 2.16)");
+  p.remote_auth = ike::AuthMethodKind::eap_mschapv2; // EAP, whichever method the server runs
+  if (c.remote_auth == "eap-radius") {
+    if (!c.eap_users.empty())
+      return make_error(Errc::usage, n("eap-users"),
+                        "not with --remote-auth eap-radius (the RADIUS server has the users)");
+    p.eap_backend = ike::relay_backend();
+    return {};
+  }
   if (c.eap_users.empty())
     return make_error(Errc::usage, n("eap-users"), "--remote-auth eap-mschapv2 needs it");
   auto users = read_eap_users(c.eap_users, n("eap-users"));
@@ -163,12 +174,13 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   if (!esp) return make_error(Errc::usage, n("esp-proposal"), esp.error().message);
   p.child.esp_proposals = std::move(*esp);
 
-  for (auto [flag, value] :
-       {std::pair{"local-auth", &c.local_auth}, std::pair{"remote-auth", &c.remote_auth}})
-    if (!value->empty() && *value != "eap-mschapv2")
-      return bad(n(flag), *value, "expected eap-mschapv2 (or leave it out)");
+  if (!c.local_auth.empty() && c.local_auth != "eap-mschapv2")
+    return bad(n("local-auth"), c.local_auth, "expected eap-mschapv2 (or leave it out)");
+  if (!c.remote_auth.empty() && c.remote_auth != "eap-mschapv2" && c.remote_auth != "eap-radius")
+    return bad(n("remote-auth"), c.remote_auth,
+               "expected eap-mschapv2 or eap-radius (or leave it out)");
   const bool eap_client = c.local_auth == "eap-mschapv2";
-  const bool eap_server = c.remote_auth == "eap-mschapv2";
+  const bool eap_server = !c.remote_auth.empty();
   if (eap_client && eap_server)
     return make_error(Errc::usage, n("remote-auth"),
                       "EAP runs one way: the client --local-auth, the server --remote-auth");
@@ -213,6 +225,10 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   } else if (!c.eap_users.empty()) {
     return make_error(Errc::usage, n("eap-users"), "needs --remote-auth eap-mschapv2");
   }
+  if (c.remote_auth != "eap-radius" && (!c.radius_server.empty() || !c.radius_secret_file.empty()))
+    return make_error(Errc::usage,
+                      n(c.radius_server.empty() ? "radius-secret-file" : "radius-server"),
+                      "needs --remote-auth eap-radius");
 
   // IDs: the local address by default (strongSwan does the same), or the cert's subject.
   if (!c.local_id.empty()) {
@@ -278,6 +294,19 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     return bad(n("unique"), c.unique, "expected no, never, keep or replace");
   p.force_encap = c.force_encap;
   p.mobike = c.mobike;
+  if (c.transport == "udp")
+    p.transport = ike::IkeTransport::udp;
+  else if (c.transport == "tcp")
+    p.transport = ike::IkeTransport::tcp;
+  else if (c.transport == "auto")
+    p.transport = ike::IkeTransport::auto_fallback;
+  else
+    return bad(n("transport"), c.transport, "expected udp, tcp or auto");
+  auto fallback = parse_duration(c.tcp_fallback_after, n("tcp-fallback-after"));
+  if (!fallback) return fallback.error();
+  if (fallback->count() <= 0)
+    return bad(n("tcp-fallback-after"), c.tcp_fallback_after, "expected a duration above 0");
+  p.tcp_fallback_after = *fallback;
   p.fragmentation = c.fragmentation;
   p.prefer_rsa_pss = c.rsa_pss;
   return p;
@@ -297,18 +326,47 @@ Result<void> take(const nlohmann::json& obj, const char* key, T& out, const std:
 
 Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
                              const std::string& prefix) {
-  static const char* kKnown[] = {"name",         "role",          "local",
-                                 "remote",       "port",          "psk_file",
-                                 "cert",         "key",           "ca",
-                                 "local_id",     "remote_id",     "ike_proposal",
-                                 "esp_proposal", "local_ts",      "remote_ts",
-                                 "mode",         "rekey_time",    "ike_rekey_time",
-                                 "dpd_delay",    "dpd_action",    "force_encap",
-                                 "mobike",       "fragmentation", "rsa_pss",
-                                 "server_eku",   "local_auth",    "remote_auth",
-                                 "eap_users",    "eap_identity",  "eap_password_file",
-                                 "unique",       "pool",          "dns",
-                                 "request_vip",  "request_vip6"};
+  static const char* kKnown[] = {"name",
+                                 "role",
+                                 "local",
+                                 "remote",
+                                 "port",
+                                 "psk_file",
+                                 "cert",
+                                 "key",
+                                 "ca",
+                                 "local_id",
+                                 "remote_id",
+                                 "ike_proposal",
+                                 "esp_proposal",
+                                 "local_ts",
+                                 "remote_ts",
+                                 "mode",
+                                 "rekey_time",
+                                 "ike_rekey_time",
+                                 "dpd_delay",
+                                 "dpd_action",
+                                 "force_encap",
+                                 "mobike",
+                                 "fragmentation",
+                                 "rsa_pss",
+                                 "server_eku",
+                                 "local_auth",
+                                 "remote_auth",
+                                 "eap_users",
+                                 "eap_identity",
+                                 "eap_password_file",
+                                 "radius_server",
+                                 "radius_secret_file",
+                                 "radius_timeout",
+                                 "radius_retries",
+                                 "unique",
+                                 "pool",
+                                 "dns",
+                                 "request_vip",
+                                 "request_vip6",
+                                 "transport",
+                                 "tcp_fallback_after"};
   if (!j.is_object()) return make_error(Errc::usage, prefix, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
@@ -340,6 +398,8 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
   IKEKIT_TAKE(dpd_action);
   IKEKIT_TAKE(force_encap);
   IKEKIT_TAKE(mobike);
+  IKEKIT_TAKE(transport);
+  IKEKIT_TAKE(tcp_fallback_after);
   IKEKIT_TAKE(fragmentation);
   IKEKIT_TAKE(rsa_pss);
   IKEKIT_TAKE(server_eku);
@@ -348,6 +408,10 @@ Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
   IKEKIT_TAKE(eap_users);
   IKEKIT_TAKE(eap_identity);
   IKEKIT_TAKE(eap_password_file);
+  IKEKIT_TAKE(radius_server);
+  IKEKIT_TAKE(radius_secret_file);
+  IKEKIT_TAKE(radius_timeout);
+  IKEKIT_TAKE(radius_retries);
   IKEKIT_TAKE(unique);
   IKEKIT_TAKE(pool);
   IKEKIT_TAKE(dns);
@@ -384,6 +448,9 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
     return make_error(Errc::usage, "--config", "\"" + path + "\": not a JSON object");
   static const char* kKnown[] = {"connections",
                                  "natt_port",
+                                 "tcp_port",
+                                 "tcp_max_connections",
+                                 "tcp_idle_timeout",
                                  "keylog",
                                  "dataplane",
                                  "retransmit_timeout",
@@ -397,7 +464,8 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
                                  "max_reassembly_bytes",
                                  "allow_sha1_signatures",
                                  "kill_switch",
-                                 "allow_lan"};
+                                 "allow_lan",
+                                 "dns_apply"};
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
     for (const char* k : kKnown)
@@ -407,6 +475,9 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
 #define IKEKIT_TAKE(k)                                                                             \
   if (auto r = take(j, #k, opts.k, path + ": " #k); !r) return r
   IKEKIT_TAKE(natt_port);
+  IKEKIT_TAKE(tcp_port);
+  IKEKIT_TAKE(tcp_max_connections);
+  IKEKIT_TAKE(tcp_idle_timeout);
   IKEKIT_TAKE(keylog);
   IKEKIT_TAKE(dataplane);
   IKEKIT_TAKE(retransmit_timeout);
@@ -421,6 +492,7 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
   IKEKIT_TAKE(allow_sha1_signatures);
   IKEKIT_TAKE(kill_switch);
   IKEKIT_TAKE(allow_lan);
+  IKEKIT_TAKE(dns_apply);
 #undef IKEKIT_TAKE
   auto conns = j.find("connections");
   if (conns == j.end() || !conns->is_array() || conns->empty())
@@ -461,6 +533,36 @@ static Result<std::optional<io::KillSwitchConfig>> kill_switch_config(const IkeU
   return std::optional<io::KillSwitchConfig>(std::move(k));
 }
 
+// --dns-apply: DNS servers come only to a connection that asks for them (--request-vip).
+static Result<std::string> dns_apply_mode(const IkeUpOptions& opts) {
+  const std::string& m = opts.dns_apply;
+  if (m != "auto" && m != "resolved" && m != "resolvconf" && m != "file" && m != "none")
+    return bad("--dns-apply", m, "expected auto, resolved, resolvconf, file or none");
+  bool asks = false;
+  for (const auto& c : opts.connections)
+    asks = asks || c.request_vip || c.request_vip6;
+  if (!asks && m != "auto" && m != "none")
+    return make_error(Errc::usage, "--dns-apply",
+                      "only means something with --request-vip or --request-vip6");
+  return asks ? m : std::string("none");
+}
+
+// RFC 9329: the TCP port and the limits on TCP connections; listening when some
+// connection's transport is tcp or auto (a UDP-only ike-up opens no TCP port).
+static Result<void> apply_tcp(const IkeUpOptions& opts, IkeUpSetup& s) {
+  if (opts.tcp_port == 0) return bad("--tcp-port", "0", "expected a port from 1 to 65535");
+  s.config.tcp_port = opts.tcp_port;
+  if (opts.tcp_max_connections == 0)
+    return bad("--tcp-max-connections", "0", "expected at least 1");
+  s.tcp.max_connections = opts.tcp_max_connections;
+  auto idle = parse_duration(opts.tcp_idle_timeout, "--tcp-idle-timeout");
+  if (!idle) return idle.error();
+  s.tcp.idle_timeout = *idle;
+  s.tcp_listen = std::any_of(s.config.peers.begin(), s.config.peers.end(),
+                             [](const auto& p) { return p.transport != ike::IkeTransport::udp; });
+  return {};
+}
+
 Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   IkeUpSetup s;
   bool from_file = opts.connections.size() > 1 ||
@@ -474,9 +576,15 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
     auto p = build_peer(c, n);
     if (!p) return p.error();
     if (c.role == "initiator") s.initiate.push_back(c.name);
+    if (c.remote_auth == "eap-radius") {
+      auto radius = radius_relay_config(c, n);
+      if (!radius) return radius.error();
+      s.radius.emplace(c.name, std::move(*radius));
+    }
     s.config.peers.push_back(std::move(*p));
   }
   s.config.nat_t_port = opts.natt_port;
+  if (auto r = apply_tcp(opts, s); !r) return r.error();
   auto rt = parse_duration(opts.retransmit_timeout, "--retransmit-timeout");
   if (!rt) return rt.error();
   s.config.retransmit_timeout = *rt;
@@ -490,6 +598,9 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   auto ks = kill_switch_config(opts, s.config);
   if (!ks) return ks.error();
   s.kill_switch = std::move(*ks);
+  auto dns = dns_apply_mode(opts);
+  if (!dns) return dns.error();
+  s.dns_apply = *dns;
   return s;
 }
 

@@ -1,6 +1,7 @@
 #include "ctl/service.hpp"
 
 #include "base/hex.hpp"
+#include "ctl/profile.hpp"
 #include "ctl/views.hpp"
 
 #include <algorithm>
@@ -139,8 +140,8 @@ Result<std::vector<Target>> select_child(const std::vector<ike::IkeSaInfo>& sas,
 
 const std::vector<std::string>& ControlService::commands() {
   static const std::vector<std::string> names = {
-      "status", "list-conns", "list-sas", "list-leases", "initiate",   "terminate",
-      "rekey",  "monitor",    "load",     "unload",      "kill-switch"};
+      "status", "list-conns", "list-sas", "list-leases", "initiate",    "terminate",
+      "rekey",  "monitor",    "load",     "unload",      "kill-switch", "profile"};
   return names;
 }
 
@@ -157,6 +158,7 @@ Outcome ControlService::execute(const Request& r, TimePoint now) {
   if (r.command == "load") return load(a, now);
   if (r.command == "unload") return unload(a, now);
   if (r.command == "kill-switch") return kill_switch(a);
+  if (r.command == "profile") return profile(a);
   std::string known;
   for (const auto& c : commands())
     known += (known.empty() ? "" : ", ") + c;
@@ -389,6 +391,23 @@ Outcome ControlService::unload(const Json& args, TimePoint now) {
   o.result = Json{{"name", **name}, {"targets", targets_json(sas, targets)}};
   if (*wait) o.wait = std::move(w); // nothing pending: done at once
   return o;
+}
+
+// A remote-access connection's facts for a client profile (ikectl profile): never the
+// PSK or a private key, only what a client may know (ctl/profile.hpp).
+Outcome ControlService::profile(const Json& args) {
+  if (auto c = check_args(args, {"conn"}); !c) return fail(c.error());
+  auto name = opt_string(args, "conn");
+  if (!name) return fail(name.error());
+  if (!*name)
+    return fail(make_error(Errc::usage, "args.conn", "missing: the connection (see list-conns)"));
+  const auto& peers = engine_.config().peers;
+  auto p = std::find_if(peers.begin(), peers.end(),
+                        [&](const ike::PeerConfig& x) { return x.name == **name; });
+  if (p == peers.end())
+    return fail(make_error(Errc::not_found, "args.conn",
+                           "\"" + **name + "\": no connection with this name (see list-conns)"));
+  return Outcome{profile_facts_json(*p)};
 }
 
 } // namespace ikekit::ctl

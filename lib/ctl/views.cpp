@@ -77,6 +77,7 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& coun
   j["local"] = sa.local.to_string();
   j["remote"] = sa.remote.to_string();
   j["nat_t"] = sa.nat_t;
+  j["transport"] = sa.stream ? "tcp" : "udp"; // RFC 9329
   j["nat_local"] = sa.nat_local;
   j["nat_remote"] = sa.nat_remote;
   j["encap"] = std::string(ike::encap_name(sa.encap));
@@ -91,6 +92,8 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& coun
   j["remote_id"] = sa.remote_id ? Json(sa.remote_id->to_string()) : Json();
   j["local_auth"] = keyword(sa.local_auth);
   j["remote_auth"] = keyword(sa.remote_auth);
+  j["eap_method"] = keyword(sa.eap_method);
+  j["eap_identity"] = keyword(sa.eap_identity);
   j["age_s"] = sa.established_at == TimePoint{} ? Json() : Json(seconds(now - sa.established_at));
   j["rekey_in_s"] = until(sa.rekey_at, now);
   j["expire_in_s"] = until(sa.expire_at, now);

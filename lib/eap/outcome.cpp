@@ -40,6 +40,10 @@ std::string_view failure_reason_name(FailureReason r) {
     return "server_failure";
   case FailureReason::internal:
     return "internal";
+  case FailureReason::backend_reject:
+    return "backend_reject";
+  case FailureReason::backend_timeout:
+    return "backend_timeout";
   }
   return "unknown";
 }

@@ -224,6 +224,7 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   up.spi_out = c.spi_out;
   up.mode = c.mode;
   up.udp_encap = sa.nat_t;
+  up.stream = sa.stream;
   up.encap = encap_of(sa);
   up.local = sa.local;
   up.remote = sa.remote;

@@ -254,6 +254,18 @@ std::string proposal_string(const crypto::ParsedProposal& p) {
   return s;
 }
 
+std::string_view ike_transport_name(IkeTransport t) {
+  switch (t) {
+  case IkeTransport::tcp:
+    return "tcp";
+  case IkeTransport::auto_fallback:
+    return "auto";
+  case IkeTransport::udp:
+    break;
+  }
+  return "udp";
+}
+
 std::string_view drop_reason_name(DropReason r) {
   static constexpr std::string_view names[] = {
       "malformed",          "unknown_sa",       "bad_flags",           "out_of_window",
@@ -261,7 +273,7 @@ std::string_view drop_reason_name(DropReason r) {
       "invalid_cookie",     "fragment",         "no_config",           "unsupported_critical",
       "buffer_too_small",   "half_open_limit",  "half_open_per_ip",    "too_large",
       "too_many_fragments", "reassembly_limit", "retransmit_mismatch", "retransmit_rate",
-      "bad_cookie2"};
+      "bad_cookie2",        "wrong_transport"};
   static_assert(std::size(names) == size_t(DropReason::kCount));
   return size_t(r) < std::size(names) ? names[size_t(r)] : "unknown";
 }

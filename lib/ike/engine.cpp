@@ -270,7 +270,8 @@ std::optional<Transmit> Engine::poll_transmit(MutBytes out) {
     return std::nullopt;
   }
   std::copy(d.data.begin(), d.data.end(), out.begin());
-  Transmit t{d.local, d.remote, d.nat_t, d.data.size(), d.keepalive, d.sa};
+  Transmit t{d.local,     d.remote, d.nat_t,  d.data.size(),
+             d.keepalive, d.sa,     d.stream, d.tcp_originator};
   tx.pop_front();
   ++impl_->stats.datagrams_sent;
   return t;
@@ -297,6 +298,18 @@ std::optional<Event> Engine::poll_event() {
   return e;
 }
 
+std::optional<EapBackendRequest> Engine::poll_backend_request() {
+  if (impl_->backend_requests.empty()) return std::nullopt;
+  EapBackendRequest r = std::move(impl_->backend_requests.front());
+  impl_->backend_requests.pop_front();
+  return r;
+}
+
+void Engine::backend_answer(const EapBackendAnswer& answer, TimePoint now) {
+  impl_->now = now;
+  impl_->on_backend_answer(answer);
+}
+
 const Stats& Engine::stats() const { return impl_->stats; }
 const Config& Engine::config() const { return impl_->config; }
 
@@ -314,6 +327,7 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.local = sa->local;
     i.remote = sa->remote;
     i.nat_t = sa->nat_t;
+    i.stream = sa->stream;
     i.nat_local = sa->nat_local;
     i.nat_remote = sa->nat_remote;
     i.encap = encap_of(*sa);
@@ -322,6 +336,8 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.peer_addresses = sa->peer_addresses;
     i.local_auth = sa->local_auth_desc;
     i.remote_auth = sa->remote_auth_desc;
+    i.eap_method = sa->eap_method;
+    i.eap_identity = sa->eap_identity;
     auto kw = [](const crypto::TransformInfo* t) {
       return t ? std::string(t->keyword) : std::string();
     };

@@ -86,6 +86,9 @@ Bytes nat_detection_hash(uint64_t spi_i, uint64_t spi_r, const Endpoint& e) {
 // payload(s) received match the expected value ..., the other end is behind a NAT";
 // a mismatching NAT_DETECTION_DESTINATION_IP means we are behind one.
 void detect_nat(IkeSa& sa, const Inbound& in, uint64_t spi_i, uint64_t spi_r) {
+  // RFC 9329: in a TCP stream the initiator's source port was the kernel's choice, not
+  // known when it wrote NAT_D, and a stream needs neither keepalives nor UDP encapsulation.
+  if (sa.stream) return;
   Bytes src = nat_detection_hash(spi_i, spi_r, in.dg->remote);
   Bytes dst = nat_detection_hash(spi_i, spi_r, in.dg->local);
   bool have_src = false, src_ok = false, have_dst = false, dst_ok = false;

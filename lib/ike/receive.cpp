@@ -54,6 +54,10 @@ void Engine::Impl::receive(const Datagram& in) {
   uint64_t their_spi = from_initiator ? h.spi_i : h.spi_r;
   uint64_t known = sa->initiator ? sa->spi_r : sa->spi_i;
   if (known != 0 && known != their_spi) return drop(DropReason::unknown_sa, "peer SPI mismatch");
+  // e.g. the UDP answer to an IKE_SA_INIT that has gone over to TCP since (auto)
+  if (in.stream != sa->stream)
+    return drop(DropReason::wrong_transport,
+                in.stream ? "TCP for a UDP IKE SA" : "UDP for a TCP IKE SA");
   table.touch(*sa); // its deadlines may move (SaTable::flush_timers())
 
   Inbound ib;
@@ -107,8 +111,11 @@ void Engine::Impl::receive(const Datagram& in) {
 
   sa->last_received = now;
   // Only now: the message is authenticated and in the window. A MOBIKE address update
-  // moves the SA itself (exchange/mobike.cpp).
-  if (!is_address_update(*sa, ib)) follow_peer(*sa, in);
+  // moves the SA itself (exchange/mobike.cpp); a stream SA follows its connection.
+  if (sa->stream)
+    follow_stream(*sa, in);
+  else if (!is_address_update(*sa, ib))
+    follow_peer(*sa, in);
   if (sa->peer && sa->peer->dpd_delay.count() > 0) sa->dpd_at = now + sa->peer->dpd_delay;
   dispatch(*sa, ib);
 }

@@ -142,7 +142,9 @@ void Engine::Impl::sa_timeout(IkeSa& sa) {
       (sa.state == IkeSaState::half_open || sa.state == IkeSaState::connecting ||
        sa.state == IkeSaState::authenticating)) {
     sa.half_open_deadline.reset();
-    if (sa.state == IkeSaState::half_open) return remove_sa(sa, DownReason::half_open_timeout);
+    if (sa.state == IkeSaState::half_open && !give_up_on_backend(sa))
+      return remove_sa(sa, DownReason::half_open_timeout);
+    if (sa.state == IkeSaState::dead) return;
   }
   if (sa.expire_at && now >= *sa.expire_at) {
     // Hard lifetime: tell the peer with a Delete, and drop the SA regardless once

@@ -46,7 +46,11 @@ bool take_answer_token(AnsweredRequest& a, TimePoint now) {
 } // namespace
 
 void Engine::Impl::transmit(IkeSa& sa, const Bytes& dgram) {
-  tx.push_back(OutDatagram{sa.local, sa.remote, sa.nat_t, dgram});
+  OutDatagram d{sa.local, sa.remote, sa.nat_t, dgram};
+  d.sa = sa.id;
+  d.stream = sa.stream;
+  d.tcp_originator = sa.tcp_originator;
+  tx.push_back(std::move(d));
   sa.last_sent = now;
 }
 
@@ -64,7 +68,7 @@ void Engine::Impl::send_request(IkeSa& sa, RequestKind kind, wire::ExchangeType 
   r.message_id = sa.msg_id_out;
   r.datagrams = std::move(dgrams);
   r.child_spi = child_spi;
-  r.deadline = now + config.retransmit_timeout;
+  r.deadline = request_deadline(sa);
   for (auto& d : r.datagrams)
     transmit(sa, d);
   sa.out = std::move(r);
@@ -80,10 +84,13 @@ void Engine::Impl::send_response(IkeSa& sa, std::vector<Bytes> dgrams) {
 }
 
 void Engine::Impl::retransmit_due(IkeSa& sa) {
+  if (fall_back_to_tcp(sa)) return;
   OutRequest& r = *sa.out;
-  if (r.retransmits >= config.retransmit_tries) {
+  if (sa.stream || r.retransmits >= config.retransmit_tries) { // RFC 9329 6.1: once over TCP
     Failure f = failure(sa, r.exchange, FailureStep::retransmit,
-                        "no response after " + std::to_string(r.retransmits) + " retransmissions");
+                        sa.stream ? stream_timeout_reason()
+                                  : "no response after " + std::to_string(r.retransmits) +
+                                        " retransmissions");
     f.retransmits = r.retransmits;
     bool dpd = r.kind == RequestKind::dpd;
     bool restart = dpd && sa.initiator && sa.peer && sa.peer->dpd_action == DpdAction::restart;

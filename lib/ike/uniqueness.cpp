@@ -16,16 +16,27 @@
 //
 // INITIAL_CONTACT removes without a Delete (the peer says it has lost them) and across
 // connections; the policy acts only on duplicates of the same connection.
+//
+// A client that authenticated by EAP is its EAP identity (charon's get_other_eap_id):
+// two devices sharing a certificate or IKE identity but with different EAP users are
+// different peers, one EAP user behind two IKE identities is one.
 #include "ike/engine_impl.hpp"
 
 namespace ikekit::ike {
 
 namespace {
 
+bool same_peer(const IkeSa& a, const IkeSa& b) {
+  const bool a_eap = !a.initiator && !a.eap_identity.empty();
+  const bool b_eap = !b.initiator && !b.eap_identity.empty();
+  if (a_eap || b_eap) return a_eap && b_eap && a.eap_identity == b.eap_identity;
+  return a.remote_id == b.remote_id;
+}
+
 bool is_duplicate(const IkeSa& sa, const IkeSa& other) {
   return &other != &sa && !other.silent && other.authenticated &&
          (other.state == IkeSaState::established || other.state == IkeSaState::rekeying) &&
-         other.remote_id == sa.remote_id && other.peer->local_id == sa.peer->local_id &&
+         same_peer(sa, other) && other.peer->local_id == sa.peer->local_id &&
          other.remote.address.family() == sa.remote.address.family();
 }
 

@@ -54,6 +54,15 @@ Result<void> EventLoop::add_reader(int fd, ReadyFn fn) {
   return {};
 }
 
+Result<void> EventLoop::watch_writable(int fd, bool on) {
+  epoll_event ev{};
+  ev.events = on ? uint32_t(EPOLLIN | EPOLLOUT) : uint32_t(EPOLLIN);
+  ev.data.fd = fd;
+  if (epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) < 0)
+    return loop_error("watch fd " + std::to_string(fd), errno);
+  return {};
+}
+
 Result<void> EventLoop::remove(int fd) {
   if (readers_.erase(fd) == 0)
     return make_error(Errc::not_found, "event_loop",

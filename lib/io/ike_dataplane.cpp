@@ -41,6 +41,11 @@ Result<dataplane::SaKeys> sa_keys(uint32_t spi, const std::string& encr, const s
 }
 
 Result<ChildSaSpec> make_spec(const ike::ChildSaUp& up) {
+  // The IKE SA went over TCP because UDP does not pass: plain ESP or ESP in UDP would
+  // not either, and neither data plane frames ESP into the stream yet.
+  if (up.stream)
+    return make_error(Errc::unsupported, "dataplane",
+                      "ESP in a TCP stream (RFC 9329) is not supported by the data plane yet");
   ChildSaSpec s;
   auto in = sa_keys(up.spi_in, up.encr, up.integ, up.esn, up.encr_in, up.integ_in, "in");
   if (!in) return in.error();

@@ -56,6 +56,17 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
   r->tx_.resize(kMaxDatagram);
 
   IkeRunner* self = r.get();
+  for (auto& [name, rc] : r->options_.radius) {
+    auto relay = EapRadiusRelay::open(rc, rng);
+    if (!relay) return relay.error();
+    EapRadiusRelay* x = relay->get();
+    auto added = r->loop_->add_reader(x->fd(), [self, x](TimePoint t) {
+      x->on_readable(t);
+      self->pump(t);
+    });
+    if (!added) return added.error();
+    r->relays_.emplace(name, std::move(*relay));
+  }
   for (auto& b : r->bound_) {
     for (UdpSocket* s : {b.ike.get(), b.nat_t.get()}) {
       auto added =
@@ -63,15 +74,42 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
       if (!added) return added.error();
     }
   }
-  r->loop_->set_deadline([self] { return self->engine_->next_timeout(); },
+  if (auto tcp = r->open_tcp(); !tcp) return tcp.error();
+  r->loop_->set_deadline([self] { return self->next_deadline(); },
                          [self](TimePoint t) {
-                           self->engine_->on_timeout(t);
+                           if (auto e = self->engine_->next_timeout(); e && *e <= t)
+                             self->engine_->on_timeout(t);
+                           for (auto& [name, relay] : self->relays_)
+                             if (auto d = relay->next_timeout(); d && *d <= t) relay->on_timeout(t);
+                           if (self->tcp_) self->tcp_->on_timeout(t);
                            self->pump(t);
                          });
   auto sig =
       r->loop_->on_signals({SIGINT, SIGTERM}, [self](int, TimePoint) { self->loop_->stop(); });
   if (!sig) return sig.error();
   return r;
+}
+
+// RFC 9329: streams when some connection may use them or the responder accepts them.
+Result<void> IkeRunner::open_tcp() {
+  const ike::Config& config = engine_->config();
+  bool wanted = options_.tcp_listen ||
+                std::any_of(config.peers.begin(), config.peers.end(),
+                            [](const auto& p) { return p.transport != ike::IkeTransport::udp; });
+  if (!wanted) return {};
+  TcpStreamsOptions o = options_.tcp;
+  o.port = config.tcp_port;
+  if (options_.tcp_listen)
+    for (const auto& b : bound_)
+      o.listen.push_back(b.address);
+  auto t = TcpStreams::create(
+      *loop_, std::move(o),
+      [this](const ike::Datagram& d, TimePoint now) { engine_->receive(d, now); },
+      [this](ike::SaId sa, TimePoint now) { engine_->stream_broken(sa, now); },
+      [this](TimePoint now) { pump(now); });
+  if (!t) return t.error();
+  tcp_ = std::move(*t);
+  return {};
 }
 
 UdpSocket* IkeRunner::nat_t_socket(const IpAddress& local) {
@@ -129,6 +167,10 @@ void IkeRunner::pump(TimePoint now) {
   for (bool again = true; again;) {
     while (auto t = engine_->poll_transmit(tx_)) {
       if (t->keepalive && keepalive_needless(*t, now)) continue;
+      if (t->stream) {
+        if (tcp_) tcp_->send_ike(*t, ByteView(tx_.data(), t->size), now);
+        continue;
+      }
       for (auto& b : bound_) {
         if (!(b.address == t->local.address)) continue;
         UdpSocket& s = t->nat_t ? *b.nat_t : *b.ike;
@@ -140,10 +182,45 @@ void IkeRunner::pump(TimePoint now) {
     }
     again = false;
     while (auto e = engine_->poll_event()) {
+      if (auto* down = std::get_if<ike::IkeSaDown>(&*e); down && tcp_) tcp_->sa_gone(down->sa);
       on_event_(*e, now);
       again = true;
     }
+    if (relay_eap(now)) again = true;
   }
+}
+
+bool IkeRunner::relay_eap(TimePoint now) {
+  bool answered = false;
+  while (auto r = engine_->poll_backend_request()) {
+    auto it = relays_.find(r->peer);
+    if (it != relays_.end()) {
+      it->second->send(*r, now);
+      continue;
+    }
+    ike::EapBackendAnswer a; // a connection without RADIUS servers: no backend answers
+    a.token = r->token;
+    a.sa = r->sa;
+    a.detail = "no RADIUS server configured for connection " + r->peer;
+    engine_->backend_answer(a, now);
+    answered = true;
+  }
+  for (auto& [name, relay] : relays_) {
+    relay->flush();
+    while (auto a = relay->poll_answer()) {
+      engine_->backend_answer(*a, now);
+      answered = true;
+    }
+  }
+  return answered;
+}
+
+std::optional<TimePoint> IkeRunner::next_deadline() const {
+  std::optional<TimePoint> t = engine_->next_timeout();
+  for (const auto& [name, relay] : relays_)
+    if (auto d = relay->next_timeout(); d && (!t || *d < *t)) t = d;
+  if (auto d = tcp_ ? tcp_->next_timeout() : std::nullopt; d && (!t || *d < *t)) t = d;
+  return t;
 }
 
 bool IkeRunner::keepalive_needless(const ike::Transmit& t, TimePoint now) {

@@ -55,6 +55,39 @@ void IkeUpEvents::on_event(const ike::Event& e) {
   if (control_) control_->publish(e, j);
   if (verbosity_ > 0) std::cerr << tool_ << ": " << j["type"].get<std::string>() << "\n";
   track_initiators(e);
+  if (dns_) track_dns(e);
+}
+
+void IkeUpEvents::dns_failed(const Error& e) {
+  out_.write({{"type", "dns_error"}, {"time", now_rfc3339()}, {"error", json::error_to_json(e)}});
+}
+
+// Applied with the first Child SA that brings DNS servers (RFC 7296 2.19), restored when
+// the last of them is gone: a rekey (the new SA up before the old one goes) keeps them.
+void IkeUpEvents::track_dns(const ike::Event& e) {
+  if (const auto* up = std::get_if<ike::ChildSaUp>(&e); up && !up->dns.empty()) {
+    dns_children_.insert(up->spi_in);
+    if (dns_->applied()) return;
+    auto c = dns_->apply(up->dns, dataplane_ ? dataplane_->device() : std::string());
+    if (!c) return dns_failed(c.error());
+    json::Json j = dns_change_json(*c, true, now_rfc3339());
+    j["conn"] = up->peer;
+    j["outside_tunnel"] = json::Json::array();
+    for (const auto& a : dns_outside_tunnel(up->dns, up->remote_ts))
+      j["outside_tunnel"].push_back(a.to_string());
+    out_.write(j);
+  } else if (const auto* down = std::get_if<ike::ChildSaDown>(&e)) {
+    if (!dns_children_.erase(down->spi_in) || !dns_children_.empty()) return;
+    restore_dns("child_sa_down");
+  }
+}
+
+void IkeUpEvents::restore_dns(const std::string& reason) {
+  if (!dns_) return;
+  dns_children_.clear();
+  auto c = dns_->restore(reason);
+  if (!c) return dns_failed(c.error());
+  if (*c) out_.write(dns_change_json(**c, false, now_rfc3339()));
 }
 
 // An initiator whose SA fails before it is up ends the run (exit 1) once no initiated

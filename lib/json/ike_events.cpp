@@ -38,6 +38,7 @@ struct ToJson {
     j["local"] = endpoint_json(e.local);
     j["remote"] = endpoint_json(e.remote);
     j["nat_t"] = e.nat_t;
+    j["transport"] = e.stream ? "tcp" : "udp"; // RFC 9329
     j["nat_local"] = e.nat_local;
     j["nat_remote"] = e.nat_remote;
     j["encap"] = std::string(ike::encap_name(e.encap));

@@ -192,6 +192,8 @@ TEST_CASE("initiate --wait streams the events and ends with done ok; list-sas ma
   auto child = f.p.left->all<ike::ChildSaUp>().at(0);
   CHECK(sas[0]["sa"] == sa);
   CHECK(sas[0]["state"] == "established");
+  CHECK(sas[0]["eap_method"].is_null()); // PSK: no EAP
+  CHECK(sas[0]["eap_identity"].is_null());
   CHECK(sas[0]["spi_i"] == to_hex_u64(up.spi_i));
   CHECK(sas[0]["spi_r"] == to_hex_u64(up.spi_r));
   CHECK(sas[0]["children"][0]["spi_in"] == to_hex_u32(child.spi_in));

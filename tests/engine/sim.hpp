@@ -56,6 +56,19 @@ struct Net {
   // Optional middlebox (a NAT): may rewrite a datagram's addresses on its way; `local`
   // is the destination, `remote` the source.
   std::function<void(Datagram&)> route;
+  // Optional EAP server elsewhere (ike/eap_relay.hpp): answers a node's backend request
+  // after a virtual delay, or never (nullopt).
+  struct BackendReply {
+    Duration delay;
+    EapBackendAnswer answer;
+  };
+  std::function<std::optional<BackendReply>(const EapBackendRequest&)> backend;
+  struct DueAnswer {
+    TimePoint at;
+    Node* node;
+    EapBackendAnswer answer;
+  };
+  std::vector<DueAnswer> answers;
 
   // Every engine test also checks the engine's timer index against its SAs' deadlines.
   explicit Net(uint64_t seed = 1) : rng(seed) { timer_self_check = true; }
@@ -90,13 +103,16 @@ struct Net {
       for (int i = 0; i < copies; ++i) {
         Duration d = latency;
         if (uniform() < reorder) d += std::chrono::duration_cast<Duration>(50ms * uniform());
-        InFlight f{now + d, seq++, Datagram{t->remote, t->local, t->nat_t, {}}, data};
+        InFlight f{now + d, seq++, Datagram{t->remote, t->local, t->nat_t, {}, t->stream}, data};
         if (route) route(f.dg);
         flight.push_back(std::move(f));
       }
     }
     while (auto e = n.engine->poll_event())
       n.events.push_back(std::move(*e));
+    while (auto r = n.engine->poll_backend_request())
+      if (auto reply = backend ? backend(*r) : std::nullopt)
+        answers.push_back(DueAnswer{now + reply->delay, &n, std::move(reply->answer)});
   }
 
   void collect_all() {
@@ -117,6 +133,8 @@ struct Net {
     for (auto& n : nodes)
       if (auto t = n->engine->next_timeout(); t && (!next_timer || *t < *next_timer))
         next_timer = t;
+    for (const auto& a : answers)
+      if (!next_timer || a.at < *next_timer) next_timer = a.at;
     auto it =
         std::min_element(flight.begin(), flight.end(), [](const InFlight& a, const InFlight& b) {
           return a.at != b.at ? a.at < b.at : a.seq < b.seq;
@@ -137,6 +155,14 @@ struct Net {
     } else {
       if (*next_timer > limit) return false;
       now = std::max(now, *next_timer);
+      for (size_t i = 0; i < answers.size();)
+        if (answers[i].at <= now) {
+          DueAnswer a = std::move(answers[i]);
+          answers.erase(answers.begin() + long(i));
+          a.node->engine->backend_answer(a.answer, now);
+        } else {
+          ++i;
+        }
       for (auto& n : nodes)
         if (auto t = n->engine->next_timeout(); t && *t <= now) n->engine->on_timeout(now);
     }

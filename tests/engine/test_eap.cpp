@@ -315,3 +315,236 @@ TEST_CASE("EAP-MSCHAPv2 with a virtual IP: CFG_REQUEST in the first IKE_AUTH req
   CHECK(flow.back() == "10.0.0.2 IKE_AUTH response I=0 mid=5: SK{ AUTH N(MOBIKE_SUPPORTED) CP SA "
                        "TSi TSr }");
 }
+
+// ---------------------------------------------------------------- EAP relayed (RFC 3579)
+//
+// The responder passes EAP through to a server elsewhere (ike/eap_relay.hpp): it asks for
+// the identity itself, then parks each IKE_AUTH request until the backend answers.
+//
+//   IKE_AUTH{EAP(Response/Identity)} -->  [backend request 1: User-Name alice, no State]
+//                                          ... delay ...
+//                         <--  IKE_AUTH{EAP(Request/MSCHAPv2 Challenge)}  (State "state-1")
+//   ...                                    (the same for the Response and the Success)
+//
+// The backend here is what the I/O layer's RADIUS client would hand back: a real EAP-
+// MSCHAPv2 server per conversation, found by the State it gave out, answering after
+// `delay` of virtual time.
+
+namespace {
+
+struct FakeRadius {
+  std::map<std::string, std::string> users{{"alice", "clientPass"}};
+  Duration delay = 5s; // beyond the client's 4 s retransmission timeout
+  bool silent = false;
+  bool answer_timeout = false;
+  SeededRng rng{99};
+  eap::PasswordLookup lookup = [this](std::string_view id) -> std::optional<SecretBytes> {
+    auto it = users.find(std::string(id));
+    if (it == users.end()) return std::nullopt;
+    return SecretBytes(as_bytes(it->second));
+  };
+  std::map<std::string, std::unique_ptr<eap::Server>> conversations; // by State
+  std::vector<EapBackendRequest> seen;
+
+  std::optional<Net::BackendReply> answer(const EapBackendRequest& r) {
+    seen.push_back(r);
+    if (silent) return std::nullopt;
+    EapBackendAnswer a;
+    a.token = r.token;
+    a.sa = r.sa;
+    if (answer_timeout) return Net::BackendReply{delay, std::move(a)}; // verdict timeout
+    std::string key(r.state.begin(), r.state.end());
+    auto it = conversations.find(key);
+    if (it == conversations.end()) { // a new conversation starts with Response/Identity
+      REQUIRE(r.state.empty());
+      REQUIRE(r.eap_message.size() > 4);
+      auto s = std::make_unique<eap::Server>(eap::ServerConfig{"fake-radius", r.eap_message[1]},
+                                             rng, lookup);
+      Bytes identity_request(64);
+      REQUIRE(s->start(identity_request));
+      key = "state-" + std::to_string(conversations.size() + 1);
+      it = conversations.emplace(key, std::move(s)).first;
+    }
+    Bytes out(4096);
+    eap::Step st = it->second->receive(r.eap_message, out);
+    REQUIRE_FALSE(st.dropped);
+    a.eap_message.assign(out.begin(), out.begin() + long(st.written));
+    switch (it->second->status()) {
+    case eap::Status::running:
+      a.verdict = EapBackendVerdict::challenge;
+      a.state.assign(key.begin(), key.end());
+      break;
+    case eap::Status::success:
+      a.verdict = EapBackendVerdict::accept;
+      a.msk = it->second->msk();
+      break;
+    case eap::Status::failure:
+      a.verdict = EapBackendVerdict::reject;
+      a.detail = "Access-Reject from fake-radius";
+      break;
+    }
+    return Net::BackendReply{delay, std::move(a)};
+  }
+};
+
+struct RelayPair {
+  EapPair ep;
+  std::shared_ptr<FakeRadius> radius = std::make_shared<FakeRadius>();
+  explicit RelayPair(std::string password = "clientPass") : ep("alice", std::move(password)) {
+    ep.r.eap_backend = relay_backend();
+  }
+  Pair make() {
+    Pair p = ep.make();
+    p.net.backend = [r = radius](const EapBackendRequest& q) { return r->answer(q); };
+    return p;
+  }
+};
+
+} // namespace
+
+TEST_CASE("EAP relayed to a backend that answers after 5 s: parked requests, both sides up",
+          "[engine][eap][relay]") {
+  RelayPair rp;
+  Pair p = rp.make();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }, 120s));
+  auto ru = p.right->all<IkeSaUp>().at(0);
+  CHECK(ru.eap_method == "eap-radius");
+  CHECK(ru.eap_identity == "alice");
+  CHECK(ru.remote_auth == "eap-radius");
+  CHECK(p.left->all<IkeSaUp>().at(0).eap_method == "eap-mschapv2");
+  CHECK(p.left->count<Failure>() == 0);
+  CHECK(p.right->count<Failure>() == 0);
+  // Response/Identity, MS-CHAPv2 Response, Success Response: one backend request each,
+  // whatever the client retransmitted meanwhile.
+  const auto& seen = rp.radius->seen;
+  REQUIRE(seen.size() == 3);
+  for (const auto& r : seen) {
+    CHECK(r.identity == "alice");
+    CHECK(r.peer == "gw");
+    CHECK(r.remote.to_string() == "10.0.0.1");
+    CHECK(r.local.to_string() == "10.0.0.2");
+  }
+  CHECK(seen[0].state.empty());
+  CHECK(std::string(seen[1].state.begin(), seen[1].state.end()) == "state-1");
+  CHECK(std::string(seen[2].state.begin(), seen[2].state.end()) == "state-1");
+  // The client retransmitted each parked request once (after 4 s): dropped in progress,
+  // never answered twice.
+  CHECK(p.left->engine->stats().retransmissions == 3);
+  CHECK(p.right->engine->stats().dropped_for(DropReason::duplicate) == 3);
+  CHECK(p.right->engine->stats().retransmits_answered == 0);
+}
+
+TEST_CASE("EAP relayed: the backend rejects a wrong password, AUTHENTICATION_FAILED on "
+          "both sides",
+          "[engine][eap][relay]") {
+  RelayPair rp("wrong");
+  rp.radius->delay = 100ms;
+  Pair p = rp.make();
+  p.initiate();
+  p.net.run_for(60s);
+  CHECK(p.left->count<IkeSaUp>() == 0);
+  CHECK(p.right->count<IkeSaUp>() == 0);
+  auto rf = p.right->all<Failure>(), lf = p.left->all<Failure>();
+  REQUIRE(rf.size() == 1);
+  REQUIRE(lf.size() == 1);
+  CHECK(rf[0].step == FailureStep::eap);
+  CHECK(rf[0].reason.find("backend_reject") != std::string::npos);
+  CHECK(rf[0].reason.find("Access-Reject from fake-radius") != std::string::npos);
+  CHECK(rf[0].notify == wire::NotifyType::authentication_failed);
+  CHECK(rf[0].offered == std::vector<std::string>{"alice"});
+  CHECK(lf[0].step == FailureStep::eap);
+  CHECK(lf[0].from_peer);
+  CHECK(lf[0].notify == wire::NotifyType::authentication_failed);
+}
+
+TEST_CASE("EAP relayed: a backend that times out or never answers", "[engine][eap][relay]") {
+  RelayPair rp;
+  SECTION("the I/O layer reports a timeout: AUTHENTICATION_FAILED") {
+    rp.radius->answer_timeout = true;
+    rp.radius->delay = 6s;
+    Pair p = rp.make();
+    p.initiate();
+    p.net.run_for(60s);
+    auto rf = p.right->all<Failure>(), lf = p.left->all<Failure>();
+    REQUIRE(rf.size() == 1);
+    CHECK(rf[0].step == FailureStep::eap);
+    CHECK(rf[0].reason.find("backend_timeout") != std::string::npos);
+    REQUIRE(lf.size() == 1);
+    CHECK(lf[0].notify == wire::NotifyType::authentication_failed);
+  }
+  SECTION("no answer at all: at the half-open timeout the parked request is answered "
+          "AUTHENTICATION_FAILED; a late answer is ignored") {
+    rp.radius->silent = true;
+    rp.ep.rc.half_open_timeout = 20s;
+    rp.ep.lc.retransmit_tries = 10; // the client outlasts the responder's wait
+    Pair p = rp.make();
+    p.initiate();
+    p.net.run_for(60s);
+    REQUIRE(rp.radius->seen.size() == 1);
+    auto rf = p.right->all<Failure>(), lf = p.left->all<Failure>();
+    REQUIRE(rf.size() == 1);
+    CHECK(rf[0].step == FailureStep::eap);
+    CHECK(rf[0].reason.find("backend_timeout") != std::string::npos);
+    CHECK(rf[0].reason.find("half-open timeout") != std::string::npos);
+    REQUIRE(lf.size() == 1);
+    CHECK(lf[0].notify == wire::NotifyType::authentication_failed);
+    CHECK(p.right->count<IkeSaUp>() == 0);
+    EapBackendAnswer late;
+    late.token = rp.radius->seen[0].token;
+    late.sa = rp.radius->seen[0].sa;
+    late.verdict = EapBackendVerdict::challenge;
+    p.right->engine->backend_answer(late, p.net.now);
+    Bytes buf(65535);
+    CHECK_FALSE(p.right->engine->poll_transmit(buf));
+  }
+}
+
+// Uniqueness (uniqueness.cpp) with EAP: the client is its EAP identity, as charon's
+// get_other_eap_id. Two devices with one IKE identity ("phone") but different EAP users
+// both stay up, though each sends INITIAL_CONTACT; the same EAP user again replaces.
+TEST_CASE("EAP and uniqueness: the EAP identity, not the shared IKE identity, names the "
+          "client",
+          "[engine][eap][unique]") {
+  EapPair ep("phone");
+  ep.l.eap_identity = "alice";
+  ep.r.remote_address.reset(); // clients from any address
+  ep.r.unique = UniquePolicy::replace;
+  Pair p = ep.make();
+  auto device = [&](const char* addr, const char* user, const char* password, uint64_t seed) {
+    PeerConfig c = ep.l;
+    c.local = Endpoint{ip(addr), 500};
+    c.eap_identity = user;
+    c.eap_password = SecretBytes(as_bytes(std::string_view(password)));
+    Config cfg = ep.lc;
+    cfg.peers = {c};
+    return &p.net.add(addr, addr, cfg, seed);
+  };
+  Node* bob = device("10.0.0.3", "bob", "other", 31);
+  Node* alice2 = device("10.0.0.4", "alice", "clientPass", 32);
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.right->count<IkeSaUp>() == 1; }));
+  REQUIRE(bob->engine->initiate("home", p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.right->count<IkeSaUp>() == 2; }));
+  p.net.run_for(5s);
+  auto up = p.right->all<IkeSaUp>();
+  CHECK(up[0].remote_id.to_string() == "phone");
+  CHECK(up[1].remote_id.to_string() == "phone");
+  CHECK(up[1].eap_identity == "bob");
+  CHECK(up[1].replaces.empty());
+  CHECK(p.right->count<IkeSaDown>() == 0);
+  auto listed = p.right->engine->list_sas();
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0].eap_method == "eap-mschapv2");
+  CHECK(listed[0].eap_identity == "alice");
+  CHECK(listed[1].eap_identity == "bob");
+
+  REQUIRE(alice2->engine->initiate("home", p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.right->count<IkeSaUp>() == 3; }));
+  up = p.right->all<IkeSaUp>();
+  CHECK(up[2].eap_identity == "alice");
+  CHECK(up[2].replaces == std::vector<SaId>{up[0].sa});
+  auto down = p.right->all<IkeSaDown>();
+  REQUIRE(down.size() == 1);
+  CHECK(down[0].sa == up[0].sa);
+}

@@ -10,20 +10,16 @@
 # Exit 0 pass, 1 fail, 77 skip (freeradius not installed). No root needed; no namespaces.
 set -u
 driver=${1:?usage: freeradius_eap.sh RADIUS_EAP_PEER}
-radiusd=$(command -v freeradius || command -v radiusd || true)
-if [ -z "$radiusd" ]; then
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/freeradius.sh"
+if ! freeradius_bin >/dev/null; then
   echo "SKIP: freeradius is not installed (scripts/install-deps.sh test installs it)"
   exit 77
 fi
 
 work=$(mktemp -d /tmp/ikekit-freeradius.XXXXXX)
-pid=""
 cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-  fi
+  freeradius_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -37,125 +33,13 @@ fail() {
 }
 
 secret="ikekit-test-secret"
-mkdir -p "$work/raddb" "$work/run" "$work/log"
-start_freeradius() { # PORT: writes the configuration for PORT and starts freeradius
-port=$1
-dead_port=$((port + 1))
-error_port=$((port + 2))
-echo '$INCLUDE /usr/share/freeradius/dictionary' >"$work/raddb/dictionary"
+mkdir -p "$work/raddb"
 printf 'alice\tCleartext-Password := "correct horse"\n' >"$work/raddb/users"
-cat >"$work/raddb/radiusd.conf" <<CONF
-prefix = /usr
-exec_prefix = /usr
-sysconfdir = /etc
-localstatedir = /var
-sbindir = /usr/sbin
-raddbdir = $work/raddb
-confdir = \${raddbdir}
-logdir = $work/log
-run_dir = $work/run
-db_dir = $work/run
-libdir = /usr/lib/freeradius
-pidfile = \${run_dir}/radiusd.pid
-name = freeradius
-max_request_time = 30
-cleanup_delay = 5
-max_requests = 1024
-hostname_lookups = no
-log {
-  destination = files
-  file = \${logdir}/radius.log
-  auth = yes
-}
-security {
-  allow_core_dumps = no
-  max_attributes = 200
-  reject_delay = 0
-  status_server = no
-}
-client ikekit {
-  ipaddr = 127.0.0.1
-  secret = $secret
-  require_message_authenticator = yes
-}
-modules {
-  files {
-    filename = \${raddbdir}/users
-  }
-  mschap {
-    use_mppe = yes
-    require_encryption = yes
-    require_strong = yes
-  }
-  eap {
-    default_eap_type = mschapv2
-    timer_expire = 60
-    ignore_unknown_eap_types = no
-    max_sessions = 64
-    mschapv2 {
-    }
-  }
-  # The same with send_error = yes: a wrong password gets an MS-CHAPv2 Failure Request
-  # (E=691) before the EAP-Failure instead of the EAP-Failure alone.
-  eap eap_send_error {
-    default_eap_type = mschapv2
-    timer_expire = 60
-    ignore_unknown_eap_types = no
-    max_sessions = 64
-    mschapv2 {
-      send_error = yes
-    }
-  }
-}
-server default {
-  listen {
-    type = auth
-    ipaddr = 127.0.0.1
-    port = $port
-  }
-  authorize {
-    files
-    eap {
-      ok = return
-    }
-  }
-  authenticate {
-    Auth-Type MS-CHAP {
-      mschap
-    }
-    eap
-  }
-}
-server send_error {
-  listen {
-    type = auth
-    ipaddr = 127.0.0.1
-    port = $error_port
-  }
-  authorize {
-    files
-    eap_send_error {
-      ok = return
-    }
-  }
-  authenticate {
-    Auth-Type MS-CHAP {
-      mschap
-    }
-    eap_send_error
-  }
-}
-CONF
-
-# -X: foreground, debug log on stdout (kept for the failure report).
-"$radiusd" -X -d "$work/raddb" -n radiusd >"$work/radiusd.out" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-  grep -q "Ready to process requests" "$work/radiusd.out" && return 0
-  kill -0 "$pid" 2>/dev/null || return 1
-  sleep 0.1
-done
-fail "freeradius did not become ready"
+start_freeradius() { # PORT: FreeRADIUS on PORT (and PORT+2: send_error = yes)
+  port=$1
+  dead_port=$((port + 1))
+  error_port=$((port + 2))
+  freeradius_start "$work" 127.0.0.1 "$port" 127.0.0.1 "$secret"
 }
 
 # Ports nobody else uses, derived from our PID; another set when one is taken.
@@ -165,7 +49,8 @@ for attempt in 0 1 2 3 4; do
     started=1
     break
   fi
-  grep -q "Address already in use" "$work/radiusd.out" || fail "freeradius exited at start"
+  grep -q "Address already in use" "$work/radiusd.out" || fail "freeradius did not start"
+  freeradius_stop
 done
 [ $started -eq 1 ] || fail "freeradius found no free port"
 

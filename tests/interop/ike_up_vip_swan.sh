@@ -12,7 +12,12 @@
 #   ike-up-client: ike-up --request-vip against a strongSwan server with `pools`
 #     (addrs + dns): child_sa_up reports the virtual IP and DNS server, strongSwan lists
 #     it as remote-vips, and a ping to IA_NET.2.1 leaves from the virtual IP (the TUN
-#     device holds it and its route prefers it as source).
+#     device holds it and its route prefers it as source). --dns-apply auto (issue 15):
+#     strongSwan pushes a dnsmasq behind it (IA_NET.2.53); ike-up rewrites its
+#     namespace's resolv.conf (/etc/netns/<left>/resolv.conf, which names an "ISP"
+#     dnsmasq on strongSwan's outer side) in place, a lookup gets the inside answer, the
+#     capture on the outer link holds no DNS in clear, and after SIGTERM resolv.conf is
+#     byte for byte what it was.
 # Exit 0 pass, 1 fail (reason on stderr, logs kept in $KEEP_DIR if set), 77 skip.
 set -u
 IKE_UP=$1 IKECTL=$2 DIR=$3
@@ -23,6 +28,9 @@ PSK="ikekit-interop-psk-0123456789abcdef"
 for t in swanctl python3 ip ping; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
 [ -x /usr/sbin/charon-systemd ] || { echo "SKIP: charon-systemd missing (scripts/install-deps.sh test)"; exit 77; }
 [ -c /dev/net/tun ] || { echo "SKIP: /dev/net/tun missing (the TUN data plane)"; exit 77; }
+if [ "$DIR" = ike-up-client ]; then
+  for t in dnsmasq getent dumpcap tshark; do command -v $t >/dev/null || { echo "SKIP: $t missing (scripts/install-deps.sh test)"; exit 77; }; done
+fi
 
 case $DIR in
   swan-client) n=1 ;;
@@ -35,13 +43,22 @@ export NS_PREFIX="ikvip$n" IA_NET="10.$((250 + n))"
 
 W=$(mktemp -d /tmp/ikekit-vip.XXXXXX)
 UP_PID=
+BG_PIDS=()
+NETNS_ETC=/etc/netns/$NS_LEFT
+made_etc_netns=0
 fail() { echo "FAIL ($DIR): $*" >&2; exit 1; }
 cleanup() {
   local rc=$?
   trap - EXIT
   [ -n "$UP_PID" ] && kill -TERM "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
+  for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   swan_stop "$W/right"
+  [ -n "${DNS_STATE:-}" ] && rm -f "$DNS_STATE"
   netns_down
+  if [ "$DIR" = ike-up-client ]; then
+    rm -rf "$NETNS_ETC"
+    [ $made_etc_netns = 1 ] && rmdir /etc/netns 2>/dev/null
+  fi
   if [ $rc -ne 0 ]; then
     echo "--- ike-up events"; cat "$W/events.jsonl" 2>/dev/null
     echo "--- ike-up stderr"; tail -20 "$W/ike-up.err" 2>/dev/null
@@ -57,6 +74,32 @@ trap 'exit 1' INT TERM
 netns_up || fail "namespace setup"
 L=$IA_NET.0.1 R=$IA_NET.0.2
 POOL=$IA_NET.99.0/24 VIP=$IA_NET.99.1 DNS=$IA_NET.99.53
+if [ "$DIR" = ike-up-client ]; then
+  # A resolver behind strongSwan (inside its local_ts) and an "ISP" one on its outer
+  # side answer the same name differently; the left namespace starts with the ISP's.
+  [ -e "$NETNS_ETC" ] && fail "$NETNS_ETC exists (another run?)"
+  DNS=$IA_NET.2.53 ISP=$IA_NET.0.99 NAME=vpn.ikekit.test
+  ip -n "$NS_RIGHT" addr add "$DNS/32" dev lo || fail "inside resolver address"
+  ip -n "$NS_RIGHT" addr add "$ISP/24" dev "$NS_PREFIX-r0" || fail "ISP resolver address"
+  for r in "$DNS=198.18.0.1" "$ISP=198.18.0.2"; do
+    ip netns exec "$NS_RIGHT" dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts \
+      --pid-file= --bind-interfaces --listen-address="${r%=*}" --address="/$NAME/${r#*=}" \
+      > "$W/dnsmasq-${r%=*}.txt" 2>&1 &
+    BG_PIDS+=("$!")
+  done
+  [ -d /etc/netns ] || made_etc_netns=1
+  mkdir -p "$NETNS_ETC"
+  printf '# ISP\nnameserver %s\noptions timeout:1 attempts:1' "$ISP" > "$NETNS_ETC/resolv.conf"
+  cp "$NETNS_ETC/resolv.conf" "$W/resolv.orig"
+  DNS_STATE=/run/ikekit/dns-file-$(stat -c %d-%i "$NETNS_ETC/resolv.conf").state
+  lookup() { ip netns exec "$NS_LEFT" getent hosts "$NAME" | awk '{print $1}'; }
+  for _ in $(seq 30); do [ "$(lookup)" = 198.18.0.2 ] && break; sleep 0.1; done
+  [ "$(lookup)" = 198.18.0.2 ] || fail "before the tunnel: $NAME is '$(lookup)', not the ISP's answer"
+  ip netns exec "$NS_LEFT" dumpcap -q -P -i "$NS_PREFIX-l0" -w "$W/cap.pcap" 2>"$W/dumpcap.err" &
+  CAP=$!
+  BG_PIDS+=("$CAP")
+  for _ in $(seq 50); do [ -s "$W/cap.pcap" ] && break; sleep 0.1; done
+fi
 printf '%s\n' "$PSK" > "$W/psk"
 chmod 600 "$W/psk"
 
@@ -113,7 +156,7 @@ if [ "$DIR" = swan-client ]; then
   ip netns exec "$NS_LEFT" "$IKE_UP" --role responder "${common[@]}" --pool "$POOL" --dns "$DNS" \
     --local-ts "$IA_NET.1.0/24" > "$W/events.jsonl" 2> "$W/ike-up.err" &
 else
-  ip netns exec "$NS_LEFT" "$IKE_UP" --role initiator "${common[@]}" --remote "$R" --request-vip \
+  ip netns exec "$NS_LEFT" "$IKE_UP" --role initiator "${common[@]}" --remote "$R" --request-vip --dns-apply auto \
     --remote-ts "$IA_NET.2.0/24" > "$W/events.jsonl" 2> "$W/ike-up.err" &
 fi
 UP_PID=$!
@@ -190,5 +233,22 @@ else
   ip netns exec "$NS_LEFT" ping -c 3 -i 0.2 -W 2 "$IA_NET.2.1" > "$W/ping.txt" 2>&1 ||
     { cat "$W/ping.txt" >&2; fail "ping from ike-up's virtual IP to $IA_NET.2.1"; }
   ip -n "$NS_LEFT" route get "$IA_NET.2.1" | grep -q "src $VIP" || fail "the route to $IA_NET.2.1 does not prefer $VIP"
+  # --dns-apply auto: the namespace's resolv.conf names strongSwan's DNS server.
+  grep -q '"type":"dns_applied","time":"[^"]*","method":"file","servers":\["'"$DNS"'"\],"file":"/etc/resolv.conf"' \
+    "$W/events.jsonl" || fail "no dns_applied (method file, servers [$DNS])"
+  grep -qx "nameserver $DNS" "$NETNS_ETC/resolv.conf" || fail "resolv.conf: $(cat "$NETNS_ETC/resolv.conf")"
+  answer=$(lookup)
+  [ "$answer" = 198.18.0.1 ] || fail "with the tunnel: $NAME is '$answer', not the inside answer 198.18.0.1"
+  sleep 0.3
+  kill -TERM "$CAP"; wait "$CAP" 2>/dev/null
+  tshark -r "$W/cap.pcap" -Y "dns || udp.port == 53 || tcp.port == 53" > "$W/clear-dns.txt" 2>/dev/null
+  [ -s "$W/clear-dns.txt" ] && fail "DNS in clear on the outer link: $(head -3 "$W/clear-dns.txt")"
+  esp=$(tshark -r "$W/cap.pcap" -Y "esp && ip.dst == $R" 2>/dev/null | wc -l)
+  [ "$esp" -gt 0 ] || fail "no ESP to strongSwan in the capture"
+  kill -TERM "$UP_PID"; wait "$UP_PID"; UP_PID=
+  cmp -s "$W/resolv.orig" "$NETNS_ETC/resolv.conf" || fail "after SIGTERM resolv.conf is not as it was"
+  grep -q '"type":"dns_restored"' "$W/events.jsonl" || fail "no dns_restored"
+  [ -e "$DNS_STATE" ] && fail "state file left after the exit"
+  echo "dns ok: inside answer through the tunnel, $esp ESP packets and no DNS in clear, resolv.conf restored"
 fi
 echo "PASS ($DIR)"

@@ -228,6 +228,7 @@ events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 sas = json.load(open(sys.argv[2]))
 ike_up = next(e for e in events if e["type"] == "ike_sa_up")
 child = next(e for e in events if e["type"] == "child_sa_up")
+assert ike_up["transport"] == "udp", ike_up["transport"]  # also with --transport auto
 ia = sas["ia"]
 assert ia["state"] == "ESTABLISHED", ia["state"]
 assert ia["initiator-spi"] == ike_up["spi_i"], (ia["initiator-spi"], ike_up["spi_i"])

@@ -21,8 +21,17 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--local-auth", c.local_auth,
                  "eap-mschapv2: authenticate as an EAP client (RFC 7296 2.16)");
   app.add_option("--remote-auth", c.remote_auth,
-                 "eap-mschapv2: authenticate clients by EAP against --eap-users");
+                 "eap-mschapv2: authenticate clients by EAP against --eap-users; eap-radius: "
+                 "relay their EAP to --radius-server (RFC 3579)");
   app.add_option("--eap-users", c.eap_users, "Server: file of identity:password lines");
+  app.add_option("--radius-server", c.radius_server,
+                 "Server: RADIUS server ADDR[:PORT] (default port 1812; repeatable, fail-over)");
+  app.add_option("--radius-secret-file", c.radius_secret_file,
+                 "Server: file holding the RADIUS shared secret");
+  app.add_option("--radius-timeout", c.radius_timeout,
+                 "Server: wait this long for a RADIUS answer before resending (default 2s)");
+  app.add_option("--radius-retries", c.radius_retries,
+                 "Server: RADIUS retransmissions per server before failing over (default 2)");
   app.add_option("--eap-identity", c.eap_identity, "Client: our EAP identity (user name)");
   app.add_option("--eap-password-file", c.eap_password_file, "Client: file holding our password");
   app.add_option("--local-id", c.local_id,
@@ -52,6 +61,16 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_flag("--force-encap", c.force_encap, "Always UDP-encapsulate (float to the NAT-T port)");
   app.add_flag("!--no-mobike", c.mobike,
                "Do not announce MOBIKE (RFC 4555): the IKE SA cannot move to other addresses");
+  app.add_option("--transport", c.transport,
+                 "udp, tcp or auto: IKE and ESP over UDP, in a TCP stream (RFC 9329), or UDP "
+                 "with a fallback to TCP; tcp/auto also accept TCP (default udp)");
+  app.add_option("--tcp-port", o.tcp_port, "TCP port for RFC 9329 streams (default 4500)");
+  app.add_option("--tcp-fallback-after", c.tcp_fallback_after,
+                 "auto: try TCP when IKE_SA_INIT is unanswered this long (default 2s)");
+  app.add_option("--tcp-max-connections", o.tcp_max_connections,
+                 "TCP connections open at once (default 100)");
+  app.add_option("--tcp-idle-timeout", o.tcp_idle_timeout,
+                 "Close a TCP connection no IKE SA answered on after this (default 10s)");
   app.add_flag("--rsa-pss", c.rsa_pss,
                "Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA certificates)");
   app.add_option("--keylog", o.keylog, "Append IKE and Child SA keys to FILE (ikekit key log)");
@@ -66,6 +85,9 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_flag("--allow-lan", o.allow_lan,
                "With --kill-switch: let the local networks (RFC 1918, link-local, ULA, "
                "multicast) through");
+  app.add_option("--dns-apply", o.dns_apply,
+                 "With --request-vip: put the DNS servers received into the resolver while the "
+                 "tunnel is up: auto, resolved, resolvconf, file or none (default auto)");
   app.add_option("--retransmit-timeout", o.retransmit_timeout,
                  "First retransmission timeout (default 4s)");
   app.add_option("--retransmit-tries", o.retransmit_tries,

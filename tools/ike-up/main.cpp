@@ -6,6 +6,7 @@
 #include "control.hpp"
 #include "crypto/system_rng.hpp"
 #include "flags.hpp"
+#include "io/dns_apply.hpp"
 #include "io/ike_dataplane.hpp"
 #include "io/ike_runner.hpp"
 #include "io/ike_up_events.hpp"
@@ -88,11 +89,21 @@ int main(int argc, char** argv) {
   // Declared before the runner so it goes last: a clean exit removes the rules, a crash
   // leaves them (fail closed).
   std::optional<io::KillSwitch> kill_switch;
+  // --dns-apply: the method is checked before anything starts (exit 3 if unavailable).
+  std::unique_ptr<io::DnsApplier> dns;
+  if (setup->dns_apply != "none") {
+    auto method = io::choose_dns_method(setup->dns_apply);
+    if (!method) return cli::report_error(kTool, method.error(), cli::kExitEnvironment);
+    dns = std::make_unique<io::DnsApplier>(*method);
+  }
 
   crypto::SystemRng rng;
   io::IkeRunnerOptions ro;
   ro.config = std::move(setup->config);
   ro.initiate = setup->initiate;
+  ro.radius = std::move(setup->radius);
+  ro.tcp_listen = setup->tcp_listen;
+  ro.tcp = setup->tcp;
   auto runner = io::IkeRunner::create(std::move(ro), rng, on_event);
   if (!runner) return cli::report_error(kTool, runner.error());
   auto dp = io::EngineDataplane::create(*dataplane_kind, **runner, "ike%d", opts.offload);
@@ -118,6 +129,7 @@ int main(int argc, char** argv) {
       return e;
     });
   events.attach(runner->get(), dataplane.get(), control.get());
+  events.attach_dns(dns.get());
 
   json::Json started = {
       {"type", "started"},
@@ -135,10 +147,19 @@ int main(int argc, char** argv) {
          {"local", c.local},
          {"remote", c.remote.empty() ? json::Json() : json::Json(c.remote)}});
   started["kill_switch"] = kill_switch.has_value();
+  started["dns_apply"] = dns ? json::Json(io::dns_method_name(dns->method())) : json::Json();
   out.write(started);
   if (kill_switch) out.write(kill_switch_event(*kill_switch, ""));
+  // What an earlier run killed by SIGKILL (or a crash) left applied is put back first.
+  if (dns) {
+    auto stale = dns->repair_stale();
+    if (!stale) return cli::report_error(kTool, stale.error(), cli::kExitEnvironment);
+    for (const auto& c : *stale)
+      out.write(io::dns_change_json(c, false, io::now_rfc3339()));
+  }
 
   auto ran = (*runner)->run();
+  events.restore_dns("exit");
   if (kill_switch && kill_switch->active()) {
     if (auto r = kill_switch->remove(); !r) cli::report_error(kTool, r.error());
     out.write(kill_switch_event(*kill_switch, "exit"));

@@ -94,6 +94,23 @@ int request(Context& ctx, const std::string& command, const Json& args, const Te
   }
 }
 
+Result<Json> query(Context& ctx, const std::string& command, const Json& args) {
+  auto timeout = timeout_of(ctx);
+  if (!timeout) return timeout.error();
+  auto conn = open(ctx, *timeout);
+  if (!conn) return conn.error();
+  if (auto s = conn->client.send_line(ctl::request_line(1, command, args)); !s) return s.error();
+  for (;;) {
+    auto line = conn->client.read_line(*timeout);
+    if (!line) return line.error();
+    auto reply = ctl::parse_reply(*line);
+    if (!reply) return reply.error();
+    if (reply->type != "response") continue;
+    if (!reply->ok) return reply->error.value_or(Error{});
+    return reply->result;
+  }
+}
+
 int monitor(Context& ctx, long count) {
   auto conn = open(ctx, std::chrono::seconds(10));
   if (!conn) return cli::report_error(kTool, conn.error());

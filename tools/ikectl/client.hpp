@@ -32,6 +32,9 @@ using TextFn = std::function<void(const Json& result, std::ostream& out)>;
 int request(Context& ctx, const std::string& command, const Json& args,
             const TextFn& text = nullptr);
 
+// One request and its result, printing nothing (errors as Result).
+ikekit::Result<Json> query(Context& ctx, const std::string& command, const Json& args);
+
 // monitor: a header line, then every event line until interrupted, or `count` events.
 int monitor(Context& ctx, long count);
 
@@ -47,6 +50,7 @@ void add_monitor(CLI::App& app, Context& ctx);
 void add_load(CLI::App& app, Context& ctx);
 void add_unload(CLI::App& app, Context& ctx);
 void add_kill_switch(CLI::App& app, Context& ctx);
+void add_profile(CLI::App& app, Context& ctx);
 
 // --text renderings (text.cpp).
 void status_text(const Json& r, std::ostream& out);

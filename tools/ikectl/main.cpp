@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   ikectl::add_load(app, ctx);
   ikectl::add_unload(app, ctx);
   ikectl::add_kill_switch(app, ctx);
+  ikectl::add_profile(app, ctx);
   if (int rc = cli::parse_args(app, ikectl::kTool, argc, argv); rc >= 0) return rc;
   return ctx.run ? ctx.run() : cli::kExitUsage;
 }

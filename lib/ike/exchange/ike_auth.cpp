@@ -356,6 +356,7 @@ void Engine::Impl::ike_sa_up(IkeSa& sa) {
   up.local = sa.local;
   up.remote = sa.remote;
   up.nat_t = sa.nat_t;
+  up.stream = sa.stream;
   up.nat_local = sa.nat_local;
   up.nat_remote = sa.nat_remote;
   up.encap = encap_of(sa);

@@ -42,10 +42,23 @@ std::string_view explain(eap::FailureReason r) {
     return "MS-CHAPv2 failure other than E=691";
   case eap::FailureReason::internal:
     return "local crypto or encoding failure";
+  case eap::FailureReason::backend_reject:
+    return "the RADIUS server rejected the client";
+  case eap::FailureReason::backend_timeout:
+    return "the RADIUS server did not answer";
   case eap::FailureReason::none:
     break;
   }
   return "failed";
+}
+
+// "<method> <reason>: <explanation>[ (<backend detail>)]" for a failure of our server.
+std::string eap_failure_reason(const EapExchange& eap) {
+  const eap::FailureReason r = eap.server->failure();
+  std::string s =
+      eap.method + " " + std::string(eap::failure_reason_name(r)) + ": " + std::string(explain(r));
+  if (std::string d = eap.server->failure_detail(); !d.empty()) s += " (" + d + ")";
+  return s;
 }
 
 // RestOfXIDPayload back to an Identity (ID Type | RESERVED(3) | data).
@@ -124,6 +137,9 @@ void Engine::Impl::on_eap_auth_request(IkeSa& sa, Inbound& in) {
   };
 
   if (eap.phase == Phase::running) {
+    if (eap.backend_token != 0) // RFC 7296 2.1: answered once the backend has
+      return drop(DropReason::duplicate, "IKE_AUTH request " + std::to_string(msg_id) +
+                                             ": the EAP server has not answered yet");
     const wire::RawPayload* p = in.find(PayloadType::eap);
     if (!p)
       return reject(failure(sa, ExchangeType::ike_auth, FailureStep::eap,
@@ -133,34 +149,8 @@ void Engine::Impl::on_eap_auth_request(IkeSa& sa, Inbound& in) {
     if (st.dropped)
       return drop(DropReason::malformed,
                   "EAP response: " + std::string(eap::drop_reason_name(*st.dropped)));
-    ByteView out = ByteView(packet).first(st.written);
-    if (eap.server->status() == eap::Status::failure) {
-      Failure f =
-          failure(sa, ExchangeType::ike_auth, FailureStep::eap,
-                  eap.method + " " + std::string(eap::failure_reason_name(eap.server->failure())) +
-                      ": " + std::string(explain(eap.server->failure())));
-      f.offered.push_back(eap.server->identity());
-      return reject(std::move(f), out);
-    }
-    if (eap.server->status() == eap::Status::success) {
-      eap.msk = eap.server->msk();
-      eap.phase = Phase::final_auth;
-      sa.eap_method = eap.method;
-      sa.eap_identity = eap.server->identity();
-    }
-    // Each step of the method renews the half-open deadline: the method has a fixed
-    // number of steps, so the SA cannot be held longer than that many timeouts, and an
-    // EAP run over a lossy path is not cut short by a deadline meant for IKE_SA_INIT.
-    sa.half_open_deadline = now + config.half_open_timeout;
-    Bytes inner(st.written + 64);
-    wire::PayloadWriter w(inner);
-    w.add_raw(PayloadType::eap, out);
-    auto n = w.finish();
-    if (!n) return;
-    if (auto d = seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n),
-                      w.first_type()))
-      send_response(sa, std::move(*d));
-    return;
+    if (eap.server->waiting()) return park_for_backend(sa, msg_id);
+    return answer_eap_step(sa, msg_id, ByteView(packet).first(st.written));
   }
 
   // RFC 7296 2.16: the initiator's AUTH keyed with the MSK, over its first IDi.
@@ -194,13 +184,83 @@ void Engine::Impl::on_eap_auth_request(IkeSa& sa, Inbound& in) {
   establish_as_responder(sa, first, msg_id, w, inner, storage);
 }
 
+// The EAP server's answer to request `msg_id` is `out`: on to the peer, or the end.
+void Engine::Impl::answer_eap_step(IkeSa& sa, uint32_t msg_id, ByteView out) {
+  EapExchange& eap = *sa.eap;
+  if (eap.server->status() == eap::Status::failure) {
+    Failure f = failure(sa, ExchangeType::ike_auth, FailureStep::eap, eap_failure_reason(eap));
+    f.offered.push_back(eap.server->identity());
+    return reject_auth_request(sa, msg_id, std::move(f), NotifyType::authentication_failed, out);
+  }
+  if (eap.server->status() == eap::Status::success) {
+    eap.msk = eap.server->msk();
+    eap.phase = Phase::final_auth;
+    sa.eap_method = eap.method;
+    sa.eap_identity = eap.server->identity();
+  }
+  // Each step of the method renews the half-open deadline: the method has a fixed
+  // number of steps, so the SA cannot be held longer than that many timeouts, and an
+  // EAP run over a lossy path is not cut short by a deadline meant for IKE_SA_INIT.
+  sa.half_open_deadline = now + config.half_open_timeout;
+  table.touch(sa);
+  Bytes inner(out.size() + 64);
+  wire::PayloadWriter w(inner);
+  w.add_raw(PayloadType::eap, out);
+  auto n = w.finish();
+  if (!n) return;
+  if (auto d =
+          seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n), w.first_type()))
+    send_response(sa, std::move(*d));
+}
+
+// RFC 3579 2: the packet goes to the EAP server elsewhere; the request `msg_id` is
+// answered when it has answered (on_backend_answer). The half-open deadline bounds the
+// wait when no answer ever comes.
+void Engine::Impl::park_for_backend(IkeSa& sa, uint32_t msg_id) {
+  EapExchange& eap = *sa.eap;
+  EapBackendRequest r;
+  r.token = next_backend_token++;
+  r.sa = sa.id;
+  r.peer = sa.peer->name;
+  r.local = sa.local.address;
+  r.remote = sa.remote.address;
+  r.remote_port = sa.remote.port;
+  eap.server->fill_request(r);
+  eap.backend_token = r.token;
+  eap.parked_msg_id = msg_id;
+  sa.half_open_deadline = now + config.half_open_timeout;
+  table.touch(sa);
+  backend_requests.push_back(std::move(r));
+}
+
+void Engine::Impl::on_backend_answer(const EapBackendAnswer& a) {
+  auto it = table.sas.find(a.sa);
+  if (it == table.sas.end()) return; // gone meanwhile (half-open timeout, deleted)
+  IkeSa& sa = *it->second;
+  if (!sa.eap || sa.eap->backend_token != a.token || sa.state != IkeSaState::half_open) return;
+  table.touch(sa);
+  sa.eap->backend_token = 0;
+  Bytes packet(kEapPacketMax);
+  eap::Step st = sa.eap->server->resume(a, packet);
+  answer_eap_step(sa, sa.eap->parked_msg_id, ByteView(packet).first(st.written));
+}
+
+bool Engine::Impl::give_up_on_backend(IkeSa& sa) {
+  if (!sa.eap || sa.eap->backend_token == 0) return false;
+  EapBackendAnswer a;
+  a.token = sa.eap->backend_token;
+  a.sa = sa.id;
+  a.verdict = EapBackendVerdict::timeout;
+  a.detail = "no answer within the half-open timeout";
+  on_backend_answer(a);
+  return true;
+}
+
 void Engine::Impl::eap_refused_by_peer(const IkeSa& sa, Failure& f) {
   const EapExchange& eap = *sa.eap;
   if (!eap.server || eap.server->failure() == eap::FailureReason::none) return;
   f.step = FailureStep::eap;
-  f.reason = eap.method + " " + std::string(eap::failure_reason_name(eap.server->failure())) +
-             ": " + std::string(explain(eap.server->failure())) + "; the client gave up (" +
-             f.reason + ")";
+  f.reason = eap_failure_reason(eap) + "; the client gave up (" + f.reason + ")";
   f.offered.push_back(eap.server->identity());
 }
 

@@ -229,6 +229,8 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   o.local = sa.local;
   o.remote = sa.remote;
   o.nat_t = sa.nat_t;
+  o.stream = sa.stream;
+  o.tcp_originator = sa.tcp_originator;
   o.alg = sa.alg;
   o.keys = std::move(sa.keys);
   o.crypt_in = std::move(sa.crypt_in);

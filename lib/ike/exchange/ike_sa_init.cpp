@@ -80,6 +80,7 @@ Result<SaId> Engine::Impl::start(std::shared_ptr<const PeerConfig> peer) {
   sa.local = peer->local;
   sa.remote = Endpoint{*peer->remote_address, peer->remote_port};
   sa.nat_t = sa.local.port == config.nat_t_port;
+  choose_transport(sa);
   sa.ke_group = peer->ike_proposals[0].ke[0];
   auto kex = crypto::KeyExchange::generate(*sa.ke_group, rng);
   if (!kex) {
@@ -146,7 +147,9 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
     auto n = w.finish();
     if (!n) return;
     out.resize(*n);
-    tx.push_back(OutDatagram{dg.local, dg.remote, dg.nat_t, std::move(out)});
+    OutDatagram d{dg.local, dg.remote, dg.nat_t, std::move(out)};
+    d.stream = dg.stream;
+    tx.push_back(std::move(d));
   };
 
   // RFC 7296 2.6 and the half-open limits (admission.cpp), before any state is kept.
@@ -198,6 +201,7 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   sa.local = dg.local;
   sa.remote = dg.remote;
   sa.nat_t = dg.nat_t;
+  sa.stream = dg.stream;
   sa.alg = *chosen;
   sa.ni.assign(ni_p->data.begin(), ni_p->data.end());
   sa.nr = random_bytes(kNonceSize);
@@ -371,7 +375,8 @@ void Engine::Impl::emit_ike_keys(const IkeSa& sa) {
 void Engine::Impl::float_to_nat_t(IkeSa& sa) {
   // RFC 7296 2.23: "the initiator MUST ... send all subsequent traffic ... to port 4500"
   // with the non-ESP marker (added by the I/O layer when Transmit::nat_t).
-  if (sa.nat_t) return;
+  // RFC 9329: a stream stays where it is; its ESP goes in it, not in UDP.
+  if (sa.nat_t || sa.stream) return;
   sa.nat_t = true;
   sa.local.port = config.nat_t_port;
   if (sa.remote.port == 500) sa.remote.port = config.nat_t_port;

@@ -128,3 +128,74 @@ TEST_CASE("ike-up options: an EAP server and an EAP client reach the PeerConfig"
   CHECK(bad.error().field == "--local-auth");
   CHECK(bad.error().message == "\"eap-md5\": expected eap-mschapv2 (or leave it out)");
 }
+
+TEST_CASE("ike-up options: an EAP-RADIUS server gets a relay backend and its RADIUS servers") {
+  TempDir d;
+  std::string pki = std::string(IKEKIT_TEST_DATA) + "/pki/";
+  std::ifstream key_in(pki + "ee-p256.key");
+  auto key = d.file("key", std::string(std::istreambuf_iterator<char>(key_in), {}), 0600);
+  cli::ConnectionOptions server;
+  server.role = "responder"; // the flag form: name "ike-up", errors name --flags
+  server.local = "10.0.0.2";
+  server.cert = pki + "ee-p256.crt";
+  server.key = key;
+  server.remote_auth = "eap-radius";
+  server.radius_server = {"10.0.0.5", "10.0.0.6:1645"};
+  server.radius_secret_file = d.file("secret", "s3cret\n", 0600);
+  cli::IkeUpOptions o;
+  o.connections = {server};
+  auto s = cli::build_ike_up_setup(o);
+  INFO((s ? "" : s.error().field + ": " + s.error().message));
+  REQUIRE(s);
+  const ike::PeerConfig& p = s->config.peers[0];
+  CHECK(p.remote_auth == ike::AuthMethodKind::eap_mschapv2);
+  REQUIRE(p.eap_backend);
+  CHECK(p.eap_backend->method() == "eap-radius");
+  REQUIRE(s->radius.count("ike-up") == 1);
+  const io::RadiusRelayConfig& r = s->radius.at("ike-up");
+  REQUIRE(r.servers.size() == 2);
+  CHECK(r.servers[0].to_string() == "10.0.0.5:1812"); // RFC 2865 3: the default port
+  CHECK(r.servers[1].to_string() == "10.0.0.6:1645");
+  REQUIRE(r.secrets.size() == 2);
+  CHECK(text_of(r.secrets[1]) == "s3cret");
+  CHECK(r.timeout == std::chrono::seconds(2));
+  CHECK(r.transmissions == 3);
+  CHECK(r.nas_identifier == "ike-up");
+
+  auto error_of = [&](auto change) {
+    cli::IkeUpOptions bad = o;
+    change(bad.connections[0]);
+    auto b = cli::build_ike_up_setup(bad);
+    REQUIRE_FALSE(b);
+    return b.error().field + ": " + b.error().message;
+  };
+  CHECK(error_of([](auto& c) { c.radius_server = {"radius.example"}; }) ==
+        "--radius-server: \"radius.example\": expected ADDR[:PORT] (IPv6: [ADDR]:PORT)");
+  CHECK(error_of([](auto& c) {
+          c.radius_server = {"10.0.0.5:0"};
+        }).starts_with("--radius-server: \"10.0.0.5:0\""));
+  CHECK(error_of([](auto& c) {
+          c.radius_server = {"10.0.0.5", "[2001:db8::1]:1812"};
+        }) == "--radius-server: \"[2001:db8::1]:1812\": all RADIUS servers must be of one address "
+              "family");
+  CHECK(error_of([](auto& c) { c.radius_server.clear(); }) ==
+        "--radius-server: --remote-auth eap-radius needs it");
+  CHECK(error_of([](auto& c) {
+          c.radius_secret_file.clear();
+        }).starts_with("--radius-secret-file: "));
+  CHECK(error_of([&](auto& c) {
+          c.radius_secret_file = d.file("open", "s3cret\n", 0644);
+        }).starts_with("--radius-secret-file: "));
+  CHECK(error_of([](auto& c) { c.radius_timeout = "soon"; }).starts_with("--radius-timeout: "));
+  CHECK(error_of([](auto& c) { c.radius_retries = 11; }) ==
+        "--radius-retries: \"11\": expected 0 to 10");
+  CHECK(error_of([&](auto& c) {
+          c.eap_users = d.file("users", "alice:secret\n", 0600);
+        }).starts_with("--eap-users: not with --remote-auth eap-radius"));
+  CHECK(error_of([](auto& c) { c.remote_auth = "eap-mschapv2"; }) ==
+        "--eap-users: --remote-auth eap-mschapv2 needs it");
+  o.connections[0].radius_server = {"[2001:db8::1]"};
+  auto v6 = cli::build_ike_up_setup(o);
+  REQUIRE(v6);
+  CHECK(v6->radius.at("ike-up").servers[0].to_string() == "[2001:db8::1]:1812");
+}

@@ -268,3 +268,70 @@ TEST_CASE("ike-up config: the kill switch lets IKE through to each connection's 
   REQUIRE(none);
   CHECK_FALSE(none->kill_switch);
 }
+
+TEST_CASE("ike-up config: dns_apply only for a connection that requests a virtual IP") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  auto setup_of = [&](const std::string& request, const std::string& extra) {
+    TempFile f(R"({"connections":[{"name":"a","role":"initiator","local":"192.0.2.1",
+      "remote":"192.0.2.2","psk_file":")" +
+               psk.path + "\"" + request + "}]" + extra + "}");
+    cli::IkeUpOptions o;
+    REQUIRE(cli::load_ike_up_config(f.path, o));
+    return cli::build_ike_up_setup(o);
+  };
+  auto vip = setup_of(R"(,"request_vip":true)", "");
+  REQUIRE(vip);
+  CHECK(vip->dns_apply == "auto"); // the default
+  auto file = setup_of(R"(,"request_vip6":true)", R"(,"dns_apply":"file")");
+  REQUIRE(file);
+  CHECK(file->dns_apply == "file");
+  auto no_vip = setup_of("", "");
+  REQUIRE(no_vip);
+  CHECK(no_vip->dns_apply == "none"); // nothing to apply
+  auto alone = setup_of("", R"(,"dns_apply":"resolved")");
+  REQUIRE_FALSE(alone);
+  CHECK(alone.error().field == "--dns-apply");
+  auto bad = setup_of(R"(,"request_vip":true)", R"(,"dns_apply":"dnsmasq")");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == Errc::usage);
+  CHECK(bad.error().message.find("\"dnsmasq\"") != std::string::npos);
+}
+
+TEST_CASE("ike-up config: transport, TCP port and limits reach the Config; a UDP-only ike-up "
+          "listens on no TCP port; bad values name the field") {
+  TempFile psk("an-example-psk-0123456789abcdef\n");
+  auto conn = [&](const std::string& extra) {
+    return R"({"name":"a","role":"initiator","local":"192.0.2.1","remote":"192.0.2.2",)"
+           R"("psk_file":")" +
+           psk.path + "\"" + extra + "}";
+  };
+  TempFile cfg(R"({"connections":[)" + conn(R"(,"transport":"auto","tcp_fallback_after":"3s")") +
+               R"(],"tcp_port":443,"tcp_max_connections":7,"tcp_idle_timeout":"5s"})");
+  cli::IkeUpOptions o;
+  REQUIRE(cli::load_ike_up_config(cfg.path, o));
+  auto setup = cli::build_ike_up_setup(o);
+  REQUIRE(setup);
+  CHECK(setup->config.peers[0].transport == ike::IkeTransport::auto_fallback);
+  CHECK(setup->config.peers[0].tcp_fallback_after == std::chrono::seconds(3));
+  CHECK(setup->config.tcp_port == 443);
+  CHECK(setup->tcp_listen);
+  CHECK(setup->tcp.max_connections == 7);
+  CHECK(setup->tcp.idle_timeout == std::chrono::seconds(5));
+
+  TempFile udp(R"({"connections":[)" + conn("") + "]}");
+  cli::IkeUpOptions u;
+  REQUIRE(cli::load_ike_up_config(udp.path, u));
+  auto s = cli::build_ike_up_setup(u);
+  REQUIRE(s);
+  CHECK(s->config.peers[0].transport == ike::IkeTransport::udp);
+  CHECK_FALSE(s->tcp_listen);
+
+  TempFile bad(R"({"connections":[)" + conn(R"(,"transport":"quic")") + "]}");
+  cli::IkeUpOptions b;
+  REQUIRE(cli::load_ike_up_config(bad.path, b));
+  auto e = cli::build_ike_up_setup(b);
+  REQUIRE_FALSE(e);
+  CHECK(e.error().code == Errc::usage);
+  CHECK(e.error().field == "connections[0].transport");
+  CHECK_THAT(e.error().message, Catch::Contains("udp, tcp or auto"));
+}

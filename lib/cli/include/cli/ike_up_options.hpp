@@ -7,8 +7,11 @@
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
 #include "ike/config.hpp"
+#include "io/eap_radius_relay.hpp"
 #include "io/kill_switch.hpp"
+#include "io/tcp_streams.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +32,11 @@ struct ConnectionOptions {
   // --cert/--key; client: --local-auth with --eap-identity, --eap-password-file and --ca.
   std::string local_auth, remote_auth;
   std::string eap_users, eap_identity, eap_password_file;
+  // --remote-auth eap-radius: EAP relayed to RADIUS (RFC 3579; cli/radius_options.hpp).
+  std::vector<std::string> radius_server;
+  std::string radius_secret_file;
+  std::string radius_timeout = "2s";
+  unsigned radius_retries = 2;
   std::string local_id, remote_id;
   std::string ike_proposal = "aes256gcm16-prfsha256-x25519";
   std::string esp_proposal = "aes256gcm16";
@@ -41,6 +49,10 @@ struct ConnectionOptions {
   std::string unique = "no"; // no | never | keep | replace (strongSwan's uniqueness policy)
   bool force_encap = false;
   bool mobike = true; // RFC 4555: announce MOBIKE_SUPPORTED (--no-mobike)
+  // RFC 9329: udp | tcp | auto (UDP, TCP when IKE_SA_INIT is unanswered for
+  // tcp_fallback_after). tcp or auto also accept IKE in TCP streams (listen on tcp_port).
+  std::string transport = "udp";
+  std::string tcp_fallback_after = "2s";
   bool fragmentation = true;
   bool rsa_pss = false;   // sign with RSASSA-PSS (RFC 7427) instead of PKCS#1 v1.5
   bool server_eku = true; // initiator: the gateway's certificate must be a server's
@@ -53,6 +65,9 @@ struct ConnectionOptions {
 struct IkeUpOptions {
   std::vector<ConnectionOptions> connections;
   uint16_t natt_port = 4500;
+  uint16_t tcp_port = 4500;             // RFC 9329: the TCP port connected to and listened on
+  size_t tcp_max_connections = 100;     // TCP connections open at once (DoS limit)
+  std::string tcp_idle_timeout = "10s"; // a TCP connection no IKE SA answered on is closed
   std::string keylog;
   std::string dataplane = "auto"; // auto | none | tun | xfrm
   bool offload = true;            // TUN data plane: TSO/GRO on the device, UDP GSO
@@ -69,6 +84,8 @@ struct IkeUpOptions {
   bool allow_sha1_signatures = false;
   bool kill_switch = false; // io/kill_switch.hpp: drop everything but IKE, ESP and the tunnel
   bool allow_lan = false;   // with kill_switch: the local networks pass too
+  // io/dns_apply.hpp: auto | resolved | resolvconf | file | none, for --request-vip
+  std::string dns_apply = "auto";
 };
 
 struct IkeUpSetup {
@@ -76,6 +93,13 @@ struct IkeUpSetup {
   std::vector<std::string> initiate; // connection names with role initiator
   // With --kill-switch: the servers and ports (the tunnel device is known later).
   std::optional<io::KillSwitchConfig> kill_switch;
+  // --remote-auth eap-radius: the RADIUS servers, by connection name.
+  std::map<std::string, io::RadiusRelayConfig> radius;
+  // --dns-apply as given, or "none" when no connection asks for DNS servers.
+  std::string dns_apply = "none";
+  // RFC 9329: accept IKE in TCP streams (some connection's transport is tcp or auto).
+  bool tcp_listen = false;
+  io::TcpStreamsOptions tcp;
 };
 
 // Reads a JSON config ({"connections":[{...}], "natt_port":..., "keylog":..., ...}) into

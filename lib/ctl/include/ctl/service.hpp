@@ -12,6 +12,8 @@
 //   PATH}                       {"loaded":[...]} unload      {"name", "wait"?} {"name",
 //   "targets":[...]}
 //   list-leases {}                                     {"pools":[...]} (address pools, leases)
+//   profile     {"conn": NAME}                         the connection's facts for a client
+//               profile (ctl/profile.hpp; certificates, proposals, pools; never a secret)
 //
 // An IKE SA is named by its connection name (every live SA of it) or by either IKE SPI
 // in hex; a Child SA by its name or by either ESP SPI in hex.
@@ -92,6 +94,7 @@ private:
   Outcome load(const Json& args, TimePoint now);
   Outcome unload(const Json& args, TimePoint now);
   Outcome kill_switch(const Json& args);
+  Outcome profile(const Json& args);
 
   ike::Engine& engine_;
   ServiceInfo info_;

@@ -36,6 +36,8 @@ enum class FailureReason : uint8_t {
   rejected,               // peer: EAP-Failure; server: the peer sent Nak or a Failure
   server_failure,         // peer: an MS-CHAPv2 Failure other than E=691
   internal,               // crypto or encoding failed locally
+  backend_reject,         // server relaying to RADIUS (RFC 3579): Access-Reject
+  backend_timeout,        // server relaying to RADIUS: no answer
 };
 std::string_view failure_reason_name(FailureReason r);
 

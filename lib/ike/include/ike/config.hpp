@@ -93,6 +93,10 @@ std::string_view auth_method_kind_name(AuthMethodKind k); // "psk", "pubkey", "e
 enum class ChildMode : uint8_t { tunnel, transport };
 std::string_view child_mode_name(ChildMode m); // "tunnel", "transport"
 
+// RFC 9329: the transport a connection uses (PeerConfig::transport).
+enum class IkeTransport : uint8_t { udp, tcp, auto_fallback };
+std::string_view ike_transport_name(IkeTransport t); // "udp", "tcp", "auto"
+
 // What to do when DPD finds the peer dead (strongSwan's dpd_action).
 enum class DpdAction : uint8_t { clear, restart };
 
@@ -191,6 +195,12 @@ struct PeerConfig {
   // RFC 4555: announce MOBIKE_SUPPORTED in IKE_AUTH; when both ends do, the initiator
   // may move the IKE SA and its Child SAs to other addresses (UPDATE_SA_ADDRESSES).
   bool mobike = true;
+  // RFC 9329: how IKE (and ESP) reach the peer. udp: RFC 7296/3948 datagrams; tcp: a TCP
+  // stream to Config::tcp_port (initiator; a responder answers on whatever a request
+  // came); auto: UDP first, TCP when IKE_SA_INIT gets no answer within
+  // tcp_fallback_after (tcp_transport.cpp).
+  IkeTransport transport = IkeTransport::udp;
+  Duration tcp_fallback_after = 2s;
 };
 
 struct Config {
@@ -235,6 +245,8 @@ struct Config {
   bool debug_events = false;
 
   uint16_t nat_t_port = 4500;
+  // RFC 9329 4: the TCP port an initiator connects to (and a responder listens on).
+  uint16_t tcp_port = 4500;
   // RFC 3948 4: the side behind a NAT sends a NAT keepalive (one 0xFF byte on the NAT-T
   // port) when nothing else went to the peer for this long (strongSwan: keep_alive,
   // 20 s). 0 disables them.

@@ -40,6 +40,10 @@ struct EapExchange {
   std::vector<Bytes> first_request_bodies;
   std::vector<wire::RawPayload> first_request;
   bool initial_contact = false;
+  // A request parked while the EAP server elsewhere has its packet (ike/eap_relay.hpp):
+  // the token of the outstanding backend request (0: none) and the request's message ID.
+  BackendToken backend_token = 0;
+  uint32_t parked_msg_id = 0;
 
   // Initiator: the EAP peer; a failure it reported while its last answer is still out.
   std::optional<eap::Peer> peer;

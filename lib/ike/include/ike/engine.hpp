@@ -47,6 +47,10 @@ struct Datagram {
   Endpoint remote;    // where it came from
   bool nat_t = false; // arrived on the NAT-T port with a non-ESP marker (stripped)
   ByteView data;
+  // RFC 9329: arrived in a TCP stream (framing and marker stripped); `remote` is the
+  // connection's far end. An authenticated message on a new connection moves the IKE SA
+  // to it (the initiator re-established a broken one).
+  bool stream = false;
 };
 
 // A datagram to send: `size` bytes of IKE message were written to the poll_transmit buffer.
@@ -60,6 +64,12 @@ struct Transmit {
   // since; it then tells the engine with keepalive_skipped().
   bool keepalive = false;
   SaId sa = 0;
+  // RFC 9329: send in the TCP stream to `remote` (length and non-ESP marker in front).
+  // tcp_originator: we are the IKE SA's TCP originator (its original initiator): when no
+  // connection to `remote` is open, open one (beginning with "IKETCP"); otherwise a
+  // responder drops the message (the originator reconnects, RFC 9329 6.1).
+  bool stream = false;
+  bool tcp_originator = false;
 };
 
 enum class IkeSaState : uint8_t {
@@ -94,6 +104,7 @@ struct IkeSaInfo {
   uint64_t spi_i = 0, spi_r = 0;
   Endpoint local, remote;
   bool nat_t = false;
+  bool stream = false;                        // RFC 9329: IKE runs in a TCP stream
   bool nat_local = false, nat_remote = false; // RFC 7296 2.23 NAT detection results
   Encap encap = Encap::none;                  // nat, forced (fake NATD by us) or none
   bool mobike = false;                        // RFC 4555: both ends announced MOBIKE_SUPPORTED
@@ -104,6 +115,9 @@ struct IkeSaInfo {
   std::optional<Identity> remote_id; // once authenticated
   // "psk" or the signature scheme ("ecdsa-sha256", ...), as in IkeSaUp; "" until known.
   std::string local_auth, remote_auth;
+  // EAP (RFC 7296 2.16), as in IkeSaUp: the method and the client's EAP identity; empty
+  // when the IKE SA was authenticated without EAP.
+  std::string eap_method, eap_identity;
   TimePoint established_at{};
   std::optional<TimePoint> rekey_at, expire_at;
   // The engine rekeys IKE SAs (RFC 7296 2.8) and never reauthenticates: always unset.
@@ -189,11 +203,21 @@ public:
   // ESP went to the peer at `esp_at` (within the interval): esp_sent(sa, esp_at), and the
   // keepalive is not counted as sent (Stats::nat_keepalives_sent, datagrams_sent).
   void keepalive_skipped(SaId sa, TimePoint esp_at);
+  // RFC 9329 6.1: the TCP connection of the IKE SA `sa` broke after it had been set up.
+  // The TCP originator re-establishes it: it sends its request in flight again, or else
+  // an empty INFORMATIONAL, so the responder learns the new connection (by SPIs, once
+  // the message authenticates). At most once a second; the responder ignores it.
+  void stream_broken(SaId sa, TimePoint now);
 
   // Writes one datagram into `out`. A datagram larger than `out` stays queued and is
   // counted (DropReason::buffer_too_small); 65535 bytes always suffice.
   std::optional<Transmit> poll_transmit(MutBytes out);
   std::optional<Event> poll_event();
+  // EAP servers elsewhere (RFC 3579, ike/eap_relay.hpp): the next EAP packet a responder
+  // parked an IKE_AUTH request for, and the backend's answer to one (unknown or stale
+  // tokens are ignored: the IKE SA may be gone).
+  std::optional<EapBackendRequest> poll_backend_request();
+  void backend_answer(const EapBackendAnswer& answer, TimePoint now);
 
   const Stats& stats() const;
   const Config& config() const;

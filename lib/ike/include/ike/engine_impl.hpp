@@ -64,6 +64,7 @@ struct Engine::Impl {
     Bytes data;
     bool keepalive = false; // RFC 3948 2.3: `data` is the 0xFF byte, sent without marker
     SaId sa = 0;
+    bool stream = false, tcp_originator = false; // RFC 9329 (Transmit)
   };
   std::deque<OutDatagram> tx;
   SaTable table; // the IKE SAs, their indexes, SPI allocation, half-open counts
@@ -80,6 +81,9 @@ struct Engine::Impl {
   std::vector<AddressPool> pools;
   // The datagram being received: responses go back to where it came from (RFC 7296 2.11).
   const Datagram* reply_to = nullptr;
+  // EAP packets for servers elsewhere, waiting for poll_backend_request (ike/eap_relay.hpp).
+  std::deque<EapBackendRequest> backend_requests;
+  BackendToken next_backend_token = 1;
   Bytes rx;     // the received message, decrypted in place
   Bytes joined; // reassembled fragments
 
@@ -199,6 +203,21 @@ struct Engine::Impl {
   bool is_address_update(const IkeSa& sa, const Inbound& in) const;
   // Both: the IKE SA now runs between `local` and `remote` (IkeSaMoved unless silent).
   void move_sa(IkeSa& sa, const Endpoint& local, const Endpoint& remote, MoveReason why);
+  // --- tcp_transport.cpp: IKE in a TCP stream (RFC 9329)
+  // The SA's first transport: TCP for transport tcp (initiator), else UDP.
+  void choose_transport(IkeSa& sa);
+  // When a request sent now is next due: over TCP once, after the whole retransmission
+  // span (RFC 9329 6.1: no retransmissions, an overall timeout); IKE_SA_INIT of an auto
+  // connection on UDP after tcp_fallback_after.
+  TimePoint request_deadline(const IkeSa& sa) const;
+  // IKE_SA_INIT's deadline came: true when it went over to TCP (transport auto).
+  bool fall_back_to_tcp(IkeSa& sa);
+  // Why a request over TCP failed (its one deadline passed).
+  std::string stream_timeout_reason() const;
+  void stream_broken(IkeSa& sa);
+  // An authenticated message of a stream IKE SA arrived on `in`: answer on that
+  // connection from now on (the originator re-established it, RFC 9329 6.1).
+  void follow_stream(IkeSa& sa, const Datagram& in);
 
   // --- exchange/ike_auth.cpp
   void send_auth_request(IkeSa& sa);
@@ -225,6 +244,14 @@ struct Engine::Impl {
   void continue_eap_as_initiator(IkeSa& sa, Inbound& in, const wire::IdPayload& idr);
   void on_eap_auth_request(IkeSa& sa, Inbound& in);
   void on_eap_auth_response(IkeSa& sa, Inbound& in);
+  // Responder: the EAP server's next packet (`out`) for request `msg_id`, or the failure.
+  void answer_eap_step(IkeSa& sa, uint32_t msg_id, ByteView out);
+  // Responder: the session waits for its backend; request `msg_id` stays unanswered.
+  void park_for_backend(IkeSa& sa, uint32_t msg_id);
+  void on_backend_answer(const EapBackendAnswer& a);
+  // The half-open deadline came while the EAP server had the request: it is answered as
+  // if the backend had timed out (EAP-Failure, AUTHENTICATION_FAILED); false if none.
+  bool give_up_on_backend(IkeSa& sa);
   // Responder: the client answered EAP with AUTHENTICATION_FAILED (strongSwan does so
   // after an MS-CHAPv2 Failure): `f` becomes step eap when our method was failing.
   void eap_refused_by_peer(const IkeSa& sa, Failure& f);

@@ -70,6 +70,7 @@ struct IkeSaUp {
   uint64_t spi_i = 0, spi_r = 0;
   Endpoint local, remote; // after any float to 4500
   bool nat_t = false;     // IKE now runs on the NAT-T port with the non-ESP marker
+  bool stream = false;    // RFC 9329: IKE runs in a TCP stream (transport "tcp")
   bool nat_local = false, nat_remote = false; // RFC 7296 2.23 NAT detection result
   Encap encap = Encap::none;                  // why ESP is (not) in UDP
   std::string encr, integ, prf, ke;           // strongSwan keywords; integ "" with AEAD
@@ -91,6 +92,7 @@ struct ChildSaUp {
   uint32_t spi_in = 0, spi_out = 0; // ESP SPIs: we receive with spi_in, send with spi_out
   ChildMode mode = ChildMode::tunnel;
   bool udp_encap = false;    // ESP in UDP/4500 (RFC 3948): NAT detected or forced
+  bool stream = false;       // RFC 9329: ESP belongs in the IKE SA's TCP stream
   Encap encap = Encap::none; // why (nat, forced) or none
   Endpoint local, remote;    // outer addresses (ports matter with udp_encap)
   std::string encr, integ;   // strongSwan keywords; integ "" with AEAD

@@ -173,6 +173,10 @@ struct IkeSa {
 
   Endpoint local, remote;
   bool nat_t = false;
+  // RFC 9329 (tcp_transport.cpp): IKE runs in a TCP stream; we opened it (the original
+  // initiator, who alone re-establishes it); the last re-establishment.
+  bool stream = false, tcp_originator = false;
+  TimePoint reconnected_at{};
   bool nat_local = false, nat_remote = false; // what NAT detection found (RFC 7296 2.23)
   // We faked our NAT_DETECTION_SOURCE_IP (PeerConfig::force_encap) so that ESP runs in
   // UDP: we behave as if behind a NAT, but nat_local stays what detection found.
@@ -256,6 +260,7 @@ struct IkeSa {
 // What ESP encapsulation the IKE SA's Child SAs use and why (events.hpp Encap): a
 // detected NAT wins over our forcing it.
 inline Encap encap_of(const IkeSa& sa) {
+  if (sa.stream) return Encap::none; // RFC 9329: ESP goes in the TCP stream, never in UDP
   if (sa.nat_local || sa.nat_remote) return Encap::nat;
   return sa.encap_forced ? Encap::forced : Encap::none;
 }

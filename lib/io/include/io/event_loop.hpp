@@ -42,6 +42,9 @@ public:
   // Calls `fn` whenever `fd` is readable (level-triggered: drain or be called again).
   Result<void> add_reader(int fd, ReadyFn fn);
   Result<void> remove(int fd);
+  // Calls the fd's reader callback also when `fd` is writable (on), or no longer (off):
+  // a stream socket with a partial write pending (level-triggered too).
+  Result<void> watch_writable(int fd, bool on);
 
   // Blocks `signals` for this thread (pthread_sigmask) and delivers them through a
   // signalfd; the old mask is restored when the loop is destroyed. Typical set:

@@ -8,10 +8,13 @@
 #include "base/result.hpp"
 #include "base/rng.hpp"
 #include "ike/engine.hpp"
+#include "io/eap_radius_relay.hpp"
 #include "io/event_loop.hpp"
+#include "io/tcp_streams.hpp"
 #include "io/udp_socket.hpp"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +25,13 @@ struct IkeRunnerOptions {
   ike::Config config;
   std::vector<std::string> initiate;                 // connections to initiate at start
   Duration shutdown_grace = std::chrono::seconds(3); // wait for DELETE answers on exit
+  // The RADIUS servers of connections whose EAP is relayed (ike::relay_backend), by
+  // connection name (RFC 3579; io/eap_radius_relay.hpp).
+  std::map<std::string, RadiusRelayConfig> radius;
+  // RFC 9329: accept IKE in TCP streams on config.tcp_port of every local address.
+  // Streams to peers are opened when a connection's transport asks for them.
+  bool tcp_listen = false;
+  TcpStreamsOptions tcp; // port and listen are filled in from config and tcp_listen
 };
 
 class IkeRunner {
@@ -51,6 +61,8 @@ public:
   // exempts them from its policies.
   std::vector<UdpSocket*> sockets();
   EventLoop& loop() { return *loop_; }
+  // The TCP streams (RFC 9329), when a connection may use them or tcp_listen; else null.
+  TcpStreams* tcp() { return tcp_.get(); }
   ike::Engine& engine() { return *engine_; }
 
   // Initiates the configured connections, then runs until SIGINT/SIGTERM or stop().
@@ -70,6 +82,11 @@ private:
   // keepalive interval (the engine is told, and waits a full interval after it).
   bool keepalive_needless(const ike::Transmit& t, TimePoint now);
   Result<void> shutdown();
+  // Backend requests of the engine to the RADIUS relays, their answers back; true when
+  // the engine was handed an answer (it may have more to send).
+  bool relay_eap(TimePoint now);
+  std::optional<TimePoint> next_deadline() const;
+  Result<void> open_tcp();
 
   struct Bound {
     IpAddress address;
@@ -81,6 +98,8 @@ private:
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<ike::Engine> engine_;
   std::vector<Bound> bound_;
+  std::map<std::string, std::unique_ptr<EapRadiusRelay>> relays_; // by connection name
+  std::unique_ptr<TcpStreams> tcp_;
   EventFn on_event_;
   EspFn on_esp_;
   EspSentFn esp_sent_;

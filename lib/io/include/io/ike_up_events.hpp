@@ -1,12 +1,15 @@
 // What ike-up does with each engine event (ike-up(8), ikekit-json(7)): feeds the data
 // plane, writes the key log (IKE SA keys from SaKeys, Child SA keys from ChildSaUp),
 // prints one JSON line, publishes it on the control socket, and tracks the connections
-// it initiates: one that fails before it is up ends the run with exit 1.
+// it initiates: one that fails before it is up ends the run with exit 1. With
+// --dns-apply, the DNS servers of the configuration payload are applied while a Child SA
+// that brought them is up (dns_applied, dns_restored).
 #pragma once
 
 #include "base/secret_file.hpp"
 #include "ike/events.hpp"
 #include "io/control_socket.hpp"
+#include "io/dns_apply.hpp"
 #include "io/ike_dataplane.hpp"
 #include "io/ike_runner.hpp"
 
@@ -31,6 +34,11 @@ public:
   // The parts that exist once the runner does; each may stay null.
   void attach(IkeRunner* runner, EngineDataplane* dataplane, ControlServer* control);
 
+  // --dns-apply: DNS servers a Child SA brings are applied while one is up (may be null).
+  void attach_dns(DnsApplier* dns) { dns_ = dns; }
+  // Puts back the DNS servers still applied, with `reason` (exit); writes dns_restored.
+  void restore_dns(const std::string& reason);
+
   void on_event(const ike::Event& e);
   // An initiated connection failed (Failure or IkeSaDown) before its IKE SA was up.
   bool initiator_failed() const { return initiator_failed_; }
@@ -38,6 +46,8 @@ public:
 private:
   void log_keys(const std::vector<json::Json>& lines);
   void track_initiators(const ike::Event& e);
+  void track_dns(const ike::Event& e);
+  void dns_failed(const Error& e);
 
   json::JsonOutput& out_;
   std::optional<SecretFileWriter> keylog_;
@@ -48,6 +58,8 @@ private:
   IkeRunner* runner_ = nullptr;
   EngineDataplane* dataplane_ = nullptr;
   ControlServer* control_ = nullptr;
+  DnsApplier* dns_ = nullptr;
+  std::set<uint32_t> dns_children_; // spi_in of the Child SAs up with DNS servers
 };
 
 } // namespace ikekit::io

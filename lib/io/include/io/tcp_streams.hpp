@@ -1,0 +1,108 @@
+// TCP connections that carry IKE (and ESP) for the engine, RFC 9329: the I/O half of
+// lib/ike/tcp_transport.cpp. Non-blocking sockets on the one event loop; framing by
+// wire::TcpEncapReader/Writer; what a write(2) could not take stays buffered and goes when
+// the socket is writable again.
+//
+//   initiator (TCP originator): connect(2) when the engine sends in a stream to a peer
+//     no connection leads to (Transmit::tcp_originator), "IKETCP" first (RFC 9329 4);
+//   responder: listens on TcpStreamsOptions::port of each address, accepts.
+//
+// A connection is found by its endpoints (our address, the peer's address and port), as
+// the engine names them. A connection the originator had set up that breaks (EOF, reset,
+// a framing error: RFC 9329 6 closes rather than resynchronises) is reported for every
+// IKE SA that used it (BrokenFn): the engine re-establishes it.
+//
+// DoS limits (RFC 9329 9): at most max_connections at once (more are closed on accept),
+// and a connection no IKE SA has answered on within idle_timeout is closed; COOKIEs and
+// the half-open limits of the engine apply to what arrives on it as on UDP.
+#pragma once
+
+#include "base/result.hpp"
+#include "ike/engine.hpp"
+#include "io/endpoint.hpp"
+#include "io/event_loop.hpp"
+#include "wire/tcp_encap.hpp"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace ikekit::io {
+
+struct TcpStreamsOptions {
+  uint16_t port = 4500;          // RFC 9329: the responder's port (the initiator's peer port)
+  std::vector<IpAddress> listen; // addresses to accept on; empty: none (initiator only)
+  size_t max_connections = 100;  // open at once, both directions
+  Duration idle_timeout = std::chrono::seconds(10); // before an IKE SA uses a connection
+  size_t max_pending = 1 << 20; // bytes buffered for one connection before messages drop
+};
+
+struct TcpStreamsStats {
+  uint64_t connects = 0, accepted = 0, refused = 0; // refused: over max_connections
+  uint64_t closed_idle = 0, broken = 0;             // broken: reported to the engine
+  uint64_t framing_errors = 0;                      // frames dropped or streams closed
+  uint64_t unsent = 0; // messages with no connection to go to, or over max_pending
+};
+
+class TcpStreams {
+public:
+  using IkeFn = std::function<void(const ike::Datagram& d, TimePoint now)>;
+  // ESP from the stream of the IKE SAs `sas` (the data plane opens it).
+  using EspFn = std::function<void(ByteView esp, TimePoint now)>;
+  using BrokenFn = std::function<void(ike::SaId sa, TimePoint now)>;
+  using DoneFn = std::function<void(TimePoint now)>; // after a batch of input
+
+  // Errc::environment when a listening socket cannot be bound (naming address:port).
+  static Result<std::unique_ptr<TcpStreams>> create(EventLoop& loop, TcpStreamsOptions options,
+                                                    IkeFn on_ike, BrokenFn on_broken,
+                                                    DoneFn on_done);
+  ~TcpStreams();
+  TcpStreams(const TcpStreams&) = delete;
+  TcpStreams& operator=(const TcpStreams&) = delete;
+
+  void set_esp_handler(EspFn fn) { on_esp_ = std::move(fn); }
+  // One IKE message of an engine Transmit (t.stream): framed, written or buffered.
+  void send_ike(const ike::Transmit& t, ByteView message, TimePoint now);
+  // ESP of the IKE SA `sa`: appended to its connection's buffer; flush_esp() writes
+  // what was appended (several packets in one write). false: no connection for `sa`.
+  bool queue_esp(ike::SaId sa, ByteView esp);
+  void flush_esp();
+  // The IKE SA is gone: a connection no other IKE SA uses is closed.
+  void sa_gone(ike::SaId sa);
+  // Idle connections; closed ones are freed here.
+  void on_timeout(TimePoint now);
+  std::optional<TimePoint> next_timeout() const;
+  const TcpStreamsStats& stats() const { return stats_; }
+  // The sockets' fds (listening and connected), for an XFRM data plane's policy bypass.
+  std::vector<int> fds() const;
+
+  struct Conn;
+
+private:
+  TcpStreams(EventLoop& loop, TcpStreamsOptions options);
+  Result<void> listen_on(const IpAddress& a);
+  void on_accept(int listen_fd, TimePoint now);
+  Conn* connect(const ike::Transmit& t, TimePoint now);
+  Conn* adopt(int fd, bool originator, TimePoint now);
+  void on_ready(Conn& c, TimePoint now);
+  void read_frames(Conn& c, TimePoint now);
+  bool append(Conn& c, wire::UdpKind kind, ByteView body);
+  void flush(Conn& c, TimePoint now);
+  void close(Conn& c, bool broken, TimePoint now);
+  Conn* find(const ike::Endpoint& local, const ike::Endpoint& remote);
+  size_t open_count() const;
+
+  EventLoop& loop_;
+  TcpStreamsOptions options_;
+  IkeFn on_ike_;
+  EspFn on_esp_;
+  BrokenFn on_broken_;
+  DoneFn on_done_;
+  std::vector<int> listeners_;
+  std::vector<std::unique_ptr<Conn>> conns_; // closed ones until the next on_timeout
+  Bytes rx_;                                 // one read(2) buffer for every connection
+  TcpStreamsStats stats_;
+};
+
+} // namespace ikekit::io

@@ -1,0 +1,207 @@
+// IKE in a TCP stream (RFC 9329) as the engine models it: Transmit::stream marks what the
+// I/O layer frames into the connection; the initiator's source port is the kernel's
+// (the simulated network gives it one, as a connect() would). UDP is blocked by a tap
+// where a test needs it.
+//
+//   left 10.0.0.1 --UDP IKE_SA_INIT (dropped) ... tcp_fallback_after ... -->
+//   left 10.0.0.1:40000 --TCP--> right 10.0.0.2:4500   IKE_SA_INIT, IKE_AUTH
+#include "sim.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace ikekit;
+using namespace ikekit::ike;
+using namespace ikekit::ike::test;
+
+namespace {
+
+struct Sent {
+  TimePoint at;
+  bool stream;
+  bool from_left;
+  bool tcp_originator;
+};
+
+struct TcpPair {
+  Pair p;
+  std::vector<Sent> sent;
+  bool block_udp = false;
+  uint16_t ephemeral = 40000; // the initiator's TCP source port (a new one per connection)
+
+  explicit TcpPair(IkeTransport t, Duration fallback = 2s)
+      : p(config(psk_peer("home", "10.0.0.1", "10.0.0.2"), t, fallback),
+          config(psk_peer("gw", "10.0.0.2", "10.0.0.1"), IkeTransport::udp, fallback)) {
+    p.net.tap = [this](Bytes&, const Transmit& tr) {
+      sent.push_back({p.net.now, tr.stream, tr.local.address == ip("10.0.0.1"), tr.tcp_originator});
+      return tr.stream || !block_udp;
+    };
+    // The connection's far end as the responder sees it, and back.
+    p.net.route = [this](Datagram& d) {
+      if (!d.stream) return;
+      if (d.remote.address == ip("10.0.0.1")) d.remote.port = ephemeral;
+      if (d.local.address == ip("10.0.0.1") && d.local.port != ephemeral)
+        d.local.address = ip("203.0.113.99"); // an old connection: gone
+    };
+  }
+  static Config config(PeerConfig peer, IkeTransport t, Duration fallback) {
+    peer.transport = t;
+    peer.tcp_fallback_after = fallback;
+    return config_with(std::move(peer));
+  }
+  size_t count(bool stream, bool from_left) const {
+    return size_t(std::count_if(sent.begin(), sent.end(), [&](const Sent& s) {
+      return s.stream == stream && s.from_left == from_left;
+    }));
+  }
+  const IkeSaInfo& right_sa() {
+    infos = p.right->engine->list_sas();
+    REQUIRE(infos.size() == 1);
+    return infos[0];
+  }
+  std::vector<IkeSaInfo> infos;
+};
+
+} // namespace
+
+TEST_CASE("transport tcp: IKE_SA_INIT and IKE_AUTH go in the stream, both sides report it",
+          "[engine][tcp]") {
+  TcpPair t(IkeTransport::tcp);
+  t.block_udp = true;
+  t.p.initiate();
+  REQUIRE(t.p.net.run_until([&] { return t.p.both_up(); }));
+  auto lu = t.p.left->all<IkeSaUp>().at(0), ru = t.p.right->all<IkeSaUp>().at(0);
+  CHECK(lu.stream);
+  CHECK(ru.stream);
+  CHECK(lu.remote.port == 4500);
+  CHECK(ru.remote.port == 40000); // the connection's far end
+  CHECK_FALSE(lu.nat_t);
+  CHECK(lu.encap == Encap::none); // ESP goes in the stream, never in UDP
+  CHECK_FALSE(ru.nat_remote);     // the initiator's source port is not in its NAT_D
+  CHECK_FALSE(lu.nat_local);
+  CHECK_FALSE(t.p.right->all<ChildSaUp>().at(0).udp_encap);
+  CHECK(t.count(false, true) == 0);
+  CHECK(t.count(false, false) == 0);
+  CHECK(t.count(true, true) == 2); // IKE_SA_INIT, IKE_AUTH
+  CHECK(std::all_of(t.sent.begin(), t.sent.end(),
+                    [](const Sent& s) { return s.tcp_originator == s.from_left; }));
+}
+
+TEST_CASE("transport auto: UDP blocked, IKE_SA_INIT goes over to TCP after tcp_fallback_after",
+          "[engine][tcp]") {
+  TcpPair t(IkeTransport::auto_fallback, 2s);
+  t.block_udp = true;
+  TimePoint start = t.p.net.now;
+  t.p.initiate();
+  REQUIRE(t.p.net.run_until([&] { return t.p.both_up(); }));
+  CHECK(t.p.left->all<IkeSaUp>().at(0).stream);
+  CHECK(t.p.right->all<IkeSaUp>().at(0).stream);
+  REQUIRE(t.count(false, true) == 1); // one IKE_SA_INIT on UDP, no retransmission
+  CHECK(t.sent.at(0).at == start);
+  auto first_tcp =
+      std::find_if(t.sent.begin(), t.sent.end(), [](const Sent& s) { return s.stream; });
+  REQUIRE(first_tcp != t.sent.end());
+  CHECK(first_tcp->at - start == 2s);
+  CHECK(t.p.left->engine->stats().retransmissions == 0);
+}
+
+TEST_CASE("transport auto: a fallback after the UDP timeout waits for the retransmission first",
+          "[engine][tcp]") {
+  // tcp_fallback_after 6 s > retransmit_timeout 4 s: one UDP retransmission at 4 s, TCP at 6 s.
+  TcpPair t(IkeTransport::auto_fallback, 6s);
+  t.block_udp = true;
+  TimePoint start = t.p.net.now;
+  t.p.initiate();
+  REQUIRE(t.p.net.run_until([&] { return t.p.both_up(); }));
+  CHECK(t.count(false, true) == 2);
+  auto first_tcp =
+      std::find_if(t.sent.begin(), t.sent.end(), [](const Sent& s) { return s.stream; });
+  REQUIRE(first_tcp != t.sent.end());
+  CHECK(first_tcp->at - start >= 6s);
+  CHECK(first_tcp->at - start < 6s + 4s * 1.8);
+}
+
+TEST_CASE("transport auto: UDP passes, the IKE SA stays on UDP and nothing goes in a stream",
+          "[engine][tcp]") {
+  TcpPair t(IkeTransport::auto_fallback);
+  t.p.initiate();
+  REQUIRE(t.p.net.run_until([&] { return t.p.both_up(); }));
+  CHECK_FALSE(t.p.left->all<IkeSaUp>().at(0).stream);
+  CHECK_FALSE(t.p.right->all<IkeSaUp>().at(0).stream);
+  CHECK(t.count(true, true) + t.count(true, false) == 0);
+  t.p.net.run_for(10s); // no late fallback of an established SA
+  CHECK(t.count(true, true) == 0);
+}
+
+TEST_CASE("over TCP no retransmission: one request, then the overall timeout fails it "
+          "(RFC 9329 6.1)",
+          "[engine][tcp]") {
+  TcpPair t(IkeTransport::tcp);
+  t.p.right->silent = true;
+  TimePoint start = t.p.net.now;
+  t.p.initiate();
+  t.p.net.run_until([&] { return t.p.left->count<Failure>() > 0; });
+  REQUIRE(t.p.left->count<Failure>() == 1);
+  auto f = t.p.left->all<Failure>().at(0);
+  CHECK(f.step == FailureStep::retransmit);
+  CHECK(f.reason.find("TCP") != std::string::npos);
+  CHECK(t.count(true, true) == 1);
+  CHECK(t.p.left->engine->stats().retransmissions == 0);
+  // the whole span UDP back-off would take: 4 s * (1 + 1.8 + ... + 1.8^5)
+  CHECK(t.p.net.now - start > 100s);
+}
+
+TEST_CASE("over TCP no NAT keepalives", "[engine][tcp]") {
+  TcpPair t(IkeTransport::tcp);
+  t.p.initiate();
+  REQUIRE(t.p.net.run_until([&] { return t.p.both_up(); }));
+  size_t before = t.sent.size();
+  t.p.net.run_for(120s);
+  CHECK(t.sent.size() == before);
+  CHECK(t.p.left->engine->stats().nat_keepalives_sent == 0);
+}
+
+TEST_CASE("a broken connection: the originator re-establishes it with an INFORMATIONAL, the "
+          "responder follows by SPIs, the IKE SA survives",
+          "[engine][tcp]") {
+  TcpPair t(IkeTransport::tcp);
+  SaId id = t.p.initiate();
+  REQUIRE(t.p.net.run_until([&] { return t.p.both_up(); }));
+  uint64_t spi_i = t.right_sa().spi_i, spi_r = t.right_sa().spi_r;
+
+  // The responder cannot reconnect: it sends nothing.
+  size_t before = t.sent.size();
+  t.p.right->engine->stream_broken(t.right_sa().sa, t.p.net.now);
+  t.p.net.collect_all();
+  CHECK(t.sent.size() == before);
+
+  t.ephemeral = 40001; // the new connection
+  t.p.left->engine->stream_broken(id, t.p.net.now);
+  // At most once a second: a connection that keeps breaking is not a busy loop.
+  t.p.left->engine->stream_broken(id, t.p.net.now);
+  t.p.net.run_for(1s);
+  REQUIRE(t.sent.size() == before + 2); // the INFORMATIONAL and its answer
+  CHECK(t.sent[before].from_left);
+  CHECK(t.sent[before].stream);
+  CHECK(t.right_sa().remote.port == 40001);
+  CHECK(t.right_sa().spi_i == spi_i);
+  CHECK(t.right_sa().spi_r == spi_r);
+  CHECK(t.right_sa().state == IkeSaState::established);
+  CHECK(t.p.left->count<IkeSaDown>() == 0);
+}
+
+TEST_CASE("a UDP message for an IKE SA in a TCP stream is dropped (wrong_transport)",
+          "[engine][tcp]") {
+  TcpPair t(IkeTransport::tcp);
+  Bytes copy;
+  auto tap = t.p.net.tap;
+  t.p.net.tap = [&](Bytes& b, const Transmit& tr) {
+    if (tr.stream && tr.local.address == ip("10.0.0.2")) copy = b;
+    return tap(b, tr);
+  };
+  t.p.initiate();
+  REQUIRE(t.p.net.run_until([&] { return t.p.both_up(); }));
+  REQUIRE_FALSE(copy.empty());
+  Datagram d{Endpoint{ip("10.0.0.1"), 500}, Endpoint{ip("10.0.0.2"), 500}, false, copy};
+  t.p.left->engine->receive(d, t.p.net.now);
+  CHECK(t.p.left->engine->stats().dropped[size_t(DropReason::wrong_transport)] == 1);
+}

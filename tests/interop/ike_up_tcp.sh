@@ -1,0 +1,164 @@
+#!/bin/bash
+# ike_up_tcp.sh IKE_UP IKE_DECODE - IKE over TCP (RFC 9329) between two ike-up instances
+# in network namespaces, with nftables dropping every UDP packet between them (issue 18):
+#   - the initiator (--transport auto --tcp-fallback-after 1s) sends IKE_SA_INIT on UDP,
+#     gets no answer, and after 1 s sends it in a TCP stream to the responder
+#     (--transport auto: it listens on TCP 4500); both report ike_sa_up with
+#     "transport":"tcp", and the capture has the UDP attempt and then only TCP;
+#   - a broken connection: nftables answers the connection's next segment with a TCP
+#     reset; the initiator (DPD every second) connects again and resends, the responder
+#     follows it to the new connection, and the IKE SA keeps its SPIs (no new ike_sa_up,
+#     no ike_sa_down);
+#   - the capture decodes with ike-decode (every IKE message in the stream, decrypted with
+#     the key log) and tshark agrees on every IKE message (exchange, message ID, flags,
+#     payloads; tests/decode/tcp_encap_decode.py's check with tests/decode/rfc9329.lua).
+# Data plane none: ESP in the stream is not in the data plane yet.
+# Exit 0 pass, 1 fail, 77 skip.
+set -u
+IKE_UP=$1 IKE_DECODE=$2
+IKECTL=$(dirname "$IKE_UP")/ikectl
+HERE=$(cd "$(dirname "$0")" && pwd)
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
+for t in ip nft ss python3 dumpcap tshark; do
+  command -v $t >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }
+done
+
+NS_PREFIX=iktcp IA_NET=10.226
+# shellcheck source=lib/netns.sh
+. "$HERE/lib/netns.sh"
+L=$NS_LEFT R=$NS_RIGHT LO=$IA_NET.0.1 RO=$IA_NET.0.2
+W=$(mktemp -d /tmp/ikekit-tcp.XXXXXX)
+PIDS=()
+fail() { echo "FAIL: $*"; exit 1; }
+ok() { echo "ok: $*"; }
+cleanup() {
+  local rc=$?
+  trap - EXIT
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  netns_down
+  if [ $rc != 0 ] && [ $rc != 77 ]; then
+    for f in "$W"/*.jsonl "$W"/*.err "$W"/*.txt; do [ -s "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
+  fi
+  rm -rf "$W"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+netns_up || fail "cannot create namespaces $L/$R"
+for _ in $(seq 20); do ip netns exec "$L" ping -c1 -W1 $RO >/dev/null 2>&1 && break; sleep 0.2; done
+# A network that blocks UDP: dropped both ways at the responder.
+ip netns exec "$R" nft -f - <<'NFT' || fail "nftables"
+table inet iktcp {
+  chain input { type filter hook input priority 0; meta l4proto udp drop; }
+  chain output { type filter hook output priority 0; meta l4proto udp drop; }
+}
+NFT
+
+ip netns exec "$L" dumpcap -q -P -i "$NS_PREFIX-l0" -w "$W/cap.pcap" 2>"$W/dumpcap.err" &
+CAP=$!
+PIDS+=("$CAP")
+for _ in $(seq 50); do [ -s "$W/cap.pcap" ] && break; sleep 0.1; done
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/psk"
+chmod 600 "$W/psk"
+common=(--name tcpt --psk-file "$W/psk" --dataplane none --transport auto
+        --ike-proposal aes256gcm16-prfsha256-x25519 --esp-proposal aes256gcm16)
+ip netns exec "$R" "$IKE_UP" --role responder --local $RO --remote $LO --dpd-delay 0 \
+  --local-ts "$IA_NET.2.0/24" --remote-ts "$IA_NET.1.0/24" \
+  "${common[@]}" --keylog "$W/keys-r.jsonl" --control-socket "$W/right.sock" \
+  > "$W/right.jsonl" 2> "$W/right.err" &
+PIDS+=($!)
+for _ in $(seq 50); do ip netns exec "$R" ss -Htln 'sport = :4500' | grep -q . && break; sleep 0.1; done
+START=$(date +%s.%N)
+ip netns exec "$L" "$IKE_UP" --role initiator --local $LO --remote $RO --dpd-delay 1s \
+  --local-ts "$IA_NET.1.0/24" --remote-ts "$IA_NET.2.0/24" \
+  --tcp-fallback-after 1s "${common[@]}" --keylog "$W/keys-l.jsonl" \
+  --control-socket "$W/left.sock" > "$W/left.jsonl" 2> "$W/left.err" &
+PIDS+=($!)
+for _ in $(seq 80); do
+  grep -qs '"ike_sa_up"' "$W/left.jsonl" && grep -qs '"ike_sa_up"' "$W/right.jsonl" && break
+  sleep 0.1
+done
+UP=$(date +%s.%N)
+for side in left right; do
+  grep '"ike_sa_up"' "$W/$side.jsonl" | grep -q '"transport":"tcp"' ||
+    fail "$side: no ike_sa_up with transport tcp"
+done
+grep -q '"child_sa_up"' "$W/right.jsonl" || fail "no Child SA"
+python3 -c "import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert 1.0 <= d < 4, d" \
+  "$START" "$UP" || fail "fallback took $(python3 -c "print($UP - $START)") s, expected 1 s and a round trip"
+ok "UDP blocked: IKE SA up over TCP after the 1 s fallback"
+
+list_sa() { # side -> "spi_i spi_r remote state" of the one IKE SA
+  "$IKECTL" --socket "$W/$1.sock" list-sas | python3 -c '
+import json, sys
+sas = json.load(sys.stdin)["ike_sas"]
+assert len(sas) == 1, sas
+s = sas[0]
+print(s["spi_i"], s["spi_r"], s["remote"], s["state"], s["transport"])'
+}
+before=$(list_sa right) || fail "ikectl list-sas"
+set -- $before
+[ "$5" = tcp ] || fail "list-sas transport $5"
+OLD_PORT=${3##*:}
+# The next segment of this connection gets a TCP reset (the initiator's DPD is due
+# within a second); the connection that replaces it has another source port.
+ip netns exec "$R" nft add rule inet iktcp input tcp sport "$OLD_PORT" reject with tcp reset ||
+  fail "nft reject rule"
+moved=""
+for _ in $(seq 60); do
+  after=$(list_sa right 2>/dev/null) || true
+  set -- $after
+  [ -n "$after" ] && [ "${3##*:}" != "$OLD_PORT" ] && { moved=1; break; }
+  sleep 0.1
+done
+[ -n "$moved" ] || fail "the responder did not follow a new connection (still $after)"
+set -- $before; b_spis="$1 $2"
+set -- $after; a_spis="$1 $2"; NEW_PORT=${3##*:}
+[ "$a_spis" = "$b_spis" ] || fail "SPIs changed: $b_spis -> $a_spis"
+[ "$4" = established ] || fail "IKE SA $4 after the reconnect"
+left_after=$(list_sa left) || fail "ikectl list-sas (left)"
+set -- $left_after
+[ "$1 $2" = "$b_spis" ] && [ "$4" = established ] || fail "initiator: $left_after"
+for side in left right; do
+  [ "$(grep -c '"ike_sa_up"' "$W/$side.jsonl")" = 1 ] || fail "$side: a second ike_sa_up"
+  grep -q '"ike_sa_down"' "$W/$side.jsonl" && fail "$side: ike_sa_down"
+done
+ok "connection reset (port $OLD_PORT): re-established from port $NEW_PORT, SPIs $b_spis kept"
+
+sleep 0.3
+kill -TERM "$CAP"; wait "$CAP" 2>/dev/null
+cat "$W/keys-l.jsonl" > "$W/keys.jsonl"
+python3 - "$IKE_DECODE" "$W/cap.pcap" "$W/keys.jsonl" "$W" "$HERE/../decode" <<'PY' || fail "decode"
+import json, subprocess, sys
+binary, cap, keys, tmp, decode_dir = sys.argv[1:]
+sys.path.insert(0, decode_dir)
+import tcp_encap_decode
+run = subprocess.run([binary, "--keys", keys, cap], capture_output=True, text=True)
+assert run.returncode == 0, run.stderr
+recs = [json.loads(l) for l in run.stdout.splitlines() if l.strip()]
+ike = [r for r in recs if r["type"] == "ike"]
+bad = [r for r in recs if r["type"] == "malformed"]
+assert not bad, bad
+udp = [r for r in ike if r["transport"] == "udp"]
+tcp = [r for r in ike if r["transport"] == "tcp"]
+# the UDP IKE_SA_INIT (34) attempt first, then everything in the stream
+assert udp and all(r["exchange_type"] == 34 and not r["response"] for r in udp), udp
+assert tcp and ike.index(tcp[0]) == len(udp), [r["transport"] for r in ike]
+exchanges = [r["exchange_type"] for r in tcp]
+assert exchanges[:4] == [34, 34, 35, 35], exchanges
+assert exchanges.count(37) >= 2, exchanges  # DPD before and after the reset
+for r in tcp:
+    sk = r["payloads"][-1]
+    if sk["payload_type"] == 46:
+        assert sk["decrypted"] and sk["integrity"] == "ok", r
+print(f"ok: ike-decode: {len(udp)} IKE message(s) on UDP, {len(tcp)} in TCP streams, all decrypted")
+problems = []
+tcp_encap_decode.check_tshark(binary, cap, keys, tmp, problems)
+for p in problems:
+    print("tshark: " + p, file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+ok "tshark agrees with ike-decode on every IKE message"
