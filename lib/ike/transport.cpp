@@ -56,7 +56,11 @@ void Engine::Impl::transmit(IkeSa& sa, const Bytes& dgram) {
 
 void Engine::Impl::transmit_response(IkeSa& sa, const Bytes& dgram) {
   if (!reply_to) return transmit(sa, dgram);
-  tx.push_back(OutDatagram{reply_to->local, reply_to->remote, reply_to->nat_t, dgram});
+  OutDatagram d{reply_to->local, reply_to->remote, reply_to->nat_t, dgram};
+  d.sa = sa.id;
+  d.stream = reply_to->stream; // RFC 9329: on the connection the request came on
+  d.tcp_originator = sa.tcp_originator;
+  tx.push_back(std::move(d));
   sa.last_sent = now;
 }
 
