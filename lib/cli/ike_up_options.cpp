@@ -547,8 +547,8 @@ static Result<std::string> dns_apply_mode(const IkeUpOptions& opts) {
   return asks ? m : std::string("none");
 }
 
-// RFC 9329: the TCP port and the limits on TCP connections; listening when some
-// connection's transport is tcp or auto (a UDP-only ike-up opens no TCP port).
+// RFC 9329: the TCP port and the limits on TCP connections (io::IkeRunner listens when
+// some connection's transport is tcp or auto).
 static Result<void> apply_tcp(const IkeUpOptions& opts, IkeUpSetup& s) {
   if (opts.tcp_port == 0) return bad("--tcp-port", "0", "expected a port from 1 to 65535");
   s.config.tcp_port = opts.tcp_port;
@@ -558,8 +558,6 @@ static Result<void> apply_tcp(const IkeUpOptions& opts, IkeUpSetup& s) {
   auto idle = parse_duration(opts.tcp_idle_timeout, "--tcp-idle-timeout");
   if (!idle) return idle.error();
   s.tcp.idle_timeout = *idle;
-  s.tcp_listen = std::any_of(s.config.peers.begin(), s.config.peers.end(),
-                             [](const auto& p) { return p.transport != ike::IkeTransport::udp; });
   return {};
 }
 

@@ -100,6 +100,11 @@ grep -q '"child_sa_up"' "$W/right.jsonl" || fail "no Child SA"
 grep -q "\"mode\":\"$MODE\"" "$W/left.jsonl" || fail "child_sa_up does not say mode $MODE"
 grep -q '"dataplane_error"' "$W/left.jsonl" "$W/right.jsonl" && fail "a data plane error"
 ok "Child SA up ($MODE, IPv$FAMILY outer, $SUITE, offload $OFFLOAD)"
+# RFC 9329: a UDP-only ike-up opens no TCP port (the runner listens only for tcp or auto).
+for ns in "$L" "$R"; do
+  ip netns exec "$ns" ss -Htln | grep -q . && fail "a TCP listener in $ns: $(ip netns exec "$ns" ss -Htln)"
+done
+ok "no TCP listener (UDP only)"
 
 ip netns exec "$L" dumpcap -q -P -i "$P-l0" -w "$W/cap.pcap" 2>"$W/dumpcap.err" &
 CAP=$!

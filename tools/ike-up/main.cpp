@@ -102,7 +102,6 @@ int main(int argc, char** argv) {
   ro.config = std::move(setup->config);
   ro.initiate = setup->initiate;
   ro.radius = std::move(setup->radius);
-  ro.tcp_listen = setup->tcp_listen;
   ro.tcp = setup->tcp;
   auto runner = io::IkeRunner::create(std::move(ro), rng, on_event);
   if (!runner) return cli::report_error(kTool, runner.error());

@@ -97,8 +97,7 @@ struct IkeUpSetup {
   std::map<std::string, io::RadiusRelayConfig> radius;
   // --dns-apply as given, or "none" when no connection asks for DNS servers.
   std::string dns_apply = "none";
-  // RFC 9329: accept IKE in TCP streams (some connection's transport is tcp or auto).
-  bool tcp_listen = false;
+  // RFC 9329: the limits on TCP streams (the runner listens when a transport asks).
   io::TcpStreamsOptions tcp;
 };
 
