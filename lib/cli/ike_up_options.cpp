@@ -534,17 +534,19 @@ static Result<std::optional<io::KillSwitchConfig>> kill_switch_config(const IkeU
 }
 
 // --dns-apply: DNS servers come only to a connection that asks for them (--request-vip).
-static Result<std::string> dns_apply_mode(const IkeUpOptions& opts) {
+static Result<std::optional<io::DnsRequest>> dns_apply_request(const IkeUpOptions& opts) {
   const std::string& m = opts.dns_apply;
-  if (m != "auto" && m != "resolved" && m != "resolvconf" && m != "file" && m != "none")
+  io::DnsRequest request{io::dns_method_from_name(m)};
+  if (m != "auto" && m != "none" && !request.method)
     return bad("--dns-apply", m, "expected auto, resolved, resolvconf, file or none");
   bool asks = false;
   for (const auto& c : opts.connections)
     asks = asks || c.request_vip || c.request_vip6;
-  if (!asks && m != "auto" && m != "none")
+  if (!asks && request.method)
     return make_error(Errc::usage, "--dns-apply",
                       "only means something with --request-vip or --request-vip6");
-  return asks ? m : std::string("none");
+  if (!asks || m == "none") return std::optional<io::DnsRequest>();
+  return std::optional<io::DnsRequest>(request);
 }
 
 // RFC 9329: the TCP port and the limits on TCP connections (io::IkeRunner listens when
@@ -596,7 +598,7 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   auto ks = kill_switch_config(opts, s.config);
   if (!ks) return ks.error();
   s.kill_switch = std::move(*ks);
-  auto dns = dns_apply_mode(opts);
+  auto dns = dns_apply_request(opts);
   if (!dns) return dns.error();
   s.dns_apply = *dns;
   return s;

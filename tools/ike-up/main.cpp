@@ -91,8 +91,8 @@ int main(int argc, char** argv) {
   std::optional<io::KillSwitch> kill_switch;
   // --dns-apply: the method is checked before anything starts (exit 3 if unavailable).
   std::unique_ptr<io::DnsApplier> dns;
-  if (setup->dns_apply != "none") {
-    auto method = io::choose_dns_method(setup->dns_apply);
+  if (setup->dns_apply) {
+    auto method = io::choose_dns_method(*setup->dns_apply);
     if (!method) return cli::report_error(kTool, method.error(), cli::kExitEnvironment);
     dns = std::make_unique<io::DnsApplier>(*method);
   }

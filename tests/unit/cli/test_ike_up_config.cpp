@@ -281,13 +281,18 @@ TEST_CASE("ike-up config: dns_apply only for a connection that requests a virtua
   };
   auto vip = setup_of(R"(,"request_vip":true)", "");
   REQUIRE(vip);
-  CHECK(vip->dns_apply == "auto"); // the default
+  REQUIRE(vip->dns_apply);
+  CHECK_FALSE(vip->dns_apply->method); // the default: auto
   auto file = setup_of(R"(,"request_vip6":true)", R"(,"dns_apply":"file")");
   REQUIRE(file);
-  CHECK(file->dns_apply == "file");
+  REQUIRE(file->dns_apply);
+  CHECK(file->dns_apply->method == io::DnsMethod::file);
+  auto none = setup_of(R"(,"request_vip":true)", R"(,"dns_apply":"none")");
+  REQUIRE(none);
+  CHECK_FALSE(none->dns_apply);
   auto no_vip = setup_of("", "");
   REQUIRE(no_vip);
-  CHECK(no_vip->dns_apply == "none"); // nothing to apply
+  CHECK_FALSE(no_vip->dns_apply); // nothing to apply
   auto alone = setup_of("", R"(,"dns_apply":"resolved")");
   REQUIRE_FALSE(alone);
   CHECK(alone.error().field == "--dns-apply");

@@ -165,10 +165,10 @@ TEST_CASE("choose_dns_method: auto, a namespace's file, unavailable methods", "[
   TempDns t;
   std::string old_path = getenv("PATH");
   setenv("PATH", t.dir.c_str(), 1); // no resolvectl, no resolvconf
-  auto m = io::choose_dns_method("auto", t.paths);
+  auto m = io::choose_dns_method({}, t.paths);
   REQUIRE(m);
   CHECK(*m == io::DnsMethod::file);
-  auto r = io::choose_dns_method("resolved", t.paths);
+  auto r = io::choose_dns_method({io::DnsMethod::resolved}, t.paths);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::environment);
   CHECK(r.error().field == "--dns-apply");
@@ -177,21 +177,21 @@ TEST_CASE("choose_dns_method: auto, a namespace's file, unavailable methods", "[
   t.write("nameserver 127.0.0.53\noptions edns0 trust-ad\n");
   std::ofstream(t.dir / "resolvectl") << "#!/bin/sh\n";
   fs::permissions(t.dir / "resolvectl", fs::perms::owner_all);
-  m = io::choose_dns_method("auto", t.paths);
+  m = io::choose_dns_method({}, t.paths);
   REQUIRE(m);
   CHECK(*m == io::DnsMethod::resolved);
   // ...unless resolv.conf is a mount point (ip netns exec): then the namespace's file.
   std::ofstream(t.paths.mountinfo, std::ios::app)
       << "500 27 254:1 /etc/netns/c/resolv.conf " << t.paths.resolv_conf << " rw - ext4 x rw\n";
-  m = io::choose_dns_method("auto", t.paths);
+  m = io::choose_dns_method({}, t.paths);
   REQUIRE(m);
   CHECK(*m == io::DnsMethod::file);
-  r = io::choose_dns_method("resolvconf", t.paths);
+  r = io::choose_dns_method({io::DnsMethod::resolvconf}, t.paths);
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("resolvconf is not installed") != std::string::npos);
-  r = io::choose_dns_method("bind", t.paths);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::usage);
+  CHECK(io::dns_method_from_name("resolvconf") == io::DnsMethod::resolvconf);
+  CHECK_FALSE(io::dns_method_from_name("auto")); // a request, not a method
+  CHECK_FALSE(io::dns_method_from_name("bind"));
   setenv("PATH", old_path.c_str(), 1);
 }
 
@@ -273,7 +273,7 @@ TEST_CASE("DnsApplier resolved and resolvconf: commands, state, stale repair", "
     return s;
   };
 
-  REQUIRE(io::choose_dns_method("resolvconf", t.paths));
+  REQUIRE(io::choose_dns_method({io::DnsMethod::resolvconf}, t.paths));
   io::DnsApplier rc(io::DnsMethod::resolvconf, t.paths);
   auto c = rc.apply(ips({"10.99.0.53", "fd00::53"}), "ike0");
   REQUIRE(c);

@@ -32,6 +32,13 @@ namespace ikekit::io {
 
 enum class DnsMethod : uint8_t { file, resolved, resolvconf };
 std::string_view dns_method_name(DnsMethod m);
+// The method of that name ("file", "resolved" or "resolvconf"); nullopt for any other.
+std::optional<DnsMethod> dns_method_from_name(std::string_view name);
+
+// What --dns-apply asks for: one method, or the first available (auto, in the order above).
+struct DnsRequest {
+  std::optional<DnsMethod> method; // nullopt: auto
+};
 
 // Where the resolver configuration lives; unit tests point these into a temp dir.
 struct DnsPaths {
@@ -60,10 +67,9 @@ json::Json dns_change_json(const DnsChange& c, bool applied, const std::string& 
 std::vector<IpAddress> dns_outside_tunnel(const std::vector<IpAddress>& servers,
                                           const std::vector<ike::TsSpec>& remote_ts);
 
-// "auto", "file", "resolved" or "resolvconf" (not "none": the caller does nothing then).
-// Errc::environment, field --dns-apply, when the method asked for is not available;
-// Errc::usage for a name that is none of these.
-Result<DnsMethod> choose_dns_method(const std::string& requested, const DnsPaths& paths = {});
+// The method to use for `requested`: Errc::environment, field --dns-apply, when the
+// method asked for is not available.
+Result<DnsMethod> choose_dns_method(const DnsRequest& requested, const DnsPaths& paths = {});
 
 class DnsApplier {
 public:
