@@ -58,6 +58,27 @@ void IkeUpEvents::on_event(const ike::Event& e) {
   if (dns_) track_dns(e);
 }
 
+Result<void> IkeUpEvents::use_dns(const std::optional<DnsRequest>& request, DnsPaths paths) {
+  if (!request) return {};
+  auto method = choose_dns_method(*request, paths);
+  if (!method) return method.error();
+  dns_ = std::make_unique<DnsApplier>(*method, std::move(paths));
+  return {};
+}
+
+json::Json IkeUpEvents::dns_apply_json() const {
+  return dns_ ? json::Json(dns_method_name(dns_->method())) : json::Json();
+}
+
+Result<void> IkeUpEvents::repair_stale_dns() {
+  if (!dns_) return {};
+  auto stale = dns_->repair_stale();
+  if (!stale) return stale.error();
+  for (const auto& c : *stale)
+    out_.write(dns_change_json(c, false, now_rfc3339()));
+  return {};
+}
+
 void IkeUpEvents::dns_failed(const Error& e) {
   out_.write({{"type", "dns_error"}, {"time", now_rfc3339()}, {"error", json::error_to_json(e)}});
 }

@@ -6,7 +6,6 @@
 #include "control.hpp"
 #include "crypto/system_rng.hpp"
 #include "flags.hpp"
-#include "io/dns_apply.hpp"
 #include "io/ike_dataplane.hpp"
 #include "io/ike_runner.hpp"
 #include "io/ike_up_events.hpp"
@@ -90,12 +89,8 @@ int main(int argc, char** argv) {
   // leaves them (fail closed).
   std::optional<io::KillSwitch> kill_switch;
   // --dns-apply: the method is checked before anything starts (exit 3 if unavailable).
-  std::unique_ptr<io::DnsApplier> dns;
-  if (setup->dns_apply) {
-    auto method = io::choose_dns_method(*setup->dns_apply);
-    if (!method) return cli::report_error(kTool, method.error(), cli::kExitEnvironment);
-    dns = std::make_unique<io::DnsApplier>(*method);
-  }
+  if (auto r = events.use_dns(setup->dns_apply); !r)
+    return cli::report_error(kTool, r.error(), cli::kExitEnvironment);
 
   crypto::SystemRng rng;
   io::IkeRunnerOptions ro;
@@ -128,7 +123,6 @@ int main(int argc, char** argv) {
       return e;
     });
   events.attach(runner->get(), dataplane.get(), control.get());
-  events.attach_dns(dns.get());
 
   json::Json started = {
       {"type", "started"},
@@ -146,16 +140,11 @@ int main(int argc, char** argv) {
          {"local", c.local},
          {"remote", c.remote.empty() ? json::Json() : json::Json(c.remote)}});
   started["kill_switch"] = kill_switch.has_value();
-  started["dns_apply"] = dns ? json::Json(io::dns_method_name(dns->method())) : json::Json();
+  started["dns_apply"] = events.dns_apply_json();
   out.write(started);
   if (kill_switch) out.write(kill_switch_event(*kill_switch, ""));
-  // What an earlier run killed by SIGKILL (or a crash) left applied is put back first.
-  if (dns) {
-    auto stale = dns->repair_stale();
-    if (!stale) return cli::report_error(kTool, stale.error(), cli::kExitEnvironment);
-    for (const auto& c : *stale)
-      out.write(io::dns_change_json(c, false, io::now_rfc3339()));
-  }
+  if (auto r = events.repair_stale_dns(); !r)
+    return cli::report_error(kTool, r.error(), cli::kExitEnvironment);
 
   auto ran = (*runner)->run();
   events.restore_dns("exit");
