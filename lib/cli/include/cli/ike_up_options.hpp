@@ -7,7 +7,7 @@
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
 #include "ike/config.hpp"
-#include "io/dns_apply.hpp"
+#include "io/dns_method.hpp"
 #include "io/eap_radius_relay.hpp"
 #include "io/kill_switch.hpp"
 #include "io/tcp_streams.hpp"

@@ -21,6 +21,7 @@
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "ike/config.hpp"
+#include "io/dns_method.hpp"
 
 #include "json/output.hpp"
 #include <optional>
@@ -29,16 +30,6 @@
 #include <vector>
 
 namespace ikekit::io {
-
-enum class DnsMethod : uint8_t { file, resolved, resolvconf };
-std::string_view dns_method_name(DnsMethod m);
-// The method of that name ("file", "resolved" or "resolvconf"); nullopt for any other.
-std::optional<DnsMethod> dns_method_from_name(std::string_view name);
-
-// What --dns-apply asks for: one method, or the first available (auto, in the order above).
-struct DnsRequest {
-  std::optional<DnsMethod> method; // nullopt: auto
-};
 
 // Where the resolver configuration lives; unit tests point these into a temp dir.
 struct DnsPaths {
