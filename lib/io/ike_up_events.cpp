@@ -14,6 +14,25 @@ std::string now_rfc3339() {
   return json::rfc3339_utc(us / 1000000, us % 1000000);
 }
 
+json::Json kill_switch_event(const KillSwitch& k, const char* reason) {
+  json::Json j = {{"type", "kill_switch"},
+                  {"time", now_rfc3339()},
+                  {"state", k.active() ? "on" : "off"},
+                  {"table", std::string("inet ") + kKillSwitchTable}};
+  if (!k.active()) {
+    j["reason"] = reason;
+    return j;
+  }
+  const KillSwitchConfig& c = k.config();
+  j["servers"] = json::Json::array();
+  for (const auto& a : c.servers)
+    j["servers"].push_back(a.to_string());
+  j["tunnel_device"] = c.tunnel_device.empty() ? json::Json() : json::Json(c.tunnel_device);
+  j["allow_lan"] = c.allow_lan;
+  j["replaced_stale"] = k.replaced_stale();
+  return j;
+}
+
 IkeUpEvents::IkeUpEvents(json::JsonOutput& out, std::optional<SecretFileWriter> keylog,
                          const std::vector<std::string>& initiate, int verbosity, std::string tool)
     : out_(out), keylog_(std::move(keylog)), pending_(initiate.begin(), initiate.end()),

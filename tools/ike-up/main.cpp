@@ -22,26 +22,6 @@ namespace {
 
 constexpr const char* kTool = "ike-up";
 
-// The kill_switch event: on (with what passes) or off (and why).
-json::Json kill_switch_event(const io::KillSwitch& k, const char* reason) {
-  json::Json j = {{"type", "kill_switch"},
-                  {"time", io::now_rfc3339()},
-                  {"state", k.active() ? "on" : "off"},
-                  {"table", std::string("inet ") + io::kKillSwitchTable}};
-  if (!k.active()) {
-    j["reason"] = reason;
-    return j;
-  }
-  const io::KillSwitchConfig& c = k.config();
-  j["servers"] = json::Json::array();
-  for (const auto& a : c.servers)
-    j["servers"].push_back(a.to_string());
-  j["tunnel_device"] = c.tunnel_device.empty() ? json::Json() : json::Json(c.tunnel_device);
-  j["allow_lan"] = c.allow_lan;
-  j["replaced_stale"] = k.replaced_stale();
-  return j;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -118,7 +98,7 @@ int main(int argc, char** argv) {
   if (control && kill_switch)
     control->service().set_kill_switch_off([&]() -> Result<json::Json> {
       if (auto r = kill_switch->remove(); !r) return r.error();
-      json::Json e = kill_switch_event(*kill_switch, "ikectl");
+      json::Json e = io::kill_switch_event(*kill_switch, "ikectl");
       out.write(e);
       return e;
     });
@@ -142,7 +122,7 @@ int main(int argc, char** argv) {
   started["kill_switch"] = kill_switch.has_value();
   started["dns_apply"] = events.dns_apply_json();
   out.write(started);
-  if (kill_switch) out.write(kill_switch_event(*kill_switch, ""));
+  if (kill_switch) out.write(io::kill_switch_event(*kill_switch, ""));
   if (auto r = events.repair_stale_dns(); !r)
     return cli::report_error(kTool, r.error(), cli::kExitEnvironment);
 
@@ -150,7 +130,7 @@ int main(int argc, char** argv) {
   events.restore_dns("exit");
   if (kill_switch && kill_switch->active()) {
     if (auto r = kill_switch->remove(); !r) cli::report_error(kTool, r.error());
-    out.write(kill_switch_event(*kill_switch, "exit"));
+    out.write(io::kill_switch_event(*kill_switch, "exit"));
   }
   if (!ran) return cli::report_error(kTool, ran.error());
   return events.initiator_failed() ? cli::kExitFailure : cli::kExitOk;

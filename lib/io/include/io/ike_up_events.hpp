@@ -12,6 +12,7 @@
 #include "io/dns_apply.hpp"
 #include "io/ike_dataplane.hpp"
 #include "io/ike_runner.hpp"
+#include "io/kill_switch.hpp"
 
 #include "json/output.hpp"
 #include <memory>
@@ -24,6 +25,9 @@ namespace ikekit::io {
 
 // Wall-clock time as RFC 3339 UTC with microseconds, for event lines.
 std::string now_rfc3339();
+
+// The kill_switch line: on (with what passes) or off (and why: `reason`).
+json::Json kill_switch_event(const KillSwitch& k, const char* reason);
 
 class IkeUpEvents {
 public:
