@@ -142,6 +142,7 @@ netns_capture() {
     local _
     # "ip netns exec" exec()s dumpcap: $! is dumpcap's own PID (a function would fork)
     ip netns exec "$1" dumpcap -q -P -i "$2" -w "$3" 2>"$3.err" &
+    # shellcheck disable=SC2034 # read by the caller
     CAPTURE_PID=$!
     for _ in $(seq 50); do [ -s "$3" ] && break; sleep 0.1; done
 }
