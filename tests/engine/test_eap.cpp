@@ -58,6 +58,13 @@ struct EapPair {
   }
 };
 
+// Both sides of `p` up, every datagram captured in `seen`.
+void up_captured(Pair& p, std::vector<Captured>& seen) {
+  capture(p.net, seen);
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+}
+
 // Runs `p` for 60 s: no IKE SA comes up and each side reports one failure (right, left).
 std::pair<Failure, Failure> run_to_failure(Pair& p) {
   p.initiate();
@@ -115,9 +122,7 @@ TEST_CASE("EAP-MSCHAPv2: the message flow of RFC 7296 2.16, both sides up", "[en
   ep.lc.emit_keys = true;
   Pair p = ep.make();
   std::vector<Captured> seen;
-  capture(p.net, seen);
-  p.initiate();
-  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  up_captured(p, seen);
   auto lu = p.left->all<IkeSaUp>().at(0), ru = p.right->all<IkeSaUp>().at(0);
   CHECK(lu.local_auth == "eap-mschapv2");
   CHECK(lu.remote_auth.find("ecdsa") != std::string::npos);
@@ -291,9 +296,7 @@ TEST_CASE("EAP-MSCHAPv2 with a virtual IP: CFG_REQUEST in the first IKE_AUTH req
   ep.lc.emit_keys = true;
   Pair p = ep.make();
   std::vector<Captured> seen;
-  capture(p.net, seen);
-  p.initiate();
-  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  up_captured(p, seen);
   auto lc = p.left->all<ChildSaUp>(), rc = p.right->all<ChildSaUp>();
   REQUIRE(lc.size() == 1);
   REQUIRE(lc[0].virtual_ips.size() == 1);
