@@ -104,7 +104,7 @@ wait_for() { wait_line "$W/events.jsonl" "\"type\":\"$1\"" "$2" "$UP_PID"; } # T
 swan_ctl "$W/right" --initiate --child net --timeout 10 > "$W/initiate-carol.log" 2>&1 ||
   fail "swanctl --initiate (carol) failed"
 wait_for child_sa_up 5 || fail "no child_sa_up from ike-up"
-swan_sas "$W/right" "$W/sas.json"
+swan_sas_json "$W/right" "$W/sas.json"
 swan_agree "$W/events.jsonl" "$W/sas.json" carol || fail "ike-up and strongSwan disagree"
 python3 - "$W/events.jsonl" <<'EOP' || fail "ike-up does not report the EAP-RADIUS authentication"
 import json, sys

@@ -129,7 +129,7 @@ case $SCEN in
       wait_for failure 15 || fail "ike-up (server) printed no failure event"
       wait "$SWAN_INIT_PID" && fail "swanctl --initiate succeeded with a wrong password"
     fi
-    swan_sas "$W/right" "$W/sas.json"
+    swan_sas_json "$W/right" "$W/sas.json"
     python3 - "$W/events.jsonl" "$W/sas.json" "$SCEN" <<'EOP' || fail "the failure is not reported as expected"
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -155,7 +155,7 @@ esac
 
 wait_for child_sa_up 15 || fail "no child_sa_up from ike-up"
 sleep 0.5
-swan_sas "$W/right" "$W/sas.json"
+swan_sas_json "$W/right" "$W/sas.json"
 swan_agree "$W/events.jsonl" "$W/sas.json" ia || fail "ike-up and strongSwan disagree"
 python3 - "$W/events.jsonl" "$SCEN" <<'EOP' || fail "ike-up does not report the EAP authentication"
 import json, sys

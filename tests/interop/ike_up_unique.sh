@@ -99,7 +99,7 @@ swan_initiate() { swan_ctl "$W/right" --initiate --child net --ike "$1" --timeou
 # Both views as JSON: ike-up's IKE SAs (ikectl list-sas) and strongSwan's (--all).
 snapshot() {
   "$IKECTL" --socket "$W/ctl.sock" --timeout 5s list-sas > "$W/ikectl.json" || fail "ikectl list-sas"
-  swan_sas "$W/right" "$W/sas.json" --all
+  swan_sas_json "$W/right" "$W/sas.json" --all
 }
 # check N_IKE_UP N_SWAN [SPI_I]: how many IKE SAs each end has, and that they are the
 # same one (SPI_I, when given, is the one that must remain).

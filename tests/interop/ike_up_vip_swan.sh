@@ -155,7 +155,7 @@ ctl() { ip netns exec "$NS_LEFT" "$IKECTL" --socket "$W/ctl.sock" "$@"; }
 
 wait_for '"type":"child_sa_up"' 15 || fail "no child_sa_up from ike-up"
 sleep 0.5
-swan_sas "$W/right" "$W/sas.json"
+swan_sas_json "$W/right" "$W/sas.json"
 ctl list-sas > "$W/list-sas.json" || fail "ikectl list-sas"
 ctl list-leases > "$W/list-leases.json" || fail "ikectl list-leases"
 

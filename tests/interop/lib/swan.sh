@@ -17,10 +17,10 @@
 #                                 checking it is a charon), SIGKILL after 5 s
 #   swan_need [PLUGIN...]         SKIP (exit 77) unless charon-systemd, swanctl and
 #                                 each named plugin (e.g. eap-mschapv2) are installed
-#   swan_sas DIR JSON [--all]     the instance's SAs (swanctl --list-sas) as JSON
+#   swan_sas_json DIR JSON [--all] the instance's SAs (swanctl --list-sas) as JSON
 #                                 (swan_sas.py) in JSON, the text beside it (.txt)
 #   swan_agree EVENTS JSON CONN   ike-up's first ike_sa_up and child_sa_up (EVENTS)
-#                                 and strongSwan's CONN (JSON of swan_sas): the IKE SA
+#                                 and strongSwan's CONN (JSON of swan_sas_json): the IKE SA
 #                                 ESTABLISHED with the same SPIs, one Child SA
 #                                 INSTALLED with the SPIs crossed
 #   swan_logs DIR [N]             the last N (40) lines of the charon log
@@ -126,7 +126,7 @@ swan_need() {
     done
 }
 
-swan_sas() {
+swan_sas_json() {
     local d=$1 json=$2
     shift 2
     swan_ctl "$d" --list-sas --pretty > "${json%.json}.txt" 2>&1
