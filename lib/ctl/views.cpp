@@ -2,6 +2,7 @@
 
 #include "base/hex.hpp"
 
+#include "json/ike_events.hpp"
 #include <algorithm>
 
 namespace ikekit::ctl {
@@ -102,6 +103,7 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& coun
   j["next_message_id_in"] = sa.next_message_id_in;
   j["virtual_ips"] = addresses(sa.virtual_ips);
   j["dns"] = addresses(sa.dns);
+  j["subnets"] = json::prefix_list_json(sa.subnets);
   j["children"] = Json::array();
   for (const auto& c : sa.children)
     j["children"].push_back(child_sa_json(c, now, counters ? counters(c.spi_in) : std::nullopt));
