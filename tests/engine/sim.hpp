@@ -89,8 +89,8 @@ struct Net {
     return double(load_be32(b)) / 4294967296.0;
   }
 
+  Bytes buf = Bytes(65535); // one transmit buffer: a hundred nodes poll it every step
   void collect(Node& n) {
-    Bytes buf(65535);
     while (auto t = n.engine->poll_transmit(buf)) {
       if (n.silent) continue;
       Bytes data(buf.begin(), buf.begin() + long(t->size));
