@@ -130,7 +130,9 @@ Json connection_json(const ike::PeerConfig& p) {
   j["local_id"] = p.local_id.to_string();
   j["remote_id"] = p.remote_id ? Json(p.remote_id->to_string()) : Json();
   j["local_auth"] = std::string(ike::auth_method_kind_name(p.local_auth));
-  j["remote_auth"] = std::string(ike::auth_method_kind_name(p.remote_auth));
+  // An EAP server names its backend: eap-mschapv2 (local users) or eap-radius (relayed).
+  j["remote_auth"] = p.eap_backend ? std::string(p.eap_backend->method())
+                                   : std::string(ike::auth_method_kind_name(p.remote_auth));
   // Never the PSK or the private key; only whether they are there.
   j["psk_set"] = !p.psk.empty();
   j["certs"] = Json::array();
