@@ -273,7 +273,13 @@ ip netns exec "$NS_N" conntrack -F >/dev/null 2>&1 || fail "conntrack -F"
 ping_tunnel 30 0.2 > "$W/ping2.txt" 2>&1
 echo "ping across the change: $(grep -E 'packets transmitted' "$W/ping2.txt")"
 received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$W/ping2.txt")
-[ "${received:-0}" -ge 15 ] || fail "the tunnel did not survive the new NAT mapping (${received:-0}/30 replies)"
+# Replies stop until the client's next DPD comes from the new mapping: strongSwan's
+# (2 s) leaves most of the 6 s of pings; ike-up's (5 s after the last inbound message,
+# which may fall just before the change) can leave only the last second.
+min_replies=15
+[ "$BEHIND" = ike-up ] && min_replies=3
+[ "${received:-0}" -ge $min_replies ] ||
+  fail "the tunnel did not survive the new NAT mapping (${received:-0}/30 replies)"
 # Replies arrive again at the end (the last 5 pings).
 ping_tunnel 5 0.2 > "$W/ping3.txt" 2>&1 || { cat "$W/ping3.txt"; fail "no ping after the mapping change"; }
 
