@@ -9,6 +9,7 @@
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
 #include "ike/address_pool.hpp"
+#include "io/route_source.hpp"
 #include "usage_error.hpp"
 
 #include <fstream>
@@ -147,13 +148,31 @@ Result<void> apply_config_payload(const ConnectionOptions& c, const Namer& n, ik
   return {};
 }
 
+// --local, or for an initiator without it the source of the kernel's route to --remote.
+Result<IpAddress> local_address(const ConnectionOptions& c, const Namer& n) {
+  if (c.local.empty() && c.role == "initiator") {
+    if (c.remote.empty() || c.remote == "%any")
+      return make_error(Errc::usage, n("remote"), "an initiator needs the peer's address");
+    auto remote = IpAddress::parse(c.remote);
+    if (!remote) return bad(n("remote"), c.remote, "expected an IPv4 or IPv6 address");
+    auto source = io::route_source(*remote);
+    if (!source) return make_error(source.error().code, n("local"), source.error().message);
+    return *source;
+  }
+  if (c.local.empty())
+    return make_error(Errc::usage, n("local"), "a responder needs the address to listen on");
+  auto local = IpAddress::parse(c.local);
+  if (!local) return bad(n("local"), c.local, "expected an IPv4 or IPv6 address");
+  return *local;
+}
+
 Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   ike::PeerConfig p;
   p.name = c.name;
   if (c.role != "initiator" && c.role != "responder")
     return bad(n("role"), c.role, "expected initiator or responder");
-  auto local = IpAddress::parse(c.local);
-  if (!local) return bad(n("local"), c.local, "expected an IPv4 or IPv6 address");
+  auto local = local_address(c, n);
+  if (!local) return local.error();
   p.local = ike::Endpoint{*local, c.port};
   p.remote_port = c.port;
   if (!c.remote.empty() && c.remote != "%any") {
@@ -239,7 +258,7 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   } else if (eap_client) {
     p.local_id = *ike::Identity::parse(p.eap_identity); // the server's default eap_id
   } else {
-    p.local_id = *ike::Identity::parse(c.local);
+    p.local_id = *ike::Identity::parse(p.local.address.to_string());
   }
   if (!c.remote_id.empty() && c.remote_id != "%any") {
     auto id = ike::Identity::parse(c.remote_id);

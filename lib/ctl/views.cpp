@@ -2,6 +2,7 @@
 
 #include "base/hex.hpp"
 
+#include "json/ike_events.hpp"
 #include <algorithm>
 
 namespace ikekit::ctl {
@@ -102,6 +103,7 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& coun
   j["next_message_id_in"] = sa.next_message_id_in;
   j["virtual_ips"] = addresses(sa.virtual_ips);
   j["dns"] = addresses(sa.dns);
+  j["subnets"] = json::prefix_list_json(sa.subnets);
   j["children"] = Json::array();
   for (const auto& c : sa.children)
     j["children"].push_back(child_sa_json(c, now, counters ? counters(c.spi_in) : std::nullopt));
@@ -128,7 +130,9 @@ Json connection_json(const ike::PeerConfig& p) {
   j["local_id"] = p.local_id.to_string();
   j["remote_id"] = p.remote_id ? Json(p.remote_id->to_string()) : Json();
   j["local_auth"] = std::string(ike::auth_method_kind_name(p.local_auth));
-  j["remote_auth"] = std::string(ike::auth_method_kind_name(p.remote_auth));
+  // An EAP server names its backend: eap-mschapv2 (local users) or eap-radius (relayed).
+  j["remote_auth"] = p.eap_backend ? std::string(p.eap_backend->method())
+                                   : std::string(ike::auth_method_kind_name(p.remote_auth));
   // Never the PSK or the private key; only whether they are there.
   j["psk_set"] = !p.psk.empty();
   j["certs"] = Json::array();

@@ -238,6 +238,7 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   if (sa.cp.ours) {
     up.virtual_ips = sa.cp.vips;
     up.dns = sa.cp.dns;
+    up.subnets = sa.cp.subnets;
   }
   // RFC 7296 2.17: initiator->responder keys first.
   if (exchange_initiator) {

@@ -167,23 +167,24 @@ Result<TsSpec> TsSpec::parse(std::string_view text) {
   return ts;
 }
 
+std::optional<Prefix> TsSpec::prefix() const {
+  if (start.family() != end.family()) return std::nullopt;
+  unsigned max = start.is_v4() ? 32 : 128;
+  for (unsigned n = 0; n <= max; ++n) {
+    IpAddress lo = start, hi = start;
+    apply_prefix(lo, hi, n);
+    if (lo == start && hi == end) return Prefix{start, uint8_t(n)};
+  }
+  return std::nullopt;
+}
+
 std::string TsSpec::to_string() const {
   std::string s;
-  // A prefix if the range is one.
-  auto a = start.bytes();
-  int bits = -1;
-  for (int n = 0; n <= int(a.size() * 8); ++n) {
-    IpAddress lo = start, hi = start;
-    apply_prefix(lo, hi, unsigned(n));
-    if (lo == start && hi == end) {
-      bits = n;
-      break;
-    }
-  }
+  std::optional<Prefix> p = prefix();
   if (start == end)
     s = start.to_string();
-  else if (bits >= 0)
-    s = start.to_string() + "/" + std::to_string(bits);
+  else if (p)
+    s = p->to_string();
   else
     s = start.to_string() + "-" + end.to_string();
   if (ip_protocol != 0 || start_port != 0 || end_port != 65535) {

@@ -354,6 +354,7 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.next_message_id_in = sa->msg_id_in;
     i.virtual_ips = sa->cp.vips;
     i.dns = sa->cp.dns;
+    i.subnets = sa->cp.subnets;
     for (auto& c : sa->children) {
       ChildSaInfo ci;
       ci.name = c.name;

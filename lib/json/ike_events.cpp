@@ -74,6 +74,7 @@ struct ToJson {
     j["rekeyed_spi_in"] = e.rekeyed_spi_in ? Json(to_hex_u32(*e.rekeyed_spi_in)) : Json();
     j["virtual_ips"] = address_list_json(e.virtual_ips);
     j["dns"] = address_list_json(e.dns);
+    j["subnets"] = prefix_list_json(e.subnets);
     return j;
   }
   Json operator()(const ike::ChildSaDown& e) const {
@@ -235,6 +236,13 @@ Json address_list_json(const std::vector<IpAddress>& addresses) {
   Json out = Json::array();
   for (const auto& a : addresses)
     out.push_back(a.to_string());
+  return out;
+}
+
+Json prefix_list_json(const std::vector<Prefix>& prefixes) {
+  Json out = Json::array();
+  for (const auto& p : prefixes)
+    out.push_back(p.to_string());
   return out;
 }
 

@@ -71,8 +71,13 @@ Json cp_json(const CpPayload& cp) {
   Json attrs = Json::array();
   for (const auto& a : cp.attributes) {
     Json ja = {{"type", uint16_t(a.type)}, {"name", name_or_null(cfg_attr_name(a.type))}};
+    std::optional<Prefix> subnet; // RFC 7296 3.15.1: address and netmask / prefix length
+    if (is_subnet_attribute(a.type))
+      if (auto parsed = parse_cfg_subnet(a); parsed && *parsed) subnet = **parsed;
     if (a.value.empty()) {
       ja["value"] = nullptr;
+    } else if (subnet) {
+      ja["value"] = subnet->to_string();
     } else if (is_address_attribute(a.type, a.value.size())) {
       IpAddress ip = a.value.size() == 4 ? IpAddress::v4(a.value) : IpAddress::v6(a.value);
       ja["value"] = a.value.size() == 17 ? ip.to_string() + "/" + std::to_string(a.value[16])

@@ -1,5 +1,6 @@
 #include "wire/payload_cp.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace ikekit::wire {
@@ -93,6 +94,66 @@ Bytes cfg_address_value(CfgAttr t, const IpAddress& a, uint8_t prefix_len) {
   ByteView b = a.bytes();
   Bytes v(b.begin(), b.end());
   if (t == CfgAttr::internal_ip6_address) v.push_back(prefix_len);
+  return v;
+}
+
+bool is_subnet_attribute(CfgAttr t) {
+  return t == CfgAttr::internal_ip4_subnet || t == CfgAttr::internal_ip6_subnet;
+}
+
+namespace {
+
+// The prefix length of a contiguous netmask (ones, then zeros); nullopt otherwise.
+std::optional<uint8_t> netmask_length(ByteView mask) {
+  uint8_t len = 0;
+  bool zeros = false;
+  for (uint8_t byte : mask)
+    for (int bit = 7; bit >= 0; --bit) {
+      bool one = (byte >> bit) & 1;
+      if (one && zeros) return std::nullopt;
+      if (one) ++len;
+      zeros = zeros || !one;
+    }
+  return len;
+}
+
+} // namespace
+
+Result<std::optional<Prefix>> parse_cfg_subnet(const CfgAttribute& a) {
+  if (!is_subnet_attribute(a.type))
+    return make_error(Errc::bad_value, "type",
+                      "attribute " + std::to_string(unsigned(a.type)) + " is not a subnet");
+  if (a.value.empty()) return std::optional<Prefix>();
+  bool v4 = a.type == CfgAttr::internal_ip4_subnet;
+  size_t want = v4 ? 8 : 17;
+  if (a.value.size() != want)
+    return make_error(Errc::bad_length, "value",
+                      "expected " + std::to_string(want) + " octets, got " +
+                          std::to_string(a.value.size()));
+  if (v4) {
+    auto len = netmask_length(a.value.subspan(4));
+    if (!len) return make_error(Errc::bad_value, "value", "netmask is not contiguous");
+    return std::optional<Prefix>(Prefix{IpAddress::v4(a.value.first(4)), *len});
+  }
+  if (a.value[16] > 128) return make_error(Errc::bad_value, "value", "prefix length over 128");
+  return std::optional<Prefix>(Prefix{IpAddress::v6(a.value.first(16)), a.value[16]});
+}
+
+CfgAttr cfg_subnet_type(const Prefix& p) {
+  return p.addr.is_v4() ? CfgAttr::internal_ip4_subnet : CfgAttr::internal_ip6_subnet;
+}
+
+Bytes cfg_subnet_value(const Prefix& p) {
+  ByteView b = p.addr.bytes();
+  Bytes v(b.begin(), b.end());
+  if (!p.addr.is_v4()) {
+    v.push_back(p.len);
+    return v;
+  }
+  for (unsigned i = 0; i < 4; ++i) { // RFC 7296 3.15.1: the netmask after the address
+    unsigned bits = p.len > i * 8 ? std::min(8u, p.len - i * 8) : 0;
+    v.push_back(uint8_t(0xff00 >> bits));
+  }
   return v;
 }
 

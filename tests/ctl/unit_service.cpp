@@ -2,6 +2,7 @@
 // engine tests (tests/engine/sim.hpp): commands, their errors, monitor and --wait.
 #include "base/hex.hpp"
 #include "ctl/session.hpp"
+#include "ctl/views.hpp"
 #include "sim.hpp"
 
 #include <catch2/catch.hpp>
@@ -121,6 +122,22 @@ TEST_CASE("list-conns shows settings but never the PSK", "[ctl][service]") {
   CHECK(c["psk_set"] == true);
   CHECK(r.dump().find("ikekit-test-psk") == std::string::npos);
   CHECK(r.dump().find(to_hex(as_bytes(std::string_view("ikekit-test-psk")))) == std::string::npos);
+}
+
+// An EAP server's remote_auth names the method it runs: eap-mschapv2 against local
+// users, eap-radius when EAP is relayed to RADIUS (RFC 3579), whichever the client runs.
+TEST_CASE("list-conns: remote_auth of an EAP server names its backend", "[ctl][service]") {
+  ike::PeerConfig p = psk_peer("rw", "10.0.0.2", "10.0.0.1");
+  p.remote_auth = ike::AuthMethodKind::eap_mschapv2;
+  p.eap_backend = ike::relay_backend();
+  CHECK(connection_json(p)["remote_auth"] == "eap-radius");
+  p.eap_backend = ike::local_mschapv2_backend([](std::string_view) { return std::nullopt; });
+  CHECK(connection_json(p)["remote_auth"] == "eap-mschapv2");
+  p.eap_backend.reset(); // an EAP client's view of itself is unchanged
+  p.local_auth = ike::AuthMethodKind::eap_mschapv2;
+  p.remote_auth = ike::AuthMethodKind::pubkey;
+  CHECK(connection_json(p)["local_auth"] == "eap-mschapv2");
+  CHECK(connection_json(p)["remote_auth"] == "pubkey");
 }
 
 TEST_CASE("unknown commands, missing and unknown arguments are error responses", "[ctl][service]") {

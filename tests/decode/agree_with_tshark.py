@@ -8,7 +8,8 @@ Runs `IKE_DECODE --keys ... CAPTURE` and tests/decode/tshark_summary.py CAPTURE
 WIRESHARK_DIR, turns ike-decode's JSON Lines into tshark_summary's form and
 compares every IKE message and ESP packet: frame, SPIs, exchange type, message
 id, flags, outer payload types, fragment numbers and notify types always; the
-decrypted inner payload types and ESP inner protocol wherever tshark decrypted
+decrypted inner payload types, CP attributes (types; IPv4 address, DNS and subnet
+values), EAP code and type, and ESP inner protocol wherever tshark decrypted
 too. With --all-decrypted, every SK/SKF payload and ESP packet must have been
 decrypted by ike-decode with a good ICV (tshark 4.0 cannot do ChaCha20, so this
 is how those captures are checked). With --tshark-decrypted, tshark must have decrypted
@@ -25,7 +26,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SK, SKF, NOTIFY = 46, 53, 41
+SK, SKF, NOTIFY, CP, EAP = 46, 53, 41, 47, 48
+CFG_VALUES = (1, 3, 13)  # INTERNAL_IP4_ADDRESS, _DNS, _SUBNET: values both tools show
 
 
 def record_summary(r):
@@ -38,6 +40,7 @@ def record_summary(r):
         inner = None
         fragment = None
         decrypted = None
+        cfg, eap = None, None
         if enc is not None:
             decrypted = enc["decrypted"] and enc["integrity"] == "ok"
             if enc["payload_type"] == SKF:
@@ -46,11 +49,14 @@ def record_summary(r):
                 inner_list = enc.get("payloads") or []
                 inner = [p["payload_type"] for p in inner_list]
                 notifies += [p["notify_type"] for p in inner_list if p["payload_type"] == NOTIFY]
+                cfg = [[[a["type"], a["value"] if a["type"] in CFG_VALUES else None]
+                        for a in p["attributes"]] for p in inner_list if p["payload_type"] == CP]
+                eap = [[p["code"], p.get("eap_type")] for p in inner_list if p["payload_type"] == EAP]
         return {"frame": r["frame"], "kind": "ike", "spi_i": r["spi_i"], "spi_r": r["spi_r"],
                 "exchange_type": r["exchange_type"], "message_id": r["message_id"],
                 "initiator": r["initiator"], "response": r["response"], "payloads": outer,
                 "decrypted": decrypted, "fragment": fragment, "inner_payloads": inner,
-                "notify_types": notifies}
+                "notify_types": notifies, "cfg_attributes": cfg, "eap": eap}
     if r["type"] == "esp":
         ok = r["decrypted"] and r["integrity"] == "ok"
         return {"frame": r["frame"], "kind": "esp", "spi": r["spi"], "seq": r["seq"],
@@ -103,7 +109,7 @@ def compare(ours, theirs, all_decrypted, tshark_decrypted=False, skip_spis=()):
             if b["decrypted"] or a["decrypted"] is None:
                 fields.append("notify_types")
             if b["decrypted"]:
-                fields += ["decrypted", "inner_payloads"]
+                fields += ["decrypted", "inner_payloads", "cfg_attributes", "eap"]
             if all_decrypted and a["decrypted"] is False:
                 problems.append(f"frame {frame}: ike-decode did not decrypt the SK/SKF payload")
         else:

@@ -20,7 +20,12 @@ Output lines (keys always present, in this order):
    "inner_payloads":[35,...],   direct payloads inside SK (or, for SKF, on the
                                 frame that completes the reassembly; [] on the
                                 other fragments); null if not decrypted / no SK
-   "notify_types":[16388,...]}  Notify message types, outer then inner, wire order
+   "notify_types":[16388,...],  Notify message types, outer then inner, wire order
+   "cfg_attributes":[[[1,"10.99.0.1"],[13,"10.1.0.0/24"]]],  per decrypted CP payload its
+                                attributes: type and value (INTERNAL_IP4_ADDRESS, _DNS
+                                and _SUBNET; null for other types and empty values)
+   "eap":[[1,26]]}              per decrypted EAP payload its code and type (null
+                                for Success and Failure); both null if not decrypted
   {"frame":5,"kind":"esp","spi":"c1234567","seq":1,
    "decrypted":true,            tshark decrypted the payload (else false)
    "icv_ok":true,               tshark's ICV check (null if not checked)
@@ -69,6 +74,34 @@ def notify_types(payload):
     return out
 
 
+# RFC 7296 3.15.1 address attributes whose value both tools show: tshark field -> text.
+CFG_VALUE_FIELDS = {1: 'isakmp.cfg.attr.internal_ip4_address', 3: 'isakmp.cfg.attr.internal_ip4_dns'}
+
+
+def cfg_attributes(payload):
+    """[[type, value], ...] of a CP payload; value as ike-decode writes it, or None."""
+    out = []
+    for a in field_children(payload, 'isakmp.cfg.attr'):
+        t = show_int(first(a, 'isakmp.cfg.attr.type'))
+        value = None
+        if t in CFG_VALUE_FIELDS and first(a, CFG_VALUE_FIELDS[t]) is not None:
+            value = first(a, CFG_VALUE_FIELDS[t]).get('show')
+        elif t == 13 and first(a, 'isakmp.cfg.attr.internal_ip4_subnet_ip') is not None:
+            mask = first(a, 'isakmp.cfg.attr.internal_ip4_subnet_netmask').get('show')
+            bits = sum(bin(int(o)).count('1') for o in mask.split('.'))
+            value = '%s/%d' % (first(a, 'isakmp.cfg.attr.internal_ip4_subnet_ip').get('show'), bits)
+        out.append([t, value])
+    return out
+
+
+def eap_code_type(payload):
+    """[code, type] of the EAP packet in an EAP payload (type None without one)."""
+    for p in payload.iter('proto'):
+        if p.get('name') == 'eap':
+            return [show_int(first(p, 'eap.code')), show_int(first(p, 'eap.type'))]
+    return [None, None]
+
+
 def summarize_ike(frame, proto):
     flags = first(proto, 'isakmp.flags')
     ispi, rspi = first(proto, 'isakmp.ispi'), first(proto, 'isakmp.rspi')
@@ -81,7 +114,7 @@ def summarize_ike(frame, proto):
         'initiator': show_int(first(flags, 'isakmp.flag_i')) == 1 if flags is not None else None,
         'response': show_int(first(flags, 'isakmp.flag_r')) == 1 if flags is not None else None,
         'payloads': [], 'decrypted': None, 'fragment': None, 'inner_payloads': None,
-        'notify_types': [],
+        'notify_types': [], 'cfg_attributes': None, 'eap': None,
     }
     inner_notifies = []
     for p in field_children(proto, 'isakmp.typepayload'):
@@ -101,9 +134,14 @@ def summarize_ike(frame, proto):
                 contained = first(dec, 'isakmp.enc.contained')
                 holder = contained if contained is not None and t == 46 else p
                 rec['inner_payloads'] = []
+                rec['cfg_attributes'], rec['eap'] = [], []
                 for q in field_children(holder, 'isakmp.typepayload'):
                     rec['inner_payloads'].append(show_int(q))
                     inner_notifies.extend(notify_types(q))
+                    if show_int(q) == 47:
+                        rec['cfg_attributes'].append(cfg_attributes(q))
+                    elif show_int(q) == 48:
+                        rec['eap'].append(eap_code_type(q))
     rec['notify_types'].extend(inner_notifies)
     return rec
 

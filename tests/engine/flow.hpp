@@ -7,8 +7,10 @@
 #include "crypto/sk.hpp"
 #include "sim.hpp"
 #include "wire/message.hpp"
+#include "wire/payload_cp.hpp"
 #include "wire/payload_notify.hpp"
 
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -43,6 +45,25 @@ inline std::vector<std::string> payload_list(const std::vector<wire::RawPayload>
   return v;
 }
 
+// The payloads inside SK of `m`, parsed from `copy` (decrypted there in place) with the
+// keys of `keys`; nullopt when it does not decrypt or its inner chain does not parse.
+inline std::optional<std::vector<wire::RawPayload>> open_sk(Bytes& copy, const wire::Message& m,
+                                                            const IkeSaKeys& keys) {
+  const wire::RawPayload* sk = m.encrypted();
+  const auto* encr = crypto::find_keyword(crypto::TransformKind::encr, keys.encr);
+  const auto* integ =
+      keys.integ.empty() ? nullptr : crypto::find_keyword(crypto::TransformKind::integ, keys.integ);
+  bool from_i = m.header.initiator();
+  auto cr = crypto::SkCrypter::create(*encr, (from_i ? keys.sk_ei : keys.sk_er).reveal(), integ,
+                                      (from_i ? keys.sk_ai : keys.sk_ar).reveal());
+  bool frag = sk->payload_type() == wire::PayloadType::skf;
+  auto inner = cr->open(copy, sk->offset, sk->whole.size(), frag);
+  if (!inner) return std::nullopt;
+  auto chain = wire::parse_payload_chain(*inner, sk->next_type);
+  if (!chain) return std::nullopt;
+  return std::move(*chain);
+}
+
 // One message as "<from> <EXCHANGE> <request|response> I=<0|1> mid=<n>: <payloads>".
 // Encrypted messages are opened with `keys` (which SA's keys: the caller's choice).
 inline std::string describe(const Captured& c, const IkeSaKeys* keys) {
@@ -55,22 +76,11 @@ inline std::string describe(const Captured& c, const IkeSaKeys* keys) {
     << (h.response() ? "response" : "request") << " I=" << (h.initiator() ? 1 : 0)
     << " mid=" << h.message_id << ":";
   std::vector<std::string> names;
-  const wire::RawPayload* sk = m->encrypted();
-  if (!sk) {
+  if (!m->encrypted()) {
     names = payload_list(m->payloads);
   } else if (keys && keys->spi_i == h.spi_i && keys->spi_r == h.spi_r) {
-    const auto* encr = crypto::find_keyword(crypto::TransformKind::encr, keys->encr);
-    const auto* integ = keys->integ.empty()
-                            ? nullptr
-                            : crypto::find_keyword(crypto::TransformKind::integ, keys->integ);
-    bool from_i = h.initiator();
-    auto cr = crypto::SkCrypter::create(*encr, (from_i ? keys->sk_ei : keys->sk_er).reveal(), integ,
-                                        (from_i ? keys->sk_ai : keys->sk_ar).reveal());
-    bool frag = sk->payload_type() == wire::PayloadType::skf;
-    auto inner = cr->open(copy, sk->offset, sk->whole.size(), frag);
-    if (!inner) return o.str() + " (does not decrypt)";
-    auto chain = wire::parse_payload_chain(*inner, sk->next_type);
-    if (!chain) return o.str() + " (bad inner chain)";
+    auto chain = open_sk(copy, *m, *keys);
+    if (!chain) return o.str() + " (does not decrypt)";
     names = payload_list(*chain);
     names.insert(names.begin(), "SK{");
     names.push_back("}");
@@ -80,6 +90,21 @@ inline std::string describe(const Captured& c, const IkeSaKeys* keys) {
   for (const auto& n : names)
     o << " " << n;
   return o.str();
+}
+
+// The configuration payload of a message of the SA of `keys`, if it carries one.
+// `c` is copied into `storage`, which the attributes' values point into.
+inline std::optional<wire::CpPayload> find_cp(const Captured& c, const IkeSaKeys& keys,
+                                              Bytes& storage) {
+  storage = c.data;
+  auto m = wire::parse_message(storage);
+  if (!m || !m->encrypted() || m->header.spi_i != keys.spi_i) return std::nullopt;
+  auto chain = open_sk(storage, *m, keys);
+  if (!chain) return std::nullopt;
+  for (const auto& p : *chain)
+    if (p.payload_type() == wire::PayloadType::cp)
+      if (auto cp = wire::parse_cp(p.body)) return *cp;
+  return std::nullopt;
 }
 
 } // namespace ikekit::ike::test

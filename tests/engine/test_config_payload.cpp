@@ -45,6 +45,13 @@ std::vector<std::string> texts(const std::vector<IpAddress>& v) {
 
 std::vector<std::string> texts(const std::vector<TsSpec>& v) { return ts_strings(v); }
 
+std::vector<std::string> texts(const std::vector<Prefix>& v) {
+  std::vector<std::string> out;
+  for (const auto& p : v)
+    out.push_back(p.to_string());
+  return out;
+}
+
 using Strings = std::vector<std::string>;
 
 // Brings up `n`'s connection "vpn" and runs until it has `ups` ChildSaUp or a Failure.
@@ -250,4 +257,49 @@ TEST_CASE("CP: virtual IPs under 30% loss with duplication and reordering, 100 s
     CHECK(p.right->count<Lease>() == 4);
     CHECK(p.right->engine->list_pools()[0].online == 0);
   }
+}
+
+TEST_CASE("CP: the responder announces its local traffic selectors as protected subnets",
+          "[engine][cp]") {
+  Config r = server({"10.99.0.0/24", "fd99::/112"}, {});
+  // RFC 7296 3.15.2: one prefix each, as INTERNAL_IP4_SUBNET / INTERNAL_IP6_SUBNET; a
+  // range that is no prefix, and a selector narrowed to a protocol, are not subnets.
+  for (const char* ts : {"10.1.0.0/24", "fd00:1::/48", "10.2.0.1-10.2.0.9", "10.3.0.0/24[6/80]"})
+    r.peers[0].child.local_ts.push_back(*TsSpec::parse(ts));
+  Config l = config_with(client("10.0.0.1", "alice@vpn.test", {"0.0.0.0", "::"}));
+  l.peers[0].child.remote_ts = {*TsSpec::parse("10.1.0.0/24"), *TsSpec::parse("fd00:1::/48")};
+  l.emit_keys = true;
+  Pair p(l, r);
+  std::vector<Captured> wire;
+  capture(p.net, wire);
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  auto lc = p.left->all<ChildSaUp>()[0];
+  CHECK(texts(lc.subnets) == Strings{"10.1.0.0/24", "fd00:1::/48"});
+  CHECK(texts(lc.remote_ts) == Strings{"10.1.0.0/24", "fd00:1::/48"});
+  CHECK(p.right->all<ChildSaUp>()[0].subnets.empty()); // the responder's own: none
+  auto mine = p.left->engine->list_sas();
+  REQUIRE(mine.size() == 1);
+  CHECK(texts(mine[0].subnets) == Strings{"10.1.0.0/24", "fd00:1::/48"});
+  // On the wire: the CFG_REPLY holds the two subnets after the addresses.
+  auto sa_keys = p.left->all<SaKeys>();
+  REQUIRE(sa_keys.size() == 1);
+  const IkeSaKeys& keys = sa_keys[0].keys;
+  std::vector<wire::CfgAttr> types;
+  Bytes storage;
+  for (const auto& c : wire)
+    if (auto cp = find_cp(c, keys, storage); cp && cp->type == wire::CfgType::cfg_reply)
+      for (const auto& a : cp->attributes)
+        types.push_back(a.type);
+  CHECK(types == std::vector<wire::CfgAttr>{
+                     wire::CfgAttr::internal_ip4_address, wire::CfgAttr::internal_ip6_address,
+                     wire::CfgAttr::internal_ip4_subnet, wire::CfgAttr::internal_ip6_subnet});
+}
+
+TEST_CASE("CP: no local traffic selectors configured, no subnets announced", "[engine][cp]") {
+  Pair p(config_with(client("10.0.0.1", "alice@vpn.test", {"0.0.0.0"})),
+         server({"10.99.0.0/24"}, {}));
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  CHECK(p.left->all<ChildSaUp>()[0].subnets.empty());
 }

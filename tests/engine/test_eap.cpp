@@ -10,6 +10,7 @@
 //   HDR, SK {EAP(Response/Success)}   -->   <--  HDR, SK {EAP(Success)}
 //   HDR, SK {AUTH}  -->                     <--  HDR, SK {AUTH, SAr2, TSi, TSr}
 #include "craft.hpp"
+#include "eap_pair.hpp"
 #include "flow.hpp"
 #include "ike/ts.hpp"
 #include "pki.hpp"
@@ -22,41 +23,6 @@ using namespace ikekit::ike;
 using namespace ikekit::ike::test;
 
 namespace {
-
-std::shared_ptr<EapServerBackend> users(std::map<std::string, std::string> table) {
-  return local_mschapv2_backend([table](std::string_view id) -> std::optional<SecretBytes> {
-    auto it = table.find(std::string(id));
-    if (it == table.end()) return std::nullopt;
-    return SecretBytes(as_bytes(it->second));
-  });
-}
-
-struct EapPair {
-  PeerConfig l = cert_peer("home", "10.0.0.1", "10.0.0.2", "moon.ikekit.test", {"ee-rsa.crt"},
-                           "ee-rsa.key", "ca-p256.crt");
-  PeerConfig r = cert_peer("gw", "10.0.0.2", "10.0.0.1", "sun.ikekit.test", {"ee-p256.crt"},
-                           "ee-p256.key", "ca-rsa.crt");
-  Config lc, rc;
-  EapPair(std::string identity = "alice", std::string password = "clientPass") {
-    l.local_auth = AuthMethodKind::eap_mschapv2;
-    l.local_id = *Identity::parse(identity);
-    l.private_key.reset();
-    l.local_certs.clear();
-    l.remote_id = *Identity::parse("sun.ikekit.test");
-    l.eap_identity = identity;
-    l.eap_password = SecretBytes(as_bytes(password));
-    r.remote_auth = AuthMethodKind::eap_mschapv2;
-    r.cas.reset();
-    r.eap_backend = users({{"alice", "clientPass"}, {"bob", "other"}});
-  }
-  Pair make(uint64_t seed = 1) {
-    lc.peers = {l};
-    rc.peers = {r};
-    Net probe;
-    lc.wall_clock_offset = rc.wall_clock_offset = offset_for(probe.now, "ee-p256.crt");
-    return Pair(lc, rc, seed);
-  }
-};
 
 // Both sides of `p` up, every datagram captured in `seen`.
 void up_captured(Pair& p, std::vector<Captured>& seen) {

@@ -6,7 +6,7 @@
 # and a real strongSwan (right, IA_NET.0.2, eap-mschapv2) is the road warrior.
 #   1. carol, right password: the IKE SA and the Child SA come up on both sides with the
 #      same SPIs, ike-up reports eap-radius and identity carol, FreeRADIUS logs the
-#      login, a ping crosses the tunnel.
+#      login, a ping crosses the tunnel; ikectl list-conns says remote_auth eap-radius.
 #   2. dave, wrong password (same FreeRADIUS, same ike-up): FreeRADIUS rejects, ike-up
 #      reports a failure at step eap (backend_reject, Access-Reject) and sends
 #      AUTHENTICATION_FAILED, which strongSwan's log shows; no IKE SA for dave.
@@ -115,6 +115,10 @@ assert up["remote_auth"] == "eap-radius" and up["remote_id"] == "carol", up
 print(f"EAP {up['eap_method']} identity {up['eap_identity']}")
 EOP
 grep -q "Login OK: \[carol\]" "$W/radius/radiusd.out" || fail "FreeRADIUS logged no login of carol"
+# ikectl list-conns tells how the server checks clients: EAP relayed to RADIUS.
+"$(dirname "$IKE_UP")/ikectl" --socket "$W/ctl.sock" list-conns > "$W/conns.json" 2>&1 || fail "ikectl list-conns"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); c = d.get("result", d)["connections"][0]
+assert c["remote_auth"] == "eap-radius", c' "$W/conns.json" || fail "list-conns remote_auth: $(cat "$W/conns.json")"
 ip netns exec "$NS_LEFT" ping -q -n -c 3 -i 0.2 -W 2 -I "$IA_NET.1.1" "$IA_NET.2.1" > "$W/ping.txt" 2>&1 ||
   { cat "$W/ping.txt"; fail "no ping through the tunnel"; }
 echo "ping: $(grep -E 'packets transmitted' "$W/ping.txt")"

@@ -8,7 +8,7 @@
 #     local-vips) and the DNS server (its resolve plugin writes it to a file of its
 #     own), pings IA_NET.1.1 from that address through the tunnel; ike-up reports the
 #     lease, ikectl list-leases and list-sas show it, and it is released when strongSwan
-#     deletes the IKE SA.
+#     deletes the IKE SA; ike-up's --local-ts reaches charon as INTERNAL_IP4_SUBNET.
 #   ike-up-client: ike-up --request-vip against a strongSwan server with `pools`
 #     (addrs + dns): child_sa_up reports the virtual IP and DNS server, strongSwan lists
 #     it as remote-vips, and a ping to IA_NET.2.1 leaves from the virtual IP (the TUN
@@ -185,6 +185,7 @@ else:
     assert rw.get("remote-vips") == [vip], rw.get("remote-vips")
     assert child["virtual_ips"] == [vip], child
     assert child["dns"] == [dns], child
+    assert child["subnets"] == [], child  # strongSwan sends none without its attr plugin
     assert child["local_ts"] in ([vip + "/32"], [vip]), child["local_ts"]
     assert ikectl_sa["virtual_ips"] == [vip] and ikectl_sa["dns"] == [dns], ikectl_sa
     assert pools == [], pools
@@ -193,6 +194,9 @@ EOP
 
 if [ "$DIR" = swan-client ]; then
   grep -q "installing DNS server $DNS" "$W/right/charon.log" || fail "charon's log shows no DNS server $DNS"
+  # ike-up's --local-ts as INTERNAL_IP4_SUBNET (RFC 7296 3.15.2) in the CFG_REPLY.
+  grep -q "CPRP(ADDR DNS SUBNET)" "$W/right/charon.log" ||
+    fail "charon's log shows no SUBNET in the CFG_REPLY: $(grep -o 'CPRP([^)]*)' "$W/right/charon.log")"
   grep -q "nameserver $DNS" "$W/right/resolv.conf" || fail "strongSwan's resolv.conf lacks $DNS"
   ip netns exec "$NS_RIGHT" ping -c 3 -i 0.2 -W 2 -I "$VIP" "$IA_NET.1.1" > "$W/ping.txt" 2>&1 ||
     { cat "$W/ping.txt" >&2; fail "ping from strongSwan's virtual IP $VIP to $IA_NET.1.1"; }

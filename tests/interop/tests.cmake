@@ -171,6 +171,9 @@ set_tests_properties("interop: ike-up --dns-apply uses the tunnel's resolver and
 # NAT traversal through a real NAT (nftables masquerade in a router namespace, RFC 7296
 # 2.23, RFC 3948): strongSwan behind the NAT with ike-up responding, and ike-up behind
 # the NAT against strongSwan; keepalives in a capture, a changed NAT mapping followed.
+# strongSwan behind the NAT is a remote-access client (issue 13: EAP-MSCHAPv2, a virtual
+# IP, DNS and the subnet from ike-up's CFG_REPLY; the capture decoded with ike-up's key
+# log, ike-decode and tshark agree); ike-up behind the NAT runs without --local.
 set(nat_index 0) # namespaces iknat<N>, addresses 10.(200+N)
 foreach(behind swan ike-up)
   math(EXPR nat_index "${nat_index} + 1")

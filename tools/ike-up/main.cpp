@@ -74,6 +74,9 @@ int main(int argc, char** argv) {
 
   crypto::SystemRng rng;
   io::IkeRunnerOptions ro;
+  std::vector<std::string> locals; // --local, or the route's source (cli::build_peer)
+  for (const auto& p : setup->config.peers)
+    locals.push_back(p.local.address.to_string());
   ro.config = std::move(setup->config);
   ro.initiate = setup->initiate;
   ro.radius = std::move(setup->radius);
@@ -113,12 +116,14 @@ int main(int argc, char** argv) {
       {"control_socket", control ? json::Json(control->path()) : json::Json()},
       {"device", dataplane->device().empty() ? json::Json() : json::Json(dataplane->device())},
       {"connections", json::Json::array()}};
-  for (const auto& c : opts.connections)
+  for (size_t i = 0; i < opts.connections.size(); ++i) {
+    const auto& c = opts.connections[i];
     started["connections"].push_back(
         {{"name", c.name},
          {"role", c.role},
-         {"local", c.local},
+         {"local", locals.at(i)},
          {"remote", c.remote.empty() ? json::Json() : json::Json(c.remote)}});
+  }
   started["kill_switch"] = kill_switch.has_value();
   started["dns_apply"] = events.dns_apply_json();
   out.write(started);

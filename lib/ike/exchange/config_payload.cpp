@@ -11,6 +11,8 @@
 // peer's identity (address_pool.hpp) and narrows TSi to them, as strongSwan does: the
 // client's traffic leaves from its virtual IP. With EAP (2.16) the request rides in the
 // first IKE_AUTH request and the reply in the last response, the one with the Child SA.
+// The reply also names the networks behind the responder (INTERNAL_IP4_SUBNET /
+// INTERNAL_IP6_SUBNET, 3.15.2) from its configured local traffic selectors.
 #include "ike/engine_impl.hpp"
 
 #include <algorithm>
@@ -31,6 +33,21 @@ bool is_unspecified(const IpAddress& a) {
 // With EAP the user is the EAP identity (many clients may share one IKE identity).
 std::string lease_identity(const IkeSa& sa) {
   return sa.eap_identity.empty() ? sa.remote_id.to_string() : sa.eap_identity;
+}
+
+// RFC 7296 3.15.2: INTERNAL_IP4_SUBNET / INTERNAL_IP6_SUBNET name the networks behind
+// the responder. A CFG_REPLY may carry attributes the request did not name (3.15.1), and
+// strongSwan's and the platform clients' requests name none, so every configured local
+// traffic selector that is one prefix with any protocol and port is announced. With no
+// local_ts configured (the default: our own address) there is no network to announce.
+void add_protected_subnets(const ChildConfig& child, wire::CpPayload& reply,
+                           std::vector<Bytes>& storage) {
+  for (const TsSpec& ts : child.local_ts) {
+    auto prefix = ts.prefix();
+    if (!prefix || ts.ip_protocol != 0 || ts.start_port != 0 || ts.end_port != 65535) continue;
+    storage.push_back(wire::cfg_subnet_value(*prefix));
+    reply.attributes.push_back({wire::cfg_subnet_type(*prefix), storage.back()});
+  }
 }
 
 } // namespace
@@ -77,6 +94,11 @@ void Engine::Impl::read_cfg_reply(IkeSa& sa, const Inbound& in) {
   auto cp = wire::parse_cp(raw->body);
   if (!cp || cp->type != CfgType::cfg_reply) return;
   for (const auto& a : cp->attributes) {
+    if (wire::is_subnet_attribute(a.type)) {
+      auto subnet = wire::parse_cfg_subnet(a);
+      if (subnet && *subnet) sa.cp.subnets.push_back(**subnet);
+      continue;
+    }
     if (!wire::is_address_attribute(a.type)) continue; // other attributes: not used
     auto v = wire::parse_cfg_address(a);
     if (!v || !*v) continue;
@@ -149,6 +171,7 @@ std::optional<Failure> Engine::Impl::answer_cfg_request(IkeSa& sa, wire::Payload
     storage.push_back(wire::cfg_address_value(t, d));
     reply.attributes.push_back({t, storage.back()});
   }
+  add_protected_subnets(child, reply, storage);
   w.add(PayloadType::cp, std::move(reply));
   apply_virtual_ips(sa, child);
   return std::nullopt;

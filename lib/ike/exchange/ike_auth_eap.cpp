@@ -301,7 +301,11 @@ void Engine::Impl::on_eap_auth_response(IkeSa& sa, Inbound& in) {
                    eap.method + " " + std::string(eap::failure_reason_name(r)) + ": " +
                        std::string(explain(r)));
   };
-  if (const wire::NotifyPayload* e = in.error_notify()) {
+  // RFC 7296 1.2, 2.21.1: beside AUTH in the last response an error notify is about the
+  // Child SA (INTERNAL_ADDRESS_FAILURE, TS_UNACCEPTABLE, ...): the IKE SA stands, and
+  // establish_as_initiator reports the Child SA's failure, as without EAP.
+  const bool final_auth = eap.phase == Phase::final_auth && in.find(PayloadType::auth);
+  if (const wire::NotifyPayload* e = in.error_notify(); e && !final_auth) {
     Failure f = eap.local_failure != eap::FailureReason::none
                     ? eap_failure(eap.local_failure)
                     : failure(sa, ExchangeType::ike_auth,

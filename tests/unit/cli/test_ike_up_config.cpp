@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace ikekit;
@@ -337,4 +338,33 @@ TEST_CASE("ike-up config: transport, TCP port and limits reach the Config; bad v
   CHECK(e.error().code == Errc::usage);
   CHECK(e.error().field == "connections[0].transport");
   CHECK_THAT(e.error().message, Catch::Contains("udp, tcp or auto"));
+}
+
+TEST_CASE("ike-up config: an initiator without --local sends from the route's source") {
+  TempFile psk("ikekit-test-psk-0123456789abcdef\n");
+  ::chmod(psk.path.c_str(), 0600);
+  cli::ConnectionOptions c;
+  c.role = "initiator";
+  c.remote = "127.0.0.1";
+  c.psk_file = psk.path;
+  cli::IkeUpOptions o;
+  o.connections = {c};
+  auto s = cli::build_ike_up_setup(o);
+  INFO((s ? "" : s.error().field + ": " + s.error().message));
+  REQUIRE(s);
+  CHECK(s->config.peers[0].local.address.to_string() == "127.0.0.1");
+  CHECK(s->config.peers[0].local_id.to_string() == "127.0.0.1");
+  // No route the kernel would send by (a broadcast address without SO_BROADCAST).
+  o.connections[0].remote = "255.255.255.255";
+  s = cli::build_ike_up_setup(o);
+  REQUIRE_FALSE(s);
+  CHECK(s.error().code == Errc::environment);
+  CHECK(s.error().field == "--local");
+  CHECK(s.error().message.find("no route to 255.255.255.255") != std::string::npos);
+  // A responder still needs it.
+  o.connections[0].role = "responder";
+  s = cli::build_ike_up_setup(o);
+  REQUIRE_FALSE(s);
+  CHECK(s.error().field == "--local");
+  CHECK(s.error().code == Errc::usage);
 }

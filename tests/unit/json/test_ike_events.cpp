@@ -91,6 +91,10 @@ TEST_CASE("event JSON: lease events and child_sa_up virtual IPs", "[json][events
   auto c = json::event_to_json(up, "t");
   CHECK(c["virtual_ips"] == json::Json::array({"10.99.0.7", "fd99::7"}));
   CHECK(c["dns"] == json::Json::array({"10.99.0.53"}));
+  CHECK(c["subnets"] == json::Json::array());
+  up.subnets = {*Prefix::parse("10.1.0.0/24"), *Prefix::parse("fd00:1::/48")};
+  CHECK(json::event_to_json(up, "t")["subnets"] ==
+        json::Json::array({"10.1.0.0/24", "fd00:1::/48"}));
   CHECK(json::failure_step_name(ike::FailureStep::cp) == "cp");
 }
 

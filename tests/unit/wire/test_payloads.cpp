@@ -1,5 +1,6 @@
 // Round trip for every payload type: serialize -> parse -> fields equal -> re-serialize
 // gives the same bytes. Each case quotes the RFC layout of the payload body.
+#include "base/hex.hpp"
 #include "samples.hpp"
 
 #include <array>
@@ -352,6 +353,39 @@ TEST_CASE("CP address attributes", "[wire][cp]") {
         Errc::bad_value);
   CHECK_FALSE(is_address_attribute(CfgAttr::application_version));
   CHECK(parse_cfg_address(CfgAttribute{CfgAttr::application_version, a4}).error().field == "type");
+}
+
+// RFC 7296 3.15.1: INTERNAL_IP4_SUBNET is address and netmask, INTERNAL_IP6_SUBNET address
+// and prefix length.
+TEST_CASE("CP subnet attributes", "[wire][cp]") {
+  Prefix p4 = *Prefix::parse("10.1.0.0/20");
+  CHECK(cfg_subnet_type(p4) == CfgAttr::internal_ip4_subnet);
+  Bytes v4 = cfg_subnet_value(p4);
+  CHECK(to_hex(v4) == "0a010000fffff000");
+  auto back4 = parse_cfg_subnet(CfgAttribute{CfgAttr::internal_ip4_subnet, v4});
+  REQUIRE(back4);
+  REQUIRE(*back4);
+  CHECK((*back4)->to_string() == "10.1.0.0/20");
+  Prefix p6 = *Prefix::parse("fd00:1::/48");
+  Bytes v6 = cfg_subnet_value(p6);
+  CHECK(v6.size() == 17);
+  CHECK(cfg_subnet_type(p6) == CfgAttr::internal_ip6_subnet);
+  auto back6 = parse_cfg_subnet(CfgAttribute{CfgAttr::internal_ip6_subnet, v6});
+  REQUIRE(back6);
+  CHECK((*back6)->to_string() == "fd00:1::/48");
+  CHECK(cfg_subnet_value(*Prefix::parse("0.0.0.0/0")) == Bytes(8, 0));
+  auto empty = parse_cfg_subnet(CfgAttribute{CfgAttr::internal_ip4_subnet, {}});
+  REQUIRE(empty);
+  CHECK_FALSE(*empty);
+  v4[6] = 0x0f; // 255.255.15.0: ones after zeros
+  CHECK(parse_cfg_subnet(CfgAttribute{CfgAttr::internal_ip4_subnet, v4}).error().field == "value");
+  CHECK(parse_cfg_subnet(CfgAttribute{CfgAttr::internal_ip4_subnet, ByteView(v4).first(4)})
+            .error()
+            .code == Errc::bad_length);
+  v6[16] = 129;
+  CHECK(parse_cfg_subnet(CfgAttribute{CfgAttr::internal_ip6_subnet, v6}).error().code ==
+        Errc::bad_value);
+  CHECK(parse_cfg_subnet(CfgAttribute{CfgAttr::internal_ip4_dns, v4}).error().field == "type");
 }
 
 // RFC 7296 3.16 / RFC 3748 4: Code | Identifier | Length | Type | Type-Data

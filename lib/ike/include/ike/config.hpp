@@ -77,6 +77,8 @@ struct TsSpec {
   static Result<TsSpec> parse(std::string_view text);
   static TsSpec host(const IpAddress& a) { return TsSpec{a, a}; }
   std::string to_string() const; // "10.1.0.0/24", "10.1.0.1-10.1.0.9", "...[17/500]"
+  // The address range as one prefix, if it is one (protocol and ports aside).
+  std::optional<Prefix> prefix() const;
 
   friend bool operator==(const TsSpec& a, const TsSpec& b) {
     return a.start == b.start && a.end == b.end && a.ip_protocol == b.ip_protocol &&

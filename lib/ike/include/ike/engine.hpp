@@ -126,8 +126,10 @@ struct IkeSaInfo {
   uint32_t next_message_id_in = 0;  // the peer request Message ID we expect
   std::vector<ChildSaInfo> children;
   // Configuration payload (RFC 7296 2.19): the initiator's internal addresses, ours when
-  // we initiated (with the DNS servers we were sent), the peer's when we leased them.
+  // we initiated (with the DNS servers and protected subnets we were sent), the peer's
+  // when we leased them.
   std::vector<IpAddress> virtual_ips, dns;
+  std::vector<Prefix> subnets;
 };
 
 // For ikectl list-leases: one address pool of the responder and its leases.

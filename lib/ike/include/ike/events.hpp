@@ -101,8 +101,10 @@ struct ChildSaUp {
   Lifetimes lifetimes;
   std::optional<uint32_t> rekeyed_spi_in; // set when this SA replaces one (CREATE_CHILD_SA rekey)
   // Configuration payload (RFC 7296 2.19), initiator only: the internal addresses the
-  // responder assigned to us (our side of the tunnel) and the DNS servers it sent.
+  // responder assigned to us (our side of the tunnel) and the DNS servers it sent, and
+  // the networks it announced behind it (INTERNAL_IP4_SUBNET / INTERNAL_IP6_SUBNET).
   std::vector<IpAddress> virtual_ips, dns;
+  std::vector<Prefix> subnets;
   // RFC 7296 2.17 KEYMAT, per direction (AEAD: key || salt; integ empty with AEAD).
   SecretBytes encr_in, integ_in;   // for spi_in
   SecretBytes encr_out, integ_out; // for spi_out

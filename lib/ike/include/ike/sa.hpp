@@ -158,6 +158,9 @@ struct CpState {
   // The initiator's internal addresses (ours, or the peer's that we leased).
   std::vector<IpAddress> vips;
   std::vector<IpAddress> dns; // initiator: from the CFG_REPLY
+  // Initiator: the networks the responder protects (INTERNAL_IP4_SUBNET /
+  // INTERNAL_IP6_SUBNET in the CFG_REPLY, RFC 7296 3.15.2).
+  std::vector<Prefix> subnets;
   std::vector<Prefix> leased; // responder: the pools we hold a lease of for remote_id
   std::string lease_identity; // responder: the identity the leases are keyed by
 };

@@ -31,5 +31,6 @@ std::string exchange_name(wire::ExchangeType e);
 Json endpoint_json(const ike::Endpoint& e);
 Json ts_list_json(const std::vector<ike::TsSpec>& ts);
 Json address_list_json(const std::vector<IpAddress>& addresses); // ["10.99.0.1", ...]
+Json prefix_list_json(const std::vector<Prefix>& prefixes);      // ["10.1.0.0/24", ...]
 
 } // namespace ikekit::json

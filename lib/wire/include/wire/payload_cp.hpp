@@ -10,6 +10,7 @@
 
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
+#include "base/prefix.hpp"
 #include "base/result.hpp"
 #include "wire/ids.hpp"
 
@@ -46,5 +47,16 @@ Result<std::optional<CfgAddress>> parse_cfg_address(const CfgAttribute& a);
 // The value octets of an address attribute of type `t` (for INTERNAL_IP6_ADDRESS with
 // `prefix_len`); `a`'s family must be the type's.
 Bytes cfg_address_value(CfgAttr t, const IpAddress& a, uint8_t prefix_len = 128);
+
+// INTERNAL_IP4_SUBNET (address and netmask, 8 octets) and INTERNAL_IP6_SUBNET (address and
+// prefix length, 17 octets): a network protected by the responder (RFC 7296 3.15.1, 3.15.2).
+bool is_subnet_attribute(CfgAttr t);
+// nullopt for an empty value. Errors: "value" (wrong length, a netmask that is not
+// contiguous ones then zeros, a prefix length over 128), "type" when not a subnet attribute.
+Result<std::optional<Prefix>> parse_cfg_subnet(const CfgAttribute& a);
+// The attribute type (by the prefix's family) and value octets of `p`; host bits are sent
+// as they are in `p.addr`.
+CfgAttr cfg_subnet_type(const Prefix& p);
+Bytes cfg_subnet_value(const Prefix& p);
 
 } // namespace ikekit::wire
