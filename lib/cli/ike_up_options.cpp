@@ -451,6 +451,7 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
                                  "tcp_port",
                                  "tcp_max_connections",
                                  "tcp_idle_timeout",
+                                 "tcp_connect_timeout",
                                  "keylog",
                                  "dataplane",
                                  "retransmit_timeout",
@@ -478,6 +479,7 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
   IKEKIT_TAKE(tcp_port);
   IKEKIT_TAKE(tcp_max_connections);
   IKEKIT_TAKE(tcp_idle_timeout);
+  IKEKIT_TAKE(tcp_connect_timeout);
   IKEKIT_TAKE(keylog);
   IKEKIT_TAKE(dataplane);
   IKEKIT_TAKE(retransmit_timeout);
@@ -558,6 +560,12 @@ static Result<void> apply_tcp(const IkeUpOptions& opts, IkeUpSetup& s) {
   auto idle = parse_duration(opts.tcp_idle_timeout, "--tcp-idle-timeout");
   if (!idle) return idle.error();
   s.tcp.idle_timeout = *idle;
+  auto connect = parse_duration(opts.tcp_connect_timeout, "--tcp-connect-timeout");
+  if (!connect) return connect.error();
+  if (connect->count() <= 0)
+    return bad("--tcp-connect-timeout", opts.tcp_connect_timeout,
+               "expected a duration above 0, e.g. 5s");
+  s.tcp.connect_timeout = *connect;
   s.tcp_listen = std::any_of(s.config.peers.begin(), s.config.peers.end(),
                              [](const auto& p) { return p.transport != ike::IkeTransport::udp; });
   return {};

@@ -244,7 +244,10 @@ void TcpStreams::on_ready(Conn& c, TimePoint now) {
     int err = 0;
     socklen_t len = sizeof err;
     getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) return close(c, false, now); // never up: the engine's timeout decides
+    if (err != 0) {
+      connect_failed(c, errno_text(err) + " (" + std::string(errno_name(err)) + ")", now);
+      return on_done_(now);
+    }
     c.connected = true;
     c.out->set_connected();
     if (auto l = sock_name(c.fd, false)) c.local = *l;
@@ -303,7 +306,29 @@ void TcpStreams::sa_gone(ike::SaId sa) {
   }
 }
 
+// RFC 9329: a connection that never came up fails the IKE_SA_INIT waiting for it now,
+// naming why, rather than at the end of the engine's overall timeout (~100 s).
+void TcpStreams::connect_failed(Conn& c, const std::string& why, TimePoint now) {
+  ++stats_.connect_failed;
+  std::vector<ike::SaId> sas = c.sas;
+  close(c, false, now);
+  for (ike::SaId sa : sas)
+    if (on_unreachable_)
+      on_unreachable_(sa, "tcp connect to " + c.remote.to_string() + ": " + why, now);
+}
+
 void TcpStreams::on_timeout(TimePoint now) {
+  for (size_t i = 0; i < conns_.size(); ++i) {
+    Conn& c = *conns_[i];
+    if (!c.closed && c.originator && !c.connected && now - c.opened_at >= options_.connect_timeout)
+      connect_failed(c,
+                     "not connected after " +
+                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            options_.connect_timeout)
+                                            .count()) +
+                         " ms",
+                     now);
+  }
   for (auto& c : conns_)
     if (!c->closed && c->sas.empty() && now - c->opened_at >= options_.idle_timeout) {
       ++stats_.closed_idle;
@@ -318,7 +343,10 @@ std::optional<TimePoint> TcpStreams::next_timeout() const {
   std::optional<TimePoint> t;
   for (const auto& c : conns_) {
     TimePoint at = c->closed ? TimePoint{} : c->opened_at + options_.idle_timeout;
-    if (!c->closed && !c->sas.empty()) continue;
+    if (!c->closed && c->originator && !c->connected)
+      at = c->opened_at + options_.connect_timeout;
+    else if (!c->closed && !c->sas.empty())
+      continue;
     if (!t || at < *t) t = at;
   }
   return t;

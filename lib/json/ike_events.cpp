@@ -212,6 +212,8 @@ std::string_view failure_step_name(ike::FailureStep s) {
     return "unique";
   case S::cp:
     return "cp";
+  case S::connect:
+    return "connect";
   }
   return "";
 }

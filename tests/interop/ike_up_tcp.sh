@@ -12,6 +12,8 @@
 #   - the TUN data plane carries ESP in the same stream (RFC 9329 3.2): ping and a 1 s
 #     TCP transfer (iperf3) through the tunnel in both directions, before and after the
 #     reset (the data plane follows the IKE SA to the new connection on both sides);
+#   - a TCP connect that is refused or not up within --tcp-connect-timeout fails
+#     IKE_SA_INIT at once (failure step connect), not after the overall timeout;
 #   - the capture decodes with ike-decode (every IKE message and ESP packet in the
 #     stream, decrypted with the key log; ESP on both connections, none outside TCP) and
 #     tshark agrees on every IKE message and ESP packet (exchange, message ID, flags,
@@ -210,3 +212,21 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PY
 ok "tshark agrees with ike-decode on every IKE message and ESP packet"
+
+# A connection that never comes up fails IKE_SA_INIT at once (step connect, naming why),
+# not after the ~100 s overall timeout: refused (no listener on 4600), and SYNs dropped
+# (4601) with --tcp-connect-timeout 1s.
+ip netns exec "$R" nft add rule inet iktcp input tcp dport 4601 drop || fail "nft drop rule"
+ip -n "$L" addr add $IA_NET.0.3/24 dev "$NS_PREFIX-l0" || fail "a second address" # UDP 500/4500 of $LO are taken
+for port in 4600 4601; do
+  T0=$SECONDS
+  timeout 10 ip netns exec "$L" "$IKE_UP" --role initiator --local $IA_NET.0.3 --remote $RO \
+    --name unreach --psk-file "$W/psk" --dataplane none --transport tcp --tcp-port $port \
+    --tcp-connect-timeout 1s --control-socket none > "$W/unreach.jsonl" 2> "$W/unreach.err"
+  rc=$?
+  [ $rc = 1 ] || fail "port $port: ike-up exit $rc, expected 1 (failure)"
+  [ $((SECONDS - T0)) -le 4 ] || fail "port $port: the failure took $((SECONDS - T0)) s"
+  grep '"failure"' "$W/unreach.jsonl" | grep '"step":"connect"' | grep -q "tcp connect to $RO:$port" ||
+    fail "port $port: no failure with step connect: $(cat "$W/unreach.jsonl")"
+done
+ok "TCP connect refused / not up after 1 s: IKE_SA_INIT failed at once (step connect)"

@@ -41,6 +41,9 @@ struct TcpStreamsOptions {
   std::vector<IpAddress> listen; // addresses to accept on; empty: none (initiator only)
   size_t max_connections = 100;  // open at once, both directions
   Duration idle_timeout = std::chrono::seconds(10); // before an IKE SA uses a connection
+  // An originator's connect(2) not finished by then is given up (UnreachableFn), as is
+  // one refused: IKE_SA_INIT fails then instead of at the end of the overall timeout.
+  Duration connect_timeout = std::chrono::seconds(5);
   size_t max_pending = 1 << 20; // bytes buffered for one connection before messages drop
   // Of those, what ESP may fill (the rest stays for IKE); more ESP is dropped (esp_full).
   size_t max_pending_esp = 256 << 10;
@@ -49,10 +52,11 @@ struct TcpStreamsOptions {
 struct TcpStreamsStats {
   uint64_t connects = 0, accepted = 0, refused = 0; // refused: over max_connections
   uint64_t closed_idle = 0, broken = 0;             // broken: reported to the engine
-  uint64_t framing_errors = 0;                      // frames dropped or streams closed
-  uint64_t unsent = 0;      // messages with no connection to go to, or over max_pending
-  uint64_t esp_in = 0;      // ESP frames read and handed to the data plane
-  uint64_t esp_dropped = 0; // of those, refused (larger than its buffers) or no data plane
+  uint64_t connect_failed = 0; // refused, or not connected within connect_timeout
+  uint64_t framing_errors = 0; // frames dropped or streams closed
+  uint64_t unsent = 0;         // messages with no connection to go to, or over max_pending
+  uint64_t esp_in = 0;         // ESP frames read and handed to the data plane
+  uint64_t esp_dropped = 0;    // of those, refused (larger than its buffers) or no data plane
 };
 
 class TcpStreams {
@@ -65,6 +69,8 @@ public:
   // The IKE SA `sa` sends on a new connection from now on (its first, or a reconnect).
   using WriterFn = std::function<void(ike::SaId sa, std::shared_ptr<StreamWriter> out)>;
   using BrokenFn = std::function<void(ike::SaId sa, TimePoint now)>;
+  // The connection opened for `sa` never came up; `why` names the peer and the cause.
+  using UnreachableFn = std::function<void(ike::SaId sa, const std::string& why, TimePoint now)>;
   using DoneFn = std::function<void(TimePoint now)>; // after a batch of input
 
   // Errc::environment when a listening socket cannot be bound (naming address:port).
@@ -80,6 +86,7 @@ public:
     on_esp_done_ = std::move(done);
   }
   void set_writer_hook(WriterFn fn) { on_writer_ = std::move(fn); }
+  void set_unreachable_hook(UnreachableFn fn) { on_unreachable_ = std::move(fn); }
   // One IKE message of an engine Transmit (t.stream): framed, written or buffered.
   void send_ike(const ike::Transmit& t, ByteView message, TimePoint now);
   // The writer of the connection the IKE SA `sa` sends on; null when it has none.
@@ -103,6 +110,7 @@ private:
   void on_accept(int listen_fd, TimePoint now);
   void on_wake(TimePoint now);
   void attach(Conn& c, ike::SaId sa);
+  void connect_failed(Conn& c, const std::string& why, TimePoint now);
   static void add_writer_stats(StreamWriterStats& to, const StreamWriterStats& s);
   Conn* connect(const ike::Transmit& t, TimePoint now);
   Conn* adopt(int fd, bool originator, TimePoint now);
@@ -119,6 +127,7 @@ private:
   EspFn on_esp_;
   EspDoneFn on_esp_done_;
   WriterFn on_writer_;
+  UnreachableFn on_unreachable_;
   BrokenFn on_broken_;
   DoneFn on_done_;
   std::vector<int> listeners_;
