@@ -36,6 +36,7 @@ struct TunnelOptions {
   int pings = 20;
   double ping_interval_s = 0.05;
   std::string esp_tunnel; // the esp-tunnel binary (ikekit)
+  std::string ike_up;     // the ike-up binary (ikekit-tcp)
 };
 
 // Errc::usage naming the flag: known cipher, backend tun, duration >= 1 s, streams
@@ -84,7 +85,7 @@ using TunnelProgressFn = std::function<void(const TunnelProgress&)>;
 std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& opts,
                                            const TunnelProgressFn& progress);
 
-// {"name":"tunnel","params":{"peer","cipher","backend","streams","duration_s"},
+// {"name":"tunnel","params":{"peer","cipher","backend","transport","streams","duration_s"},
 //  "tcp_single_bits_per_s","tcp_single_bytes_per_s","tcp_multi_bits_per_s",
 //  "tcp_multi_bytes_per_s","tcp_single_retransmits","ping_rtt_avg_ms",
 //  "ping_rtt_ms":{"p50","p99","avg","min","max"},"ping_sent","ping_received","rounds",

@@ -255,6 +255,8 @@ std::string_view peer_name(Peer p) {
   switch (p) {
   case Peer::ikekit:
     return "ikekit";
+  case Peer::ikekit_tcp:
+    return "ikekit-tcp";
   case Peer::strongswan:
     return "strongswan";
   case Peer::wireguard_go:
@@ -266,11 +268,16 @@ std::string_view peer_name(Peer p) {
 }
 
 Result<Peer> parse_peer(std::string_view name, const std::string& field) {
-  for (Peer p : {Peer::ikekit, Peer::strongswan, Peer::wireguard_go, Peer::none})
+  for (Peer p : {Peer::ikekit, Peer::ikekit_tcp, Peer::strongswan, Peer::wireguard_go, Peer::none})
     if (peer_name(p) == name) return p;
   return make_error(Errc::usage, field,
                     "\"" + std::string(name) +
-                        "\": expected ikekit, strongswan, wireguard-go or none");
+                        "\": expected ikekit, ikekit-tcp, strongswan, wireguard-go or none");
+}
+
+std::optional<std::string> peer_transport(Peer p) {
+  if (p == Peer::none) return std::nullopt;
+  return std::string(p == Peer::ikekit_tcp ? "tcp" : "udp");
 }
 
 Result<void> check_peer_tools(Peer p, const PeerOptions& o) {
@@ -281,6 +288,12 @@ Result<void> check_peer_tools(Peer p, const PeerOptions& o) {
       return make_error(Errc::environment, "--peer",
                         "ikekit needs esp-tunnel next to ike-bench (" + o.esp_tunnel +
                             "); build the esp-tunnel target");
+    return {};
+  case Peer::ikekit_tcp:
+    if (o.ike_up.empty() || access(o.ike_up.c_str(), X_OK) != 0)
+      return make_error(Errc::environment, "--peer",
+                        "ikekit-tcp needs ike-up next to ike-bench (" + o.ike_up +
+                            "); build the ike-up target");
     return {};
   case Peer::strongswan: {
     if (auto r = need(kCharonPath, "charon-systemd", name); !r) return r;
@@ -302,6 +315,8 @@ Result<RunningTunnel> start_peer(Peer p, const NetnsPair& topo, const PeerOption
   switch (p) {
   case Peer::ikekit:
     return start_ikekit(topo, opts);
+  case Peer::ikekit_tcp:
+    return start_ikekit_tcp(topo, opts);
   case Peer::strongswan:
     return start_strongswan(topo, opts);
   case Peer::wireguard_go:

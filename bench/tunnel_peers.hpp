@@ -3,6 +3,9 @@
 //  * ikekit: two esp-tunnel --backend tun processes with random static keys (a 0600
 //    ikekit key log in the run's private directory, never on a command line or in
 //    output), ESP in UDP 4500 (RFC 3948).
+//  * ikekit-tcp: two ike-up processes (PSK, --transport tcp, --dataplane tun): IKE and
+//    ESP in one TCP connection to port 4500 (RFC 9329), the inner addresses on lo as
+//    the traffic selectors (tunnel_ikekit_tcp.cpp).
 //  * strongswan: charon-systemd on both ends with kernel-libipsec (userspace ESP over
 //    its ipsec0 TUN device: this kernel has no ESP), PSK, the same ESP cipher; the
 //    inner addresses sit on lo and are the traffic selectors.
@@ -22,9 +25,9 @@
 
 namespace ikekit::bench {
 
-enum class Peer { ikekit, strongswan, wireguard_go, none };
+enum class Peer { ikekit, ikekit_tcp, strongswan, wireguard_go, none };
 
-// "ikekit", "strongswan", "wireguard-go", "none".
+// "ikekit", "ikekit-tcp", "strongswan", "wireguard-go", "none".
 std::string_view peer_name(Peer p);
 // Errc::usage naming `field` and the allowed names.
 Result<Peer> parse_peer(std::string_view name, const std::string& field);
@@ -32,6 +35,7 @@ Result<Peer> parse_peer(std::string_view name, const std::string& field);
 struct PeerOptions {
   std::string cipher = "aes256gcm16"; // ESP suite (ikekit, strongswan)
   std::string esp_tunnel;             // path of the esp-tunnel binary
+  std::string ike_up;                 // path of the ike-up binary (ikekit-tcp)
   std::string work_dir;               // private (0700) directory of this run
   int pid = 0;                        // names: wireguard interfaces, TUN devices
   uint16_t port = 4500;               // ikekit's UDP encapsulation port
@@ -56,9 +60,15 @@ struct RunningTunnel {
   std::vector<std::string> remove_paths; // stale sockets a killed daemon may leave
 };
 
+// The transport the peer's ESP uses: "tcp" for ikekit-tcp (RFC 9329), "udp" for the
+// tunnels, nullopt for none.
+std::optional<std::string> peer_transport(Peer p);
+
 // Brings the tunnel up and returns once it is configured (the caller waits until it
 // passes traffic). On failure everything started so far is stopped; the error says
 // which step failed, with the tool's own message.
 Result<RunningTunnel> start_peer(Peer p, const NetnsPair& topo, const PeerOptions& opts);
+// ikekit-tcp (tunnel_ikekit_tcp.cpp): returns once the initiator reported its Child SA.
+Result<RunningTunnel> start_ikekit_tcp(const NetnsPair& topo, const PeerOptions& opts);
 
 } // namespace ikekit::bench

@@ -457,6 +457,7 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
                                  "tcp_port",
                                  "tcp_max_connections",
                                  "tcp_idle_timeout",
+                                 "tcp_connect_timeout",
                                  "keylog",
                                  "dataplane",
                                  "retransmit_timeout",
@@ -484,6 +485,7 @@ Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts) {
   IKEKIT_TAKE(tcp_port);
   IKEKIT_TAKE(tcp_max_connections);
   IKEKIT_TAKE(tcp_idle_timeout);
+  IKEKIT_TAKE(tcp_connect_timeout);
   IKEKIT_TAKE(keylog);
   IKEKIT_TAKE(dataplane);
   IKEKIT_TAKE(retransmit_timeout);

@@ -34,6 +34,12 @@ Result<void> apply_tcp_options(const IkeUpOptions& opts, ike::Config& config,
   auto idle = parse_duration(opts.tcp_idle_timeout, "--tcp-idle-timeout");
   if (!idle) return idle.error();
   tcp.idle_timeout = *idle;
+  auto connect = parse_duration(opts.tcp_connect_timeout, "--tcp-connect-timeout");
+  if (!connect) return connect.error();
+  if (connect->count() <= 0)
+    return bad("--tcp-connect-timeout", opts.tcp_connect_timeout,
+               "expected a duration above 0, e.g. 5s");
+  tcp.connect_timeout = *connect;
   return {};
 }
 

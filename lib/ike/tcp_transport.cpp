@@ -83,4 +83,16 @@ void Engine::stream_broken(SaId id, TimePoint now) {
   impl_->table.touch(*it->second);
 }
 
+void Engine::stream_unreachable(SaId id, const std::string& why, TimePoint now) {
+  impl_->now = now;
+  auto it = impl_->table.sas.find(id);
+  if (it == impl_->table.sas.end()) return;
+  IkeSa& sa = *it->second;
+  if (!sa.stream || !sa.tcp_originator || sa.state != IkeSaState::connecting || !sa.out) return;
+  Failure f = impl_->failure(sa, sa.out->exchange, FailureStep::connect, why);
+  ++impl_->stats.failures;
+  impl_->emit(std::move(f));
+  impl_->remove_sa(sa, DownReason::retransmit);
+}
+
 } // namespace ikekit::ike

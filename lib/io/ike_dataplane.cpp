@@ -41,11 +41,6 @@ Result<dataplane::SaKeys> sa_keys(uint32_t spi, const std::string& encr, const s
 }
 
 Result<ChildSaSpec> make_spec(const ike::ChildSaUp& up) {
-  // The IKE SA went over TCP because UDP does not pass: plain ESP or ESP in UDP would
-  // not either, and neither data plane frames ESP into the stream yet.
-  if (up.stream)
-    return make_error(Errc::unsupported, "dataplane",
-                      "ESP in a TCP stream (RFC 9329) is not supported by the data plane yet");
   ChildSaSpec s;
   auto in = sa_keys(up.spi_in, up.encr, up.integ, up.esn, up.encr_in, up.integ_in, "in");
   if (!in) return in.error();
@@ -149,7 +144,22 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
   IkeRunner* r = &runner;
   auto on_rekey = [self, r](TimePoint now) { self->on_rekey_requests(*r, now); };
   if (auto a = runner.loop().add_reader(dp->rekey_fd(), on_rekey); !a) return a.error();
+  if (TcpStreams* tcp = runner.tcp()) self->hook_streams(*tcp);
   return d;
+}
+
+// RFC 9329 3.2: ESP of a Child SA whose IKE SA runs over TCP goes in that connection
+// (from the sending thread, through its StreamWriter) and comes from it (here, on the
+// loop's thread, like the NAT-T socket's ESP); when the IKE SA moves to a new
+// connection (a reconnect), its Child SAs follow.
+void EngineDataplane::hook_streams(TcpStreams& tcp) {
+  dataplane::TunDataplane* dp = tun_.get();
+  tcp.set_esp_handler([dp](ByteView esp, TimePoint) { return dp->receive_stream_esp(esp); },
+                      [dp] { dp->end_stream_batch(); });
+  tcp.set_writer_hook([this](ike::SaId sa, std::shared_ptr<StreamWriter> out) {
+    for (const auto& [spi_in, owner] : installed_)
+      if (owner == sa && streamed_.count(spi_in)) (void)tun_->set_stream(spi_in, out);
+  });
 }
 
 // RFC 4303 3.3.3 / RFC 7296 2.8: an outbound SA past its soft sequence limit is
@@ -235,9 +245,23 @@ Result<void> EngineDataplane::install(const ike::ChildSaUp& up) {
   ike::SaId sa = up.sa;
   uint32_t spi_in = up.spi_in;
   if (!spec) return refuse(sa, spi_in, spec.error());
+  std::shared_ptr<StreamWriter> stream;
+  if (up.stream) {
+    // The IKE SA went over TCP because UDP does not pass: ESP goes in its stream too.
+    if (!tun_)
+      return refuse(sa, spi_in,
+                    make_error(Errc::unsupported, "dataplane",
+                               "xfrm: ESP in a TCP stream (RFC 9329) needs --dataplane tun"));
+    if (runner_->tcp()) stream = runner_->tcp()->writer_of(sa);
+    if (!stream)
+      return refuse(sa, spi_in,
+                    make_error(Errc::not_found, "dataplane",
+                               "IKE SA " + std::to_string(sa) + " has no TCP connection"));
+  }
   if (tun_) {
-    if (auto r = tun_->install_child_sa(*spec); !r) return refuse(sa, spi_in, r.error());
+    if (auto r = tun_->install_child_sa(*spec, stream); !r) return refuse(sa, spi_in, r.error());
     installed_[spi_in] = sa;
+    if (stream) streamed_.insert(spi_in);
     return add_routes(*spec, up.virtual_ips);
   }
   if (xfrm_)
@@ -284,6 +308,7 @@ Result<void> EngineDataplane::on_event(const ike::Event& e) {
   if (const auto* moved = std::get_if<ike::IkeSaMoved>(&e)) return move_peer(*moved);
   if (const auto* down = std::get_if<ike::ChildSaDown>(&e)) {
     installed_.erase(down->spi_in);
+    streamed_.erase(down->spi_in);
     Result<void> r =
         tun_ ? tun_->remove_child_sa(down->spi_in) : xfrm_->remove_child_sa(down->spi_in);
     if (!r && r.error().code != Errc::not_found) return r;

@@ -108,6 +108,9 @@ Result<void> IkeRunner::open_tcp() {
       [this](TimePoint now) { pump(now); });
   if (!t) return t.error();
   tcp_ = std::move(*t);
+  tcp_->set_unreachable_hook([this](ike::SaId sa, const std::string& why, TimePoint now) {
+    engine_->stream_unreachable(sa, why, now);
+  });
   return {};
 }
 

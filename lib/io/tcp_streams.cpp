@@ -1,12 +1,14 @@
 #include "io/tcp_streams.hpp"
 
 #include "io/netlink_socket.hpp" // errno_text, errno_name
+#include "io/stream_writer.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,13 +55,11 @@ struct TcpStreams::Conn {
   bool writable_watched = false;
   Endpoint local, remote;
   wire::TcpEncapReader reader;
-  Bytes out; // framed bytes not yet written, from out_off
-  size_t out_off = 0;
-  std::vector<ike::SaId> sas; // the IKE SAs that sent on it
+  std::shared_ptr<StreamWriter> out; // also the data plane's sending thread's (ESP)
+  std::vector<ike::SaId> sas;        // the IKE SAs that sent on it
   TimePoint opened_at{};
 
   explicit Conn(bool orig) : originator(orig), reader(!orig) {}
-  size_t pending() const { return out.size() - out_off; }
 };
 
 TcpStreams::TcpStreams(EventLoop& loop, TcpStreamsOptions options)
@@ -71,11 +71,15 @@ TcpStreams::~TcpStreams() {
   for (auto& c : conns_)
     if (!c->closed) {
       (void)loop_.remove(c->fd);
-      ::close(c->fd);
+      c->out->close();
     }
   for (int fd : listeners_) {
     (void)loop_.remove(fd);
     ::close(fd);
+  }
+  if (wake_fd_ >= 0) {
+    (void)loop_.remove(wake_fd_);
+    ::close(wake_fd_);
   }
 }
 
@@ -88,7 +92,23 @@ Result<std::unique_ptr<TcpStreams>> TcpStreams::create(EventLoop& loop, TcpStrea
   s->on_done_ = std::move(on_done);
   for (const auto& a : s->options_.listen)
     if (auto r = s->listen_on(a); !r) return r.error();
+  s->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (s->wake_fd_ < 0) return tcp_error("eventfd", errno);
+  TcpStreams* self = s.get();
+  if (auto r = loop.add_reader(s->wake_fd_, [self](TimePoint now) { self->on_wake(now); }); !r)
+    return r.error();
   return s;
+}
+
+// The data plane's sending thread left bytes it could not write (or a write failed):
+// watch those sockets for writability here, or close the failed ones.
+void TcpStreams::on_wake(TimePoint now) {
+  uint64_t n;
+  (void)!::read(wake_fd_, &n, sizeof n);
+  for (size_t i = 0; i < conns_.size(); ++i) {
+    Conn& c = *conns_[i];
+    if (!c.closed && c.out->take_signal()) flush(c, now);
+  }
 }
 
 Result<void> TcpStreams::listen_on(const IpAddress& a) {
@@ -131,12 +151,14 @@ TcpStreams::Conn* TcpStreams::adopt(int fd, bool originator, TimePoint now) {
   set_nodelay(fd);
   auto c = std::make_unique<Conn>(originator);
   c->fd = fd;
+  c->out = std::make_shared<StreamWriter>(fd, !originator, wake_fd_, options_.max_pending,
+                                          options_.max_pending_esp);
   c->opened_at = now;
   if (auto l = sock_name(fd, false)) c->local = *l;
   if (auto r = sock_name(fd, true)) c->remote = *r;
   Conn* p = c.get();
   if (!loop_.add_reader(fd, [this, p](TimePoint t) { on_ready(*p, t); })) {
-    ::close(fd);
+    c->out->close();
     return nullptr;
   }
   conns_.push_back(std::move(c));
@@ -165,7 +187,7 @@ TcpStreams::Conn* TcpStreams::connect(const ike::Transmit& t, TimePoint now) {
   if (!c) return nullptr;
   c->remote = remote; // getpeername fails until connected
   ++stats_.connects;
-  c->out.insert(c->out.end(), wire::kTcpEncapPrefix.begin(), wire::kTcpEncapPrefix.end());
+  (void)c->out->append_raw(ByteView(wire::kTcpEncapPrefix.data(), wire::kTcpEncapPrefix.size()));
   return c;
 }
 
@@ -177,61 +199,42 @@ TcpStreams::Conn* TcpStreams::find(const ike::Endpoint& local, const ike::Endpoi
   return nullptr;
 }
 
-bool TcpStreams::append(Conn& c, wire::UdpKind kind, ByteView body) {
-  const size_t overhead =
-      kind == wire::UdpKind::ike ? wire::kTcpIkeOverhead : wire::kTcpEspOverhead;
-  if (c.pending() + overhead + body.size() > options_.max_pending) return false;
-  if (c.out_off == c.out.size()) {
-    c.out.clear();
-    c.out_off = 0;
-  }
-  size_t at = c.out.size();
-  c.out.resize(at + overhead + body.size());
-  MutBytes frame(c.out.data() + at, overhead + body.size());
-  if (!wire::write_tcp_frame_header(frame.first(overhead), kind, body.size())) {
-    c.out.resize(at);
-    return false;
-  }
-  std::memcpy(frame.data() + overhead, body.data(), body.size());
-  return true;
-}
-
 void TcpStreams::send_ike(const ike::Transmit& t, ByteView message, TimePoint now) {
   Conn* c = find(t.local, t.remote);
   if (!c && t.tcp_originator) c = connect(t, now);
-  if (!c || !append(*c, wire::UdpKind::ike, message)) {
+  if (!c || !c->out->append(wire::UdpKind::ike, message)) {
     ++stats_.unsent; // a responder cannot reconnect: the originator will (RFC 9329 6.1)
     return;
   }
-  if (t.sa != 0 && std::find(c->sas.begin(), c->sas.end(), t.sa) == c->sas.end())
-    c->sas.push_back(t.sa);
+  if (t.sa != 0 && std::find(c->sas.begin(), c->sas.end(), t.sa) == c->sas.end()) attach(*c, t.sa);
   flush(*c, now);
 }
 
-bool TcpStreams::queue_esp(ike::SaId sa, ByteView esp) {
-  for (auto& c : conns_)
-    if (!c->closed && std::find(c->sas.begin(), c->sas.end(), sa) != c->sas.end())
-      return append(*c, wire::UdpKind::esp, esp);
-  return false;
+// An IKE SA uses one connection at a time: the newest it sent on (the originator's
+// reconnect, or the responder following it there, RFC 9329 6.1). A connection it leaves
+// that no other IKE SA uses is closed; the data plane's ESP follows to `c`.
+void TcpStreams::attach(Conn& c, ike::SaId sa) {
+  c.sas.push_back(sa);
+  for (size_t i = 0; i < conns_.size(); ++i) {
+    Conn& old = *conns_[i];
+    if (&old == &c || old.closed) continue;
+    auto it = std::find(old.sas.begin(), old.sas.end(), sa);
+    if (it == old.sas.end()) continue;
+    old.sas.erase(it);
+    if (old.sas.empty()) close(old, false, EventLoop::now());
+  }
+  if (on_writer_) on_writer_(sa, c.out);
 }
 
-void TcpStreams::flush_esp() {
-  TimePoint now = EventLoop::now();
-  for (size_t i = 0; i < conns_.size(); ++i)
-    if (!conns_[i]->closed && conns_[i]->pending() > 0) flush(*conns_[i], now);
+std::shared_ptr<StreamWriter> TcpStreams::writer_of(ike::SaId sa) const {
+  for (const auto& c : conns_)
+    if (!c->closed && std::find(c->sas.begin(), c->sas.end(), sa) != c->sas.end()) return c->out;
+  return nullptr;
 }
 
 void TcpStreams::flush(Conn& c, TimePoint now) {
-  while (c.connected && c.pending() > 0) {
-    ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.pending(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      if (errno == EINTR) continue;
-      return close(c, true, now);
-    }
-    c.out_off += size_t(n);
-  }
-  bool want = !c.connected || c.pending() > 0;
+  if (c.out->flush() == StreamWriter::Flush::failed) return close(c, true, now);
+  bool want = !c.connected || c.out->pending() > 0;
   if (want != c.writable_watched && loop_.watch_writable(c.fd, want)) c.writable_watched = want;
 }
 
@@ -241,8 +244,12 @@ void TcpStreams::on_ready(Conn& c, TimePoint now) {
     int err = 0;
     socklen_t len = sizeof err;
     getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) return close(c, false, now); // never up: the engine's timeout decides
+    if (err != 0) {
+      connect_failed(c, errno_text(err) + " (" + std::string(errno_name(err)) + ")", now);
+      return on_done_(now);
+    }
     c.connected = true;
+    c.out->set_connected();
     if (auto l = sock_name(c.fd, false)) c.local = *l;
   }
   flush(c, now);
@@ -263,12 +270,14 @@ void TcpStreams::read_frames(Conn& c, TimePoint now) {
         continue;
       }
       if ((*f)->kind == wire::UdpKind::esp) {
-        if (on_esp_) on_esp_((*f)->data, now);
+        ++stats_.esp_in;
+        if (!on_esp_ || !on_esp_((*f)->data, now)) ++stats_.esp_dropped;
         continue;
       }
       ike::Datagram d{to_ike(c.local), to_ike(c.remote), false, (*f)->data, true};
       on_ike_(d, now);
     }
+    if (on_esp_done_) on_esp_done_(); // one batch per read(2): opened and delivered together
     // RFC 9329 6: a stream that cannot be parsed is closed, not resynchronised.
     if (c.reader.closed()) return close(c, true, now);
   }
@@ -277,7 +286,7 @@ void TcpStreams::read_frames(Conn& c, TimePoint now) {
 void TcpStreams::close(Conn& c, bool broken, TimePoint now) {
   if (c.closed) return;
   (void)loop_.remove(c.fd);
-  ::close(c.fd);
+  c.out->close();
   c.closed = true;
   // Only the originator re-establishes, and only a connection that was up: one that
   // never connected is the engine's overall timeout to judge.
@@ -297,12 +306,36 @@ void TcpStreams::sa_gone(ike::SaId sa) {
   }
 }
 
+// RFC 9329: a connection that never came up fails the IKE_SA_INIT waiting for it now,
+// naming why, rather than at the end of the engine's overall timeout (~100 s).
+void TcpStreams::connect_failed(Conn& c, const std::string& why, TimePoint now) {
+  ++stats_.connect_failed;
+  std::vector<ike::SaId> sas = c.sas;
+  close(c, false, now);
+  for (ike::SaId sa : sas)
+    if (on_unreachable_)
+      on_unreachable_(sa, "tcp connect to " + c.remote.to_string() + ": " + why, now);
+}
+
 void TcpStreams::on_timeout(TimePoint now) {
+  for (size_t i = 0; i < conns_.size(); ++i) {
+    Conn& c = *conns_[i];
+    if (!c.closed && c.originator && !c.connected && now - c.opened_at >= options_.connect_timeout)
+      connect_failed(c,
+                     "not connected after " +
+                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            options_.connect_timeout)
+                                            .count()) +
+                         " ms",
+                     now);
+  }
   for (auto& c : conns_)
     if (!c->closed && c->sas.empty() && now - c->opened_at >= options_.idle_timeout) {
       ++stats_.closed_idle;
       close(*c, false, now);
     }
+  for (const auto& c : conns_)
+    if (c->closed) add_writer_stats(retired_, c->out->stats());
   std::erase_if(conns_, [](const std::unique_ptr<Conn>& c) { return c->closed; });
 }
 
@@ -310,10 +343,29 @@ std::optional<TimePoint> TcpStreams::next_timeout() const {
   std::optional<TimePoint> t;
   for (const auto& c : conns_) {
     TimePoint at = c->closed ? TimePoint{} : c->opened_at + options_.idle_timeout;
-    if (!c->closed && !c->sas.empty()) continue;
+    if (!c->closed && c->originator && !c->connected)
+      at = c->opened_at + options_.connect_timeout;
+    else if (!c->closed && !c->sas.empty())
+      continue;
     if (!t || at < *t) t = at;
   }
   return t;
+}
+
+void TcpStreams::add_writer_stats(StreamWriterStats& to, const StreamWriterStats& s) {
+  to.esp_frames += s.esp_frames;
+  to.esp_full += s.esp_full;
+  to.esp_closed += s.esp_closed;
+  to.ike_dropped += s.ike_dropped;
+  to.writes += s.writes;
+  to.bytes += s.bytes;
+}
+
+StreamWriterStats TcpStreams::writer_stats() const {
+  StreamWriterStats total = retired_;
+  for (const auto& c : conns_)
+    add_writer_stats(total, c->out->stats());
+  return total;
 }
 
 std::vector<int> TcpStreams::fds() const {

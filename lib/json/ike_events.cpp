@@ -62,6 +62,7 @@ struct ToJson {
     j["spi_out"] = to_hex_u32(e.spi_out);
     j["mode"] = std::string(ike::child_mode_name(e.mode));
     j["udp_encap"] = e.udp_encap;
+    j["transport"] = e.stream ? "tcp" : "udp"; // RFC 9329 3.2: ESP in the IKE SA's stream
     j["encap"] = std::string(ike::encap_name(e.encap));
     j["local"] = endpoint_json(e.local);
     j["remote"] = endpoint_json(e.remote);
@@ -212,6 +213,8 @@ std::string_view failure_step_name(ike::FailureStep s) {
     return "unique";
   case S::cp:
     return "cp";
+  case S::connect:
+    return "connect";
   }
   return "";
 }

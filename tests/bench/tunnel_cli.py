@@ -4,7 +4,8 @@
 tunnel_cli.py IKE_BENCH basic   usage errors (exit 2 naming the flag); not root (exit 3);
                                 a missing peer tool (exit 3 naming the Debian package);
                                 --peer none, and the gate on a doctored copy of it;
-                                --compare ikekit,none (ratios); SIGTERM
+                                --compare ikekit,none --transport tcp,udp (ikekit-tcp:
+                                ike-up with IKE and ESP in TCP, RFC 9329; ratios); SIGTERM
                                 mid-run (exit 1, "interrupted", everything removed)
 tunnel_cli.py IKE_BENCH peers   --compare ikekit,wireguard-go,strongswan (1 s, 2 rounds)
 
@@ -85,6 +86,8 @@ def check_result(r, peer):
         return
     p = r["params"]
     check(p["peer"] == peer, f"{what}: params.peer {p['peer']}")
+    check(p["transport"] == {"ikekit-tcp": "tcp", "none": None}.get(peer, "udp"),
+          f"{what}: params.transport {p['transport']}")
     for k in ["cipher", "backend", "streams", "duration_s"]:
         check(k in p, f"{what}: params.{k} missing")
     for k in ["tcp_single_bits_per_s", "tcp_single_bytes_per_s", "tcp_multi_bits_per_s",
@@ -115,7 +118,9 @@ def usage():
                         (["--compare", "none,none"], "--compare"),
                         (["--cipher", "rot13"], "--cipher"),
                         (["--backend", "xfrm"], "--backend"),
-                        (["--streams", "1"], "--streams")]:
+                        (["--streams", "1"], "--streams"),
+                        (["--transport", "quic"], "--transport"),
+                        (["--transport", "tcp,tcp"], "--transport")]:
         rc, doc, err = run(["tunnel"] + args)
         check(rc == 2, f"tunnel {args}: exit {rc}, expected 2")
         if doc:
@@ -164,14 +169,15 @@ def basic():
             check("tcp_single_bits_per_s" in regs, f"gate regressions {regs}")
             check("tcp_single_bits_per_s" in err, f"gate: stderr does not list the metric: {err}")
 
-    rc, doc, err = run(["tunnel", "--compare", "ikekit,none", "--duration", "1s", "--streams", "2"])
-    check(rc == 0, f"--compare ikekit,none: exit {rc}: {err}")
+    rc, doc, err = run(["tunnel", "--compare", "ikekit,none", "--transport", "tcp,udp",
+                        "--duration", "1s", "--streams", "2"])
+    check(rc == 0, f"--compare ikekit,none --transport tcp,udp: exit {rc}: {err}")
     if doc:
-        check_doc(doc, ["ikekit", "none"])
+        check_doc(doc, ["ikekit-tcp", "ikekit", "none"])
         ik = doc["results"][0]
         check(ik["params"]["cipher"] == "aes256gcm16", f"ikekit cipher {ik['params']['cipher']}")
         ratio = ik.get("ratio", {})
-        for k in ["vs_none", "tcp_multi_vs_none", "rtt_vs_none"]:
+        for k in ["vs_ikekit", "vs_none", "tcp_multi_vs_none", "rtt_vs_none"]:
             check(isinstance(ratio.get(k), (int, float)) and ratio[k] > 0, f"ratio.{k} = {ratio.get(k)}")
         check("ratio" not in doc["results"][1], "the second peer carries no ratio")
 

@@ -24,6 +24,7 @@ each message is. Then:
     numbers and inner protocols. Exit 77 when tshark is not installed.
 Exit 0 when all holds, 1 with each difference on stderr, 2 usage.
 """
+import collections
 import json
 import os
 import shutil
@@ -98,19 +99,20 @@ def check_tshark(binary, capture, keys, tmp, problems):
     if rc != 0:
         problems.append(f"ike-decode --emit-wireshark exited {rc}: {err.strip()}")
         return
-    ours = {}
+    ours, seen = {}, collections.Counter()  # (frame, n-th record of that frame)
     for r in records(lines):
-        rec = agree_with_tshark.record_summary(r)
-        ours[(r["frame"], sum(1 for k in ours if k[0] == r["frame"]))] = rec
+        ours[(r["frame"], seen[r["frame"]])] = agree_with_tshark.record_summary(r)
+        seen[r["frame"]] += 1
     extra = ["-o", "tcp.reassemble_out_of_order:TRUE",
              "-X", "lua_script:" + os.path.join(HERE, "rfc9329.lua"), "-X", f"lua_script1:{PORT}"]
     got = tshark_summary.summarize(capture, ws, extra, every_message=True)
     if got is None:
         problems.append("tshark_summary failed")
         return
-    theirs = {}
+    theirs, seen = {}, collections.Counter()
     for rec in got:
-        theirs[(rec["frame"], sum(1 for k in theirs if k[0] == rec["frame"]))] = rec
+        theirs[(rec["frame"], seen[rec["frame"]])] = rec
+        seen[rec["frame"]] += 1
     problems += agree_with_tshark.compare(ours, theirs, all_decrypted=True, tshark_decrypted=True)
     ike = [k for k, v in theirs.items() if v["kind"] == "ike"]
     print(f"tcp_encap_decode: tshark reports {len(ike)} IKE messages and "

@@ -150,6 +150,36 @@ TEST_CASE("over TCP no retransmission: one request, then the overall timeout fai
   CHECK(t.p.net.now - start > 100s);
 }
 
+TEST_CASE("a connection that never comes up fails IKE_SA_INIT at once (step connect), "
+          "not after the overall timeout; an established IKE SA ignores it",
+          "[engine][tcp]") {
+  TcpPair t(IkeTransport::tcp);
+  t.p.right->silent = true; // nothing answers: as if the connect never completed
+  TimePoint start = t.p.net.now;
+  SaId id = t.p.initiate();
+  t.p.net.run_for(5s);
+  REQUIRE(t.p.left->count<Failure>() == 0);
+  t.p.left->engine->stream_unreachable(id, "tcp connect to 10.0.0.2:4500: timed out after 5000 ms",
+                                       t.p.net.now);
+  t.p.net.collect_all();
+  REQUIRE(t.p.left->count<Failure>() == 1);
+  auto f = t.p.left->all<Failure>().at(0);
+  CHECK(f.step == FailureStep::connect);
+  CHECK(f.reason.find("timed out after 5000 ms") != std::string::npos);
+  CHECK(t.p.left->engine->list_sas().empty()); // never up: no ike_sa_down, just gone
+  CHECK(t.p.net.now - start < 10s);
+  t.p.net.run_for(120s); // the IKE SA is gone: no second failure at the overall timeout
+  CHECK(t.p.left->count<Failure>() == 1);
+
+  TcpPair u(IkeTransport::tcp);
+  SaId up = u.p.initiate();
+  REQUIRE(u.p.net.run_until([&] { return u.p.both_up(); }));
+  u.p.left->engine->stream_unreachable(up, "tcp connect: refused", u.p.net.now);
+  u.p.net.collect_all();
+  CHECK(u.p.left->count<Failure>() == 0);
+  CHECK(u.p.left->count<IkeSaDown>() == 0);
+}
+
 TEST_CASE("over TCP no NAT keepalives", "[engine][tcp]") {
   TcpPair t(IkeTransport::tcp);
   t.p.initiate();

@@ -9,17 +9,25 @@
 #     reset; the initiator (DPD every second) connects again and resends, the responder
 #     follows it to the new connection, and the IKE SA keeps its SPIs (no new ike_sa_up,
 #     no ike_sa_down);
-#   - the capture decodes with ike-decode (every IKE message in the stream, decrypted with
-#     the key log) and tshark agrees on every IKE message (exchange, message ID, flags,
-#     payloads; tests/decode/tcp_encap_decode.py's check with tests/decode/rfc9329.lua).
-# Data plane none: ESP in the stream is not in the data plane yet.
+#   - the TUN data plane carries ESP in the same stream (RFC 9329 3.2): ping and a 1 s
+#     TCP transfer (iperf3) through the tunnel in both directions, before and after the
+#     reset (the data plane follows the IKE SA to the new connection on both sides);
+#   - a TCP connect that is refused or not up within --tcp-connect-timeout fails
+#     IKE_SA_INIT at once (failure step connect), not after the overall timeout;
+#   - the capture decodes with ike-decode (every IKE message and ESP packet in the
+#     stream, decrypted with the key log; ESP on both connections, none outside TCP) and
+#     tshark agrees on every IKE message and ESP packet (exchange, message ID, flags,
+#     payloads, SPI, sequence number; tests/decode/tcp_encap_decode.py's check with
+#     tests/decode/rfc9329.lua); plain tshark sees no ESP, no UDP 4500 and no inner
+#     packet on the wire.
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 IKE_UP=$1 IKE_DECODE=$2
 IKECTL=$(dirname "$IKE_UP")/ikectl
 HERE=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
-for t in ip nft ss python3 dumpcap tshark; do
+[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
+for t in ip nft ss python3 dumpcap tshark iperf3 ping; do
   command -v $t >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }
 done
 
@@ -27,10 +35,11 @@ NS_PREFIX=iktcp IA_NET=10.226
 # shellcheck source=lib/netns.sh
 . "$HERE/lib/netns.sh"
 L=$NS_LEFT R=$NS_RIGHT LO=$IA_NET.0.1 RO=$IA_NET.0.2
+LI=$IA_NET.1.1 RI=$IA_NET.2.1 # on the gateways' lo (netns.sh), inside the selectors
 W=$(mktemp -d /tmp/ikekit-tcp.XXXXXX)
 PIDS=()
 fail() { echo "FAIL: $*"; exit 1; }
-ok() { echo "ok: $*"; }
+ok() { echo "ok: $* [$SECONDS s]"; }
 cleanup() {
   local rc=$?
   trap - EXIT
@@ -63,7 +72,7 @@ for _ in $(seq 50); do [ -s "$W/cap.pcap" ] && break; sleep 0.1; done
 
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/psk"
 chmod 600 "$W/psk"
-common=(--name tcpt --psk-file "$W/psk" --dataplane none --transport auto
+common=(--name tcpt --psk-file "$W/psk" --dataplane tun --transport auto
         --ike-proposal aes256gcm16-prfsha256-x25519 --esp-proposal aes256gcm16)
 ip netns exec "$R" "$IKE_UP" --role responder --local $RO --remote $LO --dpd-delay 0 \
   --local-ts "$IA_NET.2.0/24" --remote-ts "$IA_NET.1.0/24" \
@@ -86,10 +95,38 @@ for side in left right; do
   grep '"ike_sa_up"' "$W/$side.jsonl" | grep -q '"transport":"tcp"' ||
     fail "$side: no ike_sa_up with transport tcp"
 done
+for _ in $(seq 30); do grep -qs '"child_sa_up"' "$W/left.jsonl" && break; sleep 0.1; done
 grep -q '"child_sa_up"' "$W/right.jsonl" || fail "no Child SA"
+grep -q '"dataplane_error"' "$W/left.jsonl" "$W/right.jsonl" && fail "a data plane error"
 python3 -c "import sys; d = float(sys.argv[2]) - float(sys.argv[1]); assert 1.0 <= d < 4, d" \
   "$START" "$UP" || fail "fallback took $(python3 -c "print($UP - $START)") s, expected 1 s and a round trip"
 ok "UDP blocked: IKE SA up over TCP after the 1 s fallback"
+
+ip netns exec "$R" iperf3 -s -D -B $RI -I "$W/iperf.pid" >/dev/null 2>&1
+for _ in $(seq 30); do ip netns exec "$R" ss -Htln 'sport = :5201' | grep -q . && break; sleep 0.1; done
+PIDS+=("$(cat "$W/iperf.pid" 2>/dev/null)")
+# ESP in the stream, both ways: pings from each side, 1 s of TCP each way (2 Mbit/s:
+# enough to fill batches, few enough packets for the tshark comparison).
+traffic() { # label
+  ip netns exec "$L" ping -q -c 3 -i 0.1 -W 2 -I $LI $RI > "$W/ping.txt" 2>&1 ||
+    fail "$1: ping $LI -> $RI: $(cat "$W/ping.txt")"
+  ip netns exec "$R" ping -q -c 3 -i 0.1 -W 2 -I $RI $LI > "$W/ping.txt" 2>&1 ||
+    fail "$1: ping $RI -> $LI: $(cat "$W/ping.txt")"
+  for dir in "" -R; do
+    ip netns exec "$L" iperf3 -c $RI -B $LI -t 1 -b 2M $dir -J > "$W/iperf.json" 2>&1 ||
+      fail "$1: iperf3 $dir: $(tail -5 "$W/iperf.json")"
+    python3 - "$W/iperf.json" "$1 ${dir:-forward}" <<'PY' || fail "$1: TCP transfer $dir"
+import json, sys
+e = json.load(open(sys.argv[1]))["end"]
+got = e["sum_received"]["bytes"]
+assert got >= 200_000, (got, e["sum_received"])
+print(f"ok: {sys.argv[2]}: {got} bytes of TCP through ESP in the stream, "
+      f"{e['sum_received']['bits_per_second'] / 1e6:.0f} Mbit/s")
+PY
+  done
+  ok "$1: ping both ways and 1 s of TCP each way through the tunnel"
+}
+traffic "first connection"
 
 list_sa() { # side -> "spi_i spi_r remote state" of the one IKE SA
   "$IKECTL" --socket "$W/$1.sock" list-sas | python3 -c '
@@ -127,13 +164,18 @@ for side in left right; do
   grep -q '"ike_sa_down"' "$W/$side.jsonl" && fail "$side: ike_sa_down"
 done
 ok "connection reset (port $OLD_PORT): re-established from port $NEW_PORT, SPIs $b_spis kept"
+traffic "after the reset"
 
 sleep 0.3
 kill -TERM "$CAP"; wait "$CAP" 2>/dev/null
 cat "$W/keys-l.jsonl" > "$W/keys.jsonl"
-python3 - "$IKE_DECODE" "$W/cap.pcap" "$W/keys.jsonl" "$W" "$HERE/../decode" <<'PY' || fail "decode"
+# Without the RFC 9329 dissector tshark sees only TCP: no ESP, no UDP 4500, nothing inner.
+outside=$(tshark -r "$W/cap.pcap" -Y "esp || udp.port == 4500 || ip.addr == $LI || ip.addr == $RI" 2>/dev/null | wc -l)
+[ "$outside" = 0 ] || fail "$outside ESP, UDP 4500 or inner packets outside the TCP stream"
+ok "on the wire: no ESP and no inner packet outside TCP"
+python3 - "$IKE_DECODE" "$W/cap.pcap" "$W/keys.jsonl" "$W" "$HERE/../decode" "$OLD_PORT" "$NEW_PORT" <<'PY' || fail "decode"
 import json, subprocess, sys
-binary, cap, keys, tmp, decode_dir = sys.argv[1:]
+binary, cap, keys, tmp, decode_dir, old_port, new_port = sys.argv[1:]
 sys.path.insert(0, decode_dir)
 import tcp_encap_decode
 run = subprocess.run([binary, "--keys", keys, cap], capture_output=True, text=True)
@@ -154,11 +196,37 @@ for r in tcp:
     sk = r["payloads"][-1]
     if sk["payload_type"] == 46:
         assert sk["decrypted"] and sk["integrity"] == "ok", r
-print(f"ok: ike-decode: {len(udp)} IKE message(s) on UDP, {len(tcp)} in TCP streams, all decrypted")
+esp = [r for r in recs if r["type"] == "esp"]
+assert all(r["transport"] == "tcp" for r in esp), "ESP outside a TCP stream"
+assert all(r["decrypted"] and r["integrity"] == "ok" for r in esp), "ESP not decrypted"
+def port(r):  # the initiator's side of the connection
+    return next(a.rsplit(":", 1)[1] for a in (r["src"], r["dst"]) if not a.endswith(":4500"))
+per_conn = {p: sum(1 for r in esp if port(r) == p) for p in (old_port, new_port)}
+assert all(n >= 200 for n in per_conn.values()), per_conn
+print(f"ok: ike-decode: {len(udp)} IKE message(s) on UDP, {len(tcp)} in TCP streams, "
+      f"ESP by connection {per_conn}, all decrypted")
 problems = []
 tcp_encap_decode.check_tshark(binary, cap, keys, tmp, problems)
 for p in problems:
     print("tshark: " + p, file=sys.stderr)
 sys.exit(1 if problems else 0)
 PY
-ok "tshark agrees with ike-decode on every IKE message"
+ok "tshark agrees with ike-decode on every IKE message and ESP packet"
+
+# A connection that never comes up fails IKE_SA_INIT at once (step connect, naming why),
+# not after the ~100 s overall timeout: refused (no listener on 4600), and SYNs dropped
+# (4601) with --tcp-connect-timeout 1s.
+ip netns exec "$R" nft add rule inet iktcp input tcp dport 4601 drop || fail "nft drop rule"
+ip -n "$L" addr add $IA_NET.0.3/24 dev "$NS_PREFIX-l0" || fail "a second address" # UDP 500/4500 of $LO are taken
+for port in 4600 4601; do
+  T0=$SECONDS
+  timeout 10 ip netns exec "$L" "$IKE_UP" --role initiator --local $IA_NET.0.3 --remote $RO \
+    --name unreach --psk-file "$W/psk" --dataplane none --transport tcp --tcp-port $port \
+    --tcp-connect-timeout 1s --control-socket none > "$W/unreach.jsonl" 2> "$W/unreach.err"
+  rc=$?
+  [ $rc = 1 ] || fail "port $port: ike-up exit $rc, expected 1 (failure)"
+  [ $((SECONDS - T0)) -le 4 ] || fail "port $port: the failure took $((SECONDS - T0)) s"
+  grep '"failure"' "$W/unreach.jsonl" | grep '"step":"connect"' | grep -q "tcp connect to $RO:$port" ||
+    fail "port $port: no failure with step connect: $(cat "$W/unreach.jsonl")"
+done
+ok "TCP connect refused / not up after 1 s: IKE_SA_INIT failed at once (step connect)"

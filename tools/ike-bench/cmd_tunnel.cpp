@@ -7,6 +7,7 @@
 #include "bench/tunnel_bench.hpp"
 #include "cli/report.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 namespace ikekit::bench_tool {
@@ -27,11 +28,49 @@ CLI::App* add_tunnel_command(CLI::App& app, TunnelArgs& args) {
                       "Several peers, alternating in one run, e.g. "
                       "ikekit,wireguard-go,strongswan,none; the first carries the ratios");
   peer->excludes(compare);
+  cmd->add_option("--transport", args.transport,
+                  "ikekit's transport: udp (esp-tunnel, ESP in UDP), tcp (ike-up, IKE and ESP "
+                  "in one TCP stream, RFC 9329: peer ikekit-tcp) or both, e.g. tcp,udp (each "
+                  "ikekit peer runs once per transport, in that order; default udp)");
   cmd->add_option("--streams", args.streams,
                   "Parallel TCP streams of the multi-stream test (default 4)");
   cmd->add_option("--rounds", args.rounds, "Rounds per peer (default 1)");
   return cmd;
 }
+
+namespace {
+
+// --transport: each ikekit peer becomes one peer per listed transport (udp: ikekit,
+// tcp: ikekit-tcp), in the order given.
+Result<void> ikekit_transports(const std::string& list, std::vector<bench::Peer>& peers) {
+  std::vector<bench::Peer> kinds;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t c = list.find(',', start);
+    std::string name = list.substr(start, c == std::string::npos ? std::string::npos : c - start);
+    if (name != "udp" && name != "tcp")
+      return make_error(Errc::usage, "--transport",
+                        "\"" + list + "\": expected udp, tcp or a list of them, e.g. tcp,udp");
+    bench::Peer k = name == "tcp" ? bench::Peer::ikekit_tcp : bench::Peer::ikekit;
+    if (std::find(kinds.begin(), kinds.end(), k) != kinds.end())
+      return make_error(Errc::usage, "--transport", "\"" + list + "\": " + name + " twice");
+    kinds.push_back(k);
+    if (c == std::string::npos) break;
+    start = c + 1;
+  }
+  std::vector<bench::Peer> out;
+  for (bench::Peer p : peers) {
+    if (p != bench::Peer::ikekit) {
+      out.push_back(p);
+      continue;
+    }
+    out.insert(out.end(), kinds.begin(), kinds.end());
+  }
+  peers = std::move(out);
+  return {};
+}
+
+} // namespace
 
 int run_tunnel(const GlobalOptions& g, const TunnelArgs& args,
                const std::optional<json::Json>& baseline) {
@@ -58,6 +97,8 @@ int run_tunnel(const GlobalOptions& g, const TunnelArgs& args,
     if (!p) return cli::report_error(kTool, p.error());
     opts.peers.push_back(*p);
   }
+  auto t = ikekit_transports(args.transport, opts.peers);
+  if (!t) return cli::report_error(kTool, t.error());
   auto d = cli::parse_duration(args.duration, "--duration");
   if (!d) return cli::report_error(kTool, d.error());
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
@@ -68,6 +109,7 @@ int run_tunnel(const GlobalOptions& g, const TunnelArgs& args,
                    "\"" + args.duration + "\": expected whole seconds (iperf3 -t), e.g. 5s"));
   opts.duration_s = int(ms / 1000);
   opts.esp_tunnel = bench::executable_dir() + "/esp-tunnel"; // built side by side
+  opts.ike_up = bench::executable_dir() + "/ike-up";
   if (auto ok = bench::check_tunnel_options(opts); !ok) return cli::report_error(kTool, ok.error());
   if (auto ok = bench::check_tunnel_environment(); !ok)
     return cli::report_error(kTool, ok.error(), cli::kExitEnvironment);

@@ -14,7 +14,8 @@ struct TunnelArgs {
   std::string duration = "5s";
   std::string cipher = "aes256gcm16";
   std::string peer = "ikekit";
-  std::string compare; // PEER,PEER,...
+  std::string compare;           // PEER,PEER,...
+  std::string transport = "udp"; // udp, tcp, or both in the order to run: udp,tcp
   int streams = 4;
   int rounds = 1;
 };

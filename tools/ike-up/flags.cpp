@@ -71,6 +71,8 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
                  "TCP connections open at once (default 100)");
   app.add_option("--tcp-idle-timeout", o.tcp_idle_timeout,
                  "Close a TCP connection no IKE SA answered on after this (default 10s)");
+  app.add_option("--tcp-connect-timeout", o.tcp_connect_timeout,
+                 "Fail IKE_SA_INIT when its TCP connect is not up after this (default 5s)");
   app.add_flag("--rsa-pss", c.rsa_pss,
                "Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA certificates)");
   app.add_option("--keylog", o.keylog, "Append IKE and Child SA keys to FILE (ikekit key log)");

@@ -263,14 +263,17 @@ void TunDataplane::apply_tx(TxCommand& c) {
     }
     tx.peers[c.slot] = c.peer;
     tx.cells[c.slot] = std::move(c.cell);
+    set_tx_stream(c.slot, std::move(c.stream));
     return;
   }
   if (c.op == TxCommand::Op::peer) {
     if (c.slot < tx.peers.size()) tx.peers[c.slot] = c.peer;
     return;
   }
+  if (c.op == TxCommand::Op::stream) return set_tx_stream(c.slot, std::move(c.stream));
   tx.pipeline.remove(c.slot);
   if (c.slot < tx.cells.size()) tx.cells[c.slot].reset();
+  set_tx_stream(c.slot, nullptr);
 }
 
 void TunDataplane::apply_rx(RxCommand& c) {
@@ -283,9 +286,10 @@ void TunDataplane::apply_rx(RxCommand& c) {
   rx.cells.erase(c.spi);
 }
 
-Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
+Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec,
+                                            std::shared_ptr<StreamWriter> stream) {
   if (auto v = validate_child_sa(spec); !v) return v.error();
-  if (spec.udp_encap != udp_encap_)
+  if (!stream && spec.udp_encap != udp_encap_) // a stream SA's ESP needs no socket of ours
     return make_error(Errc::bad_value, "udp_encap",
                       udp_encap_ ? "this data plane sends ESP in UDP (RFC 3948)"
                                  : "this data plane sends ESP over IP (protocol 50)");
@@ -326,6 +330,7 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
   tc.sa.emplace(esp::OutboundSa{spec.in.spi, std::move(*out), spec.mode, spec.seq_reservation});
   tc.peer = make_esp_peer(spec.remote, spec.udp_encap ? spec.remote_port : 0);
   tc.cell = cell_out;
+  tc.stream = std::move(stream);
   return post_tx(std::move(tc));
 }
 

@@ -8,6 +8,7 @@
 #include "esp/tcp_segment.hpp"
 #include "io/dataplane/os_rng.hpp"
 #include "io/dataplane/tun_dataplane.hpp"
+#include "io/stream_writer.hpp"
 
 #include <array>
 #include <chrono>
@@ -90,10 +91,12 @@ private:
 };
 
 struct TunDataplane::TxCommand {
-  enum class Op { add, remove, peer } op = Op::add; // peer: only `peer` changes
+  // peer: only `peer` changes; stream: only `stream` changes
+  enum class Op { add, remove, peer, stream } op = Op::add;
   uint32_t slot = 0; // the SA's id in the selector tables and the pipeline
   std::optional<esp::OutboundSa> sa;
   EspPeer peer;
+  std::shared_ptr<StreamWriter> stream; // RFC 9329: ESP in this TCP stream, not UDP
   std::shared_ptr<SaCell> cell;
   uint64_t ike_sa = 0;
   esp::SaSelectors selectors;
@@ -114,8 +117,11 @@ struct TunDataplane::RxCommand {
 struct TunDataplane::TxState {
   OsRng rng;
   esp::OutboundPipeline pipeline;
-  std::vector<EspPeer> peers;                 // by SA id
-  std::vector<std::shared_ptr<SaCell>> cells; // by SA id
+  std::vector<EspPeer> peers;                         // by SA id
+  std::vector<std::shared_ptr<SaCell>> cells;         // by SA id
+  std::vector<std::shared_ptr<StreamWriter>> streams; // by SA id; null: UDP (RFC 9329)
+  size_t stream_sas = 0;                              // non-null entries of streams
+  std::array<StreamWriter*, kTxSlots> touched{};      // streams written in this batch
   OutStats io; // drops at the device or socket: not_ip, no_room, send_dropped
   std::unique_ptr<EspSender> sender;
   size_t stride = 0;            // one slot: headroom + MTU + tailroom
@@ -157,6 +163,9 @@ struct TunDataplane::RxState {
   std::array<MutBytes, kRxPackets> delivered{};
   std::array<ByteView, kRxPackets> parts{};
   esp::TcpCoalescer coalescer;
+  // ESP read from TCP streams (RFC 9329), copied into bufs (in rx.in) until the batch
+  // ends: buffers used and packets waiting.
+  size_t stream_bufs = 0, stream_packets = 0;
 
   void publish(StatsCell<InStats>& cell) const {
     InStats s = pipeline.stats();

@@ -1,7 +1,8 @@
 // The TUN data plane's sending thread: reads the TUN device (with offloads, a TCP
 // super-packet at a time, cut into segments: esp/tcp_segment.hpp), hands the batch to
 // the sans-I/O OutboundPipeline (SA selection, sequence numbers, mode, seal in place)
-// and sends the sealed packets (UDP GSO runs per SA, or sendmmsg).
+// and sends the sealed packets (UDP GSO runs per SA, or sendmmsg; ESP of an SA whose
+// IKE SA runs over TCP goes into that stream instead: tun_stream.cpp).
 #include "io/dataplane/tun_dataplane.hpp"
 #include "tun_state.hpp"
 
@@ -103,6 +104,7 @@ void TunDataplane::tx_flush() {
   for (uint32_t spi_in : s.pipeline.rekey_requests())
     request_rekey(spi_in);
   s.pipeline.clear_rekey_requests();
+  n = send_streams(n); // RFC 9329: those of SAs in a TCP stream go there
   if (n > 0) {
     auto sent = s.sender->send_batch(std::span(s.sealed.data(), n), s.peers);
     if (!sent) return fail(sent.error());

@@ -66,9 +66,10 @@ struct ConnectionOptions {
 struct IkeUpOptions {
   std::vector<ConnectionOptions> connections;
   uint16_t natt_port = 4500;
-  uint16_t tcp_port = 4500;             // RFC 9329: the TCP port connected to and listened on
-  size_t tcp_max_connections = 100;     // TCP connections open at once (DoS limit)
-  std::string tcp_idle_timeout = "10s"; // a TCP connection no IKE SA answered on is closed
+  uint16_t tcp_port = 4500;               // RFC 9329: the TCP port connected to and listened on
+  size_t tcp_max_connections = 100;       // TCP connections open at once (DoS limit)
+  std::string tcp_idle_timeout = "10s";   // a TCP connection no IKE SA answered on is closed
+  std::string tcp_connect_timeout = "5s"; // an initiator's TCP connect not up by then fails
   std::string keylog;
   std::string dataplane = "auto"; // auto | none | tun | xfrm
   bool offload = true;            // TUN data plane: TSO/GRO on the device, UDP GSO

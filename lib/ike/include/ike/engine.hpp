@@ -210,6 +210,12 @@ public:
   // an empty INFORMATIONAL, so the responder learns the new connection (by SPIs, once
   // the message authenticates). At most once a second; the responder ignores it.
   void stream_broken(SaId sa, TimePoint now);
+  // RFC 9329: the TCP connection the originator opened for the IKE SA `sa` never came up
+  // (refused, or not within the I/O layer's connect timeout; `why` says which and to
+  // where). An IKE SA still in IKE_SA_INIT fails now (Failure, step connect) rather than
+  // at the end of the overall timeout; for an established one the request in flight
+  // keeps its deadline (a reconnect is tried when stream_broken allows).
+  void stream_unreachable(SaId sa, const std::string& why, TimePoint now);
 
   // Writes one datagram into `out`. A datagram larger than `out` stays queued and is
   // counted (DropReason::buffer_too_small); 65535 bytes always suffice.

@@ -54,6 +54,7 @@ enum class FailureStep : uint8_t {
   eap,        // the EAP method inside IKE_AUTH (RFC 7296 2.16) failed
   unique,     // the uniqueness policy (unique=keep) refused a duplicate IKE SA
   cp,         // configuration payload: no internal address could be assigned (RFC 7296 3.15)
+  connect,    // RFC 9329: the TCP connection to the responder could not be opened
 };
 
 // How the Child SAs' ESP travels (RFC 3948), rendered as the enumerator's name: in UDP

@@ -10,6 +10,9 @@
 // sockets from its policies, as strongSwan does. An outbound SA of the TUN data plane
 // that nears the end of its sequence space (RFC 4303 3.3.3) is rekeyed: the data
 // plane's eventfd wakes the runner's loop, which calls Engine::rekey_child once per SA.
+// A Child SA of an IKE SA over TCP (RFC 9329) carries its ESP in that connection (TUN
+// data plane only): installed with the connection's StreamWriter, moved with the IKE SA
+// to a new connection, and ESP read from any stream is opened here.
 #pragma once
 
 #include "ike/events.hpp"
@@ -65,6 +68,8 @@ private:
   void on_rekey_requests(IkeRunner& runner, TimePoint now);
   // RFC 7296 2.23: the IKE SA followed the peer's new NAT mapping; its Child SAs follow.
   Result<void> move_peer(const ike::IkeSaMoved& m);
+  // RFC 9329: ESP to and from the runner's TCP streams (TUN data plane).
+  void hook_streams(TcpStreams& tcp);
   // The latest ESP sent on any Child SA of `sa` (wall ns), for the runner's keepalives.
   std::optional<int64_t> last_esp_sent_ns(ike::SaId sa) const;
 
@@ -74,6 +79,7 @@ private:
   std::optional<dataplane::XfrmDataplane> xfrm_;
   std::map<uint32_t, ike::SaId> installed_; // by spi_in: the IKE SA, for rekey_child
   std::set<std::string> pinned_;            // local addresses whose sockets are pinned
+  std::set<uint32_t> streamed_;             // spi_in of Child SAs whose ESP is in a TCP stream
 };
 
 } // namespace ikekit::io

@@ -37,6 +37,13 @@
 // (ChildSaSpec::soft_limit_seq) the inbound SPI of the pair is queued once and
 // rekey_fd() (an eventfd) becomes readable; take_rekey_requests() collects them.
 //
+// ESP in a TCP stream (RFC 9329 3.2; tun_stream.cpp): a pair installed with a
+// StreamWriter sends its ESP there as frames (2-byte length, no marker), the batch's
+// frames appended under one lock and written with one send(2); a full stream drops
+// (send_dropped, and the writer's esp_full). set_stream() moves it to another
+// connection. ESP read from a stream comes in through receive_stream_esp() (copied into
+// the receive buffers, opened and delivered as one batch at end_stream_batch()).
+//
 // Sharing ike-up's port-4500 socket: set TunDataplaneOptions::shared_udp_fd; the data
 // plane then sends on that fd but does not read it; the owner's event loop passes
 // every datagram UdpSocket classified as ESP to handle_esp() — from the same thread
@@ -48,6 +55,7 @@
 #include "io/dataplane/child_sa.hpp"
 #include "io/dataplane/esp_socket.hpp"
 #include "io/dataplane/stats.hpp"
+#include "io/stream_writer.hpp"
 #include "io/tun_device.hpp"
 #include "io/udp_socket.hpp"
 
@@ -120,7 +128,9 @@ public:
   // inbound is Errc::bad_value "in.spi"; selectors that overlap those of a pair of
   // another IKE SA (spec.ike_sa) are Errc::bad_value "remote_ts", counted in
   // DataplaneStats::sa_refused, and nothing is installed.
-  Result<void> install_child_sa(const ChildSaSpec& spec);
+  // `stream`: the pair's ESP goes in that TCP stream (RFC 9329) instead of UDP.
+  Result<void> install_child_sa(const ChildSaSpec& spec,
+                                std::shared_ptr<StreamWriter> stream = nullptr);
   // Removes the inbound SA `spi_in` and the outbound SA installed with it (if a newer
   // pair replaced it and is already gone, the pair it replaced is selected again).
   // Errc::not_found when no SA has that SPI.
@@ -131,6 +141,15 @@ public:
   // batch on. Handed to the sending thread like an install: no lock on the packet path.
   // Errc::not_found when no pair has that SPI.
   Result<void> set_peer(uint32_t spi_in, const IpAddress& remote, uint16_t port);
+  // RFC 9329: the IKE SA of the pair `spi_in` moved to another TCP connection; its ESP
+  // follows from the next batch on. Errc::not_found when no pair has that SPI.
+  Result<void> set_stream(uint32_t spi_in, std::shared_ptr<StreamWriter> stream);
+  // Shared-socket mode, the caller's thread: one ESP packet read from a TCP stream,
+  // copied into a receive buffer; end_stream_batch() opens and delivers what came.
+  // false: dropped, larger than a receive buffer (the caller counts it).
+  bool receive_stream_esp(ByteView esp);
+  void end_stream_batch();
+
   // When the outbound SA of the pair `spi_in` last sent a packet (wall clock, ns since
   // the epoch, as of the last batch; 0: never); nullopt when no such pair. Any thread.
   std::optional<int64_t> last_sent_ns(uint32_t spi_in) const;
@@ -169,6 +188,8 @@ private:
   bool tx_fill();                // reads TUN into the batch; false: idle
   bool tx_read_offload();        // one super-packet, cut into the batch
   void tx_flush();               // seals and sends the batch
+  size_t send_streams(size_t n); // frames stream SAs' packets; returns those left for UDP
+  void set_tx_stream(uint32_t slot, std::shared_ptr<StreamWriter> stream); // sending thread
   void deliver(size_t npackets); // opens rx_'s packets, writes them to TUN
   size_t take_message(const EspMessage& m, uint8_t* floor, size_t k); // splits, delivers when full
   void wait_readable(int fd, int wake_fd); // sleeps until fd or the eventfd is readable
