@@ -283,6 +283,10 @@ void TunDataplane::apply_rx(RxCommand& c) {
     if (rx.pipeline.add(std::move(*c.sa), std::move(c.info))) rx.cells[c.spi] = std::move(c.cell);
     return;
   }
+  if (c.op == RxCommand::Op::peer) {
+    rx.pipeline.set_peer(c.spi, c.source);
+    return;
+  }
   rx.pipeline.remove(c.spi);
   rx.cells.erase(c.spi);
 }
@@ -323,7 +327,8 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec) {
   rc.op = RxCommand::Op::add;
   rc.spi = spec.in.spi;
   rc.sa.emplace(std::move(*in));
-  rc.info = esp::InboundSaInfo{spec.mode, spec.local, spec.remote, esp::selector_pairs(selectors)};
+  rc.info = esp::InboundSaInfo{spec.mode, spec.local, spec.remote, esp::selector_pairs(selectors),
+                               spec.udp_encap ? spec.remote_port : uint16_t(0)};
   rc.cell = cell_in;
   if (auto r = post_rx(std::move(rc)); !r) return r;
 
@@ -387,7 +392,12 @@ Result<void> TunDataplane::set_peer(uint32_t spi_in, const IpAddress& remote, ui
     return make_error(Errc::bad_value, "remote",
                       "address family differs from the data plane's socket");
   tc.peer = make_esp_peer(remote, udp_encap_ ? port : 0);
-  return post_tx(std::move(tc));
+  if (auto r = post_tx(std::move(tc)); !r) return r;
+  RxCommand rc;
+  rc.op = RxCommand::Op::peer;
+  rc.spi = spi_in;
+  rc.source = esp::EspSource{remote, udp_encap_ ? port : uint16_t(0)};
+  return post_rx(std::move(rc));
 }
 
 Result<void> TunDataplane::set_socket(int fd) {

@@ -104,8 +104,9 @@ struct TunDataplane::TxCommand {
 };
 
 struct TunDataplane::RxCommand {
-  enum class Op { add, remove } op = Op::add;
+  enum class Op { add, remove, peer } op = Op::add; // peer: the SA's expected `source`
   uint32_t spi = 0;
+  esp::EspSource source;
   std::optional<esp::EspSaIn> sa;
   esp::InboundSaInfo info;
   std::shared_ptr<SaCell> cell;
@@ -156,6 +157,8 @@ struct TunDataplane::RxState {
   std::array<MutBytes, kRxMessages> bufs{};
   std::array<EspMessage, kRxMessages> received{};
   std::array<esp::InPacket, kRxPackets> in{};
+  std::array<esp::EspSource, kRxPackets> sources{}; // in[i].source (shared socket)
+  std::vector<esp::PeerChange> peer_changes;        // shared socket: for the caller
   std::array<MutBytes, kRxPackets> delivered{};
   std::array<ByteView, kRxPackets> parts{};
   esp::TcpCoalescer coalescer;

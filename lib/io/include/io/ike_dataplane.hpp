@@ -67,6 +67,9 @@ private:
   // moved to our new address (ESP then leaves from the NAT-T socket there). Its Child
   // SAs follow.
   Result<void> move_peer(const ike::IkeSaMoved& m);
+  // Hands authenticated ESP from new sources (TunDataplane::take_peer_changes) to the
+  // engine, which decides whether the IKE SA follows.
+  void follow_esp_sources(TimePoint now);
   // The latest ESP sent on any Child SA of `sa` (wall ns), for the runner's keepalives.
   std::optional<int64_t> last_esp_sent_ns(ike::SaId sa) const;
 
