@@ -55,8 +55,25 @@ Result<void> InboundPipeline::add(EspSaIn sa, InboundSaInfo info) {
   if (sas_.count(spi))
     return make_error(Errc::bad_value, "in.spi",
                       "SPI " + to_hex_u32(spi) + " is already installed inbound");
-  sas_.emplace(spi, Entry{std::move(sa), std::move(info)});
+  EspSource peer{info.remote, info.remote_port};
+  sas_.emplace(spi, Entry{std::move(sa), std::move(info), peer, std::nullopt});
   return {};
+}
+
+bool InboundPipeline::set_peer(uint32_t spi, const EspSource& peer) {
+  auto it = sas_.find(spi);
+  if (it == sas_.end()) return false;
+  it->second.peer = peer;
+  it->second.reported.reset();
+  return true;
+}
+
+// Only after open_in_place succeeded: the ICV verified and the replay window took the
+// sequence number, so neither a forgery nor a replay from elsewhere is reported.
+void InboundPipeline::note_source(uint32_t spi, Entry& e, const InPacket& p) {
+  if (!p.source || *p.source == e.peer || e.reported == *p.source) return;
+  e.reported = *p.source;
+  peer_changes_.push_back(PeerChange{spi, *p.source}); // rare: allocates only on a move
 }
 
 bool InboundPipeline::remove(uint32_t spi) {
@@ -121,6 +138,7 @@ size_t InboundPipeline::open_batch(std::span<const InPacket> in, std::span<MutBy
     Entry& e = it->second;
     Opened o = e.sa.open_in_place(p.esp);
     if (!o) continue; // counted by the SA (replay, ICV, padding, ...)
+    note_source(h.spi, e, p);
     uint8_t* floor = p.floor ? p.floor : p.esp.data();
     // Same buffer (a GRO batch): never below what was delivered before.
     auto at = [](const uint8_t* q) { return reinterpret_cast<uintptr_t>(q); };

@@ -254,6 +254,18 @@ Result<void> Engine::send_dpd(SaId id, TimePoint now) {
   return {};
 }
 
+void Engine::esp_arrived_from(SaId id, const Endpoint& remote, TimePoint now) {
+  impl_->now = now;
+  auto sa = established_sa(*impl_, id);
+  // ESP in UDP goes where the SA floated to (RFC 3948); a stream carries no ESP here.
+  if (!sa || !(*sa)->nat_t || (*sa)->stream) return;
+  Datagram d; // as if an authenticated IKE message had come on the NAT-T port
+  d.local = (*sa)->local;
+  d.remote = remote;
+  d.nat_t = true;
+  impl_->follow_peer(**sa, d);
+}
+
 Result<void> Engine::move_local(SaId id, const IpAddress& local, TimePoint now) {
   impl_->now = now;
   auto sa = established_sa(*impl_, id);

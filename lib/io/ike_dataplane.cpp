@@ -134,12 +134,13 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
   if (auto s = (*tun)->start(); !s) return s.error();
   d->tun_ = std::move(*tun);
   dataplane::TunDataplane* dp = d->tun_.get();
-  runner.set_esp_handler([dp](std::span<RecvSlot> slots, TimePoint) {
+  EngineDataplane* self = d.get();
+  runner.set_esp_handler([self, dp](std::span<RecvSlot> slots, TimePoint now) {
     dp->handle_esp(slots, IkeRunner::kRecvHeadroom);
+    self->follow_esp_sources(now);
   });
   // The reader is dropped from epoll when the eventfd closes (the data plane goes);
   // while it exists it runs only inside runner.run(), so both pointers are alive.
-  EngineDataplane* self = d.get();
   runner.set_esp_sent_probe([self](ike::SaId sa) { return self->last_esp_sent_ns(sa); });
   IkeRunner* r = &runner;
   auto on_rekey = [self, r](TimePoint now) { self->on_rekey_requests(*r, now); };
@@ -281,16 +282,39 @@ Result<void> EngineDataplane::refuse(ike::SaId sa, uint32_t spi_in, Error e) {
 // data plane cannot follow yet: the kernel keys an SA by its destination address, so
 // a move needs each SA and policy replaced (strongSwan: XFRM_MSG_UPDSA / a new SA);
 // reported, the Child SAs keep sending to the old mapping.
+// Our own address changed (MOBIKE, RFC 4555 3.5: the runner bound the new address
+// before the engine moved): ESP leaves from the NAT-T socket there. The data plane has
+// one socket, so every Child SA it holds moves with the IKE SA that moved.
 Result<void> EngineDataplane::move_peer(const ike::IkeSaMoved& m) {
   if (xfrm_)
     return make_error(Errc::unsupported, "dataplane",
                       "xfrm: the Child SAs of IKE SA " + std::to_string(m.sa) +
-                          " cannot follow the peer to " + m.remote.to_string());
+                          " cannot follow the move to " + m.local.to_string() + " -> " +
+                          m.remote.to_string());
   if (!tun_) return {};
+  if (!(m.local.address == m.old_local.address)) {
+    UdpSocket* natt = runner_->nat_t_socket(m.local.address);
+    if (!natt)
+      return make_error(Errc::not_found, "local",
+                        "no NAT-T socket on " + m.local.address.to_string() + " for ESP");
+    if (auto r = tun_->set_socket(natt->fd()); !r) return r;
+  }
   for (const auto& [spi_in, sa] : installed_)
     if (sa == m.sa)
       if (auto r = tun_->set_peer(spi_in, m.remote.address, m.remote.port); !r) return r;
   return {};
+}
+
+// RFC 3948 / RFC 7296 2.23: authenticated ESP from a new source is the engine's to
+// judge (it follows only where an IKE message would move the SA); its ike_sa_moved then
+// moves the pair (move_peer). The runner sends and delivers after the ESP handler.
+void EngineDataplane::follow_esp_sources(TimePoint now) {
+  for (const esp::PeerChange& c : tun_->take_peer_changes()) {
+    auto it = installed_.find(c.spi);
+    if (it == installed_.end()) continue;
+    runner_->engine().esp_arrived_from(it->second, ike::Endpoint{c.source.addr, c.source.port},
+                                       now);
+  }
 }
 
 std::optional<int64_t> EngineDataplane::last_esp_sent_ns(ike::SaId sa) const {

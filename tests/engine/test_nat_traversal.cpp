@@ -47,14 +47,16 @@ struct Napt {
 struct NatPair {
   Napt nat;
   Pair p;
-  explicit NatPair(Duration keepalive = 20s, bool right_forces_encap = false)
-      : p(config(psk_peer("home", "10.0.0.1", "10.0.0.2"), keepalive),
-          config(psk_peer("gw", "10.0.0.2", "192.0.2.1"), keepalive, right_forces_encap)) {
+  // mobike: off by default, the RFC 7296 2.23 NAT mapping updates are for SAs without it.
+  explicit NatPair(Duration keepalive = 20s, bool right_forces_encap = false, bool mobike = false)
+      : p(config(psk_peer("home", "10.0.0.1", "10.0.0.2"), keepalive, false, mobike),
+          config(psk_peer("gw", "10.0.0.2", "192.0.2.1"), keepalive, right_forces_encap, mobike)) {
     p.net.route = [this](Datagram& d) { nat(d); };
   }
-  static Config config(PeerConfig peer, Duration keepalive, bool force_encap = false) {
+  static Config config(PeerConfig peer, Duration keepalive, bool force_encap = false,
+                       bool mobike = false) {
     peer.force_encap = force_encap;
-    peer.mobike = false; // the RFC 7296 2.23 NAT mapping updates are for SAs without MOBIKE
+    peer.mobike = mobike;
     peer.remote_id = *Identity::parse(peer.name == "gw" ? "10.0.0.1" : "10.0.0.2");
     Config c = config_with(std::move(peer));
     c.nat_keepalive = keepalive;
@@ -280,4 +282,56 @@ TEST_CASE("NAT mapping change: the side behind the NAT does not follow the peer 
   CHECK(n.p.left->count<IkeSaMoved>() == 0);
   CHECK(n.p.left->engine->list_sas().at(0).remote == Endpoint{ip("10.0.0.2"), 4500});
   CHECK(n.p.right->engine->stats().retransmissions == 0); // the DPD was answered
+}
+
+TEST_CASE("NAT mapping change: ESP the data plane authenticated from a new source moves the "
+          "IKE SA as an IKE message would (RFC 3948, RFC 7296 2.23)",
+          "[engine][nat][mapping]") {
+  NatPair n;
+  std::vector<Endpoint> right_sent_to;
+  n.p.net.tap = [&](Bytes&, const Transmit& t) {
+    if (t.local.address == ip("10.0.0.2")) right_sent_to.push_back(t.remote);
+    return true;
+  };
+  n.up();
+  SaId lsa = n.p.left->all<IkeSaUp>().at(0).sa;
+  SaId rsa = n.p.right->all<IkeSaUp>().at(0).sa;
+  Endpoint before = n.p.right->engine->list_sas().at(0).remote;
+  const Endpoint mapping{ip("192.0.2.1"), uint16_t(before.port + 7)};
+  n.p.right->engine->esp_arrived_from(9999, mapping, n.p.net.now); // no such SA: ignored
+  n.p.net.run_for(10ms);                                           // the events are collected
+  CHECK(n.p.right->count<IkeSaMoved>() == 0);
+  n.p.right->engine->esp_arrived_from(rsa, mapping, n.p.net.now);
+  n.p.net.run_for(10ms);
+  REQUIRE(n.p.right->count<IkeSaMoved>() == 1);
+  auto m = n.p.right->all<IkeSaMoved>()[0];
+  CHECK(m.old_remote == before);
+  CHECK(m.remote == mapping);
+  CHECK(m.reason == MoveReason::nat_mapping);
+  CHECK(n.p.right->engine->stats().peer_moves == 1);
+  // IKE follows too: right's next request goes to the new mapping.
+  right_sent_to.clear();
+  REQUIRE(n.p.right->engine->send_dpd(rsa, n.p.net.now));
+  n.p.net.run_for(100ms);
+  REQUIRE_FALSE(right_sent_to.empty());
+  CHECK(right_sent_to.front() == mapping);
+  // Left is behind the NAT: ESP from elsewhere never moves it (RFC 7296 2.23 SHOULD NOT).
+  n.p.left->engine->esp_arrived_from(lsa, Endpoint{ip("10.0.0.9"), 4500}, n.p.net.now);
+  n.p.net.run_for(10ms);
+  CHECK(n.p.left->count<IkeSaMoved>() == 0);
+  CHECK(n.p.left->engine->list_sas().at(0).remote == Endpoint{ip("10.0.0.2"), 4500});
+}
+
+TEST_CASE("NAT mapping change: with MOBIKE, ESP from a new source moves nothing (the initiator "
+          "moves explicitly, RFC 4555)",
+          "[engine][nat][mapping][mobike]") {
+  NatPair n(20s, false, true);
+  n.up();
+  auto info = n.p.right->engine->list_sas().at(0);
+  REQUIRE(info.mobike);
+  REQUIRE(info.nat_t);
+  n.p.right->engine->esp_arrived_from(info.sa, Endpoint{ip("192.0.2.1"), 61007}, n.p.net.now);
+  n.p.net.run_for(10ms);
+  CHECK(n.p.right->count<IkeSaMoved>() == 0);
+  CHECK(n.p.right->engine->list_sas().at(0).remote == info.remote);
 }

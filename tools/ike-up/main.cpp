@@ -10,6 +10,7 @@
 #include "io/ike_runner.hpp"
 #include "io/ike_up_events.hpp"
 #include "io/kill_switch.hpp"
+#include "io/roaming.hpp"
 
 #include "json/ike_events.hpp"
 #include <iostream>
@@ -106,6 +107,9 @@ int main(int argc, char** argv) {
       return e;
     });
   events.attach(runner->get(), dataplane.get(), control.get());
+  // MOBIKE (RFC 4555): the initiator follows address and route changes at once.
+  auto roaming = io::Roaming::start(**runner, [&out](const json::Json& j) { out.write(j); });
+  if (!roaming) return cli::report_error(kTool, roaming.error(), cli::kExitEnvironment);
 
   json::Json started = {
       {"type", "started"},

@@ -271,6 +271,10 @@ void TunDataplane::apply_tx(TxCommand& c) {
     return;
   }
   if (c.op == TxCommand::Op::stream) return set_tx_stream(c.slot, std::move(c.stream));
+  if (c.op == TxCommand::Op::socket) {
+    tx.sender->set_fd(c.fd);
+    return;
+  }
   tx.pipeline.remove(c.slot);
   if (c.slot < tx.cells.size()) tx.cells[c.slot].reset();
   set_tx_stream(c.slot, nullptr);
@@ -280,6 +284,10 @@ void TunDataplane::apply_rx(RxCommand& c) {
   RxState& rx = *rx_;
   if (c.op == RxCommand::Op::add) {
     if (rx.pipeline.add(std::move(*c.sa), std::move(c.info))) rx.cells[c.spi] = std::move(c.cell);
+    return;
+  }
+  if (c.op == RxCommand::Op::peer) {
+    rx.pipeline.set_peer(c.spi, c.source);
     return;
   }
   rx.pipeline.remove(c.spi);
@@ -323,7 +331,8 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec,
   rc.op = RxCommand::Op::add;
   rc.spi = spec.in.spi;
   rc.sa.emplace(std::move(*in));
-  rc.info = esp::InboundSaInfo{spec.mode, spec.local, spec.remote, esp::selector_pairs(selectors)};
+  rc.info = esp::InboundSaInfo{spec.mode, spec.local, spec.remote, esp::selector_pairs(selectors),
+                               spec.udp_encap ? spec.remote_port : uint16_t(0)};
   rc.cell = cell_in;
   if (auto r = post_rx(std::move(rc)); !r) return r;
 
@@ -388,7 +397,26 @@ Result<void> TunDataplane::set_peer(uint32_t spi_in, const IpAddress& remote, ui
     return make_error(Errc::bad_value, "remote",
                       "address family differs from the data plane's socket");
   tc.peer = make_esp_peer(remote, udp_encap_ ? port : 0);
-  return post_tx(std::move(tc));
+  if (auto r = post_tx(std::move(tc)); !r) return r;
+  RxCommand rc;
+  rc.op = RxCommand::Op::peer;
+  rc.spi = spi_in;
+  rc.source = esp::EspSource{remote, udp_encap_ ? port : uint16_t(0)};
+  return post_rx(std::move(rc));
+}
+
+Result<void> TunDataplane::set_socket(int fd) {
+  if (!shared_)
+    return make_error(Errc::unsupported, "socket",
+                      "only a data plane on a shared socket (ike-up) changes its socket");
+  if (fd == esp_fd_) return {};
+  set_socket_buffers(fd, EspSocketOptions{}.buffer_bytes); // ESP bursts, not IKE
+  TxCommand tc;
+  tc.op = TxCommand::Op::socket;
+  tc.fd = fd;
+  if (auto r = post_tx(std::move(tc)); !r) return r;
+  esp_fd_ = fd;
+  return {};
 }
 
 std::optional<int64_t> TunDataplane::last_sent_ns(uint32_t spi_in) const {

@@ -6,6 +6,8 @@
 #include "io/dataplane/tun_dataplane.hpp"
 #include "tun_state.hpp"
 
+#include <utility>
+
 namespace ikekit::io::dataplane {
 
 void TunDataplane::rx_loop() {
@@ -26,13 +28,18 @@ void TunDataplane::rx_loop() {
   }
 }
 
+std::vector<esp::PeerChange> TunDataplane::take_peer_changes() {
+  return std::exchange(rx_->peer_changes, {});
+}
+
 void TunDataplane::handle_esp(std::span<RecvSlot> slots, size_t headroom) {
   RxState& s = *rx_;
   size_t k = 0;
   for (RecvSlot& slot : slots) {
     if (slot.kind != UdpPayloadKind::esp || slot.truncated) continue;
     EspMessage m{slot.buffer.subspan(0, std::min(slot.size, slot.buffer.size())), slot.gro_segment};
-    k = take_message(m, slot.buffer.data() - headroom, k);
+    const esp::EspSource source{slot.remote.addr, slot.remote.port};
+    k = take_message(m, slot.buffer.data() - headroom, k, &source);
   }
   deliver(k);
   s.publish(in_cell_);
@@ -40,13 +47,19 @@ void TunDataplane::handle_esp(std::span<RecvSlot> slots, size_t headroom) {
 
 // Appends the ESP packets of `m` to rx_->in after the first `k`, delivering the batch
 // whenever it fills (a GRO message may hold more datagrams than the batch has room
-// for); returns how many wait in the batch.
-size_t TunDataplane::take_message(const EspMessage& m, uint8_t* floor, size_t k) {
+// for); returns how many wait in the batch. `source`: where `m` came from, if known.
+size_t TunDataplane::take_message(const EspMessage& m, uint8_t* floor, size_t k,
+                                  const esp::EspSource* source) {
   RxState& s = *rx_;
   uint64_t not_esp = 0;
   size_t offset = 0;
   for (;;) {
+    size_t first = k;
     k = s.receiver->split(m, offset, floor, s.in, k, not_esp);
+    for (size_t j = first; source && j < k; ++j) {
+      s.sources[j] = *source;
+      s.in[j].source = &s.sources[j];
+    }
     if (offset >= m.data.size()) break;
     deliver(k); // full: what came before in this buffer is written out, its room free
     k = 0;
@@ -59,6 +72,11 @@ size_t TunDataplane::take_message(const EspMessage& m, uint8_t* floor, size_t k)
 void TunDataplane::deliver(size_t npackets) {
   RxState& s = *rx_;
   size_t n = s.pipeline.open_batch(std::span(s.in.data(), npackets), s.delivered);
+  if (!s.pipeline.peer_changes().empty()) { // rare: a peer's NAT mapping changed
+    auto changes = s.pipeline.peer_changes();
+    s.peer_changes.insert(s.peer_changes.end(), changes.begin(), changes.end());
+    s.pipeline.clear_peer_changes();
+  }
   uint64_t dropped = 0;
   if (!offload_) {
     for (size_t i = 0; i < n; ++i) {

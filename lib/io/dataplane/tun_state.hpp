@@ -91,8 +91,10 @@ private:
 };
 
 struct TunDataplane::TxCommand {
-  // peer: only `peer` changes; stream: only `stream` changes
-  enum class Op { add, remove, peer, stream } op = Op::add;
+  // peer: only `peer` changes; stream: only `stream` changes; socket: ESP leaves from
+  // socket `fd` (MOBIKE).
+  enum class Op { add, remove, peer, stream, socket } op = Op::add;
+  int fd = -1;
   uint32_t slot = 0; // the SA's id in the selector tables and the pipeline
   std::optional<esp::OutboundSa> sa;
   EspPeer peer;
@@ -105,8 +107,9 @@ struct TunDataplane::TxCommand {
 };
 
 struct TunDataplane::RxCommand {
-  enum class Op { add, remove } op = Op::add;
+  enum class Op { add, remove, peer } op = Op::add; // peer: the SA's expected `source`
   uint32_t spi = 0;
+  esp::EspSource source;
   std::optional<esp::EspSaIn> sa;
   esp::InboundSaInfo info;
   std::shared_ptr<SaCell> cell;
@@ -160,6 +163,8 @@ struct TunDataplane::RxState {
   std::array<MutBytes, kRxMessages> bufs{};
   std::array<EspMessage, kRxMessages> received{};
   std::array<esp::InPacket, kRxPackets> in{};
+  std::array<esp::EspSource, kRxPackets> sources{}; // in[i].source (shared socket)
+  std::vector<esp::PeerChange> peer_changes;        // shared socket: for the caller
   std::array<MutBytes, kRxPackets> delivered{};
   std::array<ByteView, kRxPackets> parts{};
   esp::TcpCoalescer coalescer;

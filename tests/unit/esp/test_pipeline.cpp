@@ -253,3 +253,47 @@ TEST_CASE(
   CHECK(l.seal().size() == 4);
   CHECK(l.out.rekey_requests().empty()); // once per SA
 }
+
+TEST_CASE("pipeline: only an authenticated packet from a new source reports a peer change "
+          "(RFC 3948, RFC 7296 2.23)") {
+  Link l;
+  l.add(0, 0x1000, sel({"10.1.0.0/16"}, {"10.2.0.0/16"}));
+  // The peer as installed: 192.0.2.1 (the sender's address), port 4500.
+  const EspSource peer{ip("192.0.2.1"), 0}, attacker{ip("198.51.100.7"), 4500},
+      mapping{ip("192.0.2.1"), 61000};
+  REQUIRE(l.in.set_peer(0x1000, EspSource{ip("192.0.2.1"), 4500}));
+  CHECK_FALSE(l.in.set_peer(0x9999, peer));
+  for (uint8_t i = 0; i < 4; ++i)
+    l.offer(udp("10.1.0.1", "10.2.0.1", 1000, i));
+  auto sealed = l.seal();
+  REQUIRE(sealed.size() == 4);
+  auto open_from = [&](size_t packet, const EspSource& from, bool flip) {
+    Wire w;
+    w.carry(sealed, {packet});
+    if (flip) w.in[0].esp[w.in[0].esp.size() - 1] ^= 0x01; // the ICV no longer verifies
+    w.in[0].source = &from;
+    std::vector<MutBytes> got(1);
+    return l.in.open_batch(w.in, got);
+  };
+  // A forged packet from another address: dropped, nothing reported.
+  CHECK(open_from(0, attacker, true) == 0);
+  CHECK(l.in.peer_changes().empty());
+  // The real packet from the peer's address: delivered, nothing new.
+  CHECK(open_from(0, EspSource{ip("192.0.2.1"), 4500}, false) == 1);
+  CHECK(l.in.peer_changes().empty());
+  // The same packet replayed from another address: dropped by the replay window.
+  CHECK(open_from(0, attacker, false) == 0);
+  CHECK(l.in.peer_changes().empty());
+  CHECK(l.in.stats().replay == 1);
+  // A fresh packet from the peer's new NAT mapping: reported once.
+  CHECK(open_from(1, mapping, false) == 1);
+  CHECK(open_from(2, mapping, false) == 1);
+  REQUIRE(l.in.peer_changes().size() == 1);
+  CHECK(l.in.peer_changes()[0].spi == 0x1000);
+  CHECK(l.in.peer_changes()[0].source == mapping);
+  // Once the IKE SA followed, packets from there are the peer's.
+  l.in.clear_peer_changes();
+  REQUIRE(l.in.set_peer(0x1000, mapping));
+  CHECK(open_from(3, mapping, false) == 1);
+  CHECK(l.in.peer_changes().empty());
+}

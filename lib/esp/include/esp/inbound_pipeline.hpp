@@ -21,6 +21,7 @@
 #include "esp/selector.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -34,6 +35,24 @@ struct InboundSaInfo {
   IpAddress local;
   IpAddress remote;
   std::vector<SelectorPair> selectors;
+  uint16_t remote_port = 0; // the peer's UDP port with UDP encapsulation (RFC 3948)
+};
+
+// Where a received ESP packet came from: address and, UDP-encapsulated, port.
+struct EspSource {
+  IpAddress addr;
+  uint16_t port = 0;
+  friend bool operator==(const EspSource& a, const EspSource& b) {
+    return a.addr == b.addr && a.port == b.port;
+  }
+};
+
+// RFC 3948 / RFC 7296 2.23: an SA authenticated a packet (ICV verified, inside the
+// replay window) that came from another source than its peer: the peer's NAT mapping
+// may have changed. Whether to follow is the IKE SA's decision.
+struct PeerChange {
+  uint32_t spi = 0;
+  EspSource source;
 };
 
 // A received ESP packet (SPI .. ICV) in place. `floor`: the lowest byte before it the
@@ -43,6 +62,7 @@ struct InboundSaInfo {
 struct InPacket {
   MutBytes esp;
   uint8_t* floor = nullptr;
+  const EspSource* source = nullptr; // null: not known (nothing is reported)
 };
 
 class InboundPipeline {
@@ -56,6 +76,15 @@ public:
   // Opens each packet in order; the inner packets to deliver go to `out` (at least
   // in.size() entries), in order. Returns how many.
   size_t open_batch(std::span<const InPacket> in, std::span<MutBytes> out);
+
+  // The packets of SA `spi` are expected from `peer` from now on (the IKE SA moved).
+  // False when there is no such SA.
+  bool set_peer(uint32_t spi, const EspSource& peer);
+  // Packets opened since the last clear that came from a source other than their SA's
+  // peer: one entry per SA and new source (only packets with InPacket::source). A
+  // forged packet (bad ICV) or a replayed one never appears here.
+  std::span<const PeerChange> peer_changes() const { return peer_changes_; }
+  void clear_peer_changes() { peer_changes_.clear(); }
 
   // Drops after opening that happened outside the pipeline (the TUN refused a packet),
   // so the totals stay true.
@@ -74,12 +103,16 @@ private:
   struct Entry {
     EspSaIn sa;
     InboundSaInfo info;
+    EspSource peer;                    // where its packets are expected from
+    std::optional<EspSource> reported; // the last new source put into peer_changes
   };
   bool deliver(const Entry& e, const Opened& o, const InPacket& p, uint8_t* floor, MutBytes& out);
+  void note_source(uint32_t spi, Entry& e, const InPacket& p);
 
   std::unordered_map<uint32_t, Entry> sas_;
   InStats retired_;
   InStats local_; // unknown SPI, malformed and the drops after opening
+  std::vector<PeerChange> peer_changes_;
 };
 
 } // namespace ikekit::esp

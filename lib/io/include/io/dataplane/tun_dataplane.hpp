@@ -138,8 +138,9 @@ public:
 
   // RFC 7296 2.23 / RFC 3948: the peer's NAT mapping changed; the outbound SA of the
   // pair `spi_in` sends to `remote`:`port` (port: with UDP encapsulation) from the next
-  // batch on. Handed to the sending thread like an install: no lock on the packet path.
-  // Errc::not_found when no pair has that SPI.
+  // batch on, and its inbound SA expects packets from there (take_peer_changes). Handed to the
+  // sending thread like an install: no lock on the packet path. Errc::not_found when no pair has
+  // that SPI.
   Result<void> set_peer(uint32_t spi_in, const IpAddress& remote, uint16_t port);
   // RFC 9329: the IKE SA of the pair `spi_in` moved to another TCP connection; its ESP
   // follows from the next batch on. Errc::not_found when no pair has that SPI.
@@ -150,6 +151,11 @@ public:
   bool receive_stream_esp(ByteView esp);
   void end_stream_batch();
 
+  // MOBIKE (RFC 4555 3.5): our address changed. Shared-socket mode only: ESP leaves
+  // from `fd` (the owner's NAT-T socket on the new address) from the next batch on;
+  // nothing sent after this returns leaves from the old one. Errc::unsupported when the
+  // data plane owns its socket.
+  Result<void> set_socket(int fd);
   // When the outbound SA of the pair `spi_in` last sent a packet (wall clock, ns since
   // the epoch, as of the last batch; 0: never); nullopt when no such pair. Any thread.
   std::optional<int64_t> last_sent_ns(uint32_t spi_in) const;
@@ -158,6 +164,12 @@ public:
   // Other kinds are ignored. The slots' buffers are decrypted in place; `headroom`
   // bytes before each buffer may be written (transport mode's IP header).
   void handle_esp(std::span<RecvSlot> slots, size_t headroom);
+  // Shared-socket mode, after handle_esp on the same thread: the Child SAs (inbound
+  // SPI) that opened ESP (ICV verified, replay window passed) from a source other than
+  // their peer since the last call, once per SA and source (RFC 3948, RFC 7296 2.23).
+  // A forged or replayed packet is never among them. Following is the IKE SA's
+  // decision: set_peer moves the pair, and its packets are then expected from there.
+  std::vector<esp::PeerChange> take_peer_changes();
   // Whether the offloads are on (TUN vnet header, UDP GSO; GRO when it reads).
   bool offload() const { return offload_; }
 
@@ -191,7 +203,9 @@ private:
   size_t send_streams(size_t n); // frames stream SAs' packets; returns those left for UDP
   void set_tx_stream(uint32_t slot, std::shared_ptr<StreamWriter> stream); // sending thread
   void deliver(size_t npackets); // opens rx_'s packets, writes them to TUN
-  size_t take_message(const EspMessage& m, uint8_t* floor, size_t k); // splits, delivers when full
+  // Splits, delivers when full.
+  size_t take_message(const EspMessage& m, uint8_t* floor, size_t k,
+                      const esp::EspSource* source = nullptr);
   void wait_readable(int fd, int wake_fd); // sleeps until fd or the eventfd is readable
   void apply_tx(TxCommand& c);
   void apply_rx(RxCommand& c);
