@@ -257,12 +257,23 @@ Result<void> EngineDataplane::refuse(ike::SaId sa, uint32_t spi_in, Error e) {
 // data plane cannot follow yet: the kernel keys an SA by its destination address, so
 // a move needs each SA and policy replaced (strongSwan: XFRM_MSG_UPDSA / a new SA);
 // reported, the Child SAs keep sending to the old mapping.
+// Our own address changed (MOBIKE, RFC 4555 3.5: the runner bound the new address
+// before the engine moved): ESP leaves from the NAT-T socket there. The data plane has
+// one socket, so every Child SA it holds moves with the IKE SA that moved.
 Result<void> EngineDataplane::move_peer(const ike::IkeSaMoved& m) {
   if (xfrm_)
     return make_error(Errc::unsupported, "dataplane",
                       "xfrm: the Child SAs of IKE SA " + std::to_string(m.sa) +
-                          " cannot follow the peer to " + m.remote.to_string());
+                          " cannot follow the move to " + m.local.to_string() + " -> " +
+                          m.remote.to_string());
   if (!tun_) return {};
+  if (!(m.local.address == m.old_local.address)) {
+    UdpSocket* natt = runner_->nat_t_socket(m.local.address);
+    if (!natt)
+      return make_error(Errc::not_found, "local",
+                        "no NAT-T socket on " + m.local.address.to_string() + " for ESP");
+    if (auto r = tun_->set_socket(natt->fd()); !r) return r;
+  }
   for (const auto& [spi_in, sa] : installed_)
     if (sa == m.sa)
       if (auto r = tun_->set_peer(spi_in, m.remote.address, m.remote.port); !r) return r;

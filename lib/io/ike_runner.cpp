@@ -34,23 +34,11 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
   TimePoint now = EventLoop::now();
   options.config.wall_clock_offset = wall_clock_offset(now);
 
-  // One pair of sockets per local address the connections use.
-  for (const auto& peer : options.config.peers) {
-    const IpAddress& a = peer.local.address;
-    if (std::any_of(r->bound_.begin(), r->bound_.end(),
-                    [&](const Bound& b) { return b.address == a; }))
-      continue;
-    Bound b{a, nullptr, nullptr};
-    auto ike = UdpSocket::open({.local = {a, peer.local.port}});
-    if (!ike) return ike.error();
-    b.ike = std::make_unique<UdpSocket>(std::move(*ike));
-    auto natt = UdpSocket::open({.local = {a, options.config.nat_t_port}, .nat_t = true});
-    if (!natt) return natt.error();
-    b.nat_t = std::make_unique<UdpSocket>(std::move(*natt));
-    r->bound_.push_back(std::move(b));
-  }
   r->engine_ = std::make_unique<ike::Engine>(options.config, rng, now);
   r->options_ = std::move(options);
+  // One pair of sockets per local address the connections use.
+  for (const auto& peer : r->options_.config.peers)
+    if (auto b = r->bind_local(peer.local.address, peer.local.port); !b) return b.error();
   r->on_event_ = std::move(on_event);
   r->rx_.resize(kBatch * (kHeadroom + kMaxDatagram));
   r->tx_.resize(kMaxDatagram);
@@ -66,13 +54,6 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
     });
     if (!added) return added.error();
     r->relays_.emplace(name, std::move(*relay));
-  }
-  for (auto& b : r->bound_) {
-    for (UdpSocket* s : {b.ike.get(), b.nat_t.get()}) {
-      auto added =
-          r->loop_->add_reader(s->fd(), [self, s](TimePoint t) { self->on_readable(*s, t); });
-      if (!added) return added.error();
-    }
   }
   if (auto tcp = r->open_tcp(); !tcp) return tcp.error();
   r->loop_->set_deadline([self] { return self->next_deadline(); },
@@ -110,6 +91,25 @@ Result<void> IkeRunner::open_tcp() {
   if (!t) return t.error();
   tcp_ = std::move(*t);
   return {};
+}
+
+Result<UdpSocket*> IkeRunner::bind_local(const IpAddress& local, uint16_t ike_port) {
+  for (auto& b : bound_)
+    if (b.address == local) return b.nat_t.get();
+  Bound b{local, nullptr, nullptr};
+  auto ike = UdpSocket::open({.local = {local, ike_port}});
+  if (!ike) return ike.error();
+  b.ike = std::make_unique<UdpSocket>(std::move(*ike));
+  auto natt = UdpSocket::open({.local = {local, options_.config.nat_t_port}, .nat_t = true});
+  if (!natt) return natt.error();
+  b.nat_t = std::make_unique<UdpSocket>(std::move(*natt));
+  for (UdpSocket* s : {b.ike.get(), b.nat_t.get()}) {
+    auto added = loop_->add_reader(s->fd(), [this, s](TimePoint t) { on_readable(*s, t); });
+    if (!added) return added.error();
+  }
+  UdpSocket* natt_socket = b.nat_t.get();
+  bound_.push_back(std::move(b));
+  return natt_socket;
 }
 
 UdpSocket* IkeRunner::nat_t_socket(const IpAddress& local) {

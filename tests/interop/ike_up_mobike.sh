@@ -9,11 +9,15 @@
 #
 # ROAMER = swan: strongSwan is the client and initiates (MOBIKE on, its default), ike-up
 #          (TUN data plane) the responder on the server.
+# ROAMER = ike-up: ike-up (TUN data plane) is the client and initiates, strongSwan
+#          (mobike = yes) the responder on the server; ike-up follows the kernel's
+#          address and route changes over rtnetlink (ike-up(8) ROAMING).
 # The client's address on link a is removed and its default route moved to link b; the
 # client sends UPDATE_SA_ADDRESSES from IA_NET.4.2 (and strongSwan's userspace data plane
 # rekeys its Child SA right after). Checks: ike-up reports ike_sa_moved (reason mobike) to
 # the new address, the IKE SA keeps its SPIs on both ends (ike-up's ikectl list-sas,
-# strongSwan's list-sas), ping through the tunnel recovers.
+# strongSwan's list-sas), ping through the tunnel recovers. A ping every 10 ms runs
+# across the switch; the time from the switch to the first reply is printed.
 # Exit 0 pass, 1 fail (logs kept in $KEEP_DIR if set), 77 skip.
 set -u
 IKE_UP=$1 ROAMER=$2 IDX=$3
@@ -26,7 +30,7 @@ for t in swanctl python3 ip; do
   command -v $t >/dev/null || { echo "SKIP: $t missing (scripts/install-deps.sh test)"; exit 77; }
 done
 [ -x /usr/sbin/charon-systemd ] || { echo "SKIP: charon-systemd missing (scripts/install-deps.sh test)"; exit 77; }
-case $ROAMER in swan) ;; *) echo "ROAMER: swan" >&2; exit 2 ;; esac
+case $ROAMER in swan|ike-up) ;; *) echo "ROAMER: swan or ike-up" >&2; exit 2 ;; esac
 
 P="ikmob$IDX" NET="10.$((215 + IDX))"
 NS_C=$P-cli NS_R=$P-rtr NS_S=$P-srv
@@ -35,13 +39,14 @@ SERVER=$NET.0.2 INNER_C=$NET.3.1 INNER_S=$NET.2.1
 . "$HERE/lib/swan.sh"
 
 W=$(mktemp -d /tmp/ikekit-mobike.XXXXXX)
-UP_PID=
+UP_PID= PING_PID=
 SWAN_DIR=$W/swan
 fail() { echo "FAIL (mobike $ROAMER): $*" >&2; exit 1; }
 ns_down() { for ns in $NS_C $NS_R $NS_S; do ip netns del "$ns" 2>/dev/null; done; return 0; }
 cleanup() {
   local rc=$?
   trap - EXIT
+  [ -n "$PING_PID" ] && kill -TERM "$PING_PID" 2>/dev/null && wait "$PING_PID" 2>/dev/null
   [ -n "$UP_PID" ] && kill -TERM "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
   swan_stop "$SWAN_DIR"
   ns_down
@@ -91,21 +96,28 @@ printf '%s\n' "$PSK" > "$W/psk"
 chmod 600 "$W/psk"
 mkdir -p "$SWAN_DIR"
 swan_conf "$SWAN_DIR" || fail "strongswan.conf"
+if [ "$ROAMER" = swan ]; then
+  SWAN_NS=$NS_C SWAN_SIDE="remote_addrs = $SERVER" SWAN_LOCAL=client SWAN_REMOTE=server
+  SWAN_LTS=$INNER_C SWAN_RTS=$INNER_S
+else
+  SWAN_NS=$NS_S SWAN_SIDE="local_addrs = $SERVER" SWAN_LOCAL=server SWAN_REMOTE=client
+  SWAN_LTS=$INNER_S SWAN_RTS=$INNER_C
+fi
 cat > "$W/swan.conf" <<EOC
 connections {
   mob {
     version = 2
-    remote_addrs = $SERVER
+    $SWAN_SIDE
     proposals = aes256gcm16-prfsha256-ecp256
     mobike = yes
     local { auth = psk
-      id = client@ia.test }
+      id = $SWAN_LOCAL@ia.test }
     remote { auth = psk
-      id = server@ia.test }
+      id = $SWAN_REMOTE@ia.test }
     children {
       net {
-        local_ts = $INNER_C/32
-        remote_ts = $INNER_S/32
+        local_ts = $SWAN_LTS/32
+        remote_ts = $SWAN_RTS/32
         esp_proposals = aes256gcm16
       }
     }
@@ -119,17 +131,25 @@ secrets {
   }
 }
 EOC
-swan_start "$NS_C" "$SWAN_DIR" "$W/swan.conf" >/dev/null || fail "strongSwan did not start"
+swan_start "$SWAN_NS" "$SWAN_DIR" "$W/swan.conf" >/dev/null || fail "strongSwan did not start"
 
-ip netns exec "$NS_S" "$IKE_UP" --role responder --local "$SERVER" --remote %any \
-  --local-ts "$INNER_S/32" --remote-ts "$INNER_C/32" --psk-file "$W/psk" \
-  --local-id server@ia.test --remote-id client@ia.test \
-  --ike-proposal aes256gcm16-prfsha256-ecp256 --esp-proposal aes256gcm16 \
-  --dataplane tun --retransmit-timeout 1s --retransmit-tries 3 --control-socket "$W/ctl.sock" \
-  > "$W/events.jsonl" 2> "$W/ike-up.err" &
-UP_PID=$!
-sleep 0.3
-swan_ctl "$SWAN_DIR" --initiate --child net --timeout 10 >"$W/initiate.log" 2>&1 &
+UP_ARGS=(--psk-file "$W/psk" --ike-proposal aes256gcm16-prfsha256-ecp256 --esp-proposal aes256gcm16
+  --dataplane tun --retransmit-timeout 1s --retransmit-tries 3 --control-socket "$W/ctl.sock")
+if [ "$ROAMER" = swan ]; then
+  ip netns exec "$NS_S" "$IKE_UP" --role responder --local "$SERVER" --remote %any \
+    --local-ts "$INNER_S/32" --remote-ts "$INNER_C/32" \
+    --local-id server@ia.test --remote-id client@ia.test "${UP_ARGS[@]}" \
+    > "$W/events.jsonl" 2> "$W/ike-up.err" &
+  UP_PID=$!
+  sleep 0.3
+  swan_ctl "$SWAN_DIR" --initiate --child net --timeout 10 >"$W/initiate.log" 2>&1 &
+else
+  ip netns exec "$NS_C" "$IKE_UP" --role initiator --local "$CLIENT_A" --remote "$SERVER" \
+    --local-ts "$INNER_C/32" --remote-ts "$INNER_S/32" \
+    --local-id client@ia.test --remote-id server@ia.test "${UP_ARGS[@]}" \
+    > "$W/events.jsonl" 2> "$W/ike-up.err" &
+  UP_PID=$!
+fi
 
 wait_for() {  # wait_for TYPE SECONDS: an event of TYPE in ike-up's output
   local i
@@ -150,49 +170,79 @@ sleep 0.3
 ping_tunnel 3 0.2 > "$W/ping1.txt" 2>&1 || { cat "$W/ping1.txt"; fail "no ping through the tunnel"; }
 swan_sas > "$W/sas1.json" || fail "swanctl --list-sas"
 
-# The roam: the address on link a goes, the default route moves to link b.
+# The roam: the address on link a goes, the default route moves to link b; a ping every
+# 10 ms (timestamped) runs across it.
+ip netns exec "$NS_C" ping -n -D -i 0.01 -W 1 -I "$INNER_C" "$INNER_S" > "$W/ping-roam.txt" 2>&1 &
+PING_PID=$!
+sleep 0.3
 t0=$(date +%s.%N)
 ip -n "$NS_C" addr del "$CLIENT_A/24" dev "$P-a"
 ip -n "$NS_C" route replace default via "$ROUTER_B"
 wait_for ike_sa_moved 10 || fail "no ike_sa_moved from ike-up"
-# Ping recovers: a reply within 5 s, then steady.
+# Ping recovers within 5 s: a reply after the pings the switch lost, and 5 more after it.
+cat > "$W/recovery.py" <<'EOP'
+import re, sys
+t0 = float(sys.argv[2])
+replies = [(float(m[1]), int(m[2])) for m in
+           re.finditer(r"^\[(\d+\.\d+)\] .*icmp_seq=(\d+)", open(sys.argv[1]).read(), re.M)]
+last_before = max((q for t, q in replies if t <= t0), default=0)
+seqs = {q for _, q in replies}
+# The outage: the first reply after the switch that follows a ping without reply.
+first = next(((t, q) for t, q in sorted(replies, key=lambda r: r[1])
+              if q > last_before and q - 1 not in seqs), None)
+if first is None:  # nothing lost so far: pass once half a second of pings got through
+    if sum(q > last_before for q in seqs) < 50:
+        sys.exit(1)
+    print("no ping lost across the switch (ping -D -i 0.01)")
+    sys.exit(0)
+if sum(q > first[1] for q in seqs) < 5:
+    sys.exit(1)
+lost = first[1] - max(q for q in seqs if q < first[1]) - 1
+print(f"recovered in {(first[0] - t0) * 1000:.0f} ms after the switch (first reply icmp_seq="
+      f"{first[1]}, {lost} pings lost; ping -D -i 0.01)")
+EOP
 ok=0
 for _ in $(seq 50); do
-  ip netns exec "$NS_C" ping -q -n -c 1 -W 0.1 -I "$INNER_C" "$INNER_S" >/dev/null 2>&1 && { ok=1; break; }
+  python3 "$W/recovery.py" "$W/ping-roam.txt" "$t0" > "$W/recovery.txt" 2>&1 && { ok=1; break; }
+  sleep 0.1
 done
-t1=$(date +%s.%N)
+kill -INT "$PING_PID" 2>/dev/null; wait "$PING_PID" 2>/dev/null; PING_PID=
 [ $ok = 1 ] || fail "no ping through the tunnel after the roam"
-ping_tunnel 5 0.1 > "$W/ping2.txt" 2>&1 || { cat "$W/ping2.txt"; fail "ping after the roam"; }
-echo "recovered in $(python3 -c "print(f'{$t1 - $t0:.3f}')") s after the roam; $(grep -E 'packets transmitted' "$W/ping2.txt")"
-
+cat "$W/recovery.txt"
 "$IKECTL" --socket "$W/ctl.sock" list-sas > "$W/list.json" 2>&1 || fail "ikectl list-sas"
 "$IKECTL" --socket "$W/ctl.sock" status > "$W/stats.json" 2>&1 || fail "ikectl status"
 swan_sas > "$W/sas2.json" || fail "swanctl --list-sas"
 python3 - "$W/events.jsonl" "$W/list.json" "$W/stats.json" "$W/sas1.json" "$W/sas2.json" \
-  "$CLIENT_A" "$CLIENT_B" <<'EOP' || fail "after the roam"
+  "$CLIENT_A" "$CLIENT_B" "$ROAMER" <<'EOP' || fail "after the roam"
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 listed, stats = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
 before, after = json.load(open(sys.argv[4]))["mob"], json.load(open(sys.argv[5]))["mob"]
-old, new = sys.argv[6], sys.argv[7]
+old, new, roamer = sys.argv[6], sys.argv[7], sys.argv[8]
 listed, stats = listed.get("result", listed), stats.get("result", stats)
 up = next(e for e in events if e["type"] == "ike_sa_up")
 moved = [e for e in events if e["type"] == "ike_sa_moved"]
 assert moved and moved[0]["reason"] == "mobike", moved
 m = moved[-1]
-assert m["remote"].startswith(new + ":") and m["old_remote"].startswith(old + ":"), m
+# The client's side of the SA moved: ours when ike-up roams, the peer's otherwise.
+ours = roamer == "ike-up"
+side, swan_side = ("local", "remote-host") if ours else ("remote", "local-host")
+assert m[side].startswith(new + ":") and m["old_" + side].startswith(old + ":"), m
 sa = listed["ike_sas"][0]
 assert sa["mobike"] and sa["moves"] >= 1, sa
-assert sa["remote"] == m["remote"], (sa, m)
-# The same IKE SA on both ends: SPIs unchanged, strongSwan now on the new address.
+assert sa[side] == m[side], (sa, m)
+# The same IKE SA on both ends: SPIs unchanged, strongSwan sees the client's new address.
 assert (sa["spi_i"], sa["spi_r"]) == (up["spi_i"], up["spi_r"]), (sa, up)
 spis = lambda s: (s["initiator-spi"], s["responder-spi"])
 assert spis(before) == spis(after) and after["state"] == "ESTABLISHED", (before, after)
 assert int(after["initiator-spi"], 16) == int(up["spi_i"], 16), (after, up)
-assert after["local-host"] == new, after
+assert after[swan_side] == new, after
 counters = stats["counters"]
-assert counters["mobike_updates_received"] >= 1, counters
-print(f"ike-up moved {m['old_remote']} -> {m['remote']} (mobike), IKE SA {sa['spi_i']}/"
+assert counters["mobike_updates_sent" if ours else "mobike_updates_received"] >= 1, counters
+if ours:  # ike-up saw the path change and said it moves
+    changed = [e for e in events if e["type"] == "path_changed"]
+    assert changed and changed[0]["moving"] and changed[0]["new_local"] == new, changed
+print(f"ike-up: {m['old_' + side]} -> {m[side]} (mobike), IKE SA {sa['spi_i']}/"
       f"{sa['spi_r']} kept on both ends; Child SAs now {len(sa['children'])}, "
       f"events child_sa_up {sum(e['type'] == 'child_sa_up' for e in events)}")
 EOP

@@ -188,6 +188,13 @@ add_test(NAME "interop: MOBIKE, a strongSwan client roams with an ike-up server"
 set_tests_properties("interop: MOBIKE, a strongSwan client roams with an ike-up server"
                      PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 40
                      ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+# Issue 14 (b): ike-up is the roaming client (rtnetlink, ike-up(8) ROAMING), strongSwan
+# the server.
+add_test(NAME "interop: MOBIKE, an ike-up client roams with a strongSwan server"
+         COMMAND ${interop_dir}/ike_up_mobike.sh $<TARGET_FILE:ike-up> ike-up 2)
+set_tests_properties("interop: MOBIKE, an ike-up client roams with a strongSwan server"
+                     PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 40
+                     ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
 
 # Issue 13: EAP-MSCHAPv2 inside IKE_AUTH against strongSwan, ike-up as server and as
 # client, and a wrong password on each side.

@@ -11,6 +11,7 @@
 #include "io/ike_runner.hpp"
 #include "io/ike_up_events.hpp"
 #include "io/kill_switch.hpp"
+#include "io/roaming.hpp"
 
 #include "json/ike_events.hpp"
 #include <iostream>
@@ -130,6 +131,9 @@ int main(int argc, char** argv) {
     });
   events.attach(runner->get(), dataplane.get(), control.get());
   events.attach_dns(dns.get());
+  // MOBIKE (RFC 4555): the initiator follows address and route changes at once.
+  auto roaming = io::Roaming::start(**runner, [&out](const json::Json& j) { out.write(j); });
+  if (!roaming) return cli::report_error(kTool, roaming.error(), cli::kExitEnvironment);
 
   json::Json started = {
       {"type", "started"},

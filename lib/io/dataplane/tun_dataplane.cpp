@@ -269,6 +269,10 @@ void TunDataplane::apply_tx(TxCommand& c) {
     if (c.slot < tx.peers.size()) tx.peers[c.slot] = c.peer;
     return;
   }
+  if (c.op == TxCommand::Op::socket) {
+    tx.sender->set_fd(c.fd);
+    return;
+  }
   tx.pipeline.remove(c.slot);
   if (c.slot < tx.cells.size()) tx.cells[c.slot].reset();
 }
@@ -384,6 +388,20 @@ Result<void> TunDataplane::set_peer(uint32_t spi_in, const IpAddress& remote, ui
                       "address family differs from the data plane's socket");
   tc.peer = make_esp_peer(remote, udp_encap_ ? port : 0);
   return post_tx(std::move(tc));
+}
+
+Result<void> TunDataplane::set_socket(int fd) {
+  if (!shared_)
+    return make_error(Errc::unsupported, "socket",
+                      "only a data plane on a shared socket (ike-up) changes its socket");
+  if (fd == esp_fd_) return {};
+  set_socket_buffers(fd, EspSocketOptions{}.buffer_bytes); // ESP bursts, not IKE
+  TxCommand tc;
+  tc.op = TxCommand::Op::socket;
+  tc.fd = fd;
+  if (auto r = post_tx(std::move(tc)); !r) return r;
+  esp_fd_ = fd;
+  return {};
 }
 
 std::optional<int64_t> TunDataplane::last_sent_ns(uint32_t spi_in) const {

@@ -90,7 +90,9 @@ private:
 };
 
 struct TunDataplane::TxCommand {
-  enum class Op { add, remove, peer } op = Op::add; // peer: only `peer` changes
+  // peer: only `peer` changes; socket: ESP leaves from socket `fd` (MOBIKE).
+  enum class Op { add, remove, peer, socket } op = Op::add;
+  int fd = -1;
   uint32_t slot = 0; // the SA's id in the selector tables and the pipeline
   std::optional<esp::OutboundSa> sa;
   EspPeer peer;

@@ -63,7 +63,9 @@ private:
   // Pins the runner's sockets on `local` to the device holding it (once).
   Result<void> pin_sockets(const IpAddress& local);
   void on_rekey_requests(IkeRunner& runner, TimePoint now);
-  // RFC 7296 2.23: the IKE SA followed the peer's new NAT mapping; its Child SAs follow.
+  // RFC 7296 2.23: the IKE SA followed the peer's new NAT mapping; RFC 4555 3.5: it
+  // moved to our new address (ESP then leaves from the NAT-T socket there). Its Child
+  // SAs follow.
   Result<void> move_peer(const ike::IkeSaMoved& m);
   // The latest ESP sent on any Child SA of `sa` (wall ns), for the runner's keepalives.
   std::optional<int64_t> last_esp_sent_ns(ike::SaId sa) const;

@@ -55,6 +55,10 @@ public:
 
   void set_esp_handler(EspFn fn) { on_esp_ = std::move(fn); }
   void set_esp_sent_probe(EspSentFn fn) { esp_sent_ = std::move(fn); }
+  // Binds IKE (`ike_port`) and NAT-T sockets on `local` unless they are bound already
+  // (MOBIKE, RFC 4555: the initiator's new address) and reads them in the loop; returns
+  // the NAT-T socket. Sockets stay bound when their address goes away: it may return.
+  Result<UdpSocket*> bind_local(const IpAddress& local, uint16_t ike_port);
   // The NAT-T socket bound to `local`, for a data plane that sends ESP from it.
   UdpSocket* nat_t_socket(const IpAddress& local);
   // Every socket bound (IKE and NAT-T, all local addresses): the XFRM data plane

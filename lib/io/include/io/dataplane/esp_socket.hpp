@@ -84,6 +84,8 @@ public:
   Result<size_t> send_batch(std::span<const esp::SealedPacket> packets,
                             std::span<const EspPeer> peers);
   bool gso() const { return gso_; }
+  // Sends on `fd` from the next send_batch on (a UDP socket like the first).
+  void set_fd(int fd) { fd_ = fd; }
 
 private:
   size_t prepare(std::span<const esp::SealedPacket> packets, std::span<const EspPeer> peers);

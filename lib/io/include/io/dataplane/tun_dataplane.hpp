@@ -131,6 +131,11 @@ public:
   // batch on. Handed to the sending thread like an install: no lock on the packet path.
   // Errc::not_found when no pair has that SPI.
   Result<void> set_peer(uint32_t spi_in, const IpAddress& remote, uint16_t port);
+  // MOBIKE (RFC 4555 3.5): our address changed. Shared-socket mode only: ESP leaves
+  // from `fd` (the owner's NAT-T socket on the new address) from the next batch on;
+  // nothing sent after this returns leaves from the old one. Errc::unsupported when the
+  // data plane owns its socket.
+  Result<void> set_socket(int fd);
   // When the outbound SA of the pair `spi_in` last sent a packet (wall clock, ns since
   // the epoch, as of the last batch; 0: never); nullopt when no such pair. Any thread.
   std::optional<int64_t> last_sent_ns(uint32_t spi_in) const;

@@ -1,0 +1,56 @@
+// ike-up as a roaming MOBIKE initiator (RFC 4555): when the kernel's addresses, routes
+// or links change (io/route_watch.hpp, read at once from the event loop), every IKE SA
+// asks the kernel which local address the route to its peer leaves from now. Another
+// address: the initiator of a MOBIKE SA binds IKE and NAT-T there and moves
+// (Engine::move_local: UPDATE_SA_ADDRESSES from the new address; the data plane's ESP
+// follows on ike_sa_moved). No route: path_lost, and the move happens when a route
+// appears (also back to the same address, so the peer learns the path again). A
+// responder (3.3: the initiator decides) or an SA without MOBIKE does not move: a
+// path_changed event says so. IKE over TCP (RFC 9329) is left to its stream.
+#pragma once
+
+#include "io/ike_runner.hpp"
+#include "io/route_watch.hpp"
+
+#include "json/output.hpp"
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace ikekit::io {
+
+class Roaming {
+public:
+  // Receives the path_lost / path_changed JSON lines (ikekit-json(7)).
+  using ReportFn = std::function<void(const json::Json& line)>;
+  // Watches rtnetlink in runner.loop(); `runner` outlives the Roaming.
+  static Result<std::unique_ptr<Roaming>> start(IkeRunner& runner, ReportFn report);
+  ~Roaming(); // leaves the loop
+  Roaming(const Roaming&) = delete;
+  Roaming& operator=(const Roaming&) = delete;
+
+  // Looks at the path of every IKE SA now, moves what must move, sends what the engine
+  // queued.
+  void check(TimePoint now);
+
+private:
+  Roaming(IkeRunner& runner, RouteWatch watch, ReportFn report);
+  void on_readable(TimePoint now);
+  void check_sa(const ike::IkeSaInfo& sa, TimePoint now);
+  void move(const ike::IkeSaInfo& sa, const IpAddress& local, TimePoint now);
+
+  struct Path {
+    bool lost = false;                  // path_lost reported, no route since
+    std::optional<IpAddress> unmovable; // path_changed reported for this address, not moved
+  };
+
+  IkeRunner& runner_;
+  RouteWatch watch_;
+  ReportFn report_;
+  std::map<ike::SaId, Path> paths_;
+  std::vector<RouteChange> changes_; // reused between reads
+};
+
+} // namespace ikekit::io
