@@ -7,9 +7,11 @@
 // roaming), a ping through it until one passes, the IKE SA's SPIs read on both ends
 // (swanctl --list-sas, ikectl list-sas). Then the probe (roam_pinger.hpp) sends an ICMP
 // echo request every `interval` from the client's inner address to the server's; after
-// `settle` of replies the client moves (RoamTopology::move_to_b). Recovery is the time
-// from the move to the first reply to a request sent after it; without one within
-// `max_wait` the round is a timeout. After a recovery the probe runs `settle` more, then
+// `settle` of replies the client moves (RoamTopology::move_to_b), the probe held back
+// meanwhile (a request sent before the change took effect would return on the old path).
+// Recovery is the time from the completed move to the first reply to a request sent
+// after it (the first goes out at once, then one per interval: that is the resolution); without one
+// within `max_wait` the round is a timeout. After a recovery the probe runs `settle` more, then
 // waits as long for late replies; every request without a reply counts as lost. Then the
 // SPIs are read again: the IKE SA was kept when the client has the SPIs it had before
 // and the server the same ones. With several peers the rounds alternate (forward in even
@@ -46,6 +48,7 @@ Result<void> check_roam_environment();
 
 struct RoamRound {
   std::optional<double> recovery_ms; // nullopt: no reply within max_wait (a timeout)
+  double move_ms = 0; // how long `ip` took to make the move (before the clock starts)
   int pings_sent = 0;
   int pings_lost = 0;
   std::optional<bool> ike_sa_kept; // nullopt: the peer has no IKE SA (WireGuard)

@@ -130,13 +130,15 @@ void Pinger::run() {
   auto next = Clock::now();
   while (running_) {
     auto now = Clock::now();
-    if (sending_ && now >= next && probes_.size() < 65536) {
+    if (held_) next = now; // released: the next probe at once
+    if (sending_ && !held_ && now >= next && probes_.size() < 65536) {
       send_probe();
       next += interval_;
       if (next < now) next = now + interval_; // never a burst after a stall
     }
-    auto wait = sending_ ? std::max(Clock::duration::zero(), next - Clock::now())
-                         : Clock::duration(std::chrono::milliseconds(5));
+    auto wait = held_      ? Clock::duration(std::chrono::microseconds(200))
+                : sending_ ? std::max(Clock::duration::zero(), next - Clock::now())
+                           : Clock::duration(std::chrono::milliseconds(5));
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
     timespec ts{time_t(ns / 1000000000), long(ns % 1000000000)};
     pollfd pfd{fd_, POLLIN, 0};

@@ -50,6 +50,9 @@ public:
   Pinger(const Pinger&) = delete;
   Pinger& operator=(const Pinger&) = delete;
 
+  // Holds the probes back (true) while the network changes, so none goes out half-way
+  // through the change; released (false), the next one goes out at once.
+  void hold(bool on) { held_ = on; }
   // The time of the earliest reply to a probe sent at or after `t`, if any came yet.
   std::optional<SteadyTime> first_reply_since(SteadyTime t);
   // Stops sending, reads late replies for `drain`, stops the thread; the probes.
@@ -64,7 +67,7 @@ private:
   uint16_t ident_ = 0;
   IpAddress dst_;
   std::chrono::milliseconds interval_{10};
-  std::atomic<bool> sending_{true}, running_{true};
+  std::atomic<bool> sending_{true}, running_{true}, held_{false};
   std::mutex mu_;
   std::vector<Probe> probes_; // index = sequence number (guarded by mu_)
   std::thread thread_;

@@ -20,7 +20,7 @@ import sys
 from benchtest import check, finish, leftover_children, namespaces
 
 PEERS = ["ikekit", "strongswan", "wireguard-go"]
-FIELDS = ["name", "params", "recovery_ms", "recovery_ms_per_round", "timeouts", "pings_sent",
+FIELDS = ["name", "params", "recovery_ms", "recovery_ms_per_round", "move_ms_max", "timeouts", "pings_sent",
           "pings_lost", "ike_sa_kept", "rounds", "ratio", "error"]
 MAX_WAIT_MS = 2000
 
@@ -72,6 +72,7 @@ def check_result(r, peer):
               f"{what}: recovery {per_round} ms, recovery_ms {rec}")
     else:
         check(all(v is None for v in rec.values()), f"{what}: a timeout has no percentiles: {rec}")
+    check(0 < r["move_ms_max"] < 5000, f"{what}: move_ms_max {r['move_ms_max']}")
     check(r["pings_sent"] > 0 and 0 <= r["pings_lost"] <= r["pings_sent"],
           f"{what}: pings {r['pings_sent']} sent, {r['pings_lost']} lost")
     if peer == "wireguard-go":

@@ -26,7 +26,7 @@ RoamResult result(Peer peer, std::vector<std::optional<double>> recoveries) {
   RoamResult r;
   r.peer = peer;
   for (auto x : recoveries)
-    r.rounds.push_back(RoamRound{x, 100, 10, std::optional<bool>(true)});
+    r.rounds.push_back(RoamRound{x, 2.5, 100, 10, std::optional<bool>(true)});
   return r;
 }
 
@@ -99,6 +99,7 @@ TEST_CASE("roam: the document has every field, null where unknown") {
   CHECK(j["recovery_ms_per_round"].size() == 3);
   CHECK(j["recovery_ms_per_round"][1].is_null());
   CHECK(j["timeouts"] == 1);
+  CHECK(j["move_ms_max"].get<double>() == Approx(2.5));
   CHECK(j["pings_sent"] == 300);
   CHECK(j["pings_lost"] == 30);
   CHECK(j["ike_sa_kept"] == true);
@@ -110,7 +111,7 @@ TEST_CASE("roam: the document has every field, null where unknown") {
   // The IKE SA counts as kept only in rounds that recovered.
   auto t = result(Peer::ikekit, {std::nullopt});
   CHECK(roam_result_to_json(t, o)["ike_sa_kept"].is_null());
-  t.rounds.push_back(RoamRound{50.0, 100, 5, false});
+  t.rounds.push_back(RoamRound{50.0, 1.0, 100, 5, false});
   CHECK(roam_result_to_json(t, o)["ike_sa_kept"] == false);
 }
 
