@@ -80,9 +80,10 @@ Result<void> add_namespace(const std::string& name) {
     if (e.code == Errc::io) e.code = Errc::environment;
     return e;
   }
-  for (const Command& step :
-       {Command{"ip", "-n", name, "link", "set", "lo", "up"},
-        in_netns(name, {"sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"})})
+  // "default" as well as "all": the veths are created after this and take the default.
+  for (const Command& step : {Command{"ip", "-n", name, "link", "set", "lo", "up"},
+                              in_netns(name, {"sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+                                              "net.ipv6.conf.default.disable_ipv6=1"})})
     if (auto r = run_checked(step, "netns"); !r) return r.error();
   return {};
 }
