@@ -98,4 +98,13 @@ std::string first_line(const std::string& text) {
   return line;
 }
 
+Result<std::string> find_tool_beside(const std::string& name, const std::string& field) {
+  std::string dir = executable_dir();
+  for (const std::string& p : {dir + "/" + name, dir + "/../bin/" + name})
+    if (access(p.c_str(), X_OK) == 0) return p;
+  return make_error(Errc::environment, field,
+                    name + " not found next to ike-bench (" + dir + "/" + name +
+                        "): build or install it");
+}
+
 } // namespace ikekit::bench

@@ -37,6 +37,10 @@ std::string file_tail(const std::string& path, size_t max_bytes = 2000);
 // The directory of the running executable (from /proc/self/exe): where the tools it
 // starts (ike-up, esp-tunnel) are built or installed side by side.
 std::string executable_dir();
+// The ikekit tool `name` (ike-up, ikectl) next to the running executable, or in the
+// sibling bin/ of an install (test binaries live beside bin/); Errc::environment, field
+// `field`, when it is not there.
+Result<std::string> find_tool_beside(const std::string& name, const std::string& field);
 
 // The first line of `text`, without the newline, at most 200 characters.
 std::string first_line(const std::string& text);

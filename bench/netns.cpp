@@ -33,8 +33,6 @@ std::vector<Command> setup_steps(const NetnsSide& l, const NetnsSide& r, bool in
   std::vector<Command> steps = {{"ip", "link", "add", l.veth, "netns", l.ns, "type", "veth", "peer",
                                  "name", r.veth, "netns", r.ns}};
   for (const NetnsSide* s : {&l, &r}) {
-    steps.push_back({"ip", "-n", s->ns, "link", "set", "lo", "up"});
-    steps.push_back(in_netns(s->ns, {"sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"}));
     steps.push_back(
         {"ip", "-n", s->ns, "addr", "add", s->outer.to_string() + "/30", "dev", s->veth});
     if (inner_on_lo)
@@ -43,18 +41,6 @@ std::vector<Command> setup_steps(const NetnsSide& l, const NetnsSide& r, bool in
     steps.push_back({"ip", "-n", s->ns, "link", "set", s->veth, "up"});
   }
   return steps;
-}
-
-// Until the kernel's link watcher has marked a veth end up (and attached its queueing
-// discipline), what it is given is dropped: wait for "state UP" on both ends.
-Result<void> wait_link_up(const NetnsSide& l, const NetnsSide& r) {
-  auto up = [](const NetnsSide& s) {
-    auto o =
-        run_command({"ip", "-n", s.ns, "-o", "link", "show", "dev", s.veth}, milliseconds(3000));
-    return o && o->exit_code == 0 && o->out.find("state UP") != std::string::npos;
-  };
-  return wait_until([&] { return up(l) && up(r); }, [] { return Result<void>(); },
-                    milliseconds(5000), "netns");
 }
 
 } // namespace
@@ -70,27 +56,56 @@ Result<NetnsPair> NetnsPair::create(bool inner_on_lo) {
                       "needs root (CAP_NET_ADMIN) to create network namespaces");
   NetnsPair p;
   plan(p.left_, p.right_);
-  for (const auto& ns : p.names())
-    (void)run_cleanup({"ip", "netns", "del", ns}, milliseconds(5000));
-  auto add = run_checked({"ip", "netns", "add", p.left_.ns}, "netns");
-  if (!add) {
-    Error e = add.error();
-    if (e.code == Errc::io) e.code = Errc::environment;
-    return e;
-  }
+  if (auto r = add_namespace(p.left_.ns); !r) return r.error();
   p.created_ = true; // from here on the destructor removes what exists
-  if (auto r = run_checked({"ip", "netns", "add", p.right_.ns}, "netns"); !r) return r.error();
+  if (auto r = add_namespace(p.right_.ns); !r) return r.error();
   for (const auto& step : setup_steps(p.left_, p.right_, inner_on_lo))
     if (auto r = run_checked(step, "netns"); !r) return r.error();
-  if (auto w = wait_link_up(p.left_, p.right_); !w) return w.error();
+  if (auto w = wait_links_up({{p.left_.ns, p.left_.veth}, {p.right_.ns, p.right_.veth}}); !w)
+    return w.error();
   return p;
 }
 
 void NetnsPair::destroy() {
   if (!created_) return;
   created_ = false;
-  for (const auto& ns : names())
-    (void)run_cleanup({"ip", "netns", "del", ns}, milliseconds(10000));
+  delete_namespaces(names());
+}
+
+Result<void> add_namespace(const std::string& name) {
+  delete_namespaces({name});
+  auto add = run_checked({"ip", "netns", "add", name}, "netns");
+  if (!add) {
+    Error e = add.error();
+    if (e.code == Errc::io) e.code = Errc::environment;
+    return e;
+  }
+  // "default" as well as "all": the veths are created after this and take the default.
+  for (const Command& step : {Command{"ip", "-n", name, "link", "set", "lo", "up"},
+                              in_netns(name, {"sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+                                              "net.ipv6.conf.default.disable_ipv6=1"})})
+    if (auto r = run_checked(step, "netns"); !r) return r.error();
+  return {};
+}
+
+void delete_namespaces(const std::vector<std::string>& names) {
+  for (const auto& ns : names)
+    if (access(("/run/netns/" + ns).c_str(), F_OK) == 0)
+      (void)run_cleanup({"ip", "netns", "del", ns}, milliseconds(10000));
+}
+
+Result<void> wait_links_up(const std::vector<std::pair<std::string, std::string>>& links) {
+  auto up = [](const std::string& ns, const std::string& dev) {
+    auto o = run_command({"ip", "-n", ns, "-o", "link", "show", "dev", dev}, milliseconds(3000));
+    return o && o->exit_code == 0 && o->out.find("state UP") != std::string::npos;
+  };
+  return wait_until(
+      [&] {
+        for (const auto& [ns, dev] : links)
+          if (!up(ns, dev)) return false;
+        return true;
+      },
+      [] { return Result<void>(); }, milliseconds(5000), "netns");
 }
 
 Result<std::unique_ptr<NetnsEnter>> NetnsEnter::enter(const std::string& name) {

@@ -23,6 +23,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ikekit::bench {
@@ -56,6 +57,17 @@ private:
   NetnsSide left_, right_;
   bool created_ = false;
 };
+
+// Creates the namespace `name` with lo up and IPv6 off (no DAD or router solicitations);
+// a namespace of that name left by a killed run is removed first. Errc::environment
+// when namespaces cannot be created (not root), Errc::io for the other steps.
+Result<void> add_namespace(const std::string& name);
+// Deletes the namespaces (and every device, route and socket in them); ignores absent ones.
+void delete_namespaces(const std::vector<std::string>& names);
+// Until the kernel's link watcher has marked a veth end up (and attached its queueing
+// discipline), what it is given is dropped: waits (5 s at most) for "state UP" on each
+// {namespace, device}.
+Result<void> wait_links_up(const std::vector<std::pair<std::string, std::string>>& links);
 
 // Moves the calling thread into a named network namespace and back again when it goes
 // away. Sockets opened meanwhile stay in that namespace (a socket keeps the namespace it

@@ -17,13 +17,7 @@ Result<std::string> find_ike_up(const ResponderSpec& spec) {
     return make_error(Errc::environment, "--peer",
                       spec.ike_up_binary + ": not an executable ike-up");
   }
-  // Installed side by side (bin/ike-bench, bin/ike-up); test binaries live in a sibling
-  // directory of bin/.
-  std::string dir = executable_dir();
-  for (const std::string& p : {dir + "/ike-up", dir + "/../bin/ike-up"})
-    if (access(p.c_str(), X_OK) == 0) return p;
-  return make_error(Errc::environment, "--peer",
-                    "ike-up not found next to ike-bench (" + dir + "/ike-up): build or install it");
+  return find_tool_beside("ike-up", "--peer");
 }
 
 } // namespace

@@ -92,7 +92,7 @@ std::string swanctl_conf(const SwanConnection& c) {
       "# written by ike-bench (bench/strongswan.cpp)\nconnections {\n    " + c.name + " {\n";
   t += "        version = 2\n        local_addrs = " + c.local_addrs +
        "\n        remote_addrs = " + c.remote_addrs + "\n        proposals = " + c.proposals +
-       "\n        mobike = no\n";
+       "\n        mobike = " + (c.mobike ? "yes" : "no") + "\n";
   if (c.keep_duplicates) t += "        unique = never\n        dpd_delay = 0\n";
   t += "        local {\n            auth = psk\n" + id(c.local_id) + "        }\n";
   t += "        remote {\n            auth = psk\n" + id(c.remote_id) + "        }\n";

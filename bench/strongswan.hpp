@@ -56,6 +56,8 @@ struct SwanConnection {
   // Many IKE SAs from one address and identity (a benchmark): keep them all
   // (unique = never), no DPD.
   bool keep_duplicates = false;
+  // MOBIKE (RFC 4555): off for a fixed pair, on for a client that roams.
+  bool mobike = false;
 };
 std::string swanctl_conf(const SwanConnection& c);
 

@@ -55,21 +55,6 @@ std::optional<std::string> peer_backend(Peer p, const TunnelOptions& o) {
   return std::nullopt;
 }
 
-// A ping through the tunnel, once a second for up to 10 s: until one passes the
-// tunnel is not up (WireGuard handshakes on the first packet; routes may lag).
-Result<void> wait_for_path(const NetnsPair& topo, const RunningTunnel& t) {
-  for (int i = 0; i < 10; ++i) {
-    auto p = run_command(
-        in_netns(topo.left().ns, {"ping", "-n", "-q", "-c", "1", "-W", "1", "-I", t.src, t.dst}),
-        milliseconds(3000));
-    if (!p) return p.error();
-    if (p->exit_code == 0) return {};
-    if (!sleep_unless_stopped(milliseconds(100))) return interrupted_error();
-  }
-  return make_error(Errc::timeout, "tunnel",
-                    "no ping from " + t.src + " to " + t.dst + " passed the tunnel in 10 s");
-}
-
 Result<IperfReport> iperf_once(const NetnsPair& topo, const RunningTunnel& t,
                                const TunnelOptions& o, int streams) {
   auto c = run_command(
@@ -141,9 +126,9 @@ Result<TunnelRound> measure_round(Peer peer, const TunnelOptions& o,
   po.work_dir = dir->path();
   po.pid = int(getpid());
   step("starting the tunnel");
-  auto tunnel = start_peer(peer, *topo, po);
+  auto tunnel = start_peer(peer, topo->left(), topo->right(), po);
   if (!tunnel) return tunnel.error();
-  auto path = wait_for_path(*topo, *tunnel);
+  auto path = wait_for_path(topo->left().ns, *tunnel);
   if (!path) return path.error();
 
   const std::string base = dir->path() + "/iperf3-server";

@@ -13,10 +13,11 @@
 
 namespace ikekit::bench {
 
-Result<RunningTunnel> start_ikekit_tcp(const NetnsPair& topo, const PeerOptions& o) {
+Result<RunningTunnel> start_ikekit_tcp(const NetnsSide& left, const NetnsSide& right,
+                                       const PeerOptions& o) {
   RunningTunnel t;
-  t.src = topo.left().inner.to_string();
-  t.dst = topo.right().inner.to_string();
+  t.src = left.inner.to_string();
+  t.dst = right.inner.to_string();
   t.cipher = o.cipher;
   t.backend = "tun";
   const std::string psk_file = o.work_dir + "/ikekit-tcp.psk";
@@ -31,8 +32,8 @@ Result<RunningTunnel> start_ikekit_tcp(const NetnsPair& topo, const PeerOptions&
   }
   // Responder first (it listens), then the initiator, which connects.
   for (int i : {1, 0}) {
-    const NetnsSide& me = i == 0 ? topo.left() : topo.right();
-    const NetnsSide& peer = i == 0 ? topo.right() : topo.left();
+    const NetnsSide& me = i == 0 ? left : right;
+    const NetnsSide& peer = i == 0 ? right : left;
     auto a = run_checked(
         {"ip", "-n", me.ns, "addr", "add", me.inner.to_string() + "/32", "dev", "lo"}, "ike-up");
     if (!a) return a.error();

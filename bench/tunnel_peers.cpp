@@ -33,13 +33,6 @@ Result<void> need(const std::string& program, const std::string& package, std::s
   return env_missing(program, package, peer);
 }
 
-std::string random_hex(size_t n) {
-  SecretBytes b(n);
-  crypto::SystemRng rng;
-  rng.fill(b.reveal_mut());
-  return to_hex(b.reveal());
-}
-
 uint32_t random_spi(uint8_t top) {
   uint8_t b[3];
   crypto::SystemRng rng;
@@ -49,7 +42,8 @@ uint32_t random_spi(uint8_t top) {
 
 // ---- ikekit: esp-tunnel on both ends ------------------------------------------------
 
-Result<RunningTunnel> start_ikekit(const NetnsPair& topo, const PeerOptions& o) {
+Result<RunningTunnel> start_esp_tunnel(const NetnsSide& left, const NetnsSide& right,
+                                       const PeerOptions& o) {
   auto suite = parse_esp_suite(o.cipher);
   if (!suite) return suite.error();
   const auto& encr = *suite->encr;
@@ -68,21 +62,20 @@ Result<RunningTunnel> start_ikekit(const NetnsPair& topo, const PeerOptions& o) 
            "\",\"integ_key\":" + integ_key + "}\n";
   };
   const std::string keys = o.work_dir + "/ikekit-keys.jsonl";
-  std::string text =
-      line(spi_lr, topo.left(), topo.right()) + line(spi_rl, topo.right(), topo.left());
+  std::string text = line(spi_lr, left, right) + line(spi_rl, right, left);
   auto w = write_private_file(keys, text);
   secure_zero(text.data(), text.size());
   if (!w) return w.error();
 
   RunningTunnel t;
-  t.src = topo.left().inner.to_string();
-  t.dst = topo.right().inner.to_string();
+  t.src = left.inner.to_string();
+  t.dst = right.inner.to_string();
   t.cipher = o.cipher;
   t.backend = "tun";
   const std::string tun = "ikbt" + std::to_string(o.pid);
   for (int i = 0; i < 2; ++i) {
-    const NetnsSide& me = i == 0 ? topo.left() : topo.right();
-    const NetnsSide& peer = i == 0 ? topo.right() : topo.left();
+    const NetnsSide& me = i == 0 ? left : right;
+    const NetnsSide& peer = i == 0 ? right : left;
     uint32_t spi_in = i == 0 ? spi_rl : spi_lr, spi_out = i == 0 ? spi_lr : spi_rl;
     std::string base = o.work_dir + "/esp-tunnel-" + (i == 0 ? "l" : "r");
     auto c = Child::spawn(in_netns(me.ns, {o.esp_tunnel,
@@ -128,8 +121,10 @@ SwanConnection swan_connection(const NetnsSide& me, const NetnsSide& peer, bool 
                                const PeerOptions& o, const std::string& psk) {
   SwanConnection c;
   c.name = "ikb";
-  c.local_addrs = me.outer.to_string();
-  c.remote_addrs = peer.outer.to_string();
+  // A roaming client sends from whichever address it has; its server accepts any.
+  c.local_addrs = o.roaming && left ? "%any" : me.outer.to_string();
+  c.remote_addrs = o.roaming && !left ? "%any" : peer.outer.to_string();
+  c.mobike = o.roaming;
   c.proposals = "aes256gcm16-prfsha256-x25519";
   c.esp_proposals = o.cipher;
   c.local_id = left ? "left@ikb.test" : "right@ikb.test";
@@ -140,16 +135,17 @@ SwanConnection swan_connection(const NetnsSide& me, const NetnsSide& peer, bool 
   return c;
 }
 
-Result<RunningTunnel> start_strongswan(const NetnsPair& topo, const PeerOptions& o) {
+Result<RunningTunnel> start_strongswan(const NetnsSide& left, const NetnsSide& right,
+                                       const PeerOptions& o) {
   RunningTunnel t;
-  t.src = topo.left().inner.to_string();
-  t.dst = topo.right().inner.to_string();
+  t.src = left.inner.to_string();
+  t.dst = right.inner.to_string();
   t.cipher = o.cipher;
   t.backend = "kernel-libipsec";
   std::string psk = random_hex(32);
   for (int i = 0; i < 2; ++i) {
-    const NetnsSide& me = i == 0 ? topo.left() : topo.right();
-    const NetnsSide& peer = i == 0 ? topo.right() : topo.left();
+    const NetnsSide& me = i == 0 ? left : right;
+    const NetnsSide& peer = i == 0 ? right : left;
     CharonSettings s;
     s.dir = o.work_dir + "/swan-" + (i == 0 ? "l" : "r");
     if (auto d = make_private_dir(s.dir, "strongswan"); !d) return d.error();
@@ -172,10 +168,11 @@ Result<RunningTunnel> start_strongswan(const NetnsPair& topo, const PeerOptions&
 
 // ---- wireguard-go on both ends --------------------------------------------------------
 
-Result<RunningTunnel> start_wireguard(const NetnsPair& topo, const PeerOptions& o) {
+Result<RunningTunnel> start_wireguard(const NetnsSide& left, const NetnsSide& right,
+                                      const PeerOptions& o) {
   RunningTunnel t;
-  t.src = topo.left().inner.to_string();
-  t.dst = topo.right().inner.to_string();
+  t.src = left.inner.to_string();
+  t.dst = right.inner.to_string();
   t.cipher = "chacha20poly1305"; // WireGuard's only AEAD
   t.backend = "tun";
   std::string priv[2], pub[2];
@@ -194,8 +191,8 @@ Result<RunningTunnel> start_wireguard(const NetnsPair& topo, const PeerOptions& 
                               "ikbw" + std::to_string(o.pid) + "r"};
   const char* kPort = "51820";
   for (int i = 0; i < 2; ++i) {
-    const NetnsSide& me = i == 0 ? topo.left() : topo.right();
-    const NetnsSide& peer = i == 0 ? topo.right() : topo.left();
+    const NetnsSide& me = i == 0 ? left : right;
+    const NetnsSide& peer = i == 0 ? right : left;
     std::string base = o.work_dir + "/wg-" + (i == 0 ? "l" : "r");
     std::string sock = "/var/run/wireguard/" + ifs[i] + ".sock";
     unlink(sock.c_str());
@@ -218,11 +215,21 @@ Result<RunningTunnel> start_wireguard(const NetnsPair& topo, const PeerOptions& 
     std::string key_file = base + ".key";
     auto w = write_private_file(key_file, priv[i] + "\n");
     if (!w) return w.error();
-    auto s = run_checked(
-        in_netns(me.ns, {"wg", "set", ifs[i], "private-key", key_file, "listen-port", kPort, "peer",
-                         pub[1 - i], "allowed-ips", peer.inner.to_string() + "/32", "endpoint",
-                         peer.outer.to_string() + ":" + kPort}),
-        "wireguard-go");
+    std::vector<std::string> set = {"wg",
+                                    "set",
+                                    ifs[i],
+                                    "private-key",
+                                    key_file,
+                                    "listen-port",
+                                    kPort,
+                                    "peer",
+                                    pub[1 - i],
+                                    "allowed-ips",
+                                    peer.inner.to_string() + "/32"};
+    // The server of a roaming client learns its endpoint from the client's packets.
+    if (!(o.roaming && i == 1))
+      set.insert(set.end(), {"endpoint", peer.outer.to_string() + ":" + kPort});
+    auto s = run_checked(in_netns(me.ns, Command(set)), "wireguard-go");
     unlink(key_file.c_str());
     if (!s) return s.error();
     auto a =
@@ -239,6 +246,13 @@ Result<RunningTunnel> start_wireguard(const NetnsPair& topo, const PeerOptions& 
 }
 
 } // namespace
+
+std::string random_hex(size_t n) {
+  SecretBytes b(n);
+  crypto::SystemRng rng;
+  rng.fill(b.reveal_mut());
+  return to_hex(b.reveal());
+}
 
 RunningTunnel::~RunningTunnel() {
   for (auto it = procs.rbegin(); it != procs.rend(); ++it)
@@ -280,6 +294,19 @@ std::optional<std::string> peer_transport(Peer p) {
   return std::string(p == Peer::ikekit_tcp ? "tcp" : "udp");
 }
 
+Result<std::vector<Peer>> parse_peer_list(std::string_view list, const std::string& field) {
+  std::vector<Peer> peers;
+  size_t start = 0;
+  for (;;) {
+    size_t c = list.find(',', start);
+    auto p = parse_peer(list.substr(start, c == std::string_view::npos ? c : c - start), field);
+    if (!p) return p.error();
+    peers.push_back(*p);
+    if (c == std::string_view::npos) return peers;
+    start = c + 1;
+  }
+}
+
 Result<void> check_peer_tools(Peer p, const PeerOptions& o) {
   const std::string_view name = peer_name(p);
   switch (p) {
@@ -311,24 +338,39 @@ Result<void> check_peer_tools(Peer p, const PeerOptions& o) {
   return {};
 }
 
-Result<RunningTunnel> start_peer(Peer p, const NetnsPair& topo, const PeerOptions& opts) {
+Result<RunningTunnel> start_peer(Peer p, const NetnsSide& left, const NetnsSide& right,
+                                 const PeerOptions& opts) {
   switch (p) {
   case Peer::ikekit:
-    return start_ikekit(topo, opts);
+    return opts.roaming ? start_ike_up_pair(left, right, opts)
+                        : start_esp_tunnel(left, right, opts);
   case Peer::ikekit_tcp:
-    return start_ikekit_tcp(topo, opts);
+    return start_ikekit_tcp(left, right, opts);
   case Peer::strongswan:
-    return start_strongswan(topo, opts);
+    return start_strongswan(left, right, opts);
   case Peer::wireguard_go:
-    return start_wireguard(topo, opts);
+    return start_wireguard(left, right, opts);
   case Peer::none: {
     RunningTunnel t;
-    t.src = topo.left().outer.to_string();
-    t.dst = topo.right().outer.to_string();
+    t.src = left.outer.to_string();
+    t.dst = right.outer.to_string();
     return t;
   }
   }
   return make_error(Errc::usage, "--peer", "unknown peer");
+}
+
+Result<void> wait_for_path(const std::string& ns, const RunningTunnel& t) {
+  for (int i = 0; i < 10; ++i) {
+    auto p =
+        run_command(in_netns(ns, {"ping", "-n", "-q", "-c", "1", "-W", "1", "-I", t.src, t.dst}),
+                    milliseconds(3000));
+    if (!p) return p.error();
+    if (p->exit_code == 0) return {};
+    if (!sleep_unless_stopped(milliseconds(100))) return interrupted_error();
+  }
+  return make_error(Errc::timeout, "tunnel",
+                    "no ping from " + t.src + " to " + t.dst + " passed the tunnel in 10 s");
 }
 
 } // namespace ikekit::bench

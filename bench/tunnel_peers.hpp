@@ -31,6 +31,8 @@ enum class Peer { ikekit, ikekit_tcp, strongswan, wireguard_go, none };
 std::string_view peer_name(Peer p);
 // Errc::usage naming `field` and the allowed names.
 Result<Peer> parse_peer(std::string_view name, const std::string& field);
+// "PEER,PEER,...": each parse_peer'd, in order.
+Result<std::vector<Peer>> parse_peer_list(std::string_view list, const std::string& field);
 
 struct PeerOptions {
   std::string cipher = "aes256gcm16"; // ESP suite (ikekit, strongswan)
@@ -39,6 +41,11 @@ struct PeerOptions {
   std::string work_dir;               // private (0700) directory of this run
   int pid = 0;                        // names: wireguard interfaces, TUN devices
   uint16_t port = 4500;               // ikekit's UDP encapsulation port
+  // The left end is a client that roams behind NATs (ike-bench roam, roam_netns.hpp):
+  // ikekit is then ike-up on both ends (IKE with MOBIKE; esp-tunnel's static SAs cannot
+  // move), strongSwan's client has no fixed local address and MOBIKE on, the right end
+  // accepts any address, and the WireGuard server has no endpoint (it learns it).
+  bool roaming = false;
 };
 
 // The tools a peer needs (besides ip, ping, iperf3), each with its Debian package.
@@ -57,7 +64,8 @@ struct RunningTunnel {
   std::optional<std::string> backend; // "tun", "kernel-libipsec"; null for none
   std::vector<Child> procs;
   std::vector<Charon> charons;
-  std::vector<std::string> remove_paths; // stale sockets a killed daemon may leave
+  std::vector<std::string> remove_paths;    // stale sockets a killed daemon may leave
+  std::vector<std::string> control_sockets; // ike-up's, left then right (ikectl)
 };
 
 // The transport the peer's ESP uses: "tcp" for ikekit-tcp (RFC 9329), "udp" for the
@@ -67,8 +75,26 @@ std::optional<std::string> peer_transport(Peer p);
 // Brings the tunnel up and returns once it is configured (the caller waits until it
 // passes traffic). On failure everything started so far is stopped; the error says
 // which step failed, with the tool's own message.
-Result<RunningTunnel> start_peer(Peer p, const NetnsPair& topo, const PeerOptions& opts);
+// `left` initiates (the client), `right` responds; their namespaces exist and their
+// outer addresses reach each other (the inner addresses are added here).
+Result<RunningTunnel> start_peer(Peer p, const NetnsSide& left, const NetnsSide& right,
+                                 const PeerOptions& opts);
+
 // ikekit-tcp (tunnel_ikekit_tcp.cpp): returns once the initiator reported its Child SA.
-Result<RunningTunnel> start_ikekit_tcp(const NetnsPair& topo, const PeerOptions& opts);
+Result<RunningTunnel> start_ikekit_tcp(const NetnsSide& left, const NetnsSide& right,
+                                       const PeerOptions& opts);
+
+// ike-up on both ends (ike_up_tunnel.cpp): PSK, TUN data plane, MOBIKE, inner addresses
+// on lo as the traffic selectors, a control socket each in opts.work_dir.
+Result<RunningTunnel> start_ike_up_pair(const NetnsSide& left, const NetnsSide& right,
+                                        const PeerOptions& opts);
+
+// `n` random bytes in hex (keys, PSKs); the caller wipes the string when done.
+std::string random_hex(size_t n);
+
+// A ping through the tunnel from the left namespace `ns`, once a second for up to 10 s:
+// until one passes the tunnel is not up (WireGuard handshakes on the first packet;
+// routes may lag).
+Result<void> wait_for_path(const std::string& ns, const RunningTunnel& t);
 
 } // namespace ikekit::bench

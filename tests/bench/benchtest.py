@@ -1,6 +1,7 @@
 """What the ike-bench end-to-end tests share: failure collection, the namespaces and
 processes a run must leave behind (none), and SIGINT in the middle of a run."""
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -29,6 +30,33 @@ def finish():
 def namespaces():
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     return {line.split()[0] for line in out.splitlines() if line.strip()}
+
+
+def leftover_children():
+    """Processes that are our children now: orphans of ike-bench (the caller made itself the child subreaper)."""
+    kids = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if ppid != os.getpid():
+                continue
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                kids.append(f.read().replace(b"\0", b" ").decode().strip() or f"pid {p}")
+            os.kill(int(p), signal.SIGKILL)
+        except (OSError, IndexError, ValueError):
+            pass
+    while True:  # reap them
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0 and not kids:
+                break
+        except ChildProcessError:
+            break
+        if kids:
+            time.sleep(0.05)
+    return kids
 
 
 def pid_alive(pid):

@@ -51,3 +51,11 @@ if(TARGET ike-bench AND TARGET ike-up)
   set_tests_properties("bench: ike-bench flood"
                        PROPERTIES LABELS bench TIMEOUT 120 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
 endif()
+# roam (root, else skip 77): one short round per peer (ikekit, strongSwan, wireguard-go)
+# of a client moving between two NATed access networks; the document is complete.
+if(TARGET ike-bench AND TARGET ike-up AND TARGET ikectl)
+  add_test(NAME "bench: ike-bench roam"
+           COMMAND python3 ${bench_test_dir}/roam_cli.py $<TARGET_FILE:ike-bench>)
+  set_tests_properties("bench: ike-bench roam"
+                       PROPERTIES LABELS bench TIMEOUT 90 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+endif()

@@ -26,34 +26,7 @@ import sys
 import tempfile
 import time
 
-from benchtest import check, failures, namespaces
-
-
-def leftover_children():
-    """Processes that are our children now: orphans of ike-bench (we are the subreaper)."""
-    kids = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            if ppid != os.getpid():
-                continue
-            with open(f"/proc/{p}/cmdline", "rb") as f:
-                kids.append(f.read().replace(b"\0", b" ").decode().strip() or f"pid {p}")
-            os.kill(int(p), signal.SIGKILL)
-        except (OSError, IndexError, ValueError):
-            pass
-    while True:  # reap them
-        try:
-            if os.waitpid(-1, os.WNOHANG)[0] == 0 and not kids:
-                break
-        except ChildProcessError:
-            break
-        if kids:
-            time.sleep(0.05)
-    return kids
+from benchtest import check, failures, leftover_children, namespaces
 
 
 def check_clean(pid, what):

@@ -81,17 +81,9 @@ int run_tunnel(const GlobalOptions& g, const TunnelArgs& args,
   opts.rounds = args.rounds;
   opts.peers.clear();
   if (!args.compare.empty()) {
-    std::string list = args.compare;
-    size_t start = 0;
-    while (start <= list.size()) {
-      size_t c = list.find(',', start);
-      std::string name = list.substr(start, c == std::string::npos ? std::string::npos : c - start);
-      auto p = bench::parse_peer(name, "--compare");
-      if (!p) return cli::report_error(kTool, p.error());
-      opts.peers.push_back(*p);
-      if (c == std::string::npos) break;
-      start = c + 1;
-    }
+    auto peers = bench::parse_peer_list(args.compare, "--compare");
+    if (!peers) return cli::report_error(kTool, peers.error());
+    opts.peers = std::move(*peers);
   } else {
     auto p = bench::parse_peer(args.peer, "--peer");
     if (!p) return cli::report_error(kTool, p.error());

@@ -4,6 +4,7 @@
 #include "bench_cli.hpp"
 #include "cmd_flood.hpp"
 #include "cmd_handshake.hpp"
+#include "cmd_roam.hpp"
 #include "cmd_scale.hpp"
 #include "cmd_strongswan_conf.hpp"
 #include "cmd_tunnel.hpp"

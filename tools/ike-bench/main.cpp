@@ -1,5 +1,5 @@
 // ike-bench: benchmarks with a machine-readable result and a CI regression gate
-// (ike-bench(1)). Subcommands: esp, handshake, tunnel, scale, flood; strongswan-conf (hidden,
+// (ike-bench(1)). Subcommands: esp, handshake, tunnel, roam, scale, flood; strongswan-conf (hidden,
 // for the interop tests' shell harness).
 #include "bench/gate.hpp"
 #include "cli/report.hpp"
@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   EspArgs esp;
   HandshakeArgs handshake;
   TunnelArgs tunnel;
+  RoamArgs roam;
   ScaleArgs scale;
   FloodArgs flood;
   StrongswanConfArgs swan_conf;
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   CLI::App* cmd_esp = add_esp_command(app, esp);
   CLI::App* cmd_handshake = add_handshake_command(app, handshake);
   CLI::App* cmd_tunnel = add_tunnel_command(app, tunnel);
+  CLI::App* cmd_roam = add_roam_command(app, roam);
   CLI::App* cmd_scale = add_scale_command(app, scale);
   CLI::App* cmd_flood = add_flood_command(app, flood);
   CLI::App* cmd_swan_conf = add_strongswan_conf_command(app, swan_conf);
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
   if (cmd_esp->parsed()) return run_esp(g, esp, base);
   if (cmd_handshake->parsed()) return run_handshake(g, handshake, base);
   if (cmd_tunnel->parsed()) return run_tunnel(g, tunnel, base);
+  if (cmd_roam->parsed()) return run_roam(g, roam, base);
   if (cmd_scale->parsed()) return run_scale(g, scale, base);
   if (cmd_flood->parsed()) return run_flood(g, flood, base);
   if (cmd_swan_conf->parsed()) return run_strongswan_conf(g, swan_conf);
