@@ -9,7 +9,7 @@
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
 #include "ike/address_pool.hpp"
-#include "io/route_source.hpp"
+#include "io/route_watch.hpp"
 #include "usage_error.hpp"
 
 #include <fstream>
@@ -156,8 +156,12 @@ Result<IpAddress> local_address(const ConnectionOptions& c, const Namer& n) {
     auto remote = IpAddress::parse(c.remote);
     if (!remote) return bad(n("remote"), c.remote, "expected an IPv4 or IPv6 address");
     auto source = io::route_source(*remote);
-    if (!source) return make_error(source.error().code, n("local"), source.error().message);
-    return *source;
+    if (!source || !*source)
+      return make_error(Errc::environment, n("local"),
+                        "no route to " + remote->to_string() +
+                            (source ? "" : " (" + source.error().message + ")") +
+                            ": give the address to send from");
+    return **source;
   }
   if (c.local.empty())
     return make_error(Errc::usage, n("local"), "a responder needs the address to listen on");
