@@ -74,11 +74,12 @@ uint64_t peer_identity_key(const IkeSa& sa) {
   return std::hash<std::string_view>{}(key);
 }
 
-void SaTable::index_peer_identity(const IkeSa& sa) {
-  const uint64_t key = peer_identity_key(sa);
-  auto [first, last] = sa_by_peer_identity.equal_range(key);
-  if (std::any_of(first, last, [&](const auto& kv) { return kv.second == sa.id; })) return;
-  sa_by_peer_identity.emplace(key, sa.id);
+// O(1): a million IKE SAs of one identity (a load test, one user on many devices) must
+// not make each new one walk the others.
+void SaTable::index_peer_identity(IkeSa& sa) {
+  if (sa.identity_indexed) return;
+  sa.identity_indexed = true;
+  sa_by_peer_identity.emplace(peer_identity_key(sa), sa.id);
   sweep_indexes();
 }
 

@@ -67,7 +67,7 @@ public:
   // uniqueness check (uniqueness.cpp): finding the duplicates of a new IKE SA costs the
   // SAs with that identity, not a walk over every SA. Indexed once its identity is final;
   // the SaId survives an IKE SA rekey (split_rekeyed_ike_sa), so no re-indexing then.
-  void index_peer_identity(const IkeSa& sa);
+  void index_peer_identity(IkeSa& sa);
   // The live SAs indexed under `sa`'s identity key, `sa` itself left out (hash
   // collisions included: the caller compares identities). Drops the stale hints it meets.
   std::vector<IkeSa*> same_peer_identity(const IkeSa& sa);
