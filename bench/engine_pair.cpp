@@ -275,101 +275,61 @@ Result<PairConfig> make_pair_config(const HandshakeOptions& opts) {
   return pc;
 }
 
-EnginePair::EnginePair(const PairConfig& cfg, Rng& rng, TimePoint now)
-    : cfg_(&cfg), rng_(&rng), scratch_(65535) {
-  reset(now);
+EnginePair::EnginePair(const PairConfig& cfg, Rng& rng, TimePoint now) : cfg_(&cfg) {
+  net_.now = now;
+  net_.latency = Duration::zero();
+  net_.cpu_clock = thread_cpu_s;
+  initiator_ = &net_.add("initiator", "10.0.0.1", cfg.initiator, rng);
+  responder_ = &net_.add("responder", "10.0.0.2", cfg.responder, rng);
+  initiator_->on_event = [this](ike::Event&& e) {
+    if (auto* up = std::get_if<ike::ChildSaUp>(&e))
+      events_.push_back({PairEventKind::child_sa_up, up->sa});
+    else if (auto* f = std::get_if<ike::Failure>(&e))
+      events_.push_back({PairEventKind::failure, f->sa});
+    else if (auto* d = std::get_if<ike::IkeSaDown>(&e))
+      events_.push_back({PairEventKind::ike_sa_down, d->sa});
+  };
+  responder_->on_event = [this](ike::Event&& e) {
+    if (std::holds_alternative<ike::ChildSaUp>(e))
+      ++responder_child_sas_;
+    else if (std::holds_alternative<ike::Failure>(e))
+      ++responder_failures_;
+  };
 }
 
 void EnginePair::reset(TimePoint now) {
-  initiator_.reset();
-  responder_.reset();
-  initiator_ = std::make_unique<ike::Engine>(cfg_->initiator, *rng_, now);
-  responder_ = std::make_unique<ike::Engine>(cfg_->responder, *rng_, now);
+  net_.now = std::max(net_.now, now);
+  net_.flight.clear(); // what the old engines still had to say
+  initiator_->engine.reset();
+  responder_->engine.reset();
+  net_.restart(*initiator_, cfg_->initiator);
+  net_.restart(*responder_, cfg_->responder);
   events_.clear();
 }
 
 Result<ike::SaId> EnginePair::initiate(TimePoint now) {
   double c0 = thread_cpu_s();
-  auto id = initiator_->initiate(cfg_->connection, now);
-  counters_.cpu_s_initiator += thread_cpu_s() - c0;
+  auto id = initiator_->engine->initiate(cfg_->connection, now);
+  initiator_->cpu_s += thread_cpu_s() - c0;
   return id;
-}
-
-size_t EnginePair::drain(ike::Engine& from, std::vector<Packet>& out) {
-  size_t n = 0;
-  while (auto t = from.poll_transmit(scratch_)) {
-    if (n == out.size()) out.emplace_back();
-    Packet& p = out[n++];
-    p.from = t->local;
-    p.to = t->remote;
-    p.nat_t = t->nat_t;
-    p.data.assign(scratch_.begin(), scratch_.begin() + std::ptrdiff_t(t->size)); // keeps capacity
-  }
-  return n;
-}
-
-void EnginePair::deliver(ike::Engine& to, std::vector<Packet>& q, size_t n, TimePoint now) {
-  for (size_t k = 0; k < n; ++k) {
-    const Packet& p = q[k];
-    to.receive(ike::Datagram{p.to, p.from, p.nat_t, p.data}, now);
-  }
-}
-
-void EnginePair::drain_initiator_events() {
-  while (auto e = initiator_->poll_event()) {
-    if (auto* up = std::get_if<ike::ChildSaUp>(&*e))
-      events_.push_back({PairEventKind::child_sa_up, up->sa});
-    else if (auto* f = std::get_if<ike::Failure>(&*e))
-      events_.push_back({PairEventKind::failure, f->sa});
-    else if (auto* d = std::get_if<ike::IkeSaDown>(&*e))
-      events_.push_back({PairEventKind::ike_sa_down, d->sa});
-  }
-}
-
-void EnginePair::drain_responder_events() {
-  while (auto e = responder_->poll_event()) {
-    if (std::holds_alternative<ike::ChildSaUp>(*e))
-      ++counters_.responder_child_sas;
-    else if (std::holds_alternative<ike::Failure>(*e))
-      ++counters_.responder_failures;
-  }
-}
-
-bool EnginePair::fire_timers(ike::Engine& e, TimePoint now) {
-  auto t = e.next_timeout();
-  if (!t || *t > now) return false;
-  e.on_timeout(now);
-  return true;
 }
 
 bool EnginePair::pump(TimePoint now) {
   events_.clear();
-  // Initiator -> responder.
-  double c0 = thread_cpu_s();
-  size_t n_ir = drain(*initiator_, to_responder_);
-  double c1 = thread_cpu_s();
-  deliver(*responder_, to_responder_, n_ir, now);
-  size_t n_ri = drain(*responder_, to_initiator_);
-  drain_responder_events();
-  double c2 = thread_cpu_s();
-  // Responder -> initiator.
-  deliver(*initiator_, to_initiator_, n_ri, now);
-  bool fired = fire_timers(*initiator_, now);
-  drain_initiator_events();
-  double c3 = thread_cpu_s();
-  fired |= fire_timers(*responder_, now);
-  drain_responder_events();
-  double c4 = thread_cpu_s();
-  counters_.cpu_s_initiator += (c1 - c0) + (c3 - c2);
-  counters_.cpu_s_responder += (c2 - c1) + (c4 - c3);
+  return net_.pump(now);
+}
 
-  counters_.datagrams_i2r += n_ir;
-  counters_.datagrams_r2i += n_ri;
-  for (size_t k = 0; k < n_ir; ++k)
-    counters_.bytes_i2r += to_responder_[k].data.size();
-  for (size_t k = 0; k < n_ri; ++k)
-    counters_.bytes_r2i += to_initiator_[k].data.size();
-  return n_ir + n_ri > 0 || fired;
+PairCounters EnginePair::counters() const {
+  PairCounters c;
+  c.datagrams_i2r = initiator_->datagrams_sent;
+  c.datagrams_r2i = responder_->datagrams_sent;
+  c.bytes_i2r = initiator_->bytes_sent;
+  c.bytes_r2i = responder_->bytes_sent;
+  c.cpu_s_initiator = initiator_->cpu_s;
+  c.cpu_s_responder = responder_->cpu_s;
+  c.responder_failures = responder_failures_;
+  c.responder_child_sas = responder_child_sas_;
+  return c;
 }
 
 } // namespace ikekit::bench

@@ -2,14 +2,14 @@
 // directly through buffers (no sockets), driven by one thread with real steady_clock
 // time as `now`. The harness of `ike-bench handshake --mode inproc` and `ike-bench scale`.
 //
-// Why not tests/engine/sim.hpp: the simulator copies every datagram into a fresh vector,
-// keeps every event, and scans every node's next_timeout() per step (O(SAs) each), which
-// is right for virtual-time protocol tests and wrong for a benchmark. Here:
-//  * datagram buffers are reused (each slot keeps its capacity), events are reduced to
-//    what the benchmark needs (initiator ChildSaUp / Failure / IkeSaDown, by SaId);
-//  * each engine call (receive, and the poll_transmit / poll_event drain after it) is
-//    timed with CLOCK_THREAD_CPUTIME_ID, so the CPU cost splits into initiator and
-//    responder; the driver's own work is what the process CPU time has on top;
+// The network is lib/sim's, the engine tests' and the engine fuzzer's, driven by passes
+// (sim::Net::pump) with no latency instead of event by event:
+//  * datagram buffers are reused (a pool in the Net), events are reduced to what the
+//    benchmark needs (initiator ChildSaUp / Failure / IkeSaDown, by SaId) and not kept;
+//  * each engine call (receive, on_timeout, and the poll_transmit / poll_event drain
+//    after it) is charged to its engine with CLOCK_THREAD_CPUTIME_ID, so the CPU cost
+//    splits into initiator and responder; the driver's own work is what the process CPU
+//    time has on top;
 //  * each pass asks each engine for next_timeout() once and calls on_timeout() when it is
 //    due, as ike-up's event loop does once per wake-up, so a timer structure that costs
 //    O(SAs) per call shows in the rates; with no loss no timer is due during a
@@ -23,6 +23,7 @@
 #include "base/time.hpp"
 #include "bench/handshake.hpp"
 #include "ike/engine.hpp"
+#include "sim/net.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -93,37 +94,21 @@ public:
   // keeps memory bounded without measuring Delete exchanges.
   void reset(TimePoint now);
 
-  ike::Engine& initiator() { return *initiator_; }
-  ike::Engine& responder() { return *responder_; }
+  ike::Engine& initiator() { return *initiator_->engine; }
+  ike::Engine& responder() { return *responder_->engine; }
   // Destroys one side (scale: RSS attribution per side). Do not pump afterwards.
-  void destroy_initiator() { initiator_.reset(); }
-  void destroy_responder() { responder_.reset(); }
+  void destroy_initiator() { initiator_->engine.reset(); }
+  void destroy_responder() { responder_->engine.reset(); }
 
-  const PairCounters& counters() const { return counters_; }
-
-  // A datagram in flight, its buffer reused from pass to pass.
-  struct Packet {
-    ike::Endpoint from, to;
-    bool nat_t = false;
-    Bytes data;
-  };
+  PairCounters counters() const;
 
 private:
-  // Moves everything `from` has queued into `out[0..n)`; returns n.
-  size_t drain(ike::Engine& from, std::vector<Packet>& out);
-  void deliver(ike::Engine& to, std::vector<Packet>& q, size_t n, TimePoint now);
-  void drain_initiator_events();
-  void drain_responder_events();
-  // on_timeout() when next_timeout() is due; returns whether it was.
-  bool fire_timers(ike::Engine& e, TimePoint now);
-
   const PairConfig* cfg_;
-  Rng* rng_;
-  std::unique_ptr<ike::Engine> initiator_, responder_;
-  std::vector<Packet> to_responder_, to_initiator_;
-  Bytes scratch_; // poll_transmit target (65535 bytes always suffice)
+  sim::Net net_;
+  sim::Node* initiator_;
+  sim::Node* responder_;
   std::vector<PairEvent> events_;
-  PairCounters counters_;
+  uint64_t responder_failures_ = 0, responder_child_sas_ = 0;
 };
 
 } // namespace ikekit::bench

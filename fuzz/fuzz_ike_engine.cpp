@@ -1,5 +1,5 @@
 // Stateful fuzz target for the IKE engine: an initiator and a responder on the engine
-// tests' simulated network (tests/engine/sim.hpp), driven by an op stream from the
+// tests' simulated network (lib/sim via tests/engine/sim.hpp), driven by an op stream from the
 // input. Arbitrary datagrams, mutated copies of real messages, time jumps, local
 // actions (rekey, DPD, delete) and, once the IKE SA exists, messages the fuzzer seals
 // itself with the SA's keys (so attacker-chosen plaintext reaches the payload parsers

@@ -20,10 +20,11 @@ import sys
 import tempfile
 
 # DESIGN 2: base <- wire <- crypto <- eap, radius <- ike, esp <- json <- decode, ctl <- io
-# <- cli. eap and radius are sans-I/O building blocks under the engine (ike will run EAP
+# <- cli; sim (the engines' simulated network, for tests, fuzzer and ike-bench) sits
+# beside json on ike. eap and radius are sans-I/O building blocks under the engine (ike will run EAP
 # inside IKE_AUTH) and under io (which drives the RADIUS client over a socket).
 RANK = {"base": 0, "wire": 1, "crypto": 2, "eap": 3, "radius": 3, "ike": 4, "esp": 4,
-        "json": 5, "decode": 6, "ctl": 6, "io": 7, "cli": 8}
+        "json": 5, "sim": 5, "decode": 6, "ctl": 6, "io": 7, "cli": 8}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/', re.M)
 
 

@@ -2,11 +2,14 @@
 
 #include "base/secret_file.hpp"
 #include "cli/app.hpp"
+#include "cli/dns_options.hpp"
 #include "cli/eap_options.hpp"
 #include "cli/radius_options.hpp"
+#include "cli/tcp_options.hpp"
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
 #include "ike/address_pool.hpp"
+#include "usage_error.hpp"
 
 #include <fstream>
 #include <iterator>
@@ -15,10 +18,6 @@
 namespace ikekit::cli {
 
 namespace {
-
-Error bad(std::string field, const std::string& value, const std::string& expected) {
-  return make_error(Errc::usage, std::move(field), "\"" + value + "\": " + expected);
-}
 
 // "--local" for the flag form, "connections[1].local" for a config file.
 struct Namer {
@@ -294,19 +293,7 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     return bad(n("unique"), c.unique, "expected no, never, keep or replace");
   p.force_encap = c.force_encap;
   p.mobike = c.mobike;
-  if (c.transport == "udp")
-    p.transport = ike::IkeTransport::udp;
-  else if (c.transport == "tcp")
-    p.transport = ike::IkeTransport::tcp;
-  else if (c.transport == "auto")
-    p.transport = ike::IkeTransport::auto_fallback;
-  else
-    return bad(n("transport"), c.transport, "expected udp, tcp or auto");
-  auto fallback = parse_duration(c.tcp_fallback_after, n("tcp-fallback-after"));
-  if (!fallback) return fallback.error();
-  if (fallback->count() <= 0)
-    return bad(n("tcp-fallback-after"), c.tcp_fallback_after, "expected a duration above 0");
-  p.tcp_fallback_after = *fallback;
+  if (auto r = apply_transport(c, n, p); !r) return r.error();
   p.fragmentation = c.fragmentation;
   p.prefer_rsa_pss = c.rsa_pss;
   return p;
@@ -533,36 +520,6 @@ static Result<std::optional<io::KillSwitchConfig>> kill_switch_config(const IkeU
   return std::optional<io::KillSwitchConfig>(std::move(k));
 }
 
-// --dns-apply: DNS servers come only to a connection that asks for them (--request-vip).
-static Result<std::string> dns_apply_mode(const IkeUpOptions& opts) {
-  const std::string& m = opts.dns_apply;
-  if (m != "auto" && m != "resolved" && m != "resolvconf" && m != "file" && m != "none")
-    return bad("--dns-apply", m, "expected auto, resolved, resolvconf, file or none");
-  bool asks = false;
-  for (const auto& c : opts.connections)
-    asks = asks || c.request_vip || c.request_vip6;
-  if (!asks && m != "auto" && m != "none")
-    return make_error(Errc::usage, "--dns-apply",
-                      "only means something with --request-vip or --request-vip6");
-  return asks ? m : std::string("none");
-}
-
-// RFC 9329: the TCP port and the limits on TCP connections; listening when some
-// connection's transport is tcp or auto (a UDP-only ike-up opens no TCP port).
-static Result<void> apply_tcp(const IkeUpOptions& opts, IkeUpSetup& s) {
-  if (opts.tcp_port == 0) return bad("--tcp-port", "0", "expected a port from 1 to 65535");
-  s.config.tcp_port = opts.tcp_port;
-  if (opts.tcp_max_connections == 0)
-    return bad("--tcp-max-connections", "0", "expected at least 1");
-  s.tcp.max_connections = opts.tcp_max_connections;
-  auto idle = parse_duration(opts.tcp_idle_timeout, "--tcp-idle-timeout");
-  if (!idle) return idle.error();
-  s.tcp.idle_timeout = *idle;
-  s.tcp_listen = std::any_of(s.config.peers.begin(), s.config.peers.end(),
-                             [](const auto& p) { return p.transport != ike::IkeTransport::udp; });
-  return {};
-}
-
 Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   IkeUpSetup s;
   bool from_file = opts.connections.size() > 1 ||
@@ -584,7 +541,7 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
     s.config.peers.push_back(std::move(*p));
   }
   s.config.nat_t_port = opts.natt_port;
-  if (auto r = apply_tcp(opts, s); !r) return r.error();
+  if (auto r = apply_tcp_options(opts, s.config, s.tcp); !r) return r.error();
   auto rt = parse_duration(opts.retransmit_timeout, "--retransmit-timeout");
   if (!rt) return rt.error();
   s.config.retransmit_timeout = *rt;
@@ -598,7 +555,7 @@ Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts) {
   auto ks = kill_switch_config(opts, s.config);
   if (!ks) return ks.error();
   s.kill_switch = std::move(*ks);
-  auto dns = dns_apply_mode(opts);
+  auto dns = dns_apply_request(opts);
   if (!dns) return dns.error();
   s.dns_apply = *dns;
   return s;

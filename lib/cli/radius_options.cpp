@@ -2,6 +2,7 @@
 
 #include "base/secret_file.hpp"
 #include "cli/app.hpp"
+#include "usage_error.hpp"
 
 #include <charconv>
 
@@ -11,10 +12,6 @@ namespace {
 
 constexpr size_t kMaxSecretBytes = 256;
 constexpr unsigned kMaxRetries = 10;
-
-Error bad(std::string field, const std::string& value, const std::string& expected) {
-  return make_error(Errc::usage, std::move(field), "\"" + value + "\": " + expected);
-}
 
 // ADDR, ADDR:PORT, V6ADDR, [V6ADDR] or [V6ADDR]:PORT.
 std::optional<io::Endpoint> parse_server(std::string_view s) {

@@ -275,6 +275,12 @@ std::string_view dns_method_name(DnsMethod m) {
   return "file";
 }
 
+std::optional<DnsMethod> dns_method_from_name(std::string_view name) {
+  for (DnsMethod m : {DnsMethod::file, DnsMethod::resolved, DnsMethod::resolvconf})
+    if (dns_method_name(m) == name) return m;
+  return std::nullopt;
+}
+
 json::Json dns_change_json(const DnsChange& c, bool applied, const std::string& time) {
   json::Json j = {{"type", applied ? "dns_applied" : "dns_restored"},
                   {"time", time},
@@ -305,9 +311,9 @@ std::vector<IpAddress> dns_outside_tunnel(const std::vector<IpAddress>& servers,
   return outside;
 }
 
-Result<DnsMethod> choose_dns_method(const std::string& requested, const DnsPaths& p) {
-  if (requested == "file") return DnsMethod::file;
-  if (requested == "resolved") {
+Result<DnsMethod> choose_dns_method(const DnsRequest& requested, const DnsPaths& p) {
+  if (requested.method == DnsMethod::file) return DnsMethod::file;
+  if (requested.method == DnsMethod::resolved) {
     if (!resolved_manages(p))
       return dns_error(Errc::environment, "\"resolved\": systemd-resolved does not run or " +
                                               p.resolv_conf + " does not point at it (no " +
@@ -316,14 +322,11 @@ Result<DnsMethod> choose_dns_method(const std::string& requested, const DnsPaths
       return dns_error(Errc::environment, "\"resolved\": resolvectl is not installed");
     return DnsMethod::resolved;
   }
-  if (requested == "resolvconf") {
+  if (requested.method == DnsMethod::resolvconf) {
     if (!program_exists("resolvconf"))
       return dns_error(Errc::environment, "\"resolvconf\": resolvconf is not installed");
     return DnsMethod::resolvconf;
   }
-  if (requested != "auto")
-    return Error{Errc::usage, "--dns-apply",
-                 "\"" + requested + "\": expected auto, resolved, resolvconf, file or none"};
   if (is_mount_point(p)) return DnsMethod::file; // ip netns exec: the namespace's own file
   if (resolved_manages(p) && program_exists("resolvectl")) return DnsMethod::resolved;
   if (program_exists("resolvconf")) return DnsMethod::resolvconf;

@@ -90,18 +90,17 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
   return r;
 }
 
-// RFC 9329: streams when some connection may use them or the responder accepts them.
+// RFC 9329: streams, and a listener on every local address, when some connection's
+// transport is tcp or auto (a UDP-only runner opens no TCP port).
 Result<void> IkeRunner::open_tcp() {
   const ike::Config& config = engine_->config();
-  bool wanted = options_.tcp_listen ||
-                std::any_of(config.peers.begin(), config.peers.end(),
+  bool wanted = std::any_of(config.peers.begin(), config.peers.end(),
                             [](const auto& p) { return p.transport != ike::IkeTransport::udp; });
   if (!wanted) return {};
   TcpStreamsOptions o = options_.tcp;
   o.port = config.tcp_port;
-  if (options_.tcp_listen)
-    for (const auto& b : bound_)
-      o.listen.push_back(b.address);
+  for (const auto& b : bound_)
+    o.listen.push_back(b.address);
   auto t = TcpStreams::create(
       *loop_, std::move(o),
       [this](const ike::Datagram& d, TimePoint now) { engine_->receive(d, now); },

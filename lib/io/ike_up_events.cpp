@@ -14,6 +14,25 @@ std::string now_rfc3339() {
   return json::rfc3339_utc(us / 1000000, us % 1000000);
 }
 
+json::Json kill_switch_event(const KillSwitch& k, const char* reason) {
+  json::Json j = {{"type", "kill_switch"},
+                  {"time", now_rfc3339()},
+                  {"state", k.active() ? "on" : "off"},
+                  {"table", std::string("inet ") + kKillSwitchTable}};
+  if (!k.active()) {
+    j["reason"] = reason;
+    return j;
+  }
+  const KillSwitchConfig& c = k.config();
+  j["servers"] = json::Json::array();
+  for (const auto& a : c.servers)
+    j["servers"].push_back(a.to_string());
+  j["tunnel_device"] = c.tunnel_device.empty() ? json::Json() : json::Json(c.tunnel_device);
+  j["allow_lan"] = c.allow_lan;
+  j["replaced_stale"] = k.replaced_stale();
+  return j;
+}
+
 IkeUpEvents::IkeUpEvents(json::JsonOutput& out, std::optional<SecretFileWriter> keylog,
                          const std::vector<std::string>& initiate, int verbosity, std::string tool)
     : out_(out), keylog_(std::move(keylog)), pending_(initiate.begin(), initiate.end()),
@@ -56,6 +75,27 @@ void IkeUpEvents::on_event(const ike::Event& e) {
   if (verbosity_ > 0) std::cerr << tool_ << ": " << j["type"].get<std::string>() << "\n";
   track_initiators(e);
   if (dns_) track_dns(e);
+}
+
+Result<void> IkeUpEvents::use_dns(const std::optional<DnsRequest>& request, DnsPaths paths) {
+  if (!request) return {};
+  auto method = choose_dns_method(*request, paths);
+  if (!method) return method.error();
+  dns_ = std::make_unique<DnsApplier>(*method, std::move(paths));
+  return {};
+}
+
+json::Json IkeUpEvents::dns_apply_json() const {
+  return dns_ ? json::Json(dns_method_name(dns_->method())) : json::Json();
+}
+
+Result<void> IkeUpEvents::repair_stale_dns() {
+  if (!dns_) return {};
+  auto stale = dns_->repair_stale();
+  if (!stale) return stale.error();
+  for (const auto& c : *stale)
+    out_.write(dns_change_json(c, false, now_rfc3339()));
+  return {};
 }
 
 void IkeUpEvents::dns_failed(const Error& e) {

@@ -236,6 +236,17 @@ TEST_CASE("monitor streams every event; terminate --ike by SPI deletes on both e
   CHECK(evs[1]["event"]["type"] == "child_sa_up");
 
   auto up = f.p.left->all<ike::IkeSaUp>().at(0);
+  // The last datagram left sends: its Delete request (RFC 7296 1.4.1).
+  Bytes delete_request;
+  ike::Endpoint delete_from, delete_to;
+  f.p.net.tap = [&](Bytes& d, const ike::Transmit& t) {
+    if (t.local.address == f.p.left->address) {
+      delete_request = d;
+      delete_from = t.local;
+      delete_to = t.remote;
+    }
+    return true;
+  };
   auto r = f.ask(R"({"id":1,"command":"terminate","args":{"ike":")" + to_hex_u64(up.spi_i) +
                  R"(","wait":true}})");
   CHECK(r["ok"] == true);
@@ -247,10 +258,19 @@ TEST_CASE("monitor streams every event; terminate --ike by SPI deletes on both e
   CHECK(lines.back()["type"] == "done");
   CHECK(lines.back()["ok"] == true);
   CHECK(f.ask(R"({"id":2,"command":"list-sas"})")["result"]["ike_sas"].empty());
-  // The peer keeps the deleted SA briefly, dead, to answer retransmissions.
-  auto right = f.p.right->engine->list_sas();
-  REQUIRE(right.size() == 1);
-  CHECK(right[0].state == ike::IkeSaState::dead);
+  // The peer lists the SA no more (Engine::list_sas leaves dead SAs out) but keeps it
+  // briefly to answer a retransmitted Delete (RFC 7296 2.1) instead of dropping it.
+  CHECK(f.p.right->engine->list_sas().empty());
+  REQUIRE_FALSE(delete_request.empty());
+  const uint64_t answered = f.p.right->engine->stats().retransmits_answered;
+  f.p.right->engine->receive(ike::Datagram{delete_to, delete_from, false, delete_request},
+                             f.p.net.now);
+  CHECK(f.p.right->engine->stats().retransmits_answered == answered + 1);
+  // Briefly: once the retransmission span is over the SA is gone, nothing is answered.
+  f.p.net.run_for(std::chrono::hours(1));
+  f.p.right->engine->receive(ike::Datagram{delete_to, delete_from, false, delete_request},
+                             f.p.net.now);
+  CHECK(f.p.right->engine->stats().retransmits_answered == answered + 1);
 }
 
 TEST_CASE("terminate --child by name deletes only the Child SA", "[ctl][session]") {

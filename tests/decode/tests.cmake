@@ -60,7 +60,7 @@ endforeach()
 # an overlap, an out-of-order pair); ike-decode must decode it like the same messages over
 # UDP, and agree with tshark's TCPENCAP dissector (skipped with the reason without tshark).
 add_executable(tcp-encap-capture ${decode_dir}/tcp_encap_capture.cpp)
-target_link_libraries(tcp-encap-capture PRIVATE ikekit_json)
+target_link_libraries(tcp-encap-capture PRIVATE ikekit_json ikekit_sim)
 target_include_directories(tcp-encap-capture PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/engine)
 set_target_properties(tcp-encap-capture PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 add_test(NAME "decode: IKE and ESP over TCP (RFC 9329) decode like over UDP"

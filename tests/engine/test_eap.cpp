@@ -58,6 +58,25 @@ struct EapPair {
   }
 };
 
+// Both sides of `p` up, every datagram captured in `seen`.
+void up_captured(Pair& p, std::vector<Captured>& seen) {
+  capture(p.net, seen);
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+}
+
+// Runs `p` for 60 s: no IKE SA comes up and each side reports one failure (right, left).
+std::pair<Failure, Failure> run_to_failure(Pair& p) {
+  p.initiate();
+  p.net.run_for(60s);
+  CHECK(p.left->count<IkeSaUp>() == 0);
+  CHECK(p.right->count<IkeSaUp>() == 0);
+  auto rf = p.right->all<Failure>(), lf = p.left->all<Failure>();
+  REQUIRE(rf.size() == 1);
+  REQUIRE(lf.size() == 1);
+  return {rf[0], lf[0]};
+}
+
 // A server that gets the password right but lies in its authenticator response (a
 // gateway that does not know the password; RFC 2759 8.8): one hex digit of "S=" flipped.
 class ForgingSession final : public EapServerSession {
@@ -103,9 +122,7 @@ TEST_CASE("EAP-MSCHAPv2: the message flow of RFC 7296 2.16, both sides up", "[en
   ep.lc.emit_keys = true;
   Pair p = ep.make();
   std::vector<Captured> seen;
-  capture(p.net, seen);
-  p.initiate();
-  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  up_captured(p, seen);
   auto lu = p.left->all<IkeSaUp>().at(0), ru = p.right->all<IkeSaUp>().at(0);
   CHECK(lu.local_auth == "eap-mschapv2");
   CHECK(lu.remote_auth.find("ecdsa") != std::string::npos);
@@ -148,38 +165,26 @@ TEST_CASE("EAP-MSCHAPv2: the message flow of RFC 7296 2.16, both sides up", "[en
 TEST_CASE("EAP-MSCHAPv2: a wrong password fails on both sides at step eap", "[engine][eap]") {
   EapPair ep("alice", "wrong");
   Pair p = ep.make();
-  p.initiate();
-  p.net.run_for(60s);
-  CHECK(p.left->count<IkeSaUp>() == 0);
-  CHECK(p.right->count<IkeSaUp>() == 0);
-  auto rf = p.right->all<Failure>(), lf = p.left->all<Failure>();
-  REQUIRE(rf.size() == 1);
-  REQUIRE(lf.size() == 1);
-  CHECK(rf[0].step == FailureStep::eap);
-  CHECK(rf[0].reason.find("authentication_failure") != std::string::npos);
-  CHECK(rf[0].notify == wire::NotifyType::authentication_failed);
-  CHECK(lf[0].step == FailureStep::eap);
-  CHECK(lf[0].from_peer);
-  CHECK(lf[0].notify == wire::NotifyType::authentication_failed);
-  CHECK(lf[0].reason.find("wrong password") != std::string::npos);
+  auto [rf, lf] = run_to_failure(p);
+  CHECK(rf.step == FailureStep::eap);
+  CHECK(rf.reason.find("authentication_failure") != std::string::npos);
+  CHECK(rf.notify == wire::NotifyType::authentication_failed);
+  CHECK(lf.step == FailureStep::eap);
+  CHECK(lf.from_peer);
+  CHECK(lf.notify == wire::NotifyType::authentication_failed);
+  CHECK(lf.reason.find("wrong password") != std::string::npos);
 }
 
 TEST_CASE("EAP-MSCHAPv2: an unknown user is refused like a wrong password", "[engine][eap]") {
   EapPair ep("mallory", "clientPass");
   Pair p = ep.make();
-  p.initiate();
-  p.net.run_for(60s);
-  CHECK(p.left->count<IkeSaUp>() == 0);
-  CHECK(p.right->count<IkeSaUp>() == 0);
-  auto rf = p.right->all<Failure>(), lf = p.left->all<Failure>();
-  REQUIRE(rf.size() == 1);
-  REQUIRE(lf.size() == 1);
-  CHECK(rf[0].step == FailureStep::eap);
-  CHECK(rf[0].reason.find("unknown_user") != std::string::npos);
-  CHECK(rf[0].offered == std::vector<std::string>{"mallory"});
+  auto [rf, lf] = run_to_failure(p);
+  CHECK(rf.step == FailureStep::eap);
+  CHECK(rf.reason.find("unknown_user") != std::string::npos);
+  CHECK(rf.offered == std::vector<std::string>{"mallory"});
   // The client learns only E=691, as for a wrong password.
-  CHECK(lf[0].step == FailureStep::eap);
-  CHECK(lf[0].reason.find("authentication_failure") != std::string::npos);
+  CHECK(lf.step == FailureStep::eap);
+  CHECK(lf.reason.find("authentication_failure") != std::string::npos);
 }
 
 TEST_CASE("EAP-MSCHAPv2: the client refuses a forged authenticator response", "[engine][eap]") {
@@ -291,9 +296,7 @@ TEST_CASE("EAP-MSCHAPv2 with a virtual IP: CFG_REQUEST in the first IKE_AUTH req
   ep.lc.emit_keys = true;
   Pair p = ep.make();
   std::vector<Captured> seen;
-  capture(p.net, seen);
-  p.initiate();
-  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  up_captured(p, seen);
   auto lc = p.left->all<ChildSaUp>(), rc = p.right->all<ChildSaUp>();
   REQUIRE(lc.size() == 1);
   REQUIRE(lc[0].virtual_ips.size() == 1);
@@ -441,21 +444,15 @@ TEST_CASE("EAP relayed: the backend rejects a wrong password, AUTHENTICATION_FAI
   RelayPair rp("wrong");
   rp.radius->delay = 100ms;
   Pair p = rp.make();
-  p.initiate();
-  p.net.run_for(60s);
-  CHECK(p.left->count<IkeSaUp>() == 0);
-  CHECK(p.right->count<IkeSaUp>() == 0);
-  auto rf = p.right->all<Failure>(), lf = p.left->all<Failure>();
-  REQUIRE(rf.size() == 1);
-  REQUIRE(lf.size() == 1);
-  CHECK(rf[0].step == FailureStep::eap);
-  CHECK(rf[0].reason.find("backend_reject") != std::string::npos);
-  CHECK(rf[0].reason.find("Access-Reject from fake-radius") != std::string::npos);
-  CHECK(rf[0].notify == wire::NotifyType::authentication_failed);
-  CHECK(rf[0].offered == std::vector<std::string>{"alice"});
-  CHECK(lf[0].step == FailureStep::eap);
-  CHECK(lf[0].from_peer);
-  CHECK(lf[0].notify == wire::NotifyType::authentication_failed);
+  auto [rf, lf] = run_to_failure(p);
+  CHECK(rf.step == FailureStep::eap);
+  CHECK(rf.reason.find("backend_reject") != std::string::npos);
+  CHECK(rf.reason.find("Access-Reject from fake-radius") != std::string::npos);
+  CHECK(rf.notify == wire::NotifyType::authentication_failed);
+  CHECK(rf.offered == std::vector<std::string>{"alice"});
+  CHECK(lf.step == FailureStep::eap);
+  CHECK(lf.from_peer);
+  CHECK(lf.notify == wire::NotifyType::authentication_failed);
 }
 
 TEST_CASE("EAP relayed: a backend that times out or never answers", "[engine][eap][relay]") {
@@ -464,14 +461,10 @@ TEST_CASE("EAP relayed: a backend that times out or never answers", "[engine][ea
     rp.radius->answer_timeout = true;
     rp.radius->delay = 6s;
     Pair p = rp.make();
-    p.initiate();
-    p.net.run_for(60s);
-    auto rf = p.right->all<Failure>(), lf = p.left->all<Failure>();
-    REQUIRE(rf.size() == 1);
-    CHECK(rf[0].step == FailureStep::eap);
-    CHECK(rf[0].reason.find("backend_timeout") != std::string::npos);
-    REQUIRE(lf.size() == 1);
-    CHECK(lf[0].notify == wire::NotifyType::authentication_failed);
+    auto [rf, lf] = run_to_failure(p);
+    CHECK(rf.step == FailureStep::eap);
+    CHECK(rf.reason.find("backend_timeout") != std::string::npos);
+    CHECK(lf.notify == wire::NotifyType::authentication_failed);
   }
   SECTION("no answer at all: at the half-open timeout the parked request is answered "
           "AUTHENTICATION_FAILED; a late answer is ignored") {
@@ -479,17 +472,12 @@ TEST_CASE("EAP relayed: a backend that times out or never answers", "[engine][ea
     rp.ep.rc.half_open_timeout = 20s;
     rp.ep.lc.retransmit_tries = 10; // the client outlasts the responder's wait
     Pair p = rp.make();
-    p.initiate();
-    p.net.run_for(60s);
+    auto [rf, lf] = run_to_failure(p);
     REQUIRE(rp.radius->seen.size() == 1);
-    auto rf = p.right->all<Failure>(), lf = p.left->all<Failure>();
-    REQUIRE(rf.size() == 1);
-    CHECK(rf[0].step == FailureStep::eap);
-    CHECK(rf[0].reason.find("backend_timeout") != std::string::npos);
-    CHECK(rf[0].reason.find("half-open timeout") != std::string::npos);
-    REQUIRE(lf.size() == 1);
-    CHECK(lf[0].notify == wire::NotifyType::authentication_failed);
-    CHECK(p.right->count<IkeSaUp>() == 0);
+    CHECK(rf.step == FailureStep::eap);
+    CHECK(rf.reason.find("backend_timeout") != std::string::npos);
+    CHECK(rf.reason.find("half-open timeout") != std::string::npos);
+    CHECK(lf.notify == wire::NotifyType::authentication_failed);
     EapBackendAnswer late;
     late.token = rp.radius->seen[0].token;
     late.sa = rp.radius->seen[0].sa;

@@ -17,10 +17,11 @@
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 IKE_UP=$1 IKECTL=$2
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
-for t in ip getent dnsmasq python3 dumpcap tshark; do
-  command -v $t >/dev/null || { echo "SKIP: $t is not installed (scripts/install-deps.sh test)"; exit 77; }
-done
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/test.sh"
+. "$HERE/lib/netns.sh"
+test_need_root
+test_need ip getent dnsmasq python3 dumpcap tshark
 [ -e /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
 
 P=ikdns C=ikdns-c S=ikdns-s
@@ -32,34 +33,19 @@ PIDS=()
 made_etc_netns=0
 fail() { echo "FAIL: $*"; exit 1; }
 ok() { echo "ok: $*"; }
-cleanup() {
-  local rc=$?
-  trap - EXIT
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+test_stop() {
+  stop_pids "${PIDS[@]}"
   [ -n "${STATE:-}" ] && rm -f "$STATE"
-  ip netns del "$C" 2>/dev/null
-  ip netns del "$S" 2>/dev/null
+  netns_pair_down "$C" "$S"
   rm -rf "$NETNS_ETC"
   [ $made_etc_netns = 1 ] && rmdir /etc/netns 2>/dev/null
-  if [ $rc != 0 ] && [ $rc != 77 ]; then
-    for f in "$W"/*.jsonl "$W"/*.err "$W"/*.txt; do [ -s "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
-  fi
-  rm -rf "$W"
-  exit $rc
+  return 0
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+test_logs() { tail_logs 15 "$W"/*.jsonl "$W"/*.err "$W"/*.txt; }
+test_trap "$W"
 
 [ -e "$NETNS_ETC" ] && { echo "SKIP: $NETNS_ETC exists (another run?)"; exit 77; }
-if ! ip netns add "$C" 2>/dev/null || ! ip netns add "$S" 2>/dev/null; then
-  echo "SKIP: cannot create namespaces $C/$S"; exit 77
-fi
-ip link add "$P-c0" netns "$C" type veth peer name "$P-s0" netns "$S" || fail "veth"
-for ns in "$C" "$S"; do
-  ip -n "$ns" link set lo up
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 # no IPv6 noise in the capture
-done
+netns_pair "$C" "$S" "$P-c0" "$P-s0" no-v6 || fail "veth"
 ip -n "$C" addr add "$CO/24" dev "$P-c0"
 ip -n "$S" addr add "$SO/24" dev "$P-s0"
 ip -n "$S" addr add "$ISP/24" dev "$P-s0"
@@ -89,8 +75,7 @@ for _ in $(seq 30); do [ "$(lookup)" = "$ISP_ANSWER" ] && break; sleep 0.1; done
 [ "$(lookup)" = "$ISP_ANSWER" ] || fail "before the tunnel: $NAME is '$(lookup)', expected the ISP's $ISP_ANSWER"
 ok "before the tunnel the client gets the ISP's answer"
 
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/psk"
-chmod 600 "$W/psk"
+make_psk "$W/psk"
 common=(--name dns --psk-file "$W/psk" --dataplane tun --ike-proposal aes256gcm16-prfsha256-x25519
         --esp-proposal aes256gcm16 --dpd-delay 0 --retransmit-timeout 1s)
 ip netns exec "$S" "$IKE_UP" --role responder --local "$SO" --local-id server@dns \
@@ -107,17 +92,12 @@ start_client() { # start_client RUN
   CLIENT=$!
   PIDS+=("$CLIENT")
 }
-wait_line() { # wait_line FILE PATTERN
-  for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  return 1
-}
 same_as_original() { cmp -s "$W/original" "$NETNS_ETC/resolv.conf"; }
 
 # Run 1: applied with the tunnel, nothing in clear, restored when the Child SA goes.
-ip netns exec "$C" dumpcap -q -P -i "$P-c0" -w "$W/cap.pcap" 2>"$W/dumpcap.err" &
-CAP=$!
+netns_capture "$C" "$P-c0" "$W/cap.pcap"
+CAP=$CAPTURE_PID
 PIDS+=("$CAP")
-for _ in $(seq 50); do [ -s "$W/cap.pcap" ] && break; sleep 0.1; done
 sleep 0.2
 start_client 1
 wait_line "$W/client1.jsonl" '"type":"dns_applied"' || fail "run 1: no dns_applied"

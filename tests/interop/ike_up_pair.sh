@@ -17,10 +17,11 @@
 set -u
 IKE_UP=$1 MODE=$2 FAMILY=$3 SUITE=$4 OFFLOAD=$5 IDX=$6
 IKECTL=$(dirname "$IKE_UP")/ikectl
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
-for t in ip ping iperf3 python3 dumpcap tshark; do
-  command -v $t >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }
-done
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/test.sh"
+. "$HERE/lib/netns.sh"
+test_need_root
+test_need ip ping iperf3 python3 dumpcap tshark
 [ -e /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
 
 P=ikpr$IDX L=ikpr$IDX-l R=ikpr$IDX-r
@@ -28,29 +29,11 @@ W=$(mktemp -d /tmp/ikekit-pair.XXXXXX)
 PIDS=()
 fail() { echo "FAIL ($MODE IPv$FAMILY $SUITE offload $OFFLOAD): $*"; exit 1; }
 ok() { echo "ok: $*"; }
-cleanup() {
-  local rc=$?
-  trap - EXIT
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  ip netns del "$L" 2>/dev/null
-  ip netns del "$R" 2>/dev/null
-  if [ $rc != 0 ] && [ $rc != 77 ]; then
-    for f in "$W"/*.jsonl "$W"/*.err "$W"/*.txt; do [ -s "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
-  fi
-  rm -rf "$W"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+test_stop() { stop_pids "${PIDS[@]}"; netns_pair_down "$L" "$R"; }
+test_logs() { tail_logs 15 "$W"/*.jsonl "$W"/*.err "$W"/*.txt; }
+test_trap "$W"
 
-ip netns add "$L" 2>/dev/null && ip netns add "$R" 2>/dev/null || { echo "SKIP: cannot create namespaces $L/$R"; exit 77; }
-ip link add "$P-l0" netns "$L" type veth peer name "$P-r0" netns "$R" || fail "veth"
-for ns in "$L" "$R"; do
-  ip -n "$ns" link set lo up
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
-done
+netns_pair "$L" "$R" "$P-l0" "$P-r0" || fail "veth"
 if [ "$FAMILY" = 4 ]; then
   LO=10.$((100 + IDX)).0.1 RO=10.$((100 + IDX)).0.2 PLEN=24
 else
@@ -77,8 +60,7 @@ else
   TARGETS=("$LO $RO")
 fi
 
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/psk"
-chmod 600 "$W/psk"
+make_psk "$W/psk"
 extra=()
 [ "$OFFLOAD" = off ] && extra+=(--no-offload)
 common=(--psk-file "$W/psk" --dataplane tun --dpd-delay 0 --mode "$MODE" --esp-proposal "$SUITE"
@@ -100,11 +82,15 @@ grep -q '"child_sa_up"' "$W/right.jsonl" || fail "no Child SA"
 grep -q "\"mode\":\"$MODE\"" "$W/left.jsonl" || fail "child_sa_up does not say mode $MODE"
 grep -q '"dataplane_error"' "$W/left.jsonl" "$W/right.jsonl" && fail "a data plane error"
 ok "Child SA up ($MODE, IPv$FAMILY outer, $SUITE, offload $OFFLOAD)"
+# RFC 9329: a UDP-only ike-up opens no TCP port (the runner listens only for tcp or auto).
+for ns in "$L" "$R"; do
+  ip netns exec "$ns" ss -Htln | grep -q . && fail "a TCP listener in $ns: $(ip netns exec "$ns" ss -Htln)"
+done
+ok "no TCP listener (UDP only)"
 
-ip netns exec "$L" dumpcap -q -P -i "$P-l0" -w "$W/cap.pcap" 2>"$W/dumpcap.err" &
-CAP=$!
+netns_capture "$L" "$P-l0" "$W/cap.pcap"
+CAP=$CAPTURE_PID
 PIDS+=($CAP)
-for _ in $(seq 50); do [ -s "$W/cap.pcap" ] && break; sleep 0.1; done
 sleep 0.2
 
 ip netns exec "$R" iperf3 -s -D -I "$W/iperf.pid" >/dev/null 2>&1

@@ -19,35 +19,22 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 IKECTL=$(dirname "$IKE_UP")/ikectl
 PSK="ikekit-interop-psk-0123456789abcdef"
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
-for t in swanctl python3 ip ping; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
-[ -x /usr/sbin/charon-systemd ] || { echo "SKIP: charon-systemd missing (scripts/install-deps.sh test)"; exit 77; }
 case $CASE in replace|keep|no) ;; *) echo "unknown case $CASE" >&2; exit 2 ;; esac
 
 export NS_PREFIX="ikuq$IDX" IA_NET="10.$((230 + IDX))"
+. "$HERE/lib/test.sh"
 . "$HERE/lib/netns.sh"
 . "$HERE/lib/swan.sh"
+test_need_root
+test_need python3 ip ping
+swan_need
 
 W=$(mktemp -d /tmp/ikekit-unique.XXXXXX)
 UP_PID=
 fail() { echo "FAIL (unique $CASE): $*" >&2; exit 1; }
-cleanup() {
-  local rc=$?
-  trap - EXIT
-  [ -n "$UP_PID" ] && kill -TERM "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
-  swan_stop "$W/right"
-  netns_down
-  if [ $rc -ne 0 ]; then
-    echo "--- ike-up events"; cat "$W/events.jsonl" 2>/dev/null
-    echo "--- ike-up stderr"; tail -20 "$W/ike-up.err" 2>/dev/null
-    echo "--- charon log"; tail -60 "$W/right/charon.log" 2>/dev/null
-    [ -n "${KEEP_DIR:-}" ] && cp -a "$W" "$KEEP_DIR"
-  fi
-  rm -rf "$W"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+test_stop() { stop_pids "$UP_PID"; swan_stop "$W/right"; netns_down; }
+test_logs() { tail_logs 200 "$W/events.jsonl" "$W/ike-up.err"; swan_logs "$W/right" 60; }
+test_trap "$W"
 
 netns_up || fail "namespace setup"
 L=$IA_NET.0.1 R=$IA_NET.0.2 R2=$IA_NET.0.3
@@ -112,8 +99,7 @@ swan_initiate() { swan_ctl "$W/right" --initiate --child net --ike "$1" --timeou
 # Both views as JSON: ike-up's IKE SAs (ikectl list-sas) and strongSwan's (--all).
 snapshot() {
   "$IKECTL" --socket "$W/ctl.sock" --timeout 5s list-sas > "$W/ikectl.json" || fail "ikectl list-sas"
-  swan_ctl "$W/right" --list-sas --pretty > "$W/sas.txt" 2>&1
-  python3 "$HERE/swan_sas.py" --all < "$W/sas.txt" > "$W/sas.json"
+  swan_sas_json "$W/right" "$W/sas.json" --all
 }
 # check N_IKE_UP N_SWAN [SPI_I]: how many IKE SAs each end has, and that they are the
 # same one (SPI_I, when given, is the one that must remain).

@@ -24,22 +24,20 @@ IKE_UP=$1 IKECTL=$2 DIR=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 PSK="ikekit-interop-psk-0123456789abcdef"
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for network namespaces"; exit 77; }
-for t in swanctl python3 ip ping; do command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }; done
-[ -x /usr/sbin/charon-systemd ] || { echo "SKIP: charon-systemd missing (scripts/install-deps.sh test)"; exit 77; }
-[ -c /dev/net/tun ] || { echo "SKIP: /dev/net/tun missing (the TUN data plane)"; exit 77; }
-if [ "$DIR" = ike-up-client ]; then
-  for t in dnsmasq getent dumpcap tshark; do command -v $t >/dev/null || { echo "SKIP: $t missing (scripts/install-deps.sh test)"; exit 77; }; done
-fi
-
 case $DIR in
   swan-client) n=1 ;;
   ike-up-client) n=2 ;;
   *) echo "unknown direction $DIR" >&2; exit 2 ;;
 esac
 export NS_PREFIX="ikvip$n" IA_NET="10.$((250 + n))"
+. "$HERE/lib/test.sh"
 . "$HERE/lib/netns.sh"
 . "$HERE/lib/swan.sh"
+test_need_root
+test_need python3 ip ping
+swan_need
+[ -c /dev/net/tun ] || { echo "SKIP: /dev/net/tun missing (the TUN data plane)"; exit 77; }
+[ "$DIR" = ike-up-client ] && test_need dnsmasq getent dumpcap tshark
 
 W=$(mktemp -d /tmp/ikekit-vip.XXXXXX)
 UP_PID=
@@ -47,11 +45,8 @@ BG_PIDS=()
 NETNS_ETC=/etc/netns/$NS_LEFT
 made_etc_netns=0
 fail() { echo "FAIL ($DIR): $*" >&2; exit 1; }
-cleanup() {
-  local rc=$?
-  trap - EXIT
-  [ -n "$UP_PID" ] && kill -TERM "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
-  for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+test_stop() {
+  stop_pids "$UP_PID" "${BG_PIDS[@]}"
   swan_stop "$W/right"
   [ -n "${DNS_STATE:-}" ] && rm -f "$DNS_STATE"
   netns_down
@@ -59,17 +54,10 @@ cleanup() {
     rm -rf "$NETNS_ETC"
     [ $made_etc_netns = 1 ] && rmdir /etc/netns 2>/dev/null
   fi
-  if [ $rc -ne 0 ]; then
-    echo "--- ike-up events"; cat "$W/events.jsonl" 2>/dev/null
-    echo "--- ike-up stderr"; tail -20 "$W/ike-up.err" 2>/dev/null
-    echo "--- charon log"; tail -40 "$W/right/charon.log" 2>/dev/null
-    [ -n "${KEEP_DIR:-}" ] && cp -a "$W" "$KEEP_DIR"
-  fi
-  rm -rf "$W"
-  exit $rc
+  return 0
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+test_logs() { tail_logs 200 "$W/events.jsonl" "$W/ike-up.err"; swan_logs "$W/right"; }
+test_trap "$W"
 
 netns_up || fail "namespace setup"
 L=$IA_NET.0.1 R=$IA_NET.0.2
@@ -95,10 +83,9 @@ if [ "$DIR" = ike-up-client ]; then
   lookup() { ip netns exec "$NS_LEFT" getent hosts "$NAME" | awk '{print $1}'; }
   for _ in $(seq 30); do [ "$(lookup)" = 198.18.0.2 ] && break; sleep 0.1; done
   [ "$(lookup)" = 198.18.0.2 ] || fail "before the tunnel: $NAME is '$(lookup)', not the ISP's answer"
-  ip netns exec "$NS_LEFT" dumpcap -q -P -i "$NS_PREFIX-l0" -w "$W/cap.pcap" 2>"$W/dumpcap.err" &
-  CAP=$!
+  netns_capture "$NS_LEFT" "$NS_PREFIX-l0" "$W/cap.pcap"
+  CAP=$CAPTURE_PID
   BG_PIDS+=("$CAP")
-  for _ in $(seq 50); do [ -s "$W/cap.pcap" ] && break; sleep 0.1; done
 fi
 printf '%s\n' "$PSK" > "$W/psk"
 chmod 600 "$W/psk"
@@ -163,21 +150,12 @@ UP_PID=$!
 sleep 0.3
 [ "$DIR" = swan-client ] && { swan_ctl "$W/right" --initiate --child rw --timeout 10 >"$W/initiate.log" 2>&1 & }
 
-wait_for() {  # wait_for PATTERN SECONDS: a line of ike-up's output matching PATTERN
-  local i
-  for i in $(seq 1 $(($2 * 10))); do
-    grep -q "$1" "$W/events.jsonl" 2>/dev/null && return 0
-    kill -0 "$UP_PID" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
+wait_for() { wait_line "$W/events.jsonl" "$1" "$2" "$UP_PID"; } # PATTERN SECONDS
 ctl() { ip netns exec "$NS_LEFT" "$IKECTL" --socket "$W/ctl.sock" "$@"; }
 
 wait_for '"type":"child_sa_up"' 15 || fail "no child_sa_up from ike-up"
 sleep 0.5
-swan_ctl "$W/right" --list-sas --pretty > "$W/sas.txt" 2>&1
-python3 "$HERE/swan_sas.py" < "$W/sas.txt" > "$W/sas.json"
+swan_sas_json "$W/right" "$W/sas.json"
 ctl list-sas > "$W/list-sas.json" || fail "ikectl list-sas"
 ctl list-leases > "$W/list-leases.json" || fail "ikectl list-leases"
 

@@ -15,10 +15,11 @@
 set -u
 IKE_UP=$1 IDX=$2
 IKECTL=$(dirname "$IKE_UP")/ikectl
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root for network namespaces and nftables"; exit 77; }
-for t in ip ping nft python3 dumpcap tshark; do
-  command -v $t >/dev/null || { echo "SKIP: $t is not installed"; exit 77; }
-done
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/test.sh"
+. "$HERE/lib/netns.sh"
+test_need_root "network namespaces and nftables"
+test_need ip ping nft python3 dumpcap tshark
 [ -e /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
 
 P=ikks$IDX C=ikks$IDX-c S=ikks$IDX-s
@@ -26,32 +27,15 @@ W=$(mktemp -d /tmp/ikekit-killswitch.XXXXXX)
 PIDS=()
 fail() { echo "FAIL: $*"; exit 1; }
 ok() { echo "ok: $*"; }
-cleanup() {
-  local rc=$?
-  trap - EXIT
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  ip netns del "$C" 2>/dev/null # the kill switch table goes with its namespace
-  ip netns del "$S" 2>/dev/null
-  if [ $rc != 0 ] && [ $rc != 77 ]; then
-    for f in "$W"/*.jsonl "$W"/*.err "$W"/*.txt; do [ -s "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
-  fi
-  rm -rf "$W"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+# the kill switch table goes with its namespace
+test_stop() { stop_pids "${PIDS[@]}"; netns_pair_down "$C" "$S"; }
+test_logs() { tail_logs 15 "$W"/*.jsonl "$W"/*.err "$W"/*.txt; }
+test_trap "$W"
 
-ip netns add "$C" 2>/dev/null && ip netns add "$S" 2>/dev/null || { echo "SKIP: cannot create namespaces $C/$S"; exit 77; }
-ip link add "$P-c0" netns "$C" type veth peer name "$P-s0" netns "$S" || fail "veth"
+netns_pair "$C" "$S" "$P-c0" "$P-s0" || fail "veth"
 N=$((20 + IDX)) # 172.20-31.x.x: no other test uses them
 CO=172.$N.0.1 SO=172.$N.0.2 OUT4=172.$N.0.99 CO6=fd$N::1 OUT6=fd$N::99
 CI=172.$N.1.1 SI=172.$N.2.1
-for ns in "$C" "$S"; do
-  ip -n "$ns" link set lo up
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
-done
 ip -n "$C" addr add "$CO/24" dev "$P-c0"
 ip -n "$C" addr add "$CO6/64" dev "$P-c0" nodad
 ip -n "$S" addr add "$SO/24" dev "$P-s0"
@@ -80,8 +64,7 @@ while True:
 PY
 PIDS+=($!)
 
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/psk"
-chmod 600 "$W/psk"
+make_psk "$W/psk"
 common=(--psk-file "$W/psk" --dataplane tun --ike-proposal aes256gcm16-prfsha256-x25519
         --esp-proposal aes256gcm16)
 ip netns exec "$S" "$IKE_UP" --name ks --role responder --local "$SO" --remote "$CO" \
@@ -137,10 +120,9 @@ leaks=$(probe_outside)
 [ -z "$leaks" ] || fail "with the tunnel up, reached outside directly: $leaks"
 ok "the outside host is unreachable (IPv4, IPv6, DNS, TCP)"
 
-ip netns exec "$C" dumpcap -q -P -i "$P-c0" -w "$W/cap.pcap" 2>"$W/dumpcap.err" &
-CAP=$!
+netns_capture "$C" "$P-c0" "$W/cap.pcap"
+CAP=$CAPTURE_PID
 PIDS+=($CAP)
-for _ in $(seq 50); do [ -s "$W/cap.pcap" ] && break; sleep 0.1; done
 sleep 0.2
 kill -KILL "$SERVER"
 wait "$SERVER" 2>/dev/null

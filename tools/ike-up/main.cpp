@@ -6,7 +6,6 @@
 #include "control.hpp"
 #include "crypto/system_rng.hpp"
 #include "flags.hpp"
-#include "io/dns_apply.hpp"
 #include "io/ike_dataplane.hpp"
 #include "io/ike_runner.hpp"
 #include "io/ike_up_events.hpp"
@@ -22,26 +21,6 @@ using namespace ikekit;
 namespace {
 
 constexpr const char* kTool = "ike-up";
-
-// The kill_switch event: on (with what passes) or off (and why).
-json::Json kill_switch_event(const io::KillSwitch& k, const char* reason) {
-  json::Json j = {{"type", "kill_switch"},
-                  {"time", io::now_rfc3339()},
-                  {"state", k.active() ? "on" : "off"},
-                  {"table", std::string("inet ") + io::kKillSwitchTable}};
-  if (!k.active()) {
-    j["reason"] = reason;
-    return j;
-  }
-  const io::KillSwitchConfig& c = k.config();
-  j["servers"] = json::Json::array();
-  for (const auto& a : c.servers)
-    j["servers"].push_back(a.to_string());
-  j["tunnel_device"] = c.tunnel_device.empty() ? json::Json() : json::Json(c.tunnel_device);
-  j["allow_lan"] = c.allow_lan;
-  j["replaced_stale"] = k.replaced_stale();
-  return j;
-}
 
 } // namespace
 
@@ -90,19 +69,14 @@ int main(int argc, char** argv) {
   // leaves them (fail closed).
   std::optional<io::KillSwitch> kill_switch;
   // --dns-apply: the method is checked before anything starts (exit 3 if unavailable).
-  std::unique_ptr<io::DnsApplier> dns;
-  if (setup->dns_apply != "none") {
-    auto method = io::choose_dns_method(setup->dns_apply);
-    if (!method) return cli::report_error(kTool, method.error(), cli::kExitEnvironment);
-    dns = std::make_unique<io::DnsApplier>(*method);
-  }
+  if (auto r = events.use_dns(setup->dns_apply); !r)
+    return cli::report_error(kTool, r.error(), cli::kExitEnvironment);
 
   crypto::SystemRng rng;
   io::IkeRunnerOptions ro;
   ro.config = std::move(setup->config);
   ro.initiate = setup->initiate;
   ro.radius = std::move(setup->radius);
-  ro.tcp_listen = setup->tcp_listen;
   ro.tcp = setup->tcp;
   auto runner = io::IkeRunner::create(std::move(ro), rng, on_event);
   if (!runner) return cli::report_error(kTool, runner.error());
@@ -124,12 +98,11 @@ int main(int argc, char** argv) {
   if (control && kill_switch)
     control->service().set_kill_switch_off([&]() -> Result<json::Json> {
       if (auto r = kill_switch->remove(); !r) return r.error();
-      json::Json e = kill_switch_event(*kill_switch, "ikectl");
+      json::Json e = io::kill_switch_event(*kill_switch, "ikectl");
       out.write(e);
       return e;
     });
   events.attach(runner->get(), dataplane.get(), control.get());
-  events.attach_dns(dns.get());
 
   json::Json started = {
       {"type", "started"},
@@ -147,22 +120,17 @@ int main(int argc, char** argv) {
          {"local", c.local},
          {"remote", c.remote.empty() ? json::Json() : json::Json(c.remote)}});
   started["kill_switch"] = kill_switch.has_value();
-  started["dns_apply"] = dns ? json::Json(io::dns_method_name(dns->method())) : json::Json();
+  started["dns_apply"] = events.dns_apply_json();
   out.write(started);
-  if (kill_switch) out.write(kill_switch_event(*kill_switch, ""));
-  // What an earlier run killed by SIGKILL (or a crash) left applied is put back first.
-  if (dns) {
-    auto stale = dns->repair_stale();
-    if (!stale) return cli::report_error(kTool, stale.error(), cli::kExitEnvironment);
-    for (const auto& c : *stale)
-      out.write(io::dns_change_json(c, false, io::now_rfc3339()));
-  }
+  if (kill_switch) out.write(io::kill_switch_event(*kill_switch, ""));
+  if (auto r = events.repair_stale_dns(); !r)
+    return cli::report_error(kTool, r.error(), cli::kExitEnvironment);
 
   auto ran = (*runner)->run();
   events.restore_dns("exit");
   if (kill_switch && kill_switch->active()) {
     if (auto r = kill_switch->remove(); !r) cli::report_error(kTool, r.error());
-    out.write(kill_switch_event(*kill_switch, "exit"));
+    out.write(io::kill_switch_event(*kill_switch, "exit"));
   }
   if (!ran) return cli::report_error(kTool, ran.error());
   return events.initiator_failed() ? cli::kExitFailure : cli::kExitOk;

@@ -8,6 +8,16 @@
 #   netns_down           delete exactly the namespaces of this prefix
 #                        (idempotent, never fails)
 #   nsx NETNS CMD...     run CMD inside NETNS
+#   netns_pair NS_A NS_B DEV_A DEV_B [v6|no-v6]
+#                        two namespaces of the caller's naming joined by a veth (DEV_A in
+#                        NS_A, DEV_B in NS_B; not up yet: addresses first), lo up; v6
+#                        (default): IPv6 on and no DAD for new addresses; no-v6: IPv6
+#                        off. SKIP (exit 77) when the namespaces cannot be made, 1 when
+#                        the veth cannot
+#   netns_pair_down NS_A NS_B   delete them (never fails)
+#   netns_capture NETNS DEV FILE
+#                        dumpcap on DEV into FILE in the background, back once the
+#                        file is written (CAPTURE_PID: dumpcap; FILE.err: its stderr)
 #
 # Topology (IA_NET = first two octets, default 10.241; NS_PREFIX default ikd):
 #
@@ -102,4 +112,37 @@ netns_up() {
         return 1
     fi
     return 0
+}
+
+netns_pair() {
+    local a=$1 b=$2 dev_a=$3 dev_b=$4 v6=${5:-v6} ns
+    if ! ip netns add "$a" 2>/dev/null || ! ip netns add "$b" 2>/dev/null; then
+        echo "SKIP: cannot create namespaces $a/$b"; exit 77
+    fi
+    ip link add "$dev_a" netns "$a" type veth peer name "$dev_b" netns "$b" || return 1
+    for ns in "$a" "$b"; do
+        ip -n "$ns" link set lo up
+        if [ "$v6" = v6 ]; then
+            nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0
+            nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
+        else
+            nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 # no IPv6 noise in a capture
+        fi
+    done
+}
+
+netns_pair_down() {
+    ip netns del "$1" 2>/dev/null
+    ip netns del "$2" 2>/dev/null
+    return 0
+}
+
+CAPTURE_PID=
+netns_capture() {
+    local _
+    # "ip netns exec" exec()s dumpcap: $! is dumpcap's own PID (a function would fork)
+    ip netns exec "$1" dumpcap -q -P -i "$2" -w "$3" 2>"$3.err" &
+    # shellcheck disable=SC2034 # read by the caller
+    CAPTURE_PID=$!
+    for _ in $(seq 50); do [ -s "$3" ] && break; sleep 0.1; done
 }

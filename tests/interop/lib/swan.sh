@@ -15,6 +15,15 @@
 #   swan_ctl DIR SWANCTL_CMD [ARGS...]   swanctl against that instance
 #   swan_stop DIR                 SIGTERM to the recorded PID only (after
 #                                 checking it is a charon), SIGKILL after 5 s
+#   swan_need [PLUGIN...]         SKIP (exit 77) unless charon-systemd, swanctl and
+#                                 each named plugin (e.g. eap-mschapv2) are installed
+#   swan_sas_json DIR JSON [--all] the instance's SAs (swanctl --list-sas) as JSON
+#                                 (swan_sas.py) in JSON, the text beside it (.txt)
+#   swan_agree EVENTS JSON CONN   ike-up's first ike_sa_up and child_sa_up (EVENTS)
+#                                 and strongSwan's CONN (JSON of swan_sas_json): the IKE SA
+#                                 ESTABLISHED with the same SPIs, one Child SA
+#                                 INSTALLED with the SPIs crossed
+#   swan_logs DIR [N]             the last N (40) lines of the charon log
 #
 # Logs: DIR/charon.log (default level SWAN_LOGLEVEL, 1) and, unless
 # SWAN_KEYLOG=0, DIR/charon-keys.log with ike=4 chd=4 (ALL SECRETS: SKEYSEED,
@@ -36,6 +45,7 @@ SWAN_SWANCTL=${SWAN_SWANCTL:-/usr/sbin/swanctl}
 # one source of the plugin list and settings for these tests and the benchmarks: set
 # IKE_BENCH to the ike-bench binary (ctest does), else the build tree's is used.
 SWAN_IKE_BENCH=${IKE_BENCH:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/build/bin/ike-bench}
+SWAN_SAS_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/swan_sas.py
 
 swan_conf() {
     local d
@@ -103,5 +113,45 @@ swan_start() {
             return 1
         fi
     fi
+    return 0
+}
+
+swan_need() {
+    local p
+    [ -x "$SWAN_CHARON" ] || { echo "SKIP: charon-systemd missing (scripts/install-deps.sh test)"; exit 77; }
+    command -v swanctl >/dev/null || { echo "SKIP: swanctl missing (scripts/install-deps.sh test)"; exit 77; }
+    for p in "$@"; do
+        [ -e "/usr/lib/ipsec/plugins/libstrongswan-$p.so" ] ||
+            { echo "SKIP: strongSwan's $p plugin missing (libcharon-extauth-plugins)"; exit 77; }
+    done
+}
+
+swan_sas_json() {
+    local d=$1 json=$2
+    shift 2
+    swan_ctl "$d" --list-sas --pretty > "${json%.json}.txt" 2>&1
+    python3 "$SWAN_SAS_PY" "$@" < "${json%.json}.txt" > "$json"
+}
+
+swan_agree() {
+    python3 - "$@" <<'EOP'
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sas = json.load(open(sys.argv[2]))
+up = next(e for e in events if e["type"] == "ike_sa_up")
+child = next(e for e in events if e["type"] == "child_sa_up")
+ia = sas[sys.argv[3]]
+assert ia["state"] == "ESTABLISHED", ia["state"]
+assert (ia["initiator-spi"], ia["responder-spi"]) == (up["spi_i"], up["spi_r"]), (ia, up)
+kids = list(ia["child-sas"].values())
+assert len(kids) == 1 and kids[0]["state"] == "INSTALLED", kids
+assert kids[0]["spi-in"] == child["spi_out"] and kids[0]["spi-out"] == child["spi_in"], (kids, child)
+print(f"agree: IKE {up['spi_i']}_i {up['spi_r']}_r, ESP in {child['spi_in']} out {child['spi_out']}")
+EOP
+}
+
+swan_logs() {
+    echo "--- charon log"
+    tail -n "${2:-40}" "$1/charon.log" 2>/dev/null
     return 0
 }

@@ -281,13 +281,18 @@ TEST_CASE("ike-up config: dns_apply only for a connection that requests a virtua
   };
   auto vip = setup_of(R"(,"request_vip":true)", "");
   REQUIRE(vip);
-  CHECK(vip->dns_apply == "auto"); // the default
+  REQUIRE(vip->dns_apply);
+  CHECK_FALSE(vip->dns_apply->method); // the default: auto
   auto file = setup_of(R"(,"request_vip6":true)", R"(,"dns_apply":"file")");
   REQUIRE(file);
-  CHECK(file->dns_apply == "file");
+  REQUIRE(file->dns_apply);
+  CHECK(file->dns_apply->method == io::DnsMethod::file);
+  auto none = setup_of(R"(,"request_vip":true)", R"(,"dns_apply":"none")");
+  REQUIRE(none);
+  CHECK_FALSE(none->dns_apply);
   auto no_vip = setup_of("", "");
   REQUIRE(no_vip);
-  CHECK(no_vip->dns_apply == "none"); // nothing to apply
+  CHECK_FALSE(no_vip->dns_apply); // nothing to apply
   auto alone = setup_of("", R"(,"dns_apply":"resolved")");
   REQUIRE_FALSE(alone);
   CHECK(alone.error().field == "--dns-apply");
@@ -297,8 +302,8 @@ TEST_CASE("ike-up config: dns_apply only for a connection that requests a virtua
   CHECK(bad.error().message.find("\"dnsmasq\"") != std::string::npos);
 }
 
-TEST_CASE("ike-up config: transport, TCP port and limits reach the Config; a UDP-only ike-up "
-          "listens on no TCP port; bad values name the field") {
+TEST_CASE("ike-up config: transport, TCP port and limits reach the Config; bad values name the "
+          "field") {
   TempFile psk("an-example-psk-0123456789abcdef\n");
   auto conn = [&](const std::string& extra) {
     return R"({"name":"a","role":"initiator","local":"192.0.2.1","remote":"192.0.2.2",)"
@@ -314,7 +319,6 @@ TEST_CASE("ike-up config: transport, TCP port and limits reach the Config; a UDP
   CHECK(setup->config.peers[0].transport == ike::IkeTransport::auto_fallback);
   CHECK(setup->config.peers[0].tcp_fallback_after == std::chrono::seconds(3));
   CHECK(setup->config.tcp_port == 443);
-  CHECK(setup->tcp_listen);
   CHECK(setup->tcp.max_connections == 7);
   CHECK(setup->tcp.idle_timeout == std::chrono::seconds(5));
 
@@ -324,7 +328,6 @@ TEST_CASE("ike-up config: transport, TCP port and limits reach the Config; a UDP
   auto s = cli::build_ike_up_setup(u);
   REQUIRE(s);
   CHECK(s->config.peers[0].transport == ike::IkeTransport::udp);
-  CHECK_FALSE(s->tcp_listen);
 
   TempFile bad(R"({"connections":[)" + conn(R"(,"transport":"quic")") + "]}");
   cli::IkeUpOptions b;

@@ -165,10 +165,10 @@ TEST_CASE("choose_dns_method: auto, a namespace's file, unavailable methods", "[
   TempDns t;
   std::string old_path = getenv("PATH");
   setenv("PATH", t.dir.c_str(), 1); // no resolvectl, no resolvconf
-  auto m = io::choose_dns_method("auto", t.paths);
+  auto m = io::choose_dns_method({}, t.paths);
   REQUIRE(m);
   CHECK(*m == io::DnsMethod::file);
-  auto r = io::choose_dns_method("resolved", t.paths);
+  auto r = io::choose_dns_method({io::DnsMethod::resolved}, t.paths);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::environment);
   CHECK(r.error().field == "--dns-apply");
@@ -177,21 +177,21 @@ TEST_CASE("choose_dns_method: auto, a namespace's file, unavailable methods", "[
   t.write("nameserver 127.0.0.53\noptions edns0 trust-ad\n");
   std::ofstream(t.dir / "resolvectl") << "#!/bin/sh\n";
   fs::permissions(t.dir / "resolvectl", fs::perms::owner_all);
-  m = io::choose_dns_method("auto", t.paths);
+  m = io::choose_dns_method({}, t.paths);
   REQUIRE(m);
   CHECK(*m == io::DnsMethod::resolved);
   // ...unless resolv.conf is a mount point (ip netns exec): then the namespace's file.
   std::ofstream(t.paths.mountinfo, std::ios::app)
       << "500 27 254:1 /etc/netns/c/resolv.conf " << t.paths.resolv_conf << " rw - ext4 x rw\n";
-  m = io::choose_dns_method("auto", t.paths);
+  m = io::choose_dns_method({}, t.paths);
   REQUIRE(m);
   CHECK(*m == io::DnsMethod::file);
-  r = io::choose_dns_method("resolvconf", t.paths);
+  r = io::choose_dns_method({io::DnsMethod::resolvconf}, t.paths);
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("resolvconf is not installed") != std::string::npos);
-  r = io::choose_dns_method("bind", t.paths);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().code == Errc::usage);
+  CHECK(io::dns_method_from_name("resolvconf") == io::DnsMethod::resolvconf);
+  CHECK_FALSE(io::dns_method_from_name("auto")); // a request, not a method
+  CHECK_FALSE(io::dns_method_from_name("bind"));
   setenv("PATH", old_path.c_str(), 1);
 }
 
@@ -218,8 +218,10 @@ TEST_CASE("IkeUpEvents: DNS applied with the Child SA, kept over a rekey, restor
   std::ostringstream text;
   json::JsonOutput out(text, false);
   io::IkeUpEvents events(out, std::nullopt, {"home"}, 0, "ike-up");
-  io::DnsApplier dns(io::DnsMethod::file, t.paths);
-  events.attach_dns(&dns);
+  REQUIRE(events.use_dns(io::DnsRequest{io::DnsMethod::file}, t.paths));
+  CHECK(events.dns_apply_json() == "file");
+  REQUIRE(events.repair_stale_dns()); // nothing stale: no line
+  CHECK(text.str().empty());
 
   ike::ChildSaUp up;
   up.peer = "home";
@@ -227,7 +229,7 @@ TEST_CASE("IkeUpEvents: DNS applied with the Child SA, kept over a rekey, restor
   up.dns = ips({"10.99.0.53"});
   up.remote_ts = {*ike::TsSpec::parse("10.99.0.0/24")};
   events.on_event(up);
-  CHECK(dns.applied());
+  CHECK(t.read() != t.original);
   CHECK(text.str().find("\"type\":\"dns_applied\"") != std::string::npos);
   CHECK(text.str().find("\"outside_tunnel\":[]") != std::string::npos);
   ike::ChildSaUp rekeyed = up;
@@ -239,13 +241,12 @@ TEST_CASE("IkeUpEvents: DNS applied with the Child SA, kept over a rekey, restor
   old.spi_in = 1;
   old.reason = ike::DownReason::rekeyed;
   events.on_event(old);
-  CHECK(dns.applied()); // the rekeyed SA still carries the servers
+  CHECK(t.read() != t.original); // the rekeyed SA still carries the servers
   CHECK(text.str().find("dns_restored") == std::string::npos);
   ike::ChildSaDown last = old;
   last.spi_in = 2;
   last.reason = ike::DownReason::deleted_by_peer;
   events.on_event(last);
-  CHECK_FALSE(dns.applied());
   CHECK(t.read() == t.original);
   CHECK(text.str().find("\"type\":\"dns_restored\"") != std::string::npos);
   CHECK(text.str().find("\"reason\":\"child_sa_down\"") != std::string::npos);
@@ -273,7 +274,7 @@ TEST_CASE("DnsApplier resolved and resolvconf: commands, state, stale repair", "
     return s;
   };
 
-  REQUIRE(io::choose_dns_method("resolvconf", t.paths));
+  REQUIRE(io::choose_dns_method({io::DnsMethod::resolvconf}, t.paths));
   io::DnsApplier rc(io::DnsMethod::resolvconf, t.paths);
   auto c = rc.apply(ips({"10.99.0.53", "fd00::53"}), "ike0");
   REQUIRE(c);

@@ -7,6 +7,7 @@
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
 #include "ike/config.hpp"
+#include "io/dns_method.hpp"
 #include "io/eap_radius_relay.hpp"
 #include "io/kill_switch.hpp"
 #include "io/tcp_streams.hpp"
@@ -95,10 +96,9 @@ struct IkeUpSetup {
   std::optional<io::KillSwitchConfig> kill_switch;
   // --remote-auth eap-radius: the RADIUS servers, by connection name.
   std::map<std::string, io::RadiusRelayConfig> radius;
-  // --dns-apply as given, or "none" when no connection asks for DNS servers.
-  std::string dns_apply = "none";
-  // RFC 9329: accept IKE in TCP streams (some connection's transport is tcp or auto).
-  bool tcp_listen = false;
+  // --dns-apply: nullopt for none, or when no connection asks for DNS servers.
+  std::optional<io::DnsRequest> dns_apply;
+  // RFC 9329: the limits on TCP streams (the runner listens when a transport asks).
   io::TcpStreamsOptions tcp;
 };
 

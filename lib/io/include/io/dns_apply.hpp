@@ -21,6 +21,7 @@
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "ike/config.hpp"
+#include "io/dns_method.hpp"
 
 #include "json/output.hpp"
 #include <optional>
@@ -29,9 +30,6 @@
 #include <vector>
 
 namespace ikekit::io {
-
-enum class DnsMethod : uint8_t { file, resolved, resolvconf };
-std::string_view dns_method_name(DnsMethod m);
 
 // Where the resolver configuration lives; unit tests point these into a temp dir.
 struct DnsPaths {
@@ -60,10 +58,9 @@ json::Json dns_change_json(const DnsChange& c, bool applied, const std::string& 
 std::vector<IpAddress> dns_outside_tunnel(const std::vector<IpAddress>& servers,
                                           const std::vector<ike::TsSpec>& remote_ts);
 
-// "auto", "file", "resolved" or "resolvconf" (not "none": the caller does nothing then).
-// Errc::environment, field --dns-apply, when the method asked for is not available;
-// Errc::usage for a name that is none of these.
-Result<DnsMethod> choose_dns_method(const std::string& requested, const DnsPaths& paths = {});
+// The method to use for `requested`: Errc::environment, field --dns-apply, when the
+// method asked for is not available.
+Result<DnsMethod> choose_dns_method(const DnsRequest& requested, const DnsPaths& paths = {});
 
 class DnsApplier {
 public:

@@ -28,10 +28,10 @@ struct IkeRunnerOptions {
   // The RADIUS servers of connections whose EAP is relayed (ike::relay_backend), by
   // connection name (RFC 3579; io/eap_radius_relay.hpp).
   std::map<std::string, RadiusRelayConfig> radius;
-  // RFC 9329: accept IKE in TCP streams on config.tcp_port of every local address.
-  // Streams to peers are opened when a connection's transport asks for them.
-  bool tcp_listen = false;
-  TcpStreamsOptions tcp; // port and listen are filled in from config and tcp_listen
+  // RFC 9329: when some connection's transport is tcp or auto, streams to peers are
+  // opened as it asks and IKE in TCP streams is accepted on config.tcp_port of every
+  // local address (a UDP-only runner opens no TCP port).
+  TcpStreamsOptions tcp; // port and listen are filled in from config
 };
 
 class IkeRunner {
@@ -61,7 +61,7 @@ public:
   // exempts them from its policies.
   std::vector<UdpSocket*> sockets();
   EventLoop& loop() { return *loop_; }
-  // The TCP streams (RFC 9329), when a connection may use them or tcp_listen; else null.
+  // The TCP streams (RFC 9329), when a connection may use them; else null.
   TcpStreams* tcp() { return tcp_.get(); }
   ike::Engine& engine() { return *engine_; }
 

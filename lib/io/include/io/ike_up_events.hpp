@@ -12,8 +12,10 @@
 #include "io/dns_apply.hpp"
 #include "io/ike_dataplane.hpp"
 #include "io/ike_runner.hpp"
+#include "io/kill_switch.hpp"
 
 #include "json/output.hpp"
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,6 +25,9 @@ namespace ikekit::io {
 
 // Wall-clock time as RFC 3339 UTC with microseconds, for event lines.
 std::string now_rfc3339();
+
+// The kill_switch line: on (with what passes) or off (and why: `reason`).
+json::Json kill_switch_event(const KillSwitch& k, const char* reason);
 
 class IkeUpEvents {
 public:
@@ -34,8 +39,15 @@ public:
   // The parts that exist once the runner does; each may stay null.
   void attach(IkeRunner* runner, EngineDataplane* dataplane, ControlServer* control);
 
-  // --dns-apply: DNS servers a Child SA brings are applied while one is up (may be null).
-  void attach_dns(DnsApplier* dns) { dns_ = dns; }
+  // --dns-apply (nullopt: none): picks the method before anything starts
+  // (Errc::environment when the one asked for is not available); from then on the DNS
+  // servers a Child SA brings are applied while one is up. `paths`: for tests.
+  Result<void> use_dns(const std::optional<DnsRequest>& request, DnsPaths paths = {});
+  // The started line's dns_apply: the method's name, or null without --dns-apply.
+  json::Json dns_apply_json() const;
+  // Puts back what an earlier run killed by SIGKILL (or a crash) left applied, with a
+  // dns_restored line (stale_state) for each; after the started line.
+  Result<void> repair_stale_dns();
   // Puts back the DNS servers still applied, with `reason` (exit); writes dns_restored.
   void restore_dns(const std::string& reason);
 
@@ -58,7 +70,7 @@ private:
   IkeRunner* runner_ = nullptr;
   EngineDataplane* dataplane_ = nullptr;
   ControlServer* control_ = nullptr;
-  DnsApplier* dns_ = nullptr;
+  std::unique_ptr<DnsApplier> dns_;
   std::set<uint32_t> dns_children_; // spi_in of the Child SAs up with DNS servers
 };
 
