@@ -4,11 +4,13 @@
 // (RFC 4309 4, so the CCM length field is L = 4 octets).
 #include "crypto/aead.hpp"
 
+#include "base/secret_bytes.hpp"
 #include "crypto/fetched.hpp"
 
 #include <array>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace ikekit::crypto {
 
@@ -18,10 +20,13 @@ using detail::ossl_error;
 struct Aead::Impl {
   CipherCtxPtr enc;
   CipherCtxPtr dec;
+  SecretBytes key; // Keying::per_call: the key alone, no contexts
+  CipherUse use = CipherUse::both;
   std::array<uint8_t, 4> salt{};
   size_t salt_len = 4;
   bool ccm = false;
   ~Impl() { OPENSSL_cleanse(salt.data(), salt.size()); }
+  Result<EVP_CIPHER_CTX*> context(const TransformInfo& t, int enc);
 };
 
 Aead::Aead(std::unique_ptr<Impl> impl, const TransformInfo* info)
@@ -50,9 +55,44 @@ Result<CipherCtxPtr> ccm_ctx(const TransformInfo& t, const uint8_t* key, int enc
   return ctx;
 }
 
+// Keying::per_call: this thread's context for `t` in direction `enc`, created on first
+// use (CCM: with its nonce and tag lengths) and never keyed by itself; each call sets its
+// key. Contexts are not thread-safe, hence one set per thread; freed at thread exit.
+Result<EVP_CIPHER_CTX*> shared_ctx(const TransformInfo& t, int enc) {
+  struct Slot {
+    const TransformInfo* t;
+    int enc;
+    CipherCtxPtr ctx;
+  };
+  thread_local std::vector<Slot> slots;
+  for (Slot& s : slots)
+    if (s.t == &t && s.enc == enc) return s.ctx.get();
+  auto ctx = is_ccm(t) ? ccm_ctx(t, nullptr, enc)
+                       : detail::keyed_cipher_ctx(t.openssl_name, nullptr, enc, false);
+  if (!ctx) return ctx.error();
+  slots.push_back(Slot{&t, enc, std::move(*ctx)});
+  return slots.back().ctx.get();
+}
+
 } // namespace
 
-Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt, CipherUse use) {
+// The context to seal (enc 1) or open (enc 0) with: our own, or the shared one keyed now.
+Result<EVP_CIPHER_CTX*> Aead::Impl::context(const TransformInfo& t, int enc_) {
+  if (key.empty()) {
+    if (EVP_CIPHER_CTX* c = enc_ ? enc.get() : dec.get()) return c;
+  } else if (use != (enc_ ? CipherUse::decrypt : CipherUse::encrypt)) {
+    auto c = shared_ctx(t, enc_);
+    if (!c) return c.error();
+    if (EVP_CipherInit_ex2(*c, nullptr, key.reveal().data(), nullptr, enc_, nullptr) != 1)
+      return ossl_error("aead", "set key");
+    return *c;
+  }
+  return make_error(Errc::unsupported, "aead",
+                    enc_ ? "keyed for opening only" : "keyed for sealing only");
+}
+
+Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt, CipherUse use,
+                          Keying keying) {
   const bool salt_ok = encr.salt_len == (is_ccm(encr) ? 3 : 4);
   if (encr.kind != TransformKind::encr || !encr.aead || !salt_ok || encr.iv_len != 8)
     return make_error(Errc::unsupported, "encr",
@@ -66,6 +106,13 @@ Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt, Ciph
   auto impl = std::make_unique<Impl>();
   impl->ccm = is_ccm(encr);
   impl->salt_len = encr.salt_len;
+  impl->use = use;
+  std::memcpy(impl->salt.data(), key_and_salt.data() + encr.key_len, encr.salt_len);
+  if (keying == Keying::per_call) {
+    if (auto c = shared_ctx(encr, use == CipherUse::decrypt ? 0 : 1); !c) return c.error();
+    impl->key = SecretBytes(key_and_salt.first(encr.key_len));
+    return Aead(std::move(impl), &encr);
+  }
   auto keyed = [&](int enc) {
     return impl->ccm ? ccm_ctx(encr, key_and_salt.data(), enc)
                      : detail::keyed_cipher_ctx(encr.openssl_name, key_and_salt.data(), enc, false);
@@ -80,7 +127,6 @@ Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt, Ciph
     if (!dec) return dec.error();
     impl->dec = std::move(*dec);
   }
-  std::memcpy(impl->salt.data(), key_and_salt.data() + encr.key_len, encr.salt_len);
   return Aead(std::move(impl), &encr);
 }
 
@@ -136,8 +182,9 @@ Result<void> open_ccm(EVP_CIPHER_CTX* c, uint8_t* tag, size_t tag_len, ByteView 
 Result<void> Aead::seal(ByteView iv, ByteView aad, MutBytes inout, MutBytes icv) {
   auto ok = check_sizes(*info_, iv, icv.size(), inout.size() + aad.size());
   if (!ok) return ok;
-  EVP_CIPHER_CTX* c = impl_->enc.get();
-  if (!c) return make_error(Errc::unsupported, "aead", "keyed for opening only");
+  auto ctx = impl_->context(*info_, 1);
+  if (!ctx) return ctx.error();
+  EVP_CIPHER_CTX* c = *ctx;
   auto nonce = make_nonce(impl_->salt, impl_->salt_len, iv);
   int outl = 0;
   if (EVP_EncryptInit_ex2(c, nullptr, nullptr, nonce.data(), nullptr) != 1)
@@ -158,8 +205,9 @@ Result<void> Aead::seal(ByteView iv, ByteView aad, MutBytes inout, MutBytes icv)
 Result<void> Aead::open(ByteView iv, ByteView aad, MutBytes inout, ByteView icv) {
   auto ok = check_sizes(*info_, iv, icv.size(), inout.size() + aad.size());
   if (!ok) return ok;
-  EVP_CIPHER_CTX* c = impl_->dec.get();
-  if (!c) return make_error(Errc::unsupported, "aead", "keyed for sealing only");
+  auto ctx = impl_->context(*info_, 0);
+  if (!ctx) return ctx.error();
+  EVP_CIPHER_CTX* c = *ctx;
   auto nonce = make_nonce(impl_->salt, impl_->salt_len, iv);
   int outl = 0;
   // The tag buffer is only read by OpenSSL; the ctrl API takes a non-const pointer.

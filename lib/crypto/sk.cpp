@@ -24,12 +24,13 @@ SkCrypter& SkCrypter::operator=(SkCrypter&&) noexcept = default;
 SkCrypter::~SkCrypter() = default;
 
 Result<SkCrypter> SkCrypter::create(const TransformInfo& encr, ByteView sk_e,
-                                    const TransformInfo* integ, ByteView sk_a, CipherUse use) {
+                                    const TransformInfo* integ, ByteView sk_a, CipherUse use,
+                                    Keying keying) {
   if (encr.aead) {
     if (integ)
       return make_error(Errc::bad_value, "integ",
                         std::string(encr.keyword) + " is an AEAD: no integrity transform");
-    auto a = Aead::create(encr, sk_e, use);
+    auto a = Aead::create(encr, sk_e, use, keying);
     if (!a) return a.error();
     return SkCrypter(&encr, nullptr, std::move(*a), std::nullopt, std::nullopt);
   }

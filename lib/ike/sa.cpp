@@ -18,10 +18,11 @@ bool key_sk_crypters(IkeSa& sa, const crypto::TransformInfo& encr,
   const SecretBytes& a_out = sa.initiator ? k.sk_ai : k.sk_ar;
   const SecretBytes& e_in = sa.initiator ? k.sk_er : k.sk_ei;
   const SecretBytes& a_in = sa.initiator ? k.sk_ar : k.sk_ai;
+  // Per call: a million idle IKE SAs hold their keys, not OpenSSL contexts.
   auto out = crypto::SkCrypter::create(encr, e_out.reveal(), integ, a_out.reveal(),
-                                       crypto::CipherUse::encrypt);
+                                       crypto::CipherUse::encrypt, crypto::Keying::per_call);
   auto in = crypto::SkCrypter::create(encr, e_in.reveal(), integ, a_in.reveal(),
-                                      crypto::CipherUse::decrypt);
+                                      crypto::CipherUse::decrypt, crypto::Keying::per_call);
   if (!out || !in) return false;
   sa.crypt_out = std::move(*out);
   sa.crypt_in = std::move(*in);
@@ -37,6 +38,12 @@ void release_after_auth(IkeSa& sa) {
   sa.keys.skeyseed = SecretBytes();
   sa.keys.sk_pi = SecretBytes();
   sa.keys.sk_pr = SecretBytes();
+  // SK_e and SK_a live on in crypt_out/crypt_in, which were keyed from these copies (the
+  // key log had them at derivation).
+  if (sa.crypt_out && sa.crypt_in) {
+    sa.keys.sk_ei = sa.keys.sk_er = SecretBytes();
+    sa.keys.sk_ai = sa.keys.sk_ar = SecretBytes();
+  }
   sa.eap.reset(); // the EAP run and its MSK (RFC 7296 2.16: used for AUTH only)
 }
 

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace ikekit::ike {
 
@@ -56,12 +58,55 @@ void SaTable::index_sa(IkeSa& sa) {
   sweep_indexes();
 }
 
+bool peer_is_eap_client(const IkeSa& sa) {
+  return sa.peer && sa.peer->remote_auth == AuthMethodKind::eap_mschapv2 &&
+         !sa.eap_identity.empty();
+}
+
+uint64_t peer_identity_key(const IkeSa& sa) {
+  const bool eap = peer_is_eap_client(sa);
+  // The first byte keeps an EAP identity apart from an IKE identity of the same bytes.
+  std::string key(1, eap ? '\xff' : char(sa.remote_id.type));
+  if (eap)
+    key += sa.eap_identity;
+  else
+    key.append(sa.remote_id.data.begin(), sa.remote_id.data.end());
+  return std::hash<std::string_view>{}(key);
+}
+
+// O(1): a million IKE SAs of one identity (a load test, one user on many devices) must
+// not make each new one walk the others.
+void SaTable::index_peer_identity(IkeSa& sa) {
+  if (sa.identity_indexed) return;
+  sa.identity_indexed = true;
+  sa_by_peer_identity.emplace(peer_identity_key(sa), sa.id);
+  sweep_indexes();
+}
+
+std::vector<IkeSa*> SaTable::same_peer_identity(const IkeSa& sa) {
+  std::vector<IkeSa*> found;
+  const uint64_t key = peer_identity_key(sa);
+  auto [it, last] = sa_by_peer_identity.equal_range(key);
+  while (it != last) {
+    auto s = sas.find(it->second);
+    IkeSa* other = s == sas.end() ? nullptr : s->second.get();
+    if (!other || other->state == IkeSaState::dead || peer_identity_key(*other) != key) {
+      it = sa_by_peer_identity.erase(it); // stale: the SA is gone
+      continue;
+    }
+    if (other != &sa) found.push_back(other);
+    ++it;
+  }
+  return found;
+}
+
 // Hints of SAs that are gone (or whose SPIs moved on) are dropped once the indexes have
 // doubled since the last sweep: O(1) amortized per insert, and the indexes stay
 // proportional to the live SAs and Child SAs however long the engine runs.
 void SaTable::sweep_indexes() {
   auto total = [&] {
-    return sa_by_local_spi.size() + half_open_by_spi_i.size() + sa_by_child_spi.size();
+    return sa_by_local_spi.size() + half_open_by_spi_i.size() + sa_by_child_spi.size() +
+           sa_by_peer_identity.size();
   };
   if (total() < 2 * index_sweep_at) return;
   auto live = [&](SaId id) -> IkeSa* {
@@ -79,6 +124,10 @@ void SaTable::sweep_indexes() {
   std::erase_if(sa_by_child_spi, [&](const auto& kv) {
     IkeSa* sa = live(kv.second);
     return !sa || !(sa->find_child(kv.first) || sa->first_child_spi == kv.first);
+  });
+  std::erase_if(sa_by_peer_identity, [&](const auto& kv) {
+    IkeSa* sa = live(kv.second);
+    return !sa || sa->state == IkeSaState::dead || peer_identity_key(*sa) != kv.first;
   });
   index_sweep_at = std::max<size_t>(1024, total());
 }

@@ -22,13 +22,15 @@
 // different peers, one EAP user behind two IKE identities is one.
 #include "ike/engine_impl.hpp"
 
+#include <algorithm>
+
 namespace ikekit::ike {
 
 namespace {
 
 bool same_peer(const IkeSa& a, const IkeSa& b) {
-  const bool a_eap = !a.initiator && !a.eap_identity.empty();
-  const bool b_eap = !b.initiator && !b.eap_identity.empty();
+  const bool a_eap = peer_is_eap_client(a);
+  const bool b_eap = peer_is_eap_client(b);
   if (a_eap || b_eap) return a_eap && b_eap && a.eap_identity == b.eap_identity;
   return a.remote_id == b.remote_id;
 }
@@ -43,12 +45,16 @@ bool is_duplicate(const IkeSa& sa, const IkeSa& other) {
 } // namespace
 
 std::optional<Failure> Engine::Impl::check_uniqueness(IkeSa& sa, bool initial_contact) {
+  // Its identity is final now: a later IKE SA's check finds it by the index, whatever
+  // this one's policy (a later INITIAL_CONTACT removes it even under unique=no).
+  table.index_peer_identity(sa);
   const UniquePolicy policy = sa.peer->unique;
   if (policy == UniquePolicy::never || (policy == UniquePolicy::no && !initial_contact))
     return std::nullopt;
-  std::vector<IkeSa*> duplicates;
-  for (auto& [id, other] : table.sas)
-    if (is_duplicate(sa, *other)) duplicates.push_back(other.get());
+  std::vector<IkeSa*> duplicates = table.same_peer_identity(sa);
+  std::erase_if(duplicates, [&](const IkeSa* d) { return !is_duplicate(sa, *d); });
+  std::sort(duplicates.begin(), duplicates.end(),
+            [](const IkeSa* a, const IkeSa* b) { return a->id < b->id; }); // oldest first
   if (initial_contact) {
     for (IkeSa* d : duplicates) {
       d->replaced_by = sa.id;

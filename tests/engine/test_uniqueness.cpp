@@ -12,7 +12,9 @@
 // re-initiates without INITIAL_CONTACT; the old IKE SA's Delete is never answered.
 #include "sim.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
 
 using namespace ikekit;
 using namespace ikekit::ike;
@@ -247,4 +249,74 @@ TEST_CASE("unique=replace: the same identity from another address replaces the f
   CHECK(p.left->all<IkeSaDown>()[0].reason == DownReason::deleted_by_peer);
   REQUIRE(up_count(p.right) == 1);
   CHECK(p.right->engine->list_sas()[0].remote.address == ip("10.0.0.3"));
+}
+
+// The duplicates are found by an index of the IKE SAs by peer identity (SaTable::
+// same_peer_identity), not by a walk: every entry must follow its SA through a second IKE
+// SA of the same identity, a Delete, and an IKE SA rekey by either end (the SaId stays,
+// the responder's role flips). Then the peer restarts and sends INITIAL_CONTACT on each
+// connection: each new IKE SA must remove exactly the IKE SAs of its identity.
+TEST_CASE("INITIAL_CONTACT finds the IKE SAs of its identity among many, after rekeys, "
+          "deletes and second IKE SAs",
+          "[engine][unique]") {
+  constexpr int kIdentities = 40;
+  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1");
+  r.remote_id.reset(); // any identity the PSK proves
+  Config lc;
+  for (int k = 0; k < kIdentities; ++k) {
+    auto l = psk_peer("c" + std::to_string(k), "10.0.0.1", "10.0.0.2");
+    l.local_id = *Identity::parse("c" + std::to_string(k) + ".test");
+    l.send_initial_contact = false;
+    lc.peers.push_back(std::move(l));
+  }
+  Pair p(lc, config_with(r));
+  // One after the other: the responder admits 5 half-open IKE SAs per address.
+  auto connect_all = [&] {
+    for (int k = 0; k < kIdentities; ++k) {
+      REQUIRE(p.left->engine->initiate("c" + std::to_string(k), p.net.now));
+      REQUIRE(p.net.run_until([&] { return p.left->count<ChildSaUp>() == size_t(k + 1); }));
+    }
+  };
+  connect_all();
+  std::vector<SaId> left_live, right_live; // each identity's newest IKE SA
+  for (const IkeSaUp& u : p.left->all<IkeSaUp>())
+    left_live.push_back(u.sa);
+  for (const IkeSaUp& u : p.right->all<IkeSaUp>())
+    right_live.push_back(u.sa);
+  for (int k = 0; k < kIdentities; k += 3) { // a second IKE SA, then the first deleted
+    const SaId old = left_live[size_t(k)];
+    REQUIRE(p.left->engine->initiate("c" + std::to_string(k), p.net.now));
+    const size_t ups = p.left->count<IkeSaUp>() + 1;
+    REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaUp>() == ups; }));
+    left_live[size_t(k)] = p.left->all<IkeSaUp>().back().sa;
+    right_live[size_t(k)] = p.right->all<IkeSaUp>().back().sa;
+    REQUIRE(p.left->engine->terminate(old, p.net.now));
+  }
+  p.net.run_for(10s);
+  for (int k = 1; k < kIdentities; k += 2) // the responder rekeys, or the initiator
+    REQUIRE((k % 4 == 1 ? p.right->engine->rekey_ike(right_live[size_t(k)], p.net.now)
+                        : p.left->engine->rekey_ike(left_live[size_t(k)], p.net.now)));
+  p.net.run_for(60s);
+  REQUIRE(p.right->count<IkeSaRekeyed>() == size_t(kIdentities / 2));
+  REQUIRE(p.right->count<IkeSaDown>() == size_t((kIdentities + 2) / 3));
+  std::map<std::string, std::vector<SaId>> live; // the responder's IKE SAs by identity
+  for (const IkeSaInfo& i : p.right->engine->list_sas())
+    live[i.remote_id->to_string()].push_back(i.sa);
+  REQUIRE(live.size() == size_t(kIdentities));
+
+  // The peer restarts: all its state is lost, INITIAL_CONTACT on every connection.
+  for (PeerConfig& l : lc.peers)
+    l.send_initial_contact = true;
+  p.left->engine = std::make_unique<Engine>(lc, *p.left->rng, p.net.now);
+  p.left->events.clear();
+  p.right->events.clear();
+  connect_all();
+  for (const IkeSaUp& up : p.right->all<IkeSaUp>()) {
+    INFO(up.remote_id.to_string());
+    std::vector<SaId> want = live.at(up.remote_id.to_string());
+    std::sort(want.begin(), want.end());
+    CHECK(up.replaces == want);
+  }
+  CHECK(p.right->count<IkeSaDown>() == size_t(kIdentities));
+  CHECK(p.right->engine->list_sas().size() == size_t(kIdentities));
 }

@@ -104,6 +104,56 @@ TEST_CASE("SK seal -> open for every ENCR x INTEG pair, SK and SKF", "[crypto][s
   CHECK(pairs == 7 * 6 + 19);
 }
 
+// Keying::per_call (an IKE SA's crypters): the key is set into this thread's shared
+// context at each call. Crypters of two SAs (two keys) of every AEAD, interleaved on one
+// thread, must each open what the other kind (own contexts) sealed with the same key,
+// and never what the other SA sealed: a context left keyed by the last caller would.
+TEST_CASE("SK per-call keying: SAs interleaved on shared contexts", "[crypto][sk]") {
+  SeededRng rng(2);
+  int aeads = 0;
+  for (const auto& encr : all_transforms()) {
+    if (encr.kind != TransformKind::encr || !encr.aead) continue;
+    INFO(std::string(encr.keyword));
+    Bytes key_a = seq(size_t(encr.key_len) + encr.salt_len, 0x10);
+    Bytes key_b = seq(size_t(encr.key_len) + encr.salt_len, 0x40);
+    auto per_call = [&](const Bytes& k, CipherUse use) {
+      auto c = SkCrypter::create(encr, k, nullptr, {}, use, Keying::per_call);
+      REQUIRE(c);
+      return std::move(*c);
+    };
+    SkCrypter tx_a = per_call(key_a, CipherUse::encrypt),
+              rx_a = per_call(key_a, CipherUse::decrypt);
+    SkCrypter tx_b = per_call(key_b, CipherUse::encrypt),
+              rx_b = per_call(key_b, CipherUse::decrypt);
+    auto own_rx_a = SkCrypter::create(encr, key_a, nullptr, {}, CipherUse::decrypt);
+    auto own_tx_b = SkCrypter::create(encr, key_b, nullptr, {}, CipherUse::encrypt);
+    REQUIRE(own_rx_a);
+    REQUIRE(own_tx_b);
+    Bytes plain = seq(37, 0xa0);
+    for (int round = 0; round < 3; ++round) {
+      auto sa = seal_one(tx_a, plain, false, rng);
+      auto sb = seal_one(*own_tx_b, plain, false, rng);
+      auto sb2 = seal_one(tx_b, plain, round == 1, rng);
+      Bytes m = sa.message;
+      auto in = rx_a.open(m, sa.sk_offset, sa.sk_len, false);
+      REQUIRE(in);
+      CHECK(Bytes(in->begin(), in->end()) == plain);
+      m = sa.message;
+      REQUIRE(own_rx_a->open(m, sa.sk_offset, sa.sk_len, false));
+      m = sb.message;
+      REQUIRE(rx_b.open(m, sb.sk_offset, sb.sk_len, false));
+      m = sb2.message;
+      REQUIRE(rx_b.open(m, sb2.sk_offset, sb2.sk_len, round == 1));
+      m = sb.message;
+      auto wrong = rx_a.open(m, sb.sk_offset, sb.sk_len, false); // SA b's message
+      REQUIRE_FALSE(wrong);
+      CHECK(wrong.error().code == Errc::integrity);
+    }
+    ++aeads;
+  }
+  CHECK(aeads == 19);
+}
+
 TEST_CASE("SK open reports size problems by field", "[crypto][sk]") {
   const TransformInfo& cbc = *find_keyword("aes128");
   const TransformInfo& sha = *find_keyword("sha256");

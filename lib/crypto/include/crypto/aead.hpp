@@ -16,8 +16,9 @@ class Aead {
 public:
   // key_and_salt: the KEYMAT slice, key || salt (salt_len bytes), as `ip xfrm` takes it.
   // `use`: encrypt only keys no context for open() (it fails), decrypt only none for seal().
+  // `keying`: per_call keeps the key, not contexts (suite.hpp Keying).
   static Result<Aead> create(const TransformInfo& encr, ByteView key_and_salt,
-                             CipherUse use = CipherUse::both);
+                             CipherUse use = CipherUse::both, Keying keying = Keying::own_contexts);
 
   Aead(Aead&&) noexcept;
   Aead& operator=(Aead&&) noexcept;

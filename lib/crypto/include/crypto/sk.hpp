@@ -35,9 +35,12 @@ public:
   // (SK_er, SK_ar) for the responder's. integ is null (and sk_a empty) for an AEAD.
   // `use`: CipherUse::encrypt for a crypter that only seals (open() fails), decrypt for
   // one that only opens: one OpenSSL cipher context instead of two.
+  // `keying`: per_call keeps an AEAD's key without OpenSSL contexts (suite.hpp Keying);
+  // CBC/CTR with a MAC keep contexts of their own either way.
   static Result<SkCrypter> create(const TransformInfo& encr, ByteView sk_e,
                                   const TransformInfo* integ, ByteView sk_a,
-                                  CipherUse use = CipherUse::both);
+                                  CipherUse use = CipherUse::both,
+                                  Keying keying = Keying::own_contexts);
 
   SkCrypter(SkCrypter&&) noexcept;
   SkCrypter& operator=(SkCrypter&&) noexcept;

@@ -223,7 +223,8 @@ struct IkeSa {
 
   Identity remote_id;
   bool authenticated = false;
-  bool silent = false; // an old, rekeyed IKE SA: finishes its Delete without events
+  bool silent = false;           // an old, rekeyed IKE SA: finishes its Delete without events
+  bool identity_indexed = false; // in SaTable's index by peer identity (uniqueness.cpp)
   // The uniqueness policy (uniqueness.cpp): the IKE SAs this one replaced, and the one
   // that replaced this one.
   std::vector<SaId> replaces;

@@ -21,6 +21,14 @@ namespace ikekit::ike {
 // deadline without touch()). O(SAs) per flush: never on outside tests.
 inline bool timer_self_check = false;
 
+// We were the peer's EAP server (RFC 7296 2.16) and sa.eap_identity is the client's. By
+// the connection, not by sa.initiator: an IKE SA rekey the responder starts flips that
+// (RFC 7296 2.18), not who authenticated whom.
+bool peer_is_eap_client(const IkeSa& sa);
+// What the uniqueness check compares as the peer (uniqueness.cpp same_peer), hashed: the
+// client's EAP identity when we were its EAP server, else its IKE identity.
+uint64_t peer_identity_key(const IkeSa& sa);
+
 class SaTable {
 public:
   std::map<SaId, std::unique_ptr<IkeSa>> sas;
@@ -55,6 +63,15 @@ public:
   void flush_timers();
   uint32_t new_child_spi(Rng& rng, const IkeSa& owner);
 
+  // The IKE SAs by their peer's authenticated identity (peer_identity_key), for the
+  // uniqueness check (uniqueness.cpp): finding the duplicates of a new IKE SA costs the
+  // SAs with that identity, not a walk over every SA. Indexed once its identity is final;
+  // the SaId survives an IKE SA rekey (split_rekeyed_ike_sa), so no re-indexing then.
+  void index_peer_identity(IkeSa& sa);
+  // The live SAs indexed under `sa`'s identity key, `sa` itself left out (hash
+  // collisions included: the caller compares identities). Drops the stale hints it meets.
+  std::vector<IkeSa*> same_peer_identity(const IkeSa& sa);
+
 private:
   void sweep_indexes();
   void check_timers() const; // timer_self_check
@@ -64,8 +81,9 @@ private:
   // Each entry is a hint checked against the SA on use, so a stale one (the SA is gone
   // or its SPIs moved on in a rekey) is harmless.
   std::unordered_map<uint64_t, SaId> sa_by_local_spi;
-  std::unordered_map<uint64_t, SaId> half_open_by_spi_i; // responder SAs by the peer's SPIi
-  std::unordered_map<uint32_t, SaId> sa_by_child_spi;    // inbound Child SPIs handed out
+  std::unordered_map<uint64_t, SaId> half_open_by_spi_i;       // responder SAs by the peer's SPIi
+  std::unordered_map<uint32_t, SaId> sa_by_child_spi;          // inbound Child SPIs handed out
+  std::unordered_multimap<uint64_t, SaId> sa_by_peer_identity; // index_peer_identity()
   size_t index_sweep_at = 1024; // sweep_indexes() drops stale hints past twice this
 };
 
