@@ -1,7 +1,10 @@
 // ike-up on both ends of a tunnel (tunnel_peers.hpp, start_ike_up_pair): what
-// `ike-bench roam` measures for ikekit. IKEv2 with PSK and MOBIKE (ike-up's default),
-// the TUN data plane, the inner addresses on lo as the traffic selectors (as
-// tests/interop/ike_up_mobike.sh), each end's events in <work_dir>/ike-up-<side>.out.
+// `ike-bench roam` measures for ikekit (UDP, MOBIKE: ike-up's defaults) and what
+// `ike-bench tunnel` measures as ikekit-tcp (RFC 9329: IKE and ESP in one TCP connection
+// to the right side's port 4500). IKEv2 with PSK, the TUN data plane, the inner
+// addresses on lo as the traffic selectors (as tests/interop/ike_up_mobike.sh), each
+// end's events in <work_dir>/ike-up-<side>.out. The PSK lives in a 0600 file of the
+// run's private directory, never on a command line.
 #include "base/secret_bytes.hpp"
 #include "bench/files.hpp"
 #include "bench/tunnel_peers.hpp"
@@ -16,7 +19,8 @@ using std::chrono::milliseconds;
 
 std::vector<std::string> ike_up_argv(const std::string& bin, const NetnsSide& me,
                                      const NetnsSide& peer, bool initiator, const PeerOptions& o,
-                                     const std::string& psk_file, const std::string& sock) {
+                                     const std::string& psk_file, const std::string& sock,
+                                     std::string_view transport) {
   std::vector<std::string> argv = {bin,
                                    "--role",
                                    initiator ? "initiator" : "responder",
@@ -43,15 +47,18 @@ std::vector<std::string> ike_up_argv(const std::string& bin, const NetnsSide& me
                                    "--dataplane",
                                    "tun",
                                    "--control-socket",
-                                   sock};
+                                   sock,
+                                   "--transport",
+                                   std::string(transport)};
   return argv;
 }
 
 } // namespace
 
 Result<RunningTunnel> start_ike_up_pair(const NetnsSide& left, const NetnsSide& right,
-                                        const PeerOptions& o) {
-  auto bin = find_tool_beside("ike-up", "--peer");
+                                        const PeerOptions& o, std::string_view transport) {
+  auto bin =
+      o.ike_up.empty() ? find_tool_beside("ike-up", "--peer") : Result<std::string>(o.ike_up);
   if (!bin) return bin.error();
   std::string psk = random_hex(32);
   const std::string psk_file = o.work_dir + "/psk";
@@ -73,9 +80,9 @@ Result<RunningTunnel> start_ike_up_pair(const NetnsSide& left, const NetnsSide& 
         {"ip", "-n", me.ns, "addr", "add", me.inner.to_string() + "/32", "dev", "lo"}, "ike-up");
     if (!a) return a.error();
     const std::string base = o.work_dir + "/ike-up-" + side, sock = base + ".sock";
-    auto c =
-        Child::spawn(Command(ike_up_argv(*bin, me, peer, i == 0, o, psk_file, sock), {}, me.ns),
-                     base + ".out", base + ".err");
+    auto c = Child::spawn(
+        Command(ike_up_argv(*bin, me, peer, i == 0, o, psk_file, sock, transport), {}, me.ns),
+        base + ".out", base + ".err");
     if (!c) return c.error();
     t.procs.push_back(std::move(*c));
     t.control_sockets.insert(i == 0 ? t.control_sockets.begin() : t.control_sockets.end(), sock);

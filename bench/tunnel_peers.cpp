@@ -342,10 +342,10 @@ Result<RunningTunnel> start_peer(Peer p, const NetnsSide& left, const NetnsSide&
                                  const PeerOptions& opts) {
   switch (p) {
   case Peer::ikekit:
-    return opts.roaming ? start_ike_up_pair(left, right, opts)
+    return opts.roaming ? start_ike_up_pair(left, right, opts, "udp")
                         : start_esp_tunnel(left, right, opts);
   case Peer::ikekit_tcp:
-    return start_ikekit_tcp(left, right, opts);
+    return start_ike_up_pair(left, right, opts, "tcp");
   case Peer::strongswan:
     return start_strongswan(left, right, opts);
   case Peer::wireguard_go:

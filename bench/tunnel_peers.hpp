@@ -5,7 +5,7 @@
 //    output), ESP in UDP 4500 (RFC 3948).
 //  * ikekit-tcp: two ike-up processes (PSK, --transport tcp, --dataplane tun): IKE and
 //    ESP in one TCP connection to port 4500 (RFC 9329), the inner addresses on lo as
-//    the traffic selectors (tunnel_ikekit_tcp.cpp).
+//    the traffic selectors (ike_up_tunnel.cpp, shared with ike-bench roam).
 //  * strongswan: charon-systemd on both ends with kernel-libipsec (userspace ESP over
 //    its ipsec0 TUN device: this kernel has no ESP), PSK, the same ESP cipher; the
 //    inner addresses sit on lo and are the traffic selectors.
@@ -37,7 +37,7 @@ Result<std::vector<Peer>> parse_peer_list(std::string_view list, const std::stri
 struct PeerOptions {
   std::string cipher = "aes256gcm16"; // ESP suite (ikekit, strongswan)
   std::string esp_tunnel;             // path of the esp-tunnel binary
-  std::string ike_up;                 // path of the ike-up binary (ikekit-tcp)
+  std::string ike_up;                 // path of the ike-up binary (empty: beside ike-bench)
   std::string work_dir;               // private (0700) directory of this run
   int pid = 0;                        // names: wireguard interfaces, TUN devices
   uint16_t port = 4500;               // ikekit's UDP encapsulation port
@@ -80,14 +80,12 @@ std::optional<std::string> peer_transport(Peer p);
 Result<RunningTunnel> start_peer(Peer p, const NetnsSide& left, const NetnsSide& right,
                                  const PeerOptions& opts);
 
-// ikekit-tcp (tunnel_ikekit_tcp.cpp): returns once the initiator reported its Child SA.
-Result<RunningTunnel> start_ikekit_tcp(const NetnsSide& left, const NetnsSide& right,
-                                       const PeerOptions& opts);
-
 // ike-up on both ends (ike_up_tunnel.cpp): PSK, TUN data plane, MOBIKE, inner addresses
-// on lo as the traffic selectors, a control socket each in opts.work_dir.
+// on lo as the traffic selectors, a control socket each in opts.work_dir; `transport`
+// udp (roam) or tcp (ikekit-tcp, RFC 9329). Returns once the initiator reported its
+// Child SA.
 Result<RunningTunnel> start_ike_up_pair(const NetnsSide& left, const NetnsSide& right,
-                                        const PeerOptions& opts);
+                                        const PeerOptions& opts, std::string_view transport);
 
 // `n` random bytes in hex (keys, PSKs); the caller wipes the string when done.
 std::string random_hex(size_t n);
