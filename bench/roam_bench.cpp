@@ -1,5 +1,6 @@
 #include "bench/roam_bench.hpp"
 
+#include "base/hex.hpp"
 #include "bench/files.hpp"
 #include "bench/roam_netns.hpp"
 #include "bench/roam_pinger.hpp"
@@ -18,20 +19,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
-
-std::optional<uint64_t> hex_u64(std::string_view s) {
-  if (s.empty() || s.size() > 16) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
-    int d = c >= '0' && c <= '9'   ? c - '0'
-            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                   : -1;
-    if (d < 0) return std::nullopt;
-    v = v << 4 | uint64_t(d);
-  }
-  return v;
-}
 
 // The IKE SA's SPIs as the peer's own tool shows them on one end (0: left, 1: right);
 // nullopt when it shows none. WireGuard has none to ask for.
@@ -194,9 +181,9 @@ std::optional<IkeSpis> parse_swanctl_spis(const std::string& text) {
     while (words >> w) {
       if (!w.empty() && w.back() == '*') w.pop_back();
       if (w.size() > 2 && w.compare(w.size() - 2, 2, "_i") == 0)
-        i = hex_u64(std::string_view(w).substr(0, w.size() - 2));
+        i = parse_hex_u64(std::string_view(w).substr(0, w.size() - 2));
       if (w.size() > 2 && w.compare(w.size() - 2, 2, "_r") == 0)
-        r = hex_u64(std::string_view(w).substr(0, w.size() - 2));
+        r = parse_hex_u64(std::string_view(w).substr(0, w.size() - 2));
     }
     if (i && r) return IkeSpis{*i, *r};
   }
@@ -214,7 +201,8 @@ std::optional<IkeSpis> parse_ikectl_spis(const std::string& text) {
   if (!sa.is_object() || !sa.contains("spi_i") || !sa.contains("spi_r") ||
       !sa["spi_i"].is_string() || !sa["spi_r"].is_string())
     return std::nullopt;
-  auto i = hex_u64(sa["spi_i"].get<std::string>()), r = hex_u64(sa["spi_r"].get<std::string>());
+  auto i = parse_hex_u64(sa["spi_i"].get<std::string>()),
+       r = parse_hex_u64(sa["spi_r"].get<std::string>());
   if (!i || !r) return std::nullopt;
   return IkeSpis{*i, *r};
 }

@@ -1,5 +1,7 @@
 #include "base/hex.hpp"
 
+#include <algorithm>
+
 namespace ikekit {
 
 namespace {
@@ -32,6 +34,17 @@ std::string to_hex_u64(uint64_t v) {
   uint8_t b[8];
   store_be64(b, v);
   return to_hex(b);
+}
+
+std::optional<uint64_t> parse_hex_u64(std::string_view text, size_t max_digits) {
+  if (text.empty() || text.size() > std::min<size_t>(max_digits, 16)) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : text) {
+    int d = nibble(c);
+    if (d < 0) return std::nullopt;
+    v = v << 4 | uint64_t(d);
+  }
+  return v;
 }
 
 Result<Bytes> from_hex(std::string_view text, std::string_view field) {

@@ -56,17 +56,7 @@ bool live(const ike::IkeSaInfo& sa) { return sa.state != ike::IkeSaState::dead; 
 // "0x" optional, 1..digits hex digits.
 std::optional<uint64_t> parse_spi(std::string_view s, size_t digits) {
   if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
-  if (s.empty() || s.size() > digits) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
-    int d = c >= '0' && c <= '9'   ? c - '0'
-            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                   : -1;
-    if (d < 0) return std::nullopt;
-    v = v << 4 | uint64_t(d);
-  }
-  return v;
+  return parse_hex_u64(s, digits);
 }
 
 Json targets_json(const std::vector<ike::IkeSaInfo>& sas, const std::vector<Target>& ts) {

@@ -65,3 +65,14 @@ TEST_CASE("IpAddress parses and prints both families") {
   CHECK(b->bytes().size() == 16);
   CHECK_FALSE(IpAddress::parse("10.1"));
 }
+
+TEST_CASE("parse_hex_u64 is the inverse of to_hex_u64 and to_hex_u32", "[hex]") {
+  CHECK(parse_hex_u64(to_hex_u64(0x0123456789abcdefULL)) == 0x0123456789abcdefULL);
+  CHECK(parse_hex_u64(to_hex_u32(0xdeadbeef), 8) == 0xdeadbeefULL);
+  CHECK(parse_hex_u64("ABCdef") == 0xabcdefULL);
+  CHECK_FALSE(parse_hex_u64(""));
+  CHECK_FALSE(parse_hex_u64("0x12"));
+  CHECK_FALSE(parse_hex_u64("12 34"));
+  CHECK_FALSE(parse_hex_u64("123456789", 8));
+  CHECK_FALSE(parse_hex_u64("11112222333344445")); // 17 digits overflow 64 bits
+}
