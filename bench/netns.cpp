@@ -72,6 +72,19 @@ void NetnsPair::destroy() {
   delete_namespaces(names());
 }
 
+Result<void>
+check_netns_environment(const std::string& field, const std::string& root_why,
+                        std::initializer_list<std::pair<const char*, const char*>> programs) {
+  if (geteuid() != 0) return make_error(Errc::environment, field, root_why);
+  if (access("/dev/net/tun", R_OK | W_OK) != 0)
+    return make_error(Errc::environment, field, "no /dev/net/tun (the tun kernel module)");
+  for (const auto& [prog, pkg] : programs)
+    if (!find_program(prog))
+      return make_error(Errc::environment, field,
+                        std::string(prog) + " is not installed (Debian package " + pkg + ")");
+  return {};
+}
+
 Result<void> add_namespace(const std::string& name) {
   delete_namespaces({name});
   auto add = run_checked({"ip", "netns", "add", name}, "netns");

@@ -21,6 +21,7 @@
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <utility>
@@ -57,6 +58,13 @@ private:
   NetnsSide left_, right_;
   bool created_ = false;
 };
+
+// What a run in namespaces with TUN devices needs: root (`root_why` says for what),
+// /dev/net/tun and each {program, Debian package}. Errc::environment naming `field`
+// and the first piece missing.
+Result<void>
+check_netns_environment(const std::string& field, const std::string& root_why,
+                        std::initializer_list<std::pair<const char*, const char*>> programs);
 
 // Creates the namespace `name` with lo up and IPv6 off (no DAD or router solicitations);
 // a namespace of that name left by a killed run is removed first. Errc::environment

@@ -156,18 +156,9 @@ Result<void> check_roam_options(const RoamOptions& o) {
 }
 
 Result<void> check_roam_environment() {
-  if (geteuid() != 0)
-    return make_error(Errc::environment, "roam",
-                      "needs root (CAP_NET_ADMIN, CAP_NET_RAW) for namespaces, NAT and ICMP");
-  if (access("/dev/net/tun", R_OK | W_OK) != 0)
-    return make_error(Errc::environment, "roam", "no /dev/net/tun (the tun kernel module)");
-  const std::pair<const char*, const char*> tools[] = {
-      {"ip", "iproute2"}, {"ping", "iputils-ping"}, {"nft", "nftables"}, {"sysctl", "procps"}};
-  for (const auto& [prog, pkg] : tools)
-    if (!find_program(prog))
-      return make_error(Errc::environment, "roam",
-                        std::string(prog) + " is not installed (Debian package " + pkg + ")");
-  return {};
+  return check_netns_environment(
+      "roam", "needs root (CAP_NET_ADMIN, CAP_NET_RAW) for namespaces, NAT and ICMP",
+      {{"ip", "iproute2"}, {"ping", "iputils-ping"}, {"nft", "nftables"}, {"sysctl", "procps"}});
 }
 
 std::optional<IkeSpis> parse_swanctl_spis(const std::string& text) {

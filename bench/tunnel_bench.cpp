@@ -241,18 +241,9 @@ Result<void> check_tunnel_options(const TunnelOptions& o) {
 }
 
 Result<void> check_tunnel_environment() {
-  if (geteuid() != 0)
-    return make_error(Errc::environment, "tunnel",
-                      "needs root (CAP_NET_ADMIN) to create network namespaces and TUN devices");
-  if (access("/dev/net/tun", R_OK | W_OK) != 0)
-    return make_error(Errc::environment, "tunnel", "no /dev/net/tun (the tun kernel module)");
-  const std::pair<const char*, const char*> tools[] = {
-      {"ip", "iproute2"}, {"ping", "iputils-ping"}, {"iperf3", "iperf3"}, {"sysctl", "procps"}};
-  for (const auto& [prog, pkg] : tools)
-    if (!find_program(prog))
-      return make_error(Errc::environment, "tunnel",
-                        std::string(prog) + " is not installed (Debian package " + pkg + ")");
-  return {};
+  return check_netns_environment(
+      "tunnel", "needs root (CAP_NET_ADMIN) to create network namespaces and TUN devices",
+      {{"ip", "iproute2"}, {"ping", "iputils-ping"}, {"iperf3", "iperf3"}, {"sysctl", "procps"}});
 }
 
 std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& o,
