@@ -27,6 +27,16 @@ def finish():
     return 0
 
 
+def usage_errors(run, command, cases):
+    """Each (args, field) of `cases`: `ike-bench COMMAND ARGS` exits 2, and when it
+    printed a document its error names `field`. `run(argv)` returns (rc, doc, err)."""
+    for args, field in cases:
+        rc, doc, err = run([command] + args)
+        check(rc == 2, f"{command} {args}: exit {rc}, expected 2")
+        if doc:
+            check(doc.get("error", {}).get("field") == field, f"{command} {args}: error {doc}")
+
+
 def namespaces():
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     return {line.split()[0] for line in out.splitlines() if line.strip()}
