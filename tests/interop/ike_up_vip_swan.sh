@@ -92,10 +92,7 @@ chmod 600 "$W/psk"
 
 # strongSwan: the resolve plugin writes received DNS servers to a file of its own.
 swan_conf "$W/right" || fail "strongswan.conf"
-sed -i -e 's/^\( *load = .*vici\)$/\1 resolve/' \
-  -e "s|^\( *plugins {\)$|\1\n        resolve {\n            file = $W/right/resolv.conf\n        }|" \
-  "$W/right/strongswan.conf"
-grep -q 'vici resolve' "$W/right/strongswan.conf" || fail "could not add the resolve plugin"
+swan_resolve "$W/right" || fail "could not add the resolve plugin"
 if [ "$DIR" = swan-client ]; then
   swan_conn="local_addrs = $R
     remote_addrs = $L

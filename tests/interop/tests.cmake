@@ -225,3 +225,10 @@ add_test(NAME "interop: ike-up over TCP (UDP blocked, auto fallback, reconnect)"
          COMMAND ${interop_dir}/ike_up_tcp.sh $<TARGET_FILE:ike-up> $<TARGET_FILE:ike-decode>)
 set_tests_properties("interop: ike-up over TCP (UDP blocked, auto fallback, reconnect)" PROPERTIES
                      LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60 RUN_SERIAL TRUE)
+# Issue 13: three strongSwan road warriors behind one NAT on one ike-up server at once
+# (EAP-MSCHAPv2, a virtual IP and DNS each from the pool, ping from each); one leaves
+# (its lease released) and comes back. Namespaces ikrw-*.
+set(name "interop: three strongSwan road warriors on one ike-up server")
+add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_rw_swan.sh $<TARGET_FILE:ike-up> $<TARGET_FILE:ikectl>)
+set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60
+                     ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")

@@ -18,6 +18,13 @@
 #   netns_capture NETNS DEV FILE
 #                        dumpcap on DEV into FILE in the background, back once the
 #                        file is written (CAPTURE_PID: dumpcap; FILE.err: its stderr)
+#   netns_nat_up [N]     N (default 1) clients behind one NAT router and a server:
+#                        $P-c1..$P-cN (client I is IA_NET.(10+I).2, default route via the
+#                        router's IA_NET.(10+I).1), $P-nat (IA_NET.0.1 outside, nftables
+#                        masquerade out of $P-o), $NS_RIGHT the server (IA_NET.0.2 on $P-s,
+#                        IA_NET.2.1 on lo; no route to the clients: only the NAT's address
+#                        reaches it). IPv6 off. Fails (1) as netns_up does; netns_down
+#                        removes them.
 #
 # Topology (IA_NET = first two octets, default 10.241; NS_PREFIX default ikd):
 #
@@ -44,7 +51,8 @@ netns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx -- "$1"
 
 netns_down() {
     local ns
-    for ns in "$NS_LEFT_H" "$NS_RIGHT_H" "$NS_LEFT" "$NS_RIGHT"; do
+    for ns in "$NS_LEFT_H" "$NS_RIGHT_H" "$NS_LEFT" "$NS_RIGHT" "$NS_PREFIX-nat" \
+              $(ip netns list 2>/dev/null | awk '{print $1}' | grep -x -- "$NS_PREFIX-c[0-9]*"); do
         netns_exists "$ns" && ip netns del "$ns" 2>/dev/null
     done
     return 0
@@ -145,4 +153,54 @@ netns_capture() {
     # shellcheck disable=SC2034 # read by the caller
     CAPTURE_PID=$!
     for _ in $(seq 50); do [ -s "$3" ] && break; sleep 0.1; done
+}
+
+netns_nat_up() {
+    local n=${1:-1} P=$NS_PREFIX i ns
+    local clients=() nat=$NS_PREFIX-nat
+    for i in $(seq 1 "$n"); do clients+=("$P-c$i"); done
+    for ns in "${clients[@]}" "$nat" "$NS_RIGHT"; do
+        if netns_exists "$ns"; then
+            echo "netns: namespace $ns already exists (another run with NS_PREFIX=$P?)" >&2
+            return 1
+        fi
+    done
+    (
+    set -e
+    for ns in "${clients[@]}" "$nat" "$NS_RIGHT"; do
+        ip netns add "$ns"
+        ip -n "$ns" link set lo up
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    done
+    ip link add "$P-o" netns "$nat" type veth peer name "$P-s" netns "$NS_RIGHT"
+    ip -n "$nat" addr add "$IA_NET.0.1/24" dev "$P-o"
+    ip -n "$NS_RIGHT" addr add "$IA_NET.0.2/24" dev "$P-s"
+    ip -n "$NS_RIGHT" addr add "$IA_NET.2.1/32" dev lo
+    ip -n "$nat" link set "$P-o" up
+    ip -n "$NS_RIGHT" link set "$P-s" up
+    for i in $(seq 1 "$n"); do
+        ns=$P-c$i
+        ip link add "$P-c$i" netns "$ns" type veth peer name "$P-n$i" netns "$nat"
+        ip -n "$ns" addr add "$IA_NET.$((10 + i)).2/24" dev "$P-c$i"
+        ip -n "$nat" addr add "$IA_NET.$((10 + i)).1/24" dev "$P-n$i"
+        ip -n "$ns" link set "$P-c$i" up
+        ip -n "$nat" link set "$P-n$i" up
+        ip -n "$ns" route add default via "$IA_NET.$((10 + i)).1"
+    done
+    nsx "$nat" sysctl -qw net.ipv4.ip_forward=1
+    nsx "$nat" nft -f - <<EON
+table ip ikekit_nat {
+  chain post {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "$P-o" masquerade
+  }
+}
+EON
+    ) || { echo "netns: NAT setup failed" >&2; netns_down; return 1; }
+    for ns in "${clients[@]}"; do
+        for i in $(seq 20); do nsx "$ns" ping -c1 -W1 "$IA_NET.0.2" >/dev/null 2>&1 && break; sleep 0.1; done
+        nsx "$ns" ping -c1 -W1 "$IA_NET.0.2" >/dev/null 2>&1 ||
+            { echo "netns: $ns does not reach $IA_NET.0.2 through the NAT" >&2; netns_down; return 1; }
+    done
+    return 0
 }

@@ -24,6 +24,9 @@
 #                                 ESTABLISHED with the same SPIs, one Child SA
 #                                 INSTALLED with the SPIs crossed
 #   swan_logs DIR [N]             the last N (40) lines of the charon log
+#   swan_resolve DIR              after swan_conf: load the resolve plugin, which writes
+#                                 the DNS servers charon receives to DIR/resolv.conf
+#                                 (its own file, not /etc/resolv.conf)
 #
 # Logs: DIR/charon.log (default level SWAN_LOGLEVEL, 1) and, unless
 # SWAN_KEYLOG=0, DIR/charon-keys.log with ike=4 chd=4 (ALL SECRETS: SKEYSEED,
@@ -154,4 +157,13 @@ swan_logs() {
     echo "--- charon log"
     tail -n "${2:-40}" "$1/charon.log" 2>/dev/null
     return 0
+}
+
+swan_resolve() {
+    local d
+    d=$(cd "$1" && pwd) || return 1
+    sed -i -e 's/^\( *load = .*vici\)$/\1 resolve/' \
+        -e "s|^\( *plugins {\)$|\1\n        resolve {\n            file = $d/resolv.conf\n        }|" \
+        "$d/strongswan.conf"
+    grep -q 'vici resolve' "$d/strongswan.conf" || { echo "swan_resolve: no load line ending in vici in $d/strongswan.conf" >&2; return 1; }
 }
