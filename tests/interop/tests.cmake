@@ -200,7 +200,8 @@ set_tests_properties("interop: MOBIKE, an ike-up client roams with a strongSwan 
                      ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
 
 # Issue 13: EAP-MSCHAPv2 inside IKE_AUTH against strongSwan, ike-up as server and as
-# client, and a wrong password on each side.
+# client, and a wrong password on each side. ike-up as client sits behind a real NAT
+# and takes a virtual IP and DNS from strongSwan's pool (--request-vip, TUN).
 set(eap_index 0)
 foreach(s swan-client ike-up-client swan-client-wrong-password ike-up-client-wrong-password)
   math(EXPR eap_index "${eap_index} + 1")
