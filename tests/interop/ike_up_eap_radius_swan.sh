@@ -10,6 +10,13 @@
 #   2. dave, wrong password (same FreeRADIUS, same ike-up): FreeRADIUS rejects, ike-up
 #      reports a failure at step eap (backend_reject, Access-Reject) and sends
 #      AUTHENTICATION_FAILED, which strongSwan's log shows; no IKE SA for dave.
+#   3. One RADIUS client per connection: ike-up has a second connection, rw-b (same
+#      address, identity right.ia.test, which erin's IDr picks), whose first RADIUS
+#      server is a silent listener (it records what it gets) and FreeRADIUS the second
+#      (--radius-retries 0, 500ms). erin comes up through the fail-over; the silent
+#      server saw only rw-b's requests (NAS-Identifier), never rw's, and each connection
+#      sends from a socket of its own (one source port per connection at FreeRADIUS,
+#      rw-b's the same at both of its servers).
 # INDEX picks the namespace prefix and /16 so tests run in parallel.
 # Exit 0 pass, 1 fail (reason on stderr, logs kept in $KEEP_DIR if set), 77 skip.
 set -u
@@ -29,9 +36,9 @@ swan_need eap-mschapv2
 freeradius_bin >/dev/null || { echo "SKIP: freeradius is not installed (scripts/install-deps.sh test)"; exit 77; }
 
 W=$(mktemp -d /tmp/ikekit-eap-radius.XXXXXX)
-UP_PID=
+UP_PID= SILENT_PID= SILENT_PORT=1899
 fail() { echo "FAIL: $*" >&2; exit 1; }
-test_stop() { stop_pids "$UP_PID"; freeradius_stop; swan_stop "$W/right"; netns_down; }
+test_stop() { stop_pids "$UP_PID" "$SILENT_PID"; freeradius_stop; swan_stop "$W/right"; netns_down; }
 test_logs() {
   tail_logs 200 "$W/events.jsonl" "$W/ike-up.err" "$W/initiate-"*.log
   swan_logs "$W/right"
@@ -44,6 +51,7 @@ L=$IA_NET.0.1 R=$IA_NET.0.2
 mkdir -p "$W/radius/raddb"
 printf 'carol\tCleartext-Password := "correct horse battery"\n' >"$W/radius/raddb/users"
 printf 'dave\tCleartext-Password := "dave knows this one"\n' >>"$W/radius/raddb/users"
+printf 'erin\tCleartext-Password := "erin password"\n' >>"$W/radius/raddb/users"
 freeradius_start "$W/radius" 127.0.0.1 1812 127.0.0.1 "$SECRET" ip netns exec "$NS_LEFT" ||
   fail "FreeRADIUS did not start"
 printf '%s\n' "$SECRET" >"$W/radius.secret"
@@ -52,8 +60,8 @@ chmod 600 "$W/radius.secret"
 pki_make "$W/pki" ecdsa >/dev/null || fail "PKI"
 mkdir -p "$W/right/swanctl/x509ca"
 cp "$W/pki/ca-ecdsa.crt" "$W/right/swanctl/x509ca/"
-# Two road warriors in one charon: carol knows her password, dave does not.
-rw() { # NAME CHILD
+# Road warriors in one charon: carol and erin know their passwords, dave does not.
+rw() { # NAME CHILD [SERVER_ID]
   cat <<EOC
   $1 {
     version = 2
@@ -64,7 +72,7 @@ rw() { # NAME CHILD
     local { auth = eap-mschapv2
       id = $1 }
     remote { auth = pubkey
-      id = left.ia.test }
+      id = ${3:-left.ia.test} }
     children {
       $2 {
         local_ts = $IA_NET.2.0/24
@@ -79,22 +87,47 @@ cat > "$W/right.conf" <<EOC
 connections {
 $(rw carol net)
 $(rw dave dave-net)
+$(rw erin erin-net right.ia.test)
 }
 secrets {
   eap-carol { id = carol
     secret = "correct horse battery" }
   eap-dave { id = dave
     secret = "not the password" }
+  eap-erin { id = erin
+    secret = "erin password" }
 }
 EOC
 swan_start "$NS_RIGHT" "$W/right" "$W/right.conf" >/dev/null || fail "strongSwan did not start"
 
-ip netns exec "$NS_LEFT" "$IKE_UP" --role responder --local "$L" --remote "$R" \
-  --ike-proposal aes256gcm16-prfsha256-ecp256 --esp-proposal aes256gcm16 \
-  --local-ts "$IA_NET.1.0/24" --remote-ts "$IA_NET.2.0/24" --dpd-delay 0 \
-  --cert "$W/pki/left-ecdsa.crt" --key "$W/pki/left-ecdsa.key" --local-id left.ia.test \
-  --remote-auth eap-radius --radius-server 127.0.0.1:1812 --radius-secret-file "$W/radius.secret" \
-  --radius-timeout 1s --control-socket "$W/ctl.sock" > "$W/events.jsonl" 2> "$W/ike-up.err" &
+# The silent first server of rw-b: never answers, writes "PORT NAS-Identifier" per request.
+ip netns exec "$NS_LEFT" python3 -u - "$SILENT_PORT" > "$W/silent.txt" 2>&1 <<'EOP' &
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+print("ready", flush=True)
+while True:
+    data, (host, port) = s.recvfrom(4096)
+    i, nas = 20, ""
+    while i + 2 <= len(data) and data[i + 1] >= 2:
+        if data[i] == 32:  # NAS-Identifier (RFC 2865 5.32)
+            nas = data[i + 2:i + data[i + 1]].decode()
+        i += data[i + 1]
+    print(port, nas, flush=True)
+EOP
+SILENT_PID=$!
+wait_line "$W/silent.txt" ready 5 "$SILENT_PID" || fail "the silent RADIUS listener did not start"
+conn() { # NAME SIDE SERVERS(JSON)
+  printf '{"name":"%s","role":"responder","local":"%s","remote":"%s","ike_proposal":"aes256gcm16-prfsha256-ecp256",
+  "esp_proposal":"aes256gcm16","local_ts":["%s"],"remote_ts":["%s"],"dpd_delay":"0s",
+  "cert":"%s","key":"%s","local_id":"%s.ia.test","remote_auth":"eap-radius","radius_server":%s,
+  "radius_secret_file":"%s","radius_timeout":"%s","radius_retries":%s}' "$1" "$L" "$R" "$IA_NET.1.0/24" \
+    "$IA_NET.2.0/24" "$W/pki/$2-ecdsa.crt" "$W/pki/$2-ecdsa.key" "$2" "$3" "$W/radius.secret" "$4" "$5"
+}
+printf '{"connections":[%s,%s]}' "$(conn rw left '["127.0.0.1:1812"]' 1s 2)" \
+  "$(conn rw-b right "[\"127.0.0.1:$SILENT_PORT\",\"127.0.0.1:1812\"]" 500ms 0)" > "$W/ike-up.json"
+ip netns exec "$NS_LEFT" "$IKE_UP" --config "$W/ike-up.json" --control-socket "$W/ctl.sock" \
+  > "$W/events.jsonl" 2> "$W/ike-up.err" &
 UP_PID=$!
 wait_line "$W/events.jsonl" '"type":"started"' 5 || fail "ike-up did not start"
 
@@ -117,8 +150,8 @@ EOP
 grep -q "Login OK: \[carol\]" "$W/radius/radiusd.out" || fail "FreeRADIUS logged no login of carol"
 # ikectl list-conns tells how the server checks clients: EAP relayed to RADIUS.
 "$(dirname "$IKE_UP")/ikectl" --socket "$W/ctl.sock" list-conns > "$W/conns.json" 2>&1 || fail "ikectl list-conns"
-python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); c = d.get("result", d)["connections"][0]
-assert c["remote_auth"] == "eap-radius", c' "$W/conns.json" || fail "list-conns remote_auth: $(cat "$W/conns.json")"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); c = d.get("result", d)["connections"]
+assert [x["remote_auth"] for x in c] == ["eap-radius"] * 2, c' "$W/conns.json" || fail "list-conns remote_auth: $(cat "$W/conns.json")"
 ip netns exec "$NS_LEFT" ping -q -n -c 3 -i 0.2 -W 2 -I "$IA_NET.1.1" "$IA_NET.2.1" > "$W/ping.txt" 2>&1 ||
   { cat "$W/ping.txt"; fail "no ping through the tunnel"; }
 echo "ping: $(grep -E 'packets transmitted' "$W/ping.txt")"
@@ -141,5 +174,35 @@ assert f["exchange"] == "ike_auth" and f["step"] == "eap", f
 assert "backend_reject" in f["reason"] and "Access-Reject from 127.0.0.1:1812" in f["reason"], f
 assert f["offered"] == ["dave"] and f["notify"] == "AUTHENTICATION_FAILED", f
 print("failure:", json.dumps(f))
+EOP
+
+# 3. erin: connection rw-b, whose RADIUS client tries its silent first server, then
+# FreeRADIUS; rw's client never saw that server.
+swan_ctl "$W/right" --initiate --child erin-net --timeout 10 > "$W/initiate-erin.log" 2>&1 ||
+  fail "swanctl --initiate (erin) failed"
+wait_line "$W/events.jsonl" '"eap_identity":"erin"' 5 "$UP_PID" || fail "no ike_sa_up for erin"
+python3 - "$W/events.jsonl" "$W/silent.txt" "$W/radius/radiusd.out" <<'EOP' || fail "one RADIUS client per connection"
+import json, re, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+up = {e["eap_identity"]: e["conn"] for e in events if e["type"] == "ike_sa_up"}
+assert up == {"carol": "rw", "erin": "rw-b"}, up
+silent = [l.split() for l in open(sys.argv[2]).read().splitlines()[1:]]
+assert silent and all(nas == "rw-b" for _, nas in silent), silent
+# FreeRADIUS -X: "(N) Received Access-Request Id I from 127.0.0.1:PORT ..." and, among
+# the attributes of request N, "(N)   NAS-Identifier = "NAME"".
+port, nas = {}, {}
+for l in open(sys.argv[3]):
+    if m := re.match(r"\((\d+)\) Received Access-Request Id \d+ from 127\.0\.0\.1:(\d+)", l):
+        port[m[1]] = m[2]
+    elif m := re.match(r'\((\d+)\)\s+NAS-Identifier = "([^"]*)"', l):
+        nas[m[1]] = m[2]
+ports = {}
+for n, p in port.items():
+    ports.setdefault(nas[n], set()).add(p)
+assert set(ports) == {"rw", "rw-b"}, ports
+assert all(len(p) == 1 for p in ports.values()) and ports["rw"] != ports["rw-b"], ports
+assert {p for p, _ in silent} == ports["rw-b"], (silent, ports)
+print(f"RADIUS clients: rw from port {ports['rw'].pop()}, rw-b from port {ports['rw-b'].pop()} "
+      f"({len(silent)} request(s) to its silent server first)")
 EOP
 echo "PASS"

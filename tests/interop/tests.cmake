@@ -213,7 +213,8 @@ endforeach()
 
 # Issue 13: an ike-up server relays EAP to a real FreeRADIUS (RFC 3579), a strongSwan
 # client connects: right password (tunnel, ping) and wrong password (AUTHENTICATION_FAILED)
-# with one FreeRADIUS and one ike-up.
+# with one FreeRADIUS and one ike-up; a second connection with a silent first RADIUS
+# server shows one RADIUS client (socket, server list, fail-over) per connection.
 set(name "interop: ike-up EAP-RADIUS with FreeRADIUS, strongSwan client")
 add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_eap_radius_swan.sh $<TARGET_FILE:ike-up> 0)
 set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60
