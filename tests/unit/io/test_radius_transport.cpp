@@ -4,6 +4,7 @@
 // "server" is a thread signing responses with radius::sign_response; the real server
 // is FreeRADIUS in tests/interop/freeradius_eap.sh.
 #include "base/rng.hpp"
+#include "io/eap_radius_relay.hpp"
 #include "io/event_loop.hpp"
 #include "io/radius_transport.hpp"
 
@@ -100,4 +101,94 @@ TEST_CASE("RadiusTransport: servers of two address families are refused") {
       {Endpoint{*IpAddress::parse("127.0.0.1"), 1812}, Endpoint{*IpAddress::parse("::1"), 1812}});
   REQUIRE_FALSE(t);
   CHECK(t.error().field == "radius.servers[1]");
+}
+
+// ike-up opens one EapRadiusRelay per eap-radius connection (IkeRunner, by connection
+// name): its own socket, RADIUS client (Identifiers, retransmissions, fail-over) and
+// servers. A relay whose server is silent holds up no other relay: the other's answer
+// comes while the first still waits, and each answer names its own server.
+TEST_CASE("EapRadiusRelay: one per connection, a silent server of one holds up no other") {
+  UdpSocket silent = bound_socket();
+  UdpSocket server = bound_socket();
+  UdpSocket stranger = bound_socket();
+  SeededRng rng(2);
+  auto relay_for = [&](Endpoint at, const char* secret, const char* nas) {
+    RadiusRelayConfig c;
+    c.servers = {at};
+    c.secrets.emplace_back(as_bytes(secret));
+    c.timeout = 300ms;
+    c.transmissions = 1;
+    c.nas_identifier = nas;
+    auto r = EapRadiusRelay::open(std::move(c), rng);
+    REQUIRE(r);
+    return std::move(*r);
+  };
+  auto a = relay_for(silent.local(), "s-a", "conn-a");
+  auto b = relay_for(server.local(), "s-b", "conn-b");
+  REQUIRE(a->fd() != b->fd());
+  auto request = [](ike::BackendToken token) {
+    ike::EapBackendRequest r;
+    r.token = token;
+    r.sa = token;
+    r.identity = "alice";
+    r.eap_message = {2, 0, 0, 10, 1, 'a', 'l', 'i', 'c', 'e'};
+    r.local = *IpAddress::parse("192.0.2.1");
+    r.remote = *IpAddress::parse("198.51.100.7");
+    r.remote_port = 4500;
+    return r;
+  };
+  std::thread answer(serve_one, std::ref(server), std::ref(stranger), std::string("s-b"));
+  const TimePoint start = EventLoop::now();
+  a->send(request(1), start);
+  b->send(request(2), start);
+  std::optional<ike::EapBackendAnswer> from_a, from_b;
+  bool a_waiting_when_b_answered = false;
+  while (!(from_a && from_b) && EventLoop::now() - start < 3s) {
+    a->flush();
+    b->flush();
+    pollfd p[2] = {{a->fd(), POLLIN, 0}, {b->fd(), POLLIN, 0}};
+    (void)::poll(p, 2, 10);
+    const TimePoint now = EventLoop::now();
+    if (p[0].revents & POLLIN) a->on_readable(now);
+    if (p[1].revents & POLLIN) b->on_readable(now);
+    for (EapRadiusRelay* r : {a.get(), b.get()})
+      if (auto d = r->next_timeout(); d && *d <= now) r->on_timeout(now);
+    if (auto x = a->poll_answer()) from_a = std::move(x);
+    if (auto x = b->poll_answer()) {
+      from_b = std::move(x);
+      a_waiting_when_b_answered = !from_a;
+    }
+  }
+  answer.join();
+  REQUIRE(from_a);
+  REQUIRE(from_b);
+  CHECK(a_waiting_when_b_answered);
+  CHECK(from_b->token == 2);
+  CHECK(from_b->verdict == ike::EapBackendVerdict::reject);
+  CHECK(from_b->detail == "Access-Reject from " + server.local().to_string());
+  CHECK(from_a->token == 1);
+  CHECK(from_a->verdict == ike::EapBackendVerdict::timeout);
+  CHECK(from_a->detail ==
+        "no answer from RADIUS server " + silent.local().to_string() + " after 1 transmissions");
+  CHECK(a->stats().requests == 1);
+  CHECK(a->stats().timeouts == 1);
+  CHECK(b->stats().requests == 1);
+  CHECK(b->stats().responses == 1);
+  CHECK(b->stats().timeouts == 0);
+  // The silent server got conn-a's request and nothing of conn-b's.
+  std::array<uint8_t, 4096> buf;
+  std::array<RecvSlot, 4> slots;
+  for (auto& s : slots)
+    s.buffer = buf;
+  auto got = silent.recv_batch(std::span<RecvSlot>(slots.data(), 1));
+  REQUIRE(got);
+  REQUIRE(*got == 1);
+  auto req = radius::parse_packet(slots[0].data());
+  REQUIRE(req);
+  CHECK(req->code == uint8_t(radius::Code::access_request));
+  std::string nas;
+  req->for_each([&](const radius::Attribute& at) {
+    if (at.type == radius::attr::nas_identifier) nas.assign(at.value.begin(), at.value.end());
+  });
+  CHECK(nas == "conn-a");
 }
