@@ -173,6 +173,7 @@ Outcome ControlService::status(const Json& args, TimePoint now) {
   for (const auto& sa : sas)
     children += sa.children.size();
   j["child_sas"] = children;
+  j["radius"] = radius_status_ ? radius_status_() : Json::object();
   Outcome o;
   o.result = std::move(j);
   return o;

@@ -108,6 +108,9 @@ TEST_CASE("status reports version, uptime, listening addresses and counters", "[
   CHECK(s["counters"]["ike_messages_in"] == 0);
   CHECK(s["counters"]["dropped"].contains("malformed"));
   CHECK(s["ike_sas"]["established"] == 0);
+  CHECK(s["radius"] == Json::object()); // no eap-radius connection
+  f.svc.set_radius_status([] { return Json{{"home", {{"failovers", 1}}}}; });
+  CHECK(f.ask(R"({"id":2,"command":"status"})")["result"]["radius"]["home"]["failovers"] == 1);
 }
 
 TEST_CASE("list-conns shows settings but never the PSK", "[ctl][service]") {

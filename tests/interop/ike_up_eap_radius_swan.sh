@@ -16,7 +16,8 @@
 #      (--radius-retries 0, 500ms). erin comes up through the fail-over; the silent
 #      server saw only rw-b's requests (NAS-Identifier), never rw's, and each connection
 #      sends from a socket of its own (one source port per connection at FreeRADIUS,
-#      rw-b's the same at both of its servers).
+#      rw-b's the same at both of its servers); ikectl status lists both RADIUS clients,
+#      rw-b's with one fail-over and FreeRADIUS as its current server, rw's with none.
 # INDEX picks the namespace prefix and /16 so tests run in parallel.
 # Exit 0 pass, 1 fail (reason on stderr, logs kept in $KEEP_DIR if set), 77 skip.
 set -u
@@ -47,6 +48,8 @@ test_logs() {
 test_trap "$W"
 
 netns_up || fail "namespace setup"
+# erin's network behind strongSwan (charon routes its Child SA from an address in it).
+ip -n "$NS_RIGHT" addr add "$IA_NET.3.1/32" dev lo || fail "erin's address"
 L=$IA_NET.0.1 R=$IA_NET.0.2
 mkdir -p "$W/radius/raddb"
 printf 'carol\tCleartext-Password := "correct horse battery"\n' >"$W/radius/raddb/users"
@@ -61,7 +64,7 @@ pki_make "$W/pki" ecdsa >/dev/null || fail "PKI"
 mkdir -p "$W/right/swanctl/x509ca"
 cp "$W/pki/ca-ecdsa.crt" "$W/right/swanctl/x509ca/"
 # Road warriors in one charon: carol and erin know their passwords, dave does not.
-rw() { # NAME CHILD [SERVER_ID]
+rw() { # NAME CHILD [SERVER_ID [NET]]: NET (default IA_NET.2.0/24) behind the client
   cat <<EOC
   $1 {
     version = 2
@@ -75,7 +78,7 @@ rw() { # NAME CHILD [SERVER_ID]
       id = ${3:-left.ia.test} }
     children {
       $2 {
-        local_ts = $IA_NET.2.0/24
+        local_ts = ${4:-$IA_NET.2.0/24}
         remote_ts = $IA_NET.1.0/24
         esp_proposals = aes256gcm16
       }
@@ -87,7 +90,7 @@ cat > "$W/right.conf" <<EOC
 connections {
 $(rw carol net)
 $(rw dave dave-net)
-$(rw erin erin-net right.ia.test)
+$(rw erin erin-net right.ia.test "$IA_NET.3.0/24")
 }
 secrets {
   eap-carol { id = carol
@@ -117,15 +120,15 @@ while True:
 EOP
 SILENT_PID=$!
 wait_line "$W/silent.txt" ready 5 "$SILENT_PID" || fail "the silent RADIUS listener did not start"
-conn() { # NAME SIDE SERVERS(JSON)
+conn() { # NAME SIDE SERVERS(JSON) TIMEOUT RETRIES REMOTE_TS
   printf '{"name":"%s","role":"responder","local":"%s","remote":"%s","ike_proposal":"aes256gcm16-prfsha256-ecp256",
   "esp_proposal":"aes256gcm16","local_ts":["%s"],"remote_ts":["%s"],"dpd_delay":"0s",
   "cert":"%s","key":"%s","local_id":"%s.ia.test","remote_auth":"eap-radius","radius_server":%s,
   "radius_secret_file":"%s","radius_timeout":"%s","radius_retries":%s}' "$1" "$L" "$R" "$IA_NET.1.0/24" \
-    "$IA_NET.2.0/24" "$W/pki/$2-ecdsa.crt" "$W/pki/$2-ecdsa.key" "$2" "$3" "$W/radius.secret" "$4" "$5"
+    "$6" "$W/pki/$2-ecdsa.crt" "$W/pki/$2-ecdsa.key" "$2" "$3" "$W/radius.secret" "$4" "$5"
 }
-printf '{"connections":[%s,%s]}' "$(conn rw left '["127.0.0.1:1812"]' 1s 2)" \
-  "$(conn rw-b right "[\"127.0.0.1:$SILENT_PORT\",\"127.0.0.1:1812\"]" 500ms 0)" > "$W/ike-up.json"
+printf '{"connections":[%s,%s]}' "$(conn rw left '["127.0.0.1:1812"]' 1s 2 "$IA_NET.2.0/24")" \
+  "$(conn rw-b right "[\"127.0.0.1:$SILENT_PORT\",\"127.0.0.1:1812\"]" 500ms 0 "$IA_NET.3.0/24")" > "$W/ike-up.json"
 ip netns exec "$NS_LEFT" "$IKE_UP" --config "$W/ike-up.json" --control-socket "$W/ctl.sock" \
   > "$W/events.jsonl" 2> "$W/ike-up.err" &
 UP_PID=$!
@@ -181,6 +184,8 @@ EOP
 swan_ctl "$W/right" --initiate --child erin-net --timeout 10 > "$W/initiate-erin.log" 2>&1 ||
   fail "swanctl --initiate (erin) failed"
 wait_line "$W/events.jsonl" '"eap_identity":"erin"' 5 "$UP_PID" || fail "no ike_sa_up for erin"
+wait_line "$W/events.jsonl" '"type":"child_sa_up","time":"[^"]*","sa":[0-9]*,"conn":"rw-b"' 5 "$UP_PID" ||
+  fail "no child_sa_up for erin"
 python3 - "$W/events.jsonl" "$W/silent.txt" "$W/radius/radiusd.out" <<'EOP' || fail "one RADIUS client per connection"
 import json, re, sys
 events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -204,5 +209,22 @@ assert all(len(p) == 1 for p in ports.values()) and ports["rw"] != ports["rw-b"]
 assert {p for p, _ in silent} == ports["rw-b"], (silent, ports)
 print(f"RADIUS clients: rw from port {ports['rw'].pop()}, rw-b from port {ports['rw-b'].pop()} "
       f"({len(silent)} request(s) to its silent server first)")
+EOP
+# ikectl status shows each connection's RADIUS client: rw-b failed over once, rw never.
+"$(dirname "$IKE_UP")/ikectl" --socket "$W/ctl.sock" status > "$W/status.json" 2>&1 || fail "ikectl status"
+python3 - "$W/status.json" "$SILENT_PORT" <<'EOP' || fail "ikectl status radius: $(cat "$W/status.json")"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+r = doc.get("result", doc)["radius"]
+freeradius, silent = "127.0.0.1:1812", f"127.0.0.1:{sys.argv[2]}"
+assert sorted(r) == ["rw", "rw-b"], r
+assert r["rw"]["servers"] == [freeradius] and r["rw"]["current_server"] == freeradius, r["rw"]
+assert r["rw"]["failovers"] == 0 and r["rw"]["timeouts"] == 0 and r["rw"]["requests"] >= 5, r["rw"]
+assert r["rw"]["responses"] == r["rw"]["requests"], r["rw"]
+assert r["rw-b"]["servers"] == [silent, freeradius] and r["rw-b"]["current_server"] == freeradius, r["rw-b"]
+assert r["rw-b"]["failovers"] == 1 and r["rw-b"]["timeouts"] == 0, r["rw-b"]
+assert r["rw-b"]["responses"] == r["rw-b"]["requests"] and r["rw-b"]["outstanding"] == 0, r["rw-b"]
+assert sum(r["rw-b"]["dropped"].values()) == 0, r["rw-b"]
+print("ikectl status radius:", json.dumps({k: {f: v[f] for f in ("requests", "failovers", "responses")} for k, v in r.items()}))
 EOP
 echo "PASS"

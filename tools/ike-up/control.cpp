@@ -8,6 +8,35 @@
 
 using namespace ikekit;
 
+namespace {
+
+// ikectl status "radius": per eap-radius connection, its RADIUS client (ikectl(8)).
+json::Json radius_status(const io::IkeRunner& runner) {
+  json::Json all = json::Json::object();
+  for (const auto& [name, relay] : runner.radius_relays()) {
+    const radius::ClientStats& s = relay->stats();
+    json::Json servers = json::Json::array();
+    for (const auto& e : relay->servers())
+      servers.push_back(e.to_string());
+    json::Json dropped = json::Json::object();
+    for (size_t r = 0; r < radius::kDropReasonCount; ++r)
+      dropped[std::string(radius::drop_reason_name(radius::DropReason(r)))] = s.dropped[r];
+    all[name] = {{"servers", std::move(servers)},
+                 {"current_server", relay->current_server().to_string()},
+                 {"outstanding", relay->outstanding()},
+                 {"requests", s.requests},
+                 {"transmissions", s.transmissions},
+                 {"retransmissions", s.retransmissions},
+                 {"failovers", s.failovers},
+                 {"timeouts", s.timeouts},
+                 {"responses", s.responses},
+                 {"dropped", std::move(dropped)}};
+  }
+  return all;
+}
+
+} // namespace
+
 Result<std::unique_ptr<io::ControlServer>>
 start_control_socket(io::IkeRunner& runner, const std::string& path, const std::string& dataplane,
                      const std::string& version, const std::string& started_time,
@@ -33,6 +62,7 @@ start_control_socket(io::IkeRunner& runner, const std::string& path, const std::
     if (!s) return s.error();
     return ctl::LoadedConnections{std::move(s->config.peers), std::move(s->initiate)};
   });
+  (*server)->service().set_radius_status([&runner] { return radius_status(runner); });
   // list-sas: per-Child SA bytes, packets and last use from the data plane.
   if (plane)
     (*server)->service().set_counters([plane](

@@ -73,6 +73,9 @@ public:
   // kill-switch {"state":"off"}: ends the daemon's kill switch (ike-up --kill-switch)
   // and returns what it did; without it the command says the daemon has none.
   void set_kill_switch_off(std::function<Result<Json>()> fn) { kill_switch_off_ = std::move(fn); }
+  // status "radius": the RADIUS client of each eap-radius connection, by connection name
+  // (ike-up: its relays' servers and counters); without it an empty object.
+  void set_radius_status(std::function<Json()> fn) { radius_status_ = std::move(fn); }
   const ServiceInfo& info() const { return info_; }
 
   // Errors name the argument: Errc::usage "command" (unknown), "args.ike" (missing or
@@ -101,6 +104,7 @@ private:
   LoadFn load_;
   CountersFn counters_;
   std::function<Result<Json>()> kill_switch_off_;
+  std::function<Json()> radius_status_;
 };
 
 // Which SAs a selector names (ikectl --ike / --child), among the live ones.

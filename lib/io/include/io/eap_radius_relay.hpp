@@ -52,6 +52,10 @@ public:
   std::optional<TimePoint> next_timeout() const { return client_.next_timeout(); }
   std::optional<ike::EapBackendAnswer> poll_answer();
   const radius::ClientStats& stats() const { return client_.stats(); }
+  const std::vector<Endpoint>& servers() const { return config_.servers; }
+  // The server new requests go to (fail-over moves it on, RFC 5080 2.2.1).
+  const Endpoint& current_server() const { return config_.servers[client_.current_server()]; }
+  size_t outstanding() const { return client_.outstanding(); }
 
 private:
   EapRadiusRelay(RadiusRelayConfig config, Rng& rng, RadiusTransport transport);

@@ -68,6 +68,11 @@ public:
   // The TCP streams (RFC 9329), when a connection may use them; else null.
   TcpStreams* tcp() { return tcp_.get(); }
   ike::Engine& engine() { return *engine_; }
+  // The RADIUS client of each eap-radius connection (one each: socket, Identifiers,
+  // retransmissions, servers), by connection name.
+  const std::map<std::string, std::unique_ptr<EapRadiusRelay>>& radius_relays() const {
+    return relays_;
+  }
 
   // Initiates the configured connections, then runs until SIGINT/SIGTERM or stop().
   // On a signal every IKE SA is deleted (INFORMATIONAL with D) and the answers are
