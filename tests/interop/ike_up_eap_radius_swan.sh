@@ -227,4 +227,7 @@ assert r["rw-b"]["responses"] == r["rw-b"]["requests"] and r["rw-b"]["outstandin
 assert sum(r["rw-b"]["dropped"].values()) == 0, r["rw-b"]
 print("ikectl status radius:", json.dumps({k: {f: v[f] for f in ("requests", "failovers", "responses")} for k, v in r.items()}))
 EOP
+"$(dirname "$IKE_UP")/ikectl" --socket "$W/ctl.sock" --text status > "$W/status.txt" 2>&1 || fail "ikectl --text status"
+grep -q "^radius *rw-b: 127.0.0.1:1812, requests [0-9]*, retransmissions 0, failovers 1, timeouts 0$" "$W/status.txt" ||
+  fail "ikectl --text status: $(grep radius "$W/status.txt")"
 echo "PASS"

@@ -78,6 +78,11 @@ void status_text(const Json& r, std::ostream& out) {
   out << "dropped      " << str(c["dropped_total"]);
   if (c["dropped_total"] != 0) out << " (" << counts(c["dropped"]) << ")";
   out << "\n";
+  if (!r.contains("radius")) return; // an older ike-up
+  for (const auto& [name, x] : r["radius"].items())
+    out << "radius       " << name << ": " << str(x["current_server"]) << ", requests "
+        << str(x["requests"]) << ", retransmissions " << str(x["retransmissions"]) << ", failovers "
+        << str(x["failovers"]) << ", timeouts " << str(x["timeouts"]) << "\n";
 }
 
 void list_conns_text(const Json& r, std::ostream& out) {
