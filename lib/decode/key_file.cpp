@@ -125,6 +125,18 @@ Result<void> wireshark_ikev2_line(std::string_view text, std::string_view name, 
   return {};
 }
 
+// An "ANY n bit authentication [no checking]" row: Wireshark (packet-ipsec.c) takes the
+// ICV length of the deprecated "AES-GCM [RFC4106]" from it, and strongSwan's save-keys
+// plugin writes every AES-GCM ESP SA that way (with an empty key). The GCM transform of
+// that ICV and key size; nullptr for another cipher or an ICV the name contradicts.
+const crypto::TransformInfo* gcm_with_icv(const crypto::TransformInfo* encr, bool gcm_without_icv,
+                                          size_t icv) {
+  const uint16_t id = icv == 8 ? 18 : icv == 12 ? 19 : icv == 16 ? 20 : 0; // ENCR_AES_GCM_*
+  if (!encr || encr->id < 18 || encr->id > 20 || id == 0) return nullptr;
+  const auto* t = crypto::find_transform(TransformKind::encr, id, uint16_t(encr->key_len * 8));
+  return gcm_without_icv || t == encr ? t : nullptr;
+}
+
 // esp_sa: protocol, src, dst, spi, encryption, encryption key, authentication, key.
 Result<void> wireshark_esp_line(std::string_view text, std::string_view name, size_t line,
                                 KeyStore& store) {
@@ -157,7 +169,14 @@ Result<void> wireshark_esp_line(std::string_view text, std::string_view name, si
     return line_error(name, line, "encryption",
                       "\"" + f[4] + "\" with a " + std::to_string(k.encr_key.size()) +
                           "-byte key: unknown or unsupported algorithm");
-  if (f[6] != "NULL") {
+  if (size_t icv = esp_table_unchecked_icv(f[6])) {
+    k.encr = gcm_with_icv(k.encr, esp_table_gcm_without_icv(f[4]), icv);
+    if (!k.encr)
+      return line_error(name, line, "authentication",
+                        "\"" + f[6] + "\" with \"" + f[4] +
+                            "\": an unchecked ICV is read only with AES-GCM, and must be "
+                            "the length its name gives");
+  } else if (f[6] != "NULL") {
     k.integ = esp_table_transform(TransformKind::integ, f[6], k.integ_key.size());
     if (!k.integ)
       return line_error(name, line, "authentication",

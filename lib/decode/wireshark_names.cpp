@@ -1,6 +1,7 @@
 #include "decode/wireshark_names.hpp"
 
 #include <cctype>
+#include <string>
 
 namespace ikekit::decode {
 
@@ -39,12 +40,24 @@ bool same_name(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Without an ICV length from the authentication column, the common 16 octets.
 std::string_view current_esp_name(std::string_view name) {
-  if (same_name(name, "AES-GCM [RFC4106]")) return "AES-GCM with 16 octet ICV [RFC4106]";
+  if (esp_table_gcm_without_icv(name)) return "AES-GCM with 16 octet ICV [RFC4106]";
   return name;
 }
 
 } // namespace
+
+bool esp_table_gcm_without_icv(std::string_view name) {
+  return same_name(name, "AES-GCM [RFC4106]");
+}
+
+size_t esp_table_unchecked_icv(std::string_view name) {
+  for (size_t bits : {64, 96, 128, 192, 256})
+    if (same_name(name, "ANY " + std::to_string(bits) + " bit authentication [no checking]"))
+      return bits / 8;
+  return 0;
+}
 
 const TransformInfo* ikev2_table_transform(TransformKind kind, std::string_view name) {
   for (const auto& t : crypto::all_transforms())

@@ -10,9 +10,10 @@
 # must decrypt every IKE message and ESP packet, report no unmatched key block, and
 # agree with tshark given the equivalent Wireshark tables (--emit-wireshark; tshark
 # decrypts with them on its own). Groups:
-#   psk   PSK: aes256gcm16 with a Child SA rekey and an IKE SA rekey; aes128ccm12,
-#         aes256ctr-sha256 and 3des-sha1 for IKE and ESP (decode-only transforms; tshark
-#         4.0 has no AES-CCM for ESP, so those packets are checked by ike-decode alone)
+#   psk   PSK: aes256gcm16 with a Child SA rekey and an IKE SA rekey; AES-CCM and AES-GCM
+#         with each ICV size (8, 12, 16) for IKE and for ESP, aes256ctr-sha256 and
+#         3des-sha1 (CCM and 3DES are decode-only transforms; tshark 4.0 has no AES-CCM
+#         for ESP, so those packets are checked by ike-decode alone)
 #   cert  RSA certificates, IKE_AUTH fragmented (RFC 7383); then EAP-MSCHAPv2 with a
 #         virtual IP from the responder's pool
 # INDEX picks the namespace prefix and /16 so groups run in parallel.
@@ -93,9 +94,16 @@ psk_conf() { # psk_conf SIDE FILE
   local sets
   if [ "$side" = left ]; then
     sets="gcm:aes256gcm16-prfsha256-ecp256:aes256gcm16 ccm:aes128ccm12-prfsha256-ecp256:aes128ccm12
+          ccm8:aes256ccm8-prfsha256-ecp256:aes192ccm16 ccm16:aes192ccm16-prfsha256-ecp256:aes256ccm8
+          gcm8:aes128gcm8-prfsha256-ecp256:aes256gcm12 gcm12:aes256gcm12-prfsha256-ecp256:aes128gcm8
           ctr:aes256ctr-sha256-ecp256:aes256ctr-sha256 tdes:3des-sha1-modp2048:3des-sha1"
   else
-    sets="ia:aes256gcm16-prfsha256-ecp256,aes128ccm12-prfsha256-ecp256,aes256ctr-sha256-ecp256,3des-sha1-modp2048:aes256gcm16,aes128ccm12,aes256ctr-sha256,3des-sha1"
+    local ike esp
+    ike=aes256gcm16-prfsha256-ecp256,aes128ccm12-prfsha256-ecp256,aes256ccm8-prfsha256-ecp256
+    ike=$ike,aes192ccm16-prfsha256-ecp256,aes128gcm8-prfsha256-ecp256,aes256gcm12-prfsha256-ecp256
+    ike=$ike,aes256ctr-sha256-ecp256,3des-sha1-modp2048
+    esp=aes256gcm16,aes128ccm12,aes192ccm16,aes256ccm8,aes256gcm12,aes128gcm8,aes256ctr-sha256,3des-sha1
+    sets="ia:$ike:$esp"
   fi
   for s in $sets; do
     IFS=: read -r name ike esp <<<"$s"
@@ -240,7 +248,7 @@ run_psk() {
   sleep 0.5
   ping_tunnel || die "pings after the rekeys"
   swan_ctl "$L" --terminate --ike gcm --timeout 10 >/dev/null 2>&1 || die "terminate gcm"
-  for c in ccm ctr tdes; do
+  for c in ccm ccm8 ccm16 gcm8 gcm12 ctr tdes; do
     swan_ctl "$L" --initiate --child "net-$c" --timeout 10 >"$WORK/init.log" 2>&1 || die "initiate $c: $(cat "$WORK/init.log")"
     ping_tunnel || die "pings ($c)"
     swan_ctl "$L" --terminate --ike "$c" --timeout 10 >/dev/null 2>&1 || die "terminate $c"

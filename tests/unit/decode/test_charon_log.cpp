@@ -302,6 +302,64 @@ TEST_CASE("pluto log: ikev2 I/R lines (plutodebug=private) decrypt the IKE SA",
   CHECK(bad.problems()[0].field == "pluto.log:1.ikev2");
 }
 
+TEST_CASE("save-keys esp_sa: \"AES-GCM [RFC4106]\" takes its ICV from \"ANY n bit\"",
+          "[decode][key_file]") {
+  // strongSwan's save-keys plugin names every AES-GCM ESP SA "AES-GCM [RFC4106]" (the
+  // deprecated Wireshark name) with "ANY 64/128 bit authentication [no checking]" and an
+  // empty key; Wireshark takes the ICV length from that column (packet-ipsec.c).
+  const std::string scenario = "psk-aes256gcm16-ecp256";
+  std::string text = read_text(kData + "/" + scenario + "/wireshark/esp_sa");
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at))
+      text.replace(at, from.size(), to), at += to.size();
+  };
+  replace_all("\"AES-GCM with 16 octet ICV [RFC4106]\"", "\"AES-GCM [RFC4106]\"");
+  replace_all("\"NULL\"", "\"ANY 128 bit authentication [no checking]\"");
+  Counts c = decode_with(scenario, text, std::nullopt);
+  CHECK(c.esp > 0);
+  CHECK(c.esp_ok == c.esp);
+
+  auto row = [](const std::string& encr, const std::string& auth, const std::string& key) {
+    return "\"IPv4\",\"10.0.0.1\",\"10.0.0.2\",\"0x01020304\",\"" + encr + "\",\"0x" + key +
+           "\",\"" + auth + "\",\"0x\"\n";
+  };
+  const std::string key20(40, 'a'), key36(72, 'b');
+  struct Case {
+    std::string encr, auth, key, keyword;
+  } good[] = {
+      {"AES-GCM [RFC4106]", "ANY 64 bit authentication [no checking]", key20, "aes128gcm8"},
+      {"AES-GCM [RFC4106]", "ANY 96 bit authentication [no checking]", key36, "aes256gcm12"},
+      {"AES-GCM [RFC4106]", "ANY 128 bit authentication [no checking]", key20, "aes128gcm16"},
+      {"AES-GCM [RFC4106]", "NULL", key36, "aes256gcm16"},
+      {"AES-GCM with 12 octet ICV [RFC4106]", "ANY 96 bit authentication [no checking]", key20,
+       "aes128gcm12"},
+  };
+  for (const auto& g : good) {
+    INFO(g.encr + " / " + g.auth);
+    KeyStore store;
+    REQUIRE(parse_key_text(row(g.encr, g.auth, g.key), "esp_sa", store));
+    ChildSaKeys* k = store.find_child(0x01020304, IpAddress::parse("10.0.0.2").value());
+    REQUIRE(k);
+    REQUIRE(k->encr);
+    CHECK(k->encr->keyword == g.keyword);
+    CHECK(k->integ == nullptr);
+  }
+  // An unchecked ICV that contradicts the cipher's, or with a cipher that has its own
+  // integrity algorithm: refused, naming the column, never guessed.
+  for (const auto& [encr, auth] :
+       {std::pair<std::string, std::string>{"AES-GCM with 12 octet ICV [RFC4106]",
+                                            "ANY 64 bit authentication [no checking]"},
+        {"AES-CBC [RFC3602]", "ANY 96 bit authentication [no checking]"},
+        {"AES-GCM [RFC4106]", "ANY 256 bit authentication [no checking]"}}) {
+    INFO(encr + " / " + auth);
+    KeyStore store;
+    auto r = parse_key_text(row(encr, auth, encr[4] == 'C' ? std::string(32, 'c') : key20),
+                            "esp_sa", store);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().field == "esp_sa:1.authentication");
+  }
+}
+
 TEST_CASE("key files: the --keys-format names", "[decode][key_file]") {
   CHECK_FALSE(parse_key_format("auto").value());
   CHECK(parse_key_format("charon").value() == KeyFileFormat::charon_log);

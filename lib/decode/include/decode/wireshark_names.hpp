@@ -15,6 +15,11 @@ const crypto::TransformInfo* ikev2_table_transform(crypto::TransformKind kind,
 // esp_sa table: by name and key size in bytes (AEAD keys include the salt).
 const crypto::TransformInfo* esp_table_transform(crypto::TransformKind kind, std::string_view name,
                                                  size_t key_len);
+// "ANY 64 bit authentication [no checking]" (64, 96, 128, 192, 256 bits): the ICV length
+// in bytes; 0 for any other name.
+size_t esp_table_unchecked_icv(std::string_view name);
+// The deprecated "AES-GCM [RFC4106]", whose ICV length comes from the authentication column.
+bool esp_table_gcm_without_icv(std::string_view name);
 // The esp_sa name for a transform; "" when Wireshark cannot decrypt it.
 std::string_view esp_table_name(const crypto::TransformInfo* t);
 // The IKEv2 table name, with the "no integrity" and "NULL" spellings for absent transforms.
