@@ -43,7 +43,8 @@ fi
 if [ "$mode" != --release ]; then
   # ASan + UBSan over the unit, engine and fuzz-replay tests (every parser's corpus); the
   # build skips the interop-only helpers (unit-deps, CMakeLists.txt).
+  # Precompiled standard headers and catch.hpp (cmake/pch.cmake; unoptimised builds only).
   run_pass build-asan 'unit|fuzz-replay' unit-deps -DIKEKIT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
-    -DCMAKE_CXX_FLAGS_DEBUG=-g1 || status=1
+    -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DIKEKIT_PCH=ON || status=1
 fi
 exit "$status"

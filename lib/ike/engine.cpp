@@ -153,7 +153,7 @@ Result<SaId> Engine::initiate(const PeerConfig& peer, TimePoint now) {
   return impl_->start(impl_->put_peer(peer));
 }
 
-Result<void> Engine::add_peer(PeerConfig peer, TimePoint now) {
+Result<void> Engine::add_peer(const PeerConfig& peer, TimePoint now) {
   impl_->now = now;
   if (peer.name.empty()) return make_error(Errc::usage, "name", "a connection needs a name");
   impl_->put_peer(peer);

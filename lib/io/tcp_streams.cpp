@@ -36,7 +36,7 @@ void set_nodelay(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-Error tcp_error(std::string what, int err) {
+Error tcp_error(const std::string& what, int err) {
   Errc code = (err == EACCES || err == EPERM || err == EADDRINUSE || err == EADDRNOTAVAIL)
                   ? Errc::environment
                   : Errc::io;

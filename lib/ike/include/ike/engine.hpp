@@ -169,7 +169,7 @@ public:
   // initiating: a responder accepts it from the next IKE_SA_INIT on. Live IKE SAs of a
   // replaced connection keep the settings they were made with. Errc::usage "name" when
   // the name is empty.
-  Result<void> add_peer(PeerConfig peer, TimePoint now);
+  Result<void> add_peer(const PeerConfig& peer, TimePoint now);
   // Removes the connection: its established IKE SAs are deleted (INFORMATIONAL with
   // D(IKE), as terminate), the others dropped, and a responder no longer accepts it.
   // Errc::not_found "peer" when no connection has this name.
