@@ -282,8 +282,8 @@ std::optional<Transmit> Engine::poll_transmit(MutBytes out) {
     return std::nullopt;
   }
   std::copy(d.data.begin(), d.data.end(), out.begin());
-  Transmit t{d.local,     d.remote, d.nat_t,  d.data.size(),
-             d.keepalive, d.sa,     d.stream, d.tcp_originator};
+  Transmit t{d.local, d.remote, d.nat_t,          d.data.size(), d.keepalive,
+             d.sa,    d.stream, d.tcp_originator, d.connection};
   tx.pop_front();
   ++impl_->stats.datagrams_sent;
   return t;

@@ -1,7 +1,9 @@
 // IKE in a TCP stream, RFC 9329, as the engine sees it: which transport an IKE SA uses,
 // the timing of requests over TCP, the fallback from UDP, and re-establishing a broken
 // connection. The stream itself (connect, "IKETCP", framing) is the I/O layer's
-// (lib/io/tcp_transport.cpp); the engine only marks what goes in a stream (Transmit::stream).
+// (lib/io/tcp_streams.cpp); the engine only marks what goes in a stream (Transmit::stream)
+// and on whose connection (Transmit::connection: RFC 9329 6.2, one IKE SA per connection,
+// the old IKE SA of a rekey on its successor's, share_stream in sa.hpp).
 //
 // RFC 9329 6.1: "the IKE Initiator ... MUST NOT retransmit" over TCP (the stream is
 // reliable), but it "still has an overall timeout": one deadline, the whole span the UDP

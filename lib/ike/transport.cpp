@@ -50,6 +50,7 @@ void Engine::Impl::transmit(IkeSa& sa, const Bytes& dgram) {
   d.sa = sa.id;
   d.stream = sa.stream;
   d.tcp_originator = sa.tcp_originator;
+  d.connection = sa.connection;
   tx.push_back(std::move(d));
   sa.last_sent = now;
 }
@@ -60,6 +61,7 @@ void Engine::Impl::transmit_response(IkeSa& sa, const Bytes& dgram) {
   d.sa = sa.id;
   d.stream = reply_to->stream; // RFC 9329: on the connection the request came on
   d.tcp_originator = sa.tcp_originator;
+  d.connection = sa.connection;
   tx.push_back(std::move(d));
   sa.last_sent = now;
 }

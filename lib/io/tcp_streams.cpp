@@ -57,6 +57,7 @@ struct TcpStreams::Conn {
   wire::TcpEncapReader reader;
   std::shared_ptr<StreamWriter> out; // also the data plane's sending thread's (ESP)
   std::vector<ike::SaId> sas;        // the IKE SAs that sent on it
+  ike::SaId owner = 0;               // an originator's: the IKE SA it was opened for
   TimePoint opened_at{};
 
   explicit Conn(bool orig) : originator(orig), reader(!orig) {}
@@ -166,7 +167,7 @@ TcpStreams::Conn* TcpStreams::adopt(int fd, bool originator, TimePoint now) {
 }
 
 // RFC 9329 4: the initiator opens the connection and begins it with "IKETCP".
-TcpStreams::Conn* TcpStreams::connect(const ike::Transmit& t, TimePoint now) {
+TcpStreams::Conn* TcpStreams::connect(const ike::Transmit& t, ike::SaId owner, TimePoint now) {
   if (open_count() >= options_.max_connections) return nullptr;
   Endpoint local{t.local.address, 0}, remote{t.remote.address, t.remote.port};
   int fd = ::socket(local.addr.is_v4() ? AF_INET : AF_INET6,
@@ -186,27 +187,39 @@ TcpStreams::Conn* TcpStreams::connect(const ike::Transmit& t, TimePoint now) {
   Conn* c = adopt(fd, true, now);
   if (!c) return nullptr;
   c->remote = remote; // getpeername fails until connected
+  c->owner = owner;
   ++stats_.connects;
   (void)c->out->append_raw(ByteView(wire::kTcpEncapPrefix.data(), wire::kTcpEncapPrefix.size()));
   return c;
 }
 
-TcpStreams::Conn* TcpStreams::find(const ike::Endpoint& local, const ike::Endpoint& remote) {
+// RFC 9329 6.2: "Multiple IKE SAs MUST NOT share a single TCP connection, unless one is
+// a rekey of an existing IKE SA". The originator's connections are the IKE SAs' own
+// (`owner`: Transmit::connection, which the old IKE SA of a rekey shares with its
+// successor) from the IKE SA's address; a responder answers on the connection a request
+// came on, found by its far end (the peer's address and source port).
+TcpStreams::Conn* TcpStreams::find(const ike::Transmit& t, ike::SaId owner) {
   for (auto& c : conns_)
-    if (!c->closed && c->local.addr == local.address && c->remote.addr == remote.address &&
-        c->remote.port == remote.port)
+    if (!c->closed && c->originator == t.tcp_originator && c->owner == owner &&
+        c->local.addr == t.local.address && c->remote.addr == t.remote.address &&
+        c->remote.port == t.remote.port)
       return c.get();
   return nullptr;
 }
 
 void TcpStreams::send_ike(const ike::Transmit& t, ByteView message, TimePoint now) {
-  Conn* c = find(t.local, t.remote);
-  if (!c && t.tcp_originator) c = connect(t, now);
+  ike::SaId owner = !t.tcp_originator ? 0 : t.connection != 0 ? t.connection : t.sa;
+  Conn* c = find(t, owner);
+  if (!c && t.tcp_originator) c = connect(t, owner, now);
   if (!c || !c->out->append(wire::UdpKind::ike, message)) {
     ++stats_.unsent; // a responder cannot reconnect: the originator will (RFC 9329 6.1)
     return;
   }
-  if (t.sa != 0 && std::find(c->sas.begin(), c->sas.end(), t.sa) == c->sas.end()) attach(*c, t.sa);
+  // The old IKE SA of a rekey (connection: its successor) is not recorded: it goes away
+  // silently (no IkeSaDown, no sa_gone), and the successor is the one to reconnect.
+  bool own = t.connection == 0 || t.connection == t.sa;
+  if (t.sa != 0 && own && std::find(c->sas.begin(), c->sas.end(), t.sa) == c->sas.end())
+    attach(*c, t.sa);
   flush(*c, now);
 }
 

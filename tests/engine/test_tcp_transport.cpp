@@ -20,6 +20,8 @@ struct Sent {
   bool stream;
   bool from_left;
   bool tcp_originator;
+  SaId sa;
+  SaId connection; // RFC 9329 6.2: the IKE SA whose connection it goes on
 };
 
 struct TcpPair {
@@ -32,7 +34,8 @@ struct TcpPair {
       : p(config(psk_peer("home", "10.0.0.1", "10.0.0.2"), t, fallback),
           config(psk_peer("gw", "10.0.0.2", "10.0.0.1"), IkeTransport::udp, fallback)) {
     p.net.tap = [this](Bytes&, const Transmit& tr) {
-      sent.push_back({p.net.now, tr.stream, tr.local.address == ip("10.0.0.1"), tr.tcp_originator});
+      sent.push_back({p.net.now, tr.stream, tr.local.address == ip("10.0.0.1"), tr.tcp_originator,
+                      tr.sa, tr.connection != 0 ? tr.connection : tr.sa});
       return tr.stream || !block_udp;
     };
     // The connection's far end as the responder sees it, and back.
@@ -234,4 +237,68 @@ TEST_CASE("a UDP message for an IKE SA in a TCP stream is dropped (wrong_transpo
   Datagram d{Endpoint{ip("10.0.0.1"), 500}, Endpoint{ip("10.0.0.2"), 500}, false, copy};
   t.p.left->engine->receive(d, t.p.net.now);
   CHECK(t.p.left->engine->stats().dropped[size_t(DropReason::wrong_transport)] == 1);
+}
+
+TEST_CASE("RFC 9329 6.2: two IKE SAs to one peer each go on a connection of their own",
+          "[engine][tcp]") {
+  TcpPair t(IkeTransport::tcp);
+  SaId a = t.p.initiate(), b = t.p.initiate();
+  REQUIRE(a != b);
+  t.p.net.run_for(1s);
+  size_t of_a = 0, of_b = 0;
+  for (const Sent& s : t.sent) {
+    if (!s.from_left) continue;
+    CHECK(s.connection == s.sa);
+    of_a += s.sa == a;
+    of_b += s.sa == b;
+  }
+  CHECK(of_a >= 2); // IKE_SA_INIT, IKE_AUTH
+  CHECK(of_b >= 2);
+}
+
+// RFC 9329 6.2: the old IKE SA of a rekey shares its successor's connection (its Delete
+// goes there, not on a new one); RFC 9329 6.1 (the originator re-establishes a broken
+// connection) then holds for the rekeyed IKE SA: same SaId, new SPIs, Child SAs kept.
+TEST_CASE("an IKE SA rekeyed over TCP: the old SA's Delete shares the connection; after a "
+          "break the reconnect carries the new SPIs and the Child SAs stay",
+          "[engine][tcp]") {
+  TcpPair t(IkeTransport::tcp);
+  SaId id = t.p.initiate();
+  REQUIRE(t.p.net.run_until([&] { return t.p.both_up(); }));
+  uint32_t child_in = t.p.left->all<ChildSaUp>().at(0).spi_in;
+  size_t before = t.sent.size();
+  REQUIRE(t.p.left->engine->rekey_ike(id, t.p.net.now).has_value());
+  REQUIRE(t.p.net.run_until([&] {
+    return t.p.left->count<IkeSaRekeyed>() == 1 && t.p.right->count<IkeSaRekeyed>() == 1 &&
+           t.p.left->engine->list_sas().size() == 1 && t.p.right->engine->list_sas().size() == 1;
+  }));
+  t.p.net.run_for(1s); // the old IKE SA's Delete answered
+  auto rekeyed = t.p.left->all<IkeSaRekeyed>().at(0);
+  bool old_sa_sent = false;
+  for (size_t i = before; i < t.sent.size(); ++i)
+    if (t.sent[i].from_left) {
+      CHECK(t.sent[i].connection == id);
+      CHECK(t.sent[i].stream);
+      old_sa_sent |= t.sent[i].sa != id; // the old IKE SA's Delete, under another SaId
+    }
+  CHECK(old_sa_sent);
+
+  before = t.sent.size();
+  t.ephemeral = 40001; // the new connection
+  t.p.left->engine->stream_broken(id, t.p.net.now);
+  t.p.net.run_for(1s);
+  REQUIRE(t.sent.size() == before + 2); // the INFORMATIONAL and its answer
+  CHECK(t.sent[before].connection == id);
+  const IkeSaInfo& r = t.right_sa();
+  CHECK(r.remote.port == 40001);
+  CHECK(r.spi_i == rekeyed.new_spi_i);
+  CHECK(r.spi_r == rekeyed.new_spi_r);
+  CHECK(r.state == IkeSaState::established);
+  auto left = t.p.left->engine->list_sas();
+  REQUIRE(left.size() == 1);
+  CHECK(left[0].sa == id);
+  REQUIRE(left[0].children.size() == 1);
+  CHECK(left[0].children[0].spi_in == child_in);
+  CHECK(t.p.left->count<ChildSaDown>() == 0);
+  CHECK(t.p.right->count<ChildSaDown>() == 0);
 }

@@ -5,10 +5,11 @@
 #     gets no answer, and after 1 s sends it in a TCP stream to the responder
 #     (--transport auto: it listens on TCP 4500); both report ike_sa_up with
 #     "transport":"tcp", and the capture has the UDP attempt and then only TCP;
-#   - a broken connection: nftables answers the connection's next segment with a TCP
-#     reset; the initiator (DPD every second) connects again and resends, the responder
-#     follows it to the new connection, and the IKE SA keeps its SPIs (no new ike_sa_up,
-#     no ike_sa_down);
+#   - the IKE SA is rekeyed (ikectl rekey --ike: new SPIs; the old IKE SA's Delete goes
+#     on the same connection, RFC 9329 6.2), then the connection breaks: nftables answers
+#     its next segment with a TCP reset; the initiator (DPD every second) connects again
+#     and resends, the responder follows it to the new connection, and the rekeyed IKE
+#     SA keeps its SPIs (no new ike_sa_up, no ike_sa_down); the Child SAs' ESP follows;
 #   - the TUN data plane carries ESP in the same stream (RFC 9329 3.2): ping and a 1 s
 #     TCP transfer (iperf3) through the tunnel in both directions, before and after the
 #     reset (the data plane follows the IKE SA to the new connection on both sides);
@@ -136,7 +137,17 @@ assert len(sas) == 1, sas
 s = sas[0]
 print(s["spi_i"], s["spi_r"], s["remote"], s["state"], s["transport"])'
 }
-before=$(list_sa right) || fail "ikectl list-sas"
+initial=$(list_sa right) || fail "ikectl list-sas"
+"$IKECTL" --socket "$W/left.sock" rekey --ike tcpt --wait > "$W/rekey.txt" 2>&1 ||
+  fail "ikectl rekey --ike: $(cat "$W/rekey.txt")"
+for _ in $(seq 30); do before=$(list_sa right 2>/dev/null) && break; sleep 0.1; done
+[ -n "$before" ] || fail "ikectl list-sas after the rekey"
+set -- $initial; i_spis="$1 $2"
+set -- $before
+[ "$1 $2" != "$i_spis" ] || fail "the IKE SA rekey kept the SPIs $i_spis"
+[ "$(ip netns exec "$L" ss -Htn state established "( dport = :4500 )" | wc -l)" = 1 ] ||
+  fail "not one TCP connection after the rekey: $(ip netns exec "$L" ss -Htn)"
+ok "IKE SA rekeyed over TCP: SPIs $i_spis -> $1 $2, one connection"
 set -- $before
 [ "$5" = tcp ] || fail "list-sas transport $5"
 OLD_PORT=${3##*:}
@@ -163,7 +174,7 @@ for side in left right; do
   [ "$(grep -c '"ike_sa_up"' "$W/$side.jsonl")" = 1 ] || fail "$side: a second ike_sa_up"
   grep -q '"ike_sa_down"' "$W/$side.jsonl" && fail "$side: ike_sa_down"
 done
-ok "connection reset (port $OLD_PORT): re-established from port $NEW_PORT, SPIs $b_spis kept"
+ok "connection reset (port $OLD_PORT): re-established from port $NEW_PORT, rekeyed SPIs $b_spis kept"
 traffic "after the reset"
 
 sleep 0.3
@@ -191,6 +202,7 @@ assert udp and all(r["exchange_type"] == 34 and not r["response"] for r in udp),
 assert tcp and ike.index(tcp[0]) == len(udp), [r["transport"] for r in ike]
 exchanges = [r["exchange_type"] for r in tcp]
 assert exchanges[:4] == [34, 34, 35, 35], exchanges
+assert exchanges.count(36) >= 2, exchanges  # the IKE SA rekey
 assert exchanges.count(37) >= 2, exchanges  # DPD before and after the reset
 for r in tcp:
     sk = r["payloads"][-1]

@@ -51,6 +51,7 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
   x.nat_local = sa.nat_local;
   x.nat_remote = sa.nat_remote;
   x.encap_forced = sa.encap_forced;
+  share_stream(x, sa);
   x.alg = alg;
   x.keys = std::move(keys);
   key_sk_crypters(x, *alg.encr, alg.integ);
@@ -229,8 +230,7 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   o.local = sa.local;
   o.remote = sa.remote;
   o.nat_t = sa.nat_t;
-  o.stream = sa.stream;
-  o.tcp_originator = sa.tcp_originator;
+  share_stream(o, sa);
   o.alg = sa.alg;
   o.keys = std::move(sa.keys);
   o.crypt_in = std::move(sa.crypt_in);

@@ -65,6 +65,7 @@ struct Engine::Impl {
     bool keepalive = false; // RFC 3948 2.3: `data` is the 0xFF byte, sent without marker
     SaId sa = 0;
     bool stream = false, tcp_originator = false; // RFC 9329 (Transmit)
+    SaId connection = 0;
   };
   std::deque<OutDatagram> tx;
   SaTable table; // the IKE SAs, their indexes, SPI allocation, half-open counts

@@ -180,6 +180,10 @@ struct IkeSa {
   // initiator, who alone re-establishes it); the last re-establishment.
   bool stream = false, tcp_originator = false;
   TimePoint reconnected_at{};
+  // RFC 9329 6.2: one IKE SA per connection, "unless one is a rekey of an existing IKE
+  // SA": the old IKE SA of a rekey (kept under a new id, tcp_transport.cpp) names the
+  // successor's connection here (Transmit::connection); 0: its own.
+  SaId connection = 0;
   bool nat_local = false, nat_remote = false; // what NAT detection found (RFC 7296 2.23)
   // We faked our NAT_DETECTION_SOURCE_IP (PeerConfig::force_encap) so that ESP runs in
   // UDP: we behave as if behind a NAT, but nat_local stays what detection found.
@@ -260,6 +264,14 @@ struct IkeSa {
     return nullptr;
   }
 };
+
+// RFC 9329 6.2: `x`, the old IKE SA of a rekey (or a redundant new one, 2.8.1), goes in
+// the TCP connection `sa` uses, if `sa` runs in one; no connection of its own.
+inline void share_stream(IkeSa& x, const IkeSa& sa) {
+  x.stream = sa.stream;
+  x.tcp_originator = sa.tcp_originator;
+  x.connection = sa.connection != 0 ? sa.connection : sa.id;
+}
 
 // What ESP encapsulation the IKE SA's Child SAs use and why (events.hpp Encap): a
 // detected NAT wins over our forcing it.

@@ -7,9 +7,10 @@
 //     no connection leads to (Transmit::tcp_originator), "IKETCP" first (RFC 9329 4);
 //   responder: listens on TcpStreamsOptions::port of each address, accepts.
 //
-// A connection is found by its endpoints (our address, the peer's address and port), as
-// the engine names them. A connection the originator had set up that breaks (EOF, reset,
-// a framing error: RFC 9329 6 closes rather than resynchronises) is reported for every
+// One IKE SA per connection (RFC 9329 6.2): the originator opens one for each IKE SA
+// (Transmit::connection; the old IKE SA of a rekey shares its successor's), a responder
+// answers on the connection the request came on. A connection the originator had set up that breaks
+// (EOF, reset, a framing error: RFC 9329 6 closes rather than resynchronises) is reported for every
 // IKE SA that used it (BrokenFn): the engine re-establishes it.
 //
 // ESP (RFC 9329 3.2): the TUN data plane sends a Child SA's ESP on the connection of its
@@ -112,13 +113,13 @@ private:
   void attach(Conn& c, ike::SaId sa);
   void connect_failed(Conn& c, const std::string& why, TimePoint now);
   static void add_writer_stats(StreamWriterStats& to, const StreamWriterStats& s);
-  Conn* connect(const ike::Transmit& t, TimePoint now);
+  Conn* connect(const ike::Transmit& t, ike::SaId owner, TimePoint now);
   Conn* adopt(int fd, bool originator, TimePoint now);
   void on_ready(Conn& c, TimePoint now);
   void read_frames(Conn& c, TimePoint now);
   void flush(Conn& c, TimePoint now);
   void close(Conn& c, bool broken, TimePoint now);
-  Conn* find(const ike::Endpoint& local, const ike::Endpoint& remote);
+  Conn* find(const ike::Transmit& t, ike::SaId owner);
   size_t open_count() const;
 
   EventLoop& loop_;
