@@ -82,8 +82,9 @@ Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt, Ciph
   auto impl = std::make_unique<Impl>();
   std::memcpy(impl->salt.data(), key_and_salt.data() + encr.key_len, encr.salt_len);
   auto keyed = [&](int enc) {
-    return is_ccm(encr) ? ccm_ctx(encr, key_and_salt.data(), enc)
-                     : detail::keyed_cipher_ctx(encr.openssl_name, key_and_salt.data(), enc, false);
+    return is_ccm(encr)
+               ? ccm_ctx(encr, key_and_salt.data(), enc)
+               : detail::keyed_cipher_ctx(encr.openssl_name, key_and_salt.data(), enc, false);
   };
   if (use != CipherUse::decrypt) {
     auto enc = keyed(1);

@@ -57,10 +57,10 @@ public:
   // Whether `integ` is an integrity transform and `key` has its length.
   static Result<void> check(const TransformInfo& integ, ByteView key);
   // Keying::per_call: the same with `key` on this thread's MAC context for `integ`.
-  static Result<void> compute_with(const TransformInfo& integ, ByteView key, ByteView a,
-                                   ByteView b, MutBytes icv);
-  static Result<void> verify_with(const TransformInfo& integ, ByteView key, ByteView a,
-                                  ByteView b, ByteView icv);
+  static Result<void> compute_with(const TransformInfo& integ, ByteView key, ByteView a, ByteView b,
+                                   MutBytes icv);
+  static Result<void> verify_with(const TransformInfo& integ, ByteView key, ByteView a, ByteView b,
+                                  ByteView icv);
 
 private:
   struct Impl;

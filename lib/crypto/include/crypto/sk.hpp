@@ -76,18 +76,17 @@ public:
 private:
   struct Own; // Keying::own_contexts: the Aead, or the Cipher and the Integ
   SkCrypter(const TransformInfo* encr, const TransformInfo* integ, CipherUse use);
-  Result<void> encrypt(ByteView iv, ByteView aad, MutBytes enc, MutBytes icv,
-                       ByteView covered);
+  Result<void> encrypt(ByteView iv, ByteView aad, MutBytes enc, MutBytes icv, ByteView covered);
   Result<void> decrypt(ByteView iv, ByteView aad, MutBytes enc, ByteView icv, ByteView covered);
   ByteView sk_e() const;
   ByteView sk_a() const;
 
   const TransformInfo* encr_;
   const TransformInfo* integ_;
-  SecretBytes keys_;          // Keying::per_call: SK_e || SK_a
-  std::unique_ptr<Own> own_;  // Keying::own_contexts
+  SecretBytes keys_;         // Keying::per_call: SK_e || SK_a
+  std::unique_ptr<Own> own_; // Keying::own_contexts
   uint64_t iv_counter_ = 0;
-  uint8_t icv_len_;           // the AEAD tag, or the integ transform's truncated MAC
+  uint8_t icv_len_; // the AEAD tag, or the integ transform's truncated MAC
   CipherUse use_;
 };
 
