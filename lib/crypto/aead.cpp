@@ -20,13 +20,8 @@ using detail::ossl_error;
 struct Aead::Impl {
   CipherCtxPtr enc;
   CipherCtxPtr dec;
-  SecretBytes key; // Keying::per_call: the key alone, no contexts
-  CipherUse use = CipherUse::both;
   std::array<uint8_t, 4> salt{};
-  size_t salt_len = 4;
-  bool ccm = false;
   ~Impl() { OPENSSL_cleanse(salt.data(), salt.size()); }
-  Result<EVP_CIPHER_CTX*> context(const TransformInfo& t, int enc);
 };
 
 Aead::Aead(std::unique_ptr<Impl> impl, const TransformInfo* info)
@@ -55,44 +50,14 @@ Result<CipherCtxPtr> ccm_ctx(const TransformInfo& t, const uint8_t* key, int enc
   return ctx;
 }
 
-// Keying::per_call: this thread's context for `t` in direction `enc`, created on first
-// use (CCM: with its nonce and tag lengths) and never keyed by itself; each call sets its
-// key. Contexts are not thread-safe, hence one set per thread; freed at thread exit.
-Result<EVP_CIPHER_CTX*> shared_ctx(const TransformInfo& t, int enc) {
-  struct Slot {
-    const TransformInfo* t;
-    int enc;
-    CipherCtxPtr ctx;
-  };
-  thread_local std::vector<Slot> slots;
-  for (Slot& s : slots)
-    if (s.t == &t && s.enc == enc) return s.ctx.get();
-  auto ctx = is_ccm(t) ? ccm_ctx(t, nullptr, enc)
-                       : detail::keyed_cipher_ctx(t.openssl_name, nullptr, enc, false);
-  if (!ctx) return ctx.error();
-  slots.push_back(Slot{&t, enc, std::move(*ctx)});
-  return slots.back().ctx.get();
+// A context for thread_cipher_ctx (Keying::per_call): the cipher, CCM's nonce and tag
+// lengths, no key.
+Result<CipherCtxPtr> unkeyed_ctx(const TransformInfo& t, int enc) {
+  return is_ccm(t) ? ccm_ctx(t, nullptr, enc)
+                   : detail::keyed_cipher_ctx(t.openssl_name, nullptr, enc, false);
 }
 
-} // namespace
-
-// The context to seal (enc 1) or open (enc 0) with: our own, or the shared one keyed now.
-Result<EVP_CIPHER_CTX*> Aead::Impl::context(const TransformInfo& t, int enc_) {
-  if (key.empty()) {
-    if (EVP_CIPHER_CTX* c = enc_ ? enc.get() : dec.get()) return c;
-  } else if (use != (enc_ ? CipherUse::decrypt : CipherUse::encrypt)) {
-    auto c = shared_ctx(t, enc_);
-    if (!c) return c.error();
-    if (EVP_CipherInit_ex2(*c, nullptr, key.reveal().data(), nullptr, enc_, nullptr) != 1)
-      return ossl_error("aead", "set key");
-    return *c;
-  }
-  return make_error(Errc::unsupported, "aead",
-                    enc_ ? "keyed for opening only" : "keyed for sealing only");
-}
-
-Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt, CipherUse use,
-                          Keying keying) {
+Result<void> check_aead(const TransformInfo& encr, ByteView key_and_salt) { // Aead::check
   const bool salt_ok = encr.salt_len == (is_ccm(encr) ? 3 : 4);
   if (encr.kind != TransformKind::encr || !encr.aead || !salt_ok || encr.iv_len != 8)
     return make_error(Errc::unsupported, "encr",
@@ -103,19 +68,23 @@ Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt, Ciph
                       std::string(encr.keyword) + " needs " +
                           std::to_string(encr.key_len + encr.salt_len) +
                           " bytes of key || salt, got " + std::to_string(key_and_salt.size()));
+  return {};
+}
+
+} // namespace
+
+Result<void> Aead::check(const TransformInfo& encr, ByteView key_and_salt) {
+  return check_aead(encr, key_and_salt);
+}
+
+Result<Aead> Aead::create(const TransformInfo& encr, ByteView key_and_salt, CipherUse use) {
+  if (auto ok = check_aead(encr, key_and_salt); !ok) return ok.error();
   auto impl = std::make_unique<Impl>();
-  impl->ccm = is_ccm(encr);
-  impl->salt_len = encr.salt_len;
-  impl->use = use;
   std::memcpy(impl->salt.data(), key_and_salt.data() + encr.key_len, encr.salt_len);
-  if (keying == Keying::per_call) {
-    if (auto c = shared_ctx(encr, use == CipherUse::decrypt ? 0 : 1); !c) return c.error();
-    impl->key = SecretBytes(key_and_salt.first(encr.key_len));
-    return Aead(std::move(impl), &encr);
-  }
   auto keyed = [&](int enc) {
-    return impl->ccm ? ccm_ctx(encr, key_and_salt.data(), enc)
-                     : detail::keyed_cipher_ctx(encr.openssl_name, key_and_salt.data(), enc, false);
+    return is_ccm(encr)
+               ? ccm_ctx(encr, key_and_salt.data(), enc)
+               : detail::keyed_cipher_ctx(encr.openssl_name, key_and_salt.data(), enc, false);
   };
   if (use != CipherUse::decrypt) {
     auto enc = keyed(1);
@@ -146,11 +115,10 @@ Result<void> check_sizes(const TransformInfo& t, ByteView iv, size_t icv_size, s
 }
 
 // salt || iv, RFC 4106 4 / RFC 7634 2 / RFC 4309 4 (12 or 11 bytes used).
-std::array<uint8_t, 12> make_nonce(const std::array<uint8_t, 4>& salt, size_t salt_len,
-                                   ByteView iv) {
+std::array<uint8_t, 12> make_nonce(ByteView salt, ByteView iv) {
   std::array<uint8_t, 12> nonce{};
-  std::memcpy(nonce.data(), salt.data(), salt_len);
-  std::memcpy(nonce.data() + salt_len, iv.data(), 8);
+  std::memcpy(nonce.data(), salt.data(), salt.size());
+  std::memcpy(nonce.data() + salt.size(), iv.data(), 8);
   return nonce;
 }
 
@@ -177,19 +145,16 @@ Result<void> open_ccm(EVP_CIPHER_CTX* c, uint8_t* tag, size_t tag_len, ByteView 
   return {};
 }
 
-} // namespace
-
-Result<void> Aead::seal(ByteView iv, ByteView aad, MutBytes inout, MutBytes icv) {
-  auto ok = check_sizes(*info_, iv, icv.size(), inout.size() + aad.size());
+// Seals with context `c` (keyed already, or `key` is set now) and nonce salt || iv.
+Result<void> seal_on(EVP_CIPHER_CTX* c, const TransformInfo& t, const uint8_t* key, ByteView salt,
+                     ByteView iv, ByteView aad, MutBytes inout, MutBytes icv) {
+  auto ok = check_sizes(t, iv, icv.size(), inout.size() + aad.size());
   if (!ok) return ok;
-  auto ctx = impl_->context(*info_, 1);
-  if (!ctx) return ctx.error();
-  EVP_CIPHER_CTX* c = *ctx;
-  auto nonce = make_nonce(impl_->salt, impl_->salt_len, iv);
+  auto nonce = make_nonce(salt, iv);
   int outl = 0;
-  if (EVP_EncryptInit_ex2(c, nullptr, nullptr, nonce.data(), nullptr) != 1)
+  if (EVP_EncryptInit_ex2(c, nullptr, key, nonce.data(), nullptr) != 1)
     return ossl_error("aead", "set nonce");
-  if (!ccm_length(c, impl_->ccm, inout.size())) return ossl_error("aead", "ccm length");
+  if (!ccm_length(c, is_ccm(t), inout.size())) return ossl_error("aead", "ccm length");
   if (!aad.empty() && EVP_EncryptUpdate(c, nullptr, &outl, aad.data(), int(aad.size())) != 1)
     return ossl_error("aead", "aad");
   if (!inout.empty() &&
@@ -202,20 +167,18 @@ Result<void> Aead::seal(ByteView iv, ByteView aad, MutBytes inout, MutBytes icv)
   return {};
 }
 
-Result<void> Aead::open(ByteView iv, ByteView aad, MutBytes inout, ByteView icv) {
-  auto ok = check_sizes(*info_, iv, icv.size(), inout.size() + aad.size());
+Result<void> open_on(EVP_CIPHER_CTX* c, const TransformInfo& t, const uint8_t* key, ByteView salt,
+                     ByteView iv, ByteView aad, MutBytes inout, ByteView icv) {
+  auto ok = check_sizes(t, iv, icv.size(), inout.size() + aad.size());
   if (!ok) return ok;
-  auto ctx = impl_->context(*info_, 0);
-  if (!ctx) return ctx.error();
-  EVP_CIPHER_CTX* c = *ctx;
-  auto nonce = make_nonce(impl_->salt, impl_->salt_len, iv);
+  auto nonce = make_nonce(salt, iv);
   int outl = 0;
   // The tag buffer is only read by OpenSSL; the ctrl API takes a non-const pointer.
   uint8_t tag[16];
   std::memcpy(tag, icv.data(), icv.size());
-  if (EVP_DecryptInit_ex2(c, nullptr, nullptr, nonce.data(), nullptr) != 1)
+  if (EVP_DecryptInit_ex2(c, nullptr, key, nonce.data(), nullptr) != 1)
     return ossl_error("aead", "set nonce");
-  if (impl_->ccm) return open_ccm(c, tag, icv.size(), aad, inout);
+  if (is_ccm(t)) return open_ccm(c, tag, icv.size(), aad, inout);
   if (!aad.empty() && EVP_DecryptUpdate(c, nullptr, &outl, aad.data(), int(aad.size())) != 1)
     return ossl_error("aead", "aad");
   if (!inout.empty() &&
@@ -229,6 +192,38 @@ Result<void> Aead::open(ByteView iv, ByteView aad, MutBytes inout, ByteView icv)
     return make_error(Errc::integrity, "icv", "AEAD tag does not verify");
   }
   return {};
+}
+
+} // namespace
+
+Result<void> Aead::seal(ByteView iv, ByteView aad, MutBytes inout, MutBytes icv) {
+  if (!impl_->enc) return make_error(Errc::unsupported, "aead", "keyed for opening only");
+  return seal_on(impl_->enc.get(), *info_, nullptr, ByteView(impl_->salt).first(info_->salt_len),
+                 iv, aad, inout, icv);
+}
+
+Result<void> Aead::open(ByteView iv, ByteView aad, MutBytes inout, ByteView icv) {
+  if (!impl_->dec) return make_error(Errc::unsupported, "aead", "keyed for sealing only");
+  return open_on(impl_->dec.get(), *info_, nullptr, ByteView(impl_->salt).first(info_->salt_len),
+                 iv, aad, inout, icv);
+}
+
+Result<void> Aead::seal_with(const TransformInfo& encr, ByteView key_and_salt, ByteView iv,
+                             ByteView aad, MutBytes inout, MutBytes icv) {
+  if (auto ok = check_aead(encr, key_and_salt); !ok) return ok;
+  auto c = detail::thread_cipher_ctx(encr, 1, unkeyed_ctx);
+  if (!c) return c.error();
+  return seal_on(*c, encr, key_and_salt.data(), key_and_salt.subspan(encr.key_len), iv, aad, inout,
+                 icv);
+}
+
+Result<void> Aead::open_with(const TransformInfo& encr, ByteView key_and_salt, ByteView iv,
+                             ByteView aad, MutBytes inout, ByteView icv) {
+  if (auto ok = check_aead(encr, key_and_salt); !ok) return ok;
+  auto c = detail::thread_cipher_ctx(encr, 0, unkeyed_ctx);
+  if (!c) return c.error();
+  return open_on(*c, encr, key_and_salt.data(), key_and_salt.subspan(encr.key_len), iv, aad, inout,
+                 icv);
 }
 
 } // namespace ikekit::crypto

@@ -2,6 +2,7 @@
 // truncated integrity transforms (RFC 2404, RFC 4868, RFC 3566, RFC 4494).
 #include "crypto/cbc_hmac.hpp"
 
+#include "crypto/fetched.hpp"
 #include "crypto/mac.hpp"
 #include "crypto/ossl.hpp"
 
@@ -30,7 +31,9 @@ Cipher::Cipher(Cipher&&) noexcept = default;
 Cipher& Cipher::operator=(Cipher&&) noexcept = default;
 Cipher::~Cipher() = default;
 
-Result<Cipher> Cipher::create(const TransformInfo& encr, ByteView key, CipherUse use) {
+namespace {
+
+Result<void> check_cipher(const TransformInfo& encr, ByteView key) {
   // ENCR_3DES (3), ENCR_AES_CBC (12), ENCR_AES_CTR (13).
   if (encr.kind != TransformKind::encr || encr.aead ||
       (encr.id != 3 && encr.id != 12 && encr.id != 13))
@@ -41,6 +44,17 @@ Result<Cipher> Cipher::create(const TransformInfo& encr, ByteView key, CipherUse
                       std::string(encr.keyword) + " needs " +
                           std::to_string(encr.key_len + encr.salt_len) + " bytes of key, got " +
                           std::to_string(key.size()));
+  return {};
+}
+
+} // namespace
+
+Result<void> Cipher::check(const TransformInfo& encr, ByteView key) {
+  return check_cipher(encr, key);
+}
+
+Result<Cipher> Cipher::create(const TransformInfo& encr, ByteView key, CipherUse use) {
+  if (auto ok = check_cipher(encr, key); !ok) return ok.error();
   auto impl = std::make_unique<Impl>();
   if (use != CipherUse::decrypt) {
     auto enc = detail::keyed_cipher_ctx(encr.openssl_name, key.data(), 1, true);
@@ -102,6 +116,40 @@ Result<void> Cipher::decrypt(ByteView iv, MutBytes inout) {
   return run_cipher(impl_->dec.get(), *info_, impl_->ctr, impl_->nonce, iv, inout, 0);
 }
 
+namespace {
+
+Result<detail::CipherCtxPtr> unkeyed_ctx(const TransformInfo& t, int enc) {
+  return detail::keyed_cipher_ctx(t.openssl_name, nullptr, enc, true);
+}
+
+// Keying::per_call: this thread's context for `encr`, keyed with `key` now.
+Result<void> run_with(const TransformInfo& encr, ByteView key, ByteView iv, MutBytes inout,
+                      int enc) {
+  if (auto ok = check_cipher(encr, key); !ok) return ok;
+  auto c = detail::thread_cipher_ctx(encr, enc, unkeyed_ctx);
+  if (!c) return c.error();
+  if (EVP_CipherInit_ex2(*c, nullptr, key.data(), nullptr, enc, nullptr) != 1)
+    return ossl_error("cipher", "set key");
+  std::array<uint8_t, 4> nonce{};
+  const bool ctr = encr.id == 13;
+  if (ctr) std::memcpy(nonce.data(), key.data() + encr.key_len, 4);
+  auto ok = run_cipher(*c, encr, ctr, nonce, iv, inout, enc);
+  OPENSSL_cleanse(nonce.data(), nonce.size());
+  return ok;
+}
+
+} // namespace
+
+Result<void> Cipher::encrypt_with(const TransformInfo& encr, ByteView key, ByteView iv,
+                                  MutBytes inout) {
+  return run_with(encr, key, iv, inout, 1);
+}
+
+Result<void> Cipher::decrypt_with(const TransformInfo& encr, ByteView key, ByteView iv,
+                                  MutBytes inout) {
+  return run_with(encr, key, iv, inout, 0);
+}
+
 // ---------------------------------------------------------------- Integ
 
 struct Integ::Impl {
@@ -114,7 +162,9 @@ Integ::Integ(Integ&&) noexcept = default;
 Integ& Integ::operator=(Integ&&) noexcept = default;
 Integ::~Integ() = default;
 
-Result<Integ> Integ::create(const TransformInfo& integ, ByteView key) {
+namespace {
+
+Result<void> check_integ(const TransformInfo& integ, ByteView key) {
   if (integ.kind != TransformKind::integ)
     return make_error(Errc::unsupported, "integ",
                       std::string(integ.keyword) + ": not an integrity transform");
@@ -123,16 +173,38 @@ Result<Integ> Integ::create(const TransformInfo& integ, ByteView key) {
     return make_error(Errc::bad_length, "integ.key",
                       std::string(integ.keyword) + " needs " + std::to_string(integ.key_len) +
                           " bytes of key, got " + std::to_string(key.size()));
+  return {};
+}
+
+Result<void> check_icv(const TransformInfo& integ, size_t icv_size) {
+  if (icv_size != integ.icv_len)
+    return make_error(Errc::bad_length, "icv",
+                      "expected " + std::to_string(integ.icv_len) + " bytes, got " +
+                          std::to_string(icv_size));
+  return {};
+}
+
+Result<void> check_mac(ByteView full, ByteView icv) {
+  if (CRYPTO_memcmp(full.data(), icv.data(), icv.size()) != 0)
+    return make_error(Errc::integrity, "icv", "integrity check value does not verify");
+  return {};
+}
+
+} // namespace
+
+Result<void> Integ::check(const TransformInfo& integ, ByteView key) {
+  return check_integ(integ, key);
+}
+
+Result<Integ> Integ::create(const TransformInfo& integ, ByteView key) {
+  if (auto ok = check_integ(integ, key); !ok) return ok.error();
   auto mac = Mac::create(integ, key);
   if (!mac) return mac.error();
   return Integ(std::make_unique<Impl>(Impl{std::move(*mac)}), &integ);
 }
 
 Result<void> Integ::compute(ByteView a, ByteView b, MutBytes icv) {
-  if (icv.size() != info_->icv_len)
-    return make_error(Errc::bad_length, "icv",
-                      "expected " + std::to_string(info_->icv_len) + " bytes, got " +
-                          std::to_string(icv.size()));
+  if (auto ok = check_icv(*info_, icv.size()); !ok) return ok;
   std::array<uint8_t, 64> full{};
   auto ok = impl_->mac.compute({a, b}, full);
   if (!ok) return ok;
@@ -141,16 +213,34 @@ Result<void> Integ::compute(ByteView a, ByteView b, MutBytes icv) {
 }
 
 Result<void> Integ::verify(ByteView a, ByteView b, ByteView icv) {
-  if (icv.size() != info_->icv_len)
-    return make_error(Errc::bad_length, "icv",
-                      "expected " + std::to_string(info_->icv_len) + " bytes, got " +
-                          std::to_string(icv.size()));
+  if (auto ok = check_icv(*info_, icv.size()); !ok) return ok;
   std::array<uint8_t, 64> full{};
   auto ok = impl_->mac.compute({a, b}, full);
   if (!ok) return ok;
-  if (CRYPTO_memcmp(full.data(), icv.data(), icv.size()) != 0)
-    return make_error(Errc::integrity, "icv", "integrity check value does not verify");
+  return check_mac(full, icv);
+}
+
+Result<void> Integ::compute_with(const TransformInfo& integ, ByteView key, ByteView a, ByteView b,
+                                 MutBytes icv) {
+  if (auto ok = check_integ(integ, key); !ok) return ok;
+  if (auto ok = check_icv(integ, icv.size()); !ok) return ok;
+  std::array<uint8_t, 64> full{};
+  const ByteView parts[2] = {a, b};
+  auto ok = Mac::compute_with(integ, key, parts, full);
+  if (!ok) return ok;
+  std::memcpy(icv.data(), full.data(), icv.size());
   return {};
+}
+
+Result<void> Integ::verify_with(const TransformInfo& integ, ByteView key, ByteView a, ByteView b,
+                                ByteView icv) {
+  if (auto ok = check_integ(integ, key); !ok) return ok;
+  if (auto ok = check_icv(integ, icv.size()); !ok) return ok;
+  std::array<uint8_t, 64> full{};
+  const ByteView parts[2] = {a, b};
+  auto ok = Mac::compute_with(integ, key, parts, full);
+  if (!ok) return ok;
+  return check_mac(full, icv);
 }
 
 } // namespace ikekit::crypto

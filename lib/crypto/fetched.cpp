@@ -94,4 +94,33 @@ MacCtxPtr new_cmac_ctx() {
   return MacCtxPtr(mac_template(fetched().cmac, OSSL_MAC_PARAM_CIPHER, "AES-128-CBC"));
 }
 
+Result<EVP_CIPHER_CTX*> thread_cipher_ctx(const TransformInfo& t, int enc, CipherCtxMaker make) {
+  struct Slot {
+    const TransformInfo* t;
+    int enc;
+    CipherCtxPtr ctx;
+  };
+  thread_local std::vector<Slot> slots; // a few: one per algorithm and direction in use
+  for (Slot& s : slots)
+    if (s.t == &t && s.enc == enc) return s.ctx.get();
+  auto ctx = make(t, enc);
+  if (!ctx) return ctx.error();
+  slots.push_back(Slot{&t, enc, std::move(*ctx)});
+  return slots.back().ctx.get();
+}
+
+Result<EVP_MAC_CTX*> thread_mac_ctx(const TransformInfo& t, bool cmac) {
+  struct Slot {
+    const TransformInfo* t;
+    MacCtxPtr ctx;
+  };
+  thread_local std::vector<Slot> slots;
+  for (Slot& s : slots)
+    if (s.t == &t) return s.ctx.get();
+  MacCtxPtr ctx = cmac ? new_cmac_ctx() : new_hmac_ctx(t.openssl_name);
+  if (!ctx) return ossl_error("mac", "MAC context for " + std::string(t.openssl_name));
+  slots.push_back(Slot{&t, std::move(ctx)});
+  return slots.back().ctx.get();
+}
+
 } // namespace ikekit::crypto::detail

@@ -14,6 +14,24 @@ namespace {
 
 using Block = std::array<uint8_t, 16>;
 
+// HMAC or CMAC over `parts` on context `c`; `key` null restarts with the key set before
+// (OpenSSL 3 HMAC/CMAC), else sets this one. `size`: the MAC length expected (0: any).
+Result<void> evp_mac(EVP_MAC_CTX* c, ByteView key, bool set_key, std::span<const ByteView> parts,
+                     MutBytes out, size_t size) {
+  // HMAC with an empty key is legal (RFC 2104); OpenSSL wants a non-null pointer.
+  static const uint8_t kEmpty[1] = {0};
+  const uint8_t* k = set_key ? (key.empty() ? kEmpty : key.data()) : nullptr;
+  if (EVP_MAC_init(c, k, set_key ? key.size() : 0, nullptr) != 1)
+    return ossl_error("mac", "EVP_MAC_init");
+  for (ByteView p : parts)
+    if (!p.empty() && EVP_MAC_update(c, p.data(), p.size()) != 1)
+      return ossl_error("mac", "EVP_MAC_update");
+  size_t outl = 0;
+  if (EVP_MAC_final(c, out.data(), &outl, out.size()) != 1 || (size && outl != size))
+    return ossl_error("mac", "EVP_MAC_final");
+  return {};
+}
+
 } // namespace
 
 struct Mac::Impl {
@@ -87,18 +105,8 @@ Result<Mac> Mac::create(const TransformInfo& t, ByteView key) {
 
 Result<void> Mac::compute(std::span<const ByteView> parts, MutBytes out) {
   if (out.size() < size_) return make_error(Errc::bad_length, "mac", "output buffer too small");
-  if (algo_ != Algo::xcbc) {
-    EVP_MAC_CTX* c = impl_->mac.get();
-    // Re-init with a null key restarts with the key set at create() (OpenSSL 3 HMAC/CMAC).
-    if (EVP_MAC_init(c, nullptr, 0, nullptr) != 1) return ossl_error("mac", "EVP_MAC_init");
-    for (ByteView p : parts)
-      if (!p.empty() && EVP_MAC_update(c, p.data(), p.size()) != 1)
-        return ossl_error("mac", "EVP_MAC_update");
-    size_t outl = 0;
-    if (EVP_MAC_final(c, out.data(), &outl, out.size()) != 1 || outl != size_)
-      return ossl_error("mac", "EVP_MAC_final");
-    return {};
-  }
+  // Re-init with a null key restarts with the key set at create().
+  if (algo_ != Algo::xcbc) return evp_mac(impl_->mac.get(), {}, false, parts, out, size_);
 
   // AES-XCBC-MAC-128, RFC 3566 4 (2)-(3): CBC-MAC with K1 over all blocks; the last block
   // is XORed with K2 when complete, or padded 10* and XORed with K3 when not (or empty).
@@ -132,6 +140,27 @@ Result<void> Mac::compute(std::span<const ByteView> parts, MutBytes out) {
     return ossl_error("mac", "AES-XCBC block");
   OPENSSL_cleanse(buf.data(), buf.size());
   return {};
+}
+
+Result<void> Mac::compute_with(const TransformInfo& t, ByteView key,
+                               std::span<const ByteView> parts, MutBytes out) {
+  const Algo algo = algo_of(t);
+  if (algo == Algo::xcbc) { // its three subkeys take a key schedule each way: keyed here
+    auto m = create(t, key);
+    if (!m) return m.error();
+    return m->compute(parts, out);
+  }
+  if (t.kind != TransformKind::integ && t.kind != TransformKind::prf)
+    return make_error(Errc::unsupported, "mac", std::string(t.keyword) + ": not a MAC transform");
+  if (algo == Algo::cmac && key.size() != 16)
+    return make_error(Errc::bad_length, "key",
+                      std::string(t.keyword) + " needs a 16-byte key, got " +
+                          std::to_string(key.size()));
+  auto c = detail::thread_mac_ctx(t, algo == Algo::cmac);
+  if (!c) return c.error();
+  // The size is known once keyed (an unkeyed HMAC context has no digest yet): 0 here,
+  // EVP_MAC_final refuses an `out` too small.
+  return evp_mac(*c, key, true, parts, out, 0);
 }
 
 } // namespace ikekit::crypto

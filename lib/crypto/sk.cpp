@@ -1,5 +1,6 @@
 #include "crypto/sk.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -14,11 +15,15 @@ Error sk_error(Errc code, const char* field, std::string message) {
 }
 } // namespace
 
-SkCrypter::SkCrypter(const TransformInfo* encr, const TransformInfo* integ,
-                     std::optional<Aead> aead, std::optional<Cipher> cipher,
-                     std::optional<Integ> mac)
-    : encr_(encr), integ_(integ), aead_(std::move(aead)), cipher_(std::move(cipher)),
-      mac_(std::move(mac)), icv_len_(integ ? integ->icv_len : encr->icv_len) {}
+struct SkCrypter::Own {
+  std::optional<Aead> aead;
+  std::optional<Cipher> cipher;
+  std::optional<Integ> mac;
+};
+
+SkCrypter::SkCrypter(const TransformInfo* encr, const TransformInfo* integ, CipherUse use)
+    : encr_(encr), integ_(integ), icv_len_(uint8_t(integ ? integ->icv_len : encr->icv_len)),
+      use_(use) {}
 SkCrypter::SkCrypter(SkCrypter&&) noexcept = default;
 SkCrypter& SkCrypter::operator=(SkCrypter&&) noexcept = default;
 SkCrypter::~SkCrypter() = default;
@@ -26,22 +31,84 @@ SkCrypter::~SkCrypter() = default;
 Result<SkCrypter> SkCrypter::create(const TransformInfo& encr, ByteView sk_e,
                                     const TransformInfo* integ, ByteView sk_a, CipherUse use,
                                     Keying keying) {
-  if (encr.aead) {
-    if (integ)
-      return make_error(Errc::bad_value, "integ",
-                        std::string(encr.keyword) + " is an AEAD: no integrity transform");
-    auto a = Aead::create(encr, sk_e, use, keying);
-    if (!a) return a.error();
-    return SkCrypter(&encr, nullptr, std::move(*a), std::nullopt, std::nullopt);
-  }
-  if (!integ)
+  if (encr.aead && integ)
+    return make_error(Errc::bad_value, "integ",
+                      std::string(encr.keyword) + " is an AEAD: no integrity transform");
+  if (!encr.aead && !integ)
     return make_error(Errc::bad_value, "integ",
                       std::string(encr.keyword) + " needs an integrity transform");
-  auto c = Cipher::create(encr, sk_e, use);
-  if (!c) return c.error();
+  SkCrypter c(&encr, integ, use);
+  if (keying == Keying::per_call) {
+    auto ok = encr.aead ? Aead::check(encr, sk_e) : Cipher::check(encr, sk_e);
+    if (ok && integ) ok = Integ::check(*integ, sk_a);
+    if (!ok) return ok.error();
+    c.keys_ = SecretBytes(sk_e.size() + sk_a.size());
+    MutBytes k = c.keys_.reveal_mut();
+    std::copy(sk_e.begin(), sk_e.end(), k.begin());
+    std::copy(sk_a.begin(), sk_a.end(), k.begin() + std::ptrdiff_t(sk_e.size()));
+    return c;
+  }
+  c.own_ = std::make_unique<Own>();
+  if (encr.aead) {
+    auto a = Aead::create(encr, sk_e, use);
+    if (!a) return a.error();
+    c.own_->aead = std::move(*a);
+    return c;
+  }
+  auto ci = Cipher::create(encr, sk_e, use);
+  if (!ci) return ci.error();
   auto m = Integ::create(*integ, sk_a);
   if (!m) return m.error();
-  return SkCrypter(&encr, integ, std::nullopt, std::move(*c), std::move(*m));
+  c.own_->cipher = std::move(*ci);
+  c.own_->mac = std::move(*m);
+  return c;
+}
+
+ByteView SkCrypter::sk_e() const {
+  return keys_.reveal().first(size_t(encr_->key_len) + encr_->salt_len);
+}
+ByteView SkCrypter::sk_a() const {
+  return keys_.reveal().subspan(size_t(encr_->key_len) + encr_->salt_len);
+}
+
+// `covered`: what the MAC covers (CBC/CTR), the message up to the ICV.
+Result<void> SkCrypter::encrypt(ByteView iv, ByteView aad, MutBytes enc, MutBytes icv,
+                                ByteView covered) {
+  if (use_ == CipherUse::decrypt)
+    return make_error(Errc::unsupported, "sk", "keyed for opening only");
+  if (encr_->aead)
+    return own_ ? own_->aead->seal(iv, aad, enc, icv)
+                : Aead::seal_with(*encr_, sk_e(), iv, aad, enc, icv);
+  auto ok = own_ ? own_->cipher->encrypt(iv, enc) : Cipher::encrypt_with(*encr_, sk_e(), iv, enc);
+  if (!ok) return ok;
+  return own_ ? own_->mac->compute(covered, {}, icv)
+              : Integ::compute_with(*integ_, sk_a(), covered, {}, icv);
+}
+
+Result<void> SkCrypter::decrypt(ByteView iv, ByteView aad, MutBytes enc, ByteView icv,
+                                ByteView covered) {
+  if (use_ == CipherUse::encrypt)
+    return make_error(Errc::unsupported, "sk", "keyed for sealing only");
+  if (encr_->aead) {
+    auto ok = own_ ? own_->aead->open(iv, aad, enc, icv)
+                   : Aead::open_with(*encr_, sk_e(), iv, aad, enc, icv);
+    if (!ok && ok.error().code == Errc::integrity) {
+      Error e = ok.error();
+      e.field = "sk.icv";
+      return e;
+    }
+    return ok;
+  }
+  // RFC 7296 3.14: the checksum covers the message from the IKE header through the
+  // encrypted data; verify before decrypting.
+  auto ok = own_ ? own_->mac->verify(covered, {}, icv)
+                 : Integ::verify_with(*integ_, sk_a(), covered, {}, icv);
+  if (!ok) {
+    Error e = ok.error();
+    e.field = "sk.icv";
+    return e;
+  }
+  return own_ ? own_->cipher->decrypt(iv, enc) : Cipher::decrypt_with(*encr_, sk_e(), iv, enc);
 }
 
 size_t SkCrypter::plaintext_offset(bool fragment) const {
@@ -80,20 +147,13 @@ Result<size_t> SkCrypter::seal(MutBytes message, size_t sk_offset, size_t plaint
   store_be32(message.data() + kIkeLengthOffset, uint32_t(msg_len));
   MutBytes icv(sk + total - icv_len_, icv_len_);
 
-  if (aead_ || encr_->id == 13) {
+  if (encr_->aead || encr_->id == 13) {
     store_be64(iv.data(), ++iv_counter_); // unique per key (RFC 5282 3.1, RFC 5930 4)
   } else {
     rng.fill(iv);
   }
-  if (aead_) {
-    ByteView aad(message.data(), sk_offset + hdr);
-    auto ok = aead_->seal(iv, aad, enc, icv);
-    if (!ok) return ok.error();
-    return msg_len;
-  }
-  auto ok = cipher_->encrypt(iv, enc);
-  if (!ok) return ok.error();
-  ok = mac_->compute(ByteView(message.data(), msg_len - icv_len_), {}, icv);
+  ByteView aad(message.data(), sk_offset + hdr);
+  auto ok = encrypt(iv, aad, enc, icv, ByteView(message.data(), msg_len - icv_len_));
   if (!ok) return ok.error();
   return msg_len;
 }
@@ -120,26 +180,9 @@ Result<MutBytes> SkCrypter::open(MutBytes message, size_t sk_offset, size_t sk_l
   MutBytes enc(sk + hdr + encr_->iv_len, enc_len);
   ByteView icv(sk + sk_len - icv_len_, icv_len_);
 
-  if (aead_) {
-    ByteView aad(message.data(), sk_offset + hdr);
-    auto ok = aead_->open(iv, aad, enc, icv);
-    if (!ok) {
-      Error e = ok.error();
-      if (e.code == Errc::integrity) e.field = "sk.icv";
-      return e;
-    }
-  } else {
-    // RFC 7296 3.14: the checksum covers the message from the IKE header through the
-    // encrypted data; verify before decrypting.
-    auto ok = mac_->verify(ByteView(message.data(), sk_offset + sk_len - icv_len_), {}, icv);
-    if (!ok) {
-      Error e = ok.error();
-      e.field = "sk.icv";
-      return e;
-    }
-    ok = cipher_->decrypt(iv, enc);
-    if (!ok) return ok.error();
-  }
+  ByteView aad(message.data(), sk_offset + hdr);
+  auto ok = decrypt(iv, aad, enc, icv, ByteView(message.data(), sk_offset + sk_len - icv_len_));
+  if (!ok) return ok.error();
   const size_t pad = enc[enc_len - 1];
   if (pad + 1 > enc_len)
     return sk_error(Errc::bad_length, "sk.pad_length",

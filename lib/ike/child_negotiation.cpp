@@ -78,7 +78,8 @@ void Engine::Impl::write_child_answer(wire::PayloadWriter& w, const ChildSa& c,
   w.add(PayloadType::tsr, to_payload(c.local_ts, storage));
 }
 
-Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, const ChildConfig& cfg,
+Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in,
+                                                     std::shared_ptr<const ChildConfig> cfg,
                                                      wire::ExchangeType exchange, bool ignore_ke,
                                                      const crypto::TransformInfo* ke_hint) {
   ChildAnswer a;
@@ -100,20 +101,20 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
     return a;
   }
   auto chosen =
-      select_proposal(cfg.esp_proposals, *offered, wire::ProtocolId::esp, ke_hint, ignore_ke);
+      select_proposal(cfg->esp_proposals, *offered, wire::ProtocolId::esp, ke_hint, ignore_ke);
   if (!chosen || chosen->spi.size() != 4) {
     a.error = NotifyType::no_proposal_chosen;
     a.failure = failure(sa, exchange, FailureStep::proposal, "no ESP proposal in common");
     a.failure->notify = a.error;
     a.failure->offered = proposal_strings(*offered);
-    a.failure->configured = proposal_strings(cfg.esp_proposals);
+    a.failure->configured = proposal_strings(cfg->esp_proposals);
     return a;
   }
   std::vector<TsSpec> ts_i = from_payload(*tsi), ts_r = from_payload(*tsr);
   // RFC 7296 2.9: narrow to our policy, always (remote_ts_policy for the NAT case).
-  std::vector<TsSpec> allowed_local = default_ts(cfg.local_ts, sa.local.address);
+  std::vector<TsSpec> allowed_local = default_ts(cfg->local_ts, sa.local.address);
   std::vector<TsSpec> allowed_remote =
-      remote_ts_policy(cfg.remote_ts, sa.remote.address, sa.nat_remote, ts_i, allowed_local);
+      remote_ts_policy(cfg->remote_ts, sa.remote.address, sa.nat_remote, ts_i, allowed_local);
   auto narrowed_i = narrow(ts_i, allowed_remote);
   auto narrowed_r = narrow(ts_r, allowed_local);
   if (narrowed_i.empty() || narrowed_r.empty()) {
@@ -125,12 +126,11 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
     return a;
   }
   ChildSa c;
-  c.name = cfg.name;
-  c.cfg = cfg;
+  c.cfg = std::move(cfg);
   c.spi_in = new_child_spi(sa);
   c.spi_out = load_be32(chosen->spi.data());
   c.alg = *chosen;
-  c.mode = (in.notify(NotifyType::use_transport_mode) && cfg.mode == ChildMode::transport)
+  c.mode = (in.notify(NotifyType::use_transport_mode) && c.cfg->mode == ChildMode::transport)
                ? ChildMode::transport
                : ChildMode::tunnel;
   c.local_ts = std::move(narrowed_r);
@@ -140,9 +140,10 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in, con
 }
 
 std::variant<ChildSa, Failure>
-Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg, uint32_t spi_in,
-                                  const std::vector<TsSpec>& ts_i, const std::vector<TsSpec>& ts_r,
-                                  wire::ExchangeType exchange, bool ignore_ke) {
+Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, std::shared_ptr<const ChildConfig> cfg,
+                                  uint32_t spi_in, const std::vector<TsSpec>& ts_i,
+                                  const std::vector<TsSpec>& ts_r, wire::ExchangeType exchange,
+                                  bool ignore_ke) {
   const wire::RawPayload* sa_raw = in.find(PayloadType::sa);
   const wire::RawPayload* tsi_raw = in.find(PayloadType::tsi);
   const wire::RawPayload* tsr_raw = in.find(PayloadType::tsr);
@@ -159,10 +160,10 @@ Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg
     if (e) f.notify = e->type;
     if (f.step == FailureStep::ts) {
       // What we proposed, and our policy (the responder's answer names none).
-      add_ts_evidence(f, ts_i, ts_r, default_ts(cfg.remote_ts, sa.remote.address),
-                      default_ts(cfg.local_ts, sa.local.address));
+      add_ts_evidence(f, ts_i, ts_r, default_ts(cfg->remote_ts, sa.remote.address),
+                      default_ts(cfg->local_ts, sa.local.address));
     } else if (f.step == FailureStep::proposal) {
-      f.offered = proposal_strings(cfg.esp_proposals);
+      f.offered = proposal_strings(cfg->esp_proposals);
     }
     return f;
   }
@@ -170,11 +171,11 @@ Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg
   auto tsi = wire::parse_ts(tsi_raw->body);
   auto tsr = wire::parse_ts(tsr_raw->body);
   std::optional<Chosen> chosen;
-  if (answer) chosen = check_chosen(cfg.esp_proposals, *answer, wire::ProtocolId::esp, ignore_ke);
+  if (answer) chosen = check_chosen(cfg->esp_proposals, *answer, wire::ProtocolId::esp, ignore_ke);
   if (!chosen || chosen->spi.size() != 4 || !tsi || !tsr) {
     Failure f = failure(sa, exchange, FailureStep::proposal,
                         "responder chose an ESP proposal we did not offer");
-    f.offered = proposal_strings(cfg.esp_proposals);
+    f.offered = proposal_strings(cfg->esp_proposals);
     if (answer) f.configured = proposal_strings(*answer);
     return f;
   }
@@ -189,12 +190,11 @@ Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg
     return f;
   }
   ChildSa c;
-  c.name = cfg.name;
-  c.cfg = cfg;
+  c.cfg = std::move(cfg);
   c.spi_in = spi_in;
   c.spi_out = load_be32(chosen->spi.data());
   c.alg = *chosen;
-  c.mode = (in.notify(NotifyType::use_transport_mode) && cfg.mode == ChildMode::transport)
+  c.mode = (in.notify(NotifyType::use_transport_mode) && c.cfg->mode == ChildMode::transport)
                ? ChildMode::transport
                : ChildMode::tunnel;
   c.local_ts = std::move(got_i);
@@ -205,13 +205,13 @@ Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg
 bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, ByteView g_ir,
                                  ByteView ni, ByteView nr, std::optional<uint32_t> rekeyed_spi) {
   ChildTransforms t{c.alg.encr, c.alg.integ};
-  auto keys = derive_child_keys(*sa.alg.prf, sa.keys.sk_d, t, g_ir, ni, nr);
+  auto keys = derive_child_keys(*sa.alg.prf, sa.sk_d, t, g_ir, ni, nr);
   if (!keys) {
     emit(failure(sa, wire::ExchangeType::create_child_sa, FailureStep::keys, keys.error().message));
     return false;
   }
   c.established_at = now;
-  lifetime_deadlines(c.cfg.lifetimes, c.rekey_at, c.expire_at);
+  lifetime_deadlines(c.cfg->lifetimes, c.rekey_at, c.expire_at);
 
   auto kw = [](const crypto::TransformInfo* x) {
     return x ? std::string(x->keyword) : std::string();
@@ -219,7 +219,7 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   ChildSaUp up;
   up.sa = sa.id;
   up.peer = sa.peer ? sa.peer->name : "";
-  up.name = c.name;
+  up.name = c.name();
   up.spi_in = c.spi_in;
   up.spi_out = c.spi_out;
   up.mode = c.mode;
@@ -233,7 +233,7 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   up.esn = c.alg.esn;
   up.local_ts = c.local_ts;
   up.remote_ts = c.remote_ts;
-  up.lifetimes = c.cfg.lifetimes;
+  up.lifetimes = c.cfg->lifetimes;
   up.rekeyed_spi_in = rekeyed_spi;
   if (sa.cp.ours) {
     up.virtual_ips = sa.cp.vips;

@@ -40,6 +40,7 @@ IkeSa& Engine::Impl::new_sa(std::shared_ptr<const PeerConfig> peer, bool initiat
   sa->peer = std::move(peer);
   sa->initiator = initiator;
   sa->created_at = sa->last_received = now;
+  sa->hs.emplace(); // freed when IKE_AUTH completes (release_after_auth)
   IkeSa& ref = *sa;
   table.sas.emplace(ref.id, std::move(sa));
   table.touch(ref);
@@ -75,7 +76,7 @@ void Engine::Impl::remove_sa(IkeSa& sa, DownReason reason) {
   table.touch(sa);
   if (sa.silent) sa.children.clear();
   for (auto& c : sa.children)
-    emit(ChildSaDown{sa.id, sa.peer_name(), c.name, c.spi_in, c.spi_out,
+    emit(ChildSaDown{sa.id, sa.peer_name(), c.name(), c.spi_in, c.spi_out,
                      reason == DownReason::deleted_by_peer || reason == DownReason::deleted_locally
                          ? reason
                          : DownReason::ike_sa_down});
@@ -369,7 +370,7 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.subnets = sa->cp.subnets;
     for (auto& c : sa->children) {
       ChildSaInfo ci;
-      ci.name = c.name;
+      ci.name = c.name();
       ci.spi_in = c.spi_in;
       ci.spi_out = c.spi_out;
       ci.mode = c.mode;

@@ -92,7 +92,7 @@ std::optional<Failure> Engine::Impl::check_uniqueness(IkeSa& sa, bool initial_co
 // once the retransmissions are spent.
 void Engine::Impl::replace_sa(IkeSa& old, SaId by) {
   for (const ChildSa& c : old.children)
-    emit(ChildSaDown{old.id, old.peer_name(), c.name, c.spi_in, c.spi_out, DownReason::replaced});
+    emit(ChildSaDown{old.id, old.peer_name(), c.name(), c.spi_in, c.spi_out, DownReason::replaced});
   old.children.clear();
   old.replaced_by = by;
   emit(IkeSaDown{old.id, old.peer_name(), old.spi_i, old.spi_r, DownReason::replaced, by});

@@ -30,7 +30,7 @@ Result<std::pair<wire::AuthMethod, Bytes>> Engine::Impl::make_auth(IkeSa& sa, By
   }
   if (!peer.private_key)
     return make_error(Errc::usage, "private_key", "pubkey authentication without a private key");
-  auto scheme = crypto::default_auth_scheme(peer.private_key->type(), sa.peer_sig_hashes,
+  auto scheme = crypto::default_auth_scheme(peer.private_key->type(), sa.hs->peer_sig_hashes,
                                             peer.prefer_rsa_pss);
   if (!scheme) return scheme.error();
   auto octets = signed_octets(sa, sa.initiator, id_body);

@@ -14,11 +14,11 @@
 namespace ikekit::ike {
 
 Result<Bytes> Engine::Impl::signed_octets(const IkeSa& sa, bool initiator_side, ByteView id_body) {
-  const SecretBytes& sk_p = initiator_side ? sa.keys.sk_pi : sa.keys.sk_pr;
+  const SecretBytes& sk_p = initiator_side ? sa.hs->sk_pi : sa.hs->sk_pr;
   auto maced = crypto::prf(*sa.alg.prf, sk_p.reveal(), {id_body});
   if (!maced) return maced.error();
-  const Bytes& message = initiator_side ? sa.init_request : sa.init_response;
-  const Bytes& nonce = initiator_side ? sa.nr : sa.ni;
+  const Bytes& message = initiator_side ? sa.hs->init_request : sa.hs->init_response;
+  const Bytes& nonce = initiator_side ? sa.hs->nr : sa.hs->ni;
   Bytes out(message);
   out.insert(out.end(), nonce.begin(), nonce.end());
   out.insert(out.end(), maced->reveal().begin(), maced->reveal().end());

@@ -76,19 +76,20 @@ void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
       storage.emplace_back(spi, spi + 4);
       add_notify(w, NotifyType::rekey_sa, {}, wire::ProtocolId::esp, storage.back());
     } else {
-      pc.cfg = *t.child;
-      apply_virtual_ips(sa, pc.cfg); // config_payload.cpp
-      pc.ts_i = default_ts(pc.cfg.local_ts, sa.local.address);
-      pc.ts_r = default_ts(pc.cfg.remote_ts, sa.remote.address);
+      auto cfg = std::make_shared<ChildConfig>(*t.child);
+      apply_virtual_ips(sa, *cfg); // config_payload.cpp
+      pc.cfg = cfg;
+      pc.ts_i = default_ts(cfg->local_ts, sa.local.address);
+      pc.ts_r = default_ts(cfg->remote_ts, sa.remote.address);
     }
     pc.ke_retries = t.ke_retries;
-    if (const auto* g = t.ke ? t.ke : pfs_group(pc.cfg)) {
+    if (const auto* g = t.ke ? t.ke : pfs_group(*pc.cfg)) {
       auto kex = crypto::KeyExchange::generate(*g, rng);
       if (!kex) return;
       pc.kex = std::move(*kex);
     }
     pc.spi_in = new_child_spi(sa);
-    write_child_request(w, pc.cfg, pc.spi_in, pc.ts_i, pc.ts_r, pc.kex ? &*pc.kex : nullptr,
+    write_child_request(w, *pc.cfg, pc.spi_in, pc.ts_i, pc.ts_r, pc.kex ? &*pc.kex : nullptr,
                         pc.nonce, storage);
   }
   auto n = w.finish();
@@ -139,8 +140,12 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
                                         wire::ProtocolId::esp,
                                         rk->spi.size() == 4 ? rk->spi : ByteView{});
   }
-  ChildConfig cfg = old ? old->cfg : sa.peer->child;
-  if (!old) apply_virtual_ips(sa, cfg); // config_payload.cpp
+  std::shared_ptr<const ChildConfig> cfg = old ? old->cfg : connection_child(sa);
+  if (!old && !sa.cp.vips.empty()) {
+    auto narrowed = std::make_shared<ChildConfig>(*cfg);
+    apply_virtual_ips(sa, *narrowed); // config_payload.cpp
+    cfg = std::move(narrowed);
+  }
   uint32_t old_spi_in = old ? old->spi_in : 0;
   ChildAnswer a = answer_child(sa, in, cfg, wire::ExchangeType::create_child_sa, false, hint);
   if (!a.child) {
@@ -177,7 +182,7 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
   if (old_spi_in) {
     ChildSa* o = sa.find_child(old_spi_in);
     if (!o) return;
-    emit(ChildSaRekeyed{sa.id, sa.peer_name(), o->name, o->spi_in, o->spi_out, new_spi_in,
+    emit(ChildSaRekeyed{sa.id, sa.peer_name(), o->name(), o->spi_in, o->spi_out, new_spi_in,
                         new_spi_out});
     // 2.8.1: our own rekey of the same SA is in flight: remember this exchange's nonces.
     if (sa.pending && sa.pending->kind == RequestKind::rekey_child &&
@@ -234,11 +239,11 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
         e && pc.kex && pc.ke_retries == 0 && e->data.size() == 2) {
       const auto* g = crypto::find_transform(TransformKind::ke, load_be16(e->data.data()));
       bool allowed = false;
-      for (const auto& prop : pc.cfg.esp_proposals)
+      for (const auto& prop : pc.cfg->esp_proposals)
         for (const auto* k : prop.ke)
           allowed = allowed || k == g;
       if (g && allowed && g != &pc.kex->info()) {
-        Task retry{pc.kind, pc.old_spi_in, pc.cfg, g, 1};
+        Task retry{pc.kind, pc.old_spi_in, *pc.cfg, g, 1};
         sa.out.reset();
         ++sa.msg_id_out;
         sa.tasks.push_front(std::move(retry));
@@ -265,7 +270,7 @@ void Engine::Impl::on_create_child_response(IkeSa& sa, Inbound& in) {
                 pc.old_spi_in ? std::optional<uint32_t>(pc.old_spi_in) : std::nullopt);
   old = pc.old_spi_in ? sa.find_child(pc.old_spi_in) : nullptr;
   if (old) {
-    emit(ChildSaRekeyed{sa.id, sa.peer_name(), old->name, old->spi_in, old->spi_out, new_in,
+    emit(ChildSaRekeyed{sa.id, sa.peer_name(), old->name(), old->spi_in, old->spi_out, new_in,
                         new_out});
     old->rekeyed = true;
     if (old->peer_rekey &&

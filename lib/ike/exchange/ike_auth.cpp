@@ -66,7 +66,7 @@ void read_certreqs(IkeSa& sa, std::span<const wire::RawPayload> chain) {
     if (p.type == uint8_t(PayloadType::certreq))
       if (auto cr = wire::parse_certreq(p.body))
         for (size_t i = 0; i < cr->hash_count(); ++i)
-          sa.peer_certreqs.emplace_back(cr->hash(i).begin(), cr->hash(i).end());
+          sa.hs->peer_certreqs.emplace_back(cr->hash(i).begin(), cr->hash(i).end());
 }
 
 } // namespace
@@ -78,7 +78,7 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
   Bytes inner(65535);
   wire::PayloadWriter w(inner);
   w.add(PayloadType::idi, wire::IdPayload{peer.local_id.type, peer.local_id.data});
-  write_certs(w, peer, sa.peer_certreqs, storage);
+  write_certs(w, peer, sa.hs->peer_certreqs, storage);
   if (peer.send_initial_contact) add_notify(w, NotifyType::initial_contact);
   offer_mobike(sa, w); // exchange/mobike.cpp
   if (peer.remote_auth == AuthMethodKind::pubkey && peer.cas && peer.send_certreq) {
@@ -101,10 +101,10 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
   write_cfg_request(sa, w, storage); // config_payload.cpp
   if (!peer.child.esp_proposals.empty()) {
     sa.first_child_spi = new_child_spi(sa);
-    sa.first_ts_i = initiator_local_ts(sa);
-    sa.first_ts_r = default_ts(peer.child.remote_ts, sa.remote.address);
-    write_child_request(w, peer.child, sa.first_child_spi, sa.first_ts_i, sa.first_ts_r, nullptr,
-                        {}, storage);
+    sa.hs->first_ts_i = initiator_local_ts(sa);
+    sa.hs->first_ts_r = default_ts(peer.child.remote_ts, sa.remote.address);
+    write_child_request(w, peer.child, sa.first_child_spi, sa.hs->first_ts_i, sa.hs->first_ts_r,
+                        nullptr, {}, storage);
   }
   auto n = w.finish();
   if (!n)
@@ -208,7 +208,7 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   Bytes inner(65535);
   wire::PayloadWriter w(inner);
   w.add(PayloadType::idr, wire::IdPayload{peer.local_id.type, peer.local_id.data});
-  write_certs(w, peer, sa.peer_certreqs, storage);
+  write_certs(w, peer, sa.hs->peer_certreqs, storage);
   auto auth = make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
   if (!auth)
     return reject(
@@ -229,9 +229,13 @@ void Engine::Impl::establish_as_responder(IkeSa& sa, Inbound& child_request, uin
   answer_mobike(sa, in, w); // mobike.cpp: MOBIKE_SUPPORTED, from the first request too
   // The response that carries the Child SA answers the CFG_REQUEST (config_payload.cpp);
   // no internal address: no Child SA (RFC 7296 3.10.1 INTERNAL_ADDRESS_FAILURE).
-  ChildConfig child_cfg = sa.peer->child;
+  // The connection's Child SA config, shared; a copy narrowed to the leased addresses
+  // when the peer asked for some.
+  std::shared_ptr<const ChildConfig> child_cfg = connection_child(sa);
+  std::shared_ptr<ChildConfig> with_vips;
+  if (sa.cp.requested) child_cfg = with_vips = std::make_shared<ChildConfig>(sa.peer->child);
   ChildAnswer child;
-  if (auto f = answer_cfg_request(sa, w, storage, child_cfg)) {
+  if (auto f = with_vips ? answer_cfg_request(sa, w, storage, *with_vips) : std::nullopt) {
     add_notify(w, NotifyType::internal_address_failure);
     child.failure = std::move(f);
   } else if (in.find(PayloadType::sa)) {
@@ -247,9 +251,10 @@ void Engine::Impl::establish_as_responder(IkeSa& sa, Inbound& child_request, uin
       seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n), w.first_type());
   if (!d) return;
   send_response(sa, std::move(*d));
-  ike_sa_up(sa);
+  Boxed<Handshake> hs = std::move(sa.hs); // ike_sa_up frees it; the first Child SA's keys
+  ike_sa_up(sa);                          // come from the IKE_SA_INIT nonces (2.17)
   if (child.child) {
-    install_child(sa, std::move(*child.child), false, {}, sa.ni, sa.nr, std::nullopt);
+    install_child(sa, std::move(*child.child), false, {}, hs->ni, hs->nr, std::nullopt);
   } else if (child.failure) {
     ++stats.failures;
     emit(std::move(*child.failure));
@@ -311,18 +316,18 @@ void Engine::Impl::refuse_responder(IkeSa& sa, Failure f) {
 // The end of the initiator's IKE_AUTH: the responder is authenticated; the IKE SA comes up
 // and the first Child SA is taken from the response.
 void Engine::Impl::establish_as_initiator(IkeSa& sa, Inbound& in) {
-  const PeerConfig& peer = *sa.peer;
   sa.authenticated = true;
   sa.out.reset();
   ++sa.msg_id_out;
-  read_cfg_reply(sa, in); // config_payload.cpp
-  accept_mobike(sa, in);  // mobike.cpp
+  read_cfg_reply(sa, in);                 // config_payload.cpp
+  accept_mobike(sa, in);                  // mobike.cpp
+  Boxed<Handshake> hs = std::move(sa.hs); // ike_sa_up frees it; the first Child SA needs it
   ike_sa_up(sa);
   if (sa.first_child_spi != 0) {
-    auto r = accept_child_answer(sa, in, peer.child, sa.first_child_spi, sa.first_ts_i,
-                                 sa.first_ts_r, wire::ExchangeType::ike_auth, true);
+    auto r = accept_child_answer(sa, in, connection_child(sa), sa.first_child_spi, hs->first_ts_i,
+                                 hs->first_ts_r, wire::ExchangeType::ike_auth, true);
     if (auto* c = std::get_if<ChildSa>(&r)) {
-      install_child(sa, std::move(*c), true, {}, sa.ni, sa.nr, std::nullopt);
+      install_child(sa, std::move(*c), true, {}, hs->ni, hs->nr, std::nullopt);
     } else {
       ++stats.failures;
       emit(std::get<Failure>(std::move(r)));

@@ -113,7 +113,7 @@ void Engine::Impl::begin_eap_as_responder(IkeSa& sa, Inbound& in, const wire::Id
   Bytes inner(65535);
   wire::PayloadWriter w(inner);
   w.add(PayloadType::idr, wire::IdPayload{peer.local_id.type, peer.local_id.data});
-  write_certs(w, peer, sa.peer_certreqs, storage);
+  write_certs(w, peer, sa.hs->peer_certreqs, storage);
   auto auth = make_auth(sa, eap->id_body_r);
   if (!auth) return reject(FailureStep::auth, auth.error().message);
   w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});

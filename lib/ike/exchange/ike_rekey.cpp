@@ -53,14 +53,13 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
   x.encap_forced = sa.encap_forced;
   share_stream(x, sa);
   x.alg = alg;
-  x.keys = std::move(keys);
-  key_sk_crypters(x, *alg.encr, alg.integ);
+  e.emit_ike_keys(x, keys); // so that a key log decrypts its Delete
+  install_ike_keys(x, std::move(keys));
   x.peer_fragmentation = sa.peer_fragmentation;
   x.authenticated = true;
   x.silent = true;
   x.created_at = x.last_received = e.now;
   x.expire_at = e.now + e.retransmit_span();
-  e.emit_ike_keys(x); // so that a key log decrypts its Delete
   e.table.sas.emplace(x.id, std::move(r));
   e.table.index_sa(x);
   return x;
@@ -99,7 +98,7 @@ void Engine::Impl::answer_ike_rekey(IkeSa& sa, Inbound& in, const wire::SaPayloa
   uint64_t new_spi_i = load_be64(chosen->spi.data());
   uint64_t new_spi_r = new_ike_spi();
   IkeTransforms t{chosen->encr, chosen->integ, chosen->prf};
-  auto keys = derive_rekeyed_ike_keys(*sa.alg.prf, sa.keys.sk_d, t, g_ir->reveal(), ni->data, nr,
+  auto keys = derive_rekeyed_ike_keys(*sa.alg.prf, sa.sk_d, t, g_ir->reveal(), ni->data, nr,
                                       new_spi_i, new_spi_r);
   if (!keys) return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
   storage.emplace_back(8);
@@ -176,10 +175,9 @@ void Engine::Impl::on_ike_rekey_response(IkeSa& sa, Inbound& in, PendingCreate& 
   auto g_ir = pc.kex->shared_secret(ke->data);
   uint64_t new_spi_r = load_be64(chosen->spi.data());
   IkeTransforms t{chosen->encr, chosen->integ, chosen->prf};
-  Result<IkeKeys> keys = g_ir
-                             ? derive_rekeyed_ike_keys(*sa.alg.prf, sa.keys.sk_d, t, g_ir->reveal(),
-                                                       pc.nonce, nr->data, pc.new_spi, new_spi_r)
-                             : Result<IkeKeys>(g_ir.error());
+  Result<IkeKeys> keys = g_ir ? derive_rekeyed_ike_keys(*sa.alg.prf, sa.sk_d, t, g_ir->reveal(),
+                                                        pc.nonce, nr->data, pc.new_spi, new_spi_r)
+                              : Result<IkeKeys>(g_ir.error());
   sa.out.reset();
   ++sa.msg_id_out;
   if (!keys) {
@@ -232,7 +230,7 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   o.nat_t = sa.nat_t;
   share_stream(o, sa);
   o.alg = sa.alg;
-  o.keys = std::move(sa.keys);
+  o.sk_d = std::move(sa.sk_d);
   o.crypt_in = std::move(sa.crypt_in);
   o.crypt_out = std::move(sa.crypt_out);
   o.peer_fragmentation = sa.peer_fragmentation;
@@ -253,7 +251,6 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   sa.spi_i = new_spi_i;
   sa.spi_r = new_spi_r;
   sa.alg = alg;
-  sa.keys = std::move(keys);
   sa.msg_id_in = sa.msg_id_out = 0;
   sa.have_last_response = false;
   sa.last_response.clear();
@@ -261,10 +258,10 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   sa.reassembly[0].reset();
   sa.reassembly[1].reset();
   set_state(sa, IkeSaState::established);
-  key_sk_crypters(sa, *alg.encr, alg.integ); // sa.initiator is we_initiated now
-  schedule_timers(sa);
   emit(ev);
-  emit_ike_keys(sa);
+  emit_ike_keys(sa, keys);
+  install_ike_keys(sa, std::move(keys)); // sa.initiator is we_initiated now
+  schedule_timers(sa);
   table.sas.emplace(o.id, std::move(old));
   table.index_sa(o);  // the old SPIs now lead to the silent entry,
   table.index_sa(sa); // the new ones to the SA

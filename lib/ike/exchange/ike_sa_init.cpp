@@ -52,13 +52,13 @@ void read_features(IkeSa& sa, const Inbound& in) {
   for (const auto& n : in.notifies) {
     if (n.type == NotifyType::ikev2_fragmentation_supported) sa.peer_fragmentation = true;
     if (n.type == NotifyType::signature_hash_algorithms)
-      if (auto l = crypto::parse_sig_hash_list(n.data)) sa.peer_sig_hashes = std::move(*l);
+      if (auto l = crypto::parse_sig_hash_list(n.data)) sa.hs->peer_sig_hashes = std::move(*l);
   }
   for (const auto& p : in.outer)
     if (p.type == uint8_t(PayloadType::certreq))
       if (auto cr = wire::parse_certreq(p.body))
         for (size_t i = 0; i < cr->hash_count(); ++i)
-          sa.peer_certreqs.emplace_back(cr->hash(i).begin(), cr->hash(i).end());
+          sa.hs->peer_certreqs.emplace_back(cr->hash(i).begin(), cr->hash(i).end());
 }
 
 bool peer_matches_address(const PeerConfig& p, const Datagram& dg) {
@@ -81,15 +81,15 @@ Result<SaId> Engine::Impl::start(std::shared_ptr<const PeerConfig> peer) {
   sa.remote = Endpoint{*peer->remote_address, peer->remote_port};
   sa.nat_t = sa.local.port == config.nat_t_port;
   choose_transport(sa);
-  sa.ke_group = peer->ike_proposals[0].ke[0];
-  auto kex = crypto::KeyExchange::generate(*sa.ke_group, rng);
+  sa.hs->ke_group = peer->ike_proposals[0].ke[0];
+  auto kex = crypto::KeyExchange::generate(*sa.hs->ke_group, rng);
   if (!kex) {
     set_state(sa, IkeSaState::dead);
     sa.dead_until = now;
     return kex.error();
   }
-  sa.kex = std::move(*kex);
-  sa.ni = random_bytes(kNonceSize);
+  sa.hs->kex = std::move(*kex);
+  sa.hs->ni = random_bytes(kNonceSize);
   set_state(sa, IkeSaState::connecting);
   send_init_request(sa);
   return sa.id;
@@ -99,11 +99,12 @@ void Engine::Impl::send_init_request(IkeSa& sa) {
   const PeerConfig& peer = *sa.peer;
   Bytes out(8192);
   wire::MessageWriter w(out, header_for(sa, ExchangeType::ike_sa_init, false, 0));
-  if (!sa.cookie.empty()) add_notify(w, NotifyType::cookie, sa.cookie); // first (2.6)
+  if (!sa.hs->cookie.empty()) add_notify(w, NotifyType::cookie, sa.hs->cookie); // first (2.6)
   w.add(PayloadType::sa,
-        encode_proposals(peer.ike_proposals, wire::ProtocolId::ike, {}, sa.ke_group, true));
-  w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(sa.ke_group->id), sa.kex->public_value()});
-  w.add(PayloadType::nonce, wire::NoncePayload{sa.ni});
+        encode_proposals(peer.ike_proposals, wire::ProtocolId::ike, {}, sa.hs->ke_group, true));
+  w.add(PayloadType::ke,
+        wire::KePayload{wire::KeGroup(sa.hs->ke_group->id), sa.hs->kex->public_value()});
+  w.add(PayloadType::nonce, wire::NoncePayload{sa.hs->ni});
   Bytes src = peer.force_encap ? fake_nat_hash(rng) : nat_detection_hash(sa.spi_i, 0, sa.local);
   add_common_notifies(w, peer, src, nat_detection_hash(sa.spi_i, 0, sa.remote),
                       crypto::encode_sig_hash_list(crypto::supported_sig_hashes()));
@@ -112,7 +113,7 @@ void Engine::Impl::send_init_request(IkeSa& sa) {
     return fail(
         sa, failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::config, n.error().message));
   out.resize(*n);
-  sa.init_request = out;
+  sa.hs->init_request = out;
   sa.out.reset();
   send_request(sa, RequestKind::ike_sa_init, ExchangeType::ike_sa_init, {std::move(out)});
 }
@@ -203,8 +204,8 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   sa.nat_t = dg.nat_t;
   sa.stream = dg.stream;
   sa.alg = *chosen;
-  sa.ni.assign(ni_p->data.begin(), ni_p->data.end());
-  sa.nr = random_bytes(kNonceSize);
+  sa.hs->ni.assign(ni_p->data.begin(), ni_p->data.end());
+  sa.hs->nr = random_bytes(kNonceSize);
   set_state(sa, IkeSaState::half_open);
   sa.half_open_deadline = now + config.half_open_timeout;
   auto kex = crypto::KeyExchange::generate(*chosen->ke, rng);
@@ -217,7 +218,7 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
     remove_sa(sa, DownReason::failure);
     return drop(DropReason::malformed, g_ir.error().field + ": " + g_ir.error().message);
   }
-  sa.kex = std::move(*kex);
+  sa.hs->kex = std::move(*kex);
 
   Inbound in;
   in.hdr = h;
@@ -226,14 +227,15 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   in.notifies = notifies;
   detect_nat(sa, in, h.spi_i, 0);
   read_features(sa, in);
-  sa.init_request.assign(msg.bytes.begin(), msg.bytes.end());
+  sa.hs->init_request.assign(msg.bytes.begin(), msg.bytes.end());
   sa.request_digest = crypto::sha256(dg.data); // retransmissions are answered (RFC 7296 2.1)
 
   Bytes out(8192);
   wire::MessageWriter w(out, header_for(sa, ExchangeType::ike_sa_init, true, 0));
   w.add(PayloadType::sa, encode_chosen(*chosen, wire::ProtocolId::ike, {}));
-  w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(chosen->ke->id), sa.kex->public_value()});
-  w.add(PayloadType::nonce, wire::NoncePayload{sa.nr});
+  w.add(PayloadType::ke,
+        wire::KePayload{wire::KeGroup(chosen->ke->id), sa.hs->kex->public_value()});
+  w.add(PayloadType::nonce, wire::NoncePayload{sa.hs->nr});
   // Forcing UDP encapsulation needs no fake when the request already showed a NAT (it
   // happens anyway): the peer then learns the truth about our side.
   sa.encap_forced = peer->force_encap && !sa.nat_local && !sa.nat_remote;
@@ -250,7 +252,7 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
     return;
   }
   out.resize(*n);
-  sa.init_response = out;
+  sa.hs->init_response = out;
   if (!derive_ike_sa_keys(sa, g_ir->reveal())) {
     remove_sa(sa, DownReason::failure);
     return;
@@ -266,18 +268,18 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
 
   if (!in.find(PayloadType::sa)) { // notify-only answers
     if (auto* c = in.notify(NotifyType::cookie)) {
-      if (sa.cookie_retries >= 3 || c->data.empty() || c->data.size() > 64)
+      if (sa.hs->cookie_retries >= 3 || c->data.empty() || c->data.size() > 64)
         return fail(sa, failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::cookie,
                                 "responder keeps asking for a COOKIE"));
-      ++sa.cookie_retries;
-      sa.cookie.assign(c->data.begin(), c->data.end());
+      ++sa.hs->cookie_retries;
+      sa.hs->cookie.assign(c->data.begin(), c->data.end());
       return send_init_request(sa);
     }
     if (auto* k = in.notify(NotifyType::invalid_ke_payload)) {
       uint16_t g = k->data.size() == 2 ? load_be16(k->data.data()) : 0;
       const crypto::TransformInfo* t = crypto::find_transform(TransformKind::ke, g);
-      if (!t || !proposals_allow_ke(peer.ike_proposals, g) || t == sa.ke_group ||
-          sa.ke_retries >= 2) {
+      if (!t || !proposals_allow_ke(peer.ike_proposals, g) || t == sa.hs->ke_group ||
+          sa.hs->ke_retries >= 2) {
         Failure f =
             failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::ke,
                     "responder wants KE group " + std::to_string(g) + " which we do not propose");
@@ -286,13 +288,13 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
         f.configured = proposal_strings(peer.ike_proposals);
         return fail(sa, std::move(f));
       }
-      ++sa.ke_retries;
-      sa.ke_group = t;
+      ++sa.hs->ke_retries;
+      sa.hs->ke_group = t;
       auto kex = crypto::KeyExchange::generate(*t, rng);
       if (!kex)
         return fail(
             sa, failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::ke, kex.error().message));
-      sa.kex = std::move(*kex);
+      sa.hs->kex = std::move(*kex);
       return send_init_request(sa);
     }
     const wire::NotifyPayload* e = in.error_notify();
@@ -312,7 +314,7 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
   auto nr_p = wire::parse_nonce(in.find(PayloadType::nonce)->body);
   if (!sa_p || !ke_p || !nr_p) return drop(DropReason::malformed, "IKE_SA_INIT response payloads");
   auto chosen = check_chosen(peer.ike_proposals, *sa_p, wire::ProtocolId::ike);
-  if (!chosen || chosen->ke != sa.ke_group || uint16_t(ke_p->group) != sa.ke_group->id) {
+  if (!chosen || chosen->ke != sa.hs->ke_group || uint16_t(ke_p->group) != sa.hs->ke_group->id) {
     Failure f = failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::proposal,
                         "responder chose a proposal we did not offer");
     f.offered = proposal_strings(peer.ike_proposals);
@@ -322,14 +324,14 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
   if (auto why = nonce_too_short(nr_p->data, *chosen->prf))
     return fail(sa, failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::proposal,
                             "responder's " + *why));
-  auto g_ir = sa.kex->shared_secret(ke_p->data);
+  auto g_ir = sa.hs->kex->shared_secret(ke_p->data);
   if (!g_ir)
     return fail(
         sa, failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::ke, g_ir.error().message));
   sa.spi_r = in.hdr.spi_r;
   sa.alg = *chosen;
-  sa.nr.assign(nr_p->data.begin(), nr_p->data.end());
-  sa.init_response.assign(in.message.begin(), in.message.end());
+  sa.hs->nr.assign(nr_p->data.begin(), nr_p->data.end());
+  sa.hs->init_response.assign(in.message.begin(), in.message.end());
   detect_nat(sa, in, sa.spi_i, sa.spi_r);
   sa.encap_forced = peer.force_encap;
   read_features(sa, in);
@@ -344,16 +346,15 @@ void Engine::Impl::on_init_response(IkeSa& sa, Inbound& in) {
 
 bool Engine::Impl::derive_ike_sa_keys(IkeSa& sa, ByteView g_ir) {
   IkeTransforms t{sa.alg.encr, sa.alg.integ, sa.alg.prf};
-  auto keys = derive_ike_keys(t, sa.ni, sa.nr, g_ir, sa.spi_i, sa.spi_r);
+  auto keys = derive_ike_keys(t, sa.hs->ni, sa.hs->nr, g_ir, sa.spi_i, sa.spi_r);
   if (!keys) return false;
-  sa.keys = std::move(*keys);
-  if (!key_sk_crypters(sa, *t.encr, t.integ)) return false;
-  sa.kex.reset(); // g^ir is in SKEYSEED now
-  emit_ike_keys(sa);
+  emit_ike_keys(sa, *keys);
+  if (!install_ike_keys(sa, std::move(*keys))) return false;
+  sa.hs->kex.reset(); // g^ir is in SKEYSEED now
   return true;
 }
 
-void Engine::Impl::emit_ike_keys(const IkeSa& sa) {
+void Engine::Impl::emit_ike_keys(const IkeSa& sa, const IkeKeys& keys) {
   if (!config.emit_keys) return;
   IkeSaKeys k;
   k.spi_i = sa.spi_i;
@@ -362,13 +363,13 @@ void Engine::Impl::emit_ike_keys(const IkeSa& sa) {
   k.integ = sa.alg.integ ? std::string(sa.alg.integ->keyword) : "";
   k.prf = sa.alg.prf ? std::string(sa.alg.prf->keyword) : "";
   k.ke = sa.alg.ke ? std::string(sa.alg.ke->keyword) : "";
-  k.sk_d = sa.keys.sk_d;
-  k.sk_ai = sa.keys.sk_ai;
-  k.sk_ar = sa.keys.sk_ar;
-  k.sk_ei = sa.keys.sk_ei;
-  k.sk_er = sa.keys.sk_er;
-  k.sk_pi = sa.keys.sk_pi;
-  k.sk_pr = sa.keys.sk_pr;
+  k.sk_d = keys.sk_d;
+  k.sk_ai = keys.sk_ai;
+  k.sk_ar = keys.sk_ar;
+  k.sk_ei = keys.sk_ei;
+  k.sk_er = keys.sk_er;
+  k.sk_pi = keys.sk_pi;
+  k.sk_pr = keys.sk_pr;
   emit(SaKeys{sa.id, std::move(k)});
 }
 

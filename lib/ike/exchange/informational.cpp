@@ -107,7 +107,7 @@ void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
       ChildSa* c = sa.find_child_out(spi_out);
       if (!c) continue;
       if (!c->deleting) answer_spis.push_back(c->spi_in); // 1.4.1: not if we delete too
-      downs.push_back(ChildSaDown{sa.id, sa.peer_name(), c->name, c->spi_in, c->spi_out,
+      downs.push_back(ChildSaDown{sa.id, sa.peer_name(), c->name(), c->spi_in, c->spi_out,
                                   c->rekeyed ? DownReason::rekeyed : DownReason::deleted_by_peer});
       std::erase_if(sa.children, [&](const ChildSa& x) { return x.spi_out == spi_out; });
     }
@@ -145,7 +145,7 @@ void Engine::Impl::on_informational_response(IkeSa& sa, Inbound& in) {
   }
   if (kind == RequestKind::delete_child) {
     if (ChildSa* c = sa.find_child(spi)) {
-      emit(ChildSaDown{sa.id, sa.peer_name(), c->name, c->spi_in, c->spi_out,
+      emit(ChildSaDown{sa.id, sa.peer_name(), c->name(), c->spi_in, c->spi_out,
                        c->rekeyed ? DownReason::rekeyed : DownReason::deleted_locally});
       std::erase_if(sa.children, [&](const ChildSa& x) { return x.spi_in == spi; });
     }

@@ -104,54 +104,73 @@ TEST_CASE("SK seal -> open for every ENCR x INTEG pair, SK and SKF", "[crypto][s
   CHECK(pairs == 7 * 6 + 19);
 }
 
-// Keying::per_call (an IKE SA's crypters): the key is set into this thread's shared
-// context at each call. Crypters of two SAs (two keys) of every AEAD, interleaved on one
-// thread, must each open what the other kind (own contexts) sealed with the same key,
-// and never what the other SA sealed: a context left keyed by the last caller would.
+// Keying::per_call (an IKE SA's crypters): the keys are set into this thread's shared
+// contexts at each call. Crypters of two SAs (two keys) of every AEAD and of every
+// CBC/CTR cipher with every integrity transform, interleaved on one thread, must each
+// open what the other kind (own contexts) sealed with the same keys, and never what the
+// other SA sealed: a context left keyed by the last caller would.
 TEST_CASE("SK per-call keying: SAs interleaved on shared contexts", "[crypto][sk]") {
   SeededRng rng(2);
-  int aeads = 0;
+  int suites = 0;
   for (const auto& encr : all_transforms()) {
-    if (encr.kind != TransformKind::encr || !encr.aead) continue;
-    INFO(std::string(encr.keyword));
-    Bytes key_a = seq(size_t(encr.key_len) + encr.salt_len, 0x10);
-    Bytes key_b = seq(size_t(encr.key_len) + encr.salt_len, 0x40);
-    auto per_call = [&](const Bytes& k, CipherUse use) {
-      auto c = SkCrypter::create(encr, k, nullptr, {}, use, Keying::per_call);
-      REQUIRE(c);
-      return std::move(*c);
-    };
-    SkCrypter tx_a = per_call(key_a, CipherUse::encrypt),
-              rx_a = per_call(key_a, CipherUse::decrypt);
-    SkCrypter tx_b = per_call(key_b, CipherUse::encrypt),
-              rx_b = per_call(key_b, CipherUse::decrypt);
-    auto own_rx_a = SkCrypter::create(encr, key_a, nullptr, {}, CipherUse::decrypt);
-    auto own_tx_b = SkCrypter::create(encr, key_b, nullptr, {}, CipherUse::encrypt);
-    REQUIRE(own_rx_a);
-    REQUIRE(own_tx_b);
-    Bytes plain = seq(37, 0xa0);
-    for (int round = 0; round < 3; ++round) {
-      auto sa = seal_one(tx_a, plain, false, rng);
-      auto sb = seal_one(*own_tx_b, plain, false, rng);
-      auto sb2 = seal_one(tx_b, plain, round == 1, rng);
-      Bytes m = sa.message;
-      auto in = rx_a.open(m, sa.sk_offset, sa.sk_len, false);
-      REQUIRE(in);
-      CHECK(Bytes(in->begin(), in->end()) == plain);
-      m = sa.message;
-      REQUIRE(own_rx_a->open(m, sa.sk_offset, sa.sk_len, false));
-      m = sb.message;
-      REQUIRE(rx_b.open(m, sb.sk_offset, sb.sk_len, false));
-      m = sb2.message;
-      REQUIRE(rx_b.open(m, sb2.sk_offset, sb2.sk_len, round == 1));
-      m = sb.message;
-      auto wrong = rx_a.open(m, sb.sk_offset, sb.sk_len, false); // SA b's message
-      REQUIRE_FALSE(wrong);
-      CHECK(wrong.error().code == Errc::integrity);
+    if (encr.kind != TransformKind::encr) continue;
+    std::vector<const TransformInfo*> integs;
+    if (encr.aead)
+      integs.push_back(nullptr);
+    else
+      for (const auto& t : all_transforms())
+        if (t.kind == TransformKind::integ) integs.push_back(&t);
+    for (const TransformInfo* integ : integs) {
+      INFO(std::string(encr.keyword) + "-" + (integ ? std::string(integ->keyword) : ""));
+      Bytes e_a = seq(size_t(encr.key_len) + encr.salt_len, 0x10);
+      Bytes e_b = seq(size_t(encr.key_len) + encr.salt_len, 0x40);
+      Bytes a_a = integ ? seq(integ->key_len, 0x70) : Bytes();
+      Bytes a_b = integ ? seq(integ->key_len, 0x90) : Bytes();
+      auto per_call = [&](const Bytes& e, const Bytes& a, CipherUse use) {
+        auto c = SkCrypter::create(encr, e, integ, a, use, Keying::per_call);
+        REQUIRE(c);
+        return std::move(*c);
+      };
+      SkCrypter tx_a = per_call(e_a, a_a, CipherUse::encrypt),
+                rx_a = per_call(e_a, a_a, CipherUse::decrypt);
+      SkCrypter tx_b = per_call(e_b, a_b, CipherUse::encrypt),
+                rx_b = per_call(e_b, a_b, CipherUse::decrypt);
+      auto own_rx_a = SkCrypter::create(encr, e_a, integ, a_a, CipherUse::decrypt);
+      auto own_tx_b = SkCrypter::create(encr, e_b, integ, a_b, CipherUse::encrypt);
+      REQUIRE(own_rx_a);
+      REQUIRE(own_tx_b);
+      Bytes plain = seq(37, 0xa0);
+      for (int round = 0; round < 3; ++round) {
+        auto sa = seal_one(tx_a, plain, false, rng);
+        auto sb = seal_one(*own_tx_b, plain, false, rng);
+        auto sb2 = seal_one(tx_b, plain, round == 1, rng);
+        Bytes m = sa.message;
+        auto in = rx_a.open(m, sa.sk_offset, sa.sk_len, false);
+        REQUIRE(in);
+        CHECK(Bytes(in->begin(), in->end()) == plain);
+        m = sa.message;
+        REQUIRE(own_rx_a->open(m, sa.sk_offset, sa.sk_len, false));
+        m = sb.message;
+        REQUIRE(rx_b.open(m, sb.sk_offset, sb.sk_len, false));
+        m = sb2.message;
+        REQUIRE(rx_b.open(m, sb2.sk_offset, sb2.sk_len, round == 1));
+        m = sb.message;
+        auto wrong = rx_a.open(m, sb.sk_offset, sb.sk_len, false); // SA b's message
+        REQUIRE_FALSE(wrong);
+        CHECK(wrong.error().code == Errc::integrity);
+        CHECK(wrong.error().field == "sk.icv");
+      }
+      // One direction each: a sealing crypter does not open, nor the reverse.
+      Bytes m = seal_one(tx_a, plain, false, rng).message;
+      CHECK_FALSE(tx_a.open(m, 36, m.size() - 36, false));
+      ++suites;
     }
-    ++aeads;
   }
-  CHECK(aeads == 19);
+  CHECK(suites == 7 * 6 + 19);
+  // A wrong key length is refused at creation, as with own contexts.
+  const TransformInfo& cbc = *find_keyword("aes128");
+  CHECK_FALSE(SkCrypter::create(cbc, Bytes(15, 1), find_keyword("sha256"), Bytes(32, 2),
+                                CipherUse::both, Keying::per_call));
 }
 
 TEST_CASE("SK open reports size problems by field", "[crypto][sk]") {

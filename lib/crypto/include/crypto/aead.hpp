@@ -16,9 +16,8 @@ class Aead {
 public:
   // key_and_salt: the KEYMAT slice, key || salt (salt_len bytes), as `ip xfrm` takes it.
   // `use`: encrypt only keys no context for open() (it fails), decrypt only none for seal().
-  // `keying`: per_call keeps the key, not contexts (suite.hpp Keying).
   static Result<Aead> create(const TransformInfo& encr, ByteView key_and_salt,
-                             CipherUse use = CipherUse::both, Keying keying = Keying::own_contexts);
+                             CipherUse use = CipherUse::both);
 
   Aead(Aead&&) noexcept;
   Aead& operator=(Aead&&) noexcept;
@@ -32,6 +31,15 @@ public:
   // open: decrypts `inout` in place; Errc::integrity when the tag does not verify
   // (then `inout` content is unspecified).
   Result<void> open(ByteView iv, ByteView aad, MutBytes inout, ByteView icv);
+
+  // Whether `encr` is an AEAD this class handles and `key_and_salt` has its length.
+  static Result<void> check(const TransformInfo& encr, ByteView key_and_salt);
+  // Keying::per_call (suite.hpp): seal or open with this thread's context for `encr`,
+  // keyed with `key_and_salt` for this call only; the caller keeps no OpenSSL state.
+  static Result<void> seal_with(const TransformInfo& encr, ByteView key_and_salt, ByteView iv,
+                                ByteView aad, MutBytes inout, MutBytes icv);
+  static Result<void> open_with(const TransformInfo& encr, ByteView key_and_salt, ByteView iv,
+                                ByteView aad, MutBytes inout, ByteView icv);
 
 private:
   struct Impl;

@@ -25,6 +25,14 @@ public:
   // In place; for CBC `inout.size()` must be a multiple of block_size (Errc::bad_length otherwise).
   Result<void> encrypt(ByteView iv, MutBytes inout);
   Result<void> decrypt(ByteView iv, MutBytes inout);
+  // Whether `encr` is a cipher this class handles and `key` has its length.
+  static Result<void> check(const TransformInfo& encr, ByteView key);
+  // Keying::per_call (suite.hpp): this thread's context for `encr`, keyed with `key` for
+  // this call only.
+  static Result<void> encrypt_with(const TransformInfo& encr, ByteView key, ByteView iv,
+                                   MutBytes inout);
+  static Result<void> decrypt_with(const TransformInfo& encr, ByteView key, ByteView iv,
+                                   MutBytes inout);
 
 private:
   struct Impl;
@@ -46,6 +54,13 @@ public:
   Result<void> compute(ByteView a, ByteView b, MutBytes icv);
   // Constant-time comparison; Errc::integrity on mismatch.
   Result<void> verify(ByteView a, ByteView b, ByteView icv);
+  // Whether `integ` is an integrity transform and `key` has its length.
+  static Result<void> check(const TransformInfo& integ, ByteView key);
+  // Keying::per_call: the same with `key` on this thread's MAC context for `integ`.
+  static Result<void> compute_with(const TransformInfo& integ, ByteView key, ByteView a, ByteView b,
+                                   MutBytes icv);
+  static Result<void> verify_with(const TransformInfo& integ, ByteView key, ByteView a, ByteView b,
+                                  ByteView icv);
 
 private:
   struct Impl;

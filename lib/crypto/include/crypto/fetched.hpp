@@ -12,6 +12,10 @@
 
 #include <string_view>
 
+namespace ikekit::crypto {
+struct TransformInfo;
+}
+
 namespace ikekit::crypto::detail {
 
 // The cipher an encr/integ/prf row names in openssl_name ("AES-256-GCM", and
@@ -26,5 +30,15 @@ const EVP_CIPHER* fetched_cipher(std::string_view name);
 // names its cipher per context). Null when the digest is not in the table or OpenSSL failed.
 MacCtxPtr new_hmac_ctx(std::string_view digest);
 MacCtxPtr new_cmac_ctx();
+
+// Keying::per_call (suite.hpp): this thread's cipher context for transform `t` in
+// direction `enc` (1 encrypt, 0 decrypt), made by `make` on first use (with the cipher
+// and any fixed parameters, no key) and kept until the thread exits. Each caller sets
+// its own key on it for the call: contexts are not thread-safe, hence one set per thread.
+using CipherCtxMaker = Result<CipherCtxPtr> (*)(const TransformInfo& t, int enc);
+Result<EVP_CIPHER_CTX*> thread_cipher_ctx(const TransformInfo& t, int enc, CipherCtxMaker make);
+// The same for the HMAC or CMAC context of an integ/prf row (unkeyed; EVP_MAC_init sets
+// the caller's key).
+Result<EVP_MAC_CTX*> thread_mac_ctx(const TransformInfo& t, bool cmac);
 
 } // namespace ikekit::crypto::detail

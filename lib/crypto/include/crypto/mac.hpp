@@ -38,6 +38,11 @@ public:
     return compute(std::span<const ByteView>(parts.begin(), parts.size()), out);
   }
 
+  // Keying::per_call (suite.hpp): the MAC of `parts` under `key` on this thread's context
+  // for `t`, keyed for this call only. out.size() >= the full MAC length.
+  static Result<void> compute_with(const TransformInfo& t, ByteView key,
+                                   std::span<const ByteView> parts, MutBytes out);
+
 private:
   struct Impl;
   Mac(std::unique_ptr<Impl> impl, Algo algo, size_t size);

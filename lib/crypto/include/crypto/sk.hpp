@@ -19,6 +19,7 @@
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "base/rng.hpp"
+#include "base/secret_bytes.hpp"
 #include "crypto/aead.hpp"
 #include "crypto/cbc_hmac.hpp"
 #include "crypto/suite.hpp"
@@ -35,8 +36,7 @@ public:
   // (SK_er, SK_ar) for the responder's. integ is null (and sk_a empty) for an AEAD.
   // `use`: CipherUse::encrypt for a crypter that only seals (open() fails), decrypt for
   // one that only opens: one OpenSSL cipher context instead of two.
-  // `keying`: per_call keeps an AEAD's key without OpenSSL contexts (suite.hpp Keying);
-  // CBC/CTR with a MAC keep contexts of their own either way.
+  // `keying`: per_call keeps SK_e (and SK_a) without OpenSSL contexts (suite.hpp Keying).
   static Result<SkCrypter> create(const TransformInfo& encr, ByteView sk_e,
                                   const TransformInfo* integ, ByteView sk_a,
                                   CipherUse use = CipherUse::both,
@@ -74,15 +74,20 @@ public:
   Result<MutBytes> open(MutBytes message, size_t sk_offset, size_t sk_len, bool fragment);
 
 private:
-  SkCrypter(const TransformInfo* encr, const TransformInfo* integ, std::optional<Aead> aead,
-            std::optional<Cipher> cipher, std::optional<Integ> mac);
+  struct Own; // Keying::own_contexts: the Aead, or the Cipher and the Integ
+  SkCrypter(const TransformInfo* encr, const TransformInfo* integ, CipherUse use);
+  Result<void> encrypt(ByteView iv, ByteView aad, MutBytes enc, MutBytes icv, ByteView covered);
+  Result<void> decrypt(ByteView iv, ByteView aad, MutBytes enc, ByteView icv, ByteView covered);
+  ByteView sk_e() const;
+  ByteView sk_a() const;
+
   const TransformInfo* encr_;
   const TransformInfo* integ_;
-  std::optional<Aead> aead_;
-  std::optional<Cipher> cipher_;
-  std::optional<Integ> mac_;
-  size_t icv_len_; // the AEAD tag, or the integ transform's truncated MAC
+  SecretBytes keys_;         // Keying::per_call: SK_e || SK_a
+  std::unique_ptr<Own> own_; // Keying::own_contexts
   uint64_t iv_counter_ = 0;
+  uint8_t icv_len_; // the AEAD tag, or the integ transform's truncated MAC
+  CipherUse use_;
 };
 
 } // namespace ikekit::crypto

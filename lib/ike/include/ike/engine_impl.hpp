@@ -182,7 +182,7 @@ struct Engine::Impl {
   // An authenticated message of `sa` arrived on `in`: float to the NAT-T port, follow a
   // changed NAT mapping of the peer (IkeSaMoved).
   void follow_peer(IkeSa& sa, const Datagram& in);
-  void emit_ike_keys(const IkeSa& sa);
+  void emit_ike_keys(const IkeSa& sa, const IkeKeys& keys);
 
   // --- exchange/mobike.cpp: MOBIKE, RFC 4555
   // IKE_AUTH: N(MOBIKE_SUPPORTED) in the initiator's first request, and in the
@@ -314,7 +314,7 @@ struct Engine::Impl {
     std::optional<Failure> failure;
     wire::NotifyType error = wire::NotifyType(0);
   };
-  ChildAnswer answer_child(IkeSa& sa, Inbound& in, const ChildConfig& cfg,
+  ChildAnswer answer_child(IkeSa& sa, Inbound& in, std::shared_ptr<const ChildConfig> cfg,
                            wire::ExchangeType exchange, bool ignore_ke,
                            const crypto::TransformInfo* ke_hint);
   std::vector<TsSpec> default_ts(const std::vector<TsSpec>& cfg, const IpAddress& a) const;
@@ -332,11 +332,10 @@ struct Engine::Impl {
   void write_child_answer(wire::PayloadWriter& w, const ChildSa& c, const crypto::KeyExchange* pfs,
                           ByteView nonce, std::vector<Bytes>& storage);
   // Initiator: checks the responder's SA/TS answer; a Failure when unacceptable.
-  std::variant<ChildSa, Failure> accept_child_answer(IkeSa& sa, Inbound& in, const ChildConfig& cfg,
-                                                     uint32_t spi_in,
-                                                     const std::vector<TsSpec>& ts_i,
-                                                     const std::vector<TsSpec>& ts_r,
-                                                     wire::ExchangeType exchange, bool ignore_ke);
+  std::variant<ChildSa, Failure>
+  accept_child_answer(IkeSa& sa, Inbound& in, std::shared_ptr<const ChildConfig> cfg,
+                      uint32_t spi_in, const std::vector<TsSpec>& ts_i,
+                      const std::vector<TsSpec>& ts_r, wire::ExchangeType exchange, bool ignore_ke);
 
   // --- exchange/create_child_sa.cpp
   void start_create_child(IkeSa& sa, const Task& t);

@@ -40,17 +40,19 @@ struct IkeRekeyRecord {
 };
 
 struct ChildSa {
-  std::string name;
-  ChildConfig cfg;
+  // Shared with the connection (PeerConfig::child) or, for one narrowed to virtual IPs or
+  // created by ikectl, with the Child SAs that rekey it: not a copy per Child SA.
+  std::shared_ptr<const ChildConfig> cfg;
+  const std::string& name() const { return cfg->name; }
   uint32_t spi_in = 0, spi_out = 0;
   Chosen alg;
   ChildMode mode = ChildMode::tunnel;
   std::vector<TsSpec> local_ts, remote_ts;
   TimePoint established_at{};
   std::optional<TimePoint> rekey_at, expire_at;
-  bool rekeyed = false;                  // replaced by a newer SA; deleted once the new one is up
-  bool deleting = false;                 // our Delete is outstanding
-  std::optional<RekeyRecord> peer_rekey; // the peer rekeyed it while our rekey was in flight
+  bool rekeyed = false;          // replaced by a newer SA; deleted once the new one is up
+  bool deleting = false;         // our Delete is outstanding
+  Boxed<RekeyRecord> peer_rekey; // the peer rekeyed it while our rekey was in flight
 };
 
 // What one outstanding request of ours is for.
@@ -118,7 +120,7 @@ struct PendingCreate {
   RequestKind kind = RequestKind::create_child;
   Bytes nonce;
   std::optional<crypto::KeyExchange> kex;
-  ChildConfig cfg;
+  std::shared_ptr<const ChildConfig> cfg;
   uint32_t spi_in = 0;     // new Child SA
   uint64_t new_spi = 0;    // new IKE SA (our SPI)
   uint32_t old_spi_in = 0; // rekey_child
@@ -145,6 +147,22 @@ struct AnsweredRequest {
   crypto::Sha256 digest{}; // the request datagram (its fragment 1 when fragmented)
   uint32_t tokens = 0;     // answers that may go out now
   TimePoint refilled_at{}; // tokens were last topped up
+};
+
+// What only the handshake uses (IKE_SA_INIT and IKE_AUTH, RFC 7296 1.2, 2.15): one
+// allocation per IKE SA, freed once IKE_AUTH completes, so an established SA (a million
+// of them, issue 17) does not carry nonces, messages or key-exchange state.
+struct Handshake {
+  Bytes ni, nr;
+  std::optional<crypto::KeyExchange> kex;
+  const crypto::TransformInfo* ke_group = nullptr; // initiator: group of our KE
+  Bytes init_request, init_response;               // the IKE_SA_INIT messages as sent (for AUTH)
+  Bytes cookie;
+  uint32_t ke_retries = 0, cookie_retries = 0;
+  SecretBytes sk_pi, sk_pr; // RFC 7296 2.15: the AUTH payloads only
+  std::optional<std::vector<uint16_t>> peer_sig_hashes;
+  std::vector<Bytes> peer_certreqs;           // CA SPKI SHA-1 hashes the peer asked for
+  std::vector<TsSpec> first_ts_i, first_ts_r; // what the initiator proposed (first Child SA)
 };
 
 struct EapExchange; // ike/eap_exchange.hpp
@@ -192,23 +210,16 @@ struct IkeSa {
   std::optional<IpAddress> half_open_from;
 
   Chosen alg;
-  IkeKeys keys;
+  SecretBytes sk_d; // RFC 7296 2.17, 2.18: Child SA and rekeyed IKE SA keys come from it
   std::optional<crypto::SkCrypter> crypt_out, crypt_in;
-
-  Bytes ni, nr;
-  std::optional<crypto::KeyExchange> kex;
-  const crypto::TransformInfo* ke_group = nullptr; // initiator: group of our KE
-  Bytes init_request, init_response;               // the IKE_SA_INIT messages as sent (for AUTH)
-  Bytes cookie;
-  uint32_t ke_retries = 0, cookie_retries = 0;
+  // IKE_SA_INIT and IKE_AUTH only; freed when IKE_AUTH completes (release_after_auth).
+  Boxed<Handshake> hs;
 
   bool peer_fragmentation = false;
-  std::optional<std::vector<uint16_t>> peer_sig_hashes;
-  std::vector<Bytes> peer_certreqs; // CA SPKI SHA-1 hashes the peer asked for
 
   uint32_t msg_id_out = 0; // our next request
   uint32_t msg_id_in = 0;  // the peer's next request
-  std::optional<OutRequest> out;
+  Boxed<OutRequest> out;   // our request in flight (nearly always none)
   TaskQueue tasks;
   std::vector<Bytes> last_response; // the answer to request msg_id_in - 1
   bool have_last_response = false;
@@ -236,9 +247,8 @@ struct IkeSa {
   std::string local_auth_desc, remote_auth_desc;
   std::string eap_method, eap_identity; // the client's EAP identity (RFC 7296 2.16), if EAP ran
 
-  // The first Child SA (IKE_AUTH).
+  // The first Child SA (IKE_AUTH; its traffic selectors are in hs).
   uint32_t first_child_spi = 0;
-  std::vector<TsSpec> first_ts_i, first_ts_r; // what the initiator proposed
   // EAP inside IKE_AUTH (RFC 7296 2.16), while it runs; shared_ptr: the type is
   // incomplete here.
   std::shared_ptr<EapExchange> eap;
@@ -273,6 +283,11 @@ inline void share_stream(IkeSa& x, const IkeSa& sa) {
   x.connection = sa.connection != 0 ? sa.connection : sa.id;
 }
 
+// The connection's Child SA configuration, shared with it (no copy per SA).
+inline std::shared_ptr<const ChildConfig> connection_child(const IkeSa& sa) {
+  return std::shared_ptr<const ChildConfig>(sa.peer, &sa.peer->child);
+}
+
 // What ESP encapsulation the IKE SA's Child SAs use and why (events.hpp Encap): a
 // detected NAT wins over our forcing it.
 inline Encap encap_of(const IkeSa& sa) {
@@ -289,11 +304,12 @@ inline bool usable(const IkeSa& sa) {
 // plane.
 inline bool reported_up(const IkeSa& sa) { return usable(sa) || sa.state == IkeSaState::deleting; }
 
-// RFC 7296 2.14: SK_ei/SK_ai protect what the initiator sends, SK_er/SK_ar what the
-// responder sends. Sets crypt_out (sealing only) and crypt_in (opening only) from
-// sa.keys for the SA's role (sa.initiator); false when a crypter cannot be keyed.
-bool key_sk_crypters(IkeSa& sa, const crypto::TransformInfo& encr,
-                     const crypto::TransformInfo* integ);
+// The keys of a new IKE SA (IKE_SA_INIT, RFC 7296 2.14, or a rekey, 2.18), for sa.alg:
+// SK_ei/SK_ai protect what the initiator sends, SK_er/SK_ar what the responder sends, so
+// crypt_out (sealing only) and crypt_in (opening only) are keyed for the SA's role
+// (sa.initiator); SK_d is kept, SK_pi/SK_pr go to sa.hs when the handshake runs. The
+// rest is zeroed with `keys`. false when a crypter cannot be keyed.
+bool install_ike_keys(IkeSa& sa, IkeKeys keys);
 
 // The earliest deadline of `sa` (sa_state.cpp): what Engine::Impl::sa_timeout() acts on.
 // Adding a kind of per-SA deadline: one take() line there, its action in sa_timeout().
@@ -309,8 +325,8 @@ std::optional<TimePoint> nat_keepalive_at(const IkeSa& sa, Duration interval);
 // IKE_SA_INIT messages, fragments, tasks, Child SAs); last_response and answered stay
 // while have_last_response.
 void release_after_death(IkeSa& sa);
-// Once IKE_AUTH is done: the IKE_SA_INIT messages, the key exchange and SK_pi/SK_pr
-// served only the AUTH payloads (RFC 7296 2.15) and go.
+// Once IKE_AUTH is done: the handshake state (the IKE_SA_INIT messages, the key
+// exchange, SK_pi/SK_pr: RFC 7296 2.15) and the EAP run go.
 void release_after_auth(IkeSa& sa);
 
 } // namespace ikekit::ike
