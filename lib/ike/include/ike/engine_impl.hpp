@@ -1,6 +1,24 @@
-// Internal: Engine::Impl, shared by the exchange files (lib/ike/exchange/: ike_sa_init,
-// ike_auth, create_child_sa, ike_rekey, informational) and the engine's services
-// (receive, sa_state, transport, ...). Not part of the public API.
+// Internal: the engine's shared context. Not part of the public API.
+//
+// The shape of the engine (DESIGN 2, issue 12), as strongSwan's tasks and quinn's
+// connection modules:
+// - Engine::Impl, named EngineContext where exchanges use it, holds what every exchange
+//   shares: the configuration, the SA table, the Rng and the engine's clock (`now`), the
+//   event and datagram queues, the counters, address pools and the cookie secret; and
+//   the services over them: emit/drop/fail, seal/open (SK, SKF), send_request/
+//   send_response (message IDs, retransmission), set_state/queue_task (sa_state.cpp).
+//   It holds no exchange's protocol logic.
+// - Each exchange is a unit: namespace ike::<exchange> in lib/ike/exchange/<exchange>.cpp
+//   with a small header beside it (not in the include root: private to the layer) that
+//   declares only its entry points, free functions over (EngineContext& cx, IkeSa& sa,
+//   ...): start (build and send the request of a Task), process_request (build the
+//   response), process_response; the header says what of the IkeSa it reads and writes.
+// - receive.cpp checks a message (header, SA lookup, message-ID window, SK, payload
+//   rules); sa_state.cpp is the IKE SA's state machine: its states and every change of
+//   state, which exchange and role is handled in which state by which unit (kArrivals),
+//   the task queue (which request runs next, by which unit) and the per-SA timers.
+// Split so far: informational. Still methods below, one unit each as they move:
+// ike_sa_init, ike_auth, ike_auth_eap, create_child_sa, ike_rekey, mobike, config_payload.
 #pragma once
 
 #include "ike/address_pool.hpp"
@@ -20,6 +38,8 @@
 #include <vector>
 
 namespace ikekit::ike {
+
+using EngineContext = Engine::Impl;
 
 // One received message after decryption (or reassembly): views into Impl scratch buffers.
 struct Inbound {
@@ -358,10 +378,7 @@ struct Engine::Impl {
   // rekey of it: it finished without noticing ours; its new IKE SA takes over.
   void adopt_peer_ike_rekey(IkeSa& sa);
 
-  // --- exchange/informational.cpp
-  void start_informational(IkeSa& sa, const Task& t);
-  void on_informational_request(IkeSa& sa, Inbound& in);
-  void on_informational_response(IkeSa& sa, Inbound& in);
+  // --- transport.cpp: error responses, for every exchange
   // The response to request `h` that is one error Notify (RFC 7296 2.21); `proto` and
   // `spi` when it names a Child SA (CHILD_SA_NOT_FOUND).
   void send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h, wire::NotifyType type,
