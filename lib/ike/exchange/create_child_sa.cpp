@@ -20,6 +20,7 @@
 // entry that only carries its Delete. An end that had already finished its own rekey
 // answers the peer's with TEMPORARY_FAILURE (2.8.2: it is closing that IKE SA); the peer
 // then keeps the SA the first end created.
+#include "config_payload.hpp"
 #include "ike/engine_impl.hpp"
 #include "ike/ts.hpp"
 
@@ -77,7 +78,7 @@ void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
       add_notify(w, NotifyType::rekey_sa, {}, wire::ProtocolId::esp, storage.back());
     } else {
       pc.cfg = *t.child;
-      apply_virtual_ips(sa, pc.cfg); // config_payload.cpp
+      config_payload::apply_virtual_ips(sa, pc.cfg); // config_payload.cpp
       pc.ts_i = default_ts(pc.cfg.local_ts, sa.local.address);
       pc.ts_r = default_ts(pc.cfg.remote_ts, sa.remote.address);
     }
@@ -140,7 +141,7 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
                                         rk->spi.size() == 4 ? rk->spi : ByteView{});
   }
   ChildConfig cfg = old ? old->cfg : sa.peer->child;
-  if (!old) apply_virtual_ips(sa, cfg); // config_payload.cpp
+  if (!old) config_payload::apply_virtual_ips(sa, cfg); // config_payload.cpp
   uint32_t old_spi_in = old ? old->spi_in : 0;
   ChildAnswer a = answer_child(sa, in, cfg, wire::ExchangeType::create_child_sa, false, hint);
   if (!a.child) {

@@ -17,8 +17,8 @@
 //   rules); sa_state.cpp is the IKE SA's state machine: its states and every change of
 //   state, which exchange and role is handled in which state by which unit (kArrivals),
 //   the task queue (which request runs next, by which unit) and the per-SA timers.
-// Split so far: informational. Still methods below, one unit each as they move:
-// ike_sa_init, ike_auth, ike_auth_eap, create_child_sa, ike_rekey, mobike, config_payload.
+// Split so far: informational, config_payload. Still methods below, one unit each as
+// they move: ike_sa_init, ike_auth, ike_auth_eap, create_child_sa, ike_rekey, mobike.
 #pragma once
 
 #include "ike/address_pool.hpp"
@@ -277,28 +277,6 @@ struct Engine::Impl {
   void eap_refused_by_peer(const IkeSa& sa, Failure& f);
   // --- auth/eap.cpp: AUTH keyed with the EAP MSK (RFC 7296 2.16, 2.15)
   Result<Bytes> msk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body);
-
-  // --- exchange/config_payload.cpp: CFG_REQUEST / CFG_REPLY (RFC 7296 2.19, 3.15)
-  // Initiator: the CP(CFG_REQUEST) of the first IKE_AUTH request, when the connection
-  // asks for virtual IPs; and the TSi to propose (0.0.0.0/0, ::/0 for them).
-  void write_cfg_request(const IkeSa& sa, wire::PayloadWriter& w, std::vector<Bytes>& storage);
-  std::vector<TsSpec> initiator_local_ts(const IkeSa& sa) const;
-  // Initiator: reads the CFG_REPLY of the final IKE_AUTH response into sa.cp.
-  void read_cfg_reply(IkeSa& sa, const Inbound& in);
-  // Responder: notes the peer's CFG_REQUEST (the first IKE_AUTH request carries it).
-  void read_cfg_request(IkeSa& sa, const Inbound& in);
-  // Responder, in the IKE_AUTH response that carries the Child SA: leases addresses for
-  // a noted request, writes the CP(CFG_REPLY) and narrows `child`'s remote TS to them.
-  // A Failure (step cp) when an address was asked for and none could be leased: the
-  // caller sends N(INTERNAL_ADDRESS_FAILURE) and creates no Child SA (RFC 7296 3.10.1).
-  std::optional<Failure> answer_cfg_request(IkeSa& sa, wire::PayloadWriter& w,
-                                            std::vector<Bytes>& storage, ChildConfig& child);
-  // A Child SA of an IKE SA with virtual IPs (IKE_AUTH or CREATE_CHILD_SA) covers them:
-  // the initiator's side of `child` becomes the virtual IPs (our local TS when we asked
-  // for them and configured none; the remote TS when we leased them).
-  void apply_virtual_ips(const IkeSa& sa, ChildConfig& child) const;
-  // Responder: gives back the IKE SA's leases (Lease events); called when it goes down.
-  void release_leases(IkeSa& sa);
 
   // --- uniqueness.cpp: once the peer of a new IKE SA is authenticated (both roles),
   // the connection's UniquePolicy and RFC 7296 2.4 INITIAL_CONTACT (`initial_contact`:
