@@ -4,6 +4,7 @@
 #include "ike/engine.hpp"
 
 #include "base/hex.hpp"
+#include "exchange/config_payload.hpp"
 #include "ike/engine_impl.hpp"
 #include "wire/rules.hpp"
 
@@ -72,7 +73,7 @@ void Engine::Impl::fail(IkeSa& sa, Failure f) {
 
 void Engine::Impl::remove_sa(IkeSa& sa, DownReason reason) {
   if (sa.state == IkeSaState::dead) return;
-  release_leases(sa);
+  config_payload::release_leases(*this, sa);
   table.touch(sa);
   if (sa.silent) sa.children.clear();
   for (auto& c : sa.children)

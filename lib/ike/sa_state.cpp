@@ -3,6 +3,7 @@
 // (kArrivals, then dispatch to the exchange), the task queue (which local request runs
 // next) and the per-SA timers (what each deadline does; SaTable keeps each SA's earliest
 // deadline in a TimerQueue, so a timeout visits only the SAs that are due).
+#include "exchange/informational.hpp"
 #include "ike/engine_impl.hpp"
 
 namespace ikekit::ike {
@@ -54,7 +55,7 @@ struct Arrival {
   bool response;
   uint8_t states;
   Otherwise otherwise;
-  void (Engine::Impl::*handle)(IkeSa&, Inbound&);
+  void (*handle)(EngineContext&, IkeSa&, Inbound&);
 };
 
 // RFC 7296 1.2: IKE_AUTH follows IKE_SA_INIT (a responder is half-open until then, an
@@ -64,18 +65,19 @@ struct Arrival {
 // (transport.cpp: accept_response).
 constexpr Arrival kArrivals[] = {
     {ExchangeType::ike_auth, false, bit(IkeSaState::half_open), Otherwise::drop,
-     &Engine::Impl::on_auth_request},
+     [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_auth_request(sa, in); }},
     {ExchangeType::ike_auth, true, bit(IkeSaState::authenticating), Otherwise::drop,
-     &Engine::Impl::on_auth_response},
+     [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_auth_response(sa, in); }},
     {ExchangeType::create_child_sa, false,
      uint8_t(bit(IkeSaState::established) | bit(IkeSaState::rekeying)),
-     Otherwise::temporary_failure, &Engine::Impl::on_create_child_request},
+     Otherwise::temporary_failure,
+     [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_create_child_request(sa, in); }},
     {ExchangeType::create_child_sa, true, kAnyState, Otherwise::drop,
-     &Engine::Impl::on_create_child_response},
+     [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_create_child_response(sa, in); }},
     {ExchangeType::informational, false, kAnyState, Otherwise::drop,
-     &Engine::Impl::on_informational_request},
+     &informational::process_request},
     {ExchangeType::informational, true, kAnyState, Otherwise::drop,
-     &Engine::Impl::on_informational_response},
+     &informational::process_response},
 };
 
 } // namespace
@@ -85,7 +87,7 @@ void Engine::Impl::dispatch(IkeSa& sa, Inbound& in) {
   const std::string exchange(wire::exchange_type_name(in.hdr.exchange_type));
   for (const Arrival& a : kArrivals) {
     if (a.exchange != in.hdr.exchange_type || a.response != resp) continue;
-    if (a.states & bit(sa.state)) return (this->*a.handle)(sa, in);
+    if (a.states & bit(sa.state)) return a.handle(*this, sa, in);
     if (a.otherwise == Otherwise::temporary_failure)
       return send_error_notify_response(sa, in.hdr, wire::NotifyType::temporary_failure);
     return drop(DropReason::unexpected_exchange, exchange + (resp ? " response" : " request") +
@@ -112,7 +114,7 @@ void Engine::Impl::run_tasks(IkeSa& sa) {
       start_create_child(sa, t);
       break;
     default:
-      start_informational(sa, t);
+      informational::start(*this, sa, t);
       break;
     }
   }

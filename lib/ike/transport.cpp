@@ -170,4 +170,25 @@ bool Engine::Impl::accept_response(IkeSa& sa, const wire::IkeHeader& h) {
   return false;
 }
 
+// RFC 7296 2.21: the response that is one error Notify, in any exchange.
+void Engine::Impl::send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h,
+                                              wire::NotifyType type, ByteView data,
+                                              wire::ProtocolId proto, ByteView spi) {
+  Bytes inner(64 + data.size() + spi.size());
+  wire::PayloadWriter w(inner);
+  add_notify(w, type, data, proto, spi);
+  auto n = w.finish();
+  if (!n) return;
+  auto d = seal(sa, h.exchange_type, true, h.message_id, ByteView(inner).first(*n), w.first_type());
+  if (d) send_response(sa, std::move(*d));
+}
+
+// RFC 7296 1.3: INVALID_KE_PAYLOAD names the group the responder wants (two octets).
+void Engine::Impl::send_invalid_ke_response(IkeSa& sa, const wire::IkeHeader& h,
+                                            const crypto::TransformInfo& group) {
+  uint8_t g[2];
+  store_be16(g, group.id);
+  send_error_notify_response(sa, h, wire::NotifyType::invalid_ke_payload, ByteView(g, 2));
+}
+
 } // namespace ikekit::ike

@@ -20,6 +20,7 @@
 // A client that authenticated by EAP is its EAP identity (charon's get_other_eap_id):
 // two devices sharing a certificate or IKE identity but with different EAP users are
 // different peers, one EAP user behind two IKE identities is one.
+#include "exchange/config_payload.hpp"
 #include "ike/engine_impl.hpp"
 
 #include <algorithm>
@@ -96,7 +97,7 @@ void Engine::Impl::replace_sa(IkeSa& old, SaId by) {
   old.children.clear();
   old.replaced_by = by;
   emit(IkeSaDown{old.id, old.peer_name(), old.spi_i, old.spi_r, DownReason::replaced, by});
-  release_leases(old); // config_payload.cpp: before it goes silent
+  config_payload::release_leases(*this, old); // config_payload.cpp: before it goes silent
   old.silent = true;
   old.rekey_at.reset();
   old.dpd_at.reset();

@@ -13,11 +13,11 @@
 // first IKE_AUTH request and the reply in the last response, the one with the Child SA.
 // The reply also names the networks behind the responder (INTERNAL_IP4_SUBNET /
 // INTERNAL_IP6_SUBNET, 3.15.2) from its configured local traffic selectors.
-#include "ike/engine_impl.hpp"
+#include "config_payload.hpp"
 
 #include <algorithm>
 
-namespace ikekit::ike {
+namespace ikekit::ike::config_payload {
 
 using wire::CfgAttr;
 using wire::CfgType;
@@ -52,8 +52,7 @@ void add_protected_subnets(const ChildConfig& child, wire::CpPayload& reply,
 
 } // namespace
 
-void Engine::Impl::write_cfg_request(const IkeSa& sa, wire::PayloadWriter& w,
-                                     std::vector<Bytes>& storage) {
+void write_cfg_request(const IkeSa& sa, wire::PayloadWriter& w, std::vector<Bytes>& storage) {
   const PeerConfig& peer = *sa.peer;
   if (peer.request_vips.empty()) return;
   wire::CpPayload cp{CfgType::cfg_request, {}};
@@ -71,10 +70,10 @@ void Engine::Impl::write_cfg_request(const IkeSa& sa, wire::PayloadWriter& w,
   w.add(PayloadType::cp, std::move(cp));
 }
 
-std::vector<TsSpec> Engine::Impl::initiator_local_ts(const IkeSa& sa) const {
+std::vector<TsSpec> initiator_local_ts(const EngineContext& cx, const IkeSa& sa) {
   const PeerConfig& peer = *sa.peer;
   if (!peer.child.local_ts.empty() || peer.request_vips.empty())
-    return default_ts(peer.child.local_ts, sa.local.address);
+    return cx.default_ts(peer.child.local_ts, sa.local.address);
   // strongSwan's local_ts = dynamic with a virtual IP: the responder narrows it.
   std::vector<TsSpec> ts;
   for (const auto& vip : peer.request_vips) {
@@ -86,7 +85,7 @@ std::vector<TsSpec> Engine::Impl::initiator_local_ts(const IkeSa& sa) const {
   return ts;
 }
 
-void Engine::Impl::read_cfg_reply(IkeSa& sa, const Inbound& in) {
+void read_cfg_reply(IkeSa& sa, const Inbound& in) {
   if (sa.peer->request_vips.empty()) return;
   sa.cp.ours = true;
   const wire::RawPayload* raw = in.find(PayloadType::cp);
@@ -109,7 +108,7 @@ void Engine::Impl::read_cfg_reply(IkeSa& sa, const Inbound& in) {
   }
 }
 
-void Engine::Impl::read_cfg_request(IkeSa& sa, const Inbound& in) {
+void read_cfg_request(IkeSa& sa, const Inbound& in) {
   const wire::RawPayload* raw = in.find(PayloadType::cp);
   if (!raw) return;
   auto cp = wire::parse_cp(raw->body);
@@ -121,9 +120,8 @@ void Engine::Impl::read_cfg_request(IkeSa& sa, const Inbound& in) {
   }
 }
 
-std::optional<Failure> Engine::Impl::answer_cfg_request(IkeSa& sa, wire::PayloadWriter& w,
-                                                        std::vector<Bytes>& storage,
-                                                        ChildConfig& child) {
+std::optional<Failure> answer_cfg_request(EngineContext& cx, IkeSa& sa, wire::PayloadWriter& w,
+                                          std::vector<Bytes>& storage, ChildConfig& child) {
   if (!sa.cp.requested) return std::nullopt;
   const PeerConfig& peer = *sa.peer;
   sa.cp.lease_identity = lease_identity(sa);
@@ -133,12 +131,12 @@ std::optional<Failure> Engine::Impl::answer_cfg_request(IkeSa& sa, wire::Payload
     if (v4 ? !sa.cp.want_v4 : !sa.cp.want_v6) continue;
     for (const Prefix& prefix : peer.pools) {
       if (prefix.addr.is_v4() != v4) continue;
-      auto it = std::find_if(pools.begin(), pools.end(),
+      auto it = std::find_if(cx.pools.begin(), cx.pools.end(),
                              [&](const AddressPool& p) { return p.prefix() == prefix; });
-      if (it == pools.end()) {
+      if (it == cx.pools.end()) {
         auto made = AddressPool::create(prefix);
         if (!made) continue; // ike-up checks pools; an engine user's bad prefix leases nothing
-        it = pools.insert(pools.end(), std::move(*made));
+        it = cx.pools.insert(cx.pools.end(), std::move(*made));
       }
       auto got = it->acquire(sa.cp.lease_identity);
       if (!got) {
@@ -147,8 +145,8 @@ std::optional<Failure> Engine::Impl::answer_cfg_request(IkeSa& sa, wire::Payload
       }
       sa.cp.vips.push_back(got->address);
       sa.cp.leased.push_back(prefix);
-      emit(Lease{sa.id, peer.name, LeaseAction::assigned, prefix, got->address,
-                 sa.cp.lease_identity, got->reused});
+      cx.emit(Lease{sa.id, peer.name, LeaseAction::assigned, prefix, got->address,
+                    sa.cp.lease_identity, got->reused});
       CfgAttr t = v4 ? CfgAttr::internal_ip4_address : CfgAttr::internal_ip6_address;
       storage.push_back(wire::cfg_address_value(t, got->address, 128));
       reply.attributes.push_back({t, storage.back()});
@@ -156,9 +154,9 @@ std::optional<Failure> Engine::Impl::answer_cfg_request(IkeSa& sa, wire::Payload
     }
   }
   if ((sa.cp.want_v4 || sa.cp.want_v6) && sa.cp.vips.empty()) {
-    Failure f = failure(sa, wire::ExchangeType::ike_auth, FailureStep::cp,
-                        exhausted.empty() ? "no address pool of the family the peer asked for"
-                                          : "address pool exhausted");
+    Failure f = cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::cp,
+                           exhausted.empty() ? "no address pool of the family the peer asked for"
+                                             : "address pool exhausted");
     f.notify = wire::NotifyType::internal_address_failure;
     if (sa.cp.want_v4) f.offered.push_back("INTERNAL_IP4_ADDRESS");
     if (sa.cp.want_v6) f.offered.push_back("INTERNAL_IP6_ADDRESS");
@@ -177,7 +175,7 @@ std::optional<Failure> Engine::Impl::answer_cfg_request(IkeSa& sa, wire::Payload
   return std::nullopt;
 }
 
-void Engine::Impl::apply_virtual_ips(const IkeSa& sa, ChildConfig& child) const {
+void apply_virtual_ips(const IkeSa& sa, ChildConfig& child) {
   if (sa.cp.vips.empty()) return;
   if (sa.cp.ours && !child.local_ts.empty()) return;
   std::vector<TsSpec>& side = sa.cp.ours ? child.local_ts : child.remote_ts;
@@ -186,17 +184,17 @@ void Engine::Impl::apply_virtual_ips(const IkeSa& sa, ChildConfig& child) const 
     side.push_back(TsSpec::host(vip));
 }
 
-void Engine::Impl::release_leases(IkeSa& sa) {
+void release_leases(EngineContext& cx, IkeSa& sa) {
   if (sa.silent) return; // an old, rekeyed IKE SA: its leases went to the new one
   for (size_t i = 0; i < sa.cp.leased.size(); ++i) {
     const Prefix& prefix = sa.cp.leased[i];
-    auto it = std::find_if(pools.begin(), pools.end(),
+    auto it = std::find_if(cx.pools.begin(), cx.pools.end(),
                            [&](const AddressPool& p) { return p.prefix() == prefix; });
-    if (it == pools.end() || !it->release(sa.cp.lease_identity)) continue;
-    emit(Lease{sa.id, sa.peer_name(), LeaseAction::released, prefix, sa.cp.vips[i],
-               sa.cp.lease_identity, false});
+    if (it == cx.pools.end() || !it->release(sa.cp.lease_identity)) continue;
+    cx.emit(Lease{sa.id, sa.peer_name(), LeaseAction::released, prefix, sa.cp.vips[i],
+                  sa.cp.lease_identity, false});
   }
   sa.cp.leased.clear();
 }
 
-} // namespace ikekit::ike
+} // namespace ikekit::ike::config_payload

@@ -20,6 +20,7 @@
 // entry that only carries its Delete. An end that had already finished its own rekey
 // answers the peer's with TEMPORARY_FAILURE (2.8.2: it is closing that IKE SA); the peer
 // then keeps the SA the first end created.
+#include "config_payload.hpp"
 #include "ike/engine_impl.hpp"
 #include "ike/ts.hpp"
 
@@ -77,7 +78,7 @@ void Engine::Impl::start_create_child(IkeSa& sa, const Task& t) {
       add_notify(w, NotifyType::rekey_sa, {}, wire::ProtocolId::esp, storage.back());
     } else {
       auto cfg = std::make_shared<ChildConfig>(*t.child);
-      apply_virtual_ips(sa, *cfg); // config_payload.cpp
+      config_payload::apply_virtual_ips(sa, *cfg); // config_payload.cpp
       pc.cfg = cfg;
       pc.ts_i = default_ts(cfg->local_ts, sa.local.address);
       pc.ts_r = default_ts(cfg->remote_ts, sa.remote.address);
@@ -143,7 +144,7 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
   std::shared_ptr<const ChildConfig> cfg = old ? old->cfg : connection_child(sa);
   if (!old && !sa.cp.vips.empty()) {
     auto narrowed = std::make_shared<ChildConfig>(*cfg);
-    apply_virtual_ips(sa, *narrowed); // config_payload.cpp
+    config_payload::apply_virtual_ips(sa, *narrowed); // config_payload.cpp
     cfg = std::move(narrowed);
   }
   uint32_t old_spi_in = old ? old->spi_in : 0;

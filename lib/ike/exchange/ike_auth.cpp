@@ -10,6 +10,7 @@
 // A failed AUTH: the responder answers HDR, SK {N(AUTHENTICATION_FAILED)} (2.21.2) and
 // both sides report a Failure. A failed Child SA (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE)
 // leaves the IKE SA up (1.2: "the IKE SA is still created").
+#include "config_payload.hpp"
 #include "ike/eap_exchange.hpp"
 #include "ike/engine_impl.hpp"
 #include "ike/ts.hpp"
@@ -98,10 +99,10 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
     w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
     if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
   }
-  write_cfg_request(sa, w, storage); // config_payload.cpp
+  config_payload::write_cfg_request(sa, w, storage); // config_payload.cpp
   if (!peer.child.esp_proposals.empty()) {
     sa.first_child_spi = new_child_spi(sa);
-    sa.hs->first_ts_i = initiator_local_ts(sa);
+    sa.hs->first_ts_i = config_payload::initiator_local_ts(*this, sa);
     sa.hs->first_ts_r = default_ts(peer.child.remote_ts, sa.remote.address);
     write_child_request(w, peer.child, sa.first_child_spi, sa.hs->first_ts_i, sa.hs->first_ts_r,
                         nullptr, {}, storage);
@@ -225,7 +226,7 @@ void Engine::Impl::establish_as_responder(IkeSa& sa, Inbound& child_request, uin
                                           wire::PayloadWriter& w, Bytes& inner,
                                           std::vector<Bytes>& storage) {
   Inbound& in = child_request;
-  read_cfg_request(sa, in); // config_payload.cpp; with EAP, the first request's CP
+  config_payload::read_cfg_request(sa, in); // config_payload.cpp; with EAP, the first request's CP
   answer_mobike(sa, in, w); // mobike.cpp: MOBIKE_SUPPORTED, from the first request too
   // The response that carries the Child SA answers the CFG_REQUEST (config_payload.cpp);
   // no internal address: no Child SA (RFC 7296 3.10.1 INTERNAL_ADDRESS_FAILURE).
@@ -235,7 +236,8 @@ void Engine::Impl::establish_as_responder(IkeSa& sa, Inbound& child_request, uin
   std::shared_ptr<ChildConfig> with_vips;
   if (sa.cp.requested) child_cfg = with_vips = std::make_shared<ChildConfig>(sa.peer->child);
   ChildAnswer child;
-  if (auto f = with_vips ? answer_cfg_request(sa, w, storage, *with_vips) : std::nullopt) {
+  if (auto f = with_vips ? config_payload::answer_cfg_request(*this, sa, w, storage, *with_vips)
+                         : std::nullopt) {
     add_notify(w, NotifyType::internal_address_failure);
     child.failure = std::move(f);
   } else if (in.find(PayloadType::sa)) {
@@ -319,7 +321,7 @@ void Engine::Impl::establish_as_initiator(IkeSa& sa, Inbound& in) {
   sa.authenticated = true;
   sa.out.reset();
   ++sa.msg_id_out;
-  read_cfg_reply(sa, in);                 // config_payload.cpp
+  config_payload::read_cfg_reply(sa, in); // config_payload.cpp
   accept_mobike(sa, in);                  // mobike.cpp
   Boxed<Handshake> hs = std::move(sa.hs); // ike_sa_up frees it; the first Child SA needs it
   ike_sa_up(sa);

@@ -9,25 +9,25 @@
 // direction", except when both ends deleted at once (then no D in the response).
 // Deleting the IKE SA: D(IKE) in the request, an empty response; all Child SAs go too.
 // An empty INFORMATIONAL is a liveness check (DPD): answered with an empty response.
-#include "ike/engine_impl.hpp"
+#include "informational.hpp"
 
-namespace ikekit::ike {
+namespace ikekit::ike::informational {
 
 using wire::ExchangeType;
 using wire::PayloadType;
 
-void Engine::Impl::start_informational(IkeSa& sa, const Task& t) {
+void start(EngineContext& cx, IkeSa& sa, const Task& t) {
   Bytes inner(256);
   wire::PayloadWriter w(inner);
   std::vector<Bytes> storage;
   uint8_t spi[4];
   switch (t.kind) {
   case RequestKind::update_sa_addresses:
-    write_update_sa_addresses(sa, w, storage); // mobike.cpp
+    cx.write_update_sa_addresses(sa, w, storage); // mobike.cpp
     break;
   case RequestKind::delete_ike:
     w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::ike, 0, 0, {}});
-    set_state(sa, IkeSaState::deleting);
+    cx.set_state(sa, IkeSaState::deleting);
     break;
   case RequestKind::delete_child: {
     if (t.orphan) {
@@ -47,48 +47,28 @@ void Engine::Impl::start_informational(IkeSa& sa, const Task& t) {
   }
   auto n = w.finish();
   if (!n) return;
-  auto d = seal(sa, ExchangeType::informational, false, sa.msg_id_out, ByteView(inner).first(*n),
-                w.first_type());
+  auto d = cx.seal(sa, ExchangeType::informational, false, sa.msg_id_out, ByteView(inner).first(*n),
+                   w.first_type());
   if (!d) return;
-  send_request(sa, t.kind, ExchangeType::informational, std::move(*d), t.child_spi);
+  cx.send_request(sa, t.kind, ExchangeType::informational, std::move(*d), t.child_spi);
 }
 
-void Engine::Impl::send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h,
-                                              wire::NotifyType type, ByteView data,
-                                              wire::ProtocolId proto, ByteView spi) {
-  Bytes inner(64 + data.size() + spi.size());
-  wire::PayloadWriter w(inner);
-  add_notify(w, type, data, proto, spi);
-  auto n = w.finish();
-  if (!n) return;
-  auto d = seal(sa, h.exchange_type, true, h.message_id, ByteView(inner).first(*n), w.first_type());
-  if (d) send_response(sa, std::move(*d));
-}
-
-// RFC 7296 1.3: INVALID_KE_PAYLOAD names the group the responder wants (two octets).
-void Engine::Impl::send_invalid_ke_response(IkeSa& sa, const wire::IkeHeader& h,
-                                            const crypto::TransformInfo& group) {
-  uint8_t g[2];
-  store_be16(g, group.id);
-  send_error_notify_response(sa, h, wire::NotifyType::invalid_ke_payload, ByteView(g, 2));
-}
-
-void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
+void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
   // RFC 7296 2.21: an error notify about the IKE SA, e.g. AUTHENTICATION_FAILED from an
   // initiator that could not verify us (2.21.2): answer, report, and drop the SA.
   if (const wire::NotifyPayload* e = in.error_notify();
       e && e->protocol != wire::ProtocolId::esp &&
       (e->type == wire::NotifyType::authentication_failed ||
        e->type == wire::NotifyType::authorization_failed)) {
-    if (auto d =
-            seal(sa, ExchangeType::informational, true, in.hdr.message_id, {}, PayloadType::none))
-      send_response(sa, std::move(*d));
-    Failure f = failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth,
-                        "peer reported " + std::string(wire::notify_type_name(e->type)));
-    if (sa.eap) eap_refused_by_peer(sa, f); // an EAP client gave up on our EAP method
+    if (auto d = cx.seal(sa, ExchangeType::informational, true, in.hdr.message_id, {},
+                         PayloadType::none))
+      cx.send_response(sa, std::move(*d));
+    Failure f = cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth,
+                           "peer reported " + std::string(wire::notify_type_name(e->type)));
+    if (sa.eap) cx.eap_refused_by_peer(sa, f); // an EAP client gave up on our EAP method
     f.from_peer = true;
     f.notify = e->type;
-    return fail(sa, std::move(f));
+    return cx.fail(sa, std::move(f));
   }
   bool delete_ike = false;
   std::vector<uint32_t> answer_spis;
@@ -121,36 +101,36 @@ void Engine::Impl::on_informational_request(IkeSa& sa, Inbound& in) {
     w.add(PayloadType::d,
           wire::DeletePayload{wire::ProtocolId::esp, 4, uint16_t(answer_spis.size()), spis});
   std::vector<Bytes> storage;
-  if (!delete_ike) answer_informational_mobike(sa, in, w, storage); // mobike.cpp
+  if (!delete_ike) cx.answer_informational_mobike(sa, in, w, storage); // mobike.cpp
   auto n = w.finish();
   if (!n) return;
-  auto d = seal(sa, ExchangeType::informational, true, in.hdr.message_id, ByteView(inner).first(*n),
-                w.first_type());
+  auto d = cx.seal(sa, ExchangeType::informational, true, in.hdr.message_id,
+                   ByteView(inner).first(*n), w.first_type());
   if (!d) return;
-  send_response(sa, std::move(*d));
+  cx.send_response(sa, std::move(*d));
   for (auto& e : downs)
-    emit(std::move(e));
-  if (delete_ike && sa.peer_ike_rekey) return adopt_peer_ike_rekey(sa);
-  if (delete_ike) remove_sa(sa, DownReason::deleted_by_peer);
+    cx.emit(std::move(e));
+  if (delete_ike && sa.peer_ike_rekey) return cx.adopt_peer_ike_rekey(sa);
+  if (delete_ike) cx.remove_sa(sa, DownReason::deleted_by_peer);
 }
 
-void Engine::Impl::on_informational_response(IkeSa& sa, Inbound& in) {
+void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
   RequestKind kind = sa.out->kind;
-  if (kind == RequestKind::update_sa_addresses) return on_update_sa_addresses_response(sa, in);
+  if (kind == RequestKind::update_sa_addresses) return cx.on_update_sa_addresses_response(sa, in);
   uint32_t spi = sa.out->child_spi;
   if (kind == RequestKind::delete_ike) {
     sa.out.reset();
     ++sa.msg_id_out;
-    return remove_sa(sa, DownReason::deleted_locally);
+    return cx.remove_sa(sa, DownReason::deleted_locally);
   }
   if (kind == RequestKind::delete_child) {
     if (ChildSa* c = sa.find_child(spi)) {
-      emit(ChildSaDown{sa.id, sa.peer_name(), c->name(), c->spi_in, c->spi_out,
-                       c->rekeyed ? DownReason::rekeyed : DownReason::deleted_locally});
+      cx.emit(ChildSaDown{sa.id, sa.peer_name(), c->name(), c->spi_in, c->spi_out,
+                          c->rekeyed ? DownReason::rekeyed : DownReason::deleted_locally});
       std::erase_if(sa.children, [&](const ChildSa& x) { return x.spi_in == spi; });
     }
   }
-  request_done(sa);
+  cx.request_done(sa);
 }
 
-} // namespace ikekit::ike
+} // namespace ikekit::ike::informational

@@ -1,6 +1,24 @@
-// Internal: Engine::Impl, shared by the exchange files (lib/ike/exchange/: ike_sa_init,
-// ike_auth, create_child_sa, ike_rekey, informational) and the engine's services
-// (receive, sa_state, transport, ...). Not part of the public API.
+// Internal: the engine's shared context. Not part of the public API.
+//
+// The shape of the engine (DESIGN 2, issue 12), as strongSwan's tasks and quinn's
+// connection modules:
+// - Engine::Impl, named EngineContext where exchanges use it, holds what every exchange
+//   shares: the configuration, the SA table, the Rng and the engine's clock (`now`), the
+//   event and datagram queues, the counters, address pools and the cookie secret; and
+//   the services over them: emit/drop/fail, seal/open (SK, SKF), send_request/
+//   send_response (message IDs, retransmission), set_state/queue_task (sa_state.cpp).
+//   It holds no exchange's protocol logic.
+// - Each exchange is a unit: namespace ike::<exchange> in lib/ike/exchange/<exchange>.cpp
+//   with a small header beside it (not in the include root: private to the layer) that
+//   declares only its entry points, free functions over (EngineContext& cx, IkeSa& sa,
+//   ...): start (build and send the request of a Task), process_request (build the
+//   response), process_response; the header says what of the IkeSa it reads and writes.
+// - receive.cpp checks a message (header, SA lookup, message-ID window, SK, payload
+//   rules); sa_state.cpp is the IKE SA's state machine: its states and every change of
+//   state, which exchange and role is handled in which state by which unit (kArrivals),
+//   the task queue (which request runs next, by which unit) and the per-SA timers.
+// Split so far: informational, config_payload. Still methods below, one unit each as
+// they move: ike_sa_init, ike_auth, ike_auth_eap, create_child_sa, ike_rekey, mobike.
 #pragma once
 
 #include "ike/address_pool.hpp"
@@ -20,6 +38,8 @@
 #include <vector>
 
 namespace ikekit::ike {
+
+using EngineContext = Engine::Impl;
 
 // One received message after decryption (or reassembly): views into Impl scratch buffers.
 struct Inbound {
@@ -259,28 +279,6 @@ struct Engine::Impl {
   // --- auth/eap.cpp: AUTH keyed with the EAP MSK (RFC 7296 2.16, 2.15)
   Result<Bytes> msk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body);
 
-  // --- exchange/config_payload.cpp: CFG_REQUEST / CFG_REPLY (RFC 7296 2.19, 3.15)
-  // Initiator: the CP(CFG_REQUEST) of the first IKE_AUTH request, when the connection
-  // asks for virtual IPs; and the TSi to propose (0.0.0.0/0, ::/0 for them).
-  void write_cfg_request(const IkeSa& sa, wire::PayloadWriter& w, std::vector<Bytes>& storage);
-  std::vector<TsSpec> initiator_local_ts(const IkeSa& sa) const;
-  // Initiator: reads the CFG_REPLY of the final IKE_AUTH response into sa.cp.
-  void read_cfg_reply(IkeSa& sa, const Inbound& in);
-  // Responder: notes the peer's CFG_REQUEST (the first IKE_AUTH request carries it).
-  void read_cfg_request(IkeSa& sa, const Inbound& in);
-  // Responder, in the IKE_AUTH response that carries the Child SA: leases addresses for
-  // a noted request, writes the CP(CFG_REPLY) and narrows `child`'s remote TS to them.
-  // A Failure (step cp) when an address was asked for and none could be leased: the
-  // caller sends N(INTERNAL_ADDRESS_FAILURE) and creates no Child SA (RFC 7296 3.10.1).
-  std::optional<Failure> answer_cfg_request(IkeSa& sa, wire::PayloadWriter& w,
-                                            std::vector<Bytes>& storage, ChildConfig& child);
-  // A Child SA of an IKE SA with virtual IPs (IKE_AUTH or CREATE_CHILD_SA) covers them:
-  // the initiator's side of `child` becomes the virtual IPs (our local TS when we asked
-  // for them and configured none; the remote TS when we leased them).
-  void apply_virtual_ips(const IkeSa& sa, ChildConfig& child) const;
-  // Responder: gives back the IKE SA's leases (Lease events); called when it goes down.
-  void release_leases(IkeSa& sa);
-
   // --- uniqueness.cpp: once the peer of a new IKE SA is authenticated (both roles),
   // the connection's UniquePolicy and RFC 7296 2.4 INITIAL_CONTACT (`initial_contact`:
   // the peer sent it) act on the other IKE SAs with the same identities. A Failure
@@ -358,10 +356,7 @@ struct Engine::Impl {
   // rekey of it: it finished without noticing ours; its new IKE SA takes over.
   void adopt_peer_ike_rekey(IkeSa& sa);
 
-  // --- exchange/informational.cpp
-  void start_informational(IkeSa& sa, const Task& t);
-  void on_informational_request(IkeSa& sa, Inbound& in);
-  void on_informational_response(IkeSa& sa, Inbound& in);
+  // --- transport.cpp: error responses, for every exchange
   // The response to request `h` that is one error Notify (RFC 7296 2.21); `proto` and
   // `spi` when it names a Child SA (CHILD_SA_NOT_FOUND).
   void send_error_notify_response(IkeSa& sa, const wire::IkeHeader& h, wire::NotifyType type,
