@@ -220,26 +220,28 @@ Result<void> Integ::verify(ByteView a, ByteView b, ByteView icv) {
   return check_mac(full, icv);
 }
 
+// The untruncated MAC of a || b under `key` on this thread's context, after the checks
+// compute_with and verify_with share (key length, ICV length `icv_len`).
+static Result<void> full_mac_with(const TransformInfo& integ, ByteView key, ByteView a, ByteView b,
+                                  size_t icv_len, std::array<uint8_t, 64>& full) {
+  if (auto ok = check_integ(integ, key); !ok) return ok;
+  if (auto ok = check_icv(integ, icv_len); !ok) return ok;
+  const ByteView parts[2] = {a, b};
+  return Mac::compute_with(integ, key, parts, full);
+}
+
 Result<void> Integ::compute_with(const TransformInfo& integ, ByteView key, ByteView a, ByteView b,
                                  MutBytes icv) {
-  if (auto ok = check_integ(integ, key); !ok) return ok;
-  if (auto ok = check_icv(integ, icv.size()); !ok) return ok;
   std::array<uint8_t, 64> full{};
-  const ByteView parts[2] = {a, b};
-  auto ok = Mac::compute_with(integ, key, parts, full);
-  if (!ok) return ok;
+  if (auto ok = full_mac_with(integ, key, a, b, icv.size(), full); !ok) return ok;
   std::memcpy(icv.data(), full.data(), icv.size());
   return {};
 }
 
 Result<void> Integ::verify_with(const TransformInfo& integ, ByteView key, ByteView a, ByteView b,
                                 ByteView icv) {
-  if (auto ok = check_integ(integ, key); !ok) return ok;
-  if (auto ok = check_icv(integ, icv.size()); !ok) return ok;
   std::array<uint8_t, 64> full{};
-  const ByteView parts[2] = {a, b};
-  auto ok = Mac::compute_with(integ, key, parts, full);
-  if (!ok) return ok;
+  if (auto ok = full_mac_with(integ, key, a, b, icv.size(), full); !ok) return ok;
   return check_mac(full, icv);
 }
 
