@@ -33,7 +33,7 @@ std::string_view move_reason_name(MoveReason r) {
 // was sent in the interval", by the side behind a NAT, which the NAT's mapping serves.
 // Forcing encapsulation without a NAT (encap forced) needs none: no mapping to keep.
 std::optional<TimePoint> nat_keepalive_at(const IkeSa& sa, Duration interval) {
-  // RFC 9329 6: no keepalives in a stream (nat_t never set there).
+  // RFC 9329 6.6: no keepalives in a stream (nat_t never set there).
   if (!sa.nat_local || !sa.nat_t || interval.count() <= 0 || !reported_up(sa)) return std::nullopt;
   return sa.last_sent + interval;
 }

@@ -111,11 +111,14 @@ void Engine::Impl::receive(const Datagram& in) {
 
   sa->last_received = now;
   // Only now: the message is authenticated and in the window. A MOBIKE address update
-  // moves the SA itself (exchange/mobike.cpp); a stream SA follows its connection.
-  if (sa->stream)
-    follow_stream(*sa, in);
-  else if (!is_address_update(*sa, ib))
-    follow_peer(*sa, in);
+  // moves the SA itself (exchange/mobike.cpp; over TCP too, RFC 9329 7.1: it came on the
+  // originator's new connection); otherwise a stream SA follows its connection.
+  if (!is_address_update(*sa, ib)) {
+    if (sa->stream)
+      follow_stream(*sa, in);
+    else
+      follow_peer(*sa, in);
+  }
   if (sa->peer && sa->peer->dpd_delay.count() > 0) sa->dpd_at = now + sa->peer->dpd_delay;
   dispatch(*sa, ib);
 }

@@ -2,18 +2,18 @@
 // the timing of requests over TCP, the fallback from UDP, and re-establishing a broken
 // connection. The stream itself (connect, "IKETCP", framing) is the I/O layer's
 // (lib/io/tcp_streams.cpp); the engine only marks what goes in a stream (Transmit::stream)
-// and on whose connection (Transmit::connection: RFC 9329 6.2, one IKE SA per connection,
+// and on whose connection (Transmit::connection: RFC 9329 6.1, one IKE SA per connection,
 // the old IKE SA of a rekey on its successor's, share_stream in sa.hpp).
 //
-// RFC 9329 6.1: "the IKE Initiator ... MUST NOT retransmit" over TCP (the stream is
-// reliable), but it "still has an overall timeout": one deadline, the whole span the UDP
+// RFC 9329 6.2 (Retransmissions): no IKE retransmissions over TCP (the stream is
+// reliable), but an overall timeout still ends an exchange: one deadline, the whole span the UDP
 // back-off would have taken (retransmit_span()), then the exchange fails.
 //
 // Fallback (transport auto): IKE_SA_INIT goes out on UDP first; when no answer came
 // within tcp_fallback_after, the same IKE SA (same SPI, nonce and KE) sends IKE_SA_INIT
 // again in a TCP stream to Config::tcp_port, with NAT detection data for that
 // connection; a late UDP answer is dropped (wrong_transport). Over TCP there is no float
-// to the NAT-T port and no NAT keepalive (RFC 9329 6): ESP goes in the stream.
+// to the NAT-T port and no NAT keepalive (RFC 9329 6.6): ESP goes in the stream.
 #include "ike/engine_impl.hpp"
 
 namespace ikekit::ike {
@@ -64,13 +64,19 @@ void Engine::Impl::stream_broken(IkeSa& sa) {
   if (!sa.stream || !sa.tcp_originator || sa.state == IkeSaState::dead) return;
   if (sa.reconnected_at != TimePoint{} && now - sa.reconnected_at < std::chrono::seconds(1)) return;
   sa.reconnected_at = now;
-  if (sa.out) { // the request may be lost with the connection: once more, in the new one
-    for (auto& d : sa.out->datagrams)
-      transmit(sa, d);
-    return;
-  }
+  if (resend_in_new_stream(sa)) return;
   if (sa.state == IkeSaState::established && sa.tasks.empty())
     queue_task(sa, Task{RequestKind::dpd});
+}
+
+// The request in flight may be lost with the connection it went on, and over TCP no
+// timer retransmits it (RFC 9329 6.2): once more, in the connection that replaces it (a
+// reconnect, or the originator's new address after a MOBIKE move, RFC 9329 7.1).
+bool Engine::Impl::resend_in_new_stream(IkeSa& sa) {
+  if (!sa.stream || !sa.tcp_originator || !sa.out) return false;
+  for (auto& d : sa.out->datagrams)
+    transmit(sa, d);
+  return true;
 }
 
 void Engine::Impl::follow_stream(IkeSa& sa, const Datagram& in) {

@@ -92,7 +92,7 @@ void Engine::Impl::send_response(IkeSa& sa, std::vector<Bytes> dgrams) {
 void Engine::Impl::retransmit_due(IkeSa& sa) {
   if (fall_back_to_tcp(sa)) return;
   OutRequest& r = *sa.out;
-  if (sa.stream || r.retransmits >= config.retransmit_tries) { // RFC 9329 6.1: once over TCP
+  if (sa.stream || r.retransmits >= config.retransmit_tries) { // RFC 9329 6.2: once over TCP
     Failure f = failure(sa, r.exchange, FailureStep::retransmit,
                         sa.stream ? stream_timeout_reason()
                                   : "no response after " + std::to_string(r.retransmits) +

@@ -21,7 +21,8 @@ struct Sent {
   bool from_left;
   bool tcp_originator;
   SaId sa;
-  SaId connection; // RFC 9329 6.2: the IKE SA whose connection it goes on
+  SaId connection; // RFC 9329 6.1: the IKE SA whose connection it goes on
+  IpAddress local; // the sender's address
 };
 
 struct TcpPair {
@@ -34,15 +35,17 @@ struct TcpPair {
       : p(config(psk_peer("home", "10.0.0.1", "10.0.0.2"), t, fallback),
           config(psk_peer("gw", "10.0.0.2", "10.0.0.1"), IkeTransport::udp, fallback)) {
     p.net.tap = [this](Bytes&, const Transmit& tr) {
-      sent.push_back({p.net.now, tr.stream, tr.local.address == ip("10.0.0.1"), tr.tcp_originator,
-                      tr.sa, tr.connection != 0 ? tr.connection : tr.sa});
+      sent.push_back({p.net.now, tr.stream, !(tr.local.address == ip("10.0.0.2")),
+                      tr.tcp_originator, tr.sa, tr.connection != 0 ? tr.connection : tr.sa,
+                      tr.local.address});
       return tr.stream || !block_udp;
     };
-    // The connection's far end as the responder sees it, and back.
+    // The connection's far end as the responder sees it, and back (left's address may
+    // change: MOBIKE).
     p.net.route = [this](Datagram& d) {
       if (!d.stream) return;
-      if (d.remote.address == ip("10.0.0.1")) d.remote.port = ephemeral;
-      if (d.local.address == ip("10.0.0.1") && d.local.port != ephemeral)
+      if (d.remote.address == p.left->address) d.remote.port = ephemeral;
+      if (d.local.address == p.left->address && d.local.port != ephemeral)
         d.local.address = ip("203.0.113.99"); // an old connection: gone
     };
   }
@@ -136,7 +139,7 @@ TEST_CASE("transport auto: UDP passes, the IKE SA stays on UDP and nothing goes 
 }
 
 TEST_CASE("over TCP no retransmission: one request, then the overall timeout fails it "
-          "(RFC 9329 6.1)",
+          "(RFC 9329 6.2)",
           "[engine][tcp]") {
   TcpPair t(IkeTransport::tcp);
   t.p.right->silent = true;
@@ -239,7 +242,7 @@ TEST_CASE("a UDP message for an IKE SA in a TCP stream is dropped (wrong_transpo
   CHECK(t.p.left->engine->stats().dropped[size_t(DropReason::wrong_transport)] == 1);
 }
 
-TEST_CASE("RFC 9329 6.2: two IKE SAs to one peer each go on a connection of their own",
+TEST_CASE("RFC 9329 6.1: two IKE SAs to one peer each go on a connection of their own",
           "[engine][tcp]") {
   TcpPair t(IkeTransport::tcp);
   SaId a = t.p.initiate(), b = t.p.initiate();
@@ -256,7 +259,7 @@ TEST_CASE("RFC 9329 6.2: two IKE SAs to one peer each go on a connection of thei
   CHECK(of_b >= 2);
 }
 
-// RFC 9329 6.2: the old IKE SA of a rekey shares its successor's connection (its Delete
+// RFC 9329 6.1: the old IKE SA of a rekey shares its successor's connection (its Delete
 // goes there, not on a new one); RFC 9329 6.1 (the originator re-establishes a broken
 // connection) then holds for the rekeyed IKE SA: same SaId, new SPIs, Child SAs kept.
 TEST_CASE("an IKE SA rekeyed over TCP: the old SA's Delete shares the connection; after a "
@@ -301,4 +304,83 @@ TEST_CASE("an IKE SA rekeyed over TCP: the old SA's Delete shares the connection
   CHECK(left[0].children[0].spi_in == child_in);
   CHECK(t.p.left->count<ChildSaDown>() == 0);
   CHECK(t.p.right->count<ChildSaDown>() == 0);
+}
+
+// RFC 9329 7.1 with RFC 4555 3.5: after a network change the initiator (the TCP
+// originator) re-establishes the connection from its new address and sends
+// UPDATE_SA_ADDRESSES in it; the responder moves the IKE SA (and so its Child SAs' ESP)
+// to that connection. The old connection is left: nothing more goes on it.
+//
+//   left 10.0.1.1:40001 --TCP (new)--> right 10.0.0.2:4500
+//     HDR, SK { N(UPDATE_SA_ADDRESSES), N(NAT_DETECTION_*), N(COOKIE2) }  -->
+//                                 <--  HDR, SK { N(NAT_DETECTION_*), N(COOKIE2) }
+TEST_CASE("MOBIKE over TCP: the initiator moves, UPDATE_SA_ADDRESSES goes in a new connection "
+          "from the new address, the responder moves there (ike_sa_moved), SPIs kept",
+          "[engine][tcp][mobike]") {
+  TcpPair t(IkeTransport::tcp);
+  SaId id = t.p.initiate();
+  REQUIRE(t.p.net.run_until([&] { return t.p.both_up(); }));
+  REQUIRE(t.p.left->engine->list_sas().at(0).mobike);
+  const IkeSaInfo before = t.right_sa();
+  const IpAddress moved_to = ip("10.0.1.1");
+
+  size_t sent_before = t.sent.size();
+  t.p.left->address = moved_to; // the old address is gone
+  t.ephemeral = 40001;          // the new connection's source port
+  REQUIRE(t.p.left->engine->move_local(id, moved_to, t.p.net.now));
+  t.p.net.run_for(1s);
+  REQUIRE(t.sent.size() == sent_before + 2); // the update and its answer, nothing else
+  const Sent& update = t.sent[sent_before];
+  CHECK(update.from_left);
+  CHECK(update.stream);
+  CHECK(update.tcp_originator); // no connection from there yet: the I/O layer opens one
+  CHECK(update.connection == id);
+  CHECK(update.local == moved_to);
+  CHECK(t.sent[sent_before + 1].stream);
+
+  const IkeSaInfo& after = t.right_sa();
+  CHECK(after.remote == Endpoint{moved_to, 40001});
+  CHECK(after.spi_i == before.spi_i);
+  CHECK(after.spi_r == before.spi_r);
+  CHECK(after.state == IkeSaState::established);
+  CHECK(after.moves == before.moves + 1);
+  REQUIRE(t.p.right->count<IkeSaMoved>() == 1);
+  auto rm = t.p.right->all<IkeSaMoved>()[0];
+  CHECK(rm.reason == MoveReason::mobike);
+  CHECK(rm.remote == Endpoint{moved_to, 40001});
+  REQUIRE(t.p.left->count<IkeSaMoved>() == 1);
+  CHECK(t.p.left->all<IkeSaMoved>()[0].local.address == moved_to);
+  CHECK(t.p.left->engine->stats().mobike_updates_sent == 1);
+  CHECK(t.p.right->engine->stats().mobike_updates_received == 1);
+  CHECK(t.p.left->engine->stats().dropped_total() == 0); // COOKIE2 echoed
+  CHECK(t.p.left->count<IkeSaDown>() + t.p.right->count<IkeSaDown>() == 0);
+
+  // The responder's own requests go on the new connection (it cannot open one).
+  REQUIRE(t.p.right->engine->send_dpd(after.sa, t.p.net.now));
+  t.p.net.run_for(1s);
+  CHECK(t.p.right->engine->list_sas().at(0).state == IkeSaState::established);
+  CHECK(t.p.right->count<IkeSaDown>() == 0);
+}
+
+// Over TCP nothing retransmits (RFC 9329 6.2): a request in flight on the connection the
+// move leaves goes again at once on the new one, and the update follows its answer,
+// rather than both waiting for the overall timeout.
+TEST_CASE("MOBIKE over TCP: a request in flight when the initiator moves goes again on the new "
+          "connection at once; the update follows",
+          "[engine][tcp][mobike]") {
+  TcpPair t(IkeTransport::tcp);
+  SaId id = t.p.initiate();
+  REQUIRE(t.p.net.run_until([&] { return t.p.both_up(); }));
+  // The DPD leaves on the old connection; the path breaks before its answer arrives.
+  REQUIRE(t.p.left->engine->send_dpd(id, t.p.net.now));
+  t.p.net.collect_all();
+  t.p.left->address = ip("10.0.1.1");
+  t.ephemeral = 40001;
+  REQUIRE(t.p.left->engine->move_local(id, ip("10.0.1.1"), t.p.net.now));
+  REQUIRE(t.p.net.run_until([&] { return t.p.right->count<IkeSaMoved>() == 1; }, 3s));
+  t.p.net.run_for(1s);
+  CHECK(t.right_sa().remote == Endpoint{ip("10.0.1.1"), 40001});
+  CHECK(t.p.right->engine->stats().retransmits_answered == 1); // the DPD, answered again
+  CHECK(t.p.left->engine->list_sas().at(0).state == IkeSaState::established);
+  CHECK(t.p.left->count<IkeSaDown>() == 0);
 }

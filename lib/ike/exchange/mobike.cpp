@@ -103,8 +103,12 @@ Result<void> Engine::Impl::move_local(IkeSa& sa, const IpAddress& local) {
   if (local.is_v4() != sa.remote.address.is_v4())
     return make_error(Errc::bad_value, "local",
                       local.to_string() + ": not of the peer's address family");
-  if (!(local == sa.local.address))
+  if (!(local == sa.local.address)) {
     move_sa(sa, Endpoint{local, sa.local.port}, sa.remote, MoveReason::mobike);
+    // RFC 9329 7.1: over TCP the move is a new connection from the new address (the I/O
+    // layer opens it for what is sent from there); what was in flight goes there too.
+    resend_in_new_stream(sa);
+  }
   // One update at a time (window size 1): a path change during one is sent after it.
   if (sa.out && sa.out->kind == RequestKind::update_sa_addresses) {
     sa.mobike_again = true;

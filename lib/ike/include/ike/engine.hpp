@@ -70,7 +70,7 @@ struct Transmit {
   // responder drops the message (the originator reconnects, RFC 9329 6.1).
   bool stream = false;
   bool tcp_originator = false;
-  // RFC 9329 6.2: the IKE SA whose TCP connection this goes on (0: `sa`'s own). Each IKE
+  // RFC 9329 6.1: the IKE SA whose TCP connection this goes on (0: `sa`'s own). Each IKE
   // SA has its own connection; the old IKE SA of a rekey, kept under another SaId until
   // it is deleted, shares its successor's, so this names the successor.
   SaId connection = 0;

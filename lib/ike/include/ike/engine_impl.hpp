@@ -228,7 +228,7 @@ struct Engine::Impl {
   // The SA's first transport: TCP for transport tcp (initiator), else UDP.
   void choose_transport(IkeSa& sa);
   // When a request sent now is next due: over TCP once, after the whole retransmission
-  // span (RFC 9329 6.1: no retransmissions, an overall timeout); IKE_SA_INIT of an auto
+  // span (RFC 9329 6.2: no retransmissions, an overall timeout); IKE_SA_INIT of an auto
   // connection on UDP after tcp_fallback_after.
   TimePoint request_deadline(const IkeSa& sa) const;
   // IKE_SA_INIT's deadline came: true when it went over to TCP (transport auto).
@@ -236,6 +236,9 @@ struct Engine::Impl {
   // Why a request over TCP failed (its one deadline passed).
   std::string stream_timeout_reason() const;
   void stream_broken(IkeSa& sa);
+  // A stream IKE SA's originator left its connection (broken, or moved): its request in
+  // flight goes again, in the new one. false: none was in flight.
+  bool resend_in_new_stream(IkeSa& sa);
   // An authenticated message of a stream IKE SA arrived on `in`: answer on that
   // connection from now on (the originator re-established it, RFC 9329 6.1).
   void follow_stream(IkeSa& sa, const Datagram& in);

@@ -198,7 +198,7 @@ struct IkeSa {
   // initiator, who alone re-establishes it); the last re-establishment.
   bool stream = false, tcp_originator = false;
   TimePoint reconnected_at{};
-  // RFC 9329 6.2: one IKE SA per connection, "unless one is a rekey of an existing IKE
+  // RFC 9329 6.1: one IKE SA per connection, "unless one is a rekey of an existing IKE
   // SA": the old IKE SA of a rekey (kept under a new id, tcp_transport.cpp) names the
   // successor's connection here (Transmit::connection); 0: its own.
   SaId connection = 0;
@@ -275,7 +275,7 @@ struct IkeSa {
   }
 };
 
-// RFC 9329 6.2: `x`, the old IKE SA of a rekey (or a redundant new one, 2.8.1), goes in
+// RFC 9329 6.1: `x`, the old IKE SA of a rekey (or a redundant new one, 2.8.1), goes in
 // the TCP connection `sa` uses, if `sa` runs in one; no connection of its own.
 inline void share_stream(IkeSa& x, const IkeSa& sa) {
   x.stream = sa.stream;
