@@ -286,6 +286,10 @@ Result<void> EngineDataplane::refuse(ike::SaId sa, uint32_t spi_in, Error e) {
 // before the engine moved): ESP leaves from the NAT-T socket there. The data plane has
 // one socket, so every Child SA it holds moves with the IKE SA that moved.
 Result<void> EngineDataplane::move_peer(const ike::IkeSaMoved& m) {
+  // RFC 9329 7.1: ESP in a TCP stream follows the connection (set_stream when the IKE SA
+  // sends on a new one), not an address: nothing to move here.
+  for (const auto& [spi_in, sa] : installed_)
+    if (sa == m.sa && streamed_.count(spi_in)) return {};
   if (xfrm_)
     return make_error(Errc::unsupported, "dataplane",
                       "xfrm: the Child SAs of IKE SA " + std::to_string(m.sa) +

@@ -63,10 +63,9 @@ json::Json path_head(const char* type, const ike::IkeSaInfo& sa) {
 } // namespace
 
 void Roaming::check_sa(const ike::IkeSaInfo& sa, TimePoint now) {
-  // RFC 9329: a stream follows its TCP connection; an SA not up yet has nothing to move.
-  if (sa.stream ||
-      (sa.state != ike::IkeSaState::established && sa.state != ike::IkeSaState::rekeying))
-    return;
+  // An SA not up yet has nothing to move. One in a TCP stream moves too (RFC 9329 7.1):
+  // its update goes in a new connection from the new address (move()).
+  if (sa.state != ike::IkeSaState::established && sa.state != ike::IkeSaState::rekeying) return;
   auto src = route_source(sa.remote.address);
   if (!src) return; // the kernel could not be asked: the next change asks again
   Path& path = paths_[sa.sa];
@@ -99,13 +98,17 @@ void Roaming::check_sa(const ike::IkeSaInfo& sa, TimePoint now) {
 
 // RFC 4555 3.5: sockets on the new address first (the update leaves from there), then
 // the engine moves and queues UPDATE_SA_ADDRESSES; its ike_sa_moved moves the ESP.
+// RFC 9329 7.1: an SA in a TCP stream needs no UDP socket there: the update (and the
+// request in flight) go in a connection the TCP layer opens from the new address, and
+// the ESP follows that connection.
 void Roaming::move(const ike::IkeSaInfo& sa, const IpAddress& local, TimePoint now) {
   uint16_t ike_port = kIkePort;
   for (const auto& p : runner_.engine().config().peers)
     if (p.name == sa.peer) ike_port = p.local.port;
-  auto bound = runner_.bind_local(local, ike_port);
-  Result<void> moved =
-      bound ? runner_.engine().move_local(sa.sa, local, now) : Result<void>(bound.error());
+  Result<void> moved;
+  if (!sa.stream)
+    if (auto bound = runner_.bind_local(local, ike_port); !bound) moved = bound.error();
+  if (moved) moved = runner_.engine().move_local(sa.sa, local, now);
   if (moved) return;
   json::Json j = path_head("path_error", sa);
   j["new_local"] = local.to_string();

@@ -48,7 +48,7 @@ Error TcpEncapReader::close(TcpDrop why, std::string message) {
   return make_error(why == TcpDrop::bad_prefix ? Errc::bad_value : Errc::bad_length,
                     why == TcpDrop::bad_prefix ? "tcp.prefix" : "tcp.length",
                     std::string(tcp_drop_name(why)) + ": " + message +
-                        "; the stream cannot be followed and is closed (RFC 9329 6)");
+                        "; the stream cannot be followed and is closed (RFC 9329 6.1)");
 }
 
 // RFC 9329 4: the originator's stream begins with "IKETCP"; it may arrive a byte at a time.
@@ -65,7 +65,7 @@ std::optional<Result<TcpFrame>> TcpEncapReader::read_prefix() {
 }
 
 // A whole frame body: IKE, ESP, or too short for its kind; std::nullopt for a keepalive,
-// which RFC 9329 6 ("NAT-keepalive Packets") has the receiver drop silently.
+// which RFC 9329 6.6 ("NAT-keepalive Packets") has the receiver drop silently.
 std::optional<Result<TcpFrame>> TcpEncapReader::complete(ByteView body) {
   frame_len_ = 0;
   auto payload = classify_udp_encap(body, "tcp.frame");

@@ -6,16 +6,23 @@
 #     (--transport auto: it listens on TCP 4500); both report ike_sa_up with
 #     "transport":"tcp", and the capture has the UDP attempt and then only TCP;
 #   - the IKE SA is rekeyed (ikectl rekey --ike: new SPIs; the old IKE SA's Delete goes
-#     on the same connection, RFC 9329 6.2), then the connection breaks: nftables answers
+#     on the same connection, RFC 9329 6.1), then the connection breaks: nftables answers
 #     its next segment with a TCP reset; the initiator (DPD every second) connects again
 #     and resends, the responder follows it to the new connection, and the rekeyed IKE
 #     SA keeps its SPIs (no new ike_sa_up, no ike_sa_down); the Child SAs' ESP follows;
+#   - MOBIKE over TCP (RFC 9329 7.1): the route to the responder moves to a second
+#     address; the initiator's roaming opens a new connection from there and sends
+#     UPDATE_SA_ADDRESSES in it, the responder moves (ike_sa_moved, reason mobike) with
+#     the SPIs kept, and the ESP of both sides follows to the new connection;
 #   - the TUN data plane carries ESP in the same stream (RFC 9329 3.2): ping and a 1 s
-#     TCP transfer (iperf3) through the tunnel in both directions, before and after the
-#     reset (the data plane follows the IKE SA to the new connection on both sides);
+#     TCP transfer (iperf3) through the tunnel in both directions before the reset and
+#     after the MOBIKE move, pings after the reset (the data plane follows the IKE SA to
+#     each new connection on both sides);
 #   - a TCP connect that is refused or not up within --tcp-connect-timeout fails
 #     IKE_SA_INIT at once (failure step connect), not after the overall timeout;
-#   - the capture decodes with ike-decode (every IKE message and ESP packet in the
+#   - the capture (up to the MOBIKE move: ike-decode finds a Child SA's keys by SPI and
+#     destination and does not follow a MOBIKE move yet) decodes with ike-decode (every
+#     IKE message and ESP packet in the
 #     stream, decrypted with the key log; ESP on both connections, none outside TCP) and
 #     tshark agrees on every IKE message and ESP packet (exchange, message ID, flags,
 #     payloads, SPI, sequence number; tests/decode/tcp_encap_decode.py's check with
@@ -108,11 +115,14 @@ for _ in $(seq 30); do ip netns exec "$R" ss -Htln 'sport = :5201' | grep -q . &
 PIDS+=("$(cat "$W/iperf.pid" 2>/dev/null)")
 # ESP in the stream, both ways: pings from each side, 1 s of TCP each way (2 Mbit/s:
 # enough to fill batches, few enough packets for the tshark comparison).
-traffic() { # label
+pings() { # label
   ip netns exec "$L" ping -q -c 3 -i 0.1 -W 2 -I $LI $RI > "$W/ping.txt" 2>&1 ||
     fail "$1: ping $LI -> $RI: $(cat "$W/ping.txt")"
   ip netns exec "$R" ping -q -c 3 -i 0.1 -W 2 -I $RI $LI > "$W/ping.txt" 2>&1 ||
     fail "$1: ping $RI -> $LI: $(cat "$W/ping.txt")"
+}
+traffic() { # label
+  pings "$1"
   for dir in "" -R; do
     ip netns exec "$L" iperf3 -c $RI -B $LI -t 1 -b 2M $dir -J > "$W/iperf.json" 2>&1 ||
       fail "$1: iperf3 $dir: $(tail -5 "$W/iperf.json")"
@@ -175,7 +185,8 @@ for side in left right; do
   grep -q '"ike_sa_down"' "$W/$side.jsonl" && fail "$side: ike_sa_down"
 done
 ok "connection reset (port $OLD_PORT): re-established from port $NEW_PORT, rekeyed SPIs $b_spis kept"
-traffic "after the reset"
+pings "after the reset"
+ok "after the reset: ping both ways through the tunnel"
 
 sleep 0.3
 kill -TERM "$CAP"; wait "$CAP" 2>/dev/null
@@ -214,7 +225,8 @@ assert all(r["decrypted"] and r["integrity"] == "ok" for r in esp), "ESP not dec
 def port(r):  # the initiator's side of the connection
     return next(a.rsplit(":", 1)[1] for a in (r["src"], r["dst"]) if not a.endswith(":4500"))
 per_conn = {p: sum(1 for r in esp if port(r) == p) for p in (old_port, new_port)}
-assert all(n >= 200 for n in per_conn.values()), per_conn
+# iperf3 on the first connection, pings after the reset
+assert per_conn[old_port] >= 200 and per_conn[new_port] >= 6, per_conn
 print(f"ok: ike-decode: {len(udp)} IKE message(s) on UDP, {len(tcp)} in TCP streams, "
       f"ESP by connection {per_conn}, all decrypted")
 problems = []
@@ -225,11 +237,49 @@ sys.exit(1 if problems else 0)
 PY
 ok "tshark agrees with ike-decode on every IKE message and ESP packet"
 
+# MOBIKE over TCP: the route to the responder now leaves from a second address (the
+# first stays: the old connection is left, not broken). ike-up's roaming sees it on
+# rtnetlink; the update goes in a new connection from the new address.
+ip -n "$L" addr add $IA_NET.0.3/24 dev "$NS_PREFIX-l0" || fail "a second address"
+ip -n "$L" route replace $RO/32 dev "$NS_PREFIX-l0" src $IA_NET.0.3 || fail "route via $IA_NET.0.3"
+for _ in $(seq 50); do grep -qs '"ike_sa_moved"' "$W/right.jsonl" && break; sleep 0.1; done
+for side in left right; do
+  grep '"ike_sa_moved"' "$W/$side.jsonl" | grep -q '"reason":"mobike"' ||
+    fail "$side: no ike_sa_moved with reason mobike"
+done
+grep '"path_changed"' "$W/left.jsonl" | grep -q '"moving":true' || fail "left: no path_changed moving"
+roamed=$(list_sa right) || fail "ikectl list-sas after the move"
+set -- $roamed; MOBIKE_PORT=${3##*:}
+[ "${3%:*}" = $IA_NET.0.3 ] || fail "the responder did not move to $IA_NET.0.3: $roamed"
+[ "$1 $2" = "$b_spis" ] && [ "$4" = established ] || fail "after the move: $roamed"
+[ "$(ip netns exec "$L" ss -Htn state established "( dport = :4500 ) and src $IA_NET.0.3" | wc -l)" = 1 ] ||
+  fail "no connection from $IA_NET.0.3: $(ip netns exec "$L" ss -Htn)"
+ok "MOBIKE over TCP: moved to $IA_NET.0.3 (connection from port $MOBIKE_PORT), SPIs $b_spis kept"
+# ikectl status "tcp": three connections opened (first, after the reset, after the move),
+# the IKE SA went over to a new one twice, one open from the new address, no framing error.
+"$IKECTL" --socket "$W/left.sock" status > "$W/status-l.json" 2>&1 || fail "ikectl status"
+"$IKECTL" --socket "$W/right.sock" status > "$W/status-r.json" 2>&1 || fail "ikectl status (right)"
+python3 - "$W/status-l.json" "$W/status-r.json" "$IA_NET.0.3" <<'PY' || fail "ikectl status tcp counters"
+import json, sys
+left, right = (json.load(open(f))["tcp"] for f in sys.argv[1:3])
+assert left["connections_opened"] == 3 and left["reestablished"] == 2, left
+assert right["connections_accepted"] == 3 and right["reestablished"] == 2, right
+for t in (left, right):
+    assert not any(t["framing_errors"].values()), t["framing_errors"]
+    assert t["frames_in"]["ike"] > 0 and t["frames_out"]["ike"] > 0 and t["frames_in"]["esp"] > 0, t
+    assert len(t["open"]) == 1 and t["open"][0]["ike_sas"], t["open"]
+assert left["open"][0]["local"].startswith(sys.argv[3] + ":") and left["open"][0]["originator"], left
+print(f"ok: ikectl status tcp: left {left['connections_opened']} opened, right "
+      f"{right['connections_accepted']} accepted, {left['reestablished']} re-established")
+PY
+traffic "after the MOBIKE move"
+
+
 # A connection that never comes up fails IKE_SA_INIT at once (step connect, naming why),
 # not after the ~100 s overall timeout: refused (no listener on 4600), and SYNs dropped
 # (4601) with --tcp-connect-timeout 1s.
 ip netns exec "$R" nft add rule inet iktcp input tcp dport 4601 drop || fail "nft drop rule"
-ip -n "$L" addr add $IA_NET.0.3/24 dev "$NS_PREFIX-l0" || fail "a second address" # UDP 500/4500 of $LO are taken
+# (from $IA_NET.0.3: UDP 500/4500 of $LO are taken)
 for port in 4600 4601; do
   T0=$SECONDS
   timeout 10 ip netns exec "$L" "$IKE_UP" --role initiator --local $IA_NET.0.3 --remote $RO \

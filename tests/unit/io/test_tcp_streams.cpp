@@ -1,5 +1,5 @@
 // RFC 9329 connections on loopback (io/tcp_streams.hpp): an originator and a listening
-// responder on one event loop. RFC 9329 6.2: "Multiple IKE SAs MUST NOT share a single
+// responder on one event loop. RFC 9329 6.1: "Multiple IKE SAs MUST NOT share a single
 // TCP connection, unless one is a rekey of an existing IKE SA": each IKE SA the
 // originator sends for opens its own connection, the old IKE SA of a rekey (another
 // SaId, the same Transmit::connection) goes on its successor's.
@@ -79,7 +79,7 @@ struct Loopback {
 
 } // namespace
 
-TEST_CASE("RFC 9329 6.2: two IKE SAs to one peer open two connections", "[tcp]") {
+TEST_CASE("RFC 9329 6.1: two IKE SAs to one peer open two connections", "[tcp]") {
   Loopback l;
   l.send(1, 1);
   l.send(2, 2);
@@ -91,7 +91,7 @@ TEST_CASE("RFC 9329 6.2: two IKE SAs to one peer open two connections", "[tcp]")
   CHECK(l.client->writer_of(1) != l.client->writer_of(2));
 }
 
-TEST_CASE("RFC 9329 6.2: the old IKE SA of a rekey shares its successor's connection", "[tcp]") {
+TEST_CASE("RFC 9329 6.1: the old IKE SA of a rekey shares its successor's connection", "[tcp]") {
   Loopback l;
   l.send(1, 1);
   l.send(7, 1); // the old IKE SA, kept under another SaId until its Delete is answered
@@ -110,4 +110,50 @@ TEST_CASE("RFC 9329 6.2: the old IKE SA of a rekey shares its successor's connec
   l.client->sa_gone(1);
   CHECK(l.client->writer_of(1) == nullptr);
   CHECK(l.client->fds().empty());
+}
+
+// RFC 9329 3: an ESP frame may be up to 65535 bytes, more than one read(2) of ours and
+// more than the data plane's receive buffers. A frame the data plane can take arrives
+// intact across reads; one it cannot is dropped and counted (esp_too_large), and the
+// stream stays up and in step: the next IKE message arrives.
+TEST_CASE("an ESP frame of 65533 bytes: intact across reads, or dropped by the data plane and "
+          "counted, the stream kept",
+          "[tcp]") {
+  Loopback lb;
+  std::vector<Bytes> esp_seen;
+  size_t take_up_to = 65535;
+  lb.server->set_esp_handler(
+      [&](ByteView esp, TimePoint) {
+        if (esp.size() > take_up_to) return false;
+        esp_seen.emplace_back(esp.begin(), esp.end());
+        return true;
+      },
+      [] {});
+  lb.send(1, 1);
+  lb.run_until(1);
+  auto out = lb.client->writer_of(1);
+  REQUIRE(out);
+  Bytes big(wire::kTcpMaxFrame - wire::kTcpEspOverhead);
+  for (size_t i = 0; i < big.size(); ++i)
+    big[i] = uint8_t(i * 131 + (i >> 8) + 1); // SPI non-zero: ESP
+  REQUIRE(out->append(wire::UdpKind::esp, big));
+  lb.send(1, 1); // the IKE message after it (send_ike writes what is pending)
+  lb.run_until(2);
+  REQUIRE(esp_seen.size() == 1);
+  CHECK(esp_seen[0] == big);
+
+  take_up_to = 2048; // now the data plane's buffers are smaller than the frame
+  REQUIRE(out->append(wire::UdpKind::esp, big));
+  lb.send(1, 1);
+  lb.run_until(3);
+  CHECK(esp_seen.size() == 1);
+  const TcpStreamsStats& s = lb.server->stats();
+  CHECK(s.esp_in == 2);
+  CHECK(s.esp_too_large == 1);
+  CHECK(s.framing_errors == 0);
+  CHECK(lb.server->connections(EventLoop::now()).size() == 1); // still the one connection
+  CHECK(lb.server->reader_stats().esp == 2);
+  CHECK(lb.server->reader_stats().ike == 3);
+  CHECK(lb.client->writer_stats().ike_frames == 3);
+  CHECK(lb.client->writer_stats().esp_frames == 2);
 }

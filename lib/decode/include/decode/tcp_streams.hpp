@@ -59,7 +59,7 @@ public:
   void finish();
 
   uint64_t retransmitted_segments() const { return retransmitted_; }
-  uint64_t keepalives() const; // NAT keepalives the codecs swallowed (RFC 9329 6)
+  uint64_t keepalives() const; // NAT keepalives the codecs swallowed (RFC 9329 6.6)
 
 private:
   using Key = std::tuple<IpAddress, uint16_t, IpAddress, uint16_t>;

@@ -6,7 +6,8 @@
 // follows on ike_sa_moved). No route: path_lost, and the move happens when a route
 // appears (also back to the same address, so the peer learns the path again). A
 // responder (3.3: the initiator decides) or an SA without MOBIKE does not move: a
-// path_changed event says so. IKE over TCP (RFC 9329) is left to its stream.
+// path_changed event says so. IKE over TCP moves the same way (RFC 9329 7.1): the
+// update goes in a new connection from the new address, and the ESP follows it.
 #pragma once
 
 #include "io/ike_runner.hpp"

@@ -8,7 +8,7 @@
 //
 // A frame's body is exactly what RFC 3948 puts in a UDP/4500 datagram, so it is
 // classified by classify_udp_encap(). A body of the single octet 0xFF is a NAT keepalive:
-// RFC 9329 6 ("NAT-keepalive Packets") says it SHOULD NOT be sent over TCP and MUST be
+// RFC 9329 6.6 ("NAT-keepalive Packets") says it SHOULD NOT be sent over TCP and MUST be
 // dropped silently when it comes, so the writer has no way to send one and the reader
 // counts and swallows it.
 //
@@ -16,8 +16,8 @@
 // for its kind, or over the reader's size limit) is dropped and counted; the framing
 // stays in step. A wrong prefix or a length below 2 (the length cannot count its own
 // field) leaves no way to find the next frame: the stream is broken, the reader closes
-// and the connection must be closed (RFC 9329 6, connection teardown: a stream that
-// cannot be parsed is not resynchronised but closed).
+// and the connection must be closed (RFC 9329 6.1, Connection Establishment and Teardown: a stream
+// that cannot be parsed is not resynchronised but closed).
 #pragma once
 
 #include "base/bytes.hpp"
@@ -51,7 +51,7 @@ std::string_view tcp_drop_name(TcpDrop d);
 
 struct TcpEncapStats {
   uint64_t ike = 0, esp = 0; // frames returned
-  uint64_t keepalives = 0;   // NAT keepalives swallowed (RFC 9329 6)
+  uint64_t keepalives = 0;   // NAT keepalives swallowed (RFC 9329 6.6)
   uint64_t dropped[kTcpDropReasons] = {};
   uint64_t bytes = 0; // stream bytes consumed, prefix included
 };
