@@ -61,7 +61,7 @@ bool StreamWriter::append(wire::UdpKind kind, ByteView body) {
     ++(esp ? stats_.esp_full : stats_.ike_dropped);
     return false;
   }
-  if (esp) ++stats_.esp_frames;
+  ++(esp ? stats_.esp_frames : stats_.ike_frames);
   return true;
 }
 

@@ -29,8 +29,8 @@ std::optional<Endpoint> sock_name(int fd, bool peer) {
   return from_sockaddr(ss);
 }
 
-// RFC 9329 6: "TCP_NODELAY" keeps a small IKE message or ESP packet from waiting for
-// the acknowledgement of the previous one.
+// TCP_NODELAY (our choice, not an RFC 9329 rule): a small IKE message or ESP packet
+// does not wait for the acknowledgement of the previous one.
 void set_nodelay(int fd) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -193,7 +193,7 @@ TcpStreams::Conn* TcpStreams::connect(const ike::Transmit& t, ike::SaId owner, T
   return c;
 }
 
-// RFC 9329 6.2: "Multiple IKE SAs MUST NOT share a single TCP connection, unless one is
+// RFC 9329 6.1: "Multiple IKE SAs MUST NOT share a single TCP connection, unless one is
 // a rekey of an existing IKE SA". The originator's connections are the IKE SAs' own
 // (`owner`: Transmit::connection, which the old IKE SA of a rekey shares with its
 // successor) from the IKE SA's address; a responder answers on the connection a request
@@ -228,6 +228,7 @@ void TcpStreams::send_ike(const ike::Transmit& t, ByteView message, TimePoint no
 // that no other IKE SA uses is closed; the data plane's ESP follows to `c`.
 void TcpStreams::attach(Conn& c, ike::SaId sa) {
   c.sas.push_back(sa);
+  if (!attached_.insert(sa).second) ++stats_.reestablished; // not its first connection
   for (size_t i = 0; i < conns_.size(); ++i) {
     Conn& old = *conns_[i];
     if (&old == &c || old.closed) continue;
@@ -284,14 +285,17 @@ void TcpStreams::read_frames(Conn& c, TimePoint now) {
       }
       if ((*f)->kind == wire::UdpKind::esp) {
         ++stats_.esp_in;
-        if (!on_esp_ || !on_esp_((*f)->data, now)) ++stats_.esp_dropped;
+        if (!on_esp_)
+          ++stats_.esp_no_dataplane;
+        else if (!on_esp_((*f)->data, now))
+          ++stats_.esp_too_large;
         continue;
       }
       ike::Datagram d{to_ike(c.local), to_ike(c.remote), false, (*f)->data, true};
       on_ike_(d, now);
     }
     if (on_esp_done_) on_esp_done_(); // one batch per read(2): opened and delivered together
-    // RFC 9329 6: a stream that cannot be parsed is closed, not resynchronised.
+    // RFC 9329 6.1: a stream that cannot be parsed is closed, not resynchronised.
     if (c.reader.closed()) return close(c, true, now);
   }
 }
@@ -311,6 +315,7 @@ void TcpStreams::close(Conn& c, bool broken, TimePoint now) {
 }
 
 void TcpStreams::sa_gone(ike::SaId sa) {
+  attached_.erase(sa);
   for (auto& c : conns_) {
     auto it = std::find(c->sas.begin(), c->sas.end(), sa);
     if (it == c->sas.end()) continue;
@@ -348,7 +353,10 @@ void TcpStreams::on_timeout(TimePoint now) {
       close(*c, false, now);
     }
   for (const auto& c : conns_)
-    if (c->closed) add_writer_stats(retired_, c->out->stats());
+    if (c->closed) {
+      add_writer_stats(retired_, c->out->stats());
+      add_reader_stats(retired_in_, c->reader.stats());
+    }
   std::erase_if(conns_, [](const std::unique_ptr<Conn>& c) { return c->closed; });
 }
 
@@ -366,6 +374,7 @@ std::optional<TimePoint> TcpStreams::next_timeout() const {
 }
 
 void TcpStreams::add_writer_stats(StreamWriterStats& to, const StreamWriterStats& s) {
+  to.ike_frames += s.ike_frames;
   to.esp_frames += s.esp_frames;
   to.esp_full += s.esp_full;
   to.esp_closed += s.esp_closed;
@@ -374,11 +383,36 @@ void TcpStreams::add_writer_stats(StreamWriterStats& to, const StreamWriterStats
   to.bytes += s.bytes;
 }
 
+void TcpStreams::add_reader_stats(wire::TcpEncapStats& to, const wire::TcpEncapStats& s) {
+  to.ike += s.ike;
+  to.esp += s.esp;
+  to.keepalives += s.keepalives;
+  for (size_t i = 0; i < wire::kTcpDropReasons; ++i)
+    to.dropped[i] += s.dropped[i];
+  to.bytes += s.bytes;
+}
+
+wire::TcpEncapStats TcpStreams::reader_stats() const {
+  wire::TcpEncapStats total = retired_in_;
+  for (const auto& c : conns_)
+    add_reader_stats(total, c->reader.stats());
+  return total;
+}
+
 StreamWriterStats TcpStreams::writer_stats() const {
   StreamWriterStats total = retired_;
   for (const auto& c : conns_)
     add_writer_stats(total, c->out->stats());
   return total;
+}
+
+std::vector<TcpConnectionView> TcpStreams::connections(TimePoint now) const {
+  std::vector<TcpConnectionView> v;
+  for (const auto& c : conns_)
+    if (!c->closed)
+      v.push_back({c->local, c->remote, c->originator, c->connected, c->sas, c->reader.stats(),
+                   c->out->stats(), c->out->pending(), now - c->opened_at});
+  return v;
 }
 
 std::vector<int> TcpStreams::fds() const {

@@ -35,6 +35,53 @@ json::Json radius_status(const io::IkeRunner& runner) {
   return all;
 }
 
+// The counters of RFC 9329 streams, in (the readers') and out (the writers'): the same
+// keys for every connection and for the totals.
+json::Json stream_counters(const wire::TcpEncapStats& in, const io::StreamWriterStats& out) {
+  json::Json framing = json::Json::object();
+  for (size_t r = 0; r < wire::kTcpDropReasons; ++r)
+    framing[std::string(wire::tcp_drop_name(wire::TcpDrop(r)))] = in.dropped[r];
+  return {{"frames_in", {{"ike", in.ike}, {"esp", in.esp}, {"keepalives", in.keepalives}}},
+          {"framing_errors", std::move(framing)},
+          {"bytes_in", in.bytes},
+          {"frames_out", {{"ike", out.ike_frames}, {"esp", out.esp_frames}}},
+          {"dropped_out",
+           {{"ike", out.ike_dropped}, {"esp_full", out.esp_full}, {"esp_closed", out.esp_closed}}},
+          {"bytes_out", out.bytes}};
+}
+
+// ikectl status "tcp": null without IKE over TCP; else the totals since start and each
+// open connection (ikectl(8), ikekit-json(7)).
+json::Json tcp_status(io::IkeRunner& runner) {
+  const io::TcpStreams* tcp = runner.tcp();
+  if (!tcp) return json::Json();
+  const io::TcpStreamsStats& s = tcp->stats();
+  json::Json j = stream_counters(tcp->reader_stats(), tcp->writer_stats());
+  j["connections_opened"] = s.connects;
+  j["connections_accepted"] = s.accepted;
+  j["connections_refused"] = s.refused;
+  j["connect_failed"] = s.connect_failed;
+  j["closed_idle"] = s.closed_idle;
+  j["broken"] = s.broken;
+  j["reestablished"] = s.reestablished;
+  j["ike_unsent"] = s.unsent;
+  j["esp_in_dropped"] = {{"too_large", s.esp_too_large}, {"no_dataplane", s.esp_no_dataplane}};
+  json::Json open = json::Json::array();
+  for (const io::TcpConnectionView& c : tcp->connections(io::EventLoop::now())) {
+    json::Json one = stream_counters(c.in, c.out);
+    one["local"] = c.local.to_string();
+    one["remote"] = c.remote.to_string();
+    one["originator"] = c.originator;
+    one["connected"] = c.connected;
+    one["ike_sas"] = c.sas;
+    one["pending_bytes"] = c.pending_bytes;
+    one["age_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(c.age).count();
+    open.push_back(std::move(one));
+  }
+  j["open"] = std::move(open);
+  return j;
+}
+
 } // namespace
 
 Result<std::unique_ptr<io::ControlServer>>
@@ -63,6 +110,7 @@ start_control_socket(io::IkeRunner& runner, const std::string& path, const std::
     return ctl::LoadedConnections{std::move(s->config.peers), std::move(s->initiate)};
   });
   (*server)->service().set_radius_status([&runner] { return radius_status(runner); });
+  (*server)->service().set_tcp_status([&runner] { return tcp_status(runner); });
   // list-sas: per-Child SA bytes, packets and last use from the data plane.
   if (plane)
     (*server)->service().set_counters([plane](

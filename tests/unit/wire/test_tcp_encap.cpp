@@ -253,3 +253,36 @@ TEST_CASE("TCP encap: zero, short and oversize lengths", "[wire][tcp]") {
     CHECK(r.stats().dropped[size_t(TcpDrop::oversize)] == 1);
   }
 }
+
+// RFC 9329 3: the 16-bit length allows a frame of 65535 bytes, larger than any one
+// read(2) buffer of ours may bring: the reader gathers it across chunks of any size,
+// down to one byte each, and returns it whole and intact, the next frame in step.
+TEST_CASE("TCP encap: a 65535-byte frame fed a byte at a time and in reads smaller than it",
+          "[wire][tcp]") {
+  Bytes big = esp_packet(0xc0010002, 9, kTcpMaxFrame - kTcpEspOverhead);
+  for (size_t i = 8; i < big.size(); ++i)
+    big[i] = uint8_t(i * 131 + (i >> 8)); // no two neighbouring bytes alike
+  Bytes small = esp_packet(0xc0010002, 10, 40);
+  Bytes stream(kTcpEncapPrefix.size() + 2 * kTcpMaxFrame);
+  TcpEncapWriter w(stream);
+  REQUIRE(w.prefix());
+  REQUIRE(w.esp(big));
+  REQUIRE(w.esp(small));
+  stream.resize(w.size());
+  for (size_t chunk : {size_t(1), size_t(7), size_t(4096), size_t(65535), size_t(65536)}) {
+    INFO("chunks of " << chunk);
+    std::vector<size_t> cuts;
+    for (size_t at = chunk; at < stream.size(); at += chunk)
+      cuts.push_back(at);
+    TcpEncapReader r(true);
+    Seen seen = read_all(r, stream, cuts);
+    CHECK(seen.errors.empty());
+    REQUIRE(seen.frames.size() == 2);
+    CHECK(seen.frames[0].first == UdpKind::esp);
+    CHECK(seen.frames[0].second == big);
+    CHECK(seen.frames[1].second == small);
+    CHECK_FALSE(r.closed());
+    CHECK_FALSE(r.mid_frame());
+    CHECK(r.stats().bytes == stream.size());
+  }
+}

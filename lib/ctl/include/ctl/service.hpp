@@ -76,6 +76,8 @@ public:
   // status "radius": the RADIUS client of each eap-radius connection, by connection name
   // (ike-up: its relays' servers and counters); without it an empty object.
   void set_radius_status(std::function<Json()> fn) { radius_status_ = std::move(fn); }
+  // status "tcp": the RFC 9329 connections' counters (null: IKE over TCP is off).
+  void set_tcp_status(std::function<Json()> fn) { tcp_status_ = std::move(fn); }
   const ServiceInfo& info() const { return info_; }
 
   // Errors name the argument: Errc::usage "command" (unknown), "args.ike" (missing or
@@ -105,6 +107,7 @@ private:
   CountersFn counters_;
   std::function<Result<Json>()> kill_switch_off_;
   std::function<Json()> radius_status_;
+  std::function<Json()> tcp_status_;
 };
 
 // Which SAs a selector names (ikectl --ike / --child), among the live ones.

@@ -27,6 +27,7 @@
 namespace ikekit::io {
 
 struct StreamWriterStats {
+  uint64_t ike_frames = 0;  // IKE messages framed into the stream
   uint64_t esp_frames = 0;  // ESP packets framed into the stream
   uint64_t esp_full = 0;    // ESP dropped: esp_limit bytes already waiting (backpressure)
   uint64_t esp_closed = 0;  // ESP dropped: the connection is closed

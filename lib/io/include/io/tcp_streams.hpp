@@ -7,19 +7,20 @@
 //     no connection leads to (Transmit::tcp_originator), "IKETCP" first (RFC 9329 4);
 //   responder: listens on TcpStreamsOptions::port of each address, accepts.
 //
-// One IKE SA per connection (RFC 9329 6.2): the originator opens one for each IKE SA
+// One IKE SA per connection (RFC 9329 6.1): the originator opens one for each IKE SA
 // (Transmit::connection; the old IKE SA of a rekey shares its successor's), a responder
 // answers on the connection the request came on. A connection the originator had set up that breaks
-// (EOF, reset, a framing error: RFC 9329 6 closes rather than resynchronises) is reported for every
-// IKE SA that used it (BrokenFn): the engine re-establishes it.
+// (EOF, reset, a framing error: RFC 9329 6.1 closes rather than resynchronises) is reported for
+// every IKE SA that used it (BrokenFn): the engine re-establishes it.
 //
 // ESP (RFC 9329 3.2): the TUN data plane sends a Child SA's ESP on the connection of its
 // IKE SA through that connection's StreamWriter (writer_of; WriterFn when the IKE SA
 // moves to a new connection), from its own thread; ESP frames read here go to EspFn,
 // EspDoneFn after each read(2)'s frames.
 //
-// DoS limits (RFC 9329 9): at most max_connections at once (more are closed on accept),
-// and a connection no IKE SA has answered on within idle_timeout is closed; COOKIEs and
+// DoS limits (RFC 9329 10, Security Considerations: TCP adds SYN floods and held
+// connections to the responder's attack surface): at most max_connections at once (more are closed
+// on accept), and a connection no IKE SA has answered on within idle_timeout is closed; COOKIEs and
 // the half-open limits of the engine apply to what arrives on it as on UDP.
 #pragma once
 
@@ -33,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 namespace ikekit::io {
@@ -53,17 +55,35 @@ struct TcpStreamsOptions {
 struct TcpStreamsStats {
   uint64_t connects = 0, accepted = 0, refused = 0; // refused: over max_connections
   uint64_t closed_idle = 0, broken = 0;             // broken: reported to the engine
+  // An IKE SA went over to another connection: the originator's reconnect after a break
+  // or its MOBIKE move (RFC 9329 6.1, 7.1), or the responder following it there.
+  uint64_t reestablished = 0;
   uint64_t connect_failed = 0; // refused, or not connected within connect_timeout
   uint64_t framing_errors = 0; // frames dropped or streams closed
   uint64_t unsent = 0;         // messages with no connection to go to, or over max_pending
-  uint64_t esp_in = 0;         // ESP frames read and handed to the data plane
-  uint64_t esp_dropped = 0;    // of those, refused (larger than its buffers) or no data plane
+  uint64_t esp_in = 0;         // ESP frames read
+  // Of those, dropped (the stream stays in step: ESP may be lost, RFC 9329 3.2 carries
+  // datagrams): larger than the data plane's receive buffers (a frame may be up to
+  // 65535 bytes, RFC 9329 3), or no data plane to take them.
+  uint64_t esp_too_large = 0, esp_no_dataplane = 0;
+};
+
+// One open connection as ikectl status shows it (TcpStreams::connections()).
+struct TcpConnectionView {
+  Endpoint local, remote;
+  bool originator = false, connected = false;
+  std::vector<ike::SaId> sas; // the IKE SAs that send on it
+  wire::TcpEncapStats in;     // what its reader took from the stream
+  StreamWriterStats out;      // what its writer put in it
+  size_t pending_bytes = 0;   // framed, not yet taken by send(2)
+  Duration age{};
 };
 
 class TcpStreams {
 public:
   using IkeFn = std::function<void(const ike::Datagram& d, TimePoint now)>;
-  // ESP from a stream (the data plane opens it; false: it dropped it, esp_dropped);
+  // ESP from a stream (the data plane opens it; false: larger than its buffers,
+  // esp_too_large);
   // EspDoneFn after each read's frames.
   using EspFn = std::function<bool(ByteView esp, TimePoint now)>;
   using EspDoneFn = std::function<void()>;
@@ -100,6 +120,10 @@ public:
   void on_timeout(TimePoint now);
   std::optional<TimePoint> next_timeout() const;
   const TcpStreamsStats& stats() const { return stats_; }
+  // The connections open now.
+  std::vector<TcpConnectionView> connections(TimePoint now) const;
+  // The readers' counters (frames, drops by reason, bytes), closed connections included.
+  wire::TcpEncapStats reader_stats() const;
   // The sockets' fds (listening and connected), for an XFRM data plane's policy bypass.
   std::vector<int> fds() const;
 
@@ -113,6 +137,7 @@ private:
   void attach(Conn& c, ike::SaId sa);
   void connect_failed(Conn& c, const std::string& why, TimePoint now);
   static void add_writer_stats(StreamWriterStats& to, const StreamWriterStats& s);
+  static void add_reader_stats(wire::TcpEncapStats& to, const wire::TcpEncapStats& s);
   Conn* connect(const ike::Transmit& t, ike::SaId owner, TimePoint now);
   Conn* adopt(int fd, bool originator, TimePoint now);
   void on_ready(Conn& c, TimePoint now);
@@ -136,7 +161,9 @@ private:
   Bytes rx_;                                 // one read(2) buffer for every connection
   TcpStreamsStats stats_;
   StreamWriterStats retired_; // of connections freed
-  int wake_fd_ = -1;          // eventfd: a writer's other thread needs the loop
+  wire::TcpEncapStats retired_in_;
+  std::set<ike::SaId> attached_; // IKE SAs that have had a connection (reestablished)
+  int wake_fd_ = -1;             // eventfd: a writer's other thread needs the loop
 };
 
 } // namespace ikekit::io
