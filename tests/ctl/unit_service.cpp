@@ -111,6 +111,10 @@ TEST_CASE("status reports version, uptime, listening addresses and counters", "[
   CHECK(s["radius"] == Json::object()); // no eap-radius connection
   f.svc.set_radius_status([] { return Json{{"home", {{"failovers", 1}}}}; });
   CHECK(f.ask(R"({"id":2,"command":"status"})")["result"]["radius"]["home"]["failovers"] == 1);
+  CHECK(s.contains("tcp"));
+  CHECK(s["tcp"].is_null()); // no IKE over TCP (RFC 9329)
+  f.svc.set_tcp_status([] { return Json{{"reestablished", 2}}; });
+  CHECK(f.ask(R"({"id":3,"command":"status"})")["result"]["tcp"]["reestablished"] == 2);
 }
 
 TEST_CASE("list-conns shows settings but never the PSK", "[ctl][service]") {
