@@ -222,7 +222,9 @@ set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEO
 # IKE over TCP (RFC 9329, issue 18): UDP blocked by nftables, --transport auto falls back
 # to TCP; the TUN data plane carries ping and TCP both ways as ESP in the same stream; a
 # reset connection is re-established with the IKE SA's SPIs kept and ESP follows it;
-# ike-decode and tshark agree on the capture (IKE and ESP).
+# ike-decode and tshark agree on the capture (IKE and ESP); MOBIKE over TCP after a route
+# change (RFC 9329 7.1: a new connection from the new address); ikectl status "tcp".
+# About 20 s.
 add_test(NAME "interop: ike-up over TCP (UDP blocked, auto fallback, reconnect)"
          COMMAND ${interop_dir}/ike_up_tcp.sh $<TARGET_FILE:ike-up> $<TARGET_FILE:ike-decode>)
 set_tests_properties("interop: ike-up over TCP (UDP blocked, auto fallback, reconnect)" PROPERTIES
