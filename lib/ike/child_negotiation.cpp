@@ -235,10 +235,10 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   up.remote_ts = c.remote_ts;
   up.lifetimes = c.cfg->lifetimes;
   up.rekeyed_spi_in = rekeyed_spi;
-  if (sa.cp.ours) {
-    up.virtual_ips = sa.cp.vips;
-    up.dns = sa.cp.dns;
-    up.subnets = sa.cp.subnets;
+  if (sa.cp().ours) {
+    up.virtual_ips = sa.cp().vips;
+    up.dns = sa.cp().dns;
+    up.subnets = sa.cp().subnets;
   }
   // RFC 7296 2.17: initiator->responder keys first.
   if (exchange_initiator) {

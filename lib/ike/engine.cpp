@@ -350,8 +350,8 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.peer_addresses = sa->peer_addresses;
     i.local_auth = sa->local_auth_desc;
     i.remote_auth = sa->remote_auth_desc;
-    i.eap_method = sa->eap_method;
-    i.eap_identity = sa->eap_identity;
+    i.eap_method = sa->eap_method();
+    i.eap_identity = sa->eap_identity();
     auto kw = [](const crypto::TransformInfo* t) {
       return t ? std::string(t->keyword) : std::string();
     };
@@ -366,9 +366,9 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.expire_at = sa->expire_at;
     i.next_message_id_out = sa->msg_id_out;
     i.next_message_id_in = sa->msg_id_in;
-    i.virtual_ips = sa->cp.vips;
-    i.dns = sa->cp.dns;
-    i.subnets = sa->cp.subnets;
+    i.virtual_ips = sa->cp().vips;
+    i.dns = sa->cp().dns;
+    i.subnets = sa->cp().subnets;
     for (auto& c : sa->children) {
       ChildSaInfo ci;
       ci.name = c.name();

@@ -119,7 +119,7 @@ Engine::Impl::Opened Engine::Impl::add_fragment(IkeSa& sa, Inbound& in, MutBytes
   for (auto& p : r->pieces)
     joined.insert(joined.end(), p->begin(), p->end());
   uint8_t first = r->first_inner;
-  if (!in.hdr.response()) sa.request_digest = r->first_digest;
+  if (!in.hdr.response()) request_digest = r->first_digest;
   r.reset();
   auto chain = wire::parse_payload_chain(joined, first, 0, wire::ChainOptions{false});
   if (!chain) {

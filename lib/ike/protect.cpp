@@ -66,7 +66,7 @@ Engine::Impl::Opened Engine::Impl::open(IkeSa& sa, Inbound& in, MutBytes message
     return Opened::dropped;
   }
   in.inner = std::move(*chain);
-  if (!in.hdr.response()) sa.request_digest = crypto::sha256(in.dg->data); // RFC 7296 2.1
+  if (!in.hdr.response()) request_digest = crypto::sha256(in.dg->data); // RFC 7296 2.1
   return Opened::ok;
 }
 

@@ -20,6 +20,7 @@ std::vector<wire::NotifyPayload> parse_notifies(const std::vector<wire::RawPaylo
 
 void Engine::Impl::receive(const Datagram& in) {
   ++stats.datagrams_received;
+  request_digest = {};
   if (take_keepalive(in)) return;
   if (config.max_message_size != 0 && in.data.size() > config.max_message_size)
     return drop(DropReason::too_large, std::to_string(in.data.size()) + " bytes");

@@ -60,7 +60,7 @@ void SaTable::index_sa(IkeSa& sa) {
 
 bool peer_is_eap_client(const IkeSa& sa) {
   return sa.peer && sa.peer->remote_auth == AuthMethodKind::eap_mschapv2 &&
-         !sa.eap_identity.empty();
+         !sa.eap_identity().empty();
 }
 
 uint64_t peer_identity_key(const IkeSa& sa) {
@@ -68,7 +68,7 @@ uint64_t peer_identity_key(const IkeSa& sa) {
   // The first byte keeps an EAP identity apart from an IKE identity of the same bytes.
   std::string key(1, eap ? '\xff' : char(sa.remote_id.type));
   if (eap)
-    key += sa.eap_identity;
+    key += sa.eap_identity();
   else
     key.append(sa.remote_id.data.begin(), sa.remote_id.data.end());
   return std::hash<std::string_view>{}(key);

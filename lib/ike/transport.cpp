@@ -85,7 +85,7 @@ void Engine::Impl::send_response(IkeSa& sa, std::vector<Bytes> dgrams) {
     transmit_response(sa, d);
   sa.last_response = std::move(dgrams);
   sa.have_last_response = true;
-  sa.answered = AnsweredRequest{sa.request_digest, kAnswerBurst, now};
+  sa.answered = AnsweredRequest{request_digest, kAnswerBurst, now};
   ++sa.msg_id_in;
 }
 

@@ -32,7 +32,7 @@ namespace {
 bool same_peer(const IkeSa& a, const IkeSa& b) {
   const bool a_eap = peer_is_eap_client(a);
   const bool b_eap = peer_is_eap_client(b);
-  if (a_eap || b_eap) return a_eap && b_eap && a.eap_identity == b.eap_identity;
+  if (a_eap || b_eap) return a_eap && b_eap && a.eap_identity() == b.eap_identity();
   return a.remote_id == b.remote_id;
 }
 

@@ -502,3 +502,44 @@ TEST_CASE("EAP and uniqueness: the EAP identity, not the shared IKE identity, na
   REQUIRE(down.size() == 1);
   CHECK(down[0].sa == up[0].sa);
 }
+
+// We were the client's EAP server whoever started the IKE SA's latest rekey: a rekey the
+// responder starts makes it the initiator of the new IKE SA (RFC 7296 2.18), but the
+// client is still its EAP identity (uniqueness.cpp, SaTable::same_peer_identity). Judged
+// by sa.initiator, the rekeyed IKE SA compared the shared IKE identity, and the same EAP
+// user coming back from another device did not replace it.
+TEST_CASE("EAP and uniqueness after the responder rekeyed the IKE SA: still the client's EAP "
+          "identity",
+          "[engine][eap][unique]") {
+  EapPair ep("phone");
+  ep.l.eap_identity = "alice";
+  ep.r.remote_address.reset(); // clients from any address
+  ep.r.unique = UniquePolicy::replace;
+  Pair p = ep.make();
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  const SaId first = p.right->all<IkeSaUp>()[0].sa;
+  REQUIRE(p.right->engine->rekey_ike(first, p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.left->count<IkeSaRekeyed>() == 1; }));
+  p.net.run_for(5s);
+  REQUIRE(p.right->all<IkeSaRekeyed>().at(0).sa == first);
+  auto listed = p.right->engine->list_sas();
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].eap_identity == "alice");
+
+  PeerConfig c = ep.l; // alice again, from a second device with the same IKE identity
+  c.local = Endpoint{ip("10.0.0.4"), 500};
+  Config cfg = ep.lc;
+  cfg.peers = {c};
+  Node* alice2 = &p.net.add("10.0.0.4", "10.0.0.4", cfg, 32);
+  REQUIRE(alice2->engine->initiate("home", p.net.now));
+  REQUIRE(p.net.run_until([&] { return p.right->count<IkeSaUp>() == 2; }));
+  p.net.run_for(5s);
+  auto up = p.right->all<IkeSaUp>();
+  CHECK(up[1].eap_identity == "alice");
+  CHECK(up[1].replaces == std::vector<SaId>{first});
+  auto down = p.right->all<IkeSaDown>();
+  REQUIRE(down.size() == 1);
+  CHECK(down[0].sa == first);
+  CHECK(p.right->engine->list_sas().size() == 1);
+}

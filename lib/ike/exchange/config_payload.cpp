@@ -32,7 +32,7 @@ bool is_unspecified(const IpAddress& a) {
 
 // With EAP the user is the EAP identity (many clients may share one IKE identity).
 std::string lease_identity(const IkeSa& sa) {
-  return sa.eap_identity.empty() ? sa.remote_id.to_string() : sa.eap_identity;
+  return sa.eap_identity().empty() ? sa.remote_id.to_string() : sa.eap_identity();
 }
 
 // RFC 7296 3.15.2: INTERNAL_IP4_SUBNET / INTERNAL_IP6_SUBNET name the networks behind
@@ -87,7 +87,8 @@ std::vector<TsSpec> initiator_local_ts(const EngineContext& cx, const IkeSa& sa)
 
 void read_cfg_reply(IkeSa& sa, const Inbound& in) {
   if (sa.peer->request_vips.empty()) return;
-  sa.cp.ours = true;
+  CpState& state = sa.edit_cp();
+  state.ours = true;
   const wire::RawPayload* raw = in.find(PayloadType::cp);
   if (!raw) return;
   auto cp = wire::parse_cp(raw->body);
@@ -95,16 +96,16 @@ void read_cfg_reply(IkeSa& sa, const Inbound& in) {
   for (const auto& a : cp->attributes) {
     if (wire::is_subnet_attribute(a.type)) {
       auto subnet = wire::parse_cfg_subnet(a);
-      if (subnet && *subnet) sa.cp.subnets.push_back(**subnet);
+      if (subnet && *subnet) state.subnets.push_back(**subnet);
       continue;
     }
     if (!wire::is_address_attribute(a.type)) continue; // other attributes: not used
     auto v = wire::parse_cfg_address(a);
     if (!v || !*v) continue;
     if (a.type == CfgAttr::internal_ip4_address || a.type == CfgAttr::internal_ip6_address)
-      sa.cp.vips.push_back((*v)->address);
+      state.vips.push_back((*v)->address);
     else if (a.type == CfgAttr::internal_ip4_dns || a.type == CfgAttr::internal_ip6_dns)
-      sa.cp.dns.push_back((*v)->address);
+      state.dns.push_back((*v)->address);
   }
 }
 
@@ -113,22 +114,24 @@ void read_cfg_request(IkeSa& sa, const Inbound& in) {
   if (!raw) return;
   auto cp = wire::parse_cp(raw->body);
   if (!cp || cp->type != CfgType::cfg_request) return;
-  sa.cp.requested = true;
+  CpState& state = sa.edit_cp();
+  state.requested = true;
   for (const auto& a : cp->attributes) {
-    if (a.type == CfgAttr::internal_ip4_address) sa.cp.want_v4 = true;
-    if (a.type == CfgAttr::internal_ip6_address) sa.cp.want_v6 = true;
+    if (a.type == CfgAttr::internal_ip4_address) state.want_v4 = true;
+    if (a.type == CfgAttr::internal_ip6_address) state.want_v6 = true;
   }
 }
 
 std::optional<Failure> answer_cfg_request(EngineContext& cx, IkeSa& sa, wire::PayloadWriter& w,
                                           std::vector<Bytes>& storage, ChildConfig& child) {
-  if (!sa.cp.requested) return std::nullopt;
+  if (!sa.cp().requested) return std::nullopt;
+  CpState& state = sa.edit_cp();
   const PeerConfig& peer = *sa.peer;
-  sa.cp.lease_identity = lease_identity(sa);
+  state.lease_identity = lease_identity(sa);
   wire::CpPayload reply{CfgType::cfg_reply, {}};
   std::vector<std::string> exhausted;
   for (bool v4 : {true, false}) {
-    if (v4 ? !sa.cp.want_v4 : !sa.cp.want_v6) continue;
+    if (v4 ? !state.want_v4 : !state.want_v6) continue;
     for (const Prefix& prefix : peer.pools) {
       if (prefix.addr.is_v4() != v4) continue;
       auto it = std::find_if(cx.pools.begin(), cx.pools.end(),
@@ -138,28 +141,28 @@ std::optional<Failure> answer_cfg_request(EngineContext& cx, IkeSa& sa, wire::Pa
         if (!made) continue; // ike-up checks pools; an engine user's bad prefix leases nothing
         it = cx.pools.insert(cx.pools.end(), std::move(*made));
       }
-      auto got = it->acquire(sa.cp.lease_identity);
+      auto got = it->acquire(state.lease_identity);
       if (!got) {
         exhausted.push_back(prefix.to_string());
         continue;
       }
-      sa.cp.vips.push_back(got->address);
-      sa.cp.leased.push_back(prefix);
+      state.vips.push_back(got->address);
+      state.leased.push_back(prefix);
       cx.emit(Lease{sa.id, peer.name, LeaseAction::assigned, prefix, got->address,
-                    sa.cp.lease_identity, got->reused});
+                    state.lease_identity, got->reused});
       CfgAttr t = v4 ? CfgAttr::internal_ip4_address : CfgAttr::internal_ip6_address;
       storage.push_back(wire::cfg_address_value(t, got->address, 128));
       reply.attributes.push_back({t, storage.back()});
       break;
     }
   }
-  if ((sa.cp.want_v4 || sa.cp.want_v6) && sa.cp.vips.empty()) {
+  if ((state.want_v4 || state.want_v6) && state.vips.empty()) {
     Failure f = cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::cp,
                            exhausted.empty() ? "no address pool of the family the peer asked for"
                                              : "address pool exhausted");
     f.notify = wire::NotifyType::internal_address_failure;
-    if (sa.cp.want_v4) f.offered.push_back("INTERNAL_IP4_ADDRESS");
-    if (sa.cp.want_v6) f.offered.push_back("INTERNAL_IP6_ADDRESS");
+    if (state.want_v4) f.offered.push_back("INTERNAL_IP4_ADDRESS");
+    if (state.want_v6) f.offered.push_back("INTERNAL_IP6_ADDRESS");
     for (const auto& p : peer.pools)
       f.configured.push_back(p.to_string());
     return f;
@@ -176,25 +179,27 @@ std::optional<Failure> answer_cfg_request(EngineContext& cx, IkeSa& sa, wire::Pa
 }
 
 void apply_virtual_ips(const IkeSa& sa, ChildConfig& child) {
-  if (sa.cp.vips.empty()) return;
-  if (sa.cp.ours && !child.local_ts.empty()) return;
-  std::vector<TsSpec>& side = sa.cp.ours ? child.local_ts : child.remote_ts;
+  const CpState& state = sa.cp();
+  if (state.vips.empty()) return;
+  if (state.ours && !child.local_ts.empty()) return;
+  std::vector<TsSpec>& side = state.ours ? child.local_ts : child.remote_ts;
   side.clear();
-  for (const auto& vip : sa.cp.vips)
+  for (const auto& vip : state.vips)
     side.push_back(TsSpec::host(vip));
 }
 
 void release_leases(EngineContext& cx, IkeSa& sa) {
-  if (sa.silent) return; // an old, rekeyed IKE SA: its leases went to the new one
-  for (size_t i = 0; i < sa.cp.leased.size(); ++i) {
-    const Prefix& prefix = sa.cp.leased[i];
+  if (sa.silent || !sa.cp_state) return; // an old, rekeyed IKE SA: its leases went to the new one
+  CpState& state = *sa.cp_state;
+  for (size_t i = 0; i < state.leased.size(); ++i) {
+    const Prefix& prefix = state.leased[i];
     auto it = std::find_if(cx.pools.begin(), cx.pools.end(),
                            [&](const AddressPool& p) { return p.prefix() == prefix; });
-    if (it == cx.pools.end() || !it->release(sa.cp.lease_identity)) continue;
-    cx.emit(Lease{sa.id, sa.peer_name(), LeaseAction::released, prefix, sa.cp.vips[i],
-                  sa.cp.lease_identity, false});
+    if (it == cx.pools.end() || !it->release(state.lease_identity)) continue;
+    cx.emit(Lease{sa.id, sa.peer_name(), LeaseAction::released, prefix, state.vips[i],
+                  state.lease_identity, false});
   }
-  sa.cp.leased.clear();
+  state.leased.clear();
 }
 
 } // namespace ikekit::ike::config_payload

@@ -142,7 +142,7 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, Inbound& in) {
                                         rk->spi.size() == 4 ? rk->spi : ByteView{});
   }
   std::shared_ptr<const ChildConfig> cfg = old ? old->cfg : connection_child(sa);
-  if (!old && !sa.cp.vips.empty()) {
+  if (!old && !sa.cp().vips.empty()) {
     auto narrowed = std::make_shared<ChildConfig>(*cfg);
     config_payload::apply_virtual_ips(sa, *narrowed); // config_payload.cpp
     cfg = std::move(narrowed);

@@ -234,7 +234,7 @@ void Engine::Impl::establish_as_responder(IkeSa& sa, Inbound& child_request, uin
   // when the peer asked for some.
   std::shared_ptr<const ChildConfig> child_cfg = connection_child(sa);
   std::shared_ptr<ChildConfig> with_vips;
-  if (sa.cp.requested) child_cfg = with_vips = std::make_shared<ChildConfig>(sa.peer->child);
+  if (sa.cp().requested) child_cfg = with_vips = std::make_shared<ChildConfig>(sa.peer->child);
   ChildAnswer child;
   if (auto f = with_vips ? config_payload::answer_cfg_request(*this, sa, w, storage, *with_vips)
                          : std::nullopt) {
@@ -375,8 +375,8 @@ void Engine::Impl::ike_sa_up(IkeSa& sa) {
   up.remote_id = sa.remote_id;
   up.local_auth = sa.local_auth_desc;
   up.remote_auth = sa.remote_auth_desc;
-  up.eap_method = sa.eap_method;
-  up.eap_identity = sa.eap_identity;
+  up.eap_method = sa.eap_method();
+  up.eap_identity = sa.eap_identity();
   up.replaces = sa.replaces;
   emit(std::move(up));
 }
@@ -387,8 +387,7 @@ void Engine::Impl::schedule_timers(IkeSa& sa) {
   lifetime_deadlines(p.ike_lifetimes, sa.rekey_at, sa.expire_at);
 }
 
-void Engine::Impl::lifetime_deadlines(const Lifetimes& lt, std::optional<TimePoint>& rekey_at,
-                                      std::optional<TimePoint>& expire_at) {
+void Engine::Impl::lifetime_deadlines(const Lifetimes& lt, OptTime& rekey_at, OptTime& expire_at) {
   if (lt.rekey_time.count() > 0) {
     Duration jitter{0};
     if (lt.jitter.count() > 0) {

@@ -195,8 +195,7 @@ void Engine::Impl::answer_eap_step(IkeSa& sa, uint32_t msg_id, ByteView out) {
   if (eap.server->status() == eap::Status::success) {
     eap.msk = eap.server->msk();
     eap.phase = Phase::final_auth;
-    sa.eap_method = eap.method;
-    sa.eap_identity = eap.server->identity();
+    sa.eap_result = EapResult{eap.method, eap.server->identity()};
   }
   // Each step of the method renews the half-open deadline: the method has a fixed
   // number of steps, so the SA cannot be held longer than that many timeouts, and an
@@ -228,6 +227,7 @@ void Engine::Impl::park_for_backend(IkeSa& sa, uint32_t msg_id) {
   eap.server->fill_request(r);
   eap.backend_token = r.token;
   eap.parked_msg_id = msg_id;
+  eap.parked_digest = request_digest;
   sa.half_open_deadline = now + config.half_open_timeout;
   table.touch(sa);
   backend_requests.push_back(std::move(r));
@@ -240,6 +240,7 @@ void Engine::Impl::on_backend_answer(const EapBackendAnswer& a) {
   if (!sa.eap || sa.eap->backend_token != a.token || sa.state != IkeSaState::half_open) return;
   table.touch(sa);
   sa.eap->backend_token = 0;
+  request_digest = sa.eap->parked_digest; // what the parked request's answer answers
   Bytes packet(kEapPacketMax);
   eap::Step st = sa.eap->server->resume(a, packet);
   answer_eap_step(sa, sa.eap->parked_msg_id, ByteView(packet).first(st.written));
@@ -272,8 +273,7 @@ void Engine::Impl::begin_eap_as_initiator(IkeSa& sa) {
   eap->id_body_i = id_body(peer.local_id.type, peer.local_id.data);
   std::string identity = peer.eap_identity.empty() ? peer.local_id.to_string() : peer.eap_identity;
   eap->peer.emplace(eap::PeerConfig{identity, {}, peer.eap_password}, rng);
-  sa.eap_method = eap->method;
-  sa.eap_identity = std::move(identity);
+  sa.eap_result = EapResult{eap->method, std::move(identity)};
   sa.local_auth_desc = eap->method;
   sa.eap = std::move(eap);
 }

@@ -228,7 +228,7 @@ void Engine::Impl::on_init_request(const Datagram& dg, const wire::Message& msg)
   detect_nat(sa, in, h.spi_i, 0);
   read_features(sa, in);
   sa.hs->init_request.assign(msg.bytes.begin(), msg.bytes.end());
-  sa.request_digest = crypto::sha256(dg.data); // retransmissions are answered (RFC 7296 2.1)
+  request_digest = crypto::sha256(dg.data); // retransmissions are answered (RFC 7296 2.1)
 
   Bytes out(8192);
   wire::MessageWriter w(out, header_for(sa, ExchangeType::ike_sa_init, true, 0));

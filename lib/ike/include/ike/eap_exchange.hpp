@@ -11,6 +11,7 @@
 
 #include "base/bytes.hpp"
 #include "base/secret_bytes.hpp"
+#include "crypto/digest.hpp"
 #include "eap/peer.hpp"
 #include "ike/eap_backend.hpp"
 #include "wire/payload.hpp"
@@ -44,6 +45,7 @@ struct EapExchange {
   // the token of the outstanding backend request (0: none) and the request's message ID.
   BackendToken backend_token = 0;
   uint32_t parked_msg_id = 0;
+  crypto::Sha256 parked_digest{}; // its digest (Engine::Impl::request_digest)
 
   // Initiator: the EAP peer; a failure it reported while its last answer is still out.
   std::optional<eap::Peer> peer;

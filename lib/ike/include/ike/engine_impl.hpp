@@ -102,6 +102,10 @@ struct Engine::Impl {
   std::vector<AddressPool> pools;
   // The datagram being received: responses go back to where it came from (RFC 7296 2.11).
   const Datagram* reply_to = nullptr;
+  // The digest of the request being received (RFC 7296 2.1; set by protect.cpp,
+  // fragments.cpp, ike_sa_init.cpp): send_response records it as the request answered.
+  // Here, not in every IKE SA (issue 17); a request parked for an EAP backend keeps it.
+  crypto::Sha256 request_digest{};
   // EAP packets for servers elsewhere, waiting for poll_backend_request (ike/eap_relay.hpp).
   std::deque<EapBackendRequest> backend_requests;
   BackendToken next_backend_token = 1;
@@ -132,8 +136,7 @@ struct Engine::Impl {
   void schedule_timers(IkeSa& sa);
   // rekey_at / expire_at of an SA established now with lifetimes `lt` (unset when the
   // lifetime is 0); the rekey is drawn up to lt.jitter early, as strongSwan does.
-  void lifetime_deadlines(const Lifetimes& lt, std::optional<TimePoint>& rekey_at,
-                          std::optional<TimePoint>& expire_at);
+  void lifetime_deadlines(const Lifetimes& lt, OptTime& rekey_at, OptTime& expire_at);
   Bytes random_bytes(size_t n);
   uint64_t new_ike_spi() { return table.new_ike_spi(rng); }
   uint32_t new_child_spi(const IkeSa& sa) { return table.new_child_spi(rng, sa); }

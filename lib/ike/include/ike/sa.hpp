@@ -11,6 +11,7 @@
 #include "ike/config.hpp"
 #include "ike/engine.hpp"
 #include "ike/keymat.hpp"
+#include "ike/opt_time.hpp"
 #include "ike/proposal.hpp"
 #include "ike/timer_queue.hpp"
 
@@ -39,6 +40,7 @@ struct IkeRekeyRecord {
   IkeKeys keys;
 };
 
+// Fields ordered so that no padding is left (pahole): a million of them (issue 17).
 struct ChildSa {
   // Shared with the connection (PeerConfig::child) or, for one narrowed to virtual IPs or
   // created by ikectl, with the Child SAs that rekey it: not a copy per Child SA.
@@ -46,13 +48,13 @@ struct ChildSa {
   const std::string& name() const { return cfg->name; }
   uint32_t spi_in = 0, spi_out = 0;
   Chosen alg;
-  ChildMode mode = ChildMode::tunnel;
   std::vector<TsSpec> local_ts, remote_ts;
   TimePoint established_at{};
-  std::optional<TimePoint> rekey_at, expire_at;
-  bool rekeyed = false;          // replaced by a newer SA; deleted once the new one is up
-  bool deleting = false;         // our Delete is outstanding
+  OptTime rekey_at, expire_at;
   Boxed<RekeyRecord> peer_rekey; // the peer rekeyed it while our rekey was in flight
+  ChildMode mode = ChildMode::tunnel;
+  bool rekeyed = false;  // replaced by a newer SA; deleted once the new one is up
+  bool deleting = false; // our Delete is outstanding
 };
 
 // What one outstanding request of ours is for.
@@ -183,12 +185,26 @@ struct CpState {
   std::string lease_identity; // responder: the identity the leases are keyed by
 };
 
+// What EAP inside IKE_AUTH ran (RFC 7296 2.16).
+struct EapResult {
+  std::string method, identity; // identity: the client's
+};
+
 struct IkeSa {
+  static inline const std::string kNoString;
+  static inline const CpState kNoCp;
   SaId id = 0;
   std::shared_ptr<const PeerConfig> peer;
   std::string peer_name() const { return peer ? peer->name : std::string(); }
   bool initiator = false;
   IkeSaState state = IkeSaState::connecting;
+  // Small fields of the groups below, kept here where they fill the padding (pahole).
+  bool peer_fragmentation = false;
+  bool have_last_response = false; // last_response answers request msg_id_in - 1
+  bool authenticated = false;
+  bool silent = false;           // an old, rekeyed IKE SA: finishes its Delete without events
+  bool identity_indexed = false; // in SaTable's index by peer identity (uniqueness.cpp)
+  bool timer_touched = false;    // listed for SaTable::flush_timers()
   uint64_t spi_i = 0, spi_r = 0;
   uint64_t local_spi() const { return initiator ? spi_i : spi_r; }
 
@@ -215,16 +231,12 @@ struct IkeSa {
   // IKE_SA_INIT and IKE_AUTH only; freed when IKE_AUTH completes (release_after_auth).
   Boxed<Handshake> hs;
 
-  bool peer_fragmentation = false;
-
   uint32_t msg_id_out = 0; // our next request
   uint32_t msg_id_in = 0;  // the peer's next request
   Boxed<OutRequest> out;   // our request in flight (nearly always none)
   TaskQueue tasks;
   std::vector<Bytes> last_response; // the answer to request msg_id_in - 1
-  bool have_last_response = false;
-  AnsweredRequest answered;        // which request last_response answers
-  crypto::Sha256 request_digest{}; // of the request being handled (set on receipt)
+  AnsweredRequest answered;         // which request last_response answers
   // Boxed: on the heap while engaged, one pointer in the record otherwise.
   Boxed<Reassembly> reassembly[2]; // [0] requests, [1] responses
   Boxed<PendingCreate> pending;
@@ -232,27 +244,31 @@ struct IkeSa {
 
   TimePoint created_at{}, established_at{}, last_received{};
   TimePoint last_sent{}; // anything to the peer (IKE, keepalive, ESP as told): RFC 3948 4
-  std::optional<TimePoint> rekey_at, expire_at, dpd_at, half_open_deadline, dead_until;
-  TimerSlot timer;            // its entry in SaTable::timers: sa_deadline()
-  bool timer_touched = false; // listed for SaTable::flush_timers()
+  OptTime rekey_at, expire_at, dpd_at, half_open_deadline, dead_until;
+  TimerSlot timer; // its entry in SaTable::timers: sa_deadline()
 
   Identity remote_id;
-  bool authenticated = false;
-  bool silent = false;           // an old, rekeyed IKE SA: finishes its Delete without events
-  bool identity_indexed = false; // in SaTable's index by peer identity (uniqueness.cpp)
   // The uniqueness policy (uniqueness.cpp): the IKE SAs this one replaced, and the one
   // that replaced this one.
   std::vector<SaId> replaces;
   SaId replaced_by = 0;
   std::string local_auth_desc, remote_auth_desc;
-  std::string eap_method, eap_identity; // the client's EAP identity (RFC 7296 2.16), if EAP ran
+  // The EAP method and the client's EAP identity (RFC 7296 2.16), if EAP ran: on the heap
+  // then, as few IKE SAs run EAP.
+  Boxed<EapResult> eap_result;
+  const std::string& eap_method() const { return eap_result ? eap_result->method : kNoString; }
+  const std::string& eap_identity() const { return eap_result ? eap_result->identity : kNoString; }
 
   // The first Child SA (IKE_AUTH; its traffic selectors are in hs).
   uint32_t first_child_spi = 0;
   // EAP inside IKE_AUTH (RFC 7296 2.16), while it runs; shared_ptr: the type is
   // incomplete here.
   std::shared_ptr<EapExchange> eap;
-  CpState cp;
+  // Configuration payloads (RFC 7296 2.19), on the heap once used: cp() reads an empty
+  // state when none ran, edit_cp() creates it.
+  Boxed<CpState> cp_state;
+  const CpState& cp() const { return cp_state ? *cp_state : kNoCp; }
+  CpState& edit_cp() { return cp_state ? *cp_state : cp_state.emplace(); }
   // MOBIKE (RFC 4555; exchange/mobike.cpp).
   bool mobike = false; // both ends sent MOBIKE_SUPPORTED in IKE_AUTH
   // Initiator: the path changed again while our UPDATE_SA_ADDRESSES was in flight; one

@@ -21,7 +21,7 @@ namespace ikekit::ike {
 // deadline without touch()). O(SAs) per flush: never on outside tests.
 inline bool timer_self_check = false;
 
-// We were the peer's EAP server (RFC 7296 2.16) and sa.eap_identity is the client's. By
+// We were the peer's EAP server (RFC 7296 2.16) and sa.eap_identity() is the client's. By
 // the connection, not by sa.initiator: an IKE SA rekey the responder starts flips that
 // (RFC 7296 2.18), not who authenticated whom.
 bool peer_is_eap_client(const IkeSa& sa);
