@@ -5,6 +5,7 @@
 
 #include "base/hex.hpp"
 #include "exchange/config_payload.hpp"
+#include "exchange/ike_sa_init.hpp"
 #include "ike/engine_impl.hpp"
 #include "wire/rules.hpp"
 
@@ -71,6 +72,25 @@ void Engine::Impl::fail(IkeSa& sa, Failure f) {
   remove_sa(sa, why);
 }
 
+void Engine::Impl::emit_ike_keys(const IkeSa& sa, const IkeKeys& keys) {
+  if (!config.emit_keys) return;
+  IkeSaKeys k;
+  k.spi_i = sa.spi_i;
+  k.spi_r = sa.spi_r;
+  k.encr = sa.alg.encr ? std::string(sa.alg.encr->keyword) : "";
+  k.integ = sa.alg.integ ? std::string(sa.alg.integ->keyword) : "";
+  k.prf = sa.alg.prf ? std::string(sa.alg.prf->keyword) : "";
+  k.ke = sa.alg.ke ? std::string(sa.alg.ke->keyword) : "";
+  k.sk_d = keys.sk_d;
+  k.sk_ai = keys.sk_ai;
+  k.sk_ar = keys.sk_ar;
+  k.sk_ei = keys.sk_ei;
+  k.sk_er = keys.sk_er;
+  k.sk_pi = keys.sk_pi;
+  k.sk_pr = keys.sk_pr;
+  emit(SaKeys{sa.id, std::move(k)});
+}
+
 void Engine::Impl::remove_sa(IkeSa& sa, DownReason reason) {
   if (sa.state == IkeSaState::dead) return;
   config_payload::release_leases(*this, sa);
@@ -127,7 +147,7 @@ Result<SaId> Engine::initiate(std::string_view peer_name, TimePoint now) {
   if (!p)
     return make_error(Errc::not_found, "peer",
                       "no connection named \"" + std::string(peer_name) + "\"");
-  return impl_->start(p);
+  return ike_sa_init::start(*impl_, p);
 }
 
 std::shared_ptr<const PeerConfig> Engine::Impl::put_peer(const PeerConfig& peer) {
@@ -152,7 +172,7 @@ std::shared_ptr<const PeerConfig> Engine::Impl::put_peer(const PeerConfig& peer)
 
 Result<SaId> Engine::initiate(const PeerConfig& peer, TimePoint now) {
   impl_->now = now;
-  return impl_->start(impl_->put_peer(peer));
+  return ike_sa_init::start(*impl_, impl_->put_peer(peer));
 }
 
 Result<void> Engine::add_peer(const PeerConfig& peer, TimePoint now) {

@@ -2,6 +2,7 @@
 // recipient's SPI" identifies the SA), check the message ID window (RFC 7296 2.3), open
 // SK/SKF, check the payload rules, then hand the message to the SA's state machine
 // (sa_state.cpp).
+#include "exchange/ike_sa_init.hpp"
 #include "ike/engine_impl.hpp"
 #include "wire/rules.hpp"
 
@@ -44,7 +45,7 @@ void Engine::Impl::receive(const Datagram& in) {
       if (sa->have_last_response && sa->msg_id_in == 1) return answer_retransmission(*sa, in.data);
       return drop(DropReason::duplicate, "IKE_SA_INIT request");
     }
-    return on_init_request(in, *msg);
+    return ike_sa_init::process_request(*this, in, *msg);
   }
 
   const bool from_initiator = h.initiator();
@@ -71,7 +72,7 @@ void Engine::Impl::receive(const Datagram& in) {
       return drop(DropReason::duplicate, "IKE_SA_INIT response");
     if (!accept_response(*sa, h)) return;
     ib.notifies = parse_notifies(ib.outer);
-    return on_init_response(*sa, ib);
+    return ike_sa_init::process_response(*this, *sa, ib);
   }
 
   const wire::RawPayload* enc = msg->encrypted();

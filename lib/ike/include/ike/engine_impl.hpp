@@ -17,8 +17,8 @@
 //   rules); sa_state.cpp is the IKE SA's state machine: its states and every change of
 //   state, which exchange and role is handled in which state by which unit (kArrivals),
 //   the task queue (which request runs next, by which unit) and the per-SA timers.
-// Split so far: informational, config_payload. Still methods below, one unit each as
-// they move: ike_sa_init, ike_auth, ike_auth_eap, create_child_sa, ike_rekey, mobike.
+// Split so far: informational, config_payload, ike_sa_init. Still methods below, one unit
+// each as they move: ike_auth, ike_auth_eap, create_child_sa, ike_rekey, mobike.
 #pragma once
 
 #include "ike/address_pool.hpp"
@@ -123,6 +123,8 @@ struct Engine::Impl {
   IkeSa& new_sa(std::shared_ptr<const PeerConfig> peer, bool initiator);
   void drop(DropReason r, std::string detail = {});
   void emit(Event e) { events.push_back(std::move(e)); }
+  // SaKeys for the key log (config.emit_keys): the IKE SA's SK_* as derived.
+  void emit_ike_keys(const IkeSa& sa, const IkeKeys& keys);
   // Failure event, then the IKE SA goes down (children first).
   void fail(IkeSa& sa, Failure f);
   Failure failure(const IkeSa& sa, wire::ExchangeType exchange, FailureStep step,
@@ -171,13 +173,6 @@ struct Engine::Impl {
   wire::IkeHeader header_for(const IkeSa& sa, wire::ExchangeType ex, bool response,
                              uint32_t msg_id) const;
 
-  // --- exchange/ike_sa_init.cpp
-  Result<SaId> start(std::shared_ptr<const PeerConfig> peer);
-  void send_init_request(IkeSa& sa);
-  void on_init_request(const Datagram& dg, const wire::Message& msg);
-  void on_init_response(IkeSa& sa, Inbound& in);
-  bool derive_ike_sa_keys(IkeSa& sa, ByteView g_ir);
-
   // --- admission.cpp: what a peer that has not authenticated can make us hold
   // RFC 7296 2.6: the COOKIE to send when one is required and the request lacks a valid
   // one; nullopt when the request may go on.
@@ -191,7 +186,6 @@ struct Engine::Impl {
   bool half_open_admits(const IpAddress& from);
   void count_half_open(IkeSa& sa);
   void uncount_half_open(IkeSa& sa);
-  void float_to_nat_t(IkeSa& sa);
 
   // --- nat_traversal.cpp: after IKE_SA_INIT (RFC 7296 2.23, RFC 3948)
   // When the SA's next NAT keepalive is due (nullopt: none, we are not behind a NAT).
@@ -202,7 +196,9 @@ struct Engine::Impl {
   // An authenticated message of `sa` arrived on `in`: float to the NAT-T port, follow a
   // changed NAT mapping of the peer (IkeSaMoved).
   void follow_peer(IkeSa& sa, const Datagram& in);
-  void emit_ike_keys(const IkeSa& sa, const IkeKeys& keys);
+  // RFC 7296 2.23: after IKE_SA_INIT found a NAT (or encapsulation is forced), all
+  // further traffic goes to port 4500.
+  void float_to_nat_t(IkeSa& sa);
 
   // --- exchange/mobike.cpp: MOBIKE, RFC 4555
   // IKE_AUTH: N(MOBIKE_SUPPORTED) in the initiator's first request, and in the
