@@ -3,6 +3,7 @@
 // (kArrivals, then dispatch to the exchange), the task queue (which local request runs
 // next) and the per-SA timers (what each deadline does; SaTable keeps each SA's earliest
 // deadline in a TimerQueue, so a timeout visits only the SAs that are due).
+#include "exchange/create_child_sa.hpp"
 #include "exchange/informational.hpp"
 #include "ike/engine_impl.hpp"
 
@@ -70,10 +71,9 @@ constexpr Arrival kArrivals[] = {
      [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_auth_response(sa, in); }},
     {ExchangeType::create_child_sa, false,
      uint8_t(bit(IkeSaState::established) | bit(IkeSaState::rekeying)),
-     Otherwise::temporary_failure,
-     [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_create_child_request(sa, in); }},
+     Otherwise::temporary_failure, &create_child_sa::process_request},
     {ExchangeType::create_child_sa, true, kAnyState, Otherwise::drop,
-     [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_create_child_response(sa, in); }},
+     &create_child_sa::process_response},
     {ExchangeType::informational, false, kAnyState, Otherwise::drop,
      &informational::process_request},
     {ExchangeType::informational, true, kAnyState, Otherwise::drop,
@@ -111,7 +111,7 @@ void Engine::Impl::run_tasks(IkeSa& sa) {
     case RequestKind::create_child:
     case RequestKind::rekey_child:
     case RequestKind::rekey_ike:
-      start_create_child(sa, t);
+      create_child_sa::start(*this, sa, t);
       break;
     default:
       informational::start(*this, sa, t);

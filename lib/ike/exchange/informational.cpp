@@ -11,6 +11,8 @@
 // An empty INFORMATIONAL is a liveness check (DPD): answered with an empty response.
 #include "informational.hpp"
 
+#include "ike_rekey.hpp"
+
 namespace ikekit::ike::informational {
 
 using wire::ExchangeType;
@@ -110,7 +112,7 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
   cx.send_response(sa, std::move(*d));
   for (auto& e : downs)
     cx.emit(std::move(e));
-  if (delete_ike && sa.peer_ike_rekey) return cx.adopt_peer_ike_rekey(sa);
+  if (delete_ike && sa.peer_ike_rekey) return ike_rekey::adopt_peer_ike_rekey(cx, sa);
   if (delete_ike) cx.remove_sa(sa, DownReason::deleted_by_peer);
 }
 

@@ -17,8 +17,8 @@
 //   rules); sa_state.cpp is the IKE SA's state machine: its states and every change of
 //   state, which exchange and role is handled in which state by which unit (kArrivals),
 //   the task queue (which request runs next, by which unit) and the per-SA timers.
-// Split so far: informational, config_payload, ike_sa_init. Still methods below, one unit
-// each as they move: ike_auth, ike_auth_eap, create_child_sa, ike_rekey, mobike.
+// Split so far: informational, config_payload, ike_sa_init, create_child_sa, ike_rekey.
+// Still methods below, one unit each as they move: ike_auth, ike_auth_eap, mobike.
 #pragma once
 
 #include "ike/address_pool.hpp"
@@ -330,27 +330,6 @@ struct Engine::Impl {
   accept_child_answer(IkeSa& sa, Inbound& in, std::shared_ptr<const ChildConfig> cfg,
                       uint32_t spi_in, const std::vector<TsSpec>& ts_i,
                       const std::vector<TsSpec>& ts_r, wire::ExchangeType exchange, bool ignore_ke);
-
-  // --- exchange/create_child_sa.cpp
-  void start_create_child(IkeSa& sa, const Task& t);
-  void on_create_child_request(IkeSa& sa, Inbound& in);
-  void on_create_child_response(IkeSa& sa, Inbound& in);
-  // --- exchange/ike_rekey.cpp
-  // Responder: answers a rekey of the IKE SA (SA with protocol IKE).
-  void answer_ike_rekey(IkeSa& sa, Inbound& in, const wire::SaPayload* offered,
-                        const wire::NoncePayload* ni, const std::optional<wire::KePayload>& ke,
-                        const crypto::TransformInfo* hint);
-  // Initiator: the answer to our rekey of the IKE SA (`pc` is the request).
-  void on_ike_rekey_response(IkeSa& sa, Inbound& in, PendingCreate& pc,
-                             const wire::RawPayload* n_raw,
-                             const std::optional<wire::KePayload>& ke);
-  // RFC 7296 2.18: the IKE SA `sa` continues with the new SPIs/keys (its SaId stays);
-  // the old one moves to a new silent entry that only finishes the Delete.
-  IkeSa& split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_t new_spi_r, bool we_initiated,
-                              const Chosen& alg, IkeKeys keys);
-  // RFC 7296 2.8.2: the peer deleted the IKE SA that we were rekeying after answering its
-  // rekey of it: it finished without noticing ours; its new IKE SA takes over.
-  void adopt_peer_ike_rekey(IkeSa& sa);
 
   // --- transport.cpp: error responses, for every exchange
   // The response to request `h` that is one error Notify (RFC 7296 2.21); `proto` and
