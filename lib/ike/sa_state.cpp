@@ -4,6 +4,7 @@
 // next) and the per-SA timers (what each deadline does; SaTable keeps each SA's earliest
 // deadline in a TimerQueue, so a timeout visits only the SAs that are due).
 #include "exchange/create_child_sa.hpp"
+#include "exchange/ike_auth.hpp"
 #include "exchange/informational.hpp"
 #include "ike/engine_impl.hpp"
 
@@ -66,9 +67,9 @@ struct Arrival {
 // (transport.cpp: accept_response).
 constexpr Arrival kArrivals[] = {
     {ExchangeType::ike_auth, false, bit(IkeSaState::half_open), Otherwise::drop,
-     [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_auth_request(sa, in); }},
+     &ike_auth::process_request},
     {ExchangeType::ike_auth, true, bit(IkeSaState::authenticating), Otherwise::drop,
-     [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_auth_response(sa, in); }},
+     &ike_auth::process_response},
     {ExchangeType::create_child_sa, false,
      uint8_t(bit(IkeSaState::established) | bit(IkeSaState::rekeying)),
      Otherwise::temporary_failure, &create_child_sa::process_request},
@@ -179,6 +180,26 @@ void Engine::Impl::sa_timeout(IkeSa& sa) {
       queue_task(sa, Task{RequestKind::rekey_child, c.spi_in});
     }
   }
+}
+
+// The IKE SA's own deadlines once established (or rekeyed): DPD and its lifetimes.
+void Engine::Impl::schedule_timers(IkeSa& sa) {
+  const PeerConfig& p = *sa.peer;
+  if (p.dpd_delay.count() > 0) sa.dpd_at = now + p.dpd_delay;
+  lifetime_deadlines(p.ike_lifetimes, sa.rekey_at, sa.expire_at);
+}
+
+void Engine::Impl::lifetime_deadlines(const Lifetimes& lt, std::optional<TimePoint>& rekey_at,
+                                      std::optional<TimePoint>& expire_at) {
+  if (lt.rekey_time.count() > 0) {
+    Duration jitter{0};
+    if (lt.jitter.count() > 0) {
+      Bytes r = random_bytes(4);
+      jitter = Duration(int64_t(load_be32(r.data()) % uint64_t(lt.jitter.count())));
+    }
+    rekey_at = now + lt.rekey_time - jitter;
+  }
+  if (lt.life_time.count() > 0) expire_at = now + lt.life_time;
 }
 
 // Every deadline sa_timeout() acts on, in the states it acts in. A new kind of per-SA

@@ -14,6 +14,7 @@
 #include "eap/outcome.hpp"
 #include "ike/eap_exchange.hpp"
 #include "ike/engine_impl.hpp"
+#include "ike_auth.hpp"
 
 namespace ikekit::ike {
 
@@ -89,9 +90,9 @@ void keep_first_request(EapExchange& eap, const Inbound& in) {
 void Engine::Impl::begin_eap_as_responder(IkeSa& sa, Inbound& in, const wire::IdPayload& idi) {
   const PeerConfig& peer = *sa.peer;
   auto reject = [&](FailureStep step, std::string why) {
-    reject_auth_request(sa, in.hdr.message_id,
-                        failure(sa, ExchangeType::ike_auth, step, std::move(why)),
-                        NotifyType::authentication_failed);
+    ike_auth::reject_request(*this, sa, in.hdr.message_id,
+                             failure(sa, ExchangeType::ike_auth, step, std::move(why)),
+                             NotifyType::authentication_failed);
   };
   if (!peer.eap_backend) return reject(FailureStep::config, "no EAP backend configured");
   if (peer.local_auth != AuthMethodKind::pubkey)
@@ -133,7 +134,8 @@ void Engine::Impl::on_eap_auth_request(IkeSa& sa, Inbound& in) {
   EapExchange& eap = *keep;
   const uint32_t msg_id = in.hdr.message_id;
   auto reject = [&](Failure f, ByteView eap_packet = {}) {
-    reject_auth_request(sa, msg_id, std::move(f), NotifyType::authentication_failed, eap_packet);
+    ike_auth::reject_request(*this, sa, msg_id, std::move(f), NotifyType::authentication_failed,
+                             eap_packet);
   };
 
   if (eap.phase == Phase::running) {
@@ -181,7 +183,7 @@ void Engine::Impl::on_eap_auth_request(IkeSa& sa, Inbound& in) {
   first.dg = in.dg;
   first.inner = eap.first_request;
   first.notifies = parse_notifies(first.inner);
-  establish_as_responder(sa, first, msg_id, w, inner, storage);
+  ike_auth::establish_as_responder(*this, sa, first, msg_id, w, inner, storage);
 }
 
 // The EAP server's answer to request `msg_id` is `out`: on to the peer, or the end.
@@ -190,7 +192,8 @@ void Engine::Impl::answer_eap_step(IkeSa& sa, uint32_t msg_id, ByteView out) {
   if (eap.server->status() == eap::Status::failure) {
     Failure f = failure(sa, ExchangeType::ike_auth, FailureStep::eap, eap_failure_reason(eap));
     f.offered.push_back(eap.server->identity());
-    return reject_auth_request(sa, msg_id, std::move(f), NotifyType::authentication_failed, out);
+    return ike_auth::reject_request(*this, sa, msg_id, std::move(f),
+                                    NotifyType::authentication_failed, out);
   }
   if (eap.server->status() == eap::Status::success) {
     eap.msk = eap.server->msk();
@@ -328,17 +331,20 @@ void Engine::Impl::on_eap_auth_response(IkeSa& sa, Inbound& in) {
     auto expected = msk_auth_data(sa, false, eap.id_body_r);
     if (!auth || !expected || auth->method != wire::AuthMethod::shared_key_message_integrity_code ||
         !crypto::constant_time_equal(*expected, auth->data))
-      return refuse_responder(sa, failure(sa, ExchangeType::ike_auth, FailureStep::auth,
-                                          "the responder's AUTH after " + eap.method +
-                                              " did not verify with the EAP MSK"));
-    if (auto f = check_uniqueness(sa, false)) return refuse_responder(sa, std::move(*f));
-    return establish_as_initiator(sa, in);
+      return ike_auth::refuse_responder(
+          *this, sa,
+          failure(sa, ExchangeType::ike_auth, FailureStep::auth,
+                  "the responder's AUTH after " + eap.method + " did not verify with the EAP MSK"));
+    if (auto f = check_uniqueness(sa, false))
+      return ike_auth::refuse_responder(*this, sa, std::move(*f));
+    return ike_auth::establish_as_initiator(*this, sa, in);
   }
 
   const wire::RawPayload* p = in.find(PayloadType::eap);
   if (!p)
-    return refuse_responder(sa, failure(sa, ExchangeType::ike_auth, FailureStep::eap,
-                                        "the responder sent no EAP payload"));
+    return ike_auth::refuse_responder(
+        *this, sa,
+        failure(sa, ExchangeType::ike_auth, FailureStep::eap, "the responder sent no EAP payload"));
   Bytes packet(kEapPacketMax);
   eap::Step st = eap.peer->receive(p->body, packet);
   if (st.dropped)
@@ -350,7 +356,8 @@ void Engine::Impl::on_eap_auth_response(IkeSa& sa, Inbound& in) {
   case eap::Status::failure:
     // An MS-CHAPv2 Failure is answered (the server then ends with EAP-Failure); a server
     // that failed to prove itself is refused at once.
-    if (st.written == 0) return refuse_responder(sa, eap_failure(eap.peer->failure()));
+    if (st.written == 0)
+      return ike_auth::refuse_responder(*this, sa, eap_failure(eap.peer->failure()));
     eap.local_failure = eap.peer->failure();
     [[fallthrough]];
   case eap::Status::running:

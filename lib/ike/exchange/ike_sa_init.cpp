@@ -22,6 +22,7 @@
 
 #include "crypto/digest.hpp"
 #include "crypto/sign.hpp"
+#include "ike_auth.hpp"
 #include "wire/rules.hpp"
 
 #include <algorithm>
@@ -437,7 +438,7 @@ void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
   cx.request_done(sa);
   if (sa.nat_local || sa.nat_remote || sa.encap_forced) cx.float_to_nat_t(sa); // 2.23
   cx.set_state(sa, IkeSaState::authenticating);
-  cx.send_auth_request(sa);
+  ike_auth::start(cx, sa);
 }
 
 } // namespace ikekit::ike::ike_sa_init

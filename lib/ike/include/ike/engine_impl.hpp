@@ -17,8 +17,8 @@
 //   rules); sa_state.cpp is the IKE SA's state machine: its states and every change of
 //   state, which exchange and role is handled in which state by which unit (kArrivals),
 //   the task queue (which request runs next, by which unit) and the per-SA timers.
-// Split so far: informational, config_payload, ike_sa_init, create_child_sa, ike_rekey.
-// Still methods below, one unit each as they move: ike_auth, ike_auth_eap, mobike.
+// Split so far: informational, config_payload, ike_sa_init, ike_auth, create_child_sa,
+// ike_rekey. Still methods below, one unit each as they move: ike_auth_eap, mobike.
 #pragma once
 
 #include "ike/address_pool.hpp"
@@ -131,6 +131,7 @@ struct Engine::Impl {
                   std::string reason);
   // Emits ChildSaDown for each child and IkeSaDown; the SA lingers as dead briefly.
   void remove_sa(IkeSa& sa, DownReason reason);
+  // --- sa_state.cpp: the IKE SA's DPD and lifetime deadlines, once established
   void schedule_timers(IkeSa& sa);
   // rekey_at / expire_at of an SA established now with lifetimes `lt` (unset when the
   // lifetime is 0); the rekey is drawn up to lt.jitter early, as strongSwan does.
@@ -235,24 +236,6 @@ struct Engine::Impl {
   // An authenticated message of a stream IKE SA arrived on `in`: answer on that
   // connection from now on (the originator re-established it, RFC 9329 6.1).
   void follow_stream(IkeSa& sa, const Datagram& in);
-
-  // --- exchange/ike_auth.cpp
-  void send_auth_request(IkeSa& sa);
-  void on_auth_request(IkeSa& sa, Inbound& in);
-  void on_auth_response(IkeSa& sa, Inbound& in);
-  void ike_sa_up(IkeSa& sa);
-  // Responder: IDi/IDr may select another connection; a Failure (AUTHENTICATION_FAILED)
-  // when none fits, or when those that do disallow the IKE SA's algorithms.
-  std::optional<Failure> switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
-                                                 const std::optional<wire::IdPayload>& idr);
-  // Responder: answers request `msg_id` with [EAP,] N(t) and fails the SA with `f`.
-  void reject_auth_request(IkeSa& sa, uint32_t msg_id, Failure f, wire::NotifyType t,
-                           ByteView eap = {});
-  // Initiator: the responder did not authenticate (INFORMATIONAL AUTHENTICATION_FAILED).
-  void refuse_responder(IkeSa& sa, Failure f);
-  void establish_as_responder(IkeSa& sa, Inbound& child_request, uint32_t msg_id,
-                              wire::PayloadWriter& w, Bytes& inner, std::vector<Bytes>& storage);
-  void establish_as_initiator(IkeSa& sa, Inbound& in);
 
   // --- exchange/ike_auth_eap.cpp: EAP inside IKE_AUTH (RFC 7296 2.16)
   void begin_eap_as_initiator(IkeSa& sa);
