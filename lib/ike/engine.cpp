@@ -5,6 +5,7 @@
 
 #include "base/hex.hpp"
 #include "exchange/config_payload.hpp"
+#include "exchange/ike_auth_eap.hpp"
 #include "exchange/ike_sa_init.hpp"
 #include "ike/engine_impl.hpp"
 #include "wire/rules.hpp"
@@ -341,7 +342,7 @@ std::optional<EapBackendRequest> Engine::poll_backend_request() {
 
 void Engine::backend_answer(const EapBackendAnswer& answer, TimePoint now) {
   impl_->now = now;
-  impl_->on_backend_answer(answer);
+  ike_auth_eap::on_backend_answer(*impl_, answer);
 }
 
 const Stats& Engine::stats() const { return impl_->stats; }

@@ -5,6 +5,7 @@
 // deadline in a TimerQueue, so a timeout visits only the SAs that are due).
 #include "exchange/create_child_sa.hpp"
 #include "exchange/ike_auth.hpp"
+#include "exchange/ike_auth_eap.hpp"
 #include "exchange/informational.hpp"
 #include "ike/engine_impl.hpp"
 
@@ -145,7 +146,7 @@ void Engine::Impl::sa_timeout(IkeSa& sa) {
       (sa.state == IkeSaState::half_open || sa.state == IkeSaState::connecting ||
        sa.state == IkeSaState::authenticating)) {
     sa.half_open_deadline.reset();
-    if (sa.state == IkeSaState::half_open && !give_up_on_backend(sa))
+    if (sa.state == IkeSaState::half_open && !ike_auth_eap::give_up_on_backend(*this, sa))
       return remove_sa(sa, DownReason::half_open_timeout);
     if (sa.state == IkeSaState::dead) return;
   }

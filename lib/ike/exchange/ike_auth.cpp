@@ -15,6 +15,7 @@
 #include "config_payload.hpp"
 #include "ike/eap_exchange.hpp"
 #include "ike/ts.hpp"
+#include "ike_auth_eap.hpp"
 
 #include <algorithm>
 
@@ -99,7 +100,7 @@ void start(EngineContext& cx, IkeSa& sa) {
   if (peer.remote_id)
     w.add(PayloadType::idr, wire::IdPayload{peer.remote_id->type, peer.remote_id->data});
   if (peer.local_auth == AuthMethodKind::eap_mschapv2) {
-    cx.begin_eap_as_initiator(sa); // RFC 7296 2.16: no AUTH asks for EAP
+    ike_auth_eap::begin_as_initiator(cx, sa); // RFC 7296 2.16: no AUTH asks for EAP
   } else {
     auto auth = cx.make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
     if (!auth)
@@ -189,7 +190,7 @@ void reject_request(EngineContext& cx, IkeSa& sa, uint32_t msg_id, Failure f, No
 
 // Only in state half_open (sa_state.cpp).
 void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
-  if (sa.eap) return cx.on_eap_auth_request(sa, in);
+  if (sa.eap) return ike_auth_eap::process_request(cx, sa, in);
   const wire::RawPayload* idi_raw = in.find(PayloadType::idi);
   if (!idi_raw) return cx.drop(DropReason::payload_rules, "IKE_AUTH request without IDi");
   auto idi = wire::parse_id(idi_raw->body);
@@ -208,7 +209,7 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
   read_certreqs(sa, in.chain());
   // RFC 7296 2.16: an initiator that leaves AUTH out asks for EAP.
   if (!in.find(PayloadType::auth) && sa.peer->remote_auth == AuthMethodKind::eap_mschapv2)
-    return cx.begin_eap_as_responder(sa, in, *idi);
+    return ike_auth_eap::begin_as_responder(cx, sa, in, *idi);
   Bytes peer_id_body = id_body(idi->type, idi->data);
   if (auto f = cx.verify_auth(sa, in, *idi, peer_id_body, wire::ExchangeType::ike_auth))
     return reject(std::move(*f), NotifyType::authentication_failed);
@@ -319,7 +320,8 @@ void establish_as_responder(EngineContext& cx, IkeSa& sa, Inbound& child_request
 
 // Only in state authenticating (sa_state.cpp).
 void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
-  if (sa.eap && sa.eap->phase != EapExchange::Phase::first) return cx.on_eap_auth_response(sa, in);
+  if (sa.eap && sa.eap->phase != EapExchange::Phase::first)
+    return ike_auth_eap::process_response(cx, sa, in);
   const PeerConfig& peer = *sa.peer;
   const wire::RawPayload* idr_raw = in.find(PayloadType::idr);
   if (!idr_raw || !in.find(PayloadType::auth)) {
@@ -346,7 +348,7 @@ void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
           cx.verify_auth(sa, in, *idr, id_body(idr->type, idr->data), wire::ExchangeType::ike_auth))
     return refuse(std::move(*f));
   sa.remote_id = Identity{idr->type, Bytes(idr->data.begin(), idr->data.end())};
-  if (sa.eap) return cx.continue_eap_as_initiator(sa, in, *idr);
+  if (sa.eap) return ike_auth_eap::continue_as_initiator(cx, sa, in, *idr);
   if (auto f = cx.check_uniqueness(sa, false)) return refuse(std::move(*f));
   establish_as_initiator(cx, sa, in);
 }

@@ -11,6 +11,7 @@
 // An empty INFORMATIONAL is a liveness check (DPD): answered with an empty response.
 #include "informational.hpp"
 
+#include "ike_auth_eap.hpp"
 #include "ike_rekey.hpp"
 
 namespace ikekit::ike::informational {
@@ -67,7 +68,7 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
       cx.send_response(sa, std::move(*d));
     Failure f = cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth,
                            "peer reported " + std::string(wire::notify_type_name(e->type)));
-    if (sa.eap) cx.eap_refused_by_peer(sa, f); // an EAP client gave up on our EAP method
+    if (sa.eap) ike_auth_eap::refused_by_peer(sa, f); // an EAP client gave up on our EAP method
     f.from_peer = true;
     f.notify = e->type;
     return cx.fail(sa, std::move(f));

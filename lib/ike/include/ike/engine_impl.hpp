@@ -17,8 +17,8 @@
 //   rules); sa_state.cpp is the IKE SA's state machine: its states and every change of
 //   state, which exchange and role is handled in which state by which unit (kArrivals),
 //   the task queue (which request runs next, by which unit) and the per-SA timers.
-// Split so far: informational, config_payload, ike_sa_init, ike_auth, create_child_sa,
-// ike_rekey. Still methods below, one unit each as they move: ike_auth_eap, mobike.
+// Split so far: informational, config_payload, ike_sa_init, ike_auth, ike_auth_eap,
+// create_child_sa, ike_rekey. Still methods below, to become a unit: mobike.
 #pragma once
 
 #include "ike/address_pool.hpp"
@@ -237,24 +237,6 @@ struct Engine::Impl {
   // connection from now on (the originator re-established it, RFC 9329 6.1).
   void follow_stream(IkeSa& sa, const Datagram& in);
 
-  // --- exchange/ike_auth_eap.cpp: EAP inside IKE_AUTH (RFC 7296 2.16)
-  void begin_eap_as_initiator(IkeSa& sa);
-  void begin_eap_as_responder(IkeSa& sa, Inbound& in, const wire::IdPayload& idi);
-  // Initiator: the responder's first IKE_AUTH response authenticated it; EAP goes on.
-  void continue_eap_as_initiator(IkeSa& sa, Inbound& in, const wire::IdPayload& idr);
-  void on_eap_auth_request(IkeSa& sa, Inbound& in);
-  void on_eap_auth_response(IkeSa& sa, Inbound& in);
-  // Responder: the EAP server's next packet (`out`) for request `msg_id`, or the failure.
-  void answer_eap_step(IkeSa& sa, uint32_t msg_id, ByteView out);
-  // Responder: the session waits for its backend; request `msg_id` stays unanswered.
-  void park_for_backend(IkeSa& sa, uint32_t msg_id);
-  void on_backend_answer(const EapBackendAnswer& a);
-  // The half-open deadline came while the EAP server had the request: it is answered as
-  // if the backend had timed out (EAP-Failure, AUTHENTICATION_FAILED); false if none.
-  bool give_up_on_backend(IkeSa& sa);
-  // Responder: the client answered EAP with AUTHENTICATION_FAILED (strongSwan does so
-  // after an MS-CHAPv2 Failure): `f` becomes step eap when our method was failing.
-  void eap_refused_by_peer(const IkeSa& sa, Failure& f);
   // --- auth/eap.cpp: AUTH keyed with the EAP MSK (RFC 7296 2.16, 2.15)
   Result<Bytes> msk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body);
 
