@@ -302,57 +302,40 @@ void continue_as_initiator(EngineContext& cx, IkeSa& sa, Inbound& in, const wire
   process_response(cx, sa, in);
 }
 
-void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
-  EapExchange& eap = *sa.eap;
-  auto eap_failure = [&](eap::FailureReason r) {
-    return cx.failure(sa, ExchangeType::ike_auth, FailureStep::eap,
-                      eap.method + " " + std::string(eap::failure_reason_name(r)) + ": " +
-                          std::string(explain(r)));
-  };
-  // RFC 7296 1.2, 2.21.1: beside AUTH in the last response an error notify is about the
-  // Child SA (INTERNAL_ADDRESS_FAILURE, TS_UNACCEPTABLE, ...): the IKE SA stands, and
-  // establish_as_initiator reports the Child SA's failure, as without EAP.
-  const bool final_auth = eap.phase == Phase::final_auth && in.find(PayloadType::auth);
-  if (const wire::NotifyPayload* e = in.error_notify(); e && !final_auth) {
-    Failure f =
-        eap.local_failure != eap::FailureReason::none
-            ? eap_failure(eap.local_failure)
-            : cx.failure(sa, ExchangeType::ike_auth,
-                         eap.phase == Phase::final_auth ? FailureStep::auth : FailureStep::eap,
-                         "responder answered " + std::string(wire::notify_type_name(e->type)));
-    f.from_peer = true;
-    return cx.fail(sa, with_notify(std::move(f), e->type));
-  }
-  if (eap.local_failure != eap::FailureReason::none) { // EAP-Failure alone (strongSwan)
-    Failure f = eap_failure(eap.local_failure);
-    f.from_peer = true;
-    return cx.fail(sa, std::move(f));
-  }
+namespace {
 
-  if (eap.phase == Phase::final_auth) {
-    const wire::RawPayload* raw = in.find(PayloadType::auth);
-    auto auth =
-        raw ? wire::parse_auth(raw->body)
-            : Result<wire::AuthPayload>(make_error(Errc::bad_value, "auth", "no AUTH payload"));
-    auto expected = cx.msk_auth_data(sa, false, eap.id_body_r);
-    if (!auth || !expected || auth->method != wire::AuthMethod::shared_key_message_integrity_code ||
-        !crypto::constant_time_equal(*expected, auth->data))
-      return ike_auth::refuse_responder(cx, sa,
-                                        cx.failure(sa, ExchangeType::ike_auth, FailureStep::auth,
-                                                   "the responder's AUTH after " + eap.method +
-                                                       " did not verify with the EAP MSK"));
-    if (auto f = cx.check_uniqueness(sa, false))
-      return ike_auth::refuse_responder(cx, sa, std::move(*f));
-    return ike_auth::establish_as_initiator(cx, sa, in);
-  }
+Failure eap_failure(EngineContext& cx, const IkeSa& sa, const EapExchange& eap,
+                    eap::FailureReason r) {
+  return cx.failure(sa, ExchangeType::ike_auth, FailureStep::eap,
+                    eap.method + " " + std::string(eap::failure_reason_name(r)) + ": " +
+                        std::string(explain(r)));
+}
 
-  const wire::RawPayload* p = in.find(PayloadType::eap);
-  if (!p)
+// RFC 7296 2.16: the last response's AUTH is keyed with the MSK; then the IKE SA is up.
+void verify_final_auth(EngineContext& cx, IkeSa& sa, Inbound& in) {
+  const EapExchange& eap = *sa.eap;
+  const wire::RawPayload* raw = in.find(PayloadType::auth);
+  auto auth =
+      raw ? wire::parse_auth(raw->body)
+          : Result<wire::AuthPayload>(make_error(Errc::bad_value, "auth", "no AUTH payload"));
+  auto expected = cx.msk_auth_data(sa, false, eap.id_body_r);
+  if (!auth || !expected || auth->method != wire::AuthMethod::shared_key_message_integrity_code ||
+      !crypto::constant_time_equal(*expected, auth->data))
     return ike_auth::refuse_responder(cx, sa,
-                                      cx.failure(sa, ExchangeType::ike_auth, FailureStep::eap,
-                                                 "the responder sent no EAP payload"));
+                                      cx.failure(sa, ExchangeType::ike_auth, FailureStep::auth,
+                                                 "the responder's AUTH after " + eap.method +
+                                                     " did not verify with the EAP MSK"));
+  if (auto f = cx.check_uniqueness(sa, false))
+    return ike_auth::refuse_responder(cx, sa, std::move(*f));
+  ike_auth::establish_as_initiator(cx, sa, in);
+}
+
+// The EAP server's packet `p` goes to our eap::Peer; its answer (or, after EAP-Success,
+// AUTH keyed with the MSK) goes in the next IKE_AUTH request.
+void answer_eap_request(EngineContext& cx, IkeSa& sa, const wire::RawPayload& p) {
+  EapExchange& eap = *sa.eap;
   Bytes packet(kEapPacketMax);
-  eap::Step st = eap.peer->receive(p->body, packet);
+  eap::Step st = eap.peer->receive(p.body, packet);
   if (st.dropped)
     return cx.drop(DropReason::malformed,
                    "EAP request: " + std::string(eap::drop_reason_name(*st.dropped)));
@@ -363,7 +346,7 @@ void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
     // An MS-CHAPv2 Failure is answered (the server then ends with EAP-Failure); a server
     // that failed to prove itself is refused at once.
     if (st.written == 0)
-      return ike_auth::refuse_responder(cx, sa, eap_failure(eap.peer->failure()));
+      return ike_auth::refuse_responder(cx, sa, eap_failure(cx, sa, eap, eap.peer->failure()));
     eap.local_failure = eap.peer->failure();
     [[fallthrough]];
   case eap::Status::running:
@@ -393,6 +376,38 @@ void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
     return cx.fail(sa,
                    cx.failure(sa, ExchangeType::ike_auth, FailureStep::config, d.error().message));
   cx.send_request(sa, RequestKind::ike_auth, ExchangeType::ike_auth, std::move(*d));
+}
+
+} // namespace
+
+void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
+  EapExchange& eap = *sa.eap;
+  // RFC 7296 1.2, 2.21.1: beside AUTH in the last response an error notify is about the
+  // Child SA (INTERNAL_ADDRESS_FAILURE, TS_UNACCEPTABLE, ...): the IKE SA stands, and
+  // establish_as_initiator reports the Child SA's failure, as without EAP.
+  const bool final_auth = eap.phase == Phase::final_auth && in.find(PayloadType::auth);
+  if (const wire::NotifyPayload* e = in.error_notify(); e && !final_auth) {
+    Failure f =
+        eap.local_failure != eap::FailureReason::none
+            ? eap_failure(cx, sa, eap, eap.local_failure)
+            : cx.failure(sa, ExchangeType::ike_auth,
+                         eap.phase == Phase::final_auth ? FailureStep::auth : FailureStep::eap,
+                         "responder answered " + std::string(wire::notify_type_name(e->type)));
+    f.from_peer = true;
+    return cx.fail(sa, with_notify(std::move(f), e->type));
+  }
+  if (eap.local_failure != eap::FailureReason::none) { // EAP-Failure alone (strongSwan)
+    Failure f = eap_failure(cx, sa, eap, eap.local_failure);
+    f.from_peer = true;
+    return cx.fail(sa, std::move(f));
+  }
+  if (eap.phase == Phase::final_auth) return verify_final_auth(cx, sa, in);
+  const wire::RawPayload* p = in.find(PayloadType::eap);
+  if (!p)
+    return ike_auth::refuse_responder(cx, sa,
+                                      cx.failure(sa, ExchangeType::ike_auth, FailureStep::eap,
+                                                 "the responder sent no EAP payload"));
+  answer_eap_request(cx, sa, *p);
 }
 
 } // namespace ikekit::ike::ike_auth_eap
