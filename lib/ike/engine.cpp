@@ -7,6 +7,7 @@
 #include "exchange/config_payload.hpp"
 #include "exchange/ike_auth_eap.hpp"
 #include "exchange/ike_sa_init.hpp"
+#include "exchange/mobike.hpp"
 #include "ike/engine_impl.hpp"
 #include "wire/rules.hpp"
 
@@ -293,7 +294,7 @@ Result<void> Engine::move_local(SaId id, const IpAddress& local, TimePoint now) 
   impl_->now = now;
   auto sa = established_sa(*impl_, id);
   if (!sa) return sa.error();
-  return impl_->move_local(**sa, local);
+  return mobike::move_local(*impl_, **sa, local);
 }
 
 std::optional<Transmit> Engine::poll_transmit(MutBytes out) {

@@ -3,6 +3,7 @@
 // SK/SKF, check the payload rules, then hand the message to the SA's state machine
 // (sa_state.cpp).
 #include "exchange/ike_sa_init.hpp"
+#include "exchange/mobike.hpp"
 #include "ike/engine_impl.hpp"
 #include "wire/rules.hpp"
 
@@ -146,7 +147,7 @@ void Engine::Impl::receive(const Datagram& in) {
   // moves the SA itself (exchange/mobike.cpp); a stream SA follows its connection.
   if (sa->stream)
     follow_stream(*sa, in);
-  else if (!is_address_update(*sa, ib))
+  else if (!mobike::is_address_update(*sa, ib))
     follow_peer(*sa, in);
   if (sa->peer && sa->peer->dpd_delay.count() > 0) sa->dpd_at = now + sa->peer->dpd_delay;
   dispatch(*sa, ib);

@@ -16,6 +16,7 @@
 #include "ike/eap_exchange.hpp"
 #include "ike/ts.hpp"
 #include "ike_auth_eap.hpp"
+#include "mobike.hpp"
 
 #include <algorithm>
 
@@ -91,7 +92,7 @@ void start(EngineContext& cx, IkeSa& sa) {
   w.add(PayloadType::idi, wire::IdPayload{peer.local_id.type, peer.local_id.data});
   write_certs(w, peer, sa.hs->peer_certreqs, storage);
   if (peer.send_initial_contact) add_notify(w, NotifyType::initial_contact);
-  cx.offer_mobike(sa, w); // exchange/mobike.cpp
+  mobike::offer(sa, w); // exchange/mobike.cpp
   if (peer.remote_auth == AuthMethodKind::pubkey && peer.cas && peer.send_certreq) {
     storage.push_back(peer.cas->certreq_authorities());
     w.add(PayloadType::certreq,
@@ -282,7 +283,7 @@ void establish_as_responder(EngineContext& cx, IkeSa& sa, Inbound& child_request
                             wire::PayloadWriter& w, Bytes& inner, std::vector<Bytes>& storage) {
   Inbound& in = child_request;
   config_payload::read_cfg_request(sa, in); // config_payload.cpp; with EAP, the first request's CP
-  cx.answer_mobike(sa, in, w); // mobike.cpp: MOBIKE_SUPPORTED, from the first request too
+  mobike::answer(sa, in, w); // mobike.cpp: MOBIKE_SUPPORTED, from the first request too
   // The response that carries the Child SA answers the CFG_REQUEST (config_payload.cpp);
   // no internal address: no Child SA (RFC 7296 3.10.1 INTERNAL_ADDRESS_FAILURE).
   // The connection's Child SA config, shared; a copy narrowed to the leased addresses
@@ -378,7 +379,7 @@ void establish_as_initiator(EngineContext& cx, IkeSa& sa, Inbound& in) {
   sa.out.reset();
   ++sa.msg_id_out;
   config_payload::read_cfg_reply(sa, in); // config_payload.cpp
-  cx.accept_mobike(sa, in);               // mobike.cpp
+  mobike::accept(sa, in);                 // mobike.cpp
   Boxed<Handshake> hs = std::move(sa.hs); // ike_sa_up frees it; the first Child SA needs it
   ike_sa_up(cx, sa);
   if (sa.first_child_spi != 0) {

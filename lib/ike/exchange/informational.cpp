@@ -13,6 +13,7 @@
 
 #include "ike_auth_eap.hpp"
 #include "ike_rekey.hpp"
+#include "mobike.hpp"
 
 namespace ikekit::ike::informational {
 
@@ -26,7 +27,7 @@ void start(EngineContext& cx, IkeSa& sa, const Task& t) {
   uint8_t spi[4];
   switch (t.kind) {
   case RequestKind::update_sa_addresses:
-    cx.write_update_sa_addresses(sa, w, storage); // mobike.cpp
+    mobike::write_update_sa_addresses(cx, sa, w, storage); // mobike.cpp
     break;
   case RequestKind::delete_ike:
     w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::ike, 0, 0, {}});
@@ -104,7 +105,7 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
     w.add(PayloadType::d,
           wire::DeletePayload{wire::ProtocolId::esp, 4, uint16_t(answer_spis.size()), spis});
   std::vector<Bytes> storage;
-  if (!delete_ike) cx.answer_informational_mobike(sa, in, w, storage); // mobike.cpp
+  if (!delete_ike) mobike::answer_informational(cx, sa, in, w, storage); // mobike.cpp
   auto n = w.finish();
   if (!n) return;
   auto d = cx.seal(sa, ExchangeType::informational, true, in.hdr.message_id,
@@ -119,7 +120,7 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
 
 void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
   RequestKind kind = sa.out->kind;
-  if (kind == RequestKind::update_sa_addresses) return cx.on_update_sa_addresses_response(sa, in);
+  if (kind == RequestKind::update_sa_addresses) return mobike::process_update_response(cx, sa, in);
   uint32_t spi = sa.out->child_spi;
   if (kind == RequestKind::delete_ike) {
     sa.out.reset();

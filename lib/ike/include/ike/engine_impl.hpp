@@ -17,8 +17,8 @@
 //   rules); sa_state.cpp is the IKE SA's state machine: its states and every change of
 //   state, which exchange and role is handled in which state by which unit (kArrivals),
 //   the task queue (which request runs next, by which unit) and the per-SA timers.
-// Split so far: informational, config_payload, ike_sa_init, ike_auth, ike_auth_eap,
-// create_child_sa, ike_rekey. Still methods below, to become a unit: mobike.
+// Units: ike_sa_init, ike_auth, ike_auth_eap, config_payload, create_child_sa, ike_rekey,
+// informational, mobike.
 #pragma once
 
 #include "ike/address_pool.hpp"
@@ -201,24 +201,7 @@ struct Engine::Impl {
   // further traffic goes to port 4500.
   void float_to_nat_t(IkeSa& sa);
 
-  // --- exchange/mobike.cpp: MOBIKE, RFC 4555
-  // IKE_AUTH: N(MOBIKE_SUPPORTED) in the initiator's first request, and in the
-  // responder's final response when the request had it (3.3).
-  void offer_mobike(const IkeSa& sa, wire::PayloadWriter& w) const;
-  void answer_mobike(IkeSa& sa, const Inbound& request, wire::PayloadWriter& w);
-  void accept_mobike(IkeSa& sa, const Inbound& response); // initiator, final response
-  // Initiator: moves the IKE SA to `local` and queues UPDATE_SA_ADDRESSES.
-  Result<void> move_local(IkeSa& sa, const IpAddress& local);
-  void write_update_sa_addresses(IkeSa& sa, wire::PayloadWriter& w, std::vector<Bytes>& storage);
-  void on_update_sa_addresses_response(IkeSa& sa, const Inbound& in);
-  // Responder side of any INFORMATIONAL request: the address list (3.6), COOKIE2 echoed
-  // (3.8) and, for UPDATE_SA_ADDRESSES, the move to the request's addresses with NAT
-  // detection in the response (3.5). Called before the response is sealed.
-  void answer_informational_mobike(IkeSa& sa, const Inbound& in, wire::PayloadWriter& w,
-                                   std::vector<Bytes>& storage);
-  // The message is an UPDATE_SA_ADDRESSES of a MOBIKE SA: its addresses are handled by
-  // answer_informational_mobike, not by follow_peer.
-  bool is_address_update(const IkeSa& sa, const Inbound& in) const;
+  // --- exchange/mobike.cpp (the rest of MOBIKE: ike::mobike, exchange/mobike.hpp)
   // Both: the IKE SA now runs between `local` and `remote` (IkeSaMoved unless silent).
   void move_sa(IkeSa& sa, const Endpoint& local, const Endpoint& remote, MoveReason why);
   // --- tcp_transport.cpp: IKE in a TCP stream (RFC 9329)
