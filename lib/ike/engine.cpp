@@ -5,6 +5,9 @@
 
 #include "base/hex.hpp"
 #include "exchange/config_payload.hpp"
+#include "exchange/ike_auth_eap.hpp"
+#include "exchange/ike_sa_init.hpp"
+#include "exchange/mobike.hpp"
 #include "ike/engine_impl.hpp"
 #include "wire/rules.hpp"
 
@@ -71,6 +74,25 @@ void Engine::Impl::fail(IkeSa& sa, Failure f) {
   remove_sa(sa, why);
 }
 
+void Engine::Impl::emit_ike_keys(const IkeSa& sa, const IkeKeys& keys) {
+  if (!config.emit_keys) return;
+  IkeSaKeys k;
+  k.spi_i = sa.spi_i;
+  k.spi_r = sa.spi_r;
+  k.encr = sa.alg.encr ? std::string(sa.alg.encr->keyword) : "";
+  k.integ = sa.alg.integ ? std::string(sa.alg.integ->keyword) : "";
+  k.prf = sa.alg.prf ? std::string(sa.alg.prf->keyword) : "";
+  k.ke = sa.alg.ke ? std::string(sa.alg.ke->keyword) : "";
+  k.sk_d = keys.sk_d;
+  k.sk_ai = keys.sk_ai;
+  k.sk_ar = keys.sk_ar;
+  k.sk_ei = keys.sk_ei;
+  k.sk_er = keys.sk_er;
+  k.sk_pi = keys.sk_pi;
+  k.sk_pr = keys.sk_pr;
+  emit(SaKeys{sa.id, std::move(k)});
+}
+
 void Engine::Impl::remove_sa(IkeSa& sa, DownReason reason) {
   if (sa.state == IkeSaState::dead) return;
   config_payload::release_leases(*this, sa);
@@ -127,7 +149,7 @@ Result<SaId> Engine::initiate(std::string_view peer_name, TimePoint now) {
   if (!p)
     return make_error(Errc::not_found, "peer",
                       "no connection named \"" + std::string(peer_name) + "\"");
-  return impl_->start(p);
+  return ike_sa_init::start(*impl_, p);
 }
 
 std::shared_ptr<const PeerConfig> Engine::Impl::put_peer(const PeerConfig& peer) {
@@ -152,7 +174,7 @@ std::shared_ptr<const PeerConfig> Engine::Impl::put_peer(const PeerConfig& peer)
 
 Result<SaId> Engine::initiate(const PeerConfig& peer, TimePoint now) {
   impl_->now = now;
-  return impl_->start(impl_->put_peer(peer));
+  return ike_sa_init::start(*impl_, impl_->put_peer(peer));
 }
 
 Result<void> Engine::add_peer(const PeerConfig& peer, TimePoint now) {
@@ -272,7 +294,7 @@ Result<void> Engine::move_local(SaId id, const IpAddress& local, TimePoint now) 
   impl_->now = now;
   auto sa = established_sa(*impl_, id);
   if (!sa) return sa.error();
-  return impl_->move_local(**sa, local);
+  return mobike::move_local(*impl_, **sa, local);
 }
 
 std::optional<Transmit> Engine::poll_transmit(MutBytes out) {
@@ -321,7 +343,7 @@ std::optional<EapBackendRequest> Engine::poll_backend_request() {
 
 void Engine::backend_answer(const EapBackendAnswer& answer, TimePoint now) {
   impl_->now = now;
-  impl_->on_backend_answer(answer);
+  ike_auth_eap::on_backend_answer(*impl_, answer);
 }
 
 const Stats& Engine::stats() const { return impl_->stats; }

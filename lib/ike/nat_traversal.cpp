@@ -38,6 +38,16 @@ std::optional<TimePoint> nat_keepalive_at(const IkeSa& sa, Duration interval) {
   return sa.last_sent + interval;
 }
 
+void Engine::Impl::float_to_nat_t(IkeSa& sa) {
+  // RFC 7296 2.23: "the initiator MUST ... send all subsequent traffic ... to port 4500"
+  // with the non-ESP marker (added by the I/O layer when Transmit::nat_t).
+  // RFC 9329: a stream stays where it is; its ESP goes in it, not in UDP.
+  if (sa.nat_t || sa.stream) return;
+  sa.nat_t = true;
+  sa.local.port = config.nat_t_port;
+  if (sa.remote.port == 500) sa.remote.port = config.nat_t_port;
+}
+
 std::optional<TimePoint> Engine::Impl::keepalive_at(const IkeSa& sa) const {
   return nat_keepalive_at(sa, config.nat_keepalive);
 }

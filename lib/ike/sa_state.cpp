@@ -3,6 +3,9 @@
 // (kArrivals, then dispatch to the exchange), the task queue (which local request runs
 // next) and the per-SA timers (what each deadline does; SaTable keeps each SA's earliest
 // deadline in a TimerQueue, so a timeout visits only the SAs that are due).
+#include "exchange/create_child_sa.hpp"
+#include "exchange/ike_auth.hpp"
+#include "exchange/ike_auth_eap.hpp"
 #include "exchange/informational.hpp"
 #include "ike/engine_impl.hpp"
 
@@ -65,15 +68,14 @@ struct Arrival {
 // (transport.cpp: accept_response).
 constexpr Arrival kArrivals[] = {
     {ExchangeType::ike_auth, false, bit(IkeSaState::half_open), Otherwise::drop,
-     [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_auth_request(sa, in); }},
+     &ike_auth::process_request},
     {ExchangeType::ike_auth, true, bit(IkeSaState::authenticating), Otherwise::drop,
-     [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_auth_response(sa, in); }},
+     &ike_auth::process_response},
     {ExchangeType::create_child_sa, false,
      uint8_t(bit(IkeSaState::established) | bit(IkeSaState::rekeying)),
-     Otherwise::temporary_failure,
-     [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_create_child_request(sa, in); }},
+     Otherwise::temporary_failure, &create_child_sa::process_request},
     {ExchangeType::create_child_sa, true, kAnyState, Otherwise::drop,
-     [](EngineContext& cx, IkeSa& sa, Inbound& in) { cx.on_create_child_response(sa, in); }},
+     &create_child_sa::process_response},
     {ExchangeType::informational, false, kAnyState, Otherwise::drop,
      &informational::process_request},
     {ExchangeType::informational, true, kAnyState, Otherwise::drop,
@@ -111,7 +113,7 @@ void Engine::Impl::run_tasks(IkeSa& sa) {
     case RequestKind::create_child:
     case RequestKind::rekey_child:
     case RequestKind::rekey_ike:
-      start_create_child(sa, t);
+      create_child_sa::start(*this, sa, t);
       break;
     default:
       informational::start(*this, sa, t);
@@ -144,7 +146,7 @@ void Engine::Impl::sa_timeout(IkeSa& sa) {
       (sa.state == IkeSaState::half_open || sa.state == IkeSaState::connecting ||
        sa.state == IkeSaState::authenticating)) {
     sa.half_open_deadline.reset();
-    if (sa.state == IkeSaState::half_open && !give_up_on_backend(sa))
+    if (sa.state == IkeSaState::half_open && !ike_auth_eap::give_up_on_backend(*this, sa))
       return remove_sa(sa, DownReason::half_open_timeout);
     if (sa.state == IkeSaState::dead) return;
   }
@@ -179,6 +181,25 @@ void Engine::Impl::sa_timeout(IkeSa& sa) {
       queue_task(sa, Task{RequestKind::rekey_child, c.spi_in});
     }
   }
+}
+
+// The IKE SA's own deadlines once established (or rekeyed): DPD and its lifetimes.
+void Engine::Impl::schedule_timers(IkeSa& sa) {
+  const PeerConfig& p = *sa.peer;
+  if (p.dpd_delay.count() > 0) sa.dpd_at = now + p.dpd_delay;
+  lifetime_deadlines(p.ike_lifetimes, sa.rekey_at, sa.expire_at);
+}
+
+void Engine::Impl::lifetime_deadlines(const Lifetimes& lt, OptTime& rekey_at, OptTime& expire_at) {
+  if (lt.rekey_time.count() > 0) {
+    Duration jitter{0};
+    if (lt.jitter.count() > 0) {
+      Bytes r = random_bytes(4);
+      jitter = Duration(int64_t(load_be32(r.data()) % uint64_t(lt.jitter.count())));
+    }
+    rekey_at = now + lt.rekey_time - jitter;
+  }
+  if (lt.life_time.count() > 0) expire_at = now + lt.life_time;
 }
 
 // Every deadline sa_timeout() acts on, in the states it acts in. A new kind of per-SA

@@ -14,6 +14,7 @@
 // again in a TCP stream to Config::tcp_port, with NAT detection data for that
 // connection; a late UDP answer is dropped (wrong_transport). Over TCP there is no float
 // to the NAT-T port and no NAT keepalive (RFC 9329 6.6): ESP goes in the stream.
+#include "exchange/ike_sa_init.hpp"
 #include "ike/engine_impl.hpp"
 
 namespace ikekit::ike {
@@ -56,7 +57,7 @@ bool Engine::Impl::fall_back_to_tcp(IkeSa& sa) {
   if (!falls_back(sa) || sa.out->exchange != wire::ExchangeType::ike_sa_init) return false;
   if (now - sa.created_at < sa.peer->tcp_fallback_after) return false; // UDP back-off first
   move_to_stream(sa, config.tcp_port);
-  send_init_request(sa);
+  ike_sa_init::send_init_request(*this, sa);
   return true;
 }
 

@@ -14,6 +14,7 @@
 // rate per IKE SA; everything else is dropped and counted (retransmit_mismatch,
 // retransmit_rate).
 #include "crypto/digest.hpp"
+#include "exchange/ike_sa_init.hpp"
 #include "ike/engine_impl.hpp"
 
 #include <cmath>
@@ -106,7 +107,7 @@ void Engine::Impl::retransmit_due(IkeSa& sa) {
       emit(std::move(f));
     }
     remove_sa(sa, dpd ? DownReason::dpd : DownReason::retransmit);
-    if (restart) (void)start(peer);
+    if (restart) (void)ike_sa_init::start(*this, peer);
     return;
   }
   ++r.retransmits;

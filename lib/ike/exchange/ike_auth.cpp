@@ -10,10 +10,13 @@
 // A failed AUTH: the responder answers HDR, SK {N(AUTHENTICATION_FAILED)} (2.21.2) and
 // both sides report a Failure. A failed Child SA (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE)
 // leaves the IKE SA up (1.2: "the IKE SA is still created").
+#include "ike_auth.hpp"
+
 #include "config_payload.hpp"
 #include "ike/eap_exchange.hpp"
-#include "ike/engine_impl.hpp"
 #include "ike/ts.hpp"
+#include "ike_auth_eap.hpp"
+#include "mobike.hpp"
 
 #include <algorithm>
 
@@ -59,6 +62,14 @@ void write_certs(wire::PayloadWriter& w, const PeerConfig& peer, const std::vect
   }
 }
 
+} // namespace ikekit::ike
+
+namespace ikekit::ike::ike_auth {
+
+using wire::ExchangeType;
+using wire::NotifyType;
+using wire::PayloadType;
+
 namespace {
 
 // CERTREQ payloads in an IKE_AUTH request (the initiator's, RFC 7296 1.2 message 3).
@@ -72,7 +83,7 @@ void read_certreqs(IkeSa& sa, std::span<const wire::RawPayload> chain) {
 
 } // namespace
 
-void Engine::Impl::send_auth_request(IkeSa& sa) {
+void start(EngineContext& cx, IkeSa& sa) {
   const PeerConfig& peer = *sa.peer;
   std::vector<Bytes> storage;
   storage.reserve(64);
@@ -81,7 +92,7 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
   w.add(PayloadType::idi, wire::IdPayload{peer.local_id.type, peer.local_id.data});
   write_certs(w, peer, sa.hs->peer_certreqs, storage);
   if (peer.send_initial_contact) add_notify(w, NotifyType::initial_contact);
-  offer_mobike(sa, w); // exchange/mobike.cpp
+  mobike::offer(sa, w); // exchange/mobike.cpp
   if (peer.remote_auth == AuthMethodKind::pubkey && peer.cas && peer.send_certreq) {
     storage.push_back(peer.cas->certreq_authorities());
     w.add(PayloadType::certreq,
@@ -90,49 +101,51 @@ void Engine::Impl::send_auth_request(IkeSa& sa) {
   if (peer.remote_id)
     w.add(PayloadType::idr, wire::IdPayload{peer.remote_id->type, peer.remote_id->data});
   if (peer.local_auth == AuthMethodKind::eap_mschapv2) {
-    begin_eap_as_initiator(sa); // RFC 7296 2.16: no AUTH asks for EAP
+    ike_auth_eap::begin_as_initiator(cx, sa); // RFC 7296 2.16: no AUTH asks for EAP
   } else {
-    auto auth = make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
+    auto auth = cx.make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
     if (!auth)
-      return fail(
-          sa, failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth, auth.error().message));
+      return cx.fail(sa, cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth,
+                                    auth.error().message));
     w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
     if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
   }
   config_payload::write_cfg_request(sa, w, storage); // config_payload.cpp
   if (!peer.child.esp_proposals.empty()) {
-    sa.first_child_spi = new_child_spi(sa);
-    sa.hs->first_ts_i = config_payload::initiator_local_ts(*this, sa);
-    sa.hs->first_ts_r = default_ts(peer.child.remote_ts, sa.remote.address);
-    write_child_request(w, peer.child, sa.first_child_spi, sa.hs->first_ts_i, sa.hs->first_ts_r,
-                        nullptr, {}, storage);
+    sa.first_child_spi = cx.new_child_spi(sa);
+    sa.hs->first_ts_i = config_payload::initiator_local_ts(cx, sa);
+    sa.hs->first_ts_r = cx.default_ts(peer.child.remote_ts, sa.remote.address);
+    cx.write_child_request(w, peer.child, sa.first_child_spi, sa.hs->first_ts_i, sa.hs->first_ts_r,
+                           nullptr, {}, storage);
   }
   auto n = w.finish();
   if (!n)
-    return fail(sa,
-                failure(sa, wire::ExchangeType::ike_auth, FailureStep::config, n.error().message));
-  auto d = seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n),
-                w.first_type());
+    return cx.fail(
+        sa, cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::config, n.error().message));
+  auto d = cx.seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n),
+                   w.first_type());
   if (!d)
-    return fail(sa,
-                failure(sa, wire::ExchangeType::ike_auth, FailureStep::config, d.error().message));
-  send_request(sa, RequestKind::ike_auth, ExchangeType::ike_auth, std::move(*d));
+    return cx.fail(
+        sa, cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::config, d.error().message));
+  cx.send_request(sa, RequestKind::ike_auth, ExchangeType::ike_auth, std::move(*d));
 }
+
+namespace {
 
 // The connection picked by address at IKE_SA_INIT may not be the one IDi (and IDr) name:
 // re-pick with the same address rule, the peer's identity and ours, and only among the
 // connections whose IKE proposals allow the algorithms the IKE SA already uses (as
 // strongSwan; otherwise a connection configured only for strong algorithms would come up
 // with whatever another connection negotiated).
-std::optional<Failure>
-Engine::Impl::switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
-                                      const std::optional<wire::IdPayload>& idr) {
+std::optional<Failure> switch_connection_by_id(EngineContext& cx, IkeSa& sa,
+                                               const wire::IdPayload& idi,
+                                               const std::optional<wire::IdPayload>& idr) {
   auto names_us = [&](const PeerConfig& p) {
     return !idr || (idr->type == p.local_id.type && equal_bytes(idr->data, p.local_id.data));
   };
   if (id_matches(sa.peer->remote_id, idi) && names_us(*sa.peer)) return std::nullopt;
   std::shared_ptr<const PeerConfig> unfit; // right identities, wrong algorithms
-  for (auto& p : peers) {
+  for (auto& p : cx.peers) {
     if (p->remote_address && !(*p->remote_address == sa.remote.address)) continue;
     if (!id_matches(p->remote_id, idi) || !names_us(*p)) continue;
     if (proposals_allow(p->ike_proposals, sa.alg, wire::ProtocolId::ike)) {
@@ -143,63 +156,66 @@ Engine::Impl::switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
   }
   if (id_matches(sa.peer->remote_id, idi)) return std::nullopt; // IDr is only a hint
   if (unfit) {
-    Failure f = failure(sa, wire::ExchangeType::ike_auth, FailureStep::proposal,
-                        "the IKE SA's algorithms are not allowed by connection \"" + unfit->name +
-                            "\", which peer identity " + wire::id_to_text(idi) + " selects");
+    Failure f =
+        cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::proposal,
+                   "the IKE SA's algorithms are not allowed by connection \"" + unfit->name +
+                       "\", which peer identity " + wire::id_to_text(idi) + " selects");
     f.peer = unfit->name;
     f.offered.push_back(sa.alg.to_string());
     f.configured = proposal_strings(unfit->ike_proposals);
     return f;
   }
-  Failure f = failure(sa, wire::ExchangeType::ike_auth, FailureStep::id,
-                      "peer identity " + wire::id_to_text(idi) + " is not configured");
+  Failure f = cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::id,
+                         "peer identity " + wire::id_to_text(idi) + " is not configured");
   if (sa.peer->remote_id) f.configured.push_back(sa.peer->remote_id->to_string());
   f.offered.push_back(wire::id_to_text(idi));
   return f;
 }
 
-void Engine::Impl::reject_auth_request(IkeSa& sa, uint32_t msg_id, Failure f, NotifyType t,
-                                       ByteView eap) {
+} // namespace
+
+void reject_request(EngineContext& cx, IkeSa& sa, uint32_t msg_id, Failure f, NotifyType t,
+                    ByteView eap) {
   Bytes inner(256 + eap.size());
   wire::PayloadWriter w(inner);
   if (!eap.empty()) w.add_raw(PayloadType::eap, eap);
   add_notify(w, t);
   auto n = w.finish();
   if (n)
-    if (auto d = seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n),
-                      w.first_type()))
-      send_response(sa, std::move(*d));
+    if (auto d = cx.seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n),
+                         w.first_type()))
+      cx.send_response(sa, std::move(*d));
   f.notify = t;
-  fail(sa, std::move(f));
+  cx.fail(sa, std::move(f));
 }
 
 // Only in state half_open (sa_state.cpp).
-void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
-  if (sa.eap) return on_eap_auth_request(sa, in);
+void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
+  if (sa.eap) return ike_auth_eap::process_request(cx, sa, in);
   const wire::RawPayload* idi_raw = in.find(PayloadType::idi);
-  if (!idi_raw) return drop(DropReason::payload_rules, "IKE_AUTH request without IDi");
+  if (!idi_raw) return cx.drop(DropReason::payload_rules, "IKE_AUTH request without IDi");
   auto idi = wire::parse_id(idi_raw->body);
-  if (!idi) return drop(DropReason::malformed, idi.error().field);
+  if (!idi) return cx.drop(DropReason::malformed, idi.error().field);
   std::optional<wire::IdPayload> idr;
   if (const auto* r = in.find(PayloadType::idr))
     if (auto p = wire::parse_id(r->body)) idr = *p;
 
   auto reject = [&](Failure f, NotifyType t) {
-    reject_auth_request(sa, in.hdr.message_id, std::move(f), t);
+    reject_request(cx, sa, in.hdr.message_id, std::move(f), t);
   };
 
-  if (auto f = switch_connection_by_id(sa, *idi, idr))
+  if (auto f = switch_connection_by_id(cx, sa, *idi, idr))
     return reject(std::move(*f), NotifyType::authentication_failed);
 
   read_certreqs(sa, in.chain());
   // RFC 7296 2.16: an initiator that leaves AUTH out asks for EAP.
   if (!in.find(PayloadType::auth) && sa.peer->remote_auth == AuthMethodKind::eap_mschapv2)
-    return begin_eap_as_responder(sa, in, *idi);
+    return ike_auth_eap::begin_as_responder(cx, sa, in, *idi);
   Bytes peer_id_body = id_body(idi->type, idi->data);
-  if (auto f = verify_auth(sa, in, *idi, peer_id_body, wire::ExchangeType::ike_auth))
+  if (auto f = cx.verify_auth(sa, in, *idi, peer_id_body, wire::ExchangeType::ike_auth))
     return reject(std::move(*f), NotifyType::authentication_failed);
   sa.remote_id = Identity{idi->type, Bytes(idi->data.begin(), idi->data.end())};
-  if (auto f = check_uniqueness(sa, in.notify(NotifyType::initial_contact) != nullptr))
+  if (auto f = cx.check_uniqueness(sa, in.notify(NotifyType::initial_contact) != nullptr))
     return reject(std::move(*f), NotifyType::authentication_failed);
   sa.authenticated = true;
 
@@ -210,147 +226,25 @@ void Engine::Impl::on_auth_request(IkeSa& sa, Inbound& in) {
   wire::PayloadWriter w(inner);
   w.add(PayloadType::idr, wire::IdPayload{peer.local_id.type, peer.local_id.data});
   write_certs(w, peer, sa.hs->peer_certreqs, storage);
-  auto auth = make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
+  auto auth = cx.make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));
   if (!auth)
     return reject(
-        failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth, auth.error().message),
+        cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth, auth.error().message),
         NotifyType::authentication_failed);
   if (peer.local_auth == AuthMethodKind::psk) sa.local_auth_desc = "psk";
   w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
-  establish_as_responder(sa, in, in.hdr.message_id, w, inner, storage);
+  establish_as_responder(cx, sa, in, in.hdr.message_id, w, inner, storage);
 }
 
-// The end of the responder's IKE_AUTH: the first Child SA's answer to `child_request`
-// after what `w` holds (IDr, CERT, AUTH), the response, the IKE SA up, the child installed.
-void Engine::Impl::establish_as_responder(IkeSa& sa, Inbound& child_request, uint32_t msg_id,
-                                          wire::PayloadWriter& w, Bytes& inner,
-                                          std::vector<Bytes>& storage) {
-  Inbound& in = child_request;
-  config_payload::read_cfg_request(sa, in); // config_payload.cpp; with EAP, the first request's CP
-  answer_mobike(sa, in, w); // mobike.cpp: MOBIKE_SUPPORTED, from the first request too
-  // The response that carries the Child SA answers the CFG_REQUEST (config_payload.cpp);
-  // no internal address: no Child SA (RFC 7296 3.10.1 INTERNAL_ADDRESS_FAILURE).
-  // The connection's Child SA config, shared; a copy narrowed to the leased addresses
-  // when the peer asked for some.
-  std::shared_ptr<const ChildConfig> child_cfg = connection_child(sa);
-  std::shared_ptr<ChildConfig> with_vips;
-  if (sa.cp().requested) child_cfg = with_vips = std::make_shared<ChildConfig>(sa.peer->child);
-  ChildAnswer child;
-  if (auto f = with_vips ? config_payload::answer_cfg_request(*this, sa, w, storage, *with_vips)
-                         : std::nullopt) {
-    add_notify(w, NotifyType::internal_address_failure);
-    child.failure = std::move(f);
-  } else if (in.find(PayloadType::sa)) {
-    child = answer_child(sa, in, child_cfg, wire::ExchangeType::ike_auth, true, nullptr);
-    if (child.child)
-      write_child_answer(w, *child.child, nullptr, {}, storage);
-    else
-      add_notify(w, child.error);
-  }
-  auto n = w.finish();
-  if (!n) return;
-  auto d =
-      seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n), w.first_type());
-  if (!d) return;
-  send_response(sa, std::move(*d));
-  Boxed<Handshake> hs = std::move(sa.hs); // ike_sa_up frees it; the first Child SA's keys
-  ike_sa_up(sa);                          // come from the IKE_SA_INIT nonces (2.17)
-  if (child.child) {
-    install_child(sa, std::move(*child.child), false, {}, hs->ni, hs->nr, std::nullopt);
-  } else if (child.failure) {
-    ++stats.failures;
-    emit(std::move(*child.failure));
-  }
-}
+namespace {
 
-// Only in state authenticating (sa_state.cpp).
-void Engine::Impl::on_auth_response(IkeSa& sa, Inbound& in) {
-  if (sa.eap && sa.eap->phase != EapExchange::Phase::first) return on_eap_auth_response(sa, in);
-  const PeerConfig& peer = *sa.peer;
-  const wire::RawPayload* idr_raw = in.find(PayloadType::idr);
-  if (!idr_raw || !in.find(PayloadType::auth)) {
-    const wire::NotifyPayload* e = in.error_notify();
-    Failure f = failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth,
-                        e ? "responder answered " + std::string(wire::notify_type_name(e->type))
-                          : "responder sent no AUTH");
-    f.from_peer = e != nullptr;
-    if (e) f.notify = e->type;
-    return fail(sa, std::move(f));
-  }
-  auto idr = wire::parse_id(idr_raw->body);
-  if (!idr) return drop(DropReason::malformed, idr.error().field);
-  auto refuse = [&](Failure f) { refuse_responder(sa, std::move(f)); };
-  if (!id_matches(peer.remote_id, *idr)) {
-    Failure f =
-        failure(sa, wire::ExchangeType::ike_auth, FailureStep::id,
-                "responder identity " + wire::id_to_text(*idr) + " is not the configured one");
-    f.offered.push_back(wire::id_to_text(*idr));
-    f.configured.push_back(peer.remote_id->to_string());
-    return refuse(std::move(f));
-  }
-  if (auto f =
-          verify_auth(sa, in, *idr, id_body(idr->type, idr->data), wire::ExchangeType::ike_auth))
-    return refuse(std::move(*f));
-  sa.remote_id = Identity{idr->type, Bytes(idr->data.begin(), idr->data.end())};
-  if (sa.eap) return continue_eap_as_initiator(sa, in, *idr);
-  if (auto f = check_uniqueness(sa, false)) return refuse(std::move(*f));
-  establish_as_initiator(sa, in);
-}
-
-// RFC 7296 2.21.2: when the responder does not authenticate, the initiator tells it in
-// an INFORMATIONAL with AUTHENTICATION_FAILED (sent once, not retransmitted) and deletes
-// the IKE SA.
-void Engine::Impl::refuse_responder(IkeSa& sa, Failure f) {
-  sa.out.reset();
-  ++sa.msg_id_out;
-  Bytes inner(64);
-  wire::PayloadWriter w(inner);
-  add_notify(w, NotifyType::authentication_failed);
-  if (auto n = w.finish())
-    if (auto d = seal(sa, ExchangeType::informational, false, sa.msg_id_out,
-                      ByteView(inner).first(*n), w.first_type()))
-      for (auto& x : *d)
-        transmit(sa, x);
-  f.notify = NotifyType::authentication_failed;
-  fail(sa, std::move(f));
-}
-
-// The end of the initiator's IKE_AUTH: the responder is authenticated; the IKE SA comes up
-// and the first Child SA is taken from the response.
-void Engine::Impl::establish_as_initiator(IkeSa& sa, Inbound& in) {
-  sa.authenticated = true;
-  sa.out.reset();
-  ++sa.msg_id_out;
-  config_payload::read_cfg_reply(sa, in); // config_payload.cpp
-  accept_mobike(sa, in);                  // mobike.cpp
-  Boxed<Handshake> hs = std::move(sa.hs); // ike_sa_up frees it; the first Child SA needs it
-  ike_sa_up(sa);
-  if (sa.first_child_spi != 0) {
-    auto r = accept_child_answer(sa, in, connection_child(sa), sa.first_child_spi, hs->first_ts_i,
-                                 hs->first_ts_r, wire::ExchangeType::ike_auth, true);
-    if (auto* c = std::get_if<ChildSa>(&r)) {
-      install_child(sa, std::move(*c), true, {}, hs->ni, hs->nr, std::nullopt);
-    } else {
-      ++stats.failures;
-      emit(std::get<Failure>(std::move(r)));
-      // The responder installed a Child SA we refuse: have it deleted.
-      if (in.find(PayloadType::sa)) {
-        Task t{RequestKind::delete_child, sa.first_child_spi};
-        t.orphan = true;
-        sa.tasks.push_back(std::move(t));
-      }
-    }
-  }
-  run_tasks(sa);
-}
-
-void Engine::Impl::ike_sa_up(IkeSa& sa) {
-  set_state(sa, IkeSaState::established);
+void ike_sa_up(EngineContext& cx, IkeSa& sa) {
+  cx.set_state(sa, IkeSaState::established);
   release_after_auth(sa);
-  sa.established_at = now;
+  sa.established_at = cx.now;
   sa.half_open_deadline.reset();
-  schedule_timers(sa);
-  ++stats.ike_sas_established;
+  cx.schedule_timers(sa);
+  ++cx.stats.ike_sas_established;
   auto kw = [](const crypto::TransformInfo* x) {
     return x ? std::string(x->keyword) : std::string();
   };
@@ -378,25 +272,134 @@ void Engine::Impl::ike_sa_up(IkeSa& sa) {
   up.eap_method = sa.eap_method();
   up.eap_identity = sa.eap_identity();
   up.replaces = sa.replaces;
-  emit(std::move(up));
+  cx.emit(std::move(up));
 }
 
-void Engine::Impl::schedule_timers(IkeSa& sa) {
-  const PeerConfig& p = *sa.peer;
-  if (p.dpd_delay.count() > 0) sa.dpd_at = now + p.dpd_delay;
-  lifetime_deadlines(p.ike_lifetimes, sa.rekey_at, sa.expire_at);
-}
+} // namespace
 
-void Engine::Impl::lifetime_deadlines(const Lifetimes& lt, OptTime& rekey_at, OptTime& expire_at) {
-  if (lt.rekey_time.count() > 0) {
-    Duration jitter{0};
-    if (lt.jitter.count() > 0) {
-      Bytes r = random_bytes(4);
-      jitter = Duration(int64_t(load_be32(r.data()) % uint64_t(lt.jitter.count())));
-    }
-    rekey_at = now + lt.rekey_time - jitter;
+// The end of the responder's IKE_AUTH: the first Child SA's answer to `child_request`
+// after what `w` holds (IDr, CERT, AUTH), the response, the IKE SA up, the child installed.
+void establish_as_responder(EngineContext& cx, IkeSa& sa, Inbound& child_request, uint32_t msg_id,
+                            wire::PayloadWriter& w, Bytes& inner, std::vector<Bytes>& storage) {
+  Inbound& in = child_request;
+  config_payload::read_cfg_request(sa, in); // config_payload.cpp; with EAP, the first request's CP
+  mobike::answer(sa, in, w); // mobike.cpp: MOBIKE_SUPPORTED, from the first request too
+  // The response that carries the Child SA answers the CFG_REQUEST (config_payload.cpp);
+  // no internal address: no Child SA (RFC 7296 3.10.1 INTERNAL_ADDRESS_FAILURE).
+  // The connection's Child SA config, shared; a copy narrowed to the leased addresses
+  // when the peer asked for some.
+  std::shared_ptr<const ChildConfig> child_cfg = connection_child(sa);
+  std::shared_ptr<ChildConfig> with_vips;
+  if (sa.cp().requested) child_cfg = with_vips = std::make_shared<ChildConfig>(sa.peer->child);
+  EngineContext::ChildAnswer child;
+  if (auto f = with_vips ? config_payload::answer_cfg_request(cx, sa, w, storage, *with_vips)
+                         : std::nullopt) {
+    add_notify(w, NotifyType::internal_address_failure);
+    child.failure = std::move(f);
+  } else if (in.find(PayloadType::sa)) {
+    child = cx.answer_child(sa, in, child_cfg, wire::ExchangeType::ike_auth, true, nullptr);
+    if (child.child)
+      cx.write_child_answer(w, *child.child, nullptr, {}, storage);
+    else
+      add_notify(w, child.error);
   }
-  if (lt.life_time.count() > 0) expire_at = now + lt.life_time;
+  auto n = w.finish();
+  if (!n) return;
+  auto d =
+      cx.seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n), w.first_type());
+  if (!d) return;
+  cx.send_response(sa, std::move(*d));
+  Boxed<Handshake> hs = std::move(sa.hs); // ike_sa_up frees it; the first Child SA's keys
+  ike_sa_up(cx, sa);                      // come from the IKE_SA_INIT nonces (2.17)
+  if (child.child) {
+    cx.install_child(sa, std::move(*child.child), false, {}, hs->ni, hs->nr, std::nullopt);
+  } else if (child.failure) {
+    ++cx.stats.failures;
+    cx.emit(std::move(*child.failure));
+  }
 }
 
-} // namespace ikekit::ike
+// Only in state authenticating (sa_state.cpp).
+void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
+  if (sa.eap && sa.eap->phase != EapExchange::Phase::first)
+    return ike_auth_eap::process_response(cx, sa, in);
+  const PeerConfig& peer = *sa.peer;
+  const wire::RawPayload* idr_raw = in.find(PayloadType::idr);
+  if (!idr_raw || !in.find(PayloadType::auth)) {
+    const wire::NotifyPayload* e = in.error_notify();
+    Failure f = cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth,
+                           e ? "responder answered " + std::string(wire::notify_type_name(e->type))
+                             : "responder sent no AUTH");
+    f.from_peer = e != nullptr;
+    if (e) f.notify = e->type;
+    return cx.fail(sa, std::move(f));
+  }
+  auto idr = wire::parse_id(idr_raw->body);
+  if (!idr) return cx.drop(DropReason::malformed, idr.error().field);
+  auto refuse = [&](Failure f) { refuse_responder(cx, sa, std::move(f)); };
+  if (!id_matches(peer.remote_id, *idr)) {
+    Failure f =
+        cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::id,
+                   "responder identity " + wire::id_to_text(*idr) + " is not the configured one");
+    f.offered.push_back(wire::id_to_text(*idr));
+    f.configured.push_back(peer.remote_id->to_string());
+    return refuse(std::move(f));
+  }
+  if (auto f =
+          cx.verify_auth(sa, in, *idr, id_body(idr->type, idr->data), wire::ExchangeType::ike_auth))
+    return refuse(std::move(*f));
+  sa.remote_id = Identity{idr->type, Bytes(idr->data.begin(), idr->data.end())};
+  if (sa.eap) return ike_auth_eap::continue_as_initiator(cx, sa, in, *idr);
+  if (auto f = cx.check_uniqueness(sa, false)) return refuse(std::move(*f));
+  establish_as_initiator(cx, sa, in);
+}
+
+// RFC 7296 2.21.2: when the responder does not authenticate, the initiator tells it in
+// an INFORMATIONAL with AUTHENTICATION_FAILED (sent once, not retransmitted) and deletes
+// the IKE SA.
+void refuse_responder(EngineContext& cx, IkeSa& sa, Failure f) {
+  sa.out.reset();
+  ++sa.msg_id_out;
+  Bytes inner(64);
+  wire::PayloadWriter w(inner);
+  add_notify(w, NotifyType::authentication_failed);
+  if (auto n = w.finish())
+    if (auto d = cx.seal(sa, ExchangeType::informational, false, sa.msg_id_out,
+                         ByteView(inner).first(*n), w.first_type()))
+      for (auto& x : *d)
+        cx.transmit(sa, x);
+  f.notify = NotifyType::authentication_failed;
+  cx.fail(sa, std::move(f));
+}
+
+// The end of the initiator's IKE_AUTH: the responder is authenticated; the IKE SA comes up
+// and the first Child SA is taken from the response.
+void establish_as_initiator(EngineContext& cx, IkeSa& sa, Inbound& in) {
+  sa.authenticated = true;
+  sa.out.reset();
+  ++sa.msg_id_out;
+  config_payload::read_cfg_reply(sa, in); // config_payload.cpp
+  mobike::accept(sa, in);                 // mobike.cpp
+  Boxed<Handshake> hs = std::move(sa.hs); // ike_sa_up frees it; the first Child SA needs it
+  ike_sa_up(cx, sa);
+  if (sa.first_child_spi != 0) {
+    auto r =
+        cx.accept_child_answer(sa, in, connection_child(sa), sa.first_child_spi, hs->first_ts_i,
+                               hs->first_ts_r, wire::ExchangeType::ike_auth, true);
+    if (auto* c = std::get_if<ChildSa>(&r)) {
+      cx.install_child(sa, std::move(*c), true, {}, hs->ni, hs->nr, std::nullopt);
+    } else {
+      ++cx.stats.failures;
+      cx.emit(std::get<Failure>(std::move(r)));
+      // The responder installed a Child SA we refuse: have it deleted.
+      if (in.find(PayloadType::sa)) {
+        Task t{RequestKind::delete_child, sa.first_child_spi};
+        t.orphan = true;
+        sa.tasks.push_back(std::move(t));
+      }
+    }
+  }
+  cx.run_tasks(sa);
+}
+
+} // namespace ikekit::ike::ike_auth

@@ -10,12 +10,14 @@
 // Failures: an EAP method failure makes the responder answer EAP-Failure with
 // N(AUTHENTICATION_FAILED) (2.21.2) and both sides report step "eap"; a final AUTH that
 // does not verify with the MSK is step "auth".
+#include "ike_auth_eap.hpp"
+
 #include "crypto/digest.hpp"
 #include "eap/outcome.hpp"
 #include "ike/eap_exchange.hpp"
-#include "ike/engine_impl.hpp"
+#include "ike_auth.hpp"
 
-namespace ikekit::ike {
+namespace ikekit::ike::ike_auth_eap {
 
 using wire::ExchangeType;
 using wire::NotifyType;
@@ -86,12 +88,12 @@ void keep_first_request(EapExchange& eap, const Inbound& in) {
 
 } // namespace
 
-void Engine::Impl::begin_eap_as_responder(IkeSa& sa, Inbound& in, const wire::IdPayload& idi) {
+void begin_as_responder(EngineContext& cx, IkeSa& sa, Inbound& in, const wire::IdPayload& idi) {
   const PeerConfig& peer = *sa.peer;
   auto reject = [&](FailureStep step, std::string why) {
-    reject_auth_request(sa, in.hdr.message_id,
-                        failure(sa, ExchangeType::ike_auth, step, std::move(why)),
-                        NotifyType::authentication_failed);
+    ike_auth::reject_request(cx, sa, in.hdr.message_id,
+                             cx.failure(sa, ExchangeType::ike_auth, step, std::move(why)),
+                             NotifyType::authentication_failed);
   };
   if (!peer.eap_backend) return reject(FailureStep::config, "no EAP backend configured");
   if (peer.local_auth != AuthMethodKind::pubkey)
@@ -104,7 +106,7 @@ void Engine::Impl::begin_eap_as_responder(IkeSa& sa, Inbound& in, const wire::Id
   eap->id_body_r = id_body(peer.local_id.type, peer.local_id.data);
   eap->initial_contact = in.notify(NotifyType::initial_contact) != nullptr;
   keep_first_request(*eap, in);
-  eap->server = peer.eap_backend->open(rng);
+  eap->server = peer.eap_backend->open(cx.rng);
   Bytes packet(kEapPacketMax);
   auto n = eap->server->start(packet);
   if (!n) return reject(FailureStep::eap, "EAP server start: " + n.error().message);
@@ -114,43 +116,98 @@ void Engine::Impl::begin_eap_as_responder(IkeSa& sa, Inbound& in, const wire::Id
   wire::PayloadWriter w(inner);
   w.add(PayloadType::idr, wire::IdPayload{peer.local_id.type, peer.local_id.data});
   write_certs(w, peer, sa.hs->peer_certreqs, storage);
-  auto auth = make_auth(sa, eap->id_body_r);
+  auto auth = cx.make_auth(sa, eap->id_body_r);
   if (!auth) return reject(FailureStep::auth, auth.error().message);
   w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
   w.add_raw(PayloadType::eap, ByteView(packet).first(*n));
   auto m = w.finish();
   if (!m) return reject(FailureStep::config, m.error().message);
-  auto d = seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id, ByteView(inner).first(*m),
-                w.first_type());
+  auto d = cx.seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id, ByteView(inner).first(*m),
+                   w.first_type());
   if (!d) return reject(FailureStep::config, d.error().message);
   sa.eap = std::move(eap);
-  send_response(sa, std::move(*d));
+  cx.send_response(sa, std::move(*d));
 }
 
+namespace {
+
+// The EAP server's answer to request `msg_id` is `out`: on to the peer, or the end.
+void answer_step(EngineContext& cx, IkeSa& sa, uint32_t msg_id, ByteView out) {
+  EapExchange& eap = *sa.eap;
+  if (eap.server->status() == eap::Status::failure) {
+    Failure f = cx.failure(sa, ExchangeType::ike_auth, FailureStep::eap, eap_failure_reason(eap));
+    f.offered.push_back(eap.server->identity());
+    return ike_auth::reject_request(cx, sa, msg_id, std::move(f), NotifyType::authentication_failed,
+                                    out);
+  }
+  if (eap.server->status() == eap::Status::success) {
+    eap.msk = eap.server->msk();
+    eap.phase = Phase::final_auth;
+    sa.eap_result = EapResult{eap.method, eap.server->identity()};
+  }
+  // Each step of the method renews the half-open deadline: the method has a fixed
+  // number of steps, so the SA cannot be held longer than that many timeouts, and an
+  // EAP run over a lossy path is not cut short by a deadline meant for IKE_SA_INIT.
+  sa.half_open_deadline = cx.now + cx.config.half_open_timeout;
+  cx.table.touch(sa);
+  Bytes inner(out.size() + 64);
+  wire::PayloadWriter w(inner);
+  w.add_raw(PayloadType::eap, out);
+  auto n = w.finish();
+  if (!n) return;
+  if (auto d = cx.seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n),
+                       w.first_type()))
+    cx.send_response(sa, std::move(*d));
+}
+
+// RFC 3579 2: the packet goes to the EAP server elsewhere; the request `msg_id` is
+// answered when it has answered (on_backend_answer). The half-open deadline bounds the
+// wait when no answer ever comes.
+void park_for_backend(EngineContext& cx, IkeSa& sa, uint32_t msg_id) {
+  EapExchange& eap = *sa.eap;
+  EapBackendRequest r;
+  r.token = cx.next_backend_token++;
+  r.sa = sa.id;
+  r.peer = sa.peer->name;
+  r.local = sa.local.address;
+  r.remote = sa.remote.address;
+  r.remote_port = sa.remote.port;
+  eap.server->fill_request(r);
+  eap.backend_token = r.token;
+  eap.parked_msg_id = msg_id;
+  eap.parked_digest = cx.request_digest;
+  sa.half_open_deadline = cx.now + cx.config.half_open_timeout;
+  cx.table.touch(sa);
+  cx.backend_requests.push_back(std::move(r));
+}
+
+} // namespace
+
 // A request while EAP runs (phase running: EAP; final_auth: AUTH keyed with the MSK).
-void Engine::Impl::on_eap_auth_request(IkeSa& sa, Inbound& in) {
+void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
   std::shared_ptr<EapExchange> keep = sa.eap; // ike_sa_up releases sa.eap
   EapExchange& eap = *keep;
   const uint32_t msg_id = in.hdr.message_id;
   auto reject = [&](Failure f, ByteView eap_packet = {}) {
-    reject_auth_request(sa, msg_id, std::move(f), NotifyType::authentication_failed, eap_packet);
+    ike_auth::reject_request(cx, sa, msg_id, std::move(f), NotifyType::authentication_failed,
+                             eap_packet);
   };
 
   if (eap.phase == Phase::running) {
     if (eap.backend_token != 0) // RFC 7296 2.1: answered once the backend has
-      return drop(DropReason::duplicate, "IKE_AUTH request " + std::to_string(msg_id) +
-                                             ": the EAP server has not answered yet");
+      return cx.drop(DropReason::duplicate, "IKE_AUTH request " + std::to_string(msg_id) +
+                                                ": the EAP server has not answered yet");
     const wire::RawPayload* p = in.find(PayloadType::eap);
     if (!p)
-      return reject(failure(sa, ExchangeType::ike_auth, FailureStep::eap,
-                            "IKE_AUTH request without EAP while " + eap.method + " runs"));
+      return reject(cx.failure(sa, ExchangeType::ike_auth, FailureStep::eap,
+                               "IKE_AUTH request without EAP while " + eap.method + " runs"));
     Bytes packet(kEapPacketMax);
     eap::Step st = eap.server->receive(p->body, packet);
     if (st.dropped)
-      return drop(DropReason::malformed,
-                  "EAP response: " + std::string(eap::drop_reason_name(*st.dropped)));
-    if (eap.server->waiting()) return park_for_backend(sa, msg_id);
-    return answer_eap_step(sa, msg_id, ByteView(packet).first(st.written));
+      return cx.drop(DropReason::malformed,
+                     "EAP response: " + std::string(eap::drop_reason_name(*st.dropped)));
+    if (eap.server->waiting()) return park_for_backend(cx, sa, msg_id);
+    return answer_step(cx, sa, msg_id, ByteView(packet).first(st.written));
   }
 
   // RFC 7296 2.16: the initiator's AUTH keyed with the MSK, over its first IDi.
@@ -158,19 +215,19 @@ void Engine::Impl::on_eap_auth_request(IkeSa& sa, Inbound& in) {
   auto auth =
       raw ? wire::parse_auth(raw->body)
           : Result<wire::AuthPayload>(make_error(Errc::bad_value, "auth", "no AUTH payload"));
-  auto expected = msk_auth_data(sa, true, eap.id_body_i);
+  auto expected = cx.msk_auth_data(sa, true, eap.id_body_i);
   if (!auth || !expected || auth->method != wire::AuthMethod::shared_key_message_integrity_code ||
       !crypto::constant_time_equal(*expected, auth->data))
-    return reject(failure(sa, ExchangeType::ike_auth, FailureStep::auth,
-                          "AUTH after " + eap.method + " did not verify with the EAP MSK"));
+    return reject(cx.failure(sa, ExchangeType::ike_auth, FailureStep::auth,
+                             "AUTH after " + eap.method + " did not verify with the EAP MSK"));
   sa.remote_id = identity_of(eap.id_body_i);
-  if (auto f = check_uniqueness(sa, eap.initial_contact)) return reject(std::move(*f));
+  if (auto f = cx.check_uniqueness(sa, eap.initial_contact)) return reject(std::move(*f));
   sa.authenticated = true;
   sa.remote_auth_desc = eap.method;
 
-  auto mine = msk_auth_data(sa, false, eap.id_body_r);
+  auto mine = cx.msk_auth_data(sa, false, eap.id_body_r);
   if (!mine)
-    return reject(failure(sa, ExchangeType::ike_auth, FailureStep::auth, mine.error().message));
+    return reject(cx.failure(sa, ExchangeType::ike_auth, FailureStep::auth, mine.error().message));
   std::vector<Bytes> storage;
   Bytes inner(65535);
   wire::PayloadWriter w(inner);
@@ -181,83 +238,34 @@ void Engine::Impl::on_eap_auth_request(IkeSa& sa, Inbound& in) {
   first.dg = in.dg;
   first.inner = eap.first_request;
   first.notifies = parse_notifies(first.inner);
-  establish_as_responder(sa, first, msg_id, w, inner, storage);
+  ike_auth::establish_as_responder(cx, sa, first, msg_id, w, inner, storage);
 }
 
-// The EAP server's answer to request `msg_id` is `out`: on to the peer, or the end.
-void Engine::Impl::answer_eap_step(IkeSa& sa, uint32_t msg_id, ByteView out) {
-  EapExchange& eap = *sa.eap;
-  if (eap.server->status() == eap::Status::failure) {
-    Failure f = failure(sa, ExchangeType::ike_auth, FailureStep::eap, eap_failure_reason(eap));
-    f.offered.push_back(eap.server->identity());
-    return reject_auth_request(sa, msg_id, std::move(f), NotifyType::authentication_failed, out);
-  }
-  if (eap.server->status() == eap::Status::success) {
-    eap.msk = eap.server->msk();
-    eap.phase = Phase::final_auth;
-    sa.eap_result = EapResult{eap.method, eap.server->identity()};
-  }
-  // Each step of the method renews the half-open deadline: the method has a fixed
-  // number of steps, so the SA cannot be held longer than that many timeouts, and an
-  // EAP run over a lossy path is not cut short by a deadline meant for IKE_SA_INIT.
-  sa.half_open_deadline = now + config.half_open_timeout;
-  table.touch(sa);
-  Bytes inner(out.size() + 64);
-  wire::PayloadWriter w(inner);
-  w.add_raw(PayloadType::eap, out);
-  auto n = w.finish();
-  if (!n) return;
-  if (auto d =
-          seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n), w.first_type()))
-    send_response(sa, std::move(*d));
-}
-
-// RFC 3579 2: the packet goes to the EAP server elsewhere; the request `msg_id` is
-// answered when it has answered (on_backend_answer). The half-open deadline bounds the
-// wait when no answer ever comes.
-void Engine::Impl::park_for_backend(IkeSa& sa, uint32_t msg_id) {
-  EapExchange& eap = *sa.eap;
-  EapBackendRequest r;
-  r.token = next_backend_token++;
-  r.sa = sa.id;
-  r.peer = sa.peer->name;
-  r.local = sa.local.address;
-  r.remote = sa.remote.address;
-  r.remote_port = sa.remote.port;
-  eap.server->fill_request(r);
-  eap.backend_token = r.token;
-  eap.parked_msg_id = msg_id;
-  eap.parked_digest = request_digest;
-  sa.half_open_deadline = now + config.half_open_timeout;
-  table.touch(sa);
-  backend_requests.push_back(std::move(r));
-}
-
-void Engine::Impl::on_backend_answer(const EapBackendAnswer& a) {
-  auto it = table.sas.find(a.sa);
-  if (it == table.sas.end()) return; // gone meanwhile (half-open timeout, deleted)
+void on_backend_answer(EngineContext& cx, const EapBackendAnswer& a) {
+  auto it = cx.table.sas.find(a.sa);
+  if (it == cx.table.sas.end()) return; // gone meanwhile (half-open timeout, deleted)
   IkeSa& sa = *it->second;
   if (!sa.eap || sa.eap->backend_token != a.token || sa.state != IkeSaState::half_open) return;
-  table.touch(sa);
+  cx.table.touch(sa);
   sa.eap->backend_token = 0;
-  request_digest = sa.eap->parked_digest; // what the parked request's answer answers
+  cx.request_digest = sa.eap->parked_digest; // what the parked request's answer answers
   Bytes packet(kEapPacketMax);
   eap::Step st = sa.eap->server->resume(a, packet);
-  answer_eap_step(sa, sa.eap->parked_msg_id, ByteView(packet).first(st.written));
+  answer_step(cx, sa, sa.eap->parked_msg_id, ByteView(packet).first(st.written));
 }
 
-bool Engine::Impl::give_up_on_backend(IkeSa& sa) {
+bool give_up_on_backend(EngineContext& cx, IkeSa& sa) {
   if (!sa.eap || sa.eap->backend_token == 0) return false;
   EapBackendAnswer a;
   a.token = sa.eap->backend_token;
   a.sa = sa.id;
   a.verdict = EapBackendVerdict::timeout;
   a.detail = "no answer within the half-open timeout";
-  on_backend_answer(a);
+  on_backend_answer(cx, a);
   return true;
 }
 
-void Engine::Impl::eap_refused_by_peer(const IkeSa& sa, Failure& f) {
+void refused_by_peer(const IkeSa& sa, Failure& f) {
   const EapExchange& eap = *sa.eap;
   if (!eap.server || eap.server->failure() == eap::FailureReason::none) return;
   f.step = FailureStep::eap;
@@ -267,12 +275,12 @@ void Engine::Impl::eap_refused_by_peer(const IkeSa& sa, Failure& f) {
 
 // ---------------------------------------------------------------------- initiator
 
-void Engine::Impl::begin_eap_as_initiator(IkeSa& sa) {
+void begin_as_initiator(EngineContext& cx, IkeSa& sa) {
   const PeerConfig& peer = *sa.peer;
   auto eap = std::make_shared<EapExchange>();
   eap->id_body_i = id_body(peer.local_id.type, peer.local_id.data);
   std::string identity = peer.eap_identity.empty() ? peer.local_id.to_string() : peer.eap_identity;
-  eap->peer.emplace(eap::PeerConfig{identity, {}, peer.eap_password}, rng);
+  eap->peer.emplace(eap::PeerConfig{identity, {}, peer.eap_password}, cx.rng);
   sa.eap_result = EapResult{eap->method, std::move(identity)};
   sa.local_auth_desc = eap->method;
   sa.eap = std::move(eap);
@@ -288,69 +296,57 @@ Failure with_notify(Failure f, NotifyType t) {
 } // namespace
 
 // The responder's certificate and AUTH verified (on_auth_response): EAP begins.
-void Engine::Impl::continue_eap_as_initiator(IkeSa& sa, Inbound& in, const wire::IdPayload& idr) {
+void continue_as_initiator(EngineContext& cx, IkeSa& sa, Inbound& in, const wire::IdPayload& idr) {
   sa.eap->id_body_r = id_body(idr.type, idr.data);
   sa.eap->phase = Phase::running;
-  on_eap_auth_response(sa, in);
+  process_response(cx, sa, in);
 }
 
-void Engine::Impl::on_eap_auth_response(IkeSa& sa, Inbound& in) {
+namespace {
+
+Failure eap_failure(EngineContext& cx, const IkeSa& sa, const EapExchange& eap,
+                    eap::FailureReason r) {
+  return cx.failure(sa, ExchangeType::ike_auth, FailureStep::eap,
+                    eap.method + " " + std::string(eap::failure_reason_name(r)) + ": " +
+                        std::string(explain(r)));
+}
+
+// RFC 7296 2.16: the last response's AUTH is keyed with the MSK; then the IKE SA is up.
+void verify_final_auth(EngineContext& cx, IkeSa& sa, Inbound& in) {
+  const EapExchange& eap = *sa.eap;
+  const wire::RawPayload* raw = in.find(PayloadType::auth);
+  auto auth =
+      raw ? wire::parse_auth(raw->body)
+          : Result<wire::AuthPayload>(make_error(Errc::bad_value, "auth", "no AUTH payload"));
+  auto expected = cx.msk_auth_data(sa, false, eap.id_body_r);
+  if (!auth || !expected || auth->method != wire::AuthMethod::shared_key_message_integrity_code ||
+      !crypto::constant_time_equal(*expected, auth->data))
+    return ike_auth::refuse_responder(cx, sa,
+                                      cx.failure(sa, ExchangeType::ike_auth, FailureStep::auth,
+                                                 "the responder's AUTH after " + eap.method +
+                                                     " did not verify with the EAP MSK"));
+  if (auto f = cx.check_uniqueness(sa, false))
+    return ike_auth::refuse_responder(cx, sa, std::move(*f));
+  ike_auth::establish_as_initiator(cx, sa, in);
+}
+
+// The EAP server's packet `p` goes to our eap::Peer; its answer (or, after EAP-Success,
+// AUTH keyed with the MSK) goes in the next IKE_AUTH request.
+void answer_eap_request(EngineContext& cx, IkeSa& sa, const wire::RawPayload& p) {
   EapExchange& eap = *sa.eap;
-  auto eap_failure = [&](eap::FailureReason r) {
-    return failure(sa, ExchangeType::ike_auth, FailureStep::eap,
-                   eap.method + " " + std::string(eap::failure_reason_name(r)) + ": " +
-                       std::string(explain(r)));
-  };
-  // RFC 7296 1.2, 2.21.1: beside AUTH in the last response an error notify is about the
-  // Child SA (INTERNAL_ADDRESS_FAILURE, TS_UNACCEPTABLE, ...): the IKE SA stands, and
-  // establish_as_initiator reports the Child SA's failure, as without EAP.
-  const bool final_auth = eap.phase == Phase::final_auth && in.find(PayloadType::auth);
-  if (const wire::NotifyPayload* e = in.error_notify(); e && !final_auth) {
-    Failure f = eap.local_failure != eap::FailureReason::none
-                    ? eap_failure(eap.local_failure)
-                    : failure(sa, ExchangeType::ike_auth,
-                              eap.phase == Phase::final_auth ? FailureStep::auth : FailureStep::eap,
-                              "responder answered " + std::string(wire::notify_type_name(e->type)));
-    f.from_peer = true;
-    return fail(sa, with_notify(std::move(f), e->type));
-  }
-  if (eap.local_failure != eap::FailureReason::none) { // EAP-Failure alone (strongSwan)
-    Failure f = eap_failure(eap.local_failure);
-    f.from_peer = true;
-    return fail(sa, std::move(f));
-  }
-
-  if (eap.phase == Phase::final_auth) {
-    const wire::RawPayload* raw = in.find(PayloadType::auth);
-    auto auth =
-        raw ? wire::parse_auth(raw->body)
-            : Result<wire::AuthPayload>(make_error(Errc::bad_value, "auth", "no AUTH payload"));
-    auto expected = msk_auth_data(sa, false, eap.id_body_r);
-    if (!auth || !expected || auth->method != wire::AuthMethod::shared_key_message_integrity_code ||
-        !crypto::constant_time_equal(*expected, auth->data))
-      return refuse_responder(sa, failure(sa, ExchangeType::ike_auth, FailureStep::auth,
-                                          "the responder's AUTH after " + eap.method +
-                                              " did not verify with the EAP MSK"));
-    if (auto f = check_uniqueness(sa, false)) return refuse_responder(sa, std::move(*f));
-    return establish_as_initiator(sa, in);
-  }
-
-  const wire::RawPayload* p = in.find(PayloadType::eap);
-  if (!p)
-    return refuse_responder(sa, failure(sa, ExchangeType::ike_auth, FailureStep::eap,
-                                        "the responder sent no EAP payload"));
   Bytes packet(kEapPacketMax);
-  eap::Step st = eap.peer->receive(p->body, packet);
+  eap::Step st = eap.peer->receive(p.body, packet);
   if (st.dropped)
-    return drop(DropReason::malformed,
-                "EAP request: " + std::string(eap::drop_reason_name(*st.dropped)));
+    return cx.drop(DropReason::malformed,
+                   "EAP request: " + std::string(eap::drop_reason_name(*st.dropped)));
   Bytes inner(st.written + 512);
   wire::PayloadWriter w(inner);
   switch (eap.peer->status()) {
   case eap::Status::failure:
     // An MS-CHAPv2 Failure is answered (the server then ends with EAP-Failure); a server
     // that failed to prove itself is refused at once.
-    if (st.written == 0) return refuse_responder(sa, eap_failure(eap.peer->failure()));
+    if (st.written == 0)
+      return ike_auth::refuse_responder(cx, sa, eap_failure(cx, sa, eap, eap.peer->failure()));
     eap.local_failure = eap.peer->failure();
     [[fallthrough]];
   case eap::Status::running:
@@ -359,9 +355,10 @@ void Engine::Impl::on_eap_auth_response(IkeSa& sa, Inbound& in) {
   case eap::Status::success: {
     eap.msk = eap.peer->msk();
     eap.phase = Phase::final_auth;
-    auto mine = msk_auth_data(sa, true, eap.id_body_i);
+    auto mine = cx.msk_auth_data(sa, true, eap.id_body_i);
     if (!mine)
-      return fail(sa, failure(sa, ExchangeType::ike_auth, FailureStep::auth, mine.error().message));
+      return cx.fail(
+          sa, cx.failure(sa, ExchangeType::ike_auth, FailureStep::auth, mine.error().message));
     w.add(PayloadType::auth,
           wire::AuthPayload{wire::AuthMethod::shared_key_message_integrity_code, *mine});
     break;
@@ -369,14 +366,48 @@ void Engine::Impl::on_eap_auth_response(IkeSa& sa, Inbound& in) {
   }
   auto n = w.finish();
   if (!n)
-    return fail(sa, failure(sa, ExchangeType::ike_auth, FailureStep::config, n.error().message));
+    return cx.fail(sa,
+                   cx.failure(sa, ExchangeType::ike_auth, FailureStep::config, n.error().message));
   sa.out.reset();
   ++sa.msg_id_out;
-  auto d = seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n),
-                w.first_type());
+  auto d = cx.seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n),
+                   w.first_type());
   if (!d)
-    return fail(sa, failure(sa, ExchangeType::ike_auth, FailureStep::config, d.error().message));
-  send_request(sa, RequestKind::ike_auth, ExchangeType::ike_auth, std::move(*d));
+    return cx.fail(sa,
+                   cx.failure(sa, ExchangeType::ike_auth, FailureStep::config, d.error().message));
+  cx.send_request(sa, RequestKind::ike_auth, ExchangeType::ike_auth, std::move(*d));
 }
 
-} // namespace ikekit::ike
+} // namespace
+
+void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
+  EapExchange& eap = *sa.eap;
+  // RFC 7296 1.2, 2.21.1: beside AUTH in the last response an error notify is about the
+  // Child SA (INTERNAL_ADDRESS_FAILURE, TS_UNACCEPTABLE, ...): the IKE SA stands, and
+  // establish_as_initiator reports the Child SA's failure, as without EAP.
+  const bool final_auth = eap.phase == Phase::final_auth && in.find(PayloadType::auth);
+  if (const wire::NotifyPayload* e = in.error_notify(); e && !final_auth) {
+    Failure f =
+        eap.local_failure != eap::FailureReason::none
+            ? eap_failure(cx, sa, eap, eap.local_failure)
+            : cx.failure(sa, ExchangeType::ike_auth,
+                         eap.phase == Phase::final_auth ? FailureStep::auth : FailureStep::eap,
+                         "responder answered " + std::string(wire::notify_type_name(e->type)));
+    f.from_peer = true;
+    return cx.fail(sa, with_notify(std::move(f), e->type));
+  }
+  if (eap.local_failure != eap::FailureReason::none) { // EAP-Failure alone (strongSwan)
+    Failure f = eap_failure(cx, sa, eap, eap.local_failure);
+    f.from_peer = true;
+    return cx.fail(sa, std::move(f));
+  }
+  if (eap.phase == Phase::final_auth) return verify_final_auth(cx, sa, in);
+  const wire::RawPayload* p = in.find(PayloadType::eap);
+  if (!p)
+    return ike_auth::refuse_responder(cx, sa,
+                                      cx.failure(sa, ExchangeType::ike_auth, FailureStep::eap,
+                                                 "the responder sent no EAP payload"));
+  answer_eap_request(cx, sa, *p);
+}
+
+} // namespace ikekit::ike::ike_auth_eap

@@ -6,16 +6,11 @@
 // The new IKE SA inherits the Child SAs and the SaId (split_rekeyed_ike_sa); the
 // initiator of the rekey deletes the old one. Simultaneous rekeys (2.8.1, 2.8.2): see
 // create_child_sa.cpp.
-#include "ike/engine_impl.hpp"
+#include "ike_rekey.hpp"
 
 #include <algorithm>
 
 namespace ikekit::ike {
-
-using crypto::TransformKind;
-using wire::ExchangeType;
-using wire::NotifyType;
-using wire::PayloadType;
 
 namespace {
 
@@ -30,6 +25,14 @@ bool first_pair_has_lowest(ByteView a1, ByteView a2, ByteView b1, ByteView b2) {
   ByteView b = less_bytes(b1, b2) ? b1 : b2;
   return less_bytes(a, b);
 }
+
+} // namespace ikekit::ike
+
+namespace ikekit::ike::ike_rekey {
+
+using wire::ExchangeType;
+using wire::NotifyType;
+using wire::PayloadType;
 
 namespace {
 
@@ -65,161 +68,15 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
   return x;
 }
 
-} // namespace
-
-void Engine::Impl::answer_ike_rekey(IkeSa& sa, Inbound& in, const wire::SaPayload* offered,
-                                    const wire::NoncePayload* ni,
-                                    const std::optional<wire::KePayload>& ke,
-                                    const crypto::TransformInfo* hint) {
-  Bytes nr = random_bytes(kNonceSize);
-  std::vector<Bytes> storage;
-  storage.reserve(32);
-  Bytes inner(8192);
-  wire::PayloadWriter w(inner);
-  if (sa.peer_ike_rekey) // the peer rekeys it a second time: one at a time
-    return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
-  auto chosen = select_proposal(sa.peer->ike_proposals, *offered, wire::ProtocolId::ike, hint);
-  if (!chosen || chosen->spi.size() != 8) {
-    Failure f = failure(sa, wire::ExchangeType::create_child_sa, FailureStep::proposal,
-                        "no IKE proposal in common for the IKE SA rekey");
-    f.offered = proposal_strings(*offered);
-    f.configured = proposal_strings(sa.peer->ike_proposals);
-    ++stats.failures;
-    emit(std::move(f));
-    return send_error_notify_response(sa, in.hdr, NotifyType::no_proposal_chosen);
-  }
-  if (nonce_too_short(ni->data, *chosen->prf))
-    return send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
-  if (!ke || chosen->ke != hint) return send_invalid_ke_response(sa, in.hdr, *chosen->ke);
-  auto kex = crypto::KeyExchange::generate(*chosen->ke, rng);
-  if (!kex) return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
-  auto g_ir = kex->shared_secret(ke->data);
-  if (!g_ir) return send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
-  uint64_t new_spi_i = load_be64(chosen->spi.data());
-  uint64_t new_spi_r = new_ike_spi();
-  IkeTransforms t{chosen->encr, chosen->integ, chosen->prf};
-  auto keys = derive_rekeyed_ike_keys(*sa.alg.prf, sa.sk_d, t, g_ir->reveal(), ni->data, nr,
-                                      new_spi_i, new_spi_r);
-  if (!keys) return send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
-  storage.emplace_back(8);
-  store_be64(storage.back().data(), new_spi_r);
-  w.add(PayloadType::sa, encode_chosen(*chosen, wire::ProtocolId::ike, storage.back()));
-  w.add(PayloadType::nonce, wire::NoncePayload{nr});
-  w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(kex->info().id), kex->public_value()});
-  auto n = w.finish();
-  if (!n) return;
-  auto d = seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id,
-                ByteView(inner).first(*n), w.first_type());
-  if (!d) return;
-  send_response(sa, std::move(*d));
-  if (sa.pending && sa.pending->kind == RequestKind::rekey_ike) {
-    // 2.8.2: our own rekey is in flight; which new IKE SA survives is known once it ends.
-    sa.peer_ike_rekey = IkeRekeyRecord{Bytes(ni->data.begin(), ni->data.end()),
-                                       nr,
-                                       new_spi_i,
-                                       new_spi_r,
-                                       *chosen,
-                                       std::move(*keys)};
-    return;
-  }
-  split_rekeyed_ike_sa(sa, new_spi_i, new_spi_r, false, *chosen, std::move(*keys));
-  return;
-}
-
-void Engine::Impl::on_ike_rekey_response(IkeSa& sa, Inbound& in, PendingCreate& pc,
-                                         const wire::RawPayload* n_raw,
-                                         const std::optional<wire::KePayload>& ke) {
-  set_state(sa, IkeSaState::established);
-  std::optional<IkeRekeyRecord> theirs = std::move(sa.peer_ike_rekey);
-  sa.peer_ike_rekey.reset();
-  // 2.8.2: our rekey did not produce an SA, but we answered the peer's: that one takes
-  // over, and its initiator deletes the old IKE SA.
-  auto adopt_theirs = [&] {
-    split_rekeyed_ike_sa(sa, theirs->spi_i, theirs->spi_r, false, theirs->alg,
-                         std::move(theirs->keys));
-  };
-  const wire::NotifyPayload* e = in.error_notify();
-  auto sa_raw = in.find(PayloadType::sa);
-  auto answer = sa_raw ? wire::parse_sa(sa_raw->body)
-                       : Result<wire::SaPayload>(make_error(Errc::bad_value, "sa", ""));
-  std::optional<Chosen> chosen;
-  if (answer) chosen = check_chosen(sa.peer->ike_proposals, *answer, wire::ProtocolId::ike);
-  auto nr = n_raw ? wire::parse_nonce(n_raw->body)
-                  : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
-  if (e || !chosen || chosen->spi.size() != 8 || !ke || !nr || chosen->ke != &pc.kex->info() ||
-      nonce_too_short(nr->data, *sa.alg.prf) || nonce_too_short(nr->data, *chosen->prf)) {
-    if (theirs) {
-      sa.out.reset();
-      ++sa.msg_id_out;
-      adopt_theirs();
-      if (e && e->type == NotifyType::temporary_failure) return;
-    } else {
-      request_done(sa);
-    }
-    if (!theirs && e && e->type == NotifyType::temporary_failure) {
-      // 2.8.2 (simplified): retry after a random 1-5 s.
-      Bytes r = random_bytes(1);
-      sa.rekey_at = now + std::chrono::milliseconds(1000 + 16 * r[0]);
-      return;
-    }
-    Failure f = failure(sa, wire::ExchangeType::create_child_sa, FailureStep::proposal,
-                        e ? "IKE SA rekey refused: " + std::string(wire::notify_type_name(e->type))
-                          : "IKE SA rekey answer unacceptable");
-    f.from_peer = e != nullptr;
-    if (e) f.notify = e->type;
-    f.offered = proposal_strings(sa.peer->ike_proposals);
-    ++stats.failures;
-    emit(std::move(f));
-    return;
-  }
-  auto g_ir = pc.kex->shared_secret(ke->data);
-  uint64_t new_spi_r = load_be64(chosen->spi.data());
-  IkeTransforms t{chosen->encr, chosen->integ, chosen->prf};
-  Result<IkeKeys> keys = g_ir ? derive_rekeyed_ike_keys(*sa.alg.prf, sa.sk_d, t, g_ir->reveal(),
-                                                        pc.nonce, nr->data, pc.new_spi, new_spi_r)
-                              : Result<IkeKeys>(g_ir.error());
-  sa.out.reset();
-  ++sa.msg_id_out;
-  if (!keys) {
-    emit(failure(sa, wire::ExchangeType::create_child_sa, FailureStep::ke, keys.error().message));
-    if (theirs) return adopt_theirs();
-    return run_tasks(sa);
-  }
-  if (theirs && first_pair_has_lowest(pc.nonce, nr->data, theirs->ni, theirs->nr)) {
-    // 2.8.1: our new IKE SA holds the lowest nonce: we close it; the peer's survives and
-    // the peer, its initiator, deletes the old one.
-    split_rekeyed_ike_sa(sa, theirs->spi_i, theirs->spi_r, false, theirs->alg,
-                         std::move(theirs->keys));
-    IkeSa& ours =
-        add_redundant_ike_sa(*this, sa, pc.new_spi, new_spi_r, true, *chosen, std::move(*keys));
-    queue_task(ours, Task{RequestKind::delete_ike});
-    return;
-  }
-  IkeSa& old = split_rekeyed_ike_sa(sa, pc.new_spi, new_spi_r, true, *chosen, std::move(*keys));
-  // 2.8.1: the peer's new IKE SA, if any, is redundant: the peer deletes it; we answer.
-  if (theirs)
-    add_redundant_ike_sa(*this, sa, theirs->spi_i, theirs->spi_r, false, theirs->alg,
-                         std::move(theirs->keys));
-  queue_task(old, Task{RequestKind::delete_ike});
-  return;
-}
-
-void Engine::Impl::adopt_peer_ike_rekey(IkeSa& sa) {
-  IkeRekeyRecord theirs = std::move(*sa.peer_ike_rekey);
-  sa.peer_ike_rekey.reset();
-  sa.pending.reset(); // our own rekey request is forgotten with the old IKE SA
-  IkeSa& old = split_rekeyed_ike_sa(sa, theirs.spi_i, theirs.spi_r, false, theirs.alg,
-                                    std::move(theirs.keys));
-  remove_sa(old, DownReason::deleted_by_peer);
-}
-
-IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_t new_spi_r,
-                                          bool we_initiated, const Chosen& alg, IkeKeys keys) {
+// RFC 7296 2.18: the IKE SA `sa` continues with the new SPIs/keys (its SaId stays);
+// the old one moves to a new silent entry that only finishes the Delete.
+IkeSa& split_rekeyed_ike_sa(EngineContext& cx, IkeSa& sa, uint64_t new_spi_i, uint64_t new_spi_r,
+                            bool we_initiated, const Chosen& alg, IkeKeys keys) {
   // The old SA keeps its SPIs, keys, message IDs and response cache under a new internal
   // id, silently; `sa` (same SaId) continues with the new ones.
   auto old = std::make_unique<IkeSa>();
   IkeSa& o = *old;
-  o.id = table.next_sa_id++;
+  o.id = cx.table.next_sa_id++;
   o.peer = sa.peer;
   o.initiator = sa.initiator;
   o.state = IkeSaState::established;
@@ -241,9 +98,9 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   o.answered = sa.answered;
   o.authenticated = true;
   o.silent = true;
-  o.created_at = o.last_received = now;
+  o.created_at = o.last_received = cx.now;
   // The old SA goes away by itself if the peer's Delete never comes.
-  o.expire_at = now + retransmit_span();
+  o.expire_at = cx.now + cx.retransmit_span();
 
   IkeSaRekeyed ev{sa.id, sa.peer_name(), sa.spi_i, sa.spi_r, new_spi_i, new_spi_r};
   // RFC 7296 2.18: the initiator of the rekey is the initiator of the new IKE SA.
@@ -257,16 +114,188 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   sa.out.reset();
   sa.reassembly[0].reset();
   sa.reassembly[1].reset();
-  set_state(sa, IkeSaState::established);
-  emit(ev);
-  emit_ike_keys(sa, keys);
+  cx.set_state(sa, IkeSaState::established);
+  cx.emit(ev);
+  cx.emit_ike_keys(sa, keys);
   install_ike_keys(sa, std::move(keys)); // sa.initiator is we_initiated now
-  schedule_timers(sa);
-  table.sas.emplace(o.id, std::move(old));
-  table.index_sa(o);  // the old SPIs now lead to the silent entry,
-  table.index_sa(sa); // the new ones to the SA
-  run_tasks(sa);
+  cx.schedule_timers(sa);
+  cx.table.sas.emplace(o.id, std::move(old));
+  cx.table.index_sa(o);  // the old SPIs now lead to the silent entry,
+  cx.table.index_sa(sa); // the new ones to the SA
+  cx.run_tasks(sa);
   return o;
 }
 
-} // namespace ikekit::ike
+} // namespace
+
+bool write_request(EngineContext& cx, IkeSa& sa, PendingCreate& pc, wire::PayloadWriter& w,
+                   std::vector<Bytes>& storage) {
+  pc.new_spi = cx.new_ike_spi();
+  auto kex = crypto::KeyExchange::generate(*sa.alg.ke, cx.rng);
+  if (!kex) return false;
+  pc.kex = std::move(*kex);
+  storage.emplace_back(8);
+  store_be64(storage.back().data(), pc.new_spi);
+  w.add(PayloadType::sa, encode_proposals(sa.peer->ike_proposals, wire::ProtocolId::ike,
+                                          storage.back(), sa.alg.ke, true));
+  w.add(PayloadType::nonce, wire::NoncePayload{pc.nonce});
+  w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(pc.kex->info().id), pc.kex->public_value()});
+  cx.set_state(sa, IkeSaState::rekeying);
+  return true;
+}
+
+void process_request(EngineContext& cx, IkeSa& sa, Inbound& in, const wire::SaPayload* offered,
+                     const wire::NoncePayload* ni, const std::optional<wire::KePayload>& ke,
+                     const crypto::TransformInfo* hint) {
+  Bytes nr = cx.random_bytes(kNonceSize);
+  std::vector<Bytes> storage;
+  storage.reserve(32);
+  Bytes inner(8192);
+  wire::PayloadWriter w(inner);
+  if (sa.peer_ike_rekey) // the peer rekeys it a second time: one at a time
+    return cx.send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
+  auto chosen = select_proposal(sa.peer->ike_proposals, *offered, wire::ProtocolId::ike, hint);
+  if (!chosen || chosen->spi.size() != 8) {
+    Failure f = cx.failure(sa, wire::ExchangeType::create_child_sa, FailureStep::proposal,
+                           "no IKE proposal in common for the IKE SA rekey");
+    f.offered = proposal_strings(*offered);
+    f.configured = proposal_strings(sa.peer->ike_proposals);
+    ++cx.stats.failures;
+    cx.emit(std::move(f));
+    return cx.send_error_notify_response(sa, in.hdr, NotifyType::no_proposal_chosen);
+  }
+  if (nonce_too_short(ni->data, *chosen->prf))
+    return cx.send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
+  if (!ke || chosen->ke != hint) return cx.send_invalid_ke_response(sa, in.hdr, *chosen->ke);
+  auto kex = crypto::KeyExchange::generate(*chosen->ke, cx.rng);
+  if (!kex) return cx.send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
+  auto g_ir = kex->shared_secret(ke->data);
+  if (!g_ir) return cx.send_error_notify_response(sa, in.hdr, NotifyType::invalid_syntax);
+  uint64_t new_spi_i = load_be64(chosen->spi.data());
+  uint64_t new_spi_r = cx.new_ike_spi();
+  IkeTransforms t{chosen->encr, chosen->integ, chosen->prf};
+  auto keys = derive_rekeyed_ike_keys(*sa.alg.prf, sa.sk_d, t, g_ir->reveal(), ni->data, nr,
+                                      new_spi_i, new_spi_r);
+  if (!keys) return cx.send_error_notify_response(sa, in.hdr, NotifyType::temporary_failure);
+  storage.emplace_back(8);
+  store_be64(storage.back().data(), new_spi_r);
+  w.add(PayloadType::sa, encode_chosen(*chosen, wire::ProtocolId::ike, storage.back()));
+  w.add(PayloadType::nonce, wire::NoncePayload{nr});
+  w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(kex->info().id), kex->public_value()});
+  auto n = w.finish();
+  if (!n) return;
+  auto d = cx.seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id,
+                   ByteView(inner).first(*n), w.first_type());
+  if (!d) return;
+  cx.send_response(sa, std::move(*d));
+  if (sa.pending && sa.pending->kind == RequestKind::rekey_ike) {
+    // 2.8.2: our own rekey is in flight; which new IKE SA survives is known once it ends.
+    sa.peer_ike_rekey = IkeRekeyRecord{Bytes(ni->data.begin(), ni->data.end()),
+                                       nr,
+                                       new_spi_i,
+                                       new_spi_r,
+                                       *chosen,
+                                       std::move(*keys)};
+    return;
+  }
+  split_rekeyed_ike_sa(cx, sa, new_spi_i, new_spi_r, false, *chosen, std::move(*keys));
+  return;
+}
+
+namespace {
+
+// The peer's new IKE SA (answered while ours was in flight) takes over.
+void adopt_theirs(EngineContext& cx, IkeSa& sa, IkeRekeyRecord& theirs) {
+  split_rekeyed_ike_sa(cx, sa, theirs.spi_i, theirs.spi_r, false, theirs.alg,
+                       std::move(theirs.keys));
+}
+
+// The answer to our rekey is an error or unacceptable (2.8.2): a rekey of the peer we
+// answered meanwhile takes over; after TEMPORARY_FAILURE (the peer is rekeying or
+// closing it) ours is tried again later; otherwise a Failure event.
+void rekey_refused(EngineContext& cx, IkeSa& sa, const wire::NotifyPayload* e,
+                   std::optional<IkeRekeyRecord>& theirs) {
+  if (theirs) {
+    sa.out.reset();
+    ++sa.msg_id_out;
+    adopt_theirs(cx, sa, *theirs); // 2.8.2: ours made no SA; the peer's answered one did
+    if (e && e->type == NotifyType::temporary_failure) return;
+  } else {
+    cx.request_done(sa);
+  }
+  if (!theirs && e && e->type == NotifyType::temporary_failure) {
+    // 2.8.2 (simplified): retry after a random 1-5 s.
+    Bytes r = cx.random_bytes(1);
+    sa.rekey_at = cx.now + std::chrono::milliseconds(1000 + 16 * r[0]);
+    return;
+  }
+  Failure f = cx.failure(sa, wire::ExchangeType::create_child_sa, FailureStep::proposal,
+                         e ? "IKE SA rekey refused: " + std::string(wire::notify_type_name(e->type))
+                           : "IKE SA rekey answer unacceptable");
+  f.from_peer = e != nullptr;
+  if (e) f.notify = e->type;
+  f.offered = proposal_strings(sa.peer->ike_proposals);
+  ++cx.stats.failures;
+  cx.emit(std::move(f));
+}
+
+} // namespace
+
+void process_response(EngineContext& cx, IkeSa& sa, Inbound& in, PendingCreate& pc,
+                      const wire::RawPayload* n_raw, const std::optional<wire::KePayload>& ke) {
+  cx.set_state(sa, IkeSaState::established);
+  std::optional<IkeRekeyRecord> theirs = std::move(sa.peer_ike_rekey);
+  sa.peer_ike_rekey.reset();
+  const wire::NotifyPayload* e = in.error_notify();
+  auto sa_raw = in.find(PayloadType::sa);
+  auto answer = sa_raw ? wire::parse_sa(sa_raw->body)
+                       : Result<wire::SaPayload>(make_error(Errc::bad_value, "sa", ""));
+  std::optional<Chosen> chosen;
+  if (answer) chosen = check_chosen(sa.peer->ike_proposals, *answer, wire::ProtocolId::ike);
+  auto nr = n_raw ? wire::parse_nonce(n_raw->body)
+                  : Result<wire::NoncePayload>(make_error(Errc::bad_value, "nonce", ""));
+  if (e || !chosen || chosen->spi.size() != 8 || !ke || !nr || chosen->ke != &pc.kex->info() ||
+      nonce_too_short(nr->data, *sa.alg.prf) || nonce_too_short(nr->data, *chosen->prf))
+    return rekey_refused(cx, sa, e, theirs);
+  auto g_ir = pc.kex->shared_secret(ke->data);
+  uint64_t new_spi_r = load_be64(chosen->spi.data());
+  IkeTransforms t{chosen->encr, chosen->integ, chosen->prf};
+  Result<IkeKeys> keys = g_ir ? derive_rekeyed_ike_keys(*sa.alg.prf, sa.sk_d, t, g_ir->reveal(),
+                                                        pc.nonce, nr->data, pc.new_spi, new_spi_r)
+                              : Result<IkeKeys>(g_ir.error());
+  sa.out.reset();
+  ++sa.msg_id_out;
+  if (!keys) {
+    cx.emit(
+        cx.failure(sa, wire::ExchangeType::create_child_sa, FailureStep::ke, keys.error().message));
+    if (theirs) return adopt_theirs(cx, sa, *theirs); // 2.8.2: ours produced no SA
+    return cx.run_tasks(sa);
+  }
+  if (theirs && first_pair_has_lowest(pc.nonce, nr->data, theirs->ni, theirs->nr)) {
+    // 2.8.1: our new IKE SA holds the lowest nonce: we close it; the peer's survives and
+    // the peer, its initiator, deletes the old one.
+    adopt_theirs(cx, sa, *theirs);
+    IkeSa& ours =
+        add_redundant_ike_sa(cx, sa, pc.new_spi, new_spi_r, true, *chosen, std::move(*keys));
+    cx.queue_task(ours, Task{RequestKind::delete_ike});
+    return;
+  }
+  IkeSa& old = split_rekeyed_ike_sa(cx, sa, pc.new_spi, new_spi_r, true, *chosen, std::move(*keys));
+  // 2.8.1: the peer's new IKE SA, if any, is redundant: the peer deletes it; we answer.
+  if (theirs)
+    add_redundant_ike_sa(cx, sa, theirs->spi_i, theirs->spi_r, false, theirs->alg,
+                         std::move(theirs->keys));
+  cx.queue_task(old, Task{RequestKind::delete_ike});
+  return;
+}
+
+void adopt_peer_ike_rekey(EngineContext& cx, IkeSa& sa) {
+  IkeRekeyRecord theirs = std::move(*sa.peer_ike_rekey);
+  sa.peer_ike_rekey.reset();
+  sa.pending.reset(); // our own rekey request is forgotten with the old IKE SA
+  IkeSa& old = split_rekeyed_ike_sa(cx, sa, theirs.spi_i, theirs.spi_r, false, theirs.alg,
+                                    std::move(theirs.keys));
+  cx.remove_sa(old, DownReason::deleted_by_peer);
+}
+
+} // namespace ikekit::ike::ike_rekey

@@ -11,6 +11,10 @@
 // An empty INFORMATIONAL is a liveness check (DPD): answered with an empty response.
 #include "informational.hpp"
 
+#include "ike_auth_eap.hpp"
+#include "ike_rekey.hpp"
+#include "mobike.hpp"
+
 namespace ikekit::ike::informational {
 
 using wire::ExchangeType;
@@ -23,7 +27,7 @@ void start(EngineContext& cx, IkeSa& sa, const Task& t) {
   uint8_t spi[4];
   switch (t.kind) {
   case RequestKind::update_sa_addresses:
-    cx.write_update_sa_addresses(sa, w, storage); // mobike.cpp
+    mobike::write_update_sa_addresses(cx, sa, w, storage); // mobike.cpp
     break;
   case RequestKind::delete_ike:
     w.add(PayloadType::d, wire::DeletePayload{wire::ProtocolId::ike, 0, 0, {}});
@@ -65,7 +69,7 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
       cx.send_response(sa, std::move(*d));
     Failure f = cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::auth,
                            "peer reported " + std::string(wire::notify_type_name(e->type)));
-    if (sa.eap) cx.eap_refused_by_peer(sa, f); // an EAP client gave up on our EAP method
+    if (sa.eap) ike_auth_eap::refused_by_peer(sa, f); // an EAP client gave up on our EAP method
     f.from_peer = true;
     f.notify = e->type;
     return cx.fail(sa, std::move(f));
@@ -101,7 +105,7 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
     w.add(PayloadType::d,
           wire::DeletePayload{wire::ProtocolId::esp, 4, uint16_t(answer_spis.size()), spis});
   std::vector<Bytes> storage;
-  if (!delete_ike) cx.answer_informational_mobike(sa, in, w, storage); // mobike.cpp
+  if (!delete_ike) mobike::answer_informational(cx, sa, in, w, storage); // mobike.cpp
   auto n = w.finish();
   if (!n) return;
   auto d = cx.seal(sa, ExchangeType::informational, true, in.hdr.message_id,
@@ -110,13 +114,13 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
   cx.send_response(sa, std::move(*d));
   for (auto& e : downs)
     cx.emit(std::move(e));
-  if (delete_ike && sa.peer_ike_rekey) return cx.adopt_peer_ike_rekey(sa);
+  if (delete_ike && sa.peer_ike_rekey) return ike_rekey::adopt_peer_ike_rekey(cx, sa);
   if (delete_ike) cx.remove_sa(sa, DownReason::deleted_by_peer);
 }
 
 void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
   RequestKind kind = sa.out->kind;
-  if (kind == RequestKind::update_sa_addresses) return cx.on_update_sa_addresses_response(sa, in);
+  if (kind == RequestKind::update_sa_addresses) return mobike::process_update_response(cx, sa, in);
   uint32_t spi = sa.out->child_spi;
   if (kind == RequestKind::delete_ike) {
     sa.out.reset();

@@ -18,7 +18,7 @@
 // update and ignores a response that does not echo it (a return routability check of
 // the path it chose). 3.6: ADDITIONAL_IP4/6_ADDRESS and NO_ADDITIONAL_ADDRESSES, in
 // IKE_AUTH or INFORMATIONAL, replace the peer's list of further addresses.
-#include "ike/engine_impl.hpp"
+#include "mobike.hpp"
 
 #include <algorithm>
 
@@ -67,22 +67,28 @@ bool has_nat_detection(const Inbound& in) {
 
 } // namespace
 
-void Engine::Impl::offer_mobike(const IkeSa& sa, wire::PayloadWriter& w) const {
+namespace mobike {
+
+void offer(const IkeSa& sa, wire::PayloadWriter& w) {
   if (sa.peer->mobike) add_notify(w, NotifyType::mobike_supported);
 }
 
-void Engine::Impl::answer_mobike(IkeSa& sa, const Inbound& request, wire::PayloadWriter& w) {
+void answer(IkeSa& sa, const Inbound& request, wire::PayloadWriter& w) {
   read_peer_addresses(sa, request);
   if (!sa.peer->mobike || !request.notify(NotifyType::mobike_supported)) return;
   sa.mobike = true;
   add_notify(w, NotifyType::mobike_supported);
 }
 
-void Engine::Impl::accept_mobike(IkeSa& sa, const Inbound& response) {
+void accept(IkeSa& sa, const Inbound& response) {
   read_peer_addresses(sa, response);
   sa.mobike = sa.peer->mobike && response.notify(NotifyType::mobike_supported);
 }
 
+} // namespace mobike
+
+// Both ends (and NAT traversal's follow_peer): the IKE SA now runs between `local` and
+// `remote`.
 void Engine::Impl::move_sa(IkeSa& sa, const Endpoint& local, const Endpoint& remote,
                            MoveReason why) {
   IkeSaMoved m{sa.id, sa.peer_name(), sa.local, sa.remote, local, remote, why};
@@ -92,7 +98,9 @@ void Engine::Impl::move_sa(IkeSa& sa, const Endpoint& local, const Endpoint& rem
   if (!sa.silent) emit(std::move(m));
 }
 
-Result<void> Engine::Impl::move_local(IkeSa& sa, const IpAddress& local) {
+namespace mobike {
+
+Result<void> move_local(EngineContext& cx, IkeSa& sa, const IpAddress& local) {
   if (!sa.mobike)
     return make_error(Errc::unsupported, "mobike",
                       "IKE SA " + std::to_string(sa.id) + " did not negotiate MOBIKE");
@@ -104,10 +112,10 @@ Result<void> Engine::Impl::move_local(IkeSa& sa, const IpAddress& local) {
     return make_error(Errc::bad_value, "local",
                       local.to_string() + ": not of the peer's address family");
   if (!(local == sa.local.address)) {
-    move_sa(sa, Endpoint{local, sa.local.port}, sa.remote, MoveReason::mobike);
+    cx.move_sa(sa, Endpoint{local, sa.local.port}, sa.remote, MoveReason::mobike);
     // RFC 9329 7.1: over TCP the move is a new connection from the new address (the I/O
     // layer opens it for what is sent from there); what was in flight goes there too.
-    resend_in_new_stream(sa);
+    cx.resend_in_new_stream(sa);
   }
   // One update at a time (window size 1): a path change during one is sent after it.
   if (sa.out && sa.out->kind == RequestKind::update_sa_addresses) {
@@ -116,56 +124,58 @@ Result<void> Engine::Impl::move_local(IkeSa& sa, const IpAddress& local) {
   }
   if (std::none_of(sa.tasks.begin(), sa.tasks.end(),
                    [](const Task& t) { return t.kind == RequestKind::update_sa_addresses; }))
-    queue_task(sa, Task{RequestKind::update_sa_addresses});
+    cx.queue_task(sa, Task{RequestKind::update_sa_addresses});
   return {};
 }
 
 // Built when the request leaves (run_tasks), so it names the path the SA is on then.
-void Engine::Impl::write_update_sa_addresses(IkeSa& sa, wire::PayloadWriter& w,
-                                             std::vector<Bytes>& storage) {
+void write_update_sa_addresses(EngineContext& cx, IkeSa& sa, wire::PayloadWriter& w,
+                               std::vector<Bytes>& storage) {
   add_notify(w, NotifyType::update_sa_addresses);
-  write_nat_detection(sa, w, storage, rng);
-  sa.cookie2 = random_bytes(kCookie2Size);
+  write_nat_detection(sa, w, storage, cx.rng);
+  sa.cookie2 = cx.random_bytes(kCookie2Size);
   add_notify(w, NotifyType::cookie2, sa.cookie2);
-  ++stats.mobike_updates_sent;
+  ++cx.stats.mobike_updates_sent;
 }
 
-void Engine::Impl::on_update_sa_addresses_response(IkeSa& sa, const Inbound& in) {
+void process_update_response(EngineContext& cx, IkeSa& sa, const Inbound& in) {
   const wire::NotifyPayload* echo = in.notify(NotifyType::cookie2);
   if (!echo || !equal_bytes(echo->data, sa.cookie2))
-    return drop(DropReason::bad_cookie2, "UPDATE_SA_ADDRESSES response"); // still in flight
+    return cx.drop(DropReason::bad_cookie2, "UPDATE_SA_ADDRESSES response"); // still in flight
   sa.cookie2.clear();
   if (has_nat_detection(in)) detect_nat(sa, in, sa.spi_i, sa.spi_r);
   read_peer_addresses(sa, in);
-  request_done(sa);
+  cx.request_done(sa);
   if (sa.mobike_again) {
     sa.mobike_again = false;
-    queue_task(sa, Task{RequestKind::update_sa_addresses});
+    cx.queue_task(sa, Task{RequestKind::update_sa_addresses});
   }
 }
 
-bool Engine::Impl::is_address_update(const IkeSa& sa, const Inbound& in) const {
+bool is_address_update(const IkeSa& sa, const Inbound& in) {
   return sa.mobike && !sa.initiator && !in.hdr.response() &&
          in.hdr.exchange_type == wire::ExchangeType::informational &&
          in.notify(NotifyType::update_sa_addresses);
 }
 
-void Engine::Impl::answer_informational_mobike(IkeSa& sa, const Inbound& in, wire::PayloadWriter& w,
-                                               std::vector<Bytes>& storage) {
+void answer_informational(EngineContext& cx, IkeSa& sa, const Inbound& in, wire::PayloadWriter& w,
+                          std::vector<Bytes>& storage) {
   if (sa.mobike) read_peer_addresses(sa, in);
   if (is_address_update(sa, in)) {
-    ++stats.mobike_updates_received;
+    ++cx.stats.mobike_updates_received;
     const Datagram& dg = *in.dg;
     if (dg.nat_t) sa.nat_t = true; // RFC 4555 3.5: it may have switched to the NAT-T port
     if (has_nat_detection(in)) detect_nat(sa, in, sa.spi_i, sa.spi_r);
     if (!(dg.local == sa.local && dg.remote == sa.remote))
-      move_sa(sa, dg.local, dg.remote, MoveReason::mobike);
-    write_nat_detection(sa, w, storage, rng);
+      cx.move_sa(sa, dg.local, dg.remote, MoveReason::mobike);
+    write_nat_detection(sa, w, storage, cx.rng);
   }
   if (const wire::NotifyPayload* c = in.notify(NotifyType::cookie2)) { // RFC 4555 3.8
     storage.emplace_back(c->data.begin(), c->data.end());
     add_notify(w, NotifyType::cookie2, storage.back());
   }
 }
+
+} // namespace mobike
 
 } // namespace ikekit::ike

@@ -17,8 +17,8 @@
 //   rules); sa_state.cpp is the IKE SA's state machine: its states and every change of
 //   state, which exchange and role is handled in which state by which unit (kArrivals),
 //   the task queue (which request runs next, by which unit) and the per-SA timers.
-// Split so far: informational, config_payload. Still methods below, one unit each as
-// they move: ike_sa_init, ike_auth, ike_auth_eap, create_child_sa, ike_rekey, mobike.
+// Units: ike_sa_init, ike_auth, ike_auth_eap, config_payload, create_child_sa, ike_rekey,
+// informational, mobike.
 #pragma once
 
 #include "ike/address_pool.hpp"
@@ -127,12 +127,15 @@ struct Engine::Impl {
   IkeSa& new_sa(std::shared_ptr<const PeerConfig> peer, bool initiator);
   void drop(DropReason r, std::string detail = {});
   void emit(Event e) { events.push_back(std::move(e)); }
+  // SaKeys for the key log (config.emit_keys): the IKE SA's SK_* as derived.
+  void emit_ike_keys(const IkeSa& sa, const IkeKeys& keys);
   // Failure event, then the IKE SA goes down (children first).
   void fail(IkeSa& sa, Failure f);
   Failure failure(const IkeSa& sa, wire::ExchangeType exchange, FailureStep step,
                   std::string reason);
   // Emits ChildSaDown for each child and IkeSaDown; the SA lingers as dead briefly.
   void remove_sa(IkeSa& sa, DownReason reason);
+  // --- sa_state.cpp: the IKE SA's DPD and lifetime deadlines, once established
   void schedule_timers(IkeSa& sa);
   // rekey_at / expire_at of an SA established now with lifetimes `lt` (unset when the
   // lifetime is 0); the rekey is drawn up to lt.jitter early, as strongSwan does.
@@ -174,13 +177,6 @@ struct Engine::Impl {
   wire::IkeHeader header_for(const IkeSa& sa, wire::ExchangeType ex, bool response,
                              uint32_t msg_id) const;
 
-  // --- exchange/ike_sa_init.cpp
-  Result<SaId> start(std::shared_ptr<const PeerConfig> peer);
-  void send_init_request(IkeSa& sa);
-  void on_init_request(const Datagram& dg, const wire::Message& msg);
-  void on_init_response(IkeSa& sa, Inbound& in);
-  bool derive_ike_sa_keys(IkeSa& sa, ByteView g_ir);
-
   // --- admission.cpp: what a peer that has not authenticated can make us hold
   // RFC 7296 2.6: the COOKIE to send when one is required and the request lacks a valid
   // one; nullopt when the request may go on.
@@ -194,7 +190,6 @@ struct Engine::Impl {
   bool half_open_admits(const IpAddress& from);
   void count_half_open(IkeSa& sa);
   void uncount_half_open(IkeSa& sa);
-  void float_to_nat_t(IkeSa& sa);
 
   // --- nat_traversal.cpp: after IKE_SA_INIT (RFC 7296 2.23, RFC 3948)
   // When the SA's next NAT keepalive is due (nullopt: none, we are not behind a NAT).
@@ -205,26 +200,11 @@ struct Engine::Impl {
   // An authenticated message of `sa` arrived on `in`: float to the NAT-T port, follow a
   // changed NAT mapping of the peer (IkeSaMoved).
   void follow_peer(IkeSa& sa, const Datagram& in);
-  void emit_ike_keys(const IkeSa& sa, const IkeKeys& keys);
+  // RFC 7296 2.23: after IKE_SA_INIT found a NAT (or encapsulation is forced), all
+  // further traffic goes to port 4500.
+  void float_to_nat_t(IkeSa& sa);
 
-  // --- exchange/mobike.cpp: MOBIKE, RFC 4555
-  // IKE_AUTH: N(MOBIKE_SUPPORTED) in the initiator's first request, and in the
-  // responder's final response when the request had it (3.3).
-  void offer_mobike(const IkeSa& sa, wire::PayloadWriter& w) const;
-  void answer_mobike(IkeSa& sa, const Inbound& request, wire::PayloadWriter& w);
-  void accept_mobike(IkeSa& sa, const Inbound& response); // initiator, final response
-  // Initiator: moves the IKE SA to `local` and queues UPDATE_SA_ADDRESSES.
-  Result<void> move_local(IkeSa& sa, const IpAddress& local);
-  void write_update_sa_addresses(IkeSa& sa, wire::PayloadWriter& w, std::vector<Bytes>& storage);
-  void on_update_sa_addresses_response(IkeSa& sa, const Inbound& in);
-  // Responder side of any INFORMATIONAL request: the address list (3.6), COOKIE2 echoed
-  // (3.8) and, for UPDATE_SA_ADDRESSES, the move to the request's addresses with NAT
-  // detection in the response (3.5). Called before the response is sealed.
-  void answer_informational_mobike(IkeSa& sa, const Inbound& in, wire::PayloadWriter& w,
-                                   std::vector<Bytes>& storage);
-  // The message is an UPDATE_SA_ADDRESSES of a MOBIKE SA: its addresses are handled by
-  // answer_informational_mobike, not by follow_peer.
-  bool is_address_update(const IkeSa& sa, const Inbound& in) const;
+  // --- exchange/mobike.cpp (the rest of MOBIKE: ike::mobike, exchange/mobike.hpp)
   // Both: the IKE SA now runs between `local` and `remote` (IkeSaMoved unless silent).
   void move_sa(IkeSa& sa, const Endpoint& local, const Endpoint& remote, MoveReason why);
   // --- tcp_transport.cpp: IKE in a TCP stream (RFC 9329)
@@ -246,42 +226,6 @@ struct Engine::Impl {
   // connection from now on (the originator re-established it, RFC 9329 6.1).
   void follow_stream(IkeSa& sa, const Datagram& in);
 
-  // --- exchange/ike_auth.cpp
-  void send_auth_request(IkeSa& sa);
-  void on_auth_request(IkeSa& sa, Inbound& in);
-  void on_auth_response(IkeSa& sa, Inbound& in);
-  void ike_sa_up(IkeSa& sa);
-  // Responder: IDi/IDr may select another connection; a Failure (AUTHENTICATION_FAILED)
-  // when none fits, or when those that do disallow the IKE SA's algorithms.
-  std::optional<Failure> switch_connection_by_id(IkeSa& sa, const wire::IdPayload& idi,
-                                                 const std::optional<wire::IdPayload>& idr);
-  // Responder: answers request `msg_id` with [EAP,] N(t) and fails the SA with `f`.
-  void reject_auth_request(IkeSa& sa, uint32_t msg_id, Failure f, wire::NotifyType t,
-                           ByteView eap = {});
-  // Initiator: the responder did not authenticate (INFORMATIONAL AUTHENTICATION_FAILED).
-  void refuse_responder(IkeSa& sa, Failure f);
-  void establish_as_responder(IkeSa& sa, Inbound& child_request, uint32_t msg_id,
-                              wire::PayloadWriter& w, Bytes& inner, std::vector<Bytes>& storage);
-  void establish_as_initiator(IkeSa& sa, Inbound& in);
-
-  // --- exchange/ike_auth_eap.cpp: EAP inside IKE_AUTH (RFC 7296 2.16)
-  void begin_eap_as_initiator(IkeSa& sa);
-  void begin_eap_as_responder(IkeSa& sa, Inbound& in, const wire::IdPayload& idi);
-  // Initiator: the responder's first IKE_AUTH response authenticated it; EAP goes on.
-  void continue_eap_as_initiator(IkeSa& sa, Inbound& in, const wire::IdPayload& idr);
-  void on_eap_auth_request(IkeSa& sa, Inbound& in);
-  void on_eap_auth_response(IkeSa& sa, Inbound& in);
-  // Responder: the EAP server's next packet (`out`) for request `msg_id`, or the failure.
-  void answer_eap_step(IkeSa& sa, uint32_t msg_id, ByteView out);
-  // Responder: the session waits for its backend; request `msg_id` stays unanswered.
-  void park_for_backend(IkeSa& sa, uint32_t msg_id);
-  void on_backend_answer(const EapBackendAnswer& a);
-  // The half-open deadline came while the EAP server had the request: it is answered as
-  // if the backend had timed out (EAP-Failure, AUTHENTICATION_FAILED); false if none.
-  bool give_up_on_backend(IkeSa& sa);
-  // Responder: the client answered EAP with AUTHENTICATION_FAILED (strongSwan does so
-  // after an MS-CHAPv2 Failure): `f` becomes step eap when our method was failing.
-  void eap_refused_by_peer(const IkeSa& sa, Failure& f);
   // --- auth/eap.cpp: AUTH keyed with the EAP MSK (RFC 7296 2.16, 2.15)
   Result<Bytes> msk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body);
 
@@ -340,27 +284,6 @@ struct Engine::Impl {
   accept_child_answer(IkeSa& sa, Inbound& in, std::shared_ptr<const ChildConfig> cfg,
                       uint32_t spi_in, const std::vector<TsSpec>& ts_i,
                       const std::vector<TsSpec>& ts_r, wire::ExchangeType exchange, bool ignore_ke);
-
-  // --- exchange/create_child_sa.cpp
-  void start_create_child(IkeSa& sa, const Task& t);
-  void on_create_child_request(IkeSa& sa, Inbound& in);
-  void on_create_child_response(IkeSa& sa, Inbound& in);
-  // --- exchange/ike_rekey.cpp
-  // Responder: answers a rekey of the IKE SA (SA with protocol IKE).
-  void answer_ike_rekey(IkeSa& sa, Inbound& in, const wire::SaPayload* offered,
-                        const wire::NoncePayload* ni, const std::optional<wire::KePayload>& ke,
-                        const crypto::TransformInfo* hint);
-  // Initiator: the answer to our rekey of the IKE SA (`pc` is the request).
-  void on_ike_rekey_response(IkeSa& sa, Inbound& in, PendingCreate& pc,
-                             const wire::RawPayload* n_raw,
-                             const std::optional<wire::KePayload>& ke);
-  // RFC 7296 2.18: the IKE SA `sa` continues with the new SPIs/keys (its SaId stays);
-  // the old one moves to a new silent entry that only finishes the Delete.
-  IkeSa& split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_t new_spi_r, bool we_initiated,
-                              const Chosen& alg, IkeKeys keys);
-  // RFC 7296 2.8.2: the peer deleted the IKE SA that we were rekeying after answering its
-  // rekey of it: it finished without noticing ours; its new IKE SA takes over.
-  void adopt_peer_ike_rekey(IkeSa& sa);
 
   // --- transport.cpp: error responses, for every exchange
   // The response to request `h` that is one error Notify (RFC 7296 2.21); `proto` and
