@@ -39,7 +39,7 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
                             bool initiator, const Chosen& alg, IkeKeys keys) {
   auto r = std::make_unique<IkeSa>();
   IkeSa& x = *r;
-  x.id = e.table.next_sa_id++;
+  x.id = e.table.allocate_sa_id();
   x.peer = sa.peer;
   x.initiator = initiator;
   x.state = IkeSaState::established;
@@ -219,7 +219,7 @@ IkeSa& Engine::Impl::split_rekeyed_ike_sa(IkeSa& sa, uint64_t new_spi_i, uint64_
   // id, silently; `sa` (same SaId) continues with the new ones.
   auto old = std::make_unique<IkeSa>();
   IkeSa& o = *old;
-  o.id = table.next_sa_id++;
+  o.id = table.allocate_sa_id();
   o.peer = sa.peer;
   o.initiator = sa.initiator;
   o.state = IkeSaState::established;
