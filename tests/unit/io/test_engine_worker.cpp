@@ -75,6 +75,7 @@ TEST_CASE("engine workers: IKE SAs spread over two engine threads, each owned by
     rc.peers.push_back(psk_peer("gw", "10.0.0.2", "10.0.0.1"));
     rc.shard = ike::Shard{i, kEngines};
     rc.cookie_threshold = 1000;
+    rc.half_open_limit_per_ip = 0; // every initiator here comes from one address
     auto w = io::EngineWorker::start(
         rc, start,
         [&wire](const ike::Transmit& t, ByteView b, TimePoint) {
@@ -96,6 +97,8 @@ TEST_CASE("engine workers: IKE SAs spread over two engine threads, each owned by
   std::vector<uint8_t> buf(65536);
   bool retransmitted = false; // the first IKE_SA_INIT request goes twice
   uint32_t first_owner = 0;
+  size_t up = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (up < size_t(kSas) && std::chrono::steady_clock::now() < deadline) {
     TimePoint now = std::chrono::steady_clock::now();
     while (auto t = initiator.poll_transmit(buf)) { // the dispatcher: by SPI only
