@@ -36,6 +36,8 @@ struct HandshakeOptions {
   std::string psk_file;
   // udp, peer ikekit: the ike-up to start; "" = ike-up next to this executable (tests).
   std::string ike_up_binary;
+  // udp, peer ikekit without --target: more ike-up flags (e.g. --threads=1).
+  std::vector<std::string> ike_up_args;
 };
 
 // One result ("handshake_inproc" or "handshake_udp").

@@ -157,6 +157,7 @@ Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progre
     po.ike_proposal = opts.ike_proposal;
     po.esp_proposal = opts.esp_proposal;
     po.ike_up_binary = opts.ike_up_binary;
+    po.extra_args = opts.ike_up_args;
     if (auto s = start_udp_pair(po, std::move(*io), pair); !s) return s;
     responder_json = pair.responder_json();
   }

@@ -50,9 +50,13 @@ Result<void> Responder::start_ike_up(const ResponderSpec& spec) {
                                    "--control-socket",
                                    control,
                                    "--dpd-delay",
-                                   "0"};
+                                   "0",
+                                   "--unique",
+                                   "never"};
   program_ = "ike-up";
-  settings_ = {"--dataplane none", "--control-socket " + control, "--dpd-delay 0",
+  // --unique never as charon's connections.bench.unique below (and so that --threads auto
+  // may split the connection between engines, ike-up(8)).
+  settings_ = {"--dataplane none", "--control-socket " + control, "--dpd-delay 0", "--unique never",
                "events to /dev/null"};
   // Like charon's cookie_threshold, block_threshold and init_limit_half_open: no COOKIE
   // round trips and no half-open limits under the benchmark's load from one address.

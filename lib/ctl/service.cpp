@@ -5,6 +5,7 @@
 #include "ctl/views.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace ikekit::ctl {
 
@@ -156,9 +157,53 @@ Outcome ControlService::execute(const Request& r, TimePoint now) {
                          "\"" + r.command + "\": unknown command; expected one of " + known));
 }
 
+std::vector<ike::IkeSaInfo> ControlService::all_sas() {
+  if (!each_engine_) return engine_.list_sas();
+  std::vector<ike::IkeSaInfo> sas;
+  each_engine_([&](ike::Engine& e) {
+    auto more = e.list_sas();
+    std::move(more.begin(), more.end(), std::back_inserter(sas));
+  });
+  return sas;
+}
+
+ike::Stats ControlService::all_stats() {
+  if (!each_engine_) return engine_.stats();
+  ike::Stats t;
+  each_engine_([&](ike::Engine& e) {
+    const ike::Stats& s = e.stats();
+    t.datagrams_received += s.datagrams_received;
+    t.datagrams_sent += s.datagrams_sent;
+    t.retransmissions += s.retransmissions;
+    t.retransmits_answered += s.retransmits_answered;
+    t.ike_sas_established += s.ike_sas_established;
+    t.child_sas_established += s.child_sas_established;
+    t.failures += s.failures;
+    t.cookies_sent += s.cookies_sent;
+    t.fragments_sent += s.fragments_sent;
+    t.fragments_received += s.fragments_received;
+    t.nat_keepalives_sent += s.nat_keepalives_sent;
+    t.nat_keepalives_received += s.nat_keepalives_received;
+    t.peer_moves += s.peer_moves;
+    t.mobike_updates_sent += s.mobike_updates_sent;
+    t.mobike_updates_received += s.mobike_updates_received;
+    for (size_t i = 0; i < t.dropped.size(); ++i)
+      t.dropped[i] += s.dropped[i];
+  });
+  return t;
+}
+
+Result<void> ControlService::on_sa(ike::SaId sa,
+                                   const std::function<Result<void>(ike::Engine&)>& fn) {
+  if (!engine_of_) return fn(engine_);
+  Result<void> r;
+  engine_of_(sa, [&](ike::Engine& e) { r = fn(e); });
+  return r;
+}
+
 Outcome ControlService::status(const Json& args, TimePoint now) {
   if (auto c = check_args(args, {}); !c) return fail(c.error());
-  auto sas = engine_.list_sas();
+  auto sas = all_sas();
   Json j;
   j["version"] = info_.version;
   j["pid"] = info_.pid;
@@ -167,7 +212,7 @@ Outcome ControlService::status(const Json& args, TimePoint now) {
   j["dataplane"] = info_.dataplane;
   j["listening"] = listening_json(engine_.config());
   j["connections"] = engine_.config().peers.size();
-  j["counters"] = stats_json(engine_.stats());
+  j["counters"] = stats_json(all_stats());
   j["ike_sas"] = sas_by_state_json(sas);
   size_t children = 0;
   for (const auto& sa : sas)
@@ -204,7 +249,7 @@ Outcome ControlService::list_sas(const Json& args, TimePoint now) {
   if (auto c = check_args(args, {"ike"}); !c) return fail(c.error());
   auto sel = opt_string(args, "ike");
   if (!sel) return fail(sel.error());
-  auto sas = engine_.list_sas();
+  auto sas = all_sas();
   std::vector<Target> only;
   if (*sel) {
     auto t = select_ike(sas, **sel, "args.ike");
@@ -260,12 +305,13 @@ Outcome ControlService::terminate(const Json& args, TimePoint now) {
   if (auto c = check_args(args, {"ike", "child", "wait"}); !c) return fail(c.error());
   auto wait = opt_bool(args, "wait");
   if (!wait) return fail(wait.error());
-  auto sas = engine_.list_sas();
+  auto sas = all_sas();
   auto targets = select_one(args, sas);
   if (!targets) return fail(targets.error());
   for (const auto& t : *targets) {
-    auto r =
-        t.spi_in ? engine_.terminate_child(t.sa, *t.spi_in, now) : engine_.terminate(t.sa, now);
+    auto r = on_sa(t.sa, [&](ike::Engine& e) {
+      return t.spi_in ? e.terminate_child(t.sa, *t.spi_in, now) : e.terminate(t.sa, now);
+    });
     if (!r) return fail(r.error());
   }
   Outcome o;
@@ -278,11 +324,13 @@ Outcome ControlService::rekey(const Json& args, TimePoint now) {
   if (auto c = check_args(args, {"ike", "child", "wait"}); !c) return fail(c.error());
   auto wait = opt_bool(args, "wait");
   if (!wait) return fail(wait.error());
-  auto sas = engine_.list_sas();
+  auto sas = all_sas();
   auto targets = select_one(args, sas);
   if (!targets) return fail(targets.error());
   for (const auto& t : *targets) {
-    auto r = t.spi_in ? engine_.rekey_child(t.sa, *t.spi_in, now) : engine_.rekey_ike(t.sa, now);
+    auto r = on_sa(t.sa, [&](ike::Engine& e) {
+      return t.spi_in ? e.rekey_child(t.sa, *t.spi_in, now) : e.rekey_ike(t.sa, now);
+    });
     if (!r) return fail(r.error());
   }
   Outcome o;
@@ -308,6 +356,10 @@ Outcome ControlService::load(const Json& args, TimePoint now) {
         make_error(Errc::usage, "args.config", "missing: the JSON connection file to load"));
   if (!load_)
     return fail(make_error(Errc::unsupported, "command", "this daemon does not load connections"));
+  if (each_engine_)
+    return fail(make_error(Errc::unsupported, "command",
+                           "not yet with several engines (ike-up --threads 1 loads and unloads)"));
+
   auto loaded = load_(**path);
   if (!loaded) return fail(loaded.error());
   Json done = Json::array();
@@ -360,6 +412,9 @@ Outcome ControlService::unload(const Json& args, TimePoint now) {
         make_error(Errc::usage, "args.name", "missing: the connection to unload (see list-conns)"));
   auto wait = opt_bool(args, "wait");
   if (!wait) return fail(wait.error());
+  if (each_engine_)
+    return fail(make_error(Errc::unsupported, "command",
+                           "not yet with several engines (ike-up --threads 1 loads and unloads)"));
   auto sas = engine_.list_sas();
   std::vector<Target> targets; // the IKE SAs remove_peer deletes (or drops)
   for (const auto& sa : sas)

@@ -24,6 +24,7 @@ Engine::Impl::Impl(Config c, Rng& r, TimePoint t) : config(std::move(c)), rng(r)
   cookie_secret.current = random_bytes(32);
   cookie_secret.changed_at = now;
   table.nat_keepalive = config.nat_keepalive;
+  table.set_shard(config.shard);
 }
 
 Bytes Engine::Impl::random_bytes(size_t n) {
@@ -40,7 +41,7 @@ std::shared_ptr<const PeerConfig> Engine::Impl::find_peer(std::string_view name)
 
 IkeSa& Engine::Impl::new_sa(std::shared_ptr<const PeerConfig> peer, bool initiator) {
   auto sa = std::make_unique<IkeSa>();
-  sa->id = table.next_sa_id++;
+  sa->id = table.allocate_sa_id();
   sa->peer = std::move(peer);
   sa->initiator = initiator;
   sa->created_at = sa->last_received = now;

@@ -20,7 +20,7 @@ uint64_t SaTable::new_ike_spi(Rng& rng) {
   for (;;) {
     uint8_t b[8];
     rng.fill(b);
-    uint64_t v = load_be64(b);
+    uint64_t v = shard_ike_spi(load_be64(b), shard);
     if (v == 0) continue;
     auto it = sa_by_local_spi.find(v);
     if (it == sa_by_local_spi.end()) return v;
@@ -38,7 +38,7 @@ uint32_t SaTable::new_child_spi(Rng& rng, const IkeSa& owner) {
   for (;;) {
     uint8_t b[4];
     rng.fill(b);
-    uint32_t v = load_be32(b);
+    uint32_t v = shard_child_spi(load_be32(b), shard);
     if (v < 256) continue; // RFC 4303 2.1: 1-255 are reserved
     auto it = sa_by_child_spi.find(v);
     if (it != sa_by_child_spi.end()) {

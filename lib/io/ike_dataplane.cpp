@@ -172,7 +172,8 @@ void EngineDataplane::on_rekey_requests(IkeRunner& runner, TimePoint now) {
   for (uint32_t spi_in : tun_->take_rekey_requests()) {
     auto it = installed_.find(spi_in);
     if (it == installed_.end()) continue;
-    (void)runner.engine().rekey_child(it->second, spi_in, now);
+    runner.with_engine_of(it->second,
+                          [&](ike::Engine& e) { (void)e.rekey_child(it->second, spi_in, now); });
     any = true;
   }
   if (any) runner.pump(now);
@@ -274,7 +275,9 @@ Result<void> EngineDataplane::install(const ike::ChildSaUp& up) {
 // cannot use) carries nothing: delete it (RFC 7296 1.4.1) so the peer does not send
 // into it. The runner sends the Delete when it drains the engine after this event.
 Result<void> EngineDataplane::refuse(ike::SaId sa, uint32_t spi_in, Error e) {
-  if (runner_) (void)runner_->engine().terminate_child(sa, spi_in, EventLoop::now());
+  if (runner_)
+    runner_->with_engine_of(
+        sa, [&](ike::Engine& en) { (void)en.terminate_child(sa, spi_in, EventLoop::now()); });
   return e;
 }
 
@@ -316,8 +319,9 @@ void EngineDataplane::follow_esp_sources(TimePoint now) {
   for (const esp::PeerChange& c : tun_->take_peer_changes()) {
     auto it = installed_.find(c.spi);
     if (it == installed_.end()) continue;
-    runner_->engine().esp_arrived_from(it->second, ike::Endpoint{c.source.addr, c.source.port},
-                                       now);
+    runner_->with_engine_of(it->second, [&](ike::Engine& e) {
+      e.esp_arrived_from(it->second, ike::Endpoint{c.source.addr, c.source.port}, now);
+    });
   }
 }
 

@@ -1,7 +1,10 @@
 #include "io/ike_runner.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 namespace ikekit::io {
 
@@ -23,7 +26,34 @@ Duration wall_clock_offset(TimePoint steady_now) {
 
 } // namespace
 
-IkeRunner::~IkeRunner() = default;
+std::optional<std::string> check_shardable(const ike::Config& config) {
+  for (const auto& p : config.peers) {
+    const std::string c = "connection \"" + p.name + "\": ";
+    if (!p.pools.empty())
+      return c + "address pools (leases are per engine; RFC 7296 2.19 needs one lease table)";
+    if (p.unique != ike::UniquePolicy::never)
+      return c + "unique " + std::string(ike::unique_policy_name(p.unique)) +
+             " (the uniqueness check and INITIAL_CONTACT, RFC 7296 2.4, see one engine's SAs; "
+             "use --unique never)";
+    if (p.transport != ike::IkeTransport::udp) return c + "TCP transport (RFC 9329)";
+  }
+  return std::nullopt;
+}
+
+ike::Config shard_config(const ike::Config& config, uint32_t index, uint32_t count) {
+  ike::Config c = config;
+  c.shard = ike::Shard{index, count};
+  auto split = [count](size_t v) { return v == 0 ? v : (v + count - 1) / count; };
+  c.half_open_limit = split(c.half_open_limit);
+  c.half_open_limit_per_ip = split(c.half_open_limit_per_ip);
+  c.cookie_threshold = split(c.cookie_threshold);
+  return c;
+}
+
+IkeRunner::~IkeRunner() {
+  workers_.clear(); // joins the threads before their sockets close
+  if (worker_events_fd_ >= 0) ::close(worker_events_fd_);
+}
 
 Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, Rng& rng,
                                                      EventFn on_event) {
@@ -34,7 +64,19 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
   TimePoint now = EventLoop::now();
   options.config.wall_clock_offset = wall_clock_offset(now);
 
-  r->engine_ = std::make_unique<ike::Engine>(options.config, rng, now);
+  const uint32_t threads = std::max<uint32_t>(options.threads, 1);
+  if (threads > ike::kMaxShards)
+    return make_error(Errc::usage, "threads",
+                      std::to_string(threads) + ": at most " + std::to_string(ike::kMaxShards));
+  if (threads > 1) {
+    if (!options.radius.empty())
+      return make_error(Errc::usage, "threads",
+                        std::to_string(threads) + " engines cannot serve EAP relayed to RADIUS");
+    if (auto why = check_shardable(options.config))
+      return make_error(Errc::usage, "threads",
+                        std::to_string(threads) + " engines cannot serve " + *why);
+  }
+  r->engine_ = std::make_unique<ike::Engine>(shard_config(options.config, 0, threads), rng, now);
   r->options_ = std::move(options);
   // One pair of sockets per local address the connections use.
   for (const auto& peer : r->options_.config.peers)
@@ -68,7 +110,77 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
   auto sig =
       r->loop_->on_signals({SIGINT, SIGTERM}, [self](int, TimePoint) { self->loop_->stop(); });
   if (!sig) return sig.error();
+  // After on_signals: the threads inherit the blocked mask, so SIGINT/SIGTERM reach the
+  // signalfd of this thread's loop and never a worker.
+  if (auto w = r->start_workers(now); !w) return w.error();
   return r;
+}
+
+Result<void> IkeRunner::start_workers(TimePoint now) {
+  const uint32_t n = std::max<uint32_t>(options_.threads, 1);
+  if (n == 1) return {};
+  worker_events_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (worker_events_fd_ < 0) return make_error(Errc::io, "eventfd", "cannot create an eventfd");
+  auto added = loop_->add_reader(worker_events_fd_, [this](TimePoint) {
+    uint64_t v;
+    while (::read(worker_events_fd_, &v, sizeof v) < 0 && errno == EINTR) {
+    }
+    deliver_worker_events();
+  });
+  if (!added) return added.error();
+  worker_bound_.resize(n - 1);
+  for (uint32_t i = 1; i < n; ++i) {
+    std::vector<Bound>& mine = worker_bound_[i - 1];
+    for (const auto& b : bound_) {
+      auto ike = b.ike->duplicate();
+      if (!ike) return ike.error();
+      auto natt = b.nat_t->duplicate();
+      if (!natt) return natt.error();
+      mine.push_back(Bound{b.address, std::make_unique<UdpSocket>(std::move(*ike)),
+                           std::make_unique<UdpSocket>(std::move(*natt))});
+    }
+    auto send = [&mine](const ike::Transmit& t, ByteView bytes, TimePoint) {
+      for (auto& b : mine) {
+        if (!(b.address == t.local.address)) continue;
+        UdpSocket& s = t.nat_t ? *b.nat_t : *b.ike;
+        (void)s.send(SendSlot{bytes, from_ike(t.remote), t.local.address,
+                              t.nat_t && !t.keepalive}); // the engine retransmits a drop
+        return;
+      }
+    };
+    int fd = worker_events_fd_;
+    auto wake = [fd] {
+      uint64_t one = 1;
+      while (::write(fd, &one, sizeof one) < 0 && errno == EINTR) {
+      }
+    };
+    auto w = EngineWorker::start(shard_config(options_.config, i, n), now, send, wake);
+    if (!w) return w.error();
+    workers_.push_back(std::move(*w));
+  }
+  return {};
+}
+
+// Worker events in the order each worker polled them: one engine owns an SA, so its
+// events keep their order.
+void IkeRunner::deliver_worker_events() {
+  worker_events_.clear();
+  for (auto& w : workers_)
+    w->take_events(worker_events_);
+  for (const auto& [e, at] : worker_events_)
+    on_event_(e, at);
+}
+
+void IkeRunner::with_engine_of(ike::SaId sa, const std::function<void(ike::Engine&)>& fn) {
+  uint32_t owner = ike::sa_shard(sa, engine_count());
+  if (owner == 0) return fn(*engine_); // sent at this thread's next pump(), as engine()
+  workers_[owner - 1]->with_engine(fn);
+}
+
+void IkeRunner::for_each_engine(const std::function<void(ike::Engine&)>& fn) {
+  fn(*engine_);
+  for (auto& w : workers_)
+    w->with_engine(fn);
 }
 
 // RFC 9329: streams, and a listener on every local address, when some connection's
@@ -137,6 +249,7 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
   auto n = s.recv_batch(slots);
   if (!n) return; // a transient socket error; the loop calls again when readable
   bool esp = false;
+  uint64_t kick = 0; // workers posted to
   for (size_t i = 0; i < *n; ++i) {
     const RecvSlot& slot = slots[i];
     if (slot.truncated) continue;
@@ -148,7 +261,14 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
       d.remote = to_ike(slot.remote);
       d.nat_t = s.nat_t();
       d.data = slot.payload();
-      engine_->receive(d, now);
+      // ike/shard.hpp: the engine that owns the SA, whatever 4-tuple it came from.
+      uint32_t owner = workers_.empty() ? 0 : ike::message_shard(d.data, engine_count());
+      if (owner == 0) {
+        engine_->receive(d, now);
+      } else {
+        (void)workers_[owner - 1]->post(d); // a full inbox drops it: the peer retransmits
+        kick |= uint64_t(1) << (owner - 1);
+      }
       break;
     }
     case UdpPayloadKind::esp:
@@ -158,6 +278,8 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
       break;
     }
   }
+  for (size_t w = 0; kick; ++w, kick >>= 1)
+    if (kick & 1) workers_[w]->kick();
   // ESP is opened in place in the receive buffers; nothing is copied.
   if (esp && on_esp_) on_esp_(std::span<RecvSlot>(slots, *n), now);
   pump(now);
@@ -253,14 +375,19 @@ Result<void> IkeRunner::run() {
 // RFC 7296 1.4.1: delete every IKE SA and give the peers a moment to answer.
 Result<void> IkeRunner::shutdown() {
   TimePoint now = EventLoop::now();
-  for (const auto& sa : engine_->list_sas())
-    if (sa.state == ike::IkeSaState::established) (void)engine_->terminate(sa.sa, now);
+  for_each_engine([now](ike::Engine& e) {
+    for (const auto& sa : e.list_sas())
+      if (sa.state == ike::IkeSaState::established) (void)e.terminate(sa.sa, now);
+  });
   pump(now);
   TimePoint until = now + options_.shutdown_grace;
   auto alive = [&] {
-    for (const auto& sa : engine_->list_sas())
-      if (sa.state == ike::IkeSaState::deleting) return true;
-    return false;
+    bool deleting = false;
+    for_each_engine([&](ike::Engine& e) {
+      for (const auto& sa : e.list_sas())
+        if (sa.state == ike::IkeSaState::deleting) deleting = true;
+    });
+    return deleting;
   };
   loop_->resume(); // a second SIGINT/SIGTERM stops again and ends the wait
   while (alive()) {

@@ -114,6 +114,17 @@ Result<UdpSocket> UdpSocket::open(const UdpSocketOptions& o) {
   return s;
 }
 
+Result<UdpSocket> UdpSocket::duplicate() const {
+  UdpSocket s;
+  s.fd_ = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+  if (s.fd_ < 0) return io_error("dup", errno);
+  s.local_ = local_;
+  s.nat_t_ = nat_t_;
+  s.features_ = features_;
+  s.batch_ = std::make_unique<Batch>();
+  return s;
+}
+
 UdpSocket::UdpSocket(UdpSocket&& o) noexcept
     : fd_(o.fd_), local_(o.local_), nat_t_(o.nat_t_), features_(o.features_),
       batch_(std::move(o.batch_)) {

@@ -236,3 +236,11 @@ set(name "interop: three strongSwan road warriors on one ike-up server")
 add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_rw_swan.sh $<TARGET_FILE:ike-up> $<TARGET_FILE:ikectl>)
 set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60
                      ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+
+# ike-up --threads 2 (issue 17): ike-bench's concurrent initiators against one responder
+# with two engines; ikectl shows every IKE SA, owned by both engines.
+add_test(NAME "interop: ike-up --threads 2 serves concurrent initiators on both engines"
+         COMMAND ${interop_dir}/ike_up_threads.sh $<TARGET_FILE:ike-up> 1)
+set_tests_properties("interop: ike-up --threads 2 serves concurrent initiators on both engines"
+                     PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 40
+                     ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")

@@ -58,6 +58,11 @@ CLI::App* add_handshake_command(CLI::App& app, HandshakeArgs& args) {
   compare->excludes(cmd->get_option("--target"))
       ->excludes(cmd->get_option("--peer"))
       ->excludes(psk);
+  cmd->add_option("--ike-up-arg", args.ike_up_args,
+                  "udp: one more flag for the ike-up responder ike-bench starts, e.g. "
+                  "--ike-up-arg=--threads=1 (repeatable)")
+      ->allow_extra_args(false)
+      ->excludes(cmd->get_option("--target"));
   cmd->add_option("--rounds", args.rounds, "With --compare: rounds per peer (default 3)")
       ->check(CLI::Range(1, 100))
       ->needs(compare);
@@ -90,6 +95,7 @@ int run_handshake(const GlobalOptions& g, const HandshakeArgs& args,
   opts.target = args.target;
   opts.peer = args.peer;
   opts.psk_file = args.psk_file;
+  opts.ike_up_args = args.ike_up_args;
   if (auto ok = bench::check_handshake_options(opts); !ok)
     return cli::report_error(kTool, ok.error());
   // udp: namespaces and a responder exist; a stop signal ends the run through its cleanup.

@@ -109,6 +109,12 @@ start_control_socket(io::IkeRunner& runner, const std::string& path, const std::
     if (!s) return s.error();
     return ctl::LoadedConnections{std::move(s->config.peers), std::move(s->initiate)};
   });
+  if (runner.engine_count() > 1) // --threads: every engine's SAs (ike/shard.hpp)
+    (*server)->service().set_engines(
+        [&runner](const ctl::ControlService::EngineFn& fn) { runner.for_each_engine(fn); },
+        [&runner](ike::SaId sa, const ctl::ControlService::EngineFn& fn) {
+          runner.with_engine_of(sa, fn);
+        });
   (*server)->service().set_radius_status([&runner] { return radius_status(runner); });
   (*server)->service().set_tcp_status([&runner] { return tcp_status(runner); });
   // list-sas: per-Child SA bytes, packets and last use from the data plane.

@@ -13,15 +13,37 @@
 #include "io/roaming.hpp"
 
 #include "json/ike_events.hpp"
+#include <charconv>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <thread>
 
 using namespace ikekit;
 
 namespace {
 
 constexpr const char* kTool = "ike-up";
+
+// --threads (io::IkeRunner threads, ike/shard.hpp): "auto" is one engine per core when
+// the configuration can be split between engines, else one; a number asks for exactly
+// that many and is refused (exit 2) when the configuration cannot be split.
+Result<uint32_t> resolve_threads(const std::string& text, const ike::Config& config, bool radius) {
+  std::optional<std::string> why = io::check_shardable(config);
+  if (radius) why = "EAP relayed to RADIUS";
+  if (text == "auto") return why ? 1u : std::max(1u, std::thread::hardware_concurrency());
+  uint32_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > ike::kMaxShards)
+    return make_error(Errc::usage, "--threads",
+                      "\"" + text + "\": expected auto or a number from 1 to " +
+                          std::to_string(ike::kMaxShards));
+  if (n > 1 && why)
+    return make_error(Errc::usage, "--threads",
+                      "\"" + text + "\": several engines cannot serve " + *why +
+                          " yet; use --threads 1");
+  return n;
+}
 
 } // namespace
 
@@ -82,6 +104,9 @@ int main(int argc, char** argv) {
   ro.initiate = setup->initiate;
   ro.radius = std::move(setup->radius);
   ro.tcp = setup->tcp;
+  auto threads = resolve_threads(opts.threads, ro.config, !ro.radius.empty());
+  if (!threads) return cli::report_error(kTool, threads.error());
+  ro.threads = *threads;
   auto runner = io::IkeRunner::create(std::move(ro), rng, on_event);
   if (!runner) return cli::report_error(kTool, runner.error());
   auto dp = io::EngineDataplane::create(*dataplane_kind, **runner, "ike%d", opts.offload);
@@ -117,6 +142,7 @@ int main(int argc, char** argv) {
       {"time", io::now_rfc3339()},
       {"version", cli::version_line(kTool)},
       {"dataplane", dataplane_name},
+      {"threads", (*runner)->engine_count()},
       {"control_socket", control ? json::Json(control->path()) : json::Json()},
       {"device", dataplane->device().empty() ? json::Json() : json::Json(dataplane->device())},
       {"connections", json::Json::array()}};

@@ -42,7 +42,7 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
                             bool initiator, const Chosen& alg, IkeKeys keys) {
   auto r = std::make_unique<IkeSa>();
   IkeSa& x = *r;
-  x.id = e.table.next_sa_id++;
+  x.id = e.table.allocate_sa_id();
   x.peer = sa.peer;
   x.initiator = initiator;
   x.state = IkeSaState::established;
@@ -76,7 +76,7 @@ IkeSa& split_rekeyed_ike_sa(EngineContext& cx, IkeSa& sa, uint64_t new_spi_i, ui
   // id, silently; `sa` (same SaId) continues with the new ones.
   auto old = std::make_unique<IkeSa>();
   IkeSa& o = *old;
-  o.id = cx.table.next_sa_id++;
+  o.id = cx.table.allocate_sa_id();
   o.peer = sa.peer;
   o.initiator = sa.initiator;
   o.state = IkeSaState::established;

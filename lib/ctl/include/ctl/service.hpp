@@ -78,6 +78,16 @@ public:
   void set_radius_status(std::function<Json()> fn) { radius_status_ = std::move(fn); }
   // status "tcp": the RFC 9329 connections' counters (null: IKE over TCP is off).
   void set_tcp_status(std::function<Json()> fn) { tcp_status_ = std::move(fn); }
+  // Several engines (ike-up --threads, ike/shard.hpp): `each` runs a function on every
+  // engine (the constructor's first), `of_sa` on the one that owns an SA. status and
+  // list-sas then cover every engine and terminate/rekey reach the owner; load and
+  // unload are refused. Without them: the constructor's engine alone.
+  using EngineFn = std::function<void(ike::Engine&)>;
+  void set_engines(std::function<void(const EngineFn&)> each,
+                   std::function<void(ike::SaId, const EngineFn&)> of_sa) {
+    each_engine_ = std::move(each);
+    engine_of_ = std::move(of_sa);
+  }
   const ServiceInfo& info() const { return info_; }
 
   // Errors name the argument: Errc::usage "command" (unknown), "args.ike" (missing or
@@ -101,7 +111,13 @@ private:
   Outcome kill_switch(const Json& args);
   Outcome profile(const Json& args);
 
+  std::vector<ike::IkeSaInfo> all_sas();
+  ike::Stats all_stats();
+  Result<void> on_sa(ike::SaId sa, const std::function<Result<void>(ike::Engine&)>& fn);
+
   ike::Engine& engine_;
+  std::function<void(const EngineFn&)> each_engine_;
+  std::function<void(ike::SaId, const EngineFn&)> engine_of_;
   ServiceInfo info_;
   LoadFn load_;
   CountersFn counters_;

@@ -14,6 +14,7 @@
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
 #include "ike/eap_backend.hpp"
+#include "ike/shard.hpp"
 #include "wire/ids.hpp"
 
 #include <chrono>
@@ -235,6 +236,11 @@ struct Config {
   // 14 with sha1WithRSAEncryption) are refused unless allowed. Only SHA-2 and Identity
   // are announced in SIGNATURE_HASH_ALGORITHMS either way.
   bool allow_sha1_signatures = false;
+
+  // Multi-core responders (io::IkeRunner threads, ike/shard.hpp): this engine is one of
+  // `shard.count` and its IKE SPIs, Child SPIs and SaIds name it, so a dispatcher routes
+  // every message to the engine that owns its SA. {0, 1}: the only engine.
+  Shard shard;
 
   // Engine time -> wall clock for certificate validity (engines never read the clock):
   // wall time in seconds since the epoch = (now.time_since_epoch() + wall_clock_offset).

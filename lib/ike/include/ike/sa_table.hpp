@@ -7,6 +7,7 @@
 #include "base/ip_address.hpp"
 #include "base/rng.hpp"
 #include "ike/sa.hpp"
+#include "ike/shard.hpp"
 #include "ike/timer_queue.hpp"
 
 #include <map>
@@ -32,7 +33,18 @@ uint64_t peer_identity_key(const IkeSa& sa);
 class SaTable {
 public:
   std::map<SaId, std::unique_ptr<IkeSa>> sas;
+  // Config::shard: our SPIs and SaIds name this engine among its siblings (ike/shard.hpp).
+  Shard shard;
   SaId next_sa_id = 1;
+  SaId allocate_sa_id() {
+    SaId id = next_sa_id;
+    next_sa_id += shard.count;
+    return id;
+  }
+  void set_shard(Shard s) {
+    shard = s;
+    next_sa_id = first_sa_id(s);
+  }
   // Responder IKE SAs between IKE_SA_INIT and IKE_AUTH, in total and per source address,
   // kept by Engine::Impl::set_state() (never counted by a walk over the SAs).
   size_t half_open_total = 0;

@@ -9,6 +9,7 @@
 #include "base/rng.hpp"
 #include "ike/engine.hpp"
 #include "io/eap_radius_relay.hpp"
+#include "io/engine_worker.hpp"
 #include "io/event_loop.hpp"
 #include "io/tcp_streams.hpp"
 #include "io/udp_socket.hpp"
@@ -32,7 +33,22 @@ struct IkeRunnerOptions {
   // opened as it asks and IKE in TCP streams is accepted on config.tcp_port of every
   // local address (a UDP-only runner opens no TCP port).
   TcpStreamsOptions tcp; // port and listen are filled in from config
+  // Engines (ike/shard.hpp): 1 runs the one engine on this thread; N > 1 adds N - 1
+  // EngineWorker threads. This thread reads the sockets and hands each IKE message to
+  // the engine that owns its SA (ike::message_shard); engine 0, on this thread, also
+  // initiates. The half-open and COOKIE limits are split between the engines
+  // (shard_limits). Multi-engine configurations must pass check_shardable().
+  uint32_t threads = 1;
 };
+
+// Why `config` cannot be split over several engines yet (nullopt: it can): state that
+// must be shared between engines and is not (address pool leases, RFC 7296 2.19; the
+// uniqueness check and INITIAL_CONTACT, 2.4; RADIUS relays; TCP streams, RFC 9329).
+std::optional<std::string> check_shardable(const ike::Config& config);
+// Engine `index` of `count`'s configuration: its shard, and the responder's half-open
+// limits and COOKIE threshold divided between the engines (rounded up), since each
+// engine counts its own half-open SAs and IKE_SA_INIT requests are spread evenly.
+ike::Config shard_config(const ike::Config& config, uint32_t index, uint32_t count);
 
 class IkeRunner {
 public:
@@ -67,7 +83,15 @@ public:
   EventLoop& loop() { return *loop_; }
   // The TCP streams (RFC 9329), when a connection may use them; else null.
   TcpStreams* tcp() { return tcp_.get(); }
+  // Engine 0 (the only one with threads 1), on this thread.
   ike::Engine& engine() { return *engine_; }
+  uint32_t engine_count() const { return uint32_t(workers_.size() + 1); }
+  // Runs fn(engine) on the engine that owns `sa` (ike::sa_shard), safely from this
+  // thread. A worker sends what it queued at once; for engine 0 call pump() (as after
+  // any engine() call) unless inside an event callback, whose pump drains it.
+  void with_engine_of(ike::SaId sa, const std::function<void(ike::Engine&)>& fn);
+  // fn(engine) for every engine, engine 0 first.
+  void for_each_engine(const std::function<void(ike::Engine&)>& fn);
   // The RADIUS client of each eap-radius connection (one each: socket, Identifiers,
   // retransmissions, servers), by connection name.
   const std::map<std::string, std::unique_ptr<EapRadiusRelay>>& radius_relays() const {
@@ -96,6 +120,8 @@ private:
   bool relay_eap(TimePoint now);
   std::optional<TimePoint> next_deadline() const;
   Result<void> open_tcp();
+  Result<void> start_workers(TimePoint now);
+  void deliver_worker_events();
 
   struct Bound {
     IpAddress address;
@@ -109,6 +135,12 @@ private:
   std::vector<Bound> bound_;
   std::map<std::string, std::unique_ptr<EapRadiusRelay>> relays_; // by connection name
   std::unique_ptr<TcpStreams> tcp_;
+  // Per worker: its own copies of the sockets (UdpSocket::duplicate) to send from;
+  // declared before workers_ so the threads stop before their sockets close.
+  std::vector<std::vector<Bound>> worker_bound_;
+  std::vector<std::unique_ptr<EngineWorker>> workers_; // engines 1 .. N-1
+  int worker_events_fd_ = -1;                          // eventfd: a worker queued events
+  std::vector<std::pair<ike::Event, TimePoint>> worker_events_;
   EventFn on_event_;
   EspFn on_esp_;
   EspSentFn esp_sent_;

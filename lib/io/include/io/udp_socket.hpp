@@ -95,6 +95,10 @@ public:
   UdpSocket& operator=(const UdpSocket&) = delete;
   ~UdpSocket();
 
+  // The same socket (dup(2)) with batch state of its own, for another thread's sends
+  // (send_batch is not thread-safe: the batch headers are per object).
+  Result<UdpSocket> duplicate() const;
+
   int fd() const { return fd_; }
   const Endpoint& local() const { return local_; } // with the port the kernel chose
   bool nat_t() const { return nat_t_; }
