@@ -281,10 +281,8 @@ Result<void> EngineDataplane::refuse(ike::SaId sa, uint32_t spi_in, Error e) {
   return e;
 }
 
-// The TUN data plane's outbound SAs change their peer between two batches. The XFRM
-// data plane cannot follow yet: the kernel keys an SA by its destination address, so
-// a move needs each SA and policy replaced (strongSwan: XFRM_MSG_UPDSA / a new SA);
-// reported, the Child SAs keep sending to the old mapping.
+// The TUN data plane's outbound SAs change their peer between two batches; the XFRM
+// data plane moves the kernel's states and policies (move_xfrm).
 // Our own address changed (MOBIKE, RFC 4555 3.5: the runner bound the new address
 // before the engine moved): ESP leaves from the NAT-T socket there. The data plane has
 // one socket, so every Child SA it holds moves with the IKE SA that moved.
@@ -293,11 +291,7 @@ Result<void> EngineDataplane::move_peer(const ike::IkeSaMoved& m) {
   // sends on a new one), not an address: nothing to move here.
   for (const auto& [spi_in, sa] : installed_)
     if (sa == m.sa && streamed_.count(spi_in)) return {};
-  if (xfrm_)
-    return make_error(Errc::unsupported, "dataplane",
-                      "xfrm: the Child SAs of IKE SA " + std::to_string(m.sa) +
-                          " cannot follow the move to " + m.local.to_string() + " -> " +
-                          m.remote.to_string());
+  if (xfrm_) return move_xfrm(m);
   if (!tun_) return {};
   if (!(m.local.address == m.old_local.address)) {
     UdpSocket* natt = runner_->nat_t_socket(m.local.address);
@@ -309,6 +303,31 @@ Result<void> EngineDataplane::move_peer(const ike::IkeSaMoved& m) {
   for (const auto& [spi_in, sa] : installed_)
     if (sa == m.sa)
       if (auto r = tun_->set_peer(spi_in, m.remote.address, m.remote.port); !r) return r;
+  return {};
+}
+
+// The kernel decapsulates ESP only on a socket marked UDP_ENCAP (RFC 3948): after our
+// own address changed, the runner's NAT-T socket there is marked and exempted from
+// the policies like the first one; then the states and policies follow the IKE SA.
+Result<void> EngineDataplane::move_xfrm(const ike::IkeSaMoved& m) {
+  if (!(m.local.address == m.old_local.address)) {
+    UdpSocket* natt = runner_->nat_t_socket(m.local.address);
+    if (!natt)
+      return make_error(Errc::not_found, "local",
+                        "no NAT-T socket on " + m.local.address.to_string() + " for ESP");
+    if (auto b = dataplane::bypass_socket_policy(natt->fd(), !m.local.address.is_v4()); !b)
+      return b;
+    if (auto e = dataplane::set_udp_encap(natt->fd()); !e) return e;
+  }
+  auto r =
+      xfrm_->move_ike_sa(m.sa, {m.local.address, m.remote.address, m.local.port, m.remote.port});
+  if (!r && r.error().code == Errc::not_found) return {}; // no Child SA yet
+  if (!r) {
+    Error e = r.error();
+    e.message = "xfrm: the Child SAs of IKE SA " + std::to_string(m.sa) + " moving to " +
+                m.local.to_string() + " -> " + m.remote.to_string() + ": " + e.message;
+    return e;
+  }
   return {};
 }
 

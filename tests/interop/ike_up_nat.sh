@@ -2,8 +2,9 @@
 # ike_up_nat.sh IKE_UP BEHIND INDEX
 # NAT traversal through a real NAT (RFC 7296 2.23, RFC 3948): three namespaces,
 #
-#   [client IA_NET.1.2]--[IA_NET.1.1  router (nftables masquerade)  IA_NET.0.1]--[IA_NET.0.2 server]
-#    inner IA_NET.3.1 (lo)                                                       inner IA_NET.2.1 (lo)
+#   [client IA_NET.11.2]--[IA_NET.11.1  router (nftables masquerade)  IA_NET.0.1]--[IA_NET.0.2 server]
+#    inner IA_NET.3.1 (lo)                                                         inner IA_NET.2.1 (lo)
+# (lib/netns.sh netns_nat_up 1, NS_PREFIX iknat<INDEX>, IA_NET 10.(200+INDEX)).
 #
 # BEHIND = swan: a remote-access client (issue 13): strongSwan is a road warrior behind
 #          the NAT (EAP-MSCHAPv2, vips = 0.0.0.0) and initiates; ike-up (TUN data plane)
@@ -16,7 +17,8 @@
 #          ike-up: ike-up is the client behind the NAT (PSK, no --local: the route's source)
 #          and initiates, strongSwan responds.
 # Checks: the SA comes up with the NAT reported on the right side (ike-up's ike_sa_up
-# nat_local/nat_remote and encap "nat", strongSwan's list-sas nat-local/nat-remote);
+# nat_local/nat_remote and encap "nat", the same in ikectl list-sas, strongSwan's
+# list-sas nat-local/nat-remote);
 # ping through the tunnel; NAT keepalives (one 0xFF byte, UDP length 9) from the client
 # reach the server's link while the tunnel is idle (tshark); then the router changes the
 # mapping (snat to another port range, conntrack flushed) and ping through the tunnel
@@ -44,8 +46,10 @@ fi
 case $BEHIND in swan|ike-up) ;; *) echo "BEHIND: swan or ike-up" >&2; exit 2 ;; esac
 
 P="iknat$IDX" NET="10.$((200 + IDX))"
-NS_C=$P-cli NS_N=$P-nat NS_S=$P-srv
-CLIENT=$NET.1.2 ROUTER_IN=$NET.1.1 ROUTER_OUT=$NET.0.1 SERVER=$NET.0.2
+export NS_PREFIX=$P IA_NET=$NET
+. "$HERE/lib/netns.sh"
+NS_C=$P-c1 NS_N=$P-nat NS_S=$NS_RIGHT
+CLIENT=$NET.11.2 ROUTER_OUT=$NET.0.1 SERVER=$NET.0.2
 INNER_C=$NET.3.1 INNER_S=$NET.2.1
 POOL=$NET.99.0/24 VIP=$NET.99.1 DNS=$NET.99.53
 . "$HERE/lib/swan.sh"
@@ -55,14 +59,13 @@ W=$(mktemp -d /tmp/ikekit-nat.XXXXXX)
 UP_PID= DUMPCAP_PID=
 SWAN_DIR=$W/swan
 fail() { echo "FAIL (nat $BEHIND): $*" >&2; exit 1; }
-ns_down() { for ns in $NS_C $NS_N $NS_S; do ip netns del "$ns" 2>/dev/null; done; return 0; }
 cleanup() {
   local rc=$?
   trap - EXIT
   [ -n "$UP_PID" ] && kill -TERM "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
   [ -n "$DUMPCAP_PID" ] && kill -TERM "$DUMPCAP_PID" 2>/dev/null && wait "$DUMPCAP_PID" 2>/dev/null
   swan_stop "$SWAN_DIR"
-  ns_down
+  netns_down
   if [ $rc -ne 0 ]; then
     echo "--- ike-up events"; cat "$W/events.jsonl" 2>/dev/null
     echo "--- ike-up stderr"; tail -20 "$W/ike-up.err" 2>/dev/null
@@ -75,40 +78,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-for ns in $NS_C $NS_N $NS_S; do
-  ip netns list | awk '{print $1}' | grep -qx "$ns" && fail "namespace $ns exists (another run?)"
-done
-(
-  set -e
-  for ns in $NS_C $NS_N $NS_S; do
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-  done
-  ip link add "$P-c" netns "$NS_C" type veth peer name "$P-i" netns "$NS_N"
-  ip link add "$P-o" netns "$NS_N" type veth peer name "$P-s" netns "$NS_S"
-  ip -n "$NS_C" addr add "$CLIENT/24" dev "$P-c"
-  ip -n "$NS_N" addr add "$ROUTER_IN/24" dev "$P-i"
-  ip -n "$NS_N" addr add "$ROUTER_OUT/24" dev "$P-o"
-  ip -n "$NS_S" addr add "$SERVER/24" dev "$P-s"
-  ip -n "$NS_C" addr add "$INNER_C/32" dev lo
-  ip -n "$NS_S" addr add "$INNER_S/32" dev lo
-  for l in "$NS_C $P-c" "$NS_N $P-i" "$NS_N $P-o" "$NS_S $P-s"; do set -- $l; ip -n "$1" link set "$2" up; done
-  ip -n "$NS_C" route add default via "$ROUTER_IN"
-  ip netns exec "$NS_N" sysctl -qw net.ipv4.ip_forward=1
-  # The server has no route to the client's network: only the NAT's address reaches it.
-  ip netns exec "$NS_N" nft -f - <<EON
-table ip ikekit_nat {
-  chain post {
-    type nat hook postrouting priority srcnat; policy accept;
-    oifname "$P-o" masquerade
-  }
-}
-EON
-) || fail "namespace setup"
-for _ in $(seq 20); do ip netns exec "$NS_C" ping -c1 -W1 "$SERVER" >/dev/null 2>&1 && break; sleep 0.2; done
+# The server has no route to the client's network: only the NAT's address reaches it.
+netns_nat_up 1 || fail "namespace setup"
+ip -n "$NS_C" addr add "$INNER_C/32" dev lo || fail "the client's inner address"
 # One datagram per GSO message on the captured link (see ike_up_vs_swan.sh).
-for l in "$NS_S $P-s" "$NS_N $P-o" "$NS_C $P-c"; do set -- $l; ip -n "$1" link set "$2" gso_max_segs 1 2>/dev/null; done
+for l in "$NS_S $P-s" "$NS_N $P-o" "$NS_C $P-c1"; do set -- $l; ip -n "$1" link set "$2" gso_max_segs 1 2>/dev/null; done
 
 # The capture on the server's link: what arrives from the NAT's outside address.
 ip netns exec "$NS_S" dumpcap -q -P -i "$P-s" -f 'udp port 500 or udp port 4500 or udp portrange 40000-40999' \
@@ -307,6 +281,11 @@ listed, stats = listed.get("result", listed), stats.get("result", stats)
 sa = listed["ike_sas"][0]
 counters = stats["counters"]
 swan = sas["nat"]
+# ikectl tells what the events told: the NAT on the same sides, encapsulated for it.
+up = next(e for e in events if e["type"] == "ike_sa_up")
+flags = lambda x: (x["nat_local"], x["nat_remote"], x["encap"])
+assert flags(sa) == flags(up) and sa["nat_t"], (sa, up)
+assert sa["children"] and all(c["udp_encap"] for c in sa["children"]), sa["children"]
 if behind == "swan":
     moved = [e for e in events if e["type"] == "ike_sa_moved"]
     assert moved, "no ike_sa_moved event"

@@ -9,7 +9,10 @@
 //   io_netns_dataplane_test xfrm-rekey   XFRM rekey and removal with policies the
 //        kernel really holds (`ip xfrm policy` after every message): the reqid stays,
 //        no moment without the policies; states the kernel refuses (no ESP) are
-//        stood in for; with the kernel alone, the refusal names CONFIG_INET_ESP
+//        stood in for; with the kernel alone, the refusal names CONFIG_INET_ESP.
+//        Then the IKE SA moves (RFC 4555 3.5): the policies' templates name the new
+//        tunnel endpoints, the policies held throughout; with the kernel alone the
+//        move's first state is refused naming CONFIG_INET_ESP, the templates unchanged
 // Exit 0 pass, 1 fail, 77 skip (with "SKIP: <reason>").
 #include "base/hex.hpp"
 #include "esp/sa.hpp"
@@ -240,6 +243,7 @@ struct ListedPolicy {
   std::string head; // "src 10.1.0.0/16 dst 10.2.0.0/16 proto tcp dport 80"
   std::string dir;
   std::string reqid;
+  std::string tmpl; // "src>dst" of its template
 };
 
 std::vector<ListedPolicy> list_policies() {
@@ -259,6 +263,8 @@ std::vector<ListedPolicy> list_policies() {
       std::string v;
       if (w == "dir" && words >> v) out.back().dir = v;
       if (w == "reqid" && words >> v) out.back().reqid = v;
+      std::string src, dst;
+      if (w == "tmpl" && words >> w >> src >> w >> dst) out.back().tmpl = src + ">" + dst;
     }
   }
   return out;
@@ -267,11 +273,12 @@ std::vector<ListedPolicy> list_policies() {
 // The kernel for policies; states too where the kernel has ESP. Where it refuses an
 // ESP state for want of ESP or the algorithm (EPROTONOSUPPORT, ENOSYS, ENOENT: what
 // XfrmNetlink reports as CONFIG_INET_ESP missing), the state is stood in for: the
-// request is taken and its later DELSA answered here.
+// request is taken and its later DELSA answered here (stand_in false: not).
 struct HybridKernel {
   NetlinkSocket nl;
-  std::set<uint32_t> simulated; // SPIs of states the kernel refused
+  std::set<std::pair<std::string, uint32_t>> simulated; // (dst, SPI) the kernel refused
   size_t stood_in = 0;
+  bool stand_in = true;
   std::function<void(uint16_t type)> after_each;
 
   Result<NetlinkAck> handle(ByteView m) {
@@ -282,22 +289,29 @@ struct HybridKernel {
     return ack;
   }
 
+  static std::string text(const xfrm_address_t& a, uint16_t family) {
+    auto* b = reinterpret_cast<const uint8_t*>(&a);
+    return (family == AF_INET ? IpAddress::v4(ByteView(b, 4)) : IpAddress::v6(ByteView(b, 16)))
+        .to_string();
+  }
+
   Result<NetlinkAck> answer(uint16_t type, ByteView m) {
     if (type == XFRM_MSG_DELSA || type == XFRM_MSG_GETSA) {
       xfrm_usersa_id x;
       std::memcpy(&x, m.data() + NLMSG_HDRLEN, sizeof x);
-      if (simulated.count(ntohl(x.spi))) {
+      auto key = std::make_pair(text(x.daddr, x.family), ntohl(x.spi));
+      if (simulated.count(key)) {
         if (type == XFRM_MSG_GETSA) return NetlinkAck{ESRCH, ""};
-        simulated.erase(ntohl(x.spi));
+        simulated.erase(key);
         return NetlinkAck{};
       }
     }
     auto ack = nl.request(m);
-    if (ack && type == XFRM_MSG_NEWSA &&
+    if (ack && type == XFRM_MSG_NEWSA && stand_in &&
         (ack->error == EPROTONOSUPPORT || ack->error == ENOSYS || ack->error == ENOENT)) {
       xfrm_usersa_info x;
       std::memcpy(&x, m.data() + NLMSG_HDRLEN, sizeof x);
-      simulated.insert(ntohl(x.id.spi));
+      simulated.insert({text(x.id.daddr, x.family), ntohl(x.id.spi)});
       ++stood_in;
       ack->error = 0;
     }
@@ -346,13 +360,52 @@ void xfrm_kernel_alone(const XfrmDataplaneOptions& o, const ChildSaSpec& spec) {
   check(list_policies().empty() && run("ip xfrm state list").empty(), "nothing left behind");
 }
 
+// Whether each of the six policies' templates is `out` (out) or its reverse (in, fwd).
+bool templates_are(const std::string& out) {
+  std::string in = out.substr(out.find('>') + 1) + ">" + out.substr(0, out.find('>'));
+  size_t right = 0;
+  auto ps = list_policies();
+  for (const auto& p : ps)
+    right += p.tmpl == (p.dir == "out" ? out : in);
+  return ps.size() == 6 && right == 6;
+}
+
+// RFC 4555 3.5: the IKE SA of the installed pair moves to 198.51.100.1 -> 203.0.113.2.
+void xfrm_move(XfrmDataplane& dp, HybridKernel& kernel, const std::string& reqid,
+               const std::function<void(bool)>& watch, const size_t& messages, const size_t& gaps) {
+  check(templates_are("192.0.2.1>192.0.2.2"), "before the move: templates 192.0.2.1 <-> .2");
+  watch(true);
+  auto mv = dp.move_ike_sa(1, {ip("198.51.100.1"), ip("203.0.113.2"), 4500, 4500});
+  check(bool(mv), mv ? "moved to 198.51.100.1 -> 203.0.113.2" : mv.error().message);
+  check(six_policies_with(reqid), "after the move: the 6 policies, reqid " + reqid);
+  bool moved = templates_are("198.51.100.1>203.0.113.2");
+  if (!moved) std::printf("%s", run("ip xfrm policy list").c_str());
+  check(moved, "after the move: every template names 198.51.100.1 <-> 203.0.113.2");
+  check(messages > 0 && gaps == 0, "after each of the " + std::to_string(messages) +
+                                       " messages of the move all 6 policies held");
+  watch(false);
+  // The kernel alone for the states: a kernel without ESP refuses the first new state
+  // with a clear error, and the pair stays where it was.
+  kernel.stand_in = false;
+  auto refused = dp.move_ike_sa(1, {ip("198.51.100.7"), ip("203.0.113.2"), 4500, 4500});
+  kernel.stand_in = true;
+  if (refused) {
+    std::printf("the kernel has ESP: the move's states installed for real\n");
+    return;
+  }
+  check(refused.error().code == Errc::environment &&
+            contains(refused.error().message, "CONFIG_INET_ESP"),
+        "move refused by the kernel: " + refused.error().message);
+  check(templates_are("198.51.100.1>203.0.113.2"), "after the refusal: templates unchanged");
+}
+
 int test_xfrm_rekey() {
   auto sock = NetlinkSocket::open(NETLINK_XFRM, "xfrm");
   if (!sock) {
     std::printf("SKIP: %s\n", sock.error().message.c_str());
     return 77;
   }
-  HybridKernel kernel{std::move(*sock), {}, 0, {}};
+  HybridKernel kernel{std::move(*sock), {}, 0, true, {}};
   XfrmDataplaneOptions o{.local = ip("192.0.2.1"), .udp_encap = false};
   auto dp = XfrmDataplane::open(
       o, XfrmNetlink::with_transport([&](ByteView m) { return kernel.handle(m); }));
@@ -402,6 +455,13 @@ int test_xfrm_rekey() {
   watching = false;
   check(messages > 0 && gaps == 0, "after each of the " + std::to_string(messages) +
                                        " messages of rekey and removal all 6 policies held");
+  xfrm_move(
+      *dp, kernel, reqid,
+      [&](bool on) {
+        watching = on;
+        messages = gaps = 0;
+      },
+      messages, gaps);
   auto rl = dp->remove_child_sa(0xc2000002);
   check(bool(rl), "last pair removed");
   check(list_policies().empty(), "no policy left");

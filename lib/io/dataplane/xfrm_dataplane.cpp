@@ -247,8 +247,110 @@ Result<void> XfrmDataplane::install_child_sa(const ChildSaSpec& spec) {
     return r;
   }
   spd_.add(spec.in.spi, spec.ike_sa, sel, spec.replaces_spi_in);
+  inst.spec = spec;
   installed_.push_back(std::move(inst));
   return {};
+}
+
+Result<void> XfrmDataplane::move_ike_sa(uint64_t ike_sa, const OuterEndpoints& to) {
+  bool any = false;
+  for (Installed& inst : installed_) {
+    if (inst.ike_sa != ike_sa) continue;
+    any = true;
+    if (auto r = move(inst, to); !r) return r;
+  }
+  if (!any)
+    return make_error(Errc::not_found, "ike_sa",
+                      "IKE SA " + std::to_string(ike_sa) + " has no Child SA installed");
+  return {};
+}
+
+// One pair to new outer endpoints (RFC 4555 3.5, RFC 7296 2.23), in the order that
+// never leaves its traffic without a policy: states under a new (dst, SPI) beside the
+// old ones, states under the same key replaced, the policies updated in place, then
+// the old states go. A refused new state before anything was replaced leaves the pair
+// as it was.
+Result<void> XfrmDataplane::move(Installed& inst, const OuterEndpoints& to) {
+  ChildSaSpec spec = inst.spec;
+  spec.local = to.local;
+  spec.remote = to.remote;
+  spec.local_port = to.local_port;
+  spec.remote_port = to.remote_port;
+  esp::SaSelectors sel = selectors(spec);
+  if (auto c = spd_.conflict(inst.ike_sa, sel))
+    return make_error(Errc::bad_value, "remote",
+                      "moved, the selectors " + esp::to_string(sel) +
+                          " would overlap those of the Child SA with inbound SPI " +
+                          to_hex_u32(*c) + " of another IKE SA");
+  auto p = plan(spec, inst.reqid, options_.mark, options_.if_id);
+  if (!p) return p.error();
+  const XfrmSaId old_in = inst.in, old_out = inst.out;
+  const XfrmSaId new_in{p->sa_in.src, p->sa_in.dst, p->sa_in.spi, options_.mark};
+  const XfrmSaId new_out{p->sa_out.src, p->sa_out.dst, p->sa_out.spi, options_.mark};
+  const bool in_kept = old_in.dst == new_in.dst, out_kept = old_out.dst == new_out.dst;
+  if (!in_kept)
+    if (auto r = nl_->add_sa(p->sa_in); !r) return Error(r.error()).within("in");
+  if (!out_kept)
+    if (auto r = nl_->add_sa(p->sa_out); !r) {
+      if (!in_kept) (void)nl_->delete_sa(new_in);
+      return Error(r.error()).within("out");
+    }
+  Result<void> first;
+  auto keep = [&](Result<void> r) {
+    if (!r && first) first = r;
+  };
+  // The kernel has no UPDSA for a new source address: delete, add (a moment without
+  // the state, its packets dropped by the policy, never in clear).
+  auto replace = [&](const XfrmSaId& old, const XfrmSa& sa, bool& added, const char* field) {
+    if (added) keep(nl_->delete_sa(old));
+    auto r = nl_->add_sa(sa);
+    added = bool(r);
+    if (!r) keep(Error(r.error()).within(field));
+  };
+  bool old_in_added = inst.in_added, old_out_added = inst.out_added;
+  if (in_kept)
+    replace(old_in, p->sa_in, inst.in_added, "in");
+  else
+    inst.in_added = true;
+  if (out_kept)
+    replace(old_out, p->sa_out, inst.out_added, "out");
+  else
+    inst.out_added = true;
+  inst.in = new_in;
+  inst.out = new_out;
+  keep(move_policies(inst, p->policies));
+  if (!out_kept && old_out_added) keep(nl_->delete_sa(old_out));
+  if (!in_kept && old_in_added) keep(nl_->delete_sa(old_in));
+  if (!(sel == selectors(inst.spec))) {
+    spd_.remove(inst.spi_in);
+    spd_.add(inst.spi_in, inst.ike_sa, sel);
+  }
+  inst.spec = std::move(spec);
+  return first;
+}
+
+// Every policy of the moved pair is updated in place (UPDPOLICY adds one the kernel
+// does not hold yet: new host selectors); one it no longer needs goes unless another
+// pair still uses it.
+Result<void> XfrmDataplane::move_policies(Installed& inst,
+                                          const std::vector<XfrmPolicy>& policies) {
+  Result<void> first;
+  std::vector<XfrmPolicy> old = std::move(inst.policies);
+  inst.policies.clear();
+  for (const XfrmPolicy& pol : policies) {
+    auto r = nl_->update_policy(pol);
+    if (!r && first) first = r;
+    if (r) inst.policies.push_back(pol);
+  }
+  for (const XfrmPolicy& pol : old) {
+    bool kept = std::any_of(policies.begin(), policies.end(), [&](const XfrmPolicy& q) {
+      return q.sel == pol.sel && q.dir == pol.dir;
+    });
+    if (kept || policy_in_use(pol, &inst)) continue;
+    auto r = nl_->delete_policy(XfrmPolicyId{pol.sel, pol.dir, pol.mark, pol.if_id});
+    if (!r && first) first = r;
+  }
+  return first;
 }
 
 // A policy no installed pair has yet is added; one another pair uses (the pair this

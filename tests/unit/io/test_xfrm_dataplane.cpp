@@ -39,6 +39,8 @@ struct Msg {
   uint32_t reqid = 0; // NEWSA: the state's; policies: the template's (0: none)
   uint8_t dir = 0;    // policies
   std::string sel;    // policies: "src>dst p<proto> <sport>/<mask> <dport>/<mask>"
+  std::string outer;  // states: "src>dst" (DELSA: ">dst"); policies: the template's
+  std::string encap;  // NEWSA: "sport>dport" of XFRMA_ENCAP, "" without
 };
 
 std::string address(const xfrm_address_t& a, uint16_t family) {
@@ -67,10 +69,13 @@ Msg decode(ByteView m) {
     std::memcpy(&x, body, sizeof x);
     out.spi = ntohl(x.id.spi);
     out.reqid = x.reqid;
+    out.outer = address(x.saddr, x.family) + ">" + address(x.id.daddr, x.family);
+    fixed = NLMSG_ALIGN(sizeof x);
   } else if (h.nlmsg_type == XFRM_MSG_DELSA || h.nlmsg_type == XFRM_MSG_GETSA) {
     xfrm_usersa_id x;
     std::memcpy(&x, body, sizeof x);
     out.spi = ntohl(x.spi);
+    out.outer = ">" + address(x.daddr, x.family);
   } else if (h.nlmsg_type == XFRM_MSG_NEWPOLICY || h.nlmsg_type == XFRM_MSG_UPDPOLICY) {
     xfrm_userpolicy_info x;
     std::memcpy(&x, body, sizeof x);
@@ -83,7 +88,7 @@ Msg decode(ByteView m) {
     out.dir = x.dir;
     out.sel = selector_text(x.sel);
   }
-  // Attributes after the fixed header: the template's reqid.
+  // Attributes after the fixed header: the template's reqid and addresses, the encap.
   for (size_t off = NLMSG_HDRLEN + fixed; fixed && off + 4 <= h.nlmsg_len;) {
     nlattr a;
     std::memcpy(&a, m.data() + off, sizeof a);
@@ -92,6 +97,12 @@ Msg decode(ByteView m) {
       xfrm_user_tmpl t;
       std::memcpy(&t, m.data() + off + NLA_HDRLEN, sizeof t);
       out.reqid = t.reqid;
+      out.outer = address(t.saddr, t.family) + ">" + address(t.id.daddr, t.family);
+    }
+    if (a.nla_type == XFRMA_ENCAP) {
+      xfrm_encap_tmpl e;
+      std::memcpy(&e, m.data() + off + NLA_HDRLEN, sizeof e);
+      out.encap = std::to_string(ntohs(e.encap_sport)) + ">" + std::to_string(ntohs(e.encap_dport));
     }
     off += NLA_ALIGN(a.nla_len);
   }
@@ -101,11 +112,15 @@ Msg decode(ByteView m) {
 // The kernel's SAD and SPD as far as these messages go.
 struct FakeKernel {
   std::vector<Msg> log;
-  std::map<uint32_t, uint32_t> states;                          // spi -> reqid
+  std::map<std::pair<std::string, uint32_t>, uint32_t> states;  // (">dst", spi) -> reqid
   std::map<std::pair<std::string, uint8_t>, uint32_t> policies; // (sel, dir) -> tmpl reqid
+  std::map<std::pair<std::string, uint8_t>, std::string> tmpl;  // (sel, dir) -> template outer
   std::function<int(const Msg&)> refuse;                        // errno for a request, 0: take it
   std::function<void()> after_each;
 
+  static std::pair<std::string, uint32_t> state_key(const Msg& m) {
+    return {m.outer.substr(m.outer.find('>')), m.spi};
+  }
   Result<NetlinkAck> handle(ByteView m) {
     Msg msg = decode(m);
     log.push_back(msg);
@@ -113,20 +128,24 @@ struct FakeKernel {
     if (refuse) ack.error = refuse(msg);
     auto key = std::make_pair(msg.sel, msg.dir);
     if (ack.error == 0) switch (msg.type) {
-      case XFRM_MSG_NEWSA:
-        if (!states.emplace(msg.spi, msg.reqid).second) ack.error = EEXIST;
+      case XFRM_MSG_NEWSA: // the SAD's key: (dst, SPI, ESP)
+        if (!states.emplace(state_key(msg), msg.reqid).second) ack.error = EEXIST;
         break;
       case XFRM_MSG_DELSA:
-        if (!states.erase(msg.spi)) ack.error = ESRCH;
+        if (!states.erase(state_key(msg))) ack.error = ESRCH;
         break;
       case XFRM_MSG_GETSA:
         ack.error = ESRCH;
         break;
       case XFRM_MSG_NEWPOLICY:
-        if (!policies.emplace(key, msg.reqid).second) ack.error = EEXIST;
+        if (!policies.emplace(key, msg.reqid).second)
+          ack.error = EEXIST;
+        else
+          tmpl[key] = msg.outer;
         break;
       case XFRM_MSG_UPDPOLICY:
         policies[key] = msg.reqid;
+        tmpl[key] = msg.outer;
         break;
       case XFRM_MSG_DELPOLICY:
         if (!policies.erase(key)) ack.error = ENOENT;
@@ -180,7 +199,7 @@ TEST_CASE("XFRM rekey keeps the policies: same reqid, UPDPOLICY, old states go l
       REQUIRE(it != k.policies.end());
       // ... and never one whose reqid has no state to use.
       bool used = false;
-      for (const auto& [spi, reqid] : k.states)
+      for (const auto& [key, reqid] : k.states)
         used |= reqid == it->second;
       CHECK(used);
     }
@@ -378,4 +397,114 @@ TEST_CASE("XFRM policies carry protocol and ports; ICMP Type/Code in sport/dport
   auto big = XfrmDataplane::plan(s, 5, std::nullopt);
   REQUIRE_FALSE(big);
   CHECK(big.error().field == "remote_ts");
+}
+
+// RFC 4555 3.5 (MOBIKE) / RFC 7296 2.23 (NAT mapping change): the pair's states take the
+// new outer addresses and encapsulation ports, the policies' templates the new tunnel
+// endpoints; the policies are never deleted, and a state under a new (dst, SPI) is
+// added before the old one goes.
+TEST_CASE("XFRM move: new states beside the old, policies updated in place", "[xfrm]") {
+  FakeKernel k;
+  auto s = spec(0xc2000001, 0xc1000001, 7);
+  s.udp_encap = true;
+  auto dp = open(k);
+  REQUIRE(dp.install_child_sa(s));
+  CHECK(k.log[0].outer == "192.0.2.2>192.0.2.1");
+  CHECK(k.log[0].encap == "4500>4500");
+  bool watching = true;
+  size_t gaps = 0;
+  k.after_each = [&] {
+    if (!watching) return;
+    // The three policies at every moment, each template with its state in the SAD.
+    for (uint8_t dir : {XFRM_POLICY_OUT, XFRM_POLICY_IN, XFRM_POLICY_FWD}) {
+      auto key = std::make_pair(dir == XFRM_POLICY_OUT ? kOut : kIn, dir);
+      if (!k.policies.count(key)) {
+        ++gaps;
+        continue;
+      }
+      const std::string& outer = k.tmpl[key];
+      uint32_t spi = dir == XFRM_POLICY_OUT ? 0xc1000001 : 0xc2000001;
+      gaps += !k.states.count({outer.substr(outer.find('>')), spi});
+    }
+  };
+
+  // MOBIKE: both ends moved, the peer behind a NAT that gave it port 4501.
+  k.log.clear();
+  auto r = dp.move_ike_sa(7, {ip("198.51.100.1"), ip("203.0.113.2"), 4500, 4501});
+  REQUIRE(r);
+  CHECK(gaps == 0);
+  REQUIRE(k.log.size() == 7);
+  CHECK(k.log[0].type == XFRM_MSG_NEWSA);
+  CHECK(k.log[0].spi == 0xc2000001);
+  CHECK(k.log[0].outer == "203.0.113.2>198.51.100.1");
+  CHECK(k.log[0].encap == "4501>4500");
+  CHECK(k.log[0].reqid == 0xc2000001);
+  CHECK(k.log[1].type == XFRM_MSG_NEWSA);
+  CHECK(k.log[1].spi == 0xc1000001);
+  CHECK(k.log[1].outer == "198.51.100.1>203.0.113.2");
+  CHECK(k.log[1].encap == "4500>4501");
+  for (size_t i = 2; i < 5; ++i) {
+    CHECK(k.log[i].type == XFRM_MSG_UPDPOLICY);
+    CHECK(k.log[i].reqid == 0xc2000001);
+    CHECK(k.log[i].outer == (k.log[i].dir == XFRM_POLICY_OUT ? "198.51.100.1>203.0.113.2"
+                                                             : "203.0.113.2>198.51.100.1"));
+  }
+  CHECK(k.log[5].type == XFRM_MSG_DELSA);
+  CHECK(k.log[5].spi == 0xc1000001);
+  CHECK(k.log[5].outer == ">192.0.2.2");
+  CHECK(k.log[6].type == XFRM_MSG_DELSA);
+  CHECK(k.log[6].spi == 0xc2000001);
+  CHECK(k.log[6].outer == ">192.0.2.1");
+  CHECK(k.states.size() == 2);
+  CHECK(k.policies.size() == 3);
+
+  // NAT mapping change (RFC 7296 2.23): only the peer's address and port. The inbound
+  // state keeps its key (our address): deleted and added again (the kernel has no
+  // UPDSA for a new source); the policies stay meanwhile.
+  k.log.clear();
+  watching = false;
+  REQUIRE(dp.move_ike_sa(7, {ip("198.51.100.1"), ip("203.0.113.9"), 4500, 1024}));
+  REQUIRE(k.log.size() == 7);
+  CHECK(k.log[0].type == XFRM_MSG_NEWSA);
+  CHECK(k.log[0].outer == "198.51.100.1>203.0.113.9");
+  CHECK(k.log[0].encap == "4500>1024");
+  CHECK(k.log[1].type == XFRM_MSG_DELSA);
+  CHECK(k.log[1].outer == ">198.51.100.1");
+  CHECK(k.log[2].type == XFRM_MSG_NEWSA);
+  CHECK(k.log[2].outer == "203.0.113.9>198.51.100.1");
+  CHECK(k.log[2].encap == "1024>4500");
+  for (size_t i = 3; i < 6; ++i)
+    CHECK(k.log[i].type == XFRM_MSG_UPDPOLICY);
+  CHECK(k.log[6].type == XFRM_MSG_DELSA);
+  CHECK(k.log[6].outer == ">203.0.113.2");
+  CHECK(k.count(XFRM_MSG_DELPOLICY) == 0);
+
+  // Nothing installed for another IKE SA.
+  auto none = dp.move_ike_sa(8, {ip("198.51.100.1"), ip("203.0.113.9"), 4500, 4500});
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code == Errc::not_found);
+
+  // Removal finds the states under their new keys.
+  REQUIRE(dp.remove_all());
+  CHECK(k.states.empty());
+  CHECK(k.policies.empty());
+}
+
+TEST_CASE("XFRM move on a kernel without ESP: refused, named, the pair as it was", "[xfrm]") {
+  FakeKernel k;
+  auto dp = open(k);
+  REQUIRE(dp.install_child_sa(spec(0xc2000001, 0xc1000001, 7)));
+  k.log.clear();
+  k.refuse = [](const Msg& m) { return m.type == XFRM_MSG_NEWSA ? EPROTONOSUPPORT : 0; };
+  auto r = dp.move_ike_sa(7, {ip("198.51.100.1"), ip("203.0.113.2"), 4500, 4500});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == Errc::environment);
+  CHECK(r.error().field == "in.sa");
+  CHECK(r.error().message.find("CONFIG_INET_ESP") != std::string::npos);
+  REQUIRE(k.log.size() == 1); // the first new state refused: nothing replaced
+  CHECK(k.policies.size() == 3);
+  CHECK(k.tmpl[{kOut, XFRM_POLICY_OUT}] == "192.0.2.1>192.0.2.2");
+  k.refuse = nullptr;
+  REQUIRE(dp.remove_all());
+  CHECK(k.states.empty());
 }

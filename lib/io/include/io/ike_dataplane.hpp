@@ -70,6 +70,7 @@ private:
   // moved to our new address (ESP then leaves from the NAT-T socket there). Its Child
   // SAs follow.
   Result<void> move_peer(const ike::IkeSaMoved& m);
+  Result<void> move_xfrm(const ike::IkeSaMoved& m);
   // RFC 9329: ESP to and from the runner's TCP streams (TUN data plane).
   void hook_streams(TcpStreams& tcp);
   // Hands authenticated ESP from new sources (TunDataplane::take_peer_changes) to the

@@ -21,6 +21,17 @@
 // (EEXIST) nor deleted. Each policy is counted by the installed pairs that use it:
 // removing a pair deletes only the policies no other pair uses, then its states.
 // Selectors of another IKE SA's pair never overlap (Errc::bad_value, sa_refused).
+//
+// A move of the IKE SA (RFC 4555 3.5 MOBIKE, RFC 7296 2.23 NAT mapping change) moves
+// its pairs the same way (move_ike_sa): the kernel keys a state by (dst, SPI), so a
+// state whose destination changes is added anew before the old one goes; one whose
+// destination stays (our inbound state when only the peer moved, the outbound one when
+// only we moved or only a port changed) is deleted and added again, as strongSwan's
+// kernel-netlink does. The policies are never removed meanwhile: UPDPOLICY points
+// them at the new tunnel endpoints, so the traffic is at worst dropped for the
+// moment a state is missing, never sent in clear. XFRM_MSG_MIGRATE would do the same
+// in one message but needs CONFIG_XFRM_MIGRATE (not in every kernel) and states the
+// kernel already holds.
 #pragma once
 
 #include "base/result.hpp"
@@ -76,6 +87,18 @@ public:
   // Removes everything (idempotent); the first error, if any.
   Result<void> remove_all();
 
+  // The new outer endpoints of an IKE SA that moved; UDP encapsulation stays as it was
+  // (RFC 7296 2.23: once on port 4500, always).
+  struct OuterEndpoints {
+    IpAddress local, remote;
+    uint16_t local_port = 4500, remote_port = 4500;
+  };
+  // Moves every pair of `ike_sa` to `to` (see the file comment for the order). A state
+  // the kernel refuses (no ESP: Errc::environment naming CONFIG_INET_ESP) stops the
+  // move with the pair still on its old endpoints where no state was replaced yet.
+  // Errc::not_found when the IKE SA has no pair.
+  Result<void> move_ike_sa(uint64_t ike_sa, const OuterEndpoints& to);
+
   // Kernel counters summed over the installed SAs (packets/bytes and the drops the
   // kernel keeps: replay, replay-window, integrity).
   Result<DataplaneStats> stats();
@@ -109,6 +132,7 @@ private:
     XfrmSaId out;
     std::vector<XfrmPolicy> policies; // in the kernel, possibly shared with other pairs
     bool in_added = false, out_added = false;
+    ChildSaSpec spec; // its keys and endpoints, to add its states again on a move
   };
   XfrmDataplane(XfrmNetlink nl, XfrmDataplaneOptions o) : nl_(std::move(nl)), options_(o) {}
   Result<void> remove(Installed& inst);
@@ -116,6 +140,8 @@ private:
   // Another installed pair's policy with the same selectors and direction, if any.
   const XfrmPolicy* policy_in_use(const XfrmPolicy& p, const Installed* except) const;
   uint32_t choose_reqid(const ChildSaSpec& spec) const;
+  Result<void> move(Installed& inst, const OuterEndpoints& to);
+  Result<void> move_policies(Installed& inst, const std::vector<XfrmPolicy>& policies);
 
   std::optional<XfrmNetlink> nl_;
   XfrmDataplaneOptions options_;
