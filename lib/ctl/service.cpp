@@ -174,6 +174,7 @@ Outcome ControlService::status(const Json& args, TimePoint now) {
     children += sa.children.size();
   j["child_sas"] = children;
   j["radius"] = radius_status_ ? radius_status_() : Json::object();
+  j["roaming"] = roaming_status_ ? roaming_status_() : Json();
   Outcome o;
   o.result = std::move(j);
   return o;

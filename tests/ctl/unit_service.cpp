@@ -111,6 +111,9 @@ TEST_CASE("status reports version, uptime, listening addresses and counters", "[
   CHECK(s["radius"] == Json::object()); // no eap-radius connection
   f.svc.set_radius_status([] { return Json{{"home", {{"failovers", 1}}}}; });
   CHECK(f.ask(R"({"id":2,"command":"status"})")["result"]["radius"]["home"]["failovers"] == 1);
+  CHECK(s["roaming"].is_null()); // no route watch
+  f.svc.set_roaming_status([] { return Json{{"route_lookups", 3}}; });
+  CHECK(f.ask(R"({"id":3,"command":"status"})")["result"]["roaming"]["route_lookups"] == 3);
 }
 
 TEST_CASE("list-conns shows settings but never the PSK", "[ctl][service]") {

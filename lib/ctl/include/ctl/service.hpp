@@ -76,6 +76,9 @@ public:
   // status "radius": the RADIUS client of each eap-radius connection, by connection name
   // (ike-up: its relays' servers and counters); without it an empty object.
   void set_radius_status(std::function<Json()> fn) { radius_status_ = std::move(fn); }
+  // status "roaming": what the daemon's address and route watch saw and did (ike-up:
+  // io::Roaming::stats_json); without it null.
+  void set_roaming_status(std::function<Json()> fn) { roaming_status_ = std::move(fn); }
   const ServiceInfo& info() const { return info_; }
 
   // Errors name the argument: Errc::usage "command" (unknown), "args.ike" (missing or
@@ -105,6 +108,7 @@ private:
   CountersFn counters_;
   std::function<Result<Json>()> kill_switch_off_;
   std::function<Json()> radius_status_;
+  std::function<Json()> roaming_status_;
 };
 
 // Which SAs a selector names (ikectl --ike / --child), among the live ones.
