@@ -220,6 +220,7 @@ Outcome ControlService::status(const Json& args, TimePoint now) {
   j["child_sas"] = children;
   j["radius"] = radius_status_ ? radius_status_() : Json::object();
   j["tcp"] = tcp_status_ ? tcp_status_() : Json();
+  j["roaming"] = roaming_status_ ? roaming_status_() : Json();
   Outcome o;
   o.result = std::move(j);
   return o;

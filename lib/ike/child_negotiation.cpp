@@ -223,7 +223,7 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   up.spi_in = c.spi_in;
   up.spi_out = c.spi_out;
   up.mode = c.mode;
-  up.udp_encap = sa.nat_t;
+  up.udp_encap = encap_of(sa) != Encap::none; // RFC 3948: not IKE's port (RFC 4555 3.5)
   up.stream = sa.stream;
   up.encap = encap_of(sa);
   up.local = sa.local;

@@ -398,7 +398,7 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
       ci.spi_in = c.spi_in;
       ci.spi_out = c.spi_out;
       ci.mode = c.mode;
-      ci.udp_encap = sa->nat_t;
+      ci.udp_encap = encap_of(*sa) != Encap::none;
       ci.encr = kw(c.alg.encr);
       ci.integ = kw(c.alg.integ);
       ci.esn = c.alg.esn;

@@ -128,6 +128,7 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
   o.udp_encap = true;
   o.port = natt->local().port;
   o.shared_udp_fd = natt->fd();
+  o.plain_esp = true; // no NAT: plain ESP (RFC 3948 only where a NAT was detected)
   o.offload = offload;
   auto tun = dataplane::TunDataplane::create(o);
   if (!tun) return tun.error();
@@ -145,6 +146,9 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
   IkeRunner* r = &runner;
   auto on_rekey = [self, r](TimePoint now) { self->on_rekey_requests(*r, now); };
   if (auto a = runner.loop().add_reader(dp->rekey_fd(), on_rekey); !a) return a.error();
+  if (auto a = runner.loop().add_reader(dp->plain_fd(), [dp](TimePoint) { dp->receive_plain(); });
+      !a)
+    return a.error();
   if (TcpStreams* tcp = runner.tcp()) self->hook_streams(*tcp);
   return d;
 }
@@ -238,6 +242,9 @@ Result<void> EngineDataplane::pin_sockets(const IpAddress& local) {
   for (UdpSocket* s : runner_->sockets())
     if (s->local().addr == local)
       if (auto b = bind_to_device(s->fd(), *dev); !b) return b;
+  // Plain ESP too (one socket for every local address: pinned to the first's device).
+  if (tun_ && tun_->plain_fd() >= 0)
+    if (auto b = bind_to_device(tun_->plain_fd(), *dev); !b) return b;
   pinned_.insert(local.to_string());
   return {};
 }
@@ -293,17 +300,19 @@ Result<void> EngineDataplane::move_peer(const ike::IkeSaMoved& m) {
     if (sa == m.sa && streamed_.count(spi_in)) return {};
   if (xfrm_) return move_xfrm(m);
   if (!tun_) return {};
+  dataplane::TunDataplane::PairPath to{m.local.address, m.remote.address, m.remote.port,
+                                       m.udp_encap};
   if (!(m.local.address == m.old_local.address)) {
     UdpSocket* natt = runner_->nat_t_socket(m.local.address);
     if (!natt)
       return make_error(Errc::not_found, "local",
                         "no NAT-T socket on " + m.local.address.to_string() + " for ESP");
-    if (auto r = tun_->set_socket(natt->fd()); !r) return r;
+    to.udp_fd = natt->fd();
   }
+  std::vector<uint32_t> spis; // one change for all of them: none is sealed for the old path
   for (const auto& [spi_in, sa] : installed_)
-    if (sa == m.sa)
-      if (auto r = tun_->set_peer(spi_in, m.remote.address, m.remote.port); !r) return r;
-  return {};
+    if (sa == m.sa && !streamed_.count(spi_in)) spis.push_back(spi_in);
+  return tun_->move_pairs(spis, to);
 }
 
 // The kernel decapsulates ESP only on a socket marked UDP_ENCAP (RFC 3948): after our

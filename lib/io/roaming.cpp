@@ -36,13 +36,18 @@ void Roaming::on_readable(TimePoint now) {
     (void)runner_.loop().remove(watch_.fd());
     return;
   }
+  stats_.route_changes += changes_.size();
+  stats_.overflows += uint64_t(*r);
+  stats_.malformed = watch_.stats().malformed;
   if (*r || !changes_.empty()) check(now);
 }
 
 void Roaming::check(TimePoint now) {
+  ++stats_.checks;
   auto sas = runner_.engine().list_sas();
+  Lookups lookups; // by peer address: SAs towards one peer share the kernel's answer
   for (const auto& sa : sas)
-    check_sa(sa, now);
+    check_sa(sa, lookups, now);
   std::erase_if(paths_, [&](const auto& p) {
     return std::none_of(sas.begin(), sas.end(), [&](const auto& s) { return s.sa == p.first; });
   });
@@ -62,11 +67,24 @@ json::Json path_head(const char* type, const ike::IkeSaInfo& sa) {
 }
 } // namespace
 
-void Roaming::check_sa(const ike::IkeSaInfo& sa, TimePoint now) {
+json::Json Roaming::stats_json() const {
+  return {{"route_changes", stats_.route_changes}, {"overflows", stats_.overflows},
+          {"malformed", stats_.malformed},         {"checks", stats_.checks},
+          {"route_lookups", stats_.route_lookups}, {"path_changes", stats_.path_changes},
+          {"paths_lost", stats_.paths_lost},       {"moves_started", stats_.moves_started},
+          {"move_errors", stats_.move_errors}};
+}
+
+void Roaming::check_sa(const ike::IkeSaInfo& sa, Lookups& lookups, TimePoint now) {
   // An SA not up yet has nothing to move. One in a TCP stream moves too (RFC 9329 7.1):
   // its update goes in a new connection from the new address (move()).
   if (sa.state != ike::IkeSaState::established && sa.state != ike::IkeSaState::rekeying) return;
-  auto src = route_source(sa.remote.address);
+  auto [it, fresh] = lookups.try_emplace(sa.remote.address, std::nullopt);
+  if (fresh) {
+    it->second = route_source(sa.remote.address);
+    ++stats_.route_lookups;
+  }
+  const auto& src = it->second;
   if (!src) return; // the kernel could not be asked: the next change asks again
   Path& path = paths_[sa.sa];
   if (!*src) {
@@ -74,6 +92,7 @@ void Roaming::check_sa(const ike::IkeSaInfo& sa, TimePoint now) {
     path.lost = true;
     json::Json j = path_head("path_lost", sa);
     j["reason"] = "no_route";
+    ++stats_.paths_lost;
     report_(j);
     return;
   }
@@ -87,6 +106,7 @@ void Roaming::check_sa(const ike::IkeSaInfo& sa, TimePoint now) {
   j["new_local"] = (*src)->to_string();
   j["moving"] = why_not == nullptr;
   j["reason"] = why_not ? json::Json(why_not) : json::Json();
+  ++stats_.path_changes;
   report_(j);
   if (why_not) {
     path.unmovable = **src;
@@ -109,7 +129,11 @@ void Roaming::move(const ike::IkeSaInfo& sa, const IpAddress& local, TimePoint n
   if (!sa.stream)
     if (auto bound = runner_.bind_local(local, ike_port); !bound) moved = bound.error();
   if (moved) moved = runner_.engine().move_local(sa.sa, local, now);
-  if (moved) return;
+  if (moved) {
+    ++stats_.moves_started;
+    return;
+  }
+  ++stats_.move_errors;
   json::Json j = path_head("path_error", sa);
   j["new_local"] = local.to_string();
   j["error"] = json::error_to_json(moved.error());

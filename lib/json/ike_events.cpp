@@ -101,6 +101,7 @@ struct ToJson {
     j["local"] = endpoint_json(e.local);
     j["remote"] = endpoint_json(e.remote);
     j["reason"] = std::string(ike::move_reason_name(e.reason));
+    j["udp_encap"] = e.udp_encap;
     return j;
   }
   Json operator()(const ike::IkeSaRekeyed& e) const {

@@ -115,6 +115,9 @@ TEST_CASE("status reports version, uptime, listening addresses and counters", "[
   CHECK(s["tcp"].is_null()); // no IKE over TCP (RFC 9329)
   f.svc.set_tcp_status([] { return Json{{"reestablished", 2}}; });
   CHECK(f.ask(R"({"id":3,"command":"status"})")["result"]["tcp"]["reestablished"] == 2);
+  CHECK(s["roaming"].is_null()); // no route watch
+  f.svc.set_roaming_status([] { return Json{{"route_lookups", 3}}; });
+  CHECK(f.ask(R"({"id":4,"command":"status"})")["result"]["roaming"]["route_lookups"] == 3);
 }
 
 TEST_CASE("list-conns shows settings but never the PSK", "[ctl][service]") {

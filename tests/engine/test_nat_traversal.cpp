@@ -335,3 +335,28 @@ TEST_CASE("NAT mapping change: with MOBIKE, ESP from a new source moves nothing 
   CHECK(n.p.right->count<IkeSaMoved>() == 0);
   CHECK(n.p.right->engine->list_sas().at(0).remote == info.remote);
 }
+
+TEST_CASE("MOBIKE out of the NAT: IKE stays on port 4500 but ESP is no longer UDP-encapsulated "
+          "(RFC 4555 3.5: NAT detection on the new path decides, not the port)",
+          "[engine][nat][mobike]") {
+  NatPair n(20s, false, true);
+  n.up();
+  SaId lsa = n.p.left->all<IkeSaUp>().at(0).sa;
+  REQUIRE(n.p.right->all<ChildSaUp>().at(0).udp_encap);
+  // Left moves to an address the NAT does not translate.
+  const IpAddress outside_nat = ip("10.0.1.1");
+  n.p.left->address = outside_nat;
+  REQUIRE(n.p.left->engine->move_local(lsa, outside_nat, n.p.net.now));
+  REQUIRE(n.p.net.run_until([&] { return n.p.right->count<IkeSaMoved>() == 1; }, 10s));
+  n.p.net.run_for(1s);
+  auto m = n.p.right->all<IkeSaMoved>()[0];
+  CHECK(m.remote == Endpoint{outside_nat, 4500});
+  CHECK_FALSE(m.udp_encap);
+  for (Node* node : {n.p.left, n.p.right}) {
+    auto info = node->engine->list_sas().at(0);
+    CHECK(info.nat_t); // IKE keeps the NAT-T port (RFC 4555 3.5)
+    CHECK(info.encap == Encap::none);
+    REQUIRE(info.children.size() == 1);
+    CHECK_FALSE(info.children[0].udp_encap);
+  }
+}

@@ -242,6 +242,11 @@ assert counters["mobike_updates_sent" if ours else "mobike_updates_received"] >=
 if ours:  # ike-up saw the path change and said it moves
     changed = [e for e in events if e["type"] == "path_changed"]
     assert changed and changed[0]["moving"] and changed[0]["new_local"] == new, changed
+    # ikectl status "roaming": the watch saw the change, asked the kernel, moved.
+    r = stats["roaming"]
+    assert r["route_changes"] >= 1 and r["checks"] >= 1 and r["moves_started"] >= 1, r
+    assert 1 <= r["route_lookups"] <= r["checks"], r  # one peer: one lookup per check
+    assert r["path_changes"] >= 1 and r["move_errors"] == 0, r
 print(f"ike-up: {m['old_' + side]} -> {m[side]} (mobike), IKE SA {sa['spi_i']}/"
       f"{sa['spi_r']} kept on both ends; Child SAs now {len(sa['children'])}, "
       f"events child_sa_up {sum(e['type'] == 'child_sa_up' for e in events)}")

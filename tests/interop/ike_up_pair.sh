@@ -5,12 +5,13 @@
 #            traffic (one selector of each family);
 #            transport: the outer addresses themselves (RFC 4303 3.1.1; the route of
 #            the peer's own address into the TUN device must not catch IKE and ESP)
-#   FAMILY   4 or 6: the outer addresses, IKE and ESP (UDP 4500) over IPv4 or IPv6
+#   FAMILY   4 or 6: the outer addresses, IKE and ESP over IPv4 or IPv6
 #   SUITE    aes256gcm16, chacha20poly1305 or aes128-sha256 (ESP)
 #   OFFLOAD  on or off (--no-offload: no TSO/GRO on the TUN device, no UDP GSO)
 # Checks: ping (each inner family) and an iperf3 TCP stream through the tunnel, both
 # data planes counting the packets (ikectl list-sas), ICMP/TCP never seen in the clear
-# on the veth, and a clean exit.
+# on the veth, and a clean exit. No NAT between them: ESP is plain (IP protocol 50,
+# through the data plane's raw socket), never in UDP (encap none, RFC 3948 only for a NAT).
 # strongSwan cannot be the peer for transport mode here: its userspace ESP
 # (kernel-libipsec, the only one on a kernel without ESP) supports tunnel mode only.
 # Exit 0 pass, 1 fail, 77 skip.
@@ -81,6 +82,10 @@ done
 grep -q '"child_sa_up"' "$W/right.jsonl" || fail "no Child SA"
 grep -q "\"mode\":\"$MODE\"" "$W/left.jsonl" || fail "child_sa_up does not say mode $MODE"
 grep -q '"dataplane_error"' "$W/left.jsonl" "$W/right.jsonl" && fail "a data plane error"
+for side in left right; do
+  grep '"child_sa_up"' "$W/$side.jsonl" | grep -q '"encap":"none".*"udp_encap":false\|"udp_encap":false.*"encap":"none"' ||
+    fail "$side's child_sa_up does not say encap none, udp_encap false"
+done
 ok "Child SA up ($MODE, IPv$FAMILY outer, $SUITE, offload $OFFLOAD)"
 # RFC 9329: a UDP-only ike-up opens no TCP port (the runner listens only for tcp or auto).
 for ns in "$L" "$R"; do
@@ -115,10 +120,12 @@ sleep 0.3
 kill -TERM "$CAP"; wait "$CAP" 2>/dev/null
 # Nothing in the clear on the wire: every ICMP and TCP packet rode inside ESP.
 clear=$(tshark -r "$W/cap.pcap" -Y "icmp || icmpv6.type == 128 || icmpv6.type == 129 || tcp" 2>/dev/null | wc -l)
-esp=$(tshark -r "$W/cap.pcap" -Y "udp.port == 4500" 2>/dev/null | wc -l)
+esp=$(tshark -r "$W/cap.pcap" -Y "esp && !udp" 2>/dev/null | wc -l)
+udp_esp=$(tshark -r "$W/cap.pcap" -Y "udp.port == 4500" 2>/dev/null | wc -l)
 [ "$clear" = 0 ] || fail "$clear ICMP/TCP packets in the clear on the veth"
-[ "$esp" -gt 1000 ] || fail "only $esp ESP-in-UDP datagrams on the veth"
-ok "on the wire: $esp ESP-in-UDP datagrams, nothing in the clear"
+[ "$esp" -gt 1000 ] || fail "only $esp plain ESP packets (IP protocol 50) on the veth"
+[ "$udp_esp" = 0 ] || fail "$udp_esp datagrams on UDP 4500 without a NAT"
+ok "on the wire: $esp plain ESP packets (protocol 50), none in UDP, nothing in the clear"
 
 # Both data planes counted the traffic on their Child SA.
 for side in left right; do

@@ -67,12 +67,6 @@ int main(int argc, char** argv) {
   if (!setup) return cli::report_error(kTool, setup.error());
   auto dataplane_kind = io::choose_dataplane(opts.dataplane);
   if (!dataplane_kind) return cli::report_error(kTool, dataplane_kind.error());
-  if (*dataplane_kind != io::DataplaneKind::none) {
-    // The data plane shares the NAT-T socket with IKE, so ESP is always
-    // UDP-encapsulated (RFC 3948), as strongSwan's userspace ESP does.
-    for (auto& p : setup->config.peers)
-      p.force_encap = true;
-  }
 
   // The key log holds secrets: created 0600, appended to only if it is ours alone.
   std::optional<SecretFileWriter> keylog;
@@ -135,6 +129,8 @@ int main(int argc, char** argv) {
   // MOBIKE (RFC 4555): the initiator follows address and route changes at once.
   auto roaming = io::Roaming::start(**runner, [&out](const json::Json& j) { out.write(j); });
   if (!roaming) return cli::report_error(kTool, roaming.error(), cli::kExitEnvironment);
+  if (control)
+    control->service().set_roaming_status([r = roaming->get()] { return r->stats_json(); });
 
   json::Json started = {
       {"type", "started"},

@@ -91,7 +91,8 @@ void accept(IkeSa& sa, const Inbound& response) {
 // `remote`.
 void Engine::Impl::move_sa(IkeSa& sa, const Endpoint& local, const Endpoint& remote,
                            MoveReason why) {
-  IkeSaMoved m{sa.id, sa.peer_name(), sa.local, sa.remote, local, remote, why};
+  IkeSaMoved m{sa.id, sa.peer_name(), sa.local, sa.remote,
+               local, remote,         why,      encap_of(sa) != Encap::none};
   sa.local = local;
   sa.remote = remote;
   ++sa.moves;

@@ -35,6 +35,13 @@ EspPeer make_esp_peer(const IpAddress& addr, uint16_t port) {
   return p;
 }
 
+EspPeer make_plain_esp_peer(const IpAddress& addr, const IpAddress& src) {
+  EspPeer p = make_esp_peer(addr, 0);
+  p.plain = true;
+  p.src = src;
+  return p;
+}
+
 void set_socket_buffers(int fd, int bytes) {
   // Large buffers: a burst of GSO messages (64 packets each) must not overflow them.
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
@@ -62,6 +69,7 @@ Result<Fd> open_esp_socket(const EspSocketOptions& o) {
   int one = 1;
   if (!v4) setsockopt(raw, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   set_socket_buffers(raw, o.buffer_bytes);
+  if (!o.udp_encap && o.any_local) return fd;
   sockaddr_storage ss;
   socklen_t len = to_sockaddr(Endpoint{o.local, o.udp_encap ? o.port : uint16_t(0)}, ss);
   if (::bind(raw, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
@@ -77,6 +85,35 @@ bool enable_udp_gro(int fd) {
   int one = 1;
   return ::setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
 }
+
+namespace {
+
+// The message's source address (raw(7), ip(7) IP_PKTINFO, ipv6(7) IPV6_PKTINFO): the
+// kernel sends from it as if the socket were bound there.
+void set_source(msghdr& h, char* buf, size_t size, const IpAddress& src) {
+  h.msg_control = buf;
+  h.msg_controllen = size;
+  cmsghdr* c = CMSG_FIRSTHDR(&h);
+  if (src.is_v4()) {
+    in_pktinfo pi{};
+    std::memcpy(&pi.ipi_spec_dst, src.bytes().data(), 4);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    h.msg_controllen = CMSG_SPACE(sizeof pi);
+  } else {
+    in6_pktinfo pi{};
+    std::memcpy(&pi.ipi6_addr, src.bytes().data(), 16);
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof pi);
+    std::memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    h.msg_controllen = CMSG_SPACE(sizeof pi);
+  }
+}
+
+} // namespace
 
 // One message per GSO run (or per packet without GSO), one iovec per packet: the
 // packets stay where they were sealed.
@@ -97,9 +134,11 @@ size_t EspSender::prepare(std::span<const esp::SealedPacket> packets,
     h.msg_namelen = peer.len;
     h.msg_iov = &iovs_[run.first];
     h.msg_iovlen = run.count;
-    if (run.count > 1) { // UDP_SEGMENT: the kernel cuts the message every segment_size
+    if (pktinfo_) {
+      set_source(h, cmsgs_[r].bytes, sizeof cmsgs_[r].bytes, peer.src);
+    } else if (run.count > 1) { // UDP_SEGMENT: the kernel cuts the message every segment_size
       h.msg_control = cmsgs_[r].bytes;
-      h.msg_controllen = sizeof cmsgs_[r].bytes;
+      h.msg_controllen = CMSG_SPACE(sizeof(uint16_t)); // the one message, not the buffer
       cmsghdr* c = CMSG_FIRSTHDR(&h);
       c->cmsg_level = SOL_UDP;
       c->cmsg_type = UDP_SEGMENT;

@@ -89,6 +89,12 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
     dp->own_esp_fd_ = std::move(*fd);
     dp->esp_fd_ = dp->own_esp_fd_.get();
   }
+  if (dp->shared_ && o.plain_esp) {
+    auto fd =
+        open_esp_socket(EspSocketOptions{.local = o.local, .udp_encap = false, .any_local = true});
+    if (!fd) return fd.error();
+    dp->plain_fd_ = std::move(*fd);
+  }
   if (auto r = dp->setup_buffers(); !r) return r.error();
   return dp;
 }
@@ -99,6 +105,7 @@ Result<void> TunDataplane::setup_buffers() {
   tx_ = std::make_unique<TxState>();
   TxState& tx = *tx_;
   tx.sender = std::make_unique<EspSender>(esp_fd_, udp_offload);
+  if (plain_fd_) tx.plain_sender = std::make_unique<EspSender>(plain_fd_.get(), false, true);
   tx.stride = kTxHeadroom + mtu_ + kTxTailroom;
   tx.storage.assign(tx.stride * kTxSlots, 0);
   if (offload_) tx.super.assign(kMaxMessage, 0);
@@ -108,6 +115,7 @@ Result<void> TunDataplane::setup_buffers() {
   // UDP GRO on our own socket: one receive brings up to 64 KiB of one sender's ESP.
   const bool gro = udp_offload && !shared_ && enable_udp_gro(esp_fd_);
   rx.receiver = std::make_unique<EspReceiver>(esp_fd_, udp_encap_, v6_);
+  if (plain_fd_) rx.plain_receiver = std::make_unique<EspReceiver>(plain_fd_.get(), false, v6_);
   rx.message_size = gro ? kMaxMessage : mtu_ + kMaxOuterOverhead + 512;
   rx.messages = gro ? kRxGroMessages : kRxMessages;
   const size_t stride = kRxHeadroom + rx.message_size;
@@ -257,25 +265,20 @@ void TunDataplane::apply_tx(TxCommand& c) {
   if (c.op == TxCommand::Op::add) {
     // The control side's table took the same change: no conflict here.
     tx.pipeline.add(c.slot, c.ike_sa, c.selectors, c.replaces, std::move(*c.sa));
-    if (tx.peers.size() <= c.slot) {
-      tx.peers.resize(c.slot + 1);
-      tx.cells.resize(c.slot + 1);
-    }
-    tx.peers[c.slot] = c.peer;
+    set_tx_peer(c.slot, c.peer); // grows peers and cells to the slot
     tx.cells[c.slot] = std::move(c.cell);
     set_tx_stream(c.slot, std::move(c.stream));
     return;
   }
-  if (c.op == TxCommand::Op::peer) {
-    if (c.slot < tx.peers.size()) tx.peers[c.slot] = c.peer;
+  if (c.op == TxCommand::Op::move) {
+    if (c.fd >= 0) tx.sender->set_fd(c.fd);
+    for (uint32_t slot : c.slots)
+      set_tx_peer(slot, c.peer);
     return;
   }
   if (c.op == TxCommand::Op::stream) return set_tx_stream(c.slot, std::move(c.stream));
-  if (c.op == TxCommand::Op::socket) {
-    tx.sender->set_fd(c.fd);
-    return;
-  }
   tx.pipeline.remove(c.slot);
+  set_tx_peer(c.slot, EspPeer{});
   if (c.slot < tx.cells.size()) tx.cells[c.slot].reset();
   set_tx_stream(c.slot, nullptr);
 }
@@ -287,7 +290,8 @@ void TunDataplane::apply_rx(RxCommand& c) {
     return;
   }
   if (c.op == RxCommand::Op::peer) {
-    rx.pipeline.set_peer(c.spi, c.source);
+    for (uint32_t spi : c.spis)
+      rx.pipeline.set_peer(spi, c.source);
     return;
   }
   rx.pipeline.remove(c.spi);
@@ -297,7 +301,8 @@ void TunDataplane::apply_rx(RxCommand& c) {
 Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec,
                                             std::shared_ptr<StreamWriter> stream) {
   if (auto v = validate_child_sa(spec); !v) return v.error();
-  if (!stream && spec.udp_encap != udp_encap_) // a stream SA's ESP needs no socket of ours
+  // A stream SA's ESP needs no socket of ours; plain ESP beside UDP needs the raw one.
+  if (!stream && spec.udp_encap != udp_encap_ && (spec.udp_encap || !plain_fd_))
     return make_error(Errc::bad_value, "udp_encap",
                       udp_encap_ ? "this data plane sends ESP in UDP (RFC 3948)"
                                  : "this data plane sends ESP over IP (protocol 50)");
@@ -337,7 +342,7 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec,
   if (auto r = post_rx(std::move(rc)); !r) return r;
 
   tc.sa.emplace(esp::OutboundSa{spec.in.spi, std::move(*out), spec.mode, spec.seq_reservation});
-  tc.peer = make_esp_peer(spec.remote, spec.udp_encap ? spec.remote_port : 0);
+  tc.peer = peer_for(spec.local, spec.remote, spec.remote_port, spec.udp_encap);
   tc.cell = cell_out;
   tc.stream = std::move(stream);
   return post_tx(std::move(tc));
@@ -384,39 +389,47 @@ Result<std::map<uint32_t, uint32_t>::iterator> TunDataplane::find_slot(uint32_t 
   return it;
 }
 
-Result<void> TunDataplane::set_peer(uint32_t spi_in, const IpAddress& remote, uint16_t port) {
-  TxCommand tc;
-  tc.op = TxCommand::Op::peer;
-  {
-    std::lock_guard lock(mu_);
-    auto it = find_slot(spi_in);
-    if (!it) return it.error();
-    tc.slot = (*it)->second;
-  }
-  if (remote.is_v4() == v6_)
-    return make_error(Errc::bad_value, "remote",
-                      "address family differs from the data plane's socket");
-  tc.peer = make_esp_peer(remote, udp_encap_ ? port : 0);
-  if (auto r = post_tx(std::move(tc)); !r) return r;
-  RxCommand rc;
-  rc.op = RxCommand::Op::peer;
-  rc.spi = spi_in;
-  rc.source = esp::EspSource{remote, udp_encap_ ? port : uint16_t(0)};
-  return post_rx(std::move(rc));
+// ESP of a pair without UDP encapsulation goes through the plain socket in shared mode;
+// otherwise through the data plane's one socket, as it was opened (esp-tunnel).
+EspPeer TunDataplane::peer_for(const IpAddress& local, const IpAddress& remote, uint16_t port,
+                               bool udp_encap) const {
+  if (!udp_encap && udp_encap_) return make_plain_esp_peer(remote, local);
+  return make_esp_peer(remote, udp_encap ? port : 0);
 }
 
-Result<void> TunDataplane::set_socket(int fd) {
-  if (!shared_)
+Result<void> TunDataplane::move_pairs(std::span<const uint32_t> spis_in, const PairPath& to) {
+  if (to.remote.is_v4() == v6_ || to.local.is_v4() == v6_)
+    return make_error(Errc::bad_value, "remote",
+                      "address family differs from the data plane's socket");
+  if (!to.udp_encap && udp_encap_ && !plain_fd_)
+    return make_error(Errc::unsupported, "udp_encap",
+                      "this data plane sends ESP in UDP only (no plain ESP socket)");
+  if (to.udp_fd >= 0 && !shared_)
     return make_error(Errc::unsupported, "socket",
                       "only a data plane on a shared socket (ike-up) changes its socket");
-  if (fd == esp_fd_) return {};
-  set_socket_buffers(fd, EspSocketOptions{}.buffer_bytes); // ESP bursts, not IKE
   TxCommand tc;
-  tc.op = TxCommand::Op::socket;
-  tc.fd = fd;
+  tc.op = TxCommand::Op::move;
+  {
+    std::lock_guard lock(mu_);
+    for (uint32_t spi_in : spis_in) {
+      auto it = find_slot(spi_in);
+      if (!it) return it.error();
+      tc.slots.push_back((*it)->second);
+    }
+  }
+  tc.peer = peer_for(to.local, to.remote, to.remote_port, to.udp_encap);
+  const bool new_socket = to.udp_fd >= 0 && to.udp_fd != esp_fd_;
+  if (new_socket) {
+    set_socket_buffers(to.udp_fd, EspSocketOptions{}.buffer_bytes); // ESP bursts, not IKE
+    tc.fd = to.udp_fd;
+  }
   if (auto r = post_tx(std::move(tc)); !r) return r;
-  esp_fd_ = fd;
-  return {};
+  if (new_socket) esp_fd_ = to.udp_fd;
+  RxCommand rc;
+  rc.op = RxCommand::Op::peer;
+  rc.spis.assign(spis_in.begin(), spis_in.end());
+  rc.source = esp::EspSource{to.remote, to.udp_encap ? to.remote_port : uint16_t(0)};
+  return post_rx(std::move(rc));
 }
 
 std::optional<int64_t> TunDataplane::last_sent_ns(uint32_t spi_in) const {

@@ -28,6 +28,25 @@ void TunDataplane::rx_loop() {
   }
 }
 
+// Shared-socket mode: what the plain ESP socket holds (a raw IPv4 socket delivers the
+// IP header too; split() skips it), into the receive buffers the loop thread owns here.
+void TunDataplane::receive_plain() {
+  RxState& s = *rx_;
+  if (!s.plain_receiver) return;
+  for (;;) {
+    auto n = s.plain_receiver->recv_batch(std::span(s.bufs.data(), s.messages), s.received);
+    if (!n) return fail(n.error());
+    if (*n == 0) break;
+    size_t k = 0;
+    for (size_t i = 0; i < *n; ++i)
+      k = take_message(s.received[i], s.bufs[i].data() - kRxHeadroom, k, nullptr,
+                       s.plain_receiver.get());
+    deliver(k);
+    if (*n < s.messages) break; // drained
+  }
+  s.publish(in_cell_);
+}
+
 std::vector<esp::PeerChange> TunDataplane::take_peer_changes() {
   return std::exchange(rx_->peer_changes, {});
 }
@@ -49,13 +68,13 @@ void TunDataplane::handle_esp(std::span<RecvSlot> slots, size_t headroom) {
 // whenever it fills (a GRO message may hold more datagrams than the batch has room
 // for); returns how many wait in the batch. `source`: where `m` came from, if known.
 size_t TunDataplane::take_message(const EspMessage& m, uint8_t* floor, size_t k,
-                                  const esp::EspSource* source) {
+                                  const esp::EspSource* source, const EspReceiver* from) {
   RxState& s = *rx_;
   uint64_t not_esp = 0;
   size_t offset = 0;
   for (;;) {
     size_t first = k;
-    k = s.receiver->split(m, offset, floor, s.in, k, not_esp);
+    k = (from ? *from : *s.receiver).split(m, offset, floor, s.in, k, not_esp);
     for (size_t j = first; source && j < k; ++j) {
       s.sources[j] = *source;
       s.in[j].source = &s.sources[j];

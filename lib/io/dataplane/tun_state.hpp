@@ -91,11 +91,12 @@ private:
 };
 
 struct TunDataplane::TxCommand {
-  // peer: only `peer` changes; stream: only `stream` changes; socket: ESP leaves from
-  // socket `fd` (MOBIKE).
-  enum class Op { add, remove, peer, stream, socket } op = Op::add;
+  // move: the SAs `slots` send to `peer`, and UDP ESP leaves from socket `fd` (unless
+  // -1), all at once (MOBIKE, a NAT mapping change); stream: only `stream` changes.
+  enum class Op { add, remove, move, stream } op = Op::add;
   int fd = -1;
-  uint32_t slot = 0; // the SA's id in the selector tables and the pipeline
+  uint32_t slot = 0;           // the SA's id in the selector tables and the pipeline
+  std::vector<uint32_t> slots; // move
   std::optional<esp::OutboundSa> sa;
   EspPeer peer;
   std::shared_ptr<StreamWriter> stream; // RFC 9329: ESP in this TCP stream, not UDP
@@ -107,8 +108,9 @@ struct TunDataplane::TxCommand {
 };
 
 struct TunDataplane::RxCommand {
-  enum class Op { add, remove, peer } op = Op::add; // peer: the SA's expected `source`
+  enum class Op { add, remove, peer } op = Op::add; // peer: the SAs' expected `source`
   uint32_t spi = 0;
+  std::vector<uint32_t> spis; // peer
   esp::EspSource source;
   std::optional<esp::EspSaIn> sa;
   esp::InboundSaInfo info;
@@ -127,9 +129,12 @@ struct TunDataplane::TxState {
   std::array<StreamWriter*, kTxSlots> touched{};      // streams written in this batch
   OutStats io; // drops at the device or socket: not_ip, no_room, send_dropped
   std::unique_ptr<EspSender> sender;
-  size_t stride = 0;            // one slot: headroom + MTU + tailroom
-  std::vector<uint8_t> storage; // kTxSlots slots, allocated once
-  std::vector<uint8_t> super;   // one TSO super-packet (offload)
+  std::unique_ptr<EspSender> plain_sender;         // shared mode with plain ESP
+  size_t plain_sas = 0;                            // peers with `plain`
+  std::array<esp::SealedPacket, kTxSlots> plain{}; // this batch's plain ESP
+  size_t stride = 0;                               // one slot: headroom + MTU + tailroom
+  std::vector<uint8_t> storage;                    // kTxSlots slots, allocated once
+  std::vector<uint8_t> super;                      // one TSO super-packet (offload)
   esp::TcpSegmenter segmenter;
   std::array<esp::OutPacket, kTxSlots> packets{};
   std::array<esp::SealedPacket, kTxSlots> sealed{};
@@ -157,8 +162,9 @@ struct TunDataplane::RxState {
   esp::InboundPipeline pipeline;
   std::unordered_map<uint32_t, std::shared_ptr<SaCell>> cells; // by inbound SPI
   std::unique_ptr<EspReceiver> receiver;
-  size_t message_size = 0; // bytes per receive buffer (after the headroom)
-  size_t messages = 0;     // receive buffers
+  std::unique_ptr<EspReceiver> plain_receiver; // shared mode with plain ESP
+  size_t message_size = 0;                     // bytes per receive buffer (after the headroom)
+  size_t messages = 0;                         // receive buffers
   std::vector<uint8_t> storage;
   std::array<MutBytes, kRxMessages> bufs{};
   std::array<EspMessage, kRxMessages> received{};

@@ -105,12 +105,47 @@ void TunDataplane::tx_flush() {
     request_rekey(spi_in);
   s.pipeline.clear_rekey_requests();
   n = send_streams(n); // RFC 9329: those of SAs in a TCP stream go there
+  n = send_plain(n);   // no NAT: IP protocol 50, not UDP
   if (n > 0) {
     auto sent = s.sender->send_batch(std::span(s.sealed.data(), n), s.peers);
     if (!sent) return fail(sent.error());
     s.io.send_dropped += n - *sent;
   }
   s.publish(out_cell_);
+}
+
+void TunDataplane::set_tx_peer(uint32_t slot, const EspPeer& peer) {
+  TxState& s = *tx_;
+  if (s.peers.size() <= slot) {
+    s.peers.resize(slot + 1);
+    s.cells.resize(slot + 1);
+  }
+  s.plain_sas += size_t(peer.plain) - size_t(s.peers[slot].plain);
+  s.peers[slot] = peer;
+}
+
+// Sends the sealed packets of plain ESP SAs through the raw socket (one sendmmsg, a
+// message per packet: no GSO for raw sockets) and moves the others to the front of
+// the batch (their order kept); returns how many are left for UDP.
+size_t TunDataplane::send_plain(size_t n) {
+  TxState& s = *tx_;
+  if (s.plain_sas == 0 || !s.plain_sender) return n;
+  size_t keep = 0, plain = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (s.peers[s.sealed[i].sa].plain)
+      s.plain[plain++] = s.sealed[i];
+    else
+      s.sealed[keep++] = s.sealed[i];
+  }
+  if (plain > 0) {
+    auto sent = s.plain_sender->send_batch(std::span(s.plain.data(), plain), s.peers);
+    if (!sent) {
+      fail(sent.error());
+      return 0;
+    }
+    s.io.send_dropped += plain - *sent;
+  }
+  return keep;
 }
 
 } // namespace ikekit::io::dataplane

@@ -88,6 +88,9 @@ public:
     each_engine_ = std::move(each);
     engine_of_ = std::move(of_sa);
   }
+  // status "roaming": what the daemon's address and route watch saw and did (ike-up:
+  // io::Roaming::stats_json); without it null.
+  void set_roaming_status(std::function<Json()> fn) { roaming_status_ = std::move(fn); }
   const ServiceInfo& info() const { return info_; }
 
   // Errors name the argument: Errc::usage "command" (unknown), "args.ike" (missing or
@@ -124,6 +127,7 @@ private:
   std::function<Result<Json>()> kill_switch_off_;
   std::function<Json()> radius_status_;
   std::function<Json()> tcp_status_;
+  std::function<Json()> roaming_status_;
 };
 
 // Which SAs a selector names (ikectl --ike / --child), among the live ones.

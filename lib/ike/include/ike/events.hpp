@@ -146,6 +146,9 @@ struct IkeSaMoved {
   Endpoint old_local, old_remote;
   Endpoint local, remote;
   MoveReason reason = MoveReason::nat_mapping;
+  // ESP in UDP on the new path (RFC 4555 3.5: NAT detection there decides; as of the
+  // event: the initiator has not yet seen the peer's NAT_DETECTION for its new path).
+  bool udp_encap = false;
 };
 
 struct IkeSaRekeyed {

@@ -22,6 +22,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <netinet/in.h>
 #include <span>
 #include <sys/socket.h>
 
@@ -44,24 +45,33 @@ private:
   int fd_ = -1;
 };
 
-// Where ESP goes: the peer's address and, with UDP encapsulation, its port.
+// Where ESP goes: the peer's address and, with UDP encapsulation, its port. `plain`:
+// ESP over IP (protocol 50) through the data plane's raw socket, from `src` (set per
+// packet with IP_PKTINFO / IPV6_PKTINFO, so one unbound raw socket serves every local
+// address and a MOBIKE move changes no socket); otherwise the UDP socket.
 struct EspPeer {
   sockaddr_storage addr{};
   socklen_t len = 0;
+  bool plain = false;
+  IpAddress src;
 };
 EspPeer make_esp_peer(const IpAddress& addr, uint16_t port);
+// Plain ESP to `addr` from our address `src`.
+EspPeer make_plain_esp_peer(const IpAddress& addr, const IpAddress& src);
 
 struct EspSocketOptions {
   IpAddress local;
   bool udp_encap = true;      // false: raw socket, IPPROTO_ESP
   uint16_t port = 4500;       // local UDP port with udp_encap
   int buffer_bytes = 4 << 20; // SO_RCVBUF / SO_SNDBUF (SO_*BUFFORCE when privileged)
+  bool any_local = false;     // raw ESP: no bind (the sender names the source per packet)
 };
 
 // SO_RCVBUF / SO_SNDBUF of `bytes` (the FORCE variants when privileged); best effort.
 void set_socket_buffers(int fd, int bytes);
 
-// Opens the non-blocking socket: UDP bound to local:port, or raw ESP bound to local.
+// Opens the non-blocking socket: UDP bound to local:port, or raw ESP bound to local
+// (unbound, for every local address of the family, with `any_local`).
 // Binding port 4500 or opening a raw socket without CAP_NET_RAW/bind privilege is
 // Errc::environment naming the address.
 Result<Fd> open_esp_socket(const EspSocketOptions& options);
@@ -74,8 +84,9 @@ public:
   static constexpr size_t kMaxBatch = 256;      // packets per send_batch
   static constexpr size_t kMaxGsoSegments = 64; // UDP_MAX_SEGMENTS of older kernels
   static constexpr size_t kMaxGsoBytes = 65000; // IP payload limit, with room for headers
-  // gso: send runs of one SA with UDP_SEGMENT (UDP sockets only).
-  EspSender(int fd, bool gso) : fd_(fd), gso_(gso) {}
+  // gso: send runs of one SA with UDP_SEGMENT (UDP sockets only). pktinfo: each
+  // message leaves from its peer's `src` (an unbound raw socket: plain ESP).
+  EspSender(int fd, bool gso, bool pktinfo = false) : fd_(fd), gso_(gso), pktinfo_(pktinfo) {}
 
   // Sends each sealed packet to peers[packet.sa]; runs of one SA go out as one UDP GSO
   // message when GSO is on. Waits briefly for room when the socket buffer is full
@@ -93,12 +104,14 @@ private:
 
   int fd_;
   bool gso_;
+  bool pktinfo_;
   std::array<esp::GsoRun, kMaxBatch> runs_{};
   std::array<mmsghdr, kMaxBatch> msgs_{};
   std::array<iovec, kMaxBatch> iovs_{};
-  // One UDP_SEGMENT control message per GSO message.
+  // One UDP_SEGMENT control message per GSO message, or the source (IPV6_PKTINFO is
+  // the larger) per plain ESP message.
   struct alignas(cmsghdr) Cmsg {
-    char bytes[CMSG_SPACE(sizeof(uint16_t))];
+    char bytes[CMSG_SPACE(sizeof(in6_pktinfo))];
   };
   std::array<Cmsg, kMaxBatch> cmsgs_{};
 };

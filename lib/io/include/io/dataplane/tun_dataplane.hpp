@@ -80,6 +80,11 @@ struct TunDataplaneOptions {
   bool udp_encap = true;  // RFC 3948 UDP 4500, or raw IP protocol 50
   uint16_t port = 4500;   // local UDP port with udp_encap
   int shared_udp_fd = -1; // >= 0: send on this socket, receive through handle_esp()
+  // With shared_udp_fd: Child SAs without UDP encapsulation (no NAT, RFC 3948 not
+  // needed) send and receive plain ESP (IP protocol 50) on a raw socket of the data
+  // plane's own, unbound (each packet names its source), read by the owner's loop
+  // (plain_fd(), receive_plain()).
+  bool plain_esp = false;
   // TUN TSO/checksum offload with user-space segmentation and coalescing, UDP GSO on
   // send and UDP GRO on receive (UDP only). Off: one packet per read, write and datagram.
   bool offload = true;
@@ -136,12 +141,21 @@ public:
   // Errc::not_found when no SA has that SPI.
   Result<void> remove_child_sa(uint32_t spi_in);
 
-  // RFC 7296 2.23 / RFC 3948: the peer's NAT mapping changed; the outbound SA of the
-  // pair `spi_in` sends to `remote`:`port` (port: with UDP encapsulation) from the next
-  // batch on, and its inbound SA expects packets from there (take_peer_changes). Handed to the
-  // sending thread like an install: no lock on the packet path. Errc::not_found when no pair has
-  // that SPI.
-  Result<void> set_peer(uint32_t spi_in, const IpAddress& remote, uint16_t port);
+  // Where the Child SAs of a moved IKE SA send ESP from now on.
+  struct PairPath {
+    IpAddress local, remote;
+    uint16_t remote_port = 0; // with udp_encap
+    bool udp_encap = true;    // false: plain ESP (needs TunDataplaneOptions::plain_esp)
+    int udp_fd = -1;          // shared mode: the NAT-T socket on `local`; -1: unchanged
+  };
+  // MOBIKE (RFC 4555 3.5) or the peer's NAT mapping changed (RFC 7296 2.23, RFC 3948):
+  // the pairs `spis_in` (the Child SAs of one IKE SA) move together, in one change the
+  // sending thread applies between two batches, so no packet is sealed for the old
+  // path after the switch, and none of them goes on alone. `udp_fd` changes the
+  // socket UDP-encapsulated ESP leaves from, for every pair (the data plane has one).
+  // Their inbound SAs expect packets from the new peer (take_peer_changes). No lock on
+  // the packet path. Errc::not_found when a pair is not installed (nothing moves).
+  Result<void> move_pairs(std::span<const uint32_t> spis_in, const PairPath& to);
   // RFC 9329: the IKE SA of the pair `spi_in` moved to another TCP connection; its ESP
   // follows from the next batch on. Errc::not_found when no pair has that SPI.
   Result<void> set_stream(uint32_t spi_in, std::shared_ptr<StreamWriter> stream);
@@ -151,11 +165,11 @@ public:
   bool receive_stream_esp(ByteView esp);
   void end_stream_batch();
 
-  // MOBIKE (RFC 4555 3.5): our address changed. Shared-socket mode only: ESP leaves
-  // from `fd` (the owner's NAT-T socket on the new address) from the next batch on;
-  // nothing sent after this returns leaves from the old one. Errc::unsupported when the
-  // data plane owns its socket.
-  Result<void> set_socket(int fd);
+  // Shared-socket mode with plain_esp: the raw socket the owner's loop watches (-1
+  // without), and what it calls when that socket is readable (the caller's thread, as
+  // handle_esp): reads, opens and delivers the plain ESP waiting there.
+  int plain_fd() const { return plain_fd_.get(); }
+  void receive_plain();
   // When the outbound SA of the pair `spi_in` last sent a packet (wall clock, ns since
   // the epoch, as of the last batch; 0: never); nullopt when no such pair. Any thread.
   std::optional<int64_t> last_sent_ns(uint32_t spi_in) const;
@@ -201,11 +215,15 @@ private:
   bool tx_read_offload();        // one super-packet, cut into the batch
   void tx_flush();               // seals and sends the batch
   size_t send_streams(size_t n); // frames stream SAs' packets; returns those left for UDP
+  size_t send_plain(size_t n);   // sends plain ESP SAs' packets; returns those left for UDP
+  void set_tx_peer(uint32_t slot, const EspPeer& peer); // sending thread
+  EspPeer peer_for(const IpAddress& local, const IpAddress& remote, uint16_t port,
+                   bool udp_encap) const;
   void set_tx_stream(uint32_t slot, std::shared_ptr<StreamWriter> stream); // sending thread
   void deliver(size_t npackets); // opens rx_'s packets, writes them to TUN
-  // Splits, delivers when full.
+  // Splits (as `from` reads its socket: rx_'s receiver when null), delivers when full.
   size_t take_message(const EspMessage& m, uint8_t* floor, size_t k,
-                      const esp::EspSource* source = nullptr);
+                      const esp::EspSource* source = nullptr, const EspReceiver* from = nullptr);
   void wait_readable(int fd, int wake_fd); // sleeps until fd or the eventfd is readable
   void apply_tx(TxCommand& c);
   void apply_rx(RxCommand& c);
@@ -226,6 +244,7 @@ private:
 
   std::optional<TunDevice> tun_;
   Fd own_esp_fd_;
+  Fd plain_fd_; // shared mode: plain ESP (TunDataplaneOptions::plain_esp)
   int esp_fd_ = -1;
   bool udp_encap_ = true;
   bool v6_ = false;
