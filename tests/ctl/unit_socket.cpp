@@ -28,7 +28,7 @@ std::unique_ptr<EventLoop> make_loop() {
 }
 
 struct Daemon {
-  ikekit::test::TempDir dir("ctl");
+  ikekit::test::TempDir dir{"ctl"};
   std::string sock = dir.path + "/run/ike-up.sock"; // run/ does not exist yet: created 0700
   SeededRng rng{7};
   ike::Engine engine{config_with(psk_peer("home", "10.0.0.1", "10.0.0.2")), rng, TimePoint{}};
