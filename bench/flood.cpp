@@ -14,13 +14,10 @@ namespace ikekit::bench {
 
 namespace {
 
+using json::rounded;
+
 using std::chrono::milliseconds;
 constexpr Duration kStatusTimeout = std::chrono::seconds(5);
-
-uint32_t load_v4(const IpAddress& a) {
-  ByteView b = a.bytes();
-  return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | b[3];
-}
 
 // Whether the IPv4 prefix p/len and q/qlen overlap.
 bool overlaps(uint32_t p, unsigned len, uint32_t q, unsigned qlen) {
@@ -36,7 +33,7 @@ Result<io::Prefix> parse_source_prefix(const std::string& text) {
   auto p = io::Prefix::parse(text);
   if (!p || !p->addr.is_v4()) return bad("expected an IPv4 prefix like 10.200.0.0/16");
   if (p->len < 8) return bad("expected a prefix length of 8..32");
-  const uint32_t a = load_v4(p->addr);
+  const uint32_t a = ipv4_host_order(p->addr);
   const std::pair<uint32_t, unsigned> reserved[] = {
       {0x0afb0000, 16},
       {0x0afc0000, 16}, // the namespaces' own (netns.hpp)
@@ -48,12 +45,6 @@ Result<io::Prefix> parse_source_prefix(const std::string& text) {
       return bad("overlaps 10.251.0.0/16, 10.252.0.0/16 (the namespaces' addresses), 0/8, "
                  "127/8 or 224/3");
   return *p;
-}
-
-json::Json rounded(std::optional<double> v, int decimals) {
-  if (!v || !std::isfinite(*v)) return nullptr;
-  const double scale = std::pow(10.0, decimals);
-  return std::round(*v * scale) / scale;
 }
 
 json::Json latency_json(const std::vector<double>& ms) {
@@ -122,7 +113,8 @@ Result<std::unique_ptr<FloodSender>> open_sender(const FloodOptions& o, const io
   auto request = first_ike_sa_init(*io);
   if (!request) return request.error();
   FloodSenderOptions fo;
-  fo.source_base = load_v4(prefix.addr) & (prefix.len == 0 ? 0 : ~uint32_t(0) << (32 - prefix.len));
+  fo.source_base =
+      ipv4_host_order(prefix.addr) & (prefix.len == 0 ? 0 : ~uint32_t(0) << (32 - prefix.len));
   fo.source_len = prefix.len;
   fo.destination = pair.netns->right().outer;
   fo.request = std::move(*request);

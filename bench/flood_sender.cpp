@@ -49,11 +49,6 @@ void write_headers(uint8_t* p, uint32_t dst, uint16_t port, size_t ike_len) {
   std::memcpy(p + sizeof ip, &udp, sizeof udp);
 }
 
-uint32_t load_v4(const IpAddress& a) {
-  ByteView b = a.bytes();
-  return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | b[3];
-}
-
 } // namespace
 
 Result<std::unique_ptr<FloodSender>> FloodSender::open(FloodSenderOptions options) {
@@ -111,10 +106,10 @@ void FloodSender::run() {
   std::vector<mmsghdr> msgs(kBatch);
   sockaddr_in dst{};
   dst.sin_family = AF_INET;
-  dst.sin_addr.s_addr = htonl(load_v4(o_.destination));
+  dst.sin_addr.s_addr = htonl(ipv4_host_order(o_.destination));
   for (size_t i = 0; i < kBatch; ++i) {
     uint8_t* p = storage.data() + i * len;
-    write_headers(p, load_v4(o_.destination), o_.port, o_.request.size());
+    write_headers(p, ipv4_host_order(o_.destination), o_.port, o_.request.size());
     std::memcpy(p + kHeaders, o_.request.data(), o_.request.size());
     iov[i] = {p, len};
     msgs[i].msg_hdr = msghdr{&dst, sizeof dst, &iov[i], 1, nullptr, 0, 0};

@@ -22,6 +22,12 @@
 
 namespace ikekit::bench {
 
+// An IPv4 address as a host-order integer (10.0.0.1 -> 0x0a000001), for prefix arithmetic.
+inline uint32_t ipv4_host_order(const IpAddress& a) {
+  ByteView b = a.bytes();
+  return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | b[3];
+}
+
 struct FloodSenderOptions {
   uint32_t source_base = 0; // host order, the prefix's first address
   uint8_t source_len = 16;  // prefix length, 8..32

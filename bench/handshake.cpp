@@ -13,15 +13,11 @@ namespace ikekit::bench {
 
 namespace {
 
+using json::rounded;
+
 // More would only fill memory with latency samples; a CI run needs far fewer.
 constexpr size_t kMaxCount = 100'000'000;
 constexpr size_t kMaxConcurrency = 100'000;
-
-json::Json rounded(std::optional<double> v, int decimals) {
-  if (!v || !std::isfinite(*v)) return nullptr;
-  const double scale = std::pow(10.0, decimals);
-  return std::round(*v * scale) / scale;
-}
 
 Result<void> check_target(const std::string& target) {
   auto bad = [&](const std::string& why) {

@@ -52,7 +52,7 @@ Result<CipherCtxPtr> ccm_ctx(const TransformInfo& t, const uint8_t* key, int enc
 
 // A context for thread_cipher_ctx (Keying::per_call): the cipher, CCM's nonce and tag
 // lengths, no key.
-Result<CipherCtxPtr> unkeyed_ctx(const TransformInfo& t, int enc) {
+Result<CipherCtxPtr> unkeyed_aead_ctx(const TransformInfo& t, int enc) {
   return is_ccm(t) ? ccm_ctx(t, nullptr, enc)
                    : detail::keyed_cipher_ctx(t.openssl_name, nullptr, enc, false);
 }
@@ -211,7 +211,7 @@ Result<void> Aead::open(ByteView iv, ByteView aad, MutBytes inout, ByteView icv)
 Result<void> Aead::seal_with(const TransformInfo& encr, ByteView key_and_salt, ByteView iv,
                              ByteView aad, MutBytes inout, MutBytes icv) {
   if (auto ok = check_aead(encr, key_and_salt); !ok) return ok;
-  auto c = detail::thread_cipher_ctx(encr, 1, unkeyed_ctx);
+  auto c = detail::thread_cipher_ctx(encr, 1, unkeyed_aead_ctx);
   if (!c) return c.error();
   return seal_on(*c, encr, key_and_salt.data(), key_and_salt.subspan(encr.key_len), iv, aad, inout,
                  icv);
@@ -220,7 +220,7 @@ Result<void> Aead::seal_with(const TransformInfo& encr, ByteView key_and_salt, B
 Result<void> Aead::open_with(const TransformInfo& encr, ByteView key_and_salt, ByteView iv,
                              ByteView aad, MutBytes inout, ByteView icv) {
   if (auto ok = check_aead(encr, key_and_salt); !ok) return ok;
-  auto c = detail::thread_cipher_ctx(encr, 0, unkeyed_ctx);
+  auto c = detail::thread_cipher_ctx(encr, 0, unkeyed_aead_ctx);
   if (!c) return c.error();
   return open_on(*c, encr, key_and_salt.data(), key_and_salt.subspan(encr.key_len), iv, aad, inout,
                  icv);

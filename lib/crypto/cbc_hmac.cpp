@@ -118,7 +118,7 @@ Result<void> Cipher::decrypt(ByteView iv, MutBytes inout) {
 
 namespace {
 
-Result<detail::CipherCtxPtr> unkeyed_ctx(const TransformInfo& t, int enc) {
+Result<detail::CipherCtxPtr> unkeyed_cipher_ctx(const TransformInfo& t, int enc) {
   return detail::keyed_cipher_ctx(t.openssl_name, nullptr, enc, true);
 }
 
@@ -126,7 +126,7 @@ Result<detail::CipherCtxPtr> unkeyed_ctx(const TransformInfo& t, int enc) {
 Result<void> run_with(const TransformInfo& encr, ByteView key, ByteView iv, MutBytes inout,
                       int enc) {
   if (auto ok = check_cipher(encr, key); !ok) return ok;
-  auto c = detail::thread_cipher_ctx(encr, enc, unkeyed_ctx);
+  auto c = detail::thread_cipher_ctx(encr, enc, unkeyed_cipher_ctx);
   if (!c) return c.error();
   if (EVP_CipherInit_ex2(*c, nullptr, key.data(), nullptr, enc, nullptr) != 1)
     return ossl_error("cipher", "set key");

@@ -17,6 +17,23 @@ Sha256 sha256(ByteView data) {
   return out;
 }
 
+namespace detail {
+
+const EVP_MD* sha1_md() {
+  static const MdPtr md(EVP_MD_fetch(nullptr, "SHA1", nullptr));
+  return md.get();
+}
+
+Bytes sha1_of(ByteView data) {
+  Bytes out(20);
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, sha1_md(), nullptr);
+  out.resize(len);
+  return out;
+}
+
+} // namespace detail
+
 bool constant_time_equal(ByteView a, ByteView b) {
   if (a.size() != b.size()) return false;
   return a.empty() || CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -25,6 +25,7 @@ namespace {
 using detail::BioPtr;
 using detail::MdPtr;
 using detail::PkeyPtr;
+using detail::sha1_of;
 
 struct MdCtxFree {
   void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
@@ -64,14 +65,6 @@ const EVP_MD* md_for(SigHash h) {
     return nullptr;
   }
   return nullptr;
-}
-
-Bytes sha1_of(ByteView data) {
-  Bytes out(20);
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, digests().sha1.get(), nullptr);
-  out.resize(len);
-  return out;
 }
 
 // --- the scheme table -------------------------------------------------------------

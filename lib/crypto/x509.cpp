@@ -59,19 +59,8 @@ using NamesPtr = std::unique_ptr<GENERAL_NAMES, NamesFree>;
 using NamePtr = std::unique_ptr<X509_NAME, NameFree>;
 using EkuPtr = std::unique_ptr<EXTENDED_KEY_USAGE, EkuFree>;
 
-// SHA-1 fetched once (CERTREQ hashes, key ids).
-const EVP_MD* sha1_md() {
-  static const MdPtr md(EVP_MD_fetch(nullptr, "SHA1", nullptr));
-  return md.get();
-}
-
-Bytes sha1_of(ByteView data) {
-  Bytes out(20);
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, sha1_md(), nullptr);
-  out.resize(len);
-  return out;
-}
+using detail::sha1_md;
+using detail::sha1_of;
 
 // "C=CH, O=ikekit test, CN=moon" (one line, RFC 2253 escaping, UTF-8, X.500 order).
 std::string name_text(const X509_NAME* name) {

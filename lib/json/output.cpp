@@ -1,5 +1,6 @@
 #include "json/output.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -22,6 +23,12 @@ std::string rfc3339_utc(int64_t seconds, int64_t micros) {
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<long long>(micros));
   return buf;
+}
+
+Json rounded(std::optional<double> v, int decimals) {
+  if (!v || !std::isfinite(*v)) return nullptr;
+  const double scale = std::pow(10.0, decimals);
+  return std::round(*v * scale) / scale;
 }
 
 } // namespace ikekit::json

@@ -4,6 +4,7 @@
 #include "io/control_socket.hpp"
 #include "require_all.hpp"
 #include "sim.hpp"
+#include "test_files.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -20,15 +21,6 @@ using ikekit::io::EventLoop;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/ikekit-ctl-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
-
 std::unique_ptr<EventLoop> make_loop() {
   auto l = EventLoop::create();
   REQUIRE(l);
@@ -36,7 +28,7 @@ std::unique_ptr<EventLoop> make_loop() {
 }
 
 struct Daemon {
-  TempDir dir;
+  ikekit::test::TempDir dir{"ctl"};
   std::string sock = dir.path + "/run/ike-up.sock"; // run/ does not exist yet: created 0700
   SeededRng rng{7};
   ike::Engine engine{config_with(psk_peer("home", "10.0.0.1", "10.0.0.2")), rng, TimePoint{}};
@@ -168,7 +160,7 @@ TEST_CASE("socket: a client that connects and sends nothing does not hold up oth
 
 TEST_CASE("socket: the path is refused when it is not a socket or another process listens",
           "[ctl][socket]") {
-  TempDir dir;
+  ikekit::test::TempDir dir("ctl");
   SeededRng rng{1};
   ike::Engine engine{ike::Config{}, rng, TimePoint{}};
   auto loop = EventLoop::create();
@@ -211,7 +203,7 @@ TEST_CASE("socket: the path is refused when it is not a socket or another proces
 
 TEST_CASE("client: a missing or refused socket is an environment error naming the path",
           "[ctl][socket]") {
-  TempDir dir;
+  ikekit::test::TempDir dir("ctl");
   auto missing = io::ControlClient::connect(dir.path + "/none.sock");
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == Errc::environment);
@@ -221,7 +213,7 @@ TEST_CASE("client: a missing or refused socket is an environment error naming th
 
 TEST_CASE("socket: a directory others may write, a symlinked or foreign one is refused",
           "[ctl][socket]") {
-  TempDir dir;
+  ikekit::test::TempDir dir("ctl");
   SeededRng rng{1};
   ike::Engine engine{ike::Config{}, rng, TimePoint{}};
   auto loop = EventLoop::create();

@@ -37,6 +37,9 @@ inline PeerConfig psk_peer(std::string name, std::string_view local, std::string
   return p;
 }
 
+// The IKE SA `n` brought up first.
+inline SaId sa_of(Node* n) { return n->all<IkeSaUp>().at(0).sa; }
+
 inline Config config_with(PeerConfig p) {
   Config c;
   c.peers.push_back(std::move(p));

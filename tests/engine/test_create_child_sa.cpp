@@ -20,7 +20,6 @@ using namespace ikekit::ike;
 using namespace ikekit::ike::test;
 
 namespace {
-SaId sa_of(Node* n) { return n->all<IkeSaUp>().at(0).sa; }
 
 const ChildSaUp* child_up(Node* n, uint32_t spi_in) {
   for (auto& e : n->events)

@@ -16,10 +16,6 @@ using namespace ikekit;
 using namespace ikekit::ike;
 using namespace ikekit::ike::test;
 
-namespace {
-SaId sa_of(Node* n) { return n->all<IkeSaUp>().at(0).sa; }
-} // namespace
-
 TEST_CASE("Delete of the IKE SA from the initiator", "[engine][informational][delete]") {
   Pair p = Pair::psk();
   p.initiate();

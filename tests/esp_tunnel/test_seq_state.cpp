@@ -5,6 +5,7 @@
 // Small blocks (8) so the arithmetic is visible.
 #include "base/hex.hpp"
 #include "seq_state.hpp"
+#include "test_files.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -17,15 +18,6 @@ using namespace ikekit::io::dataplane;
 using esp_tunnel::SeqState;
 
 namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/ikekit-seq-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
 
 SaKeys gcm_keys(uint32_t spi, uint8_t fill) {
   SaKeys k;
@@ -53,7 +45,7 @@ constexpr uint64_t kBlock = 8;
 } // namespace
 
 TEST_CASE("seq state: new keys start at 1 and reserve a block on disk first") {
-  TempDir d;
+  ikekit::test::TempDir d("seq");
   SaKeys k = gcm_keys(0xc1000001, 0xab);
   auto s = SeqState::open(d.path + "/state", k, kBlock);
   REQUIRE(s);
@@ -75,7 +67,7 @@ TEST_CASE("seq state: new keys start at 1 and reserve a block on disk first") {
 }
 
 TEST_CASE("seq state: a restart after a clean exit goes on at the exact next number") {
-  TempDir d;
+  ikekit::test::TempDir d("seq");
   SaKeys k = gcm_keys(0xc1000001, 1);
   {
     auto s = SeqState::open(d.path, k, kBlock);
@@ -90,7 +82,7 @@ TEST_CASE("seq state: a restart after a clean exit goes on at the exact next num
 }
 
 TEST_CASE("seq state: a crash mid-block skips the rest of the block, never reuses it") {
-  TempDir d;
+  ikekit::test::TempDir d("seq");
   SaKeys k = gcm_keys(0xc1000001, 2);
   {
     auto s = SeqState::open(d.path, k, kBlock);
@@ -115,7 +107,7 @@ TEST_CASE("seq state: a crash mid-block skips the rest of the block, never reuse
 }
 
 TEST_CASE("seq state: extend waits for half a block, then writes before raising the limit") {
-  TempDir d;
+  ikekit::test::TempDir d("seq");
   SaKeys k = gcm_keys(0xc1000001, 3);
   auto s = SeqState::open(d.path, k, kBlock);
   REQUIRE(s);
@@ -129,7 +121,7 @@ TEST_CASE("seq state: extend waits for half a block, then writes before raising 
 }
 
 TEST_CASE("seq state: the end of the sequence space is never passed") {
-  TempDir d;
+  ikekit::test::TempDir d("seq");
   SaKeys k = gcm_keys(0xc1000001, 4);
   std::string path;
   {
@@ -154,7 +146,7 @@ TEST_CASE("seq state: the end of the sequence space is never passed") {
 }
 
 TEST_CASE("seq state: two runs of one SA exclude each other; other keys are independent") {
-  TempDir d;
+  ikekit::test::TempDir d("seq");
   SaKeys k = gcm_keys(0xc1000001, 5);
   auto first = SeqState::open(d.path, k, kBlock);
   REQUIRE(first);
@@ -170,7 +162,7 @@ TEST_CASE("seq state: two runs of one SA exclude each other; other keys are inde
 }
 
 TEST_CASE("seq state: a damaged, foreign or exposed state is refused, naming the file") {
-  TempDir d;
+  ikekit::test::TempDir d("seq");
   SaKeys k = gcm_keys(0xc1000001, 7);
   std::string path;
   {
@@ -203,7 +195,7 @@ TEST_CASE("seq state: a damaged, foreign or exposed state is refused, naming the
 }
 
 TEST_CASE("seq state: a state directory others may write is refused") {
-  TempDir d;
+  ikekit::test::TempDir d("seq");
   ::chmod(d.path.c_str(), 0777);
   auto s = SeqState::open(d.path, gcm_keys(0xc1000001, 8), kBlock);
   REQUIRE_FALSE(s);
@@ -211,7 +203,7 @@ TEST_CASE("seq state: a state directory others may write is refused") {
 }
 
 TEST_CASE("seq state: --keys-are-fresh is refused for keys with a state, accepted for new ones") {
-  TempDir d;
+  ikekit::test::TempDir d("seq");
   SaKeys k = gcm_keys(0xc1000001, 9);
   CHECK(SeqState::check_fresh(d.path, k));
   { REQUIRE(SeqState::open(d.path, k, kBlock)); }

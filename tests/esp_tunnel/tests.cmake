@@ -75,7 +75,7 @@ if(esp_tunnel_unit_srcs)
                  ${CMAKE_SOURCE_DIR}/tools/esp-tunnel/seq_state.cpp
                  $<TARGET_OBJECTS:ikekit_catch_main>)
   target_include_directories(unit_esp_tunnel PRIVATE ${CMAKE_SOURCE_DIR}/tools/esp-tunnel)
-  target_link_libraries(unit_esp_tunnel PRIVATE ikekit_cli ikekit_decode Catch2::Catch2)
+  target_link_libraries(unit_esp_tunnel PRIVATE ikekit_cli ikekit_decode ikekit_test_support Catch2::Catch2)
   set_target_properties(unit_esp_tunnel PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   catch_discover_tests(unit_esp_tunnel TEST_PREFIX "esp-tunnel unit: " PROPERTIES LABELS unit)
 endif()

@@ -11,6 +11,11 @@
 
 namespace esp_tunnel {
 
+// A command-line error naming `flag` (Errc::usage: exit 2).
+inline ikekit::Error flag_error(const std::string& flag, std::string msg) {
+  return ikekit::make_error(ikekit::Errc::usage, flag, std::move(msg));
+}
+
 struct KeyFlags {
   std::string cipher, key_in, key_out;
   std::string integ, integ_key_in, integ_key_out;

@@ -10,9 +10,7 @@
 
 using namespace ikekit;
 
-namespace {
-constexpr const char* kTool = "esp-tunnel";
-}
+using esp_tunnel::kTool;
 
 int main(int argc, char** argv) {
   esp_tunnel::Flags flags;

@@ -12,14 +12,10 @@ namespace esp_tunnel {
 
 namespace {
 
-Error usage(const std::string& flag, std::string msg) {
-  return make_error(Errc::usage, flag, std::move(msg));
-}
-
 Result<IpAddress> parse_addr(const std::string& text, const std::string& flag) {
-  if (text.empty()) return usage(flag, "is required: an IPv4 or IPv6 address");
+  if (text.empty()) return flag_error(flag, "is required: an IPv4 or IPv6 address");
   auto a = IpAddress::parse(text);
-  if (!a) return usage(flag, "\"" + text + "\": expected an IPv4 or IPv6 address");
+  if (!a) return flag_error(flag, "\"" + text + "\": expected an IPv4 or IPv6 address");
   return *a;
 }
 
@@ -28,7 +24,7 @@ Result<std::vector<Prefix>> parse_prefixes(const std::vector<std::string>& texts
   std::vector<Prefix> out;
   for (const auto& t : texts) {
     auto p = Prefix::parse(t);
-    if (!p) return usage(flag, "\"" + t + "\": expected an address prefix like 10.1.0.0/16");
+    if (!p) return flag_error(flag, "\"" + t + "\": expected an address prefix like 10.1.0.0/16");
     out.push_back(*p);
   }
   return out;
@@ -61,15 +57,15 @@ Result<uint32_t> parse_u32(const std::string& text, const std::string& flag) {
   uint32_t v = 0;
   auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v, base);
   if (t.empty() || ec != std::errc() || end != t.data() + t.size())
-    return usage(flag, "\"" + text + "\": expected a 32-bit number like 42 or 0x2a");
+    return flag_error(flag, "\"" + text + "\": expected a 32-bit number like 42 or 0x2a");
   return v;
 }
 
 Result<io::XfrmMark> parse_mark(const std::string& text, const std::string& flag) {
   auto slash = text.find('/');
   auto bad = [&] {
-    return usage(flag,
-                 "\"" + text + "\": expected VALUE[/MASK], 32-bit numbers like 42 or 0x2a/0xff");
+    return flag_error(flag, "\"" + text +
+                                "\": expected VALUE[/MASK], 32-bit numbers like 42 or 0x2a/0xff");
   };
   auto value = parse_u32(text.substr(0, slash), flag);
   if (!value) return bad();
@@ -132,20 +128,20 @@ Result<Options> make_options(const Flags& f) {
   else if (f.backend == "xfrm")
     o.backend = Backend::xfrm;
   else
-    return usage("--backend", "\"" + f.backend + "\": expected tun or xfrm");
+    return flag_error("--backend", "\"" + f.backend + "\": expected tun or xfrm");
 
   auto local = parse_addr(f.local, "--local");
   if (!local) return local.error();
   auto remote = parse_addr(f.remote, "--remote");
   if (!remote) return remote.error();
   if (local->family() != remote->family())
-    return usage("--remote",
-                 "\"" + f.remote + "\": not the same address family as --local " + f.local);
+    return flag_error("--remote",
+                      "\"" + f.remote + "\": not the same address family as --local " + f.local);
   o.sa.local = *local;
   o.sa.remote = *remote;
 
-  if (f.spi_in.empty()) return usage("--spi-in", "is required: the inbound SPI in hex");
-  if (f.spi_out.empty()) return usage("--spi-out", "is required: the outbound SPI in hex");
+  if (f.spi_in.empty()) return flag_error("--spi-in", "is required: the inbound SPI in hex");
+  if (f.spi_out.empty()) return flag_error("--spi-out", "is required: the outbound SPI in hex");
   auto spi_in = parse_spi(f.spi_in, "--spi-in");
   if (!spi_in) return spi_in.error();
   auto spi_out = parse_spi(f.spi_out, "--spi-out");
@@ -158,7 +154,7 @@ Result<Options> make_options(const Flags& f) {
   else if (f.mode == "transport")
     o.sa.mode = EspMode::transport;
   else
-    return usage("--mode", "\"" + f.mode + "\": expected tunnel or transport");
+    return flag_error("--mode", "\"" + f.mode + "\": expected tunnel or transport");
 
   o.sa.udp_encap = f.udp_encap;
   o.sa.local_port = o.sa.remote_port = uint16_t(f.port);
@@ -173,23 +169,23 @@ Result<Options> make_options(const Flags& f) {
   if (!routes) return routes.error();
   o.routes = *routes;
   if (f.tun_name.size() > 15)
-    return usage("--tun-name", "\"" + f.tun_name + "\": at most 15 characters");
+    return flag_error("--tun-name", "\"" + f.tun_name + "\": at most 15 characters");
   o.tun_name = f.tun_name;
   if (o.backend == Backend::xfrm && !f.tun_name.empty())
-    return usage("--tun-name", "only with --backend tun");
+    return flag_error("--tun-name", "only with --backend tun");
   if (!f.mark.empty()) {
-    if (o.backend != Backend::xfrm) return usage("--mark", "only with --backend xfrm");
+    if (o.backend != Backend::xfrm) return flag_error("--mark", "only with --backend xfrm");
     auto m = parse_mark(f.mark, "--mark");
     if (!m) return m.error();
     o.mark = *m;
   }
   if (!f.if_id.empty()) {
-    if (o.backend != Backend::xfrm) return usage("--if-id", "only with --backend xfrm");
+    if (o.backend != Backend::xfrm) return flag_error("--if-id", "only with --backend xfrm");
     auto id = parse_u32(f.if_id, "--if-id");
     if (!id) return id.error();
     // The kernel reads if_id 0 as "no interface".
     if (*id == 0)
-      return usage("--if-id", "\"" + f.if_id + "\": expected 1..4294967295 (0 means none)");
+      return flag_error("--if-id", "\"" + f.if_id + "\": expected 1..4294967295 (0 means none)");
     o.if_id = *id;
   }
 
@@ -206,12 +202,13 @@ Result<Options> make_options(const Flags& f) {
     auto d = cli::parse_duration(f.stats_interval, "--stats-interval");
     if (!d) return d.error();
     if (d->count() <= 0)
-      return usage("--stats-interval", "\"" + f.stats_interval + "\": must be positive");
+      return flag_error("--stats-interval", "\"" + f.stats_interval + "\": must be positive");
     o.stats_interval = *d;
   }
 
   if (f.state_dir.empty() || f.state_dir[0] != '/')
-    return usage("--state-dir", "\"" + f.state_dir + "\": expected an absolute directory path");
+    return flag_error("--state-dir",
+                      "\"" + f.state_dir + "\": expected an absolute directory path");
   o.state_dir = f.state_dir;
   while (o.state_dir.size() > 1 && o.state_dir.back() == '/')
     o.state_dir.pop_back();

@@ -16,6 +16,9 @@
 
 namespace esp_tunnel {
 
+// The tool name in error messages and --version.
+inline constexpr const char* kTool = "esp-tunnel";
+
 enum class Backend { tun, xfrm };
 
 // The flags as typed.

@@ -17,7 +17,6 @@ namespace esp_tunnel {
 
 namespace {
 
-constexpr const char* kTool = "esp-tunnel";
 // How often the loop looks whether a data plane thread stopped on an error, and
 // extends the sequence-number reservation (SeqState, kSeqBlock).
 constexpr Duration kHealthCheck = std::chrono::milliseconds(100);

@@ -27,11 +27,11 @@ constexpr const char* kHeader =
     "# of this file lets a restart reuse GCM/ChaCha20 nonces under these keys\n";
 constexpr size_t kMaxStateBytes = 4096;
 
-Error usage(const std::string& path, std::string why) {
+Error state_dir_usage_error(const std::string& path, std::string why) {
   return make_error(Errc::usage, kField, "\"" + path + "\": " + std::move(why));
 }
 
-Error env(const std::string& path, std::string why) {
+Error state_dir_env_error(const std::string& path, std::string why) {
   return make_error(Errc::environment, kField, "\"" + path + "\": " + std::move(why));
 }
 
@@ -42,17 +42,21 @@ Result<void> ensure_dir(const std::string& dir) {
     if (i < dir.size() && dir[i] != '/') continue;
     std::string part = dir.substr(0, i);
     if (::mkdir(part.c_str(), i == dir.size() ? 0700 : 0755) != 0 && errno != EEXIST)
-      return env(part, std::string("cannot create the state directory: ") + std::strerror(errno));
+      return state_dir_env_error(part, std::string("cannot create the state directory: ") +
+                                           std::strerror(errno));
   }
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0)
-    return env(dir, std::string("cannot stat: ") + std::strerror(errno));
-  if (!S_ISDIR(st.st_mode)) return usage(dir, "is not a directory (a symbolic link?)");
+    return state_dir_env_error(dir, std::string("cannot stat: ") + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return state_dir_usage_error(dir, "is not a directory (a symbolic link?)");
   if (st.st_uid != ::geteuid())
-    return usage(dir, "is owned by uid " + std::to_string(st.st_uid) + ", not by this user");
+    return state_dir_usage_error(dir, "is owned by uid " + std::to_string(st.st_uid) +
+                                          ", not by this user");
   if (st.st_mode & 022)
-    return usage(dir, "has mode " + octal_mode(st.st_mode) +
-                          ": others could replace the sequence state; expected 0700");
+    return state_dir_usage_error(dir,
+                                 "has mode " + octal_mode(st.st_mode) +
+                                     ": others could replace the sequence state; expected 0700");
   return {};
 }
 
@@ -67,8 +71,9 @@ Result<uint64_t> read_next_seq(const std::string& path, uint32_t spi, const std:
   std::string line, spi_text, id_text;
   std::optional<uint64_t> next;
   auto damaged = [&](const std::string& what) {
-    return usage(path, what + "; the state is damaged, so which sequence numbers were sent is "
-                              "unknown: use new keys");
+    return state_dir_usage_error(
+        path, what + "; the state is damaged, so which sequence numbers were sent is "
+                     "unknown: use new keys");
   };
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
@@ -98,11 +103,14 @@ Result<uint64_t> read_next_seq(const std::string& path, uint32_t spi, const std:
 Result<int> lock_state(const std::string& path) {
   std::string lock_path = path + ".lock";
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return env(lock_path, std::string("cannot open the lock: ") + std::strerror(errno));
+  if (fd < 0)
+    return state_dir_env_error(lock_path,
+                               std::string("cannot open the lock: ") + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
-    return env(path, "another esp-tunnel is sending with these keys and SPI; two senders "
-                     "would repeat sequence numbers (and nonces)");
+    return state_dir_env_error(path,
+                               "another esp-tunnel is sending with these keys and SPI; two senders "
+                               "would repeat sequence numbers (and nonces)");
   }
   return fd;
 }
@@ -165,11 +173,12 @@ Result<SeqState> SeqState::open(const std::string& dir, const SaKeys& keys, uint
     if (!next) return next.error();
     s.first_seq_ = *next;
   } else if (errno != ENOENT) {
-    return env(s.path_, std::string("cannot stat: ") + std::strerror(errno));
+    return state_dir_env_error(s.path_, std::string("cannot stat: ") + std::strerror(errno));
   }
   if (s.first_seq_ > s.max_seq_)
-    return usage(s.path_, "every sequence number of these keys has been used (RFC 4303 3.3.3: "
-                          "the counter never cycles); new keys are needed");
+    return state_dir_usage_error(
+        s.path_, "every sequence number of these keys has been used (RFC 4303 3.3.3: "
+                 "the counter never cycles); new keys are needed");
   s.limit_ = s.block_end(s.first_seq_);
   if (auto w = s.write(s.limit_ + 1); !w) return w.error();
   s.reservation_ = std::make_shared<SeqReservation>();

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <linux/udp.h>
 #include <linux/xfrm.h>
 #include <netinet/in.h>
+#include <netinet/udp.h> // UDP_ENCAP (glibc; <linux/udp.h> redefines its struct udphdr)
 #include <string>
 #include <sys/socket.h>
 

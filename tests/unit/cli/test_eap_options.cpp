@@ -3,6 +3,8 @@
 // and the line, never a password), the password file, and what reaches the PeerConfig.
 #include "cli/eap_options.hpp"
 #include "cli/ike_up_options.hpp"
+#include "secret_text.hpp"
+#include "test_files.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -13,44 +15,21 @@
 #include <unistd.h>
 
 using namespace ikekit;
-
-namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/ikekit-eap-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string file(const std::string& name, const std::string& text, mode_t mode) const {
-    std::string p = path + "/" + name;
-    ::unlink(p.c_str());
-    std::ofstream(p) << text;
-    ::chmod(p.c_str(), mode);
-    return p;
-  }
-};
-
-std::string text_of(const SecretBytes& b) {
-  return std::string(reinterpret_cast<const char*>(b.reveal().data()), b.size());
-}
-
-} // namespace
+using namespace ikekit::test;
 
 TEST_CASE("eap users: identity up to the first colon, comments and blank lines skipped") {
-  TempDir d;
+  TempDir d("eap");
   auto u = cli::read_eap_users(
       d.file("users", "# users\nalice:pass:with:colons\r\n\nbob:x\n", 0600), "--eap-users");
   INFO((u ? "" : u.error().message));
   REQUIRE(u);
   REQUIRE(u->size() == 2);
-  CHECK(text_of(u->at("alice")) == "pass:with:colons");
-  CHECK(text_of(u->at("bob")) == "x");
+  CHECK(secret_text(u->at("alice")) == "pass:with:colons");
+  CHECK(secret_text(u->at("bob")) == "x");
 }
 
 TEST_CASE("eap users: a bad line is named by file and number, the password never echoed") {
-  TempDir d;
+  TempDir d("eap");
   auto p = d.file("users", "alice:secret-one\nno-colon-secret\n", 0600);
   auto u = cli::read_eap_users(p, "--eap-users");
   REQUIRE_FALSE(u);
@@ -65,7 +44,7 @@ TEST_CASE("eap users: a bad line is named by file and number, the password never
 }
 
 TEST_CASE("eap users and password files readable by others are refused") {
-  TempDir d;
+  TempDir d("eap");
   auto u = cli::read_eap_users(d.file("users", "alice:secret\n", 0644), "--eap-users");
   REQUIRE_FALSE(u);
   CHECK(u.error().field == "--eap-users");
@@ -73,11 +52,11 @@ TEST_CASE("eap users and password files readable by others are refused") {
   CHECK_FALSE(cli::read_eap_password_file(d.file("pw", "secret\n", 0640), "--eap-password-file"));
   auto pw = cli::read_eap_password_file(d.file("pw", "secret\n", 0600), "--eap-password-file");
   REQUIRE(pw);
-  CHECK(text_of(*pw) == "secret");
+  CHECK(secret_text(*pw) == "secret");
 }
 
 TEST_CASE("ike-up options: an EAP server and an EAP client reach the PeerConfig") {
-  TempDir d;
+  TempDir d("eap");
   std::string pki = std::string(IKEKIT_TEST_DATA) + "/pki/";
   std::ifstream key_in(pki + "ee-p256.key");
   auto key = d.file("key", std::string(std::istreambuf_iterator<char>(key_in), {}), 0600);
@@ -130,7 +109,7 @@ TEST_CASE("ike-up options: an EAP server and an EAP client reach the PeerConfig"
 }
 
 TEST_CASE("ike-up options: an EAP-RADIUS server gets a relay backend and its RADIUS servers") {
-  TempDir d;
+  TempDir d("eap");
   std::string pki = std::string(IKEKIT_TEST_DATA) + "/pki/";
   std::ifstream key_in(pki + "ee-p256.key");
   auto key = d.file("key", std::string(std::istreambuf_iterator<char>(key_in), {}), 0600);
@@ -157,7 +136,7 @@ TEST_CASE("ike-up options: an EAP-RADIUS server gets a relay backend and its RAD
   CHECK(r.servers[0].to_string() == "10.0.0.5:1812"); // RFC 2865 3: the default port
   CHECK(r.servers[1].to_string() == "10.0.0.6:1645");
   REQUIRE(r.secrets.size() == 2);
-  CHECK(text_of(r.secrets[1]) == "s3cret");
+  CHECK(secret_text(r.secrets[1]) == "s3cret");
   CHECK(r.timeout == std::chrono::seconds(2));
   CHECK(r.transmissions == 3);
   CHECK(r.nas_identifier == "ike-up");

@@ -15,13 +15,13 @@ using ikekit::test::hex;
 using ikekit::test::seq;
 
 namespace {
-const TransformInfo& kw(std::string_view k) {
+const TransformInfo& transform_for(std::string_view k) {
   const TransformInfo* t = find_keyword(k);
   REQUIRE(t != nullptr);
   return *t;
 }
 Bytes mac_of(std::string_view keyword, const Bytes& key, const Bytes& msg) {
-  auto m = Mac::create(kw(keyword), key);
+  auto m = Mac::create(transform_for(keyword), key);
   REQUIRE(m);
   Bytes out(m->size());
   REQUIRE(m->compute({msg}, out));
@@ -30,7 +30,7 @@ Bytes mac_of(std::string_view keyword, const Bytes& key, const Bytes& msg) {
 } // namespace
 
 TEST_CASE("AES-128-CBC, RFC 3602 4 case #1", "[crypto][cipher]") {
-  auto c = Cipher::create(kw("aes128"), hex("06a9214036b8a15b512e03d534120006"));
+  auto c = Cipher::create(transform_for("aes128"), hex("06a9214036b8a15b512e03d534120006"));
   REQUIRE(c);
   Bytes iv = hex("3dafba429d9eb430b422da802c9fac41");
   Bytes buf(as_bytes("Single block msg").begin(), as_bytes("Single block msg").end());
@@ -44,7 +44,8 @@ TEST_CASE("AES-128-CBC, RFC 3602 4 case #1", "[crypto][cipher]") {
 
 TEST_CASE("AES-128-CTR, RFC 3686 6 test vector #1", "[crypto][cipher]") {
   // KEYMAT slice = key || nonce (RFC 3686 5.1).
-  auto c = Cipher::create(kw("aes128ctr"), hex("ae6852f8121067cc4bf7a5765577f39e00000030"));
+  auto c =
+      Cipher::create(transform_for("aes128ctr"), hex("ae6852f8121067cc4bf7a5765577f39e00000030"));
   REQUIRE(c);
   Bytes iv = hex("0000000000000000");
   Bytes buf(as_bytes("Single block msg").begin(), as_bytes("Single block msg").end());
@@ -67,8 +68,8 @@ TEST_CASE("HMAC contexts from the shared template keep their own keys", "[crypto
   Bytes hi(as_bytes("Hi There").begin(), as_bytes("Hi There").end());
   Bytes what(as_bytes("what do ya want for nothing?").begin(),
              as_bytes("what do ya want for nothing?").end());
-  auto a = Mac::create(kw("prfsha256"), Bytes(20, 0x0b));  // RFC 4231 4.2 test case 1
-  auto b = Mac::create(kw("prfsha256"), as_bytes("Jefe")); // RFC 4231 4.3 test case 2
+  auto a = Mac::create(transform_for("prfsha256"), Bytes(20, 0x0b));  // RFC 4231 4.2 test case 1
+  auto b = Mac::create(transform_for("prfsha256"), as_bytes("Jefe")); // RFC 4231 4.3 test case 2
   REQUIRE(a);
   REQUIRE(b);
   Bytes out(32);
@@ -95,7 +96,7 @@ TEST_CASE("AUTH_HMAC_SHA2_*, RFC 4868 2.7.2 test case 1", "[crypto][integ]") {
   };
   for (const auto& c : cases) {
     INFO(c.keyword);
-    auto integ = Integ::create(kw(c.keyword), Bytes(c.key_len, 0x0b));
+    auto integ = Integ::create(transform_for(c.keyword), Bytes(c.key_len, 0x0b));
     REQUIRE(integ);
     Bytes icv(integ->info().icv_len);
     // split the message to exercise the a || b form
@@ -105,7 +106,7 @@ TEST_CASE("AUTH_HMAC_SHA2_*, RFC 4868 2.7.2 test case 1", "[crypto][integ]") {
     icv.back() ^= 0x80;
     CHECK(integ->verify(hi, {}, icv).error().code == Errc::integrity);
   }
-  CHECK(Integ::create(kw("sha256"), Bytes(20)).error().code == Errc::bad_length);
+  CHECK(Integ::create(transform_for("sha256"), Bytes(20)).error().code == Errc::bad_length);
 }
 
 TEST_CASE("AES-XCBC-MAC, RFC 3566 4.6 test cases", "[crypto][mac]") {
@@ -118,7 +119,7 @@ TEST_CASE("AES-XCBC-MAC, RFC 3566 4.6 test cases", "[crypto][mac]") {
   CHECK(mac_of("aesxcbc", key, seq(34)) == hex("becbb3bccdb518a30677d5481fb6b4d8"));
   CHECK(mac_of("aesxcbc", key, Bytes(1000, 0)) == hex("f0dafee895db30253761103b5d84528f"));
   // AES-XCBC-MAC-96 truncates to the first 12 bytes (RFC 3566 4.3).
-  auto integ = Integ::create(kw("aesxcbc"), key);
+  auto integ = Integ::create(transform_for("aesxcbc"), key);
   REQUIRE(integ);
   Bytes icv(12);
   Bytes m = seq(34);

@@ -14,13 +14,13 @@ using ikekit::test::hex;
 using ikekit::test::seq;
 
 namespace {
-const TransformInfo& kw(std::string_view k) {
+const TransformInfo& prf_for(std::string_view k) {
   const TransformInfo* t = find_keyword(TransformKind::prf, k);
   REQUIRE(t != nullptr);
   return *t;
 }
 Bytes prf_of(std::string_view keyword, const Bytes& key, const Bytes& msg) {
-  auto r = prf(kw(keyword), key, {msg});
+  auto r = prf(prf_for(keyword), key, {msg});
   REQUIRE(r);
   return Bytes(r->reveal().begin(), r->reveal().end());
 }
@@ -89,7 +89,7 @@ TEST_CASE("prf+ expands per RFC 7296 2.13", "[crypto][prf]") {
   // `cryptography` package's CMAC, implementing T1 = prf(K, S | 0x01),
   // Tn = prf(K, Tn-1 | S | n) literally.
   Bytes s = seq(40, 0x40);
-  auto p = Prf::create(kw("prfsha256"), seq(32));
+  auto p = Prf::create(prf_for("prfsha256"), seq(32));
   REQUIRE(p);
   // The seed given in two parts, as keymat passes Ni | Nr | SPIi | SPIr.
   auto out = p->plus({ByteView(s).first(13), ByteView(s).subspan(13)}, 100);
@@ -99,7 +99,7 @@ TEST_CASE("prf+ expands per RFC 7296 2.13", "[crypto][prf]") {
             "2655231c5e9d0476f873cf0291ecd8efea02c7dd86df6a17bb5cc6cc47c961d6"
             "df49e473e8856943f4026791354ecfa853eed4e2d57272d4c469ac02ec8c55ce"
             "c0754b0c"));
-  auto c = prf_plus(kw("prfaescmac"), seq(16), {s}, 40);
+  auto c = prf_plus(prf_for("prfaescmac"), seq(16), {s}, 40);
   REQUIRE(c);
   CHECK(Bytes(c->reveal().begin(), c->reveal().end()) ==
         hex("45faabaac0cfcc7dc479d71267cd4e29db1ddb7471f882fcc8a43339577e85e890b42d02bb7188b4"));

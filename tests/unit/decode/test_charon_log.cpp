@@ -7,6 +7,8 @@
 #include "base/hex.hpp"
 #include "decode/decoder.hpp"
 #include "decode/key_file.hpp"
+#include "secret_text.hpp"
+#include "test_files.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -16,19 +18,10 @@
 #include <vector>
 
 using namespace ikekit;
+using namespace ikekit::test;
 using namespace ikekit::decode;
 
 namespace {
-
-const std::string kData = IKEKIT_TEST_DATA;
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
@@ -46,7 +39,7 @@ std::string join(const std::vector<std::string>& lines) {
 }
 
 std::string log_of(const std::string& scenario) {
-  return read_text(kData + "/" + scenario + "/charon-keys.log");
+  return read_text(kTestData + "/" + scenario + "/charon-keys.log");
 }
 
 // "13[IKE] <ia|1> text" -> {thread "13", group "IKE", text}
@@ -83,7 +76,7 @@ Counts decode_with(const std::string& scenario, const std::string& text,
   auto r = parse_key_text(text, "charon.log", keys, format);
   INFO((r ? "" : r.error().field + ": " + r.error().message));
   REQUIRE(r);
-  auto cap = Capture::open(kData + "/" + scenario + "/capture.pcap");
+  auto cap = Capture::open(kTestData + "/" + scenario + "/capture.pcap");
   REQUIRE(cap);
   Decoder d(keys, {});
   Counts c;
@@ -105,8 +98,6 @@ void check_all_decrypted(const Counts& c) {
   CHECK(c.unmatched.empty());
 }
 
-std::string hx(const SecretBytes& s) { return to_hex(s.reveal()); }
-
 } // namespace
 
 TEST_CASE("charon log: the committed log gives its IKE and Child SA key blocks",
@@ -120,7 +111,7 @@ TEST_CASE("charon log: the committed log gives its IKE and Child SA key blocks",
   CHECK(to_hex_u64(ike.spis->second) == "f01c0c11a7d62fb6");
   CHECK(ike.dh_secret.size() == 32);
   CHECK(ike.skeyseed.size() == 32);
-  CHECK(hx(ike.sk_d).substr(0, 8) == "3aa0760d");
+  CHECK(secret_hex(ike.sk_d).substr(0, 8) == "3aa0760d");
   CHECK(ike.sk_ei.size() == 36);    // AES-GCM-256 key || salt
   CHECK(ike.sk_ai.empty());         // AEAD: none logged
   REQUIRE(log.child().size() == 2); // IKE_AUTH and the rekeying CREATE_CHILD_SA
@@ -277,7 +268,7 @@ TEST_CASE("pluto log: ikev2 I/R lines (plutodebug=private) decrypt the IKE SA",
   // Libreswan's ikev2_log_parentSA format, from the CBC/HMAC session's keys.
   const std::string scenario = "psk-aes128-sha256-modp2048";
   nlohmann::json k;
-  for (const auto& l : lines_of(read_text(kData + "/" + scenario + "/keys.jsonl"))) {
+  for (const auto& l : lines_of(read_text(kTestData + "/" + scenario + "/keys.jsonl"))) {
     auto j = nlohmann::json::parse(l);
     if (j["type"] == "ike_sa") k = j;
   }
@@ -308,7 +299,7 @@ TEST_CASE("save-keys esp_sa: \"AES-GCM [RFC4106]\" takes its ICV from \"ANY n bi
   // deprecated Wireshark name) with "ANY 64/128 bit authentication [no checking]" and an
   // empty key; Wireshark takes the ICV length from that column (packet-ipsec.c).
   const std::string scenario = "psk-aes256gcm16-ecp256";
-  std::string text = read_text(kData + "/" + scenario + "/wireshark/esp_sa");
+  std::string text = read_text(kTestData + "/" + scenario + "/wireshark/esp_sa");
   auto replace_all = [&](const std::string& from, const std::string& to) {
     for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at))
       text.replace(at, from.size(), to), at += to.size();

@@ -12,6 +12,7 @@
 #include "decode/key_file.hpp"
 #include "decode/session.hpp"
 #include "ike/keymat.hpp"
+#include "test_files.hpp"
 #include "wire/tcp_encap.hpp"
 
 #include <catch2/catch.hpp>
@@ -25,14 +26,13 @@
 #include <vector>
 
 using namespace ikekit;
+using namespace ikekit::test;
 using namespace ikekit::decode;
 using nlohmann::json;
 using wire::ExchangeType;
 using wire::PayloadType;
 
 namespace {
-
-const std::string kData = IKEKIT_TEST_DATA;
 
 // What a record said, copied out of the sink call (records hold views).
 struct IkeSeen {
@@ -109,7 +109,7 @@ struct OwnedFrame {
 };
 
 std::vector<OwnedFrame> read_frames(const std::string& scenario) {
-  auto cap = Capture::open(kData + "/" + scenario + "/capture.pcap");
+  auto cap = Capture::open(kTestData + "/" + scenario + "/capture.pcap");
   REQUIRE(cap);
   std::vector<OwnedFrame> out;
   for (;;) {
@@ -131,18 +131,10 @@ Summary decode_all(const std::vector<OwnedFrame>& frames, KeyStore& keys, Collec
   return d.summary();
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // keys.jsonl lines, each parsed; `keep` chooses which to load, `edit` may change them.
 template <class Keep, class Edit>
 KeyStore keylog_store(const std::string& scenario, Keep keep, Edit edit) {
-  std::istringstream in(read_text(kData + "/" + scenario + "/keys.jsonl"));
+  std::istringstream in(read_text(kTestData + "/" + scenario + "/keys.jsonl"));
   std::string text, line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
@@ -257,8 +249,8 @@ TEST_CASE("decoder: counts per scenario, everything decrypts with keys.jsonl",
 
 TEST_CASE("decoder: DecodeSession gives the same summary from the key file", "[decode][decoder]") {
   SessionOptions o;
-  o.capture = kData + "/psk-aes256gcm16-ecp256/capture.pcap";
-  o.key_files = {kData + "/psk-aes256gcm16-ecp256/keys.jsonl"};
+  o.capture = kTestData + "/psk-aes256gcm16-ecp256/capture.pcap";
+  o.key_files = {kTestData + "/psk-aes256gcm16-ecp256/keys.jsonl"};
   auto session = DecodeSession::open(o);
   REQUIRE(session);
   REQUIRE((*session)->key_files().size() == 1);
@@ -274,17 +266,18 @@ TEST_CASE("decoder: DecodeSession gives the same summary from the key file", "[d
 TEST_CASE("decoder: an unreadable capture is Errc::io naming the path, a bad key file Errc::usage",
           "[decode][decoder]") {
   SessionOptions o;
-  o.capture = kData + "/no-such/capture.pcap";
+  o.capture = kTestData + "/no-such/capture.pcap";
   auto s = DecodeSession::open(o);
   REQUIRE_FALSE(s);
   CHECK(s.error().code == Errc::io);
   CHECK_THAT(s.error().field + " " + s.error().message, Catch::Contains("no-such/capture.pcap"));
-  o.capture = kData + "/README.md"; // not a capture
+  o.capture = kTestData + "/README.md"; // not a capture
   s = DecodeSession::open(o);
   REQUIRE_FALSE(s);
   CHECK(s.error().code == Errc::io);
-  o.capture = kData + "/psk-aes256gcm16-ecp256/capture.pcap";
-  o.key_files = {kData + "/psk-aes256gcm16-ecp256/meta.json"}; // JSON, but not one object per line
+  o.capture = kTestData + "/psk-aes256gcm16-ecp256/capture.pcap";
+  o.key_files = {kTestData +
+                 "/psk-aes256gcm16-ecp256/meta.json"}; // JSON, but not one object per line
   s = DecodeSession::open(o);
   REQUIRE_FALSE(s);
   CHECK(s.error().code == Errc::usage);
@@ -352,8 +345,9 @@ TEST_CASE("decoder: Wireshark tables decrypt the same as the key log", "[decode]
     SECTION(scenario) {
       auto frames = read_frames(scenario);
       KeyStore keys;
-      REQUIRE(load_key_file(kData + "/" + scenario + "/wireshark/ikev2_decryption_table", keys));
-      REQUIRE(load_key_file(kData + "/" + scenario + "/wireshark/esp_sa", keys));
+      REQUIRE(
+          load_key_file(kTestData + "/" + scenario + "/wireshark/ikev2_decryption_table", keys));
+      REQUIRE(load_key_file(kTestData + "/" + scenario + "/wireshark/esp_sa", keys));
       Collect sink;
       Summary s = decode_all(frames, keys, sink);
       CHECK(s.undecryptable == 0);
@@ -622,7 +616,7 @@ TEST_CASE("decoder: the IKE_SA_INIT nonces in the capture are those of meta.json
           "[decode][decoder]") {
   for (const auto& x : kScenarios) {
     INFO(x.scenario);
-    json meta = json::parse(read_text(kData + "/" + x.scenario + "/meta.json"));
+    json meta = json::parse(read_text(kTestData + "/" + x.scenario + "/meta.json"));
     auto frames = read_frames(x.scenario);
     KeyStore keys;
     Decoder d(keys, {});
@@ -652,7 +646,7 @@ TEST_CASE("decoder: keys computed from charon's g^ir open every SK/SKF payload a
   // ike::derive_ike_keys; the ESP keys are derived by the decoder from that SK_d.
   for (const auto& x : kScenarios) {
     SECTION(x.scenario) {
-      json meta = json::parse(read_text(kData + "/" + x.scenario + "/meta.json"));
+      json meta = json::parse(read_text(kTestData + "/" + x.scenario + "/meta.json"));
       KeyStore keys;
       for (const json& sa : meta["ike_sas"]) {
         ike::IkeTransforms t{

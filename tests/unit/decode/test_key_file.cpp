@@ -3,20 +3,19 @@
 // tables. Format detection, every column, and errors that name file:line.field.
 #include "base/hex.hpp"
 #include "decode/key_file.hpp"
+#include "secret_text.hpp"
+#include "test_files.hpp"
 
 #include <catch2/catch.hpp>
 #include <string>
 
 using namespace ikekit;
+using namespace ikekit::test;
 using namespace ikekit::decode;
 using crypto::find_keyword;
 using crypto::TransformKind;
 
 namespace {
-
-const std::string kData = IKEKIT_TEST_DATA;
-
-std::string hx(const SecretBytes& s) { return to_hex(s.reveal()); }
 
 IpAddress ip(const char* text) {
   auto a = IpAddress::parse(text);
@@ -63,11 +62,11 @@ TEST_CASE("key log: an ike_sa line with algorithm names", "[decode][key_file]") 
   CHECK(*r == KeyFileFormat::ikekit_keylog);
   IkeSaKeys* k = store.find_ike(0x2c4d213e350a2915, 0xf01c0c11a7d62fb6);
   REQUIRE(k);
-  CHECK(hx(k->sk_d) == "0011");
+  CHECK(secret_hex(k->sk_d) == "0011");
   CHECK(k->sk_ai.empty());
   CHECK(k->sk_ar.empty());
-  CHECK(hx(k->sk_ei) == "aabbccdd");
-  CHECK(hx(k->sk_er) == "eeff0011");
+  CHECK(secret_hex(k->sk_ei) == "aabbccdd");
+  CHECK(secret_hex(k->sk_er) == "eeff0011");
   CHECK(k->encr == find_keyword(TransformKind::encr, "aes256gcm16"));
   CHECK(k->integ == nullptr);
   CHECK(k->prf == find_keyword(TransformKind::prf, "prfsha256"));
@@ -107,8 +106,8 @@ TEST_CASE("key log: child_sa lines, with and without addresses", "[decode][key_f
   CHECK(a->src == ip("10.242.0.2"));
   CHECK(a->encr == find_keyword(TransformKind::encr, "aes128"));
   CHECK(a->integ == find_keyword(TransformKind::integ, "sha256"));
-  CHECK(hx(a->encr_key) == "7c7e");
-  CHECK(hx(a->integ_key) == "fe12");
+  CHECK(secret_hex(a->encr_key) == "7c7e");
+  CHECK(secret_hex(a->integ_key) == "fe12");
   // The same SPI towards another destination is another SA.
   CHECK(store.find_child(0xf4ce141c, ip("10.242.0.2")) == nullptr);
   // Without "dst" the key applies to any destination; no algorithms: inferred later.
@@ -256,10 +255,10 @@ TEST_CASE("ikev2_decryption_table: unquoted hex, quoted algorithm names", "[deco
   REQUIRE(cbc);
   CHECK(cbc->encr == find_keyword(TransformKind::encr, "aes128"));
   CHECK(cbc->integ == find_keyword(TransformKind::integ, "sha256"));
-  CHECK(hx(cbc->sk_ei) == "d04878b8");
-  CHECK(hx(cbc->sk_er) == "7b51fc8e");
-  CHECK(hx(cbc->sk_ai) == "d156f872");
-  CHECK(hx(cbc->sk_ar) == "9f83e7a7");
+  CHECK(secret_hex(cbc->sk_ei) == "d04878b8");
+  CHECK(secret_hex(cbc->sk_er) == "7b51fc8e");
+  CHECK(secret_hex(cbc->sk_ai) == "d156f872");
+  CHECK(secret_hex(cbc->sk_ar) == "9f83e7a7");
   CHECK(cbc->sk_d.empty()); // Wireshark's table has no SK_d
   IkeSaKeys* gcm = store.find_ike(0x9970d9a159a2f7b7, 0x8c1cc7ab02db9859);
   REQUIRE(gcm);
@@ -277,7 +276,7 @@ TEST_CASE("ikev2_decryption_table: quoted SPIs and keys, \\xNN escapes", "[decod
   REQUIRE(r);
   IkeSaKeys* k = store.find_ike(1, 2);
   REQUIRE(k);
-  CHECK(hx(k->sk_ei) == "0a0b");
+  CHECK(secret_hex(k->sk_ei) == "0a0b");
   CHECK(k->integ == find_keyword(TransformKind::integ, "sha256"));
 }
 
@@ -351,7 +350,7 @@ TEST_CASE("esp_sa: quoted rows with 0x keys, any address, NULL integrity", "[dec
   CHECK(cbc->src == ip("10.242.0.2"));
   CHECK(cbc->encr == find_keyword(TransformKind::encr, "aes128"));
   CHECK(cbc->integ == find_keyword(TransformKind::integ, "sha256"));
-  CHECK(hx(cbc->encr_key) == "7c7ec7b2f11ee05a80dc9627980371ee");
+  CHECK(secret_hex(cbc->encr_key) == "7c7ec7b2f11ee05a80dc9627980371ee");
   ChildSaKeys* gcm = store.find_child(0x61bbf390, ip("2001:db8::1"));
   REQUIRE(gcm);
   CHECK_FALSE(gcm->dst.has_value());
@@ -417,7 +416,7 @@ TEST_CASE("the committed key files load, in every format", "[decode][key_file]")
   for (const char* s :
        {"psk-aes256gcm16-ecp256", "psk-aes128-sha256-modp2048", "rsa-aes256gcm16-ecp256"}) {
     INFO(s);
-    const std::string dir = kData + "/" + s;
+    const std::string dir = kTestData + "/" + s;
     KeyStore log, ws;
     CHECK(load_ok(dir + "/keys.jsonl", log) == KeyFileFormat::ikekit_keylog);
     CHECK(load_ok(dir + "/wireshark/ikev2_decryption_table", ws) == KeyFileFormat::wireshark_ikev2);
@@ -429,16 +428,16 @@ TEST_CASE("the committed key files load, in every format", "[decode][key_file]")
     for (const auto& c : log.child_sas()) {
       ChildSaKeys* w = ws.find_child(c.spi, *c.dst);
       REQUIRE(w);
-      CHECK(hx(w->encr_key) == hx(c.encr_key));
-      CHECK(hx(w->integ_key) == hx(c.integ_key));
+      CHECK(secret_hex(w->encr_key) == secret_hex(c.encr_key));
+      CHECK(secret_hex(w->integ_key) == secret_hex(c.integ_key));
       CHECK(w->encr == c.encr);
       CHECK(w->integ == c.integ);
     }
     const auto& [spis, k] = *log.ike_sas().begin();
     IkeSaKeys* w = ws.find_ike(spis.first, spis.second);
     REQUIRE(w);
-    CHECK(hx(w->sk_ei) == hx(k.sk_ei));
-    CHECK(hx(w->sk_ar) == hx(k.sk_ar));
+    CHECK(secret_hex(w->sk_ei) == secret_hex(k.sk_ei));
+    CHECK(secret_hex(w->sk_ar) == secret_hex(k.sk_ar));
     CHECK(w->encr == k.encr);
     CHECK(w->integ == k.integ);
   }
@@ -457,7 +456,7 @@ TEST_CASE("a Wireshark table with only comments is an empty table, not an error"
           "[decode][key_file]") {
   // tshark cannot decrypt ChaCha20-Poly1305, so those scenarios' committed tables (and
   // --emit-wireshark's for such captures) hold only their header comments.
-  const std::string dir = kData + "/psk-chacha20-x25519/wireshark";
+  const std::string dir = kTestData + "/psk-chacha20-x25519/wireshark";
   KeyStore store;
   auto ike = load_key_file(dir + "/ikev2_decryption_table", store);
   REQUIRE(ike);

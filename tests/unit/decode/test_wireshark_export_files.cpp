@@ -3,6 +3,7 @@
 // followed (base/secret_file's replace_secret_file).
 #include "decode/key_file.hpp"
 #include "decode/wireshark_export.hpp"
+#include "test_files.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -15,15 +16,6 @@ using namespace ikekit::decode;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/ikekit-ws-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
-
 mode_t lmode(const std::string& p) {
   struct stat st {};
   REQUIRE(::lstat(p.c_str(), &st) == 0);
@@ -34,7 +26,7 @@ mode_t lmode(const std::string& p) {
 
 TEST_CASE("emit-wireshark: tables 0600 in a 0700 directory; planted links are replaced",
           "[decode][wireshark]") {
-  TempDir d;
+  ikekit::test::TempDir d("ws");
   KeyStore keys;
   REQUIRE(
       parse_key_text(R"({"type":"child_sa","spi":"c0ffee01","dst":"10.0.0.2","encr":"aes128gcm16",)"

@@ -17,6 +17,7 @@
 // (unit_ike links ikekit_ike only).
 #include "base/hex.hpp"
 #include "ike/keymat.hpp"
+#include "secret_text.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -28,6 +29,7 @@
 #include <vector>
 
 using namespace ikekit;
+using namespace ikekit::test;
 using namespace ikekit::ike;
 using crypto::TransformKind;
 using nlohmann::json;
@@ -36,7 +38,7 @@ namespace {
 
 const std::filesystem::path kData = IKEKIT_TEST_DATA;
 
-Bytes hexb(const json& j) {
+Bytes hex_field(const json& j) {
   REQUIRE(j.is_string());
   auto b = from_hex(j.get<std::string>(), "test");
   REQUIRE(b);
@@ -44,12 +46,11 @@ Bytes hexb(const json& j) {
 }
 
 uint64_t spi64(const json& j) {
-  Bytes b = hexb(j);
+  Bytes b = hex_field(j);
   REQUIRE(b.size() == 8);
   return load_be64(b.data());
 }
 
-std::string hx(const SecretBytes& s) { return to_hex(s.reveal()); }
 // keys.jsonl writes null for absent (AEAD) integrity keys.
 std::string hx_or_empty(const json& j) { return j.is_null() ? "" : j.get<std::string>(); }
 
@@ -121,11 +122,11 @@ TEST_CASE("strongSwan captures: SKEYSEED, SK_* and Child SA KEYMAT match charon'
                         keyword(TransformKind::integ, sa["integ"]),
                         keyword(TransformKind::prf, sa["prf"])};
         prf = t.prf;
-        Bytes ni = hexb(sa["nonce_i"]), nr = hexb(sa["nonce_r"]),
-              g_ir = hexb(sa["dh_shared_secret"]);
+        Bytes ni = hex_field(sa["nonce_i"]), nr = hex_field(sa["nonce_r"]),
+              g_ir = hex_field(sa["dh_shared_secret"]);
         auto k = derive_ike_keys(t, ni, nr, g_ir, spi64(sa["spi_i"]), spi64(sa["spi_r"]));
         REQUIRE(k);
-        CHECK(hx(k->skeyseed) == sa["skeyseed"].get<std::string>());
+        CHECK(secret_hex(k->skeyseed) == sa["skeyseed"].get<std::string>());
 
         REQUIRE(log.ike_sas.count(sa["spi_i"].get<std::string>()) == 1);
         const json& logged = log.ike_sas[sa["spi_i"].get<std::string>()];
@@ -134,19 +135,19 @@ TEST_CASE("strongSwan captures: SKEYSEED, SK_* and Child SA KEYMAT match charon'
         CHECK(logged["encr"] == sa["encr"]);
         CHECK(logged["integ"] == sa["integ"]);
         CHECK(logged["prf"] == sa["prf"]);
-        CHECK(hx(k->sk_d) == logged["sk_d"].get<std::string>());
-        CHECK(hx(k->sk_ai) == hx_or_empty(logged["sk_ai"]));
-        CHECK(hx(k->sk_ar) == hx_or_empty(logged["sk_ar"]));
-        CHECK(hx(k->sk_ei) == logged["sk_ei"].get<std::string>());
-        CHECK(hx(k->sk_er) == logged["sk_er"].get<std::string>());
-        CHECK(hx(k->sk_pi) == logged["sk_pi"].get<std::string>());
-        CHECK(hx(k->sk_pr) == logged["sk_pr"].get<std::string>());
+        CHECK(secret_hex(k->sk_d) == logged["sk_d"].get<std::string>());
+        CHECK(secret_hex(k->sk_ai) == hx_or_empty(logged["sk_ai"]));
+        CHECK(secret_hex(k->sk_ar) == hx_or_empty(logged["sk_ar"]));
+        CHECK(secret_hex(k->sk_ei) == logged["sk_ei"].get<std::string>());
+        CHECK(secret_hex(k->sk_er) == logged["sk_er"].get<std::string>());
+        CHECK(secret_hex(k->sk_pi) == logged["sk_pi"].get<std::string>());
+        CHECK(secret_hex(k->sk_pr) == logged["sk_pr"].get<std::string>());
 
         // The same keys from charon's logged SKEYSEED.
-        auto k2 = derive_ike_keys_from_skeyseed(t, SecretBytes(ByteView(hexb(sa["skeyseed"]))), ni,
-                                                nr, spi64(sa["spi_i"]), spi64(sa["spi_r"]));
+        auto k2 = derive_ike_keys_from_skeyseed(t, SecretBytes(ByteView(hex_field(sa["skeyseed"]))),
+                                                ni, nr, spi64(sa["spi_i"]), spi64(sa["spi_r"]));
         REQUIRE(k2);
-        CHECK(hx(k2->sk_pr) == logged["sk_pr"].get<std::string>());
+        CHECK(secret_hex(k2->sk_pr) == logged["sk_pr"].get<std::string>());
         sk_d_by_spi.emplace(sa["spi_i"].get<std::string>(), std::move(k->sk_d));
       }
 
@@ -157,7 +158,7 @@ TEST_CASE("strongSwan captures: SKEYSEED, SK_* and Child SA KEYMAT match charon'
       for (const json& child : meta["child_sas"]) {
         INFO(name << " Child SA " << child["name"].get<std::string>());
         REQUIRE(child["pfs_dh_shared_secret"].is_null());
-        Bytes ni = hexb(child["nonce_i"]), nr = hexb(child["nonce_r"]);
+        Bytes ni = hex_field(child["nonce_i"]), nr = hex_field(child["nonce_r"]);
         // charon's KEYMAT seed without PFS is Ni | Nr (RFC 7296 2.17).
         Bytes seed = ni;
         seed.insert(seed.end(), nr.begin(), nr.end());
@@ -177,10 +178,10 @@ TEST_CASE("strongSwan captures: SKEYSEED, SK_* and Child SA KEYMAT match charon'
                           keyword(TransformKind::integ, out["integ"])};
         auto km = derive_child_keys(*prf, sk_d, t, {}, ni, nr);
         REQUIRE(km);
-        CHECK(hx(km->encr_i) == out["encr_key"].get<std::string>());
-        CHECK(hx(km->integ_i) == hx_or_empty(out["integ_key"]));
-        CHECK(hx(km->encr_r) == in["encr_key"].get<std::string>());
-        CHECK(hx(km->integ_r) == hx_or_empty(in["integ_key"]));
+        CHECK(secret_hex(km->encr_i) == out["encr_key"].get<std::string>());
+        CHECK(secret_hex(km->integ_i) == hx_or_empty(out["integ_key"]));
+        CHECK(secret_hex(km->encr_r) == in["encr_key"].get<std::string>());
+        CHECK(secret_hex(km->integ_r) == hx_or_empty(in["integ_key"]));
         children += 2;
       }
       // Every ESP SA in the key log was reproduced.
@@ -197,21 +198,22 @@ TEST_CASE("strongSwan captures: a wrong nonce or g^ir changes every key",
   IkeTransforms t{keyword(TransformKind::encr, sa["encr"]),
                   keyword(TransformKind::integ, sa["integ"]),
                   keyword(TransformKind::prf, sa["prf"])};
-  Bytes ni = hexb(sa["nonce_i"]), nr = hexb(sa["nonce_r"]), g_ir = hexb(sa["dh_shared_secret"]);
+  Bytes ni = hex_field(sa["nonce_i"]), nr = hex_field(sa["nonce_r"]),
+        g_ir = hex_field(sa["dh_shared_secret"]);
   g_ir.back() ^= 1;
   auto k = derive_ike_keys(t, ni, nr, g_ir, spi64(sa["spi_i"]), spi64(sa["spi_r"]));
   REQUIRE(k);
-  CHECK(hx(k->skeyseed) != sa["skeyseed"].get<std::string>());
+  CHECK(secret_hex(k->skeyseed) != sa["skeyseed"].get<std::string>());
   g_ir.back() ^= 1;
   std::swap(ni, nr); // nonces in the wrong order
   auto k2 = derive_ike_keys(t, ni, nr, g_ir, spi64(sa["spi_i"]), spi64(sa["spi_r"]));
   REQUIRE(k2);
-  CHECK(hx(k2->skeyseed) != sa["skeyseed"].get<std::string>());
+  CHECK(secret_hex(k2->skeyseed) != sa["skeyseed"].get<std::string>());
   // SPIs swapped: SKEYSEED is the same, the SK_* are not.
   std::swap(ni, nr);
   auto k3 = derive_ike_keys(t, ni, nr, g_ir, spi64(sa["spi_r"]), spi64(sa["spi_i"]));
   REQUIRE(k3);
-  CHECK(hx(k3->skeyseed) == sa["skeyseed"].get<std::string>());
+  CHECK(secret_hex(k3->skeyseed) == sa["skeyseed"].get<std::string>());
   KeyLog log = read_keylog(kData / "psk-aes128-sha256-modp2048" / "keys.jsonl");
-  CHECK(hx(k3->sk_d) != log.ike_sas.begin()->second["sk_d"].get<std::string>());
+  CHECK(secret_hex(k3->sk_d) != log.ike_sas.begin()->second["sk_d"].get<std::string>());
 }

@@ -4,17 +4,17 @@
 // originator sends for opens its own connection, the old IKE SA of a rekey (another
 // SaId, the same Transmit::connection) goes on its successor's.
 #include "io/tcp_streams.hpp"
+#include "ip_literal.hpp"
 
 #include <catch2/catch.hpp>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 using namespace ikekit;
+using namespace ikekit::test;
 using namespace ikekit::io;
 
 namespace {
-
-IpAddress loopback() { return *IpAddress::parse("127.0.0.1"); }
 
 uint16_t local_port(int fd) {
   sockaddr_in sin{};
@@ -38,7 +38,7 @@ struct Loopback {
   Loopback() : loop(make_loop()) {
     TcpStreamsOptions so;
     so.port = 0; // the kernel's choice, read back below
-    so.listen = {loopback()};
+    so.listen = {loopback_v4()};
     auto s = TcpStreams::create(
         loop, so, [this](const ike::Datagram& d, TimePoint) { arrived.push_back(d); },
         [](ike::SaId, TimePoint) {}, [](TimePoint) {});
@@ -54,8 +54,8 @@ struct Loopback {
   // An IKE message from the IKE SA `sa` on the connection named `connection`.
   void send(ike::SaId sa, ike::SaId connection) {
     ike::Transmit t;
-    t.local = ike::Endpoint{loopback(), 0};
-    t.remote = ike::Endpoint{loopback(), port};
+    t.local = ike::Endpoint{loopback_v4(), 0};
+    t.remote = ike::Endpoint{loopback_v4(), port};
     t.sa = sa;
     t.connection = connection;
     t.stream = true;

@@ -1,6 +1,7 @@
 // UDP sockets on loopback: batched send and receive, the local address from
 // IP_PKTINFO, and the RFC 3948 2.2 demultiplexing of port-4500 traffic.
 #include "io/udp_socket.hpp"
+#include "ip_literal.hpp"
 #include "require_all.hpp"
 
 #include <array>
@@ -12,15 +13,14 @@
 #include <unistd.h>
 
 using namespace ikekit;
+using namespace ikekit::test;
 using namespace ikekit::io;
 
 namespace {
 
-IpAddress loopback() { return *IpAddress::parse("127.0.0.1"); }
-
 UdpSocket open_socket(bool nat_t) {
   UdpSocketOptions o;
-  o.local = Endpoint{loopback(), 0};
+  o.local = Endpoint{loopback_v4(), 0};
   o.nat_t = nat_t;
   auto s = UdpSocket::open(o);
   REQUIRE(s.has_value());
@@ -86,7 +86,7 @@ TEST_CASE("a batch of datagrams goes out with sendmmsg and comes back with recvm
     CHECK(in[i].data()[0] == uint8_t(i));
     CHECK(in[i].remote == a.local());
     REQUIRE(in[i].local.has_value());
-    CHECK(*in[i].local == loopback()); // IP_PKTINFO
+    CHECK(*in[i].local == loopback_v4()); // IP_PKTINFO
     CHECK(in[i].ifindex > 0);
     CHECK(in[i].kind == UdpPayloadKind::ike);
     CHECK(in[i].payload().size() == in[i].size);
@@ -107,7 +107,7 @@ TEST_CASE("on a NAT-T socket IKE carries the non-ESP marker, keepalives and ESP 
   std::array<SendSlot, 3> out;
   out[0] = SendSlot{ike_msg, b.local(), std::nullopt, true, 0};
   out[1] = SendSlot{keepalive, b.local(), std::nullopt, false, 0};
-  out[2] = SendSlot{esp_pkt, b.local(), loopback(), false, 0}; // explicit source via PKTINFO
+  out[2] = SendSlot{esp_pkt, b.local(), loopback_v4(), false, 0}; // explicit source via PKTINFO
   auto sent = a.send_batch(out);
   REQUIRE(sent.has_value());
   REQUIRE(*sent == 3);
@@ -142,7 +142,7 @@ TEST_CASE("a datagram larger than the slot is reported truncated", "[udp]") {
 
 TEST_CASE("UDP GSO sends one buffer as several datagrams when the kernel supports it", "[udp]") {
   UdpSocketOptions o;
-  o.local = Endpoint{loopback(), 0};
+  o.local = Endpoint{loopback_v4(), 0};
   o.gro = false;
   auto a = UdpSocket::open(o);
   REQUIRE(a);
@@ -182,7 +182,7 @@ TEST_CASE("binding port 500 without privilege is an environment error", "[udp]")
   // As root (CI), the bind is tried in a child that dropped to nobody (uid 65534).
   auto attempt = []() -> int { // 0: environment error naming the endpoint
     UdpSocketOptions o;
-    o.local = Endpoint{loopback(), kIkePort};
+    o.local = Endpoint{loopback_v4(), kIkePort};
     auto s = UdpSocket::open(o);
     if (s) return 1;
     if (s.error().code != Errc::environment) return 2;

@@ -4,6 +4,7 @@
 // per run and are compared after zeroing.
 #include "base/hex.hpp"
 #include "io/xfrm.hpp"
+#include "ip_literal.hpp"
 
 #include <array>
 #include <catch2/catch.hpp>
@@ -12,6 +13,7 @@
 #include <string>
 
 using namespace ikekit;
+using namespace ikekit::test;
 using namespace ikekit::io;
 
 namespace {
@@ -49,7 +51,6 @@ Bytes seq_key(size_t n, uint8_t first) {
   return k;
 }
 
-IpAddress ip(const char* s) { return *IpAddress::parse(s); }
 Prefix pfx(const char* s) { return *Prefix::parse(s); }
 
 template <typename Build> Bytes build(Build&& f) {

@@ -6,6 +6,7 @@
 // that every policy's reqid has an outbound state to use (issue 11, High 4).
 #include "../../io/test_keys.hpp"
 #include "io/dataplane/xfrm_dataplane.hpp"
+#include "ip_literal.hpp"
 
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
@@ -21,12 +22,12 @@
 #include <vector>
 
 using namespace ikekit;
+using namespace ikekit::test;
 using namespace ikekit::io;
 using namespace ikekit::io::dataplane;
 
 namespace {
 
-IpAddress ip(const char* s) { return *IpAddress::parse(s); }
 esp::TrafficSelector ts(const char* prefix, uint8_t proto = 0, uint16_t lo = 0,
                         uint16_t hi = 65535) {
   return esp::TrafficSelector{*Prefix::parse(prefix), proto, lo, hi};

@@ -2,6 +2,7 @@
 // Only lib/crypto/*.cpp include this (DESIGN 2: crypto is the only OpenSSL user).
 #pragma once
 
+#include "base/bytes.hpp"
 #include "base/result.hpp"
 
 #include <memory>
@@ -43,6 +44,12 @@ using CipherPtr = std::unique_ptr<EVP_CIPHER, CipherFree>;
 using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+
+// SHA-1, fetched once for the process: certificate key ids, CERTREQ and SPKI hashes
+// (RFC 7296 3.7 and 3.8). Defined in digest.cpp.
+const EVP_MD* sha1_md();
+// SHA-1 of `data` (20 bytes).
+Bytes sha1_of(ByteView data);
 
 // An error naming `field` (Errc::crypto unless `code` says otherwise); appends (and
 // drains) OpenSSL's error queue.

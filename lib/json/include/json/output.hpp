@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string_view>
 
@@ -29,5 +30,9 @@ private:
 
 // RFC 3339 UTC timestamp with microseconds from seconds + microseconds since the epoch.
 std::string rfc3339_utc(int64_t seconds, int64_t micros);
+
+// A measured number rounded to `decimals` places; null when it is unknown or not finite
+// (JSON has no NaN or infinity).
+Json rounded(std::optional<double> v, int decimals);
 
 } // namespace ikekit::json
