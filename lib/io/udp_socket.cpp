@@ -65,7 +65,7 @@ Result<UdpSocket> UdpSocket::open(const UdpSocketOptions& o) {
   UdpSocket s;
   s.local_ = o.local;
   s.nat_t_ = o.nat_t;
-  const bool v4 = o.local.addr.is_v4();
+  const bool v4 = o.local.address.is_v4();
   s.fd_ = ::socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s.fd_ < 0) return s.io_error("socket", errno);
   int one = 1;
