@@ -250,7 +250,7 @@ struct UdpInitiator::Impl {
     if (!n) return; // transient; level-triggered epoll calls again
     for (size_t i = 0; i < *n; ++i) {
       const io::RecvSlot& slot = rx_slots[i];
-      if (slot.truncated || slot.kind != io::UdpPayloadKind::ike) continue;
+      if (slot.truncated || slot.kind != wire::UdpKind::ike) continue;
       ike::Datagram d;
       d.local = ike::Endpoint{slot.local.value_or(s.local().address), s.local().port};
       d.remote = ike::Endpoint{slot.remote.address, slot.remote.port};

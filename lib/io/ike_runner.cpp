@@ -136,10 +136,10 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
   bool esp = false;
   for (size_t i = 0; i < *n; ++i) {
     const RecvSlot& slot = slots[i];
-    if (slot.truncated) continue;
-    switch (slot.kind) {
-    case UdpPayloadKind::nat_keepalive: // RFC 3948 2.3: the engine counts it
-    case UdpPayloadKind::ike: {
+    if (slot.truncated || !slot.kind) continue; // runts carry nothing for us
+    switch (*slot.kind) {
+    case wire::UdpKind::keepalive: // RFC 3948 2.3: the engine counts it
+    case wire::UdpKind::ike: {
       ike::Datagram d;
       d.local = ike::Endpoint{slot.local.value_or(s.local().address), s.local().port};
       d.remote = slot.remote;
@@ -148,10 +148,8 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
       engine_->receive(d, now);
       break;
     }
-    case UdpPayloadKind::esp:
+    case wire::UdpKind::esp:
       esp = true;
-      break;
-    default: // runts carry nothing for us
       break;
     }
   }

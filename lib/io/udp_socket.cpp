@@ -13,34 +13,6 @@
 
 namespace ikekit::io {
 
-std::string_view udp_payload_kind_name(UdpPayloadKind kind) {
-  switch (kind) {
-  case UdpPayloadKind::ike:
-    return "ike";
-  case UdpPayloadKind::nat_keepalive:
-    return "nat_keepalive";
-  case UdpPayloadKind::esp:
-    return "esp";
-  case UdpPayloadKind::malformed:
-    return "malformed";
-  }
-  return "?";
-}
-
-UdpPayloadKind classify_nat_t(ByteView p) {
-  auto kind = wire::udp_encap_kind(p);
-  if (!kind) return UdpPayloadKind::malformed;
-  switch (*kind) {
-  case wire::UdpKind::keepalive:
-    return UdpPayloadKind::nat_keepalive;
-  case wire::UdpKind::ike:
-    return UdpPayloadKind::ike;
-  case wire::UdpKind::esp:
-    return UdpPayloadKind::esp;
-  }
-  return UdpPayloadKind::malformed;
-}
-
 namespace {
 // Control space for IP(V6)_PKTINFO + UDP_GRO (+ UDP_SEGMENT on send).
 constexpr size_t kCmsgSpace =
@@ -188,10 +160,10 @@ Result<size_t> UdpSocket::recv_batch(std::span<RecvSlot> slots) {
       }
     }
     if (nat_t_) {
-      s.kind = classify_nat_t(s.data());
-      s.marker_ = s.kind == UdpPayloadKind::ike;
+      s.kind = wire::udp_encap_kind(s.data());
+      s.marker_ = s.kind == wire::UdpKind::ike;
     } else {
-      s.kind = UdpPayloadKind::ike;
+      s.kind = wire::UdpKind::ike;
       s.marker_ = false;
     }
   }
