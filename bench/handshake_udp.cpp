@@ -78,7 +78,7 @@ Result<IpAddress> route_source(const IpAddress& remote, uint16_t port) {
   auto e = io::from_sockaddr(local);
   if (!e)
     return make_error(Errc::environment, "--target", "no local address for " + remote.to_string());
-  return e->addr;
+  return e->address;
 }
 
 Result<SecretBytes> read_psk(const std::string& path) {

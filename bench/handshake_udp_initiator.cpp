@@ -250,10 +250,10 @@ struct UdpInitiator::Impl {
     if (!n) return; // transient; level-triggered epoll calls again
     for (size_t i = 0; i < *n; ++i) {
       const io::RecvSlot& slot = rx_slots[i];
-      if (slot.truncated || slot.kind != io::UdpPayloadKind::ike) continue;
+      if (slot.truncated || slot.kind != wire::UdpKind::ike) continue;
       ike::Datagram d;
-      d.local = ike::Endpoint{slot.local.value_or(s.local().addr), s.local().port};
-      d.remote = ike::Endpoint{slot.remote.addr, slot.remote.port};
+      d.local = ike::Endpoint{slot.local.value_or(s.local().address), s.local().port};
+      d.remote = ike::Endpoint{slot.remote.address, slot.remote.port};
       d.nat_t = s.nat_t();
       d.data = slot.payload();
       stats.bytes_received += d.data.size();

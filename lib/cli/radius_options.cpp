@@ -53,7 +53,7 @@ radius_relay_config(const ConnectionOptions& c,
   for (const auto& text : c.radius_server) {
     auto e = parse_server(text);
     if (!e) return bad(name("radius-server"), text, "expected ADDR[:PORT] (IPv6: [ADDR]:PORT)");
-    if (!r.servers.empty() && e->addr.family() != r.servers.front().addr.family())
+    if (!r.servers.empty() && e->address.family() != r.servers.front().address.family())
       return bad(name("radius-server"), text, "all RADIUS servers must be of one address family");
     r.servers.push_back(*e);
   }

@@ -2,8 +2,8 @@
 
 #include "base/hex.hpp"
 #include "ctl/profile.hpp"
-#include "ctl/views.hpp"
 
+#include "json/engine_views.hpp"
 #include <algorithm>
 #include <iterator>
 
@@ -210,10 +210,10 @@ Outcome ControlService::status(const Json& args, TimePoint now) {
   j["started"] = info_.started_time.empty() ? Json() : Json(info_.started_time);
   j["uptime_s"] = seconds(now - info_.started);
   j["dataplane"] = info_.dataplane;
-  j["listening"] = listening_json(engine_.config());
+  j["listening"] = json::listening_json(engine_.config());
   j["connections"] = engine_.config().peers.size();
-  j["counters"] = stats_json(all_stats());
-  j["ike_sas"] = sas_by_state_json(sas);
+  j["counters"] = json::stats_json(all_stats());
+  j["ike_sas"] = json::sas_by_state_json(sas);
   size_t children = 0;
   for (const auto& sa : sas)
     children += sa.children.size();
@@ -230,7 +230,7 @@ Outcome ControlService::list_conns(const Json& args) {
   if (auto c = check_args(args, {}); !c) return fail(c.error());
   Json list = Json::array();
   for (const auto& p : engine_.config().peers)
-    list.push_back(connection_json(p));
+    list.push_back(json::connection_json(p));
   Outcome o;
   o.result = Json{{"connections", std::move(list)}};
   return o;
@@ -240,7 +240,7 @@ Outcome ControlService::list_leases(const Json& args) {
   if (auto c = check_args(args, {}); !c) return fail(c.error());
   Json list = Json::array();
   for (const auto& p : engine_.list_pools())
-    list.push_back(pool_json(p));
+    list.push_back(json::pool_json(p));
   Outcome o;
   o.result = Json{{"pools", std::move(list)}};
   return o;
@@ -262,7 +262,7 @@ Outcome ControlService::list_sas(const Json& args, TimePoint now) {
     if (*sel &&
         std::none_of(only.begin(), only.end(), [&](const Target& t) { return t.sa == sa.sa; }))
       continue;
-    list.push_back(ike_sa_json(sa, now, counters_));
+    list.push_back(json::ike_sa_json(sa, now, counters_));
   }
   Outcome o;
   o.result = Json{{"ike_sas", std::move(list)}};

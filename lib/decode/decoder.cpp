@@ -241,8 +241,8 @@ void Decoder::on_esp(const PacketMeta& meta, ByteView esp, Transport transport, 
   r.spi = load_be32(esp.data());
   r.seq = load_be32(esp.data() + 4);
   r.length = esp.size();
-  ChildSaKeys* keys = keys_.find_child(r.spi, meta.dst.ip);
-  if (!keys) keys = keys_.resolve_installed(r.spi, meta.dst.ip);
+  ChildSaKeys* keys = keys_.find_child(r.spi, meta.dst.address);
+  if (!keys) keys = keys_.resolve_installed(r.spi, meta.dst.address);
   if (!keys) {
     std::string why = "no key for SPI " + to_hex_u32(r.spi);
     if (auto note = tracker_.child_note(r.spi)) why += ": " + *note;

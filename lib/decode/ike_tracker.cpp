@@ -110,8 +110,8 @@ void IkeTracker::on_ike_sa_init(const PacketMeta& meta, const wire::Message& msg
   if (!h.response()) {
     IkeSaInfo& sa = sa_for(wire::IkeHeader{.spi_i = h.spi_i, .spi_r = 0});
     sa.ni = nonce_of(msg.find(PayloadType::nonce));
-    sa.initiator = meta.src.ip;
-    sa.responder = meta.dst.ip;
+    sa.initiator = meta.src.address;
+    sa.responder = meta.dst.address;
     return;
   }
   if (h.spi_r == 0) return; // an error response (e.g. NO_PROPOSAL_CHOSEN)
@@ -119,8 +119,8 @@ void IkeTracker::on_ike_sa_init(const PacketMeta& meta, const wire::Message& msg
   if (!sa_payload) return; // COOKIE or INVALID_KE_PAYLOAD: the initiator starts again
   IkeSaInfo& sa = sa_for(h);
   sa.nr = nonce_of(msg.find(PayloadType::nonce));
-  if (!sa.initiator) sa.initiator = meta.dst.ip;
-  if (!sa.responder) sa.responder = meta.src.ip;
+  if (!sa.initiator) sa.initiator = meta.dst.address;
+  if (!sa.responder) sa.responder = meta.src.address;
   if (auto c = first_proposal(*sa_payload)) {
     sa.encr = c->encr;
     sa.integ = c->integ;
@@ -139,8 +139,8 @@ void IkeTracker::process(const PacketMeta& meta, const wire::Message& msg, IkeRe
   if (!enc) return;
   IkeSaInfo& sa = sa_for(h);
   if (!sa.initiator) { // capture started after IKE_SA_INIT
-    sa.initiator = h.initiator() ? meta.src.ip : meta.dst.ip;
-    sa.responder = h.initiator() ? meta.dst.ip : meta.src.ip;
+    sa.initiator = h.initiator() ? meta.src.address : meta.dst.address;
+    sa.responder = h.initiator() ? meta.dst.address : meta.src.address;
   }
   EncryptedInfo info = open(sa, msg, *enc);
   if (info.inner) on_inner(sa, meta, h, *info.inner);
@@ -302,8 +302,8 @@ void IkeTracker::on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::Ike
     p.spi = c->spi;
     p.has_ke = find(inner, PayloadType::ke) != nullptr;
     p.protocol = c->protocol;
-    p.from = meta.src.ip;
-    p.to = meta.dst.ip;
+    p.from = meta.src.address;
+    p.to = meta.dst.address;
     sa.pending[key] = std::move(p);
     return;
   }

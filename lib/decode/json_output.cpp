@@ -14,8 +14,8 @@ Json meta_json(const char* type, const PacketMeta& m) {
   return {{"type", type},
           {"frame", m.frame},
           {"time", json::rfc3339_utc(m.ts_sec, m.ts_usec)},
-          {"src", m.src.to_string()},
-          {"dst", m.dst.to_string()}};
+          {"src", endpoint_text(m.src)},
+          {"dst", endpoint_text(m.dst)}};
 }
 
 Json problem_json(const std::optional<Error>& e) { return e ? json::error_to_json(*e) : Json(); }

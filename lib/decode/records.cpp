@@ -38,9 +38,9 @@ std::string_view transport_name(Transport t) {
   return "ip";
 }
 
-std::string Endpoint::to_string() const {
-  std::string host = ip.is_v4() ? ip.to_string() : "[" + ip.to_string() + "]";
-  return port ? host + ":" + std::to_string(port) : host;
+std::string endpoint_text(const Endpoint& e) {
+  if (e.port) return e.to_string();
+  return e.address.is_v4() ? e.address.to_string() : "[" + e.address.to_string() + "]";
 }
 
 } // namespace ikekit::decode

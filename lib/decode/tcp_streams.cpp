@@ -17,7 +17,7 @@ void TcpStreams::problem(const Flow& f, Error e) {
 }
 
 TcpStreams::Flow& TcpStreams::flow_for(const TcpSegment& s) {
-  Key key{s.src.ip, s.src.port, s.dst.ip, s.dst.port};
+  Key key{s.src.address, s.src.port, s.dst.address, s.dst.port};
   auto it = flows_.find(key);
   if (it != flows_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second.lru);

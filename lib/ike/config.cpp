@@ -10,11 +10,6 @@
 
 namespace ikekit::ike {
 
-std::string Endpoint::to_string() const {
-  if (address.is_v4()) return address.to_string() + ":" + std::to_string(port);
-  return "[" + address.to_string() + "]:" + std::to_string(port);
-}
-
 Result<Identity> Identity::parse(std::string_view text) {
   auto bad = [&](std::string why) {
     return make_error(Errc::usage, "id", "\"" + std::string(text) + "\": " + why);

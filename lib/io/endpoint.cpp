@@ -5,25 +5,20 @@
 
 namespace ikekit::io {
 
-std::string Endpoint::to_string() const {
-  if (addr.is_v4()) return addr.to_string() + ":" + std::to_string(port);
-  return "[" + addr.to_string() + "]:" + std::to_string(port);
-}
-
 socklen_t to_sockaddr(const Endpoint& e, sockaddr_storage& ss) {
   std::memset(&ss, 0, sizeof ss);
-  if (e.addr.is_v4()) {
+  if (e.address.is_v4()) {
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
     sin.sin_port = htons(e.port);
-    std::memcpy(&sin.sin_addr, e.addr.bytes().data(), 4);
+    std::memcpy(&sin.sin_addr, e.address.bytes().data(), 4);
     std::memcpy(&ss, &sin, sizeof sin);
     return sizeof sin;
   }
   sockaddr_in6 sin6{};
   sin6.sin6_family = AF_INET6;
   sin6.sin6_port = htons(e.port);
-  std::memcpy(&sin6.sin6_addr, e.addr.bytes().data(), 16);
+  std::memcpy(&sin6.sin6_addr, e.address.bytes().data(), 16);
   std::memcpy(&ss, &sin6, sizeof sin6);
   return sizeof sin6;
 }

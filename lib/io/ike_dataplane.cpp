@@ -109,7 +109,7 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
     if (auto p = probe_xfrm_esp(); !p) return p.error();
     // IKE must never be caught by our own policies (selectors covering the endpoints).
     for (UdpSocket* s : runner.sockets())
-      if (auto b = dataplane::bypass_socket_policy(s->fd(), !s->local().addr.is_v4()); !b)
+      if (auto b = dataplane::bypass_socket_policy(s->fd(), !s->local().address.is_v4()); !b)
         return b.error();
     // The runner holds local:4500: mark that socket rather than binding a second one
     // (EADDRINUSE). ESP on it then goes to the kernel, IKE still to the runner.
@@ -240,7 +240,7 @@ Result<void> EngineDataplane::pin_sockets(const IpAddress& local) {
   auto dev = device_holding(local);
   if (!dev) return dev.error();
   for (UdpSocket* s : runner_->sockets())
-    if (s->local().addr == local)
+    if (s->local().address == local)
       if (auto b = bind_to_device(s->fd(), *dev); !b) return b;
   // Plain ESP too (one socket for every local address: pinned to the first's device).
   if (tun_ && tun_->plain_fd() >= 0)
@@ -347,9 +347,8 @@ void EngineDataplane::follow_esp_sources(TimePoint now) {
   for (const esp::PeerChange& c : tun_->take_peer_changes()) {
     auto it = installed_.find(c.spi);
     if (it == installed_.end()) continue;
-    runner_->with_engine_of(it->second, [&](ike::Engine& e) {
-      e.esp_arrived_from(it->second, ike::Endpoint{c.source.addr, c.source.port}, now);
-    });
+    runner_->with_engine_of(it->second,
+                            [&](ike::Engine& e) { e.esp_arrived_from(it->second, c.source, now); });
   }
 }
 

@@ -14,9 +14,6 @@ constexpr size_t kMaxDatagram = 65536;
 constexpr size_t kBatch = 16;
 constexpr size_t kHeadroom = IkeRunner::kRecvHeadroom;
 
-ike::Endpoint to_ike(const Endpoint& e) { return ike::Endpoint{e.addr, e.port}; }
-Endpoint from_ike(const ike::Endpoint& e) { return Endpoint{e.address, e.port}; }
-
 // Engine time is steady-clock time; certificates need the wall clock (DESIGN 1: the
 // engine never reads it, the runner tells it the offset once).
 Duration wall_clock_offset(TimePoint steady_now) {
@@ -143,7 +140,7 @@ Result<void> IkeRunner::start_workers(TimePoint now) {
       for (auto& b : mine) {
         if (!(b.address == t.local.address)) continue;
         UdpSocket& s = t.nat_t ? *b.nat_t : *b.ike;
-        (void)s.send(SendSlot{bytes, from_ike(t.remote), t.local.address,
+        (void)s.send(SendSlot{bytes, t.remote, t.local.address,
                               t.nat_t && !t.keepalive}); // the engine retransmits a drop
         return;
       }
@@ -252,13 +249,13 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
   uint64_t kick = 0; // workers posted to
   for (size_t i = 0; i < *n; ++i) {
     const RecvSlot& slot = slots[i];
-    if (slot.truncated) continue;
-    switch (slot.kind) {
-    case UdpPayloadKind::nat_keepalive: // RFC 3948 2.3: the engine counts it
-    case UdpPayloadKind::ike: {
+    if (slot.truncated || !slot.kind) continue; // runts carry nothing for us
+    switch (*slot.kind) {
+    case wire::UdpKind::keepalive: // RFC 3948 2.3: the engine counts it
+    case wire::UdpKind::ike: {
       ike::Datagram d;
-      d.local = ike::Endpoint{slot.local.value_or(s.local().addr), s.local().port};
-      d.remote = to_ike(slot.remote);
+      d.local = ike::Endpoint{slot.local.value_or(s.local().address), s.local().port};
+      d.remote = slot.remote;
       d.nat_t = s.nat_t();
       d.data = slot.payload();
       // ike/shard.hpp: the engine that owns the SA, whatever 4-tuple it came from.
@@ -271,10 +268,8 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
       }
       break;
     }
-    case UdpPayloadKind::esp:
+    case wire::UdpKind::esp:
       esp = true;
-      break;
-    default: // runts carry nothing for us
       break;
     }
   }
@@ -298,7 +293,7 @@ void IkeRunner::pump(TimePoint now) {
       for (auto& b : bound_) {
         if (!(b.address == t->local.address)) continue;
         UdpSocket& s = t->nat_t ? *b.nat_t : *b.ike;
-        SendSlot slot{ByteView(tx_.data(), t->size), from_ike(t->remote), t->local.address,
+        SendSlot slot{ByteView(tx_.data(), t->size), t->remote, t->local.address,
                       t->nat_t && !t->keepalive}; // RFC 3948 2.3: the keepalive has no marker
         (void)s.send(slot); // a full socket buffer drops it; the engine retransmits
         break;

@@ -14,18 +14,18 @@ Result<RadiusTransport> RadiusTransport::open(std::vector<Endpoint> servers,
                                               std::optional<IpAddress> local) {
   if (servers.empty())
     return make_error(Errc::usage, "radius.servers", "no RADIUS server configured");
-  const auto family = servers.front().addr.family();
+  const auto family = servers.front().address.family();
   for (size_t i = 0; i < servers.size(); ++i)
-    if (servers[i].addr.family() != family)
+    if (servers[i].address.family() != family)
       return make_error(Errc::usage, "radius.servers[" + std::to_string(i) + "]",
                         servers[i].to_string() + ": all servers must be of one address family");
   UdpSocketOptions o;
   if (local) {
-    o.local.addr = *local;
+    o.local.address = *local;
   } else {
     const uint8_t zeros[16] = {};
-    o.local.addr = family == IpAddress::Family::v4 ? IpAddress::v4(ByteView(zeros, 4))
-                                                   : IpAddress::v6(ByteView(zeros, 16));
+    o.local.address = family == IpAddress::Family::v4 ? IpAddress::v4(ByteView(zeros, 4))
+                                                      : IpAddress::v6(ByteView(zeros, 16));
   }
   auto s = UdpSocket::open(o);
   if (!s) return s.error();

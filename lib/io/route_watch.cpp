@@ -248,7 +248,7 @@ Result<std::optional<IpAddress>> route_source(const IpAddress& remote) {
   }
   auto e = from_sockaddr(ss);
   if (!e) return std::optional<IpAddress>();
-  return std::optional<IpAddress>(e->addr);
+  return std::optional<IpAddress>(e->address);
 }
 
 } // namespace ikekit::io

@@ -18,8 +18,6 @@ namespace {
 
 constexpr size_t kReadBuffer = 65536;
 
-ike::Endpoint to_ike(const Endpoint& e) { return ike::Endpoint{e.addr, e.port}; }
-
 std::optional<Endpoint> sock_name(int fd, bool peer) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
@@ -170,7 +168,7 @@ TcpStreams::Conn* TcpStreams::adopt(int fd, bool originator, TimePoint now) {
 TcpStreams::Conn* TcpStreams::connect(const ike::Transmit& t, ike::SaId owner, TimePoint now) {
   if (open_count() >= options_.max_connections) return nullptr;
   Endpoint local{t.local.address, 0}, remote{t.remote.address, t.remote.port};
-  int fd = ::socket(local.addr.is_v4() ? AF_INET : AF_INET6,
+  int fd = ::socket(local.address.is_v4() ? AF_INET : AF_INET6,
                     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return nullptr;
   sockaddr_storage ss;
@@ -201,7 +199,7 @@ TcpStreams::Conn* TcpStreams::connect(const ike::Transmit& t, ike::SaId owner, T
 TcpStreams::Conn* TcpStreams::find(const ike::Transmit& t, ike::SaId owner) {
   for (auto& c : conns_)
     if (!c->closed && c->originator == t.tcp_originator && c->owner == owner &&
-        c->local.addr == t.local.address && c->remote.addr == t.remote.address &&
+        c->local.address == t.local.address && c->remote.address == t.remote.address &&
         c->remote.port == t.remote.port)
       return c.get();
   return nullptr;
@@ -291,7 +289,7 @@ void TcpStreams::read_frames(Conn& c, TimePoint now) {
           ++stats_.esp_too_large;
         continue;
       }
-      ike::Datagram d{to_ike(c.local), to_ike(c.remote), false, (*f)->data, true};
+      ike::Datagram d{c.local, c.remote, false, (*f)->data, true};
       on_ike_(d, now);
     }
     if (on_esp_done_) on_esp_done_(); // one batch per read(2): opened and delivered together

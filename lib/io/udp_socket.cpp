@@ -13,34 +13,6 @@
 
 namespace ikekit::io {
 
-std::string_view udp_payload_kind_name(UdpPayloadKind kind) {
-  switch (kind) {
-  case UdpPayloadKind::ike:
-    return "ike";
-  case UdpPayloadKind::nat_keepalive:
-    return "nat_keepalive";
-  case UdpPayloadKind::esp:
-    return "esp";
-  case UdpPayloadKind::malformed:
-    return "malformed";
-  }
-  return "?";
-}
-
-UdpPayloadKind classify_nat_t(ByteView p) {
-  auto kind = wire::udp_encap_kind(p);
-  if (!kind) return UdpPayloadKind::malformed;
-  switch (*kind) {
-  case wire::UdpKind::keepalive:
-    return UdpPayloadKind::nat_keepalive;
-  case wire::UdpKind::ike:
-    return UdpPayloadKind::ike;
-  case wire::UdpKind::esp:
-    return UdpPayloadKind::esp;
-  }
-  return UdpPayloadKind::malformed;
-}
-
 namespace {
 // Control space for IP(V6)_PKTINFO + UDP_GRO (+ UDP_SEGMENT on send).
 constexpr size_t kCmsgSpace =
@@ -65,7 +37,7 @@ Result<UdpSocket> UdpSocket::open(const UdpSocketOptions& o) {
   UdpSocket s;
   s.local_ = o.local;
   s.nat_t_ = o.nat_t;
-  const bool v4 = o.local.addr.is_v4();
+  const bool v4 = o.local.address.is_v4();
   s.fd_ = ::socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (s.fd_ < 0) return s.io_error("socket", errno);
   int one = 1;
@@ -199,10 +171,10 @@ Result<size_t> UdpSocket::recv_batch(std::span<RecvSlot> slots) {
       }
     }
     if (nat_t_) {
-      s.kind = classify_nat_t(s.data());
-      s.marker_ = s.kind == UdpPayloadKind::ike;
+      s.kind = wire::udp_encap_kind(s.data());
+      s.marker_ = s.kind == wire::UdpKind::ike;
     } else {
-      s.kind = UdpPayloadKind::ike;
+      s.kind = wire::UdpKind::ike;
       s.marker_ = false;
     }
   }

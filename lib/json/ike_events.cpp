@@ -1,6 +1,7 @@
 #include "json/ike_events.hpp"
 
 #include "base/hex.hpp"
+#include "scalars.hpp"
 
 #include "json/payload_json.hpp"
 #include <cctype>
@@ -9,17 +10,12 @@ namespace ikekit::json {
 
 namespace {
 
-Json keyword(const std::string& k) { return k.empty() ? Json() : Json(k); }
-
 Json secret_hex(const SecretBytes& s) { return s.empty() ? Json() : Json(to_hex(s.reveal())); }
 
-double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
-
 Json lifetimes_json(const ike::Lifetimes& l) {
-  auto opt = [](Duration d) { return d.count() ? Json(seconds(d)) : Json(); };
-  return {{"rekey_time_s", opt(l.rekey_time)},
-          {"life_time_s", opt(l.life_time)},
-          {"jitter_s", opt(l.jitter)}};
+  return {{"rekey_time_s", seconds_or_null(l.rekey_time)},
+          {"life_time_s", seconds_or_null(l.life_time)},
+          {"jitter_s", seconds_or_null(l.jitter)}};
 }
 
 // Every event line names its SA and connection (null when the SA matched none).

@@ -2,9 +2,9 @@
 // engine tests (tests/engine/sim.hpp): commands, their errors, monitor and --wait.
 #include "base/hex.hpp"
 #include "ctl/session.hpp"
-#include "ctl/views.hpp"
 #include "sim.hpp"
 
+#include "json/engine_views.hpp"
 #include <catch2/catch.hpp>
 
 using namespace ikekit;
@@ -140,14 +140,14 @@ TEST_CASE("list-conns: remote_auth of an EAP server names its backend", "[ctl][s
   ike::PeerConfig p = psk_peer("rw", "10.0.0.2", "10.0.0.1");
   p.remote_auth = ike::AuthMethodKind::eap_mschapv2;
   p.eap_backend = ike::relay_backend();
-  CHECK(connection_json(p)["remote_auth"] == "eap-radius");
+  CHECK(json::connection_json(p)["remote_auth"] == "eap-radius");
   p.eap_backend = ike::local_mschapv2_backend([](std::string_view) { return std::nullopt; });
-  CHECK(connection_json(p)["remote_auth"] == "eap-mschapv2");
+  CHECK(json::connection_json(p)["remote_auth"] == "eap-mschapv2");
   p.eap_backend.reset(); // an EAP client's view of itself is unchanged
   p.local_auth = ike::AuthMethodKind::eap_mschapv2;
   p.remote_auth = ike::AuthMethodKind::pubkey;
-  CHECK(connection_json(p)["local_auth"] == "eap-mschapv2");
-  CHECK(connection_json(p)["remote_auth"] == "pubkey");
+  CHECK(json::connection_json(p)["local_auth"] == "eap-mschapv2");
+  CHECK(json::connection_json(p)["remote_auth"] == "pubkey");
 }
 
 TEST_CASE("unknown commands, missing and unknown arguments are error responses", "[ctl][service]") {
@@ -483,9 +483,9 @@ TEST_CASE("list-sas shows auth methods, NAT flags, reauth and the data plane's c
     CHECK(c.contains(k));
     CHECK(c[k].is_null()); // no data plane
   }
-  f.svc.set_counters([&](uint32_t spi_in) -> std::optional<ChildCounters> {
+  f.svc.set_counters([&](uint32_t spi_in) -> std::optional<json::ChildCounters> {
     if (spi_in != child.spi_in) return std::nullopt;
-    return ChildCounters{1000, 10, 2000, 20, std::string("2026-01-01T00:00:01.000000Z")};
+    return json::ChildCounters{1000, 10, 2000, 20, std::string("2026-01-01T00:00:01.000000Z")};
   });
   c = f.ask(R"({"id":2,"command":"list-sas"})")["result"]["ike_sas"][0]["children"][0];
   CHECK(c["bytes_in"] == 1000);
@@ -493,7 +493,8 @@ TEST_CASE("list-sas shows auth methods, NAT flags, reauth and the data plane's c
   CHECK(c["bytes_out"] == 2000);
   CHECK(c["packets_out"] == 20);
   CHECK(c["last_used"] == "2026-01-01T00:00:01.000000Z");
-  f.svc.set_counters([](uint32_t) -> std::optional<ChildCounters> { return ChildCounters{}; });
+  f.svc.set_counters(
+      [](uint32_t) -> std::optional<json::ChildCounters> { return json::ChildCounters{}; });
   c = f.ask(R"({"id":3,"command":"list-sas"})")["result"]["ike_sas"][0]["children"][0];
   CHECK(c["packets_in"] == 0);
   CHECK(c["last_used"].is_null()); // never used

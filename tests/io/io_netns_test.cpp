@@ -248,8 +248,8 @@ int test_xfrm_encap() {
     auto n = natt->recv_batch(std::span(slots.data() + got, slots.size() - got));
     if (!n) break;
     for (size_t j = got; j < got + *n; ++j) {
-      if (slots[j].kind == UdpPayloadKind::ike) ++ike;
-      if (slots[j].kind == UdpPayloadKind::esp) ++esp_seen;
+      if (slots[j].kind == wire::UdpKind::ike) ++ike;
+      if (slots[j].kind == wire::UdpKind::esp) ++esp_seen;
     }
     got += *n;
   }

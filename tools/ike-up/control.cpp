@@ -120,10 +120,10 @@ start_control_socket(io::IkeRunner& runner, const std::string& path, const std::
   // list-sas: per-Child SA bytes, packets and last use from the data plane.
   if (plane)
     (*server)->service().set_counters([plane](
-                                          uint32_t spi_in) -> std::optional<ctl::ChildCounters> {
+                                          uint32_t spi_in) -> std::optional<json::ChildCounters> {
       auto c = plane->child_sa_counters(spi_in);
       if (!c) return std::nullopt;
-      ctl::ChildCounters n{c->bytes_in, c->packets_in, c->bytes_out, c->packets_out, std::nullopt};
+      json::ChildCounters n{c->bytes_in, c->packets_in, c->bytes_out, c->packets_out, std::nullopt};
       if (c->last_used_ns > 0)
         n.last_used =
             json::rfc3339_utc(c->last_used_ns / 1000000000, (c->last_used_ns / 1000) % 1000000);

@@ -3,7 +3,7 @@
 #include "esp/outer_ip.hpp"
 #include "io/endpoint.hpp"
 #include "io/netlink_socket.hpp" // errno_text
-#include "io/udp_socket.hpp"     // classify_nat_t
+#include "wire/udp_encap.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -238,7 +238,7 @@ size_t EspReceiver::split(const EspMessage& m, size_t& offset, uint8_t* floor,
     MutBytes esp;
     if (udp_) {
       // RFC 3948 2.2: only a datagram whose first four bytes are a non-zero SPI is ESP.
-      if (classify_nat_t(dg) == UdpPayloadKind::esp) esp = dg;
+      if (wire::udp_encap_kind(dg) == wire::UdpKind::esp) esp = dg;
     } else if (!v6_) {
       // A raw IPv4 socket delivers the IP header too (raw(7)); IPv6 does not.
       auto ip = esp::parse_ip_header(dg);

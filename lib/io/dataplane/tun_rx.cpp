@@ -55,9 +55,9 @@ void TunDataplane::handle_esp(std::span<RecvSlot> slots, size_t headroom) {
   RxState& s = *rx_;
   size_t k = 0;
   for (RecvSlot& slot : slots) {
-    if (slot.kind != UdpPayloadKind::esp || slot.truncated) continue;
+    if (slot.kind != wire::UdpKind::esp || slot.truncated) continue;
     EspMessage m{slot.buffer.subspan(0, std::min(slot.size, slot.buffer.size())), slot.gro_segment};
-    const esp::EspSource source{slot.remote.addr, slot.remote.port};
+    const esp::EspSource& source = slot.remote;
     k = take_message(m, slot.buffer.data() - headroom, k, &source);
   }
   deliver(k);

@@ -230,9 +230,9 @@ TEST_CASE("tcp streams: at most kMaxFlows directions are kept", "[decode][tcp]")
   TcpStreams s;
   Got got;
   for (uint16_t port = 1; port <= TcpStreams::kMaxFlows + 50; ++port) {
-    s.add(TcpSegment{{kClient.ip, port}, kServer, 1, kTcpSyn, {}});
+    s.add(TcpSegment{{kClient.address, port}, kServer, 1, kTcpSyn, {}});
     drain(s, got);
-    s.add(TcpSegment{{kClient.ip, port}, kServer, 2, kTcpAck, st.part(0, 50)});
+    s.add(TcpSegment{{kClient.address, port}, kServer, 2, kTcpAck, st.part(0, 50)});
     drain(s, got);
   }
   CHECK(got.problems.empty());

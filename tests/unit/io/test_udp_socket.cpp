@@ -46,20 +46,6 @@ size_t recv_all(UdpSocket& s, std::span<RecvSlot> slots, size_t want) {
 
 } // namespace
 
-TEST_CASE("RFC 3948 2.2: port-4500 payloads are told apart by their first bytes", "[udp]") {
-  const uint8_t keepalive[] = {0xff};
-  const uint8_t ike[] = {0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}; // the engine judges the length
-  const uint8_t esp[] = {0, 0, 0x12, 0x34, 0, 0, 0, 1};
-  const uint8_t short_esp[] = {0, 0, 0x12, 0x34, 0, 0};
-  const uint8_t two_ff[] = {0xff, 0xff};
-  CHECK(classify_nat_t(keepalive) == UdpPayloadKind::nat_keepalive);
-  CHECK(classify_nat_t(ike) == UdpPayloadKind::ike);
-  CHECK(classify_nat_t(esp) == UdpPayloadKind::esp);
-  CHECK(classify_nat_t(short_esp) == UdpPayloadKind::malformed);
-  CHECK(classify_nat_t(two_ff) == UdpPayloadKind::malformed);
-  CHECK(classify_nat_t(ByteView()) == UdpPayloadKind::malformed);
-}
-
 TEST_CASE("a batch of datagrams goes out with sendmmsg and comes back with recvmmsg", "[udp]") {
   UdpSocket a = open_socket(false);
   UdpSocket b = open_socket(false);
@@ -88,7 +74,7 @@ TEST_CASE("a batch of datagrams goes out with sendmmsg and comes back with recvm
     REQUIRE(in[i].local.has_value());
     CHECK(*in[i].local == loopback_v4()); // IP_PKTINFO
     CHECK(in[i].ifindex > 0);
-    CHECK(in[i].kind == UdpPayloadKind::ike);
+    CHECK(in[i].kind == wire::UdpKind::ike);
     CHECK(in[i].payload().size() == in[i].size);
   }
   // Nothing left: a non-blocking receive says 0.
@@ -117,11 +103,11 @@ TEST_CASE("on a NAT-T socket IKE carries the non-ESP marker, keepalives and ESP 
   for (size_t i = 0; i < in.size(); ++i)
     in[i].buffer = bufs[i];
   REQUIRE(recv_all(b, in, 3) == 3);
-  CHECK(in[0].kind == UdpPayloadKind::ike);
+  CHECK(in[0].kind == wire::UdpKind::ike);
   CHECK(in[0].size == sizeof ike_msg + 4);
   CHECK(equal_bytes(in[0].payload(), ike_msg)); // marker stripped
-  CHECK(in[1].kind == UdpPayloadKind::nat_keepalive);
-  CHECK(in[2].kind == UdpPayloadKind::esp);
+  CHECK(in[1].kind == wire::UdpKind::keepalive);
+  CHECK(in[2].kind == wire::UdpKind::esp);
   CHECK(equal_bytes(in[2].payload(), esp_pkt));
   CHECK(in[2].remote == a.local());
 }

@@ -89,3 +89,17 @@ TEST_CASE("UDP 4500: non-ESP marker, NAT keepalive, ESP (RFC 3948 2.2-2.3)", "[w
   CHECK(classify_udp_encap(ByteView(esp.data(), 6)).error().field == "udp.esp");
   CHECK(classify_udp_encap(ByteView(ike.data(), 10)).error().field == "udp.ike");
 }
+
+TEST_CASE("RFC 3948 2.2: port-4500 payloads are told apart by their first bytes", "[wire][udp]") {
+  const uint8_t keepalive[] = {0xff};
+  const uint8_t ike[] = {0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}; // the engine judges the length
+  const uint8_t esp[] = {0, 0, 0x12, 0x34, 0, 0, 0, 1};
+  const uint8_t short_esp[] = {0, 0, 0x12, 0x34, 0, 0};
+  const uint8_t two_ff[] = {0xff, 0xff};
+  CHECK(udp_encap_kind(keepalive) == UdpKind::keepalive);
+  CHECK(udp_encap_kind(ike) == UdpKind::ike);
+  CHECK(udp_encap_kind(esp) == UdpKind::esp);
+  CHECK_FALSE(udp_encap_kind(short_esp));
+  CHECK_FALSE(udp_encap_kind(two_ff));
+  CHECK_FALSE(udp_encap_kind(ByteView()));
+}

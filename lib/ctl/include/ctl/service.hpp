@@ -29,10 +29,10 @@
 #include "base/result.hpp"
 #include "base/time.hpp"
 #include "ctl/protocol.hpp"
-#include "ctl/views.hpp"
 #include "ctl/wait.hpp"
 #include "ike/engine.hpp"
 
+#include "json/engine_views.hpp"
 #include <functional>
 #include <optional>
 #include <string>
@@ -69,7 +69,7 @@ public:
   void set_loader(LoadFn fn) { load_ = std::move(fn); }
   // Where list-sas gets each Child SA's traffic (ike-up: its data plane); without it
   // the traffic keys are null.
-  void set_counters(CountersFn fn) { counters_ = std::move(fn); }
+  void set_counters(json::CountersFn fn) { counters_ = std::move(fn); }
   // kill-switch {"state":"off"}: ends the daemon's kill switch (ike-up --kill-switch)
   // and returns what it did; without it the command says the daemon has none.
   void set_kill_switch_off(std::function<Result<Json>()> fn) { kill_switch_off_ = std::move(fn); }
@@ -123,7 +123,7 @@ private:
   std::function<void(ike::SaId, const EngineFn&)> engine_of_;
   ServiceInfo info_;
   LoadFn load_;
-  CountersFn counters_;
+  json::CountersFn counters_;
   std::function<Result<Json>()> kill_switch_off_;
   std::function<Json()> radius_status_;
   std::function<Json()> tcp_status_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "base/bytes.hpp"
+#include "base/endpoint.hpp"
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "decode/log_keys.hpp"
@@ -24,11 +25,9 @@ std::string_view integrity_name(Integrity i);
 enum class Transport { udp, tcp, ip };
 std::string_view transport_name(Transport t);
 
-struct Endpoint {
-  IpAddress ip;
-  uint16_t port = 0; // 0 for raw ESP
-  std::string to_string() const;
-};
+using ikekit::Endpoint; // port 0 for raw ESP (see endpoint_text)
+// "192.0.2.1:500", "[2001:db8::1]:4500", and the address alone for raw ESP (port 0).
+std::string endpoint_text(const Endpoint& e);
 
 struct PacketMeta {
   uint64_t frame = 0;

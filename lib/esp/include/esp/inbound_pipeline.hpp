@@ -13,6 +13,7 @@
 #pragma once
 
 #include "base/bytes.hpp"
+#include "base/endpoint.hpp"
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
 #include "esp/child_sa.hpp"
@@ -38,14 +39,9 @@ struct InboundSaInfo {
   uint16_t remote_port = 0; // the peer's UDP port with UDP encapsulation (RFC 3948)
 };
 
-// Where a received ESP packet came from: address and, UDP-encapsulated, port.
-struct EspSource {
-  IpAddress addr;
-  uint16_t port = 0;
-  friend bool operator==(const EspSource& a, const EspSource& b) {
-    return a.addr == b.addr && a.port == b.port;
-  }
-};
+// Where a received ESP packet came from: address and, UDP-encapsulated, port (0 for
+// raw ESP).
+using EspSource = Endpoint;
 
 // RFC 3948 / RFC 7296 2.23: an SA authenticated a packet (ICV verified, inside the
 // replay window) that came from another source than its peer: the peer's NAT mapping

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "base/bytes.hpp"
+#include "base/endpoint.hpp"
 #include "base/ip_address.hpp"
 #include "base/prefix.hpp"
 #include "base/result.hpp"
@@ -29,16 +30,7 @@ namespace ikekit::ike {
 
 using namespace std::chrono_literals;
 
-// An IP address and UDP port.
-struct Endpoint {
-  IpAddress address;
-  uint16_t port = 500;
-
-  std::string to_string() const; // "192.0.2.1:500", "[2001:db8::1]:4500"
-  friend bool operator==(const Endpoint& a, const Endpoint& b) {
-    return a.address == b.address && a.port == b.port;
-  }
-};
+using ikekit::Endpoint; // an IP address and UDP port (base/endpoint.hpp)
 
 // An IKE identity (RFC 7296 3.5): the ID payload's type and data.
 struct Identity {
@@ -135,7 +127,7 @@ struct ChildConfig {
 struct PeerConfig {
   std::string name; // the connection name (initiate by name, shown in events)
 
-  Endpoint local;                          // the address/port we send from (port 500 or 4500)
+  Endpoint local{IpAddress{}, 500};        // the address/port we send from (port 500 or 4500)
   std::optional<IpAddress> remote_address; // responder: nullopt accepts any address
   uint16_t remote_port = 500;
 

@@ -1,7 +1,7 @@
-// An IP address and UDP port, and its conversion to and from sockaddr.
+// The conversion of an Endpoint (base/endpoint.hpp) to and from sockaddr.
 #pragma once
 
-#include "base/ip_address.hpp"
+#include "base/endpoint.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -10,15 +10,7 @@
 
 namespace ikekit::io {
 
-struct Endpoint {
-  IpAddress addr;
-  uint16_t port = 0;
-
-  std::string to_string() const; // "192.0.2.1:500", "[2001:db8::1]:4500"
-  friend bool operator==(const Endpoint& a, const Endpoint& b) {
-    return a.addr == b.addr && a.port == b.port;
-  }
-};
+using ikekit::Endpoint;
 
 // Fills `ss` and returns the length to pass to bind/sendto.
 socklen_t to_sockaddr(const Endpoint& e, sockaddr_storage& ss);

@@ -2,16 +2,19 @@
 // RFC 3948), bound to one local address, with batched receive and send
 // (recvmmsg/sendmmsg) into caller-provided buffers: nothing is allocated per packet.
 //
-// On a NAT-T socket every received datagram is classified (RFC 3948 2.2):
+// On a NAT-T socket every received datagram is classified by wire::udp_encap_kind
+// (RFC 3948 2.2, wire/udp_encap.hpp):
 //   4 zero bytes (non-ESP marker) + IKE message   -> ike (payload() skips the marker)
-//   the single byte 0xFF                           -> nat_keepalive (RFC 3948 2.3)
-//   anything else (a non-zero SPI first)           -> esp
+//   the single byte 0xFF                           -> keepalive (RFC 3948 2.3)
+//   a non-zero SPI and a sequence number           -> esp
+//   anything shorter                               -> nullopt (a runt)
 // and an IKE message sent on it gets the marker prepended (SendSlot::non_esp_marker).
 #pragma once
 
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "io/endpoint.hpp"
+#include "wire/udp_encap.hpp"
 
 #include <array>
 #include <cstdint>
@@ -24,17 +27,6 @@ namespace ikekit::io {
 
 inline constexpr uint16_t kIkePort = 500;
 inline constexpr uint16_t kNatTPort = 4500;
-
-enum class UdpPayloadKind : uint8_t {
-  ike,           // an IKE message (on port 500 always; on 4500 after the non-ESP marker)
-  nat_keepalive, // RFC 3948 2.3: one 0xFF byte
-  esp,           // RFC 3948 2.1: UDP-encapsulated ESP, SPI first
-  malformed,     // too short to be any of them
-};
-std::string_view udp_payload_kind_name(UdpPayloadKind kind);
-
-// RFC 3948 2.2 demultiplexing of a port-4500 UDP payload.
-UdpPayloadKind classify_nat_t(ByteView udp_payload);
 
 struct UdpSocketOptions {
   Endpoint local;          // address and port to bind; port 0 picks a free one
@@ -60,12 +52,13 @@ struct RecvSlot {
   std::optional<IpAddress> local; // address it was sent to (IP_PKTINFO / IPV6_PKTINFO)
   int ifindex = 0;                // interface it arrived on
   uint16_t gro_segment = 0;       // with GRO: size of each coalesced datagram, 0 if one
-  UdpPayloadKind kind = UdpPayloadKind::ike;
+  // ike on port 500 always; on a NAT-T socket wire::udp_encap_kind (nullopt: a runt).
+  std::optional<wire::UdpKind> kind = wire::UdpKind::ike;
 
   ByteView data() const { return ByteView(buffer.data(), size); }
   // The IKE message or ESP packet without RFC 3948 framing (skips the non-ESP marker).
   ByteView payload() const {
-    return kind == UdpPayloadKind::ike && marker_ ? data().subspan(4) : data();
+    return kind == wire::UdpKind::ike && marker_ ? data().subspan(4) : data();
   }
 
 private:

@@ -1,20 +1,21 @@
-// The JSON documents ikectl shows for the engine's state: IKE/Child SAs (list-sas),
-// configured connections (list-conns, never a secret), counters (status). Key names
-// follow ike-up's events ("conn", "child", "spi_i", "spi_in", ...) so a script can join
-// them; durations are relative to `now` in seconds (engine time is not wall time).
+// The JSON documents of the engine's state, as ikectl shows them (ikectl(8),
+// ikekit-json(7) "ikekit.ctl/1"): IKE/Child SAs (list-sas), configured connections
+// (list-conns, never a secret), address pools (list-leases), counters (status). Key
+// names follow ike-up's events ("conn", "child", "spi_i", "spi_in", ...) so a script can
+// join them; durations are relative to `now` in seconds (engine time is not wall time).
 #pragma once
 
 #include "base/time.hpp"
-#include "ctl/protocol.hpp"
 #include "ike/engine.hpp"
 
+#include "json/output.hpp"
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace ikekit::ctl {
+namespace ikekit::json {
 
 // One Child SA's traffic, from the data plane (the engine does not see ESP).
 struct ChildCounters {
@@ -38,4 +39,4 @@ Json sas_by_state_json(const std::vector<ike::IkeSaInfo>& sas);
 // "192.0.2.1:500" and ":4500" for every local address the connections use.
 Json listening_json(const ike::Config& config);
 
-} // namespace ikekit::ctl
+} // namespace ikekit::json

@@ -1,37 +1,18 @@
-#include "ctl/views.hpp"
+#include "json/engine_views.hpp"
 
 #include "base/hex.hpp"
+#include "scalars.hpp"
 
 #include "json/ike_events.hpp"
 #include <algorithm>
 
-namespace ikekit::ctl {
+namespace ikekit::json {
 
 namespace {
-
-double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
-
-Json seconds_or_null(Duration d) { return d.count() ? Json(seconds(d)) : Json(); }
-
-Json keyword(const std::string& k) { return k.empty() ? Json() : Json(k); }
 
 // Seconds from now until `t` (negative when past), null when unset.
 Json until(const std::optional<TimePoint>& t, TimePoint now) {
   return t ? Json(seconds(*t - now)) : Json();
-}
-
-Json addresses(const std::vector<IpAddress>& v) {
-  Json out = Json::array();
-  for (const auto& a : v)
-    out.push_back(a.to_string());
-  return out;
-}
-
-Json ts_list(const std::vector<ike::TsSpec>& ts) {
-  Json out = Json::array();
-  for (const auto& t : ts)
-    out.push_back(t.to_string());
-  return out;
 }
 
 Json proposals(const std::vector<crypto::ParsedProposal>& ps) {
@@ -54,8 +35,8 @@ Json child_sa_json(const ike::ChildSaInfo& c, TimePoint now,
   j["encr"] = keyword(c.encr);
   j["integ"] = keyword(c.integ);
   j["esn"] = c.esn;
-  j["local_ts"] = ts_list(c.local_ts);
-  j["remote_ts"] = ts_list(c.remote_ts);
+  j["local_ts"] = ts_list_json(c.local_ts);
+  j["remote_ts"] = ts_list_json(c.remote_ts);
   j["age_s"] = c.established_at == TimePoint{} ? Json() : Json(seconds(now - c.established_at));
   j["rekey_in_s"] = until(c.rekey_at, now);
   j["expire_in_s"] = until(c.expire_at, now);
@@ -84,7 +65,7 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& coun
   j["encap"] = std::string(ike::encap_name(sa.encap));
   j["mobike"] = sa.mobike;
   j["moves"] = sa.moves;
-  j["peer_additional_addresses"] = addresses(sa.peer_addresses);
+  j["peer_additional_addresses"] = address_list_json(sa.peer_addresses);
   j["encr"] = keyword(sa.encr);
   j["integ"] = keyword(sa.integ);
   j["prf"] = keyword(sa.prf);
@@ -101,9 +82,9 @@ Json ike_sa_json(const ike::IkeSaInfo& sa, TimePoint now, const CountersFn& coun
   j["reauth_in_s"] = until(sa.reauth_at, now);
   j["next_message_id_out"] = sa.next_message_id_out;
   j["next_message_id_in"] = sa.next_message_id_in;
-  j["virtual_ips"] = addresses(sa.virtual_ips);
-  j["dns"] = addresses(sa.dns);
-  j["subnets"] = json::prefix_list_json(sa.subnets);
+  j["virtual_ips"] = address_list_json(sa.virtual_ips);
+  j["dns"] = address_list_json(sa.dns);
+  j["subnets"] = prefix_list_json(sa.subnets);
   j["children"] = Json::array();
   for (const auto& c : sa.children)
     j["children"].push_back(child_sa_json(c, now, counters ? counters(c.spi_in) : std::nullopt));
@@ -152,13 +133,13 @@ Json connection_json(const ike::PeerConfig& p) {
   for (const auto& pool : p.pools)
     pools.push_back(pool.to_string());
   j["pools"] = std::move(pools);
-  j["dns"] = addresses(p.dns);
-  j["request_vips"] = addresses(p.request_vips);
+  j["dns"] = address_list_json(p.dns);
+  j["request_vips"] = address_list_json(p.request_vips);
   Json c;
   c["name"] = p.child.name;
   c["esp_proposals"] = proposals(p.child.esp_proposals);
-  c["local_ts"] = ts_list(p.child.local_ts);
-  c["remote_ts"] = ts_list(p.child.remote_ts);
+  c["local_ts"] = ts_list_json(p.child.local_ts);
+  c["remote_ts"] = ts_list_json(p.child.remote_ts);
   c["mode"] = std::string(ike::child_mode_name(p.child.mode));
   c["rekey_time_s"] = seconds_or_null(p.child.lifetimes.rekey_time);
   c["life_time_s"] = seconds_or_null(p.child.lifetimes.life_time);
@@ -213,4 +194,4 @@ Json listening_json(const ike::Config& config) {
   return out;
 }
 
-} // namespace ikekit::ctl
+} // namespace ikekit::json
