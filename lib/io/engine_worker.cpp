@@ -8,10 +8,6 @@
 
 namespace ikekit::io {
 
-namespace {
-constexpr size_t kMaxDatagram = 65536;
-} // namespace
-
 Result<std::unique_ptr<EngineWorker>> EngineWorker::start(ike::Config config, TimePoint now,
                                                           SendFn send,
                                                           std::function<void()> wake_events) {

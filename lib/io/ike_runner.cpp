@@ -10,7 +10,7 @@ namespace ikekit::io {
 
 namespace {
 
-constexpr size_t kMaxDatagram = 65536;
+constexpr size_t kMaxDatagram = EngineWorker::kMaxDatagram;
 constexpr size_t kBatch = 16;
 constexpr size_t kHeadroom = IkeRunner::kRecvHeadroom;
 

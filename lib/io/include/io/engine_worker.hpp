@@ -32,6 +32,7 @@ namespace ikekit::io {
 class EngineWorker {
 public:
   static constexpr size_t kInboxSlots = 1024;
+  static constexpr size_t kMaxDatagram = 65536; // an IKE message, UDP's largest payload
   // Called on the worker thread with the engine's mutex held.
   using SendFn = std::function<void(const ike::Transmit& t, ByteView bytes, TimePoint now)>;
 
