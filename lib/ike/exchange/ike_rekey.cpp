@@ -36,13 +36,14 @@ using wire::PayloadType;
 
 namespace {
 
-// A new IKE SA that lost a simultaneous rekey (2.8.1): silent, no Child SAs; it lives to
-// send or answer its Delete, or goes away by itself after one retransmission span.
-IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, uint64_t spi_r,
-                            bool initiator, const Chosen& alg, IkeKeys keys) {
-  auto r = std::make_unique<IkeSa>();
-  IkeSa& x = *r;
-  x.id = e.table.allocate_sa_id();
+// A silent established IKE SA beside `sa` (same peer and path, its own internal id) that
+// only sends or answers a Delete and goes away by itself after one retransmission span
+// when the peer's never comes; not in the table yet.
+std::unique_ptr<IkeSa> silent_entry(EngineContext& cx, const IkeSa& sa, bool initiator,
+                                    uint64_t spi_i, uint64_t spi_r, const Chosen& alg) {
+  auto entry = std::make_unique<IkeSa>();
+  IkeSa& x = *entry;
+  x.id = cx.table.allocate_sa_id();
   x.peer = sa.peer;
   x.initiator = initiator;
   x.state = IkeSaState::established;
@@ -56,15 +57,23 @@ IkeSa& add_redundant_ike_sa(Engine::Impl& e, const IkeSa& sa, uint64_t spi_i, ui
   x.encap_forced = sa.encap_forced;
   share_stream(x, sa);
   x.alg = alg;
-  e.emit_ike_keys(x, keys); // so that a key log decrypts its Delete
-  install_ike_keys(x, std::move(keys));
   x.peer_fragmentation = sa.peer_fragmentation;
   x.authenticated = true;
   x.silent = true;
-  x.created_at = x.last_received = e.now;
-  x.expire_at = e.now + e.retransmit_span();
-  e.table.sas.emplace(x.id, std::move(r));
-  e.table.index_sa(x);
+  x.created_at = x.last_received = cx.now;
+  x.expire_at = cx.now + cx.retransmit_span();
+  return entry;
+}
+
+// A new IKE SA that lost a simultaneous rekey (2.8.1): silent, no Child SAs.
+IkeSa& add_redundant_ike_sa(EngineContext& cx, const IkeSa& sa, uint64_t spi_i, uint64_t spi_r,
+                            bool initiator, const Chosen& alg, IkeKeys keys) {
+  auto entry = silent_entry(cx, sa, initiator, spi_i, spi_r, alg);
+  IkeSa& x = *entry;
+  cx.emit_ike_keys(x, keys); // so that a key log decrypts its Delete
+  install_ike_keys(x, std::move(keys));
+  cx.table.sas.emplace(x.id, std::move(entry));
+  cx.table.index_sa(x);
   return x;
 }
 
@@ -74,33 +83,16 @@ IkeSa& split_rekeyed_ike_sa(EngineContext& cx, IkeSa& sa, uint64_t new_spi_i, ui
                             bool we_initiated, const Chosen& alg, IkeKeys keys) {
   // The old SA keeps its SPIs, keys, message IDs and response cache under a new internal
   // id, silently; `sa` (same SaId) continues with the new ones.
-  auto old = std::make_unique<IkeSa>();
+  auto old = silent_entry(cx, sa, sa.initiator, sa.spi_i, sa.spi_r, sa.alg);
   IkeSa& o = *old;
-  o.id = cx.table.allocate_sa_id();
-  o.peer = sa.peer;
-  o.initiator = sa.initiator;
-  o.state = IkeSaState::established;
-  o.spi_i = sa.spi_i;
-  o.spi_r = sa.spi_r;
-  o.local = sa.local;
-  o.remote = sa.remote;
-  o.nat_t = sa.nat_t;
-  share_stream(o, sa);
-  o.alg = sa.alg;
   o.sk_d = std::move(sa.sk_d);
   o.crypt_in = std::move(sa.crypt_in);
   o.crypt_out = std::move(sa.crypt_out);
-  o.peer_fragmentation = sa.peer_fragmentation;
   o.msg_id_in = sa.msg_id_in;
   o.msg_id_out = sa.msg_id_out;
   o.last_response = std::move(sa.last_response);
   o.have_last_response = sa.have_last_response;
   o.answered = sa.answered;
-  o.authenticated = true;
-  o.silent = true;
-  o.created_at = o.last_received = cx.now;
-  // The old SA goes away by itself if the peer's Delete never comes.
-  o.expire_at = cx.now + cx.retransmit_span();
 
   IkeSaRekeyed ev{sa.id, sa.peer_name(), sa.spi_i, sa.spi_r, new_spi_i, new_spi_r};
   // RFC 7296 2.18: the initiator of the rekey is the initiator of the new IKE SA.
