@@ -3,6 +3,7 @@
 #include "cli/app.hpp"
 #include "cli/ike_up_options.hpp"
 #include "cli/report.hpp"
+#include "cli/thread_options.hpp"
 #include "control.hpp"
 #include "crypto/system_rng.hpp"
 #include "flags.hpp"
@@ -13,7 +14,6 @@
 #include "io/roaming.hpp"
 
 #include "json/ike_events.hpp"
-#include <charconv>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -23,27 +23,6 @@ using namespace ikekit;
 namespace {
 
 constexpr const char* kTool = "ike-up";
-
-// --threads (io::IkeRunner threads, ike/shard.hpp): "auto" is one engine for now: under
-// an IKE_SA_INIT flood several engines completed no legitimate handshake (ike-bench
-// flood), because the socket thread's hand-off to them drops what does not fit; a number
-// asks for exactly that many and is refused (exit 2) when the configuration cannot be split.
-Result<uint32_t> resolve_threads(const std::string& text, const ike::Config& config, bool radius) {
-  std::optional<std::string> why = io::check_shardable(config);
-  if (radius) why = "EAP relayed to RADIUS";
-  if (text == "auto") return 1u;
-  uint32_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > ike::kMaxShards)
-    return make_error(Errc::usage, "--threads",
-                      "\"" + text + "\": expected auto or a number from 1 to " +
-                          std::to_string(ike::kMaxShards));
-  if (n > 1 && why)
-    return make_error(Errc::usage, "--threads",
-                      "\"" + text + "\": several engines cannot serve " + *why +
-                          " yet; use --threads 1");
-  return n;
-}
 
 } // namespace
 
@@ -98,7 +77,7 @@ int main(int argc, char** argv) {
   ro.initiate = setup->initiate;
   ro.radius = std::move(setup->radius);
   ro.tcp = setup->tcp;
-  auto threads = resolve_threads(opts.threads, ro.config, !ro.radius.empty());
+  auto threads = cli::resolve_threads(opts.threads, ro.config, !ro.radius.empty());
   if (!threads) return cli::report_error(kTool, threads.error());
   ro.threads = *threads;
   auto runner = io::IkeRunner::create(std::move(ro), rng, on_event);
