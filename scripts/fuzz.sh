@@ -1,34 +1,67 @@
 #!/bin/bash
 # fuzz.sh - a libFuzzer campaign over the targets in fuzz/ (fuzz/README.md).
-#   scripts/fuzz.sh [SECONDS] [TARGET...]    default 60 s each, every fuzz/fuzz_*.cpp
+#   scripts/fuzz.sh [SECONDS] [TARGET...]    default 60 s each, every fuzz/fuzz_*.cpp;
+#                                            TARGET "behind": those furthest from the goal
+#   scripts/fuzz.sh --ledger                 the campaign's totals (fuzz/campaign.json)
+#   scripts/fuzz.sh --coverage [TARGET...]   coverage of lib/ per file by the committed corpora
 # Builds build-fuzz with clang-14 (-DIKEKIT_FUZZ=ON: libFuzzer, ASan, UBSan), runs each
 # target for SECONDS on its committed corpus (fuzz/corpus/<target>/, plus
 # fuzz/<target>.dict when there is one) and a local working corpus that persists
 # between runs (build-fuzz/corpus/<target>/, where new inputs go), then merges the
 # local corpus into the committed one (-set_cover_merge=1, libFuzzer's -merge=1 with a
 # smaller result, and -use_counters=0): only inputs that reach edges the committed
-# corpus does not are added, the fewest that cover them, which keeps it small. Prints one JSON document
-# (schema ikekit.fuzz/1: executions, executions/s, coverage per target, crashes);
-# exits 1 when a target crashed, leaving the input in build-fuzz/artifacts/<target>/
-# and the command that reproduces it in the JSON and on stderr.
+# corpus does not are added, the fewest that cover them, which keeps it small. Adds the
+# run to the campaign ledger fuzz/campaign.json (scripts/fuzz-campaign.py: executions,
+# seconds, crashes, coverage per target, summed over every run) and prints one JSON
+# document (schema ikekit.fuzz/1: executions, executions/s, coverage per target,
+# crashes, and the campaign totals); exits 1 when a target crashed, leaving the input
+# in build-fuzz/artifacts/<target>/ and the command that reproduces it in the JSON and
+# on stderr.
+# --coverage replays each committed corpus once in the fuzz build with libFuzzer's
+# -print_coverage=1 and writes the coverage of lib/ (edges, functions, the lines of
+# uncovered edges) per target, directory and file to build-fuzz/coverage/summary.{txt,json}
+# (scripts/fuzz-coverage.py).
 # Environment: FUZZ_JOBS (parallel jobs per target, default: the number of cores, at
-# most 2), FUZZ_MAX_LEN (libFuzzer -max_len, default 4096), CC/CXX (default clang-14).
+# most 2), FUZZ_MAX_LEN (libFuzzer -max_len, default 4096), CC/CXX (default clang-14),
+# FUZZ_LEDGER (default fuzz/campaign.json).
 set -eu
 cd "$(dirname "$0")/.."
 
-seconds=${1:-60}
-[ $# -gt 0 ] && shift
-if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
-  echo "fuzz.sh: SECONDS: \"$seconds\": expected a whole number of seconds, at least 1" >&2
-  exit 2
+mode=run
+case "${1:-}" in
+--ledger) exec python3 scripts/fuzz-campaign.py totals ;;
+--coverage)
+  mode=coverage
+  shift
+  ;;
+esac
+seconds=60
+if [ "$mode" = run ]; then
+  seconds=${1:-60}
+  [ $# -gt 0 ] && shift
+  if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
+    echo "fuzz.sh: SECONDS: \"$seconds\": expected a whole number of seconds, at least 1" >&2
+    exit 2
+  fi
 fi
 all=()
 for f in fuzz/fuzz_*.cpp; do all+=("$(basename "$f" .cpp)"); done
-targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
+targets=()
+for t in "$@"; do
+  if [ "$t" = behind ]; then
+    mapfile -t -O "${#targets[@]}" targets < <(python3 scripts/fuzz-campaign.py behind "${all[@]}")
+  else
+    targets+=("$t")
+  fi
+done
+[ $# -eq 0 ] && targets=("${all[@]}")
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "fuzz.sh: every target has reached the campaign's goal (scripts/fuzz.sh --ledger)" >&2
+  exit 0
+fi
 for t in "${targets[@]}"; do
   if [ ! -f "fuzz/$t.cpp" ]; then
-    echo "fuzz.sh: TARGET: \"$t\": no fuzz/$t.cpp; expected one of: ${all[*]}" >&2
+    echo "fuzz.sh: TARGET: \"$t\": no fuzz/$t.cpp; expected one of: ${all[*]} or behind" >&2
     exit 2
   fi
 done
@@ -42,12 +75,31 @@ if ! command -v "$cxx" >/dev/null; then
   exit 3
 fi
 
-build="build-fuzz"
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+
+# Coverage per file: each committed corpus replayed once (-runs=0) by the fuzz build with
+# -print_coverage=1 (covered and uncovered functions with their edges, and the source
+# lines of the uncovered edges); no second build.
+coverage() {
+  local out=build-fuzz/coverage t
+  rm -rf "$out"
+  mkdir -p "$out"
+  for t in "${targets[@]}"; do
+    echo "fuzz.sh: coverage of $t" >&2
+    build-fuzz/fuzz/"$t" -runs=0 -max_len="$max_len" -print_coverage=1 "fuzz/corpus/$t" \
+      >"$out/$t.log" 2>&1 || { echo "fuzz.sh: $t: the replay failed ($out/$t.log)" >&2 && exit 1; }
+  done
+  python3 scripts/fuzz-coverage.py . "$out" "${targets[@]}"
+}
+build="build-fuzz"
 cmake -S . -B "$build" -G Ninja -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
   -DIKEKIT_FUZZ=ON -DIKEKIT_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >&2
 cmake --build "$build" -j"$cores" --target "${targets[@]}" >&2
+if [ "$mode" = coverage ]; then
+  coverage
+  exit 0
+fi
 
 results=$(realpath -m "$build/fuzz-results")
 rm -rf "$results"
@@ -91,48 +143,5 @@ for t in "${targets[@]}"; do
   printf '%s\n' "$t" "$run_status" "$((after - before))" "$after" "${crash:-}" "$bin" >"$work/facts"
 done
 
-python3 - "$results" "$seconds" "$jobs" "${targets[@]}" <<'EOF'
-import glob, json, os, re, subprocess, sys
-results, seconds, jobs, targets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
-
-def final_stat(text, name):
-    return [float(m) for m in re.findall(r"stat::%s:\s*([0-9.]+)" % name, text)]
-
-out = []
-for t in targets:
-    work = os.path.join(results, t)
-    name, run_status, added, files, crash, binary = open(os.path.join(work, "facts")).read().split("\n")[:6]
-    logs = "".join(open(f, errors="replace").read() for f in glob.glob(os.path.join(work, "fuzz-*.log")))
-    execs = int(sum(final_stat(logs, "number_of_executed_units")))
-    rate = sum(final_stat(logs, "average_exec_per_sec"))
-    if execs == 0:  # a job killed by a crash prints no final stats: its last status line
-        last = re.findall(r"^#(\d+)\s+(?:NEW|REDUCE|pulse|DONE).*exec/s: (\d+)", logs, re.M)[-1:]
-        execs, rate = (int(last[0][0]), float(last[0][1])) if last else (0, 0)
-    rss = max(final_stat(logs, "peak_rss_mb") or [0])
-    cov = re.findall(r"INITED cov: (\d+) ft: (\d+)", open(os.path.join(work, "coverage.log"), errors="replace").read())
-    entry = {
-        "target": t,
-        "seconds": seconds,
-        "jobs": jobs,
-        "executions": execs,
-        "executions_per_s": round(rate) if rate else round(execs / seconds),
-        "coverage_edges": int(cov[-1][0]) if cov else None,
-        "coverage_features": int(cov[-1][1]) if cov else None,
-        "corpus_files": int(files),
-        "corpus_files_added": int(added),
-        "peak_rss_mb": int(rss),
-        "crash": None,
-    }
-    if run_status != "0" or crash:
-        entry["crash"] = {"input": crash or None, "reproduce": binary + " " + (crash or "<input>"),
-                          "exit_status": int(run_status), "log": work}
-    out.append(entry)
-doc = {
-    "schema": "ikekit.fuzz/1",
-    "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip() or None,
-    "targets": out,
-    "crashes": sum(1 for e in out if e["crash"]),
-}
-print(json.dumps(doc, indent=2))
-EOF
+python3 scripts/fuzz-campaign.py record "$results" "$seconds" "$jobs" "${targets[@]}"
 exit "$status"
