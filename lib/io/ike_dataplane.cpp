@@ -268,7 +268,11 @@ Result<void> EngineDataplane::install(const ike::ChildSaUp& up) {
                                "IKE SA " + std::to_string(sa) + " has no TCP connection"));
   }
   if (tun_) {
-    if (auto r = tun_->install_child_sa(*spec, stream); !r) return refuse(sa, spi_in, r.error());
+    // ESP in UDP leaves from the NAT-T socket of the pair's own local address (a
+    // connection on another address than the first has its own).
+    UdpSocket* natt = runner_->nat_t_socket(spec->local);
+    if (auto r = tun_->install_child_sa(*spec, stream, natt ? natt->fd() : -1); !r)
+      return refuse(sa, spi_in, r.error());
     installed_[spi_in] = sa;
     if (stream) streamed_.insert(spi_in);
     return add_routes(*spec, up.virtual_ips);
@@ -291,8 +295,10 @@ Result<void> EngineDataplane::refuse(ike::SaId sa, uint32_t spi_in, Error e) {
 // The TUN data plane's outbound SAs change their peer between two batches; the XFRM
 // data plane moves the kernel's states and policies (move_xfrm).
 // Our own address changed (MOBIKE, RFC 4555 3.5: the runner bound the new address
-// before the engine moved): ESP leaves from the NAT-T socket there. The data plane has
-// one socket, so every Child SA it holds moves with the IKE SA that moved.
+// before the engine moved): the IKE SA's Child SAs send from the NAT-T socket there;
+// those of other IKE SAs keep theirs. The runner keeps its sockets bound (the address
+// may come back) and the data plane holds its own descriptor of each socket it sends
+// from, so no pair ever sends on a closed one.
 Result<void> EngineDataplane::move_peer(const ike::IkeSaMoved& m) {
   // RFC 9329 7.1: ESP in a TCP stream follows the connection (set_stream when the IKE SA
   // sends on a new one), not an address: nothing to move here.

@@ -6,6 +6,11 @@
 //   io_netns_dataplane_test tun-inbound  RFC 4301 5.2: decrypted packets outside their
 //        SA's selectors (source, destination, protocol, ports, fragments) are not
 //        written to the TUN device, and are counted by reason
+//   io_netns_dataplane_test tun-paths    issue 14: on ike-up's shared sockets, each pair
+//        sends from the socket of its own local address: one IKE SA's move (MOBIKE)
+//        leaves another's ESP on its own address (source checked at the peer, batches
+//        holding both split by socket), ESP of both opened at the peer and by the data
+//        plane; a socket its owner closed stays in use until its last pair leaves it
 //   io_netns_dataplane_test xfrm-rekey   XFRM rekey and removal with policies the
 //        kernel really holds (`ip xfrm policy` after every message): the reqid stays,
 //        no moment without the policies; states the kernel refuses (no ESP) are
@@ -26,6 +31,7 @@
 #include <functional>
 #include <linux/netlink.h>
 #include <linux/xfrm.h>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -233,6 +239,202 @@ int test_tun_inbound() {
   dp->stop();
   for (int fd : {allowed, other_port, other_dst, peer})
     ::close(fd);
+  return failures ? 1 : 0;
+}
+
+// ---------------------------------------------------------------- paths (issue 14)
+
+// One IKE SA of the tun-paths rig, as its peer sees it: the peer's ESP socket on
+// 127.0.0.1, the pair the data plane holds, an inner address its selectors route, and
+// the peer's halves of the SAs (opens what the data plane sends, seals what it gets).
+struct PathPeer {
+  int fd = -1;
+  ChildSaSpec spec;
+  const char* inner_dst = "";
+  const char* inner_src = "";
+  std::optional<esp::EspSaIn> opener;  // spec.out
+  std::optional<esp::EspSaOut> sealer; // spec.in
+};
+
+PathPeer path_peer(uint32_t n, const char* local, uint16_t port, const char* remote_ts,
+                   const char* inner_dst, const char* inner_src) {
+  PathPeer p;
+  p.fd = plain_udp("127.0.0.1", port);
+  p.spec = pair(0xc2000030 + n, 0xc1000030 + n, n, 4500);
+  p.spec.local = ip(local);
+  p.spec.remote_port = port;
+  p.spec.local_ts = {ts("10.81.0.0/24")};
+  p.spec.remote_ts = {ts(remote_ts)};
+  p.inner_dst = inner_dst;
+  p.inner_src = inner_src;
+  if (auto in = esp::EspSaIn::create(sa_params(p.spec.out, 64))) p.opener.emplace(std::move(*in));
+  if (auto out = esp::EspSaOut::create(sa_params(p.spec.in, 0), nullptr))
+    p.sealer.emplace(std::move(*out));
+  return p;
+}
+
+// `count` datagrams to each peer's inner destination, interleaved (so a batch the data
+// plane reads holds both IKE SAs' packets).
+void path_burst(int inner, const std::vector<PathPeer*>& peers, int count) {
+  const uint8_t payload[] = {'p', 'a', 't', 'h'};
+  for (int i = 0; i < count; ++i)
+    for (PathPeer* p : peers)
+      send_to(inner, payload, p->inner_dst, 9);
+}
+
+// Reads `count` ESP datagrams at the peer: each from `src`:port, on the pair's outbound
+// SPI, and opened by the peer's SA (what the data plane sealed arrives intact).
+void path_expect(PathPeer& p, const char* src, uint16_t port, int count, const std::string& what) {
+  int from_src = 0, opened = 0;
+  for (int i = 0; i < count && wait_readable(p.fd, 500); ++i) {
+    uint8_t buf[2048];
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ssize_t r = ::recvfrom(p.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&ss), &len);
+    if (r < 8) continue;
+    auto from = from_sockaddr(ss);
+    if (from && from->address == ip(src) && from->port == port) ++from_src;
+    if (load_be32(buf) == p.spec.out.spi && p.opener &&
+        p.opener->open_in_place(MutBytes(buf, size_t(r))))
+      ++opened;
+  }
+  check(from_src == count && opened == count, what + ": " + std::to_string(from_src) + "/" +
+                                                  std::to_string(count) + " from " + src + ", " +
+                                                  std::to_string(opened) + " opened");
+}
+
+// The peer sends one ESP packet (inner: its inner_src -> 10.81.0.1:7000) to the data
+// plane's socket `to`; the test reads `to` as ike-up's loop would and hands the ESP to
+// the data plane, which opens it and writes the inner packet to the TUN device.
+bool path_inject(TunDataplane& dp, PathPeer& p, UdpSocket& to) {
+  const uint8_t hi[] = {'h', 'i'};
+  Bytes inner = ipv4_packet(p.inner_src, "10.81.0.1", 17, 5000, 7000, hi);
+  std::vector<uint8_t> buf(2048);
+  std::copy(inner.begin(), inner.end(), buf.begin() + 64);
+  auto sealed = p.sealer->seal_in_place(buf, 64, inner.size(), esp::kNextHeaderIpv4);
+  sockaddr_storage ss;
+  socklen_t len = to_sockaddr(to.local(), ss);
+  if (!sealed || ::sendto(p.fd, sealed.packet.data(), sealed.packet.size(), 0,
+                          reinterpret_cast<sockaddr*>(&ss), len) < 0)
+    return false;
+  if (!wait_readable(to.fd(), 500)) return false;
+  std::vector<uint8_t> rx(64 + 2048);
+  RecvSlot slot;
+  slot.buffer = MutBytes(rx.data() + 64, 2048);
+  auto n = to.recv_batch({&slot, 1});
+  if (!n || *n != 1) return false;
+  dp.handle_esp({&slot, 1}, 64);
+  return true;
+}
+
+// The TUN data plane on ike-up's sockets, one per local address: A 127.0.0.1 (the
+// shared one), B 127.0.0.2, C 127.0.0.3, all on `port`.
+struct PathsRig {
+  std::vector<UdpSocket> sockets;
+  std::unique_ptr<TunDataplane> dp;
+  int inner = -1, listener = -1;
+};
+
+int paths_rig(PathsRig& r, const char* dev, uint16_t port, bool offload) {
+  for (const char* a : {"127.0.0.1", "127.0.0.2", "127.0.0.3"}) {
+    auto s = UdpSocket::open({.local = {ip(a), port}, .nat_t = true});
+    if (!s) return std::printf("FAIL: socket %s: %s\n", a, s.error().message.c_str()), 1;
+    r.sockets.push_back(std::move(*s));
+  }
+  TunDataplaneOptions o;
+  o.tun.name = dev;
+  o.tun_config.addresses = {pfx("10.81.0.1/24")};
+  o.tun_config.routes = {pfx("10.82.0.0/16")};
+  o.local = ip("127.0.0.1");
+  o.shared_udp_fd = r.sockets[0].fd();
+  o.offload = offload;
+  auto dp = TunDataplane::create(o);
+  if (!dp) {
+    std::printf("%s: %s\n", dp.error().code == Errc::environment ? "SKIP" : "FAIL",
+                dp.error().message.c_str());
+    return dp.error().code == Errc::environment ? 77 : 1;
+  }
+  r.dp = std::move(*dp);
+  run(std::string("sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.") + dev +
+      ".rp_filter=0");
+  r.inner = plain_udp("10.81.0.1", 0);
+  r.listener = plain_udp("10.81.0.1", 7000);
+  return r.inner >= 0 && r.listener >= 0 ? 0 : 1;
+}
+
+bool path_received(int fd) {
+  uint8_t buf[64];
+  return wait_readable(fd, 500) && ::recv(fd, buf, sizeof buf, 0) > 0;
+}
+
+// After IKE SA 1's move: ESP of both IKE SAs arrives on the socket of its own address
+// and is opened; ike-up closing its descriptor of C changes nothing for the pair still
+// on C, and the last pair leaving C lets the socket go (the address:port binds again).
+void paths_after_move(PathsRig& r, PathPeer& p1, PathPeer& p2, uint16_t port) {
+  check(path_inject(*r.dp, p1, r.sockets[2]) && path_received(r.listener),
+        "IKE SA 1's ESP to 127.0.0.3 opened and delivered");
+  check(path_inject(*r.dp, p2, r.sockets[1]) && path_received(r.listener),
+        "IKE SA 2's ESP to 127.0.0.2 opened and delivered");
+  check(eventually(*r.dp, [](const DataplaneStats& s) { return s.in.packets == 2; }),
+        "in.packets 2");
+  check(r.dp->take_peer_changes().empty(), "no peer change (both came from their peer)");
+  r.sockets.pop_back(); // ike-up closes its descriptor of C
+  path_burst(r.inner, {&p1}, 4);
+  path_expect(p1, "127.0.0.3", port, 4, "ike-up's descriptor of C closed: IKE SA 1's ESP");
+  check(bool(r.dp->remove_child_sa(p1.spec.in.spi)), "IKE SA 1's pair removed");
+  check(r.dp->shared_sockets() == 2, "C released (A and B still in use)");
+  int rebound = plain_udp("127.0.0.3", port);
+  check(rebound >= 0, "127.0.0.3:" + std::to_string(port) + " can be bound again");
+  if (rebound >= 0) ::close(rebound);
+}
+
+// Two IKE SAs on two local addresses share the data plane (issue 14): IKE SA 1 on
+// 127.0.0.1 (socket A), IKE SA 2 on 127.0.0.2 (B). IKE SA 1 moves to 127.0.0.3 (C, as
+// MOBIKE does): its ESP leaves from C, IKE SA 2's still from B, also in batches that
+// hold both (queued while the sending thread is stopped).
+int paths_round(const char* dev, uint16_t port, bool offload) {
+  PathsRig r;
+  if (int rc = paths_rig(r, dev, port, offload); rc) return rc;
+  const std::string mode = offload ? " (offload)" : " (no offload)";
+  PathPeer p1 =
+      path_peer(1, "127.0.0.1", uint16_t(port + 1), "10.82.1.0/24", "10.82.1.5", "10.82.1.6");
+  PathPeer p2 =
+      path_peer(2, "127.0.0.2", uint16_t(port + 2), "10.82.2.0/24", "10.82.2.5", "10.82.2.6");
+  check(p1.fd >= 0 && p2.fd >= 0 && p1.opener && p1.sealer && p2.opener && p2.sealer,
+        "peer sockets and SAs");
+  auto i1 = r.dp->install_child_sa(p1.spec, nullptr, r.sockets[0].fd());
+  check(bool(i1), "IKE SA 1's pair on 127.0.0.1" + (i1 ? "" : ": " + i1.error().message));
+  auto i2 = r.dp->install_child_sa(p2.spec, nullptr, r.sockets[1].fd());
+  check(bool(i2), "IKE SA 2's pair on 127.0.0.2" + (i2 ? "" : ": " + i2.error().message));
+  check(r.dp->shared_sockets() == 2, "2 sockets in use");
+  path_burst(r.inner, {&p1, &p2}, 8); // queued: the first batch holds both
+  check(bool(r.dp->start()), "started" + mode);
+  path_expect(p1, "127.0.0.1", port, 8, "IKE SA 1's ESP" + mode);
+  path_expect(p2, "127.0.0.2", port, 8, "IKE SA 2's ESP" + mode);
+
+  TunDataplane::PairPath to{ip("127.0.0.3"), ip("127.0.0.1"), uint16_t(port + 1), true,
+                            r.sockets[2].fd()};
+  const uint32_t spis[] = {p1.spec.in.spi};
+  check(bool(r.dp->move_pairs(spis, to)), "IKE SA 1 moved to 127.0.0.3");
+  check(r.dp->shared_sockets() == 3, "3 sockets in use (A stays: the shared one)");
+  path_burst(r.inner, {&p1, &p2}, 8);
+  path_expect(p1, "127.0.0.3", port, 8, "after the move, IKE SA 1's ESP");
+  path_expect(p2, "127.0.0.2", port, 8, "after the move, IKE SA 2's ESP");
+  r.dp->stop();
+  path_burst(r.inner, {&p1, &p2}, 8);
+  check(bool(r.dp->start()), "restarted with both IKE SAs' packets queued");
+  path_expect(p1, "127.0.0.3", port, 8, "one batch for both: IKE SA 1's ESP");
+  path_expect(p2, "127.0.0.2", port, 8, "one batch for both: IKE SA 2's ESP");
+  paths_after_move(r, p1, p2, port);
+  r.dp->stop();
+  for (int fd : {p1.fd, p2.fd, r.inner, r.listener})
+    ::close(fd);
+  return 0;
+}
+
+int test_tun_paths() {
+  if (int rc = paths_round("ikpa0", 4640, true); rc) return rc;
+  if (int rc = paths_round("ikpa1", 4650, false); rc) return rc;
   return failures ? 1 : 0;
 }
 
@@ -477,12 +679,14 @@ int test_xfrm_rekey() {
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::fprintf(stderr, "usage: io_netns_dataplane_test tun-owners|tun-inbound|xfrm-rekey\n");
+    std::fprintf(stderr,
+                 "usage: io_netns_dataplane_test tun-owners|tun-inbound|tun-paths|xfrm-rekey\n");
     return 2;
   }
   std::string sub = argv[1];
   if (sub == "tun-owners") return test_tun_owners();
   if (sub == "tun-inbound") return test_tun_inbound();
+  if (sub == "tun-paths") return test_tun_paths();
   if (sub == "xfrm-rekey") return test_xfrm_rekey();
   std::fprintf(stderr, "io_netns_dataplane_test: unknown test \"%s\"\n", sub.c_str());
   return 2;

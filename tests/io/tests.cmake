@@ -15,12 +15,13 @@ foreach(sub tun xfrm xfrm-encap tun-rekey)
   set_tests_properties("io: netns ${sub}" PROPERTIES LABELS interop SKIP_RETURN_CODE 77
                        TIMEOUT 60)
 endforeach()
-# Traffic selectors in both data planes (issue 11): owners, the inbound check, XFRM rekey.
+# Traffic selectors in both data planes (issue 11): owners, the inbound check, XFRM rekey;
+# a socket per path on shared sockets (issue 14, tun-paths: about 1 s).
 add_executable(io_netns_dataplane_test ${CMAKE_CURRENT_LIST_DIR}/io_netns_dataplane_test.cpp)
 target_link_libraries(io_netns_dataplane_test PRIVATE ikekit_io)
 set_target_properties(io_netns_dataplane_test PROPERTIES RUNTIME_OUTPUT_DIRECTORY
                                                          ${CMAKE_BINARY_DIR}/tests)
-foreach(sub tun-owners tun-inbound xfrm-rekey)
+foreach(sub tun-owners tun-inbound tun-paths xfrm-rekey)
   add_test(NAME "io: netns ${sub}"
            COMMAND ${CMAKE_CURRENT_LIST_DIR}/netns-run.sh $<TARGET_FILE:io_netns_dataplane_test>
                    ${sub})

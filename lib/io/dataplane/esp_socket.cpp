@@ -175,10 +175,11 @@ Result<size_t> EspSender::send_messages(size_t nmsgs) {
       if (++waits > 10 || ::poll(&p, 1, 10) <= 0) break;
       continue;
     }
-    // A per-destination failure (an ICMP error came back, no route, too big): drop
-    // this message and go on with the next.
+    // A per-destination failure (an ICMP error came back, no route, too big) or a
+    // per-path one (the socket's address went away: its pairs move with MOBIKE, other
+    // paths' sockets go on): drop this message and go on with the next.
     if (err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH || err == EMSGSIZE ||
-        err == EPERM || err == ENETDOWN || err == EINVAL || err == EIO) {
+        err == EPERM || err == ENETDOWN || err == EINVAL || err == EIO || err == EADDRNOTAVAIL) {
       ++pos;
       continue;
     }

@@ -1,6 +1,7 @@
 #include "io/dataplane/tun_dataplane.hpp"
 
 #include "base/hex.hpp"
+#include "socket_refs.hpp"
 #include "tun_state.hpp"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <utility>
 
 namespace ikekit::io::dataplane {
 
@@ -81,8 +83,10 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
   set_tx_queue_len(dp->tun_->name(), kTunTxQueueLen);
 
   if (dp->shared_) {
-    dp->esp_fd_ = o.shared_udp_fd;
-    set_socket_buffers(dp->esp_fd_, EspSocketOptions{}.buffer_bytes); // ESP bursts, not IKE
+    dp->sockets_ = std::make_unique<SocketRefs>();
+    auto own = dp->sockets_->acquire(o.shared_udp_fd); // held for the data plane's life
+    if (!own) return own.error();
+    dp->esp_fd_ = *own;
   } else {
     auto fd = open_esp_socket(EspSocketOptions{o.local, o.udp_encap, o.port});
     if (!fd) return fd.error();
@@ -265,20 +269,23 @@ void TunDataplane::apply_tx(TxCommand& c) {
   if (c.op == TxCommand::Op::add) {
     // The control side's table took the same change: no conflict here.
     tx.pipeline.add(c.slot, c.ike_sa, c.selectors, c.replaces, std::move(*c.sa));
-    set_tx_peer(c.slot, c.peer); // grows peers and cells to the slot
+    set_tx_peer(c.slot, c.peer); // grows peers, cells and fds to the slot
     tx.cells[c.slot] = std::move(c.cell);
+    tx.fds[c.slot] = c.fd;
     set_tx_stream(c.slot, std::move(c.stream));
     return;
   }
   if (c.op == TxCommand::Op::move) {
-    if (c.fd >= 0) tx.sender->set_fd(c.fd);
-    for (uint32_t slot : c.slots)
+    for (uint32_t slot : c.slots) {
       set_tx_peer(slot, c.peer);
+      if (c.fd >= 0) tx.fds[slot] = c.fd;
+    }
     return;
   }
   if (c.op == TxCommand::Op::stream) return set_tx_stream(c.slot, std::move(c.stream));
   tx.pipeline.remove(c.slot);
   set_tx_peer(c.slot, EspPeer{});
+  tx.fds[c.slot] = esp_fd_; // ours of the pair's socket may close once this is taken
   if (c.slot < tx.cells.size()) tx.cells[c.slot].reset();
   set_tx_stream(c.slot, nullptr);
 }
@@ -299,8 +306,11 @@ void TunDataplane::apply_rx(RxCommand& c) {
 }
 
 Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec,
-                                            std::shared_ptr<StreamWriter> stream) {
+                                            std::shared_ptr<StreamWriter> stream, int udp_fd) {
   if (auto v = validate_child_sa(spec); !v) return v.error();
+  if (udp_fd >= 0 && !shared_)
+    return make_error(Errc::unsupported, "udp_fd",
+                      "only a data plane on shared sockets (ike-up) sends from another socket");
   // A stream SA's ESP needs no socket of ours; plain ESP beside UDP needs the raw one.
   if (!stream && spec.udp_encap != udp_encap_ && (spec.udp_encap || !plain_fd_))
     return make_error(Errc::bad_value, "udp_encap",
@@ -324,7 +334,7 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec,
   tc.op = TxCommand::Op::add;
   tc.ike_sa = spec.ike_sa;
   tc.selectors = selectors;
-  if (auto r = reserve_slot(spec, selectors, tc); !r) return r;
+  if (auto r = reserve_slot(spec, selectors, udp_fd, tc); !r) return r;
   {
     std::lock_guard lock(mu_);
     cells_[spec.in.spi] = {cell_in, cell_out};
@@ -352,7 +362,7 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec,
 // no other IKE SA's, and the SA gets a slot in the control side's selector table (the
 // sending thread's table takes the same change from the TxCommand).
 Result<void> TunDataplane::reserve_slot(const ChildSaSpec& spec, const esp::SaSelectors& selectors,
-                                        TxCommand& tc) {
+                                        int udp_fd, TxCommand& tc) {
   std::lock_guard lock(mu_);
   if (failure_) return *failure_;
   if (slot_of_.count(spec.in.spi))
@@ -366,19 +376,40 @@ Result<void> TunDataplane::reserve_slot(const ChildSaSpec& spec, const esp::SaSe
                           to_hex_u32(spi_of_slot_[*c]) +
                           " of another IKE SA: refused, one peer never takes another's traffic");
   }
+  auto socket = acquire_socket(udp_fd, 1);
+  if (!socket) return socket.error();
+  tc.fd = *socket;
   if (spec.replaces_spi_in)
     if (auto it = slot_of_.find(*spec.replaces_spi_in); it != slot_of_.end())
       tc.replaces = it->second;
   if (free_slots_.empty()) {
     free_slots_.push_back(uint32_t(spi_of_slot_.size()));
     spi_of_slot_.push_back(0);
+    socket_of_slot_.push_back(-1);
   }
   tc.slot = free_slots_.back();
   free_slots_.pop_back();
   spi_of_slot_[tc.slot] = spec.in.spi;
+  socket_of_slot_[tc.slot] = shared_ ? *socket : -1;
   slot_of_[spec.in.spi] = tc.slot;
   spd_.add(tc.slot, spec.ike_sa, selectors, tc.replaces);
   return {};
+}
+
+Result<int> TunDataplane::acquire_socket(int udp_fd, size_t pairs) {
+  if (!shared_) return esp_fd_;
+  return sockets_->acquire(udp_fd >= 0 ? udp_fd : esp_fd_, pairs);
+}
+
+void TunDataplane::release_sockets(std::span<const int> fds) {
+  std::lock_guard lock(mu_);
+  for (int fd : fds)
+    if (fd >= 0) sockets_->release(fd);
+}
+
+size_t TunDataplane::shared_sockets() const {
+  std::lock_guard lock(mu_);
+  return sockets_ ? sockets_->size() : 0;
 }
 
 Result<std::map<uint32_t, uint32_t>::iterator> TunDataplane::find_slot(uint32_t spi_in) {
@@ -406,9 +437,10 @@ Result<void> TunDataplane::move_pairs(std::span<const uint32_t> spis_in, const P
                       "this data plane sends ESP in UDP only (no plain ESP socket)");
   if (to.udp_fd >= 0 && !shared_)
     return make_error(Errc::unsupported, "socket",
-                      "only a data plane on a shared socket (ike-up) changes its socket");
+                      "only a data plane on shared sockets (ike-up) changes a pair's socket");
   TxCommand tc;
   tc.op = TxCommand::Op::move;
+  std::vector<int> left; // the sockets the pairs sent from, released once they moved off
   {
     std::lock_guard lock(mu_);
     for (uint32_t spi_in : spis_in) {
@@ -416,15 +448,17 @@ Result<void> TunDataplane::move_pairs(std::span<const uint32_t> spis_in, const P
       if (!it) return it.error();
       tc.slots.push_back((*it)->second);
     }
+    if (to.udp_fd >= 0 && !tc.slots.empty()) {
+      auto socket = acquire_socket(to.udp_fd, tc.slots.size());
+      if (!socket) return socket.error();
+      tc.fd = *socket;
+      for (uint32_t slot : tc.slots)
+        left.push_back(std::exchange(socket_of_slot_[slot], *socket));
+    }
   }
   tc.peer = peer_for(to.local, to.remote, to.remote_port, to.udp_encap);
-  const bool new_socket = to.udp_fd >= 0 && to.udp_fd != esp_fd_;
-  if (new_socket) {
-    set_socket_buffers(to.udp_fd, EspSocketOptions{}.buffer_bytes); // ESP bursts, not IKE
-    tc.fd = to.udp_fd;
-  }
   if (auto r = post_tx(std::move(tc)); !r) return r;
-  if (new_socket) esp_fd_ = to.udp_fd;
+  release_sockets(left); // the sending thread sends from the new socket now
   RxCommand rc;
   rc.op = RxCommand::Op::peer;
   rc.spis.assign(spis_in.begin(), spis_in.end());
@@ -442,17 +476,20 @@ std::optional<int64_t> TunDataplane::last_sent_ns(uint32_t spi_in) const {
 Result<void> TunDataplane::remove_child_sa(uint32_t spi_in) {
   TxCommand tc;
   tc.op = TxCommand::Op::remove;
+  int socket = -1;
   {
     std::lock_guard lock(mu_);
     auto it = find_slot(spi_in);
     if (!it) return it.error();
     tc.slot = (*it)->second;
+    socket = std::exchange(socket_of_slot_[tc.slot], -1);
     spd_.remove(tc.slot);
     free_slots_.push_back(tc.slot);
     slot_of_.erase(*it);
     cells_.erase(spi_in);
   }
   if (auto r = post_tx(std::move(tc)); !r) return r;
+  release_sockets({&socket, 1}); // the sending thread has forgotten the pair
   RxCommand rc;
   rc.op = RxCommand::Op::remove;
   rc.spi = spi_in;

@@ -91,8 +91,9 @@ private:
 };
 
 struct TunDataplane::TxCommand {
-  // move: the SAs `slots` send to `peer`, and UDP ESP leaves from socket `fd` (unless
-  // -1), all at once (MOBIKE, a NAT mapping change); stream: only `stream` changes.
+  // add: the SA's UDP ESP leaves from socket `fd`; move: the SAs `slots` send to
+  // `peer`, and their UDP ESP leaves from socket `fd` (unless -1), all at once (MOBIKE,
+  // a NAT mapping change); stream: only `stream` changes.
   enum class Op { add, remove, move, stream } op = Op::add;
   int fd = -1;
   uint32_t slot = 0;           // the SA's id in the selector tables and the pipeline
@@ -124,17 +125,20 @@ struct TunDataplane::TxState {
   esp::OutboundPipeline pipeline;
   std::vector<EspPeer> peers;                         // by SA id
   std::vector<std::shared_ptr<SaCell>> cells;         // by SA id
+  std::vector<int> fds;                               // by SA id: its UDP socket
   std::vector<std::shared_ptr<StreamWriter>> streams; // by SA id; null: UDP (RFC 9329)
   size_t stream_sas = 0;                              // non-null entries of streams
   std::array<StreamWriter*, kTxSlots> touched{};      // streams written in this batch
-  OutStats io; // drops at the device or socket: not_ip, no_room, send_dropped
-  std::unique_ptr<EspSender> sender;
-  std::unique_ptr<EspSender> plain_sender;         // shared mode with plain ESP
-  size_t plain_sas = 0;                            // peers with `plain`
-  std::array<esp::SealedPacket, kTxSlots> plain{}; // this batch's plain ESP
-  size_t stride = 0;                               // one slot: headroom + MTU + tailroom
-  std::vector<uint8_t> storage;                    // kTxSlots slots, allocated once
-  std::vector<uint8_t> super;                      // one TSO super-packet (offload)
+  OutStats io;                       // drops at the device or socket: not_ip, no_room, send_dropped
+  std::unique_ptr<EspSender> sender; // UDP: sends on each SA's socket in turn
+  std::unique_ptr<EspSender> plain_sender; // shared mode with plain ESP
+  size_t plain_sas = 0;                    // peers with `plain`
+  // Packets split off the batch to go together: plain ESP (send_plain), or one socket's
+  // of a batch for several (send_udp).
+  std::array<esp::SealedPacket, kTxSlots> split{};
+  size_t stride = 0;            // one slot: headroom + MTU + tailroom
+  std::vector<uint8_t> storage; // kTxSlots slots, allocated once
+  std::vector<uint8_t> super;   // one TSO super-packet (offload)
   esp::TcpSegmenter segmenter;
   std::array<esp::OutPacket, kTxSlots> packets{};
   std::array<esp::SealedPacket, kTxSlots> sealed{};

@@ -1,8 +1,9 @@
 // The TUN data plane's sending thread: reads the TUN device (with offloads, a TCP
 // super-packet at a time, cut into segments: esp/tcp_segment.hpp), hands the batch to
 // the sans-I/O OutboundPipeline (SA selection, sequence numbers, mode, seal in place)
-// and sends the sealed packets (UDP GSO runs per SA, or sendmmsg; ESP of an SA whose
-// IKE SA runs over TCP goes into that stream instead: tun_stream.cpp).
+// and sends the sealed packets (UDP GSO runs per SA, or sendmmsg, one call per socket
+// in the batch; ESP of an SA whose IKE SA runs over TCP goes into that stream instead:
+// tun_stream.cpp).
 #include "io/dataplane/tun_dataplane.hpp"
 #include "tun_state.hpp"
 
@@ -106,12 +107,44 @@ void TunDataplane::tx_flush() {
   s.pipeline.clear_rekey_requests();
   n = send_streams(n); // RFC 9329: those of SAs in a TCP stream go there
   n = send_plain(n);   // no NAT: IP protocol 50, not UDP
-  if (n > 0) {
-    auto sent = s.sender->send_batch(std::span(s.sealed.data(), n), s.peers);
-    if (!sent) return fail(sent.error());
-    s.io.send_dropped += n - *sent;
-  }
+  if (!send_udp(n)) return;
   s.publish(out_cell_);
+}
+
+// Sends the UDP-encapsulated ESP left in the batch (the first n sealed packets), one
+// send_batch per socket: each SA's ESP leaves from the socket of its own local address.
+// The usual batch is all on one socket and goes as it is; otherwise the packets on the
+// first packet's socket are split off (the order of each SA's packets kept) and sent,
+// then those of the next socket.
+bool TunDataplane::send_udp(size_t n) {
+  TxState& s = *tx_;
+  while (n > 0) {
+    const int fd = s.fds[s.sealed[0].sa];
+    size_t same = 1;
+    while (same < n && s.fds[s.sealed[same].sa] == fd)
+      ++same;
+    std::span<const esp::SealedPacket> group(s.sealed.data(), n);
+    size_t rest = 0;
+    if (same < n) {
+      size_t mine = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (s.fds[s.sealed[i].sa] == fd)
+          s.split[mine++] = s.sealed[i];
+        else
+          s.sealed[rest++] = s.sealed[i];
+      }
+      group = std::span(s.split.data(), mine);
+    }
+    s.sender->set_fd(fd);
+    auto sent = s.sender->send_batch(group, s.peers);
+    if (!sent) {
+      fail(sent.error());
+      return false;
+    }
+    s.io.send_dropped += group.size() - *sent;
+    n = rest;
+  }
+  return true;
 }
 
 void TunDataplane::set_tx_peer(uint32_t slot, const EspPeer& peer) {
@@ -119,6 +152,7 @@ void TunDataplane::set_tx_peer(uint32_t slot, const EspPeer& peer) {
   if (s.peers.size() <= slot) {
     s.peers.resize(slot + 1);
     s.cells.resize(slot + 1);
+    s.fds.resize(slot + 1, esp_fd_);
   }
   s.plain_sas += size_t(peer.plain) - size_t(s.peers[slot].plain);
   s.peers[slot] = peer;
@@ -133,12 +167,12 @@ size_t TunDataplane::send_plain(size_t n) {
   size_t keep = 0, plain = 0;
   for (size_t i = 0; i < n; ++i) {
     if (s.peers[s.sealed[i].sa].plain)
-      s.plain[plain++] = s.sealed[i];
+      s.split[plain++] = s.sealed[i];
     else
       s.sealed[keep++] = s.sealed[i];
   }
   if (plain > 0) {
-    auto sent = s.plain_sender->send_batch(std::span(s.plain.data(), plain), s.peers);
+    auto sent = s.plain_sender->send_batch(std::span(s.split.data(), plain), s.peers);
     if (!sent) {
       fail(sent.error());
       return 0;

@@ -4,7 +4,8 @@
 // goes (TunDataplane keeps the old inbound SA until it is removed), child_sa_down
 // removes it. A Child SA the data plane refuses is deleted. Each spec carries its IKE
 // SA (Child SAs of different IKE SAs never overlap) and, for a rekey, the SA it
-// replaces. The TUN data plane shares the runner's NAT-T socket with IKE; the XFRM
+// replaces. The TUN data plane shares the runner's NAT-T sockets with IKE (each pair
+// sends from the one of its local address, and follows its IKE SA's moves); the XFRM
 // data plane marks that socket UDP_ENCAP_ESPINUDP so the kernel takes the ESP and IKE
 // (behind the non-ESP marker) still reaches the runner, and exempts the runner's
 // sockets from its policies, as strongSwan does. An outbound SA of the TUN data plane
@@ -37,9 +38,9 @@ std::string_view dataplane_kind_name(DataplaneKind k);
 
 class EngineDataplane {
 public:
-  // Creates the data plane for `runner` (its first local address) and hooks ESP from the
-  // runner's NAT-T socket into it. Errc::environment when TUN or XFRM ESP is missing.
-  // It registers a reader on runner.loop() (the rekey eventfd), which closes with the
+  // Creates the data plane for `runner` (the address family of its first local address)
+  // and hooks ESP from the runner's NAT-T sockets into it. Errc::environment when TUN or XFRM ESP
+  // is missing. It registers a reader on runner.loop() (the rekey eventfd), which closes with the
   // data plane, so either may be destroyed first.
   // `offload`: the TUN data plane's offloads (TunDataplaneOptions::offload).
   static Result<std::unique_ptr<EngineDataplane>>

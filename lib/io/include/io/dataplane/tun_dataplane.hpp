@@ -1,7 +1,7 @@
 // The user-space ESP data plane over a TUN device (RFC 4303 / RFC 3948). The ESP
 // pipeline is sans-I/O (esp/outbound_pipeline.hpp, esp/inbound_pipeline.hpp: SA
 // selection by traffic selector, sequence numbers, transport/tunnel handling, replay,
-// the inbound selector check, rekey requests); this class keeps the device, the socket
+// the inbound selector check, rekey requests); this class keeps the device, the sockets
 // and the threads:
 //
 //   TUN --read (TSO super-packet, cut into segments)--> OutboundPipeline --UDP GSO-->
@@ -44,10 +44,17 @@
 // connection. ESP read from a stream comes in through receive_stream_esp() (copied into
 // the receive buffers, opened and delivered as one batch at end_stream_batch()).
 //
-// Sharing ike-up's port-4500 socket: set TunDataplaneOptions::shared_udp_fd; the data
-// plane then sends on that fd but does not read it; the owner's event loop passes
-// every datagram UdpSocket classified as ESP to handle_esp() — from the same thread
-// that calls install/remove (in this mode inbound changes apply immediately).
+// Sharing ike-up's port-4500 sockets: set TunDataplaneOptions::shared_udp_fd; the data
+// plane then sends on ike-up's sockets but does not read them; the owner's event loop
+// reads every one of them (one per local address) and passes each datagram UdpSocket
+// classified as ESP to handle_esp() — from the same thread that calls install/remove
+// (in this mode inbound changes apply immediately). Each pair sends from the socket of
+// its own local address (install_child_sa's udp_fd, moved by move_pairs), so IKE SAs on
+// different local addresses (a multi-homed host, one IKE SA moved by MOBIKE while
+// another stays) each keep their source; the sending thread splits a batch by socket
+// (one sendmmsg or UDP GSO run per socket). The data plane holds its own descriptor of
+// each socket it sends on (dup(2), lib/io/dataplane/socket_refs.hpp), so the owner may
+// close its descriptor at any time: the socket stays open until no pair sends from it.
 #pragma once
 
 #include "base/result.hpp"
@@ -73,13 +80,16 @@
 
 namespace ikekit::io::dataplane {
 
+class SocketRefs;
+
 struct TunDataplaneOptions {
   TunOptions tun;         // device name ("" lets the kernel pick)
   TunConfig tun_config;   // addresses and routes; mtu defaults to kDefaultMtu
   IpAddress local;        // outer address ESP is sent from
   bool udp_encap = true;  // RFC 3948 UDP 4500, or raw IP protocol 50
   uint16_t port = 4500;   // local UDP port with udp_encap
-  int shared_udp_fd = -1; // >= 0: send on this socket, receive through handle_esp()
+  int shared_udp_fd = -1; // >= 0: pairs send on this socket unless installed with another;
+                          // receive through handle_esp()
   // With shared_udp_fd: Child SAs without UDP encapsulation (no NAT, RFC 3948 not
   // needed) send and receive plain ESP (IP protocol 50) on a raw socket of the data
   // plane's own, unbound (each packet names its source), read by the owner's loop
@@ -117,7 +127,12 @@ public:
 
   const std::string& device() const { return tun_->name(); }
   uint32_t mtu() const { return mtu_; }
+
+  // The UDP socket pairs send from unless installed with another (shared mode: the data
+  // plane's own descriptor of shared_udp_fd).
   int esp_fd() const { return esp_fd_; }
+  // Sockets pairs send from in shared mode (the data plane's descriptors of them).
+  size_t shared_sockets() const;
 
   // Starts the sending thread and, unless the socket is shared, the receiving one.
   Result<void> start();
@@ -134,8 +149,12 @@ public:
   // another IKE SA (spec.ike_sa) are Errc::bad_value "remote_ts", counted in
   // DataplaneStats::sa_refused, and nothing is installed.
   // `stream`: the pair's ESP goes in that TCP stream (RFC 9329) instead of UDP.
+  // `udp_fd` (shared mode): the socket on spec.local its UDP-encapsulated ESP leaves from
+  // (ike-up's NAT-T socket of that address); -1: shared_udp_fd. The pair keeps it for a
+  // later switch to UDP encapsulation (move_pairs) until a move names another. Without a
+  // shared socket a udp_fd is Errc::unsupported.
   Result<void> install_child_sa(const ChildSaSpec& spec,
-                                std::shared_ptr<StreamWriter> stream = nullptr);
+                                std::shared_ptr<StreamWriter> stream = nullptr, int udp_fd = -1);
   // Removes the inbound SA `spi_in` and the outbound SA installed with it (if a newer
   // pair replaced it and is already gone, the pair it replaced is selected again).
   // Errc::not_found when no SA has that SPI.
@@ -146,14 +165,14 @@ public:
     IpAddress local, remote;
     uint16_t remote_port = 0; // with udp_encap
     bool udp_encap = true;    // false: plain ESP (needs TunDataplaneOptions::plain_esp)
-    int udp_fd = -1;          // shared mode: the NAT-T socket on `local`; -1: unchanged
+    int udp_fd = -1;          // shared mode: the NAT-T socket on `local`; -1: each keeps its own
   };
   // MOBIKE (RFC 4555 3.5) or the peer's NAT mapping changed (RFC 7296 2.23, RFC 3948):
   // the pairs `spis_in` (the Child SAs of one IKE SA) move together, in one change the
   // sending thread applies between two batches, so no packet is sealed for the old
   // path after the switch, and none of them goes on alone. `udp_fd` changes the
-  // socket UDP-encapsulated ESP leaves from, for every pair (the data plane has one).
-  // Their inbound SAs expect packets from the new peer (take_peer_changes). No lock on
+  // socket their UDP-encapsulated ESP leaves from (theirs only: other pairs keep their
+  // own). Their inbound SAs expect packets from the new peer (take_peer_changes). No lock on
   // the packet path. Errc::not_found when a pair is not installed (nothing moves).
   Result<void> move_pairs(std::span<const uint32_t> spis_in, const PairPath& to);
   // RFC 9329: the IKE SA of the pair `spi_in` moved to another TCP connection; its ESP
@@ -216,6 +235,7 @@ private:
   void tx_flush();               // seals and sends the batch
   size_t send_streams(size_t n); // frames stream SAs' packets; returns those left for UDP
   size_t send_plain(size_t n);   // sends plain ESP SAs' packets; returns those left for UDP
+  bool send_udp(size_t n);       // sends the rest, split by socket; false: a socket failed
   void set_tx_peer(uint32_t slot, const EspPeer& peer); // sending thread
   EspPeer peer_for(const IpAddress& local, const IpAddress& remote, uint16_t port,
                    bool udp_encap) const;
@@ -233,8 +253,14 @@ private:
   bool rx_pending() const;
   int tx_wake_fd() const;
   int rx_wake_fd() const;
-  Result<void> reserve_slot(const ChildSaSpec& spec, const esp::SaSelectors& selectors,
+  Result<void> reserve_slot(const ChildSaSpec& spec, const esp::SaSelectors& selectors, int udp_fd,
                             TxCommand& tc);
+  // Shared mode (mu_ held): our descriptor of `udp_fd`'s socket (-1: the shared one) for
+  // `pairs` more pairs; without a shared socket, the data plane's own.
+  Result<int> acquire_socket(int udp_fd, size_t pairs);
+  // One pair less on each of our descriptors `fds` (-1: none), once the sending thread
+  // no longer sends on them for those pairs.
+  void release_sockets(std::span<const int> fds);
   Result<void> post_tx(TxCommand c);
   // The slot of the Child SA with inbound SPI `spi_in` (mu_ held); Errc::not_found.
   Result<std::map<uint32_t, uint32_t>::iterator> find_slot(uint32_t spi_in);
@@ -269,6 +295,10 @@ private:
   std::map<uint32_t, uint32_t> slot_of_; // inbound SPI -> slot
   std::vector<uint32_t> spi_of_slot_;    // slot -> inbound SPI
   std::vector<uint32_t> free_slots_;
+  // Shared mode: the sockets pairs send from (our descriptors, counted per pair), and
+  // each slot's (-1: none counted).
+  std::unique_ptr<SocketRefs> sockets_;
+  std::vector<int> socket_of_slot_;
   uint64_t sa_refused_ = 0;              // installs refused: selectors overlap another IKE SA's
   std::vector<uint32_t> rekey_requests_; // inbound SPIs; guarded by mu_
   Fd rekey_fd_;
