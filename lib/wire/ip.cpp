@@ -10,11 +10,6 @@ namespace ikekit::wire {
 
 namespace {
 
-bool is_extension(uint8_t nh, Ipv6Walk walk) {
-  return nh == kIpProtoHopByHop || nh == kIpProtoRouting || nh == kIpProtoDestOpts ||
-         nh == kIpProtoFragment || (nh == kIpProtoAh && walk == Ipv6Walk::extensions_and_ah);
-}
-
 // The length of the extension header `nh` at the front of `rest` (8 bytes at least):
 // RFC 8200 4.3-4.6 in 8-octet units not counting the first, RFC 4302 2.2 for AH in
 // 32-bit words minus 2, a Fragment header is 8 bytes.
@@ -26,63 +21,8 @@ size_t extension_length(uint8_t nh, ByteView rest) {
 
 } // namespace
 
-IpError parse_ipv4(ByteView p, IpHeader& out) {
-  out = IpHeader{};
-  if (p.size() < kIpv4HeaderSize) return IpError::ipv4_truncated;
-  if (p[0] >> 4 != 4) return IpError::ipv4_version;
-  const size_t ihl = size_t(p[0] & 0x0f) * 4;
-  if (ihl < kIpv4HeaderSize || ihl > p.size()) return IpError::ipv4_ihl;
-  const size_t total = load_be16(p.data() + 2);
-  if (total < ihl) return IpError::ipv4_total_length;
-  out.version = 4;
-  out.hop_limit = p[8];
-  out.protocol = p[9];
-  out.src = p.subspan(12, 4);
-  out.dst = p.subspan(16, 4);
-  out.header_len = ihl;
-  out.cut = total > p.size();
-  out.payload = p.subspan(ihl, std::min(total, p.size()) - ihl);
-  // RFC 791 3.1: flags in the top 3 bits (MF 0x2000), the offset in 8-byte units below.
-  const uint16_t frag = load_be16(p.data() + 6);
-  out.more_fragments = (frag & 0x2000) != 0;
-  out.fragment_offset = uint32_t(frag & 0x1fff) * 8;
-  out.fragment = out.more_fragments || out.fragment_offset != 0;
-  out.fragment_id = load_be16(p.data() + 4);
-  return IpError::none;
-}
-
-IpError parse_ipv6(ByteView p, IpHeader& out, Ipv6Walk walk) {
-  out = IpHeader{};
-  if (p.size() < kIpv6HeaderSize) return IpError::ipv6_truncated;
-  if (p[0] >> 4 != 6) return IpError::ipv6_version;
-  const size_t plen = load_be16(p.data() + 4);
-  const size_t held = p.size() - kIpv6HeaderSize;
-  out.version = 6;
-  out.protocol = p[6];
-  out.hop_limit = p[7];
-  out.src = p.subspan(8, 16);
-  out.dst = p.subspan(24, 16);
-  out.header_len = kIpv6HeaderSize;
-  out.cut = plen > held;
-  out.payload = p.subspan(kIpv6HeaderSize, std::min(plen, held));
-  return walk_ipv6_extensions(out, walk);
-}
-
-IpError parse_ip(ByteView p, IpHeader& out, Ipv6Walk walk) {
-  if (p.empty()) return IpError::empty;
-  switch (p[0] >> 4) {
-  case 4:
-    return parse_ipv4(p, out);
-  case 6:
-    return parse_ipv6(p, out, walk);
-  default:
-    return IpError::version;
-  }
-}
-
 IpError walk_ipv6_extensions(IpHeader& h, Ipv6Walk walk) {
-  if (walk == Ipv6Walk::none) return IpError::none;
-  for (size_t walked = 0; is_extension(h.protocol, walk); ++walked) {
+  for (size_t walked = 0; is_ipv6_extension(h.protocol, walk); ++walked) {
     if (walked == kMaxIpv6Extensions) return IpError::ipv6_chain_too_long;
     const bool fragment = h.protocol == kIpProtoFragment;
     if (h.payload.size() < 8)

@@ -4,21 +4,6 @@
 
 namespace ikekit::wire {
 
-TcpError parse_tcp(ByteView p, TcpHeader& out) {
-  out = TcpHeader{};
-  if (p.size() < 4) return TcpError::ports_truncated;
-  out.src_port = load_be16(p.data());
-  out.dst_port = load_be16(p.data() + 2);
-  if (p.size() < kTcpHeaderSize) return TcpError::truncated;
-  const size_t header = size_t(p[12] >> 4) * 4;
-  if (header < kTcpHeaderSize || header > p.size()) return TcpError::data_offset;
-  out.seq = load_be32(p.data() + 4);
-  out.flags = p[13];
-  out.header_len = header;
-  out.payload = p.subspan(header);
-  return TcpError::none;
-}
-
 Error to_error(TcpError e, ByteView p) {
   switch (e) {
   case TcpError::none:

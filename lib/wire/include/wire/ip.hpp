@@ -102,6 +102,12 @@ IpError parse_ip(ByteView packet, IpHeader& out, Ipv6Walk walk = Ipv6Walk::exten
 // first fragment's Fragment header (its upper-layer header is there, RFC 8200 4.5), or
 // over a reassembled datagram.
 IpError walk_ipv6_extensions(IpHeader& h, Ipv6Walk walk);
+// Whether `walk` goes over Next Header `nh`.
+inline bool is_ipv6_extension(uint8_t nh, Ipv6Walk walk) {
+  return walk != Ipv6Walk::none &&
+         (nh == kIpProtoHopByHop || nh == kIpProtoRouting || nh == kIpProtoDestOpts ||
+          nh == kIpProtoFragment || (nh == kIpProtoAh && walk == Ipv6Walk::extensions_and_ah));
+}
 
 // The Error a caller reports: code, field (as listed at IpError) and message.
 Error to_error(IpError e);
@@ -113,5 +119,62 @@ Error to_error(IpError e);
 MutBytes prepend_ip_header(MutBytes buffer, size_t payload_offset, size_t payload_len,
                            const IpAddress& src, const IpAddress& dst, uint8_t protocol,
                            uint8_t ttl = 64, uint16_t ipv4_id = 0);
+
+// Inline: these run for every packet of the data plane (selector check, TCP offloads),
+// where a call and a zeroed struct cost as much as the parsing.
+inline IpError parse_ipv4(ByteView p, IpHeader& out) {
+  if (p.size() < kIpv4HeaderSize) return IpError::ipv4_truncated;
+  if (p[0] >> 4 != 4) return IpError::ipv4_version;
+  const size_t ihl = size_t(p[0] & 0x0f) * 4;
+  if (ihl < kIpv4HeaderSize || ihl > p.size()) return IpError::ipv4_ihl;
+  const size_t total = load_be16(p.data() + 2);
+  if (total < ihl) return IpError::ipv4_total_length;
+  out.version = 4;
+  out.hop_limit = p[8];
+  out.protocol = p[9];
+  out.src = p.subspan(12, 4);
+  out.dst = p.subspan(16, 4);
+  out.header_len = ihl;
+  out.cut = total > p.size();
+  out.payload = p.subspan(ihl, (total < p.size() ? total : p.size()) - ihl);
+  // RFC 791 3.1: flags in the top 3 bits (MF 0x2000), the offset in 8-byte units below.
+  const uint16_t frag = load_be16(p.data() + 6);
+  out.more_fragments = (frag & 0x2000) != 0;
+  out.fragment_offset = uint32_t(frag & 0x1fff) * 8;
+  out.fragment = out.more_fragments || out.fragment_offset != 0;
+  out.fragment_id = load_be16(p.data() + 4);
+  return IpError::none;
+}
+
+inline IpError parse_ipv6(ByteView p, IpHeader& out, Ipv6Walk walk) {
+  if (p.size() < kIpv6HeaderSize) return IpError::ipv6_truncated;
+  if (p[0] >> 4 != 6) return IpError::ipv6_version;
+  const size_t plen = load_be16(p.data() + 4);
+  const size_t held = p.size() - kIpv6HeaderSize;
+  out.version = 6;
+  out.protocol = p[6];
+  out.hop_limit = p[7];
+  out.src = p.subspan(8, 16);
+  out.dst = p.subspan(24, 16);
+  out.header_len = kIpv6HeaderSize;
+  out.cut = plen > held;
+  out.payload = p.subspan(kIpv6HeaderSize, plen < held ? plen : held);
+  out.fragment = out.more_fragments = false;
+  out.fragment_offset = out.fragment_id = 0;
+  if (!is_ipv6_extension(out.protocol, walk)) return IpError::none;
+  return walk_ipv6_extensions(out, walk);
+}
+
+inline IpError parse_ip(ByteView p, IpHeader& out, Ipv6Walk walk) {
+  if (p.empty()) return IpError::empty;
+  switch (p[0] >> 4) {
+  case 4:
+    return parse_ipv4(p, out);
+  case 6:
+    return parse_ipv6(p, out, walk);
+  default:
+    return IpError::version;
+  }
+}
 
 } // namespace ikekit::wire

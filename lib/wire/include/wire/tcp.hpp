@@ -41,7 +41,20 @@ struct TcpHeader {
   ByteView payload;
 };
 
-TcpError parse_tcp(ByteView segment, TcpHeader& out);
+// Inline: the TCP offloads read every packet's header with it.
+inline TcpError parse_tcp(ByteView p, TcpHeader& out) {
+  if (p.size() < 4) return TcpError::ports_truncated;
+  out.src_port = load_be16(p.data());
+  out.dst_port = load_be16(p.data() + 2);
+  if (p.size() < kTcpHeaderSize) return TcpError::truncated;
+  const size_t header = size_t(p[12] >> 4) * 4;
+  if (header < kTcpHeaderSize || header > p.size()) return TcpError::data_offset;
+  out.seq = load_be32(p.data() + 4);
+  out.flags = p[13];
+  out.header_len = header;
+  out.payload = p.subspan(header);
+  return TcpError::none;
+}
 
 // The Error a caller reports for `e` returned on `segment`: field and message.
 Error to_error(TcpError e, ByteView segment);
