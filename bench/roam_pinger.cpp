@@ -1,6 +1,8 @@
 #include "bench/roam_pinger.hpp"
 
 #include "bench/netns.hpp"
+#include "wire/inet_checksum.hpp"
+#include "wire/ip.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -23,17 +25,6 @@ sockaddr_in to_sockaddr(const IpAddress& a) {
   sa.sin_family = AF_INET;
   std::memcpy(&sa.sin_addr, a.bytes().data(), 4);
   return sa;
-}
-
-// The Internet checksum (RFC 1071) over the ICMP message.
-uint16_t inet_checksum(const uint8_t* p, size_t n) {
-  uint32_t sum = 0;
-  for (size_t i = 0; i + 1 < n; i += 2)
-    sum += uint32_t(p[i]) << 8 | p[i + 1];
-  if (n & 1) sum += uint32_t(p[n - 1]) << 8;
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return uint16_t(~sum);
 }
 
 } // namespace
@@ -99,8 +90,9 @@ void Pinger::send_probe() {
   }
   msg[4] = uint8_t(ident_ >> 8), msg[5] = uint8_t(ident_);
   msg[6] = uint8_t(seq >> 8), msg[7] = uint8_t(seq);
-  uint16_t sum = inet_checksum(msg, sizeof msg);
-  msg[2] = uint8_t(sum >> 8), msg[3] = uint8_t(sum);
+  wire::InetChecksum sum; // RFC 792: over the ICMP message, the field zero
+  sum.add(ByteView(msg, sizeof msg));
+  store_be16(msg + 2, sum.checksum());
   sockaddr_in to = to_sockaddr(dst_);
   // A failed send (no route during the move) is a probe without a reply: lost.
   (void)sendto(fd_, msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
@@ -114,11 +106,13 @@ void Pinger::read_replies() {
     ssize_t n = recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) return; // EAGAIN: nothing more now
     const auto now = Clock::now();
-    // A raw IPv4 socket delivers the IP header; its length is in the first byte.
-    size_t ihl = size_t(buf[0] & 0x0f) * 4;
-    if (size_t(n) < ihl + 8 || buf[ihl] != kEchoReply) continue;
+    // A raw IPv4 socket delivers the IP header too.
+    wire::IpHeader ip;
+    if (wire::parse_ipv4(ByteView(buf, size_t(n)), ip) != wire::IpError::none ||
+        ip.payload.size() < 8 || ip.payload[0] != kEchoReply)
+      continue;
     if (std::memcmp(&from.sin_addr, dst_.bytes().data(), 4) != 0) continue;
-    const uint8_t* icmp = buf + ihl;
+    const uint8_t* icmp = ip.payload.data();
     if ((uint16_t(icmp[4]) << 8 | icmp[5]) != ident_) continue;
     size_t seq = uint16_t(icmp[6]) << 8 | icmp[7];
     std::lock_guard<std::mutex> lock(mu_);

@@ -30,9 +30,9 @@
 // authenticated; the window's highest number is the model's; every packet is
 // counted exactly once.
 #include "crypto/suite.hpp"
-#include "esp/outer_ip.hpp"
 #include "esp/sa.hpp"
 #include "fuzz_input.hpp"
+#include "wire/ip.hpp"
 
 #include <array>
 #include <cstdint>
@@ -210,7 +210,8 @@ private:
     default: {
       ByteView raw = in.chunk16();
       Bytes copy(raw.begin(), raw.end());
-      (void)parse_ip_header(raw);
+      wire::IpHeader ip;
+      (void)wire::parse_ip(raw, ip);
       (void)tunnel_next_header(raw);
       open_other(copy);
       break;

@@ -21,6 +21,7 @@
 // with Prefix::contains.
 #include "esp/selector_table.hpp"
 #include "fuzz_input.hpp"
+#include "wire/ip.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -34,7 +35,7 @@ using ikekit::fuzz::Input;
 
 namespace {
 
-constexpr uint8_t kProtocols[] = {0, kProtoIcmp, 6, 17, kProtoIcmpv6, 132};
+constexpr uint8_t kProtocols[] = {0, wire::kIpProtoIcmp, 6, 17, wire::kIpProtoIcmpv6, 132};
 
 IpAddress address(Input& in, bool v6) {
   Bytes b(v6 ? 16 : 4, 0);

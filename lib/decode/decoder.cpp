@@ -1,6 +1,8 @@
 #include "decode/decoder.hpp"
 
 #include "base/hex.hpp"
+#include "esp/layout.hpp"
+#include "wire/ip.hpp"
 #include "wire/rules.hpp"
 #include "wire/udp_encap.hpp"
 
@@ -8,23 +10,22 @@ namespace ikekit::decode {
 
 namespace {
 
-// The inner packet of a tunnel-mode ESP payload (next header 4 or 41), or just the
-// protocol in transport mode.
+// The inner packet of a tunnel-mode ESP payload (next header 4 or 41, RFC 4303 2.6), or
+// just the protocol in transport mode. An inner IPv6 packet's protocol is its first Next
+// Header, as tshark shows it (ipv6.nxt).
 InnerPacket inner_packet(ByteView payload, uint8_t next_header) {
   InnerPacket in;
   in.length = payload.size();
   in.protocol = next_header;
-  if (next_header == 4 && payload.size() >= 20 && (payload[0] >> 4) == 4) {
-    in.ip_version = 4;
-    in.protocol = payload[9];
-    in.src = IpAddress::v4(payload.subspan(12, 4));
-    in.dst = IpAddress::v4(payload.subspan(16, 4));
-  } else if (next_header == 41 && payload.size() >= 40 && (payload[0] >> 4) == 6) {
-    in.ip_version = 6;
-    in.protocol = payload[6];
-    in.src = IpAddress::v6(payload.subspan(8, 16));
-    in.dst = IpAddress::v6(payload.subspan(24, 16));
-  }
+  wire::IpHeader h;
+  if (esp::tunnel_next_header(payload) != next_header ||
+      wire::parse_ip(payload, h, wire::Ipv6Walk::none) != wire::IpError::none)
+    return in;
+  const bool v4 = h.version == 4;
+  in.ip_version = h.version;
+  in.protocol = h.protocol;
+  in.src = v4 ? IpAddress::v4(h.src) : IpAddress::v6(h.src);
+  in.dst = v4 ? IpAddress::v4(h.dst) : IpAddress::v6(h.dst);
   return in;
 }
 
@@ -88,12 +89,12 @@ void Decoder::feed(const Frame& frame, RecordSink& sink) {
   const Packet& p = **packet;
   meta.src = {p.src, p.src_port};
   meta.dst = {p.dst, p.dst_port};
-  if (p.ip_protocol == kIpProtoEsp) return on_esp(meta, p.payload, Transport::ip, sink);
+  if (p.ip_protocol == wire::kIpProtoEsp) return on_esp(meta, p.payload, Transport::ip, sink);
   auto is = [&](const std::set<uint16_t>& ports) {
     return ports.count(p.src_port) || ports.count(p.dst_port);
   };
-  if (p.ip_protocol == kIpProtoTcp && is(options_.tcp_ports)) return on_tcp(meta, p, sink);
-  if (p.ip_protocol != kIpProtoUdp) {
+  if (p.ip_protocol == wire::kIpProtoTcp && is(options_.tcp_ports)) return on_tcp(meta, p, sink);
+  if (p.ip_protocol != wire::kIpProtoUdp) {
     ++summary_.other;
     return;
   }

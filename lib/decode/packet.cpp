@@ -1,5 +1,9 @@
 #include "decode/packet.hpp"
 
+#include "wire/ip.hpp"
+#include "wire/tcp.hpp"
+#include "wire/udp.hpp"
+
 #include <algorithm>
 #include <pcap/dlt.h>
 
@@ -19,131 +23,75 @@ using MaybePacket = Result<std::optional<Packet>>;
 
 MaybePacket none() { return std::optional<Packet>(); }
 
-// RFC 9293 3.1: ports, sequence number, data offset (header length in 32-bit words), flags.
+// RFC 9293 3.1 (wire/tcp.hpp). A segment whose header is cut or whose data offset is
+// wrong still carries its ports, so the decoder can tell whether it was one of a
+// TCP-encapsulation connection; it is reported with the error, without payload.
 MaybePacket tcp(Packet p, ByteView segment) {
-  if (segment.size() < 4) return none(); // not even the ports: not ours to judge
-  p.src_port = load_be16(&segment[0]);
-  p.dst_port = load_be16(&segment[2]);
-  if (segment.size() < 20) {
-    p.tcp_error = make_error(Errc::truncated, "tcp", "header needs 20 bytes");
+  wire::TcpHeader h;
+  const wire::TcpError e = wire::parse_tcp(segment, h);
+  if (e == wire::TcpError::ports_truncated) return none(); // not ours to judge
+  p.src_port = h.src_port;
+  p.dst_port = h.dst_port;
+  if (e != wire::TcpError::none) {
+    p.tcp_error = wire::to_error(e, segment);
     return std::optional<Packet>(p);
   }
-  const size_t header = size_t(segment[12] >> 4) * 4;
-  if (header < 20 || header > segment.size()) {
-    p.tcp_error = make_error(Errc::bad_length, "tcp.data_offset",
-                             std::to_string(header) + "-byte header does not fit the " +
-                                 std::to_string(segment.size()) + "-byte segment (at least 20)");
-    return std::optional<Packet>(p);
-  }
-  p.tcp_seq = load_be32(&segment[4]);
-  p.tcp_flags = segment[13];
-  p.payload = segment.subspan(header);
+  p.tcp_seq = h.seq;
+  p.tcp_flags = h.flags;
+  p.payload = h.payload;
   return std::optional<Packet>(p);
 }
 
 MaybePacket transport(Packet p, ByteView payload) {
-  if (p.ip_protocol == kIpProtoTcp) return tcp(p, payload);
-  if (p.ip_protocol == kIpProtoUdp) {
-    Reader r(payload);
-    auto sport = r.u16("udp.src_port");
-    if (!sport) return sport.error();
-    auto dport = r.u16("udp.dst_port");
-    if (!dport) return dport.error();
-    auto len = r.u16("udp.length");
-    if (!len) return len.error();
-    if (!r.u16("udp.checksum"))
-      return make_error(Errc::truncated, "udp.checksum", "UDP header cut");
-    if (*len < 8 || *len > payload.size())
-      return make_error(Errc::bad_length, "udp.length",
-                        std::to_string(*len) + " does not fit the " +
-                            std::to_string(payload.size()) + "-byte IP payload");
-    p.src_port = *sport;
-    p.dst_port = *dport;
-    p.payload = payload.subspan(8, *len - 8);
-  } else {
+  if (p.ip_protocol == wire::kIpProtoTcp) return tcp(p, payload);
+  if (p.ip_protocol != wire::kIpProtoUdp) {
     p.payload = payload;
+    return std::optional<Packet>(p);
   }
+  wire::UdpHeader h;
+  if (auto e = wire::parse_udp(payload, h); e != wire::UdpError::none)
+    return wire::to_error(e, payload);
+  p.src_port = h.src_port;
+  p.dst_port = h.dst_port;
+  p.payload = h.payload;
   return std::optional<Packet>(p);
 }
 
-MaybePacket ipv4(ByteView data, IpReassembler& reasm) {
-  if (data.size() < 20) return make_error(Errc::truncated, "ipv4", "header needs 20 bytes");
-  if ((data[0] >> 4) != 4) return make_error(Errc::bad_value, "ipv4.version", "not 4");
-  size_t ihl = size_t(data[0] & 15) * 4;
-  uint16_t total = load_be16(&data[2]);
-  if (ihl < 20 || ihl > data.size())
-    return make_error(Errc::bad_length, "ipv4.ihl", "bad header length");
-  // A capture may carry Ethernet padding after the datagram, or less than it (snaplen).
-  if (total < ihl)
-    return make_error(Errc::bad_length, "ipv4.total_length", "shorter than the header");
-  ByteView payload = data.subspan(ihl, std::min<size_t>(total, data.size()) - ihl);
+// The IP layer (wire/ip.hpp); a fragment waits in the reassembler until its datagram is
+// whole. A datagram reassembled from IPv6 fragments may start with more extension
+// headers (RFC 8200 4.5: the fragmentable part).
+MaybePacket ip_packet(wire::IpError e, wire::IpHeader& h, IpReassembler& reasm) {
+  if (e != wire::IpError::none) return wire::to_error(e);
   Packet p;
-  p.src = IpAddress::v4(data.subspan(12, 4));
-  p.dst = IpAddress::v4(data.subspan(16, 4));
-  p.ip_protocol = data[9];
-  uint16_t frag = load_be16(&data[6]);
-  bool more = frag & 0x2000;
-  uint32_t offset = uint32_t(frag & 0x1fff) * 8;
-  if (more || offset) {
-    auto whole = reasm.add(p.src, p.dst, load_be16(&data[4]), p.ip_protocol, offset, more, payload);
+  p.src = h.version == 4 ? IpAddress::v4(h.src) : IpAddress::v6(h.src);
+  p.dst = h.version == 4 ? IpAddress::v4(h.dst) : IpAddress::v6(h.dst);
+  p.ip_protocol = h.protocol;
+  if (h.fragment) {
+    auto whole = reasm.add(p.src, p.dst, h.fragment_id, h.protocol, h.fragment_offset,
+                           h.more_fragments, h.payload);
     if (!whole) return none();
     p.reassembled = true;
-    payload = *whole;
-  }
-  return transport(p, payload);
-}
-
-MaybePacket ipv6(ByteView data, IpReassembler& reasm) {
-  if (data.size() < 40) return make_error(Errc::truncated, "ipv6", "header needs 40 bytes");
-  if ((data[0] >> 4) != 6) return make_error(Errc::bad_value, "ipv6.version", "not 6");
-  Packet p;
-  p.src = IpAddress::v6(data.subspan(8, 16));
-  p.dst = IpAddress::v6(data.subspan(24, 16));
-  size_t plen = std::min<size_t>(load_be16(&data[4]), data.size() - 40);
-  ByteView rest = data.subspan(40, plen);
-  uint8_t next = data[6];
-  std::optional<std::tuple<uint32_t, uint32_t, bool>> fragment; // id, offset, more
-  // RFC 8200 4: walk hop-by-hop, routing, destination options and fragment headers.
-  for (int guard = 0; guard < 8; ++guard) {
-    if (next == 0 || next == 43 || next == 60) {
-      if (rest.size() < 8) return make_error(Errc::truncated, "ipv6.extension", "header cut");
-      size_t len = (size_t(rest[1]) + 1) * 8;
-      if (len > rest.size())
-        return make_error(Errc::bad_length, "ipv6.extension.length", "too long");
-      next = rest[0];
-      rest = rest.subspan(len);
-    } else if (next == 44) {
-      if (rest.size() < 8) return make_error(Errc::truncated, "ipv6.fragment", "header cut");
-      uint16_t off = load_be16(&rest[2]);
-      fragment = std::make_tuple(load_be32(&rest[4]), uint32_t(off & 0xfff8), bool(off & 1));
-      next = rest[0];
-      rest = rest.subspan(8);
-    } else {
-      break;
+    h.payload = *whole;
+    if (h.version == 6) {
+      if (auto walked = wire::walk_ipv6_extensions(h, wire::Ipv6Walk::extensions);
+          walked != wire::IpError::none)
+        return wire::to_error(walked);
+      p.ip_protocol = h.protocol;
     }
   }
-  p.ip_protocol = next;
-  if (fragment) {
-    auto [id, offset, more] = *fragment;
-    auto whole = reasm.add(p.src, p.dst, id, next, offset, more, rest);
-    if (!whole) return none();
-    p.reassembled = true;
-    rest = *whole;
-  }
-  return transport(p, rest);
+  return transport(p, h.payload);
 }
 
 MaybePacket by_ethertype(uint16_t type, ByteView data, IpReassembler& reasm) {
-  if (type == kEtherIpv4) return ipv4(data, reasm);
-  if (type == kEtherIpv6) return ipv6(data, reasm);
+  wire::IpHeader h;
+  if (type == kEtherIpv4) return ip_packet(wire::parse_ipv4(data, h), h, reasm);
+  if (type == kEtherIpv6) return ip_packet(wire::parse_ipv6(data, h), h, reasm);
   return none();
 }
 
 MaybePacket by_version(ByteView data, IpReassembler& reasm) {
-  if (data.empty()) return make_error(Errc::truncated, "ip", "empty packet");
-  if ((data[0] >> 4) == 4) return ipv4(data, reasm);
-  if ((data[0] >> 4) == 6) return ipv6(data, reasm);
-  return make_error(Errc::bad_value, "ip.version", "neither 4 nor 6");
+  wire::IpHeader h;
+  return ip_packet(wire::parse_ip(data, h), h, reasm);
 }
 
 } // namespace

@@ -1,5 +1,7 @@
 #include "decode/tcp_streams.hpp"
 
+#include "wire/tcp.hpp"
+
 #include <algorithm>
 #include <string>
 
@@ -64,10 +66,10 @@ void TcpStreams::lose(Flow& f, std::string message) {
 }
 
 void TcpStreams::take_data(Flow& f, const TcpSegment& s) {
-  const uint32_t seq = s.seq + ((s.flags & kTcpSyn) ? 1 : 0); // a SYN takes one number
+  const uint32_t seq = s.seq + ((s.flags & wire::kTcpSyn) ? 1 : 0); // a SYN takes one number
   const int64_t offset = seq_diff(seq, f.next_seq);
   const int64_t end = offset + int64_t(s.data.size());
-  if (s.flags & kTcpFin) f.fin_at = f.delivered + uint64_t(std::max<int64_t>(end, 0));
+  if (s.flags & wire::kTcpFin) f.fin_at = f.delivered + uint64_t(std::max<int64_t>(end, 0));
   if (s.data.empty()) return;
   if (end <= 0) {
     ++retransmitted_; // every byte already delivered
@@ -121,16 +123,16 @@ void TcpStreams::add(const TcpSegment& s) {
   next_chunk_ = 0;
   current_ = nullptr;
   Flow& f = flow_for(s);
-  if (s.flags & kTcpSyn) {
+  if (s.flags & wire::kTcpSyn) {
     // A retransmitted SYN changes nothing; another one starts a new connection.
     if (!(f.reader && f.delivered == 0 && f.next_seq == s.seq + 1))
-      start(f, !(s.flags & kTcpAck), s.seq + 1);
+      start(f, !(s.flags & wire::kTcpAck), s.seq + 1);
   } else if (!f.reader) {
     if (s.data.empty()) return;
     start(f, s.data[0] == wire::kTcpEncapPrefix[0], s.seq);
   }
   if (f.done) return;
-  if (s.flags & kTcpRst) return end_of_stream(f, "RST");
+  if (s.flags & wire::kTcpRst) return end_of_stream(f, "RST");
   take_data(f, s);
   current_ = &f;
 }

@@ -2,7 +2,7 @@
 
 #include "base/hex.hpp"
 #include "esp/layout.hpp"
-#include "esp/outer_ip.hpp"
+#include "wire/ip.hpp"
 
 #include <cstring>
 
@@ -34,7 +34,7 @@ void count_selector_drop(InStats& s, SelectorVerdict v) {
 // payload moves up into the ESP trailer it no longer needs (padding, trailer, ICV).
 MutBytes rebuild_ip_header(MutBytes payload, uint8_t* floor, uint8_t* esp_end,
                            const InboundSaInfo& info, uint8_t next_header) {
-  const size_t hlen = info.local.is_v4() ? kIpv4HeaderLen : kIpv6HeaderLen;
+  const size_t hlen = info.local.is_v4() ? wire::kIpv4HeaderSize : wire::kIpv6HeaderSize;
   uint8_t* start = payload.data();
   size_t room = size_t(start - floor);
   if (room < hlen) {
@@ -45,7 +45,7 @@ MutBytes rebuild_ip_header(MutBytes payload, uint8_t* floor, uint8_t* esp_end,
     room = hlen;
   }
   MutBytes whole(start - room, room + payload.size());
-  return prepend_ip_header(whole, room, payload.size(), info.remote, info.local, next_header);
+  return wire::prepend_ip_header(whole, room, payload.size(), info.remote, info.local, next_header);
 }
 
 } // namespace
@@ -93,9 +93,7 @@ bool InboundPipeline::deliver(const Entry& e, const Opened& o, const InPacket& p
   }
   if (e.info.mode == EspMode::tunnel) {
     // RFC 4303 2.6: Next Header 4 or 41 says what the inner packet is.
-    uint8_t v = payload[0] >> 4;
-    if (!((o.next_header == kNextHeaderIpv4 && v == 4) ||
-          (o.next_header == kNextHeaderIpv6 && v == 6))) {
+    if (tunnel_next_header(payload) != o.next_header) {
       ++local_.bad_inner;
       return false;
     }

@@ -1,7 +1,7 @@
 #include "esp/outbound_pipeline.hpp"
 
-#include "esp/outer_ip.hpp"
 #include "esp/selector.hpp"
+#include "wire/ip.hpp"
 
 #include <atomic>
 
@@ -61,20 +61,20 @@ bool OutboundPipeline::seal_one(const OutPacket& p, SealedPacket& out) {
     return false;
   }
   size_t off = p.offset, len = p.len;
-  const bool v4 = pkt[0] >> 4 == 4;
   uint8_t nh;
   if (s.out.mode == EspMode::tunnel) {
-    nh = v4 ? kNextHeaderIpv4 : kNextHeaderIpv6; // RFC 4303 2.6
+    nh = sel.src.v6 ? kNextHeaderIpv6 : kNextHeaderIpv4; // RFC 4303 2.6
   } else {
-    // RFC 4303 3.1.1: ESP protects the upper-layer segment behind the IP header.
-    size_t hlen = v4 ? size_t(pkt[0] & 0x0f) * 4 : kIpv6HeaderLen;
-    if (hlen < kIpv4HeaderLen || hlen > len) {
+    // RFC 4303 3.1.1: ESP protects the upper-layer segment behind the IP header; IPv6
+    // extension headers travel inside it, the first of them as its Next Header.
+    wire::IpHeader ip;
+    if (wire::parse_ip(pkt, ip, wire::Ipv6Walk::none) != wire::IpError::none) {
       ++local_.not_ip;
       return false;
     }
-    nh = v4 ? pkt[9] : pkt[6];
-    off += hlen;
-    len -= hlen;
+    nh = ip.protocol;
+    off += ip.header_len;
+    len -= ip.header_len;
   }
   Sealed sealed = s.out.sa.seal_in_place(p.buffer, off, len, nh);
   // RFC 4303 3.3.3: never wrap; past the soft limit (or at the end, had the limit been

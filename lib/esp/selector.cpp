@@ -1,5 +1,7 @@
 #include "esp/selector.hpp"
 
+#include "wire/ip.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -8,11 +10,9 @@ namespace ikekit::esp {
 
 namespace {
 
-constexpr uint8_t kIpv6HopByHop = 0, kIpv6Routing = 43, kIpv6Fragment = 44, kIpv6DestOpts = 60;
-constexpr uint8_t kProtoAh = 51;
-constexpr int kMaxExtensionHeaders = 8; // more is no packet we forward (RFC 8200 4.1 order)
-
-bool is_icmp(uint8_t protocol, bool v6) { return protocol == (v6 ? kProtoIcmpv6 : kProtoIcmp); }
+bool is_icmp(uint8_t protocol, bool v6) {
+  return protocol == (v6 ? wire::kIpProtoIcmpv6 : wire::kIpProtoIcmp);
+}
 
 // Protocols whose header starts with a source and a destination port.
 bool has_ports(uint8_t protocol) {
@@ -42,53 +42,6 @@ void read_ports(ByteView l4, PacketSelector& out) {
     out.src_port = out.dst_port = load_be16(l4.data()); // Type, Code
     out.ports_known = true;
   }
-}
-
-bool read_ipv4(ByteView p, PacketSelector& out) {
-  size_t ihl = size_t(p[0] & 0x0f) * 4;
-  if (p.size() < 20 || ihl < 20 || ihl > p.size()) return false;
-  out.src = AddressBits::read(p.data() + 12, false);
-  out.dst = AddressBits::read(p.data() + 16, false);
-  out.protocol = p[9];
-  // RFC 791: Fragment Offset is the low 13 bits; a non-initial fragment has no ports.
-  out.fragment = (load_be16(p.data() + 6) & 0x1fff) != 0;
-  if (!out.fragment) read_ports(p.subspan(ihl), out);
-  return true;
-}
-
-bool read_ipv6(ByteView p, PacketSelector& out) {
-  if (p.size() < 40) return false;
-  out.src = AddressBits::read(p.data() + 8, true);
-  out.dst = AddressBits::read(p.data() + 24, true);
-  uint8_t nh = p[6];
-  size_t off = 40;
-  for (int i = 0; i < kMaxExtensionHeaders; ++i) {
-    size_t len;
-    if (nh == kIpv6HopByHop || nh == kIpv6Routing || nh == kIpv6DestOpts) {
-      if (p.size() < off + 2) return false;
-      len = (size_t(p[off + 1]) + 1) * 8; // RFC 8200 4.3: 8-octet units, not counting the first
-    } else if (nh == kProtoAh) {
-      if (p.size() < off + 2) return false;
-      len = (size_t(p[off + 1]) + 2) * 4; // RFC 4302 2.2: 32-bit words minus 2
-    } else if (nh == kIpv6Fragment) {
-      if (p.size() < off + 8) return false;
-      // RFC 8200 4.5: offset in the upper 13 bits of bytes 2..3.
-      if ((load_be16(p.data() + off + 2) >> 3) != 0) {
-        out.protocol = p[off];
-        out.fragment = true;
-        return true;
-      }
-      len = 8;
-    } else {
-      out.protocol = nh;
-      read_ports(p.subspan(off), out);
-      return true;
-    }
-    if (p.size() < off + len) return false;
-    nh = p[off];
-    off += len;
-  }
-  return false; // an extension header chain this long is not traffic we carry
 }
 
 bool addresses_match(const SelectorPair& pair, const AddressBits& local,
@@ -212,15 +165,23 @@ bool pairs_overlap(const SelectorPair& a, const SelectorPair& b) {
 
 bool read_packet_selector(ByteView packet, PacketSelector& out) {
   out = PacketSelector{};
-  if (packet.empty()) return false;
-  switch (packet[0] >> 4) {
-  case 4:
-    return read_ipv4(packet, out);
-  case 6:
-    return read_ipv6(packet, out);
-  default:
+  // RFC 4301 4.4.1.1: in IPv6 the Next Layer Protocol lies behind the extension headers.
+  wire::IpHeader ip;
+  if (wire::parse_ip(packet, ip, wire::Ipv6Walk::extensions_and_ah) != wire::IpError::none)
     return false;
-  }
+  const bool v6 = ip.version == 6;
+  out.src = AddressBits::read(ip.src.data(), v6);
+  out.dst = AddressBits::read(ip.dst.data(), v6);
+  // A first IPv6 fragment (offset 0) still holds the upper-layer header behind its
+  // Fragment header (RFC 8200 4.5).
+  if (v6 && ip.fragment && ip.fragment_offset == 0 &&
+      wire::walk_ipv6_extensions(ip, wire::Ipv6Walk::extensions_and_ah) != wire::IpError::none)
+    return false;
+  out.protocol = ip.protocol;
+  // RFC 4301 7: a non-initial fragment has no ports.
+  out.fragment = ip.fragment_offset != 0;
+  if (!out.fragment) read_ports(ip.payload, out);
+  return true;
 }
 
 bool pair_matches_outbound(const SelectorPair& pair, const PacketSelector& p) {

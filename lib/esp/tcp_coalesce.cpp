@@ -1,6 +1,8 @@
 #include "esp/tcp_coalesce.hpp"
 
-#include "esp/inet_checksum.hpp"
+#include "wire/inet_checksum.hpp"
+#include "wire/ip.hpp"
+#include "wire/tcp.hpp"
 
 #include <cstring>
 
@@ -9,7 +11,7 @@ namespace ikekit::esp {
 namespace {
 
 constexpr size_t kMaxTotal = 65535;
-constexpr uint8_t kMergeableFlags = kTcpAck | kTcpPsh;
+constexpr uint8_t kMergeableFlags = wire::kTcpAck | wire::kTcpPsh;
 constexpr size_t kFlowScan = 16; // groups looked back through for a packet's flow
 
 const uint8_t* tcp_of(ByteView p, const TcpHeaders& h) { return p.data() + h.ip_len; }
@@ -29,7 +31,8 @@ bool same_ip_fields(ByteView a, ByteView b, bool v6) {
 } // namespace
 
 bool tcp_checksum_valid(ByteView p, const TcpHeaders& h) {
-  InetChecksum c = pseudo_header_sum(p.first(h.ip_len), kProtoTcp, uint32_t(p.size() - h.ip_len));
+  wire::InetChecksum c =
+      wire::pseudo_header_sum(p.first(h.ip_len), wire::kIpProtoTcp, uint32_t(p.size() - h.ip_len));
   c.add(p.subspan(h.ip_len));
   return c.folded() == 0xffff;
 }
@@ -53,7 +56,7 @@ void TcpCoalescer::start_group(uint16_t i, bool tcp, const TcpHeaders& h) {
     g.next_seq = load_be32(t + 4) + g.seg_size;
     // Only a plain ACK segment takes followers (FIN, SYN, RST, URG, CWR, ECE and PSH
     // end a super-packet where they stand).
-    g.open = g.seg_size > 0 && t[13] == kTcpAck;
+    g.open = g.seg_size > 0 && t[13] == wire::kTcpAck;
     g.gso.type = h.v6 ? GsoInfo::Type::tcp6 : GsoInfo::Type::tcp4;
   }
   ++ngroups_;
@@ -72,7 +75,7 @@ bool TcpCoalescer::continues(const Group& g, uint16_t i, const TcpHeaders& h) co
   return std::memcmp(t, ht, 4) == 0                                     // ports
          && load_be32(t + 4) == g.next_seq                              // in order
          && std::memcmp(t + 8, ht + 8, 4) == 0                          // ack
-         && (t[13] & ~kMergeableFlags) == 0 && (t[13] & kTcpAck)        // ACK[, PSH]
+         && (t[13] & ~kMergeableFlags) == 0 && (t[13] & wire::kTcpAck)  // ACK[, PSH]
          && std::memcmp(t + 20, ht + 20, h.tcp_len - 20) == 0           // options
          && len > 0 && len <= g.seg_size && g.total + len <= kMaxTotal; // fits
 }
@@ -103,7 +106,7 @@ bool TcpCoalescer::add(MutBytes packet) {
       g.total += uint32_t(len);
       g.next_seq += uint32_t(len);
       const uint8_t t13 = tcp_of(packet, h)[13];
-      g.open = len == g.seg_size && !(t13 & kTcpPsh) && g.total + g.seg_size <= kMaxTotal;
+      g.open = len == g.seg_size && !(t13 & wire::kTcpPsh) && g.total + g.seg_size <= kMaxTotal;
       return true;
     }
   }
@@ -127,12 +130,12 @@ void TcpCoalescer::finish() {
       store_be16(ip + 4, uint16_t(g.total - h.ip_len));
     } else {
       store_be16(ip + 2, uint16_t(g.total));
-      set_ipv4_header_checksum(ip, h.ip_len);
+      wire::set_ipv4_header_checksum(ip, h.ip_len);
     }
-    if (tcp_of(packets_[g.last], h)[13] & kTcpPsh) t[13] |= kTcpPsh;
+    if (tcp_of(packets_[g.last], h)[13] & wire::kTcpPsh) t[13] |= wire::kTcpPsh;
     // CHECKSUM_PARTIAL: the field holds the pseudo-header sum, not complemented.
-    InetChecksum c =
-        pseudo_header_sum(head.first(h.ip_len), kProtoTcp, g.total - uint32_t(h.ip_len));
+    wire::InetChecksum c = wire::pseudo_header_sum(head.first(h.ip_len), wire::kIpProtoTcp,
+                                                   g.total - uint32_t(h.ip_len));
     store_be16(t + 16, c.folded());
     g.gso.segment_size = g.seg_size;
     g.gso.needs_csum = true;

@@ -1,20 +1,18 @@
 #include "esp/tcp_segment.hpp"
 
-#include "esp/inet_checksum.hpp"
+#include "wire/inet_checksum.hpp"
+#include "wire/ip.hpp"
+#include "wire/tcp.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 namespace ikekit::esp {
 
-namespace {
-constexpr size_t kIpv6Header = 40;
-}
-
 bool complete_checksum(MutBytes packet, uint16_t csum_start, uint16_t csum_offset) {
   if (size_t(csum_start) + csum_offset + 2 > packet.size()) return false;
   uint8_t* field = packet.data() + csum_start + csum_offset;
-  InetChecksum c;
+  wire::InetChecksum c;
   c.add(packet.subspan(csum_start)); // the field holds the pseudo-header sum
   uint16_t sum = c.checksum();
   // RFC 768: a computed UDP checksum of zero is transmitted as all ones (the UDP
@@ -25,22 +23,14 @@ bool complete_checksum(MutBytes packet, uint16_t csum_start, uint16_t csum_offse
 }
 
 bool read_tcp_headers(ByteView p, TcpHeaders& out) {
-  if (p.empty()) return false;
-  if (p[0] >> 4 == 4) {
-    if (p.size() < 20) return false;
-    size_t ihl = size_t(p[0] & 0x0f) * 4;
-    // A fragment (MF or offset set) is no segment of a stream we may cut.
-    if (ihl < 20 || p[9] != kProtoTcp || (load_be16(p.data() + 6) & 0x3fff) != 0) return false;
-    out = TcpHeaders{false, ihl, 0};
-  } else if (p[0] >> 4 == 6) {
-    if (p.size() < kIpv6Header || p[6] != kProtoTcp) return false;
-    out = TcpHeaders{true, kIpv6Header, 0};
-  } else {
-    return false;
-  }
-  if (p.size() < out.ip_len + 20) return false;
-  out.tcp_len = size_t(p[out.ip_len + 12] >> 4) * 4;
-  return out.tcp_len >= 20 && p.size() >= out.headers();
+  // No IPv6 extension header walk and no IPv4 fragment: neither is cut into segments.
+  wire::IpHeader ip;
+  if (wire::parse_ip(p, ip, wire::Ipv6Walk::none) != wire::IpError::none) return false;
+  if (ip.protocol != wire::kIpProtoTcp || ip.fragment) return false;
+  wire::TcpHeader tcp;
+  if (wire::parse_tcp(p.subspan(ip.header_len), tcp) != wire::TcpError::none) return false;
+  out = TcpHeaders{ip.version == 6, ip.header_len, tcp.header_len};
+  return true;
 }
 
 bool TcpSegmenter::start(ByteView packet, const GsoInfo& gso, size_t max_segments) {
@@ -76,16 +66,17 @@ size_t TcpSegmenter::write(size_t i, uint8_t* out) const {
   } else {
     store_be16(ip + 2, uint16_t(hl + len));
     store_be16(ip + 4, uint16_t(load_be16(ip + 4) + i)); // identification per segment
-    set_ipv4_header_checksum(ip, h_.ip_len);
+    wire::set_ipv4_header_checksum(ip, h_.ip_len);
   }
   store_be32(tcp + 4, uint32_t(load_be32(tcp + 4) + off));
   uint8_t flags = tcp[13];
-  if (i + 1 < count_) flags &= uint8_t(~(kTcpFin | kTcpPsh)); // only the last ends or pushes
-  if (i > 0) flags &= uint8_t(~kTcpCwr);                      // RFC 3168 6.1.2: once
+  if (i + 1 < count_)
+    flags &= uint8_t(~(wire::kTcpFin | wire::kTcpPsh)); // only the last ends or pushes
+  if (i > 0) flags &= uint8_t(~wire::kTcpCwr);          // RFC 3168 6.1.2: once
   tcp[13] = flags;
   tcp[16] = tcp[17] = 0;
-  InetChecksum c =
-      pseudo_header_sum(ByteView(ip, h_.ip_len), kProtoTcp, uint32_t(h_.tcp_len + len));
+  wire::InetChecksum c = wire::pseudo_header_sum(ByteView(ip, h_.ip_len), wire::kIpProtoTcp,
+                                                 uint32_t(h_.tcp_len + len));
   c.add(ByteView(tcp, h_.tcp_len + len));
   store_be16(tcp + 16, c.checksum());
   return hl + len;

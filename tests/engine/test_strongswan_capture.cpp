@@ -10,7 +10,9 @@
 // strongSwan's userspace ESP makes it claim a NAT, so its IKE_AUTH comes on 4500; that
 // one carries strongSwan's own responder SPI, which is not ours: dropped as unknown.
 #include "sim.hpp"
+#include "wire/ip.hpp"
 #include "wire/message.hpp"
+#include "wire/udp.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -40,17 +42,17 @@ std::vector<CapturedUdp> read_udp(const std::string& path) {
     if (pos + incl > d.size()) break;
     const uint8_t* fr = d.data() + pos;
     pos += incl;
-    if (incl < 14 + 20 + 8 || load_be16(fr + 12) != 0x0800) continue;
-    const uint8_t* ip4 = fr + 14;
-    size_t ihl = size_t(ip4[0] & 0x0f) * 4;
-    if (ip4[9] != 17 || incl < 14 + ihl + 8) continue;
-    const uint8_t* udp = ip4 + ihl;
-    size_t ulen = load_be16(udp + 4);
-    if (ulen < 8 || 14 + ihl + ulen > incl) continue;
+    if (incl < 14 || load_be16(fr + 12) != 0x0800) continue;
+    wire::IpHeader ip;
+    wire::UdpHeader udp;
+    if (wire::parse_ipv4(ByteView(fr + 14, incl - 14), ip) != wire::IpError::none ||
+        ip.protocol != wire::kIpProtoUdp ||
+        wire::parse_udp(ip.payload, udp) != wire::UdpError::none)
+      continue;
     CapturedUdp c;
-    c.src = Endpoint{IpAddress::v4(ByteView(ip4 + 12, 4)), load_be16(udp)};
-    c.dst = Endpoint{IpAddress::v4(ByteView(ip4 + 16, 4)), load_be16(udp + 2)};
-    c.payload.assign(udp + 8, udp + ulen);
+    c.src = Endpoint{IpAddress::v4(ip.src), udp.src_port};
+    c.dst = Endpoint{IpAddress::v4(ip.dst), udp.dst_port};
+    c.payload.assign(udp.payload.begin(), udp.payload.end());
     out.push_back(std::move(c));
   }
   return out;

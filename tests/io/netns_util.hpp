@@ -5,9 +5,9 @@
 
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
-#include "esp/outer_ip.hpp"
 #include "io/endpoint.hpp"
 #include "io/prefix.hpp"
+#include "wire/inet_checksum.hpp"
 
 #include <cstdio>
 #include <cstring>
@@ -62,7 +62,7 @@ inline Bytes ipv4_packet(const char* src, const char* dst, uint8_t protocol, uin
   pkt[9] = protocol;
   std::memcpy(&pkt[12], ip(src).bytes().data(), 4);
   std::memcpy(&pkt[16], ip(dst).bytes().data(), 4);
-  store_be16(&pkt[10], esp::ipv4_checksum(pkt.data(), 20));
+  wire::set_ipv4_header_checksum(pkt.data(), 20);
   store_be16(&pkt[20], sport);
   store_be16(&pkt[22], dport);
   store_be16(&pkt[24], uint16_t(8 + payload.size()));

@@ -1,8 +1,9 @@
 #include "io/dataplane/esp_socket.hpp"
 
-#include "esp/outer_ip.hpp"
 #include "io/endpoint.hpp"
 #include "io/netlink_socket.hpp" // errno_text
+#include "wire/esp.hpp"
+#include "wire/ip.hpp"
 #include "wire/udp_encap.hpp"
 
 #include <algorithm>
@@ -242,9 +243,11 @@ size_t EspReceiver::split(const EspMessage& m, size_t& offset, uint8_t* floor,
       if (wire::udp_encap_kind(dg) == wire::UdpKind::esp) esp = dg;
     } else if (!v6_) {
       // A raw IPv4 socket delivers the IP header too (raw(7)); IPv6 does not.
-      auto ip = esp::parse_ip_header(dg);
-      if (ip && ip->protocol == 50 && ip->payload_len >= 8)
-        esp = dg.subspan(ip->payload_offset, ip->payload_len);
+      // Whole, unfragmented, and at least an ESP header (RFC 4303 2.1).
+      wire::IpHeader ip;
+      if (wire::parse_ip(dg, ip) == wire::IpError::none && !ip.cut && !ip.fragment &&
+          ip.protocol == wire::kIpProtoEsp && ip.payload.size() >= wire::kEspHeaderSize)
+        esp = dg.subspan(ip.header_len, ip.payload.size());
     } else if (dg.size() >= 8) {
       esp = dg;
     }

@@ -2,6 +2,7 @@
 
 #include "base/hex.hpp"
 #include "io/netlink_socket.hpp" // errno_text
+#include "wire/ip.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -70,7 +71,7 @@ std::vector<esp::PortBlock> blocks_of(const esp::TrafficSelector& t) {
 std::vector<PortMatch> port_matches(const esp::SelectorPair& pair) {
   std::vector<PortMatch> out;
   bool v4 = pair.local.addr.addr.is_v4();
-  if (pair.protocol == (v4 ? esp::kProtoIcmp : esp::kProtoIcmpv6)) {
+  if (pair.protocol == (v4 ? wire::kIpProtoIcmp : wire::kIpProtoIcmpv6)) {
     auto lo = [](const esp::TrafficSelector& t) { return t.opaque_port() ? 0 : t.port_start; };
     auto hi = [](const esp::TrafficSelector& t) { return t.opaque_port() ? 65535 : t.port_end; };
     uint16_t start = uint16_t(std::max(lo(pair.local), lo(pair.remote)));

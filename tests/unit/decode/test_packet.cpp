@@ -160,3 +160,68 @@ TEST_CASE("IPv4 reassembly holds a bounded number of bytes") {
   CHECK(reasm.dropped_fragments() == lost.size());
   CHECK(lost.size() + reasm.pending().size() == datagrams);
 }
+
+// The IP/UDP/TCP headers are wire/ip.hpp's, wire/udp.hpp's and wire/tcp.hpp's; what a
+// malformed record shows is their error, field and text.
+TEST_CASE("Header errors reach the record as the codec names them") {
+  const uint8_t payload[] = {1, 2, 3, 4};
+  IpReassembler reasm;
+  Bytes long_udp = ipv4_udp(payload);
+  store_be16(&long_udp[24], 40); // UDP Length past the IP payload
+  auto p = dissect_frame(DLT_RAW, long_udp, reasm);
+  REQUIRE_FALSE(p);
+  CHECK(p.error().field == "udp.length");
+  CHECK(p.error().message == "40 does not fit the 12-byte IP payload");
+
+  Bytes cut_tcp = ipv4_udp(payload);
+  cut_tcp[9] = 6; // 12 bytes of TCP: the ports, no whole header
+  auto t = dissect_frame(DLT_RAW, cut_tcp, reasm);
+  REQUIRE((t && *t));
+  CHECK((*t)->src_port == 500);
+  REQUIRE((*t)->tcp_error);
+  CHECK((*t)->tcp_error->field == "tcp");
+
+  Bytes v5 = ipv4_udp(payload);
+  v5[0] = 0x55;
+  auto bad = dissect_frame(DLT_RAW, v5, reasm);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().field == "ip.version");
+}
+
+// RFC 8200 4.5: a Destination Options header in the fragmentable part travels in the
+// first fragment; it is walked once the datagram is whole.
+TEST_CASE("IPv6 fragments reassemble; the reassembled datagram's extension headers are walked") {
+  Bytes udp(8 + 16);
+  store_be16(&udp[0], 500);
+  store_be16(&udp[2], 500);
+  store_be16(&udp[4], uint16_t(udp.size()));
+  for (size_t i = 8; i < udp.size(); ++i)
+    udp[i] = uint8_t(i);
+  Bytes whole = {17, 0, 0, 0, 0, 0, 0, 0}; // Destination Options -> UDP
+  whole.insert(whole.end(), udp.begin(), udp.end());
+  auto fragment = [&](uint16_t off, size_t len, bool more) {
+    Bytes f(40 + 8 + len, 0);
+    f[0] = 0x60;
+    store_be16(&f[4], uint16_t(8 + len));
+    f[6] = 44;
+    f[7] = 64;
+    f[23] = 1;
+    f[39] = 2;
+    f[40] = 60; // the fragmentable part starts with Destination Options
+    store_be16(&f[42], uint16_t(off | (more ? 1 : 0)));
+    store_be32(&f[44], 0x01020304);
+    std::copy(whole.begin() + off, whole.begin() + off + long(len), f.begin() + 48);
+    return f;
+  };
+  IpReassembler reasm;
+  auto first = dissect_frame(DLT_RAW, fragment(0, 16, true), reasm);
+  REQUIRE(first);
+  CHECK_FALSE(*first);
+  auto last = dissect_frame(DLT_RAW, fragment(16, whole.size() - 16, false), reasm);
+  REQUIRE((last && *last));
+  CHECK((*last)->reassembled);
+  CHECK((*last)->ip_protocol == 17);
+  CHECK((*last)->src_port == 500);
+  REQUIRE((*last)->payload.size() == 16);
+  CHECK((*last)->payload[15] == 23);
+}

@@ -2,6 +2,7 @@
 // out of order, retransmitted, overlapping, across the 2^32 sequence wrap; a gap that
 // never fills; FIN, RST and SYN; the limits.
 #include "decode/tcp_streams.hpp"
+#include "wire/tcp.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -10,6 +11,10 @@
 
 using namespace ikekit;
 using namespace ikekit::decode;
+using wire::kTcpAck;
+using wire::kTcpFin;
+using wire::kTcpRst;
+using wire::kTcpSyn;
 
 namespace {
 

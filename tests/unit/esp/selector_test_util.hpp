@@ -4,6 +4,7 @@
 
 #include "base/bytes.hpp"
 #include "esp/selector.hpp"
+#include "wire/ip.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstring>

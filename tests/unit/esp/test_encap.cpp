@@ -1,8 +1,9 @@
-// RFC 3948 UDP encapsulation, outer IP headers, and the inbound SA table.
-#include "esp/outer_ip.hpp"
+// RFC 3948 UDP encapsulation and outer IP headers (built and parsed by wire/ip.hpp and
+// wire/udp.hpp) around sealed ESP, and the inbound SA table.
 #include "esp/sa_db.hpp"
-#include "esp/udp_encap.hpp"
 #include "esp_test_util.hpp"
+#include "wire/ip.hpp"
+#include "wire/udp.hpp"
 #include "wire/udp_encap.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,12 +15,13 @@ TEST_CASE("RFC 3948 2.1: UDP header in front of a sealed ESP packet, zero checks
   Keys k = keys_for(s);
   EspSaOut out = make_out(params(s, k, 0x11223344, false), nullptr);
   Bytes inner = pattern(60, 1);
-  const size_t headroom = kUdpHeaderLen + out.overhead().header;
+  const size_t headroom = wire::kUdpHeaderSize + out.overhead().header;
   Packet pkt(inner, headroom, out.overhead().max_trailer);
   auto sealed = out.seal_in_place(pkt.span(), pkt.offset, pkt.len, kNextHeaderIpv4);
   REQUIRE(sealed);
   const size_t esp_offset = size_t(sealed.packet.data() - pkt.buf.data());
-  MutBytes dgram = prepend_udp_header(pkt.span(), esp_offset, sealed.packet.size(), 4500, 4500);
+  MutBytes dgram =
+      wire::prepend_udp_header(pkt.span(), esp_offset, sealed.packet.size(), 4500, 4500);
   REQUIRE(dgram.size() == sealed.packet.size() + 8);
   CHECK(dgram.data() == pkt.buf.data());
   CHECK(load_be16(dgram.data()) == 4500);
@@ -29,66 +31,17 @@ TEST_CASE("RFC 3948 2.1: UDP header in front of a sealed ESP packet, zero checks
   auto kind = wire::classify_udp_encap(dgram.subspan(8));
   REQUIRE(kind);
   CHECK(kind->kind == wire::UdpKind::esp);
-  // No headroom for the header.
-  CHECK(prepend_udp_header(pkt.span(), 7, 10, 1, 2).empty());
-  CHECK(prepend_udp_header(pkt.span(), 8, pkt.buf.size(), 1, 2).empty());
 }
 
-TEST_CASE("outer IPv4 / IPv6 headers: written into headroom, parsed back") {
-  Bytes payload = pattern(30, 2);
-  SECTION("IPv4, protocol 50") {
-    auto src = *IpAddress::parse("192.0.2.1");
-    auto dst = *IpAddress::parse("198.51.100.7");
-    Packet pkt(payload, kIpv4HeaderLen, 0);
-    MutBytes ip = prepend_ip_header(pkt.span(), pkt.offset, pkt.len, src, dst, kIpProtoEsp);
-    REQUIRE(ip.size() == 50);
-    // RFC 1071: the checksum over a correct header sums to 0xffff.
-    uint32_t sum = 0;
-    for (size_t i = 0; i < 20; i += 2)
-      sum += load_be16(ip.data() + i);
-    while (sum >> 16)
-      sum = (sum & 0xffff) + (sum >> 16);
-    CHECK(sum == 0xffff);
-    auto info = parse_ip_header(ip);
-    REQUIRE(info);
-    CHECK(info->src == src);
-    CHECK(info->dst == dst);
-    CHECK(info->protocol == 50);
-    CHECK(info->payload_offset == 20);
-    CHECK(info->payload_len == 30);
-    CHECK(tunnel_next_header(ip) == std::optional<uint8_t>(4));
-  }
-  SECTION("IPv6, protocol 17") {
-    auto src = *IpAddress::parse("2001:db8::1");
-    auto dst = *IpAddress::parse("2001:db8::2");
-    Packet pkt(payload, kIpv6HeaderLen, 0);
-    MutBytes ip = prepend_ip_header(pkt.span(), pkt.offset, pkt.len, src, dst, kIpProtoUdp);
-    REQUIRE(ip.size() == 70);
-    auto info = parse_ip_header(ip);
-    REQUIRE(info);
-    CHECK(info->src == src);
-    CHECK(info->protocol == 17);
-    CHECK(info->payload_len == 30);
-    CHECK(tunnel_next_header(ip) == std::optional<uint8_t>(41));
-  }
-  SECTION("refusals") {
-    auto v4 = *IpAddress::parse("192.0.2.1");
-    auto v6 = *IpAddress::parse("2001:db8::1");
-    Packet pkt(payload, 10, 0);
-    CHECK(prepend_ip_header(pkt.span(), pkt.offset, pkt.len, v4, v4, 50).empty());
-    CHECK(prepend_ip_header(pkt.span(), pkt.offset, pkt.len, v4, v6, 50).empty());
-    CHECK_FALSE(tunnel_next_header(payload));
-  }
-  SECTION("truncated headers and fragments are refused at every length") {
-    auto src = *IpAddress::parse("192.0.2.1");
-    Packet pkt(payload, kIpv4HeaderLen, 0);
-    MutBytes ip = prepend_ip_header(pkt.span(), pkt.offset, pkt.len, src, src, 50);
-    for (size_t n = 0; n < ip.size(); ++n)
-      CHECK_FALSE(parse_ip_header(ip.first(n)));
-    Bytes frag(ip.begin(), ip.end());
-    frag[6] = 0x20; // MF
-    CHECK_FALSE(parse_ip_header(frag));
-  }
+TEST_CASE("RFC 4303 2.6: tunnel-mode Next Header by the inner version") {
+  Bytes inner = pattern(30, 2);
+  inner[0] = 0x45;
+  CHECK(tunnel_next_header(inner) == std::optional<uint8_t>(kNextHeaderIpv4));
+  inner[0] = 0x60;
+  CHECK(tunnel_next_header(inner) == std::optional<uint8_t>(kNextHeaderIpv6));
+  inner[0] = 0x50;
+  CHECK_FALSE(tunnel_next_header(inner));
+  CHECK_FALSE(tunnel_next_header(ByteView()));
 }
 
 TEST_CASE("EspSaDb: dispatch by SPI, unknown SPIs and short packets counted") {
@@ -142,22 +95,23 @@ TEST_CASE("transport mode: IPv4 + UDP protected in place, restored on receipt") 
   Bytes udp = pattern(28, 6); // the transport header and data
 
   // Sender: the upper-layer payload sits after room for IP header + ESP header/IV.
-  const size_t headroom = kIpv4HeaderLen + out.overhead().header;
+  const size_t headroom = wire::kIpv4HeaderSize + out.overhead().header;
   Packet pkt(udp, headroom, out.overhead().max_trailer);
-  auto sealed = out.seal_in_place(pkt.span(), pkt.offset, pkt.len, kIpProtoUdp);
+  auto sealed = out.seal_in_place(pkt.span(), pkt.offset, pkt.len, wire::kIpProtoUdp);
   REQUIRE(sealed);
   const size_t esp_offset = size_t(sealed.packet.data() - pkt.buf.data());
-  MutBytes ip = prepend_ip_header(pkt.span(), esp_offset, sealed.packet.size(), a, b, kIpProtoEsp);
+  MutBytes ip = wire::prepend_ip_header(pkt.span(), esp_offset, sealed.packet.size(), a, b,
+                                        wire::kIpProtoEsp);
   REQUIRE(ip.data() == pkt.buf.data());
 
   // Receiver: strip the outer header, open, and the protocol comes back from Next Header.
-  Bytes wire(ip.begin(), ip.end());
-  auto info = parse_ip_header(wire);
-  REQUIRE(info);
-  REQUIRE(info->protocol == kIpProtoEsp);
-  auto opened = in.open_in_place(MutBytes(wire).subspan(info->payload_offset, info->payload_len));
+  Bytes received(ip.begin(), ip.end());
+  wire::IpHeader info;
+  REQUIRE(wire::parse_ip(received, info) == wire::IpError::none);
+  REQUIRE(info.protocol == wire::kIpProtoEsp);
+  auto opened = in.open_in_place(MutBytes(received).subspan(info.header_len, info.payload.size()));
   REQUIRE(opened.status == OpenStatus::ok);
-  CHECK(opened.next_header == kIpProtoUdp);
+  CHECK(opened.next_header == wire::kIpProtoUdp);
   CHECK(to_bytes(opened.payload) == udp);
 }
 
@@ -174,24 +128,28 @@ TEST_CASE("tunnel mode over UDP: outer IPv4 + UDP + ESP around an inner IPv6 pac
   const auto nh = tunnel_next_header(inner);
   REQUIRE(nh == std::optional<uint8_t>(kNextHeaderIpv6));
 
-  const size_t headroom = kIpv4HeaderLen + kUdpHeaderLen + out.overhead().header;
+  const size_t headroom = wire::kIpv4HeaderSize + wire::kUdpHeaderSize + out.overhead().header;
   Packet pkt(inner, headroom, out.overhead().max_trailer);
   auto sealed = out.seal_in_place(pkt.span(), pkt.offset, pkt.len, *nh);
   REQUIRE(sealed);
   size_t off = size_t(sealed.packet.data() - pkt.buf.data());
-  MutBytes udp = prepend_udp_header(pkt.span(), off, sealed.packet.size(), 4500, 4500);
+  MutBytes udp = wire::prepend_udp_header(pkt.span(), off, sealed.packet.size(), 4500, 4500);
   REQUIRE_FALSE(udp.empty());
   off = size_t(udp.data() - pkt.buf.data());
-  MutBytes ip = prepend_ip_header(pkt.span(), off, udp.size(), *IpAddress::parse("203.0.113.1"),
-                                  *IpAddress::parse("198.51.100.1"), kIpProtoUdp);
+  MutBytes ip =
+      wire::prepend_ip_header(pkt.span(), off, udp.size(), *IpAddress::parse("203.0.113.1"),
+                              *IpAddress::parse("198.51.100.1"), wire::kIpProtoUdp);
   REQUIRE(ip.data() == pkt.buf.data());
 
-  Bytes wire(ip.begin(), ip.end());
-  auto info = parse_ip_header(wire);
-  REQUIRE(info);
-  REQUIRE(info->protocol == kIpProtoUdp);
-  MutBytes udp_payload = MutBytes(wire).subspan(info->payload_offset + kUdpHeaderLen,
-                                                info->payload_len - kUdpHeaderLen);
+  Bytes received(ip.begin(), ip.end());
+  wire::IpHeader info;
+  REQUIRE(wire::parse_ip(received, info) == wire::IpError::none);
+  REQUIRE(info.protocol == wire::kIpProtoUdp);
+  wire::UdpHeader dgram;
+  REQUIRE(wire::parse_udp(info.payload, dgram) == wire::UdpError::none);
+  CHECK(dgram.dst_port == 4500);
+  MutBytes udp_payload =
+      MutBytes(received).subspan(info.header_len + wire::kUdpHeaderSize, dgram.payload.size());
   auto kind = wire::classify_udp_encap(udp_payload);
   REQUIRE(kind);
   REQUIRE(kind->kind == wire::UdpKind::esp);

@@ -24,14 +24,14 @@ TEST_CASE("IPv4: addresses, protocol and ports of TCP and UDP") {
 }
 
 TEST_CASE("ICMP and ICMPv6: the port is Type * 256 + Code (RFC 7296 3.13.1)") {
-  auto echo = read(v4("10.1.0.5", "10.2.0.7", kProtoIcmp, icmp(8, 0)));
+  auto echo = read(v4("10.1.0.5", "10.2.0.7", wire::kIpProtoIcmp, icmp(8, 0)));
   CHECK(echo.ports_known);
   CHECK(echo.src_port == 0x0800);
   CHECK(echo.dst_port == 0x0800);
-  auto unreach = read(v6("fd00::1", "fd00::2", kProtoIcmpv6, icmp(1, 4)));
+  auto unreach = read(v6("fd00::1", "fd00::2", wire::kIpProtoIcmpv6, icmp(1, 4)));
   CHECK(unreach.src_port == 0x0104);
   // Protocol 1 inside IPv6 is not ICMPv6: no type/code is read.
-  CHECK_FALSE(read(v6("fd00::1", "fd00::2", kProtoIcmp, icmp(8, 0))).ports_known);
+  CHECK_FALSE(read(v6("fd00::1", "fd00::2", wire::kIpProtoIcmp, icmp(8, 0))).ports_known);
 }
 
 TEST_CASE("non-initial fragments have OPAQUE ports (RFC 4301 7)") {
@@ -125,11 +125,11 @@ TEST_CASE("check_inbound: RFC 4301 5.2 verdicts in order src, dst, protocol, por
 TEST_CASE("check_inbound: IPv6 and ICMPv6 type/code ranges") {
   // Echo request only (type 128, any code) from fd02::/64 to fd01::1.
   auto pairs = selector_pairs(sel({"fd01::1/128[58/32768-33023]"}, {"fd02::/64[58]"}));
-  CHECK(check_inbound(pairs, read(v6("fd02::7", "fd01::1", kProtoIcmpv6, icmp(128, 0)))) ==
+  CHECK(check_inbound(pairs, read(v6("fd02::7", "fd01::1", wire::kIpProtoIcmpv6, icmp(128, 0)))) ==
         SelectorVerdict::match);
-  CHECK(check_inbound(pairs, read(v6("fd02::7", "fd01::1", kProtoIcmpv6, icmp(129, 0)))) ==
+  CHECK(check_inbound(pairs, read(v6("fd02::7", "fd01::1", wire::kIpProtoIcmpv6, icmp(129, 0)))) ==
         SelectorVerdict::port_outside);
-  CHECK(check_inbound(pairs, read(v6("fd02::7", "fd01::2", kProtoIcmpv6, icmp(128, 0)))) ==
+  CHECK(check_inbound(pairs, read(v6("fd02::7", "fd01::2", wire::kIpProtoIcmpv6, icmp(128, 0)))) ==
         SelectorVerdict::dst_outside);
   // An IPv4 packet never matches IPv6 selectors.
   CHECK(check_inbound(pairs, read(v4("10.0.0.1", "10.0.0.2", 1, icmp(8, 0)))) ==

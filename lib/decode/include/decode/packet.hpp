@@ -1,6 +1,8 @@
 // From a captured frame to the IP packet's transport payload: link layers
-// (Ethernet/VLAN, Linux cooked SLL and SLL2, raw IP, BSD loopback), IPv4 and IPv6
-// (extension headers skipped), UDP and TCP headers, and IP fragment reassembly.
+// (Ethernet/VLAN, Linux cooked SLL and SLL2, raw IP, BSD loopback), then the IPv4/IPv6
+// (extension headers skipped), UDP and TCP headers of wire/ip.hpp, wire/udp.hpp and
+// wire/tcp.hpp, whose typed errors become the Error a malformed record shows; and IP
+// fragment reassembly.
 #pragma once
 
 #include "base/bytes.hpp"
@@ -16,10 +18,6 @@
 #include <vector>
 
 namespace ikekit::decode {
-
-inline constexpr uint8_t kIpProtoTcp = 6;
-inline constexpr uint8_t kIpProtoUdp = 17;
-inline constexpr uint8_t kIpProtoEsp = 50;
 
 struct Packet {
   IpAddress src;

@@ -28,8 +28,6 @@
 
 namespace ikekit::decode {
 
-inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpAck = 0x10;
-
 struct TcpSegment {
   Endpoint src, dst;
   uint32_t seq = 0;

@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace ikekit::esp {
 
@@ -37,8 +38,20 @@ inline constexpr size_t kMaxPadLen = 255;
 inline constexpr uint8_t kNextHeaderIpv4 = wire::kEspNextHeaderIpv4;  // tunnel, inner IPv4
 inline constexpr uint8_t kNextHeaderIpv6 = wire::kEspNextHeaderIpv6;  // tunnel, inner IPv6
 inline constexpr uint8_t kNextHeaderNone = wire::kEspNextHeaderDummy; // dummy (RFC 4303 2.6)
-inline constexpr uint8_t kIpProtoEsp = 50;                            // raw ESP over IP
-inline constexpr uint8_t kIpProtoUdp = 17;                            // ESP in UDP (RFC 3948)
+
+// Next Header for a tunnel-mode payload (RFC 4303 2.6): 4 for an inner IPv4 packet,
+// 41 for IPv6, by the version nibble; nullopt for anything else.
+inline std::optional<uint8_t> tunnel_next_header(ByteView inner_packet) {
+  if (inner_packet.empty()) return std::nullopt;
+  switch (inner_packet[0] >> 4) {
+  case 4:
+    return kNextHeaderIpv4;
+  case 6:
+    return kNextHeaderIpv6;
+  default:
+    return std::nullopt;
+  }
+}
 
 // Sizes of one suite's framing. `integ` is null for AEAD suites.
 struct Overhead {

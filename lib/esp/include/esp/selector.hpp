@@ -22,8 +22,6 @@
 
 namespace ikekit::esp {
 
-inline constexpr uint8_t kProtoIcmp = 1;    // IANA protocol numbers
-inline constexpr uint8_t kProtoIcmpv6 = 58; //
 inline constexpr uint16_t kIcmpAnyCode = 0xff;
 
 // One side of a Child SA's selectors: an address prefix (a range that is no prefix

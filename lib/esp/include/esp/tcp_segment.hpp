@@ -29,11 +29,6 @@ struct GsoInfo {
   uint16_t csum_offset = 0;  // the checksum field's offset from csum_start
 };
 
-inline constexpr uint8_t kProtoTcp = 6;
-inline constexpr uint8_t kProtoUdp = 17;
-inline constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08,
-                         kTcpAck = 0x10, kTcpUrg = 0x20, kTcpEce = 0x40, kTcpCwr = 0x80;
-
 // Completes a partial checksum (the field holds the pseudo-header sum; the rest of the
 // region from csum_start on is added): what a NIC does for CHECKSUM_PARTIAL. False
 // when the offsets lie outside the packet. A UDP checksum that comes out 0 is sent as
@@ -48,8 +43,8 @@ struct TcpHeaders {
   size_t tcp_len = 0; // data offset * 4
   size_t headers() const { return ip_len + tcp_len; }
 };
-// Reads the headers of a TCP packet; false when it is not one of the shape above or is
-// cut short.
+// Reads the headers of a TCP packet (wire/ip.hpp, wire/tcp.hpp); false when it is not
+// one of the shape above or is cut short.
 bool read_tcp_headers(ByteView packet, TcpHeaders& out);
 
 class TcpSegmenter {

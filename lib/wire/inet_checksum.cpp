@@ -1,8 +1,8 @@
-#include "esp/inet_checksum.hpp"
+#include "wire/inet_checksum.hpp"
 
 #include <cstring>
 
-namespace ikekit::esp {
+namespace ikekit::wire {
 
 void InetChecksum::add(ByteView data) {
   const uint8_t* p = data.data();
@@ -67,4 +67,4 @@ void set_ipv4_header_checksum(uint8_t* ip, size_t ihl_bytes) {
   store_be16(ip + 10, c.checksum());
 }
 
-} // namespace ikekit::esp
+} // namespace ikekit::wire

@@ -1,7 +1,8 @@
-// The Internet checksum (RFC 1071, RFC 1624) over inner IP packets, for the TCP
-// offloads of the user-space data plane: segments cut from a TCP super-packet need
-// their checksums computed (esp/tcp_segment.hpp), and received segments are verified
-// before they are coalesced (esp/tcp_coalesce.hpp). Sans-I/O, no allocation.
+// The Internet checksum (RFC 1071, RFC 1624) of IP, UDP and TCP headers: the IPv4
+// header checksum of the headers wire/ip.hpp builds, and the TCP offloads of the
+// user-space data plane (segments cut from a TCP super-packet need their checksums
+// computed, esp/tcp_segment.hpp; received segments are verified before they are
+// coalesced, esp/tcp_coalesce.hpp). Sans-I/O, no allocation.
 //
 // The sum is accumulated in host byte order over 32-bit words (RFC 1071 2(B): the
 // one's complement sum is independent of byte order) and turned into the big-endian
@@ -15,7 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace ikekit::esp {
+namespace ikekit::wire {
 
 class InetChecksum {
 public:
@@ -45,7 +46,8 @@ private:
 // upper-layer length.
 InetChecksum pseudo_header_sum(ByteView ip, uint8_t protocol, uint32_t upper_len);
 
-// The IPv4 header checksum field (bytes 10-11) recomputed over `ihl_bytes` of header.
+// The IPv4 header checksum field (bytes 10-11, RFC 791 3.1) recomputed over
+// `ihl_bytes` of header (options included).
 void set_ipv4_header_checksum(uint8_t* ip, size_t ihl_bytes);
 
-} // namespace ikekit::esp
+} // namespace ikekit::wire
