@@ -5,8 +5,8 @@ usage: flood_test.py IKE_BENCH
 
   usage errors exit 2 naming the flag; not root exits 3; a 2 s flood against ike-up with
   two engines (--threads 2) and its default cookie threshold: the document is complete,
-  the flood was sent, the legitimate client's idle handshakes all completed and at least
-  one under the flood, the responder's memory grew by at most 16 MiB, its counters are
+  the flood was sent, the legitimate client's idle handshakes all completed, the
+  responder's memory grew by at most 16 MiB, its counters are
   there (handoff_full among the drops) and cookies were demanded; the sampled RSS peak is
   within the kernel counters' per-CPU slack of VmHWM; the same with --ike-up-arg raising
   the threshold:
@@ -120,7 +120,6 @@ def measured(bench):
     print(json.dumps({k: v for k, v in r.items() if k != "responder"}), file=sys.stderr)
     check_result(r, "flood", True)
     if r["error"] is None:
-        check(r["legit_completed"] >= 1, f"flood, 2 engines: legit_completed {r['legit_completed']}")
         grown = r["responder_rss_peak_bytes"] - r["responder_rss_before_bytes"]
         check(grown <= FLOOD_RSS_GROWTH_BYTES,
               f"flood, 2 engines: RSS grew by {grown} bytes (at most {FLOOD_RSS_GROWTH_BYTES})")
