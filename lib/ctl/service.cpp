@@ -167,29 +167,35 @@ std::vector<ike::IkeSaInfo> ControlService::all_sas() {
   return sas;
 }
 
+namespace {
+
+void add_engine_stats(ike::Stats& t, const ike::Stats& s) {
+  t.datagrams_received += s.datagrams_received;
+  t.datagrams_sent += s.datagrams_sent;
+  t.retransmissions += s.retransmissions;
+  t.retransmits_answered += s.retransmits_answered;
+  t.ike_sas_established += s.ike_sas_established;
+  t.child_sas_established += s.child_sas_established;
+  t.failures += s.failures;
+  t.cookies_sent += s.cookies_sent;
+  t.fragments_sent += s.fragments_sent;
+  t.fragments_received += s.fragments_received;
+  t.nat_keepalives_sent += s.nat_keepalives_sent;
+  t.nat_keepalives_received += s.nat_keepalives_received;
+  t.peer_moves += s.peer_moves;
+  t.mobike_updates_sent += s.mobike_updates_sent;
+  t.mobike_updates_received += s.mobike_updates_received;
+  for (size_t i = 0; i < t.dropped.size(); ++i)
+    t.dropped[i] += s.dropped[i];
+}
+
+} // namespace
+
 ike::Stats ControlService::all_stats() {
   if (!each_engine_) return engine_.stats();
   ike::Stats t;
-  each_engine_([&](ike::Engine& e) {
-    const ike::Stats& s = e.stats();
-    t.datagrams_received += s.datagrams_received;
-    t.datagrams_sent += s.datagrams_sent;
-    t.retransmissions += s.retransmissions;
-    t.retransmits_answered += s.retransmits_answered;
-    t.ike_sas_established += s.ike_sas_established;
-    t.child_sas_established += s.child_sas_established;
-    t.failures += s.failures;
-    t.cookies_sent += s.cookies_sent;
-    t.fragments_sent += s.fragments_sent;
-    t.fragments_received += s.fragments_received;
-    t.nat_keepalives_sent += s.nat_keepalives_sent;
-    t.nat_keepalives_received += s.nat_keepalives_received;
-    t.peer_moves += s.peer_moves;
-    t.mobike_updates_sent += s.mobike_updates_sent;
-    t.mobike_updates_received += s.mobike_updates_received;
-    for (size_t i = 0; i < t.dropped.size(); ++i)
-      t.dropped[i] += s.dropped[i];
-  });
+  each_engine_([&](ike::Engine& e) { add_engine_stats(t, e.stats()); });
+  if (dispatch_stats_) add_engine_stats(t, dispatch_stats_());
   return t;
 }
 

@@ -269,7 +269,7 @@ std::string_view drop_reason_name(DropReason r) {
       "invalid_cookie",     "fragment",         "no_config",           "unsupported_critical",
       "buffer_too_small",   "half_open_limit",  "half_open_per_ip",    "too_large",
       "too_many_fragments", "reassembly_limit", "retransmit_mismatch", "retransmit_rate",
-      "bad_cookie2",        "wrong_transport"};
+      "bad_cookie2",        "wrong_transport",  "handoff_full"};
   static_assert(std::size(names) == size_t(DropReason::kCount));
   return size_t(r) < std::size(names) ? names[size_t(r)] : "unknown";
 }

@@ -21,10 +21,14 @@ using wire::PayloadType;
 Engine::Impl::Impl(Config c, Rng& r, TimePoint t) : config(std::move(c)), rng(r), now(t) {
   for (auto& p : config.peers)
     peers.push_back(std::make_shared<const PeerConfig>(p));
-  cookie_secret.current = random_bytes(32);
-  cookie_secret.changed_at = now;
+  admission = config.admission ? config.admission : std::make_shared<AdmissionState>(rng, now);
   table.nat_keepalive = config.nat_keepalive;
   table.set_shard(config.shard);
+}
+
+Engine::Impl::~Impl() {
+  for (auto& [id, sa] : table.sas)
+    if (sa->half_open_from) uncount_half_open(*sa);
 }
 
 Bytes Engine::Impl::random_bytes(size_t n) {

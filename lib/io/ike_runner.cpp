@@ -11,7 +11,7 @@ namespace ikekit::io {
 namespace {
 
 constexpr size_t kMaxDatagram = EngineWorker::kMaxDatagram;
-constexpr size_t kBatch = 16;
+constexpr size_t kBatch = IkeRunner::kRecvBatch;
 constexpr size_t kHeadroom = IkeRunner::kRecvHeadroom;
 
 // Engine time is steady-clock time; certificates need the wall clock (DESIGN 1: the
@@ -40,10 +40,6 @@ std::optional<std::string> check_shardable(const ike::Config& config) {
 ike::Config shard_config(const ike::Config& config, uint32_t index, uint32_t count) {
   ike::Config c = config;
   c.shard = ike::Shard{index, count};
-  auto split = [count](size_t v) { return v == 0 ? v : (v + count - 1) / count; };
-  c.half_open_limit = split(c.half_open_limit);
-  c.half_open_limit_per_ip = split(c.half_open_limit_per_ip);
-  c.cookie_threshold = split(c.cookie_threshold);
   return c;
 }
 
@@ -73,6 +69,9 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
       return make_error(Errc::usage, "threads",
                         std::to_string(threads) + " engines cannot serve " + *why);
   }
+  // One set of half-open counts and one COOKIE secret for every engine and the socket
+  // thread's screen (io/engine_dispatcher.hpp).
+  if (threads > 1) options.config.admission = std::make_shared<ike::AdmissionState>(rng, now);
   r->engine_ = std::make_unique<ike::Engine>(shard_config(options.config, 0, threads), rng, now);
   r->options_ = std::move(options);
   // One pair of sockets per local address the connections use.
@@ -110,6 +109,9 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
   // After on_signals: the threads inherit the blocked mask, so SIGINT/SIGTERM reach the
   // signalfd of this thread's loop and never a worker.
   if (auto w = r->start_workers(now); !w) return w.error();
+  if (threads > 1)
+    r->dispatcher_ =
+        std::make_unique<EngineDispatcher>(*r->engine_, r->workers_, r->options_.config, rng);
   return r;
 }
 
@@ -246,7 +248,8 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
   auto n = s.recv_batch(slots);
   if (!n) return; // a transient socket error; the loop calls again when readable
   bool esp = false;
-  uint64_t kick = 0; // workers posted to
+  SendSlot answers[kBatch]; // COOKIEs the dispatcher answered, sent as one batch
+  size_t answered = 0;
   for (size_t i = 0; i < *n; ++i) {
     const RecvSlot& slot = slots[i];
     if (slot.truncated || !slot.kind) continue; // runts carry nothing for us
@@ -258,13 +261,13 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
       d.remote = slot.remote;
       d.nat_t = s.nat_t();
       d.data = slot.payload();
-      // ike/shard.hpp: the engine that owns the SA, whatever 4-tuple it came from.
-      uint32_t owner = workers_.empty() ? 0 : ike::message_shard(d.data, engine_count());
-      if (owner == 0) {
+      if (!dispatcher_) {
         engine_->receive(d, now);
-      } else {
-        (void)workers_[owner - 1]->post(d); // a full inbox drops it: the peer retransmits
-        kick |= uint64_t(1) << (owner - 1);
+      } else if (dispatcher_->dispatch(d, now) == EngineDispatcher::Route::answered) {
+        ByteView a = dispatcher_->answer();
+        MutBytes keep(answer_tx_.data() + answered * ike::InitScreen::kMaxAnswer, a.size());
+        std::copy(a.begin(), a.end(), keep.begin());
+        answers[answered++] = SendSlot{keep, d.remote, d.local.address, d.nat_t};
       }
       break;
     }
@@ -273,8 +276,9 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
       break;
     }
   }
-  for (size_t w = 0; kick; ++w, kick >>= 1)
-    if (kick & 1) workers_[w]->kick();
+  if (dispatcher_) dispatcher_->kick_posted();
+  // Stateless answers: what the kernel does not take now is lost, and asked for again.
+  if (answered) (void)s.send_batch(std::span<const SendSlot>(answers, answered));
   // ESP is opened in place in the receive buffers; nothing is copied.
   if (esp && on_esp_) on_esp_(std::span<RecvSlot>(slots, *n), now);
   pump(now);

@@ -4,9 +4,12 @@
 usage: flood_test.py IKE_BENCH
 
   usage errors exit 2 naming the flag; not root exits 3; a 2 s flood against ike-up with
-  its default cookie threshold: the document is complete, the flood was sent, the
-  legitimate client's idle handshakes all completed, the responder's memory and counters
-  are there and cookies were demanded; the same with --ike-up-arg raising the threshold:
+  two engines (--threads 2) and its default cookie threshold: the document is complete,
+  the flood was sent, the legitimate client's idle handshakes all completed, the
+  responder's memory grew by at most 16 MiB, its counters are
+  there (handoff_full among the drops) and cookies were demanded; the sampled RSS peak is
+  within the kernel counters' per-CPU slack of VmHWM; the same with --ike-up-arg raising
+  the threshold:
   no cookie sent (the flag reached ike-up, and cookies_demanded is false); the --baseline
   gate on a doctored copy fails (exit 1); SIGINT mid-flood ends the run with everything
   removed. No timing thresholds: the figures are not compared with targets.
@@ -18,6 +21,23 @@ import subprocess
 import sys
 
 from benchtest import SKIP, check, finish, interrupt, namespaces, pid_alive
+
+# What the responder may grow by during the 2 s flood: the COOKIE answers keep no
+# state, so only the legitimate client's IKE SAs and the allocator's arenas remain.
+FLOOD_RSS_GROWTH_BYTES = 16 << 20
+
+
+def rss_counter_slack_bytes():
+    """How far a VmRSS sample may lie above a later VmHWM. Both come from the kernel's RSS
+    counters, which it keeps per CPU and folds into the total in batches (proc(5): "not
+    precise"; kernel Documentation/filesystems/proc.rst: "handled in an asynchronous
+    manner"): each of the three counters (file, anon, shmem pages) may hold up to one
+    batch, max(32, 2 x CPUs) pages, on every CPU that is not yet in the total a reading
+    sees. With several threads faulting and freeing on several CPUs at once (ike-up
+    --threads) a sample can so exceed the high-water mark read after it (seen: by 27
+    pages, 15,384,576 against 15,273,984 bytes)."""
+    cpus = os.cpu_count() or 1
+    return 3 * max(32, 2 * cpus) * cpus * os.sysconf("SC_PAGE_SIZE")
 
 
 def run(bench, args, timeout=60):
@@ -68,7 +88,9 @@ def check_result(r, what, expect_cookies):
     before, peak, hwm = r["responder_rss_before_bytes"], r["responder_rss_peak_bytes"], r["responder_rss_hwm_bytes"]
     check(all(isinstance(v, int) and v > 0 for v in (before, peak, hwm)), f"{what}: rss {before} {peak} {hwm}")
     if all(isinstance(v, int) for v in (before, peak, hwm)):
-        check(peak <= hwm, f"{what}: sampled peak {peak} above the kernel's high-water mark {hwm}")
+        slack = rss_counter_slack_bytes()
+        check(peak <= hwm + slack,
+              f"{what}: sampled peak {peak} above the kernel's high-water mark {hwm} + {slack}")
     check(r["responder_udp_in_datagrams"] > 0, f"{what}: responder_udp_in_datagrams")
     resp = r["responder"]
     counters = resp.get("counters")
@@ -86,7 +108,10 @@ def check_result(r, what, expect_cookies):
 
 
 def measured(bench):
-    rc, doc, err = run(bench, ["--duration", "2s"])
+    # Two engines (ike-up --threads 2): the socket thread answers the flood's requests
+    # with COOKIEs itself, so the legitimate client's retries reach the engines.
+    args = ["--duration", "2s", "--ike-up-arg=--threads=2"]
+    rc, doc, err = run(bench, args)
     check(rc == 0, f"flood: exit {rc} ({err.strip()[-300:]})")
     if not doc:
         return
@@ -94,6 +119,12 @@ def measured(bench):
     (r,) = doc["results"]
     print(json.dumps({k: v for k, v in r.items() if k != "responder"}), file=sys.stderr)
     check_result(r, "flood", True)
+    if r["error"] is None:
+        grown = r["responder_rss_peak_bytes"] - r["responder_rss_before_bytes"]
+        check(grown <= FLOOD_RSS_GROWTH_BYTES,
+              f"flood, 2 engines: RSS grew by {grown} bytes (at most {FLOOD_RSS_GROWTH_BYTES})")
+        dropped = (r["responder"].get("counters") or {}).get("dropped", {})
+        check("handoff_full" in dropped, f"flood, 2 engines: no handoff_full counter in {dropped}")
     # The gate: a baseline whose responder peak RSS was a hundredth of this one.
     base = json.loads(json.dumps(doc))
     base["results"][0]["responder_rss_peak_bytes"] = max(1, r["responder_rss_peak_bytes"] // 100)
@@ -101,7 +132,7 @@ def measured(bench):
     with open(path, "w") as f:
         json.dump(base, f)
     try:
-        rc, doc2, err = run(bench, ["--duration", "2s", "--baseline", path])
+        rc, doc2, err = run(bench, args + ["--baseline", path])
     finally:
         os.unlink(path)
     check(rc == 1, f"flood --baseline: exit {rc}, expected 1 (a regression)")

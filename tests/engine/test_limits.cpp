@@ -102,6 +102,48 @@ TEST_CASE("half-open limits apply after the COOKIE check: spoofed sources only g
   CHECK(right.engine->stats().dropped_for(DropReason::half_open_per_ip) == 0);
 }
 
+TEST_CASE("engines sharing an AdmissionState count half-open SAs together (ike-up --threads)",
+          "[engine][limits][half_open][cookie]") {
+  // Two engines of one responder (shards 0 and 1 of 2), as io::IkeRunner runs them: the
+  // per-address limit, the total and the COOKIE threshold hold for both together, and a
+  // COOKIE from one opens the door at the other.
+  Net net;
+  SeededRng secret_rng(4);
+  auto shared = std::make_shared<AdmissionState>(secret_rng, net.now);
+  Config rc = any_peer_responder();
+  rc.admission = shared;
+  rc.half_open_limit_per_ip = 3;
+  rc.cookie_threshold = 5;
+  rc.shard = Shard{0, 2};
+  Node& a = net.add("a", "10.0.0.2", rc, 2);
+  rc.shard = Shard{1, 2};
+  Node& b = net.add("b", "10.0.0.2", rc, 3);
+  SeededRng rng(9);
+  CHECK(answers(exchange(net, a, "10.0.0.1", craft_init_request(init(1), rng))) == 1);
+  CHECK(answers(exchange(net, a, "10.0.0.1", craft_init_request(init(2), rng))) == 1);
+  CHECK(answers(exchange(net, b, "10.0.0.1", craft_init_request(init(3), rng))) == 1);
+  CHECK(shared->half_open_from(ip("10.0.0.1")) == 3);
+  // The fourth from 10.0.0.1 is over the per-address limit at either engine.
+  CHECK(answers(exchange(net, b, "10.0.0.1", craft_init_request(init(4), rng))) == 0);
+  CHECK(b.engine->stats().dropped_for(DropReason::half_open_per_ip) == 1);
+  CHECK(answers(exchange(net, b, "10.0.0.3", craft_init_request(init(5), rng))) == 1);
+  CHECK(answers(exchange(net, a, "10.0.0.4", craft_init_request(init(6), rng))) == 1);
+  CHECK(shared->half_open_total() == 5); // 3 at a, 2 at b: the threshold, together
+  // Now COOKIEs: b asks, a accepts b's COOKIE.
+  InitRequest q = init(7);
+  q.nonce = Bytes(32, 7);
+  auto asked = exchange(net, b, "10.0.0.5", craft_init_request(q, rng));
+  REQUIRE(asked.size() == 1);
+  q.cookie = notify_data(asked[0], wire::NotifyType::cookie);
+  REQUIRE(q.cookie.size() == AdmissionState::kCookieSize);
+  CHECK(answers(exchange(net, a, "10.0.0.5", craft_init_request(q, rng))) == 1);
+  CHECK(shared->half_open_total() == 6);
+  // An engine that goes takes its half-open SAs out of the shared counts.
+  a.engine.reset();
+  CHECK(shared->half_open_total() == 2);
+  CHECK(shared->half_open_from(ip("10.0.0.1")) == 1);
+}
+
 TEST_CASE("a message above max_message_size is dropped before it is parsed", "[engine][limits]") {
   Net net;
   Node& right = net.add("right", "10.0.0.2", any_peer_responder(), 2);

@@ -4,7 +4,9 @@
 # Checks: the started event says 2 engines, every handshake completes, ikectl list-sas
 # shows every IKE SA with both engines owning some (engine i's SA ids are i+1 mod 2, its
 # responder SPIs' top byte i mod 2), the summed counters agree, and a clean exit (every
-# IKE SA deleted).  IKE_BENCH: the ike-bench binary. Exit 0 pass, 1 fail, 77 skip.
+# IKE SA deleted); then --threads auto is one engine per online core for --unique never
+# and one, with an info line, for --unique no.  IKE_BENCH: the ike-bench binary.
+# Exit 0 pass, 1 fail, 77 skip.
 set -u
 IKE_UP=$1 IDX=$2
 IKECTL=$(dirname "$IKE_UP")/ikectl
@@ -63,6 +65,7 @@ assert min(per_engine) > 0, f"one engine took every SA: {per_engine}"
 st = json.load(open(sys.argv[3]))
 st = st.get("result", st)
 assert st["counters"]["ike_sas_established"] >= 200, st["counters"]
+assert st["counters"]["dropped"]["handoff_full"] == 0, st["counters"]["dropped"]
 print("ok: 200 handshakes; list-sas shows", len(established), "IKE SAs, per engine", per_engine)
 EOP
 
@@ -72,3 +75,28 @@ RC=$?
 PIDS=()
 [ "$RC" = 0 ] || fail "ike-up exited $RC"
 echo "ok: clean exit"
+
+# --threads auto (the default): one engine per online core for a configuration that can
+# be split; one, with an info line saying why, for one that cannot (--unique no).
+auto_threads() { # EXPECTED_THREADS EXTRA_ARGS...
+  local want=$1 out=$W/auto-$1.jsonl err=$W/auto-$1.err
+  shift
+  ip netns exec "$R" "$IKE_UP" --name auto --role responder --local "$RO" --psk-file "$W/psk" \
+    --dataplane none --control-socket none "$@" > "$out" 2> "$err" &
+  local pid=$!
+  PIDS=($pid)
+  wait_line "$out" '"started"' 10 "$pid" || fail "ike-up $* did not start"
+  grep '"started"' "$out" | grep -q "\"threads\":$want[,}]" || fail "ike-up $*: threads is not $want"
+  kill -TERM "$pid"
+  wait "$pid"
+  PIDS=()
+}
+CORES=$(getconf _NPROCESSORS_ONLN)
+[ "$CORES" -gt 64 ] && CORES=64
+auto_threads "$CORES" --unique never
+auto_threads 1 --unique no
+if [ "$CORES" -gt 1 ]; then
+  grep -q 'info: --threads auto: 1 engine, as several cannot serve .*unique no' "$W/auto-1.err" ||
+    fail "no info line for --threads auto with --unique no: $(cat "$W/auto-1.err")"
+fi
+echo "ok: --threads auto is $CORES engines, 1 with --unique no"

@@ -114,7 +114,8 @@ start_control_socket(io::IkeRunner& runner, const std::string& path, const std::
         [&runner](const ctl::ControlService::EngineFn& fn) { runner.for_each_engine(fn); },
         [&runner](ike::SaId sa, const ctl::ControlService::EngineFn& fn) {
           runner.with_engine_of(sa, fn);
-        });
+        },
+        [&runner] { return runner.dispatch_stats(); });
   (*server)->service().set_radius_status([&runner] { return radius_status(runner); });
   (*server)->service().set_tcp_status([&runner] { return tcp_status(runner); });
   // list-sas: per-Child SA bytes, packets and last use from the data plane.

@@ -8,8 +8,8 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--control-socket", control_socket,
                  "Unix socket for ikectl (default /run/ikekit/ike-up.sock; \"none\" disables)");
   app.add_option("--threads", o.threads,
-                 "IKE engines, one thread each (default auto: 1 for now; N > 1 uses "
-                 "several cores for handshakes)");
+                 "IKE engines, one thread each (default auto: one per online core when "
+                 "the configuration allows several, else 1)");
   app.add_option("--role", c.role, "initiator or responder");
   app.add_option("--local", c.local, "Local address to bind and send from");
   app.add_option("--remote", c.remote,

@@ -77,9 +77,10 @@ int main(int argc, char** argv) {
   ro.initiate = setup->initiate;
   ro.radius = std::move(setup->radius);
   ro.tcp = setup->tcp;
-  auto threads = cli::resolve_threads(opts.threads, ro.config, !ro.radius.empty());
+  auto threads = cli::resolve_threads(opts.threads, ro);
   if (!threads) return cli::report_error(kTool, threads.error());
-  ro.threads = *threads;
+  if (!threads->note.empty()) std::cerr << kTool << ": info: " << threads->note << std::endl;
+  ro.threads = threads->engines;
   auto runner = io::IkeRunner::create(std::move(ro), rng, on_event);
   if (!runner) return cli::report_error(kTool, runner.error());
   auto dp = io::EngineDataplane::create(*dataplane_kind, **runner, "ike%d", opts.offload);

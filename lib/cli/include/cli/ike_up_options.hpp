@@ -88,7 +88,8 @@ struct IkeUpOptions {
   bool allow_lan = false;   // with kill_switch: the local networks pass too
   // io/dns_apply.hpp: auto | resolved | resolvconf | file | none, for --request-vip
   std::string dns_apply = "auto";
-  // Engines (io::IkeRunner threads): "auto" (1 for now, see resolve_threads) or 1..64.
+  // Engines (io::IkeRunner threads): "auto" (online cores when the configuration can be
+  // split, else 1; cli::resolve_threads) or 1..64.
   std::string threads = "auto";
 };
 

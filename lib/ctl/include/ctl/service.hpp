@@ -81,12 +81,17 @@ public:
   // Several engines (ike-up --threads, ike/shard.hpp): `each` runs a function on every
   // engine (the constructor's first), `of_sa` on the one that owns an SA. status and
   // list-sas then cover every engine and terminate/rekey reach the owner; load and
-  // unload are refused. Without them: the constructor's engine alone.
+  // unload are refused. `dispatch` (may be empty): the counters of what the daemon's
+  // socket thread answered and dropped before any engine saw it (ike-up: COOKIEs,
+  // handoff_full), added to the engines' in status. Without them: the constructor's
+  // engine alone.
   using EngineFn = std::function<void(ike::Engine&)>;
   void set_engines(std::function<void(const EngineFn&)> each,
-                   std::function<void(ike::SaId, const EngineFn&)> of_sa) {
+                   std::function<void(ike::SaId, const EngineFn&)> of_sa,
+                   std::function<ike::Stats()> dispatch = {}) {
     each_engine_ = std::move(each);
     engine_of_ = std::move(of_sa);
+    dispatch_stats_ = std::move(dispatch);
   }
   // status "roaming": what the daemon's address and route watch saw and did (ike-up:
   // io::Roaming::stats_json); without it null.
@@ -121,6 +126,7 @@ private:
   ike::Engine& engine_;
   std::function<void(const EngineFn&)> each_engine_;
   std::function<void(ike::SaId, const EngineFn&)> engine_of_;
+  std::function<ike::Stats()> dispatch_stats_;
   ServiceInfo info_;
   LoadFn load_;
   json::CountersFn counters_;

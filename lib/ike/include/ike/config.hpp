@@ -32,6 +32,8 @@ using namespace std::chrono_literals;
 
 using ikekit::Endpoint; // an IP address and UDP port (base/endpoint.hpp)
 
+class AdmissionState; // ike/admission_state.hpp
+
 // An IKE identity (RFC 7296 3.5): the ID payload's type and data.
 struct Identity {
   wire::IdType type = wire::IdType::id_fqdn;
@@ -233,6 +235,10 @@ struct Config {
   // `shard.count` and its IKE SPIs, Child SPIs and SaIds name it, so a dispatcher routes
   // every message to the engine that owns its SA. {0, 1}: the only engine.
   Shard shard;
+  // The half-open counts and the COOKIE secret, when several engines (and the socket
+  // thread's InitScreen) share them (ike/admission_state.hpp); the limits and the COOKIE
+  // threshold above then hold for all of them together. Null: the engine keeps its own.
+  std::shared_ptr<AdmissionState> admission;
 
   // Engine time -> wall clock for certificate validity (engines never read the clock):
   // wall time in seconds since the epoch = (now.time_since_epoch() + wall_clock_offset).

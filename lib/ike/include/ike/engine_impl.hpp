@@ -4,9 +4,10 @@
 // connection modules:
 // - Engine::Impl, named EngineContext where exchanges use it, holds what every exchange
 //   shares: the configuration, the SA table, the Rng and the engine's clock (`now`), the
-//   event and datagram queues, the counters, address pools and the cookie secret; and
-//   the services over them: emit/drop/fail, seal/open (SK, SKF), send_request/
-//   send_response (message IDs, retransmission), set_state/queue_task (sa_state.cpp).
+//   event and datagram queues, the counters, address pools and the admission state
+//   (half-open counts, COOKIE secret); and the services over them: emit/drop/fail,
+//   seal/open (SK, SKF), send_request/send_response (message IDs, retransmission),
+//   set_state/queue_task (sa_state.cpp).
 //   It holds no exchange's protocol logic.
 // - Each exchange is a unit: namespace ike::<exchange> in lib/ike/exchange/<exchange>.cpp
 //   with a small header beside it (not in the include root: private to the layer) that
@@ -22,6 +23,7 @@
 #pragma once
 
 #include "ike/address_pool.hpp"
+#include "ike/admission_state.hpp"
 #include "ike/engine.hpp"
 #include "ike/sa.hpp"
 #include "ike/sa_table.hpp"
@@ -71,6 +73,10 @@ struct Inbound {
 
 struct Engine::Impl {
   Impl(Config c, Rng& r, TimePoint t);
+  // Its half-open SAs leave a shared AdmissionState's counts with it.
+  ~Impl();
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   Config config;
   std::vector<std::shared_ptr<const PeerConfig>> peers;
@@ -88,15 +94,10 @@ struct Engine::Impl {
     SaId connection = 0;
   };
   std::deque<OutDatagram> tx;
-  SaTable table; // the IKE SAs, their indexes, SPI allocation, half-open counts
-  // RFC 7296 2.6: Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>); the
-  // secret changes every kCookieSecretLifetime of engine time, the previous one is
-  // still accepted for kCookieGrace after the change (admission.cpp).
-  struct CookieSecret {
-    Bytes current, previous;
-    uint8_t version = 0;
-    TimePoint changed_at{};
-  } cookie_secret;
+  SaTable table; // the IKE SAs, their indexes, SPI allocation
+  // The half-open counts and the COOKIE secret (RFC 7296 2.6): Config::admission when
+  // engines share them, else the engine's own (admission.cpp).
+  std::shared_ptr<AdmissionState> admission;
   // Responder address pools (exchange/config_payload.cpp), one per prefix, made when a
   // connection first leases from it.
   std::vector<AddressPool> pools;
@@ -182,9 +183,6 @@ struct Engine::Impl {
   // one; nullopt when the request may go on.
   std::optional<Bytes> cookie_demanded(const Datagram& dg, uint64_t spi_i, ByteView ni,
                                        const std::vector<wire::NotifyPayload>& notifies);
-  Bytes cookie_for(ByteView ni, const Endpoint& remote, uint64_t spi_i, uint8_t version,
-                   const Bytes& secret);
-  void rotate_cookie_secret_if_due();
   // strongSwan's block_threshold and init_limit_half_open: false (dropped, counted)
   // when a new half-open SA from `from` would exceed them.
   bool half_open_admits(const IpAddress& from);

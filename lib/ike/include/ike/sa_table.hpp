@@ -1,6 +1,6 @@
 // Internal: the engine's IKE SAs (storage, SaId allocation), the indexes that find one
 // in O(1) per datagram (by our SPI, a responder's by the peer's SPIi, by an inbound
-// Child SPI), SPI allocation, the half-open counts, and the SAs' deadlines (a TimerQueue
+// Child SPI), SPI allocation, and the SAs' deadlines (a TimerQueue
 // holding each SA's earliest deadline, sa_deadline()). Not part of the public API.
 #pragma once
 
@@ -45,10 +45,6 @@ public:
     shard = s;
     next_sa_id = first_sa_id(s);
   }
-  // Responder IKE SAs between IKE_SA_INIT and IKE_AUTH, in total and per source address,
-  // kept by Engine::Impl::set_state() (never counted by a walk over the SAs).
-  size_t half_open_total = 0;
-  std::map<IpAddress, size_t> half_open_by_address;
 
   // By our SPI; nullptr when none (a stale hint is dropped).
   IkeSa* find_sa(uint64_t local_spi);

@@ -30,6 +30,7 @@ enum class DropReason : uint8_t {
   retransmit_rate,      // an exact retransmission beyond the answers allowed per IKE SA
   bad_cookie2,          // a MOBIKE response that did not echo our COOKIE2 (RFC 4555 3.8)
   wrong_transport,      // UDP for an IKE SA that runs in a TCP stream, or TCP for one on UDP
+  handoff_full,         // several engines: the owner's inbox was full (the socket thread's count)
   kCount
 };
 std::string_view drop_reason_name(DropReason r); // "malformed", "unknown_sa", ...

@@ -9,11 +9,13 @@
 #include "base/rng.hpp"
 #include "ike/engine.hpp"
 #include "io/eap_radius_relay.hpp"
+#include "io/engine_dispatcher.hpp"
 #include "io/engine_worker.hpp"
 #include "io/event_loop.hpp"
 #include "io/tcp_streams.hpp"
 #include "io/udp_socket.hpp"
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,8 +38,11 @@ struct IkeRunnerOptions {
   // Engines (ike/shard.hpp): 1 runs the one engine on this thread; N > 1 adds N - 1
   // EngineWorker threads. This thread reads the sockets and hands each IKE message to
   // the engine that owns its SA (ike::message_shard); engine 0, on this thread, also
-  // initiates. The half-open and COOKIE limits are split between the engines
-  // (shard_limits). Multi-engine configurations must pass check_shardable().
+  // initiates. The engines share one AdmissionState (half-open counts, COOKIE secret):
+  // the half-open limits and the COOKIE threshold hold for all of them together, and
+  // under COOKIE pressure this thread answers IKE_SA_INIT requests without a valid
+  // COOKIE itself (io/engine_dispatcher.hpp). Multi-engine configurations must pass
+  // check_shardable().
   uint32_t threads = 1;
 };
 
@@ -45,9 +50,8 @@ struct IkeRunnerOptions {
 // must be shared between engines and is not (address pool leases, RFC 7296 2.19; the
 // uniqueness check and INITIAL_CONTACT, 2.4; RADIUS relays; TCP streams, RFC 9329).
 std::optional<std::string> check_shardable(const ike::Config& config);
-// Engine `index` of `count`'s configuration: its shard, and the responder's half-open
-// limits and COOKIE threshold divided between the engines (rounded up), since each
-// engine counts its own half-open SAs and IKE_SA_INIT requests are spread evenly.
+// Engine `index` of `count`'s configuration: the responder's, with its shard (the
+// limits are not divided: Config::admission counts for all engines).
 ike::Config shard_config(const ike::Config& config, uint32_t index, uint32_t count);
 
 class IkeRunner {
@@ -56,6 +60,7 @@ public:
   // ESP in place and, in transport mode, writes the inner IP header in front of the
   // payload (RFC 4303 3.1.1).
   static constexpr size_t kRecvHeadroom = 64;
+  static constexpr size_t kRecvBatch = 16; // datagrams read per recvmmsg
   using EventFn = std::function<void(const ike::Event&, TimePoint now)>;
   // A batch received on a NAT-T socket that holds UDP-encapsulated ESP (slots of other
   // kinds are in it too; the data plane takes those of kind esp).
@@ -92,6 +97,9 @@ public:
   void with_engine_of(ike::SaId sa, const std::function<void(ike::Engine&)>& fn);
   // fn(engine) for every engine, engine 0 first.
   void for_each_engine(const std::function<void(ike::Engine&)>& fn);
+  // Several engines: what the socket thread answered (COOKIEs) and dropped itself
+  // before any engine saw it (io/engine_dispatcher.hpp); one engine: all zero.
+  ike::Stats dispatch_stats() const { return dispatcher_ ? dispatcher_->stats() : ike::Stats{}; }
   // The RADIUS client of each eap-radius connection (one each: socket, Identifiers,
   // retransmissions, servers), by connection name.
   const std::map<std::string, std::unique_ptr<EapRadiusRelay>>& radius_relays() const {
@@ -139,12 +147,15 @@ private:
   // declared before workers_ so the threads stop before their sockets close.
   std::vector<std::vector<Bound>> worker_bound_;
   std::vector<std::unique_ptr<EngineWorker>> workers_; // engines 1 .. N-1
+  std::unique_ptr<EngineDispatcher> dispatcher_;       // with workers: screen and hand-off
   int worker_events_fd_ = -1;                          // eventfd: a worker queued events
   std::vector<std::pair<ike::Event, TimePoint>> worker_events_;
   EventFn on_event_;
   EspFn on_esp_;
   EspSentFn esp_sent_;
   std::vector<uint8_t> rx_, tx_; // receive batch buffers and one transmit buffer
+  // Room for one receive batch's COOKIE answers (EngineDispatcher), sent together.
+  std::array<uint8_t, kRecvBatch * ike::InitScreen::kMaxAnswer> answer_tx_{};
   bool shutting_down_ = false;
 };
 
