@@ -285,7 +285,6 @@ sys.exit(1 if problems else 0)
 PY
 ok "tshark agrees with ike-decode on every IKE message and ESP packet"
 
-
 # A connection that never comes up fails IKE_SA_INIT at once (step connect, naming why),
 # not after the ~100 s overall timeout: refused (no listener on 4600), and SYNs dropped
 # (4601) with --tcp-connect-timeout 1s.
