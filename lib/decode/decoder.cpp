@@ -161,6 +161,7 @@ void Decoder::on_ike(const PacketMeta& meta, ByteView datagram, Transport transp
   record.non_esp_marker = marker;
   record.message = &*msg;
   tracker_.process(meta, *msg, record);
+  summary_.sa_moves = tracker_.moves();
   check_payload_rules(record);
   summary_.fragments_dropped = reassembler_.dropped_fragments() + tracker_.dropped_fragments();
   if (record.encrypted) {
@@ -264,6 +265,7 @@ void Decoder::on_esp(const PacketMeta& meta, ByteView esp, Transport transport, 
       if (opened.status == esp::OpenStatus::bad_padding) r.integrity = Integrity::ok;
     }
   }
+  if (keys && keys->ike_sa) r.sa_moved = tracker_.last_move(*keys->ike_sa);
   if (r.decrypted)
     ++summary_.decrypted;
   else

@@ -4,6 +4,7 @@
 #include "decode/sk_opener.hpp"
 #include "ike/keymat.hpp"
 #include "wire/payload_nonce.hpp"
+#include "wire/payload_notify.hpp"
 #include "wire/payload_sa.hpp"
 #include "wire/payload_sk.hpp"
 
@@ -68,6 +69,15 @@ Bytes nonce_of(const wire::RawPayload* p) {
 }
 
 uint32_t spi32(const Bytes& b) { return b.size() == 4 ? load_be32(b.data()) : 0; }
+
+bool has_notify(const std::vector<wire::RawPayload>& ps, wire::NotifyType type) {
+  for (const auto& p : ps) {
+    if (p.payload_type() != PayloadType::n) continue;
+    auto n = wire::parse_notify(p.body);
+    if (n && n->type == type) return true;
+  }
+  return false;
+}
 
 } // namespace
 
@@ -143,8 +153,16 @@ void IkeTracker::process(const PacketMeta& meta, const wire::Message& msg, IkeRe
     sa.responder = h.initiator() ? meta.dst.address : meta.src.address;
   }
   EncryptedInfo info = open(sa, msg, *enc);
-  if (info.inner) on_inner(sa, meta, h, *info.inner);
+  if (info.inner) {
+    on_inner(sa, meta, h, *info.inner);
+    if (info.decrypted && info.integrity == Integrity::ok) {
+      const bool update = h.exchange_type == ExchangeType::informational && !h.response() &&
+                          has_notify(*info.inner, wire::NotifyType::update_sa_addresses);
+      follow(sa, meta, h, update, record.transport);
+    }
+  }
   record.encrypted = std::move(info);
+  record.sa_moved = sa.moved;
 }
 
 EncryptedInfo IkeTracker::open(IkeSaInfo& sa, const wire::Message& msg,
@@ -276,6 +294,8 @@ void IkeTracker::on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::Ike
                           const std::vector<wire::RawPayload>& inner) {
   const wire::RawPayload* sa_payload = find(inner, PayloadType::sa);
   if (h.exchange_type == ExchangeType::ike_auth) {
+    if (has_notify(inner, wire::NotifyType::mobike_supported))
+      (h.initiator() ? sa.mobike_i : sa.mobike_r) = true;
     // RFC 7296 1.2: the Child SA offered in the IKE_AUTH request is chosen in the
     // last IKE_AUTH response (after EAP rounds, if any).
     if (!sa_payload) return;
@@ -312,27 +332,13 @@ void IkeTracker::on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::Ike
   IkeSaInfo::PendingCreate req = std::move(it->second);
   sa.pending.erase(it);
   Bytes nr = nonce_of(find(inner, PayloadType::nonce));
-  if (c->protocol == uint8_t(wire::ProtocolId::ike)) {
-    // RFC 7296 2.18: a new IKE SA; its keys need the new g^ir, so they must come from
-    // a key file. Record its algorithms so such keys need not name them.
-    if (req.spi.size() != 8 || c->spi.size() != 8) return;
-    wire::IkeHeader nh{.spi_i = load_be64(req.spi.data()), .spi_r = load_be64(c->spi.data())};
-    IkeSaInfo& fresh = sa_for(nh);
-    fresh.ni = req.nonce;
-    fresh.nr = nr;
-    fresh.encr = c->encr;
-    fresh.integ = c->integ;
-    fresh.prf = c->prf;
-    fresh.ke = c->ke;
-    fresh.initiator = req.from;
-    fresh.responder = req.to;
-    fresh.rekeyed_from = std::make_pair(sa.spi_i, sa.spi_r);
-    return;
-  }
+  if (c->protocol == uint8_t(wire::ProtocolId::ike))
+    return on_ike_sa_rekeyed(sa, meta, req, *sa_payload, std::move(nr));
   if (children_from_log(sa, req.nonce, nr, spi32(req.spi), spi32(c->spi), req.from, req.to, c->encr,
                         c->integ)) {
     child_algorithms_[spi32(req.spi)] = {c->encr, c->integ};
     child_algorithms_[spi32(c->spi)] = {c->encr, c->integ};
+    own_children(sa, spi32(req.spi), spi32(c->spi), req.from, req.to);
     return;
   }
   if (req.has_ke || find(inner, PayloadType::ke)) {
@@ -345,6 +351,42 @@ void IkeTracker::on_inner(IkeSaInfo& sa, const PacketMeta& meta, const wire::Ike
     return;
   }
   derive_children(sa, req.nonce, nr, spi32(req.spi), spi32(c->spi), req.from, req.to, *sa_payload);
+}
+
+// RFC 7296 2.18: a new IKE SA; its keys need the new g^ir, so they must come from a key
+// file. Record its algorithms so such keys need not name them.
+void IkeTracker::on_ike_sa_rekeyed(IkeSaInfo& sa, const PacketMeta& meta,
+                                   const IkeSaInfo::PendingCreate& req,
+                                   const wire::RawPayload& chosen_sa, Bytes nr) {
+  auto c = first_proposal(chosen_sa);
+  if (!c || req.spi.size() != 8 || c->spi.size() != 8) return;
+  wire::IkeHeader nh{.spi_i = load_be64(req.spi.data()), .spi_r = load_be64(c->spi.data())};
+  IkeSaInfo& fresh = sa_for(nh);
+  fresh.ni = req.nonce;
+  fresh.nr = std::move(nr);
+  fresh.encr = c->encr;
+  fresh.integ = c->integ;
+  fresh.prf = c->prf;
+  fresh.ke = c->ke;
+  fresh.initiator = req.from;
+  fresh.responder = req.to;
+  fresh.rekeyed_from = std::make_pair(sa.spi_i, sa.spi_r);
+  sa.rekeyed_to = std::make_pair(nh.spi_i, nh.spi_r);
+  // What IKE_AUTH negotiated stays with the new IKE SA, MOBIKE too.
+  fresh.mobike_i = sa.mobike_i;
+  fresh.mobike_r = sa.mobike_r;
+  // Where the new IKE SA is: between the peers of this exchange, its initiator the one
+  // that started it (this response goes to it).
+  fresh.at_i = meta.dst;
+  fresh.at_r = meta.src;
+}
+
+void IkeTracker::own_children(const IkeSaInfo& sa, uint32_t spi_from_initiator,
+                              uint32_t spi_from_responder, const IpAddress& initiator,
+                              const IpAddress& responder) {
+  // RFC 7296 2.17: the SPI each side chose is the one the other side sends to.
+  keys_.set_owner(spi_from_responder, responder, {sa.spi_i, sa.spi_r});
+  keys_.set_owner(spi_from_initiator, initiator, {sa.spi_i, sa.spi_r});
 }
 
 IkeSaKeys* IkeTracker::keys_from_log(IkeSaInfo& sa) {
@@ -393,7 +435,7 @@ void IkeTracker::derive_children(IkeSaInfo& sa, ByteView ni, ByteView nr,
     child_algorithms_[spi_from_responder] = {c->encr, c->integ};
     if (children_from_log(sa, ni, nr, spi_from_initiator, spi_from_responder, initiator, responder,
                           c->encr, c->integ))
-      return;
+      return own_children(sa, spi_from_initiator, spi_from_responder, initiator, responder);
   }
   IkeSaKeys* keys = keys_.find_ike(sa.spi_i, sa.spi_r);
   const crypto::TransformInfo* prf = keys && keys->prf ? keys->prf : sa.prf;
@@ -427,6 +469,7 @@ void IkeTracker::derive_children(IkeSaInfo& sa, ByteView ni, ByteView nr,
   to_initiator.source = KeySource::derived;
   keys_.add(std::move(to_responder));
   keys_.add(std::move(to_initiator));
+  own_children(sa, spi_from_initiator, spi_from_responder, initiator, responder);
 }
 
 } // namespace ikekit::decode

@@ -43,6 +43,18 @@ void add_encrypted(Json& payload, const decode::EncryptedInfo& info) {
   }
 }
 
+// Where a record's SA moved last (null: it has not moved in the capture so far).
+Json sa_move_json(const std::optional<decode::SaMove>& m) {
+  if (!m) return nullptr;
+  return {{"frame", m->frame},
+          {"time", json::rfc3339_utc(m->ts_sec, m->ts_usec)},
+          {"reason", std::string(decode::move_reason_name(m->reason))},
+          {"old_initiator", decode::endpoint_text(m->old_initiator)},
+          {"old_responder", decode::endpoint_text(m->old_responder)},
+          {"initiator", decode::endpoint_text(m->initiator)},
+          {"responder", decode::endpoint_text(m->responder)}};
+}
+
 } // namespace
 
 Json ip_protocol_name(uint8_t protocol) {
@@ -90,6 +102,7 @@ Json ike_record_to_json(const decode::IkeRecord& r) {
   j["payloads"] = std::move(payloads);
   j["payload_rules"] = std::string(decode::rules_check_name(r.payload_rules));
   j["payload_rules_error"] = problem_json(r.payload_rules_error);
+  j["sa_moved"] = sa_move_json(r.sa_moved);
   return j;
 }
 
@@ -115,6 +128,7 @@ Json esp_record_to_json(const decode::EspRecord& r) {
   } else {
     j["inner"] = nullptr;
   }
+  j["sa_moved"] = sa_move_json(r.sa_moved);
   return j;
 }
 
@@ -144,7 +158,8 @@ Json summary_to_json(const decode::Summary& s) {
           {"tcp_retransmitted", s.tcp_retransmitted},
           {"other", s.other},
           {"fragments_dropped", s.fragments_dropped},
-          {"unmatched_keys", s.unmatched_keys}};
+          {"unmatched_keys", s.unmatched_keys},
+          {"sa_moves", s.sa_moves}};
 }
 
 Json unmatched_keys_to_json(const decode::UnmatchedKeys& u) {

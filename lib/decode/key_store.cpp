@@ -36,7 +36,55 @@ ChildSaKeys* KeyStore::find_child(uint32_t spi, const IpAddress& dst) {
     if (c.dst && *c.dst == dst) return &c;
     if (!c.dst) any = &c;
   }
+  for (const auto& m : moved_)
+    if (child_[m.index].spi == spi && m.dst == dst) return &child_[m.index];
   return any;
+}
+
+void KeyStore::set_owner(uint32_t spi, const IpAddress& dst, std::pair<uint64_t, uint64_t> ike_sa) {
+  ChildSaKeys* c = find_child(spi, dst);
+  if (c && !c->ike_sa) c->ike_sa = ike_sa;
+}
+
+size_t KeyStore::follow_move(const IpAddress& old_i, const IpAddress& old_r, const IpAddress& new_i,
+                             const IpAddress& new_r, std::pair<uint64_t, uint64_t> ike_sa) {
+  // Where an entry is valid from `src` to `dst`, the move makes it valid here too.
+  auto moved_pair = [&](const std::optional<IpAddress>& src,
+                        const IpAddress& dst) -> std::optional<std::pair<IpAddress, IpAddress>> {
+    if (dst == old_r && (!src || *src == old_i)) return std::make_pair(new_i, new_r);
+    if (dst == old_i && (!src || *src == old_r)) return std::make_pair(new_r, new_i);
+    return std::nullopt;
+  };
+  auto valid_for = [&](size_t index, const IpAddress& src, const IpAddress& dst) {
+    const ChildSaKeys& c = child_[index];
+    if (c.dst && *c.dst == dst && (!c.src || *c.src == src)) return true;
+    for (const auto& m : moved_)
+      if (m.index == index && m.src == src && m.dst == dst) return true;
+    return false;
+  };
+  std::vector<MovedChildSa> added; // collected first: moved_ is being read
+  for (size_t i = 0; i < child_.size(); ++i) {
+    if (!child_[i].dst) continue; // valid everywhere already
+    std::vector<std::pair<IpAddress, IpAddress>> to;
+    if (auto p = moved_pair(child_[i].src, *child_[i].dst)) to.push_back(*p);
+    for (const auto& m : moved_)
+      if (m.index == i)
+        if (auto p = moved_pair(m.src, m.dst)) to.push_back(*p);
+    for (const auto& [src, dst] : to) {
+      bool known = valid_for(i, src, dst);
+      for (const auto& a : added)
+        known = known || (a.index == i && a.src == src && a.dst == dst);
+      if (known) continue;
+      added.push_back({i, src, dst});
+    }
+  }
+  std::set<size_t> touched;
+  for (auto& a : added) {
+    touched.insert(a.index);
+    if (!child_[a.index].ike_sa) child_[a.index].ike_sa = ike_sa;
+    moved_.push_back(std::move(a));
+  }
+  return touched.size();
 }
 
 IkeSaKeys* KeyStore::resolve_ike(const IkeSaEvidence& ev) {

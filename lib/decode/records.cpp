@@ -26,6 +26,16 @@ std::string_view rules_check_name(RulesCheck r) {
   return "unchecked";
 }
 
+std::string_view move_reason_name(MoveReason r) {
+  switch (r) {
+  case MoveReason::mobike:
+    return "mobike";
+  case MoveReason::nat_mapping:
+    return "nat_mapping";
+  }
+  return "mobike";
+}
+
 std::string_view transport_name(Transport t) {
   switch (t) {
   case Transport::udp:

@@ -61,9 +61,12 @@ Result<WiresharkExport> write_wireshark_tables(const std::string& dir, const Key
     ++out.ike_sas;
   }
 
-  // esp_sa: protocol, src, dst, spi, encryption, key, authentication, key.
+  // esp_sa: protocol, src, dst, spi, encryption, key, authentication, key. A Child SA
+  // whose IKE SA moved has a row for each pair of addresses it was used between
+  // (Wireshark matches both), so the table decrypts what the decoder did.
   std::string esp = "# esp_sa written by ike-decode (contains keys)\n";
-  for (const auto& c : keys.child_sas()) {
+  auto esp_row = [&](const ChildSaKeys& c, const std::optional<IpAddress>& src,
+                     const std::optional<IpAddress>& dst, bool report) -> bool {
     const crypto::TransformInfo* encr = c.encr;
     const crypto::TransformInfo* integ = c.integ;
     if (!encr) {
@@ -74,24 +77,29 @@ Result<WiresharkExport> write_wireshark_tables(const std::string& dir, const Key
     }
     std::string sa = "ESP SA " + to_hex_u32(c.spi);
     if (!encr) {
-      out.skipped.push_back(sa + ": algorithms unknown");
-      continue;
+      if (report) out.skipped.push_back(sa + ": algorithms unknown");
+      return false;
     }
     std::string_view ename = esp_table_name(encr);
     if (ename.empty()) {
-      out.skipped.push_back(sa + ": Wireshark cannot decrypt " + std::string(encr->keyword));
-      continue;
+      if (report)
+        out.skipped.push_back(sa + ": Wireshark cannot decrypt " + std::string(encr->keyword));
+      return false;
     }
-    const IpAddress* family_of = c.dst ? &*c.dst : (c.src ? &*c.src : nullptr);
+    const IpAddress* family_of = dst ? &*dst : (src ? &*src : nullptr);
     std::string family = family_of && !family_of->is_v4() ? "IPv6" : "IPv4";
     const std::string any = "*"; // Wireshark's wildcard address
-    esp += in_quotes(family) + "," + in_quotes(c.src ? c.src->to_string() : any) + "," +
-           in_quotes(c.dst ? c.dst->to_string() : any) + "," + in_quotes("0x" + to_hex_u32(c.spi)) +
+    esp += in_quotes(family) + "," + in_quotes(src ? src->to_string() : any) + "," +
+           in_quotes(dst ? dst->to_string() : any) + "," + in_quotes("0x" + to_hex_u32(c.spi)) +
            "," + in_quotes(ename) + "," + in_quotes("0x" + to_hex(c.encr_key.reveal())) + "," +
            in_quotes(esp_table_name(encr->aead ? nullptr : integ)) + "," +
            in_quotes("0x" + to_hex(encr->aead ? ByteView() : c.integ_key.reveal())) + "\n";
-    ++out.esp_sas;
-  }
+    return true;
+  };
+  for (const auto& c : keys.child_sas())
+    out.esp_sas += esp_row(c, c.src, c.dst, true);
+  for (const auto& m : keys.moved_child_sas())
+    out.esp_sas += esp_row(keys.child_sas()[m.index], m.src, m.dst, false); // skipped once
 
   std::filesystem::path d(dir);
   if (auto r = write_file(d / "ikev2_decryption_table", ike); !r) return r.error();

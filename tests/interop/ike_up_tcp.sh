@@ -20,10 +20,9 @@
 #     each new connection on both sides);
 #   - a TCP connect that is refused or not up within --tcp-connect-timeout fails
 #     IKE_SA_INIT at once (failure step connect), not after the overall timeout;
-#   - the capture (up to the MOBIKE move: ike-decode finds a Child SA's keys by SPI and
-#     destination and does not follow a MOBIKE move yet) decodes with ike-decode (every
-#     IKE message and ESP packet in the
-#     stream, decrypted with the key log; ESP on both connections, none outside TCP) and
+#   - the capture decodes with ike-decode (every IKE message and ESP packet in the
+#     stream, decrypted with the key log; ESP on all three connections, none outside TCP;
+#     one move, at the UPDATE_SA_ADDRESSES, named by every record after it) and
 #     tshark agrees on every IKE message and ESP packet (exchange, message ID, flags,
 #     payloads, SPI, sequence number; tests/decode/tcp_encap_decode.py's check with
 #     tests/decode/rfc9329.lua); plain tshark sees no ESP, no UDP 4500 and no inner
@@ -188,54 +187,6 @@ ok "connection reset (port $OLD_PORT): re-established from port $NEW_PORT, rekey
 pings "after the reset"
 ok "after the reset: ping both ways through the tunnel"
 
-sleep 0.3
-kill -TERM "$CAP"; wait "$CAP" 2>/dev/null
-cat "$W/keys-l.jsonl" > "$W/keys.jsonl"
-# Without the RFC 9329 dissector tshark sees only TCP: no ESP, no UDP 4500, nothing inner.
-outside=$(tshark -r "$W/cap.pcap" -Y "esp || udp.port == 4500 || ip.addr == $LI || ip.addr == $RI" 2>/dev/null | wc -l)
-[ "$outside" = 0 ] || fail "$outside ESP, UDP 4500 or inner packets outside the TCP stream"
-ok "on the wire: no ESP and no inner packet outside TCP"
-python3 - "$IKE_DECODE" "$W/cap.pcap" "$W/keys.jsonl" "$W" "$HERE/../decode" "$OLD_PORT" "$NEW_PORT" <<'PY' || fail "decode"
-import json, subprocess, sys
-binary, cap, keys, tmp, decode_dir, old_port, new_port = sys.argv[1:]
-sys.path.insert(0, decode_dir)
-import tcp_encap_decode
-run = subprocess.run([binary, "--keys", keys, cap], capture_output=True, text=True)
-assert run.returncode == 0, run.stderr
-recs = [json.loads(l) for l in run.stdout.splitlines() if l.strip()]
-ike = [r for r in recs if r["type"] == "ike"]
-bad = [r for r in recs if r["type"] == "malformed"]
-assert not bad, bad
-udp = [r for r in ike if r["transport"] == "udp"]
-tcp = [r for r in ike if r["transport"] == "tcp"]
-# the UDP IKE_SA_INIT (34) attempt first, then everything in the stream
-assert udp and all(r["exchange_type"] == 34 and not r["response"] for r in udp), udp
-assert tcp and ike.index(tcp[0]) == len(udp), [r["transport"] for r in ike]
-exchanges = [r["exchange_type"] for r in tcp]
-assert exchanges[:4] == [34, 34, 35, 35], exchanges
-assert exchanges.count(36) >= 2, exchanges  # the IKE SA rekey
-assert exchanges.count(37) >= 2, exchanges  # DPD before and after the reset
-for r in tcp:
-    sk = r["payloads"][-1]
-    if sk["payload_type"] == 46:
-        assert sk["decrypted"] and sk["integrity"] == "ok", r
-esp = [r for r in recs if r["type"] == "esp"]
-assert all(r["transport"] == "tcp" for r in esp), "ESP outside a TCP stream"
-assert all(r["decrypted"] and r["integrity"] == "ok" for r in esp), "ESP not decrypted"
-def port(r):  # the initiator's side of the connection
-    return next(a.rsplit(":", 1)[1] for a in (r["src"], r["dst"]) if not a.endswith(":4500"))
-per_conn = {p: sum(1 for r in esp if port(r) == p) for p in (old_port, new_port)}
-# iperf3 on the first connection, pings after the reset
-assert per_conn[old_port] >= 200 and per_conn[new_port] >= 6, per_conn
-print(f"ok: ike-decode: {len(udp)} IKE message(s) on UDP, {len(tcp)} in TCP streams, "
-      f"ESP by connection {per_conn}, all decrypted")
-problems = []
-tcp_encap_decode.check_tshark(binary, cap, keys, tmp, problems)
-for p in problems:
-    print("tshark: " + p, file=sys.stderr)
-sys.exit(1 if problems else 0)
-PY
-ok "tshark agrees with ike-decode on every IKE message and ESP packet"
 
 # MOBIKE over TCP: the route to the responder now leaves from a second address (the
 # first stays: the old connection is left, not broken). ike-up's roaming sees it on
@@ -274,6 +225,65 @@ print(f"ok: ikectl status tcp: left {left['connections_opened']} opened, right "
 PY
 traffic "after the MOBIKE move"
 
+sleep 0.3
+kill -TERM "$CAP"; wait "$CAP" 2>/dev/null
+cat "$W/keys-l.jsonl" > "$W/keys.jsonl"
+# Without the RFC 9329 dissector tshark sees only TCP: no ESP, no UDP 4500, nothing inner.
+outside=$(tshark -r "$W/cap.pcap" -Y "esp || udp.port == 4500 || ip.addr == $LI || ip.addr == $RI" 2>/dev/null | wc -l)
+[ "$outside" = 0 ] || fail "$outside ESP, UDP 4500 or inner packets outside the TCP stream"
+ok "on the wire: no ESP and no inner packet outside TCP"
+python3 - "$IKE_DECODE" "$W/cap.pcap" "$W/keys.jsonl" "$W" "$HERE/../decode" "$OLD_PORT" "$NEW_PORT" \
+  "$MOBIKE_PORT" "$IA_NET.0.3" <<'PY' || fail "decode"
+import json, subprocess, sys
+binary, cap, keys, tmp, decode_dir, old_port, new_port, mobike_port, moved_to = sys.argv[1:]
+sys.path.insert(0, decode_dir)
+import tcp_encap_decode
+run = subprocess.run([binary, "--keys", keys, cap], capture_output=True, text=True)
+assert run.returncode == 0, run.stderr
+recs = [json.loads(l) for l in run.stdout.splitlines() if l.strip()]
+ike = [r for r in recs if r["type"] == "ike"]
+bad = [r for r in recs if r["type"] == "malformed"]
+assert not bad, bad
+udp = [r for r in ike if r["transport"] == "udp"]
+tcp = [r for r in ike if r["transport"] == "tcp"]
+# the UDP IKE_SA_INIT (34) attempt first, then everything in the stream
+assert udp and all(r["exchange_type"] == 34 and not r["response"] for r in udp), udp
+assert tcp and ike.index(tcp[0]) == len(udp), [r["transport"] for r in ike]
+exchanges = [r["exchange_type"] for r in tcp]
+assert exchanges[:4] == [34, 34, 35, 35], exchanges
+assert exchanges.count(36) >= 2, exchanges  # the IKE SA rekey
+assert exchanges.count(37) >= 2, exchanges  # DPD before and after the reset
+for r in tcp:
+    sk = r["payloads"][-1]
+    if sk["payload_type"] == 46:
+        assert sk["decrypted"] and sk["integrity"] == "ok", r
+esp = [r for r in recs if r["type"] == "esp"]
+assert all(r["transport"] == "tcp" for r in esp), "ESP outside a TCP stream"
+assert all(r["decrypted"] and r["integrity"] == "ok" for r in esp), "ESP not decrypted"
+def port(r):  # the initiator's side of the connection
+    return next(a.rsplit(":", 1)[1] for a in (r["src"], r["dst"]) if not a.endswith(":4500"))
+per_conn = {p: sum(1 for r in esp if port(r) == p) for p in (old_port, new_port, mobike_port)}
+# iperf3 on the first connection, pings after the reset, iperf3 after the MOBIKE move
+assert per_conn[old_port] >= 200 and per_conn[new_port] >= 6, per_conn
+assert per_conn[mobike_port] >= 200, per_conn
+# One move (the reset's new connection between the same addresses is none): the
+# UPDATE_SA_ADDRESSES in the connection from the new address; every record after it
+# says so, ESP included (its Child SA came from the first IKE SA, rekeyed since).
+assert recs[-1]["sa_moves"] == 1, recs[-1]
+move = next(r["sa_moved"] for r in tcp if r["sa_moved"] and r["sa_moved"]["frame"] == r["frame"])
+assert move["reason"] == "mobike" and move["initiator"].startswith(moved_to + ":"), move
+after = [r for r in recs if r["type"] in ("ike", "esp") and r["frame"] >= move["frame"]]
+assert after and all(r["sa_moved"] == move for r in after), [r["frame"] for r in after if r["sa_moved"] != move]
+assert not any(r.get("sa_moved") for r in recs if r["type"] in ("ike", "esp") and r["frame"] < move["frame"])
+print(f"ok: ike-decode: {len(udp)} IKE message(s) on UDP, {len(tcp)} in TCP streams, "
+      f"ESP by connection {per_conn}, all decrypted; moved at frame {move['frame']} to {moved_to}")
+problems = []
+tcp_encap_decode.check_tshark(binary, cap, keys, tmp, problems)
+for p in problems:
+    print("tshark: " + p, file=sys.stderr)
+sys.exit(1 if problems else 0)
+PY
+ok "tshark agrees with ike-decode on every IKE message and ESP packet"
 
 # A connection that never comes up fails IKE_SA_INIT at once (step connect, naming why),
 # not after the ~100 s overall timeout: refused (no listener on 4600), and SYNs dropped

@@ -223,12 +223,13 @@ set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEO
 # to TCP; the TUN data plane carries ping and TCP both ways as ESP in the same stream; a
 # reset connection is re-established with the IKE SA's SPIs kept and ESP follows it;
 # ike-decode and tshark agree on the capture (IKE and ESP); MOBIKE over TCP after a route
-# change (RFC 9329 7.1: a new connection from the new address); ikectl status "tcp".
-# About 20 s.
+# change (RFC 9329 7.1: a new connection from the new address), decoded too (issue 14:
+# ike-decode follows the move); ikectl status "tcp". 53 s on a loaded machine, half of it
+# the tshark comparison of ~1,100 records (the capture now runs through the move).
 add_test(NAME "interop: ike-up over TCP (UDP blocked, auto fallback, reconnect)"
          COMMAND ${interop_dir}/ike_up_tcp.sh $<TARGET_FILE:ike-up> $<TARGET_FILE:ike-decode>)
 set_tests_properties("interop: ike-up over TCP (UDP blocked, auto fallback, reconnect)" PROPERTIES
-                     LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60 RUN_SERIAL TRUE)
+                     LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 120 RUN_SERIAL TRUE)
 # Issue 13: three strongSwan road warriors behind one NAT on one ike-up server at once
 # (EAP-MSCHAPv2, a virtual IP and DNS each from the pool, ping from each); one leaves
 # (its lease released) and comes back. Namespaces ikrw-*.

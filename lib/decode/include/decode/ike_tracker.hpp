@@ -33,6 +33,19 @@ struct IkeSaInfo {
   // The IKE SA this one rekeyed (RFC 7296 2.18), for keys from a daemon log.
   std::optional<std::pair<uint64_t, uint64_t>> rekeyed_from;
   bool log_keys_tried = false; // what the capture shows of an SA does not change: ask once
+  // The IKE SA that replaced this one in a rekey (RFC 7296 2.18): its Child SAs go there.
+  std::optional<std::pair<uint64_t, uint64_t>> rekeyed_to;
+
+  // Where the IKE SA is (RFC 7296 2.23, RFC 4555): the endpoints of its first
+  // authenticated message (so the float to port 4500 after IKE_SA_INIT is no move), then
+  // of the message that last moved it. Only authenticated messages (decrypted, ICV good)
+  // count: the decoder, like the peers, never follows what anyone could have sent.
+  std::optional<Endpoint> at_i, at_r;
+  bool mobike_i = false, mobike_r = false; // MOBIKE_SUPPORTED in IKE_AUTH (RFC 4555 4.1)
+  // The highest message ID of authenticated requests from each side ([0]: the original
+  // initiator's), so that a replayed older exchange moves nothing.
+  std::optional<uint32_t> highest_request[2];
+  std::optional<SaMove> moved; // the last move
 
   // A CREATE_CHILD_SA request waiting for its response, by (message id, whether the
   // exchange initiator is the IKE SA's original initiator).
@@ -90,6 +103,10 @@ public:
   };
   std::optional<ChildAlgorithms> child_algorithms(uint32_t spi) const;
   uint64_t dropped_fragments() const { return dropped_fragments_; }
+  // The last move so far of an IKE SA or of the IKE SAs that took its Child SAs over in
+  // rekeys, for an ESP packet of a Child SA it created.
+  std::optional<SaMove> last_move(std::pair<uint64_t, uint64_t> ike_sa) const;
+  uint64_t moves() const { return moves_; }
 
 private:
   IkeSaInfo& sa_for(const wire::IkeHeader& h);
@@ -112,8 +129,21 @@ private:
                          const IpAddress& responder, const crypto::TransformInfo* encr,
                          const crypto::TransformInfo* integ);
 
+  void on_ike_sa_rekeyed(IkeSaInfo& sa, const PacketMeta& meta, const IkeSaInfo::PendingCreate& req,
+                         const wire::RawPayload& chosen_sa, Bytes nr);
+  // Records which IKE SA created a Child SA's two entries in the KeyStore.
+  void own_children(const IkeSaInfo& sa, uint32_t spi_from_initiator, uint32_t spi_from_responder,
+                    const IpAddress& initiator, const IpAddress& responder);
+  // The IKE SA's endpoints after an authenticated message (sa_moves.cpp); `update`: it is
+  // a request with an UPDATE_SA_ADDRESSES notify (RFC 4555 3.5).
+  void follow(IkeSaInfo& sa, const PacketMeta& meta, const wire::IkeHeader& h, bool update,
+              Transport transport);
+  void move(IkeSaInfo& sa, const PacketMeta& meta, MoveReason reason, const Endpoint& now_i,
+            const Endpoint& now_r);
+
   KeyStore& keys_;
   std::map<std::pair<uint64_t, uint64_t>, IkeSaInfo> sas_;
+  uint64_t moves_ = 0;
   std::map<uint32_t, std::string> child_notes_;
   std::map<uint32_t, ChildAlgorithms> child_algorithms_;
   Bytes plain_; // decrypted inner payloads of the current message

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace ikekit::decode {
 
@@ -40,6 +41,16 @@ struct ChildSaKeys {
   const crypto::TransformInfo* integ = nullptr;
   KeySource source = KeySource::key_file;
   uint64_t generation = 0; // set by KeyStore::add; changes whenever the entry is replaced
+  // The IKE SA (spi_i, spi_r) whose exchange in the capture created it, or, for keys whose
+  // creation the capture does not show, the first one that moved it.
+  std::optional<std::pair<uint64_t, uint64_t>> ike_sa;
+};
+
+// A Child SA's keys valid between other addresses after its IKE SA moved (RFC 4555 3.5,
+// RFC 7296 2.23): the entry child_sas()[index], now also from src to dst.
+struct MovedChildSa {
+  size_t index = 0;
+  IpAddress src, dst;
 };
 
 class KeyStore {
@@ -50,7 +61,18 @@ public:
   void add(LogKeys log) { logs_.push_back(std::move(log)); }
 
   IkeSaKeys* find_ike(uint64_t spi_i, uint64_t spi_r);
+  // The keys for ESP with this SPI to `dst`: an entry for `dst`, then one that moved
+  // there, then one for any destination.
   ChildSaKeys* find_child(uint32_t spi, const IpAddress& dst);
+  // An IKE SA moved from old_i <-> old_r to new_i <-> new_r: every Child SA entry valid
+  // between the old addresses (either way) is from now on also valid between the new
+  // ones, the same way round. The old addresses stay valid (ESP still in flight), so a
+  // move adds and never takes away. Entries without an IKE SA get `ike_sa`. Returns how
+  // many entries gained addresses.
+  size_t follow_move(const IpAddress& old_i, const IpAddress& old_r, const IpAddress& new_i,
+                     const IpAddress& new_r, std::pair<uint64_t, uint64_t> ike_sa);
+  // Records which IKE SA created the entry for (spi, dst), if there is one.
+  void set_owner(uint32_t spi, const IpAddress& dst, std::pair<uint64_t, uint64_t> ike_sa);
 
   // The log keys the evidence proves, added to the store (nullptr / false: none).
   IkeSaKeys* resolve_ike(const IkeSaEvidence& ev);
@@ -60,12 +82,14 @@ public:
 
   const std::map<std::pair<uint64_t, uint64_t>, IkeSaKeys>& ike_sas() const { return ike_; }
   const std::deque<ChildSaKeys>& child_sas() const { return child_; }
+  const std::vector<MovedChildSa>& moved_child_sas() const { return moved_; }
 
 private:
   std::map<std::pair<uint64_t, uint64_t>, IkeSaKeys> ike_;
   // A deque keeps entries in place as more are added (the decoder caches per entry);
   // few entries, so a linear scan is cheapest.
   std::deque<ChildSaKeys> child_;
+  std::vector<MovedChildSa> moved_; // entries of child_ under the addresses they moved to
   std::deque<LogKeys> logs_;
   std::set<std::pair<uint32_t, IpAddress>> installed_misses_; // asked once per SA
   uint64_t generation_ = 0;

@@ -57,6 +57,24 @@ struct EncryptedInfo {
 enum class RulesCheck { ok, violated, unchecked };
 std::string_view rules_check_name(RulesCheck r);
 
+// Why an IKE SA moved to other endpoints: an authenticated UPDATE_SA_ADDRESSES request
+// (MOBIKE, RFC 4555 3.5), or, without MOBIKE, an authenticated message from a new address
+// or port (a NAT mapping change, RFC 7296 2.23).
+enum class MoveReason { mobike, nat_mapping };
+std::string_view move_reason_name(MoveReason r);
+
+// A move of an IKE SA, as the capture shows it: the frame of the authenticated message
+// that moved it, and its endpoints before and after (the original initiator's and
+// responder's, as IKE sees them). Its Child SAs move with it.
+struct SaMove {
+  uint64_t frame = 0;
+  int64_t ts_sec = 0;
+  int64_t ts_usec = 0;
+  MoveReason reason = MoveReason::mobike;
+  Endpoint old_initiator, old_responder;
+  Endpoint initiator, responder;
+};
+
 struct IkeRecord {
   PacketMeta meta;
   Transport transport = Transport::udp;
@@ -65,6 +83,7 @@ struct IkeRecord {
   std::optional<EncryptedInfo> encrypted;
   RulesCheck payload_rules = RulesCheck::unchecked;
   std::optional<Error> payload_rules_error; // which rule, when violated
+  std::optional<SaMove> sa_moved;           // the IKE SA's last move up to this message, if any
 };
 
 struct InnerPacket {
@@ -87,6 +106,9 @@ struct EspRecord {
   std::optional<Error> problem;
   uint8_t next_header = 0;
   std::optional<InnerPacket> inner;
+  // The last move up to this packet of the IKE SA its Child SA belongs to (when the
+  // capture shows which one), if any.
+  std::optional<SaMove> sa_moved;
 };
 
 struct MalformedRecord {
@@ -111,6 +133,7 @@ struct Summary {
   // IP and IKE fragments thrown away at the reassembly limits (ike-decode(1) LIMITS).
   uint64_t fragments_dropped = 0;
   uint64_t unmatched_keys = 0; // key blocks of a daemon log that no SA matched
+  uint64_t sa_moves = 0;       // IKE SA moves followed (SaMove)
 };
 
 class RecordSink {
