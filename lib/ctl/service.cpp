@@ -227,6 +227,7 @@ Outcome ControlService::status(const Json& args, TimePoint now) {
   j["radius"] = radius_status_ ? radius_status_() : Json::object();
   j["tcp"] = tcp_status_ ? tcp_status_() : Json();
   j["roaming"] = roaming_status_ ? roaming_status_() : Json();
+  j["xfrm_mappings"] = xfrm_mapping_status_ ? xfrm_mapping_status_() : Json();
   Outcome o;
   o.result = std::move(j);
   return o;

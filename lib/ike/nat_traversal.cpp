@@ -76,8 +76,11 @@ bool Engine::Impl::take_keepalive(const Datagram& in) {
 // source would redirect its traffic). strongSwan follows the same rule (update_hosts:
 // the other's address changes only without COND_NAT_HERE). Called only for messages
 // whose ICV verified and whose message ID was in the window: nothing unauthenticated
-// moves an SA. Without NAT-T (no NAT, nothing forced) the peer has no mapping to lose;
-// moving it is MOBIKE's job (RFC 4555).
+// moves an SA. Only a peer behind a NAT (as NAT detection found it, or as its forced
+// encapsulation makes it look) has a mapping to lose: with no NAT there, or only our
+// own encapsulation forced, a new source is not the peer's NAT and nothing moves, as
+// strongSwan's update_hosts and kernel mapping job (COND_NAT_THERE, not COND_NAT_HERE).
+// Moving such a peer is MOBIKE's job (RFC 4555).
 void Engine::Impl::follow_peer(IkeSa& sa, const Datagram& in) {
   if (in.nat_t && !sa.nat_t) { // the peer floated to the NAT-T port (IKE_AUTH)
     sa.nat_t = true;
@@ -88,7 +91,7 @@ void Engine::Impl::follow_peer(IkeSa& sa, const Datagram& in) {
     sa.remote = in.remote;
     return;
   }
-  if (sa.nat_local) return;
+  if (sa.nat_local || !sa.nat_remote) return;
   // With MOBIKE the initiator moves the SA explicitly (UPDATE_SA_ADDRESSES, mobike.cpp):
   // no implicit updates, as strongSwan. Its path probes (an empty INFORMATIONAL from a
   // candidate address before the update, RFC 4555 3.5) must move nothing; they are

@@ -120,6 +120,7 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
                                              .shared_encap_fd = natt->fd()});
     if (!x) return x.error();
     d->xfrm_.emplace(std::move(*x));
+    if (auto w = d->watch_xfrm_mappings(); !w) return w.error();
     return d;
   }
   dataplane::TunDataplaneOptions o;
@@ -138,7 +139,7 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
   EngineDataplane* self = d.get();
   runner.set_esp_handler([self, dp](std::span<RecvSlot> slots, TimePoint now) {
     dp->handle_esp(slots, IkeRunner::kRecvHeadroom);
-    self->follow_esp_sources(now);
+    (void)self->follow_esp_sources(dp->take_peer_changes(), now);
   });
   // The reader is dropped from epoll when the eventfd closes (the data plane goes);
   // while it exists it runs only inside runner.run(), so both pointers are alive.
@@ -151,6 +152,55 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
     return a.error();
   if (TcpStreams* tcp = runner.tcp()) self->hook_streams(*tcp);
   return d;
+}
+
+std::unique_ptr<EngineDataplane> EngineDataplane::over_xfrm(IkeRunner& runner,
+                                                            dataplane::XfrmDataplane xfrm) {
+  std::unique_ptr<EngineDataplane> d(new EngineDataplane());
+  d->kind_ = DataplaneKind::xfrm;
+  d->runner_ = &runner;
+  d->xfrm_.emplace(std::move(xfrm));
+  return d;
+}
+
+// RFC 3948, RFC 7296 2.23: the kernel reports ESP from a new source on a state with
+// encapsulation (XFRM_MSG_MAPPING), as strongSwan's kernel-netlink subscribes to it.
+// The reader goes from epoll when the watch's socket closes with the data plane.
+Result<void> EngineDataplane::watch_xfrm_mappings() {
+  auto w = XfrmMappingWatch::open();
+  if (!w) return w.error();
+  mappings_.emplace(std::move(*w));
+  auto added = runner_->loop().add_reader(mappings_->fd(), [this](TimePoint now) {
+    mapping_batch_.clear();
+    auto r = mappings_->read(mapping_batch_, mapping_stats_);
+    follow_xfrm_mappings(mapping_batch_, now); // what came before a failure too
+    if (!r) { // the socket broke: stop reading rather than spin on it (counted)
+      ++mapping_stats_.read_failed;
+      (void)runner_->loop().remove(mappings_->fd());
+    }
+  });
+  if (!added) return added.error();
+  return {};
+}
+
+void EngineDataplane::on_xfrm_mappings(ByteView datagram, TimePoint now) {
+  mapping_batch_.clear();
+  parse_xfrm_mappings(datagram, mapping_batch_, mapping_stats_);
+  follow_xfrm_mappings(mapping_batch_, now);
+}
+
+void EngineDataplane::follow_xfrm_mappings(std::span<const XfrmMapping> mappings, TimePoint now) {
+  if (mappings.empty()) return;
+  xfrm_changes_.clear();
+  for (const XfrmMapping& m : mappings) // id.spi names our inbound state: spi_in
+    xfrm_changes_.push_back(esp::PeerChange{m.spi, m.new_source});
+  mapping_stats_.unknown_spi += follow_esp_sources(xfrm_changes_, now);
+  runner_->pump(now);
+}
+
+std::optional<XfrmMappingStats> EngineDataplane::xfrm_mapping_stats() const {
+  if (!xfrm_) return std::nullopt;
+  return mapping_stats_;
 }
 
 // RFC 9329 3.2: ESP of a Child SA whose IKE SA runs over TCP goes in that connection
@@ -277,8 +327,10 @@ Result<void> EngineDataplane::install(const ike::ChildSaUp& up) {
     if (stream) streamed_.insert(spi_in);
     return add_routes(*spec, up.virtual_ips);
   }
-  if (xfrm_)
+  if (xfrm_) {
     if (auto r = xfrm_->install_child_sa(*spec); !r) return refuse(sa, spi_in, r.error());
+    installed_[spi_in] = sa; // the kernel's mapping reports name it by spi_in
+  }
   return {};
 }
 
@@ -334,8 +386,8 @@ Result<void> EngineDataplane::move_xfrm(const ike::IkeSaMoved& m) {
       return b;
     if (auto e = dataplane::set_udp_encap(natt->fd()); !e) return e;
   }
-  auto r =
-      xfrm_->move_ike_sa(m.sa, {m.local.address, m.remote.address, m.local.port, m.remote.port});
+  auto r = xfrm_->move_ike_sa(
+      m.sa, {m.local.address, m.remote.address, m.local.port, m.remote.port, m.udp_encap});
   if (!r && r.error().code == Errc::not_found) return {}; // no Child SA yet
   if (!r) {
     Error e = r.error();
@@ -349,13 +401,19 @@ Result<void> EngineDataplane::move_xfrm(const ike::IkeSaMoved& m) {
 // RFC 3948 / RFC 7296 2.23: authenticated ESP from a new source is the engine's to
 // judge (it follows only where an IKE message would move the SA); its ike_sa_moved then
 // moves the pair (move_peer). The runner sends and delivers after the ESP handler.
-void EngineDataplane::follow_esp_sources(TimePoint now) {
-  for (const esp::PeerChange& c : tun_->take_peer_changes()) {
+size_t EngineDataplane::follow_esp_sources(std::span<const esp::PeerChange> changes,
+                                           TimePoint now) {
+  size_t unknown = 0;
+  for (const esp::PeerChange& c : changes) {
     auto it = installed_.find(c.spi);
-    if (it == installed_.end()) continue;
+    if (it == installed_.end()) {
+      ++unknown;
+      continue;
+    }
     runner_->with_engine_of(it->second,
                             [&](ike::Engine& e) { e.esp_arrived_from(it->second, c.source, now); });
   }
+  return unknown;
 }
 
 std::optional<int64_t> EngineDataplane::last_esp_sent_ns(ike::SaId sa) const {
@@ -371,6 +429,15 @@ Result<void> EngineDataplane::on_event(const ike::Event& e) {
   if (kind_ == DataplaneKind::none) return {};
   if (const auto* up = std::get_if<ike::ChildSaUp>(&e)) return install(*up);
   if (const auto* moved = std::get_if<ike::IkeSaMoved>(&e)) return move_peer(*moved);
+  if (const auto* c = std::get_if<ike::IkeSaEncapChanged>(&e)) {
+    // RFC 4555 3.5: the same path with the encapsulation NAT detection found there: the
+    // Child SAs move onto it as they do for a move (TUN: plain or UDP socket; XFRM:
+    // states re-added with or without XFRMA_ENCAP).
+    ike::IkeSaMoved same{
+        c->sa,       c->peer, c->local, c->remote, c->local, c->remote, ike::MoveReason::mobike,
+        c->udp_encap};
+    return move_peer(same);
+  }
   if (const auto* down = std::get_if<ike::ChildSaDown>(&e)) {
     installed_.erase(down->spi_in);
     streamed_.erase(down->spi_in);

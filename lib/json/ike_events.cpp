@@ -100,6 +100,17 @@ struct ToJson {
     j["udp_encap"] = e.udp_encap;
     return j;
   }
+  Json operator()(const ike::IkeSaEncapChanged& e) const {
+    Json j = head("ike_sa_encap_changed", time, e.sa, e.peer);
+    j["local"] = endpoint_json(e.local);
+    j["remote"] = endpoint_json(e.remote);
+    j["old_encap"] = std::string(ike::encap_name(e.old_encap));
+    j["encap"] = std::string(ike::encap_name(e.encap));
+    j["nat_local"] = e.nat_local;
+    j["nat_remote"] = e.nat_remote;
+    j["udp_encap"] = e.udp_encap;
+    return j;
+  }
   Json operator()(const ike::IkeSaRekeyed& e) const {
     Json j = head("ike_sa_rekeyed", time, e.sa, e.peer);
     j["old_spi_i"] = to_hex_u64(e.old_spi_i);

@@ -360,3 +360,89 @@ TEST_CASE("MOBIKE out of the NAT: IKE stays on port 4500 but ESP is no longer UD
     CHECK_FALSE(info.children[0].udp_encap);
   }
 }
+
+// RFC 4555 3.5: the initiator moves before it has the peer's NAT detection for the new
+// path; the UPDATE_SA_ADDRESSES response brings it, and a change of the Child SAs'
+// encapsulation then comes as its own event (the endpoints stay), for its data plane.
+TEST_CASE("MOBIKE: the initiator's encapsulation follows the response's NAT detection "
+          "(ike_sa_encap_changed), out of the NAT and back into it",
+          "[engine][nat][mobike]") {
+  NatPair n(20s, false, true);
+  n.up();
+  SaId lsa = n.p.left->all<IkeSaUp>().at(0).sa;
+  REQUIRE(n.p.left->all<ChildSaUp>().at(0).udp_encap);
+  const IpAddress outside_nat = ip("10.0.1.1"), inside = ip("10.0.0.1");
+  n.p.left->address = outside_nat;
+  REQUIRE(n.p.left->engine->move_local(lsa, outside_nat, n.p.net.now));
+  REQUIRE(n.p.net.run_until([&] { return n.p.left->count<IkeSaEncapChanged>() == 1; }, 10s));
+  // The move itself still carries the old path's value (nothing known yet) ...
+  REQUIRE(n.p.left->count<IkeSaMoved>() == 1);
+  CHECK(n.p.left->all<IkeSaMoved>()[0].udp_encap);
+  // ... the response's NAT detection found none on the new path.
+  auto c = n.p.left->all<IkeSaEncapChanged>()[0];
+  CHECK(c.sa == lsa);
+  CHECK(c.peer == "home");
+  CHECK(c.local == Endpoint{outside_nat, 4500});
+  CHECK(c.remote == Endpoint{ip("10.0.0.2"), 4500});
+  CHECK(c.old_encap == Encap::nat);
+  CHECK(c.encap == Encap::none);
+  CHECK_FALSE(c.nat_local);
+  CHECK_FALSE(c.nat_remote);
+  CHECK_FALSE(c.udp_encap);
+  // The responder moved with the right value at once: no second event there.
+  REQUIRE(n.p.right->count<IkeSaMoved>() == 1);
+  CHECK_FALSE(n.p.right->all<IkeSaMoved>()[0].udp_encap);
+  CHECK(n.p.right->count<IkeSaEncapChanged>() == 0);
+
+  // Back behind the NAT: plain ESP becomes ESP in UDP again, nat_local.
+  n.p.left->address = inside;
+  REQUIRE(n.p.left->engine->move_local(lsa, inside, n.p.net.now));
+  REQUIRE(n.p.net.run_until([&] { return n.p.left->count<IkeSaEncapChanged>() == 2; }, 10s));
+  REQUIRE(n.p.left->count<IkeSaMoved>() == 2);
+  CHECK_FALSE(n.p.left->all<IkeSaMoved>()[1].udp_encap);
+  auto back = n.p.left->all<IkeSaEncapChanged>()[1];
+  CHECK(back.local == Endpoint{inside, 4500});
+  CHECK(back.old_encap == Encap::none);
+  CHECK(back.encap == Encap::nat);
+  CHECK(back.nat_local);
+  CHECK_FALSE(back.nat_remote);
+  CHECK(back.udp_encap);
+  auto info = n.p.left->engine->list_sas().at(0);
+  CHECK(info.encap == Encap::nat);
+  CHECK(info.moves == 2); // an encapsulation change is no move
+  REQUIRE(n.p.right->count<IkeSaMoved>() == 2);
+  CHECK(n.p.right->all<IkeSaMoved>()[1].udp_encap);
+  CHECK(n.p.right->count<IkeSaEncapChanged>() == 0);
+}
+
+// RFC 7296 2.23: only a peer behind a NAT has a mapping that can change. Left forces
+// encapsulation with no NAT anywhere: right sees left "behind a NAT" (the fake hash)
+// and follows ESP from left's new source; left, whose peer is behind none, does not
+// follow right (a new source there is no NAT's doing), as strongSwan's kernel mapping
+// job requires COND_NAT_THERE.
+TEST_CASE("NAT mapping change: ESP from a new source of a peer behind no NAT moves nothing, "
+          "also with our encapsulation forced",
+          "[engine][nat][mapping]") {
+  auto l = psk_peer("home", "10.0.0.1", "10.0.0.2");
+  auto r = psk_peer("gw", "10.0.0.2", "10.0.0.1");
+  l.force_encap = true;
+  l.mobike = r.mobike = false; // RFC 7296 2.23 updates are for SAs without MOBIKE
+  Pair p(config_with(l), config_with(r));
+  p.initiate();
+  REQUIRE(p.net.run_until([&] { return p.both_up(); }));
+  auto li = p.left->engine->list_sas().at(0);
+  REQUIRE(li.encap == Encap::forced);
+  REQUIRE_FALSE(li.nat_remote);
+  p.left->engine->esp_arrived_from(li.sa, Endpoint{ip("10.0.0.2"), 4999}, p.net.now);
+  p.net.run_for(10ms);
+  CHECK(p.left->count<IkeSaMoved>() == 0);
+  CHECK(p.left->engine->list_sas().at(0).remote == li.remote);
+  CHECK(p.left->engine->stats().peer_moves == 0);
+  auto ri = p.right->engine->list_sas().at(0);
+  REQUIRE(ri.nat_remote);
+  const Endpoint mapping{ip("10.0.0.1"), 4999};
+  p.right->engine->esp_arrived_from(ri.sa, mapping, p.net.now);
+  p.net.run_for(10ms);
+  REQUIRE(p.right->count<IkeSaMoved>() == 1);
+  CHECK(p.right->all<IkeSaMoved>()[0].remote == mapping);
+}

@@ -18,15 +18,20 @@
 //        Then the IKE SA moves (RFC 4555 3.5): the policies' templates name the new
 //        tunnel endpoints, the policies held throughout; with the kernel alone the
 //        move's first state is refused naming CONFIG_INET_ESP, the templates unchanged
+//   io_netns_dataplane_test xfrm-mapping the subscription to the kernel's NAT mapping
+//        reports (XFRMNLGRP_MAPPING) is joined and delivers; a report another socket
+//        sends to the group is dropped (only the kernel's count)
 // Exit 0 pass, 1 fail, 77 skip (with "SKIP: <reason>").
 #include "base/hex.hpp"
 #include "esp/sa.hpp"
 #include "io/dataplane/tun_dataplane.hpp"
 #include "io/dataplane/xfrm_dataplane.hpp"
 #include "io/xfrm.hpp"
+#include "io/xfrm_mapping.hpp"
 #include "netns_util.hpp"
 #include "test_keys.hpp"
 
+#include <arpa/inet.h>
 #include <cerrno>
 #include <functional>
 #include <linux/netlink.h>
@@ -34,6 +39,8 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace ikekit;
@@ -577,7 +584,7 @@ void xfrm_move(XfrmDataplane& dp, HybridKernel& kernel, const std::string& reqid
                const std::function<void(bool)>& watch, const size_t& messages, const size_t& gaps) {
   check(templates_are("192.0.2.1>192.0.2.2"), "before the move: templates 192.0.2.1 <-> .2");
   watch(true);
-  auto mv = dp.move_ike_sa(1, {ip("198.51.100.1"), ip("203.0.113.2"), 4500, 4500});
+  auto mv = dp.move_ike_sa(1, {ip("198.51.100.1"), ip("203.0.113.2"), 4500, 4500, false});
   check(bool(mv), mv ? "moved to 198.51.100.1 -> 203.0.113.2" : mv.error().message);
   check(six_policies_with(reqid), "after the move: the 6 policies, reqid " + reqid);
   bool moved = templates_are("198.51.100.1>203.0.113.2");
@@ -589,7 +596,7 @@ void xfrm_move(XfrmDataplane& dp, HybridKernel& kernel, const std::string& reqid
   // The kernel alone for the states: a kernel without ESP refuses the first new state
   // with a clear error, and the pair stays where it was.
   kernel.stand_in = false;
-  auto refused = dp.move_ike_sa(1, {ip("198.51.100.7"), ip("203.0.113.2"), 4500, 4500});
+  auto refused = dp.move_ike_sa(1, {ip("198.51.100.7"), ip("203.0.113.2"), 4500, 4500, false});
   kernel.stand_in = true;
   if (refused) {
     std::printf("the kernel has ESP: the move's states installed for real\n");
@@ -675,12 +682,63 @@ int test_xfrm_rekey() {
   return failures ? 1 : 0;
 }
 
+// RFC 3948 / RFC 7296 2.23: the XFRM data plane learns of ESP from a peer's new NAT
+// mapping only through the kernel's XFRM_MSG_MAPPING on XFRMNLGRP_MAPPING. This kernel
+// has no ESP, so it never sends one: what is proven here is that the subscription
+// works in a namespace (joined, the group delivers) and that a report another process
+// sends to the group is not taken for the kernel's.
+int test_xfrm_mapping() {
+  auto watch = XfrmMappingWatch::open();
+  if (!watch && watch.error().code == Errc::environment) {
+    std::printf("SKIP: %s\n", watch.error().message.c_str());
+    return 77;
+  }
+  check(bool(watch),
+        watch ? "NETLINK_XFRM socket joined XFRMNLGRP_MAPPING" : watch.error().message);
+  if (!watch) return 1;
+  auto member = watch->subscribed();
+  check(member && *member, "NETLINK_LIST_MEMBERSHIPS lists XFRMNLGRP_MAPPING");
+  std::vector<XfrmMapping> got;
+  XfrmMappingStats st;
+  check(bool(watch->read(got, st)) && got.empty(), "nothing to read yet, no error");
+
+  // root may send to the group itself: it arrives (the group delivers), from a port id
+  // that is not the kernel's, and is dropped and counted.
+  int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_XFRM);
+  check(fd >= 0, "a second NETLINK_XFRM socket");
+  if (fd < 0) return 1;
+  struct {
+    nlmsghdr h;
+    xfrm_user_mapping um;
+  } msg{};
+  msg.h.nlmsg_len = sizeof msg;
+  msg.h.nlmsg_type = XFRM_MSG_MAPPING;
+  msg.um.id.family = AF_INET;
+  msg.um.id.proto = IPPROTO_ESP;
+  msg.um.id.spi = htonl(0xc2000001);
+  msg.um.new_sport = htons(40000);
+  sockaddr_nl to{};
+  to.nl_family = AF_NETLINK;
+  to.nl_groups = 1u << (XFRMNLGRP_MAPPING - 1);
+  ssize_t sent = ::sendto(fd, &msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  ::close(fd);
+  check(sent == ssize_t(sizeof msg), "a forged XFRM_MSG_MAPPING sent to the group");
+  auto r = watch->read(got, st);
+  check(bool(r), "read");
+  check(st.not_from_kernel == 1, "it arrived and was dropped as not the kernel's (" +
+                                     std::to_string(st.not_from_kernel) + ")");
+  check(got.empty() && st.received == 0, "no mapping taken from it");
+  return failures ? 1 : 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr,
-                 "usage: io_netns_dataplane_test tun-owners|tun-inbound|tun-paths|xfrm-rekey\n");
+                 "usage: io_netns_dataplane_test "
+                 "tun-owners|tun-inbound|tun-paths|xfrm-rekey|xfrm-mapping
+");
     return 2;
   }
   std::string sub = argv[1];
@@ -688,6 +746,7 @@ int main(int argc, char** argv) {
   if (sub == "tun-inbound") return test_tun_inbound();
   if (sub == "tun-paths") return test_tun_paths();
   if (sub == "xfrm-rekey") return test_xfrm_rekey();
+  if (sub == "xfrm-mapping") return test_xfrm_mapping();
   std::fprintf(stderr, "io_netns_dataplane_test: unknown test \"%s\"\n", sub.c_str());
   return 2;
 }

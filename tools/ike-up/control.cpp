@@ -82,6 +82,21 @@ json::Json tcp_status(io::IkeRunner& runner) {
   return j;
 }
 
+// ikectl status "xfrm_mappings": the kernel's NAT mapping reports (XFRM data plane).
+json::Json xfrm_mapping_status(const io::XfrmMappingStats& s) {
+  return {{"received", s.received},
+          {"unknown_spi", s.unknown_spi},
+          {"overflows", s.overflows},
+          {"read_failed", s.read_failed},
+          {"dropped",
+           {{"truncated", s.truncated},
+            {"bad_family", s.bad_family},
+            {"not_esp", s.not_esp},
+            {"bad_port", s.bad_port},
+            {"other_type", s.other_type},
+            {"not_from_kernel", s.not_from_kernel}}}};
+}
+
 } // namespace
 
 Result<std::unique_ptr<io::ControlServer>>
@@ -118,6 +133,9 @@ start_control_socket(io::IkeRunner& runner, const std::string& path, const std::
         [&runner] { return runner.dispatch_stats(); });
   (*server)->service().set_radius_status([&runner] { return radius_status(runner); });
   (*server)->service().set_tcp_status([&runner] { return tcp_status(runner); });
+  if (plane && plane->xfrm_mapping_stats())
+    (*server)->service().set_xfrm_mapping_status(
+        [plane] { return xfrm_mapping_status(*plane->xfrm_mapping_stats()); });
   // list-sas: per-Child SA bytes, packets and last use from the data plane.
   if (plane)
     (*server)->service().set_counters([plane](

@@ -99,6 +99,13 @@ void Engine::Impl::move_sa(IkeSa& sa, const Endpoint& local, const Endpoint& rem
   if (!sa.silent) emit(std::move(m));
 }
 
+void Engine::Impl::note_encap(IkeSa& sa, Encap before) {
+  Encap after = encap_of(sa);
+  if (after == before || sa.silent) return;
+  emit(IkeSaEncapChanged{sa.id, sa.peer_name(), sa.local, sa.remote, before, after, sa.nat_local,
+                         sa.nat_remote, after != Encap::none});
+}
+
 namespace mobike {
 
 Result<void> move_local(EngineContext& cx, IkeSa& sa, const IpAddress& local) {
@@ -144,7 +151,13 @@ void process_update_response(EngineContext& cx, IkeSa& sa, const Inbound& in) {
   if (!echo || !equal_bytes(echo->data, sa.cookie2))
     return cx.drop(DropReason::bad_cookie2, "UPDATE_SA_ADDRESSES response"); // still in flight
   sa.cookie2.clear();
-  if (has_nat_detection(in)) detect_nat(sa, in, sa.spi_i, sa.spi_r);
+  // We moved before this answer (move_local): its NAT detection may change the Child
+  // SAs' encapsulation on the path we are on now.
+  if (has_nat_detection(in)) {
+    Encap before = encap_of(sa);
+    detect_nat(sa, in, sa.spi_i, sa.spi_r);
+    cx.note_encap(sa, before);
+  }
   read_peer_addresses(sa, in);
   cx.request_done(sa);
   if (sa.mobike_again) {
@@ -166,9 +179,12 @@ void answer_informational(EngineContext& cx, IkeSa& sa, const Inbound& in, wire:
     ++cx.stats.mobike_updates_received;
     const Datagram& dg = *in.dg;
     if (dg.nat_t) sa.nat_t = true; // RFC 4555 3.5: it may have switched to the NAT-T port
+    Encap before = encap_of(sa);
     if (has_nat_detection(in)) detect_nat(sa, in, sa.spi_i, sa.spi_r);
     if (!(dg.local == sa.local && dg.remote == sa.remote))
-      cx.move_sa(sa, dg.local, dg.remote, MoveReason::mobike);
+      cx.move_sa(sa, dg.local, dg.remote, MoveReason::mobike); // with the new encapsulation
+    else
+      cx.note_encap(sa, before); // the same path, but what the NAT does there changed
     write_nat_detection(sa, w, storage, cx.rng);
   }
   if (const wire::NotifyPayload* c = in.notify(NotifyType::cookie2)) { // RFC 4555 3.8

@@ -277,6 +277,7 @@ Result<void> XfrmDataplane::move(Installed& inst, const OuterEndpoints& to) {
   spec.remote = to.remote;
   spec.local_port = to.local_port;
   spec.remote_port = to.remote_port;
+  spec.udp_encap = to.udp_encap; // RFC 4555 3.5: XFRMA_ENCAP as the new path needs it
   esp::SaSelectors sel = selectors(spec);
   if (auto c = spd_.conflict(inst.ike_sa, sel))
     return make_error(Errc::bad_value, "remote",

@@ -5,6 +5,7 @@
 // every message checks that the Child SA's traffic is never without its policies, and
 // that every policy's reqid has an outbound state to use (issue 11, High 4).
 #include "../../io/test_keys.hpp"
+#include "fake_xfrm_kernel.hpp"
 #include "io/dataplane/xfrm_dataplane.hpp"
 #include "ip_literal.hpp"
 
@@ -32,139 +33,6 @@ esp::TrafficSelector ts(const char* prefix, uint8_t proto = 0, uint16_t lo = 0,
                         uint16_t hi = 65535) {
   return esp::TrafficSelector{*Prefix::parse(prefix), proto, lo, hi};
 }
-
-// One request as the kernel reads it.
-struct Msg {
-  uint16_t type = 0;
-  uint32_t spi = 0;   // states
-  uint32_t reqid = 0; // NEWSA: the state's; policies: the template's (0: none)
-  uint8_t dir = 0;    // policies
-  std::string sel;    // policies: "src>dst p<proto> <sport>/<mask> <dport>/<mask>"
-  std::string outer;  // states: "src>dst" (DELSA: ">dst"); policies: the template's
-  std::string encap;  // NEWSA: "sport>dport" of XFRMA_ENCAP, "" without
-};
-
-std::string address(const xfrm_address_t& a, uint16_t family) {
-  return (family == AF_INET ? IpAddress::v4(ByteView(reinterpret_cast<const uint8_t*>(&a), 4))
-                            : IpAddress::v6(ByteView(reinterpret_cast<const uint8_t*>(&a), 16)))
-      .to_string();
-}
-
-std::string selector_text(const xfrm_selector& s) {
-  return address(s.saddr, s.family) + "/" + std::to_string(s.prefixlen_s) + ">" +
-         address(s.daddr, s.family) + "/" + std::to_string(s.prefixlen_d) + " p" +
-         std::to_string(s.proto) + " " + std::to_string(ntohs(s.sport)) + "/" +
-         std::to_string(ntohs(s.sport_mask)) + " " + std::to_string(ntohs(s.dport)) + "/" +
-         std::to_string(ntohs(s.dport_mask));
-}
-
-Msg decode(ByteView m) {
-  Msg out;
-  nlmsghdr h;
-  std::memcpy(&h, m.data(), sizeof h);
-  out.type = h.nlmsg_type;
-  const uint8_t* body = m.data() + NLMSG_HDRLEN;
-  size_t fixed = 0;
-  if (h.nlmsg_type == XFRM_MSG_NEWSA) {
-    xfrm_usersa_info x;
-    std::memcpy(&x, body, sizeof x);
-    out.spi = ntohl(x.id.spi);
-    out.reqid = x.reqid;
-    out.outer = address(x.saddr, x.family) + ">" + address(x.id.daddr, x.family);
-    fixed = NLMSG_ALIGN(sizeof x);
-  } else if (h.nlmsg_type == XFRM_MSG_DELSA || h.nlmsg_type == XFRM_MSG_GETSA) {
-    xfrm_usersa_id x;
-    std::memcpy(&x, body, sizeof x);
-    out.spi = ntohl(x.spi);
-    out.outer = ">" + address(x.daddr, x.family);
-  } else if (h.nlmsg_type == XFRM_MSG_NEWPOLICY || h.nlmsg_type == XFRM_MSG_UPDPOLICY) {
-    xfrm_userpolicy_info x;
-    std::memcpy(&x, body, sizeof x);
-    out.dir = x.dir;
-    out.sel = selector_text(x.sel);
-    fixed = NLMSG_ALIGN(sizeof x);
-  } else if (h.nlmsg_type == XFRM_MSG_DELPOLICY) {
-    xfrm_userpolicy_id x;
-    std::memcpy(&x, body, sizeof x);
-    out.dir = x.dir;
-    out.sel = selector_text(x.sel);
-  }
-  // Attributes after the fixed header: the template's reqid and addresses, the encap.
-  for (size_t off = NLMSG_HDRLEN + fixed; fixed && off + 4 <= h.nlmsg_len;) {
-    nlattr a;
-    std::memcpy(&a, m.data() + off, sizeof a);
-    if (a.nla_len < 4) break;
-    if (a.nla_type == XFRMA_TMPL) {
-      xfrm_user_tmpl t;
-      std::memcpy(&t, m.data() + off + NLA_HDRLEN, sizeof t);
-      out.reqid = t.reqid;
-      out.outer = address(t.saddr, t.family) + ">" + address(t.id.daddr, t.family);
-    }
-    if (a.nla_type == XFRMA_ENCAP) {
-      xfrm_encap_tmpl e;
-      std::memcpy(&e, m.data() + off + NLA_HDRLEN, sizeof e);
-      out.encap = std::to_string(ntohs(e.encap_sport)) + ">" + std::to_string(ntohs(e.encap_dport));
-    }
-    off += NLA_ALIGN(a.nla_len);
-  }
-  return out;
-}
-
-// The kernel's SAD and SPD as far as these messages go.
-struct FakeKernel {
-  std::vector<Msg> log;
-  std::map<std::pair<std::string, uint32_t>, uint32_t> states;  // (">dst", spi) -> reqid
-  std::map<std::pair<std::string, uint8_t>, uint32_t> policies; // (sel, dir) -> tmpl reqid
-  std::map<std::pair<std::string, uint8_t>, std::string> tmpl;  // (sel, dir) -> template outer
-  std::function<int(const Msg&)> refuse;                        // errno for a request, 0: take it
-  std::function<void()> after_each;
-
-  static std::pair<std::string, uint32_t> state_key(const Msg& m) {
-    return {m.outer.substr(m.outer.find('>')), m.spi};
-  }
-  Result<NetlinkAck> handle(ByteView m) {
-    Msg msg = decode(m);
-    log.push_back(msg);
-    NetlinkAck ack;
-    if (refuse) ack.error = refuse(msg);
-    auto key = std::make_pair(msg.sel, msg.dir);
-    if (ack.error == 0) switch (msg.type) {
-      case XFRM_MSG_NEWSA: // the SAD's key: (dst, SPI, ESP)
-        if (!states.emplace(state_key(msg), msg.reqid).second) ack.error = EEXIST;
-        break;
-      case XFRM_MSG_DELSA:
-        if (!states.erase(state_key(msg))) ack.error = ESRCH;
-        break;
-      case XFRM_MSG_GETSA:
-        ack.error = ESRCH;
-        break;
-      case XFRM_MSG_NEWPOLICY:
-        if (!policies.emplace(key, msg.reqid).second)
-          ack.error = EEXIST;
-        else
-          tmpl[key] = msg.outer;
-        break;
-      case XFRM_MSG_UPDPOLICY:
-        policies[key] = msg.reqid;
-        tmpl[key] = msg.outer;
-        break;
-      case XFRM_MSG_DELPOLICY:
-        if (!policies.erase(key)) ack.error = ENOENT;
-        break;
-      }
-    if (after_each) after_each();
-    return ack;
-  }
-  XfrmNetlink netlink() {
-    return XfrmNetlink::with_transport([this](ByteView m) { return handle(m); });
-  }
-  size_t count(uint16_t type) const {
-    size_t n = 0;
-    for (const Msg& m : log)
-      n += m.type == type;
-    return n;
-  }
-};
 
 ChildSaSpec spec(uint32_t spi_in, uint32_t spi_out, uint64_t ike_sa) {
   ChildSaSpec s;
@@ -480,6 +348,36 @@ TEST_CASE("XFRM move: new states beside the old, policies updated in place", "[x
   CHECK(k.log[6].outer == ">203.0.113.2");
   CHECK(k.count(XFRM_MSG_DELPOLICY) == 0);
 
+  // RFC 4555 3.5: out of the NAT (ike_sa_encap_changed after the UPDATE_SA_ADDRESSES
+  // response, or a move to a path without one): the same endpoints, both states added
+  // again without XFRMA_ENCAP, the policies kept.
+  k.log.clear();
+  REQUIRE(dp.move_ike_sa(7, {ip("198.51.100.1"), ip("203.0.113.9"), 4500, 4500, false}));
+  REQUIRE(k.log.size() == 7);
+  CHECK(k.log[0].type == XFRM_MSG_DELSA);
+  CHECK(k.log[0].outer == ">198.51.100.1");
+  CHECK(k.log[1].type == XFRM_MSG_NEWSA);
+  CHECK(k.log[1].spi == 0xc2000001);
+  CHECK(k.log[1].outer == "203.0.113.9>198.51.100.1");
+  CHECK(k.log[1].encap.empty());
+  CHECK(k.log[2].type == XFRM_MSG_DELSA);
+  CHECK(k.log[2].outer == ">203.0.113.9");
+  CHECK(k.log[3].type == XFRM_MSG_NEWSA);
+  CHECK(k.log[3].spi == 0xc1000001);
+  CHECK(k.log[3].outer == "198.51.100.1>203.0.113.9");
+  CHECK(k.log[3].encap.empty());
+  for (size_t i = 4; i < 7; ++i)
+    CHECK(k.log[i].type == XFRM_MSG_UPDPOLICY);
+  // And back behind a NAT (a new mapping, port 4501): ESP in UDP again.
+  k.log.clear();
+  REQUIRE(dp.move_ike_sa(7, {ip("198.51.100.1"), ip("203.0.113.9"), 4500, 4501, true}));
+  REQUIRE(k.count(XFRM_MSG_NEWSA) == 2);
+  for (const Msg& m : k.log)
+    if (m.type == XFRM_MSG_NEWSA)
+      CHECK(m.encap == (m.spi == 0xc2000001 ? "4501>4500" : "4500>4501"));
+  CHECK(k.count(XFRM_MSG_DELPOLICY) == 0);
+  CHECK(k.states.size() == 2);
+
   // Nothing installed for another IKE SA.
   auto none = dp.move_ike_sa(8, {ip("198.51.100.1"), ip("203.0.113.9"), 4500, 4500});
   REQUIRE_FALSE(none);
@@ -497,7 +395,7 @@ TEST_CASE("XFRM move on a kernel without ESP: refused, named, the pair as it was
   REQUIRE(dp.install_child_sa(spec(0xc2000001, 0xc1000001, 7)));
   k.log.clear();
   k.refuse = [](const Msg& m) { return m.type == XFRM_MSG_NEWSA ? EPROTONOSUPPORT : 0; };
-  auto r = dp.move_ike_sa(7, {ip("198.51.100.1"), ip("203.0.113.2"), 4500, 4500});
+  auto r = dp.move_ike_sa(7, {ip("198.51.100.1"), ip("203.0.113.2"), 4500, 4500, false});
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::environment);
   CHECK(r.error().field == "in.sa");

@@ -115,3 +115,26 @@ TEST_CASE("event JSON: a replaced IKE SA names its successor, the successor what
   CHECK(json::event_to_json(up, "t")["replaces"] == nlohmann::json::array());
   CHECK(json::failure_step_name(ike::FailureStep::unique) == "unique");
 }
+
+TEST_CASE("event JSON: ike_sa_encap_changed names the path, the old and the new encapsulation",
+          "[json][events][mobike]") {
+  ike::IkeSaEncapChanged e{5,
+                           "home",
+                           ike::Endpoint{*IpAddress::parse("10.0.1.1"), 4500},
+                           ike::Endpoint{*IpAddress::parse("10.0.0.2"), 4500},
+                           ike::Encap::nat,
+                           ike::Encap::none,
+                           false,
+                           false,
+                           false};
+  auto j = json::event_to_json(e, "t");
+  CHECK(j["type"] == "ike_sa_encap_changed");
+  CHECK(j["conn"] == "home");
+  CHECK(j["local"] == "10.0.1.1:4500");
+  CHECK(j["remote"] == "10.0.0.2:4500");
+  CHECK(j["old_encap"] == "nat");
+  CHECK(j["encap"] == "none");
+  CHECK(j["nat_local"] == false);
+  CHECK(j["nat_remote"] == false);
+  CHECK(j["udp_encap"] == false);
+}

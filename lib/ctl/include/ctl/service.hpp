@@ -96,6 +96,9 @@ public:
   // status "roaming": what the daemon's address and route watch saw and did (ike-up:
   // io::Roaming::stats_json); without it null.
   void set_roaming_status(std::function<Json()> fn) { roaming_status_ = std::move(fn); }
+  // status "xfrm_mappings": the kernel's NAT mapping reports the XFRM data plane read
+  // (ike-up --dataplane xfrm); without it null.
+  void set_xfrm_mapping_status(std::function<Json()> fn) { xfrm_mapping_status_ = std::move(fn); }
   const ServiceInfo& info() const { return info_; }
 
   // Errors name the argument: Errc::usage "command" (unknown), "args.ike" (missing or
@@ -134,6 +137,7 @@ private:
   std::function<Json()> radius_status_;
   std::function<Json()> tcp_status_;
   std::function<Json()> roaming_status_;
+  std::function<Json()> xfrm_mapping_status_;
 };
 
 // Which SAs a selector names (ikectl --ike / --child), among the live ones.

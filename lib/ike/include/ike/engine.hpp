@@ -204,9 +204,11 @@ public:
   // RFC 3948, RFC 7296 2.23: the data plane opened ESP of a Child SA of `sa` (ICV
   // verified, inside the replay window) that came from `remote`, not from the SA's peer.
   // It counts as an authenticated message from there: the IKE SA follows the peer's new
-  // NAT mapping under the rules IKE messages obey (UDP-encapsulated, we are not behind a
-  // NAT, no MOBIKE: its initiator moves explicitly), emitting IkeSaMoved (reason
-  // nat_mapping) so the data plane follows too. Unknown or unusable SAs are ignored.
+  // NAT mapping under the rules IKE messages obey (UDP-encapsulated, the peer behind a
+  // NAT and we are not, no MOBIKE: its initiator moves explicitly), emitting IkeSaMoved
+  // (reason nat_mapping) so the data plane follows too. Unknown or unusable SAs are
+  // ignored. Both data planes report here: the TUN data plane's own ESP, the kernel's
+  // XFRM_MSG_MAPPING (io/xfrm_mapping.hpp).
   void esp_arrived_from(SaId sa, const Endpoint& remote, TimePoint now);
 
   // RFC 3948 4: ESP of the IKE SA `sa` went to the peer at `at`, which keeps the NAT

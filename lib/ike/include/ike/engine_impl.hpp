@@ -205,6 +205,9 @@ struct Engine::Impl {
   // --- exchange/mobike.cpp (the rest of MOBIKE: ike::mobike, exchange/mobike.hpp)
   // Both: the IKE SA now runs between `local` and `remote` (IkeSaMoved unless silent).
   void move_sa(IkeSa& sa, const Endpoint& local, const Endpoint& remote, MoveReason why);
+  // Both: NAT detection on the SA's path ran; IkeSaEncapChanged when the Child SAs'
+  // encapsulation now differs from `before` (unless silent).
+  void note_encap(IkeSa& sa, Encap before);
   // --- tcp_transport.cpp: IKE in a TCP stream (RFC 9329)
   // The SA's first transport: TCP for transport tcp (initiator), else UDP.
   void choose_transport(IkeSa& sa);

@@ -146,9 +146,23 @@ struct IkeSaMoved {
   Endpoint old_local, old_remote;
   Endpoint local, remote;
   MoveReason reason = MoveReason::nat_mapping;
-  // ESP in UDP on the new path (RFC 4555 3.5: NAT detection there decides; as of the
-  // event: the initiator has not yet seen the peer's NAT_DETECTION for its new path).
+  // ESP in UDP on the new path (RFC 4555 3.5: NAT detection there decides). The
+  // initiator moves before the peer's NAT_DETECTION for the new path is known: its
+  // value is the old path's, and IkeSaEncapChanged follows if the response changes it.
   bool udp_encap = false;
+};
+
+// RFC 4555 3.5: NAT detection on the IKE SA's current path (the response to our
+// UPDATE_SA_ADDRESSES, or a peer's update that did not move the SA) changed how its
+// Child SAs' ESP travels. The endpoints stay; a data plane re-installs the Child SAs
+// of `sa` on them with `udp_encap`. Not a move: IkeSaMoved and the move counters stay.
+struct IkeSaEncapChanged {
+  SaId sa = 0;
+  std::string peer;       // PeerConfig::name
+  Endpoint local, remote; // the IKE SA's path (unchanged)
+  Encap old_encap = Encap::none, encap = Encap::none;
+  bool nat_local = false, nat_remote = false; // as detected on this path
+  bool udp_encap = false;                     // encap != none: ESP in UDP (RFC 3948)
 };
 
 struct IkeSaRekeyed {
@@ -214,6 +228,6 @@ struct InputDropped {
 };
 
 using Event = std::variant<IkeSaUp, ChildSaUp, ChildSaDown, IkeSaDown, IkeSaRekeyed, ChildSaRekeyed,
-                           Failure, SaKeys, InputDropped, IkeSaMoved, Lease>;
+                           Failure, SaKeys, InputDropped, IkeSaMoved, IkeSaEncapChanged, Lease>;
 
 } // namespace ikekit::ike

@@ -14,12 +14,18 @@
 // A Child SA of an IKE SA over TCP (RFC 9329) carries its ESP in that connection (TUN
 // data plane only): installed with the connection's StreamWriter, moved with the IKE SA
 // to a new connection, and ESP read from any stream is opened here.
+// ESP from a new source (RFC 7296 2.23) reaches the engine the same way from either data
+// plane (follow_esp_sources): the TUN data plane's authenticated ESP, or the kernel's
+// XFRM_MSG_MAPPING reports (io/xfrm_mapping.hpp) for the XFRM data plane. The engine
+// decides; its ike_sa_moved then moves the Child SAs, and ike_sa_encap_changed
+// re-installs them with the encapsulation NAT detection found on the same path.
 #pragma once
 
 #include "ike/events.hpp"
 #include "io/dataplane/tun_dataplane.hpp"
 #include "io/dataplane/xfrm_dataplane.hpp"
 #include "io/ike_runner.hpp"
+#include "io/xfrm_mapping.hpp"
 
 #include <map>
 #include <memory>
@@ -45,6 +51,10 @@ public:
   // `offload`: the TUN data plane's offloads (TunDataplaneOptions::offload).
   static Result<std::unique_ptr<EngineDataplane>>
   create(DataplaneKind kind, IkeRunner& runner, const std::string& tun_name, bool offload = true);
+  // For tests: the XFRM data plane `xfrm` (over a stand-in kernel) for `runner`, without
+  // the kernel probe, the socket marks and the XFRM_MSG_MAPPING subscription.
+  static std::unique_ptr<EngineDataplane> over_xfrm(IkeRunner& runner,
+                                                    dataplane::XfrmDataplane xfrm);
   ~EngineDataplane();
 
   // Feed every engine event; Child SA events change the data plane. Errors (a key the
@@ -57,6 +67,12 @@ public:
   // Per Child SA (by inbound SPI); nullopt without a data plane or for an SA it does
   // not hold (not installed yet, or refused).
   std::optional<dataplane::ChildSaCounters> child_sa_counters(uint32_t spi_in);
+  // The kernel's NAT mapping reports in one netlink datagram (what the subscription
+  // reads): each usable one goes to the engine as ESP of its Child SA from the new
+  // source, the rest is counted; then the runner sends and delivers (pump).
+  void on_xfrm_mappings(ByteView datagram, TimePoint now);
+  // nullopt unless the XFRM data plane runs.
+  std::optional<XfrmMappingStats> xfrm_mapping_stats() const;
 
 private:
   EngineDataplane() = default;
@@ -74,9 +90,13 @@ private:
   Result<void> move_xfrm(const ike::IkeSaMoved& m);
   // RFC 9329: ESP to and from the runner's TCP streams (TUN data plane).
   void hook_streams(TcpStreams& tcp);
-  // Hands authenticated ESP from new sources (TunDataplane::take_peer_changes) to the
-  // engine, which decides whether the IKE SA follows.
-  void follow_esp_sources(TimePoint now);
+  // Hands authenticated ESP from new sources (TunDataplane::take_peer_changes, the
+  // kernel's XFRM_MSG_MAPPING) to the engine, which decides whether the IKE SA follows.
+  // Returns how many named no installed Child SA (ignored).
+  size_t follow_esp_sources(std::span<const esp::PeerChange> changes, TimePoint now);
+  void follow_xfrm_mappings(std::span<const XfrmMapping> mappings, TimePoint now);
+  // Subscribes to XFRMNLGRP_MAPPING and reads it in the runner's loop.
+  Result<void> watch_xfrm_mappings();
   // The latest ESP sent on any Child SA of `sa` (wall ns), for the runner's keepalives.
   std::optional<int64_t> last_esp_sent_ns(ike::SaId sa) const;
 
@@ -84,9 +104,13 @@ private:
   IkeRunner* runner_ = nullptr; // outlives the data plane's use of it (see create)
   std::unique_ptr<dataplane::TunDataplane> tun_;
   std::optional<dataplane::XfrmDataplane> xfrm_;
-  std::map<uint32_t, ike::SaId> installed_; // by spi_in: the IKE SA, for rekey_child
-  std::set<std::string> pinned_;            // local addresses whose sockets are pinned
-  std::set<uint32_t> streamed_;             // spi_in of Child SAs whose ESP is in a TCP stream
+  std::optional<XfrmMappingWatch> mappings_; // XFRM: the kernel's NAT mapping reports
+  XfrmMappingStats mapping_stats_;
+  std::vector<XfrmMapping> mapping_batch_;    // one read's reports (capacity kept)
+  std::vector<esp::PeerChange> xfrm_changes_; // the same as the engine takes them
+  std::map<uint32_t, ike::SaId> installed_;   // by spi_in: the IKE SA, for rekey_child
+  std::set<std::string> pinned_;              // local addresses whose sockets are pinned
+  std::set<uint32_t> streamed_;               // spi_in of Child SAs whose ESP is in a TCP stream
 };
 
 } // namespace ikekit::io

@@ -23,11 +23,12 @@
 // Selectors of another IKE SA's pair never overlap (Errc::bad_value, sa_refused).
 //
 // A move of the IKE SA (RFC 4555 3.5 MOBIKE, RFC 7296 2.23 NAT mapping change) moves
-// its pairs the same way (move_ike_sa): the kernel keys a state by (dst, SPI), so a
-// state whose destination changes is added anew before the old one goes; one whose
-// destination stays (our inbound state when only the peer moved, the outbound one when
-// only we moved or only a port changed) is deleted and added again, as strongSwan's
-// kernel-netlink does. The policies are never removed meanwhile: UPDPOLICY points
+// its pairs the same way (move_ike_sa), with the encapsulation of the new path (on or
+// off: XFRMA_ENCAP follows): the kernel keys a state by (dst, SPI), so a state whose
+// destination changes is added anew before the old one goes; one whose destination
+// stays (our inbound state when only the peer moved, the outbound one when only we
+// moved, or only a port or the encapsulation changed) is deleted and added again, as
+// strongSwan's kernel-netlink does. The policies are never removed meanwhile: UPDPOLICY points
 // them at the new tunnel endpoints, so the traffic is at worst dropped for the
 // moment a state is missing, never sent in clear. XFRM_MSG_MIGRATE would do the same
 // in one message but needs CONFIG_XFRM_MIGRATE (not in every kernel) and states the
@@ -87,11 +88,13 @@ public:
   // Removes everything (idempotent); the first error, if any.
   Result<void> remove_all();
 
-  // The new outer endpoints of an IKE SA that moved; UDP encapsulation stays as it was
-  // (RFC 7296 2.23: once on port 4500, always).
+  // The new outer endpoints of an IKE SA that moved, and whether its ESP is in UDP there
+  // (RFC 4555 3.5: NAT detection on the new path decides, not IKE's port: IKE stays on
+  // 4500 while ESP out of a NAT goes plain; ike_sa_moved / ike_sa_encap_changed).
   struct OuterEndpoints {
     IpAddress local, remote;
-    uint16_t local_port = 4500, remote_port = 4500;
+    uint16_t local_port = 4500, remote_port = 4500; // with udp_encap
+    bool udp_encap = true;
   };
   // Moves every pair of `ike_sa` to `to` (see the file comment for the order). A state
   // the kernel refuses (no ESP: Errc::environment naming CONFIG_INET_ESP) stops the
