@@ -92,7 +92,8 @@ struct Pick {
   std::string why;
 };
 
-Pick fail(const Tables& t, std::string what, std::string_view key, std::span<const Name> names) {
+Pick fail(const Tables& t, const std::string& what, std::string_view key,
+          std::span<const Name> names) {
   return {std::nullopt, what + " is not available on " + std::string(t.platform) + " (" +
                             std::string(key) + " takes " + allowed(names) + ")"};
 }

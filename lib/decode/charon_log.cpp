@@ -251,7 +251,7 @@ public:
   }
 
 private:
-  void problem(size_t line, std::string field, std::string message) {
+  void problem(size_t line, const std::string& field, std::string message) {
     keys_.problems().push_back(
         make_error(Errc::truncated, std::string(name_) + ":" + std::to_string(line) + "." + field,
                    std::move(message)));

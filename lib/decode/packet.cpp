@@ -123,7 +123,7 @@ void IpReassembler::drop(std::map<Key, Pending>::iterator it, bool over_limit) {
   lost.over_limit = over_limit;
   dropped_fragments_ += lost.fragments;
   pending_bytes_ -= it->second.data.size();
-  abandoned_.push_back(std::move(lost));
+  abandoned_.push_back(lost);
   pending_.erase(it);
 }
 
@@ -214,8 +214,9 @@ std::vector<IpReassembler::Incomplete> IpReassembler::pending() const {
     v.emplace_back(pd.order, incomplete(key, pd));
   std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<Incomplete> out;
-  for (auto& [order, i] : v)
-    out.push_back(std::move(i));
+  out.reserve(v.size());
+  for (const auto& [order, i] : v)
+    out.push_back(i);
   return out;
 }
 

@@ -57,7 +57,7 @@ void TcpStreams::start(Flow& f, bool originator, uint32_t first_seq) {
   f.done = false;
 }
 
-void TcpStreams::lose(Flow& f, std::string message) {
+void TcpStreams::lose(Flow& f, const std::string& message) {
   problem(f, make_error(Errc::bad_length, "tcp.reassembly",
                         message + "; the rest of this direction cannot be framed and is ignored"));
   f.done = true;

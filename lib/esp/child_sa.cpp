@@ -9,7 +9,7 @@ std::string_view esp_mode_name(EspMode m) { return m == EspMode::tunnel ? "tunne
 namespace {
 
 Result<void> validate_keys(const SaKeys& k, std::string_view dir) {
-  auto fail = [&](std::string field, std::string msg) {
+  auto fail = [&](const std::string& field, std::string msg) {
     return make_error(Errc::bad_value, std::string(dir) + "." + field, std::move(msg));
   };
   // RFC 4303 2.1: SPI values 1..255 are reserved by IANA, 0 is for local use only.

@@ -11,7 +11,7 @@
 namespace ikekit::ike {
 
 Result<Identity> Identity::parse(std::string_view text) {
-  auto bad = [&](std::string why) {
+  auto bad = [&](const std::string& why) {
     return make_error(Errc::usage, "id", "\"" + std::string(text) + "\": " + why);
   };
   if (text.empty())
@@ -94,7 +94,7 @@ void apply_prefix(IpAddress& start, IpAddress& end, unsigned bits) {
 } // namespace
 
 Result<TsSpec> TsSpec::parse(std::string_view text) {
-  auto bad = [&](std::string why) {
+  auto bad = [&](const std::string& why) {
     return make_error(Errc::usage, "ts", "\"" + std::string(text) + "\": " + why);
   };
   std::string_view addr = text, extra;

@@ -233,6 +233,7 @@ bool proposals_allow(const std::vector<crypto::ParsedProposal>& ours, const Chos
 
 std::vector<std::string> proposal_strings(const std::vector<crypto::ParsedProposal>& ours) {
   std::vector<std::string> v;
+  v.reserve(ours.size());
   for (const auto& p : ours)
     v.push_back(proposal_string(p));
   return v;

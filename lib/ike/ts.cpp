@@ -120,6 +120,7 @@ std::vector<TsSpec> remote_ts_policy(const std::vector<TsSpec>& configured,
 
 std::vector<std::string> ts_strings(const std::vector<TsSpec>& ts) {
   std::vector<std::string> v;
+  v.reserve(ts.size());
   for (const auto& t : ts)
     v.push_back(t.to_string());
   return v;

@@ -297,7 +297,7 @@ Result<ControlClient> ControlClient::connect(const std::string& path) {
     e.field = "--socket";
     return e;
   }
-  auto env = [&](std::string what) {
+  auto env = [&](const std::string& what) {
     return make_error(Errc::environment, "--socket", path + ": " + what);
   };
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -211,7 +211,7 @@ void EngineDataplane::hook_streams(TcpStreams& tcp) {
   dataplane::TunDataplane* dp = tun_.get();
   tcp.set_esp_handler([dp](ByteView esp, TimePoint) { return dp->receive_stream_esp(esp); },
                       [dp] { dp->end_stream_batch(); });
-  tcp.set_writer_hook([this](ike::SaId sa, std::shared_ptr<StreamWriter> out) {
+  tcp.set_writer_hook([this](ike::SaId sa, const std::shared_ptr<StreamWriter>& out) {
     for (const auto& [spi_in, owner] : installed_)
       if (owner == sa && streamed_.count(spi_in)) (void)tun_->set_stream(spi_in, out);
   });

@@ -34,13 +34,13 @@ ByteView TcpEncapReader::take(size_t n) {
   return v;
 }
 
-Error TcpEncapReader::drop(TcpDrop why, std::string message) {
+Error TcpEncapReader::drop(TcpDrop why, const std::string& message) {
   ++stats_.dropped[size_t(why)];
   return make_error(why == TcpDrop::oversize ? Errc::bad_length : Errc::truncated, "tcp.frame",
                     std::string(tcp_drop_name(why)) + ": " + message);
 }
 
-Error TcpEncapReader::close(TcpDrop why, std::string message) {
+Error TcpEncapReader::close(TcpDrop why, const std::string& message) {
   ++stats_.dropped[size_t(why)];
   closed_ = true;
   input_ = {};

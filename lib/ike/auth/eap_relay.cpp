@@ -110,7 +110,7 @@ private:
     return eap::Step{n ? *n : 0, std::nullopt};
   }
   // The peer is told EAP-Failure: the backend's own when it sent one.
-  eap::Step fail(eap::FailureReason r, MutBytes out, std::string why,
+  eap::Step fail(eap::FailureReason r, MutBytes out, const std::string& why,
                  const eap::Packet* backend_failure = nullptr) {
     status_ = eap::Status::failure;
     failure_ = r;

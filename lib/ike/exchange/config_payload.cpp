@@ -67,7 +67,7 @@ void write_cfg_request(const IkeSa& sa, wire::PayloadWriter& w, std::vector<Byte
     cp.attributes.push_back({address, hint});
     cp.attributes.push_back({dns, {}});
   }
-  w.add(PayloadType::cp, std::move(cp));
+  w.add(PayloadType::cp, cp);
 }
 
 std::vector<TsSpec> initiator_local_ts(const EngineContext& cx, const IkeSa& sa) {
@@ -173,7 +173,7 @@ std::optional<Failure> answer_cfg_request(EngineContext& cx, IkeSa& sa, wire::Pa
     reply.attributes.push_back({t, storage.back()});
   }
   add_protected_subnets(child, reply, storage);
-  w.add(PayloadType::cp, std::move(reply));
+  w.add(PayloadType::cp, reply);
   apply_virtual_ips(sa, child);
   return std::nullopt;
 }

@@ -79,7 +79,7 @@ bool derive_ike_sa_keys(EngineContext& cx, IkeSa& sa, ByteView g_ir) {
 
 } // namespace
 
-Result<SaId> start(EngineContext& cx, std::shared_ptr<const PeerConfig> peer) {
+Result<SaId> start(EngineContext& cx, const std::shared_ptr<const PeerConfig>& peer) {
   if (!peer->remote_address)
     return make_error(Errc::usage, "remote_address",
                       "connection \"" + peer->name + "\" has no remote address to initiate to");

@@ -9,7 +9,7 @@
 namespace ikekit::ike::ike_sa_init {
 
 // Initiator: a new IKE SA for `peer`, its request sent; its SaId.
-Result<SaId> start(EngineContext& cx, std::shared_ptr<const PeerConfig> peer);
+Result<SaId> start(EngineContext& cx, const std::shared_ptr<const PeerConfig>& peer);
 // Initiator: (re)sends the request, e.g. with a COOKIE or another KE group (2.6, 1.3).
 void send_init_request(EngineContext& cx, IkeSa& sa);
 // Responder: a request for no SA of ours (receive.cpp checked its header); makes the

@@ -56,7 +56,7 @@ Result<Fd> open_esp_socket(const EspSocketOptions& o) {
   const int family = v4 ? AF_INET : AF_INET6;
   std::string what = o.udp_encap ? "udp " + Endpoint{o.local, o.port}.to_string()
                                  : "raw esp " + o.local.to_string();
-  auto fail = [&](std::string op, int err, Errc code) {
+  auto fail = [&](const std::string& op, int err, Errc code) {
     return make_error(code, o.udp_encap ? "port" : "local",
                       what + ": " + op + ": " + errno_text(err));
   };

@@ -298,7 +298,7 @@ Result<void> XfrmDataplane::move(Installed& inst, const OuterEndpoints& to) {
       return Error(r.error()).within("out");
     }
   Result<void> first;
-  auto keep = [&](Result<void> r) {
+  auto keep = [&](const Result<void>& r) {
     if (!r && first) first = r;
   };
   // The kernel has no UPDSA for a new source address: delete, add (a moment without
@@ -371,7 +371,7 @@ Result<void> XfrmDataplane::install_policies(Installed& inst,
 
 Result<void> XfrmDataplane::remove(Installed& inst) {
   Result<void> first;
-  auto keep = [&](Result<void> r) {
+  auto keep = [&](const Result<void>& r) {
     if (!r && first) first = r;
   };
   // A policy another pair still uses stays (pointed back at that pair if it names

@@ -76,7 +76,7 @@ private:
   Flow& flow_for(const TcpSegment& s);
   void start(Flow& f, bool originator, uint32_t first_seq);
   void take_data(Flow& f, const TcpSegment& s);
-  void lose(Flow& f, std::string message);
+  void lose(Flow& f, const std::string& message);
   void end_of_stream(Flow& f, const char* why);
   void problem(const Flow& f, Error e);
 

@@ -93,8 +93,8 @@ private:
   std::optional<Result<TcpFrame>> read_prefix();
   std::optional<Result<TcpFrame>> complete(ByteView body);
   bool read_length(std::optional<Result<TcpFrame>>& out);
-  Error drop(TcpDrop why, std::string message);
-  Error close(TcpDrop why, std::string message);
+  Error drop(TcpDrop why, const std::string& message);
+  Error close(TcpDrop why, const std::string& message);
   ByteView take(size_t n);
 
   size_t prefix_seen_; // prefix octets matched so far (6: done)
