@@ -14,8 +14,9 @@
 //   ...): start (build and send the request of a Task), process_request (build the
 //   response), process_response; the header says what of the IkeSa it reads and writes.
 // - receive.cpp checks a message (header, SA lookup, message-ID window, SK, payload
-//   rules); sa_state.cpp is the IKE SA's state machine: its states and every change of
-//   state, which exchange and role is handled in which state by which unit (kArrivals),
+//   rules; an IKE_SA_INIT request, for no SA yet, goes straight to ike_sa_init);
+//   sa_state.cpp is the IKE SA's state machine: its states and every change of state,
+//   which exchange and role is handled in which state by which unit (kArrivals),
 //   the task queue (which request runs next, by which unit) and the per-SA timers.
 // Units: ike_sa_init, ike_auth, ike_auth_eap, config_payload, create_child_sa, ike_rekey,
 // informational, mobike.
