@@ -213,9 +213,6 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   c.established_at = now;
   lifetime_deadlines(c.cfg->lifetimes, c.rekey_at, c.expire_at);
 
-  auto kw = [](const crypto::TransformInfo* x) {
-    return x ? std::string(x->keyword) : std::string();
-  };
   ChildSaUp up;
   up.sa = sa.id;
   up.peer = sa.peer ? sa.peer->name : "";
@@ -228,8 +225,8 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   up.encap = encap_of(sa);
   up.local = sa.local;
   up.remote = sa.remote;
-  up.encr = kw(c.alg.encr);
-  up.integ = kw(c.alg.integ);
+  up.encr = keyword_of(c.alg.encr);
+  up.integ = keyword_of(c.alg.integ);
   up.esn = c.alg.esn;
   up.local_ts = c.local_ts;
   up.remote_ts = c.remote_ts;

@@ -80,10 +80,10 @@ void Engine::Impl::emit_ike_keys(const IkeSa& sa, const IkeKeys& keys) {
   IkeSaKeys k;
   k.spi_i = sa.spi_i;
   k.spi_r = sa.spi_r;
-  k.encr = sa.alg.encr ? std::string(sa.alg.encr->keyword) : "";
-  k.integ = sa.alg.integ ? std::string(sa.alg.integ->keyword) : "";
-  k.prf = sa.alg.prf ? std::string(sa.alg.prf->keyword) : "";
-  k.ke = sa.alg.ke ? std::string(sa.alg.ke->keyword) : "";
+  k.encr = keyword_of(sa.alg.encr);
+  k.integ = keyword_of(sa.alg.integ);
+  k.prf = keyword_of(sa.alg.prf);
+  k.ke = keyword_of(sa.alg.ke);
   k.sk_d = keys.sk_d;
   k.sk_ai = keys.sk_ai;
   k.sk_ar = keys.sk_ar;
@@ -375,13 +375,10 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.remote_auth = sa->remote_auth_desc;
     i.eap_method = sa->eap_method();
     i.eap_identity = sa->eap_identity();
-    auto kw = [](const crypto::TransformInfo* t) {
-      return t ? std::string(t->keyword) : std::string();
-    };
-    i.encr = kw(sa->alg.encr);
-    i.integ = kw(sa->alg.integ);
-    i.prf = kw(sa->alg.prf);
-    i.ke = kw(sa->alg.ke);
+    i.encr = keyword_of(sa->alg.encr);
+    i.integ = keyword_of(sa->alg.integ);
+    i.prf = keyword_of(sa->alg.prf);
+    i.ke = keyword_of(sa->alg.ke);
     if (sa->peer) i.local_id = sa->peer->local_id;
     if (sa->authenticated) i.remote_id = sa->remote_id;
     i.established_at = sa->established_at;
@@ -399,8 +396,8 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
       ci.spi_out = c.spi_out;
       ci.mode = c.mode;
       ci.udp_encap = encap_of(*sa) != Encap::none;
-      ci.encr = kw(c.alg.encr);
-      ci.integ = kw(c.alg.integ);
+      ci.encr = keyword_of(c.alg.encr);
+      ci.integ = keyword_of(c.alg.integ);
       ci.esn = c.alg.esn;
       ci.local_ts = c.local_ts;
       ci.remote_ts = c.remote_ts;

@@ -245,9 +245,6 @@ void ike_sa_up(EngineContext& cx, IkeSa& sa) {
   sa.half_open_deadline.reset();
   cx.schedule_timers(sa);
   ++cx.stats.ike_sas_established;
-  auto kw = [](const crypto::TransformInfo* x) {
-    return x ? std::string(x->keyword) : std::string();
-  };
   IkeSaUp up;
   up.sa = sa.id;
   up.peer = sa.peer->name;
@@ -261,10 +258,10 @@ void ike_sa_up(EngineContext& cx, IkeSa& sa) {
   up.nat_local = sa.nat_local;
   up.nat_remote = sa.nat_remote;
   up.encap = encap_of(sa);
-  up.encr = kw(sa.alg.encr);
-  up.integ = kw(sa.alg.integ);
-  up.prf = kw(sa.alg.prf);
-  up.ke = kw(sa.alg.ke);
+  up.encr = keyword_of(sa.alg.encr);
+  up.integ = keyword_of(sa.alg.integ);
+  up.prf = keyword_of(sa.alg.prf);
+  up.ke = keyword_of(sa.alg.ke);
   up.local_id = sa.peer->local_id;
   up.remote_id = sa.remote_id;
   up.local_auth = sa.local_auth_desc;
