@@ -233,24 +233,26 @@ Result<void> Engine::terminate(SaId id, TimePoint now) {
   return {};
 }
 
-Result<void> Engine::terminate_child(SaId id, uint32_t spi_in, TimePoint now) {
-  impl_->now = now;
-  auto sa = established_sa(*impl_, id);
+namespace {
+// A local request (delete, rekey) about Child SA `spi_in` of the established IKE SA `id`.
+Result<void> queue_child_task(Engine::Impl& impl, SaId id, uint32_t spi_in, RequestKind kind) {
+  auto sa = established_sa(impl, id);
   if (!sa) return sa.error();
   if (!(*sa)->find_child(spi_in))
     return make_error(Errc::not_found, "spi", "no Child SA " + to_hex_u32(spi_in));
-  impl_->queue_task(**sa, Task{RequestKind::delete_child, spi_in});
+  impl.queue_task(**sa, Task{kind, spi_in});
   return {};
+}
+} // namespace
+
+Result<void> Engine::terminate_child(SaId id, uint32_t spi_in, TimePoint now) {
+  impl_->now = now;
+  return queue_child_task(*impl_, id, spi_in, RequestKind::delete_child);
 }
 
 Result<void> Engine::rekey_child(SaId id, uint32_t spi_in, TimePoint now) {
   impl_->now = now;
-  auto sa = established_sa(*impl_, id);
-  if (!sa) return sa.error();
-  if (!(*sa)->find_child(spi_in))
-    return make_error(Errc::not_found, "spi", "no Child SA " + to_hex_u32(spi_in));
-  impl_->queue_task(**sa, Task{RequestKind::rekey_child, spi_in});
-  return {};
+  return queue_child_task(*impl_, id, spi_in, RequestKind::rekey_child);
 }
 
 Result<void> Engine::rekey_ike(SaId id, TimePoint now) {
