@@ -118,12 +118,7 @@ void start(EngineContext& cx, IkeSa& sa) {
     cx.write_child_request(w, peer.child, sa.first_child_spi, sa.hs->first_ts_i, sa.hs->first_ts_r,
                            nullptr, {}, storage);
   }
-  auto n = w.finish();
-  if (!n)
-    return cx.fail(
-        sa, cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::config, n.error().message));
-  auto d = cx.seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n),
-                   w.first_type());
+  auto d = cx.seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, w, inner);
   if (!d)
     return cx.fail(
         sa, cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::config, d.error().message));
@@ -180,11 +175,7 @@ void reject_request(EngineContext& cx, IkeSa& sa, uint32_t msg_id, Failure f, No
   wire::PayloadWriter w(inner);
   if (!eap.empty()) w.add_raw(PayloadType::eap, eap);
   add_notify(w, t);
-  auto n = w.finish();
-  if (n)
-    if (auto d = cx.seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n),
-                         w.first_type()))
-      cx.send_response(sa, std::move(*d));
+  (void)cx.answer(sa, ExchangeType::ike_auth, msg_id, w, inner);
   f.notify = t;
   cx.fail(sa, std::move(f));
 }
@@ -300,12 +291,7 @@ void establish_as_responder(EngineContext& cx, IkeSa& sa, Inbound& child_request
     else
       add_notify(w, child.error);
   }
-  auto n = w.finish();
-  if (!n) return;
-  auto d =
-      cx.seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n), w.first_type());
-  if (!d) return;
-  cx.send_response(sa, std::move(*d));
+  if (!cx.answer(sa, ExchangeType::ike_auth, msg_id, w, inner)) return;
   Boxed<Handshake> hs = std::move(sa.hs); // ike_sa_up frees it; the first Child SA's keys
   ike_sa_up(cx, sa);                      // come from the IKE_SA_INIT nonces (2.17)
   if (child.child) {
@@ -360,11 +346,9 @@ void refuse_responder(EngineContext& cx, IkeSa& sa, Failure f) {
   Bytes inner(64);
   wire::PayloadWriter w(inner);
   add_notify(w, NotifyType::authentication_failed);
-  if (auto n = w.finish())
-    if (auto d = cx.seal(sa, ExchangeType::informational, false, sa.msg_id_out,
-                         ByteView(inner).first(*n), w.first_type()))
-      for (auto& x : *d)
-        cx.transmit(sa, x);
+  if (auto d = cx.seal(sa, ExchangeType::informational, false, sa.msg_id_out, w, inner))
+    for (auto& x : *d)
+      cx.transmit(sa, x);
   f.notify = NotifyType::authentication_failed;
   cx.fail(sa, std::move(f));
 }

@@ -133,13 +133,9 @@ void begin_as_responder(EngineContext& cx, IkeSa& sa, Inbound& in, const wire::I
   if (!auth) return reject(FailureStep::auth, auth.error().message);
   w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
   w.add_raw(PayloadType::eap, ByteView(packet).first(*n));
-  auto m = w.finish();
-  if (!m) return reject(FailureStep::config, m.error().message);
-  auto d = cx.seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id, ByteView(inner).first(*m),
-                   w.first_type());
-  if (!d) return reject(FailureStep::config, d.error().message);
+  if (auto sent = cx.answer(sa, ExchangeType::ike_auth, in.hdr.message_id, w, inner); !sent)
+    return reject(FailureStep::config, sent.error().message);
   sa.eap = std::move(eap);
-  cx.send_response(sa, std::move(*d));
 }
 
 namespace {
@@ -166,11 +162,7 @@ void answer_step(EngineContext& cx, IkeSa& sa, uint32_t msg_id, ByteView out) {
   Bytes inner(out.size() + 64);
   wire::PayloadWriter w(inner);
   w.add_raw(PayloadType::eap, out);
-  auto n = w.finish();
-  if (!n) return;
-  if (auto d = cx.seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n),
-                       w.first_type()))
-    cx.send_response(sa, std::move(*d));
+  (void)cx.answer(sa, ExchangeType::ike_auth, msg_id, w, inner);
 }
 
 // RFC 3579 2: the packet goes to the EAP server elsewhere; the request `msg_id` is
@@ -365,14 +357,9 @@ void answer_eap_request(EngineContext& cx, IkeSa& sa, const wire::RawPayload& p)
     break;
   }
   }
-  auto n = w.finish();
-  if (!n)
-    return cx.fail(sa,
-                   cx.failure(sa, ExchangeType::ike_auth, FailureStep::config, n.error().message));
   sa.out.reset();
   ++sa.msg_id_out;
-  auto d = cx.seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n),
-                   w.first_type());
+  auto d = cx.seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, w, inner);
   if (!d)
     return cx.fail(sa,
                    cx.failure(sa, ExchangeType::ike_auth, FailureStep::config, d.error().message));

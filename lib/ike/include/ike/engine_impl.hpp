@@ -152,6 +152,10 @@ struct Engine::Impl {
   void send_request(IkeSa& sa, RequestKind kind, wire::ExchangeType ex, std::vector<Bytes> dgrams,
                     uint32_t child_spi = 0);
   void send_response(IkeSa& sa, std::vector<Bytes> dgrams);
+  // The response to request `msg_id` of exchange `ex`: the payloads `w` wrote into
+  // `inner`, sealed (SK or SKF) and sent with send_response. An error when not sent.
+  Result<void> answer(IkeSa& sa, wire::ExchangeType ex, uint32_t msg_id, wire::PayloadWriter& w,
+                      ByteView inner);
   void transmit(IkeSa& sa, const Bytes& dgram);
   // A response: to the address and port the request came from, from where it arrived
   // (RFC 7296 2.11; with MOBIKE the two may differ from the IKE SA's).
@@ -170,6 +174,9 @@ struct Engine::Impl {
   // --- protect.cpp / fragments.cpp: SK and SKF
   Result<std::vector<Bytes>> seal(IkeSa& sa, wire::ExchangeType ex, bool response, uint32_t msg_id,
                                   ByteView inner, wire::PayloadType first_inner);
+  // The same for the inner payloads `w` wrote into `inner`, finished here.
+  Result<std::vector<Bytes>> seal(IkeSa& sa, wire::ExchangeType ex, bool response, uint32_t msg_id,
+                                  wire::PayloadWriter& w, ByteView inner);
   enum class Opened : uint8_t { ok, pending, dropped };
   Opened open(IkeSa& sa, Inbound& in, MutBytes message, const wire::Message& msg);
   Opened add_fragment(IkeSa& sa, Inbound& in, MutBytes message, const wire::RawPayload& skf);
