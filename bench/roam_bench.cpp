@@ -4,6 +4,7 @@
 #include "bench/files.hpp"
 #include "bench/roam_netns.hpp"
 #include "bench/roam_pinger.hpp"
+#include "bench/rounds.hpp"
 #include "bench/stats.hpp"
 
 #include "json/payload_json.hpp"
@@ -220,25 +221,11 @@ std::vector<RoamResult> run_roam_bench(const RoamOptions& o,
     }
     results.push_back(std::move(r));
   }
-  for (int round = 0; round < o.rounds; ++round) {
-    for (size_t k = 0; k < results.size(); ++k) {
-      // Forward in even rounds, backward in odd ones.
-      RoamResult& r = results[round % 2 == 0 ? k : results.size() - 1 - k];
-      if (r.error) continue;
-      if (stop_requested()) {
-        r.error = interrupted_error();
-        continue;
-      }
-      auto step = [&](const std::string& s) {
-        if (progress) progress({round + 1, o.rounds, r.peer, s});
-      };
-      auto m = measure_round(r.peer, o, step);
-      if (m)
-        r.rounds.push_back(*m);
-      else
-        r.error = m.error();
-    }
-  }
+  run_alternating_rounds(results, o.rounds, [&](RoamResult& r, int round) {
+    return measure_round(r.peer, o, [&](const std::string& s) {
+      if (progress) progress({round + 1, o.rounds, r.peer, s});
+    });
+  });
   add_ratios(results);
   return results;
 }

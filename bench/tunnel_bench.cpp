@@ -4,6 +4,7 @@
 #include "bench/files.hpp"
 #include "bench/netns.hpp"
 #include "bench/procfs.hpp"
+#include "bench/rounds.hpp"
 #include "bench/stats.hpp"
 #include "bench/tunnel_parse.hpp"
 
@@ -256,25 +257,11 @@ std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& o,
     if (auto ok = check_peer_tools(p, po); !ok) r.error = ok.error();
     results.push_back(std::move(r));
   }
-  for (int round = 0; round < o.rounds; ++round) {
-    for (size_t k = 0; k < results.size(); ++k) {
-      // Forward in even rounds, backward in odd ones.
-      TunnelResult& r = results[round % 2 == 0 ? k : results.size() - 1 - k];
-      if (r.error) continue;
-      if (stop_requested()) {
-        r.error = interrupted_error();
-        continue;
-      }
-      auto step = [&](const std::string& s) {
-        if (progress) progress({round + 1, o.rounds, r.peer, s});
-      };
-      auto m = measure_round(r.peer, o, step);
-      if (m)
-        r.rounds.push_back(std::move(*m));
-      else
-        r.error = m.error();
-    }
-  }
+  run_alternating_rounds(results, o.rounds, [&](TunnelResult& r, int round) {
+    return measure_round(r.peer, o, [&](const std::string& s) {
+      if (progress) progress({round + 1, o.rounds, r.peer, s});
+    });
+  });
   if (!results.empty()) add_ratios(results.front(), results);
   return results;
 }
