@@ -204,13 +204,6 @@ Error case_error(Error e, const std::string& cipher) {
   e.within("esp[" + cipher + "]");
   return e;
 }
-
-json::Json num_or_null(std::optional<double> v, int decimals) {
-  if (!v) return json::Json();
-  if (decimals == 0) return int64_t(std::llround(*v));
-  double scale = std::pow(10.0, decimals);
-  return std::round(*v * scale) / scale;
-}
 } // namespace
 
 Result<EspSuite> parse_esp_suite(std::string_view name) {
@@ -330,17 +323,17 @@ json::Json esp_result_to_json(const EspCaseResult& r) {
   auto pps = median(r.esp_pps);
   auto raw_pps = median(r.raw_pps);
   const double size = double(r.size_bytes);
-  j["packets_per_s"] = num_or_null(pps, 0);
-  j["bytes_per_s"] = num_or_null(pps ? std::optional<double>(*pps * size) : std::nullopt, 0);
-  j["spread_pct"] = num_or_null(spread_pct(r.esp_pps), 2);
+  j["packets_per_s"] = json::whole(pps);
+  j["bytes_per_s"] = json::whole(pps ? std::optional<double>(*pps * size) : std::nullopt);
+  j["spread_pct"] = json::rounded(spread_pct(r.esp_pps), 2);
   j["rounds"] = r.esp_pps.size();
-  j["raw"] = {{"primitive", r.raw_primitive.empty() ? json::Json() : json::Json(r.raw_primitive)},
-              {"text_bytes", r.raw_text_bytes ? json::Json(r.raw_text_bytes) : json::Json()},
-              {"packets_per_s", num_or_null(raw_pps, 0)},
-              {"bytes_per_s",
-               num_or_null(raw_pps ? std::optional<double>(*raw_pps * size) : std::nullopt, 0)},
-              {"spread_pct", num_or_null(spread_pct(r.raw_pps), 2)}};
-  j["ratio"] = {{"vs_openssl_raw", num_or_null(median(r.ratios), 4)}};
+  j["raw"] = {
+      {"primitive", r.raw_primitive.empty() ? json::Json() : json::Json(r.raw_primitive)},
+      {"text_bytes", r.raw_text_bytes ? json::Json(r.raw_text_bytes) : json::Json()},
+      {"packets_per_s", json::whole(raw_pps)},
+      {"bytes_per_s", json::whole(raw_pps ? std::optional<double>(*raw_pps * size) : std::nullopt)},
+      {"spread_pct", json::rounded(spread_pct(r.raw_pps), 2)}};
+  j["ratio"] = {{"vs_openssl_raw", json::rounded(median(r.ratios), 4)}};
   j["error"] = r.error ? json::error_to_json(*r.error) : json::Json();
   return j;
 }

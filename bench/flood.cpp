@@ -153,8 +153,6 @@ Result<FloodPhase> flood_phase(const FloodOptions& o, UdpPair& pair, FloodSender
   return ph;
 }
 
-json::Json opt_u64(const std::optional<uint64_t>& v) { return v ? json::Json(*v) : json::Json(); }
-
 void add_flood_json(json::Json& j, const FloodPhase& ph, const io::Prefix& prefix) {
   j["flood_sent"] = ph.flood.sent;
   j["flood_send_errors"] = ph.flood.send_errors;
@@ -200,8 +198,8 @@ void add_responder_json(json::Json& j, const UdpPair& pair, const Snapshot& befo
     in = after.udp->in_datagrams - before.udp->in_datagrams;
     rcvbuf = after.udp->rcvbuf_errors - before.udp->rcvbuf_errors;
   }
-  j["responder_udp_in_datagrams"] = opt_u64(in);
-  j["responder_udp_rcvbuf_errors"] = opt_u64(rcvbuf);
+  j["responder_udp_in_datagrams"] = json::or_null(in);
+  j["responder_udp_rcvbuf_errors"] = json::or_null(rcvbuf);
   json::Json r = pair.responder_json();
   const json::Json& st = after.status;
   r["counters"] = st.is_object() && st.contains("counters") ? st["counters"] : json::Json();

@@ -272,11 +272,6 @@ private:
   double paused_cpu_ = 0;
 };
 
-json::Json num(std::optional<double> v, double scale) {
-  if (!v) return nullptr;
-  return std::round(*v * scale) / scale;
-}
-
 // The bounds and ratios of the method: kex, signature, wire and generations.
 void add_bounds(HandshakeResult& r, const PairConfig& pc, const KexSamples& kex,
                 const std::optional<SigCost>& sig) {
@@ -285,32 +280,33 @@ void add_bounds(HandshakeResult& r, const PairConfig& pc, const KexSamples& kex,
   if (kex_med && *kex_med > 0) bound = 1.0 / *kex_med;
   std::optional<double> rate;
   if (r.completed && r.elapsed_s > 0) rate = double(r.completed) / r.elapsed_s;
-  r.extra["kex_bound_handshakes_per_s"] = num(bound, 10);
+  r.extra["kex_bound_handshakes_per_s"] = json::rounded(bound, 1);
   auto kex_cpu_med = median(kex.cpu_s);
   r.extra["kex"] = {
       {"group", std::string(pc.ke->keyword)},
       {"ms_per_handshake",
-       num(kex_med ? std::optional<double>(*kex_med * 1e3) : std::nullopt, 1e4)},
+       json::rounded(kex_med ? std::optional<double>(*kex_med * 1e3) : std::nullopt, 4)},
       {"cpu_ms_per_handshake",
-       num(kex_cpu_med ? std::optional<double>(*kex_cpu_med * 1e3) : std::nullopt, 1e4)},
+       json::rounded(kex_cpu_med ? std::optional<double>(*kex_cpu_med * 1e3) : std::nullopt, 4)},
       {"rounds", kex.wall_s.size()},
-      {"spread_pct", num(spread_pct(kex.wall_s), 100)}};
+      {"spread_pct", json::rounded(spread_pct(kex.wall_s), 2)}};
   json::Json ratios = {
-      {"vs_kex_bound", rate && bound ? num(ratio(*rate, *bound), 1e4) : json::Json()}};
+      {"vs_kex_bound", rate && bound ? json::rounded(ratio(*rate, *bound), 4) : json::Json()}};
   // The same comparison in CPU time: KE CPU per handshake / all CPU per handshake. It
   // holds up on a loaded machine, where wall-clock rates move with the neighbours.
   ratios["vs_kex_bound_cpu"] = kex_cpu_med && r.cpu_ms_total
-                                   ? num(ratio(*kex_cpu_med * 1e3, *r.cpu_ms_total), 1e4)
+                                   ? json::rounded(ratio(*kex_cpu_med * 1e3, *r.cpu_ms_total), 4)
                                    : json::Json();
   if (sig) {
     r.extra["signature"] = {{"key", pc.auth},
                             {"scheme", sig->scheme},
-                            {"sign_ms", num(sig->sign_s * 1e3, 1e4)},
-                            {"verify_ms", num(sig->verify_s * 1e3, 1e4)}};
+                            {"sign_ms", json::rounded(sig->sign_s * 1e3, 4)},
+                            {"verify_ms", json::rounded(sig->verify_s * 1e3, 4)}};
     std::optional<double> cbound;
     if (kex_med) cbound = 1.0 / (*kex_med + 2 * sig->sign_s + 2 * sig->verify_s);
-    r.extra["crypto_bound_handshakes_per_s"] = num(cbound, 10);
-    ratios["vs_crypto_bound"] = rate && cbound ? num(ratio(*rate, *cbound), 1e4) : json::Json();
+    r.extra["crypto_bound_handshakes_per_s"] = json::rounded(cbound, 1);
+    ratios["vs_crypto_bound"] =
+        rate && cbound ? json::rounded(ratio(*rate, *cbound), 4) : json::Json();
   }
   r.extra["ratio"] = ratios;
 }

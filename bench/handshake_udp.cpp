@@ -130,7 +130,7 @@ void fill_result(UdpLoadStats& s, std::optional<double> cpu_r, json::Json respon
       {"retransmissions", s.retransmissions},
       {"send_dropped", s.send_dropped},
       {"input_dropped", s.input_dropped},
-      {"responder_cpu_s", cpu_r ? json::Json(*cpu_r) : json::Json()},
+      {"responder_cpu_s", json::or_null(cpu_r)},
       {"initiator_cpu_s", s.cpu_s},
       {"first_failure", s.first_failure.empty() ? json::Json() : json::Json(s.first_failure)}};
 }

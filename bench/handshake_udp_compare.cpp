@@ -58,8 +58,6 @@ struct Totals {
   }
 };
 
-json::Json ratio_json(std::optional<double> v) { return v ? json::Json(*v) : json::Json(); }
-
 } // namespace
 
 std::vector<HandshakeResult> run_handshake_udp_compare(const HandshakeOptions& opts, int rounds,
@@ -97,10 +95,10 @@ std::vector<HandshakeResult> run_handshake_udp_compare(const HandshakeOptions& o
     if (a.cpu_ms_responder && b.cpu_ms_responder)
       cpu = ratio(*b.cpu_ms_responder, *a.cpu_ms_responder);
   }
-  a.extra["ratio"] = {{"vs_strongswan", ratio_json(rate)},
-                      {"latency_p50_vs_strongswan", ratio_json(p50)},
-                      {"latency_p99_vs_strongswan", ratio_json(p99)},
-                      {"responder_cpu_vs_strongswan", ratio_json(cpu)}};
+  a.extra["ratio"] = {{"vs_strongswan", json::or_null(rate)},
+                      {"latency_p50_vs_strongswan", json::or_null(p50)},
+                      {"latency_p99_vs_strongswan", json::or_null(p99)},
+                      {"responder_cpu_vs_strongswan", json::or_null(cpu)}};
   return out;
 }
 

@@ -66,11 +66,7 @@ Result<RunningTunnel> start_ike_up_pair(const NetnsSide& left, const NetnsSide& 
   secure_zero(psk.data(), psk.size());
   if (!w) return w.error();
 
-  RunningTunnel t;
-  t.src = left.inner.to_string();
-  t.dst = right.inner.to_string();
-  t.cipher = o.cipher;
-  t.backend = "tun";
+  RunningTunnel t = inner_tunnel(left, right, o.cipher, "tun");
   // The responder first, so the initiator's IKE_SA_INIT finds it listening.
   for (int i : {1, 0}) {
     const NetnsSide& me = i == 0 ? left : right;

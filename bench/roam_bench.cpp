@@ -4,6 +4,7 @@
 #include "bench/files.hpp"
 #include "bench/roam_netns.hpp"
 #include "bench/roam_pinger.hpp"
+#include "bench/rounds.hpp"
 #include "bench/stats.hpp"
 
 #include "json/payload_json.hpp"
@@ -129,8 +130,6 @@ void add_ratios(std::vector<RoamResult>& all) {
   }
 }
 
-json::Json opt_num(const std::optional<double>& v) { return v ? json::Json(*v) : json::Json(); }
-
 } // namespace
 
 Result<void> check_roam_options(const RoamOptions& o) {
@@ -222,25 +221,11 @@ std::vector<RoamResult> run_roam_bench(const RoamOptions& o,
     }
     results.push_back(std::move(r));
   }
-  for (int round = 0; round < o.rounds; ++round) {
-    for (size_t k = 0; k < results.size(); ++k) {
-      // Forward in even rounds, backward in odd ones.
-      RoamResult& r = results[round % 2 == 0 ? k : results.size() - 1 - k];
-      if (r.error) continue;
-      if (stop_requested()) {
-        r.error = interrupted_error();
-        continue;
-      }
-      auto step = [&](const std::string& s) {
-        if (progress) progress({round + 1, o.rounds, r.peer, s});
-      };
-      auto m = measure_round(r.peer, o, step);
-      if (m)
-        r.rounds.push_back(*m);
-      else
-        r.error = m.error();
-    }
-  }
+  run_alternating_rounds(results, o.rounds, [&](RoamResult& r, int round) {
+    return measure_round(r.peer, o, [&](const std::string& s) {
+      if (progress) progress({round + 1, o.rounds, r.peer, s});
+    });
+  });
   add_ratios(results);
   return results;
 }
@@ -253,10 +238,10 @@ json::Json roam_result_to_json(const RoamResult& r, const RoamOptions& o) {
                  {"max_wait_ms", o.max_wait.count()}};
   const bool ok = !r.error && !r.rounds.empty();
   if (ok)
-    j["recovery_ms"] = {{"p50", opt_num(recovery_percentile(r, 50))},
-                        {"p99", opt_num(recovery_percentile(r, 99))},
-                        {"min", opt_num(recovery_percentile(r, 0))},
-                        {"max", opt_num(recovery_percentile(r, 100))}};
+    j["recovery_ms"] = {{"p50", json::or_null(recovery_percentile(r, 50))},
+                        {"p99", json::or_null(recovery_percentile(r, 99))},
+                        {"min", json::or_null(recovery_percentile(r, 0))},
+                        {"max", json::or_null(recovery_percentile(r, 100))}};
   else
     j["recovery_ms"] = nullptr;
   json::Json per_round = json::Json::array();
@@ -264,7 +249,7 @@ json::Json roam_result_to_json(const RoamResult& r, const RoamOptions& o) {
   double move_max = 0;
   std::optional<bool> kept;
   for (const auto& x : r.rounds) {
-    per_round.push_back(opt_num(x.recovery_ms));
+    per_round.push_back(json::or_null(x.recovery_ms));
     timeouts += x.recovery_ms ? 0 : 1;
     move_max = std::max(move_max, x.move_ms);
     sent += x.pings_sent;
@@ -275,15 +260,15 @@ json::Json roam_result_to_json(const RoamResult& r, const RoamOptions& o) {
   j["recovery_ms_per_round"] = ok ? per_round : json::Json();
   // A peer that reacts while `ip` still runs recovers before the clock starts: the
   // longest move says how much of a recovery that can hide.
-  j["move_ms_max"] = ok ? json::Json(move_max) : json::Json();
-  j["timeouts"] = ok ? json::Json(timeouts) : json::Json();
-  j["pings_sent"] = ok ? json::Json(sent) : json::Json();
-  j["pings_lost"] = ok ? json::Json(lost) : json::Json();
-  j["ike_sa_kept"] = ok && kept ? json::Json(*kept) : json::Json();
+  j["move_ms_max"] = json::or_null(ok, move_max);
+  j["timeouts"] = json::or_null(ok, timeouts);
+  j["pings_sent"] = json::or_null(ok, sent);
+  j["pings_lost"] = json::or_null(ok, lost);
+  j["ike_sa_kept"] = json::or_null(ok ? kept : std::nullopt);
   j["rounds"] = r.rounds.size();
   json::Json ratio = json::Json::object();
   for (const auto& [k, v] : r.ratios)
-    ratio[k] = opt_num(v);
+    ratio[k] = json::or_null(v);
   j["ratio"] = std::move(ratio);
   j["error"] = r.error ? json::error_to_json(*r.error) : json::Json();
   return j;

@@ -45,11 +45,6 @@ size_t heap_bytes() {
   return m.uordblks + m.hblkhd;
 }
 
-json::Json num(std::optional<double> v, double scale) {
-  if (!v || !std::isfinite(*v)) return nullptr;
-  return std::round(*v * scale) / scale;
-}
-
 // The setup rate over each tenth of the run, per second of this thread's CPU time
 // (setup_per_cpu_s_by_tenth; CPU time, so other loads on the machine hardly move it):
 // flat when the cost of a handshake does not grow with the SAs the engines hold.
@@ -270,13 +265,13 @@ json::Json memory_json(std::vector<std::unique_ptr<EnginePair>>& pairs, const Es
   auto per_sa = [&](size_t hi, size_t lo) -> json::Json {
     // A replaced allocator (ASan's) does not keep mallinfo2: unknown, not 0.
     if (!e.ok || e.heap0 == 0 || hi <= lo) return nullptr;
-    return num((double(hi) - double(lo)) / double(e.ok), 1);
+    return json::rounded((double(hi) - double(lo)) / double(e.ok), 0);
   };
   return {{"heap_per_sa_pair_bytes", per_sa(e.heap1, e.heap0)},
           {"initiator_heap_per_sa_bytes", per_sa(heap2, heap3)},
           {"responder_heap_per_sa_bytes", per_sa(heap3, heap4)},
-          {"rss_before_bytes", e.rss0 ? json::Json(*e.rss0) : json::Json()},
-          {"rss_established_bytes", e.rss1 ? json::Json(*e.rss1) : json::Json()}};
+          {"rss_before_bytes", json::or_null(e.rss0)},
+          {"rss_established_bytes", json::or_null(e.rss1)}};
 }
 
 } // namespace
@@ -319,16 +314,16 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
   if (auto est = establish_shards(pairs, opts, progress, e); !est) out.error = est.error();
   j["established"] = e.ok;
   j["failed"] = e.failed;
-  j["setup_per_s"] = num(
-      e.ok && e.setup_s > 0 ? std::optional<double>(double(e.ok) / e.setup_s) : std::nullopt, 10);
-  j["setup_per_cpu_s"] = num(e.setup_per_cpu_s, 10);
+  j["setup_per_s"] = json::rounded(
+      e.ok && e.setup_s > 0 ? std::optional<double>(double(e.ok) / e.setup_s) : std::nullopt, 1);
+  j["setup_per_cpu_s"] = json::rounded(e.setup_per_cpu_s, 1);
   json::Json tenths = json::Json::array();
   for (double r : e.tenths.rates)
-    tenths.push_back(num(r, 10));
+    tenths.push_back(json::rounded(r, 1));
   j["setup_per_cpu_s_by_tenth"] = std::move(tenths);
   std::optional<double> per_pair;
   if (e.ok && e.rss0 && e.rss1) per_pair = (double(*e.rss1) - double(*e.rss0)) / double(e.ok);
-  j["memory_per_sa_pair_bytes"] = num(per_pair, 1);
+  j["memory_per_sa_pair_bytes"] = json::rounded(per_pair, 0);
 
   const uint64_t answered0 = pair.responder().stats().retransmits_answered;
   std::optional<LookupCost> cost;
@@ -341,15 +336,16 @@ ScaleResult run_scale(const ScaleOptions& opts, const ScaleProgressFn& progress)
   }
   const bool looked = cost && cost->lookups;
   const double n = looked ? double(cost->lookups) : 1;
-  j["lookup_ns"] = num(looked ? std::optional<double>(cost->dpd_ns / n) : std::nullopt, 1);
+  j["lookup_ns"] =
+      json::rounded(looked ? std::optional<double>(cost->dpd_ns / n) : std::nullopt, 0);
   j["lookup_retransmit_ns"] =
-      num(looked ? std::optional<double>(cost->retransmit_ns / n) : std::nullopt, 1);
+      json::rounded(looked ? std::optional<double>(cost->retransmit_ns / n) : std::nullopt, 0);
   j["lookups"] = looked ? cost->lookups : 0;
   j["lookup_sas"] = e.ok0; // SAs held by the engine pair the lookups ran against
   j["retransmits_answered"] = pair.responder().stats().retransmits_answered - answered0;
   j["memory"] = memory_json(pairs, e);
   j["ratio"] = {{"vs_target_4kib", per_pair && *per_pair > 0
-                                       ? num(double(kTargetBytes) / *per_pair, 1e4)
+                                       ? json::rounded(double(kTargetBytes) / *per_pair, 4)
                                        : json::Json()}};
   j["error"] = out.error ? json::error_to_json(*out.error) : json::Json();
   return out;

@@ -4,6 +4,7 @@
 #include "bench/files.hpp"
 #include "bench/netns.hpp"
 #include "bench/procfs.hpp"
+#include "bench/rounds.hpp"
 #include "bench/stats.hpp"
 #include "bench/tunnel_parse.hpp"
 
@@ -211,10 +212,6 @@ void add_ratios(TunnelResult& first, const std::vector<TunnelResult>& all) {
   }
 }
 
-json::Json opt_json(const std::optional<std::string>& s) {
-  return s ? json::Json(*s) : json::Json();
-}
-
 } // namespace
 
 Result<void> check_tunnel_options(const TunnelOptions& o) {
@@ -260,25 +257,11 @@ std::vector<TunnelResult> run_tunnel_bench(const TunnelOptions& o,
     if (auto ok = check_peer_tools(p, po); !ok) r.error = ok.error();
     results.push_back(std::move(r));
   }
-  for (int round = 0; round < o.rounds; ++round) {
-    for (size_t k = 0; k < results.size(); ++k) {
-      // Forward in even rounds, backward in odd ones.
-      TunnelResult& r = results[round % 2 == 0 ? k : results.size() - 1 - k];
-      if (r.error) continue;
-      if (stop_requested()) {
-        r.error = interrupted_error();
-        continue;
-      }
-      auto step = [&](const std::string& s) {
-        if (progress) progress({round + 1, o.rounds, r.peer, s});
-      };
-      auto m = measure_round(r.peer, o, step);
-      if (m)
-        r.rounds.push_back(std::move(*m));
-      else
-        r.error = m.error();
-    }
-  }
+  run_alternating_rounds(results, o.rounds, [&](TunnelResult& r, int round) {
+    return measure_round(r.peer, o, [&](const std::string& s) {
+      if (progress) progress({round + 1, o.rounds, r.peer, s});
+    });
+  });
   if (!results.empty()) add_ratios(results.front(), results);
   return results;
 }
@@ -294,9 +277,9 @@ json::Json tunnel_result_to_json(const TunnelResult& r, const TunnelOptions& o) 
   json::Json j;
   j["name"] = "tunnel";
   j["params"] = {{"peer", std::string(peer_name(r.peer))},
-                 {"cipher", opt_json(r.cipher)},
-                 {"backend", opt_json(r.backend)},
-                 {"transport", opt_json(peer_transport(r.peer))},
+                 {"cipher", json::or_null(r.cipher)},
+                 {"backend", json::or_null(r.backend)},
+                 {"transport", json::or_null(peer_transport(r.peer))},
                  {"streams", o.streams},
                  {"duration_s", o.duration_s}};
   const bool ok = !r.error && !r.rounds.empty();
@@ -313,17 +296,16 @@ json::Json tunnel_result_to_json(const TunnelResult& r, const TunnelOptions& o) 
     sent += x.ping_transmitted;
     received += x.ping_received;
   }
-  auto num = [&](double v) { return ok ? json::Json(v) : json::Json(); };
   const double s = median_of(single), m = median_of(multi);
-  j["tcp_single_bits_per_s"] = num(s);
-  j["tcp_single_bytes_per_s"] = num(s / 8);
-  j["tcp_multi_bits_per_s"] = num(m);
-  j["tcp_multi_bytes_per_s"] = num(m / 8);
-  j["tcp_single_retransmits"] = ok && have_retransmits ? json::Json(retransmits) : json::Json();
-  j["tcp_single_cpu_s_per_gbit"] = ok && !cpu.empty() ? json::Json(median_of(cpu)) : json::Json();
+  j["tcp_single_bits_per_s"] = json::or_null(ok, s);
+  j["tcp_single_bytes_per_s"] = json::or_null(ok, s / 8);
+  j["tcp_multi_bits_per_s"] = json::or_null(ok, m);
+  j["tcp_multi_bytes_per_s"] = json::or_null(ok, m / 8);
+  j["tcp_single_retransmits"] = json::or_null(ok && have_retransmits, retransmits);
+  j["tcp_single_cpu_s_per_gbit"] = json::or_null(ok && !cpu.empty(), median_of(cpu));
   const double avg =
       rtt.empty() ? 0 : std::accumulate(rtt.begin(), rtt.end(), 0.0) / double(rtt.size());
-  j["ping_rtt_avg_ms"] = num(avg);
+  j["ping_rtt_avg_ms"] = json::or_null(ok, avg);
   if (ok && !rtt.empty()) {
     j["ping_rtt_ms"] = {{"p50", *percentile(rtt, 50)},
                         {"p99", *percentile(rtt, 99)},
@@ -333,8 +315,8 @@ json::Json tunnel_result_to_json(const TunnelResult& r, const TunnelOptions& o) 
   } else {
     j["ping_rtt_ms"] = nullptr;
   }
-  j["ping_sent"] = ok ? json::Json(sent) : json::Json();
-  j["ping_received"] = ok ? json::Json(received) : json::Json();
+  j["ping_sent"] = json::or_null(ok, sent);
+  j["ping_received"] = json::or_null(ok, received);
   j["rounds"] = r.rounds.size();
   if (!r.ratios.empty()) {
     json::Json ratio = json::Json::object();

@@ -67,11 +67,7 @@ Result<RunningTunnel> start_esp_tunnel(const NetnsSide& left, const NetnsSide& r
   secure_zero(text.data(), text.size());
   if (!w) return w.error();
 
-  RunningTunnel t;
-  t.src = left.inner.to_string();
-  t.dst = right.inner.to_string();
-  t.cipher = o.cipher;
-  t.backend = "tun";
+  RunningTunnel t = inner_tunnel(left, right, o.cipher, "tun");
   const std::string tun = "ikbt" + std::to_string(o.pid);
   for (int i = 0; i < 2; ++i) {
     const NetnsSide& me = i == 0 ? left : right;
@@ -137,11 +133,7 @@ SwanConnection swan_connection(const NetnsSide& me, const NetnsSide& peer, bool 
 
 Result<RunningTunnel> start_strongswan(const NetnsSide& left, const NetnsSide& right,
                                        const PeerOptions& o) {
-  RunningTunnel t;
-  t.src = left.inner.to_string();
-  t.dst = right.inner.to_string();
-  t.cipher = o.cipher;
-  t.backend = "kernel-libipsec";
+  RunningTunnel t = inner_tunnel(left, right, o.cipher, "kernel-libipsec");
   std::string psk = random_hex(32);
   for (int i = 0; i < 2; ++i) {
     const NetnsSide& me = i == 0 ? left : right;
@@ -170,11 +162,7 @@ Result<RunningTunnel> start_strongswan(const NetnsSide& left, const NetnsSide& r
 
 Result<RunningTunnel> start_wireguard(const NetnsSide& left, const NetnsSide& right,
                                       const PeerOptions& o) {
-  RunningTunnel t;
-  t.src = left.inner.to_string();
-  t.dst = right.inner.to_string();
-  t.cipher = "chacha20poly1305"; // WireGuard's only AEAD
-  t.backend = "tun";
+  RunningTunnel t = inner_tunnel(left, right, "chacha20poly1305", "tun"); // WireGuard's only AEAD
   std::string priv[2], pub[2];
   for (int i = 0; i < 2; ++i) {
     auto k = run_checked({"wg", "genkey"}, "wireguard-go");
@@ -246,6 +234,16 @@ Result<RunningTunnel> start_wireguard(const NetnsSide& left, const NetnsSide& ri
 }
 
 } // namespace
+
+RunningTunnel inner_tunnel(const NetnsSide& left, const NetnsSide& right, std::string cipher,
+                           std::string backend) {
+  RunningTunnel t;
+  t.src = left.inner.to_string();
+  t.dst = right.inner.to_string();
+  t.cipher = std::move(cipher);
+  t.backend = std::move(backend);
+  return t;
+}
 
 std::string random_hex(size_t n) {
   SecretBytes b(n);

@@ -68,6 +68,11 @@ struct RunningTunnel {
   std::vector<std::string> control_sockets; // ike-up's, left then right (ikectl)
 };
 
+// A tunnel not started yet between the inner addresses of `left` and `right`, its
+// traffic protected by `cipher` through `backend`.
+RunningTunnel inner_tunnel(const NetnsSide& left, const NetnsSide& right, std::string cipher,
+                           std::string backend);
+
 // The transport the peer's ESP uses: "tcp" for ikekit-tcp (RFC 9329), "udp" for the
 // tunnels, nullopt for none.
 std::optional<std::string> peer_transport(Peer p);

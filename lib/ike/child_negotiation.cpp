@@ -34,6 +34,25 @@ void add_ts_evidence(Failure& f, const std::vector<TsSpec>& ts_i, const std::vec
   add_ts_lines(f.configured, "local", policy_local);
 }
 
+// The Child SA both sides agreed on: `chosen` carries the peer's SPI; transport mode
+// only when `in` carries USE_TRANSPORT_MODE (RFC 7296 1.3.1: the request asks, the
+// response agrees) and the connection is configured for it, else tunnel mode.
+ChildSa negotiated_child(std::shared_ptr<const ChildConfig> cfg, uint32_t spi_in,
+                         const Chosen& chosen, const Inbound& in, std::vector<TsSpec> local_ts,
+                         std::vector<TsSpec> remote_ts) {
+  ChildSa c;
+  c.cfg = std::move(cfg);
+  c.spi_in = spi_in;
+  c.spi_out = load_be32(chosen.spi.data());
+  c.alg = chosen;
+  c.mode = (in.notify(NotifyType::use_transport_mode) && c.cfg->mode == ChildMode::transport)
+               ? ChildMode::transport
+               : ChildMode::tunnel;
+  c.local_ts = std::move(local_ts);
+  c.remote_ts = std::move(remote_ts);
+  return c;
+}
+
 } // namespace
 
 std::vector<TsSpec> Engine::Impl::default_ts(const std::vector<TsSpec>& cfg,
@@ -125,17 +144,8 @@ Engine::Impl::ChildAnswer Engine::Impl::answer_child(IkeSa& sa, Inbound& in,
     add_ts_evidence(*a.failure, ts_i, ts_r, allowed_remote, allowed_local);
     return a;
   }
-  ChildSa c;
-  c.cfg = std::move(cfg);
-  c.spi_in = new_child_spi(sa);
-  c.spi_out = load_be32(chosen->spi.data());
-  c.alg = *chosen;
-  c.mode = (in.notify(NotifyType::use_transport_mode) && c.cfg->mode == ChildMode::transport)
-               ? ChildMode::transport
-               : ChildMode::tunnel;
-  c.local_ts = std::move(narrowed_r);
-  c.remote_ts = std::move(narrowed_i);
-  a.child = std::move(c);
+  a.child = negotiated_child(std::move(cfg), new_child_spi(sa), *chosen, in, std::move(narrowed_r),
+                             std::move(narrowed_i));
   return a;
 }
 
@@ -189,17 +199,7 @@ Engine::Impl::accept_child_answer(IkeSa& sa, Inbound& in, std::shared_ptr<const 
     add_ts_lines(f.configured, "TSr", got_r);
     return f;
   }
-  ChildSa c;
-  c.cfg = std::move(cfg);
-  c.spi_in = spi_in;
-  c.spi_out = load_be32(chosen->spi.data());
-  c.alg = *chosen;
-  c.mode = (in.notify(NotifyType::use_transport_mode) && c.cfg->mode == ChildMode::transport)
-               ? ChildMode::transport
-               : ChildMode::tunnel;
-  c.local_ts = std::move(got_i);
-  c.remote_ts = std::move(got_r);
-  return c;
+  return negotiated_child(std::move(cfg), spi_in, *chosen, in, std::move(got_i), std::move(got_r));
 }
 
 bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, ByteView g_ir,
@@ -213,9 +213,6 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   c.established_at = now;
   lifetime_deadlines(c.cfg->lifetimes, c.rekey_at, c.expire_at);
 
-  auto kw = [](const crypto::TransformInfo* x) {
-    return x ? std::string(x->keyword) : std::string();
-  };
   ChildSaUp up;
   up.sa = sa.id;
   up.peer = sa.peer ? sa.peer->name : "";
@@ -228,8 +225,8 @@ bool Engine::Impl::install_child(IkeSa& sa, ChildSa c, bool exchange_initiator, 
   up.encap = encap_of(sa);
   up.local = sa.local;
   up.remote = sa.remote;
-  up.encr = kw(c.alg.encr);
-  up.integ = kw(c.alg.integ);
+  up.encr = keyword_of(c.alg.encr);
+  up.integ = keyword_of(c.alg.integ);
   up.esn = c.alg.esn;
   up.local_ts = c.local_ts;
   up.remote_ts = c.remote_ts;

@@ -84,10 +84,10 @@ void Engine::Impl::emit_ike_keys(const IkeSa& sa, const IkeKeys& keys) {
   IkeSaKeys k;
   k.spi_i = sa.spi_i;
   k.spi_r = sa.spi_r;
-  k.encr = sa.alg.encr ? std::string(sa.alg.encr->keyword) : "";
-  k.integ = sa.alg.integ ? std::string(sa.alg.integ->keyword) : "";
-  k.prf = sa.alg.prf ? std::string(sa.alg.prf->keyword) : "";
-  k.ke = sa.alg.ke ? std::string(sa.alg.ke->keyword) : "";
+  k.encr = keyword_of(sa.alg.encr);
+  k.integ = keyword_of(sa.alg.integ);
+  k.prf = keyword_of(sa.alg.prf);
+  k.ke = keyword_of(sa.alg.ke);
   k.sk_d = keys.sk_d;
   k.sk_ai = keys.sk_ai;
   k.sk_ar = keys.sk_ar;
@@ -237,24 +237,26 @@ Result<void> Engine::terminate(SaId id, TimePoint now) {
   return {};
 }
 
-Result<void> Engine::terminate_child(SaId id, uint32_t spi_in, TimePoint now) {
-  impl_->now = now;
-  auto sa = established_sa(*impl_, id);
+namespace {
+// A local request (delete, rekey) about Child SA `spi_in` of the established IKE SA `id`.
+Result<void> queue_child_task(Engine::Impl& impl, SaId id, uint32_t spi_in, RequestKind kind) {
+  auto sa = established_sa(impl, id);
   if (!sa) return sa.error();
   if (!(*sa)->find_child(spi_in))
     return make_error(Errc::not_found, "spi", "no Child SA " + to_hex_u32(spi_in));
-  impl_->queue_task(**sa, Task{RequestKind::delete_child, spi_in});
+  impl.queue_task(**sa, Task{kind, spi_in});
   return {};
+}
+} // namespace
+
+Result<void> Engine::terminate_child(SaId id, uint32_t spi_in, TimePoint now) {
+  impl_->now = now;
+  return queue_child_task(*impl_, id, spi_in, RequestKind::delete_child);
 }
 
 Result<void> Engine::rekey_child(SaId id, uint32_t spi_in, TimePoint now) {
   impl_->now = now;
-  auto sa = established_sa(*impl_, id);
-  if (!sa) return sa.error();
-  if (!(*sa)->find_child(spi_in))
-    return make_error(Errc::not_found, "spi", "no Child SA " + to_hex_u32(spi_in));
-  impl_->queue_task(**sa, Task{RequestKind::rekey_child, spi_in});
-  return {};
+  return queue_child_task(*impl_, id, spi_in, RequestKind::rekey_child);
 }
 
 Result<void> Engine::rekey_ike(SaId id, TimePoint now) {
@@ -379,13 +381,10 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
     i.remote_auth = sa->remote_auth_desc;
     i.eap_method = sa->eap_method();
     i.eap_identity = sa->eap_identity();
-    auto kw = [](const crypto::TransformInfo* t) {
-      return t ? std::string(t->keyword) : std::string();
-    };
-    i.encr = kw(sa->alg.encr);
-    i.integ = kw(sa->alg.integ);
-    i.prf = kw(sa->alg.prf);
-    i.ke = kw(sa->alg.ke);
+    i.encr = keyword_of(sa->alg.encr);
+    i.integ = keyword_of(sa->alg.integ);
+    i.prf = keyword_of(sa->alg.prf);
+    i.ke = keyword_of(sa->alg.ke);
     if (sa->peer) i.local_id = sa->peer->local_id;
     if (sa->authenticated) i.remote_id = sa->remote_id;
     i.established_at = sa->established_at;
@@ -403,8 +402,8 @@ std::vector<IkeSaInfo> Engine::list_sas() const {
       ci.spi_out = c.spi_out;
       ci.mode = c.mode;
       ci.udp_encap = encap_of(*sa) != Encap::none;
-      ci.encr = kw(c.alg.encr);
-      ci.integ = kw(c.alg.integ);
+      ci.encr = keyword_of(c.alg.encr);
+      ci.integ = keyword_of(c.alg.integ);
       ci.esn = c.alg.esn;
       ci.local_ts = c.local_ts;
       ci.remote_ts = c.remote_ts;

@@ -138,6 +138,10 @@ std::optional<Chosen> match(const crypto::ParsedProposal& ours, const wire::Prop
 
 } // namespace
 
+std::string keyword_of(const crypto::TransformInfo* t) {
+  return t ? std::string(t->keyword) : std::string();
+}
+
 std::string Chosen::to_string() const {
   std::string s;
   for (auto* t : {encr, integ, prf, ke}) {

@@ -50,6 +50,14 @@ Result<std::vector<Bytes>> Engine::Impl::seal(IkeSa& sa, wire::ExchangeType ex, 
   return std::vector<Bytes>{std::move(out)};
 }
 
+Result<std::vector<Bytes>> Engine::Impl::seal(IkeSa& sa, wire::ExchangeType ex, bool response,
+                                              uint32_t msg_id, wire::PayloadWriter& w,
+                                              ByteView inner) {
+  auto n = w.finish();
+  if (!n) return n.error();
+  return seal(sa, ex, response, msg_id, inner.first(*n), w.first_type());
+}
+
 Engine::Impl::Opened Engine::Impl::open(IkeSa& sa, Inbound& in, MutBytes message,
                                         const wire::Message& msg) {
   const wire::RawPayload* enc = msg.encrypted();

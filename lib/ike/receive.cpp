@@ -134,13 +134,9 @@ void Engine::Impl::receive(const Datagram& in) {
   ib.message = msg->bytes;
   ib.outer = msg->payloads;
 
-  if (h.exchange_type == ExchangeType::ike_sa_init) { // a response
-    if (sa->state != IkeSaState::connecting)
-      return drop(DropReason::duplicate, "IKE_SA_INIT response");
-    if (!accept_response(*sa, h)) return;
-    ib.notifies = parse_notifies(ib.outer);
-    return ike_sa_init::process_response(*this, *sa, ib);
-  }
+  // An IKE_SA_INIT response is in the clear: nothing to open, and its message ID is
+  // checked once the SA's state has let it in (ike_sa_init::process_response).
+  if (h.exchange_type == ExchangeType::ike_sa_init) return dispatch(*sa, ib);
   if (!open_encrypted(*this, *sa, in, *msg, ib)) return;
 
   sa->last_received = now;

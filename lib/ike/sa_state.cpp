@@ -6,6 +6,7 @@
 #include "exchange/create_child_sa.hpp"
 #include "exchange/ike_auth.hpp"
 #include "exchange/ike_auth_eap.hpp"
+#include "exchange/ike_sa_init.hpp"
 #include "exchange/informational.hpp"
 #include "ike/engine_impl.hpp"
 
@@ -48,11 +49,15 @@ namespace {
 constexpr uint8_t bit(IkeSaState s) { return uint8_t(1u << unsigned(s)); }
 constexpr uint8_t kAnyState = 0xff;
 
-// What a message gets when it arrives in a state its exchange is not handled in.
-enum class Otherwise : uint8_t { drop, temporary_failure };
+// What a message gets when it arrives in a state its exchange is not handled in:
+// dropped as unexpected_exchange, dropped as a duplicate (a response to a request
+// answered before), or answered TEMPORARY_FAILURE.
+enum class Otherwise : uint8_t { unexpected, duplicate, temporary_failure };
 
-// An encrypted exchange (IKE_SA_INIT is answered before there is an SA: receive.cpp),
-// the states of its IKE SA it is handled in, and by which function.
+// An exchange of an IKE SA, the states of that SA it is handled in, and by which
+// function. The one message missing here is the IKE_SA_INIT request: it arrives before
+// there is any SA of ours to have a state (RFC 7296 1.2), so receive.cpp hands it to
+// ike_sa_init::process_request, which makes the SA.
 struct Arrival {
   ExchangeType exchange;
   bool response;
@@ -61,24 +66,28 @@ struct Arrival {
   void (*handle)(EngineContext&, IkeSa&, Inbound&);
 };
 
-// RFC 7296 1.2: IKE_AUTH follows IKE_SA_INIT (a responder is half-open until then, an
-// initiator authenticating); 1.3, 2.25: CREATE_CHILD_SA only on an established IKE SA,
+// RFC 7296 1.2: the IKE_SA_INIT response (in the clear) is awaited only while the
+// initiator is connecting, any later copy answers a request answered before; IKE_AUTH
+// follows IKE_SA_INIT (a responder is half-open until then, an initiator
+// authenticating); 1.3, 2.25: CREATE_CHILD_SA only on an established IKE SA,
 // one being closed answers TEMPORARY_FAILURE; 1.4: INFORMATIONAL in any state (DPD,
 // Delete, error notifies). Responses are matched to the request in flight first
-// (transport.cpp: accept_response).
+// (transport.cpp: accept_response; for IKE_SA_INIT, once its state has let it in).
 constexpr Arrival kArrivals[] = {
-    {ExchangeType::ike_auth, false, bit(IkeSaState::half_open), Otherwise::drop,
+    {ExchangeType::ike_sa_init, true, bit(IkeSaState::connecting), Otherwise::duplicate,
+     &ike_sa_init::process_response},
+    {ExchangeType::ike_auth, false, bit(IkeSaState::half_open), Otherwise::unexpected,
      &ike_auth::process_request},
-    {ExchangeType::ike_auth, true, bit(IkeSaState::authenticating), Otherwise::drop,
+    {ExchangeType::ike_auth, true, bit(IkeSaState::authenticating), Otherwise::unexpected,
      &ike_auth::process_response},
     {ExchangeType::create_child_sa, false,
      uint8_t(bit(IkeSaState::established) | bit(IkeSaState::rekeying)),
      Otherwise::temporary_failure, &create_child_sa::process_request},
-    {ExchangeType::create_child_sa, true, kAnyState, Otherwise::drop,
+    {ExchangeType::create_child_sa, true, kAnyState, Otherwise::unexpected,
      &create_child_sa::process_response},
-    {ExchangeType::informational, false, kAnyState, Otherwise::drop,
+    {ExchangeType::informational, false, kAnyState, Otherwise::unexpected,
      &informational::process_request},
-    {ExchangeType::informational, true, kAnyState, Otherwise::drop,
+    {ExchangeType::informational, true, kAnyState, Otherwise::unexpected,
      &informational::process_response},
 };
 
@@ -86,17 +95,18 @@ constexpr Arrival kArrivals[] = {
 
 void Engine::Impl::dispatch(IkeSa& sa, Inbound& in) {
   const bool resp = in.hdr.response();
-  const std::string exchange(wire::exchange_type_name(in.hdr.exchange_type));
+  const std::string_view exchange = wire::exchange_type_name(in.hdr.exchange_type);
   for (const Arrival& a : kArrivals) {
     if (a.exchange != in.hdr.exchange_type || a.response != resp) continue;
     if (a.states & bit(sa.state)) return a.handle(*this, sa, in);
     if (a.otherwise == Otherwise::temporary_failure)
       return send_error_notify_response(sa, in.hdr, wire::NotifyType::temporary_failure);
-    return drop(DropReason::unexpected_exchange, exchange + (resp ? " response" : " request") +
-                                                     " in state " +
-                                                     std::string(ike_sa_state_name(sa.state)));
+    return drop(a.otherwise == Otherwise::duplicate ? DropReason::duplicate
+                                                    : DropReason::unexpected_exchange,
+                std::string(exchange) + (resp ? " response" : " request") + " in state " +
+                    std::string(ike_sa_state_name(sa.state)));
   }
-  return drop(DropReason::unexpected_exchange, exchange);
+  return drop(DropReason::unexpected_exchange, std::string(exchange));
 }
 
 void Engine::Impl::queue_task(IkeSa& sa, Task t) {

@@ -90,6 +90,14 @@ void Engine::Impl::send_response(IkeSa& sa, std::vector<Bytes> dgrams) {
   ++sa.msg_id_in;
 }
 
+Result<void> Engine::Impl::answer(IkeSa& sa, wire::ExchangeType ex, uint32_t msg_id,
+                                  wire::PayloadWriter& w, ByteView inner) {
+  auto d = seal(sa, ex, true, msg_id, w, inner);
+  if (!d) return d.error();
+  send_response(sa, std::move(*d));
+  return {};
+}
+
 void Engine::Impl::retransmit_due(IkeSa& sa) {
   if (fall_back_to_tcp(sa)) return;
   OutRequest& r = *sa.out;
@@ -178,10 +186,7 @@ void Engine::Impl::send_error_notify_response(IkeSa& sa, const wire::IkeHeader& 
   Bytes inner(64 + data.size() + spi.size());
   wire::PayloadWriter w(inner);
   add_notify(w, type, data, proto, spi);
-  auto n = w.finish();
-  if (!n) return;
-  auto d = seal(sa, h.exchange_type, true, h.message_id, ByteView(inner).first(*n), w.first_type());
-  if (d) send_response(sa, std::move(*d));
+  (void)answer(sa, h.exchange_type, h.message_id, w, inner);
 }
 
 // RFC 7296 1.3: INVALID_KE_PAYLOAD names the group the responder wants (two octets).

@@ -31,4 +31,9 @@ Json rounded(std::optional<double> v, int decimals) {
   return std::round(*v * scale) / scale;
 }
 
+Json whole(std::optional<double> v) {
+  if (!v || !std::isfinite(*v)) return nullptr;
+  return int64_t(std::llround(*v));
+}
+
 } // namespace ikekit::json

@@ -81,6 +81,49 @@ private:
   std::shared_ptr<const EapServerBackend> b_;
 };
 
+// `d`, an IKE_AUTH message sealed with `keys`, sealed again with the last bit of its
+// AUTH data flipped: an otherwise intact message whose AUTH does not verify.
+Bytes with_auth_flipped(const Bytes& d, const IkeSaKeys& keys, Rng& rng) {
+  Bytes copy = d;
+  auto m = wire::parse_message(copy);
+  REQUIRE(m);
+  const uint8_t first_inner = m->encrypted()->next_type;
+  auto chain = open_sk(copy, *m, keys);
+  REQUIRE(chain);
+  Bytes content;
+  for (const auto& pl : *chain) {
+    content.insert(content.end(), pl.whole.begin(), pl.whole.end());
+    if (pl.payload_type() == wire::PayloadType::auth) content.back() ^= 1;
+  }
+  Sealed s;
+  s.message_id = m->header.message_id;
+  s.from_initiator = m->header.initiator();
+  s.response = m->header.response();
+  s.first_inner = first_inner;
+  return craft_sealed(keys, s, content, rng);
+}
+
+// Runs `p` (its initiator with Config::emit_keys) for 60 s with the AUTH of the last
+// IKE_AUTH message from `from` flipped (message ID 5, the one keyed with the MSK).
+void run_with_final_auth_flipped(Pair& p, const char* from) {
+  SeededRng rng(5);
+  bool flipped = false;
+  p.net.tap = [&](Bytes& d, const Transmit& t) {
+    auto m = wire::parse_message(d);
+    const IkeSaKeys* keys = ike_keys(*p.left);
+    if (!flipped && keys && m && t.local.address == ip(from) &&
+        m->header.exchange_type == wire::ExchangeType::ike_auth && m->header.message_id == 5) {
+      d = with_auth_flipped(d, *keys, rng);
+      flipped = true;
+    }
+    return true;
+  };
+  p.initiate();
+  p.net.run_for(60s);
+  CHECK(flipped);
+  p.net.tap = nullptr;
+}
+
 } // namespace
 
 TEST_CASE("EAP-MSCHAPv2: the message flow of RFC 7296 2.16, both sides up", "[engine][eap]") {
@@ -126,6 +169,38 @@ TEST_CASE("EAP-MSCHAPv2: the message flow of RFC 7296 2.16, both sides up", "[en
       "10.0.0.2 IKE_AUTH response I=0 mid=5: SK{ AUTH N(MOBIKE_SUPPORTED) SA TSi TSr }",
   };
   CHECK(flow == rfc);
+}
+
+TEST_CASE("EAP: the responder refuses a final AUTH that does not verify with the MSK",
+          "[engine][eap]") {
+  EapPair ep;
+  ep.lc.emit_keys = true;
+  Pair p = ep.make();
+  run_with_final_auth_flipped(p, "10.0.0.1");
+  CHECK(p.right->count<IkeSaUp>() == 0);
+  CHECK(p.left->count<IkeSaUp>() == 0);
+  auto rf = p.right->all<Failure>(), lf = p.left->all<Failure>();
+  REQUIRE(rf.size() == 1);
+  CHECK(rf[0].step == FailureStep::auth);
+  CHECK(rf[0].reason == "AUTH after eap-mschapv2 did not verify with the EAP MSK");
+  CHECK(rf[0].notify == wire::NotifyType::authentication_failed);
+  REQUIRE(lf.size() == 1);
+  CHECK(lf[0].step == FailureStep::auth);
+  CHECK(lf[0].from_peer);
+}
+
+TEST_CASE("EAP: the initiator refuses a final AUTH that does not verify with the MSK",
+          "[engine][eap]") {
+  EapPair ep;
+  ep.lc.emit_keys = true;
+  Pair p = ep.make();
+  run_with_final_auth_flipped(p, "10.0.0.2");
+  CHECK(p.left->count<IkeSaUp>() == 0);
+  auto lf = p.left->all<Failure>();
+  REQUIRE(lf.size() == 1);
+  CHECK(lf[0].step == FailureStep::auth);
+  CHECK(lf[0].reason == "the responder's AUTH after eap-mschapv2 did not verify with the EAP MSK");
+  CHECK_FALSE(lf[0].from_peer);
 }
 
 TEST_CASE("EAP-MSCHAPv2: a wrong password fails on both sides at step eap", "[engine][eap]") {

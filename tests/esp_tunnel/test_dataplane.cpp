@@ -7,6 +7,7 @@
 #include "io/dataplane/stats.hpp"
 #include "io/dataplane/tun_dataplane.hpp"
 #include "io/dataplane/xfrm_dataplane.hpp"
+#include "ip_literal.hpp"
 #include "key_material.hpp"
 #include "options.hpp"
 
@@ -14,6 +15,7 @@
 #include <vector>
 
 using namespace ikekit;
+using namespace ikekit::test;
 using namespace ikekit::io;
 using namespace ikekit::io::dataplane;
 
@@ -35,12 +37,11 @@ ChildSaSpec spec(const char* cipher, const char* integ = nullptr) {
   ChildSaSpec s;
   s.in = keys(0xc2000001, cipher, integ);
   s.out = keys(0xc1000001, cipher, integ);
-  s.local = *IpAddress::parse("10.31.1.1");
-  s.remote = *IpAddress::parse("10.31.1.2");
+  s.local = ip("10.31.1.1");
+  s.remote = ip("10.31.1.2");
   return s;
 }
 
-Prefix pfx(const char* t) { return *Prefix::parse(t); }
 esp::TrafficSelector ts(const char* t) { return esp::TrafficSelector{pfx(t)}; }
 
 } // namespace
@@ -68,19 +69,19 @@ TEST_CASE("validate_child_sa names the field that is wrong") {
   s.in.spi = 255; // RFC 4303 2.1: reserved
   CHECK(validate_child_sa(s).error().field == "in.spi");
   s = spec("aes256gcm16");
-  s.remote = *IpAddress::parse("2001:db8::1");
+  s.remote = ip("2001:db8::1");
   CHECK(validate_child_sa(s).error().field == "remote");
 }
 
 TEST_CASE("Prefix::contains matches selectors bit by bit") {
-  auto a = *IpAddress::parse("10.32.1.2");
+  auto a = ip("10.32.1.2");
   CHECK(pfx("10.32.1.2/32").contains(a));
   CHECK(pfx("10.32.0.0/16").contains(a));
-  CHECK(pfx("10.32.1.0/31").contains(*IpAddress::parse("10.32.1.1")));
+  CHECK(pfx("10.32.1.0/31").contains(ip("10.32.1.1")));
   CHECK_FALSE(pfx("10.32.1.0/31").contains(a));
   CHECK(pfx("0.0.0.0/0").contains(a));
   CHECK_FALSE(pfx("::/0").contains(a));
-  CHECK(pfx("fd00::/8").contains(*IpAddress::parse("fd12::1")));
+  CHECK(pfx("fd00::/8").contains(ip("fd12::1")));
 }
 
 TEST_CASE("the TUN path's headroom and tailroom fit every suite at the largest MTU") {

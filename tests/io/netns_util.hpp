@@ -7,6 +7,7 @@
 #include "base/ip_address.hpp"
 #include "io/endpoint.hpp"
 #include "io/prefix.hpp"
+#include "ip_literal.hpp"
 #include "wire/inet_checksum.hpp"
 
 #include <cstdio>
@@ -46,8 +47,8 @@ inline bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
 }
 
-inline IpAddress ip(const char* s) { return *IpAddress::parse(s); }
-inline Prefix pfx(const char* s) { return *Prefix::parse(s); }
+using ikekit::test::ip;
+using ikekit::test::pfx;
 
 // An IPv4 packet carrying `payload` behind an 8-byte UDP-style header with the given
 // ports (UDP checksum 0: none, RFC 768), as protocol `protocol`; `frag_units` sets

@@ -7,7 +7,7 @@ if(TARGET unit_io)
 endif()
 
 add_executable(io_netns_test ${CMAKE_CURRENT_LIST_DIR}/io_netns_test.cpp)
-target_link_libraries(io_netns_test PRIVATE ikekit_io)
+target_link_libraries(io_netns_test PRIVATE ikekit_io ikekit_test_support)
 set_target_properties(io_netns_test PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 foreach(sub tun xfrm xfrm-encap tun-rekey)
   add_test(NAME "io: netns ${sub}"
@@ -18,7 +18,7 @@ endforeach()
 # Traffic selectors in both data planes (issue 11): owners, the inbound check, XFRM rekey;
 # a socket per path on shared sockets (issue 14, tun-paths: about 1 s).
 add_executable(io_netns_dataplane_test ${CMAKE_CURRENT_LIST_DIR}/io_netns_dataplane_test.cpp)
-target_link_libraries(io_netns_dataplane_test PRIVATE ikekit_io)
+target_link_libraries(io_netns_dataplane_test PRIVATE ikekit_io ikekit_test_support)
 set_target_properties(io_netns_dataplane_test PROPERTIES RUNTIME_OUTPUT_DIRECTORY
                                                          ${CMAKE_BINARY_DIR}/tests)
 # xfrm-mapping (issue 14): the XFRM_MSG_MAPPING subscription, well under a second.

@@ -97,10 +97,7 @@ void start(EngineContext& cx, IkeSa& sa, const Task& t) {
   } else if (!write_child_sa_request(cx, sa, t, pc, w, storage)) {
     return;
   }
-  auto n = w.finish();
-  if (!n) return;
-  auto d = cx.seal(sa, ExchangeType::create_child_sa, false, sa.msg_id_out,
-                   ByteView(inner).first(*n), w.first_type());
+  auto d = cx.seal(sa, ExchangeType::create_child_sa, false, sa.msg_id_out, w, inner);
   if (!d) return;
   uint32_t child_spi = pc.old_spi_in;
   sa.pending = std::move(pc);
@@ -191,13 +188,7 @@ bool send_answer(EngineContext& cx, IkeSa& sa, const wire::IkeHeader& h, const C
   Bytes inner(8192);
   wire::PayloadWriter w(inner);
   cx.write_child_answer(w, child, kex ? &*kex : nullptr, nr, storage);
-  auto n = w.finish();
-  if (!n) return false;
-  auto d = cx.seal(sa, ExchangeType::create_child_sa, true, h.message_id, ByteView(inner).first(*n),
-                   w.first_type());
-  if (!d) return false;
-  cx.send_response(sa, std::move(*d));
-  return true;
+  return bool(cx.answer(sa, ExchangeType::create_child_sa, h.message_id, w, inner));
 }
 
 // Responder of a Child SA rekey, its answer sent: the peer deletes the old SA (2.8),

@@ -118,12 +118,7 @@ void start(EngineContext& cx, IkeSa& sa) {
     cx.write_child_request(w, peer.child, sa.first_child_spi, sa.hs->first_ts_i, sa.hs->first_ts_r,
                            nullptr, {}, storage);
   }
-  auto n = w.finish();
-  if (!n)
-    return cx.fail(
-        sa, cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::config, n.error().message));
-  auto d = cx.seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n),
-                   w.first_type());
+  auto d = cx.seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, w, inner);
   if (!d)
     return cx.fail(
         sa, cx.failure(sa, wire::ExchangeType::ike_auth, FailureStep::config, d.error().message));
@@ -180,11 +175,7 @@ void reject_request(EngineContext& cx, IkeSa& sa, uint32_t msg_id, Failure f, No
   wire::PayloadWriter w(inner);
   if (!eap.empty()) w.add_raw(PayloadType::eap, eap);
   add_notify(w, t);
-  auto n = w.finish();
-  if (n)
-    if (auto d = cx.seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n),
-                         w.first_type()))
-      cx.send_response(sa, std::move(*d));
+  (void)cx.answer(sa, ExchangeType::ike_auth, msg_id, w, inner);
   f.notify = t;
   cx.fail(sa, std::move(f));
 }
@@ -245,9 +236,6 @@ void ike_sa_up(EngineContext& cx, IkeSa& sa) {
   sa.half_open_deadline.reset();
   cx.schedule_timers(sa);
   ++cx.stats.ike_sas_established;
-  auto kw = [](const crypto::TransformInfo* x) {
-    return x ? std::string(x->keyword) : std::string();
-  };
   IkeSaUp up;
   up.sa = sa.id;
   up.peer = sa.peer->name;
@@ -261,10 +249,10 @@ void ike_sa_up(EngineContext& cx, IkeSa& sa) {
   up.nat_local = sa.nat_local;
   up.nat_remote = sa.nat_remote;
   up.encap = encap_of(sa);
-  up.encr = kw(sa.alg.encr);
-  up.integ = kw(sa.alg.integ);
-  up.prf = kw(sa.alg.prf);
-  up.ke = kw(sa.alg.ke);
+  up.encr = keyword_of(sa.alg.encr);
+  up.integ = keyword_of(sa.alg.integ);
+  up.prf = keyword_of(sa.alg.prf);
+  up.ke = keyword_of(sa.alg.ke);
   up.local_id = sa.peer->local_id;
   up.remote_id = sa.remote_id;
   up.local_auth = sa.local_auth_desc;
@@ -303,12 +291,7 @@ void establish_as_responder(EngineContext& cx, IkeSa& sa, Inbound& child_request
     else
       add_notify(w, child.error);
   }
-  auto n = w.finish();
-  if (!n) return;
-  auto d =
-      cx.seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n), w.first_type());
-  if (!d) return;
-  cx.send_response(sa, std::move(*d));
+  if (!cx.answer(sa, ExchangeType::ike_auth, msg_id, w, inner)) return;
   Boxed<Handshake> hs = std::move(sa.hs); // ike_sa_up frees it; the first Child SA's keys
   ike_sa_up(cx, sa);                      // come from the IKE_SA_INIT nonces (2.17)
   if (child.child) {
@@ -363,11 +346,9 @@ void refuse_responder(EngineContext& cx, IkeSa& sa, Failure f) {
   Bytes inner(64);
   wire::PayloadWriter w(inner);
   add_notify(w, NotifyType::authentication_failed);
-  if (auto n = w.finish())
-    if (auto d = cx.seal(sa, ExchangeType::informational, false, sa.msg_id_out,
-                         ByteView(inner).first(*n), w.first_type()))
-      for (auto& x : *d)
-        cx.transmit(sa, x);
+  if (auto d = cx.seal(sa, ExchangeType::informational, false, sa.msg_id_out, w, inner))
+    for (auto& x : *d)
+      cx.transmit(sa, x);
   f.notify = NotifyType::authentication_failed;
   cx.fail(sa, std::move(f));
 }

@@ -68,6 +68,19 @@ Identity identity_of(const Bytes& id_body) {
   return Identity{wire::IdType(id_body[0]), Bytes(id_body.begin() + 4, id_body.end())};
 }
 
+// RFC 7296 2.16: whether `in` carries the AUTH keyed with the MSK over `id_body`, the
+// first ID of the initiator (`of_initiator`) or of the responder; compared in constant
+// time.
+bool msk_auth_matches(EngineContext& cx, const IkeSa& sa, const Inbound& in, bool of_initiator,
+                      ByteView id_body) {
+  const wire::RawPayload* raw = in.find(PayloadType::auth);
+  if (!raw) return false;
+  auto auth = wire::parse_auth(raw->body);
+  auto expected = cx.msk_auth_data(sa, of_initiator, id_body);
+  return auth && expected && auth->method == wire::AuthMethod::shared_key_message_integrity_code &&
+         crypto::constant_time_equal(*expected, auth->data);
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------- responder
@@ -120,13 +133,9 @@ void begin_as_responder(EngineContext& cx, IkeSa& sa, Inbound& in, const wire::I
   if (!auth) return reject(FailureStep::auth, auth.error().message);
   w.add(PayloadType::auth, wire::AuthPayload{auth->first, auth->second});
   w.add_raw(PayloadType::eap, ByteView(packet).first(*n));
-  auto m = w.finish();
-  if (!m) return reject(FailureStep::config, m.error().message);
-  auto d = cx.seal(sa, ExchangeType::ike_auth, true, in.hdr.message_id, ByteView(inner).first(*m),
-                   w.first_type());
-  if (!d) return reject(FailureStep::config, d.error().message);
+  if (auto sent = cx.answer(sa, ExchangeType::ike_auth, in.hdr.message_id, w, inner); !sent)
+    return reject(FailureStep::config, sent.error().message);
   sa.eap = std::move(eap);
-  cx.send_response(sa, std::move(*d));
 }
 
 namespace {
@@ -153,11 +162,7 @@ void answer_step(EngineContext& cx, IkeSa& sa, uint32_t msg_id, ByteView out) {
   Bytes inner(out.size() + 64);
   wire::PayloadWriter w(inner);
   w.add_raw(PayloadType::eap, out);
-  auto n = w.finish();
-  if (!n) return;
-  if (auto d = cx.seal(sa, ExchangeType::ike_auth, true, msg_id, ByteView(inner).first(*n),
-                       w.first_type()))
-    cx.send_response(sa, std::move(*d));
+  (void)cx.answer(sa, ExchangeType::ike_auth, msg_id, w, inner);
 }
 
 // RFC 3579 2: the packet goes to the EAP server elsewhere; the request `msg_id` is
@@ -211,13 +216,7 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
   }
 
   // RFC 7296 2.16: the initiator's AUTH keyed with the MSK, over its first IDi.
-  const wire::RawPayload* raw = in.find(PayloadType::auth);
-  auto auth =
-      raw ? wire::parse_auth(raw->body)
-          : Result<wire::AuthPayload>(make_error(Errc::bad_value, "auth", "no AUTH payload"));
-  auto expected = cx.msk_auth_data(sa, true, eap.id_body_i);
-  if (!auth || !expected || auth->method != wire::AuthMethod::shared_key_message_integrity_code ||
-      !crypto::constant_time_equal(*expected, auth->data))
+  if (!msk_auth_matches(cx, sa, in, true, eap.id_body_i))
     return reject(cx.failure(sa, ExchangeType::ike_auth, FailureStep::auth,
                              "AUTH after " + eap.method + " did not verify with the EAP MSK"));
   sa.remote_id = identity_of(eap.id_body_i);
@@ -314,13 +313,7 @@ Failure eap_failure(EngineContext& cx, const IkeSa& sa, const EapExchange& eap,
 // RFC 7296 2.16: the last response's AUTH is keyed with the MSK; then the IKE SA is up.
 void verify_final_auth(EngineContext& cx, IkeSa& sa, Inbound& in) {
   const EapExchange& eap = *sa.eap;
-  const wire::RawPayload* raw = in.find(PayloadType::auth);
-  auto auth =
-      raw ? wire::parse_auth(raw->body)
-          : Result<wire::AuthPayload>(make_error(Errc::bad_value, "auth", "no AUTH payload"));
-  auto expected = cx.msk_auth_data(sa, false, eap.id_body_r);
-  if (!auth || !expected || auth->method != wire::AuthMethod::shared_key_message_integrity_code ||
-      !crypto::constant_time_equal(*expected, auth->data))
+  if (!msk_auth_matches(cx, sa, in, false, eap.id_body_r))
     return ike_auth::refuse_responder(cx, sa,
                                       cx.failure(sa, ExchangeType::ike_auth, FailureStep::auth,
                                                  "the responder's AUTH after " + eap.method +
@@ -364,14 +357,9 @@ void answer_eap_request(EngineContext& cx, IkeSa& sa, const wire::RawPayload& p)
     break;
   }
   }
-  auto n = w.finish();
-  if (!n)
-    return cx.fail(sa,
-                   cx.failure(sa, ExchangeType::ike_auth, FailureStep::config, n.error().message));
   sa.out.reset();
   ++sa.msg_id_out;
-  auto d = cx.seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, ByteView(inner).first(*n),
-                   w.first_type());
+  auto d = cx.seal(sa, ExchangeType::ike_auth, false, sa.msg_id_out, w, inner);
   if (!d)
     return cx.fail(sa,
                    cx.failure(sa, ExchangeType::ike_auth, FailureStep::config, d.error().message));

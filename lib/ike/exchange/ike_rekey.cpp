@@ -174,12 +174,7 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in, const wire::SaPa
   w.add(PayloadType::sa, encode_chosen(*chosen, wire::ProtocolId::ike, storage.back()));
   w.add(PayloadType::nonce, wire::NoncePayload{nr});
   w.add(PayloadType::ke, wire::KePayload{wire::KeGroup(kex->info().id), kex->public_value()});
-  auto n = w.finish();
-  if (!n) return;
-  auto d = cx.seal(sa, ExchangeType::create_child_sa, true, in.hdr.message_id,
-                   ByteView(inner).first(*n), w.first_type());
-  if (!d) return;
-  cx.send_response(sa, std::move(*d));
+  if (!cx.answer(sa, ExchangeType::create_child_sa, in.hdr.message_id, w, inner)) return;
   if (sa.pending && sa.pending->kind == RequestKind::rekey_ike) {
     // 2.8.2: our own rekey is in flight; which new IKE SA survives is known once it ends.
     sa.peer_ike_rekey = IkeRekeyRecord{Bytes(ni->data.begin(), ni->data.end()),

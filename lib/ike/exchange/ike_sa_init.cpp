@@ -397,6 +397,9 @@ void process_notify_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
 } // namespace
 
 void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
+  // In the clear: the message ID is checked here, and the notifies are outside SK.
+  if (!cx.accept_response(sa, in.hdr)) return;
+  in.notifies = parse_notifies(in.outer);
   const PeerConfig& peer = *sa.peer;
   auto outer_types = wire::payload_types(in.outer);
   if (auto ok = wire::check_payload_rules(ExchangeType::ike_sa_init, true, outer_types, {}); !ok)

@@ -15,7 +15,8 @@ void send_init_request(EngineContext& cx, IkeSa& sa);
 // Responder: a request for no SA of ours (receive.cpp checked its header); makes the
 // IKE SA when it is admitted and a proposal fits, else answers statelessly.
 void process_request(EngineContext& cx, const Datagram& dg, const wire::Message& msg);
-// Initiator: the response (or a COOKIE / INVALID_KE_PAYLOAD / error notify).
+// Initiator: the response (or a COOKIE / INVALID_KE_PAYLOAD / error notify), let in
+// while the SA is connecting (sa_state.cpp: kArrivals); checks its message ID itself.
 void process_response(EngineContext& cx, IkeSa& sa, Inbound& in);
 
 } // namespace ikekit::ike::ike_sa_init

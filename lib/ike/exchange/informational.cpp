@@ -49,10 +49,7 @@ void start(EngineContext& cx, IkeSa& sa, const Task& t) {
   default: // dpd: empty
     break;
   }
-  auto n = w.finish();
-  if (!n) return;
-  auto d = cx.seal(sa, ExchangeType::informational, false, sa.msg_id_out, ByteView(inner).first(*n),
-                   w.first_type());
+  auto d = cx.seal(sa, ExchangeType::informational, false, sa.msg_id_out, w, inner);
   if (!d) return;
   cx.send_request(sa, t.kind, ExchangeType::informational, std::move(*d), t.child_spi);
 }
@@ -106,12 +103,7 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
           wire::DeletePayload{wire::ProtocolId::esp, 4, uint16_t(answer_spis.size()), spis});
   std::vector<Bytes> storage;
   if (!delete_ike) mobike::answer_informational(cx, sa, in, w, storage); // mobike.cpp
-  auto n = w.finish();
-  if (!n) return;
-  auto d = cx.seal(sa, ExchangeType::informational, true, in.hdr.message_id,
-                   ByteView(inner).first(*n), w.first_type());
-  if (!d) return;
-  cx.send_response(sa, std::move(*d));
+  if (!cx.answer(sa, ExchangeType::informational, in.hdr.message_id, w, inner)) return;
   for (auto& e : downs)
     cx.emit(std::move(e));
   if (delete_ike && sa.peer_ike_rekey) return ike_rekey::adopt_peer_ike_rekey(cx, sa);

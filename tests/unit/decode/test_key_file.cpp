@@ -3,6 +3,7 @@
 // tables. Format detection, every column, and errors that name file:line.field.
 #include "base/hex.hpp"
 #include "decode/key_file.hpp"
+#include "ip_literal.hpp"
 #include "secret_text.hpp"
 #include "test_files.hpp"
 
@@ -16,12 +17,6 @@ using crypto::find_keyword;
 using crypto::TransformKind;
 
 namespace {
-
-IpAddress ip(const char* text) {
-  auto a = IpAddress::parse(text);
-  REQUIRE(a);
-  return *a;
-}
 
 // Parses `text` expecting an error; returns it.
 Error parse_error(std::string_view text, std::string_view name = "k.jsonl") {

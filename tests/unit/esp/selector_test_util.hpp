@@ -4,6 +4,7 @@
 
 #include "base/bytes.hpp"
 #include "esp/selector.hpp"
+#include "ip_literal.hpp"
 #include "wire/ip.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,11 +16,7 @@ namespace selector_test {
 using namespace ikekit;
 using namespace ikekit::esp;
 
-inline IpAddress ip(const char* s) {
-  auto a = IpAddress::parse(s);
-  REQUIRE(a);
-  return *a;
-}
+using ikekit::test::ip;
 
 // "10.0.0.0/8", "10.0.0.0/8[6/80-90]" (protocol/ports, as strongSwan writes them).
 inline TrafficSelector ts(const std::string& text) {

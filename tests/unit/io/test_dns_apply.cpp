@@ -4,6 +4,7 @@
 // IkeUpEvents applying with child_sa_up and restoring with the last child_sa_down.
 #include "io/dns_apply.hpp"
 #include "io/ike_up_events.hpp"
+#include "ip_literal.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 using namespace ikekit;
+using ikekit::test::ip;
 namespace fs = std::filesystem;
 
 namespace {
@@ -57,7 +59,7 @@ struct TempDns {
 std::vector<IpAddress> ips(std::initializer_list<const char*> texts) {
   std::vector<IpAddress> v;
   for (const char* t : texts)
-    v.push_back(*IpAddress::parse(t));
+    v.push_back(ip(t));
   return v;
 }
 

@@ -8,6 +8,7 @@
 #include "crypto/system_rng.hpp"
 #include "ike/shard.hpp"
 #include "io/engine_worker.hpp"
+#include "ip_literal.hpp"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -15,14 +16,15 @@
 #include <thread>
 
 using namespace ikekit;
+using ikekit::test::ip;
 
 namespace {
 
 ike::PeerConfig psk_peer(const char* name, const char* local, const char* remote) {
   ike::PeerConfig p;
   p.name = name;
-  p.local = ike::Endpoint{*IpAddress::parse(local), 500};
-  p.remote_address = *IpAddress::parse(remote);
+  p.local = ike::Endpoint{ip(local), 500};
+  p.remote_address = ip(remote);
   p.ike_proposals = *ike::parse_ike_proposals("aes128gcm16-prfsha256-x25519");
   p.child.esp_proposals = *ike::parse_esp_proposals("aes128gcm16");
   p.local_id = *ike::Identity::parse(local);

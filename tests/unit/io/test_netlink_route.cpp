@@ -1,6 +1,7 @@
 // rtnetlink requests for the TUN data plane: structure of what we send.
 #include "io/endpoint.hpp"
 #include "io/netlink_route.hpp"
+#include "ip_literal.hpp"
 
 #include <array>
 #include <catch2/catch.hpp>
@@ -10,6 +11,7 @@
 #include <net/if.h>
 
 using namespace ikekit;
+using ikekit::test::ip;
 using namespace ikekit::io;
 
 namespace {
@@ -88,12 +90,12 @@ TEST_CASE("RTM_NEWLINK sets the MTU and the up flag", "[route]") {
 
 TEST_CASE("endpoints round-trip through sockaddr and print with brackets for IPv6", "[route]") {
   for (const char* a : {"192.0.2.1", "2001:db8::7"}) {
-    Endpoint e{*IpAddress::parse(a), 4500};
+    Endpoint e{ip(a), 4500};
     sockaddr_storage ss;
     to_sockaddr(e, ss);
     auto back = from_sockaddr(ss);
     REQUIRE(back);
     CHECK(*back == e);
   }
-  CHECK(Endpoint{*IpAddress::parse("2001:db8::7"), 500}.to_string() == "[2001:db8::7]:500");
+  CHECK(Endpoint{ip("2001:db8::7"), 500}.to_string() == "[2001:db8::7]:500");
 }

@@ -51,8 +51,6 @@ Bytes seq_key(size_t n, uint8_t first) {
   return k;
 }
 
-Prefix pfx(const char* s) { return *Prefix::parse(s); }
-
 template <typename Build> Bytes build(Build&& f) {
   alignas(8) std::array<uint8_t, 2048> buf{};
   auto n = f(MutBytes(buf));

@@ -15,8 +15,9 @@
 //   ...): start (build and send the request of a Task), process_request (build the
 //   response), process_response; the header says what of the IkeSa it reads and writes.
 // - receive.cpp checks a message (header, SA lookup, message-ID window, SK, payload
-//   rules); sa_state.cpp is the IKE SA's state machine: its states and every change of
-//   state, which exchange and role is handled in which state by which unit (kArrivals),
+//   rules; an IKE_SA_INIT request, for no SA yet, goes straight to ike_sa_init);
+//   sa_state.cpp is the IKE SA's state machine: its states and every change of state,
+//   which exchange and role is handled in which state by which unit (kArrivals),
 //   the task queue (which request runs next, by which unit) and the per-SA timers.
 // Units: ike_sa_init, ike_auth, ike_auth_eap, config_payload, create_child_sa, ike_rekey,
 // informational, mobike.
@@ -152,6 +153,10 @@ struct Engine::Impl {
   void send_request(IkeSa& sa, RequestKind kind, wire::ExchangeType ex, std::vector<Bytes> dgrams,
                     uint32_t child_spi = 0);
   void send_response(IkeSa& sa, std::vector<Bytes> dgrams);
+  // The response to request `msg_id` of exchange `ex`: the payloads `w` wrote into
+  // `inner`, sealed (SK or SKF) and sent with send_response. An error when not sent.
+  Result<void> answer(IkeSa& sa, wire::ExchangeType ex, uint32_t msg_id, wire::PayloadWriter& w,
+                      ByteView inner);
   void transmit(IkeSa& sa, const Bytes& dgram);
   // A response: to the address and port the request came from, from where it arrived
   // (RFC 7296 2.11; with MOBIKE the two may differ from the IKE SA's).
@@ -170,6 +175,9 @@ struct Engine::Impl {
   // --- protect.cpp / fragments.cpp: SK and SKF
   Result<std::vector<Bytes>> seal(IkeSa& sa, wire::ExchangeType ex, bool response, uint32_t msg_id,
                                   ByteView inner, wire::PayloadType first_inner);
+  // The same for the inner payloads `w` wrote into `inner`, finished here.
+  Result<std::vector<Bytes>> seal(IkeSa& sa, wire::ExchangeType ex, bool response, uint32_t msg_id,
+                                  wire::PayloadWriter& w, ByteView inner);
   enum class Opened : uint8_t { ok, pending, dropped };
   Opened open(IkeSa& sa, Inbound& in, MutBytes message, const wire::Message& msg);
   Opened add_fragment(IkeSa& sa, Inbound& in, MutBytes message, const wire::RawPayload& skf);

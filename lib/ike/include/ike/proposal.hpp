@@ -28,6 +28,10 @@ struct Chosen {
   std::string to_string() const; // "aes256gcm16-prfsha256-ecp256"
 };
 
+// One chosen transform's keyword ("aes256gcm16"); empty for none (integ with AEAD, ke
+// without PFS), as the events and SA listings show it.
+std::string keyword_of(const crypto::TransformInfo* t);
+
 // Our proposals as an SA payload body. `spi` goes into every proposal (empty in
 // IKE_SA_INIT). ESP proposals without an ESN transform get NO_ESN (RFC 7296 3.3.2).
 // `first_ke`: the KE group to list first (the one our KE payload uses; RFC 7296 1.2).

@@ -34,5 +34,13 @@ std::string rfc3339_utc(int64_t seconds, int64_t micros);
 // A measured number rounded to `decimals` places; null when it is unknown or not finite
 // (JSON has no NaN or infinity).
 Json rounded(std::optional<double> v, int decimals);
+// A measured number rounded to a whole one, written as an integer; null when it is
+// unknown or not finite.
+Json whole(std::optional<double> v);
+
+// The value, or null when there is none (nlohmann 3.11.2 does not convert std::optional).
+template <class T> Json or_null(const std::optional<T>& v) { return v ? Json(*v) : Json(); }
+// The value when it is `known` (e.g. measured by a run that succeeded), else null.
+template <class T> Json or_null(bool known, const T& v) { return known ? Json(v) : Json(); }
 
 } // namespace ikekit::json
