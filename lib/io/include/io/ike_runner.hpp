@@ -156,7 +156,6 @@ private:
   std::vector<uint8_t> rx_, tx_; // receive batch buffers and one transmit buffer
   // Room for one receive batch's COOKIE answers (EngineDispatcher), sent together.
   std::array<uint8_t, kRecvBatch * ike::InitScreen::kMaxAnswer> answer_tx_{};
-  bool shutting_down_ = false;
 };
 
 } // namespace ikekit::io
