@@ -79,10 +79,10 @@ size_t KeyStore::follow_move(const IpAddress& old_i, const IpAddress& old_r, con
     }
   }
   std::set<size_t> touched;
-  for (auto& a : added) {
+  for (const auto& a : added) {
     touched.insert(a.index);
     if (!child_[a.index].ike_sa) child_[a.index].ike_sa = ike_sa;
-    moved_.push_back(std::move(a));
+    moved_.push_back(a);
   }
   return touched.size();
 }

@@ -21,7 +21,7 @@ namespace ikekit::io {
 namespace {
 
 // Mapping reports are one small message each; a page holds a burst of them.
-constexpr size_t kRxBuffer = 8192;
+constexpr size_t kMappingRxBuffer = 8192;
 
 IpAddress address_of(const xfrm_address_t& a, uint16_t family) {
   const auto* b = reinterpret_cast<const uint8_t*>(&a);
@@ -105,7 +105,7 @@ Result<XfrmMappingWatch> XfrmMappingWatch::open() {
                       "joining XFRMNLGRP_MAPPING: " + errno_text(err) +
                           (err == EPERM ? " (needs CAP_NET_ADMIN)" : ""));
   }
-  w.rx_.resize(kRxBuffer);
+  w.rx_.resize(kMappingRxBuffer);
   return w;
 }
 

@@ -735,9 +735,8 @@ int test_xfrm_mapping() {
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::fprintf(stderr,
-                 "usage: io_netns_dataplane_test "
-                 "tun-owners|tun-inbound|tun-paths|xfrm-rekey|xfrm-mapping\n");
+    std::fprintf(stderr, "usage: io_netns_dataplane_test "
+                         "tun-owners|tun-inbound|tun-paths|xfrm-rekey|xfrm-mapping\n");
     return 2;
   }
   std::string sub = argv[1];
