@@ -2,6 +2,7 @@
 
 #include "io/endpoint.hpp"
 #include "io/netlink_socket.hpp" // errno_text
+#include "io/netlink_walk.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -127,24 +128,11 @@ std::optional<RouteChangeKind> kind_of(uint16_t type) {
 } // namespace
 
 void parse_route_changes(ByteView buf, std::vector<RouteChange>& out, RouteParseStats& stats) {
-  size_t off = 0;
-  while (off < buf.size()) {
-    nlmsghdr h;
-    if (buf.size() - off < sizeof h) {
-      ++stats.malformed; // a runt after the last whole message
-      return;
-    }
-    std::memcpy(&h, buf.data() + off, sizeof h);
-    if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > buf.size() - off) {
-      ++stats.malformed;
-      return; // the length is all that says where the next message starts
-    }
-    ByteView body = buf.subspan(off + NLMSG_HDRLEN, h.nlmsg_len - NLMSG_HDRLEN);
-    off += std::min<size_t>(NLMSG_ALIGN(h.nlmsg_len), buf.size() - off);
+  bool whole_datagram = walk_netlink_messages(buf, [&](const nlmsghdr& h, ByteView body) {
     auto kind = kind_of(h.nlmsg_type);
     if (!kind) {
       ++stats.ignored;
-      continue;
+      return;
     }
     RouteChange c;
     c.kind = *kind;
@@ -158,7 +146,8 @@ void parse_route_changes(ByteView buf, std::vector<RouteChange>& out, RouteParse
     if (!whole || !attrs_ok) ++stats.malformed;
     // One with a bad attribute still says that something changed.
     if (whole) out.push_back(c);
-  }
+  });
+  if (!whole_datagram) ++stats.malformed;
 }
 
 Result<RouteWatch> RouteWatch::open() {

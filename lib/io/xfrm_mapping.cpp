@@ -1,6 +1,7 @@
 #include "io/xfrm_mapping.hpp"
 
 #include "io/netlink_socket.hpp" // errno_text
+#include "io/netlink_walk.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -60,27 +61,15 @@ bool parse_mapping(ByteView body, XfrmMapping& m, XfrmMappingStats& stats) {
 } // namespace
 
 void parse_xfrm_mappings(ByteView buf, std::vector<XfrmMapping>& out, XfrmMappingStats& stats) {
-  size_t off = 0;
-  while (off < buf.size()) {
-    nlmsghdr h;
-    if (buf.size() - off < sizeof h) {
-      ++stats.truncated; // a runt after the last whole message
-      return;
-    }
-    std::memcpy(&h, buf.data() + off, sizeof h);
-    if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > buf.size() - off) {
-      ++stats.truncated;
-      return; // the length is all that says where the next message starts
-    }
-    ByteView body = buf.subspan(off + NLMSG_HDRLEN, h.nlmsg_len - NLMSG_HDRLEN);
-    off += std::min<size_t>(NLMSG_ALIGN(h.nlmsg_len), buf.size() - off);
+  bool whole = walk_netlink_messages(buf, [&](const nlmsghdr& h, ByteView body) {
     if (h.nlmsg_type != XFRM_MSG_MAPPING) {
       ++stats.other_type;
-      continue;
+      return;
     }
     XfrmMapping m;
     if (parse_mapping(body, m, stats)) out.push_back(m);
-  }
+  });
+  if (!whole) ++stats.truncated;
 }
 
 Result<XfrmMappingWatch> XfrmMappingWatch::open() {

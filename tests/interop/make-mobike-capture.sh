@@ -27,6 +27,8 @@ for t in ip nft dumpcap ping; do
 done
 [ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun"; exit 77; }
 
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib/roam_topology.sh"
 P=ikmcap NET=10.229
 NS_C=$P-cli NS_R=$P-rtr NS_S=$P-srv
 CLIENT_A=$NET.1.2 CLIENT_B=$NET.4.2 ROUTER_A=$NET.1.1 ROUTER_B=$NET.4.1 ROUTER_S=$NET.0.1
@@ -48,33 +50,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-for ns in $NS_C $NS_R $NS_S; do
-  ip netns list | awk '{print $1}' | grep -qx "$ns" && fail "namespace $ns exists (another run?)"
-done
+roam_topology_check || fail "namespace setup"
 (
   set -e
-  for ns in $NS_C $NS_R $NS_S; do
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-  done
-  ip link add "$P-a" netns "$NS_C" type veth peer name "$P-ra" netns "$NS_R"
-  ip link add "$P-b" netns "$NS_C" type veth peer name "$P-rb" netns "$NS_R"
-  ip link add "$P-o" netns "$NS_R" type veth peer name "$P-s" netns "$NS_S"
-  ip -n "$NS_C" addr add "$CLIENT_A/24" dev "$P-a"
-  ip -n "$NS_C" addr add "$CLIENT_B/24" dev "$P-b"
-  ip -n "$NS_R" addr add "$ROUTER_A/24" dev "$P-ra"
-  ip -n "$NS_R" addr add "$ROUTER_B/24" dev "$P-rb"
-  ip -n "$NS_R" addr add "$ROUTER_S/24" dev "$P-o"
-  ip -n "$NS_S" addr add "$SERVER/24" dev "$P-s"
-  ip -n "$NS_C" addr add "$INNER_C/32" dev lo
-  ip -n "$NS_S" addr add "$INNER_S/32" dev lo
-  for l in "$NS_C $P-a" "$NS_C $P-b" "$NS_R $P-ra" "$NS_R $P-rb" "$NS_R $P-o" "$NS_S $P-s"; do
-    set -- $l; ip -n "$1" link set "$2" up
-  done
-  ip -n "$NS_C" route add default via "$ROUTER_B"
-  ip -n "$NS_S" route add default via "$ROUTER_S"
-  ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
+  roam_topology_up "$ROUTER_B"
   # Link b is behind a NAT: what leaves from it towards the server has the router's address.
   ip netns exec "$NS_R" nft -f - <<NFT
 table ip mobcap {

@@ -11,6 +11,7 @@
 #include "ike/shard.hpp"
 #include "io/engine_dispatcher.hpp"
 #include "io/ike_runner.hpp"
+#include "psk_peer.hpp"
 #include "wire/message.hpp"
 
 #include <catch2/catch.hpp>
@@ -22,19 +23,7 @@ using namespace ikekit;
 
 namespace {
 
-ike::PeerConfig dispatch_peer(const char* name, const char* local, const char* remote) {
-  ike::PeerConfig p;
-  p.name = name;
-  p.local = ike::Endpoint{*IpAddress::parse(local), 500};
-  p.remote_address = *IpAddress::parse(remote);
-  p.ike_proposals = *ike::parse_ike_proposals("aes128gcm16-prfsha256-x25519");
-  p.child.esp_proposals = *ike::parse_esp_proposals("aes128gcm16");
-  p.local_id = *ike::Identity::parse(local);
-  p.remote_id = *ike::Identity::parse(remote);
-  p.psk = SecretBytes(as_bytes(std::string_view("ikekit-dispatch-test-psk-0123456789")));
-  p.unique = ike::UniquePolicy::never;
-  return p;
-}
+constexpr std::string_view kDispatchPsk = "ikekit-dispatch-test-psk-0123456789";
 
 // A responder of two engines behind a dispatcher, as IkeRunner builds it.
 struct Responder {
@@ -47,7 +36,7 @@ struct Responder {
   std::unique_ptr<io::EngineDispatcher> dispatcher;
 
   explicit Responder(TimePoint now) {
-    ike::PeerConfig p = dispatch_peer("gw", "10.0.0.2", "10.0.0.1");
+    ike::PeerConfig p = test::psk_peer("gw", "10.0.0.2", "10.0.0.1", kDispatchPsk);
     p.remote_address.reset(); // any source address finds the connection
     p.remote_id.reset();
     config.peers.push_back(p);
@@ -118,7 +107,7 @@ TEST_CASE("dispatcher: under COOKIE pressure a flood never reaches the engines; 
   Responder r(start);
   crypto::SystemRng rng;
   ike::Config ic;
-  ic.peers.push_back(dispatch_peer("home", "10.0.0.1", "10.0.0.2"));
+  ic.peers.push_back(test::psk_peer("home", "10.0.0.1", "10.0.0.2", kDispatchPsk));
 
   // Two half-open IKE SAs (their IKE_SA_INIT answered, no IKE_AUTH): the shared count
   // reaches the threshold whichever engines hold them.

@@ -9,6 +9,7 @@
 #include "ike/shard.hpp"
 #include "io/engine_worker.hpp"
 #include "ip_literal.hpp"
+#include "psk_peer.hpp"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -20,19 +21,7 @@ using ikekit::test::ip;
 
 namespace {
 
-ike::PeerConfig psk_peer(const char* name, const char* local, const char* remote) {
-  ike::PeerConfig p;
-  p.name = name;
-  p.local = ike::Endpoint{ip(local), 500};
-  p.remote_address = ip(remote);
-  p.ike_proposals = *ike::parse_ike_proposals("aes128gcm16-prfsha256-x25519");
-  p.child.esp_proposals = *ike::parse_esp_proposals("aes128gcm16");
-  p.local_id = *ike::Identity::parse(local);
-  p.remote_id = *ike::Identity::parse(remote);
-  p.psk = SecretBytes(as_bytes(std::string_view("ikekit-shard-test-psk-0123456789")));
-  p.unique = ike::UniquePolicy::never;
-  return p;
-}
+constexpr std::string_view kShardPsk = "ikekit-shard-test-psk-0123456789";
 
 struct Wire { // what the responders sent, for the initiator (filled on their threads)
   std::mutex mu;
@@ -74,7 +63,7 @@ TEST_CASE("engine workers: IKE SAs spread over two engine threads, each owned by
   std::vector<std::unique_ptr<io::EngineWorker>> workers;
   for (uint32_t i = 0; i < kEngines; ++i) {
     ike::Config rc;
-    rc.peers.push_back(psk_peer("gw", "10.0.0.2", "10.0.0.1"));
+    rc.peers.push_back(test::psk_peer("gw", "10.0.0.2", "10.0.0.1", kShardPsk));
     rc.shard = ike::Shard{i, kEngines};
     rc.cookie_threshold = 1000;
     rc.half_open_limit_per_ip = 0; // every initiator here comes from one address
@@ -91,7 +80,7 @@ TEST_CASE("engine workers: IKE SAs spread over two engine threads, each owned by
   }
   crypto::SystemRng rng;
   ike::Config ic;
-  ic.peers.push_back(psk_peer("home", "10.0.0.1", "10.0.0.2"));
+  ic.peers.push_back(test::psk_peer("home", "10.0.0.1", "10.0.0.2", kShardPsk));
   ike::Engine initiator(ic, rng, start);
   for (int i = 0; i < kSas; ++i)
     REQUIRE(initiator.initiate("home", start));

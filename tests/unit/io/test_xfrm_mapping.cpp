@@ -12,6 +12,7 @@
 #include "io/ike_runner.hpp"
 #include "io/xfrm_mapping.hpp"
 #include "ip_literal.hpp"
+#include "psk_peer.hpp"
 
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
@@ -62,17 +63,10 @@ std::vector<uint8_t> mapping_message(const MappingFields& f) {
   return m;
 }
 
+// RFC 4555: with MOBIKE the initiator moves the SA explicitly, so these run without it.
 ike::PeerConfig mapping_test_peer(const char* name, const char* local, const char* remote) {
-  ike::PeerConfig p;
-  p.name = name;
-  p.local = ike::Endpoint{ip(local), 500};
-  p.remote_address = ip(remote);
-  p.ike_proposals = *ike::parse_ike_proposals("aes128gcm16-prfsha256-x25519");
-  p.child.esp_proposals = *ike::parse_esp_proposals("aes128gcm16");
-  p.local_id = *ike::Identity::parse(local);
-  p.remote_id = *ike::Identity::parse(remote);
-  p.psk = SecretBytes(as_bytes(std::string_view("ikekit-xfrm-mapping-test-psk-0123")));
-  p.mobike = false; // RFC 4555: with MOBIKE the initiator moves the SA explicitly
+  ike::PeerConfig p = test::psk_peer(name, local, remote, "ikekit-xfrm-mapping-test-psk-0123");
+  p.mobike = false;
   return p;
 }
 
