@@ -228,7 +228,7 @@ struct Seen {
   bool initiator_flag = false, response = false;
 };
 
-std::vector<IkeSaKeys> ike_keys(Node* n) {
+std::vector<IkeSaKeys> all_ike_keys(Node* n) {
   std::vector<IkeSaKeys> v;
   for (auto& e : n->events)
     if (auto* k = std::get_if<SaKeys>(&e)) v.push_back(k->keys);
@@ -270,7 +270,7 @@ TEST_CASE("simultaneous IKE SA rekey: both exchanges complete, the lowest-nonce 
     p.initiate();
     REQUIRE(p.net.run_until([&] { return p.both_up(); }));
     auto before = p.left->all<IkeSaUp>()[0];
-    size_t l_keys = ike_keys(p.left).size(), r_keys = ike_keys(p.right).size();
+    size_t l_keys = all_ike_keys(p.left).size(), r_keys = all_ike_keys(p.right).size();
     uint32_t l_child = p.left->all<ChildSaUp>()[0].spi_in;
     TimePoint t0 = p.net.now;
     REQUIRE(p.left->engine->rekey_ike(sa_of(p.left), p.net.now));
@@ -283,7 +283,7 @@ TEST_CASE("simultaneous IKE SA rekey: both exchanges complete, the lowest-nonce 
     p.net.run_for(30s);
 
     // Both exchanges created an IKE SA, on both ends (the same two).
-    auto lk = ike_keys(p.left), rk = ike_keys(p.right);
+    auto lk = all_ike_keys(p.left), rk = all_ike_keys(p.right);
     REQUIRE(lk.size() == l_keys + 2);
     REQUIRE(rk.size() == r_keys + 2);
     std::vector<std::pair<uint64_t, uint64_t>> lnew, rnew;
