@@ -50,10 +50,12 @@ if [ "$mode" != --sanitize ]; then
   # anything else (CFS weight 15 against 1024), so no test's timing depends on it. Its
   # report is printed at the end; a finding fails the run, the passes still run, so one
   # CI run reports everything.
+  # (Its own process group, so that an interrupted run ends its clang-tidy processes too.)
   tidy_log=$(mktemp /tmp/ikekit-tidy.XXXXXX)
-  nice -n 19 scripts/tidy.sh >"$tidy_log" 2>&1 &
+  setsid nice -n 19 scripts/tidy.sh >"$tidy_log" 2>&1 &
   tidy_pid=$!
-  trap '[ -n "$tidy_pid" ] && kill -TERM "$tidy_pid" 2>/dev/null; rm -f "$tidy_log"' EXIT
+  trap '[ -n "$tidy_pid" ] && kill -TERM -- "-$tidy_pid" 2>/dev/null; rm -f "$tidy_log"' EXIT
+  trap 'exit 1' INT TERM
   run_pass build "" all -DIKEKIT_WERROR=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" \
     -DIKEKIT_UNITY=ON || status=1
 fi
