@@ -219,9 +219,23 @@ EOP
   exit 0
 fi
 
+# swan_until PATTERN [!]: list strongSwan's SAs (into $W/swan-state.txt) until the list
+# matches PATTERN (with !: no longer matches), at most 3 s; the checks that follow read
+# a list of their own and decide.
+swan_until() {
+  local i
+  for i in $(seq 30); do
+    swan_ctl "$W/right" --list-sas --pretty > "$W/swan-state.txt" 2>&1
+    if [ "${2:-}" = "!" ]; then ! grep -q "$1" "$W/swan-state.txt" && return 0
+    else grep -q "$1" "$W/swan-state.txt" && return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
 wait_for child_sa_up 15 || fail "no child_sa_up from ike-up"
 UP_AT=$(date +%s%3N) # ms; ike-up's own rekey timers (--rekey-time 5s) run from before this
-sleep 0.5
+swan_until INSTALLED
 swan_ctl "$W/right" --list-sas --pretty > "$W/sas.txt" 2>&1
 python3 "$HERE/swan_sas.py" < "$W/sas.txt" > "$W/sas.json"
 python3 - "$W/events.jsonl" "$W/sas.json" "$SWAN_IKE" "$SWAN_ESP" <<'EOP' || fail "ike-up and strongSwan disagree"
@@ -409,7 +423,7 @@ if [ "$SCEN" = psk-aes256gcm16-ecp256 ] && [ -z "$REKEY" ]; then
     swan_ctl "$W/right" --terminate --child net --timeout 5 >/dev/null 2>&1 || fail "swanctl --terminate --child"
   fi
   wait_for child_sa_down 5 || fail "ike-up printed no child_sa_down"
-  sleep 0.3
+  swan_until INSTALLED !
   swan_ctl "$W/right" --list-sas --pretty > "$W/sas-child-down.txt" 2>&1
   python3 "$HERE/swan_sas.py" < "$W/sas-child-down.txt" > "$W/sas-child-down.json"
   python3 - "$W/sas-child-down.json" <<'EOP7' || fail "strongSwan does not agree the Child SA is gone"
@@ -440,7 +454,7 @@ else
   wait "$UP_PID"; rc=$?; UP_PID=
   [ $rc -eq 0 ] || fail "ike-up exited $rc after SIGTERM"
   grep -q '"type":"ike_sa_down"' "$W/events.jsonl" || fail "ike-up printed no ike_sa_down"
-  sleep 0.3
+  swan_until ESTABLISHED !
   swan_ctl "$W/right" --list-sas --pretty > "$W/sas-after.txt" 2>&1
   grep -q "ESTABLISHED" "$W/sas-after.txt" && fail "strongSwan still has the IKE SA after ike-up's DELETE"
 fi
