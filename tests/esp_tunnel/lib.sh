@@ -168,6 +168,15 @@ write_wireshark_dir() {
   printf 'esp.enable_encryption_decode: TRUE\nesp.enable_authentication_check: TRUE\n' >"$d/preferences"
 }
 
+# wait_iperf_server: until an iperf3 server listens (TCP 5201) in $RIGHT (at most 5 s).
+wait_iperf_server() {
+  for _ in $(seq 100); do
+    ip netns exec "$RIGHT" ss -Htln 'sport = :5201' | grep -q . && return 0
+    sleep 0.05
+  done
+  fail "no iperf3 server listening in $RIGHT"
+}
+
 # start_capture: dumpcap on the left veth into $WORK/cap.pcapng.
 start_capture() {
   ip netns exec "$LEFT" dumpcap -q -P -i "$VETH_L" -w "$WORK/cap.pcap" >"$WORK/dumpcap.out" 2>&1 &

@@ -106,8 +106,10 @@ case "$SCENARIO" in
     start_tunnel right $(key_args right)
     ip netns exec "$RIGHT" iperf3 -s -1 -B "$R_IN" >"$WORK/iperf-server.out" 2>&1 &
     PIDS+=($!)
-    sleep 0.5
-    ip netns exec "$LEFT" iperf3 -c "$R_IN" -t 3 -J >"$WORK/iperf.json" 2>"$WORK/iperf.err" ||
+    wait_iperf_server
+    # 1 s is 100 MB and more at the rates these tunnels run (0.5-3 Gbit/s on CI's 2 cores);
+    # the checks below need 1 MB and 1,000 packets.
+    ip netns exec "$LEFT" iperf3 -c "$R_IN" -t 1 -J >"$WORK/iperf.json" 2>"$WORK/iperf.err" ||
       fail "iperf3 through the tunnel failed: $(tail -5 "$WORK/iperf.json")"
     bytes=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"]))' "$WORK/iperf.json")
     gbps=$(python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]/1e9))' "$WORK/iperf.json")
@@ -274,12 +276,12 @@ PY
     # shellcheck disable=SC2046
     start_tunnel right $(key_args right) --tun-addr "$R6/128" --route "$L6/128"
     ip netns exec "$RIGHT" iperf3 -s -D -I "$WORK/iperf.pid" >/dev/null 2>&1
-    sleep 0.5
+    wait_iperf_server
     PIDS+=("$(cat "$WORK/iperf.pid")")
     for dst in "$R_IN" "$R6"; do
       ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 "$dst" >"$WORK/ping.out" 2>&1 ||
         fail "ping $dst through the tunnel over IPv6: $(cat "$WORK/ping.out")"
-      ip netns exec "$LEFT" iperf3 -c "$dst" -t 2 -J >"$WORK/iperf.json" 2>&1 ||
+      ip netns exec "$LEFT" iperf3 -c "$dst" -t 1 -J >"$WORK/iperf.json" 2>&1 ||
         fail "iperf3 to $dst: $(tail -5 "$WORK/iperf.json")"
       bytes=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"]))' "$WORK/iperf.json")
       [ "$bytes" -gt 1000000 ] || fail "iperf3 to $dst carried only $bytes bytes"

@@ -126,7 +126,7 @@ else
   swan_dpd=0s
   # No --local: ike-up sends from the source of its route to the server (CLIENT).
   UP_ARGS=(--role initiator --remote "$SERVER" --local-ts "$INNER_C/32" --remote-ts "$INNER_S/32"
-           --nat-keepalive 2s --dpd-delay 5s --psk-file "$W/psk")
+           --nat-keepalive 1s --dpd-delay 5s --psk-file "$W/psk")
   swan_conn="local_addrs = $SERVER
     remote_addrs = %any
     local { auth = psk
@@ -141,8 +141,8 @@ else
     secret = \"$PSK\" }"
 fi
 swan_conf "$SWAN_DIR" || fail "strongswan.conf"
-# NAT keepalives every 2 s (strongSwan's charon.keep_alive, 20 s by default).
-printf 'charon {\n  keep_alive = 2s\n}\n' >> "$SWAN_DIR/strongswan.conf"
+# NAT keepalives every second (strongSwan's charon.keep_alive, 20 s by default).
+printf 'charon {\n  keep_alive = 1s\n}\n' >> "$SWAN_DIR/strongswan.conf"
 cat > "$W/swan.conf" <<EOC
 connections {
   nat {
@@ -164,7 +164,8 @@ ip netns exec "$UP_NS" "$IKE_UP" "${UP_ARGS[@]}" --local-id "$up_id" \
   --dataplane tun --retransmit-timeout 1s --retransmit-tries 3 --control-socket "$W/ctl.sock" \
   ${UP_DPD:-} > "$W/events.jsonl" 2> "$W/ike-up.err" &
 UP_PID=$!
-sleep 0.3
+# strongSwan initiates once ike-up has bound its sockets ("started" follows the bind).
+for _ in $(seq 50); do grep -qs '"type":"started"' "$W/events.jsonl" && break; sleep 0.05; done
 [ "$BEHIND" = swan ] && { swan_ctl "$SWAN_DIR" --initiate --child net --timeout 10 >"$W/initiate.log" 2>&1 & }
 
 wait_for() {  # wait_for TYPE SECONDS: an event of TYPE in ike-up's output
@@ -234,9 +235,25 @@ fi
 ping_tunnel 3 0.2 > "$W/ping1.txt" 2>&1 || { cat "$W/ping1.txt"; fail "no ping through the tunnel"; }
 echo "ping before: $(grep -E 'packets transmitted' "$W/ping1.txt")"
 
-# Idle: the client behind the NAT keeps its mapping with keepalives (2 s here).
+# Idle: the client behind the NAT keeps its mapping with keepalives (every second
+# here). The idle time ends once ike-up has counted two more (received from strongSwan,
+# or sent itself), and a moment later, when they have certainly crossed the capture
+# point (at most ~10 s; the capture, not the counter, is what the check below counts).
+keepalive_counter=nat_keepalives_received
+[ "$BEHIND" = ike-up ] && keepalive_counter=nat_keepalives_sent
+keepalives() {
+  local n
+  n=$("$IKECTL" --socket "$W/ctl.sock" status 2>/dev/null | grep -o "\"$keepalive_counter\": *[0-9]*")
+  echo "${n##*[: ]}"
+}
 t0=$(date +%s.%N)
-sleep 7
+k0=$(keepalives)
+[ -n "$k0" ] || fail "ikectl status has no counters.$keepalive_counter"
+for _ in $(seq 50); do
+  sleep 0.2
+  [ "$(keepalives)" -ge $((k0 + 2)) ] && break
+done
+sleep 0.2
 t1=$(date +%s.%N)
 
 # The mapping changes: the router now maps to ports 40000-40999 and forgets every
@@ -257,7 +274,7 @@ min_replies=15
 # Replies arrive again at the end (the last 5 pings).
 ping_tunnel 5 0.2 > "$W/ping3.txt" 2>&1 || { cat "$W/ping3.txt"; fail "no ping after the mapping change"; }
 
-sleep 1
+sleep 0.3
 kill -TERM "$DUMPCAP_PID" 2>/dev/null; wait "$DUMPCAP_PID" 2>/dev/null; DUMPCAP_PID=
 "$IKECTL" --socket "$W/ctl.sock" list-sas > "$W/list.json" 2>&1 || fail "ikectl list-sas"
 "$IKECTL" --socket "$W/ctl.sock" status > "$W/stats.json" 2>&1 || fail "ikectl status"

@@ -170,7 +170,8 @@ ip netns exec "$NS_LEFT" "$IKE_UP" --role $role --local "$L" --remote "$R" "${UP
   --control-socket "$W/ctl.sock" ${IKE_UP_EXTRA:-} \
   > "$W/events.jsonl" 2> "$W/ike-up.err" &
 UP_PID=$!
-sleep 0.3
+# strongSwan initiates once ike-up has bound its sockets ("started" follows the bind).
+for _ in $(seq 50); do grep -qs '"type":"started"' "$W/events.jsonl" && break; sleep 0.05; done
 [ "$DIR" = swan-initiates ] && { swan_ctl "$W/right" --initiate --child net --timeout 10 >"$W/initiate.log" 2>&1 & }
 
 wait_for() {  # wait_for TYPE SECONDS: an event of TYPE in ike-up's output
@@ -218,8 +219,23 @@ EOP
   exit 0
 fi
 
+# swan_until PATTERN [!]: list strongSwan's SAs (into $W/swan-state.txt) until the list
+# matches PATTERN (with !: no longer matches), at most 3 s; the checks that follow read
+# a list of their own and decide.
+swan_until() {
+  local i
+  for i in $(seq 30); do
+    swan_ctl "$W/right" --list-sas --pretty > "$W/swan-state.txt" 2>&1
+    if [ "${2:-}" = "!" ]; then ! grep -q "$1" "$W/swan-state.txt" && return 0
+    else grep -q "$1" "$W/swan-state.txt" && return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
 wait_for child_sa_up 15 || fail "no child_sa_up from ike-up"
-sleep 0.5
+UP_AT=$(date +%s%3N) # ms; ike-up's own rekey timers (--rekey-time 5s) run from before this
+swan_until INSTALLED
 swan_ctl "$W/right" --list-sas --pretty > "$W/sas.txt" 2>&1
 python3 "$HERE/swan_sas.py" < "$W/sas.txt" > "$W/sas.json"
 python3 - "$W/events.jsonl" "$W/sas.json" "$SWAN_IKE" "$SWAN_ESP" <<'EOP' || fail "ike-up and strongSwan disagree"
@@ -293,8 +309,16 @@ fi
 # With a 5 s rekey time ike-up may rekey again while strongSwan's list is read, so the
 # check takes ike-up's events before and after `swanctl --list-sas`: strongSwan must
 # show, ESTABLISHED/INSTALLED, one of the SAs ike-up had current in that window. A real
-# disagreement persists; a lagging snapshot does not, so agree_soon tries three times.
-agree_soon() { check_agreement || { sleep 0.5; check_agreement; } || { sleep 0.5; check_agreement; }; }
+# disagreement persists; a lagging snapshot does not, so agree_soon tries again every
+# 0.3 s for up to 3 s (and shows the last attempt's output).
+agree_soon() {
+  local deadline=$((SECONDS + 3))
+  until check_agreement > "$W/agree.txt" 2>&1; do
+    [ $SECONDS -lt $deadline ] || { cat "$W/agree.txt"; return 1; }
+    sleep 0.3
+  done
+  cat "$W/agree.txt"
+}
 check_agreement() {
   local before
   before=$(wc -l < "$W/events.jsonl")
@@ -324,17 +348,30 @@ assert set(installed) & set(child_pairs), (installed, child_pairs)
 print(f"after rekey: IKE {ok[0]['initiator-spi']}_i {ok[0]['responder-spi']}_r agree, ESP {sorted(set(installed) & set(child_pairs))}")
 EOP2
 }
-# A steady ping across the rekey: the switch-over must lose less than 1%.
+# A steady ping across the rekey: the switch-over must lose less than 1%. The rekey is
+# due 1 s from now when strongSwan starts it, 5 s after the SAs came up when ike-up's
+# timer does. The ping (every 25 ms, at least 121 of them: one lost packet is allowed,
+# as with 160 at 50 ms) lasts until 2.5 s after that, the TCP stream (whole seconds,
+# at least 2) until 1 s after it: the capture that ike-decode reads below is mostly this
+# stream (~130,000 ESP packets in 4 s, 1 s to decode each 30,000).
 PING_PID=
 if [ -n "$REKEY" ] && [ -z "${NO_TRAFFIC:-}" ]; then
-  ping_tunnel 160 0.05 > "$W/ping-rekey.txt" 2>&1 &
+  now=$(date +%s%3N)
+  case $REKEY in *-by-ike-up) due=$((UP_AT + 5000)) ;; *) due=$((now + 1000)) ;; esac
+  window=$((due + 2500 - now))
+  [ $window -ge 3000 ] || window=3000
+  ping_tunnel $(((window + 24) / 25 > 121 ? (window + 24) / 25 : 121)) 0.025 > "$W/ping-rekey.txt" 2>&1 &
   PING_PID=$!
   if [ -n "$INNER" ]; then  # and a TCP stream host to host across the rekey
     command -v iperf3 >/dev/null || fail "iperf3 missing (scripts/install-deps.sh test)"
     ip netns exec "$NS_RIGHT_H" iperf3 -s -1 -B "$IA_NET.2.2" > "$W/iperf3-server.txt" 2>&1 &
     IPERF_SERVER_PID=$!
-    sleep 0.5
-    ip netns exec "$NS_LEFT_H" iperf3 -c "$IA_NET.2.2" -t 7 -J > "$W/iperf3.json" 2>&1 &
+    for _ in $(seq 50); do
+      ip netns exec "$NS_RIGHT_H" ss -Htln 'sport = :5201' | grep -q . && break; sleep 0.05
+    done
+    stream=$(((due + 1000 - $(date +%s%3N) + 999) / 1000))
+    [ $stream -ge 2 ] || stream=2
+    ip netns exec "$NS_LEFT_H" iperf3 -c "$IA_NET.2.2" -t $stream -J > "$W/iperf3.json" 2>&1 &
     IPERF_PID=$!
   fi
   sleep 1
@@ -345,9 +382,9 @@ case $REKEY in
 esac
 case $REKEY in
   child-*) wait_for child_sa_rekeyed 12 || fail "no child_sa_rekeyed ($REKEY)"
-           sleep 1; agree_soon || fail "SPIs disagree after the Child SA rekey" ;;
+           agree_soon || fail "SPIs disagree after the Child SA rekey" ;;
   ike-*) wait_for ike_sa_rekeyed 12 || fail "no ike_sa_rekeyed ($REKEY)"
-         sleep 1; agree_soon || fail "SPIs disagree after the IKE SA rekey" ;;
+         agree_soon || fail "SPIs disagree after the IKE SA rekey" ;;
 esac
 
 if [ -n "$PING_PID" ]; then
@@ -386,7 +423,7 @@ if [ "$SCEN" = psk-aes256gcm16-ecp256 ] && [ -z "$REKEY" ]; then
     swan_ctl "$W/right" --terminate --child net --timeout 5 >/dev/null 2>&1 || fail "swanctl --terminate --child"
   fi
   wait_for child_sa_down 5 || fail "ike-up printed no child_sa_down"
-  sleep 0.3
+  swan_until INSTALLED !
   swan_ctl "$W/right" --list-sas --pretty > "$W/sas-child-down.txt" 2>&1
   python3 "$HERE/swan_sas.py" < "$W/sas-child-down.txt" > "$W/sas-child-down.json"
   python3 - "$W/sas-child-down.json" <<'EOP7' || fail "strongSwan does not agree the Child SA is gone"
@@ -417,7 +454,7 @@ else
   wait "$UP_PID"; rc=$?; UP_PID=
   [ $rc -eq 0 ] || fail "ike-up exited $rc after SIGTERM"
   grep -q '"type":"ike_sa_down"' "$W/events.jsonl" || fail "ike-up printed no ike_sa_down"
-  sleep 0.3
+  swan_until ESTABLISHED !
   swan_ctl "$W/right" --list-sas --pretty > "$W/sas-after.txt" 2>&1
   grep -q "ESTABLISHED" "$W/sas-after.txt" && fail "strongSwan still has the IKE SA after ike-up's DELETE"
 fi

@@ -6,9 +6,11 @@
 #   - the table is in place before the tunnel is up, and the kill_switch event says so;
 #   - with the tunnel up, the inside host answers through it, the outside host (IPv4,
 #     IPv6, UDP/53, TCP) does not answer at all;
-#   - the server is killed: for 10 s the client keeps trying (pings, DNS, TCP, its own
-#     DPD and re-initiation) and the capture on its outer link holds nothing but IKE and
-#     ESP to the server (and ARP / IPv6 neighbour discovery); the drop counter moved;
+#   - the server is killed: for 6 s the client keeps trying (a round of pings, DNS, TCP
+#     and a ping into the tunnel about every second, its own DPD and the DPD's
+#     retransmissions) and the capture on its outer link holds nothing but IKE and ESP to
+#     the server (and ARP / IPv6 neighbour discovery), among them the DPD requests; the
+#     drop counter moved;
 #   - a clean exit (SIGTERM) removes the table, the event says why, the outside answers;
 #   - `ikectl kill-switch off` removes it from a running ike-up.
 # Exit 0 pass, 1 fail, 77 skip.
@@ -72,7 +74,7 @@ ip netns exec "$S" "$IKE_UP" --name ks --role responder --local "$SO" --remote "
   --dpd-delay 0 "${common[@]}" --control-socket none > "$W/server.jsonl" 2> "$W/server.err" &
 SERVER=$!
 PIDS+=($SERVER)
-sleep 0.3
+wait_line "$W/server.jsonl" '"type":"started"' 5 "$SERVER" || fail "the server did not start" # sockets bound
 ip netns exec "$C" "$IKE_UP" --name ks --role initiator --local "$CO" --remote "$SO" \
   --local-id client@ks --remote-id server@ks --local-ts "$CI/32" --remote-ts "$SI/32" \
   --dpd-delay 2s --dpd-action restart --retransmit-timeout 1s "${common[@]}" --kill-switch \
@@ -99,22 +101,36 @@ ip netns exec "$C" ping -c 3 -i 0.2 -W 2 -I "$CI" "$SI" > "$W/ping.txt" 2>&1 ||
   fail "ping through the tunnel: $(cat "$W/ping.txt")"
 ok "the inside host answers through the tunnel"
 
-# probe_outside: every way out that must be blocked; prints what got through.
+# probe_outside [CMD...]: every way out that must be blocked, all at once (each waits
+# up to 1 s for an answer), and CMD beside them; prints what got through.
 probe_outside() {
-  ip netns exec "$C" ping -c 1 -W 1 "$OUT4" >/dev/null 2>&1 && echo "ping $OUT4"
-  ip netns exec "$C" ping -c 1 -W 1 "$OUT6" >/dev/null 2>&1 && echo "ping $OUT6"
-  ip netns exec "$C" python3 - "$OUT4" <<'PY'
-import socket, sys
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(1)
-try:
-    u.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01", (sys.argv[1], 53))
-    u.recvfrom(2048); print("dns", sys.argv[1])
-except OSError: pass
-t = socket.socket(); t.settimeout(1)
-try:
-    t.connect((sys.argv[1], 80)); print("tcp", sys.argv[1])
-except OSError: pass
+  local pids=() out=$W/probe
+  rm -f "$out".*
+  { ip netns exec "$C" ping -c 1 -W 1 "$OUT4" >/dev/null 2>&1 && echo "ping $OUT4"; } > "$out.4" &
+  pids+=($!)
+  { ip netns exec "$C" ping -c 1 -W 1 "$OUT6" >/dev/null 2>&1 && echo "ping $OUT6"; } > "$out.6" &
+  pids+=($!)
+  ip netns exec "$C" python3 - "$OUT4" > "$out.py" <<'PY' &
+import socket, sys, threading
+def dns():
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(1)
+    try:
+        u.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01", (sys.argv[1], 53))
+        u.recvfrom(2048); print("dns", sys.argv[1])
+    except OSError: pass
+def tcp():
+    t = socket.socket(); t.settimeout(1)
+    try:
+        t.connect((sys.argv[1], 80)); print("tcp", sys.argv[1])
+    except OSError: pass
+probes = [threading.Thread(target=f) for f in (dns, tcp)]
+for p in probes: p.start()
+for p in probes: p.join()
 PY
+  pids+=($!)
+  [ $# -gt 0 ] && { "$@" & pids+=($!); }
+  wait "${pids[@]}"
+  cat "$out".*
 }
 leaks=$(probe_outside)
 [ -z "$leaks" ] || fail "with the tunnel up, reached outside directly: $leaks"
@@ -126,24 +142,27 @@ PIDS+=($CAP)
 sleep 0.2
 kill -KILL "$SERVER"
 wait "$SERVER" 2>/dev/null
-end=$((SECONDS + 10))
+into_tunnel() { ip netns exec "$C" ping -c 1 -W 1 -I "$CI" "$SI" >/dev/null 2>&1; }
+end=$((SECONDS + 6))
 while [ $SECONDS -lt $end ]; do
-  leaks=$(probe_outside)
+  leaks=$(probe_outside into_tunnel)
   [ -z "$leaks" ] || fail "with the server gone, reached outside directly: $leaks"
-  ip netns exec "$C" ping -c 1 -W 1 -I "$CI" "$SI" >/dev/null 2>&1
 done
 kill -TERM "$CAP"; wait "$CAP" 2>/dev/null
 allowed="(ip.addr == $SO && (udp.port == 500 || udp.port == 4500 || esp)) || arp || icmpv6.type == 133 || icmpv6.type == 134 || icmpv6.type == 135 || icmpv6.type == 136"
 total=$(tshark -r "$W/cap.pcap" 2>/dev/null | wc -l)
 tshark -r "$W/cap.pcap" -Y "!($allowed)" > "$W/leaks.txt" 2>/dev/null
 ike=$(tshark -r "$W/cap.pcap" -Y "ip.dst == $SO && (udp.port == 500 || udp.port == 4500)" 2>/dev/null | wc -l)
+dpd=$(tshark -r "$W/cap.pcap" -Y "ip.dst == $SO && isakmp" 2>/dev/null | wc -l)
 [ -s "$W/leaks.txt" ] && fail "packets other than IKE/ESP to the server on the outer link: $(head -5 "$W/leaks.txt")"
 [ "$ike" -gt 0 ] || fail "the client sent no IKE/ESP to the server while it was gone (was it trying?)"
+# DPD after 2 s of silence, retransmitted after 1 s and 1.8 s more: at least two requests.
+[ "$dpd" -ge 2 ] || fail "$dpd IKE messages (DPD) to the server while it was gone, expected 2 or more"
 ip netns exec "$C" nft list table inet ikekit_kill_switch > "$W/table.txt" ||
   fail "the table went away while the tunnel was down"
 drops=$(sed -n 's/.*counter packets \([0-9]*\) .*drop.*/\1/p' "$W/table.txt" | head -1)
 [ "${drops:-0}" -gt 0 ] || fail "the output drop counter did not move: $(cat "$W/table.txt")"
-ok "10 s with the server gone: $total packets on the outer link, $ike IKE/ESP to the server, nothing else; $drops dropped"
+ok "6 s with the server gone: $total packets on the outer link, $ike IKE/ESP to the server ($dpd DPD), nothing else; $drops dropped"
 
 kill -TERM "$CLIENT"; wait "$CLIENT"; rc=$?
 [ $rc = 0 ] || [ $rc = 1 ] || fail "ike-up exited $rc after SIGTERM"

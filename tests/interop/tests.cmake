@@ -96,7 +96,10 @@ foreach(combo "transport 4 aes256gcm16 on" "transport 4 aes256gcm16 off"
   list(GET args 3 offload)
   set(name "interop: ike-up pair ${mode} IPv${family} ${suite} offload ${offload}")
   add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_pair.sh $<TARGET_FILE:ike-up> ${args} ${pair_index})
-  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90 RUN_SERIAL TRUE)
+  # Not RUN_SERIAL: the namespaces (ikpr<N>) and addresses are the cell's own and nothing
+  # asserted depends on a quiet machine (counts: > 2 MB and > 1000 ESP packets in 2 s of
+  # iperf3), as with the rekey cells' TCP streams, which always ran beside other tests.
+  set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 90)
 endforeach()
 
 # The README's main-job command: two ike-up instances, TUN data plane, ping through it.
@@ -225,11 +228,14 @@ set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEO
 # ike-decode and tshark agree on the capture (IKE and ESP); MOBIKE over TCP after a route
 # change (RFC 9329 7.1: a new connection from the new address), decoded too (issue 14:
 # ike-decode follows the move); ikectl status "tcp". 53 s on a loaded machine, half of it
-# the tshark comparison of ~1,100 records (the capture now runs through the move).
+# the tshark comparison of ~1,100 records (the capture now runs through the move); ~16 s
+# on CI, of which ~4 CPU-s: it waits for timers (fallback, DPD) most of the time, so it
+# runs beside other tests (namespaces iktcp-*, 10.226/16 are its own; its timing bounds,
+# 1-4 s for the fallback and at most 4 s for a failed connect, hold with a neighbour).
 add_test(NAME "interop: ike-up over TCP (UDP blocked, auto fallback, reconnect)"
          COMMAND ${interop_dir}/ike_up_tcp.sh $<TARGET_FILE:ike-up> $<TARGET_FILE:ike-decode>)
 set_tests_properties("interop: ike-up over TCP (UDP blocked, auto fallback, reconnect)" PROPERTIES
-                     LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 120 RUN_SERIAL TRUE)
+                     LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 120)
 # Issue 13: three strongSwan road warriors behind one NAT on one ike-up server at once
 # (EAP-MSCHAPv2, a virtual IP and DNS each from the pool, ping from each); one leaves
 # (its lease released) and comes back. Namespaces ikrw-*.
