@@ -16,10 +16,16 @@
 #include "radius/mppe.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <array>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <linux/netlink.h>
+#include <linux/xfrm.h>
+#include <netinet/in.h>
 #include <string>
+#include <sys/socket.h>
 #include <vector>
 
 using namespace ikekit;
@@ -602,6 +608,75 @@ void tcp_encap_seeds() {
   write("fuzz_tcp_encap", "bad-length", Out().u8(0).u8(0).u8(0).u16(1).bytes(esp.b).b);
 }
 
+// --- fuzz_xfrm_mapping: sender port id (u32), then one netlink datagram -------------
+// XFRM_MSG_MAPPING as the kernel's xfrm_user.c build_mapping writes it (nlmsghdr, then
+// xfrm_user_mapping, host order but for the SPI and ports), `extra` bytes inside its length.
+Bytes mapping_message(uint16_t family, uint8_t proto, uint16_t new_port, ByteView extra = {},
+                      uint16_t type = XFRM_MSG_MAPPING) {
+  xfrm_user_mapping um{};
+  const size_t alen = family == AF_INET6 ? 16 : 4;
+  std::memset(&um.id.daddr, 0x11, alen);
+  std::memset(&um.old_saddr, 0x22, alen);
+  std::memset(&um.new_saddr, 0x33, alen);
+  um.id.spi = htonl(0xc2000001);
+  um.id.family = family;
+  um.id.proto = proto;
+  um.reqid = 1;
+  um.old_sport = htons(4500);
+  um.new_sport = htons(new_port);
+  nlmsghdr h{};
+  h.nlmsg_len = uint32_t(NLMSG_LENGTH(sizeof um) + extra.size());
+  h.nlmsg_type = type;
+  Bytes m(NLMSG_ALIGN(h.nlmsg_len));
+  std::memcpy(m.data(), &h, sizeof h);
+  std::memcpy(m.data() + NLMSG_HDRLEN, &um, sizeof um);
+  std::copy(extra.begin(), extra.end(), m.begin() + NLMSG_LENGTH(sizeof um));
+  return m;
+}
+
+void xfrm_mapping_seeds() {
+  const std::string t = "fuzz_xfrm_mapping";
+  Bytes v4 = mapping_message(AF_INET, IPPROTO_ESP, 61001);
+  Bytes v6 = mapping_message(AF_INET6, IPPROTO_ESP, 40000);
+  write(t, "v4", Out().u32(0).bytes(v4).b);
+  write(t, "v6", Out().u32(0).bytes(v6).b);
+  write(t, "not-from-kernel", Out().u32(4242).bytes(v4).b);
+  // One of each drop reason around two good ones, as a burst of reports arrives.
+  Out batch;
+  batch.u32(0).bytes(mapping_message(7, IPPROTO_ESP, 61001)).bytes(v4);
+  batch.bytes(mapping_message(AF_INET, IPPROTO_AH, 61001))
+      .bytes(mapping_message(AF_INET, IPPROTO_ESP, 0));
+  batch.bytes(mapping_message(AF_INET, IPPROTO_ESP, 61001, {}, XFRM_MSG_EXPIRE)).bytes(v6);
+  write(t, "batch", batch.b);
+  // Cut in the body, in the header, and a header whose length leaves the datagram.
+  write(t, "cut-body", Out().u32(0).bytes(ByteView(v4).first(NLMSG_HDRLEN + 30)).b);
+  write(t, "cut-header", Out().u32(0).bytes(v6).bytes(ByteView(v4).first(9)).b);
+  Bytes over = v4;
+  uint32_t len = 4096;
+  std::memcpy(over.data(), &len, 4);
+  write(t, "length-overruns", Out().u32(0).bytes(over).b);
+  // A length shorter than the body the kernel writes (the body is then cut), and one
+  // shorter than the header itself.
+  Bytes short_body = v4;
+  len = NLMSG_HDRLEN + 8;
+  std::memcpy(short_body.data(), &len, 4);
+  write(t, "length-short-body", Out().u32(0).bytes(short_body).bytes(v6).b);
+  Bytes runt_len = v4;
+  len = 4;
+  std::memcpy(runt_len.data(), &len, 4);
+  write(t, "length-below-header", Out().u32(0).bytes(runt_len).b);
+  // Attributes after the body (the kernel sends none): one whose rta_len leaves the
+  // message, and one that is fine; the mapping is read, the attributes are not.
+  Out bad_attr;
+  bad_attr.b = {0xf0, 0xff, 0x01, 0x00, 0xaa, 0xbb, 0xcc, 0xdd}; // rta_len 65520, host order
+  Out good_attr;
+  good_attr.b = {0x08, 0x00, 0x02, 0x00, 0x01, 0x02, 0x03, 0x04};
+  write(t, "attribute-bad-length",
+        Out().u32(0).bytes(mapping_message(AF_INET, IPPROTO_ESP, 61001, bad_attr.b)).b);
+  write(t, "attribute-fine",
+        Out().u32(0).bytes(mapping_message(AF_INET6, IPPROTO_ESP, 40000, good_attr.b)).b);
+}
+
 int main(int argc, char** argv) {
   if (argc > 1) g_corpus = argv[1];
   x509_seeds();
@@ -613,6 +688,7 @@ int main(int argc, char** argv) {
   eap_seeds();
   radius_seeds();
   tcp_encap_seeds();
+  xfrm_mapping_seeds();
   std::printf("seeds written under %s\n", g_corpus.c_str());
   return 0;
 }

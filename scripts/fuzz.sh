@@ -4,9 +4,10 @@
 #                                            TARGET "behind": those furthest from the goal
 #   scripts/fuzz.sh --ledger                 the campaign's totals (fuzz/campaign.json)
 #   scripts/fuzz.sh --coverage [TARGET...]   coverage of lib/ per file by the committed corpora
+#   scripts/fuzz.sh --lines [TARGET...]      line coverage (llvm-cov) of the code each fuzzes
 # Builds build-fuzz with clang-14 (-DIKEKIT_FUZZ=ON: libFuzzer, ASan, UBSan), runs each
 # target for SECONDS on its committed corpus (fuzz/corpus/<target>/, plus
-# fuzz/<target>.dict when there is one) and a local working corpus that persists
+# fuzz/<target>.dict when there is one, and the libFuzzer flags in fuzz/<target>.options) and a local working corpus that persists
 # between runs (build-fuzz/corpus/<target>/, where new inputs go), then merges the
 # local corpus into the committed one (-set_cover_merge=1, libFuzzer's -merge=1 with a
 # smaller result, and -use_counters=0): only inputs that reach edges the committed
@@ -21,6 +22,12 @@
 # -print_coverage=1 and writes the coverage of lib/ (edges, functions, the lines of
 # uncovered edges) per target, directory and file to build-fuzz/coverage/summary.{txt,json}
 # (scripts/fuzz-coverage.py).
+# --lines builds the targets as replay binaries (build-fuzz-lines: clang-14 with
+# -fprofile-instr-generate -fcoverage-mapping, no sanitizers), replays each committed
+# corpus once, merges the profile (llvm-profdata-14) and prints per target the line and
+# function coverage (llvm-cov-14) of the code it fuzzes (fuzz/line-coverage-scope.txt)
+# and of all the lib/ code it links, to build-fuzz-lines/lines/lines.{txt,json}
+# (scripts/fuzz-line-coverage.py, with the uncovered lines per file in the JSON).
 # Environment: FUZZ_JOBS (parallel jobs per target, default: the number of cores, at
 # most 2), FUZZ_MAX_LEN (libFuzzer -max_len, default 4096), CC/CXX (default clang-14),
 # FUZZ_LEDGER (default fuzz/campaign.json), FUZZ_DETECT_LEAKS (libFuzzer -detect_leaks
@@ -37,6 +44,10 @@ case "${1:-}" in
 --ledger) exec python3 scripts/fuzz-campaign.py totals ;;
 --coverage)
   mode=coverage
+  shift
+  ;;
+--lines)
+  mode=lines
   shift
   ;;
 esac
@@ -98,6 +109,33 @@ coverage() {
   done
   python3 scripts/fuzz-coverage.py . "$out" "${targets[@]}"
 }
+# Line coverage: the replay binaries built with clang's source-based coverage, each
+# corpus replayed once into its own profile.
+lines() {
+  local build=build-fuzz-lines out=build-fuzz-lines/lines t flags
+  for t in llvm-profdata-14 llvm-cov-14; do
+    command -v "$t" >/dev/null || { echo "fuzz.sh: $t not found (apt-get install llvm-14)" >&2 && exit 3; }
+  done
+  # -O0: counts do not depend on optimisation, and it compiles fastest.
+  flags="-O0 -fprofile-instr-generate -fcoverage-mapping"
+  cmake -S . -B "$build" -G Ninja -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
+    -DIKEKIT_FUZZ=OFF -DIKEKIT_TESTS=OFF -DCMAKE_BUILD_TYPE= \
+    "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_EXE_LINKER_FLAGS=-fprofile-instr-generate" "${launcher[@]}" >&2
+  cmake --build "$build" -j"$cores" --target "${targets[@]}" >&2
+  rm -rf "$out"
+  mkdir -p "$out"
+  for t in "${targets[@]}"; do
+    echo "fuzz.sh: line coverage of $t" >&2
+    LLVM_PROFILE_FILE="$out/$t.profraw" "$build/fuzz/$t" "fuzz/corpus/$t" >"$out/$t.log" 2>&1 ||
+      { echo "fuzz.sh: $t: the replay failed ($out/$t.log)" >&2 && exit 1; }
+    llvm-profdata-14 merge -sparse -o "$out/$t.profdata" "$out/$t.profraw"
+  done
+  python3 scripts/fuzz-line-coverage.py . "$build" "$out" "${targets[@]}"
+}
+if [ "$mode" = lines ]; then
+  lines
+  exit 0
+fi
 build="build-fuzz"
 cmake -S . -B "$build" -G Ninja -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
   -DIKEKIT_FUZZ=ON -DIKEKIT_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >&2
@@ -123,6 +161,8 @@ for t in "${targets[@]}"; do
   opts=(-max_total_time="$seconds" -max_len="$max_len" -timeout=25 -rss_limit_mb=2048
     -print_final_stats=1 -artifact_prefix="$artifacts/" -detect_leaks="$detect_leaks")
   [ -f "fuzz/$t.dict" ] && opts+=(-dict="$(realpath "fuzz/$t.dict")")
+  # fuzz/<target>.options: libFuzzer flags of that target, one a line, # comments.
+  [ -f "fuzz/$t.options" ] && mapfile -t -O "${#opts[@]}" opts < <(sed -e 's/#.*//' -e '/^ *$/d' "fuzz/$t.options")
   echo "fuzz.sh: $t for ${seconds}s with $jobs job(s)" >&2
   # New inputs land in the local corpus (the first dir); the committed one is only read.
   # Jobs write their logs to fuzz-N.log in the current directory.

@@ -72,6 +72,17 @@ void parse_xfrm_mappings(ByteView buf, std::vector<XfrmMapping>& out, XfrmMappin
   if (!whole) ++stats.truncated;
 }
 
+void accept_xfrm_datagram(uint32_t sender_port_id, ByteView buf, std::vector<XfrmMapping>& out,
+                          XfrmMappingStats& stats) {
+  // Only the kernel reports mappings (its own ESP input, after the ICV); a root
+  // process may send to the group too, and must not move an SA by it.
+  if (sender_port_id != 0) {
+    ++stats.not_from_kernel;
+    return;
+  }
+  parse_xfrm_mappings(buf, out, stats);
+}
+
 Result<XfrmMappingWatch> XfrmMappingWatch::open() {
   XfrmMappingWatch w;
   w.fd_ = ::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_XFRM);
@@ -144,13 +155,7 @@ Result<void> XfrmMappingWatch::read(std::vector<XfrmMapping>& out, XfrmMappingSt
       }
       return make_error(Errc::io, "xfrm_mapping", "NETLINK_XFRM receive: " + errno_text(err));
     }
-    // Only the kernel reports mappings (its own ESP input, after the ICV); a root
-    // process may send to the group too, and must not move an SA by it.
-    if (from.nl_pid != 0) {
-      ++stats.not_from_kernel;
-      continue;
-    }
-    parse_xfrm_mappings(ByteView(rx_.data(), size_t(n)), out, stats);
+    accept_xfrm_datagram(from.nl_pid, ByteView(rx_.data(), size_t(n)), out, stats);
   }
 }
 

@@ -134,6 +134,19 @@ TEST_CASE("XFRM_MSG_MAPPING parses as the kernel writes it; what cannot be used 
   CHECK(s2.bad_port == 1);
   CHECK(s2.other_type == 1);
   CHECK(s2.truncated == 0);
+
+  // The same datagram from another socket (a port id other than the kernel's 0):
+  // nothing is taken, one datagram counted, whatever it holds.
+  out.clear();
+  XfrmMappingStats s3;
+  accept_xfrm_datagram(4242, all, out, s3);
+  accept_xfrm_datagram(4242, m, out, s3);
+  CHECK(out.empty());
+  CHECK(s3.not_from_kernel == 2);
+  CHECK(s3.received + s3.truncated + s3.bad_family + s3.other_type == 0);
+  accept_xfrm_datagram(0, m, out, s3);
+  CHECK(out.size() == 1);
+  CHECK(s3.received == 1);
 }
 
 // ike-up's XFRM path with a real engine (the runner's engine 0) and the kernel stood in

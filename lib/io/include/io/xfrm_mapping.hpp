@@ -53,6 +53,12 @@ struct XfrmMappingStats {
 // stops at the first message whose length is short or leaves the buffer.
 void parse_xfrm_mappings(ByteView buf, std::vector<XfrmMapping>& out, XfrmMappingStats& stats);
 
+// One datagram as the socket received it from `sender_port_id` (sockaddr_nl.nl_pid):
+// the kernel's (port id 0) is parsed as above; any other sender's (a root process may
+// send to the group too) yields nothing and is counted once as not_from_kernel.
+void accept_xfrm_datagram(uint32_t sender_port_id, ByteView buf, std::vector<XfrmMapping>& out,
+                          XfrmMappingStats& stats);
+
 class XfrmMappingWatch {
 public:
   // A NETLINK_XFRM socket subscribed to XFRMNLGRP_MAPPING. Errc::environment when the
