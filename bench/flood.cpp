@@ -82,6 +82,7 @@ Result<void> prepare(const FloodOptions& o, const io::Prefix& prefix, UdpPair& p
   auto io = initiator_options(o.ike_proposal, o.esp_proposal);
   if (!io) return io.error();
   io->stall_timeout = Duration{0};
+  io->retransmit_timeout = o.legit_retransmit;
   UdpPairOptions po;
   po.peer = o.peer;
   po.ike_proposal = o.ike_proposal;
@@ -174,6 +175,10 @@ void add_legit_json(json::Json& j, const UdpLoadStats& idle, const FloodPhase& p
   j["legit_latency_ms"] = latency_json(l.latency_ms);
   j["legit_retransmissions"] = l.retransmissions;
   j["legit_cookie_requests"] = l.cookie_requests;
+  // What the legitimate client's IKE messages met: sent (retransmissions included) and
+  // answers received; the rest was lost on the way (responder_udp_rcvbuf_errors).
+  j["legit_datagrams_sent"] = l.datagrams_sent;
+  j["legit_datagrams_received"] = l.datagrams_received;
   j["legit_first_failure"] = l.first_failure.empty() ? json::Json() : json::Json(l.first_failure);
   j["idle_completed"] = idle.completed;
   j["idle_latency_ms"] = latency_json(idle.latency_ms);
@@ -264,6 +269,9 @@ Result<void> check_flood_options(const FloodOptions& o) {
     return make_error(Errc::usage, "--rate", "expected 0 (no cap) or a rate up to 1e9 per second");
   if (o.rate_pps > 0 && o.rate_pps < 1)
     return make_error(Errc::usage, "--rate", "expected at least 1 per second (or 0: no cap)");
+  if (o.legit_retransmit < std::chrono::milliseconds(100) ||
+      o.legit_retransmit > std::chrono::seconds(60))
+    return make_error(Errc::usage, "--legit-retransmit", "expected 100ms..60s");
   if (o.concurrency < 1 || o.concurrency > 10000)
     return make_error(Errc::usage, "--concurrency",
                       std::to_string(o.concurrency) + ": expected 1..10000");
@@ -283,6 +291,7 @@ FloodResult run_flood(const FloodOptions& o, const FloodProgressFn& progress) {
                  {"rate_cap_pps", o.rate_pps > 0 ? json::Json(o.rate_pps) : json::Json()},
                  {"source_prefix", o.source_prefix},
                  {"concurrency", o.concurrency},
+                 {"legit_retransmit_s", std::chrono::duration<double>(o.legit_retransmit).count()},
                  {"ike_proposal", o.ike_proposal},
                  {"esp_proposal", o.esp_proposal},
                  {"ike_up_args", o.ike_up_args}};

@@ -34,6 +34,8 @@ struct FloodOptions {
   double rate_pps = 0; // the flood's cap; 0: as fast as one core sends
   std::string source_prefix = "10.200.0.0/16";
   size_t concurrency = 4; // legitimate handshakes in flight
+  // The legitimate client's first retransmission timeout (then RFC 7296 2.1 back-off).
+  Duration legit_retransmit{std::chrono::seconds(4)};
   std::string ike_proposal = "aes256gcm16-prfsha256-x25519";
   std::string esp_proposal = "aes256gcm16";
   std::vector<std::string> ike_up_args; // more ike-up flags (e.g. DoS limits)

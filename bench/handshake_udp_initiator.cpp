@@ -317,6 +317,7 @@ Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) 
   auto p = peer_config(o);
   if (!p) return p.error();
   m.stall_timeout = o.stall_timeout;
+  if (o.retransmit_timeout.count() > 0) m.config.retransmit_timeout = o.retransmit_timeout;
   m.config.peers.push_back(std::move(*p));
   m.new_engine(io::EventLoop::now());
 

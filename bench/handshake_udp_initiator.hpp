@@ -39,6 +39,9 @@ struct UdpInitiatorOptions {
   // run() fails with Errc::timeout when no handshake finished for this long; 0: never
   // (a flood may lock the client out, which is then a result, not an error).
   Duration stall_timeout{std::chrono::seconds(20)};
+  // The initiator engine's first retransmission timeout (ike::Config::retransmit_timeout,
+  // then back-off); 0: the engine's default (4 s, as strongSwan's).
+  Duration retransmit_timeout{0};
 };
 
 struct UdpLoadStats {

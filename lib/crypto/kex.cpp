@@ -141,7 +141,8 @@ Result<KeyExchange> KeyExchange::from_private(const TransformInfo& ke, ByteView 
   if (!fam) return fam.error();
   auto impl = std::make_unique<Impl>();
   impl->family = *fam;
-  BnCtxPtr ctx(BN_CTX_new());
+  if (*fam == Family::xdh) return xdh_from_private(ke, priv, std::move(impl));
+  BnCtxPtr ctx(BN_CTX_new()); // MODP and ECP only: X25519/X448 need no big numbers
   if (!ctx) return ossl_error("ke", "BN_CTX_new");
 
   if (*fam == Family::modp) {
@@ -190,7 +191,11 @@ Result<KeyExchange> KeyExchange::from_private(const TransformInfo& ke, ByteView 
       return ossl_error("ke", "pad");
     return KeyExchange(std::move(impl), &ke, std::move(pub));
   }
+  return ossl_error("ke", "unknown key exchange family");
+}
 
+Result<KeyExchange> KeyExchange::xdh_from_private(const TransformInfo& ke, ByteView priv,
+                                                  std::unique_ptr<Impl> impl) {
   const size_t klen = ke.id == 31 ? 32 : 56;
   if (priv.size() != klen)
     return make_error(Errc::bad_length, "ke.private",
@@ -211,7 +216,8 @@ Result<SecretBytes> KeyExchange::shared_secret(ByteView peer) const {
     return peer_error(Errc::bad_length, std::string(info_->keyword) + " KE data must be " +
                                             std::to_string(public_.size()) + " bytes, got " +
                                             std::to_string(peer.size()));
-  BnCtxPtr ctx(BN_CTX_new());
+  if (impl_->family == Family::xdh) return xdh_shared_secret(peer);
+  BnCtxPtr ctx(BN_CTX_new()); // MODP and ECP only: X25519/X448 need no big numbers
   if (!ctx) return ossl_error("ke", "BN_CTX_new");
 
   if (impl_->family == Family::modp) {
@@ -261,7 +267,10 @@ Result<SecretBytes> KeyExchange::shared_secret(ByteView peer) const {
       return ossl_error("ke", "pad");
     return out;
   }
+  return ossl_error("ke", "unknown key exchange family");
+}
 
+Result<SecretBytes> KeyExchange::xdh_shared_secret(ByteView peer) const {
   EVP_PKEY* peer_key = detail::xdh_peer_key(info_->id == 32, peer);
   if (!peer_key) return ossl_error("ke", "X25519/X448 peer key");
   detail::PkeyCtxPtr pctx(EVP_PKEY_CTX_new_from_pkey(nullptr, impl_->pkey.get(), nullptr));

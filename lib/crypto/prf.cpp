@@ -78,6 +78,16 @@ Result<SecretBytes> Prf::plus(std::span<const ByteView> seed, size_t len) {
 
 Result<SecretBytes> prf(const TransformInfo& info, ByteView key,
                         std::initializer_list<ByteView> data) {
+  // HMAC takes a key of any length as it is: keyed on this thread's context for this one
+  // call (Mac::compute_with), no context duplicated and freed per call (a handshake
+  // makes seven of these: SKEYSEED and the AUTH payloads, RFC 7296 2.14, 2.15).
+  if (info.kind == TransformKind::prf && Mac::algo_of(info) == Mac::Algo::hmac) {
+    SecretBytes out(info.out_len);
+    auto ok = Mac::compute_with(info, key, std::span<const ByteView>(data.begin(), data.size()),
+                                out.reveal_mut());
+    if (!ok) return ok.error();
+    return out;
+  }
   auto p = Prf::create(info, key);
   if (!p) return p.error();
   return p->compute(data);

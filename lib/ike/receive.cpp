@@ -37,8 +37,12 @@ void receive_init_request(EngineContext& cx, const Datagram& in, const wire::Mes
       gone && gone->state == IkeSaState::dead)
     cx.table.sas.erase(gone->id); // e.g. a half-open SA that timed out: start afresh
   if (IkeSa* sa = cx.table.find_half_open(h.spi_i, in.remote)) {
-    // RFC 7296 2.1: a retransmitted request is answered with the same response.
-    if (sa->have_last_response && sa->msg_id_in == 1) return cx.answer_retransmission(*sa, in.data);
+    // RFC 7296 2.1: a retransmitted request is answered with the same response; so is
+    // its COOKIE retry (2.6) when the response was lost and a COOKIE was asked for since.
+    if (sa->have_last_response && sa->msg_id_in == 1) {
+      (void)ike_sa_init::adopt_cookie_retry(cx, *sa, in, msg);
+      return cx.answer_retransmission(*sa, in.data);
+    }
     return cx.drop(DropReason::duplicate, "IKE_SA_INIT request");
   }
   ike_sa_init::process_request(cx, in, msg);

@@ -2,6 +2,8 @@
 
 #include "ike/shard.hpp"
 
+#include <cstdlib>
+
 namespace ikekit::io {
 
 EngineDispatcher::EngineDispatcher(ike::Engine& engine0,
@@ -9,7 +11,8 @@ EngineDispatcher::EngineDispatcher(ike::Engine& engine0,
                                    const ike::Config& config, Rng& rng)
     : engine0_(engine0), workers_(workers), screen_(config, config.admission, rng) {}
 
-EngineDispatcher::Route EngineDispatcher::dispatch(const ike::Datagram& d, TimePoint now) {
+EngineDispatcher::Route EngineDispatcher::dispatch(const ike::Datagram& d, TimePoint now,
+                                                   bool lone) {
   auto o = screen_.screen(d.data, d.remote.address, now, answer_);
   if (o.verdict == ike::InitScreen::Verdict::answer) {
     answer_size_ = o.answer_size;
@@ -22,6 +25,7 @@ EngineDispatcher::Route EngineDispatcher::dispatch(const ike::Datagram& d, TimeP
     engine0_.receive(d, now);
     return Route::engine0;
   }
+  if (lone && workers_[owner - 1]->receive_if_idle(d, now)) return Route::worker_here;
   if (!workers_[owner - 1]->post(d)) {
     screen_.count_handoff_full();
     return Route::dropped;
@@ -32,7 +36,7 @@ EngineDispatcher::Route EngineDispatcher::dispatch(const ike::Datagram& d, TimeP
 
 void EngineDispatcher::kick_posted() {
   for (size_t w = 0; posted_; ++w, posted_ >>= 1)
-    if (posted_ & 1) workers_[w]->kick();
+    if (posted_ & 1) workers_[w]->kick_if_idle();
 }
 
 } // namespace ikekit::io

@@ -27,10 +27,13 @@ Result<std::unique_ptr<EngineWorker>> EngineWorker::start(ike::Config config, Ti
   EngineWorker* self = w.get();
   auto added = w->loop_->add_reader(w->wake_fd_, [self](TimePoint t) { self->on_wake(t); });
   if (!added) return added.error();
+  w->loop_->set_wait_hooks([self] { self->before_wait(); },
+                           [self] { self->idle_.store(false, std::memory_order_relaxed); });
   w->loop_->set_deadline(
       [self]() -> std::optional<TimePoint> {
         std::lock_guard<std::mutex> lock(self->mu_);
-        return self->engine_->next_timeout();
+        self->armed_ = self->engine_->next_timeout();
+        return self->armed_;
       },
       [self](TimePoint t) {
         std::lock_guard<std::mutex> lock(self->mu_);
@@ -70,6 +73,11 @@ bool EngineWorker::post(const ike::Datagram& d) {
   return true;
 }
 
+void EngineWorker::kick_if_idle() {
+  std::atomic_thread_fence(std::memory_order_seq_cst); // the tail store before the load
+  if (idle_.load(std::memory_order_relaxed)) kick();
+}
+
 void EngineWorker::kick() {
   uint64_t one = 1;
   ssize_t n;
@@ -78,10 +86,38 @@ void EngineWorker::kick() {
   } while (n < 0 && errno == EINTR); // EAGAIN: the counter is full, it wakes anyway
 }
 
+bool EngineWorker::receive_if_idle(const ike::Datagram& d, TimePoint now) {
+  if (!idle_.load(std::memory_order_relaxed)) return false;
+  std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock() || inbox_pending()) return false;
+  engine_->receive(d, now);
+  pump(now);
+  if (auto t = engine_->next_timeout(); t && (!armed_ || *t < *armed_)) kick();
+  return true;
+}
+
+bool EngineWorker::inbox_pending() const {
+  return head_.load(std::memory_order_relaxed) != tail_.load(std::memory_order_acquire);
+}
+
+void EngineWorker::before_wait() {
+  for (;;) {
+    idle_.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst); // the flag before the tail load
+    if (!inbox_pending()) return; // a post() from now on sees idle_ and kicks
+    idle_.store(false, std::memory_order_relaxed);
+    drain_inbox(EventLoop::now());
+  }
+}
+
 void EngineWorker::on_wake(TimePoint now) {
   uint64_t v;
   while (::read(wake_fd_, &v, sizeof v) < 0 && errno == EINTR) {
   }
+  drain_inbox(now);
+}
+
+void EngineWorker::drain_inbox(TimePoint now) {
   std::lock_guard<std::mutex> lock(mu_);
   size_t head = head_.load(std::memory_order_relaxed);
   size_t tail = tail_.load(std::memory_order_acquire);
@@ -110,6 +146,11 @@ void EngineWorker::pump(TimePoint now) {
     }
   }
   if (queued && wake_events_) wake_events_();
+}
+
+bool EngineWorker::has_events() {
+  std::lock_guard<std::mutex> lock(events_mu_);
+  return !events_.empty();
 }
 
 void EngineWorker::take_events(std::vector<std::pair<ike::Event, TimePoint>>& out) {

@@ -29,7 +29,8 @@ Result<EventLoop> EventLoop::create() {
 EventLoop::EventLoop(EventLoop&& o) noexcept
     : epfd_(o.epfd_), sigfd_(o.sigfd_), restore_mask_(o.restore_mask_), old_mask_(o.old_mask_),
       stopped_(o.stopped_), readers_(std::move(o.readers_)), on_signal_(std::move(o.on_signal_)),
-      next_deadline_(std::move(o.next_deadline_)), on_deadline_(std::move(o.on_deadline_)) {
+      next_deadline_(std::move(o.next_deadline_)), on_deadline_(std::move(o.on_deadline_)),
+      before_wait_(std::move(o.before_wait_)), after_wait_(std::move(o.after_wait_)) {
   o.epfd_ = o.sigfd_ = -1;
   o.restore_mask_ = false;
 }
@@ -96,8 +97,14 @@ void EventLoop::set_deadline(DeadlineFn next, ReadyFn fire) {
   on_deadline_ = std::move(fire);
 }
 
+void EventLoop::set_wait_hooks(std::function<void()> before, std::function<void()> after) {
+  before_wait_ = std::move(before);
+  after_wait_ = std::move(after);
+}
+
 Result<bool> EventLoop::run_once(std::optional<Duration> max_wait) {
   if (stopped_) return false;
+  if (before_wait_) before_wait_();
   TimePoint start = now();
   std::optional<TimePoint> deadline;
   if (next_deadline_) deadline = next_deadline_();
@@ -114,6 +121,7 @@ Result<bool> EventLoop::run_once(std::optional<Duration> max_wait) {
   }
   std::array<epoll_event, 64> events;
   int n = epoll_wait(epfd_, events.data(), int(events.size()), timeout_ms);
+  if (after_wait_) after_wait_();
   if (n < 0) {
     if (errno == EINTR) return !stopped_;
     return loop_error("epoll_wait", errno);

@@ -13,6 +13,13 @@ namespace {
 constexpr size_t kMaxDatagram = EngineWorker::kMaxDatagram;
 constexpr size_t kBatch = IkeRunner::kRecvBatch;
 constexpr size_t kHeadroom = IkeRunner::kRecvHeadroom;
+// The IKE sockets' receive buffer: a flood of IKE_SA_INIT requests arrives in bursts
+// (sendmmsg batches, softirq runs) while this thread may wait for a CPU, and what the
+// default (net.core.rmem_default, 208 KiB: a few hundred datagrams, about 2 ms of a
+// 100,000/s flood) cannot hold is dropped before anyone sees it, the legitimate
+// requests among it alike. 4 MiB holds tens of milliseconds of such a flood; memory is
+// charged only for what is queued.
+constexpr int kIkeReceiveBuffer = 4 << 20;
 
 // Engine time is steady-clock time; certificates need the wall clock (DESIGN 1: the
 // engine never reads it, the runner tells it the offset once).
@@ -127,6 +134,8 @@ Result<void> IkeRunner::start_workers(TimePoint now) {
     deliver_worker_events();
   });
   if (!added) return added.error();
+  loop_->set_wait_hooks([this] { deliver_before_wait(); },
+                        [this] { runner_idle_.store(false, std::memory_order_relaxed); });
   worker_bound_.resize(n - 1);
   for (uint32_t i = 1; i < n; ++i) {
     std::vector<Bound>& mine = worker_bound_[i - 1];
@@ -148,7 +157,11 @@ Result<void> IkeRunner::start_workers(TimePoint now) {
       }
     };
     int fd = worker_events_fd_;
-    auto wake = [fd] {
+    std::atomic<bool>* runner_idle = &runner_idle_;
+    auto wake = [fd, runner_idle] {
+      // The events are in (under the worker's mutex, which deliver_before_wait() takes
+      // after it set the flag): a runner that is not idle looks before it waits.
+      if (!runner_idle->load(std::memory_order_seq_cst)) return;
       uint64_t one = 1;
       while (::write(fd, &one, sizeof one) < 0 && errno == EINTR) {
       }
@@ -168,6 +181,17 @@ void IkeRunner::deliver_worker_events() {
     w->take_events(worker_events_);
   for (const auto& [e, at] : worker_events_)
     on_event_(e, at);
+}
+
+void IkeRunner::deliver_before_wait() {
+  for (;;) {
+    runner_idle_.store(true, std::memory_order_seq_cst);
+    bool waiting = std::any_of(workers_.begin(), workers_.end(),
+                               [](const auto& w) { return w->has_events(); });
+    if (!waiting) return;
+    runner_idle_.store(false, std::memory_order_relaxed);
+    deliver_worker_events();
+  }
 }
 
 void IkeRunner::with_engine_of(ike::SaId sa, const std::function<void(ike::Engine&)>& fn) {
@@ -210,10 +234,12 @@ Result<UdpSocket*> IkeRunner::bind_local(const IpAddress& local, uint16_t ike_po
   for (auto& b : bound_)
     if (b.address == local) return b.nat_t.get();
   Bound b{local, nullptr, nullptr};
-  auto ike = UdpSocket::open({.local = {local, ike_port}});
+  auto ike = UdpSocket::open({.local = {local, ike_port}, .rcvbuf_bytes = kIkeReceiveBuffer});
   if (!ike) return ike.error();
   b.ike = std::make_unique<UdpSocket>(std::move(*ike));
-  auto natt = UdpSocket::open({.local = {local, options_.config.nat_t_port}, .nat_t = true});
+  auto natt = UdpSocket::open({.local = {local, options_.config.nat_t_port},
+                               .nat_t = true,
+                               .rcvbuf_bytes = kIkeReceiveBuffer});
   if (!natt) return natt.error();
   b.nat_t = std::make_unique<UdpSocket>(std::move(*natt));
   for (UdpSocket* s : {b.ike.get(), b.nat_t.get()}) {
@@ -263,7 +289,7 @@ void IkeRunner::on_readable(UdpSocket& s, TimePoint now) {
       d.data = slot.payload();
       if (!dispatcher_) {
         engine_->receive(d, now);
-      } else if (dispatcher_->dispatch(d, now) == EngineDispatcher::Route::answered) {
+      } else if (dispatcher_->dispatch(d, now, *n == 1) == EngineDispatcher::Route::answered) {
         ByteView a = dispatcher_->answer();
         MutBytes keep(answer_tx_.data() + answered * ike::InitScreen::kMaxAnswer, a.size());
         std::copy(a.begin(), a.end(), keep.begin());

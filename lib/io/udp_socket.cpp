@@ -48,7 +48,11 @@ Result<UdpSocket> UdpSocket::open(const UdpSocketOptions& o) {
     return s.io_error(v4 ? "IP_PKTINFO" : "IPV6_RECVPKTINFO", errno);
   if (o.reuse_port && setsockopt(s.fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one))
     return s.io_error("SO_REUSEPORT", errno);
-  if (o.rcvbuf_bytes > 0) setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUF, &o.rcvbuf_bytes, sizeof(int));
+  // SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN; without it, as much as
+  // rmem_max allows.
+  if (o.rcvbuf_bytes > 0 &&
+      setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUFFORCE, &o.rcvbuf_bytes, sizeof(int)) != 0)
+    setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUF, &o.rcvbuf_bytes, sizeof(int));
   if (o.sndbuf_bytes > 0) setsockopt(s.fd_, SOL_SOCKET, SO_SNDBUF, &o.sndbuf_bytes, sizeof(int));
 
   sockaddr_storage ss;

@@ -16,6 +16,7 @@
 //   HDR, SAi1, KEi, Ni  -->
 //                          <--  HDR, N(NO_PROPOSAL_CHOSEN)
 #include "craft.hpp"
+#include "ike/init_screen.hpp"
 #include "sim.hpp"
 #include "wire/message.hpp"
 #include "wire/payload_notify.hpp"
@@ -115,6 +116,95 @@ TEST_CASE("COOKIE: a responder under load asks for a cookie, the initiator repea
   REQUIRE_FALSE(init_msgs[2].empty());
   CHECK(init_msgs[2][0] == wire::NotifyType::cookie); // first payload (2.6)
   CHECK(p.right->engine->stats().cookies_sent == 1);
+}
+
+// RFC 7296 2.6 with 2.1, as a multi-core responder meets it (io::EngineDispatcher: the
+// socket thread's InitScreen answers COOKIEs before the engine sees a request):
+//   HDR, SAi1, KEi, Ni            -->  engine: half-open SA (now at the COOKIE threshold)
+//                                 <--  HDR, SAr1, KEr, Nr   (lost)
+//   HDR, SAi1, KEi, Ni  (again)   -->  screen
+//                                 <--  HDR, N(COOKIE)       (screen)
+//   HDR, N(COOKIE), SAi1, KEi, Ni -->  engine: the same request, now with the COOKIE
+//                                 <--  HDR, SAr1, KEr, Nr   (the cached response)
+// The retry must not be taken for a forged retransmission (retransmit_mismatch) until
+// the half-open SA expires; and AUTH then covers the request with the COOKIE (2.15).
+TEST_CASE("COOKIE retry after a lost IKE_SA_INIT response is answered from the cache",
+          "[engine][ike_sa_init][cookie]") {
+  Net net;
+  SeededRng secret_rng(4), screen_rng(5);
+  auto shared = std::make_shared<AdmissionState>(secret_rng, net.now);
+  auto rc = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1"));
+  rc.admission = shared;
+  rc.cookie_threshold = 1; // the first request's own half-open SA reaches it
+  Node& right = net.add("right", "10.0.0.2", rc, 7);
+  Node& left =
+      net.add("left", "10.0.0.1", config_with(psk_peer("home", "10.0.0.1", "10.0.0.2")), 8);
+  InitScreen screen(rc, shared, screen_rng);
+  bool response_lost = false;
+  std::vector<Bytes> screen_answers;
+  net.tap = [&](Bytes& d, const Transmit& t) {
+    auto h = wire::parse_header(d);
+    if (!h || h->exchange_type != wire::ExchangeType::ike_sa_init) return true;
+    if (h->response()) {
+      if (response_lost) return true;
+      return response_lost = true, false;
+    }
+    Bytes answer(InitScreen::kMaxAnswer);
+    auto o = screen.screen(d, t.local.address, net.now, answer);
+    if (o.verdict != InitScreen::Verdict::answer) return true; // handed to the engine
+    answer.resize(o.answer_size);
+    screen_answers.push_back(std::move(answer));
+    return false;
+  };
+  REQUIRE(left.engine->initiate("home", net.now));
+  REQUIRE(net.run_until([&] { return !screen_answers.empty(); }, 10s));
+  CHECK(response_lost);
+  CHECK(shared->half_open_total() == 1);
+  // The screen's N(COOKIE) reaches the initiator, which retries with it.
+  left.engine->receive(datagram_to(left, "10.0.0.2", screen_answers.front()), net.now);
+  net.collect(left);
+  CHECK(net.run_until([&] { return left.count<ChildSaUp>() == 1 && right.count<ChildSaUp>() == 1; },
+                      10s));
+  CHECK(screen_answers.size() == 1);
+  CHECK(right.engine->stats().dropped_for(DropReason::retransmit_mismatch) == 0);
+  CHECK(right.engine->stats().retransmits_answered == 1);
+  CHECK(left.count<Failure>() == 0);
+  CHECK(right.count<Failure>() == 0);
+}
+
+// The same request with a COOKIE the secret did not make, or with another payload
+// changed, is not the request answered: dropped, as any other mismatch.
+TEST_CASE("a COOKIE retry that is not the answered request is still a mismatch",
+          "[engine][ike_sa_init][cookie]") {
+  Net net;
+  SeededRng secret_rng(4);
+  auto admission = std::make_shared<AdmissionState>(secret_rng, net.now);
+  auto rc = config_with(psk_peer("gw", "10.0.0.2", "10.0.0.1"));
+  rc.admission = admission;
+  Node& right = net.add("right", "10.0.0.2", rc, 7);
+  SeededRng rng(9);
+  InitRequest q;
+  q.nonce = Bytes(32, 3);
+  SeededRng same_ke(11), same_ke_again(11);
+  Bytes first = craft_init_request(q, same_ke);
+  REQUIRE(exchange(net, right, "10.0.0.1", first).size() == 1);
+  // A valid COOKIE for this request, from the responder's own secret.
+  Bytes cookie(AdmissionState::kCookieSize);
+  cookie.resize(admission->make_cookie(q.nonce, ip("10.0.0.1"), q.spi_i, net.now, rng, cookie));
+  InitRequest forged = q;
+  forged.cookie = Bytes(AdmissionState::kCookieSize, 0x42);
+  SeededRng ke_forged(11);
+  CHECK(exchange(net, right, "10.0.0.1", craft_init_request(forged, ke_forged)).empty());
+  InitRequest other = q;
+  other.cookie = cookie;
+  other.nonce = Bytes(32, 4); // not "all other payloads unchanged"
+  SeededRng ke_other(11);
+  CHECK(exchange(net, right, "10.0.0.1", craft_init_request(other, ke_other)).empty());
+  CHECK(right.engine->stats().dropped_for(DropReason::retransmit_mismatch) == 2);
+  InitRequest retry = q;
+  retry.cookie = cookie;
+  CHECK(exchange(net, right, "10.0.0.1", craft_init_request(retry, same_ke_again)).size() == 1);
+  CHECK(right.engine->stats().retransmits_answered == 1);
 }
 
 TEST_CASE("COOKIE threshold: cookies once enough SAs are half-open", "[engine][cookie]") {

@@ -22,6 +22,8 @@ CLI::App* add_flood_command(CLI::App& app, FloodArgs& args) {
   cmd->add_option("--source-prefix", args.source_prefix,
                   "IPv4 prefix the spoofed sources come from (default 10.200.0.0/16)");
   cmd->add_option("--concurrency", args.concurrency, "Legitimate handshakes in flight (default 4)");
+  cmd->add_option("--legit-retransmit", args.legit_retransmit,
+                  "The legitimate client's first retransmission timeout (default 4s)");
   cmd->add_option("--ike-proposal", args.ike_proposal,
                   "IKE proposal, strongSwan syntax (default aes256gcm16-prfsha256-x25519)");
   cmd->add_option("--esp-proposal", args.esp_proposal, "ESP proposal (default aes256gcm16)");
@@ -41,6 +43,9 @@ int run_flood(const GlobalOptions& g, const FloodArgs& args,
   opts.rate_pps = args.rate;
   opts.source_prefix = args.source_prefix;
   opts.concurrency = args.concurrency;
+  auto rt = cli::parse_duration(args.legit_retransmit, "--legit-retransmit");
+  if (!rt) return cli::report_error(kTool, rt.error());
+  opts.legit_retransmit = *rt;
   opts.ike_proposal = args.ike_proposal;
   opts.esp_proposal = args.esp_proposal;
   opts.ike_up_args = args.ike_up_args;

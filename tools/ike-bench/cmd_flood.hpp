@@ -16,6 +16,7 @@ struct FloodArgs {
   double rate = 0; // --rate PPS, 0: no cap
   std::string source_prefix = "10.200.0.0/16";
   size_t concurrency = 4;
+  std::string legit_retransmit = "4s";
   std::string ike_proposal = "aes256gcm16-prfsha256-x25519";
   std::string esp_proposal = "aes256gcm16";
   std::vector<std::string> ike_up_args;

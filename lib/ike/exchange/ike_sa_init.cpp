@@ -341,6 +341,50 @@ void process_request(EngineContext& cx, const Datagram& dg, const wire::Message&
 
 namespace {
 
+// An IKE_SA_INIT request's chain without a leading N(COOKIE): the type of its first
+// payload and the bytes from there on, and the COOKIE's data (empty when it had none).
+struct ChainPastCookie {
+  uint8_t first_type = 0;
+  ByteView rest;
+  ByteView cookie;
+};
+
+ChainPastCookie chain_past_cookie(const wire::Message& msg) {
+  ChainPastCookie c{uint8_t(msg.header.next_payload), msg.bytes.subspan(wire::kIkeHeaderSize), {}};
+  if (msg.payloads.empty() || msg.payloads.front().payload_type() != PayloadType::n) return c;
+  const wire::RawPayload& first = msg.payloads.front();
+  auto n = wire::parse_notify(first.body);
+  if (!n || n->type != NotifyType::cookie) return c;
+  return ChainPastCookie{first.next_type, msg.bytes.subspan(first.offset + first.whole.size()),
+                         n->data};
+}
+
+} // namespace
+
+bool adopt_cookie_retry(EngineContext& cx, IkeSa& sa, const Datagram& dg,
+                        const wire::Message& msg) {
+  if (!sa.hs || sa.hs->init_request.empty()) return false;
+  const Bytes& kept = sa.hs->init_request;
+  if (std::equal(msg.bytes.begin(), msg.bytes.end(), kept.begin(), kept.end()))
+    return false; // a plain retransmission
+  ChainPastCookie now = chain_past_cookie(msg);
+  if (now.cookie.empty()) return false;
+  auto answered = wire::parse_message(sa.hs->init_request, wire::ChainOptions{false});
+  if (!answered) return false;
+  ChainPastCookie before = chain_past_cookie(*answered);
+  if (now.first_type != before.first_type || now.rest.size() != before.rest.size() ||
+      !std::equal(now.rest.begin(), now.rest.end(), before.rest.begin()))
+    return false;
+  if (!cx.admission->cookie_valid(now.cookie, sa.hs->ni, dg.remote.address, sa.spi_i, cx.now,
+                                  cx.rng))
+    return false;
+  sa.hs->init_request.assign(msg.bytes.begin(), msg.bytes.end());
+  sa.answered.digest = crypto::sha256(dg.data);
+  return true;
+}
+
+namespace {
+
 // RFC 7296 2.6: the responder wants a COOKIE; the request goes again with it, first.
 void retry_with_cookie(EngineContext& cx, IkeSa& sa, const wire::NotifyPayload& c) {
   if (sa.hs->cookie_retries >= 3 || c.data.empty() || c.data.size() > 64)

@@ -46,6 +46,9 @@ public:
 
 private:
   struct Impl;
+  Result<SecretBytes> xdh_shared_secret(ByteView peer_public) const; // X25519 / X448
+  static Result<KeyExchange> xdh_from_private(const TransformInfo& ke, ByteView priv,
+                                              std::unique_ptr<Impl> impl);
   KeyExchange(std::unique_ptr<Impl> impl, const TransformInfo* info, Bytes pub);
   std::unique_ptr<Impl> impl_;
   const TransformInfo* info_;

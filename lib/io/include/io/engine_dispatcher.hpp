@@ -27,10 +27,12 @@ namespace ikekit::io {
 class EngineDispatcher {
 public:
   enum class Route : uint8_t {
-    answered, // answer() holds the N(COOKIE) response: send it back where d came from
-    dropped,  // counted in stats()
-    engine0,  // received by engine 0 (its transmits and events are the caller's to pump)
-    worker,   // posted to a worker's inbox (kick_posted() after the batch)
+    answered,    // answer() holds the N(COOKIE) response: send it back where d came from
+    dropped,     // counted in stats()
+    engine0,     // received by engine 0 (its transmits and events are the caller's to pump)
+    worker,      // posted to a worker's inbox (kick_posted() after the batch)
+    worker_here, // a lone message for an idle worker, received by its engine on this
+                 // thread (EngineWorker::receive_if_idle): answered, events queued
   };
 
   // `workers`: engines 1 .. N-1; `config`: the responder's (Config::admission set);
@@ -38,7 +40,10 @@ public:
   EngineDispatcher(ike::Engine& engine0, std::vector<std::unique_ptr<EngineWorker>>& workers,
                    const ike::Config& config, Rng& rng);
 
-  Route dispatch(const ike::Datagram& d, TimePoint now);
+  // `lone`: the only message of its receive batch. A lone message for a worker that is
+  // asleep is handled here rather than handed off (no wake-up in its latency); in a
+  // batch, messages go to the workers' inboxes so the engines work in parallel.
+  Route dispatch(const ike::Datagram& d, TimePoint now, bool lone = false);
   ByteView answer() const { return ByteView(answer_.data(), answer_size_); }
   // Wakes every worker posted to since the last call.
   void kick_posted();

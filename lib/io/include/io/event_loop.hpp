@@ -54,6 +54,11 @@ public:
   // `next` is asked before every wait; when the time it returns has come, `fire`
   // runs. nullopt means "no deadline".
   void set_deadline(DeadlineFn next, ReadyFn fire);
+  // `before` runs at the start of every run_once(), before the deadline is asked for and
+  // the wait; `after` when the wait is over. A thread that other threads wake through an
+  // fd marks itself asleep in `before` and awake in `after`, so they write the fd only
+  // when it would otherwise sleep through their work (io/engine_worker.hpp).
+  void set_wait_hooks(std::function<void()> before, std::function<void()> after);
 
   // One wait: at most `max_wait` (nullopt: until something happens), then the
   // callbacks that are due. Returns false once stop() was called.
@@ -78,6 +83,7 @@ private:
   SignalFn on_signal_;
   DeadlineFn next_deadline_;
   ReadyFn on_deadline_;
+  std::function<void()> before_wait_, after_wait_;
 };
 
 } // namespace ikekit::io

@@ -16,6 +16,7 @@
 #include "io/udp_socket.hpp"
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -130,6 +131,7 @@ private:
   Result<void> open_tcp();
   Result<void> start_workers(TimePoint now);
   void deliver_worker_events();
+  void deliver_before_wait(); // until no worker has events, with runner_idle_ set
 
   struct Bound {
     IpAddress address;
@@ -149,6 +151,9 @@ private:
   std::vector<std::unique_ptr<EngineWorker>> workers_; // engines 1 .. N-1
   std::unique_ptr<EngineDispatcher> dispatcher_;       // with workers: screen and hand-off
   int worker_events_fd_ = -1;                          // eventfd: a worker queued events
+  // This thread is about to wait or waiting: a worker that queued events writes the
+  // eventfd only then (it is looked at again before every wait).
+  std::atomic<bool> runner_idle_{false};
   std::vector<std::pair<ike::Event, TimePoint>> worker_events_;
   EventFn on_event_;
   EspFn on_esp_;

@@ -32,7 +32,11 @@ json::Json kill_switch_event(const KillSwitch& k, const char* reason);
 class IkeUpEvents {
 public:
   // `initiate`: the connections this run initiates. `verbosity` > 0: each event's type
-  // also goes to stderr, prefixed with `tool`.
+  // also goes to stderr, prefixed with `tool`. `out` writes to standard output: when
+  // that is /dev/null (a daemon whose events nobody keeps, as a benchmark's responder),
+  // engine events are not rendered as JSON at all unless a control socket or
+  // `verbosity` wants them -- rendering and writing them was an eighth of a responder's
+  // CPU per handshake (ike-bench handshake --mode udp).
   IkeUpEvents(json::JsonOutput& out, std::optional<SecretFileWriter> keylog,
               const std::vector<std::string>& initiate, int verbosity, std::string tool);
 
@@ -67,6 +71,7 @@ private:
   int verbosity_;
   std::string tool_;
   bool initiator_failed_ = false;
+  bool stdout_discarded_ = false;
   IkeRunner* runner_ = nullptr;
   EngineDataplane* dataplane_ = nullptr;
   ControlServer* control_ = nullptr;

@@ -33,7 +33,7 @@ struct UdpSocketOptions {
   bool nat_t = false;      // port-4500 semantics: RFC 3948 demux on receive
   bool gro = false;        // ask for UDP_GRO (coalesced ESP receive); see features()
   bool reuse_port = false; // SO_REUSEPORT, for one socket per thread
-  int rcvbuf_bytes = 0;    // SO_RCVBUF / SO_SNDBUF when > 0
+  int rcvbuf_bytes = 0;    // SO_RCVBUF(FORCE) / SO_SNDBUF when > 0
   int sndbuf_bytes = 0;
 };
 
