@@ -13,8 +13,9 @@
 // - After moving packets a thread keeps polling both directions (non-blocking reads,
 //   the other direction only when its lock is free) for up to `busy_poll` before it
 //   sleeps, yielding the CPU to anything runnable between two polls: the answer to what
-//   it sent, arriving within that window, is taken without a wake-up. An idle tunnel
-//   sleeps in poll() (no timeout): nothing spins without traffic.
+//   it sent, arriving within that window, is taken without a wake-up. Only after a
+//   long sleep, for a short burst (worker_loop); an idle tunnel sleeps in poll() (no
+//   timeout): nothing spins without traffic.
 #include "io/dataplane/tun_dataplane.hpp"
 #include "tun_state.hpp"
 
@@ -71,8 +72,16 @@ void TunDataplane::answer_delivered() {
 // is empty; after the receiving thread's, the answers the device holds; then, for
 // busy_poll_ns_ after the last packet moved, both directions without sleeping; then
 // sleep on its own descriptor and wake-up eventfd.
+//
+// Adaptive: polling pays only for sparse traffic (an echo, a request and its answer),
+// where every packet would otherwise cost a wake-up. So a thread polls only after a
+// sleep of at least 5 x busy_poll, and only for the first 10 x busy_poll of the burst
+// that follows; a bulk flow (short sleeps, long bursts) runs as without polling, its
+// wake-ups amortised over full batches, and spends no CPU on spinning.
 void TunDataplane::worker_loop(bool sending) {
   int64_t spin_until = 0; // 0: not polling
+  bool sparse = false;    // the last sleep was long: this burst may poll
+  int64_t woke = 0;       // when the last sleep ended
   while (!stop_.load(std::memory_order_relaxed)) {
     Work own = sending ? sending_batch(true) : receiving_batch(true);
     if (own == Work::more) continue;
@@ -80,7 +89,8 @@ void TunDataplane::worker_loop(bool sending) {
     if (spin_until != 0 || (!sending && own != Work::none))
       other = sending ? receiving_batch(false) : sending_batch(false);
     if (own != Work::none || other != Work::none) {
-      if (busy_poll_ns_ > 0) spin_until = monotonic_ns() + busy_poll_ns_;
+      const int64_t now = monotonic_ns();
+      spin_until = sparse && now - woke < 10 * busy_poll_ns_ ? now + busy_poll_ns_ : 0;
       continue;
     }
     if (spin_until != 0 && monotonic_ns() < spin_until) {
@@ -89,10 +99,13 @@ void TunDataplane::worker_loop(bool sending) {
     }
     spin_until = 0;
     if (stop_.load(std::memory_order_relaxed)) break;
+    const int64_t slept = monotonic_ns();
     if (sending)
       wait_readable(tun_->fd(), tx_wake_fd());
     else
       wait_readable(esp_fd_, rx_wake_fd());
+    woke = monotonic_ns();
+    sparse = busy_poll_ns_ > 0 && woke - slept >= 5 * busy_poll_ns_;
   }
 }
 
