@@ -87,9 +87,10 @@ namespace ikekit::io::dataplane {
 
 class SocketRefs;
 
-// Covers one wake-up of a sleeping thread on an idle CPU of this kind of VM (about
-// 60-100 us measured with ike-bench tunnel) plus the peer's work on the packet: the
-// echo's answer through a tunnel between two neighbours arrives within it.
+// Covers the far end's wake-up of its receiving thread and its work on the packet
+// (perf sched on the 2-vCPU test VM: 10-160 us from wake-up to running, 40-100 us of
+// work per hop), so the answer to an echo through a tunnel between two neighbours
+// arrives within it.
 inline constexpr std::chrono::microseconds kDefaultBusyPoll{200};
 
 struct TunDataplaneOptions {
