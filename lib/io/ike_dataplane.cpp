@@ -94,7 +94,7 @@ EngineDataplane::~EngineDataplane() {
 Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind kind,
                                                                  IkeRunner& runner,
                                                                  const std::string& tun_name,
-                                                                 bool offload) {
+                                                                 const TunTuning& tuning) {
   std::unique_ptr<EngineDataplane> d(new EngineDataplane());
   d->kind_ = kind;
   d->runner_ = &runner;
@@ -130,7 +130,8 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
   o.port = natt->local().port;
   o.shared_udp_fd = natt->fd();
   o.plain_esp = true; // no NAT: plain ESP (RFC 3948 only where a NAT was detected)
-  o.offload = offload;
+  o.offload = tuning.offload;
+  o.busy_poll = tuning.busy_poll;
   auto tun = dataplane::TunDataplane::create(o);
   if (!tun) return tun.error();
   if (auto s = (*tun)->start(); !s) return s.error();

@@ -310,3 +310,41 @@ TEST_CASE("XfrmDataplane::plan puts the mark and if_id on both states and every 
   CHECK_FALSE(q.sa_in.if_id);
   CHECK_FALSE(q.policies[0].if_id);
 }
+
+TEST_CASE("esp-tunnel --busy-poll: the data plane's default unless given, tun backend only") {
+  esp_tunnel::Flags f;
+  f.local = "192.0.2.1";
+  f.remote = "192.0.2.2";
+  f.spi_in = "c0000001";
+  f.spi_out = "c0000002";
+  f.cipher = "aes256gcm16";
+  f.key_in = f.key_out = std::string(72, '1');
+  auto ok = esp_tunnel::make_options(f);
+  REQUIRE(ok);
+  CHECK(ok->busy_poll == kDefaultBusyPoll);
+  f.busy_poll_us = 0; // off
+  ok = esp_tunnel::make_options(f);
+  REQUIRE(ok);
+  CHECK(ok->busy_poll.count() == 0);
+  f.busy_poll_us = 50;
+  ok = esp_tunnel::make_options(f);
+  REQUIRE(ok);
+  CHECK(ok->busy_poll.count() == 50);
+  f.backend = "xfrm"; // the kernel's data plane has no threads of ours
+  auto r = esp_tunnel::make_options(f);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().field == "--busy-poll");
+  CHECK(r.error().message.find("only with --backend tun") != std::string::npos);
+}
+
+TEST_CASE("TunDataplane::create refuses a busy poll outside 0..100 ms before opening anything") {
+  for (auto us : {std::chrono::microseconds(-1), std::chrono::microseconds(100'001)}) {
+    TunDataplaneOptions o;
+    o.local = ip("10.31.1.1");
+    o.busy_poll = us;
+    auto dp = TunDataplane::create(o); // no TUN device needed: refused first
+    REQUIRE_FALSE(dp);
+    CHECK(dp.error().code == Errc::bad_value);
+    CHECK(dp.error().field == "busy_poll");
+  }
+}

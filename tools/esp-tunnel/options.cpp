@@ -105,6 +105,10 @@ void add_flags(CLI::App& app, Flags& f) {
   app.add_flag("--offload,!--no-offload", f.offload,
                "TUN TSO/checksum offload with user-space segmentation and coalescing, UDP "
                "GSO/GRO (default on; tun backend)");
+  app.add_option("--busy-poll", f.busy_poll_us,
+                 "After traffic, poll this many microseconds before sleeping, so a quick answer "
+                 "needs no wake-up (default 200; 0: off; tun backend)")
+      ->check(CLI::Range(0, 100000));
   app.add_option("--replay-window", f.replay_window, "Anti-replay window in packets (default 1024)")
       ->check(CLI::Range(0, 65536));
   app.add_option("--stats-interval", f.stats_interval, "Print a stats line this often (e.g. 10s)");
@@ -161,6 +165,10 @@ Result<Options> make_options(const Flags& f) {
   o.sa.replay_window = uint32_t(f.replay_window);
   o.mtu = uint32_t(f.mtu);
   o.offload = f.offload;
+  if (f.busy_poll_us >= 0) {
+    if (o.backend != Backend::tun) return flag_error("--busy-poll", "only with --backend tun");
+    o.busy_poll = std::chrono::microseconds(f.busy_poll_us);
+  }
 
   auto addrs = parse_prefixes(f.tun_addr, "--tun-addr");
   if (!addrs) return addrs.error();

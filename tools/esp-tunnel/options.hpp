@@ -6,10 +6,12 @@
 #include "base/time.hpp"
 #include "cli/app.hpp"
 #include "io/dataplane/child_sa.hpp"
+#include "io/dataplane/tun_dataplane.hpp"
 #include "io/xfrm.hpp"
 #include "seq_state.hpp"
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,7 +39,8 @@ struct Flags {
   std::vector<std::string> tun_addr;
   std::vector<std::string> routes;
   int mtu = 1400;
-  bool offload = true; // --no-offload
+  bool offload = true;    // --no-offload
+  long busy_poll_us = -1; // --busy-poll; -1: not given (the data plane's default)
   long replay_window = 1024;
   std::string stats_interval;
   std::string mark;                         // --mark VALUE[/MASK] (xfrm)
@@ -56,6 +59,8 @@ struct Options {
   std::vector<ikekit::io::Prefix> routes;
   uint32_t mtu = 1400;
   bool offload = true; // TUN TSO/GRO and UDP GSO/GRO (esp-tunnel(8) OFFLOADS)
+  // TUN: polling after traffic before sleeping (esp-tunnel(8) LATENCY)
+  std::chrono::microseconds busy_poll = ikekit::io::dataplane::kDefaultBusyPoll;
   std::optional<ikekit::Duration> stats_interval;
   std::string keys_file; // "" when keys came from flags
   // XFRM only: XFRMA_MARK / XFRMA_IF_ID on both states and every policy.

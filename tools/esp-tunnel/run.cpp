@@ -114,6 +114,7 @@ int run_tun(const Options& o, json::JsonOutput& out) {
   to.udp_encap = o.sa.udp_encap;
   to.port = o.sa.local_port;
   to.offload = o.offload;
+  to.busy_poll = o.busy_poll;
   auto dp = TunDataplane::create(to);
   if (!dp) return cli::report_error(kTool, dp.error());
   ChildSaSpec spec = o.sa;

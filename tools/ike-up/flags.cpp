@@ -84,6 +84,10 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_flag("--offload,!--no-offload", o.offload,
                "TUN data plane: TSO/checksum offload with user-space segmentation and "
                "coalescing, UDP GSO (default on)");
+  app.add_option("--busy-poll", o.busy_poll_us,
+                 "TUN data plane: after traffic, poll this many microseconds before sleeping, "
+                 "so a quick answer needs no wake-up (default 200; 0: off)")
+      ->check(CLI::Range(0, 100000));
   app.add_flag("--kill-switch", o.kill_switch,
                "Drop every packet except IKE/ESP to the servers and the tunnel until a clean "
                "exit (nftables table inet ikekit_kill_switch)");

@@ -83,7 +83,9 @@ int main(int argc, char** argv) {
   ro.threads = threads->engines;
   auto runner = io::IkeRunner::create(std::move(ro), rng, on_event);
   if (!runner) return cli::report_error(kTool, runner.error());
-  auto dp = io::EngineDataplane::create(*dataplane_kind, **runner, "ike%d", opts.offload);
+  auto dp = io::EngineDataplane::create(
+      *dataplane_kind, **runner, "ike%d",
+      io::TunTuning{opts.offload, std::chrono::microseconds(opts.busy_poll_us)});
   if (!dp) return cli::report_error(kTool, dp.error());
   dataplane = std::move(*dp);
   // Before the first IKE packet (the runner sends from run()).

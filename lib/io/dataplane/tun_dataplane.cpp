@@ -52,6 +52,10 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
   dp->v6_ = !o.local.is_v4();
   dp->shared_ = o.shared_udp_fd >= 0;
   dp->offload_ = o.offload;
+  if (o.busy_poll.count() < 0 || o.busy_poll > std::chrono::milliseconds(100))
+    return make_error(Errc::bad_value, "busy_poll",
+                      std::to_string(o.busy_poll.count()) + " us: expected 0..100000");
+  dp->busy_poll_ns_ = std::chrono::nanoseconds(o.busy_poll).count();
   dp->mtu_ = o.tun_config.mtu.value_or(kDefaultMtu);
   if (dp->mtu_ < 576 || dp->mtu_ > 65535 - kMaxOuterOverhead)
     return make_error(Errc::bad_value, "mtu",
@@ -135,10 +139,10 @@ Result<void> TunDataplane::start() {
   std::lock_guard lock(mu_);
   if (tx_ch_->running || rx_ch_->running) return {};
   stop_ = false;
-  tx_thread_ = std::thread([this] { tx_loop(); });
+  tx_thread_ = std::thread([this] { worker_loop(true); });
   tx_ch_->running = true;
   if (!shared_) { // shared: the caller's thread receives (handle_esp)
-    rx_thread_ = std::thread([this] { rx_loop(); });
+    rx_thread_ = std::thread([this] { worker_loop(false); });
     rx_ch_->running = true;
   }
   return {};
@@ -156,8 +160,14 @@ void TunDataplane::stop() {
     tx_ch_->running = rx_ch_->running = false;
   }
   // Apply what was posted but never picked up, so the state stays consistent.
-  drain_tx_commands();
-  drain_rx_commands();
+  if (tx_) {
+    std::lock_guard busy(tx_->busy);
+    drain_tx_commands();
+  }
+  if (rx_) {
+    std::lock_guard busy(rx_->busy);
+    drain_rx_commands();
+  }
   cv_.notify_all();
 }
 
@@ -223,6 +233,7 @@ Result<void> TunDataplane::post_tx(TxCommand c) {
   std::unique_lock lock(mu_);
   if (!tx_ch_->running) {
     lock.unlock();
+    std::lock_guard busy(tx_->busy); // shared mode: the owner's loop may be answering
     apply_tx(c);
     tx_->publish(out_cell_);
     return {};
@@ -234,6 +245,7 @@ Result<void> TunDataplane::post_rx(RxCommand c) {
   std::unique_lock lock(mu_);
   if (!rx_ch_->running) { // not started, or shared socket: the caller's thread owns rx
     lock.unlock();
+    std::lock_guard busy(rx_->busy);
     apply_rx(c);
     rx_->publish(in_cell_);
     return {};

@@ -10,22 +10,23 @@
 
 namespace ikekit::io::dataplane {
 
-void TunDataplane::rx_loop() {
+// One batch from the ESP socket (`rx_->busy` held): SA changes first, then up to
+// s.messages messages, opened and written to the device. `more`: every buffer filled.
+TunDataplane::Work TunDataplane::rx_batch() {
   RxState& s = *rx_;
-  while (!stop_.load(std::memory_order_relaxed)) {
-    if (rx_pending()) drain_rx_commands();
-    auto n = s.receiver->recv_batch(std::span(s.bufs.data(), s.messages), s.received);
-    if (!n) return fail(n.error());
-    if (*n == 0) { // nothing waiting: sleep until there is, or until woken
-      if (!stop_.load(std::memory_order_relaxed)) wait_readable(esp_fd_, rx_wake_fd());
-      continue;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < *n; ++i)
-      k = take_message(s.received[i], s.bufs[i].data() - kRxHeadroom, k);
-    deliver(k);
-    s.publish(in_cell_);
+  if (rx_pending()) drain_rx_commands();
+  auto n = s.receiver->recv_batch(std::span(s.bufs.data(), s.messages), s.received);
+  if (!n) {
+    fail(n.error());
+    return Work::none;
   }
+  if (*n == 0) return Work::none;
+  size_t k = 0;
+  for (size_t i = 0; i < *n; ++i)
+    k = take_message(s.received[i], s.bufs[i].data() - kRxHeadroom, k);
+  deliver(k);
+  s.publish(in_cell_);
+  return *n == s.messages ? Work::more : Work::some;
 }
 
 // Shared-socket mode: what the plain ESP socket holds (a raw IPv4 socket delivers the
@@ -45,6 +46,7 @@ void TunDataplane::receive_plain() {
     if (*n < s.messages) break; // drained
   }
   s.publish(in_cell_);
+  answer_delivered();
 }
 
 std::vector<esp::PeerChange> TunDataplane::take_peer_changes() {
@@ -54,14 +56,17 @@ std::vector<esp::PeerChange> TunDataplane::take_peer_changes() {
 void TunDataplane::handle_esp(std::span<RecvSlot> slots, size_t headroom) {
   RxState& s = *rx_;
   size_t k = 0;
+  bool any = false;
   for (RecvSlot& slot : slots) {
     if (slot.kind != wire::UdpKind::esp || slot.truncated) continue;
     EspMessage m{slot.buffer.subspan(0, std::min(slot.size, slot.buffer.size())), slot.gro_segment};
     const esp::EspSource& source = slot.remote;
     k = take_message(m, slot.buffer.data() - headroom, k, &source);
+    any = true;
   }
   deliver(k);
   s.publish(in_cell_);
+  if (any) answer_delivered();
 }
 
 // Appends the ESP packets of `m` to rx_->in after the first `k`, delivering the batch

@@ -119,8 +119,11 @@ struct TunDataplane::RxCommand {
   uint64_t seq = 0;
 };
 
-// Everything the sending thread owns.
+// Everything the sending direction owns; `busy` is held by the thread working on it
+// (its own thread, or the receiving thread answering what it delivered: tun_worker.cpp).
 struct TunDataplane::TxState {
+  std::mutex busy;
+  uint64_t reads = 0; // packets read from the device, ever (did a batch move any)
   OsRng rng;
   esp::OutboundPipeline pipeline;
   std::vector<EspPeer> peers;                         // by SA id
@@ -161,8 +164,10 @@ struct TunDataplane::TxState {
   }
 };
 
-// Everything the receiving thread (or, shared, the caller of handle_esp) owns.
+// Everything the receiving direction (or, shared, the caller of handle_esp) owns; `busy`
+// is held by the thread working on it (own socket only: tun_worker.cpp).
 struct TunDataplane::RxState {
+  std::mutex busy;
   esp::InboundPipeline pipeline;
   std::unordered_map<uint32_t, std::shared_ptr<SaCell>> cells; // by inbound SPI
   std::unique_ptr<EspReceiver> receiver;

@@ -78,6 +78,7 @@ void TunDataplane::end_stream_batch() {
   deliver(s.stream_packets);
   s.publish(in_cell_);
   s.stream_bufs = s.stream_packets = 0;
+  answer_delivered();
 }
 
 } // namespace ikekit::io::dataplane

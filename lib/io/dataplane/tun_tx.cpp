@@ -1,35 +1,26 @@
-// The TUN data plane's sending thread: reads the TUN device (with offloads, a TCP
-// super-packet at a time, cut into segments: esp/tcp_segment.hpp), hands the batch to
-// the sans-I/O OutboundPipeline (SA selection, sequence numbers, mode, seal in place)
-// and sends the sealed packets (UDP GSO runs per SA, or sendmmsg, one call per socket
-// in the batch; ESP of an SA whose IKE SA runs over TCP goes into that stream instead:
-// tun_stream.cpp).
+// The TUN data plane's sending direction (run by the threads of tun_worker.cpp): reads the TUN
+// device (with offloads, a TCP super-packet at a time, cut into segments: esp/tcp_segment.hpp),
+// hands the batch to the sans-I/O OutboundPipeline (SA selection, sequence numbers, mode, seal in
+// place) and sends the sealed packets (UDP GSO runs per SA, or sendmmsg, one call per socket in the
+// batch; ESP of an SA whose IKE SA runs over TCP goes into that stream instead: tun_stream.cpp).
 #include "io/dataplane/tun_dataplane.hpp"
 #include "tun_state.hpp"
 
 #include <cstring>
-#include <poll.h>
 #include <unistd.h>
 
 namespace ikekit::io::dataplane {
 
-void TunDataplane::wait_readable(int fd, int wake_fd) {
-  pollfd p[2] = {{fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
-  if (::poll(p, 2, -1) > 0 && (p[1].revents & POLLIN)) {
-    uint64_t n;
-    (void)!::read(wake_fd, &n, sizeof n); // reset: the loop looks at stop_ and its commands
-  }
-}
-
-void TunDataplane::tx_loop() {
+// One batch (`tx_->busy` held): SA changes first, then what the device holds, sealed
+// and sent. `more`: the batch filled before the device ran dry.
+TunDataplane::Work TunDataplane::tx_batch() {
   TxState& s = *tx_;
-  while (!stop_.load(std::memory_order_relaxed)) {
-    if (tx_pending()) drain_tx_commands();
-    bool more = tx_fill();
-    if (s.count > 0) tx_flush();
-    // Only once the device had nothing more: sleep until it has, or until woken.
-    if (!more && !stop_.load(std::memory_order_relaxed)) wait_readable(tun_->fd(), tx_wake_fd());
-  }
+  if (tx_pending()) drain_tx_commands();
+  const uint64_t before = s.reads;
+  const bool full = tx_fill();
+  if (s.count > 0) tx_flush();
+  if (full) return Work::more;
+  return s.reads != before ? Work::some : Work::none;
 }
 
 // Reads packets until the device has none waiting (false) or the batch is full (true).
@@ -38,6 +29,7 @@ bool TunDataplane::tx_fill() {
   while (s.count < kTxSlots) {
     if (offload_) {
       if (!tx_read_offload()) return false;
+      ++s.reads;
       continue;
     }
     MutBytes slot = s.slot(s.count);
@@ -47,6 +39,7 @@ bool TunDataplane::tx_fill() {
       return false;
     }
     if (*n == 0) return false;
+    ++s.reads;
     s.packets[s.count++] = esp::OutPacket{slot, kTxHeadroom, *n};
   }
   return true;

@@ -7,6 +7,7 @@
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
 #include "ike/config.hpp"
+#include "io/dataplane/tun_dataplane.hpp"
 #include "io/dns_method.hpp"
 #include "io/eap_radius_relay.hpp"
 #include "io/kill_switch.hpp"
@@ -73,6 +74,8 @@ struct IkeUpOptions {
   std::string keylog;
   std::string dataplane = "auto"; // auto | none | tun | xfrm
   bool offload = true;            // TUN data plane: TSO/GRO on the device, UDP GSO
+  // TUN data plane: polling after traffic before sleeping (TunDataplaneOptions::busy_poll)
+  uint32_t busy_poll_us = uint32_t(io::dataplane::kDefaultBusyPoll.count());
   std::string retransmit_timeout = "4s";
   uint32_t retransmit_tries = 5;
   std::string nat_keepalive = "20s"; // RFC 3948 4 keepalive interval behind a NAT; 0: none

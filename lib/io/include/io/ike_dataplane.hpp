@@ -27,6 +27,7 @@
 #include "io/ike_runner.hpp"
 #include "io/xfrm_mapping.hpp"
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -42,15 +43,22 @@ enum class DataplaneKind { none, tun, xfrm };
 Result<DataplaneKind> choose_dataplane(std::string_view name);
 std::string_view dataplane_kind_name(DataplaneKind k);
 
+// ike-up's knobs of the TUN data plane (TunDataplaneOptions::offload and busy_poll).
+struct TunTuning {
+  bool offload = true;
+  std::chrono::microseconds busy_poll = dataplane::kDefaultBusyPoll;
+};
+
 class EngineDataplane {
 public:
   // Creates the data plane for `runner` (the address family of its first local address)
   // and hooks ESP from the runner's NAT-T sockets into it. Errc::environment when TUN or XFRM ESP
   // is missing. It registers a reader on runner.loop() (the rekey eventfd), which closes with the
   // data plane, so either may be destroyed first.
-  // `offload`: the TUN data plane's offloads (TunDataplaneOptions::offload).
-  static Result<std::unique_ptr<EngineDataplane>>
-  create(DataplaneKind kind, IkeRunner& runner, const std::string& tun_name, bool offload = true);
+  // `tuning`: the TUN data plane's offloads and busy polling.
+  static Result<std::unique_ptr<EngineDataplane>> create(DataplaneKind kind, IkeRunner& runner,
+                                                         const std::string& tun_name,
+                                                         const TunTuning& tuning = {});
   // For tests: the XFRM data plane `xfrm` (over a stand-in kernel) for `runner`, without
   // the kernel probe, the socket marks and the XFRM_MSG_MAPPING subscription.
   static std::unique_ptr<EngineDataplane> over_xfrm(IkeRunner& runner,

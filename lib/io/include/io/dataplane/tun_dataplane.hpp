@@ -14,11 +14,15 @@
 // ESP goes out as UDP GSO messages (one sendmsg per run of one SA) and comes in with
 // UDP GRO. Without offloads: one TUN read/write per packet, sendmmsg/recvmmsg.
 //
-// Two threads, one per direction, each owning its pipeline, so the packet path takes
-// no lock and allocates nothing. A thread reads until the device or socket has nothing
-// more, then sleeps in poll() on it and its wake-up eventfd (no timeout): a change of
-// SAs or stop() writes the eventfd. Counters are published per batch (StatsCell) and
-// read from any thread with stats().
+// Two threads, one per direction, each owning its pipeline, so the packet path
+// allocates nothing and takes one uncontended lock per batch (the direction's `busy`).
+// A thread reads until the device or socket has nothing more, then sleeps in poll() on
+// it and its wake-up eventfd (no timeout): a change of SAs or stop() writes the
+// eventfd. For latency (tun_worker.cpp), the thread that delivered a packet to the
+// device also sends the answer the kernel queued during that write, when the sending
+// thread is not at work; and after moving packets a thread polls both directions for
+// `busy_poll` before it sleeps. Counters are published per batch (StatsCell) and read
+// from any thread with stats().
 //
 // Child SAs come and go from a control thread (esp-tunnel's main, ike-up's event
 // loop) with install_child_sa / remove_child_sa; the change is handed to the owning
@@ -67,6 +71,7 @@
 #include "io/udp_socket.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -81,6 +86,12 @@
 namespace ikekit::io::dataplane {
 
 class SocketRefs;
+
+// Covers the far end's wake-up of its receiving thread and its work on the packet
+// (perf sched on the 2-vCPU test VM: 10-160 us from wake-up to running, 40-100 us of
+// work per hop), so the answer to an echo through a tunnel between two neighbours
+// arrives within it.
+inline constexpr std::chrono::microseconds kDefaultBusyPoll{200};
 
 struct TunDataplaneOptions {
   TunOptions tun;         // device name ("" lets the kernel pick)
@@ -98,6 +109,10 @@ struct TunDataplaneOptions {
   // TUN TSO/checksum offload with user-space segmentation and coalescing, UDP GSO on
   // send and UDP GRO on receive (UDP only). Off: one packet per read, write and datagram.
   bool offload = true;
+  // After moving packets, a thread keeps polling both directions this long before it
+  // sleeps (tun_worker.cpp), so an answer arriving within it needs no wake-up; zero
+  // turns it off. Without traffic nothing polls.
+  std::chrono::microseconds busy_poll = kDefaultBusyPoll;
 };
 
 inline constexpr uint32_t kDefaultMtu = 1400;
@@ -228,14 +243,21 @@ private:
 
   TunDataplane() = default;
   Result<void> setup_buffers();
-  void tx_loop();
-  void rx_loop();
-  bool tx_fill();                // reads TUN into the batch; false: idle
-  bool tx_read_offload();        // one super-packet, cut into the batch
-  void tx_flush();               // seals and sends the batch
-  size_t send_streams(size_t n); // frames stream SAs' packets; returns those left for UDP
-  size_t send_plain(size_t n);   // sends plain ESP SAs' packets; returns those left for UDP
-  bool send_udp(size_t n);       // sends the rest, split by socket; false: a socket failed
+  // What one batch of a direction did: nothing waited (or another thread was at work
+  // on it), some packets moved, or the batch filled (more may wait).
+  enum class Work { none, some, more };
+  void worker_loop(bool sending);  // a thread's loop (tun_worker.cpp)
+  Work tx_batch();                 // one batch TUN -> ESP, tx_->busy held
+  Work rx_batch();                 // one batch ESP -> TUN, rx_->busy held
+  Work sending_batch(bool wait);   // tx_batch under tx_->busy: waiting for it, or only if free
+  Work receiving_batch(bool wait); // rx_batch likewise (none with a shared socket)
+  void answer_delivered();         // after a delivery: the replies the device already holds
+  bool tx_fill();                  // reads TUN into the batch; false: idle
+  bool tx_read_offload();          // one super-packet, cut into the batch
+  void tx_flush();                 // seals and sends the batch
+  size_t send_streams(size_t n);   // frames stream SAs' packets; returns those left for UDP
+  size_t send_plain(size_t n);     // sends plain ESP SAs' packets; returns those left for UDP
+  bool send_udp(size_t n);         // sends the rest, split by socket; false: a socket failed
   void set_tx_peer(uint32_t slot, const EspPeer& peer); // sending thread
   EspPeer peer_for(const IpAddress& local, const IpAddress& remote, uint16_t port,
                    bool udp_encap) const;
@@ -276,6 +298,7 @@ private:
   bool v6_ = false;
   bool shared_ = false;
   bool offload_ = true;
+  int64_t busy_poll_ns_ = 0; // TunDataplaneOptions::busy_poll
   uint32_t mtu_ = kDefaultMtu;
 
   std::unique_ptr<TxState> tx_;
