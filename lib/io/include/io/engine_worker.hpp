@@ -17,6 +17,7 @@
 #include "base/rng.hpp"
 #include "ike/engine.hpp"
 #include "io/event_loop.hpp"
+#include "io/fd.hpp"
 
 #include <array>
 #include <atomic>
@@ -81,7 +82,7 @@ private:
   std::mutex mu_; // the engine
   SendFn send_;
   std::function<void()> wake_events_;
-  int wake_fd_ = -1; // eventfd: inbox, with_engine, stop
+  Fd wake_fd_; // eventfd: inbox, with_engine, stop
   std::atomic<bool> stopping_{false};
   std::array<Slot, kInboxSlots> inbox_;
   std::atomic<size_t> head_{0}, tail_{0}; // consumer reads at head, producer writes at tail

@@ -12,6 +12,7 @@
 #include "io/engine_dispatcher.hpp"
 #include "io/engine_worker.hpp"
 #include "io/event_loop.hpp"
+#include "io/fd.hpp"
 #include "io/tcp_streams.hpp"
 #include "io/udp_socket.hpp"
 
@@ -148,7 +149,7 @@ private:
   std::vector<std::vector<Bound>> worker_bound_;
   std::vector<std::unique_ptr<EngineWorker>> workers_; // engines 1 .. N-1
   std::unique_ptr<EngineDispatcher> dispatcher_;       // with workers: screen and hand-off
-  int worker_events_fd_ = -1;                          // eventfd: a worker queued events
+  Fd worker_events_fd_;                                // eventfd: a worker queued events
   std::vector<std::pair<ike::Event, TimePoint>> worker_events_;
   EventFn on_event_;
   EspFn on_esp_;
