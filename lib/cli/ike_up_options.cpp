@@ -170,9 +170,8 @@ Result<IpAddress> local_address(const ConnectionOptions& c, const Namer& n) {
   return *local;
 }
 
-Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
-  ike::PeerConfig p;
-  p.name = c.name;
+// --role, --local (or the route's source), --remote, --port.
+Result<void> apply_endpoints(const ConnectionOptions& c, const Namer& n, ike::PeerConfig& p) {
   if (c.role != "initiator" && c.role != "responder")
     return bad(n("role"), c.role, "expected initiator or responder");
   auto local = local_address(c, n);
@@ -188,14 +187,50 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   } else if (c.role == "initiator") {
     return make_error(Errc::usage, n("remote"), "an initiator needs the peer's address");
   }
+  return {};
+}
 
+// --ike-proposal, --esp-proposal (strongSwan's syntax).
+Result<void> apply_proposals(const ConnectionOptions& c, const Namer& n, ike::PeerConfig& p) {
   auto ike = ike::parse_ike_proposals(c.ike_proposal);
   if (!ike) return make_error(Errc::usage, n("ike-proposal"), ike.error().message);
   p.ike_proposals = std::move(*ike);
   auto esp = ike::parse_esp_proposals(c.esp_proposal);
   if (!esp) return make_error(Errc::usage, n("esp-proposal"), esp.error().message);
   p.child.esp_proposals = std::move(*esp);
+  return {};
+}
 
+// --cert with its --key, checked against each other, and the --ca to trust (none needed
+// by an EAP server, whose clients prove themselves with EAP).
+Result<void> apply_cert(const ConnectionOptions& c, const Namer& n, bool eap_server,
+                        ike::PeerConfig& p) {
+  if (c.key.empty()) return make_error(Errc::usage, n("key"), "--cert needs its private key");
+  if (c.ca.empty() && !eap_server)
+    return make_error(Errc::usage, n("ca"), "--cert needs at least one CA to verify the peer");
+  auto certs = crypto::Certificate::load_file(c.cert);
+  if (!certs) return make_error(Errc::usage, n("cert"), c.cert + ": " + certs.error().message);
+  auto key_text = read_secret_file(c.key, n("key"), kMaxKeyFileBytes);
+  if (!key_text) return key_text.error();
+  ByteView kb = key_text->reveal();
+  auto key = crypto::PrivateKey::load_pem(
+      std::string_view(reinterpret_cast<const char*>(kb.data()), kb.size()));
+  if (!key) return make_error(Errc::usage, n("key"), c.key + ": " + key.error().message);
+  auto pub = certs->front().public_key();
+  if (!pub || !key->matches(*pub))
+    return make_error(Errc::usage, n("key"), c.key + ": does not match the certificate " + c.cert);
+  auto store = load_cas(c.ca, n("ca"));
+  if (!store) return store.error();
+  p.local_certs = std::move(*certs);
+  p.private_key = std::make_shared<crypto::PrivateKey>(std::move(*key));
+  p.cas = std::move(*store);
+  p.local_auth = p.remote_auth = ike::AuthMethodKind::pubkey;
+  return {};
+}
+
+// Authentication: --local-auth / --remote-auth (EAP, one way), then a PSK file, or a
+// certificate with its key and the CAs to trust; the RADIUS flags only with eap-radius.
+Result<void> apply_auth(const ConnectionOptions& c, const Namer& n, ike::PeerConfig& p) {
   if (!c.local_auth.empty() && c.local_auth != "eap-mschapv2")
     return bad(n("local-auth"), c.local_auth, "expected eap-mschapv2 (or leave it out)");
   if (!c.remote_auth.empty() && c.remote_auth != "eap-mschapv2" && c.remote_auth != "eap-radius")
@@ -206,7 +241,6 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
   if (eap_client && eap_server)
     return make_error(Errc::usage, n("remote-auth"),
                       "EAP runs one way: the client --local-auth, the server --remote-auth");
-  // Authentication: a PSK file, or a certificate with its key and the CAs to trust.
   if (!c.psk_file.empty() && !c.cert.empty())
     return make_error(Errc::usage, n("psk-file"), "give either a PSK or a certificate, not both");
   if (eap_client) {
@@ -217,27 +251,7 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     p.psk = std::move(*psk);
     p.local_auth = p.remote_auth = ike::AuthMethodKind::psk;
   } else if (!c.cert.empty()) {
-    if (c.key.empty()) return make_error(Errc::usage, n("key"), "--cert needs its private key");
-    if (c.ca.empty() && !eap_server)
-      return make_error(Errc::usage, n("ca"), "--cert needs at least one CA to verify the peer");
-    auto certs = crypto::Certificate::load_file(c.cert);
-    if (!certs) return make_error(Errc::usage, n("cert"), c.cert + ": " + certs.error().message);
-    auto key_text = read_secret_file(c.key, n("key"), kMaxKeyFileBytes);
-    if (!key_text) return key_text.error();
-    ByteView kb = key_text->reveal();
-    auto key = crypto::PrivateKey::load_pem(
-        std::string_view(reinterpret_cast<const char*>(kb.data()), kb.size()));
-    if (!key) return make_error(Errc::usage, n("key"), c.key + ": " + key.error().message);
-    auto pub = certs->front().public_key();
-    if (!pub || !key->matches(*pub))
-      return make_error(Errc::usage, n("key"),
-                        c.key + ": does not match the certificate " + c.cert);
-    auto store = load_cas(c.ca, n("ca"));
-    if (!store) return store.error();
-    p.local_certs = std::move(*certs);
-    p.private_key = std::make_shared<crypto::PrivateKey>(std::move(*key));
-    p.cas = std::move(*store);
-    p.local_auth = p.remote_auth = ike::AuthMethodKind::pubkey;
+    if (auto r = apply_cert(c, n, eap_server, p); !r) return r.error();
   } else {
     return make_error(Errc::usage, n("psk-file"),
                       "no authentication: give --psk-file, or --cert with --key and --ca");
@@ -251,15 +265,18 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     return make_error(Errc::usage,
                       n(c.radius_server.empty() ? "radius-secret-file" : "radius-server"),
                       "needs --remote-auth eap-radius");
+  return {};
+}
 
-  // IDs: the local address by default (strongSwan does the same), or the cert's subject.
+// IDs: the local address by default (strongSwan does the same), or the cert's subject.
+Result<void> apply_identities(const ConnectionOptions& c, const Namer& n, ike::PeerConfig& p) {
   if (!c.local_id.empty()) {
     auto id = ike::Identity::parse(c.local_id);
     if (!id) return bad(n("local-id"), c.local_id, id.error().message);
     p.local_id = std::move(*id);
   } else if (!p.local_certs.empty()) {
     p.local_id = ike::Identity::from_dn(p.local_certs.front().subject_der());
-  } else if (eap_client) {
+  } else if (c.local_auth == "eap-mschapv2") {
     p.local_id = *ike::Identity::parse(p.eap_identity); // the server's default eap_id
   } else {
     p.local_id = *ike::Identity::parse(p.local.address.to_string());
@@ -275,7 +292,11 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     p.remote_cert_identity = *ike::Identity::parse(p.remote_address->to_string());
   }
   p.require_server_eku = c.server_eku;
+  return {};
+}
 
+// --local-ts, --remote-ts, the configuration payload's flags, --mode.
+Result<void> apply_child(const ConnectionOptions& c, const Namer& n, ike::PeerConfig& p) {
   for (const auto& t : c.local_ts) {
     auto ts = ike::TsSpec::parse(t);
     if (!ts) return bad(n("local-ts"), t, ts.error().message);
@@ -293,7 +314,11 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     p.child.mode = ike::ChildMode::transport;
   else
     return bad(n("mode"), c.mode, "expected tunnel or transport");
+  return {};
+}
 
+// --rekey-time, --ike-rekey-time, --dpd-delay, --dpd-action, --unique.
+Result<void> apply_timers(const ConnectionOptions& c, const Namer& n, ike::PeerConfig& p) {
   auto rekey = parse_duration(c.rekey_time, n("rekey-time"));
   if (!rekey) return rekey.error();
   // Like strongSwan: rekey at rekey_time minus up to 10% jitter, give up 10% later.
@@ -314,6 +339,20 @@ Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
     p.unique = *u;
   else
     return bad(n("unique"), c.unique, "expected no, never, keep or replace");
+  return {};
+}
+
+// One connection's flags (or config-file entry) into a peer, group by group in the order
+// the checks have always run, so the first bad field is still the one reported.
+Result<ike::PeerConfig> build_peer(const ConnectionOptions& c, const Namer& n) {
+  ike::PeerConfig p;
+  p.name = c.name;
+  if (auto r = apply_endpoints(c, n, p); !r) return r.error();
+  if (auto r = apply_proposals(c, n, p); !r) return r.error();
+  if (auto r = apply_auth(c, n, p); !r) return r.error();
+  if (auto r = apply_identities(c, n, p); !r) return r.error();
+  if (auto r = apply_child(c, n, p); !r) return r.error();
+  if (auto r = apply_timers(c, n, p); !r) return r.error();
   p.force_encap = c.force_encap;
   p.mobike = c.mobike;
   if (auto r = apply_transport(c, n, p); !r) return r.error();
@@ -334,100 +373,76 @@ Result<void> take(const nlohmann::json& obj, const char* key, T& out, const std:
   return {};
 }
 
+// One field of a connection in a config file: its name, and how it is read into the
+// ConnectionOptions member of that name.
+struct ConnectionField {
+  const char* name;
+  Result<void> (*take)(const nlohmann::json& j, ConnectionOptions& c, const std::string& field);
+};
+
+#define IKEKIT_FIELD(k)                                                                            \
+  ConnectionField {                                                                                \
+#k, [](const nlohmann::json& j, ConnectionOptions& c,                                          \
+           const std::string& field) { return take(j, #k, c.k, field); }                           \
+  }
+// Every field a connection may have, in the order they are read (the first bad one is
+// reported).
+const ConnectionField kConnectionFields[] = {
+    IKEKIT_FIELD(name),
+    IKEKIT_FIELD(role),
+    IKEKIT_FIELD(local),
+    IKEKIT_FIELD(remote),
+    IKEKIT_FIELD(port),
+    IKEKIT_FIELD(psk_file),
+    IKEKIT_FIELD(cert),
+    IKEKIT_FIELD(key),
+    IKEKIT_FIELD(ca),
+    IKEKIT_FIELD(local_id),
+    IKEKIT_FIELD(remote_id),
+    IKEKIT_FIELD(ike_proposal),
+    IKEKIT_FIELD(esp_proposal),
+    IKEKIT_FIELD(local_ts),
+    IKEKIT_FIELD(remote_ts),
+    IKEKIT_FIELD(mode),
+    IKEKIT_FIELD(rekey_time),
+    IKEKIT_FIELD(ike_rekey_time),
+    IKEKIT_FIELD(dpd_delay),
+    IKEKIT_FIELD(dpd_action),
+    IKEKIT_FIELD(force_encap),
+    IKEKIT_FIELD(mobike),
+    IKEKIT_FIELD(transport),
+    IKEKIT_FIELD(tcp_fallback_after),
+    IKEKIT_FIELD(fragmentation),
+    IKEKIT_FIELD(rsa_pss),
+    IKEKIT_FIELD(server_eku),
+    IKEKIT_FIELD(local_auth),
+    IKEKIT_FIELD(remote_auth),
+    IKEKIT_FIELD(eap_users),
+    IKEKIT_FIELD(eap_identity),
+    IKEKIT_FIELD(eap_password_file),
+    IKEKIT_FIELD(radius_server),
+    IKEKIT_FIELD(radius_secret_file),
+    IKEKIT_FIELD(radius_timeout),
+    IKEKIT_FIELD(radius_retries),
+    IKEKIT_FIELD(unique),
+    IKEKIT_FIELD(pool),
+    IKEKIT_FIELD(dns),
+    IKEKIT_FIELD(request_vip),
+    IKEKIT_FIELD(request_vip6),
+};
+#undef IKEKIT_FIELD
+
 Result<void> load_connection(const nlohmann::json& j, ConnectionOptions& c,
                              const std::string& prefix) {
-  static const char* kKnown[] = {"name",
-                                 "role",
-                                 "local",
-                                 "remote",
-                                 "port",
-                                 "psk_file",
-                                 "cert",
-                                 "key",
-                                 "ca",
-                                 "local_id",
-                                 "remote_id",
-                                 "ike_proposal",
-                                 "esp_proposal",
-                                 "local_ts",
-                                 "remote_ts",
-                                 "mode",
-                                 "rekey_time",
-                                 "ike_rekey_time",
-                                 "dpd_delay",
-                                 "dpd_action",
-                                 "force_encap",
-                                 "mobike",
-                                 "fragmentation",
-                                 "rsa_pss",
-                                 "server_eku",
-                                 "local_auth",
-                                 "remote_auth",
-                                 "eap_users",
-                                 "eap_identity",
-                                 "eap_password_file",
-                                 "radius_server",
-                                 "radius_secret_file",
-                                 "radius_timeout",
-                                 "radius_retries",
-                                 "unique",
-                                 "pool",
-                                 "dns",
-                                 "request_vip",
-                                 "request_vip6",
-                                 "transport",
-                                 "tcp_fallback_after"};
   if (!j.is_object()) return make_error(Errc::usage, prefix, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool known = false;
-    for (const char* k : kKnown)
-      known = known || it.key() == k;
+    for (const ConnectionField& f : kConnectionFields)
+      known = known || it.key() == f.name;
     if (!known) return make_error(Errc::usage, prefix + "." + it.key(), "unknown field");
   }
-#define IKEKIT_TAKE(k)                                                                             \
-  if (auto r = take(j, #k, c.k, prefix + "." #k); !r) return r
-  IKEKIT_TAKE(name);
-  IKEKIT_TAKE(role);
-  IKEKIT_TAKE(local);
-  IKEKIT_TAKE(remote);
-  IKEKIT_TAKE(port);
-  IKEKIT_TAKE(psk_file);
-  IKEKIT_TAKE(cert);
-  IKEKIT_TAKE(key);
-  IKEKIT_TAKE(ca);
-  IKEKIT_TAKE(local_id);
-  IKEKIT_TAKE(remote_id);
-  IKEKIT_TAKE(ike_proposal);
-  IKEKIT_TAKE(esp_proposal);
-  IKEKIT_TAKE(local_ts);
-  IKEKIT_TAKE(remote_ts);
-  IKEKIT_TAKE(mode);
-  IKEKIT_TAKE(rekey_time);
-  IKEKIT_TAKE(ike_rekey_time);
-  IKEKIT_TAKE(dpd_delay);
-  IKEKIT_TAKE(dpd_action);
-  IKEKIT_TAKE(force_encap);
-  IKEKIT_TAKE(mobike);
-  IKEKIT_TAKE(transport);
-  IKEKIT_TAKE(tcp_fallback_after);
-  IKEKIT_TAKE(fragmentation);
-  IKEKIT_TAKE(rsa_pss);
-  IKEKIT_TAKE(server_eku);
-  IKEKIT_TAKE(local_auth);
-  IKEKIT_TAKE(remote_auth);
-  IKEKIT_TAKE(eap_users);
-  IKEKIT_TAKE(eap_identity);
-  IKEKIT_TAKE(eap_password_file);
-  IKEKIT_TAKE(radius_server);
-  IKEKIT_TAKE(radius_secret_file);
-  IKEKIT_TAKE(radius_timeout);
-  IKEKIT_TAKE(radius_retries);
-  IKEKIT_TAKE(unique);
-  IKEKIT_TAKE(pool);
-  IKEKIT_TAKE(dns);
-  IKEKIT_TAKE(request_vip);
-  IKEKIT_TAKE(request_vip6);
-#undef IKEKIT_TAKE
+  for (const ConnectionField& f : kConnectionFields)
+    if (auto r = f.take(j, c, prefix + "." + f.name); !r) return r;
   return {};
 }
 

@@ -141,12 +141,14 @@ std::optional<std::pair<ChildSaKeys, ChildSaKeys>> LogKeys::match_child(const Ch
   return std::nullopt;
 }
 
-std::optional<ChildSaKeys> LogKeys::match_installed(uint32_t spi, const IpAddress& dst) {
+std::optional<ChildSaKeys>
+LogKeys::match_installed(uint32_t spi,
+                         const std::function<bool(const IpAddress&, const IpAddress&)>& at) {
   for (auto& b : child_) {
     if (!b.initiator) continue;
     for (bool inbound : {true, false}) {
       const auto& inst = inbound ? b.inbound : b.outbound;
-      if (!inst || inst->spi != spi || inst->dst != dst) continue;
+      if (!inst || inst->spi != spi || !at(inst->src, inst->dst)) continue;
       // Keys "initiator" protect what the exchange initiator sends (RFC 7296 2.17): the
       // logging host's outbound SA when it initiated, its inbound SA otherwise.
       const bool from_initiator = inbound != *b.initiator;

@@ -20,18 +20,9 @@ Result<void> write_file(const std::filesystem::path& path, const std::string& te
 
 std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
-} // namespace
-
-Result<WiresharkExport> write_wireshark_tables(const std::string& dir, const KeyStore& keys,
-                                               const IkeTracker& tracker) {
-  std::error_code ec;
-  bool created = std::filesystem::create_directories(dir, ec);
-  if (ec) return make_error(Errc::io, "--emit-wireshark", dir + ": " + ec.message());
-  if (created) // ours alone (still empty: no key was written yet)
-    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
-  WiresharkExport out;
-
-  // ikev2_decryption_table: spi_i, spi_r, sk_ei, sk_er, encryption, sk_ai, sk_ar, integrity.
+// ikev2_decryption_table: spi_i, spi_r, sk_ei, sk_er, encryption, sk_ai, sk_ar, integrity.
+std::string ikev2_decryption_table(const KeyStore& keys, const IkeTracker& tracker,
+                                   WiresharkExport& out) {
   std::string ike = "# ikev2_decryption_table written by ike-decode (contains keys)\n";
   for (const auto& [spis, k] : keys.ike_sas()) {
     const crypto::TransformInfo* encr = k.encr;
@@ -60,46 +51,69 @@ Result<WiresharkExport> write_wireshark_tables(const std::string& dir, const Key
            in_quotes(ikev2_table_name(TransformKind::integ, encr->aead ? nullptr : integ)) + "\n";
     ++out.ike_sas;
   }
+  return ike;
+}
 
-  // esp_sa: protocol, src, dst, spi, encryption, key, authentication, key. A Child SA
-  // whose IKE SA moved has a row for each pair of addresses it was used between
-  // (Wireshark matches both), so the table decrypts what the decoder did.
+// One esp_sa row for `c` between src and dst (absent: Wireshark's wildcard) appended to
+// `esp`; false when Wireshark cannot use it (why, in out.skipped when `report`).
+bool append_esp_row(std::string& esp, const ChildSaKeys& c, const std::optional<IpAddress>& src,
+                    const std::optional<IpAddress>& dst, const IkeTracker& tracker,
+                    WiresharkExport& out, bool report) {
+  const crypto::TransformInfo* encr = c.encr;
+  const crypto::TransformInfo* integ = c.integ;
+  if (!encr) {
+    if (auto a = tracker.child_algorithms(c.spi)) {
+      encr = a->encr;
+      integ = a->integ;
+    }
+  }
+  std::string sa = "ESP SA " + to_hex_u32(c.spi);
+  if (!encr) {
+    if (report) out.skipped.push_back(sa + ": algorithms unknown");
+    return false;
+  }
+  std::string_view ename = esp_table_name(encr);
+  if (ename.empty()) {
+    if (report)
+      out.skipped.push_back(sa + ": Wireshark cannot decrypt " + std::string(encr->keyword));
+    return false;
+  }
+  const IpAddress* family_of = dst ? &*dst : (src ? &*src : nullptr);
+  std::string family = family_of && !family_of->is_v4() ? "IPv6" : "IPv4";
+  const std::string any = "*"; // Wireshark's wildcard address
+  esp += in_quotes(family) + "," + in_quotes(src ? src->to_string() : any) + "," +
+         in_quotes(dst ? dst->to_string() : any) + "," + in_quotes("0x" + to_hex_u32(c.spi)) + "," +
+         in_quotes(ename) + "," + in_quotes("0x" + to_hex(c.encr_key.reveal())) + "," +
+         in_quotes(esp_table_name(encr->aead ? nullptr : integ)) + "," +
+         in_quotes("0x" + to_hex(encr->aead ? ByteView() : c.integ_key.reveal())) + "\n";
+  return true;
+}
+
+// esp_sa: protocol, src, dst, spi, encryption, key, authentication, key. A Child SA
+// whose IKE SA moved has a row for each pair of addresses it was used between
+// (Wireshark matches both), so the table decrypts what the decoder did.
+std::string esp_sa_table(const KeyStore& keys, const IkeTracker& tracker, WiresharkExport& out) {
   std::string esp = "# esp_sa written by ike-decode (contains keys)\n";
-  auto esp_row = [&](const ChildSaKeys& c, const std::optional<IpAddress>& src,
-                     const std::optional<IpAddress>& dst, bool report) -> bool {
-    const crypto::TransformInfo* encr = c.encr;
-    const crypto::TransformInfo* integ = c.integ;
-    if (!encr) {
-      if (auto a = tracker.child_algorithms(c.spi)) {
-        encr = a->encr;
-        integ = a->integ;
-      }
-    }
-    std::string sa = "ESP SA " + to_hex_u32(c.spi);
-    if (!encr) {
-      if (report) out.skipped.push_back(sa + ": algorithms unknown");
-      return false;
-    }
-    std::string_view ename = esp_table_name(encr);
-    if (ename.empty()) {
-      if (report)
-        out.skipped.push_back(sa + ": Wireshark cannot decrypt " + std::string(encr->keyword));
-      return false;
-    }
-    const IpAddress* family_of = dst ? &*dst : (src ? &*src : nullptr);
-    std::string family = family_of && !family_of->is_v4() ? "IPv6" : "IPv4";
-    const std::string any = "*"; // Wireshark's wildcard address
-    esp += in_quotes(family) + "," + in_quotes(src ? src->to_string() : any) + "," +
-           in_quotes(dst ? dst->to_string() : any) + "," + in_quotes("0x" + to_hex_u32(c.spi)) +
-           "," + in_quotes(ename) + "," + in_quotes("0x" + to_hex(c.encr_key.reveal())) + "," +
-           in_quotes(esp_table_name(encr->aead ? nullptr : integ)) + "," +
-           in_quotes("0x" + to_hex(encr->aead ? ByteView() : c.integ_key.reveal())) + "\n";
-    return true;
-  };
   for (const auto& c : keys.child_sas())
-    out.esp_sas += esp_row(c, c.src, c.dst, true);
-  for (const auto& m : keys.moved_child_sas())
-    out.esp_sas += esp_row(keys.child_sas()[m.index], m.src, m.dst, false); // skipped once
+    out.esp_sas += append_esp_row(esp, c, c.src, c.dst, tracker, out, true);
+  for (const auto& m : keys.moved_child_sas()) // skipped once, above
+    out.esp_sas +=
+        append_esp_row(esp, keys.child_sas()[m.index], m.src, m.dst, tracker, out, false);
+  return esp;
+}
+
+} // namespace
+
+Result<WiresharkExport> write_wireshark_tables(const std::string& dir, const KeyStore& keys,
+                                               const IkeTracker& tracker) {
+  std::error_code ec;
+  bool created = std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error(Errc::io, "--emit-wireshark", dir + ": " + ec.message());
+  if (created) // ours alone (still empty: no key was written yet)
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  WiresharkExport out;
+  const std::string ike = ikev2_decryption_table(keys, tracker, out);
+  const std::string esp = esp_sa_table(keys, tracker, out);
 
   std::filesystem::path d(dir);
   if (auto r = write_file(d / "ikev2_decryption_table", ike); !r) return r.error();

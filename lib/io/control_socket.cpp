@@ -70,11 +70,9 @@ Result<void> check_socket_dir(const std::string& path, const std::string& dir) {
 
 // Is something listening on the socket file? (connect succeeds)
 bool live_socket(const sockaddr_un& a) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  bool live = ::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) == 0;
-  ::close(fd);
-  return live;
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return false;
+  return ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&a), sizeof(a)) == 0;
 }
 
 } // namespace
@@ -104,41 +102,40 @@ Result<std::unique_ptr<ControlServer>> ControlServer::create(EventLoop& loop, ik
     ::unlink(path.c_str()); // stale: its process is gone
   }
 
-  s->listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (s->listen_fd_ < 0) return env_error(path, std::string("socket: ") + std::strerror(errno));
+  s->listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!s->listen_fd_) return env_error(path, std::string("socket: ") + std::strerror(errno));
   // 0600 from the start: no window where others may connect, and no chmod by path
   // afterwards (it would follow a symlink swapped in for the socket).
   mode_t old = ::umask(0177);
-  int rc = ::bind(s->listen_fd_, reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr));
+  int rc = ::bind(s->listen_fd_.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr));
   int err = errno;
   ::umask(old);
   if (rc != 0) return env_error(path, std::string("bind: ") + std::strerror(err));
   if (::lstat(path.c_str(), &st) == 0) s->socket_ino_ = st.st_ino;
-  if (::listen(s->listen_fd_, 16) != 0)
+  if (::listen(s->listen_fd_.get(), 16) != 0)
     return env_error(path, std::string("listen: ") + std::strerror(errno));
 
-  s->epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (s->epfd_ < 0) return env_error(path, std::string("epoll_create1: ") + std::strerror(errno));
+  s->epfd_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!s->epfd_) return env_error(path, std::string("epoll_create1: ") + std::strerror(errno));
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.fd = s->listen_fd_;
-  if (::epoll_ctl(s->epfd_, EPOLL_CTL_ADD, s->listen_fd_, &ev) != 0)
+  ev.data.fd = s->listen_fd_.get();
+  if (::epoll_ctl(s->epfd_.get(), EPOLL_CTL_ADD, s->listen_fd_.get(), &ev) != 0)
     return env_error(path, std::string("epoll_ctl: ") + std::strerror(errno));
   ControlServer* self = s.get();
-  if (auto r = loop.add_reader(s->epfd_, [self](TimePoint now) { self->on_ready(now); }); !r)
+  if (auto r = loop.add_reader(s->epfd_.get(), [self](TimePoint now) { self->on_ready(now); }); !r)
     return r.error();
   return s;
 }
 
 ControlServer::~ControlServer() {
-  if (epfd_ >= 0) {
-    (void)loop_.remove(epfd_);
-    ::close(epfd_);
+  if (epfd_) {
+    (void)loop_.remove(epfd_.get());
+    epfd_.reset();
   }
-  for (auto& [fd, c] : clients_)
-    ::close(fd);
-  if (listen_fd_ >= 0) {
-    ::close(listen_fd_);
+  clients_.clear(); // closes their sockets
+  if (listen_fd_) {
+    listen_fd_.reset();
     struct stat st {};
     // Remove the file only if it is still ours (not replaced by another daemon).
     if (::lstat(options_.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
@@ -150,10 +147,10 @@ ControlServer::~ControlServer() {
 void ControlServer::on_ready(TimePoint now) {
   ++depth_;
   epoll_event events[64];
-  int n = ::epoll_wait(epfd_, events, 64, 0);
+  int n = ::epoll_wait(epfd_.get(), events, 64, 0);
   for (int i = 0; i < n; ++i) {
     int fd = events[i].data.fd;
-    if (fd == listen_fd_) {
+    if (fd == listen_fd_.get()) {
       accept_clients();
       continue;
     }
@@ -166,8 +163,9 @@ void ControlServer::on_ready(TimePoint now) {
 
 void ControlServer::accept_clients() {
   for (;;) {
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return; // EAGAIN, or a transient error (EMFILE): try at the next wake-up
+    Fd owned(::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!owned) return; // EAGAIN, or a transient error (EMFILE): try at the next wake-up
+    const int fd = owned.get();
     // The socket's mode is the first gate; the peer's credentials the second, so a
     // socket made reachable by mistake (chmod, a bind mount) still serves only root
     // and the user ike-up runs as.
@@ -184,7 +182,6 @@ void ControlServer::accept_clients() {
                                          " (ike-up's user) may use this control socket")) +
           "\n";
       (void)!::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      ::close(fd);
       continue;
     }
     if (clients_.size() >= options_.max_clients) {
@@ -195,17 +192,14 @@ void ControlServer::accept_clients() {
                                                       std::to_string(options_.max_clients) + ")")) +
           "\n";
       (void)!::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      ::close(fd);
       continue;
     }
-    auto c = std::make_unique<Client>(Client{fd, ctl::Session(service_), false, false});
+    auto c =
+        std::make_unique<Client>(Client{std::move(owned), ctl::Session(service_), false, false});
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.fd = fd;
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-      ::close(fd);
-      continue;
-    }
+    if (::epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) continue;
     ++stats_.accepted;
     Client& ref = *c;
     clients_.emplace(fd, std::move(c));
@@ -219,7 +213,7 @@ void ControlServer::on_client(Client& c, uint32_t events, TimePoint now) {
     char buf[kReadChunk];
     bool touched = false;
     for (int i = 0; i < kReadsPerWake && !c.dead; ++i) {
-      ssize_t n = ::recv(c.fd, buf, sizeof(buf), MSG_DONTWAIT);
+      ssize_t n = ::recv(c.fd.get(), buf, sizeof(buf), MSG_DONTWAIT);
       if (n > 0) {
         touched = c.session.receive(std::string_view(buf, size_t(n)), now) || touched;
         continue;
@@ -238,7 +232,7 @@ void ControlServer::on_client(Client& c, uint32_t events, TimePoint now) {
 void ControlServer::flush_client(Client& c) {
   while (!c.dead && c.session.output_bytes() > 0) {
     std::string_view out = c.session.output();
-    ssize_t n = ::send(c.fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = ::send(c.fd.get(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       c.session.consume(size_t(n));
       continue;
@@ -258,8 +252,8 @@ void ControlServer::flush_client(Client& c) {
   if (want != c.want_write) {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u);
-    ev.data.fd = c.fd;
-    if (::epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev) == 0) c.want_write = want;
+    ev.data.fd = c.fd.get();
+    if (::epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev) == 0) c.want_write = want;
   }
 }
 
@@ -282,9 +276,8 @@ void ControlServer::sweep() {
       ++it;
       continue;
     }
-    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, it->first, nullptr);
-    ::close(it->first);
-    it = clients_.erase(it);
+    ::epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, it->first, nullptr);
+    it = clients_.erase(it); // closes its socket
   }
 }
 
@@ -300,11 +293,10 @@ Result<ControlClient> ControlClient::connect(const std::string& path) {
   auto env = [&](const std::string& what) {
     return make_error(Errc::environment, "--socket", path + ": " + what);
   };
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return env(std::string("socket: ") + std::strerror(errno));
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr)) != 0) {
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return env(std::string("socket: ") + std::strerror(errno));
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr)) != 0) {
     int err = errno;
-    ::close(fd);
     switch (err) {
     case ENOENT:
       return env("no such socket; is ike-up running with --control-socket " + path + "?");
@@ -319,11 +311,7 @@ Result<ControlClient> ControlClient::connect(const std::string& path) {
       return env(std::string("connect: ") + std::strerror(err));
     }
   }
-  return ControlClient(fd);
-}
-
-ControlClient::~ControlClient() {
-  if (fd_ >= 0) ::close(fd_);
+  return ControlClient(std::move(fd));
 }
 
 Result<void> ControlClient::send_line(std::string_view line) {
@@ -331,7 +319,7 @@ Result<void> ControlClient::send_line(std::string_view line) {
   data += '\n';
   size_t off = 0;
   while (off < data.size()) {
-    ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    ssize_t n = ::send(fd_.get(), data.data() + off, data.size() - off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0)
       return make_error(Errc::io, "--socket", std::string("send: ") + std::strerror(errno));
@@ -355,12 +343,12 @@ Result<std::string> ControlClient::read_line(std::optional<Duration> timeout) {
       if (left <= 0) return make_error(Errc::timeout, "--timeout", "no answer from ike-up in time");
       wait_ms = int(left);
     }
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{fd_.get(), POLLIN, 0};
     int r = ::poll(&p, 1, wait_ms);
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) continue; // the deadline check above ends it
     char buf[65536];
-    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    ssize_t n = ::recv(fd_.get(), buf, sizeof(buf), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return make_error(Errc::io, "--socket", "ike-up closed the control connection");
     buf_.append(buf, size_t(n));

@@ -2,6 +2,7 @@
 
 #include "base/hex.hpp"
 #include "base/secret_file.hpp"
+#include "io/fd.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -41,18 +42,19 @@ Result<std::string> read_text(const std::string& path) {
 // new content is written over the old and the rest cut off, so a reader never sees an
 // empty file.
 Result<void> write_in_place(const std::string& path, const std::string& data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return dns_error(Errc::io, path + ": " + std::strerror(errno));
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return dns_error(Errc::io, path + ": " + std::strerror(errno));
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, off_t(done));
+    ssize_t n = ::pwrite(fd.get(), data.data() + done, data.size() - done, off_t(done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     done += size_t(n);
   }
-  bool ok = done == data.size() && ::ftruncate(fd, off_t(data.size())) == 0 && ::fsync(fd) == 0;
+  bool ok = done == data.size() && ::ftruncate(fd.get(), off_t(data.size())) == 0 &&
+            ::fsync(fd.get()) == 0;
   int err = errno;
-  ::close(fd);
+  fd.reset();
   if (!ok) return dns_error(Errc::io, path + ": cannot rewrite: " + std::strerror(err));
   return {};
 }

@@ -15,8 +15,8 @@ Result<std::unique_ptr<EngineWorker>> EngineWorker::start(ike::Config config, Ti
   auto loop = EventLoop::create();
   if (!loop) return loop.error();
   w->loop_ = std::make_unique<EventLoop>(std::move(*loop));
-  w->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (w->wake_fd_ < 0) return make_error(Errc::io, "eventfd", "cannot create an eventfd");
+  w->wake_fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!w->wake_fd_) return make_error(Errc::io, "eventfd", "cannot create an eventfd");
   w->rng_ = std::make_unique<crypto::SystemRng>();
   w->engine_ = std::make_unique<ike::Engine>(std::move(config), *w->rng_, now);
   w->send_ = std::move(send);
@@ -25,7 +25,7 @@ Result<std::unique_ptr<EngineWorker>> EngineWorker::start(ike::Config config, Ti
   for (auto& s : w->inbox_)
     s.bytes.reserve(2048);
   EngineWorker* self = w.get();
-  auto added = w->loop_->add_reader(w->wake_fd_, [self](TimePoint t) { self->on_wake(t); });
+  auto added = w->loop_->add_reader(w->wake_fd_.get(), [self](TimePoint t) { self->on_wake(t); });
   if (!added) return added.error();
   w->loop_->set_wait_hooks([self] { self->before_wait(); },
                            [self] { self->idle_.store(false, std::memory_order_relaxed); });
@@ -48,7 +48,6 @@ EngineWorker::~EngineWorker() {
   stopping_.store(true);
   kick();
   if (thread_.joinable()) thread_.join();
-  if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
 void EngineWorker::run() {
@@ -82,7 +81,7 @@ void EngineWorker::kick() {
   uint64_t one = 1;
   ssize_t n;
   do {
-    n = ::write(wake_fd_, &one, sizeof one);
+    n = ::write(wake_fd_.get(), &one, sizeof one);
   } while (n < 0 && errno == EINTR); // EAGAIN: the counter is full, it wakes anyway
 }
 
@@ -112,7 +111,7 @@ void EngineWorker::before_wait() {
 
 void EngineWorker::on_wake(TimePoint now) {
   uint64_t v;
-  while (::read(wake_fd_, &v, sizeof v) < 0 && errno == EINTR) {
+  while (::read(wake_fd_.get(), &v, sizeof v) < 0 && errno == EINTR) {
   }
   drain_inbox(now);
 }

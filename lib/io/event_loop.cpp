@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <utility>
 
 namespace ikekit::io {
 
@@ -21,23 +22,22 @@ Error loop_error(std::string_view op, int err) {
 
 Result<EventLoop> EventLoop::create() {
   EventLoop l;
-  l.epfd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (l.epfd_ < 0) return loop_error("epoll_create1", errno);
+  l.epfd_.reset(epoll_create1(EPOLL_CLOEXEC));
+  if (!l.epfd_) return loop_error("epoll_create1", errno);
   return l;
 }
 
 EventLoop::EventLoop(EventLoop&& o) noexcept
-    : epfd_(o.epfd_), sigfd_(o.sigfd_), restore_mask_(o.restore_mask_), old_mask_(o.old_mask_),
+    : epfd_(std::move(o.epfd_)), sigfd_(std::move(o.sigfd_)),
+      restore_mask_(std::exchange(o.restore_mask_, false)), old_mask_(o.old_mask_),
       stopped_(o.stopped_), readers_(std::move(o.readers_)), on_signal_(std::move(o.on_signal_)),
       next_deadline_(std::move(o.next_deadline_)), on_deadline_(std::move(o.on_deadline_)),
-      before_wait_(std::move(o.before_wait_)), after_wait_(std::move(o.after_wait_)) {
-  o.epfd_ = o.sigfd_ = -1;
-  o.restore_mask_ = false;
-}
+      before_wait_(std::move(o.before_wait_)), after_wait_(std::move(o.after_wait_)) {}
 
 EventLoop::~EventLoop() {
-  if (sigfd_ >= 0) ::close(sigfd_);
-  if (epfd_ >= 0) ::close(epfd_);
+  // The signalfd goes before the old mask returns, as it always did.
+  sigfd_.reset();
+  epfd_.reset();
   if (restore_mask_) pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
@@ -49,7 +49,7 @@ Result<void> EventLoop::add_reader(int fd, ReadyFn fn) {
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = fd;
-  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0)
+  if (epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, fd, &ev) < 0)
     return loop_error("add fd " + std::to_string(fd), errno);
   readers_[fd] = std::make_shared<ReadyFn>(std::move(fn));
   return {};
@@ -59,7 +59,7 @@ Result<void> EventLoop::watch_writable(int fd, bool on) {
   epoll_event ev{};
   ev.events = on ? uint32_t(EPOLLIN | EPOLLOUT) : uint32_t(EPOLLIN);
   ev.data.fd = fd;
-  if (epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) < 0)
+  if (epoll_ctl(epfd_.get(), EPOLL_CTL_MOD, fd, &ev) < 0)
     return loop_error("watch fd " + std::to_string(fd), errno);
   return {};
 }
@@ -68,12 +68,12 @@ Result<void> EventLoop::remove(int fd) {
   if (readers_.erase(fd) == 0)
     return make_error(Errc::not_found, "event_loop",
                       "event loop: fd " + std::to_string(fd) + " is not registered");
-  epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+  epoll_ctl(epfd_.get(), EPOLL_CTL_DEL, fd, nullptr);
   return {};
 }
 
 Result<void> EventLoop::on_signals(std::initializer_list<int> signals, SignalFn fn) {
-  if (sigfd_ >= 0)
+  if (sigfd_)
     return make_error(Errc::usage, "event_loop", "event loop: signals are already handled");
   sigset_t set;
   sigemptyset(&set);
@@ -82,12 +82,13 @@ Result<void> EventLoop::on_signals(std::initializer_list<int> signals, SignalFn 
   if (int err = pthread_sigmask(SIG_BLOCK, &set, &old_mask_); err != 0)
     return loop_error("pthread_sigmask", err);
   restore_mask_ = true;
-  sigfd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (sigfd_ < 0) return loop_error("signalfd", errno);
+  sigfd_.reset(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!sigfd_) return loop_error("signalfd", errno);
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.fd = sigfd_;
-  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, sigfd_, &ev) < 0) return loop_error("add signalfd", errno);
+  ev.data.fd = sigfd_.get();
+  if (epoll_ctl(epfd_.get(), EPOLL_CTL_ADD, sigfd_.get(), &ev) < 0)
+    return loop_error("add signalfd", errno);
   on_signal_ = std::move(fn);
   return {};
 }
@@ -120,7 +121,7 @@ Result<bool> EventLoop::run_once(std::optional<Duration> max_wait) {
     timeout_ms = ms > INT_MAX ? INT_MAX : int(ms);
   }
   std::array<epoll_event, 64> events;
-  int n = epoll_wait(epfd_, events.data(), int(events.size()), timeout_ms);
+  int n = epoll_wait(epfd_.get(), events.data(), int(events.size()), timeout_ms);
   if (after_wait_) after_wait_();
   if (n < 0) {
     if (errno == EINTR) return !stopped_;
@@ -129,9 +130,9 @@ Result<bool> EventLoop::run_once(std::optional<Duration> max_wait) {
   TimePoint t = now();
   for (int i = 0; i < n && !stopped_; ++i) {
     int fd = events[size_t(i)].data.fd;
-    if (fd == sigfd_) {
+    if (fd == sigfd_.get()) {
       signalfd_siginfo si;
-      while (::read(sigfd_, &si, sizeof si) == ssize_t(sizeof si))
+      while (::read(sigfd_.get(), &si, sizeof si) == ssize_t(sizeof si))
         if (on_signal_) on_signal_(int(si.ssi_signo), t);
       continue;
     }

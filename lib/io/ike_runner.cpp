@@ -52,7 +52,6 @@ ike::Config shard_config(const ike::Config& config, uint32_t index, uint32_t cou
 
 IkeRunner::~IkeRunner() {
   workers_.clear(); // joins the threads before their sockets close
-  if (worker_events_fd_ >= 0) ::close(worker_events_fd_);
 }
 
 Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, Rng& rng,
@@ -125,11 +124,11 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
 Result<void> IkeRunner::start_workers(TimePoint now) {
   const uint32_t n = std::max<uint32_t>(options_.threads, 1);
   if (n == 1) return {};
-  worker_events_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (worker_events_fd_ < 0) return make_error(Errc::io, "eventfd", "cannot create an eventfd");
-  auto added = loop_->add_reader(worker_events_fd_, [this](TimePoint) {
+  worker_events_fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!worker_events_fd_) return make_error(Errc::io, "eventfd", "cannot create an eventfd");
+  auto added = loop_->add_reader(worker_events_fd_.get(), [this](TimePoint) {
     uint64_t v;
-    while (::read(worker_events_fd_, &v, sizeof v) < 0 && errno == EINTR) {
+    while (::read(worker_events_fd_.get(), &v, sizeof v) < 0 && errno == EINTR) {
     }
     deliver_worker_events();
   });
@@ -156,7 +155,7 @@ Result<void> IkeRunner::start_workers(TimePoint now) {
         return;
       }
     };
-    int fd = worker_events_fd_;
+    int fd = worker_events_fd_.get();
     std::atomic<bool>* runner_idle = &runner_idle_;
     auto wake = [fd, runner_idle] {
       // The events are in (under the worker's mutex, which deliver_before_wait() takes

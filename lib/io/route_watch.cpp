@@ -152,8 +152,8 @@ void parse_route_changes(ByteView buf, std::vector<RouteChange>& out, RouteParse
 
 Result<RouteWatch> RouteWatch::open() {
   RouteWatch w;
-  w.fd_ = ::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (w.fd_ < 0) {
+  w.fd_.reset(::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!w.fd_) {
     int err = errno;
     return make_error(err == EPERM || err == EACCES ? Errc::environment : Errc::io, "rtnetlink",
                       "rtnetlink: socket: " + errno_text(err));
@@ -162,7 +162,7 @@ Result<RouteWatch> RouteWatch::open() {
   sa.nl_family = AF_NETLINK;
   sa.nl_groups =
       RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
-  if (::bind(w.fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
+  if (::bind(w.fd_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
     int err = errno;
     return make_error(Errc::io, "rtnetlink", "rtnetlink: bind to groups: " + errno_text(err));
   }
@@ -170,32 +170,12 @@ Result<RouteWatch> RouteWatch::open() {
   return w;
 }
 
-RouteWatch::RouteWatch(RouteWatch&& o) noexcept
-    : fd_(o.fd_), rx_(std::move(o.rx_)), stats_(o.stats_) {
-  o.fd_ = -1;
-}
-
-RouteWatch& RouteWatch::operator=(RouteWatch&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = o.fd_;
-    o.fd_ = -1;
-    rx_ = std::move(o.rx_);
-    stats_ = o.stats_;
-  }
-  return *this;
-}
-
-RouteWatch::~RouteWatch() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 Result<bool> RouteWatch::read(std::vector<RouteChange>& out) {
   bool overflow = false;
   for (;;) {
     sockaddr_nl from{};
     socklen_t len = sizeof from;
-    ssize_t n = ::recvfrom(fd_, rx_.data(), rx_.size(), MSG_DONTWAIT,
+    ssize_t n = ::recvfrom(fd_.get(), rx_.data(), rx_.size(), MSG_DONTWAIT,
                            reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) {
       int err = errno;
@@ -213,22 +193,22 @@ Result<bool> RouteWatch::read(std::vector<RouteChange>& out) {
 }
 
 Result<std::optional<IpAddress>> route_source(const IpAddress& remote) {
-  int fd = ::socket(remote.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
+  Fd fd(::socket(remote.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd) {
     int err = errno;
     return make_error(Errc::io, "route", "route to " + remote.to_string() + ": " + errno_text(err));
   }
   sockaddr_storage ss;
   // connect() on UDP sends nothing: it looks the route up and fixes the source.
   socklen_t len = to_sockaddr(Endpoint{remote, 9}, ss);
-  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
+  int rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&ss), len);
   int err = errno;
   if (rc == 0) {
     len = sizeof ss;
-    rc = ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    rc = ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len);
     err = errno;
   }
-  ::close(fd);
+  fd.reset();
   if (rc != 0) {
     if (err == ENETUNREACH || err == EHOSTUNREACH || err == ENETDOWN || err == EADDRNOTAVAIL ||
         err == EINVAL)

@@ -9,8 +9,8 @@
 
 namespace ikekit::io {
 
-StreamWriter::StreamWriter(int fd, bool connected, int wake_fd, size_t capacity, size_t esp_limit)
-    : fd_(fd), wake_fd_(wake_fd), connected_(connected), capacity_(capacity),
+StreamWriter::StreamWriter(Fd fd, bool connected, int wake_fd, size_t capacity, size_t esp_limit)
+    : fd_(std::move(fd)), wake_fd_(wake_fd), connected_(connected), capacity_(capacity),
       esp_limit_(std::min(esp_limit, capacity)) {
   buf_.reserve(capacity_); // DESIGN 3: the packet path never grows it
 }
@@ -82,7 +82,8 @@ size_t StreamWriter::append_esp(std::span<const esp::SealedPacket> packets) {
 StreamWriter::Flush StreamWriter::flush_locked() {
   if (closed_ || failed_) return Flush::failed;
   while (connected_ && off_ < buf_.size()) {
-    ssize_t n = ::send(fd_, buf_.data() + off_, buf_.size() - off_, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n =
+        ::send(fd_.get(), buf_.data() + off_, buf_.size() - off_, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return Flush::blocked;
@@ -129,7 +130,7 @@ void StreamWriter::close() {
   std::lock_guard lock(mu_);
   if (closed_) return;
   closed_ = true;
-  ::close(fd_);
+  fd_.reset();
   buf_.clear();
   off_ = 0;
 }

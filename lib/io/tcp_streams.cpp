@@ -72,14 +72,10 @@ TcpStreams::~TcpStreams() {
       (void)loop_.remove(c->fd);
       c->out->close();
     }
-  for (int fd : listeners_) {
-    (void)loop_.remove(fd);
-    ::close(fd);
-  }
-  if (wake_fd_ >= 0) {
-    (void)loop_.remove(wake_fd_);
-    ::close(wake_fd_);
-  }
+  for (const Fd& fd : listeners_)
+    (void)loop_.remove(fd.get());
+  if (wake_fd_) (void)loop_.remove(wake_fd_.get());
+  // The members close the listeners and the eventfd.
 }
 
 Result<std::unique_ptr<TcpStreams>> TcpStreams::create(EventLoop& loop, TcpStreamsOptions options,
@@ -91,10 +87,11 @@ Result<std::unique_ptr<TcpStreams>> TcpStreams::create(EventLoop& loop, TcpStrea
   s->on_done_ = std::move(on_done);
   for (const auto& a : s->options_.listen)
     if (auto r = s->listen_on(a); !r) return r.error();
-  s->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (s->wake_fd_ < 0) return tcp_error("eventfd", errno);
+  s->wake_fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!s->wake_fd_) return tcp_error("eventfd", errno);
   TcpStreams* self = s.get();
-  if (auto r = loop.add_reader(s->wake_fd_, [self](TimePoint now) { self->on_wake(now); }); !r)
+  if (auto r = loop.add_reader(s->wake_fd_.get(), [self](TimePoint now) { self->on_wake(now); });
+      !r)
     return r.error();
   return s;
 }
@@ -103,7 +100,7 @@ Result<std::unique_ptr<TcpStreams>> TcpStreams::create(EventLoop& loop, TcpStrea
 // watch those sockets for writability here, or close the failed ones.
 void TcpStreams::on_wake(TimePoint now) {
   uint64_t n;
-  (void)!::read(wake_fd_, &n, sizeof n);
+  (void)!::read(wake_fd_.get(), &n, sizeof n);
   for (size_t i = 0; i < conns_.size(); ++i) {
     Conn& c = *conns_[i];
     if (!c.closed && c.out->take_signal()) flush(c, now);
@@ -112,8 +109,9 @@ void TcpStreams::on_wake(TimePoint now) {
 
 Result<void> TcpStreams::listen_on(const IpAddress& a) {
   Endpoint local{a, options_.port};
-  int fd = ::socket(a.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return tcp_error("socket", errno);
+  Fd owned(::socket(a.is_v4() ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!owned) return tcp_error("socket", errno);
+  const int fd = owned.get();
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (!a.is_v4()) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
@@ -121,10 +119,9 @@ Result<void> TcpStreams::listen_on(const IpAddress& a) {
   socklen_t len = to_sockaddr(local, ss);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0 || ::listen(fd, 64) < 0) {
     int err = errno;
-    ::close(fd);
     return tcp_error("listen " + local.to_string(), err);
   }
-  listeners_.push_back(fd);
+  listeners_.push_back(std::move(owned));
   return loop_.add_reader(fd, [this, fd](TimePoint now) { on_accept(fd, now); });
 }
 
@@ -134,24 +131,24 @@ size_t TcpStreams::open_count() const {
 
 void TcpStreams::on_accept(int listen_fd, TimePoint now) {
   for (;;) {
-    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return; // EAGAIN, or a connection that went before we took it
+    Fd fd(accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!fd) return; // EAGAIN, or a connection that went before we took it
     if (open_count() >= options_.max_connections) {
       ++stats_.refused;
-      ::close(fd);
       continue;
     }
     ++stats_.accepted;
-    if (Conn* c = adopt(fd, false, now)) c->connected = true;
+    if (Conn* c = adopt(std::move(fd), false, now)) c->connected = true;
   }
 }
 
-TcpStreams::Conn* TcpStreams::adopt(int fd, bool originator, TimePoint now) {
+TcpStreams::Conn* TcpStreams::adopt(Fd owned, bool originator, TimePoint now) {
+  const int fd = owned.get();
   set_nodelay(fd);
   auto c = std::make_unique<Conn>(originator);
   c->fd = fd;
-  c->out = std::make_shared<StreamWriter>(fd, !originator, wake_fd_, options_.max_pending,
-                                          options_.max_pending_esp);
+  c->out = std::make_shared<StreamWriter>(std::move(owned), !originator, wake_fd_.get(),
+                                          options_.max_pending, options_.max_pending_esp);
   c->opened_at = now;
   if (auto l = sock_name(fd, false)) c->local = *l;
   if (auto r = sock_name(fd, true)) c->remote = *r;
@@ -168,21 +165,17 @@ TcpStreams::Conn* TcpStreams::adopt(int fd, bool originator, TimePoint now) {
 TcpStreams::Conn* TcpStreams::connect(const ike::Transmit& t, ike::SaId owner, TimePoint now) {
   if (open_count() >= options_.max_connections) return nullptr;
   Endpoint local{t.local.address, 0}, remote{t.remote.address, t.remote.port};
-  int fd = ::socket(local.address.is_v4() ? AF_INET : AF_INET6,
-                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return nullptr;
+  Fd owned(::socket(local.address.is_v4() ? AF_INET : AF_INET6,
+                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!owned) return nullptr;
+  const int fd = owned.get();
   sockaddr_storage ss;
   socklen_t len = to_sockaddr(local, ss);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
-    ::close(fd);
-    return nullptr;
-  }
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) return nullptr;
   len = to_sockaddr(remote, ss);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0 && errno != EINPROGRESS) {
-    ::close(fd);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0 && errno != EINPROGRESS)
     return nullptr;
-  }
-  Conn* c = adopt(fd, true, now);
+  Conn* c = adopt(std::move(owned), true, now);
   if (!c) return nullptr;
   c->remote = remote; // getpeername fails until connected
   c->owner = owner;
@@ -414,7 +407,9 @@ std::vector<TcpConnectionView> TcpStreams::connections(TimePoint now) const {
 }
 
 std::vector<int> TcpStreams::fds() const {
-  std::vector<int> v = listeners_;
+  std::vector<int> v;
+  for (const Fd& fd : listeners_)
+    v.push_back(fd.get());
   for (const auto& c : conns_)
     if (!c->closed) v.push_back(c->fd);
   return v;

@@ -81,8 +81,8 @@ Result<TunDevice> TunDevice::open(const TunOptions& o) {
     return make_error(Errc::bad_value, "tun.name",
                       "TUN: device name \"" + o.name + "\" is longer than 15 characters");
   TunDevice t;
-  t.fd_ = ::open(kTunPath, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (t.fd_ < 0) {
+  t.fd_.reset(::open(kTunPath, O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (!t.fd_) {
     int err = errno;
     if (err == ENOENT || err == ENODEV || err == ENXIO)
       return make_error(Errc::environment, "tun",
@@ -99,7 +99,7 @@ Result<TunDevice> TunDevice::open(const TunOptions& o) {
   if (o.vnet_hdr) ifr.ifr_flags |= IFF_VNET_HDR;
   if (o.multi_queue) ifr.ifr_flags |= IFF_MULTI_QUEUE;
   std::memcpy(ifr.ifr_name, o.name.data(), o.name.size());
-  if (::ioctl(t.fd_, TUNSETIFF, &ifr) < 0) {
+  if (::ioctl(t.fd_.get(), TUNSETIFF, &ifr) < 0) {
     int err = errno;
     std::string what = "TUN: create " + (o.name.empty() ? std::string("device") : o.name) +
                        " (TUNSETIFF): " + errno_text(err);
@@ -113,27 +113,6 @@ Result<TunDevice> TunDevice::open(const TunOptions& o) {
   t.ifindex_ = int(if_nametoindex(t.name_.c_str()));
   if (t.ifindex_ == 0) return t.io_error("if_nametoindex", errno);
   return t;
-}
-
-TunDevice::TunDevice(TunDevice&& o) noexcept
-    : fd_(o.fd_), ifindex_(o.ifindex_), vnet_hdr_(o.vnet_hdr_), name_(std::move(o.name_)) {
-  o.fd_ = -1;
-}
-
-TunDevice& TunDevice::operator=(TunDevice&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = o.fd_;
-    o.fd_ = -1;
-    ifindex_ = o.ifindex_;
-    vnet_hdr_ = o.vnet_hdr_;
-    name_ = std::move(o.name_);
-  }
-  return *this;
-}
-
-TunDevice::~TunDevice() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 Result<void> TunDevice::configure(const TunConfig& c) {
@@ -155,7 +134,7 @@ Result<void> TunDevice::configure(const TunConfig& c) {
 }
 
 Result<void> TunDevice::set_offload(unsigned flags) {
-  if (::ioctl(fd_, TUNSETOFFLOAD, flags) < 0) return io_error("TUNSETOFFLOAD", errno);
+  if (::ioctl(fd_.get(), TUNSETOFFLOAD, flags) < 0) return io_error("TUNSETOFFLOAD", errno);
   return {};
 }
 
@@ -167,7 +146,7 @@ Result<size_t> TunDevice::read_offload(MutBytes buf, esp::GsoInfo& gso) {
   virtio_net_hdr h;
   iovec iov[2] = {{&h, sizeof h}, {buf.data(), buf.size()}};
   for (;;) {
-    ssize_t n = ::readv(fd_, iov, 2);
+    ssize_t n = ::readv(fd_.get(), iov, 2);
     if (n >= ssize_t(sizeof h)) {
       gso = gso_of(h);
       return size_t(n) - sizeof h;
@@ -192,7 +171,7 @@ Result<bool> TunDevice::write_offload(const esp::GsoInfo& gso, std::span<const B
   for (size_t i = 0; i < parts.size(); ++i)
     iov[i + 1] = {const_cast<uint8_t*>(parts[i].data()), parts[i].size()};
   for (;;) {
-    ssize_t n = ::writev(fd_, iov.data(), int(parts.size() + 1));
+    ssize_t n = ::writev(fd_.get(), iov.data(), int(parts.size() + 1));
     if (n >= 0) return true;
     if (errno == EINTR) continue;
     // A full queue, or a packet the kernel refuses (EINVAL: its offload description):
@@ -204,7 +183,7 @@ Result<bool> TunDevice::write_offload(const esp::GsoInfo& gso, std::span<const B
 
 Result<size_t> TunDevice::read(MutBytes buf) {
   for (;;) {
-    ssize_t n = ::read(fd_, buf.data(), buf.size());
+    ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
     if (n >= 0) return size_t(n);
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return size_t(0);
@@ -226,7 +205,7 @@ Result<size_t> TunDevice::read_batch(std::span<const MutBytes> bufs, std::span<s
 
 Result<bool> TunDevice::write(ByteView packet) {
   for (;;) {
-    ssize_t n = ::write(fd_, packet.data(), packet.size());
+    ssize_t n = ::write(fd_.get(), packet.data(), packet.size());
     if (n >= 0) return true;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return false;

@@ -38,26 +38,27 @@ Result<UdpSocket> UdpSocket::open(const UdpSocketOptions& o) {
   s.local_ = o.local;
   s.nat_t_ = o.nat_t;
   const bool v4 = o.local.address.is_v4();
-  s.fd_ = ::socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (s.fd_ < 0) return s.io_error("socket", errno);
+  s.fd_.reset(::socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!s.fd_) return s.io_error("socket", errno);
   int one = 1;
-  if (!v4) setsockopt(s.fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (!v4) setsockopt(s.fd_.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   // The local address a datagram was sent to: replies must leave from it (RFC 7296 2.11).
-  if (v4 ? setsockopt(s.fd_, IPPROTO_IP, IP_PKTINFO, &one, sizeof one)
-         : setsockopt(s.fd_, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one))
+  if (v4 ? setsockopt(s.fd_.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one)
+         : setsockopt(s.fd_.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one))
     return s.io_error(v4 ? "IP_PKTINFO" : "IPV6_RECVPKTINFO", errno);
-  if (o.reuse_port && setsockopt(s.fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one))
+  if (o.reuse_port && setsockopt(s.fd_.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one))
     return s.io_error("SO_REUSEPORT", errno);
   // SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN; without it, as much as
   // rmem_max allows.
   if (o.rcvbuf_bytes > 0 &&
-      setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUFFORCE, &o.rcvbuf_bytes, sizeof(int)) != 0)
-    setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUF, &o.rcvbuf_bytes, sizeof(int));
-  if (o.sndbuf_bytes > 0) setsockopt(s.fd_, SOL_SOCKET, SO_SNDBUF, &o.sndbuf_bytes, sizeof(int));
+      setsockopt(s.fd_.get(), SOL_SOCKET, SO_RCVBUFFORCE, &o.rcvbuf_bytes, sizeof(int)) != 0)
+    setsockopt(s.fd_.get(), SOL_SOCKET, SO_RCVBUF, &o.rcvbuf_bytes, sizeof(int));
+  if (o.sndbuf_bytes > 0)
+    setsockopt(s.fd_.get(), SOL_SOCKET, SO_SNDBUF, &o.sndbuf_bytes, sizeof(int));
 
   sockaddr_storage ss;
   socklen_t len = to_sockaddr(o.local, ss);
-  if (::bind(s.fd_, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+  if (::bind(s.fd_.get(), reinterpret_cast<sockaddr*>(&ss), len) < 0) {
     int err = errno;
     if (err == EACCES || err == EPERM)
       return make_error(Errc::environment, "local",
@@ -76,15 +77,15 @@ Result<UdpSocket> UdpSocket::open(const UdpSocketOptions& o) {
                           std::string(errno_name(err)) + ")");
   }
   socklen_t got = sizeof ss;
-  if (getsockname(s.fd_, reinterpret_cast<sockaddr*>(&ss), &got) == 0)
+  if (getsockname(s.fd_.get(), reinterpret_cast<sockaddr*>(&ss), &got) == 0)
     if (auto e = from_sockaddr(ss)) s.local_ = *e;
 
   // Feature detection: UDP_SEGMENT (Linux 4.18) takes 0 = "no segmentation" as a
   // harmless default; UDP_GRO (Linux 5.0) only when asked for, since it changes what
   // one receive returns.
   int zero = 0;
-  s.features_.gso = setsockopt(s.fd_, SOL_UDP, UDP_SEGMENT, &zero, sizeof zero) == 0;
-  if (o.gro) s.features_.gro = setsockopt(s.fd_, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
+  s.features_.gso = setsockopt(s.fd_.get(), SOL_UDP, UDP_SEGMENT, &zero, sizeof zero) == 0;
+  if (o.gro) s.features_.gro = setsockopt(s.fd_.get(), SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
 
   s.batch_ = std::make_unique<Batch>();
   return s;
@@ -92,8 +93,8 @@ Result<UdpSocket> UdpSocket::open(const UdpSocketOptions& o) {
 
 Result<UdpSocket> UdpSocket::duplicate() const {
   UdpSocket s;
-  s.fd_ = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
-  if (s.fd_ < 0) return io_error("dup", errno);
+  s.fd_.reset(::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
+  if (!s.fd_) return io_error("dup", errno);
   s.local_ = local_;
   s.nat_t_ = nat_t_;
   s.features_ = features_;
@@ -101,28 +102,10 @@ Result<UdpSocket> UdpSocket::duplicate() const {
   return s;
 }
 
-UdpSocket::UdpSocket(UdpSocket&& o) noexcept
-    : fd_(o.fd_), local_(o.local_), nat_t_(o.nat_t_), features_(o.features_),
-      batch_(std::move(o.batch_)) {
-  o.fd_ = -1;
-}
-
-UdpSocket& UdpSocket::operator=(UdpSocket&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = o.fd_;
-    o.fd_ = -1;
-    local_ = o.local_;
-    nat_t_ = o.nat_t_;
-    features_ = o.features_;
-    batch_ = std::move(o.batch_);
-  }
-  return *this;
-}
-
-UdpSocket::~UdpSocket() {
-  if (fd_ >= 0) ::close(fd_);
-}
+// Out of line: Batch is complete only here.
+UdpSocket::UdpSocket(UdpSocket&&) noexcept = default;
+UdpSocket& UdpSocket::operator=(UdpSocket&&) noexcept = default;
+UdpSocket::~UdpSocket() = default;
 
 Result<size_t> UdpSocket::recv_batch(std::span<RecvSlot> slots) {
   const size_t n = std::min(slots.size(), kMaxBatch);
@@ -142,7 +125,7 @@ Result<size_t> UdpSocket::recv_batch(std::span<RecvSlot> slots) {
   }
   int got;
   do {
-    got = ::recvmmsg(fd_, b.msgs.data(), unsigned(n), MSG_DONTWAIT, nullptr);
+    got = ::recvmmsg(fd_.get(), b.msgs.data(), unsigned(n), MSG_DONTWAIT, nullptr);
   } while (got < 0 && errno == EINTR);
   if (got < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return size_t(0);
@@ -239,7 +222,7 @@ Result<size_t> UdpSocket::send_batch(std::span<const SendSlot> slots) {
   }
   int sent;
   do {
-    sent = ::sendmmsg(fd_, b.msgs.data(), unsigned(n), MSG_DONTWAIT);
+    sent = ::sendmmsg(fd_.get(), b.msgs.data(), unsigned(n), MSG_DONTWAIT);
   } while (sent < 0 && errno == EINTR);
   if (sent < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return size_t(0);

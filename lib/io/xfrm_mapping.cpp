@@ -85,8 +85,8 @@ void accept_xfrm_datagram(uint32_t sender_port_id, ByteView buf, std::vector<Xfr
 
 Result<XfrmMappingWatch> XfrmMappingWatch::open() {
   XfrmMappingWatch w;
-  w.fd_ = ::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_XFRM);
-  if (w.fd_ < 0) {
+  w.fd_.reset(::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_XFRM));
+  if (!w.fd_) {
     int err = errno;
     return make_error(Errc::environment, "xfrm_mapping",
                       "NETLINK_XFRM socket: " + errno_text(err) +
@@ -94,12 +94,12 @@ Result<XfrmMappingWatch> XfrmMappingWatch::open() {
   }
   sockaddr_nl sa{};
   sa.nl_family = AF_NETLINK;
-  if (::bind(w.fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
+  if (::bind(w.fd_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
     int err = errno;
     return make_error(Errc::io, "xfrm_mapping", "NETLINK_XFRM bind: " + errno_text(err));
   }
   int group = XFRMNLGRP_MAPPING;
-  if (::setsockopt(w.fd_, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0) {
+  if (::setsockopt(w.fd_.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0) {
     int err = errno;
     return make_error(err == EPERM || err == EACCES ? Errc::environment : Errc::io, "xfrm_mapping",
                       "joining XFRMNLGRP_MAPPING: " + errno_text(err) +
@@ -109,29 +109,10 @@ Result<XfrmMappingWatch> XfrmMappingWatch::open() {
   return w;
 }
 
-XfrmMappingWatch::XfrmMappingWatch(XfrmMappingWatch&& o) noexcept
-    : fd_(o.fd_), rx_(std::move(o.rx_)) {
-  o.fd_ = -1;
-}
-
-XfrmMappingWatch& XfrmMappingWatch::operator=(XfrmMappingWatch&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = o.fd_;
-    o.fd_ = -1;
-    rx_ = std::move(o.rx_);
-  }
-  return *this;
-}
-
-XfrmMappingWatch::~XfrmMappingWatch() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 Result<bool> XfrmMappingWatch::subscribed() const {
   uint32_t groups[4] = {}; // a bit per group, XFRMNLGRP_MAPPING is bit 7
   socklen_t len = sizeof groups;
-  if (::getsockopt(fd_, SOL_NETLINK, NETLINK_LIST_MEMBERSHIPS, groups, &len) < 0) {
+  if (::getsockopt(fd_.get(), SOL_NETLINK, NETLINK_LIST_MEMBERSHIPS, groups, &len) < 0) {
     int err = errno;
     return make_error(Errc::io, "xfrm_mapping", "NETLINK_LIST_MEMBERSHIPS: " + errno_text(err));
   }
@@ -143,7 +124,7 @@ Result<void> XfrmMappingWatch::read(std::vector<XfrmMapping>& out, XfrmMappingSt
   for (;;) {
     sockaddr_nl from{};
     socklen_t len = sizeof from;
-    ssize_t n = ::recvfrom(fd_, rx_.data(), rx_.size(), MSG_DONTWAIT,
+    ssize_t n = ::recvfrom(fd_.get(), rx_.data(), rx_.size(), MSG_DONTWAIT,
                            reinterpret_cast<sockaddr*>(&from), &len);
     if (n < 0) {
       int err = errno;

@@ -84,3 +84,14 @@ add_test(NAME "decode: MOBIKE moves (ike-up out of a NAT and in again) followed,
                  ${data_dir}/mobike-ike-up)
 set_tests_properties("decode: MOBIKE moves (ike-up out of a NAT and in again) followed, agrees with tshark"
                      PROPERTIES LABELS decode SKIP_RETURN_CODE 77)
+
+# A charon log as the only keys, and an IKE SA that moves (a NAT mapping change) before
+# the first ESP packet of a Child SA whose creation the capture lacks: the log's keys,
+# matched at that packet by the SPI charon logged, follow the move (KeyStore::
+# resolve_installed). tests/data/psk-aes256gcm16-ecp256 edited as test_sa_moves.cpp edits
+# it; ike-decode decrypts all, and tshark with its --emit-wireshark tables agrees. ~2 s.
+add_test(NAME "decode: charon-log keys matched after a move follow it, agrees with tshark"
+         COMMAND python3 ${decode_dir}/charon_log_move.py $<TARGET_FILE:ike-decode>
+                 ${data_dir}/psk-aes256gcm16-ecp256)
+set_tests_properties("decode: charon-log keys matched after a move follow it, agrees with tshark"
+                     PROPERTIES LABELS decode SKIP_RETURN_CODE 77)

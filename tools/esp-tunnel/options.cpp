@@ -124,16 +124,23 @@ void add_flags(CLI::App& app, Flags& f) {
                "one (refused when a state says otherwise)");
 }
 
-Result<Options> make_options(const Flags& f) {
-  Options o;
-  o.common = f.common;
+namespace {
+
+// Each group reads its flags into `o` in the order the checks have always run, so the
+// first bad flag is still the one reported.
+
+Result<void> set_backend(const Flags& f, Options& o) {
   if (f.backend == "tun")
     o.backend = Backend::tun;
   else if (f.backend == "xfrm")
     o.backend = Backend::xfrm;
   else
     return flag_error("--backend", "\"" + f.backend + "\": expected tun or xfrm");
+  return {};
+}
 
+// --local, --remote, --spi-in, --spi-out.
+Result<void> set_endpoints(const Flags& f, Options& o) {
   auto local = parse_addr(f.local, "--local");
   if (!local) return local.error();
   auto remote = parse_addr(f.remote, "--remote");
@@ -152,7 +159,11 @@ Result<Options> make_options(const Flags& f) {
   if (!spi_out) return spi_out.error();
   o.sa.in.spi = *spi_in;
   o.sa.out.spi = *spi_out;
+  return {};
+}
 
+// --mode, --udp-encap, --port, --replay-window, --mtu, --offload.
+Result<void> set_encapsulation(const Flags& f, Options& o) {
   if (f.mode == "tunnel")
     o.sa.mode = EspMode::tunnel;
   else if (f.mode == "transport")
@@ -169,7 +180,11 @@ Result<Options> make_options(const Flags& f) {
     if (o.backend != Backend::tun) return flag_error("--busy-poll", "only with --backend tun");
     o.busy_poll = std::chrono::microseconds(f.busy_poll_us);
   }
+  return {};
+}
 
+// --tun-addr, --route, --tun-name (tun backend); --mark, --if-id (xfrm backend).
+Result<void> set_device(const Flags& f, Options& o) {
   auto addrs = parse_prefixes(f.tun_addr, "--tun-addr");
   if (!addrs) return addrs.error();
   o.tun_addr = *addrs;
@@ -196,16 +211,21 @@ Result<Options> make_options(const Flags& f) {
       return flag_error("--if-id", "\"" + f.if_id + "\": expected 1..4294967295 (0 means none)");
     o.if_id = *id;
   }
+  return {};
+}
 
-  // Traffic selectors (RFC 4301 4.4.1): ours are the TUN networks, the peer's the
-  // routes. Transport mode protects the two hosts themselves.
-  if (o.sa.mode == EspMode::tunnel) {
-    for (const Prefix& p : o.tun_addr)
-      o.sa.local_ts.push_back(esp::TrafficSelector{network_of(p)});
-    for (const Prefix& p : o.routes)
-      o.sa.remote_ts.push_back(esp::TrafficSelector{p});
-  }
+// Traffic selectors (RFC 4301 4.4.1): ours are the TUN networks, the peer's the
+// routes. Transport mode protects the two hosts themselves.
+void set_traffic_selectors(Options& o) {
+  if (o.sa.mode != EspMode::tunnel) return;
+  for (const Prefix& p : o.tun_addr)
+    o.sa.local_ts.push_back(esp::TrafficSelector{network_of(p)});
+  for (const Prefix& p : o.routes)
+    o.sa.remote_ts.push_back(esp::TrafficSelector{p});
+}
 
+// --stats-interval, --state-dir, --keys-are-fresh.
+Result<void> set_run_state(const Flags& f, Options& o) {
   if (!f.stats_interval.empty()) {
     auto d = cli::parse_duration(f.stats_interval, "--stats-interval");
     if (!d) return d.error();
@@ -221,7 +241,12 @@ Result<Options> make_options(const Flags& f) {
   while (o.state_dir.size() > 1 && o.state_dir.back() == '/')
     o.state_dir.pop_back();
   o.keys_are_fresh = f.keys_are_fresh;
+  return {};
+}
 
+// The keys from --keys or the key flags, then the whole SA checked; a bad key names the
+// flag it came from.
+Result<void> set_keys(const Flags& f, Options& o) {
   KeyFlags kf{f.cipher, f.key_in, f.key_out, f.integ, f.integ_key_in, f.integ_key_out};
   if (!f.keys.empty()) {
     o.keys_file = f.keys;
@@ -240,6 +265,21 @@ Result<Options> make_options(const Flags& f) {
       e.field = f.keys.empty() ? "--key-out" : "--keys";
     return e;
   }
+  return {};
+}
+
+} // namespace
+
+Result<Options> make_options(const Flags& f) {
+  Options o;
+  o.common = f.common;
+  if (auto r = set_backend(f, o); !r) return r.error();
+  if (auto r = set_endpoints(f, o); !r) return r.error();
+  if (auto r = set_encapsulation(f, o); !r) return r.error();
+  if (auto r = set_device(f, o); !r) return r.error();
+  set_traffic_selectors(o);
+  if (auto r = set_run_state(f, o); !r) return r.error();
+  if (auto r = set_keys(f, o); !r) return r.error();
   return o;
 }
 

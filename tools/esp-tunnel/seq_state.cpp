@@ -100,18 +100,16 @@ Result<uint64_t> read_next_seq(const std::string& path, uint32_t spi, const std:
   return *next;
 }
 
-Result<int> lock_state(const std::string& path) {
+Result<ikekit::io::Fd> lock_state(const std::string& path) {
   std::string lock_path = path + ".lock";
-  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
+  ikekit::io::Fd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd)
     return state_dir_env_error(lock_path,
                                std::string("cannot open the lock: ") + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
     return state_dir_env_error(path,
                                "another esp-tunnel is sending with these keys and SPI; two senders "
                                "would repeat sequence numbers (and nonces)");
-  }
   return fd;
 }
 
@@ -165,7 +163,7 @@ Result<SeqState> SeqState::open(const std::string& dir, const SaKeys& keys, uint
   s.path_ = seq_state_path(dir, keys.spi, *id);
   auto lock = lock_state(s.path_);
   if (!lock) return lock.error();
-  s.lock_fd_ = *lock;
+  s.lock_fd_ = std::move(*lock);
 
   struct stat st {};
   if (::lstat(s.path_.c_str(), &st) == 0) { // keys used before: continue after them
@@ -187,30 +185,9 @@ Result<SeqState> SeqState::open(const std::string& dir, const SaKeys& keys, uint
   return s;
 }
 
-SeqState::SeqState(SeqState&& o) noexcept
-    : path_(std::move(o.path_)), key_id_(std::move(o.key_id_)), spi_(o.spi_),
-      lock_fd_(std::exchange(o.lock_fd_, -1)), block_(o.block_), max_seq_(o.max_seq_),
-      first_seq_(o.first_seq_), limit_(o.limit_), reservation_(std::move(o.reservation_)) {}
-
-SeqState& SeqState::operator=(SeqState&& o) noexcept {
-  if (this != &o) {
-    if (lock_fd_ >= 0) ::close(lock_fd_);
-    path_ = std::move(o.path_);
-    key_id_ = std::move(o.key_id_);
-    spi_ = o.spi_;
-    lock_fd_ = std::exchange(o.lock_fd_, -1);
-    block_ = o.block_;
-    max_seq_ = o.max_seq_;
-    first_seq_ = o.first_seq_;
-    limit_ = o.limit_;
-    reservation_ = std::move(o.reservation_);
-  }
-  return *this;
-}
-
-SeqState::~SeqState() {
-  if (lock_fd_ >= 0) ::close(lock_fd_);
-}
+SeqState::SeqState(SeqState&&) noexcept = default;
+SeqState& SeqState::operator=(SeqState&&) noexcept = default;
+SeqState::~SeqState() = default;
 
 Result<void> SeqState::write(uint64_t next_seq) {
   std::string text = std::string(kHeader) + "spi " + to_hex_u32(spi_) + "\nkey_id " + key_id_ +

@@ -16,6 +16,7 @@
 
 #include "base/result.hpp"
 #include "io/dataplane/child_sa.hpp"
+#include "io/fd.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -71,7 +72,7 @@ private:
   std::string path_;
   std::string key_id_;
   uint32_t spi_ = 0;
-  int lock_fd_ = -1;
+  ikekit::io::Fd lock_fd_; // holds the flock on <path>.lock
   uint64_t block_ = kSeqBlock;
   uint64_t max_seq_ = 0;
   uint64_t first_seq_ = 1;

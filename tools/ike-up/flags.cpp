@@ -3,8 +3,11 @@
 
 using namespace ikekit;
 
-void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOptions& c,
-                      std::string& config, std::string& control_socket) {
+namespace {
+
+// The control socket, the engines, and where the connection runs.
+void add_endpoint_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOptions& c,
+                        std::string& control_socket) {
   app.add_option("--control-socket", control_socket,
                  "Unix socket for ikectl (default /run/ikekit/ike-up.sock; \"none\" disables)");
   app.add_option("--threads", o.threads,
@@ -17,6 +20,10 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--port", c.port, "IKE port (default 500)");
   app.add_option("--natt-port", o.natt_port, "NAT-T port (default 4500)");
   app.add_option("--name", c.name, "Connection name shown in events");
+}
+
+// Authentication: PSK, certificates, EAP (and its RADIUS relay), identities.
+void add_auth_flags(CLI::App& app, cli::ConnectionOptions& c) {
   app.add_option("--psk-file", c.psk_file, "File holding the pre-shared key");
   app.add_option("--cert", c.cert, "Our certificate (PEM; intermediates may follow)");
   app.add_option("--key", c.key, "Private key of --cert (PEM)");
@@ -41,6 +48,10 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
                  "Our IKE identity (default: address, or certificate subject)");
   app.add_option("--remote-id", c.remote_id,
                  "Expected peer identity (default: any the peer proves)");
+}
+
+// Proposals, traffic selectors, virtual IPs, mode, rekeying, DPD, uniqueness.
+void add_child_flags(CLI::App& app, cli::ConnectionOptions& c) {
   app.add_option("--ike-proposal", c.ike_proposal, "IKE proposals, strongSwan syntax");
   app.add_option("--esp-proposal", c.esp_proposal, "ESP proposals, strongSwan syntax");
   app.add_option("--local-ts", c.local_ts, "Local traffic selector CIDR (repeatable)");
@@ -61,6 +72,10 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_option("--unique", c.unique,
                  "Uniqueness policy for IKE SAs with the same identities: no, never, keep or "
                  "replace (default no, as strongSwan)");
+}
+
+// UDP encapsulation, MOBIKE, TCP (RFC 9329).
+void add_transport_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOptions& c) {
   app.add_flag("--force-encap", c.force_encap, "Always UDP-encapsulate (float to the NAT-T port)");
   app.add_flag("!--no-mobike", c.mobike,
                "Do not announce MOBIKE (RFC 4555): the IKE SA cannot move to other addresses");
@@ -76,6 +91,12 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
                  "Close a TCP connection no IKE SA answered on after this (default 10s)");
   app.add_option("--tcp-connect-timeout", o.tcp_connect_timeout,
                  "Fail IKE_SA_INIT when its TCP connect is not up after this (default 5s)");
+}
+
+// Signatures, the key log, the config file, the data plane, the kill switch, DNS,
+// retransmissions and the limits on what an unauthenticated peer can make us hold.
+void add_runtime_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOptions& c,
+                       std::string& config) {
   app.add_flag("--rsa-pss", c.rsa_pss,
                "Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA certificates)");
   app.add_option("--keylog", o.keylog, "Append IKE and Child SA keys to FILE (ikekit key log)");
@@ -121,4 +142,16 @@ void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOption
   app.add_flag("--server-eku,!--no-server-eku", c.server_eku,
                "Initiator: require serverAuth or the IKE intermediate EKU on the gateway's "
                "certificate (default; --no-server-eku waives it)");
+}
+
+} // namespace
+
+void add_ike_up_flags(CLI::App& app, cli::IkeUpOptions& o, cli::ConnectionOptions& c,
+                      std::string& config, std::string& control_socket) {
+  // In this order in --help.
+  add_endpoint_flags(app, o, c, control_socket);
+  add_auth_flags(app, c);
+  add_child_flags(app, c);
+  add_transport_flags(app, o, c);
+  add_runtime_flags(app, o, c, config);
 }

@@ -17,19 +17,6 @@
 
 namespace ikekit::io::dataplane {
 
-Fd& Fd::operator=(Fd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = o.fd_;
-    o.fd_ = -1;
-  }
-  return *this;
-}
-
-Fd::~Fd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 EspPeer make_esp_peer(const IpAddress& addr, uint16_t port) {
   EspPeer p;
   p.len = to_sockaddr(Endpoint{addr, port}, p.addr);

@@ -33,13 +33,12 @@ esp::SaSelectors tun_selectors(const ChildSaSpec& spec) {
 // (default 500): a burst larger than that while the sending thread seals is dropped
 // before we see it, and TCP through the tunnel backs off. A longer queue absorbs it.
 void set_tx_queue_len(const std::string& dev, int len) {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return;
+  Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd) return;
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, dev.c_str(), IFNAMSIZ - 1);
   ifr.ifr_qlen = len;
-  (void)::ioctl(fd, SIOCSIFTXQLEN, &ifr); // best effort: only a performance knob
-  ::close(fd);
+  (void)::ioctl(fd.get(), SIOCSIFTXQLEN, &ifr); // best effort: only a performance knob
 }
 
 } // namespace

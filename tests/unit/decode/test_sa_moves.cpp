@@ -10,6 +10,7 @@
 #include "base/hex.hpp"
 #include "decode/decoder.hpp"
 #include "decode/key_file.hpp"
+#include "decode/log_keys.hpp"
 #include "test_files.hpp"
 
 #include <algorithm>
@@ -34,6 +35,7 @@ struct MoveSeen {
   std::optional<Error> problem;
   Endpoint src, dst;
   std::optional<SaMove> moved;
+  uint32_t spi = 0; // ESP
 };
 
 class MoveSink : public RecordSink {
@@ -52,6 +54,7 @@ public:
   }
   void on_esp(const EspRecord& r) override {
     MoveSeen s{r.meta.frame, true};
+    s.spi = r.spi;
     s.authenticated = r.decrypted && r.integrity == Integrity::ok;
     s.problem = r.problem;
     s.src = r.meta.src;
@@ -92,6 +95,14 @@ std::vector<EditableFrame> load_capture(const std::string& dir) {
 KeyStore keys_of(const std::string& dir) {
   KeyStore store;
   REQUIRE(parse_key_text(read_text(kTestData + "/" + dir + "/keys.jsonl"), "keys.jsonl", store));
+  return store;
+}
+
+// The keys of the strongSwan session's charon log (matched to SAs as the capture shows them).
+KeyStore charon_log_keys_of(const std::string& dir) {
+  KeyStore store;
+  REQUIRE(parse_key_text(read_text(kTestData + "/" + dir + "/charon-keys.log"), "charon-keys.log",
+                         store, KeyFileFormat::charon_log));
   return store;
 }
 
@@ -172,6 +183,54 @@ TEST_CASE("KeyStore::follow_move: a Child SA's keys are also valid between the n
     row = row || (keys.child_sas()[m.index].spi == 0x1111 && m.src == ip("192.0.2.88") &&
                   m.dst == ip("198.51.100.1"));
   CHECK(row);
+}
+
+TEST_CASE("KeyStore: a log's installed ESP SA matched after moves follows them all",
+          "[decode][moves][charon_log]") {
+  auto ip = [](const char* s) { return *IpAddress::parse(s); };
+  // The initiator 192.0.2.1 logged its inbound SA 0x2222 from the responder 198.51.100.1
+  // (and its outbound 0x1111); the capture shows no exchange that created them.
+  auto store_with_log = [&] {
+    LogKeys log("charon.log");
+    LoggedChildKeys b;
+    b.initiator = true;
+    b.inbound = LoggedChildKeys::Installed{0x2222, ip("198.51.100.1"), ip("192.0.2.1")};
+    b.outbound = LoggedChildKeys::Installed{0x1111, ip("192.0.2.1"), ip("198.51.100.1")};
+    const Bytes key(20, 0x42);
+    b.encr_i = b.encr_r = SecretBytes(ByteView(key));
+    log.child().push_back(std::move(b));
+    KeyStore keys;
+    keys.add(std::move(log));
+    return keys;
+  };
+  const std::pair<uint64_t, uint64_t> sa{1, 2};
+  SECTION("first met at the address two moves led to") {
+    KeyStore keys = store_with_log();
+    keys.follow_move(ip("192.0.2.1"), ip("198.51.100.1"), ip("192.0.2.77"), ip("198.51.100.1"), sa);
+    keys.follow_move(ip("192.0.2.77"), ip("198.51.100.1"), ip("192.0.2.88"), ip("198.51.100.1"),
+                     sa);
+    CHECK(keys.resolve_installed(0x2222, ip("203.0.113.9")) == nullptr); // never there
+    ChildSaKeys* k = keys.resolve_installed(0x2222, ip("192.0.2.88"));
+    REQUIRE(k != nullptr);
+    CHECK(k->spi == 0x2222);
+    CHECK(k->ike_sa == sa);
+    // Valid at every address the moves led it to, and where charon installed it.
+    CHECK(keys.find_child(0x2222, ip("192.0.2.77")) == k);
+    CHECK(keys.find_child(0x2222, ip("192.0.2.1")) == k);
+  }
+  SECTION("first met at the old address after the move (in flight): found at the new one") {
+    KeyStore keys = store_with_log();
+    keys.follow_move(ip("192.0.2.1"), ip("198.51.100.1"), ip("192.0.2.77"), ip("198.51.100.1"), sa);
+    ChildSaKeys* k = keys.resolve_installed(0x2222, ip("192.0.2.1"));
+    REQUIRE(k != nullptr);
+    CHECK(keys.find_child(0x2222, ip("192.0.2.77")) == k);
+  }
+  SECTION("a miss is asked again after a move") {
+    KeyStore keys = store_with_log();
+    CHECK(keys.resolve_installed(0x2222, ip("192.0.2.77")) == nullptr);
+    keys.follow_move(ip("192.0.2.1"), ip("198.51.100.1"), ip("192.0.2.77"), ip("198.51.100.1"), sa);
+    CHECK(keys.resolve_installed(0x2222, ip("192.0.2.77")) != nullptr);
+  }
 }
 
 TEST_CASE("sa moves: MOBIKE out of a NAT and into it again, every packet decrypts and says so",
@@ -325,4 +384,64 @@ TEST_CASE("sa moves: without MOBIKE an authenticated message from a new address 
     REQUIRE(esp.problem);
     CHECK(esp.problem->field == "keys");
   }
+}
+
+TEST_CASE("sa moves: keys of a charon log matched at the first ESP packet follow an earlier move",
+          "[decode][moves][charon_log]") {
+  // psk-aes256gcm16-ecp256 with its charon log (the initiator's) as the only keys, edited
+  // so the log's first Child SA is matched lazily, by the SPI charon logged installing it
+  // (KeyStore::resolve_installed): the IKE_AUTH response that created it is not in the
+  // capture, and no ESP reaches the initiator before its NAT mapping changes (10.241.0.1
+  // appears as 10.241.0.9 from the CREATE_CHILD_SA request on, as in the test above).
+  // The first ESP packet to the initiator comes after that authenticated move, at the new
+  // address, where charon never installed the SA: the move must carry the logged keys there.
+  const char* const dir = "psk-aes256gcm16-ecp256";
+  auto frames = load_capture(dir);
+  MoveSink plain;
+  {
+    KeyStore keys = charon_log_keys_of(dir);
+    Summary s = decode_edited(frames, keys, plain);
+    REQUIRE(s.undecryptable == 0);
+  }
+  uint64_t auth_response = 0, create = 0;
+  std::vector<uint64_t> esp_to_i; // the first Child SA's, before the CREATE_CHILD_SA
+  for (const auto& r : plain.seen) {
+    if (!r.esp && r.exchange == ExchangeType::ike_auth && r.response) auth_response = r.frame;
+    if (!r.esp && r.exchange == ExchangeType::create_child_sa && !r.response && !create)
+      create = r.frame;
+    if (r.esp && !create && r.dst.address.to_string() == "10.241.0.1") esp_to_i.push_back(r.frame);
+  }
+  REQUIRE(auth_response > 0);
+  REQUIRE(esp_to_i.size() >= 2);
+  REQUIRE(create > esp_to_i.back());
+  const uint32_t spi_to_i = plain.at(esp_to_i.back()).spi;
+  // Kept in capture order: the IKE_AUTH response and the ESP to the initiator go, but the
+  // last such ESP packet, which follows the CREATE_CHILD_SA request instead.
+  std::vector<EditableFrame> edited;
+  for (uint64_t n = 1; n <= frames.size(); ++n) {
+    const bool to_i = std::find(esp_to_i.begin(), esp_to_i.end(), n) != esp_to_i.end();
+    if (n != auth_response && !to_i) edited.push_back(frames[n - 1]);
+    if (n == create) edited.push_back(frames[esp_to_i.back() - 1]);
+  }
+  uint64_t moved_at = 0;
+  for (size_t i = 0; i < edited.size(); ++i) {
+    if (edited[i].frame.number == create) moved_at = i + 1;
+    if (!moved_at) continue;
+    if (has_ipv4(edited[i], kIpv4Src, "10.241.0.1")) set_ipv4(edited[i], kIpv4Src, "10.241.0.9");
+    if (has_ipv4(edited[i], kIpv4Dst, "10.241.0.1")) set_ipv4(edited[i], kIpv4Dst, "10.241.0.9");
+  }
+  REQUIRE(moved_at > 0);
+  KeyStore keys = charon_log_keys_of(dir);
+  MoveSink sink;
+  Summary s = decode_edited(edited, keys, sink);
+  REQUIRE(move_frames(sink) == std::vector<uint64_t>{moved_at});
+  const MoveSeen& esp = sink.at(moved_at + 1);
+  CHECK(esp.esp);
+  CHECK(esp.spi == spi_to_i);
+  CHECK(esp.dst.address.to_string() == "10.241.0.9");
+  CHECK(esp.authenticated);
+  CHECK_FALSE(esp.problem);
+  REQUIRE(esp.moved);
+  CHECK(esp.moved->frame == moved_at);
+  CHECK(s.undecryptable == 0);
 }

@@ -66,7 +66,7 @@ std::vector<esp::SealedPacket> sealed(std::vector<std::vector<uint8_t>>& packets
 
 TEST_CASE("stream writer: a batch of ESP packets is framed and written in one send") {
   Pair p;
-  StreamWriter w(p.fds[0], true, p.wake, 1 << 20, 256 << 10);
+  StreamWriter w(Fd(p.fds[0]), true, p.wake, 1 << 20, 256 << 10);
   std::vector<std::vector<uint8_t>> packets;
   for (uint32_t seq = 1; seq <= 5; ++seq)
     packets.push_back(esp_packet(seq, 100 + seq * 17));
@@ -90,7 +90,7 @@ TEST_CASE("stream writer: a batch of ESP packets is framed and written in one se
 
 TEST_CASE("stream writer: IKE behind the non-ESP marker, the prefix first") {
   Pair p;
-  StreamWriter w(p.fds[0], false, p.wake, 4096, 1024);
+  StreamWriter w(Fd(p.fds[0]), false, p.wake, 4096, 1024);
   REQUIRE(w.append_raw(ByteView(wire::kTcpEncapPrefix.data(), wire::kTcpEncapPrefix.size())));
   std::vector<uint8_t> ike(28, 0x11); // an IKE header's worth
   REQUIRE(w.append(wire::UdpKind::ike, ike));
@@ -111,7 +111,7 @@ TEST_CASE("stream writer: backpressure drops ESP past its limit and counts it, I
   int small = 4096;
   ::setsockopt(p.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
   const size_t esp_limit = 16 << 10;
-  StreamWriter w(p.fds[0], true, p.wake, 64 << 10, esp_limit);
+  StreamWriter w(Fd(p.fds[0]), true, p.wake, 64 << 10, esp_limit);
   std::vector<std::vector<uint8_t>> packets;
   for (uint32_t seq = 1; seq <= 64; ++seq)
     packets.push_back(esp_packet(seq, 1400));
@@ -144,7 +144,7 @@ TEST_CASE("stream writer: the whole stream stays framed under backpressure") {
   Pair p;
   int small = 4096;
   ::setsockopt(p.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
-  StreamWriter w(p.fds[0], true, p.wake, 32 << 10, 8 << 10);
+  StreamWriter w(Fd(p.fds[0]), true, p.wake, 32 << 10, 8 << 10);
   std::vector<std::vector<uint8_t>> packets;
   for (uint32_t seq = 1; seq <= 16; ++seq)
     packets.push_back(esp_packet(seq, 700));
@@ -185,7 +185,7 @@ TEST_CASE("stream writer: the whole stream stays framed under backpressure") {
 
 TEST_CASE("stream writer: a closed connection counts esp_closed and refuses IKE") {
   Pair p;
-  StreamWriter w(p.fds[0], true, p.wake, 4096, 1024);
+  StreamWriter w(Fd(p.fds[0]), true, p.wake, 4096, 1024);
   w.close();
   CHECK(w.closed());
   std::vector<std::vector<uint8_t>> packets{esp_packet(1, 100), esp_packet(2, 100)};
@@ -202,7 +202,7 @@ TEST_CASE("stream writer: the sending thread signals a blocked write once") {
   Pair p;
   int small = 4096;
   ::setsockopt(p.fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
-  StreamWriter w(p.fds[0], true, p.wake, 64 << 10, 64 << 10);
+  StreamWriter w(Fd(p.fds[0]), true, p.wake, 64 << 10, 64 << 10);
   std::vector<std::vector<uint8_t>> packets;
   for (uint32_t seq = 1; seq <= 32; ++seq)
     packets.push_back(esp_packet(seq, 1400));
@@ -217,7 +217,7 @@ TEST_CASE("stream writer: the sending thread signals a blocked write once") {
   CHECK_FALSE(w.take_signal());
   // A write that went through whole signals nothing.
   Pair q;
-  StreamWriter quiet(q.fds[0], true, q.wake, 4096, 4096);
+  StreamWriter quiet(Fd(q.fds[0]), true, q.wake, 4096, 4096);
   std::vector<std::vector<uint8_t>> one{esp_packet(1, 100)};
   auto b1 = sealed(one);
   REQUIRE(quiet.append_esp(b1) == 1);

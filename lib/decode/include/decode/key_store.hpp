@@ -68,7 +68,8 @@ public:
   // between the old addresses (either way) is from now on also valid between the new
   // ones, the same way round. The old addresses stay valid (ESP still in flight), so a
   // move adds and never takes away. Entries without an IKE SA get `ike_sa`. Returns how
-  // many entries gained addresses.
+  // many entries gained addresses. The move is kept: log keys matched later (lazily, at
+  // their first ESP packet) follow it too, and are found at the addresses it led to.
   size_t follow_move(const IpAddress& old_i, const IpAddress& old_r, const IpAddress& new_i,
                      const IpAddress& new_r, std::pair<uint64_t, uint64_t> ike_sa);
   // Records which IKE SA created the entry for (spi, dst), if there is one.
@@ -77,6 +78,8 @@ public:
   // The log keys the evidence proves, added to the store (nullptr / false: none).
   IkeSaKeys* resolve_ike(const IkeSaEvidence& ev);
   bool resolve_child(const ChildSaEvidence& ev);
+  // The ESP SA with this SPI that a log installed towards `dst`, or towards an address
+  // the moves so far (follow_move) led its SA to `dst` from.
   ChildSaKeys* resolve_installed(uint32_t spi, const IpAddress& dst);
   const std::deque<LogKeys>& logs() const { return logs_; }
 
@@ -85,13 +88,23 @@ public:
   const std::vector<MovedChildSa>& moved_child_sas() const { return moved_; }
 
 private:
+  struct Move {
+    IpAddress old_i, old_r, new_i, new_r;
+    std::pair<uint64_t, uint64_t> ike_sa;
+  };
+  // Applies `m` to the entries child_[first, last); returns how many gained addresses.
+  size_t apply_move(const Move& m, size_t first, size_t last);
+  // Whether ESP from `src` to `dst` reaches `to` after the moves so far.
+  bool moves_lead_to(const IpAddress& src, const IpAddress& dst, const IpAddress& to) const;
+
   std::map<std::pair<uint64_t, uint64_t>, IkeSaKeys> ike_;
   // A deque keeps entries in place as more are added (the decoder caches per entry);
   // few entries, so a linear scan is cheapest.
   std::deque<ChildSaKeys> child_;
   std::vector<MovedChildSa> moved_; // entries of child_ under the addresses they moved to
+  std::vector<Move> moves_;         // every follow_move, in capture order
   std::deque<LogKeys> logs_;
-  std::set<std::pair<uint32_t, IpAddress>> installed_misses_; // asked once per SA
+  std::set<std::pair<uint32_t, IpAddress>> installed_misses_; // asked once per SA and move
   uint64_t generation_ = 0;
 };
 

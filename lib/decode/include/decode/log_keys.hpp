@@ -20,6 +20,7 @@
 #include "crypto/suite.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -111,8 +112,11 @@ public:
   std::optional<IkeSaKeys> match_ike(const IkeSaEvidence& ev);
   // Both ESP SAs of a Child SA: {to the responder, to the initiator}.
   std::optional<std::pair<ChildSaKeys, ChildSaKeys>> match_child(const ChildSaEvidence& ev);
-  // An ESP SA by the SPI charon logged when installing it (no exchange in the capture).
-  std::optional<ChildSaKeys> match_installed(uint32_t spi, const IpAddress& dst);
+  // An ESP SA by the SPI charon logged when installing it (no exchange in the capture),
+  // installed from src to dst where `at(src, dst)` holds.
+  std::optional<ChildSaKeys>
+  match_installed(uint32_t spi,
+                  const std::function<bool(const IpAddress& src, const IpAddress& dst)>& at);
 
   std::vector<UnmatchedKeys> unmatched() const;
 

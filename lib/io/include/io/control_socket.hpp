@@ -18,6 +18,7 @@
 #include "ctl/service.hpp"
 #include "ctl/session.hpp"
 #include "io/event_loop.hpp"
+#include "io/fd.hpp"
 
 #include <functional>
 #include <memory>
@@ -25,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace ikekit::io {
 
@@ -69,7 +71,7 @@ public:
 
 private:
   struct Client {
-    int fd = -1;
+    Fd fd;
     ctl::Session session;
     bool want_write = false; // EPOLLOUT registered
     bool dead = false;
@@ -86,8 +88,8 @@ private:
   EventLoop& loop_;
   ctl::ControlService service_;
   ControlServerOptions options_;
-  int listen_fd_ = -1;
-  int epfd_ = -1; // the inner epoll set
+  Fd listen_fd_;
+  Fd epfd_; // the inner epoll set
   unsigned long socket_ino_ = 0;
   int depth_ = 0; // > 0 while inside on_ready: closing is deferred to sweep()
   std::unordered_map<int, std::unique_ptr<Client>> clients_;
@@ -100,19 +102,18 @@ public:
   // Errc::environment with the path when it is missing, not a socket, not permitted or
   // nobody listens.
   static Result<ControlClient> connect(const std::string& path);
-  ControlClient(ControlClient&& o) noexcept : fd_(o.fd_), buf_(std::move(o.buf_)) { o.fd_ = -1; }
+  ControlClient(ControlClient&&) noexcept = default;
   ControlClient& operator=(ControlClient&&) = delete;
-  ~ControlClient();
 
   Result<void> send_line(std::string_view line);
   // The next line without '\n'. Errc::timeout after `timeout` (nullopt: wait forever),
   // Errc::io when the server closed the connection.
   Result<std::string> read_line(std::optional<Duration> timeout = std::nullopt);
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
 
 private:
-  explicit ControlClient(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit ControlClient(Fd fd) : fd_(std::move(fd)) {}
+  Fd fd_;
   std::string buf_;
 };
 

@@ -17,6 +17,7 @@
 #include "base/rng.hpp"
 #include "ike/engine.hpp"
 #include "io/event_loop.hpp"
+#include "io/fd.hpp"
 
 #include <array>
 #include <atomic>
@@ -98,7 +99,7 @@ private:
   std::mutex mu_; // the engine
   SendFn send_;
   std::function<void()> wake_events_;
-  int wake_fd_ = -1; // eventfd: inbox, with_engine, stop
+  Fd wake_fd_; // eventfd: inbox, with_engine, stop
   std::atomic<bool> stopping_{false};
   // Set before the inbox is last looked at ahead of a wait, cleared when the wait ends
   // (Dekker's pattern with post(): each side stores, fences, then loads the other's).

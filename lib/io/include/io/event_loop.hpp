@@ -13,6 +13,7 @@
 
 #include "base/result.hpp"
 #include "base/time.hpp"
+#include "io/fd.hpp"
 
 #include <functional>
 #include <initializer_list>
@@ -73,8 +74,8 @@ public:
 private:
   EventLoop() = default;
 
-  int epfd_ = -1;
-  int sigfd_ = -1;
+  Fd epfd_;
+  Fd sigfd_;
   bool restore_mask_ = false;
   sigset_t old_mask_{};
   bool stopped_ = false;

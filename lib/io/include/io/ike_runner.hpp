@@ -12,6 +12,7 @@
 #include "io/engine_dispatcher.hpp"
 #include "io/engine_worker.hpp"
 #include "io/event_loop.hpp"
+#include "io/fd.hpp"
 #include "io/tcp_streams.hpp"
 #include "io/udp_socket.hpp"
 
@@ -150,7 +151,7 @@ private:
   std::vector<std::vector<Bound>> worker_bound_;
   std::vector<std::unique_ptr<EngineWorker>> workers_; // engines 1 .. N-1
   std::unique_ptr<EngineDispatcher> dispatcher_;       // with workers: screen and hand-off
-  int worker_events_fd_ = -1;                          // eventfd: a worker queued events
+  Fd worker_events_fd_;                                // eventfd: a worker queued events
   // This thread is about to wait or waiting: a worker that queued events writes the
   // eventfd only then (it is looked at again before every wait).
   std::atomic<bool> runner_idle_{false};

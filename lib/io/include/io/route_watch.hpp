@@ -9,6 +9,7 @@
 #include "base/bytes.hpp"
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
+#include "io/fd.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -53,13 +54,8 @@ public:
   // A NETLINK_ROUTE socket subscribed to IPv4/IPv6 address and route changes and to
   // link changes. Errc::environment when netlink is not permitted.
   static Result<RouteWatch> open();
-  RouteWatch(RouteWatch&& o) noexcept;
-  RouteWatch& operator=(RouteWatch&& o) noexcept;
-  RouteWatch(const RouteWatch&) = delete;
-  RouteWatch& operator=(const RouteWatch&) = delete;
-  ~RouteWatch();
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   // Reads every message waiting (non-blocking) into `out`. Returns true when the kernel
   // dropped notifications (ENOBUFS: the socket overflowed), so the caller must look at
   // everything again rather than only at `out`.
@@ -68,7 +64,7 @@ public:
 
 private:
   RouteWatch() = default;
-  int fd_ = -1;
+  Fd fd_;
   std::vector<uint8_t> rx_; // one receive buffer, allocated once
   RouteParseStats stats_;
 };

@@ -18,6 +18,7 @@
 
 #include "base/bytes.hpp"
 #include "esp/outbound_pipeline.hpp"
+#include "io/fd.hpp"
 #include "wire/udp_encap.hpp"
 
 #include <cstdint>
@@ -40,12 +41,11 @@ class StreamWriter {
 public:
   enum class Flush { done, blocked, failed }; // blocked: bytes wait for POLLOUT
 
-  StreamWriter(int fd, bool connected, int wake_fd, size_t capacity, size_t esp_limit);
+  StreamWriter(Fd fd, bool connected, int wake_fd, size_t capacity, size_t esp_limit);
   ~StreamWriter();
   StreamWriter(const StreamWriter&) = delete;
   StreamWriter& operator=(const StreamWriter&) = delete;
 
-  int fd() const { return fd_; }
   // Raw bytes (the originator's "IKETCP", RFC 9329 4); false when they do not fit.
   bool append_raw(ByteView bytes);
   // One frame: IKE behind the non-ESP marker, or ESP (RFC 9329 3). False: not appended
@@ -76,7 +76,7 @@ private:
   Flush flush_locked();
 
   mutable std::mutex mu_;
-  int fd_;
+  Fd fd_; // -1 once closed
   int wake_fd_;
   bool connected_;
   bool closed_ = false;

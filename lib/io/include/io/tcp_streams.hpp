@@ -28,6 +28,7 @@
 #include "ike/engine.hpp"
 #include "io/endpoint.hpp"
 #include "io/event_loop.hpp"
+#include "io/fd.hpp"
 #include "io/stream_writer.hpp"
 #include "wire/tcp_encap.hpp"
 
@@ -139,7 +140,7 @@ private:
   static void add_writer_stats(StreamWriterStats& to, const StreamWriterStats& s);
   static void add_reader_stats(wire::TcpEncapStats& to, const wire::TcpEncapStats& s);
   Conn* connect(const ike::Transmit& t, ike::SaId owner, TimePoint now);
-  Conn* adopt(int fd, bool originator, TimePoint now);
+  Conn* adopt(Fd fd, bool originator, TimePoint now);
   void on_ready(Conn& c, TimePoint now);
   void read_frames(Conn& c, TimePoint now);
   void flush(Conn& c, TimePoint now);
@@ -156,14 +157,14 @@ private:
   UnreachableFn on_unreachable_;
   BrokenFn on_broken_;
   DoneFn on_done_;
-  std::vector<int> listeners_;
+  std::vector<Fd> listeners_;
   std::vector<std::unique_ptr<Conn>> conns_; // closed ones until the next on_timeout
   Bytes rx_;                                 // one read(2) buffer for every connection
   TcpStreamsStats stats_;
   StreamWriterStats retired_; // of connections freed
   wire::TcpEncapStats retired_in_;
   std::set<ike::SaId> attached_; // IKE SAs that have had a connection (reestablished)
-  int wake_fd_ = -1;             // eventfd: a writer's other thread needs the loop
+  Fd wake_fd_;                   // eventfd: a writer's other thread needs the loop
 };
 
 } // namespace ikekit::io

@@ -7,6 +7,7 @@
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "esp/tcp_segment.hpp"
+#include "io/fd.hpp"
 #include "io/prefix.hpp"
 
 #include <cstdint>
@@ -36,14 +37,9 @@ public:
   // Errors: no /dev/net/tun => Errc::environment ("kernel lacks CONFIG_TUN?"),
   // EPERM => Errc::environment (needs CAP_NET_ADMIN).
   static Result<TunDevice> open(const TunOptions& options);
+  // (Destroying it closes the fd: the kernel deletes the device.)
 
-  TunDevice(TunDevice&& o) noexcept;
-  TunDevice& operator=(TunDevice&& o) noexcept;
-  TunDevice(const TunDevice&) = delete;
-  TunDevice& operator=(const TunDevice&) = delete;
-  ~TunDevice(); // closes the fd: the kernel deletes the device
-
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   const std::string& name() const { return name_; }
   int ifindex() const { return ifindex_; }
   bool vnet_hdr() const { return vnet_hdr_; }
@@ -76,7 +72,7 @@ private:
   TunDevice() = default;
   Error io_error(std::string_view op, int err) const;
 
-  int fd_ = -1;
+  Fd fd_;
   int ifindex_ = 0;
   bool vnet_hdr_ = false;
   std::string name_;

@@ -14,6 +14,7 @@
 #include "base/bytes.hpp"
 #include "base/result.hpp"
 #include "io/endpoint.hpp"
+#include "io/fd.hpp"
 #include "wire/udp_encap.hpp"
 
 #include <array>
@@ -92,7 +93,7 @@ public:
   // (send_batch is not thread-safe: the batch headers are per object).
   Result<UdpSocket> duplicate() const;
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   const Endpoint& local() const { return local_; } // with the port the kernel chose
   bool nat_t() const { return nat_t_; }
   UdpFeatures features() const { return features_; }
@@ -110,7 +111,7 @@ private:
   UdpSocket() = default;
   Error io_error(std::string_view op, int err) const;
 
-  int fd_ = -1;
+  Fd fd_;
   Endpoint local_;
   bool nat_t_ = false;
   UdpFeatures features_;

@@ -17,6 +17,7 @@
 #include "base/endpoint.hpp"
 #include "base/ip_address.hpp"
 #include "base/result.hpp"
+#include "io/fd.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -64,13 +65,8 @@ public:
   // A NETLINK_XFRM socket subscribed to XFRMNLGRP_MAPPING. Errc::environment when the
   // kernel refuses (no XFRM, or not permitted: the group needs CAP_NET_ADMIN).
   static Result<XfrmMappingWatch> open();
-  XfrmMappingWatch(XfrmMappingWatch&& o) noexcept;
-  XfrmMappingWatch& operator=(XfrmMappingWatch&& o) noexcept;
-  XfrmMappingWatch(const XfrmMappingWatch&) = delete;
-  XfrmMappingWatch& operator=(const XfrmMappingWatch&) = delete;
-  ~XfrmMappingWatch();
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   // Whether the socket is a member of XFRMNLGRP_MAPPING (NETLINK_LIST_MEMBERSHIPS).
   Result<bool> subscribed() const;
   // Reads every datagram waiting (non-blocking) into `out`, counting in `stats`.
@@ -78,7 +74,7 @@ public:
 
 private:
   XfrmMappingWatch() = default;
-  int fd_ = -1;
+  Fd fd_;
   std::vector<uint8_t> rx_; // one receive buffer, allocated once
 };
 

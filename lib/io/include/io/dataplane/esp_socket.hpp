@@ -18,6 +18,7 @@
 #include "base/result.hpp"
 #include "esp/inbound_pipeline.hpp"
 #include "esp/outbound_pipeline.hpp"
+#include "io/fd.hpp"
 
 #include <array>
 #include <cstdint>
@@ -27,23 +28,6 @@
 #include <sys/socket.h>
 
 namespace ikekit::io::dataplane {
-
-// An owned file descriptor.
-class Fd {
-public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept;
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd();
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-
-private:
-  int fd_ = -1;
-};
 
 // Where ESP goes: the peer's address and, with UDP encapsulation, its port. `plain`:
 // ESP over IP (protocol 50) through the data plane's raw socket, from `src` (set per

@@ -1,0 +1,17 @@
+#include "io/fd.hpp"
+
+#include <unistd.h>
+
+namespace ikekit::io {
+
+Fd& Fd::operator=(Fd&& o) noexcept {
+  if (this != &o) reset(o.release());
+  return *this;
+}
+
+void Fd::reset(int fd) noexcept {
+  if (fd_ >= 0 && fd_ != fd) ::close(fd_);
+  fd_ = fd;
+}
+
+} // namespace ikekit::io
