@@ -44,7 +44,7 @@ SaId up(Pair& p) {
 IkeSaInfo info(Node* n) { return n->engine->list_sas().at(0); }
 
 // One datagram on the simulated wire: its exchange (the IKE header's octet 18) and path.
-struct Sent {
+struct SentIke {
   wire::ExchangeType exchange;
   bool response;
   Endpoint from, to;
@@ -52,7 +52,7 @@ struct Sent {
 };
 
 // Records every IKE message the pair sends (keepalives have no header).
-void record(Net& net, std::vector<Sent>& sent) {
+void record_ike_messages(Net& net, std::vector<SentIke>& sent) {
   net.tap = [&sent](Bytes& d, const Transmit& t) {
     if (d.size() >= 28)
       sent.push_back({wire::ExchangeType(d[18]), (d[19] & 0x20) != 0, t.local, t.remote, t.nat_t});
@@ -62,7 +62,7 @@ void record(Net& net, std::vector<Sent>& sent) {
 
 // RFC 4555 3.3's flow: IKE_SA_INIT on port 500, then IKE_AUTH (both ways) on 4500 from
 // `l` to `r`, with the non-ESP marker.
-void check_float_at_ike_auth(const std::vector<Sent>& sent, const IpAddress& l,
+void check_float_at_ike_auth(const std::vector<SentIke>& sent, const IpAddress& l,
                              const IpAddress& r) {
   REQUIRE(sent.size() >= 4);
   CHECK(sent[0].exchange == wire::ExchangeType::ike_sa_init);
@@ -323,8 +323,8 @@ TEST_CASE("MOBIKE: the initiator floats to port 4500 for IKE_AUTH with no NAT; E
           "no keepalives (RFC 4555 3.3)",
           "[engine][mobike][nat]") {
   Pair p = mobike_pair();
-  std::vector<Sent> sent;
-  record(p.net, sent);
+  std::vector<SentIke> sent;
+  record_ike_messages(p.net, sent);
   up(p);
   check_float_at_ike_auth(sent, ip("10.0.0.1"), ip("10.0.0.2"));
   for (Node* n : {p.left, p.right}) {
@@ -363,8 +363,8 @@ TEST_CASE("MOBIKE: the float at IKE_AUTH is the initiator's: not with --no-mobik
     }
   }
   Pair p = mobike_pair(1, true, false);
-  std::vector<Sent> sent;
-  record(p.net, sent);
+  std::vector<SentIke> sent;
+  record_ike_messages(p.net, sent);
   up(p);
   check_float_at_ike_auth(sent, ip("10.0.0.1"), ip("10.0.0.2"));
   CHECK_FALSE(info(p.left).mobike);
@@ -379,8 +379,8 @@ TEST_CASE("MOBIKE over IPv6: the float at IKE_AUTH, and a move on the NAT-T port
   Net net;
   Node& left = net.add("left", "fd00::1", config_with(std::move(l)), 3);
   Node& right = net.add("right", "fd00::2", config_with(std::move(r)), 4);
-  std::vector<Sent> sent;
-  record(net, sent);
+  std::vector<SentIke> sent;
+  record_ike_messages(net, sent);
   SaId sa = *left.engine->initiate("home", net.now);
   REQUIRE(
       net.run_until([&] { return left.count<ChildSaUp>() == 1 && right.count<ChildSaUp>() == 1; }));
