@@ -85,10 +85,10 @@ Bytes nat_detection_hash(uint64_t spi_i, uint64_t spi_r, const Endpoint& e) {
 // Reads the NAT_D notifies: RFC 7296 2.23 "If none of the NAT_DETECTION_SOURCE_IP
 // payload(s) received match the expected value ..., the other end is behind a NAT";
 // a mismatching NAT_DETECTION_DESTINATION_IP means we are behind one.
-void detect_nat(IkeSa& sa, const Inbound& in, uint64_t spi_i, uint64_t spi_r) {
+bool detect_nat(IkeSa& sa, const Inbound& in, uint64_t spi_i, uint64_t spi_r) {
   // RFC 9329: in a TCP stream the initiator's source port was the kernel's choice, not
   // known when it wrote NAT_D, and a stream needs neither keepalives nor UDP encapsulation.
-  if (sa.stream) return;
+  if (sa.stream) return false;
   Bytes src = nat_detection_hash(spi_i, spi_r, in.dg->remote);
   Bytes dst = nat_detection_hash(spi_i, spi_r, in.dg->local);
   bool have_src = false, src_ok = false, have_dst = false, dst_ok = false;
@@ -103,6 +103,7 @@ void detect_nat(IkeSa& sa, const Inbound& in, uint64_t spi_i, uint64_t spi_r) {
   }
   sa.nat_remote = have_src && !src_ok;
   sa.nat_local = have_dst && !dst_ok;
+  return have_src && have_dst;
 }
 
 } // namespace ikekit::ike

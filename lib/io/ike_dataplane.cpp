@@ -433,7 +433,9 @@ Result<void> EngineDataplane::on_event(const ike::Event& e) {
   if (const auto* c = std::get_if<ike::IkeSaEncapChanged>(&e)) {
     // RFC 4555 3.5: the same path with the encapsulation NAT detection found there: the
     // Child SAs move onto it as they do for a move (TUN: plain or UDP socket; XFRM:
-    // states re-added with or without XFRMA_ENCAP).
+    // states re-added with or without XFRMA_ENCAP). Only nat_local or nat_remote
+    // changed (ESP in UDP before and after): nothing to re-install.
+    if ((c->old_encap != ike::Encap::none) == c->udp_encap) return {};
     ike::IkeSaMoved same{
         c->sa,       c->peer, c->local, c->remote, c->local, c->remote, ike::MoveReason::mobike,
         c->udp_encap};

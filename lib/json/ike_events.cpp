@@ -98,6 +98,9 @@ struct ToJson {
     j["remote"] = endpoint_json(e.remote);
     j["reason"] = std::string(ike::move_reason_name(e.reason));
     j["udp_encap"] = e.udp_encap;
+    j["encap"] = std::string(ike::encap_name(e.encap));
+    j["nat_local"] = e.nat_local;
+    j["nat_remote"] = e.nat_remote;
     return j;
   }
   Json operator()(const ike::IkeSaEncapChanged& e) const {

@@ -43,6 +43,42 @@ SaId up(Pair& p) {
 
 IkeSaInfo info(Node* n) { return n->engine->list_sas().at(0); }
 
+// One datagram on the simulated wire: its exchange (the IKE header's octet 18) and path.
+struct SentIke {
+  wire::ExchangeType exchange;
+  bool response;
+  Endpoint from, to;
+  bool nat_t;
+};
+
+// Records every IKE message the pair sends (keepalives have no header).
+void record_ike_messages(Net& net, std::vector<SentIke>& sent) {
+  net.tap = [&sent](Bytes& d, const Transmit& t) {
+    if (d.size() >= 28)
+      sent.push_back({wire::ExchangeType(d[18]), (d[19] & 0x20) != 0, t.local, t.remote, t.nat_t});
+    return true;
+  };
+}
+
+// RFC 4555 3.3's flow: IKE_SA_INIT on port 500, then IKE_AUTH (both ways) on 4500 from
+// `l` to `r`, with the non-ESP marker.
+void check_float_at_ike_auth(const std::vector<SentIke>& sent, const IpAddress& l,
+                             const IpAddress& r) {
+  REQUIRE(sent.size() >= 4);
+  CHECK(sent[0].exchange == wire::ExchangeType::ike_sa_init);
+  CHECK(sent[0].from == Endpoint{l, 500});
+  CHECK(sent[0].to == Endpoint{r, 500});
+  CHECK(sent[1].exchange == wire::ExchangeType::ike_sa_init);
+  CHECK(sent[1].from == Endpoint{r, 500});
+  for (size_t i = 2; i < sent.size(); ++i) {
+    INFO("datagram " << i);
+    CHECK(sent[i].exchange == wire::ExchangeType::ike_auth);
+    CHECK(sent[i].nat_t);
+    CHECK(sent[i].from == (sent[i].response ? Endpoint{r, 4500} : Endpoint{l, 4500}));
+    CHECK(sent[i].to == (sent[i].response ? Endpoint{l, 4500} : Endpoint{r, 4500}));
+  }
+}
+
 // The old address is gone: nothing reaches left there any more.
 void roam(Pair& p, SaId sa) {
   p.left->address = kNew;
@@ -65,20 +101,20 @@ TEST_CASE("MOBIKE: negotiated in IKE_AUTH by default; the responder moves on "
   REQUIRE(p.left->count<IkeSaMoved>() == 1);
   auto lm = p.left->all<IkeSaMoved>()[0];
   CHECK(lm.reason == MoveReason::mobike);
-  CHECK(lm.old_local == Endpoint{ip("10.0.0.1"), 500});
-  CHECK(lm.local == Endpoint{kNew, 500});
-  CHECK(lm.remote == Endpoint{ip("10.0.0.2"), 500});
+  CHECK(lm.old_local == Endpoint{ip("10.0.0.1"), 4500});
+  CHECK(lm.local == Endpoint{kNew, 4500});
+  CHECK(lm.remote == Endpoint{ip("10.0.0.2"), 4500});
   REQUIRE(p.net.run_until([&] { return p.right->count<IkeSaMoved>() == 1; }, 10s));
   auto rm = p.right->all<IkeSaMoved>()[0];
   CHECK(rm.reason == MoveReason::mobike);
-  CHECK(rm.old_remote == Endpoint{ip("10.0.0.1"), 500});
-  CHECK(rm.remote == Endpoint{kNew, 500});
-  CHECK(rm.local == Endpoint{ip("10.0.0.2"), 500});
+  CHECK(rm.old_remote == Endpoint{ip("10.0.0.1"), 4500});
+  CHECK(rm.remote == Endpoint{kNew, 4500});
+  CHECK(rm.local == Endpoint{ip("10.0.0.2"), 4500});
   p.net.run_for(5s);
   auto after = info(p.right);
   CHECK(after.spi_i == before.spi_i);
   CHECK(after.spi_r == before.spi_r);
-  CHECK(after.remote == Endpoint{kNew, 500});
+  CHECK(after.remote == Endpoint{kNew, 4500});
   CHECK(after.moves == 1);
   CHECK(after.children.size() == 1);
   CHECK(p.left->engine->stats().mobike_updates_sent == 1);
@@ -111,21 +147,21 @@ TEST_CASE("MOBIKE: a forged UPDATE_SA_ADDRESSES from another address moves nothi
   // sends it from its own address: it does not verify, nothing moves.
   Bytes forged = update;
   forged[forged.size() - 5] ^= 0x01;
-  const Endpoint attacker{ip("10.0.9.9"), 500};
-  p.right->engine->receive(Datagram{right_local, attacker, false, forged}, p.net.now);
+  const Endpoint attacker{ip("10.0.9.9"), 4500};
+  p.right->engine->receive(Datagram{right_local, attacker, true, forged}, p.net.now);
   p.net.collect_all();
   CHECK(p.right->engine->stats().dropped_for(DropReason::integrity) == 1);
   CHECK(p.right->count<IkeSaMoved>() == 0);
-  CHECK(info(p.right).remote == Endpoint{ip("10.0.0.1"), 500});
+  CHECK(info(p.right).remote == Endpoint{ip("10.0.0.1"), 4500});
   CHECK(p.right->engine->stats().mobike_updates_received == 0);
   // The retransmission from the new path moves the SA.
   REQUIRE(p.net.run_until([&] { return p.right->count<IkeSaMoved>() == 1; }, 10s));
   // The genuine update replayed from the attacker's address is an answered retransmission:
   // answered from the cache, nothing moves.
-  p.right->engine->receive(Datagram{right_local, attacker, false, update}, p.net.now);
+  p.right->engine->receive(Datagram{right_local, attacker, true, update}, p.net.now);
   p.net.collect_all();
   CHECK(p.right->count<IkeSaMoved>() == 1);
-  CHECK(info(p.right).remote == Endpoint{kNew, 500});
+  CHECK(info(p.right).remote == Endpoint{kNew, 4500});
   CHECK(p.right->engine->stats().mobike_updates_received == 1);
 }
 
@@ -156,9 +192,9 @@ TEST_CASE("MOBIKE: a lost UPDATE_SA_ADDRESSES is retransmitted on the new path, 
   REQUIRE(first_new < from_left.size());
   for (size_t i = first_new; i < from_left.size(); ++i) {
     CHECK(from_left[i].local.address == kNew);
-    CHECK(from_left[i].remote == Endpoint{ip("10.0.0.2"), 500});
+    CHECK(from_left[i].remote == Endpoint{ip("10.0.0.2"), 4500});
   }
-  CHECK(info(p.right).remote == Endpoint{kNew, 500});
+  CHECK(info(p.right).remote == Endpoint{kNew, 4500});
   CHECK(info(p.left).state == IkeSaState::established);
   CHECK(p.left->count<Failure>() == 0);
 }
@@ -192,8 +228,8 @@ TEST_CASE("MOBIKE: the peer's CREATE_CHILD_SA before the reply to our update is 
       [&] { return p.left->count<ChildSaRekeyed>() == 1 && p.right->count<ChildSaRekeyed>() == 1; },
       10s));
   auto lc = p.left->all<ChildSaUp>().back();
-  CHECK(lc.local == Endpoint{kNew, 500});
-  CHECK(p.right->all<ChildSaUp>().back().remote == Endpoint{kNew, 500});
+  CHECK(lc.local == Endpoint{kNew, 4500});
+  CHECK(p.right->all<ChildSaUp>().back().remote == Endpoint{kNew, 4500});
   p.net.run_for(5s);
   CHECK(p.left->engine->stats().mobike_updates_sent == 1);
   CHECK(info(p.left).state == IkeSaState::established);
@@ -278,4 +314,85 @@ TEST_CASE("MOBIKE: the UPDATE_SA_ADDRESSES exchange as RFC 4555 3.5 draws it, fr
   // No NAT on the new path either.
   CHECK_FALSE(info(p.left).nat_local);
   CHECK_FALSE(info(p.right).nat_remote);
+}
+
+// RFC 4555 3.3 (its flows), as strongSwan (ike_natd.c): a MOBIKE initiator moves to port
+// 4500 for IKE_AUTH whenever the peer sent NAT detection, NAT or not, so that a later
+// move behind a NAT finds IKE where ESP in UDP goes. Without a NAT ESP stays plain.
+TEST_CASE("MOBIKE: the initiator floats to port 4500 for IKE_AUTH with no NAT; ESP stays plain, "
+          "no keepalives (RFC 4555 3.3)",
+          "[engine][mobike][nat]") {
+  Pair p = mobike_pair();
+  std::vector<SentIke> sent;
+  record_ike_messages(p.net, sent);
+  up(p);
+  check_float_at_ike_auth(sent, ip("10.0.0.1"), ip("10.0.0.2"));
+  for (Node* n : {p.left, p.right}) {
+    INFO(n->name);
+    auto u = n->all<IkeSaUp>().at(0);
+    CHECK(u.nat_t);
+    CHECK(u.local.port == 4500);
+    CHECK(u.remote.port == 4500);
+    CHECK_FALSE(u.nat_local);
+    CHECK_FALSE(u.nat_remote);
+    CHECK(u.encap == Encap::none);
+    auto c = n->all<ChildSaUp>().at(0);
+    CHECK_FALSE(c.udp_encap);
+    CHECK(c.encap == Encap::none);
+    CHECK(c.local.port == 4500);
+  }
+  CHECK(info(p.left).mobike);
+  p.net.run_for(120s);
+  CHECK(p.left->engine->stats().nat_keepalives_sent +
+            p.right->engine->stats().nat_keepalives_sent ==
+        0);
+}
+
+TEST_CASE("MOBIKE: the float at IKE_AUTH is the initiator's: not with --no-mobike there, but "
+          "also when only the responder has MOBIKE off (the initiator cannot know)",
+          "[engine][mobike][nat]") {
+  {
+    Pair p = mobike_pair(1, false, true);
+    up(p);
+    for (Node* n : {p.left, p.right}) {
+      INFO(n->name);
+      auto u = n->all<IkeSaUp>().at(0);
+      CHECK_FALSE(u.nat_t);
+      CHECK(u.local.port == 500);
+      CHECK(u.remote.port == 500);
+    }
+  }
+  Pair p = mobike_pair(1, true, false);
+  std::vector<SentIke> sent;
+  record_ike_messages(p.net, sent);
+  up(p);
+  check_float_at_ike_auth(sent, ip("10.0.0.1"), ip("10.0.0.2"));
+  CHECK_FALSE(info(p.left).mobike);
+  CHECK(info(p.right).nat_t);
+  CHECK(info(p.right).encap == Encap::none);
+}
+
+TEST_CASE("MOBIKE over IPv6: the float at IKE_AUTH, and a move on the NAT-T port",
+          "[engine][mobike][nat][ipv6]") {
+  auto l = psk_peer("home", "fd00::1", "fd00::2");
+  auto r = psk_peer("gw", "fd00::2", "fd00::1");
+  Net net;
+  Node& left = net.add("left", "fd00::1", config_with(std::move(l)), 3);
+  Node& right = net.add("right", "fd00::2", config_with(std::move(r)), 4);
+  std::vector<SentIke> sent;
+  record_ike_messages(net, sent);
+  SaId sa = *left.engine->initiate("home", net.now);
+  REQUIRE(
+      net.run_until([&] { return left.count<ChildSaUp>() == 1 && right.count<ChildSaUp>() == 1; }));
+  check_float_at_ike_auth(sent, ip("fd00::1"), ip("fd00::2"));
+  CHECK_FALSE(left.all<ChildSaUp>()[0].udp_encap);
+  const IpAddress moved = ip("fd00:1::1");
+  left.address = moved;
+  REQUIRE(left.engine->move_local(sa, moved, net.now));
+  REQUIRE(net.run_until([&] { return right.count<IkeSaMoved>() == 1; }, 10s));
+  auto m = right.all<IkeSaMoved>()[0];
+  CHECK(m.remote == Endpoint{moved, 4500});
+  CHECK(m.local == Endpoint{ip("fd00::2"), 4500});
+  CHECK(m.encap == Encap::none);
+  CHECK_FALSE(m.udp_encap);
 }

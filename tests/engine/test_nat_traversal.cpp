@@ -446,3 +446,150 @@ TEST_CASE("NAT mapping change: ESP from a new source of a peer behind no NAT mov
   REQUIRE(p.right->count<IkeSaMoved>() == 1);
   CHECK(p.right->all<IkeSaMoved>()[0].remote == mapping);
 }
+
+// A tunnel that came up with no NAT and then moves behind one (RFC 4555 3.5): left
+// starts on 10.0.0.1, where nothing translates it, and moves to 10.0.1.1, which the NAPT
+// shows as 192.0.2.1. Both offer MOBIKE, so IKE is on port 4500 since IKE_AUTH
+// (RFC 4555 3.3); the update's NAT detection turns ESP in UDP on for the Child SAs of
+// both ends, and the next update, from outside the NAT again, turns it off.
+namespace {
+
+const IpAddress kOpen = ip("10.0.0.1"), kBehindNat = ip("10.0.1.1");
+
+struct RoamIntoNat {
+  Napt nat{kBehindNat, ip("192.0.2.1")};
+  Pair p;
+  explicit RoamIntoNat(uint64_t seed = 1)
+      : p(config(psk_peer("home", "10.0.0.1", "10.0.0.2")),
+          config(psk_peer("gw", "10.0.0.2", "10.0.0.1")), seed) {
+    p.net.route = [this](Datagram& d) { nat(d); };
+  }
+  static Config config(PeerConfig peer) {
+    Config c = NatPair::config(std::move(peer), 20s, false, true);
+    c.retransmit_timeout = 1s; // as the MOBIKE loss test: 10 tries survive 30% loss
+    c.retransmit_tries = 10;
+    return c;
+  }
+  SaId up() {
+    p.initiate();
+    REQUIRE(p.net.run_until([&] { return p.both_up(); }, 600s));
+    return sa_of(p.left);
+  }
+  void move_left(const IpAddress& to, SaId sa) {
+    p.left->address = to;
+    REQUIRE(p.left->engine->move_local(sa, to, p.net.now));
+  }
+  IkeSaInfo left() const { return p.left->engine->list_sas().at(0); }
+  IkeSaInfo right() const { return p.right->engine->list_sas().at(0); }
+  // Both ends agree on `encap` and their Child SAs follow it.
+  bool settled(Encap e) const {
+    auto l = left(), r = right();
+    return l.encap == e && r.encap == e && !l.children.empty() && !r.children.empty() &&
+           l.children[0].udp_encap == (e != Encap::none) &&
+           r.children[0].udp_encap == (e != Encap::none);
+  }
+};
+
+} // namespace
+
+TEST_CASE("MOBIKE into a NAT: a tunnel up without NAT moves behind one; the update's NAT "
+          "detection turns ESP in UDP on at both ends, and off again outside it",
+          "[engine][nat][mobike]") {
+  RoamIntoNat n;
+  SaId lsa = n.up();
+  auto lu = n.p.left->all<IkeSaUp>().at(0);
+  REQUIRE(lu.nat_t); // RFC 4555 3.3: IKE on 4500 already
+  REQUIRE(lu.encap == Encap::none);
+  REQUIRE_FALSE(n.p.right->all<ChildSaUp>().at(0).udp_encap);
+  auto before = n.right();
+
+  n.move_left(kBehindNat, lsa);
+  REQUIRE(n.p.net.run_until([&] { return n.p.left->count<IkeSaEncapChanged>() == 1; }, 10s));
+  // The responder moved to the NAT's mapping of left's port 4500, with ESP in UDP.
+  REQUIRE(n.p.right->count<IkeSaMoved>() == 1);
+  auto rm = n.p.right->all<IkeSaMoved>()[0];
+  CHECK(rm.old_remote == Endpoint{kOpen, 4500});
+  CHECK(rm.remote == Endpoint{ip("192.0.2.1"), 20000});
+  CHECK(rm.local == Endpoint{ip("10.0.0.2"), 4500});
+  CHECK(rm.encap == Encap::nat);
+  CHECK(rm.udp_encap);
+  CHECK(rm.nat_remote);
+  CHECK_FALSE(rm.nat_local);
+  CHECK(n.p.right->count<IkeSaEncapChanged>() == 0); // the move said it
+  // The initiator moved first (old path's values), the response found the NAT.
+  REQUIRE(n.p.left->count<IkeSaMoved>() == 1);
+  CHECK_FALSE(n.p.left->all<IkeSaMoved>()[0].udp_encap);
+  auto c = n.p.left->all<IkeSaEncapChanged>()[0];
+  CHECK(c.local == Endpoint{kBehindNat, 4500});
+  CHECK(c.remote == Endpoint{ip("10.0.0.2"), 4500});
+  CHECK(c.old_encap == Encap::none);
+  CHECK(c.encap == Encap::nat);
+  CHECK(c.nat_local);
+  CHECK_FALSE(c.nat_remote);
+  CHECK(c.udp_encap);
+  CHECK(n.settled(Encap::nat));
+  CHECK(n.left().nat_local);
+  CHECK(n.right().nat_remote);
+  auto after = n.right();
+  CHECK(after.spi_i == before.spi_i);
+  CHECK(after.spi_r == before.spi_r);
+  // Behind the NAT now: left keeps its mapping alive (RFC 3948 4), right does not.
+  n.p.net.run_for(70s);
+  CHECK(n.p.left->engine->stats().nat_keepalives_sent >= 3);
+  CHECK(n.p.right->engine->stats().nat_keepalives_sent == 0);
+  // Right's own requests reach left through the NAT mapping.
+  REQUIRE(n.p.right->engine->send_dpd(after.sa, n.p.net.now));
+  n.p.net.run_for(5s);
+  CHECK(n.p.right->engine->stats().retransmissions == 0);
+
+  // Out of the NAT again: plain ESP at both ends, the keepalives stop.
+  n.move_left(kOpen, lsa);
+  REQUIRE(n.p.net.run_until([&] { return n.p.left->count<IkeSaEncapChanged>() == 2; }, 10s));
+  REQUIRE(n.p.right->count<IkeSaMoved>() == 2);
+  auto back = n.p.right->all<IkeSaMoved>()[1];
+  CHECK(back.remote == Endpoint{kOpen, 4500});
+  CHECK(back.encap == Encap::none);
+  CHECK_FALSE(back.udp_encap);
+  CHECK_FALSE(back.nat_remote);
+  auto off = n.p.left->all<IkeSaEncapChanged>()[1];
+  CHECK(off.old_encap == Encap::nat);
+  CHECK(off.encap == Encap::none);
+  CHECK_FALSE(off.nat_local);
+  CHECK_FALSE(off.udp_encap);
+  CHECK(n.settled(Encap::none));
+  uint64_t keepalives = n.p.left->engine->stats().nat_keepalives_sent;
+  n.p.net.run_for(70s);
+  CHECK(n.p.left->engine->stats().nat_keepalives_sent == keepalives);
+  CHECK(n.left().moves == 2);
+  CHECK(n.p.left->count<Failure>() + n.p.right->count<Failure>() == 0);
+}
+
+// Under loss: both ends settle on the same encapsulation, on the NAT-T port, same IKE SA.
+TEST_CASE("MOBIKE into a NAT and out again under 30% loss, duplication, reordering, 100 seeds",
+          "[engine][nat][mobike][loss]") {
+  for (uint64_t seed = 1; seed <= 100; ++seed) {
+    INFO("seed " << seed);
+    RoamIntoNat n(seed);
+    n.p.net.loss = 0.3;
+    n.p.net.duplicate = 0.1;
+    n.p.net.reorder = 0.5;
+    SaId lsa = n.up();
+    auto before = n.right();
+    n.move_left(kBehindNat, lsa);
+    REQUIRE(n.p.net.run_until([&] { return n.settled(Encap::nat); }, 600s));
+    CHECK(n.right().remote.address == ip("192.0.2.1"));
+    // ESP in UDP where IKE is: on the NAT-T port at both ends (RFC 3948, RFC 4555 3.3).
+    CHECK(n.left().local == Endpoint{kBehindNat, 4500});
+    CHECK(n.right().local == Endpoint{ip("10.0.0.2"), 4500});
+    n.move_left(kOpen, lsa);
+    REQUIRE(n.p.net.run_until(
+        [&] { return n.settled(Encap::none) && n.right().remote.address == kOpen; }, 600s));
+    auto after = n.right();
+    CHECK(after.spi_i == before.spi_i);
+    CHECK(after.spi_r == before.spi_r);
+    CHECK_FALSE(n.left().nat_local);
+    CHECK_FALSE(after.nat_remote);
+    CHECK(n.left().state == IkeSaState::established);
+    CHECK(n.p.left->count<Failure>() + n.p.right->count<Failure>() == 0);
+  }
+}

@@ -12,6 +12,13 @@
 # ROAMER = ike-up: ike-up (TUN data plane) is the client and initiates, strongSwan
 #          (mobike = yes) the responder on the server; ike-up follows the kernel's
 #          address and route changes over rtnetlink (ike-up(8) ROAMING).
+# ROAMER = ike-up-nat: as ike-up, but link b is behind the router's nftables masquerade
+#          (to ROUTER_S): the client starts with no NAT and roams into one. IKE is on
+#          port 4500 since IKE_AUTH (RFC 4555 3.3); the update's NAT detection finds the
+#          NAT (ike-up: nat_local, ike_sa_encap_changed; strongSwan: the NAT's address),
+#          and a capture on the server's link shows the ESP from the NAT in UDP 4500,
+#          none plain. (strongSwan's kernel-libipsec encapsulates ESP always and says so
+#          with a fake NAT_D: ike-up's encap is nat from the start here, nat_remote.)
 # The client's address on link a is removed and its default route moved to link b; the
 # client sends UPDATE_SA_ADDRESSES from IA_NET.4.2 (and strongSwan's userspace data plane
 # rekeys its Child SA right after). Checks: ike-up reports ike_sa_moved (reason mobike) to
@@ -30,7 +37,12 @@ for t in swanctl python3 ip; do
   command -v $t >/dev/null || { echo "SKIP: $t missing (scripts/install-deps.sh test)"; exit 77; }
 done
 [ -x /usr/sbin/charon-systemd ] || { echo "SKIP: charon-systemd missing (scripts/install-deps.sh test)"; exit 77; }
-case $ROAMER in swan|ike-up) ;; *) echo "ROAMER: swan or ike-up" >&2; exit 2 ;; esac
+case $ROAMER in swan|ike-up|ike-up-nat) ;; *) echo "ROAMER: swan, ike-up or ike-up-nat" >&2; exit 2 ;; esac
+if [ "$ROAMER" = ike-up-nat ]; then
+  for t in nft dumpcap tshark; do
+    command -v $t >/dev/null || { echo "SKIP: $t missing (scripts/install-deps.sh test)"; exit 77; }
+  done
+fi
 
 P="ikmob$IDX" NET="10.$((215 + IDX))"
 NS_C=$P-cli NS_R=$P-rtr NS_S=$P-srv
@@ -40,7 +52,7 @@ SERVER=$NET.0.2 INNER_C=$NET.3.1 INNER_S=$NET.2.1
 . "$HERE/lib/roam_topology.sh"
 
 W=$(mktemp -d /tmp/ikekit-mobike.XXXXXX)
-UP_PID= PING_PID=
+UP_PID= PING_PID= CAP_PID=
 SWAN_DIR=$W/swan
 fail() { echo "FAIL (mobike $ROAMER): $*" >&2; exit 1; }
 ns_down() { for ns in $NS_C $NS_R $NS_S; do ip netns del "$ns" 2>/dev/null; done; return 0; }
@@ -49,6 +61,7 @@ cleanup() {
   trap - EXIT
   [ -n "$PING_PID" ] && kill -TERM "$PING_PID" 2>/dev/null && wait "$PING_PID" 2>/dev/null
   [ -n "$UP_PID" ] && kill -TERM "$UP_PID" 2>/dev/null && wait "$UP_PID" 2>/dev/null
+  [ -n "$CAP_PID" ] && kill -TERM "$CAP_PID" 2>/dev/null && wait "$CAP_PID" 2>/dev/null
   swan_stop "$SWAN_DIR"
   ns_down
   if [ $rc -ne 0 ]; then
@@ -67,6 +80,12 @@ roam_topology_check || fail "namespace setup"
 (
   set -e
   roam_topology_up "$ROUTER_A"
+  # ike-up-nat: link b is behind a NAT (what leaves from it has the router's address).
+  [ "$ROAMER" != ike-up-nat ] || ip netns exec "$NS_R" nft -f - <<NFT
+table ip roamnat {
+  chain post { type nat hook postrouting priority 100; ip saddr $NET.4.0/24 oifname "$P-o" masquerade; }
+}
+NFT
 ) || fail "namespace setup"
 for _ in $(seq 20); do ip netns exec "$NS_C" ping -c1 -W1 "$SERVER" >/dev/null 2>&1 && break; sleep 0.2; done
 
@@ -148,6 +167,14 @@ sleep 0.3
 ping_tunnel 3 0.2 > "$W/ping1.txt" 2>&1 || { cat "$W/ping1.txt"; fail "no ping through the tunnel"; }
 swan_sas > "$W/sas1.json" || fail "swanctl --list-sas"
 
+# ike-up-nat: the server's link, for the ESP that comes from the NAT after the move.
+if [ "$ROAMER" = ike-up-nat ]; then
+  ip netns exec "$NS_S" dumpcap -q -P -i "$P-s" -f 'udp port 4500 or esp' -w "$W/roam.pcap" \
+    2>"$W/dumpcap.err" &
+  CAP_PID=$!
+  for _ in $(seq 50); do [ -s "$W/roam.pcap" ] && break; sleep 0.1; done
+  [ -s "$W/roam.pcap" ] || fail "dumpcap did not start"
+fi
 # The roam: the address on link a goes, the default route moves to link b; a ping every
 # 10 ms (timestamped) runs across it.
 ip netns exec "$NS_C" ping -n -D -i 0.01 -W 1 -I "$INNER_C" "$INNER_S" > "$W/ping-roam.txt" 2>&1 &
@@ -187,23 +214,36 @@ done
 kill -INT "$PING_PID" 2>/dev/null; wait "$PING_PID" 2>/dev/null; PING_PID=
 [ $ok = 1 ] || fail "no ping through the tunnel after the roam"
 cat "$W/recovery.txt"
+if [ -n "$CAP_PID" ]; then
+  sleep 0.2
+  kill -TERM "$CAP_PID"; wait "$CAP_PID" 2>/dev/null; CAP_PID=
+  # After the move ESP comes from the NAT's address in UDP 4500 (RFC 3948), never plain.
+  esp_udp=$(tshark -r "$W/roam.pcap" -Y "ip.src == $ROUTER_S && udp && esp" 2>/dev/null | wc -l)
+  esp_plain=$(tshark -r "$W/roam.pcap" -Y "ip.src == $ROUTER_S && esp && !udp" 2>/dev/null | wc -l)
+  esp_back=$(tshark -r "$W/roam.pcap" -Y "ip.dst == $ROUTER_S && udp && esp" 2>/dev/null | wc -l)
+  [ "$esp_udp" -ge 5 ] && [ "$esp_back" -ge 5 ] ||
+    fail "ESP in UDP through the NAT: $esp_udp from it, $esp_back to it"
+  [ "$esp_plain" = 0 ] || fail "$esp_plain plain ESP packets from the NAT"
+  echo "through the NAT: $esp_udp ESP-in-UDP packets from $ROUTER_S, $esp_back to it, none plain"
+fi
 "$IKECTL" --socket "$W/ctl.sock" list-sas > "$W/list.json" 2>&1 || fail "ikectl list-sas"
 "$IKECTL" --socket "$W/ctl.sock" status > "$W/stats.json" 2>&1 || fail "ikectl status"
 swan_sas > "$W/sas2.json" || fail "swanctl --list-sas"
 python3 - "$W/events.jsonl" "$W/list.json" "$W/stats.json" "$W/sas1.json" "$W/sas2.json" \
-  "$CLIENT_A" "$CLIENT_B" "$ROAMER" <<'EOP' || fail "after the roam"
+  "$CLIENT_A" "$CLIENT_B" "$ROAMER" "$ROUTER_S" <<'EOP' || fail "after the roam"
 import json, sys
 events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 listed, stats = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
 before, after = json.load(open(sys.argv[4]))["mob"], json.load(open(sys.argv[5]))["mob"]
-old, new, roamer = sys.argv[6], sys.argv[7], sys.argv[8]
+old, new, roamer, nat_address = sys.argv[6], sys.argv[7], sys.argv[8], sys.argv[9]
 listed, stats = listed.get("result", listed), stats.get("result", stats)
 up = next(e for e in events if e["type"] == "ike_sa_up")
 moved = [e for e in events if e["type"] == "ike_sa_moved"]
 assert moved and moved[0]["reason"] == "mobike", moved
 m = moved[-1]
 # The client's side of the SA moved: ours when ike-up roams, the peer's otherwise.
-ours = roamer == "ike-up"
+ours = roamer in ("ike-up", "ike-up-nat")
+nat = roamer == "ike-up-nat"
 side, swan_side = ("local", "remote-host") if ours else ("remote", "local-host")
 assert m[side].startswith(new + ":") and m["old_" + side].startswith(old + ":"), m
 sa = listed["ike_sas"][0]
@@ -214,7 +254,14 @@ assert (sa["spi_i"], sa["spi_r"]) == (up["spi_i"], up["spi_r"]), (sa, up)
 spis = lambda s: (s["initiator-spi"], s["responder-spi"])
 assert spis(before) == spis(after) and after["state"] == "ESTABLISHED", (before, after)
 assert int(after["initiator-spi"], 16) == int(up["spi_i"], 16), (after, up)
-assert after[swan_side] == new, after
+assert after[swan_side] == (nat_address if nat else new), after
+if nat:  # IKE on 4500 since IKE_AUTH (RFC 4555 3.3); the update found the NAT
+    assert up["nat_t"] and up["local"].endswith(":4500"), up
+    assert sa["nat_local"] and sa["encap"] == "nat" and sa["local"].endswith(":4500"), sa
+    assert sa["children"] and all(c["udp_encap"] for c in sa["children"]), sa
+    found = [e for e in events if e["type"] == "ike_sa_encap_changed"]
+    assert found and found[-1]["nat_local"] and found[-1]["udp_encap"], found
+    assert after.get("nat-remote") == "yes", after
 counters = stats["counters"]
 assert counters["mobike_updates_sent" if ours else "mobike_updates_received"] >= 1, counters
 if ours:  # ike-up saw the path change and said it moves

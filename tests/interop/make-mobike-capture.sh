@@ -13,8 +13,9 @@
 # server sees no NAT any more and ESP is plain (IP protocol 50); 3 pings; the address
 # on link b comes back with the default route (into the NAT again: UPDATE_SA_ADDRESSES
 # from the NAT's address, ESP in UDP again); 3 pings; the client exits (Delete).
-# (This order, not a start without NAT: ike-up keeps IKE on port 500 while no NAT was
-# detected, and a later move into a NAT then gets no ESP through.) dumpcap records the
+# (This order because a start without NAT once kept IKE on port 500, so a later move
+# into a NAT got no ESP through; now a MOBIKE initiator floats to 4500 at IKE_AUTH, RFC
+# 4555 3.3, and tests/interop/ike_up_mobike.sh ike-up-nat covers that order.) dumpcap records the
 # server's link (udp 500/4500 or esp); the server's --keylog is the key log (the capture
 # shows what the server saw).
 # OUTDIR gets capture.pcap, keys.jsonl, events-client.jsonl, events-server.jsonl.

@@ -201,6 +201,14 @@ add_test(NAME "interop: MOBIKE, an ike-up client roams with a strongSwan server"
 set_tests_properties("interop: MOBIKE, an ike-up client roams with a strongSwan server"
                      PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 40
                      ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+# The ike-up client starts on a network without NAT and roams into one behind an
+# nftables masquerade: IKE on 4500 since IKE_AUTH (RFC 4555 3.3), the update's NAT
+# detection turns ESP in UDP on, same IKE SA, ping recovers (ike_up_mobike.sh ike-up-nat).
+add_test(NAME "interop: MOBIKE, an ike-up client roams into a NAT with a strongSwan server"
+         COMMAND ${interop_dir}/ike_up_mobike.sh $<TARGET_FILE:ike-up> ike-up-nat 3)
+set_tests_properties("interop: MOBIKE, an ike-up client roams into a NAT with a strongSwan server"
+                     PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 40
+                     ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
 
 # Issue 13: EAP-MSCHAPv2 inside IKE_AUTH against strongSwan, ike-up as server and as
 # client, and a wrong password on each side. ike-up as client sits behind a real NAT

@@ -17,7 +17,8 @@
 //
 // The responder keeps no state for COOKIE / INVALID_KE_PAYLOAD / NO_PROPOSAL_CHOSEN
 // answers. After this exchange both sides derive SKEYSEED and SK_* (keymat.hpp) and, if
-// a NAT was detected (or encapsulation is forced), move to port 4500 (2.23).
+// a NAT was detected (or encapsulation is forced), move to port 4500 (2.23); a MOBIKE
+// initiator moves there whenever the responder supports NAT traversal (RFC 4555 3.3).
 #include "ike_sa_init.hpp"
 
 #include "crypto/digest.hpp"
@@ -476,14 +477,21 @@ void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
   sa.alg = *chosen;
   sa.hs->nr.assign(nr_p->data.begin(), nr_p->data.end());
   sa.hs->init_response.assign(in.message.begin(), in.message.end());
-  detect_nat(sa, in, sa.spi_i, sa.spi_r);
+  bool peer_nat_t = detect_nat(sa, in, sa.spi_i, sa.spi_r);
   sa.encap_forced = peer.force_encap;
   read_features(sa, in);
   if (!derive_ike_sa_keys(cx, sa, g_ir->reveal()))
     return cx.fail(sa, cx.failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::keys,
                                   "key derivation failed"));
   cx.request_done(sa);
-  if (sa.nat_local || sa.nat_remote || sa.encap_forced) cx.float_to_nat_t(sa); // 2.23
+  // 2.23: to port 4500 when a NAT was detected (or encapsulation is forced). RFC 4555 3.3
+  // (its flows) and strongSwan (ike_natd.c): a MOBIKE initiator goes there for IKE_AUTH
+  // whenever the peer supports NAT traversal (it sent NAT_D), NAT or not: no later
+  // exchange is there to switch in, and an update that moves the SA behind a NAT
+  // (mobike.cpp) must find IKE where ESP in UDP goes (RFC 3948). Without a NAT, ESP stays
+  // plain (encap none): the port is no reason to encapsulate (RFC 4555 3.5).
+  if (sa.nat_local || sa.nat_remote || sa.encap_forced || (peer.mobike && peer_nat_t))
+    cx.float_to_nat_t(sa);
   cx.set_state(sa, IkeSaState::authenticating);
   ike_auth::start(cx, sa);
 }

@@ -91,19 +91,25 @@ void accept(IkeSa& sa, const Inbound& response) {
 // `remote`.
 void Engine::Impl::move_sa(IkeSa& sa, const Endpoint& local, const Endpoint& remote,
                            MoveReason why) {
-  IkeSaMoved m{sa.id, sa.peer_name(), sa.local, sa.remote,
-               local, remote,         why,      encap_of(sa) != Encap::none};
+  IkeSaMoved m{sa.id, sa.peer_name(), sa.local, sa.remote, local, remote, why};
+  m.encap = encap_of(sa);
+  m.udp_encap = m.encap != Encap::none;
+  m.nat_local = sa.nat_local;
+  m.nat_remote = sa.nat_remote;
   sa.local = local;
   sa.remote = remote;
   ++sa.moves;
   if (!sa.silent) emit(std::move(m));
 }
 
-void Engine::Impl::note_encap(IkeSa& sa, Encap before) {
-  Encap after = encap_of(sa);
+// Also when only nat_local or nat_remote changed (encap nat both times: a peer whose
+// encapsulation is forced, or a NAT moved to the other side): the keepalives (RFC 3948
+// 4) and the JSON follow what was found; the Child SAs' ESP stays as it was.
+void Engine::Impl::note_encap(IkeSa& sa, const NatState& before) {
+  NatState after = nat_state_of(sa);
   if (after == before || sa.silent) return;
-  emit(IkeSaEncapChanged{sa.id, sa.peer_name(), sa.local, sa.remote, before, after, sa.nat_local,
-                         sa.nat_remote, after != Encap::none});
+  emit(IkeSaEncapChanged{sa.id, sa.peer_name(), sa.local, sa.remote, before.encap, after.encap,
+                         sa.nat_local, sa.nat_remote, after.encap != Encap::none});
 }
 
 namespace mobike {
@@ -154,7 +160,7 @@ void process_update_response(EngineContext& cx, IkeSa& sa, const Inbound& in) {
   // We moved before this answer (move_local): its NAT detection may change the Child
   // SAs' encapsulation on the path we are on now.
   if (has_nat_detection(in)) {
-    Encap before = encap_of(sa);
+    NatState before = nat_state_of(sa);
     detect_nat(sa, in, sa.spi_i, sa.spi_r);
     cx.note_encap(sa, before);
   }
@@ -179,7 +185,7 @@ void answer_informational(EngineContext& cx, IkeSa& sa, const Inbound& in, wire:
     ++cx.stats.mobike_updates_received;
     const Datagram& dg = *in.dg;
     if (dg.nat_t) sa.nat_t = true; // RFC 4555 3.5: it may have switched to the NAT-T port
-    Encap before = encap_of(sa);
+    NatState before = nat_state_of(sa);
     if (has_nat_detection(in)) detect_nat(sa, in, sa.spi_i, sa.spi_r);
     if (!(dg.local == sa.local && dg.remote == sa.remote))
       cx.move_sa(sa, dg.local, dg.remote, MoveReason::mobike); // with the new encapsulation

@@ -138,3 +138,26 @@ TEST_CASE("event JSON: ike_sa_encap_changed names the path, the old and the new 
   CHECK(j["nat_remote"] == false);
   CHECK(j["udp_encap"] == false);
 }
+
+TEST_CASE("event JSON: ike_sa_moved says what NAT detection found and the encapsulation",
+          "[json][events][mobike]") {
+  ike::IkeSaMoved m{7,
+                    "gw",
+                    ike::Endpoint{*IpAddress::parse("10.0.0.2"), 4500},
+                    ike::Endpoint{*IpAddress::parse("10.0.0.1"), 4500},
+                    ike::Endpoint{*IpAddress::parse("10.0.0.2"), 4500},
+                    ike::Endpoint{*IpAddress::parse("192.0.2.1"), 20001},
+                    ike::MoveReason::mobike};
+  m.encap = ike::Encap::nat;
+  m.udp_encap = true;
+  m.nat_remote = true;
+  auto j = json::event_to_json(m, "t");
+  CHECK(j["type"] == "ike_sa_moved");
+  CHECK(j["old_remote"] == "10.0.0.1:4500");
+  CHECK(j["remote"] == "192.0.2.1:20001");
+  CHECK(j["reason"] == "mobike");
+  CHECK(j["encap"] == "nat");
+  CHECK(j["udp_encap"] == true);
+  CHECK(j["nat_local"] == false);
+  CHECK(j["nat_remote"] == true);
+}

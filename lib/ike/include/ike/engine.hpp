@@ -15,7 +15,8 @@
 // non-ESP marker. Datagram::data and the bytes poll_transmit writes are always the bare
 // IKE message; `nat_t` says the UDP payload is (or must be sent) on the NAT-T port with
 // the marker in front. The engine moves an IKE SA to port 4500 after IKE_SA_INIT when a
-// NAT is detected (or forced), and follows a peer that floats to 4500.
+// NAT is detected (or forced), or when it offers MOBIKE to a peer that supports NAT
+// traversal (RFC 4555 3.3), and follows a peer that floats to 4500.
 //
 // One Engine serves every configured connection and any number of IKE SAs in both roles.
 // A responder picks the PeerConfig by the peer's address at IKE_SA_INIT and re-checks it

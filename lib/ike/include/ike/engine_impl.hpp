@@ -207,15 +207,17 @@ struct Engine::Impl {
   // changed NAT mapping of the peer (IkeSaMoved).
   void follow_peer(IkeSa& sa, const Datagram& in);
   // RFC 7296 2.23: after IKE_SA_INIT found a NAT (or encapsulation is forced), all
-  // further traffic goes to port 4500.
+  // further traffic goes to port 4500; a MOBIKE initiator goes there anyway when the
+  // peer supports NAT traversal (RFC 4555 3.3).
   void float_to_nat_t(IkeSa& sa);
 
   // --- exchange/mobike.cpp (the rest of MOBIKE: ike::mobike, exchange/mobike.hpp)
   // Both: the IKE SA now runs between `local` and `remote` (IkeSaMoved unless silent).
   void move_sa(IkeSa& sa, const Endpoint& local, const Endpoint& remote, MoveReason why);
-  // Both: NAT detection on the SA's path ran; IkeSaEncapChanged when the Child SAs'
-  // encapsulation now differs from `before` (unless silent).
-  void note_encap(IkeSa& sa, Encap before);
+  // Both: NAT detection on the SA's path ran; IkeSaEncapChanged when what it found
+  // (the Child SAs' encapsulation, nat_local, nat_remote) differs from `before`
+  // (unless silent).
+  void note_encap(IkeSa& sa, const NatState& before);
   // --- tcp_transport.cpp: IKE in a TCP stream (RFC 9329)
   // The SA's first transport: TCP for transport tcp (initiator), else UDP.
   void choose_transport(IkeSa& sa);
@@ -322,8 +324,9 @@ std::vector<wire::NotifyPayload> parse_notifies(const std::vector<wire::RawPaylo
 // NAT_DETECTION_*_IP data, RFC 7296 2.23: SHA-1(SPIi | SPIr | IP | port).
 Bytes nat_detection_hash(uint64_t spi_i, uint64_t spi_r, const Endpoint& e);
 // Reads the NAT_DETECTION_* notifies of `in` (IKE_SA_INIT, or INFORMATIONAL with
-// MOBIKE) into sa.nat_local / sa.nat_remote (RFC 7296 2.23).
-void detect_nat(IkeSa& sa, const Inbound& in, uint64_t spi_i, uint64_t spi_r);
+// MOBIKE) into sa.nat_local / sa.nat_remote (RFC 7296 2.23). true when the peer sent
+// both (it supports NAT traversal); false over TCP, where nothing is detected.
+bool detect_nat(IkeSa& sa, const Inbound& in, uint64_t spi_i, uint64_t spi_r);
 
 inline constexpr size_t kNonceSize = 32;
 

@@ -150,12 +150,18 @@ struct IkeSaMoved {
   // initiator moves before the peer's NAT_DETECTION for the new path is known: its
   // value is the old path's, and IkeSaEncapChanged follows if the response changes it.
   bool udp_encap = false;
+  // Why (encap) and what NAT detection found, as udp_encap: the responder's from the
+  // update's own NAT detection, the initiator's still the old path's.
+  Encap encap = Encap::none;
+  bool nat_local = false, nat_remote = false;
 };
 
 // RFC 4555 3.5: NAT detection on the IKE SA's current path (the response to our
 // UPDATE_SA_ADDRESSES, or a peer's update that did not move the SA) changed how its
-// Child SAs' ESP travels. The endpoints stay; a data plane re-installs the Child SAs
-// of `sa` on them with `udp_encap`. Not a move: IkeSaMoved and the move counters stay.
+// Child SAs' ESP travels, or only which side the NAT is on (nat_local, nat_remote: the
+// keepalives follow). The endpoints stay; when udp_encap changed a data plane
+// re-installs the Child SAs of `sa` on them with it. Not a move: IkeSaMoved and the
+// move counters stay.
 struct IkeSaEncapChanged {
   SaId sa = 0;
   std::string peer;       // PeerConfig::name

@@ -312,6 +312,17 @@ inline Encap encap_of(const IkeSa& sa) {
   return sa.encap_forced ? Encap::forced : Encap::none;
 }
 
+// What NAT detection found on the IKE SA's path and what the Child SAs' ESP does about
+// it: compared before and after a MOBIKE update's NAT detection (exchange/mobike.cpp).
+struct NatState {
+  Encap encap = Encap::none;
+  bool nat_local = false, nat_remote = false;
+  bool operator==(const NatState&) const = default;
+};
+inline NatState nat_state_of(const IkeSa& sa) {
+  return NatState{encap_of(sa), sa.nat_local, sa.nat_remote};
+}
+
 // An established IKE SA (also while it is being rekeyed): local requests may run on it.
 inline bool usable(const IkeSa& sa) {
   return sa.state == IkeSaState::established || sa.state == IkeSaState::rekeying;
