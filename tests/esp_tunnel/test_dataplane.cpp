@@ -44,6 +44,18 @@ ChildSaSpec spec(const char* cipher, const char* integ = nullptr) {
 
 esp::TrafficSelector ts(const char* t) { return esp::TrafficSelector{pfx(t)}; }
 
+// Flags of a valid static-key aes256gcm16 tunnel between 192.0.2.1 and .2, to vary.
+esp_tunnel::Flags static_key_flags() {
+  esp_tunnel::Flags f;
+  f.local = "192.0.2.1";
+  f.remote = "192.0.2.2";
+  f.spi_in = "c0000001";
+  f.spi_out = "c0000002";
+  f.cipher = "aes256gcm16";
+  f.key_in = f.key_out = std::string(72, '1');
+  return f;
+}
+
 } // namespace
 
 TEST_CASE("validate_child_sa accepts the suites esp-tunnel offers") {
@@ -228,13 +240,7 @@ TEST_CASE("parse_spi: hex, optional 0x, reserved values refused") {
 }
 
 TEST_CASE("esp-tunnel --mark and --if-id: parsed for the XFRM backend, errors name the flag") {
-  esp_tunnel::Flags f;
-  f.local = "192.0.2.1";
-  f.remote = "192.0.2.2";
-  f.spi_in = "c0000001";
-  f.spi_out = "c0000002";
-  f.cipher = "aes256gcm16";
-  f.key_in = f.key_out = std::string(72, '1');
+  esp_tunnel::Flags f = static_key_flags();
   f.backend = "xfrm";
   f.mark = "0x2a/0xff";
   f.if_id = "7";
@@ -312,13 +318,7 @@ TEST_CASE("XfrmDataplane::plan puts the mark and if_id on both states and every 
 }
 
 TEST_CASE("esp-tunnel --busy-poll: the data plane's default unless given, tun backend only") {
-  esp_tunnel::Flags f;
-  f.local = "192.0.2.1";
-  f.remote = "192.0.2.2";
-  f.spi_in = "c0000001";
-  f.spi_out = "c0000002";
-  f.cipher = "aes256gcm16";
-  f.key_in = f.key_out = std::string(72, '1');
+  esp_tunnel::Flags f = static_key_flags();
   auto ok = esp_tunnel::make_options(f);
   REQUIRE(ok);
   CHECK(ok->busy_poll == kDefaultBusyPoll);
