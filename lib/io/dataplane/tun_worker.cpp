@@ -3,20 +3,25 @@
 // lock per batch. What costs an idle tunnel its latency is not the work but the
 // wake-ups: an echo through two ends took five (ping -> sending thread -> peer's
 // receiving thread -> peer's sending thread -> our receiving thread -> ping), each a
-// sleeping thread the scheduler puts on an idle CPU. Two things cut them:
+// sleeping thread the scheduler puts on an idle CPU. Three things cut them:
 //
 // - A packet written to the device is often answered inside that write(2) (the
 //   kernel's echo reply, a TCP ACK): the reply is already queued on the device when
 //   the write returns. So after delivering, the receiving thread seals and sends what
-//   the device holds itself (if no thread is at work on that direction: try_lock), and
-//   the sending thread of that end needs no wake-up.
+//   the device holds itself (if no thread is at work on that direction: try_lock).
 // - After moving packets a thread keeps polling both directions (non-blocking reads,
 //   the other direction only when its lock is free) for up to `busy_poll` before it
 //   sleeps, yielding the CPU to anything runnable between two polls: the answer to what
 //   it sent, arriving within that window, is taken without a wake-up. Only after a
-//   long sleep, for a short burst (worker_loop); an idle tunnel sleeps in poll() (no
-//   timeout): nothing spins without traffic.
+//   long sleep, for a short burst (io/dataplane/tun_pacing.hpp); an idle tunnel sleeps
+//   in poll() (no timeout): nothing spins without traffic.
+// - While traffic is that sparse, the sending thread alone sleeps on both the device
+//   and the socket (joint_) and the receiving thread only on its eventfd: a request and
+//   its answer stay on one thread, and the sibling is not woken for a packet already
+//   taken (it then blocked on the busy lock, or found nothing). A short sleep, a long
+//   burst or a full batch hands the socket back to the receiving thread.
 #include "io/dataplane/tun_dataplane.hpp"
+#include "io/dataplane/tun_pacing.hpp"
 #include "tun_state.hpp"
 
 #include <ctime>
@@ -47,9 +52,10 @@ template <typename Batch> auto locked(std::mutex& busy, bool wait, Batch&& batch
 
 } // namespace
 
-void TunDataplane::wait_readable(int fd, int wake_fd) {
-  pollfd p[2] = {{fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
-  if (::poll(p, 2, -1) > 0 && (p[1].revents & POLLIN)) {
+// Sleeps until `fd`, `fd2` (either -1: none) or the eventfd is readable.
+void TunDataplane::wait_readable(int fd, int fd2, int wake_fd) {
+  pollfd p[3] = {{wake_fd, POLLIN, 0}, {fd, POLLIN, 0}, {fd2, POLLIN, 0}};
+  if (::poll(p, 3, -1) > 0 && (p[0].revents & POLLIN)) {
     uint64_t n;
     (void)!::read(wake_fd, &n, sizeof n); // reset: the loop looks at stop_ and its commands
   }
@@ -69,44 +75,67 @@ void TunDataplane::answer_delivered() {
 }
 
 // The loop of either thread: its own direction's batches until the device or socket
-// is empty; after the receiving thread's, the answers the device holds; then, for
-// busy_poll_ns_ after the last packet moved, both directions without sleeping; then
-// sleep on its own descriptor and wake-up eventfd.
-//
-// Adaptive: polling pays only for sparse traffic (an echo, a request and its answer),
-// where every packet would otherwise cost a wake-up. So a thread polls only after a
-// sleep of at least 5 x busy_poll, and only for the first 10 x busy_poll of the burst
-// that follows; a bulk flow (short sleeps, long bursts) runs as without polling, its
-// wake-ups amortised over full batches, and spends no CPU on spinning.
+// is empty; after the receiving thread's (and each of the sending thread's while it
+// serves both), the other direction's; then, while polling (TunPacing), both
+// directions again without sleeping; then sleep.
 void TunDataplane::worker_loop(bool sending) {
-  int64_t spin_until = 0; // 0: not polling
-  bool sparse = false;    // the last sleep was long: this burst may poll
-  int64_t woke = 0;       // when the last sleep ended
+  TunPacing pacing(busy_poll_ns_);
   while (!stop_.load(std::memory_order_relaxed)) {
+    const bool joint = sending && joint_.load(std::memory_order_relaxed);
     Work own = sending ? sending_batch(true) : receiving_batch(true);
-    if (own == Work::more) continue;
     Work other = Work::none;
-    if (spin_until != 0 || (!sending && own != Work::none))
+    if (own != Work::more && (joint || pacing.polling() || (!sending && own != Work::none)))
       other = sending ? receiving_batch(false) : sending_batch(false);
     if (own != Work::none || other != Work::none) {
       const int64_t now = monotonic_ns();
-      spin_until = sparse && now - woke < 10 * busy_poll_ns_ ? now + busy_poll_ns_ : 0;
+      pacing.moved(now);
+      if (sending)
+        set_joint(true, pacing.sparse(now), own == Work::more || other == Work::more, now);
       continue;
     }
-    if (spin_until != 0 && monotonic_ns() < spin_until) {
+    if (pacing.poll_again(monotonic_ns())) {
       ::sched_yield(); // whatever else wants this CPU (the pinger, iperf3) runs first
       continue;
     }
-    spin_until = 0;
     if (stop_.load(std::memory_order_relaxed)) break;
-    const int64_t slept = monotonic_ns();
-    if (sending)
-      wait_readable(tun_->fd(), tx_wake_fd());
-    else
-      wait_readable(esp_fd_, rx_wake_fd());
-    woke = monotonic_ns();
-    sparse = busy_poll_ns_ > 0 && woke - slept >= 5 * busy_poll_ns_;
+    sleep_until_work(sending, pacing);
   }
+}
+
+// Sleeps on the thread's descriptors: the sending thread on the device (and, serving
+// both directions, the socket), the receiving thread on the socket unless its sibling
+// serves both; each also on its eventfd.
+void TunDataplane::sleep_until_work(bool sending, TunPacing& pacing) {
+  const int64_t from = monotonic_ns();
+  std::atomic<int64_t>& idle_since = sending ? tx_idle_since_ : rx_idle_since_;
+  idle_since.store(from, std::memory_order_relaxed);
+  const bool joint = joint_.load(std::memory_order_relaxed);
+  if (sending)
+    wait_readable(tun_->fd(), joint ? esp_fd_ : -1, tx_wake_fd());
+  else
+    wait_readable(joint ? -1 : esp_fd_, -1, rx_wake_fd());
+  idle_since.store(0, std::memory_order_relaxed);
+  const int64_t to = monotonic_ns();
+  pacing.woke(from, to);
+  set_joint(sending, pacing.sparse(to), false, to);
+}
+
+// Whether the sending thread serves both directions from now (serve_jointly, given
+// how long the other thread has slept). Either thread may start it: the first packet of
+// sparse traffic wakes only one of them (a ping's the sending thread, an echo request
+// the receiving one). Only the sending thread ends it, since only it sees the traffic
+// meanwhile. Each change signals the thread that must now watch the socket; a thread
+// reads joint_ before it sleeps, so a change it missed finds its eventfd readable.
+void TunDataplane::set_joint(bool sending, bool sparse, bool full, int64_t now) {
+  if (shared_) return; // the owner's loop reads the socket
+  const bool was = joint_.load(std::memory_order_relaxed);
+  const int64_t other_idle =
+      (sending ? rx_idle_since_ : tx_idle_since_).load(std::memory_order_relaxed);
+  const bool joint = serve_jointly(was, sparse, full, now, other_idle, busy_poll_ns_);
+  if (joint == was || (!sending && !joint)) return;
+  joint_.store(joint, std::memory_order_relaxed);
+  if (joint && !sending) Channel<TxCommand>::signal(tx_ch_->wake);
+  if (!joint) Channel<RxCommand>::signal(rx_ch_->wake);
 }
 
 } // namespace ikekit::io::dataplane

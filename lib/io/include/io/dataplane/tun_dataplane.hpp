@@ -20,9 +20,11 @@
 // it and its wake-up eventfd (no timeout): a change of SAs or stop() writes the
 // eventfd. For latency (tun_worker.cpp), the thread that delivered a packet to the
 // device also sends the answer the kernel queued during that write, when the sending
-// thread is not at work; and after moving packets a thread polls both directions for
-// `busy_poll` before it sleeps. Counters are published per batch (StatsCell) and read
-// from any thread with stats().
+// thread is not at work; after moving packets a thread polls both directions for
+// `busy_poll` before it sleeps; and while traffic is sparse the sending thread alone
+// sleeps on both the device and the socket, so a request and its answer stay on one
+// thread (bulk traffic hands the socket back). Counters are published per batch
+// (StatsCell) and read from any thread with stats().
 //
 // Child SAs come and go from a control thread (esp-tunnel's main, ike-up's event
 // loop) with install_child_sa / remove_child_sa; the change is handed to the owning
@@ -86,6 +88,7 @@
 namespace ikekit::io::dataplane {
 
 class SocketRefs;
+class TunPacing;
 
 // Covers the far end's wake-up of its receiving thread and its work on the packet
 // (perf sched on the 2-vCPU test VM: 10-160 us from wake-up to running, 40-100 us of
@@ -110,8 +113,9 @@ struct TunDataplaneOptions {
   // send and UDP GRO on receive (UDP only). Off: one packet per read, write and datagram.
   bool offload = true;
   // After moving packets, a thread keeps polling both directions this long before it
-  // sleeps (tun_worker.cpp), so an answer arriving within it needs no wake-up; zero
-  // turns it off. Without traffic nothing polls.
+  // sleeps (tun_worker.cpp), so an answer arriving within it needs no wake-up; it also
+  // scales what counts as sparse traffic (io/dataplane/tun_pacing.hpp), served by one
+  // thread. Zero turns both off. Without traffic nothing polls.
   std::chrono::microseconds busy_poll = kDefaultBusyPoll;
 };
 
@@ -266,7 +270,9 @@ private:
   // Splits (as `from` reads its socket: rx_'s receiver when null), delivers when full.
   size_t take_message(const EspMessage& m, uint8_t* floor, size_t k,
                       const esp::EspSource* source = nullptr, const EspReceiver* from = nullptr);
-  void wait_readable(int fd, int wake_fd); // sleeps until fd or the eventfd is readable
+  void wait_readable(int fd, int fd2, int wake_fd); // until either fd or the eventfd is readable
+  void sleep_until_work(bool sending, TunPacing& pacing);
+  void set_joint(bool sending, bool sparse, bool full, int64_t now); // one thread for both?
   void apply_tx(TxCommand& c);
   void apply_rx(RxCommand& c);
   void drain_tx_commands();
@@ -306,6 +312,10 @@ private:
 
   std::thread tx_thread_, rx_thread_;
   std::atomic<bool> stop_{false};
+  // The sending thread serves both directions (sparse traffic, tun_worker.cpp): it
+  // watches the socket, the receiving thread only its eventfd.
+  std::atomic<bool> joint_{false};
+  std::atomic<int64_t> tx_idle_since_{0}, rx_idle_since_{0}; // when it went to sleep; 0: awake
 
   mutable std::mutex mu_; // guards the channels' queues and acks, and failure_
   std::condition_variable cv_;
