@@ -72,8 +72,10 @@ struct Harness {
   ike::Engine right{config({peer("gw", "10.0.0.2", "10.0.0.1")}), rng_right, now};
   ctl::ControlService service{left, ctl::ServiceInfo{"ike-up fuzz", "none", "", now, 1}};
   ctl::Session session{service};
-  Bytes buf = Bytes(65535);
   uint64_t responses = 0;
+  // poll_transmit's target (65535 bytes always suffice): one per process, not 64 KiB
+  // zeroed and faulted in per input.
+  static inline Bytes buf = Bytes(65535);
 
   Harness() { service.set_loader(load); }
 

@@ -312,49 +312,67 @@ Result<AuthScheme> parse_algorithm_identifier(ByteView der) {
 struct PublicKey::Impl {
   PkeyPtr pkey;
   KeyType type;
+  Bytes spki_der; // DER SubjectPublicKeyInfo, encoded once
+  Bytes key_sha1; // SHA-1 of the subjectPublicKey BIT STRING contents
 };
+
+namespace {
+
+// The key of a parsed SubjectPublicKeyInfo: the EVP_PKEY decoded with it is shared, not
+// decoded again, and the DER and the key hash are taken once (OpenSSL 3 builds an encoder
+// or decoder context for each i2d_PUBKEY / d2i_PUBKEY, the bulk of a key's accessors).
+Result<std::shared_ptr<const PublicKey::Impl>> public_key_of(const X509_PUBKEY* spki,
+                                                             std::string_view field) {
+  EVP_PKEY* key = X509_PUBKEY_get0(spki); // no reference taken
+  if (!key) return detail::ossl_error(std::string(field), "not a DER SubjectPublicKeyInfo");
+  auto type = key_type_of(key, field);
+  if (!type) return type.error();
+  unsigned char* buf = nullptr;
+  int len = i2d_X509_PUBKEY(spki, &buf); // the ASN.1 structure again, no key encoder
+  if (len <= 0) return detail::ossl_error(std::string(field), "encoding SubjectPublicKeyInfo");
+  Bytes der(buf, buf + len);
+  OPENSSL_free(buf);
+  const unsigned char* bits = nullptr;
+  int bits_len = 0;
+  if (X509_PUBKEY_get0_param(nullptr, &bits, &bits_len, nullptr, spki) != 1 ||
+      EVP_PKEY_up_ref(key) != 1)
+    return detail::ossl_error(std::string(field), "reading SubjectPublicKeyInfo");
+  return std::make_shared<const PublicKey::Impl>(PublicKey::Impl{
+      PkeyPtr(key), *type, std::move(der), sha1_of(ByteView(bits, size_t(bits_len)))});
+}
+
+} // namespace
 
 Result<PublicKey> PublicKey::from_spki_der(ByteView der) {
   const unsigned char* p = der.data();
-  PkeyPtr pkey(d2i_PUBKEY(nullptr, &p, long(der.size())));
-  if (!pkey) return detail::ossl_error("public_key", "not a DER SubjectPublicKeyInfo");
-  auto type = key_type_of(pkey.get(), "public_key");
-  if (!type) return type.error();
-  return PublicKey(std::make_shared<const Impl>(Impl{std::move(pkey), *type}));
+  X509PubkeyPtr spki(d2i_X509_PUBKEY(nullptr, &p, long(der.size())));
+  if (!spki) return detail::ossl_error("public_key", "not a DER SubjectPublicKeyInfo");
+  auto impl = public_key_of(spki.get(), "public_key");
+  if (!impl) return impl.error();
+  return PublicKey(std::move(*impl));
 }
 
 Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), int(pem.size())));
   PkeyPtr pkey(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, refuse_passphrase, nullptr) : nullptr);
   if (!pkey) return detail::ossl_error("public_key", "no PEM PUBLIC KEY found");
-  auto type = key_type_of(pkey.get(), "public_key");
-  if (!type) return type.error();
-  return PublicKey(std::make_shared<const Impl>(Impl{std::move(pkey), *type}));
+  X509_PUBKEY* raw = nullptr;
+  if (X509_PUBKEY_set(&raw, pkey.get()) != 1)
+    return detail::ossl_error("public_key", "encoding SubjectPublicKeyInfo");
+  X509PubkeyPtr spki(raw);
+  auto impl = public_key_of(spki.get(), "public_key");
+  if (!impl) return impl.error();
+  return PublicKey(std::move(*impl));
 }
 
 KeyType PublicKey::type() const { return impl_->type; }
 size_t PublicKey::bits() const { return size_t(EVP_PKEY_get_bits(impl_->pkey.get())); }
 
-Bytes PublicKey::spki_der() const {
-  unsigned char* buf = nullptr;
-  int len = i2d_PUBKEY(impl_->pkey.get(), &buf);
-  if (len <= 0) return {};
-  Bytes out(buf, buf + len);
-  OPENSSL_free(buf);
-  return out;
-}
+Bytes PublicKey::spki_der() const { return impl_->spki_der; }
 
-Bytes PublicKey::spki_sha1() const { return sha1_of(spki_der()); }
+Bytes PublicKey::spki_sha1() const { return sha1_of(impl_->spki_der); }
 
-Bytes PublicKey::public_key_sha1() const {
-  Bytes spki = spki_der();
-  const unsigned char* p = spki.data();
-  X509PubkeyPtr xpk(d2i_X509_PUBKEY(nullptr, &p, long(spki.size())));
-  const unsigned char* key = nullptr;
-  int key_len = 0;
-  if (!xpk || X509_PUBKEY_get0_param(nullptr, &key, &key_len, nullptr, xpk.get()) != 1) return {};
-  return sha1_of(ByteView(key, size_t(key_len)));
-}
+Bytes PublicKey::public_key_sha1() const { return impl_->key_sha1; }
 
 bool PublicKey::equals(const PublicKey& other) const {
   return EVP_PKEY_eq(impl_->pkey.get(), other.impl_->pkey.get()) == 1;

@@ -99,6 +99,35 @@ TEST_CASE("a PEM bundle holds several certificates; garbage is an error", "[x509
   CHECK(trailing.error().code == Errc::bad_length);
 }
 
+// A PublicKey takes its DER and key hash once, from the SubjectPublicKeyInfo it was
+// decoded from: a certificate's key, the key read back from that DER and the one its
+// private key gives are the same key with the same DER and hashes as the certificate's.
+TEST_CASE("A certificate's key, read again from its SPKI DER and from its private key, agree",
+          "[x509]") {
+  for (const char* name : {"ee-rsa", "ee-p256", "ee-p384", "ee-p521", "ee-ed25519"}) {
+    INFO(name);
+    Certificate c = load_cert(std::string(name) + ".crt");
+    auto of_cert = c.public_key();
+    REQUIRE(of_cert);
+    auto of_der = PublicKey::from_spki_der(of_cert->spki_der());
+    REQUIRE(of_der);
+    auto priv = PrivateKey::load_pem_file(pki_path(std::string(name) + ".key"),
+                                          SecretAccess::shared_ok); // committed 0644
+    REQUIRE(priv);
+    const PublicKey of_priv = priv->public_key();
+    for (const PublicKey* k : {static_cast<const PublicKey*>(&*of_der), &of_priv}) {
+      CHECK(k->equals(*of_cert));
+      CHECK(k->type() == of_cert->type());
+      CHECK(k->spki_der() == of_cert->spki_der());
+      CHECK(k->spki_sha1() == c.spki_sha1());
+      CHECK(k->public_key_sha1() == c.public_key_sha1());
+    }
+    CHECK(of_cert->spki_sha1() == c.spki_sha1());
+    CHECK(of_cert->public_key_sha1() == c.public_key_sha1());
+    CHECK(of_cert->public_key_sha1().size() == 20);
+  }
+}
+
 TEST_CASE("RFC 7296 3.7: CERTREQ carries SHA-1 of the CA's SubjectPublicKeyInfo", "[x509]") {
   Certificate ca = load_cert("ca-p256.crt");
   // SHA-1 over the DER SPKI, which is what spki_der() of the public key encodes.
