@@ -8,6 +8,7 @@
 //   (both float to 4500; left is behind the NAT and sends the keepalives)
 #include "sim.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
 
@@ -459,12 +460,15 @@ const IpAddress kOpen = ip("10.0.0.1"), kBehindNat = ip("10.0.1.1");
 struct RoamIntoNat {
   Napt nat{kBehindNat, ip("192.0.2.1")};
   Pair p;
-  explicit RoamIntoNat(uint64_t seed = 1)
-      : p(config(psk_peer("home", "10.0.0.1", "10.0.0.2")),
-          config(psk_peer("gw", "10.0.0.2", "10.0.0.1")), seed) {
+  // left_natd / right_natd: that end sends (and reads) NAT detection in IKE_SA_INIT;
+  // without it on either end, IKE stays on port 500 until a MOBIKE update finds a NAT.
+  explicit RoamIntoNat(uint64_t seed = 1, bool left_natd = true, bool right_natd = true)
+      : p(config(psk_peer("home", "10.0.0.1", "10.0.0.2"), left_natd),
+          config(psk_peer("gw", "10.0.0.2", "10.0.0.1"), right_natd), seed) {
     p.net.route = [this](Datagram& d) { nat(d); };
   }
-  static Config config(PeerConfig peer) {
+  static Config config(PeerConfig peer, bool natd_in_init = true) {
+    peer.nat_detection_in_init = natd_in_init;
     Config c = NatPair::config(std::move(peer), 20s, false, true);
     c.retransmit_timeout = 1s; // as the MOBIKE loss test: 10 tries survive 30% loss
     c.retransmit_tries = 10;
@@ -589,6 +593,160 @@ TEST_CASE("MOBIKE into a NAT and out again under 30% loss, duplication, reorderi
     CHECK(after.spi_r == before.spi_r);
     CHECK_FALSE(n.left().nat_local);
     CHECK_FALSE(after.nat_remote);
+    CHECK(n.left().state == IkeSaState::established);
+    CHECK(n.p.left->count<Failure>() + n.p.right->count<Failure>() == 0);
+  }
+}
+
+// RFC 7296 2.23 and RFC 4555 3.5 with IKE still on port 500: one end sent no NAT
+// detection in IKE_SA_INIT (right, as a peer without NAT traversal at setup, or left
+// itself), so the initiator did not float at IKE_AUTH and ESP is plain; the peer answers
+// NAT detection in the update. When the update's response finds the NAT, the initiator
+// moves IKE and the Child SAs to port 4500 with ESP in UDP (ike_sa_moved, encap nat) and
+// sends one more UPDATE_SA_ADDRESSES from there: the responder then moves from the NAT's
+// mapping of port 500 to that of port 4500, where ESP in UDP and IKE come from.
+namespace {
+
+struct SentFrom {
+  Endpoint from, to;
+  bool nat_t;
+};
+
+// Sets up `n` without NAT detection at one end, checks IKE stayed on port 500, and
+// moves left behind the NAT; returns the IKE SA's id at left.
+SaId up_on_port_500_and_move(RoamIntoNat& n) {
+  SaId lsa = n.up();
+  for (Node* node : {n.p.left, n.p.right}) {
+    INFO(node->name);
+    auto u = node->all<IkeSaUp>().at(0);
+    CHECK_FALSE(u.nat_t);
+    CHECK(u.local.port == 500);
+    CHECK(u.remote.port == 500);
+    CHECK(u.encap == Encap::none);
+    CHECK_FALSE(node->all<ChildSaUp>().at(0).udp_encap);
+  }
+  REQUIRE(n.left().mobike);
+  n.move_left(kBehindNat, lsa);
+  return lsa;
+}
+
+} // namespace
+
+TEST_CASE("MOBIKE into a NAT with IKE on port 500 (no NAT detection in IKE_SA_INIT): the "
+          "initiator floats to 4500 on the update's NAT detection, ESP in UDP, and updates "
+          "again from there (RFC 7296 2.23, RFC 4555 3.5)",
+          "[engine][nat][mobike]") {
+  for (bool left_natd : {true, false}) {
+    INFO((left_natd ? "the responder" : "the initiator") << " sent no NAT detection");
+    RoamIntoNat n(1, left_natd, !left_natd);
+    std::vector<SentFrom> sent;
+    n.p.net.tap = [&sent](Bytes&, const Transmit& t) {
+      sent.push_back({t.local, t.remote, t.nat_t});
+      return true;
+    };
+    SaId lsa = up_on_port_500_and_move(n);
+    auto before = n.right();
+    REQUIRE(n.p.net.run_until([&] { return n.p.right->count<IkeSaMoved>() == 2; }, 10s));
+    n.p.net.run_for(1s);
+    const uint16_t map500 = n.nat.out.at(500), map4500 = n.nat.out.at(4500);
+    // Left: the move (from port 500, nothing known), then the float with what the
+    // response found; no separate encapsulation event (the move said it).
+    REQUIRE(n.p.left->count<IkeSaMoved>() == 2);
+    auto lm = n.p.left->all<IkeSaMoved>();
+    CHECK(lm[0].local == Endpoint{kBehindNat, 500});
+    CHECK(lm[0].encap == Encap::none);
+    CHECK(lm[1].old_local == Endpoint{kBehindNat, 500});
+    CHECK(lm[1].local == Endpoint{kBehindNat, 4500});
+    CHECK(lm[1].old_remote == Endpoint{ip("10.0.0.2"), 500});
+    CHECK(lm[1].remote == Endpoint{ip("10.0.0.2"), 4500});
+    CHECK(lm[1].encap == Encap::nat);
+    CHECK(lm[1].udp_encap);
+    CHECK(lm[1].nat_local);
+    CHECK_FALSE(lm[1].nat_remote);
+    CHECK(n.p.left->count<IkeSaEncapChanged>() == 0);
+    CHECK(n.p.left->engine->stats().mobike_updates_sent == 2);
+    // Right: to the NAT's mapping of port 500 (found the NAT: ESP in UDP), then to that
+    // of port 4500, on its own NAT-T port.
+    auto rm = n.p.right->all<IkeSaMoved>();
+    CHECK(rm[0].remote == Endpoint{ip("192.0.2.1"), map500});
+    CHECK(rm[0].local == Endpoint{ip("10.0.0.2"), 500});
+    CHECK(rm[0].encap == Encap::nat);
+    CHECK(rm[0].nat_remote);
+    CHECK(rm[1].old_remote == Endpoint{ip("192.0.2.1"), map500});
+    CHECK(rm[1].remote == Endpoint{ip("192.0.2.1"), map4500});
+    CHECK(rm[1].local == Endpoint{ip("10.0.0.2"), 4500});
+    CHECK(rm[1].udp_encap);
+    CHECK(n.p.right->engine->stats().mobike_updates_received == 2);
+    CHECK(n.settled(Encap::nat));
+    CHECK(n.left().nat_t);
+    CHECK(n.right().nat_t);
+    CHECK(n.right().spi_i == before.spi_i);
+    CHECK(n.right().spi_r == before.spi_r);
+    // After the float nothing of this IKE SA leaves from or to port 500 any more.
+    auto first_4500 = std::find_if(sent.begin(), sent.end(), [](const SentFrom& s) {
+      return s.from == Endpoint{kBehindNat, 4500};
+    });
+    REQUIRE(first_4500 != sent.end());
+    for (auto it = first_4500; it != sent.end(); ++it) {
+      INFO(it->from.to_string() << " -> " << it->to.to_string());
+      CHECK(it->nat_t);
+      CHECK(it->from.port != 500);
+      CHECK(it->to.port != 500);
+    }
+    // Left is behind the NAT now: its keepalives hold the mapping, and right's own
+    // requests reach it through that mapping.
+    n.p.net.run_for(70s);
+    CHECK(n.p.left->engine->stats().nat_keepalives_sent >= 3);
+    CHECK(n.p.right->engine->stats().nat_keepalives_sent == 0);
+    REQUIRE(n.p.right->engine->send_dpd(before.sa, n.p.net.now));
+    n.p.net.run_for(5s);
+    CHECK(n.p.right->engine->stats().retransmissions == 0);
+    // Out of the NAT: plain ESP again, IKE stays on the NAT-T port (RFC 4555 3.5).
+    n.move_left(kOpen, lsa);
+    REQUIRE(n.p.net.run_until(
+        [&] {
+          return n.settled(Encap::none) && n.right().remote == Endpoint{kOpen, 4500};
+        },
+        10s));
+    CHECK(n.left().nat_t);
+    CHECK(n.left().moves == 3);
+    CHECK(n.p.left->count<Failure>() + n.p.right->count<Failure>() == 0);
+  }
+}
+
+TEST_CASE("MOBIKE into a NAT with IKE on port 500, under 30% loss, duplication, reordering, "
+          "100 seeds",
+          "[engine][nat][mobike][loss]") {
+  for (uint64_t seed = 1; seed <= 100; ++seed) {
+    INFO("seed " << seed);
+    RoamIntoNat n(seed, true, false);
+    n.p.net.loss = 0.3;
+    n.p.net.duplicate = 0.1;
+    n.p.net.reorder = 0.5;
+    SaId lsa = n.up();
+    auto before = n.right();
+    REQUIRE_FALSE(before.nat_t);
+    n.move_left(kBehindNat, lsa);
+    // Settled on ESP in UDP, IKE at both ends on the NAT-T port, right on the NAT's
+    // mapping of left's port 4500.
+    REQUIRE(n.p.net.run_until(
+        [&] {
+          return n.settled(Encap::nat) && n.right().local.port == 4500 && n.nat.out.count(4500) &&
+                 n.right().remote == Endpoint{ip("192.0.2.1"), n.nat.out.at(4500)};
+        },
+        600s));
+    CHECK(n.left().local == Endpoint{kBehindNat, 4500});
+    CHECK(n.left().nat_t);
+    CHECK(n.right().nat_t);
+    n.move_left(kOpen, lsa);
+    REQUIRE(n.p.net.run_until(
+        [&] {
+          return n.settled(Encap::none) && n.right().remote == Endpoint{kOpen, 4500};
+        },
+        600s));
+    auto after = n.right();
+    CHECK(after.spi_i == before.spi_i);
+    CHECK(after.spi_r == before.spi_r);
     CHECK(n.left().state == IkeSaState::established);
     CHECK(n.p.left->count<Failure>() + n.p.right->count<Failure>() == 0);
   }

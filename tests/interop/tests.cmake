@@ -209,6 +209,15 @@ add_test(NAME "interop: MOBIKE, an ike-up client roams into a NAT with a strongS
 set_tests_properties("interop: MOBIKE, an ike-up client roams into a NAT with a strongSwan server"
                      PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 40
                      ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+# ike-up on both ends (TUN data planes), the client roams from a network without NAT
+# into one behind a masquerade: plain ESP (IP protocol 50) before the move while IKE runs
+# on 4500 with encap none, ESP in UDP 4500 after it and no plain ESP from the NAT (a
+# capture on the server's link), the same IKE SA, ping recovers; the client reports the
+# NAT (nat_local), the server's ikectl list-sas too (nat_remote, the NAT's address).
+# About 6 s, no strongSwan (ike_up_mobike.sh pair-nat).
+set(name "interop: MOBIKE, an ike-up client roams from plain ESP into a NAT with an ike-up server")
+add_test(NAME ${name} COMMAND ${interop_dir}/ike_up_mobike.sh $<TARGET_FILE:ike-up> pair-nat 4)
+set_tests_properties(${name} PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 40)
 
 # Issue 13: EAP-MSCHAPv2 inside IKE_AUTH against strongSwan, ike-up as server and as
 # client, and a wrong password on each side. ike-up as client sits behind a real NAT

@@ -45,8 +45,10 @@ Bytes fake_nat_hash(Rng& rng) {
 
 void add_common_notifies(wire::PayloadWriter& w, const PeerConfig& peer, const Bytes& nat_src,
                          const Bytes& nat_dst, const Bytes& sig_hashes) {
-  add_notify(w, NotifyType::nat_detection_source_ip, nat_src);
-  add_notify(w, NotifyType::nat_detection_destination_ip, nat_dst);
+  if (peer.nat_detection_in_init) {
+    add_notify(w, NotifyType::nat_detection_source_ip, nat_src);
+    add_notify(w, NotifyType::nat_detection_destination_ip, nat_dst);
+  }
   if (peer.fragmentation) add_notify(w, NotifyType::ikev2_fragmentation_supported);
   add_notify(w, NotifyType::signature_hash_algorithms, sig_hashes);
 }
@@ -266,7 +268,7 @@ void read_request(EngineContext& cx, IkeSa& sa, const Datagram& dg, const wire::
   in.dg = &dg;
   in.outer = msg.payloads;
   in.notifies = std::move(notifies);
-  detect_nat(sa, in, msg.header.spi_i, 0);
+  if (sa.peer->nat_detection_in_init) detect_nat(sa, in, msg.header.spi_i, 0);
   read_features(sa, in);
   sa.hs->init_request.assign(msg.bytes.begin(), msg.bytes.end());
   cx.request_digest = crypto::sha256(dg.data); // retransmissions are answered (RFC 7296 2.1)
@@ -477,7 +479,7 @@ void process_response(EngineContext& cx, IkeSa& sa, Inbound& in) {
   sa.alg = *chosen;
   sa.hs->nr.assign(nr_p->data.begin(), nr_p->data.end());
   sa.hs->init_response.assign(in.message.begin(), in.message.end());
-  bool peer_nat_t = detect_nat(sa, in, sa.spi_i, sa.spi_r);
+  bool peer_nat_t = peer.nat_detection_in_init && detect_nat(sa, in, sa.spi_i, sa.spi_r);
   sa.encap_forced = peer.force_encap;
   read_features(sa, in);
   if (!derive_ike_sa_keys(cx, sa, g_ir->reveal()))

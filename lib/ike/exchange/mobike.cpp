@@ -152,6 +152,30 @@ void write_update_sa_addresses(EngineContext& cx, IkeSa& sa, wire::PayloadWriter
   ++cx.stats.mobike_updates_sent;
 }
 
+namespace {
+
+// RFC 7296 2.23: an initiator whose NAT detection does not match "MUST tunnel all future
+// IKE and ESP packets associated with this IKE SA over UDP port 4500" (and UDP
+// encapsulation never runs on port 500). IKE is still on 500 only when the peer sent no
+// NAT detection in IKE_SA_INIT (else we floated at IKE_AUTH, RFC 4555 3.3) but answers
+// it in the update (3.5): move IKE and the Child SAs to the NAT-T port now, with ESP in
+// UDP (an ike_sa_moved that says encap nat). The peer moved to the NAT's mapping of our
+// port 500, which is not the one of our port 4500, and with MOBIKE it follows no source
+// by itself (3.8): one more UPDATE_SA_ADDRESSES, from port 4500, tells it the mapping
+// that ESP in UDP and IKE now come from (strongSwan's initiator needs none: it moves to
+// 4500 whenever it moves to a new address, ike_mobike.c apply_port).
+bool float_after_update(EngineContext& cx, IkeSa& sa) {
+  if (sa.nat_t || sa.stream || !(sa.nat_local || sa.nat_remote)) return false;
+  Endpoint local{sa.local.address, cx.config.nat_t_port}, remote = sa.remote;
+  if (remote.port == 500) remote.port = cx.config.nat_t_port;
+  sa.nat_t = true;
+  cx.move_sa(sa, local, remote, MoveReason::mobike);
+  sa.mobike_again = true;
+  return true;
+}
+
+} // namespace
+
 void process_update_response(EngineContext& cx, IkeSa& sa, const Inbound& in) {
   const wire::NotifyPayload* echo = in.notify(NotifyType::cookie2);
   if (!echo || !equal_bytes(echo->data, sa.cookie2))
@@ -162,7 +186,7 @@ void process_update_response(EngineContext& cx, IkeSa& sa, const Inbound& in) {
   if (has_nat_detection(in)) {
     NatState before = nat_state_of(sa);
     detect_nat(sa, in, sa.spi_i, sa.spi_r);
-    cx.note_encap(sa, before);
+    if (!float_after_update(cx, sa)) cx.note_encap(sa, before);
   }
   read_peer_addresses(sa, in);
   cx.request_done(sa);

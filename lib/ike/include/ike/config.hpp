@@ -189,6 +189,12 @@ struct PeerConfig {
   // strongSwan's encap=yes: send a fake NAT_DETECTION_SOURCE_IP so both sides float to
   // 4500 and UDP-encapsulate ESP (RFC 7296 2.23).
   bool force_encap = false;
+  // false: no NAT_DETECTION_* in IKE_SA_INIT, and the peer's there are ignored: NAT
+  // traversal unknown at setup, so IKE stays on port 500 and ESP plain (RFC 7296 2.23).
+  // MOBIKE updates still carry and answer NAT detection (RFC 4555 3.5), which may find a
+  // NAT later (exchange/mobike.cpp). No ike-up option sets it: engine tests play such a
+  // peer (one without NAT traversal at setup, as libreswan's encapsulation=no) with it.
+  bool nat_detection_in_init = true;
   // RFC 4555: announce MOBIKE_SUPPORTED in IKE_AUTH; when both ends do, the initiator
   // may move the IKE SA and its Child SAs to other addresses (UPDATE_SA_ADDRESSES).
   bool mobike = true;
