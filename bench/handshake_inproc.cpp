@@ -13,9 +13,10 @@
 //  * Memory stays bounded in long runs: after kRecycleAfter established IKE SAs the
 //    driver stops starting handshakes, lets the in-flight ones finish and rebuilds both
 //    engines (no Delete exchanges are measured). The rebuild's wall and CPU time are
-//    left out of the figures. The bound is low on purpose: the engine finds an IKE SA
-//    by a linear scan (Engine::Impl::find_sa), so the per-handshake cost grows with the
-//    SAs held; this benchmark measures the handshake, `ike-bench scale` the growth.
+//    left out of the figures. Neither engine deletes an SA, so without the bound both
+//    would hold every SA of the run (state, keys, timers); finding one by SPI is a hash
+//    lookup (ike/sa_table.hpp) whatever they hold. This benchmark measures the
+//    handshake, `ike-bench scale` what holding many SAs costs.
 //  * Key-exchange bound: what the KE operations of one handshake cost through
 //    crypto::KeyExchange (both sides' key generation from the same SystemRng as the
 //    engines, and both shared secrets with the peer-value checks) for the first KE group

@@ -86,11 +86,13 @@ bool is_cookie_request(ByteView d) {
 
 } // namespace
 
-// One initiator engine and the handshakes it has in flight. The engine finds its IKE
-// SAs by linear scans (lib/ike/engine.cpp), so a load generator that kept every SA in
-// one engine would spend most of its time scanning and become the bottleneck for any
-// responder: after kRotateEvery handshakes it starts a fresh engine, and the old one
-// is dropped once its last handshake finished. The responder keeps all its SAs.
+// One initiator engine and the handshakes it has in flight. The load generator never
+// deletes an IKE SA it established (a Delete would be measured too), so one engine for
+// a whole run would hold every SA's state and keys, and its SA map and timer queue
+// would grow with the run: after kRotateEvery handshakes it starts a fresh engine, and
+// the old one is dropped once its last handshake finished. (Finding an SA by SPI is a
+// hash lookup whatever the engine holds, ike/sa_table.hpp.) The responder keeps all
+// its SAs.
 struct EngineGen {
   std::unique_ptr<ike::Engine> engine;
   uint64_t id = 0; // key prefix in in_flight

@@ -6,8 +6,8 @@
 // INITIAL_CONTACT is off (RFC 7296 2.4: it would make the responder delete the earlier
 // ones). Established SAs are kept, not deleted: a Delete exchange would add its cost to
 // both sides' figures. Every 256 handshakes the initiator moves on to a fresh engine
-// (see EngineGen in the .cpp), so its own cost does not grow with the run's length;
-// the responder keeps every SA.
+// (see EngineGen in the .cpp), so its memory does not grow with the run's length; the
+// responder keeps every SA.
 //
 // Latency of one handshake: from the moment initiate() queued the first IKE_SA_INIT
 // (sent in the same loop iteration) to the moment the ChildSaUp event was read.

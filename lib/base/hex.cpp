@@ -15,25 +15,43 @@ int nibble(char c) {
 }
 } // namespace
 
-std::string to_hex(ByteView data) {
-  std::string s(data.size() * 2, '0');
-  for (size_t i = 0; i < data.size(); ++i) {
-    s[2 * i] = kDigits[data[i] >> 4];
-    s[2 * i + 1] = kDigits[data[i] & 15];
+void append_hex(std::string& out, ByteView data) {
+  for (uint8_t b : data) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
   }
+}
+
+void append_hex_u32(std::string& out, uint32_t v) {
+  uint8_t b[4];
+  store_be32(b, v);
+  append_hex(out, b);
+}
+
+void append_hex_u64(std::string& out, uint64_t v) {
+  uint8_t b[8];
+  store_be64(b, v);
+  append_hex(out, b);
+}
+
+std::string to_hex(ByteView data) {
+  std::string s;
+  s.reserve(data.size() * 2);
+  append_hex(s, data);
   return s;
 }
 
 std::string to_hex_u32(uint32_t v) {
-  uint8_t b[4];
-  store_be32(b, v);
-  return to_hex(b);
+  std::string s;
+  append_hex_u32(s, v);
+  return s;
 }
 
 std::string to_hex_u64(uint64_t v) {
-  uint8_t b[8];
-  store_be64(b, v);
-  return to_hex(b);
+  std::string s;
+  s.reserve(16);
+  append_hex_u64(s, v);
+  return s;
 }
 
 std::optional<uint64_t> parse_hex_u64(std::string_view text, size_t max_digits) {

@@ -27,10 +27,16 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   return std::nullopt;
 }
 
-std::string IpAddress::to_string() const {
+void IpAddress::append_to(std::string& out) const {
   char buf[INET6_ADDRSTRLEN];
   inet_ntop(is_v4() ? AF_INET : AF_INET6, bytes_.data(), buf, sizeof buf);
-  return buf;
+  out += buf;
+}
+
+std::string IpAddress::to_string() const {
+  std::string s;
+  append_to(s);
+  return s;
 }
 
 } // namespace ikekit

@@ -1,5 +1,7 @@
 #include "base/prefix.hpp"
 
+#include "base/decimal.hpp"
+
 #include <charconv>
 
 namespace ikekit {
@@ -24,7 +26,17 @@ std::optional<Prefix> Prefix::parse(std::string_view text) {
   return Prefix{*addr, uint8_t(len)};
 }
 
-std::string Prefix::to_string() const { return addr.to_string() + "/" + std::to_string(len); }
+void Prefix::append_to(std::string& out) const {
+  addr.append_to(out);
+  out += '/';
+  append_decimal(out, len);
+}
+
+std::string Prefix::to_string() const {
+  std::string s;
+  append_to(s);
+  return s;
+}
 
 bool Prefix::contains(const IpAddress& a) const {
   if (addr.family() != a.family()) return false;

@@ -1,5 +1,7 @@
 #include "base/secret_file.hpp"
 
+#include "base/fd.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -49,18 +51,6 @@ std::optional<Error> check_private(std::string_view field, const std::string& pa
   return std::nullopt;
 }
 
-class FdCloser {
-public:
-  explicit FdCloser(int fd) : fd_(fd) {}
-  ~FdCloser() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int release() { return std::exchange(fd_, -1); }
-
-private:
-  int fd_;
-};
-
 Result<void> write_all(int fd, std::string_view data, std::string_view field,
                        const std::string& path) {
   while (!data.empty()) {
@@ -91,9 +81,9 @@ std::string octal_mode(unsigned mode) {
 Result<SecretBytes> read_secret_file(const std::string& path, std::string_view field,
                                      size_t max_bytes, SecretAccess access) {
   // O_NONBLOCK: opening a FIFO must not block; it is refused below as not regular.
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return open_error(field, path, errno, "read");
-  FdCloser closer(fd);
+  Fd owned(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!owned) return open_error(field, path, errno, "read");
+  const int fd = owned.get();
   struct stat st {};
   if (::fstat(fd, &st) != 0)
     return make_error(Errc::io, std::string(field), quoted(path) + ": " + std::strerror(errno));
@@ -136,49 +126,31 @@ Result<SecretBytes> read_secret_file(const std::string& path, std::string_view f
 
 Result<SecretFileWriter> SecretFileWriter::create_new(const std::string& path,
                                                       std::string_view field) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return open_error(field, path, errno, "created");
-  return SecretFileWriter(fd, path, std::string(field));
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) return open_error(field, path, errno, "created");
+  return SecretFileWriter(std::move(fd), path, std::string(field));
 }
 
 Result<SecretFileWriter> SecretFileWriter::open_append(const std::string& path,
                                                        std::string_view field) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-                  0600);
-  if (fd < 0) return open_error(field, path, errno, "written");
-  FdCloser closer(fd);
+  Fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+               0600));
+  if (!fd) return open_error(field, path, errno, "written");
   struct stat st {};
-  if (::fstat(fd, &st) != 0)
+  if (::fstat(fd.get(), &st) != 0)
     return make_error(Errc::io, std::string(field), quoted(path) + ": " + std::strerror(errno));
   // Appending adds our secrets to what is there: the file must be ours alone.
   if (auto e = check_private(field, path, st, false)) return *e;
-  ::fcntl(fd, F_SETFL, O_WRONLY | O_APPEND); // blocking writes from here on
-  return SecretFileWriter(closer.release(), path, std::string(field));
-}
-
-SecretFileWriter::SecretFileWriter(SecretFileWriter&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)), field_(std::move(o.field_)) {}
-
-SecretFileWriter& SecretFileWriter::operator=(SecretFileWriter&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(o.fd_, -1);
-    path_ = std::move(o.path_);
-    field_ = std::move(o.field_);
-  }
-  return *this;
-}
-
-SecretFileWriter::~SecretFileWriter() {
-  if (fd_ >= 0) ::close(fd_);
+  ::fcntl(fd.get(), F_SETFL, O_WRONLY | O_APPEND); // blocking writes from here on
+  return SecretFileWriter(std::move(fd), path, std::string(field));
 }
 
 Result<void> SecretFileWriter::write(std::string_view data) {
-  return write_all(fd_, data, field_, path_);
+  return write_all(fd_.get(), data, field_, path_);
 }
 
 Result<void> SecretFileWriter::sync() {
-  if (::fsync(fd_) != 0)
+  if (::fsync(fd_.get()) != 0)
     return make_error(Errc::io, field_, quoted(path_) + ": fsync failed: " + std::strerror(errno));
   return {};
 }
@@ -187,9 +159,9 @@ Result<void> replace_secret_file(const std::string& path, std::string_view data,
                                  std::string_view field) {
   std::string tmp = path + ".XXXXXX";
   // mkostemp: O_CREAT|O_EXCL, mode 0600, a name nobody could have prepared.
-  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) return open_error(field, tmp, errno, "created");
-  FdCloser closer(fd);
+  Fd owned(::mkostemp(tmp.data(), O_CLOEXEC));
+  if (!owned) return open_error(field, tmp, errno, "created");
+  const int fd = owned.get();
   auto fail = [&](Error e) {
     ::unlink(tmp.c_str());
     return e;
@@ -203,11 +175,8 @@ Result<void> replace_secret_file(const std::string& path, std::string_view data,
     return fail(make_error(Errc::io, std::string(field),
                            quoted(path) + ": cannot be replaced: " + std::strerror(errno)));
   // The rename itself is durable only once the directory is.
-  int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    (void)::fsync(dir);
-    ::close(dir);
-  }
+  if (Fd dir(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir)
+    (void)::fsync(dir.get());
   return {};
 }
 

@@ -2,10 +2,13 @@
 // selectors, proposals) in strongSwan's syntax.
 #include "ike/config.hpp"
 
+#include "base/decimal.hpp"
 #include "base/hex.hpp"
 #include "ike/stats.hpp"
 #include "wire/ids.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 
 namespace ikekit::ike {
@@ -39,32 +42,46 @@ Result<Identity> Identity::parse(std::string_view text) {
   return Identity{wire::IdType::id_fqdn, Bytes(text.begin(), text.end())};
 }
 
-std::string Identity::to_string() const {
+void Identity::append_to(std::string& out) const {
   switch (type) {
   case wire::IdType::id_ipv4_addr:
-    if (data.size() == 4) return IpAddress::v4(data).to_string();
+    if (data.size() == 4) return IpAddress::v4(data).append_to(out);
     break;
   case wire::IdType::id_ipv6_addr:
-    if (data.size() == 16) return IpAddress::v6(data).to_string();
+    if (data.size() == 16) return IpAddress::v6(data).append_to(out);
     break;
   case wire::IdType::id_fqdn:
   case wire::IdType::id_rfc822_addr: {
     bool printable = true;
     for (uint8_t c : data)
       printable = printable && c >= 0x20 && c < 0x7f;
-    if (printable) return std::string(data.begin(), data.end());
+    if (printable) {
+      out.append(data.begin(), data.end());
+      return;
+    }
     break;
   }
   case wire::IdType::id_null:
-    return "%null";
+    out += "%null";
+    return;
   case wire::IdType::id_der_asn1_dn:
-    return "dn:" + to_hex(data);
+    out += "dn:";
+    return append_hex(out, data);
   case wire::IdType::id_key_id:
-    return "keyid:" + to_hex(data);
+    out += "keyid:";
+    return append_hex(out, data);
   default:
     break;
   }
-  return std::string(wire::id_type_name(type)) + ":" + to_hex(data);
+  out += wire::id_type_name(type);
+  out += ':';
+  append_hex(out, data);
+}
+
+std::string Identity::to_string() const {
+  std::string s;
+  append_to(s);
+  return s;
 }
 
 namespace {
@@ -78,8 +95,12 @@ bool parse_uint(std::string_view s, unsigned max, unsigned& out) {
 // The last address of a prefix: host bits set to 1; the first: host bits cleared.
 void apply_prefix(IpAddress& start, IpAddress& end, unsigned bits) {
   auto b = start.bytes();
-  Bytes lo(b.begin(), b.end()), hi(b.begin(), b.end());
-  for (size_t i = 0; i < lo.size(); ++i) {
+  // On the stack: TsSpec::prefix() calls this once per prefix length it tries, for every
+  // traffic selector of a child_sa_up line.
+  std::array<uint8_t, 16> lo{}, hi{};
+  std::copy(b.begin(), b.end(), lo.begin());
+  std::copy(b.begin(), b.end(), hi.begin());
+  for (size_t i = 0; i < b.size(); ++i) {
     unsigned bit0 = unsigned(i * 8);
     uint8_t mask = bits >= bit0 + 8 ? 0xff
                    : bits <= bit0   ? 0
@@ -87,8 +108,8 @@ void apply_prefix(IpAddress& start, IpAddress& end, unsigned bits) {
     lo[i] &= mask;
     hi[i] |= uint8_t(~mask);
   }
-  start = start.is_v4() ? IpAddress::v4(lo) : IpAddress::v6(lo);
-  end = start.is_v4() ? IpAddress::v4(hi) : IpAddress::v6(hi);
+  start = start.is_v4() ? IpAddress::v4(ByteView(lo.data(), 4)) : IpAddress::v6(lo);
+  end = start.is_v4() ? IpAddress::v4(ByteView(hi.data(), 4)) : IpAddress::v6(hi);
 }
 
 } // namespace
@@ -173,23 +194,35 @@ std::optional<Prefix> TsSpec::prefix() const {
   return std::nullopt;
 }
 
+void TsSpec::append_to(std::string& out) const {
+  std::optional<Prefix> p = prefix();
+  if (start == end) {
+    start.append_to(out);
+  } else if (p) {
+    p->append_to(out);
+  } else {
+    start.append_to(out);
+    out += '-';
+    end.append_to(out);
+  }
+  if (ip_protocol != 0 || start_port != 0 || end_port != 65535) {
+    out += '[';
+    append_decimal(out, ip_protocol);
+    if (start_port != 0 || end_port != 65535) {
+      out += '/';
+      append_decimal(out, start_port);
+      if (end_port != start_port) {
+        out += '-';
+        append_decimal(out, end_port);
+      }
+    }
+    out += ']';
+  }
+}
+
 std::string TsSpec::to_string() const {
   std::string s;
-  std::optional<Prefix> p = prefix();
-  if (start == end)
-    s = start.to_string();
-  else if (p)
-    s = p->to_string();
-  else
-    s = start.to_string() + "-" + end.to_string();
-  if (ip_protocol != 0 || start_port != 0 || end_port != 65535) {
-    s += "[" + std::to_string(ip_protocol);
-    if (start_port != 0 || end_port != 65535) {
-      s += "/" + std::to_string(start_port);
-      if (end_port != start_port) s += "-" + std::to_string(end_port);
-    }
-    s += "]";
-  }
+  append_to(s);
   return s;
 }
 

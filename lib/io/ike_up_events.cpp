@@ -4,17 +4,17 @@
 #include "json/payload_json.hpp"
 #include <chrono>
 #include <iostream>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace ikekit::io {
 
-std::string now_rfc3339() {
+json::Rfc3339Text now_rfc3339_text() {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count();
-  return json::rfc3339_utc(us / 1000000, us % 1000000);
+  return json::rfc3339_utc_text(us / 1000000, us % 1000000);
 }
+
+std::string now_rfc3339() { return std::string(now_rfc3339_text().view()); }
 
 json::Json kill_switch_event(const KillSwitch& k, const char* reason) {
   json::Json j = {{"type", "kill_switch"},
@@ -35,23 +35,10 @@ json::Json kill_switch_event(const KillSwitch& k, const char* reason) {
   return j;
 }
 
-namespace {
-
-// Whether standard output is the null device (character device 1:3, null(4)).
-bool stdout_is_dev_null() {
-  struct stat out_st {};
-  struct stat null_st {};
-  return ::fstat(STDOUT_FILENO, &out_st) == 0 && S_ISCHR(out_st.st_mode) &&
-         ::stat("/dev/null", &null_st) == 0 && S_ISCHR(null_st.st_mode) &&
-         out_st.st_rdev == null_st.st_rdev;
-}
-
-} // namespace
-
 IkeUpEvents::IkeUpEvents(json::JsonOutput& out, std::optional<SecretFileWriter> keylog,
                          const std::vector<std::string>& initiate, int verbosity, std::string tool)
     : out_(out), keylog_(std::move(keylog)), pending_(initiate.begin(), initiate.end()),
-      verbosity_(verbosity), tool_(std::move(tool)), stdout_discarded_(stdout_is_dev_null()) {}
+      verbosity_(verbosity), tool_(std::move(tool)) {}
 
 void IkeUpEvents::attach(IkeRunner* runner, EngineDataplane* dataplane, ControlServer* control) {
   runner_ = runner;
@@ -84,14 +71,18 @@ void IkeUpEvents::on_event(const ike::Event& e) {
   }
   if (const auto* up = std::get_if<ike::ChildSaUp>(&e); up && keylog_)
     log_keys(json::keylog_lines(*up));
-  if (!stdout_discarded_ || control_ || verbosity_ > 0) {
-    json::Json j = json::event_to_json(e, now_rfc3339());
-    out_.write(j);
-    if (control_) control_->publish(e, j);
-    if (verbosity_ > 0) std::cerr << tool_ << ": " << j["type"].get<std::string>() << "\n";
-  }
+  write_event(e);
   track_initiators(e);
   if (dns_) track_dns(e);
+}
+
+void IkeUpEvents::write_event(const ike::Event& e) {
+  if (!control_ && verbosity_ == 0 && !out_.pretty() && lines_.render(e, now_rfc3339_text().view()))
+    return out_.write_line(lines_.line());
+  json::Json j = json::event_to_json(e, now_rfc3339());
+  out_.write(j);
+  if (control_) control_->publish(e, j);
+  if (verbosity_ > 0) std::cerr << tool_ << ": " << j["type"].get<std::string>() << "\n";
 }
 
 Result<void> IkeUpEvents::use_dns(const std::optional<DnsRequest>& request, DnsPaths paths) {

@@ -21,51 +21,30 @@ std::string_view errno_name(int err) {
 Result<NetlinkSocket> NetlinkSocket::open(int protocol, std::string_view what) {
   NetlinkSocket s;
   s.what_ = std::string(what);
-  s.nl_ = mnl_socket_open2(protocol, SOCK_CLOEXEC);
+  s.nl_.reset(mnl_socket_open2(protocol, SOCK_CLOEXEC));
   if (!s.nl_) {
     int err = errno;
     return make_error(err == EPERM || err == EACCES || err == EPROTONOSUPPORT ? Errc::environment
                                                                               : Errc::io,
                       s.what_, s.what_ + ": netlink socket: " + errno_text(err));
   }
-  if (mnl_socket_bind(s.nl_, 0, MNL_SOCKET_AUTOPID) < 0) {
+  if (mnl_socket_bind(s.nl_.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
     int err = errno;
     return make_error(Errc::io, s.what_, s.what_ + ": netlink bind: " + errno_text(err));
   }
   int one = 1; // ask for extended acks: the kernel then says which attribute it refused
-  mnl_socket_setsockopt(s.nl_, NETLINK_EXT_ACK, &one, sizeof one);
-  mnl_socket_setsockopt(s.nl_, NETLINK_CAP_ACK, &one, sizeof one);
-  s.port_id_ = mnl_socket_get_portid(s.nl_);
+  mnl_socket_setsockopt(s.nl_.get(), NETLINK_EXT_ACK, &one, sizeof one);
+  mnl_socket_setsockopt(s.nl_.get(), NETLINK_CAP_ACK, &one, sizeof one);
+  s.port_id_ = mnl_socket_get_portid(s.nl_.get());
   s.seq_ = uint32_t(time(nullptr));
   s.rx_.resize(MNL_SOCKET_BUFFER_SIZE > 32768 ? MNL_SOCKET_BUFFER_SIZE : 32768);
   return s;
 }
 
-NetlinkSocket::NetlinkSocket(NetlinkSocket&& o) noexcept
-    : nl_(o.nl_), port_id_(o.port_id_), seq_(o.seq_), what_(std::move(o.what_)),
-      rx_(std::move(o.rx_)) {
-  o.nl_ = nullptr;
-}
-
-NetlinkSocket& NetlinkSocket::operator=(NetlinkSocket&& o) noexcept {
-  if (this != &o) {
-    if (nl_) mnl_socket_close(nl_);
-    nl_ = o.nl_;
-    o.nl_ = nullptr;
-    port_id_ = o.port_id_;
-    seq_ = o.seq_;
-    what_ = std::move(o.what_);
-    rx_ = std::move(o.rx_);
-  }
-  return *this;
-}
-
-NetlinkSocket::~NetlinkSocket() {
-  if (nl_) mnl_socket_close(nl_);
-}
+void NetlinkSocket::MnlClose::operator()(mnl_socket* nl) const { mnl_socket_close(nl); }
 
 Result<void> NetlinkSocket::send(ByteView message) {
-  if (mnl_socket_sendto(nl_, message.data(), message.size()) < 0) {
+  if (mnl_socket_sendto(nl_.get(), message.data(), message.size()) < 0) {
     int err = errno;
     return make_error(Errc::io, what_, what_ + ": netlink send: " + errno_text(err));
   }
@@ -106,7 +85,7 @@ Result<NetlinkAck> NetlinkSocket::query(ByteView message, std::vector<uint8_t>& 
   std::memcpy(&req, message.data(), sizeof req);
   if (auto s = send(message); !s) return s.error();
   for (;;) {
-    ssize_t n = mnl_socket_recvfrom(nl_, rx_.data(), rx_.size());
+    ssize_t n = mnl_socket_recvfrom(nl_.get(), rx_.data(), rx_.size());
     if (n < 0) {
       int err = errno;
       if (err == EINTR) continue;

@@ -1,5 +1,6 @@
 #include "json/output.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -14,15 +15,26 @@ void JsonOutput::write(const Json& value) {
   out_.flush();
 }
 
-std::string rfc3339_utc(int64_t seconds, int64_t micros) {
+void JsonOutput::write_line(std::string_view line) {
+  if (!out_) return;
+  out_.write(line.data(), std::streamsize(line.size()));
+  out_.flush();
+}
+
+Rfc3339Text rfc3339_utc_text(int64_t seconds, int64_t micros) {
   std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char buf[80];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(micros));
-  return buf;
+  Rfc3339Text r;
+  int n = std::snprintf(r.text, sizeof r.text, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
+                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                        tm.tm_sec, static_cast<long long>(micros));
+  r.size = n < 0 ? 0 : std::min(size_t(n), sizeof r.text - 1);
+  return r;
+}
+
+std::string rfc3339_utc(int64_t seconds, int64_t micros) {
+  return std::string(rfc3339_utc_text(seconds, micros).view());
 }
 
 Json rounded(std::optional<double> v, int decimals) {

@@ -14,7 +14,8 @@ struct Endpoint {
   IpAddress address;
   uint16_t port = 0;
 
-  std::string to_string() const; // "192.0.2.1:500", "[2001:db8::1]:4500"
+  std::string to_string() const;          // "192.0.2.1:500", "[2001:db8::1]:4500"
+  void append_to(std::string& out) const; // to_string()'s text, appended
   friend bool operator==(const Endpoint& a, const Endpoint& b) {
     return a.address == b.address && a.port == b.port;
   }

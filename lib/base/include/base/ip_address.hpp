@@ -24,6 +24,7 @@ public:
   bool is_v4() const { return family_ == Family::v4; }
   ByteView bytes() const { return ByteView(bytes_.data(), is_v4() ? 4 : 16); }
   std::string to_string() const;
+  void append_to(std::string& out) const; // to_string()'s text, appended
 
   friend bool operator==(const IpAddress& a, const IpAddress& b) {
     return a.family_ == b.family_ && a.bytes_ == b.bytes_;

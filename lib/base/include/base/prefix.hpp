@@ -21,6 +21,7 @@ struct Prefix {
   // "addr/len" or a bare address (a host prefix); nullopt if malformed.
   static std::optional<Prefix> parse(std::string_view text);
   std::string to_string() const;
+  void append_to(std::string& out) const; // to_string()'s text, appended
 
   // Whether `a` lies within the prefix (same family, the first `len` bits equal).
   bool contains(const IpAddress& a) const;

@@ -16,6 +16,7 @@
 // keys), decode (key files) and cli (PSKs) all read secrets.
 #pragma once
 
+#include "base/fd.hpp"
 #include "base/result.hpp"
 #include "base/secret_bytes.hpp"
 
@@ -51,12 +52,6 @@ public:
   // regular file (not a symlink) owned by us with no group/other permissions.
   static Result<SecretFileWriter> open_append(const std::string& path, std::string_view field);
 
-  SecretFileWriter(SecretFileWriter&& o) noexcept;
-  SecretFileWriter& operator=(SecretFileWriter&& o) noexcept;
-  SecretFileWriter(const SecretFileWriter&) = delete;
-  SecretFileWriter& operator=(const SecretFileWriter&) = delete;
-  ~SecretFileWriter();
-
   // Writes all of `data` (retrying short writes and EINTR).
   Result<void> write(std::string_view data);
   // fsync: the data is on disk when this returns.
@@ -64,9 +59,9 @@ public:
   const std::string& path() const { return path_; }
 
 private:
-  SecretFileWriter(int fd, std::string path, std::string field)
-      : fd_(fd), path_(std::move(path)), field_(std::move(field)) {}
-  int fd_ = -1;
+  SecretFileWriter(Fd fd, std::string path, std::string field)
+      : fd_(std::move(fd)), path_(std::move(path)), field_(std::move(field)) {}
+  Fd fd_;
   std::string path_;
   std::string field_;
 };

@@ -111,6 +111,7 @@ struct IkeUpSetup {
 
 // Reads a JSON config ({"connections":[{...}], "natt_port":..., "keylog":..., ...}) into
 // `opts` (flags given on the command line are applied before, the file overrides them).
+// Defined in ike_up_config_file.cpp.
 Result<void> load_ike_up_config(const std::string& path, IkeUpOptions& opts);
 
 Result<IkeUpSetup> build_ike_up_setup(const IkeUpOptions& opts);

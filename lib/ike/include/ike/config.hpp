@@ -54,6 +54,7 @@ struct Identity {
   }
   std::string
   to_string() const; // addresses and names as text, DN/KEY_ID as "dn:<hex>"/"keyid:<hex>"
+  void append_to(std::string& out) const; // to_string()'s text, appended
 
   friend bool operator==(const Identity& a, const Identity& b) {
     return a.type == b.type && a.data == b.data;
@@ -71,7 +72,8 @@ struct TsSpec {
   // Errors: Errc::usage, field "ts".
   static Result<TsSpec> parse(std::string_view text);
   static TsSpec host(const IpAddress& a) { return TsSpec{a, a}; }
-  std::string to_string() const; // "10.1.0.0/24", "10.1.0.1-10.1.0.9", "...[17/500]"
+  std::string to_string() const;          // "10.1.0.0/24", "10.1.0.1-10.1.0.9", "...[17/500]"
+  void append_to(std::string& out) const; // to_string()'s text, appended
   // The address range as one prefix, if it is one (protocol and ports aside).
   std::optional<Prefix> prefix() const;
 

@@ -14,6 +14,7 @@
 #include "io/ike_runner.hpp"
 #include "io/kill_switch.hpp"
 
+#include "json/event_line.hpp"
 #include "json/output.hpp"
 #include <memory>
 #include <optional>
@@ -25,6 +26,7 @@ namespace ikekit::io {
 
 // Wall-clock time as RFC 3339 UTC with microseconds, for event lines.
 std::string now_rfc3339();
+json::Rfc3339Text now_rfc3339_text(); // the same, no allocation
 
 // The kill_switch line: on (with what passes) or off (and why: `reason`).
 json::Json kill_switch_event(const KillSwitch& k, const char* reason);
@@ -32,11 +34,11 @@ json::Json kill_switch_event(const KillSwitch& k, const char* reason);
 class IkeUpEvents {
 public:
   // `initiate`: the connections this run initiates. `verbosity` > 0: each event's type
-  // also goes to stderr, prefixed with `tool`. `out` writes to standard output: when
-  // that is /dev/null (a daemon whose events nobody keeps, as a benchmark's responder),
-  // engine events are not rendered as JSON at all unless a control socket or
-  // `verbosity` wants them -- rendering and writing them was an eighth of a responder's
-  // CPU per handshake (ike-bench handshake --mode udp).
+  // also goes to stderr, prefixed with `tool`. `out` writes to standard output. The
+  // events of every SA's life are written by json::EventLineRenderer into a reused
+  // buffer when nothing else wants them as a JSON value (no control socket, no -v, no
+  // --pretty): through nlohmann they were an eighth of a responder's CPU per handshake
+  // (ike-bench handshake --mode udp).
   IkeUpEvents(json::JsonOutput& out, std::optional<SecretFileWriter> keylog,
               const std::vector<std::string>& initiate, int verbosity, std::string tool);
 
@@ -61,6 +63,8 @@ public:
 
 private:
   void log_keys(const std::vector<json::Json>& lines);
+  // One JSON line on stdout (and to the control socket's monitors, and -v's type).
+  void write_event(const ike::Event& e);
   void track_initiators(const ike::Event& e);
   void track_dns(const ike::Event& e);
   void dns_failed(const Error& e);
@@ -71,7 +75,7 @@ private:
   int verbosity_;
   std::string tool_;
   bool initiator_failed_ = false;
-  bool stdout_discarded_ = false;
+  json::EventLineRenderer lines_; // the line buffer, reused event after event
   IkeRunner* runner_ = nullptr;
   EngineDataplane* dataplane_ = nullptr;
   ControlServer* control_ = nullptr;

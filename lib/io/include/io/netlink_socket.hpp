@@ -7,6 +7,7 @@
 #include "base/result.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,12 +28,6 @@ public:
   // protocol: NETLINK_ROUTE or NETLINK_XFRM. `what` names the socket in errors ("xfrm").
   static Result<NetlinkSocket> open(int protocol, std::string_view what);
 
-  NetlinkSocket(NetlinkSocket&& o) noexcept;
-  NetlinkSocket& operator=(NetlinkSocket&& o) noexcept;
-  NetlinkSocket(const NetlinkSocket&) = delete;
-  NetlinkSocket& operator=(const NetlinkSocket&) = delete;
-  ~NetlinkSocket();
-
   // Next sequence number to put into a request (the builders take it as a parameter).
   uint32_t next_seq() { return ++seq_; }
 
@@ -49,7 +44,11 @@ private:
   NetlinkSocket() = default;
   Result<void> send(ByteView message);
 
-  mnl_socket* nl_ = nullptr;
+  // libmnl's socket owns the descriptor: mnl_socket_close() closes it and frees the struct.
+  struct MnlClose {
+    void operator()(mnl_socket* nl) const;
+  };
+  std::unique_ptr<mnl_socket, MnlClose> nl_;
   uint32_t port_id_ = 0;
   uint32_t seq_ = 0;
   std::string what_;

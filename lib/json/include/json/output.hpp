@@ -20,6 +20,10 @@ public:
   JsonOutput(std::ostream& out, bool pretty) : out_(out), pretty_(pretty) {}
   // One line (or an indented block with --pretty), flushed.
   void write(const Json& value);
+  // One line already rendered as compact JSON (json/event_line.hpp), newline included,
+  // flushed: what write() would have written for its value without --pretty.
+  void write_line(std::string_view line);
+  bool pretty() const { return pretty_; }
   // False once a write failed (stdout closed: EPIPE with SIGPIPE ignored).
   bool ok() const { return bool(out_); }
 
@@ -30,6 +34,13 @@ private:
 
 // RFC 3339 UTC timestamp with microseconds from seconds + microseconds since the epoch.
 std::string rfc3339_utc(int64_t seconds, int64_t micros);
+// The same text in a value (no allocation), for a line rendered into a reused buffer.
+struct Rfc3339Text {
+  char text[64];
+  size_t size = 0;
+  std::string_view view() const { return {text, size}; }
+};
+Rfc3339Text rfc3339_utc_text(int64_t seconds, int64_t micros);
 
 // A measured number rounded to `decimals` places; null when it is unknown or not finite
 // (JSON has no NaN or infinity).

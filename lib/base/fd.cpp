@@ -1,8 +1,8 @@
-#include "io/fd.hpp"
+#include "base/fd.hpp"
 
 #include <unistd.h>
 
-namespace ikekit::io {
+namespace ikekit {
 
 Fd& Fd::operator=(Fd&& o) noexcept {
   if (this != &o) reset(o.release());
@@ -14,4 +14,4 @@ void Fd::reset(int fd) noexcept {
   fd_ = fd;
 }
 
-} // namespace ikekit::io
+} // namespace ikekit
