@@ -17,6 +17,17 @@ Sha256 sha256(ByteView data) {
   return out;
 }
 
+Sha1 sha1(ByteView data) {
+  Sha1 out{};
+  unsigned int len = 0;
+  const EVP_MD* md = detail::sha1_md();
+  // Only fails when the provider is missing, as sha256() above.
+  if (!md || EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 ||
+      len != out.size())
+    std::abort();
+  return out;
+}
+
 namespace detail {
 
 const EVP_MD* sha1_md() {

@@ -90,6 +90,24 @@ EVP_PKEY_CTX* xdh_fromdata_ctx(bool x448) {
   return c.get();
 }
 
+ByteView xdh_base_point(bool x448) {
+  static constexpr std::array<uint8_t, 56> kBase448 = {5};
+  static constexpr std::array<uint8_t, 32> kBase25519 = {9};
+  return x448 ? ByteView(kBase448.data(), kBase448.size())
+              : ByteView(kBase25519.data(), kBase25519.size());
+}
+
+EVP_PKEY* xdh_base_point_key(bool x448) {
+  thread_local std::array<PkeyPtr, 2> keys;
+  PkeyPtr& k = keys[x448 ? 1 : 0];
+  if (!k) {
+    ByteView u = xdh_base_point(x448);
+    k.reset(EVP_PKEY_new_raw_public_key_ex(nullptr, x448 ? "X448" : "X25519", nullptr, u.data(),
+                                           u.size()));
+  }
+  return k.get();
+}
+
 EVP_PKEY* xdh_peer_key(bool x448, ByteView pub) {
   thread_local std::array<PkeyPtr, 2> keys;
   PkeyPtr& k = keys[x448 ? 1 : 0];

@@ -11,15 +11,30 @@
 #include "crypto/prf.hpp"
 #include "ike/engine_impl.hpp"
 
+#include <utility>
+
 namespace ikekit::ike {
 
-Result<Bytes> Engine::Impl::signed_octets(const IkeSa& sa, bool initiator_side, ByteView id_body) {
+namespace {
+
+// RealMessageX and NonceYData of <*SignedOctets>: X's IKE_SA_INIT message, the other's nonce.
+std::pair<ByteView, ByteView> signed_message_and_nonce(const IkeSa& sa, bool initiator_side) {
+  return initiator_side ? std::pair<ByteView, ByteView>(sa.hs->init_request, sa.hs->nr)
+                        : std::pair<ByteView, ByteView>(sa.hs->init_response, sa.hs->ni);
+}
+
+Result<SecretBytes> maced_id(const IkeSa& sa, bool initiator_side, ByteView id_body) {
   const SecretBytes& sk_p = initiator_side ? sa.hs->sk_pi : sa.hs->sk_pr;
-  auto maced = crypto::prf(*sa.alg.prf, sk_p.reveal(), {id_body});
+  return crypto::prf(*sa.alg.prf, sk_p.reveal(), {id_body});
+}
+
+} // namespace
+
+Result<Bytes> Engine::Impl::signed_octets(const IkeSa& sa, bool initiator_side, ByteView id_body) {
+  auto maced = maced_id(sa, initiator_side, id_body);
   if (!maced) return maced.error();
-  const Bytes& message = initiator_side ? sa.hs->init_request : sa.hs->init_response;
-  const Bytes& nonce = initiator_side ? sa.hs->nr : sa.hs->ni;
-  Bytes out(message);
+  auto [message, nonce] = signed_message_and_nonce(sa, initiator_side);
+  Bytes out(message.begin(), message.end());
   out.insert(out.end(), nonce.begin(), nonce.end());
   out.insert(out.end(), maced->reveal().begin(), maced->reveal().end());
   return out;
@@ -32,11 +47,13 @@ Result<Bytes> Engine::Impl::psk_auth_data(const IkeSa& sa, bool initiator_side, 
 Result<Bytes> Engine::Impl::shared_key_auth_data(const IkeSa& sa, bool initiator_side,
                                                  ByteView id_body, ByteView key) {
   static constexpr std::string_view kKeyPad = "Key Pad for IKEv2";
-  auto octets = signed_octets(sa, initiator_side, id_body);
-  if (!octets) return octets.error();
+  auto maced = maced_id(sa, initiator_side, id_body);
+  if (!maced) return maced.error();
   auto pad = crypto::prf(*sa.alg.prf, key, {as_bytes(kKeyPad)});
   if (!pad) return pad.error();
-  auto auth = crypto::prf(*sa.alg.prf, pad->reveal(), {ByteView(*octets)});
+  // <*SignedOctets> in its three parts: the prf reads them in turn, no copy of the message.
+  auto [message, nonce] = signed_message_and_nonce(sa, initiator_side);
+  auto auth = crypto::prf(*sa.alg.prf, pad->reveal(), {message, nonce, maced->reveal()});
   if (!auth) return auth.error();
   return Bytes(auth->reveal().begin(), auth->reveal().end());
 }

@@ -37,6 +37,14 @@ const EC_GROUP* ecp_group(uint16_t id);
 // call), then reused for every key of the thread. Null when OpenSSL failed.
 EVP_PKEY_CTX* xdh_fromdata_ctx(bool x448);
 
+// The base point's u-coordinate of Curve25519 (9) or Curve448 (5), RFC 7748 4.1/4.2,
+// little-endian, 32/56 bytes.
+ByteView xdh_base_point(bool x448);
+
+// This thread's public key holding the base point: the peer of a derive that computes
+// a public value X25519(k, 9). Null when OpenSSL failed.
+EVP_PKEY* xdh_base_point_key(bool x448);
+
 // This thread's peer key for X25519 or X448, set to `pub` (32/56 bytes, checked by the
 // caller). Every new EVP_PKEY costs OpenSSL 3.0 a walk over its whole name map
 // (EVP_PKEY_set_type_by_keymgmt); setting the public value of one reused key does not.
