@@ -21,15 +21,41 @@ std::atomic<bool> g_count_allocations{false};
 std::atomic<size_t> g_allocations{0};
 } // namespace
 
-// Not inlined: GCC would then see free() on memory from operator new and warn
+// Every unaligned form of new and delete is replaced, the nothrow and array ones too
+// (Catch allocates with new (std::nothrow)): a form left to the runtime would pair its
+// allocation with these frees, which ASan reports as alloc-dealloc-mismatch. Not inlined:
+// GCC would then see free() on memory from operator new and warn
 // (-Wmismatched-new-delete), though both sides are these replacements.
-__attribute__((noinline)) void* operator new(std::size_t n) {
+namespace {
+void* counted_malloc(std::size_t n) noexcept {
   if (g_count_allocations.load(std::memory_order_relaxed)) ++g_allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
+  return std::malloc(n ? n : 1);
+}
+} // namespace
+__attribute__((noinline)) void* operator new(std::size_t n) {
+  if (void* p = counted_malloc(n)) return p;
   throw std::bad_alloc();
 }
+__attribute__((noinline)) void* operator new[](std::size_t n) {
+  if (void* p = counted_malloc(n)) return p;
+  throw std::bad_alloc();
+}
+__attribute__((noinline)) void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  return counted_malloc(n);
+}
+__attribute__((noinline)) void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  return counted_malloc(n);
+}
 __attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete[](void* p) noexcept { std::free(p); }
 __attribute__((noinline)) void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+__attribute__((noinline)) void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
 
 namespace {
 
