@@ -71,6 +71,21 @@ TEST_CASE("kill switch: the script replaces the table in one batch and drops by 
   CHECK_FALSE(has(l, "ifname \"\""));
 }
 
+TEST_CASE("kill switch: our own MLD reports leave (link-local or :: source, hop limit 1, "
+          "ff02::/16), nothing else of MLD",
+          "[kill_switch]") {
+  std::string s = kill_switch_ruleset(config());
+  size_t in = s.find("chain input");
+  REQUIRE(in != std::string::npos);
+  std::string output = s.substr(0, in), input = s.substr(in);
+  // Without it a switch that snoops MLD stops forwarding our solicited-node groups.
+  CHECK(has(output, "ip6 saddr { ::, fe80::/10 } ip6 daddr ff02::/16 ip6 hoplimit 1 icmpv6 type "
+                    "{ mld-listener-report, mld-listener-done, mld2-listener-report } accept"));
+  CHECK_FALSE(has(output, "mld-listener-query"));
+  CHECK_FALSE(has(input, "mld-listener-report"));
+  CHECK_FALSE(has(input, "mld2-listener-report"));
+}
+
 TEST_CASE("kill switch: no server is a usage error naming the field", "[kill_switch]") {
   auto k = KillSwitch::install(KillSwitchConfig{});
   REQUIRE_FALSE(k);
