@@ -95,8 +95,8 @@ bool parse_uint(std::string_view s, unsigned max, unsigned& out) {
 // The last address of a prefix: host bits set to 1; the first: host bits cleared.
 void apply_prefix(IpAddress& start, IpAddress& end, unsigned bits) {
   auto b = start.bytes();
-  // On the stack: TsSpec::prefix() calls this once per prefix length it tries, for every
-  // traffic selector of a child_sa_up line.
+  // On the stack: TsSpec::prefix() calls this for every traffic selector of a child_sa_up
+  // line.
   std::array<uint8_t, 16> lo{}, hi{};
   std::copy(b.begin(), b.end(), lo.begin());
   std::copy(b.begin(), b.end(), hi.begin());
@@ -185,20 +185,26 @@ Result<TsSpec> TsSpec::parse(std::string_view text) {
 
 std::optional<Prefix> TsSpec::prefix() const {
   if (start.family() != end.family()) return std::nullopt;
-  unsigned max = start.is_v4() ? 32 : 128;
-  for (unsigned n = 0; n <= max; ++n) {
-    IpAddress lo = start, hi = start;
-    apply_prefix(lo, hi, n);
-    if (lo == start && hi == end) return Prefix{start, uint8_t(n)};
-  }
+  // The only length that can fit: the leading bits start and end share.
+  ByteView a = start.bytes(), b = end.bytes();
+  unsigned n = 0;
+  size_t i = 0;
+  for (; i < a.size() && a[i] == b[i]; ++i)
+    n += 8;
+  if (i < a.size())
+    for (uint8_t diff = a[i] ^ b[i]; !(diff & 0x80); diff = uint8_t(diff << 1))
+      ++n;
+  IpAddress lo = start, hi = start;
+  apply_prefix(lo, hi, n);
+  if (lo == start && hi == end) return Prefix{start, uint8_t(n)};
   return std::nullopt;
 }
 
 void TsSpec::append_to(std::string& out) const {
-  std::optional<Prefix> p = prefix();
+  // A single address is printed bare, without looking for a prefix.
   if (start == end) {
     start.append_to(out);
-  } else if (p) {
+  } else if (std::optional<Prefix> p = prefix()) {
     p->append_to(out);
   } else {
     start.append_to(out);

@@ -77,6 +77,29 @@ TEST_CASE("TsSpec::parse: prefixes, ranges, hosts and protocol/ports", "[ike][co
   }
 }
 
+TEST_CASE("TsSpec::append_to: a single address bare, a prefix as one, the rest as a range",
+          "[ike][config][ts]") {
+  // Every prefix length of both families: /32 and /128 are single addresses, printed bare
+  // (without trying a prefix length), every other one as its prefix.
+  for (const char* base : {"198.51.100.77", "2001:db8:1234:5678:9abc:def0:1357:2468"}) {
+    unsigned max = IpAddress::parse(base)->is_v4() ? 32 : 128;
+    for (unsigned n = 0; n <= max; ++n) {
+      auto ts = TsSpec::parse(std::string(base) + "/" + std::to_string(n));
+      REQUIRE(ts);
+      INFO(base << "/" << n);
+      std::string want = n == max ? base : ts->start.to_string() + "/" + std::to_string(n);
+      std::string out = "ts=";
+      ts->append_to(out);
+      CHECK(out == "ts=" + want);
+      CHECK(ts->prefix()->len == n);
+    }
+  }
+  CHECK(TsSpec::host(*IpAddress::parse("::")).to_string() == "::");
+  CHECK(TsSpec::parse("10.0.0.0-10.0.1.0")->to_string() == "10.0.0.0-10.0.1.0");
+  CHECK(TsSpec::parse("fe80::1-fe80::2[udp/68]")->to_string() == "fe80::1-fe80::2[17/68]");
+  CHECK(TsSpec::parse("10.0.0.0-10.0.0.1[udp/68]")->to_string() == "10.0.0.0/31[17/68]");
+}
+
 TEST_CASE("proposal_string prints strongSwan keywords", "[ike][config][proposal]") {
   auto p = parse_ike_proposals("aes256gcm16-prfsha256-ecp256,aes128-sha256-modp2048");
   REQUIRE(p);
