@@ -74,21 +74,29 @@ bool owner_alive(long pid) {
   return comm_of(std::to_string(pid)) == comm_of("self");
 }
 
+// A pipe whose two ends close themselves (also on every early return below).
+struct Pipe {
+  Fd read, write;
+};
+
+Result<Pipe> cloexec_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    return dns_error(Errc::io, "pipe: " + std::string(strerror(errno)));
+  return Pipe{Fd(fds[0]), Fd(fds[1])};
+}
+
 // Runs `argv` (PATH search) with `input` on stdin; the error carries its stderr.
 Result<void> run_program(const std::vector<std::string>& argv, const std::string& input) {
-  int in[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) != 0)
-    return dns_error(Errc::io, "pipe: " + std::string(strerror(errno)));
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    ::close(in[0]);
-    ::close(in[1]);
-    return dns_error(Errc::io, "pipe: " + std::string(strerror(errno)));
-  }
+  auto in = cloexec_pipe();
+  if (!in) return in.error();
+  auto err = cloexec_pipe();
+  if (!err) return err.error();
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, in->read.get(), 0);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  posix_spawn_file_actions_adddup2(&fa, err->write.get(), 2);
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const auto& a : argv)
@@ -97,18 +105,17 @@ Result<void> run_program(const std::vector<std::string>& argv, const std::string
   pid_t pid = 0;
   int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  ::close(in[0]);
-  ::close(err[1]);
-  if (rc == 0) (void)!::write(in[1], input.data(), input.size()); // a few lines: fits the pipe
-  ::close(in[1]);
+  in->read.reset(); // the child's ends: the error pipe reaches EOF when the child exits
+  err->write.reset();
+  if (rc == 0) (void)!::write(in->write.get(), input.data(), input.size()); // fits the pipe
+  in->write.reset(); // EOF on the child's stdin
   std::string why;
   char buf[512];
-  for (ssize_t n; rc == 0 && (n = ::read(err[0], buf, sizeof buf)) != 0;)
+  for (ssize_t n; rc == 0 && (n = ::read(err->read.get(), buf, sizeof buf)) != 0;)
     if (n > 0)
       why.append(buf, size_t(n));
     else if (errno != EINTR)
       break;
-  ::close(err[0]);
   if (rc != 0) return dns_error(Errc::environment, argv[0] + ": " + std::strerror(rc));
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -259,6 +259,10 @@ TEST_CASE("IkeUpEvents: DNS applied with the Child SA, kept over a rekey, restor
 // stale repair are checked; the real daemons are not.
 TEST_CASE("DnsApplier resolved and resolvconf: commands, state, stale repair", "[io][dns]") {
   TempDns t;
+  auto open_fds = [] {
+    return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{});
+  };
+  const auto fds_before = open_fds();
   std::string log = (t.dir / "commands.log").string();
   for (const char* name : {"resolvectl", "resolvconf"}) {
     std::ofstream(t.dir / name) << "#!/bin/sh\necho \"" << name << " $*\" >> " << log
@@ -314,5 +318,6 @@ TEST_CASE("DnsApplier resolved and resolvconf: commands, state, stale repair", "
   CHECK((*repaired)[0].stale_pid == child);
   CHECK(commands() == "resolvectl revert ike0\n");
   CHECK(t.states().empty());
+  CHECK(open_fds() == fds_before); // the pipes of every command, failed ones too, closed
   setenv("PATH", old_path.c_str(), 1);
 }
