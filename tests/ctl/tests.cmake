@@ -6,7 +6,6 @@
 file(GLOB ctl_unit_srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/unit_*.cpp)
 add_executable(unit_ctl_protocol ${ctl_unit_srcs} $<TARGET_OBJECTS:ikekit_catch_main>)
 target_include_directories(unit_ctl_protocol PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../engine)
-target_compile_definitions(unit_ctl_protocol PRIVATE IKEKIT_TEST_DATA="${CMAKE_CURRENT_LIST_DIR}/../data")
 target_link_libraries(unit_ctl_protocol PRIVATE ikekit_io ikekit_sim ikekit_test_support Catch2::Catch2)
 set_target_properties(unit_ctl_protocol PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 catch_discover_tests(unit_ctl_protocol TEST_PREFIX "ctl: " PROPERTIES LABELS unit)

@@ -5,6 +5,7 @@
 #include "crypto/x509.hpp"
 #include "ctl/profile.hpp"
 #include "ike/config.hpp"
+#include "test_files.hpp"
 
 #include <catch2/catch.hpp>
 #include <regex>
@@ -14,7 +15,7 @@ using namespace ikekit::ctl;
 
 namespace {
 
-const std::string kPki = std::string(IKEKIT_TEST_DATA) + "/pki/";
+const std::string kPki = test::data_dir() + "/pki/";
 
 ike::PeerConfig server(const std::string& ike_proposal, const std::string& esp_proposal) {
   ike::PeerConfig p;

@@ -10,6 +10,7 @@
 // strongSwan's userspace ESP makes it claim a NAT, so its IKE_AUTH comes on 4500; that
 // one carries strongSwan's own responder SPI, which is not ours: dropped as unknown.
 #include "sim.hpp"
+#include "test_files.hpp"
 #include "wire/ip.hpp"
 #include "wire/message.hpp"
 #include "wire/udp.hpp"
@@ -62,7 +63,7 @@ std::vector<CapturedUdp> read_udp(const std::string& path) {
 
 TEST_CASE("strongSwan's IKE_SA_INIT request is answered with its proposal",
           "[engine][interop][ike_sa_init]") {
-  auto udp = read_udp(std::string(IKEKIT_TEST_DATA) + "/psk-aes256gcm16-ecp256/capture.pcap");
+  auto udp = read_udp(ikekit::test::data_dir() + "/psk-aes256gcm16-ecp256/capture.pcap");
   REQUIRE_FALSE(udp.empty());
   const CapturedUdp& req = udp[0];
   REQUIRE(req.dst.port == 500);

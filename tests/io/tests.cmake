@@ -1,11 +1,5 @@
-# I/O layer tests: unit_io finds its netlink vectors here; the privileged namespace
-# tests (label interop) run as root in fresh network namespaces (netns-run.sh) and
-# print "SKIP: <reason>" and exit 77 elsewhere.
-if(TARGET unit_io)
-  target_compile_definitions(unit_io PRIVATE
-    IKEKIT_IO_VECTORS="${CMAKE_CURRENT_LIST_DIR}/../unit/io/vectors")
-endif()
-
+# I/O layer tests: the privileged namespace tests (label interop) run as root in fresh
+# network namespaces (netns-run.sh) and print "SKIP: <reason>" and exit 77 elsewhere.
 add_executable(io_netns_test ${CMAKE_CURRENT_LIST_DIR}/io_netns_test.cpp)
 target_link_libraries(io_netns_test PRIVATE ikekit_io ikekit_test_support)
 set_target_properties(io_netns_test PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)

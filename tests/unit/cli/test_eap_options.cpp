@@ -57,7 +57,7 @@ TEST_CASE("eap users and password files readable by others are refused") {
 
 TEST_CASE("ike-up options: an EAP server and an EAP client reach the PeerConfig") {
   TempDir d("eap");
-  std::string pki = std::string(IKEKIT_TEST_DATA) + "/pki/";
+  std::string pki = test::data_dir() + "/pki/";
   std::ifstream key_in(pki + "ee-p256.key");
   auto key = d.file("key", std::string(std::istreambuf_iterator<char>(key_in), {}), 0600);
   cli::ConnectionOptions server;
@@ -110,7 +110,7 @@ TEST_CASE("ike-up options: an EAP server and an EAP client reach the PeerConfig"
 
 TEST_CASE("ike-up options: an EAP-RADIUS server gets a relay backend and its RADIUS servers") {
   TempDir d("eap");
-  std::string pki = std::string(IKEKIT_TEST_DATA) + "/pki/";
+  std::string pki = test::data_dir() + "/pki/";
   std::ifstream key_in(pki + "ee-p256.key");
   auto key = d.file("key", std::string(std::istreambuf_iterator<char>(key_in), {}), 0600);
   cli::ConnectionOptions server;

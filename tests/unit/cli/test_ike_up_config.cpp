@@ -1,6 +1,7 @@
 // ike-up's JSON config (ike-up(8) --config): the man page's example loads, null means
 // "not set", and errors name the file and the field.
 #include "cli/ike_up_options.hpp"
+#include "test_files.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -116,7 +117,7 @@ TEST_CASE("ike-up config: limits and signature policy reach the engine's Config"
 
 TEST_CASE("ike-up config: a certificate initiator without remote_id wants the gateway's address "
           "in its certificate") {
-  std::string pki = std::string(IKEKIT_TEST_DATA) + "/pki/";
+  std::string pki = test::data_dir() + "/pki/";
   std::ifstream key_in(pki + "ee-p256.key");
   TempFile key(std::string(std::istreambuf_iterator<char>(key_in), {})); // mode 0600
   cli::ConnectionOptions c;

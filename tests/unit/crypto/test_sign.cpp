@@ -6,6 +6,7 @@
 #include "base/hex.hpp"
 #include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
+#include "test_files.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -17,7 +18,7 @@ using namespace ikekit::crypto;
 
 namespace {
 
-std::string pki(const std::string& name) { return std::string(IKEKIT_TEST_DATA) + "/pki/" + name; }
+std::string pki(const std::string& name) { return test::data_dir() + "/pki/" + name; }
 
 PrivateKey load_key(const std::string& name) {
   // The committed test keys are 0644 (git keeps no other mode): read them as shared.

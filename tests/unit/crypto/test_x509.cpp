@@ -11,6 +11,7 @@
 #include "base/hex.hpp"
 #include "base/ip_address.hpp"
 #include "crypto/x509.hpp"
+#include "test_files.hpp"
 
 #include <catch2/catch.hpp>
 #include <ctime>
@@ -23,9 +24,7 @@ using namespace ikekit::crypto;
 
 namespace {
 
-std::string pki_path(const std::string& name) {
-  return std::string(IKEKIT_TEST_DATA) + "/pki/" + name;
-}
+std::string pki_path(const std::string& name) { return test::data_dir() + "/pki/" + name; }
 
 Certificate load_cert(const std::string& name) {
   auto certs = Certificate::load_file(pki_path(name));

@@ -39,7 +39,7 @@ std::string join(const std::vector<std::string>& lines) {
 }
 
 std::string log_of(const std::string& scenario) {
-  return read_text(kTestData + "/" + scenario + "/charon-keys.log");
+  return read_text(data_dir() + "/" + scenario + "/charon-keys.log");
 }
 
 // "13[IKE] <ia|1> text" -> {thread "13", group "IKE", text}
@@ -76,7 +76,7 @@ Counts decode_with(const std::string& scenario, const std::string& text,
   auto r = parse_key_text(text, "charon.log", keys, format);
   INFO((r ? "" : r.error().field + ": " + r.error().message));
   REQUIRE(r);
-  auto cap = Capture::open(kTestData + "/" + scenario + "/capture.pcap");
+  auto cap = Capture::open(data_dir() + "/" + scenario + "/capture.pcap");
   REQUIRE(cap);
   Decoder d(keys, {});
   Counts c;
@@ -268,7 +268,7 @@ TEST_CASE("pluto log: ikev2 I/R lines (plutodebug=private) decrypt the IKE SA",
   // Libreswan's ikev2_log_parentSA format, from the CBC/HMAC session's keys.
   const std::string scenario = "psk-aes128-sha256-modp2048";
   nlohmann::json k;
-  for (const auto& l : lines_of(read_text(kTestData + "/" + scenario + "/keys.jsonl"))) {
+  for (const auto& l : lines_of(read_text(data_dir() + "/" + scenario + "/keys.jsonl"))) {
     auto j = nlohmann::json::parse(l);
     if (j["type"] == "ike_sa") k = j;
   }
@@ -299,7 +299,7 @@ TEST_CASE("save-keys esp_sa: \"AES-GCM [RFC4106]\" takes its ICV from \"ANY n bi
   // deprecated Wireshark name) with "ANY 64/128 bit authentication [no checking]" and an
   // empty key; Wireshark takes the ICV length from that column (packet-ipsec.c).
   const std::string scenario = "psk-aes256gcm16-ecp256";
-  std::string text = read_text(kTestData + "/" + scenario + "/wireshark/esp_sa");
+  std::string text = read_text(data_dir() + "/" + scenario + "/wireshark/esp_sa");
   auto replace_all = [&](const std::string& from, const std::string& to) {
     for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at))
       text.replace(at, from.size(), to), at += to.size();

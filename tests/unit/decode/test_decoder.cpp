@@ -109,7 +109,7 @@ struct OwnedFrame {
 };
 
 std::vector<OwnedFrame> read_frames(const std::string& scenario) {
-  auto cap = Capture::open(kTestData + "/" + scenario + "/capture.pcap");
+  auto cap = Capture::open(data_dir() + "/" + scenario + "/capture.pcap");
   REQUIRE(cap);
   std::vector<OwnedFrame> out;
   for (;;) {
@@ -134,7 +134,7 @@ Summary decode_all(const std::vector<OwnedFrame>& frames, KeyStore& keys, Collec
 // keys.jsonl lines, each parsed; `keep` chooses which to load, `edit` may change them.
 template <class Keep, class Edit>
 KeyStore keylog_store(const std::string& scenario, Keep keep, Edit edit) {
-  std::istringstream in(read_text(kTestData + "/" + scenario + "/keys.jsonl"));
+  std::istringstream in(read_text(data_dir() + "/" + scenario + "/keys.jsonl"));
   std::string text, line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
@@ -249,8 +249,8 @@ TEST_CASE("decoder: counts per scenario, everything decrypts with keys.jsonl",
 
 TEST_CASE("decoder: DecodeSession gives the same summary from the key file", "[decode][decoder]") {
   SessionOptions o;
-  o.capture = kTestData + "/psk-aes256gcm16-ecp256/capture.pcap";
-  o.key_files = {kTestData + "/psk-aes256gcm16-ecp256/keys.jsonl"};
+  o.capture = data_dir() + "/psk-aes256gcm16-ecp256/capture.pcap";
+  o.key_files = {data_dir() + "/psk-aes256gcm16-ecp256/keys.jsonl"};
   auto session = DecodeSession::open(o);
   REQUIRE(session);
   REQUIRE((*session)->key_files().size() == 1);
@@ -266,17 +266,17 @@ TEST_CASE("decoder: DecodeSession gives the same summary from the key file", "[d
 TEST_CASE("decoder: an unreadable capture is Errc::io naming the path, a bad key file Errc::usage",
           "[decode][decoder]") {
   SessionOptions o;
-  o.capture = kTestData + "/no-such/capture.pcap";
+  o.capture = data_dir() + "/no-such/capture.pcap";
   auto s = DecodeSession::open(o);
   REQUIRE_FALSE(s);
   CHECK(s.error().code == Errc::io);
   CHECK_THAT(s.error().field + " " + s.error().message, Catch::Contains("no-such/capture.pcap"));
-  o.capture = kTestData + "/README.md"; // not a capture
+  o.capture = data_dir() + "/README.md"; // not a capture
   s = DecodeSession::open(o);
   REQUIRE_FALSE(s);
   CHECK(s.error().code == Errc::io);
-  o.capture = kTestData + "/psk-aes256gcm16-ecp256/capture.pcap";
-  o.key_files = {kTestData +
+  o.capture = data_dir() + "/psk-aes256gcm16-ecp256/capture.pcap";
+  o.key_files = {data_dir() +
                  "/psk-aes256gcm16-ecp256/meta.json"}; // JSON, but not one object per line
   s = DecodeSession::open(o);
   REQUIRE_FALSE(s);
@@ -346,8 +346,8 @@ TEST_CASE("decoder: Wireshark tables decrypt the same as the key log", "[decode]
       auto frames = read_frames(scenario);
       KeyStore keys;
       REQUIRE(
-          load_key_file(kTestData + "/" + scenario + "/wireshark/ikev2_decryption_table", keys));
-      REQUIRE(load_key_file(kTestData + "/" + scenario + "/wireshark/esp_sa", keys));
+          load_key_file(data_dir() + "/" + scenario + "/wireshark/ikev2_decryption_table", keys));
+      REQUIRE(load_key_file(data_dir() + "/" + scenario + "/wireshark/esp_sa", keys));
       Collect sink;
       Summary s = decode_all(frames, keys, sink);
       CHECK(s.undecryptable == 0);
@@ -616,7 +616,7 @@ TEST_CASE("decoder: the IKE_SA_INIT nonces in the capture are those of meta.json
           "[decode][decoder]") {
   for (const auto& x : kScenarios) {
     INFO(x.scenario);
-    json meta = json::parse(read_text(kTestData + "/" + x.scenario + "/meta.json"));
+    json meta = json::parse(read_text(data_dir() + "/" + x.scenario + "/meta.json"));
     auto frames = read_frames(x.scenario);
     KeyStore keys;
     Decoder d(keys, {});
@@ -646,7 +646,7 @@ TEST_CASE("decoder: keys computed from charon's g^ir open every SK/SKF payload a
   // ike::derive_ike_keys; the ESP keys are derived by the decoder from that SK_d.
   for (const auto& x : kScenarios) {
     SECTION(x.scenario) {
-      json meta = json::parse(read_text(kTestData + "/" + x.scenario + "/meta.json"));
+      json meta = json::parse(read_text(data_dir() + "/" + x.scenario + "/meta.json"));
       KeyStore keys;
       for (const json& sa : meta["ike_sas"]) {
         ike::IkeTransforms t{

@@ -411,7 +411,7 @@ TEST_CASE("the committed key files load, in every format", "[decode][key_file]")
   for (const char* s :
        {"psk-aes256gcm16-ecp256", "psk-aes128-sha256-modp2048", "rsa-aes256gcm16-ecp256"}) {
     INFO(s);
-    const std::string dir = kTestData + "/" + s;
+    const std::string dir = data_dir() + "/" + s;
     KeyStore log, ws;
     CHECK(load_ok(dir + "/keys.jsonl", log) == KeyFileFormat::ikekit_keylog);
     CHECK(load_ok(dir + "/wireshark/ikev2_decryption_table", ws) == KeyFileFormat::wireshark_ikev2);
@@ -451,7 +451,7 @@ TEST_CASE("a Wireshark table with only comments is an empty table, not an error"
           "[decode][key_file]") {
   // tshark cannot decrypt ChaCha20-Poly1305, so those scenarios' committed tables (and
   // --emit-wireshark's for such captures) hold only their header comments.
-  const std::string dir = kTestData + "/psk-chacha20-x25519/wireshark";
+  const std::string dir = data_dir() + "/psk-chacha20-x25519/wireshark";
   KeyStore store;
   auto ike = load_key_file(dir + "/ikev2_decryption_table", store);
   REQUIRE(ike);

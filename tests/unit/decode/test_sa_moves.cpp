@@ -79,7 +79,7 @@ struct EditableFrame {
 constexpr size_t kIpv4Src = 14 + 12, kIpv4Dst = 14 + 16; // Ethernet, then IPv4
 
 std::vector<EditableFrame> load_capture(const std::string& dir) {
-  auto cap = Capture::open(kTestData + "/" + dir + "/capture.pcap");
+  auto cap = Capture::open(data_dir() + "/" + dir + "/capture.pcap");
   REQUIRE(cap);
   std::vector<EditableFrame> out;
   for (;;) {
@@ -94,14 +94,14 @@ std::vector<EditableFrame> load_capture(const std::string& dir) {
 
 KeyStore keys_of(const std::string& dir) {
   KeyStore store;
-  REQUIRE(parse_key_text(read_text(kTestData + "/" + dir + "/keys.jsonl"), "keys.jsonl", store));
+  REQUIRE(parse_key_text(read_text(data_dir() + "/" + dir + "/keys.jsonl"), "keys.jsonl", store));
   return store;
 }
 
 // The keys of the strongSwan session's charon log (matched to SAs as the capture shows them).
 KeyStore charon_log_keys_of(const std::string& dir) {
   KeyStore store;
-  REQUIRE(parse_key_text(read_text(kTestData + "/" + dir + "/charon-keys.log"), "charon-keys.log",
+  REQUIRE(parse_key_text(read_text(data_dir() + "/" + dir + "/charon-keys.log"), "charon-keys.log",
                          store, KeyFileFormat::charon_log));
   return store;
 }

@@ -18,6 +18,7 @@
 #include "base/hex.hpp"
 #include "ike/keymat.hpp"
 #include "secret_text.hpp"
+#include "test_files.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -36,7 +37,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::filesystem::path kData = IKEKIT_TEST_DATA;
+const std::filesystem::path kData = test::data_dir();
 
 Bytes hex_field(const json& j) {
   REQUIRE(j.is_string());

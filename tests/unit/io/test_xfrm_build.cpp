@@ -5,6 +5,7 @@
 #include "base/hex.hpp"
 #include "io/xfrm.hpp"
 #include "ip_literal.hpp"
+#include "test_files.hpp"
 
 #include <array>
 #include <catch2/catch.hpp>
@@ -18,13 +19,7 @@ using namespace ikekit::io;
 
 namespace {
 
-std::string vectors_dir() {
-#ifdef IKEKIT_IO_VECTORS
-  return IKEKIT_IO_VECTORS;
-#else
-  return (std::filesystem::path(__FILE__).parent_path() / "vectors").string();
-#endif
-}
+std::string vectors_dir() { return data_dir() + "/../unit/io/vectors"; }
 
 Bytes load_vector(const std::string& name) {
   std::ifstream in(vectors_dir() + "/" + name + ".hex");

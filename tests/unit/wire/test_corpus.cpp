@@ -1,6 +1,7 @@
 // Writes the seed corpus of fuzz/fuzz_ike_message from the samples; hidden, run with
 //   unit_wire "[.write_corpus]"
 #include "samples.hpp"
+#include "test_files.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -11,7 +12,7 @@ using namespace wire_samples;
 namespace {
 
 void write_seed(const std::string& name, ByteView bytes) {
-  std::string path = std::string(IKEKIT_TEST_DATA) + "/../../fuzz/corpus/fuzz_ike_message/" + name;
+  std::string path = test::data_dir() + "/../../fuzz/corpus/fuzz_ike_message/" + name;
   std::ofstream out(path, std::ios::binary);
   REQUIRE(out);
   out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
