@@ -59,11 +59,15 @@ void direction_rules(std::ostringstream& o, const KillSwitchConfig& c, bool out)
   o << "    icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
        "nd-neighbor-advert } accept\n";
   // Our MLD reports (RFC 3810 5.2.13: link-local or :: source, hop limit 1, to link-scope
-  // multicast): a switch that snoops MLD forwards a group's multicast, the solicited-node
-  // groups neighbour discovery needs among them, only to ports that reported it.
+  // multicast) and the router's queries they answer (5.1.14: link-local source): a switch
+  // that snoops MLD forwards a group's multicast, the solicited-node groups neighbour
+  // discovery needs among them, only to ports that keep reporting it.
   if (out)
     o << "    ip6 saddr { ::, fe80::/10 } ip6 daddr ff02::/16 ip6 hoplimit 1 icmpv6 type { "
          "mld-listener-report, mld-listener-done, mld2-listener-report } accept\n";
+  else
+    o << "    ip6 saddr fe80::/10 ip6 daddr ff02::/16 ip6 hoplimit 1 icmpv6 type "
+         "mld-listener-query accept\n";
   o << (out ? "    udp sport 68 udp dport 67 accept\n    udp sport 546 udp dport 547 accept\n"
             : "    udp sport 67 udp dport 68 accept\n    udp sport 547 udp dport 546 accept\n");
   if (!out) // path MTU and unreachable reports for our own ESP and IKE (no data leaves)

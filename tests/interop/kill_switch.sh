@@ -10,9 +10,9 @@
 #     and a ping into the tunnel about every second, its own DPD and the DPD's
 #     retransmissions) and the capture on its outer link holds nothing but IKE and ESP to
 #     the server (and ARP / IPv6 neighbour discovery / MLD reports to ff02::/16 with hop
-#     limit 1), among them the DPD requests and the MLD report of a group the client
-#     joined meanwhile (an address added: its solicited-node group); the drop counter
-#     moved;
+#     limit 1), among them the DPD requests, the MLD report of a group the client
+#     joined meanwhile (an address added: its solicited-node group) and its answer to an
+#     MLD query from the server's end; the drop counter moved;
 #   - a clean exit (SIGTERM) removes the table, the event says why, the outside answers;
 #   - `ikectl kill-switch off` removes it from a running ike-up.
 # Exit 0 pass, 1 fail, 77 skip.
@@ -147,6 +147,20 @@ wait "$SERVER" 2>/dev/null
 # A new address joins its solicited-node group (ff02::1:ff00:7): the kernel reports it
 # (MLDv2, ICMPv6 143), which a switch snooping MLD needs to forward ND to the client.
 ip -n "$C" addr add "fd$N::7/64" dev "$P-c0" nodad
+# A querier on the link (the server's end) asks for every group: the client's answer (a
+# report of current-state records, type 2) keeps a snooping switch forwarding them.
+ip netns exec "$S" python3 - "$P-s0" <<'PY' || fail "could not send an MLD query"
+import socket, struct, sys
+ifindex = socket.if_nametoindex(sys.argv[1])
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 1)
+# MLDv2 general query (RFC 3810 5.1): type 130, code 0, checksum (the kernel's), maximum
+# response 1000 ms, reserved, group ::, S/QRV 2, QQIC 125, no sources
+query = struct.pack("!BBHHH16sBBH", 130, 0, 0, 1000, 0, bytes(16), 2, 125, 0)
+router_alert = bytes([0, 0, 5, 2, 0, 0, 1, 0])  # hop-by-hop: router alert (MLD), PadN
+s.sendmsg([query], [(socket.IPPROTO_IPV6, socket.IPV6_HOPOPTS, router_alert)], 0,
+          ("ff02::1", 0, 0, ifindex))
+PY
 into_tunnel() { ip netns exec "$C" ping -c 1 -W 1 -I "$CI" "$SI" >/dev/null 2>&1; }
 end=$((SECONDS + 6))
 while [ $SECONDS -lt $end ]; do
@@ -171,11 +185,13 @@ dpd=$(tshark -r "$W/cap.pcap" -Y "ip.dst == $SO && isakmp" 2>/dev/null | wc -l)
 [ "$dpd" -ge 2 ] || fail "$dpd IKE messages (DPD) to the server while it was gone, expected 2 or more"
 mld=$(tshark -r "$W/cap.pcap" -Y "eth.src == $cmac && ($mld_out)" 2>/dev/null | wc -l)
 [ "$mld" -gt 0 ] || fail "no MLD report from the client after it joined a group (the kill switch dropped it?)"
+answers=$(tshark -r "$W/cap.pcap" -Y "eth.src == $cmac && icmpv6.mldr.mar.record_type == 2" 2>/dev/null | wc -l)
+[ "$answers" -gt 0 ] || fail "the client did not answer the MLD query (the kill switch dropped the query?)"
 ip netns exec "$C" nft list table inet ikekit_kill_switch > "$W/table.txt" ||
   fail "the table went away while the tunnel was down"
 drops=$(sed -n 's/.*counter packets \([0-9]*\) .*drop.*/\1/p' "$W/table.txt" | head -1)
 [ "${drops:-0}" -gt 0 ] || fail "the output drop counter did not move: $(cat "$W/table.txt")"
-ok "6 s with the server gone: $total packets on the outer link, $ike IKE/ESP to the server ($dpd DPD), $mld MLD reports, nothing else; $drops dropped"
+ok "6 s with the server gone: $total packets on the outer link, $ike IKE/ESP to the server ($dpd DPD), $mld MLD reports ($answers answering the query), nothing else; $drops dropped"
 
 kill -TERM "$CLIENT"; wait "$CLIENT"; rc=$?
 [ $rc = 0 ] || [ $rc = 1 ] || fail "ike-up exited $rc after SIGTERM"

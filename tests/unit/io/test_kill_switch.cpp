@@ -71,8 +71,8 @@ TEST_CASE("kill switch: the script replaces the table in one batch and drops by 
   CHECK_FALSE(has(l, "ifname \"\""));
 }
 
-TEST_CASE("kill switch: our own MLD reports leave (link-local or :: source, hop limit 1, "
-          "ff02::/16), nothing else of MLD",
+TEST_CASE("kill switch: our own MLD reports leave, a link-local router's queries come in "
+          "(hop limit 1, ff02::/16), nothing else of MLD",
           "[kill_switch]") {
   std::string s = kill_switch_ruleset(config());
   size_t in = s.find("chain input");
@@ -82,6 +82,9 @@ TEST_CASE("kill switch: our own MLD reports leave (link-local or :: source, hop 
   CHECK(has(output, "ip6 saddr { ::, fe80::/10 } ip6 daddr ff02::/16 ip6 hoplimit 1 icmpv6 type "
                     "{ mld-listener-report, mld-listener-done, mld2-listener-report } accept"));
   CHECK_FALSE(has(output, "mld-listener-query"));
+  // Unanswered queries would let the switch's membership expire (RFC 3810 9.4: 260 s).
+  CHECK(has(input, "ip6 saddr fe80::/10 ip6 daddr ff02::/16 ip6 hoplimit 1 icmpv6 type "
+                   "mld-listener-query accept"));
   CHECK_FALSE(has(input, "mld-listener-report"));
   CHECK_FALSE(has(input, "mld2-listener-report"));
 }

@@ -1,10 +1,10 @@
 // The VPN client's kill switch (ike-up --kill-switch, ike-up(8) KILL SWITCH): nftables
 // rules, in a table of their own, that drop every packet in and out except loopback,
 // IKE and ESP to and from the servers, the tunnel device, traffic that XFRM protects,
-// what a link needs to stay up (IPv6 neighbour
-// discovery, our own MLD reports, DHCP) and, optionally, the
-// local networks. Installed before the first IKE packet goes out; kept while the tunnel
-// is down (fail closed); removed on a clean exit or on request (ikectl kill-switch off).
+// what a link needs to stay up (IPv6 neighbour discovery, MLD: our reports and the
+// router's queries, DHCP) and, optionally, the local networks. Installed before the
+// first IKE packet goes out; kept while the tunnel is down (fail closed); removed on a
+// clean exit or on request (ikectl kill-switch off).
 // A crash leaves the table in place; the next install replaces it in the same batch.
 #pragma once
 
