@@ -134,7 +134,7 @@ private:
   // input) faulted in 16 fresh pages each time.
   static constexpr size_t kScratchBytes = 65535;
   std::unique_ptr<uint8_t[]> scratch_ = std::make_unique_for_overwrite<uint8_t[]>(kScratchBytes);
-  std::vector<Bytes> spare_;     // delivered datagrams' buffers, reused
+  std::vector<Bytes> spare_; // delivered datagrams' buffers, reused
   Node* charged_ = nullptr;
   double charged_since_ = 0;
 };
