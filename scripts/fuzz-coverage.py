@@ -15,11 +15,13 @@ below: a file it never enters counts as uncovered there); "all" counts an edge c
 when any target covers it (edges of one function compiled into several targets are the
 same edges).
 """
-import json
 import os
 import re
 import sys
 from collections import defaultdict
+
+import fuzz_report
+from fuzz_report import percents, row, write
 
 FUNC = re.compile(r"^(COVERED|UNCOVERED)_FUNC: hits: (\d+) edges: (\d+)/(\d+) (.*) (\S+):(\d+)$")
 PC = re.compile(r"^\s+UNCOVERED_PC: (\S+):(\d+)$")
@@ -49,7 +51,7 @@ def functions_of(log, root):
 
 
 def zero():
-    return {"edges": {"covered": 0, "total": 0}, "functions": {"covered": 0, "total": 0}}
+    return fuzz_report.zero("edges", "functions")
 
 
 def table(funcs):
@@ -79,15 +81,8 @@ def rollup(files):
                 into[k]["covered"] += f[k]["covered"]
                 into[k]["total"] += f[k]["total"]
     for s in [total, *dirs.values(), *files.values()]:
-        for k in ("edges", "functions"):
-            s[k]["percent"] = round(100.0 * s[k]["covered"] / s[k]["total"], 1) if s[k]["total"] else 0.0
+        percents({k: s[k] for k in ("edges", "functions")})
     return total, dict(sorted(dirs.items()))
-
-
-def row(label, s, width):
-    e, fn = s["edges"], s["functions"]
-    return (f"{label:<{width}} edges {e['covered']:>6}/{e['total']:<6} {e['percent']:>5.1f}%"
-            f"   functions {fn['covered']:>5}/{fn['total']:<5} {fn['percent']:>5.1f}%")
 
 
 def main(argv):
@@ -111,25 +106,20 @@ def main(argv):
         files = table(funcs)
         total, dirs = rollup(files)
         doc["targets"][t] = {"total": total, "directories": dirs}
-        text.append(row(t, total, 30))
+        text.append(row(t, total, "edges", 30))
         for d, s in dirs.items():
             if s["edges"]["covered"]:
-                text.append(row("  " + d, s, 30))
+                text.append(row("  " + d, s, "edges", 30))
     files = table(union)
     total, dirs = rollup(files)
     doc["all"] = {"total": total, "directories": dirs, "files": files}
-    text += ["", "Every target together, per directory and file", row("all", total, 46)]
+    text += ["", "Every target together, per directory and file", row("all", total, "edges", 46)]
     for d, s in dirs.items():
-        text.append(row("  " + d, s, 46))
+        text.append(row("  " + d, s, "edges", 46))
         for path, f in files.items():
             if directory(path) == d:
-                text.append(row("    " + path[len(d) + 1:], f, 46))
-    with open(os.path.join(out, "summary.json"), "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
-    with open(os.path.join(out, "summary.txt"), "w") as f:
-        f.write("\n".join(text) + "\n")
-    print("\n".join(text))
+                text.append(row("    " + path[len(d) + 1:], f, "edges", 46))
+    write(out, "summary", doc, text)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import os
 import subprocess
 import sys
 
+from fuzz_report import percents, row, write, zero
+
 LLVM_COV = os.environ.get("LLVM_COV", "llvm-cov-14")
 
 
@@ -75,18 +77,10 @@ def add(into, summary):
 
 
 def total(files):
-    t = {"lines": {"covered": 0, "total": 0}, "functions": {"covered": 0, "total": 0}}
+    t = zero("lines", "functions")
     for s in files.values():
         add(t, s)
-    for k in t:
-        t[k]["percent"] = round(100.0 * t[k]["covered"] / t[k]["total"], 1) if t[k]["total"] else 0.0
-    return t
-
-
-def row(label, t, width=22):
-    ln, fn = t["lines"], t["functions"]
-    return (f"{label:<{width}} lines {ln['covered']:>6}/{ln['total']:<6} {ln['percent']:>5.1f}%"
-            f"   functions {fn['covered']:>5}/{fn['total']:<5} {fn['percent']:>5.1f}%")
+    return percents(t)
 
 
 def main(argv):
@@ -120,14 +114,9 @@ def main(argv):
             "files": {p: {"lines": s["lines"], "functions": s["functions"],
                           "uncovered_lines": missed.get(p, [])} for p, s in sorted(fuzzed.items())},
         }
-        text += [row(t + " fuzzed", doc["targets"][t]["fuzzed"], 34),
-                 row(t + " linked", doc["targets"][t]["linked"], 34)]
-    with open(os.path.join(out, "lines.json"), "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
-    with open(os.path.join(out, "lines.txt"), "w") as f:
-        f.write("\n".join(text) + "\n")
-    print("\n".join(text))
+        text += [row(t + " fuzzed", doc["targets"][t]["fuzzed"], "lines", 34),
+                 row(t + " linked", doc["targets"][t]["linked"], "lines", 34)]
+    write(out, "lines", doc, text)
     sys.exit(1 if failed else 0)
 
 

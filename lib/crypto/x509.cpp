@@ -4,6 +4,7 @@
 #include "base/hex.hpp"
 #include "base/ip_address.hpp"
 #include "crypto/ossl.hpp"
+#include "crypto/public_key_impl.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -290,13 +291,11 @@ std::optional<std::string> Certificate::common_name() const {
   return out;
 }
 
+// The certificate's own parsed key, shared: no SubjectPublicKeyInfo encoded and decoded
+// again per IKE_AUTH (crypto/public_key_impl.hpp).
 Result<PublicKey> Certificate::public_key() const {
-  unsigned char* buf = nullptr;
-  int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(impl_->x509.get()), &buf);
-  if (len <= 0)
-    return detail::ossl_error(Errc::crypto, "cert.public_key", "encoding SubjectPublicKeyInfo");
-  auto key = PublicKey::from_spki_der(ByteView(buf, size_t(len)));
-  OPENSSL_free(buf);
+  auto key =
+      detail::PublicKeyAccess::from_spki(X509_get_X509_PUBKEY(impl_->x509.get()), "public_key");
   if (!key) return std::move(key).error().within("cert");
   return key;
 }

@@ -52,12 +52,12 @@ void Net::charge(Node* n) {
 
 void Net::collect(Node& n) {
   charge(&n);
-  while (auto t = n.engine->poll_transmit(scratch_)) {
+  while (auto t = n.engine->poll_transmit(MutBytes(scratch_.get(), kScratchBytes))) {
     if (n.silent) continue;
     ++n.datagrams_sent;
     n.bytes_sent += t->size;
     Bytes data = spare_buffer();
-    data.assign(scratch_.begin(), scratch_.begin() + std::ptrdiff_t(t->size)); // keeps capacity
+    data.assign(scratch_.get(), scratch_.get() + t->size); // keeps capacity
     if (tap && !tap(data, *t)) continue;
     // The draws are made whatever the rates (a test's seeds pick the same fates).
     int copies = 1;

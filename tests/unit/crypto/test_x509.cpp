@@ -10,6 +10,7 @@
 // that IDi is bound to the certificate, then verifies AUTH with its key.
 #include "base/hex.hpp"
 #include "base/ip_address.hpp"
+#include "crypto/sign.hpp"
 #include "crypto/x509.hpp"
 #include "test_files.hpp"
 
@@ -17,6 +18,7 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 
 using namespace ikekit;
@@ -125,6 +127,28 @@ TEST_CASE("A certificate's key, read again from its SPKI DER and from its privat
     CHECK(of_cert->public_key_sha1() == c.public_key_sha1());
     CHECK(of_cert->public_key_sha1().size() == 20);
   }
+}
+
+// Certificate::public_key() shares the certificate's decoded key (a reference taken, no
+// DER round trip): the key stays whole after the certificate is gone (ASan would see a
+// use after free) and still verifies what the certificate's private key signs.
+TEST_CASE("A certificate's key outlives the certificate", "[x509]") {
+  std::optional<PublicKey> kept;
+  {
+    Certificate c = load_cert("ee-p256.crt");
+    auto k = c.public_key();
+    REQUIRE(k);
+    kept = *k;
+  }
+  auto again = PublicKey::from_spki_der(kept->spki_der());
+  REQUIRE(again);
+  CHECK(kept->equals(*again));
+  auto priv = PrivateKey::load_pem_file(pki_path("ee-p256.key"), SecretAccess::shared_ok);
+  REQUIRE(priv);
+  const Bytes octets = {1, 2, 3};
+  auto auth = priv->sign_auth(AuthScheme::ecdsa_sha256_p256, octets);
+  REQUIRE(auth);
+  CHECK(verify_auth(*kept, auth_method::ecdsa_sha256_p256, *auth, octets));
 }
 
 TEST_CASE("RFC 7296 3.7: CERTREQ carries SHA-1 of the CA's SubjectPublicKeyInfo", "[x509]") {

@@ -21,6 +21,10 @@
 
 namespace ikekit::crypto {
 
+namespace detail {
+struct PublicKeyAccess; // lib/crypto's own: a certificate's key without a DER round trip
+}
+
 enum class KeyType : uint8_t { rsa, ecdsa_p256, ecdsa_p384, ecdsa_p521, ed25519 };
 std::string_view key_type_name(KeyType type); // "rsa", "ecdsa-p256", ..., "ed25519"
 
@@ -93,11 +97,12 @@ public:
   Bytes public_key_sha1() const;
   bool equals(const PublicKey& other) const;
 
-  struct Impl; // defined in sign.cpp
+  struct Impl; // defined in crypto/public_key_impl.hpp (lib/crypto only)
   const Impl& impl() const { return *impl_; }
 
 private:
   friend class PrivateKey;
+  friend struct detail::PublicKeyAccess;
   explicit PublicKey(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };
