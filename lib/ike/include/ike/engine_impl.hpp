@@ -26,6 +26,7 @@
 #include "ike/address_pool.hpp"
 #include "ike/admission_state.hpp"
 #include "ike/engine.hpp"
+#include "ike/payload_scratch.hpp"
 #include "ike/sa.hpp"
 #include "ike/sa_table.hpp"
 #include "wire/any_payload.hpp"
@@ -113,6 +114,8 @@ struct Engine::Impl {
   BackendToken next_backend_token = 1;
   Bytes rx;     // the received message, decrypted in place
   Bytes joined; // reassembled fragments
+  // IKE_AUTH's inner payloads before sealing (ike/payload_scratch.hpp).
+  PayloadScratch auth_scratch;
 
   // --- receive.cpp: header checks, SA lookup, message-ID window, decrypt, payload rules
   void receive(const Datagram& in);
