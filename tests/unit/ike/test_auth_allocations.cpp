@@ -52,11 +52,11 @@ __attribute__((noinline)) void operator delete[](void* p, const std::nothrow_t&)
 TEST_CASE("IKE_AUTH: a handshake between warm engines allocates nothing of 16 KiB or more",
           "[ike][auth][alloc]") {
   SeededRng l(11), r(12);
-  test::TwoEngines two(l, r);
+  ike::test::TwoEngines two(l, r);
   REQUIRE(two.left.initiate("home", two.now));
   two.settle(); // the first handshake: whatever is made once per engine is made here
-  REQUIRE(test::TwoEngines::children_up(two.left) == 1);
-  REQUIRE(test::TwoEngines::children_up(two.right) == 1);
+  REQUIRE(ike::test::TwoEngines::children_up(two.left) == 1);
+  REQUIRE(ike::test::TwoEngines::children_up(two.right) == 1);
 
   g_large = 0;
   g_watch = true;
@@ -65,8 +65,8 @@ TEST_CASE("IKE_AUTH: a handshake between warm engines allocates nothing of 16 Ki
   g_watch = false;
   REQUIRE(sa);
   CHECK(moved == 4); // IKE_SA_INIT and IKE_AUTH, each a request and a response
-  CHECK(test::TwoEngines::children_up(two.left) == 1);
-  CHECK(test::TwoEngines::children_up(two.right) == 1);
+  CHECK(ike::test::TwoEngines::children_up(two.left) == 1);
+  CHECK(ike::test::TwoEngines::children_up(two.right) == 1);
   CHECK(g_large == 0);
 }
 

@@ -44,7 +44,7 @@ Bytes made_ahead(Engine& e, RecordingRng& rng, TimePoint now, const char* group)
 }
 
 // The KE data of the IKE_SA_INIT message `e` sends next, handed on to `to`.
-Bytes next_ke(test::TwoEngines& two, Engine& from, Engine& to) {
+Bytes next_ke(ike::test::TwoEngines& two, Engine& from, Engine& to) {
   auto t = from.poll_transmit(two.buf);
   REQUIRE(t);
   ByteView d = ByteView(two.buf).first(t->size);
@@ -64,7 +64,7 @@ Bytes next_ke(test::TwoEngines& two, Engine& from, Engine& to) {
 
 TEST_CASE("idle_work: KEi and KEr are the pairs made ahead, each used once", "[ike][spare_key]") {
   RecordingRng l(21), r(22);
-  test::TwoEngines two(l, r);
+  ike::test::TwoEngines two(l, r);
   CHECK(two.left.has_idle_work()); // the first proposal's group, x25519
   Bytes kei = made_ahead(two.left, l, two.now, "x25519");
   Bytes ker = made_ahead(two.right, r, two.now, "x25519");
@@ -75,8 +75,8 @@ TEST_CASE("idle_work: KEi and KEr are the pairs made ahead, each used once", "[i
   CHECK(next_ke(two, two.left, two.right) == kei);
   CHECK(next_ke(two, two.right, two.left) == ker);
   two.settle();
-  CHECK(test::TwoEngines::children_up(two.left) == 1);
-  CHECK(test::TwoEngines::children_up(two.right) == 1);
+  CHECK(ike::test::TwoEngines::children_up(two.left) == 1);
+  CHECK(ike::test::TwoEngines::children_up(two.right) == 1);
   CHECK(two.left.stats().spare_key_exchanges_used == 1);
   CHECK(two.right.stats().spare_key_exchanges_used == 1);
   // Used up: the next handshake needs another.
@@ -96,13 +96,13 @@ TEST_CASE("idle_work: KEi and KEr are the pairs made ahead, each used once", "[i
 TEST_CASE("idle_work: a spare of another group is freed unused, the next is of the new group",
           "[ike][spare_key]") {
   RecordingRng l(31), r(32);
-  test::TwoEngines two(l, r);
+  ike::test::TwoEngines two(l, r);
   // The responder also accepts ecp256; the initiator offers only that.
-  Config rc = test::config_of(
-      test::psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-x25519-ecp256"));
+  Config rc = ike::test::config_of(
+      ike::test::psk_peer("gw", "10.0.0.2", "10.0.0.1", "aes256gcm16-prfsha256-x25519-ecp256"));
   Engine right(rc, r, two.now);
-  Engine left(test::config_of(
-                  test::psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256")),
+  Engine left(ike::test::config_of(ike::test::psk_peer("home", "10.0.0.1", "10.0.0.2",
+                                                       "aes256gcm16-prfsha256-ecp256")),
               l, two.now);
   (void)made_ahead(right, r, two.now, "x25519");
   REQUIRE(left.initiate("home", two.now));
@@ -115,8 +115,8 @@ TEST_CASE("idle_work: a spare of another group is freed unused, the next is of t
         any = true;
       }
   }
-  CHECK(test::TwoEngines::children_up(left) == 1);
-  CHECK(test::TwoEngines::children_up(right) == 1);
+  CHECK(ike::test::TwoEngines::children_up(left) == 1);
+  CHECK(ike::test::TwoEngines::children_up(right) == 1);
   CHECK(right.stats().spare_key_exchanges_made == 1);
   CHECK(right.stats().spare_key_exchanges_used == 0);
   // The next spare is of the group the last IKE_SA_INIT used.
@@ -130,7 +130,7 @@ TEST_CASE("idle_work: an engine nobody calls it on draws as before", "[ike][spar
   // there is idle work. Their IKE_SA_INIT requests are the same bytes.
   auto first_request = [](bool ask) {
     SeededRng l(41), r(42);
-    test::TwoEngines two(l, r);
+    ike::test::TwoEngines two(l, r);
     if (ask) CHECK(two.left.has_idle_work());
     REQUIRE(two.left.initiate("home", two.now));
     auto t = two.left.poll_transmit(two.buf);
