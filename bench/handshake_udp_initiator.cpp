@@ -329,6 +329,10 @@ Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) 
         m.loop->add_reader(s->fd(), [self, s](TimePoint now) { self->on_readable(*s, now); });
     if (!added) return added.error();
   }
+  // As ike-up: the next IKE_SA_INIT's key pair while waiting (Engine::idle_work), so a
+  // handshake at concurrency 1 starts without computing its public value.
+  m.loop->set_idle_work([self] { return self->cur.engine->has_idle_work(); },
+                        [self](TimePoint t) { self->cur.engine->idle_work(t); });
   m.loop->set_deadline([self] { return self->next_timeout(); },
                        [self](TimePoint now) { self->on_timeout(now); });
   auto sig = m.loop->on_signals({SIGINT, SIGTERM, SIGHUP}, [self](int signo, TimePoint) {

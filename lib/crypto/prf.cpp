@@ -1,5 +1,6 @@
 #include "crypto/prf.hpp"
 
+#include "crypto/fetched.hpp"
 #include "crypto/ossl.hpp"
 
 #include <algorithm>
@@ -8,6 +9,48 @@
 #include <vector>
 
 namespace ikekit::crypto {
+
+namespace {
+
+// prf+ (RFC 7296 2.13) with HMAC on this thread's context: keyed once for the first
+// block, restarted with the same key for the others (EVP_MAC_init with no key), so no
+// context is duplicated and freed per call (Prf::create: two per handshake side, for
+// SK_* and the first Child SA's KEYMAT).
+Result<SecretBytes> hmac_plus_on_thread(const TransformInfo& info, ByteView key,
+                                        std::span<const ByteView> seed, size_t len) {
+  const size_t n = info.out_len;
+  if (len > 255 * n || n > 64)
+    return make_error(Errc::bad_length, "prf_plus.length",
+                      std::to_string(len) + " bytes exceeds 255 * " + std::to_string(n));
+  auto c = detail::thread_mac_ctx(info, false);
+  if (!c) return c.error();
+  static const uint8_t kEmpty[1] = {0}; // HMAC with an empty key is legal (RFC 2104)
+  SecretBytes out(len);
+  std::array<uint8_t, 64> t{};
+  size_t done = 0;
+  for (unsigned i = 1; done < len; ++i) {
+    const uint8_t counter = uint8_t(i);
+    bool ok = i == 1 ? EVP_MAC_init(*c, key.empty() ? kEmpty : key.data(), key.size(), nullptr) == 1
+                     : EVP_MAC_init(*c, nullptr, 0, nullptr) == 1;
+    if (ok && i > 1) ok = EVP_MAC_update(*c, t.data(), n) == 1; // T(i-1)
+    for (ByteView p : seed)
+      ok = ok && (p.empty() || EVP_MAC_update(*c, p.data(), p.size()) == 1);
+    size_t outl = 0;
+    ok = ok && EVP_MAC_update(*c, &counter, 1) == 1 &&
+         EVP_MAC_final(*c, t.data(), &outl, t.size()) == 1 && outl == n;
+    if (!ok) {
+      OPENSSL_cleanse(t.data(), t.size());
+      return detail::ossl_error("prf_plus", "HMAC");
+    }
+    const size_t take = std::min(n, len - done);
+    std::copy(t.begin(), t.begin() + take, out.reveal_mut().begin() + done);
+    done += take;
+  }
+  OPENSSL_cleanse(t.data(), t.size());
+  return out;
+}
+
+} // namespace
 
 Result<Prf> Prf::create(const TransformInfo& prf, ByteView key) {
   if (prf.kind != TransformKind::prf)
@@ -95,6 +138,9 @@ Result<SecretBytes> prf(const TransformInfo& info, ByteView key,
 
 Result<SecretBytes> prf_plus(const TransformInfo& info, ByteView key,
                              std::initializer_list<ByteView> seed, size_t len) {
+  if (info.kind == TransformKind::prf && Mac::algo_of(info) == Mac::Algo::hmac)
+    return hmac_plus_on_thread(info, key, std::span<const ByteView>(seed.begin(), seed.size()),
+                               len);
   auto p = Prf::create(info, key);
   if (!p) return p.error();
   return p->plus(seed, len);

@@ -46,9 +46,8 @@ Result<IkeKeys> derive_ike_keys_from_skeyseed(const IkeTransforms& t, SecretByte
   std::array<uint8_t, 16> spis{};
   store_be64(spis.data(), spi_i);
   store_be64(spis.data() + 8, spi_r);
-  auto p = crypto::Prf::create(*t.prf, skeyseed.reveal());
-  if (!p) return p.error();
-  auto stream = p->plus({ni, nr, ByteView(spis)}, d + 2 * a + 2 * e + 2 * d);
+  auto stream = crypto::prf_plus(*t.prf, skeyseed.reveal(), {ni, nr, ByteView(spis)},
+                                 d + 2 * a + 2 * e + 2 * d);
   if (!stream) return stream.error();
   IkeKeys k;
   size_t off = 0;
@@ -118,11 +117,10 @@ Result<ChildKeys> derive_child_keys(const TransformInfo& prf, const SecretBytes&
     return make_error(Errc::bad_value, "transforms.integ", "not an integrity transform");
   const size_t e = encr_keymat_len(*t.encr);
   const size_t a = integ_keymat_len(t.integ);
-  auto p = crypto::Prf::create(prf, sk_d.reveal());
-  if (!p) return p.error();
   // RFC 7296 2.17: KEYMAT = prf+(SK_d, [g^ir (new) |] Ni | Nr).
-  auto keymat =
-      g_ir_new.empty() ? p->plus({ni, nr}, 2 * (e + a)) : p->plus({g_ir_new, ni, nr}, 2 * (e + a));
+  auto keymat = g_ir_new.empty()
+                    ? crypto::prf_plus(prf, sk_d.reveal(), {ni, nr}, 2 * (e + a))
+                    : crypto::prf_plus(prf, sk_d.reveal(), {g_ir_new, ni, nr}, 2 * (e + a));
   if (!keymat) return keymat.error();
   ChildKeys k;
   k.encr_i = keymat->slice(0, e);

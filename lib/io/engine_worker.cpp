@@ -40,6 +40,15 @@ Result<std::unique_ptr<EngineWorker>> EngineWorker::start(ike::Config config, Ti
         if (auto e = self->engine_->next_timeout(); e && *e <= t) self->engine_->on_timeout(t);
         self->pump(t);
       });
+  w->loop_->set_idle_work(
+      [self] {
+        std::lock_guard<std::mutex> lock(self->mu_);
+        return self->engine_->has_idle_work();
+      },
+      [self](TimePoint t) {
+        std::lock_guard<std::mutex> lock(self->mu_);
+        self->engine_->idle_work(t);
+      });
   w->thread_ = std::thread([self] { self->run(); });
   return w;
 }

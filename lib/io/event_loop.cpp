@@ -103,25 +103,49 @@ void EventLoop::set_wait_hooks(std::function<void()> before, std::function<void(
   after_wait_ = std::move(after);
 }
 
+void EventLoop::set_idle_work(std::function<bool()> pending, ReadyFn work) {
+  idle_pending_ = std::move(pending);
+  idle_work_ = std::move(work);
+}
+
+namespace {
+
+// epoll_wait's timeout for waiting until `deadline` (or `max_wait` from now, the earlier).
+int wait_timeout_ms(std::optional<TimePoint> deadline, std::optional<Duration> max_wait,
+                    TimePoint start) {
+  std::optional<Duration> wait = max_wait;
+  if (deadline) {
+    Duration until = *deadline > start ? *deadline - start : Duration::zero();
+    if (!wait || until < *wait) wait = until;
+  }
+  if (!wait) return -1;
+  // Round up so a deadline 0.3 ms away does not spin with timeout 0.
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(*wait).count();
+  return ms > INT_MAX ? INT_MAX : int(ms);
+}
+
+} // namespace
+
 Result<bool> EventLoop::run_once(std::optional<Duration> max_wait) {
   if (stopped_) return false;
   if (before_wait_) before_wait_();
   TimePoint start = now();
   std::optional<TimePoint> deadline;
   if (next_deadline_) deadline = next_deadline_();
-  std::optional<Duration> wait = max_wait;
-  if (deadline) {
-    Duration until = *deadline > start ? *deadline - start : Duration::zero();
-    if (!wait || until < *wait) wait = until;
-  }
-  int timeout_ms = -1;
-  if (wait) {
-    // Round up so a deadline 0.3 ms away does not spin with timeout 0.
-    auto ms = std::chrono::ceil<std::chrono::milliseconds>(*wait).count();
-    timeout_ms = ms > INT_MAX ? INT_MAX : int(ms);
-  }
+  int timeout_ms = wait_timeout_ms(deadline, max_wait, start);
   std::array<epoll_event, 64> events;
-  int n = epoll_wait(epfd_.get(), events.data(), int(events.size()), timeout_ms);
+  int n = -1;
+  if (timeout_ms != 0 && idle_pending_ && idle_pending_()) {
+    n = epoll_wait(epfd_.get(), events.data(), int(events.size()), 0);
+    if (n == 0) { // nothing to read: the idle work now, then the wait it took from
+      idle_work_(now());
+      TimePoint after = now();
+      if (max_wait) max_wait = *max_wait > after - start ? *max_wait - (after - start) : Duration{};
+      timeout_ms = wait_timeout_ms(deadline, max_wait, after);
+      n = -1;
+    }
+  }
+  if (n < 0) n = epoll_wait(epfd_.get(), events.data(), int(events.size()), timeout_ms);
   if (after_wait_) after_wait_();
   if (n < 0) {
     if (errno == EINTR) return !stopped_;

@@ -109,6 +109,9 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
                            if (self->tcp_) self->tcp_->on_timeout(t);
                            self->pump(t);
                          });
+  // The next IKE_SA_INIT's key pair, made while nothing is to be read (Engine::idle_work).
+  r->loop_->set_idle_work([self] { return self->engine_->has_idle_work(); },
+                          [self](TimePoint t) { self->engine_->idle_work(t); });
   auto sig =
       r->loop_->on_signals({SIGINT, SIGTERM}, [self](int, TimePoint) { self->loop_->stop(); });
   if (!sig) return sig.error();

@@ -87,7 +87,8 @@ void start(EngineContext& cx, IkeSa& sa) {
   const PeerConfig& peer = *sa.peer;
   std::vector<Bytes> storage;
   storage.reserve(64);
-  Bytes inner(65535);
+  PayloadScratch::Lease scratch = cx.auth_scratch.lease();
+  MutBytes inner = scratch.bytes();
   wire::PayloadWriter w(inner);
   w.add(PayloadType::idi, wire::IdPayload{peer.local_id.type, peer.local_id.data});
   write_certs(w, peer, sa.hs->peer_certreqs, storage);
@@ -213,7 +214,8 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
   const PeerConfig& peer = *sa.peer;
   std::vector<Bytes> storage;
   storage.reserve(64);
-  Bytes inner(65535);
+  PayloadScratch::Lease scratch = cx.auth_scratch.lease();
+  MutBytes inner = scratch.bytes();
   wire::PayloadWriter w(inner);
   w.add(PayloadType::idr, wire::IdPayload{peer.local_id.type, peer.local_id.data});
   write_certs(w, peer, sa.hs->peer_certreqs, storage);
@@ -268,7 +270,7 @@ void ike_sa_up(EngineContext& cx, IkeSa& sa) {
 // The end of the responder's IKE_AUTH: the first Child SA's answer to `child_request`
 // after what `w` holds (IDr, CERT, AUTH), the response, the IKE SA up, the child installed.
 void establish_as_responder(EngineContext& cx, IkeSa& sa, Inbound& child_request, uint32_t msg_id,
-                            wire::PayloadWriter& w, Bytes& inner, std::vector<Bytes>& storage) {
+                            wire::PayloadWriter& w, ByteView inner, std::vector<Bytes>& storage) {
   Inbound& in = child_request;
   config_payload::read_cfg_request(sa, in); // config_payload.cpp; with EAP, the first request's CP
   mobike::answer(sa, in, w); // mobike.cpp: MOBIKE_SUPPORTED, from the first request too

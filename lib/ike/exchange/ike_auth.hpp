@@ -25,7 +25,7 @@ void refuse_responder(EngineContext& cx, IkeSa& sa, Failure f);
 // Responder, the initiator authenticated: IDr, [CERT], AUTH, the Child SA answer to
 // `child_request` (the first IKE_AUTH request), sent as the response to `msg_id`.
 void establish_as_responder(EngineContext& cx, IkeSa& sa, Inbound& child_request, uint32_t msg_id,
-                            wire::PayloadWriter& w, Bytes& inner, std::vector<Bytes>& storage);
+                            wire::PayloadWriter& w, ByteView inner, std::vector<Bytes>& storage);
 // Initiator, the responder authenticated: the IKE SA is up, its first Child SA from `in`.
 void establish_as_initiator(EngineContext& cx, IkeSa& sa, Inbound& in);
 

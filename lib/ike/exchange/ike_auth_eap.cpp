@@ -125,7 +125,8 @@ void begin_as_responder(EngineContext& cx, IkeSa& sa, Inbound& in, const wire::I
   if (!n) return reject(FailureStep::eap, "EAP server start: " + n.error().message);
 
   std::vector<Bytes> storage;
-  Bytes inner(65535);
+  PayloadScratch::Lease scratch = cx.auth_scratch.lease();
+  MutBytes inner = scratch.bytes();
   wire::PayloadWriter w(inner);
   w.add(PayloadType::idr, wire::IdPayload{peer.local_id.type, peer.local_id.data});
   write_certs(w, peer, sa.hs->peer_certreqs, storage);
@@ -228,7 +229,8 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
   if (!mine)
     return reject(cx.failure(sa, ExchangeType::ike_auth, FailureStep::auth, mine.error().message));
   std::vector<Bytes> storage;
-  Bytes inner(65535);
+  PayloadScratch::Lease scratch = cx.auth_scratch.lease();
+  MutBytes inner = scratch.bytes();
   wire::PayloadWriter w(inner);
   w.add(PayloadType::auth,
         wire::AuthPayload{wire::AuthMethod::shared_key_message_integrity_code, *mine});

@@ -97,7 +97,7 @@ Result<SaId> start(EngineContext& cx, const std::shared_ptr<const PeerConfig>& p
   sa.nat_t = sa.local.port == cx.config.nat_t_port;
   cx.choose_transport(sa);
   sa.hs->ke_group = peer->ike_proposals[0].ke[0];
-  auto kex = crypto::KeyExchange::generate(*sa.hs->ke_group, cx.rng);
+  auto kex = cx.init_key_exchange(*sa.hs->ke_group);
   if (!kex) {
     cx.set_state(sa, IkeSaState::dead);
     sa.dead_until = cx.now;
@@ -242,7 +242,7 @@ IkeSa& new_responder_sa(EngineContext& cx, const Datagram& dg, const wire::IkeHe
 // Our KEr and g^ir (RFC 7296 1.2); nullopt (dropped, the SA removed) when it fails.
 std::optional<SecretBytes> exchange_keys(EngineContext& cx, IkeSa& sa, const Chosen& chosen,
                                          const wire::KePayload& ke) {
-  auto kex = crypto::KeyExchange::generate(*chosen.ke, cx.rng);
+  auto kex = cx.init_key_exchange(*chosen.ke);
   if (!kex) {
     cx.remove_sa(sa, DownReason::failure);
     cx.drop(DropReason::malformed, "key exchange");
@@ -416,7 +416,7 @@ void retry_with_group(EngineContext& cx, IkeSa& sa, const wire::NotifyPayload& k
   }
   ++sa.hs->ke_retries;
   sa.hs->ke_group = t;
-  auto kex = crypto::KeyExchange::generate(*t, cx.rng);
+  auto kex = cx.init_key_exchange(*t);
   if (!kex)
     return cx.fail(
         sa, cx.failure(sa, wire::ExchangeType::ike_sa_init, FailureStep::ke, kex.error().message));

@@ -107,3 +107,33 @@ TEST_CASE("prf+ expands per RFC 7296 2.13", "[crypto][prf]") {
   CHECK(p->plus({s}, 255 * 32));
   CHECK(p->plus({s}, 255 * 32 + 1).error().code == Errc::bad_length);
 }
+
+// prf_plus with HMAC runs on this thread's MAC context (keyed once, restarted per block)
+// rather than a Prf of its own: the same bytes as Prf::create(...).plus(...) for every
+// HMAC prf, key length (empty, short, long enough to be hashed first) and output length
+// (one block, a partial block, the 255-block maximum), with the thread's context keyed
+// with another key in between.
+TEST_CASE("prf_plus on the thread's HMAC context equals a Prf's own", "[crypto][prf]") {
+  const Bytes s1 = seq(32), s2 = seq(48);
+  for (const char* kw : {"prfsha1", "prfsha256", "prfsha384", "prfsha512"}) {
+    const TransformInfo& t = prf_for(kw);
+    for (size_t key_len : {size_t(0), size_t(16), size_t(32), size_t(200)}) {
+      const Bytes key = seq(key_len);
+      const size_t n = t.out_len;
+      for (size_t len : {size_t(1), n, 3 * n + 5, 255 * n}) {
+        auto own = Prf::create(t, key);
+        REQUIRE(own);
+        auto want = own->plus({s1, s2}, len);
+        REQUIRE(want);
+        (void)prf_of(kw, seq(7), s1); // keys the thread's context with another key
+        auto got = prf_plus(t, key, {s1, s2}, len);
+        REQUIRE(got);
+        CHECK(got->size() == len);
+        CHECK(equal_bytes(got->reveal(), want->reveal()));
+      }
+    }
+    auto too_long = prf_plus(t, seq(16), {s1}, 255 * size_t(t.out_len) + 1);
+    REQUIRE(!too_long);
+    CHECK(too_long.error().field == "prf_plus.length");
+  }
+}

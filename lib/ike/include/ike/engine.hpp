@@ -242,6 +242,17 @@ public:
   std::optional<EapBackendRequest> poll_backend_request();
   void backend_answer(const EapBackendAnswer& answer, TimePoint now);
 
+  // For the I/O layer when it has nothing to read (its event loop is about to wait):
+  // makes the key pair the next IKE_SA_INIT will use, ours or a peer's, in the group the
+  // last one used (at first, the first connection's first proposal's), so that neither
+  // side computes its public value while the other waits (X25519: one of a side's two
+  // ladders, spare_key.cpp). At most one pair is kept; it serves exactly one IKE_SA_INIT
+  // and is freed, its private key wiped, when one wants another group. An engine whose
+  // I/O layer never calls it draws from its Rng exactly as before. Returns whether it
+  // did anything; has_idle_work() whether it would.
+  bool idle_work(TimePoint now);
+  bool has_idle_work() const;
+
   const Stats& stats() const;
   const Config& config() const;
   std::vector<IkeSaInfo> list_sas() const;

@@ -26,6 +26,7 @@
 #include "ike/address_pool.hpp"
 #include "ike/admission_state.hpp"
 #include "ike/engine.hpp"
+#include "ike/payload_scratch.hpp"
 #include "ike/sa.hpp"
 #include "ike/sa_table.hpp"
 #include "wire/any_payload.hpp"
@@ -113,6 +114,19 @@ struct Engine::Impl {
   BackendToken next_backend_token = 1;
   Bytes rx;     // the received message, decrypted in place
   Bytes joined; // reassembled fragments
+  // IKE_AUTH's inner payloads before sealing (ike/payload_scratch.hpp).
+  PayloadScratch auth_scratch;
+  // --- spare_key.cpp: the next IKE_SA_INIT's key pair, made by idle_work()
+  std::optional<crypto::KeyExchange> spare_kex;
+  const crypto::TransformInfo* spare_group = nullptr; // the last IKE_SA_INIT's group
+  // The group idle_work() makes a pair of: the last IKE_SA_INIT's, at first the first
+  // connection's first proposal's.
+  const crypto::TransformInfo* spare_group_wanted() const;
+  // Our KE for an IKE_SA_INIT in `group` (either role): the spare if it is of that group
+  // (used once: moved out), else a fresh one.
+  Result<crypto::KeyExchange> init_key_exchange(const crypto::TransformInfo& group);
+  bool has_idle_work() const;
+  bool idle_work();
 
   // --- receive.cpp: header checks, SA lookup, message-ID window, decrypt, payload rules
   void receive(const Datagram& in);

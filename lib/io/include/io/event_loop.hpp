@@ -60,6 +60,11 @@ public:
   // fd marks itself asleep in `before` and awake in `after`, so they write the fd only
   // when it would otherwise sleep through their work (io/engine_worker.hpp).
   void set_wait_hooks(std::function<void()> before, std::function<void()> after);
+  // Work for idle moments (an engine's idle_work(): the next IKE_SA_INIT's key pair).
+  // When `pending` says there is some and the loop would wait, it first looks without
+  // waiting; if nothing is ready, `work` runs once and then the loop waits. A busy loop
+  // pays nothing for it (what is ready is handled first), an idle one one extra look.
+  void set_idle_work(std::function<bool()> pending, ReadyFn work);
 
   // One wait: at most `max_wait` (nullopt: until something happens), then the
   // callbacks that are due. Returns false once stop() was called.
@@ -85,6 +90,8 @@ private:
   DeadlineFn next_deadline_;
   ReadyFn on_deadline_;
   std::function<void()> before_wait_, after_wait_;
+  std::function<bool()> idle_pending_;
+  ReadyFn idle_work_;
 };
 
 } // namespace ikekit::io
