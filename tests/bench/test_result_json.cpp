@@ -2,6 +2,7 @@
 // rounded as documented, whole packet and byte rates as integers, and null, not 0, for
 // what a failed run did not measure.
 #include "bench/esp_bench.hpp"
+#include "bench/selector_bench.hpp"
 #include "bench/tunnel_bench.hpp"
 
 #include <catch2/catch.hpp>
@@ -51,4 +52,23 @@ TEST_CASE("tunnel document: medians as measured, null when the run failed") {
   CHECK(
       tunnel_result_to_json(failed, o).dump() ==
       R"({"name":"tunnel","params":{"peer":"wireguard-go","cipher":null,"backend":null,"transport":"udp","streams":4,"duration_s":5},"tcp_single_bits_per_s":null,"tcp_single_bytes_per_s":null,"tcp_multi_bits_per_s":null,"tcp_multi_bytes_per_s":null,"tcp_single_retransmits":null,"tcp_single_cpu_s_per_gbit":null,"ping_rtt_avg_ms":null,"ping_rtt_ms":null,"ping_sent":null,"ping_received":null,"rounds":0,"error":{"code":"environment","field":"--peer","message":"wireguard-go not found"}})");
+}
+
+TEST_CASE("selector bench: six cases, every packet finds its SA, one document each") {
+  SelectorBenchOptions o;
+  o.duration = std::chrono::milliseconds(12);
+  o.rounds = 2;
+  auto results = run_selector_bench(o);
+  REQUIRE(results.size() == 6);
+  for (const auto& r : results) {
+    CHECK(r.mismatches == 0); // the table and the inbound check agree with how the ring was built
+    CHECK(r.ns.size() == 2);
+  }
+  CHECK(results[0].direction == "outbound");
+  CHECK(results[5].direction == "inbound");
+  CHECK(results[5].packet == "ipv6_udp");
+  SelectorCaseResult r{"inbound", "ipv4_tcp", {40.5, 50.0, 45.0}, 0};
+  CHECK(
+      selector_result_to_json(r).dump() ==
+      R"({"name":"selector_read","params":{"direction":"inbound","packet":"ipv4_tcp","sas":64},"per_packet_ns":45.0,"spread_pct":21.11,"rounds":3,"mismatches":0})");
 }

@@ -25,4 +25,13 @@ struct EspArgs {
 CLI::App* add_esp_command(CLI::App& app, EspArgs& args);
 int run_esp(const GlobalOptions& g, const EspArgs& args, const std::optional<json::Json>& baseline);
 
+// ike-bench selector (cmd_selector.cpp)
+struct SelectorArgs {
+  std::string duration = "300ms";
+  int rounds = 7;
+};
+CLI::App* add_selector_command(CLI::App& app, SelectorArgs& args);
+int run_selector(const GlobalOptions& g, const SelectorArgs& args,
+                 const std::optional<json::Json>& baseline);
+
 } // namespace ikekit::bench_tool

@@ -1,6 +1,6 @@
 // ike-bench: benchmarks with a machine-readable result and a CI regression gate
-// (ike-bench(1)). Subcommands: esp, handshake, tunnel, roam, scale, flood; strongswan-conf (hidden,
-// for the interop tests' shell harness).
+// (ike-bench(1)). Subcommands: esp, selector, handshake, tunnel, roam, scale, flood;
+// strongswan-conf (hidden, for the interop tests' shell harness).
 #include "bench/gate.hpp"
 #include "cli/report.hpp"
 #include "commands.hpp"
@@ -13,6 +13,7 @@ using namespace ikekit::bench_tool;
 int main(int argc, char** argv) {
   GlobalOptions g;
   EspArgs esp;
+  SelectorArgs selector;
   HandshakeArgs handshake;
   TunnelArgs tunnel;
   RoamArgs roam;
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
       ->needs(baseline);
 
   CLI::App* cmd_esp = add_esp_command(app, esp);
+  CLI::App* cmd_selector = add_selector_command(app, selector);
   CLI::App* cmd_handshake = add_handshake_command(app, handshake);
   CLI::App* cmd_tunnel = add_tunnel_command(app, tunnel);
   CLI::App* cmd_roam = add_roam_command(app, roam);
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
   }
 
   if (cmd_esp->parsed()) return run_esp(g, esp, base);
+  if (cmd_selector->parsed()) return run_selector(g, selector, base);
   if (cmd_handshake->parsed()) return run_handshake(g, handshake, base);
   if (cmd_tunnel->parsed()) return run_tunnel(g, tunnel, base);
   if (cmd_roam->parsed()) return run_roam(g, roam, base);

@@ -13,23 +13,25 @@ namespace ikekit::io::dataplane {
 
 // One batch (`tx_->busy` held): SA changes first, then what the device holds, sealed
 // and sent. `more`: the batch filled before the device ran dry.
-TunDataplane::Work TunDataplane::tx_batch() {
+TunDataplane::Work TunDataplane::tx_batch(bool eager) {
   TxState& s = *tx_;
   if (tx_pending()) drain_tx_commands();
   const uint64_t before = s.reads;
-  const bool full = tx_fill();
+  const bool full = tx_fill(eager);
   if (s.count > 0) tx_flush();
   if (full) return Work::more;
   return s.reads != before ? Work::some : Work::none;
 }
 
-// Reads packets until the device has none waiting (false) or the batch is full (true).
-bool TunDataplane::tx_fill() {
+// Reads packets until the device has none waiting (false) or the batch is full (true);
+// `eager`: only until one packet was read (false), which then goes out at once.
+bool TunDataplane::tx_fill(bool eager) {
   TxState& s = *tx_;
   while (s.count < kTxSlots) {
     if (offload_) {
       if (!tx_read_offload()) return false;
       ++s.reads;
+      if (eager) return false;
       continue;
     }
     MutBytes slot = s.slot(s.count);
@@ -41,6 +43,7 @@ bool TunDataplane::tx_fill() {
     if (*n == 0) return false;
     ++s.reads;
     s.packets[s.count++] = esp::OutPacket{slot, kTxHeadroom, *n};
+    if (eager) return false;
   }
   return true;
 }

@@ -20,6 +20,12 @@
 //   its answer stay on one thread, and the sibling is not woken for a packet already
 //   taken (it then blocked on the busy lock, or found nothing). A short sleep, a long
 //   burst or a full batch hands the socket back to the receiving thread.
+//
+// Fewer system calls between a sparse packet's arrival and its departure (each costs
+// microseconds in a VM): while sparse, a packet read from the device is sealed and sent
+// at once, and the read that finds the device empty comes after the send (tx_fill's
+// `eager`); the sending thread woken for the socket alone does not read the device
+// first. perf trace of an echo through two esp-tunnels: three such reads fewer per echo.
 #include "io/dataplane/tun_dataplane.hpp"
 #include "io/dataplane/tun_pacing.hpp"
 #include "tun_state.hpp"
@@ -52,17 +58,22 @@ template <typename Batch> auto locked(std::mutex& busy, bool wait, Batch&& batch
 
 } // namespace
 
-// Sleeps until `fd`, `fd2` (either -1: none) or the eventfd is readable.
-void TunDataplane::wait_readable(int fd, int fd2, int wake_fd) {
+// Sleeps until `fd`, `fd2` (either -1: none) or the eventfd is readable. False when
+// only `fd2` is: then `fd` need not be read first (true when poll failed, or the
+// eventfd fired: the caller then does everything, its commands included).
+bool TunDataplane::wait_readable(int fd, int fd2, int wake_fd) {
   pollfd p[3] = {{wake_fd, POLLIN, 0}, {fd, POLLIN, 0}, {fd2, POLLIN, 0}};
-  if (::poll(p, 3, -1) > 0 && (p[0].revents & POLLIN)) {
+  if (::poll(p, 3, -1) <= 0) return true;
+  if (p[0].revents & POLLIN) {
     uint64_t n;
     (void)!::read(wake_fd, &n, sizeof n); // reset: the loop looks at stop_ and its commands
+    return true;
   }
+  return p[1].revents != 0 || p[2].revents == 0;
 }
 
-TunDataplane::Work TunDataplane::sending_batch(bool wait) {
-  return locked(tx_->busy, wait, [this] { return tx_batch(); });
+TunDataplane::Work TunDataplane::sending_batch(bool wait, bool eager) {
+  return locked(tx_->busy, wait, [this, eager] { return tx_batch(eager); });
 }
 
 TunDataplane::Work TunDataplane::receiving_batch(bool wait) {
@@ -80,12 +91,19 @@ void TunDataplane::answer_delivered() {
 // directions again without sleeping; then sleep.
 void TunDataplane::worker_loop(bool sending) {
   TunPacing pacing(busy_poll_ns_);
+  bool device_ready = true; // false: woke for the socket alone, the device read can wait
   while (!stop_.load(std::memory_order_relaxed)) {
     const bool joint = sending && joint_.load(std::memory_order_relaxed);
-    Work own = sending ? sending_batch(true) : receiving_batch(true);
+    const bool eager = pacing.sparse(monotonic_ns());
+    Work own = Work::none;
+    if (!sending)
+      own = receiving_batch(true);
+    else if (device_ready)
+      own = sending_batch(true, eager);
+    device_ready = true;
     Work other = Work::none;
     if (own != Work::more && (joint || pacing.polling() || (!sending && own != Work::none)))
-      other = sending ? receiving_batch(false) : sending_batch(false);
+      other = sending ? receiving_batch(false) : sending_batch(false, eager);
     if (own != Work::none || other != Work::none) {
       const int64_t now = monotonic_ns();
       pacing.moved(now);
@@ -98,26 +116,28 @@ void TunDataplane::worker_loop(bool sending) {
       continue;
     }
     if (stop_.load(std::memory_order_relaxed)) break;
-    sleep_until_work(sending, pacing);
+    device_ready = sleep_until_work(sending, pacing);
   }
 }
 
 // Sleeps on the thread's descriptors: the sending thread on the device (and, serving
 // both directions, the socket), the receiving thread on the socket unless its sibling
 // serves both; each also on its eventfd.
-void TunDataplane::sleep_until_work(bool sending, TunPacing& pacing) {
+bool TunDataplane::sleep_until_work(bool sending, TunPacing& pacing) {
   const int64_t from = monotonic_ns();
   std::atomic<int64_t>& idle_since = sending ? tx_idle_since_ : rx_idle_since_;
   idle_since.store(from, std::memory_order_relaxed);
   const bool joint = joint_.load(std::memory_order_relaxed);
+  bool device = true;
   if (sending)
-    wait_readable(tun_->fd(), joint ? esp_fd_ : -1, tx_wake_fd());
+    device = wait_readable(tun_->fd(), joint ? esp_fd_ : -1, tx_wake_fd());
   else
-    wait_readable(joint ? -1 : esp_fd_, -1, rx_wake_fd());
+    (void)wait_readable(joint ? -1 : esp_fd_, -1, rx_wake_fd());
   idle_since.store(0, std::memory_order_relaxed);
   const int64_t to = monotonic_ns();
   pacing.woke(from, to);
   set_joint(sending, pacing.sparse(to), false, to);
+  return device || !joint_.load(std::memory_order_relaxed);
 }
 
 // Whether the sending thread serves both directions from now (serve_jointly, given

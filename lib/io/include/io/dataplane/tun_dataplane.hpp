@@ -250,18 +250,21 @@ private:
   // What one batch of a direction did: nothing waited (or another thread was at work
   // on it), some packets moved, or the batch filled (more may wait).
   enum class Work { none, some, more };
-  void worker_loop(bool sending);  // a thread's loop (tun_worker.cpp)
-  Work tx_batch();                 // one batch TUN -> ESP, tx_->busy held
-  Work rx_batch();                 // one batch ESP -> TUN, rx_->busy held
-  Work sending_batch(bool wait);   // tx_batch under tx_->busy: waiting for it, or only if free
-  Work receiving_batch(bool wait); // rx_batch likewise (none with a shared socket)
-  void answer_delivered();         // after a delivery: the replies the device already holds
-  bool tx_fill();                  // reads TUN into the batch; false: idle
-  bool tx_read_offload();          // one super-packet, cut into the batch
-  void tx_flush();                 // seals and sends the batch
-  size_t send_streams(size_t n);   // frames stream SAs' packets; returns those left for UDP
-  size_t send_plain(size_t n);     // sends plain ESP SAs' packets; returns those left for UDP
-  bool send_udp(size_t n);         // sends the rest, split by socket; false: a socket failed
+  void worker_loop(bool sending); // a thread's loop (tun_worker.cpp)
+  // One batch TUN -> ESP, tx_->busy held. `eager`: sent as soon as a packet is read (sparse
+  // traffic: the read that would find the device empty waits until after the send).
+  Work tx_batch(bool eager = false);
+  Work rx_batch(); // one batch ESP -> TUN, rx_->busy held
+  Work sending_batch(bool wait,
+                     bool eager = false); // tx_batch under tx_->busy: waiting, or if free
+  Work receiving_batch(bool wait);        // rx_batch likewise (none with a shared socket)
+  void answer_delivered();                // after a delivery: the replies the device already holds
+  bool tx_fill(bool eager);      // reads TUN into the batch; false: idle (or eager and read)
+  bool tx_read_offload();        // one super-packet, cut into the batch
+  void tx_flush();               // seals and sends the batch
+  size_t send_streams(size_t n); // frames stream SAs' packets; returns those left for UDP
+  size_t send_plain(size_t n);   // sends plain ESP SAs' packets; returns those left for UDP
+  bool send_udp(size_t n);       // sends the rest, split by socket; false: a socket failed
   void set_tx_peer(uint32_t slot, const EspPeer& peer); // sending thread
   EspPeer peer_for(const IpAddress& local, const IpAddress& remote, uint16_t port,
                    bool udp_encap) const;
@@ -270,8 +273,11 @@ private:
   // Splits (as `from` reads its socket: rx_'s receiver when null), delivers when full.
   size_t take_message(const EspMessage& m, uint8_t* floor, size_t k,
                       const esp::EspSource* source = nullptr, const EspReceiver* from = nullptr);
-  void wait_readable(int fd, int fd2, int wake_fd); // until either fd or the eventfd is readable
-  void sleep_until_work(bool sending, TunPacing& pacing);
+  // Until either fd or the eventfd is readable; false when only fd2 is.
+  bool wait_readable(int fd, int fd2, int wake_fd);
+  // Sleeps on the thread's descriptors; false when the sending thread, serving both
+  // directions, woke for the socket alone (its device need not be read first).
+  bool sleep_until_work(bool sending, TunPacing& pacing);
   void set_joint(bool sending, bool sparse, bool full, int64_t now); // one thread for both?
   void apply_tx(TxCommand& c);
   void apply_rx(RxCommand& c);
