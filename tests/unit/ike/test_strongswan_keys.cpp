@@ -37,7 +37,7 @@ using nlohmann::json;
 
 namespace {
 
-const std::filesystem::path kData = test::data_dir();
+const std::filesystem::path kData = ikekit::test::data_dir();
 
 Bytes hex_field(const json& j) {
   REQUIRE(j.is_string());
