@@ -8,16 +8,17 @@
 
 namespace ikekit::crypto {
 
+using detail::evp_mac;
 using detail::ossl_error;
 
 namespace {
 
 using Block = std::array<uint8_t, 16>;
 
-// HMAC or CMAC over `parts` on context `c`; `key` null restarts with the key set before
-// (OpenSSL 3 HMAC/CMAC), else sets this one. `size`: the MAC length expected (0: any).
-Result<void> evp_mac(EVP_MAC_CTX* c, ByteView key, bool set_key, std::span<const ByteView> parts,
-                     MutBytes out, size_t size) {
+} // namespace
+
+Result<void> detail::evp_mac(EVP_MAC_CTX* c, ByteView key, bool set_key,
+                             std::span<const ByteView> parts, MutBytes out, size_t size) {
   // HMAC with an empty key is legal (RFC 2104); OpenSSL wants a non-null pointer.
   static const uint8_t kEmpty[1] = {0};
   const uint8_t* k = set_key ? (key.empty() ? kEmpty : key.data()) : nullptr;
@@ -31,8 +32,6 @@ Result<void> evp_mac(EVP_MAC_CTX* c, ByteView key, bool set_key, std::span<const
     return ossl_error("mac", "EVP_MAC_final");
   return {};
 }
-
-} // namespace
 
 struct Mac::Impl {
   // HMAC / CMAC

@@ -12,35 +12,31 @@ namespace ikekit::crypto {
 
 namespace {
 
-// prf+ (RFC 7296 2.13) with HMAC on this thread's context: keyed once for the first
-// block, restarted with the same key for the others (EVP_MAC_init with no key), so no
-// context is duplicated and freed per call (Prf::create: two per handshake side, for
-// SK_* and the first Child SA's KEYMAT).
-Result<SecretBytes> hmac_plus_on_thread(const TransformInfo& info, ByteView key,
-                                        std::span<const ByteView> seed, size_t len) {
-  const size_t n = info.out_len;
-  if (len > 255 * n || n > 64)
+// prf+ (RFC 7296 2.13): T1 = prf(K, S | 0x01), Ti = prf(K, T(i-1) | S | i), the output
+// T1 | T2 | ... cut to `len`. `block(i, parts, t)` computes block i, the prf of `parts`,
+// into `t` (n bytes, the prf's output length).
+template <typename BlockFn>
+Result<SecretBytes> prf_plus_blocks(size_t n, std::span<const ByteView> seed, size_t len,
+                                    BlockFn&& block) {
+  std::array<uint8_t, 64> t{};
+  // RFC 7296 2.13: the counter is one octet, so at most 255 blocks.
+  if (len > 255 * n || n > t.size())
     return make_error(Errc::bad_length, "prf_plus.length",
                       std::to_string(len) + " bytes exceeds 255 * " + std::to_string(n));
-  auto c = detail::thread_mac_ctx(info, false);
-  if (!c) return c.error();
-  static const uint8_t kEmpty[1] = {0}; // HMAC with an empty key is legal (RFC 2104)
   SecretBytes out(len);
-  std::array<uint8_t, 64> t{};
+  std::vector<ByteView> parts;
+  parts.reserve(seed.size() + 2);
   size_t done = 0;
   for (unsigned i = 1; done < len; ++i) {
+    parts.clear();
+    if (i > 1) parts.push_back(ByteView(t.data(), n)); // T(i-1)
+    parts.insert(parts.end(), seed.begin(), seed.end());
     const uint8_t counter = uint8_t(i);
-    bool ok = i == 1 ? EVP_MAC_init(*c, key.empty() ? kEmpty : key.data(), key.size(), nullptr) == 1
-                     : EVP_MAC_init(*c, nullptr, 0, nullptr) == 1;
-    if (ok && i > 1) ok = EVP_MAC_update(*c, t.data(), n) == 1; // T(i-1)
-    for (ByteView p : seed)
-      ok = ok && (p.empty() || EVP_MAC_update(*c, p.data(), p.size()) == 1);
-    size_t outl = 0;
-    ok = ok && EVP_MAC_update(*c, &counter, 1) == 1 &&
-         EVP_MAC_final(*c, t.data(), &outl, t.size()) == 1 && outl == n;
+    parts.push_back(ByteView(&counter, 1));
+    Result<void> ok = block(i, std::span<const ByteView>(parts), MutBytes(t.data(), n));
     if (!ok) {
       OPENSSL_cleanse(t.data(), t.size());
-      return detail::ossl_error("prf_plus", "HMAC");
+      return ok.error();
     }
     const size_t take = std::min(n, len - done);
     std::copy(t.begin(), t.begin() + take, out.reveal_mut().begin() + done);
@@ -48,6 +44,19 @@ Result<SecretBytes> hmac_plus_on_thread(const TransformInfo& info, ByteView key,
   }
   OPENSSL_cleanse(t.data(), t.size());
   return out;
+}
+
+// prf+ with HMAC on this thread's context: keyed for the first block, restarted with the
+// same key for the others, so no context is duplicated and freed per call (Prf::create:
+// two per handshake side, for SK_* and the first Child SA's KEYMAT).
+Result<SecretBytes> hmac_plus_on_thread(const TransformInfo& info, ByteView key,
+                                        std::span<const ByteView> seed, size_t len) {
+  auto c = detail::thread_mac_ctx(info, false);
+  if (!c) return c.error();
+  return prf_plus_blocks(info.out_len, seed, len,
+                         [&](unsigned i, std::span<const ByteView> parts, MutBytes t) {
+                           return detail::evp_mac(*c, key, i == 1, parts, t, t.size());
+                         });
 }
 
 } // namespace
@@ -93,30 +102,10 @@ Result<SecretBytes> Prf::compute(std::initializer_list<ByteView> parts) {
 }
 
 Result<SecretBytes> Prf::plus(std::span<const ByteView> seed, size_t len) {
-  const size_t n = out_len();
-  // RFC 7296 2.13: the counter is one octet, so at most 255 blocks.
-  if (len > 255 * n)
-    return make_error(Errc::bad_length, "prf_plus.length",
-                      std::to_string(len) + " bytes exceeds 255 * " + std::to_string(n));
-  SecretBytes out(len);
-  std::array<uint8_t, 64> t{};
-  std::vector<ByteView> parts;
-  parts.reserve(seed.size() + 2);
-  size_t done = 0;
-  for (uint8_t i = 1; done < len; ++i) {
-    parts.clear();
-    if (i > 1) parts.push_back(ByteView(t.data(), n)); // T(i-1)
-    parts.insert(parts.end(), seed.begin(), seed.end());
-    uint8_t counter = i;
-    parts.push_back(ByteView(&counter, 1));
-    auto ok = mac_.compute(parts, t);
-    if (!ok) return ok.error();
-    size_t take = std::min(n, len - done);
-    std::copy(t.begin(), t.begin() + take, out.reveal_mut().begin() + done);
-    done += take;
-  }
-  OPENSSL_cleanse(t.data(), t.size());
-  return out;
+  return prf_plus_blocks(out_len(), seed, len,
+                         [this](unsigned, std::span<const ByteView> parts, MutBytes t) {
+                           return mac_.compute(parts, t);
+                         });
 }
 
 Result<SecretBytes> prf(const TransformInfo& info, ByteView key,

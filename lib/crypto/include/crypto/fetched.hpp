@@ -40,5 +40,10 @@ Result<EVP_CIPHER_CTX*> thread_cipher_ctx(const TransformInfo& t, int enc, Ciphe
 // The same for the HMAC or CMAC context of an integ/prf row (unkeyed; EVP_MAC_init sets
 // the caller's key).
 Result<EVP_MAC_CTX*> thread_mac_ctx(const TransformInfo& t, bool cmac);
+// HMAC or CMAC over `parts` on context `c` into `out`: `set_key` sets `key`, else the
+// context restarts with the key it was given before (OpenSSL 3 HMAC/CMAC). `size`: the
+// MAC length expected (0: any).
+Result<void> evp_mac(EVP_MAC_CTX* c, ByteView key, bool set_key, std::span<const ByteView> parts,
+                     MutBytes out, size_t size);
 
 } // namespace ikekit::crypto::detail
