@@ -57,8 +57,7 @@ size_t TcpSegmenter::write(size_t i, uint8_t* out) const {
   const size_t hl = h_.headers();
   const size_t off = i * mss_;
   const size_t len = std::min(mss_, payload_ - std::min(off, payload_));
-  std::memcpy(out, packet_.data(), hl);
-  std::memcpy(out + hl, packet_.data() + hl + off, len);
+  std::memcpy(out, packet_.data(), hl); // the payload is copied with its checksum below
   uint8_t* ip = out;
   uint8_t* tcp = out + h_.ip_len;
   if (h_.v6) {
@@ -77,7 +76,8 @@ size_t TcpSegmenter::write(size_t i, uint8_t* out) const {
   tcp[16] = tcp[17] = 0;
   wire::InetChecksum c = wire::pseudo_header_sum(ByteView(ip, h_.ip_len), wire::kIpProtoTcp,
                                                  uint32_t(h_.tcp_len + len));
-  c.add(ByteView(tcp, h_.tcp_len + len));
+  c.add(ByteView(tcp, h_.tcp_len));
+  c.add_copy(out + hl, packet_.subspan(hl + off, len)); // one pass: copied and summed
   store_be16(tcp + 16, c.checksum());
   return hl + len;
 }

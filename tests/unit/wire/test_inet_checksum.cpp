@@ -1,10 +1,14 @@
 // The Internet checksum (RFC 1071): known answers from RFC 1071's own example and from
 // headers a Linux kernel wrote (a strongSwan capture), every length against the
-// definition, and the TCP/UDP pseudo-headers of IPv4 and IPv6.
+// definition (in one piece, copied, or in chunks cut anywhere, odd offsets and
+// addresses included), and the TCP/UDP pseudo-headers of IPv4 and IPv6.
 #include "base/hex.hpp"
 #include "wire/inet_checksum.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <random>
+#include <vector>
 
 using namespace ikekit;
 using namespace ikekit::wire;
@@ -13,7 +17,7 @@ namespace {
 
 // RFC 1071 done the slow way: 16-bit big-endian words, end-around carry.
 uint16_t reference_sum(ByteView b) {
-  uint32_t s = 0;
+  uint64_t s = 0;
   for (size_t i = 0; i < b.size(); i += 2)
     s += uint32_t(b[i]) << 8 | (i + 1 < b.size() ? b[i + 1] : 0);
   while (s >> 16)
@@ -22,6 +26,30 @@ uint16_t reference_sum(ByteView b) {
 }
 
 Bytes hex(const char* text) { return *from_hex(text, "hex"); }
+
+// Random bytes in a buffer with room to start them at any of 8 addresses (the vector
+// loop's loads are unaligned, and an odd address is not an odd offset).
+struct RandomBytes {
+  explicit RandomBytes(size_t n, std::mt19937& rng) : storage(n + 8) {
+    for (auto& b : storage)
+      b = uint8_t(rng());
+  }
+  ByteView at(size_t shift, size_t n) const { return ByteView(storage.data() + shift, n); }
+  Bytes storage;
+};
+
+// The sizes the tests below sum: the edges of the 8-, 32- and 64-byte steps, the
+// largest IP packet, and random ones up to it.
+std::vector<size_t> checksum_test_lengths(std::mt19937& rng) {
+  std::vector<size_t> n = {0,  1,  2,  3,  7,   8,   9,   31,   32,   33,   63,    64,
+                           65, 95, 96, 97, 127, 128, 129, 1399, 1400, 1401, 65534, 65535};
+  std::uniform_int_distribution<size_t> any(0, 65535), small(0, 300);
+  for (int i = 0; i < 60; ++i) {
+    n.push_back(any(rng));
+    n.push_back(small(rng));
+  }
+  return n;
+}
 
 } // namespace
 
@@ -78,4 +106,99 @@ TEST_CASE("pseudo_header_sum: the RFC 768 and RFC 8200 8.1 layouts", "[wire][che
   Bytes ip4 = hex("4500001c000000004006000ac0000201c6336407");
   Bytes layout4 = hex("c0000201c63364070006001c");
   CHECK(pseudo_header_sum(ip4, 6, 28).folded() == reference_sum(layout4));
+}
+
+TEST_CASE("InetChecksum: random lengths up to 65535 at every address, whole and copied",
+          "[wire][checksum]") {
+  std::mt19937 rng(1071);
+  RandomBytes src(65535, rng);
+  Bytes dst(65535 + 16);
+  for (size_t n : checksum_test_lengths(rng)) {
+    const size_t shift = n % 8; // walks through the addresses as the lengths vary
+    ByteView v = src.at(shift, n);
+    INFO("length " << n << " at address offset " << shift);
+    const uint16_t want = reference_sum(v);
+    InetChecksum whole;
+    whole.add(v);
+    CHECK(whole.folded() == want);
+
+    // add_copy: the same sum, the bytes copied exactly, nothing written past them.
+    std::fill(dst.begin(), dst.end(), uint8_t(0xa5));
+    InetChecksum copied;
+    copied.add_copy(dst.data() + (7 - shift), v);
+    CHECK(copied.folded() == want);
+    CHECK(std::equal(v.begin(), v.end(), dst.begin() + std::ptrdiff_t(7 - shift)));
+    CHECK(dst[7 - shift + n] == 0xa5);
+    if (shift < 7) CHECK(dst[6 - shift] == 0xa5);
+  }
+}
+
+TEST_CASE("InetChecksum: chunks cut at any offset, odd ones included, continue the sum",
+          "[wire][checksum]") {
+  std::mt19937 rng(1624);
+  RandomBytes src(65535, rng);
+  Bytes dst(65535);
+  for (size_t n : checksum_test_lengths(rng)) {
+    ByteView v = src.at(1, n);
+    // Up to five cuts anywhere; each chunk alternately added and copied.
+    std::uniform_int_distribution<size_t> pos(0, n);
+    std::vector<size_t> cuts = {0, n};
+    for (int k = 0; k < 5; ++k)
+      cuts.push_back(pos(rng));
+    std::sort(cuts.begin(), cuts.end());
+    InetChecksum chunks;
+    for (size_t k = 0; k + 1 < cuts.size(); ++k) {
+      ByteView part = v.subspan(cuts[k], cuts[k + 1] - cuts[k]);
+      if (k % 2)
+        chunks.add_copy(dst.data() + cuts[k], part);
+      else
+        chunks.add(part);
+    }
+    INFO("length " << n);
+    CHECK(chunks.folded() == reference_sum(v));
+  }
+  // One byte at a time: every chunk after the first odd one starts at an odd offset.
+  ByteView v = src.at(3, 1001);
+  InetChecksum bytewise;
+  for (size_t i = 0; i < v.size(); ++i)
+    bytewise.add(v.subspan(i, 1));
+  CHECK(bytewise.folded() == reference_sum(v));
+  // A 16-bit value added after an odd chunk is still a whole word (the pseudo-header).
+  InetChecksum odd_then_value;
+  odd_then_value.add(v.first(3));
+  odd_then_value.add_be16(0x1234);
+  const uint8_t word[] = {0x12, 0x34};
+  InetChecksum value_then_odd;
+  value_then_odd.add(word);
+  value_then_odd.add(v.first(3));
+  CHECK(odd_then_value.folded() == value_then_odd.folded());
+}
+
+TEST_CASE("InetChecksum: all-ones data, where every addition carries", "[wire][checksum]") {
+  Bytes ones(65535, 0xff);
+  Bytes dst(65535);
+  for (size_t n :
+       {size_t(1), size_t(2), size_t(63), size_t(64), size_t(1400), size_t(65534), size_t(65535)}) {
+    ByteView v(ones.data(), n);
+    InetChecksum c;
+    c.add(v);
+    CHECK(c.folded() == reference_sum(v));
+    // An even run of 0xffff words is one's complement zero written as 0xffff (RFC 1071:
+    // the sum of non-zero words never folds to 0x0000).
+    if (n % 2 == 0) CHECK(c.folded() == 0xffff);
+    InetChecksum copied;
+    copied.add_copy(dst.data(), v);
+    CHECK(copied.folded() == reference_sum(v));
+    const size_t cut = n / 2 | 1; // an odd first chunk: the rest starts at an odd offset
+    InetChecksum split;
+    split.add(v.first(cut));
+    split.add(v.subspan(cut));
+    CHECK(split.folded() == reference_sum(v));
+  }
+  // 1000 odd chunks of all-ones, every other one starting at an odd offset: 65,535,000
+  // bytes of 0xff, an even count, all 0xffff words.
+  InetChecksum many;
+  for (int i = 0; i < 1000; ++i)
+    many.add(ByteView(ones.data(), 65535));
+  CHECK(many.folded() == 0xffff);
 }

@@ -4,10 +4,11 @@
 // computed, esp/tcp_segment.hpp; received segments are verified before they are
 // coalesced, esp/tcp_coalesce.hpp). Sans-I/O, no allocation.
 //
-// The sum is accumulated in host byte order over 32-bit words (RFC 1071 2(B): the
-// one's complement sum is independent of byte order) and turned into the big-endian
-// 16-bit value only when folded. Chunks added one after another must each start at an
-// even offset of the summed region (headers and payloads of IP packets do).
+// The sum is accumulated in host byte order (RFC 1071 2(B): the one's complement sum
+// is independent of byte order) in 64 bits with end-around carries, and turned into
+// the big-endian 16-bit value only when folded. Chunks added one after another may be
+// of any length: a chunk that starts at an odd offset of the summed region has its
+// sum byte-swapped (RFC 1071 2(B) again) before it is added.
 #pragma once
 
 #include "base/bytes.hpp"
@@ -20,9 +21,14 @@ namespace ikekit::wire {
 
 class InetChecksum {
 public:
+  // The bytes of `data`, continuing the summed region where the last add ended.
   void add(ByteView data);
-  // A 16-bit value as it appears in the packet (big-endian numeric value).
-  void add_be16(uint16_t v) { acc_ += to_host_order(v); }
+  // Copies `src` to `dst` (which must not overlap it) and adds it, in one pass over the
+  // bytes: for a segment that is built by copying anyway (esp/tcp_segment.hpp).
+  void add_copy(uint8_t* dst, ByteView src);
+  // A 16-bit value as it appears in the packet (big-endian numeric value), summed as a
+  // word at an even offset whatever was added before (the pseudo-header's fields).
+  void add_be16(uint16_t v) { acc_ = add_end_around(acc_, to_host_order(v)); }
   void add_be32(uint32_t v) {
     add_be16(uint16_t(v >> 16));
     add_be16(uint16_t(v));
@@ -38,7 +44,15 @@ private:
     if constexpr (std::endian::native == std::endian::little) return uint16_t(v << 8 | v >> 8);
     return v;
   }
+  // One's complement addition in 64 bits: the carry out of the top wraps around.
+  static uint64_t add_end_around(uint64_t a, uint64_t b) {
+    a += b;
+    return a + (a < b);
+  }
+  void add_chunk_sum(uint64_t sum, size_t len);
+
   uint64_t acc_ = 0;
+  bool odd_ = false; // the bytes added so far are of odd length
 };
 
 // The pseudo-header sum of TCP/UDP over IPv4 (RFC 793 3.1, RFC 768) or IPv6 (RFC 8200
