@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,6 +121,39 @@ TEST_CASE("seq state: extend waits for half a block, then writes before raising 
   CHECK(slurp(s->path()).find("next_seq 13\n") != std::string::npos);
 }
 
+TEST_CASE("seq state: the batch that uses half the block wakes the owner, once per block") {
+  ikekit::test::TempDir d("seq");
+  SaKeys k = gcm_keys(0xc1000001, 5);
+  auto s = SeqState::open(d.path, k, kBlock);
+  REQUIRE(s);
+  SeqReservation& r = *s->reservation();
+  auto readable = [&] {
+    pollfd p{s->wake_fd(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1;
+  };
+  CHECK(r.wake_fd == s->wake_fd());
+  CHECK(r.notify_at.load() == 5); // limit 8: from next 5 on, 4 or fewer are left
+  CHECK_FALSE(r.publish_next(4));
+  CHECK(r.next.load() == 4);
+  CHECK(r.publish_next(5)); // the sending thread writes wake_fd now
+  CHECK_FALSE(r.publish_next(6));
+  CHECK(r.next.load() == 6);
+  uint64_t one = 1;
+  REQUIRE(::write(s->wake_fd(), &one, sizeof one) == ssize_t(sizeof one));
+  CHECK(readable());
+  REQUIRE(s->extend());
+  CHECK(s->reserved() == 13); // 6 + 8 - 1
+  CHECK_FALSE(readable());
+  CHECK(r.notify_at.load() == 10);
+  // A notice spent (the mark disarmed) while the data plane went on past half the
+  // block: extend looks at `next` itself, reserves, and arms the next mark.
+  r.notify_at.store(UINT64_MAX);
+  r.next.store(12);
+  REQUIRE(s->extend());
+  CHECK(s->reserved() == 19);
+  CHECK(r.notify_at.load() == 16);
+}
+
 TEST_CASE("seq state: the end of the sequence space is never passed") {
   ikekit::test::TempDir d("seq");
   SaKeys k = gcm_keys(0xc1000001, 4);
@@ -135,8 +169,9 @@ TEST_CASE("seq state: the end of the sequence space is never passed") {
   {
     auto s = SeqState::open(d.path, k, kBlock);
     REQUIRE(s);
-    CHECK(s->reserved() == UINT32_MAX);                     // RFC 4303 3.3.3: 2^32 - 1 is the last
-    s->reservation()->next.store(uint64_t(UINT32_MAX) + 1); // all sent
+    CHECK(s->reserved() == UINT32_MAX);                      // RFC 4303 3.3.3: 2^32 - 1 is the last
+    CHECK(s->reservation()->notify_at.load() == UINT64_MAX); // nothing more to reserve
+    s->reservation()->next.store(uint64_t(UINT32_MAX) + 1);  // all sent
     REQUIRE(s->close());
   }
   auto done = SeqState::open(d.path, k, kBlock);

@@ -3,7 +3,9 @@
 # namespaces (see lib.sh). Scenarios:
 #   ping SUITE [udp|esp]  ping through the tunnel; capture the veth and let tshark
 #                         decrypt the ESP with an esp_sa table (AES suites) and find
-#                         the ICMP inside: wire-format proof against Wireshark
+#                         the ICMP inside: wire-format proof against Wireshark; with
+#                         aes128gcm16 over UDP also that an idle esp-tunnel sleeps (its
+#                         main thread wakes for nothing in 1 s without traffic)
 #   keys SUITE            the same, with both sides reading an ikekit key log (--keys)
 #   iperf SUITE           an iperf3 TCP stream through the tunnel carries data
 #   replay                captured ESP re-sent to the receiver is dropped as replay
@@ -42,6 +44,28 @@ tshark_check() {
   ok "tshark decrypted $icmp ICMP packets in $esp ESP packets ($CIPHER${INTEG:+/$INTEG}, authentication checked)"
 }
 
+# voluntary_switches PID [TID]: the voluntary context switches (sleeps) of one thread
+# of that process, or of all of them.
+voluntary_switches() {
+  awk '/^voluntary_ctxt_switches/ { n += $2 } END { print n + 0 }' /proc/"$1"/task/"${2:-*}"/status
+}
+
+# idle_check SIDE: that esp-tunnel's main thread sleeps until something happens (a
+# signal, a stats deadline, a data plane notice): over 1 s without traffic it may
+# wake a couple of times at most (it woke every 100 ms before).
+idle_check() {
+  local pid main0 all0 main1 all1
+  pid=$(eval echo "\$${1^^}_PID")
+  main0=$(voluntary_switches "$pid" "$pid")
+  all0=$(voluntary_switches "$pid")
+  sleep 1
+  main1=$(voluntary_switches "$pid" "$pid")
+  all1=$(voluntary_switches "$pid")
+  [ $((main1 - main0)) -le 2 ] ||
+    fail "idle $1 esp-tunnel's main thread woke $((main1 - main0)) times in 1 s"
+  ok "idle $1 esp-tunnel slept: main thread woke $((main1 - main0)) times in 1 s, all threads $((all1 - all0))"
+}
+
 case "$SCENARIO" in
   ping)
     require_root_tools ping dumpcap
@@ -56,6 +80,7 @@ case "$SCENARIO" in
     start_capture
     ping_and_check "$ARG ${ARG2:-udp}"
     stop_capture
+    [ "$ARG" = aes128gcm16 ] && [ "${ARG2:-udp}" = udp ] && idle_check right
     stats_now left
     [ "$(last_stats left in.packets)" -ge 3 ] || fail "left stats: in.packets < 3"
     [ "$(last_stats left out.packets)" -ge 3 ] || fail "left stats: out.packets < 3"

@@ -17,21 +17,49 @@ namespace esp_tunnel {
 
 namespace {
 
-// How often the loop looks whether a data plane thread stopped on an error, and
-// extends the sequence-number reservation (SeqState, kSeqBlock).
-constexpr Duration kHealthCheck = std::chrono::milliseconds(100);
-
 struct Hooks {
   std::function<Result<DataplaneStats>()> stats;
+  // Readable once a data plane thread stopped on an error (-1: none can), and the error.
+  int failure_fd = -1;
   std::function<std::optional<Error>()> failure;
+  // Readable when the sequence-number reservation runs low (-1: none), and what
+  // reserves more (fails closed: the data plane then stops sending).
+  int seq_fd = -1;
+  std::function<Result<void>()> extend_seq;
   // Stops the data plane threads, so the exit stats count every packet they sent: a
   // thread may be preempted between sending a batch and publishing its counters.
   std::function<void()> quiesce = [] {};
 };
 
-// The event loop of the main thread: signals, stats deadlines, health checks. The
-// signal mask is set up before the data plane threads start (they inherit it), so
-// SIGTERM/SIGINT/SIGUSR1 always reach the signalfd here.
+// Watches the data plane's descriptors (Hooks): the loop sleeps until one of them, a
+// signal or a stats deadline wakes it, never on a timer of its own.
+Result<void> watch_dataplane(io::EventLoop& ev, const Hooks& b, int& rc) {
+  auto stop_on = [&ev, &rc](const Error& e) {
+    cli::report_error(kTool, e, cli::kExitFailure);
+    rc = cli::kExitFailure;
+    ev.stop();
+  };
+  if (b.failure_fd >= 0)
+    if (auto r = ev.add_reader(b.failure_fd,
+                               [&b, stop_on](TimePoint) {
+                                 if (auto f = b.failure()) stop_on(*f);
+                               });
+        !r)
+      return r;
+  if (b.seq_fd >= 0)
+    if (auto r = ev.add_reader(b.seq_fd,
+                               [&b, stop_on](TimePoint) {
+                                 if (auto x = b.extend_seq(); !x) stop_on(x.error());
+                               });
+        !r)
+      return r;
+  return {};
+}
+
+// The event loop of the main thread: signals, stats deadlines, the data plane's
+// failure and sequence notices. The signal mask is set up before the data plane
+// threads start (they inherit it), so SIGTERM/SIGINT/SIGUSR1 always reach the
+// signalfd here.
 int loop(io::EventLoop& ev, const Options& o, json::JsonOutput& out, const Hooks& b) {
   const TimePoint t0 = io::EventLoop::now();
   auto uptime = [&](TimePoint now) { return std::chrono::duration<double>(now - t0).count(); };
@@ -46,42 +74,27 @@ int loop(io::EventLoop& ev, const Options& o, json::JsonOutput& out, const Hooks
   };
   std::optional<TimePoint> next_stats;
   if (o.stats_interval) next_stats = t0 + *o.stats_interval;
-  TimePoint next_check = t0 + kHealthCheck;
   int rc = cli::kExitOk;
-  bool stopping = false;
   auto sig = ev.on_signals({SIGINT, SIGTERM, SIGUSR1}, [&](int signo, TimePoint now) {
     if (signo == SIGUSR1) {
       if (!print("signal", now)) rc = cli::kExitFailure;
       return;
     }
-    stopping = true;
     ev.stop();
   });
   if (!sig) return cli::report_error(kTool, sig.error());
-  ev.set_deadline(
-      [&]() -> std::optional<TimePoint> {
-        return next_stats && *next_stats < next_check ? *next_stats : next_check;
-      },
-      [&](TimePoint now) {
-        if (next_stats && now >= *next_stats) {
-          if (!print("interval", now)) rc = cli::kExitFailure;
-          while (*next_stats <= now)
-            *next_stats += *o.stats_interval;
-        }
-        if (now >= next_check) {
-          next_check = now + kHealthCheck;
-          if (auto f = b.failure()) {
-            cli::report_error(kTool, *f, cli::kExitFailure);
-            rc = cli::kExitFailure;
-            ev.stop();
-          }
-        }
-      });
+  if (auto w = watch_dataplane(ev, b, rc); !w) return cli::report_error(kTool, w.error());
+  ev.set_deadline([&]() { return next_stats; },
+                  [&](TimePoint now) {
+                    if (!next_stats || now < *next_stats) return;
+                    if (!print("interval", now)) rc = cli::kExitFailure;
+                    while (*next_stats <= now)
+                      *next_stats += *o.stats_interval;
+                  });
   if (auto r = ev.run(); !r) {
     cli::report_error(kTool, r.error(), cli::kExitFailure);
     rc = cli::kExitFailure;
   }
-  (void)stopping;
   b.quiesce();
   if (!print("exit", io::EventLoop::now()) && rc == cli::kExitOk) rc = cli::kExitFailure;
   return rc;
@@ -128,12 +141,12 @@ int run_tun(const Options& o, json::JsonOutput& out) {
   Hooks b;
   b.stats = [&]() -> Result<DataplaneStats> { return (*dp)->stats(); };
   b.quiesce = [&]() { (*dp)->stop(); };
-  b.failure = [&]() -> std::optional<Error> {
-    if (auto f = (*dp)->failure()) return f;
-    if (*seq)
-      if (auto r = (*seq)->extend(); !r) return r.error(); // fail closed: stop sending
-    return std::nullopt;
-  };
+  b.failure_fd = (*dp)->failure_fd();
+  b.failure = [&]() { return (*dp)->failure(); };
+  if (*seq) {
+    b.seq_fd = (*seq)->wake_fd();
+    b.extend_seq = [&]() { return (*seq)->extend(); };
+  }
   // Signals first (the threads inherit the blocked mask), then the threads.
   io::EventLoop& loop_ref = *ev;
   int rc = cli::kExitOk;
@@ -190,7 +203,6 @@ int run_xfrm(const Options& o, json::JsonOutput& out) {
   out.write(started_json(o, "", cli::version_line(kTool)));
   Hooks b;
   b.stats = [&]() { return dp->stats(); };
-  b.failure = []() -> std::optional<Error> { return std::nullopt; };
   int rc = loop(*ev, o, out, b);
   if (auto r = dp->remove_all(); !r) {
     cli::report_error(kTool, r.error(), cli::kExitFailure);

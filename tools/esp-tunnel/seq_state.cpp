@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sstream>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -179,9 +180,14 @@ Result<SeqState> SeqState::open(const std::string& dir, const SaKeys& keys, uint
                  "the counter never cycles); new keys are needed");
   s.limit_ = s.block_end(s.first_seq_);
   if (auto w = s.write(s.limit_ + 1); !w) return w.error();
+  s.wake_fd_ = ikekit::io::Fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!s.wake_fd_)
+    return make_error(Errc::io, "eventfd", std::string("eventfd: ") + std::strerror(errno));
   s.reservation_ = std::make_shared<SeqReservation>();
+  s.reservation_->wake_fd = s.wake_fd_.get();
   s.reservation_->next.store(s.first_seq_);
   s.reservation_->limit.store(s.limit_, std::memory_order_release);
+  (void)s.arm_notice(); // nothing was sent yet: next is below the mark
   return s;
 }
 
@@ -199,14 +205,27 @@ uint64_t SeqState::block_end(uint64_t from) const {
   return from > max_seq_ - (block_ - 1) ? max_seq_ : from + block_ - 1;
 }
 
+bool SeqState::arm_notice() {
+  if (limit_ >= max_seq_) return true;           // nothing more to reserve: no notice needed
+  const uint64_t mark = limit_ - block_ / 2 + 1; // the first `next` extend() acts on
+  reservation_->notify_at.store(mark, std::memory_order_release);
+  // A batch that published `next` past the mark before it was armed wrote nothing.
+  return reservation_->next.load(std::memory_order_acquire) < mark;
+}
+
 Result<void> SeqState::extend() {
-  uint64_t next = reservation_->next.load(std::memory_order_acquire);
-  if (limit_ >= max_seq_ || next + block_ / 2 <= limit_) return {};
-  uint64_t limit = block_end(next);
-  if (auto w = write(limit + 1); !w) return w.error(); // durable before it is used
-  limit_ = limit;
-  reservation_->limit.store(limit, std::memory_order_release);
-  return {};
+  uint64_t n;
+  (void)!::read(wake_fd_.get(), &n, sizeof n); // reset; EAGAIN when not signalled
+  for (;;) {
+    uint64_t next = reservation_->next.load(std::memory_order_acquire);
+    if (limit_ < max_seq_ && next + block_ / 2 > limit_) {
+      uint64_t limit = block_end(next);
+      if (auto w = write(limit + 1); !w) return w.error(); // durable before it is used
+      limit_ = limit;
+      reservation_->limit.store(limit, std::memory_order_release);
+    }
+    if (arm_notice()) return {};
+  }
 }
 
 Result<void> SeqState::close() {

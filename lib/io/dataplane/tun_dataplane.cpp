@@ -65,7 +65,7 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
                       "a shared socket implies UDP encapsulation");
   dp->tx_ch_ = std::make_unique<Channel<TxCommand>>("sending");
   dp->rx_ch_ = std::make_unique<Channel<RxCommand>>("receiving");
-  for (Fd* f : {&dp->rekey_fd_, &dp->tx_ch_->wake, &dp->rx_ch_->wake}) {
+  for (Fd* f : {&dp->rekey_fd_, &dp->failure_fd_, &dp->tx_ch_->wake, &dp->rx_ch_->wake}) {
     int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (efd < 0)
       return make_error(Errc::io, "eventfd", std::string("eventfd: ") + std::strerror(errno));
@@ -183,6 +183,7 @@ void TunDataplane::fail(Error e) {
   stop_ = true;
   Channel<TxCommand>::signal(tx_ch_->wake);
   Channel<RxCommand>::signal(rx_ch_->wake);
+  signal_eventfd(failure_fd_.get());
   cv_.notify_all();
 }
 

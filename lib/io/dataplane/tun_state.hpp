@@ -39,6 +39,13 @@ inline int64_t wall_ns() {
       .count();
 }
 
+// Makes an eventfd readable (a thread's wake-up, the owner's rekey or failure
+// notice); fails only if its counter is full, when it is readable anyway.
+inline void signal_eventfd(int fd) {
+  uint64_t one = 1;
+  (void)!::write(fd, &one, sizeof one);
+}
+
 // SA changes handed from the control thread to one packet thread, applied by that
 // thread between two batches; the control side waits until they are (or the thread
 // failed). `mu`, `cv` and `failure` are the data plane's.
@@ -79,10 +86,7 @@ public:
     }
     cv.notify_all();
   }
-  static void signal(const Fd& fd) {
-    uint64_t one = 1;
-    (void)!::write(fd.get(), &one, sizeof one); // fails only if the counter is full
-  }
+  static void signal(const Fd& fd) { signal_eventfd(fd.get()); }
 
 private:
   std::string thread_;
@@ -158,7 +162,9 @@ struct TunDataplane::TxState {
     pipeline.for_each_sa([&](uint32_t id, const esp::OutboundSa& o) {
       if (id < cells.size() && cells[id])
         cells[id]->update(o.sa.stats().packets, o.sa.stats().bytes, now);
-      if (o.reservation) o.reservation->next.store(o.sa.next_seq(), std::memory_order_release);
+      if (o.reservation && o.reservation->publish_next(o.sa.next_seq()) &&
+          o.reservation->wake_fd >= 0) // the owner reserves more (esp-tunnel's SeqState)
+        signal_eventfd(o.reservation->wake_fd);
     });
     cell.publish(s);
   }

@@ -29,9 +29,24 @@ namespace ikekit::esp {
 // may have sent. The owner raises `limit` only after recording it on disk; the sending
 // thread never seals past it (such packets are dropped and counted seq_unreserved) and
 // publishes how far it got in `next` after every batch. Lock-free, no allocation.
+//
+// So that the owner need not look at `next` on a timer, it sets `notify_at` (where it
+// wants to reserve more, well before the limit) and `wake_fd` (an eventfd of its own):
+// the batch that takes `next` there writes the eventfd once and disarms the mark; the
+// owner reserves and arms the next one.
 struct SeqReservation {
-  std::atomic<uint64_t> limit{0}; // the last sequence number that may be sent
-  std::atomic<uint64_t> next{1};  // the number the next sealed packet will carry
+  std::atomic<uint64_t> limit{0};              // the last sequence number that may be sent
+  std::atomic<uint64_t> next{1};               // the number the next sealed packet will carry
+  std::atomic<uint64_t> notify_at{UINT64_MAX}; // UINT64_MAX: disarmed
+  int wake_fd = -1; // the owner's eventfd, open while the data plane runs; -1: none
+
+  // The sending thread, after a batch: publishes `n` as `next`. True once when it
+  // reached the armed mark (the caller then writes wake_fd); the mark is disarmed.
+  bool publish_next(uint64_t n) {
+    next.store(n, std::memory_order_release);
+    uint64_t at = notify_at.load(std::memory_order_acquire);
+    return n >= at && notify_at.compare_exchange_strong(at, UINT64_MAX);
+  }
 };
 
 // One SA direction's keys, owned (copied out of KEYMAT or a key file).

@@ -159,6 +159,9 @@ public:
   void stop();
   // The first error a thread stopped on (the socket or TUN failed), if any.
   std::optional<Error> failure() const;
+  // Readable once a thread stopped on an error (eventfd, non-blocking; valid after
+  // create; never reset): what an owner's event loop watches instead of polling failure().
+  int failure_fd() const { return failure_fd_.get(); }
 
   // Adds the pair: the inbound SA first (RFC 7296 2.8: be ready to receive on the new
   // SA before sending on it), then the outbound SA, which takes over the selectors of
@@ -341,6 +344,7 @@ private:
   uint64_t sa_refused_ = 0;              // installs refused: selectors overlap another IKE SA's
   std::vector<uint32_t> rekey_requests_; // inbound SPIs; guarded by mu_
   Fd rekey_fd_;
+  Fd failure_fd_;
   // By inbound SPI: the {inbound, outbound} SAs' cells, shared with the entries.
   std::map<uint32_t, std::pair<std::shared_ptr<SaCell>, std::shared_ptr<SaCell>>> cells_;
 
