@@ -1,5 +1,6 @@
 #include "bench/process.hpp"
 
+#include "base/fd.hpp"
 #include "bench/files.hpp"
 
 #include <cerrno>
@@ -107,26 +108,23 @@ Result<pid_t> spawn_process(const Command& cmd, Stdio io) {
     ns_fd = open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (ns_fd < 0) return make_error(Errc::io, name, ns_path + ": " + std::strerror(errno));
   }
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0) {
+  auto report = cloexec_pipe(name); // the child's exec error, if any (EOF: it ran)
+  if (!report) {
     if (ns_fd >= 0) close(ns_fd);
-    return make_error(Errc::io, name, std::string("pipe: ") + std::strerror(errno));
+    return report.error();
   }
   pid_t parent = getpid();
   pid_t pid = fork();
-  if (pid == 0) exec_child(path->c_str(), cargs.data(), cenv.data(), ns_fd, io, parent, report[1]);
+  if (pid == 0)
+    exec_child(path->c_str(), cargs.data(), cenv.data(), ns_fd, io, parent, report->write.get());
   int fork_errno = errno;
-  close(report[1]);
+  report->write.reset();
   if (ns_fd >= 0) close(ns_fd);
-  if (pid < 0) {
-    close(report[0]);
-    return make_error(Errc::io, name, std::string("fork: ") + std::strerror(fork_errno));
-  }
+  if (pid < 0) return make_error(Errc::io, name, std::string("fork: ") + std::strerror(fork_errno));
   int child_errno = 0;
   ssize_t n;
-  while ((n = read(report[0], &child_errno, sizeof child_errno)) < 0 && errno == EINTR) {
+  while ((n = read(report->read.get(), &child_errno, sizeof child_errno)) < 0 && errno == EINTR) {
   }
-  close(report[0]);
   if (n == ssize_t(sizeof child_errno)) {
     int status = 0;
     waitpid(pid, &status, 0);
@@ -157,22 +155,6 @@ void kill_and_reap(pid_t pid, milliseconds grace, std::optional<int>& code) {
   }
   code = status_to_code(status);
 }
-
-// Three pipes, closed on destruction: the child's stdin, stdout and stderr.
-struct Pipes {
-  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-  bool open() {
-    return pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0;
-  }
-  static void close_fd(int& fd) {
-    if (fd >= 0) close(fd);
-    fd = -1;
-  }
-  ~Pipes() {
-    for (int* p : {in, out, err})
-      close_fd(p[0]), close_fd(p[1]);
-  }
-};
 
 enum class ReadEnd { eof, timeout, interrupted };
 
@@ -259,22 +241,27 @@ Result<CommandOutput> run_command(const Command& cmd, milliseconds timeout,
                                   const std::string& input) {
   if (stop_now()) return interrupted_error();
   const std::string& name = cmd.argv.at(0);
-  Pipes p;
-  if (!p.open()) return make_error(Errc::io, name, std::string("pipe: ") + std::strerror(errno));
-  auto pid = spawn_process(cmd, {p.in[0], p.out[1], p.err[1]});
-  Pipes::close_fd(p.in[0]);
-  Pipes::close_fd(p.out[1]);
-  Pipes::close_fd(p.err[1]);
+  // The child's stdin, stdout and stderr, closed on every return.
+  auto in = cloexec_pipe(name);
+  if (!in) return in.error();
+  auto out = cloexec_pipe(name);
+  if (!out) return out.error();
+  auto err = cloexec_pipe(name);
+  if (!err) return err.error();
+  auto pid = spawn_process(cmd, {in->read.get(), out->write.get(), err->write.get()});
+  in->read.reset(); // the child's ends: ours reach EOF when it exits
+  out->write.reset();
+  err->write.reset();
   if (!pid) return pid.error();
   // Small inputs (keys) fit the pipe buffer: write them all, then EOF.
   if (!input.empty()) {
-    ssize_t w = write(p.in[1], input.data(), input.size());
+    ssize_t w = write(in->write.get(), input.data(), input.size());
     (void)w;
   }
-  Pipes::close_fd(p.in[1]);
+  in->write.reset();
 
   CommandOutput res;
-  ReadEnd end = collect_output(p.out[0], p.err[0], Clock::now() + timeout, res);
+  ReadEnd end = collect_output(out->read.get(), err->read.get(), Clock::now() + timeout, res);
   std::optional<int> code;
   if (end != ReadEnd::eof) {
     kill_and_reap(*pid, milliseconds(0), code);

@@ -74,23 +74,11 @@ bool owner_alive(long pid) {
   return comm_of(std::to_string(pid)) == comm_of("self");
 }
 
-// A pipe whose two ends close themselves (also on every early return below).
-struct Pipe {
-  Fd read, write;
-};
-
-Result<Pipe> cloexec_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0)
-    return dns_error(Errc::io, "pipe: " + std::string(strerror(errno)));
-  return Pipe{Fd(fds[0]), Fd(fds[1])};
-}
-
 // Runs `argv` (PATH search) with `input` on stdin; the error carries its stderr.
 Result<void> run_program(const std::vector<std::string>& argv, const std::string& input) {
-  auto in = cloexec_pipe();
+  auto in = cloexec_pipe("--dns-apply");
   if (!in) return in.error();
-  auto err = cloexec_pipe();
+  auto err = cloexec_pipe("--dns-apply");
   if (!err) return err.error();
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -121,12 +109,10 @@ Result<void> run_program(const std::vector<std::string>& argv, const std::string
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
-    why.pop_back();
   std::string cmd;
   for (const auto& a : argv)
     cmd += (cmd.empty() ? "" : " ") + a;
-  return dns_error(Errc::environment, cmd + " failed: " + why);
+  return dns_error(Errc::environment, cmd + " failed: " + trim_trailing_space(std::move(why)));
 }
 
 bool program_exists(const std::string& name) {

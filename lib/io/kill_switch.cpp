@@ -110,11 +110,9 @@ Result<std::string> run_nft(const std::string& script, bool dry_run) {
   nft_ctx_buffer_error(ctx.get());
   nft_ctx_set_dry_run(ctx.get(), dry_run);
   if (nft_run_cmd_from_buffer(ctx.get(), script.c_str()) != 0) {
-    std::string why = nft_ctx_get_error_buffer(ctx.get());
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
-      why.pop_back();
     return make_error(Errc::environment, "nftables",
-                      "nftables refused the rules (needs CAP_NET_ADMIN and nf_tables): " + why);
+                      "nftables refused the rules (needs CAP_NET_ADMIN and nf_tables): " +
+                          trim_trailing_space(nft_ctx_get_error_buffer(ctx.get())));
   }
   const char* out = nft_ctx_get_output_buffer(ctx.get());
   return std::string(out ? out : "");

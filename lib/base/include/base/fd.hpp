@@ -4,6 +4,10 @@
 // In base because base's secret files hold one too; io uses it as io::Fd (io/fd.hpp).
 #pragma once
 
+#include "base/result.hpp"
+
+#include <string>
+
 namespace ikekit {
 
 class Fd {
@@ -30,5 +34,14 @@ public:
 private:
   int fd_ = -1;
 };
+
+// Both ends of a pipe, each closed with its Fd (also on every early return).
+struct FdPair {
+  Fd read, write;
+};
+
+// pipe2(2) with O_CLOEXEC: neither end leaks into a program this process starts (a
+// child is handed its end with dup2). Errc::io naming `field` when no pipe can be made.
+Result<FdPair> cloexec_pipe(std::string field);
 
 } // namespace ikekit
