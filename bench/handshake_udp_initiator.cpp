@@ -3,6 +3,7 @@
 #include "bench/process.hpp"
 #include "crypto/system_rng.hpp"
 #include "ike/engine.hpp"
+#include "io/engine_idle_work.hpp"
 #include "io/event_loop.hpp"
 #include "io/udp_socket.hpp"
 #include "wire/header.hpp"
@@ -331,8 +332,7 @@ Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) 
   }
   // As ike-up: the next IKE_SA_INIT's key pair while waiting (Engine::idle_work), so a
   // handshake at concurrency 1 starts without computing its public value.
-  m.loop->set_idle_work([self] { return self->cur.engine->has_idle_work(); },
-                        [self](TimePoint t) { self->cur.engine->idle_work(t); });
+  io::set_engine_idle_work(*m.loop, [self]() -> ike::Engine& { return *self->cur.engine; });
   m.loop->set_deadline([self] { return self->next_timeout(); },
                        [self](TimePoint now) { self->on_timeout(now); });
   auto sig = m.loop->on_signals({SIGINT, SIGTERM, SIGHUP}, [self](int signo, TimePoint) {

@@ -1,6 +1,7 @@
 #include "io/engine_worker.hpp"
 
 #include "crypto/system_rng.hpp"
+#include "io/engine_idle_work.hpp"
 
 #include <cerrno>
 #include <sys/eventfd.h>
@@ -40,15 +41,8 @@ Result<std::unique_ptr<EngineWorker>> EngineWorker::start(ike::Config config, Ti
         if (auto e = self->engine_->next_timeout(); e && *e <= t) self->engine_->on_timeout(t);
         self->pump(t);
       });
-  w->loop_->set_idle_work(
-      [self] {
-        std::lock_guard<std::mutex> lock(self->mu_);
-        return self->engine_->has_idle_work();
-      },
-      [self](TimePoint t) {
-        std::lock_guard<std::mutex> lock(self->mu_);
-        self->engine_->idle_work(t);
-      });
+  set_engine_idle_work(
+      *w->loop_, [self]() -> ike::Engine& { return *self->engine_; }, &w->mu_);
   w->thread_ = std::thread([self] { self->run(); });
   return w;
 }
