@@ -94,7 +94,14 @@ bool EngineWorker::receive_if_idle(const ike::Datagram& d, TimePoint now) {
   if (!lock.owns_lock() || inbox_pending()) return false;
   engine_->receive(d, now);
   pump(now);
-  if (auto t = engine_->next_timeout(); t && (!armed_ || *t < *armed_)) kick();
+  auto t = engine_->next_timeout();
+  bool rearm = t && (!armed_ || *t < *armed_);
+  // An IKE_SA_INIT handled here took the engine's spare key pair (Engine::idle_work): the
+  // worker, asleep since before it, would sleep on without making the next one, and the
+  // next handshake of this engine would pay for its own. Woken, it makes it on its core.
+  bool spare_taken = engine_->has_idle_work();
+  lock.unlock();
+  if (rearm || spare_taken) kick();
   return true;
 }
 
@@ -148,6 +155,11 @@ void EngineWorker::pump(TimePoint now) {
     }
   }
   if (queued && wake_events_) wake_events_();
+}
+
+ike::Stats EngineWorker::engine_stats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return engine_->stats();
 }
 
 bool EngineWorker::has_events() {
