@@ -42,7 +42,7 @@ Result<std::unique_ptr<EngineWorker>> EngineWorker::start(ike::Config config, Ti
         self->pump(t);
       });
   set_engine_idle_work(
-      *w->loop_, [self]() -> ike::Engine& { return *self->engine_; }, &w->mu_);
+      *w->loop_, [self]() -> ike::Engine& { return *self->engine_; }, &w->mu_, w->rng_.get());
   w->thread_ = std::thread([self] { self->run(); });
   return w;
 }
