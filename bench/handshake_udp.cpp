@@ -11,6 +11,7 @@
 // stop signal (process.hpp) ends the run with the error "interrupted".
 #include "bench/files.hpp"
 #include "bench/handshake.hpp"
+#include "bench/responder_status.hpp"
 #include "bench/udp_pair.hpp"
 #include "cli/ike_up_options.hpp"
 #include "ike/config.hpp"
@@ -108,9 +109,20 @@ Result<void> open_target(const HandshakeOptions& opts, UdpInitiatorOptions io, U
   return {};
 }
 
+// The key pairs the responder made ahead and used so far (Engine::idle_work), from its
+// control socket; nullopt without one (strongSwan, --target) or an answer.
+std::optional<uint64_t> responder_spares_used(const UdpPair& pair) {
+  if (pair.control_socket.empty()) return std::nullopt;
+  auto st = query_responder_status(pair.control_socket, std::chrono::seconds(5));
+  if (!st || !st->is_object() || !st->contains("counters")) return std::nullopt;
+  const json::Json& c = (*st)["counters"];
+  if (!c.is_object() || !c.contains("spare_key_exchanges_used")) return std::nullopt;
+  return c["spare_key_exchanges_used"].get<uint64_t>();
+}
+
 // The figures of the measured run into `r`.
 void fill_result(UdpLoadStats& s, std::optional<double> cpu_r, json::Json responder_json,
-                 HandshakeResult& r) {
+                 std::optional<uint64_t> responder_spares, HandshakeResult& r) {
   r.completed = s.completed;
   r.failed = s.failed;
   r.elapsed_s = s.elapsed_s;
@@ -132,6 +144,8 @@ void fill_result(UdpLoadStats& s, std::optional<double> cpu_r, json::Json respon
       {"input_dropped", s.input_dropped},
       {"responder_cpu_s", json::or_null(cpu_r)},
       {"initiator_cpu_s", s.cpu_s},
+      {"spare_keys_used",
+       {{"initiator", s.spare_keys_used}, {"responder", json::or_null(responder_spares)}}},
       {"first_failure", s.first_failure.empty() ? json::Json() : json::Json(s.first_failure)}};
 }
 
@@ -158,12 +172,14 @@ Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progre
     po.esp_proposal = opts.esp_proposal;
     po.ike_up_binary = opts.ike_up_binary;
     po.extra_args = opts.ike_up_args;
+    po.control_socket = opts.peer == "ikekit"; // ike-up's spare key counters
     if (auto s = start_udp_pair(po, std::move(*io), pair); !s) return s;
     responder_json = pair.responder_json();
   }
   if (auto w = warm_up(*pair.initiator); !w) return w;
 
   Responder* resp = pair.responder.get();
+  std::optional<uint64_t> spares0 = responder_spares_used(pair);
   std::optional<double> cpu_r0;
   if (resp)
     if (auto c = resp->cpu_seconds()) cpu_r0 = *c;
@@ -178,7 +194,12 @@ Result<void> run(const HandshakeOptions& opts, const HandshakeProgressFn& progre
   if (s->interrupted) return interrupted_error();
   if (resp)
     if (auto a = resp->check_alive(); !a) return a.error();
-  fill_result(*s, cpu_r, std::move(responder_json), r);
+  std::optional<uint64_t> spares = responder_spares_used(pair);
+  if (spares && spares0)
+    *spares -= *spares0;
+  else
+    spares.reset();
+  fill_result(*s, cpu_r, std::move(responder_json), spares, r);
   return {};
 }
 } // namespace

@@ -14,7 +14,18 @@ struct Totals {
   HandshakeResult merged;
   double cpu_i_s = 0, cpu_r_s = 0, messages = 0, bytes = 0;
   bool cpu_r_known = true;
+  json::Json spares = {{"initiator", 0}, {"responder", 0}}; // summed; null once unknown
   std::vector<double> round_rates;
+
+  void add_spares(const json::Json& round) {
+    for (const char* side : {"initiator", "responder"}) {
+      const bool known = round.is_object() && round.contains(side) && round[side].is_number();
+      if (!known || spares[side].is_null())
+        spares[side] = nullptr;
+      else
+        spares[side] = spares[side].get<uint64_t>() + round[side].get<uint64_t>();
+    }
+  }
 
   void add(HandshakeResult& r) {
     merged.params = r.params;
@@ -35,6 +46,9 @@ struct Totals {
     messages += r.messages_per_handshake * n;
     bytes += r.bytes_per_handshake * n;
     round_rates.push_back(r.elapsed_s > 0 ? n / r.elapsed_s : 0);
+    add_spares(r.extra.is_object() && r.extra.contains("spare_keys_used")
+                   ? r.extra["spare_keys_used"]
+                   : json::Json());
     // The last round's mode-specific fields (responder settings etc.) describe them all.
     merged.extra = r.extra;
   }
@@ -52,6 +66,7 @@ struct Totals {
     m.params["rounds"] = rounds;
     if (!m.extra.is_object()) m.extra = json::Json::object();
     m.extra["round_handshakes_per_s"] = round_rates;
+    if (m.extra.contains("spare_keys_used")) m.extra["spare_keys_used"] = spares;
     m.extra.erase("responder_cpu_s"); // per round; the sums are in cpu_ms_per_handshake
     m.extra.erase("initiator_cpu_s");
     return std::move(m);

@@ -3,6 +3,7 @@
 #include "bench/process.hpp"
 #include "crypto/system_rng.hpp"
 #include "ike/engine.hpp"
+#include "io/engine_idle_work.hpp"
 #include "io/event_loop.hpp"
 #include "io/udp_socket.hpp"
 #include "wire/header.hpp"
@@ -112,7 +113,7 @@ struct UdpInitiator::Impl {
   std::array<io::RecvSlot, kBatch> rx_slots{};
   TxQueue tx_ike, tx_nat_t;
   // Counters of the engines already dropped, and datagrams offered to the wrong engine.
-  uint64_t retired_retransmissions = 0, retired_dropped = 0, misrouted = 0;
+  uint64_t retired_retransmissions = 0, retired_dropped = 0, retired_spares = 0, misrouted = 0;
 
   // The current run. Keys: generation << 40 | SaId.
   std::unordered_map<uint64_t, TimePoint> in_flight;
@@ -131,7 +132,12 @@ struct UdpInitiator::Impl {
     if (!g.engine) return;
     retired_retransmissions += g.engine->stats().retransmissions;
     retired_dropped += g.engine->stats().dropped_total();
+    retired_spares += g.engine->stats().spare_key_exchanges_used;
     g = EngineGen{};
+  }
+  uint64_t spares_used() const {
+    uint64_t n = retired_spares + cur.engine->stats().spare_key_exchanges_used;
+    return old.engine ? n + old.engine->stats().spare_key_exchanges_used : n;
   }
   uint64_t retransmissions() const {
     uint64_t n = retired_retransmissions + cur.engine->stats().retransmissions;
@@ -331,8 +337,7 @@ Result<std::unique_ptr<UdpInitiator>> UdpInitiator::open(UdpInitiatorOptions o) 
   }
   // As ike-up: the next IKE_SA_INIT's key pair while waiting (Engine::idle_work), so a
   // handshake at concurrency 1 starts without computing its public value.
-  m.loop->set_idle_work([self] { return self->cur.engine->has_idle_work(); },
-                        [self](TimePoint t) { self->cur.engine->idle_work(t); });
+  io::set_engine_idle_work(*m.loop, [self]() -> ike::Engine& { return *self->cur.engine; });
   m.loop->set_deadline([self] { return self->next_timeout(); },
                        [self](TimePoint now) { self->on_timeout(now); });
   auto sig = m.loop->on_signals({SIGINT, SIGTERM, SIGHUP}, [self](int signo, TimePoint) {
@@ -358,6 +363,7 @@ Result<UdpLoadStats> UdpInitiator::run(size_t count, Duration duration, size_t c
   m.error.reset();
   uint64_t retransmits0 = m.retransmissions();
   uint64_t dropped0 = m.dropped();
+  uint64_t spares0 = m.spares_used();
 
   TimePoint t0 = io::EventLoop::now();
   double cpu0 = process_cpu_s();
@@ -404,6 +410,7 @@ Result<UdpLoadStats> UdpInitiator::run(size_t count, Duration duration, size_t c
   if (m.old.engine) m.retire(m.old);
   m.stats.retransmissions = m.retransmissions() - retransmits0;
   m.stats.input_dropped = m.dropped() - dropped0;
+  m.stats.spare_keys_used = m.spares_used() - spares0;
   if (progress) progress(m.stats.completed, m.stats.failed);
   return std::move(m.stats);
 }

@@ -57,6 +57,7 @@ struct UdpLoadStats {
   uint64_t retransmissions = 0;
   uint64_t input_dropped = 0;   // datagrams the engine dropped (Stats::dropped_total)
   uint64_t cookie_requests = 0; // IKE_SA_INIT responses asking for a COOKIE (RFC 7296 2.6)
+  uint64_t spare_keys_used = 0; // KEi pairs made ahead while idle (Engine::idle_work)
   std::string first_failure;    // the first Failure's exchange, step and reason
   bool interrupted = false;     // SIGINT/SIGTERM/SIGHUP arrived
 };

@@ -40,14 +40,17 @@ bool Engine::Impl::has_idle_work() const {
 
 bool Engine::Impl::idle_work() {
   if (!has_idle_work()) return false;
-  const crypto::TransformInfo* g = spare_group_wanted();
-  spare_kex.reset();
-  auto k = crypto::KeyExchange::generate(*g, rng);
+  auto k = crypto::KeyExchange::generate(*spare_group_wanted(), rng);
   if (!k) { // a group this build cannot make: do not try again at every wait
     spare_group = nullptr;
     return false;
   }
-  spare_kex = std::move(*k);
+  return add_spare(std::move(*k));
+}
+
+bool Engine::Impl::add_spare(crypto::KeyExchange k) {
+  if (!has_idle_work() || &k.info() != spare_group_wanted()) return false; // freed, wiped
+  spare_kex = std::move(k); // one of another group, if any, is freed
   ++stats.spare_key_exchanges_made;
   return true;
 }
@@ -58,5 +61,11 @@ bool Engine::idle_work(TimePoint now) {
 }
 
 bool Engine::has_idle_work() const { return impl_->has_idle_work(); }
+
+const crypto::TransformInfo* Engine::spare_key_group() const {
+  return impl_->has_idle_work() ? impl_->spare_group_wanted() : nullptr;
+}
+
+void Engine::add_spare_key(crypto::KeyExchange kex) { impl_->add_spare(std::move(kex)); }
 
 } // namespace ikekit::ike

@@ -269,6 +269,12 @@ void ControlServer::publish(const ike::Event& event, const ctl::Json& event_json
   sweep();
 }
 
+bool ControlServer::wants_events() const {
+  for (const auto& [fd, c] : clients_)
+    if (!c->dead && (c->session.monitoring() || c->session.waits() > 0)) return true;
+  return false;
+}
+
 void ControlServer::sweep() {
   if (depth_ > 0) return;
   for (auto it = clients_.begin(); it != clients_.end();) {

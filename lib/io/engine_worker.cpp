@@ -1,6 +1,7 @@
 #include "io/engine_worker.hpp"
 
 #include "crypto/system_rng.hpp"
+#include "io/engine_idle_work.hpp"
 
 #include <cerrno>
 #include <sys/eventfd.h>
@@ -40,15 +41,8 @@ Result<std::unique_ptr<EngineWorker>> EngineWorker::start(ike::Config config, Ti
         if (auto e = self->engine_->next_timeout(); e && *e <= t) self->engine_->on_timeout(t);
         self->pump(t);
       });
-  w->loop_->set_idle_work(
-      [self] {
-        std::lock_guard<std::mutex> lock(self->mu_);
-        return self->engine_->has_idle_work();
-      },
-      [self](TimePoint t) {
-        std::lock_guard<std::mutex> lock(self->mu_);
-        self->engine_->idle_work(t);
-      });
+  set_engine_idle_work(
+      *w->loop_, [self]() -> ike::Engine& { return *self->engine_; }, &w->mu_, w->rng_.get());
   w->thread_ = std::thread([self] { self->run(); });
   return w;
 }
@@ -100,7 +94,14 @@ bool EngineWorker::receive_if_idle(const ike::Datagram& d, TimePoint now) {
   if (!lock.owns_lock() || inbox_pending()) return false;
   engine_->receive(d, now);
   pump(now);
-  if (auto t = engine_->next_timeout(); t && (!armed_ || *t < *armed_)) kick();
+  auto t = engine_->next_timeout();
+  bool rearm = t && (!armed_ || *t < *armed_);
+  // An IKE_SA_INIT handled here took the engine's spare key pair (Engine::idle_work): the
+  // worker, asleep since before it, would sleep on without making the next one, and the
+  // next handshake of this engine would pay for its own. Woken, it makes it on its core.
+  bool spare_taken = engine_->has_idle_work();
+  lock.unlock();
+  if (rearm || spare_taken) kick();
   return true;
 }
 
@@ -154,6 +155,11 @@ void EngineWorker::pump(TimePoint now) {
     }
   }
   if (queued && wake_events_) wake_events_();
+}
+
+ike::Stats EngineWorker::engine_stats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return engine_->stats();
 }
 
 bool EngineWorker::has_events() {

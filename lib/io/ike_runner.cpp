@@ -1,5 +1,7 @@
 #include "io/ike_runner.hpp"
 
+#include "io/engine_idle_work.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <signal.h>
@@ -110,8 +112,7 @@ Result<std::unique_ptr<IkeRunner>> IkeRunner::create(IkeRunnerOptions options, R
                            self->pump(t);
                          });
   // The next IKE_SA_INIT's key pair, made while nothing is to be read (Engine::idle_work).
-  r->loop_->set_idle_work([self] { return self->engine_->has_idle_work(); },
-                          [self](TimePoint t) { self->engine_->idle_work(t); });
+  set_engine_idle_work(*r->loop_, [self]() -> ike::Engine& { return *self->engine_; });
   auto sig =
       r->loop_->on_signals({SIGINT, SIGTERM}, [self](int, TimePoint) { self->loop_->stop(); });
   if (!sig) return sig.error();

@@ -77,11 +77,14 @@ void IkeUpEvents::on_event(const ike::Event& e) {
 }
 
 void IkeUpEvents::write_event(const ike::Event& e) {
-  if (!control_ && verbosity_ == 0 && !out_.pretty() && lines_.render(e, now_rfc3339_text().view()))
+  // A control socket nobody monitors or waits on needs no JSON object either: the line
+  // is rendered straight (json/event_line.hpp) as without one.
+  const bool publish = control_ && control_->wants_events();
+  if (!publish && verbosity_ == 0 && !out_.pretty() && lines_.render(e, now_rfc3339_text().view()))
     return out_.write_line(lines_.line());
   json::Json j = json::event_to_json(e, now_rfc3339());
   out_.write(j);
-  if (control_) control_->publish(e, j);
+  if (publish) control_->publish(e, j);
   if (verbosity_ > 0) std::cerr << tool_ << ": " << j["type"].get<std::string>() << "\n";
 }
 

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -284,4 +285,26 @@ TEST_CASE("socket: a client that is neither root nor ike-up's user is refused (S
   d.spin();
   CHECK(read_json(*c)["type"] == "hello");
   CHECK(d.server->stats().accepted == 1);
+}
+
+// ike-up builds an event's JSON object for the control socket only while a client takes
+// events (io/ike_up_events.cpp); otherwise it renders the line straight.
+TEST_CASE("socket: events are wanted only while a client monitors or waits", "[ctl][socket]") {
+  Daemon d;
+  CHECK_FALSE(d.server->wants_events()); // no client
+  auto connected = io::ControlClient::connect(d.sock);
+  REQUIRE(connected);
+  std::optional<io::ControlClient> c(std::move(*connected));
+  d.spin();
+  read_json(*c); // hello
+  REQUIRE(c->send_line(R"({"id":1,"command":"status"})"));
+  d.spin();
+  CHECK(read_json(*c)["ok"] == true);
+  CHECK_FALSE(d.server->wants_events()); // a client that only asks
+  REQUIRE(c->send_line(R"({"id":2,"command":"monitor"})"));
+  d.spin();
+  CHECK(d.server->wants_events());
+  c.reset(); // the monitor goes away
+  d.spin();
+  CHECK_FALSE(d.server->wants_events());
 }

@@ -89,7 +89,7 @@ void start(EngineContext& cx, IkeSa& sa) {
   storage.reserve(64);
   PayloadScratch::Lease scratch = cx.auth_scratch.lease();
   MutBytes inner = scratch.bytes();
-  wire::PayloadWriter w(inner);
+  wire::PayloadWriter& w = scratch.writer();
   w.add(PayloadType::idi, wire::IdPayload{peer.local_id.type, peer.local_id.data});
   write_certs(w, peer, sa.hs->peer_certreqs, storage);
   if (peer.send_initial_contact) add_notify(w, NotifyType::initial_contact);
@@ -216,7 +216,7 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
   storage.reserve(64);
   PayloadScratch::Lease scratch = cx.auth_scratch.lease();
   MutBytes inner = scratch.bytes();
-  wire::PayloadWriter w(inner);
+  wire::PayloadWriter& w = scratch.writer();
   w.add(PayloadType::idr, wire::IdPayload{peer.local_id.type, peer.local_id.data});
   write_certs(w, peer, sa.hs->peer_certreqs, storage);
   auto auth = cx.make_auth(sa, id_body(peer.local_id.type, peer.local_id.data));

@@ -127,7 +127,7 @@ void begin_as_responder(EngineContext& cx, IkeSa& sa, Inbound& in, const wire::I
   std::vector<Bytes> storage;
   PayloadScratch::Lease scratch = cx.auth_scratch.lease();
   MutBytes inner = scratch.bytes();
-  wire::PayloadWriter w(inner);
+  wire::PayloadWriter& w = scratch.writer();
   w.add(PayloadType::idr, wire::IdPayload{peer.local_id.type, peer.local_id.data});
   write_certs(w, peer, sa.hs->peer_certreqs, storage);
   auto auth = cx.make_auth(sa, eap->id_body_r);
@@ -231,7 +231,7 @@ void process_request(EngineContext& cx, IkeSa& sa, Inbound& in) {
   std::vector<Bytes> storage;
   PayloadScratch::Lease scratch = cx.auth_scratch.lease();
   MutBytes inner = scratch.bytes();
-  wire::PayloadWriter w(inner);
+  wire::PayloadWriter& w = scratch.writer();
   w.add(PayloadType::auth,
         wire::AuthPayload{wire::AuthMethod::shared_key_message_integrity_code, *mine});
   Inbound first;

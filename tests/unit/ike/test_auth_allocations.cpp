@@ -6,6 +6,7 @@
 #include "replaced_new.hpp"
 #include "two_engines.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <vector>
@@ -73,4 +74,21 @@ TEST_CASE("PayloadScratch: one buffer for every message, another only while it i
   CHECK(!s.busy());
   auto c = s.lease();
   CHECK(c.bytes().data() == first);
+}
+
+TEST_CASE("PayloadScratch: a lease wipes what its writer wrote when it ends, and no more",
+          "[ike][auth][alloc]") {
+  PayloadScratch s;
+  const std::vector<uint8_t> body(40, 0xab);
+  size_t wrote = 0;
+  {
+    auto a = s.lease();
+    a.writer().add_raw(wire::PayloadType::nonce, body);
+    wrote = a.writer().size();
+    REQUIRE(wrote == 4 + body.size()); // generic header and body
+    a.bytes()[wrote] = 0x5a;           // past what the writer wrote: not the lease's to wipe
+    REQUIRE(s.data()[4] == 0xab);
+  }
+  CHECK(std::all_of(s.data(), s.data() + wrote, [](uint8_t b) { return b == 0; }));
+  CHECK(s.data()[wrote] == 0x5a); // a memset of what was written, not of the 64 KiB
 }

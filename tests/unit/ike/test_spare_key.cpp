@@ -139,3 +139,40 @@ TEST_CASE("idle_work: an engine nobody calls it on draws as before", "[ike][spar
   };
   CHECK(first_request(false) == first_request(true));
 }
+
+// The two-step form an engine behind a lock uses (io::EngineWorker makes the pair without
+// holding the engine's mutex): the group is named only while a pair is wanted, a pair
+// handed in is the next KEi, and one of a group not wanted is freed unused.
+TEST_CASE("add_spare_key: a pair made by the caller is the next KEi; another group's is not kept",
+          "[ike][spare_key]") {
+  RecordingRng l(31), r(32);
+  ike::test::TwoEngines two(l, r);
+  const crypto::TransformInfo* x25519 = two.left.spare_key_group();
+  REQUIRE(x25519);
+  CHECK(x25519 == crypto::find_keyword(crypto::TransformKind::ke, "x25519"));
+  const crypto::TransformInfo* ecp256 = crypto::find_keyword(crypto::TransformKind::ke, "ecp256");
+  REQUIRE(ecp256);
+  SeededRng mine(33);
+  auto other = crypto::KeyExchange::generate(*ecp256, mine);
+  REQUIRE(other);
+  two.left.add_spare_key(std::move(*other)); // not the group wanted: freed
+  CHECK(two.left.stats().spare_key_exchanges_made == 0);
+  CHECK(two.left.spare_key_group() == x25519);
+
+  auto pair = crypto::KeyExchange::generate(*x25519, mine);
+  REQUIRE(pair);
+  Bytes kei(pair->public_value().begin(), pair->public_value().end());
+  two.left.add_spare_key(std::move(*pair));
+  CHECK(two.left.stats().spare_key_exchanges_made == 1);
+  CHECK(two.left.spare_key_group() == nullptr); // one spare at most
+  auto late = crypto::KeyExchange::generate(*x25519, mine);
+  REQUIRE(late);
+  two.left.add_spare_key(std::move(*late)); // one is kept already: freed
+  CHECK(two.left.stats().spare_key_exchanges_made == 1);
+
+  REQUIRE(two.left.initiate("home", two.now));
+  CHECK(next_ke(two, two.left, two.right) == kei);
+  two.settle();
+  CHECK(ike::test::TwoEngines::children_up(two.left) == 1);
+  CHECK(two.left.stats().spare_key_exchanges_used == 1);
+}

@@ -141,3 +141,72 @@ TEST_CASE("engine workers: IKE SAs spread over two engine threads, each owned by
   }
   CHECK(owned_total == size_t(kSas)); // each SA on exactly one engine
 }
+
+namespace {
+
+// Waits (up to 5 s, without waking the worker) until its engine has made `n` spare key
+// pairs (ike/spare_key.cpp).
+bool spares_made(io::EngineWorker& w, uint64_t n) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (w.engine_stats().spare_key_exchanges_made < n) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+} // namespace
+
+// At concurrency 1 every message is a lone one, handled on the socket thread while the
+// worker sleeps (EngineWorker::receive_if_idle). An IKE_SA_INIT handled there takes the
+// worker's spare key pair; the worker must then wake to make the next, or the next
+// handshake of its engine makes its own (issue 17: 4 spares made, 3 used by the 7th).
+TEST_CASE("engine workers: after a lone IKE_SA_INIT takes the spare key pair, the worker makes "
+          "the next") {
+  constexpr uint64_t kHandshakes = 5;
+  Wire wire;
+  TimePoint start = std::chrono::steady_clock::now();
+  ike::Config rc;
+  rc.peers.push_back(test::psk_peer("gw", "10.0.0.2", "10.0.0.1", kShardPsk));
+  auto w = io::EngineWorker::start(
+      rc, start,
+      [&wire](const ike::Transmit& t, ByteView b, TimePoint) {
+        std::lock_guard<std::mutex> l(wire.mu);
+        wire.to_initiator.emplace_back(b.begin(), b.end());
+        wire.meta.push_back(t);
+      },
+      nullptr);
+  REQUIRE(w);
+  io::EngineWorker& worker = **w;
+  crypto::SystemRng rng;
+  ike::Config ic;
+  ic.peers.push_back(test::psk_peer("home", "10.0.0.1", "10.0.0.2", kShardPsk));
+  ike::Engine initiator(ic, rng, start);
+  std::vector<uint8_t> buf(65536);
+  for (uint64_t k = 1; k <= kHandshakes; ++k) {
+    REQUIRE(spares_made(worker, k)); // made by the worker while it was idle
+    TimePoint now = std::chrono::steady_clock::now();
+    REQUIRE(initiator.initiate("home", now));
+    bool up = false;
+    for (int round = 0; round < 1000 && !up; ++round) {
+      while (auto t = initiator.poll_transmit(buf)) {
+        ike::Datagram d{t->remote, t->local, t->nat_t, ByteView(buf.data(), t->size)};
+        while (!worker.receive_if_idle(d, now)) // only ever here, as a lone message is
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+      std::lock_guard<std::mutex> l(wire.mu);
+      for (size_t i = 0; i < wire.to_initiator.size(); ++i)
+        initiator.receive(ike::Datagram{wire.meta[i].remote, wire.meta[i].local, wire.meta[i].nat_t,
+                                        ByteView(wire.to_initiator[i])},
+                          now);
+      wire.to_initiator.clear();
+      wire.meta.clear();
+      while (auto e = initiator.poll_event())
+        up = up || std::holds_alternative<ike::IkeSaUp>(*e);
+    }
+    REQUIRE(up);
+  }
+  ike::Stats s = worker.engine_stats();
+  CHECK(s.ike_sas_established == kHandshakes);
+  CHECK(s.spare_key_exchanges_used == kHandshakes); // every KEr was made ahead
+}

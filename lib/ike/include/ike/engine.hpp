@@ -37,6 +37,10 @@
 #include <string_view>
 #include <vector>
 
+namespace ikekit::crypto {
+class KeyExchange;
+} // namespace ikekit::crypto
+
 namespace ikekit::ike {
 
 // A received UDP datagram. `data` is the IKE message (non-ESP marker already stripped);
@@ -252,6 +256,12 @@ public:
   // did anything; has_idle_work() whether it would.
   bool idle_work(TimePoint now);
   bool has_idle_work() const;
+  // idle_work() in two steps, for an engine behind a lock that another thread also runs
+  // it under (io::EngineWorker): the group a spare pair is wanted in now (null: none),
+  // then the pair the caller made in it without holding the lock, so a message for the
+  // engine is not held up for the ladder. A pair no longer wanted by then is freed.
+  const crypto::TransformInfo* spare_key_group() const;
+  void add_spare_key(crypto::KeyExchange kex);
 
   const Stats& stats() const;
   const Config& config() const;

@@ -127,6 +127,7 @@ struct Engine::Impl {
   Result<crypto::KeyExchange> init_key_exchange(const crypto::TransformInfo& group);
   bool has_idle_work() const;
   bool idle_work();
+  bool add_spare(crypto::KeyExchange k); // kept if a pair of its group is wanted
 
   // --- receive.cpp: header checks, SA lookup, message-ID window, decrypt, payload rules
   void receive(const Datagram& in);

@@ -63,6 +63,9 @@ public:
 
   // An engine event and its ike-up JSON line (json::event_to_json; null for SaKeys).
   void publish(const ike::Event& event, const ctl::Json& event_json);
+  // Whether a client would take an event now (a monitor, or a request waiting for one):
+  // with none, publish() does nothing, and its JSON need not be built.
+  bool wants_events() const;
 
   ctl::ControlService& service() { return service_; }
   const std::string& path() const { return options_.path; }

@@ -58,8 +58,9 @@ public:
   // empty (so nothing posted earlier is overtaken) and its engine's mutex free, `d` is
   // handled right here under that mutex, its answers sent from the worker's sockets and
   // its events queued as the worker's own; the worker is woken only if its engine's
-  // next deadline moved before the one it sleeps towards. Saves the two thread wake-ups
-  // of a hand-off where they are the latency: a lone message. False: post() it.
+  // next deadline moved before the one it sleeps towards, or `d` took its engine's spare
+  // key pair (the worker makes the next, Engine::idle_work). Saves the two thread
+  // wake-ups of a hand-off where they are the latency: a lone message. False: post() it.
   bool receive_if_idle(const ike::Datagram& d, TimePoint now);
   // Whether events wait for take_events().
   bool has_events();
@@ -75,6 +76,9 @@ public:
     std::lock_guard<std::mutex> lock(mu_);
     return fn(*engine_);
   }
+  // The engine's counters, read under its mutex; unlike with_engine(), the worker is
+  // not woken (a reader that only looks changes nothing it must act on).
+  ike::Stats engine_stats();
   // Moves the queued events (with the time each was polled) into `out`.
   void take_events(std::vector<std::pair<ike::Event, TimePoint>>& out);
 
