@@ -3,6 +3,7 @@
 // the committed test PKI (tests/data/pki), read once at start-up.
 #pragma once
 
+#include "../tests/data_dir.hpp"
 #include "base/bytes.hpp"
 
 #include <algorithm>
@@ -45,10 +46,10 @@ inline std::string_view as_text(ByteView b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
-#ifdef IKEKIT_PKI_DIR
-// A file of the committed test PKI; a missing file is a broken build, not an input.
+// A file of the committed test PKI (tests/data/pki, through the `data` link beside the
+// target: fuzz/CMakeLists.txt); a missing file is a broken build, not an input.
 inline std::string pki_file(const char* name) {
-  std::string path = std::string(IKEKIT_PKI_DIR) + "/" + name;
+  std::string path = ::ikekit::test::data_dir() + "/pki/" + name;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "fuzz: cannot read %s\n", path.c_str());
@@ -56,7 +57,6 @@ inline std::string pki_file(const char* name) {
   }
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
-#endif
 
 // A broken invariant: crash so libFuzzer keeps the input.
 #define IKEKIT_FUZZ_CHECK(cond)                                                                    \

@@ -34,7 +34,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kSource = IKEKIT_SOURCE_DIR;
+// The checkout: tests/data (the link beside this binary, fuzz/CMakeLists.txt) is in it.
+const fs::path kSource = fs::canonical(fs::path(ikekit::test::data_dir()) / ".." / "..");
 fs::path g_corpus = kSource / "fuzz" / "corpus";
 
 std::string read(const fs::path& path) {

@@ -122,11 +122,15 @@ lines() {
   for t in llvm-profdata-14 llvm-cov-14; do
     command -v "$t" >/dev/null || { echo "fuzz.sh: $t not found (apt-get install llvm-14)" >&2 && exit 3; }
   done
-  # -O0: counts do not depend on optimisation, and it compiles fastest.
-  flags="-O0 -fprofile-instr-generate -fcoverage-mapping"
+  # -O0: counts do not depend on optimisation, and it compiles fastest. A build type of
+  # its own (no flags but these): an empty one becomes RelWithDebInfo (CMakeLists.txt),
+  # whose -O2, later on the command line, would win. -DNDEBUG as in the fuzz build.
+  flags="-O0 -DNDEBUG -fprofile-instr-generate -fcoverage-mapping"
   cmake -S . -B "$build" -G Ninja -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
-    -DIKEKIT_FUZZ=OFF -DIKEKIT_TESTS=OFF -DCMAKE_BUILD_TYPE= \
-    "-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_EXE_LINKER_FLAGS=-fprofile-instr-generate" "${launcher[@]}" >&2
+    -DIKEKIT_FUZZ=OFF -DIKEKIT_TESTS=OFF -DCMAKE_BUILD_TYPE=LineCoverage \
+    "-DCMAKE_CXX_FLAGS_LINECOVERAGE=$flags" "-DCMAKE_CXX_FLAGS=" \
+    "-DCMAKE_EXE_LINKER_FLAGS_LINECOVERAGE=-fprofile-instr-generate" "-DCMAKE_EXE_LINKER_FLAGS=" \
+    "${launcher[@]}" >&2
   cmake --build "$build" -j"$cores" --target "${targets[@]}" >&2
   rm -rf "$out"
   mkdir -p "$out"

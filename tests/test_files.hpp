@@ -1,6 +1,8 @@
 // Files for tests: a scratch directory removed when the test ends, a file read whole,
-// and where the committed test data lives (data_dir()).
+// and where the committed test data lives (data_dir(), data_dir.hpp).
 #pragma once
+
+#include "data_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -13,19 +15,6 @@
 #include <unistd.h>
 
 namespace ikekit::test {
-
-// The checkout's tests/data, through the `data` link the build puts beside the test
-// binaries (tests/CMakeLists.txt): found at run time, from ctest or by hand, so that no
-// compile command holds the checkout's path and a test object is the same (a ccache hit)
-// in every worktree.
-inline const std::string& data_dir() {
-  static const std::string dir = [] {
-    std::error_code ec;
-    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    return (exe.parent_path() / "data").string();
-  }();
-  return dir;
-}
 
 // A fresh /tmp/ikekit-<tag>-XXXXXX, removed with its files by the destructor.
 struct TempDir {

@@ -3,20 +3,15 @@
 // does not load throws (a broken checkout, not a test result).
 #pragma once
 
+#include "../data_dir.hpp"
 #include "sim.hpp"
-#ifndef IKEKIT_PKI_DIR
-#include "test_files.hpp"
-#endif
 
 #include <stdexcept>
 
 namespace ikekit::ike::test {
 
-#ifdef IKEKIT_PKI_DIR // the engine fuzzer (fuzz/CMakeLists.txt)
-inline std::string pki(const std::string& f) { return std::string(IKEKIT_PKI_DIR) + "/" + f; }
-#else // the engine tests: the checkout's tests/data, found at run time
+// The checkout's tests/data, found at run time (beside engine_tests and the fuzz targets).
 inline std::string pki(const std::string& f) { return ::ikekit::test::data_dir() + "/pki/" + f; }
-#endif
 
 inline void must(bool ok, const std::string& file) {
   if (!ok) throw std::runtime_error("test PKI: cannot load " + pki(file));
