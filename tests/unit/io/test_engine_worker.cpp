@@ -29,6 +29,18 @@ struct Wire { // what the responders sent, for the initiator (filled on their th
   std::vector<ike::Transmit> meta;
 };
 
+// A worker for `rc` whose engine's messages go onto `wire` for the initiator.
+auto start_worker_onto(Wire& wire, const ike::Config& rc, TimePoint start) {
+  return io::EngineWorker::start(
+      rc, start,
+      [&wire](const ike::Transmit& t, ByteView b, TimePoint) {
+        std::lock_guard<std::mutex> l(wire.mu);
+        wire.to_initiator.emplace_back(b.begin(), b.end());
+        wire.meta.push_back(t);
+      },
+      nullptr);
+}
+
 } // namespace
 
 TEST_CASE("shard: SPIs and SaIds name their engine; IKE_SA_INIT hashes SPIi") {
@@ -67,14 +79,7 @@ TEST_CASE("engine workers: IKE SAs spread over two engine threads, each owned by
     rc.shard = ike::Shard{i, kEngines};
     rc.cookie_threshold = 1000;
     rc.half_open_limit_per_ip = 0; // every initiator here comes from one address
-    auto w = io::EngineWorker::start(
-        rc, start,
-        [&wire](const ike::Transmit& t, ByteView b, TimePoint) {
-          std::lock_guard<std::mutex> l(wire.mu);
-          wire.to_initiator.emplace_back(b.begin(), b.end());
-          wire.meta.push_back(t);
-        },
-        nullptr);
+    auto w = start_worker_onto(wire, rc, start);
     REQUIRE(w);
     workers.push_back(std::move(*w));
   }
@@ -168,14 +173,7 @@ TEST_CASE("engine workers: after a lone IKE_SA_INIT takes the spare key pair, th
   TimePoint start = std::chrono::steady_clock::now();
   ike::Config rc;
   rc.peers.push_back(test::psk_peer("gw", "10.0.0.2", "10.0.0.1", kShardPsk));
-  auto w = io::EngineWorker::start(
-      rc, start,
-      [&wire](const ike::Transmit& t, ByteView b, TimePoint) {
-        std::lock_guard<std::mutex> l(wire.mu);
-        wire.to_initiator.emplace_back(b.begin(), b.end());
-        wire.meta.push_back(t);
-      },
-      nullptr);
+  auto w = start_worker_onto(wire, rc, start);
   REQUIRE(w);
   io::EngineWorker& worker = **w;
   crypto::SystemRng rng;
