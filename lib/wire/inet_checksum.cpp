@@ -6,11 +6,6 @@ namespace ikekit::wire {
 
 namespace {
 
-uint64_t add_end_around(uint64_t a, uint64_t b) {
-  a += b;
-  return a + (a < b);
-}
-
 // The last 1-7 bytes of a chunk, zero-padded (RFC 1071 4.1 for an odd last byte): a
 // word in the same byte order as the loads before it.
 template <bool copy> uint64_t tail_word(uint8_t* dst, const uint8_t* p, size_t n) {
@@ -38,7 +33,7 @@ template <bool copy>
     if constexpr (copy) std::memcpy(dst, &w, 4);
     acc += w;
   }
-  return n > 0 ? add_end_around(acc, tail_word<copy>(dst, p, n)) : acc;
+  return n > 0 ? detail::add_end_around(acc, tail_word<copy>(dst, p, n)) : acc;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -69,14 +64,15 @@ template <bool copy>
     d += y >> 32;
   }
   const ChecksumLanes all = (a + c) + (b + d); // no lane overflows before 2^58 bytes
-  uint64_t s = add_end_around(add_end_around(all[0], all[1]), add_end_around(all[2], all[3]));
+  uint64_t s = detail::add_end_around(detail::add_end_around(all[0], all[1]),
+                                      detail::add_end_around(all[2], all[3]));
   for (; n >= 8; n -= 8, p += 8, dst += copy ? 8 : 0) {
     uint64_t w;
     std::memcpy(&w, p, 8);
     if constexpr (copy) std::memcpy(dst, &w, 8);
-    s = add_end_around(s, w);
+    s = detail::add_end_around(s, w);
   }
-  return n > 0 ? add_end_around(s, tail_word<copy>(dst, p, n)) : s;
+  return n > 0 ? detail::add_end_around(s, tail_word<copy>(dst, p, n)) : s;
 }
 
 // Function multiversioning: the dynamic loader picks the AVX2 body where the CPU has
@@ -110,7 +106,7 @@ void InetChecksum::add_chunk_sum(uint64_t sum, size_t len) {
   // 2^16 - 1, which a rotation of the 64-bit sum by 8 bits does (2^16 - 1 divides
   // 2^64 - 1).
   if (odd_) sum = sum << 8 | sum >> 56;
-  acc_ = add_end_around(acc_, sum);
+  acc_ = detail::add_end_around(acc_, sum);
   odd_ ^= (len & 1) != 0;
 }
 

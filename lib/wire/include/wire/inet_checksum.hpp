@@ -19,6 +19,14 @@
 
 namespace ikekit::wire {
 
+namespace detail {
+// One's complement addition in 64 bits: the carry out of the top wraps around.
+inline uint64_t add_end_around(uint64_t a, uint64_t b) {
+  a += b;
+  return a + (a < b);
+}
+} // namespace detail
+
 class InetChecksum {
 public:
   // The bytes of `data`, continuing the summed region where the last add ended.
@@ -28,7 +36,7 @@ public:
   void add_copy(uint8_t* dst, ByteView src);
   // A 16-bit value as it appears in the packet (big-endian numeric value), summed as a
   // word at an even offset whatever was added before (the pseudo-header's fields).
-  void add_be16(uint16_t v) { acc_ = add_end_around(acc_, to_host_order(v)); }
+  void add_be16(uint16_t v) { acc_ = detail::add_end_around(acc_, to_host_order(v)); }
   void add_be32(uint32_t v) {
     add_be16(uint16_t(v >> 16));
     add_be16(uint16_t(v));
@@ -43,11 +51,6 @@ private:
   static uint16_t to_host_order(uint16_t v) {
     if constexpr (std::endian::native == std::endian::little) return uint16_t(v << 8 | v >> 8);
     return v;
-  }
-  // One's complement addition in 64 bits: the carry out of the top wraps around.
-  static uint64_t add_end_around(uint64_t a, uint64_t b) {
-    a += b;
-    return a + (a < b);
   }
   void add_chunk_sum(uint64_t sum, size_t len);
 
