@@ -63,6 +63,10 @@ void Session::answer(const FramedLine& line, TimePoint now, bool& touched) {
   }
 }
 
+void Session::publish_json(const Json& event_json) {
+  if (monitor_id_) push(event_line(*monitor_id_, event_json));
+}
+
 void Session::publish(const ike::Event& event, const Json& event_json) {
   if (event_json.is_null()) return; // SaKeys: never leaves the key log
   if (monitor_id_) push(event_line(*monitor_id_, event_json));

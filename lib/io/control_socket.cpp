@@ -258,11 +258,19 @@ void ControlServer::flush_client(Client& c) {
 }
 
 void ControlServer::publish(const ike::Event& event, const ctl::Json& event_json) {
+  to_sessions([&](ctl::Session& s) { s.publish(event, event_json); });
+}
+
+void ControlServer::publish_json(const ctl::Json& event_json) {
+  to_sessions([&](ctl::Session& s) { s.publish_json(event_json); });
+}
+
+void ControlServer::to_sessions(const std::function<void(ctl::Session&)>& give) {
   ++depth_;
   for (auto& [fd, c] : clients_) {
     if (c->dead) continue;
     size_t before = c->session.output_bytes();
-    c->session.publish(event, event_json);
+    give(c->session);
     if (c->session.output_bytes() != before) flush_client(*c);
   }
   --depth_;

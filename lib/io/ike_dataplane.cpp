@@ -148,6 +148,8 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
   IkeRunner* r = &runner;
   auto on_rekey = [self, r](TimePoint now) { self->on_rekey_requests(*r, now); };
   if (auto a = runner.loop().add_reader(dp->rekey_fd(), on_rekey); !a) return a.error();
+  auto on_failed = [self](TimePoint now) { self->on_tun_failure(now); };
+  if (auto a = runner.loop().add_reader(dp->failure_fd(), on_failed); !a) return a.error();
   if (auto a = runner.loop().add_reader(dp->plain_fd(), [dp](TimePoint) { dp->receive_plain(); });
       !a)
     return a.error();
@@ -232,6 +234,19 @@ void EngineDataplane::on_rekey_requests(IkeRunner& runner, TimePoint now) {
     any = true;
   }
   if (any) runner.pump(now);
+}
+
+// A thread of the TUN data plane stopped on an error and stopped the other (the device
+// was deleted: its reads fail with EBADFD; a send or write failed). failure_fd stays
+// readable, so its reader goes. stop() joins the threads: a Child SA removed from now on
+// (the SAs' deletion) is applied here instead of waiting for a thread that is gone.
+void EngineDataplane::on_tun_failure(TimePoint now) {
+  (void)runner_->loop().remove(tun_->failure_fd());
+  if (failure_) return;
+  auto f = tun_->failure();
+  tun_->stop();
+  failure_ = f ? *f : make_error(Errc::io, "dataplane", "the TUN data plane stopped");
+  if (on_failure_) on_failure_(*failure_, now);
 }
 
 std::string EngineDataplane::device() const { return tun_ ? tun_->device() : std::string(); }

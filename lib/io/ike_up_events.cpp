@@ -44,6 +44,29 @@ void IkeUpEvents::attach(IkeRunner* runner, EngineDataplane* dataplane, ControlS
   runner_ = runner;
   dataplane_ = dataplane;
   control_ = control;
+  if (dataplane_)
+    dataplane_->on_failure([this](const Error& e, TimePoint) { dataplane_failed(e); });
+}
+
+// One dataplane_error line, on stdout and to the control socket's monitors: a Child SA
+// the data plane refused (fatal false), or the data plane stopped (fatal true).
+void IkeUpEvents::write_dataplane_error(const Error& e, bool fatal) {
+  json::Json j = {{"type", "dataplane_error"},
+                  {"time", now_rfc3339()},
+                  {"fatal", fatal},
+                  {"error", json::error_to_json(e)}};
+  out_.write(j);
+  if (control_) control_->publish_json(j);
+  if (verbosity_ > 0) std::cerr << tool_ << ": dataplane_error\n";
+}
+
+// No ESP moves any more: the run ends (IkeRunner::run deletes every IKE SA, so the
+// peers stop sending into the tunnel and may reconnect later) and ike-up exits 1.
+void IkeUpEvents::dataplane_failed(const Error& e) {
+  if (dataplane_failure_) return;
+  dataplane_failure_ = e;
+  write_dataplane_error(e, true);
+  if (runner_) runner_->stop();
 }
 
 // The key log holds secrets: the text is wiped once written.
@@ -60,10 +83,7 @@ void IkeUpEvents::log_keys(const std::vector<json::Json>& lines) {
 
 void IkeUpEvents::on_event(const ike::Event& e) {
   if (dataplane_) {
-    if (auto r = dataplane_->on_event(e); !r)
-      out_.write({{"type", "dataplane_error"},
-                  {"time", now_rfc3339()},
-                  {"error", json::error_to_json(r.error())}});
+    if (auto r = dataplane_->on_event(e); !r) write_dataplane_error(r.error(), false);
   }
   if (const auto* k = std::get_if<ike::SaKeys>(&e)) {
     if (keylog_) log_keys(json::keylog_lines(*k));

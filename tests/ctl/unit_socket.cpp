@@ -144,6 +144,36 @@ TEST_CASE("socket: a monitor that never reads is dropped; other clients are stil
   CHECK(read_json(*fast)["ok"] == true);
 }
 
+TEST_CASE("socket: ike-up's own lines (publish_json, dataplane_error) reach monitors only",
+          "[ctl][socket]") {
+  Daemon d;
+  auto mon = io::ControlClient::connect(d.sock);
+  REQUIRE(mon);
+  auto other = io::ControlClient::connect(d.sock);
+  REQUIRE(other);
+  d.spin();
+  read_json(*mon);
+  read_json(*other);
+  REQUIRE(mon->send_line(R"({"id":"m","command":"monitor"})"));
+  d.spin();
+  CHECK(read_json(*mon)["result"]["subscribed"] == true);
+  ctl::Json line = {{"type", "dataplane_error"},
+                    {"fatal", true},
+                    {"error", {{"code", "io"}, {"field", "tun"}, {"message", "gone"}}}};
+  d.server->publish_json(line);
+  d.spin();
+  auto got = read_json(*mon);
+  CHECK(got["type"] == "event");
+  CHECK(got["id"] == "m");
+  CHECK(got["event"] == line);
+  // The client that only asks gets its answer next, no event before it.
+  REQUIRE(other->send_line(R"({"id":2,"command":"status"})"));
+  d.spin();
+  auto answer = read_json(*other);
+  CHECK(answer["id"] == 2);
+  CHECK(answer["ok"] == true);
+}
+
 TEST_CASE("socket: a client that connects and sends nothing does not hold up others",
           "[ctl][socket]") {
   Daemon d;

@@ -116,6 +116,14 @@ add_test(NAME "interop: ike-up --dataplane xfrm and auto pick what the kernel ha
 set_tests_properties("interop: ike-up --dataplane xfrm and auto pick what the kernel has" PROPERTIES
                      LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 30)
 
+# The TUN data plane failing under a running ike-up (its device deleted): a fatal
+# dataplane_error on stdout and the control socket, every SA deleted (the peer is told),
+# exit 1. About 2 s; namespaces ikdf-*, 10.232/16.
+add_test(NAME "interop: ike-up exits 1 when its TUN data plane fails"
+         COMMAND ${interop_dir}/ike_up_dataplane_failure.sh $<TARGET_FILE:ike-up>)
+set_tests_properties("interop: ike-up exits 1 when its TUN data plane fails" PROPERTIES
+                     LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 30)
+
 # Two peers whose Child SAs overlap in their selectors at one TUN responder: the second
 # is refused and deleted, the first keeps its traffic (issue 11).
 add_test(NAME "interop: ike-up refuses another peer's overlapping Child SA (TUN)"

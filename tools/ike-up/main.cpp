@@ -111,12 +111,15 @@ int main(int argc, char** argv) {
   if (auto r = events.repair_stale_dns(); !r)
     return cli::report_error(kTool, r.error(), cli::kExitEnvironment);
 
-  auto ran = (*runner)->run();
+  auto ran = (*runner)->run(); // a failed data plane ends it too, with every SA deleted
   events.restore_dns("exit");
+  const auto& dataplane_failed = events.dataplane_failure();
+  if (kill_switch && dataplane_failed) kill_switch->leave(); // fail closed until a restart
   if (kill_switch && kill_switch->active()) {
     if (auto r = kill_switch->remove(); !r) cli::report_error(kTool, r.error());
     out.write(io::kill_switch_event(*kill_switch, "exit"));
   }
   if (!ran) return cli::report_error(kTool, ran.error());
+  if (dataplane_failed) return cli::report_error(kTool, *dataplane_failed, cli::kExitFailure);
   return events.initiator_failed() ? cli::kExitFailure : cli::kExitOk;
 }

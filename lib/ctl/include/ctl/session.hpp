@@ -31,6 +31,9 @@ public:
   // An engine event (and its ike-up JSON line): streamed to a monitor, or to a request
   // waiting for it, followed by that request's "done" line.
   void publish(const ike::Event& event, const Json& event_json);
+  // A line of ike-up's own that no engine event stands behind (dataplane_error): to a
+  // monitor only; a waiting request waits for engine events.
+  void publish_json(const Json& event_json);
 
   std::string_view output() const { return std::string_view(out_).substr(out_pos_); }
   size_t output_bytes() const { return out_.size() - out_pos_; }

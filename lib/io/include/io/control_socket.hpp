@@ -63,6 +63,8 @@ public:
 
   // An engine event and its ike-up JSON line (json::event_to_json; null for SaKeys).
   void publish(const ike::Event& event, const ctl::Json& event_json);
+  // A line of ike-up's own (dataplane_error), to the monitors (ctl::Session::publish_json).
+  void publish_json(const ctl::Json& event_json);
   // Whether a client would take an event now (a monitor, or a request waiting for one):
   // with none, publish() does nothing, and its JSON need not be built.
   bool wants_events() const;
@@ -85,6 +87,8 @@ private:
   void on_ready(TimePoint now);
   void accept_clients();
   void on_client(Client& c, uint32_t events, TimePoint now);
+  // `give` to every live client's session, flushing those it gave output.
+  void to_sessions(const std::function<void(ctl::Session&)>& give);
   void flush_client(Client& c);
   void sweep();
 

@@ -19,6 +19,9 @@
 // XFRM_MSG_MAPPING reports (io/xfrm_mapping.hpp) for the XFRM data plane. The engine
 // decides; its ike_sa_moved then moves the Child SAs, and ike_sa_encap_changed
 // re-installs them with the encapsulation NAT detection found on the same path.
+// A TUN data plane that stops on an error (its device deleted, a read or send that
+// failed: TunDataplane::failure_fd) is noticed in the runner's loop: its threads are
+// joined and the owner is told once (on_failure); ike-up then deletes its SAs and exits.
 #pragma once
 
 #include "ike/events.hpp"
@@ -28,6 +31,7 @@
 #include "io/xfrm_mapping.hpp"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -71,6 +75,14 @@ public:
   // D); the IKE SA goes on.
   Result<void> on_event(const ike::Event& e);
   std::string device() const;
+  // The TUN data plane stopped on an error (TunDataplane::failure_fd): `fn` runs once, on
+  // the runner's loop, with the data plane's error, after its threads are joined (Child
+  // SA changes from then on apply on the caller's thread, without error). No traffic
+  // flows any more; what becomes of the SAs is the owner's call.
+  using FailureFn = std::function<void(const Error& e, TimePoint now)>;
+  void on_failure(FailureFn fn) { on_failure_ = std::move(fn); }
+  // The error the data plane stopped on, once it did.
+  const std::optional<Error>& failure() const { return failure_; }
   std::optional<dataplane::DataplaneStats> stats();
   // Per Child SA (by inbound SPI); nullopt without a data plane or for an SA it does
   // not hold (not installed yet, or refused).
@@ -91,6 +103,7 @@ private:
   // Pins the runner's sockets on `local` to the device holding it (once).
   Result<void> pin_sockets(const IpAddress& local);
   void on_rekey_requests(IkeRunner& runner, TimePoint now);
+  void on_tun_failure(TimePoint now); // failure_fd readable
   // RFC 7296 2.23: the IKE SA followed the peer's new NAT mapping; RFC 4555 3.5: it
   // moved to our new address (ESP then leaves from the NAT-T socket there). Its Child
   // SAs follow.
@@ -119,6 +132,8 @@ private:
   std::map<uint32_t, ike::SaId> installed_;   // by spi_in: the IKE SA, for rekey_child
   std::set<std::string> pinned_;              // local addresses whose sockets are pinned
   std::set<uint32_t> streamed_;               // spi_in of Child SAs whose ESP is in a TCP stream
+  FailureFn on_failure_;
+  std::optional<Error> failure_;
 };
 
 } // namespace ikekit::io

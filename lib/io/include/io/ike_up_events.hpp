@@ -3,7 +3,8 @@
 // prints one JSON line, publishes it on the control socket, and tracks the connections
 // it initiates: one that fails before it is up ends the run with exit 1. With
 // --dns-apply, the DNS servers of the configuration payload are applied while a Child SA
-// that brought them is up (dns_applied, dns_restored).
+// that brought them is up (dns_applied, dns_restored). A data plane that stops on an
+// error (dataplane_error, fatal) ends the run: every IKE SA is deleted, exit 1.
 #pragma once
 
 #include "base/secret_file.hpp"
@@ -60,12 +61,16 @@ public:
   void on_event(const ike::Event& e);
   // An initiated connection failed (Failure or IkeSaDown) before its IKE SA was up.
   bool initiator_failed() const { return initiator_failed_; }
+  // The error the data plane stopped on (it ended the run), if it did.
+  const std::optional<Error>& dataplane_failure() const { return dataplane_failure_; }
 
 private:
   void log_keys(const std::vector<json::Json>& lines);
   // One JSON line on stdout (and to the control socket's monitors, and -v's type).
   void write_event(const ike::Event& e);
   void track_initiators(const ike::Event& e);
+  void write_dataplane_error(const Error& e, bool fatal);
+  void dataplane_failed(const Error& e);
   void track_dns(const ike::Event& e);
   void dns_failed(const Error& e);
 
@@ -75,6 +80,7 @@ private:
   int verbosity_;
   std::string tool_;
   bool initiator_failed_ = false;
+  std::optional<Error> dataplane_failure_;
   json::EventLineRenderer lines_; // the line buffer, reused event after event
   IkeRunner* runner_ = nullptr;
   EngineDataplane* dataplane_ = nullptr;

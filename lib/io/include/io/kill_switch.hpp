@@ -5,7 +5,8 @@
 // router's queries, DHCP) and, optionally, the local networks. Installed before the
 // first IKE packet goes out; kept while the tunnel is down (fail closed); removed on a
 // clean exit or on request (ikectl kill-switch off).
-// A crash leaves the table in place; the next install replaces it in the same batch.
+// A crash, or an exit on a failed data plane (leave), leaves the table in place; the
+// next install replaces it in the same batch.
 #pragma once
 
 #include "base/ip_address.hpp"
@@ -37,6 +38,9 @@ public:
   static Result<KillSwitch> install(const KillSwitchConfig& c);
   // Removes the table now (ikectl kill-switch off); idempotent.
   Result<void> remove();
+  // Leaves the table in place when this goes (fail closed: ike-up exits because its data
+  // plane failed, and the next start replaces the table without a gap).
+  void leave() { active_ = false; }
   bool active() const { return active_; }
   // Whether the install replaced a table left behind (a crash of an earlier run).
   bool replaced_stale() const { return replaced_stale_; }
