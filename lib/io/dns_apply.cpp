@@ -2,6 +2,7 @@
 
 #include "base/hex.hpp"
 #include "base/secret_file.hpp"
+#include "base/text.hpp"
 #include "io/fd.hpp"
 
 #include <cerrno>

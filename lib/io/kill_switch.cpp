@@ -1,5 +1,7 @@
 #include "io/kill_switch.hpp"
 
+#include "base/text.hpp"
+
 #include <memory>
 #include <nftables/libnftables.h>
 #include <set>

@@ -27,11 +27,3 @@ TEST_CASE("cloexec_pipe: connected ends, both close-on-exec, closed with their F
   }
   CHECK(::fcntl(read_end, F_GETFD) == -1); // closed when the pair went out of scope
 }
-
-TEST_CASE("trim_trailing_space: drops what ends another program's error text", "[base]") {
-  CHECK(trim_trailing_space("nft: syntax error \n\n") == "nft: syntax error");
-  CHECK(trim_trailing_space("resolvconf: failed\t\r\n") == "resolvconf: failed");
-  CHECK(trim_trailing_space("  keeps leading space") == "  keeps leading space");
-  CHECK(trim_trailing_space(" \n ").empty());
-  CHECK(trim_trailing_space("").empty());
-}

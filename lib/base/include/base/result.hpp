@@ -49,10 +49,6 @@ inline Error make_error(Errc code, std::string field, std::string message) {
   return Error{code, std::move(field), std::move(message)};
 }
 
-// Another program's error text (its stderr, a library's error buffer) made ready to
-// end an Error message: trailing newlines, spaces and tabs dropped.
-std::string trim_trailing_space(std::string text);
-
 // Marker that lets `return unexpected(err);` read like std::expected code.
 struct Unexpected {
   Error error;
