@@ -119,8 +119,11 @@ struct Engine::Impl {
   // --- spare_key.cpp: the next IKE_SA_INIT's key pair, made by idle_work()
   std::optional<crypto::KeyExchange> spare_kex;
   const crypto::TransformInfo* spare_group = nullptr; // the last IKE_SA_INIT's group
+  // A group a spare pair could not be made in: not tried again at every wait, only once
+  // an IKE_SA_INIT has made a pair of it.
+  const crypto::TransformInfo* spare_failed = nullptr;
   // The group idle_work() makes a pair of: the last IKE_SA_INIT's, at first the first
-  // connection's first proposal's.
+  // connection's first proposal's; null when that is spare_failed.
   const crypto::TransformInfo* spare_group_wanted() const;
   // Our KE for an IKE_SA_INIT in `group` (either role): the spare if it is of that group
   // (used once: moved out), else a fresh one.
@@ -128,6 +131,7 @@ struct Engine::Impl {
   bool has_idle_work() const;
   bool idle_work();
   bool add_spare(crypto::KeyExchange k); // kept if a pair of its group is wanted
+  void spare_failed_in(const crypto::TransformInfo& group);
 
   // --- receive.cpp: header checks, SA lookup, message-ID window, decrypt, payload rules
   void receive(const Datagram& in);
