@@ -23,6 +23,7 @@
 // informational, mobike.
 #pragma once
 
+#include "crypto/prf.hpp"
 #include "ike/address_pool.hpp"
 #include "ike/admission_state.hpp"
 #include "ike/engine.hpp"
@@ -272,6 +273,18 @@ struct Engine::Impl {
   // prf(SK_px, ID payload body).
   Result<Bytes> signed_octets(const IkeSa& sa, bool initiator_side, ByteView id_body);
   Result<Bytes> psk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body);
+  // prf(PSK, "Key Pad for IKEv2") of the connections that last authenticated with their
+  // PSK, each held as a prf keyed with it: an AUTH (ours and the peer's, each handshake)
+  // then keys no HMAC for it. At most kPskPadSlots, the oldest dropped first; one of a
+  // connection since replaced or removed is freed (its HMAC state wiped) at the next look-up.
+  struct PskPad {
+    std::weak_ptr<const PeerConfig> peer;
+    const crypto::TransformInfo* prf = nullptr;
+    crypto::Prf keyed;
+  };
+  static constexpr size_t kPskPadSlots = 4;
+  std::vector<PskPad> psk_pads;
+  Result<crypto::Prf*> psk_pad(const IkeSa& sa);
   // prf(prf(key, "Key Pad for IKEv2"), <signed octets>): PSK and EAP MSK alike.
   Result<Bytes> shared_key_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body,
                                      ByteView key);
