@@ -187,6 +187,7 @@ void add_engine_stats(ike::Stats& t, const ike::Stats& s) {
   t.mobike_updates_received += s.mobike_updates_received;
   t.spare_key_exchanges_made += s.spare_key_exchanges_made;
   t.spare_key_exchanges_used += s.spare_key_exchanges_used;
+  t.spare_key_exchanges_failed += s.spare_key_exchanges_failed;
   for (size_t i = 0; i < t.dropped.size(); ++i)
     t.dropped[i] += s.dropped[i];
 }

@@ -13,12 +13,18 @@
 
 namespace ikekit::ike {
 
-const crypto::TransformInfo* Engine::Impl::spare_group_wanted() const {
-  if (spare_group) return spare_group;
-  for (const auto& p : peers)
+namespace {
+const crypto::TransformInfo* first_proposal_group(const Engine::Impl& e) {
+  for (const auto& p : e.peers)
     if (!p->ike_proposals.empty() && !p->ike_proposals[0].ke.empty())
       return p->ike_proposals[0].ke[0];
   return nullptr;
+}
+} // namespace
+
+const crypto::TransformInfo* Engine::Impl::spare_group_wanted() const {
+  const crypto::TransformInfo* g = spare_group ? spare_group : first_proposal_group(*this);
+  return g == spare_failed ? nullptr : g;
 }
 
 Result<crypto::KeyExchange> Engine::Impl::init_key_exchange(const crypto::TransformInfo& group) {
@@ -30,7 +36,9 @@ Result<crypto::KeyExchange> Engine::Impl::init_key_exchange(const crypto::Transf
     return k;
   }
   spare_kex.reset(); // another group: freed (wiped), never used
-  return crypto::KeyExchange::generate(group, rng);
+  auto k = crypto::KeyExchange::generate(group, rng);
+  if (k && &group == spare_failed) spare_failed = nullptr; // it works now: spares again
+  return k;
 }
 
 bool Engine::Impl::has_idle_work() const {
@@ -40,12 +48,20 @@ bool Engine::Impl::has_idle_work() const {
 
 bool Engine::Impl::idle_work() {
   if (!has_idle_work()) return false;
-  auto k = crypto::KeyExchange::generate(*spare_group_wanted(), rng);
-  if (!k) { // a group this build cannot make: do not try again at every wait
-    spare_group = nullptr;
+  const crypto::TransformInfo& group = *spare_group_wanted();
+  auto k = crypto::KeyExchange::generate(group, rng);
+  if (!k) {
+    spare_failed_in(group);
     return false;
   }
   return add_spare(std::move(*k));
+}
+
+// A group this build (or this Rng) cannot make a pair in: not tried again at every wait,
+// which would run the failing generation each time the loop idles.
+void Engine::Impl::spare_failed_in(const crypto::TransformInfo& group) {
+  spare_failed = &group;
+  ++stats.spare_key_exchanges_failed;
 }
 
 bool Engine::Impl::add_spare(crypto::KeyExchange k) {
@@ -67,5 +83,7 @@ const crypto::TransformInfo* Engine::spare_key_group() const {
 }
 
 void Engine::add_spare_key(crypto::KeyExchange kex) { impl_->add_spare(std::move(kex)); }
+
+void Engine::spare_key_failed(const crypto::TransformInfo& group) { impl_->spare_failed_in(group); }
 
 } // namespace ikekit::ike

@@ -14,7 +14,7 @@ std::unique_lock<std::mutex> lock_if(std::mutex* mu) {
 
 // Behind a lock: the ladder runs without it (Engine::spare_key_group, add_spare_key), so
 // a message the socket thread hands the engine meanwhile is not held up for it.
-void make_spare_unlocked(ike::Engine& engine, std::mutex& mu, Rng& rng, TimePoint now) {
+void make_spare_unlocked(ike::Engine& engine, std::mutex& mu, Rng& rng) {
   const crypto::TransformInfo* group = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -23,10 +23,7 @@ void make_spare_unlocked(ike::Engine& engine, std::mutex& mu, Rng& rng, TimePoin
   if (!group) return;
   auto kex = crypto::KeyExchange::generate(*group, rng);
   std::lock_guard<std::mutex> lock(mu);
-  if (!kex) {
-    engine.idle_work(now); // fails the same way and stops asking for this group
-    return;
-  }
+  if (!kex) return engine.spare_key_failed(*group); // not asked for again at every wait
   engine.add_spare_key(std::move(*kex));
 }
 } // namespace
@@ -38,7 +35,7 @@ void set_engine_idle_work(EventLoop& loop, std::function<ike::Engine&()> engine,
     return engine().has_idle_work();
   };
   auto work = [engine = std::move(engine), mu, rng](TimePoint now) {
-    if (mu && rng) return make_spare_unlocked(engine(), *mu, *rng, now);
+    if (mu && rng) return make_spare_unlocked(engine(), *mu, *rng);
     auto held = lock_if(mu);
     engine().idle_work(now);
   };

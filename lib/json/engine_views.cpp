@@ -166,6 +166,7 @@ Json stats_json(const ike::Stats& s) {
   j["mobike_updates_received"] = s.mobike_updates_received;
   j["spare_key_exchanges_made"] = s.spare_key_exchanges_made;
   j["spare_key_exchanges_used"] = s.spare_key_exchanges_used;
+  j["spare_key_exchanges_failed"] = s.spare_key_exchanges_failed;
   j["dropped_total"] = s.dropped_total();
   Json d = Json::object();
   for (size_t r = 0; r < size_t(ike::DropReason::kCount); ++r)

@@ -28,6 +28,16 @@ struct RecordingRng final : Rng {
   }
 };
 
+// Zero bytes only, counting those asked for: no ECP scalar can be drawn from it
+// (KeyExchange::generate gives up after 256 tries).
+struct ZeroRng final : Rng {
+  size_t drawn = 0;
+  void fill(MutBytes out) override {
+    std::fill(out.begin(), out.end(), uint8_t(0));
+    drawn += out.size();
+  }
+};
+
 // The public value of the pair idle_work() makes in `group` on `e` (private key: the
 // bytes it drew).
 Bytes made_ahead(Engine& e, RecordingRng& rng, TimePoint now, const char* group) {
@@ -175,4 +185,51 @@ TEST_CASE("add_spare_key: a pair made by the caller is the next KEi; another gro
   two.settle();
   CHECK(ike::test::TwoEngines::children_up(two.left) == 1);
   CHECK(two.left.stats().spare_key_exchanges_used == 1);
+}
+
+// A group no pair can be made in (here: an Rng that gives no valid ECP scalar) is tried
+// once, counted, and not again at every wait; before, a failed pair fell back to the first
+// proposal's group, the same one, and idle_work() ran the failing generation each time.
+TEST_CASE("idle_work: a group no pair can be made in is not tried again at every wait",
+          "[ike][spare_key]") {
+  ZeroRng rng;
+  const TimePoint now{std::chrono::hours(1)};
+  Engine e(ike::test::config_of(
+               ike::test::psk_peer("home", "10.0.0.1", "10.0.0.2", "aes256gcm16-prfsha256-ecp256")),
+           rng, now);
+  REQUIRE(e.has_idle_work());
+  size_t before = rng.drawn;
+  CHECK(!e.idle_work(now));
+  CHECK(rng.drawn > before); // it tried
+  CHECK(e.stats().spare_key_exchanges_failed == 1);
+  CHECK(e.stats().spare_key_exchanges_made == 0);
+  CHECK(!e.has_idle_work());
+  CHECK(e.spare_key_group() == nullptr);
+  before = rng.drawn;
+  for (int i = 0; i < 3; ++i)
+    CHECK(!e.idle_work(now));
+  CHECK(rng.drawn == before);
+  CHECK(e.stats().spare_key_exchanges_failed == 1);
+}
+
+// The two-step form: the caller reports the pair it could not make; an IKE_SA_INIT that
+// then makes a pair of that group lifts the stop.
+TEST_CASE("spare_key_failed: no pair asked for until an IKE_SA_INIT made one of the group",
+          "[ike][spare_key]") {
+  SeededRng l(51), r(52);
+  ike::test::TwoEngines two(l, r);
+  const crypto::TransformInfo* x25519 = two.left.spare_key_group();
+  REQUIRE(x25519);
+  two.left.spare_key_failed(*x25519);
+  CHECK(two.left.stats().spare_key_exchanges_failed == 1);
+  CHECK(two.left.spare_key_group() == nullptr);
+  CHECK(!two.left.has_idle_work());
+  CHECK(!two.left.idle_work(two.now));
+
+  REQUIRE(two.left.initiate("home", two.now)); // makes its own x25519 pair: it works
+  two.settle();
+  CHECK(ike::test::TwoEngines::children_up(two.left) == 1);
+  CHECK(two.left.spare_key_group() == x25519);
+  CHECK(two.left.idle_work(two.now));
+  CHECK(two.left.stats().spare_key_exchanges_made == 1);
 }

@@ -260,8 +260,12 @@ public:
   // it under (io::EngineWorker): the group a spare pair is wanted in now (null: none),
   // then the pair the caller made in it without holding the lock, so a message for the
   // engine is not held up for the ladder. A pair no longer wanted by then is freed.
+  // When the caller could not make the pair, spare_key_failed(group) says so: as after
+  // idle_work() failed, no pair of that group is asked for again (spare_key_group() null
+  // for it) until an IKE_SA_INIT has made one of it; counted (spare_key_exchanges_failed).
   const crypto::TransformInfo* spare_key_group() const;
   void add_spare_key(crypto::KeyExchange kex);
+  void spare_key_failed(const crypto::TransformInfo& group);
 
   const Stats& stats() const;
   const Config& config() const;

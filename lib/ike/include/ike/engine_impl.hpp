@@ -23,6 +23,7 @@
 // informational, mobike.
 #pragma once
 
+#include "crypto/prf.hpp"
 #include "ike/address_pool.hpp"
 #include "ike/admission_state.hpp"
 #include "ike/engine.hpp"
@@ -119,8 +120,11 @@ struct Engine::Impl {
   // --- spare_key.cpp: the next IKE_SA_INIT's key pair, made by idle_work()
   std::optional<crypto::KeyExchange> spare_kex;
   const crypto::TransformInfo* spare_group = nullptr; // the last IKE_SA_INIT's group
+  // A group a spare pair could not be made in: not tried again at every wait, only once
+  // an IKE_SA_INIT has made a pair of it.
+  const crypto::TransformInfo* spare_failed = nullptr;
   // The group idle_work() makes a pair of: the last IKE_SA_INIT's, at first the first
-  // connection's first proposal's.
+  // connection's first proposal's; null when that is spare_failed.
   const crypto::TransformInfo* spare_group_wanted() const;
   // Our KE for an IKE_SA_INIT in `group` (either role): the spare if it is of that group
   // (used once: moved out), else a fresh one.
@@ -128,6 +132,7 @@ struct Engine::Impl {
   bool has_idle_work() const;
   bool idle_work();
   bool add_spare(crypto::KeyExchange k); // kept if a pair of its group is wanted
+  void spare_failed_in(const crypto::TransformInfo& group);
 
   // --- receive.cpp: header checks, SA lookup, message-ID window, decrypt, payload rules
   void receive(const Datagram& in);
@@ -268,6 +273,18 @@ struct Engine::Impl {
   // prf(SK_px, ID payload body).
   Result<Bytes> signed_octets(const IkeSa& sa, bool initiator_side, ByteView id_body);
   Result<Bytes> psk_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body);
+  // prf(PSK, "Key Pad for IKEv2") of the connections that last authenticated with their
+  // PSK, each held as a prf keyed with it: an AUTH (ours and the peer's, each handshake)
+  // then keys no HMAC for it. At most kPskPadSlots, the oldest dropped first; one of a
+  // connection since replaced or removed is freed (its HMAC state wiped) at the next look-up.
+  struct PskPad {
+    std::weak_ptr<const PeerConfig> peer;
+    const crypto::TransformInfo* prf = nullptr;
+    crypto::Prf keyed;
+  };
+  static constexpr size_t kPskPadSlots = 4;
+  std::vector<PskPad> psk_pads;
+  Result<crypto::Prf*> psk_pad(const IkeSa& sa);
   // prf(prf(key, "Key Pad for IKEv2"), <signed octets>): PSK and EAP MSK alike.
   Result<Bytes> shared_key_auth_data(const IkeSa& sa, bool initiator_side, ByteView id_body,
                                      ByteView key);

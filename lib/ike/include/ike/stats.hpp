@@ -52,9 +52,11 @@ struct Stats {
   uint64_t mobike_updates_sent = 0;     // RFC 4555 3.5 UPDATE_SA_ADDRESSES requests (initiator)
   uint64_t mobike_updates_received = 0; // authenticated UPDATE_SA_ADDRESSES requests answered
   // Key pairs made ahead by idle_work(), and those an IKE_SA_INIT then used (the rest
-  // were freed unused: the next IKE_SA_INIT wanted another group).
+  // were freed unused: the next IKE_SA_INIT wanted another group), and the attempts that
+  // failed (the group is then not tried again while idle until an IKE_SA_INIT made a pair).
   uint64_t spare_key_exchanges_made = 0;
   uint64_t spare_key_exchanges_used = 0;
+  uint64_t spare_key_exchanges_failed = 0;
   std::array<uint64_t, size_t(DropReason::kCount)> dropped{};
 
   uint64_t dropped_for(DropReason r) const { return dropped[size_t(r)]; }
