@@ -61,10 +61,9 @@ void IkeUpEvents::write_dataplane_error(const Error& e, bool fatal) {
 }
 
 // No ESP moves any more: the run ends (IkeRunner::run deletes every IKE SA, so the
-// peers stop sending into the tunnel and may reconnect later) and ike-up exits 1.
+// peers stop sending into the tunnel and may reconnect later) and ike-up exits 1 with
+// the error EngineDataplane::failure() keeps. It calls this once.
 void IkeUpEvents::dataplane_failed(const Error& e) {
-  if (dataplane_failure_) return;
-  dataplane_failure_ = e;
   write_dataplane_error(e, true);
   if (runner_) runner_->stop();
 }

@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
 
   auto ran = (*runner)->run(); // a failed data plane ends it too, with every SA deleted
   events.restore_dns("exit");
-  const auto& dataplane_failed = events.dataplane_failure();
+  const auto& dataplane_failed = dataplane->failure();
   if (kill_switch && dataplane_failed) kill_switch->leave(); // fail closed until a restart
   if (kill_switch && kill_switch->active()) {
     if (auto r = kill_switch->remove(); !r) cli::report_error(kTool, r.error());

@@ -61,8 +61,6 @@ public:
   void on_event(const ike::Event& e);
   // An initiated connection failed (Failure or IkeSaDown) before its IKE SA was up.
   bool initiator_failed() const { return initiator_failed_; }
-  // The error the data plane stopped on (it ended the run), if it did.
-  const std::optional<Error>& dataplane_failure() const { return dataplane_failure_; }
 
 private:
   void log_keys(const std::vector<json::Json>& lines);
@@ -80,7 +78,6 @@ private:
   int verbosity_;
   std::string tool_;
   bool initiator_failed_ = false;
-  std::optional<Error> dataplane_failure_;
   json::EventLineRenderer lines_; // the line buffer, reused event after event
   IkeRunner* runner_ = nullptr;
   EngineDataplane* dataplane_ = nullptr;
