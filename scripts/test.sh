@@ -24,11 +24,15 @@ run_pass() {
   local build=$1 labels=$2 target=$3
   shift 3
   # (called in a `||` list, where set -e does not apply: every step checks itself)
+  local t0=$SECONDS
   cmake -S . -B "$build" -G Ninja "$@" >/dev/null || return 1
   cmake --build "$build" -j"$(nproc)" --target "$target" || return 1
+  local t1=$SECONDS
   ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 600 ${labels:+-L "$labels"} \
     2>&1 | tee "$build/ctest.log"
   local status=${PIPESTATUS[0]}
+  # Where CI's time goes (the whole run must stay under 30 minutes on 2 cores).
+  echo "test.sh: $build: build $((t1 - t0)) s, tests $((SECONDS - t1)) s"
   if [ "${IKEKIT_REQUIRE_ALL:-0}" = 1 ] && grep -qE '\*\*\*Skipped|Not Run' "$build/ctest.log"; then
     echo "test.sh: some tests in $build were skipped, which CI does not allow" >&2
     return 1
@@ -69,8 +73,11 @@ if [ "$mode" != --release ]; then
     -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DIKEKIT_PCH=ON -DIKEKIT_UNITY=ON || status=1
 fi
 if [ -n "$tidy_pid" ]; then
+  t0=$SECONDS
   wait "$tidy_pid" || status=1
   tidy_pid=
   cat "$tidy_log"
+  echo "test.sh: clang-tidy: waited $((SECONDS - t0)) s for it after the passes"
 fi
+echo "test.sh: $SECONDS s in all"
 exit "$status"

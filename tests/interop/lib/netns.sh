@@ -15,9 +15,10 @@
 #                        off. SKIP (exit 77) when the namespaces cannot be made, 1 when
 #                        the veth cannot
 #   netns_pair_down NS_A NS_B   delete them (never fails)
-#   netns_capture NETNS DEV FILE
+#   netns_capture NETNS DEV FILE [SNAPLEN]
 #                        dumpcap on DEV into FILE in the background, back once the
-#                        file is written (CAPTURE_PID: dumpcap; FILE.err: its stderr)
+#                        file is written (CAPTURE_PID: dumpcap; FILE.err: its stderr);
+#                        SNAPLEN bytes of each frame (default: all of it)
 #   netns_nat_up [N]     N (default 1) clients behind one NAT router and a server:
 #                        $P-c1..$P-cN (client I is IA_NET.(10+I).2, default route via the
 #                        router's IA_NET.(10+I).1), $P-nat (IA_NET.0.1 outside, nftables
@@ -149,7 +150,7 @@ CAPTURE_PID=
 netns_capture() {
     local _
     # "ip netns exec" exec()s dumpcap: $! is dumpcap's own PID (a function would fork)
-    ip netns exec "$1" dumpcap -q -P -i "$2" -w "$3" 2>"$3.err" &
+    ip netns exec "$1" dumpcap -q -P -i "$2" ${4:+-s "$4"} -w "$3" 2>"$3.err" &
     # shellcheck disable=SC2034 # read by the caller
     CAPTURE_PID=$!
     for _ in $(seq 50); do [ -s "$3" ] && break; sleep 0.1; done
