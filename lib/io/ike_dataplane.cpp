@@ -128,8 +128,10 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
   o.local = local;
   o.udp_encap = true;
   o.port = natt->local().port;
+  // The first connection's socket is only the default: each pair sends from the NAT-T
+  // socket of its own local address (install), of either family.
   o.shared_udp_fd = natt->fd();
-  o.plain_esp = true; // no NAT: plain ESP (RFC 3948 only where a NAT was detected)
+  o.plain_esp = true; // no NAT: plain ESP (RFC 3948 only where a NAT was detected), both families
   o.offload = tuning.offload;
   o.busy_poll = tuning.busy_poll;
   auto tun = dataplane::TunDataplane::create(o);
@@ -150,9 +152,12 @@ Result<std::unique_ptr<EngineDataplane>> EngineDataplane::create(DataplaneKind k
   if (auto a = runner.loop().add_reader(dp->rekey_fd(), on_rekey); !a) return a.error();
   auto on_failed = [self](TimePoint now) { self->on_tun_failure(now); };
   if (auto a = runner.loop().add_reader(dp->failure_fd(), on_failed); !a) return a.error();
-  if (auto a = runner.loop().add_reader(dp->plain_fd(), [dp](TimePoint) { dp->receive_plain(); });
-      !a)
-    return a.error();
+  // Plain ESP (no NAT) of either family: connections may listen on IPv4 and IPv6
+  // addresses, and MOBIKE may move an IKE SA from one family to the other.
+  for (IpAddress::Family f : {IpAddress::Family::v4, IpAddress::Family::v6})
+    if (int fd = dp->plain_fd(f); fd >= 0)
+      if (auto a = runner.loop().add_reader(fd, [dp, f](TimePoint) { dp->receive_plain(f); }); !a)
+        return a.error();
   if (TcpStreams* tcp = runner.tcp()) self->hook_streams(*tcp);
   return d;
 }
@@ -308,9 +313,10 @@ Result<void> EngineDataplane::pin_sockets(const IpAddress& local) {
   for (UdpSocket* s : runner_->sockets())
     if (s->local().address == local)
       if (auto b = bind_to_device(s->fd(), *dev); !b) return b;
-  // Plain ESP too (one socket for every local address: pinned to the first's device).
-  if (tun_ && tun_->plain_fd() >= 0)
-    if (auto b = bind_to_device(tun_->plain_fd(), *dev); !b) return b;
+  // Plain ESP too (one socket per family for every local address of it: pinned to the
+  // first's device).
+  if (tun_ && tun_->plain_fd(local.family()) >= 0)
+    if (auto b = bind_to_device(tun_->plain_fd(local.family()), *dev); !b) return b;
   pinned_.insert(local.to_string());
   return {};
 }

@@ -131,6 +131,17 @@ add_test(NAME "interop: ike-up refuses another peer's overlapping Child SA (TUN)
 set_tests_properties("interop: ike-up refuses another peer's overlapping Child SA (TUN)"
                      PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 60)
 
+# One TUN responder, connections on an IPv4 and an IPv6 address, four initiators (each
+# family with plain ESP and with ESP in UDP; the IPv6 one in UDP is strongSwan), pinged
+# all at once (issue 16: the data plane served the first connection's family only).
+# About 4 s; namespaces ikdu<pid>-*, 10.249/16 and fd00:249::/32 inside them. Without
+# "swan" all four initiators are ike-up (not registered: the same data plane paths at R).
+add_test(NAME "interop: ike-up TUN data plane carries IPv4 and IPv6 outer at once"
+         COMMAND ${interop_dir}/ike_up_dual_family.sh $<TARGET_FILE:ike-up> swan)
+set_tests_properties("interop: ike-up TUN data plane carries IPv4 and IPv6 outer at once"
+                     PROPERTIES LABELS interop SKIP_RETURN_CODE 77 TIMEOUT 30
+                     ENVIRONMENT "IKE_BENCH=$<TARGET_FILE:ike-bench>")
+
 # Issue 13 building blocks: our EAP-MSCHAPv2 peer (lib/eap) through our RADIUS client
 # (lib/radius, lib/io) against a real FreeRADIUS on loopback; skip 77 only without it.
 add_executable(radius_eap_peer ${interop_dir}/radius_eap_peer.cpp)

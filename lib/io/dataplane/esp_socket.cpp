@@ -74,6 +74,15 @@ bool enable_udp_gro(int fd) {
   return ::setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
 }
 
+std::optional<IpAddress::Family> socket_family(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return std::nullopt;
+  if (ss.ss_family == AF_INET) return IpAddress::Family::v4;
+  if (ss.ss_family == AF_INET6) return IpAddress::Family::v6;
+  return std::nullopt;
+}
+
 namespace {
 
 // The message's source address (raw(7), ip(7) IP_PKTINFO, ipv6(7) IPV6_PKTINFO): the

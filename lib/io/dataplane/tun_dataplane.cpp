@@ -96,14 +96,24 @@ Result<std::unique_ptr<TunDataplane>> TunDataplane::create(const TunDataplaneOpt
     dp->own_esp_fd_ = std::move(*fd);
     dp->esp_fd_ = dp->own_esp_fd_.get();
   }
-  if (dp->shared_ && o.plain_esp) {
-    auto fd =
-        open_esp_socket(EspSocketOptions{.local = o.local, .udp_encap = false, .any_local = true});
-    if (!fd) return fd.error();
-    dp->plain_fd_ = std::move(*fd);
-  }
+  if (dp->shared_ && o.plain_esp)
+    if (auto r = dp->open_plain_sockets(o.local); !r) return r.error();
   if (auto r = dp->setup_buffers(); !r) return r.error();
   return dp;
+}
+
+// One unbound raw socket per family: that of `local` (the first connection's) must
+// open; the other carries the pairs of connections or MOBIKE moves on that family, where
+// the kernel has it (a kernel without IPv6 refuses it; such a pair is then refused).
+Result<void> TunDataplane::open_plain_sockets(const IpAddress& local) {
+  static constexpr std::array<uint8_t, 16> kAny{};
+  const IpAddress addrs[2] = {local, local.is_v4() ? IpAddress::v6(kAny) : IpAddress::v4(kAny)};
+  for (const IpAddress& a : addrs) {
+    auto fd = open_esp_socket(EspSocketOptions{.local = a, .udp_encap = false, .any_local = true});
+    if (!fd && &a == &addrs[0]) return fd.error();
+    if (fd) plain_fds_[family_index(a.family())] = std::move(*fd);
+  }
+  return {};
 }
 
 // Per-direction buffers, allocated once (DESIGN 3: no allocation per packet).
@@ -112,7 +122,9 @@ Result<void> TunDataplane::setup_buffers() {
   tx_ = std::make_unique<TxState>();
   TxState& tx = *tx_;
   tx.sender = std::make_unique<EspSender>(esp_fd_, udp_offload);
-  if (plain_fd_) tx.plain_sender = std::make_unique<EspSender>(plain_fd_.get(), false, true);
+  for (size_t f = 0; f < plain_fds_.size(); ++f)
+    if (plain_fds_[f])
+      tx.plain_senders[f] = std::make_unique<EspSender>(plain_fds_[f].get(), false, true);
   tx.stride = kTxHeadroom + mtu_ + kTxTailroom;
   tx.storage.assign(tx.stride * kTxSlots, 0);
   if (offload_) tx.super.assign(kMaxMessage, 0);
@@ -122,7 +134,9 @@ Result<void> TunDataplane::setup_buffers() {
   // UDP GRO on our own socket: one receive brings up to 64 KiB of one sender's ESP.
   const bool gro = udp_offload && !shared_ && enable_udp_gro(esp_fd_);
   rx.receiver = std::make_unique<EspReceiver>(esp_fd_, udp_encap_, v6_);
-  if (plain_fd_) rx.plain_receiver = std::make_unique<EspReceiver>(plain_fd_.get(), false, v6_);
+  for (size_t f = 0; f < plain_fds_.size(); ++f) // a raw IPv4 socket delivers the IP header
+    if (plain_fds_[f])
+      rx.plain_receivers[f] = std::make_unique<EspReceiver>(plain_fds_[f].get(), false, f == 1);
   rx.message_size = gro ? kMaxMessage : mtu_ + kMaxOuterOverhead + 512;
   rx.messages = gro ? kRxGroMessages : kRxMessages;
   const size_t stride = kRxHeadroom + rx.message_size;
@@ -323,14 +337,9 @@ Result<void> TunDataplane::install_child_sa(const ChildSaSpec& spec,
   if (udp_fd >= 0 && !shared_)
     return make_error(Errc::unsupported, "udp_fd",
                       "only a data plane on shared sockets (ike-up) sends from another socket");
-  // A stream SA's ESP needs no socket of ours; plain ESP beside UDP needs the raw one.
-  if (!stream && spec.udp_encap != udp_encap_ && (spec.udp_encap || !plain_fd_))
-    return make_error(Errc::bad_value, "udp_encap",
-                      udp_encap_ ? "this data plane sends ESP in UDP (RFC 3948)"
-                                 : "this data plane sends ESP over IP (protocol 50)");
-  if (spec.local.is_v4() == v6_)
-    return make_error(Errc::bad_value, "local",
-                      "address family differs from the data plane's socket");
+  // A stream SA's ESP needs no socket of ours; others one of their family.
+  if (auto p = path_for(spec.local, spec.remote, spec.udp_encap, bool(stream), udp_fd); !p)
+    return p.error();
   auto in = esp::EspSaIn::create(sa_params(spec.in, spec.replay_window));
   if (!in) return Error(in.error()).within("in");
   esp::SaParams out_params = sa_params(spec.out, 0);
@@ -432,7 +441,24 @@ Result<std::map<uint32_t, uint32_t>::iterator> TunDataplane::find_slot(uint32_t 
   return it;
 }
 
-// ESP of a pair without UDP encapsulation goes through the plain socket in shared mode;
+Result<EspPath> TunDataplane::path_for(const IpAddress& local, const IpAddress& remote,
+                                       bool udp_encap, bool stream, int udp_fd) const {
+  EspSockets have{.udp_encap = udp_encap_,
+                  .family = v6_ ? IpAddress::Family::v6 : IpAddress::Family::v4,
+                  .plain_v4 = bool(plain_fds_[0]),
+                  .plain_v6 = bool(plain_fds_[1])};
+  EspPathRequest want{local, remote, udp_encap, stream, std::nullopt};
+  if (udp_fd >= 0) {
+    want.udp_family = socket_family(udp_fd);
+    if (!want.udp_family)
+      return make_error(Errc::io, "socket",
+                        "descriptor " + std::to_string(udp_fd) + " is no IP socket");
+  }
+  return choose_esp_path(have, want);
+}
+
+// ESP of a pair without UDP encapsulation goes through the plain socket of its family in
+// shared mode;
 // otherwise through the data plane's one socket, as it was opened (esp-tunnel).
 EspPeer TunDataplane::peer_for(const IpAddress& local, const IpAddress& remote, uint16_t port,
                                bool udp_encap) const {
@@ -441,15 +467,15 @@ EspPeer TunDataplane::peer_for(const IpAddress& local, const IpAddress& remote, 
 }
 
 Result<void> TunDataplane::move_pairs(std::span<const uint32_t> spis_in, const PairPath& to) {
-  if (to.remote.is_v4() == v6_ || to.local.is_v4() == v6_)
-    return make_error(Errc::bad_value, "remote",
-                      "address family differs from the data plane's socket");
-  if (!to.udp_encap && udp_encap_ && !plain_fd_)
-    return make_error(Errc::unsupported, "udp_encap",
-                      "this data plane sends ESP in UDP only (no plain ESP socket)");
   if (to.udp_fd >= 0 && !shared_)
     return make_error(Errc::unsupported, "socket",
                       "only a data plane on shared sockets (ike-up) changes a pair's socket");
+  // ESP in UDP without a socket named: each pair keeps its own (a NAT mapping changed,
+  // or plain ESP turned to UDP on the same address), checked per pair below.
+  const bool own_sockets = shared_ && to.udp_encap && to.udp_fd < 0;
+  if (!own_sockets)
+    if (auto p = path_for(to.local, to.remote, to.udp_encap, false, to.udp_fd); !p)
+      return p.error();
   TxCommand tc;
   tc.op = TxCommand::Op::move;
   std::vector<int> left; // the sockets the pairs sent from, released once they moved off
@@ -459,6 +485,10 @@ Result<void> TunDataplane::move_pairs(std::span<const uint32_t> spis_in, const P
       auto it = find_slot(spi_in);
       if (!it) return it.error();
       tc.slots.push_back((*it)->second);
+      if (own_sockets) // its socket must be of the new path's family
+        if (auto p = path_for(to.local, to.remote, true, false, socket_of_slot_[tc.slots.back()]);
+            !p)
+          return p.error();
     }
     if (to.udp_fd >= 0 && !tc.slots.empty()) {
       auto socket = acquire_socket(to.udp_fd, tc.slots.size());

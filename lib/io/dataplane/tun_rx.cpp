@@ -29,19 +29,20 @@ TunDataplane::Work TunDataplane::rx_batch() {
   return *n == s.messages ? Work::more : Work::some;
 }
 
-// Shared-socket mode: what the plain ESP socket holds (a raw IPv4 socket delivers the
-// IP header too; split() skips it), into the receive buffers the loop thread owns here.
-void TunDataplane::receive_plain() {
+// Shared-socket mode: what the plain ESP socket of family `f` holds (a raw IPv4 socket
+// delivers the IP header too; split() skips it), into the receive buffers the loop thread
+// owns here.
+void TunDataplane::receive_plain(IpAddress::Family f) {
   RxState& s = *rx_;
-  if (!s.plain_receiver) return;
+  EspReceiver* receiver = s.plain_receivers[family_index(f)].get();
+  if (!receiver) return;
   for (;;) {
-    auto n = s.plain_receiver->recv_batch(std::span(s.bufs.data(), s.messages), s.received);
+    auto n = receiver->recv_batch(std::span(s.bufs.data(), s.messages), s.received);
     if (!n) return fail(n.error());
     if (*n == 0) break;
     size_t k = 0;
     for (size_t i = 0; i < *n; ++i)
-      k = take_message(s.received[i], s.bufs[i].data() - kRxHeadroom, k, nullptr,
-                       s.plain_receiver.get());
+      k = take_message(s.received[i], s.bufs[i].data() - kRxHeadroom, k, nullptr, receiver);
     deliver(k);
     if (*n < s.messages) break; // drained
   }

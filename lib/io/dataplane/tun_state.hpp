@@ -138,8 +138,10 @@ struct TunDataplane::TxState {
   std::array<StreamWriter*, kTxSlots> touched{};      // streams written in this batch
   OutStats io;                       // drops at the device or socket: not_ip, no_room, send_dropped
   std::unique_ptr<EspSender> sender; // UDP: sends on each SA's socket in turn
-  std::unique_ptr<EspSender> plain_sender; // shared mode with plain ESP
-  size_t plain_sas = 0;                    // peers with `plain`
+  // Shared mode with plain ESP: one raw socket per address family (by family_index),
+  // and how many peers of each family are `plain`.
+  std::array<std::unique_ptr<EspSender>, 2> plain_senders;
+  std::array<size_t, 2> plain_sas{};
   // Packets split off the batch to go together: plain ESP (send_plain), or one socket's
   // of a batch for several (send_udp).
   std::array<esp::SealedPacket, kTxSlots> split{};
@@ -177,9 +179,9 @@ struct TunDataplane::RxState {
   esp::InboundPipeline pipeline;
   std::unordered_map<uint32_t, std::shared_ptr<SaCell>> cells; // by inbound SPI
   std::unique_ptr<EspReceiver> receiver;
-  std::unique_ptr<EspReceiver> plain_receiver; // shared mode with plain ESP
-  size_t message_size = 0;                     // bytes per receive buffer (after the headroom)
-  size_t messages = 0;                         // receive buffers
+  std::array<std::unique_ptr<EspReceiver>, 2> plain_receivers; // shared, plain ESP: by family
+  size_t message_size = 0; // bytes per receive buffer (after the headroom)
+  size_t messages = 0;     // receive buffers
   std::vector<uint8_t> storage;
   std::array<MutBytes, kRxMessages> bufs{};
   std::array<EspMessage, kRxMessages> received{};

@@ -150,32 +150,41 @@ void TunDataplane::set_tx_peer(uint32_t slot, const EspPeer& peer) {
     s.cells.resize(slot + 1);
     s.fds.resize(slot + 1, esp_fd_);
   }
-  s.plain_sas += size_t(peer.plain) - size_t(s.peers[slot].plain);
+  const EspPeer& was = s.peers[slot];
+  if (was.plain) --s.plain_sas[family_index(was.src.family())];
+  if (peer.plain) ++s.plain_sas[family_index(peer.src.family())];
   s.peers[slot] = peer;
 }
 
-// Sends the sealed packets of plain ESP SAs through the raw socket (one sendmmsg, a
-// message per packet: no GSO for raw sockets) and moves the others to the front of
-// the batch (their order kept); returns how many are left for UDP.
+// Sends the sealed packets of plain ESP SAs through the raw socket of their family (one
+// sendmmsg per family, a message per packet: no GSO for raw sockets) and moves the
+// others to the front of the batch (their order kept); returns how many are left for UDP.
 size_t TunDataplane::send_plain(size_t n) {
   TxState& s = *tx_;
-  if (s.plain_sas == 0 || !s.plain_sender) return n;
-  size_t keep = 0, plain = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (s.peers[s.sealed[i].sa].plain)
-      s.split[plain++] = s.sealed[i];
-    else
-      s.sealed[keep++] = s.sealed[i];
-  }
-  if (plain > 0) {
-    auto sent = s.plain_sender->send_batch(std::span(s.split.data(), plain), s.peers);
+  for (size_t f = 0; f < s.plain_senders.size(); ++f) {
+    if (s.plain_sas[f] == 0) continue;
+    size_t keep = 0, plain = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const EspPeer& peer = s.peers[s.sealed[i].sa];
+      if (peer.plain && family_index(peer.src.family()) == f)
+        s.split[plain++] = s.sealed[i];
+      else
+        s.sealed[keep++] = s.sealed[i];
+    }
+    n = keep;
+    if (plain == 0) continue;
+    if (!s.plain_senders[f]) { // never installed so (esp_path.hpp): dropped, not sent as UDP
+      s.io.send_dropped += plain;
+      continue;
+    }
+    auto sent = s.plain_senders[f]->send_batch(std::span(s.split.data(), plain), s.peers);
     if (!sent) {
       fail(sent.error());
       return 0;
     }
     s.io.send_dropped += plain - *sent;
   }
-  return keep;
+  return n;
 }
 
 } // namespace ikekit::io::dataplane

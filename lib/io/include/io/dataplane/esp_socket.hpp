@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <netinet/in.h>
+#include <optional>
 #include <span>
 #include <sys/socket.h>
 
@@ -62,6 +63,10 @@ Result<Fd> open_esp_socket(const EspSocketOptions& options);
 
 // Turns UDP GRO on for a UDP socket (UDP_GRO); false when the kernel refuses it.
 bool enable_udp_gro(int fd);
+
+// The address family of the socket `fd` is bound to (getsockname); nullopt for another
+// kind of descriptor.
+std::optional<IpAddress::Family> socket_family(int fd);
 
 class EspSender {
 public:

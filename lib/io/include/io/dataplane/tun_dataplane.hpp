@@ -61,17 +61,24 @@
 // (one sendmmsg or UDP GSO run per socket). The data plane holds its own descriptor of
 // each socket it sends on (dup(2), lib/io/dataplane/socket_refs.hpp), so the owner may
 // close its descriptor at any time: the socket stays open until no pair sends from it.
+// ESP without a NAT (plain_esp) goes over IP through a raw socket of the pair's address
+// family: the data plane opens one per family (IPv4 and IPv6), so ike-up's connections
+// may listen on addresses of both families and MOBIKE may move an IKE SA from one family
+// to the other (io/dataplane/esp_path.hpp decides which socket a pair uses, or that it
+// has none of its family).
 #pragma once
 
 #include "base/result.hpp"
 #include "esp/selector_table.hpp"
 #include "io/dataplane/child_sa.hpp"
+#include "io/dataplane/esp_path.hpp"
 #include "io/dataplane/esp_socket.hpp"
 #include "io/dataplane/stats.hpp"
 #include "io/stream_writer.hpp"
 #include "io/tun_device.hpp"
 #include "io/udp_socket.hpp"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -105,9 +112,10 @@ struct TunDataplaneOptions {
   int shared_udp_fd = -1; // >= 0: pairs send on this socket unless installed with another;
                           // receive through handle_esp()
   // With shared_udp_fd: Child SAs without UDP encapsulation (no NAT, RFC 3948 not
-  // needed) send and receive plain ESP (IP protocol 50) on a raw socket of the data
-  // plane's own, unbound (each packet names its source), read by the owner's loop
-  // (plain_fd(), receive_plain()).
+  // needed) send and receive plain ESP (IP protocol 50) on raw sockets of the data
+  // plane's own, one per address family, unbound (each packet names its source), read
+  // by the owner's loop (plain_fd(family), receive_plain(family)). The socket of
+  // `local`'s family must open; the other family's is opened where the kernel has it.
   bool plain_esp = false;
   // TUN TSO/checksum offload with user-space segmentation and coalescing, UDP GSO on
   // send and UDP GRO on receive (UDP only). Off: one packet per read, write and datagram.
@@ -169,7 +177,9 @@ public:
   // Errc::bad_value with the spec's field path; an SPI that is already installed
   // inbound is Errc::bad_value "in.spi"; selectors that overlap those of a pair of
   // another IKE SA (spec.ike_sa) are Errc::bad_value "remote_ts", counted in
-  // DataplaneStats::sa_refused, and nothing is installed.
+  // DataplaneStats::sa_refused, and nothing is installed. A pair the data plane has no
+  // socket for (its family, its encapsulation: esp_path.hpp) is Errc::bad_value "local"
+  // or "udp_encap".
   // `stream`: the pair's ESP goes in that TCP stream (RFC 9329) instead of UDP.
   // `udp_fd` (shared mode): the socket on spec.local its UDP-encapsulated ESP leaves from
   // (ike-up's NAT-T socket of that address); -1: shared_udp_fd. The pair keeps it for a
@@ -195,7 +205,9 @@ public:
   // path after the switch, and none of them goes on alone. `udp_fd` changes the
   // socket their UDP-encapsulated ESP leaves from (theirs only: other pairs keep their
   // own). Their inbound SAs expect packets from the new peer (take_peer_changes). No lock on
-  // the packet path. Errc::not_found when a pair is not installed (nothing moves).
+  // the packet path. Errc::not_found when a pair is not installed (nothing moves); a path
+  // without a socket of its family or encapsulation is refused as install_child_sa does
+  // (nothing moves). The path may be of the other family (MOBIKE from IPv4 to IPv6).
   Result<void> move_pairs(std::span<const uint32_t> spis_in, const PairPath& to);
   // RFC 9329: the IKE SA of the pair `spi_in` moved to another TCP connection; its ESP
   // follows from the next batch on. Errc::not_found when no pair has that SPI.
@@ -206,11 +218,11 @@ public:
   bool receive_stream_esp(ByteView esp);
   void end_stream_batch();
 
-  // Shared-socket mode with plain_esp: the raw socket the owner's loop watches (-1
-  // without), and what it calls when that socket is readable (the caller's thread, as
-  // handle_esp): reads, opens and delivers the plain ESP waiting there.
-  int plain_fd() const { return plain_fd_.get(); }
-  void receive_plain();
+  // Shared-socket mode with plain_esp: the raw socket of family `f` the owner's loop
+  // watches (-1 without), and what it calls when that socket is readable (the caller's
+  // thread, as handle_esp): reads, opens and delivers the plain ESP waiting there.
+  int plain_fd(IpAddress::Family f) const { return plain_fds_[family_index(f)].get(); }
+  void receive_plain(IpAddress::Family f);
   // When the outbound SA of the pair `spi_in` last sent a packet (wall clock, ns since
   // the epoch, as of the last batch; 0: never); nullopt when no such pair. Any thread.
   std::optional<int64_t> last_sent_ns(uint32_t spi_in) const;
@@ -249,7 +261,13 @@ private:
   template <typename Command> class Channel;
 
   TunDataplane() = default;
+  static size_t family_index(IpAddress::Family f) { return f == IpAddress::Family::v6 ? 1 : 0; }
+  Result<void> open_plain_sockets(const IpAddress& local); // shared mode, plain_esp
   Result<void> setup_buffers();
+  // The path of a pair from `local` to `remote` (esp_path.hpp); `udp_fd`: the socket its
+  // UDP-encapsulated ESP leaves from (-1: esp_fd_).
+  Result<EspPath> path_for(const IpAddress& local, const IpAddress& remote, bool udp_encap,
+                           bool stream, int udp_fd) const;
   // What one batch of a direction did: nothing waited (or another thread was at work
   // on it), some packets moved, or the batch filled (more may wait).
   enum class Work { none, some, more };
@@ -307,7 +325,7 @@ private:
 
   std::optional<TunDevice> tun_;
   Fd own_esp_fd_;
-  Fd plain_fd_; // shared mode: plain ESP (TunDataplaneOptions::plain_esp)
+  std::array<Fd, 2> plain_fds_; // shared mode: plain ESP by family (family_index)
   int esp_fd_ = -1;
   bool udp_encap_ = true;
   bool v6_ = false;
