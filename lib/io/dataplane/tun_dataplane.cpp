@@ -458,8 +458,8 @@ Result<EspPath> TunDataplane::path_for(const IpAddress& local, const IpAddress& 
 }
 
 // ESP of a pair without UDP encapsulation goes through the plain socket of its family in
-// shared mode;
-// otherwise through the data plane's one socket, as it was opened (esp-tunnel).
+// shared mode; otherwise through the data plane's one socket, as it was opened
+// (esp-tunnel).
 EspPeer TunDataplane::peer_for(const IpAddress& local, const IpAddress& remote, uint16_t port,
                                bool udp_encap) const {
   if (!udp_encap && udp_encap_) return make_plain_esp_peer(remote, local);
