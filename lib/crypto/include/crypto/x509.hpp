@@ -87,6 +87,7 @@ public:
   const Impl& impl() const { return *impl_; }
 
 private:
+  friend class CertStore; // verify() shares the chain's parsed certificates
   explicit Certificate(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };
