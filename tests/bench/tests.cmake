@@ -6,7 +6,7 @@ if(TARGET ikekit_bench)
   add_executable(bench_tests ${bench_test_srcs} $<TARGET_OBJECTS:ikekit_catch_main>)
   target_link_libraries(bench_tests PRIVATE ikekit_bench Catch2::Catch2)
   set_target_properties(bench_tests PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-  catch_discover_tests(bench_tests TEST_PREFIX "bench: " PROPERTIES LABELS unit)
+  ikekit_catch_tests(bench_tests "bench: ")
 endif()
 if(TARGET ike-bench)
   add_test(NAME "bench: ike-bench esp document, gate and exit codes"

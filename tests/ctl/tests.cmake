@@ -8,7 +8,7 @@ add_executable(unit_ctl_protocol ${ctl_unit_srcs} $<TARGET_OBJECTS:ikekit_catch_
 target_include_directories(unit_ctl_protocol PRIVATE ${CMAKE_CURRENT_LIST_DIR}/../engine)
 target_link_libraries(unit_ctl_protocol PRIVATE ikekit_io ikekit_sim ikekit_test_support Catch2::Catch2)
 set_target_properties(unit_ctl_protocol PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-catch_discover_tests(unit_ctl_protocol TEST_PREFIX "ctl: " PROPERTIES LABELS unit)
+ikekit_catch_tests(unit_ctl_protocol "ctl: ")
 
 if(TARGET ikectl AND TARGET ike-up)
   add_test(NAME "ctl: ikectl drives two ike-up daemons in namespaces (list-sas, rekey, terminate, monitor, slow client)"
